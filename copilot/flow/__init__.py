@@ -1,0 +1,1 @@
+"""The flow language: models, loading with positions, dumping, schema, expressions, graph."""

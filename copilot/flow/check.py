@@ -1,0 +1,127 @@
+"""Structural checks a flow must pass before an engine can load it.
+
+Unknown references (FG003), dependency cycles (FG004), sync steps waiting for async
+ones (FG005) and duplicate step ids (FG007). `flowgen validate` reports these; the
+linter's graph rules report the same problems through this one implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from copilot.errors import Position, did_you_mean
+from copilot.flow.graph import build_graph
+from copilot.flow.load import LoadedFlow
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One structural problem, positioned at the offending node."""
+
+    code: str
+    message: str
+    loc: tuple[str | int, ...]
+    position: Position | None
+
+
+def _problem(loaded: LoadedFlow, code: str, message: str, loc: tuple[str | int, ...],
+             key: bool = False) -> Problem:
+    return Problem(code, message, loc, loaded.doc.position(loc, key=key))
+
+
+def duplicate_ids(loaded: LoadedFlow) -> list[Problem]:
+    seen: dict[str, int] = {}
+    out = []
+    for index, step in enumerate(loaded.flow.steps):
+        if step.id in seen:
+            out.append(_problem(loaded, "FG007",
+                                f"duplicate step id `{step.id}` (first defined at steps[{seen[step.id]}])",
+                                ("steps", index, "id")))
+        else:
+            seen[step.id] = index
+    return out
+
+
+def unknown_references(loaded: LoadedFlow) -> list[Problem]:
+    flow = loaded.flow
+    ids = [s.id for s in flow.steps]
+    aliases = list(flow.models)
+    out: list[Problem] = []
+    for index, step in enumerate(flow.steps):
+        for n, need in enumerate(step.needs):
+            if need not in ids:
+                out.append(_problem(loaded, "FG003",
+                                    f"step `{step.id}` needs `{need}`, which is no step{did_you_mean(need, ids)}",
+                                    ("steps", index, "needs", n)))
+            elif need == step.id:
+                out.append(_problem(loaded, "FG003", f"step `{step.id}` needs itself",
+                                    ("steps", index, "needs", n)))
+        if step.type != "model":
+            continue
+        refs: list[tuple[str, tuple[str | int, ...]]] = []
+        if step.model is not None:
+            refs.append((step.model, ("steps", index, "model")))
+        refs += [(alias, ("steps", index, "fallback", i)) for i, alias in enumerate(step.fallback)]
+        if step.route is not None:
+            refs += [(alias, ("steps", index, "route", "candidates", i))
+                     for i, alias in enumerate(step.route.candidates)]
+        for alias, loc in refs:
+            if alias not in aliases:
+                hint = did_you_mean(alias, aliases) or (
+                    f"; define it under `models:` (e.g. `{alias}: {{use: openai/gpt-4o-mini}}`)")
+                out.append(_problem(loaded, "FG003", f"model alias `{alias}` is not defined{hint}", loc))
+    if flow.respond is not None:
+        for n, need in enumerate(flow.respond.needs):
+            if need not in ids:
+                out.append(_problem(loaded, "FG003",
+                                    f"respond needs `{need}`, which is no step{did_you_mean(need, ids)}",
+                                    ("respond", "needs", n)))
+    return out
+
+
+def cycles(loaded: LoadedFlow) -> list[Problem]:
+    graph = build_graph(loaded.flow)
+    cycle = graph.cycle()
+    if not cycle:
+        return []
+    index = next(i for i, s in enumerate(loaded.flow.steps) if s.id == cycle[0])
+    chain = " -> ".join(cycle)
+    return [_problem(loaded, "FG004", f"dependency cycle: {chain} (each needs the next)",
+                     ("steps", index, "needs"))]
+
+
+def sync_needs_async(loaded: LoadedFlow) -> list[Problem]:
+    flow = loaded.flow
+    graph = build_graph(flow)
+    out = []
+    index_of = {s.id: i for i, s in reversed(list(enumerate(flow.steps)))}
+    for waiter, need in graph.sync_needs_async():
+        if waiter == "respond":
+            n = flow.respond.needs.index(need)
+            out.append(_problem(loaded, "FG005",
+                                f"the response waits for async step `{need}`; async steps never "
+                                "block the response: make it sync or drop it from respond.needs",
+                                ("respond", "needs", n)))
+        else:
+            i = index_of[waiter]
+            n = flow.steps[i].needs.index(need)
+            out.append(_problem(loaded, "FG005",
+                                f"sync step `{waiter}` needs async step `{need}`; make `{waiter}` "
+                                "async too, or `{need}` sync".replace("{need}", need),
+                                ("steps", i, "needs", n)))
+    return out
+
+
+def structural_problems(loaded: LoadedFlow) -> list[Problem]:
+    """Every structural problem of a schema-valid flow, in file order per kind."""
+    out: list[Problem] = []
+    for check in (unknown_references, cycles, sync_needs_async, duplicate_ids):
+        out.extend(check(loaded))
+    return out
+
+
+def as_dict(problem: Problem, path: str) -> dict[str, Any]:
+    pos = problem.position
+    return {"code": problem.code, "message": problem.message, "path": path,
+            "line": pos.line if pos else None, "column": pos.col if pos else None}

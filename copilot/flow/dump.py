@@ -1,0 +1,208 @@
+"""Writing flows: YAML in DESIGN's key order, with the schema modeline and comments.
+
+Two ways in:
+- `dump_flow` writes a `Flow` from scratch (drafting), with optional end-of-line
+  comments that explain choices;
+- `merge_into` edits an existing round-trip tree in place (lint --fix), so comments,
+  key order and flow/block style of untouched nodes survive.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from copilot.flow.models import TOP_LEVEL_ORDER
+from copilot.flow.schema import MODELINE_PREFIX, modeline
+
+# Canonical key order inside blocks; keys not listed keep their relative order at the end.
+STEP_ORDER = [
+    "id", "type", "description", "mode", "needs", "if", "model", "route", "fallback", "hedge",
+    "input", "query", "sources", "freshness", "top_k", "request", "prompt", "max_tokens",
+    "temperature", "output", "output_schema", "rules", "on_fail", "on_empty", "timeout", "retry",
+    "idempotency_key", "latency",
+]
+BLOCK_ORDER: dict[str, list[str]] = {
+    "": TOP_LEVEL_ORDER,
+    "sla": ["latency_p95", "max_cost_per_event", "cost_tier"],
+    "trigger": [
+        "type", "path", "method", "cron", "every", "timezone", "source", "topic", "group", "ack",
+        "auth", "event_schema", "example", "idempotency_key", "dedupe_window", "rate_limit",
+        "concurrency",
+    ],
+    "respond": ["needs", "status", "body", "on_deadline"],
+    "retry": ["attempts", "backoff", "initial", "max", "jitter", "on"],
+    "observability": ["tracing", "metrics", "redact", "alerts"],
+    "tests": ["load", "chaos", "thresholds"],
+    "prompt": ["system", "user"],
+}
+Comments = dict[tuple[str | int, ...], str]
+
+
+def _order_for(path: tuple[str | int, ...]) -> list[str]:
+    if len(path) == 2 and path[0] == "steps":
+        return STEP_ORDER
+    key = path[-1] if path else ""
+    return BLOCK_ORDER.get(str(key), [])
+
+
+def ordered_keys(keys: list[str], path: tuple[str | int, ...]) -> list[str]:
+    order = _order_for(path)
+    rank = {k: i for i, k in enumerate(order)}
+    return sorted(keys, key=lambda k: (rank.get(k, len(order)), keys.index(k)))
+
+
+def _is_leafy(value: Any) -> bool:
+    """Small mappings/lists of scalars read best in flow style: `{use: openai/gpt-4o-mini}`."""
+    if isinstance(value, dict):
+        items = list(value.values())
+    elif isinstance(value, list):
+        items = value
+    else:
+        return False
+    if not items or len(items) > 8:
+        return bool(not items)
+    text = repr(value)
+    return len(text) < 90 and all(
+        not isinstance(v, dict | list) and not (isinstance(v, str) and ("\n" in v or len(v) > 60))
+        for v in items
+    )
+
+
+def to_tree(value: Any, path: tuple[str | int, ...] = ()) -> Any:
+    """Plain data as ruamel round-trip nodes, keys ordered, small leaves in flow style."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    if isinstance(value, dict):
+        node = CommentedMap()
+        for key in ordered_keys(list(value), path):
+            node[key] = to_tree(value[key], (*path, key))
+        if _is_leafy(value) and path and path[-1] not in ("example",):
+            node.fa.set_flow_style()
+        return node
+    if isinstance(value, list):
+        seq = CommentedSeq(to_tree(item, (*path, i)) for i, item in enumerate(value))
+        if _is_leafy(value):
+            seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, str) and "\n" in value.rstrip("\n"):
+        return LiteralScalarString(value)
+    return value
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.preserve_quotes = True
+    return yaml
+
+
+def flow_data(flow: Any) -> dict[str, Any]:
+    """A `Flow` as plain data, defaults and empty values left out, durations as strings."""
+    return flow.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True) | {
+        "apiVersion": flow.api_version,
+        "kind": flow.kind,
+    }
+
+
+def add_comments(tree: Any, comments: Comments) -> None:
+    """Attach end-of-line comments (`path` -> text) to the nodes they explain."""
+    for path, text in comments.items():
+        if not path:
+            continue
+        parent: Any = tree
+        try:
+            for part in path[:-1]:
+                parent = parent[part]
+            last = path[-1]
+            if (isinstance(parent, dict) and last in parent) or (isinstance(parent, list) and isinstance(last, int) and last < len(parent)):
+                parent.yaml_add_eol_comment(text, last)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            continue  # a comment for a node that is not there is dropped, not an error
+
+
+def dump_tree(tree: Any, *, modeline_target: str | None = None, header: list[str] | None = None) -> str:
+    """YAML text of a round-trip tree, starting with the schema modeline."""
+    buf = io.StringIO()
+    _yaml().dump(tree, buf)
+    body = buf.getvalue()
+    lines = body.splitlines(keepends=True)
+    if lines and lines[0].startswith(MODELINE_PREFIX):
+        lines = lines[1:]
+        body = "".join(lines)
+    prefix = [modeline(modeline_target) if modeline_target else modeline()]
+    prefix += [f"# {line}" if line else "#" for line in header or []]
+    return "\n".join(prefix) + "\n" + body
+
+
+def dump_flow(flow: Any, *, comments: Comments | None = None, modeline_target: str | None = None,
+              header: list[str] | None = None) -> str:
+    """A new flow file for `flow`."""
+    tree = to_tree(flow_data(flow))
+    _space_top_level(tree)
+    if comments:
+        add_comments(tree, comments)
+    return dump_tree(tree, modeline_target=modeline_target, header=header)
+
+
+def _space_top_level(tree: Any) -> None:
+    """A blank line before each top-level block, as people write flow files."""
+    for key in list(tree)[1:]:
+        if key in ("sla", "trigger", "models", "steps", "respond", "on_error", "observability", "tests"):
+            tree.yaml_set_comment_before_after_key(key, before="\n")
+
+
+def merge_into(tree: Any, key: str | int, value: Any, path: tuple[str | int, ...] = ()) -> None:
+    """Set `tree[key] = value` without disturbing comments or the other keys.
+
+    A new key is inserted at its canonical position among the keys already there; an
+    existing mapping is merged key by key, recursively.
+    """
+    from ruamel.yaml.comments import CommentedMap
+
+    here = (*path, key)
+    if isinstance(tree, dict) and key in tree and isinstance(tree[key], dict) and isinstance(value, dict):
+        for sub_key, sub_value in value.items():
+            merge_into(tree[key], sub_key, sub_value, here)
+        return
+    node = to_tree(value, here)
+    if isinstance(tree, CommentedMap) and key not in tree:
+        order = _order_for(path)
+        rank = {k: i for i, k in enumerate(order)}
+        if key in rank:
+            position = len(tree)
+            for i, existing in enumerate(tree):
+                if rank.get(existing, len(order)) > rank[key]:
+                    position = i
+                    break
+            tree.insert(position, key, node)
+            return
+    tree[key] = node
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write `text` to `path` via a temporary file in the same folder and a rename.
+
+    A crash or a full disk leaves either the old file or the new one, never half of one.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,243 @@
+"""Templates and conditions: Jinja2, only ever in the immutable sandbox.
+
+Flow files come from copilots and from users, so a template is untrusted code. It is
+rendered in `ImmutableSandboxedEnvironment` with `StrictUndefined`: no attribute that
+starts with an underscore, no mutation of the context, and a typo in a variable name is
+an error instead of an empty string. The names in scope are `event`, `steps` (each
+`steps.<id>.output`) and, in a validate rule, `input`; never the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from copilot.errors import FlowgenError
+
+ROOTS = ("event", "steps", "input")
+_WHOLE_EXPR = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
+
+
+class ExpressionError(FlowgenError):
+    """A template or condition that cannot be parsed, is unsafe, or fails to render."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A dotted path a template reads: ``event.customer.email``, ``steps.x.output.y``."""
+
+    parts: tuple[str, ...]
+
+    @property
+    def root(self) -> str:
+        return self.parts[0]
+
+    def __str__(self) -> str:
+        return ".".join(self.parts)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Any:
+    """The one sandboxed environment flows are rendered in."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    env.filters["tojson"] = lambda value, indent=None: json.dumps(value, indent=indent, default=str)
+    # Only data-shaped globals: `range`, `lipsum`, `cycler`, `joiner`, `namespace` are removed
+    # so that a template has nothing to walk from but the data it was given.
+    env.globals.clear()
+    return env
+
+
+def is_template(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+def expression_source(text: str) -> str:
+    """A condition's expression: ``{{ a == b }}`` and ``a == b`` both give ``a == b``."""
+    match = _WHOLE_EXPR.match(text)
+    return match.group(1).strip() if match else text.strip()
+
+
+def _parse(source: str, *, expression: bool) -> Any:
+    from jinja2 import TemplateSyntaxError
+
+    env = environment()
+    try:
+        if expression:
+            # Parse the expression as the body of a template, the way compile_expression does.
+            return env.parse("{{ " + source + " }}")
+        return env.parse(source)
+    except TemplateSyntaxError as exc:
+        raise ExpressionError(f"template syntax: {exc.message}") from None
+    except RecursionError:
+        raise ExpressionError("template nested too deeply") from None
+
+
+def references(text: str, *, expression: bool = False) -> list[Reference]:
+    """The dotted paths `text` reads from `event`, `steps` and `input`, without rendering.
+
+    ``{{ steps.classify.output.category == 'faq' }}`` gives ``steps.classify.output.category``.
+    A method call's name is not part of the path (``event.body.lower()`` reads ``event.body``).
+    Attribute names starting with an underscore are refused here already.
+    """
+    from jinja2 import nodes
+
+    tree = _parse(expression_source(text) if expression else text, expression=expression)
+    found: list[Reference] = []
+    seen: set[tuple[str, ...]] = set()
+
+    def chain(node: Any) -> tuple[str, ...] | None:
+        parts: list[str] = []
+        while True:
+            if isinstance(node, nodes.Getattr):
+                parts.append(node.attr)
+                node = node.node
+            elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+                parts.append(str(node.arg.value))
+                node = node.node
+            elif isinstance(node, nodes.Name):
+                parts.append(node.name)
+                return tuple(reversed(parts))
+            else:
+                return None
+
+    def add(parts: tuple[str, ...]) -> None:
+        for part in parts:
+            if part.startswith("_"):
+                raise ExpressionError(f"unsafe template: access to `{part}` is not allowed")
+        if parts[0] in ROOTS and parts not in seen:
+            seen.add(parts)
+            found.append(Reference(parts))
+
+    def visit(node: Any, called: bool = False) -> None:
+        if isinstance(node, nodes.Call):
+            visit(node.node, called=True)
+            for child in (*node.args, *node.kwargs):
+                visit(child)
+            for child in (node.dyn_args, node.dyn_kwargs):
+                if child is not None:
+                    visit(child)
+            return
+        if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
+            parts = chain(node)
+            if parts is not None:
+                if called and len(parts) > 1:
+                    parts = parts[:-1]
+                if isinstance(node, nodes.Name) and node.ctx != "load":
+                    return
+                add(parts)
+                # Also visit non-constant subscripts: event[steps.x.output.key]
+                inner = node
+                while isinstance(inner, nodes.Getattr | nodes.Getitem):
+                    if isinstance(inner, nodes.Getitem) and not isinstance(inner.arg, nodes.Const):
+                        visit(inner.arg)
+                    inner = inner.node
+                return
+            if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+                raise ExpressionError(f"unsafe template: access to `{node.attr}` is not allowed")
+        for child in node.iter_child_nodes():
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _wrap_error(exc: BaseException) -> ExpressionError:
+    from jinja2 import TemplateSyntaxError, UndefinedError
+    from jinja2.exceptions import SecurityError
+
+    if isinstance(exc, SecurityError):
+        return ExpressionError(f"unsafe template: {exc}")
+    if isinstance(exc, UndefinedError):
+        return ExpressionError(f"undefined in template: {exc.message}")
+    if isinstance(exc, TemplateSyntaxError):
+        return ExpressionError(f"template syntax: {exc.message}")
+    return ExpressionError(f"template failed: {type(exc).__name__}: {exc}")
+
+
+@lru_cache(maxsize=4096)
+def _compiled_template(text: str) -> Any:
+    from jinja2 import TemplateSyntaxError
+
+    try:
+        return environment().from_string(text)
+    except TemplateSyntaxError as exc:
+        raise ExpressionError(f"template syntax: {exc.message}") from None
+
+
+@lru_cache(maxsize=4096)
+def _compiled_expression(source: str) -> Any:
+    from jinja2 import TemplateSyntaxError
+
+    try:
+        return environment().compile_expression(source, undefined_to_none=False)
+    except TemplateSyntaxError as exc:
+        raise ExpressionError(f"expression syntax: {exc.message}") from None
+
+
+def render(text: str, context: dict[str, Any]) -> Any:
+    """Render a template string.
+
+    A string that is exactly one ``{{ expression }}`` yields the expression's value with
+    its type (a dict stays a dict); any other template yields a string; a string without
+    template syntax is returned as it is.
+    """
+    if not is_template(text):
+        return text
+    whole = _WHOLE_EXPR.match(text)
+    if whole and "{{" not in whole.group(1) and "{%" not in text:
+        return evaluate(whole.group(1), context)
+    try:
+        return _compiled_template(text).render(context)
+    except ExpressionError:
+        raise
+    except Exception as exc:  # the sandbox raises many kinds; all are the template's fault
+        raise _wrap_error(exc) from None
+
+
+def evaluate(expression: str, context: dict[str, Any]) -> Any:
+    """The value of an expression (``a == b`` or ``{{ a == b }}``)."""
+    source = expression_source(expression)
+    try:
+        value = _compiled_expression(source)(**context)
+    except ExpressionError:
+        raise
+    except Exception as exc:
+        raise _wrap_error(exc) from None
+    from jinja2 import Undefined
+
+    if isinstance(value, Undefined):
+        raise ExpressionError(f"undefined in expression `{source}`")
+    return value
+
+
+def condition(expression: str, context: dict[str, Any]) -> bool:
+    """An `if` or rule expression, as a bool."""
+    return bool(evaluate(expression, context))
+
+
+def render_value(value: Any, context: dict[str, Any]) -> Any:
+    """Render every template string inside a JSON-like value (bodies, transform outputs)."""
+    if isinstance(value, str):
+        return render(value, context)
+    if isinstance(value, dict):
+        return {key: render_value(item, context) for key, item in value.items()}
+    if isinstance(value, list):
+        return [render_value(item, context) for item in value]
+    return value
+
+
+def template_strings(value: Any) -> list[str]:
+    """Every string in a JSON-like value that contains template syntax."""
+    if isinstance(value, str):
+        return [value] if is_template(value) else []
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in template_strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in template_strings(item)]
+    return []

@@ -1,0 +1,270 @@
+"""The flow as a graph: DAG by `needs`, hot path, async set, critical path (DESIGN §2).
+
+This is the one implementation of the semantics the linter, the draft summary, the
+engine (deadlines) and `flowgen graph` share. It tolerates broken flows (unknown
+references, cycles) so the linter can still report everything else about them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from copilot.catalog import Catalog
+from copilot.catalog.estimate import StepEstimate, estimate_step, flow_cost, model_profiles
+
+
+@dataclass
+class FlowGraph:
+    """Steps and their `needs` edges, in file order."""
+
+    order: list[str]  # step ids in file order (first occurrence wins for duplicates)
+    needs: dict[str, list[str]]  # step -> steps it waits for (known ones only)
+    unknown_needs: dict[str, list[str]]  # step -> names in `needs` that are no step
+    respond_needs: list[str]
+    async_steps: set[str]
+    dependants: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.dependants = {s: [] for s in self.order}
+        for step, needs in self.needs.items():
+            for need in needs:
+                self.dependants[need].append(step)
+
+    # ------------------------------------------------------------------ structure
+
+    def cycle(self) -> list[str] | None:
+        """One cycle as ``[a, b, c, a]`` (each needs the next), or None for a DAG."""
+        state: dict[str, int] = {}
+        stack: list[str] = []
+
+        def visit(node: str) -> list[str] | None:
+            state[node] = 1
+            stack.append(node)
+            for need in self.needs[node]:
+                if state.get(need) == 1:
+                    return [*stack[stack.index(need):], need]
+                if need not in state:
+                    found = visit(need)
+                    if found:
+                        return found
+            stack.pop()
+            state[node] = 2
+            return None
+
+        for node in self.order:
+            if node not in state:
+                found = visit(node)
+                if found:
+                    return found
+        return None
+
+    def topological_order(self) -> list[str]:
+        """Steps so that each comes after everything it needs (file order breaks ties).
+
+        Steps on a cycle, and steps that depend on one, are left out.
+        """
+        remaining = {s: len(self.needs[s]) for s in self.order}
+        ready = [s for s in self.order if remaining[s] == 0]
+        position = {s: i for i, s in enumerate(self.order)}
+        out: list[str] = []
+        import heapq
+
+        heap = [(position[s], s) for s in ready]
+        heapq.heapify(heap)
+        while heap:
+            _, step = heapq.heappop(heap)
+            out.append(step)
+            for dependant in self.dependants[step]:
+                remaining[dependant] -= 1
+                if remaining[dependant] == 0:
+                    heapq.heappush(heap, (position[dependant], dependant))
+        return out
+
+    def ancestors(self, steps: list[str]) -> set[str]:
+        """`steps` and everything they need, transitively."""
+        seen: set[str] = set()
+        todo = [s for s in steps if s in self.needs]
+        while todo:
+            step = todo.pop()
+            if step in seen:
+                continue
+            seen.add(step)
+            todo.extend(self.needs[step])
+        return seen
+
+    def descendants(self, step: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(self.dependants.get(step, []))
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo.extend(self.dependants[current])
+        return seen
+
+    @property
+    def hot_path(self) -> set[str]:
+        """Every step the response waits for, transitively (DESIGN: the hot path)."""
+        return self.ancestors(self.respond_needs)
+
+    @property
+    def off_path(self) -> set[str]:
+        """Steps the response does not wait for: async ones and sync side branches."""
+        return set(self.order) - self.hot_path
+
+    def sync_needs_async(self) -> list[tuple[str, str]]:
+        """(sync hot-path step or respond, async step it waits for) pairs: FG005."""
+        pairs = []
+        for step in self.order:
+            if step in self.async_steps:
+                continue
+            pairs.extend((step, need) for need in self.needs[step] if need in self.async_steps)
+        pairs.extend(("respond", need) for need in self.respond_needs if need in self.async_steps)
+        return pairs
+
+
+def build_graph(flow: Any) -> FlowGraph:
+    """The graph of a validated `Flow` (duplicate ids: the first one counts)."""
+    order: list[str] = []
+    needs: dict[str, list[str]] = {}
+    unknown: dict[str, list[str]] = {}
+    async_steps: set[str] = set()
+    ids = {s.id for s in flow.steps}
+    for step in flow.steps:
+        if step.id in needs:
+            continue
+        order.append(step.id)
+        known = []
+        for need in step.needs:
+            if need in ids and need not in known:
+                known.append(need)
+            elif need not in ids:
+                unknown.setdefault(step.id, []).append(need)
+        needs[step.id] = known
+        if step.mode == "async":
+            async_steps.add(step.id)
+    respond = [n for n in (flow.respond.needs if flow.respond else []) if n in ids]
+    return FlowGraph(order, needs, unknown, respond, async_steps)
+
+
+@dataclass
+class Path:
+    """A chain of steps with its summed estimate."""
+
+    steps: list[str]
+    p95: float
+    worst: float
+
+
+@dataclass
+class Analysis:
+    """The numbers behind the latency and cost rules, the draft summary and the picture."""
+
+    graph: FlowGraph
+    estimates: dict[str, StepEstimate]
+    cycle: list[str] | None
+    hot_path: list[str]  # in topological order
+    async_steps: list[str]
+    off_path: list[str]
+    critical_path: Path | None  # slowest chain by p95; None when the hot path is empty or cyclic
+    worst_path: Path | None  # slowest chain by worst case
+    sla: float | None
+    cost_per_event: float
+    budget: float | None
+
+    @property
+    def p95(self) -> float:
+        return self.critical_path.p95 if self.critical_path else 0.0
+
+    @property
+    def worst(self) -> float:
+        return self.worst_path.worst if self.worst_path else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (durations in milliseconds, infinity as null)."""
+
+        def ms(x: float | None) -> float | None:
+            return None if x is None or math.isinf(x) else round(x * 1000, 3)
+
+        return {
+            "topological_order": self.graph.topological_order(),
+            "cycle": self.cycle,
+            "hot_path": self.hot_path,
+            "async_steps": self.async_steps,
+            "off_path": self.off_path,
+            "critical_path": {
+                "steps": self.critical_path.steps,
+                "p95_ms": ms(self.critical_path.p95),
+                "worst_ms": ms(self.critical_path.worst),
+            } if self.critical_path else None,
+            "worst_case": {
+                "steps": self.worst_path.steps, "worst_ms": ms(self.worst_path.worst)
+            } if self.worst_path else None,
+            "sla_ms": ms(self.sla),
+            "cost_per_event_usd": round(self.cost_per_event, 8),
+            "budget_usd": self.budget,
+            "steps": {
+                sid: {
+                    "model": e.model, "p50_ms": ms(e.p50), "p95_ms": ms(e.p95),
+                    "worst_ms": ms(e.worst), "cost_usd": round(e.cost, 8),
+                    "input_tokens": e.input_tokens, "output_tokens": e.output_tokens,
+                }
+                for sid, e in self.estimates.items()
+            },
+        }
+
+
+def _longest(graph: FlowGraph, members: set[str], weight: dict[str, float]) -> tuple[float, list[str]]:
+    """Heaviest chain through `members` (a DAG) by `weight`: dynamic programming in topo order."""
+    best: dict[str, tuple[float, list[str]]] = {}
+    for step in graph.topological_order():
+        if step not in members:
+            continue
+        prior = [best[n] for n in graph.needs[step] if n in best]
+        base = max(prior, key=lambda p: p[0]) if prior else (0.0, [])
+        best[step] = (base[0] + weight[step], [*base[1], step])
+    if not best:
+        return 0.0, []
+    return max(best.values(), key=lambda p: p[0])
+
+
+def analyze(flow: Any, catalog: Catalog | None = None) -> Analysis:
+    """Graph, per-step estimates, hot and critical paths, and cost of a validated flow."""
+    graph = build_graph(flow)
+    profiles = model_profiles(flow, catalog)
+    sla = flow.sla.latency_p95 if flow.sla else None
+    budget = flow.sla.max_cost_per_event if flow.sla else None
+    seen: set[str] = set()
+    estimates: dict[str, StepEstimate] = {}
+    for step in flow.steps:
+        if step.id in seen:
+            continue
+        seen.add(step.id)
+        estimates[step.id] = estimate_step(step, flow, profiles, deadline=sla)
+    cycle = graph.cycle()
+    topo = graph.topological_order()
+    hot = graph.hot_path
+    hot_ordered = [s for s in topo if s in hot]
+    critical = worst = None
+    if hot_ordered and cycle is None:
+        p95s = {s: estimates[s].p95 for s in hot}
+        worsts = {s: estimates[s].worst for s in hot}
+        p95_total, p95_chain = _longest(graph, hot, p95s)
+        critical = Path(p95_chain, p95_total, sum(worsts[s] for s in p95_chain))
+        worst_total, worst_chain = _longest(graph, hot, worsts)
+        worst = Path(worst_chain, sum(p95s[s] for s in worst_chain), worst_total)
+    return Analysis(
+        graph=graph,
+        estimates=estimates,
+        cycle=cycle,
+        hot_path=hot_ordered,
+        async_steps=[s for s in graph.order if s in graph.async_steps],
+        off_path=[s for s in graph.order if s not in hot and s not in graph.async_steps],
+        critical_path=critical,
+        worst_path=worst,
+        sla=sla,
+        cost_per_event=flow_cost(estimates),
+        budget=budget,
+    )

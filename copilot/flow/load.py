@@ -1,0 +1,407 @@
+"""Loading a flow file: YAML with positions, hostile-input refusal, schema validation.
+
+The round-trip loader keeps every node's line and column, so an error in a flow points at
+the offending key or value. Everything that can go wrong with user input ends in a
+`FlowgenError` carrying ``file:line:col``; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from copilot.errors import FlowgenError, Position
+
+MAX_FILE_BYTES = 1_000_000
+"""Largest flow file read: a real flow is a few kilobytes; a 500-step one is ~150 KB."""
+
+MAX_EXPANDED_NODES = 200_000
+"""Largest number of nodes after alias expansion (refuses billion-laughs documents)."""
+
+MAX_DEPTH = 64
+
+
+@dataclass
+class Document:
+    """A parsed YAML document: the plain data, the ruamel tree (for positions) and the text."""
+
+    path: str
+    text: str
+    tree: Any  # ruamel CommentedMap: keeps positions and comments
+    data: dict[str, Any]
+
+    def position(self, loc: tuple[str | int, ...], *, key: bool = False) -> Position | None:
+        """Where the node at `loc` starts (its key when `key`), best effort."""
+        return node_position(self.tree, loc, key=key)
+
+
+@dataclass
+class LoadedFlow:
+    """A validated flow with its source document."""
+
+    flow: Any  # copilot.flow.models.Flow (imported lazily to keep `--version` fast)
+    doc: Document
+
+    @property
+    def path(self) -> str:
+        return self.doc.path
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def read_text(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The file's text, refusing missing, oversized, binary and non-UTF-8 files."""
+    name = str(path)
+    if name == "-":
+        import sys
+
+        raw = sys.stdin.buffer.read(max_bytes + 1)
+        name = "<stdin>"
+    else:
+        p = Path(path)
+        try:
+            if p.is_dir():
+                raise FlowgenError("is a directory, not a flow file", path=name)
+            size = p.stat().st_size
+            if size > max_bytes:
+                raise FlowgenError(
+                    f"file is {size:,} bytes; flow files are capped at {max_bytes:,} bytes", path=name
+                )
+            raw = p.read_bytes()
+        except FileNotFoundError:
+            raise FlowgenError("no such file", path=name) from None
+        except PermissionError:
+            raise FlowgenError("permission denied", path=name) from None
+        except OSError as exc:
+            raise FlowgenError(f"cannot read: {exc.strerror or exc}", path=name) from None
+    return decode(raw, name, max_bytes=max_bytes)
+
+
+def decode(raw: bytes, name: str, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """UTF-8 text from `raw`, with a positioned error for binary or badly encoded input."""
+    if len(raw) > max_bytes:
+        raise FlowgenError(f"input is over {max_bytes:,} bytes; flow files are capped there", path=name)
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        raise FlowgenError(
+            "binary data (NUL byte): a flow file is UTF-8 YAML text",
+            path=name,
+            position=_offset_position(raw, offset),
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FlowgenError(
+            f"not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+            path=name,
+            position=_offset_position(raw, exc.start),
+        ) from None
+    return text
+
+
+def _offset_position(raw: bytes, offset: int) -> Position:
+    before = raw[:offset]
+    line = before.count(b"\n") + 1
+    col = offset - (before.rfind(b"\n") + 1) + 1
+    return Position(line, col)
+
+
+def parse_yaml(text: str, name: str) -> Document:
+    """Parse one YAML mapping document, refusing everything a flow file cannot be."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise FlowgenError(
+            "empty file: a flow is a YAML mapping starting with `apiVersion: flowgen/v1`", path=name
+        )
+    yaml = _yaml()
+    try:
+        tree = yaml.load(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        raise _yaml_error(exc, name) from None
+    except YAMLError as exc:
+        raise FlowgenError(f"invalid YAML: {exc}", path=name) from None
+    except RecursionError:
+        raise FlowgenError("YAML nesting too deep", path=name) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # ruamel raises plain errors for some malformed scalars (e.g. impossible dates).
+        raise FlowgenError(f"invalid YAML value: {exc}", path=name) from None
+    if tree is None:
+        raise FlowgenError(
+            "empty document: a flow is a YAML mapping starting with `apiVersion: flowgen/v1`",
+            path=name,
+        )
+    if not isinstance(tree, dict):
+        kind = "a list" if isinstance(tree, list) else "a single value"
+        raise FlowgenError(
+            f"the document is {kind}; a flow is a mapping (`apiVersion: flowgen/v1`, `kind: Flow`, …)",
+            path=name,
+            position=Position(1, 1),
+        )
+    _check_expansion(tree, name)
+    data = to_plain(tree, name)
+    return Document(path=name, text=text, tree=tree, data=data)
+
+
+def _yaml_error(exc: Any, name: str) -> FlowgenError:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    cls = type(exc).__name__
+    if cls == "DuplicateKeyError" or "duplicate key" in str(problem):
+        problem = "duplicate key " + str(problem).split("duplicate key", 1)[-1].strip()
+        problem = problem.replace("\n", " ")
+    elif "expected a single document" in str(exc.context or "") or "but found another document" in str(problem):
+        problem = "several YAML documents in one file; put one flow per file"
+    position = Position(mark.line + 1, mark.column + 1) if mark is not None else None
+    message = " ".join(str(problem).split())
+    return FlowgenError(f"YAML syntax: {message}", path=name, position=position)
+
+
+def _check_expansion(tree: Any, name: str) -> None:
+    """Refuse documents whose aliases expand past MAX_EXPANDED_NODES, or refer to themselves.
+
+    Aliases share one object, so the parsed tree is small even for a billion-laughs file;
+    the explosion only happens when something walks it. Count the expanded size with a
+    memo per object, which costs one visit per distinct node.
+    """
+    sizes: dict[int, int] = {}
+    on_stack: set[int] = set()
+
+    def size(node: Any, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise FlowgenError(f"nesting deeper than {MAX_DEPTH} levels", path=name)
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in on_stack:
+            raise FlowgenError("a YAML alias refers to itself (recursive structure)", path=name)
+        on_stack.add(key)
+        children = node.values() if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child, depth + 1)
+            if total > MAX_EXPANDED_NODES:
+                raise FlowgenError(
+                    f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes "
+                    "(an alias bomb?); refusing to load",
+                    path=name,
+                )
+        on_stack.discard(key)
+        sizes[key] = total
+        return total
+
+    size(tree, 0)
+
+
+def to_plain(node: Any, name: str = "<flow>") -> Any:
+    """ruamel's round-trip types as plain dict/list/str/int/float/bool/None."""
+    from ruamel.yaml.comments import TaggedScalar
+
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if not isinstance(key, str | int | float | bool) or key is None:
+                raise FlowgenError(f"unsupported mapping key {key!r}; keys are strings", path=name)
+            out[str(key) if not isinstance(key, str) else str(key)] = to_plain(value, name)
+        return out
+    if isinstance(node, list):
+        return [to_plain(item, name) for item in node]
+    if isinstance(node, TaggedScalar):
+        tag = getattr(node.tag, "value", node.tag)
+        raise FlowgenError(f"unsupported YAML tag {tag}; flows are plain YAML", path=name)
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, _dt.datetime | _dt.date):
+        # An unquoted date (`version: 2026-11-01`) means the label, not a timestamp object.
+        return node.isoformat()
+    raise FlowgenError(f"unsupported YAML value of type {type(node).__name__}", path=name)
+
+
+def node_position(tree: Any, loc: tuple[str | int, ...], *, key: bool = False) -> Position | None:
+    """Line and column of the node at `loc` in a ruamel tree.
+
+    Parts of `loc` that do not exist in the tree (pydantic's union tags such as
+    ``'model'`` in ``steps.0.model.timeout``) are skipped, so a validation error's
+    location finds its node. The deepest node reached is returned.
+    """
+    node = tree
+    best: Position | None = Position(1, 1)
+    parts = list(loc)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if isinstance(node, dict) and part in node:
+            lc = getattr(node, "lc", None)
+            if lc is not None:
+                try:
+                    line, col = lc.key(part) if (key and last) else lc.value(part)
+                    if not (key and last):
+                        child = node[part]
+                        child_lc = getattr(child, "lc", None)
+                        if isinstance(child, dict | list) and child_lc is not None and child:
+                            line, col = child_lc.line, child_lc.col
+                            # For a block mapping the key of the parent is the better anchor.
+                            if isinstance(child, dict) and not child.fa.flow_style():
+                                line, col = lc.key(part)
+                    best = Position(line + 1, col + 1)
+                except (KeyError, TypeError, AttributeError):
+                    pass
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            lc = getattr(node, "lc", None)
+            if lc is not None:
+                try:
+                    line, col = lc.item(part)
+                    best = Position(line + 1, col + 1)
+                except (KeyError, TypeError, AttributeError):
+                    pass
+            node = node[part]
+        else:
+            continue
+    return best
+
+
+def validate_document(doc: Document) -> Any:
+    """The `Flow` model of `doc`, or the first schema violation as a positioned error."""
+    errors = schema_errors(doc)
+    if errors:
+        raise errors[0]
+    from copilot.flow.models import Flow
+
+    return Flow.model_validate(doc.data)
+
+
+def schema_errors(doc: Document) -> list[FlowgenError]:
+    """Every schema violation of `doc`, each positioned (empty when it is a valid flow)."""
+    from pydantic import ValidationError
+
+    from copilot.flow.models import Flow
+
+    try:
+        Flow.model_validate(doc.data)
+    except ValidationError as exc:
+        return [_translate(err, doc) for err in _relevant(exc.errors(include_url=False))]
+    except RecursionError:
+        return [FlowgenError("document nested too deeply", path=doc.path)]
+    return []
+
+
+def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop the noise pydantic adds for unions (one error per non-matching member)."""
+    out = []
+    seen = set()
+    for err in errors:
+        key = (tuple(err["loc"]), err["type"])
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(err)
+    return out
+
+
+_TRIGGER_TYPES = ("webhook", "schedule", "queue")
+_STEP_TYPES = ("model", "validate", "retrieve", "transform", "http")
+
+
+def strip_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Remove the discriminator tags pydantic puts in locations (``steps.0.model.x``)."""
+    out: list[Any] = []
+    parts = list(loc)
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        out.append(part)
+        if (
+            len(out) == 2 and out[0] == "steps" and isinstance(part, int)
+            and i + 1 < len(parts) and parts[i + 1] in _STEP_TYPES
+        ):
+            i += 1  # skip the step type tag
+        elif len(out) == 1 and part == "trigger" and i + 1 < len(parts) and parts[i + 1] in _TRIGGER_TYPES:
+            i += 1
+        i += 1
+    return tuple(out)
+
+
+def _translate(err: dict[str, Any], doc: Document) -> FlowgenError:
+    loc = strip_union_tags(tuple(err["loc"]))
+    kind = err["type"]
+    message = err["msg"]
+    shown = _dotted(loc, doc.data)
+    ctx = err.get("ctx") or {}
+    if kind == "unknown_key":
+        position = doc.position((*loc, ctx["key"]), key=True)
+        where = f"{shown}." if shown else ""
+        message = f"`{where}{ctx['key']}`: unknown key{ctx.get('hint', '')}"
+        return FlowgenError(message, path=doc.path, position=position, code="FG002")
+    if kind == "missing":
+        parent, field = loc[:-1], loc[-1]
+        position = doc.position(parent, key=True)
+        where = _dotted(parent, doc.data)
+        message = f"`{field}` is required" + (f" in `{where}`" if where else "")
+        return FlowgenError(message, path=doc.path, position=position, code="FG002")
+    if kind == "union_tag_invalid":
+        position = doc.position((*loc, "type"))
+        message = f"`{shown}.type`: must be one of {ctx.get('expected_tags', '')}, not {ctx.get('tag')!r}"
+        return FlowgenError(message, path=doc.path, position=position, code="FG002")
+    if kind == "union_tag_not_found":
+        position = doc.position(loc, key=True)
+        message = f"`{shown}`: needs a `type` ({ctx.get('discriminator', 'type')})"
+        return FlowgenError(message, path=doc.path, position=position, code="FG002")
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    position = doc.position(loc)
+    return FlowgenError(
+        f"`{shown}`: {message}" if shown else message, path=doc.path, position=position, code="FG002"
+    )
+
+
+def _dotted(loc: tuple[Any, ...], data: Any) -> str:
+    """`steps[0].timeout` from a pydantic loc, skipping union tags that are not in the data."""
+    parts: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            parts.append(f".{part}" if parts else str(part))
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            parts.append(f"[{part}]")
+            node = node[part]
+        elif isinstance(part, str) and not isinstance(node, dict | list):
+            parts.append(f".{part}" if parts else part)
+    return "".join(parts)
+
+
+def load_document(path: str | Path) -> Document:
+    """Read and parse a flow file's YAML (no schema check)."""
+    name = "<stdin>" if str(path) == "-" else str(path)
+    return parse_yaml(read_text(path), name)
+
+
+def load_flow(path: str | Path) -> LoadedFlow:
+    """Read, parse and validate a flow file; every failure is a positioned FlowgenError."""
+    doc = load_document(path)
+    return LoadedFlow(flow=validate_document(doc), doc=doc)
+
+
+def load_flow_text(text: str, name: str = "<flow>") -> LoadedFlow:
+    """Like `load_flow`, from text already in memory."""
+    doc = parse_yaml(text, name)
+    return LoadedFlow(flow=validate_document(doc), doc=doc)

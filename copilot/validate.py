@@ -1,0 +1,124 @@
+"""`flowgen validate`: schema and graph check of flow files, with a short summary."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from copilot.errors import FlowgenError
+
+
+@dataclass
+class FileResult:
+    path: str
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] | None = None
+    exit_code: int = 0
+
+
+def _error(exc: FlowgenError, path: str) -> dict[str, Any]:
+    pos = exc.position
+    return {"code": exc.code or "FG001", "message": exc.message, "path": exc.path or path,
+            "line": pos.line if pos else None, "column": pos.col if pos else None}
+
+
+def validate_file(path: str) -> FileResult:
+    """Schema errors (exit 2), then structural problems (exit 1), then a summary."""
+    from copilot.flow.check import as_dict, structural_problems
+    from copilot.flow.graph import analyze
+    from copilot.flow.load import LoadedFlow, load_document, schema_errors
+
+    name = "<stdin>" if path == "-" else path
+    result = FileResult(name)
+    try:
+        doc = load_document(path)
+    except FlowgenError as exc:
+        result.errors.append(_error(exc, name))
+        result.exit_code = 2
+        return result
+    errors = schema_errors(doc)
+    if errors:
+        result.errors.extend(_error(e, name) for e in errors)
+        result.exit_code = 2
+        return result
+    from copilot.flow.models import Flow
+
+    loaded = LoadedFlow(Flow.model_validate(doc.data), doc)
+    problems = structural_problems(loaded)
+    result.errors.extend(as_dict(p, name) for p in problems)
+    if problems:
+        result.exit_code = 1
+    analysis = analyze(loaded.flow)
+    result.summary = summary_of(loaded.flow, analysis)
+    return result
+
+
+def validate_files(paths: list[str]) -> list[FileResult]:
+    return [validate_file(p) for p in paths]
+
+
+def summary_of(flow: Any, analysis: Any) -> dict[str, Any]:
+    """The few numbers a person wants first: steps, hot path, p95 vs SLA, cost vs budget."""
+    data = analysis.to_dict()
+    return {
+        "name": flow.name,
+        "trigger": flow.trigger.type,
+        "steps": len(flow.steps),
+        "hot_path": analysis.hot_path,
+        "async_steps": analysis.async_steps,
+        "critical_path": data["critical_path"],
+        "worst_case": data["worst_case"],
+        "sla_ms": data["sla_ms"],
+        "cost_per_event_usd": data["cost_per_event_usd"],
+        "budget_usd": data["budget_usd"],
+    }
+
+
+def _fmt_ms(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isinf(value)):
+        return "unbounded"
+    return f"{value:,.0f} ms"
+
+
+def render_validation(results: list[FileResult], fmt: str, *, summary: bool, out: Any) -> None:
+    if fmt == "json":
+        payload = {
+            "version": 1,
+            "files": [
+                {"path": r.path, "valid": r.exit_code == 0, "errors": r.errors, "summary": r.summary}
+                for r in results
+            ],
+        }
+        out.print_json(json.dumps(payload)) if out.is_terminal else print(json.dumps(payload, indent=2))
+        return
+    import sys
+
+    from rich.markup import escape
+
+    for r in results:
+        for e in r.errors:
+            where = r.path if e["line"] is None else f"{r.path}:{e['line']}:{e['column']}"
+            sys.stderr.write(f"{where}: {e['code']} {e['message']}\n")
+        if r.exit_code == 0:
+            out.print(f"[green]✓[/] {escape(r.path)}: valid")
+        if summary and r.summary and r.exit_code == 0:
+            s = r.summary
+            cp = s["critical_path"]
+            sla = s["sla_ms"]
+            verdict = ""
+            if cp and sla is not None:
+                verdict = " [green](fits)[/]" if cp["p95_ms"] <= sla else " [red](over the SLA)[/]"
+            out.print(f"  flow [bold]{escape(s['name'])}[/]: {s['steps']} steps, {s['trigger']} trigger")
+            if cp:
+                out.print(f"  hot path: {' → '.join(cp['steps'])}")
+                out.print(f"  estimated p95 {_fmt_ms(cp['p95_ms'])} vs SLA {_fmt_ms(sla) if sla else 'none'}"
+                          f"{verdict}; worst case {_fmt_ms((s['worst_case'] or {}).get('worst_ms'))}")
+            else:
+                out.print("  hot path: none (no respond.needs)")
+            if s["async_steps"]:
+                out.print(f"  async: {', '.join(s['async_steps'])}")
+            budget = s["budget_usd"]
+            cost = s["cost_per_event_usd"]
+            out.print(f"  estimated cost ${cost:.5f}/event" + (f" vs budget ${budget:.5f}" if budget else ""))
