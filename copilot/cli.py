@@ -45,8 +45,9 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 def fail(error: FlowgenError | str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one line on stderr and exit (2 by default): the only way bad input ends."""
     text = str(error)
-    sys.stderr.write(f"flowgen: error: {text}\n" if not isinstance(error, FlowgenError) or not error.path
-                     else f"{text}\n")
+    sys.stderr.write(
+        f"flowgen: error: {text}\n" if not isinstance(error, FlowgenError) or not error.path else f"{text}\n"
+    )
     raise typer.Exit(code)
 
 
@@ -85,7 +86,9 @@ def _main(
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Flow files to check ('-' for stdin).")],
     format: Annotated[DataFormat, typer.Option("--format", "-f", help="text or json.")] = DataFormat.text,
-    summary: Annotated[bool, typer.Option(help="Show each flow's hot path, latency and cost estimate.")] = True,
+    summary: Annotated[
+        bool, typer.Option(help="Show each flow's hot path, latency and cost estimate.")
+    ] = True,
 ) -> None:
     """Check flow files against the schema and the graph rules (what the engine needs to load them).
 
@@ -111,7 +114,9 @@ def validate(
 
 @app.command()
 def schema(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to a file instead of stdout.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to a file instead of stdout.")
+    ] = None,
 ) -> None:
     """Print the flow JSON Schema (generated from the models; every field documented).
 

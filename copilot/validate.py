@@ -20,8 +20,13 @@ class FileResult:
 
 def _error(exc: FlowgenError, path: str) -> dict[str, Any]:
     pos = exc.position
-    return {"code": exc.code or "FG001", "message": exc.message, "path": exc.path or path,
-            "line": pos.line if pos else None, "column": pos.col if pos else None}
+    return {
+        "code": exc.code or "FG001",
+        "message": exc.message,
+        "path": exc.path or path,
+        "line": pos.line if pos else None,
+        "column": pos.col if pos else None,
+    }
 
 
 def validate_file(path: str) -> FileResult:
@@ -113,8 +118,10 @@ def render_validation(results: list[FileResult], fmt: str, *, summary: bool, out
             out.print(f"  flow [bold]{escape(s['name'])}[/]: {s['steps']} steps, {s['trigger']} trigger")
             if cp:
                 out.print(f"  hot path: {' → '.join(cp['steps'])}")
-                out.print(f"  estimated p95 {_fmt_ms(cp['p95_ms'])} vs SLA {_fmt_ms(sla) if sla else 'none'}"
-                          f"{verdict}; worst case {_fmt_ms((s['worst_case'] or {}).get('worst_ms'))}")
+                out.print(
+                    f"  estimated p95 {_fmt_ms(cp['p95_ms'])} vs SLA {_fmt_ms(sla) if sla else 'none'}"
+                    f"{verdict}; worst case {_fmt_ms((s['worst_case'] or {}).get('worst_ms'))}"
+                )
             else:
                 out.print("  hot path: none (no respond.needs)")
             if s["async_steps"]:

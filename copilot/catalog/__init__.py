@@ -124,8 +124,9 @@ def _parse(data: Any, where: str) -> Catalog:
         profiles[profile.id] = profile
         if profile.snapshot and profile.snapshot != profile.model:
             # A dated snapshot is the same model pinned: `use: openai/gpt-4o-mini-2024-07-18`.
-            pinned = replace(profile, id=f"{profile.provider}/{profile.snapshot}",
-                             model=profile.snapshot, snapshot=None)
+            pinned = replace(
+                profile, id=f"{profile.provider}/{profile.snapshot}", model=profile.snapshot, snapshot=None
+            )
             profiles.setdefault(pinned.id, pinned)
     return Catalog(profiles, as_of, data.get("sources") or {})
 
@@ -150,15 +151,13 @@ def load_catalog(extra: str | Path | None = None) -> Catalog:
         try:
             data = json.loads(read_text(path))
         except json.JSONDecodeError as exc:
-            raise FlowgenError(
-                f"invalid JSON: {exc.msg}", path=path, position=None
-            ) from None
+            raise FlowgenError(f"invalid JSON: {exc.msg}", path=path, position=None) from None
     else:
         data = load_document(path).data
     try:
         return base.merged(_parse(data, path))
     except FlowgenError as exc:
-        raise exc.located(path) if exc.path is None else exc
+        raise (exc.located(path) if exc.path is None else exc) from None
 
 
 def resolve_alias(spec: Any, catalog: Catalog, alias: str = "") -> ModelProfile:
@@ -180,9 +179,7 @@ def resolve_alias(spec: Any, catalog: Catalog, alias: str = "") -> ModelProfile:
     if spec.latency is not None:
         changes.update(p50=spec.latency.p50, p95=spec.latency.p95, estimated=False)
     if spec.price is not None:
-        changes.update(
-            input_per_mtok=spec.price.input_per_mtok, output_per_mtok=spec.price.output_per_mtok
-        )
+        changes.update(input_per_mtok=spec.price.input_per_mtok, output_per_mtok=spec.price.output_per_mtok)
     if spec.context_window is not None:
         changes["context_window"] = spec.context_window
     if spec.limits is not None:

@@ -96,7 +96,7 @@ def route_choice(step: Any, profiles: dict[str, ModelProfile], deadline: float |
     if not known:
         return None
     strategy = step.route.strategy
-    price = lambda a: profiles[a].input_per_mtok + profiles[a].output_per_mtok  # noqa: E731
+    price = lambda a: profiles[a].input_per_mtok + profiles[a].output_per_mtok
     if strategy == "fastest":
         return min(known, key=lambda a: profiles[a].p95)
     if strategy == "cheapest":
@@ -107,8 +107,9 @@ def route_choice(step: Any, profiles: dict[str, ModelProfile], deadline: float |
     return min(fits, key=price) if fits else min(known, key=lambda a: profiles[a].p95)
 
 
-def _model_latency(step: Any, primary: ModelProfile, profiles: dict[str, ModelProfile],
-                   order: list[str]) -> tuple[float, float, float, list[str]]:
+def _model_latency(
+    step: Any, primary: ModelProfile, profiles: dict[str, ModelProfile], order: list[str]
+) -> tuple[float, float, float, list[str]]:
     notes: list[str] = []
     timeout = step.timeout
     following = [profiles[a] for a in order[1:] if a in profiles]
@@ -150,7 +151,7 @@ def _io_latency(step: Any, default: tuple[float, float]) -> tuple[float, float, 
 
 def _field_tokens(ref_parts: tuple[str, ...], flow: Any, outputs: dict[str, int]) -> int:
     if ref_parts[0] == "event":
-        value: Any = (flow.trigger.example or {})
+        value: Any = flow.trigger.example or {}
         for part in ref_parts[1:]:
             if isinstance(value, dict) and part in value:
                 value = value[part]
@@ -193,26 +194,39 @@ def prompt_tokens(step: Any, flow: Any) -> int:
     return total
 
 
-def estimate_step(step: Any, flow: Any, profiles: dict[str, ModelProfile],
-                  deadline: float | None = None) -> StepEstimate:
+def estimate_step(
+    step: Any, flow: Any, profiles: dict[str, ModelProfile], deadline: float | None = None
+) -> StepEstimate:
     """The p50/p95/worst-case latency and the cost of one step."""
     if step.type == "model":
         order = candidates(step)
         alias = step.model
         if step.route is not None:
-            alias = route_choice(step, profiles, min(x for x in (step.timeout, deadline) if x is not None)
-                                 if (step.timeout or deadline) else None)
+            alias = route_choice(
+                step,
+                profiles,
+                min(x for x in (step.timeout, deadline) if x is not None)
+                if (step.timeout or deadline)
+                else None,
+            )
             if alias is not None:
                 order = [alias, *[c for c in step.route.candidates if c != alias]]
         primary = profiles.get(alias) if alias else None
         if primary is None:
-            return StepEstimate(step.id, 0.0, 0.0, step.timeout or math.inf, model=alias,
-                                notes=["model not in the catalog: not estimated"])
+            return StepEstimate(
+                step.id,
+                0.0,
+                0.0,
+                step.timeout or math.inf,
+                model=alias,
+                notes=["model not in the catalog: not estimated"],
+            )
         p50, p95, worst, notes = _model_latency(step, primary, profiles, order)
         tokens_in = prompt_tokens(step, flow)
         tokens_out = step.max_tokens or DEFAULT_MAX_TOKENS
-        return StepEstimate(step.id, p50, p95, worst, primary.cost(tokens_in, tokens_out),
-                            tokens_in, tokens_out, alias, notes)
+        return StepEstimate(
+            step.id, p50, p95, worst, primary.cost(tokens_in, tokens_out), tokens_in, tokens_out, alias, notes
+        )
     if step.type == "retrieve":
         return StepEstimate(step.id, *_io_latency(step, RETRIEVE_LATENCY))
     if step.type == "http":

@@ -13,14 +13,24 @@ def catalog_rows(catalog: Catalog, tier: str | None = None) -> list[dict[str, An
     for m in catalog.entries():
         if tier and m.tier != tier:
             continue
-        rows.append({
-            "id": m.id, "provider": m.provider, "model": m.model, "tier": m.tier,
-            "snapshot": m.snapshot,
-            "latency_p50_ms": round(m.p50 * 1000), "latency_p95_ms": round(m.p95 * 1000),
-            "latency_is_estimate": m.estimated,
-            "input_per_mtok": m.input_per_mtok, "output_per_mtok": m.output_per_mtok,
-            "context_window": m.context_window, "rpm": m.rpm, "tpm": m.tpm, "as_of": m.as_of,
-        })
+        rows.append(
+            {
+                "id": m.id,
+                "provider": m.provider,
+                "model": m.model,
+                "tier": m.tier,
+                "snapshot": m.snapshot,
+                "latency_p50_ms": round(m.p50 * 1000),
+                "latency_p95_ms": round(m.p95 * 1000),
+                "latency_is_estimate": m.estimated,
+                "input_per_mtok": m.input_per_mtok,
+                "output_per_mtok": m.output_per_mtok,
+                "context_window": m.context_window,
+                "rpm": m.rpm,
+                "tpm": m.tpm,
+                "as_of": m.as_of,
+            }
+        )
     order = {"fast": 0, "balanced": 1, "heavy": 2}
     rows.sort(key=lambda r: (order.get(r["tier"], 3), r["provider"], r["latency_p95_ms"]))
     return rows
@@ -34,16 +44,30 @@ def render_catalog(catalog: Catalog, fmt: str, *, tier: str | None, out: Any) ->
     from rich.table import Table
 
     table = Table(title=f"Model catalog (figures as of {catalog.as_of}; latency = estimates)")
-    for col, justify in (("id", "left"), ("tier", "left"), ("p50", "right"), ("p95", "right"),
-                         ("$/Mtok in", "right"), ("$/Mtok out", "right"), ("context", "right"),
-                         ("rpm", "right"), ("tpm", "right"), ("snapshot", "left")):
+    for col, justify in (
+        ("id", "left"),
+        ("tier", "left"),
+        ("p50", "right"),
+        ("p95", "right"),
+        ("$/Mtok in", "right"),
+        ("$/Mtok out", "right"),
+        ("context", "right"),
+        ("rpm", "right"),
+        ("tpm", "right"),
+        ("snapshot", "left"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in rows:
         table.add_row(
-            r["id"], r["tier"], f"{r['latency_p50_ms']} ms", f"{r['latency_p95_ms']} ms",
-            f"{r['input_per_mtok']:g}", f"{r['output_per_mtok']:g}",
+            r["id"],
+            r["tier"],
+            f"{r['latency_p50_ms']} ms",
+            f"{r['latency_p95_ms']} ms",
+            f"{r['input_per_mtok']:g}",
+            f"{r['output_per_mtok']:g}",
             f"{r['context_window']:,}" if r["context_window"] else "?",
-            f"{r['rpm']:,}" if r["rpm"] else "-", f"{r['tpm']:,}" if r["tpm"] else "-",
+            f"{r['rpm']:,}" if r["rpm"] else "-",
+            f"{r['tpm']:,}" if r["tpm"] else "-",
             r["snapshot"] or "",
         )
     out.print(table)

@@ -25,8 +25,9 @@ class Problem:
     position: Position | None
 
 
-def _problem(loaded: LoadedFlow, code: str, message: str, loc: tuple[str | int, ...],
-             key: bool = False) -> Problem:
+def _problem(
+    loaded: LoadedFlow, code: str, message: str, loc: tuple[str | int, ...], key: bool = False
+) -> Problem:
     return Problem(code, message, loc, loaded.doc.position(loc, key=key))
 
 
@@ -35,9 +36,14 @@ def duplicate_ids(loaded: LoadedFlow) -> list[Problem]:
     out = []
     for index, step in enumerate(loaded.flow.steps):
         if step.id in seen:
-            out.append(_problem(loaded, "FG007",
-                                f"duplicate step id `{step.id}` (first defined at steps[{seen[step.id]}])",
-                                ("steps", index, "id")))
+            out.append(
+                _problem(
+                    loaded,
+                    "FG007",
+                    f"duplicate step id `{step.id}` (first defined at steps[{seen[step.id]}])",
+                    ("steps", index, "id"),
+                )
+            )
         else:
             seen[step.id] = index
     return out
@@ -51,12 +57,18 @@ def unknown_references(loaded: LoadedFlow) -> list[Problem]:
     for index, step in enumerate(flow.steps):
         for n, need in enumerate(step.needs):
             if need not in ids:
-                out.append(_problem(loaded, "FG003",
-                                    f"step `{step.id}` needs `{need}`, which is no step{did_you_mean(need, ids)}",
-                                    ("steps", index, "needs", n)))
+                out.append(
+                    _problem(
+                        loaded,
+                        "FG003",
+                        f"step `{step.id}` needs `{need}`, which is no step{did_you_mean(need, ids)}",
+                        ("steps", index, "needs", n),
+                    )
+                )
             elif need == step.id:
-                out.append(_problem(loaded, "FG003", f"step `{step.id}` needs itself",
-                                    ("steps", index, "needs", n)))
+                out.append(
+                    _problem(loaded, "FG003", f"step `{step.id}` needs itself", ("steps", index, "needs", n))
+                )
         if step.type != "model":
             continue
         refs: list[tuple[str, tuple[str | int, ...]]] = []
@@ -64,19 +76,27 @@ def unknown_references(loaded: LoadedFlow) -> list[Problem]:
             refs.append((step.model, ("steps", index, "model")))
         refs += [(alias, ("steps", index, "fallback", i)) for i, alias in enumerate(step.fallback)]
         if step.route is not None:
-            refs += [(alias, ("steps", index, "route", "candidates", i))
-                     for i, alias in enumerate(step.route.candidates)]
+            refs += [
+                (alias, ("steps", index, "route", "candidates", i))
+                for i, alias in enumerate(step.route.candidates)
+            ]
         for alias, loc in refs:
             if alias not in aliases:
                 hint = did_you_mean(alias, aliases) or (
-                    f"; define it under `models:` (e.g. `{alias}: {{use: openai/gpt-4o-mini}}`)")
+                    f"; define it under `models:` (e.g. `{alias}: {{use: openai/gpt-4o-mini}}`)"
+                )
                 out.append(_problem(loaded, "FG003", f"model alias `{alias}` is not defined{hint}", loc))
     if flow.respond is not None:
         for n, need in enumerate(flow.respond.needs):
             if need not in ids:
-                out.append(_problem(loaded, "FG003",
-                                    f"respond needs `{need}`, which is no step{did_you_mean(need, ids)}",
-                                    ("respond", "needs", n)))
+                out.append(
+                    _problem(
+                        loaded,
+                        "FG003",
+                        f"respond needs `{need}`, which is no step{did_you_mean(need, ids)}",
+                        ("respond", "needs", n),
+                    )
+                )
     return out
 
 
@@ -87,8 +107,11 @@ def cycles(loaded: LoadedFlow) -> list[Problem]:
         return []
     index = next(i for i, s in enumerate(loaded.flow.steps) if s.id == cycle[0])
     chain = " -> ".join(cycle)
-    return [_problem(loaded, "FG004", f"dependency cycle: {chain} (each needs the next)",
-                     ("steps", index, "needs"))]
+    return [
+        _problem(
+            loaded, "FG004", f"dependency cycle: {chain} (each needs the next)", ("steps", index, "needs")
+        )
+    ]
 
 
 def sync_needs_async(loaded: LoadedFlow) -> list[Problem]:
@@ -99,17 +122,27 @@ def sync_needs_async(loaded: LoadedFlow) -> list[Problem]:
     for waiter, need in graph.sync_needs_async():
         if waiter == "respond":
             n = flow.respond.needs.index(need)
-            out.append(_problem(loaded, "FG005",
-                                f"the response waits for async step `{need}`; async steps never "
-                                "block the response: make it sync or drop it from respond.needs",
-                                ("respond", "needs", n)))
+            out.append(
+                _problem(
+                    loaded,
+                    "FG005",
+                    f"the response waits for async step `{need}`; async steps never "
+                    "block the response: make it sync or drop it from respond.needs",
+                    ("respond", "needs", n),
+                )
+            )
         else:
             i = index_of[waiter]
             n = flow.steps[i].needs.index(need)
-            out.append(_problem(loaded, "FG005",
-                                f"sync step `{waiter}` needs async step `{need}`; make `{waiter}` "
-                                "async too, or `{need}` sync".replace("{need}", need),
-                                ("steps", i, "needs", n)))
+            out.append(
+                _problem(
+                    loaded,
+                    "FG005",
+                    f"sync step `{waiter}` needs async step `{need}`; make `{waiter}` "
+                    "async too, or `{need}` sync".replace("{need}", need),
+                    ("steps", i, "needs", n),
+                )
+            )
     return out
 
 
@@ -123,5 +156,10 @@ def structural_problems(loaded: LoadedFlow) -> list[Problem]:
 
 def as_dict(problem: Problem, path: str) -> dict[str, Any]:
     pos = problem.position
-    return {"code": problem.code, "message": problem.message, "path": path,
-            "line": pos.line if pos else None, "column": pos.col if pos else None}
+    return {
+        "code": problem.code,
+        "message": problem.message,
+        "path": path,
+        "line": pos.line if pos else None,
+        "column": pos.col if pos else None,
+    }

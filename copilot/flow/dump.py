@@ -20,17 +20,55 @@ from copilot.flow.schema import MODELINE_PREFIX, modeline
 
 # Canonical key order inside blocks; keys not listed keep their relative order at the end.
 STEP_ORDER = [
-    "id", "type", "description", "mode", "needs", "if", "model", "route", "fallback", "hedge",
-    "input", "query", "sources", "freshness", "top_k", "request", "prompt", "max_tokens",
-    "temperature", "output", "output_schema", "rules", "on_fail", "on_empty", "timeout", "retry",
-    "idempotency_key", "latency",
+    "id",
+    "type",
+    "description",
+    "mode",
+    "needs",
+    "if",
+    "model",
+    "route",
+    "fallback",
+    "hedge",
+    "input",
+    "query",
+    "sources",
+    "freshness",
+    "top_k",
+    "request",
+    "prompt",
+    "max_tokens",
+    "temperature",
+    "output",
+    "output_schema",
+    "rules",
+    "on_fail",
+    "on_empty",
+    "timeout",
+    "retry",
+    "idempotency_key",
+    "latency",
 ]
 BLOCK_ORDER: dict[str, list[str]] = {
     "": TOP_LEVEL_ORDER,
     "sla": ["latency_p95", "max_cost_per_event", "cost_tier"],
     "trigger": [
-        "type", "path", "method", "cron", "every", "timezone", "source", "topic", "group", "ack",
-        "auth", "event_schema", "example", "idempotency_key", "dedupe_window", "rate_limit",
+        "type",
+        "path",
+        "method",
+        "cron",
+        "every",
+        "timezone",
+        "source",
+        "topic",
+        "group",
+        "ack",
+        "auth",
+        "event_schema",
+        "example",
+        "idempotency_key",
+        "dedupe_window",
+        "rate_limit",
         "concurrency",
     ],
     "respond": ["needs", "status", "body", "on_deadline"],
@@ -122,7 +160,9 @@ def add_comments(tree: Any, comments: Comments) -> None:
             for part in path[:-1]:
                 parent = parent[part]
             last = path[-1]
-            if (isinstance(parent, dict) and last in parent) or (isinstance(parent, list) and isinstance(last, int) and last < len(parent)):
+            if (isinstance(parent, dict) and last in parent) or (
+                isinstance(parent, list) and isinstance(last, int) and last < len(parent)
+            ):
                 parent.yaml_add_eol_comment(text, last)
         except (KeyError, IndexError, TypeError, AttributeError):
             continue  # a comment for a node that is not there is dropped, not an error
@@ -142,8 +182,13 @@ def dump_tree(tree: Any, *, modeline_target: str | None = None, header: list[str
     return "\n".join(prefix) + "\n" + body
 
 
-def dump_flow(flow: Any, *, comments: Comments | None = None, modeline_target: str | None = None,
-              header: list[str] | None = None) -> str:
+def dump_flow(
+    flow: Any,
+    *,
+    comments: Comments | None = None,
+    modeline_target: str | None = None,
+    header: list[str] | None = None,
+) -> str:
     """A new flow file for `flow`."""
     tree = to_tree(flow_data(flow))
     _space_top_level(tree)

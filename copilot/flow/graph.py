@@ -44,7 +44,7 @@ class FlowGraph:
             stack.append(node)
             for need in self.needs[node]:
                 if state.get(need) == 1:
-                    return [*stack[stack.index(need):], need]
+                    return [*stack[stack.index(need) :], need]
                 if need not in state:
                     found = visit(need)
                     if found:
@@ -198,18 +198,24 @@ class Analysis:
                 "steps": self.critical_path.steps,
                 "p95_ms": ms(self.critical_path.p95),
                 "worst_ms": ms(self.critical_path.worst),
-            } if self.critical_path else None,
-            "worst_case": {
-                "steps": self.worst_path.steps, "worst_ms": ms(self.worst_path.worst)
-            } if self.worst_path else None,
+            }
+            if self.critical_path
+            else None,
+            "worst_case": {"steps": self.worst_path.steps, "worst_ms": ms(self.worst_path.worst)}
+            if self.worst_path
+            else None,
             "sla_ms": ms(self.sla),
             "cost_per_event_usd": round(self.cost_per_event, 8),
             "budget_usd": self.budget,
             "steps": {
                 sid: {
-                    "model": e.model, "p50_ms": ms(e.p50), "p95_ms": ms(e.p95),
-                    "worst_ms": ms(e.worst), "cost_usd": round(e.cost, 8),
-                    "input_tokens": e.input_tokens, "output_tokens": e.output_tokens,
+                    "model": e.model,
+                    "p50_ms": ms(e.p50),
+                    "p95_ms": ms(e.p95),
+                    "worst_ms": ms(e.worst),
+                    "cost_usd": round(e.cost, 8),
+                    "input_tokens": e.input_tokens,
+                    "output_tokens": e.output_tokens,
                 }
                 for sid, e in self.estimates.items()
             },

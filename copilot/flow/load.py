@@ -161,7 +161,9 @@ def _yaml_error(exc: Any, name: str) -> FlowgenError:
     if cls == "DuplicateKeyError" or "duplicate key" in str(problem):
         problem = "duplicate key " + str(problem).split("duplicate key", 1)[-1].strip()
         problem = problem.replace("\n", " ")
-    elif "expected a single document" in str(exc.context or "") or "but found another document" in str(problem):
+    elif "expected a single document" in str(exc.context or "") or "but found another document" in str(
+        problem
+    ):
         problem = "several YAML documents in one file; put one flow per file"
     position = Position(mark.line + 1, mark.column + 1) if mark is not None else None
     message = " ".join(str(problem).split())
@@ -215,7 +217,7 @@ def to_plain(node: Any, name: str = "<flow>") -> Any:
         for key, value in node.items():
             if not isinstance(key, str | int | float | bool) or key is None:
                 raise FlowgenError(f"unsupported mapping key {key!r}; keys are strings", path=name)
-            out[str(key) if not isinstance(key, str) else str(key)] = to_plain(value, name)
+            out[str(key)] = to_plain(value, name)
         return out
     if isinstance(node, list):
         return [to_plain(item, name) for item in node]
@@ -330,8 +332,11 @@ def strip_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
         part = parts[i]
         out.append(part)
         if (
-            len(out) == 2 and out[0] == "steps" and isinstance(part, int)
-            and i + 1 < len(parts) and parts[i + 1] in _STEP_TYPES
+            len(out) == 2
+            and out[0] == "steps"
+            and isinstance(part, int)
+            and i + 1 < len(parts)
+            and parts[i + 1] in _STEP_TYPES
         ):
             i += 1  # skip the step type tag
         elif len(out) == 1 and part == "trigger" and i + 1 < len(parts) and parts[i + 1] in _TRIGGER_TYPES:

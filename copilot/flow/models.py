@@ -142,9 +142,7 @@ class QueueTrigger(TriggerBase):
     """Consumes events from a queue, stream or topic."""
 
     type: Literal["queue"] = _describe("A queue, stream or topic consumer.")
-    source: str = _describe(
-        "Broker URL or reference, e.g. kafka://broker:9092 or ${env:QUEUE_URL}."
-    )
+    source: str = _describe("Broker URL or reference, e.g. kafka://broker:9092 or ${env:QUEUE_URL}.")
     topic: str = _describe("Queue, stream or topic name.")
     group: str | None = _describe("Consumer group.", default=None)
     ack: Literal["after_response", "after_all"] = _describe(
@@ -192,9 +190,7 @@ class ProviderLimits(Block):
 class ModelSpec(Block):
     """A model alias: a catalog entry (`use:`), optionally overridden, or a complete entry."""
 
-    use: str | None = _describe(
-        "Catalog id, e.g. openai/gpt-4o-mini; see `flowgen models`.", default=None
-    )
+    use: str | None = _describe("Catalog id, e.g. openai/gpt-4o-mini; see `flowgen models`.", default=None)
     provider: str | None = _describe("Provider name, e.g. openai, anthropic.", default=None)
     model: str | None = _describe("The provider's model name.", default=None)
     tier: Literal["fast", "balanced", "heavy"] | None = _describe(
@@ -213,8 +209,7 @@ class ModelSpec(Block):
         if self.use is None and (self.provider is None or self.model is None):
             raise PydanticCustomError(
                 "model_spec",
-                "a model alias needs `use: provider/model` (a catalog entry) or both "
-                "`provider` and `model`",
+                "a model alias needs `use: provider/model` (a catalog entry) or both `provider` and `model`",
             )
         return self
 
@@ -336,7 +331,9 @@ class OnFail(Block):
         "retry the producing step, use a default value, dead-letter the event, or fail."
     )
     value: Any = _describe("The default value, for action: default.", default=None)
-    attempts: int | None = _describe("Retries of the producing step, for action: retry.", default=None, ge=1, le=10)
+    attempts: int | None = _describe(
+        "Retries of the producing step, for action: retry.", default=None, ge=1, le=10
+    )
 
 
 class ValidateStep(StepBase):
@@ -429,7 +426,9 @@ class DeadlineAnswer(Block):
 class Respond(Block):
     """The response: sent as soon as the steps it needs are done."""
 
-    needs: list[str] = _describe("Steps the response waits for; the hot path ends here.", default_factory=list)
+    needs: list[str] = _describe(
+        "Steps the response waits for; the hot path ends here.", default_factory=list
+    )
     status: int = _describe("HTTP status.", default=200, ge=100, le=599)
     body: Any = _describe("Response body (strings are templates).", default=None)
     on_deadline: DeadlineAnswer | None = _describe(
@@ -475,8 +474,14 @@ class Alert(Block):
     """An alert on one metric."""
 
     metric: Literal[
-        "error_rate", "latency_p95", "latency_p99", "cost_per_event", "fallback_rate", "retry_rate",
-        "sla_attainment", "dead_letter_rate",
+        "error_rate",
+        "latency_p95",
+        "latency_p99",
+        "cost_per_event",
+        "fallback_rate",
+        "retry_rate",
+        "sla_attainment",
+        "dead_letter_rate",
     ] = _describe("The metric watched.")
     above: float | str | None = _describe("Fire above this (a rate, USD, or a duration).", default=None)
     below: float | str | None = _describe("Fire below this (for sla_attainment).", default=None)
@@ -527,7 +532,9 @@ class Load(Block):
 class Chaos(Block):
     """A fault injected at the provider boundary (toxiproxy vocabulary)."""
 
-    target: str = _describe("model:ALIAS, step:ID, http:* (wildcards allowed).", pattern=r"^(model|step|http):\S+$")
+    target: str = _describe(
+        "model:ALIAS, step:ID, http:* (wildcards allowed).", pattern=r"^(model|step|http):\S+$"
+    )
     type: Literal["latency", "timeout", "error", "slow_first_token", "invalid_output"] = _describe(
         "latency, timeout (a hang), error, slow_first_token or invalid_output."
     )
@@ -584,6 +591,17 @@ AnyStep = ModelStep | ValidateStep | RetrieveStep | TransformStep | HttpStep
 
 # Key order of a flow file, as DESIGN §2 shows it: the dumper and the fixer follow it.
 TOP_LEVEL_ORDER = [
-    "apiVersion", "kind", "name", "description", "brief", "sla", "trigger", "models", "steps",
-    "respond", "on_error", "observability", "tests",
+    "apiVersion",
+    "kind",
+    "name",
+    "description",
+    "brief",
+    "sla",
+    "trigger",
+    "models",
+    "steps",
+    "respond",
+    "on_error",
+    "observability",
+    "tests",
 ]

@@ -46,7 +46,6 @@ def format_duration(seconds: float) -> str:
     return f"{ms:g}ms"
 
 
-
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
