@@ -1,0 +1,1 @@
+"""Drafting flows from briefs: prompts, LLM client, repair loop, offline drafter."""

@@ -1,0 +1,1 @@
+"""The production-readiness linter (DESIGN §4)."""

@@ -1,0 +1,185 @@
+"""What a lint rule is: code, name, default severity, docs, a `check` generator, maybe a fix.
+
+Modelled on yamllint's rule modules: a rule is a plain function whose docstring *is* its
+documentation (What it does / Why it matters / Example / Fix), registered with its
+metadata by the `rule` decorator. Levels, selection and suppressions are applied
+centrally by the engine, never inside a rule.
+
+    @rule("FG101", "call-without-timeout", "error", fixable=True)
+    def call_without_timeout(ctx: Context) -> Iterator[Hit]:
+        '''What it does ... Why it matters ... Example ... Fix ...'''
+        for index, step in ctx.steps():
+            if step.type in ("model", "retrieve", "http") and step.timeout is None:
+                yield Hit(("steps", index), f"step `{step.id}` has no timeout", key=True)
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from copilot.errors import Position
+
+Severity = Literal["error", "warning", "info"]
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule yields: where (a path into the document) and what is wrong."""
+
+    loc: Loc
+    message: str
+    key: bool = False  # point at the key of `loc` rather than its value
+    fix_hint: str | None = None  # one sentence: what to change (goes into draft repair prompts)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A positioned finding, after the engine applied severity and suppressions."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    line: int
+    col: int
+    loc: Loc = ()
+    fix_hint: str | None = None
+    fixable: bool = False
+
+    @property
+    def json_path(self) -> str:
+        """`$.steps[0].timeout`: how the repair prompt names the node."""
+        out = "$"
+        for part in self.loc:
+            out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.col,
+            "json_path": self.json_path,
+            "fix_hint": self.fix_hint,
+            "fixable": self.fixable,
+        }
+
+
+@dataclass
+class Context:
+    """Everything a rule may look at, computed once per file and shared by all rules."""
+
+    loaded: Any  # copilot.flow.load.LoadedFlow
+    catalog: Any  # copilot.catalog.Catalog
+
+    @property
+    def flow(self) -> Any:
+        return self.loaded.flow
+
+    @property
+    def doc(self) -> Any:
+        return self.loaded.doc
+
+    @property
+    def path(self) -> str:
+        return self.loaded.doc.path
+
+    @property
+    def flow_dir(self) -> Path:
+        return Path(self.path).resolve().parent if self.path not in ("<stdin>", "<flow>") else Path.cwd()
+
+    @cached_property
+    def analysis(self) -> Any:
+        """The shared graph analysis (copilot.flow.graph.analyze): hot path, estimates, cost."""
+        from copilot.flow.graph import analyze
+
+        return analyze(self.flow, self.catalog)
+
+    @cached_property
+    def profiles(self) -> dict[str, Any]:
+        """Model alias -> resolved catalog profile (unknown aliases are left out)."""
+        from copilot.catalog.estimate import model_profiles
+
+        return model_profiles(self.flow, self.catalog)
+
+    def steps(self, *types: str) -> Iterator[tuple[int, Any]]:
+        """(index, step) in file order, optionally only of the given types."""
+        for index, step in enumerate(self.flow.steps):
+            if not types or step.type in types:
+                yield index, step
+
+    def position(self, loc: Loc, *, key: bool = False) -> Position:
+        return self.doc.position(loc, key=key) or Position(1, 1)
+
+
+Check = Callable[[Context], Iterator[Hit]]
+Fix = Callable[[Any, Context], list[str]]  # (ruamel tree, ctx) -> descriptions of changes
+
+
+@dataclass
+class Rule:
+    """A registered rule."""
+
+    code: str
+    name: str
+    severity: Severity
+    check: Check
+    fixable: bool = False
+    fix: Fix | None = None
+    family: str = ""
+    doc: str = field(default="", repr=False)
+
+    @property
+    def summary(self) -> str:
+        """The first sentence of `What it does`."""
+        for line in self.doc.splitlines():
+            line = line.strip()
+            if line and not line.lower().startswith("what it does"):
+                return line
+        return ""
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: Severity, *, fixable: bool = False) -> Callable[[Check], Check]:
+    """Register a rule; the decorated function's docstring is the rule's documentation."""
+
+    def register(check: Check) -> Check:
+        if code in REGISTRY:
+            raise RuntimeError(f"rule {code} registered twice")
+        module = check.__module__.rsplit(".", 1)[-1]
+        REGISTRY[code] = Rule(
+            code=code,
+            name=name,
+            severity=severity,
+            check=check,
+            fixable=fixable,
+            family=module,
+            doc=inspect.cleandoc(check.__doc__ or ""),
+        )
+        return check
+
+    return register
+
+
+def fixer(code: str) -> Callable[[Fix], Fix]:
+    """Register the safe autofix of rule `code` (the rule must be declared fixable)."""
+
+    def register(fix: Fix) -> Fix:
+        REGISTRY[code].fix = fix
+        return fix
+
+    return register

@@ -1,0 +1,1 @@
+"""The local engine: providers, resilience, RAG, telemetry, load tests."""
