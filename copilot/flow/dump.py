@@ -113,7 +113,7 @@ def _is_leafy(value: Any) -> bool:
 def to_tree(value: Any, path: tuple[str | int, ...] = ()) -> Any:
     """Plain data as ruamel round-trip nodes, keys ordered, small leaves in flow style."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.scalarstring import LiteralScalarString
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
     if isinstance(value, dict):
         node = CommentedMap()
@@ -129,6 +129,10 @@ def to_tree(value: Any, path: tuple[str | int, ...] = ()) -> Any:
         return seq
     if isinstance(value, str) and "\n" in value.rstrip("\n"):
         return LiteralScalarString(value)
+    if isinstance(value, str) and ":" in value:
+        # ruamel writes `{target: model:*}` plain (valid YAML 1.2), but libyaml, which the
+        # loader uses, rejects a `:` inside a flow mapping: quote such strings.
+        return DoubleQuotedScalarString(value)
     return value
 
 
@@ -163,6 +167,10 @@ def add_comments(tree: Any, comments: Comments) -> None:
             if (isinstance(parent, dict) and last in parent) or (
                 isinstance(parent, list) and isinstance(last, int) and last < len(parent)
             ):
+                # A comment inside a flow-style `{a: 1, b: 2}` breaks it across lines
+                # unreadably; a commented block reads as intended.
+                if getattr(parent, "fa", None) is not None and parent.fa.flow_style():
+                    parent.fa.set_block_style()
                 parent.yaml_add_eol_comment(text, last)
         except (KeyError, IndexError, TypeError, AttributeError):
             continue  # a comment for a node that is not there is dropped, not an error

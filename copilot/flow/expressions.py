@@ -39,18 +39,57 @@ class Reference:
         return ".".join(self.parts)
 
 
+MAX_SEQUENCE = 100_000
+"""Longest string or list a template may build with `*` (``'a' * 10**9`` is refused)."""
+
+MAX_EXPONENT = 1024
+"""Largest exponent of `**` (``10 ** 10 ** 10`` would hold a CPU for hours)."""
+
+# Names Jinja itself provides to templates, which no flow has a use for.
+_JINJA_INTERNAL_NAMES = frozenset({"self"})
+
+
 @lru_cache(maxsize=1)
 def environment() -> Any:
     """The one sandboxed environment flows are rendered in."""
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    class FlowSandbox(ImmutableSandboxedEnvironment):
+        # Intercepting an operator also stops Jinja from folding it at compile time, so a
+        # constant bomb is caught here too, not only one built from event data.
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponent {right} is above the limit of {MAX_EXPONENT}")
+            if operator == "*":
+                for seq, times in ((left, right), (right, left)):
+                    sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
+                    if sized and len(seq) * times > MAX_SEQUENCE:
+                        raise SecurityError(
+                            f"`*` would build a sequence of {len(seq) * times:,} items "
+                            f"(limit {MAX_SEQUENCE:,})"
+                        )
+            return super().call_binop(context, operator, left, right)
+
+    env = FlowSandbox(undefined=StrictUndefined, autoescape=False)
     env.filters["tojson"] = lambda value, indent=None: json.dumps(value, indent=indent, default=str)
     # Only data-shaped globals: `range`, `lipsum`, `cycler`, `joiner`, `namespace` are removed
     # so that a template has nothing to walk from but the data it was given.
     env.globals.clear()
     return env
+
+
+def _refuse_internals(tree: Any) -> None:
+    """Refuse `self` (Jinja's reference to the template object) wherever it is read."""
+    from jinja2 import nodes
+
+    for name in tree.find_all(nodes.Name):
+        if name.name in _JINJA_INTERNAL_NAMES:
+            raise ExpressionError(
+                f"unsafe template: `{name.name}` is not available; templates see only event, steps and input"
+            )
 
 
 def is_template(text: str) -> bool:
@@ -143,6 +182,7 @@ def references(text: str, *, expression: bool = False) -> list[Reference]:
         for child in node.iter_child_nodes():
             visit(child)
 
+    _refuse_internals(tree)
     visit(tree)
     return found
 
@@ -164,6 +204,7 @@ def _wrap_error(exc: BaseException) -> ExpressionError:
 def _compiled_template(text: str) -> Any:
     from jinja2 import TemplateSyntaxError
 
+    _refuse_internals(_parse(text, expression=False))
     try:
         return environment().from_string(text)
     except TemplateSyntaxError as exc:
@@ -174,6 +215,7 @@ def _compiled_template(text: str) -> Any:
 def _compiled_expression(source: str) -> Any:
     from jinja2 import TemplateSyntaxError
 
+    _refuse_internals(_parse(source, expression=True))
     try:
         return environment().compile_expression(source, undefined_to_none=False)
     except TemplateSyntaxError as exc:
@@ -212,6 +254,10 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
     from jinja2 import Undefined
 
     if isinstance(value, Undefined):
+        try:
+            str(value)  # a StrictUndefined raises its reason: unsafe attribute, missing key…
+        except Exception as exc:
+            raise _wrap_error(exc) from None
         raise ExpressionError(f"undefined in expression `{source}`")
     return value
 

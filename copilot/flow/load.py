@@ -1,14 +1,18 @@
 """Loading a flow file: YAML with positions, hostile-input refusal, schema validation.
 
-The round-trip loader keeps every node's line and column, so an error in a flow points at
-the offending key or value. Everything that can go wrong with user input ends in a
-`FlowgenError` carrying ``file:line:col``; nothing else escapes.
+Every node keeps its line and column (libyaml's C parser where installed, else ruamel's
+round-trip loader), so an error in a flow points at the offending key or value.
+Everything that can go wrong with user input ends in a `FlowgenError` carrying
+``file:line:col``; nothing else escapes.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,18 +28,40 @@ MAX_EXPANDED_NODES = 200_000
 MAX_DEPTH = 64
 
 
-@dataclass
 class Document:
-    """A parsed YAML document: the plain data, the ruamel tree (for positions) and the text."""
+    """A parsed YAML document: the plain data, where each node is, and the text.
 
-    path: str
-    text: str
-    tree: Any  # ruamel CommentedMap: keeps positions and comments
-    data: dict[str, Any]
+    Positions come from the node graph libyaml composed (`nodes`) or, where that C
+    extension is missing, from the round-trip tree. The round-trip tree itself, which keeps
+    comments for editing, is built on first use of `tree`: most commands never need it.
+    """
+
+    def __init__(
+        self, path: str, text: str, data: dict[str, Any], *, nodes: Any = None, tree: Any = None
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.data = data
+        self.nodes = nodes  # ruamel MappingNode from the C parser, or None
+        self._tree = tree
+
+    @property
+    def tree(self) -> Any:
+        """The ruamel round-trip CommentedMap (positions and comments)."""
+        if self._tree is None:
+            self._tree = _round_trip_tree(self.text, self.path)
+        return self._tree
 
     def position(self, loc: tuple[str | int, ...], *, key: bool = False) -> Position | None:
         """Where the node at `loc` starts (its key when `key`), best effort."""
+        if self.nodes is not None:
+            from copilot.flow.nodes import node_position as in_nodes
+
+            return in_nodes(self.nodes, loc, key=key)
         return node_position(self.tree, loc, key=key)
+
+    def __repr__(self) -> str:
+        return f"Document(path={self.path!r}, keys={list(self.data)!r})"
 
 
 @dataclass
@@ -115,43 +141,93 @@ def _offset_position(raw: bytes, offset: int) -> Position:
     return Position(line, col)
 
 
+_YAML_DIRECTIVE = re.compile(r"^%YAML", re.M)
+
+
 def parse_yaml(text: str, name: str) -> Document:
     """Parse one YAML mapping document, refusing everything a flow file cannot be."""
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
         raise FlowgenError(
             "empty file: a flow is a YAML mapping starting with `apiVersion: flowgen/v1`", path=name
         )
-    yaml = _yaml()
+    from copilot.flow.nodes import c_loader
+
+    loader = c_loader()
+    # libyaml ignores a `%YAML 1.1` directive's resolution rules; the round-trip loader honours them.
+    if loader is None or _YAML_DIRECTIVE.search(text):
+        # The same node checks as the C path, on ruamel's pure-Python composition: its
+        # constructor would quietly turn a recursive alias into None.
+        with _yaml_errors(name):
+            root = _yaml().compose(io.StringIO(text))
+        if root is not None:
+            from copilot.flow.nodes import check_nodes
+
+            check_nodes(root, name, max_nodes=MAX_EXPANDED_NODES, max_depth=MAX_DEPTH)
+        tree = _round_trip_tree(text, name)
+        return Document(path=name, text=text, data=to_plain(tree, name), tree=tree)
+    return _parse_with_c(loader, text, name)
+
+
+def _parse_with_c(loader_class: Any, text: str, name: str) -> Document:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    from copilot.flow.nodes import check_nodes
+
+    loader = loader_class(text)
+    with _yaml_errors(name):
+        root = loader.get_single_node()
+    if root is None:
+        raise _empty_document(name)
+    if not isinstance(root, MappingNode):
+        raise _not_a_mapping("a list" if isinstance(root, SequenceNode) else "a single value", name)
+    check_nodes(root, name, max_nodes=MAX_EXPANDED_NODES, max_depth=MAX_DEPTH)
+    with _yaml_errors(name):
+        data = loader.construct_document(root)
+    return Document(path=name, text=text, data=to_plain(data, name), nodes=root)
+
+
+def _round_trip_tree(text: str, name: str) -> Any:
+    with _yaml_errors(name):
+        tree = _yaml().load(io.StringIO(text))
+    if tree is None:
+        raise _empty_document(name)
+    if not isinstance(tree, dict):
+        raise _not_a_mapping("a list" if isinstance(tree, list) else "a single value", name)
+    return tree
+
+
+@contextmanager
+def _yaml_errors(name: str) -> Iterator[None]:
+    """Every way ruamel or libyaml fails on bad input, as one positioned FlowgenError."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
-        tree = yaml.load(io.StringIO(text))
+        yield
     except MarkedYAMLError as exc:
         raise _yaml_error(exc, name) from None
     except YAMLError as exc:
-        raise FlowgenError(f"invalid YAML: {exc}", path=name) from None
+        raise FlowgenError(f"invalid YAML: {' '.join(str(exc).split())}", path=name) from None
     except RecursionError:
         raise FlowgenError("YAML nesting too deep", path=name) from None
     except (ValueError, TypeError, OverflowError) as exc:
-        # ruamel raises plain errors for some malformed scalars (e.g. impossible dates).
+        # Some malformed scalars (an impossible date) surface as plain Python errors.
         raise FlowgenError(f"invalid YAML value: {exc}", path=name) from None
-    if tree is None:
-        raise FlowgenError(
-            "empty document: a flow is a YAML mapping starting with `apiVersion: flowgen/v1`",
-            path=name,
-        )
-    if not isinstance(tree, dict):
-        kind = "a list" if isinstance(tree, list) else "a single value"
-        raise FlowgenError(
-            f"the document is {kind}; a flow is a mapping (`apiVersion: flowgen/v1`, `kind: Flow`, …)",
-            path=name,
-            position=Position(1, 1),
-        )
-    _check_expansion(tree, name)
-    data = to_plain(tree, name)
-    return Document(path=name, text=text, tree=tree, data=data)
+
+
+def _empty_document(name: str) -> FlowgenError:
+    return FlowgenError(
+        "empty document: a flow is a YAML mapping starting with `apiVersion: flowgen/v1`", path=name
+    )
+
+
+def _not_a_mapping(kind: str, name: str) -> FlowgenError:
+    return FlowgenError(
+        f"the document is {kind}; a flow is a mapping (`apiVersion: flowgen/v1`, `kind: Flow`, …)",
+        path=name,
+        position=Position(1, 1),
+    )
 
 
 def _yaml_error(exc: Any, name: str) -> FlowgenError:
@@ -168,44 +244,6 @@ def _yaml_error(exc: Any, name: str) -> FlowgenError:
     position = Position(mark.line + 1, mark.column + 1) if mark is not None else None
     message = " ".join(str(problem).split())
     return FlowgenError(f"YAML syntax: {message}", path=name, position=position)
-
-
-def _check_expansion(tree: Any, name: str) -> None:
-    """Refuse documents whose aliases expand past MAX_EXPANDED_NODES, or refer to themselves.
-
-    Aliases share one object, so the parsed tree is small even for a billion-laughs file;
-    the explosion only happens when something walks it. Count the expanded size with a
-    memo per object, which costs one visit per distinct node.
-    """
-    sizes: dict[int, int] = {}
-    on_stack: set[int] = set()
-
-    def size(node: Any, depth: int) -> int:
-        if depth > MAX_DEPTH:
-            raise FlowgenError(f"nesting deeper than {MAX_DEPTH} levels", path=name)
-        if not isinstance(node, dict | list):
-            return 1
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in on_stack:
-            raise FlowgenError("a YAML alias refers to itself (recursive structure)", path=name)
-        on_stack.add(key)
-        children = node.values() if isinstance(node, dict) else node
-        total = 1
-        for child in children:
-            total += size(child, depth + 1)
-            if total > MAX_EXPANDED_NODES:
-                raise FlowgenError(
-                    f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes "
-                    "(an alias bomb?); refusing to load",
-                    path=name,
-                )
-        on_stack.discard(key)
-        sizes[key] = total
-        return total
-
-    size(tree, 0)
 
 
 def to_plain(node: Any, name: str = "<flow>") -> Any:
@@ -235,6 +273,9 @@ def to_plain(node: Any, name: str = "<flow>") -> Any:
     if isinstance(node, _dt.datetime | _dt.date):
         # An unquoted date (`version: 2026-11-01`) means the label, not a timestamp object.
         return node.isoformat()
+    tag = {bytes: "!!binary", set: "!!set", tuple: "!!pairs"}.get(type(node))
+    if tag is not None:
+        raise FlowgenError(f"unsupported YAML tag {tag}; flows are plain YAML", path=name)
     raise FlowgenError(f"unsupported YAML value of type {type(node).__name__}", path=name)
 
 
@@ -368,7 +409,8 @@ def _translate(err: dict[str, Any], doc: Document) -> FlowgenError:
         return FlowgenError(message, path=doc.path, position=position, code="FG002")
     if kind == "union_tag_not_found":
         position = doc.position(loc, key=True)
-        message = f"`{shown}`: needs a `type` ({ctx.get('discriminator', 'type')})"
+        kinds = _TRIGGER_TYPES if loc[:1] == ("trigger",) else _STEP_TYPES
+        message = f"`{shown}`: needs a `type`: one of {', '.join(kinds)}"
         return FlowgenError(message, path=doc.path, position=position, code="FG002")
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]

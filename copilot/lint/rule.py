@@ -83,6 +83,8 @@ class Context:
 
     loaded: Any  # copilot.flow.load.LoadedFlow
     catalog: Any  # copilot.catalog.Catalog
+    # Set by `fix_text`: the unsuppressed hits of each rule, the only ones a fixer should touch.
+    fix_hits: dict[str, list[Hit]] = field(default_factory=dict)
 
     @property
     def flow(self) -> Any:
@@ -114,6 +116,25 @@ class Context:
 
         return model_profiles(self.flow, self.catalog)
 
+    @cached_property
+    def sites(self) -> list[Any]:
+        """Every template and condition with its location and owner (`copilot.lint.visit.Site`)."""
+        from copilot.lint.visit import template_sites
+
+        return template_sites(self.flow, self.doc.data)
+
+    @cached_property
+    def reads(self) -> dict[str, set[str]]:
+        """Step id (or "respond", "on_deadline", "trigger") -> the step ids its templates read."""
+        from copilot.lint.visit import steps_read
+
+        return steps_read(self.sites)
+
+    @cached_property
+    def hot_path(self) -> set[str]:
+        """The steps the response waits for (from the shared analysis)."""
+        return set(self.analysis.hot_path)
+
     def steps(self, *types: str) -> Iterator[tuple[int, Any]]:
         """(index, step) in file order, optionally only of the given types."""
         for index, step in enumerate(self.flow.steps):
@@ -122,6 +143,28 @@ class Context:
 
     def position(self, loc: Loc, *, key: bool = False) -> Position:
         return self.doc.position(loc, key=key) or Position(1, 1)
+
+    def hits_to_fix(self, code: str) -> list[Hit]:
+        """What the fixer of rule `code` should fix: its unsuppressed, enabled hits.
+
+        `fix_text` fills these in; called elsewhere (a test calling a fixer directly) it
+        falls back to everything the rule's check reports.
+        """
+        if code in self.fix_hits:
+            return self.fix_hits[code]
+        return list(REGISTRY[code].check(self))
+
+    def block_loc(self, *keys: str) -> tuple[Loc, bool]:
+        """Where to report a missing block: the first of `keys` present, else the flow's `name`.
+
+        Returns (loc, key) for `Hit`: a finding about something absent points at the nearest
+        thing that is there.
+        """
+        data = self.doc.data
+        for key in keys:
+            if key in data:
+                return (key,), True
+        return ("name",), True
 
 
 Check = Callable[[Context], Iterator[Hit]]

@@ -1,0 +1,271 @@
+"""`flowgen draft`: from a brief to a written, linted, commented flow file.
+
+    provider (auto | offline | openai)
+      -> offline drafter, or the LLM loop (copilot.draft.loop)
+      -> safe autofixes (the lint --fix machinery) -> comments that explain each choice
+      -> final lint -> written atomically, only when valid (and clean, or --allow-findings)
+
+Where it writes: `--out PATH`; `--out -` prints the YAML on stdout; without `--out`, the
+file is `<flow name>.flow.yaml` in the current folder. An existing file is never
+replaced without `--force`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from copilot.draft.request import DraftRequest
+from copilot.errors import FlowgenError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
+_SPACED = ("sla", "trigger", "models", "steps", "respond", "on_error", "observability", "tests")
+
+
+@dataclass
+class DraftOptions:
+    provider: str = "auto"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    max_tokens: int | None = None
+    max_repairs: int = 2
+    out: str | None = None  # None: <name>.flow.yaml; "-": stdout
+    force: bool = False
+    allow_findings: bool = False
+    transcript: str | None = None
+    sleep: Any = None  # how retries wait (tests pass a recorder; None is time.sleep)
+
+
+@dataclass
+class DraftOutcome:
+    """Everything the summary shows and the transcript records."""
+
+    provider: str
+    text: str | None = None  # the final YAML (None when no valid flow came out)
+    flow: Any = None
+    analysis: Any = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+    out: str | None = None
+    written: bool = False
+    exit_code: int = EXIT_OK
+    error: str | None = None
+    assumptions: list[str] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+    llm: dict[str, Any] | None = None  # settings (no key), rounds, tokens, cost
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out = {"error": 0, "warning": 0, "info": 0}
+        for f in self.findings:
+            out[f["severity"]] = out.get(f["severity"], 0) + 1
+        return out
+
+
+def default_out(name: str) -> str:
+    return f"{name}.flow.yaml"
+
+
+def _check_out_free(out: str, force: bool) -> None:
+    if out != "-" and Path(out).exists() and not force:
+        kind = "a folder" if Path(out).is_dir() else "already exists"
+        raise FlowgenError(f"{out}: {kind}; pass --force to replace it, or --out another path")
+    if out != "-" and Path(out).is_dir():
+        raise FlowgenError(f"{out}: is a folder; --out takes a file path")
+
+
+def finalize(
+    data: dict[str, Any],
+    request: DraftRequest,
+    lint_path: str,
+    *,
+    drafted_by: str,
+    notes: dict[Any, str] | None = None,
+    assumptions: list[str] | None = None,
+    unmapped: list[str] | None = None,
+) -> tuple[str, Any, Any, list[dict[str, Any]], list[str]]:
+    """Autofix, explain in comments, lint: (text, flow, analysis, findings, fixes)."""
+    from copilot.draft.checks import check_text, yaml_of
+    from copilot.draft.explain import header_lines, step_comments
+    from copilot.flow.dump import add_comments, dump_tree
+    from copilot.flow.graph import analyze
+    from copilot.flow.load import load_flow_text
+    from copilot.lint.fixes import fix_text, parse_tree
+
+    text = yaml_of(data)
+    fixed, fixes = fix_text(text, lint_path)
+    loaded = load_flow_text(fixed, lint_path)
+    analysis = analyze(loaded.flow, request.catalog)
+    comments = step_comments(loaded.flow, analysis, request.catalog)
+    comments.update(notes or {})  # the drafter's own reasons are more specific
+    tree = parse_tree(fixed)  # quotes kept: `model:*` must stay quoted in a flow mapping
+    add_comments(tree, {loc: text for loc, text in comments.items() if text})
+    for key in list(tree)[1:]:
+        if key in _SPACED:
+            tree.yaml_set_comment_before_after_key(key, before="\n")  # a blank line between blocks
+    header = header_lines(
+        loaded.flow, analysis, drafted_by=drafted_by, unmapped=unmapped or [], assumptions=assumptions or []
+    )
+    final = dump_tree(tree, header=header)
+    result = check_text(final, lint_path, request.catalog)
+    return final, loaded.flow, analysis, result.findings, fixes
+
+
+def draft(request: DraftRequest, options: DraftOptions) -> DraftOutcome:
+    """Draft, check and (when allowed) write a flow; never raises for bad LLM output."""
+    from copilot.draft import settings as cfg
+
+    config = cfg.find_config()
+    provider = cfg.resolve_provider(
+        options.provider, api_key=options.api_key, base_url=options.base_url, config=config
+    )
+    if options.out is not None:
+        _check_out_free(options.out, options.force)
+    if options.max_repairs < 0 or options.max_repairs > 10:
+        raise FlowgenError("--max-repairs must be between 0 and 10")
+    outcome = DraftOutcome(provider=provider)
+    lint_path = options.out if options.out not in (None, "-") else "<draft>"
+    try:
+        if provider == "offline":
+            _offline(request, options, outcome, lint_path)
+        else:
+            settings = cfg.resolve_settings(
+                model=options.model,
+                base_url=options.base_url,
+                api_key=options.api_key,
+                timeout=options.timeout,
+                retries=options.retries,
+                max_tokens=options.max_tokens,
+                config=config,
+            )
+            _with_llm(request, options, outcome, lint_path, settings)
+    except FlowgenError as exc:
+        outcome.error = str(exc)
+        outcome.exit_code = EXIT_FAILED
+    if outcome.text is not None and outcome.error is None:
+        _write(outcome, options)
+    if options.transcript:
+        save_transcript(outcome, request, options.transcript)
+    return outcome
+
+
+def _offline(request: DraftRequest, options: DraftOptions, outcome: DraftOutcome, lint_path: str) -> None:
+    from copilot.draft.offline import draft_offline
+
+    out_path = Path(options.out) if options.out not in (None, "-") else None
+    drafted = draft_offline(request, out_path)
+    outcome.assumptions = drafted.assumptions
+    outcome.unmapped = drafted.unmapped
+    outcome.rounds = [{"round": 0, "kind": "offline", "reading": _reading_dict(drafted.reading)}]
+    text, flow, analysis, findings, fixes = finalize(
+        drafted.data,
+        request,
+        lint_path,
+        drafted_by="offline drafter, rule-based",
+        notes=drafted.comments,
+        assumptions=drafted.assumptions,
+        unmapped=drafted.unmapped,
+    )
+    outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = text, flow, analysis, findings, fixes
+    outcome.rounds[0]["findings"] = findings
+
+
+def _with_llm(
+    request: DraftRequest, options: DraftOptions, outcome: DraftOutcome, lint_path: str, settings: Any
+) -> None:
+    from copilot.draft.llm import ChatClient, drafting_cost
+    from copilot.draft.loop import LlmDraft, failure_message, llm_draft
+    from copilot.draft.wire import response_format
+
+    client = ChatClient(settings, response_format(), **({"sleep": options.sleep} if options.sleep else {}))
+    outcome.llm = {"settings": settings.describe()}
+    result = LlmDraft()
+    outcome.rounds = result.rounds  # filled in as the loop goes, so a failure keeps them
+    try:
+        llm_draft(request, client, max_repairs=options.max_repairs, path=lint_path, result=result)
+    finally:
+        cost = drafting_cost(settings.model, result.input_tokens, result.output_tokens, request.catalog)
+        outcome.llm.update(
+            {
+                "rounds": len(result.rounds),
+                "mode": client.mode,
+                "input_tokens": result.input_tokens if result.usage_known else None,
+                "output_tokens": result.output_tokens if result.usage_known else None,
+                "cost_usd": cost if result.usage_known else None,
+            }
+        )
+    if not result.valid:
+        outcome.exit_code = EXIT_FAILED
+        outcome.error = failure_message(result, settings, options.max_repairs)
+        return
+    assert result.data is not None
+    text, flow, analysis, findings, fixes = finalize(
+        result.data, request, lint_path, drafted_by=f"{settings.model} via {settings.endpoint}"
+    )
+    outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = text, flow, analysis, findings, fixes
+
+
+def _write(outcome: DraftOutcome, options: DraftOptions) -> None:
+    import sys
+
+    from copilot.flow.dump import write_atomic
+
+    errors = outcome.counts()["error"]
+    if errors and not options.allow_findings:
+        outcome.exit_code = EXIT_FINDINGS
+        return
+    out = options.out if options.out is not None else default_out(outcome.flow.name)
+    outcome.out = out
+    if out == "-":
+        sys.stdout.write(outcome.text or "")
+        sys.stdout.flush()
+        outcome.written = True
+    else:
+        try:
+            _check_out_free(out, options.force)
+            write_atomic(out, outcome.text or "")
+        except FlowgenError as exc:
+            outcome.error, outcome.exit_code = str(exc), EXIT_FAILED
+            return
+        except OSError as exc:
+            outcome.error = f"{out}: cannot write: {exc.strerror or exc}"
+            outcome.exit_code = EXIT_FAILED
+            return
+        outcome.written = True
+    outcome.exit_code = EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _reading_dict(reading: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data = asdict(reading)
+    data.pop("matches", None)
+    return data
+
+
+def save_transcript(outcome: DraftOutcome, request: DraftRequest, path: str) -> None:
+    """Every prompt, raw answer and round's findings, as JSON (never the API key)."""
+    from copilot.flow.dump import write_atomic
+
+    payload = {
+        "version": 1,
+        "provider": outcome.provider,
+        "brief": request.brief,
+        "llm": outcome.llm,
+        "rounds": outcome.rounds,
+        "fixes": outcome.fixes,
+        "final_findings": outcome.findings,
+        "error": outcome.error,
+        "out": outcome.out,
+        "written": outcome.written,
+    }
+    try:
+        write_atomic(path, json.dumps(payload, indent=2, default=str) + "\n")
+    except OSError as exc:
+        outcome.error = outcome.error or f"{path}: cannot write the transcript: {exc.strerror or exc}"
+        outcome.exit_code = EXIT_FAILED

@@ -1,0 +1,259 @@
+"""The event a flow receives: a sample, a JSON Schema, or a default shape.
+
+`flowgen draft --event FILE` accepts either a sample event (the schema is inferred with
+genson) or a JSON Schema (a sample is built from it). The drafter then needs three
+things from the shape: the text-like field a prompt should read, the id-like field an
+idempotency key should use, and the personal fields that must be redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from copilot.errors import FlowgenError
+
+# Field names, most telling first: a prompt reads the text, a key names the event.
+_TEXT_NAMES = (
+    "body",
+    "text",
+    "message",
+    "content",
+    "description",
+    "comment",
+    "review",
+    "question",
+    "query",
+    "prompt",
+    "summary",
+    "details",
+    "note",
+    "notes",
+    "subject",
+    "title",
+)
+_ID_NAMES = ("id", "event_id", "uuid", "message_id", "request_id", "delivery_id", "key")
+_PII_RE = re.compile(
+    r"(e-?mail|phone|mobile|first_?name|last_?name|full_?name|^name$|customer_?name|address|"
+    r"street|postcode|zip|ssn|birth|dob|ip_?address|^ip$|card_?number|iban)",
+    re.I,
+)
+MAX_EVENT_BYTES = 256_000
+
+
+@dataclass
+class EventShape:
+    """A sample event and its JSON Schema, plus the fields the drafter uses."""
+
+    sample: dict[str, Any]
+    schema: dict[str, Any]
+    source: str  # "sample", "schema" or "default"
+    fields: list[str] = field(default_factory=list)  # dotted paths of scalar fields
+
+    @property
+    def text_field(self) -> str | None:
+        """The field a prompt should read: a known text name, else the longest string."""
+        strings = [f for f in self.fields if _type_at(self.schema, f) == "string"]
+        for name in _TEXT_NAMES:
+            for path in strings:
+                if path.rsplit(".", 1)[-1].lower() == name:
+                    return path
+        if not strings:
+            return None
+        candidates = [f for f in strings if f not in self.id_fields and not _PII_RE.search(_leaf(f))]
+        return max(candidates or strings, key=lambda f: (len(str(_value_at(self.sample, f) or "")), -len(f)))
+
+    @property
+    def subject_field(self) -> str | None:
+        """A short heading field (subject/title) to show next to the text, if any."""
+        text = self.text_field
+        for name in ("subject", "title"):
+            for path in self.fields:
+                if path != text and _leaf(path).lower() == name and _type_at(self.schema, path) == "string":
+                    return path
+        return None
+
+    @property
+    def id_fields(self) -> list[str]:
+        out = []
+        for path in self.fields:
+            raw = _leaf(path)
+            leaf = raw.lower()
+            # `ticket_id` and `ticketId` name things; `paid` and `valid` do not.
+            if leaf in _ID_NAMES or leaf.endswith("_id") or raw.endswith("Id"):
+                out.append(path)
+        return out
+
+    @property
+    def id_field(self) -> str | None:
+        """The field that names the event uniquely (for the idempotency key)."""
+        ids = self.id_fields
+        for name in _ID_NAMES:
+            for path in ids:
+                if _leaf(path).lower() == name:
+                    return path
+        top_level = [p for p in ids if "." not in p]
+        return (top_level or ids or [None])[0]
+
+    @property
+    def pii_fields(self) -> list[str]:
+        return [f for f in self.fields if _PII_RE.search(_leaf(f))]
+
+
+def _leaf(path: str) -> str:
+    return path.rsplit(".", 1)[-1]
+
+
+def _value_at(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _type_at(schema: dict[str, Any], path: str) -> str | None:
+    node: Any = schema
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = (node.get("properties") or {}).get(part)
+    if not isinstance(node, dict):
+        return None
+    kind = node.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind is None and "enum" in node:
+        return "string"
+    return kind
+
+
+def scalar_fields(schema: dict[str, Any], prefix: str = "", depth: int = 0) -> list[str]:
+    """Dotted paths of the scalar properties of an object schema (nested objects too)."""
+    out: list[str] = []
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict) or depth > 4:
+        return out
+    for name, sub in props.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            continue  # a template can only reach identifier-like names with dots
+        path = f"{prefix}{name}"
+        if isinstance(sub, dict) and (sub.get("type") == "object" or "properties" in sub):
+            out.extend(scalar_fields(sub, path + ".", depth + 1))
+        else:
+            out.append(path)
+    return out
+
+
+def infer_schema(sample: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of a sample event (genson), without the `$schema` noise."""
+    from genson import SchemaBuilder
+
+    builder = SchemaBuilder(schema_uri=None)
+    builder.add_object(sample)
+    schema = builder.to_schema()
+    schema.pop("$schema", None)
+    return schema
+
+
+def sample_from_schema(schema: dict[str, Any], name: str = "value", depth: int = 0) -> Any:
+    """A plausible value for a schema: examples, defaults, enums first, else by type."""
+    if not isinstance(schema, dict) or depth > 6:
+        return None
+    for key in ("examples", "example"):
+        if key in schema:
+            value = schema[key]
+            return value[0] if key == "examples" and isinstance(value, list) and value else value
+    if "default" in schema:
+        return schema["default"]
+    if "const" in schema:
+        return schema["const"]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties") or {}
+        return {k: sample_from_schema(v, k, depth + 1) for k, v in props.items() if isinstance(k, str)}
+    if kind == "array":
+        item = sample_from_schema(schema.get("items") or {}, name, depth + 1)
+        return [] if item is None else [item]
+    if kind == "integer":
+        return 1
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return False
+    if kind == "string":
+        if _PII_RE.search(name) and "mail" in name.lower():
+            return "person@example.com"
+        return f"{name}-1" if name.lower() in _ID_NAMES or name.lower().endswith("id") else f"example {name}"
+    return None
+
+
+def looks_like_schema(data: dict[str, Any]) -> bool:
+    """A JSON Schema rather than a sample: `$schema`, or `type: object` with `properties`."""
+    if "$schema" in data:
+        return True
+    return data.get("type") == "object" and isinstance(data.get("properties"), dict)
+
+
+def load_event(path: str | Path) -> EventShape:
+    """Read `--event FILE`: a sample event or its JSON Schema, as JSON (or YAML)."""
+    from copilot.flow.load import read_text
+
+    name = str(path)
+    text = read_text(path, max_bytes=MAX_EVENT_BYTES)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if name.endswith((".yaml", ".yml")):
+            from copilot.flow.load import parse_yaml
+
+            data = parse_yaml(text, name).data
+        else:
+            from copilot.errors import Position
+
+            raise FlowgenError(
+                f"--event: not JSON ({exc.msg}); give a sample event or a JSON Schema as JSON",
+                path=name,
+                position=Position(exc.lineno, exc.colno),
+            ) from None
+    if not isinstance(data, dict):
+        raise FlowgenError(
+            "--event: expected a JSON object (a sample event or a JSON Schema)", path=name
+        )
+    return shape_from(data, name)
+
+
+def shape_from(data: dict[str, Any], name: str = "<event>") -> EventShape:
+    if looks_like_schema(data):
+        import jsonschema
+
+        schema = {k: v for k, v in data.items() if k not in ("$schema", "$id")}
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            raise FlowgenError(f"--event: not a valid JSON Schema: {exc.message}", path=name) from None
+        sample = sample_from_schema(schema)
+        source = "schema"
+    else:
+        sample, schema, source = data, infer_schema(data), "sample"
+    if not isinstance(sample, dict):
+        raise FlowgenError("--event: the event must be a JSON object", path=name)
+    return EventShape(sample=sample, schema=schema, source=source, fields=scalar_fields(schema))
+
+
+def default_shape(noun: str = "event") -> EventShape:
+    """The shape assumed when no `--event` is given: an id and a text."""
+    sample = {"id": f"{noun[:3].upper()}-1001", "text": f"Example {noun} text."}
+    schema = {
+        "type": "object",
+        "required": ["id", "text"],
+        "properties": {"id": {"type": "string"}, "text": {"type": "string"}},
+    }
+    return EventShape(sample=sample, schema=schema, source="default", fields=["id", "text"])

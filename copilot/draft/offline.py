@@ -1,0 +1,1004 @@
+"""The offline drafter: a brief becomes a production-ready flow with no model and no network.
+
+It reads the brief by vocabulary (`copilot.draft.reader`), then assembles the flow from the
+building blocks (`copilot.draft.blocks`): fast models with a fallback from another provider
+on the hot path, heavy work async, a validate step after every model output, timeouts
+cut from the SLA with the shared estimates (`copilot.flow.graph.analyze`), pinned
+documents, idempotency keys, limits, observability, and a load and chaos test block.
+Deterministic: the same brief and options always give the same file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from copilot.catalog import COST_TIER_TIERS, Catalog, ModelProfile
+from copilot.draft import blocks
+from copilot.draft.blocks import dur
+from copilot.draft.event import EventShape, default_shape
+from copilot.draft.reader import Condition, Reading, Task, read
+from copilot.draft.request import DraftRequest
+from copilot.flow.dump import Comments
+
+DEFAULT_SLA = {"webhook": 2.0, "queue": 5.0, "schedule": 60.0}
+REALTIME_SLA = 1.0
+DOCS_GLOB = "docs/**/*.md"
+SLA_SAFETY = 0.95  # plan the hot path to 95% of the SLA: estimates are estimates
+HOT_KINDS = ("classify", "score", "moderate", "extract", "translate", "summarise", "answer", "reply")
+_MAX_TOKENS = {
+    "classify": 60,
+    "score": 120,
+    "moderate": 80,
+    "extract": 250,
+    "summarise": 300,
+    "translate": 500,
+    "answer": 350,
+    "reply": 300,
+    "enrich": 400,
+}
+_DEFAULT_LABELS = {
+    "support": ["faq", "billing", "bug", "account", "other"],
+    "email": ["question", "request", "complaint", "spam", "other"],
+    "incident": ["outage", "degradation", "security", "noise", "other"],
+    "review": ["praise", "complaint", "question", "other"],
+}
+_URGENCY = ["low", "normal", "high"]
+_DISPLAY = {"support": "support ticket", "content": "post", "incident": "incident alert", "call": "call transcript"}
+
+
+def display(noun: str) -> str:
+    """The noun as a prompt says it: `support` -> `support ticket`."""
+    return _DISPLAY.get(noun, noun)
+
+
+@dataclass
+class Plan:
+    """The decisions behind a draft, before they become a flow."""
+
+    reading: Reading
+    trigger: str
+    sla: float
+    cost_tier: str
+    event: EventShape
+    text_ref: str  # template of the text prompts read
+    id_ref: str  # template naming the event (idempotency keys)
+    tasks: list[Task]
+    hot: list[Task]
+    background: list[Task]
+    brief: str = ""
+    notes: Comments = field(default_factory=dict)
+    assumptions: list[str] = field(default_factory=list)
+    pin_note: str | None = None
+
+
+@dataclass
+class OfflineDraft:
+    """A drafted flow: its data, the comments that explain it, and what the reader could not map."""
+
+    data: dict[str, Any]
+    comments: Comments
+    reading: Reading
+    assumptions: list[str]
+    unmapped: list[str]
+
+
+# ---------------------------------------------------------------------------- models
+
+
+class ModelPicker:
+    """Catalog choices: tier by cost tier, cheapest that fits a latency share, fallback elsewhere."""
+
+    def __init__(self, catalog: Catalog, cost_tier: str, fallback_model: str | None, level: int) -> None:
+        self.catalog = catalog
+        self.allowed = COST_TIER_TIERS[cost_tier]
+        self.fallback_model = fallback_model
+        self.level = level  # 0: preferred; higher levels trade quality for cost (budget fitting)
+        self.aliases: dict[str, str] = {}  # catalog id -> alias
+        self.specs: dict[str, dict[str, Any]] = {}  # alias -> models: entry
+
+    def _entries(self, tier: str) -> list[ModelProfile]:
+        # Only models with known rate limits: an alias without rpm/tpm cannot be sized (FG502);
+        # and, where the tier has them, models whose rpm carries the default ingress rate.
+        known = [m for m in self.catalog.by_tier((tier,)) if m.rpm or m.tpm]
+        roomy = [m for m in known if (m.rpm or 0) >= blocks.DEFAULT_RATE_PER_SECOND * 60]
+        return roomy or known
+
+    def choose(self, tier: str, share: float | None) -> ModelProfile:
+        entries = self._entries(tier) or self._entries("fast")
+        price = lambda m: (m.input_per_mtok + 4 * m.output_per_mtok, m.p95, m.id)
+        if share is not None:
+            fits = [m for m in entries if m.p95 * blocks.TIMEOUT_HEADROOM <= share]
+            if fits:
+                return min(fits, key=price)
+            return min(entries, key=lambda m: (m.p95, price(m)))
+        return min(entries, key=price)
+
+    def fits(self, tier: str, share: float | None) -> bool:
+        return share is None or any(m.p95 * blocks.TIMEOUT_HEADROOM <= share for m in self._entries(tier))
+
+    def fallback_for(self, primary: ModelProfile, tiers: tuple[str, ...]) -> ModelProfile | None:
+        if self.fallback_model is not None:
+            return self.catalog.get(self.fallback_model)
+        rank = {"fast": 0, "balanced": 1, "heavy": 2}
+        pool = [
+            m
+            for t in tiers
+            for m in self._entries(t)
+            if m.provider != primary.provider and (m.context_window or 0) >= (primary.context_window or 0)
+        ]
+        if not pool:
+            return None
+        return min(
+            pool,
+            key=lambda m: (
+                abs(rank.get(m.tier, 1) - rank.get(primary.tier, 1)),
+                m.input_per_mtok + 4 * m.output_per_mtok,
+                m.p95,
+                m.id,
+            ),
+        )
+
+    def alias(self, profile: ModelProfile, role: str) -> str:
+        if profile.id in self.aliases:
+            return self.aliases[profile.id]
+        name = role
+        n = 2
+        while name in self.specs:
+            name, n = f"{role}{n}", n + 1
+        self.aliases[profile.id] = name
+        use = f"{profile.provider}/{profile.snapshot}" if profile.snapshot else profile.id
+        self.specs[name] = {"use": use}
+        return name
+
+    def tier_for(self, kind: str, hot: bool) -> str:
+        """Fast on the hot path (a writer may be balanced); the best the cost tier allows off it."""
+        if hot:
+            if kind in ("answer", "reply") and "balanced" in self.allowed and self.level == 0:
+                return "balanced"
+            return "fast"
+        if self.level >= 2:
+            return "fast"
+        best = self.allowed[-1]
+        if self.level == 1 and len(self.allowed) > 1:
+            best = self.allowed[-2]
+        return best
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+def _template(path: str | None) -> str | None:
+    return f"{{{{ event.{path} }}}}" if path else None
+
+
+def _default_event(trigger: str, noun: str, fields: list[str] | None = None) -> EventShape:
+    if fields:
+        from copilot.draft.event import shape_from
+
+        sample = {name: _sample_value(name, noun) for name in fields}
+        return shape_from(sample)
+    if trigger == "schedule":
+        sample = {"id": "run-2026-01-01T09:00Z", "fired_at": "2026-01-01T09:00:00Z"}
+        schema = {
+            "type": "object",
+            "required": ["id", "fired_at"],
+            "properties": {"id": {"type": "string"}, "fired_at": {"type": "string"}},
+        }
+        return EventShape(sample=sample, schema=schema, source="default", fields=["id", "fired_at"])
+    shape = default_shape(noun)
+    return shape
+
+
+def _sample_value(name: str, noun: str) -> str:
+    lower = name.lower()
+    if lower == "id" or lower.endswith("_id") or name.endswith("Id"):
+        return f"{noun[:3].upper()}-1001"
+    if "mail" in lower:
+        return "person@example.com"
+    if "phone" in lower:
+        return "+15550100"
+    return f"Example {name.replace('_', ' ')}."
+
+
+def _ensure_producers(tasks: list[Task], assumptions: list[str]) -> list[Task]:
+    """A condition needs a step that decides it: add classify/score/moderate when missing."""
+    kinds = {t.kind for t in tasks}
+    extra: list[Task] = []
+    for task in tasks:
+        cond = task.condition
+        if cond is None:
+            continue
+        needed = {"urgent": "classify", "label": "classify", "score": "score", "flagged": "moderate"}[cond.kind]
+        if needed == "moderate" and "moderate" not in kinds and "classify" in kinds:
+            task.condition = Condition("label", cond.text, "==", "spam")
+            needed = "classify"
+        if needed not in kinds and needed not in {t.kind for t in extra}:
+            extra.append(Task(needed, f"(added to decide {cond.text!r})", task.sentence, -1))
+            assumptions.append(f"added a `{needed}` step to decide {cond.text!r}")
+            kinds.add(needed)
+    return extra + tasks
+
+
+def plan(request: DraftRequest, reading: Reading) -> Plan:
+    trigger = reading.trigger.kind
+    assumptions: list[str] = []
+    notes: Comments = {}
+    if request.sla is not None:
+        sla, source = request.sla, "from --sla"
+    elif reading.sla is not None:
+        sla, source = reading.sla, f"from the brief: {reading.sla_text!r}"
+    elif reading.realtime and trigger == "webhook":
+        sla, source = REALTIME_SLA, f"the brief says {next(m.text for m in reading.matches if m.kind == 'realtime')!r}: assumed {dur(REALTIME_SLA)}"
+        assumptions.append(f"SLA {dur(sla)} for 'real-time'; pass --sla to change it")
+    else:
+        sla = DEFAULT_SLA[trigger]
+        source = f"no latency in the brief: assumed {dur(sla)} for a {trigger} trigger"
+        assumptions.append(f"SLA {dur(sla)} (no latency in the brief); pass --sla to change it")
+    notes[("sla", "latency_p95")] = source
+    cost_tier = request.cost_tier or reading.cost_tier or "standard"
+    notes[("sla", "cost_tier")] = (
+        "from --cost-tier"
+        if request.cost_tier
+        else f"from the brief: {reading.cost_text!r}"
+        if reading.cost_tier
+        else "the default"
+    ) + f": may use the {', '.join(COST_TIER_TIERS[cost_tier])} tier" + ("s" if len(COST_TIER_TIERS[cost_tier]) > 1 else "")
+
+    event = request.event or _default_event(trigger, reading.noun, reading.event_fields)
+    if request.event is None and reading.event_fields:
+        assumptions.append(
+            f"the event fields the brief lists ({', '.join(reading.event_fields)}) are strings; "
+            "pass --event sample.json for the real shape"
+        )
+    elif request.event is None:
+        assumptions.append(
+            f"an event shaped {sorted(event.schema.get('properties', {}))}; pass --event sample.json "
+            "so templates use your real fields"
+        )
+    text_field = event.text_field if trigger != "schedule" or request.event else None
+    id_field = event.id_field
+    if id_field is None:
+        assumptions.append("the event has no id-like field: idempotency keys hash the whole event")
+    subject = event.subject_field
+    if text_field:
+        text_ref = _template(text_field) or ""
+        if subject and subject != text_field:
+            text_ref = f"{_template(subject)}\n\n{text_ref}"
+    else:
+        text_ref = "{{ event | tojson }}"
+    # No id-like field: the whole event is the key (long, but still the same for a redelivery).
+    id_ref = _template(id_field) if id_field else "{{ event | tojson }}"
+
+    tasks = list(reading.tasks)
+    if trigger == "schedule" and not any(t.kind == "enrich" for t in tasks) and request.event is None:
+        tasks.insert(0, Task("enrich", "(a schedule carries no data)", 0, -1, target="api"))
+        assumptions.append("a schedule carries no data: a `fetch` step GETs the items from ${env:SOURCE_API_URL}")
+    if not any(t.kind in HOT_KINDS for t in tasks):
+        if trigger == "schedule" or any(t.kind == "enrich" for t in tasks):
+            tasks.append(Task("summarise", "(no model task named)", 0, -1))
+            assumptions.append("no model task recognised: drafted a summary of the event; describe what to do with it")
+        else:
+            tasks.insert(0, Task("classify", "(no model task named)", 0, -1))
+            assumptions.append("no model task recognised: drafted a classification; describe what to do with the event")
+    tasks = _ensure_producers(tasks, assumptions)
+    hot_analysis = [t for t in tasks if t.kind in ("classify", "score", "moderate", "extract", "translate", "answer", "reply")]
+    hot: list[Task] = []
+    background: list[Task] = []
+    for task in tasks:
+        if task.kind == "summarise":
+            # The summary is the product when nothing else answers; otherwise it is extra work.
+            if task.background or (hot_analysis and trigger == "webhook"):
+                background.append(task)
+            else:
+                hot.append(task)
+        elif task.kind in HOT_KINDS and not task.background:
+            hot.append(task)
+        else:
+            background.append(task)
+    if reading.trigger.others:
+        assumptions.append(
+            f"one trigger per flow: used the {trigger} ({reading.trigger.text!r}); also mentioned "
+            + ", ".join(repr(o) for o in reading.trigger.others)
+            + " — draft another flow for that"
+        )
+    return Plan(
+        reading=reading,
+        trigger=trigger,
+        sla=sla,
+        cost_tier=cost_tier,
+        event=event,
+        text_ref=text_ref,
+        id_ref=id_ref,
+        tasks=tasks,
+        hot=hot,
+        background=background,
+        brief=request.brief,
+        notes=notes,
+        assumptions=assumptions,
+    )
+
+
+# ---------------------------------------------------------------------------- assembly
+
+
+def _labels(task: Task, noun: str, tasks: list[Task]) -> list[str]:
+    labels = list(task.labels) or list(_DEFAULT_LABELS.get(noun, ["question", "request", "complaint", "other"]))
+    for other in tasks:
+        cond = other.condition
+        if cond is not None and cond.kind == "label" and isinstance(cond.value, str) and cond.value not in labels:
+            labels.insert(0, cond.value)
+    if "other" not in labels:
+        labels.append("other")
+    return labels
+
+
+def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, Any, list[dict[str, str]]]:
+    """(step id, output_schema, system prompt, user prompt, on_fail default, validate rules)."""
+    noun = display(plan.reading.noun)
+    text = plan.text_ref
+    if task.kind == "classify":
+        labels = _labels(task, plan.reading.noun, plan.tasks)
+        schema = {
+            "type": "object",
+            "required": ["label", "urgency"],
+            "properties": {
+                "label": {"type": "string", "enum": labels},
+                "urgency": {"type": "string", "enum": _URGENCY},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+        }
+        system = (
+            f"Classify the {noun} into exactly one label: {', '.join(labels)}. Set urgency to high only "
+            "when a person must act now. Answer only with the JSON object."
+        )
+        rules = [{"expr": f"input.label in {labels!r}", "message": "unknown label"}]
+        return "classify", schema, system, text, {"label": "other", "urgency": "normal"}, rules
+    if task.kind == "score":
+        subject = task.target or "risk"
+        schema = {
+            "type": "object",
+            "required": ["score", "reasons"],
+            "properties": {
+                "score": {"type": "number", "minimum": 0, "maximum": 1},
+                "reasons": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+            },
+        }
+        system = (
+            f"Score the {subject} of this {noun} from 0 (none) to 1 (certain) and give at most three "
+            "short reasons. Answer only with the JSON object."
+        )
+        rules = [{"expr": "input.score >= 0 and input.score <= 1", "message": "score outside 0..1"}]
+        # Neither approve nor block on a broken answer: a middle score goes to review.
+        return "score", schema, system, text, {"score": 0.5, "reasons": ["model output invalid"]}, rules
+    if task.kind == "moderate":
+        categories = ["harassment", "hate", "sexual", "violence", "self_harm", "spam", "none"]
+        schema = {
+            "type": "object",
+            "required": ["allowed", "categories"],
+            "properties": {
+                "allowed": {"type": "boolean"},
+                "categories": {"type": "array", "items": {"type": "string", "enum": categories}},
+            },
+        }
+        system = (
+            f"Decide whether this {noun} may be published under a standard community policy. List the "
+            "violated categories (none when allowed). Answer only with the JSON object."
+        )
+        rules = [{"expr": "input.allowed in [true, false]", "message": "allowed must be a boolean"}]
+        # Fail closed: an unreadable verdict holds the content for review.
+        return "moderate", schema, system, text, {"allowed": False, "categories": ["none"]}, rules
+    if task.kind == "extract":
+        fields = task.fields or ["summary", "entities"]
+        schema = {
+            "type": "object",
+            "required": fields,
+            "properties": {f: {"type": ["string", "null"]} for f in fields},
+        }
+        system = (
+            f"Extract these fields from the {noun}: {', '.join(fields)}. Use null for a field that is not "
+            "there; never guess. Answer only with the JSON object."
+        )
+        rules = [{"expr": "input is mapping", "message": "expected an object of fields"}]
+        return "extract", schema, system, text, dict.fromkeys(fields), rules
+    if task.kind == "summarise":
+        schema = {
+            "type": "object",
+            "required": ["summary"],
+            "properties": {"summary": {"type": "string"}, "key_points": {"type": "array", "items": {"type": "string"}}},
+        }
+        system = f"Summarise the {noun} in at most three sentences, then list the key points. Answer only with the JSON object."
+        rules = [{"expr": "input.summary | length > 0", "message": "empty summary"}]
+        return "summarise", schema, system, text, {"summary": "", "key_points": []}, rules
+    if task.kind == "translate":
+        lang = task.target or "english"
+        schema = {
+            "type": "object",
+            "required": ["text", "source_language"],
+            "properties": {"text": {"type": "string"}, "source_language": {"type": "string"}},
+        }
+        system = (
+            f"Translate the text into {lang.capitalize()} and name its source language. Keep names and "
+            "numbers as they are. Answer only with the JSON object."
+        )
+        rules = [{"expr": "input.text | length > 0", "message": "empty translation"}]
+        return "translate", schema, system, text, {"text": "", "source_language": "unknown"}, rules
+    if task.kind == "answer" and task.docs:
+        schema = {
+            "type": "object",
+            "required": ["text", "grounded"],
+            "properties": {"text": {"type": "string"}, "grounded": {"type": "boolean"}},
+        }
+        system = (
+            "Answer the question using only the context passages. When they do not contain the answer, "
+            "say so briefly and set grounded to false. Answer only with the JSON object."
+        )
+        user = f"Context:\n{{{{ steps.docs.output | tojson }}}}\n\nQuestion:\n{text}"
+        rules = [{"expr": "input.text | length > 0", "message": "empty answer"}]
+        return "answer", schema, system, user, {"text": "", "grounded": False}, rules
+    # answer without documents, and reply
+    schema = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
+    system = f"Write a short, polite reply to the {noun}. Do not promise anything you cannot know. Answer only with the JSON object."
+    rules = [{"expr": "input.text | length > 0", "message": "empty reply"}]
+    return "reply", schema, system, text, {"text": ""}, rules
+
+
+@dataclass
+class _Built:
+    steps: list[dict[str, Any]]
+    roles: dict[str, tuple[str, bool]]  # model step id -> (kind, hot)
+    respond_needs: list[str]
+    respond_body: dict[str, Any]
+    producers: dict[str, str]  # kind -> validate step id
+    pins: list[str]
+
+
+def _condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
+    """(`if` expression, the validate step it reads) for a condition."""
+    if cond.kind == "urgent" and "classify" in producers:
+        return f"{{{{ steps.{producers['classify']}.output.urgency == 'high' }}}}", producers["classify"]
+    if cond.kind == "label" and "classify" in producers:
+        return f"{{{{ steps.{producers['classify']}.output.label == {cond.value!r} }}}}", producers["classify"]
+    if cond.kind == "score" and "score" in producers:
+        return (
+            f"{{{{ steps.{producers['score']}.output.score {cond.op} {cond.value:g} }}}}",
+            producers["score"],
+        )
+    if cond.kind == "flagged" and "moderate" in producers:
+        return f"{{{{ not steps.{producers['moderate']}.output.allowed }}}}", producers["moderate"]
+    return None
+
+
+def _model_step(
+    step_id: str, task: Task, plan: Plan, spec: tuple[Any, ...], needs: list[str], mode: str
+) -> dict[str, Any]:
+    _, schema, system, user, _, _ = spec
+    step: dict[str, Any] = {"id": step_id, "type": "model"}
+    if mode == "async":
+        step["mode"] = "async"
+    if needs:
+        step["needs"] = needs
+    step["model"] = "?"  # filled in by _choose_models
+    step["prompt"] = {"system": system, "user": user}
+    step["max_tokens"] = _MAX_TOKENS.get(task.kind, 300)
+    step["temperature"] = 0
+    step["output_schema"] = schema
+    step["timeout"] = "1s"  # set from the SLA by _set_timeouts
+    attempts = blocks.HOT_RETRIES if mode != "async" else blocks.ASYNC_RETRIES
+    step["retry"] = (
+        blocks.retry(attempts, 0.05, 0.2) if mode != "async" else blocks.retry(attempts, 1.0, 5.0)
+    )
+    step["idempotency_key"] = f"{plan.id_ref}:{step_id}"
+    return step
+
+
+def build_steps(plan: Plan, base_dir: Path) -> _Built:
+    steps: list[dict[str, Any]] = []
+    roles: dict[str, tuple[str, bool]] = {}
+    producers: dict[str, str] = {}
+    respond_needs: list[str] = []
+    body: dict[str, Any] = {}
+    pins: list[str] = []
+    id_field = plan.event.id_field
+    body["id"] = plan.id_ref
+    hot_needs: list[str] = []
+
+    fetch = next((t for t in plan.tasks if t.kind == "enrich" and plan.trigger == "schedule"), None)
+    if fetch is not None:
+        # On a schedule the data comes from an API: fetched on the hot path, before the models.
+        env = blocks.env_name(fetch.target if fetch.target not in (None, "api") else "source", "api", "url")
+        steps.append(
+            {
+                "id": "fetch",
+                "type": "http",
+                "description": "What this run works on.",
+                "request": {"method": "GET", "url": f"${{env:{env}}}"},
+                "timeout": dur(blocks.HTTP_TIMEOUT),
+                "retry": blocks.retry(blocks.HOT_RETRIES, 0.1, 0.5),
+                "idempotency_key": f"{plan.id_ref}:fetch",
+            }
+        )
+        plan.text_ref = "{{ steps.fetch.output | tojson }}"
+        hot_needs = ["fetch"]
+        plan.notes[("steps", 0, "request")] = f"set {env} to the API that lists the {plan.reading.noun}s to process"
+
+    def add_model(task: Task, mode: str, needs: list[str]) -> str:
+        spec = _model_spec(task, plan)
+        step_id = spec[0] if not any(s["id"] == spec[0] for s in steps) else f"{spec[0]}_{len(steps)}"
+        steps.append(_model_step(step_id, task, plan, spec, needs, mode))
+        roles[step_id] = (task.kind, mode != "async")
+        check_id = f"check_{step_id}"
+        steps.append(blocks.validate_step(check_id, step_id, spec[1], spec[5], spec[4], mode))
+        producers.setdefault(task.kind, check_id)
+        return check_id
+
+    answer_tasks = [t for t in plan.hot if t.kind in ("answer", "reply")]
+    for task in plan.hot:
+        if task.kind in ("answer", "reply"):
+            continue
+        check = add_model(task, "sync", list(hot_needs))
+        respond_needs.append(check)
+        body.update(_body_fields(task.kind, check))
+    for task in answer_tasks:
+        cond = _condition_expr(task.condition, producers) if task.condition else None
+        needs = list(hot_needs) + ([cond[1]] if cond else [])
+        if task.kind == "answer" and task.docs:
+            glob = plan.reading.docs_glob or DOCS_GLOB
+            pin, pin_note = _pin(base_dir, glob)
+            pins.append(pin)
+            query = plan.text_ref if plan.event.text_field or fetch else "{{ event | tojson }}"
+            steps.append(blocks.retrieve_step("docs", query, glob, pin, needs, cond[0] if cond else None))
+            plan.pin_note = pin_note
+            answer_needs = ["docs"]
+        else:
+            answer_needs = needs
+        check = add_model(task, "sync", answer_needs)
+        if cond and not (task.kind == "answer" and task.docs):
+            steps[-2]["if"] = cond[0]
+        respond_needs.append(check)
+        body.update(_body_fields(task.kind, check, conditional=cond is not None))
+
+    # Off the hot path: enrichment, background summaries, then side effects.
+    for task in plan.background:
+        if task.kind == "enrich" and task is not fetch:
+            env = blocks.env_name(task.target or "crm", "api", "url")
+            lookup_url = f"${{env:{env}}}/{plan.id_ref}" if id_field else f"${{env:{env}}}"
+            steps.append(
+                {
+                    "id": "lookup",
+                    "type": "http",
+                    "mode": "async",
+                    "request": {"method": "GET", "url": lookup_url},
+                    "timeout": dur(blocks.HTTP_TIMEOUT),
+                    "retry": blocks.retry(blocks.ASYNC_RETRIES, 0.2, 2.0),
+                    "idempotency_key": f"{plan.id_ref}:lookup",
+                }
+            )
+            enrich_task = Task("enrich", task.text, task.sentence, task.start)
+            spec = (
+                "enrich",
+                {
+                    "type": "object",
+                    "required": ["summary"],
+                    "properties": {"summary": {"type": "string"}, "facts": {"type": "array", "items": {"type": "string"}}},
+                },
+                f"Combine the lookup result and the {display(plan.reading.noun)} into a short profile: a summary and "
+                "the facts worth keeping. Answer only with the JSON object.",
+                f"Lookup:\n{{{{ steps.lookup.output | tojson }}}}\n\n{plan.text_ref}",
+                {"summary": "", "facts": []},
+                [{"expr": "input.summary | length > 0", "message": "empty profile"}],
+            )
+            steps.append(_model_step("enrich", enrich_task, plan, spec, ["lookup"], "async"))
+            roles["enrich"] = ("enrich", False)
+            steps.append(blocks.validate_step("check_enrich", "enrich", spec[1], spec[5], spec[4], "async"))
+            producers.setdefault("enrich", "check_enrich")
+        elif task.kind in HOT_KINDS:
+            add_model(task, "async", list(hot_needs))
+    side_effects = [t for t in plan.background if t.kind in ("notify", "store")]
+    for task in side_effects:
+        steps.append(_side_effect(task, plan, producers, respond_needs, steps))
+    if not respond_needs:
+        respond_needs = [s["id"] for s in steps if s["type"] == "validate" and s.get("mode") != "async"][:1]
+    return _Built(steps, roles, respond_needs, body, producers, pins)
+
+
+def _body_fields(kind: str, check: str, conditional: bool = False) -> dict[str, Any]:
+    out = f"steps.{check}.output"
+    default = " | default('')" if conditional else ""
+    return {
+        "classify": {"label": f"{{{{ {out}.label }}}}", "urgency": f"{{{{ {out}.urgency }}}}"},
+        "score": {"score": f"{{{{ {out}.score }}}}"},
+        "moderate": {"allowed": f"{{{{ {out}.allowed }}}}"},
+        "extract": {"fields": f"{{{{ {out} }}}}"},
+        "summarise": {"summary": f"{{{{ {out}.summary }}}}"},
+        "translate": {"translation": f"{{{{ {out}.text }}}}"},
+        "answer": {"answer": f"{{{{ {out}.text{default} }}}}"},
+        "reply": {"reply": f"{{{{ {out}.text{default} }}}}"},
+    }.get(kind, {})
+
+
+_CHANNEL_ENV = {
+    "slack": ("SLACK_WEBHOOK_URL", "post to Slack"),
+    "teams": ("TEAMS_WEBHOOK_URL", "post to Microsoft Teams"),
+    "email": ("EMAIL_API_URL", "send an email through the mail API"),
+    "pagerduty": ("PAGERDUTY_EVENTS_URL", "page on-call through PagerDuty"),
+    "sms": ("SMS_API_URL", "send a text message"),
+    "discord": ("DISCORD_WEBHOOK_URL", "post to Discord"),
+    "webhook": ("ESCALATION_WEBHOOK_URL", "hand over to the escalation endpoint"),
+}
+
+
+def _side_effect(
+    task: Task, plan: Plan, producers: dict[str, str], respond_needs: list[str], steps: list[dict[str, Any]]
+) -> dict[str, Any]:
+    noun = display(plan.reading.noun)
+    cond = _condition_expr(task.condition, producers) if task.condition else None
+    needs: list[str] = []
+    if cond:
+        needs.append(cond[1])
+    details: dict[str, Any] = {}
+    for kind, check in producers.items():
+        fields = _body_fields(kind, check) or (
+            {"summary": f"{{{{ steps.{check}.output.summary }}}}"} if kind == "enrich" else {}
+        )
+        if task.kind == "store" or check in needs or kind in ("summarise", "classify", "score"):
+            details.update(fields)
+            if check not in needs:
+                needs.append(check)
+    if not needs:
+        needs = list(respond_needs[:1])
+    existing = {s["id"] for s in steps}
+    if task.kind == "notify":
+        env, description = _CHANNEL_ENV.get(task.channel or "webhook", _CHANNEL_ENV["webhook"])
+        step_id = {"pagerduty": "page_oncall", "webhook": "escalate"}.get(task.channel or "", f"notify_{task.channel}")
+        headline = f"{noun.capitalize()} {{{{ event.{plan.event.id_field} }}}}" if plan.event.id_field else noun.capitalize()
+        if task.channel == "pagerduty":
+            body: dict[str, Any] = {"summary": headline, "severity": "critical", "dedup_key": plan.id_ref, "details": details}
+        elif task.channel == "email":
+            body = {"subject": headline, "text": details}
+        else:
+            body = {"text": headline, "details": details}
+    else:
+        dest = task.target or "store"
+        env = blocks.env_name(dest if dest not in ("database", "db") else "records", "api", "url")
+        step_id = "store"
+        description = f"record the result in {dest}"
+        body = {"id": plan.id_ref, "result": details}
+    while step_id in existing:
+        step_id += "_2"
+    return blocks.http_step(
+        step_id,
+        env,
+        body,
+        needs=needs,
+        condition=cond[0] if cond else None,
+        id_template=plan.id_ref,
+        description=description.capitalize() + ".",
+    )
+
+
+def _pin(base_dir: Path, glob: str) -> tuple[str, str]:
+    """The pin of the docs glob today, and the honest note about it."""
+    from copilot.flow.sources import pin_for, resolve
+
+    files = resolve(glob, base_dir)
+    pin = pin_for(glob, base_dir)
+    if files:
+        return pin, f"{len(files)} file{'s' if len(files) != 1 else ''} matched when drafted, pinned by content"
+    return pin, (
+        "matched no files when drafted: this is the pin of the EMPTY set; add the documents and "
+        "update it (flowgen never invents a pin, the engine refuses a mismatch)"
+    )
+
+
+# ---------------------------------------------------------------------------- numbers
+
+
+def _choose_models(built: _Built, plan: Plan, picker: ModelPicker, shares: dict[str, float]) -> dict[str, ModelProfile]:
+    chosen: dict[str, ModelProfile] = {}
+    for step in built.steps:
+        if step["type"] != "model":
+            continue
+        kind, hot = built.roles[step["id"]]
+        tier = picker.tier_for(kind, hot)
+        share = shares.get(step["id"]) if hot else None
+        if hot and tier != "fast" and not picker.fits(tier, share):
+            tier = "fast"  # a better writer that misses the SLA is no better
+        primary = picker.choose(tier, share)
+        role = "fast" if hot and tier == "fast" else "writer" if hot else "heavy" if tier == "heavy" else "worker"
+        step["model"] = picker.alias(primary, role)
+        fallback_tiers = ("fast",) if hot else tuple(reversed(picker.allowed))
+        fallback = picker.fallback_for(primary, fallback_tiers) or picker.fallback_for(primary, picker.allowed)
+        if fallback is not None:
+            step["fallback"] = [picker.alias(fallback, "backup" if hot else "heavy_backup")]
+        chosen[step["id"]] = primary
+    return chosen
+
+
+def _hot_paths(steps: list[dict[str, Any]], respond_needs: list[str]) -> list[list[str]]:
+    """Every chain of the hot path, from a step with no needs to one the response waits for."""
+    needs = {s["id"]: [n for n in s.get("needs", [])] for s in steps}
+    paths: list[list[str]] = []
+
+    def walk(step: str, tail: list[str]) -> None:
+        chain = [step, *tail]
+        ups = [n for n in needs.get(step, []) if n in needs]
+        if not ups:
+            paths.append(chain)
+        for up in ups:
+            walk(up, chain)
+
+    for end in respond_needs:
+        walk(end, [])
+    return paths
+
+
+def _fixed_p95(step: dict[str, Any]) -> float:
+    from copilot.catalog.estimate import HTTP_LATENCY, LOCAL_LATENCY, RETRIEVE_LATENCY
+
+    return {"retrieve": RETRIEVE_LATENCY[1], "http": HTTP_LATENCY[1]}.get(step["type"], LOCAL_LATENCY[1])
+
+
+def _shares(built: _Built, sla: float, p95: dict[str, float], safety: float) -> dict[str, float]:
+    """Each hot model step's slice of the SLA: split along every chain by model p95, tightest wins."""
+    by_id = {s["id"]: s for s in built.steps}
+    shares: dict[str, float] = {}
+    for path in _hot_paths(built.steps, built.respond_needs):
+        models = [s for s in path if by_id[s]["type"] == "model"]
+        fixed = sum(_fixed_p95(by_id[s]) for s in path if by_id[s]["type"] != "model")
+        available = sla * safety - fixed
+        total = sum(p95.get(m, 1.0) for m in models) or 1.0
+        for m in models:
+            share = max(available * p95.get(m, 1.0) / total, 0.02)
+            shares[m] = min(shares.get(m, math.inf), share)
+    return shares
+
+
+def _set_timeouts(built: _Built, chosen: dict[str, ModelProfile], shares: dict[str, float], plan: Plan) -> None:
+    for step in built.steps:
+        if step["type"] != "model":
+            continue
+        profile = chosen[step["id"]]
+        kind, hot = built.roles[step["id"]]
+        if not hot:
+            step["timeout"] = dur(max(10.0, blocks.round_up_ms(profile.p95 * 3, 1000)))
+            continue
+        share = shares.get(step["id"], plan.sla)
+        generous = blocks.round_up_ms(profile.p95 * blocks.TIMEOUT_HEADROOM, 50)
+        if generous <= share:
+            timeout = generous
+        elif blocks.round_down_ms(share) > profile.p95:
+            timeout = blocks.round_down_ms(share)
+        else:
+            # The SLA leaves less than the model's p95: cut at half the share so the fallback
+            # still fits; many calls will end on the fallback or the deadline answer.
+            timeout = blocks.round_down_ms(share / 2)
+        step["timeout"] = dur(timeout)
+        if timeout < 0.2:
+            step.pop("retry", None)  # a retry cannot fit; one call, then the fallback
+            step.pop("idempotency_key", None)
+
+
+def _assemble(plan: Plan, request: DraftRequest, base_dir: Path, level: int, safety: float) -> tuple[dict[str, Any], _Built]:
+    picker = ModelPicker(request.catalog, plan.cost_tier, request.fallback_model, level)
+    built = build_steps(plan, base_dir)
+    # First pass: equal shares pick the models; second: shares by the chosen models' p95.
+    even = _shares(built, plan.sla, {}, safety)
+    chosen = _choose_models(built, plan, picker, even)
+    shares = _shares(built, plan.sla, {k: v.p95 for k, v in chosen.items()}, safety)
+    _set_timeouts(built, chosen, shares, plan)
+    data = _flow_data(plan, built, picker, chosen, budget=request.budget or plan.reading.budget)
+    return data, built
+
+
+def _trigger_block(plan: Plan, rate: int, rate_note: str) -> dict[str, Any]:
+    reading = plan.reading
+    trig = reading.trigger
+    block: dict[str, Any] = {"type": plan.trigger}
+    if plan.trigger == "webhook":
+        block["path"] = f"/hooks/{reading.noun}"
+        secret = blocks.env_name(reading.noun, "webhook", "secret")
+        block["auth"] = {"scheme": trig.auth, "secret": f"${{env:{secret}}}"}
+    elif plan.trigger == "schedule":
+        if trig.cron:
+            block["cron"] = trig.cron
+        else:
+            block["every"] = dur(trig.every or 300.0)
+    else:
+        broker = trig.broker or "queue"
+        block["source"] = f"${{env:{blocks.env_name(broker if broker != 'queue' else 'queue', 'url')}}}"
+        block["topic"] = trig.topic or f"{reading.noun}s"
+        block["group"] = f"flowgen-{reading.noun}"
+    block["event_schema"] = plan.event.schema
+    block["example"] = plan.event.sample
+    block["idempotency_key"] = plan.id_ref
+    block["dedupe_window"] = blocks.DEDUPE_WINDOW
+    if plan.trigger != "schedule":
+        block["rate_limit"] = {"limit": rate, "period": "1s", "burst": rate * 2}
+        block["concurrency"] = max(10, math.ceil(rate * plan.sla * 2))
+        plan.notes[("trigger", "rate_limit")] = rate_note
+        plan.notes[("trigger", "concurrency")] = (
+            f"Little's law: {rate}/s × {dur(plan.sla)} SLA × 2 headroom"
+        )
+    return block
+
+
+def _flow_data(
+    plan: Plan, built: _Built, picker: ModelPicker, chosen: dict[str, ModelProfile], budget: float | None
+) -> dict[str, Any]:
+    reading = plan.reading
+    # Ingress rate: at most 50/s, and below what the most limited model allows per event.
+    calls: dict[str, int] = {}
+    for step in built.steps:
+        if step["type"] == "model":
+            calls[chosen[step["id"]].id] = calls.get(chosen[step["id"]].id, 0) + 1
+    rate = blocks.DEFAULT_RATE_PER_SECOND
+    note = f"{rate}/s: a default for one flow; raise it with the models' limits in mind"
+    for model_id, n in calls.items():
+        profile = picker.catalog.models[model_id]
+        if profile.rpm:
+            allowed = int(profile.rpm / 60 / n)
+            if allowed < rate:
+                rate = max(1, allowed)
+                note = f"below {profile.id}'s {profile.rpm} rpm for {n} call{'s' if n > 1 else ''} per event"
+    trigger = _trigger_block(plan, rate, note)
+    name = flow_name(reading, plan)
+    redact = [f"event.{f}" for f in plan.event.pii_fields]
+    data: dict[str, Any] = {
+        "apiVersion": "flowgen/v1",
+        "kind": "Flow",
+        "name": name,
+        "description": describe(plan),
+        "brief": plan.brief.strip(),
+        "sla": {"latency_p95": dur(plan.sla), "max_cost_per_event": budget or 1.0, "cost_tier": plan.cost_tier},
+        "trigger": trigger,
+        "models": picker.specs,
+        "steps": built.steps,
+        "respond": {
+            "needs": built.respond_needs,
+            "body": built.respond_body,
+            "on_deadline": {"status": 202, "body": {"id": built.respond_body["id"], "status": "queued"}},
+        },
+        "on_error": blocks.dead_letter(),
+        "observability": blocks.observability(plan.sla, budget or 1.0, redact),
+        "tests": blocks.tests_block(plan.sla, budget or 1.0, rate, _chaos_alias(built, chosen, picker)),
+    }
+    return data
+
+
+def _chaos_alias(built: _Built, chosen: dict[str, ModelProfile], picker: ModelPicker) -> str:
+    for step in built.steps:
+        if step["type"] == "model" and built.roles[step["id"]][1]:
+            return step["model"]
+    return next(iter(picker.specs), "fast")
+
+
+_TASK_WORDS = {
+    "classify": "triage",
+    "score": "scoring",
+    "moderate": "moderation",
+    "extract": "extraction",
+    "summarise": "summary",
+    "translate": "translation",
+    "answer": "answers",
+    "reply": "replies",
+    "enrich": "enrichment",
+    "notify": "alerts",
+    "store": "sync",
+}
+
+
+def flow_name(reading: Reading, plan: Plan) -> str:
+    main = (plan.hot or plan.background or plan.tasks)[0].kind if (plan.hot or plan.background) else "classify"
+    if any(t.kind == "enrich" and t.text != "(a schedule carries no data)" for t in plan.background) and main in (
+        "classify",
+        "score",
+    ) and plan.reading.noun == "lead":
+        main = "enrich"
+    noun = reading.noun if reading.noun != "event" else "event"
+    word = _TASK_WORDS.get(main, "flow")
+    if noun == "transaction" and main == "score":
+        word = "scoring"
+    name = re.sub(r"[^a-z0-9-]+", "-", f"{noun}-{word}".lower()).strip("-")
+    return name[:60] or "drafted-flow"
+
+
+def describe(plan: Plan) -> str:
+    kinds = [t.kind for t in plan.tasks]
+    words = {
+        "classify": "classify",
+        "score": "score",
+        "moderate": "moderate",
+        "extract": "extract fields from",
+        "summarise": "summarise",
+        "translate": "translate",
+        "answer": "answer from pinned docs",
+        "reply": "draft a reply to",
+        "enrich": "enrich",
+        "notify": "notify about",
+        "store": "store",
+    }
+    verbs = list(dict.fromkeys(words[k] for k in kinds if k in words))
+    trig = {"webhook": "arriving by webhook", "schedule": "on a schedule", "queue": "from a queue"}[plan.trigger]
+    text = f"{', '.join(verbs[:-1]) + ' and ' + verbs[-1] if len(verbs) > 1 else verbs[0]} each {display(plan.reading.noun)} {trig}."
+    return text[0].upper() + text[1:]
+
+
+# ---------------------------------------------------------------------------- the drafter
+
+
+def draft_offline(request: DraftRequest, out_path: Path | None = None) -> OfflineDraft:
+    """The offline draft of `request.brief`: flow data, comments, and what was not understood."""
+    from copilot.flow.graph import analyze
+    from copilot.flow.models import Flow
+
+    reading = read(request.brief)
+    base_dir = (out_path.parent if out_path is not None else Path.cwd()).resolve()
+    budget = request.budget or reading.budget
+    best: tuple[dict[str, Any], _Built, Plan, Any] | None = None
+    for level in range(3):
+        safety = SLA_SAFETY
+        for _ in range(6):
+            current = plan(request, reading)
+            data, built = _assemble(current, request, base_dir, level, safety)
+            flow = Flow.model_validate(data)
+            analysis = analyze(flow, request.catalog)
+            if analysis.critical_path is None or analysis.critical_path.p95 <= current.sla:
+                break
+            safety *= 0.9  # the estimate came out over the SLA: plan to a tighter slice
+        best = (data, built, current, analysis)
+        if budget is None or analysis.cost_per_event <= budget:
+            break
+    assert best is not None
+    data, built, current, analysis = best
+    if budget is None:
+        # No budget in the brief: set one with headroom over the estimate, and say so.
+        chosen = _nice_budget(analysis.cost_per_event * 2)
+        _set_budget(data, chosen)
+        current.assumptions.append(
+            f"a budget of ${chosen:g}/event, about 2x the estimate; pass --budget to set yours"
+        )
+        current.notes[("sla", "max_cost_per_event")] = f"assumed: ~2x the estimated ${analysis.cost_per_event:.5f}/event"
+    else:
+        source = "from --budget" if request.budget else f"from the brief: {reading.budget_text!r}"
+        current.notes[("sla", "max_cost_per_event")] = f"{source}; estimated ${analysis.cost_per_event:.5f}/event"
+        if analysis.cost_per_event > budget:
+            current.assumptions.append(
+                f"even the cheapest models the cost tier allows are estimated at ${analysis.cost_per_event:.5f}/event, "
+                f"over the ${budget:g} budget"
+            )
+    if current.pin_note:
+        index = next(i for i, s in enumerate(data["steps"]) if s["id"] == "docs")
+        current.notes[("steps", index, "sources")] = current.pin_note
+        if "EMPTY" in current.pin_note:
+            glob = reading.docs_glob or DOCS_GLOB
+            current.assumptions.append(
+                f"documents under {glob} next to the flow file; none there yet, so the pin must be updated"
+            )
+    current.notes[("respond", "on_deadline")] = "answered when the SLA passes; the hot path then finishes as async work"
+    return OfflineDraft(
+        data=data,
+        comments=dict(current.notes),
+        reading=reading,
+        assumptions=current.assumptions,
+        unmapped=reading.unmapped,
+    )
+
+
+def _nice_budget(value: float) -> float:
+    """Two significant digits, rounded up: 0.0012345 -> 0.0013."""
+    if value <= 0:
+        return 0.001
+    exponent = math.floor(math.log10(value)) - 1
+    return round(math.ceil(value / 10**exponent) * 10**exponent, 10)
+
+
+def _set_budget(data: dict[str, Any], budget: float) -> None:
+    data["sla"]["max_cost_per_event"] = budget
+    for alert in data["observability"]["alerts"]:
+        if alert["metric"] == "cost_per_event":
+            alert["above"] = budget
+    data["tests"]["thresholds"]["cost_per_event"] = [f"avg<{budget:g}"]

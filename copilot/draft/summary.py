@@ -1,0 +1,158 @@
+"""The draft summary: steps, hot path vs SLA, cost vs budget, lint result, where it went.
+
+Text is a Rich table plus a few lines; `--format json` gives the same facts as data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from copilot.draft.drafting import DraftOutcome
+from copilot.flow.units import format_duration
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None or math.isinf(seconds) else round(seconds * 1000, 3)
+
+
+def step_rows(outcome: DraftOutcome) -> list[dict[str, Any]]:
+    flow, analysis = outcome.flow, outcome.analysis
+    rows = []
+    hot = set(analysis.hot_path) if analysis else set()
+    for step in flow.steps:
+        estimate = analysis.estimates.get(step.id) if analysis else None
+        model = None
+        fallback: list[str] = []
+        if step.type == "model":
+            model = estimate.model if estimate and estimate.model else step.model
+            fallback = list(step.fallback) or ([c for c in step.route.candidates if c != model] if step.route else [])
+        rows.append(
+            {
+                "id": step.id,
+                "type": step.type,
+                "model": model,
+                "mode": step.mode,
+                "hot_path": step.id in hot,
+                "timeout_ms": _ms(step.timeout),
+                "fallback": fallback,
+            }
+        )
+    return rows
+
+
+def summary_data(outcome: DraftOutcome) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "version": 1,
+        "provider": outcome.provider,
+        "written": outcome.written,
+        "out": outcome.out,
+        "exit_code": outcome.exit_code,
+        "error": outcome.error,
+        "flow": None,
+        "steps": [],
+        "hot_path": None,
+        "cost": None,
+        "lint": {**outcome.counts(), "findings": outcome.findings},
+        "fixes": outcome.fixes,
+        "assumptions": outcome.assumptions,
+        "unmapped": outcome.unmapped,
+        "llm": outcome.llm,
+    }
+    if outcome.flow is None:
+        return data
+    flow, analysis = outcome.flow, outcome.analysis
+    data["flow"] = {"name": flow.name, "trigger": flow.trigger.type}
+    data["steps"] = step_rows(outcome)
+    cp = analysis.critical_path
+    data["hot_path"] = {
+        "steps": analysis.hot_path,
+        "critical_path": cp.steps if cp else [],
+        "p95_ms": _ms(cp.p95) if cp else None,
+        "worst_ms": _ms(cp.worst) if cp else None,
+        "sla_ms": _ms(analysis.sla),
+        "fits": bool(cp is None or analysis.sla is None or cp.p95 <= analysis.sla),
+    }
+    data["cost"] = {
+        "per_event_usd": round(analysis.cost_per_event, 8),
+        "budget_usd": analysis.budget,
+        "fits": analysis.budget is None or analysis.cost_per_event <= analysis.budget,
+    }
+    return data
+
+
+def render_json(outcome: DraftOutcome) -> str:
+    return json.dumps(summary_data(outcome), indent=2, default=str) + "\n"
+
+
+def _d(seconds: float | None) -> str:
+    return "-" if seconds is None else format_duration(seconds)
+
+
+def render_text(outcome: DraftOutcome, console: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    data = summary_data(outcome)
+    if outcome.flow is not None:
+        flow, analysis = outcome.flow, outcome.analysis
+        table = Table(title=f"{flow.name} ({flow.trigger.type} trigger, drafted by {outcome.provider})")
+        for col in ("step", "type", "model", "mode", "timeout", "fallback"):
+            table.add_column(col)
+        for row in data["steps"]:
+            mode = "async" if row["mode"] == "async" else ("sync, hot path" if row["hot_path"] else "sync")
+            timeout = _d(row["timeout_ms"] / 1000) if row["timeout_ms"] is not None else "-"
+            table.add_row(
+                escape(row["id"]),
+                row["type"],
+                escape(row["model"] or "-"),
+                mode,
+                timeout,
+                escape(", ".join(row["fallback"]) or "-"),
+            )
+        console.print(table)
+        hp = data["hot_path"]
+        if hp["critical_path"]:
+            verdict = "[green]fits[/]" if hp["fits"] else "[red]over the SLA[/]"
+            console.print(
+                f"hot path   {escape(' → '.join(hp['critical_path']))}: estimated p95 "
+                f"{_d(analysis.critical_path.p95)} vs SLA {_d(analysis.sla)} {verdict}"
+            )
+        cost = data["cost"]
+        budget = f" vs budget ${cost['budget_usd']:g}" if cost["budget_usd"] is not None else ""
+        fits = "" if cost["budget_usd"] is None else (" [green]fits[/]" if cost["fits"] else " [red]over budget[/]")
+        console.print(f"cost       ${cost['per_event_usd']:.5f}/event{budget}{fits}")
+    counts = outcome.counts()
+    if outcome.flow is not None:
+        label = (
+            "[green]clean[/]"
+            if not any(counts.values())
+            else f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info"
+        )
+        console.print(f"lint       {label}")
+        for f in outcome.findings:
+            if f["severity"] != "info":
+                console.print(f"  {f['severity']} {f['code']} {escape(f['json_path'])}: {escape(f['message'])}")
+    for fix in outcome.fixes:
+        console.print(f"fixed      {escape(fix)}")
+    for note in outcome.assumptions:
+        console.print(f"assumed    {escape(note)}")
+    for phrase in outcome.unmapped:
+        console.print(f"[yellow]not understood[/] {escape(repr(phrase))}")
+    if outcome.llm:
+        llm = outcome.llm
+        tokens = (
+            f"{llm.get('input_tokens')} in + {llm.get('output_tokens')} out tokens"
+            if llm.get("input_tokens") is not None
+            else "token usage not reported"
+        )
+        cost_usd = llm.get("cost_usd")
+        price = f"${cost_usd:.4f}" if cost_usd is not None else "unknown (model not in the catalog)"
+        console.print(
+            f"drafting   {escape(llm['settings']['model'])}: {llm.get('rounds', 0)} call(s), {tokens}, cost {price}"
+        )
+    if outcome.written and outcome.out != "-":
+        console.print(f"wrote      {escape(str(outcome.out))}")
+    elif outcome.flow is not None and not outcome.written and outcome.error is None:
+        console.print("[red]not written[/]: lint errors remain; fix them or pass --allow-findings")

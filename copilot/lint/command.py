@@ -1,0 +1,151 @@
+"""What `flowgen lint`, `flowgen rules` and `flowgen explain` do, behind the thin CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from copilot.errors import FlowgenError, did_you_mean
+
+
+def run_lint(
+    paths: list[str],
+    *,
+    fmt: str,
+    select: list[str] | None,
+    extend_select: list[str] | None,
+    ignore: list[str] | None,
+    fail_on: str | None,
+    fix: bool,
+    config_file: str | None,
+    summary: bool,
+    console: Any,
+) -> int:
+    """Lint, render in `fmt` on stdout, and return the exit code (0 clean, 1 findings, 2 unreadable)."""
+    from copilot.lint.config import LintConfig, load_config
+    from copilot.lint.engine import lint_paths
+    from copilot.lint.report import render
+    from copilot.lint.report.text import render as render_text
+
+    if not paths:
+        raise FlowgenError("give flow files or folders to lint (or - for stdin)")
+    if paths.count("-") > 1:
+        raise FlowgenError("stdin (-) can be linted only once")
+    config = load_config(config_file) if config_file else None
+    options = {"select": select, "extend_select": extend_select, "ignore": ignore, "fail_on": fail_on}
+    options = {k: v for k, v in options.items() if v}
+    LintConfig().with_options(**options)  # refuse a bad flag before reading any file
+    run = lint_paths(paths, config, options=options, fix=fix)
+    if fix and "-" in paths:
+        # `--fix -` is a filter: the fixed flow goes to stdout, the findings to stderr.
+        from rich.console import Console
+
+        report = next(r for r in run.files if r.path == "<stdin>")
+        sys.stdout.write(report.text or "")
+
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        fmt = "text"
+    if fmt == "text":
+        render_text(run, console, summary=summary)
+    else:
+        sys.stdout.write(render(run, fmt))
+    return run.exit_code
+
+
+def _checklist_items() -> dict[str, str]:
+    """rule code -> checklist item id, from part B's checklist (empty while it is missing)."""
+    try:
+        from copilot.checklist import load_checklist
+    except ImportError:
+        return {}
+    out: dict[str, str] = {}
+    try:
+        checklist = load_checklist()
+    except FlowgenError:
+        return {}
+    items = getattr(checklist, "items", checklist)
+    for item in items:
+        for code in getattr(item, "rules", []):
+            out.setdefault(code, item.id)
+    return out
+
+
+def rules_rows() -> list[dict[str, Any]]:
+    """Every rule as a row: code, name, severity, fixable, checklist item, summary."""
+    from copilot.lint import docs
+    from copilot.lint.rules import all_rules
+
+    items = _checklist_items()
+    return [
+        {
+            "code": r.code,
+            "name": r.name,
+            "severity": r.severity,
+            "fixable": r.fix is not None,
+            "checklist": items.get(r.code),
+            "family": r.family,
+            "summary": docs.summary(r),
+        }
+        for r in all_rules()
+    ]
+
+
+def find(code_or_name: str) -> Any:
+    """The rule named `code_or_name`, or a FlowgenError with the closest names."""
+    from copilot.lint.rules import all_rules, find_rule
+
+    rule = find_rule(code_or_name)
+    if rule is None:
+        names = [r.code for r in all_rules()] + [r.name for r in all_rules()]
+        raise FlowgenError(
+            f"no rule `{code_or_name}`{did_you_mean(code_or_name, names)} (see `flowgen rules`)"
+        )
+    return rule
+
+
+def show_rules(fmt: str, console: Any) -> None:
+    rows = rules_rows()
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"version": 1, "rules": rows}, indent=2) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("code", "name", "severity", "fixable", "checklist item"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        table.add_row(
+            row["code"],
+            row["name"],
+            row["severity"],
+            "yes" if row["fixable"] else "",
+            row["checklist"] or "-",
+        )
+    console.print(table)
+
+
+def explain(code_or_name: str, fmt: str) -> str:
+    from copilot.lint import docs
+
+    rule = find(code_or_name)
+    if fmt == "markdown":
+        return docs.markdown(rule)
+    if fmt == "json":
+        parts = docs.sections(rule.doc)
+        return (
+            json.dumps(
+                {
+                    "code": rule.code,
+                    "name": rule.name,
+                    "severity": rule.severity,
+                    "fixable": rule.fix is not None,
+                    "family": rule.family,
+                    "sections": parts,
+                    "fix_doc": (rule.fix.__doc__ or "").strip() if rule.fix is not None else None,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+    return docs.explain_text(rule)

@@ -1,0 +1,315 @@
+"""The lint engine: parse, validate, run every enabled rule, apply levels and suppressions.
+
+Rules only say *where* and *what* (`Hit`); the engine turns hits into positioned
+`Finding`s, applies the configuration (selection, re-levelling, per-path overrides) and
+inline suppressions, and reports unused suppressions. A file that cannot be read or
+parsed is a finding (FG001), a document that does not match the schema is one finding
+per violation (FG002); neither stops the other files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from copilot.errors import FlowgenError, Position
+from copilot.lint.config import LintConfig, discover, specificity
+from copilot.lint.rule import REGISTRY, Context, Finding, Hit, Rule, Severity
+from copilot.lint.suppress import Suppression, parse_suppressions
+
+UNREADABLE = ("FG001", "FG002")  # findings that mean "could not lint this file" (exit 2)
+
+
+@dataclass
+class FileReport:
+    """The lint result of one file."""
+
+    path: str
+    findings: list[Finding]
+    text: str | None = None  # the source, for code frames
+    summary: dict[str, Any] | None = None  # per-flow numbers (None when the file did not load)
+    config: LintConfig = field(default_factory=LintConfig)
+    fixed: list[str] = field(default_factory=list)  # what --fix changed
+
+    @property
+    def unreadable(self) -> bool:
+        return any(f.code in UNREADABLE for f in self.findings)
+
+    @property
+    def failing(self) -> list[Finding]:
+        return [f for f in self.findings if self.config.fails(f.severity)]
+
+
+@dataclass
+class LintRun:
+    """The result of linting several files."""
+
+    files: list[FileReport]
+    fail_on: Severity = "error"
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for report in self.files for f in report.findings]
+
+    @property
+    def exit_code(self) -> int:
+        """2 when a file could not be linted, 1 when a finding is at or above the fail level, else 0."""
+        if any(report.unreadable for report in self.files):
+            return 2
+        return 1 if any(report.failing for report in self.files) else 0
+
+    def counts(self) -> dict[str, int]:
+        out = {"error": 0, "warning": 0, "info": 0}
+        for finding in self.findings:
+            out[finding.severity] += 1
+        return out
+
+
+def _rules() -> dict[str, Rule]:
+    import copilot.lint.rules  # noqa: F401  (registers every family)
+
+    return REGISTRY
+
+
+def _finding(rule: Rule, severity: Severity, message: str, path: str, pos: Position, **extra: Any) -> Finding:
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        severity=severity,
+        message=message,
+        path=path,
+        line=pos.line,
+        col=pos.col,
+        fixable=rule.fix is not None,
+        **extra,
+    )
+
+
+def _unreadable(code: str, exc: FlowgenError, path: str) -> Finding:
+    rule = _rules()[code]
+    pos = exc.position or Position(1, 1)
+    return _finding(rule, "error", exc.message, path, pos)
+
+
+@dataclass
+class Loaded:
+    """A parsed and validated flow with the rule context, or the findings that stopped it."""
+
+    context: Context | None
+    findings: list[Finding]
+
+
+def load_for_lint(text: str, path: str, catalog: Any = None) -> Loaded:
+    """Parse and validate `text`; FG001/FG002 findings instead of exceptions."""
+    from copilot.flow.load import LoadedFlow, parse_yaml, schema_errors
+
+    try:
+        doc = parse_yaml(text, path)
+    except FlowgenError as exc:
+        return Loaded(None, [_unreadable("FG001", exc, path)])
+    errors = schema_errors(doc)
+    if errors:
+        return Loaded(None, [_unreadable("FG002", e, path) for e in errors])
+    from copilot.flow.models import Flow
+
+    if catalog is None:
+        from copilot.catalog import default_catalog
+
+        catalog = default_catalog()
+    loaded = LoadedFlow(Flow.model_validate(doc.data), doc)
+    return Loaded(Context(loaded, catalog), [])
+
+
+def run_rules(ctx: Context, config: LintConfig) -> dict[str, list[Hit]]:
+    """Each enabled rule's hits (before suppressions)."""
+    out: dict[str, list[Hit]] = {}
+    for code, rule in sorted(_rules().items()):
+        if code in UNREADABLE or not config.enabled(rule):
+            continue
+        hits = list(rule.check(ctx))
+        if hits:
+            out[code] = hits
+    return out
+
+
+def _suppressed(finding: Finding, suppressions: list[Suppression], rule: Rule) -> bool:
+    hit = False
+    for sup in suppressions:
+        if sup.covers(finding.line) and specificity(sup.selector, rule) >= 100:
+            sup.used = True
+            hit = True
+    return hit
+
+
+def _unused(suppressions: list[Suppression], config: LintConfig, path: str) -> list[Finding]:
+    """FG000 for each suppression that silenced nothing (or names no rule)."""
+    rules = _rules()
+    unused_rule = rules.get("FG000")
+    if unused_rule is None or not config.enabled(unused_rule):
+        return []
+    out = []
+    for sup in suppressions:
+        if sup.used:
+            continue
+        named = next((r for r in rules.values() if specificity(sup.selector, r) >= 100), None)
+        if named is None:
+            from copilot.errors import did_you_mean
+
+            choices = [*rules, *(r.name for r in rules.values())]
+            message = f"suppression names no rule: `{sup.selector}`{did_you_mean(sup.selector, choices)}"
+        elif not config.enabled(named):
+            continue  # the rule does not run here, so nothing can tell whether it is needed
+        else:
+            scope = "in this file" if sup.target_line is None else f"on line {sup.target_line}"
+            message = f"unused suppression: {named.code} ({named.name}) reports nothing {scope}; remove it"
+        out.append(
+            _finding(unused_rule, config.level(unused_rule), message, path, Position(sup.line, sup.col))
+        )
+    return out
+
+
+def lint_context(ctx: Context, config: LintConfig, path: str, text: str) -> tuple[list[Finding], dict]:
+    """Findings of a loaded flow (levels and suppressions applied) and each rule's kept hits."""
+    rules = _rules()
+    suppressions = parse_suppressions(text)
+    findings: list[Finding] = []
+    kept: dict[str, list[Hit]] = {}
+    for code, hits in run_rules(ctx, config).items():
+        rule = rules[code]
+        severity = config.level(rule)
+        seen: set[tuple[int, int, str]] = set()
+        for hit in hits:
+            pos = ctx.position(hit.loc, key=hit.key)
+            finding = _finding(rule, severity, hit.message, path, pos, loc=hit.loc, fix_hint=hit.fix_hint)
+            if (pos.line, pos.col, hit.message) in seen:
+                continue  # the same problem reached twice (e.g. a template used in two places)
+            seen.add((pos.line, pos.col, hit.message))
+            if _suppressed(finding, suppressions, rule):
+                continue
+            findings.append(finding)
+            kept.setdefault(code, []).append(hit)
+    unused = [
+        f for f in _unused(suppressions, config, path) if not _suppressed(f, suppressions, rules["FG000"])
+    ]
+    return sorted([*findings, *unused], key=sort_key), kept
+
+
+def sort_key(finding: Finding) -> tuple[int, int, str]:
+    return (finding.line, finding.col, finding.code)
+
+
+def lint_report(
+    text: str, path: str = "<flow>", config: LintConfig | None = None, *, catalog: Any = None
+) -> FileReport:
+    """Lint one flow's text into a `FileReport` (findings, summary numbers, the text)."""
+    base = config or LintConfig()
+    config = base.for_path(path)
+    loaded = load_for_lint(text, path, catalog)
+    report = FileReport(path, loaded.findings, text=text, config=config)
+    if loaded.context is None:
+        return report
+    report.findings, _ = lint_context(loaded.context, config, path, text)
+    report.summary = flow_summary(loaded.context)
+    return report
+
+
+def lint_text(text: str, path: str = "<flow>", config: LintConfig | None = None) -> list[Finding]:
+    """Every finding of a flow's text, sorted by (line, col, code)."""
+    return lint_report(text, path, config).findings
+
+
+def flow_summary(ctx: Context) -> dict[str, Any]:
+    """The numbers behind FG103/FG105/FG503: hot path p95 and worst case vs SLA, cost vs budget."""
+    from copilot.validate import summary_of
+
+    respond = ctx.flow.respond
+    return summary_of(ctx.flow, ctx.analysis) | {
+        "on_deadline": respond is not None and respond.on_deadline is not None
+    }
+
+
+def read_for_lint(path: str) -> tuple[str | None, Finding | None]:
+    """The text of `path` ('-' is stdin), or the FG001 finding saying why it cannot be read."""
+    from copilot.flow.load import read_text
+
+    name = "<stdin>" if path == "-" else path
+    try:
+        return read_text(path), None
+    except FlowgenError as exc:
+        return None, _unreadable("FG001", exc, name)
+
+
+def lint_paths(
+    paths: list[str],
+    config: LintConfig | None = None,
+    *,
+    options: dict[str, Any] | None = None,
+    fix: bool = False,
+) -> LintRun:
+    """Lint every path; folders are searched for flow files (*.yaml / *.yml with `apiVersion: flowgen/`).
+
+    `config` applies to every file; without it each file uses the configuration found
+    by walking up from it (`.flowgen.toml` or `[tool.flowgen.lint]`). `options` are the
+    command-line flags (`LintConfig.with_options` keywords) applied on top of either.
+    With `fix`, safe autofixes are applied first and written back atomically (stdin: the
+    fixed text is kept in the report, for the caller to print); the findings are those of
+    the fixed text.
+    """
+    reports: list[FileReport] = []
+    found: dict[Path, LintConfig] = {}
+    for path in expand_paths(paths):
+        file_config = config
+        if file_config is None:
+            folder = Path.cwd() if path == "-" else Path(path).resolve().parent
+            if folder not in found:
+                found[folder] = discover(folder)
+            file_config = found[folder]
+        if options:
+            file_config = file_config.with_options(**options)
+        name = "<stdin>" if path == "-" else path
+        text, unreadable = read_for_lint(path)
+        if unreadable is not None:
+            reports.append(FileReport(name, [unreadable], config=file_config.for_path(name)))
+            continue
+        text = text or ""
+        changes: list[str] = []
+        if fix:
+            from copilot.lint.fixes import fix_text
+
+            fixed, changes = fix_text(text, name, file_config)
+            if changes and path != "-":
+                from copilot.flow.dump import write_atomic
+
+                write_atomic(path, fixed)
+            text = fixed
+        report = lint_report(text, name, file_config)
+        report.fixed = changes
+        reports.append(report)
+    fail_on = reports[0].config.fail_on if reports else (config or LintConfig()).fail_on
+    return LintRun(reports, fail_on)
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Files as given, folders expanded to the flow files under them (sorted, hidden ones skipped)."""
+    out: list[str] = []
+    for path in paths:
+        p = Path(path)
+        if path != "-" and p.is_dir():
+            for child in sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")]):
+                rel = child.relative_to(p)
+                if any(part.startswith(".") for part in rel.parts) or not _looks_like_flow(child):
+                    continue
+                out.append(str(child))
+        else:
+            out.append(path)
+    return out
+
+
+def _looks_like_flow(path: Path) -> bool:
+    """A YAML file in a searched folder is linted only if it declares itself a flow."""
+    try:
+        with path.open("rb") as handle:
+            return b"flowgen/" in handle.read(4096)
+    except OSError:
+        return True  # let the read fail visibly as FG001

@@ -1,0 +1,39 @@
+"""Output formats of `flowgen lint`: one small writer per format (DESIGN §7, like ruff's emitters).
+
+`text` writes to a Rich console; every other format is a function `render(run) -> str`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+FORMATS = ("text", "json", "sarif", "github", "junit")
+_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "github": "github", "junit": "junit"}
+
+
+def render(run: Any, fmt: str) -> str:
+    """The run in a data format (json, sarif, github, junit) as text."""
+    if fmt not in FORMATS or fmt == "text":
+        raise ValueError(f"not a data format: {fmt}")
+    module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
+    return module.render(run)
+
+
+def display_path(path: str) -> str:
+    """A path as reports show it: relative to the working folder when it is inside it, POSIX style."""
+    if path.startswith("<"):
+        return path
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            p = p.relative_to(Path.cwd())
+        except ValueError:
+            return p.as_posix()
+    return p.as_posix()
+
+
+def rule_url(code: str) -> str:
+    """Where a rule's documentation lives on the web."""
+    return f"https://flowgen.dev/rules/{code}"

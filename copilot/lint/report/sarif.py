@@ -1,0 +1,88 @@
+"""`--format sarif`: SARIF 2.1.0 for code-scanning UIs (GitHub's upload-sarif and others).
+
+Every rule is described once in `tool.driver.rules` (id, name, short and full
+description, help as text and Markdown, help URI, default level); each finding is a
+result pointing at its region (start line and column, 1-based).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from copilot import __version__
+from copilot.lint.report import display_path, rule_url
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _rule(rule: Any) -> dict[str, Any]:
+    from copilot.lint import docs
+
+    parts = docs.sections(rule.doc)
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": docs.summary(rule)},
+        "fullDescription": {"text": docs.plain(parts.get("What it does", rule.summary))},
+        "help": {"text": rule.doc.strip(), "markdown": docs.markdown(rule)},
+        "helpUri": rule_url(rule.code),
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {"tags": [rule.family], "fixable": rule.fix is not None},
+    }
+
+
+def payload(run: Any) -> dict[str, Any]:
+    from copilot.lint.engine import _rules
+
+    # The rules that ran on some file, and any that reported (FG001/FG002 always may).
+    reported = {f.code for f in run.findings}
+    rules = [
+        r
+        for code, r in sorted(_rules().items())
+        if code in reported or any(report.config.enabled(r) for report in run.files)
+    ]
+    index = {r.code: i for i, r in enumerate(rules)}
+    results = []
+    for report in run.files:
+        uri = display_path(report.path).strip("<>")  # "<stdin>" is no URI
+        for f in report.findings:
+            results.append(
+                {
+                    "ruleId": f.code,
+                    "ruleIndex": index[f.code],
+                    "level": _LEVEL[f.severity],
+                    "message": {"text": f.message},
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                                "region": {"startLine": f.line, "startColumn": f.col},
+                            }
+                        }
+                    ],
+                }
+            )
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "flowgen",
+                        "version": __version__,
+                        "informationUri": "https://flowgen.dev",
+                        "rules": [_rule(r) for r in rules],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+
+
+def render(run: Any) -> str:
+    return json.dumps(payload(run), indent=2, ensure_ascii=False) + "\n"

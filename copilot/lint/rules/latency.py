@@ -1,0 +1,374 @@
+"""FG1xx: will the hot path answer within the SLA.
+
+The estimates come from the one shared analysis (`ctx.analysis`, `copilot.flow.graph`):
+FG103 compares its critical path's p95 with the SLA and FG105 its worst case; no rule
+here sums latencies itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from copilot.flow.units import format_duration
+from copilot.lint.rule import Context, Hit, fixer, rule
+
+CALL_TYPES = ("model", "retrieve", "http")
+
+
+def _ms(seconds: float) -> str:
+    return "unbounded" if math.isinf(seconds) else f"{seconds * 1000:,.0f} ms"
+
+
+def _sla(ctx: Context) -> float | None:
+    return ctx.flow.sla.latency_p95 if ctx.flow.sla else None
+
+
+def _ceil_50ms(seconds: float) -> float:
+    return math.ceil(round(seconds * 20, 6)) / 20
+
+
+# ---------------------------------------------------------------------------- FG101
+
+
+@rule("FG101", "call-without-timeout", "error", fixable=True)
+def call_without_timeout(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Reports a model, retrieve or http step without a `timeout`.
+
+    Why it matters
+    Model APIs stall: p99 latencies of many seconds and connections that hang are normal.
+    Without a timeout one slow call holds the event past its SLA, the retry and fallback
+    never start, and the worst case of the whole flow is unbounded.
+
+    Example
+        - id: classify
+          type: model
+          model: fast
+          prompt: {user: "{{ event.body }}"}
+          # no timeout
+
+    Fix
+    Set `timeout:` a little above the call's p95, within what the SLA leaves for it.
+    `--fix` adds `max(1.5 × p95, p95 + 100 ms)` of the call's estimated p95; on the hot path
+    capped by the SLA's share left to the step (`sla − (critical p95 − step p95)`) but not
+    below p95, and never above the SLA; rounded up to 50 ms.
+    """
+    for index, step in ctx.steps(*CALL_TYPES):
+        if step.timeout is None:
+            yield Hit(
+                ("steps", index, "id"),
+                f"{step.type} step `{step.id}` has no timeout",
+                fix_hint="add `timeout:` slightly above the call's p95 and within the SLA",
+            )
+
+
+def _call_p95(ctx: Context, step: Any) -> float:
+    """The call's own p95, before any timeout: the model's (routed choice's) or the I/O default."""
+    from copilot.catalog.estimate import HTTP_LATENCY, RETRIEVE_LATENCY
+
+    if step.type == "model":
+        alias = ctx.analysis.estimates[step.id].model
+        profile = ctx.profiles.get(alias) if alias else None
+        return profile.p95 if profile is not None else 3.0
+    if step.latency is not None:
+        return step.latency.p95
+    return (RETRIEVE_LATENCY if step.type == "retrieve" else HTTP_LATENCY)[1]
+
+
+def default_timeout(ctx: Context, step: Any) -> float:
+    """The timeout `--fix` writes for a call without one.
+
+    Let p95 be the call's own estimate (its model's catalog p95, or the retrieve/http
+    latency) and `base = max(1.5 × p95, p95 + 100 ms)`: room for the normal tail without
+    waiting on a stalled call. Off the hot path, or without an SLA, the timeout is `base`.
+    On the hot path it is ``min(base, max(share, p95), sla)`` where `share` is what the SLA
+    leaves for this step, ``sla − (critical-path p95 − this step's p95)``: within its share
+    when the share allows the usual answer, else p95 (FG103 then reports the SLA as
+    infeasible), and never above the SLA itself (FG102). Rounded up to 50 ms (down to the
+    SLA when that is the cap).
+    """
+    p95 = _call_p95(ctx, step)
+    timeout = max(1.5 * p95, p95 + 0.1)
+    sla = _sla(ctx)
+    analysis = ctx.analysis
+    if sla is not None and step.id in ctx.hot_path and analysis.critical_path is not None:
+        own = analysis.estimates[step.id].p95
+        share = sla - (analysis.critical_path.p95 - own)
+        return min(_ceil_50ms(min(timeout, max(share, p95))), sla)
+    return _ceil_50ms(timeout)
+
+
+@fixer("FG101")
+def fix_call_without_timeout(tree: Any, ctx: Context) -> list[str]:
+    """Add `timeout` to each call without one (formula: `default_timeout`)."""
+    from copilot.flow.dump import merge_into
+
+    changes = []
+    for hit in ctx.hits_to_fix("FG101"):
+        index = hit.loc[1]
+        step = ctx.flow.steps[index]
+        value = format_duration(default_timeout(ctx, step))
+        merge_into(tree["steps"][index], "timeout", value, ("steps", index))
+        changes.append(f"steps[{index}] ({step.id}): timeout {value}")
+    return changes
+
+
+# ---------------------------------------------------------------------------- FG102..FG106
+
+
+@rule("FG102", "timeout-exceeds-sla", "warning")
+def timeout_exceeds_sla(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Reports a hot-path step whose `timeout` alone is longer than `sla.latency_p95`.
+
+    Why it matters
+    The timeout is the longest the step may hold the event. One above the SLA means the
+    response can be late before the timeout even fires, and its retry or fallback can never
+    help within the SLA.
+
+    Example
+        sla: {latency_p95: 1500ms}
+        ...
+        - id: answer
+          timeout: 5s            # on the hot path
+
+    Fix
+    Lower the timeout below the SLA (leave room for the other hot-path steps), and rely on
+    the fallback or `respond.on_deadline` for the slow cases.
+    """
+    sla = _sla(ctx)
+    if sla is None:
+        return
+    for index, step in ctx.steps():
+        if step.id in ctx.hot_path and step.timeout is not None and step.timeout > sla:
+            yield Hit(
+                ("steps", index, "timeout"),
+                f"timeout {format_duration(step.timeout)} of hot-path step `{step.id}` "
+                f"exceeds the SLA ({format_duration(sla)})",
+            )
+
+
+@rule("FG103", "sla-infeasible", "error")
+def sla_infeasible(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Estimates the p95 of the critical path (the slowest chain of hot-path steps, each at its
+    model's catalog p95, or its timeout plus the fallback when the timeout is lower) and
+    reports it when it exceeds `sla.latency_p95`.
+
+    Why it matters
+    If the typical slow event already misses the SLA on paper, it will in production, where
+    models add hundreds of milliseconds of jitter on top.
+
+    Example
+        sla: {latency_p95: 1s}
+        steps:
+          - {id: classify, type: model, model: fast, ...}            # p95 850 ms
+          - {id: answer, type: model, model: fast, needs: [classify]} # p95 850 ms -> 1.7 s
+
+    Fix
+    A person's decision, so there is no autofix: run independent calls in parallel (drop
+    needless `needs`), use faster models, add a hedge, move work to `mode: async`, or agree
+    on a looser SLA. `flowgen lint` prints the estimate per flow.
+    """
+    sla = _sla(ctx)
+    critical = ctx.analysis.critical_path
+    if sla is None or critical is None or critical.p95 <= sla:
+        return
+    chain = " → ".join(critical.steps)
+    slowest = max(critical.steps, key=lambda s: ctx.analysis.estimates[s].p95)
+    yield Hit(
+        ("sla", "latency_p95"),
+        f"the critical path {chain} has an estimated p95 of {_ms(critical.p95)}, over the SLA of "
+        f"{_ms(sla)} (slowest step: `{slowest}`, {_ms(ctx.analysis.estimates[slowest].p95)})",
+    )
+
+
+@rule("FG104", "heavy-model-on-hot-path", "warning")
+def heavy_model_on_hot_path(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Reports a hot-path model step whose model (or routed choice) is of the catalog's
+    `heavy` tier.
+
+    Why it matters
+    Heavy models answer in seconds with a long tail; on the hot path they set the p95 of
+    the whole flow, and they cost the most per call.
+
+    Example
+        models: {big: {use: openai/gpt-4.1}}
+        steps:
+          - {id: answer, type: model, model: big, ...}   # respond needs answer
+
+    Fix
+    Move the heavy work to a `mode: async` branch (enrichment, summaries), or use a fast or
+    balanced model on the hot path.
+    """
+    for index, step in ctx.steps("model"):
+        if step.id not in ctx.hot_path:
+            continue
+        alias = ctx.analysis.estimates[step.id].model
+        profile = ctx.profiles.get(alias) if alias else None
+        if profile is not None and profile.tier == "heavy":
+            loc = ("steps", index, "model") if step.model is not None else ("steps", index, "route")
+            yield Hit(
+                loc,
+                f"step `{step.id}` runs heavy-tier model `{alias}` ({profile.id}, p95 "
+                f"{_ms(profile.p95)}) on the hot path",
+            )
+
+
+@rule("FG105", "retry-budget-exceeds-sla", "warning")
+def retry_budget_exceeds_sla(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Takes the worst case of the hot path from the shared analysis (every retry at full
+    timeout, every backoff at its cap, every fallback) and reports it when it exceeds
+    `sla.latency_p95` while `respond.on_deadline` gives no answer for that case.
+
+    Why it matters
+    Retries and fallbacks are what make a flow resilient, but on a bad day they run one
+    after the other: without a deadline answer the caller waits for all of them, far past
+    the SLA (and often past its own timeout, so it retries too).
+
+    Example
+        sla: {latency_p95: 1500ms}
+        steps:
+          - {id: classify, ..., timeout: 900ms, retry: {attempts: 2}}   # worst case 2.7 s+
+        respond: {needs: [classify]}                                     # no on_deadline
+
+    Fix
+    Add `respond.on_deadline` (e.g. `{status: 202, body: {status: queued}}`) so the caller
+    gets an answer at the SLA while the rest finishes as async work, or cut retries/timeouts.
+    """
+    sla = _sla(ctx)
+    worst = ctx.analysis.worst_path
+    respond = ctx.flow.respond
+    if sla is None or worst is None or worst.worst <= sla:
+        return
+    if respond is not None and respond.on_deadline is not None:
+        return
+    loc = ("respond",) if respond is not None else ("sla", "latency_p95")
+    yield Hit(
+        loc,
+        f"the hot path's worst case ({' → '.join(worst.steps)}: {_ms(worst.worst)} with every retry, "
+        f"backoff and fallback) exceeds the SLA of {_ms(sla)} and `respond.on_deadline` is not set",
+        key=True,
+    )
+
+
+@rule("FG106", "missing-sla", "warning")
+def missing_sla(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Reports a flow without `sla.latency_p95`.
+
+    Why it matters
+    Without a latency target nothing can be checked against one: timeouts, retries, the
+    critical path and the load-test thresholds have no yardstick, and the runtime cannot
+    propagate a deadline.
+
+    Example
+        name: support-triage
+        trigger: {type: webhook, path: /hooks/ticket}   # no sla block
+
+    Fix
+    Add `sla: {latency_p95: 1500ms}` (the p95 your caller can wait for), usually with
+    `max_cost_per_event`.
+    """
+    if ctx.flow.sla is None or ctx.flow.sla.latency_p95 is None:
+        loc, key = ctx.block_loc("sla")
+        yield Hit(loc, "no `sla.latency_p95`: the hot path has no latency target", key=key)
+
+
+# ---------------------------------------------------------------------------- FG107
+
+
+@rule("FG107", "serialized-independent-calls", "info")
+def serialized_independent_calls(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Reports a hot-path call (model, retrieve, http) that `needs` another hot-path call but
+    uses nothing of it: no template or condition of the step reads the other's output, and
+    no other step it needs depends on it either.
+
+    Why it matters
+    Two calls that could run in parallel run one after the other: the hot path pays both
+    latencies instead of the longer one.
+
+    Example
+        - {id: sentiment, type: model, ...}
+        - id: language
+          type: model
+          needs: [sentiment]     # never reads steps.sentiment.output
+          prompt: {user: "{{ event.body }}"}
+
+    Fix
+    Drop the needless `needs` entry so both calls start together.
+    """
+    graph = ctx.analysis.graph
+    for index, step in ctx.steps(*CALL_TYPES):
+        if step.id not in ctx.hot_path:
+            continue
+        reads = ctx.reads.get(step.id, set())
+        for n, need in enumerate(step.needs):
+            if need not in graph.needs or need in reads or need not in ctx.hot_path:
+                continue
+            if ctx.flow.step(need).type not in CALL_TYPES:
+                continue
+            others = [x for x in step.needs if x != need and x in graph.needs]
+            if need in graph.ancestors(others) or need in graph.ancestors(list(reads & set(graph.needs))):
+                continue
+            yield Hit(
+                ("steps", index, "needs", n),
+                f"`{step.id}` waits for `{need}` but uses nothing of it: the two calls could run in parallel",
+            )
+
+
+# ---------------------------------------------------------------------------- FG108
+
+
+@rule("FG108", "missing-max-tokens", "warning", fixable=True)
+def missing_max_tokens(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Reports a model step without `max_tokens`.
+
+    Why it matters
+    Output tokens dominate both the latency and the price of a call; without a bound one
+    rambling answer can take seconds and cost many times the estimate.
+
+    Example
+        - id: answer
+          type: model
+          model: fast
+          prompt: {user: "{{ event.body }}"}
+          # no max_tokens
+
+    Fix
+    Set `max_tokens` to the longest answer you need. `--fix` writes 256 when the step has an
+    `output_schema` (structured answers are short) and 512 otherwise, capped at the model's
+    output limit.
+    """
+    for index, step in ctx.steps("model"):
+        if step.max_tokens is None:
+            yield Hit(
+                ("steps", index, "id"),
+                f"model step `{step.id}` has no max_tokens: latency and cost are unbounded",
+                fix_hint="add `max_tokens:` sized to the longest answer needed",
+            )
+
+
+@fixer("FG108")
+def fix_missing_max_tokens(tree: Any, ctx: Context) -> list[str]:
+    """Add `max_tokens` (256 with an output_schema, else 512; capped at the model's limit)."""
+    from copilot.flow.dump import merge_into
+
+    changes = []
+    for hit in ctx.hits_to_fix("FG108"):
+        index = hit.loc[1]
+        step = ctx.flow.steps[index]
+        value = 256 if step.output_schema else 512
+        alias = ctx.analysis.estimates[step.id].model
+        profile = ctx.profiles.get(alias) if alias else None
+        if profile is not None and profile.max_output_tokens:
+            value = min(value, profile.max_output_tokens)
+        merge_into(tree["steps"][index], "max_tokens", value, ("steps", index))
+        changes.append(f"steps[{index}] ({step.id}): max_tokens {value}")
+    return changes

@@ -1,0 +1,342 @@
+"""FG5xx: ingress limits, provider rate limits and the cost budget."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from copilot.flow.thresholds import plain_number
+from copilot.lint.rule import Context, Hit, fixer, rule
+
+INGRESS_RATE_DEFAULT = 50  # events per second admitted when nothing else bounds the flow
+CONCURRENCY_MIN = 10
+CONCURRENCY_HEADROOM = 2.0  # Little's law gives the average in flight; bursts need room above it
+
+
+@dataclass(frozen=True)
+class ModelDemand:
+    """What one event asks of a model alias: primary calls and tokens (retries not counted)."""
+
+    alias: str
+    calls: int
+    tokens: int
+
+
+def model_demand(ctx: Context) -> dict[str, ModelDemand]:
+    """Per alias, the calls and tokens of one event, from the shared step estimates.
+
+    Every model step counts once with the model its estimate used (the routed choice for
+    `route`), including steps behind an `if`: a limit must hold for the events that take
+    every branch.
+    """
+    calls: dict[str, int] = {}
+    tokens: dict[str, int] = {}
+    for _, step in ctx.steps("model"):
+        estimate = ctx.analysis.estimates.get(step.id)
+        if estimate is None or estimate.model is None or estimate.model not in ctx.profiles:
+            continue
+        calls[estimate.model] = calls.get(estimate.model, 0) + 1
+        tokens[estimate.model] = (
+            tokens.get(estimate.model, 0) + estimate.input_tokens + estimate.output_tokens
+        )
+    return {alias: ModelDemand(alias, calls[alias], tokens[alias]) for alias in calls}
+
+
+def ingress_rate(flow: Any) -> float | None:
+    """Events per second the trigger admits (its rate limit), or None when unbounded."""
+    limit = flow.trigger.rate_limit
+    return limit.limit / limit.period if limit is not None and limit.period > 0 else None
+
+
+def sustainable_rate(ctx: Context) -> float | None:
+    """The most events per second the models' provider limits allow, or None when none is known."""
+    best: float | None = None
+    for alias, demand in model_demand(ctx).items():
+        profile = ctx.profiles[alias]
+        for limit, per_event in ((profile.rpm, demand.calls), (profile.tpm, demand.tokens)):
+            if limit and per_event:
+                rate = limit / 60.0 / per_event
+                best = rate if best is None else min(best, rate)
+    return best
+
+
+def default_rate_limit(ctx: Context) -> dict[str, Any]:
+    """50 events/s with bursts of 100, lowered to what the models' rpm/tpm sustain."""
+    rate = float(INGRESS_RATE_DEFAULT)
+    sustainable = sustainable_rate(ctx)
+    if sustainable is not None:
+        rate = min(rate, sustainable)
+    if rate >= 1:
+        limit = int(rate)
+        return {"limit": limit, "period": "1s", "burst": 2 * limit}
+    per_minute = max(1, int(rate * 60))
+    return {"limit": per_minute, "period": "1m", "burst": per_minute}
+
+
+def default_concurrency(ctx: Context) -> int:
+    """Events in flight at the trigger's rate for as long as one takes (Little's law), doubled."""
+    flow = ctx.flow
+    if flow.trigger.type == "schedule":
+        return 1  # one tick at a time: a slow run must not overlap the next
+    rate = ingress_rate(flow)
+    if rate is None:  # what the FG501 fix would admit
+        limit = default_rate_limit(ctx)
+        rate = limit["limit"] / (60.0 if limit["period"] == "1m" else 1.0)
+    sla = flow.sla.latency_p95 if flow.sla is not None and flow.sla.latency_p95 else 0.0
+    seconds = max(sla, ctx.analysis.p95, 1.0)
+    return max(CONCURRENCY_MIN, math.ceil(rate * seconds * CONCURRENCY_HEADROOM))
+
+
+@rule("FG501", "ingress-without-rate-limit", "warning", fixable=True)
+def ingress_without_rate_limit(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a webhook or queue trigger without `rate_limit`.
+
+    Why it matters
+    Every event becomes several model calls. A burst of events with no ingress limit is a
+    burst of provider calls: it exhausts the rpm/tpm quota (429s, then retries, then
+    fallbacks), memory and the budget at once, for every event in flight.
+
+    Example
+    Failing:
+
+        trigger:
+          type: webhook
+          path: /hooks/ticket
+
+    Passing:
+
+        trigger:
+          type: webhook
+          path: /hooks/ticket
+          rate_limit: {limit: 50, period: 1s, burst: 100}
+
+    Fix
+    Add `rate_limit`. The autofix admits 50 events/s with bursts of 100, lowered to what
+    the flow's models sustain under their catalog rpm/tpm limits.
+    """
+    trigger = ctx.flow.trigger
+    if trigger.type in ("webhook", "queue") and trigger.rate_limit is None:
+        yield Hit(
+            ("trigger", "type"),
+            f"the {trigger.type} trigger has no `rate_limit`: bursts go straight to the model providers",
+            fix_hint="add trigger.rate_limit: {limit: 50, period: 1s, burst: 100}",
+        )
+
+
+@fixer("FG501")
+def _fix_rate_limit(tree: Any, ctx: Context) -> list[str]:
+    from copilot.flow.dump import merge_into
+
+    if not ctx.hits_to_fix("FG501"):
+        return []
+    value = default_rate_limit(ctx)
+    merge_into(tree["trigger"], "rate_limit", value, ("trigger",))
+    return [f"trigger.rate_limit: {value['limit']} per {value['period']}, burst {value['burst']}"]
+
+
+@rule("FG502", "model-without-rate-limit", "warning")
+def model_without_rate_limit(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a model alias for which neither the flow (`limits:`) nor the catalog knows an
+    rpm or tpm limit.
+
+    Why it matters
+    The engine paces calls to each model under its provider limits, and the linter checks
+    the ingress rate against them (FG506). With no limit known, the first sign of one is a
+    wall of 429s under load.
+
+    Example
+    Failing (the catalog has no limits for this model):
+
+        models:
+          chat: {use: deepseek/deepseek-chat}
+
+    Passing:
+
+        models:
+          chat: {use: deepseek/deepseek-chat, limits: {rpm: 600, tpm: 1000000}}
+
+    Fix
+    Set `limits: {rpm, tpm}` on the alias from your account's quota page. No autofix: the
+    numbers are your account's.
+    """
+    for alias, profile in ctx.profiles.items():
+        if profile.rpm is None and profile.tpm is None:
+            yield Hit(
+                ("models", alias),
+                f"model alias `{alias}` ({profile.id}) has no known rpm/tpm limit",
+                key=True,
+                fix_hint=f"add limits: {{rpm: …, tpm: …}} to models.{alias} from your provider account",
+            )
+
+
+@rule("FG503", "cost-over-budget", "error")
+def cost_over_budget(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a flow whose estimated cost per event, over every step including async ones,
+    exceeds `sla.max_cost_per_event`. The estimate is the catalog's: prompt length (about
+    four characters a token) plus `max_tokens`, at each model's price.
+
+    Why it matters
+    Cost scales with traffic. A flow over budget on paper is over budget on every event,
+    and the difference shows up on the invoice, multiplied by the volume.
+
+    Example
+    Failing (a heavy model writing 4,000 tokens on a 0.004 USD budget):
+
+        sla: {max_cost_per_event: 0.004}
+        models: {heavy: {use: openai/gpt-4.1-2025-04-14}}
+        steps:
+          - {id: write, type: model, model: heavy, max_tokens: 4000, prompt: {user: "{{ event.body }}"}}
+
+    Passing: a fast model, a tighter `max_tokens`, or a budget that matches the work.
+
+    Fix
+    Use cheaper models (a fast tier, a `route` with `cheapest-within-deadline`), shorter
+    prompts, smaller `max_tokens` or `top_k`, or raise the budget. No autofix: this is a
+    decision about models and money.
+    """
+    analysis = ctx.analysis
+    budget = analysis.budget
+    if budget is None or analysis.cost_per_event <= budget:
+        return
+    costly = sorted(((e.cost, sid) for sid, e in analysis.estimates.items() if e.cost > 0), reverse=True)[:3]
+    detail = ", ".join(f"`{sid}` ${cost:.5f}" for cost, sid in costly)
+    yield Hit(
+        ("sla", "max_cost_per_event"),
+        f"estimated cost per event ${analysis.cost_per_event:.5f} exceeds the budget ${plain_number(budget)}"
+        + (f" (most: {detail})" if detail else ""),
+        fix_hint="use cheaper models or fewer tokens, or raise sla.max_cost_per_event",
+    )
+
+
+@rule("FG504", "missing-cost-budget", "warning")
+def missing_cost_budget(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a flow without `sla.max_cost_per_event`.
+
+    Why it matters
+    Without a budget per event, cost is not a checked property: a prompt that doubles or a
+    model swap that triples the price passes every check until the invoice arrives.
+
+    Example
+    Failing:
+
+        sla: {latency_p95: 1500ms}
+
+    Passing:
+
+        sla: {latency_p95: 1500ms, max_cost_per_event: 0.004}
+
+    Fix
+    Set `sla.max_cost_per_event` in USD (`flowgen lint` prints the current estimate).
+    No autofix: the budget is a business decision.
+    """
+    sla = ctx.flow.sla
+    if sla is None or sla.max_cost_per_event is None:
+        loc, key = ctx.block_loc("sla")
+        estimate = ctx.analysis.cost_per_event
+        yield Hit(
+            loc,
+            f"no `sla.max_cost_per_event`: the cost per event (estimated ${estimate:.5f}) is unchecked",
+            key=key,
+            fix_hint="add sla.max_cost_per_event (USD per event)",
+        )
+
+
+@rule("FG505", "unbounded-concurrency", "warning", fixable=True)
+def unbounded_concurrency(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a trigger without `concurrency`, the most events processed at once.
+
+    Why it matters
+    A rate limit bounds arrivals, not work in flight: when a provider slows down, events
+    pile up, each holding memory, connections and open model calls, until the process falls
+    over. A concurrency cap turns overload into back-pressure (429 to the sender, or
+    messages left on the queue).
+
+    Example
+    Failing:
+
+        trigger: {type: webhook, path: /hooks/ticket, rate_limit: {limit: 50, period: 1s}}
+
+    Passing:
+
+        trigger: {type: webhook, path: /hooks/ticket, rate_limit: {limit: 50, period: 1s}, concurrency: 150}
+
+    Fix
+    Set `concurrency`. The autofix uses Little's law: the trigger's rate times the time an
+    event takes (the SLA, or the hot path's estimate if longer), doubled for bursts, at
+    least 10; 1 for a schedule, so that runs do not overlap.
+    """
+    trigger = ctx.flow.trigger
+    if trigger.concurrency is None:
+        yield Hit(
+            ("trigger", "type"),
+            f"the {trigger.type} trigger has no `concurrency` cap: events in flight are unbounded",
+            fix_hint=f"add trigger.concurrency: {default_concurrency(ctx)}",
+        )
+
+
+@fixer("FG505")
+def _fix_concurrency(tree: Any, ctx: Context) -> list[str]:
+    from copilot.flow.dump import merge_into
+
+    if not ctx.hits_to_fix("FG505"):
+        return []
+    value = default_concurrency(ctx)
+    merge_into(tree["trigger"], "concurrency", value, ("trigger",))
+    return [f"trigger.concurrency: {value}"]
+
+
+@rule("FG506", "rate-limit-above-provider", "warning")
+def rate_limit_above_provider(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a trigger `rate_limit` that admits more events than a model's provider limit
+    serves: the events per minute times the model's calls (or tokens) per event, against
+    its rpm (or tpm) from the flow's `limits:` or the catalog.
+
+    Why it matters
+    If the flow admits 50 events/s and each makes two calls to a model allowed 4,000 rpm,
+    the provider refuses a third of the calls at full load with 429s: retries, fallbacks
+    and missed SLAs follow. The lower limit should be the one you set.
+
+    Example
+    Failing (two calls per event at 50/s = 6,000 rpm, above the model's 4,000 rpm):
+
+        trigger: {type: webhook, path: /hooks/ticket, rate_limit: {limit: 50, period: 1s}}
+        models: {fast: {use: anthropic/claude-haiku-4-5-20251001}}
+
+    Passing:
+
+        trigger: {type: webhook, path: /hooks/ticket, rate_limit: {limit: 30, period: 1s}}
+
+    Fix
+    Lower the trigger's `rate_limit` below what the models sustain, move calls to a model
+    with higher limits, or raise the alias's `limits:` if your account has more quota.
+    """
+    rate = ingress_rate(ctx.flow)
+    if rate is None:
+        return
+    per_minute = rate * 60.0
+    for alias, demand in sorted(model_demand(ctx).items()):
+        profile = ctx.profiles[alias]
+        if profile.rpm and per_minute * demand.calls > profile.rpm:
+            yield Hit(
+                ("trigger", "rate_limit"),
+                f"the trigger admits {per_minute:,.0f} events/min x {demand.calls} call(s) of `{alias}` = "
+                f"{per_minute * demand.calls:,.0f} rpm, above its {profile.rpm:,} rpm limit",
+                fix_hint="lower trigger.rate_limit to at most "
+                f"{plain_number(round(profile.rpm / demand.calls / 60, 2))} events/s",
+            )
+        if profile.tpm and per_minute * demand.tokens > profile.tpm:
+            yield Hit(
+                ("trigger", "rate_limit"),
+                f"the trigger admits {per_minute:,.0f} events/min x ~{demand.tokens:,} tokens of `{alias}` = "
+                f"{per_minute * demand.tokens:,.0f} tpm, above its {profile.tpm:,} tpm limit",
+                fix_hint="lower trigger.rate_limit to at most "
+                f"{plain_number(round(profile.tpm / demand.tokens / 60, 2))} events/s",
+            )

@@ -1,0 +1,261 @@
+"""FG4xx: retrieval over pinned, fresh, bounded document sources."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from copilot.lint.rule import Context, Hit, fixer, rule
+
+FRESHNESS_DEFAULT = "24h"
+REALTIME_FRESHNESS_MAX = 30 * 86400.0  # 30 days, in seconds
+TOP_K_DEFAULT = 5
+TOP_K_MAX = 20
+ON_EMPTY_DEFAULT = {"action": "default", "value": []}
+_PIN_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def is_realtime(flow: Any) -> bool:
+    """A flow something waits on: a webhook or queue trigger with a latency SLA."""
+    return (
+        flow.trigger.type in ("webhook", "queue")
+        and flow.sla is not None
+        and flow.sla.latency_p95 is not None
+    )
+
+
+@rule("FG401", "rag-source-unpinned", "error")
+def rag_source_unpinned(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a retrieve source with neither `pin` (a content hash) nor `version`, and a `pin`
+    that is not a `sha256:` digest of 64 hex digits.
+
+    Why it matters
+    An answer grounded in documents that changed silently cannot be reproduced, reviewed
+    or audited. A pin makes every change to the sources a deliberate edit of the flow, and
+    the engine refuses documents that no longer match it.
+
+    Example
+    Failing:
+
+        sources:
+          - {path: docs/help-centre/*.md}
+
+    Passing:
+
+        sources:
+          - path: docs/help-centre/*.md
+            pin: "sha256:ed3ad6cb02714830731c182326e001b7b9ccc6e0f57f267edfd3ff698a7525e9"
+          - {path: docs/policies/*.md, version: "2026-11-01"}
+
+    Fix
+    Pin each source: `pin: sha256:…` as printed by the engine for the files the glob
+    matches today (after reviewing them), or a `version` label of a published document set.
+    There is no autofix: pinning says "these documents are the reviewed ones", which only a
+    person can say.
+    """
+    for index, step in ctx.steps("retrieve"):
+        for number, source in enumerate(step.sources):
+            loc = ("steps", index, "sources", number)
+            if source.pin is None and source.version is None:
+                yield Hit(
+                    loc,
+                    f"source `{source.path}` of step `{step.id}` is not pinned: no `pin` or `version`",
+                    fix_hint="add pin: sha256:<digest of the reviewed files> or version: <label>",
+                )
+            elif source.pin is not None and not _PIN_RE.match(source.pin):
+                yield Hit(
+                    (*loc, "pin"),
+                    f"pin `{source.pin}` of source `{source.path}` is not sha256:<64 hex digits>",
+                    fix_hint="use the sha256 digest of the documents as the pin",
+                )
+
+
+@rule("FG402", "rag-missing-freshness", "warning", fixable=True)
+def rag_missing_freshness(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a retrieve step without `freshness`.
+
+    Why it matters
+    Stale documents produce confident, wrong answers. A freshness window makes a source
+    older than it an error the engine reports, instead of an answer the customer reads.
+
+    Example
+    Failing:
+
+        - id: docs
+          type: retrieve
+          query: "{{ event.body }}"
+          sources: [{path: docs/*.md, version: "2026-11-01"}]
+
+    Passing:
+
+        - id: docs
+          type: retrieve
+          query: "{{ event.body }}"
+          sources: [{path: docs/*.md, version: "2026-11-01"}]
+          freshness: 24h
+
+    Fix
+    Set `freshness` to how old the documents may be. The autofix sets 24h.
+    """
+    for index, step in ctx.steps("retrieve"):
+        if step.freshness is None:
+            yield Hit(
+                ("steps", index, "id"),
+                f"retrieve step `{step.id}` has no `freshness`: stale documents are used silently",
+                fix_hint=f"add freshness: {FRESHNESS_DEFAULT}",
+            )
+
+
+@fixer("FG402")
+def _fix_freshness(tree: Any, ctx: Context) -> list[str]:
+    return _set_on_steps(tree, ctx, "FG402", "freshness", FRESHNESS_DEFAULT, FRESHNESS_DEFAULT)
+
+
+@rule("FG403", "rag-freshness-too-long", "info")
+def rag_freshness_too_long(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a retrieve step whose `freshness` is longer than 30 days in a realtime flow (a
+    webhook or queue trigger with `sla.latency_p95`).
+
+    Why it matters
+    A realtime answer is read as current. Documents up to months old behind a fast answer
+    are how a support bot quotes last quarter's prices.
+
+    Example
+    Failing (a webhook flow with an SLA):
+
+        freshness: 90d
+
+    Passing:
+
+        freshness: 7d
+
+    Fix
+    Shorten `freshness` to how often the documents really change (and re-publish them at
+    least that often). No autofix: the right window depends on the documents.
+    """
+    if not is_realtime(ctx.flow):
+        return
+    for index, step in ctx.steps("retrieve"):
+        if step.freshness is not None and step.freshness > REALTIME_FRESHNESS_MAX:
+            from copilot.flow.units import format_duration
+
+            yield Hit(
+                ("steps", index, "freshness"),
+                f"freshness {format_duration(step.freshness)} of step `{step.id}` is longer than 30d "
+                "on a realtime flow",
+                fix_hint="use a freshness of at most 30d",
+            )
+
+
+@rule("FG404", "rag-empty-unhandled", "warning", fixable=True)
+def rag_empty_unhandled(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a retrieve step without `on_empty`.
+
+    Why it matters
+    A query that matches nothing is normal (a new topic, a typo). If the flow does not say
+    what happens then, the next model step answers without context and makes something up.
+
+    Example
+    Failing:
+
+        - id: docs
+          type: retrieve
+          query: "{{ event.body }}"
+          sources: [{path: docs/*.md, version: "2026-11-01"}]
+
+    Passing:
+
+        - id: docs
+          type: retrieve
+          query: "{{ event.body }}"
+          sources: [{path: docs/*.md, version: "2026-11-01"}]
+          on_empty: {action: default, value: []}
+
+    Fix
+    Add `on_empty` (`default`, `skip`, `dead_letter` or `fail`). The autofix adds
+    `{action: default, value: []}`: dependants get an empty list they can check.
+    """
+    for index, step in ctx.steps("retrieve"):
+        if step.on_empty is None:
+            yield Hit(
+                ("steps", index, "id"),
+                f"retrieve step `{step.id}` has no `on_empty`: what happens when nothing matches?",
+                fix_hint="add on_empty: {action: default, value: []}",
+            )
+
+
+@fixer("FG404")
+def _fix_on_empty(tree: Any, ctx: Context) -> list[str]:
+    return _set_on_steps(tree, ctx, "FG404", "on_empty", ON_EMPTY_DEFAULT, "{action: default, value: []}")
+
+
+@rule("FG405", "rag-unbounded-top-k", "warning", fixable=True)
+def rag_unbounded_top_k(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a retrieve step with no `top_k`, or `top_k` above 20.
+
+    Why it matters
+    Every passage retrieved is pasted into the next prompt: more input tokens, a slower
+    model call, a higher cost, and answers diluted by weak matches.
+
+    Example
+    Failing:
+
+        top_k: 50
+
+    Passing:
+
+        top_k: 5
+
+    Fix
+    Set `top_k` to what the answer needs. The autofix sets 5 where it is missing and 20
+    where it is above 20.
+    """
+    for index, step in ctx.steps("retrieve"):
+        if step.top_k is None:
+            yield Hit(
+                ("steps", index, "id"),
+                f"retrieve step `{step.id}` has no `top_k`: the prompt size is unbounded",
+                fix_hint=f"add top_k: {TOP_K_DEFAULT}",
+            )
+        elif step.top_k > TOP_K_MAX:
+            yield Hit(
+                ("steps", index, "top_k"),
+                f"top_k {step.top_k} of step `{step.id}` is above {TOP_K_MAX}: large prompts, slow answers",
+                fix_hint=f"use top_k of at most {TOP_K_MAX}",
+            )
+
+
+@fixer("FG405")
+def _fix_top_k(tree: Any, ctx: Context) -> list[str]:
+    from copilot.flow.dump import merge_into
+
+    changes = []
+    for hit in ctx.hits_to_fix("FG405"):
+        index = hit.loc[1]
+        node = tree["steps"][index]
+        value = TOP_K_MAX if hit.loc[-1] == "top_k" else TOP_K_DEFAULT
+        merge_into(node, "top_k", value, ("steps", index))
+        changes.append(f"steps[{index}] `{node.get('id')}`: top_k: {value}")
+    return changes
+
+
+def _set_on_steps(tree: Any, ctx: Context, code: str, key: str, value: Any, shown: str) -> list[str]:
+    """Add `key: value` to every step a hit of `code` points at (a fresh copy each time)."""
+    import copy
+
+    from copilot.flow.dump import merge_into
+
+    changes = []
+    for hit in ctx.hits_to_fix(code):
+        index = hit.loc[1]
+        node = tree["steps"][index]
+        if node.get(key) is None:
+            merge_into(node, key, copy.deepcopy(value), ("steps", index))
+            changes.append(f"steps[{index}] `{node.get('id')}`: added {key}: {shown}")
+    return changes

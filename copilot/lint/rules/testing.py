@@ -1,0 +1,413 @@
+"""FG8xx: the flow's own load test, chaos and thresholds (`tests:`, run by `flowgen test`).
+
+The fixes write a `tests:` skeleton sized from the flow: load at the trigger's rate limit
+(10/s without one) with bursts, DESIGN's chaos set on the flow's models, and thresholds
+equal to the SLA and the budget.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from copilot.flow.thresholds import plain_number
+from copilot.lint.rule import Context, Hit, Loc, fixer, rule
+
+LOAD_RATE_DEFAULT = 10.0  # events per second when the trigger has no rate limit
+LOAD_SECONDS = 6.0  # long enough for several bursts, short enough to run in CI
+ERROR_RATE_THRESHOLD = "rate<0.01"
+# Threshold names `flowgen test` reports (DESIGN §2 tests.thresholds).
+LATENCY_METRIC, ERRORS_METRIC, COST_METRIC = "latency", "errors", "cost_per_event"
+
+
+def _tests_loc(ctx: Context, key: str) -> tuple[Loc, bool]:
+    tests = ctx.doc.data.get("tests")
+    if isinstance(tests, dict) and key in tests:
+        return ("tests", key), True
+    return ctx.block_loc("tests")
+
+
+# ---------------------------------------------------------------------------- skeleton
+
+
+def load_rate(flow: Any, limit: Any = None) -> tuple[float, int]:
+    """(events per second, burst size) of the load: the trigger's rate limit, or 10/s."""
+    limit = limit if limit is not None else flow.trigger.rate_limit
+    if limit is None or limit.period <= 0:
+        return LOAD_RATE_DEFAULT, int(2 * LOAD_RATE_DEFAULT)
+    rate = limit.limit / limit.period
+    return rate, limit.burst or max(1, math.ceil(2 * rate))
+
+
+def _rate_text(rate: float) -> str:
+    if rate >= 1:
+        return f"{plain_number(round(rate, 3))}/s"
+    return f"{max(1, round(rate * 60))}/m"
+
+
+def load_skeleton(flow: Any, limit: Any = None) -> dict[str, Any]:
+    """A burst load at the trigger's rate: ~6 seconds of events, a burst every 2 seconds."""
+    rate, burst = load_rate(flow, limit)
+    events = max(20, math.ceil(rate * LOAD_SECONDS))
+    return {
+        "executor": "burst",
+        "events": events,
+        "rate": _rate_text(rate),
+        "burst": {"size": burst, "every": "2s"},
+    }
+
+
+def _model_aliases(ctx: Context) -> list[str]:
+    """Primary aliases of the model steps, hot-path ones first, in file order."""
+    hot = set(ctx.analysis.hot_path)
+    ordered = sorted(ctx.steps("model"), key=lambda pair: (pair[1].id not in hot, pair[0]))
+    aliases: list[str] = []
+    for _, step in ordered:
+        alias = step.model or (step.route.candidates[0] if step.route else None)
+        estimate = ctx.analysis.estimates.get(step.id)
+        if estimate is not None and estimate.model:
+            alias = estimate.model
+        if alias and alias not in aliases:
+            aliases.append(alias)
+    return aliases
+
+
+def chaos_skeleton(ctx: Context) -> list[dict[str, Any]]:
+    """DESIGN's chaos set: jitter and hangs on the primary models, 503s on every model.
+
+    A flow without model steps gets the same faults on its HTTP calls, or latency on its
+    first step.
+    """
+    aliases = _model_aliases(ctx)
+    if aliases:
+        chaos: list[dict[str, Any]] = [
+            {
+                "target": f"model:{a}",
+                "type": "latency",
+                "latency": "500ms",
+                "jitter": "300ms",
+                "toxicity": 0.5,
+            }
+            for a in aliases
+        ]
+        chaos.append({"target": "model:*", "type": "error", "status": 503, "toxicity": 0.05})
+        chaos.append({"target": f"model:{aliases[0]}", "type": "timeout", "toxicity": 0.02})
+        return chaos
+    if any(True for _ in ctx.steps("http")):
+        return [
+            {"target": "http:*", "type": "latency", "latency": "300ms", "jitter": "200ms", "toxicity": 0.5},
+            {"target": "http:*", "type": "error", "status": 503, "toxicity": 0.05},
+            {"target": "http:*", "type": "timeout", "toxicity": 0.02},
+        ]
+    first = ctx.flow.steps[0].id
+    return [
+        {"target": f"step:{first}", "type": "latency", "latency": "200ms", "jitter": "100ms", "toxicity": 0.5}
+    ]
+
+
+# ---------------------------------------------------------------------------- thresholds
+
+
+@dataclass(frozen=True)
+class ThresholdGap:
+    """One way the thresholds fall short of the SLA or the budget."""
+
+    metric: str
+    message: str
+    wanted: str | None  # the threshold that closes the gap (None: a malformed one to edit)
+    loc: Loc
+    key: bool = False
+
+
+def required_thresholds(flow: Any) -> dict[str, str]:
+    """Metric -> the threshold that enforces the flow's SLA, error rate and budget."""
+    from copilot.flow.units import format_duration
+
+    out: dict[str, str] = {}
+    sla = flow.sla
+    if sla is not None and sla.latency_p95 is not None:
+        out[LATENCY_METRIC] = f"p(95)<{format_duration(sla.latency_p95)}"
+    out[ERRORS_METRIC] = ERROR_RATE_THRESHOLD
+    if sla is not None and sla.max_cost_per_event is not None:
+        out[COST_METRIC] = f"avg<{plain_number(sla.max_cost_per_event)}"
+    return out
+
+
+def _latency_bounds(threshold: Any, sla: float) -> bool:
+    """p(q>=95) or max, capped from above at or under the SLA, bounds the p95 within it."""
+    strong = threshold.aggregate == "max" or (
+        threshold.aggregate == "p" and (threshold.percentile or 0) >= 95
+    )
+    return strong and threshold.upper_bound and threshold.seconds <= sla
+
+
+def _cost_bounds(threshold: Any, budget: float) -> bool:
+    """avg, p(q) or max of the cost capped at or under the budget."""
+    return (
+        threshold.aggregate in ("avg", "p", "max", "med")
+        and threshold.upper_bound
+        and threshold.value <= budget
+    )
+
+
+def threshold_gaps(ctx: Context) -> list[ThresholdGap]:
+    """Everything FG803 reports, in a fixed order: malformed, latency, errors, cost."""
+    from copilot.flow.thresholds import ThresholdError, parse_threshold
+
+    flow = ctx.flow
+    tests = flow.tests
+    thresholds = tests.thresholds if tests is not None else {}
+    if not thresholds:
+        loc, key = _tests_loc(ctx, "thresholds")
+        wanted = ", ".join(f"{m}: {t}" for m, t in required_thresholds(flow).items())
+        return [
+            ThresholdGap(
+                "*", f"no `tests.thresholds`: the load test cannot fail ({wanted} wanted)", None, loc, key
+            )
+        ]
+    gaps: list[ThresholdGap] = []
+    parsed: dict[str, list[Any]] = {}
+    for metric, texts in thresholds.items():
+        for index, text in enumerate(texts):
+            try:
+                parsed.setdefault(metric, []).append(parse_threshold(text))
+            except ThresholdError as exc:
+                gaps.append(ThresholdGap(metric, exc.message, None, ("tests", "thresholds", metric, index)))
+    required = required_thresholds(flow)
+    sla = flow.sla
+    for metric, wanted in required.items():
+        here = parsed.get(metric, [])
+        loc: Loc = ("tests", "thresholds", metric) if metric in thresholds else ("tests", "thresholds")
+        key = metric not in thresholds
+        if metric == LATENCY_METRIC:
+            limit = sla.latency_p95
+            if not here:
+                gaps.append(
+                    ThresholdGap(metric, f"no latency threshold; the SLA wants {wanted}", wanted, loc, key)
+                )
+            elif not any(_latency_bounds(t, limit) for t in here):
+                shown = ", ".join(str(t) for t in here)
+                gaps.append(
+                    ThresholdGap(
+                        metric,
+                        f"latency threshold {shown} is looser than the SLA ({wanted})",
+                        wanted,
+                        loc,
+                        key,
+                    )
+                )
+        elif metric == ERRORS_METRIC:
+            if not here:
+                gaps.append(
+                    ThresholdGap(metric, f"no error-rate threshold (e.g. {wanted})", wanted, loc, key)
+                )
+        elif metric == COST_METRIC:
+            budget = sla.max_cost_per_event
+            if not here:
+                gaps.append(
+                    ThresholdGap(metric, f"no cost threshold; the budget wants {wanted}", wanted, loc, key)
+                )
+            elif not any(_cost_bounds(t, budget) for t in here):
+                shown = ", ".join(str(t) for t in here)
+                gaps.append(
+                    ThresholdGap(
+                        metric,
+                        f"cost threshold {shown} is looser than the budget ({wanted})",
+                        wanted,
+                        loc,
+                        key,
+                    )
+                )
+    return gaps
+
+
+# ---------------------------------------------------------------------------- rules
+
+
+@rule("FG801", "missing-load-test", "warning", fixable=True)
+def missing_load_test(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a flow without `tests.load`.
+
+    Why it matters
+    Rate limits, routing, hedges, deadline answers and the provider's own limits only show
+    their behaviour under concurrent load. A flow tried one event at a time has not been
+    tested for the traffic it will get.
+
+    Example
+    Failing:
+
+        tests:
+          thresholds: {latency: ["p(95)<1500ms"]}
+
+    Passing:
+
+        tests:
+          load: {executor: burst, events: 300, rate: 50/s, burst: {size: 100, every: 2s}}
+
+    Fix
+    Add `tests.load`. The autofix adds a burst load at the trigger's rate limit (10/s
+    without one): about six seconds of events with a burst every two seconds.
+    """
+    tests = ctx.flow.tests
+    if tests is None or tests.load is None:
+        loc, key = _tests_loc(ctx, "load")
+        yield Hit(
+            loc,
+            "no `tests.load`: the flow is never tried under concurrent load",
+            key=key,
+            fix_hint="add tests.load: {executor: burst, events: …, rate: <trigger rate>}",
+        )
+
+
+def _rate_limit_in(tree: Any) -> Any:
+    """The trigger's rate limit as the tree has it now: FG501's fix may have just added it."""
+    from pydantic import ValidationError
+
+    from copilot.errors import FlowgenError
+    from copilot.flow.load import to_plain
+    from copilot.flow.models import RateLimit
+
+    trigger = tree.get("trigger") if isinstance(tree, dict) else None
+    node = trigger.get("rate_limit") if isinstance(trigger, dict) else None
+    if not isinstance(node, dict):
+        return None
+    try:
+        return RateLimit.model_validate(to_plain(node))
+    except (ValidationError, ValueError, FlowgenError):
+        return None
+
+
+@fixer("FG801")
+def _fix_load(tree: Any, ctx: Context) -> list[str]:
+    from copilot.flow.dump import merge_into
+
+    if not ctx.hits_to_fix("FG801"):
+        return []
+    load = load_skeleton(ctx.flow, _rate_limit_in(tree))
+    merge_into(tree, "tests", {"load": load})
+    return [f"tests.load: burst of {load['events']} events at {load['rate']}"]
+
+
+@rule("FG802", "missing-chaos-test", "warning", fixable=True)
+def missing_chaos_test(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a flow without `tests.chaos`.
+
+    Why it matters
+    Fallbacks, hedges, retries, circuit breakers and deadline answers run only when
+    something fails. Injecting model latency, errors and hangs under load makes them run
+    in a test, before a provider incident runs them in production.
+
+    Example
+    Failing:
+
+        tests:
+          load: {executor: burst, events: 300, rate: 50/s}
+
+    Passing:
+
+        tests:
+          load: {executor: burst, events: 300, rate: 50/s}
+          chaos:
+            - {target: "model:fast", type: latency, latency: 500ms, jitter: 300ms, toxicity: 0.5}
+            - {target: "model:*", type: error, status: 503, toxicity: 0.05}
+            - {target: "model:fast", type: timeout, toxicity: 0.02}
+
+    Fix
+    Add `tests.chaos`. The autofix adds latency with jitter on each primary model, 503s on
+    5% of all model calls and hangs on 2% of the first model's calls.
+    """
+    tests = ctx.flow.tests
+    if tests is None or not tests.chaos:
+        loc, key = _tests_loc(ctx, "chaos")
+        yield Hit(
+            loc,
+            "no `tests.chaos`: fallbacks, retries and deadline answers are never exercised",
+            key=key,
+            fix_hint="add tests.chaos with latency, error 503 and timeout faults on the models",
+        )
+
+
+@fixer("FG802")
+def _fix_chaos(tree: Any, ctx: Context) -> list[str]:
+    from copilot.flow.dump import merge_into
+
+    if not ctx.hits_to_fix("FG802"):
+        return []
+    chaos = chaos_skeleton(ctx)
+    merge_into(tree, "tests", {"chaos": chaos})
+    return [f"tests.chaos: {len(chaos)} faults ({', '.join(c['target'] + ' ' + c['type'] for c in chaos)})"]
+
+
+@rule("FG803", "thresholds-looser-than-sla", "warning", fixable=True)
+def thresholds_looser_than_sla(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags `tests.thresholds` that are missing, malformed, or do not enforce the flow's
+    promises: no `latency` threshold at p(95) or above capped at `sla.latency_p95` or
+    less; no `errors` threshold; no `cost_per_event` threshold capped at
+    `sla.max_cost_per_event` or less. Thresholds use k6's syntax (`p(95)<1500ms`,
+    `rate<0.01`, `avg<0.004`).
+
+    Why it matters
+    A load test passes unless a threshold fails it. Thresholds looser than the SLA pass
+    while the SLA is being missed, and give a green check to a flow that breaks its promise.
+
+    Example
+    Failing (SLA 1500ms):
+
+        thresholds:
+          latency: ["p(95)<3s"]
+
+    Passing:
+
+        thresholds:
+          latency: ["p(95)<1500ms"]
+          errors: ["rate<0.01"]
+          cost_per_event: ["avg<0.004"]
+
+    Fix
+    Add thresholds equal to the SLA and the budget. The autofix adds each missing one
+    (keeping yours): `p(95)<` the SLA, `rate<0.01` for errors, `avg<` the budget.
+    """
+    for gap in threshold_gaps(ctx):
+        yield Hit(
+            gap.loc,
+            gap.message,
+            key=gap.key,
+            fix_hint=f"add {gap.metric}: ['{gap.wanted}'] to tests.thresholds"
+            if gap.wanted
+            else "write the threshold in k6 syntax, e.g. p(95)<1500ms",
+        )
+
+
+@fixer("FG803")
+def _fix_thresholds(tree: Any, ctx: Context) -> list[str]:
+    from copilot.flow.dump import merge_into, to_tree
+
+    if not ctx.hits_to_fix("FG803"):
+        return []
+    gaps = threshold_gaps(ctx)
+    wanted: dict[str, str] = {}
+    if any(gap.metric == "*" for gap in gaps):
+        wanted = required_thresholds(ctx.flow)
+    else:
+        wanted = {gap.metric: gap.wanted for gap in gaps if gap.wanted}
+    if not wanted:
+        return []
+    tests = tree.get("tests")
+    existing = tests.get("thresholds") if isinstance(tests, dict) else None
+    changes = []
+    for metric, text in wanted.items():
+        if isinstance(existing, dict) and isinstance(existing.get(metric), list):
+            existing[metric].append(text)
+        elif isinstance(existing, dict):
+            existing[metric] = to_tree([text], ("tests", "thresholds", metric))
+        else:
+            merge_into(tree, "tests", {"thresholds": {metric: [text]}})
+            tests = tree.get("tests")
+            existing = tests.get("thresholds")
+        changes.append(f"tests.thresholds.{metric}: added {text}")
+    return changes

@@ -1,0 +1,262 @@
+"""FG6xx: model output is checked before anything downstream uses it.
+
+Also home of `template_sites`, the list of every template in a flow with its location,
+which the observability (FG304) and security (FG705) rules share.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from copilot.flow.expressions import ROOTS
+from copilot.lint.rule import Context, Hit, Loc, fixer, rule
+
+ON_FAIL_DEFAULT = {"action": "dead_letter"}
+
+
+@dataclass(frozen=True)
+class TemplateSite:
+    """One template string in a flow file: where it is and how it is read."""
+
+    loc: Loc
+    text: str
+    expression: bool = False  # a condition (`if`, `rules[].expr`), not a text template
+    step: str | None = None  # the step it belongs to (None for trigger/respond)
+
+
+def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*loc, index))
+
+
+def template_sites(data: dict[str, Any]) -> list[TemplateSite]:
+    """Every template and condition of a (schema-valid) flow document, in file order."""
+    from copilot.flow.expressions import is_template
+
+    out: list[TemplateSite] = []
+
+    def add(loc: Loc, text: Any, expression: bool = False, step: str | None = None) -> None:
+        if isinstance(text, str) and (expression or is_template(text)):
+            out.append(TemplateSite(loc, text, expression, step))
+
+    trigger = data.get("trigger") or {}
+    add(("trigger", "idempotency_key"), trigger.get("idempotency_key"))
+    for index, step in enumerate(data.get("steps") or []):
+        if not isinstance(step, dict):
+            continue
+        sid = step.get("id")
+        here: Loc = ("steps", index)
+        add((*here, "if"), step.get("if"), expression=True, step=sid)
+        prompt = step.get("prompt") or {}
+        if isinstance(prompt, dict):
+            add((*here, "prompt", "system"), prompt.get("system"), step=sid)
+            add((*here, "prompt", "user"), prompt.get("user"), step=sid)
+        for key in ("input", "query"):
+            add((*here, key), step.get(key), step=sid)
+        for rule_index, check in enumerate(step.get("rules") or []):
+            if isinstance(check, dict):
+                add((*here, "rules", rule_index, "expr"), check.get("expr"), expression=True, step=sid)
+        for loc, text in _strings(step.get("output"), (*here, "output")):
+            add(loc, text, step=sid)
+        request = step.get("request")
+        if isinstance(request, dict):
+            for key in ("url", "headers", "json"):
+                for loc, text in _strings(request.get(key), (*here, "request", key)):
+                    add(loc, text, step=sid)
+        add((*here, "idempotency_key"), step.get("idempotency_key"), step=sid)
+    respond = data.get("respond") or {}
+    if isinstance(respond, dict):
+        for loc, text in _strings(respond.get("body"), ("respond", "body")):
+            add(loc, text)
+        on_deadline = respond.get("on_deadline")
+        if isinstance(on_deadline, dict):
+            for loc, text in _strings(on_deadline.get("body"), ("respond", "on_deadline", "body")):
+                add(loc, text)
+    return out
+
+
+_BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
+_DOTTED = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*$")
+
+
+def _simple_references(text: str, expression: bool) -> tuple[tuple[str, ...], ...] | None:
+    """The references of a template made only of ``{{ dotted.path }}`` blocks, without Jinja.
+
+    Most flow templates are that simple; parsing each with Jinja dominates the lint time
+    of a large flow. Anything else (filters, tests, `{% %}`, subscripts) returns None and
+    takes the full parse.
+    """
+    if "{%" in text or "{#" in text:
+        return None
+    blocks = [text] if expression and "{{" not in text else _BLOCK.findall(text)
+    if expression and "{{" in text:
+        stripped = text.strip()
+        if not (stripped.startswith("{{") and stripped.endswith("}}") and len(blocks) == 1):
+            return None
+    if not expression and "{{" in _BLOCK.sub("", text):
+        return None  # an unclosed block: let Jinja report it
+    out: list[tuple[str, ...]] = []
+    for block in blocks:
+        match = _DOTTED.match(block)
+        if match is None:
+            return None
+        parts = tuple(match.group(1).split("."))
+        if parts[0] in ROOTS and parts not in out:
+            out.append(parts)
+    return tuple(out)
+
+
+@lru_cache(maxsize=16384)
+def template_references(text: str, expression: bool = False) -> tuple[tuple[str, ...], ...]:
+    """The dotted paths a template reads; an unparsable template reads nothing here (FG006's job)."""
+    from copilot.flow.expressions import ExpressionError, references
+
+    simple = _simple_references(text, expression)
+    if simple is not None:
+        return simple
+    try:
+        return tuple(ref.parts for ref in references(text, expression=expression))
+    except ExpressionError:
+        return ()
+
+
+def site_references(site: TemplateSite) -> tuple[tuple[str, ...], ...]:
+    """The dotted paths one template site reads."""
+    return template_references(site.text, site.expression)
+
+
+def context_sites(ctx: Context) -> list[TemplateSite]:
+    """`template_sites` of the flow being linted, computed once per file for every rule."""
+    # Kept on the context (like its cached properties) so FG304 and FG601 share one walk.
+    cached = ctx.__dict__.get("_template_sites")
+    if cached is None:
+        cached = ctx.__dict__["_template_sites"] = template_sites(ctx.doc.data)
+    return cached
+
+
+@rule("FG601", "unvalidated-model-output", "error")
+def unvalidated_model_output(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a model step whose output a later step, condition or the response uses, when
+    the step has no `output_schema` and no `validate` step checks its output.
+
+    Why it matters
+    A model answers with whatever it likes: missing fields, the wrong enum, prose instead
+    of JSON. Without a schema or a validation gate between model steps, that answer flows
+    into the next prompt, an API call or the response, and garbage propagates.
+
+    Example
+    Failing: `classify` has no `output_schema` and `route` uses its output directly.
+
+        - id: classify
+          type: model
+          model: fast
+          prompt: {user: "{{ event.body }}"}
+        - id: route
+          type: http
+          needs: [classify]
+          request: {url: "${env:ROUTER_URL}", json: {category: "{{ steps.classify.output }}"}}
+
+    Passing: the answer is asked for as structured output and checked.
+
+        - id: classify
+          type: model
+          model: fast
+          prompt: {user: "{{ event.body }}"}
+          output_schema: {type: object, required: [category], properties: {category: {enum: [faq, bug]}}}
+
+    Fix
+    Give the step an `output_schema` (the engine asks for structured output and rejects
+    answers that do not match), or add a `validate` step whose `input` is the step's output.
+    """
+    sites = context_sites(ctx)
+    used_by: dict[str, list[TemplateSite]] = {}
+    checked: set[str] = set()
+    for site in sites:
+        for parts in site_references(site):
+            if len(parts) >= 2 and parts[0] == "steps" and parts[1] != site.step:
+                used_by.setdefault(parts[1], []).append(site)
+    gates = {
+        step.id
+        for _, step in ctx.steps("validate")
+        if step.output_schema is not None or step.rules  # a gate with nothing to check validates nothing
+    }
+    for site in sites:
+        if site.step in gates and site.loc[-1] == "input":
+            checked.update(
+                parts[1] for parts in site_references(site) if parts[0] == "steps" and len(parts) > 1
+            )
+    for index, step in ctx.steps("model"):
+        if step.output_schema is not None or step.id in checked or step.id not in used_by:
+            continue
+        users = sorted({site.step or site.loc[0] for site in used_by[step.id]}, key=str)
+        yield Hit(
+            ("steps", index, "id"),
+            f"the output of model step `{step.id}` is used by {', '.join(f'`{u}`' for u in users)} "
+            "but is never validated: no `output_schema` and no validate step checks it",
+            fix_hint=f"add an output_schema to step `{step.id}` or a validate step whose input is "
+            f"'{{{{ steps.{step.id}.output }}}}'",
+        )
+
+
+@rule("FG602", "validate-without-on-fail", "warning", fixable=True)
+def validate_without_on_fail(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a `validate` step without `on_fail`.
+
+    Why it matters
+    A validation gate must say what happens when the input is wrong: retry the producing
+    step, fall back to a default, dead-letter the event, or fail. Left implicit, a failed
+    check is an unexplained error and the event is handled by accident.
+
+    Example
+    Failing:
+
+        - id: checked
+          type: validate
+          input: "{{ steps.classify.output }}"
+          rules: [{expr: "input.category in ['faq', 'bug']"}]
+
+    Passing:
+
+        - id: checked
+          type: validate
+          input: "{{ steps.classify.output }}"
+          rules: [{expr: "input.category in ['faq', 'bug']"}]
+          on_fail: {action: default, value: {category: other}}
+
+    Fix
+    Add `on_fail`. The autofix adds `on_fail: {action: dead_letter}`, which keeps the event
+    for replay; choose `default` or `retry` where the flow can do better.
+    """
+    for index, step in ctx.steps("validate"):
+        if step.on_fail is None:
+            yield Hit(
+                ("steps", index, "id"),
+                f"validate step `{step.id}` has no `on_fail`: what happens to an event that fails it?",
+                fix_hint="add on_fail: {action: dead_letter} (or default/retry)",
+            )
+
+
+@fixer("FG602")
+def _fix_validate_on_fail(tree: Any, ctx: Context) -> list[str]:
+    from copilot.flow.dump import merge_into
+
+    changes = []
+    for hit in ctx.hits_to_fix("FG602"):
+        index = hit.loc[1]
+        node = tree["steps"][index]
+        if node.get("on_fail") is None:
+            merge_into(node, "on_fail", dict(ON_FAIL_DEFAULT), ("steps", index))
+            changes.append(f"steps[{index}] `{node.get('id')}`: added on_fail: {{action: dead_letter}}")
+    return changes

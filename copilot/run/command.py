@@ -1,0 +1,139 @@
+"""`flowgen run FLOW`: load the flow and an event, run it once on the engine, report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from copilot.errors import FlowgenError, Position
+from copilot.run.records import EventResult
+
+
+@dataclass
+class RunOutcome:
+    flow: Any
+    result: EventResult
+    notes: list[str] = field(default_factory=list)
+    scrub: Any = None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.result.error is None or self.result.deadline_hit else 1
+
+
+def read_event(source: str | None, flow: Any) -> dict[str, Any]:
+    """The event from a file, `-` (stdin) or the trigger's example; bad input is one line."""
+    from copilot.flow.load import read_text
+
+    if source is None:
+        if flow.trigger.example is None:
+            raise FlowgenError("no --event given and the trigger has no `example`; pass --event FILE or -")
+        return flow.trigger.example
+    name = "<stdin>" if source == "-" else source
+    text = read_text(source)
+    try:
+        event = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FlowgenError(
+            f"not JSON: {exc.msg}", path=name, position=Position(exc.lineno, exc.colno)
+        ) from None
+    if not isinstance(event, dict):
+        raise FlowgenError(f"an event is a JSON object, not {type(event).__name__}", path=name)
+    return event
+
+
+def run_flow(
+    flow_path: str,
+    *,
+    event_source: str | None = None,
+    provider_name: str = "sim",
+    seed: int = 0,
+    trace_path: str | None = None,
+    base_url: str | None = None,
+    model_override: str | None = None,
+    dead_letter: str | None = None,
+    live_http: bool | None = None,
+    latency_scale: float = 1.0,
+) -> RunOutcome:
+    """Run one event through the flow at `flow_path` and return what happened."""
+    from copilot.flow.check import structural_problems
+    from copilot.flow.load import load_flow
+    from copilot.run.engine import Engine
+    from copilot.run.rag import SourceError
+    from copilot.run.telemetry import Telemetry
+
+    loaded = load_flow(flow_path)
+    problems = structural_problems(loaded)
+    if problems:
+        first = problems[0]
+        raise FlowgenError(f"{first.message} [{first.code}]", path=loaded.path, position=first.position)
+    flow = loaded.flow
+    event = read_event(event_source, flow)
+    base_dir = Path(flow_path).resolve().parent if flow_path != "-" else Path.cwd()
+    notes: list[str] = []
+    if provider_name == "sim":
+        from copilot.run.providers.sim import SimHttpClient, SimProvider
+
+        provider: Any = SimProvider(seed, latency_scale=latency_scale)
+        http: Any = SimHttpClient(seed, latency_scale=latency_scale) if not live_http else None
+    elif provider_name == "openai":
+        from copilot.run.providers.openai import OpenAIProvider
+
+        provider = OpenAIProvider(base_url=base_url, model_override=model_override)
+        http = None if live_http is None or live_http else _sim_http(seed)
+    else:
+        raise FlowgenError(f"--provider must be sim or openai, not {provider_name!r}")
+    telemetry = Telemetry.for_flow(flow, trace_path=trace_path, notes=notes)
+    try:
+        engine = Engine(
+            flow,
+            provider=provider,
+            http=http,
+            base_dir=base_dir,
+            telemetry=telemetry,
+            seed=seed,
+            dead_letter_path=Path(dead_letter) if dead_letter else None,
+        )
+    except SourceError as exc:
+        position = loaded.doc.position(exc.loc) if exc.loc else None
+        raise FlowgenError(exc.message, path=loaded.path, position=position) from None
+    except FlowgenError as exc:
+        raise (exc.located(loaded.path) if exc.path is None else exc) from None
+    engine.check_event(event)
+
+    async def main() -> EventResult:
+        try:
+            result = await engine.handle(event)
+            await engine.drain()
+            return result
+        finally:
+            await engine.aclose()
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()
+
+    try:
+        result = asyncio.run(main())
+    finally:
+        if telemetry is not None:
+            telemetry.shutdown()
+    scrub = telemetry.redactor(event) if telemetry is not None else _redactor(flow, event)
+    if result.dead_lettered and engine.dead_letter_path is not None:
+        notes.append(f"dead letter written to {engine.dead_letter_path}")
+    return RunOutcome(flow, result, notes, scrub)
+
+
+def _sim_http(seed: int) -> Any:
+    from copilot.run.providers.sim import SimHttpClient
+
+    return SimHttpClient(seed)
+
+
+def _redactor(flow: Any, event: Any) -> Any:
+    from copilot.run.redact import Redactor, redacted_values
+
+    paths = flow.observability.redact if flow.observability is not None else []
+    return Redactor(redacted_values(event, paths))

@@ -1,0 +1,1174 @@
+"""The local engine: runs a flow's DAG for one event at a time, many events at once.
+
+Per event (DESIGN §2): a step starts as soon as its `needs` are done, so independent
+steps run in parallel; `if` skips a step, and steps whose needs were all skipped are
+skipped too; the response is decided as soon as `respond.needs` are done, or when the
+SLA deadline passes (`respond.on_deadline`), whichever is first. Everything not done by
+then, and every async step, goes on after the response; `drain()` waits for it.
+
+Deadline propagation: while the response is pending, a hot-path call gets the smaller of
+its own timeout and what is left of `sla.latency_p95`. A retry, fallback or hedge that
+would not fit in what is left is not started inside the SLA: the engine answers
+`on_deadline` at once and the call goes on as async work.
+
+The engine compiles each step once per flow (`plans`), so the per-event work is only the
+event's own: rendering, calls and bookkeeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from copilot.catalog import Catalog, ModelProfile
+from copilot.catalog.estimate import HTTP_LATENCY, candidates, model_profiles
+from copilot.errors import FlowgenError
+from copilot.flow.expressions import ExpressionError, condition, references
+from copilot.flow.graph import build_graph
+from copilot.run.clock import Clock, LoopClock
+from copilot.run.providers.base import (
+    TRANSIENT_KINDS,
+    HttpClient,
+    ModelRequest,
+    ModelResponse,
+    Provider,
+    ProviderError,
+    kind_for_status,
+    parse_retry_after,
+)
+from copilot.run.records import Attempt, EventResult, StepRecord
+from copilot.run.redact import Redactor
+from copilot.run.resilience.breaker import BreakerBoard
+from copilot.run.resilience.fallback import GO, ChainFailed, Verdict, run_chain
+from copilot.run.resilience.idempotency import (
+    DEFAULT_WINDOW,
+    IdempotencyConflict,
+    IdempotencyStore,
+    MemoryIdempotencyStore,
+    request_hash,
+)
+from copilot.run.resilience.ratelimit import ModelLimiter, flow_limiter, model_limiters
+from copilot.run.resilience.retry import RetryPolicy
+from copilot.run.resilience.routing import Router
+from copilot.run.resilience.timeout import call_budget, with_timeout
+from copilot.run.templates import Renderer, compile_template, compile_value
+
+if TYPE_CHECKING:
+    from copilot.run.telemetry import Telemetry
+
+__all__ = ["Engine", "EventResult", "StepRecord"]
+
+_FAILED = ("failed", "cancelled")
+_NO_REDACTION = Redactor(())
+
+
+class StepFailure(Exception):
+    """A step could not produce its output; `kind` is the error class."""
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class _Skip(Exception):
+    """A retrieve step found nothing and its on_empty says skip."""
+
+
+def _validator(schema: dict[str, Any] | None, where: str) -> Any:
+    """A compiled JSON Schema validator (once per flow), or None."""
+    if schema is None:
+        return None
+    from jsonschema import exceptions, validators
+
+    try:
+        cls = validators.validator_for(schema)
+        cls.check_schema(schema)
+    except exceptions.SchemaError as exc:
+        raise FlowgenError(f"{where}: invalid JSON Schema: {exc.message}") from None
+    return cls(schema)
+
+
+def _schema_problem(validator: Any, value: Any) -> str | None:
+    """The most relevant violation of `value`, as one line, or None when valid."""
+    if validator.is_valid(value):
+        return None
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator.iter_errors(value))
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{where or '(root)'}: {error.message}" if error is not None else "does not match its schema"
+
+
+@dataclass(slots=True, eq=False)
+class StepPlan:
+    """One step, compiled: what the engine needs per event without looking it up again."""
+
+    step: Any
+    id: str
+    type: str
+    index: int
+    needs: tuple[str, ...]
+    dependants: tuple[str, ...] = ()
+    hot: bool = False
+    mode: str = "sync"
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    validator: Any = None  # output_schema of model/validate/transform/http steps
+    inline: bool = False  # no I/O: runs synchronously without a task
+    in_respond: bool = False
+    producer: str | None = None  # validate with on_fail retry: the model step re-run
+    templates: dict[str, Renderer] = field(default_factory=dict)  # compiled once per flow
+
+
+class Engine:
+    """Runs one flow. Create once, call `handle(event)` per event, `drain()` at the end."""
+
+    def __init__(
+        self,
+        flow: Any,
+        *,
+        provider: Provider,
+        http: HttpClient | None = None,
+        base_dir: Path,
+        clock: Clock | None = None,
+        idempotency: IdempotencyStore | None = None,
+        telemetry: Telemetry | None = None,
+        seed: int = 0,
+        dead_letter_path: Path | None = None,
+        catalog: Catalog | None = None,
+        rate_limits: bool = True,
+        ingress_limit: bool = False,
+        environ: dict[str, str] | None = None,
+        validate_events: bool = True,
+    ) -> None:
+        import os
+
+        self.flow = flow
+        self.provider = provider
+        self._http = http
+        self.base_dir = Path(base_dir)
+        self.clock: Clock = clock or LoopClock()
+        self.idempotency: IdempotencyStore = idempotency or MemoryIdempotencyStore()
+        self.telemetry = telemetry
+        self.seed = seed
+        self.environ = environ if environ is not None else os.environ
+        self.validate_events = validate_events
+        self._rng = random.Random(seed)
+        graph = build_graph(flow)
+        cycle = graph.cycle()
+        if cycle:
+            raise FlowgenError(f"the `needs` graph has a cycle: {' -> '.join(cycle)}", code="FG004")
+        for step_id, unknown in graph.unknown_needs.items():
+            raise FlowgenError(f"step `{step_id}` needs `{unknown[0]}`, which is no step", code="FG003")
+        ids = [s.id for s in flow.steps]
+        if len(set(ids)) != len(ids):
+            duplicate = next(i for i in ids if ids.count(i) > 1)
+            raise FlowgenError(f"two steps have the id `{duplicate}`", code="FG007")
+        if flow.respond is not None:
+            for need in flow.respond.needs:
+                if need not in ids:
+                    raise FlowgenError(f"respond needs `{need}`, which is no step", code="FG003")
+        pairs = graph.sync_needs_async()
+        if pairs:
+            raise FlowgenError(f"`{pairs[0][0]}` waits for the async step `{pairs[0][1]}`", code="FG005")
+        self.graph = graph
+        self.profiles: dict[str, ModelProfile] = model_profiles(flow, catalog)
+        for step in flow.steps:
+            if step.type == "model":
+                for alias in candidates(step):
+                    if alias not in self.profiles:
+                        raise FlowgenError(
+                            f"step `{step.id}` uses the model alias `{alias}`, which `models:` does not "
+                            "define (or whose catalog entry is unknown)",
+                            code="FG003",
+                        )
+        self.sla: float | None = flow.sla.latency_p95 if flow.sla is not None else None
+        self.respond_needs = tuple(flow.respond.needs) if flow.respond is not None else ()
+        self.plans: dict[str, StepPlan] = {}
+        hot = graph.hot_path
+        for index, step in enumerate(flow.steps):
+            plan = StepPlan(
+                step=step,
+                id=step.id,
+                type=step.type,
+                index=index,
+                needs=tuple(graph.needs[step.id]),
+                dependants=tuple(graph.dependants[step.id]),
+                hot=step.id in hot,
+                mode=step.mode,
+                policy=RetryPolicy.from_spec(step.retry),
+                validator=_validator(getattr(step, "output_schema", None), f"step `{step.id}`"),
+                in_respond=step.id in self.respond_needs,
+            )
+            plan.inline = step.type in ("validate", "transform", "retrieve")
+            if step.type == "validate" and step.on_fail is not None and step.on_fail.action == "retry":
+                plan.inline = False
+                plan.producer = self._producer(step)
+            plan.templates = _compile_step(step)
+            self.plans[step.id] = plan
+        self.roots = tuple(p for p in self.plans.values() if not p.needs)
+        self.trigger_validator = _validator(flow.trigger.event_schema, "trigger.event_schema")
+        respond = flow.respond
+        self.respond_body = compile_value(respond.body) if respond is not None else None
+        self.deadline_body = (
+            compile_value(respond.on_deadline.body) if respond is not None and respond.on_deadline else None
+        )
+        self.trigger_key = (
+            compile_template(flow.trigger.idempotency_key)
+            if flow.trigger.idempotency_key is not None
+            else None
+        )
+        self.router = Router(self.profiles)
+        self.breakers = BreakerBoard(self.clock)
+        self.limiters: dict[str, ModelLimiter] = model_limiters(self.profiles) if rate_limits else {}
+        self.ingress = flow_limiter(flow.trigger.rate_limit) if ingress_limit else None
+        self.dedupe_window = flow.trigger.dedupe_window or DEFAULT_WINDOW
+        if dead_letter_path is None and flow.on_error is not None and flow.on_error.dead_letter is not None:
+            dead_letter_path = self.base_dir / flow.on_error.dead_letter.path
+        self.dead_letter_path = dead_letter_path
+        from copilot.run.rag import RetrieveIndex
+
+        self.indexes = {
+            p.id: RetrieveIndex(p.step, self.base_dir, p.index)
+            for p in self.plans.values()
+            if p.type == "retrieve"
+        }
+        self._pending: set[_Run] = set()
+        self._inflight: dict[str, asyncio.Future[EventResult]] = {}
+        self.events = 0
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def http(self) -> HttpClient:
+        if self._http is None:
+            from copilot.run.providers.http import HttpxClient
+
+            self._http = HttpxClient()
+        return self._http
+
+    def check_event(self, event: Any) -> None:
+        """Raise a FlowgenError when `event` does not match `trigger.event_schema`."""
+        if not isinstance(event, dict):
+            raise FlowgenError(f"an event is a JSON object, not {type(event).__name__}")
+        if self.trigger_validator is not None:
+            problem = _schema_problem(self.trigger_validator, event)
+            if problem is not None:
+                raise FlowgenError(f"the event does not match trigger.event_schema: {problem}")
+
+    async def handle(self, event: dict[str, Any]) -> EventResult:
+        """Run one event; return as soon as its response is decided."""
+        self.events += 1
+        if self.validate_events:
+            try:
+                self.check_event(event)
+            except FlowgenError as exc:
+                return EventResult(
+                    response_status=422, response_body={"error": exc.message}, error=exc.message
+                )
+        if self.ingress is not None:
+            await self.ingress.acquire()
+        key = None
+        if self.trigger_key is not None:
+            try:
+                key = str(self.trigger_key({"event": event}))
+            except ExpressionError as exc:
+                message = f"trigger.idempotency_key: {exc.message}"
+                return EventResult(response_status=422, response_body={"error": message}, error=message)
+            replay = self._replay_event(key, event)
+            if replay is not None:
+                return replay
+            inflight = self._inflight.get(key)
+            if inflight is not None:
+                # The same delivery twice at once: the second waits for the first's answer.
+                first = await asyncio.shield(inflight)
+                return EventResult(
+                    response_status=first.response_status,
+                    response_body=first.response_body,
+                    replayed=True,
+                    idempotency_key=key,
+                )
+        run = _Run(self, event, key)
+        self._pending.add(run)
+        if key is not None:
+            self._inflight[key] = run.response
+        run.start()
+        if not run.response.done():
+            await run.response
+        return run.result
+
+    async def drain(self) -> None:
+        """Wait until every event's async and off-path work has finished."""
+        while self._pending:
+            await asyncio.gather(*(run.done for run in list(self._pending)), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Drain, then close the HTTP client."""
+        await self.drain()
+        close = getattr(self._http, "aclose", None)
+        if close is not None:
+            await close()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _producer(self, step: Any) -> str | None:
+        """The step a validate step's `on_fail: retry` re-runs: the model step its input reads."""
+        try:
+            refs = references(step.input)
+        except ExpressionError:
+            return None
+        for ref in refs:
+            if ref.root == "steps" and len(ref.parts) > 1:
+                candidate = ref.parts[1]
+                if candidate in step.needs and any(
+                    s.id == candidate and s.type == "model" for s in self.flow.steps
+                ):
+                    return candidate
+        return None
+
+    def _replay_event(self, key: str, event: dict[str, Any]) -> EventResult | None:
+        try:
+            recorded = self.idempotency.lookup("event:" + key, request_hash(event))
+        except IdempotencyConflict:
+            message = f"idempotency key {key!r} was already used for a different event"
+            return EventResult(response_status=409, response_body={"error": message}, error=message)
+        if recorded is None:
+            return None
+        value = recorded.value
+        return EventResult(
+            response_status=value["status"],
+            response_body=value["body"],
+            deadline_hit=bool(value.get("deadline_hit")),
+            replayed=True,
+            idempotency_key=key,
+        )
+
+    def env(self, text: str) -> str:
+        """`${env:NAME}` resolved now (never logged); a missing variable names itself."""
+        from copilot.flow.units import resolve_env
+
+        try:
+            return resolve_env(text, self.environ)  # type: ignore[arg-type]
+        except KeyError as exc:
+            raise StepFailure(f"environment variable {exc.args[0]} is not set", "client_error") from None
+
+
+class _Run:
+    """The state of one event while it runs."""
+
+    __slots__ = (
+        "ctx",
+        "dead_letter_reason",
+        "deadline",
+        "done",
+        "engine",
+        "event",
+        "finished",
+        "key",
+        "left",
+        "outputs",
+        "respond_left",
+        "responded",
+        "response",
+        "result",
+        "scrub",
+        "span",
+        "spans",
+        "t0",
+        "tasks",
+        "timer",
+    )
+
+    def __init__(self, engine: Engine, event: dict[str, Any], key: str | None) -> None:
+        self.engine = engine
+        self.event = event
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self.ctx = {"event": event, "steps": self.outputs}
+        self.t0 = engine.clock.now()
+        self.deadline = self.t0 + engine.sla if engine.sla is not None and engine.respond_needs else None
+        self.responded = False
+        loop = asyncio.get_running_loop()
+        self.response: asyncio.Future[EventResult] = loop.create_future()
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.result = EventResult(idempotency_key=key, _done=self.done)
+        self.left = {p.id: len(p.needs) for p in engine.plans.values()}
+        self.respond_left = len(engine.respond_needs)
+        self.finished = 0
+        self.timer: asyncio.TimerHandle | None = None
+        self.key = key
+        self.dead_letter_reason: str | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+        tel = engine.telemetry
+        self.scrub = tel.redactor(event) if tel is not None else _NO_REDACTION
+        self.spans: dict[str, Any] = {}
+        self.span = None
+        if tel is not None:
+            self.span = tel.start_event(
+                engine.flow.name,
+                self.t0,
+                {"flowgen.idempotency_key": key, "flowgen.sla_ms": _ms(engine.sla)},
+                self.scrub,
+            )
+        steps = self.result.steps
+        for plan in engine.plans.values():
+            steps[plan.id] = StepRecord(plan.id, hot=plan.hot, mode=plan.mode, type=plan.type)
+
+    # ------------------------------------------------------------------ time
+
+    def now(self) -> float:
+        return self.engine.clock.now() - self.t0
+
+    def call_deadline(self, plan: StepPlan) -> float | None:
+        """The absolute deadline a call of `plan` must respect, None when off the SLA."""
+        if plan.hot and not self.responded:
+            return self.deadline
+        return None
+
+    def give_up_sla(self, reason: str) -> None:
+        """What is left cannot fit in the SLA: answer on_deadline now, go on as async work."""
+        if not self.responded:
+            self._respond_deadline(reason)
+
+    # ------------------------------------------------------------------ scheduling
+
+    def start(self) -> None:
+        if self.respond_left == 0:
+            self._respond()
+        elif self.deadline is not None:
+            loop = asyncio.get_running_loop()
+            self.timer = loop.call_at(self.deadline, self._deadline_passed)
+        for plan in self.engine.roots:
+            self._ready(plan)
+        if not self.engine.plans:
+            self._complete()
+
+    def _ready(self, plan: StepPlan) -> None:
+        """All needs of `plan` are finished: skip, cancel or start it."""
+        record = self.result.steps[plan.id]
+        if plan.needs:
+            steps = self.result.steps
+            statuses = [steps[n].status for n in plan.needs]
+            failed = next((n for n, s in zip(plan.needs, statuses, strict=True) if s in _FAILED), None)
+            if failed is not None:
+                record.error = f"not run: `{failed}` failed"
+                self._finish(plan, "cancelled")
+                return
+            if all(s == "skipped" for s in statuses):
+                self._finish(plan, "skipped")
+                return
+        if plan.step.if_ is not None:
+            try:
+                go = condition(plan.step.if_, self.ctx)
+            except ExpressionError as exc:
+                record.error, record.kind = f"`if`: {exc.message}", "expression"
+                record.start = record.end = self.now()
+                self._finish(plan, "failed")
+                return
+            if not go:
+                self._finish(plan, "skipped")
+                return
+        record.start = self.now()
+        record.status = "running"
+        tel = self.engine.telemetry
+        if tel is not None:
+            self.spans[plan.id] = tel.start_child(
+                self.span,
+                f"step {plan.id}",
+                self.engine.clock.now(),
+                {"flowgen.step.id": plan.id, "flowgen.step.type": plan.type, "flowgen.step.mode": plan.mode,
+                 "flowgen.hot_path": plan.hot},
+            )  # fmt: skip
+        if plan.inline:
+            try:
+                status = _INLINE[plan.type](self, plan, record)
+            except StepFailure as exc:
+                record.error, record.kind = str(exc), exc.kind
+                status = "failed"
+            except _Skip:
+                status = "skipped"
+            self._finish(plan, status)
+        else:
+            task = asyncio.get_running_loop().create_task(self._run_async(plan, record))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _run_async(self, plan: StepPlan, record: StepRecord) -> None:
+        try:
+            if plan.type == "model":
+                status = await _model_step(self, plan, record)
+            elif plan.type == "http":
+                status = await _http_step(self, plan, record)
+            else:
+                status = await _validate_with_retry(self, plan, record)
+        except StepFailure as exc:
+            record.error, record.kind = str(exc), exc.kind
+            status = "failed"
+        except asyncio.CancelledError:
+            record.error, record.kind = "cancelled", "cancelled"
+            self._finish(plan, "cancelled")
+            raise
+        except Exception as exc:  # a bug must not leave the event hanging; it is reported, not hidden
+            record.error, record.kind = f"internal error: {type(exc).__name__}: {exc}", "internal"
+            status = "failed"
+        self._finish(plan, status)
+
+    def _finish(self, plan: StepPlan, status: str) -> None:
+        record = self.result.steps[plan.id]
+        record.status = status  # type: ignore[assignment]
+        if status != "skipped" or record.start is not None:
+            record.end = self.now()
+        if self.responded:
+            record.after_response = True
+        output = record.output if status in ("ok", "defaulted") else None
+        self.outputs[plan.id] = {"output": output, "status": status}
+        tel = self.engine.telemetry
+        span = self.spans.pop(plan.id, None)
+        if tel is not None and span is not None:
+            tel.end_span(
+                span,
+                self.engine.clock.now(),
+                {"flowgen.step.status": status, "flowgen.model.alias": record.model,
+                 "flowgen.attempts": record.attempts, "flowgen.retries": record.retries,
+                 "flowgen.fallback_used": record.fallback_used, "flowgen.hedge_won": record.hedge_won,
+                 "flowgen.route.reason": record.route_reason, "flowgen.cost_usd": record.cost},
+                record.error if status == "failed" else None,
+                self.scrub,
+                record.kind,
+            )  # fmt: skip
+        if status == "failed" and self.result.error is None and (not plan.hot or self.responded):
+            self.result.error = f"step `{plan.id}` failed: {record.error}"
+        self.finished += 1
+        if plan.in_respond and not self.responded:
+            if status in _FAILED:
+                self._respond_error(plan, record)
+            else:
+                self.respond_left -= 1
+                if self.respond_left == 0:
+                    self._respond()
+        elif plan.in_respond:
+            self.respond_left -= 1
+        left = self.left
+        plans = self.engine.plans
+        for dependant in plan.dependants:
+            left[dependant] -= 1
+            if left[dependant] == 0:
+                self._ready(plans[dependant])
+        if self.finished == len(plans) and not self.done.done():
+            self._complete()
+
+    # ------------------------------------------------------------------ the response
+
+    def _decide(
+        self, status: int, body: Any, *, deadline_hit: bool = False, error: str | None = None
+    ) -> None:
+        self.responded = True
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        result = self.result
+        result.response_status = status
+        result.response_body = body
+        result.deadline_hit = deadline_hit
+        result.latency = self.now()
+        if error is not None and result.error is None:
+            result.error = error
+        tel = self.engine.telemetry
+        if tel is not None:
+            end = self.engine.clock.now()
+            span = tel.start_child(self.span, "respond", self.t0 + 0.0, {"http.response.status_code": status})
+            tel.end_span(
+                span,
+                end,
+                {"flowgen.deadline_hit": deadline_hit, "flowgen.latency_ms": _ms(result.latency)},
+                error,
+                self.scrub,
+                "deadline" if deadline_hit else None,
+            )
+            if deadline_hit:
+                tel.count("deadline_answers")
+        engine = self.engine
+        if self.key is not None:
+            engine._inflight.pop(self.key, None)
+            if error is None or deadline_hit:
+                engine.idempotency.record(
+                    "event:" + self.key,
+                    request_hash(self.event),
+                    {"status": status, "body": body, "deadline_hit": deadline_hit},
+                    engine.dedupe_window,
+                )
+        self.response.set_result(result)
+
+    def _respond(self) -> None:
+        respond = self.engine.flow.respond
+        if respond is None:
+            self._decide(202, None)
+            return
+        try:
+            body = self.engine.respond_body(self.ctx)  # type: ignore[misc]
+        except ExpressionError as exc:
+            message = f"respond.body: {exc.message}"
+            self._decide(500, {"error": message}, error=message)
+            return
+        self._decide(respond.status, body)
+
+    def _respond_error(self, plan: StepPlan, record: StepRecord) -> None:
+        message = (
+            f"step `{plan.id}` {'failed' if record.status == 'failed' else 'was not run'}: {record.error}"
+        )
+        if record.status == "cancelled":
+            # Report the root cause, not the cancellation chain.
+            root = next(
+                (r for r in self.result.steps.values() if r.status == "failed" and r.hot),
+                None,
+            )
+            if root is not None:
+                message = f"step `{root.step_id}` failed: {root.error}"
+        status = 504 if record.kind == "timeout" else 500
+        self._decide(status, {"error": self.scrub(message)}, error=message)
+
+    def _respond_deadline(self, reason: str) -> None:
+        respond = self.engine.flow.respond
+        on_deadline = respond.on_deadline if respond is not None else None
+        message = f"deadline: {reason}"
+        if on_deadline is None:
+            self._decide(504, {"error": "deadline exceeded"}, deadline_hit=True, error=message)
+            return
+        try:
+            body = self.engine.deadline_body({"event": self.event, "steps": self.outputs})  # type: ignore[misc]
+        except ExpressionError as exc:
+            error = f"respond.on_deadline.body: {exc.message}"
+            self._decide(500, {"error": error}, deadline_hit=True, error=error)
+            return
+        self._decide(on_deadline.status, body, deadline_hit=True)
+
+    def _deadline_passed(self) -> None:
+        self.timer = None
+        if not self.responded:
+            sla = self.engine.sla or 0.0
+            self._respond_deadline(f"the hot path did not finish within {sla * 1000:g}ms")
+
+    # ------------------------------------------------------------------ the end
+
+    def _complete(self) -> None:
+        result = self.result
+        result.total_time = self.now()
+        result.cost = sum(r.cost for r in result.steps.values())
+        failed = [r for r in result.steps.values() if r.status == "failed"]
+        engine = self.engine
+        if not self.responded:  # defensive: every path decides a response before the end
+            self._respond()
+        if (failed or self.dead_letter_reason) and engine.dead_letter_path is not None:
+            _write_dead_letter(self, failed)
+            result.dead_lettered = True
+        tel = engine.telemetry
+        if tel is not None:
+            tel.count("events", 1, {"flowgen.flow": engine.flow.name})
+            if result.dead_lettered:
+                tel.count("dead_letters")
+            tel.end_span(
+                self.span,
+                engine.clock.now(),
+                {"http.response.status_code": result.response_status, "flowgen.cost_usd": result.cost,
+                 "flowgen.deadline_hit": result.deadline_hit, "flowgen.dead_lettered": result.dead_lettered,
+                 "flowgen.latency_ms": _ms(result.latency)},
+                result.error,
+                self.scrub,
+                "step_failed" if failed else None,
+            )  # fmt: skip
+        engine._pending.discard(self)
+        self.done.set_result(None)
+
+    # ------------------------------------------------------------------ attempts
+
+    def attempt(self, step: str, model: str | None, n: int, start: float, status: str, error: Any = None,
+                hedge: bool = False) -> None:  # fmt: skip
+        kind = getattr(error, "kind", None) if error is not None else None
+        self.result.attempts.append(
+            Attempt(
+                step, model, n, start, self.now(), status, kind, None if error is None else str(error), hedge
+            )  # type: ignore[arg-type]
+        )
+
+
+def _compile_step(step: Any) -> dict[str, Renderer]:
+    """Every template of a step, compiled once for all events."""
+    out: dict[str, Renderer] = {}
+    if step.idempotency_key is not None:
+        out["idempotency_key"] = compile_template(step.idempotency_key)
+    if step.type == "model":
+        out["user"] = compile_template(step.prompt.user)
+        if step.prompt.system is not None:
+            out["system"] = compile_template(step.prompt.system)
+    elif step.type == "validate":
+        out["input"] = compile_template(step.input)
+    elif step.type == "transform":
+        out["output"] = compile_value(step.output)
+    elif step.type == "retrieve":
+        out["query"] = compile_template(step.query)
+    elif step.type == "http":
+        out["url"] = compile_template(step.request.url)
+        out["headers"] = compile_value(step.request.headers)
+        out["json"] = compile_value(step.request.json_body)
+    return out
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+# ---------------------------------------------------------------------------- step kinds
+
+
+async def _retrying(
+    run: _Run,
+    plan: StepPlan,
+    record: StepRecord,
+    label: str | None,
+    call: Any,
+    expected: float,
+    hedge: bool = False,
+) -> Any:
+    """Call `call(attempt, budget)` under the step's retry policy and the event's deadline.
+
+    `expected` is the median latency of one call, used to decide whether a retry fits.
+    """
+    policy = plan.policy
+    clock = run.engine.clock
+    attempt = 0
+    while True:
+        deadline = run.call_deadline(plan)
+        budget = call_budget(plan.step.timeout, deadline, clock.now())
+        if budget is not None and budget <= 0 and deadline is not None:
+            run.give_up_sla(f"no time left for `{plan.id}`")
+            budget = plan.step.timeout
+        record.attempts += 1
+        start = run.now()
+        try:
+            value = await call(attempt, budget)
+        except ProviderError as error:
+            run.attempt(plan.id, label, attempt, start, "error", error, hedge)
+            if attempt >= policy.attempts or not policy.retryable(error):
+                raise
+            wait = policy.delay(attempt, run.engine._rng, error.retry_after)
+            deadline = run.call_deadline(plan)
+            if deadline is not None and clock.now() + wait + expected > deadline:
+                run.give_up_sla(
+                    f"retry {attempt + 1} of `{plan.id}` would not fit "
+                    f"(wait {wait * 1000:.0f}ms + ~{expected * 1000:.0f}ms, "
+                    f"{max(0.0, deadline - clock.now()) * 1000:.0f}ms left)"
+                )
+            attempt += 1
+            record.retries += 1
+            tel = run.engine.telemetry
+            if tel is not None:
+                tel.count("retries", 1, {"flowgen.step.id": plan.id, "error.type": error.kind})
+            if wait > 0:
+                await clock.sleep(wait)
+            continue
+        except asyncio.CancelledError:
+            run.attempt(plan.id, label, attempt, start, "cancelled", None, hedge)
+            raise
+        run.attempt(plan.id, label, attempt, start, "ok", None, hedge)
+        return value
+
+
+def _parse_output(plan: StepPlan, content: str) -> Any:
+    if plan.step.output_schema is None:
+        return content
+    try:
+        value = json.loads(content)
+    except (json.JSONDecodeError, TypeError):
+        raise ProviderError("invalid_output", "the answer is not JSON") from None
+    problem = _schema_problem(plan.validator, value)
+    if problem is not None:
+        raise ProviderError("invalid_output", f"the answer does not match output_schema: {problem}")
+    return value
+
+
+async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset: int = 0) -> str:
+    """Render, choose the model(s) and call down the chain; sets the record; returns the alias."""
+    engine = run.engine
+    step = plan.step
+    try:
+        templates = plan.templates
+        system = templates["system"](run.ctx) if step.prompt.system is not None else None
+        user = templates["user"](run.ctx)
+    except ExpressionError as exc:
+        raise StepFailure(f"prompt: {exc.message}", "expression") from None
+    system = None if system is None else str(system)
+    user = str(user)
+    # Routing: the strategy picks the first candidate now, from observed latency and price.
+    if step.route is not None:
+        deadline = run.call_deadline(plan)
+        remaining = call_budget(step.timeout, deadline, engine.clock.now())
+        breakers = engine.breakers
+        decision = engine.router.choose(
+            list(step.route.candidates), step.route.strategy, remaining, lambda a: breakers[a].healthy()
+        )
+        order = decision.order
+        record.route_reason = decision.reason
+    else:
+        order = [step.model, *step.fallback]
+    primary = order[0]
+    tokens_hint = (len(user) + len(system or "")) // 4 + (step.max_tokens or 0)
+    tel = engine.telemetry
+    parent_span = run.spans.get(plan.id)
+
+    async def call_alias(alias: str, is_hedge: bool) -> tuple[ModelResponse, Any]:
+        profile = engine.profiles[alias]
+        limiter = engine.limiters.get(alias)
+        breaker = engine.breakers[alias]
+
+        async def once(attempt: int, budget: float | None) -> tuple[ModelResponse, Any]:
+            request = ModelRequest(
+                alias=alias,
+                profile=profile,
+                system=system,
+                user=user,
+                max_tokens=step.max_tokens,
+                output_schema=step.output_schema,
+                step_id=plan.id,
+                idempotency_key=key,
+                timeout=budget,
+                attempt=attempt,
+                seed=engine.seed + seed_offset,
+                temperature=step.temperature,
+                base_url=_alias_base_url(engine, alias),
+            )
+            clock = engine.clock
+            started = clock.now()
+            span = None
+            if tel is not None:
+                span = tel.start_chat(
+                    parent_span or run.span, alias, profile, request, started, is_hedge, run.scrub
+                )
+            response = None
+            error: BaseException | None = None
+            try:
+                if limiter is not None:
+                    await with_timeout(limiter.acquire(tokens_hint), budget, what=f"rate limit of {alias}")
+                response = await with_timeout(engine.provider.complete(request), budget, what=f"{alias} call")
+                record.input_tokens += response.input_tokens
+                record.output_tokens += response.output_tokens
+                record.cost += response.cost
+                output = _parse_output(plan, response.content)
+            except ProviderError as exc:
+                error = exc
+                if exc.kind in TRANSIENT_KINDS:
+                    breaker.record_failure()
+                if exc.kind == "timeout":
+                    engine.router.observe(alias, clock.now() - started)
+                raise
+            except asyncio.CancelledError as exc:
+                error = exc
+                breaker.release_probe()
+                raise
+            finally:
+                if span is not None:
+                    ended = clock.now()
+                    tel.end_chat(span, ended, ended - started, profile, response, error, run.scrub)  # type: ignore[union-attr]
+            breaker.record_success()
+            engine.router.observe(alias, clock.now() - started)
+            return response, output
+
+        return await _retrying(run, plan, record, alias, once, engine.router.p50(alias), is_hedge)
+
+    def may_start(alias: str, index: int) -> Verdict:
+        if not engine.breakers[alias].allow():
+            return ("skip", f"{alias}: circuit open")
+        if index > 0:
+            deadline = run.call_deadline(plan)
+            if deadline is not None and engine.clock.now() + engine.router.p50(alias) > deadline:
+                run.give_up_sla(f"fallback `{alias}` of `{plan.id}` would not fit")
+        return GO
+
+    key = None
+    if step.idempotency_key is not None:
+        try:
+            key = str(plan.templates["idempotency_key"](run.ctx))
+        except ExpressionError as exc:
+            raise StepFailure(f"idempotency_key: {exc.message}", "expression") from None
+    request_id = None
+    if key is not None:
+        models = order if step.route is None else step.route.candidates
+        request_id = request_hash([plan.id, system, user, models, seed_offset])
+        try:
+            recorded = engine.idempotency.lookup(f"step:{plan.id}:{key}", request_id)
+        except IdempotencyConflict as exc:
+            raise StepFailure(str(exc), "client_error") from None
+        if recorded is not None:
+            value = recorded.value
+            record.output, record.model, record.replayed = value["output"], value["model"], True
+            return value["model"]
+    hedge_after = step.hedge.after if step.hedge is not None else None
+    try:
+        chain = await run_chain(
+            order, call_alias, may_start=may_start, hedge_after=hedge_after, failures=(ProviderError,)
+        )
+    except ChainFailed as exc:
+        last = exc.last_error
+        kind = getattr(last, "kind", "unavailable")
+        tried = "; ".join(f"{alias}: {err}" for alias, err in exc.errors) or str(exc)
+        record.model = exc.errors[-1][0] if exc.errors else primary
+        raise StepFailure(tried, kind) from None
+    _response, output = chain.value
+    record.output = output
+    record.model = chain.alias
+    record.fallback_used = chain.alias != primary
+    record.hedge_won = chain.hedge_won
+    if tel is not None:
+        if record.fallback_used:
+            tel.count("fallbacks", 1, {"flowgen.step.id": plan.id})
+        if chain.hedge_won:
+            tel.count("hedges_won", 1, {"flowgen.step.id": plan.id})
+    if key is not None:
+        engine.idempotency.record(
+            f"step:{plan.id}:{key}",
+            request_id,
+            {"output": output, "model": chain.alias},
+            engine.dedupe_window,  # type: ignore[arg-type]
+        )
+    return chain.alias
+
+
+def _alias_base_url(engine: Engine, alias: str) -> str | None:
+    spec = engine.flow.models.get(alias)
+    if spec is None or spec.base_url is None:
+        return None
+    try:
+        return engine.env(spec.base_url)
+    except StepFailure:
+        raise
+    except Exception:  # pragma: no cover - resolve_env only raises KeyError
+        return None
+
+
+async def _model_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
+    await _model_call(run, plan, record)
+    return "ok"
+
+
+def _validate_once(run: _Run, plan: StepPlan) -> tuple[Any, list[str]]:
+    step = plan.step
+    try:
+        value = plan.templates["input"](run.ctx)
+    except ExpressionError as exc:
+        return None, [f"input: {exc.message}"]
+    problems: list[str] = []
+    if plan.validator is not None:
+        problem = _schema_problem(plan.validator, value)
+        if problem is not None:
+            problems.append(problem)
+    if step.rules:
+        scope = {"event": run.event, "steps": run.outputs, "input": value}
+        for rule in step.rules:
+            try:
+                ok = condition(rule.expr, scope)
+            except ExpressionError as exc:
+                ok = False
+                problems.append(f"{rule.message} ({exc.message})")
+                continue
+            if not ok:
+                problems.append(rule.message)
+    return value, problems
+
+
+def _validate_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
+    value, problems = _validate_once(run, plan)
+    if not problems:
+        record.output = value
+        return "ok"
+    return _on_fail(run, plan, record, value, problems)
+
+
+def _on_fail(run: _Run, plan: StepPlan, record: StepRecord, value: Any, problems: list[str]) -> str:
+    tel = run.engine.telemetry
+    if tel is not None:
+        tel.count("validation_failures", 1, {"flowgen.step.id": plan.id})
+    on_fail = plan.step.on_fail
+    message = "; ".join(problems)
+    action = on_fail.action if on_fail is not None else "fail"
+    if action == "default":
+        record.output = on_fail.value  # type: ignore[union-attr]
+        record.error = message
+        return "defaulted"
+    if action == "dead_letter":
+        run.dead_letter_reason = f"step `{plan.id}`: {message}"
+    raise StepFailure(message, "validation_error")
+
+
+async def _validate_with_retry(run: _Run, plan: StepPlan, record: StepRecord) -> str:
+    """A validate step whose `on_fail` re-runs the model step that produced its input."""
+    value, problems = _validate_once(run, plan)
+    rounds = plan.step.on_fail.attempts or 1
+    producer = plan.producer
+    n = 0
+    while problems and producer is not None and n < rounds:
+        n += 1
+        tel = run.engine.telemetry
+        if tel is not None:
+            tel.count("validation_failures", 1, {"flowgen.step.id": plan.id})
+        producer_plan = run.engine.plans[producer]
+        producer_record = run.result.steps[producer]
+        producer_record.retries += 1
+        try:
+            await _model_call(run, producer_plan, producer_record, seed_offset=n)
+        except StepFailure as exc:
+            raise StepFailure(f"re-running `{producer}`: {exc}", exc.kind) from None
+        run.outputs[producer] = {"output": producer_record.output, "status": "ok"}
+        value, problems = _validate_once(run, plan)
+    if not problems:
+        record.output = value
+        return "ok"
+    raise StepFailure("; ".join(problems) + (f" (after {n} re-run(s) of `{producer}`)" if n else ""),
+                      "validation_error")  # fmt: skip
+
+
+def _transform_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
+    try:
+        value = plan.templates["output"](run.ctx)
+    except ExpressionError as exc:
+        raise StepFailure(f"output: {exc.message}", "expression") from None
+    if plan.validator is not None:
+        problem = _schema_problem(plan.validator, value)
+        if problem is not None:
+            raise StepFailure(f"output does not match output_schema: {problem}", "validation_error")
+    record.output = value
+    return "ok"
+
+
+def _retrieve_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
+    step = plan.step
+    index = run.engine.indexes[plan.id]
+    try:
+        index.check()
+    except FlowgenError as exc:
+        raise StepFailure(exc.message, getattr(exc, "kind", "source")) from None
+    stale = index.stale()
+    if stale is not None:
+        raise StepFailure(stale, "stale_source")
+    try:
+        query = plan.templates["query"](run.ctx)
+    except ExpressionError as exc:
+        raise StepFailure(f"query: {exc.message}", "expression") from None
+    passages = index.search(str(query), step.top_k)
+    if passages:
+        record.output = passages
+        return "ok"
+    on_empty = step.on_empty
+    action = on_empty.action if on_empty is not None else "default"
+    if action == "default":
+        record.output = on_empty.value if on_empty is not None else []
+        return "defaulted"
+    if action == "skip":
+        raise _Skip()
+    if action == "dead_letter":
+        run.dead_letter_reason = f"step `{plan.id}`: no passage matched"
+    raise StepFailure("no passage matched the query", "empty")
+
+
+_INLINE = {"validate": _validate_step, "transform": _transform_step, "retrieve": _retrieve_step}
+
+
+async def _http_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
+    engine = run.engine
+    step = plan.step
+    req = step.request
+    client = engine.http
+    resolve = getattr(client, "resolves_env", True)
+    try:
+        templates = plan.templates
+        url = str(templates["url"](run.ctx))
+        headers = {k: str(v) for k, v in templates["headers"](run.ctx).items()}
+        body = templates["json"](run.ctx)
+        key = str(templates["idempotency_key"](run.ctx)) if step.idempotency_key is not None else None
+    except ExpressionError as exc:
+        raise StepFailure(f"request: {exc.message}", "expression") from None
+    request_id = None
+    if key is not None:
+        headers["Idempotency-Key"] = key
+        request_id = request_hash([plan.id, req.method, url, headers, body])
+        try:
+            recorded = engine.idempotency.lookup(f"step:{plan.id}:{key}", request_id)
+        except IdempotencyConflict as exc:
+            raise StepFailure(str(exc), "client_error") from None
+        if recorded is not None:
+            record.output, record.replayed = recorded.value["output"], True
+            return "ok"
+    if resolve:
+        # Secrets are resolved here, at call time, into locals that are never recorded.
+        url = engine.env(url)
+        headers = {k: engine.env(v) for k, v in headers.items()}
+    expected = step.latency.p50 if step.latency is not None else HTTP_LATENCY[0]
+
+    hints: dict[str, Any] = {}
+    if getattr(client, "wants_hints", False):
+        latency = (step.latency.p50, step.latency.p95) if step.latency is not None else None
+        hints = {"output_schema": step.output_schema, "latency": latency, "step_id": plan.id}
+
+    async def once(attempt: int, budget: float | None) -> Any:
+        response = await with_timeout(
+            client.request(req.method, url, headers, body, budget, **hints),
+            budget,
+            what=f"{req.method} request",
+        )
+        if response.status >= 400:
+            retry_after = parse_retry_after((response.headers or {}).get("retry-after"))
+            raise ProviderError(
+                kind_for_status(response.status), f"HTTP {response.status}", status=response.status,
+                retry_after=retry_after,
+            )  # fmt: skip
+        output = response.json if response.json is not None else response.text
+        if plan.validator is not None:
+            problem = _schema_problem(plan.validator, output)
+            if problem is not None:
+                raise ProviderError("invalid_output", f"response does not match output_schema: {problem}")
+        return output
+
+    try:
+        output = await _retrying(run, plan, record, None, once, expected)
+    except ProviderError as exc:
+        raise StepFailure(_scrub_secrets(str(exc), url), exc.kind) from None
+    record.output = output
+    if key is not None:
+        engine.idempotency.record(
+            f"step:{plan.id}:{key}", request_id, {"output": output}, engine.dedupe_window
+        )  # type: ignore[arg-type]
+    return "ok"
+
+
+def _scrub_secrets(message: str, url: str) -> str:
+    return message.replace(url, "<url>") if url else message
+
+
+# ---------------------------------------------------------------------------- dead letters
+
+
+def _write_dead_letter(run: _Run, failed: list[StepRecord]) -> None:
+    """Append one JSON line: the event (unredacted: replay needs it), the failure, the attempts."""
+    import datetime as dt
+
+    engine = run.engine
+    first = failed[0] if failed else None
+    line = {
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        "flow": engine.flow.name,
+        "idempotency_key": run.key,
+        "event": run.event,
+        "step": first.step_id if first is not None else None,
+        "error": (first.error if first is not None else None) or run.dead_letter_reason,
+        "kind": first.kind if first is not None else "validation_error",
+        "reason": run.dead_letter_reason,
+        "response": {"status": run.result.response_status, "deadline_hit": run.result.deadline_hit},
+        "failed_steps": [{"step": r.step_id, "error": r.error, "kind": r.kind} for r in failed],
+        "attempts": [a.to_dict() for a in run.result.attempts],
+    }
+    path = Path(engine.dead_letter_path)  # type: ignore[arg-type]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(line, ensure_ascii=False, default=str) + "\n"
+    # One write of one line to a file opened for appending: lines never interleave.
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)

@@ -1,0 +1,748 @@
+"""`flowgen test FLOW`: a load test with chaos against the local engine, and its results.
+
+The run: the load generator (`copilot.run.load`) says when each event is due; at that
+moment the event is handed to the engine (waiting for a `trigger.concurrency` slot
+first, if the flow has one), with the provider and the HTTP client wrapped in the
+fault injector (`copilot.run.chaos`). Latency is measured from the event's *intended*
+start, so a flow that falls behind is charged for the queue it builds (k6's correction
+for coordinated omission), and recorded in HDR histograms, never in lists: a
+100,000-event run uses the memory of a 100-event one.
+
+Attainment is reported twice, because a deadline answer is not an answer:
+- *responded within SLA*: any non-error response (the full answer or the 202
+  `on_deadline` answer) within `sla.latency_p95`;
+- *full answer within SLA*: the full answer (no deadline answer, no error) within it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from copilot.errors import FlowgenError, Position, did_you_mean
+from copilot.run.chaos import Fault
+from copilot.run.load import EventFactory, LoadShape
+
+US = 1_000_000  # histograms count microseconds (latency) and nano-dollars (cost)
+MAX_LATENCY_US = 3600 * US
+NANO_USD = 1_000_000_000
+MAX_COST_NANO = 100 * NANO_USD  # $100 per event
+SERIES_POINTS = 60  # windows of the latency-over-time chart
+IDEMPOTENCY_ENTRIES = 20_000  # every test event has its own key; a bound keeps memory flat
+
+RATE_METRICS = {
+    "errors": "events whose response was an error (status ≥ 400, a deadline answer excepted)",
+    "sla_attainment": "events that got a non-error response (full or on_deadline) within the SLA",
+    "full_answers": "events that got the full answer (no deadline answer, no error) within the SLA",
+    "deadline_answers": "events answered with respond.on_deadline",
+    "retries": "events with at least one retry (count: all retries)",
+    "fallbacks": "events where a fallback model answered a step",
+    "hedges_won": "events where a hedged call won",
+    "dead_letters": "events written to the dead-letter file",
+}
+TREND_METRICS = {
+    "latency": "response time from the intended start, seconds (bare numbers in thresholds are ms)",
+    "cost_per_event": "USD per event, every step including async ones",
+}
+COUNTER_METRICS = {"throughput": "responses per second of wall time (rate), responses (count)"}
+METRICS = {**TREND_METRICS, **RATE_METRICS, **COUNTER_METRICS}
+
+
+def _histogram(highest: int, digits: int = 3) -> Any:
+    from hdrh.histogram import HdrHistogram
+
+    return HdrHistogram(1, highest, digits)
+
+
+def _record(histogram: Any, value: float, scale: int, highest: int) -> None:
+    histogram.record_value(min(highest, max(1, round(value * scale))))
+
+
+def _summary(histogram: Any, scale: int) -> dict[str, float | None]:
+    if histogram.get_total_count() == 0:
+        return {"count": 0, "min": None, "avg": None, "p50": None, "p95": None, "p99": None, "max": None}
+    return {
+        "count": histogram.get_total_count(),
+        "min": histogram.get_min_value() / scale,
+        "avg": histogram.get_mean_value() / scale,
+        "p50": histogram.get_value_at_percentile(50) / scale,
+        "p95": histogram.get_value_at_percentile(95) / scale,
+        "p99": histogram.get_value_at_percentile(99) / scale,
+        "max": histogram.get_max_value() / scale,
+    }
+
+
+# ---------------------------------------------------------------------------- recording
+
+
+@dataclass
+class StepStats:
+    """How one step behaved across the run."""
+
+    step_id: str
+    type: str
+    mode: str
+    hot: bool
+    latency: Any = field(default_factory=lambda: _histogram(MAX_LATENCY_US))
+    statuses: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    fallbacks: int = 0
+    hedges_won: int = 0
+    cost: float = 0.0
+    models: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)  # failure class of failed runs
+    runs: int = 0  # times the step started (not skipped, not cancelled before it began)
+
+    def add(self, record: Any) -> None:
+        self.statuses[record.status] += 1
+        if record.start is not None and record.status != "skipped":
+            self.runs += 1
+            if record.end is not None:
+                _record(self.latency, record.end - record.start, US, MAX_LATENCY_US)
+        self.retries += record.retries
+        self.fallbacks += bool(record.fallback_used)
+        self.hedges_won += bool(record.hedge_won)
+        self.cost += record.cost
+        if record.model:
+            self.models[record.model] += 1
+        if record.status == "failed":
+            self.errors[record.kind or "error"] += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.step_id,
+            "type": self.type,
+            "mode": self.mode,
+            "hot_path": self.hot,
+            "runs": self.runs,
+            "statuses": dict(sorted(self.statuses.items())),
+            "latency": _seconds_to_ms(_summary(self.latency, US)),
+            "retries": self.retries,
+            "fallbacks": self.fallbacks,
+            "hedges_won": self.hedges_won,
+            "cost_usd": round(self.cost, 8),
+            "models": dict(self.models.most_common()),
+            "errors": dict(self.errors.most_common()),
+        }
+
+
+class Recorder:
+    """Aggregates event results as they come; keeps histograms and counters, never the events."""
+
+    def __init__(self, flow: Any, sla: float | None, window: float) -> None:
+        from copilot.flow.graph import build_graph
+
+        hot = build_graph(flow).hot_path
+        self.sla = sla
+        self.window = window
+        self.latency = _histogram(MAX_LATENCY_US)
+        self.cost = _histogram(MAX_COST_NANO)
+        self.total_cost = 0.0
+        self.events = 0
+        self.responses = 0
+        self.counts: Counter[str] = Counter()  # the rate metrics' numerators, and more
+        self.retry_total = 0
+        self.statuses: Counter[int] = Counter()
+        self.attempt_errors: Counter[str] = Counter()  # failed calls by class (retried or not)
+        self.outcomes: Counter[str] = Counter()  # full / deadline / error per event
+        self.steps = {s.id: StepStats(s.id, s.type, s.mode, s.id in hot) for s in flow.steps}
+        self.series: dict[int, Any] = {}
+        self.first_response: float | None = None
+        self.last_response: float | None = None
+
+    def response(self, result: Any, latency: float, offset: float, at: float) -> None:
+        """An event was answered `latency` seconds after its intended start `offset`."""
+        self.responses += 1
+        _record(self.latency, latency, US, MAX_LATENCY_US)
+        slot = int(offset / self.window) if self.window > 0 else 0
+        window = self.series.get(slot)
+        if window is None:
+            window = self.series[slot] = _histogram(MAX_LATENCY_US, 2)
+        _record(window, latency, US, MAX_LATENCY_US)
+        self.statuses[result.response_status] += 1
+        error = result.response_status >= 400 and not (result.deadline_hit and result.response_status < 500)
+        if error:
+            self.counts["errors"] += 1
+            self.outcomes["error"] += 1
+        elif result.deadline_hit:
+            self.counts["deadline_answers"] += 1
+            self.outcomes["deadline answer"] += 1
+        else:
+            self.outcomes["full answer"] += 1
+        if self.sla is not None and latency <= self.sla and not error:
+            self.counts["sla_attainment"] += 1
+            if not result.deadline_hit:
+                self.counts["full_answers"] += 1
+        self.first_response = at if self.first_response is None else min(self.first_response, at)
+        self.last_response = at if self.last_response is None else max(self.last_response, at)
+
+    def done(self, result: Any) -> None:
+        """Every step of the event has finished (async ones too): cost and per-step figures."""
+        self.events += 1
+        self.total_cost += result.cost
+        _record(self.cost, result.cost, NANO_USD, MAX_COST_NANO)
+        retries = result.retries
+        self.retry_total += retries
+        self.counts["retries"] += retries > 0
+        self.counts["fallbacks"] += result.fallbacks > 0
+        self.counts["hedges_won"] += result.hedges_won > 0
+        self.counts["dead_letters"] += bool(result.dead_lettered)
+        for attempt in result.attempts:
+            if attempt.status == "error":
+                self.attempt_errors[attempt.kind or "error"] += 1
+        for step_id, record in result.steps.items():
+            stats = self.steps.get(step_id)
+            if stats is not None:
+                stats.add(record)
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+@dataclass
+class TestSetup:
+    """Everything one flow's test needs, checked before anything runs."""
+
+    path: str
+    loaded: Any
+    shape: LoadShape
+    faults: list[Fault]
+    thresholds: list[tuple[str, str, Any, Position | None]]  # metric, text, Threshold, where
+    seed: int
+    planned_events: int
+    planned_duration: float
+
+
+@dataclass
+class ThresholdResult:
+    metric: str
+    threshold: str
+    measured: float | None
+    unit: str
+    passed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "threshold": self.threshold,
+            "measured": self.measured,
+            "unit": self.unit,
+            "passed": self.passed,
+        }
+
+
+@dataclass
+class TestResult:
+    """What one flow's test measured: JSON-ready, plus the histograms for the charts."""
+
+    setup: TestSetup
+    recorder: Recorder
+    wall_time: float
+    virtual_time: bool
+    injected: Counter[str]
+    model_calls: int
+    thresholds: list[ThresholdResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(t.passed for t in self.thresholds)
+
+    @property
+    def flow(self) -> Any:
+        return self.setup.loaded.flow
+
+    def rate(self, metric: str) -> float | None:
+        rec = self.recorder
+        if metric in ("sla_attainment", "full_answers") and rec.sla is None:
+            return None
+        base = (
+            rec.responses
+            if metric in ("errors", "deadline_answers", "sla_attainment", "full_answers")
+            else rec.events
+        )
+        return rec.counts[metric] / base if base else None
+
+    @property
+    def throughput(self) -> float | None:
+        if not self.recorder.responses or self.wall_time <= 0:
+            return None
+        return self.recorder.responses / self.wall_time
+
+    def to_dict(self) -> dict[str, Any]:
+        rec = self.recorder
+        latency = _seconds_to_ms(_summary(rec.latency, US))
+        cost = _summary(rec.cost, NANO_USD)
+        return {
+            "flow": self.flow.name,
+            "path": self.setup.path,
+            "seed": self.setup.seed,
+            "load": {
+                "executor": self.setup.shape.executor,
+                "description": self.setup.shape.describe(),
+                "events": self.setup.planned_events,
+                "planned_duration_s": round(self.setup.planned_duration, 3),
+            },
+            "chaos": [f.to_dict() for f in self.setup.faults],
+            "faults_injected": dict(self.injected.most_common()),
+            "model_calls": self.model_calls,
+            "clock": "virtual" if self.virtual_time else "real",
+            "wall_time_s": round(self.wall_time, 3),
+            "events": rec.events,
+            "throughput_per_s": _round(self.throughput, 2),
+            "sla_ms": None if rec.sla is None else round(rec.sla * 1000, 3),
+            "latency_ms": latency,
+            "sla_attainment": _round(self.rate("sla_attainment"), 6),
+            "full_answers": _round(self.rate("full_answers"), 6),
+            "rates": {
+                m: _round(self.rate(m), 6)
+                for m in RATE_METRICS
+                if m not in ("sla_attainment", "full_answers")
+            },
+            "counts": {
+                "responses": rec.responses,
+                **{m: rec.counts[m] for m in RATE_METRICS},
+                "retry_calls": rec.retry_total,
+            },
+            "outcomes": dict(rec.outcomes.most_common()),
+            "statuses": {str(k): v for k, v in sorted(rec.statuses.items())},
+            "call_errors": dict(rec.attempt_errors.most_common()),
+            "cost_usd": {
+                "total": round(rec.total_cost, 8),
+                "per_event_avg": _round(rec.total_cost / rec.events if rec.events else None, 8),
+                "per_event_p95": _round(cost["p95"], 8),
+                "per_event_max": _round(cost["max"], 8),
+            },
+            "steps": [s.to_dict() for s in rec.steps.values()],
+            "thresholds": [t.to_dict() for t in self.thresholds],
+            "notes": list(self.notes),
+            "passed": self.passed,
+        }
+
+    def series(self) -> list[dict[str, float]]:
+        """Latency over time: per window of intended start, p50/p95/max in ms."""
+        rec = self.recorder
+        out = []
+        for slot in sorted(rec.series):
+            h = rec.series[slot]
+            out.append(
+                {
+                    "t": round(slot * rec.window, 3),
+                    "count": h.get_total_count(),
+                    "p50": h.get_value_at_percentile(50) / 1000,
+                    "p95": h.get_value_at_percentile(95) / 1000,
+                    "max": h.get_max_value() / 1000,
+                }
+            )
+        return out
+
+    def latency_buckets(
+        self, count: int = 30, high_ms: float | None = None
+    ) -> list[tuple[float, float, int]]:
+        """The latency histogram in `count` equal buckets up to `high_ms`: (from ms, to ms, events)."""
+        h = self.recorder.latency
+        if not h.get_total_count():
+            return []
+        high = high_ms if high_ms is not None else h.get_max_value() / 1000
+        width = max(high / count, 0.001)
+        buckets = [0] * count
+        for item in h.get_recorded_iterator():
+            ms = item.value_iterated_to / 1000
+            buckets[min(count - 1, int(ms / width))] += item.count_at_value_iterated_to
+        return [(i * width, (i + 1) * width, n) for i, n in enumerate(buckets)]
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _seconds_to_ms(summary: dict[str, float | None]) -> dict[str, float | None]:
+    return {k: (v if k == "count" or v is None else round(v * 1000, 3)) for k, v in summary.items()}
+
+
+def prepare(
+    path: str,
+    *,
+    events: int | None = None,
+    rate: float | None = None,
+    duration: float | None = None,
+    seed: int = 0,
+    chaos: list[str] | None = None,
+    flow_chaos: bool = True,
+    tests_from: Any = None,
+) -> TestSetup:
+    """Load and check the flow, the load, the chaos and the thresholds: fail before running.
+
+    `tests_from` is another `TestSetup`'s loaded flow whose `tests` block is used instead
+    of this flow's own (`--compare` runs both flows under the first one's test).
+    """
+    from copilot.flow.check import structural_problems
+    from copilot.flow.load import load_flow
+    from copilot.run.chaos import fault_from_entry, parse_chaos
+    from copilot.run.load import planned, resolve_load
+
+    loaded = load_flow(path)
+    problems = structural_problems(loaded)
+    if problems:
+        first = problems[0]
+        raise FlowgenError(f"{first.message} [{first.code}]", path=loaded.path, position=first.position)
+    source = tests_from or loaded
+    tests = source.flow.tests
+    where = source.path
+    locate = source.doc.position
+    shape = resolve_load(
+        tests.load if tests is not None else None,
+        events=events,
+        rate=rate,
+        duration=duration,
+        where=where,
+        locate=locate,
+    )
+    faults: list[Fault] = []
+    if flow_chaos and tests is not None:
+        for index, entry in enumerate(tests.chaos):
+            faults.append(fault_from_entry(entry, where=where, position=locate(("tests", "chaos", index))))
+    for spec in chaos or []:
+        faults.append(parse_chaos(spec))
+    thresholds = _thresholds(tests.thresholds if tests is not None else {}, where, locate)
+    count, last = planned(shape)
+    if count == 0:
+        raise FlowgenError("the load sends no event at all; check its rate, stages and duration", path=where)
+    return TestSetup(
+        path=loaded.path,
+        loaded=loaded,
+        shape=shape,
+        faults=faults,
+        thresholds=thresholds,
+        seed=seed,
+        planned_events=count,
+        planned_duration=last,
+    )
+
+
+def _thresholds(
+    spec: dict[str, list[str]], where: str, locate: Callable[[tuple[str | int, ...]], Position | None]
+) -> list[tuple[str, str, Any, Position | None]]:
+    from copilot.flow.thresholds import parse_threshold
+
+    out = []
+    for metric, texts in spec.items():
+        key_at = locate(("tests", "thresholds", metric))
+        base, step = _metric_parts(metric)
+        if base not in METRICS or (step is not None and base != "latency"):
+            known = [*METRICS, "latency{step:ID}"]
+            raise FlowgenError(
+                f"unknown threshold metric `{metric}`{did_you_mean(base, known)}; known: {', '.join(known)}",
+                path=where,
+                position=key_at,
+            )
+        for index, text in enumerate(texts):
+            at = locate(("tests", "thresholds", metric, index)) or key_at
+            try:
+                threshold = parse_threshold(text)
+            except FlowgenError as exc:
+                raise FlowgenError(exc.message, path=where, position=at) from None
+            allowed = _aggregates(base)
+            if threshold.aggregate not in allowed:
+                raise FlowgenError(
+                    f"`{text}`: {base} has no `{threshold.name}`; use {', '.join(allowed)}",
+                    path=where,
+                    position=at,
+                )
+            out.append((metric, text, threshold, at))
+    return out
+
+
+def _metric_parts(metric: str) -> tuple[str, str | None]:
+    """`latency{step:answer}` → ("latency", "answer"); plain names → (name, None)."""
+    if metric.endswith("}") and "{" in metric:
+        base, _, tag = metric[:-1].partition("{")
+        key, _, value = tag.partition(":")
+        if key.strip() == "step" and value.strip():
+            return base.strip(), value.strip()
+        return metric, None
+    return metric, None
+
+
+def _aggregates(metric: str) -> tuple[str, ...]:
+    if metric in TREND_METRICS:
+        return ("p", "avg", "med", "min", "max", "count")
+    if metric in COUNTER_METRICS:
+        return ("rate", "count")
+    return ("rate", "count")
+
+
+def check_thresholds(result: TestResult) -> list[ThresholdResult]:
+    """Each threshold against what was measured; an unmeasurable one fails (no data, no pass)."""
+    out = []
+    rec = result.recorder
+    for metric, text, threshold, _where in result.setup.thresholds:
+        base, step = _metric_parts(metric)
+        measured: float | None
+        unit = ""
+        if base in TREND_METRICS:
+            if base == "latency":
+                histogram, scale, unit = rec.latency, US, "ms"
+                if step is not None:
+                    stats = rec.steps.get(step)
+                    if stats is None:
+                        raise FlowgenError(
+                            f"threshold `{metric}`: the flow has no step `{step}`"
+                            f"{did_you_mean(step, list(rec.steps))}",
+                            path=result.setup.path,
+                            position=_where,
+                        )
+                    histogram = stats.latency
+            else:
+                histogram, scale, unit = rec.cost, NANO_USD, "USD"
+            measured = _aggregate(histogram, scale, threshold, base == "cost_per_event", rec)
+            if measured is None:
+                passed = False
+            elif base == "latency" and threshold.aggregate != "count":
+                passed = threshold.check_seconds(measured)
+            else:
+                passed = threshold.check(measured)
+            if base == "latency" and measured is not None and threshold.aggregate != "count":
+                measured = measured * 1000
+        elif base in COUNTER_METRICS:
+            if threshold.aggregate == "count":
+                measured = float(rec.responses)
+            else:
+                measured, unit = result.throughput, "/s"
+            passed = measured is not None and threshold.check(measured)
+        else:
+            if threshold.aggregate == "count":
+                measured = float(rec.retry_total if base == "retries" else rec.counts[base])
+            else:
+                measured = result.rate(base)
+            passed = measured is not None and threshold.check(measured)
+        out.append(ThresholdResult(metric, text, measured, unit, passed))
+    return out
+
+
+def _aggregate(histogram: Any, scale: int, threshold: Any, exact_mean: bool, rec: Recorder) -> float | None:
+    count = histogram.get_total_count()
+    if threshold.aggregate == "count":
+        return float(count)
+    if count == 0:
+        return None
+    if threshold.aggregate == "p":
+        return histogram.get_value_at_percentile(threshold.percentile) / scale
+    if threshold.aggregate == "avg":
+        # The budget is about money: use the exact sum, not the histogram's bucketed mean.
+        return (
+            rec.total_cost / rec.events if exact_mean and rec.events else histogram.get_mean_value() / scale
+        )
+    if threshold.aggregate == "med":
+        return histogram.get_value_at_percentile(50) / scale
+    if threshold.aggregate == "min":
+        return histogram.get_min_value() / scale
+    return histogram.get_max_value() / scale
+
+
+Progress = Callable[[int, int], None]  # (responses so far, events planned)
+
+
+def run_setup(
+    setup: TestSetup,
+    *,
+    virtual_time: bool = False,
+    provider: str = "sim",
+    base_url: str | None = None,
+    latency_scale: float = 1.0,
+    progress: Progress | None = None,
+    dead_letter: str | None = None,
+) -> TestResult:
+    """Run one flow's load test to the end (async work drained) and check its thresholds."""
+    from copilot.run.clock import run_virtual
+
+    with tempfile.TemporaryDirectory(prefix="flowgen-test-") as scratch:
+        # Synthetic failures must not land in the flow's real dead-letter file.
+        letters = Path(dead_letter) if dead_letter else Path(scratch) / "dead-letter.jsonl"
+        coro = _run(setup, provider, base_url, latency_scale, progress, letters)
+        outcome = run_virtual(coro) if virtual_time else asyncio.run(coro)
+    recorder, elapsed, injected, calls = outcome
+    result = TestResult(
+        setup=setup,
+        recorder=recorder,
+        wall_time=elapsed,
+        virtual_time=virtual_time,
+        injected=injected,
+        model_calls=calls,
+    )
+    result.thresholds = check_thresholds(result)
+    from copilot.run.chaos import unmatched
+
+    for fault in unmatched(setup.faults, setup.loaded.flow):
+        result.notes.append(f"the fault {fault.describe()} matches no call of {setup.loaded.flow.name}")
+    return result
+
+
+async def _run(
+    setup: TestSetup,
+    provider_name: str,
+    base_url: str | None,
+    latency_scale: float,
+    progress: Progress | None,
+    dead_letters: Path,
+) -> tuple[Recorder, float, Counter[str], int]:
+    from copilot.run.chaos import ChaosHttpClient, ChaosProvider, Injector, begin_event, http_step_urls
+    from copilot.run.clock import LoopClock
+    from copilot.run.engine import Engine
+    from copilot.run.load import arrivals
+    from copilot.run.providers.sim import SimHttpClient, SimProvider
+    from copilot.run.rag import SourceError
+    from copilot.run.resilience.idempotency import MemoryIdempotencyStore
+
+    loaded = setup.loaded
+    flow = loaded.flow
+    seed = setup.seed
+    if provider_name == "sim":
+        inner: Any = SimProvider(seed, latency_scale=latency_scale)
+    elif provider_name == "openai":
+        from copilot.run.providers.openai import OpenAIProvider
+
+        inner = OpenAIProvider(base_url=base_url)
+    else:
+        raise FlowgenError(f"--provider must be sim or openai, not {provider_name!r}")
+    injector = Injector(setup.faults, seed)
+    # A load test never sends real HTTP requests: nobody gets paged 300 times.
+    http = ChaosHttpClient(SimHttpClient(seed, latency_scale=latency_scale), injector, http_step_urls(flow))
+    clock = LoopClock()
+    try:
+        engine = Engine(
+            flow,
+            provider=ChaosProvider(inner, injector),
+            http=http,
+            base_dir=Path(loaded.path).resolve().parent,
+            clock=clock,
+            idempotency=MemoryIdempotencyStore(clock, max_entries=IDEMPOTENCY_ENTRIES),
+            seed=seed,
+            dead_letter_path=dead_letters,
+        )
+    except SourceError as exc:
+        position = loaded.doc.position(exc.loc) if exc.loc else None
+        raise FlowgenError(exc.message, path=loaded.path, position=position) from None
+    except FlowgenError as exc:
+        raise (exc.located(loaded.path) if exc.path is None else exc) from None
+
+    sla = flow.sla.latency_p95 if flow.sla is not None else None
+    window = max(setup.planned_duration / SERIES_POINTS, 0.05)
+    recorder = Recorder(flow, sla, window)
+    factory = EventFactory(flow.trigger, seed, where=loaded.path, locate=loaded.doc.position)
+    concurrency = flow.trigger.concurrency
+    slots = asyncio.Semaphore(concurrency) if concurrency else None
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[None]] = set()
+    total = setup.planned_events
+    sim_http = http.inner
+
+    async def one(index: int, due: float) -> None:
+        begin_event(index)
+        event = factory.event(index)
+        if slots is not None:
+            await slots.acquire()
+        try:
+            result = await engine.handle(event)
+        finally:
+            if slots is not None:
+                slots.release()
+        now = loop.time()
+        recorder.response(result, now - due, due - start, now - start)
+        if progress is not None:
+            progress(recorder.responses, total)
+        await result.wait_done()
+        recorder.done(result)
+        # SimHttpClient keeps every request it was sent (for `run`'s tests); a load test
+        # must not, or memory would grow with the number of events.
+        if hasattr(sim_http, "requests"):
+            sim_http.requests.clear()
+
+    start = loop.time()
+    try:
+        for index, offset in enumerate(arrivals(setup.shape)):
+            due = start + offset
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            task = loop.create_task(one(index, due))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        while tasks:
+            await asyncio.gather(*list(tasks))
+        await engine.aclose()
+    except BaseException:
+        # Interrupted (Ctrl-C) or a bug: stop every event now instead of draining them.
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        raise
+    finally:
+        close = getattr(inner, "aclose", None)
+        if close is not None:
+            await close()
+    last = recorder.last_response
+    elapsed = (last if last is not None else loop.time() - start) or 0.0
+    return recorder, elapsed, injector.injected, getattr(inner, "calls", 0)
+
+
+def run_tests(
+    paths: list[str],
+    *,
+    compare: bool = False,
+    events: int | None = None,
+    rate: float | None = None,
+    duration: float | None = None,
+    seed: int = 0,
+    chaos: list[str] | None = None,
+    flow_chaos: bool = True,
+    virtual_time: bool = False,
+    provider: str = "sim",
+    base_url: str | None = None,
+    latency_scale: float = 1.0,
+    progress_factory: Callable[[str, int], Progress | None] | None = None,
+    dead_letter: str | None = None,
+) -> list[TestResult]:
+    """Test one flow, or (`compare`) two flows under the first one's load, chaos and thresholds."""
+    if compare and len(paths) != 2:
+        raise FlowgenError(f"--compare takes exactly two flows, got {len(paths)}")
+    if not compare and len(paths) != 1:
+        raise FlowgenError("give one flow, or two with --compare to run them side by side")
+    options = dict(events=events, rate=rate, duration=duration, seed=seed, chaos=chaos, flow_chaos=flow_chaos)
+    first = prepare(paths[0], **options)  # type: ignore[arg-type]
+    setups = [first]
+    if compare:
+        setups.append(prepare(paths[1], tests_from=first.loaded, **options))  # type: ignore[arg-type]
+    results = []
+    for setup in setups:
+        progress = (
+            progress_factory(setup.loaded.flow.name, setup.planned_events) if progress_factory else None
+        )
+        results.append(
+            run_setup(
+                setup,
+                virtual_time=virtual_time,
+                provider=provider,
+                base_url=base_url,
+                latency_scale=latency_scale,
+                progress=progress,
+                dead_letter=dead_letter,
+            )
+        )
+    return results
+
+
+def exit_code(results: list[TestResult]) -> int:
+    """0 when every threshold of every flow passed, 1 otherwise."""
+    return 0 if all(r.passed for r in results) else 1
+
+
+def finite(value: float | None) -> bool:
+    return value is not None and not math.isnan(value) and not math.isinf(value)

@@ -1,0 +1,1 @@
+"""Model and HTTP providers behind one boundary (`base.py`): sim (offline) and openai."""

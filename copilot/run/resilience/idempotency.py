@@ -1,0 +1,148 @@
+"""Idempotency: a call (or an event) with a key seen before returns the recorded result.
+
+The key is the rendered `idempotency_key`; a hash of the request is stored next to it,
+so the same key with a different request is a conflict (a bug in the key template or a
+client reusing ids), never a silently wrong answer. In memory for `flowgen run`;
+SQLite for `flowgen serve`, so a restart does not forget what was done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from copilot.run.clock import Clock
+
+DEFAULT_WINDOW = 24 * 3600.0
+
+
+class IdempotencyConflict(Exception):
+    """The key was recorded for a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was already used for a different request")
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    value: Any
+    recorded_at: float
+
+
+def request_hash(value: Any) -> str:
+    """A stable hash of a JSON-like request (key order does not matter)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class IdempotencyStore(Protocol):
+    def lookup(self, key: str, request: str) -> Recorded | None:
+        """The recorded result for `key`, None if unseen or expired; conflict if `request` differs."""
+        ...
+
+    def record(self, key: str, request: str, value: Any, window: float) -> None:
+        """Remember `value` for `key` for `window` seconds."""
+        ...
+
+
+class MemoryIdempotencyStore:
+    """A dict with expiry: what `flowgen run` and `flowgen test` use."""
+
+    def __init__(self, clock: Clock | None = None, max_entries: int = 100_000) -> None:
+        import time
+
+        self._now = clock.now if clock is not None else time.monotonic
+        self._entries: dict[str, tuple[str, Any, float, float]] = {}
+        self.max_entries = max_entries
+
+    def lookup(self, key: str, request: str) -> Recorded | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        stored_request, value, recorded_at, expires = entry
+        if self._now() >= expires:
+            del self._entries[key]
+            return None
+        if stored_request != request:
+            raise IdempotencyConflict(key)
+        return Recorded(value, recorded_at)
+
+    def record(self, key: str, request: str, value: Any, window: float) -> None:
+        now = self._now()
+        if len(self._entries) >= self.max_entries:
+            self._evict(now)
+        self._entries[key] = (request, value, now, now + window)
+
+    def _evict(self, now: float) -> None:
+        for key in [k for k, e in self._entries.items() if e[3] <= now]:
+            del self._entries[key]
+        while len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]  # oldest first (insertion order)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class SqliteIdempotencyStore:
+    """The same store in a SQLite file (WAL), for `flowgen serve`: survives restarts.
+
+    Times are wall-clock seconds here (a monotonic clock does not survive a restart).
+    Values must be JSON-serialisable.
+    """
+
+    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+        import time
+
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._now = clock.now if clock is not None else time.time
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS idempotency ("
+            " key TEXT PRIMARY KEY, request TEXT NOT NULL, value TEXT NOT NULL,"
+            " recorded_at REAL NOT NULL, expires REAL NOT NULL)"
+        )
+
+    def lookup(self, key: str, request: str) -> Recorded | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT request, value, recorded_at, expires FROM idempotency WHERE key = ?", (key,)
+            ).fetchone()
+            if row is None:
+                return None
+            if self._now() >= row[3]:
+                self._db.execute("DELETE FROM idempotency WHERE key = ?", (key,))
+                return None
+        if row[0] != request:
+            raise IdempotencyConflict(key)
+        return Recorded(json.loads(row[1]), row[2])
+
+    def record(self, key: str, request: str, value: Any, window: float) -> None:
+        now = self._now()
+        text = json.dumps(value, default=str)
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO idempotency (key, request, value, recorded_at, expires)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (key, request, text, now, now + window),
+            )
+
+    def purge(self) -> int:
+        """Delete expired entries; returns how many."""
+        with self._lock:
+            cur = self._db.execute("DELETE FROM idempotency WHERE expires <= ?", (self._now(),))
+            return cur.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,124 @@
+"""Routing by latency and cost: pick a model per call from what has been observed.
+
+Each model's latency is tracked as an exponentially decaying estimate of the mean and
+variance of log-latency (model latencies are close to lognormal), seeded from the
+catalog's p50/p95. Its p95 is exp(μ + 1.645σ). Recent calls weigh more, so a model that
+slows down loses traffic within a few calls, and one that recovers wins it back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from copilot.catalog import ModelProfile
+from copilot.flow.units import format_duration
+
+Z95 = 1.6448536269514722  # standard normal 95th percentile
+MIN_LATENCY = 1e-4  # log of zero is undefined; a zero-latency simulator reads as 0.1 ms
+DEFAULT_DECAY = 0.1  # weight of the newest observation
+
+
+@dataclass(slots=True)
+class LatencyEstimate:
+    """Decaying lognormal fit of one model's latency."""
+
+    mu: float
+    var: float
+    count: int = 0
+
+    @classmethod
+    def from_percentiles(cls, p50: float, p95: float) -> LatencyEstimate:
+        p50 = max(p50, MIN_LATENCY)
+        sigma = max(0.0, math.log(max(p95, p50) / p50) / Z95)
+        return cls(math.log(p50), sigma * sigma)
+
+    def observe(self, seconds: float, decay: float = DEFAULT_DECAY) -> None:
+        x = math.log(max(seconds, MIN_LATENCY))
+        diff = x - self.mu
+        incr = decay * diff
+        self.mu += incr
+        # West's incremental update of an exponentially weighted variance.
+        self.var = (1.0 - decay) * (self.var + diff * incr)
+        self.count += 1
+
+    @property
+    def p50(self) -> float:
+        return math.exp(self.mu)
+
+    @property
+    def p95(self) -> float:
+        return math.exp(self.mu + Z95 * math.sqrt(max(self.var, 0.0)))
+
+
+@dataclass(slots=True)
+class RouteDecision:
+    """The chosen candidate, the rest in fallback order, and why."""
+
+    chosen: str
+    order: list[str]
+    reason: str
+
+
+class Router:
+    """Latency estimates for every model alias of a flow, and the four strategies."""
+
+    def __init__(self, profiles: dict[str, ModelProfile], decay: float = DEFAULT_DECAY) -> None:
+        self.profiles = profiles
+        self.decay = decay
+        self.estimates = {a: LatencyEstimate.from_percentiles(p.p50, p.p95) for a, p in profiles.items()}
+
+    def observe(self, alias: str, seconds: float) -> None:
+        estimate = self.estimates.get(alias)
+        if estimate is not None:
+            estimate.observe(seconds, self.decay)
+
+    def p95(self, alias: str) -> float:
+        estimate = self.estimates.get(alias)
+        return estimate.p95 if estimate is not None else math.inf
+
+    def p50(self, alias: str) -> float:
+        estimate = self.estimates.get(alias)
+        return estimate.p50 if estimate is not None else 0.0
+
+    def price(self, alias: str) -> float:
+        profile = self.profiles.get(alias)
+        return math.inf if profile is None else profile.input_per_mtok + profile.output_per_mtok
+
+    def choose(
+        self,
+        candidates: list[str],
+        strategy: str,
+        remaining: float | None,
+        healthy: Callable[[str], bool] = lambda alias: True,
+    ) -> RouteDecision:
+        """The candidate `strategy` picks now; `remaining` is the call's time budget."""
+        usable = [c for c in candidates if healthy(c)] or list(candidates)
+        left = "no deadline" if remaining is None else f"{format_duration(round(remaining, 3))} left"
+
+        def est(alias: str) -> str:
+            return f"p95≈{format_duration(round(self.p95(alias), 3))}"
+
+        if strategy == "fastest":
+            chosen = min(usable, key=self.p95)
+            reason = f"fastest: {chosen} {est(chosen)} ({left})"
+        elif strategy == "cheapest":
+            chosen = min(usable, key=self.price)
+            reason = f"cheapest: {chosen} ${self.price(chosen):g}/Mtok in+out"
+        elif strategy == "ordered":
+            chosen = usable[0]
+            skipped = [c for c in candidates if c not in usable]
+            reason = f"ordered: {chosen} first healthy" + (
+                f" (circuit open: {', '.join(skipped)})" if skipped else ""
+            )
+        else:  # cheapest-within-deadline
+            fits = [c for c in usable if remaining is None or self.p95(c) <= remaining]
+            if fits:
+                chosen = min(fits, key=self.price)
+                reason = f"cheapest within deadline: {chosen} {est(chosen)} ≤ {left}"
+            else:
+                chosen = min(usable, key=self.p95)
+                reason = f"none fits {left}; fastest: {chosen} {est(chosen)}"
+        order = [chosen, *[c for c in candidates if c != chosen]]
+        return RouteDecision(chosen, order, reason)

@@ -1,0 +1,174 @@
+"""Templates and conditions: references without rendering, native values, the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot.errors import FlowgenError
+from copilot.flow.expressions import (
+    ExpressionError,
+    condition,
+    evaluate,
+    expression_source,
+    references,
+    render,
+    render_value,
+    template_strings,
+)
+
+CTX = {
+    "event": {"id": "T-1", "body": "Hello", "customer": {"email": "a@b.c", "tier": "gold"}, "n": 3},
+    "steps": {"classify": {"output": {"category": "faq", "scores": [0.2, 0.9]}}},
+}
+
+
+def refs(text: str, **kw: bool) -> list[str]:
+    return [str(r) for r in references(text, **kw)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{{ event.a.b }}", ["event.a.b"]),
+        ("{{ steps.x.output.y }}", ["steps.x.output.y"]),
+        ("Q: {{ event.body }}\n{{ steps.docs.output }}", ["event.body", "steps.docs.output"]),
+        ("{{ event['customer']['email'] }}", ["event.customer.email"]),
+        ("{{ event.body.lower() }}", ["event.body"]),  # a method call is not part of the path
+        ("{{ event.body | truncate(20) }}", ["event.body"]),
+        ("{{ event.a if steps.x.output.ok else event.b }}", ["steps.x.output.ok", "event.a", "event.b"]),
+        ("{% for s in steps.docs.output %}{{ s.text }}{% endfor %}", ["steps.docs.output"]),
+        ("{{ event[steps.pick.output.key] }}", ["event", "steps.pick.output.key"]),
+        ("{{ event.a }} {{ event.a }}", ["event.a"]),  # each once
+        ("no template here", []),
+        ("{{ 'literal' }} {{ other.thing }}", []),  # only event, steps and input are references
+        ("{{ input.score >= 0 }}", ["input.score"]),
+    ],
+)
+def test_references_lists_what_a_template_reads(text: str, expected: list[str]) -> None:
+    assert refs(text) == expected
+
+
+def test_references_of_a_bare_condition() -> None:
+    assert refs("steps.checked.output.category == 'faq'", expression=True) == [
+        "steps.checked.output.category"
+    ]
+    assert refs("{{ event.urgent and event.vip }}", expression=True) == ["event.urgent", "event.vip"]
+
+
+@pytest.mark.parametrize("text", ["{{ event.__class__ }}", "{{ event._private }}", "{{ self }}"])
+def test_references_refuse_internals_without_rendering(text: str) -> None:
+    with pytest.raises(ExpressionError, match="unsafe template"):
+        references(text)
+
+
+def test_references_report_syntax_errors() -> None:
+    with pytest.raises(ExpressionError, match="template syntax"):
+        references("{{ event.body ")
+
+
+def test_expression_source_unwraps_braces() -> None:
+    assert expression_source("{{ a == b }}") == "a == b"
+    assert expression_source("  a == b ") == "a == b"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("{{ steps.classify.output }}", {"category": "faq", "scores": [0.2, 0.9]}),
+        ("{{ steps.classify.output.scores }}", [0.2, 0.9]),
+        ("{{ event.n }}", 3),
+        ("{{ event.n > 2 }}", True),
+        ("  {{ event.customer }}  ", {"email": "a@b.c", "tier": "gold"}),
+        ("{{ event.missing | default(none) }}", None),
+        ("id={{ event.id }}", "id=T-1"),  # not a lone expression: a string
+        ("{{ event.n }}{{ event.n }}", "33"),
+        ("plain text", "plain text"),
+        ("{{ steps.classify.output | tojson }}", '{"category": "faq", "scores": [0.2, 0.9]}'),
+    ],
+)
+def test_render_keeps_native_values_of_a_lone_expression(text: str, value: object) -> None:
+    assert render(text, CTX) == value
+
+
+def test_render_value_walks_json() -> None:
+    body = {
+        "ticket": "{{ event.id }}",
+        "meta": ["{{ event.n }}", 7, {"c": "{{ steps.classify.output.category }}"}],
+    }
+    assert render_value(body, CTX) == {"ticket": "T-1", "meta": [3, 7, {"c": "faq"}]}
+    assert sorted(template_strings(body)) == sorted(
+        ["{{ event.id }}", "{{ event.n }}", "{{ steps.classify.output.category }}"]
+    )
+
+
+def test_conditions_bare_or_wrapped() -> None:
+    assert condition("steps.classify.output.category == 'faq'", CTX) is True
+    assert condition("{{ event.n < 2 }}", CTX) is False
+    assert evaluate("event.customer.tier", CTX) == "gold"
+
+
+def test_strict_undefined_names_the_missing_variable() -> None:
+    with pytest.raises(ExpressionError, match="undefined"):
+        render("Hi {{ event.nme }}", CTX)
+    with pytest.raises(ExpressionError, match="undefined"):
+        evaluate("evnt.body", CTX)
+
+
+def test_expression_errors_are_flowgen_errors() -> None:
+    assert issubclass(ExpressionError, FlowgenError)
+
+
+ESCAPES = [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ joiner.__init__.__globals__.os }}",
+    "{{ lipsum.__globals__ }}",
+    "{{ namespace.__init__ }}",
+    "{{ event.__class__ }}",
+    "{{ event.__class__.__base__.__subclasses__() }}",
+    "{{ event | attr('__class__') }}",
+    "{{ event['__class__'] }}",
+    "{{ event.body.__class__ }}",
+    "{{ self }}",
+    "{{ self.__init__.__globals__ }}",
+    "{{ self._TemplateReference__context }}",
+    "{% for x in [1] %}{{ loop.__class__ }}{% endfor %}",
+    "{% for x in [1] %}{{ loop._iterator }}{% endfor %}",
+    "{% set c = event.__class__ %}{{ c }}",
+    "{{ range(10 ** 9) | list }}",
+    "{% for i in range(100000000) %}{% endfor %}",
+    "{{ 'a' * 10 ** 9 }}",
+    "{{ [0] * 10 ** 8 }}",
+    "{{ event.body * 1000000 }}",
+    "{{ 2 ** 100000 }}",
+    "{{ event.customer.update({'tier': 'x'}) }}",
+    "{{ steps.classify.output.scores.append(1) }}",
+    "{{ config }}",
+    "{{ request.environ }}",
+]
+
+
+@pytest.mark.parametrize("text", ESCAPES)
+def test_sandbox_escapes_are_refused_and_nothing_leaks(text: str) -> None:
+    before = repr(CTX)
+    with pytest.raises(ExpressionError) as info:
+        render(text, CTX)
+    message = str(info.value)
+    assert "\n" not in message
+    # The refusal names the problem, never an object it reached.
+    for leak in ("<class", "<function", "<module", "<built-in", "<bound", "TemplateReference", "0x"):
+        assert leak not in message, message
+    assert repr(CTX) == before  # the context is never mutated
+
+
+@pytest.mark.parametrize("text", ["{{ ''.__class__ }}", "{{ self }}", "{{ 'a' * 10 ** 9 }}"])
+def test_conditions_are_sandboxed_too(text: str) -> None:
+    with pytest.raises(ExpressionError):
+        condition(text, CTX)
+
+
+def test_small_multiplication_and_powers_still_work() -> None:
+    assert render("{{ '-' * 3 }}", CTX) == "---"
+    assert render("{{ event.n ** 2 }}", CTX) == 9
+    assert render("{{ [0] * event.n }}", CTX) == [0, 0, 0]

@@ -1,0 +1,116 @@
+"""`flowgen lint`, `flowgen rules`, `flowgen explain` end to end (Typer's runner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from copilot.cli import app
+
+from .conftest import CLEAN, DATA
+
+runner = CliRunner()
+
+
+def lint(*args: str, input: str | None = None):
+    return runner.invoke(app, ["lint", *args], input=input)
+
+
+def test_clean_flow_exits_0(in_repo: Path) -> None:
+    result = lint(str(CLEAN.relative_to(in_repo)))
+    assert result.exit_code == 0, result.output
+    assert "no problems in 1 file" in result.output
+    assert "p95        1,752 ms vs SLA 2,000 ms  fits" in result.output
+
+
+def test_findings_exit_1_and_fail_on(in_repo: Path, tmp_path: Path) -> None:
+    flow = tmp_path / "f.yaml"
+    flow.write_text(CLEAN.read_text().replace("    fallback: [backup]\n    hedge: {after: 600ms}", ""))
+    assert lint(str(flow)).exit_code == 0  # a warning only
+    assert lint(str(flow), "--fail-on", "warning").exit_code == 1
+    assert lint(str(flow), "--fail-on", "warning", "--ignore", "missing-fallback").exit_code == 0
+    assert lint(str(DATA / "findings.yaml")).exit_code == 1
+
+
+def test_unreadable_input_exits_2_but_lints_the_rest(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: flowgen/v1\nsteps: [\n")
+    result = lint(str(bad), str(CLEAN), "--format", "json")
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert [f["findings"][0]["code"] if f["findings"] else None for f in data["files"]] == ["FG001", None]
+
+
+def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    for args in (["--select", "FG9"], ["--ignore", "no-such-rule"], ["--config", str(tmp_path / "x.toml")]):
+        result = lint(str(CLEAN), *args)
+        assert result.exit_code == 2, args
+        assert "Traceback" not in result.output
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_stdin(tmp_path: Path) -> None:
+    result = lint("-", "--format", "github", input=(DATA / "findings.yaml").read_text())
+    assert result.exit_code == 1
+    assert "::error file=<stdin>,line=18,col=9,title=FG101 call-without-timeout::" in result.stdout
+
+
+def test_fix_writes_and_relints(tmp_path: Path) -> None:
+    flow = tmp_path / "f.yaml"
+    flow.write_text((DATA / "findings.yaml").read_text())
+    result = lint(str(flow), "--fix", "--select", "FG1,FG2")
+    text = flow.read_text()
+    assert "fixed" in result.output and "FG101 steps[0] (classify): timeout" in result.output
+    assert "# the first call" in text and 'reason="one provider by contract"' in text
+    after = json.loads(lint(str(flow), "--select", "FG1,FG2", "--format", "json").stdout)
+    fixable = [f for f in after["files"][0]["findings"] if f["fixable"]]
+    assert fixable == []
+
+
+def test_fix_of_stdin_prints_the_fixed_flow(tmp_path: Path) -> None:
+    source = CLEAN.read_text().replace("    timeout: 900ms\n", "")
+    result = lint("-", "--fix", input=source)
+    assert "    timeout: 1.1s\n" in result.stdout
+    assert result.stdout.startswith("# yaml-language-server:")
+
+
+def test_config_file_is_used(tmp_path: Path) -> None:
+    flow = tmp_path / "f.yaml"
+    flow.write_text((DATA / "findings.yaml").read_text())
+    (tmp_path / ".flowgen.toml").write_text('[lint]\nselect = ["FG2"]\nfail-on = "warning"\n')
+    data = json.loads(lint(str(flow), "--format", "json").stdout)
+    assert {f["code"] for f in data["files"][0]["findings"]} == {"FG201", "FG205", "FG207", "FG209"}
+    assert data["summary"]["fail_on"] == "warning"
+    other = tmp_path / "other.toml"
+    other.write_text('[tool.flowgen.lint]\nselect = ["FG101"]\n')
+    data = json.loads(lint(str(flow), "--format", "json", "--config", str(other)).stdout)
+    assert {f["code"] for f in data["files"][0]["findings"]} == {"FG101"}
+
+
+def test_rules_table_and_json() -> None:
+    result = runner.invoke(app, ["rules"])
+    assert result.exit_code == 0
+    line = next(x for x in result.output.splitlines() if x.startswith("FG101"))
+    assert "call-without-timeout" in line and "error" in line and "yes" in line
+    rows = json.loads(runner.invoke(app, ["rules", "--format", "json"]).stdout)["rules"]
+    assert len(rows) >= 50
+    assert {r["code"]: r["fixable"] for r in rows}["FG103"] is False
+
+
+def test_explain_by_code_and_name() -> None:
+    by_code = runner.invoke(app, ["explain", "FG101"])
+    by_name = runner.invoke(app, ["explain", "call-without-timeout"])
+    assert by_code.exit_code == 0 and by_code.output == by_name.output
+    for part in ("What it does", "Why it matters", "Example", "Fix"):
+        assert part in by_code.output
+    assert runner.invoke(app, ["rules", "fg101"]).output == by_code.output
+    markdown = runner.invoke(app, ["explain", "FG205", "--format", "markdown"]).output
+    assert markdown.startswith("## FG205 `retry-without-backoff`") and "```yaml" in markdown
+
+
+def test_explain_unknown_rule() -> None:
+    result = runner.invoke(app, ["explain", "call-without-timout"])
+    assert result.exit_code == 2
+    assert "did you mean `call-without-timeout`?" in result.stderr
