@@ -418,17 +418,23 @@ def _chaos_help() -> str:
 def test_command(
     flows: Annotated[list[Path], typer.Argument(help="The flow file (two with --compare).")],
     compare: Annotated[
-        bool, typer.Option("--compare", help="Run two flows under the first one's load, chaos and thresholds.")
+        bool,
+        typer.Option("--compare", help="Run two flows under the first one's load, chaos and thresholds."),
     ] = False,
-    events: Annotated[int | None, typer.Option("--events", "-n", help="Send N events (overrides tests.load).")] = None,
-    rate: Annotated[str | None, typer.Option("--rate", help="Arrival rate, e.g. 50/s (overrides tests.load).")] = None,
+    events: Annotated[
+        int | None, typer.Option("--events", "-n", help="Send N events (overrides tests.load).")
+    ] = None,
+    rate: Annotated[
+        str | None, typer.Option("--rate", help="Arrival rate, e.g. 50/s (overrides tests.load).")
+    ] = None,
     duration: Annotated[
         str | None, typer.Option("--duration", help="Stop sending after this long, e.g. 30s.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of events, faults, simulated latencies and jitter.")] = 0,
     chaos: Annotated[list[str] | None, typer.Option("--chaos", help=_chaos_help())] = None,
     flow_chaos: Annotated[
-        bool, typer.Option("--flow-chaos/--no-flow-chaos", help="Include the flow's own tests.chaos (a baseline: off).")
+        bool,
+        typer.Option("--flow-chaos/--no-flow-chaos", help="Use the flow's tests.chaos (off: a baseline)."),
     ] = True,
     format: Annotated[DataFormat, typer.Option("--format", "-f", help="text or json.")] = DataFormat.text,
     report: Annotated[
@@ -449,7 +455,8 @@ def test_command(
         str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")
     ] = None,
     dead_letter: Annotated[
-        Path | None, typer.Option("--dead-letter", help="Keep the test's dead letters in FILE (default: discarded).")
+        Path | None,
+        typer.Option("--dead-letter", help="Keep the test's dead letters in FILE (default: discarded)."),
     ] = None,
 ) -> None:
     """Load-test a flow with chaos on the local engine: latency, SLA attainment, thresholds.

@@ -7,7 +7,12 @@ means a bug in flowgen, never bad input.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# Control characters from user input (a key with a newline, a NUL) are shown escaped, so
+# every error stays one line in a terminal, a CI log or a JSON report.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class FlowgenError(Exception):
         position: Position | None = None,
         code: str | None = None,
     ) -> None:
+        message = _CONTROL.sub(lambda m: repr(m.group())[1:-1], message)
         super().__init__(message)
         self.message = message
         self.path = path

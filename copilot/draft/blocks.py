@@ -86,6 +86,13 @@ def dur(seconds: float) -> str:
     return format_duration(seconds)
 
 
+def money(usd: float) -> str:
+    """USD as a plain decimal (thresholds are k6 syntax: never `5.8e-05`)."""
+    from decimal import Decimal
+
+    return format(Decimal(repr(float(usd))).normalize(), "f")
+
+
 def retry(attempts: int, initial: float, cap: float) -> dict[str, Any]:
     """Bounded exponential backoff with full jitter, only on transient failures."""
     return {
@@ -143,7 +150,7 @@ def tests_block(sla: float, budget: float, rate_per_second: float, chaos_alias: 
         "thresholds": {
             "latency": [f"p(95)<{dur(sla)}"],
             "errors": [ERROR_THRESHOLD],
-            "cost_per_event": [f"avg<{budget:g}"],
+            "cost_per_event": [f"avg<{money(budget)}"],
         },
     }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from copilot.draft.blocks import money
 from copilot.flow.dump import Comments
 from copilot.flow.units import format_duration
 
@@ -127,7 +128,7 @@ def header_lines(flow: Any, analysis: Any, *, drafted_by: str, unmapped: list[st
         )
     if analysis.budget is not None:
         lines.append(
-            f"Estimated cost ${analysis.cost_per_event:.5f}/event vs budget ${analysis.budget:g} "
+            f"Estimated cost ${analysis.cost_per_event:.5f}/event vs budget ${money(analysis.budget)} "
             "(catalog prices; latency figures are estimates)."
         )
     for note in assumptions:

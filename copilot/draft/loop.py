@@ -94,7 +94,8 @@ def llm_draft(
         else:
             result.last_problem = None
             record["extracted_as"] = how
-            data = from_wire(_unwrap(raw))
+            # Only an answer under the strict schema holds free-form values as JSON text.
+            data = from_wire(_unwrap(raw), strict=completion.mode == "json_schema" and how == "json")
             check = check_data(data, path, request.catalog)
             result.data, result.check = data, check
             record["findings"] = check.findings

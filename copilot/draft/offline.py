@@ -299,6 +299,11 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             hot.append(task)
         else:
             background.append(task)
+    movable = [t for t in background if t.kind in HOT_KINDS]
+    if not hot and movable:
+        # Something must be the result: with no other model task, the first one is on the hot path.
+        hot.append(movable[0])
+        background.remove(movable[0])
     if reading.trigger.others:
         assumptions.append(
             f"one trigger per flow: used the {trigger} ({reading.trigger.text!r}); also mentioned "
@@ -835,8 +840,12 @@ def _flow_data(
     for step in built.steps:
         if step["type"] == "model":
             calls[chosen[step["id"]].id] = calls.get(chosen[step["id"]].id, 0) + 1
-    rate = blocks.DEFAULT_RATE_PER_SECOND
-    note = f"{rate}/s: a default for one flow; raise it with the models' limits in mind"
+    if reading.rate is not None:
+        rate = max(1, math.ceil(reading.rate))
+        note = f"{rate}/s: the traffic the brief expects"
+    else:
+        rate = blocks.DEFAULT_RATE_PER_SECOND
+        note = f"{rate}/s: a default for one flow; raise it with the models' limits in mind"
     for model_id, n in calls.items():
         profile = picker.catalog.models[model_id]
         if profile.rpm:
@@ -959,7 +968,7 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
         chosen = _nice_budget(analysis.cost_per_event * 2)
         _set_budget(data, chosen)
         current.assumptions.append(
-            f"a budget of ${chosen:g}/event, about 2x the estimate; pass --budget to set yours"
+            f"a budget of ${blocks.money(chosen)}/event, about 2x the estimate; pass --budget to set yours"
         )
         current.notes[("sla", "max_cost_per_event")] = f"assumed: ~2x the estimated ${analysis.cost_per_event:.5f}/event"
     else:
@@ -968,7 +977,7 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
         if analysis.cost_per_event > budget:
             current.assumptions.append(
                 f"even the cheapest models the cost tier allows are estimated at ${analysis.cost_per_event:.5f}/event, "
-                f"over the ${budget:g} budget"
+                f"over the ${blocks.money(budget)} budget"
             )
     if current.pin_note:
         index = next(i for i, s in enumerate(data["steps"]) if s["id"] == "docs")
@@ -1001,4 +1010,4 @@ def _set_budget(data: dict[str, Any], budget: float) -> None:
     for alert in data["observability"]["alerts"]:
         if alert["metric"] == "cost_per_event":
             alert["above"] = budget
-    data["tests"]["thresholds"]["cost_per_event"] = [f"avg<{budget:g}"]
+    data["tests"]["thresholds"]["cost_per_event"] = [f"avg<{blocks.money(budget)}"]

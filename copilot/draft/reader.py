@@ -109,6 +109,7 @@ class Reading:
     noun: str = "event"
     event_fields: list[str] = field(default_factory=list)  # "Event: {id, subject, body}" in the brief
     docs_glob: str | None = None  # a document path the brief names, e.g. docs/help-centre/*.md
+    rate: float | None = None  # expected events per second ("about 50 a second")
     unmapped: list[str] = field(default_factory=list)
 
 
@@ -291,8 +292,8 @@ def read_sla(sentences: list[str], matches: list[Match]) -> tuple[float | None, 
                 continue
             start = m.start() - len(_SLA_BEFORE.search(before).group(0))
             phrase = sentence[start : m.end()].strip()
-            keyword = 1 if re.search(r"p9[59]|latency|respond|answer|reply|sla", sentence, re.I) else 0
-            candidates.append((value, phrase, keyword, Match("sla", phrase, index, start, m.end())))
+            promise = 1 if re.match(r"(within|under|below|in less than|less than|in under|no more than|at most|sla|<|p9[59]\s*(?:latency\s*)?(?:below|under|<))", phrase, re.I) else 0
+            candidates.append((value, phrase, promise, Match("sla", phrase, index, start, m.end())))
         for m in _SUBSECOND.finditer(sentence):
             candidates.append((1.0, m.group(0), 0, Match("sla", m.group(0), index, m.start(), m.end())))
         for m in _REALTIME.finditer(sentence):
@@ -300,17 +301,36 @@ def read_sla(sentences: list[str], matches: list[Match]) -> tuple[float | None, 
             matches.append(Match("realtime", m.group(0), index, m.start(), m.end()))
     if not candidates:
         return None, None, realtime
-    # The strictest promise is the hot path's; latency words break ties.
-    value, phrase, _, match = min(candidates, key=lambda c: (c[0], -c[2]))
+    # The first promise stated ("within 300 ms") is the headline; a figure that only
+    # describes something ("an API with p95 about 110 ms") counts only when nothing promises.
+    promised = [c for c in candidates if c[2]] or candidates
+    value, phrase, _, match = min(promised, key=lambda c: (c[3].sentence, c[3].start))
     matches.extend(c[3] for c in candidates)
     return value, phrase, realtime
 
 
 _MONEY = re.compile(
-    r"(?:\$\s?(\d+(?:\.\d+)?|\.\d+)|(\d+(?:\.\d+)?)\s*(?:usd|dollars?)|(\d+(?:\.\d+)?|a|one|half a)\s*(?:cents?|¢))"
+    r"(?:\$\s?(\d+(?:\.\d+)?|\.\d+)|(\d+(?:\.\d+)?)\s*(?:usd|dollars?)|(\d+(?:\.\d+)?|half a|a|one|two|three|four|five|ten)\s*(?:cents?|¢))"
     r"\s*(?:usd\s*)?(?:per|/|a|an|each|for each|for every|every)\s*(?:single\s+)?([a-z]+)",
     re.I,
 )
+_RATE = re.compile(
+    r"\b(\d+(?:,\d{3})*)\s+(?:[\w-]+\s+){0,2}?(?:a|per|/|each)\s*(second|sec|s|minute|min)\b", re.I
+)
+
+
+def read_rate(sentences: list[str], matches: list[Match]) -> float | None:
+    """'about 50 authorisations a second' -> 50.0 events per second."""
+    for index, sentence in enumerate(sentences):
+        for m in _RATE.finditer(sentence):
+            count = float(m.group(1).replace(",", ""))
+            per_second = count if m.group(2).lower().startswith("s") else count / 60
+            if per_second > 0:
+                matches.append(Match("rate", m.group(0), index, m.start(), m.end()))
+                return per_second
+    return None
+
+
 _UNDER_A_CENT = re.compile(r"\b(?:under|below|less than)\s+(?:a|one)\s+(?:cent|penny)\b", re.I)
 _CHEAP = re.compile(
     r"\b(cheap(?:ly|er|est)?|low[- ]cost|cost (?:matters|is important|sensitive)|cost[- ]sensitive|keep (?:the )?costs? "
@@ -358,16 +378,17 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"inappropriate|unsafe content|policy violations?)\b", re.I)),
     ("score", re.compile(r"\b(scor(?:e|es|ed|ing)|rank(?:s|ed|ing)?|rate (?:it|them|each|how)|fraud|risk(?:y)?|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
-    ("classify", re.compile(r"\b(classif\w*|categori[sz]\w*|triag\w*|label(?:s|led|ling)?|tag(?:s|ged|ging)? (?:it|them|each|the)|"
+    ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|triag\w*|label(?:s|led|ling)?|tag(?:s|ged|ging)? (?:it|them|each|the)|"
                             r"sort (?:it|them|each)|detect\w*|identif\w* (?:the )?(?:intent|category|type|topic|language|sentiment)|"
                             r"route (?:it|them|each|the|tickets?|messages?|emails?|requests?)|routing|sentiment|intent|"
                             r"how urgent|urgency)\b", re.I)),
     ("extract", re.compile(r"\b(extract\w*|pull(?:s|ed|ing)? out|pars(?:e|es|ed|ing)|captur(?:e|es|ed|ing)|grab(?:s|bed)?)\b", re.I)),
-    ("summarise", re.compile(r"\b(summar\w*|tl;?dr|recap\w*|condens\w*|digest)\b", re.I)),
+    ("summarise", re.compile(r"\b(sum+[ae]r\w*|tl;?dr|recap\w*|condens\w*|digest)\b", re.I)),
     ("translate", re.compile(r"\b(translat\w*)\b", re.I)),
     ("answer", re.compile(r"\b(answer(?:s|ed|ing)?|respond(?:s|ing)? to (?:the |their |customer )?(?:question|faq|customer|user)s?|"
                           r"repl(?:y|ies|ying) to|draft (?:a |an )?(?:reply|response|answer)|suggest (?:a |an )?(?:reply|response|answer)|"
-                          r"write (?:a |an )?(?:reply|response|answer)|auto-?repl\w*|respond(?:s|ing)? with (?:an? )?answer)\b", re.I)),
+                          r"write (?:a |an )?(?:reply|response|answer)|auto-?repl\w*|respond(?:s|ing)? with (?:an? )?answer|"
+                          r"(?:post|send|leave)(?:s|ing)? (?:a |an )?(?:[\w-]+,? ){0,3}(?:reply|response|comment)|reply with)\b", re.I)),
     ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:\w+ )?up|lookup|fetch\w*|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
                           r"query (?:the |our )?(?:api|database|db|crm))\b", re.I)),
@@ -402,7 +423,7 @@ _BACKGROUND = re.compile(
     r"\b(in the background|async\w*|later|afterwards|after (?:we )?(?:respond|reply|answer)|after we have (?:answered|replied|responded)|"
     r"(?:can|may) take (?:as long as (?:it|they) needs?|a while|longer|(?:its|their) time)|off the hot path|"
     r"doesn'?t need to be (?:fast|instant|realtime|real-time)|no rush|not (?:time[- ])?critical|eventually|"
-    r"for the crm|nightly|batch)\b",
+    r"for the crm|for the weekly report)\b",
     re.I,
 )
 _KNOWN_LABELS = [
@@ -517,8 +538,8 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
                 if kind == "answer":
                     docs = re.search(r"\b" + _DOCS + r"\b", sentence, re.I)
                     task.docs = docs.group(1).lower() if docs else None
-                    if re.match(r"(draft|suggest|write|repl|auto)", m.group(0).lower()):
-                        task.kind = "answer" if task.docs else "reply"
+                    if not task.docs:
+                        task.kind = "reply"  # an answer with nothing to ground it is a reply
                     label = _task_label_condition(sentence, m.end())
                     if label:
                         task.condition = Condition("label", f"{m.group(0)} {label}", "==", label)
@@ -668,6 +689,7 @@ def read(brief: str) -> Reading:
             for m in pattern.finditer(sentence):
                 matches.append(Match(kind, m.group(0), index, m.start(), m.end()))
     event_fields = read_event_fields(sentences, matches)
+    rate = read_rate(sentences, matches)
     docs_glob = read_docs_glob(sentences, matches)
     reading = Reading(
         sentences=sentences,
@@ -684,6 +706,7 @@ def read(brief: str) -> Reading:
         noun=read_noun(" ".join(sentences)),
         event_fields=event_fields,
         docs_glob=docs_glob,
+        rate=rate,
     )
     reading.unmapped = unmapped(sentences, matches)
     return reading

@@ -9,6 +9,7 @@ import json
 import math
 from typing import Any
 
+from copilot.draft.blocks import money
 from copilot.draft.drafting import DraftOutcome
 from copilot.flow.units import format_duration
 
@@ -120,7 +121,7 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
                 f"{_d(analysis.critical_path.p95)} vs SLA {_d(analysis.sla)} {verdict}"
             )
         cost = data["cost"]
-        budget = f" vs budget ${cost['budget_usd']:g}" if cost["budget_usd"] is not None else ""
+        budget = f" vs budget ${money(cost['budget_usd'])}" if cost["budget_usd"] is not None else ""
         fits = "" if cost["budget_usd"] is None else (" [green]fits[/]" if cost["fits"] else " [red]over budget[/]")
         console.print(f"cost       ${cost['per_event_usd']:.5f}/event{budget}{fits}")
     counts = outcome.counts()

@@ -151,20 +151,24 @@ def response_format() -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": "flow", "schema": strict_schema(), "strict": True}}
 
 
-def _loads_json_text(value: str) -> Any:
-    text = value.strip()
-    if text == "null":
-        return None
-    if text.startswith(("{", "[")):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return value
-    return value
+def _loads_json_text(value: str, strict: bool) -> Any:
+    """A free-form value: JSON text in a strict answer; as written in a plain one."""
+    if not strict:
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value  # the model ignored the schema here; validation will say so
 
 
-def from_wire(value: Any, node: dict[str, Any] | None = None, defs: dict[str, Any] | None = None) -> Any:
-    """The plain flow data from a wire-shaped (or already plain) answer."""
+def from_wire(
+    value: Any, node: dict[str, Any] | None = None, defs: dict[str, Any] | None = None, *, strict: bool = True
+) -> Any:
+    """The plain flow data from a wire-shaped answer (`strict`), or a plain one left as it is.
+
+    Maps given as `{key, value}` lists and `null` optional fields are undone either way; only a
+    strict answer holds free-form values as JSON text.
+    """
     if node is None:
         from copilot.flow.schema import flow_schema
 
@@ -175,16 +179,16 @@ def from_wire(value: Any, node: dict[str, Any] | None = None, defs: dict[str, An
     if value is None or not isinstance(node, dict):
         return value
     if _is_free_form(node):
-        return _loads_json_text(value) if isinstance(value, str) else value
+        return _loads_json_text(value, strict) if isinstance(value, str) else value
     branches = node.get("anyOf") or node.get("oneOf")
     if branches:
-        return _from_union(value, node, branches, defs)
+        return _from_union(value, node, branches, defs, strict)
     if _is_map(node):
         inner = node["additionalProperties"]
         if isinstance(value, list) and all(isinstance(p, dict) and "key" in p for p in value):
-            return {str(p["key"]): from_wire(p.get("value"), inner, defs) for p in value}
+            return {str(p["key"]): from_wire(p.get("value"), inner, defs, strict=strict) for p in value}
         if isinstance(value, dict):
-            return {k: from_wire(v, inner, defs) for k, v in value.items()}
+            return {k: from_wire(v, inner, defs, strict=strict) for k, v in value.items()}
         return value
     if node.get("type") == "object" and isinstance(value, dict):
         props = node.get("properties", {})
@@ -193,30 +197,30 @@ def from_wire(value: Any, node: dict[str, Any] | None = None, defs: dict[str, An
         for key, item in value.items():
             if item is None and key not in required:
                 continue  # strict mode's way of leaving a field out
-            out[key] = from_wire(item, props[key], defs) if key in props else item
+            out[key] = from_wire(item, props[key], defs, strict=strict) if key in props else item
         return out
     if node.get("type") == "array" and isinstance(value, list):
-        return [from_wire(item, node.get("items", {}), defs) for item in value]
+        return [from_wire(item, node.get("items", {}), defs, strict=strict) for item in value]
     return value
 
 
-def _from_union(value: Any, node: dict[str, Any], branches: list[Any], defs: dict[str, Any]) -> Any:
+def _from_union(value: Any, node: dict[str, Any], branches: list[Any], defs: dict[str, Any], strict: bool) -> Any:
     discriminator = node.get("discriminator")
     if discriminator and isinstance(value, dict):
         ref = discriminator.get("mapping", {}).get(value.get(discriminator.get("propertyName", "type")))
         if ref:
-            return from_wire(value, {"$ref": ref}, defs)
+            return from_wire(value, {"$ref": ref}, defs, strict=strict)
     real = [_resolve(b, defs) for b in branches if _resolve(b, defs).get("type") != "null"]
     for branch in real:
         if _is_free_form(branch):
-            return _loads_json_text(value) if isinstance(value, str) else value
+            return _loads_json_text(value, strict) if isinstance(value, str) else value
         kind = branch.get("type")
         if (
             (kind == "object" and isinstance(value, dict))
             or (_is_map(branch) and isinstance(value, list))
             or (kind == "array" and isinstance(value, list))
         ):
-            return from_wire(value, branch, defs)
+            return from_wire(value, branch, defs, strict=strict)
     return value
 
 

@@ -131,6 +131,14 @@ class Context:
         return steps_read(self.sites)
 
     @cached_property
+    def step_by_id(self) -> dict[str, Any]:
+        """Step id -> step (the first one, when an id is duplicated: FG007 reports that)."""
+        out: dict[str, Any] = {}
+        for step in self.flow.steps:
+            out.setdefault(step.id, step)
+        return out
+
+    @cached_property
     def hot_path(self) -> set[str]:
         """The steps the response waits for (from the shared analysis)."""
         return set(self.analysis.hot_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from copilot.lint.rule import Loc
@@ -104,23 +105,67 @@ def template_sites(flow: Any, data: dict[str, Any]) -> list[Site]:
     return out
 
 
-def site_references(site: Site) -> list[Any]:
-    """The references of a site; a template that does not parse reads nothing (FG006 reports it)."""
+_BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
+_DOTTED = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*$")
+_ROOTS = ("event", "steps", "input")
+
+
+def _dotted_only(text: str, expression: bool) -> tuple[tuple[str, ...], ...] | None:
+    """The references of a template made only of `{{ dotted.path }}` blocks, read without Jinja.
+
+    Most flow templates are that simple, and a Jinja parse per template dominates the lint
+    time of a large flow. Anything else (filters, subscripts, `{% %}`) returns None.
+    """
+    if "{%" in text or "{#" in text:
+        return None
+    if expression:
+        blocks = _BLOCK.findall(text) if "{{" in text else [text]
+        if "{{" in text and not (text.strip().startswith("{{") and text.strip().endswith("}}") and len(blocks) == 1):
+            return None
+    else:
+        blocks = _BLOCK.findall(text)
+        if "{{" in _BLOCK.sub("", text) or "}}" in _BLOCK.sub("", text):
+            return None  # unbalanced: let Jinja say where
+    out: list[tuple[str, ...]] = []
+    for block in blocks:
+        match = _DOTTED.match(block)
+        if match is None:
+            return None
+        parts = tuple(match.group(1).split("."))
+        if any(part.startswith("_") for part in parts):
+            return None
+        if parts[0] in _ROOTS and parts not in out:
+            out.append(parts)
+    return tuple(out)
+
+
+@lru_cache(maxsize=16384)
+def template_references(text: str, expression: bool = False) -> tuple[tuple[str, ...], ...] | str:
+    """The dotted paths a template reads, or the error message when it does not parse (cached)."""
     from copilot.flow.expressions import ExpressionError, references
 
+    simple = _dotted_only(text, expression)
+    if simple is not None:
+        return simple
     try:
-        return references(site.text, expression=site.expression)
-    except ExpressionError:
-        return []
+        return tuple(ref.parts for ref in references(text, expression=expression))
+    except ExpressionError as exc:
+        return exc.message
+
+
+def site_references(site: Site) -> tuple[tuple[str, ...], ...]:
+    """The references of a site; a template that does not parse reads nothing (FG006 reports it)."""
+    found = template_references(site.text, site.expression)
+    return () if isinstance(found, str) else found
 
 
 def steps_read(sites: list[Site]) -> dict[str, set[str]]:
     """owner -> the step ids whose output its templates read."""
     out: dict[str, set[str]] = {}
     for site in sites:
-        for ref in site_references(site):
-            if ref.root == "steps" and len(ref.parts) > 1:
-                out.setdefault(site.owner, set()).add(ref.parts[1])
+        for parts in site_references(site):
+            if parts[0] == "steps" and len(parts) > 1:
+                out.setdefault(site.owner, set()).add(parts[1])
     return out
 
 

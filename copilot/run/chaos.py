@@ -23,6 +23,7 @@ reproducible and two flows under `--compare` get the same faults on the same eve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import fnmatch
 import hashlib
@@ -172,7 +173,8 @@ def parse_chaos(spec: str) -> Fault:
     match = _SPEC_RE.match(text)
     if not match:
         raise FlowgenError(
-            f"{where}: not a fault; write TARGET:FAULT[:ARG][@TOXICITY], e.g. model:fast:latency:500ms±300ms@0.5"
+            f"{where}: not a fault; write TARGET:FAULT[:ARG][@TOXICITY], "
+            "e.g. model:fast:latency:500ms±300ms@0.5"
         )
     kind, pattern, ftype = match.group("kind"), match.group("pattern"), match.group("type")
     arg, tox = match.group("arg"), match.group("tox")
@@ -426,10 +428,8 @@ def http_step_urls(flow: Any, environ: dict[str, str] | None = None) -> dict[str
         if step.type != "http" or "{{" in step.request.url or "{%" in step.request.url:
             continue
         urls.setdefault(step.request.url, step.id)
-        try:
+        with contextlib.suppress(KeyError):  # an unset variable: the written URL is what is sent
             urls.setdefault(resolve_env(step.request.url, environ), step.id)
-        except KeyError:
-            pass
     return urls
 
 

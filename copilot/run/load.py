@@ -208,7 +208,54 @@ def planned(shape: LoadShape) -> tuple[int, float]:
 
 # ---------------------------------------------------------------------------- events
 
-_VOCABULARY = ["account", "access", "order", "invoice", "refund", "password", "reset", "login", "error", "page", "app", "mobile", "payment", "card", "charge", "plan", "upgrade", "cancel", "subscription", "delivery", "shipping", "address", "broken", "crash", "slow", "urgent", "please", "help", "thanks", "question", "how", "why", "when", "cannot", "since", "yesterday", "today", "again", "still", "update", "email", "notification", "export", "report", "data", "team"]
+_VOCABULARY = [
+    "account",
+    "access",
+    "order",
+    "invoice",
+    "refund",
+    "password",
+    "reset",
+    "login",
+    "error",
+    "page",
+    "app",
+    "mobile",
+    "payment",
+    "card",
+    "charge",
+    "plan",
+    "upgrade",
+    "cancel",
+    "subscription",
+    "delivery",
+    "shipping",
+    "address",
+    "broken",
+    "crash",
+    "slow",
+    "urgent",
+    "please",
+    "help",
+    "thanks",
+    "question",
+    "how",
+    "why",
+    "when",
+    "cannot",
+    "since",
+    "yesterday",
+    "today",
+    "again",
+    "still",
+    "update",
+    "email",
+    "notification",
+    "export",
+    "report",
+    "data",
+    "team",
+]
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 MAX_DEPTH = 6
 
@@ -347,13 +394,9 @@ class EventFactory:
         elif fmt == "date":
             text = f"2026-0{1 + n % 9}-{10 + n % 18}"
         elif fmt == "uuid":
-            text = "%08x-%04x-4%03x-8%03x-%012x" % (
-                rng.getrandbits(32),
-                rng.getrandbits(16),
-                rng.getrandbits(12),
-                rng.getrandbits(12),
-                rng.getrandbits(48),
-            )
+            import uuid
+
+            text = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         elif example is not None and rng.random() < 0.25:
             text = example
         else:

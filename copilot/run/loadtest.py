@@ -20,7 +20,7 @@ import asyncio
 import math
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,28 +54,75 @@ COUNTER_METRICS = {"throughput": "responses per second of wall time (rate), resp
 METRICS = {**TREND_METRICS, **RATE_METRICS, **COUNTER_METRICS}
 
 
-def _histogram(highest: int, digits: int = 3) -> Any:
-    from hdrh.histogram import HdrHistogram
+class Trend:
+    """An HDR histogram and the exact sum: percentiles without keeping samples, an exact mean.
 
-    return HdrHistogram(1, highest, digits)
+    Values go in and come out in base units (seconds, USD); the histogram counts integer
+    micro-units (`scale`) with 3 significant digits, so percentiles are within 0.1%.
+    """
+
+    __slots__ = ("_summary", "hdr", "highest", "scale", "total")
+
+    def __init__(self, scale: int, highest: int, digits: int = 3) -> None:
+        from hdrh.histogram import HdrHistogram
+
+        self.hdr = HdrHistogram(1, highest, digits)
+        self.scale = scale
+        self.highest = highest
+        self.total = 0.0
+        self._summary: dict[str, float | None] | None = None
+
+    def record(self, value: float) -> None:
+        self.hdr.record_value(min(self.highest, max(1, round(value * self.scale))))
+        self.total += value
+        self._summary = None
+
+    @property
+    def count(self) -> int:
+        return self.hdr.get_total_count()
+
+    def percentile(self, p: float) -> float | None:
+        return self.hdr.get_value_at_percentile(p) / self.scale if self.count else None
+
+    @property
+    def mean(self) -> float | None:
+        # hdrh's own mean walks every bucket in Python; the running sum is exact and free.
+        return self.total / self.count if self.count else None
+
+    @property
+    def min(self) -> float | None:
+        return self.hdr.get_min_value() / self.scale if self.count else None
+
+    @property
+    def max(self) -> float | None:
+        return self.hdr.get_max_value() / self.scale if self.count else None
+
+    def summary(self) -> dict[str, float | None]:
+        """count, min, avg, p50, p95, p99, max (computed once per change: percentiles cost a walk)."""
+        if self._summary is None:
+            if not self.count:
+                self._summary = dict.fromkeys(("min", "avg", "p50", "p95", "p99", "max"), None)
+            else:
+                cuts = self.hdr.get_percentile_to_value_dict([50, 95, 99])
+                self._summary = {
+                    "min": self.min,
+                    "avg": self.mean,
+                    "p50": cuts[50] / self.scale,
+                    "p95": cuts[95] / self.scale,
+                    "p99": cuts[99] / self.scale,
+                    "max": self.max,
+                }
+            self._summary = {"count": self.count, **self._summary}
+        return self._summary
+
+    def recorded(self) -> Iterator[tuple[float, int]]:
+        """(value, how many) for every bucket that has counts."""
+        for item in self.hdr.get_recorded_iterator():
+            yield item.value_iterated_to / self.scale, item.count_at_value_iterated_to
 
 
-def _record(histogram: Any, value: float, scale: int, highest: int) -> None:
-    histogram.record_value(min(highest, max(1, round(value * scale))))
-
-
-def _summary(histogram: Any, scale: int) -> dict[str, float | None]:
-    if histogram.get_total_count() == 0:
-        return {"count": 0, "min": None, "avg": None, "p50": None, "p95": None, "p99": None, "max": None}
-    return {
-        "count": histogram.get_total_count(),
-        "min": histogram.get_min_value() / scale,
-        "avg": histogram.get_mean_value() / scale,
-        "p50": histogram.get_value_at_percentile(50) / scale,
-        "p95": histogram.get_value_at_percentile(95) / scale,
-        "p99": histogram.get_value_at_percentile(99) / scale,
-        "max": histogram.get_max_value() / scale,
-    }
+def _latency() -> Trend:
+    return Trend(US, MAX_LATENCY_US)
 
 
 # ---------------------------------------------------------------------------- recording
@@ -89,7 +136,7 @@ class StepStats:
     type: str
     mode: str
     hot: bool
-    latency: Any = field(default_factory=lambda: _histogram(MAX_LATENCY_US))
+    latency: Trend = field(default_factory=_latency)
     statuses: Counter[str] = field(default_factory=Counter)
     retries: int = 0
     fallbacks: int = 0
@@ -104,7 +151,7 @@ class StepStats:
         if record.start is not None and record.status != "skipped":
             self.runs += 1
             if record.end is not None:
-                _record(self.latency, record.end - record.start, US, MAX_LATENCY_US)
+                self.latency.record(record.end - record.start)
         self.retries += record.retries
         self.fallbacks += bool(record.fallback_used)
         self.hedges_won += bool(record.hedge_won)
@@ -122,7 +169,7 @@ class StepStats:
             "hot_path": self.hot,
             "runs": self.runs,
             "statuses": dict(sorted(self.statuses.items())),
-            "latency": _seconds_to_ms(_summary(self.latency, US)),
+            "latency": _seconds_to_ms(self.latency.summary()),
             "retries": self.retries,
             "fallbacks": self.fallbacks,
             "hedges_won": self.hedges_won,
@@ -141,8 +188,8 @@ class Recorder:
         hot = build_graph(flow).hot_path
         self.sla = sla
         self.window = window
-        self.latency = _histogram(MAX_LATENCY_US)
-        self.cost = _histogram(MAX_COST_NANO)
+        self.latency = _latency()
+        self.cost = Trend(NANO_USD, MAX_COST_NANO)
         self.total_cost = 0.0
         self.events = 0
         self.responses = 0
@@ -152,19 +199,20 @@ class Recorder:
         self.attempt_errors: Counter[str] = Counter()  # failed calls by class (retried or not)
         self.outcomes: Counter[str] = Counter()  # full / deadline / error per event
         self.steps = {s.id: StepStats(s.id, s.type, s.mode, s.id in hot) for s in flow.steps}
-        self.series: dict[int, Any] = {}
+        self.series: dict[int, Trend] = {}
         self.first_response: float | None = None
         self.last_response: float | None = None
 
     def response(self, result: Any, latency: float, offset: float, at: float) -> None:
         """An event was answered `latency` seconds after its intended start `offset`."""
         self.responses += 1
-        _record(self.latency, latency, US, MAX_LATENCY_US)
+        self.latency.record(latency)
         slot = int(offset / self.window) if self.window > 0 else 0
         window = self.series.get(slot)
         if window is None:
-            window = self.series[slot] = _histogram(MAX_LATENCY_US, 2)
-        _record(window, latency, US, MAX_LATENCY_US)
+            # Two digits are plenty for a chart point and keep each window small.
+            window = self.series[slot] = Trend(US, MAX_LATENCY_US, 2)
+        window.record(latency)
         self.statuses[result.response_status] += 1
         error = result.response_status >= 400 and not (result.deadline_hit and result.response_status < 500)
         if error:
@@ -186,7 +234,7 @@ class Recorder:
         """Every step of the event has finished (async ones too): cost and per-step figures."""
         self.events += 1
         self.total_cost += result.cost
-        _record(self.cost, result.cost, NANO_USD, MAX_COST_NANO)
+        self.cost.record(result.cost)
         retries = result.retries
         self.retry_total += retries
         self.counts["retries"] += retries > 0
@@ -277,8 +325,8 @@ class TestResult:
 
     def to_dict(self) -> dict[str, Any]:
         rec = self.recorder
-        latency = _seconds_to_ms(_summary(rec.latency, US))
-        cost = _summary(rec.cost, NANO_USD)
+        latency = _seconds_to_ms(rec.latency.summary())
+        cost = rec.cost.summary()
         return {
             "flow": self.flow.name,
             "path": self.setup.path,
@@ -330,14 +378,14 @@ class TestResult:
         rec = self.recorder
         out = []
         for slot in sorted(rec.series):
-            h = rec.series[slot]
+            summary = rec.series[slot].summary()
             out.append(
                 {
                     "t": round(slot * rec.window, 3),
-                    "count": h.get_total_count(),
-                    "p50": h.get_value_at_percentile(50) / 1000,
-                    "p95": h.get_value_at_percentile(95) / 1000,
-                    "max": h.get_max_value() / 1000,
+                    "count": summary["count"],
+                    "p50": summary["p50"] * 1000,  # type: ignore[operator]
+                    "p95": summary["p95"] * 1000,  # type: ignore[operator]
+                    "max": summary["max"] * 1000,  # type: ignore[operator]
                 }
             )
         return out
@@ -346,15 +394,14 @@ class TestResult:
         self, count: int = 30, high_ms: float | None = None
     ) -> list[tuple[float, float, int]]:
         """The latency histogram in `count` equal buckets up to `high_ms`: (from ms, to ms, events)."""
-        h = self.recorder.latency
-        if not h.get_total_count():
+        trend = self.recorder.latency
+        if not trend.count:
             return []
-        high = high_ms if high_ms is not None else h.get_max_value() / 1000
+        high = high_ms if high_ms is not None else (trend.max or 0) * 1000
         width = max(high / count, 0.001)
         buckets = [0] * count
-        for item in h.get_recorded_iterator():
-            ms = item.value_iterated_to / 1000
-            buckets[min(count - 1, int(ms / width))] += item.count_at_value_iterated_to
+        for value, n in trend.recorded():
+            buckets[min(count - 1, int(value * 1000 / width))] += n
         return [(i * width, (i + 1) * width, n) for i, n in enumerate(buckets)]
 
 
@@ -488,7 +535,7 @@ def check_thresholds(result: TestResult) -> list[ThresholdResult]:
         unit = ""
         if base in TREND_METRICS:
             if base == "latency":
-                histogram, scale, unit = rec.latency, US, "ms"
+                trend, unit = rec.latency, "ms"
                 if step is not None:
                     stats = rec.steps.get(step)
                     if stats is None:
@@ -498,10 +545,10 @@ def check_thresholds(result: TestResult) -> list[ThresholdResult]:
                             path=result.setup.path,
                             position=_where,
                         )
-                    histogram = stats.latency
+                    trend = stats.latency
             else:
-                histogram, scale, unit = rec.cost, NANO_USD, "USD"
-            measured = _aggregate(histogram, scale, threshold, base == "cost_per_event", rec)
+                trend, unit = rec.cost, "USD"
+            measured = _aggregate(trend, threshold)
             if measured is None:
                 passed = False
             elif base == "latency" and threshold.aggregate != "count":
@@ -526,24 +573,18 @@ def check_thresholds(result: TestResult) -> list[ThresholdResult]:
     return out
 
 
-def _aggregate(histogram: Any, scale: int, threshold: Any, exact_mean: bool, rec: Recorder) -> float | None:
-    count = histogram.get_total_count()
+def _aggregate(trend: Trend, threshold: Any) -> float | None:
     if threshold.aggregate == "count":
-        return float(count)
-    if count == 0:
-        return None
+        return float(trend.count)
     if threshold.aggregate == "p":
-        return histogram.get_value_at_percentile(threshold.percentile) / scale
+        return trend.percentile(threshold.percentile)
     if threshold.aggregate == "avg":
-        # The budget is about money: use the exact sum, not the histogram's bucketed mean.
-        return (
-            rec.total_cost / rec.events if exact_mean and rec.events else histogram.get_mean_value() / scale
-        )
+        return trend.mean
     if threshold.aggregate == "med":
-        return histogram.get_value_at_percentile(50) / scale
+        return trend.percentile(50)
     if threshold.aggregate == "min":
-        return histogram.get_min_value() / scale
-    return histogram.get_max_value() / scale
+        return trend.min
+    return trend.max
 
 
 Progress = Callable[[int, int], None]  # (responses so far, events planned)

@@ -299,7 +299,7 @@ def charts(results: list[TestResult]) -> dict[str, str]:
 
     out: dict[str, str] = {}
     histogram = pygal.Histogram(**_config("Latency distribution (events per bucket)", x_title="ms"))
-    high = max((r.recorder.latency.get_max_value() / 1000 for r in results), default=0)
+    high = max(((r.recorder.latency.max or 0) * 1000 for r in results), default=0)
     for result in results:
         # The same buckets for every flow, so the bars of a comparison line up.
         buckets = result.latency_buckets(30, high)

@@ -269,18 +269,35 @@ def test_server_rejecting_every_format_falls_back_to_text(fake_llm, tmp_path):
     assert outcome.llm["mode"] == "text"
 
 
+def over_budget(data: dict) -> dict:
+    """A budget no model meets: FG503 is an error no autofix may touch (a person's decision)."""
+    data["sla"]["max_cost_per_event"] = 0.000001
+    return data
+
+
+def test_safe_autofixes_clear_fixable_errors_before_the_final_lint(fake_llm, tmp_path):
+    outcome, out = run(fake_llm, tmp_path, chat(json.dumps(naive_flow())), max_repairs=0)
+    assert outcome.exit_code == 0 and out.exists()
+    assert any(f.startswith("FG101") for f in outcome.fixes)
+    assert outcome.counts()["error"] == 0
+
+
 def test_lint_errors_left_after_repairs_exit_1_and_write_nothing(fake_llm, tmp_path):
-    outcome, out = run(fake_llm, tmp_path, *[chat(json.dumps(naive_flow()))] * 3)
+    outcome, out = run(fake_llm, tmp_path, *[chat(json.dumps(over_budget(good_flow())))] * 3)
     assert outcome.exit_code == 1 and not out.exists()
-    assert outcome.counts()["error"] > 0
+    assert [f["code"] for f in outcome.findings if f["severity"] == "error"] == ["FG503"]
+    assert len(fake_llm.requests) == 3
 
 
 def test_allow_findings_writes_a_valid_flow_with_errors(fake_llm, tmp_path):
-    outcome, out = run(fake_llm, tmp_path, chat(json.dumps(naive_flow())), max_repairs=0, allow_findings=True)
+    outcome, out = run(
+        fake_llm, tmp_path, chat(json.dumps(over_budget(naive_flow()))), max_repairs=0, allow_findings=True
+    )
     assert outcome.exit_code == 1 and out.exists()
-    # safe autofixes ran before the final lint: timeouts are back
+    # safe autofixes ran before the final lint: timeouts are back, the budget error stays
     assert "timeout:" in out.read_text()
     assert any(f.startswith("FG101") for f in outcome.fixes)
+    assert "FG503" in {f["code"] for f in outcome.findings}
 
 
 def test_transcript_records_prompts_answers_and_findings_but_not_the_key(fake_llm, tmp_path):

@@ -27,8 +27,10 @@ trigger:
   path: /h
   example: {body: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}   # 40 characters = 10 tokens
 models:
-  a: {provider: p1, model: m-a, latency: {p50: 200ms, p95: 500ms}, price: {input_per_mtok: 1, output_per_mtok: 2}}
-  b: {provider: p2, model: m-b, latency: {p50: 100ms, p95: 150ms}, price: {input_per_mtok: 3, output_per_mtok: 4}}
+  a: {provider: p1, model: m-a, latency: {p50: 200ms, p95: 500ms},
+      price: {input_per_mtok: 1, output_per_mtok: 2}}
+  b: {provider: p2, model: m-b, latency: {p50: 100ms, p95: 150ms},
+      price: {input_per_mtok: 3, output_per_mtok: 4}}
 steps:
   - id: s1
     type: transform
@@ -140,16 +142,33 @@ def test_hot_path_async_and_off_path(analysis) -> None:
     assert graph.ancestors(["h1"]) == {"h1", "m2", "s1"}
 
 
-def test_topological_order_breaks_ties_by_file_order() -> None:
-    text = HAND.replace("  - id: s1\n    type: transform\n    output: {x: 1}\n", "") + (
-        "  - id: s1\n    type: transform\n    output: {x: 1}\n"
-    )
-    text = text.replace("respond:\n  needs: [m3, h1]\n", "") + "respond:\n  needs: [m3, h1]\n"
-    flow = load_flow_text(text.replace("    output: {x: 1}\nrespond", "    output: {x: 1}\nrespond"), "t.yaml")
-    order = build_graph(flow.flow).topological_order()
-    assert order.index("s1") < order.index("m1") < order.index("m3")
-    assert order.index("m2") < order.index("h1")
-    assert order == ["s1", "m1", "m2", "m3", "h1", "side", "later"]
+REVERSED = """\
+apiVersion: flowgen/v1
+kind: Flow
+name: reversed
+trigger: {type: webhook, path: /r}
+steps:
+  - {id: last, type: transform, needs: [middle, other], output: 1}
+  - {id: other, type: transform, output: 2}
+  - {id: middle, type: transform, needs: [first], output: 3}
+  - {id: first, type: transform, output: 4}
+respond: {needs: [last]}
+"""
+
+
+def test_topological_order_puts_needs_first_and_breaks_ties_by_file_order() -> None:
+    graph = build_graph(load_flow_text(REVERSED, "r.yaml").flow)
+    assert graph.order == ["last", "other", "middle", "first"]
+    assert graph.topological_order() == ["other", "first", "middle", "last"]
+    assert build_graph(load_flow_text(HAND, "h.yaml").flow).topological_order() == [
+        "s1",
+        "m1",
+        "m2",
+        "m3",
+        "h1",
+        "side",
+        "later",
+    ]
 
 
 CYCLE = """\
@@ -185,11 +204,16 @@ def test_a_cycle_through_the_cli_exits_1_with_its_position(tmp_path) -> None:
     path.write_text(CYCLE)
     run = flowgen("validate", str(path))
     assert run.code == 1
-    assert run.stderr.strip() == f"{path}:6:35: FG004 dependency cycle: a -> c -> b -> a (each needs the next)"
+    assert (
+        run.stderr.strip() == f"{path}:6:37: FG004 dependency cycle: a -> c -> b -> a (each needs the next)"
+    )
 
 
 def test_sync_needing_async_and_unknown_references(tmp_path) -> None:
-    text = HAND.replace("    needs: [m1]\n    model: a\n    fallback: [b]\n    hedge", "    needs: [later]\n    model: a\n    fallback: [bb]\n    hedge")
+    text = HAND.replace(
+        "    needs: [m1]\n    model: a\n    fallback: [b]\n    hedge",
+        "    needs: [later]\n    model: a\n    fallback: [bb]\n    hedge",
+    )
     loaded = load_flow_text(text, "x.yaml")
     codes = [(p.code, p.message) for p in structural_problems(loaded)]
     assert ("FG003", "model alias `bb` is not defined, did you mean `b`?") in codes
@@ -201,18 +225,20 @@ def test_backoff_totals() -> None:
     assert backoff_total(None) == 0.0
     assert backoff_total(Retry(attempts=0)) == 0.0
     assert backoff_total(Retry(attempts=3, backoff="none")) == 0.0
-    assert backoff_total(Retry(attempts=3, backoff="constant", initial=0.2)) == pytest.approx(0.6)
+    assert backoff_total(Retry(attempts=3, backoff="constant", initial="200ms")) == pytest.approx(0.6)
     # exponential, capped: 100 + 200 + 400 + 400 (cap) = 1.1 s
     assert backoff_total(
-        Retry(attempts=4, backoff="exponential", initial=0.1, max=0.4)
+        Retry(attempts=4, backoff="exponential", initial="100ms", max="400ms")
     ) == pytest.approx(1.1)
 
 
 def test_route_choice_by_strategy() -> None:
     text = HAND.replace(
-        "    model: a\n    fallback: [b]\n    prompt: {user: \"{{ event.body }}\"}\n    max_tokens: 100\n    timeout: 400ms",
-        "    route: {candidates: [a, b], strategy: STRATEGY}\n    prompt: {user: \"{{ event.body }}\"}\n"
-        "    max_tokens: 100\n    timeout: 400ms",
+        '    fallback: [b]\n    prompt: {user: "{{ event.body }}"}\n    max_tokens: 100\n    timeout: 400ms',
+        '    prompt: {user: "{{ event.body }}"}\n    max_tokens: 100\n    timeout: 400ms',
+    ).replace(
+        "    needs: [s1]\n    model: a\n    prompt",
+        "    needs: [s1]\n    route: {candidates: [a, b], strategy: STRATEGY}\n    prompt",
     )
     catalog = default_catalog()
     for strategy, expected in (("fastest", "b"), ("cheapest", "a"), ("ordered", "a")):

@@ -38,9 +38,14 @@ from .conftest import mini_flow
         ("model:fast:timeout@0.02", Fault("model", "fast", "timeout", toxicity=0.02)),
         ("step:answer:slow_first_token:1.5s", Fault("step", "answer", "slow_first_token", 1.5)),
         ("model:back*:invalid_output", Fault("model", "back*", "invalid_output")),
-        ("http:https://pager.example/*:error:429@0.1", Fault("http", "https://pager.example/*", "error",
-                                                              status=429, toxicity=0.1)),  # fmt: skip
-        ('{target: "model:fast", type: timeout, toxicity: 0.02}', Fault("model", "fast", "timeout", toxicity=0.02)),
+        (
+            "http:https://pager.example/*:error:429@0.1",
+            Fault("http", "https://pager.example/*", "error", status=429, toxicity=0.1),
+        ),
+        (
+            '{target: "model:fast", type: timeout, toxicity: 0.02}',
+            Fault("model", "fast", "timeout", toxicity=0.02),
+        ),
         ('{"target": "http:*", "type": "error", "status": 500}', Fault("http", "*", "error", status=500)),
     ],
 )
@@ -256,12 +261,18 @@ def test_http_steps_are_found_by_url_when_the_engine_gives_no_hint():
     )
     flow = load_flow_text(text, "f.yaml").flow
     assert http_step_urls(flow) == {"https://hooks.example/x": "notify"}
-    client = ChaosHttpClient(SimHttp(), Injector([parse_chaos("step:notify:error:500")], 0), http_step_urls(flow))
+    client = ChaosHttpClient(
+        SimHttp(), Injector([parse_chaos("step:notify:error:500")], 0), http_step_urls(flow)
+    )
     response = run_virtual(client.request("POST", "https://hooks.example/x", {}, None, 1.0))
     assert response.status == 500
 
 
 def test_unmatched_faults_are_named():
     flow = load_flow_text(mini_flow(), "f.yaml").flow
-    faults = [parse_chaos("model:main:timeout"), parse_chaos("model:fast:timeout"), parse_chaos("step:nope:timeout")]
+    faults = [
+        parse_chaos("model:main:timeout"),
+        parse_chaos("model:fast:timeout"),
+        parse_chaos("step:nope:timeout"),
+    ]
     assert [f.pattern for f in unmatched(faults, flow)] == ["fast", "nope"]

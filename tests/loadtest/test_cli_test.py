@@ -41,8 +41,17 @@ def test_a_failing_threshold_exits_1(write_flow):
 
 
 def test_json_and_overrides(write_flow):
-    result = invoke(write_flow(mini_flow(tests=TESTS)), "--format", "json", "--events", "7", "--rate", "10/s",
-                    "--seed", "3")  # fmt: skip
+    result = invoke(
+        write_flow(mini_flow(tests=TESTS)),
+        "--format",
+        "json",
+        "--events",
+        "7",
+        "--rate",
+        "10/s",
+        "--seed",
+        "3",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["events"] == 7 and data["seed"] == 3
@@ -103,8 +112,13 @@ def test_virtual_time_needs_the_sim_provider(write_flow):
 
 def test_the_examples_side_by_side(tmp_path):
     out = tmp_path / "compare.html"
-    result = invoke("--compare", str(EXAMPLES / "support-triage.yaml"), str(EXAMPLES / "naive-support-triage.yaml"),
-                    "--report", str(out))  # fmt: skip
+    result = invoke(
+        "--compare",
+        str(EXAMPLES / "support-triage.yaml"),
+        str(EXAMPLES / "naive-support-triage.yaml"),
+        "--report",
+        str(out),
+    )
     assert result.exit_code == 1  # the naive flow fails the thresholds
     assert "support-triage" in result.stdout and "naive-support-triage" in result.stdout
     assert "matches no call of naive-support-triage" in result.stdout

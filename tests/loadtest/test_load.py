@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -63,7 +64,7 @@ def test_ramping_rate_follows_the_integral_of_the_stages():
     assert len(times) == math.floor(area) + 1  # event k is due when the integral reaches k (k from 0)
     assert times == sorted(times) and times[-1] <= 3.0
     # The rate rises through the first stage: later gaps are shorter than early ones.
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps[1] > gaps[30]
     # 40 events are due by the end of stage one (the integral of a 10→30/s ramp over 2 s).
     assert sum(1 for t in times if t < 2.0) == 40
@@ -85,7 +86,11 @@ def test_constant_rate_sends_exactly_the_events_in_order(rate, events):
         ({"executor": "burst", "rate": "5/s"}, "needs `burst:"),
         ({"executor": "ramping-arrival-rate", "rate": "5/s"}, "needs `stages:"),
         (
-            {"executor": "constant-arrival-rate", "rate": "5/s", "stages": [{"duration": "1s", "target": "2/s"}]},
+            {
+                "executor": "constant-arrival-rate",
+                "rate": "5/s",
+                "stages": [{"duration": "1s", "target": "2/s"}],
+            },
             "only applies to ramping-arrival-rate",
         ),
     ],
@@ -99,9 +104,11 @@ def test_a_load_that_cannot_run_is_one_clear_error_at_its_position(load, message
         resolve_load(loaded.flow.tests.load, where="flow.yaml", locate=loaded.doc.position)
     assert message in str(info.value)
     assert str(info.value).startswith("flow.yaml:")
-    assert info.value.position is not None and info.value.position.line == text.splitlines().index(
-        next(line for line in text.splitlines() if line.startswith("  load:"))
-    ) + 1
+    assert (
+        info.value.position is not None
+        and info.value.position.line
+        == text.splitlines().index(next(line for line in text.splitlines() if line.startswith("  load:"))) + 1
+    )
 
 
 def test_command_line_overrides_win():
@@ -170,7 +177,11 @@ def test_the_id_field_is_unique_and_keeps_the_example_shape():
 
 
 def test_the_id_field_is_the_one_the_idempotency_key_reads():
-    schema = {"type": "object", "required": ["ref"], "properties": {"ref": {"type": "integer"}, "id": {"const": "x"}}}
+    schema = {
+        "type": "object",
+        "required": ["ref"],
+        "properties": {"ref": {"type": "integer"}, "id": {"const": "x"}},
+    }
     factory = EventFactory(trigger({"ref": 40, "id": "x"}, schema, "{{ event.ref }}"), seed=0)
     assert [factory.event(i)["ref"] for i in range(3)] == [40, 41, 42]
     assert factory.event(3)["id"] == "x"
@@ -184,8 +195,14 @@ def test_events_are_reproducible_per_seed_and_index():
 
 
 def test_a_pattern_the_varier_cannot_follow_falls_back_to_the_example():
-    schema = {"type": "object", "required": ["id", "code"], "properties": {"id": {"type": "string"},
-              "code": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"}}}  # fmt: skip
+    schema = {
+        "type": "object",
+        "required": ["id", "code"],
+        "properties": {
+            "id": {"type": "string"},
+            "code": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"},
+        },
+    }
     factory = EventFactory(trigger({"id": "E-1", "code": "ABC-1234"}, schema), seed=1)
     events = [factory.event(i) for i in range(30)]
     assert all(e["code"] == "ABC-1234" for e in events)

@@ -11,8 +11,11 @@ from .conftest import EXAMPLES, mini_flow
 
 
 def run(path, **options):
-    setup_options = {k: options.pop(k) for k in list(options) if k in ("events", "rate", "duration", "seed",
-                                                                       "chaos", "flow_chaos")}  # fmt: skip
+    setup_options = {
+        k: options.pop(k)
+        for k in list(options)
+        if k in ("events", "rate", "duration", "seed", "chaos", "flow_chaos")
+    }
     return run_setup(prepare(path, **setup_options), virtual_time=True, **options)
 
 
@@ -49,8 +52,9 @@ def test_a_deadline_answer_is_within_the_sla_but_not_a_full_answer(write_flow):
     assert data["counts"]["errors"] == hangs
     assert data["sla_attainment"] == pytest.approx((10 - hangs) / 10)
 
-    retrying = write_flow(mini_flow(retry="{attempts: 3, backoff: constant, initial: 100ms, on: [timeout]}"),
-                          "retrying.yaml")  # fmt: skip
+    retrying = write_flow(
+        mini_flow(retry="{attempts: 3, backoff: constant, initial: 100ms, on: [timeout]}"), "retrying.yaml"
+    )
     data = run(retrying, chaos=["model:main:timeout"]).to_dict()
     # Every call hangs: 500 ms, then a retry that cannot finish before the 1 s SLA: the
     # on_deadline answer (202) goes out, within the SLA, and is not a full answer.
@@ -62,8 +66,9 @@ def test_a_deadline_answer_is_within_the_sla_but_not_a_full_answer(write_flow):
 
 
 def test_without_on_deadline_a_missed_deadline_is_an_error(write_flow):
-    path = write_flow(mini_flow(on_deadline=False, retry="{attempts: 3, backoff: constant, initial: 100ms, "
-                                                          "on: [timeout]}"))  # fmt: skip
+    path = write_flow(
+        mini_flow(on_deadline=False, retry="{attempts: 3, backoff: constant, initial: 100ms, on: [timeout]}")
+    )
     data = run(path, chaos=["model:main:timeout"]).to_dict()
     assert data["rates"]["errors"] == 1.0
     assert data["sla_attainment"] == 0.0
@@ -79,14 +84,19 @@ def test_fallbacks_retries_and_hedges_are_counted(write_flow):
     assert list(data["call_errors"]) == ["server_error"] and 1 <= data["call_errors"]["server_error"] <= 10
     assert data["latency_ms"]["max"] == pytest.approx(200, rel=1e-3)
 
-    retried = write_flow(mini_flow(retry="{attempts: 2, backoff: constant, initial: 50ms, on: [server_error]}"),
-                         "retried.yaml")  # fmt: skip
+    retried = write_flow(
+        mini_flow(retry="{attempts: 2, backoff: constant, initial: 50ms, on: [server_error]}"), "retried.yaml"
+    )
     data = run(retried, chaos=["model:main:error:500@0.5"]).to_dict()
     assert 0 < data["counts"]["retries"] <= data["counts"]["retry_calls"]
     assert data["rates"]["retries"] == data["counts"]["retries"] / 10
 
-    hedged = write_flow(mini_flow(fallback=True).replace("    timeout: 500ms", "    timeout: 500ms\n"
-                                                          "    hedge: {after: 50ms}"), "hedged.yaml")  # fmt: skip
+    hedged = write_flow(
+        mini_flow(fallback=True).replace(
+            "    timeout: 500ms", "    timeout: 500ms\n    hedge: {after: 50ms}"
+        ),
+        "hedged.yaml",
+    )
     data = run(hedged, chaos=["model:main:latency:400ms"]).to_dict()
     # The primary now takes 500 ms; the hedge starts at 50 ms and answers at 250 ms.
     assert data["rates"]["hedges_won"] == 1.0
@@ -182,7 +192,9 @@ def test_a_chaos_entry_that_cannot_work_is_reported_at_its_position(write_flow):
     path = write_flow(mini_flow(tests=tests))
     with pytest.raises(FlowgenError, match="needs `status`") as info:
         prepare(path)
-    assert info.value.position is not None and info.value.position.line == len(mini_flow(tests=tests).splitlines())
+    assert info.value.position is not None and info.value.position.line == len(
+        mini_flow(tests=tests).splitlines()
+    )
 
 
 def test_per_step_figures_count_runs_and_skips(write_flow):

@@ -37,7 +37,13 @@ def test_text_report_shows_results_thresholds_and_steps(result):
     assert "flowgen test mini" in text
     assert "burst 20/s + 10 every 1s, 40 events" in text
     assert "model:main:error:503@0.2 (hit " in text
-    for label in ("responded within SLA", "full answer within SLA", "hedges won", "cost per event", "throughput"):
+    for label in (
+        "responded within SLA",
+        "full answer within SLA",
+        "hedges won",
+        "cost per event",
+        "throughput",
+    ):
         assert label in text
     assert re.search(r"latency\s+│\s+p\(95\)<2s\s+│\s+[\d,]+ ms\s+│\s+pass", text)
     # The 503s fall back to `spare`, which answers: no event errors, the threshold passes.
@@ -50,9 +56,19 @@ def test_json_is_the_results_as_data(result):
     data = json.loads(render_json([result]))
     assert data["flow"] == "mini" and data["events"] == 40
     assert set(data["latency_ms"]) == {"count", "min", "avg", "p50", "p95", "p99", "max"}
-    assert data["latency_ms"]["p50"] <= data["latency_ms"]["p95"] <= data["latency_ms"]["p99"] <= data["latency_ms"]["max"]
-    assert data["thresholds"][0] == {"metric": "latency", "threshold": "p(95)<2s", "measured": pytest.approx(
-        data["latency_ms"]["p95"]), "unit": "ms", "passed": True}  # fmt: skip
+    assert (
+        data["latency_ms"]["p50"]
+        <= data["latency_ms"]["p95"]
+        <= data["latency_ms"]["p99"]
+        <= data["latency_ms"]["max"]
+    )
+    assert data["thresholds"][0] == {
+        "metric": "latency",
+        "threshold": "p(95)<2s",
+        "measured": pytest.approx(data["latency_ms"]["p95"]),
+        "unit": "ms",
+        "passed": True,
+    }
     assert data["counts"]["fallbacks"] == round(data["rates"]["fallbacks"] * 40)
     assert data["passed"] is True
 

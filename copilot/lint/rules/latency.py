@@ -311,7 +311,7 @@ def serialized_independent_calls(ctx: Context) -> Iterator[Hit]:
         for n, need in enumerate(step.needs):
             if need not in graph.needs or need in reads or need not in ctx.hot_path:
                 continue
-            if ctx.flow.step(need).type not in CALL_TYPES:
+            if ctx.step_by_id[need].type not in CALL_TYPES:
                 continue
             others = [x for x in step.needs if x != need and x in graph.needs]
             if need in graph.ancestors(others) or need in graph.ancestors(list(reads & set(graph.needs))):

@@ -13,7 +13,7 @@ from typing import Any
 from copilot.errors import did_you_mean
 from copilot.flow import check
 from copilot.lint.rule import Context, Hit, rule
-from copilot.lint.visit import Site
+from copilot.lint.visit import Site, template_references
 
 
 @rule("FG000", "unused-suppression", "info")
@@ -172,9 +172,8 @@ def duplicate_id(ctx: Context) -> Iterator[Hit]:
 
 def _output_schema(ctx: Context, step_id: str, seen: frozenset[str] = frozenset()) -> Any:
     """The JSON Schema of a step's output; None when unknown (then nothing is checked)."""
-    try:
-        step = ctx.flow.step(step_id)
-    except KeyError:
+    step = ctx.step_by_id.get(step_id)
+    if step is None:
         return None
     if step.type == "retrieve":
         return {"type": "array"}  # a list of passages
@@ -185,17 +184,16 @@ def _output_schema(ctx: Context, step_id: str, seen: frozenset[str] = frozenset(
 
 def _input_schema(ctx: Context, step: Any, seen: frozenset[str] = frozenset()) -> Any:
     """The schema of a validate step's `input`, when it is one reference to a known output."""
-    from copilot.flow.expressions import ExpressionError, expression_source, references
+    from copilot.flow.expressions import expression_source
 
-    try:
-        refs = references(step.input)
-    except ExpressionError:
+    refs = template_references(step.input)
+    if isinstance(refs, str) or len(refs) != 1:
         return None
-    source = expression_source(step.input)
-    if len(refs) != 1 or refs[0].root != "steps" or len(refs[0].parts) < 3 or str(refs[0]) != source:
+    parts = refs[0]
+    if parts[0] != "steps" or len(parts) < 3 or ".".join(parts) != expression_source(step.input):
         return None
-    schema = _output_schema(ctx, refs[0].parts[1], seen)
-    for part in refs[0].parts[3:]:
+    schema = _output_schema(ctx, parts[1], seen)
+    for part in parts[3:]:
         status, schema = _child(schema, part)
         if status != "ok":
             return None
@@ -253,14 +251,18 @@ def _walk(schema: Any, parts: tuple[str, ...], shown: str, where: str) -> str | 
 
 def _scope(ctx: Context, site: Site) -> set[str] | None:
     """The steps whose output exists when `site` is rendered (None: every step, unchecked)."""
-    graph = ctx.analysis.graph
-    if site.owner == "trigger" or site.owner == "on_deadline":
-        return set()
-    if site.owner == "respond":
-        return graph.ancestors(graph.respond_needs)
-    if site.owner in graph.needs:
-        return graph.ancestors(graph.needs[site.owner])
-    return None
+    scopes: dict[str, set[str] | None] = ctx.__dict__.setdefault("_fg006_scopes", {})
+    if site.owner not in scopes:
+        graph = ctx.analysis.graph
+        if site.owner in ("trigger", "on_deadline"):
+            scopes[site.owner] = set()
+        elif site.owner == "respond":
+            scopes[site.owner] = graph.ancestors(graph.respond_needs)
+        elif site.owner in graph.needs:
+            scopes[site.owner] = graph.ancestors(graph.needs[site.owner])
+        else:
+            scopes[site.owner] = None
+    return scopes[site.owner]
 
 
 def _check_reference(ctx: Context, site: Site, parts: tuple[str, ...]) -> str | None:
@@ -273,14 +275,14 @@ def _check_reference(ctx: Context, site: Site, parts: tuple[str, ...]) -> str | 
     if root == "input":
         if site.field != "rules.expr":
             return "`input` is only defined in a validate step's rules"
-        step = ctx.flow.step(site.owner)
+        step = ctx.step_by_id[site.owner]
         return _walk(_input_schema(ctx, step), parts[1:], "input", "the schema of the validated input")
     # steps.<id>.output...
-    ids = [s.id for s in ctx.flow.steps]
     if len(parts) < 2:
         return None
     step_id = parts[1]
-    if step_id not in ids:
+    if step_id not in ctx.step_by_id:
+        ids = list(ctx.step_by_id)
         return f"`steps.{step_id}`: there is no step `{step_id}`{did_you_mean(step_id, ids)}"
     if site.owner == step_id:
         return f"step `{step_id}` reads its own output"
@@ -325,16 +327,13 @@ def undefined_variable(ctx: Context) -> Iterator[Hit]:
     Correct the name, declare the field in `event_schema` / the producing step's
     `output_schema`, or add the producing step to `needs`.
     """
-    from copilot.flow.expressions import ExpressionError, references
-
     for site in ctx.sites:
-        try:
-            refs = references(site.text, expression=site.expression)
-        except ExpressionError as exc:
-            yield Hit(site.loc, f"{exc.message} in `{site.text.strip()[:60]}`")
+        found = template_references(site.text, site.expression)
+        if isinstance(found, str):
+            yield Hit(site.loc, f"{found} in `{site.text.strip()[:60]}`")
             continue
-        for ref in refs:
-            message = _check_reference(ctx, site, ref.parts)
+        for parts in found:
+            message = _check_reference(ctx, site, parts)
             if message:
                 yield Hit(site.loc, message)
 

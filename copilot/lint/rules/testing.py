@@ -144,12 +144,8 @@ def _latency_bounds(threshold: Any, sla: float) -> bool:
 
 
 def _cost_bounds(threshold: Any, budget: float) -> bool:
-    """avg, p(q) or max of the cost capped at or under the budget."""
-    return (
-        threshold.aggregate in ("avg", "p", "max", "med")
-        and threshold.upper_bound
-        and threshold.value <= budget
-    )
+    """avg or max of the cost capped at or under the budget (a percentile does not bound the mean)."""
+    return threshold.aggregate in ("avg", "max") and threshold.upper_bound and threshold.value <= budget
 
 
 def threshold_gaps(ctx: Context) -> list[ThresholdGap]:

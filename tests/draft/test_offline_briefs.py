@@ -1,0 +1,64 @@
+"""Every brief in tests/data/briefs, written the way people write them, drafts offline lint-clean.
+
+Each brief carries its expectations in YAML front matter: the trigger, the SLA, and where
+relevant the timetable, budget, cost tier, tasks and event fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from copilot.draft.drafting import DraftOptions, draft
+from copilot.draft.reader import read
+from copilot.draft.request import make_request
+from copilot.flow.load import load_flow
+
+ROOT = Path(__file__).resolve().parents[2]
+BRIEFS = sorted((ROOT / "tests/data/briefs").glob("*.md"))
+
+
+def expectations(path: Path) -> dict:
+    text = path.read_text()
+    assert text.startswith("---\n"), f"{path.name}: expectations go in front matter"
+    return YAML(typ="safe").load(text.split("---\n")[1])
+
+
+def test_there_are_at_least_25_briefs():
+    assert len(BRIEFS) >= 25
+
+
+@pytest.mark.parametrize("path", BRIEFS, ids=[p.stem for p in BRIEFS])
+def test_brief_drafts_offline_lint_clean_with_the_expected_trigger_and_sla(path, tmp_path):
+    expected = expectations(path)
+    out = tmp_path / "flow.yaml"
+    request = make_request(f"@{path}")
+    outcome = draft(request, DraftOptions(provider="offline", out=str(out)))
+    assert outcome.error is None
+    errors = [f for f in outcome.findings if f["severity"] == "error"]
+    assert errors == [], errors
+    assert outcome.exit_code == 0 and outcome.written
+
+    flow = load_flow(out).flow
+    assert flow.trigger.type == expected["trigger"]
+    assert round(flow.sla.latency_p95 * 1000) == expected["sla_ms"]
+    if "cron" in expected:
+        assert flow.trigger.cron == expected["cron"]
+    if "every" in expected:
+        from copilot.flow.units import parse_duration
+
+        assert flow.trigger.every == parse_duration(expected["every"])
+    if "budget" in expected:
+        assert flow.sla.max_cost_per_event == pytest.approx(expected["budget"])
+    if "cost_tier" in expected:
+        assert flow.sla.cost_tier == expected["cost_tier"]
+    if "event_fields" in expected:
+        assert sorted(flow.trigger.event_schema["properties"]) == sorted(expected["event_fields"])
+    kinds = {t.kind for t in read(request.brief).tasks}
+    assert set(expected["tasks"]) <= kinds, kinds
+    # the drafted flow promises what it can keep
+    analysis = outcome.analysis
+    assert analysis.critical_path.p95 <= flow.sla.latency_p95
+    assert analysis.cost_per_event <= flow.sla.max_cost_per_event
