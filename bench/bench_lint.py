@@ -49,7 +49,9 @@ def _best(commands: list[list[str]], runs: int) -> list[float]:
     for _ in range(runs):
         for i, command in enumerate(commands):
             start = time.perf_counter()
-            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, check=False)
+            subprocess.run(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, check=False
+            )
             best[i] = min(best[i], time.perf_counter() - start)
     return best
 
@@ -63,8 +65,11 @@ def write_typical_flows(folder: Path, count: int = 200) -> list[Path]:
     for i in range(count):
         source = examples[i % len(examples)]
         text = source.read_text(encoding="utf-8")
-        text = re.sub(r"^name: (\S+)", lambda m: f"name: {m.group(1)}-{i}", text, count=1, flags=re.M)
-        text = re.sub(r"latency_p95: (\d+)ms", lambda m: f"latency_p95: {int(m.group(1)) + 10 * (i % 7)}ms", text)
+        text = re.sub(r"^name: (\S+)", rf"name: \g<1>-{i}", text, count=1, flags=re.M)
+        extra = 10 * (i % 7)
+        text = re.sub(
+            r"latency_p95: (\d+)ms", lambda m, extra=extra: f"latency_p95: {int(m.group(1)) + extra}ms", text
+        )
         path = folder / f"{source.stem}-{i:03d}.yaml"
         path.write_text(text, encoding="utf-8")
         out.append(path)
@@ -120,7 +125,7 @@ def big_flow(steps: int = 1000) -> str:
             ]
         elif kind == "retrieve":
             lines += [
-                f'    if: "{{{{ steps.s{i - 1}.output.label == \'faq\' }}}}"',
+                f"    if: \"{{{{ steps.s{i - 1}.output.label == 'faq' }}}}\"",
                 '    query: "{{ event.body }}"',
                 "    sources: [{path: docs/*.md, version: '2026-01-01'}]",
                 "    freshness: 24h",
@@ -193,7 +198,8 @@ def main() -> int:
     )
     print(
         f"  1,000-step flow        CLI {r['1000 steps']['cli_s']:.2f} s   in-process "
-        f"{r['1000 steps']['in_process_s']:.2f} s   (goal <= 1.5 s) " + ("met" if r["1000 steps"]["met"] else "MISSED")
+        f"{r['1000 steps']['in_process_s']:.2f} s   (goal <= 1.5 s) "
+        + ("met" if r["1000 steps"]["met"] else "MISSED")
     )
     print(
         f"  flowgen lint one.yaml  {r['startup']['lint_s'] * 1000:.0f} ms   imports "

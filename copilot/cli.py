@@ -187,20 +187,29 @@ def lint(
         LintFormat, typer.Option("--format", "-f", help="text, json, sarif, github or junit.")
     ] = LintFormat.text,
     select: Annotated[
-        list[str] | None, typer.Option(help="Only these rules: codes, prefixes (FG1) or names; comma-separated.")
+        list[str] | None,
+        typer.Option(help="Only these rules: codes, prefixes (FG1) or names; comma-separated."),
     ] = None,
     extend_select: Annotated[list[str] | None, typer.Option(help="Add rules to the selection.")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Skip these rules: codes, prefixes or names.")] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option(help="Skip these rules: codes, prefixes or names.")
+    ] = None,
     fail_on: Annotated[
         FailOn | None, typer.Option(help="Exit 1 for findings at or above this level [default: error].")
     ] = None,
-    fix: Annotated[bool, typer.Option("--fix", help="Apply safe autofixes (comments kept), then re-lint.")] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Apply safe autofixes (comments kept), then re-lint.")
+    ] = False,
     config: Annotated[
-        Path | None, typer.Option("--config", help="pyproject.toml or .flowgen.toml to use instead of searching.")
+        Path | None,
+        typer.Option("--config", help="pyproject.toml or .flowgen.toml to use instead of searching."),
     ] = None,
     summary: Annotated[
         bool, typer.Option(help="Show each flow's hot-path p95, worst case and cost vs the SLA (text).")
     ] = True,
+    flows_only: Annotated[
+        bool, typer.Option("--flows-only", help="Skip named files that are not flows (for pre-commit hooks).")
+    ] = False,
 ) -> None:
     """Check flow files for production readiness (rules FG001-FG803; see `flowgen rules`).
 
@@ -231,6 +240,7 @@ def lint(
             config_file=str(config) if config else None,
             summary=summary,
             console=console(),
+            flows_only=flows_only,
         )
     except FlowgenError as exc:
         fail(exc)
@@ -536,14 +546,21 @@ _Brief = Annotated[str, typer.Argument(help="The brief: text, @FILE, or - for st
 _Event = Annotated[
     Path | None, typer.Option("--event", help="A sample event (JSON) or its JSON Schema.", show_default=False)
 ]
-_Sla = Annotated[str | None, typer.Option("--sla", help="Hot-path p95 latency, e.g. 1500ms.", show_default=False)]
-_CostTier = Annotated[
-    str | None, typer.Option("--cost-tier", help="economy, standard (default) or premium.", show_default=False)
+_Sla = Annotated[
+    str | None, typer.Option("--sla", help="Hot-path p95 latency, e.g. 1500ms.", show_default=False)
 ]
-_Budget = Annotated[float | None, typer.Option("--budget", help="USD per event, e.g. 0.004.", show_default=False)]
+_CostTier = Annotated[
+    str | None,
+    typer.Option("--cost-tier", help="economy, standard (default) or premium.", show_default=False),
+]
+_Budget = Annotated[
+    float | None, typer.Option("--budget", help="USD per event, e.g. 0.004.", show_default=False)
+]
 _FallbackModel = Annotated[
     str | None,
-    typer.Option("--fallback-model", help="Catalog id every hot-path model falls back to.", show_default=False),
+    typer.Option(
+        "--fallback-model", help="Catalog id every hot-path model falls back to.", show_default=False
+    ),
 ]
 _ModelsFile = Annotated[
     Path | None, typer.Option("--models", help="Extra catalog (JSON or YAML).", show_default=False)
@@ -581,7 +598,9 @@ def draft(
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).", show_default=False),
+        typer.Option(
+            "--base-url", help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).", show_default=False
+        ),
     ] = None,
     api_key: Annotated[
         str | None, typer.Option("--api-key", help="API key (better: OPENAI_API_KEY).", show_default=False)
@@ -592,7 +611,9 @@ def draft(
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", help="Output limit of each drafting call (default 8192).")
     ] = None,
-    max_repairs: Annotated[int, typer.Option("--max-repairs", help="Repair rounds after the first answer.")] = 2,
+    max_repairs: Annotated[
+        int, typer.Option("--max-repairs", help="Repair rounds after the first answer.")
+    ] = 2,
     out: Annotated[
         str | None,
         typer.Option("--out", "-o", help="Where to write; '-' for stdout. Default: <flow name>.flow.yaml."),
@@ -604,8 +625,12 @@ def draft(
     transcript: Annotated[
         str | None, typer.Option("--transcript", help="Save every prompt, answer and finding as JSON.")
     ] = None,
-    show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Print the prompt on stderr first.")] = False,
-    format: Annotated[DataFormat, typer.Option("--format", "-f", help="Summary as text or json.")] = DataFormat.text,
+    show_prompt: Annotated[
+        bool, typer.Option("--show-prompt", help="Print the prompt on stderr first.")
+    ] = False,
+    format: Annotated[
+        DataFormat, typer.Option("--format", "-f", help="Summary as text or json.")
+    ] = DataFormat.text,
 ) -> None:
     """Draft a production-ready flow from a plain-English brief.
 
@@ -699,8 +724,6 @@ def prompt(
         sys.stdout.write(json.dumps(messages, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render_prompt_text(messages))
-
-
 def main() -> None:
     """Console-script entry point: no traceback ever reaches a user for bad input."""
     try:

@@ -121,7 +121,11 @@ def dead_letter() -> dict[str, Any]:
 
 def observability(sla: float, budget: float, redact: list[str]) -> dict[str, Any]:
     return {
-        "tracing": {"exporter": "otlp", "endpoint": "${env:OTEL_EXPORTER_OTLP_ENDPOINT}", "sample_ratio": 1.0},
+        "tracing": {
+            "exporter": "otlp",
+            "endpoint": "${env:OTEL_EXPORTER_OTLP_ENDPOINT}",
+            "sample_ratio": 1.0,
+        },
         "metrics": {"exporter": "prometheus", "port": METRICS_PORT},
         "redact": redact,
         "alerts": [
@@ -143,7 +147,13 @@ def tests_block(sla: float, budget: float, rate_per_second: float, chaos_alias: 
             "burst": {"size": max(5, rate * 2), "every": "2s"},
         },
         "chaos": [
-            {"target": f"model:{chaos_alias}", "type": "latency", "latency": "300ms", "jitter": "200ms", "toxicity": 0.5},
+            {
+                "target": f"model:{chaos_alias}",
+                "type": "latency",
+                "latency": "300ms",
+                "jitter": "200ms",
+                "toxicity": 0.5,
+            },
             {"target": "model:*", "type": "error", "status": 503, "toxicity": 0.05},
             {"target": f"model:{chaos_alias}", "type": "timeout", "toxicity": 0.02},
         ],
@@ -156,7 +166,12 @@ def tests_block(sla: float, budget: float, rate_per_second: float, chaos_alias: 
 
 
 def validate_step(
-    step_id: str, producer: str, output_schema: dict[str, Any], rules: list[dict[str, str]], default: Any, mode: str
+    step_id: str,
+    producer: str,
+    output_schema: dict[str, Any],
+    rules: list[dict[str, str]],
+    default: Any,
+    mode: str,
 ) -> dict[str, Any]:
     """A validation gate after a model step: schema, rules, and a safe default on failure."""
     step: dict[str, Any] = {

@@ -171,7 +171,13 @@ def _offline(request: DraftRequest, options: DraftOptions, outcome: DraftOutcome
         assumptions=drafted.assumptions,
         unmapped=drafted.unmapped,
     )
-    outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = text, flow, analysis, findings, fixes
+    outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = (
+        text,
+        flow,
+        analysis,
+        findings,
+        fixes,
+    )
     outcome.rounds[0]["findings"] = findings
 
 
@@ -207,7 +213,13 @@ def _with_llm(
     text, flow, analysis, findings, fixes = finalize(
         result.data, request, lint_path, drafted_by=f"{settings.model} via {settings.endpoint}"
     )
-    outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = text, flow, analysis, findings, fixes
+    outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = (
+        text,
+        flow,
+        analysis,
+        findings,
+        fixes,
+    )
 
 
 def _write(outcome: DraftOutcome, options: DraftOptions) -> None:

@@ -224,9 +224,7 @@ def load_event(path: str | Path) -> EventShape:
                 position=Position(exc.lineno, exc.colno),
             ) from None
     if not isinstance(data, dict):
-        raise FlowgenError(
-            "--event: expected a JSON object (a sample event or a JSON Schema)", path=name
-        )
+        raise FlowgenError("--event: expected a JSON object (a sample event or a JSON Schema)", path=name)
     return shape_from(data, name)
 
 

@@ -90,7 +90,8 @@ def step_comments(flow: Any, analysis: Any, catalog: Any) -> Comments:
                     names.append(f"{p.id} ({p.provider})" if p else fb)
                 primary = profiles.get(step.model) if step.model else None
                 other = primary is not None and all(
-                    profiles.get(fb) is not None and profiles[fb].provider != primary.provider for fb in step.fallback
+                    profiles.get(fb) is not None and profiles[fb].provider != primary.provider
+                    for fb in step.fallback
                 )
                 out[(*loc, "fallback")] = ", ".join(names) + (
                     ": another provider, so one outage does not take both" if other else ""
@@ -105,10 +106,14 @@ def step_comments(flow: Any, analysis: Any, catalog: Any) -> Comments:
     return out
 
 
-def _timeout_note(timeout: float, p95: float, budget: float | None, sla: float | None, on_hot_path: bool) -> str:
+def _timeout_note(
+    timeout: float, p95: float, budget: float | None, sla: float | None, on_hot_path: bool
+) -> str:
     if not on_hot_path:
         return f"async: {timeout / p95:.1f}× the model's p95 {_ms(p95)}, outside the SLA"
-    where = f"inside this step's {_ms(budget)} of the {_ms(sla)} SLA" if budget is not None and sla else "no SLA"
+    where = (
+        f"inside this step's {_ms(budget)} of the {_ms(sla)} SLA" if budget is not None and sla else "no SLA"
+    )
     if timeout > p95:
         return f"{timeout / p95:.2f}× the model's p95 {_ms(p95)} (cuts only stragglers), {where}"
     return (
@@ -117,14 +122,17 @@ def _timeout_note(timeout: float, p95: float, budget: float | None, sla: float |
     )
 
 
-def header_lines(flow: Any, analysis: Any, *, drafted_by: str, unmapped: list[str], assumptions: list[str]) -> list[str]:
+def header_lines(
+    flow: Any, analysis: Any, *, drafted_by: str, unmapped: list[str], assumptions: list[str]
+) -> list[str]:
     """The comment block under the modeline: what drafted it, the numbers, what to check."""
     lines = [f"Drafted by `flowgen draft` ({drafted_by}). Comments explain each choice; review them."]
     cp = analysis.critical_path
     if cp is not None and analysis.sla is not None:
         verdict = "fits" if cp.p95 <= analysis.sla else "OVER the SLA"
         lines.append(
-            f"Hot path {' -> '.join(cp.steps)}: estimated p95 {_ms(cp.p95)} vs SLA {_ms(analysis.sla)} ({verdict})."
+            f"Hot path {' -> '.join(cp.steps)}: estimated p95 {_ms(cp.p95)} "
+            f"vs SLA {_ms(analysis.sla)} ({verdict})."
         )
     if analysis.budget is not None:
         lines.append(

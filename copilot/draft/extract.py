@@ -101,5 +101,6 @@ def extract_flow(content: str | None, finish_reason: str | None = None) -> tuple
     snippet = " ".join(text.split())[:160]
     raise BadAnswer(
         "not_json",
-        f"Your answer was not JSON (it began: {snippet!r}). Answer with the flow as one JSON object and nothing else.",
+        f"Your answer was not JSON (it began: {snippet!r}). "
+        "Answer with the flow as one JSON object and nothing else.",
     )

@@ -282,7 +282,9 @@ class ChatClient:
         return LlmError(f"the LLM server at {where} rejected the request (HTTP {status}): {detail}")
 
 
-def drafting_cost(model: str, input_tokens: int | None, output_tokens: int | None, catalog: Any) -> float | None:
+def drafting_cost(
+    model: str, input_tokens: int | None, output_tokens: int | None, catalog: Any
+) -> float | None:
     """USD the drafting calls cost at catalog prices, or None when the model is not listed."""
     if input_tokens is None or output_tokens is None:
         return None

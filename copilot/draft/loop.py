@@ -122,7 +122,8 @@ def failure_message(result: LlmDraft, settings: Any, max_repairs: int) -> str:
             )
         if problem.kind == "truncated":
             return (
-                f"the model's answer was cut off at --max-tokens {settings.max_tokens} (finish_reason=length, "
+                f"the model's answer was cut off at --max-tokens {settings.max_tokens} "
+                "(finish_reason=length, "
                 f"{rounds}): raise --max-tokens or use a model with a larger output limit"
             )
         if problem.kind == "wrong_shape":

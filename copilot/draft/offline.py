@@ -47,7 +47,12 @@ _DEFAULT_LABELS = {
     "review": ["praise", "complaint", "question", "other"],
 }
 _URGENCY = ["low", "normal", "high"]
-_DISPLAY = {"support": "support ticket", "content": "post", "incident": "incident alert", "call": "call transcript"}
+_DISPLAY = {
+    "support": "support ticket",
+    "content": "post",
+    "incident": "incident alert",
+    "call": "call transcript",
+}
 
 
 def display(noun: str) -> str:
@@ -212,7 +217,9 @@ def _ensure_producers(tasks: list[Task], assumptions: list[str]) -> list[Task]:
         cond = task.condition
         if cond is None:
             continue
-        needed = {"urgent": "classify", "label": "classify", "score": "score", "flagged": "moderate"}[cond.kind]
+        needed = {"urgent": "classify", "label": "classify", "score": "score", "flagged": "moderate"}[
+            cond.kind
+        ]
         if needed == "moderate" and "moderate" not in kinds and "classify" in kinds:
             task.condition = Condition("label", cond.text, "==", "spam")
             needed = "classify"
@@ -232,7 +239,11 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     elif reading.sla is not None:
         sla, source = reading.sla, f"from the brief: {reading.sla_text!r}"
     elif reading.realtime and trigger == "webhook":
-        sla, source = REALTIME_SLA, f"the brief says {next(m.text for m in reading.matches if m.kind == 'realtime')!r}: assumed {dur(REALTIME_SLA)}"
+        sla, source = (
+            REALTIME_SLA,
+            f"the brief says {next(m.text for m in reading.matches if m.kind == 'realtime')!r}: "
+            f"assumed {dur(REALTIME_SLA)}",
+        )
         assumptions.append(f"SLA {dur(sla)} for 'real-time'; pass --sla to change it")
     else:
         sla = DEFAULT_SLA[trigger]
@@ -241,12 +252,16 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     notes[("sla", "latency_p95")] = source
     cost_tier = request.cost_tier or reading.cost_tier or "standard"
     notes[("sla", "cost_tier")] = (
-        "from --cost-tier"
-        if request.cost_tier
-        else f"from the brief: {reading.cost_text!r}"
-        if reading.cost_tier
-        else "the default"
-    ) + f": may use the {', '.join(COST_TIER_TIERS[cost_tier])} tier" + ("s" if len(COST_TIER_TIERS[cost_tier]) > 1 else "")
+        (
+            "from --cost-tier"
+            if request.cost_tier
+            else f"from the brief: {reading.cost_text!r}"
+            if reading.cost_tier
+            else "the default"
+        )
+        + f": may use the {', '.join(COST_TIER_TIERS[cost_tier])} tier"
+        + ("s" if len(COST_TIER_TIERS[cost_tier]) > 1 else "")
+    )
 
     event = request.event or _default_event(trigger, reading.noun, reading.event_fields)
     if request.event is None and reading.event_fields:
@@ -276,16 +291,26 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     tasks = list(reading.tasks)
     if trigger == "schedule" and not any(t.kind == "enrich" for t in tasks) and request.event is None:
         tasks.insert(0, Task("enrich", "(a schedule carries no data)", 0, -1, target="api"))
-        assumptions.append("a schedule carries no data: a `fetch` step GETs the items from ${env:SOURCE_API_URL}")
+        assumptions.append(
+            "a schedule carries no data: a `fetch` step GETs the items from ${env:SOURCE_API_URL}"
+        )
     if not any(t.kind in HOT_KINDS for t in tasks):
         if trigger == "schedule" or any(t.kind == "enrich" for t in tasks):
             tasks.append(Task("summarise", "(no model task named)", 0, -1))
-            assumptions.append("no model task recognised: drafted a summary of the event; describe what to do with it")
+            assumptions.append(
+                "no model task recognised: drafted a summary of the event; describe what to do with it"
+            )
         else:
             tasks.insert(0, Task("classify", "(no model task named)", 0, -1))
-            assumptions.append("no model task recognised: drafted a classification; describe what to do with the event")
+            assumptions.append(
+                "no model task recognised: drafted a classification; describe what to do with the event"
+            )
     tasks = _ensure_producers(tasks, assumptions)
-    hot_analysis = [t for t in tasks if t.kind in ("classify", "score", "moderate", "extract", "translate", "answer", "reply")]
+    hot_analysis = [
+        t
+        for t in tasks
+        if t.kind in ("classify", "score", "moderate", "extract", "translate", "answer", "reply")
+    ]
     hot: list[Task] = []
     background: list[Task] = []
     for task in tasks:
@@ -331,10 +356,17 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
 
 
 def _labels(task: Task, noun: str, tasks: list[Task]) -> list[str]:
-    labels = list(task.labels) or list(_DEFAULT_LABELS.get(noun, ["question", "request", "complaint", "other"]))
+    labels = list(task.labels) or list(
+        _DEFAULT_LABELS.get(noun, ["question", "request", "complaint", "other"])
+    )
     for other in tasks:
         cond = other.condition
-        if cond is not None and cond.kind == "label" and isinstance(cond.value, str) and cond.value not in labels:
+        if (
+            cond is not None
+            and cond.kind == "label"
+            and isinstance(cond.value, str)
+            and cond.value not in labels
+        ):
             labels.insert(0, cond.value)
     if "other" not in labels:
         labels.append("other")
@@ -413,9 +445,15 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         schema = {
             "type": "object",
             "required": ["summary"],
-            "properties": {"summary": {"type": "string"}, "key_points": {"type": "array", "items": {"type": "string"}}},
+            "properties": {
+                "summary": {"type": "string"},
+                "key_points": {"type": "array", "items": {"type": "string"}},
+            },
         }
-        system = f"Summarise the {noun} in at most three sentences, then list the key points. Answer only with the JSON object."
+        system = (
+            f"Summarise the {noun} in at most three sentences, then list the key points. "
+            "Answer only with the JSON object."
+        )
         rules = [{"expr": "input.summary | length > 0", "message": "empty summary"}]
         return "summarise", schema, system, text, {"summary": "", "key_points": []}, rules
     if task.kind == "translate":
@@ -446,7 +484,10 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         return "answer", schema, system, user, {"text": "", "grounded": False}, rules
     # answer without documents, and reply
     schema = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
-    system = f"Write a short, polite reply to the {noun}. Do not promise anything you cannot know. Answer only with the JSON object."
+    system = (
+        f"Write a short, polite reply to the {noun}. Do not promise anything you cannot know. "
+        "Answer only with the JSON object."
+    )
     rules = [{"expr": "input.text | length > 0", "message": "empty reply"}]
     return "reply", schema, system, text, {"text": ""}, rules
 
@@ -466,7 +507,9 @@ def _condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, st
     if cond.kind == "urgent" and "classify" in producers:
         return f"{{{{ steps.{producers['classify']}.output.urgency == 'high' }}}}", producers["classify"]
     if cond.kind == "label" and "classify" in producers:
-        return f"{{{{ steps.{producers['classify']}.output.label == {cond.value!r} }}}}", producers["classify"]
+        return f"{{{{ steps.{producers['classify']}.output.label == {cond.value!r} }}}}", producers[
+            "classify"
+        ]
     if cond.kind == "score" and "score" in producers:
         return (
             f"{{{{ steps.{producers['score']}.output.score {cond.op} {cond.value:g} }}}}",
@@ -493,9 +536,7 @@ def _model_step(
     step["output_schema"] = schema
     step["timeout"] = "1s"  # set from the SLA by _set_timeouts
     attempts = blocks.HOT_RETRIES if mode != "async" else blocks.ASYNC_RETRIES
-    step["retry"] = (
-        blocks.retry(attempts, 0.05, 0.2) if mode != "async" else blocks.retry(attempts, 1.0, 5.0)
-    )
+    step["retry"] = blocks.retry(attempts, 0.05, 0.2) if mode != "async" else blocks.retry(attempts, 1.0, 5.0)
     step["idempotency_key"] = f"{plan.id_ref}:{step_id}"
     return step
 
@@ -528,7 +569,9 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
         )
         plan.text_ref = "{{ steps.fetch.output | tojson }}"
         hot_needs = ["fetch"]
-        plan.notes[("steps", 0, "request")] = f"set {env} to the API that lists the {plan.reading.noun}s to process"
+        plan.notes[("steps", 0, "request")] = (
+            f"set {env} to the API that lists the {plan.reading.noun}s to process"
+        )
 
     def add_model(task: Task, mode: str, needs: list[str]) -> str:
         spec = _model_spec(task, plan)
@@ -588,9 +631,13 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
                 {
                     "type": "object",
                     "required": ["summary"],
-                    "properties": {"summary": {"type": "string"}, "facts": {"type": "array", "items": {"type": "string"}}},
+                    "properties": {
+                        "summary": {"type": "string"},
+                        "facts": {"type": "array", "items": {"type": "string"}},
+                    },
                 },
-                f"Combine the lookup result and the {display(plan.reading.noun)} into a short profile: a summary and "
+                f"Combine the lookup result and the {display(plan.reading.noun)} into a short profile: "
+                "a summary and "
                 "the facts worth keeping. Answer only with the JSON object.",
                 f"Lookup:\n{{{{ steps.lookup.output | tojson }}}}\n\n{plan.text_ref}",
                 {"summary": "", "facts": []},
@@ -658,10 +705,21 @@ def _side_effect(
     existing = {s["id"] for s in steps}
     if task.kind == "notify":
         env, description = _CHANNEL_ENV.get(task.channel or "webhook", _CHANNEL_ENV["webhook"])
-        step_id = {"pagerduty": "page_oncall", "webhook": "escalate"}.get(task.channel or "", f"notify_{task.channel}")
-        headline = f"{noun.capitalize()} {{{{ event.{plan.event.id_field} }}}}" if plan.event.id_field else noun.capitalize()
+        step_id = {"pagerduty": "page_oncall", "webhook": "escalate"}.get(
+            task.channel or "", f"notify_{task.channel}"
+        )
+        headline = (
+            f"{noun.capitalize()} {{{{ event.{plan.event.id_field} }}}}"
+            if plan.event.id_field
+            else noun.capitalize()
+        )
         if task.channel == "pagerduty":
-            body: dict[str, Any] = {"summary": headline, "severity": "critical", "dedup_key": plan.id_ref, "details": details}
+            body: dict[str, Any] = {
+                "summary": headline,
+                "severity": "critical",
+                "dedup_key": plan.id_ref,
+                "details": details,
+            }
         elif task.channel == "email":
             body = {"subject": headline, "text": details}
         else:
@@ -692,7 +750,10 @@ def _pin(base_dir: Path, glob: str) -> tuple[str, str]:
     files = resolve(glob, base_dir)
     pin = pin_for(glob, base_dir)
     if files:
-        return pin, f"{len(files)} file{'s' if len(files) != 1 else ''} matched when drafted, pinned by content"
+        return (
+            pin,
+            f"{len(files)} file{'s' if len(files) != 1 else ''} matched when drafted, pinned by content",
+        )
     return pin, (
         "matched no files when drafted: this is the pin of the EMPTY set; add the documents and "
         "update it (flowgen never invents a pin, the engine refuses a mismatch)"
@@ -702,7 +763,9 @@ def _pin(base_dir: Path, glob: str) -> tuple[str, str]:
 # ---------------------------------------------------------------------------- numbers
 
 
-def _choose_models(built: _Built, plan: Plan, picker: ModelPicker, shares: dict[str, float]) -> dict[str, ModelProfile]:
+def _choose_models(
+    built: _Built, plan: Plan, picker: ModelPicker, shares: dict[str, float]
+) -> dict[str, ModelProfile]:
     chosen: dict[str, ModelProfile] = {}
     for step in built.steps:
         if step["type"] != "model":
@@ -713,10 +776,20 @@ def _choose_models(built: _Built, plan: Plan, picker: ModelPicker, shares: dict[
         if hot and tier != "fast" and not picker.fits(tier, share):
             tier = "fast"  # a better writer that misses the SLA is no better
         primary = picker.choose(tier, share)
-        role = "fast" if hot and tier == "fast" else "writer" if hot else "heavy" if tier == "heavy" else "worker"
+        role = (
+            "fast"
+            if hot and tier == "fast"
+            else "writer"
+            if hot
+            else "heavy"
+            if tier == "heavy"
+            else "worker"
+        )
         step["model"] = picker.alias(primary, role)
         fallback_tiers = ("fast",) if hot else tuple(reversed(picker.allowed))
-        fallback = picker.fallback_for(primary, fallback_tiers) or picker.fallback_for(primary, picker.allowed)
+        fallback = picker.fallback_for(primary, fallback_tiers) or picker.fallback_for(
+            primary, picker.allowed
+        )
         if fallback is not None:
             step["fallback"] = [picker.alias(fallback, "backup" if hot else "heavy_backup")]
         chosen[step["id"]] = primary
@@ -762,12 +835,14 @@ def _shares(built: _Built, sla: float, p95: dict[str, float], safety: float) -> 
     return shares
 
 
-def _set_timeouts(built: _Built, chosen: dict[str, ModelProfile], shares: dict[str, float], plan: Plan) -> None:
+def _set_timeouts(
+    built: _Built, chosen: dict[str, ModelProfile], shares: dict[str, float], plan: Plan
+) -> None:
     for step in built.steps:
         if step["type"] != "model":
             continue
         profile = chosen[step["id"]]
-        kind, hot = built.roles[step["id"]]
+        _, hot = built.roles[step["id"]]
         if not hot:
             step["timeout"] = dur(max(10.0, blocks.round_up_ms(profile.p95 * 3, 1000)))
             continue
@@ -787,7 +862,9 @@ def _set_timeouts(built: _Built, chosen: dict[str, ModelProfile], shares: dict[s
             step.pop("idempotency_key", None)
 
 
-def _assemble(plan: Plan, request: DraftRequest, base_dir: Path, level: int, safety: float) -> tuple[dict[str, Any], _Built]:
+def _assemble(
+    plan: Plan, request: DraftRequest, base_dir: Path, level: int, safety: float
+) -> tuple[dict[str, Any], _Built]:
     picker = ModelPicker(request.catalog, plan.cost_tier, request.fallback_model, level)
     built = build_steps(plan, base_dir)
     # First pass: equal shares pick the models; second: shares by the chosen models' p95.
@@ -825,9 +902,7 @@ def _trigger_block(plan: Plan, rate: int, rate_note: str) -> dict[str, Any]:
         block["rate_limit"] = {"limit": rate, "period": "1s", "burst": rate * 2}
         block["concurrency"] = max(10, math.ceil(rate * plan.sla * 2))
         plan.notes[("trigger", "rate_limit")] = rate_note
-        plan.notes[("trigger", "concurrency")] = (
-            f"Little's law: {rate}/s × {dur(plan.sla)} SLA × 2 headroom"
-        )
+        plan.notes[("trigger", "concurrency")] = f"Little's law: {rate}/s × {dur(plan.sla)} SLA × 2 headroom"
     return block
 
 
@@ -862,7 +937,11 @@ def _flow_data(
         "name": name,
         "description": describe(plan),
         "brief": plan.brief.strip(),
-        "sla": {"latency_p95": dur(plan.sla), "max_cost_per_event": budget or 1.0, "cost_tier": plan.cost_tier},
+        "sla": {
+            "latency_p95": dur(plan.sla),
+            "max_cost_per_event": budget or 1.0,
+            "cost_tier": plan.cost_tier,
+        },
         "trigger": trigger,
         "models": picker.specs,
         "steps": built.steps,
@@ -901,11 +980,18 @@ _TASK_WORDS = {
 
 
 def flow_name(reading: Reading, plan: Plan) -> str:
-    main = (plan.hot or plan.background or plan.tasks)[0].kind if (plan.hot or plan.background) else "classify"
-    if any(t.kind == "enrich" and t.text != "(a schedule carries no data)" for t in plan.background) and main in (
-        "classify",
-        "score",
-    ) and plan.reading.noun == "lead":
+    main = (
+        (plan.hot or plan.background or plan.tasks)[0].kind if (plan.hot or plan.background) else "classify"
+    )
+    if (
+        any(t.kind == "enrich" and t.text != "(a schedule carries no data)" for t in plan.background)
+        and main
+        in (
+            "classify",
+            "score",
+        )
+        and plan.reading.noun == "lead"
+    ):
         main = "enrich"
     noun = reading.noun if reading.noun != "event" else "event"
     word = _TASK_WORDS.get(main, "flow")
@@ -931,8 +1017,11 @@ def describe(plan: Plan) -> str:
         "store": "store",
     }
     verbs = list(dict.fromkeys(words[k] for k in kinds if k in words))
-    trig = {"webhook": "arriving by webhook", "schedule": "on a schedule", "queue": "from a queue"}[plan.trigger]
-    text = f"{', '.join(verbs[:-1]) + ' and ' + verbs[-1] if len(verbs) > 1 else verbs[0]} each {display(plan.reading.noun)} {trig}."
+    trig = {"webhook": "arriving by webhook", "schedule": "on a schedule", "queue": "from a queue"}[
+        plan.trigger
+    ]
+    listed = ", ".join(verbs[:-1]) + " and " + verbs[-1] if len(verbs) > 1 else verbs[0]
+    text = f"{listed} each {display(plan.reading.noun)} {trig}."
     return text[0].upper() + text[1:]
 
 
@@ -970,13 +1059,18 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
         current.assumptions.append(
             f"a budget of ${blocks.money(chosen)}/event, about 2x the estimate; pass --budget to set yours"
         )
-        current.notes[("sla", "max_cost_per_event")] = f"assumed: ~2x the estimated ${analysis.cost_per_event:.5f}/event"
+        current.notes[("sla", "max_cost_per_event")] = (
+            f"assumed: ~2x the estimated ${analysis.cost_per_event:.5f}/event"
+        )
     else:
         source = "from --budget" if request.budget else f"from the brief: {reading.budget_text!r}"
-        current.notes[("sla", "max_cost_per_event")] = f"{source}; estimated ${analysis.cost_per_event:.5f}/event"
+        current.notes[("sla", "max_cost_per_event")] = (
+            f"{source}; estimated ${analysis.cost_per_event:.5f}/event"
+        )
         if analysis.cost_per_event > budget:
             current.assumptions.append(
-                f"even the cheapest models the cost tier allows are estimated at ${analysis.cost_per_event:.5f}/event, "
+                "even the cheapest models the cost tier allows are estimated at "
+                f"${analysis.cost_per_event:.5f}/event, "
                 f"over the ${blocks.money(budget)} budget"
             )
     if current.pin_note:
@@ -987,7 +1081,9 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
             current.assumptions.append(
                 f"documents under {glob} next to the flow file; none there yet, so the pin must be updated"
             )
-    current.notes[("respond", "on_deadline")] = "answered when the SLA passes; the hot path then finishes as async work"
+    current.notes[("respond", "on_deadline")] = (
+        "answered when the SLA passes; the hot path then finishes as async work"
+    )
     return OfflineDraft(
         data=data,
         comments=dict(current.notes),

@@ -88,7 +88,10 @@ def _union_members(schema: dict[str, Any]) -> dict[str, list[str]]:
     """Discriminated unions of the top level: `trigger` and the items of `steps`."""
     out = {}
     props = schema.get("properties", {})
-    for field, node in (("trigger", props.get("trigger", {})), ("steps", props.get("steps", {}).get("items", {}))):
+    for field, node in (
+        ("trigger", props.get("trigger", {})),
+        ("steps", props.get("steps", {}).get("items", {})),
+    ):
         members = [_ref_name(b["$ref"]) for b in node.get("oneOf", []) if "$ref" in b]
         if members:
             out[field] = members

@@ -114,7 +114,9 @@ def repair_message(
 ) -> str:
     """What was wrong with the last answer: a problem sentence, or the flow and every finding."""
     order = {"error": 0, "warning": 1, "info": 2}
-    ranked = sorted(findings, key=lambda f: (order.get(f.get("severity", "error"), 3), f.get("json_path", "")))
+    ranked = sorted(
+        findings, key=lambda f: (order.get(f.get("severity", "error"), 3), f.get("json_path", ""))
+    )
     return render_template("repair.md.j2", flow_yaml=flow_yaml, findings=ranked, problem=problem)
 
 

@@ -5,6 +5,7 @@ sentence it came from, and every clause it found nothing in is reported, so the 
 knows which parts of the brief the offline draft did not take into account.
 """
 
+# ruff: noqa: E501  (the vocabulary below is regular expressions, one family per line, easier to read whole)
 from __future__ import annotations
 
 import re
@@ -134,7 +135,9 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
     """(start, end) spans of a sentence's clauses: split at commas, 'and then', 'then', 'also'."""
     spans = []
     start = 0
-    for match in re.finditer(r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\s+|\s+also\s+|\s+plus\s+", sentence):
+    for match in re.finditer(
+        r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\s+|\s+also\s+|\s+plus\s+", sentence
+    ):
         spans.append((start, match.start()))
         start = match.end()
     spans.append((start, len(sentence)))
@@ -143,7 +146,9 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
 
 # ---------------------------------------------------------------------------- trigger
 
-_SCHEDULE_EVERY = re.compile(r"\bevery\s+(?:" + _NUM + r"\s+)?(second|sec|minute|min|hour|hr|day|week)s?\b", re.I)
+_SCHEDULE_EVERY = re.compile(
+    r"\bevery\s+(?:" + _NUM + r"\s+)?(second|sec|minute|min|hour|hr|day|week)s?\b", re.I
+)
 _SCHEDULE_WORDS = re.compile(r"\b(hourly|half-hourly)\b", re.I)
 _DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 _SCHEDULE_AT = re.compile(
@@ -173,7 +178,8 @@ _TOPIC_NAME = re.compile(
     re.I,
 )
 _WEBHOOK = re.compile(
-    r"\b(web ?hooks?|http post|post request|endpoint|api call|form submission|submits? (?:a|the) form)\b", re.I
+    r"\b(web ?hooks?|http post|post request|endpoint|api call|form submission|submits? (?:a|the) form)\b",
+    re.I,
 )
 _STOP_TOPIC = {"and", "or", "the", "a", "an", "our", "their", "is", "it", "to", "from", "with", "for", "that"}
 
@@ -194,7 +200,7 @@ def _cron_for(phrase: str, hour: str | None, minute: str | None, half: str | Non
     h, m = _hour(hour, minute, half)
     p = phrase.lower()
     if "nightly" in p or "night" in p:
-        h, m = (_hour(hour, minute, half or "pm") if hour else (2, 0))
+        h, m = _hour(hour, minute, half or "pm") if hour else (2, 0)
     if "evening" in p and not hour:
         h = 18
     for index, day in enumerate(_DAYS):
@@ -275,7 +281,9 @@ _REALTIME = re.compile(
     r"\b(real[- ]?time|instant(?:ly)?|immediately|right away|live|in the moment|low[- ]latency|fast as possible|asap)\b",
     re.I,
 )
-_NOT_SLA_BEFORE = re.compile(r"(every|for|after|older than|last|past|each|per|within the last|dedupe\w*)\s*$", re.I)
+_NOT_SLA_BEFORE = re.compile(
+    r"(every|for|after|older than|last|past|each|per|within the last|dedupe\w*)\s*$", re.I
+)
 _MAX_SLA = 120.0  # a "within 24 hours" is a business rule, not a realtime latency
 
 
@@ -292,7 +300,15 @@ def read_sla(sentences: list[str], matches: list[Match]) -> tuple[float | None, 
                 continue
             start = m.start() - len(_SLA_BEFORE.search(before).group(0))
             phrase = sentence[start : m.end()].strip()
-            promise = 1 if re.match(r"(within|under|below|in less than|less than|in under|no more than|at most|sla|<|p9[59]\s*(?:latency\s*)?(?:below|under|<))", phrase, re.I) else 0
+            promise = (
+                1
+                if re.match(
+                    r"(within|under|below|in less than|less than|in under|no more than|at most|sla|<|p9[59]\s*(?:latency\s*)?(?:below|under|<))",
+                    phrase,
+                    re.I,
+                )
+                else 0
+            )
             candidates.append((value, phrase, promise, Match("sla", phrase, index, start, m.end())))
         for m in _SUBSECOND.finditer(sentence):
             candidates.append((1.0, m.group(0), 0, Match("sla", m.group(0), index, m.start(), m.end())))
@@ -304,7 +320,7 @@ def read_sla(sentences: list[str], matches: list[Match]) -> tuple[float | None, 
     # The first promise stated ("within 300 ms") is the headline; a figure that only
     # describes something ("an API with p95 about 110 ms") counts only when nothing promises.
     promised = [c for c in candidates if c[2]] or candidates
-    value, phrase, _, match = min(promised, key=lambda c: (c[3].sentence, c[3].start))
+    value, phrase, _, _ = min(promised, key=lambda c: (c[3].sentence, c[3].start))
     matches.extend(c[3] for c in candidates)
     return value, phrase, realtime
 
@@ -344,14 +360,14 @@ _PREMIUM = re.compile(
 )
 
 
-def read_cost(sentences: list[str], matches: list[Match]) -> tuple[float | None, str | None, str | None, str | None]:
+def read_cost(
+    sentences: list[str], matches: list[Match]
+) -> tuple[float | None, str | None, str | None, str | None]:
     budget = budget_text = tier = tier_text = None
     for index, sentence in enumerate(sentences):
         for m in _MONEY.finditer(sentence):
-            if m.group(1) or m.group(2):
-                value = float(m.group(1) or m.group(2))
-            else:
-                value = number(m.group(3)) / 100
+            dollars = m.group(1) or m.group(2)
+            value = float(dollars) if dollars else number(m.group(3)) / 100  # cents
             if value > 0 and budget is None:
                 budget, budget_text = value, m.group(0)
                 matches.append(Match("budget", m.group(0), index, m.start(), m.end()))
@@ -440,9 +456,13 @@ def _snake(words: str) -> str:
 def _list_after(sentence: str, end: int) -> list[str]:
     """'the order number, amount and due date' after a verb -> [order_number, amount, due_date]."""
     rest = sentence[end:]
-    rest = re.split(r"\b(?:from|out of|in the|into|of the|for|so|to|and then|then|before|after|when|if)\b|[.;:()]", rest)[0]
+    rest = re.split(
+        r"\b(?:from|out of|in the|into|of the|for|so|to|and then|then|before|after|when|if)\b|[.;:()]", rest
+    )[0]
     items = [_snake(p) for p in re.split(r",|\band\b|\bor\b|/", rest)]
-    return [i for i in items if i and len(i) <= 40 and i not in ("it", "them", "this", "that", "data", "info")][:8]
+    return [
+        i for i in items if i and len(i) <= 40 and i not in ("it", "them", "this", "that", "data", "info")
+    ][:8]
 
 
 def _labels(sentence: str, end: int) -> list[str]:
@@ -458,7 +478,13 @@ def _labels(sentence: str, end: int) -> list[str]:
     if not m:
         return []
     items = [_snake(p) for p in re.split(r",|\bor\b|\band\b|/", m.group(1))]
-    items = [i for i in items if i and len(i) <= 30 and not re.fullmatch(r"(category|categories|type|types|urgency|priority|it|them|\d+)", i)]
+    items = [
+        i
+        for i in items
+        if i
+        and len(i) <= 30
+        and not re.fullmatch(r"(category|categories|type|types|urgency|priority|it|them|\d+)", i)
+    ]
     return items[:12] if len(items) >= 2 else []
 
 
@@ -493,7 +519,11 @@ def _condition_in(sentence: str) -> list[tuple[int, Condition]]:
             out.append((m.start(), Condition("label", m.group(0), "==", "spam")))
         else:
             out.append((m.start(), Condition("urgent", m.group(0))))
-    for m in re.finditer(r"\b(urgent|critical|high[- ]priority)\s+(?:ones|tickets|issues|cases|messages|alerts|incidents|requests)\b", sentence, re.I):
+    for m in re.finditer(
+        r"\b(urgent|critical|high[- ]priority)\s+(?:ones|tickets|issues|cases|messages|alerts|incidents|requests)\b",
+        sentence,
+        re.I,
+    ):
         if not any(abs(pos - m.start()) < 45 for pos, _ in out):
             out.append((m.start(), Condition("urgent", m.group(0))))
     return out
@@ -519,21 +549,27 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
                     continue
                 task = Task(kind, m.group(0), index, m.start())
                 lower = sentence.lower()
-                if kind == "classify" and re.match(r"detect\w*\s+(?:\w+\s+)?(fraud|anomal\w*|risk)", lower[m.start():]):
+                if kind == "classify" and re.match(
+                    r"detect\w*\s+(?:\w+\s+)?(fraud|anomal\w*|risk)", lower[m.start() :]
+                ):
                     task.kind = "score"
-                if kind == "classify" and re.match(r"detect\w*\s+(?:\w+\s+)?(toxic\w*|abus\w*|hate|nsfw)", lower[m.start():]):
+                if kind == "classify" and re.match(
+                    r"detect\w*\s+(?:\w+\s+)?(toxic\w*|abus\w*|hate|nsfw)", lower[m.start() :]
+                ):
                     task.kind = "moderate"
                 if task.kind == "classify":
                     task.labels = _labels(sentence, m.end())
-                    if re.match(r"detect\w*\s+(spam)", lower[m.start():]):
+                    if re.match(r"detect\w*\s+(spam)", lower[m.start() :]):
                         task.labels = ["spam", "not_spam"]
                 if kind == "extract":
                     task.fields = _list_after(sentence, m.end())
                 if kind == "translate":
-                    lang = re.search(r"\b(?:into|to)\s+(" + "|".join(_LANGUAGES) + r")\b", lower[m.start():])
+                    lang = re.search(r"\b(?:into|to)\s+(" + "|".join(_LANGUAGES) + r")\b", lower[m.start() :])
                     task.target = lang.group(1) if lang else "english"
                 if kind == "score":
-                    subject = re.search(r"\b(fraud|risk|lead|priority|quality|churn|credit|relevance|intent)\b", lower)
+                    subject = re.search(
+                        r"\b(fraud|risk|lead|priority|quality|churn|credit|relevance|intent)\b", lower
+                    )
                     task.target = subject.group(1) if subject else None
                 if kind == "answer":
                     docs = re.search(r"\b" + _DOCS + r"\b", sentence, re.I)
@@ -548,14 +584,22 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
                     channels = [name for name, p in _CHANNELS if p.search(window)]
                     if not channels:
                         # A channel named as a data source ("from the PagerDuty API") is not a destination.
-                        elsewhere = re.sub(r"\bfrom (?:the |our )?[\w-]+(?: [\w-]+)?", " ", sentence, flags=re.I)
+                        elsewhere = re.sub(
+                            r"\bfrom (?:the |our )?[\w-]+(?: [\w-]+)?", " ", sentence, flags=re.I
+                        )
                         channels = [name for name, p in _CHANNELS if p.search(elsewhere)]
                     if "escalat" in m.group(0).lower() and not channels:
-                        channels = ["pagerduty" if re.search(r"on-?call|engineer|sre|ops", lower) else "webhook"]
+                        channels = [
+                            "pagerduty" if re.search(r"on-?call|engineer|sre|ops", lower) else "webhook"
+                        ]
                     if not channels:
                         channels = ["webhook"]
                     for channel in channels:
-                        if any(t.kind == "notify" and t.channel == channel for t in found + tasks if t.sentence == index):
+                        if any(
+                            t.kind == "notify" and t.channel == channel
+                            for t in found + tasks
+                            if t.sentence == index
+                        ):
                             continue
                         found.append(Task("notify", m.group(0), index, m.start(), channel=channel))
                     taken.append((m.start(), m.end()))
@@ -570,10 +614,23 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
         if found:
             background = bool(_BACKGROUND.search(sentence))
             for task in found:
-                task.background = background and task.kind in ("summarise", "enrich", "store", "notify", "extract", "translate")
+                task.background = background and task.kind in (
+                    "summarise",
+                    "enrich",
+                    "store",
+                    "notify",
+                    "extract",
+                    "translate",
+                )
             for position, condition in _condition_in(sentence):
-                matches.append(Match("condition", condition.text, index, position, position + len(condition.text)))
-                acting = [t for t in found if t.kind in ("notify", "store", "answer", "reply", "enrich", "summarise")]
+                matches.append(
+                    Match("condition", condition.text, index, position, position + len(condition.text))
+                )
+                acting = [
+                    t
+                    for t in found
+                    if t.kind in ("notify", "store", "answer", "reply", "enrich", "summarise")
+                ]
                 if not acting:
                     continue
                 nearest = min(acting, key=lambda t: abs(t.start - position))
@@ -588,7 +645,8 @@ def _dedupe(tasks: list[Task]) -> list[Task]:
     out: list[Task] = []
     for task in tasks:
         same = next(
-            (t for t in out if t.kind == task.kind and (task.kind != "notify" or t.channel == task.channel)), None
+            (t for t in out if t.kind == task.kind and (task.kind != "notify" or t.channel == task.channel)),
+            None,
         )
         if same is None:
             out.append(task)
@@ -643,8 +701,12 @@ _GROUNDING = re.compile(
     r"cite (?:the |its |their )?sources?|grounded)\b",
     re.I,
 )
-_EVENT_FIELDS = re.compile(r"\b(?:event|payload|body|input)s?\b[^{}\n]{0,30}?\{\s*([A-Za-z_][\w\s,.?]*)\}", re.I)
-_DOCS_GLOB = re.compile(r"`([^`\s]*[/*][^`\s]*\.(?:md|markdown|txt|html?|rst|pdf|json))`|\b((?:[\w.-]+/)+[\w.-]*\*[\w.*-]*)")
+_EVENT_FIELDS = re.compile(
+    r"\b(?:event|payload|body|input)s?\b[^{}\n]{0,30}?\{\s*([A-Za-z_][\w\s,.?]*)\}", re.I
+)
+_DOCS_GLOB = re.compile(
+    r"`([^`\s]*[/*][^`\s]*\.(?:md|markdown|txt|html?|rst|pdf|json))`|\b((?:[\w.-]+/)+[\w.-]*\*[\w.*-]*)"
+)
 
 
 def read_event_fields(sentences: list[str], matches: list[Match]) -> list[str]:

@@ -96,7 +96,8 @@ def make_request(
         from copilot.errors import did_you_mean
 
         raise FlowgenError(
-            f"--cost-tier must be economy, standard or premium, not {cost_tier!r}{did_you_mean(cost_tier, COST_TIERS)}"
+            "--cost-tier must be economy, standard or premium, "
+            f"not {cost_tier!r}{did_you_mean(cost_tier, COST_TIERS)}"
         )
     if budget is not None and not (budget > 0):
         raise FlowgenError("--budget is USD per event and must be above zero, e.g. 0.004")

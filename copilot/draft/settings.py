@@ -85,7 +85,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _config_value(config: dict[str, Any], key: str, where: str) -> Any:
     value = config.get(key)
-    if value is not None and key in ("model", "base_url", "api_key", "provider") and not isinstance(value, str):
+    if (
+        value is not None
+        and key in ("model", "base_url", "api_key", "provider")
+        and not isinstance(value, str)
+    ):
         raise FlowgenError(f"`{key}` must be a string", path=where)
     return value
 
@@ -108,8 +112,10 @@ def resolve_provider(
     if provider != "auto":
         return provider
     configured = (
-        api_key or base_url or environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL")
-    ) or cfg.get("api_key") or cfg.get("base_url")
+        (api_key or base_url or environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"))
+        or cfg.get("api_key")
+        or cfg.get("base_url")
+    )
     return "openai" if configured else "offline"
 
 
@@ -131,7 +137,9 @@ def resolve_settings(
     if unknown and where:
         from copilot.errors import did_you_mean
 
-        raise FlowgenError(f"`{unknown[0]}`: unknown [tool.flowgen] key{did_you_mean(unknown[0], _KEYS)}", path=where)
+        raise FlowgenError(
+            f"`{unknown[0]}`: unknown [tool.flowgen] key{did_you_mean(unknown[0], _KEYS)}", path=where
+        )
 
     key_source = None
     if api_key:

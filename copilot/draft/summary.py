@@ -28,7 +28,9 @@ def step_rows(outcome: DraftOutcome) -> list[dict[str, Any]]:
         fallback: list[str] = []
         if step.type == "model":
             model = estimate.model if estimate and estimate.model else step.model
-            fallback = list(step.fallback) or ([c for c in step.route.candidates if c != model] if step.route else [])
+            fallback = list(step.fallback) or (
+                [c for c in step.route.candidates if c != model] if step.route else []
+            )
         rows.append(
             {
                 "id": step.id,
@@ -122,7 +124,11 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
             )
         cost = data["cost"]
         budget = f" vs budget ${money(cost['budget_usd'])}" if cost["budget_usd"] is not None else ""
-        fits = "" if cost["budget_usd"] is None else (" [green]fits[/]" if cost["fits"] else " [red]over budget[/]")
+        fits = (
+            ""
+            if cost["budget_usd"] is None
+            else (" [green]fits[/]" if cost["fits"] else " [red]over budget[/]")
+        )
         console.print(f"cost       ${cost['per_event_usd']:.5f}/event{budget}{fits}")
     counts = outcome.counts()
     if outcome.flow is not None:
@@ -134,7 +140,9 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
         console.print(f"lint       {label}")
         for f in outcome.findings:
             if f["severity"] != "info":
-                console.print(f"  {f['severity']} {f['code']} {escape(f['json_path'])}: {escape(f['message'])}")
+                console.print(
+                    f"  {f['severity']} {f['code']} {escape(f['json_path'])}: {escape(f['message'])}"
+                )
     for fix in outcome.fixes:
         console.print(f"fixed      {escape(fix)}")
     for note in outcome.assumptions:
@@ -151,7 +159,8 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
         cost_usd = llm.get("cost_usd")
         price = f"${cost_usd:.4f}" if cost_usd is not None else "unknown (model not in the catalog)"
         console.print(
-            f"drafting   {escape(llm['settings']['model'])}: {llm.get('rounds', 0)} call(s), {tokens}, cost {price}"
+            f"drafting   {escape(llm['settings']['model'])}: {llm.get('rounds', 0)} call(s), "
+            f"{tokens}, cost {price}"
         )
     if outcome.written and outcome.out != "-":
         console.print(f"wrote      {escape(str(outcome.out))}")

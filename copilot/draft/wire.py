@@ -42,9 +42,14 @@ def _is_free_form(node: dict[str, Any]) -> bool:
     """`Any` (`{}`) or `dict[str, Any]` (an object with no declared properties)."""
     if not node or set(node) <= {"description", "title", "default"}:
         return True
-    return node.get("type") == "object" and "properties" not in node and node.get("additionalProperties") in (
-        True,
-        None,
+    return (
+        node.get("type") == "object"
+        and "properties" not in node
+        and node.get("additionalProperties")
+        in (
+            True,
+            None,
+        )
     )
 
 
@@ -136,7 +141,9 @@ def _strict(describe: bool) -> str:
     from copilot.flow.schema import flow_schema
 
     schema = flow_schema()
-    root = _convert({k: v for k, v in schema.items() if k not in ("$defs", "$schema", "$id")}, describe=describe)
+    root = _convert(
+        {k: v for k, v in schema.items() if k not in ("$defs", "$schema", "$id")}, describe=describe
+    )
     root["$defs"] = {name: _convert(sub, describe=describe) for name, sub in _defs(schema).items()}
     return json.dumps(root)
 
@@ -204,7 +211,9 @@ def from_wire(
     return value
 
 
-def _from_union(value: Any, node: dict[str, Any], branches: list[Any], defs: dict[str, Any], strict: bool) -> Any:
+def _from_union(
+    value: Any, node: dict[str, Any], branches: list[Any], defs: dict[str, Any], strict: bool
+) -> Any:
     discriminator = node.get("discriminator")
     if discriminator and isinstance(value, dict):
         ref = discriminator.get("mapping", {}).get(value.get(discriminator.get("propertyName", "type")))
@@ -248,7 +257,9 @@ def to_wire(value: Any, node: dict[str, Any] | None = None, defs: dict[str, Any]
             kind = branch.get("type")
             if _is_free_form(branch):
                 return json.dumps(value)
-            if (kind == "object" and isinstance(value, dict)) or (kind == "array" and isinstance(value, list)):
+            if (kind == "object" and isinstance(value, dict)) or (
+                kind == "array" and isinstance(value, list)
+            ):
                 return to_wire(value, branch, defs)
         return value
     if _is_map(node) and isinstance(value, dict):

@@ -124,6 +124,11 @@ def references(text: str, *, expression: bool = False) -> list[Reference]:
     A method call's name is not part of the path (``event.body.lower()`` reads ``event.body``).
     Attribute names starting with an underscore are refused here already.
     """
+    return list(_references(text, expression))
+
+
+@lru_cache(maxsize=4096)  # the linter's rules and the estimates ask about the same templates
+def _references(text: str, expression: bool) -> tuple[Reference, ...]:
     from jinja2 import nodes
 
     tree = _parse(expression_source(text) if expression else text, expression=expression)
@@ -184,7 +189,7 @@ def references(text: str, *, expression: bool = False) -> list[Reference]:
 
     _refuse_internals(tree)
     visit(tree)
-    return found
+    return tuple(found)
 
 
 def _wrap_error(exc: BaseException) -> ExpressionError:

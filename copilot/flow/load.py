@@ -79,8 +79,11 @@ class LoadedFlow:
 def _yaml() -> Any:
     from ruamel.yaml import YAML
 
+    from copilot.flow.nodes import flow_resolver
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
+    yaml.Resolver = flow_resolver()
     return yaml
 
 

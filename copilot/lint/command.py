@@ -21,6 +21,7 @@ def run_lint(
     config_file: str | None,
     summary: bool,
     console: Any,
+    flows_only: bool = False,
 ) -> int:
     """Lint, render in `fmt` on stdout, and return the exit code (0 clean, 1 findings, 2 unreadable)."""
     from copilot.lint.config import LintConfig, load_config
@@ -36,7 +37,7 @@ def run_lint(
     options = {"select": select, "extend_select": extend_select, "ignore": ignore, "fail_on": fail_on}
     options = {k: v for k, v in options.items() if v}
     LintConfig().with_options(**options)  # refuse a bad flag before reading any file
-    run = lint_paths(paths, config, options=options, fix=fix)
+    run = lint_paths(paths, config, options=options, fix=fix, flows_only=flows_only)
     if fix and "-" in paths:
         # `--fix -` is a filter: the fixed flow goes to stdout, the findings to stderr.
         from rich.console import Console

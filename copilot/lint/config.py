@@ -316,9 +316,12 @@ def find_config_file(start: str | Path) -> Path | None:
         if dotfile.is_file():
             return dotfile
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and _mentions_flowgen(pyproject):
-            if _section(pyproject, _read_toml(pyproject)) is not None:
-                return pyproject
+        if (
+            pyproject.is_file()
+            and _mentions_flowgen(pyproject)
+            and _section(pyproject, _read_toml(pyproject)) is not None
+        ):
+            return pyproject
     return None
 
 

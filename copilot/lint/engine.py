@@ -127,7 +127,13 @@ def run_rules(ctx: Context, config: LintConfig) -> dict[str, list[Hit]]:
     for code, rule in sorted(_rules().items()):
         if code in UNREADABLE or not config.enabled(rule):
             continue
-        hits = list(rule.check(ctx))
+        try:
+            hits = list(rule.check(ctx))
+        except Exception as exc:  # a bug in a rule: one clear line (exit 2), never a traceback
+            raise FlowgenError(
+                f"internal error in rule {code} ({rule.name}): {type(exc).__name__}: {exc}; please report it",
+                path=ctx.path,
+            ) from exc
         if hits:
             out[code] = hits
     return out
@@ -246,6 +252,7 @@ def lint_paths(
     *,
     options: dict[str, Any] | None = None,
     fix: bool = False,
+    flows_only: bool = False,
 ) -> LintRun:
     """Lint every path; folders are searched for flow files (*.yaml / *.yml with `apiVersion: flowgen/`).
 
@@ -254,11 +261,14 @@ def lint_paths(
     command-line flags (`LintConfig.with_options` keywords) applied on top of either.
     With `fix`, safe autofixes are applied first and written back atomically (stdin: the
     fixed text is kept in the report, for the caller to print); the findings are those of
-    the fixed text.
+    the fixed text. With `flows_only`, files given by name that do not declare
+    `apiVersion: flowgen/…` are skipped too (as in folders): for pre-commit hooks.
     """
     reports: list[FileReport] = []
     found: dict[Path, LintConfig] = {}
     for path in expand_paths(paths):
+        if flows_only and path != "-" and Path(path).is_file() and not _looks_like_flow(Path(path)):
+            continue
         file_config = config
         if file_config is None:
             folder = Path.cwd() if path == "-" else Path(path).resolve().parent

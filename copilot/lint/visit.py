@@ -106,36 +106,61 @@ def template_sites(flow: Any, data: dict[str, Any]) -> list[Site]:
 
 
 _BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
-_DOTTED = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*$")
 _ROOTS = ("event", "steps", "input")
 
 
-def _dotted_only(text: str, expression: bool) -> tuple[tuple[str, ...], ...] | None:
-    """The references of a template made only of `{{ dotted.path }}` blocks, read without Jinja.
+_OPERAND = (
+    r"""(?:[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*|'[^'\\{}]*'|"[^"\\{}]*"|-?\d+(?:\.\d+)?)"""
+)
+_COMPARISON = re.compile(
+    rf"^\s*(?:not\s+)?(?P<a>{_OPERAND})\s*(?:(?:==|!=|<=|>=|<|>|not\s+in|in)\s*(?P<b>{_OPERAND})\s*)?$"
+)
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*$")
 
-    Most flow templates are that simple, and a Jinja parse per template dominates the lint
-    time of a large flow. Anything else (filters, subscripts, `{% %}`) returns None.
+
+def _simple_block(block: str) -> list[tuple[str, ...]] | None:
+    """The dotted names of `a.b`, `a.b == 'x'`, `not a.b`, `'x' in a.b`; None for anything else."""
+    match = _COMPARISON.match(block)
+    if match is None:
+        return None
+    out = []
+    for operand in (match.group("a"), match.group("b")):
+        if operand and _NAME.match(operand) and operand not in ("not", "in", "and", "or", "is"):
+            parts = tuple(operand.split("."))
+            if any(part.startswith("_") for part in parts):
+                return None  # unsafe access: let the sandbox-aware parser refuse it
+            out.append(parts)
+    return out
+
+
+def _dotted_only(text: str, expression: bool) -> tuple[tuple[str, ...], ...] | None:
+    """The references of a template whose blocks are dotted names or simple comparisons, without Jinja.
+
+    Most flow templates are `{{ event.body }}` or `{{ steps.x.output.y == 'faq' }}`, and a
+    Jinja parse per template dominates the lint time of a large flow. Anything else
+    (filters, calls, subscripts, `{% %}`, unbalanced braces) returns None: Jinja decides.
     """
     if "{%" in text or "{#" in text:
         return None
     if expression:
-        blocks = _BLOCK.findall(text) if "{{" in text else [text]
-        if "{{" in text and not (text.strip().startswith("{{") and text.strip().endswith("}}") and len(blocks) == 1):
-            return None
+        stripped = text.strip()
+        if "{{" in text:
+            if not (stripped.startswith("{{") and stripped.endswith("}}")) or stripped.count("{{") != 1:
+                return None
+            blocks = [stripped[2:-2]]
+        else:
+            blocks = [text]
     else:
         blocks = _BLOCK.findall(text)
-        if "{{" in _BLOCK.sub("", text) or "}}" in _BLOCK.sub("", text):
+        rest = _BLOCK.sub("", text)
+        if "{{" in rest or "}}" in rest:
             return None  # unbalanced: let Jinja say where
     out: list[tuple[str, ...]] = []
     for block in blocks:
-        match = _DOTTED.match(block)
-        if match is None:
+        names = _simple_block(block)
+        if names is None:
             return None
-        parts = tuple(match.group(1).split("."))
-        if any(part.startswith("_") for part in parts):
-            return None
-        if parts[0] in _ROOTS and parts not in out:
-            out.append(parts)
+        out.extend(parts for parts in names if parts[0] in _ROOTS and parts not in out)
     return tuple(out)
 
 

@@ -1,81 +1,319 @@
-"""Templates compiled once per flow, for the engine's per-event rendering.
+"""Templates and conditions compiled once per flow, for the engine's per-event rendering.
 
-Most flow templates are plain substitutions (`{{ event.id }}:classify`,
-`{{ steps.classify.output }}`). Those are rendered here by walking the event's dicts
-directly, which is an order of magnitude cheaper than a Jinja render; anything else
-(filters, tests, expressions), and any lookup that is not a plain dict key, goes to the
-sandbox in `copilot.flow.expressions`, so behaviour and errors are exactly the sandbox's.
+Every template and condition of a flow is parsed once, by the sandbox's own parser
+(`copilot.flow.expressions`). The shapes flows are made of — plain lookups
+(`{{ event.id }}:classify`), comparisons of a lookup with constants
+(`steps.checked.output.category == 'faq'`, `input.category in ['faq', 'bug']`),
+`and`/`or`/`not`, and the `default` filter — are turned into small Python closures that
+do exactly what the sandboxed template's compiled code does with those nodes: a
+comparison is a Python comparison there too, and the sandbox intercepts none of them.
+Only lookups are done differently: they walk plain dicts and lists directly, and give up
+(`_Slow`) on anything else — a missing key, an object that is not a dict or a list, an
+attribute name a dict has (`items`, `get`…: the sandbox prefers the attribute there).
+
+Whenever the fast closure gives up or raises, the template is rendered by the sandbox
+itself, so values, output and error messages are exactly the sandbox's. Anything that is
+not one of those shapes (other filters, calls, arithmetic, `{% %}` blocks) always is.
 """
 
 from __future__ import annotations
 
-import re
+import operator
 from collections.abc import Callable
 from typing import Any
 
-from copilot.flow.expressions import render, render_value
-
-_PART = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}")
-_MISSING = object()
+from copilot.flow.expressions import (
+    _WHOLE_EXPR,
+    ExpressionError,
+    evaluate,
+    expression_source,
+    is_template,
+    render,
+    render_value,
+)
 
 Renderer = Callable[[dict[str, Any]], Any]
 
 
-def _lookup(context: dict[str, Any], path: tuple[str, ...]) -> Any:
-    node: Any = context
-    for part in path:
-        if type(node) is not dict:
-            return _MISSING
-        node = node.get(part, _MISSING)
+class _Slow(Exception):
+    """The fast closure cannot decide: the sandbox renders this one."""
+
+
+_SLOW = _Slow()
+_MISSING = object()
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # `x.items` is dict.items in the sandbox, not x["items"]
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "lteq": operator.le,
+    "gt": operator.gt,
+    "gteq": operator.ge,
+    "in": lambda a, b: a in b,
+    "notin": lambda a, b: a not in b,
+}
+_CONSTANT_TYPES = (str, int, float, bool, type(None))
+
+
+# ---------------------------------------------------------------------------- lookups
+
+
+def _path(node: Any) -> tuple[str, tuple[tuple[Any, bool], ...]] | None:
+    """`steps.x.output['y']` as ("steps", (("x", attr), ("output", attr), ("y", item))), or None."""
+    from jinja2 import nodes
+
+    parts: list[tuple[Any, bool]] = []
+    while True:
+        if isinstance(node, nodes.Getattr):
+            if node.attr in _DICT_ATTRIBUTES:
+                return None
+            parts.append((node.attr, True))
+            node = node.node
+        elif isinstance(node, nodes.Getitem):
+            arg = node.arg
+            if not isinstance(arg, nodes.Const) or type(arg.value) not in (str, int):
+                return None
+            parts.append((arg.value, False))
+            node = node.node
+        elif isinstance(node, nodes.Name):
+            if node.ctx != "load":
+                return None
+            return node.name, tuple(reversed(parts))
+        else:
+            return None
+
+
+def _getter(root: str, parts: tuple[tuple[Any, bool], ...]) -> Renderer:
+    keys = tuple(key for key, _ in parts)
+    if all(is_attr or type(key) is str for key, is_attr in parts):
+        # Only string keys: every step is a dict lookup.
+        def get(context: dict[str, Any]) -> Any:
+            node = context.get(root, _MISSING)
+            if node is _MISSING:
+                raise _SLOW
+            for key in keys:
+                if type(node) is not dict:
+                    raise _SLOW
+                node = node.get(key, _MISSING)
+                if node is _MISSING:
+                    raise _SLOW
+            return node
+
+        return get
+
+    def get_mixed(context: dict[str, Any]) -> Any:
+        node = context.get(root, _MISSING)
         if node is _MISSING:
-            return _MISSING
-    return node
+            raise _SLOW
+        for key in keys:
+            kind = type(node)
+            if kind is dict:
+                node = node.get(key, _MISSING)
+                if node is _MISSING:
+                    raise _SLOW
+            elif kind is list and type(key) is int and -len(node) <= key < len(node):
+                node = node[key]
+            else:
+                raise _SLOW
+        return node
+
+    return get_mixed
 
 
-def _text(value: Any) -> str:
-    # Jinja prints values with str(); so does this.
-    return value if type(value) is str else str(value)
+# ---------------------------------------------------------------------------- expressions
+
+
+def _fast(node: Any) -> Renderer | None:
+    """A closure computing `node` as the sandbox would, or None when `node` is not a fast shape."""
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.Const):
+        if type(node.value) not in _CONSTANT_TYPES:
+            return None
+        value = node.value
+        return lambda context: value
+    if isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem):
+        path = _path(node)
+        return None if path is None else _getter(*path)
+    if isinstance(node, nodes.List | nodes.Tuple):
+        if isinstance(node, nodes.Tuple) and node.ctx != "load":
+            return None
+        items = [_fast(item) for item in node.items]
+        if any(item is None for item in items):
+            return None
+        if all(isinstance(item, nodes.Const) for item in node.items):
+            constant = [item.value for item in node.items]
+            if isinstance(node, nodes.Tuple):
+                frozen = tuple(constant)
+                return lambda context: frozen
+            return lambda context: list(constant)
+        if isinstance(node, nodes.Tuple):
+            return lambda context: tuple(f(context) for f in items)  # type: ignore[misc]
+        return lambda context: [f(context) for f in items]  # type: ignore[misc]
+    if isinstance(node, nodes.Compare):
+        return _fast_compare(node)
+    if isinstance(node, nodes.Not):
+        inner = _fast(node.node)
+        if inner is None:
+            return None
+        return lambda context: not inner(context)
+    if isinstance(node, nodes.And | nodes.Or):
+        left, right = _fast(node.left), _fast(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node, nodes.And):
+            return lambda context: left(context) and right(context)
+        return lambda context: left(context) or right(context)
+    if isinstance(node, nodes.Filter):
+        return _fast_default(node)
+    return None
+
+
+def _fast_compare(node: Any) -> Renderer | None:
+    first = _fast(node.expr)
+    ops = [(_COMPARE.get(operand.op), _fast(operand.expr)) for operand in node.ops]
+    if first is None or any(op is None or f is None for op, f in ops):
+        return None
+    if len(ops) == 1:
+        op, second = ops[0]
+        return lambda context: op(first(context), second(context))  # type: ignore[misc]
+
+    def chained(context: dict[str, Any]) -> Any:
+        # Python's chained comparison, which is what the sandbox's compiled code runs.
+        left = first(context)
+        result: Any = True
+        for op, get in ops:
+            right = get(context)  # type: ignore[misc]
+            result = op(left, right)  # type: ignore[misc]
+            if not result:
+                return result
+            left = right
+        return result
+
+    return chained
+
+
+def _fast_default(node: Any) -> Renderer | None:
+    """`x | default(...)`: the sandbox's own filter, called as its compiled code calls it."""
+    from copilot.flow.expressions import environment
+
+    if node.name not in ("default", "d") or node.node is None or node.dyn_args or node.dyn_kwargs:
+        return None
+    inner = _fast(node.node)
+    args = [_fast(arg) for arg in node.args]
+    kwargs = [(kw.key, _fast(kw.value)) for kw in node.kwargs]
+    if inner is None or any(a is None for a in args) or any(v is None for _, v in kwargs):
+        return None
+    function = environment().filters[node.name]
+    if not kwargs and len(args) == 1:
+        only = args[0]
+        return lambda context: function(inner(context), only(context))  # type: ignore[misc]
+    return lambda context: function(
+        inner(context),
+        *[a(context) for a in args],  # type: ignore[misc]
+        **{k: v(context) for k, v in kwargs},  # type: ignore[misc]
+    )
+
+
+def _parse_expression(source: str) -> Any:
+    """The node `compile_expression` compiles for `source`, or None if the sandbox refuses it."""
+    from jinja2.parser import Parser
+
+    from copilot.flow.expressions import _compiled_expression, environment
+
+    try:
+        _compiled_expression(source)  # refuses what the sandbox refuses (syntax, `self`…)
+        parser = Parser(environment(), source, state="variable")
+        node = parser.parse_expression()
+    except Exception:
+        return None
+    return node if parser.stream.eos else None
+
+
+def _with_fallback(fast: Renderer, slow: Renderer) -> Renderer:
+    def rendered(context: dict[str, Any]) -> Any:
+        try:
+            return fast(context)
+        except Exception:
+            # _Slow, or the expression raised: the sandbox computes it (or raises) exactly.
+            return slow(context)
+
+    return rendered
+
+
+def compile_expression(expression: str) -> Renderer:
+    """A function computing `expression` (bare or ``{{ }}``-wrapped), as `expressions.evaluate`."""
+    source = expression_source(expression)
+    node = _parse_expression(source)
+    fast = None if node is None else _fast(node)
+
+    def slow(context: dict[str, Any]) -> Any:
+        return evaluate(source, context)
+
+    return slow if fast is None else _with_fallback(fast, slow)
+
+
+def compile_condition(expression: str) -> Callable[[dict[str, Any]], bool]:
+    """A function deciding an `if` or a rule, as `expressions.condition`."""
+    value = compile_expression(expression)
+    return lambda context: bool(value(context))
+
+
+# ---------------------------------------------------------------------------- templates
 
 
 def compile_template(text: str) -> Renderer:
     """A function rendering `text` against a context, as `expressions.render` would."""
-    if "{{" not in text and "{%" not in text:
+    if not is_template(text):
         return lambda context: text
-    if "{%" in text or "{#" in text:
-        return lambda context: render(text, context)
-    pieces: list[str | tuple[str, ...]] = []
-    position = 0
-    for match in _PART.finditer(text):
-        pieces.append(text[position : match.start()])
-        pieces.append(tuple(match.group(1).split(".")))
-        position = match.end()
-    pieces.append(text[position:])
-    remaining = "".join(p for p in pieces if isinstance(p, str))
-    if "{{" in remaining or "}}" in remaining:
-        return lambda context: render(text, context)  # filters, calls, comparisons…
-    literal = [p for p in pieces if p != ""]
-    if len(literal) == 1 and isinstance(literal[0], tuple):
-        path = literal[0]
+    whole = _WHOLE_EXPR.match(text)
+    if whole and "{{" not in whole.group(1) and "{%" not in text:
+        return compile_expression(whole.group(1))  # a lone expression keeps its type
 
-        def lone(context: dict[str, Any]) -> Any:
-            value = _lookup(context, path)
-            return render(text, context) if value is _MISSING else value
+    def slow(context: dict[str, Any]) -> Any:
+        return render(text, context)
 
-        return lone
-    return _joined(literal, text)
+    pieces = _output_pieces(text)
+    if pieces is None:
+        return slow
+    return _with_fallback(_joined(pieces), slow)
 
 
-def _joined(pieces: list[str | tuple[str, ...]], text: str) -> Renderer:
-    def joined(context: dict[str, Any]) -> Any:
+def _output_pieces(text: str) -> list[str | Renderer] | None:
+    """The literal text and fast expressions of a template made of `{{ }}` only, else None."""
+    from jinja2 import nodes
+
+    from copilot.flow.expressions import _compiled_template, environment
+
+    try:
+        _compiled_template(text)  # refuses what the sandbox refuses
+        tree = environment().parse(text)
+    except Exception:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
+        return None
+    pieces: list[str | Renderer] = []
+    for child in tree.body[0].nodes:
+        if isinstance(child, nodes.TemplateData):
+            pieces.append(child.data)
+            continue
+        fast = _fast(child)
+        if fast is None:
+            return None
+        pieces.append(fast)
+    return pieces
+
+
+def _joined(pieces: list[str | Renderer]) -> Renderer:
+    def joined(context: dict[str, Any]) -> str:
         out = []
         for piece in pieces:
             if type(piece) is str:
                 out.append(piece)
-                continue
-            value = _lookup(context, piece)  # type: ignore[arg-type]
-            if value is _MISSING or value is None:
-                return render(text, context)  # let the sandbox raise (or print) exactly as it does
-            out.append(_text(value))
+            else:
+                value = piece(context)  # type: ignore[operator]
+                # The sandbox prints a value with str() (no autoescape, no finalize).
+                out.append(value if type(value) is str else str(value))
         return "".join(out)
 
     return joined
@@ -94,4 +332,12 @@ def compile_value(value: Any) -> Renderer:
     return lambda context: value
 
 
-__all__ = ["compile_template", "compile_value", "render_value"]
+__all__ = [
+    "ExpressionError",
+    "Renderer",
+    "compile_condition",
+    "compile_expression",
+    "compile_template",
+    "compile_value",
+    "render_value",
+]

@@ -52,7 +52,9 @@ def chat(
     )
 
 
-def error(status: int, message: str, *, headers: dict[str, str] | None = None, param: str | None = None) -> Reply:
+def error(
+    status: int, message: str, *, headers: dict[str, str] | None = None, param: str | None = None
+) -> Reply:
     """An OpenAI-style error body."""
     return Reply(
         status=status,

@@ -79,9 +79,7 @@ def test_strict_answer_in_wire_shape_is_written_clean(fake_llm, tmp_path):
 
 
 def test_repair_loop_converges_when_the_first_answer_lacks_timeouts_and_fallbacks(fake_llm, tmp_path):
-    outcome, out = run(
-        fake_llm, tmp_path, chat(json.dumps(naive_flow())), chat(json.dumps(good_flow()))
-    )
+    outcome, _out = run(fake_llm, tmp_path, chat(json.dumps(naive_flow())), chat(json.dumps(good_flow())))
     assert outcome.exit_code == 0 and outcome.written, outcome.error
     assert len(fake_llm.requests) == 2
     repair = user_texts(fake_llm.requests[1])[-1]
@@ -110,7 +108,9 @@ def test_prose_around_json_is_extracted(fake_llm, tmp_path):
 
 
 def test_non_json_is_repaired(fake_llm, tmp_path):
-    outcome, out = run(fake_llm, tmp_path, chat("I think you should use a webhook."), chat(json.dumps(good_flow())))
+    outcome, out = run(
+        fake_llm, tmp_path, chat("I think you should use a webhook."), chat(json.dumps(good_flow()))
+    )
     assert outcome.exit_code == 0 and out.exists()
     assert "was not JSON" in user_texts(fake_llm.requests[1])[-1]
 
@@ -138,7 +138,9 @@ def test_truncated_every_time_names_max_tokens(fake_llm, tmp_path):
 
 
 def test_valid_json_in_the_wrong_shape_gets_schema_findings_then_converges(fake_llm, tmp_path):
-    outcome, out = run(fake_llm, tmp_path, chat(json.dumps({"answer": "use a webhook"})), chat(json.dumps(good_flow())))
+    outcome, out = run(
+        fake_llm, tmp_path, chat(json.dumps({"answer": "use a webhook"})), chat(json.dumps(good_flow()))
+    )
     assert outcome.exit_code == 0 and out.exists()
     repair = user_texts(fake_llm.requests[1])[-1]
     assert "FG002" in repair and "apiVersion" in repair
@@ -302,7 +304,7 @@ def test_allow_findings_writes_a_valid_flow_with_errors(fake_llm, tmp_path):
 
 def test_transcript_records_prompts_answers_and_findings_but_not_the_key(fake_llm, tmp_path):
     transcript = tmp_path / "t.json"
-    outcome, out = run(
+    _outcome, _out = run(
         fake_llm,
         tmp_path,
         chat(json.dumps(naive_flow())),
@@ -320,7 +322,7 @@ def test_transcript_records_prompts_answers_and_findings_but_not_the_key(fake_ll
 
 def test_transcript_is_written_on_failure_too(fake_llm, tmp_path):
     transcript = tmp_path / "t.json"
-    outcome, out = run(fake_llm, tmp_path, error(401, "bad key"), transcript=str(transcript))
+    outcome, _out = run(fake_llm, tmp_path, error(401, "bad key"), transcript=str(transcript))
     data = json.loads(transcript.read_text())
     assert outcome.exit_code == 2 and "HTTP 401" in data["error"]
     assert data["rounds"][0]["error"].startswith("the LLM server")

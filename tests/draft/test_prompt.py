@@ -46,7 +46,9 @@ def test_draft_prompt_lists_only_models_the_cost_tier_allows():
 
 
 def test_draft_prompt_carries_the_constraints_and_event():
-    request = make_request("score payments", sla="300ms", budget=0.002, fallback_model="anthropic/claude-haiku-4-5")
+    request = make_request(
+        "score payments", sla="300ms", budget=0.002, fallback_model="anthropic/claude-haiku-4-5"
+    )
     request.event = shape_from({"txn_id": "t1", "amount": 12.5, "merchant": "Shop"})
     user = draft_messages(request)[1]["content"]
     assert "300ms" in user and "0.002" in user and "anthropic/claude-haiku-4-5" in user
@@ -62,8 +64,20 @@ def test_repair_prompt_names_each_finding_with_path_and_hint():
     text = repair_message(
         flow_yaml="apiVersion: flowgen/v1\n",
         findings=[
-            {"code": "FG201", "severity": "warning", "json_path": "$.steps[0]", "message": "no fallback", "fix_hint": "add one"},
-            {"code": "FG101", "severity": "error", "json_path": "$.steps[1]", "message": "no timeout", "fix_hint": None},
+            {
+                "code": "FG201",
+                "severity": "warning",
+                "json_path": "$.steps[0]",
+                "message": "no fallback",
+                "fix_hint": "add one",
+            },
+            {
+                "code": "FG101",
+                "severity": "error",
+                "json_path": "$.steps[1]",
+                "message": "no timeout",
+                "fix_hint": None,
+            },
         ],
     )
     assert text.index("FG101") < text.index("FG201")  # errors first
@@ -78,7 +92,9 @@ def test_rendered_prompts_snapshot(snapshot):
     assert render_prompt_text(messages) == snapshot
     repair = repair_message(
         flow_yaml="name: x\n",
-        findings=[{"code": "FG101", "severity": "error", "json_path": "$.steps[0]", "message": "m", "fix_hint": "h"}],
+        findings=[
+            {"code": "FG101", "severity": "error", "json_path": "$.steps[0]", "message": "m", "fix_hint": "h"}
+        ],
     )
     assert repair == snapshot
     assert repair_message(flow_yaml=None, findings=[], problem="Your answer was empty.") == snapshot

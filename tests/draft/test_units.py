@@ -31,7 +31,11 @@ EXAMPLES = sorted((ROOT / "examples/flows").glob("*.yaml"))
         ("Every 5 minutes check the queue of invoices.", "schedule", ("every", 300.0)),
         ("daily at 9am send a digest", "schedule", ("cron", "0 9 * * *")),
         ("every weekday at 5:30pm summarise", "schedule", ("cron", "30 17 * * 1-5")),
-        ("Consume events from the kafka topic orders.created and classify them", "queue", ("topic", "orders.created")),
+        (
+            "Consume events from the kafka topic orders.created and classify them",
+            "queue",
+            ("topic", "orders.created"),
+        ),
         ("messages arrive on an SQS queue; summarise each", "queue", ("broker", "sqs")),
         ("summarise each post", "webhook", None),
     ],
@@ -101,7 +105,9 @@ def test_reader_tasks_conditions_and_channels():
 
 
 def test_reader_extract_fields_and_translate_language():
-    reading = read("Extract the order number, amount and due date from each email, then translate it into German.")
+    reading = read(
+        "Extract the order number, amount and due date from each email, then translate it into German."
+    )
     extract = next(t for t in reading.tasks if t.kind == "extract")
     assert extract.fields == ["order_number", "amount", "due_date"]
     assert next(t for t in reading.tasks if t.kind == "translate").target == "german"
@@ -189,7 +195,9 @@ def test_wire_shape_round_trips_every_example(path):
     wire = to_wire(copy.deepcopy(data))
     jsonschema.Draft202012Validator(strict_schema()).validate(wire)
     back = from_wire(wire)
-    assert Flow.model_validate(back).model_dump(mode="json") == Flow.model_validate(data).model_dump(mode="json")
+    assert Flow.model_validate(back).model_dump(mode="json") == Flow.model_validate(data).model_dump(
+        mode="json"
+    )
     assert from_wire(copy.deepcopy(data), strict=False) == data  # a plain answer passes through unchanged
 
 
@@ -197,12 +205,17 @@ def test_wire_shape_round_trips_every_example(path):
 
 
 def test_settings_precedence_flags_then_environment_then_config(tmp_path):
-    config = (tmp_path / "pyproject.toml", {"model": "cfg-model", "base_url": "http://cfg/v1", "api_key": "${env:MY_KEY}"})
+    config = (
+        tmp_path / "pyproject.toml",
+        {"model": "cfg-model", "base_url": "http://cfg/v1", "api_key": "${env:MY_KEY}"},
+    )
     env = {"MY_KEY": "from-config-ref", "FLOWGEN_MODEL": "env-model"}
     s = resolve_settings(environ=env, config=config)
     assert (s.model, s.base_url, s.api_key) == ("env-model", "http://cfg/v1", "from-config-ref")
     assert "MY_KEY" in s.key_source and "from-config-ref" not in json.dumps(s.describe())
-    s = resolve_settings(model="flag-model", api_key="flag-key", environ={**env, "OPENAI_API_KEY": "env-key"}, config=config)
+    s = resolve_settings(
+        model="flag-model", api_key="flag-key", environ={**env, "OPENAI_API_KEY": "env-key"}, config=config
+    )
     assert (s.model, s.api_key, s.key_source) == ("flag-model", "flag-key", "--api-key")
 
 
@@ -229,12 +242,16 @@ def test_retry_after_reads_seconds_milliseconds_and_dates():
 
 
 def test_event_sample_gives_text_id_and_personal_fields():
-    shape = shape_from({"ticket_id": "T1", "subject": "Hi", "body": "Long text here", "customer": {"email": "a@b.c"}})
+    shape = shape_from(
+        {"ticket_id": "T1", "subject": "Hi", "body": "Long text here", "customer": {"email": "a@b.c"}}
+    )
     assert shape.text_field == "body" and shape.subject_field == "subject"
     assert shape.id_field == "ticket_id" and shape.pii_fields == ["customer.email"]
     assert shape.schema["properties"]["customer"]["properties"]["email"] == {"type": "string"}
 
 
 def test_event_schema_gives_a_sample():
-    shape = shape_from({"type": "object", "properties": {"id": {"type": "string"}, "amount": {"type": "number"}}})
+    shape = shape_from(
+        {"type": "object", "properties": {"id": {"type": "string"}, "amount": {"type": "number"}}}
+    )
     assert shape.source == "schema" and shape.sample == {"id": "id-1", "amount": 1.0}

@@ -114,3 +114,32 @@ def test_explain_unknown_rule() -> None:
     result = runner.invoke(app, ["explain", "call-without-timout"])
     assert result.exit_code == 2
     assert "did you mean `call-without-timeout`?" in result.stderr
+
+
+def test_flows_only_skips_other_yaml(tmp_path: Path, in_repo: Path) -> None:
+    other = tmp_path / "values.yaml"
+    other.write_text("replicas: 3\n")
+    assert lint(str(other)).exit_code == 2  # named explicitly: not a flow is an error
+    result = lint(str(other), str(CLEAN), "--flows-only", "--format", "json")
+    assert result.exit_code == 0
+    assert [f["path"] for f in json.loads(result.stdout)["files"]] == [
+        "tests/fixtures/rules/_bases/clean.yaml"
+    ]
+
+
+def test_pre_commit_hook_definition() -> None:
+    import re
+
+    from ruamel.yaml import YAML
+
+    from .conftest import REPO
+
+    hooks = {h["id"]: h for h in YAML(typ="safe").load((REPO / ".pre-commit-hooks.yaml").read_text())}
+    hook = hooks["flowgen-lint"]
+    assert hook["entry"].startswith("flowgen lint") and "--flows-only" in hook["entry"]
+    chosen = [
+        p
+        for p in ("flows/a.yaml", "x.yml", ".github/workflows/ci.yml", "README.md", "charts/app/values.yaml")
+        if re.search(hook["files"], p) and not re.search(hook["exclude"], p)
+    ]
+    assert chosen == ["flows/a.yaml", "x.yml"]

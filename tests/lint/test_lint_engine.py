@@ -86,3 +86,17 @@ def test_select_and_ignore_in_the_engine() -> None:
     assert {f.code for f in only_latency} == {"FG101", "FG103", "FG105", "FG108"}
     without = lint_text(text, "f.yaml", LintConfig(ignore=("FG1", "missing-fallback")))
     assert not {f.code for f in without} & {"FG101", "FG103", "FG105", "FG108", "FG201"}
+
+
+def test_a_crashing_rule_is_one_clear_error(monkeypatch) -> None:
+    import pytest
+
+    from copilot.errors import FlowgenError
+    from copilot.lint.rule import REGISTRY
+
+    def broken(ctx):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(REGISTRY["FG108"], "check", broken)
+    with pytest.raises(FlowgenError, match=r"internal error in rule FG108 \(missing-max-tokens\): KeyError"):
+        lint_text(CLEAN.read_text(), "x.yaml")

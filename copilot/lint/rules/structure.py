@@ -286,7 +286,8 @@ def _check_reference(ctx: Context, site: Site, parts: tuple[str, ...]) -> str | 
         return f"`steps.{step_id}`: there is no step `{step_id}`{did_you_mean(step_id, ids)}"
     if site.owner == step_id:
         return f"step `{step_id}` reads its own output"
-    scope = _scope(ctx, site)
+    direct = ctx.analysis.graph.needs.get(site.owner, ())
+    scope = None if step_id in direct else _scope(ctx, site)  # a direct need is in scope: skip the walk
     if scope is not None and step_id not in scope:
         where = {"trigger": "the trigger", "on_deadline": "respond.on_deadline", "respond": "respond"}
         owner = where.get(site.owner, f"step `{site.owner}`")

@@ -2,6 +2,13 @@
 
 The first success wins and the other call is cancelled; a failure of one leaves the other
 running. Hedging trades a little extra cost for a much shorter latency tail.
+
+Most calls answer before `after`, so the primary is awaited in the caller's own task,
+with one timer: no task, no `asyncio.wait`. Only when the timer fires does the backup get
+a task of its own. If the backup wins while the primary is still running, the caller's
+task is interrupted the way `asyncio.timeout` does it (cancel, then `uncancel` on the way
+out), so the primary's call is cancelled where it waits. A loser is always cancelled and
+awaited before `hedged` returns or raises: no task is left pending behind it.
 """
 
 from __future__ import annotations
@@ -9,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -33,6 +40,46 @@ class HedgeFailed(Exception):
         self.hedged = hedged
 
 
+class _Race:
+    """The backup's side of a hedge: started by the timer, it may interrupt the primary."""
+
+    __slots__ = ("backup", "factory", "interrupted", "may_hedge", "primary_over", "task")
+
+    def __init__(self, task: asyncio.Task[Any], factory: Callable[[], Awaitable[Any]],
+                 may_hedge: Callable[[], bool]) -> None:  # fmt: skip
+        self.task = task
+        self.factory = factory
+        self.may_hedge = may_hedge
+        self.backup: asyncio.Future[Any] | None = None
+        self.interrupted = False  # the caller's task was cancelled because the backup won
+        self.primary_over = False  # the primary returned or raised: nothing to interrupt
+
+    def start(self) -> None:
+        """The timer fired and the primary is still running: start the backup if allowed."""
+        if self.primary_over or not self.may_hedge():
+            return
+        self.backup = asyncio.ensure_future(self.factory())
+        self.backup.add_done_callback(self._backup_done)
+
+    def _backup_done(self, backup: asyncio.Future[Any]) -> None:
+        if self.primary_over or backup.cancelled() or backup.exception() is not None:
+            return  # a failed backup leaves the primary running
+        self.interrupted = True
+        self.task.cancel()
+
+    async def cancel_backup(self) -> None:
+        """Cancel the backup (if running) and wait until it has finished."""
+        backup = self.backup
+        if backup is None or backup.done():
+            return
+        backup.cancel()
+        try:
+            await asyncio.wait((backup,))
+        finally:
+            if not backup.done():  # the caller is cancelled again while waiting: still no leak
+                backup.cancel()
+
+
 async def hedged(
     primary: Callable[[], Awaitable[T]],
     backup: Callable[[], Awaitable[T]],
@@ -46,44 +93,61 @@ async def hedged(
     Exceptions in `failures` count as a failed call; anything else propagates (and
     cancels the other call).
     """
-    first = asyncio.ensure_future(primary())
+    task = asyncio.current_task()
+    if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
+        raise RuntimeError("hedged() must run inside an asyncio task")
+    race = _Race(task, backup, may_hedge)
+    cancelling = task.cancelling()
+    timer = asyncio.get_running_loop().call_later(after, race.start)
     try:
-        done, _ = await asyncio.wait({first}, timeout=after)
-    except BaseException:
-        first.cancel()
+        value = await primary()
+    except asyncio.CancelledError:
+        race.primary_over = True
+        timer.cancel()
+        if race.interrupted and task.uncancel() <= cancelling:
+            # Our own interrupt: the backup won while the primary was still running.
+            return HedgeOutcome(race.backup.result(), hedge_won=True, hedged=True)  # type: ignore[union-attr]
+        await race.cancel_backup()
         raise
-    if done:
-        exc = first.exception()
-        if exc is None:
-            return HedgeOutcome(first.result(), hedge_won=False, hedged=False)
-        if isinstance(exc, failures):
-            raise HedgeFailed(exc, None, hedged=False)
-        raise exc
-    if not may_hedge():
-        try:
-            return HedgeOutcome(await first, hedge_won=False, hedged=False)
-        except failures as exc:
+    except failures as exc:
+        race.primary_over = True
+        timer.cancel()
+        if race.interrupted:
+            # The backup won and interrupted a primary that turned the cancel into a failure.
+            task.uncancel()
+            return HedgeOutcome(race.backup.result(), hedge_won=True, hedged=True)  # type: ignore[union-attr]
+        if race.backup is None:
             raise HedgeFailed(exc, None, hedged=False) from None
-    second = asyncio.ensure_future(backup())
-    pending = {first, second}
-    errors: dict[asyncio.Future[T], BaseException] = {}
-    try:
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            # Prefer the primary when both finished in the same tick: no hedge was needed.
-            for task in sorted(done, key=lambda t: t is not first):
-                exc = task.exception()
-                if exc is None:
-                    for loser in pending:
-                        loser.cancel()
-                    if pending:
-                        await asyncio.wait(pending)
-                    return HedgeOutcome(task.result(), hedge_won=task is second, hedged=True)
-                if not isinstance(exc, failures):
-                    raise exc
-                errors[task] = exc
+        return await _backup_after_primary_failed(race, exc, failures)
     except BaseException:
-        for task in (first, second):
-            task.cancel()
+        race.primary_over = True
+        timer.cancel()
+        if race.interrupted:
+            task.uncancel()
+        await race.cancel_backup()
         raise
-    raise HedgeFailed(errors[first], errors[second], hedged=True)
+    race.primary_over = True
+    timer.cancel()
+    if race.interrupted:
+        # The primary answered although the backup's win had asked to stop it: keep the primary's.
+        task.uncancel()
+    hedged_now = race.backup is not None
+    await race.cancel_backup()
+    return HedgeOutcome(value, hedge_won=False, hedged=hedged_now)
+
+
+async def _backup_after_primary_failed(
+    race: _Race, primary_error: BaseException, failures: tuple[type[BaseException], ...]
+) -> HedgeOutcome[Any]:
+    backup = race.backup
+    assert backup is not None
+    try:
+        value = await asyncio.shield(backup)
+    except asyncio.CancelledError:
+        if backup.cancelled():
+            raise HedgeFailed(primary_error, asyncio.CancelledError(), hedged=True) from None
+        await race.cancel_backup()  # the caller was cancelled: take the backup down with it
+        raise
+    except failures as exc:
+        raise HedgeFailed(primary_error, exc, hedged=True) from None
+    return HedgeOutcome(value, hedge_won=True, hedged=True)
