@@ -214,9 +214,9 @@ def lint(
     """Check flow files for production readiness (rules FG001-FG803; see `flowgen rules`).
 
     Exit 0 when clean, 1 when a finding is at or above --fail-on, 2 when a file cannot be
-    read or parsed, or on a usage error. Settings come from [tool.flowgen.lint] in
-    pyproject.toml or [lint] in .flowgen.toml (searched upwards from each file); flags win.
-    Silence one line with `# flowgen: disable=FG201 reason="..."`.
+    read or parsed, or on a usage error. Settings come from the tool.flowgen.lint table of
+    pyproject.toml or the lint table of .flowgen.toml (searched upwards from each file);
+    flags win. Silence one line with `# flowgen: disable=FG201 reason="..."`.
 
     Examples:
 

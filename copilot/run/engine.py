@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,7 +56,7 @@ from copilot.run.resilience.ratelimit import ModelLimiter, flow_limiter, model_l
 from copilot.run.resilience.retry import RetryPolicy
 from copilot.run.resilience.routing import Router
 from copilot.run.resilience.timeout import call_budget, with_timeout
-from copilot.run.templates import Renderer, compile_template, compile_value
+from copilot.run.templates import Renderer, compile_condition, compile_template, compile_value
 
 if TYPE_CHECKING:
     from copilot.run.telemetry import Telemetry
@@ -121,6 +122,14 @@ class StepPlan:
     in_respond: bool = False
     producer: str | None = None  # validate with on_fail retry: the model step re-run
     templates: dict[str, Renderer] = field(default_factory=dict)  # compiled once per flow
+    condition: Callable[[dict[str, Any]], bool] | None = None  # `if`, compiled
+    rules: tuple[tuple[Callable[[dict[str, Any]], bool], str, str], ...] = ()  # (check, message, expr)
+    runner: Any = None  # the coroutine function of a step that waits (model, http, validate+retry)
+    order: tuple[str, ...] = ()  # model step: primary then fallbacks (routed: the candidates)
+    hash_models: list[str] = field(default_factory=list)  # the model list of its idempotency hash
+    hedge_after: float | None = None
+    hints: dict[str, Any] = field(default_factory=dict)  # http step: what a `wants_hints` client gets
+    what: str = ""  # http step: how a timeout names the request
 
 
 class Engine:
@@ -207,9 +216,12 @@ class Engine:
             if step.type == "validate" and step.on_fail is not None and step.on_fail.action == "retry":
                 plan.inline = False
                 plan.producer = self._producer(step)
-            plan.templates = _compile_step(step)
+            _compile_plan(plan)
             self.plans[step.id] = plan
         self.roots = tuple(p for p in self.plans.values() if not p.needs)
+        self._needs_left = {p.id: len(p.needs) for p in self.plans.values()}  # copied per event
+        # `${env:…}` in a model alias's base_url is resolved per call, never stored resolved.
+        self._base_urls = {a: spec.base_url for a, spec in flow.models.items() if spec.base_url is not None}
         self.trigger_validator = _validator(flow.trigger.event_schema, "trigger.event_schema")
         respond = flow.respond
         self.respond_body = compile_value(respond.body) if respond is not None else None
@@ -272,13 +284,15 @@ class Engine:
         if self.ingress is not None:
             await self.ingress.acquire()
         key = None
+        event_hash = None
         if self.trigger_key is not None:
             try:
                 key = str(self.trigger_key({"event": event}))
             except ExpressionError as exc:
                 message = f"trigger.idempotency_key: {exc.message}"
                 return EventResult(response_status=422, response_body={"error": message}, error=message)
-            replay = self._replay_event(key, event)
+            event_hash = request_hash(event)
+            replay = self._replay_event(key, event_hash)
             if replay is not None:
                 return replay
             inflight = self._inflight.get(key)
@@ -291,7 +305,7 @@ class Engine:
                     replayed=True,
                     idempotency_key=key,
                 )
-        run = _Run(self, event, key)
+        run = _Run(self, event, key, event_hash)
         self._pending.add(run)
         if key is not None:
             self._inflight[key] = run.response
@@ -329,9 +343,9 @@ class Engine:
                     return candidate
         return None
 
-    def _replay_event(self, key: str, event: dict[str, Any]) -> EventResult | None:
+    def _replay_event(self, key: str, event_hash: str) -> EventResult | None:
         try:
-            recorded = self.idempotency.lookup("event:" + key, request_hash(event))
+            recorded = self.idempotency.lookup("event:" + key, event_hash)
         except IdempotencyConflict:
             message = f"idempotency key {key!r} was already used for a different event"
             return EventResult(response_status=409, response_body={"error": message}, error=message)
@@ -713,6 +727,28 @@ def _compile_step(step: Any) -> dict[str, Renderer]:
         out["headers"] = compile_value(step.request.headers)
         out["json"] = compile_value(step.request.json_body)
     return out
+
+
+def _compile_plan(plan: StepPlan) -> None:
+    """What each event would otherwise look up or parse again: templates, conditions, orders."""
+    step = plan.step
+    plan.templates = _compile_step(step)
+    if step.if_ is not None:
+        plan.condition = compile_condition(step.if_)
+    if step.type == "validate":
+        plan.rules = tuple((compile_condition(r.expr), r.message, r.expr) for r in step.rules or ())
+    if step.type == "model":
+        plan.runner = _model_step
+        plan.order = tuple(step.route.candidates) if step.route is not None else (step.model, *step.fallback)
+        plan.hash_models = list(plan.order)
+        plan.hedge_after = step.hedge.after if step.hedge is not None else None
+    elif step.type == "http":
+        plan.runner = _http_step
+        latency = (step.latency.p50, step.latency.p95) if step.latency is not None else None
+        plan.hints = {"output_schema": step.output_schema, "latency": latency, "step_id": plan.id}
+        plan.what = f"{step.request.method} request"
+    elif not plan.inline:
+        plan.runner = _validate_with_retry
 
 
 def _ms(seconds: float | None) -> float | None:

@@ -4,8 +4,8 @@ The first success wins and the other call is cancelled; a failure of one leaves 
 running. Hedging trades a little extra cost for a much shorter latency tail.
 
 Most calls answer before `after`, so the primary is awaited in the caller's own task,
-with one timer: no task, no `asyncio.wait`. Only when the timer fires does the backup get
-a task of its own. If the backup wins while the primary is still running, the caller's
+with one timer, armed only if the primary has to wait: no task, no `asyncio.wait`. Only
+when the timer fires does the backup get a task of its own. If the backup wins while the primary is still running, the caller's
 task is interrupted the way `asyncio.timeout` does it (cancel, then `uncancel` on the way
 out), so the primary's call is cancelled where it waits. A loser is always cancelled and
 awaited before `hedged` returns or raises: no task is left pending behind it.
@@ -17,6 +17,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from copilot.run.resilience.timeout import await_armed
 
 T = TypeVar("T")
 
@@ -98,12 +100,13 @@ async def hedged(
         raise RuntimeError("hedged() must run inside an asyncio task")
     race = _Race(task, backup, may_hedge)
     cancelling = task.cancelling()
-    timer = asyncio.get_running_loop().call_later(after, race.start)
+    loop = asyncio.get_running_loop()
+    when = loop.time() + after
     try:
-        value = await primary()
+        # The hedge timer is armed only if the primary has to wait at all.
+        value = await await_armed(primary(), lambda: loop.call_at(when, race.start))
     except asyncio.CancelledError:
         race.primary_over = True
-        timer.cancel()
         if race.interrupted and task.uncancel() <= cancelling:
             # Our own interrupt: the backup won while the primary was still running.
             return HedgeOutcome(race.backup.result(), hedge_won=True, hedged=True)  # type: ignore[union-attr]
@@ -111,7 +114,6 @@ async def hedged(
         raise
     except failures as exc:
         race.primary_over = True
-        timer.cancel()
         if race.interrupted:
             # The backup won and interrupted a primary that turned the cancel into a failure.
             task.uncancel()
@@ -121,13 +123,11 @@ async def hedged(
         return await _backup_after_primary_failed(race, exc, failures)
     except BaseException:
         race.primary_over = True
-        timer.cancel()
         if race.interrupted:
             task.uncancel()
         await race.cancel_backup()
         raise
     race.primary_over = True
-    timer.cancel()
     if race.interrupted:
         # The primary answered although the backup's win had asked to stop it: keep the primary's.
         task.uncancel()

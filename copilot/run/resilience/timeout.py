@@ -2,13 +2,22 @@
 
 A hot-path call gets the smaller of its own `timeout` and what is left of the SLA; an
 off-path call (or one after the response was sent) gets its own timeout only.
+
+A timer can only fire while the call waits: asyncio never interrupts running code. So
+the timer is armed the first time the call has to wait (`await_armed`), for the same
+moment `asyncio.timeout` would use (start + seconds), and a call that answers without
+waiting (a cache hit, an in-process simulator) costs no timer at all. On expiry the
+caller's task is cancelled and the cancellation is turned into a timeout exactly the way
+`asyncio.timeout` does it (`cancel`, then `uncancel` on the way out, so a cancellation
+from elsewhere still propagates).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import TypeVar
+import types
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, TypeVar
 
 from copilot.run.providers.base import ProviderError
 
@@ -23,12 +32,73 @@ def call_budget(step_timeout: float | None, deadline: float | None, now: float) 
     return left if step_timeout is None else min(step_timeout, left)
 
 
+@types.coroutine
+def await_armed(awaitable: Awaitable[T], arm: Callable[[], asyncio.Handle | None]) -> Generator[Any, Any, T]:
+    """`await awaitable`; the first time it has to wait, call `arm()` for a timer handle.
+
+    The handle is cancelled when the awaitable finishes, however it finishes. Driving the
+    awaitable by hand is what `await` does (send, throw, close are passed through), with
+    one difference: we see whether the first step already finished it.
+    """
+    step: Any = awaitable if type(awaitable) is types.CoroutineType else awaitable.__await__()
+    try:
+        waiting = step.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    handle = arm()
+    try:
+        while True:
+            try:
+                sent = yield waiting
+            except GeneratorExit:
+                step.close()
+                raise
+            except BaseException as exc:  # cancellation and anything else thrown into the await
+                waiting = step.throw(exc)
+            else:
+                waiting = step.send(sent)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    finally:
+        if handle is not None:
+            handle.cancel()
+
+
+class _Expiry:
+    """The timer's callback: cancel the task that waits, and remember that we did."""
+
+    __slots__ = ("cancelling", "expired", "task")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.cancelling = task.cancelling()
+        self.expired = False
+
+    def __call__(self) -> None:
+        self.expired = True
+        self.task.cancel()
+
+
 async def with_timeout(call: Awaitable[T], seconds: float | None, *, what: str = "call") -> T:
     """Await `call`, cancelling it after `seconds`; a timeout becomes `ProviderError('timeout')`."""
     if seconds is None:
         return await call
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
+        raise RuntimeError("with_timeout() must run inside an asyncio task")
+    expiry = _Expiry(task)
+    when = loop.time() + seconds
     try:
-        async with asyncio.timeout(seconds):
-            return await call
-    except TimeoutError:
-        raise ProviderError("timeout", f"{what} took longer than {seconds * 1000:.0f}ms") from None
+        value = await await_armed(call, lambda: loop.call_at(when, expiry))
+    except asyncio.CancelledError:
+        if expiry.expired and task.uncancel() <= expiry.cancelling:
+            raise ProviderError("timeout", f"{what} took longer than {seconds * 1000:.0f}ms") from None
+        raise
+    except BaseException:
+        if expiry.expired:
+            task.uncancel()  # the call turned our cancellation into another error: rebalance
+        raise
+    if expiry.expired:
+        task.uncancel()  # the call swallowed our cancellation and answered: rebalance
+    return value
