@@ -50,7 +50,7 @@ def events(n: int) -> list[dict]:
     ]
 
 
-async def run_engine(flow, evts: list[dict]) -> float:
+async def run_engine(flow, evts: list[dict]) -> tuple[float, float]:
     engine = Engine(
         flow,
         provider=SimProvider(0, latency_scale=0),
@@ -60,18 +60,18 @@ async def run_engine(flow, evts: list[dict]) -> float:
         dead_letter_path=None,
     )
     engine.dead_letter_path = None
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for event in evts:
         result = await engine.handle(event)
         assert result.response_status == 200, result.error
     await engine.drain()
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - start, time.process_time() - cpu
     last = result.steps
     assert all(r.status == "ok" for r in last.values()), {k: r.status for k, r in last.items()}
     return elapsed
 
 
-async def run_by_hand(flow, evts: list[dict]) -> float:
+async def run_by_hand(flow, evts: list[dict]) -> tuple[float, float]:
     provider = SimProvider(0, latency_scale=0)
     http = SimHttpClient(0, latency_scale=0)
     profiles = model_profiles(flow)
@@ -102,7 +102,7 @@ async def run_by_hand(flow, evts: list[dict]) -> float:
         return await http.request("POST", "${env:PAGER_URL}", {"Idempotency-Key": f"{event['id']}:page"},
                                   {"ticket": event["id"]}, 1.0)  # fmt: skip
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for event in evts:
         label = await call("tiny", classify, f"{event['subject']}\n\n{event['body']}", classify.prompt.system,
                            classify_schema)  # fmt: skip
@@ -125,7 +125,7 @@ async def run_by_hand(flow, evts: list[dict]) -> float:
         assert body["ticket"]
     while background:
         await asyncio.gather(*background)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 async def inflight_memory(flow, n: int) -> float:
@@ -166,13 +166,18 @@ def main() -> None:
     for _ in range(args.rounds):
         hand_times.append(asyncio.run(run_by_hand(flow, evts)))
         engine_times.append(asyncio.run(run_engine(flow, evts)))
-    by_hand, engine = min(hand_times), min(engine_times)
-    per_step_us = (engine - by_hand) / (args.events * STEPS) * 1e6
-    print(f"events: {args.events}, steps per event: {STEPS}")
-    print(f"hand-written asyncio: {by_hand:.3f} s  ({args.events / by_hand:,.0f} events/s)")
-    print(f"flowgen engine:       {engine:.3f} s  ({args.events / engine:,.0f} events/s)")
-    print(f"ratio:                {engine / by_hand:.2f}x  (goal <= 1.5x)")
-    print(f"overhead per step:    {per_step_us:.1f} µs  (goal <= 100 µs)")
+    print(f"events: {args.events}, steps per event: {STEPS}, best of {args.rounds} alternating rounds")
+    # Wall time is the goal's measure; CPU time (the process's own) is shown beside it
+    # because it does not count the time other jobs take the CPU away on a shared machine.
+    for column, label in ((0, "wall"), (1, "cpu ")):
+        by_hand = min(t[column] for t in hand_times)
+        engine = min(t[column] for t in engine_times)
+        per_step_us = (engine - by_hand) / (args.events * STEPS) * 1e6
+        print(
+            f"{label}  hand-written {by_hand:.3f} s ({args.events / by_hand:,.0f} ev/s)  "
+            f"engine {engine:.3f} s ({args.events / engine:,.0f} ev/s)  "
+            f"ratio {engine / by_hand:.2f}x (goal <= 1.5x)  overhead {per_step_us:.1f} µs/step (goal <= 100)"
+        )
 
     from copilot.run.clock import run_virtual
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from copilot.catalog import Catalog, ModelProfile
 from copilot.catalog.estimate import HTTP_LATENCY, candidates, model_profiles
 from copilot.errors import FlowgenError
-from copilot.flow.expressions import ExpressionError, condition, references
+from copilot.flow.expressions import ExpressionError, references
 from copilot.flow.graph import build_graph
 from copilot.run.clock import Clock, LoopClock
 from copilot.run.providers.base import (
@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "EventResult", "StepRecord"]
 
 _FAILED = ("failed", "cancelled")
+_NO_HINTS: dict[str, Any] = {}
 _NO_REDACTION = Redactor(())
 
 
@@ -220,6 +221,7 @@ class Engine:
             self.plans[step.id] = plan
         self.roots = tuple(p for p in self.plans.values() if not p.needs)
         self._needs_left = {p.id: len(p.needs) for p in self.plans.values()}  # copied per event
+        self.step_count = len(self.plans)
         # `${env:…}` in a model alias's base_url is resolved per call, never stored resolved.
         self._base_urls = {a: spec.base_url for a, spec in flow.models.items() if spec.base_url is not None}
         self.trigger_validator = _validator(flow.trigger.event_schema, "trigger.event_schema")
@@ -380,7 +382,9 @@ class _Run:
         "done",
         "engine",
         "event",
+        "event_hash",
         "finished",
+        "handoff",
         "key",
         "left",
         "outputs",
@@ -396,9 +400,12 @@ class _Run:
         "timer",
     )
 
-    def __init__(self, engine: Engine, event: dict[str, Any], key: str | None) -> None:
+    def __init__(
+        self, engine: Engine, event: dict[str, Any], key: str | None, event_hash: str | None
+    ) -> None:
         self.engine = engine
         self.event = event
+        self.event_hash = event_hash
         self.outputs: dict[str, dict[str, Any]] = {}
         self.ctx = {"event": event, "steps": self.outputs}
         self.t0 = engine.clock.now()
@@ -408,13 +415,14 @@ class _Run:
         self.response: asyncio.Future[EventResult] = loop.create_future()
         self.done: asyncio.Future[None] = loop.create_future()
         self.result = EventResult(idempotency_key=key, _done=self.done)
-        self.left = {p.id: len(p.needs) for p in engine.plans.values()}
+        self.left = engine._needs_left.copy()
         self.respond_left = len(engine.respond_needs)
         self.finished = 0
         self.timer: asyncio.TimerHandle | None = None
         self.key = key
         self.dead_letter_reason: str | None = None
         self.tasks: set[asyncio.Task[None]] = set()
+        self.handoff: list[StepPlan] | None = None  # set while a step's end readies others
         tel = engine.telemetry
         self.scrub = tel.redactor(event) if tel is not None else _NO_REDACTION
         self.spans: dict[str, Any] = {}
@@ -473,9 +481,9 @@ class _Run:
             if all(s == "skipped" for s in statuses):
                 self._finish(plan, "skipped")
                 return
-        if plan.step.if_ is not None:
+        if plan.condition is not None:
             try:
-                go = condition(plan.step.if_, self.ctx)
+                go = plan.condition(self.ctx)
             except ExpressionError as exc:
                 record.error, record.kind = f"`if`: {exc.message}", "expression"
                 record.start = record.end = self.now()
@@ -504,30 +512,60 @@ class _Run:
             except _Skip:
                 status = "skipped"
             self._finish(plan, status)
+        elif self.handoff is not None:
+            # A step's end made this one ready: the task that ran it may run this one next.
+            self.handoff.append(plan)
         else:
-            task = asyncio.get_running_loop().create_task(self._run_async(plan, record))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            self._spawn(plan)
 
-    async def _run_async(self, plan: StepPlan, record: StepRecord) -> None:
-        try:
-            if plan.type == "model":
-                status = await _model_step(self, plan, record)
-            elif plan.type == "http":
-                status = await _http_step(self, plan, record)
-            else:
-                status = await _validate_with_retry(self, plan, record)
-        except StepFailure as exc:
-            record.error, record.kind = str(exc), exc.kind
-            status = "failed"
-        except asyncio.CancelledError:
-            record.error, record.kind = "cancelled", "cancelled"
-            self._finish(plan, "cancelled")
-            raise
-        except Exception as exc:  # a bug must not leave the event hanging; it is reported, not hidden
-            record.error, record.kind = f"internal error: {type(exc).__name__}: {exc}", "internal"
-            status = "failed"
-        self._finish(plan, status)
+    def _spawn(self, plan: StepPlan) -> None:
+        task = asyncio.get_running_loop().create_task(self._run_async(plan))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _run_async(self, plan: StepPlan) -> None:
+        """Run a step that waits; then, in the same task, one that its end made ready.
+
+        A task per waiting step would cost a task switch per step; a chain of steps
+        (classify → answer) instead runs in one task. The hot-path step goes first, since
+        the response waits for it; the others get tasks of their own and run alongside.
+        """
+        steps = self.result.steps
+        next_plan: StepPlan | None = plan
+        while next_plan is not None:
+            plan = next_plan
+            record = steps[plan.id]
+            try:
+                status = await plan.runner(self, plan, record)
+            except StepFailure as exc:
+                record.error, record.kind = str(exc), exc.kind
+                status = "failed"
+            except asyncio.CancelledError:
+                record.error, record.kind = "cancelled", "cancelled"
+                self._finish(plan, "cancelled")
+                raise
+            except Exception as exc:  # a bug must not leave the event hanging; it is reported, not hidden
+                record.error, record.kind = f"internal error: {type(exc).__name__}: {exc}", "internal"
+                status = "failed"
+            handoff: list[StepPlan] = []
+            self.handoff = handoff
+            try:
+                self._finish(plan, status)
+            except BaseException:
+                self.handoff = None
+                for ready in handoff:
+                    self._spawn(ready)
+                raise
+            self.handoff = None
+            next_plan = None
+            for ready in handoff:
+                if next_plan is None:
+                    next_plan = ready
+                elif ready.hot and not next_plan.hot:
+                    self._spawn(next_plan)
+                    next_plan = ready
+                else:
+                    self._spawn(ready)
 
     def _finish(self, plan: StepPlan, status: str) -> None:
         record = self.result.steps[plan.id]
@@ -539,9 +577,9 @@ class _Run:
         output = record.output if status in ("ok", "defaulted") else None
         self.outputs[plan.id] = {"output": output, "status": status}
         tel = self.engine.telemetry
-        span = self.spans.pop(plan.id, None)
-        if tel is not None and span is not None:
-            tel.end_span(
+        span = self.spans.pop(plan.id, None) if tel is not None else None
+        if span is not None:
+            tel.end_span(  # type: ignore[union-attr]
                 span,
                 self.engine.clock.now(),
                 {"flowgen.step.status": status, "flowgen.model.alias": record.model,
@@ -570,7 +608,7 @@ class _Run:
             left[dependant] -= 1
             if left[dependant] == 0:
                 self._ready(plans[dependant])
-        if self.finished == len(plans) and not self.done.done():
+        if self.finished == self.engine.step_count and not self.done.done():
             self._complete()
 
     # ------------------------------------------------------------------ the response
@@ -609,7 +647,7 @@ class _Run:
             if error is None or deadline_hit:
                 engine.idempotency.record(
                     "event:" + self.key,
-                    request_hash(self.event),
+                    self.event_hash if self.event_hash is not None else request_hash(self.event),
                     {"status": status, "body": body, "deadline_hit": deadline_hit},
                     engine.dedupe_window,
                 )
@@ -828,53 +866,60 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
     """Render, choose the model(s) and call down the chain; sets the record; returns the alias."""
     engine = run.engine
     step = plan.step
+    ctx = run.ctx
     try:
         templates = plan.templates
-        system = templates["system"](run.ctx) if step.prompt.system is not None else None
-        user = templates["user"](run.ctx)
+        system = templates["system"](ctx) if step.prompt.system is not None else None
+        user = templates["user"](ctx)
     except ExpressionError as exc:
         raise StepFailure(f"prompt: {exc.message}", "expression") from None
-    system = None if system is None else str(system)
-    user = str(user)
+    if system is not None and type(system) is not str:
+        system = str(system)
+    if type(user) is not str:
+        user = str(user)
     # Routing: the strategy picks the first candidate now, from observed latency and price.
     if step.route is not None:
         deadline = run.call_deadline(plan)
         remaining = call_budget(step.timeout, deadline, engine.clock.now())
         breakers = engine.breakers
         decision = engine.router.choose(
-            list(step.route.candidates), step.route.strategy, remaining, lambda a: breakers[a].healthy()
+            list(plan.order), step.route.strategy, remaining, lambda a: breakers[a].healthy()
         )
-        order = decision.order
+        order: Any = decision.order
         record.route_reason = decision.reason
     else:
-        order = [step.model, *step.fallback]
+        order = plan.order
     primary = order[0]
     tokens_hint = (len(user) + len(system or "")) // 4 + (step.max_tokens or 0)
     tel = engine.telemetry
-    parent_span = run.spans.get(plan.id)
+    parent_span = run.spans.get(plan.id) if tel is not None else None
+    clock = engine.clock
+    router = engine.router
+    provider = engine.provider
 
     async def call_alias(alias: str, is_hedge: bool) -> tuple[ModelResponse, Any]:
         profile = engine.profiles[alias]
         limiter = engine.limiters.get(alias)
         breaker = engine.breakers[alias]
+        base_url = engine.env(engine._base_urls[alias]) if alias in engine._base_urls else None
+        what = f"{alias} call"
 
         async def once(attempt: int, budget: float | None) -> tuple[ModelResponse, Any]:
             request = ModelRequest(
-                alias=alias,
-                profile=profile,
-                system=system,
-                user=user,
-                max_tokens=step.max_tokens,
-                output_schema=step.output_schema,
-                step_id=plan.id,
-                idempotency_key=key,
-                timeout=budget,
-                attempt=attempt,
-                seed=engine.seed + seed_offset,
-                temperature=step.temperature,
-                base_url=_alias_base_url(engine, alias),
+                alias,
+                profile,
+                system,
+                user,
+                step.max_tokens,
+                step.output_schema,
+                plan.id,
+                key,
+                budget,
+                attempt,
+                engine.seed + seed_offset,
+                step.temperature,
+                base_url,
             )
-            clock = engine.clock
             started = clock.now()
             span = None
             if tel is not None:
@@ -886,7 +931,7 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
             try:
                 if limiter is not None:
                     await with_timeout(limiter.acquire(tokens_hint), budget, what=f"rate limit of {alias}")
-                response = await with_timeout(engine.provider.complete(request), budget, what=f"{alias} call")
+                response = await with_timeout(provider.complete(request), budget, what=what)
                 record.input_tokens += response.input_tokens
                 record.output_tokens += response.output_tokens
                 record.cost += response.cost
@@ -896,7 +941,7 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
                 if exc.kind in TRANSIENT_KINDS:
                     breaker.record_failure()
                 if exc.kind == "timeout":
-                    engine.router.observe(alias, clock.now() - started)
+                    router.observe(alias, clock.now() - started)
                 raise
             except asyncio.CancelledError as exc:
                 error = exc
@@ -907,30 +952,29 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
                     ended = clock.now()
                     tel.end_chat(span, ended, ended - started, profile, response, error, run.scrub)  # type: ignore[union-attr]
             breaker.record_success()
-            engine.router.observe(alias, clock.now() - started)
+            router.observe(alias, clock.now() - started)
             return response, output
 
-        return await _retrying(run, plan, record, alias, once, engine.router.p50(alias), is_hedge)
+        return await _retrying(run, plan, record, alias, once, router.p50(alias), is_hedge)
 
     def may_start(alias: str, index: int) -> Verdict:
         if not engine.breakers[alias].allow():
             return ("skip", f"{alias}: circuit open")
         if index > 0:
             deadline = run.call_deadline(plan)
-            if deadline is not None and engine.clock.now() + engine.router.p50(alias) > deadline:
+            if deadline is not None and clock.now() + router.p50(alias) > deadline:
                 run.give_up_sla(f"fallback `{alias}` of `{plan.id}` would not fit")
         return GO
 
     key = None
     if step.idempotency_key is not None:
         try:
-            key = str(plan.templates["idempotency_key"](run.ctx))
+            key = str(plan.templates["idempotency_key"](ctx))
         except ExpressionError as exc:
             raise StepFailure(f"idempotency_key: {exc.message}", "expression") from None
     request_id = None
     if key is not None:
-        models = order if step.route is None else step.route.candidates
-        request_id = request_hash([plan.id, system, user, models, seed_offset])
+        request_id = request_hash([plan.id, system, user, plan.hash_models, seed_offset])
         try:
             recorded = engine.idempotency.lookup(f"step:{plan.id}:{key}", request_id)
         except IdempotencyConflict as exc:
@@ -938,11 +982,10 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
         if recorded is not None:
             value = recorded.value
             record.output, record.model, record.replayed = value["output"], value["model"], True
-            return value["model"]
-    hedge_after = step.hedge.after if step.hedge is not None else None
+            return value["model"]  # type: ignore[no-any-return]
     try:
         chain = await run_chain(
-            order, call_alias, may_start=may_start, hedge_after=hedge_after, failures=(ProviderError,)
+            order, call_alias, may_start=may_start, hedge_after=plan.hedge_after, failures=(ProviderError,)
         )
     except ChainFailed as exc:
         last = exc.last_error
@@ -950,7 +993,7 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
         tried = "; ".join(f"{alias}: {err}" for alias, err in exc.errors) or str(exc)
         record.model = exc.errors[-1][0] if exc.errors else primary
         raise StepFailure(tried, kind) from None
-    _response, output = chain.value
+    output = chain.value[1]
     record.output = output
     record.model = chain.alias
     record.fallback_used = chain.alias != primary
@@ -963,23 +1006,11 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
     if key is not None:
         engine.idempotency.record(
             f"step:{plan.id}:{key}",
-            request_id,
+            request_id,  # type: ignore[arg-type]
             {"output": output, "model": chain.alias},
             engine.dedupe_window,  # type: ignore[arg-type]
         )
     return chain.alias
-
-
-def _alias_base_url(engine: Engine, alias: str) -> str | None:
-    spec = engine.flow.models.get(alias)
-    if spec is None or spec.base_url is None:
-        return None
-    try:
-        return engine.env(spec.base_url)
-    except StepFailure:
-        raise
-    except Exception:  # pragma: no cover - resolve_env only raises KeyError
-        return None
 
 
 async def _model_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
@@ -988,7 +1019,6 @@ async def _model_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
 
 
 def _validate_once(run: _Run, plan: StepPlan) -> tuple[Any, list[str]]:
-    step = plan.step
     try:
         value = plan.templates["input"](run.ctx)
     except ExpressionError as exc:
@@ -998,17 +1028,16 @@ def _validate_once(run: _Run, plan: StepPlan) -> tuple[Any, list[str]]:
         problem = _schema_problem(plan.validator, value)
         if problem is not None:
             problems.append(problem)
-    if step.rules:
+    if plan.rules:
         scope = {"event": run.event, "steps": run.outputs, "input": value}
-        for rule in step.rules:
+        for check, message, _expr in plan.rules:
             try:
-                ok = condition(rule.expr, scope)
+                ok = check(scope)
             except ExpressionError as exc:
-                ok = False
-                problems.append(f"{rule.message} ({exc.message})")
+                problems.append(f"{message} ({exc.message})")
                 continue
             if not ok:
-                problems.append(rule.message)
+                problems.append(message)
     return value, problems
 
 
@@ -1140,16 +1169,11 @@ async def _http_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
         headers = {k: engine.env(v) for k, v in headers.items()}
     expected = step.latency.p50 if step.latency is not None else HTTP_LATENCY[0]
 
-    hints: dict[str, Any] = {}
-    if getattr(client, "wants_hints", False):
-        latency = (step.latency.p50, step.latency.p95) if step.latency is not None else None
-        hints = {"output_schema": step.output_schema, "latency": latency, "step_id": plan.id}
+    hints = plan.hints if getattr(client, "wants_hints", False) else _NO_HINTS
 
     async def once(attempt: int, budget: float | None) -> Any:
         response = await with_timeout(
-            client.request(req.method, url, headers, body, budget, **hints),
-            budget,
-            what=f"{req.method} request",
+            client.request(req.method, url, headers, body, budget, **hints), budget, what=plan.what
         )
         if response.status >= 400:
             retry_after = parse_retry_after((response.headers or {}).get("retry-after"))

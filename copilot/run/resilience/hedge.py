@@ -5,10 +5,11 @@ running. Hedging trades a little extra cost for a much shorter latency tail.
 
 Most calls answer before `after`, so the primary is awaited in the caller's own task,
 with one timer, armed only if the primary has to wait: no task, no `asyncio.wait`. Only
-when the timer fires does the backup get a task of its own. If the backup wins while the primary is still running, the caller's
-task is interrupted the way `asyncio.timeout` does it (cancel, then `uncancel` on the way
-out), so the primary's call is cancelled where it waits. A loser is always cancelled and
-awaited before `hedged` returns or raises: no task is left pending behind it.
+when the timer fires does the backup get a task of its own. If the backup wins while the
+primary is still running, the caller's task is interrupted the way `asyncio.timeout`
+does it (cancel, then `uncancel` on the way out), so the primary's call is cancelled
+where it waits. A loser is always cancelled and awaited before `hedged` returns or
+raises: no task is left pending behind it.
 """
 
 from __future__ import annotations
