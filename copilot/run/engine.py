@@ -161,6 +161,10 @@ class Engine:
         self._http = http
         self.base_dir = Path(base_dir)
         self.clock: Clock = clock or LoopClock()
+        # The clock read on every step and call. With a LoopClock it is the running loop's own
+        # `time` (bound in `handle`, per loop), which skips a loop lookup per read.
+        self._now: Callable[[], float] = self.clock.now
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.idempotency: IdempotencyStore = idempotency or MemoryIdempotencyStore()
         self.telemetry = telemetry
         self.seed = seed
@@ -276,6 +280,10 @@ class Engine:
     async def handle(self, event: dict[str, Any]) -> EventResult:
         """Run one event; return as soon as its response is decided."""
         self.events += 1
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._now = loop.time if type(self.clock) is LoopClock else self.clock.now
         if self.validate_events:
             try:
                 self.check_event(event)
@@ -408,7 +416,7 @@ class _Run:
         self.event_hash = event_hash
         self.outputs: dict[str, dict[str, Any]] = {}
         self.ctx = {"event": event, "steps": self.outputs}
-        self.t0 = engine.clock.now()
+        self.t0 = engine._now()
         self.deadline = self.t0 + engine.sla if engine.sla is not None and engine.respond_needs else None
         self.responded = False
         loop = asyncio.get_running_loop()
@@ -441,7 +449,7 @@ class _Run:
     # ------------------------------------------------------------------ time
 
     def now(self) -> float:
-        return self.engine.clock.now() - self.t0
+        return self.engine._now() - self.t0
 
     def call_deadline(self, plan: StepPlan) -> float | None:
         """The absolute deadline a call of `plan` must respect, None when off the SLA."""
@@ -499,7 +507,7 @@ class _Run:
             self.spans[plan.id] = tel.start_child(
                 self.span,
                 f"step {plan.id}",
-                self.engine.clock.now(),
+                self.engine._now(),
                 {"flowgen.step.id": plan.id, "flowgen.step.type": plan.type, "flowgen.step.mode": plan.mode,
                  "flowgen.hot_path": plan.hot},
             )  # fmt: skip
@@ -581,7 +589,7 @@ class _Run:
         if span is not None:
             tel.end_span(  # type: ignore[union-attr]
                 span,
-                self.engine.clock.now(),
+                self.engine._now(),
                 {"flowgen.step.status": status, "flowgen.model.alias": record.model,
                  "flowgen.attempts": record.attempts, "flowgen.retries": record.retries,
                  "flowgen.fallback_used": record.fallback_used, "flowgen.hedge_won": record.hedge_won,
@@ -629,7 +637,7 @@ class _Run:
             result.error = error
         tel = self.engine.telemetry
         if tel is not None:
-            end = self.engine.clock.now()
+            end = self.engine._now()
             span = tel.start_child(self.span, "respond", self.t0 + 0.0, {"http.response.status_code": status})
             tel.end_span(
                 span,
@@ -722,7 +730,7 @@ class _Run:
                 tel.count("dead_letters")
             tel.end_span(
                 self.span,
-                engine.clock.now(),
+                engine._now(),
                 {"http.response.status_code": result.response_status, "flowgen.cost_usd": result.cost,
                  "flowgen.deadline_hit": result.deadline_hit, "flowgen.dead_lettered": result.dead_lettered,
                  "flowgen.latency_ms": _ms(result.latency)},
@@ -810,42 +818,49 @@ async def _retrying(
     `expected` is the median latency of one call, used to decide whether a retry fits.
     """
     policy = plan.policy
-    clock = run.engine.clock
+    engine = run.engine
+    now = engine._now
+    timeout = plan.step.timeout
+    t0 = run.t0
+    history = run.result.attempts
     attempt = 0
     while True:
-        deadline = run.call_deadline(plan)
-        budget = call_budget(plan.step.timeout, deadline, clock.now())
-        if budget is not None and budget <= 0 and deadline is not None:
+        started = now()
+        deadline = run.deadline if plan.hot and not run.responded else None
+        budget = timeout if deadline is None else call_budget(timeout, deadline, started)
+        if deadline is not None and budget is not None and budget <= 0:
             run.give_up_sla(f"no time left for `{plan.id}`")
-            budget = plan.step.timeout
+            budget = timeout
         record.attempts += 1
-        start = run.now()
+        start = started - t0
         try:
             value = await call(attempt, budget)
         except ProviderError as error:
-            run.attempt(plan.id, label, attempt, start, "error", error, hedge)
+            history.append(
+                Attempt(plan.id, label, attempt, start, now() - t0, "error", error.kind, str(error), hedge)
+            )
             if attempt >= policy.attempts or not policy.retryable(error):
                 raise
-            wait = policy.delay(attempt, run.engine._rng, error.retry_after)
+            wait = policy.delay(attempt, engine._rng, error.retry_after)
             deadline = run.call_deadline(plan)
-            if deadline is not None and clock.now() + wait + expected > deadline:
+            if deadline is not None and now() + wait + expected > deadline:
                 run.give_up_sla(
                     f"retry {attempt + 1} of `{plan.id}` would not fit "
                     f"(wait {wait * 1000:.0f}ms + ~{expected * 1000:.0f}ms, "
-                    f"{max(0.0, deadline - clock.now()) * 1000:.0f}ms left)"
+                    f"{max(0.0, deadline - now()) * 1000:.0f}ms left)"
                 )
             attempt += 1
             record.retries += 1
-            tel = run.engine.telemetry
+            tel = engine.telemetry
             if tel is not None:
                 tel.count("retries", 1, {"flowgen.step.id": plan.id, "error.type": error.kind})
             if wait > 0:
-                await clock.sleep(wait)
+                await engine.clock.sleep(wait)
             continue
         except asyncio.CancelledError:
-            run.attempt(plan.id, label, attempt, start, "cancelled", None, hedge)
+            history.append(Attempt(plan.id, label, attempt, start, now() - t0, "cancelled", None, None, hedge))
             raise
-        run.attempt(plan.id, label, attempt, start, "ok", None, hedge)
+        history.append(Attempt(plan.id, label, attempt, start, now() - t0, "ok", None, None, hedge))
         return value
 
 
@@ -880,7 +895,7 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
     # Routing: the strategy picks the first candidate now, from observed latency and price.
     if step.route is not None:
         deadline = run.call_deadline(plan)
-        remaining = call_budget(step.timeout, deadline, engine.clock.now())
+        remaining = call_budget(step.timeout, deadline, engine._now())
         breakers = engine.breakers
         decision = engine.router.choose(
             list(plan.order), step.route.strategy, remaining, lambda a: breakers[a].healthy()
