@@ -52,7 +52,7 @@ def rss_mib() -> float:
 def pipeline(events: int) -> dict:
     setup = prepare(str(FLOW), events=events, rate=1_000_000.0, flow_chaos=False)
     started = time.perf_counter()
-    result = run_setup(setup, latency_scale=0.0)
+    result = run_setup(setup, latency_scale=0.0, rate_limits=False)
     wall = time.perf_counter() - started
     data = result.to_dict()
     return {"events": data["events"], "seconds": wall, "per_s": data["events"] / wall,
@@ -71,7 +71,7 @@ def engine_alone(events: int) -> dict:
 
     async def main() -> float:
         engine = Engine(flow, provider=SimProvider(0, latency_scale=0), http=SimHttpClient(0, latency_scale=0),
-                        base_dir=FLOW.parent, dead_letter_path=Path(os.devnull))  # fmt: skip
+                        base_dir=FLOW.parent, dead_letter_path=Path(os.devnull), rate_limits=False)  # fmt: skip
         slots = asyncio.Semaphore(flow.trigger.concurrency or 200)
 
         async def one(event: dict) -> None:
@@ -90,7 +90,7 @@ def engine_alone(events: int) -> dict:
 
 def sustained(rate: float, seconds: float) -> dict:
     setup = prepare(str(FLOW), events=int(rate * seconds), rate=rate, flow_chaos=False)
-    result = run_setup(setup, latency_scale=0.0)
+    result = run_setup(setup, latency_scale=0.0, rate_limits=False)
     data = result.to_dict()
     return {"offered_per_s": rate, "achieved_per_s": data["throughput_per_s"], "events": data["events"],
             "latency_ms": {k: data["latency_ms"][k] for k in ("p50", "p99", "max")}}  # fmt: skip
@@ -106,7 +106,7 @@ def memory(events: int, every: int) -> dict:
             samples.append((done, rss_mib()))
 
     started = time.perf_counter()
-    run_setup(setup, latency_scale=0.0, virtual_time=True, progress=progress)
+    run_setup(setup, latency_scale=0.0, virtual_time=True, progress=progress, rate_limits=False)
     return {"events": events, "seconds": time.perf_counter() - started, "rss_mib": samples}
 
 

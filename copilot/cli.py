@@ -102,10 +102,13 @@ def validate(
 
       flowgen validate flow.yaml --format json
     """
+    from copilot.styled import wants_rich
     from copilot.validate import render_validation, validate_files
 
     results = validate_files([str(f) for f in files])
-    render_validation(results, format.value, summary=summary, out=console())
+    # Off a terminal the report is plain text: Rich's console is not even imported.
+    out = console() if wants_rich(sys.stdout) else None
+    render_validation(results, format.value, summary=summary, out=out)
     raise typer.Exit(max((r.exit_code for r in results), default=0))
 
 
@@ -227,7 +230,10 @@ def lint(
       flowgen lint flows/ --format sarif > flowgen.sarif
     """
     from copilot.lint.command import run_lint
+    from copilot.styled import wants_rich
 
+    # Rich only for a text report on a terminal: elsewhere it is plain text, Rich not imported.
+    rich_out = console() if format is LintFormat.text and wants_rich(sys.stdout) else None
     try:
         code = run_lint(
             paths,
@@ -239,7 +245,7 @@ def lint(
             fix=fix,
             config_file=str(config) if config else None,
             summary=summary,
-            console=console(),
+            console=rich_out,
             flows_only=flows_only,
         )
     except FlowgenError as exc:
@@ -768,6 +774,30 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("flowgen: interrupted\n")
         sys.exit(130)
+    except ModuleNotFoundError as exc:
+        extra = _EXTRA_FOR_MODULE.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        sys.stderr.write(
+            f"flowgen: error: this command needs the `{extra}` extra ({exc.name} is not installed); "
+            f"install it with: pip install 'flowgen[{extra}]'\n"
+        )
+        sys.exit(EXIT_USAGE)
+
+
+# Optional dependencies by the extra that brings them (pyproject.toml), for a one-line hint
+# instead of a traceback when a command's extra is not installed.
+_EXTRA_FOR_MODULE = {
+    "opentelemetry": "run",
+    "bm25s": "run",
+    "aiolimiter": "run",
+    "hdrhistogram": "run",
+    "pygal": "run",
+    "httpx": "run",
+    "starlette": "serve",
+    "uvicorn": "serve",
+    "temporalio": "temporal",
+}
 
 
 if __name__ == "__main__":

@@ -87,7 +87,10 @@ def _fmt_ms(value: float | None) -> str:
     return f"{value:,.0f} ms"
 
 
-def render_validation(results: list[FileResult], fmt: str, *, summary: bool, out: Any) -> None:
+def render_validation(results: list[FileResult], fmt: str, *, summary: bool, out: Any = None) -> None:
+    """Print `results`: on `out`, a Rich console, or as plain text on stdout when None."""
+    import sys
+
     if fmt == "json":
         payload = {
             "version": 1,
@@ -96,36 +99,37 @@ def render_validation(results: list[FileResult], fmt: str, *, summary: bool, out
                 for r in results
             ],
         }
-        out.print_json(json.dumps(payload)) if out.is_terminal else print(json.dumps(payload, indent=2))
+        out.print_json(json.dumps(payload)) if out is not None else print(json.dumps(payload, indent=2))
         return
-    import sys
+    from copilot.styled import Lines
 
-    from rich.markup import escape
-
+    lines = Lines(out)
     for r in results:
         for e in r.errors:
             where = r.path if e["line"] is None else f"{r.path}:{e['line']}:{e['column']}"
             sys.stderr.write(f"{where}: {e['code']} {e['message']}\n")
         if r.exit_code == 0:
-            out.print(f"[green]✓[/] {escape(r.path)}: valid")
+            lines.line(("✓", "green"), f" {r.path}: valid")
         if summary and r.summary and r.exit_code == 0:
             s = r.summary
             cp = s["critical_path"]
             sla = s["sla_ms"]
-            verdict = ""
+            verdict: tuple[str, str] | str = ""
             if cp and sla is not None:
-                verdict = " [green](fits)[/]" if cp["p95_ms"] <= sla else " [red](over the SLA)[/]"
-            out.print(f"  flow [bold]{escape(s['name'])}[/]: {s['steps']} steps, {s['trigger']} trigger")
+                verdict = (" (fits)", "green") if cp["p95_ms"] <= sla else (" (over the SLA)", "red")
+            lines.line("  flow ", (s["name"], "bold"), f": {s['steps']} steps, {s['trigger']} trigger")
             if cp:
-                out.print(f"  hot path: {' → '.join(cp['steps'])}")
-                out.print(
-                    f"  estimated p95 {_fmt_ms(cp['p95_ms'])} vs SLA {_fmt_ms(sla) if sla else 'none'}"
-                    f"{verdict}; worst case {_fmt_ms((s['worst_case'] or {}).get('worst_ms'))}"
+                lines.line(f"  hot path: {' → '.join(cp['steps'])}")
+                lines.line(
+                    f"  estimated p95 {_fmt_ms(cp['p95_ms'])} vs SLA {_fmt_ms(sla) if sla else 'none'}",
+                    verdict,
+                    f"; worst case {_fmt_ms((s['worst_case'] or {}).get('worst_ms'))}",
                 )
             else:
-                out.print("  hot path: none (no respond.needs)")
+                lines.line("  hot path: none (no respond.needs)")
             if s["async_steps"]:
-                out.print(f"  async: {', '.join(s['async_steps'])}")
+                lines.line(f"  async: {', '.join(s['async_steps'])}")
             budget = s["budget_usd"]
             cost = s["cost_per_event_usd"]
-            out.print(f"  estimated cost ${cost:.5f}/event" + (f" vs budget ${budget:.5f}" if budget else ""))
+            vs_budget = f" vs budget ${budget:.5f}" if budget else ""
+            lines.line(f"  estimated cost ${cost:.5f}/event{vs_budget}")

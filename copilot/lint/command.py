@@ -23,7 +23,10 @@ def run_lint(
     console: Any,
     flows_only: bool = False,
 ) -> int:
-    """Lint, render in `fmt` on stdout, and return the exit code (0 clean, 1 findings, 2 unreadable)."""
+    """Lint, render in `fmt` on stdout, and return the exit code (0 clean, 1 findings, 2 unreadable).
+
+    `console` is the Rich console of a text report on a terminal; None writes plain text.
+    """
     from copilot.lint.config import LintConfig, load_config
     from copilot.lint.engine import lint_paths
     from copilot.lint.report import render
@@ -38,17 +41,21 @@ def run_lint(
     options = {k: v for k, v in options.items() if v}
     LintConfig().with_options(**options)  # refuse a bad flag before reading any file
     run = lint_paths(paths, config, options=options, fix=fix, flows_only=flows_only)
+    stream = sys.stdout
     if fix and "-" in paths:
         # `--fix -` is a filter: the fixed flow goes to stdout, the findings to stderr.
-        from rich.console import Console
+        from copilot.styled import wants_rich
 
         report = next(r for r in run.files if r.path == "<stdin>")
         sys.stdout.write(report.text or "")
+        stream, console = sys.stderr, None
+        if wants_rich(sys.stderr):
+            from rich.console import Console
 
-        console = Console(stderr=True, highlight=False, soft_wrap=True)
+            console = Console(stderr=True, highlight=False, soft_wrap=True)
         fmt = "text"
     if fmt == "text":
-        render_text(run, console, summary=summary)
+        render_text(run, console, summary=summary, stream=stream)
     else:
         sys.stdout.write(render(run, fmt))
     return run.exit_code

@@ -105,73 +105,14 @@ def template_sites(flow: Any, data: dict[str, Any]) -> list[Site]:
     return out
 
 
-_BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
-_ROOTS = ("event", "steps", "input")
-
-
-_OPERAND = (
-    r"""(?:[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*|'[^'\\{}]*'|"[^"\\{}]*"|-?\d+(?:\.\d+)?)"""
-)
-_COMPARISON = re.compile(
-    rf"^\s*(?:not\s+)?(?P<a>{_OPERAND})\s*(?:(?:==|!=|<=|>=|<|>|not\s+in|in)\s*(?P<b>{_OPERAND})\s*)?$"
-)
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*$")
-
-
-def _simple_block(block: str) -> list[tuple[str, ...]] | None:
-    """The dotted names of `a.b`, `a.b == 'x'`, `not a.b`, `'x' in a.b`; None for anything else."""
-    match = _COMPARISON.match(block)
-    if match is None:
-        return None
-    out = []
-    for operand in (match.group("a"), match.group("b")):
-        if operand and _NAME.match(operand) and operand not in ("not", "in", "and", "or", "is"):
-            parts = tuple(operand.split("."))
-            if any(part.startswith("_") for part in parts):
-                return None  # unsafe access: let the sandbox-aware parser refuse it
-            out.append(parts)
-    return out
-
-
-def _dotted_only(text: str, expression: bool) -> tuple[tuple[str, ...], ...] | None:
-    """The references of a template whose blocks are dotted names or simple comparisons, without Jinja.
-
-    Most flow templates are `{{ event.body }}` or `{{ steps.x.output.y == 'faq' }}`, and a
-    Jinja parse per template dominates the lint time of a large flow. Anything else
-    (filters, calls, subscripts, `{% %}`, unbalanced braces) returns None: Jinja decides.
-    """
-    if "{%" in text or "{#" in text:
-        return None
-    if expression:
-        stripped = text.strip()
-        if "{{" in text:
-            if not (stripped.startswith("{{") and stripped.endswith("}}")) or stripped.count("{{") != 1:
-                return None
-            blocks = [stripped[2:-2]]
-        else:
-            blocks = [text]
-    else:
-        blocks = _BLOCK.findall(text)
-        rest = _BLOCK.sub("", text)
-        if "{{" in rest or "}}" in rest:
-            return None  # unbalanced: let Jinja say where
-    out: list[tuple[str, ...]] = []
-    for block in blocks:
-        names = _simple_block(block)
-        if names is None:
-            return None
-        out.extend(parts for parts in names if parts[0] in _ROOTS and parts not in out)
-    return tuple(out)
-
-
 @lru_cache(maxsize=16384)
 def template_references(text: str, expression: bool = False) -> tuple[tuple[str, ...], ...] | str:
-    """The dotted paths a template reads, or the error message when it does not parse (cached)."""
+    """The dotted paths a template reads, or the error message when it does not parse (cached).
+
+    Simple templates (`{{ a.b }}`, `a.b == 'x'`) are read without Jinja by `references`.
+    """
     from copilot.flow.expressions import ExpressionError, references
 
-    simple = _dotted_only(text, expression)
-    if simple is not None:
-        return simple
     try:
         return tuple(ref.parts for ref in references(text, expression=expression))
     except ExpressionError as exc:

@@ -241,6 +241,8 @@ class Engine:
         )
         self.router = Router(self.profiles)
         self.breakers = BreakerBoard(self.clock)
+        self._breaker_of = {alias: self.breakers[alias] for alias in self.profiles}
+        self._call_labels = {alias: f"{alias} call" for alias in self.profiles}
         self.limiters: dict[str, ModelLimiter] = model_limiters(self.profiles) if rate_limits else {}
         self.ingress = flow_limiter(flow.trigger.rate_limit) if ingress_limit else None
         self.dedupe_window = flow.trigger.dedupe_window or DEFAULT_WINDOW
@@ -741,17 +743,6 @@ class _Run:
         engine._pending.discard(self)
         self.done.set_result(None)
 
-    # ------------------------------------------------------------------ attempts
-
-    def attempt(self, step: str, model: str | None, n: int, start: float, status: str, error: Any = None,
-                hedge: bool = False) -> None:  # fmt: skip
-        kind = getattr(error, "kind", None) if error is not None else None
-        self.result.attempts.append(
-            Attempt(
-                step, model, n, start, self.now(), status, kind, None if error is None else str(error), hedge
-            )  # type: ignore[arg-type]
-        )
-
 
 def _compile_step(step: Any) -> dict[str, Renderer]:
     """Every template of a step, compiled once for all events."""
@@ -896,9 +887,8 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
     if step.route is not None:
         deadline = run.call_deadline(plan)
         remaining = call_budget(step.timeout, deadline, engine._now())
-        breakers = engine.breakers
         decision = engine.router.choose(
-            list(plan.order), step.route.strategy, remaining, lambda a: breakers[a].healthy()
+            list(plan.order), step.route.strategy, remaining, lambda a: engine._breaker_of[a].healthy()
         )
         order: Any = decision.order
         record.route_reason = decision.reason
@@ -908,16 +898,17 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
     tokens_hint = (len(user) + len(system or "")) // 4 + (step.max_tokens or 0)
     tel = engine.telemetry
     parent_span = run.spans.get(plan.id) if tel is not None else None
-    clock = engine.clock
+    now = engine._now
     router = engine.router
     provider = engine.provider
+    breakers = engine._breaker_of
 
     async def call_alias(alias: str, is_hedge: bool) -> tuple[ModelResponse, Any]:
         profile = engine.profiles[alias]
         limiter = engine.limiters.get(alias)
-        breaker = engine.breakers[alias]
+        breaker = breakers[alias]
         base_url = engine.env(engine._base_urls[alias]) if alias in engine._base_urls else None
-        what = f"{alias} call"
+        what = engine._call_labels[alias]
 
         async def once(attempt: int, budget: float | None) -> tuple[ModelResponse, Any]:
             request = ModelRequest(
@@ -935,7 +926,7 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
                 step.temperature,
                 base_url,
             )
-            started = clock.now()
+            started = now()
             span = None
             if tel is not None:
                 span = tel.start_chat(
@@ -956,7 +947,7 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
                 if exc.kind in TRANSIENT_KINDS:
                     breaker.record_failure()
                 if exc.kind == "timeout":
-                    router.observe(alias, clock.now() - started)
+                    router.observe(alias, now() - started)
                 raise
             except asyncio.CancelledError as exc:
                 error = exc
@@ -964,20 +955,20 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
                 raise
             finally:
                 if span is not None:
-                    ended = clock.now()
+                    ended = now()
                     tel.end_chat(span, ended, ended - started, profile, response, error, run.scrub)  # type: ignore[union-attr]
             breaker.record_success()
-            router.observe(alias, clock.now() - started)
+            router.observe(alias, now() - started)
             return response, output
 
         return await _retrying(run, plan, record, alias, once, router.p50(alias), is_hedge)
 
     def may_start(alias: str, index: int) -> Verdict:
-        if not engine.breakers[alias].allow():
+        if not breakers[alias].allow():
             return ("skip", f"{alias}: circuit open")
         if index > 0:
             deadline = run.call_deadline(plan)
-            if deadline is not None and clock.now() + router.p50(alias) > deadline:
+            if deadline is not None and now() + router.p50(alias) > deadline:
                 run.give_up_sla(f"fallback `{alias}` of `{plan.id}` would not fit")
         return GO
 
@@ -987,11 +978,12 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
             key = str(plan.templates["idempotency_key"](ctx))
         except ExpressionError as exc:
             raise StepFailure(f"idempotency_key: {exc.message}", "expression") from None
-    request_id = None
+    request_id = store_key = None
     if key is not None:
         request_id = request_hash([plan.id, system, user, plan.hash_models, seed_offset])
+        store_key = f"step:{plan.id}:{key}"
         try:
-            recorded = engine.idempotency.lookup(f"step:{plan.id}:{key}", request_id)
+            recorded = engine.idempotency.lookup(store_key, request_id)
         except IdempotencyConflict as exc:
             raise StepFailure(str(exc), "client_error") from None
         if recorded is not None:
@@ -1018,9 +1010,9 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
             tel.count("fallbacks", 1, {"flowgen.step.id": plan.id})
         if chain.hedge_won:
             tel.count("hedges_won", 1, {"flowgen.step.id": plan.id})
-    if key is not None:
+    if store_key is not None:
         engine.idempotency.record(
-            f"step:{plan.id}:{key}",
+            store_key,
             request_id,  # type: ignore[arg-type]
             {"output": output, "model": chain.alias},
             engine.dedupe_window,  # type: ignore[arg-type]

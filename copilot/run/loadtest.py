@@ -17,6 +17,7 @@ Attainment is reported twice, because a deadline answer is not an answer:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import tempfile
 from collections import Counter
@@ -590,6 +591,23 @@ def _aggregate(trend: Trend, threshold: Any) -> float | None:
 Progress = Callable[[int, int], None]  # (responses so far, events planned)
 
 
+def _bounded_store() -> type:
+    from copilot.run.resilience.idempotency import MemoryIdempotencyStore
+
+    class BoundedStore(MemoryIdempotencyStore):
+        """The engine's in-memory store, evicting the oldest tenth at once when it is full.
+
+        Every test event has its own keys, so the store only ever fills up; the base class
+        scans every entry on each insert once full, which would make a long test quadratic.
+        """
+
+        def _evict(self, now: float) -> None:
+            for key in list(itertools.islice(self._entries, max(1, self.max_entries // 10))):
+                del self._entries[key]
+
+    return BoundedStore
+
+
 def run_setup(
     setup: TestSetup,
     *,
@@ -599,14 +617,19 @@ def run_setup(
     latency_scale: float = 1.0,
     progress: Progress | None = None,
     dead_letter: str | None = None,
+    rate_limits: bool = True,
 ) -> TestResult:
-    """Run one flow's load test to the end (async work drained) and check its thresholds."""
+    """Run one flow's load test to the end (async work drained) and check its thresholds.
+
+    `rate_limits=False` lifts the models' rpm/tpm limits (the flow's or the catalog's), to
+    measure what the flow and flowgen can do rather than what a provider account allows.
+    """
     from copilot.run.clock import run_virtual
 
     with tempfile.TemporaryDirectory(prefix="flowgen-test-") as scratch:
         # Synthetic failures must not land in the flow's real dead-letter file.
         letters = Path(dead_letter) if dead_letter else Path(scratch) / "dead-letter.jsonl"
-        coro = _run(setup, provider, base_url, latency_scale, progress, letters)
+        coro = _run(setup, provider, base_url, latency_scale, progress, letters, rate_limits)
         outcome = run_virtual(coro) if virtual_time else asyncio.run(coro)
     recorder, elapsed, injected, calls = outcome
     result = TestResult(
@@ -632,6 +655,7 @@ async def _run(
     latency_scale: float,
     progress: Progress | None,
     dead_letters: Path,
+    rate_limits: bool = True,
 ) -> tuple[Recorder, float, Counter[str], int]:
     from copilot.run.chaos import ChaosHttpClient, ChaosProvider, Injector, begin_event, http_step_urls
     from copilot.run.clock import LoopClock
@@ -639,7 +663,6 @@ async def _run(
     from copilot.run.load import arrivals
     from copilot.run.providers.sim import SimHttpClient, SimProvider
     from copilot.run.rag import SourceError
-    from copilot.run.resilience.idempotency import MemoryIdempotencyStore
 
     loaded = setup.loaded
     flow = loaded.flow
@@ -663,9 +686,10 @@ async def _run(
             http=http,
             base_dir=Path(loaded.path).resolve().parent,
             clock=clock,
-            idempotency=MemoryIdempotencyStore(clock, max_entries=IDEMPOTENCY_ENTRIES),
+            idempotency=_bounded_store()(clock, max_entries=IDEMPOTENCY_ENTRIES),
             seed=seed,
             dead_letter_path=dead_letters,
+            rate_limits=rate_limits,
         )
     except SourceError as exc:
         position = loaded.doc.position(exc.loc) if exc.loc else None
@@ -750,6 +774,7 @@ def run_tests(
     latency_scale: float = 1.0,
     progress_factory: Callable[[str, int], Progress | None] | None = None,
     dead_letter: str | None = None,
+    rate_limits: bool = True,
 ) -> list[TestResult]:
     """Test one flow, or (`compare`) two flows under the first one's load, chaos and thresholds."""
     if compare and len(paths) != 2:
@@ -775,6 +800,7 @@ def run_tests(
                 latency_scale=latency_scale,
                 progress=progress,
                 dead_letter=dead_letter,
+                rate_limits=rate_limits,
             )
         )
     return results

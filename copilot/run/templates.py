@@ -83,38 +83,39 @@ def _path(node: Any) -> tuple[str, tuple[tuple[Any, bool], ...]] | None:
             return None
 
 
-def _getter(root: str, parts: tuple[tuple[Any, bool], ...]) -> Renderer:
+def _raise_slow(context: dict[str, Any]) -> Any:
+    raise _SLOW
+
+
+def _getter(root: str, parts: tuple[tuple[Any, bool], ...], missing: Renderer = _raise_slow) -> Renderer:
+    """The lookup's value; `missing(context)` when it is not a plain walk through dicts and lists."""
     keys = tuple(key for key, _ in parts)
     if all(is_attr or type(key) is str for key, is_attr in parts):
         # Only string keys: every step is a dict lookup.
         def get(context: dict[str, Any]) -> Any:
             node = context.get(root, _MISSING)
-            if node is _MISSING:
-                raise _SLOW
             for key in keys:
                 if type(node) is not dict:
-                    raise _SLOW
+                    return missing(context)
                 node = node.get(key, _MISSING)
-                if node is _MISSING:
-                    raise _SLOW
-            return node
+            return missing(context) if node is _MISSING else node
 
         return get
 
     def get_mixed(context: dict[str, Any]) -> Any:
         node = context.get(root, _MISSING)
         if node is _MISSING:
-            raise _SLOW
+            return missing(context)
         for key in keys:
             kind = type(node)
             if kind is dict:
                 node = node.get(key, _MISSING)
                 if node is _MISSING:
-                    raise _SLOW
+                    return missing(context)
             elif kind is list and type(key) is int and -len(node) <= key < len(node):
                 node = node[key]
             else:
-                raise _SLOW
+                return missing(context)
         return node
 
     return get_mixed
@@ -241,22 +242,42 @@ def _with_fallback(fast: Renderer, slow: Renderer) -> Renderer:
     return rendered
 
 
-def compile_expression(expression: str) -> Renderer:
-    """A function computing `expression` (bare or ``{{ }}``-wrapped), as `expressions.evaluate`."""
+def _compile(expression: str) -> tuple[Any, Renderer]:
+    """The expression's parsed node (None if the sandbox refuses it) and its sandbox evaluator."""
     source = expression_source(expression)
-    node = _parse_expression(source)
-    fast = None if node is None else _fast(node)
 
     def slow(context: dict[str, Any]) -> Any:
         return evaluate(source, context)
 
+    return _parse_expression(source), slow
+
+
+def compile_expression(expression: str) -> Renderer:
+    """A function computing `expression` (bare or ``{{ }}``-wrapped), as `expressions.evaluate`."""
+    node, slow = _compile(expression)
+    if node is None:
+        return slow
+    path = _path(node)
+    if path is not None:
+        return _getter(*path, missing=slow)  # a plain lookup: no wrapper at all
+    fast = _fast(node)
     return slow if fast is None else _with_fallback(fast, slow)
 
 
 def compile_condition(expression: str) -> Callable[[dict[str, Any]], bool]:
     """A function deciding an `if` or a rule, as `expressions.condition`."""
-    value = compile_expression(expression)
-    return lambda context: bool(value(context))
+    node, slow = _compile(expression)
+    fast = None if node is None else _fast(node)
+    if fast is None:
+        return lambda context: bool(slow(context))
+
+    def decide(context: dict[str, Any]) -> bool:
+        try:
+            return bool(fast(context))
+        except Exception:
+            return bool(slow(context))  # see _with_fallback
+
+    return decide
 
 
 # ---------------------------------------------------------------------------- templates
@@ -276,7 +297,7 @@ def compile_template(text: str) -> Renderer:
     pieces = _output_pieces(text)
     if pieces is None:
         return slow
-    return _with_fallback(_joined(pieces), slow)
+    return _joined(pieces, slow)
 
 
 def _output_pieces(text: str) -> list[str | Renderer] | None:
@@ -304,16 +325,19 @@ def _output_pieces(text: str) -> list[str | Renderer] | None:
     return pieces
 
 
-def _joined(pieces: list[str | Renderer]) -> Renderer:
-    def joined(context: dict[str, Any]) -> str:
+def _joined(pieces: list[str | Renderer], slow: Renderer) -> Renderer:
+    def joined(context: dict[str, Any]) -> Any:
         out = []
-        for piece in pieces:
-            if type(piece) is str:
-                out.append(piece)
-            else:
-                value = piece(context)  # type: ignore[operator]
-                # The sandbox prints a value with str() (no autoescape, no finalize).
-                out.append(value if type(value) is str else str(value))
+        try:
+            for piece in pieces:
+                if type(piece) is str:
+                    out.append(piece)
+                else:
+                    value = piece(context)  # type: ignore[operator]
+                    # The sandbox prints a value with str() (no autoescape, no finalize).
+                    out.append(value if type(value) is str else str(value))
+        except Exception:
+            return slow(context)  # see _with_fallback
         return "".join(out)
 
     return joined

@@ -7,12 +7,14 @@ import pytest
 from copilot.errors import FlowgenError
 from copilot.flow.expressions import (
     ExpressionError,
+    _parsed_references,
     condition,
     evaluate,
     expression_source,
     references,
     render,
     render_value,
+    simple_references,
     template_strings,
 )
 
@@ -64,6 +66,55 @@ def test_references_refuse_internals_without_rendering(text: str) -> None:
 def test_references_report_syntax_errors() -> None:
     with pytest.raises(ExpressionError, match="template syntax"):
         references("{{ event.body ")
+
+
+@pytest.mark.parametrize(
+    ("text", "expression"),
+    [
+        ("{{ event.body }}", False),
+        ("Q: {{ event.body }}\n{{ steps.docs.output }} {{ event.body }}", False),
+        ("{{ steps.checked.output.category == 'faq' }}", True),
+        ('steps.checked.output.urgency != "high"', True),
+        ("not steps.a.output.ok", True),
+        ("{{ 3 > steps.s.output.n }}", True),
+        ("{{ -1.5 <= input.score }}", True),
+        ("'faq' in steps.c.output.tags", True),
+        ("steps.a.output.x not in event.allowed", True),
+        ("{{ steps.answer.output.text | default('') }}", False),
+        ("{{ event.x|default( 'n/a' ) == 'y' }} {{ event.z | default() }}", False),
+        ("input.category in ['faq', 'billing', \"bug\", 3]", True),
+        ("{{ event.tags != [] }}", True),
+        ("{{ 'literal' }} {{ other.thing }} {{ true }}", False),
+        ("plain text", False),
+    ],
+)
+def test_the_regex_reading_of_simple_templates_agrees_with_the_jinja_parse(
+    text: str, expression: bool
+) -> None:
+    fast = simple_references(text, expression)
+    assert fast is not None
+    assert fast == tuple(r.parts for r in _parsed_references(text, expression))
+
+
+@pytest.mark.parametrize(
+    ("text", "expression"),
+    [
+        ("{{ self }}", False),  # refused by the sandbox check, not silently dropped
+        ("{{ in }}", False),  # a syntax error
+        ("not", True),
+        ("{{ event._secret }}", False),
+        ("{{ event.x | upper }}", False),
+        ("{{ event.x | default(event.y) }}", False),
+        ("{{ event.x in [event.y] }}", False),
+        ("{{ event.x | default('a') | upper }}", False),
+        ("{{ event.a }} {{ event.b", False),
+        ("{{- event.a -}}", False),
+        ("{% if event.a %}x{% endif %}", False),
+        ("{{ a }} and {{ b }}", True),
+    ],
+)
+def test_anything_but_a_simple_template_is_left_to_jinja(text: str, expression: bool) -> None:
+    assert simple_references(text, expression) is None
 
 
 def test_expression_source_unwraps_braces() -> None:

@@ -51,6 +51,17 @@ def test_text(own: LintRun, snapshot) -> None:
     assert "cost       $0.00436/event vs budget $0.01000  fits" in out
 
 
+def test_text_off_a_terminal_is_the_same_report_without_rich(run: LintRun) -> None:
+    # Plain text (what a pipe or CI log gets, Rich not imported) reads exactly as Rich's rendering.
+    from rich.console import Console
+
+    plain, styled = io.StringIO(), io.StringIO()
+    render_text(run, None, stream=plain)
+    render_text(run, Console(file=styled, width=400, color_system=None, highlight=False))
+    assert plain.getvalue() == styled.getvalue()
+    assert "[missing-dead-letter, fixable]" in plain.getvalue()
+
+
 @pytest.mark.parametrize("fmt", ["json", "sarif", "github", "junit"])
 def test_data_formats(own: LintRun, fmt: str, snapshot) -> None:
     assert render(own, fmt) == snapshot

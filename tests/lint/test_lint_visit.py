@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.flow.expressions import ExpressionError, references
-from copilot.lint.visit import _dotted_only, event_id_field, template_references
+from copilot.flow.expressions import ExpressionError, _parsed_references, references
+from copilot.flow.expressions import simple_references as _dotted_only
+from copilot.lint.visit import event_id_field, template_references
 
 TEMPLATES = [
     ("{{ event.body }}", False),
@@ -26,6 +27,7 @@ TEMPLATES = [
 def test_fast_path_matches_jinja(text: str, expression: bool) -> None:
     fast = _dotted_only(text, expression)
     assert fast is not None
+    assert fast == tuple(r.parts for r in _parsed_references(text, expression))
     assert fast == tuple(r.parts for r in references(text, expression=expression))
 
 

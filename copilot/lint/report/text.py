@@ -15,9 +15,10 @@ flows/a.yaml  support-triage
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TextIO
 
 from copilot.lint.report import display_path
+from copilot.styled import Lines, Part
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 CONTEXT_LINES = 1
@@ -46,75 +47,83 @@ def _ms(value: float | None) -> str:
     return f"{value:,.0f} ms"
 
 
-def summary_lines(summary: dict[str, Any], has_deadline_answer: bool | None = None) -> list[tuple[str, str]]:
-    """(label, text) rows of a flow's numbers: the ones behind FG103, FG105 and FG503."""
-    rows: list[tuple[str, str]] = []
+def summary_lines(
+    summary: dict[str, Any], has_deadline_answer: bool | None = None
+) -> list[tuple[str, list[Part]]]:
+    """(label, parts) rows of a flow's numbers: the ones behind FG103, FG105 and FG503."""
+    rows: list[tuple[str, list[Part]]] = []
     critical = summary.get("critical_path")
     worst = summary.get("worst_case")
     sla = summary.get("sla_ms")
     if critical:
-        rows.append(("hot path", " → ".join(critical["steps"])))
-        verdict = ""
+        rows.append(("hot path", [" → ".join(critical["steps"])]))
+        verdict: list[Part] = []
         if sla is not None:
-            verdict = "  [green]fits[/]" if critical["p95_ms"] <= sla else "  [red]over the SLA[/]"
+            verdict = ["  ", ("fits", "green") if critical["p95_ms"] <= sla else ("over the SLA", "red")]
         rows.append(
-            ("p95", f"{_ms(critical['p95_ms'])} vs SLA {_ms(sla) if sla is not None else 'none'}{verdict}")
+            ("p95", [f"{_ms(critical['p95_ms'])} vs SLA {_ms(sla) if sla is not None else 'none'}", *verdict])
         )
         if worst:
             worst_ms = worst.get("worst_ms")
-            verdict = ""
+            verdict = []
             if sla is not None:
                 over = worst_ms is None or worst_ms > sla
-                verdict = "  [yellow]over the SLA[/]" if over else "  [green]fits[/]"
+                verdict = ["  ", ("over the SLA", "yellow") if over else ("fits", "green")]
                 if over and has_deadline_answer:
-                    verdict += " (respond.on_deadline answers)"
+                    verdict.append(" (respond.on_deadline answers)")
             rows.append(
-                ("worst case", f"{_ms(worst_ms)} vs SLA {_ms(sla) if sla is not None else 'none'}{verdict}")
+                (
+                    "worst case",
+                    [f"{_ms(worst_ms)} vs SLA {_ms(sla) if sla is not None else 'none'}", *verdict],
+                )
             )
     else:
-        rows.append(("hot path", "none (respond.needs is empty)"))
+        rows.append(("hot path", ["none (respond.needs is empty)"]))
     cost = summary.get("cost_per_event_usd") or 0.0
     budget = summary.get("budget_usd")
-    text = f"${cost:.5f}/event"
+    parts: list[Part] = [f"${cost:.5f}/event"]
     if budget is not None:
-        text += f" vs budget ${budget:.5f}" + (
-            "  [green]fits[/]" if cost <= budget else "  [red]over budget[/]"
-        )
+        parts += [
+            f" vs budget ${budget:.5f}  ",
+            ("fits", "green") if cost <= budget else ("over budget", "red"),
+        ]
     else:
-        text += " (no budget)"
-    rows.append(("cost", text))
+        parts.append(" (no budget)")
+    rows.append(("cost", parts))
     return rows
 
 
-def render(run: Any, console: Any, *, summary: bool = True) -> None:
-    """Print the run on a Rich console."""
-    from rich.markup import escape
-
+def render(run: Any, console: Any = None, *, summary: bool = True, stream: TextIO | None = None) -> None:
+    """Print the run on a Rich console, or as plain text on `stream` (stdout) when `console` is None."""
+    out = Lines(console, stream)
     for report in run.files:
         path = display_path(report.path)
         for f in report.findings:
             tags = f.name + (", fixable" if f.fixable else "")
-            console.print(
-                f"[bold]{escape(path)}:{f.line}:{f.col}[/] [{_STYLE[f.severity]}]{f.code}[/] "
-                f"{escape(f.message)}  [dim]\\[{tags}][/]",
+            out.line(
+                (f"{path}:{f.line}:{f.col}", "bold"),
+                " ",
+                (f.code, _STYLE[f.severity]),
+                f" {f.message}  ",
+                (f"[{tags}]", "dim"),
                 soft_wrap=True,  # one finding, one line: CI logs and editors parse it
             )
             if report.text:
                 for row in _frame(report.text, f.line, f.col):
-                    console.print(f"[dim]{escape(row)}[/]")
+                    out.line((row, "dim"))
         for change in report.fixed:
-            console.print(f"[green]fixed[/] {escape(path)}: {escape(change)}")
+            out.line(("fixed", "green"), f" {path}: {change}")
         if summary and report.summary:
             s = report.summary
-            console.print(f"[bold]{escape(path)}[/]  flow [bold]{escape(s['name'])}[/]")
+            out.line((path, "bold"), "  flow ", (s["name"], "bold"))
             deadline = s.get("on_deadline")
-            for label, text in summary_lines(s, deadline):
-                console.print(f"  {label:<10} {text}")
+            for label, parts in summary_lines(s, deadline):
+                out.line(f"  {label:<10} ", *parts)
     counts = run.counts()
     total = sum(counts.values())
     files = len(run.files)
     if total == 0:
-        console.print(f"[green]✓[/] no problems in {files} file{'s' if files != 1 else ''}")
+        out.line(("✓", "green"), f" no problems in {files} file{'s' if files != 1 else ''}")
         return
     fixable = sum(1 for f in run.findings if f.fixable)
     parts = [f"{counts['error']} error{'s' if counts['error'] != 1 else ''}"]
@@ -124,4 +133,4 @@ def render(run: Any, console: Any, *, summary: bool = True) -> None:
     line += "s" if files != 1 else ""
     if fixable:
         line += f"; {fixable} fixable with `flowgen lint --fix`"
-    console.print(line)
+    out.line(line)

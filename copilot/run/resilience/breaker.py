@@ -20,7 +20,7 @@ DEFAULT_WINDOW = 30.0
 DEFAULT_COOLDOWN = 15.0
 
 
-@dataclass
+@dataclass(slots=True)
 class CircuitBreaker:
     clock: Clock
     threshold: int = DEFAULT_THRESHOLD
@@ -40,6 +40,8 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """May a call start now? In half-open state only one probe at a time may."""
+        if self._opened_at is None:
+            return True  # closed: the common case, without reading the clock
         state = self.state
         if state == "closed":
             return True
@@ -50,11 +52,14 @@ class CircuitBreaker:
 
     def healthy(self) -> bool:
         """Would a call be allowed (without claiming the half-open probe)?"""
+        if self._opened_at is None:
+            return True
         state = self.state
         return state == "closed" or (state == "half_open" and not self._probing)
 
     def record_success(self) -> None:
-        self._failures.clear()
+        if self._failures:
+            self._failures.clear()
         self._opened_at = None
         self._probing = False
 

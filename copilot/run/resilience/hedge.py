@@ -46,16 +46,25 @@ class HedgeFailed(Exception):
 class _Race:
     """The backup's side of a hedge: started by the timer, it may interrupt the primary."""
 
-    __slots__ = ("backup", "factory", "interrupted", "may_hedge", "primary_over", "task")
+    __slots__ = ("backup", "cancelling", "factory", "interrupted", "may_hedge", "primary_over", "task")
 
-    def __init__(self, task: asyncio.Task[Any], factory: Callable[[], Awaitable[Any]],
-                 may_hedge: Callable[[], bool]) -> None:  # fmt: skip
-        self.task = task
+    def __init__(self, factory: Callable[[], Awaitable[Any]], may_hedge: Callable[[], bool]) -> None:
+        self.task: asyncio.Task[Any] | None = None
+        self.cancelling = 0
         self.factory = factory
         self.may_hedge = may_hedge
         self.backup: asyncio.Future[Any] | None = None
         self.interrupted = False  # the caller's task was cancelled because the backup won
         self.primary_over = False  # the primary returned or raised: nothing to interrupt
+
+    def arm(self, loop: asyncio.AbstractEventLoop, when: float) -> asyncio.TimerHandle:
+        """The primary waits: set the hedge timer, noting the task a winning backup interrupts."""
+        task = asyncio.current_task(loop)
+        if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
+            raise RuntimeError("hedged() must run inside an asyncio task")
+        self.task = task
+        self.cancelling = task.cancelling()
+        return loop.call_at(when, self.start)
 
     def start(self) -> None:
         """The timer fired and the primary is still running: start the backup if allowed."""
@@ -68,7 +77,7 @@ class _Race:
         if self.primary_over or backup.cancelled() or backup.exception() is not None:
             return  # a failed backup leaves the primary running
         self.interrupted = True
-        self.task.cancel()
+        self.task.cancel()  # type: ignore[union-attr]
 
     async def cancel_backup(self) -> None:
         """Cancel the backup (if running) and wait until it has finished."""
@@ -96,19 +105,15 @@ async def hedged(
     Exceptions in `failures` count as a failed call; anything else propagates (and
     cancels the other call).
     """
-    task = asyncio.current_task()
-    if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
-        raise RuntimeError("hedged() must run inside an asyncio task")
-    race = _Race(task, backup, may_hedge)
-    cancelling = task.cancelling()
     loop = asyncio.get_running_loop()
     when = loop.time() + after
+    race = _Race(backup, may_hedge)
     try:
         # The hedge timer is armed only if the primary has to wait at all.
-        value = await await_armed(primary(), lambda: loop.call_at(when, race.start))
+        value = await await_armed(primary(), lambda: race.arm(loop, when))
     except asyncio.CancelledError:
         race.primary_over = True
-        if race.interrupted and task.uncancel() <= cancelling:
+        if race.interrupted and race.task.uncancel() <= race.cancelling:  # type: ignore[union-attr]
             # Our own interrupt: the backup won while the primary was still running.
             return HedgeOutcome(race.backup.result(), hedge_won=True, hedged=True)  # type: ignore[union-attr]
         await race.cancel_backup()
@@ -117,7 +122,7 @@ async def hedged(
         race.primary_over = True
         if race.interrupted:
             # The backup won and interrupted a primary that turned the cancel into a failure.
-            task.uncancel()
+            race.task.uncancel()  # type: ignore[union-attr]
             return HedgeOutcome(race.backup.result(), hedge_won=True, hedged=True)  # type: ignore[union-attr]
         if race.backup is None:
             raise HedgeFailed(exc, None, hedged=False) from None
@@ -125,13 +130,13 @@ async def hedged(
     except BaseException:
         race.primary_over = True
         if race.interrupted:
-            task.uncancel()
+            race.task.uncancel()  # type: ignore[union-attr]
         await race.cancel_backup()
         raise
     race.primary_over = True
     if race.interrupted:
         # The primary answered although the backup's win had asked to stop it: keep the primary's.
-        task.uncancel()
+        race.task.uncancel()  # type: ignore[union-attr]
     hedged_now = race.backup is not None
     await race.cancel_backup()
     return HedgeOutcome(value, hedge_won=False, hedged=hedged_now)

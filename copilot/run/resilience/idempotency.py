@@ -35,9 +35,13 @@ class Recorded:
     recorded_at: float
 
 
+# One encoder for every hash: `json.dumps` with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def request_hash(value: Any) -> str:
     """A stable hash of a JSON-like request (key order does not matter)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    text = _CANONICAL.encode(value)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 

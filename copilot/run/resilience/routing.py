@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from copilot.catalog import ModelProfile
 from copilot.flow.units import format_duration
@@ -27,6 +27,16 @@ class LatencyEstimate:
     mu: float
     var: float
     count: int = 0
+    # p50 and p95 are read several times per routed call and change only on `observe`.
+    p50: float = field(init=False)
+    p95: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._quantiles()
+
+    def _quantiles(self) -> None:
+        self.p50 = math.exp(self.mu)
+        self.p95 = math.exp(self.mu + Z95 * math.sqrt(max(self.var, 0.0)))
 
     @classmethod
     def from_percentiles(cls, p50: float, p95: float) -> LatencyEstimate:
@@ -42,14 +52,7 @@ class LatencyEstimate:
         # West's incremental update of an exponentially weighted variance.
         self.var = (1.0 - decay) * (self.var + diff * incr)
         self.count += 1
-
-    @property
-    def p50(self) -> float:
-        return math.exp(self.mu)
-
-    @property
-    def p95(self) -> float:
-        return math.exp(self.mu + Z95 * math.sqrt(max(self.var, 0.0)))
+        self._quantiles()
 
 
 @dataclass(slots=True)

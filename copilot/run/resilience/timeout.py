@@ -67,16 +67,26 @@ def await_armed(awaitable: Awaitable[T], arm: Callable[[], asyncio.Handle | None
 class _Expiry:
     """The timer's callback: cancel the task that waits, and remember that we did."""
 
-    __slots__ = ("cancelling", "expired", "task")
+    __slots__ = ("cancelling", "expired", "handle", "task")
 
-    def __init__(self, task: asyncio.Task[Any]) -> None:
+    def __init__(self) -> None:
+        self.task: asyncio.Task[Any] | None = None
+        self.cancelling = 0
+        self.expired = False
+
+    def arm(self, loop: asyncio.AbstractEventLoop, when: float) -> asyncio.TimerHandle:
+        # Called at the first wait, inside the waiting task: nothing ran in between that
+        # could have cancelled it, so its count now is its count at the start.
+        task = asyncio.current_task(loop)
+        if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
+            raise RuntimeError("with_timeout() must run inside an asyncio task")
         self.task = task
         self.cancelling = task.cancelling()
-        self.expired = False
+        return loop.call_at(when, self)
 
     def __call__(self) -> None:
         self.expired = True
-        self.task.cancel()
+        self.task.cancel()  # type: ignore[union-attr]
 
 
 async def with_timeout(call: Awaitable[T], seconds: float | None, *, what: str = "call") -> T:
@@ -84,21 +94,18 @@ async def with_timeout(call: Awaitable[T], seconds: float | None, *, what: str =
     if seconds is None:
         return await call
     loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
-        raise RuntimeError("with_timeout() must run inside an asyncio task")
-    expiry = _Expiry(task)
     when = loop.time() + seconds
+    expiry = _Expiry()
     try:
-        value = await await_armed(call, lambda: loop.call_at(when, expiry))
+        value = await await_armed(call, lambda: expiry.arm(loop, when))
     except asyncio.CancelledError:
-        if expiry.expired and task.uncancel() <= expiry.cancelling:
+        if expiry.expired and expiry.task.uncancel() <= expiry.cancelling:  # type: ignore[union-attr]
             raise ProviderError("timeout", f"{what} took longer than {seconds * 1000:.0f}ms") from None
         raise
     except BaseException:
         if expiry.expired:
-            task.uncancel()  # the call turned our cancellation into another error: rebalance
+            expiry.task.uncancel()  # type: ignore[union-attr]  # the call turned our cancel into an error
         raise
     if expiry.expired:
-        task.uncancel()  # the call swallowed our cancellation and answered: rebalance
+        expiry.task.uncancel()  # type: ignore[union-attr]  # the call swallowed our cancel and answered
     return value
