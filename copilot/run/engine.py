@@ -131,6 +131,7 @@ class StepPlan:
     hedge_after: float | None = None
     hints: dict[str, Any] = field(default_factory=dict)  # http step: what a `wants_hints` client gets
     what: str = ""  # http step: how a timeout names the request
+    dependant_plans: tuple[StepPlan, ...] = ()
 
 
 class Engine:
@@ -224,6 +225,8 @@ class Engine:
             _compile_plan(plan)
             self.plans[step.id] = plan
         self.roots = tuple(p for p in self.plans.values() if not p.needs)
+        for plan in self.plans.values():
+            plan.dependant_plans = tuple(self.plans[d] for d in plan.dependants)
         self._needs_left = {p.id: len(p.needs) for p in self.plans.values()}  # copied per event
         self.step_count = len(self.plans)
         # `${env:…}` in a model alias's base_url is resolved per call, never stored resolved.
@@ -431,7 +434,7 @@ class _Run:
         self.timer: asyncio.TimerHandle | None = None
         self.key = key
         self.dead_letter_reason: str | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: list[asyncio.Task[None]] = []
         self.handoff: list[StepPlan] | None = None  # set while a step's end readies others
         tel = engine.telemetry
         self.scrub = tel.redactor(event) if tel is not None else _NO_REDACTION
@@ -481,14 +484,17 @@ class _Run:
         """All needs of `plan` are finished: skip, cancel or start it."""
         record = self.result.steps[plan.id]
         if plan.needs:
-            steps = self.result.steps
-            statuses = [steps[n].status for n in plan.needs]
-            failed = next((n for n, s in zip(plan.needs, statuses, strict=True) if s in _FAILED), None)
-            if failed is not None:
-                record.error = f"not run: `{failed}` failed"
-                self._finish(plan, "cancelled")
-                return
-            if all(s == "skipped" for s in statuses):
+            outputs = self.outputs
+            all_skipped = True
+            for need in plan.needs:
+                status = outputs[need]["status"]
+                if status == "failed" or status == "cancelled":
+                    record.error = f"not run: `{need}` failed"
+                    self._finish(plan, "cancelled")
+                    return
+                if status != "skipped":
+                    all_skipped = False
+            if all_skipped:
                 self._finish(plan, "skipped")
                 return
         if plan.condition is not None:
@@ -502,7 +508,7 @@ class _Run:
             if not go:
                 self._finish(plan, "skipped")
                 return
-        record.start = self.now()
+        record.start = self.engine._now() - self.t0
         record.status = "running"
         tel = self.engine.telemetry
         if tel is not None:
@@ -515,7 +521,7 @@ class _Run:
             )  # fmt: skip
         if plan.inline:
             try:
-                status = _INLINE[plan.type](self, plan, record)
+                status = plan.runner(self, plan, record)
             except StepFailure as exc:
                 record.error, record.kind = str(exc), exc.kind
                 status = "failed"
@@ -529,9 +535,9 @@ class _Run:
             self._spawn(plan)
 
     def _spawn(self, plan: StepPlan) -> None:
-        task = asyncio.get_running_loop().create_task(self._run_async(plan))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        # Held until the event is over (a task must be referenced while it waits); a done
+        # callback to forget it sooner would cost a loop callback per task.
+        self.tasks.append(asyncio.get_running_loop().create_task(self._run_async(plan)))
 
     async def _run_async(self, plan: StepPlan) -> None:
         """Run a step that waits; then, in the same task, one that its end made ready.
@@ -578,10 +584,11 @@ class _Run:
                     self._spawn(ready)
 
     def _finish(self, plan: StepPlan, status: str) -> None:
+        engine = self.engine
         record = self.result.steps[plan.id]
         record.status = status  # type: ignore[assignment]
         if status != "skipped" or record.start is not None:
-            record.end = self.now()
+            record.end = engine._now() - self.t0
         if self.responded:
             record.after_response = True
         output = record.output if status in ("ok", "defaulted") else None
@@ -613,12 +620,12 @@ class _Run:
         elif plan.in_respond:
             self.respond_left -= 1
         left = self.left
-        plans = self.engine.plans
-        for dependant in plan.dependants:
-            left[dependant] -= 1
-            if left[dependant] == 0:
-                self._ready(plans[dependant])
-        if self.finished == self.engine.step_count and not self.done.done():
+        for dependant in plan.dependant_plans:
+            count = left[dependant.id] - 1
+            left[dependant.id] = count
+            if count == 0:
+                self._ready(dependant)
+        if self.finished == engine.step_count and not self.done.done():
             self._complete()
 
     # ------------------------------------------------------------------ the response
@@ -786,6 +793,8 @@ def _compile_plan(plan: StepPlan) -> None:
         plan.what = f"{step.request.method} request"
     elif not plan.inline:
         plan.runner = _validate_with_retry
+    else:
+        plan.runner = _INLINE[step.type]
 
 
 def _ms(seconds: float | None) -> float | None:
