@@ -55,8 +55,12 @@ def pipeline(events: int) -> dict:
     result = run_setup(setup, latency_scale=0.0, rate_limits=False)
     wall = time.perf_counter() - started
     data = result.to_dict()
-    return {"events": data["events"], "seconds": wall, "per_s": data["events"] / wall,
-            "errors": data["counts"]["errors"]}  # fmt: skip
+    return {
+        "events": data["events"],
+        "seconds": wall,
+        "per_s": data["events"] / wall,
+        "errors": data["counts"]["errors"],
+    }
 
 
 def engine_alone(events: int) -> dict:
@@ -70,8 +74,14 @@ def engine_alone(events: int) -> dict:
     batch = [factory.event(i) for i in range(events)]
 
     async def main() -> float:
-        engine = Engine(flow, provider=SimProvider(0, latency_scale=0), http=SimHttpClient(0, latency_scale=0),
-                        base_dir=FLOW.parent, dead_letter_path=Path(os.devnull), rate_limits=False)  # fmt: skip
+        engine = Engine(
+            flow,
+            provider=SimProvider(0, latency_scale=0),
+            http=SimHttpClient(0, latency_scale=0),
+            base_dir=FLOW.parent,
+            dead_letter_path=Path(os.devnull),
+            rate_limits=False,
+        )
         slots = asyncio.Semaphore(flow.trigger.concurrency or 200)
 
         async def one(event: dict) -> None:
@@ -92,8 +102,12 @@ def sustained(rate: float, seconds: float) -> dict:
     setup = prepare(str(FLOW), events=int(rate * seconds), rate=rate, flow_chaos=False)
     result = run_setup(setup, latency_scale=0.0, rate_limits=False)
     data = result.to_dict()
-    return {"offered_per_s": rate, "achieved_per_s": data["throughput_per_s"], "events": data["events"],
-            "latency_ms": {k: data["latency_ms"][k] for k in ("p50", "p99", "max")}}  # fmt: skip
+    return {
+        "offered_per_s": rate,
+        "achieved_per_s": data["throughput_per_s"],
+        "events": data["events"],
+        "latency_ms": {k: data["latency_ms"][k] for k in ("p50", "p99", "max")},
+    }
 
 
 def memory(events: int, every: int) -> dict:
@@ -152,19 +166,33 @@ def main() -> int:
     rss = [r for _, r in flat["rss_mib"]]
     growth = max(rss[1:]) - rss[1] if len(rss) > 2 else float("nan")
     ok = piped["per_s"] >= 1000 and growth < 10
-    report = {"engine_alone": alone, "pipeline": piped, "sustained": steady, "memory": flat,
-              "memory_keeping_results": listed, "rss_growth_after_warmup_mib": growth, "goal_met": ok}  # fmt: skip
+    report = {
+        "engine_alone": alone,
+        "pipeline": piped,
+        "sustained": steady,
+        "memory": flat,
+        "memory_keeping_results": listed,
+        "rss_growth_after_warmup_mib": growth,
+        "goal_met": ok,
+    }
     if args.json:
         print(json.dumps(report, indent=2))
         return 0 if ok else 1
     print(f"throughput, {n:,} events at once, one core, zero-latency sim models:")
     print(f"  engine alone (bare asyncio loop)    {alone['seconds']:6.2f} s  {alone['per_s']:7,.0f} events/s")
-    print(f"  flowgen test pipeline               {piped['seconds']:6.2f} s  {piped['per_s']:7,.0f} events/s"
-          f"   (goal >= 1,000: {'met' if piped['per_s'] >= 1000 else 'NOT met'})")  # fmt: skip
+    print(
+        f"  flowgen test pipeline               {piped['seconds']:6.2f} s  {piped['per_s']:7,.0f} events/s"
+        f"   (goal >= 1,000: {'met' if piped['per_s'] >= 1000 else 'NOT met'})"
+    )
     lat = steady["latency_ms"]
-    print(f"sustained at {steady['offered_per_s']:,.0f}/s for {sustain_s:g} s (real clock): achieved "
-          f"{steady['achieved_per_s']:,.0f}/s, latency p50 {lat['p50']} ms, p99 {lat['p99']} ms, max {lat['max']} ms")  # fmt: skip
-    print(f"memory, {flat['events']:,} events (virtual time, {flat['seconds']:.0f} s): RSS MiB at each sample:")
+    print(
+        f"sustained at {steady['offered_per_s']:,.0f}/s for {sustain_s:g} s (real clock): achieved "
+        f"{steady['achieved_per_s']:,.0f}/s, latency p50 {lat['p50']} ms, p99 {lat['p99']} ms, "
+        f"max {lat['max']} ms"
+    )
+    print(
+        f"memory, {flat['events']:,} events (virtual time, {flat['seconds']:.0f} s): RSS MiB at each sample:"
+    )
     print("  " + ", ".join(f"{done // 1000}k: {mib:.1f}" for done, mib in flat["rss_mib"]))
     print(f"  growth after the first sample: {growth:.1f} MiB ({'flat' if growth < 10 else 'NOT flat'})")
     print("  side by side, keeping every result in a list:")

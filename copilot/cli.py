@@ -9,6 +9,7 @@ Every user-facing failure is a `FlowgenError`: one line on stderr and exit code 
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -474,6 +475,13 @@ def test_command(
         Path | None,
         typer.Option("--dead-letter", help="Keep the test's dead letters in FILE (default: discarded)."),
     ] = None,
+    rate_limits: Annotated[
+        bool,
+        typer.Option(
+            "--rate-limits/--no-rate-limits",
+            help="Apply the models' rpm/tpm limits (off: test the flow, not the provider account).",
+        ),
+    ] = True,
 ) -> None:
     """Load-test a flow with chaos on the local engine: latency, SLA attainment, thresholds.
 
@@ -530,6 +538,7 @@ def test_command(
                 base_url=base_url,
                 progress_factory=progress,
                 dead_letter=str(dead_letter) if dead_letter is not None else None,
+                rate_limits=rate_limits,
             )
         if report is not None:
             from copilot.flow.dump import write_atomic
@@ -767,7 +776,9 @@ def main() -> None:
         sys.stdout.write(f"flowgen {__version__}\n")
         return
     try:
-        _app_for(argv)(prog_name="flowgen")
+        # standalone_mode=False: usage errors come back as exceptions, so they are printed as
+        # one line below instead of Rich's multi-line panel.
+        code = _app_for(argv)(prog_name="flowgen", standalone_mode=False)
     except FlowgenError as exc:
         sys.stderr.write(f"{exc}\n")
         sys.exit(EXIT_USAGE)
@@ -783,6 +794,44 @@ def main() -> None:
             f"install it with: pip install 'flowgen[{extra}]'\n"
         )
         sys.exit(EXIT_USAGE)
+    except (SystemExit, typer.Exit):
+        raise
+    except Exception as exc:
+        if _is_click_error(exc):
+            _report_usage_error(exc)
+        # A bug in flowgen, not bad input: still one line, still exit 2.
+        if os.environ.get("FLOWGEN_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"flowgen: internal error: {type(exc).__name__}: {exc} "
+            "(a bug in flowgen; rerun with FLOWGEN_DEBUG=1 for the traceback and report it)\n"
+        )
+        sys.exit(EXIT_USAGE)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _is_click_error(exc: BaseException) -> bool:
+    # Typer vendors click privately; match the public exception classes by name.
+    return any(cls.__name__ in ("ClickException", "Abort") for cls in type(exc).__mro__)
+
+
+def _report_usage_error(exc: BaseException) -> NoReturn:
+    """A usage error as one line (`flowgen: error: No such option: --bogus (see …)`), exit 2."""
+    name = type(exc).__name__
+    ctx = getattr(exc, "ctx", None)
+    if name == "NoArgsIsHelpError" and ctx is not None:
+        # No arguments at all: the help is what the user needs, not an error line.
+        sys.stdout.write(ctx.get_help() + "\n")
+        sys.exit(EXIT_USAGE)
+    if name == "Abort":
+        sys.stderr.write("flowgen: aborted\n")
+        sys.exit(1)
+    message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+    if ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    sys.stderr.write(f"flowgen: error: {message}\n")
+    sys.exit(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
 
 
 # Optional dependencies by the extra that brings them (pyproject.toml), for a one-line hint

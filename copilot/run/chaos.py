@@ -41,11 +41,11 @@ RETRY_AFTER = 1.0  # seconds, the smallest value an HTTP Retry-After header can 
 GARBAGE = '{"answer": "Sure! Here is the JSON you asked for:\n```json\n{oops'
 
 CHAOS_HELP = """\
-A fault, added to the flow's tests.chaos (repeat the option for several):
-TARGET:FAULT[:ARG][@TOXICITY], TARGET being model:ALIAS, step:ID or http:PATTERN
-(wildcards * and ? allowed) and TOXICITY the probability a call is hit (0.05 or 5%,
-default 1). FAULT and ARG: latency:500ms±300ms (or 500ms+-300ms), slow_first_token:800ms,
-timeout (a hang), error:503 (429, 500, 503…), invalid_output (garbage JSON).
+A fault, added to the flow's tests.chaos (repeat the option for several), written
+TARGET:FAULT:ARG@TOXICITY. TARGET is model:ALIAS, step:ID or http:PATTERN (wildcards * and ?
+allowed). FAULT:ARG is latency:500ms±300ms (or 500ms+-300ms), slow_first_token:800ms,
+timeout (a hang), error:503 (429, 500, 503…) or invalid_output (garbage JSON).
+@TOXICITY is the probability a call is hit (0.05 or 5%); without it, every call is.
 Example: --chaos "model:fast:latency:500ms±300ms@0.5" --chaos "model:*:error:503@5%".
 A YAML mapping with the keys of a tests.chaos entry works too:
 --chaos '{target: "model:fast", type: timeout, toxicity: 0.02}'."""
@@ -173,7 +173,7 @@ def parse_chaos(spec: str) -> Fault:
     match = _SPEC_RE.match(text)
     if not match:
         raise FlowgenError(
-            f"{where}: not a fault; write TARGET:FAULT[:ARG][@TOXICITY], "
+            f"{where}: not a fault; write TARGET:FAULT:ARG@TOXICITY (ARG and @TOXICITY as needed), "
             "e.g. model:fast:latency:500ms±300ms@0.5"
         )
     kind, pattern, ftype = match.group("kind"), match.group("pattern"), match.group("type")
@@ -288,6 +288,7 @@ class Injector:
 
     def __init__(self, faults: list[Fault], seed: int = 0) -> None:
         self.faults = list(faults)
+        self.specs = [f.describe() for f in self.faults]
         self.dice = Dice(seed)
         self.injected: Counter[str] = Counter()  # fault spec -> times it fired
         self.calls = 0
@@ -300,7 +301,7 @@ class Injector:
             fire, spread = self.dice.roll(call, index)
             if fire >= fault.toxicity:
                 continue
-            self.injected[fault.describe()] += 1
+            self.injected[self.specs[index]] += 1
             delay = max(0.0, fault.latency + (2 * spread - 1) * fault.jitter)
             if fault.type == "latency":
                 plan.after += delay

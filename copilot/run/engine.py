@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,6 +261,7 @@ class Engine:
             if p.type == "retrieve"
         }
         self._pending: set[_Run] = set()
+        self._deadlines = _DeadlineWatch()
         self._inflight: dict[str, asyncio.Future[EventResult]] = {}
         self.events = 0
 
@@ -385,6 +387,60 @@ class Engine:
             raise StepFailure(f"environment variable {exc.args[0]} is not set", "client_error") from None
 
 
+class _DeadlineWatch:
+    """One timer for the SLA deadlines of all the events in flight.
+
+    Every event's deadline is its arrival plus the same SLA, so deadlines fall due in
+    arrival order: a queue with one timer for its head replaces a timer (and a heap entry
+    to cancel) per event. Events that answered in time are dropped when they reach the head.
+    """
+
+    __slots__ = ("armed", "loop", "queue", "timer")
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.queue: deque[_Run] = deque()
+        self.timer: asyncio.TimerHandle | None = None
+        self.armed: _Run | None = None
+
+    def add(self, run: _Run) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:  # an engine used on a new loop: the old loop's timer is gone
+            self.loop, self.timer, self.armed = loop, None, None
+            self.queue.clear()
+        queue = self.queue
+        while queue and queue[0].responded:
+            queue.popleft()
+        queue.append(run)
+        if self.timer is None:
+            self._arm()
+
+    def _arm(self) -> None:
+        queue = self.queue
+        while queue and queue[0].responded:
+            queue.popleft()
+        if queue:
+            self.armed = queue[0]
+            self.timer = self.loop.call_at(queue[0].deadline, self._fire)  # type: ignore[union-attr, arg-type]
+        else:
+            self.armed = self.timer = None
+
+    def _fire(self) -> None:
+        armed, self.armed, self.timer = self.armed, None, None
+        now = self.loop.time()  # type: ignore[union-attr]
+        queue = self.queue
+        try:
+            while queue:
+                run = queue[0]
+                # The head the timer was set for is due even if the loop woke a hair early.
+                if not (run.responded or run is armed or run.deadline <= now):  # type: ignore[operator]
+                    break
+                queue.popleft()
+                run._deadline_passed()
+        finally:
+            self._arm()
+
+
 class _Run:
     """The state of one event while it runs."""
 
@@ -410,7 +466,6 @@ class _Run:
         "spans",
         "t0",
         "tasks",
-        "timer",
     )
 
     def __init__(
@@ -431,7 +486,6 @@ class _Run:
         self.left = engine._needs_left.copy()
         self.respond_left = len(engine.respond_needs)
         self.finished = 0
-        self.timer: asyncio.TimerHandle | None = None
         self.key = key
         self.dead_letter_reason: str | None = None
         self.tasks: list[asyncio.Task[None]] = []
@@ -473,8 +527,7 @@ class _Run:
         if self.respond_left == 0:
             self._respond()
         elif self.deadline is not None:
-            loop = asyncio.get_running_loop()
-            self.timer = loop.call_at(self.deadline, self._deadline_passed)
+            self.engine._deadlines.add(self)
         for plan in self.engine.roots:
             self._ready(plan)
         if not self.engine.plans:
@@ -633,10 +686,7 @@ class _Run:
     def _decide(
         self, status: int, body: Any, *, deadline_hit: bool = False, error: str | None = None
     ) -> None:
-        self.responded = True
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.responded = True  # the deadline watch forgets this event when it reaches it
         result = self.result
         result.response_status = status
         result.response_body = body
@@ -714,7 +764,6 @@ class _Run:
         self._decide(on_deadline.status, body, deadline_hit=True)
 
     def _deadline_passed(self) -> None:
-        self.timer = None
         if not self.responded:
             sla = self.engine.sla or 0.0
             self._respond_deadline(f"the hot path did not finish within {sla * 1000:g}ms")
@@ -900,7 +949,7 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
             list(plan.order), step.route.strategy, remaining, lambda a: engine._breaker_of[a].healthy()
         )
         order: Any = decision.order
-        record.route_reason = decision.reason
+        record.route = decision
     else:
         order = plan.order
     primary = order[0]

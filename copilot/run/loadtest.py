@@ -605,6 +605,10 @@ def _bounded_store() -> type:
             for key in list(itertools.islice(self._entries, max(1, self.max_entries // 10))):
                 del self._entries[key]
 
+        def __bool__(self) -> bool:
+            # An empty store is still a store: `Engine` picks its default with `store or …`.
+            return True
+
     return BoundedStore
 
 

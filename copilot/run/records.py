@@ -54,7 +54,7 @@ class StepRecord:
     retries: int = 0
     fallback_used: bool = False
     hedge_won: bool = False
-    route_reason: str | None = None
+    route: Any = field(default=None, repr=False)  # a routed step's RouteDecision (see route_reason)
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float = 0.0
@@ -66,6 +66,11 @@ class StepRecord:
     mode: str = "sync"
     type: str = ""
     after_response: bool = False  # finished after the response was sent
+
+    @property
+    def route_reason(self) -> str | None:
+        """Which candidate a routed step chose and why (its estimate against the deadline)."""
+        return None if self.route is None else self.route.reason  # type: ignore[no-any-return]
 
     @property
     def duration(self) -> float | None:

@@ -123,3 +123,16 @@ def test_the_examples_side_by_side(tmp_path):
     assert "support-triage" in result.stdout and "naive-support-triage" in result.stdout
     assert "matches no call of naive-support-triage" in result.stdout
     assert out.exists() and "naive-support-triage" in out.read_text()
+
+
+def test_model_rate_limits_apply_unless_lifted(write_flow):
+    # 6 requests a minute: the limiter admits a burst of 6, then one call every 10 s, so
+    # the other 19 events wait for the limiter until the step's 500 ms timeout fails them.
+    text = mini_flow(tests=TESTS).replace(
+        "latency: {p50: 100ms, p95: 100ms}}", "latency: {p50: 100ms, p95: 100ms}, limits: {rpm: 6}}", 1
+    )
+    path = write_flow(text)
+    limited = json.loads(invoke(path, "--format", "json").stdout)
+    assert limited["counts"]["errors"] == 25 - 6 and limited["call_errors"] == {"timeout": 19}
+    lifted = json.loads(invoke(path, "--format", "json", "--no-rate-limits").stdout)
+    assert lifted["counts"]["errors"] == 0 and lifted["full_answers"] == 1.0

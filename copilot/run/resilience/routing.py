@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from copilot.catalog import ModelProfile
 from copilot.flow.units import format_duration
@@ -57,11 +58,39 @@ class LatencyEstimate:
 
 @dataclass(slots=True)
 class RouteDecision:
-    """The chosen candidate, the rest in fallback order, and why."""
+    """The chosen candidate, the rest in fallback order, and why.
+
+    The figures behind the choice are kept as they were when it was made; the sentence
+    (`reason`) is only written when someone reads it, not on every routed call.
+    """
 
     chosen: str
     order: list[str]
-    reason: str
+    why: tuple[Any, ...]
+
+    @property
+    def reason(self) -> str:
+        return _explain(*self.why)
+
+
+def _left(remaining: float | None) -> str:
+    return "no deadline" if remaining is None else f"{format_duration(round(remaining, 3))} left"
+
+
+def _est(alias: str, p95: float) -> str:
+    return f"{alias} p95≈{format_duration(round(p95, 3))}"
+
+
+def _explain(strategy: str, chosen: str, figure: Any, remaining: Any = None) -> str:
+    if strategy == "fastest":
+        return f"fastest: {_est(chosen, figure)} ({_left(remaining)})"
+    if strategy == "cheapest":
+        return f"cheapest: {chosen} ${figure:g}/Mtok in+out"
+    if strategy == "ordered":
+        return f"ordered: {chosen} first healthy" + (f" (circuit open: {', '.join(figure)})" if figure else "")
+    if strategy == "fits":
+        return f"cheapest within deadline: {_est(chosen, figure)} ≤ {_left(remaining)}"
+    return f"none fits {_left(remaining)}; fastest: {_est(chosen, figure)}"
 
 
 class Router:
@@ -71,6 +100,7 @@ class Router:
         self.profiles = profiles
         self.decay = decay
         self.estimates = {a: LatencyEstimate.from_percentiles(p.p50, p.p95) for a, p in profiles.items()}
+        self.prices = {a: p.input_per_mtok + p.output_per_mtok for a, p in profiles.items()}
 
     def observe(self, alias: str, seconds: float) -> None:
         estimate = self.estimates.get(alias)
@@ -86,8 +116,7 @@ class Router:
         return estimate.p50 if estimate is not None else 0.0
 
     def price(self, alias: str) -> float:
-        profile = self.profiles.get(alias)
-        return math.inf if profile is None else profile.input_per_mtok + profile.output_per_mtok
+        return self.prices.get(alias, math.inf)
 
     def choose(
         self,
@@ -98,30 +127,23 @@ class Router:
     ) -> RouteDecision:
         """The candidate `strategy` picks now; `remaining` is the call's time budget."""
         usable = [c for c in candidates if healthy(c)] or list(candidates)
-        left = "no deadline" if remaining is None else f"{format_duration(round(remaining, 3))} left"
-
-        def est(alias: str) -> str:
-            return f"p95≈{format_duration(round(self.p95(alias), 3))}"
-
+        why: tuple[Any, ...]
         if strategy == "fastest":
             chosen = min(usable, key=self.p95)
-            reason = f"fastest: {chosen} {est(chosen)} ({left})"
+            why = ("fastest", chosen, self.p95(chosen), remaining)
         elif strategy == "cheapest":
             chosen = min(usable, key=self.price)
-            reason = f"cheapest: {chosen} ${self.price(chosen):g}/Mtok in+out"
+            why = ("cheapest", chosen, self.price(chosen))
         elif strategy == "ordered":
             chosen = usable[0]
-            skipped = [c for c in candidates if c not in usable]
-            reason = f"ordered: {chosen} first healthy" + (
-                f" (circuit open: {', '.join(skipped)})" if skipped else ""
-            )
+            why = ("ordered", chosen, [c for c in candidates if c not in usable])
         else:  # cheapest-within-deadline
             fits = [c for c in usable if remaining is None or self.p95(c) <= remaining]
             if fits:
                 chosen = min(fits, key=self.price)
-                reason = f"cheapest within deadline: {chosen} {est(chosen)} ≤ {left}"
+                why = ("fits", chosen, self.p95(chosen), remaining)
             else:
                 chosen = min(usable, key=self.p95)
-                reason = f"none fits {left}; fastest: {chosen} {est(chosen)}"
+                why = ("none", chosen, self.p95(chosen), remaining)
         order = [chosen, *[c for c in candidates if c != chosen]]
-        return RouteDecision(chosen, order, reason)
+        return RouteDecision(chosen, order, why)
