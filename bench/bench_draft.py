@@ -8,6 +8,8 @@
    for its final check). Goal: the draft takes at most 0.5 s.
 2. The token estimate (chars / 4, the catalog's own estimate) of the default draft prompt
    (`flowgen prompt @examples/briefs/support-triage.md`): system + user. Goal: <= 6,000.
+   Beside it, what each request really carries: the strict `response_format` schema, as
+   sent (compact JSON), with field descriptions (before) and without (what is sent now).
 """
 
 from __future__ import annotations
@@ -77,6 +79,16 @@ def main() -> int:
     print(f"  flowgen lint of the same flow    : {lint_s * 1000:8.1f} ms  (the final check alone)")
     print("default draft prompt (examples/briefs/support-triage.md, standard cost tier)")
     print(f"  system + user: {chars:,} chars, about {tokens:,} tokens  (goal <= {TOKEN_GOAL:,})")
+    import json
+
+    from copilot.draft.wire import response_format, strict_schema
+
+    sent = len(json.dumps(response_format(), separators=(",", ":")))
+    described = len(json.dumps(strict_schema(describe=True), separators=(",", ":")))
+    print("strict response_format schema, resent with every request (compact JSON, as httpx sends it)")
+    print(f"  with field descriptions (before): {described:,} chars, about {described // 4:,} tokens")
+    print(f"  as sent now (no descriptions)   : {sent:,} chars, about {sent // 4:,} tokens")
+    print(f"  messages + schema per request   : about {tokens + sent // 4:,} tokens")
     ok = draft_s <= DRAFT_GOAL_S and tokens <= TOKEN_GOAL
     print("goals met" if ok else "GOAL MISSED")
     return 0 if ok else 1

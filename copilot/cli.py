@@ -650,7 +650,7 @@ def draft(
     """Draft a production-ready flow from a plain-English brief.
 
     With an API key or base URL configured (flags, OPENAI_API_KEY / OPENAI_BASE_URL, or
-    [tool.flowgen]) the brief goes to an OpenAI-compatible model with structured output and
+    \\[tool.flowgen]) the brief goes to an OpenAI-compatible model with structured output and
     a repair loop; otherwise the offline drafter reads it by rules. Either way the flow is
     validated, autofixed, explained in comments and linted, and written only when valid.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +53,9 @@ def validate_file(path: str) -> FileResult:
     problems = structural_problems(loaded)
     result.errors.extend(as_dict(p, name) for p in problems)
     if problems:
-        result.exit_code = 1
+        # A template that does not parse is schema-like (FG002, exit 2, as in lint); the
+        # graph problems are findings (exit 1).
+        result.exit_code = 2 if any(p.code == "FG002" for p in problems) else 1
     analysis = analyze(loaded.flow)
     result.summary = summary_of(loaded.flow, analysis)
     return result
@@ -78,13 +79,9 @@ def summary_of(flow: Any, analysis: Any) -> dict[str, Any]:
         "sla_ms": data["sla_ms"],
         "cost_per_event_usd": data["cost_per_event_usd"],
         "budget_usd": data["budget_usd"],
+        "unknown_steps": data["unknown_steps"],
+        "on_deadline": flow.respond is not None and flow.respond.on_deadline is not None,
     }
-
-
-def _fmt_ms(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isinf(value)):
-        return "unbounded"
-    return f"{value:,.0f} ms"
 
 
 def render_validation(results: list[FileResult], fmt: str, *, summary: bool, out: Any = None) -> None:
@@ -111,25 +108,11 @@ def render_validation(results: list[FileResult], fmt: str, *, summary: bool, out
         if r.exit_code == 0:
             lines.line(("✓", "green"), f" {r.path}: valid")
         if summary and r.summary and r.exit_code == 0:
+            from copilot.lint.report.text import summary_lines
+
             s = r.summary
-            cp = s["critical_path"]
-            sla = s["sla_ms"]
-            verdict: tuple[str, str] | str = ""
-            if cp and sla is not None:
-                verdict = (" (fits)", "green") if cp["p95_ms"] <= sla else (" (over the SLA)", "red")
             lines.line("  flow ", (s["name"], "bold"), f": {s['steps']} steps, {s['trigger']} trigger")
-            if cp:
-                lines.line(f"  hot path: {' → '.join(cp['steps'])}")
-                lines.line(
-                    f"  estimated p95 {_fmt_ms(cp['p95_ms'])} vs SLA {_fmt_ms(sla) if sla else 'none'}",
-                    verdict,
-                    f"; worst case {_fmt_ms((s['worst_case'] or {}).get('worst_ms'))}",
-                )
-            else:
-                lines.line("  hot path: none (no respond.needs)")
+            for label, parts in summary_lines(s, s.get("on_deadline")):
+                lines.line(f"  {label:<13} ", *parts)
             if s["async_steps"]:
-                lines.line(f"  async: {', '.join(s['async_steps'])}")
-            budget = s["budget_usd"]
-            cost = s["cost_per_event_usd"]
-            vs_budget = f" vs budget ${budget:.5f}" if budget else ""
-            lines.line(f"  estimated cost ${cost:.5f}/event{vs_budget}")
+                lines.line(f"  {'async':<13} {', '.join(s['async_steps'])}")

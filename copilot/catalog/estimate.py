@@ -44,6 +44,9 @@ class StepEstimate:
     output_tokens: int = 0
     model: str | None = None  # the alias the estimate used (the routed choice for `route`)
     notes: list[str] = field(default_factory=list)
+    # False when the step's model is not in the catalog: p50/p95/cost are then 0 placeholders
+    # and summaries must say "unknown" (FG003 reports the alias).
+    known: bool = True
 
 
 def estimate_tokens(text: str) -> int:
@@ -52,7 +55,11 @@ def estimate_tokens(text: str) -> int:
 
 
 def model_profiles(flow: Any, catalog: Catalog | None = None) -> dict[str, ModelProfile]:
-    """The profile of every model alias the catalog can resolve (unknown ones are left out)."""
+    """The profile of every model alias the catalog can resolve.
+
+    Unknown ones are left out: `copilot.flow.check.unknown_models` reports them (FG003) and
+    the estimates of the steps that call them are marked `known=False`.
+    """
     from copilot.errors import FlowgenError
 
     catalog = catalog or default_catalog()
@@ -222,6 +229,7 @@ def estimate_step(
                 step.timeout or math.inf,
                 model=alias,
                 notes=["model not in the catalog: not estimated"],
+                known=False,
             )
         p50, p95, worst, notes = _model_latency(step, primary, profiles, order)
         tokens_in = prompt_tokens(step, flow)

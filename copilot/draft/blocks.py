@@ -86,6 +86,12 @@ def dur(seconds: float) -> str:
     return format_duration(seconds)
 
 
+def parse(duration: str) -> float:
+    from copilot.flow.units import parse_duration
+
+    return parse_duration(duration)
+
+
 def money(usd: float) -> str:
     """USD as a plain decimal (thresholds are k6 syntax: never `5.8e-05`)."""
     from decimal import Decimal

@@ -57,6 +57,7 @@ class DraftOutcome:
     error: str | None = None
     assumptions: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the draft cannot keep a promise: said loudly
     llm: dict[str, Any] | None = None  # settings (no key), rounds, tokens, cost
     rounds: list[dict[str, Any]] = field(default_factory=list)
 
@@ -72,11 +73,12 @@ def default_out(name: str) -> str:
 
 
 def _check_out_free(out: str, force: bool) -> None:
-    if out != "-" and Path(out).exists() and not force:
-        kind = "a folder" if Path(out).is_dir() else "already exists"
-        raise FlowgenError(f"{out}: {kind}; pass --force to replace it, or --out another path")
-    if out != "-" and Path(out).is_dir():
-        raise FlowgenError(f"{out}: is a folder; --out takes a file path")
+    if out == "-":
+        return
+    if Path(out).is_dir():  # before the exists check: --force cannot replace a directory
+        raise FlowgenError(f"{out}: is a directory; give a file path")
+    if Path(out).exists() and not force:
+        raise FlowgenError(f"{out}: already exists; pass --force to replace it, or --out another path")
 
 
 def finalize(
@@ -88,6 +90,7 @@ def finalize(
     notes: dict[Any, str] | None = None,
     assumptions: list[str] | None = None,
     unmapped: list[str] | None = None,
+    warnings: list[str] | None = None,
 ) -> tuple[str, Any, Any, list[dict[str, Any]], list[str]]:
     """Autofix, explain in comments, lint: (text, flow, analysis, findings, fixes)."""
     from copilot.draft.checks import check_text, yaml_of
@@ -109,7 +112,12 @@ def finalize(
         if key in _SPACED:
             tree.yaml_set_comment_before_after_key(key, before="\n")  # a blank line between blocks
     header = header_lines(
-        loaded.flow, analysis, drafted_by=drafted_by, unmapped=unmapped or [], assumptions=assumptions or []
+        loaded.flow,
+        analysis,
+        drafted_by=drafted_by,
+        unmapped=unmapped or [],
+        assumptions=assumptions or [],
+        warnings=warnings or [],
     )
     final = dump_tree(tree, header=header)
     result = check_text(final, lint_path, request.catalog)
@@ -161,6 +169,7 @@ def _offline(request: DraftRequest, options: DraftOptions, outcome: DraftOutcome
     drafted = draft_offline(request, out_path)
     outcome.assumptions = drafted.assumptions
     outcome.unmapped = drafted.unmapped
+    outcome.warnings = drafted.warnings
     outcome.rounds = [{"round": 0, "kind": "offline", "reading": _reading_dict(drafted.reading)}]
     text, flow, analysis, findings, fixes = finalize(
         drafted.data,
@@ -170,6 +179,7 @@ def _offline(request: DraftRequest, options: DraftOptions, outcome: DraftOutcome
         notes=drafted.comments,
         assumptions=drafted.assumptions,
         unmapped=drafted.unmapped,
+        warnings=drafted.warnings,
     )
     outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = (
         text,
@@ -199,6 +209,8 @@ def _with_llm(
         outcome.llm.update(
             {
                 "rounds": len(result.rounds),
+                # calls the server answered: a transport failure on the first call made none
+                "calls": sum(1 for r in result.rounds if "response" in r),
                 "mode": client.mode,
                 "input_tokens": result.input_tokens if result.usage_known else None,
                 "output_tokens": result.output_tokens if result.usage_known else None,

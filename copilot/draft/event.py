@@ -67,6 +67,20 @@ class EventShape:
         return max(candidates or strings, key=lambda f: (len(str(_value_at(self.sample, f) or "")), -len(f)))
 
     @property
+    def named_text_field(self) -> str | None:
+        """A string field named like text (body, message, description…); None when only other strings exist.
+
+        `merchant` is the longest string of a card payment, not its text: a prompt then reads
+        the whole event instead.
+        """
+        strings = [f for f in self.fields if _type_at(self.schema, f) == "string"]
+        for name in _TEXT_NAMES:
+            for path in strings:
+                if path.rsplit(".", 1)[-1].lower() == name:
+                    return path
+        return None
+
+    @property
     def subject_field(self) -> str | None:
         """A short heading field (subject/title) to show next to the text, if any."""
         text = self.text_field

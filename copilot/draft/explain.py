@@ -17,7 +17,22 @@ from copilot.flow.units import format_duration
 
 
 def _ms(seconds: float) -> str:
-    return format_duration(seconds) if not math.isinf(seconds) else "unbounded"
+    """A duration for a reader: whole ms below a second, tenths of a second above (`59.3s`)."""
+    if math.isinf(seconds):
+        return "unbounded"
+    return format_duration(round(seconds, 3) if seconds < 1 else round(seconds, 1))
+
+
+def _within(timeout: float, budget: float | None, sla: float | None) -> str:
+    """Where a hot-path timeout stands against the SLA left for its step: compared, never assumed."""
+    if budget is None or not sla:
+        return "no SLA"
+    if timeout <= budget:
+        return f"inside this step's {_ms(max(budget, 0))} of the {_ms(sla)} SLA"
+    return (
+        f"ABOVE this step's {_ms(max(budget, 0))} of the {_ms(sla)} SLA: a call that runs to the timeout "
+        "ends on respond.on_deadline"
+    )
 
 
 def step_budgets(analysis: Any) -> dict[str, float]:
@@ -100,7 +115,7 @@ def step_comments(flow: Any, analysis: Any, catalog: Any) -> Comments:
                 out[(*loc, "timeout")] = _timeout_note(step.timeout, profile.p95, budget, sla, step.id in hot)
         elif step.type in ("http", "retrieve") and step.timeout is not None:
             if step.id in hot and budget is not None:
-                out[(*loc, "timeout")] = f"inside this step's {_ms(budget)} of the {_ms(sla)} SLA"
+                out[(*loc, "timeout")] = _within(step.timeout, budget, sla)
             elif step.mode == "async" or step.id not in hot:
                 out[(*loc, "timeout")] = "off the hot path: bounded so a hung call cannot hold a worker"
     return out
@@ -111,9 +126,7 @@ def _timeout_note(
 ) -> str:
     if not on_hot_path:
         return f"async: {timeout / p95:.1f}× the model's p95 {_ms(p95)}, outside the SLA"
-    where = (
-        f"inside this step's {_ms(budget)} of the {_ms(sla)} SLA" if budget is not None and sla else "no SLA"
-    )
+    where = _within(timeout, budget, sla)
     if timeout > p95:
         return f"{timeout / p95:.2f}× the model's p95 {_ms(p95)} (cuts only stragglers), {where}"
     return (
@@ -123,7 +136,13 @@ def _timeout_note(
 
 
 def header_lines(
-    flow: Any, analysis: Any, *, drafted_by: str, unmapped: list[str], assumptions: list[str]
+    flow: Any,
+    analysis: Any,
+    *,
+    drafted_by: str,
+    unmapped: list[str],
+    assumptions: list[str],
+    warnings: list[str] | None = None,
 ) -> list[str]:
     """The comment block under the modeline: what drafted it, the numbers, what to check."""
     lines = [f"Drafted by `flowgen draft` ({drafted_by}). Comments explain each choice; review them."]
@@ -139,8 +158,22 @@ def header_lines(
             f"Estimated cost ${analysis.cost_per_event:.5f}/event vs budget ${money(analysis.budget)} "
             "(catalog prices; latency figures are estimates)."
         )
+    for warning in warnings or []:
+        lines.append(f"WARNING: {warning}")
     for note in assumptions:
         lines.append(f"Assumed: {note}")
-    for phrase in unmapped:
+    shown, more = capped(unmapped)
+    for phrase in shown:
         lines.append(f"Not understood (check by hand): {phrase!r}")
+    if more:
+        lines.append(f"Not understood: …and {more} more")
     return lines
+
+
+UNMAPPED_SHOWN = 20
+
+
+def capped(phrases: list[str], limit: int = UNMAPPED_SHOWN) -> tuple[list[str], int]:
+    """The first `limit` distinct phrases, and how many more there are."""
+    distinct = list(dict.fromkeys(phrases))
+    return distinct[:limit], max(0, len(distinct) - limit)

@@ -200,9 +200,22 @@ class ChatClient:
                 ) from None
             except openai.OpenAIError as exc:
                 raise LlmError(f"the openai client failed: {_one_line(exc)}") from None
+            except ValueError:
+                # The client decodes JSON bodies itself: an HTML page or a proxy's error text
+                # answered with 200 and `application/json` surfaces here as a JSONDecodeError.
+                raise self._not_a_completion() from None
             return self._completion(response, attempts, waits)
 
+    def _not_a_completion(self) -> LlmError:
+        return LlmError(
+            f"the LLM server at {self.settings.endpoint} answered with something that is not a chat "
+            "completion (not JSON): is --base-url the /v1 endpoint?"
+        )
+
     def _completion(self, response: Any, attempts: int, waits: list[float]) -> Completion:
+        if isinstance(response, str | bytes) or not hasattr(response, "choices"):
+            # Served as text/html (or any non-JSON type), the client hands back the raw text.
+            raise self._not_a_completion()
         choices = getattr(response, "choices", None) or []
         if not choices:
             raise LlmError(

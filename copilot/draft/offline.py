@@ -78,6 +78,8 @@ class Plan:
     notes: Comments = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
     pin_note: str | None = None
+    warnings: list[str] = field(default_factory=list)  # said loudly: summary and file header
+    acknowledge: bool = False  # no model fits the SLA: answer 202 at once, models run async
 
 
 @dataclass
@@ -89,6 +91,7 @@ class OfflineDraft:
     reading: Reading
     assumptions: list[str]
     unmapped: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------- models
@@ -209,24 +212,43 @@ def _sample_value(name: str, noun: str) -> str:
     return f"Example {name.replace('_', ' ')}."
 
 
-def _ensure_producers(tasks: list[Task], assumptions: list[str]) -> list[Task]:
+def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[str]) -> list[Task]:
     """A condition needs a step that decides it: add classify/score/moderate when missing."""
     kinds = {t.kind for t in tasks}
     extra: list[Task] = []
     for task in tasks:
+        if task.condition is None and task.unmapped_condition and task.kind == "notify":
+            # The brief made this side effect conditional and no rule read the condition: never
+            # page on every event. Gate it on the classifier's urgency, and say so loudly.
+            task.condition = Condition("urgent", task.unmapped_condition)
+            warnings.append(
+                f"could not map the condition {task.unmapped_condition!r}: the {task.channel} "
+                "notification is gated on urgency == 'high' instead; check the step's `if:`"
+            )
         cond = task.condition
         if cond is None:
             continue
-        needed = {"urgent": "classify", "label": "classify", "score": "score", "flagged": "moderate"}[
-            cond.kind
-        ]
-        if needed == "moderate" and "moderate" not in kinds and "classify" in kinds:
-            task.condition = Condition("label", cond.text, "==", "spam")
-            needed = "classify"
-        if needed not in kinds and needed not in {t.kind for t in extra}:
-            extra.append(Task(needed, f"(added to decide {cond.text!r})", task.sentence, -1))
-            assumptions.append(f"added a `{needed}` step to decide {cond.text!r}")
-            kinds.add(needed)
+        parts = [cond, *cond.alternatives]
+        for index, part in enumerate(parts):
+            needed = {
+                "urgent": "classify",
+                "label": "classify",
+                "field": "classify",
+                "score": "score",
+                "flagged": "moderate",
+            }[part.kind]
+            if needed == "moderate" and "moderate" not in kinds and "classify" in kinds:
+                replacement = Condition("label", part.text, "==", "spam")
+                if index == 0:
+                    replacement.alternatives = cond.alternatives
+                    task.condition = cond = replacement
+                else:
+                    cond.alternatives[index - 1] = replacement
+                needed = "classify"
+            if needed not in kinds and needed not in {t.kind for t in extra}:
+                extra.append(Task(needed, f"(added to decide {part.text!r})", task.sentence, -1))
+                assumptions.append(f"added a `{needed}` step to decide {part.text!r}")
+                kinds.add(needed)
     return extra + tasks
 
 
@@ -274,10 +296,14 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             f"an event shaped {sorted(event.schema.get('properties', {}))}; pass --event sample.json "
             "so templates use your real fields"
         )
-    text_field = event.text_field if trigger != "schedule" or request.event else None
+    # Only a field named like text is "the text"; otherwise prompts read the whole event.
+    text_field = event.named_text_field if trigger != "schedule" or request.event else None
     id_field = event.id_field
     if id_field is None:
-        assumptions.append("the event has no id-like field: idempotency keys hash the whole event")
+        assumptions.append(
+            "the event has no id field (id, event_id, *_id): the idempotency keys are the whole event "
+            "as JSON, so two identical events count as one; add an id to the event and use it"
+        )
     subject = event.subject_field
     if text_field:
         text_ref = _template(text_field) or ""
@@ -305,7 +331,8 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             assumptions.append(
                 "no model task recognised: drafted a classification; describe what to do with the event"
             )
-    tasks = _ensure_producers(tasks, assumptions)
+    warnings: list[str] = []
+    tasks = _ensure_producers(tasks, assumptions, warnings)
     hot_analysis = [
         t
         for t in tasks
@@ -329,6 +356,32 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         # Something must be the result: with no other model task, the first one is on the hot path.
         hot.append(movable[0])
         background.remove(movable[0])
+    acknowledge = False
+    fastest = _fastest(request, cost_tier)
+    fixed = HTTP_P95 if any(t.kind == "enrich" for t in hot + tasks) and trigger == "schedule" else 0.0
+    # compared in whole ms: 1s x 0.95 - 300ms is 650ms, not 649.99…
+    if hot and fastest is not None and round((sla * SLA_SAFETY - fixed) * 1000) < round(fastest.p95 * 1000):
+        # No model call fits the SLA, so none goes on the hot path: a deterministic 202
+        # acknowledgement answers within it, and the models' results leave by side effects.
+        acknowledge = True
+        background = hot + background
+        hot = []
+        if not any(t.kind in ("notify", "store") for t in background):
+            background.append(
+                Task("store", "(the response cannot wait for a model)", 0, -1, target="results")
+            )
+            assumptions.append(
+                "the response cannot carry the model's result, so a `store` step POSTs it to "
+                "${env:RESULTS_API_URL}"
+            )
+        warnings.append(
+            f"the SLA {dur(sla)} is below the p95 of the fastest model the {cost_tier} cost tier allows "
+            f"({fastest.id}, {dur(fastest.p95)}): no model call fits in it. The response is a deterministic "
+            "202 acknowledgement and every model step runs async; with a model on the hot path most calls "
+            "would end on the fallback or the on_deadline answer. Raise --sla to at least "
+            f"{dur(blocks.round_up_ms((fastest.p95 + fixed) / SLA_SAFETY, 50))} "
+            "to answer with the model's result"
+        )
     if reading.trigger.others:
         assumptions.append(
             f"one trigger per flow: used the {trigger} ({reading.trigger.text!r}); also mentioned "
@@ -349,7 +402,19 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         brief=request.brief,
         notes=notes,
         assumptions=assumptions,
+        warnings=warnings,
+        acknowledge=acknowledge,
     )
+
+
+HTTP_P95 = 0.3  # the catalog's generic http p95 (copilot.catalog.estimate.HTTP_LATENCY)
+
+
+def _fastest(request: DraftRequest, cost_tier: str) -> ModelProfile | None:
+    """The allowed hot-path model with the lowest p95: the floor under any SLA with a model in it."""
+    picker = ModelPicker(request.catalog, cost_tier, request.fallback_model, 0)
+    entries = picker._entries("fast")
+    return min(entries, key=lambda m: (m.p95, m.id)) if entries else None
 
 
 # ---------------------------------------------------------------------------- assembly
@@ -373,28 +438,51 @@ def _labels(task: Task, noun: str, tasks: list[Task]) -> list[str]:
     return labels
 
 
+# Output fields the classifier adds when a condition reads them: (values, safe default, hint).
+_CONDITION_FIELDS = {
+    "sentiment": (["positive", "neutral", "negative"], "neutral", " (negative for an angry or upset writer)"),
+    "severity": (["low", "medium", "high", "critical"], "medium", ""),
+}
+
+
+def _condition_fields(tasks: list[Task]) -> dict[str, tuple[list[str], str, str]]:
+    names: list[str] = []
+    for task in tasks:
+        if task.condition is not None:
+            for part in [task.condition, *task.condition.alternatives]:
+                if part.kind == "field" and part.output_field in _CONDITION_FIELDS:
+                    names.append(part.output_field)
+    return {name: _CONDITION_FIELDS[name] for name in dict.fromkeys(names)}
+
+
 def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, Any, list[dict[str, str]]]:
     """(step id, output_schema, system prompt, user prompt, on_fail default, validate rules)."""
     noun = display(plan.reading.noun)
     text = plan.text_ref
     if task.kind == "classify":
         labels = _labels(task, plan.reading.noun, plan.tasks)
+        extra = _condition_fields(plan.tasks)
         schema = {
             "type": "object",
-            "required": ["label", "urgency"],
+            "required": ["label", "urgency", *extra],
             "properties": {
                 "label": {"type": "string", "enum": labels},
                 "urgency": {"type": "string", "enum": _URGENCY},
+                **{name: {"type": "string", "enum": values} for name, (values, _, _) in extra.items()},
                 "confidence": {"type": "number", "minimum": 0, "maximum": 1},
             },
         }
+        also = "".join(f" Set {name} to one of {', '.join(v)}{how}." for name, (v, _, how) in extra.items())
         system = (
             f"Classify the {noun} into exactly one label: {', '.join(labels)}. Set urgency to high only "
-            "when a person must act now. Answer only with the JSON object."
+            f"when a person must act now.{also} Answer only with the JSON object."
         )
         rules = [{"expr": f"input.label in {labels!r}", "message": "unknown label"}]
-        return "classify", schema, system, text, {"label": "other", "urgency": "normal"}, rules
+        default = {"label": "other", "urgency": "normal", **{n: d for n, (_, d, _) in extra.items()}}
+        return "classify", schema, system, text, default, rules
     if task.kind == "score":
+        # A score reads every field (amount, merchant, country…), not one text.
+        text = plan.text_ref if plan.text_ref.startswith("{{ steps.") else "{{ event | tojson }}"
         subject = task.target or "risk"
         schema = {
             "type": "object",
@@ -502,22 +590,33 @@ class _Built:
     pins: list[str]
 
 
-def _condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
-    """(`if` expression, the validate step it reads) for a condition."""
+def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
+    """(boolean expression, the validate step it reads) for one condition, without braces."""
     if cond.kind == "urgent" and "classify" in producers:
-        return f"{{{{ steps.{producers['classify']}.output.urgency == 'high' }}}}", producers["classify"]
+        return f"steps.{producers['classify']}.output.urgency == 'high'", producers["classify"]
     if cond.kind == "label" and "classify" in producers:
-        return f"{{{{ steps.{producers['classify']}.output.label == {cond.value!r} }}}}", producers[
-            "classify"
-        ]
-    if cond.kind == "score" and "score" in producers:
+        return f"steps.{producers['classify']}.output.label == {cond.value!r}", producers["classify"]
+    if cond.kind == "field" and cond.output_field and "classify" in producers:
         return (
-            f"{{{{ steps.{producers['score']}.output.score {cond.op} {cond.value:g} }}}}",
-            producers["score"],
+            f"steps.{producers['classify']}.output.{cond.output_field} == {cond.value!r}",
+            producers["classify"],
         )
+    if cond.kind == "score" and "score" in producers:
+        return f"steps.{producers['score']}.output.score {cond.op} {cond.value:g}", producers["score"]
     if cond.kind == "flagged" and "moderate" in producers:
-        return f"{{{{ not steps.{producers['moderate']}.output.allowed }}}}", producers["moderate"]
+        return f"not steps.{producers['moderate']}.output.allowed", producers["moderate"]
     return None
+
+
+def _condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, list[str]] | None:
+    """(`if` expression, the validate steps it reads) for a condition and its alternatives."""
+    tests = [t for t in (_test(c, producers) for c in [cond, *cond.alternatives]) if t is not None]
+    if not tests:
+        return None
+    expr = " or ".join(f"({t[0]})" if len(tests) > 1 else t[0] for t in tests)
+    if cond.negated:
+        expr = f"not ({expr})"
+    return f"{{{{ {expr} }}}}", list(dict.fromkeys(t[1] for t in tests))
 
 
 def _model_step(
@@ -583,6 +682,26 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
         producers.setdefault(task.kind, check_id)
         return check_id
 
+    def add_answer(task: Task, mode: str) -> tuple[str, bool]:
+        cond = _condition_expr(task.condition, producers) if task.condition else None
+        needs = list(hot_needs) + (cond[1] if cond else [])
+        if task.kind == "answer" and task.docs:
+            glob = plan.reading.docs_glob or DOCS_GLOB
+            pin, pin_note = _pin(base_dir, glob)
+            pins.append(pin)
+            query = plan.text_ref if plan.event.named_text_field or fetch else "{{ event | tojson }}"
+            steps.append(blocks.retrieve_step("docs", query, glob, pin, needs, cond[0] if cond else None))
+            if mode == "async":
+                steps[-1]["mode"] = "async"
+            plan.pin_note = pin_note
+            answer_needs = ["docs"]
+        else:
+            answer_needs = needs
+        check = add_model(task, mode, answer_needs)
+        if cond and not (task.kind == "answer" and task.docs):
+            steps[-2]["if"] = cond[0]
+        return check, cond is not None
+
     answer_tasks = [t for t in plan.hot if t.kind in ("answer", "reply")]
     for task in plan.hot:
         if task.kind in ("answer", "reply"):
@@ -591,23 +710,9 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
         respond_needs.append(check)
         body.update(_body_fields(task.kind, check))
     for task in answer_tasks:
-        cond = _condition_expr(task.condition, producers) if task.condition else None
-        needs = list(hot_needs) + ([cond[1]] if cond else [])
-        if task.kind == "answer" and task.docs:
-            glob = plan.reading.docs_glob or DOCS_GLOB
-            pin, pin_note = _pin(base_dir, glob)
-            pins.append(pin)
-            query = plan.text_ref if plan.event.text_field or fetch else "{{ event | tojson }}"
-            steps.append(blocks.retrieve_step("docs", query, glob, pin, needs, cond[0] if cond else None))
-            plan.pin_note = pin_note
-            answer_needs = ["docs"]
-        else:
-            answer_needs = needs
-        check = add_model(task, "sync", answer_needs)
-        if cond and not (task.kind == "answer" and task.docs):
-            steps[-2]["if"] = cond[0]
+        check, conditional = add_answer(task, "sync")
         respond_needs.append(check)
-        body.update(_body_fields(task.kind, check, conditional=cond is not None))
+        body.update(_body_fields(task.kind, check, conditional=conditional))
 
     # Off the hot path: enrichment, background summaries, then side effects.
     for task in plan.background:
@@ -647,11 +752,32 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
             roles["enrich"] = ("enrich", False)
             steps.append(blocks.validate_step("check_enrich", "enrich", spec[1], spec[5], spec[4], "async"))
             producers.setdefault("enrich", "check_enrich")
-        elif task.kind in HOT_KINDS:
+        elif task.kind in HOT_KINDS and task.kind not in ("answer", "reply"):
             add_model(task, "async", list(hot_needs))
+    for task in plan.background:
+        if task.kind in ("answer", "reply"):
+            add_answer(task, "async")  # after the classifier its condition may read
     side_effects = [t for t in plan.background if t.kind in ("notify", "store")]
     for task in side_effects:
         steps.append(_side_effect(task, plan, producers, respond_needs, steps))
+    if plan.acknowledge:
+        # In-process and deterministic: the only thing that fits an SLA below every model's p95.
+        steps.insert(
+            1 if fetch is not None else 0,
+            {
+                "id": "accept",
+                "type": "transform",
+                "description": "The answer within the SLA; the models' results follow by side effect.",
+                "output": {"status": "accepted"},
+                "output_schema": {
+                    "type": "object",
+                    "required": ["status"],
+                    "properties": {"status": {"type": "string", "enum": ["accepted"]}},
+                },
+            },
+        )
+        respond_needs = ["accept"]
+        body["status"] = "{{ steps.accept.output.status }}"
     if not respond_needs:
         respond_needs = [s["id"] for s in steps if s["type"] == "validate" and s.get("mode") != "async"][:1]
     return _Built(steps, roles, respond_needs, body, producers, pins)
@@ -690,7 +816,7 @@ def _side_effect(
     cond = _condition_expr(task.condition, producers) if task.condition else None
     needs: list[str] = []
     if cond:
-        needs.append(cond[1])
+        needs.extend(cond[1])
     details: dict[str, Any] = {}
     for kind, check in producers.items():
         fields = _body_fields(kind, check) or (
@@ -835,10 +961,23 @@ def _shares(built: _Built, sla: float, p95: dict[str, float], safety: float) -> 
     return shares
 
 
+HOT_IO_SHARE = 0.4  # at most this share of the SLA for one hot-path http or retrieve call
+
+
+def _hot_ids(built: _Built) -> set[str]:
+    return {step for chain in _hot_paths(built.steps, built.respond_needs) for step in chain}
+
+
 def _set_timeouts(
     built: _Built, chosen: dict[str, ModelProfile], shares: dict[str, float], plan: Plan
 ) -> None:
+    respond_chain = _hot_ids(built)
     for step in built.steps:
+        if step["type"] in ("http", "retrieve") and step["id"] in respond_chain:
+            # A hot call's bound comes from the SLA too: never the 2s default under a 1s SLA.
+            cap = blocks.round_down_ms(plan.sla * HOT_IO_SHARE, 10)
+            step["timeout"] = dur(min(blocks.parse(step["timeout"]), max(cap, _fixed_p95(step))))
+            continue
         if step["type"] != "model":
             continue
         profile = chosen[step["id"]]
@@ -947,6 +1086,7 @@ def _flow_data(
         "steps": built.steps,
         "respond": {
             "needs": built.respond_needs,
+            **({"status": 202} if plan.acknowledge else {}),
             "body": built.respond_body,
             "on_deadline": {"status": 202, "body": {"id": built.respond_body["id"], "status": "queued"}},
         },
@@ -1084,13 +1224,39 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
     current.notes[("respond", "on_deadline")] = (
         "answered when the SLA passes; the hot path then finishes as async work"
     )
+    if current.acknowledge:
+        current.notes[("respond", "status")] = (
+            "202: no model fits the SLA, so the response acknowledges and the models run async"
+        )
+    current.warnings.extend(_starved(flow, analysis, request.catalog))
     return OfflineDraft(
         data=data,
         comments=dict(current.notes),
         reading=reading,
         assumptions=current.assumptions,
         unmapped=reading.unmapped,
+        warnings=current.warnings,
     )
+
+
+def _starved(flow: Any, analysis: Any, catalog: Catalog) -> list[str]:
+    """Hot-path model steps whose timeout is below their model's p95: most calls will not finish."""
+    from copilot.catalog.estimate import model_profiles
+
+    profiles = model_profiles(flow, catalog)
+    out = []
+    for step in flow.steps:
+        if step.type != "model" or step.id not in analysis.hot_path or step.timeout is None:
+            continue
+        profile = profiles.get(step.model) if step.model else None
+        if profile is not None and step.timeout < profile.p95:
+            out.append(
+                f"step `{step.id}` gets a {dur(step.timeout)} timeout, below its model's p95 "
+                f"{dur(profile.p95)} ({profile.id}): the SLA {dur(analysis.sla)} is too short for this "
+                "chain, so most calls will end on the fallback or the on_deadline answer; raise --sla or "
+                "drop a step from the hot path"
+            )
+    return out
 
 
 def _nice_budget(value: float) -> float:

@@ -57,12 +57,20 @@ class Match:
 
 @dataclass
 class Condition:
-    """When a task runs: `urgent`, a score threshold, a label, a moderation flag."""
+    """When a task runs: `urgent`, a score threshold, a label, a moderation flag, a field.
 
-    kind: str  # urgent | score | label | flagged
+    `field` conditions read an output field (`output_field`) of the classify step that the drafter adds to
+    its output_schema (`sentiment == 'negative'`, `severity == 'critical'`). `negated` is an
+    "otherwise" branch; `alternatives` are conditions joined by "or" ("negative or urgent").
+    """
+
+    kind: str  # urgent | score | label | flagged | field
     text: str
     op: str = "=="
     value: float | str | None = None
+    output_field: str | None = None  # kind field: sentiment | severity
+    negated: bool = False
+    alternatives: list[Condition] = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +86,12 @@ class Task:
     docs: str | None = None  # answer: the document source named (docs, knowledge base, FAQ…)
     condition: Condition | None = None
     background: bool = False  # the brief says it can happen later / in the background
+    unmapped_condition: str | None = None  # an if/when clause about this task that no rule read
+    channel_named: bool = True  # notify: False when the brief named no channel (a guess)
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
 
 
 @dataclass
@@ -155,7 +169,9 @@ _SCHEDULE_AT = re.compile(
     r"\b(daily|nightly|weekly|every\s+(?:day|morning|evening|night|weekday|workday|business day|"
     r"week|sunday|monday|tuesday|wednesday|thursday|friday|saturday)|each\s+(?:day|morning|night|week)|"
     r"(?:on\s+)?(?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays))"
-    r"(?:\s+(?:at|around|@)\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?:\s*(utc|gmt))?)?",
+    r"(?:\s+(?:at|around|@)\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?:\s*(utc|gmt))?)?"
+    # "the weekly report" names a document, not a timetable
+    r"(?!\s+(?:report|review|meeting|newsletter|standup)s?\b)",
     re.I,
 )
 _CRON_LITERAL = re.compile(r"[`\"']((?:[\d*/,-]+\s+){4}[\d*/,A-Za-z-]+)[`\"']")
@@ -408,7 +424,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:\w+ )?up|lookup|fetch\w*|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
                           r"query (?:the |our )?(?:api|database|db|crm))\b", re.I)),
-    ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?on-?call|page (?:someone|them)|"
+    ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
                           r"post(?:s|ed|ing)? (?:it |them |a \w+ )?(?:to|in|on)|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
                           r"message (?:the|our)|e-?mail (?:the|our|them|it)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
                           r"forward\w*|hand (?:it )?(?:off|over) to|(?:to|in|on|into|via|over|by) (?:the |our |a )?(?:#[\w-]+ )?"
@@ -453,88 +469,325 @@ def _snake(words: str) -> str:
     return re.sub(r"^(the|a|an|their|its|our)_", "", name)[:40]
 
 
+_FIELDS_END = re.compile(
+    r"\b(?:from|out of|in the|into|of the|for|so|to|and then|then|before|after|when|if)\b|[.;:()]"
+    r"|,?\s*\band (?:also )?(?:save|store|send|post|write|push|log|e-?mail|notify|forward|update|summari[sz]e|"
+    r"classify|route|alert|ping|put|insert|upsert)\w*",
+    re.I,
+)
+
+
+def _fields_text(sentence: str, end: int) -> str:
+    """The field list after an extract verb: up to a preposition or the next task's verb."""
+    return _FIELDS_END.split(sentence[end:])[0]
+
+
 def _list_after(sentence: str, end: int) -> list[str]:
     """'the order number, amount and due date' after a verb -> [order_number, amount, due_date]."""
-    rest = sentence[end:]
-    rest = re.split(
-        r"\b(?:from|out of|in the|into|of the|for|so|to|and then|then|before|after|when|if)\b|[.;:()]", rest
-    )[0]
+    rest = _fields_text(sentence, end)
     items = [_snake(p) for p in re.split(r",|\band\b|\bor\b|/", rest)]
     return [
         i for i in items if i and len(i) <= 40 and i not in ("it", "them", "this", "that", "data", "info")
     ][:8]
 
 
-def _labels(sentence: str, end: int) -> list[str]:
-    """'into billing, bug or other' / 'as spam or ham' after a classify verb."""
-    paren = re.match(r"\s*(?:it|them|each(?: \w+)?|the \w+|these|those)?\s*\(([^)]+)\)", sentence[end:], re.I)
+_LIST_INTRO = re.compile(
+    r"\b(?:into|as|labels?\s*:|categories\s*:|intents?\s*:|one of|either)\s+(?:one of\s+)?(?:either\s+)?",
+    re.I,
+)
+_LIST_STOP = re.compile(
+    r"[.;:()!?]|\b(?:then|so|by|via|through|thru|within|under|from|if|when|whenever|unless|before|after|"
+    r"and (?:then |also )?(?:the|a|an|our|any|anything|all|everything|each|it|them|answer\w*|send\w*|post\w*|"
+    r"notif\w*|page\w*|stor\w*|sav\w*|escalat\w*|repl\w*|route\w*|forward\w*|log\w*|alert\w*|ping\w*|e-?mail\w*|"
+    r"summari[sz]\w*|extract\w*|scor\w*|flag\w*|draft\w*|write\w*|push\w*|updat\w*|creat\w*))\b",
+    re.I,
+)
+_NOT_LABELS = {
+    "webhook", "webhooks", "queue", "topic", "stream", "kafka", "slack", "teams", "email", "emails", "pagerduty",
+    "sms", "api", "http", "it", "them", "this", "that", "category", "categories", "type", "types", "urgency",
+    "priority", "intent", "intents", "sentiment", "label", "labels", "one", "ones", "each", "tickets", "ticket",
+}  # fmt: skip
+_LABEL_WORDS = {w for label in ("faq", "billing", "refund", "bug", "complaint", "question", "feature", "sales",
+                                "support", "spam", "account", "shipping", "technical", "outage", "security",
+                                "cancellation", "praise", "other", "urgent", "pricing", "partnership", "ham",
+                                "positive", "negative", "neutral", "legal", "returns", "delivery", "invoice")
+                for w in [label]}  # fmt: skip
+
+
+def _label_items(text: str) -> list[str]:
+    """'billing bug account or other' -> [billing, bug, account, other]: known words split on spaces."""
+    items: list[str] = []
+    for part in re.split(r",|\bor\b|\band\b|/|\|", text):
+        words = [
+            w for w in re.findall(r"[\w'-]+", part.lower()) if w not in ("the", "a", "an", "either", "our")
+        ]
+        if not words:
+            continue
+        if len(words) > 1 and all(w in _LABEL_WORDS for w in words):
+            candidates = words  # a list written without commas
+        elif len(words) <= 2 or (len(words) == 3 and words[1] in ("request", "requests")):
+            candidates = [" ".join(words)]
+        else:
+            continue  # a phrase, not a label
+        for candidate in candidates:
+            name = _snake(candidate)
+            if (
+                name
+                and len(name) <= 30
+                and name not in _NOT_LABELS
+                and not name.isdigit()
+                and name not in items
+            ):
+                items.append(name)
+    return items
+
+
+def _labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] | None]:
+    """Labels listed after a classify verb, and where the list is.
+
+    Only an explicit list counts: in parentheses, after into/as/labels:/one of, or straight
+    after "label them"/"tag it". Words such as "by webhook" are never labels.
+    """
+    rest = sentence[end:]
+    paren = re.match(r"\s*(?:it|them|each(?: \w+)?|the \w+|these|those)?\s*\(([^)]+)\)", rest, re.I)
     if paren:
-        items = [_snake(p) for p in re.split(r",|\bor\b|\band\b|/", paren.group(1))]
-        items = [i for i in items if i and len(i) <= 30]
+        items = _label_items(paren.group(1))
         if len(items) >= 2:
-            return items[:12]
-    m = re.match(r"[^.;]*?\b(?:into|as|by|between)\s+(?:one of\s+)?(?:either\s+)?([\w\s,/'-]+?)(?:\.|;|$|\bthen\b|\bso\b|\band (?:then )?(?:answer|send|post|notify|page|store|escalate|reply|route))",
-                 sentence[end:], re.I)  # fmt: skip
-    if not m:
-        return []
-    items = [_snake(p) for p in re.split(r",|\bor\b|\band\b|/", m.group(1))]
-    items = [
-        i
-        for i in items
-        if i
-        and len(i) <= 30
-        and not re.fullmatch(r"(category|categories|type|types|urgency|priority|it|them|\d+)", i)
-    ]
-    return items[:12] if len(items) >= 2 else []
+            return items[:12], (end + paren.start(1), end + paren.end(1))
+    stop = _LIST_STOP.search(rest)
+    window = rest[: stop.start() if stop else len(rest)]
+    intro = _LIST_INTRO.search(window)
+    if intro:
+        start = intro.end()
+    else:
+        direct = re.match(r"\s*(?:it|them|each(?: one)?|these|those)\s+", window, re.I)
+        if not direct or not re.search(r"\b(label|tag|mark)\w*\s*$", sentence[:end], re.I):
+            return [], None
+        start = direct.end()
+    items = _label_items(window[start:])
+    if len(items) < 2:
+        return [], None
+    return items[:12], (end + start, end + len(window.rstrip()))
 
 
-def _condition_in(sentence: str) -> list[tuple[int, Condition]]:
-    out: list[tuple[int, Condition]] = []
-    for m in re.finditer(
-        r"\b(?:score|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+|comes back\s+|goes\s+)?"
-        r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<)\s*"
-        r"(\d+(?:\.\d+)?)\s*(%|percent)?",
-        sentence,
-        re.I,
-    ):
-        op = {"above": ">", "over": ">", "greater than": ">", "higher than": ">", "more than": ">", "exceeds": ">",
-              ">=": ">=", ">": ">", "at least": ">=", "below": "<", "under": "<", "less than": "<",
-              "lower than": "<", "<=": "<=", "<": "<"}[m.group(1).lower()]  # fmt: skip
+_LABEL_SENTENCE = re.compile(r"^\s*(?:intents?|labels?|categories|classes|buckets|tags)\s*:\s*(.+)$", re.I)
+
+# ---------------------------------------------------------------------------- conditions
+
+_IF_CLAUSE = re.compile(
+    r"\b(only if|if|when|whenever|where|in case|unless)\b(?:[^,.;]|\.\d)*?(?=,|\.(?!\d)|;|\bthen\b|\botherwise\b|\belse\b|$)",
+    re.I,
+)
+# "When a ticket comes in" names the trigger, not a condition.
+_EVENT_VERB = re.compile(
+    r"\b(comes?|coming|arriv\w*|fires?|fired|land\w*|opens?|opened|sends?|sent|posts?|posted|submit\w*|upload\w*|"
+    r"creat\w*|receiv\w*|happen\w*|trigger\w*|signs? up|signed up|places?|placed|hits?|files?|filed|starts?|"
+    r"finish\w*|runs?|publish\w*|writes?|calls?|pushe[sd]|drops?|get(?:s)? (?:created|posted|filed|opened))\b",
+    re.I,
+)
+_OPS = {"above": ">", "over": ">", "greater than": ">", "higher than": ">", "more than": ">", "exceeds": ">",
+        ">=": ">=", ">": ">", "at least": ">=", "below": "<", "under": "<", "less than": "<",
+        "lower than": "<", "<=": "<=", "<": "<"}  # fmt: skip
+_SCORE_ATOM = re.compile(
+    r"\b(?:score|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+|comes back\s+|goes\s+)?"
+    r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<)\s*"
+    r"(\d+(?:\.\d+)?)\s*(%|percent)?",
+    re.I,
+)
+_SEVERITY_ATOM = re.compile(
+    r"\b(?:severity|sev)\s+(?:is\s+|=+\s*|of\s+|level\s+)?(critical|high|major|sev-?1|p1|1)\b", re.I
+)
+_SENTIMENT_WORDS = r"negative|angry|upset|frustrated|unhappy|furious|annoyed|irate|positive|happy"
+_STATE_WORDS = (
+    r"urgent|critical|high[- ]priority|p1|sev(?:erity)?[- ]?1|emergenc\w*|high[- ]risk|risky|likely fraud\w*|"
+    r"suspicious|flagged|unsafe|toxic|violat\w*|not allowed|spam"
+)
+_STATE_ATOM = re.compile(rf"\b({_SENTIMENT_WORDS}|{_STATE_WORDS})\b", re.I)
+_NOUN_FORM = re.compile(
+    rf"\b(?:(?:anything|everything|whatever|all|any|those|ones)\s+(?:that(?:'s| is| are| seems?| looks?)\s+|(?:'s|is|are)\s+)?"
+    rf"({_SENTIMENT_WORDS}|{_STATE_WORDS})\b|({_SENTIMENT_WORDS}|{_STATE_WORDS})\s+(?:ones|tickets|issues|cases|messages|"
+    rf"alerts|incidents|requests|reviews|feedback|comments|emails|customers|users|posts|transactions|payments))\b",
+    re.I,
+)
+
+
+def _atom(word: str, text: str) -> Condition:
+    word = word.lower()
+    if re.fullmatch(_SENTIMENT_WORDS, word):
+        value = "positive" if word in ("positive", "happy") else "negative"
+        return Condition("field", text, "==", value, output_field="sentiment")
+    if word in ("high-risk", "high risk", "risky", "suspicious") or word.startswith("likely fraud"):
+        return Condition("score", text, ">", 0.8)
+    if word in ("flagged", "unsafe", "toxic", "not allowed") or word.startswith("violat"):
+        return Condition("flagged", text)
+    if word == "spam":
+        return Condition("label", text, "==", "spam")
+    return Condition("urgent", text)
+
+
+def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, int, Condition]]:
+    """The condition phrases between a and b: thresholds, severity, states ("negative", "urgent")."""
+    found: list[tuple[int, int, Condition]] = []
+    part = sentence[a:b]
+    for m in _SCORE_ATOM.finditer(part):
         value = float(m.group(2))
         if m.group(3) or value > 1:
             value = value / 100
-        out.append((m.start(), Condition("score", m.group(0), op, value)))
-    for m in re.finditer(
-        r"\b(?:if|when|whenever|for|where|only)\b[^,.;]{0,40}?\b(urgent|critical|high[- ]priority|p1|sev(?:erity)?[- ]?1|"
-        r"emergenc\w*|high[- ]risk|risky|likely fraud\w*|suspicious|flagged|unsafe|toxic|violat\w*|not allowed|spam)\b",
-        sentence,
-        re.I,
-    ):
+        found.append(
+            (a + m.start(), a + m.end(), Condition("score", m.group(0), _OPS[m.group(1).lower()], value))
+        )
+    for m in _SEVERITY_ATOM.finditer(part):
+        found.append(
+            (
+                a + m.start(),
+                a + m.end(),
+                Condition("field", m.group(0), "==", "critical", output_field="severity"),
+            )
+        )
+    states = _STATE_ATOM if inside_if else _NOUN_FORM
+    for m in states.finditer(part):
+        start, end = a + m.start(), a + m.end()
+        if any(s < end and e > start for s, e, _ in found):
+            continue
+        word = next(g for g in m.groups() if g) if m.groups() else m.group(0)
+        found.append((start, end, _atom(word, m.group(0))))
+    return sorted(found, key=lambda f: f[0])
+
+
+def _combine(sentence: str, atoms: list[tuple[int, int, Condition]], text: str) -> Condition:
+    if len(atoms) == 1:
+        cond = atoms[0][2]
+        cond.text = text
+        return cond
+    # "negative or urgent": any of them; "and" between them is read the same way (the
+    # conservative side for a notification is to send it), and said in the text.
+    first = atoms[0][2]
+    return Condition(
+        first.kind, text, first.op, first.value, first.output_field, alternatives=[c for _, _, c in atoms[1:]]
+    )
+
+
+def _conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], list[tuple[int, int, str]]]:
+    """(mapped conditions with their spans, if/when clauses that no rule could read)."""
+    mapped: list[tuple[int, int, Condition]] = []
+    unread: list[tuple[int, int, str]] = []
+    covered: list[tuple[int, int]] = []
+    mapped_events: list[tuple[int, int]] = []
+    for m in _IF_CLAUSE.finditer(sentence):
         word = m.group(1).lower()
-        if word in ("high-risk", "high risk", "risky", "suspicious") or word.startswith("likely fraud"):
-            out.append((m.start(), Condition("score", m.group(0), ">", 0.8)))
-        elif word in ("flagged", "unsafe", "toxic", "not allowed") or word.startswith("violat"):
-            out.append((m.start(), Condition("flagged", m.group(0))))
-        elif word == "spam":
-            out.append((m.start(), Condition("label", m.group(0), "==", "spam")))
-        else:
-            out.append((m.start(), Condition("urgent", m.group(0))))
-    for m in re.finditer(
-        r"\b(urgent|critical|high[- ]priority)\s+(?:ones|tickets|issues|cases|messages|alerts|incidents|requests)\b",
-        sentence,
+        clause = m.group(0)
+        if (
+            word in ("when", "whenever")
+            and _EVENT_VERB.search(clause)
+            and not _atoms(sentence, m.start(), m.end(), True)
+        ):
+            covered.append((m.start(), m.end()))
+            mapped_events.append((m.start(), m.end()))
+            continue  # "when a ticket comes in": the event that starts the flow
+        if word == "where" and not _atoms(sentence, m.start(), m.end(), True):
+            continue  # "where" is more often a place than a condition
+        covered.append((m.start(), m.end()))
+        atoms = _atoms(sentence, m.start(), m.end(), True)
+        if not atoms:
+            if len(re.findall(r"[A-Za-z']+", clause)) >= 2:
+                unread.append((m.start(), m.end(), clause.strip()))
+            continue
+        cond = _combine(sentence, atoms, clause.strip())
+        cond.negated = word == "unless"
+        mapped.append((m.start(), m.end(), cond))
+    for start, end, cond in _atoms(sentence, 0, len(sentence), False):
+        if not any(s <= start < e for s, e in covered):
+            mapped.append((start, end, cond))
+    for start, end, cond in _atoms(sentence, 0, len(sentence), True):
+        if (
+            cond.kind == "score"
+            and _SCORE_ATOM.match(cond.text)
+            and not any(s <= start < e for s, e in covered)
+            and not any(s <= start < e for s, e, _ in mapped)
+        ):
+            mapped.append((start, end, cond))  # "score above 0.8 goes to review": a threshold needs no "if"
+    events = [(s, e, Condition("event", sentence[s:e])) for s, e in mapped_events]
+    return sorted(mapped, key=lambda f: f[0]), unread, events
+
+
+def _negate(cond: Condition, text: str) -> Condition:
+    return Condition(
+        cond.kind, text, cond.op, cond.value, cond.output_field, not cond.negated, list(cond.alternatives)
+    )
+
+
+_ACTING = ("notify", "store", "answer", "reply", "enrich", "summarise")
+
+
+def _attach_conditions(sentence: str, index: int, found: list[Task], matches: list[Match]) -> None:
+    """Give each condition to the task it governs: the nearest acting task in the sentence."""
+    mapped, unread, events = _conditions(sentence)
+    for start, end, event in events:
+        matches.append(Match("event", event.text, index, start, end))
+    acting = [t for t in found if t.kind in _ACTING]
+    for start, end, condition in mapped:
+        matches.append(Match("condition", condition.text, index, start, end))
+        if not acting:
+            continue
+        nearest = min(acting, key=lambda t: (abs(t.start - start), t.start))
+        if nearest.condition is None:
+            nearest.condition = condition
+    for start, end, clause in unread:
+        # Reported, and the task it governs is marked: never silently unconditional.
+        inside = [t.start for t in found if start < t.start < end]
+        if inside:
+            clause = sentence[start : min(inside)].strip(" ,")
+        matches.append(Match("unread_condition", clause, index, start, end))
+        candidates = [t for t in acting if t.condition is None]
+        if candidates:
+            nearest = min(candidates, key=lambda t: (abs(t.start - start), t.start))
+            nearest.unmapped_condition = clause
+    for m in re.finditer(r"\b(otherwise|else|if not)\b", sentence, re.I):
+        before = [c for s, _, c in mapped if s < m.start()]
+        if not before:
+            continue
+        matches.append(Match("condition", m.group(0), index, m.start(), m.end()))
+        after = [t for t in acting if t.start > m.start()]
+        if after:
+            task = min(after, key=lambda t: t.start)
+            if task.condition is None or task.condition is before[-1]:
+                if task.condition is before[-1]:
+                    # The nearest-task rule gave the "if" to the otherwise branch: move it back.
+                    owners = [t for t in acting if t.start < m.start() and t.condition is None]
+                    if owners:
+                        owners[-1].condition = before[-1]
+                task.condition = _negate(before[-1], f"{m.group(0)} (not {before[-1].text})")
+
+
+def _label_condition(sentence: str, task: Task, labels: list[str]) -> Condition | None:
+    """'answer FAQ tickets', 'forward demo requests', 'the billing ones answered' -> a label condition."""
+    known = {_snake(label) for label in _KNOWN_LABELS}
+    nouns = r"(?:tickets|questions|ones|requests|emails|messages|cases|issues|reviews)"
+    after = re.match(
+        r"\s+(?:the\s+|all\s+|any\s+)?(?:simple\s+)?([\w-]+)(?:\s+([\w-]+))?", sentence[task.end :], re.I
+    )
+    if after:
+        one, two = after.group(1), after.group(2)
+        attempts = ([[one, two]] if two else []) + [[one]]
+        for words in attempts:
+            name = _snake(" ".join(words))
+            for candidate in dict.fromkeys((name, name[:-1] if name.endswith("s") else name)):
+                if candidate == "other":
+                    continue
+                # the brief's own labels as they are; a known label only before a noun ("FAQ tickets")
+                if candidate in labels or (
+                    candidate in known and len(words) == 1 and two and re.fullmatch(nouns, two, re.I)
+                ):
+                    return Condition("label", f"{task.text} {' '.join(words)}", "==", candidate)
+    before = re.search(
+        rf"\bthe\s+([\w-]+)\s+(?:ones|{nouns})\s+(?:(?:get|are|should be|to be|will be)\s+)?$",
+        sentence[max(0, task.start - 40) : task.start],
         re.I,
-    ):
-        if not any(abs(pos - m.start()) < 45 for pos, _ in out):
-            out.append((m.start(), Condition("urgent", m.group(0))))
-    return out
-
-
-def _task_label_condition(sentence: str, task_end: int) -> str | None:
-    """'answer FAQ tickets' -> 'faq': the category a task is limited to."""
-    m = re.match(r"\s+(?:the\s+)?(?:simple\s+)?([\w-]+(?:\s+request)?)\s+(?:tickets|questions|ones|requests|emails|messages|cases)\b",
-                 sentence[task_end:], re.I)  # fmt: skip
-    if m and _snake(m.group(1)) in [_snake(label) for label in _KNOWN_LABELS]:
-        return _snake(m.group(1))
+    )
+    if before:
+        name = _snake(before.group(1))
+        if (name in labels or name in known) and name != "other":
+            return Condition("label", f"the {before.group(1)} ones {task.text}", "==", name)
     return None
 
 
@@ -558,11 +811,16 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
                 ):
                     task.kind = "moderate"
                 if task.kind == "classify":
-                    task.labels = _labels(sentence, m.end())
+                    task.labels, span = _labels(sentence, m.end())
+                    if span is not None:
+                        matches.append(Match("labels", sentence[span[0] : span[1]], index, *span))
                     if re.match(r"detect\w*\s+(spam)", lower[m.start() :]):
                         task.labels = ["spam", "not_spam"]
                 if kind == "extract":
                     task.fields = _list_after(sentence, m.end())
+                    if task.fields:
+                        end = m.end() + len(_fields_text(sentence, m.end()))
+                        matches.append(Match("fields", sentence[m.end() : end], index, m.end(), end))
                 if kind == "translate":
                     lang = re.search(r"\b(?:into|to)\s+(" + "|".join(_LANGUAGES) + r")\b", lower[m.start() :])
                     task.target = lang.group(1) if lang else "english"
@@ -576,12 +834,12 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
                     task.docs = docs.group(1).lower() if docs else None
                     if not task.docs:
                         task.kind = "reply"  # an answer with nothing to ground it is a reply
-                    label = _task_label_condition(sentence, m.end())
-                    if label:
-                        task.condition = Condition("label", f"{m.group(0)} {label}", "==", label)
+                if kind == "notify" and m.group(0).startswith("POST"):
+                    continue  # "POST to our endpoint" is the trigger's HTTP verb, not a message
                 if kind in ("notify",):
                     window = sentence[m.start() : m.end() + 50]
                     channels = [name for name, p in _CHANNELS if p.search(window)]
+                    named = True
                     if not channels:
                         # A channel named as a data source ("from the PagerDuty API") is not a destination.
                         elsewhere = re.sub(
@@ -589,11 +847,12 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
                         )
                         channels = [name for name, p in _CHANNELS if p.search(elsewhere)]
                     if "escalat" in m.group(0).lower() and not channels:
-                        channels = [
-                            "pagerduty" if re.search(r"on-?call|engineer|sre|ops", lower) else "webhook"
-                        ]
+                        if re.search(r"on-?call|engineer|sre|ops", lower):
+                            channels = ["pagerduty"]
+                        else:
+                            channels, named = ["webhook"], False
                     if not channels:
-                        channels = ["webhook"]
+                        channels, named = ["webhook"], False
                     for channel in channels:
                         if any(
                             t.kind == "notify" and t.channel == channel
@@ -601,7 +860,9 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
                             if t.sentence == index
                         ):
                             continue
-                        found.append(Task("notify", m.group(0), index, m.start(), channel=channel))
+                        notify = Task("notify", m.group(0), index, m.start(), channel=channel)
+                        notify.channel_named = named
+                        found.append(notify)
                     taken.append((m.start(), m.end()))
                     matches.append(Match("task", m.group(0), index, m.start(), m.end()))
                     continue
@@ -622,22 +883,37 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
                     "extract",
                     "translate",
                 )
-            for position, condition in _condition_in(sentence):
-                matches.append(
-                    Match("condition", condition.text, index, position, position + len(condition.text))
-                )
-                acting = [
-                    t
-                    for t in found
-                    if t.kind in ("notify", "store", "answer", "reply", "enrich", "summarise")
-                ]
-                if not acting:
-                    continue
-                nearest = min(acting, key=lambda t: abs(t.start - position))
-                if nearest.condition is None:
-                    nearest.condition = condition
+            _attach_conditions(sentence, index, found, matches)
+        else:
+            _, unread, events = _conditions(sentence)
+            for start, end, clause in unread:
+                matches.append(Match("unread_condition", clause, index, start, end))
+            for start, end, event in events:
+                matches.append(Match("event", event.text, index, start, end))
         tasks.extend(found)
+    _label_lists(sentences, tasks, matches)
+    labels = [label for t in tasks if t.kind == "classify" for label in t.labels]
+    for task in tasks:
+        if task.kind in ("answer", "reply", "notify", "store") and task.condition is None:
+            cond = _label_condition(sentences[task.sentence], task, labels)
+            if cond is not None:
+                task.condition = cond
+                task.unmapped_condition = None
     return _dedupe(tasks)
+
+
+def _label_lists(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """'Intents: play music, set timer, weather, other.' as a sentence of its own."""
+    classify = next((t for t in tasks if t.kind == "classify"), None)
+    for index, sentence in enumerate(sentences):
+        m = _LABEL_SENTENCE.match(sentence)
+        if m is None:
+            continue
+        items = _label_items(m.group(1))
+        if len(items) >= 2:
+            matches.append(Match("labels", sentence, index, 0, len(sentence)))
+            if classify is not None and not classify.labels:
+                classify.labels = items[:12]
 
 
 def _dedupe(tasks: list[Task]) -> list[Task]:
@@ -656,6 +932,9 @@ def _dedupe(tasks: list[Task]) -> list[Task]:
         same.docs = same.docs or task.docs
         same.target = same.target or task.target
         same.condition = same.condition or task.condition
+        if same.condition is None:
+            same.unmapped_condition = same.unmapped_condition or task.unmapped_condition
+        same.channel_named = same.channel_named or task.channel_named
     return out
 
 
@@ -770,13 +1049,28 @@ def read(brief: str) -> Reading:
         docs_glob=docs_glob,
         rate=rate,
     )
-    reading.unmapped = unmapped(sentences, matches)
+    reading.unmapped = list(dict.fromkeys([*unmapped(sentences, matches), *_vague(tasks, matches)]))
     return reading
+
+
+def _vague(tasks: list[Task], matches: list[Match]) -> list[str]:
+    """Conditions no rule could read, and notifications with no channel: drafted, but guessed."""
+    out = [
+        f"{m.text} (a condition the offline drafter could not map)"
+        for m in matches
+        if m.kind == "unread_condition"
+    ]
+    for task in tasks:
+        if task.kind == "notify" and not task.channel_named:
+            out.append(
+                f"{task.text.strip()} (no channel named: drafted a generic webhook, ${{env:ESCALATION_WEBHOOK_URL}})"
+            )
+    return out
 
 
 def unmapped(sentences: list[str], matches: list[Match]) -> list[str]:
     """Clauses with no recognised phrase and at least three words: what the user should check."""
-    out = []
+    out: list[str] = []
     for index, sentence in enumerate(sentences):
         spans = [(m.start, m.end) for m in matches if m.sentence == index]
         for a, b in clauses(sentence):
@@ -784,6 +1078,6 @@ def unmapped(sentences: list[str], matches: list[Match]) -> list[str]:
                 continue
             clause = sentence[a:b].strip(" ,.;:!?")
             words = re.findall(r"[A-Za-z']+", clause)
-            if len(words) >= 3 and not _FILLER.match(clause):
-                out.append(clause)
+            if len(words) >= 3 and not _FILLER.match(clause) and clause not in out:
+                out.append(clause)  # once: a pasted brief repeats itself
     return out

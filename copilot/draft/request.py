@@ -6,6 +6,7 @@ copilot is built from exactly the same inputs as the one `draft` sends.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ def read_brief(argument: str) -> tuple[str, str]:
         path = argument[1:]
         if not path:
             raise FlowgenError("brief: `@` must be followed by a file name, e.g. @brief.md")
+        if Path(path).is_dir():
+            raise FlowgenError("is a directory, not a brief file", path=path)
         text, source = read_text(path, max_bytes=MAX_BRIEF_BYTES), path
     else:
         if len(argument.encode("utf-8", "replace")) > MAX_BRIEF_BYTES:
@@ -99,8 +102,11 @@ def make_request(
             "--cost-tier must be economy, standard or premium, "
             f"not {cost_tier!r}{did_you_mean(cost_tier, COST_TIERS)}"
         )
-    if budget is not None and not (budget > 0):
-        raise FlowgenError("--budget is USD per event and must be above zero, e.g. 0.004")
+    if budget is not None and not (math.isfinite(budget) and budget > 0):
+        # nan fails `> 0`; inf would pass it and end up as `avg<Infinity` thresholds
+        raise FlowgenError(
+            f"--budget is USD per event: a finite number above zero, e.g. 0.004 (not {budget:g})"
+        )
     catalog = load_catalog(models_file)
     if fallback_model is not None:
         catalog.get(fallback_model)  # a clear error with did-you-mean when it is not listed

@@ -160,6 +160,9 @@ def resolve_settings(
     base_url = base_url or environ.get("OPENAI_BASE_URL") or _config_value(cfg, "base_url", where)
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise FlowgenError(f"--base-url must start with http:// or https://, not {base_url!r}")
+    if not api_key and not base_url:
+        # api.openai.com would answer 401 after a round trip; say what is missing before calling.
+        raise FlowgenError("no API key: set OPENAI_API_KEY, or --base-url for a local server")
     model = model or environ.get("FLOWGEN_MODEL") or _config_value(cfg, "model", where) or DEFAULT_MODEL
     if timeout is None and cfg.get("timeout") is not None:
         try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from copilot.draft.blocks import money
 from copilot.draft.drafting import DraftOutcome
+from copilot.draft.explain import capped
 from copilot.flow.units import format_duration
 
 
@@ -61,6 +62,7 @@ def summary_data(outcome: DraftOutcome) -> dict[str, Any]:
         "fixes": outcome.fixes,
         "assumptions": outcome.assumptions,
         "unmapped": outcome.unmapped,
+        "warnings": outcome.warnings,
         "llm": outcome.llm,
     }
     if outcome.flow is None:
@@ -145,11 +147,16 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
                 )
     for fix in outcome.fixes:
         console.print(f"fixed      {escape(fix)}")
+    for warning in outcome.warnings:
+        console.print(f"[bold red]WARNING[/]    {escape(warning)}")
     for note in outcome.assumptions:
         console.print(f"assumed    {escape(note)}")
-    for phrase in outcome.unmapped:
+    shown, more = capped(outcome.unmapped)
+    for phrase in shown:
         console.print(f"[yellow]not understood[/] {escape(repr(phrase))}")
-    if outcome.llm:
+    if more:
+        console.print(f"[yellow]not understood[/] …and {more} more")
+    if outcome.llm and outcome.llm.get("calls"):
         llm = outcome.llm
         tokens = (
             f"{llm.get('input_tokens')} in + {llm.get('output_tokens')} out tokens"
@@ -159,8 +166,7 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
         cost_usd = llm.get("cost_usd")
         price = f"${cost_usd:.4f}" if cost_usd is not None else "unknown (model not in the catalog)"
         console.print(
-            f"drafting   {escape(llm['settings']['model'])}: {llm.get('rounds', 0)} call(s), "
-            f"{tokens}, cost {price}"
+            f"drafting   {escape(llm['settings']['model'])}: {llm['calls']} call(s), {tokens}, cost {price}"
         )
     if outcome.written and outcome.out != "-":
         console.print(f"wrote      {escape(str(outcome.out))}")

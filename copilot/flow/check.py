@@ -1,7 +1,9 @@
 """Structural checks a flow must pass before an engine can load it.
 
-Unknown references (FG003), dependency cycles (FG004), sync steps waiting for async
-ones (FG005) and duplicate step ids (FG007). `flowgen validate` reports these; the
+Unknown references (FG003: step names, model aliases, and `use:` entries the model
+catalog does not know), dependency cycles (FG004), sync steps waiting for async ones
+(FG005), duplicate step ids (FG007), and templates or conditions that do not parse
+(FG002, "template syntax: …"). `flowgen validate` reports these; the
 linter's graph rules report the same problems through this one implementation.
 """
 
@@ -100,6 +102,54 @@ def unknown_references(loaded: LoadedFlow) -> list[Problem]:
     return out
 
 
+def template_syntax(loaded: LoadedFlow) -> list[Problem]:
+    """FG002 for each template or condition that does not parse (or reaches for internals).
+
+    The engine could not render it, so this is a schema-like error, not a data-flow one.
+    The message is one line: the template's newlines are shown as `\\n`.
+    """
+    from copilot.flow.expressions import ExpressionError, references
+    from copilot.flow.sites import template_sites
+
+    out: list[Problem] = []
+    for site in template_sites(loaded.flow, loaded.doc.data):
+        try:
+            references(site.text, expression=site.expression)
+        except ExpressionError as exc:
+            out.append(_problem(loaded, "FG002", f"{one_line(exc.message)} in `{snippet(site.text)}`", site.loc))
+    return out
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: newlines shown as `\\n` (a finding is one line in every format)."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def snippet(text: str, limit: int = 60) -> str:
+    text = one_line(text.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def unknown_models(loaded: LoadedFlow, catalog: Any = None) -> list[Problem]:
+    """FG003 for a `models.<alias>.use` the catalog does not have (the engine refuses it too).
+
+    A complete alias (`provider` + `model`, no `use`) needs no catalog entry.
+    """
+    from copilot.catalog import default_catalog
+    from copilot.errors import FlowgenError
+
+    catalog = catalog if catalog is not None else default_catalog()
+    out: list[Problem] = []
+    for alias, spec in loaded.flow.models.items():
+        if spec.use is None or spec.use in catalog:
+            continue
+        try:
+            catalog.get(spec.use)
+        except FlowgenError as exc:
+            out.append(_problem(loaded, "FG003", f"model alias `{alias}`: {exc.message}", ("models", alias, "use")))
+    return out
+
+
 def cycles(loaded: LoadedFlow) -> list[Problem]:
     graph = build_graph(loaded.flow)
     cycle = graph.cycle()
@@ -146,10 +196,15 @@ def sync_needs_async(loaded: LoadedFlow) -> list[Problem]:
     return out
 
 
-def structural_problems(loaded: LoadedFlow) -> list[Problem]:
-    """Every structural problem of a schema-valid flow, in file order per kind."""
-    out: list[Problem] = []
-    for check in (unknown_references, cycles, sync_needs_async, duplicate_ids):
+def structural_problems(loaded: LoadedFlow, catalog: Any = None) -> list[Problem]:
+    """Every structural problem of a schema-valid flow, in file order per kind.
+
+    `catalog` (default: the packaged one) is what `use:` entries are checked against.
+    """
+    out: list[Problem] = template_syntax(loaded)
+    out.extend(unknown_references(loaded))
+    out.extend(unknown_models(loaded, catalog))
+    for check in (cycles, sync_needs_async, duplicate_ids):
         out.extend(check(loaded))
     return out
 

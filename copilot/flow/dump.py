@@ -216,7 +216,8 @@ def merge_into(tree: Any, key: str | int, value: Any, path: tuple[str | int, ...
     """Set `tree[key] = value` without disturbing comments or the other keys.
 
     A new key is inserted at its canonical position among the keys already there; an
-    existing mapping is merged key by key, recursively.
+    existing mapping is merged key by key, recursively. Comment lines and blank lines
+    stay above the key they were written above (see `_take_trailing`).
     """
     from ruamel.yaml.comments import CommentedMap
 
@@ -229,15 +230,106 @@ def merge_into(tree: Any, key: str | int, value: Any, path: tuple[str | int, ...
     if isinstance(tree, CommentedMap) and key not in tree:
         order = _order_for(path)
         rank = {k: i for i, k in enumerate(order)}
+        position = len(tree)
         if key in rank:
-            position = len(tree)
             for i, existing in enumerate(tree):
                 if rank.get(existing, len(order)) > rank[key]:
                     position = i
                     break
+        keys = list(tree)
+        # The lines after the previous key's value belong above the key that followed it:
+        # they move past the inserted key.
+        moved = _take_trailing(tree, keys[position - 1]) if position > 0 else ""
+        if position < len(tree):
             tree.insert(position, key, node)
-            return
+        else:
+            tree[key] = node
+        _give_trailing(tree, key, moved)
+        return
+    if isinstance(tree, dict | list) and _has(tree, key):
+        moved = _take_trailing(tree, key)  # the old value's last lines precede the next key
+        tree[key] = node
+        _give_trailing(tree, key, moved)
+        return
     tree[key] = node
+
+
+def _has(tree: Any, key: str | int) -> bool:
+    if isinstance(tree, dict):
+        return key in tree
+    return isinstance(key, int) and -len(tree) <= key < len(tree)
+
+
+def _is_block(node: Any) -> bool:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if not isinstance(node, CommentedMap | CommentedSeq) or not node:
+        return False
+    return not node.fa.flow_style()
+
+
+def _trailing_slot(parent: Any, key: str | int) -> tuple[Any, str | int, list[Any]]:
+    """Where ruamel keeps the lines that follow `parent[key]`: its deepest last entry, and
+    the block containers passed on the way (each may hold more lines in `ca.end`)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    passed = []
+    while _is_block(parent[key]):
+        parent = parent[key]
+        passed.append(parent)
+        key = list(parent)[-1] if isinstance(parent, CommentedMap) else len(parent) - 1
+    return parent, key, passed
+
+
+def _slot_index(parent: Any) -> int:
+    from ruamel.yaml.comments import CommentedMap
+
+    return 2 if isinstance(parent, CommentedMap) else 0  # after a mapping value / a list item
+
+
+def _take_trailing(parent: Any, key: str | int) -> str:
+    """Detach the comment and blank lines after `parent[key]` (its end-of-line comment stays).
+
+    ruamel keeps them after the deepest last scalar (the text after its line end) and in
+    the `ca.end` of the block containers that end there, innermost first.
+    """
+    holder, slot_key, passed = _trailing_slot(parent, key)
+    out = ""
+    entry = holder.ca.items.get(slot_key)
+    index = _slot_index(holder)
+    token = entry[index] if entry and len(entry) > index else None
+    value = getattr(token, "value", None)
+    if isinstance(value, str) and "\n" in value:
+        cut = value.index("\n") + 1
+        token.value = value[:cut]
+        out = value[cut:]
+    for container in reversed(passed):
+        end = getattr(container.ca, "end", None)
+        if not end:
+            continue
+        for comment in end:
+            text = comment.value
+            column = getattr(comment.start_mark, "column", 0) or 0
+            out += (" " * column if text.startswith("#") else "") + text
+        container.ca.end = []
+    return out
+
+
+def _give_trailing(parent: Any, key: str | int, lines: str) -> None:
+    """Attach comment / blank `lines` after `parent[key]`, after its own end-of-line comment."""
+    if not lines:
+        return
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    holder, slot_key, _ = _trailing_slot(parent, key)
+    index = _slot_index(holder)
+    entry = holder.ca.items.setdefault(slot_key, [None, None, None, None] if index == 2 else [None, None])
+    token = entry[index]
+    if token is not None and isinstance(getattr(token, "value", None), str):
+        token.value = (token.value if token.value.endswith("\n") else token.value + "\n") + lines
+    else:
+        entry[index] = CommentToken("\n" + lines, CommentMark(0))
 
 
 def write_atomic(path: str | Path, text: str) -> None:

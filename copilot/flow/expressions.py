@@ -124,15 +124,29 @@ def references(text: str, *, expression: bool = False) -> list[Reference]:
     A method call's name is not part of the path (``event.body.lower()`` reads ``event.body``).
     Attribute names starting with an underscore are refused here already.
     """
-    return list(_references(text, expression))
+    return list(_read(text, expression)[0])
+
+
+def free_names(text: str, *, expression: bool = False) -> list[str]:
+    """Top-level names `text` reads that are not in scope: not `event`, `steps` or `input`.
+
+    Names the template defines itself (loop variables, `loop`, `{% set %}`, macro
+    parameters) are not free; filters and tests are not names. ``{{ env.SECRET }}`` gives
+    ``['env']``, ``{{ evnt.id }}`` gives ``['evnt']``. Rendering any of them fails
+    (StrictUndefined), so the linter reports them (FG006).
+    """
+    return list(_read(text, expression)[1])
 
 
 @lru_cache(maxsize=4096)  # the linter's rules and the estimates ask about the same templates
-def _references(text: str, expression: bool) -> tuple[Reference, ...]:
-    simple = simple_references(text, expression)
+def _read(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[str, ...]]:
+    """(references to the roots in scope, free names outside it), by regex when simple, else Jinja."""
+    simple = _simple_names(text, expression)
     if simple is not None:
-        return tuple(Reference(parts) for parts in simple)
-    return _parsed_references(text, expression)
+        refs = tuple(Reference(parts) for parts in simple if parts[0] in ROOTS)
+        free = tuple(dict.fromkeys(parts[0] for parts in simple if parts[0] not in ROOTS))
+        return refs, free
+    return _parsed(text, expression)
 
 
 # Most flow templates are `{{ event.body }}` or `{{ steps.x.output.y == 'faq' }}`. Reading
@@ -151,6 +165,8 @@ _COMPARISON = re.compile(
 )
 # Jinja keywords that are not values, and the names the sandbox refuses: the parser decides.
 _NOT_A_NAME = frozenset({"not", "in", "and", "or", "is", "if", "else", *_JINJA_INTERNAL_NAMES})
+# Jinja's constants: values, not names.
+_CONSTANTS = frozenset({"true", "false", "none", "True", "False", "None"})
 
 
 def _simple_block(block: str) -> list[tuple[str, ...]] | None:
@@ -165,6 +181,10 @@ def _simple_block(block: str) -> list[tuple[str, ...]] | None:
             parts = tuple(operand.split("|", 1)[0].strip().split("."))
             if parts[0] in _NOT_A_NAME or any(part.startswith("_") for part in parts):
                 return None  # a syntax error or an unsafe access: the parser reports it
+            if parts[0] in _CONSTANTS:
+                if len(parts) > 1:
+                    return None  # `none.x`: let the parser decide
+                continue
             out.append(parts)
     return out
 
@@ -175,6 +195,12 @@ def simple_references(text: str, expression: bool = False) -> tuple[tuple[str, .
     None for anything else (filters, calls, subscripts, `{% %}`, unbalanced braces): the
     Jinja parse decides. `tests/foundation/test_expressions.py` checks both agree.
     """
+    names = _simple_names(text, expression)
+    return None if names is None else tuple(parts for parts in names if parts[0] in ROOTS)
+
+
+def _simple_names(text: str, expression: bool = False) -> tuple[tuple[str, ...], ...] | None:
+    """Every dotted name (any root) of a simple template, in order; None when Jinja must decide."""
     if "{%" in text or "{#" in text:
         return None
     if expression:
@@ -196,14 +222,14 @@ def simple_references(text: str, expression: bool = False) -> tuple[tuple[str, .
         if names is None:
             return None
         for parts in names:
-            if parts[0] in ROOTS and parts not in out:
+            if parts not in out:
                 out.append(parts)
     return tuple(out)
 
 
-def _parsed_references(text: str, expression: bool) -> tuple[Reference, ...]:
-    """`references` by walking the Jinja parse tree (any template)."""
-    from jinja2 import nodes
+def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[str, ...]]:
+    """`references` and `free_names` by walking the Jinja parse tree (any template)."""
+    from jinja2 import meta, nodes
 
     tree = _parse(expression_source(text) if expression else text, expression=expression)
     found: list[Reference] = []
@@ -263,7 +289,20 @@ def _parsed_references(text: str, expression: bool) -> tuple[Reference, ...]:
 
     _refuse_internals(tree)
     visit(tree)
-    return tuple(found)
+    undeclared = meta.find_undeclared_variables(tree)
+    # In the order they appear, for stable messages.
+    order = [n.name for n in tree.find_all(nodes.Name) if n.name in undeclared and n.name not in ROOTS]
+    return tuple(found), tuple(dict.fromkeys(order))
+
+
+def _parsed_references(text: str, expression: bool) -> tuple[Reference, ...]:
+    """`references` by the Jinja parse alone (the tests compare it with the regex fast path)."""
+    return _parsed(text, expression)[0]
+
+
+def _parsed_free_names(text: str, expression: bool) -> tuple[str, ...]:
+    """`free_names` by the Jinja parse alone (for the same comparison)."""
+    return _parsed(text, expression)[1]
 
 
 def _wrap_error(exc: BaseException) -> ExpressionError:

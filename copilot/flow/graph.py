@@ -179,6 +179,16 @@ class Analysis:
         return self.critical_path.p95 if self.critical_path else 0.0
 
     @property
+    def unknown_steps(self) -> list[str]:
+        """Steps whose model is not in the catalog: their latency and cost are unknown, not 0."""
+        return [sid for sid, e in self.estimates.items() if not e.known]
+
+    @property
+    def hot_path_known(self) -> bool:
+        """False when a hot-path step could not be estimated (the critical path is then unknown)."""
+        return not any(not self.estimates[s].known for s in self.hot_path if s in self.estimates)
+
+    @property
     def worst(self) -> float:
         return self.worst_path.worst if self.worst_path else 0.0
 
@@ -188,6 +198,9 @@ class Analysis:
         def ms(x: float | None) -> float | None:
             return None if x is None or math.isinf(x) else round(x * 1000, 3)
 
+        unknown = self.unknown_steps
+        hot_known = self.hot_path_known
+
         return {
             "topological_order": self.graph.topological_order(),
             "cycle": self.cycle,
@@ -196,24 +209,29 @@ class Analysis:
             "off_path": self.off_path,
             "critical_path": {
                 "steps": self.critical_path.steps,
-                "p95_ms": ms(self.critical_path.p95),
-                "worst_ms": ms(self.critical_path.worst),
+                # null when a hot-path model is not in the catalog: unknown, never 0
+                "p95_ms": ms(self.critical_path.p95) if hot_known else None,
+                "worst_ms": ms(self.critical_path.worst) if hot_known else None,
             }
             if self.critical_path
             else None,
-            "worst_case": {"steps": self.worst_path.steps, "worst_ms": ms(self.worst_path.worst)}
+            "worst_case": {
+                "steps": self.worst_path.steps,
+                "worst_ms": ms(self.worst_path.worst) if hot_known else None,
+            }
             if self.worst_path
             else None,
             "sla_ms": ms(self.sla),
-            "cost_per_event_usd": round(self.cost_per_event, 8),
+            "cost_per_event_usd": None if unknown else round(self.cost_per_event, 8),
+            "unknown_steps": unknown,
             "budget_usd": self.budget,
             "steps": {
                 sid: {
                     "model": e.model,
-                    "p50_ms": ms(e.p50),
-                    "p95_ms": ms(e.p95),
+                    "p50_ms": ms(e.p50) if e.known else None,
+                    "p95_ms": ms(e.p95) if e.known else None,
                     "worst_ms": ms(e.worst),
-                    "cost_usd": round(e.cost, 8),
+                    "cost_usd": round(e.cost, 8) if e.known else None,
                     "input_tokens": e.input_tokens,
                     "output_tokens": e.output_tokens,
                 }

@@ -117,8 +117,16 @@ def load_for_lint(text: str, path: str, catalog: Any = None) -> Loaded:
         from copilot.catalog import default_catalog
 
         catalog = default_catalog()
+    from copilot.flow.check import template_syntax
+
     loaded = LoadedFlow(Flow.model_validate(doc.data), doc)
-    return Loaded(Context(loaded, catalog), [])
+    # Templates that do not parse are FG002 (as in `flowgen validate`); the rules still run.
+    rule = _rules()["FG002"]
+    broken = [
+        _finding(rule, "error", p.message, path, p.position or Position(1, 1), loc=p.loc)
+        for p in template_syntax(loaded)
+    ]
+    return Loaded(Context(loaded, catalog), broken)
 
 
 def run_rules(ctx: Context, config: LintConfig) -> dict[str, list[Hit]]:
@@ -215,7 +223,8 @@ def lint_report(
     report = FileReport(path, loaded.findings, text=text, config=config)
     if loaded.context is None:
         return report
-    report.findings, _ = lint_context(loaded.context, config, path, text)
+    found, _ = lint_context(loaded.context, config, path, text)
+    report.findings = sorted([*loaded.findings, *found], key=sort_key)
     report.summary = flow_summary(loaded.context)
     return report
 
@@ -229,10 +238,7 @@ def flow_summary(ctx: Context) -> dict[str, Any]:
     """The numbers behind FG103/FG105/FG503: hot path p95 and worst case vs SLA, cost vs budget."""
     from copilot.validate import summary_of
 
-    respond = ctx.flow.respond
-    return summary_of(ctx.flow, ctx.analysis) | {
-        "on_deadline": respond is not None and respond.on_deadline is not None
-    }
+    return summary_of(ctx.flow, ctx.analysis)
 
 
 def read_for_lint(path: str) -> tuple[str | None, Finding | None]:

@@ -163,16 +163,26 @@ class Context:
         return list(REGISTRY[code].check(self))
 
     def block_loc(self, *keys: str) -> tuple[Loc, bool]:
-        """Where to report a missing block: the first of `keys` present, else the flow's `name`.
+        """Where to report a missing block: the first of `keys` present, else where it would go.
 
-        Returns (loc, key) for `Hit`: a finding about something absent points at the nearest
-        thing that is there.
+        A block that is absent is reported at the top-level key it would be inserted before
+        (in DESIGN order, as `--fix` inserts it), or at the last top-level key when it would
+        go at the end of the file. Returns (loc, key) for `Hit`.
         """
+        from copilot.flow.models import TOP_LEVEL_ORDER
+
         data = self.doc.data
         for key in keys:
             if key in data:
                 return (key,), True
-        return ("name",), True
+        present = [k for k in data if isinstance(k, str)]
+        wanted = keys[0] if keys else ""
+        if wanted in TOP_LEVEL_ORDER:
+            rank = TOP_LEVEL_ORDER.index(wanted)
+            for key in present:
+                if key in TOP_LEVEL_ORDER and TOP_LEVEL_ORDER.index(key) > rank:
+                    return (key,), True
+        return ((present[-1],), True) if present else ((), False)
 
 
 Check = Callable[[Context], Iterator[Hit]]

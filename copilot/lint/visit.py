@@ -1,108 +1,18 @@
-"""Where a flow holds templates, and what they read: shared by the rules that follow data.
+"""What a flow's templates read: shared by the rules that follow data.
 
-A `Site` is one template string (or condition) with its location in the document and
-the names in scope there: the steps whose output is guaranteed to exist (everything the
-owner needs, transitively) and whether `input` is defined (validate rules only).
+Where the templates are (`Site`, `template_sites`) is `copilot.flow.sites`, which the
+structural check shares; it is re-exported here for the rules.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from copilot.lint.rule import Loc
+from copilot.flow.sites import Site, template_sites  # noqa: F401  (re-exported: rules import them here)
 
 _ID_NAMES = ("id", "event_id", "delivery_id", "message_id", "request_id", "uuid", "key")
-
-
-@dataclass(frozen=True)
-class Site:
-    """One template or condition in the flow."""
-
-    loc: Loc
-    text: str
-    expression: bool  # a condition (`if`, rules[].expr): parsed as a bare expression
-    owner: str  # a step id, "respond", "on_deadline" or "trigger"
-    field: str  # what it is: prompt.user, if, query, request.json, idempotency_key...
-
-
-def _strings(value: Any, loc: Loc) -> list[tuple[Loc, str]]:
-    """Every string in a JSON-like value with its location."""
-    if isinstance(value, str):
-        return [(loc, value)]
-    if isinstance(value, dict):
-        return [s for k, v in value.items() for s in _strings(v, (*loc, k))]
-    if isinstance(value, list):
-        return [s for i, v in enumerate(value) for s in _strings(v, (*loc, i))]
-    return []
-
-
-def _templates(value: Any, loc: Loc) -> list[tuple[Loc, str]]:
-    return [(where, s) for where, s in _strings(value, loc) if "{{" in s or "{%" in s]
-
-
-def _add(
-    out: list[Site], base: Loc, owner: str, field: str, value: Any, *, expression: bool, loc: Loc | None
-) -> None:
-    where = loc if loc is not None else (*base, *field.split("."))
-    if isinstance(value, str):
-        if expression or "{{" in value or "{%" in value:
-            out.append(Site(where, value, expression, owner, field))
-    else:
-        out.extend(Site(sub, text, False, owner, field) for sub, text in _templates(value, where))
-
-
-def template_sites(flow: Any, data: dict[str, Any]) -> list[Site]:
-    """Every template and condition of a flow, in file order.
-
-    `data` is the document's plain data: bodies are read from it (not the model) so that
-    locations use the YAML keys (`json`, not `json_body`).
-    """
-    out: list[Site] = []
-    steps_data = data.get("steps") or []
-    for index, step in enumerate(flow.steps):
-        raw = steps_data[index] if index < len(steps_data) and isinstance(steps_data[index], dict) else {}
-        base: Loc = ("steps", index)
-        owner = step.id
-
-        def add(field: str, value: Any, *, expression: bool = False, loc: Loc | None = None) -> None:
-            _add(out, base, owner, field, value, expression=expression, loc=loc)  # noqa: B023
-
-        if step.if_ is not None:
-            add("if", step.if_, expression=True)
-        if step.type == "model":
-            if step.prompt.system:
-                add("prompt.system", step.prompt.system)
-            add("prompt.user", step.prompt.user)
-        elif step.type == "validate":
-            add("input", step.input)
-            for n, rule in enumerate(step.rules):
-                add("rules.expr", rule.expr, expression=True, loc=(*base, "rules", n, "expr"))
-        elif step.type == "retrieve":
-            add("query", step.query)
-        elif step.type == "transform":
-            add("output", raw.get("output"))
-        elif step.type == "http":
-            request = raw.get("request") or {}
-            add("request.url", step.request.url)
-            add("request.headers", request.get("headers"))
-            add("request.json", request.get("json"))
-        if step.idempotency_key is not None:
-            add("idempotency_key", step.idempotency_key)
-    respond = data.get("respond")
-    if isinstance(respond, dict):
-        for loc, text in _templates(respond.get("body"), ("respond", "body")):
-            out.append(Site(loc, text, False, "respond", "body"))
-        deadline = respond.get("on_deadline")
-        if isinstance(deadline, dict):
-            for loc, text in _templates(deadline.get("body"), ("respond", "on_deadline", "body")):
-                out.append(Site(loc, text, False, "on_deadline", "body"))
-    key = flow.trigger.idempotency_key
-    if key is not None:
-        out.append(Site(("trigger", "idempotency_key"), key, False, "trigger", "idempotency_key"))
-    return out
 
 
 @lru_cache(maxsize=16384)
@@ -117,6 +27,17 @@ def template_references(text: str, expression: bool = False) -> tuple[tuple[str,
         return tuple(ref.parts for ref in references(text, expression=expression))
     except ExpressionError as exc:
         return exc.message
+
+
+@lru_cache(maxsize=16384)
+def template_free_names(text: str, expression: bool = False) -> tuple[str, ...]:
+    """Top-level names a template reads that are not in scope (`env`, `evnt`…); () when it does not parse."""
+    from copilot.flow.expressions import ExpressionError, free_names
+
+    try:
+        return tuple(free_names(text, expression=expression))
+    except ExpressionError:
+        return ()
 
 
 def site_references(site: Site) -> tuple[tuple[str, ...], ...]:

@@ -21,6 +21,7 @@ class Reply:
     body: Any = None  # dict -> JSON; str -> sent as is
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    content_type: str = "application/json"  # a misconfigured proxy may say JSON and send HTML
 
 
 def chat(
@@ -92,7 +93,7 @@ class FakeLLM:
                 data = payload.encode()
                 try:
                     self.send_response(reply.status)
-                    self.send_header("content-type", "application/json")
+                    self.send_header("content-type", reply.content_type)
                     self.send_header("content-length", str(len(data)))
                     for key, value in reply.headers.items():
                         self.send_header(key, value)

@@ -66,6 +66,10 @@ def test_strict_answer_in_wire_shape_is_written_clean(fake_llm, tmp_path):
     first = fake_llm.requests[0]
     assert first["response_format"]["type"] == "json_schema"
     assert first["response_format"]["json_schema"]["strict"] is True
+    # the schema is resent on every call: no field prose on the wire, the JSON-text hint kept
+    wire = json.dumps(first["response_format"], separators=(",", ":"))
+    assert len(wire) < 24_000 and "JSON text of the value" in wire
+    assert "Steps the response waits for" not in wire  # a field description (Respond.needs)
     assert first["model"] == "gpt-4o-mini"
     assert fake_llm.headers[0]["authorization"] == "Bearer test-key"
     text = out.read_text()
@@ -235,6 +239,12 @@ def test_connection_refused_is_one_line(tmp_path):
     outcome, out = run(Nobody(), tmp_path)
     assert outcome.exit_code == 2 and not out.exists()
     assert "cannot connect" in outcome.error and "--provider offline" in outcome.error
+    assert len(outcome.error.splitlines()) == 1 and base_url_of(outcome) in outcome.error
+    assert outcome.llm["calls"] == 0  # nothing answered: the summary prints no drafting stats
+
+
+def base_url_of(outcome) -> str:
+    return outcome.llm["settings"]["base_url"]
 
 
 def test_timeout_is_one_line(fake_llm, tmp_path):

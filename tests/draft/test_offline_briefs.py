@@ -62,3 +62,47 @@ def test_brief_drafts_offline_lint_clean_with_the_expected_trigger_and_sla(path,
     analysis = outcome.analysis
     assert analysis.critical_path.p95 <= flow.sla.latency_p95
     assert analysis.cost_per_event <= flow.sla.max_cost_per_event
+    # a satisfiable brief drafts with no lint warning and no loud warning; one that is not
+    # (an SLA under every model's p95) says so, and answers with the deterministic 202
+    warnings = [f for f in outcome.findings if f["severity"] == "warning"]
+    assert warnings == [], warnings
+    if "expect_warning" in expected:
+        assert any(expected["expect_warning"] in w for w in outcome.warnings), outcome.warnings
+        assert flow.respond.needs == ["accept"] and flow.respond.status == 202
+    else:
+        assert outcome.warnings == []
+
+
+def _short(condition: str) -> str:
+    """`{{ steps.check_classify.output.urgency == 'high' }}` -> `urgency == 'high'`."""
+    import re
+
+    return re.sub(r"steps\.check_\w+\.output\.", "", condition.removeprefix("{{ ").removesuffix(" }}"))
+
+
+EXPECTING = [p for p in BRIEFS if "expect_steps" in p.read_text()]
+
+
+def test_a_good_share_of_briefs_state_their_expected_steps():
+    assert len(EXPECTING) >= 15
+
+
+@pytest.mark.parametrize("path", EXPECTING, ids=[p.stem for p in EXPECTING])
+def test_brief_drafts_the_expected_steps_conditions_and_labels(path, tmp_path):
+    expected = expectations(path)
+    out = tmp_path / "flow.yaml"
+    outcome = draft(make_request(f"@{path}"), DraftOptions(provider="offline", out=str(out)))
+    assert outcome.written, outcome.error
+    flow = load_flow(out).flow
+    ids = [s.id for s in flow.steps if s.type != "validate"]
+    assert ids == expected["expect_steps"], ids  # nothing missing, nothing invented
+    for step_id, condition in (expected.get("expect_conditions") or {}).items():
+        actual = flow.step(step_id).if_
+        if condition is None:
+            assert actual is None, (step_id, actual)
+        else:
+            assert actual is not None and _short(actual) == condition, (step_id, actual)
+    if "expect_labels" in expected:
+        assert flow.step("classify").output_schema["properties"]["label"]["enum"] == expected["expect_labels"]
+    if "expect_fields" in expected:
+        assert flow.step("extract").output_schema["required"] == expected["expect_fields"]

@@ -7,7 +7,9 @@ import pytest
 from copilot.errors import FlowgenError
 from copilot.flow.expressions import (
     ExpressionError,
+    _parsed_free_names,
     _parsed_references,
+    _read,
     condition,
     evaluate,
     expression_source,
@@ -17,6 +19,7 @@ from copilot.flow.expressions import (
     simple_references,
     template_strings,
 )
+from copilot.flow.expressions import free_names as free
 
 CTX = {
     "event": {"id": "T-1", "body": "Hello", "customer": {"email": "a@b.c", "tier": "gold"}, "n": 3},
@@ -86,6 +89,9 @@ def test_references_report_syntax_errors() -> None:
         ("{{ event.tags != [] }}", True),
         ("{{ 'literal' }} {{ other.thing }} {{ true }}", False),
         ("plain text", False),
+        ("{{ evnt.id }} {{ env.SECRET }} {{ evnt.x }}", False),
+        ("foo == none", True),
+        ("{{ False }}", True),
     ],
 )
 def test_the_regex_reading_of_simple_templates_agrees_with_the_jinja_parse(
@@ -94,6 +100,28 @@ def test_the_regex_reading_of_simple_templates_agrees_with_the_jinja_parse(
     fast = simple_references(text, expression)
     assert fast is not None
     assert fast == tuple(r.parts for r in _parsed_references(text, expression))
+    # the free names too: the fast path must not hide an undefined root
+    assert _read(text, expression)[1] == _parsed_free_names(text, expression)
+
+
+@pytest.mark.parametrize(
+    ("text", "expression", "expected"),
+    [
+        ("{{ env.SECRET }}", False, ["env"]),
+        ("{{ foo.bar }} {{ event.a }} {{ foo }}", False, ["foo"]),
+        ("{{ evnt.id }}", False, ["evnt"]),
+        ("evnt.id == 'x' or steps.a.output", True, ["evnt"]),
+        ("{{ event.x | default(fallback) }}", False, ["fallback"]),
+        ("{% for x in event.items %}{{ x.a }}{{ loop.index }}{% endfor %}", False, []),
+        ("{% set y = event.a %}{{ y | upper }}{{ y is defined }}", False, []),
+        ("{% macro m(p) %}{{ p }}{{ q }}{% endmacro %}{{ m(1) }}", False, ["q"]),
+        ("{{ loop.index }}", False, ["loop"]),  # outside a for loop, `loop` is undefined
+        ("input.score > 3", True, []),
+        ("{{ true and none }}", False, []),
+    ],
+)
+def test_free_names_are_every_root_outside_the_scope(text: str, expression: bool, expected: list) -> None:
+    assert free(text, expression=expression) == expected
 
 
 @pytest.mark.parametrize(

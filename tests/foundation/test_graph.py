@@ -253,3 +253,18 @@ def test_route_choice_by_strategy() -> None:
     assert route_choice(step, profiles, deadline=1.0) == "a"  # cheapest that fits 1 s
     assert route_choice(step, profiles, deadline=0.2) == "b"  # only b fits 200 ms
     assert route_choice(step, profiles, deadline=0.1) == "b"  # none fits: the fastest
+
+
+def test_a_model_outside_the_catalog_is_unknown_not_free_and_instant() -> None:
+    from tests.foundation.conftest import MINIMAL_FLOW
+
+    text = MINIMAL_FLOW.replace("openai/gpt-4o-mini-2024-07-18", "openai/nope")
+    analysis = analyze(load_flow_text(text, "u.yaml").flow, default_catalog())
+    assert analysis.unknown_steps == ["classify"]
+    assert not analysis.hot_path_known
+    data = analysis.to_dict()
+    assert data["critical_path"]["p95_ms"] is None and data["worst_case"]["worst_ms"] is None
+    assert data["cost_per_event_usd"] is None
+    assert data["steps"]["classify"]["p95_ms"] is None and data["steps"]["classify"]["cost_usd"] is None
+    known = analyze(load_flow_text(MINIMAL_FLOW, "k.yaml").flow, default_catalog()).to_dict()
+    assert known["unknown_steps"] == [] and known["critical_path"]["p95_ms"] > 0

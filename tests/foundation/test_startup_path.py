@@ -90,4 +90,4 @@ def test_validate_text_is_the_same_with_and_without_rich(capsys) -> None:
     buf = io.StringIO()
     render_validation(results, "text", summary=True, out=Console(file=buf, color_system=None, width=300))
     assert plain_text == buf.getvalue()
-    assert "estimated p95 1,352 ms vs SLA 1,500 ms (fits); worst case" in plain_text
+    assert "p95           1,352 ms vs SLA 1,500 ms  fits\n  worst case" in plain_text

@@ -22,7 +22,7 @@ def test_clean_flow_exits_0(in_repo: Path) -> None:
     result = lint(str(CLEAN.relative_to(in_repo)))
     assert result.exit_code == 0, result.output
     assert "no problems in 1 file" in result.output
-    assert "p95        1,752 ms vs SLA 2,000 ms  fits" in result.output
+    assert "p95           1,752 ms vs SLA 2,000 ms  fits" in result.output
 
 
 def test_findings_exit_1_and_fail_on(in_repo: Path, tmp_path: Path) -> None:
@@ -143,3 +143,14 @@ def test_pre_commit_hook_definition() -> None:
         if re.search(hook["files"], p) and not re.search(hook["exclude"], p)
     ]
     assert chosen == ["flows/a.yaml", "x.yml"]
+
+
+def test_summary_says_unknown_for_a_model_outside_the_catalog(in_repo: Path, tmp_path: Path) -> None:
+    flow = tmp_path / "f.yaml"
+    flow.write_text(CLEAN.read_text().replace("openai/gpt-4o-mini", "openai/gpt-4o-mini-typo", 1))
+    result = lint(str(flow), "--select", "FG003")
+    assert result.exit_code == 1
+    assert "FG003 model alias" in result.output
+    assert "  p95           unknown vs SLA 2,000 ms (the model of " in result.output
+    assert "  cost          unknown vs budget $0.01000" in result.output
+    assert "$0.00000" not in result.output

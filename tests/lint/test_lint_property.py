@@ -229,7 +229,9 @@ def test_linting_any_valid_flow_never_raises(data: dict[str, Any]) -> None:
     text = json.dumps(data, indent=1)  # JSON is YAML
     findings = lint_text(text, "prop.yaml")
     assert all(f.line >= 1 and f.col >= 1 for f in findings)
-    assert not any(f.code in ("FG001", "FG002") for f in findings)
+    assert not any(f.code == "FG001" for f in findings)
+    # FG002 only for a template that does not parse (the schema itself is valid)
+    assert all(f.message.startswith("template syntax") for f in findings if f.code == "FG002")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

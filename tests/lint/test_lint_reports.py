@@ -47,8 +47,9 @@ def test_text(own: LintRun, snapshot) -> None:
     assert out == snapshot
     assert f"{SAMPLE}:18:9 FG101 model step `classify` has no timeout" in out
     assert "  18 │   - id: classify          # the first call\n     │         ^" in out
-    assert "p95        1,700 ms vs SLA 1,000 ms  over the SLA" in out
-    assert "cost       $0.00436/event vs budget $0.01000  fits" in out
+    assert "  hot path      classify → answer\n  critical path classify → answer\n" in out
+    assert "p95           1,700 ms vs SLA 1,000 ms  over the SLA" in out
+    assert "cost          $0.00436/event vs budget $0.01000  fits" in out
 
 
 def test_text_off_a_terminal_is_the_same_report_without_rich(run: LintRun) -> None:

@@ -64,6 +64,13 @@ def test_every_rule_has_fixtures_and_docs() -> None:
             )
         if rule.fix is not None and rule.code not in fixes:
             problems.append(f"{rule.code}: fixable but no `fix: true` fixture")
+    # every failing case pins where its findings are: a position is part of the contract
+    problems += [
+        f"{case.id}: an `expect: fail` case without `findings:` (line and col of each finding)"
+        for case in CASES
+        if case.expect == "fail"
+        and (not case.findings or any(set(f) != {"line", "col"} for f in case.findings))
+    ]
     unknown = sorted(set(by_rule) - {r.code for r in all_rules()})
     problems += [f"fixtures for unknown rule {code}" for code in unknown]
     assert problems == []

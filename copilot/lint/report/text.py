@@ -6,10 +6,11 @@ flows/a.yaml:38:5 FG101 model step `classify` has no timeout  [call-without-time
       │     ^
 ...
 flows/a.yaml  support-triage
-  hot path  classify → checked → answer
-  p95       1,352 ms  vs SLA 1,500 ms   fits
-  worst     13,502 ms vs SLA 1,500 ms   over, answered by respond.on_deadline
-  cost      $0.00345/event vs budget $0.00400   fits
+  hot path      classify → checked → docs → answer
+  critical path classify → checked → answer
+  p95           1,352 ms vs SLA 1,500 ms  fits
+  worst case    13,502 ms vs SLA 1,500 ms  over the SLA (respond.on_deadline answers)
+  cost          $0.00345/event vs budget $0.00400  fits
 """
 
 from __future__ import annotations
@@ -50,20 +51,32 @@ def _ms(value: float | None) -> str:
 def summary_lines(
     summary: dict[str, Any], has_deadline_answer: bool | None = None
 ) -> list[tuple[str, list[Part]]]:
-    """(label, parts) rows of a flow's numbers: the ones behind FG103, FG105 and FG503."""
+    """(label, parts) rows of a flow's numbers: the ones behind FG103, FG105 and FG503.
+
+    The hot path is every step the response waits for; the critical path is its slowest
+    chain, whose estimate is compared with the SLA. A step whose model is not in the catalog
+    makes the estimates it belongs to "unknown" (never 0).
+    """
     rows: list[tuple[str, list[Part]]] = []
+    hot = summary.get("hot_path") or []
     critical = summary.get("critical_path")
     worst = summary.get("worst_case")
     sla = summary.get("sla_ms")
+    unknown = summary.get("unknown_steps") or []
+    sla_text = _ms(sla) if sla is not None else "none"
+    if hot:
+        rows.append(("hot path", [" → ".join(hot) if len(hot) <= 12 else f"{len(hot)} steps"]))
     if critical:
-        rows.append(("hot path", [" → ".join(critical["steps"])]))
+        rows.append(("critical path", [" → ".join(critical["steps"])]))
+        p95 = critical.get("p95_ms")
         verdict: list[Part] = []
-        if sla is not None:
-            verdict = ["  ", ("fits", "green") if critical["p95_ms"] <= sla else ("over the SLA", "red")]
-        rows.append(
-            ("p95", [f"{_ms(critical['p95_ms'])} vs SLA {_ms(sla) if sla is not None else 'none'}", *verdict])
-        )
-        if worst:
+        if p95 is None:
+            rows.append(("p95", [("unknown", "yellow"), f" vs SLA {sla_text}", *_unknown(unknown)]))
+        else:
+            if sla is not None:
+                verdict = ["  ", ("fits", "green") if p95 <= sla else ("over the SLA", "red")]
+            rows.append(("p95", [f"{_ms(p95)} vs SLA {sla_text}", *verdict]))
+        if worst and p95 is not None:
             worst_ms = worst.get("worst_ms")
             verdict = []
             if sla is not None:
@@ -71,26 +84,28 @@ def summary_lines(
                 verdict = ["  ", ("over the SLA", "yellow") if over else ("fits", "green")]
                 if over and has_deadline_answer:
                     verdict.append(" (respond.on_deadline answers)")
-            rows.append(
-                (
-                    "worst case",
-                    [f"{_ms(worst_ms)} vs SLA {_ms(sla) if sla is not None else 'none'}", *verdict],
-                )
-            )
+            rows.append(("worst case", [f"{_ms(worst_ms)} vs SLA {sla_text}", *verdict]))
     else:
         rows.append(("hot path", ["none (respond.needs is empty)"]))
-    cost = summary.get("cost_per_event_usd") or 0.0
+    cost = summary.get("cost_per_event_usd")
     budget = summary.get("budget_usd")
+    budget_text = f" vs budget ${budget:.5f}" if budget is not None else " (no budget)"
+    if cost is None:
+        rows.append(("cost", [("unknown", "yellow"), budget_text, *_unknown(unknown)]))
+        return rows
     parts: list[Part] = [f"${cost:.5f}/event"]
     if budget is not None:
-        parts += [
-            f" vs budget ${budget:.5f}  ",
-            ("fits", "green") if cost <= budget else ("over budget", "red"),
-        ]
+        parts += [f"{budget_text}  ", ("fits", "green") if cost <= budget else ("over budget", "red")]
     else:
-        parts.append(" (no budget)")
+        parts.append(budget_text)
     rows.append(("cost", parts))
     return rows
+
+
+def _unknown(steps: list[str]) -> list[Part]:
+    if not steps:
+        return []
+    return [f" (the model of {', '.join(f'`{s}`' for s in steps)} is not in the catalog)"]
 
 
 def render(run: Any, console: Any = None, *, summary: bool = True, stream: TextIO | None = None) -> None:
@@ -118,7 +133,7 @@ def render(run: Any, console: Any = None, *, summary: bool = True, stream: TextI
             out.line((path, "bold"), "  flow ", (s["name"], "bold"))
             deadline = s.get("on_deadline")
             for label, parts in summary_lines(s, deadline):
-                out.line(f"  {label:<10} ", *parts)
+                out.line(f"  {label:<13} ", *parts)
     counts = run.counts()
     total = sum(counts.values())
     files = len(run.files)

@@ -260,6 +260,8 @@ def retry_budget_exceeds_sla(ctx: Context) -> Iterator[Hit]:
 def missing_sla(ctx: Context) -> Iterator[Hit]:
     """What it does
     Reports a flow without `sla.latency_p95`.
+    When the block is missing, the finding points at the top-level key it would be
+    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Without a latency target nothing can be checked against one: timeouts, retries, the

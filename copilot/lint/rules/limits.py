@@ -217,6 +217,8 @@ def cost_over_budget(ctx: Context) -> Iterator[Hit]:
 def missing_cost_budget(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without `sla.max_cost_per_event`.
+    When the block is missing, the finding points at the top-level key it would be
+    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Without a budget per event, cost is not a checked property: a prompt that doubles or a
@@ -239,9 +241,11 @@ def missing_cost_budget(ctx: Context) -> Iterator[Hit]:
     if sla is None or sla.max_cost_per_event is None:
         loc, key = ctx.block_loc("sla")
         estimate = ctx.analysis.cost_per_event
+        known = not ctx.analysis.unknown_steps
         yield Hit(
             loc,
-            f"no `sla.max_cost_per_event`: the cost per event (estimated ${estimate:.5f}) is unchecked",
+            "no `sla.max_cost_per_event`: the cost per event "
+            f"({f'estimated ${estimate:.5f}' if known else 'unknown: a model is not in the catalog'}) is unchecked",
             key=key,
             fix_hint="add sla.max_cost_per_event (USD per event)",
         )

@@ -160,6 +160,8 @@ def _observability_loc(ctx: Context, *keys: str) -> tuple[tuple[str, ...], bool]
 def tracing_disabled(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow with no tracing exporter: no `observability.tracing`, or `exporter: none`.
+    When the block is missing, the finding points at the top-level key it would be
+    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
 
     Why it matters
     A flow makes several model calls, lookups and API calls per event. Without a trace per
@@ -215,6 +217,8 @@ def _fix_tracing(tree: Any, ctx: Context) -> list[str]:
 def metrics_disabled(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow with no metrics exporter: no `observability.metrics`, or `exporter: none`.
+    When the block is missing, the finding points at the top-level key it would be
+    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Latency percentiles, error, retry and fallback rates and cost per event are what tell
@@ -270,6 +274,8 @@ def missing_alerts(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without an alert on its error rate, or, when the flow states them, on
     latency above `sla.latency_p95` or on cost above `sla.max_cost_per_event`.
+    When the block is missing, the finding points at the top-level key it would be
+    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Metrics nobody watches page nobody. An alert tied to the SLA and the budget turns a

@@ -274,6 +274,8 @@ def retry_on_non_transient(ctx: Context) -> Iterator[Hit]:
 def missing_dead_letter(ctx: Context) -> Iterator[Hit]:
     """What it does
     Reports a flow without `on_error.dead_letter`.
+    When the block is missing, the finding points at the top-level key it would be
+    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
 
     Why it matters
     An event that fails after its retries and fallbacks is otherwise gone: no record, no

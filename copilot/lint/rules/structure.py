@@ -13,7 +13,7 @@ from typing import Any
 from copilot.errors import did_you_mean
 from copilot.flow import check
 from copilot.lint.rule import Context, Hit, rule
-from copilot.lint.visit import Site, template_references
+from copilot.lint.visit import Site, template_free_names, template_references
 
 
 @rule("FG000", "unused-suppression", "info")
@@ -67,6 +67,10 @@ def schema_violation(ctx: Context) -> Iterator[Hit]:
     Reports every place where the document does not match the flow schema: a missing
     required key, an unknown key (with the closest known one), a wrong type, a duration
     without a unit, an unknown step or trigger type. Each violation is its own finding.
+    A template or condition that does not parse ("template syntax: …", at the node that
+    holds it) or that reaches for Python internals ("unsafe template: …") is reported here
+    too: the engine could not render it (`flowgen validate` reports the same).
+    FG001 and FG002 cannot be ignored or suppressed: nothing else can be checked reliably.
 
     Why it matters
     The engine loads only schema-valid flows; a typo such as `timout:` would otherwise
@@ -78,6 +82,7 @@ def schema_violation(ctx: Context) -> Iterator[Hit]:
             type: model
             model: fast
             timout: 900ms        # unknown key, did you mean `timeout`?
+            if: "{{ steps.checked.output.category == }}"   # template syntax
 
     Fix
     Correct each reported key or value; `flowgen schema` prints the schema, and the
@@ -95,7 +100,9 @@ def _problems(problems: list[check.Problem]) -> Iterator[Hit]:
 def unknown_reference(ctx: Context) -> Iterator[Hit]:
     """What it does
     Reports a `needs`, `model`, `fallback`, `route.candidates` or `respond.needs` entry that
-    names no step or model alias (with the closest existing name), and a step that needs itself.
+    names no step or model alias (with the closest existing name), a step that needs itself,
+    and a `models.<alias>.use` the model catalog does not have (the packaged catalog plus
+    `--models FILE`; an alias with its own `provider` and `model` needs no catalog entry).
 
     Why it matters
     The engine cannot order the steps or pick a model: the flow fails on its first event.
@@ -105,9 +112,11 @@ def unknown_reference(ctx: Context) -> Iterator[Hit]:
           needs: [clasify]       # no step `clasify`, did you mean `classify`?
 
     Fix
-    Correct the name, or define the step / the alias under `models:`.
+    Correct the name, or define the step / the alias under `models:`; for a model outside
+    the catalog, give `provider` and `model` (and its latency and price) instead of `use`.
     """
     yield from _problems(check.unknown_references(ctx.loaded))
+    yield from _problems(check.unknown_models(ctx.loaded, ctx.catalog))
 
 
 @rule("FG004", "dependency-cycle", "error")
@@ -304,6 +313,19 @@ def _check_reference(ctx: Context, site: Site, parts: tuple[str, ...]) -> str | 
     return _walk(schema, parts[3:], f"steps.{step_id}.output", f"the output_schema of `{step_id}`")
 
 
+ENV_MESSAGE = (
+    "`env` is not in scope: secrets are resolved by the engine; "
+    "use ${env:NAME} in the fields that take secrets"
+)
+
+
+def _free_name_message(name: str) -> str:
+    if name == "env":
+        return ENV_MESSAGE
+    hint = did_you_mean(name, ["event", "steps", "input"])
+    return f"`{name}` is undefined: templates see only `event` and `steps` (and `input` in a validate rule){hint}"
+
+
 @rule("FG006", "undefined-variable", "error")
 def undefined_variable(ctx: Context) -> Iterator[Hit]:
     """What it does
@@ -313,7 +335,9 @@ def undefined_variable(ctx: Context) -> Iterator[Hit]:
     (nested properties, list items), `steps.<id>.output.*` against that step's
     `output_schema` (a validate step without one passes its input's schema through; a
     retrieve step's output is a list), and the step being among the ones the template's owner
-    needs. Templates that do not parse are reported too.
+    needs. Any other top-level name (`env`, `foo`, a misspelt `evnt`) is undefined: the names
+    in scope are `event`, `steps` and, in a validate rule, `input`. Templates that do not
+    parse are FG002.
 
     Why it matters
     Templates render with strict undefined variables: a misspelt field fails the event at
@@ -331,8 +355,9 @@ def undefined_variable(ctx: Context) -> Iterator[Hit]:
     for site in ctx.sites:
         found = template_references(site.text, site.expression)
         if isinstance(found, str):
-            yield Hit(site.loc, f"{found} in `{site.text.strip()[:60]}`")
-            continue
+            continue  # does not parse: FG002 (copilot.flow.check.template_syntax)
+        for name in template_free_names(site.text, site.expression):
+            yield Hit(site.loc, _free_name_message(name))
         for parts in found:
             message = _check_reference(ctx, site, parts)
             if message:

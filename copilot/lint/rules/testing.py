@@ -226,6 +226,8 @@ def threshold_gaps(ctx: Context) -> list[ThresholdGap]:
 def missing_load_test(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without `tests.load`.
+    When the block is missing, the finding points at the top-level key it would be
+    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Rate limits, routing, hedges, deadline answers and the provider's own limits only show
@@ -291,6 +293,8 @@ def _fix_load(tree: Any, ctx: Context) -> list[str]:
 def missing_chaos_test(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without `tests.chaos`.
+    When the block is missing, the finding points at the top-level key it would be
+    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Fallbacks, hedges, retries, circuit breakers and deadline answers run only when
@@ -346,6 +350,8 @@ def thresholds_looser_than_sla(ctx: Context) -> Iterator[Hit]:
     less; no `errors` threshold; no `cost_per_event` threshold capped at
     `sla.max_cost_per_event` or less. Thresholds use k6's syntax (`p(95)<1500ms`,
     `rate<0.01`, `avg<0.004`).
+    When the block is missing, the finding points at the top-level key it would be
+    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
 
     Why it matters
     A load test passes unless a threshold fails it. Thresholds looser than the SLA pass
