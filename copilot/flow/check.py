@@ -116,7 +116,9 @@ def template_syntax(loaded: LoadedFlow) -> list[Problem]:
         try:
             references(site.text, expression=site.expression)
         except ExpressionError as exc:
-            out.append(_problem(loaded, "FG002", f"{one_line(exc.message)} in `{snippet(site.text)}`", site.loc))
+            out.append(
+                _problem(loaded, "FG002", f"{one_line(exc.message)} in `{snippet(site.text)}`", site.loc)
+            )
     return out
 
 
@@ -146,7 +148,9 @@ def unknown_models(loaded: LoadedFlow, catalog: Any = None) -> list[Problem]:
         try:
             catalog.get(spec.use)
         except FlowgenError as exc:
-            out.append(_problem(loaded, "FG003", f"model alias `{alias}`: {exc.message}", ("models", alias, "use")))
+            out.append(
+                _problem(loaded, "FG003", f"model alias `{alias}`: {exc.message}", ("models", alias, "use"))
+            )
     return out
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from copilot.errors import did_you_mean
-from copilot.flow.units import Duration, RateValue
+from copilot.flow.units import Duration, PositiveDuration, RateValue
 
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 ALIAS_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$"
@@ -51,7 +51,7 @@ def _describe(text: str, **kwargs: Any) -> Any:
 class Sla(Block):
     """The service level the flow promises: the hot path's p95 and the cost per event."""
 
-    latency_p95: Duration | None = _describe(
+    latency_p95: PositiveDuration | None = _describe(
         "p95 latency from trigger to response along the hot path, e.g. 1500ms.", default=None
     )
     max_cost_per_event: float | None = _describe(
@@ -69,7 +69,7 @@ class RateLimit(Block):
     """A token-bucket limit: `limit` events per `period`, bursting up to `burst`."""
 
     limit: int = _describe("Events admitted per period.", gt=0)
-    period: Duration = _describe("The period the limit applies to, e.g. 1s or 1m.", default=1.0)
+    period: PositiveDuration = _describe("The period the limit applies to, e.g. 1s or 1m.", default=1.0)
     burst: int | None = _describe("Largest burst admitted at once; defaults to `limit`.", default=None, gt=0)
 
 
@@ -85,7 +85,7 @@ class WebhookAuth(Block):
     header: str | None = _describe(
         "Header carrying the signature, for hmac-sha256 (default X-Signature).", default=None
     )
-    tolerance: Duration | None = _describe(
+    tolerance: PositiveDuration | None = _describe(
         "Largest accepted age of a signed timestamp (replay protection), e.g. 5m.", default=None
     )
 
@@ -104,7 +104,7 @@ class TriggerBase(Block):
         "Template naming the event uniquely, e.g. '{{ event.id }}': duplicate deliveries run once.",
         default=None,
     )
-    dedupe_window: Duration | None = _describe(
+    dedupe_window: PositiveDuration | None = _describe(
         "How long a seen idempotency key is remembered, e.g. 24h.", default=None
     )
     rate_limit: RateLimit | None = _describe("Ingress rate limit for events.", default=None)
@@ -125,7 +125,7 @@ class ScheduleTrigger(TriggerBase):
 
     type: Literal["schedule"] = _describe("A timer.")
     cron: str | None = _describe("Cron expression, e.g. '*/5 * * * *'.", default=None)
-    every: Duration | None = _describe("Fixed interval, e.g. 5m. Use this or `cron`.", default=None)
+    every: PositiveDuration | None = _describe("Fixed interval, e.g. 5m. Use this or `cron`.", default=None)
     timezone: str = _describe("IANA time zone the cron expression is read in.", default="UTC")
 
     @model_validator(mode="after")
@@ -162,8 +162,8 @@ Trigger = Annotated[
 class LatencyProfile(Block):
     """Latency percentiles of a model or call."""
 
-    p50: Duration = _describe("Median latency.")
-    p95: Duration = _describe("95th-percentile latency.")
+    p50: PositiveDuration = _describe("Median latency.")
+    p95: PositiveDuration = _describe("95th-percentile latency.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -285,7 +285,7 @@ class StepBase(Block):
     mode: Literal["sync", "async"] = _describe(
         "sync steps may be on the hot path; async steps never delay the response.", default="sync"
     )
-    timeout: Duration | None = _describe("Per-call timeout, e.g. 900ms.", default=None)
+    timeout: PositiveDuration | None = _describe("Per-call timeout, e.g. 900ms.", default=None)
     retry: Retry | None = _describe("Retry policy.", default=None)
     idempotency_key: str | None = _describe(
         "Template of a key shared by all retries and fallbacks of this call.", default=None
@@ -370,7 +370,7 @@ class RetrieveStep(StepBase):
     type: Literal["retrieve"] = _describe("A document lookup.")
     query: str = _describe("Template of the search query.")
     sources: list[Source] = _describe("Pinned document sources.", min_length=1)
-    freshness: Duration | None = _describe("Refuse sources older than this, e.g. 24h.", default=None)
+    freshness: PositiveDuration | None = _describe("Refuse sources older than this, e.g. 24h.", default=None)
     top_k: int | None = _describe("Most passages returned.", default=None, gt=0)
     on_empty: OnEmpty | None = _describe("What to do when nothing matches.", default=None)
     latency: LatencyProfile | None = _describe(
@@ -484,7 +484,7 @@ class Alert(Block):
     ] = _describe("The metric watched.")
     above: float | str | None = _describe("Fire above this (a rate, USD, or a duration).", default=None)
     below: float | str | None = _describe("Fire below this (for sla_attainment).", default=None)
-    window: Duration = _describe("Evaluation window, e.g. 5m.", default=300.0)
+    window: PositiveDuration = _describe("Evaluation window, e.g. 5m.", default=300.0)
 
 
 class Observability(Block):
@@ -505,13 +505,13 @@ class Burst(Block):
     """A burst of `size` events every `every`."""
 
     size: int = _describe("Events in one burst.", gt=0)
-    every: Duration = _describe("Time between bursts.")
+    every: PositiveDuration = _describe("Time between bursts.")
 
 
 class Stage(Block):
     """One stage of a ramping-arrival-rate load."""
 
-    duration: Duration = _describe("How long the stage lasts.")
+    duration: PositiveDuration = _describe("How long the stage lasts.")
     target: RateValue = _describe("Arrival rate reached at the end of the stage, e.g. 100/s.")
 
 
@@ -523,7 +523,7 @@ class Load(Block):
     )
     events: int | None = _describe("Total events sent.", default=None, gt=0)
     rate: RateValue | None = _describe("Arrival rate, e.g. 50/s.", default=None)
-    duration: Duration | None = _describe("How long the load runs.", default=None)
+    duration: PositiveDuration | None = _describe("How long the load runs.", default=None)
     stages: list[Stage] = _describe("Stages of a ramping-arrival-rate load.", default_factory=list)
     burst: Burst | None = _describe("Bursts on top of the arrival rate.", default=None)
 

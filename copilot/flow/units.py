@@ -55,6 +55,27 @@ Duration = Annotated[
 """A duration: written ``250ms``/``1.5s``/``2m``/``24h``/``7d``, held as float seconds."""
 
 
+def parse_positive_duration(value: Any) -> float:
+    """`parse_duration` for timeouts, SLAs, windows and periods: zero is refused."""
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError(
+            f"`{value}` must be longer than zero (a zero timeout or window never lets anything through)"
+        )
+    return seconds
+
+
+POSITIVE_DURATION_PATTERN = r"^(?=[^1-9]*[1-9])\d+(\.\d+)?(ms|s|m|h|d)$"
+
+PositiveDuration = Annotated[
+    float,
+    BeforeValidator(parse_positive_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": POSITIVE_DURATION_PATTERN}),
+]
+"""A duration above zero: timeouts, the SLA, windows, periods, freshness, latency figures."""
+
+
 @dataclass(frozen=True)
 class Rate:
     """Events per period, written ``50/s``, ``600/m``, ``3000/h``."""

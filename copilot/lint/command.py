@@ -40,6 +40,8 @@ def run_lint(
     options = {"select": select, "extend_select": extend_select, "ignore": ignore, "fail_on": fail_on}
     options = {k: v for k, v in options.items() if v}
     LintConfig().with_options(**options)  # refuse a bad flag before reading any file
+    for note in unignorable(ignore or []):
+        sys.stderr.write(f"flowgen: note: {note}\n")
     run = lint_paths(paths, config, options=options, fix=fix, flows_only=flows_only)
     stream = sys.stdout
     if fix and "-" in paths:
@@ -59,6 +61,24 @@ def run_lint(
     else:
         sys.stdout.write(render(run, fmt))
     return run.exit_code
+
+
+def unignorable(ignore: list[str]) -> list[str]:
+    """Notes for `--ignore` selectors naming FG001/FG002, which always run (a file that does
+    not load or match the schema cannot be linted at all)."""
+    from copilot.lint.config import _split
+    from copilot.lint.engine import UNREADABLE, _rules
+
+    rules = _rules()
+    out = []
+    for selector in _split(ignore):
+        for code in UNREADABLE:
+            rule = rules[code]
+            if selector.upper() == code or selector == rule.name:
+                out.append(
+                    f"{code} ({rule.name}) cannot be ignored: a file that does not load is always reported"
+                )
+    return out
 
 
 def _checklist_items() -> dict[str, str]:

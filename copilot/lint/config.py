@@ -139,6 +139,10 @@ class LintConfig:
     ) -> LintConfig:
         """Command-line flags on top of a file's settings (`--select` replaces, `--ignore` adds)."""
         out = self
+        for flag, given in (("--select", select), ("--extend-select", extend_select), ("--ignore", ignore)):
+            if given is not None and given and not _split(given):
+                # `--select=` would lint nothing and report "no problems": never what was meant
+                raise FlowgenError(f"{flag} is empty: give rule codes (FG101), prefixes (FG1) or names")
         if select:
             out = replace(out, select=tuple(_split(select)), extend_select=())
         if extend_select:

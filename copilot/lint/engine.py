@@ -150,7 +150,7 @@ def run_rules(ctx: Context, config: LintConfig) -> dict[str, list[Hit]]:
 def _suppressed(finding: Finding, suppressions: list[Suppression], rule: Rule) -> bool:
     hit = False
     for sup in suppressions:
-        if sup.covers(finding.line) and specificity(sup.selector, rule) >= 100:
+        if sup.malformed is None and sup.covers(finding.line) and specificity(sup.selector, rule) > 0:
             sup.used = True
             hit = True
     return hit
@@ -166,17 +166,28 @@ def _unused(suppressions: list[Suppression], config: LintConfig, path: str) -> l
     for sup in suppressions:
         if sup.used:
             continue
-        named = next((r for r in rules.values() if specificity(sup.selector, r) >= 100), None)
+        if sup.malformed is not None:
+            message = (
+                f"malformed suppression `{sup.malformed}`: write "
+                '`# flowgen: disable=FG201 reason="…"` (or `disable-file=`) with codes, prefixes or names'
+            )
+            out.append(
+                _finding(unused_rule, config.level(unused_rule), message, path, Position(sup.line, sup.col))
+            )
+            continue
+        matching = [r for r in rules.values() if specificity(sup.selector, r) > 0]
+        named = max(matching, key=lambda r: specificity(sup.selector, r)) if matching else None
         if named is None:
             from copilot.errors import did_you_mean
 
             choices = [*rules, *(r.name for r in rules.values())]
             message = f"suppression names no rule: `{sup.selector}`{did_you_mean(sup.selector, choices)}"
-        elif not config.enabled(named):
-            continue  # the rule does not run here, so nothing can tell whether it is needed
+        elif not any(config.enabled(r) for r in matching):
+            continue  # the rules do not run here, so nothing can tell whether it is needed
         else:
             scope = "in this file" if sup.target_line is None else f"on line {sup.target_line}"
-            message = f"unused suppression: {named.code} ({named.name}) reports nothing {scope}; remove it"
+            what = f"{named.code} ({named.name})" if len(matching) == 1 else f"no rule of `{sup.selector}`"
+            message = f"unused suppression: {what} reports nothing {scope}; remove it"
         out.append(
             _finding(unused_rule, config.level(unused_rule), message, path, Position(sup.line, sup.col))
         )

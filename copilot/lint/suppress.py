@@ -3,9 +3,11 @@
 A ``disable=`` comment at the end of a line silences the listed rules on that line; a
 ``disable=`` comment alone on its line silences them on the next line that holds YAML.
 ``disable-file=`` (by convention in the comment block at the top) silences them in the
-whole file. Codes and kebab-case names may be mixed, comma-separated. A suppression that
-silences nothing is itself reported (FG000 `unused-suppression`), so stale ones do not
-pile up and hide the next real problem.
+whole file. Selectors are those of `--select` and the configuration: codes, code prefixes
+(`FG8`) and kebab-case names, comma-separated. A suppression that silences nothing, or a
+`# flowgen:` comment that is not a well-formed suppression (`disable FG101` without `=`,
+an empty `disable=`), is itself reported (FG000 `unused-suppression`), so stale or broken
+ones do not pile up and hide the next real problem.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ _COMMENT = re.compile(
         (?:\s+reason\s*=\s*"(?P<reason>[^"]*)")?""",
     re.X,
 )
+# Any `# flowgen:` comment: one that `_COMMENT` does not read is malformed.
+_DIRECTIVE = re.compile(r"(?:^|\s)\#\s*flowgen:(?P<rest>.*)$")
 
 
 @dataclass
@@ -31,6 +35,7 @@ class Suppression:
     target_line: int | None  # the line it silences; None for the whole file
     reason: str | None = None
     used: bool = field(default=False, compare=False)
+    malformed: str | None = None  # the comment as written, when it is not a valid suppression
 
     def covers(self, line: int) -> bool:
         return self.target_line is None or self.target_line == line
@@ -45,6 +50,11 @@ def parse_suppressions(text: str) -> list[Suppression]:
     for index, line in enumerate(lines):
         match = _COMMENT.search(line)
         if not match:
+            directive = _DIRECTIVE.search(line)
+            if directive:
+                col = line.index("#", directive.start()) + 1
+                text = line[col - 1 :].strip()
+                out.append(Suppression("", index + 1, col, -1, malformed=text))
             continue
         hash_col = line.index("#", match.start()) + 1
         alone = not line[: hash_col - 1].strip()

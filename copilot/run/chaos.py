@@ -22,7 +22,6 @@ reproducible and two flows under `--compare` get the same faults on the same eve
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import fnmatch
@@ -316,7 +315,17 @@ class Injector:
         return plan
 
 
+async def _sleep(seconds: float) -> None:
+    # asyncio is imported here, not at the top: `flowgen --help` reads CHAOS_HELP from this
+    # module, and every command would otherwise pay for importing asyncio.
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 async def _hang() -> None:
+    import asyncio
+
     # Never resolves: only the engine's timeout or deadline (a cancellation) ends it.
     await asyncio.get_running_loop().create_future()
 
@@ -352,16 +361,16 @@ class ChaosProvider:
             return await self.inner.complete(request)
         plan = self.injector.plan(matches, "model", request.alias, request.step_id, request.attempt)
         if plan.before:
-            await asyncio.sleep(plan.before)
+            await _sleep(plan.before)
         if plan.hang:
             await _hang()
         if plan.error is not None:
             if plan.after:
-                await asyncio.sleep(plan.after)
+                await _sleep(plan.after)
             raise _error(plan.error, f"model {request.alias}")
         response = await self.inner.complete(request)
         if plan.after:
-            await asyncio.sleep(plan.after)
+            await _sleep(plan.after)
         if plan.garbage:
             from dataclasses import replace
 
@@ -400,12 +409,12 @@ class ChaosHttpClient:
             return await self.inner.request(method, url, headers, json, timeout, **forward)
         plan = self.injector.plan(matches, "http", step_id or url)
         if plan.before:
-            await asyncio.sleep(plan.before)
+            await _sleep(plan.before)
         if plan.hang:
             await _hang()
         if plan.error is not None:
             if plan.after:
-                await asyncio.sleep(plan.after)
+                await _sleep(plan.after)
             from copilot.run.providers.base import HttpResponse
 
             # An HTTP error is an answer, not an exception: the engine classifies the status.
@@ -413,7 +422,7 @@ class ChaosHttpClient:
             return HttpResponse(plan.error, None, f"injected HTTP {plan.error}", retry_after)
         response = await self.inner.request(method, url, headers, json, timeout, **forward)
         if plan.after:
-            await asyncio.sleep(plan.after)
+            await _sleep(plan.after)
         return response
 
 

@@ -97,7 +97,9 @@ def test_validate_reports_a_model_the_catalog_does_not_have(tmp_path: Path) -> N
     data = json.loads(flowgen("validate", "--format", "json", str(path)).stdout)["files"][0]
     assert data["errors"][0]["code"] == "FG003" and data["errors"][0]["line"] == 10
     # a complete alias (provider + model) needs no catalog entry
-    path.write_text(MINIMAL_FLOW.replace("{use: openai/gpt-4o-mini-2024-07-18}", "{provider: acme, model: m1}"))
+    path.write_text(
+        MINIMAL_FLOW.replace("{use: openai/gpt-4o-mini-2024-07-18}", "{provider: acme, model: m1}")
+    )
     assert flowgen("validate", str(path)).code == 0
 
 

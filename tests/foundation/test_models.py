@@ -152,6 +152,8 @@ def test_a_schedule_has_exactly_one_of_cron_or_every(timetable: str, ok: bool) -
         ("latency_p95: 1500ms", "latency_p95: fast", "`sla.latency_p95`: `fast` is not a duration", 4, 20),
         ("max_cost_per_event: 0.004", "max_cost_per_event: -1", "greater than or equal to 0", 4, 48),
         ("max_cost_per_event: 0.004", "max_cost_per_event: cheap", "valid number", 4, 48),
+        ("timeout: 900ms", "timeout: 0ms", "`steps[0].timeout`: `0ms` must be longer than zero", 16, 14),
+        ("latency_p95: 1500ms", "latency_p95: 0s", "`sla.latency_p95`: `0s` must be longer than zero", 4, 20),
     ],
 )
 def test_type_and_duration_errors_are_positioned(
@@ -210,3 +212,17 @@ def test_every_error_of_a_document_is_reported_one_line_each() -> None:
         line = str(err)
         assert "\n" not in line
         assert line.startswith("flow.yaml:")
+
+
+def test_zero_durations_are_refused_by_the_json_schema_too() -> None:
+    import jsonschema
+
+    from copilot.flow.schema import flow_schema
+
+    schema = flow_schema()
+    pattern = schema["$defs"]["Sla"]["properties"]["latency_p95"]["anyOf"][0]["pattern"]
+    validator = jsonschema.Draft202012Validator({"type": "string", "pattern": pattern})
+    for ok in ("1ms", "0.5s", "10m", "100ms", "007s"):
+        assert validator.is_valid(ok), ok
+    for zero in ("0ms", "0s", "0.0s", "000ms"):
+        assert not validator.is_valid(zero), zero

@@ -31,9 +31,7 @@ def _commented_naive() -> str:
 
 def _line_after_each_comment(text: str) -> dict[str, str]:
     lines = text.splitlines()
-    return {
-        line.strip(): lines[i + 1] for i, line in enumerate(lines) if line.strip().startswith("# above")
-    }
+    return {line.strip(): lines[i + 1] for i, line in enumerate(lines) if line.strip().startswith("# above")}
 
 
 def test_fix_keeps_comments_above_the_same_keys_and_blank_lines() -> None:

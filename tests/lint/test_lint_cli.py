@@ -154,3 +154,20 @@ def test_summary_says_unknown_for_a_model_outside_the_catalog(in_repo: Path, tmp
     assert "  p95           unknown vs SLA 2,000 ms (the model of " in result.output
     assert "  cost          unknown vs budget $0.01000" in result.output
     assert "$0.00000" not in result.output
+
+
+def test_an_empty_selection_is_a_usage_error(in_repo: Path) -> None:
+    for flags in (["--select="], ["--select", " , "], ["--ignore="], ["--extend-select="]):
+        result = lint(*flags, str(CLEAN.relative_to(in_repo)))
+        assert result.exit_code == 2, flags
+        assert "is empty: give rule codes" in result.output
+        assert "no problems" not in result.output
+
+
+def test_ignoring_fg002_says_it_cannot_be_ignored(in_repo: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CLEAN.read_text().replace("timeout: 900ms", "timeout: 900", 1))
+    result = lint("--ignore", "FG002", str(bad))
+    assert result.exit_code == 2
+    assert "FG002 (schema-violation) cannot be ignored" in result.output
+    assert "FG002 `steps[0].timeout`" in result.output  # still reported

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -87,11 +89,12 @@ def test_sarif_is_valid_against_the_2_1_0_schema(run: LintRun) -> None:
 
     schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
     sarif = json.loads(render(run, "sarif"))
-    jsonschema.Draft4Validator(schema).validate(sarif)
+    # with a format checker, so `uri` / `uri-reference` values are checked too
+    jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(sarif)
     driver = sarif["runs"][0]["tool"]["driver"]
     rules = {r["id"]: r for r in driver["rules"]}
     assert len(rules) >= 50
-    assert rules["FG101"]["helpUri"] == "https://flowgen.dev/rules/FG101"
+    assert "helpUri" not in rules["FG101"]  # no hosted rule pages: the docs are inline in `help`
     assert rules["FG101"]["defaultConfiguration"]["level"] == "error"
     assert rules["FG008"]["defaultConfiguration"]["level"] == "note"
     assert "### Why it matters" in rules["FG101"]["help"]["markdown"]
@@ -136,3 +139,26 @@ def test_unreadable_file_in_every_format(in_repo: Path, tmp_path: Path) -> None:
     assert "FG001" in text_of(run)
     for fmt in ("json", "sarif", "github", "junit"):
         assert "FG001" in render(run, fmt)
+
+
+def test_sarif_uris_are_encoded_and_stdin_is_named(in_repo: Path, tmp_path: Path) -> None:
+    import jsonschema
+
+    from copilot.lint.engine import lint_report
+    from copilot.lint.report.sarif import artifact_location
+
+    assert importlib.util.find_spec("rfc3987") or importlib.util.find_spec("rfc3986_validator")
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+    spaced = tmp_path / "my flows" / "a b%.yaml"
+    spaced.parent.mkdir()
+    spaced.write_text((in_repo / SAMPLE).read_text())
+    outside = lint_paths([str(spaced)], LintConfig())
+    stdin = LintRun([lint_report((in_repo / SAMPLE).read_text(), "<stdin>")])
+    for run in (outside, stdin):
+        sarif = json.loads(render(run, "sarif"))
+        jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(sarif)
+    location = json.loads(render(outside, "sarif"))["runs"][0]["results"][0]["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"] == {"uri": spaced.as_uri()}
+    assert "%20" in spaced.as_uri() and "%25" in spaced.as_uri()
+    assert artifact_location("my flows/a#1.yaml") == {"uri": "my%20flows/a%231.yaml", "uriBaseId": "%SRCROOT%"}
+    assert artifact_location("<stdin>") == {"uri": "stdin"}

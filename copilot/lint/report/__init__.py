@@ -32,8 +32,3 @@ def display_path(path: str) -> str:
         except ValueError:
             return p.as_posix()
     return p.as_posix()
-
-
-def rule_url(code: str) -> str:
-    """Where a rule's documentation lives on the web."""
-    return f"https://flowgen.dev/rules/{code}"

@@ -1,17 +1,25 @@
 """`--format sarif`: SARIF 2.1.0 for code-scanning UIs (GitHub's upload-sarif and others).
 
 Every rule is described once in `tool.driver.rules` (id, name, short and full
-description, help as text and Markdown, help URI, default level); each finding is a
-result pointing at its region (start line and column, 1-based).
+description, help as text and Markdown, default level); each finding is a result
+pointing at its region (start line and column, 1-based).
+
+Artifact URIs are percent-encoded: a file under the working folder is a relative
+reference with `uriBaseId: %SRCROOT%`, one outside it a `file://` URI, and standard input
+is the relative reference `stdin` (no base). Rules carry no `helpUri`: flowgen has no
+hosted rule pages, and the full documentation is inline in `help` (`flowgen explain CODE`
+prints the same), which is what code-scanning UIs show.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from copilot import __version__
-from copilot.lint.report import display_path, rule_url
+from copilot.lint.report import display_path
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -27,10 +35,19 @@ def _rule(rule: Any) -> dict[str, Any]:
         "shortDescription": {"text": docs.summary(rule)},
         "fullDescription": {"text": docs.plain(parts.get("What it does", rule.summary))},
         "help": {"text": rule.doc.strip(), "markdown": docs.markdown(rule)},
-        "helpUri": rule_url(rule.code),
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"tags": [rule.family], "fixable": rule.fix is not None},
     }
+
+
+def artifact_location(path: str) -> dict[str, str]:
+    """A SARIF artifactLocation for a linted path (see the module docstring)."""
+    if path.startswith("<"):
+        return {"uri": "stdin"}
+    shown = display_path(path)
+    if Path(shown).is_absolute():
+        return {"uri": Path(shown).as_uri()}
+    return {"uri": quote(shown, safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
 def payload(run: Any) -> dict[str, Any]:
@@ -46,7 +63,7 @@ def payload(run: Any) -> dict[str, Any]:
     index = {r.code: i for i, r in enumerate(rules)}
     results = []
     for report in run.files:
-        uri = display_path(report.path).strip("<>")  # "<stdin>" is no URI
+        location = artifact_location(report.path)
         for f in report.findings:
             results.append(
                 {
@@ -57,7 +74,7 @@ def payload(run: Any) -> dict[str, Any]:
                     "locations": [
                         {
                             "physicalLocation": {
-                                "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                                "artifactLocation": location,
                                 "region": {"startLine": f.line, "startColumn": f.col},
                             }
                         }
@@ -73,7 +90,6 @@ def payload(run: Any) -> dict[str, Any]:
                     "driver": {
                         "name": "flowgen",
                         "version": __version__,
-                        "informationUri": "https://flowgen.dev",
                         "rules": [_rule(r) for r in rules],
                     }
                 },

@@ -242,10 +242,10 @@ def missing_cost_budget(ctx: Context) -> Iterator[Hit]:
         loc, key = ctx.block_loc("sla")
         estimate = ctx.analysis.cost_per_event
         known = not ctx.analysis.unknown_steps
+        shown = f"estimated ${estimate:.5f}" if known else "unknown: a model is not in the catalog"
         yield Hit(
             loc,
-            "no `sla.max_cost_per_event`: the cost per event "
-            f"({f'estimated ${estimate:.5f}' if known else 'unknown: a model is not in the catalog'}) is unchecked",
+            f"no `sla.max_cost_per_event`: the cost per event ({shown}) is unchecked",
             key=key,
             fix_hint="add sla.max_cost_per_event (USD per event)",
         )

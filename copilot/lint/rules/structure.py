@@ -19,8 +19,11 @@ from copilot.lint.visit import Site, template_free_names, template_references
 @rule("FG000", "unused-suppression", "info")
 def unused_suppression(ctx: Context) -> Iterator[Hit]:
     """What it does
-    Reports a `# flowgen: disable=…` comment that silences nothing: the rule it names does not
-    fire on that line (or, for `disable-file=`, anywhere in the file), or it names no rule.
+    Reports a `# flowgen: disable=…` comment that silences nothing: the rules it names (by
+    code, prefix such as `FG8`, or name) do not fire on that line (or, for `disable-file=`,
+    anywhere in the file), or it names no rule. A malformed `# flowgen:` comment (`disable
+    FG101` without `=`, an empty `disable=`) is reported too: it would silently do nothing.
+    FG001 and FG002 cannot be suppressed.
 
     Why it matters
     A suppression outlives the problem it hid. Left in place it hides the next, different
@@ -323,7 +326,8 @@ def _free_name_message(name: str) -> str:
     if name == "env":
         return ENV_MESSAGE
     hint = did_you_mean(name, ["event", "steps", "input"])
-    return f"`{name}` is undefined: templates see only `event` and `steps` (and `input` in a validate rule){hint}"
+    scope = "templates see only `event` and `steps` (and `input` in a validate rule)"
+    return f"`{name}` is undefined: {scope}{hint}"
 
 
 @rule("FG006", "undefined-variable", "error")
