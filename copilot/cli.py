@@ -199,7 +199,7 @@ def lint(
         list[str] | None, typer.Option(help="Skip these rules: codes, prefixes or names.")
     ] = None,
     fail_on: Annotated[
-        FailOn | None, typer.Option(help="Exit 1 for findings at or above this level [default: error].")
+        FailOn | None, typer.Option(help="Exit 1 for findings at or above this level (default: error).")
     ] = None,
     fix: Annotated[
         bool, typer.Option("--fix", help="Apply safe autofixes (comments kept), then re-lint.")
@@ -482,6 +482,12 @@ def test_command(
             help="Apply the models' rpm/tpm limits (off: test the flow, not the provider account).",
         ),
     ] = True,
+    drain_limit: Annotated[
+        str,
+        typer.Option(
+            "--drain-limit", help="Cancel what still runs this long after the last arrival (e.g. a hang)."
+        ),
+    ] = "2m",
 ) -> None:
     """Load-test a flow with chaos on the local engine: latency, SLA attainment, thresholds.
 
@@ -518,6 +524,10 @@ def test_command(
         duration_value = parse_duration(duration) if duration is not None else None
     except ValueError as exc:
         fail(f"--duration: {exc}")
+    try:
+        drain_value = parse_duration(drain_limit)
+    except ValueError as exc:
+        fail(f"--drain-limit: {exc}")
     if events is not None and events <= 0:
         fail("--events must be a positive number")
     if virtual_time and provider is not RunProvider.sim:
@@ -539,6 +549,7 @@ def test_command(
                 progress_factory=progress,
                 dead_letter=str(dead_letter) if dead_letter is not None else None,
                 rate_limits=rate_limits,
+                drain_limit=drain_value,
             )
         if report is not None:
             from copilot.flow.dump import write_atomic

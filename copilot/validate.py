@@ -62,7 +62,25 @@ def validate_file(path: str) -> FileResult:
 
 
 def validate_files(paths: list[str]) -> list[FileResult]:
-    return [validate_file(p) for p in paths]
+    """Each file; a folder stands for the flow files under it, as in `flowgen lint`."""
+    from pathlib import Path
+
+    from copilot.lint.engine import expand_paths
+
+    out: list[FileResult] = []
+    for path in paths:
+        files = expand_paths([path])
+        if path != "-" and Path(path).is_dir() and not files:
+            message = "no flow files here (*.yaml / *.yml declaring `apiVersion: flowgen/…` or `kind: Flow`)"
+            out.append(
+                FileResult(
+                    path,
+                    [{"code": "FG001", "message": message, "path": path, "line": None, "column": None}],
+                    exit_code=2,
+                )
+            )
+        out.extend(validate_file(p) for p in files)
+    return out
 
 
 def summary_of(flow: Any, analysis: Any) -> dict[str, Any]:

@@ -246,7 +246,27 @@ def _yaml_error(exc: Any, name: str) -> FlowgenError:
         problem = "several YAML documents in one file; put one flow per file"
     position = Position(mark.line + 1, mark.column + 1) if mark is not None else None
     message = " ".join(str(problem).split())
-    return FlowgenError(f"YAML syntax: {message}", path=name, position=position)
+    opened = _opened_at(exc)
+    return FlowgenError(f"YAML syntax: {message}{opened}", path=name, position=position)
+
+
+_OPENERS = {
+    "flow mapping": "`{`",
+    "flow sequence": "`[`",
+    "quoted scalar": "quote",
+    "block mapping": "mapping",
+}
+
+
+def _opened_at(exc: Any) -> str:
+    """Where the construct that was never closed began (``; the `{` opened at 4:8``), if elsewhere."""
+    context, start, end = str(exc.context or ""), exc.context_mark, exc.problem_mark
+    if start is None or end is None or (start.line, start.column) == (end.line, end.column):
+        return ""
+    what = next((shown for key, shown in _OPENERS.items() if key in context), None)
+    if what is None:
+        return ""
+    return f"; the {what} opened at {start.line + 1}:{start.column + 1}"
 
 
 def to_plain(node: Any, name: str = "<flow>") -> Any:
@@ -257,13 +277,17 @@ def to_plain(node: Any, name: str = "<flow>") -> Any:
         out = {}
         for key, value in node.items():
             if not isinstance(key, str | int | float | bool) or key is None:
-                raise FlowgenError(f"unsupported mapping key {key!r}; keys are strings", path=name)
+                raise FlowgenError(
+                    f"unsupported mapping key {key!r}; keys are strings",
+                    path=name,
+                    position=_key_position(node, key),
+                )
             out[str(key)] = to_plain(value, name)
         return out
     if isinstance(node, list):
         return [to_plain(item, name) for item in node]
     if isinstance(node, TaggedScalar):
-        tag = getattr(node.tag, "value", node.tag)
+        tag = _tag_text(node.tag)
         raise FlowgenError(f"unsupported YAML tag {tag}; flows are plain YAML", path=name)
     if isinstance(node, bool) or node is None:
         return node
@@ -280,6 +304,22 @@ def to_plain(node: Any, name: str = "<flow>") -> Any:
     if tag is not None:
         raise FlowgenError(f"unsupported YAML tag {tag}; flows are plain YAML", path=name)
     raise FlowgenError(f"unsupported YAML value of type {type(node).__name__}", path=name)
+
+
+def _tag_text(tag: Any) -> str:
+    """A tag as written (``!!python/object:os.system``), not ruamel's shortened form."""
+    handle, suffix = getattr(tag, "handle", None), getattr(tag, "suffix", None)
+    if handle and suffix:
+        return f"{handle}{suffix}"
+    return str(getattr(tag, "value", tag))
+
+
+def _key_position(node: Any, key: Any) -> Position | None:
+    try:
+        line, col = node.lc.key(key)
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return Position(line + 1, col + 1)
 
 
 def node_position(tree: Any, loc: tuple[str | int, ...], *, key: bool = False) -> Position | None:

@@ -117,6 +117,14 @@ def check_nodes(root: Any, name: str, *, max_nodes: int, max_depth: int) -> None
             return sizes[key]
         tag = tag_of(node)
         if isinstance(node, MappingNode):
+            for key_node, _ in node.value:
+                if isinstance(key_node, MappingNode | SequenceNode):
+                    kind = "a mapping" if isinstance(key_node, MappingNode) else "a list"
+                    raise FlowgenError(
+                        f"unsupported mapping key ({kind}); keys are strings",
+                        path=name,
+                        position=mark_position(key_node.start_mark),
+                    )
             children = [part for pair in node.value for part in pair]
             expected = _MAP_TAG
         elif isinstance(node, SequenceNode):
@@ -153,7 +161,9 @@ def check_nodes(root: Any, name: str, *, max_nodes: int, max_depth: int) -> None
 
 
 def _tag_error(tag: str, node: Any, name: str) -> FlowgenError:
-    shown = "!!" + tag.rsplit(":", 1)[-1] if tag.startswith("tag:yaml.org,2002:") else tag
+    # As written: `!!python/object:os.system`, not its last `:`-separated part.
+    prefix = "tag:yaml.org,2002:"
+    shown = "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
     return FlowgenError(
         f"unsupported YAML tag {shown}; flows are plain YAML",
         path=name,

@@ -65,13 +65,16 @@ def parse_positive_duration(value: Any) -> float:
     return seconds
 
 
-POSITIVE_DURATION_PATTERN = r"^(?=[^1-9]*[1-9])\d+(\.\d+)?(ms|s|m|h|d)$"
+ZERO_DURATION_PATTERN = r"^[0.]+(ms|s|m|h|d)$"
 
 PositiveDuration = Annotated[
     float,
     BeforeValidator(parse_positive_duration),
     PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": POSITIVE_DURATION_PATTERN}),
+    # The plain duration pattern (editors and the draft outline recognise it) and "not zero".
+    WithJsonSchema(
+        {"type": "string", "pattern": DURATION_PATTERN, "not": {"pattern": ZERO_DURATION_PATTERN}}
+    ),
 ]
 """A duration above zero: timeouts, the SLA, windows, periods, freshness, latency figures."""
 

@@ -271,7 +271,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise FlowgenError(f"invalid TOML: {exc}", path=str(path)) from None
+        import re
+
+        from copilot.errors import Position
+
+        # Python 3.11's message ends "(at line 2, column 5)": that is the position.
+        text = str(exc)
+        where = re.search(r"\s*\(at line (\d+), column (\d+)\)$", text)
+        position = Position(int(where.group(1)), int(where.group(2))) if where else None
+        message = text[: where.start()] if where else text
+        raise FlowgenError(f"invalid TOML: {message}", path=str(path), position=position) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowgenError(f"cannot read: {exc}", path=str(path)) from None
 

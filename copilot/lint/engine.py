@@ -9,6 +9,7 @@ per violation (FG002); neither stops the other files.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,8 @@ def _finding(rule: Rule, severity: Severity, message: str, path: str, pos: Posit
 
 def _unreadable(code: str, exc: FlowgenError, path: str) -> Finding:
     rule = _rules()[code]
-    pos = exc.position or Position(1, 1)
+    # No position for a file that cannot be read (missing, a folder, binary): 0:0 means none.
+    pos = exc.position or (Position(1, 1) if code == "FG002" else Position(0, 0))
     return _finding(rule, "error", exc.message, path, pos)
 
 
@@ -333,10 +335,15 @@ def expand_paths(paths: list[str]) -> list[str]:
     return out
 
 
+_KIND_FLOW = re.compile(rb"^kind:\s*['\"]?Flow['\"]?\s*(#.*)?$", re.M)
+
+
 def _looks_like_flow(path: Path) -> bool:
-    """A YAML file in a searched folder is linted only if it declares itself a flow."""
+    """A YAML file in a searched folder is linted only if it declares itself a flow:
+    `apiVersion: flowgen/…`, or `kind: Flow` (then a missing apiVersion is reported, FG002)."""
     try:
         with path.open("rb") as handle:
-            return b"flowgen/" in handle.read(4096)
+            head = handle.read(4096)
     except OSError:
         return True  # let the read fail visibly as FG001
+    return b"flowgen/" in head or _KIND_FLOW.search(head) is not None

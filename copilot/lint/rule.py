@@ -48,7 +48,7 @@ class Finding:
     severity: Severity
     message: str
     path: str
-    line: int
+    line: int  # 0 (and col 0) when there is no position: a file that cannot be read at all
     col: int
     loc: Loc = ()
     fix_hint: str | None = None
@@ -62,6 +62,11 @@ class Finding:
             out += f"[{part}]" if isinstance(part, int) else f".{part}"
         return out
 
+    @property
+    def where(self) -> str:
+        """``path:line:col``, or just the path when the finding has no position."""
+        return f"{self.path}:{self.line}:{self.col}" if self.line else self.path
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -69,8 +74,8 @@ class Finding:
             "severity": self.severity,
             "message": self.message,
             "path": self.path,
-            "line": self.line,
-            "column": self.col,
+            "line": self.line or None,
+            "column": self.col or None,
             "json_path": self.json_path,
             "fix_hint": self.fix_hint,
             "fixable": self.fixable,

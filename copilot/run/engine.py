@@ -128,7 +128,7 @@ class StepPlan:
     rules: tuple[tuple[Callable[[dict[str, Any]], bool], str, str], ...] = ()  # (check, message, expr)
     runner: Any = None  # the coroutine function of a step that waits (model, http, validate+retry)
     order: tuple[str, ...] = ()  # model step: primary then fallbacks (routed: the candidates)
-    hash_models: list[str] = field(default_factory=list)  # the model list of its idempotency hash
+    hash_models: tuple[str, ...] = ()  # the model list of its idempotency fingerprint
     hedge_after: float | None = None
     hints: dict[str, Any] = field(default_factory=dict)  # http step: what a `wants_hints` client gets
     what: str = ""  # http step: how a timeout names the request
@@ -168,6 +168,7 @@ class Engine:
         self._now: Callable[[], float] = self.clock.now
         self._loop: asyncio.AbstractEventLoop | None = None
         self.idempotency: IdempotencyStore = idempotency or MemoryIdempotencyStore()
+        self._fingerprint: Callable[[Any], Any] = getattr(self.idempotency, "fingerprint", request_hash)
         self.telemetry = telemetry
         self.seed = seed
         self.environ = environ if environ is not None else os.environ
@@ -308,7 +309,7 @@ class Engine:
             except ExpressionError as exc:
                 message = f"trigger.idempotency_key: {exc.message}"
                 return EventResult(response_status=422, response_body={"error": message}, error=message)
-            event_hash = request_hash(event)
+            event_hash = self._fingerprint(event)
             replay = self._replay_event(key, event_hash)
             if replay is not None:
                 return replay
@@ -714,7 +715,7 @@ class _Run:
             if error is None or deadline_hit:
                 engine.idempotency.record(
                     "event:" + self.key,
-                    self.event_hash if self.event_hash is not None else request_hash(self.event),
+                    self.event_hash if self.event_hash is not None else engine._fingerprint(self.event),
                     {"status": status, "body": body, "deadline_hit": deadline_hit},
                     engine.dedupe_window,
                 )
@@ -833,7 +834,7 @@ def _compile_plan(plan: StepPlan) -> None:
     if step.type == "model":
         plan.runner = _model_step
         plan.order = tuple(step.route.candidates) if step.route is not None else (step.model, *step.fallback)
-        plan.hash_models = list(plan.order)
+        plan.hash_models = plan.order
         plan.hedge_after = step.hedge.after if step.hedge is not None else None
     elif step.type == "http":
         plan.runner = _http_step
@@ -1038,7 +1039,7 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
             raise StepFailure(f"idempotency_key: {exc.message}", "expression") from None
     request_id = store_key = None
     if key is not None:
-        request_id = request_hash([plan.id, system, user, plan.hash_models, seed_offset])
+        request_id = engine._fingerprint((plan.id, system, user, plan.hash_models, seed_offset))
         store_key = f"step:{plan.id}:{key}"
         try:
             recorded = engine.idempotency.lookup(store_key, request_id)
@@ -1220,7 +1221,7 @@ async def _http_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
     request_id = None
     if key is not None:
         headers["Idempotency-Key"] = key
-        request_id = request_hash([plan.id, req.method, url, headers, body])
+        request_id = engine._fingerprint((plan.id, req.method, url, headers, body))
         try:
             recorded = engine.idempotency.lookup(f"step:{plan.id}:{key}", request_id)
         except IdempotencyConflict as exc:

@@ -5,8 +5,8 @@ moment the event is handed to the engine (waiting for a `trigger.concurrency` sl
 first, if the flow has one), with the provider and the HTTP client wrapped in the
 fault injector (`copilot.run.chaos`). Latency is measured from the event's *intended*
 start, so a flow that falls behind is charged for the queue it builds (k6's correction
-for coordinated omission), and recorded in HDR histograms, never in lists: a
-100,000-event run uses the memory of a 100-event one.
+for coordinated omission), and recorded in HDR histograms, never in lists: what the
+recorder holds does not grow with the number of events.
 
 Attainment is reported twice, because a deadline answer is not an answer:
 - *responded within SLA*: any non-error response (the full answer or the 202
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import math
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -36,6 +35,7 @@ NANO_USD = 1_000_000_000
 MAX_COST_NANO = 100 * NANO_USD  # $100 per event
 SERIES_POINTS = 60  # windows of the latency-over-time chart
 IDEMPOTENCY_ENTRIES = 20_000  # every test event has its own key; a bound keeps memory flat
+DRAIN_LIMIT = 120.0  # seconds after the last arrival before still-running events are cancelled
 
 RATE_METRICS = {
     "errors": "events whose response was an error (status ≥ 400, a deadline answer excepted)",
@@ -147,8 +147,10 @@ class StepStats:
     errors: Counter[str] = field(default_factory=Counter)  # failure class of failed runs
     runs: int = 0  # times the step started (not skipped, not cancelled before it began)
 
-    def add(self, record: Any) -> None:
-        self.statuses[record.status] += 1
+    def add(self, record: Any, cut: bool = False) -> None:
+        # A step still running (or waiting) when the drain limit cut its event was cancelled.
+        status = "cancelled" if cut and record.status in ("running", "pending") else record.status
+        self.statuses[status] += 1
         if record.start is not None and record.status != "skipped":
             self.runs += 1
             if record.end is not None:
@@ -203,6 +205,8 @@ class Recorder:
         self.series: dict[int, Trend] = {}
         self.first_response: float | None = None
         self.last_response: float | None = None
+        self.unanswered = 0  # cancelled at the drain limit before any response
+        self.unfinished = 0  # answered, but async work still running at the drain limit
 
     def response(self, result: Any, latency: float, offset: float, at: float) -> None:
         """An event was answered `latency` seconds after its intended start `offset`."""
@@ -231,7 +235,22 @@ class Recorder:
         self.first_response = at if self.first_response is None else min(self.first_response, at)
         self.last_response = at if self.last_response is None else max(self.last_response, at)
 
-    def done(self, result: Any) -> None:
+    def abandoned(self, result: Any | None) -> None:
+        """An event cancelled at the drain limit: before its response (None) or after it."""
+        if result is None:
+            self.unanswered += 1
+            self.counts["errors"] += 1
+            self.outcomes["no response"] += 1
+            return
+        self.unfinished += 1
+        self.done(result, cut=True)  # what had finished by then
+
+    @property
+    def sent(self) -> int:
+        """Events that were due and started: answered or not."""
+        return self.responses + self.unanswered
+
+    def done(self, result: Any, cut: bool = False) -> None:
         """Every step of the event has finished (async ones too): cost and per-step figures."""
         self.events += 1
         self.total_cost += result.cost
@@ -248,7 +267,7 @@ class Recorder:
         for step_id, record in result.steps.items():
             stats = self.steps.get(step_id)
             if stats is not None:
-                stats.add(record)
+                stats.add(record, cut)
 
 
 # ---------------------------------------------------------------------------- the run
@@ -311,11 +330,8 @@ class TestResult:
         rec = self.recorder
         if metric in ("sla_attainment", "full_answers") and rec.sla is None:
             return None
-        base = (
-            rec.responses
-            if metric in ("errors", "deadline_answers", "sla_attainment", "full_answers")
-            else rec.events
-        )
+        answers = ("errors", "deadline_answers", "sla_attainment", "full_answers")
+        base = rec.sent if metric in answers else rec.events
         return rec.counts[metric] / base if base else None
 
     @property
@@ -356,6 +372,8 @@ class TestResult:
             },
             "counts": {
                 "responses": rec.responses,
+                "unanswered": rec.unanswered,
+                "unfinished": rec.unfinished,
                 **{m: rec.counts[m] for m in RATE_METRICS},
                 "retry_calls": rec.retry_total,
             },
@@ -458,7 +476,8 @@ def prepare(
             faults.append(fault_from_entry(entry, where=where, position=locate(("tests", "chaos", index))))
     for spec in chaos or []:
         faults.append(parse_chaos(spec))
-    thresholds = _thresholds(tests.thresholds if tests is not None else {}, where, locate)
+    step_ids = [s.id for s in source.flow.steps]
+    thresholds = _thresholds(tests.thresholds if tests is not None else {}, where, locate, step_ids)
     count, last = planned(shape)
     if count == 0:
         raise FlowgenError("the load sends no event at all; check its rate, stages and duration", path=where)
@@ -475,7 +494,10 @@ def prepare(
 
 
 def _thresholds(
-    spec: dict[str, list[str]], where: str, locate: Callable[[tuple[str | int, ...]], Position | None]
+    spec: dict[str, list[str]],
+    where: str,
+    locate: Callable[[tuple[str | int, ...]], Position | None],
+    step_ids: list[str],
 ) -> list[tuple[str, str, Any, Position | None]]:
     from copilot.flow.thresholds import parse_threshold
 
@@ -487,6 +509,12 @@ def _thresholds(
             known = [*METRICS, "latency{step:ID}"]
             raise FlowgenError(
                 f"unknown threshold metric `{metric}`{did_you_mean(base, known)}; known: {', '.join(known)}",
+                path=where,
+                position=key_at,
+            )
+        if step is not None and step not in step_ids:
+            raise FlowgenError(
+                f"threshold `{metric}`: the flow has no step `{step}`{did_you_mean(step, step_ids)}",
                 path=where,
                 position=key_at,
             )
@@ -530,7 +558,7 @@ def check_thresholds(result: TestResult) -> list[ThresholdResult]:
     """Each threshold against what was measured; an unmeasurable one fails (no data, no pass)."""
     out = []
     rec = result.recorder
-    for metric, text, threshold, _where in result.setup.thresholds:
+    for metric, text, threshold, _ in result.setup.thresholds:
         base, step = _metric_parts(metric)
         measured: float | None
         unit = ""
@@ -538,15 +566,9 @@ def check_thresholds(result: TestResult) -> list[ThresholdResult]:
             if base == "latency":
                 trend, unit = rec.latency, "ms"
                 if step is not None:
+                    # Under --compare the other flow may lack the step: no data, no pass.
                     stats = rec.steps.get(step)
-                    if stats is None:
-                        raise FlowgenError(
-                            f"threshold `{metric}`: the flow has no step `{step}`"
-                            f"{did_you_mean(step, list(rec.steps))}",
-                            path=result.setup.path,
-                            position=_where,
-                        )
-                    trend = stats.latency
+                    trend = stats.latency if stats is not None else Trend(US, MAX_LATENCY_US)
             else:
                 trend, unit = rec.cost, "USD"
             measured = _aggregate(trend, threshold)
@@ -622,6 +644,7 @@ def run_setup(
     progress: Progress | None = None,
     dead_letter: str | None = None,
     rate_limits: bool = True,
+    drain_limit: float = DRAIN_LIMIT,
 ) -> TestResult:
     """Run one flow's load test to the end (async work drained) and check its thresholds.
 
@@ -633,7 +656,7 @@ def run_setup(
     with tempfile.TemporaryDirectory(prefix="flowgen-test-") as scratch:
         # Synthetic failures must not land in the flow's real dead-letter file.
         letters = Path(dead_letter) if dead_letter else Path(scratch) / "dead-letter.jsonl"
-        coro = _run(setup, provider, base_url, latency_scale, progress, letters, rate_limits)
+        coro = _run(setup, provider, base_url, latency_scale, progress, letters, rate_limits, drain_limit)
         outcome = run_virtual(coro) if virtual_time else asyncio.run(coro)
     recorder, elapsed, injected, calls = outcome
     result = TestResult(
@@ -649,6 +672,14 @@ def run_setup(
 
     for fault in unmatched(setup.faults, setup.loaded.flow):
         result.notes.append(f"the fault {fault.describe()} matches no call of {setup.loaded.flow.name}")
+    if recorder.unanswered or recorder.unfinished:
+        from copilot.flow.units import format_duration
+
+        result.notes.append(
+            f"{recorder.unanswered} event(s) had no response and {recorder.unfinished} had async work "
+            f"still running {format_duration(drain_limit)} after the last arrival: cancelled. A call "
+            "without a timeout waits as long as its provider does (FG101)"
+        )
     return result
 
 
@@ -660,6 +691,7 @@ async def _run(
     progress: Progress | None,
     dead_letters: Path,
     rate_limits: bool = True,
+    drain_limit: float = DRAIN_LIMIT,
 ) -> tuple[Recorder, float, Counter[str], int]:
     from copilot.run.chaos import ChaosHttpClient, ChaosProvider, Injector, begin_event, http_step_urls
     from copilot.run.clock import LoopClock
@@ -715,18 +747,27 @@ async def _run(
     async def one(index: int, due: float) -> None:
         begin_event(index)
         event = factory.event(index)
-        if slots is not None:
-            await slots.acquire()
+        held = False
         try:
-            result = await engine.handle(event)
-        finally:
             if slots is not None:
-                slots.release()
+                await slots.acquire()
+                held = True
+            result = await engine.handle(event)
+        except asyncio.CancelledError:
+            recorder.abandoned(None)
+            raise
+        finally:
+            if held:
+                slots.release()  # type: ignore[union-attr]
         now = loop.time()
         recorder.response(result, now - due, due - start, now - start)
         if progress is not None:
             progress(recorder.responses, total)
-        await result.wait_done()
+        try:
+            await result.wait_done()
+        except asyncio.CancelledError:
+            recorder.abandoned(result)
+            raise
         recorder.done(result)
         # SimHttpClient keeps every request it was sent (for `run`'s tests); a load test
         # must not, or memory would grow with the number of events.
@@ -743,15 +784,17 @@ async def _run(
             task = loop.create_task(one(index, due))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
-        while tasks:
-            await asyncio.gather(*list(tasks))
-        await engine.aclose()
+        # A call without a timeout hangs as long as its provider does (FG101): past the
+        # drain limit, what still runs is cancelled and reported instead of waited for.
+        if tasks:
+            await asyncio.wait(list(tasks), timeout=drain_limit)
+        if tasks:
+            await _cancel_all()
+        else:
+            await engine.aclose()
     except BaseException:
         # Interrupted (Ctrl-C) or a bug: stop every event now instead of draining them.
-        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in others:
-            task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
+        await _cancel_all()
         raise
     finally:
         close = getattr(inner, "aclose", None)
@@ -760,6 +803,14 @@ async def _run(
     last = recorder.last_response
     elapsed = (last if last is not None else loop.time() - start) or 0.0
     return recorder, elapsed, injector.injected, getattr(inner, "calls", 0)
+
+
+async def _cancel_all() -> None:
+    """Cancel every other task of this (private) loop and wait until they are gone."""
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
 
 
 def run_tests(
@@ -779,6 +830,7 @@ def run_tests(
     progress_factory: Callable[[str, int], Progress | None] | None = None,
     dead_letter: str | None = None,
     rate_limits: bool = True,
+    drain_limit: float = DRAIN_LIMIT,
 ) -> list[TestResult]:
     """Test one flow, or (`compare`) two flows under the first one's load, chaos and thresholds."""
     if compare and len(paths) != 2:
@@ -805,6 +857,7 @@ def run_tests(
                 progress=progress,
                 dead_letter=dead_letter,
                 rate_limits=rate_limits,
+                drain_limit=drain_limit,
             )
         )
     return results
@@ -813,7 +866,3 @@ def run_tests(
 def exit_code(results: list[TestResult]) -> int:
     """0 when every threshold of every flow passed, 1 otherwise."""
     return 0 if all(r.passed for r in results) else 1
-
-
-def finite(value: float | None) -> bool:
-    return value is not None and not math.isnan(value) and not math.isinf(value)

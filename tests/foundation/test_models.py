@@ -220,8 +220,8 @@ def test_zero_durations_are_refused_by_the_json_schema_too() -> None:
     from copilot.flow.schema import flow_schema
 
     schema = flow_schema()
-    pattern = schema["$defs"]["Sla"]["properties"]["latency_p95"]["anyOf"][0]["pattern"]
-    validator = jsonschema.Draft202012Validator({"type": "string", "pattern": pattern})
+    duration = schema["$defs"]["Sla"]["properties"]["latency_p95"]["anyOf"][0]
+    validator = jsonschema.Draft202012Validator(duration)
     for ok in ("1ms", "0.5s", "10m", "100ms", "007s"):
         assert validator.is_valid(ok), ok
     for zero in ("0ms", "0s", "0.0s", "000ms"):

@@ -171,3 +171,21 @@ def test_ignoring_fg002_says_it_cannot_be_ignored(in_repo: Path, tmp_path: Path)
     assert result.exit_code == 2
     assert "FG002 (schema-violation) cannot be ignored" in result.output
     assert "FG002 `steps[0].timeout`" in result.output  # still reported
+
+
+def test_a_missing_file_has_no_made_up_position(in_repo: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    result = lint(str(missing))
+    assert result.exit_code == 2
+    assert f"{missing} FG001 no such file" in result.output
+    assert f"{missing}:1:1" not in result.output
+
+
+def test_a_folder_scan_reports_a_flow_without_api_version(in_repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "noapi.yaml").write_text(CLEAN.read_text().replace("apiVersion: flowgen/v1\n", ""))
+    (tmp_path / "other.yaml").write_text("a: 1\n")  # not a flow: still skipped
+    result = lint(str(tmp_path), "--no-summary")
+    assert result.exit_code == 2
+    assert "noapi.yaml:" in result.output and "FG002 `apiVersion` is required" in result.output
+    assert "other.yaml" not in result.output
+    assert "in 1 file" in result.output

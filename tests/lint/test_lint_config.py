@@ -115,3 +115,17 @@ def test_explicit_config_file_errors(tmp_path: Path) -> None:
     broken.write_text("[lint\n")
     with pytest.raises(FlowgenError, match="invalid TOML"):
         load_config(broken)
+
+
+def test_a_toml_syntax_error_is_positioned(tmp_path) -> None:
+    import pytest
+
+    from copilot.errors import FlowgenError, Position
+    from copilot.lint.config import load_config
+
+    bad = tmp_path / ".flowgen.toml"
+    bad.write_text("[lint]\nselect = [FG1\n")
+    with pytest.raises(FlowgenError) as info:
+        load_config(bad)
+    assert info.value.position == Position(2, 11)
+    assert str(info.value) == f"{bad}:2:11: invalid TOML: Invalid value"

@@ -160,5 +160,8 @@ def test_sarif_uris_are_encoded_and_stdin_is_named(in_repo: Path, tmp_path: Path
     location = json.loads(render(outside, "sarif"))["runs"][0]["results"][0]["locations"][0]
     assert location["physicalLocation"]["artifactLocation"] == {"uri": spaced.as_uri()}
     assert "%20" in spaced.as_uri() and "%25" in spaced.as_uri()
-    assert artifact_location("my flows/a#1.yaml") == {"uri": "my%20flows/a%231.yaml", "uriBaseId": "%SRCROOT%"}
+    assert artifact_location("my flows/a#1.yaml") == {
+        "uri": "my%20flows/a%231.yaml",
+        "uriBaseId": "%SRCROOT%",
+    }
     assert artifact_location("<stdin>") == {"uri": "stdin"}

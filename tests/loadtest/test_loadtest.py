@@ -252,3 +252,47 @@ def test_the_hardened_example_meets_its_sla_under_the_design_chaos_and_the_naive
     assert hardened.passed
     assert bad["sla_attainment"] < 0.99
     assert not naive.passed
+
+
+def test_a_call_that_hangs_without_a_timeout_is_cancelled_at_the_drain_limit(write_flow):
+    # An async step with no timeout: every response goes out, the hung calls go on after it
+    # until the drain limit cancels them.
+    with_async = mini_flow().replace(
+        "respond:",
+        "  - id: notes\n    type: model\n    mode: async\n    needs: [reply]\n    model: spare\n"
+        "    prompt: {user: hi}\n    max_tokens: 5\nrespond:",
+    )
+    data = run(write_flow(with_async), chaos=["step:notes:timeout"], drain_limit=30.0).to_dict()
+    assert data["full_answers"] == 1.0 and data["counts"]["unfinished"] == 10
+    assert data["counts"]["unanswered"] == 0
+    notes = next(s for s in data["steps"] if s["id"] == "notes")
+    assert notes["runs"] == 10 and notes["statuses"] == {"cancelled": 10}
+    assert "FG101" in data["notes"][-1] and "30s" in data["notes"][-1]
+    # Without an SLA nothing bounds the hot path either: no event is ever answered.
+    no_sla = mini_flow().replace("    timeout: 500ms\n", "").replace("sla: {latency_p95: 1s}\n", "")
+    data = run(write_flow(no_sla, "no-sla.yaml"), chaos=["model:main:timeout"], drain_limit=30.0).to_dict()
+    assert data["counts"]["unanswered"] == 10 and data["counts"]["responses"] == 0
+    assert data["rates"]["errors"] == 1.0
+    assert data["outcomes"] == {"no response": 10}
+    assert "10 event(s) had no response" in data["notes"][-1]
+
+
+def test_a_step_threshold_must_name_a_step_and_a_compared_flow_without_it_has_no_data(write_flow):
+    bad = write_flow(
+        mini_flow(tests='tests:\n  thresholds:\n    latency{step:replay}: ["p(95)<1s"]'), "bad.yaml"
+    )
+    with pytest.raises(FlowgenError, match="no step `replay`, did you mean `reply`?"):
+        prepare(bad)
+    tests = "tests:\n  load: {executor: constant-arrival-rate, rate: 10/s, events: 5}\n"
+    tests += '  thresholds:\n    latency{step:reply}: ["p(95)<1s"]'
+    a = write_flow(mini_flow(tests=tests), "a.yaml")
+    b = write_flow(
+        mini_flow(name="other", tests="")
+        .replace("id: reply", "id: answer")
+        .replace("needs: [reply]", "needs: [answer]")
+        .replace("steps.reply", "steps.answer"),
+        "b.yaml",
+    )
+    one, two = run_tests([a, b], compare=True, virtual_time=True)
+    assert one.thresholds[0].passed and one.thresholds[0].measured is not None
+    assert not two.thresholds[0].passed and two.thresholds[0].measured is None

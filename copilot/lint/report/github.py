@@ -26,6 +26,10 @@ def render(run: Any) -> str:
         path = _property(display_path(report.path))
         for f in report.findings:
             title = _property(f"{f.code} {f.name}")
-            where = f"file={path},line={f.line},col={f.col},title={title}"
+            where = (
+                f"file={path},line={f.line},col={f.col},title={title}"
+                if f.line
+                else f"file={path},title={title}"
+            )
             lines.append(f"::{_COMMAND[f.severity]} {where}::{_data(f.message)}")
     return "".join(line + "\n" for line in lines)

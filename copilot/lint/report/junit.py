@@ -40,7 +40,10 @@ def render(run: Any) -> str:
                     type=rule.code,
                     message=f"{len(found)} finding{'s' if len(found) != 1 else ''} ({found[0].severity})",
                 )
-                failure.text = "\n".join(f"{path}:{f.line}:{f.col}: {f.message}" for f in found)
+                failure.text = "\n".join(
+                    f"{path}:{f.line}:{f.col}: {f.message}" if f.line else f"{path}: {f.message}"
+                    for f in found
+                )
         suite.set("tests", str(len(rules)))
         suite.set("failures", str(suite_failures))
         total += len(rules)

@@ -73,10 +73,9 @@ def payload(run: Any) -> dict[str, Any]:
                     "message": {"text": f.message},
                     "locations": [
                         {
-                            "physicalLocation": {
-                                "artifactLocation": location,
-                                "region": {"startLine": f.line, "startColumn": f.col},
-                            }
+                            "physicalLocation": {"artifactLocation": location}
+                            # a file that cannot be read has no region
+                            | ({"region": {"startLine": f.line, "startColumn": f.col}} if f.line else {})
                         }
                     ],
                 }

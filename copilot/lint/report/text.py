@@ -116,7 +116,7 @@ def render(run: Any, console: Any = None, *, summary: bool = True, stream: TextI
         for f in report.findings:
             tags = f.name + (", fixable" if f.fixable else "")
             out.line(
-                (f"{path}:{f.line}:{f.col}", "bold"),
+                (f"{path}:{f.line}:{f.col}" if f.line else path, "bold"),
                 " ",
                 (f.code, _STYLE[f.severity]),
                 f" {f.message}  ",

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from copilot.catalog.estimate import candidates
+from copilot.flow.units import format_duration
 from copilot.lint.rule import Context, Hit, fixer, rule
 from copilot.lint.visit import event_id_field
 
@@ -35,7 +36,9 @@ def _side_effect(step: Any) -> bool:
 @rule("FG201", "missing-fallback", "warning")
 def missing_fallback(ctx: Context) -> Iterator[Hit]:
     """What it does
-    Reports a hot-path model step with no `fallback` (or a `route` with a single candidate).
+    Reports a hot-path model step with no `fallback` (or a `route` with a single candidate),
+    and any model step whose `hedge.after` is not shorter than its `timeout`: that hedge
+    never starts (the call times out first), so the step has no hedge at all.
 
     Why it matters
     Every provider has outages, rate-limit storms and slow hours. With one model the flow is
@@ -56,6 +59,13 @@ def missing_fallback(ctx: Context) -> Iterator[Hit]:
                 ("steps", index, "id"),
                 f"hot-path model step `{step.id}` has no fallback model",
                 fix_hint="add `fallback: [<alias on another provider>]`",
+            )
+        if step.hedge is not None and step.timeout is not None and step.hedge.after >= step.timeout:
+            yield Hit(
+                ("steps", index, "hedge", "after"),
+                f"hedge of `{step.id}` starts after {format_duration(step.hedge.after)}, not before its "
+                f"timeout of {format_duration(step.timeout)}: it never starts",
+                fix_hint="set hedge.after below the timeout (about the primary model's p95)",
             )
 
 

@@ -52,7 +52,7 @@ def request_hash(value: Any) -> str:
     The text hashed is exactly `json.dumps(value, sort_keys=True, separators=(",", ":"),
     default=str)`, so hashes stay comparable with those already in a SQLite store.
     """
-    if _ENCODE is not None and type(value) in (list, dict):
+    if _ENCODE is not None and type(value) in (list, tuple, dict):
         text = "".join(_ENCODE(value, 0))
     else:
         text = _CANONICAL.encode(value)
@@ -60,13 +60,38 @@ def request_hash(value: Any) -> str:
 
 
 class IdempotencyStore(Protocol):
-    def lookup(self, key: str, request: str) -> Recorded | None:
+    """Where results are kept by idempotency key, with the fingerprint of their request.
+
+    A store may also have `fingerprint(request) -> str | int` (the engine uses it when
+    present, `request_hash` otherwise): what `lookup` and `record` compare for a JSON-like
+    request.
+    """
+
+    def lookup(self, key: str, request: Any) -> Recorded | None:
         """The recorded result for `key`, None if unseen or expired; conflict if `request` differs."""
         ...
 
-    def record(self, key: str, request: str, value: Any, window: float) -> None:
+    def record(self, key: str, request: Any, value: Any, window: float) -> None:
         """Remember `value` for `key` for `window` seconds."""
         ...
+
+
+def local_fingerprint(request: Any) -> Any:
+    """A fingerprint for a store that lives in this process only (`MemoryIdempotencyStore`).
+
+    A tuple of strings, numbers and tuples (a model call: step, prompts, models, seed) is
+    fingerprinted with Python's own keyed hash, which every string computes once and
+    caches, instead of JSON-encoding and hashing a prompt of kilobytes with BLAKE2. Python's
+    hash is salted per process, so such a fingerprint never leaves it: a store that outlives
+    the process uses `request_hash`. Anything else (dicts: events, http bodies) is
+    `request_hash`ed too.
+    """
+    if type(request) is tuple:
+        try:
+            return hash(request)
+        except TypeError:  # a list or dict inside
+            pass
+    return request_hash(request)
 
 
 class MemoryIdempotencyStore:
@@ -76,10 +101,12 @@ class MemoryIdempotencyStore:
         import time
 
         self._now = clock.now if clock is not None else time.monotonic
-        self._entries: dict[str, tuple[str, Any, float, float]] = {}
+        self._entries: dict[str, tuple[Any, Any, float, float]] = {}
         self.max_entries = max_entries
 
-    def lookup(self, key: str, request: str) -> Recorded | None:
+    fingerprint = staticmethod(local_fingerprint)
+
+    def lookup(self, key: str, request: Any) -> Recorded | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -91,7 +118,7 @@ class MemoryIdempotencyStore:
             raise IdempotencyConflict(key)
         return Recorded(value, recorded_at)
 
-    def record(self, key: str, request: str, value: Any, window: float) -> None:
+    def record(self, key: str, request: Any, value: Any, window: float) -> None:
         now = self._now()
         if len(self._entries) >= self.max_entries:
             self._evict(now)
@@ -131,7 +158,10 @@ class SqliteIdempotencyStore:
             " recorded_at REAL NOT NULL, expires REAL NOT NULL)"
         )
 
-    def lookup(self, key: str, request: str) -> Recorded | None:
+    fingerprint = staticmethod(request_hash)
+
+    def lookup(self, key: str, request: Any) -> Recorded | None:
+        request = str(request)
         with self._lock:
             row = self._db.execute(
                 "SELECT request, value, recorded_at, expires FROM idempotency WHERE key = ?", (key,)
@@ -145,7 +175,8 @@ class SqliteIdempotencyStore:
             raise IdempotencyConflict(key)
         return Recorded(json.loads(row[1]), row[2])
 
-    def record(self, key: str, request: str, value: Any, window: float) -> None:
+    def record(self, key: str, request: Any, value: Any, window: float) -> None:
+        request = str(request)
         now = self._now()
         text = json.dumps(value, default=str)
         with self._lock:
