@@ -31,6 +31,7 @@ from copilot.run.engine import Engine, _schema_problem, _validator
 from copilot.run.providers.base import ModelRequest
 from copilot.run.providers.sim import SimHttpClient, SimProvider
 from copilot.run.rag import RetrieveIndex
+from copilot.run.resilience.routing import Router
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOW = ROOT / "examples" / "flows" / "support-triage.yaml"
@@ -71,16 +72,27 @@ async def run_engine(flow, evts: list[dict]) -> tuple[float, float]:
     return elapsed
 
 
-async def run_by_hand(flow, evts: list[dict]) -> tuple[float, float]:
-    provider = SimProvider(0, latency_scale=0)
-    http = SimHttpClient(0, latency_scale=0)
+def by_hand(flow, provider, http):
+    """The support-triage flow written directly with asyncio: `(handle, drain)`.
+
+    What a careful programmer would write for this one flow: the models chosen up front
+    (the routed step's pick is computed once from the catalog), the prompts as f-strings,
+    the same output-schema checks and validate rule, the BM25 lookup, the page as an http
+    call and the enrichment as a background task, both only when the flow would run them.
+    """
     profiles = model_profiles(flow)
-    classify, checked, docs, answer = (flow.step(s) for s in ("classify", "checked", "docs", "answer"))
+    classify, checked, docs, answer, enrich, page = (
+        flow.step(s) for s in ("classify", "checked", "docs", "answer", "enrich", "page_oncall")
+    )
+    answer_model = (
+        Router(profiles).choose(list(answer.route.candidates), answer.route.strategy, answer.timeout).chosen
+    )
     index = RetrieveIndex(docs, FLOW.parent)
     classify_schema = _validator(classify.output_schema, "classify")
     checked_schema = _validator(checked.output_schema, "checked")
     answer_schema = _validator(answer.output_schema, "answer")
     background: set[asyncio.Task] = set()
+    loop = asyncio.get_running_loop()
 
     async def call(alias: str, step, user: str, system: str | None, validator):
         request = ModelRequest(
@@ -93,19 +105,17 @@ async def run_by_hand(flow, evts: list[dict]) -> tuple[float, float]:
         assert _schema_problem(validator, value) is None
         return value
 
-    async def enrich(event):
-        return await call(
-            "heavy", flow.step("enrich"), f"Summarise the customer's history: {event['body']}", None, None
-        )
+    async def enrich_crm(event):
+        user = f"Summarise the customer's history for the CRM: {event['body']}"
+        return await call(enrich.model, enrich, user, None, None)
 
     async def page_oncall(event):
-        return await http.request("POST", "${env:PAGER_URL}", {"Idempotency-Key": f"{event['id']}:page"},
-                                  {"ticket": event["id"]}, 1.0)  # fmt: skip
+        headers = {"Idempotency-Key": f"{event['id']}:page"}
+        return await http.request("POST", page.request.url, headers, {"ticket": event["id"]}, page.timeout)
 
-    start, cpu = time.perf_counter(), time.process_time()
-    for event in evts:
-        label = await call("tiny", classify, f"{event['subject']}\n\n{event['body']}", classify.prompt.system,
-                           classify_schema)  # fmt: skip
+    async def handle(event: dict) -> dict:
+        user = f"{event['subject']}\n\n{event['body']}"
+        label = await call(classify.model, classify, user, classify.prompt.system, classify_schema)
         if _schema_problem(checked_schema, label) is not None or label["category"] not in (
             "faq",
             "billing",
@@ -113,19 +123,77 @@ async def run_by_hand(flow, evts: list[dict]) -> tuple[float, float]:
             "other",
         ):
             label = {"category": "other", "urgency": "normal"}
-        for coro in (enrich(event), page_oncall(event)):
-            task = asyncio.get_running_loop().create_task(coro)
+        jobs = [enrich_crm(event)]
+        if label["urgency"] == "high":
+            jobs.append(page_oncall(event))
+        for coro in jobs:
+            task = loop.create_task(coro)
             background.add(task)
             task.add_done_callback(background.discard)
-        passages = index.search(event["body"], 4) if label["category"] == "faq" else []
-        reply = await call(
-            "tiny", answer, f"{passages}\n\nQ: {event['body']}", answer.prompt.system, answer_schema
-        )
-        body = {"ticket": event["id"], "answer": reply["text"]}
+        passages = index.search(event["body"], docs.top_k) if label["category"] == "faq" else []
+        user = f"{passages}\n\nQ: {event['body']}"
+        reply = await call(answer_model, answer, user, answer.prompt.system, answer_schema)
+        return {"ticket": event["id"], "answer": reply["text"]}
+
+    async def drain() -> None:
+        while background:
+            await asyncio.gather(*background)
+
+    return handle, drain
+
+
+async def run_by_hand(flow, evts: list[dict]) -> tuple[float, float]:
+    handle, drain = by_hand(flow, SimProvider(0, latency_scale=0), SimHttpClient(0, latency_scale=0))
+    start, cpu = time.perf_counter(), time.process_time()
+    for event in evts:
+        body = await handle(event)
         assert body["ticket"]
-    while background:
-        await asyncio.gather(*background)
+    await drain()
     return time.perf_counter() - start, time.process_time() - cpu
+
+
+class _Recording:
+    """Wraps the sim provider and http client to list the calls made, for `same_calls`.
+
+    A routed step's model is left out: the engine picks it per call from the latencies it
+    has seen, the program by hand once from the catalog; the work is the same either way.
+    """
+
+    def __init__(self, inner, routed: set[str] = frozenset()) -> None:
+        self.inner, self.calls, self.routed = inner, [], routed
+        self.wants_hints = getattr(inner, "wants_hints", False)
+        self.resolves_env = getattr(inner, "resolves_env", True)
+
+    async def complete(self, request):
+        alias = "(routed)" if request.step_id in self.routed else request.alias
+        self.calls.append(("model", alias, request.system, request.user, request.max_tokens))
+        return await self.inner.complete(request)
+
+    async def request(self, method, url, headers, json, timeout, **hints):
+        self.calls.append(("http", method, url, tuple(sorted(headers.items())), repr(json), timeout))
+        return await self.inner.request(method, url, headers, json, timeout, **hints)
+
+
+async def same_calls(flow, event: dict) -> list[tuple]:
+    """Check that both sides make the same calls with the same prompts for `event`."""
+    sides = []
+    routed = {step.id for step in flow.steps if step.type == "model" and step.route is not None}
+    for side in ("engine", "by hand"):
+        provider = _Recording(SimProvider(0, latency_scale=0), routed)
+        http = _Recording(SimHttpClient(0, latency_scale=0))
+        if side == "engine":
+            engine = Engine(flow, provider=provider, http=http, base_dir=FLOW.parent, rate_limits=False)
+            engine.dead_letter_path = None
+            result = await engine.handle(event)
+            await engine.drain()
+            body = result.response_body
+        else:
+            handle, drain = by_hand(flow, provider, http)
+            body = await handle(event)
+            await drain()
+        sides.append((sorted(provider.calls + http.calls, key=repr), sorted(body)))
+    assert sides[0] == sides[1], f"the two sides differ:\n{sides[0]}\n{sides[1]}"
+    return sides[0][0]
 
 
 async def inflight_memory(flow, n: int) -> float:
@@ -158,6 +226,8 @@ def main() -> None:
     args = parser.parse_args()
     flow = load_flow(FLOW).flow
     evts = events(args.events)
+    calls = asyncio.run(same_calls(flow, evts[0]))
+    print(f"same calls on both sides: {len(calls)} per event ({', '.join(c[1] for c in calls)})")
     asyncio.run(run_engine(flow, evts[:200]))  # warm-up: imports, template and regex caches
     asyncio.run(run_by_hand(flow, evts[:200]))
     # Rounds alternate the two sides, so a burst of load from other jobs on a shared

@@ -248,7 +248,12 @@ def test_the_hardened_example_meets_its_sla_under_the_design_chaos_and_the_naive
     good, bad = hardened.to_dict(), naive.to_dict()
     assert good["events"] == bad["events"] == 300
     assert good["latency_ms"]["p95"] <= good["sla_ms"]
-    assert good["sla_attainment"] >= 0.99 and good["full_answers"] >= 0.99
+    # Attainment counts every response within the SLA, the designed 202 `on_deadline`
+    # answer included; full answers (the 200 with the model's answer) are reported apart.
+    assert good["sla_attainment"] >= 0.99
+    assert good["full_answers"] >= 0.95
+    # The chaos really lands on the hot path's model (the fast alias), not on a spare one.
+    assert good["faults_injected"]["model:fast:latency:500ms±300ms@0.5"] > 100
     assert hardened.passed
     assert bad["sla_attainment"] < 0.99
     assert not naive.passed
