@@ -167,7 +167,10 @@ class Engine:
         # `time` (bound in `handle`, per loop), which skips a loop lookup per read.
         self._now: Callable[[], float] = self.clock.now
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.idempotency: IdempotencyStore = idempotency or MemoryIdempotencyStore()
+        # `is None`, not `or`: an empty store has len() 0 and would be replaced.
+        self.idempotency: IdempotencyStore = (
+            idempotency if idempotency is not None else MemoryIdempotencyStore()
+        )
         self._fingerprint: Callable[[Any], Any] = getattr(self.idempotency, "fingerprint", request_hash)
         self.telemetry = telemetry
         self.seed = seed

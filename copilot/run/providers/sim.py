@@ -15,6 +15,7 @@ import json as _json
 import math
 import random
 import re
+from collections import deque
 
 from copilot.catalog.estimate import HTTP_LATENCY, estimate_tokens
 from copilot.run.providers.base import HttpResponse, ModelRequest, ModelResponse
@@ -98,7 +99,8 @@ class SimHttpClient:
         self._rng = random.Random(seed ^ 0x5EED)
         self._default = lognormal_params(*HTTP_LATENCY)
         self.latency_scale = latency_scale
-        self.requests: list[tuple[str, str, dict[str, str], object]] = []
+        # The most recent requests, for inspection; bounded so a long load test stays flat.
+        self.requests: deque[tuple[str, str, dict[str, str], object]] = deque(maxlen=1000)
 
     async def request(  # type: ignore[no-untyped-def]
         self, method, url, headers, json, timeout, *, output_schema=None, latency=None, step_id=""

@@ -125,10 +125,16 @@ class MemoryIdempotencyStore:
         self._entries[key] = (request, value, now, now + window)
 
     def _evict(self, now: float) -> None:
+        """Make room in a batch: expired keys, then the oldest tenth (insertion order).
+
+        Evicting one key per insert would scan the whole store on every insert once it is
+        full; a batch keeps the cost amortised O(1).
+        """
         for key in [k for k, e in self._entries.items() if e[3] <= now]:
             del self._entries[key]
-        while len(self._entries) >= self.max_entries:
-            del self._entries[next(iter(self._entries))]  # oldest first (insertion order)
+        target = self.max_entries - max(1, self.max_entries // 10)
+        while len(self._entries) > target:
+            del self._entries[next(iter(self._entries))]
 
     def __len__(self) -> int:
         return len(self._entries)
