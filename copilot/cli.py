@@ -839,6 +839,8 @@ def _report_usage_error(exc: BaseException) -> NoReturn:
         sys.stderr.write("flowgen: aborted\n")
         sys.exit(1)
     message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+    # Typer validates option values with pydantic; drop its wording, keep the sentence.
+    message = message.replace("Value error, ", "").replace("Input should be", "expected")
     if ctx is not None:
         message += f" (see '{ctx.command_path} --help')"
     sys.stderr.write(f"flowgen: error: {message}\n")
