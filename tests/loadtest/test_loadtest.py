@@ -286,7 +286,7 @@ def test_a_step_threshold_must_name_a_step_and_a_compared_flow_without_it_has_no
     bad = write_flow(
         mini_flow(tests='tests:\n  thresholds:\n    latency{step:replay}: ["p(95)<1s"]'), "bad.yaml"
     )
-    with pytest.raises(FlowgenError, match="no step `replay`, did you mean `reply`?"):
+    with pytest.raises(FlowgenError, match=r"no step `replay`, did you mean `reply`\?"):
         prepare(bad)
     tests = "tests:\n  load: {executor: constant-arrival-rate, rate: 10/s, events: 5}\n"
     tests += '  thresholds:\n    latency{step:reply}: ["p(95)<1s"]'
