@@ -11,8 +11,18 @@ its own timeout and what is left of `sla.latency_p95`. A retry, fallback or hedg
 would not fit in what is left is not started inside the SLA: the engine answers
 `on_deadline` at once and the call goes on as async work.
 
-The engine compiles each step once per flow (`plans`), so the per-event work is only the
-event's own: rendering, calls and bookkeeping.
+The engine compiles each step once per flow (`plans`): templates, `if` conditions and
+validate rules become closures (`copilot.run.templates`), model orders, request fields and
+labels are looked up once. So the per-event work is only the event's own: rendering,
+calls and bookkeeping, and that is kept lean (bench/bench_engine.py measures it):
+
+- a chain of steps that wait (classify → answer) runs in one task; a task is started only
+  for a branch that runs alongside (`_Run._run_async`);
+- a timer is armed only when a call actually waits (`resilience.timeout`), and a hedge's
+  backup gets a task only when its timer fires (`resilience.hedge`);
+- one timer serves the SLA deadlines of all events in flight (`_DeadlineWatch`);
+- the running loop is read once per event (on Python 3.11 each lookup is a system call);
+- with no telemetry, no span or attribute is built at all.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +144,13 @@ class StepPlan:
     hints: dict[str, Any] = field(default_factory=dict)  # http step: what a `wants_hints` client gets
     what: str = ""  # http step: how a timeout names the request
     dependant_plans: tuple[StepPlan, ...] = ()
+    # model step: its renderers and the request fields every call repeats
+    render_system: Renderer | None = None
+    render_user: Renderer | None = None
+    render_key: Renderer | None = None
+    max_tokens: int | None = None
+    output_schema: Any = None
+    temperature: float | None = None
 
 
 class Engine:
@@ -167,6 +185,7 @@ class Engine:
         # `time` (bound in `handle`, per loop), which skips a loop lookup per read.
         self._now: Callable[[], float] = self.clock.now
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_clock = False
         # `is None`, not `or`: an empty store has len() 0 and would be replaced.
         self.idempotency: IdempotencyStore = (
             idempotency if idempotency is not None else MemoryIdempotencyStore()
@@ -250,10 +269,14 @@ class Engine:
         self.router = Router(self.profiles)
         self.breakers = BreakerBoard(self.clock)
         self._breaker_of = {alias: self.breakers[alias] for alias in self.profiles}
-        self._call_labels = {alias: f"{alias} call" for alias in self.profiles}
         self.limiters: dict[str, ModelLimiter] = model_limiters(self.profiles) if rate_limits else {}
         self.ingress = flow_limiter(flow.trigger.rate_limit) if ingress_limit else None
         self.dedupe_window = flow.trigger.dedupe_window or DEFAULT_WINDOW
+        # What every call of a model alias needs, looked up once: (profile, limiter, breaker, label).
+        self._alias_setup = {
+            alias: (profile, self.limiters.get(alias), self._breaker_of[alias], f"{alias} call")
+            for alias, profile in self.profiles.items()
+        }
         if dead_letter_path is None and flow.on_error is not None and flow.on_error.dead_letter is not None:
             dead_letter_path = self.base_dir / flow.on_error.dead_letter.path
         self.dead_letter_path = dead_letter_path
@@ -291,10 +314,13 @@ class Engine:
     async def handle(self, event: dict[str, Any]) -> EventResult:
         """Run one event; return as soon as its response is decided."""
         self.events += 1
+        # On Python 3.11 every get_running_loop() is a getpid() system call: read it once per
+        # event and hand the loop to what needs it (timers, tasks, futures).
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._loop = loop
-            self._now = loop.time if type(self.clock) is LoopClock else self.clock.now
+            self._loop_clock = type(self.clock) is LoopClock  # then `_now()` is loop time
+            self._now = loop.time if self._loop_clock else self.clock.now
         if self.validate_events:
             try:
                 self.check_event(event)
@@ -372,11 +398,11 @@ class Engine:
             return EventResult(response_status=409, response_body={"error": message}, error=message)
         if recorded is None:
             return None
-        value = recorded.value
+        status, body, deadline_hit = recorded.value  # see _Run._decide
         return EventResult(
-            response_status=value["status"],
-            response_body=value["body"],
-            deadline_hit=bool(value.get("deadline_hit")),
+            response_status=status,
+            response_body=body,
+            deadline_hit=bool(deadline_hit),
             replayed=True,
             idempotency_key=key,
         )
@@ -407,8 +433,7 @@ class _DeadlineWatch:
         self.timer: asyncio.TimerHandle | None = None
         self.armed: _Run | None = None
 
-    def add(self, run: _Run) -> None:
-        loop = asyncio.get_running_loop()
+    def add(self, run: _Run, loop: asyncio.AbstractEventLoop) -> None:
         if loop is not self.loop:  # an engine used on a new loop: the old loop's timer is gone
             self.loop, self.timer, self.armed = loop, None, None
             self.queue.clear()
@@ -483,9 +508,9 @@ class _Run:
         self.t0 = engine._now()
         self.deadline = self.t0 + engine.sla if engine.sla is not None and engine.respond_needs else None
         self.responded = False
-        loop = asyncio.get_running_loop()
-        self.response: asyncio.Future[EventResult] = loop.create_future()
-        self.done: asyncio.Future[None] = loop.create_future()
+        loop = engine._loop  # the running loop, read once per event in `handle`
+        self.response: asyncio.Future[EventResult] = loop.create_future()  # type: ignore[union-attr]
+        self.done: asyncio.Future[None] = loop.create_future()  # type: ignore[union-attr]
         self.result = EventResult(idempotency_key=key, _done=self.done)
         self.left = engine._needs_left.copy()
         self.respond_left = len(engine.respond_needs)
@@ -507,7 +532,7 @@ class _Run:
             )
         steps = self.result.steps
         for plan in engine.plans.values():
-            steps[plan.id] = StepRecord(plan.id, hot=plan.hot, mode=plan.mode, type=plan.type)
+            steps[plan.id] = StepRecord(plan.id, plan.type, plan.mode, plan.hot)
 
     # ------------------------------------------------------------------ time
 
@@ -531,7 +556,7 @@ class _Run:
         if self.respond_left == 0:
             self._respond()
         elif self.deadline is not None:
-            self.engine._deadlines.add(self)
+            self.engine._deadlines.add(self, self.engine._loop)  # type: ignore[arg-type]
         for plan in self.engine.roots:
             self._ready(plan)
         if not self.engine.plans:
@@ -594,7 +619,7 @@ class _Run:
     def _spawn(self, plan: StepPlan) -> None:
         # Held until the event is over (a task must be referenced while it waits); a done
         # callback to forget it sooner would cost a loop callback per task.
-        self.tasks.append(asyncio.get_running_loop().create_task(self._run_async(plan)))
+        self.tasks.append(self.engine._loop.create_task(self._run_async(plan)))  # type: ignore[union-attr]
 
     async def _run_async(self, plan: StepPlan) -> None:
         """Run a step that waits; then, in the same task, one that its end made ready.
@@ -719,7 +744,7 @@ class _Run:
                 engine.idempotency.record(
                     "event:" + self.key,
                     self.event_hash if self.event_hash is not None else engine._fingerprint(self.event),
-                    {"status": status, "body": body, "deadline_hit": deadline_hit},
+                    (status, body, deadline_hit),  # compact: kept for the whole dedupe window
                     engine.dedupe_window,
                 )
         self.response.set_result(result)
@@ -777,8 +802,13 @@ class _Run:
     def _complete(self) -> None:
         result = self.result
         result.total_time = self.now()
-        result.cost = sum(r.cost for r in result.steps.values())
-        failed = [r for r in result.steps.values() if r.status == "failed"]
+        cost = 0.0
+        failed = []
+        for record in result.steps.values():
+            cost += record.cost
+            if record.status == "failed":
+                failed.append(record)
+        result.cost = cost
         engine = self.engine
         if not self.responded:  # defensive: every path decides a response before the end
             self._respond()
@@ -835,7 +865,15 @@ def _compile_plan(plan: StepPlan) -> None:
     if step.type == "validate":
         plan.rules = tuple((compile_condition(r.expr), r.message, r.expr) for r in step.rules or ())
     if step.type == "model":
-        plan.runner = _model_step
+        plan.runner = _model_call
+        plan.render_system = plan.templates.get("system")
+        plan.render_user = plan.templates["user"]
+        plan.render_key = plan.templates.get("idempotency_key")
+        plan.max_tokens, plan.output_schema, plan.temperature = (
+            step.max_tokens,
+            step.output_schema,
+            step.temperature,
+        )
         plan.order = tuple(step.route.candidates) if step.route is not None else (step.model, *step.fallback)
         plan.hash_models = plan.order
         plan.hedge_after = step.hedge.after if step.hedge is not None else None
@@ -857,6 +895,45 @@ def _ms(seconds: float | None) -> float | None:
 # ---------------------------------------------------------------------------- step kinds
 
 
+def _budget(run: _Run, plan: StepPlan, now: float) -> float | None:
+    """Seconds the next call of `plan` may take: its timeout, clipped by the SLA deadline."""
+    timeout = plan.step.timeout
+    if not plan.hot or run.responded or run.deadline is None:
+        return timeout  # type: ignore[no-any-return]
+    budget = call_budget(timeout, run.deadline, now)
+    if budget is not None and budget <= 0:
+        run.give_up_sla(f"no time left for `{plan.id}`")
+        return timeout  # type: ignore[no-any-return]
+    return budget
+
+
+def _retry_wait(run: _Run, plan: StepPlan, record: StepRecord, error: ProviderError, attempt: int,
+                expected: float) -> float | None:  # fmt: skip
+    """How long to wait before retrying after `error`, or None when the policy does not retry.
+
+    `expected` is the median latency of one call: a retry that would not fit in what is
+    left of the SLA is still made, but as async work, after answering `on_deadline`.
+    """
+    policy = plan.policy
+    if attempt >= policy.attempts or not policy.retryable(error):
+        return None
+    engine = run.engine
+    wait = policy.delay(attempt, engine._rng, error.retry_after)
+    deadline = run.call_deadline(plan)
+    now = engine._now()
+    if deadline is not None and now + wait + expected > deadline:
+        run.give_up_sla(
+            f"retry {attempt + 1} of `{plan.id}` would not fit "
+            f"(wait {wait * 1000:.0f}ms + ~{expected * 1000:.0f}ms, "
+            f"{max(0.0, deadline - now) * 1000:.0f}ms left)"
+        )
+    record.retries += 1
+    tel = engine.telemetry
+    if tel is not None:
+        tel.count("retries", 1, {"flowgen.step.id": plan.id, "error.type": error.kind})
+    return wait
+
+
 async def _retrying(
     run: _Run,
     plan: StepPlan,
@@ -866,59 +943,42 @@ async def _retrying(
     expected: float,
     hedge: bool = False,
 ) -> Any:
-    """Call `call(attempt, budget)` under the step's retry policy and the event's deadline.
-
-    `expected` is the median latency of one call, used to decide whether a retry fits.
-    """
-    policy = plan.policy
+    """Call `call(attempt, budget)` under the step's retry policy and the event's deadline."""
     engine = run.engine
     now = engine._now
-    timeout = plan.step.timeout
     t0 = run.t0
     history = run.result.attempts
     attempt = 0
     while True:
         started = now()
-        deadline = run.deadline if plan.hot and not run.responded else None
-        budget = timeout if deadline is None else call_budget(timeout, deadline, started)
-        if deadline is not None and budget is not None and budget <= 0:
-            run.give_up_sla(f"no time left for `{plan.id}`")
-            budget = timeout
+        budget = _budget(run, plan, started)
         record.attempts += 1
-        start = started - t0
         try:
             value = await call(attempt, budget)
         except ProviderError as error:
             history.append(
-                Attempt(plan.id, label, attempt, start, now() - t0, "error", error.kind, str(error), hedge)
-            )
-            if attempt >= policy.attempts or not policy.retryable(error):
-                raise
-            wait = policy.delay(attempt, engine._rng, error.retry_after)
-            deadline = run.call_deadline(plan)
-            if deadline is not None and now() + wait + expected > deadline:
-                run.give_up_sla(
-                    f"retry {attempt + 1} of `{plan.id}` would not fit "
-                    f"(wait {wait * 1000:.0f}ms + ~{expected * 1000:.0f}ms, "
-                    f"{max(0.0, deadline - now()) * 1000:.0f}ms left)"
+                Attempt(
+                    plan.id, label, attempt, started - t0, now() - t0, "error", error.kind, str(error), hedge
                 )
+            )
+            wait = _retry_wait(run, plan, record, error, attempt, expected)
+            if wait is None:
+                raise
             attempt += 1
-            record.retries += 1
-            tel = engine.telemetry
-            if tel is not None:
-                tel.count("retries", 1, {"flowgen.step.id": plan.id, "error.type": error.kind})
             if wait > 0:
                 await engine.clock.sleep(wait)
             continue
         except asyncio.CancelledError:
-            history.append(Attempt(plan.id, label, attempt, start, now() - t0, "cancelled", None, None, hedge))
+            history.append(
+                Attempt(plan.id, label, attempt, started - t0, now() - t0, "cancelled", None, None, hedge)
+            )
             raise
-        history.append(Attempt(plan.id, label, attempt, start, now() - t0, "ok", None, None, hedge))
+        history.append(Attempt(plan.id, label, attempt, started - t0, now() - t0, "ok", None, None, hedge))
         return value
 
 
 def _parse_output(plan: StepPlan, content: str) -> Any:
-    if plan.step.output_schema is None:
+    if plan.validator is None:
         return content
     try:
         value = json.loads(content)
@@ -930,15 +990,125 @@ def _parse_output(plan: StepPlan, content: str) -> Any:
     return value
 
 
+class _Prompt:
+    """One model step's call, rendered: what every alias, attempt and hedge of it sends."""
+
+    __slots__ = ("key", "seed", "system", "user")
+
+    def __init__(self, system: str | None, user: str, key: str | None, seed: int) -> None:
+        self.system, self.user, self.key, self.seed = system, user, key, seed
+
+
+async def _call_model(
+    run: _Run, plan: StepPlan, record: StepRecord, prompt: _Prompt, alias: str, is_hedge: bool
+) -> tuple[ModelResponse, Any]:
+    """One candidate of the chain: its calls under the retry policy, with breaker and router fed."""
+    engine = run.engine
+    profile, limiter, breaker, what = engine._alias_setup[alias]
+    base_url = engine.env(engine._base_urls[alias]) if alias in engine._base_urls else None
+    provider = engine.provider
+    router = engine.router
+    tel = engine.telemetry
+    now = engine._now
+    t0 = run.t0
+    history = run.result.attempts
+    attempt = 0
+    while True:
+        started = now()
+        budget = _budget(run, plan, started)
+        record.attempts += 1
+        request = ModelRequest(
+            alias, profile, prompt.system, prompt.user, plan.max_tokens, plan.output_schema, plan.id,
+            prompt.key, budget, attempt, prompt.seed, plan.temperature, base_url,
+        )  # fmt: skip
+        span = None
+        if tel is not None:
+            parent = run.spans.get(plan.id) or run.span
+            span = tel.start_chat(parent, alias, profile, request, started, is_hedge, run.scrub)
+        response = None
+        try:
+            if limiter is not None:
+                tokens = (len(prompt.user) + len(prompt.system or "")) // 4 + (plan.max_tokens or 0)
+                await with_timeout(limiter.acquire(tokens), budget, what=f"rate limit of {alias}")
+            response = await with_timeout(
+                provider.complete(request),
+                budget,
+                what=what,
+                loop=engine._loop,
+                at=started + budget if budget is not None and engine._loop_clock else None,
+            )
+            record.input_tokens += response.input_tokens
+            record.output_tokens += response.output_tokens
+            record.cost += response.cost
+            output = _parse_output(plan, response.content)
+        except ProviderError as error:
+            ended = now()
+            if error.kind in TRANSIENT_KINDS:
+                breaker.record_failure()
+            if error.kind == "timeout":
+                router.observe(alias, ended - started)
+            if span is not None:
+                tel.end_chat(span, ended, ended - started, profile, response, error, run.scrub)  # type: ignore[union-attr]
+            history.append(
+                Attempt(
+                    plan.id,
+                    alias,
+                    attempt,
+                    started - t0,
+                    ended - t0,
+                    "error",
+                    error.kind,
+                    str(error),
+                    is_hedge,
+                )
+            )
+            wait = _retry_wait(run, plan, record, error, attempt, router.p50(alias))
+            if wait is None:
+                raise
+            attempt += 1
+            if wait > 0:
+                await engine.clock.sleep(wait)
+            continue
+        except asyncio.CancelledError as error:
+            ended = now()
+            breaker.release_probe()
+            if span is not None:
+                tel.end_chat(span, ended, ended - started, profile, response, error, run.scrub)  # type: ignore[union-attr]
+            history.append(
+                Attempt(plan.id, alias, attempt, started - t0, ended - t0, "cancelled", None, None, is_hedge)
+            )
+            raise
+        ended = now()
+        if span is not None:
+            tel.end_chat(span, ended, ended - started, profile, response, None, run.scrub)  # type: ignore[union-attr]
+        breaker.record_success()
+        router.observe(alias, ended - started)
+        history.append(Attempt(plan.id, alias, attempt, started - t0, ended - t0, "ok", None, None, is_hedge))
+        return response, output
+
+
+def _may_start(run: _Run, plan: StepPlan, alias: str, index: int) -> Verdict:
+    """Whether the chain may call `alias` now: its circuit, and for a fallback, the deadline."""
+    if not run.engine._breaker_of[alias].allow():
+        return ("skip", f"{alias}: circuit open")
+    if index > 0:
+        deadline = run.call_deadline(plan)
+        if deadline is not None and run.engine._now() + run.engine.router.p50(alias) > deadline:
+            run.give_up_sla(f"fallback `{alias}` of `{plan.id}` would not fit")
+    return GO
+
+
+_PROVIDER_FAILURES = (ProviderError,)
+
+
 async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset: int = 0) -> str:
-    """Render, choose the model(s) and call down the chain; sets the record; returns the alias."""
+    """Render, choose the model(s) and call down the chain; fills the record in; returns "ok"."""
     engine = run.engine
     step = plan.step
     ctx = run.ctx
     try:
-        templates = plan.templates
-        system = templates["system"](ctx) if step.prompt.system is not None else None
-        user = templates["user"](ctx)
+        system = plan.render_system(ctx) if plan.render_system is not None else None
+        user = plan.render_user(ctx)  # type: ignore[misc]
     except ExpressionError as exc:
         raise StepFailure(f"prompt: {exc.message}", "expression") from None
     if system is not None and type(system) is not str:
@@ -957,91 +1127,12 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
     else:
         order = plan.order
     primary = order[0]
-    tokens_hint = (len(user) + len(system or "")) // 4 + (step.max_tokens or 0)
-    tel = engine.telemetry
-    parent_span = run.spans.get(plan.id) if tel is not None else None
-    now = engine._now
-    router = engine.router
-    provider = engine.provider
-    breakers = engine._breaker_of
-
-    async def call_alias(alias: str, is_hedge: bool) -> tuple[ModelResponse, Any]:
-        profile = engine.profiles[alias]
-        limiter = engine.limiters.get(alias)
-        breaker = breakers[alias]
-        base_url = engine.env(engine._base_urls[alias]) if alias in engine._base_urls else None
-        what = engine._call_labels[alias]
-
-        async def once(attempt: int, budget: float | None) -> tuple[ModelResponse, Any]:
-            request = ModelRequest(
-                alias,
-                profile,
-                system,
-                user,
-                step.max_tokens,
-                step.output_schema,
-                plan.id,
-                key,
-                budget,
-                attempt,
-                engine.seed + seed_offset,
-                step.temperature,
-                base_url,
-            )
-            started = now()
-            span = None
-            if tel is not None:
-                span = tel.start_chat(
-                    parent_span or run.span, alias, profile, request, started, is_hedge, run.scrub
-                )
-            response = None
-            error: BaseException | None = None
-            try:
-                if limiter is not None:
-                    await with_timeout(limiter.acquire(tokens_hint), budget, what=f"rate limit of {alias}")
-                response = await with_timeout(provider.complete(request), budget, what=what)
-                record.input_tokens += response.input_tokens
-                record.output_tokens += response.output_tokens
-                record.cost += response.cost
-                output = _parse_output(plan, response.content)
-            except ProviderError as exc:
-                error = exc
-                if exc.kind in TRANSIENT_KINDS:
-                    breaker.record_failure()
-                if exc.kind == "timeout":
-                    router.observe(alias, now() - started)
-                raise
-            except asyncio.CancelledError as exc:
-                error = exc
-                breaker.release_probe()
-                raise
-            finally:
-                if span is not None:
-                    ended = now()
-                    tel.end_chat(span, ended, ended - started, profile, response, error, run.scrub)  # type: ignore[union-attr]
-            breaker.record_success()
-            router.observe(alias, now() - started)
-            return response, output
-
-        return await _retrying(run, plan, record, alias, once, router.p50(alias), is_hedge)
-
-    def may_start(alias: str, index: int) -> Verdict:
-        if not breakers[alias].allow():
-            return ("skip", f"{alias}: circuit open")
-        if index > 0:
-            deadline = run.call_deadline(plan)
-            if deadline is not None and now() + router.p50(alias) > deadline:
-                run.give_up_sla(f"fallback `{alias}` of `{plan.id}` would not fit")
-        return GO
-
     key = None
-    if step.idempotency_key is not None:
+    if plan.render_key is not None:
         try:
-            key = str(plan.templates["idempotency_key"](ctx))
+            key = str(plan.render_key(ctx))
         except ExpressionError as exc:
             raise StepFailure(f"idempotency_key: {exc.message}", "expression") from None
-    request_id = store_key = None
-    if key is not None:
         request_id = engine._fingerprint((plan.id, system, user, plan.hash_models, seed_offset))
         store_key = f"step:{plan.id}:{key}"
         try:
@@ -1049,12 +1140,18 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
         except IdempotencyConflict as exc:
             raise StepFailure(str(exc), "client_error") from None
         if recorded is not None:
-            value = recorded.value
-            record.output, record.model, record.replayed = value["output"], value["model"], True
-            return value["model"]  # type: ignore[no-any-return]
+            record.output, record.model = recorded.value  # (output, alias): see below
+            record.replayed = True
+            return "ok"
+    prompt = _Prompt(system, user, key, engine.seed + seed_offset)
     try:
         chain = await run_chain(
-            order, call_alias, may_start=may_start, hedge_after=plan.hedge_after, failures=(ProviderError,)
+            order,
+            partial(_call_model, run, plan, record, prompt),
+            may_start=partial(_may_start, run, plan),
+            hedge_after=plan.hedge_after,
+            failures=_PROVIDER_FAILURES,
+            loop=engine._loop,
         )
     except ChainFailed as exc:
         last = exc.last_error
@@ -1067,23 +1164,20 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
     record.model = chain.alias
     record.fallback_used = chain.alias != primary
     record.hedge_won = chain.hedge_won
+    tel = engine.telemetry
     if tel is not None:
         if record.fallback_used:
             tel.count("fallbacks", 1, {"flowgen.step.id": plan.id})
         if chain.hedge_won:
             tel.count("hedges_won", 1, {"flowgen.step.id": plan.id})
-    if store_key is not None:
+    if key is not None:
         engine.idempotency.record(
+            # A pair, not a dict: a store keeps one per call for the whole dedupe window.
             store_key,
-            request_id,  # type: ignore[arg-type]
-            {"output": output, "model": chain.alias},
-            engine.dedupe_window,  # type: ignore[arg-type]
+            request_id,
+            (output, chain.alias),
+            engine.dedupe_window,
         )
-    return chain.alias
-
-
-async def _model_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
-    await _model_call(run, plan, record)
     return "ok"
 
 
@@ -1221,16 +1315,17 @@ async def _http_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
         key = str(templates["idempotency_key"](run.ctx)) if step.idempotency_key is not None else None
     except ExpressionError as exc:
         raise StepFailure(f"request: {exc.message}", "expression") from None
-    request_id = None
+    request_id = store_key = None
     if key is not None:
         headers["Idempotency-Key"] = key
         request_id = engine._fingerprint((plan.id, req.method, url, headers, body))
+        store_key = f"step:{plan.id}:{key}"
         try:
-            recorded = engine.idempotency.lookup(f"step:{plan.id}:{key}", request_id)
+            recorded = engine.idempotency.lookup(store_key, request_id)
         except IdempotencyConflict as exc:
             raise StepFailure(str(exc), "client_error") from None
         if recorded is not None:
-            record.output, record.replayed = recorded.value["output"], True
+            record.output, record.replayed = recorded.value[0], True
             return "ok"
     if resolve:
         # Secrets are resolved here, at call time, into locals that are never recorded.
@@ -1239,10 +1334,11 @@ async def _http_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
     expected = step.latency.p50 if step.latency is not None else HTTP_LATENCY[0]
 
     hints = plan.hints if getattr(client, "wants_hints", False) else _NO_HINTS
+    loop = engine._loop
 
     async def once(attempt: int, budget: float | None) -> Any:
         response = await with_timeout(
-            client.request(req.method, url, headers, body, budget, **hints), budget, what=plan.what
+            client.request(req.method, url, headers, body, budget, **hints), budget, what=plan.what, loop=loop
         )
         if response.status >= 400:
             retry_after = parse_retry_after((response.headers or {}).get("retry-after"))
@@ -1263,9 +1359,7 @@ async def _http_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
         raise StepFailure(_scrub_secrets(str(exc), url), exc.kind) from None
     record.output = output
     if key is not None:
-        engine.idempotency.record(
-            f"step:{plan.id}:{key}", request_id, {"output": output}, engine.dedupe_window
-        )  # type: ignore[arg-type]
+        engine.idempotency.record(store_key, request_id, (output,), engine.dedupe_window)  # type: ignore[arg-type]
     return "ok"
 
 

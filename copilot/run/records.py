@@ -46,6 +46,10 @@ class StepRecord:
     """How one step went: timing (offsets from arrival, seconds), model, attempts, cost."""
 
     step_id: str
+    # What the step is, first: the engine makes a record per step per event, positionally.
+    type: str = ""
+    mode: str = "sync"
+    hot: bool = False  # on the hot path
     status: StepStatus = "pending"
     start: float | None = None
     end: float | None = None
@@ -62,9 +66,6 @@ class StepRecord:
     output: Any = None
     kind: str | None = None  # error class of a failure
     replayed: bool = False  # answered from the idempotency store
-    hot: bool = False  # on the hot path
-    mode: str = "sync"
-    type: str = ""
     after_response: bool = False  # finished after the response was sent
 
     @property

@@ -178,6 +178,12 @@ def _fast_compare(node: Any) -> Renderer | None:
         return None
     if len(ops) == 1:
         op, second = ops[0]
+        constant = _constant(node.ops[0].expr)
+        if constant is not _MISSING:
+            # `x == 'faq'`, `x in ['a', 'b']`: the constant is built once (comparisons never change it).
+            make = _COMPARE_CONSTANT.get(node.ops[0].op)
+            if make is not None:
+                return make(first, constant)  # type: ignore[arg-type]
         return lambda context: op(first(context), second(context))  # type: ignore[misc]
 
     def chained(context: dict[str, Any]) -> Any:
@@ -193,6 +199,28 @@ def _fast_compare(node: Any) -> Renderer | None:
         return result
 
     return chained
+
+
+def _constant(node: Any) -> Any:
+    """The value of a constant operand (a literal, or a list or tuple of literals), else _MISSING."""
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.Const) and type(node.value) in _CONSTANT_TYPES:
+        return node.value
+    if isinstance(node, nodes.List | nodes.Tuple) and all(
+        isinstance(item, nodes.Const) and type(item.value) in _CONSTANT_TYPES for item in node.items
+    ):
+        values = [item.value for item in node.items]
+        return values if isinstance(node, nodes.List) else tuple(values)
+    return _MISSING
+
+
+_COMPARE_CONSTANT: dict[str, Callable[[Renderer, Any], Renderer]] = {
+    "eq": lambda get, value: lambda context: get(context) == value,
+    "ne": lambda get, value: lambda context: get(context) != value,
+    "in": lambda get, value: lambda context: get(context) in value,
+    "notin": lambda get, value: lambda context: get(context) not in value,
+}
 
 
 def _fast_default(node: Any) -> Renderer | None:
@@ -327,6 +355,44 @@ def _output_pieces(text: str) -> list[str | Renderer] | None:
 
 
 def _joined(pieces: list[str | Renderer], slow: Renderer) -> Renderer:
+    shape = tuple(type(piece) is str for piece in pieces)
+    # The shapes prompts and keys take, without a loop: `{{ a }}:suffix`, `prefix {{ a }}`,
+    # `{{ a }}\n\n{{ b }}`. The sandbox prints a value with str() (no autoescape, no finalize).
+    if shape == (False, True):
+        first, suffix = pieces
+
+        def expression_then_text(context: dict[str, Any]) -> Any:
+            try:
+                value = first(context)  # type: ignore[operator]
+            except Exception:
+                return slow(context)  # see _with_fallback
+            return (value if type(value) is str else str(value)) + suffix  # type: ignore[operator]
+
+        return expression_then_text
+    if shape == (True, False):
+        prefix, last = pieces
+
+        def text_then_expression(context: dict[str, Any]) -> Any:
+            try:
+                value = last(context)  # type: ignore[operator]
+            except Exception:
+                return slow(context)
+            return prefix + (value if type(value) is str else str(value))  # type: ignore[operator]
+
+        return text_then_expression
+    if shape == (False, True, False):
+        first, middle, last = pieces
+
+        def two_expressions(context: dict[str, Any]) -> Any:
+            try:
+                a = first(context)  # type: ignore[operator]
+                b = last(context)  # type: ignore[operator]
+            except Exception:
+                return slow(context)
+            return (a if type(a) is str else str(a)) + middle + (b if type(b) is str else str(b))  # type: ignore[operator]
+
+        return two_expressions
+
     def joined(context: dict[str, Any]) -> Any:
         out = []
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from copilot.run.resilience.hedge import HedgeFailed, hedged
 
@@ -52,6 +52,7 @@ async def run_chain(
     may_start: Callable[[str, int], Verdict] = lambda alias, index: GO,
     hedge_after: float | None = None,
     failures: tuple[type[BaseException], ...] = (Exception,),
+    loop: Any = None,
 ) -> ChainResult[T]:
     """Call `call(alias, is_hedge)` down `order` until one succeeds."""
     errors: list[tuple[str, BaseException | str]] = []
@@ -77,6 +78,7 @@ async def run_chain(
                     hedge_after,  # type: ignore[arg-type]
                     may_hedge=lambda b=backup, i=backup_index: may_start(b, i)[0] == "go",
                     failures=failures,
+                    loop=loop,
                 )
             except HedgeFailed as exc:
                 errors.append((alias, exc.primary))

@@ -15,11 +15,12 @@ raises: no task is left pending behind it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import types
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from copilot.run.resilience.timeout import await_armed
+from copilot.run.resilience.timeout import continue_await
 
 T = TypeVar("T")
 
@@ -46,9 +47,16 @@ class HedgeFailed(Exception):
 class _Race:
     """The backup's side of a hedge: started by the timer, it may interrupt the primary."""
 
-    __slots__ = ("backup", "cancelling", "factory", "interrupted", "may_hedge", "primary_over", "task")
+    __slots__ = (
+        "backup", "cancelling", "factory", "interrupted", "loop", "may_hedge", "primary_over", "task", "when"
+    )  # fmt: skip
 
-    def __init__(self, factory: Callable[[], Awaitable[Any]], may_hedge: Callable[[], bool]) -> None:
+    def __init__(
+        self, factory: Callable[[], Awaitable[Any]], may_hedge: Callable[[], bool],
+        loop: asyncio.AbstractEventLoop, when: float,
+    ) -> None:  # fmt: skip
+        self.loop = loop
+        self.when = when
         self.task: asyncio.Task[Any] | None = None
         self.cancelling = 0
         self.factory = factory
@@ -57,20 +65,20 @@ class _Race:
         self.interrupted = False  # the caller's task was cancelled because the backup won
         self.primary_over = False  # the primary returned or raised: nothing to interrupt
 
-    def arm(self, loop: asyncio.AbstractEventLoop, when: float) -> asyncio.TimerHandle:
+    def arm(self) -> asyncio.TimerHandle:
         """The primary waits: set the hedge timer, noting the task a winning backup interrupts."""
-        task = asyncio.current_task(loop)
+        task = asyncio.current_task(self.loop)
         if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
             raise RuntimeError("hedged() must run inside an asyncio task")
         self.task = task
         self.cancelling = task.cancelling()
-        return loop.call_at(when, self.start)
+        return self.loop.call_at(self.when, self.start)
 
     def start(self) -> None:
         """The timer fired and the primary is still running: start the backup if allowed."""
         if self.primary_over or not self.may_hedge():
             return
-        self.backup = asyncio.ensure_future(self.factory())
+        self.backup = self.loop.create_task(self.factory())
         self.backup.add_done_callback(self._backup_done)
 
     def _backup_done(self, backup: asyncio.Future[Any]) -> None:
@@ -92,31 +100,48 @@ class _Race:
                 backup.cancel()
 
 
-async def hedged(
+@types.coroutine
+def hedged(
     primary: Callable[[], Awaitable[T]],
     backup: Callable[[], Awaitable[T]],
     after: float,
     *,
     may_hedge: Callable[[], bool] = lambda: True,
     failures: tuple[type[BaseException], ...] = (Exception,),
-) -> HedgeOutcome[T]:
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> Generator[Any, Any, HedgeOutcome[T]]:
     """Run `primary`; start `backup` after `after` seconds unless it answered already.
 
     Exceptions in `failures` count as a failed call; anything else propagates (and
-    cancels the other call).
+    cancels the other call). `loop` is the running loop, if the caller has it at hand.
+    (A generator-based coroutine, so it can drive the primary itself: it sits under every
+    hedged model call.)
     """
-    loop = asyncio.get_running_loop()
+    if loop is None:
+        loop = asyncio.get_running_loop()
     when = loop.time() + after
-    race = _Race(backup, may_hedge)
+    call: Any = primary()
+    step = call if type(call) is types.CoroutineType else call.__await__()
     try:
-        # The hedge timer is armed only if the primary has to wait at all.
-        value = await await_armed(primary(), lambda: race.arm(loop, when))
+        waiting = step.send(None)
+    except StopIteration as stop:
+        return HedgeOutcome(stop.value, hedge_won=False, hedged=False)  # answered without waiting
+    except failures as exc:
+        raise HedgeFailed(exc, None, hedged=False) from None
+    # The primary waits: from here on there is a race to keep, and the hedge timer runs.
+    race = _Race(backup, may_hedge, loop, when)
+    try:
+        handle = race.arm()
+        try:
+            value = yield from continue_await(step, waiting)
+        finally:
+            handle.cancel()
     except asyncio.CancelledError:
         race.primary_over = True
         if race.interrupted and race.task.uncancel() <= race.cancelling:  # type: ignore[union-attr]
             # Our own interrupt: the backup won while the primary was still running.
             return HedgeOutcome(race.backup.result(), hedge_won=True, hedged=True)  # type: ignore[union-attr]
-        await race.cancel_backup()
+        yield from race.cancel_backup()
         raise
     except failures as exc:
         race.primary_over = True
@@ -126,20 +151,21 @@ async def hedged(
             return HedgeOutcome(race.backup.result(), hedge_won=True, hedged=True)  # type: ignore[union-attr]
         if race.backup is None:
             raise HedgeFailed(exc, None, hedged=False) from None
-        return await _backup_after_primary_failed(race, exc, failures)
+        return (yield from _backup_after_primary_failed(race, exc, failures))
     except BaseException:
         race.primary_over = True
         if race.interrupted:
             race.task.uncancel()  # type: ignore[union-attr]
-        await race.cancel_backup()
+        yield from race.cancel_backup()
         raise
     race.primary_over = True
+    if race.backup is None:
+        return HedgeOutcome(value, hedge_won=False, hedged=False)
     if race.interrupted:
         # The primary answered although the backup's win had asked to stop it: keep the primary's.
         race.task.uncancel()  # type: ignore[union-attr]
-    hedged_now = race.backup is not None
-    await race.cancel_backup()
-    return HedgeOutcome(value, hedge_won=False, hedged=hedged_now)
+    yield from race.cancel_backup()
+    return HedgeOutcome(value, hedge_won=False, hedged=True)
 
 
 async def _backup_after_primary_failed(

@@ -87,9 +87,12 @@ def local_fingerprint(request: Any) -> Any:
     `request_hash`ed too.
     """
     if type(request) is tuple:
+        for part in request:
+            if type(part) is dict or type(part) is list:
+                return request_hash(request)
         try:
             return hash(request)
-        except TypeError:  # a list or dict inside
+        except TypeError:  # something else unhashable inside
             pass
     return request_hash(request)
 

@@ -28,16 +28,9 @@ class LatencyEstimate:
     mu: float
     var: float
     count: int = 0
-    # p50 and p95 are read several times per routed call and change only on `observe`.
-    p50: float = field(init=False)
-    p95: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._quantiles()
-
-    def _quantiles(self) -> None:
-        self.p50 = math.exp(self.mu)
-        self.p95 = math.exp(self.mu + Z95 * math.sqrt(max(self.var, 0.0)))
+    # p50 and p95 are worked out when read after a change, not on every observed call.
+    _p50: float = field(default=-1.0, repr=False)
+    _p95: float = field(default=-1.0, repr=False)
 
     @classmethod
     def from_percentiles(cls, p50: float, p95: float) -> LatencyEstimate:
@@ -46,14 +39,30 @@ class LatencyEstimate:
         return cls(math.log(p50), sigma * sigma)
 
     def observe(self, seconds: float, decay: float = DEFAULT_DECAY) -> None:
-        x = math.log(max(seconds, MIN_LATENCY))
+        x = math.log(seconds if seconds > MIN_LATENCY else MIN_LATENCY)
         diff = x - self.mu
         incr = decay * diff
         self.mu += incr
         # West's incremental update of an exponentially weighted variance.
         self.var = (1.0 - decay) * (self.var + diff * incr)
         self.count += 1
-        self._quantiles()
+        self._p50 = -1.0
+
+    def _quantiles(self) -> None:
+        self._p50 = math.exp(self.mu)
+        self._p95 = math.exp(self.mu + Z95 * math.sqrt(max(self.var, 0.0)))
+
+    @property
+    def p50(self) -> float:
+        if self._p50 < 0:
+            self._quantiles()
+        return self._p50
+
+    @property
+    def p95(self) -> float:
+        if self._p50 < 0:
+            self._quantiles()
+        return self._p95
 
 
 @dataclass(slots=True)
@@ -87,7 +96,9 @@ def _explain(strategy: str, chosen: str, figure: Any, remaining: Any = None) -> 
     if strategy == "cheapest":
         return f"cheapest: {chosen} ${figure:g}/Mtok in+out"
     if strategy == "ordered":
-        return f"ordered: {chosen} first healthy" + (f" (circuit open: {', '.join(figure)})" if figure else "")
+        return f"ordered: {chosen} first healthy" + (
+            f" (circuit open: {', '.join(figure)})" if figure else ""
+        )
     if strategy == "fits":
         return f"cheapest within deadline: {_est(chosen, figure)} ≤ {_left(remaining)}"
     return f"none fits {_left(remaining)}; fastest: {_est(chosen, figure)}"

@@ -47,6 +47,89 @@ def await_armed(awaitable: Awaitable[T], arm: Callable[[], asyncio.Handle | None
         return stop.value  # type: ignore[no-any-return]
     handle = arm()
     try:
+        return (yield from continue_await(step, waiting))  # type: ignore[no-any-return]
+    finally:
+        if handle is not None:
+            handle.cancel()
+
+
+class _Expiry:
+    """The timer's callback: cancel the task that waits, and remember that we did."""
+
+    __slots__ = ("cancelling", "expired", "loop", "task", "when")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        self.loop = loop
+        self.when = when
+        self.task: asyncio.Task[Any] | None = None
+        self.cancelling = 0
+        self.expired = False
+
+    def arm(self) -> asyncio.TimerHandle:
+        # Called at the first wait, inside the waiting task: nothing ran in between that
+        # could have cancelled it, so its count now is its count at the start.
+        task = asyncio.current_task(self.loop)
+        if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
+            raise RuntimeError("with_timeout() must run inside an asyncio task")
+        self.task = task
+        self.cancelling = task.cancelling()
+        return self.loop.call_at(self.when, self)
+
+    def __call__(self) -> None:
+        self.expired = True
+        self.task.cancel()  # type: ignore[union-attr]
+
+
+@types.coroutine
+def with_timeout(
+    call: Awaitable[T],
+    seconds: float | None,
+    *,
+    what: str = "call",
+    loop: asyncio.AbstractEventLoop | None = None,
+    at: float | None = None,
+) -> Generator[Any, Any, T]:
+    """Await `call`, cancelling it after `seconds`; a timeout becomes `ProviderError('timeout')`.
+
+    `loop` is the running loop, when the caller has it at hand (looking it up costs a
+    system call per call on Python 3.11), and `at` the loop time the call started plus
+    `seconds`, when the caller has just read the clock. This drives `call` itself, like
+    `await_armed`, rather than through one more coroutine: it sits under every model and
+    http call.
+    """
+    if seconds is not None:
+        if loop is None:
+            loop = asyncio.get_running_loop()
+        when = loop.time() + seconds if at is None else at
+    step: Any = call if type(call) is types.CoroutineType else call.__await__()
+    try:
+        waiting = step.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]  # answered without waiting: no timer
+    if seconds is None:
+        return (yield from continue_await(step, waiting))  # type: ignore[no-any-return]
+    expiry = _Expiry(loop, when)  # type: ignore[arg-type]
+    handle = expiry.arm()
+    try:
+        value = yield from continue_await(step, waiting)
+    except asyncio.CancelledError:
+        if expiry.expired and expiry.task.uncancel() <= expiry.cancelling:  # type: ignore[union-attr]
+            raise ProviderError("timeout", f"{what} took longer than {seconds * 1000:.0f}ms") from None
+        raise
+    except BaseException:
+        if expiry.expired:
+            expiry.task.uncancel()  # type: ignore[union-attr]  # the call turned our cancel into an error
+        raise
+    finally:
+        handle.cancel()
+    if expiry.expired:
+        expiry.task.uncancel()  # type: ignore[union-attr]  # the call swallowed our cancel and answered
+    return value  # type: ignore[no-any-return]
+
+
+def continue_await(step: Any, waiting: Any) -> Generator[Any, Any, Any]:
+    """Go on awaiting `step`, which has just yielded `waiting` (what `await` does, by hand)."""
+    try:
         while True:
             try:
                 sent = yield waiting
@@ -58,54 +141,4 @@ def await_armed(awaitable: Awaitable[T], arm: Callable[[], asyncio.Handle | None
             else:
                 waiting = step.send(sent)
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
-    finally:
-        if handle is not None:
-            handle.cancel()
-
-
-class _Expiry:
-    """The timer's callback: cancel the task that waits, and remember that we did."""
-
-    __slots__ = ("cancelling", "expired", "handle", "task")
-
-    def __init__(self) -> None:
-        self.task: asyncio.Task[Any] | None = None
-        self.cancelling = 0
-        self.expired = False
-
-    def arm(self, loop: asyncio.AbstractEventLoop, when: float) -> asyncio.TimerHandle:
-        # Called at the first wait, inside the waiting task: nothing ran in between that
-        # could have cancelled it, so its count now is its count at the start.
-        task = asyncio.current_task(loop)
-        if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
-            raise RuntimeError("with_timeout() must run inside an asyncio task")
-        self.task = task
-        self.cancelling = task.cancelling()
-        return loop.call_at(when, self)
-
-    def __call__(self) -> None:
-        self.expired = True
-        self.task.cancel()  # type: ignore[union-attr]
-
-
-async def with_timeout(call: Awaitable[T], seconds: float | None, *, what: str = "call") -> T:
-    """Await `call`, cancelling it after `seconds`; a timeout becomes `ProviderError('timeout')`."""
-    if seconds is None:
-        return await call
-    loop = asyncio.get_running_loop()
-    when = loop.time() + seconds
-    expiry = _Expiry()
-    try:
-        value = await await_armed(call, lambda: expiry.arm(loop, when))
-    except asyncio.CancelledError:
-        if expiry.expired and expiry.task.uncancel() <= expiry.cancelling:  # type: ignore[union-attr]
-            raise ProviderError("timeout", f"{what} took longer than {seconds * 1000:.0f}ms") from None
-        raise
-    except BaseException:
-        if expiry.expired:
-            expiry.task.uncancel()  # type: ignore[union-attr]  # the call turned our cancel into an error
-        raise
-    if expiry.expired:
-        expiry.task.uncancel()  # type: ignore[union-attr]  # the call swallowed our cancel and answered
-    return value
+        return stop.value
