@@ -24,19 +24,19 @@ class Site:
     field: str  # what it is: prompt.user, if, query, request.json, idempotency_key...
 
 
-def _strings(value: Any, loc: Loc) -> list[tuple[Loc, str]]:
+def located_strings(value: Any, loc: Loc = ()) -> list[tuple[Loc, str]]:
     """Every string in a JSON-like value with its location."""
     if isinstance(value, str):
         return [(loc, value)]
     if isinstance(value, dict):
-        return [s for k, v in value.items() for s in _strings(v, (*loc, k))]
+        return [s for k, v in value.items() for s in located_strings(v, (*loc, k))]
     if isinstance(value, list):
-        return [s for i, v in enumerate(value) for s in _strings(v, (*loc, i))]
+        return [s for i, v in enumerate(value) for s in located_strings(v, (*loc, i))]
     return []
 
 
 def _templates(value: Any, loc: Loc) -> list[tuple[Loc, str]]:
-    return [(where, s) for where, s in _strings(value, loc) if "{{" in s or "{%" in s]
+    return [(where, s) for where, s in located_strings(value, loc) if "{{" in s or "{%" in s]
 
 
 def _add(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from copilot.flow.sites import located_strings
 from copilot.lint.rule import Context, Hit, Loc, rule
 
 # Well-known credential shapes. A finding names the kind, never the value.
@@ -34,17 +35,6 @@ ENTROPY_MIN = 3.5  # bits per character: random keys score 4.5-6, words and ids 
 
 # Where text is prose or sample data rather than configuration.
 _NOT_CONFIG = {("brief",), ("description",), ("trigger", "example"), ("trigger", "event_schema")}
-
-
-def _strings(value: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
-    if isinstance(value, str):
-        yield loc, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*loc, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*loc, index))
 
 
 def _literal(text: str) -> str:
@@ -128,7 +118,7 @@ def _header_secret(name: str, value: str) -> str | None:
 def _secret_findings(ctx: Context) -> Iterator[tuple[Loc, str]]:
     data = ctx.doc.data
     auth_secret_loc = ("trigger", "auth", "secret")
-    for loc, text in _strings(data):
+    for loc, text in located_strings(data):
         literal = _literal(text)
         kind = provider_key(literal)
         if kind is not None:
@@ -288,7 +278,7 @@ def insecure_url(ctx: Context) -> Iterator[Hit]:
     Use `https://`. A service on the same machine may stay on `http://127.0.0.1`.
     """
     skip = {*_NOT_CONFIG}
-    for loc, text in _strings(ctx.doc.data):
+    for loc, text in located_strings(ctx.doc.data):
         if any(loc[: len(prefix)] == prefix for prefix in skip):
             continue
         if len(loc) >= 3 and loc[0] == "steps" and loc[2] in ("prompt", "output_schema"):

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from copilot.flow.expressions import ROOTS
+from copilot.flow.sites import located_strings
 from copilot.lint.rule import Context, Hit, Loc, fixer, rule
 
 ON_FAIL_DEFAULT = {"action": "dead_letter"}
@@ -26,17 +27,6 @@ class TemplateSite:
     text: str
     expression: bool = False  # a condition (`if`, `rules[].expr`), not a text template
     step: str | None = None  # the step it belongs to (None for trigger/respond)
-
-
-def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
-    if isinstance(value, str):
-        yield loc, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*loc, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*loc, index))
 
 
 def template_sites(data: dict[str, Any]) -> list[TemplateSite]:
@@ -66,21 +56,21 @@ def template_sites(data: dict[str, Any]) -> list[TemplateSite]:
         for rule_index, check in enumerate(step.get("rules") or []):
             if isinstance(check, dict):
                 add((*here, "rules", rule_index, "expr"), check.get("expr"), expression=True, step=sid)
-        for loc, text in _strings(step.get("output"), (*here, "output")):
+        for loc, text in located_strings(step.get("output"), (*here, "output")):
             add(loc, text, step=sid)
         request = step.get("request")
         if isinstance(request, dict):
             for key in ("url", "headers", "json"):
-                for loc, text in _strings(request.get(key), (*here, "request", key)):
+                for loc, text in located_strings(request.get(key), (*here, "request", key)):
                     add(loc, text, step=sid)
         add((*here, "idempotency_key"), step.get("idempotency_key"), step=sid)
     respond = data.get("respond") or {}
     if isinstance(respond, dict):
-        for loc, text in _strings(respond.get("body"), ("respond", "body")):
+        for loc, text in located_strings(respond.get("body"), ("respond", "body")):
             add(loc, text)
         on_deadline = respond.get("on_deadline")
         if isinstance(on_deadline, dict):
-            for loc, text in _strings(on_deadline.get("body"), ("respond", "on_deadline", "body")):
+            for loc, text in located_strings(on_deadline.get("body"), ("respond", "on_deadline", "body")):
                 add(loc, text)
     return out
 
