@@ -270,11 +270,44 @@ class Route(Block):
     )
 
 
+BuildingBlock = Literal["validation-gate", "grounding-gate", "retrieval", "enrichment"]
+
+
+class Why(Block):
+    """Why a step exists: the clause of the brief it implements, or the building block it is.
+
+    A drafted flow must not invent work: every step quotes the brief (`brief`, a clause that
+    occurs in `flow.brief`, compared case- and whitespace-insensitively), or names the
+    production building block it is and the steps it serves (`block` + `serves`), e.g. the
+    validation gate of a model step's output or the retrieval an answer is grounded in.
+    """
+
+    brief: str | None = _describe(
+        "The clause of the brief this step implements, quoted, e.g. 'page on-call for urgent tickets'.",
+        default=None,
+    )
+    block: BuildingBlock | None = _describe(
+        "The production building block this step is, when it implements no clause on its own.",
+        default=None,
+    )
+    serves: list[str] = _describe("The steps a building block serves.", default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_reason(self) -> Self:
+        if not self.brief and not self.block:
+            raise PydanticCustomError("why_empty", "`why` needs `brief` (a quoted clause) or `block`", {})
+        return self
+
+
 class StepBase(Block):
     """Fields every step type shares."""
 
     id: str = _describe("Unique step id (lower_snake_case).", pattern=STEP_ID_PATTERN)
     description: str | None = _describe("What the step is for.", default=None)
+    why: Why | None = _describe(
+        "The brief's clause this step implements, or the building block it is (drafted flows carry it).",
+        default=None,
+    )
     needs: list[str] = _describe("Steps that must finish before this one starts.", default_factory=list)
     if_: str | None = Field(
         default=None,
