@@ -654,6 +654,15 @@ def draft(
     show_prompt: Annotated[
         bool, typer.Option("--show-prompt", help="Print the prompt on stderr first.")
     ] = False,
+    no_own_test: Annotated[
+        bool,
+        typer.Option(
+            "--no-own-test",
+            help="Skip the own test: by default the flow's tests: block runs (sim provider, virtual "
+            "time, 2 seeds) and failing thresholds are hardened (hedges, timeouts, faster models) "
+            "within the budget before writing.",
+        ),
+    ] = False,
     format: Annotated[
         DataFormat, typer.Option("--format", "-f", help="Summary as text or json.")
     ] = DataFormat.text,
@@ -665,8 +674,13 @@ def draft(
     a repair loop; otherwise the offline drafter reads it by rules. Either way the flow is
     validated, autofixed, explained in comments and linted, and written only when valid.
 
-    Exit 0 written and lint-clean, 1 valid but lint errors remain (written only with
-    --allow-findings), 2 when no valid flow came out or the input is unusable.
+    Before writing, the flow's own tests: block runs in virtual time on simulated models;
+    when a threshold fails, the flow is hardened (hedges, tighter timeouts, a faster model,
+    an on_deadline answer) within the budget and tested again, up to 3 rounds.
+
+    Exit 0 written, lint-clean and passing its own test; 1 valid but lint errors remain
+    (written only with --allow-findings) or written but failing its own test; 2 when no
+    valid flow came out or the input is unusable.
 
     Examples:
 
@@ -705,6 +719,7 @@ def draft(
             force=force,
             allow_findings=allow_findings,
             transcript=transcript,
+            own_test=not no_own_test,
         )
         outcome = run_draft(request, options)
     except FlowgenError as exc:

@@ -7,30 +7,36 @@ LLM draft and an offline draft follow one policy.
 
 from __future__ import annotations
 
-import math
+import copy
 from typing import Any
 
+from copilot import policy
+from copilot.catalog.estimate import HTTP_LATENCY, RETRIEVE_LATENCY
 from copilot.flow.units import format_duration
+from copilot.policy import (  # noqa: F401  (re-exported: the offline drafter reads them here)
+    DEDUPE_WINDOW,
+    ERROR_RATE_ALERT,
+    ERROR_THRESHOLD,
+    FRESHNESS,
+    HTTP_TIMEOUT,
+    METRICS_PORT,
+    RETRIEVE_TIMEOUT,
+    RETRY_ON,
+    TIMEOUT_HEADROOM,
+    TOP_K,
+    round_down_ms,
+    round_up_ms,
+)
 
 # ---------------------------------------------------------------------------- policy
+# Every value is decided in `copilot.policy`, which `flowgen lint --fix` uses too; these
+# names stay for the drafter's modules.
 
-HOT_RETRIES = 1  # one retry on the hot path: a second rarely fits the SLA
-ASYNC_RETRIES = 2
-SIDE_EFFECT_RETRIES = 3
-RETRY_ON = ["timeout", "rate_limit", "server_error"]
-DEDUPE_WINDOW = "24h"
-FRESHNESS = "30d"  # help-centre style documents; FG403 flags anything longer
-TOP_K = 4
-DEFAULT_RATE_PER_SECOND = 50
-CONCURRENCY = 200
-ASYNC_MODEL_TIMEOUT = 30.0
-HTTP_TIMEOUT = 2.0
-RETRIEVE_TIMEOUT = 0.15
-TIMEOUT_HEADROOM = 1.25  # a timeout this far above the model's p95 cuts only the real stragglers
-DEAD_LETTER_PATH = ".flowgen/dead-letter.jsonl"
-ERROR_RATE_ALERT = 0.02
-ERROR_THRESHOLD = "rate<0.01"
-METRICS_PORT = 9464
+HOT_RETRIES = policy.HOT_RETRY.attempts
+ASYNC_RETRIES = policy.ASYNC_RETRY.attempts
+SIDE_EFFECT_RETRIES = policy.SIDE_EFFECT_RETRY.attempts
+DEFAULT_RATE_PER_SECOND = policy.INGRESS_RATE
+DEAD_LETTER_PATH = policy.dead_letter_path()
 
 
 def rules_of_thumb() -> list[str]:
@@ -60,26 +66,27 @@ def rules_of_thumb() -> list[str]:
         "always `${env:NAME}` references.",
         "Add `on_error.dead_letter`, observability (tracing exporter otlp, metrics exporter "
         "prometheus, `redact` for personal event fields such as email, name and phone, alerts on "
-        "error_rate, latency_p95 and cost_per_event) and `tests` (a burst `load`, `chaos` on the "
+        "error_rate, latency_p95 and cost_per_event) and `tests` (a `load` shaped like the trigger: "
+        "bursts for a webhook, a steady rate for a queue, a handful of runs for a schedule; `chaos` on the "
         "fast model: latency, 503 errors, timeouts; `thresholds` no looser than the SLA and budget).",
         "Templates may only read `event.<field>` declared in `event_schema` and "
         "`steps.<id>.output.<field>` declared in that step's `output_schema`; keep event data out "
         "of `prompt.system` (prompt injection).",
         "Independent hot-path calls run in parallel: a step `needs` another only when it uses that "
         "step's output. Keep the estimated cost per event under `sla.max_cost_per_event`.",
+        'A side effect the brief limits to some events ("for urgent tickets", "if the score is above '
+        "0.8\") gets an `if:` on the output field that decides it; that field is in the deciding step's "
+        "`output_schema` with the brief's own labels and thresholds (`urgency: {enum: [urgent, normal]}`, "
+        "`score` compared with 0.8).",
+        "When the brief says answers come only from documents, every answer that reaches the response "
+        "comes from a model that reads `retrieve` output and returns `{text, grounded}`, behind a "
+        "`validate` step (why.block grounding-gate) with the rule `input.grounded` and `on_fail` "
+        "`action: default` with a safe fallback (`grounded: false`, a text saying a person will follow "
+        "up); `respond` reads the gate's output.",
     ]
 
 
 # ---------------------------------------------------------------------------- small helpers
-
-
-def round_down_ms(seconds: float, step_ms: int = 10) -> float:
-    """`seconds` rounded down to whole `step_ms` (timeouts read better as 850ms than 847ms)."""
-    return max(step_ms, math.floor(seconds * 1000 / step_ms) * step_ms) / 1000
-
-
-def round_up_ms(seconds: float, step_ms: int = 50) -> float:
-    return math.ceil(seconds * 1000 / step_ms) * step_ms / 1000
 
 
 def dur(seconds: float) -> str:
@@ -101,14 +108,17 @@ def money(usd: float) -> str:
 
 def retry(attempts: int, initial: float, cap: float) -> dict[str, Any]:
     """Bounded exponential backoff with full jitter, only on transient failures."""
-    return {
-        "attempts": attempts,
-        "backoff": "exponential",
-        "initial": dur(initial),
-        "max": dur(cap),
-        "jitter": True,
-        "on": list(RETRY_ON),
-    }
+    return policy.RetryPolicy(attempts, initial, cap).block()
+
+
+def call_retry(*, hot: bool, side_effect: bool) -> dict[str, Any]:
+    """The policy's retry for a call on the hot path, with side effects, or in the background."""
+    return policy.retry_policy(hot=hot, side_effect=side_effect).block()
+
+
+def model_timeout(p95: float, share: float | None = None, *, hot: bool = True) -> float:
+    """A model step's timeout (`copilot.policy`): from its share of the SLA, or unhurried off the hot path."""
+    return policy.model_timeout(p95, share) if hot else policy.background_model_timeout(p95)
 
 
 def env_name(*parts: str) -> str:
@@ -121,37 +131,48 @@ def env_name(*parts: str) -> str:
 # ---------------------------------------------------------------------------- blocks
 
 
-def dead_letter() -> dict[str, Any]:
-    return {"dead_letter": {"path": DEAD_LETTER_PATH}}
+def dead_letter(flow_name: str | None = None) -> dict[str, Any]:
+    return {"dead_letter": {"path": policy.dead_letter_path(flow_name)}}
 
 
 def observability(sla: float, budget: float, redact: list[str]) -> dict[str, Any]:
     return {
-        "tracing": {
-            "exporter": "otlp",
-            "endpoint": "${env:OTEL_EXPORTER_OTLP_ENDPOINT}",
-            "sample_ratio": 1.0,
-        },
-        "metrics": {"exporter": "prometheus", "port": METRICS_PORT},
+        "tracing": dict(policy.TRACING),
+        "metrics": dict(policy.METRICS),
         "redact": redact,
-        "alerts": [
-            {"metric": "error_rate", "above": ERROR_RATE_ALERT, "window": "5m"},
-            {"metric": "latency_p95", "above": dur(sla), "window": "5m"},
-            {"metric": "cost_per_event", "above": budget, "window": "1h"},
-        ],
+        "alerts": policy.alerts(sla, budget),
     }
 
 
-def tests_block(sla: float, budget: float, rate_per_second: float, chaos_alias: str) -> dict[str, Any]:
-    """A burst load at the ingress rate, the DESIGN chaos on the hot-path model, SLA thresholds."""
+SCHEDULE_TEST_RUNS = 5  # a daily or hourly job: a handful of runs shows its latency and cost
+
+
+def load_block(trigger: str, rate_per_second: float) -> dict[str, Any]:
+    """A load that looks like the trigger's traffic, about six seconds of it.
+
+    A webhook gets bursts on top of its rate (senders retry and batch); a queue is drained
+    at a steady rate (the broker smooths bursts out); a schedule fires one run at a time,
+    so a handful of runs, one a second (short on a real clock too), not a burst of hundreds.
+    """
     rate = max(1, int(rate_per_second))
+    if trigger == "schedule":
+        return {"executor": "constant-arrival-rate", "events": SCHEDULE_TEST_RUNS, "rate": "1/s"}
+    if trigger == "queue":
+        return {"executor": "constant-arrival-rate", "events": max(20, rate * 6), "rate": f"{rate}/s"}
     return {
-        "load": {
-            "executor": "burst",
-            "events": max(50, rate * 6),
-            "rate": f"{rate}/s",
-            "burst": {"size": max(5, rate * 2), "every": "2s"},
-        },
+        "executor": "burst",
+        "events": max(50, rate * 6),
+        "rate": f"{rate}/s",
+        "burst": {"size": max(5, rate * 2), "every": "2s"},
+    }
+
+
+def tests_block(
+    sla: float, budget: float, rate_per_second: float, chaos_alias: str, *, trigger: str = "webhook"
+) -> dict[str, Any]:
+    """A load shaped like the trigger's traffic, the DESIGN chaos on the hot-path model, SLA thresholds."""
+    return {
+        "load": load_block(trigger, rate_per_second),
         "chaos": [
             {
                 "target": f"model:{chaos_alias}",
@@ -204,8 +225,8 @@ def retrieve_step(
         "sources": [{"path": path, "pin": pin}],
         "freshness": FRESHNESS,
         "top_k": TOP_K,
-        "on_empty": {"action": "default", "value": []},
-        "timeout": dur(RETRIEVE_TIMEOUT),
+        "on_empty": copy.deepcopy(policy.ON_EMPTY),
+        "timeout": dur(policy.io_timeout("retrieve", RETRIEVE_LATENCY[1])),
     }
     if needs:
         step["needs"] = needs
@@ -240,7 +261,7 @@ def http_step(
     if method != "GET":
         request["json"] = body
     step["request"] = request
-    step["timeout"] = dur(HTTP_TIMEOUT)
-    step["retry"] = retry(SIDE_EFFECT_RETRIES, 0.2, 2.0)
+    step["timeout"] = dur(policy.io_timeout("http", HTTP_LATENCY[1]))
+    step["retry"] = call_retry(hot=False, side_effect=method != "GET")
     step["idempotency_key"] = f"{id_template}:{step_id}"
     return step

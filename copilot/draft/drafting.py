@@ -39,6 +39,7 @@ class DraftOptions:
     allow_findings: bool = False
     transcript: str | None = None
     sleep: Any = None  # how retries wait (tests pass a recorder; None is time.sleep)
+    own_test: bool = True  # run the flow's own tests and harden it before writing (copilot.draft.selftest)
 
 
 @dataclass
@@ -59,7 +60,16 @@ class DraftOutcome:
     unmapped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the draft cannot keep a promise: said loudly
     llm: dict[str, Any] | None = None  # settings (no key), rounds, tokens, cost
+    coverage: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # brief clause -> steps (copilot.draft.coverage)
+    gaps: list[dict[str, Any]] = field(default_factory=list)  # coverage findings: written, but exit 1
     rounds: list[dict[str, Any]] = field(default_factory=list)
+    own_test: dict[str, Any] | None = None  # the closed loop's LoopResult.to_dict(); None when skipped
+
+    @property
+    def own_test_failed(self) -> bool:
+        return self.own_test is not None and not self.own_test["passed"]
 
     def counts(self) -> dict[str, int]:
         out = {"error": 0, "warning": 0, "info": 0}
@@ -156,6 +166,8 @@ def draft(request: DraftRequest, options: DraftOptions) -> DraftOutcome:
         outcome.error = str(exc)
         outcome.exit_code = EXIT_FAILED
     if outcome.text is not None and outcome.error is None:
+        _cover(outcome, request)
+    if outcome.text is not None and outcome.error is None:
         _write(outcome, options)
     if options.transcript:
         save_transcript(outcome, request, options.transcript)
@@ -171,15 +183,16 @@ def _offline(request: DraftRequest, options: DraftOptions, outcome: DraftOutcome
     outcome.unmapped = drafted.unmapped
     outcome.warnings = drafted.warnings
     outcome.rounds = [{"round": 0, "kind": "offline", "reading": _reading_dict(drafted.reading)}]
+    data, notes, warnings = _close_loop(drafted.data, request, options, outcome)
     text, flow, analysis, findings, fixes = finalize(
-        drafted.data,
+        data,
         request,
         lint_path,
         drafted_by="offline drafter, rule-based",
-        notes=drafted.comments,
+        notes={**drafted.comments, **notes},
         assumptions=drafted.assumptions,
         unmapped=drafted.unmapped,
-        warnings=drafted.warnings,
+        warnings=[*drafted.warnings, *warnings],
     )
     outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = (
         text,
@@ -222,8 +235,14 @@ def _with_llm(
         outcome.error = failure_message(result, settings, options.max_repairs)
         return
     assert result.data is not None
+    data, notes, warnings = _close_loop(result.data, request, options, outcome)
     text, flow, analysis, findings, fixes = finalize(
-        result.data, request, lint_path, drafted_by=f"{settings.model} via {settings.endpoint}"
+        data,
+        request,
+        lint_path,
+        drafted_by=f"{settings.model} via {settings.endpoint}",
+        notes=notes,
+        warnings=warnings,
     )
     outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = (
         text,
@@ -232,6 +251,47 @@ def _with_llm(
         findings,
         fixes,
     )
+
+
+def _cover(outcome: DraftOutcome, request: DraftRequest) -> None:
+    """Map the brief's requirement clauses to the drafted steps; refuse a draft that maps none."""
+    from copilot.draft.coverage import check
+
+    data = outcome.flow.model_dump(by_alias=True, exclude_none=True, mode="json")
+    coverage = check(data, request.brief)
+    outcome.coverage = coverage.to_json()
+    outcome.gaps = coverage.findings
+    quoted = any(isinstance(s.get("why"), dict) and s["why"].get("brief") for s in data.get("steps", []))
+    # Refused only when nothing of the brief became a step: steps that quote it are a useful
+    # draft even where the coverage reader sees other requirements (those are its gaps).
+    if not quoted and (not coverage.rows or coverage.nothing_mapped):
+        outcome.text = None
+        outcome.exit_code = EXIT_FAILED
+        outcome.error = (
+            "nothing in the brief maps to a step"
+            + (
+                f" (asked: {', '.join(repr(r.clause.text) for r in coverage.rows[:3])})"
+                if coverage.rows
+                else ""
+            )
+            + ": describe what should happen to each event, e.g. 'classify each ticket and page on-call "
+            "for urgent ones'"
+        )
+
+
+def _close_loop(
+    data: dict[str, Any], request: DraftRequest, options: DraftOptions, outcome: DraftOutcome
+) -> tuple[dict[str, Any], dict[Any, str], list[str]]:
+    """The draft's own tests, hardened until they pass: (data, comments, header warnings)."""
+    if not options.own_test:
+        return data, {}, []
+    from copilot.draft.selftest import close_loop
+
+    # Retrieve sources are resolved beside the file the flow will be written to.
+    base_dir = Path(options.out).resolve().parent if options.out not in (None, "-") else Path.cwd()
+    loop = close_loop(data, request, base_dir=base_dir)
+    outcome.own_test = loop.to_dict()
+    return loop.data, loop.notes, ([] if loop.passed else [f"own test fails: {loop.reason}"])
 
 
 def _write(outcome: DraftOutcome, options: DraftOptions) -> None:
@@ -261,7 +321,8 @@ def _write(outcome: DraftOutcome, options: DraftOptions) -> None:
             outcome.exit_code = EXIT_FAILED
             return
         outcome.written = True
-    outcome.exit_code = EXIT_FINDINGS if errors else EXIT_OK
+    # A flow that fails its own test is written (a starting point) but is no success.
+    outcome.exit_code = EXIT_FINDINGS if errors or outcome.gaps or outcome.own_test_failed else EXIT_OK
 
 
 def _reading_dict(reading: Any) -> dict[str, Any]:

@@ -1,13 +1,22 @@
 """The LLM drafting loop: ask, read, validate, lint, and repair until clean or out of rounds.
 
-    draft prompt -> answer -> extract JSON -> from wire shape -> validate + lint
-        -> errors? repair prompt naming each finding (code, JSON path, message, fix hint)
+    draft prompt -> answer -> extract JSON -> from wire shape -> validate + lint + coverage
+        -> errors or gaps? repair prompt naming each finding (code, JSON path, message, fix hint)
         -> at most `max_repairs` rounds
 
-An answer that cannot be read (empty, cut off, not JSON, not an object) gets a repair
-round that says so. A refusal, or a transport failure the client could not retry away,
-ends the draft at once with one line. Every prompt, raw answer and round's findings is
-recorded for `--transcript`.
+Coverage (`copilot.draft.coverage`) holds the answer to its brief: a step without `why`, a
+quote the brief does not contain, a building block serving nothing are errors, like lint
+errors; a requirement no step implements, a side effect the brief limits but the flow runs
+on every event, a destination nothing writes to are gaps: they go back for repair while
+rounds remain, but a flow with gaps is still a usable draft (`drafting._cover` reports
+what is left, and the file is written with exit 1).
+
+A repair round can make things worse; the loop keeps the best answer (valid before
+invalid, without errors before with errors; the later of equals), so asking to close a
+gap never loses a usable draft. An answer that cannot be read (empty, cut off, not JSON,
+not an object) gets a repair round that says so. A refusal, or a transport failure the
+client could not retry away, ends the draft at once with one line. Every prompt, raw
+answer, round's findings and coverage is recorded for `--transcript`.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from copilot.draft import coverage
 from copilot.draft.checks import CheckResult, check_data
 from copilot.draft.extract import BadAnswer, extract_flow
 from copilot.draft.llm import ChatClient, LlmError
@@ -25,10 +35,12 @@ from copilot.draft.wire import from_wire
 
 @dataclass
 class LlmDraft:
-    """What the loop produced: the last readable flow (valid or not) and the record of it."""
+    """What the loop produced: the best readable flow (valid or not; see `_rank`) and the record of it."""
 
     data: dict[str, Any] | None = None
     check: CheckResult | None = None
+    gaps: list[dict[str, Any]] = field(default_factory=list)  # the kept answer's coverage findings
+    kept: int | None = None  # the round whose answer `data` is
     rounds: list[dict[str, Any]] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
@@ -38,6 +50,25 @@ class LlmDraft:
     @property
     def valid(self) -> bool:
         return self.check is not None and self.check.valid
+
+    @property
+    def usable(self) -> bool:
+        """Valid and free of errors: only gaps (coverage warnings) or lint warnings are left."""
+        return self.valid and not self.errors
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        """The kept answer's lint and coverage findings, as the repair prompt names them."""
+        return [*(self.check.findings if self.check else []), *self.gaps]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f["severity"] == "error"]
+
+
+def _rank(check: CheckResult, findings: list[dict[str, Any]]) -> tuple[bool, bool]:
+    """How usable an answer is: valid first, then free of errors (lint's or coverage's)."""
+    return check.valid, check.valid and not any(f["severity"] == "error" for f in findings)
 
 
 def _unwrap(data: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +91,8 @@ def llm_draft(
 ) -> LlmDraft:
     """Run the loop; raises `LlmError` for refusals and transport failures.
 
+    Except in a round that only asks to close gaps: when the answer in hand is already
+    usable, a failed or refused repair call ends the loop with it (the round records why).
     Pass `result` to keep the rounds recorded so far when it raises (for the transcript).
     """
     first = messages or draft_messages(request)
@@ -73,6 +106,8 @@ def llm_draft(
             completion = client.complete(conversation)
         except LlmError as exc:
             record["error"] = str(exc)
+            if result.usable:  # the call was to close gaps: the draft in hand stands
+                break
             raise
         record["response"] = completion.to_dict()
         if completion.input_tokens is None or completion.output_tokens is None:
@@ -81,6 +116,8 @@ def llm_draft(
         result.output_tokens += completion.output_tokens or 0
         if completion.refusal:
             record["error"] = f"refusal: {completion.refusal}"
+            if result.usable:
+                break
             raise LlmError(
                 f"the model refused to draft the flow ({' '.join(completion.refusal.split())[:160]!r}): "
                 "rephrase the brief, try another --model, or draft with --provider offline"
@@ -97,16 +134,27 @@ def llm_draft(
             # Only an answer under the strict schema holds free-form values as JSON text.
             data = from_wire(_unwrap(raw), strict=completion.mode == "json_schema" and how == "json")
             check = check_data(data, path, request.catalog)
-            result.data, result.check = data, check
-            record["findings"] = check.findings
+            covered = coverage.check(data, request.brief)
+            findings = [*check.findings, *covered.findings]
+            record["findings"] = findings
             record["valid"] = check.valid
-            if check.valid and not check.errors:
+            record["coverage"] = covered.to_json()
+            if result.check is None or _rank(check, findings) >= _rank(result.check, result.findings):
+                result.data, result.check, result.gaps, result.kept = (
+                    data,
+                    check,
+                    covered.findings,
+                    round_index,
+                )
+            if result.usable and not result.gaps and result.kept == round_index:
                 break
-            repair = repair_message(flow_yaml=check.text, findings=check.findings)
+            repair = repair_message(flow_yaml=check.text, findings=findings)
         if round_index < max_repairs:
             # The repair round carries the finding list and the flow as flowgen read it, so the
             # conversation stays short: system, the draft prompt, then this round's repair.
             conversation = [*first, {"role": "user", "content": repair}]
+    if result.kept is not None:
+        result.rounds[result.kept]["kept"] = True  # the answer drafting goes on with
     return result
 
 

@@ -22,6 +22,7 @@ from copilot.draft.blocks import dur
 from copilot.draft.event import EventShape, default_shape
 from copilot.draft.reader import Condition, Reading, Task, read
 from copilot.draft.request import DraftRequest
+from copilot.errors import FlowgenError
 from copilot.flow.dump import Comments
 
 DEFAULT_SLA = {"webhook": 2.0, "queue": 5.0, "schedule": 60.0}
@@ -47,6 +48,7 @@ _DEFAULT_LABELS = {
     "review": ["praise", "complaint", "question", "other"],
 }
 _URGENCY = ["low", "normal", "high"]
+_CLASSIFY_WORDS = r"clas+i?f|categor|triag|label|tag|sort|rout|detect|identif|intent|kind|type"
 _DISPLAY = {
     "support": "support ticket",
     "content": "post",
@@ -212,18 +214,87 @@ def _sample_value(name: str, noun: str) -> str:
     return f"Example {name.replace('_', ' ')}."
 
 
+_CONDITION_STOP = frozenset(
+    {
+        "when",
+        "whenever",
+        "if",
+        "only",
+        "unless",
+        "in",
+        "case",
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "be",
+        "it",
+        "its",
+        "it's",
+        "they",
+        "their",
+        "our",
+        "ours",
+        "we",
+        "there",
+        "there's",
+        "than",
+        "that",
+        "this",
+        "of",
+        "to",
+        "for",
+        "any",
+        "some",
+        "has",
+        "have",
+        "does",
+        "do",
+        "gets",
+        "get",
+        "turns",
+        "becomes",
+        "goes",
+        "looks",
+        "seems",
+        "and",
+        "or",
+        "with",
+        "on",
+        "by",
+        "s",
+    }
+)
+
+
+def condition_field(clause: str) -> str:
+    """A boolean output field named from a condition's own words: 'if there's a churn risk' -> churn_risk."""
+    words = [w for w in re.findall(r"[a-z0-9]+", clause.lower()) if w not in _CONDITION_STOP]
+    name = "_".join(words[:3]) or "condition_met"
+    return name if re.match(r"[a-z]", name) else f"is_{name}"[:40]
+
+
 def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[str]) -> list[Task]:
     """A condition needs a step that decides it: add classify/score/moderate when missing."""
     kinds = {t.kind for t in tasks}
     extra: list[Task] = []
     for task in tasks:
-        if task.condition is None and task.unmapped_condition and task.kind == "notify":
+        if task.condition is None and task.unmapped_condition and task.kind in ("notify", "store", "act"):
             # The brief made this side effect conditional and no rule read the condition: never
-            # page on every event. Gate it on the classifier's urgency, and say so loudly.
-            task.condition = Condition("urgent", task.unmapped_condition)
-            warnings.append(
-                f"could not map the condition {task.unmapped_condition!r}: the {task.channel} "
-                "notification is gated on urgency == 'high' instead; check the step's `if:`"
+            # fire it on every event, and never on a stand-in like urgency. The classifier
+            # decides the brief's own condition as a boolean field named from its words.
+            task.condition = Condition(
+                "field",
+                task.unmapped_condition,
+                "==",
+                True,
+                output_field=condition_field(task.unmapped_condition),
+            )
+            assumptions.append(
+                f"the condition {task.unmapped_condition!r} is decided by the classifier as "
+                f"`{task.condition.output_field}`; check its prompt"
             )
         cond = task.condition
         if cond is None:
@@ -246,7 +317,9 @@ def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[
                     cond.alternatives[index - 1] = replacement
                 needed = "classify"
             if needed not in kinds and needed not in {t.kind for t in extra}:
-                extra.append(Task(needed, f"(added to decide {part.text!r})", task.sentence, -1))
+                decider = Task(needed, f"(added to decide {part.text!r})", task.sentence, -1)
+                decider.quote = task.quote  # it implements the clause's condition
+                extra.append(decider)
                 assumptions.append(f"added a `{needed}` step to decide {part.text!r}")
                 kinds.add(needed)
     return extra + tasks
@@ -260,13 +333,14 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         sla, source = request.sla, "from --sla"
     elif reading.sla is not None:
         sla, source = reading.sla, f"from the brief: {reading.sla_text!r}"
-    elif reading.realtime and trigger == "webhook":
-        sla, source = (
-            REALTIME_SLA,
-            f"the brief says {next(m.text for m in reading.matches if m.kind == 'realtime')!r}: "
-            f"assumed {dur(REALTIME_SLA)}",
+    elif reading.sla_vague:
+        # "real time", "fast": a wish, not a number; the default for the trigger, said out loud
+        sla = DEFAULT_SLA[trigger]
+        source = f"the brief says {reading.sla_vague!r}, not a number: the {trigger} default {dur(sla)}"
+        assumptions.append(
+            f"{reading.sla_vague!r} is not a number: used the default {dur(sla)} for a {trigger}; "
+            "pass --sla to set it"
         )
-        assumptions.append(f"SLA {dur(sla)} for 'real-time'; pass --sla to change it")
     else:
         sla = DEFAULT_SLA[trigger]
         source = f"no latency in the brief: assumed {dur(sla)} for a {trigger} trigger"
@@ -320,17 +394,19 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         assumptions.append(
             "a schedule carries no data: a `fetch` step GETs the items from ${env:SOURCE_API_URL}"
         )
-    if not any(t.kind in HOT_KINDS for t in tasks):
-        if trigger == "schedule" or any(t.kind == "enrich" for t in tasks):
-            tasks.append(Task("summarise", "(no model task named)", 0, -1))
-            assumptions.append(
-                "no model task recognised: drafted a summary of the event; describe what to do with it"
-            )
-        else:
-            tasks.insert(0, Task("classify", "(no model task named)", 0, -1))
-            assumptions.append(
-                "no model task recognised: drafted a classification; describe what to do with the event"
-            )
+    if grounded(reading):
+        for task in tasks:
+            if task.kind == "reply":
+                # "answers must only come from the docs": a reply is an answer, grounded like one
+                task.kind, task.docs = "answer", "docs"
+    if not any(t.kind in HOT_KINDS for t in tasks) and not any(
+        t.kind in ("notify", "store", "act", "enrich") for t in tasks
+    ):
+        raise FlowgenError(
+            "nothing in the brief says what the automation should do (no task such as classify, answer, "
+            "summarise, notify, store or an action on a system): describe the work, e.g. "
+            "'classify each ticket and page on-call for urgent ones'"
+        )
     warnings: list[str] = []
     tasks = _ensure_producers(tasks, assumptions, warnings)
     hot_analysis = [
@@ -408,6 +484,13 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
 
 
 HTTP_P95 = 0.3  # the catalog's generic http p95 (copilot.catalog.estimate.HTTP_LATENCY)
+# What an answer says when the documents do not hold one: never the model's memory.
+UNGROUNDED_ANSWER = "We could not find this in our documentation; a person will follow up."
+
+
+def grounded(reading: Reading) -> bool:
+    """The brief demands answers only from documents ("must only come from the help-centre")."""
+    return any(m.kind == "grounding" for m in reading.matches)
 
 
 def _fastest(request: DraftRequest, cost_tier: str) -> ModelProfile | None:
@@ -445,14 +528,23 @@ _CONDITION_FIELDS = {
 }
 
 
-def _condition_fields(tasks: list[Task]) -> dict[str, tuple[list[str], str, str]]:
-    names: list[str] = []
+def _condition_fields(tasks: list[Task]) -> dict[str, tuple[list[Any], Any, str]]:
+    """Output fields the classifier must set so each condition of the brief can be decided.
+
+    A known field (sentiment, severity) has its labels; any other condition of the brief is a
+    boolean named from its words, described to the model with the brief's own clause.
+    """
+    out: dict[str, tuple[list[Any], Any, str]] = {}
     for task in tasks:
         if task.condition is not None:
             for part in [task.condition, *task.condition.alternatives]:
-                if part.kind == "field" and part.output_field in _CONDITION_FIELDS:
-                    names.append(part.output_field)
-    return {name: _CONDITION_FIELDS[name] for name in dict.fromkeys(names)}
+                if part.kind != "field" or not part.output_field:
+                    continue
+                if part.output_field in _CONDITION_FIELDS:
+                    out.setdefault(part.output_field, _CONDITION_FIELDS[part.output_field])
+                else:
+                    out.setdefault(part.output_field, ([True, False], False, f" (true {part.text.strip()})"))
+    return out
 
 
 def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, Any, list[dict[str, str]]]:
@@ -460,25 +552,54 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
     noun = display(plan.reading.noun)
     text = plan.text_ref
     if task.kind == "classify":
-        labels = _labels(task, plan.reading.noun, plan.tasks)
         extra = _condition_fields(plan.tasks)
+        kinds = {c.kind for t in plan.tasks if t.condition for c in [t.condition, *t.condition.alternatives]}
+        # Labels and urgency only when the brief asks to classify (or a condition reads them):
+        # a classifier added to decide "when sentiment turns negative" sets that field and no
+        # invented labels (a payment is not a question, request or complaint).
+        asked = bool(task.labels) or bool(re.search(_CLASSIFY_WORDS, task.text, re.I))
+        use_label = asked or "label" in kinds
+        use_urgency = "urgent" in kinds or bool(
+            re.search(r"urgen|priorit|sever", task.quote or task.text, re.I)
+        )
+        if not (use_label or use_urgency or extra):
+            use_label = True
+        labels = _labels(task, plan.reading.noun, plan.tasks) if use_label else []
+        properties: dict[str, Any] = {}
+        default: dict[str, Any] = {}
+        if use_label:
+            properties["label"] = {"type": "string", "enum": labels}
+            default["label"] = "other"
+        if use_urgency:
+            properties["urgency"] = {"type": "string", "enum": _URGENCY}
+            default["urgency"] = "normal"
+        for name, (values, fallback, _) in extra.items():
+            properties[name] = (
+                {"type": "boolean"} if values == [True, False] else {"type": "string", "enum": values}
+            )
+            default[name] = fallback
         schema = {
             "type": "object",
-            "required": ["label", "urgency", *extra],
-            "properties": {
-                "label": {"type": "string", "enum": labels},
-                "urgency": {"type": "string", "enum": _URGENCY},
-                **{name: {"type": "string", "enum": values} for name, (values, _, _) in extra.items()},
-                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            },
+            "required": list(properties),
+            "properties": {**properties, "confidence": {"type": "number", "minimum": 0, "maximum": 1}},
         }
-        also = "".join(f" Set {name} to one of {', '.join(v)}{how}." for name, (v, _, how) in extra.items())
-        system = (
-            f"Classify the {noun} into exactly one label: {', '.join(labels)}. Set urgency to high only "
-            f"when a person must act now.{also} Answer only with the JSON object."
+        also = "".join(
+            f" Set {name}{how}." if v == [True, False] else f" Set {name} to one of {', '.join(v)}{how}."
+            for name, (v, _, how) in extra.items()
         )
-        rules = [{"expr": f"input.label in {labels!r}", "message": "unknown label"}]
-        default = {"label": "other", "urgency": "normal", **{n: d for n, (_, d, _) in extra.items()}}
+        what = (
+            f"Classify the {noun} into exactly one label: {', '.join(labels)}."
+            if use_label
+            else f"Read the {noun}."
+        )
+        urgency = " Set urgency to high only when a person must act now." if use_urgency else ""
+        system = f"{what}{urgency}{also} Answer only with the JSON object."
+        first = next(iter(properties))
+        rules = (
+            [{"expr": f"input.label in {labels!r}", "message": "unknown label"}]
+            if use_label
+            else [{"expr": f"input.{first} is defined", "message": f"missing {first}"}]
+        )
         return "classify", schema, system, text, default, rules
     if task.kind == "score":
         # A score reads every field (amount, merchant, country…), not one text.
@@ -569,6 +690,11 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         )
         user = f"Context:\n{{{{ steps.docs.output | tojson }}}}\n\nQuestion:\n{text}"
         rules = [{"expr": "input.text | length > 0", "message": "empty answer"}]
+        if grounded(plan.reading):
+            # The gate on the grounded flag: an answer the passages do not support never leaves;
+            # the safe answer says so and hands over to a person.
+            rules.append({"expr": "input.grounded", "message": "not grounded in the documents"})
+            return "answer", schema, system, user, {"text": UNGROUNDED_ANSWER, "grounded": False}, rules
         return "answer", schema, system, user, {"text": "", "grounded": False}, rules
     # answer without documents, and reply
     schema = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
@@ -588,6 +714,7 @@ class _Built:
     respond_body: dict[str, Any]
     producers: dict[str, str]  # kind -> validate step id
     pins: list[str]
+    whys: dict[str, dict[str, Any]] = field(default_factory=dict)  # step id -> why (clause or block)
 
 
 def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
@@ -596,6 +723,8 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         return f"steps.{producers['classify']}.output.urgency == 'high'", producers["classify"]
     if cond.kind == "label" and "classify" in producers:
         return f"steps.{producers['classify']}.output.label == {cond.value!r}", producers["classify"]
+    if cond.kind == "field" and cond.output_field and cond.value is True and "classify" in producers:
+        return f"steps.{producers['classify']}.output.{cond.output_field}", producers["classify"]
     if cond.kind == "field" and cond.output_field and "classify" in producers:
         return (
             f"steps.{producers['classify']}.output.{cond.output_field} == {cond.value!r}",
@@ -650,6 +779,8 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
     id_field = plan.event.id_field
     body["id"] = plan.id_ref
     hot_needs: list[str] = []
+    whys: dict[str, dict[str, Any]] = {}
+    async_checks: set[str] = set()
 
     fetch = next((t for t in plan.tasks if t.kind == "enrich" and plan.trigger == "schedule"), None)
     if fetch is not None:
@@ -680,6 +811,11 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
         check_id = f"check_{step_id}"
         steps.append(blocks.validate_step(check_id, step_id, spec[1], spec[5], spec[4], mode))
         producers.setdefault(task.kind, check_id)
+        if task.quote:
+            whys[step_id] = {"brief": _quoted(task)}
+        whys[check_id] = {"block": "validation-gate", "serves": [step_id]}
+        if mode == "async":
+            async_checks.add(check_id)
         return check_id
 
     def add_answer(task: Task, mode: str) -> tuple[str, bool]:
@@ -698,6 +834,8 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
         else:
             answer_needs = needs
         check = add_model(task, mode, answer_needs)
+        if "docs" in answer_needs:
+            whys["docs"] = {"block": "retrieval", "serves": [steps[-2]["id"]]}
         if cond and not (task.kind == "answer" and task.docs):
             steps[-2]["if"] = cond[0]
         return check, cond is not None
@@ -708,7 +846,7 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
             continue
         check = add_model(task, "sync", list(hot_needs))
         respond_needs.append(check)
-        body.update(_body_fields(task.kind, check))
+        body.update(_body_fields(task.kind, check, steps=steps))
     for task in answer_tasks:
         check, conditional = add_answer(task, "sync")
         respond_needs.append(check)
@@ -752,14 +890,25 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
             roles["enrich"] = ("enrich", False)
             steps.append(blocks.validate_step("check_enrich", "enrich", spec[1], spec[5], spec[4], "async"))
             producers.setdefault("enrich", "check_enrich")
+            async_checks.add("check_enrich")
+            if task.quote:
+                whys["lookup"] = whys["enrich"] = {"brief": _quoted(task)}
+            whys["check_enrich"] = {"block": "validation-gate", "serves": ["enrich"]}
         elif task.kind in HOT_KINDS and task.kind not in ("answer", "reply"):
             add_model(task, "async", list(hot_needs))
     for task in plan.background:
         if task.kind in ("answer", "reply"):
             add_answer(task, "async")  # after the classifier its condition may read
-    side_effects = [t for t in plan.background if t.kind in ("notify", "store")]
+    side_effects = [t for t in plan.background if t.kind in ("notify", "store", "act")]
     for task in side_effects:
-        steps.append(_side_effect(task, plan, producers, respond_needs, steps))
+        steps.append(_side_effect(task, plan, producers, respond_needs, steps, async_checks))
+        if task.quote:
+            whys[steps[-1]["id"]] = {"brief": _quoted(task)}
+        elif task.text.startswith("(the response cannot wait"):
+            whys[steps[-1]["id"]] = {
+                "block": "acknowledgement",
+                "serves": [s["id"] for s in steps if s["type"] == "model"],
+            }
     if plan.acknowledge:
         # In-process and deterministic: the only thing that fits an SLA below every model's p95.
         steps.insert(
@@ -778,14 +927,42 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
         )
         respond_needs = ["accept"]
         body["status"] = "{{ steps.accept.output.status }}"
+        whys["accept"] = {
+            "block": "acknowledgement",
+            "serves": [s["id"] for s in steps if s["type"] == "model"],
+        }
     if not respond_needs:
         respond_needs = [s["id"] for s in steps if s["type"] == "validate" and s.get("mode") != "async"][:1]
-    return _Built(steps, roles, respond_needs, body, producers, pins)
+    if fetch is not None:
+        whys["fetch"] = {"block": "enrichment", "serves": [s["id"] for s in steps if s["type"] == "model"]}
+    steps = [_with_why(step, whys.get(step["id"])) for step in steps]
+    return _Built(steps, roles, respond_needs, body, producers, pins, whys)
 
 
-def _body_fields(kind: str, check: str, conditional: bool = False) -> dict[str, Any]:
+def _quoted(task: Task) -> str | list[str]:
+    """The clause a step quotes, or every clause when the brief states the task more than once."""
+    quotes = [q for q in (task.quotes or [task.quote or ""]) if q]
+    return quotes[0] if len(quotes) == 1 else quotes
+
+
+def _with_why(step: dict[str, Any], why: dict[str, Any] | None) -> dict[str, Any]:
+    """The step with its `why` right after id, type and description, where a reader looks first."""
+    if why is None:
+        return step
+    head = {k: step[k] for k in ("id", "type", "description") if k in step}
+    return {**head, "why": why, **{k: v for k, v in step.items() if k not in head}}
+
+
+def _body_fields(
+    kind: str, check: str, conditional: bool = False, steps: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     out = f"steps.{check}.output"
     default = " | default('')" if conditional else ""
+    if kind == "classify":
+        # whatever the classifier was asked to decide: label, urgency, the brief's own conditions
+        gate = next((s for s in steps or [] if s["id"] == check), None)
+        names = list((gate or {}).get("output_schema", {}).get("properties", {"label": 0, "urgency": 0}))
+        return {n: f"{{{{ {out}.{n}{default} }}}}" for n in names if n != "confidence"}
     return {
         "classify": {"label": f"{{{{ {out}.label }}}}", "urgency": f"{{{{ {out}.urgency }}}}"},
         "score": {"score": f"{{{{ {out}.score }}}}"},
@@ -809,26 +986,87 @@ _CHANNEL_ENV = {
 }
 
 
+# How a clause names a task's output: "post the summary", "log the decision", "send the score".
+_MENTIONS = {
+    "classify": r"classif|categor|label|decision|verdict|triage|urgen",
+    "score": r"score|risk|decision|verdict",
+    "moderate": r"moderat|verdict|decision|flag|violat",
+    "extract": r"extract|fields|details|data",
+    "summarise": r"summar|digest|recap|brief\b|history",
+    "translate": r"translat",
+    "answer": r"answer|reply|response",
+    "reply": r"reply|response|answer",
+    "enrich": r"enrich|profile|research|firmographic|lookup|looked up",
+}
+
+
 def _side_effect(
-    task: Task, plan: Plan, producers: dict[str, str], respond_needs: list[str], steps: list[dict[str, Any]]
+    task: Task,
+    plan: Plan,
+    producers: dict[str, str],
+    respond_needs: list[str],
+    steps: list[dict[str, Any]],
+    async_checks: set[str] | None = None,
 ) -> dict[str, Any]:
+    """A notification, write or action, waiting only for the outputs it uses.
+
+    Its condition's deciding step, the task whose result it writes (`source`), outputs its
+    clause names ("post the summary"), and the quick sync decisions (label, score) as
+    context. Never slow async work it does not use: an urgent page must not wait for a
+    background summary (FG109).
+    """
     noun = display(plan.reading.noun)
+    slow = async_checks or set()
     cond = _condition_expr(task.condition, producers) if task.condition else None
     needs: list[str] = []
     if cond:
         needs.extend(cond[1])
+    quote = (task.quote or task.text).lower()
     details: dict[str, Any] = {}
     for kind, check in producers.items():
-        fields = _body_fields(kind, check) or (
+        fields = _body_fields(kind, check, steps=steps) or (
             {"summary": f"{{{{ steps.{check}.output.summary }}}}"} if kind == "enrich" else {}
         )
-        if task.kind == "store" or check in needs or kind in ("summarise", "classify", "score"):
+        mentioned = bool(re.search(_MENTIONS.get(kind, r"^$"), quote))
+        context = check not in slow and kind in ("classify", "score", "moderate") and task.kind != "store"
+        if (
+            check in needs
+            or task.source == kind
+            or mentioned
+            or context
+            or (task.kind == "store" and not task.source and check not in slow)
+        ):
             details.update(fields)
             if check not in needs:
                 needs.append(check)
     if not needs:
         needs = list(respond_needs[:1])
     existing = {s["id"] for s in steps}
+    if task.kind == "act":
+        action = task.action or task.text
+        words = [
+            w
+            for w in re.findall(r"[a-z0-9]+", action.lower())
+            if w not in ("the", "a", "an", "our", "their", "its", "it", "them", "this", "each", "every")
+        ]
+        # verb + the object's head noun: "block the card" -> block_card, "post a short reply" -> post_reply
+        step_id = "_".join([words[0], words[-1]] if len(words) > 1 else words) or "act"
+        system = task.target or "_".join(words[1:3]) or "action"
+        env = blocks.env_name(re.sub(r"\b(api|service|system)\b", "", system).strip() or system, "api", "url")
+        body = {"id": plan.id_ref, "action": " ".join(words[:4]), "details": details}
+        while step_id in existing:
+            step_id += "_2"
+        return blocks.http_step(
+            step_id,
+            env,
+            body,
+            needs=needs,
+            condition=cond[0] if cond else None,
+            id_template=plan.id_ref,
+            description=(
+                action[0].upper() + action[1:] + (f" via {task.target}" if task.target else "") + "."
+            ),
+        )
     if task.kind == "notify":
         env, description = _CHANNEL_ENV.get(task.channel or "webhook", _CHANNEL_ENV["webhook"])
         step_id = {"pagerduty": "page_oncall", "webhook": "escalate"}.get(
@@ -853,7 +1091,9 @@ def _side_effect(
     else:
         dest = task.target or "store"
         env = blocks.env_name(dest if dest not in ("database", "db") else "records", "api", "url")
-        step_id = "store"
+        step_id = (
+            "update_" + re.sub(r"[^a-z0-9]+", "_", dest.lower()).strip("_") if dest != "store" else "store"
+        )
         description = f"record the result in {dest}"
         body = {"id": plan.id_ref, "result": details}
     while step_id in existing:
@@ -1039,9 +1279,15 @@ def _trigger_block(plan: Plan, rate: int, rate_note: str) -> dict[str, Any]:
     block["dedupe_window"] = blocks.DEDUPE_WINDOW
     if plan.trigger != "schedule":
         block["rate_limit"] = {"limit": rate, "period": "1s", "burst": rate * 2}
-        block["concurrency"] = max(10, math.ceil(rate * plan.sla * 2))
         plan.notes[("trigger", "rate_limit")] = rate_note
-        plan.notes[("trigger", "concurrency")] = f"Little's law: {rate}/s × {dur(plan.sla)} SLA × 2 headroom"
+        if reading.concurrency is not None:
+            block["concurrency"] = reading.concurrency
+            stated = next((m.text for m in reading.matches if m.kind == "concurrency"), None)
+            plan.notes[("trigger", "concurrency")] = f"from the brief: {stated!r}"
+        else:
+            block["concurrency"] = max(10, math.ceil(rate * plan.sla * 2))
+            little = f"Little's law: {rate}/s × {dur(plan.sla)} SLA × 2 headroom"
+            plan.notes[("trigger", "concurrency")] = little
     return block
 
 
@@ -1092,7 +1338,9 @@ def _flow_data(
         },
         "on_error": blocks.dead_letter(),
         "observability": blocks.observability(plan.sla, budget or 1.0, redact),
-        "tests": blocks.tests_block(plan.sla, budget or 1.0, rate, _chaos_alias(built, chosen, picker)),
+        "tests": blocks.tests_block(
+            plan.sla, budget or 1.0, rate, _chaos_alias(built, chosen, picker), trigger=plan.trigger
+        ),
     }
     return data
 
@@ -1194,13 +1442,14 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
     data, built, current, analysis = best
     if budget is None:
         # No budget in the brief: set one with headroom over the estimate, and say so.
-        chosen = _nice_budget(analysis.cost_per_event * 2)
+        chosen = _nice_budget(analysis.cost_per_event * 4)
         _set_budget(data, chosen)
         current.assumptions.append(
-            f"a budget of ${blocks.money(chosen)}/event, about 2x the estimate; pass --budget to set yours"
+            f"a budget of ${blocks.money(chosen)}/event, about 4x the estimate (room for hedges); "
+            "pass --budget to set yours"
         )
         current.notes[("sla", "max_cost_per_event")] = (
-            f"assumed: ~2x the estimated ${analysis.cost_per_event:.5f}/event"
+            f"assumed: ~4x the estimated ${analysis.cost_per_event:.5f}/event"
         )
     else:
         source = "from --budget" if request.budget else f"from the brief: {reading.budget_text!r}"

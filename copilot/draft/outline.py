@@ -2,7 +2,8 @@
 
 The full JSON Schema is about 10,000 tokens; a model needs the shape, not the prose. The
 outline is one line per block, generated from the same JSON Schema as `flowgen schema`
-(so it cannot drift from the models):
+(so it cannot drift from the models), with the fields a draft must give marked required
+like the strict wire schema does (`copilot.draft.wire.DRAFT_REQUIRED`: a step's `why`):
 
     Sla — The service level the flow promises…: latency_p95: duration; max_cost_per_event: number; …
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from copilot.draft.wire import DRAFT_REQUIRED
 from copilot.flow.units import DURATION_PATTERN, RATE_PATTERN
 
 LEGEND = (
@@ -70,7 +72,7 @@ def _line(name: str, node: dict[str, Any], skip: frozenset[str] = frozenset(), p
     for field, sub in node.get("properties", {}).items():
         if field in skip:
             continue
-        mark = "*" if field in required else ""
+        mark = "*" if field in required or field in DRAFT_REQUIRED else ""  # what a draft must give
         fields.append(f"{field}{mark}: {_type(sub, field)}")
     head = f"{name} — {_summary(node.get('description'))}" if node.get("description") else name
     return f"{head}: {prefix}" + "; ".join(fields)

@@ -112,12 +112,24 @@ def draft_message(request: DraftRequest) -> str:
 def repair_message(
     *, flow_yaml: str | None, findings: list[dict[str, Any]], problem: str | None = None
 ) -> str:
-    """What was wrong with the last answer: a problem sentence, or the flow and every finding."""
+    """What was wrong with the last answer: a problem sentence, or the flow and every finding.
+
+    `findings` are lint findings and coverage findings (`copilot.draft.coverage`, DR…) alike;
+    when any of the latter is there, one sentence says what they compare the flow with.
+    """
+    from copilot.draft.coverage import CHECKS
+
     order = {"error": 0, "warning": 1, "info": 2}
     ranked = sorted(
         findings, key=lambda f: (order.get(f.get("severity", "error"), 3), f.get("json_path", ""))
     )
-    return render_template("repair.md.j2", flow_yaml=flow_yaml, findings=ranked, problem=problem)
+    return render_template(
+        "repair.md.j2",
+        flow_yaml=flow_yaml,
+        findings=ranked,
+        problem=problem,
+        brief_findings=any(f.get("code") in CHECKS for f in findings),
+    )
 
 
 def draft_messages(request: DraftRequest) -> list[Message]:

@@ -3,6 +3,10 @@
 Deterministic and honest: every phrase the reader acted on is recorded with the
 sentence it came from, and every clause it found nothing in is reported, so the user
 knows which parts of the brief the offline draft did not take into account.
+
+The trigger is read by `copilot.draft.triggers`, latency, money, rate and concurrency by
+`copilot.draft.numbers` (`Trigger` and `Match` are re-exported here); this module reads
+tasks and conditions and puts it all together in a `Reading`.
 """
 
 # ruff: noqa: E501  (the vocabulary below is regular expressions, one family per line, easier to read whole)
@@ -11,48 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# ---------------------------------------------------------------------------- words
-
-_NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "sixty": 60,
-    "half a": 0.5, "a half": 0.5,
-}  # fmt: skip
-_NUM = r"(\d+(?:\.\d+)?|half an?|a half|an?|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|sixty)"
-_UNIT_SECONDS = {
-    "ms": 0.001, "msec": 0.001, "msecs": 0.001, "millisecond": 0.001, "milliseconds": 0.001, "millis": 0.001,
-    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
-    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
-    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
-    "d": 86400.0, "day": 86400.0, "days": 86400.0,
-}  # fmt: skip
-_UNIT = r"(ms|msecs?|milliseconds?|millis|secs?|seconds?|s|mins?|minutes?|m|hrs?|hours?|h|days?|d)\b"
-_DURATION = re.compile(_NUM + r"\s*-?\s*" + _UNIT)
-
-
-def number(text: str) -> float:
-    text = text.strip().lower()
-    if text in _NUMBER_WORDS:
-        return float(_NUMBER_WORDS[text])
-    return float(text)
-
-
-def seconds(amount: str, unit: str) -> float:
-    return number(amount) * _UNIT_SECONDS[unit.lower()]
-
+from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
+from copilot.draft.phrases import Match
+from copilot.draft.triggers import Trigger, read_trigger
 
 # ---------------------------------------------------------------------------- results
-
-
-@dataclass
-class Match:
-    """Something the reader understood: what, the words, and where."""
-
-    kind: str
-    text: str
-    sentence: int
-    start: int = 0
-    end: int = 0
 
 
 @dataclass
@@ -88,22 +55,18 @@ class Task:
     background: bool = False  # the brief says it can happen later / in the background
     unmapped_condition: str | None = None  # an if/when clause about this task that no rule read
     channel_named: bool = True  # notify: False when the brief named no channel (a guess)
+    quote: str | None = None  # the clause of the brief this task implements, as written there
+    source: str | None = None  # store: the kind of task whose output it writes ("summarise" for the CRM)
+    action: str | None = None  # act: the verb and object, e.g. "block the card"
+    after: list[str] = field(
+        default_factory=list
+    )  # kinds the brief orders before this one ("enrich, then score")
+    also: list[Task] = field(default_factory=list)  # later mentions of the same task, merged into this one
+    quotes: list[str] = field(default_factory=list)  # every clause that mentions it (quote first)
 
     @property
     def end(self) -> int:
         return self.start + len(self.text)
-
-
-@dataclass
-class Trigger:
-    kind: str = "webhook"  # webhook | schedule | queue
-    every: float | None = None
-    cron: str | None = None
-    broker: str | None = None  # kafka, sqs, rabbitmq, kinesis, pubsub, nats, queue
-    topic: str | None = None
-    auth: str = "standard-webhooks"
-    text: str | None = None  # the phrase that decided it
-    others: list[str] = field(default_factory=list)  # other trigger phrases (one trigger per flow)
 
 
 @dataclass
@@ -114,7 +77,8 @@ class Reading:
     trigger: Trigger
     sla: float | None = None
     sla_text: str | None = None
-    realtime: bool = False
+    sla_vague: str | None = None  # a vague latency word used instead of a number ("real time")
+    realtime: bool = False  # a vague latency word was seen, number or not
     budget: float | None = None
     budget_text: str | None = None
     cost_tier: str | None = None
@@ -125,6 +89,7 @@ class Reading:
     event_fields: list[str] = field(default_factory=list)  # "Event: {id, subject, body}" in the brief
     docs_glob: str | None = None  # a document path the brief names, e.g. docs/help-centre/*.md
     rate: float | None = None  # expected events per second ("about 50 a second")
+    concurrency: int | None = None  # most events in flight the brief allows ("at most 20 at a time")
     unmapped: list[str] = field(default_factory=list)
 
 
@@ -156,247 +121,6 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
         start = match.end()
     spans.append((start, len(sentence)))
     return [(a, b) for a, b in spans if sentence[a:b].strip()]
-
-
-# ---------------------------------------------------------------------------- trigger
-
-_SCHEDULE_EVERY = re.compile(
-    r"\bevery\s+(?:" + _NUM + r"\s+)?(second|sec|minute|min|hour|hr|day|week)s?\b", re.I
-)
-_SCHEDULE_WORDS = re.compile(r"\b(hourly|half-hourly)\b", re.I)
-_DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
-_SCHEDULE_AT = re.compile(
-    r"\b(daily|nightly|weekly|every\s+(?:day|morning|evening|night|weekday|workday|business day|"
-    r"week|sunday|monday|tuesday|wednesday|thursday|friday|saturday)|each\s+(?:day|morning|night|week)|"
-    r"(?:on\s+)?(?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays))"
-    r"(?:\s+(?:at|around|@)\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?:\s*(utc|gmt))?)?"
-    # "the weekly report" names a document, not a timetable
-    r"(?!\s+(?:report|review|meeting|newsletter|standup)s?\b)",
-    re.I,
-)
-_CRON_LITERAL = re.compile(r"[`\"']((?:[\d*/,-]+\s+){4}[\d*/,A-Za-z-]+)[`\"']")
-_BROKERS = {
-    "kafka": "kafka", "sqs": "sqs", "rabbitmq": "rabbitmq", "rabbit": "rabbitmq", "kinesis": "kinesis",
-    "pub/sub": "pubsub", "pubsub": "pubsub", "nats": "nats", "event hub": "eventhub", "eventbridge": "eventbridge",
-    "redis stream": "redis", "service bus": "servicebus", "amqp": "rabbitmq", "sns": "sns",
-}  # fmt: skip
-_QUEUE = re.compile(
-    r"\b(kafka|sqs|rabbitmq|rabbit|kinesis|pub/?sub|nats|event ?hub|eventbridge|redis stream|service bus|amqp|sns)\b"
-    r"|\b(?:from|on|off|via|into|in|through|consum\w*|read\w*|subscrib\w*|listen\w*|pull\w*)\s+(?:an?|the|our|a\s+\w+)?\s*"
-    r"(?:[\w.`'\"-]+\s+)?(queue|topic|stream)\b"
-    r"|\b(queue|topic|stream)\s+(?:named|called)\b",
-    re.I,
-)
-_TOPIC_NAME = re.compile(
-    r"(?:topic|queue|stream)\s+(?:named|called)?\s*[`\"']?([a-z0-9][\w.-]*[a-z0-9])[`\"']?"
-    r"|[`\"']([a-z0-9][\w.-]*)[`\"']\s+(?:topic|queue|stream)"
-    r"|\b([a-z0-9]+[._-][\w.-]*[a-z0-9])\s+(?:topic|queue|stream)\b",
-    re.I,
-)
-_WEBHOOK = re.compile(
-    r"\b(web ?hooks?|http post|post request|endpoint|api call|form submission|submits? (?:a|the) form)\b",
-    re.I,
-)
-_STOP_TOPIC = {"and", "or", "the", "a", "an", "our", "their", "is", "it", "to", "from", "with", "for", "that"}
-
-
-def _hour(hour: str | None, minute: str | None, half: str | None) -> tuple[int, int]:
-    h = int(hour) if hour else 9
-    m = int(minute) if minute else 0
-    if half:
-        half = half.lower().replace(".", "")
-        if half == "pm" and h < 12:
-            h += 12
-        if half == "am" and h == 12:
-            h = 0
-    return min(h, 23), min(m, 59)
-
-
-def _cron_for(phrase: str, hour: str | None, minute: str | None, half: str | None) -> str:
-    h, m = _hour(hour, minute, half)
-    p = phrase.lower()
-    if "nightly" in p or "night" in p:
-        h, m = _hour(hour, minute, half or "pm") if hour else (2, 0)
-    if "evening" in p and not hour:
-        h = 18
-    for index, day in enumerate(_DAYS):
-        if day in p:
-            return f"{m} {h} * * {index}"
-    if "weekday" in p or "workday" in p or "business day" in p:
-        return f"{m} {h} * * 1-5"
-    if "week" in p:
-        return f"{m} {h} * * 1"
-    return f"{m} {h} * * *"
-
-
-def read_trigger(sentences: list[str], matches: list[Match]) -> Trigger:
-    found: list[tuple[int, int, Trigger, Match]] = []
-    for index, sentence in enumerate(sentences):
-        for m in _CRON_LITERAL.finditer(sentence):
-            t = Trigger("schedule", cron=" ".join(m.group(1).split()), text=m.group(0))
-            found.append((index, m.start(), t, Match("trigger", m.group(0), index, m.start(), m.end())))
-        for m in _SCHEDULE_AT.finditer(sentence):
-            cron = _cron_for(m.group(1), m.group(2), m.group(3), m.group(4))
-            t = Trigger("schedule", cron=cron, text=m.group(0))
-            found.append((index, m.start(), t, Match("trigger", m.group(0), index, m.start(), m.end())))
-        for m in _SCHEDULE_EVERY.finditer(sentence):
-            unit = m.group(2).lower()
-            if unit in ("day", "week"):
-                continue  # "every day" is handled with its time of day above
-            amount = m.group(1) or "1"
-            every = seconds(amount, {"sec": "s", "min": "minute", "hr": "hour"}.get(unit, unit))
-            t = Trigger("schedule", every=every, text=m.group(0))
-            found.append((index, m.start(), t, Match("trigger", m.group(0), index, m.start(), m.end())))
-        for m in _SCHEDULE_WORDS.finditer(sentence):
-            t = Trigger("schedule", every=1800.0 if "half" in m.group(1).lower() else 3600.0, text=m.group(0))
-            found.append((index, m.start(), t, Match("trigger", m.group(0), index, m.start(), m.end())))
-        for m in _QUEUE.finditer(sentence):
-            named = re.search(r"\b(" + "|".join(re.escape(k) for k in _BROKERS) + r")\b", sentence, re.I)
-            broker = _BROKERS[named.group(1).lower()] if named else "queue"
-            t = Trigger("queue", broker=broker, text=m.group(0))
-            topic = _TOPIC_NAME.search(sentence)
-            if topic:
-                name = next(g for g in topic.groups() if g)
-                if name.lower() not in _STOP_TOPIC and name.lower() not in _BROKERS:
-                    t.topic = name
-            found.append((index, m.start(), t, Match("trigger", m.group(0), index, m.start(), m.end())))
-        for m in _WEBHOOK.finditer(sentence):
-            t = Trigger("webhook", text=m.group(0))
-            found.append((index, m.start(), t, Match("trigger", m.group(0), index, m.start(), m.end())))
-    text = " ".join(sentences).lower()
-    if not found:
-        trigger = Trigger("webhook")
-    else:
-        # Explicit words beat the default; the first trigger named wins, and the others are reported.
-        found.sort(key=lambda f: (f[0], f[1]))
-        trigger = found[0][2]
-        for _, _, other, _ in found[1:]:
-            if other.kind != trigger.kind and other.text and other.text not in trigger.others:
-                trigger.others.append(other.text)
-        for _, _, t, match in found:
-            if t.kind == trigger.kind:
-                matches.append(match)
-                if trigger.kind == "queue" and not trigger.topic and t.topic:
-                    trigger.topic = t.topic
-                if trigger.kind == "queue" and trigger.broker == "queue" and t.broker != "queue":
-                    trigger.broker = t.broker
-    if "github" in text and trigger.kind == "webhook":
-        trigger.auth = "github"
-    return trigger
-
-
-# ---------------------------------------------------------------------------- SLA, budget
-
-_SLA_BEFORE = re.compile(
-    r"(within|under|below|in less than|less than|in under|no more than|at most|max(?:imum)?|<=?|p9[59]\s*(?:latency\s*)?"
-    r"(?:of|at|below|under|<=?|=|:|is)?|latency\s*(?:of|under|below|<)?|sla\s*(?:of|is|:)?|in|inside|by|budget of)\s*(?:~|about|around|roughly)?\s*$",
-    re.I,
-)
-_SUBSECOND = re.compile(r"\bsub-?\s?second\b", re.I)
-_REALTIME = re.compile(
-    r"\b(real[- ]?time|instant(?:ly)?|immediately|right away|live|in the moment|low[- ]latency|fast as possible|asap)\b",
-    re.I,
-)
-_NOT_SLA_BEFORE = re.compile(
-    r"(every|for|after|older than|last|past|each|per|within the last|dedupe\w*)\s*$", re.I
-)
-_MAX_SLA = 120.0  # a "within 24 hours" is a business rule, not a realtime latency
-
-
-def read_sla(sentences: list[str], matches: list[Match]) -> tuple[float | None, str | None, bool]:
-    candidates: list[tuple[float, str, int, Match]] = []
-    realtime = False
-    for index, sentence in enumerate(sentences):
-        for m in _DURATION.finditer(sentence):
-            before = sentence[max(0, m.start() - 40) : m.start()]
-            if _NOT_SLA_BEFORE.search(before) or not _SLA_BEFORE.search(before):
-                continue
-            value = seconds(m.group(1), m.group(2))
-            if not 0 < value <= _MAX_SLA:
-                continue
-            start = m.start() - len(_SLA_BEFORE.search(before).group(0))
-            phrase = sentence[start : m.end()].strip()
-            promise = (
-                1
-                if re.match(
-                    r"(within|under|below|in less than|less than|in under|no more than|at most|sla|<|p9[59]\s*(?:latency\s*)?(?:below|under|<))",
-                    phrase,
-                    re.I,
-                )
-                else 0
-            )
-            candidates.append((value, phrase, promise, Match("sla", phrase, index, start, m.end())))
-        for m in _SUBSECOND.finditer(sentence):
-            candidates.append((1.0, m.group(0), 0, Match("sla", m.group(0), index, m.start(), m.end())))
-        for m in _REALTIME.finditer(sentence):
-            realtime = True
-            matches.append(Match("realtime", m.group(0), index, m.start(), m.end()))
-    if not candidates:
-        return None, None, realtime
-    # The first promise stated ("within 300 ms") is the headline; a figure that only
-    # describes something ("an API with p95 about 110 ms") counts only when nothing promises.
-    promised = [c for c in candidates if c[2]] or candidates
-    value, phrase, _, _ = min(promised, key=lambda c: (c[3].sentence, c[3].start))
-    matches.extend(c[3] for c in candidates)
-    return value, phrase, realtime
-
-
-_MONEY = re.compile(
-    r"(?:\$\s?(\d+(?:\.\d+)?|\.\d+)|(\d+(?:\.\d+)?)\s*(?:usd|dollars?)|(\d+(?:\.\d+)?|half a|a|one|two|three|four|five|ten)\s*(?:cents?|¢))"
-    r"\s*(?:usd\s*)?(?:per|/|a|an|each|for each|for every|every)\s*(?:single\s+)?([a-z]+)",
-    re.I,
-)
-_RATE = re.compile(
-    r"\b(\d+(?:,\d{3})*)\s+(?:[\w-]+\s+){0,2}?(?:a|per|/|each)\s*(second|sec|s|minute|min)\b", re.I
-)
-
-
-def read_rate(sentences: list[str], matches: list[Match]) -> float | None:
-    """'about 50 authorisations a second' -> 50.0 events per second."""
-    for index, sentence in enumerate(sentences):
-        for m in _RATE.finditer(sentence):
-            count = float(m.group(1).replace(",", ""))
-            per_second = count if m.group(2).lower().startswith("s") else count / 60
-            if per_second > 0:
-                matches.append(Match("rate", m.group(0), index, m.start(), m.end()))
-                return per_second
-    return None
-
-
-_UNDER_A_CENT = re.compile(r"\b(?:under|below|less than)\s+(?:a|one)\s+(?:cent|penny)\b", re.I)
-_CHEAP = re.compile(
-    r"\b(cheap(?:ly|er|est)?|low[- ]cost|cost (?:matters|is important|sensitive)|cost[- ]sensitive|keep (?:the )?costs? "
-    r"(?:down|low)|inexpensive|economical|on a budget|tight budget|budget is tight|as cheap as|minimi[sz]e (?:the )?cost)\b",
-    re.I,
-)
-_PREMIUM = re.compile(
-    r"\b(best (?:possible )?quality|highest quality|quality matters most|accuracy (?:matters|is) (?:most|critical)|"
-    r"premium|cost is no (?:object|issue|concern)|money is no object|best model)\b",
-    re.I,
-)
-
-
-def read_cost(
-    sentences: list[str], matches: list[Match]
-) -> tuple[float | None, str | None, str | None, str | None]:
-    budget = budget_text = tier = tier_text = None
-    for index, sentence in enumerate(sentences):
-        for m in _MONEY.finditer(sentence):
-            dollars = m.group(1) or m.group(2)
-            value = float(dollars) if dollars else number(m.group(3)) / 100  # cents
-            if value > 0 and budget is None:
-                budget, budget_text = value, m.group(0)
-                matches.append(Match("budget", m.group(0), index, m.start(), m.end()))
-        for m in _UNDER_A_CENT.finditer(sentence):
-            if budget is None:
-                budget, budget_text = 0.01, m.group(0)
-                matches.append(Match("budget", m.group(0), index, m.start(), m.end()))
-        for pattern, name in ((_CHEAP, "economy"), (_PREMIUM, "premium")):
-            for m in pattern.finditer(sentence):
-                if tier is None:
-                    tier, tier_text = name, m.group(0)
-                matches.append(Match("cost", m.group(0), index, m.start(), m.end()))
-    return budget, budget_text, tier, tier_text
 
 
 # ---------------------------------------------------------------------------- tasks
@@ -716,7 +440,7 @@ def _negate(cond: Condition, text: str) -> Condition:
     )
 
 
-_ACTING = ("notify", "store", "answer", "reply", "enrich", "summarise")
+_ACTING = ("notify", "store", "answer", "reply", "enrich", "summarise", "act")
 
 
 def _attach_conditions(sentence: str, index: int, found: list[Task], matches: list[Match]) -> None:
@@ -791,9 +515,12 @@ def _label_condition(sentence: str, task: Task, labels: list[str]) -> Condition 
     return None
 
 
-def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
+def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] = frozenset()) -> list[Task]:
+    """Tasks by vocabulary, sentence by sentence; `skip` holds headings (a title is not a task)."""
     tasks: list[Task] = []
     for index, sentence in enumerate(sentences):
+        if index in skip:
+            continue
         taken: list[tuple[int, int]] = []
         found: list[Task] = []
         for kind, pattern in _TASK_PATTERNS:
@@ -869,6 +596,11 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
                 if kind in ("enrich", "store"):
                     dest = next((d for d in _DESTINATIONS if re.search(rf"\b{d}\b", lower)), None)
                     task.target = dest
+                if _mentioned_done(sentence, m.start(), m.group(0)):
+                    # "after we have answered": work the brief refers to, not work it asks for
+                    matches.append(Match("reference", m.group(0), index, m.start(), m.end()))
+                    taken.append((m.start(), m.end()))
+                    continue
                 found.append(task)
                 taken.append((m.start(), m.end()))
                 matches.append(Match("task", m.group(0), index, m.start(), m.end()))
@@ -902,6 +634,166 @@ def read_tasks(sentences: list[str], matches: list[Match]) -> list[Task]:
     return _dedupe(tasks)
 
 
+def _mentioned_done(sentence: str, start: int, word: str) -> bool:
+    """'After we have answered', 'once it is classified', 'the summarised history': a reference."""
+    if not re.search(r"(?:ed|en)$", word.strip(), re.I):
+        return False
+    before = sentence[max(0, start - 40) : start]
+    return bool(
+        re.search(
+            r"\b(?:after|once|when|until|before|as soon as)\s+(?:\w+\s+){0,2}?(?:have|has|had|'ve|is|are|was|were|been)?\s*$",
+            before,
+            re.I,
+        )
+    )
+
+
+_WRITE_TO = re.compile(
+    r"\b(?:for|to|into|in|onto|on)\s+(?:the\s+|our\s+|a\s+)?("
+    + "|".join(d for d in _DESTINATIONS if d not in ("api", "database", "db"))
+    + r")\b",
+    re.I,
+)
+
+
+def read_destinations(sentences: list[str], tasks: list[Task], matches: list[Match]) -> list[Task]:
+    """'Summarise the history for the CRM': model work whose result the brief sends somewhere.
+
+    The destination becomes a `store` task that writes that task's output, quoting the same
+    clause, unless the brief already has a store or notify task aimed there.
+    """
+    added: list[Task] = []
+    for task in tasks:
+        if task.kind not in ("summarise", "extract", "score", "classify", "enrich", "translate", "moderate"):
+            continue
+        sentence = sentences[task.sentence]
+        span = _clause_span(sentence, task.start)
+        m = _WRITE_TO.search(sentence, span[0], span[1])
+        if m is None:
+            continue
+        dest = m.group(1).lower()
+        if any(
+            t.kind in ("store", "notify") and t.target == dest and t.sentence == task.sentence for t in tasks
+        ):
+            continue
+        store = Task("store", m.group(0), task.sentence, m.start(), target=dest, source=task.kind)
+        store.background = task.background
+        store.condition = task.condition
+        added.append(store)
+        matches.append(Match("task", m.group(0), task.sentence, m.start(), m.end()))
+    return tasks + added
+
+
+def _clause_span(sentence: str, start: int) -> tuple[int, int]:
+    from copilot.draft.clauses import clause_spans
+
+    for a, b in clause_spans(sentence):
+        if a <= max(start, 0) < b:
+            return a, b
+    return 0, len(sentence)
+
+
+def _acts(sentence: str, start: int) -> bool:
+    """A notify/store word inside a clause that instructs something ("alerts a minute" does not)."""
+    from copilot.draft.clauses import instructs
+
+    return instructs(quote_for(sentence, start))
+
+
+def quote_for(sentence: str, start: int) -> str:
+    """The clause of `sentence` around position `start`: what a step built from it quotes."""
+    a, b = _clause_span(sentence, start)
+    return sentence[a:b].strip(" ,;:.")
+
+
+_OBJECT_STOP = re.compile(
+    r"\s+(?:\w+ing|via|through|using|with|in|on|to|into|for|from|at|when|if|unless|once|after|before|so|and|or|but|because)\b",
+    re.I,
+)
+
+
+# A model verb of the brief -> the task kind that does it (for restatements of a task).
+_MODEL_VERBS = {
+    **dict.fromkeys(("classify", "categorise", "categorize", "triage", "label", "tag", "route", "sort", "detect", "identify"), "classify"),
+    **dict.fromkeys(("score", "rate", "rank", "prioritise", "prioritize", "assess", "evaluate"), "score"),
+    **dict.fromkeys(("summarise", "summarize"), "summarise"),
+    **dict.fromkeys(("answer", "respond"), "answer"),
+    **dict.fromkeys(("reply", "draft", "write", "compose"), "reply"),
+    **dict.fromkeys(("extract", "parse"), "extract"),
+    "translate": "translate",
+    "moderate": "moderate",
+    "screen": "moderate",
+    "enrich": "enrich",
+}  # fmt: skip
+
+
+def read_actions(sentences: list[str], brief: str, tasks: list[Task], matches: list[Match]) -> list[Task]:
+    """Actions the task vocabulary has no word for ("block the card via our risk API"), read as
+    verb + object + the system named, so no requirement of the brief is silently dropped."""
+    from copilot.draft.clauses import requirement_clauses
+
+    # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
+    # post, even though the summary task sits in the same clause.
+    taken = [
+        (t.sentence, _clause_span(sentences[t.sentence], t.start))
+        for t in tasks
+        if t.start >= 0 and t.kind in ("notify", "store", "act")
+    ]
+    added: list[Task] = []
+    for clause in requirement_clauses(brief):
+        index = next((i for i, s in enumerate(sentences) if clause.text in s), None)
+        if index is None:
+            continue
+        if clause.kind != "effect":
+            taken_any = [
+                (t.sentence, _clause_span(sentences[t.sentence], t.start)) for t in tasks if t.start >= 0
+            ]
+            # "Route inbound sales emails" restates the classification: the classify step quotes it too
+            kind = _MODEL_VERBS.get(clause.verb)
+            owner = next((t for t in tasks if t.kind == kind), None)
+            at = sentences[index].index(clause.text)
+            if kind is None or any(i == index and a <= at < b for i, (a, b) in taken_any):
+                continue
+            if owner is not None:
+                owner.also.append(Task(kind, clause.text, index, at))
+            else:  # a model task the vocabulary missed ("route the tech stuff"): drafted, quoting it
+                missed = Task(kind, clause.text, index, at)
+                missed.quote = clause.text
+                _attach_conditions(sentences[index], index, [missed], matches)
+                added.append(missed)
+            continue
+        sentence = sentences[index]
+        start = sentence.index(clause.text)
+        span = _clause_span(sentence, start)
+        if any(i == index and a < span[1] and span[0] < b for i, (a, b) in taken):
+            continue
+        verb_at = re.search(rf"\b{re.escape(clause.verb)}\w*", clause.text, re.I)
+        if verb_at is None:
+            continue
+        rest = clause.text[verb_at.end() :]
+        stop = _OBJECT_STOP.search(rest)
+        obj = rest[: stop.start()] if stop else rest
+        obj = re.sub(r"\(.*?\)", "", obj).strip(" ,.")
+        system = re.search(
+            r"\b(?:via|through|using|in|on|to|into)\s+(?:the\s+|our\s+|their\s+)?([\w#-]+(?:\s+(?:api|service|system))?)",
+            rest,
+            re.I,
+        )
+        # a channel named outright wins over "on-call" used as an adjective ("the on-call Slack channel")
+        named = [name for name, p in _CHANNELS if p.search(clause.text)]
+        channel = next((n for n in named if n != "pagerduty"), named[0] if named else None)
+        task = Task(
+            "notify" if channel else "act", clause.text, index, start + verb_at.start(), channel=channel
+        )
+        task.action = " ".join(f"{clause.verb} {obj}".split()[:5])
+        task.target = system.group(1).lower() if system and not channel else None
+        task.quote = clause.text
+        _attach_conditions(sentence, index, [task], matches)
+        added.append(task)
+        matches.append(Match("task", clause.text, index, start, start + len(clause.text)))
+    return tasks + added
+
+
 def _label_lists(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """'Intents: play music, set timer, weather, other.' as a sentence of its own."""
     classify = next((t for t in tasks if t.kind == "classify"), None)
@@ -927,6 +819,7 @@ def _dedupe(tasks: list[Task]) -> list[Task]:
         if same is None:
             out.append(task)
             continue
+        same.also.append(task)  # the brief says it again: the step quotes every mention
         same.labels = same.labels or task.labels
         same.fields = same.fields or task.fields
         same.docs = same.docs or task.docs
@@ -1022,32 +915,51 @@ def read(brief: str) -> Reading:
     sentences = split_sentences(brief)
     matches: list[Match] = []
     trigger = read_trigger(sentences, matches)
-    sla, sla_text, realtime = read_sla(sentences, matches)
-    budget, budget_text, tier, tier_text = read_cost(sentences, matches)
-    tasks = read_tasks(sentences, matches)
+    sla = read_sla(sentences, matches)
+    cost = read_cost(sentences, matches)
+    from copilot.draft.clauses import headings
+
+    tasks = read_tasks(sentences, matches, headings(brief, sentences))
+    tasks = [t for t in tasks if t.kind not in ("notify", "store") or _acts(sentences[t.sentence], t.start)]
+    tasks = read_destinations(sentences, tasks, matches)
+    tasks = read_actions(sentences, brief, tasks, matches)
+    for task in tasks:
+        if task.quote is None and task.start >= 0:
+            task.quote = quote_for(sentences[task.sentence], task.start)
+        task.quotes = list(
+            dict.fromkeys(
+                [
+                    task.quote or "",
+                    *(quote_for(sentences[t.sentence], t.start) for t in task.also if t.start >= 0),
+                ]
+            )
+        )
     for index, sentence in enumerate(sentences):
         for pattern, kind in ((_BACKGROUND, "background"), (_PRIVACY, "privacy"), (_GROUNDING, "grounding")):
             for m in pattern.finditer(sentence):
                 matches.append(Match(kind, m.group(0), index, m.start(), m.end()))
     event_fields = read_event_fields(sentences, matches)
     rate = read_rate(sentences, matches)
+    concurrency = read_concurrency(sentences, matches)
     docs_glob = read_docs_glob(sentences, matches)
     reading = Reading(
         sentences=sentences,
         trigger=trigger,
-        sla=sla,
-        sla_text=sla_text,
-        realtime=realtime,
-        budget=budget,
-        budget_text=budget_text,
-        cost_tier=tier,
-        cost_text=tier_text,
+        sla=sla.seconds,
+        sla_text=sla.text,
+        sla_vague=sla.vague,
+        realtime=sla.realtime,
+        budget=cost.budget,
+        budget_text=cost.budget_text,
+        cost_tier=cost.tier,
+        cost_text=cost.tier_text,
         tasks=tasks,
         matches=matches,
         noun=read_noun(" ".join(sentences)),
         event_fields=event_fields,
         docs_glob=docs_glob,
         rate=rate,
+        concurrency=concurrency,
     )
     reading.unmapped = list(dict.fromkeys([*unmapped(sentences, matches), *_vague(tasks, matches)]))
     return reading

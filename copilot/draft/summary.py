@@ -58,7 +58,10 @@ def summary_data(outcome: DraftOutcome) -> dict[str, Any]:
         "steps": [],
         "hot_path": None,
         "cost": None,
+        "coverage": outcome.coverage,
+        "gaps": outcome.gaps,
         "lint": {**outcome.counts(), "findings": outcome.findings},
+        "own_test": outcome.own_test,
         "fixes": outcome.fixes,
         "assumptions": outcome.assumptions,
         "unmapped": outcome.unmapped,
@@ -100,6 +103,8 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
     from rich.table import Table
 
     data = summary_data(outcome)
+    for gap in outcome.gaps:  # first: what the draft does not do that the brief asks for
+        console.print(f"[bold yellow]GAP[/]        {gap['code']} {escape(gap['message'])}")
     if outcome.flow is not None:
         flow, analysis = outcome.flow, outcome.analysis
         table = Table(title=f"{flow.name} ({flow.trigger.type} trigger, drafted by {outcome.provider})")
@@ -117,6 +122,15 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
                 escape(", ".join(row["fallback"]) or "-"),
             )
         console.print(table)
+        if outcome.coverage:
+            cover = Table(title="what the brief asks → the steps that do it")
+            cover.add_column("the brief says")
+            cover.add_column("steps")
+            for row in outcome.coverage:
+                steps = ", ".join(row["steps"]) or "[yellow]not mapped[/]"
+                notes = "".join(f"\n  {escape(n)}" for n in row["notes"])
+                cover.add_row(escape(row["clause"]), steps + notes)
+            console.print(cover)
         hp = data["hot_path"]
         if hp["critical_path"]:
             verdict = "[green]fits[/]" if hp["fits"] else "[red]over the SLA[/]"
@@ -132,6 +146,7 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
             else (" [green]fits[/]" if cost["fits"] else " [red]over budget[/]")
         )
         console.print(f"cost       ${cost['per_event_usd']:.5f}/event{budget}{fits}")
+        _own_test_lines(outcome, console)
     counts = outcome.counts()
     if outcome.flow is not None:
         label = (
@@ -172,3 +187,19 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
         console.print(f"wrote      {escape(str(outcome.out))}")
     elif outcome.flow is not None and not outcome.written and outcome.error is None:
         console.print("[red]not written[/]: lint errors remain; fix them or pass --allow-findings")
+
+
+def _own_test_lines(outcome: DraftOutcome, console: Any) -> None:
+    """The own test's verdict (measured, worst seed), what hardening changed, and why it fails."""
+    from rich.markup import escape
+
+    own = outcome.own_test
+    if own is None:
+        return
+    line = own["summary"].removeprefix("own test: ")
+    colour = "green" if own["passed"] else "red"
+    console.print(f"own test   [{colour}]{escape(line)}[/]")
+    for change in own["changes"]:
+        console.print(f"hardened   {escape(change)}")
+    if not own["passed"] and own["reason"]:
+        console.print(f"[red]own test fails[/]: {escape(own['reason'])}")

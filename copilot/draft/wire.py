@@ -10,7 +10,9 @@ from the pydantic model's JSON Schema (never written by hand), says:
 - a map `{alias: X}` is a list of `{key, value: X}` pairs;
 - an arbitrary JSON value is a string holding its JSON text;
 - `oneOf` + discriminator becomes `anyOf`; `const` becomes a one-value `enum`;
-- keywords strict mode rejects (`default`, `title`, `format`, exclusive bounds) are dropped.
+- keywords strict mode rejects (`default`, `title`, `format`, exclusive bounds) are dropped;
+- a field a flow file may leave out but a draft may not (`DRAFT_REQUIRED`: a step's `why`)
+  is required and not nullable, so a grammar-constrained model cannot skip it.
 
 `from_wire` undoes all of it by walking the original schema, and is harmless on a flow
 that is already in the plain shape (json_object or text mode).
@@ -24,6 +26,10 @@ from typing import Any
 
 _KEEP_STRING = ("pattern",)
 _KEEP_NUMBER = ("minimum", "maximum")
+
+# Optional in a flow file, required of a draft: every drafted step says why it exists, a
+# quoted clause of the brief or the building block it is (copilot.draft.coverage checks it).
+DRAFT_REQUIRED = frozenset({"why"})
 
 
 def _defs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +73,19 @@ def _nullable(node: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"anyOf": [inner, {"type": "null"}]}
     if description:
         out["description"] = description
+    return out
+
+
+def _not_null(node: dict[str, Any]) -> dict[str, Any]:
+    """`node` without its `null` branch (`X | None` in the models -> `X` on the wire)."""
+    branches = [b for b in node.get("anyOf", []) if b.get("type") != "null"]
+    if not branches:
+        return node
+    if len(branches) > 1:
+        return {**node, "anyOf": branches}
+    out = dict(branches[0])
+    if node.get("description") and "$ref" not in out:
+        out["description"] = node["description"]
     return out
 
 
@@ -114,7 +133,10 @@ def _convert(node: Any, *, describe: bool) -> dict[str, Any]:
         out_props = {}
         for name, sub in props.items():
             converted_sub = _convert(sub, describe=describe)
-            out_props[name] = converted_sub if name in required else _nullable(converted_sub)
+            if name in DRAFT_REQUIRED:
+                out_props[name] = _not_null(converted_sub)
+            else:
+                out_props[name] = converted_sub if name in required else _nullable(converted_sub)
         return with_description(
             {
                 "type": "object",

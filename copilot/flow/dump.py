@@ -129,9 +129,9 @@ def to_tree(value: Any, path: tuple[str | int, ...] = ()) -> Any:
         return seq
     if isinstance(value, str) and "\n" in value.rstrip("\n"):
         return LiteralScalarString(value)
-    if isinstance(value, str) and ":" in value:
-        # ruamel writes `{target: model:*}` plain (valid YAML 1.2), but libyaml, which the
-        # loader uses, rejects a `:` inside a flow mapping: quote such strings.
+    if isinstance(value, str) and any(ch in value for ch in ":?{}[],#"):
+        # ruamel writes `{target: model:*}` or `{brief: why??}` plain (valid YAML 1.2), but
+        # libyaml, which the loader uses, rejects flow indicators inside a flow mapping: quote.
         return DoubleQuotedScalarString(value)
     return value
 

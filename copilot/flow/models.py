@@ -270,7 +270,7 @@ class Route(Block):
     )
 
 
-BuildingBlock = Literal["validation-gate", "grounding-gate", "retrieval", "enrichment"]
+BuildingBlock = Literal["validation-gate", "grounding-gate", "retrieval", "enrichment", "acknowledgement"]
 
 
 class Why(Block):
@@ -282,8 +282,9 @@ class Why(Block):
     validation gate of a model step's output or the retrieval an answer is grounded in.
     """
 
-    brief: str | None = _describe(
-        "The clause of the brief this step implements, quoted, e.g. 'page on-call for urgent tickets'.",
+    brief: str | list[str] | None = _describe(
+        "The clause of the brief this step implements, quoted (or a list, when the brief states it in "
+        "several places), e.g. 'page on-call for urgent tickets'.",
         default=None,
     )
     block: BuildingBlock | None = _describe(

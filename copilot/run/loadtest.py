@@ -448,12 +448,37 @@ def prepare(
     `tests_from` is another `TestSetup`'s loaded flow whose `tests` block is used instead
     of this flow's own (`--compare` runs both flows under the first one's test).
     """
-    from copilot.flow.check import structural_problems
     from copilot.flow.load import load_flow
+
+    return prepare_loaded(
+        load_flow(path),
+        events=events,
+        rate=rate,
+        duration=duration,
+        seed=seed,
+        chaos=chaos,
+        flow_chaos=flow_chaos,
+        tests_from=tests_from,
+    )
+
+
+def prepare_loaded(
+    loaded: Any,
+    *,
+    events: int | None = None,
+    rate: float | None = None,
+    duration: float | None = None,
+    seed: int = 0,
+    chaos: list[str] | None = None,
+    flow_chaos: bool = True,
+    tests_from: Any = None,
+) -> TestSetup:
+    """`prepare` for a flow already loaded (`load_flow_text`): the draft's own test runs on
+    a flow that is not on disk yet. Its path's folder is where sources are resolved."""
+    from copilot.flow.check import structural_problems
     from copilot.run.chaos import fault_from_entry, parse_chaos
     from copilot.run.load import planned, resolve_load
 
-    loaded = load_flow(path)
     problems = structural_problems(loaded)
     if problems:
         first = problems[0]
@@ -645,18 +670,22 @@ def run_setup(
     dead_letter: str | None = None,
     rate_limits: bool = True,
     drain_limit: float = DRAIN_LIMIT,
+    catalog: Any = None,
 ) -> TestResult:
     """Run one flow's load test to the end (async work drained) and check its thresholds.
 
     `rate_limits=False` lifts the models' rpm/tpm limits (the flow's or the catalog's), to
     measure what the flow and flowgen can do rather than what a provider account allows.
+    `catalog` resolves the flow's model aliases (default: the packaged catalog).
     """
     from copilot.run.clock import run_virtual
 
     with tempfile.TemporaryDirectory(prefix="flowgen-test-") as scratch:
         # Synthetic failures must not land in the flow's real dead-letter file.
         letters = Path(dead_letter) if dead_letter else Path(scratch) / "dead-letter.jsonl"
-        coro = _run(setup, provider, base_url, latency_scale, progress, letters, rate_limits, drain_limit)
+        coro = _run(
+            setup, provider, base_url, latency_scale, progress, letters, rate_limits, drain_limit, catalog
+        )
         outcome = run_virtual(coro) if virtual_time else asyncio.run(coro)
     recorder, elapsed, injected, calls = outcome
     result = TestResult(
@@ -692,6 +721,7 @@ async def _run(
     dead_letters: Path,
     rate_limits: bool = True,
     drain_limit: float = DRAIN_LIMIT,
+    catalog: Any = None,
 ) -> tuple[Recorder, float, Counter[str], int]:
     from copilot.run.chaos import ChaosHttpClient, ChaosProvider, Injector, begin_event, http_step_urls
     from copilot.run.clock import LoopClock
@@ -726,6 +756,7 @@ async def _run(
             seed=seed,
             dead_letter_path=dead_letters,
             rate_limits=rate_limits,
+            catalog=catalog,
         )
     except SourceError as exc:
         position = loaded.doc.position(exc.loc) if exc.loc else None

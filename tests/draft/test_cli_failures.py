@@ -100,6 +100,32 @@ def test_prompt_command_prints_exactly_what_draft_sends(fake_llm, tmp_path):
     assert fake_llm.requests[0]["messages"] == draft_messages(make_request(f"@{SUPPORT}"))
 
 
+def test_an_unmapped_requirement_never_fixed_is_written_with_exit_1_and_listed_in_json(fake_llm, tmp_path):
+    from .test_llm_draft import good_flow
+
+    unpaged = good_flow()
+    unpaged["steps"] = [s for s in unpaged["steps"] if s["id"] != "page_oncall"]
+    fake_llm.script(*(chat(json.dumps(unpaged)) for _ in range(3)))  # the answer and --max-repairs 2
+    result = flowgen(
+        "draft", f"@{SUPPORT}", "--provider", "openai", "--base-url", fake_llm.base_url, "--out", "f.yaml",
+        "--format", "json", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and (tmp_path / "f.yaml").exists()
+    summary = json.loads(result.stdout)
+    assert summary["written"] is True and summary["exit_code"] == 1 and summary["error"] is None
+    clause = "Page the on-call engineer for urgent tickets"
+    assert [(g["code"], g["severity"]) for g in summary["gaps"]] == [("DR001", "warning")]
+    assert clause in summary["gaps"][0]["message"]
+    rows = {row["clause"]: row for row in summary["coverage"]}
+    assert rows[clause]["mapped"] is False and rows[clause]["steps"] == []
+    assert all(row["mapped"] for text, row in rows.items() if text != clause)
+    # every round asked for the gap to be closed; none did
+    assert len(fake_llm.requests) == 3
+    for request in fake_llm.requests[1:]:
+        assert "DR001 (warning) at `$.brief`" in request["messages"][-1]["content"]
+
+
 @pytest.mark.parametrize("value", ["inf", "nan", "-0.01", "0", "-inf"])
 def test_budget_must_be_finite_and_positive(value, tmp_path):
     for command in ("draft", "prompt"):

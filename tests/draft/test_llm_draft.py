@@ -21,11 +21,12 @@ from .fake_llm import Reply, chat, closed_port_url, error
 
 ROOT = Path(__file__).resolve().parents[2]
 BRIEF = (ROOT / "examples/briefs/support-triage.md").read_text()
+ANSWERS = Path(__file__).resolve().parent / "answers"
 
 
 def good_flow() -> dict:
-    """A flow that lints clean: the hardened support-triage example."""
-    return copy.deepcopy(load_document(ROOT / "examples/flows/support-triage.yaml").data)
+    """A flow that lints clean and covers BRIEF: every step says why (answers/support-triage.yaml)."""
+    return copy.deepcopy(load_document(ANSWERS / "support-triage.yaml").data)
 
 
 def naive_flow() -> dict:
@@ -336,3 +337,82 @@ def test_transcript_is_written_on_failure_too(fake_llm, tmp_path):
     data = json.loads(transcript.read_text())
     assert outcome.exit_code == 2 and "HTTP 401" in data["error"]
     assert data["rounds"][0]["error"].startswith("the LLM server")
+
+
+# ---------------------------------------------------------------------------- the brief's coverage
+
+
+def step(data: dict, step_id: str) -> dict:
+    return next(s for s in data["steps"] if s["id"] == step_id)
+
+
+def test_a_quote_not_in_the_brief_goes_back_for_repair_naming_the_step(fake_llm, tmp_path):
+    misquoted = good_flow()
+    step(misquoted, "page_oncall")["why"] = {"brief": "Page the on-call engineer for every ticket"}
+    outcome, out = run(fake_llm, tmp_path, chat(json.dumps(misquoted)), chat(json.dumps(good_flow())))
+    assert outcome.exit_code == 0 and out.exists(), outcome.error
+    repair = user_texts(fake_llm.requests[1])[-1]
+    index = [s["id"] for s in misquoted["steps"]].index("page_oncall")
+    assert f"DR003 (error) at `$.steps[{index}].why.brief`: step `page_oncall` quotes" in repair
+    assert "'Page the on-call engineer for every ticket', which is not in the brief" in repair
+    assert "quote the brief word for word in `why.brief`" in repair  # said once, for every DR finding
+    # the round failed like a lint error, and the transcript keeps its coverage table
+    assert outcome.rounds[0]["valid"] is True and "kept" not in outcome.rounds[0]
+    assert "DR003" in {f["code"] for f in outcome.rounds[0]["findings"]}
+    page = next(r for r in outcome.rounds[0]["coverage"] if r["clause"].startswith("Page the on-call"))
+    assert page["mapped"] is False
+    assert outcome.rounds[1]["kept"] is True and outcome.gaps == []
+    assert "why:" in out.read_text() and "Page the on-call engineer for urgent tickets" in out.read_text()
+
+
+def test_an_invented_step_without_why_gets_dr002_in_the_repair_prompt(fake_llm, tmp_path):
+    invented = good_flow()
+    invented["steps"].append(
+        {
+            "id": "tweet",
+            "type": "http",
+            "mode": "async",
+            "needs": ["checked"],
+            "request": {"method": "POST", "url": "${env:TWITTER_URL}", "json": {"ticket": "{{ event.id }}"}},
+            "timeout": "1s",
+            "retry": {
+                "attempts": 3,
+                "backoff": "exponential",
+                "initial": "200ms",
+                "max": "2s",
+                "jitter": True,
+            },
+            "idempotency_key": "{{ event.id }}:tweet",
+        }
+    )
+    outcome, out = run(fake_llm, tmp_path, chat(json.dumps(invented)), chat(json.dumps(good_flow())))
+    assert outcome.exit_code == 0 and out.exists(), outcome.error
+    repair = user_texts(fake_llm.requests[1])[-1]
+    at = f"$.steps[{len(invented['steps']) - 1}].id"
+    assert f"DR002 (error) at `{at}`: step `tweet` says nothing of why it exists" in repair
+    assert "tweet" not in out.read_text()
+
+
+def test_a_gap_asks_for_repair_while_rounds_remain_and_the_draft_in_hand_survives_a_failed_call(
+    fake_llm, tmp_path
+):
+    unpaged = good_flow()
+    unpaged["steps"] = [s for s in unpaged["steps"] if s["id"] != "page_oncall"]
+    outcome, out = run(fake_llm, tmp_path, chat(json.dumps(unpaged)), error(400, "context length exceeded"))
+    # the unmapped clause went back as a warning; the repair call failed; the first answer stands
+    assert "DR001 (warning) at `$.brief`" in user_texts(fake_llm.requests[1])[-1]
+    assert outcome.rounds[0]["kept"] is True and "HTTP 400" in outcome.rounds[1]["error"]
+    assert outcome.error is None and outcome.exit_code == 1 and out.exists()
+    assert [g["code"] for g in outcome.gaps] == ["DR001"]
+
+
+def test_nothing_in_the_brief_maps_exits_2_and_writes_nothing(fake_llm, tmp_path):
+    # The support-triage example as it was before `why`: no step says which clause it implements.
+    unexplained = load_document(ROOT / "examples/flows/support-triage.yaml").data
+    outcome, out = run(fake_llm, tmp_path, *[chat(json.dumps(unexplained))] * 3)
+    assert outcome.exit_code == 2 and not out.exists() and not outcome.written
+    assert outcome.error.startswith("nothing in the brief maps to a step")
+    assert len(fake_llm.requests) == 3
+    repair = user_texts(fake_llm.requests[1])[-1]
+    assert "DR002 (error) at `$.steps[0].id`: step `classify` says nothing of why" in repair
+    assert "DR001 (warning) at `$.brief`" in repair

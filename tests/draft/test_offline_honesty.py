@@ -91,13 +91,18 @@ def test_negative_or_urgent_is_either(tmp_path):
 
 
 def test_an_unreadable_condition_never_pages_on_every_event(tmp_path):
-    outcome, flow, text = drafted(
+    outcome, flow, _ = drafted(
         tmp_path, "Tickets by webhook, classify them, and if the moon is full page the on-call engineer."
     )
-    assert side_effects(flow)["page_oncall"] == "{{ steps.check_classify.output.urgency == 'high' }}"
-    assert any("if the moon is full" in w and "gated on urgency" in w for w in outcome.warnings)
+    # gated on the brief's own condition, decided by the classifier as a boolean named from
+    # its words: never on every event, never on a stand-in such as urgency
+    assert side_effects(flow)["page_oncall"] == "{{ steps.check_classify.output.moon_full }}"
+    classify = flow.step("classify")
+    assert classify.output_schema["properties"]["moon_full"] == {"type": "boolean"}
+    assert "moon_full" in classify.output_schema["required"]
+    assert "the moon is full" in classify.prompt.system
+    assert any("if the moon is full" in a and "moon_full" in a for a in outcome.assumptions)
     assert any("if the moon is full" in u for u in outcome.unmapped)
-    assert "# WARNING: could not map the condition 'if the moon is full'" in text
 
 
 # ---------------------------------------------------------------------------- labels (finding 3, 8)
@@ -168,7 +173,7 @@ def test_an_sla_no_model_can_meet_acknowledges_and_says_so(tmp_path, sla):
     # the honest design: nothing slow on the hot path, the model async, a 202 at once
     assert flow.respond.needs == ["accept"] and flow.respond.status == 202
     assert flow.step("accept").type == "transform"
-    assert flow.step("classify").mode == "async" and flow.step("store").mode == "async"
+    assert flow.step("classify").mode == "async" and flow.step("update_results").mode == "async"
     assert outcome.analysis.hot_path == ["accept"]
     assert [f for f in outcome.findings if f["severity"] in ("error", "warning")] == []
 

@@ -60,6 +60,44 @@ def test_default_draft_prompt_is_under_the_token_goal():
     assert 1500 < tokens <= TOKEN_GOAL
 
 
+def test_system_prompt_asks_every_step_for_its_why():
+    from typing import get_args
+
+    from copilot.flow.models import BuildingBlock
+
+    system = draft_messages(default_request())[0]["content"]
+    assert "why*: Why" in system  # a draft must give it, though a flow file may leave it out
+    assert "quoted word for word from the brief" in system
+    for block in get_args(BuildingBlock):  # every building block the models allow, explained
+        assert f"`{block}` (" in system, block
+    # the rules the coverage checks hold an answer to, stated before the answer is written
+    assert "gets an `if:` on the output field that decides it" in system
+    assert "never async enrichment it does not use" in system  # the checklist's urgent-not-delayed
+    assert "with the rule `input.grounded`" in system
+    user = draft_messages(default_request())[1]["content"]
+    assert "Every step's `why.brief` quotes a clause of this brief word for word" in user
+
+
+def test_repair_prompt_says_what_coverage_findings_compare_only_when_there_are_some():
+    dr = {
+        "code": "DR003",
+        "severity": "error",
+        "json_path": "$.steps[2].why.brief",
+        "message": "m",
+        "fix_hint": None,
+    }
+    fg = {
+        "code": "FG101",
+        "severity": "error",
+        "json_path": "$.steps[0]",
+        "message": "no timeout",
+        "fix_hint": None,
+    }
+    sentence = "The DR findings compare the flow with the brief"
+    assert sentence in repair_message(flow_yaml="name: x\n", findings=[fg, dr])
+    assert sentence not in repair_message(flow_yaml="name: x\n", findings=[fg])
+
+
 def test_repair_prompt_names_each_finding_with_path_and_hint():
     text = repair_message(
         flow_yaml="apiVersion: flowgen/v1\n",

@@ -187,18 +187,53 @@ def test_strict_schema_closes_every_object_and_requires_every_property():
     assert objects > 30
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+ANSWERS = sorted((Path(__file__).resolve().parent / "answers").glob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    "path", [*EXAMPLES, *ANSWERS], ids=[*(p.stem for p in EXAMPLES), *(f"answer-{p.stem}" for p in ANSWERS)]
+)
 def test_wire_shape_round_trips_every_example(path):
     from copilot.flow.models import Flow
 
     data = load_document(path).data
     wire = to_wire(copy.deepcopy(data))
-    jsonschema.Draft202012Validator(strict_schema()).validate(wire)
+    # A draft must say why each step exists: the only thing strict mode refuses in an example
+    # written before `why` is the missing `why` of each step.
+    validator = jsonschema.Draft202012Validator(strict_schema())
+    refused = sorted(tuple(e.absolute_path) for e in validator.iter_errors(wire))
+    unexplained = [i for i, step in enumerate(data["steps"]) if "why" not in step]
+    assert refused == [("steps", i) for i in unexplained]
+    explained = copy.deepcopy(wire)
+    for i in unexplained:
+        explained["steps"][i]["why"] = {"brief": None, "block": "enrichment", "serves": ["x"]}
+    validator.validate(explained)
     back = from_wire(wire)
     assert Flow.model_validate(back).model_dump(mode="json") == Flow.model_validate(data).model_dump(
         mode="json"
     )
     assert from_wire(copy.deepcopy(data), strict=False) == data  # a plain answer passes through unchanged
+
+
+@pytest.mark.parametrize(
+    "why",
+    [
+        {"brief": "Page the on-call engineer for urgent tickets"},
+        {"brief": ["classify it", "how urgent it is"]},
+        {"block": "validation-gate", "serves": ["classify"]},
+    ],
+)
+def test_why_is_required_on_the_wire_and_comes_back_in_every_shape(why):
+    strict = strict_schema()
+    for name in ("ModelStep", "ValidateStep", "RetrieveStep", "TransformStep", "HttpStep"):
+        node = strict["$defs"][name]
+        assert "why" in node["required"] and node["properties"]["why"] == {"$ref": "#/$defs/Why"}, name
+    data = load_document(ROOT / "tests/draft/answers/support-triage.yaml").data
+    data["steps"][0]["why"] = why
+    wire = to_wire(copy.deepcopy(data))
+    jsonschema.Draft202012Validator(strict).validate(wire)
+    assert set(wire["steps"][0]["why"]) == {"brief", "block", "serves"}  # closed: every key, null when unused
+    assert from_wire(wire)["steps"][0]["why"] == why
 
 
 # ---------------------------------------------------------------------------- settings

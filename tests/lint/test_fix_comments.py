@@ -46,5 +46,5 @@ def test_fix_keeps_comments_above_the_same_keys_and_blank_lines() -> None:
     trigger_block = fixed.split("# above trigger", 1)[1].split("# above models", 1)[0]
     assert "idempotency_key:" in trigger_block and "concurrency:" in trigger_block
     docs_step = fixed.split("# above step docs", 1)[1].split("# above step answer", 1)[0]
-    assert "freshness: 24h" in docs_step and "top_k:" in docs_step
+    assert "freshness: 30d" in docs_step and "top_k:" in docs_step
     assert not [f for f in lint_text(fixed, str(NAIVE)) if f.fixable]

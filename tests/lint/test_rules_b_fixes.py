@@ -205,8 +205,8 @@ def test_retrieve_fixes_put_keys_in_design_order() -> None:
     flow, _, new = fixed(text)
     docs = flow.step("docs")
     assert (docs.freshness, docs.top_k, docs.on_empty.action, docs.on_empty.value) == (
-        86400.0,
-        5,
+        30 * 86400.0,
+        4,
         "default",
         [],
     )

@@ -8,9 +8,12 @@ here sums latencies itself.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
+from copilot import policy
+from copilot.catalog.estimate import candidates
 from copilot.flow.units import format_duration
 from copilot.lint.rule import Context, Hit, fixer, rule
 
@@ -25,8 +28,9 @@ def _sla(ctx: Context) -> float | None:
     return ctx.flow.sla.latency_p95 if ctx.flow.sla else None
 
 
-def _ceil_50ms(seconds: float) -> float:
-    return math.ceil(round(seconds * 20, 6)) / 20
+def _fallbacks(step: Any) -> list[str]:
+    """The aliases a model step falls back to: `fallback`, or the route candidates not chosen."""
+    return candidates(step)[1:]
 
 
 # ---------------------------------------------------------------------------- FG101
@@ -51,9 +55,12 @@ def call_without_timeout(ctx: Context) -> Iterator[Hit]:
 
     Fix
     Set `timeout:` a little above the call's p95, within what the SLA leaves for it.
-    `--fix` adds `max(1.5 × p95, p95 + 100 ms)` of the call's estimated p95; on the hot path
-    capped by the SLA's share left to the step (`sla − (critical p95 − step p95)`) but not
-    below p95, and never above the SLA; rounded up to 50 ms.
+    `--fix` writes the timeout the drafter would (`copilot.policy`): for a model call
+    `max(1.25 × p95, p95 + 100 ms)` rounded up to 50 ms, on the hot path cut to the SLA's
+    share left to the step (`sla − (critical p95 − step p95)`) while that holds the p95
+    (half the share when it does not and a fallback exists); at least 10 s (3 × p95) for
+    an async model call; 150 ms for a retrieve and 2 s for an http call, on the hot path
+    within the step's share and at most 40% of the SLA. Never above the SLA.
     """
     for index, step in ctx.steps(*CALL_TYPES):
         if step.timeout is None:
@@ -78,26 +85,30 @@ def _call_p95(ctx: Context, step: Any) -> float:
 
 
 def default_timeout(ctx: Context, step: Any) -> float:
-    """The timeout `--fix` writes for a call without one.
+    """The timeout `--fix` writes for a call without one: `copilot.policy` decides, given the share.
 
-    Let p95 be the call's own estimate (its model's catalog p95, or the retrieve/http
-    latency) and `base = max(1.5 × p95, p95 + 100 ms)`: room for the normal tail without
-    waiting on a stalled call. Off the hot path, or without an SLA, the timeout is `base`.
-    On the hot path it is ``min(base, max(share, p95), sla)`` where `share` is what the SLA
-    leaves for this step, ``sla − (critical-path p95 − this step's p95)``: within its share
-    when the share allows the usual answer, else p95 (FG103 then reports the SLA as
-    infeasible), and never above the SLA itself (FG102). Rounded up to 50 ms (down to the
-    SLA when that is the cap).
+    The share is what the SLA leaves for this step on the hot path, ``sla − (critical-path
+    p95 − this step's p95)``; off the hot path, or without an SLA, there is none. A model
+    call gets `policy.model_timeout` (unhurried `policy.background_model_timeout` when it is
+    `mode: async`, since nothing waits for it), a retrieve or http call `policy.io_timeout`
+    (its share also capped at `policy.HOT_IO_SHARE` of the SLA). Never above the SLA on the
+    hot path (FG102).
     """
     p95 = _call_p95(ctx, step)
-    timeout = max(1.5 * p95, p95 + 0.1)
     sla = _sla(ctx)
     analysis = ctx.analysis
+    share = None
     if sla is not None and step.id in ctx.hot_path and analysis.critical_path is not None:
-        own = analysis.estimates[step.id].p95
-        share = sla - (analysis.critical_path.p95 - own)
-        return min(_ceil_50ms(min(timeout, max(share, p95))), sla)
-    return _ceil_50ms(timeout)
+        share = sla - (analysis.critical_path.p95 - analysis.estimates[step.id].p95)
+    if step.type == "model":
+        if step.mode == "async":
+            return policy.background_model_timeout(p95)
+        timeout = policy.model_timeout(p95, share, fallback=bool(_fallbacks(step)))
+    else:
+        if share is not None and sla is not None:
+            share = min(share, sla * policy.HOT_IO_SHARE)
+        timeout = policy.io_timeout(step.type, p95, share)
+    return min(timeout, sla) if share is not None and sla is not None else timeout
 
 
 @fixer("FG101")
@@ -366,11 +377,107 @@ def fix_missing_max_tokens(tree: Any, ctx: Context) -> list[str]:
     for hit in ctx.hits_to_fix("FG108"):
         index = hit.loc[1]
         step = ctx.flow.steps[index]
-        value = 256 if step.output_schema else 512
         alias = ctx.analysis.estimates[step.id].model
         profile = ctx.profiles.get(alias) if alias else None
-        if profile is not None and profile.max_output_tokens:
-            value = min(value, profile.max_output_tokens)
+        limit = profile.max_output_tokens if profile is not None else None
+        value = policy.max_tokens(structured=bool(step.output_schema), limit=limit)
         merge_into(tree["steps"][index], "max_tokens", value, ("steps", index))
         changes.append(f"steps[{index}] ({step.id}): max_tokens {value}")
     return changes
+
+
+# ---------------------------------------------------------------------------- FG109
+
+# Words that make a step read as an urgent notification (matched at the start of a word of
+# its id or description): paging, alerting, escalating, messaging a channel.
+_URGENT = re.compile(
+    r"(?:^|[^a-z])(?:page|paging|pager|alert|notif|escalat|slack|on-?call|sms|opsgenie|urgent|incident)"
+)
+
+
+def is_urgent(step: Any) -> bool:
+    """An http call, or a step whose id or description reads as paging, alerting or notifying."""
+    return step.type == "http" or bool(_URGENT.search(f"{step.id} {step.description or ''}".lower()))
+
+
+def _idle_async_needs(ctx: Context) -> Iterator[tuple[int, int, Any, str, list[str]]]:
+    """(step index, needs index, step, need, async steps behind it) for FG109 and its fix."""
+    graph = ctx.analysis.graph
+    for index, step in ctx.steps():
+        if not is_urgent(step) or ctx.step_by_id.get(step.id) is not step:
+            continue
+        reads = ctx.reads.get(step.id, set())
+        for n, need in enumerate(step.needs):
+            if need not in graph.needs:
+                continue
+            # What the step waits for through this need alone: dropping it must keep in
+            # scope everything the step reads.
+            others = [x for x in step.needs if x != need]
+            behind = graph.ancestors([need]) - graph.ancestors(others)
+            waits_on = [s for s in graph.order if s in behind and s in graph.async_steps]
+            if waits_on and not reads & behind:
+                yield index, n, step, need, waits_on
+
+
+@rule("FG109", "urgent-waits-on-async", "warning", fixable=True)
+def urgent_waits_on_async(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Reports a notification step (an http call, or a step whose id or description reads as
+    page, alert, notify, escalate, Slack…) that `needs`, directly or transitively, a
+    `mode: async` step although none of its templates (request url, headers and json,
+    prompt, `if`, idempotency key) reads the output of anything behind that need.
+
+    Why it matters
+    Async work is slow on purpose: heavy models, enrichment, writes to other systems. A page
+    or an alert that waits for it reaches the on-call engineer seconds or minutes late, and
+    not at all when the background work fails, for data it never uses.
+
+    Example
+        - id: enrich
+          type: model
+          mode: async
+          model: heavy
+          prompt: {user: "Summarise the customer's history: {{ event.body }}"}
+        - id: page_oncall
+          type: http
+          needs: [checked, enrich]      # never reads steps.enrich.output
+          request: {method: POST, url: "${env:PAGER_URL}", json: {ticket: "{{ event.id }}"}}
+
+    Fix
+    Drop the need, so the notification goes out as soon as what it uses is ready. `--fix`
+    removes the `needs` entry (its output is unused, so nothing the step sends changes),
+    unless a step behind it has an `if:` (the notification would then also be sent for
+    events that skip that branch: a person decides).
+    """
+    for index, n, step, need, waits_on in _idle_async_needs(ctx):
+        shown = ", ".join(f"`{s}`" for s in waits_on)
+        yield Hit(
+            ("steps", index, "needs", n),
+            f"`{step.id}` waits for async work ({shown}) through `{need}` but uses none of its output: "
+            "the notification is delayed for nothing",
+            fix_hint=f"drop `{need}` from the needs of `{step.id}`",
+        )
+
+
+@fixer("FG109")
+def fix_urgent_waits_on_async(tree: Any, ctx: Context) -> list[str]:
+    """Remove each flagged `needs` entry whose branch has no `if:` (dropping it changes nothing sent)."""
+    graph = ctx.analysis.graph
+    flagged = {(hit.loc[1], hit.loc[3]) for hit in ctx.hits_to_fix("FG109")}
+    drops: list[tuple[int, int, str, str]] = []
+    for index, n, step, need, _ in _idle_async_needs(ctx):
+        if (index, n) not in flagged:
+            continue
+        others = [x for x in step.needs if x != need]
+        behind = graph.ancestors([need]) - graph.ancestors(others)
+        if any(ctx.step_by_id[s].if_ is not None for s in behind):
+            continue  # the step would run for events that skip that branch: not a safe edit
+        drops.append((index, n, step.id, need))
+    changes = []
+    for index, n, step_id, need in sorted(drops, reverse=True):
+        node = tree["steps"][index]
+        del node["needs"][n]
+        if not node["needs"]:
+            del node["needs"]
+        changes.append(f"steps[{index}] ({step_id}): dropped need `{need}`")
+    return sorted(changes)

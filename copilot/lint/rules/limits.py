@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from copilot import policy
 from copilot.flow.thresholds import plain_number
 from copilot.lint.rule import Context, Hit, fixer, rule
-
-INGRESS_RATE_DEFAULT = 50  # events per second admitted when nothing else bounds the flow
-CONCURRENCY_MIN = 10
-CONCURRENCY_HEADROOM = 2.0  # Little's law gives the average in flight; bursts need room above it
 
 
 @dataclass(frozen=True)
@@ -64,15 +60,11 @@ def sustainable_rate(ctx: Context) -> float | None:
 
 def default_rate_limit(ctx: Context) -> dict[str, Any]:
     """50 events/s with bursts of 100, lowered to what the models' rpm/tpm sustain."""
-    rate = float(INGRESS_RATE_DEFAULT)
+    rate = float(policy.INGRESS_RATE)
     sustainable = sustainable_rate(ctx)
     if sustainable is not None:
         rate = min(rate, sustainable)
-    if rate >= 1:
-        limit = int(rate)
-        return {"limit": limit, "period": "1s", "burst": 2 * limit}
-    per_minute = max(1, int(rate * 60))
-    return {"limit": per_minute, "period": "1m", "burst": per_minute}
+    return policy.rate_limit(rate)
 
 
 def default_concurrency(ctx: Context) -> int:
@@ -85,8 +77,7 @@ def default_concurrency(ctx: Context) -> int:
         limit = default_rate_limit(ctx)
         rate = limit["limit"] / (60.0 if limit["period"] == "1m" else 1.0)
     sla = flow.sla.latency_p95 if flow.sla is not None and flow.sla.latency_p95 else 0.0
-    seconds = max(sla, ctx.analysis.p95, 1.0)
-    return max(CONCURRENCY_MIN, math.ceil(rate * seconds * CONCURRENCY_HEADROOM))
+    return policy.concurrency(rate, max(sla, ctx.analysis.p95))
 
 
 @rule("FG501", "ingress-without-rate-limit", "warning", fixable=True)
@@ -273,8 +264,8 @@ def unbounded_concurrency(ctx: Context) -> Iterator[Hit]:
 
     Fix
     Set `concurrency`. The autofix uses Little's law: the trigger's rate times the time an
-    event takes (the SLA, or the hot path's estimate if longer), doubled for bursts, at
-    least 10; 1 for a schedule, so that runs do not overlap.
+    event takes (the SLA, or the hot path's estimate if longer; 1 s when neither is known),
+    doubled for bursts, at least 10; 1 for a schedule, so that runs do not overlap.
     """
     trigger = ctx.flow.trigger
     if trigger.concurrency is None:

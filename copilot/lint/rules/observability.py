@@ -6,12 +6,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from copilot import policy
 from copilot.lint.rule import Context, Hit, fixer, rule
 from copilot.lint.rules.validation import context_sites, site_references
 
-TRACING_DEFAULT = {"exporter": "otlp", "endpoint": "${env:OTEL_EXPORTER_OTLP_ENDPOINT}"}
-METRICS_DEFAULT = {"exporter": "prometheus", "port": 9464}
-ERROR_RATE_ALERT = 0.02  # 2% of events failing over 5 minutes pages someone
+# What the fixes write is `copilot.policy`'s, the drafter's too.
+TRACING_DEFAULT = policy.TRACING
+METRICS_DEFAULT = policy.METRICS
+ERROR_RATE_ALERT = policy.ERROR_RATE_ALERT
 
 # Alert metrics that watch each concern FG303 asks for.
 ERROR_METRICS = ("error_rate", "dead_letter_rate")
@@ -181,8 +183,8 @@ def tracing_disabled(ctx: Context) -> Iterator[Hit]:
           metrics: {exporter: prometheus, port: 9464}
 
     Fix
-    Add a tracing exporter. The autofix adds OTLP export to the endpoint in
-    `OTEL_EXPORTER_OTLP_ENDPOINT` (the OpenTelemetry standard variable).
+    Add a tracing exporter. The autofix adds OTLP export of every event's trace to the
+    endpoint in `OTEL_EXPORTER_OTLP_ENDPOINT` (the OpenTelemetry standard variable).
     """
     obs = ctx.flow.observability
     tracing = obs.tracing if obs is not None else None
@@ -316,19 +318,15 @@ def missing_alerts(ctx: Context) -> Iterator[Hit]:
 @fixer("FG303")
 def _fix_alerts(tree: Any, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into, to_tree
-    from copilot.flow.units import format_duration
 
     if not ctx.hits_to_fix("FG303"):
         return []
     missing = _missing_alerts(ctx)
     sla = ctx.flow.sla
-    new: list[dict[str, Any]] = []
-    if "error rate" in missing:
-        new.append({"metric": "error_rate", "above": ERROR_RATE_ALERT, "window": "5m"})
-    if "latency" in missing:
-        new.append({"metric": "latency_p95", "above": format_duration(sla.latency_p95), "window": "5m"})
-    if "cost" in missing:
-        new.append({"metric": "cost_per_event", "above": sla.max_cost_per_event, "window": "1h"})
+    wanted = {"error rate": "error_rate", "latency": "latency_p95", "cost": "cost_per_event"}
+    metrics = {wanted[concern] for concern in missing}
+    every = policy.alerts(sla.latency_p95 if sla else None, sla.max_cost_per_event if sla else None)
+    new = [alert for alert in every if alert["metric"] in metrics]
     if not new:
         return []
     obs = tree.get("observability")

@@ -6,13 +6,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from copilot import policy
 from copilot.lint.rule import Context, Hit, fixer, rule
+from copilot.lint.visit import site_references
 
-FRESHNESS_DEFAULT = "24h"
-REALTIME_FRESHNESS_MAX = 30 * 86400.0  # 30 days, in seconds
-TOP_K_DEFAULT = 5
-TOP_K_MAX = 20
-ON_EMPTY_DEFAULT = {"action": "default", "value": []}
+# The values the fixes write are `copilot.policy`'s, the drafter's too.
+FRESHNESS_DEFAULT = policy.FRESHNESS
+REALTIME_FRESHNESS_MAX = policy.FRESHNESS_MAX
+TOP_K_DEFAULT = policy.TOP_K
+TOP_K_MAX = policy.TOP_K_MAX
+ON_EMPTY_DEFAULT = policy.ON_EMPTY
 _PIN_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
@@ -95,10 +98,12 @@ def rag_missing_freshness(ctx: Context) -> Iterator[Hit]:
           type: retrieve
           query: "{{ event.body }}"
           sources: [{path: docs/*.md, version: "2026-11-01"}]
-          freshness: 24h
+          freshness: 30d
 
     Fix
-    Set `freshness` to how old the documents may be. The autofix sets 24h.
+    Set `freshness` to how old the documents may be. The autofix sets 30d (the policy's
+    default for help-centre style documents, and the longest FG403 accepts on a realtime
+    flow); shorten it for documents that change more often.
     """
     for index, step in ctx.steps("retrieve"):
         if step.freshness is None:
@@ -210,10 +215,10 @@ def rag_unbounded_top_k(ctx: Context) -> Iterator[Hit]:
 
     Passing:
 
-        top_k: 5
+        top_k: 4
 
     Fix
-    Set `top_k` to what the answer needs. The autofix sets 5 where it is missing and 20
+    Set `top_k` to what the answer needs. The autofix sets 4 where it is missing and 20
     where it is above 20.
     """
     for index, step in ctx.steps("retrieve"):
@@ -259,3 +264,180 @@ def _set_on_steps(tree: Any, ctx: Context, code: str, key: str, value: Any, show
             merge_into(node, key, copy.deepcopy(value), ("steps", index))
             changes.append(f"steps[{index}] `{node.get('id')}`: added {key}: {shown}")
     return changes
+
+
+# ---------------------------------------------------------------------------- FG406
+
+_LABEL_TYPES = {"boolean", "integer", "number", "null"}
+
+
+def _is_label(schema: Any, path: tuple[str | int, ...]) -> bool:
+    """Whether `path` inside a value of `schema` holds only labels (see `_labels_only`), not text."""
+    node = schema
+    for part in path:
+        if not isinstance(node, dict):
+            return False
+        if isinstance(part, int) or part.isdigit():
+            node = node.get("items")
+        else:
+            props = node.get("properties")
+            node = props.get(part) if isinstance(props, dict) else None
+    return _labels_only(node)
+
+
+def _labels_only(node: Any) -> bool:
+    """An enum, const, boolean or number, or an object made only of those: a decision, not text."""
+    if not isinstance(node, dict):
+        return False
+    if "enum" in node or "const" in node:
+        return True
+    kind = node.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    if kind is not None and kinds <= _LABEL_TYPES:
+        return True
+    props = node.get("properties")
+    return (
+        kind == "object"
+        and isinstance(props, dict)
+        and bool(props)
+        and all(map(_labels_only, props.values()))
+    )
+
+
+def _step_output_refs(ctx: Context, owner: str, *fields: str) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """(site, path after `output`) of every `steps.<id>.output…` the owner's `fields` read."""
+    for site in ctx.sites:
+        if site.owner != owner or site.field not in fields:
+            continue
+        for parts in site_references(site):
+            if len(parts) >= 3 and parts[0] == "steps" and parts[2] == "output":
+                yield site, parts[1:]
+
+
+def answer_sources(
+    ctx: Context, step_id: str, path: tuple[str, ...], seen: frozenset[str] = frozenset()
+) -> set[str]:
+    """The model steps whose text reaches `steps.<step_id>.output.<path>`.
+
+    A model step's own output is text unless `path` names a label of its `output_schema`
+    (an enum, a const, a boolean or a number: a decision, not an answer). A validate step
+    passes its `input` on unchanged and a transform step the values of its `output`
+    templates, so both are followed back to what they read.
+    """
+    step = ctx.step_by_id.get(step_id)
+    if step is None or step_id in seen:
+        return set()
+    seen = seen | {step_id}
+    if step.type == "model":
+        return set() if _is_label(step.output_schema, path) else {step_id}
+    found: set[str] = set()
+    if step.type == "validate":
+        for _, (source, _output, *rest) in _step_output_refs(ctx, step_id, "input"):
+            found |= answer_sources(ctx, source, (*rest, *path), seen)
+    elif step.type == "transform":
+        for site, (source, _output, *rest) in _step_output_refs(ctx, step_id, "output"):
+            where = tuple(str(p) for p in site.loc[site.loc.index("output") + 1 :])
+            if where[: len(path)] == path:
+                found |= answer_sources(ctx, source, tuple(rest), seen)
+            elif path[: len(where)] == where:
+                found |= answer_sources(ctx, source, (*rest, *path[len(where) :]), seen)
+    return found
+
+
+def _answers(ctx: Context) -> set[str]:
+    """Model steps whose text reaches the response body: what the caller reads as the answer.
+
+    Text sent elsewhere (a summary for the CRM, a note on a case) is a record, not an answer
+    to the caller, and documents need not ground it.
+    """
+    found: set[str] = set()
+    owners = [("respond", ("body",))]
+    for owner, fields in owners:
+        for _, (source, _output, *rest) in _step_output_refs(ctx, owner, *fields):
+            found |= answer_sources(ctx, source, tuple(rest))
+    return found
+
+
+def _unread_retrievals(ctx: Context) -> list[str]:
+    """Retrieve steps whose documents no model prompt reads, directly or through validate/transform steps."""
+    graph = ctx.analysis.graph
+    prompts: set[str] = set()
+    for _, step in ctx.steps("model"):
+        prompts |= {parts[0] for _, parts in _step_output_refs(ctx, step.id, "prompt.system", "prompt.user")}
+    unread = []
+    for _, step in ctx.steps("retrieve"):
+        passers = {
+            s for s in graph.descendants(step.id) if ctx.step_by_id[s].type in ("validate", "transform")
+        }
+        if not prompts & {step.id, *passers}:
+            unread.append(step.id)
+    return unread
+
+
+@rule("FG406", "ungrounded-answer", "error")
+def ungrounded_answer(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    In a flow that retrieves documents no model prompt reads, flags a model step whose
+    text reaches the response body (directly, or passed on by validate and transform steps)
+    although no retrieve step is among its `needs`, transitively, and its prompt reads no
+    retrieve output. A model step whose output only decides something (`if:` conditions,
+    enum, boolean or number fields of its `output_schema`) is not an answer; nor is text
+    next to a grounded answer (a translation or summary of the event, when every retrieval
+    reaches some prompt).
+
+    Why it matters
+    The flow retrieves documents so that answers come from them. An answer written without
+    them comes from the model's memory: plausible, confident, and possibly wrong or out of
+    date, with nothing pinned or fresh behind it, while the flow looks grounded.
+
+    Example
+    Failing: `reply` writes the answer without the passages `docs` retrieved.
+
+        steps:
+          - id: docs
+            type: retrieve
+            query: "{{ event.body }}"
+            sources: [{path: docs/*.md, version: "2026-11-01"}]
+          - id: reply
+            type: model
+            model: fast
+            prompt: {user: "Answer the customer: {{ event.body }}"}
+        respond:
+          needs: [reply, docs]
+          body: {answer: "{{ steps.reply.output.text }}"}
+
+    Passing:
+
+          - id: reply
+            type: model
+            model: fast
+            needs: [docs]
+            prompt: {user: "Answer only from these passages: {{ steps.docs.output }} Q: {{ event.body }}"}
+
+    Fix
+    Give the step the retrieved passages (`needs: [<retrieve step>]` and its output in the
+    prompt), or send the answer through a step that is grounded. No autofix: which documents
+    ground which answer is a person's decision.
+    """
+    unread = _unread_retrievals(ctx)
+    if not unread:
+        return
+    retrieves = {step.id for _, step in ctx.steps("retrieve")}
+    answers = _answers(ctx)
+    graph = ctx.analysis.graph
+    for index, step in ctx.steps("model"):
+        if step.id not in answers or ctx.step_by_id.get(step.id) is not step:
+            continue
+        if graph.ancestors(list(step.needs)) & retrieves:
+            continue
+        prompt = {parts[0] for _, parts in _step_output_refs(ctx, step.id, "prompt.system", "prompt.user")}
+        if prompt & retrieves:
+            continue
+        named = unread[0]
+        yield Hit(
+            ("steps", index, "id"),
+            f"model step `{step.id}` writes an answer without the retrieved documents: no retrieve "
+            "step among its needs and none in its prompt, so it answers from the model's memory",
+            fix_hint=f"give it the retrieved passages (needs: [{named}], and use "
+            f"`{{{{ steps.{named}.output }}}}` in the prompt), or answer from a grounding gate",
+        )

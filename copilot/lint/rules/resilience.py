@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from copilot import policy
 from copilot.catalog.estimate import candidates
 from copilot.flow.units import format_duration
 from copilot.lint.rule import Context, Hit, fixer, rule
@@ -205,7 +206,8 @@ def retry_without_backoff(ctx: Context) -> Iterator[Hit]:
     Fix
     `retry: {attempts: 2, backoff: exponential, initial: 100ms, max: 1s, jitter: true}`.
     `--fix` sets `backoff: exponential` and `jitter: true`, and `initial`/`max` when they are
-    missing: 100 ms and 1 s on the hot path, 1 s and 10 s off it.
+    missing, as the drafter does (`copilot.policy`): 50 ms and 200 ms on the hot path,
+    200 ms and 2 s for a side effect off it, 1 s and 5 s for other background calls.
     """
     for index, step in ctx.steps():
         retry = step.retry
@@ -234,12 +236,12 @@ def fix_retry_without_backoff(tree: Any, ctx: Context) -> list[str]:
     for hit in ctx.hits_to_fix("FG205"):
         index = hit.loc[1]
         step = ctx.flow.steps[index]
-        hot = step.id in ctx.hot_path
+        wanted = policy.retry_policy(hot=step.id in ctx.hot_path, side_effect=_side_effect(step))
         patch: dict[str, Any] = {"backoff": "exponential", "jitter": True}
         if step.retry.initial is None:
-            patch["initial"] = "100ms" if hot else "1s"
+            patch["initial"] = format_duration(wanted.initial)
         if step.retry.max is None:
-            patch["max"] = "1s" if hot else "10s"
+            patch["max"] = format_duration(max(wanted.max, step.retry.initial or wanted.initial))
         merge_into(tree["steps"][index], "retry", patch, ("steps", index))
         shown = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in patch.items())
         changes.append(f"steps[{index}] ({step.id}): retry {shown}")
@@ -313,7 +315,7 @@ def fix_missing_dead_letter(tree: Any, ctx: Context) -> list[str]:
 
     if not ctx.hits_to_fix("FG207"):
         return []
-    path = f".flowgen/dead-letter/{ctx.flow.name}.jsonl"
+    path = policy.dead_letter_path(ctx.flow.name)
     if tree.get("on_error") is None and "on_error" in tree:
         del tree["on_error"]
     merge_into(tree, "on_error", {"dead_letter": {"path": path}})
@@ -399,6 +401,7 @@ def fix_trigger_without_idempotency(tree: Any, ctx: Context) -> list[str]:
     key = _quoted(f"{{{{ event.{field} }}}}")
     patch: dict[str, Any] = {"idempotency_key": key}
     if ctx.flow.trigger.dedupe_window is None:
-        patch["dedupe_window"] = "24h"
+        patch["dedupe_window"] = policy.DEDUPE_WINDOW
     merge_into(tree, "trigger", patch)
-    return [f'trigger: idempotency_key "{key}"' + (", dedupe_window 24h" if "dedupe_window" in patch else "")]
+    window = f", dedupe_window {policy.DEDUPE_WINDOW}" if "dedupe_window" in patch else ""
+    return [f'trigger: idempotency_key "{key}"' + window]

@@ -198,11 +198,14 @@ def _input_schema(ctx: Context, step: Any, seen: frozenset[str] = frozenset()) -
     """The schema of a validate step's `input`, when it is one reference to a known output."""
     from copilot.flow.expressions import expression_source
 
-    refs = template_references(step.input)
+    source = getattr(step, "input", None)
+    if not isinstance(source, str):
+        return None  # two steps share an id (FG007) and the other one is not a validate step
+    refs = template_references(source)
     if isinstance(refs, str) or len(refs) != 1:
         return None
     parts = refs[0]
-    if parts[0] != "steps" or len(parts) < 3 or ".".join(parts) != expression_source(step.input):
+    if parts[0] != "steps" or len(parts) < 3 or ".".join(parts) != expression_source(source):
         return None
     schema = _output_schema(ctx, parts[1], seen)
     for part in parts[3:]:

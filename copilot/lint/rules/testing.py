@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from copilot import policy
 from copilot.flow.thresholds import plain_number
 from copilot.lint.rule import Context, Hit, Loc, fixer, rule
 
 LOAD_RATE_DEFAULT = 10.0  # events per second when the trigger has no rate limit
 LOAD_SECONDS = 6.0  # long enough for several bursts, short enough to run in CI
-ERROR_RATE_THRESHOLD = "rate<0.01"
+ERROR_RATE_THRESHOLD = policy.ERROR_THRESHOLD
 # Threshold names `flowgen test` reports (DESIGN §2 tests.thresholds).
 LATENCY_METRIC, ERRORS_METRIC, COST_METRIC = "latency", "errors", "cost_per_event"
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from copilot import policy
 from copilot.flow.expressions import ROOTS
 from copilot.flow.sites import located_strings
 from copilot.lint.rule import Context, Hit, Loc, fixer, rule
 
-ON_FAIL_DEFAULT = {"action": "dead_letter"}
+ON_FAIL_DEFAULT = policy.VALIDATE_ON_FAIL
 
 
 @dataclass(frozen=True)

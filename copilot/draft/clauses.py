@@ -1,0 +1,286 @@
+"""The requirement clauses of a brief: what it asks the automation to *do*.
+
+A requirement clause is a clause with an action verb used as a verb: an imperative
+("page the on-call engineer", "block the card via our risk API"), a verb after a
+subject or modal ("we should post to #sales", "it must update the CRM record"), or a
+verb coordinated with one ("classify it and page on-call"). Nouns that look like verbs
+("answers must only come from…", "an alert"), passives ("when a PR is opened") and
+references to work already done ("after we have answered") are not requirements.
+
+This reading is deliberately separate from the offline drafter's task reader: it is the
+yardstick every draft is measured against (offline or LLM), so it must not share the
+drafter's blind spots. Its vocabulary is tables, one concept each.
+"""
+
+# ruff: noqa: E501  (the vocabulary below is tables and regular expressions, easier to read whole)
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# verb (base form) -> "model" (work a model does) or "effect" (changes something outside)
+ACTION_VERBS: dict[str, str] = {
+    **dict.fromkeys(
+        ["classify", "categorise", "categorize", "triage", "label", "tag", "score", "rate", "rank", "detect", "moderate", "screen", "summarise", "summarize", "extract", "translate", "answer", "draft", "write", "reply", "respond", "suggest", "enrich", "analyse", "analyze", "assess", "evaluate", "review", "identify", "determine", "decide", "generate", "compose", "prioritise", "prioritize", "check", "verify", "route", "match", "dedupe", "deduplicate", "transcribe", "parse", "recommend", "predict", "estimate", "forecast", "compare"],
+        "model",
+    ),
+    **dict.fromkeys(
+        ["block", "freeze", "suspend", "lock", "hold", "refund", "cancel", "close", "reopen", "open", "create", "file", "comment", "post", "send", "email", "e-mail", "message", "notify", "alert", "page", "ping", "escalate", "forward", "assign", "update", "store", "save", "log", "record", "insert", "upsert", "push", "sync", "add", "remove", "delete", "archive", "mark", "approve", "reject", "publish", "unpublish", "hide", "ban", "quarantine", "schedule", "book", "invite", "text", "call", "trigger", "retry", "pause", "resume", "flag", "notify", "reserve", "charge", "issue", "credit", "ship", "upload", "attach", "open", "enqueue", "requeue", "mute", "kick"],
+        "effect",
+    ),
+}  # fmt: skip
+
+# Words that put a verb right after them in an instruction.
+_LEAD = re.compile(
+    r"^(?:(?:and|or|then|also|please|first|finally|always|immediately|just|next|afterwards|otherwise|else|"
+    r"we|i|you|it|they|the (?:bot|flow|system|automation|agent|assistant)|flowgen|should|must|shall|will|"
+    r"'ll|can|could|would|need to|needs to|want to|wants to|have to|has to|to|let'?s|go ahead and|"
+    r"automatically|quickly|also|then)\s+)+",
+    re.I,
+)
+_PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being|gets?|got|has|have|had)\s+(?:\w+ly\s+)?$", re.I)
+_DETERMINER = re.compile(r"\b(?:a|an|the|this|that|its|their|our|your|each|every|no|any|some)\s+$", re.I)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+# External systems a clause can write to: the draft needs a step that writes there.
+DESTINATIONS = re.compile(
+    r"\b(?:crm|salesforce|hubspot|zendesk|jira|linear|notion|airtable|bigquery|snowflake|warehouse|data warehouse|"
+    r"database|postgres|s3|spreadsheet|google sheets?|sheet|erp|shopify|stripe|slack|#[\w-]+|teams|discord|"
+    r"pagerduty|pager ?duty|opsgenie|on-?call|e-?mail|inbox|sms|github|gitlab|pull request|pr|issue tracker|"
+    r"ticket(?:ing)? system|[\w-]+ api|api|webhook|endpoint|queue|topic|dashboard|calendar|ats|greenhouse|"
+    r"workday|netsuite|quickbooks|xero|mailchimp|intercom|freshdesk|servicenow|statuspage)\b",
+    re.I,
+)
+# Phrases that limit an action to some events: the step must carry an `if:`.
+LIMITERS = re.compile(
+    r"\b(?:only (?:if|when|for)|if|when(?:ever)?|unless|in case|where|for (?:the )?(?:urgent|critical|high[- ]\w+|"
+    r"low[- ]\w+|negative|flagged|suspicious|risky|angry|vip|priority|p1|sev-?1|important|large|big|failed|"
+    r"[\w-]+-risk|[\w-]+ ones)|(?:urgent|critical|high[- ]risk|high[- ]priority|flagged|suspicious|risky|"
+    r"negative|toxic|violating|fraudulent|failed|large|vip|enterprise|qualified|hot)\s+\w+s\b|"
+    r"(?:above|over|below|under|more than|less than|at least|exceeds?|>=?|<=?)\s*\$?\d)",
+    re.I,
+)
+
+
+def normalise(text: str) -> str:
+    """Case- and whitespace-insensitive form used to compare quotes with the brief."""
+    return " ".join(text.lower().replace("`", "").split())
+
+
+@dataclass
+class Clause:
+    """One requirement of the brief."""
+
+    text: str
+    sentence: int
+    verb: str
+    kind: str  # model | effect
+    destination: str | None = None  # an external system the clause writes to
+    limiter: str | None = None  # the words that limit it to some events
+
+    @property
+    def effectful(self) -> bool:
+        return self.kind == "effect" or self.destination is not None
+
+
+def clause_spans(sentence: str) -> list[tuple[int, int]]:
+    """Clause spans: at commas, semicolons and 'then', and at 'and'/'or' before an action verb;
+    never inside parentheses or backticks (a label list is one clause)."""
+    cuts: list[tuple[int, int]] = []
+    depth = 0
+    tick = False
+    for i, ch in enumerate(sentence):
+        if ch == "`":
+            tick = not tick
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch in ",;:" and depth == 0 and not tick:
+            after = _WORD.match(sentence[i + 1 :].lstrip())
+            if (
+                ch == ","
+                and re.search(r"\b(?:a|an|the|our|their|its|your)\s+[\w-]+$", sentence[:i], re.I)
+                and after is not None
+                and _base(after.group(0)) not in ACTION_VERBS
+                and after.group(0).lower() not in ("and", "or", "then", "but", "so", "if", "when", "unless")
+            ):
+                continue  # "a short, friendly reply": adjectives, not clauses
+            cuts.append((i, i + 1))
+    for m in re.finditer(r"\s+(?:and then|then|and|or|but|so)\s+(?=([A-Za-z'-]+))", sentence):
+        word = m.group(1).lower()
+        inside = sentence[: m.start()].count("(") > sentence[: m.start()].count(")")
+        if not inside and (m.group(0).strip() in ("then", "and then") or _base(word) in ACTION_VERBS):
+            cuts.append((m.start(), m.end()))
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for a, b in sorted(cuts):
+        if a >= start:
+            spans.append((start, a))
+            start = b
+    spans.append((start, len(sentence)))
+    return [(a, b) for a, b in spans if sentence[a:b].strip(" ,;:.")]
+
+
+def _base(word: str) -> str:
+    """The base form of a verb token: 'posts' -> 'post', 'escalates' -> 'escalate'."""
+    w = word.lower()
+    if w in ACTION_VERBS:
+        return w
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", "")):
+        if w.endswith(suffix) and (w[: -len(suffix)] + repl) in ACTION_VERBS:
+            return w[: -len(suffix)] + repl
+    return w
+
+
+def _action(clause: str) -> tuple[str, str] | None:
+    """(verb, kind) when the clause instructs an action, else None."""
+    stripped = clause.strip(" ,;:.-*()")
+    lead = _LEAD.match(stripped)
+    rest = stripped[lead.end() :] if lead else stripped
+    first = _WORD.match(rest)
+    if first:
+        word = first.group(0)
+        base = _base(word)
+        # the base form at the head of an instruction; a third-person form after a subject
+        if (
+            base in ACTION_VERBS
+            and (word.lower() == base or lead is not None)
+            and not re.match(r"\s*(?:must|should|will|can|may|are|is|were|was)\b", rest[first.end() :], re.I)
+        ):
+            return base, ACTION_VERBS[base]
+    for m in re.finditer(r"\b([A-Za-z'-]+)\s+(?:the|a|an|our|their|them|it|to|him|her|#)\b", stripped, re.I):
+        word = m.group(1)
+        if word.isupper():
+            continue  # "POST to our endpoint" is an HTTP method, not an instruction
+        base = _base(word)
+        if word.lower() != base and re.match(
+            r"\s*(?:when|whenever|once|after|as soon as|each time|every time)\b", stripped, re.I
+        ):
+            continue  # "when someone opens an issue": the event that starts the flow
+        if (
+            base in ACTION_VERBS
+            and not _DETERMINER.search(stripped[: m.start()])
+            and not _PASSIVE.search(stripped[: m.start()])
+        ):
+            return base, ACTION_VERBS[base]
+    for m in re.finditer(
+        r"\b(?:we|i|you|it|they|should|must|shall|will|'ll|can|need to|needs to|want to|wants to|have to|has to|"
+        r"to|please|and)\s+(?:also\s+|then\s+|immediately\s+|automatically\s+|always\s+)?([A-Za-z'-]+)",
+        stripped,
+        re.I,
+    ):
+        word = m.group(1)
+        base = _base(word)
+        if base not in ACTION_VERBS or _PASSIVE.search(stripped[: m.start(1)]):
+            continue
+        if m.group(0).lower().startswith(("to ", "and ")) and _DETERMINER.search(stripped[: m.start()] + " "):
+            continue
+        return base, ACTION_VERBS[base]
+    return None
+
+
+# "respond within 800ms", "return that in under 2 seconds": the response and its deadline,
+# which the flow's `respond` block and SLA carry, not a step.
+_RESPONSE = re.compile(
+    r"^\W*(?:(?:and|then|we|it|must|should|to|please)\s+)*(?:respond|reply|return|answer|get back|come back)\w*\b"
+    r"(?:\s+\w+){0,4}?\s+(?:within|in under|in less than|under|in|below|inside)\s+(?:about\s+)?[\d.]+\s*"
+    r"(?:ms|milliseconds?|s|secs?|seconds?|minutes?)\b",
+    re.I,
+)
+
+
+def requirement_clauses(brief: str) -> list[Clause]:
+    """Every clause of the brief that asks the automation to do something, in brief order."""
+    from copilot.draft.reader import split_sentences
+
+    out: list[Clause] = []
+    for index, sentence in enumerate(split_sentences(brief)):
+        if _is_heading(brief, sentence):
+            continue
+        for a, b in clause_spans(sentence):
+            text = sentence[a:b].strip(" ,;:")
+            found = _action(text)
+            if found is None or _reference(text) or _RESPONSE.search(text) or len(_WORD.findall(text)) < 2:
+                continue  # a bare verb ("Compare:") introduces something; it asks for nothing
+            verb, kind = found
+            dest = DESTINATIONS.search(text)
+            limiter = LIMITERS.search(text) or LIMITERS.search(_condition_context(sentence, a))
+            out.append(
+                Clause(
+                    text=text.rstrip("."),
+                    sentence=index,
+                    verb=verb,
+                    kind=kind,
+                    destination=dest.group(0)
+                    if (dest and kind == "effect") or (dest and _writes_to(text))
+                    else None,
+                    limiter=limiter.group(0) if limiter else None,
+                )
+            )
+    return out
+
+
+def _writes_to(text: str) -> bool:
+    """'summarise the history for the CRM', 'push it into Salesforce': model work with a destination."""
+    m = re.search(
+        r"\b(?:for|to|into|in|on|onto)\s+(?:the\s+|our\s+|a\s+)?" + DESTINATIONS.pattern, text, re.I
+    )
+    # where the event comes from (a webhook, a queue, an endpoint) is not where a result goes
+    return m is not None and not re.search(r"(?:webhook|endpoint|queue|topic|api)$", m.group(0), re.I)
+
+
+def instructs(text: str) -> bool:
+    """True when the clause asks for an action (an action verb used as a verb)."""
+    return _action(text) is not None
+
+
+def _reference(text: str) -> bool:
+    """'after we have answered', 'once it is classified': work mentioned, not asked for."""
+    return bool(
+        re.match(
+            r"\s*(?:after|once|before|until|as soon as)\s+(?:we|it|they|you|the \w+)?\s*(?:have|has|had|is|are|was|were)?\s*\w+ed\b\s*$",
+            text,
+            re.I,
+        )
+    )
+
+
+# "When a ticket arrives" names the event that starts the flow, not a condition on an action.
+_ARRIVAL = re.compile(
+    r"\bwhen(?:ever)?\s+(?:someone|somebody|anyone|a user|a customer|users|customers|they|we)\s+\w+s?\b|"
+    r"\b(?:arriv\w*|comes? in|lands?|landed|is (?:opened|created|placed|submitted|posted|filed|received|merged|"
+    r"published|uploaded)|gets? (?:opened|created|filed|posted)|signs? up|fires?|hits?|is pushed|come in)\b",
+    re.I,
+)
+
+
+def _condition_context(sentence: str, clause_start: int) -> str:
+    """The part of the sentence before a clause when it opens with if/when/unless ('If X, do Y')."""
+    head = sentence[:clause_start]
+    if re.match(r"\s*(?:only\s+)?(?:if|unless|in case|for)\b", head, re.I):
+        return head
+    if re.match(r"\s*(?:only\s+)?when(?:ever)?\b", head, re.I) and not _ARRIVAL.search(head):
+        return head
+    return ""
+
+
+def headings(brief: str, sentences: list[str]) -> frozenset[int]:
+    """Indices of the sentences that are markdown headings of the brief (titles, not requirements)."""
+    return frozenset(i for i, sentence in enumerate(sentences) if _is_heading(brief, sentence))
+
+
+def _is_heading(brief: str, sentence: str) -> bool:
+    return any(
+        line.lstrip().startswith("#") and normalise(line.lstrip("# \t")) == normalise(sentence)
+        for line in brief.splitlines()
+    )
+
+
+def locate(quote: str, brief: str) -> tuple[int, int] | None:
+    """Where a quote sits in the normalised brief, or None when it does not occur there."""
+    q, b = normalise(quote).strip(" .,;:"), normalise(brief)
+    if not q:
+        return None
+    at = b.find(q)
+    return (at, at + len(q)) if at >= 0 else None

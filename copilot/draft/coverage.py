@@ -1,0 +1,205 @@
+"""Does a flow do what its brief says? Each requirement clause → the steps that implement it.
+
+Works on any flow with a brief, drafted offline or by an LLM: every step must carry a
+`why` (the quoted clause of the brief it implements, or the building block it is), every
+quote must occur in the brief, and every requirement clause of the brief
+(`copilot.draft.clauses`) must be implemented by some step. A clause that writes to an
+outside system needs a step that calls out (http); a clause the brief limits to some
+events ("for urgent tickets", "if the score is above 0.8") needs an `if:` on its side
+effect. The findings use the lint finding shape, so the draft summary, the JSON output
+and the LLM repair prompt treat them like lint findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from copilot.draft.clauses import Clause, locate, normalise, requirement_clauses
+
+# code -> (name, severity). Errors make an LLM answer go back for repair; the offline
+# drafter must never produce them. Warnings are gaps: the draft is written, exit 1.
+CHECKS: dict[str, tuple[str, str]] = {
+    "DR001": ("unmapped-requirement", "warning"),
+    "DR002": ("step-without-why", "error"),
+    "DR003": ("quote-not-in-brief", "error"),
+    "DR004": ("building-block-serves-nothing", "error"),
+    "DR005": ("side-effect-on-every-event", "warning"),
+    "DR006": ("destination-not-written", "warning"),
+}
+
+
+@dataclass
+class Row:
+    """One requirement clause and the steps that implement it."""
+
+    clause: Clause
+    steps: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "clause": self.clause.text,
+            "kind": self.clause.kind,
+            "steps": self.steps,
+            "mapped": bool(self.steps),
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class Coverage:
+    rows: list[Row]
+    findings: list[dict[str, Any]]
+
+    @property
+    def unmapped(self) -> list[str]:
+        return [r.clause.text for r in self.rows if not r.steps]
+
+    @property
+    def nothing_mapped(self) -> bool:
+        return not any(r.steps for r in self.rows)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [row.to_json() for row in self.rows]
+
+
+def _finding(code: str, message: str, loc: list[Any], hint: str | None = None) -> dict[str, Any]:
+    """A finding in the lint finding shape (`Finding.to_dict`), so every consumer takes both."""
+    name, severity = CHECKS[code]
+    json_path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+    return {
+        "code": code,
+        "name": name,
+        "severity": severity,
+        "message": message,
+        "path": "<draft>",
+        "line": None,
+        "column": None,
+        "json_path": json_path,
+        "fix_hint": hint,
+        "fixable": False,
+    }
+
+
+def _steps(data: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = data.get("steps")
+    return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
+
+
+def _is_side_effect(step: dict[str, Any]) -> bool:
+    request = step.get("request")
+    method = request.get("method", "POST") if isinstance(request, dict) else "POST"
+    return step.get("type") == "http" and str(method).upper() != "GET"
+
+
+def check(data: dict[str, Any], brief: str) -> Coverage:
+    """Coverage of `brief` by the flow `data` (a plain mapping, as loaded or drafted)."""
+    findings: list[dict[str, Any]] = []
+    steps = _steps(data)
+    ids = {str(s.get("id")) for s in steps}
+    quotes: dict[str, list[tuple[int, int]]] = {}  # step id -> where its quotes sit in the brief
+    for index, step in enumerate(steps):
+        sid = str(step.get("id"))
+        why = step.get("why")
+        if not isinstance(why, dict) or not (why.get("brief") or why.get("block")):
+            findings.append(
+                _finding(
+                    "DR002",
+                    f"step `{sid}` says nothing of why it exists: quote the brief's clause it implements "
+                    "(why.brief) or name the building block it is (why.block + why.serves)",
+                    ["steps", index, "id"],
+                    "a step the brief never asks for is an invention: remove it, or quote the clause",
+                )
+            )
+            continue
+        quote = why.get("brief")
+        if quote:
+            for n, one in enumerate(quote if isinstance(quote, list) else [quote]):
+                at = locate(str(one), brief)
+                if at is None:
+                    findings.append(
+                        _finding(
+                            "DR003",
+                            f"step `{sid}` quotes {str(one)[:80]!r}, which is not in the brief",
+                            ["steps", index, "why", "brief", *([n] if isinstance(quote, list) else [])],
+                            "quote the brief word for word (case and spacing may differ)",
+                        )
+                    )
+                else:
+                    quotes.setdefault(sid, []).append(at)
+        elif why.get("block"):
+            serves = why.get("serves") or []
+            unknown = [s for s in serves if s not in ids]
+            if not serves or unknown:
+                findings.append(
+                    _finding(
+                        "DR004",
+                        f"step `{sid}` is a {why.get('block')} that serves "
+                        + (f"unknown steps {unknown}" if unknown else "no step"),
+                        ["steps", index, "why", "serves"],
+                        "name the steps this building block exists for",
+                    )
+                )
+    rows = [Row(clause) for clause in requirement_clauses(brief)]
+    by_id = {str(s.get("id")): s for s in steps}
+    for row in rows:
+        at = locate(row.clause.text, brief)
+        if at is None:
+            continue
+        for sid, spans in quotes.items():
+            for a, b in spans:
+                overlap = min(b, at[1]) - max(a, at[0])
+                if overlap > 0 and overlap >= 0.5 * min(b - a, at[1] - at[0]):
+                    row.steps.append(sid)
+                    break
+    for row in rows:
+        clause = row.clause
+        where = ["brief"]
+        if not row.steps:
+            findings.append(
+                _finding(
+                    "DR001",
+                    f"the brief asks to {clause.text!r} and no step implements it",
+                    where,
+                    "add a step whose why.brief quotes it, or say in the brief that it is out of scope",
+                )
+            )
+            continue
+        effects = [sid for sid in row.steps if _is_side_effect(by_id[sid])]
+        if clause.destination and not effects and not any(by_id[s].get("type") == "http" for s in row.steps):
+            findings.append(
+                _finding(
+                    "DR006",
+                    f"the brief asks to {clause.text!r}, which writes to {clause.destination}, "
+                    "and no step calls it",
+                    where,
+                    f"add an http step that sends the result to {clause.destination}",
+                )
+            )
+        if clause.limiter:
+            for sid in effects:
+                if not by_id[sid].get("if"):
+                    index = steps.index(by_id[sid])
+                    findings.append(
+                        _finding(
+                            "DR005",
+                            f"step `{sid}` runs on every event, but the brief limits it ({clause.limiter!r} "
+                            f"in {clause.text!r})",
+                            ["steps", index, "id"],
+                            "give it an `if:` on the output field that decides it",
+                        )
+                    )
+        for sid in row.steps:
+            step = by_id[sid]
+            if step.get("if") and clause.kind == "effect":
+                row.notes.append(f"{sid} if {str(step['if']).strip('{} ')}")
+    return Coverage(rows, findings)
+
+
+def quote_ok(quote: str, brief: str) -> bool:
+    """True when `quote` occurs in `brief` (case- and whitespace-insensitively)."""
+    return locate(quote, brief) is not None
+
+
+__all__ = ["CHECKS", "Coverage", "Row", "check", "normalise", "quote_ok"]

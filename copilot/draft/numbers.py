@@ -1,0 +1,389 @@
+"""Numbers in a brief, as people write them: latency, money, event rate and concurrency.
+
+Each reader owns one concept and is a table (see `copilot.draft.phrases`): a row is a
+pattern and what it means, tried in order, the first row to read some words decides what
+they mean. tests/draft/test_numbers.py reads the tables with the phrases users type.
+
+What counts as a number here:
+
+- digits with thousands separators ("10,000" is one number, never 10 and 000), decimals,
+  a k / thousand / million scale ("10k events a day"), and the common number words ("a",
+  "half a", "twenty");
+- a latency is a number and a unit ("within 1.5 seconds", "under 800ms", "sub-second"); a
+  vague word ("real time", "fast", "snappy") is *not* one: the SLA stays unread and the
+  word is reported, so the drafter uses its stated default and says so. A duration over
+  `MAX_SLA` ("within 24 hours") is a business rule, not a realtime latency;
+- money is dollars per event, in any common wording ("a tenth of a cent", "0.4 cents",
+  "$5 per 1,000 tickets"); a price per month or per token is not a per-event budget.
+"""
+
+# ruff: noqa: E501  (the vocabulary below is regular expressions, one row per line, easier to read whole)
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from copilot.draft.phrases import Match, scan
+
+# ---------------------------------------------------------------------------- words and digits
+
+NUMBER_WORDS: dict[str, float] = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "sixty": 60, "a hundred": 100, "hundred": 100, "a thousand": 1000,
+    "thousand": 1000, "a million": 1e6, "million": 1e6, "half a": 0.5, "half an": 0.5, "a half": 0.5,
+}  # fmt: skip
+_SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}
+
+DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"  # 10,000 | 1.5 | .5
+_WORD = r"(?:half an?|a half|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|fifty|sixty)"
+# a count of events: 1,200 | 10k | 2 million | a thousand
+COUNT = rf"(?:{DIGITS}(?:\s*(?:k|thousand|million)\b|m(?=\s+[a-z]))?|a\s+(?:hundred|thousand|million))"
+
+
+def number(text: str) -> float:
+    """'1,200' -> 1200, '10k' -> 10000, 'half a' -> 0.5, 'twenty' -> 20."""
+    text = " ".join(text.strip().lower().split())
+    if text in NUMBER_WORDS:
+        return float(NUMBER_WORDS[text])
+    scaled = re.fullmatch(r"([\d,.]+)\s*(k|thousand|m|million)", text)
+    if scaled:
+        return float(scaled.group(1).replace(",", "")) * _SCALES[scaled.group(2)]
+    return float(text.replace(",", ""))
+
+
+# ---------------------------------------------------------------------------- durations
+
+UNIT_SECONDS: dict[str, float] = {
+    "ms": 0.001, "msec": 0.001, "msecs": 0.001, "millisecond": 0.001, "milliseconds": 0.001, "millis": 0.001,
+    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "d": 86400.0, "day": 86400.0, "days": 86400.0,
+}  # fmt: skip
+_UNIT = r"(?P<unit>ms|msecs?|milliseconds?|millis|secs?|seconds?|s|mins?|minutes?|m|hrs?|hours?|h|days?|d)\b"
+DURATION = rf"(?P<amount>{DIGITS}|{_WORD})\s*-?\s*{_UNIT}"
+MAX_SLA = 120.0  # "within 24 hours" is a business rule, not a realtime latency
+
+
+def seconds(amount: str, unit: str) -> float:
+    """('1.5', 'seconds') -> 1.5; ('half a', 'second') -> 0.5."""
+    return number(amount) * UNIT_SECONDS[unit.lower()]
+
+
+# ---------------------------------------------------------------------------- latency (SLA)
+
+
+@dataclass(frozen=True)
+class LatencyPhrase:
+    """Words about latency, and what they mean.
+
+    `promise`: the brief asks for it ("within 2s"); `figure`: a latency stated without a
+    promise ("in 2 seconds", "an API with p95 about 110 ms"), used only when nothing
+    promises; `vague`: a wish with no number ("real time"); `not a demand`: words that look
+    like one and are not ("doesn't need to be fast", "a fast model"). `fixed` is the value
+    of a phrase with no digits in it ("sub-second").
+    """
+
+    pattern: re.Pattern[str]
+    meaning: str  # promise | figure | vague | not a demand
+    fixed: float | None = None
+
+
+def _latency(meaning: str, pattern: str, fixed: float | None = None) -> LatencyPhrase:
+    return LatencyPhrase(re.compile(pattern, re.I), meaning, fixed)
+
+
+_ABOUT = r"\s*(?:~|about\s+|around\s+|roughly\s+|approx(?:imately|\.)?\s+)?"
+_PROMISE_BEFORE = (
+    r"(?:\b(?:within|under|below|in less than|less than|in under|no (?:more|longer|slower) than|not (?:more|longer) than|"
+    r"at most|at the most|max(?:imum)?(?: of)?|sla(?: of| is| target of)?|(?:p9[59]|latency|response times?)(?: latency)?\s*"
+    r"(?:of|target of|below|under|less than|at most|must be under|must be below)|(?:a |an )?latency (?:budget|target) of)|<=?|≤)\s*:?"
+)
+_FIGURE_BEFORE = (
+    r"\b(?:in|inside|p9[59](?: latency)?(?: is| at| =| :)?|latency(?: is| of about)?|response time(?: is)?)"
+)
+
+LATENCY: list[LatencyPhrase] = [
+    _latency(
+        "not a demand",
+        r"\b(?:(?:does|do|did)(?:n'?t| not)|needn'?t|no need to|not need to)\s+(?:need|have)?\s*(?:to\s+)?(?:be\s+)?(?:super\s+|very\s+|that\s+)?(?:fast|quick|instant|immediate|real[- ]?time|snappy)\w*",
+    ),
+    _latency("not a demand", r"\b(?:no rush|not in a hurry|not (?:time[- ])?critical|can be slow)\b"),
+    _latency(
+        "not a demand", r"\b(?:fast|quick|speedy|snappy)(?:er|est)?\s+(?:models?|llms?|ones?|path|lane)\b"
+    ),
+    _latency("promise", rf"{_PROMISE_BEFORE}{_ABOUT}{DURATION}"),
+    _latency(
+        "promise",
+        rf"\b{DURATION}\s+(?:is fine|is ok(?:ay)?|is acceptable|is the (?:limit|max(?:imum)?|budget)|max(?:imum)?|tops|at most|or less|or under|or faster|p9[59]|latency|sla|end[- ]to[- ]end)\b",
+    ),
+    _latency("promise", r"\bsub[- ]?\s?second\b", fixed=1.0),
+    _latency("figure", rf"{_FIGURE_BEFORE}\s*{_ABOUT}{DURATION}"),
+    _latency(
+        "vague",
+        r"\b(?:real[- ]?time|instant(?:ly|aneous(?:ly)?)?|immediate(?:ly)?|right away|(?:lightning|blazing(?:ly)?|super|really|very)[- ]fast|fast|faster|quickly|be quick|quick (?:response|reply|answer|turnaround)s?|snappy|speedy|asap|as (?:fast|quickly|soon) as possible|low[- ]latency|in no time|promptly|without (?:delay|lag)|no lag)\b",
+    ),
+]
+
+
+@dataclass
+class Sla:
+    """The latency a brief asks for.
+
+    `seconds` and `text` are the number read and the words it came from (None when the
+    brief states none); `vague` is the vague word ("real time") a brief used *instead of*
+    a number, for the drafter to quote when it uses its default; `realtime` is True when
+    any such word was seen, number or not.
+    """
+
+    seconds: float | None = None
+    text: str | None = None
+    vague: str | None = None
+    realtime: bool = False
+
+
+def read_sla(sentences: list[str], matches: list[Match]) -> Sla:
+    """The first latency the brief promises; else the first one it states; else its vague word."""
+    stated: list[tuple[bool, float, Match]] = []
+    vague: list[Match] = []
+    for index, sentence in enumerate(sentences):
+        for row, m in scan(LATENCY, sentence):
+            found = Match("sla", m.group(0).strip(), index, m.start(), m.end())
+            if row.meaning == "vague":
+                vague.append(Match("realtime", m.group(0), index, m.start(), m.end()))
+            elif row.meaning in ("promise", "figure"):
+                value = row.fixed if row.fixed is not None else seconds(m.group("amount"), m.group("unit"))
+                if 0 < value <= MAX_SLA:
+                    stated.append((row.meaning == "promise", value, found))
+    matches.extend(vague)
+    if not stated:
+        return Sla(vague=vague[0].text if vague else None, realtime=bool(vague))
+    promised = [s for s in stated if s[0]] or stated
+    _, value, match = min(promised, key=lambda s: (s[2].sentence, s[2].start))
+    matches.extend(s[2] for s in stated)
+    return Sla(value, match.text, None, bool(vague))
+
+
+# ---------------------------------------------------------------------------- money
+
+
+@dataclass(frozen=True)
+class MoneyPhrase:
+    """An amount of money: the pattern, and dollars per unit of the number it reads (`n`; one if none)."""
+
+    pattern: re.Pattern[str]
+    dollars: float
+
+
+def _money(pattern: str, dollars: float) -> MoneyPhrase:
+    return MoneyPhrase(re.compile(pattern, re.I), dollars)
+
+
+_CENT = r"(?:cents?|penny|pennies|¢)"
+MONEY: list[MoneyPhrase] = [
+    _money(rf"\b(?:an?|one)\s+tenth\s+of\s+(?:an?|one)\s+{_CENT}", 0.001),
+    _money(rf"\b(?:an?|one)\s+fifth\s+of\s+(?:an?|one)\s+{_CENT}", 0.002),
+    _money(rf"\b(?:an?|one)\s+quarter\s+of\s+(?:an?|one)\s+{_CENT}", 0.0025),
+    _money(rf"\b(?:an?|one)\s+third\s+of\s+(?:an?|one)\s+{_CENT}", 0.01 / 3),
+    _money(
+        rf"\b(?:half\s+(?:of\s+)?(?:an?|one)|(?:an?|one)\s+half\s+(?:of\s+)?(?:an?|one))\s+{_CENT}", 0.005
+    ),
+    _money(r"\b(?:an?|one)\s+tenth\s+of\s+(?:an?|one)\s+dollar\b", 0.1),
+    _money(rf"(?<![\w$.,])(?P<n>{DIGITS})\s*(?:{_CENT}|c\b)", 0.01),
+    _money(rf"\b(?P<n>{_WORD})\s+{_CENT}", 0.01),
+    _money(rf"(?:\bus)?\$\s?(?P<n>{DIGITS})(?:\s*(?:usd|dollars?))?", 1.0),
+    _money(rf"(?<![\w$.,])(?P<n>{DIGITS})\s*(?:usd|dollars?|bucks)\b", 1.0),
+    _money(r"\b(?:an?|one)\s+dollar\b", 1.0),
+]
+# what a per-event price is per: "per ticket", "/event", "a pop", "per 1,000 tickets", "for every 10k events"
+_PER = re.compile(
+    rf"\s*(?:usd\s*)?(?:/|\bper\b|\ba\b|\ban\b|\beach\b|\bfor each\b|\bfor every\b|\bevery\b|\bon each\b|\bfor one\b)\s*"
+    rf"(?:single\s+)?(?:(?P<count>{COUNT}|hundred|thousand|million)\s+)?(?P<unit>[a-z][\w-]*)",
+    re.I,
+)
+# a price per one of these is not a budget per event
+_NOT_PER_EVENT = re.compile(
+    r"(?:month|mo|day|week|year|yr|hour|hr|minute|min|second|sec|quarter|annum|tokens?|[mk]?tok|characters?|chars?|words?|seats?|users?|licen[cs]es?|gb|mb)s?|monthly|daily",
+    re.I,
+)
+# words before an amount that make it a budget even with no "per …" ("budget $0.002", "under a penny")
+_BUDGET_BEFORE = re.compile(
+    r"\b(?:budget|spend|spending|costs?|costing|pay|paying|price|cap|afford)\b[^.$;]{0,30}$", re.I
+)
+_SMALL_BEFORE = re.compile(
+    r"\b(?:under|below|less than|at most|no more than|not more than|max(?:imum)?|up to|cheaper than|within)\s*(?:~|about\s+|around\s+)?$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class TierPhrase:
+    pattern: re.Pattern[str]
+    tier: str  # economy | premium
+
+
+COST_TIERS: list[TierPhrase] = [
+    TierPhrase(re.compile(r"\b(cheap(?:ly|er|est)?|low[- ]cost|cost (?:matters|is important|sensitive)|cost[- ]sensitive|keep (?:the )?costs? (?:down|low)|inexpensive|economical|on a budget|tight budget|budget is tight|as cheap as|minimi[sz]e (?:the )?cost)\b", re.I), "economy"),
+    TierPhrase(re.compile(r"\b(best (?:possible )?quality|highest quality|quality matters most|accuracy (?:matters|is) (?:most|critical)|premium|cost is no (?:object|issue|concern)|money is no object|best model)\b", re.I), "premium"),
+]  # fmt: skip
+
+
+@dataclass
+class Cost:
+    """The budget per event in dollars and the cost tier a brief asks for, each with its words."""
+
+    budget: float | None = None
+    budget_text: str | None = None
+    tier: str | None = None
+    tier_text: str | None = None
+
+
+def money(sentence: str) -> list[tuple[float, re.Match[str], str]]:
+    """Per-event budgets in a sentence: (dollars, the amount's match, the words incl. 'per …')."""
+    out: list[tuple[float, re.Match[str], str]] = []
+    for row, m in scan(MONEY, sentence):
+        amount = row.dollars * (number(m.group("n")) if "n" in m.re.groupindex else 1.0)
+        per = _PER.match(sentence, m.end())
+        if per is not None:
+            if _NOT_PER_EVENT.fullmatch(per.group("unit")):
+                continue  # "$500 a month", "$3 per million tokens": a price, not a budget per event
+            count = number(per.group("count")) if per.group("count") else 1.0
+            out.append((amount / count, m, sentence[m.start() : per.end()]))
+            continue
+        before = sentence[max(0, m.start() - 40) : m.start()]
+        if _BUDGET_BEFORE.search(before) or (amount < 1 and _SMALL_BEFORE.search(before)):
+            out.append((amount, m, m.group(0)))
+    return out
+
+
+def read_cost(sentences: list[str], matches: list[Match]) -> Cost:
+    """The first per-event budget and the first cost tier the brief names."""
+    cost = Cost()
+    for index, sentence in enumerate(sentences):
+        for value, m, words in money(sentence):
+            if value > 0 and cost.budget is None:
+                cost.budget, cost.budget_text = value, words.strip()
+                matches.append(Match("budget", words.strip(), index, m.start(), m.start() + len(words)))
+        for row, m in scan(COST_TIERS, sentence):
+            if cost.tier is None:
+                cost.tier, cost.tier_text = row.tier, m.group(0)
+            matches.append(Match("cost", m.group(0), index, m.start(), m.end()))
+    return cost
+
+
+# ---------------------------------------------------------------------------- event rate
+
+
+@dataclass(frozen=True)
+class RatePhrase:
+    """Events per period: the pattern (groups `count`, and `unit` unless `per` fixes it)."""
+
+    pattern: re.Pattern[str]
+    per: float | None = None  # seconds in the period; None: read the `unit` group
+    rate: bool = True  # False: words that look like a rate and are not ("2 cents a ticket")
+
+
+_PERIOD_SECONDS = {
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "hr": 3600.0,
+    "hour": 3600.0,
+    "h": 3600.0,
+    "day": 86400.0,
+}
+_COUNT_AT = rf"(?<![\w$.,])(?P<count>{COUNT})"
+RATES: list[RatePhrase] = [
+    RatePhrase(
+        re.compile(
+            rf"{_COUNT_AT}\s*(?:ms|s|secs?|seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?|times)\b", re.I
+        ),
+        rate=False,
+    ),
+    RatePhrase(re.compile(rf"{_COUNT_AT}\s*(?:cents?|¢|dollars?|usd)\b", re.I), rate=False),
+    RatePhrase(re.compile(r"\$\s?" + DIGITS, re.I), rate=False),
+    RatePhrase(
+        re.compile(
+            rf"{_COUNT_AT}\s*(?:rps|qps|tps|eps|(?:req(?:uest)?s?|events?|msgs?|messages?)?\s*/\s*s(?:ec(?:ond)?)?)\b",
+            re.I,
+        ),
+        per=1.0,
+    ),
+    RatePhrase(
+        re.compile(
+            rf"{_COUNT_AT}\s*(?:rpm|(?:req(?:uest)?s?|events?|msgs?|messages?)?\s*/\s*min(?:ute)?)\b", re.I
+        ),
+        per=60.0,
+    ),
+    RatePhrase(
+        re.compile(
+            rf"{_COUNT_AT}\s+(?:[\w-]+\s+){{0,2}}?(?:a|an|per|/|each|every)\s*(?P<unit>second|sec|s|minute|min|hour|hr|h|day)\b",
+            re.I,
+        )
+    ),
+]
+
+
+def read_rate(sentences: list[str], matches: list[Match]) -> float | None:
+    """Events per second the brief expects ('about 50 a second' -> 50.0): the highest it states (a peak)."""
+    best: tuple[float, Match] | None = None
+    for index, sentence in enumerate(sentences):
+        for row, m in scan(RATES, sentence):
+            if not row.rate:
+                continue
+            per = row.per if row.per is not None else _PERIOD_SECONDS[m.group("unit").lower()]
+            per_second = number(m.group("count")) / per
+            if per_second > 0 and (best is None or per_second > best[0]):
+                best = (per_second, Match("rate", m.group(0), index, m.start(), m.end()))
+    if best is None:
+        return None
+    matches.append(best[1])
+    return best[0]
+
+
+# ---------------------------------------------------------------------------- concurrency
+
+
+@dataclass(frozen=True)
+class ConcurrencyPhrase:
+    """Words that cap the events in flight; group `n` is the cap."""
+
+    pattern: re.Pattern[str]
+
+
+def _cap(pattern: str) -> ConcurrencyPhrase:
+    return ConcurrencyPhrase(re.compile(pattern, re.I))
+
+
+_N = r"(?P<n>\d{1,3}(?:,\d{3})+|\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|fifty)"
+_AT_ONCE = r"(?:at (?:a|the same|any one|one) time|at once|concurrent(?:ly)?|in parallel|simultaneous(?:ly)?|in[- ]flight|parallel)"
+CONCURRENCY: list[ConcurrencyPhrase] = [
+    _cap(
+        rf"\bconcurrency\s*(?:limit|cap|level)?\s*(?:of|at|=|:|is|to|should be|must be|under|below|<=?)?\s*(?:max(?:imum)?|at most|up to|about|around)?\s*{_N}\b"
+    ),
+    _cap(
+        rf"\b(?:limit|cap|keep|restrict|throttle)\s+(?:the\s+)?concurrency\s+(?:to|at|under|below)\s+{_N}\b"
+    ),
+    _cap(
+        rf"\b(?:at most|no more than|not more than|never more than|up to|max(?:imum)?(?:\s+of)?|only)\s+{_N}\s+(?:[\w-]+\s+){{0,3}}?{_AT_ONCE}"
+    ),
+    _cap(rf"\b{_N}\s+(?:[\w-]+\s+){{0,2}}?{_AT_ONCE}\s+(?:max(?:imum)?|at most|tops)\b"),
+    _cap(
+        rf"\b{_N}\s+(?:concurrent|parallel|simultaneous)\s+(?:calls|requests|jobs|workers|connections|runs|executions|events|tasks)\b"
+    ),
+    _cap(r"\b(?P<n>one)\s+at\s+a\s+time\b"),
+]
+
+
+def read_concurrency(sentences: list[str], matches: list[Match]) -> int | None:
+    """The most events in flight the brief allows ('at most 20 at a time' -> 20), if it says."""
+    for index, sentence in enumerate(sentences):
+        for _, m in scan(CONCURRENCY, sentence):
+            value = int(number(m.group("n")))
+            if value > 0:
+                matches.append(Match("concurrency", m.group(0), index, m.start(), m.end()))
+                return value
+    return None

@@ -1,0 +1,58 @@
+"""Phrase tables: how the offline reader's vocabularies are written and read.
+
+A vocabulary is a table of rows, each a compiled pattern and what it means (a trigger kind,
+a money scale, a latency promise). `scan` reads one sentence with a table: rows are tried
+in table order and a span one row has claimed is not read again by a later row, so a
+specific row ("a tenth of a cent", "a daily digest") placed above a general one ("a cent",
+"daily") wins where both match, without an `if` in the reader. The tables are plain data,
+so tests can read them phrase by phrase.
+
+`Match` records a phrase the reader acted on, with the sentence it came from, so the
+drafter can quote it and report the clauses it did not read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+
+@dataclass
+class Match:
+    """Something the reader understood: what, the words, and where."""
+
+    kind: str
+    text: str
+    sentence: int
+    start: int = 0
+    end: int = 0
+
+
+class Row(Protocol):
+    """A row of a phrase table: a pattern, and whatever the table says it means."""
+
+    @property
+    def pattern(self) -> re.Pattern[str]: ...
+
+
+R = TypeVar("R", bound=Row)
+
+
+def scan(rows: Iterable[R], sentence: str) -> list[tuple[R, re.Match[str]]]:
+    """Every phrase of `sentence` a row reads, as (row, match) in sentence order.
+
+    Rows claim spans in table order: a match overlapping a span an earlier row claimed
+    is skipped, so the first row that reads some words decides what they mean.
+    """
+    claimed: list[tuple[int, int]] = []
+    found: list[tuple[R, re.Match[str]]] = []
+    for row in rows:
+        for m in row.pattern.finditer(sentence):
+            start, end = m.span()
+            if end > start and not any(start < b and a < end for a, b in claimed):
+                claimed.append((start, end))
+                found.append((row, m))
+    found.sort(key=lambda f: f[1].start())
+    return found
