@@ -79,8 +79,9 @@ def by_hand(flow, provider, http, check_event: bool = True):
     `trigger.event_schema` before its fields are read (the engine checks it too), the models
     chosen up front (the routed step's pick is computed once from the catalog), the prompts
     as f-strings, the same output-schema checks and validate rule, the BM25 lookup, the page
-    as an http call and the enrichment as a background task, both only when the flow would
-    run them. With `check_event=False` it skips the event check (to show what it costs).
+    as an http call and the enrichment (a summary PUT to the CRM) as a background task, both
+    only when the flow would run them. With `check_event=False` it skips the event check (to
+    show what it costs).
     """
     profiles = model_profiles(flow)
     classify, checked, docs, answer, enrich, page = (
@@ -108,9 +109,15 @@ def by_hand(flow, provider, http, check_event: bool = True):
         assert _schema_problem(validator, value) is None
         return value
 
+    enrich_schema = _validator(enrich.output_schema, "enrich")
+    crm = flow.step("crm")
+
     async def enrich_crm(event):
         user = f"Summarise the customer's history for the CRM: {event['body']}"
-        return await call(enrich.model, enrich, user, None, None)
+        summary = await call(enrich.model, enrich, user, None, enrich_schema)
+        headers = {"Idempotency-Key": f"{event['id']}:crm"}
+        body = {"ticket": event["id"], "summary": summary["summary"]}
+        return await http.request("PUT", crm.request.url, headers, body, crm.timeout)
 
     async def page_oncall(event):
         headers = {"Idempotency-Key": f"{event['id']}:page"}

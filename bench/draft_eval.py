@@ -29,10 +29,11 @@ Check kinds (each expectation is one check):
   has none and all of its needs are conditional, theirs) matches ``when``; ``when: null``
   means the step must run unconditionally. Omit ``when`` to skip this check.
 - ``forbid``: no step's id or description matches the regex.
-- ``grounded``: at least one model step's free-text output reaches ``respond.body`` or an
-  http body (directly or through validate/transform steps; enum, number and boolean fields
-  are not free text), and every such model step has a retrieve step among its transitive
-  needs.
+- ``grounded``: at least one model step's free-text output reaches ``respond.body``
+  (directly or through validate/transform steps; enum, number and boolean fields are not
+  free text), and every such model step has a retrieve step among its transitive needs.
+  The answer is what the caller reads; text sent elsewhere (a summary for the CRM) is a
+  record, which the documents need not ground (the same reading as lint rule FG406).
 - ``order`` ``[a, b]``: some step matching b transitively needs a different step matching a,
   and no step matching a (only) transitively needs one matching b (only): not the wrong way round.
 - ``no_wait`` ``[urgent, slow]``: a step matches urgent, and no step matching urgent (and
@@ -559,15 +560,12 @@ def _check_forbid(exp: dict[str, Any], view: FlowView) -> list[dict[str, Any]]:
 
 
 def _sink_reaching_models(view: FlowView) -> list[str]:
-    """Model steps whose free-text output reaches respond.body or an http body."""
+    """Model steps whose free-text output reaches respond.body (the answer)."""
     reach: set[str] = set()
     frontier: list[tuple[str, str]] = []
     respond = view.flow.get("respond")
     if isinstance(respond, dict):
         frontier += view.references(respond.get("body"))
-    for s in view.steps:
-        if s.get("type") == "http" and isinstance(s.get("request"), dict):
-            frontier += view.references(s["request"].get("json"))
     seen: set[tuple[str, str]] = set()
     while frontier:
         sid, field = frontier.pop()
@@ -596,7 +594,7 @@ def _sink_reaching_models(view: FlowView) -> list[str]:
 def _check_grounded(view: FlowView) -> dict[str, Any]:
     models = _sink_reaching_models(view)
     if not models:
-        return _check("grounded", "grounded", False, "no model answer reaches the response or an http body")
+        return _check("grounded", "grounded", False, "no model answer reaches the response")
     retrieves = {view.sid(s) for s in view.steps if s.get("type") == "retrieve"}
     ungrounded = [m for m in models if not (view.ancestors(m) & retrieves)]
     detail = f"answers: {', '.join(models)}"

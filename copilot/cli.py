@@ -333,6 +333,17 @@ def checklist(
 # ---------------------------------------------------------------------------- run
 
 
+def _refuse_overwrite(option: str, path: Path | str | None, force: bool) -> None:
+    """An output file that exists is replaced only with --force: one line, exit 2."""
+    if path is None or force or str(path) == "-":
+        return
+    target = Path(path)
+    if target.is_dir():
+        fail(f"{option} {path}: is a directory")
+    if target.exists() or target.is_symlink():
+        fail(f"{option} {path}: the file exists; pass --force to replace it")
+
+
 class RunProvider(str, Enum):
     sim = "sim"
     openai = "openai"
@@ -375,6 +386,7 @@ def run(
     instant: Annotated[
         bool, typer.Option("--instant", help="Sim provider: answer without simulated latency.")
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --trace file.")] = False,
 ) -> None:
     """Run one event through a flow on the local engine and show the timeline.
 
@@ -394,6 +406,7 @@ def run(
     from copilot.run.command import run_flow
     from copilot.run.timeline import render_json, render_text
 
+    _refuse_overwrite("--trace", trace, force)
     try:
         outcome = run_flow(
             str(flow),
@@ -674,13 +687,19 @@ def draft(
     a repair loop; otherwise the offline drafter reads it by rules. Either way the flow is
     validated, autofixed, explained in comments and linted, and written only when valid.
 
+    Every step says why it exists (`why:` quotes the brief's clause, or names the building
+    block it is), and the summary maps each requirement of the brief to its steps. A
+    requirement no step implements, or a limited side effect that runs on every event, is a
+    gap: listed first, and the flow is still written.
+
     Before writing, the flow's own tests: block runs in virtual time on simulated models;
     when a threshold fails, the flow is hardened (hedges, tighter timeouts, a faster model,
     an on_deadline answer) within the budget and tested again, up to 3 rounds.
 
-    Exit 0 written, lint-clean and passing its own test; 1 valid but lint errors remain
-    (written only with --allow-findings) or written but failing its own test; 2 when no
-    valid flow came out or the input is unusable.
+    Exit 0 written, lint-clean, no gaps and passing its own test; 1 written with gaps or
+    failing its own test, or valid but lint errors remain (written only with
+    --allow-findings); 2 when nothing in the brief maps to a step, no valid flow came out or
+    the input is unusable.
 
     Examples:
 
@@ -693,6 +712,7 @@ def draft(
     from copilot.draft.summary import render_json, render_text
     from copilot.flow.units import parse_duration
 
+    _refuse_overwrite("--transcript", transcript, force)
     try:
         request = _draft_request(brief, event, sla, cost_tier, budget, fallback_model, models_file)
         seconds = None

@@ -21,19 +21,141 @@ from dataclasses import dataclass
 # verb (base form) -> "model" (work a model does) or "effect" (changes something outside)
 ACTION_VERBS: dict[str, str] = {
     **dict.fromkeys(
-        ["classify", "categorise", "categorize", "triage", "label", "tag", "score", "rate", "rank", "detect", "moderate", "screen", "summarise", "summarize", "extract", "translate", "answer", "draft", "write", "reply", "respond", "suggest", "enrich", "analyse", "analyze", "assess", "evaluate", "review", "identify", "determine", "decide", "generate", "compose", "prioritise", "prioritize", "check", "verify", "route", "match", "dedupe", "deduplicate", "transcribe", "parse", "recommend", "predict", "estimate", "forecast", "compare"],
+        (
+            "classify",
+            "categorise",
+            "categorize",
+            "triage",
+            "label",
+            "tag",
+            "score",
+            "rate",
+            "rank",
+            "detect",
+            "moderate",
+            "screen",
+            "summarise",
+            "summarize",
+            "extract",
+            "translate",
+            "answer",
+            "draft",
+            "write",
+            "reply",
+            "respond",
+            "suggest",
+            "enrich",
+            "analyse",
+            "analyze",
+            "assess",
+            "evaluate",
+            "review",
+            "identify",
+            "determine",
+            "decide",
+            "generate",
+            "compose",
+            "prioritise",
+            "prioritize",
+            "check",
+            "verify",
+            "route",
+            "match",
+            "dedupe",
+            "deduplicate",
+            "transcribe",
+            "parse",
+            "recommend",
+            "predict",
+            "estimate",
+            "forecast",
+            "compare",
+        ),
         "model",
     ),
     **dict.fromkeys(
-        ["block", "freeze", "suspend", "lock", "hold", "refund", "cancel", "close", "reopen", "open", "create", "file", "comment", "post", "send", "email", "e-mail", "message", "notify", "alert", "page", "ping", "escalate", "forward", "assign", "update", "store", "save", "log", "record", "insert", "upsert", "push", "sync", "add", "remove", "delete", "archive", "mark", "approve", "reject", "publish", "unpublish", "hide", "ban", "quarantine", "schedule", "book", "invite", "text", "call", "trigger", "retry", "pause", "resume", "flag", "notify", "reserve", "charge", "issue", "credit", "ship", "upload", "attach", "open", "enqueue", "requeue", "mute", "kick"],
+        (
+            "block",
+            "freeze",
+            "suspend",
+            "lock",
+            "hold",
+            "put",
+            "refund",
+            "cancel",
+            "close",
+            "reopen",
+            "open",
+            "create",
+            "file",
+            "comment",
+            "post",
+            "send",
+            "email",
+            "e-mail",
+            "message",
+            "notify",
+            "alert",
+            "page",
+            "ping",
+            "escalate",
+            "forward",
+            "assign",
+            "update",
+            "store",
+            "save",
+            "log",
+            "record",
+            "insert",
+            "upsert",
+            "push",
+            "sync",
+            "add",
+            "remove",
+            "delete",
+            "archive",
+            "mark",
+            "approve",
+            "reject",
+            "publish",
+            "unpublish",
+            "hide",
+            "ban",
+            "quarantine",
+            "schedule",
+            "book",
+            "invite",
+            "text",
+            "call",
+            "trigger",
+            "pause",
+            "resume",
+            "flag",
+            "reserve",
+            "charge",
+            "issue",
+            "credit",
+            "ship",
+            "upload",
+            "attach",
+            "enqueue",
+            "requeue",
+            "mute",
+            "kick",
+            "patch",
+            "decline",
+            "release",
+            "submit",
+            "dm",
+        ),
         "effect",
     ),
-}  # fmt: skip
+}
 
 # Words that put a verb right after them in an instruction.
 _LEAD = re.compile(
-    r"^(?:(?:and|or|then|also|please|first|finally|always|immediately|just|next|afterwards|otherwise|else|"
-    r"we|i|you|it|they|the (?:bot|flow|system|automation|agent|assistant)|flowgen|should|must|shall|will|"
+    r"^(?:(?:and|or|then|also|please|first|finally|always|only|immediately|just|next|afterwards|otherwise|else|"
+    r"we|i|you|it|the (?:bot|flow|system|automation|agent|assistant)|flowgen|should|must|shall|will|"
     r"'ll|can|could|would|need to|needs to|want to|wants to|have to|has to|to|let'?s|go ahead and|"
     r"automatically|quickly|also|then)\s+)+",
     re.I,
@@ -48,7 +170,7 @@ DESTINATIONS = re.compile(
     r"database|postgres|s3|spreadsheet|google sheets?|sheet|erp|shopify|stripe|slack|#[\w-]+|teams|discord|"
     r"pagerduty|pager ?duty|opsgenie|on-?call|e-?mail|inbox|sms|github|gitlab|pull request|pr|issue tracker|"
     r"ticket(?:ing)? system|[\w-]+ api|api|webhook|endpoint|queue|topic|dashboard|calendar|ats|greenhouse|"
-    r"workday|netsuite|quickbooks|xero|mailchimp|intercom|freshdesk|servicenow|statuspage)\b",
+    r"(?:[\w-]+ )?(?:document|doc|wiki)|confluence|workday|netsuite|quickbooks|xero|mailchimp|intercom|freshdesk|servicenow|statuspage)\b",
     re.I,
 )
 # Phrases that limit an action to some events: the step must carry an `if:`.
@@ -56,7 +178,9 @@ LIMITERS = re.compile(
     r"\b(?:only (?:if|when|for)|if|when(?:ever)?|unless|in case|where|for (?:the )?(?:urgent|critical|high[- ]\w+|"
     r"low[- ]\w+|negative|flagged|suspicious|risky|angry|vip|priority|p1|sev-?1|important|large|big|failed|"
     r"[\w-]+-risk|[\w-]+ ones)|(?:urgent|critical|high[- ]risk|high[- ]priority|flagged|suspicious|risky|"
-    r"negative|toxic|violating|fraudulent|failed|large|vip|enterprise|qualified|hot)\s+\w+s\b|"
+    r"negative|toxic|violating|fraudulent|failed|large|vip|enterprise|qualified|hot|approved|rejected|eligible|"
+    r"ineligible|declined|accepted|held|blocked)\s+\w+s\b|(?:anything|everything|whatever|those|ones)\s+"
+    r"(?:flagged|marked|sent|held|approved|rejected)\b|"
     r"(?:above|over|below|under|more than|less than|at least|exceeds?|>=?|<=?)\s*\$?\d)",
     re.I,
 )
@@ -83,6 +207,17 @@ class Clause:
         return self.kind == "effect" or self.destination is not None
 
 
+# Words after which a base-form verb is an instruction: "and page", "please post", "we block".
+_CONNECTORS = {
+    "and", "then", "also", "please", "first", "finally", "always", "only", "immediately", "just", "next",
+    "afterwards", "otherwise", "else", "we", "i", "you", "should", "must", "shall", "will", "can", "could",
+    "to", "it", "so", "or", "but", "automatically", "quickly", "instead", "never", "don't", "dont", "do",
+}  # fmt: skip
+_OBJECT_START = re.compile(
+    r"the|a|an|it|them|to|our|their|his|her|#[\w-]+|on|in|via|with|back|out|up|all|each|every|its|this|that|[\w-]+s"
+)
+
+
 def clause_spans(sentence: str) -> list[tuple[int, int]]:
     """Clause spans: at commas, semicolons and 'then', and at 'and'/'or' before an action verb;
     never inside parentheses or backticks (a label list is one clause)."""
@@ -107,10 +242,16 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
             ):
                 continue  # "a short, friendly reply": adjectives, not clauses
             cuts.append((i, i + 1))
-    for m in re.finditer(r"\s+(?:and then|then|and|or|but|so)\s+(?=([A-Za-z'-]+))", sentence):
+    for m in re.finditer(r"\s+(?:and then|then|and|or|but|so)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)", sentence):
         word = m.group(1).lower()
+        after = (m.group(2) or "").strip().lower()
         inside = sentence[: m.start()].count("(") > sentence[: m.start()].count(")")
-        if not inside and (m.group(0).strip() in ("then", "and then") or _base(word) in ACTION_VERBS):
+        # "and page the on-call engineer" starts an instruction; "post or comment before…" joins nouns
+        joiner = m.group(0).strip().lower()
+        verb = _base(word) in ACTION_VERBS and (
+            joiner != "or" or not after or bool(_OBJECT_START.fullmatch(after))
+        )
+        if not inside and (m.group(0).strip() in ("then", "and then") or verb):
             cuts.append((m.start(), m.end()))
     spans: list[tuple[int, int]] = []
     start = 0
@@ -124,7 +265,7 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
 
 def _base(word: str) -> str:
     """The base form of a verb token: 'posts' -> 'post', 'escalates' -> 'escalate'."""
-    w = word.lower()
+    w = re.sub(r"^(?:auto|re)-", "", word.lower())  # "auto-approve", "re-open"
     if w in ACTION_VERBS:
         return w
     for suffix, repl in (("ies", "y"), ("es", ""), ("s", "")):
@@ -145,7 +286,15 @@ def _action(clause: str) -> tuple[str, str] | None:
         # the base form at the head of an instruction; a third-person form after a subject
         if (
             base in ACTION_VERBS
-            and (word.lower() == base or lead is not None)
+            # a third-person verb opening a clause continues a subject named before it
+            # ("a chatbot answers questions and escalates to a human")
+            and (
+                word.lower() == base
+                or lead is not None
+                or re.match(
+                    r"\s+(?:the|a|an|to|it|them|our|their|his|her|its|#[\w-]+)\b", rest[first.end() :], re.I
+                )
+            )
             and not re.match(r"\s*(?:must|should|will|can|may|are|is|were|was)\b", rest[first.end() :], re.I)
         ):
             return base, ACTION_VERBS[base]
@@ -154,18 +303,50 @@ def _action(clause: str) -> tuple[str, str] | None:
         if word.isupper():
             continue  # "POST to our endpoint" is an HTTP method, not an instruction
         base = _base(word)
-        if word.lower() != base and re.match(
-            r"\s*(?:when|whenever|once|after|as soon as|each time|every time)\b", stripped, re.I
-        ):
-            continue  # "when someone opens an issue": the event that starts the flow
+        if word.lower() != base:
+            continue  # "the platform calls a webhook", "40 posts a second": a subject's verb, not an instruction
+        before = _WORD.findall(stripped[: m.start()])
+        conditional = re.match(r"\W*(?:then\s+|and\s+)?(?:only\s+)?(?:if|when|unless)\b", stripped, re.I)
+        if before and before[-1].lower() not in _CONNECTORS and not conditional:
+            continue  # "Customers submit a form": a statement about someone else ("if its cancel send it…" is not)
         if (
             base in ACTION_VERBS
             and not _DETERMINER.search(stripped[: m.start()])
             and not _PASSIVE.search(stripped[: m.start()])
         ):
             return base, ACTION_VERBS[base]
+    subject = re.match(
+        r"\W*(?:a|an|another|the|our|one)\s+(?:[\w-]+\s+){0,2}?(?:model|llm|\w*bot|agent|assistant|classifier|system)\b",
+        stripped,
+        re.I,
+    )
+    if subject:
+        # "A fast model labels the text", "a chatbot on our site that answers questions": the model acts
+        for word in _WORD.findall(stripped[subject.end() :])[:8]:
+            base = _base(word)
+            if base in ACTION_VERBS and word.lower() != base:
+                return base, ACTION_VERBS[base]
+    passive = re.search(
+        r"\b(?:gets?|are|is|should be|must be|will be)\s+([a-z]+(?:ed|t|n))\s+(?:via|to|in|into|on|through|with|by|back)\b",
+        stripped,
+        re.I,
+    )
+    if passive and not re.search(
+        r"\b(?:queue|topic|stream|webhook|endpoint|bucket|inbox|us)\b", stripped[passive.end() :], re.I
+    ):
+        # "Approved payouts get released via POST to the payments service": an instruction in the passive
+        # ("requests are published to the queue" says how events arrive)
+        for base in _participle_bases(passive.group(1)):
+            if ACTION_VERBS.get(base) == "effect":
+                return base, "effect"
+    if re.search(
+        r"\b(?:goes|go|is sent|are sent|get sent|gets sent|is routed|are routed)\s+(?:straight\s+)?to\b",
+        stripped,
+        re.I,
+    ):
+        return "send", "effect"  # "anything flagged for review goes to the compliance Slack channel"
     for m in re.finditer(
-        r"\b(?:we|i|you|it|they|should|must|shall|will|'ll|can|need to|needs to|want to|wants to|have to|has to|"
+        r"\b(?:we|i|you|should|must|shall|will|'ll|can|need to|needs to|want to|wants to|have to|has to|"
         r"to|please|and)\s+(?:also\s+|then\s+|immediately\s+|automatically\s+|always\s+)?([A-Za-z'-]+)",
         stripped,
         re.I,
@@ -183,9 +364,9 @@ def _action(clause: str) -> tuple[str, str] | None:
 # "respond within 800ms", "return that in under 2 seconds": the response and its deadline,
 # which the flow's `respond` block and SLA carry, not a step.
 _RESPONSE = re.compile(
-    r"^\W*(?:(?:and|then|we|it|must|should|to|please)\s+)*(?:respond|reply|return|answer|get back|come back)\w*\b"
-    r"(?:\s+\w+){0,4}?\s+(?:within|in under|in less than|under|in|below|inside)\s+(?:about\s+)?[\d.]+\s*"
-    r"(?:ms|milliseconds?|s|secs?|seconds?|minutes?)\b",
+    r"^\W*(?:(?:and|then|we|it|must|should|to|please)\s+)*(?:(?:respond|reply|return|get back|come back)\w*\b"
+    r"(?:[\s,;:-]+[\w']+){0,6}?|answer\w*)[\s,;:-]+(?:within|in under|in less than|under|in|below|inside)\s+"
+    r"(?:about\s+)?[\d.]+\s*(?:ms|milliseconds?|s|secs?|seconds?|minutes?)\b",
     re.I,
 )
 
@@ -224,15 +405,39 @@ def requirement_clauses(brief: str) -> list[Clause]:
 def _writes_to(text: str) -> bool:
     """'summarise the history for the CRM', 'push it into Salesforce': model work with a destination."""
     m = re.search(
-        r"\b(?:for|to|into|in|on|onto)\s+(?:the\s+|our\s+|a\s+)?" + DESTINATIONS.pattern, text, re.I
+        r"\b(?:for|to|into|in|on|onto|via|through|using)\s+(?:the\s+|our\s+|a\s+)?" + DESTINATIONS.pattern,
+        text,
+        re.I,
     )
-    # where the event comes from (a webhook, a queue, an endpoint) is not where a result goes
-    return m is not None and not re.search(r"(?:webhook|endpoint|queue|topic|api)$", m.group(0), re.I)
+    # where the event comes from (a webhook, a queue, an endpoint, "the API") is not where a result
+    # goes; a named system's API ("via the catalog API") is
+    return m is not None and not re.search(
+        r"^\w+\s+(?:the\s+|our\s+|a\s+)?(?:webhook|endpoint|queue|topic|api)$", m.group(0), re.I
+    )
+
+
+def _participle_bases(word: str) -> list[str]:
+    """'released' -> [releas, release], 'posted' -> [post, poste], 'sent' -> [send]."""
+    w = word.lower()
+    irregular = {
+        "sent": "send",
+        "held": "hold",
+        "put": "put",
+        "written": "write",
+        "logged": "log",
+        "flagged": "flag",
+    }
+    if w in irregular:
+        return [irregular[w]]
+    if w.endswith("ed"):
+        return [w[:-2], w[:-1], w[:-3] if len(w) > 4 and w[-3] == w[-4] else w[:-2]]
+    return [w]
 
 
 def instructs(text: str) -> bool:
-    """True when the clause asks for an action (an action verb used as a verb)."""
-    return _action(text) is not None
+    """True when the clause asks for an action (an action verb used as a verb); "answer within 3
+    seconds" names the response's deadline, not an action."""
+    return _action(text) is not None and not _RESPONSE.search(text)
 
 
 def _reference(text: str) -> bool:

@@ -255,12 +255,18 @@ def _with_llm(
 
 def _cover(outcome: DraftOutcome, request: DraftRequest) -> None:
     """Map the brief's requirement clauses to the drafted steps; refuse a draft that maps none."""
-    from copilot.draft.coverage import check
+    from copilot.draft.coverage import check, normalise
 
     data = outcome.flow.model_dump(by_alias=True, exclude_none=True, mode="json")
     coverage = check(data, request.brief)
     outcome.coverage = coverage.to_json()
     outcome.gaps = coverage.findings
+    # a phrase inside a clause the coverage maps to a step was understood after all
+    mapped = [normalise(r.clause.text) for r in coverage.rows if r.steps]
+    # (a note in parentheses flags a guess, e.g. "no channel named": it stays)
+    outcome.unmapped = [
+        u for u in outcome.unmapped if u.endswith(")") or not any(normalise(u) in m for m in mapped)
+    ]
     quoted = any(isinstance(s.get("why"), dict) and s["why"].get("brief") for s in data.get("steps", []))
     # Refused only when nothing of the brief became a step: steps that quote it are a useful
     # draft even where the coverage reader sees other requirements (those are its gaps).

@@ -221,7 +221,7 @@ def load_event(path: str | Path) -> EventShape:
     from copilot.flow.load import read_text
 
     name = str(path)
-    text = read_text(path, max_bytes=MAX_EVENT_BYTES)
+    text = read_text(path, max_bytes=MAX_EVENT_BYTES, what="events")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -237,6 +237,10 @@ def load_event(path: str | Path) -> EventShape:
                 path=name,
                 position=Position(exc.lineno, exc.colno),
             ) from None
+    else:
+        from copilot.flow.load import strict_json
+
+        data = strict_json(text, name, what="--event")  # NaN, Infinity, duplicate keys: refused
     if not isinstance(data, dict):
         raise FlowgenError("--event: expected a JSON object (a sample event or a JSON Schema)", path=name)
     return shape_from(data, name)

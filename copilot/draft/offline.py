@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from copilot import policy
 from copilot.catalog import COST_TIER_TIERS, Catalog, ModelProfile
 from copilot.draft import blocks
 from copilot.draft.blocks import dur
@@ -29,12 +30,23 @@ DEFAULT_SLA = {"webhook": 2.0, "queue": 5.0, "schedule": 60.0}
 REALTIME_SLA = 1.0
 DOCS_GLOB = "docs/**/*.md"
 SLA_SAFETY = 0.95  # plan the hot path to 95% of the SLA: estimates are estimates
-HOT_KINDS = ("classify", "score", "moderate", "extract", "translate", "summarise", "answer", "reply")
+HOT_KINDS = (
+    "classify",
+    "score",
+    "moderate",
+    "extract",
+    "translate",
+    "summarise",
+    "answer",
+    "reply",
+    "decide",
+)
 _MAX_TOKENS = {
     "classify": 60,
     "score": 120,
     "moderate": 80,
     "extract": 250,
+    "decide": 150,
     "summarise": 300,
     "translate": 500,
     "answer": 350,
@@ -276,6 +288,55 @@ def condition_field(clause: str) -> str:
     return name if re.match(r"[a-z]", name) else f"is_{name}"[:40]
 
 
+def _decisions(tasks: list[Task]) -> None:
+    """ "Approved payouts get released", "anything flagged for review goes to Slack": conditions that
+    name an option of a decide step ("decide approve or review") read that step's decision."""
+    decide = next((t for t in tasks if t.kind == "decide" and t.labels), None)
+    if decide is None:
+        return
+    stems = {option: option[:5].lower() for option in decide.labels}
+    for task in tasks:
+        if task.condition is None:
+            continue
+        parts = [task.condition, *task.condition.alternatives]
+        for part in parts:
+            # the condition's words, or its clause's ("anything flagged for review goes to Slack")
+            words = f"{part.text} {task.quote or ''}".lower() if part.kind == "flagged" else part.text.lower()
+            hit = next((o for o, stem in stems.items() if re.search(rf"\b{re.escape(stem)}", words)), None)
+            if hit is not None and part.kind in ("field", "flagged", "urgent", "label"):
+                part.kind, part.op, part.value, part.output_field = "decision", "==", hit, "decision"
+
+
+def _event_thresholds(tasks: list[Task], event: EventShape, given: bool, assumptions: list[str]) -> None:
+    """ "Only send if the cart value is over $50": a threshold on an event field, decided without a
+    model. The field joins the drafted event shape (and is said), or, when the user gave the
+    event and it has no such field, the classifier decides the clause instead."""
+    for task in tasks:
+        if task.condition is None:
+            continue
+        parts = [task.condition, *task.condition.alternatives]
+        for part in parts:
+            if part.kind != "event" or not part.output_field:
+                continue
+            name = part.output_field
+            properties = event.schema.setdefault("properties", {})
+            if name in properties:
+                continue
+            if given:
+                part.kind, part.value, part.op = "field", True, "=="
+                part.output_field = condition_field(part.text)
+                continue
+            properties[name] = {"type": "number"}
+            event.schema.setdefault("required", []).append(name)
+            event.sample[name] = round(float(part.value or 0) * 2 or 1, 2)
+            if name not in event.fields:
+                event.fields.append(name)
+            assumptions.append(
+                f"the event carries `{name}` (a number) for {part.text!r}; "
+                "pass --event sample.json to use the real field"
+            )
+
+
 def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[str]) -> list[Task]:
     """A condition needs a step that decides it: add classify/score/moderate when missing."""
     kinds = {t.kind for t in tasks}
@@ -301,7 +362,10 @@ def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[
             continue
         parts = [cond, *cond.alternatives]
         for index, part in enumerate(parts):
+            if part.kind == "event":
+                continue  # decided by the event itself
             needed = {
+                "decision": "decide",
                 "urgent": "classify",
                 "label": "classify",
                 "field": "classify",
@@ -408,6 +472,8 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             "'classify each ticket and page on-call for urgent ones'"
         )
     warnings: list[str] = []
+    _decisions(tasks)
+    _event_thresholds(tasks, event, request.event is not None, assumptions)
     tasks = _ensure_producers(tasks, assumptions, warnings)
     hot_analysis = [
         t
@@ -458,6 +524,16 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             f"{dur(blocks.round_up_ms((fastest.p95 + fixed) / SLA_SAFETY, 50))} "
             "to answer with the model's result"
         )
+    ack = _ACK_NOW.search(request.brief)
+    if hot and not acknowledge and ack and trigger == "webhook":
+        # "Acknowledge the webhook immediately": the answer is the 202, the work follows async
+        acknowledge = True
+        background = hot + background
+        hot = []
+        notes[("respond", "status")] = f"from the brief: {ack.group(0)!r}"
+        assumptions.append(
+            f"{ack.group(0)!r}: the response is a 202 acknowledgement; every model step runs async"
+        )
     if reading.trigger.others:
         assumptions.append(
             f"one trigger per flow: used the {trigger} ({reading.trigger.text!r}); also mentioned "
@@ -483,6 +559,11 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     )
 
 
+_ACK_NOW = re.compile(
+    r"\b(?:acknowledge|ack|accept)\s+(?:the\s+)?(?:webhook|request|event|call|delivery)?\s*"
+    r"(?:immediately|right away|at once|instantly|straight away)",
+    re.I,
+)
 HTTP_P95 = 0.3  # the catalog's generic http p95 (copilot.catalog.estimate.HTTP_LATENCY)
 # What an answer says when the documents do not hold one: never the model's memory.
 UNGROUNDED_ANSWER = "We could not find this in our documentation; a person will follow up."
@@ -678,6 +759,35 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         )
         rules = [{"expr": "input.text | length > 0", "message": "empty translation"}]
         return "translate", schema, system, text, {"text": "", "source_language": "unknown"}, rules
+    if task.kind == "decide":
+        options = task.labels or ["pass", "fail"]
+        # the cautious answer when the model's output is unusable: a human look, else the last option
+        safe = next(
+            (o for o in options if o in ("review", "hold", "manual", "escalate", "fail", "reject")),
+            options[-1],
+        )
+        schema = {
+            "type": "object",
+            "required": ["decision", "reason"],
+            "properties": {"decision": {"type": "string", "enum": options}, "reason": {"type": "string"}},
+        }
+        against = f" against {task.docs}" if task.docs else ""
+        context = (
+            " Use only the context passages; when they do not settle it, choose " + repr(safe) + "."
+            if task.docs
+            else ""
+        )
+        system = (
+            f"Check the {noun}{against} and decide one of: {', '.join(options)}. Give the reason in one "
+            f"sentence.{context} Answer only with the JSON object."
+        )
+        user = (
+            f"Context:\n{{{{ steps.docs.output | tojson }}}}\n\n{noun.capitalize()}:\n{text}"
+            if task.docs
+            else text
+        )
+        rules = [{"expr": f"input.decision in {options!r}", "message": "unknown decision"}]
+        return "decide", schema, system, user, {"decision": safe, "reason": "model output invalid"}, rules
     if task.kind == "answer" and task.docs:
         schema = {
             "type": "object",
@@ -719,6 +829,10 @@ class _Built:
 
 def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     """(boolean expression, the validate step it reads) for one condition, without braces."""
+    if cond.kind == "decision" and "decide" in producers:
+        return f"steps.{producers['decide']}.output.decision == {cond.value!r}", producers["decide"]
+    if cond.kind == "event" and cond.output_field:
+        return f"event.{cond.output_field} {cond.op} {cond.value:g}", ""
     if cond.kind == "urgent" and "classify" in producers:
         return f"steps.{producers['classify']}.output.urgency == 'high'", producers["classify"]
     if cond.kind == "label" and "classify" in producers:
@@ -745,7 +859,7 @@ def _condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, li
     expr = " or ".join(f"({t[0]})" if len(tests) > 1 else t[0] for t in tests)
     if cond.negated:
         expr = f"not ({expr})"
-    return f"{{{{ {expr} }}}}", list(dict.fromkeys(t[1] for t in tests))
+    return f"{{{{ {expr} }}}}", list(dict.fromkeys(t[1] for t in tests if t[1]))
 
 
 def _model_step(
@@ -821,7 +935,7 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
     def add_answer(task: Task, mode: str) -> tuple[str, bool]:
         cond = _condition_expr(task.condition, producers) if task.condition else None
         needs = list(hot_needs) + (cond[1] if cond else [])
-        if task.kind == "answer" and task.docs:
+        if task.kind in ("answer", "decide") and task.docs:
             glob = plan.reading.docs_glob or DOCS_GLOB
             pin, pin_note = _pin(base_dir, glob)
             pins.append(pin)
@@ -836,21 +950,51 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
         check = add_model(task, mode, answer_needs)
         if "docs" in answer_needs:
             whys["docs"] = {"block": "retrieval", "serves": [steps[-2]["id"]]}
-        if cond and not (task.kind == "answer" and task.docs):
+        if cond and not (task.kind in ("answer", "decide") and task.docs):
             steps[-2]["if"] = cond[0]
         return check, cond is not None
 
-    answer_tasks = [t for t in plan.hot if t.kind in ("answer", "reply")]
-    for task in plan.hot:
-        if task.kind in ("answer", "reply"):
-            continue
-        check = add_model(task, "sync", list(hot_needs))
+    lookup = _hot_lookup(plan) if fetch is None else None
+    if lookup is not None:
+        # "Enrich the lead, then score it": the lookup is on the hot path and feeds the models after it.
+        env = blocks.env_name(lookup.target or "crm", "api", "url")
+        steps.append(
+            {
+                "id": "lookup",
+                "type": "http",
+                "request": {
+                    "method": "GET",
+                    "url": f"${{env:{env}}}/{plan.id_ref}" if id_field else f"${{env:{env}}}",
+                },
+                "timeout": dur(blocks.HTTP_TIMEOUT),
+                "retry": blocks.retry(blocks.HOT_RETRIES, 0.05, 0.2),
+                "idempotency_key": f"{plan.id_ref}:lookup",
+            }
+        )
+        whys["lookup"] = {"brief": _quoted(lookup)}
+        hot_needs = ["lookup"]
+        plan.text_ref = f"{plan.text_ref}\n\nLookup:\n{{{{ steps.lookup.output | tojson }}}}"
+        plan.background = [t for t in plan.background if t is not lookup]
+
+    # Data flows in the brief's order: a translation replaces the text every later model task
+    # reads, an extraction and an explicitly earlier result ("X, then Y") are added to it.
+    base_text = plan.text_ref
+    upstream: list[str] = []
+    ordered = sorted(plan.hot, key=lambda t: (t.sentence, t.start))
+    for task in ordered:
+        plan.text_ref, needs = _fed(task, base_text, producers, upstream)
+        if task.kind in ("answer", "reply") or (task.kind == "decide" and task.docs):
+            hot_needs_saved, hot_needs = hot_needs, list(dict.fromkeys([*hot_needs, *needs]))
+            check, conditional = add_answer(task, "sync")
+            hot_needs = hot_needs_saved
+            body.update(_body_fields(task.kind, check, conditional=conditional))
+        else:
+            check = add_model(task, "sync", list(dict.fromkeys([*hot_needs, *needs])))
+            body.update(_body_fields(task.kind, check, steps=steps))
         respond_needs.append(check)
-        body.update(_body_fields(task.kind, check, steps=steps))
-    for task in answer_tasks:
-        check, conditional = add_answer(task, "sync")
-        respond_needs.append(check)
-        body.update(_body_fields(task.kind, check, conditional=conditional))
+        if task.kind in FEEDS:
+            upstream.append(check)
+    plan.text_ref = base_text
 
     # Off the hot path: enrichment, background summaries, then side effects.
     for task in plan.background:
@@ -895,10 +1039,16 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
                 whys["lookup"] = whys["enrich"] = {"brief": _quoted(task)}
             whys["check_enrich"] = {"block": "validation-gate", "serves": ["enrich"]}
         elif task.kind in HOT_KINDS and task.kind not in ("answer", "reply"):
-            add_model(task, "async", list(hot_needs))
+            plan.text_ref, needs = _fed(task, base_text, producers, [])
+            add_model(task, "async", list(dict.fromkeys([*hot_needs, *needs])))
+            plan.text_ref = base_text
     for task in plan.background:
         if task.kind in ("answer", "reply"):
-            add_answer(task, "async")  # after the classifier its condition may read
+            # after the classifier its condition may read, and after what the brief puts first
+            plan.text_ref, needs = _fed(task, base_text, producers, [])
+            hot_needs_saved, hot_needs = hot_needs, list(dict.fromkeys([*hot_needs, *needs]))
+            add_answer(task, "async")
+            hot_needs, plan.text_ref = hot_needs_saved, base_text
     side_effects = [t for t in plan.background if t.kind in ("notify", "store", "act")]
     for task in side_effects:
         steps.append(_side_effect(task, plan, producers, respond_needs, steps, async_checks))
@@ -953,6 +1103,44 @@ def _with_why(step: dict[str, Any], why: dict[str, Any] | None) -> dict[str, Any
     return {**head, "why": why, **{k: v for k, v in step.items() if k not in head}}
 
 
+FEEDS = ("translate", "extract")  # model tasks whose output every later model task reads
+
+
+def _fed(task: Task, text: str, producers: dict[str, str], upstream: list[str]) -> tuple[str, list[str]]:
+    """What a hot model task reads, and the steps that must finish first: the translation (in
+    place of the original text), extracted fields, and what the brief orders before it."""
+    needs: list[str] = []
+    for check in upstream:
+        kind = next((k for k, c in producers.items() if c == check), "")
+        if kind == "translate":
+            text = f"{{{{ steps.{check}.output.text }}}}"
+        elif kind == "extract":
+            text = f"{text}\n\nExtracted fields:\n{{{{ steps.{check}.output | tojson }}}}"
+        needs.append(check)
+    for kind in task.after:
+        check = producers.get(kind)
+        if check and check not in needs:
+            text = f"{text}\n\n{kind.capitalize()} result:\n{{{{ steps.{check}.output | tojson }}}}"
+            needs.append(check)
+    return text, needs
+
+
+def _hot_lookup(plan: Plan) -> Task | None:
+    """An enrichment the brief names before a hot model task: it must run first, on the hot path."""
+    if not plan.hot:
+        return None
+    last = max((t.sentence, t.start) for t in plan.hot)
+    for task in plan.background:
+        if (
+            task.kind == "enrich"
+            and not task.background
+            and task.start >= 0
+            and (task.sentence, task.start) < last
+        ):
+            return task
+    return None
+
+
 def _body_fields(
     kind: str, check: str, conditional: bool = False, steps: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -971,6 +1159,10 @@ def _body_fields(
         "summarise": {"summary": f"{{{{ {out}.summary }}}}"},
         "translate": {"translation": f"{{{{ {out}.text }}}}"},
         "answer": {"answer": f"{{{{ {out}.text{default} }}}}"},
+        "decide": {
+            "decision": f"{{{{ {out}.decision{default} }}}}",
+            "reason": f"{{{{ {out}.reason{default} }}}}",
+        },
         "reply": {"reply": f"{{{{ {out}.text{default} }}}}"},
     }.get(kind, {})
 
@@ -994,10 +1186,30 @@ _MENTIONS = {
     "extract": r"extract|fields|details|data",
     "summarise": r"summar|digest|recap|brief\b|history",
     "translate": r"translat",
-    "answer": r"answer|reply|response",
-    "reply": r"reply|response|answer",
+    "answer": r"answer|reply|response|draft",
+    "reply": r"reply|response|answer|e-?mail|message|note|comment|draft|copy|text",
     "enrich": r"enrich|profile|research|firmographic|lookup|looked up",
 }
+
+
+_IT = re.compile(
+    r"\W*(?:(?:otherwise|then|also|just|else)\s+)?\w+\s+(?:it|them|this|that|these|those|the results?)\b",
+    re.I,
+)
+
+
+def _referred(task: Task, tasks: list[Task]) -> set[str]:
+    """'generate a call summary and attach it to the customer record': the work an 'it' names,
+    the model task just before this one (in its sentence, else in the two before)."""
+    if not _IT.match(task.quote or task.text):
+        return set()
+    models = [t for t in tasks if t.start >= 0 and t.kind in _MENTIONS]
+    before = [t for t in models if t.sentence == task.sentence and t.start < task.start]
+    if not before:  # "Draft the evidence. If …, send it to finance; otherwise submit it"
+        earlier = [t for t in models if task.sentence - 2 <= t.sentence < task.sentence]
+        last = max((t.sentence for t in earlier), default=None)
+        before = [t for t in earlier if t.sentence == last]
+    return {max(before, key=lambda t: t.start).kind} if before else set()
 
 
 def _side_effect(
@@ -1027,7 +1239,11 @@ def _side_effect(
         fields = _body_fields(kind, check, steps=steps) or (
             {"summary": f"{{{{ steps.{check}.output.summary }}}}"} if kind == "enrich" else {}
         )
-        mentioned = bool(re.search(_MENTIONS.get(kind, r"^$"), quote))
+        mentioned = (
+            bool(re.search(_MENTIONS.get(kind, r"^$"), quote))
+            or kind in task.after
+            or kind in _referred(task, plan.tasks)
+        )
         context = check not in slow and kind in ("classify", "score", "moderate") and task.kind != "store"
         if (
             check in needs
@@ -1201,9 +1417,6 @@ def _shares(built: _Built, sla: float, p95: dict[str, float], safety: float) -> 
     return shares
 
 
-HOT_IO_SHARE = 0.4  # at most this share of the SLA for one hot-path http or retrieve call
-
-
 def _hot_ids(built: _Built) -> set[str]:
     return {step for chain in _hot_paths(built.steps, built.respond_needs) for step in chain}
 
@@ -1215,28 +1428,24 @@ def _set_timeouts(
     for step in built.steps:
         if step["type"] in ("http", "retrieve") and step["id"] in respond_chain:
             # A hot call's bound comes from the SLA too: never the 2s default under a 1s SLA.
-            cap = blocks.round_down_ms(plan.sla * HOT_IO_SHARE, 10)
-            step["timeout"] = dur(min(blocks.parse(step["timeout"]), max(cap, _fixed_p95(step))))
+            step["timeout"] = dur(
+                policy.io_timeout(step["type"], _fixed_p95(step), plan.sla * policy.HOT_IO_SHARE)
+            )
             continue
         if step["type"] != "model":
             continue
         profile = chosen[step["id"]]
         _, hot = built.roles[step["id"]]
         if not hot:
-            step["timeout"] = dur(max(10.0, blocks.round_up_ms(profile.p95 * 3, 1000)))
+            step["timeout"] = dur(policy.background_model_timeout(profile.p95))
             continue
-        share = shares.get(step["id"], plan.sla)
-        generous = blocks.round_up_ms(profile.p95 * blocks.TIMEOUT_HEADROOM, 50)
-        if generous <= share:
-            timeout = generous
-        elif blocks.round_down_ms(share) > profile.p95:
-            timeout = blocks.round_down_ms(share)
-        else:
-            # The SLA leaves less than the model's p95: cut at half the share so the fallback
-            # still fits; many calls will end on the fallback or the deadline answer.
-            timeout = blocks.round_down_ms(share / 2)
+        # one policy for drafts and `lint --fix` (copilot.policy): cut only the stragglers,
+        # inside this step's share of the SLA, leaving room for the fallback
+        timeout = policy.model_timeout(
+            profile.p95, shares.get(step["id"], plan.sla), fallback=bool(step.get("fallback"))
+        )
         step["timeout"] = dur(timeout)
-        if timeout < 0.2:
+        if timeout < policy.MIN_RETRY_TIMEOUT:
             step.pop("retry", None)  # a retry cannot fit; one call, then the fallback
             step.pop("idempotency_key", None)
 
@@ -1266,6 +1475,8 @@ def _trigger_block(plan: Plan, rate: int, rate_note: str) -> dict[str, Any]:
     elif plan.trigger == "schedule":
         if trig.cron:
             block["cron"] = trig.cron
+            if trig.timezone and trig.timezone != "UTC":
+                block["timezone"] = trig.timezone  # the brief's times are local times
         else:
             block["every"] = dur(trig.every or 300.0)
     else:
@@ -1389,28 +1600,61 @@ def flow_name(reading: Reading, plan: Plan) -> str:
     return name[:60] or "drafted-flow"
 
 
+_WORK = {
+    "classify": "classify it",
+    "decide": "check it and decide",
+    "score": "score it",
+    "moderate": "check it against the content policy",
+    "extract": "extract its fields",
+    "summarise": "summarise it",
+    "translate": "translate it",
+    "answer": "answer it from pinned documents",
+    "reply": "draft a reply",
+    "enrich": "look up more about it",
+}
+_CHANNEL_PHRASE = {
+    "pagerduty": "page on-call",
+    "slack": "post to Slack",
+    "teams": "post to Teams",
+    "email": "send an email",
+    "sms": "send a text message",
+    "discord": "post to Discord",
+    "webhook": "hand over to the escalation endpoint",
+}
+
+
+def _system(name: str) -> str:
+    """'crm' -> 'the CRM', 'bigquery' -> 'Bigquery', 'warehouse' -> 'the warehouse'."""
+    if len(name) <= 3:
+        return f"the {name.upper()}"
+    if name in ("warehouse", "database", "sheet", "spreadsheet", "results", "records"):
+        return f"the {name}"
+    return name[0].upper() + name[1:]
+
+
+def _joined(phrases: list[str]) -> str:
+    return ", ".join(phrases[:-1]) + " and " + phrases[-1] if len(phrases) > 1 else phrases[0]
+
+
 def describe(plan: Plan) -> str:
-    kinds = [t.kind for t in plan.tasks]
-    words = {
-        "classify": "classify",
-        "score": "score",
-        "moderate": "moderate",
-        "extract": "extract fields from",
-        "summarise": "summarise",
-        "translate": "translate",
-        "answer": "answer from pinned docs",
-        "reply": "draft a reply to",
-        "enrich": "enrich",
-        "notify": "notify about",
-        "store": "store",
-    }
-    verbs = list(dict.fromkeys(words[k] for k in kinds if k in words))
+    """One sentence a person reads: the work done on each event, then what it changes outside."""
+    work = list(dict.fromkeys(_WORK[t.kind] for t in plan.tasks if t.kind in _WORK and t.start >= -1))
+    effects: list[str] = []
+    for task in plan.tasks:
+        if task.kind == "notify":
+            effects.append(_CHANNEL_PHRASE.get(task.channel or "webhook", "notify someone"))
+        elif task.kind == "store":
+            effects.append(
+                f"write the result to {_system(task.target)}" if task.target else "store the result"
+            )
+        elif task.kind == "act" and task.action:
+            effects.append(" ".join(task.action.split()[:4]))
+    effects = list(dict.fromkeys(effects))
     trig = {"webhook": "arriving by webhook", "schedule": "on a schedule", "queue": "from a queue"}[
         plan.trigger
     ]
-    listed = ", ".join(verbs[:-1]) + " and " + verbs[-1] if len(verbs) > 1 else verbs[0]
-    text = f"{listed} each {display(plan.reading.noun)} {trig}."
-    return text[0].upper() + text[1:]
+    parts = [p for p in (_joined(work) if work else "", _joined(effects) if effects else "") if p]
+    return f"For each {display(plan.reading.noun)} {trig}: {'; '.join(parts)}."
 
 
 # ---------------------------------------------------------------------------- the drafter
@@ -1474,8 +1718,9 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
         "answered when the SLA passes; the hot path then finishes as async work"
     )
     if current.acknowledge:
-        current.notes[("respond", "status")] = (
-            "202: no model fits the SLA, so the response acknowledges and the models run async"
+        current.notes.setdefault(
+            ("respond", "status"),
+            "202: no model fits the SLA, so the response acknowledges and the models run async",
         )
     current.warnings.extend(_starved(flow, analysis, request.catalog))
     return OfflineDraft(

@@ -12,6 +12,7 @@ tasks and conditions and puts it all together in a `Reading`.
 # ruff: noqa: E501  (the vocabulary below is regular expressions, one family per line, easier to read whole)
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -31,7 +32,7 @@ class Condition:
     "otherwise" branch; `alternatives` are conditions joined by "or" ("negative or urgent").
     """
 
-    kind: str  # urgent | score | label | flagged | field
+    kind: str  # urgent | score | label | flagged | field | event (a threshold on an event field)
     text: str
     op: str = "=="
     value: float | str | None = None
@@ -102,7 +103,9 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of a brief: on . ! ? ; and line breaks (bullets too), never inside 1.5 or $0.01."""
     protected = _ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", "\x00"), text)
     parts: list[str] = []
-    for line in re.split(r"\n\s*\n|\n\s*(?:[-*•]|\d+[.)])\s+|\n(?=[A-Z#])", protected):
+    # a line break is a sentence break after . ! ? : or before a heading or bullet; a brief
+    # wrapped at 80 columns ("via the\nShopify Admin API") goes on across the break
+    for line in re.split(r"\n\s*\n|\n\s*(?:[-*•]|\d+[.)])\s+|(?<=[.!?:])\n(?=[A-Z])|\n(?=#)", protected):
         for piece in re.split(r"(?<=[.!?;])\s+|;\s*", line.replace("\n", " ")):
             piece = piece.replace("\x00", ".").strip(" \t-*•#>")
             if piece and re.search(r"[A-Za-z]", piece):
@@ -273,7 +276,7 @@ def _labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] | None]
     after "label them"/"tag it". Words such as "by webhook" are never labels.
     """
     rest = sentence[end:]
-    paren = re.match(r"\s*(?:it|them|each(?: \w+)?|the \w+|these|those)?\s*\(([^)]+)\)", rest, re.I)
+    paren = re.match(r"\s*(?:[\w-]+\s+){0,3}?\(([^)]+)\)", rest, re.I)
     if paren:
         items = _label_items(paren.group(1))
         if len(items) >= 2:
@@ -299,7 +302,7 @@ _LABEL_SENTENCE = re.compile(r"^\s*(?:intents?|labels?|categories|classes|bucket
 # ---------------------------------------------------------------------------- conditions
 
 _IF_CLAUSE = re.compile(
-    r"\b(only if|if|when|whenever|where|in case|unless)\b(?:[^,.;]|\.\d)*?(?=,|\.(?!\d)|;|\bthen\b|\botherwise\b|\belse\b|$)",
+    r"\b(only if|if|when|whenever|where|in case|unless)\b(?:[^,.;]|\.\d|,\d{3})*?(?=,(?!\d{3})|\.(?!\d)|;|\bthen\b|\botherwise\b|\belse\b|$)",
     re.I,
 )
 # "When a ticket comes in" names the trigger, not a condition.
@@ -312,10 +315,27 @@ _EVENT_VERB = re.compile(
 _OPS = {"above": ">", "over": ">", "greater than": ">", "higher than": ">", "more than": ">", "exceeds": ">",
         ">=": ">=", ">": ">", "at least": ">=", "below": "<", "under": "<", "less than": "<",
         "lower than": "<", "<=": "<=", "<": "<"}  # fmt: skip
+_SCORE_AFTER = re.compile(
+    r"\b(?:score|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+)?"
+    r"(\d+(?:\.\d+)?)\s*(%|percent)?\s+(?:or|and)\s+(above|over|more|higher|below|under|less|lower)\b",
+    re.I,
+)
 _SCORE_ATOM = re.compile(
     r"\b(?:score|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+|comes back\s+|goes\s+)?"
     r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<)\s*"
     r"(\d+(?:\.\d+)?)\s*(%|percent)?",
+    re.I,
+)
+# "if the cart value is over $50", "orders above 1,000 EUR": a threshold on a field of the event
+_EVENT_ATOM = re.compile(
+    r"\b(?:(?:if|when|whenever|where|unless|only|and|or|any\s+\w+\s+where)\s+)?(?:the\s+|its\s+|their\s+|a\s+)?((?:[a-z]+\s+){0,2}?[a-z]+)\s+(?:is\s+|are\s+|was\s+)?"
+    r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<)\s*"
+    r"[$€£]?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(k|m|million|%|percent|usd|eur|gbp|dollars|euros)?\b",
+    re.I,
+)
+_NOT_EVENT_FIELDS = re.compile(
+    r"^(?:score|risk|probability|confidence|likelihood|rating|risk score|fraud score|it|that|this|they|we|cost|"
+    r"latency|time|budget|p95|sla|respond|answer|reply|finish|\w+ in|\w+ within)$",
     re.I,
 )
 _SEVERITY_ATOM = re.compile(
@@ -324,25 +344,38 @@ _SEVERITY_ATOM = re.compile(
 _SENTIMENT_WORDS = r"negative|angry|upset|frustrated|unhappy|furious|annoyed|irate|positive|happy"
 _STATE_WORDS = (
     r"urgent|critical|high[- ]priority|p1|sev(?:erity)?[- ]?1|emergenc\w*|high[- ]risk|risky|likely fraud\w*|"
-    r"suspicious|flagged|unsafe|toxic|violat\w*|not allowed|spam"
+    r"suspicious|flagged|unsafe|toxic|violat\w*|not allowed|spam|blocked|held|rejected|declined|denied|approved|"
+    r"eligible|ineligible|accepted"
 )
 _STATE_ATOM = re.compile(rf"\b({_SENTIMENT_WORDS}|{_STATE_WORDS})\b", re.I)
 _NOUN_FORM = re.compile(
     rf"\b(?:(?:anything|everything|whatever|all|any|those|ones)\s+(?:that(?:'s| is| are| seems?| looks?)\s+|(?:'s|is|are)\s+)?"
-    rf"({_SENTIMENT_WORDS}|{_STATE_WORDS})\b|({_SENTIMENT_WORDS}|{_STATE_WORDS})\s+(?:ones|tickets|issues|cases|messages|"
-    rf"alerts|incidents|requests|reviews|feedback|comments|emails|customers|users|posts|transactions|payments))\b",
+    rf"({_SENTIMENT_WORDS}|{_STATE_WORDS})\b|({_SENTIMENT_WORDS}|{_STATE_WORDS})\s+(?:ones|feedback|[a-z]+s))\b",
     re.I,
 )
 
 
 def _atom(word: str, text: str) -> Condition:
     word = word.lower()
+    if word in ("approved", "accepted", "eligible", "ineligible"):
+        # a verdict some step decides: the decide step's option when there is one (offline.plan)
+        return Condition("field", text, "==", True, output_field=word)
     if re.fullmatch(_SENTIMENT_WORDS, word):
         value = "positive" if word in ("positive", "happy") else "negative"
         return Condition("field", text, "==", value, output_field="sentiment")
     if word in ("high-risk", "high risk", "risky", "suspicious") or word.startswith("likely fraud"):
         return Condition("score", text, ">", 0.8)
-    if word in ("flagged", "unsafe", "toxic", "not allowed") or word.startswith("violat"):
+    if word in (
+        "flagged",
+        "unsafe",
+        "toxic",
+        "not allowed",
+        "blocked",
+        "held",
+        "rejected",
+        "declined",
+        "denied",
+    ) or (word.startswith("violat")):
         return Condition("flagged", text)
     if word == "spam":
         return Condition("label", text, "==", "spam")
@@ -360,12 +393,31 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
         found.append(
             (a + m.start(), a + m.end(), Condition("score", m.group(0), _OPS[m.group(1).lower()], value))
         )
+    for m in _SCORE_AFTER.finditer(part):
+        value = float(m.group(1))
+        if m.group(2) or value > 1:
+            value = value / 100
+        op = ">=" if m.group(3).lower() in ("above", "over", "more", "higher") else "<="
+        found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), op, value)))
     for m in _SEVERITY_ATOM.finditer(part):
         found.append(
             (
                 a + m.start(),
                 a + m.end(),
                 Condition("field", m.group(0), "==", "critical", output_field="severity"),
+            )
+        )
+    for m in _EVENT_ATOM.finditer(part):
+        noun = m.group(1).strip()
+        if _NOT_EVENT_FIELDS.match(noun) or any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            continue
+        suffix = (m.group(4) or "").lower()
+        value = float(m.group(3).replace(",", "")) * {"k": 1e3, "m": 1e6, "million": 1e6}.get(suffix, 1)
+        found.append(
+            (
+                a + m.start(),
+                a + m.end(),
+                Condition("event", m.group(0), _OPS[m.group(2).lower()], value, output_field=_snake(noun)),
             )
         )
     states = _STATE_ATOM if inside_if else _NOUN_FORM
@@ -434,6 +486,18 @@ def _conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], list[t
     return sorted(mapped, key=lambda f: f[0]), unread, events
 
 
+def _leads(sentence: str, start: int, end: int) -> bool:
+    """A condition that opens the sentence and ends at its comma: it governs the whole sentence."""
+    head = sentence[:start]
+    return bool(
+        re.fullmatch(
+            r"\W*(?:(?:only|and|but|so|also)\s+)?(?:for|if|when|whenever|unless|in case)?\s*(?:the\s+|all\s+|any\s+)?",
+            head,
+            re.I,
+        )
+    ) and bool(re.match(r"[^,;]{0,60},", sentence[start:]))
+
+
 def _negate(cond: Condition, text: str) -> Condition:
     return Condition(
         cond.kind, text, cond.op, cond.value, cond.output_field, not cond.negated, list(cond.alternatives)
@@ -452,6 +516,12 @@ def _attach_conditions(sentence: str, index: int, found: list[Task], matches: li
     for start, end, condition in mapped:
         matches.append(Match("condition", condition.text, index, start, end))
         if not acting:
+            continue
+        if _leads(sentence, start, end):
+            # "For high-risk orders, hold the order and notify #ops": the lead limits every action after it
+            for task in acting:
+                if task.start > start and task.condition is None:
+                    task.condition = condition
             continue
         nearest = min(acting, key=lambda t: (abs(t.start - start), t.start))
         if nearest.condition is None:
@@ -526,6 +596,10 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
         for kind, pattern in _TASK_PATTERNS:
             for m in pattern.finditer(sentence):
                 if any(a <= m.start() < b for a, b in taken):
+                    continue
+                if _named_or_noun(sentence, m.start(), m.group(0)):
+                    # "SendGrid's Inbound Parse webhook", "the return label": a name or a noun
+                    taken.append((m.start(), m.end()))
                     continue
                 task = Task(kind, m.group(0), index, m.start())
                 lower = sentence.lower()
@@ -634,6 +708,36 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
     return _dedupe(tasks)
 
 
+def _named_or_noun(sentence: str, start: int, word: str) -> bool:
+    """A task word used as a name (capitalised mid-sentence) or as a noun (after an article)."""
+    first = word.split()[0] if word.split() else word
+    if (
+        first[:1].isupper()
+        and not first.isupper()
+        and sentence[:start].strip(" -*•(\"'")
+        and not re.search(r"[.:;!?]\s*$", sentence[:start])
+    ):
+        return True
+    return (
+        bool(
+            re.search(
+                r"\b(?:the|a|an|this|that|its|their|our|your|each|every|any)\s+(?:[\w-]+\s+)?$",
+                sentence[max(0, start - 30) : start],
+                re.I,
+            )
+        )
+        and first.lower() in _NOUN_VERBS
+    )
+
+
+# Task words that are as often nouns: "the return label", "an alert", "a post", "the answer".
+_NOUN_VERBS = {
+    "label", "labels", "tag", "tags", "page", "post", "posts", "alert", "alerts", "answer", "answers", "reply",
+    "replies", "message", "comment", "email", "score", "summary", "digest", "record", "log", "note", "flag",
+    "rank", "rating", "route", "translation", "store", "archive", "forward",
+}  # fmt: skip
+
+
 def _mentioned_done(sentence: str, start: int, word: str) -> bool:
     """'After we have answered', 'once it is classified', 'the summarised history': a reference."""
     if not re.search(r"(?:ed|en)$", word.strip(), re.I):
@@ -706,6 +810,7 @@ def quote_for(sentence: str, start: int) -> str:
     return sentence[a:b].strip(" ,;:.")
 
 
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _OBJECT_STOP = re.compile(
     r"\s+(?:\w+ing|via|through|using|with|in|on|to|into|for|from|at|when|if|unless|once|after|before|so|and|or|but|because)\b",
     re.I,
@@ -724,7 +829,29 @@ _MODEL_VERBS = {
     "moderate": "moderate",
     "screen": "moderate",
     "enrich": "enrich",
+    **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review"), "decide"),
 }  # fmt: skip
+_OPTIONS = re.compile(
+    r"\b(?:decide|determine|choose|return|answer|flag it as|mark it as)\s+(?:between\s+|whether\s+(?:to\s+)?)?"
+    r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,|/|\bor\b|, or\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",
+    re.I,
+)
+_AGAINST = re.compile(
+    r"\b(?:against|per|according to|based on|using|with)\s+(?:the\s+|our\s+|their\s+)?((?:[\w&-]+\s+){0,3}?"
+    r"(?:policy|policies|list|playbook|guidelines?|handbook|rules|docs|documents|documentation|requirements|criteria|"
+    r"style guide|terms))\b",
+    re.I,
+)
+
+
+def decision_options(clause: str) -> list[str]:
+    """'decide approve or review' -> [approve, review]; none named -> []."""
+    m = _OPTIONS.search(clause)
+    if not m:
+        return []
+    rest = re.split(r"\s*(?:,|/|\bor\b)\s*", m.group(2))
+    words = [m.group(1), *rest]
+    return list(dict.fromkeys(_snake(w.strip("`'\" ")) for w in words if w.strip("`'\" ,")))[:6]
 
 
 def read_actions(sentences: list[str], brief: str, tasks: list[Task], matches: list[Match]) -> list[Task]:
@@ -744,7 +871,7 @@ def read_actions(sentences: list[str], brief: str, tasks: list[Task], matches: l
         index = next((i for i, s in enumerate(sentences) if clause.text in s), None)
         if index is None:
             continue
-        if clause.kind != "effect":
+        if not clause.effectful:
             taken_any = [
                 (t.sentence, _clause_span(sentences[t.sentence], t.start)) for t in tasks if t.start >= 0
             ]
@@ -759,6 +886,11 @@ def read_actions(sentences: list[str], brief: str, tasks: list[Task], matches: l
             else:  # a model task the vocabulary missed ("route the tech stuff"): drafted, quoting it
                 missed = Task(kind, clause.text, index, at)
                 missed.quote = clause.text
+                if kind == "decide":
+                    # "check each request against our sanctions list and decide approve or review"
+                    missed.labels = decision_options(sentences[index]) or ["pass", "fail"]
+                    against = _AGAINST.search(sentences[index])
+                    missed.docs = against.group(1).lower() if against else None
                 _attach_conditions(sentences[index], index, [missed], matches)
                 added.append(missed)
             continue
@@ -767,9 +899,25 @@ def read_actions(sentences: list[str], brief: str, tasks: list[Task], matches: l
         span = _clause_span(sentence, start)
         if any(i == index and a < span[1] and span[0] < b for i, (a, b) in taken):
             continue
-        verb_at = re.search(rf"\b{re.escape(clause.verb)}\w*", clause.text, re.I)
-        if verb_at is None:
-            continue
+        same = [
+            t
+            for t in tasks + added
+            if t.kind in ("notify", "store", "act")
+            and re.match(rf"\W*{re.escape(clause.verb)}", t.text, re.I)
+        ]
+        if same and clause.limiter and len(_WORD.findall(clause.text)) <= 12:
+            # "Only send if the cart value is over $50": the brief limits an action it already named
+            probe = Task(same[0].kind, clause.text, index, start + clause.text.lower().find(clause.verb))
+            _attach_conditions(sentence, index, [probe], matches)
+            if probe.condition is not None or probe.unmapped_condition:
+                for task in same:
+                    task.condition = task.condition or probe.condition
+                    task.unmapped_condition = task.unmapped_condition or probe.unmapped_condition
+                    task.also.append(probe)
+                continue
+        verb_at = re.search(rf"\b{re.escape(clause.verb)}\w*", clause.text, re.I) or re.match(
+            r"", clause.text
+        )
         rest = clause.text[verb_at.end() :]
         stop = _OBJECT_STOP.search(rest)
         obj = rest[: stop.start()] if stop else rest
@@ -792,6 +940,87 @@ def read_actions(sentences: list[str], brief: str, tasks: list[Task], matches: l
         added.append(task)
         matches.append(Match("task", clause.text, index, start, start + len(clause.text)))
     return tasks + added
+
+
+_THEN = re.compile(r"\b(?:then|after that|afterwards|next|followed by|before)\b", re.I)
+_THEN_OPENS = re.compile(r"^\W*(?:then|after that|afterwards|next|finally|once that'?s? done)\b", re.I)
+
+
+def read_order(sentences: list[str], tasks: list[Task]) -> None:
+    """The order the brief states: "enrich, then score", "translate first, then classify",
+    "Then post it to Slack." Each task records the kinds the brief puts before it."""
+    placed = sorted((t for t in tasks if t.start >= 0), key=lambda t: (t.sentence, t.start))
+    for earlier, later in itertools.pairwise(placed):
+        if earlier.kind == later.kind:
+            continue
+        if earlier.sentence == later.sentence:
+            between = sentences[later.sentence][earlier.start + len(earlier.text) : later.start]
+            ordered = bool(_THEN.search(between)) or bool(
+                re.search(r"\bfirst\b", sentences[earlier.sentence][earlier.start : later.start], re.I)
+            )
+        else:
+            ordered = bool(_THEN_OPENS.match(sentences[later.sentence])) and later.start == min(
+                t.start for t in placed if t.sentence == later.sentence
+            )
+        if ordered and earlier.kind not in later.after:
+            later.after.append(earlier.kind)
+
+
+_PRONOUN_IF = re.compile(
+    r"\b(?:if|when)\s+(?:it'?s|its|it is|they are|they're|the (?:label|intent|category|type) is|so|yes|it does|that'?s the case)"
+    r"(?:\s+(?:an?\s+)?([\w-]+))?",
+    re.I,
+)
+_WHETHER = re.compile(r"\b(?:whether|if)\s+(.+?)(?=[,.;]|$)", re.I)
+
+
+def _otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
+    """'If X, escalate; otherwise submit it': an "otherwise" sentence negates the condition of
+    the sentence before it (the brief's ; and . split them)."""
+    for task in tasks:
+        if task.condition is not None or task.start < 0 or task.kind not in _ACTING:
+            continue
+        if not re.match(
+            r"\W*(?:otherwise|else|if not|if it isn'?t|if not so)\b", sentences[task.sentence], re.I
+        ):
+            continue
+        earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
+        if earlier:
+            cond = earlier[-1].condition
+            task.condition = _negate(cond, f"otherwise (not {cond.text})")
+            task.unmapped_condition = None
+
+
+def _pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str]) -> None:
+    """'if its cancel, send it to retention' (a label); 'Check whether X. If it is, text the
+    driver' (the earlier question): conditions that name their subject by a pronoun."""
+    for task in tasks:
+        if task.condition is not None or task.kind not in _ACTING or task.start < 0:
+            continue
+        sentence = sentences[task.sentence]
+        m = _PRONOUN_IF.search(sentence[: task.start + len(task.text)])
+        if m is None:
+            continue
+        word = _snake(m.group(1) or "")
+        if word in labels:
+            task.condition = Condition("label", m.group(0), "==", word)
+            task.unmapped_condition = None
+            continue
+        for earlier in reversed(sentences[max(0, task.sentence - 1) : task.sentence + 1]):
+            question = _WHETHER.search(earlier[: m.start()] if earlier is sentence else earlier)
+            if question and len(question.group(1).split()) >= 2:
+                text = question.group(1).strip()
+                task.condition = Condition("field", text, "==", True, output_field=None)
+                task.unmapped_condition = None
+                task.condition.output_field = (
+                    "_".join(
+                        w
+                        for w in re.findall(r"[a-z0-9]+", text.lower())
+                        if w not in ("the", "a", "an", "is", "are", "it", "its")
+                    )[:40]
+                    or "condition_met"
+                )
+                break
 
 
 def _label_lists(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
@@ -851,6 +1080,17 @@ _NOUNS = [
 ]
 
 
+def _event_noun(sentences: list[str], trigger: Trigger) -> str:
+    """What each event is: named where the brief says how events arrive, else anywhere."""
+    if trigger.text:
+        arriving = next((s for s in sentences if trigger.text in s), None)
+        if arriving is not None:
+            noun = read_noun(arriving)
+            if noun != "event":
+                return noun
+    return read_noun(" ".join(sentences))
+
+
 def read_noun(text: str) -> str:
     best, best_pos = "event", len(text) + 1
     for noun, pattern in _NOUNS:
@@ -870,14 +1110,17 @@ _PRIVACY = re.compile(
 _GROUNDING = re.compile(
     r"\b((?:must |should )?only (?:come )?from (?:the |our )?[\w-]+(?: [\w-]+)?|never from (?:the )?model'?s? (?:own )?memory|"
     r"(?:don'?t|do not|never) (?:make (?:things|stuff|anything) up|hallucinat\w*|invent \w+)|no hallucinat\w*|"
-    r"cite (?:the |its |their )?sources?|grounded)\b",
+    r"cite (?:the |its |their )?sources?|grounded|based (?:only|solely|purely|exclusively|strictly) on|"
+    r"(?:using|use|from|on) only (?:the |our )?[\w-]+|only (?:using|use|on|based on) (?:the |our )?[\w-]+|"
+    r"never (?:quote|state|give|invent|promise) (?:a |an |any )?[\w-]+ (?:that|which) (?:isn'?t|is not|aren'?t|are not) in)\b",
     re.I,
 )
 _EVENT_FIELDS = re.compile(
     r"\b(?:event|payload|body|input)s?\b[^{}\n]{0,30}?\{\s*([A-Za-z_][\w\s,.?]*)\}", re.I
 )
 _DOCS_GLOB = re.compile(
-    r"`([^`\s]*[/*][^`\s]*\.(?:md|markdown|txt|html?|rst|pdf|json))`|\b((?:[\w.-]+/)+[\w.-]*\*[\w.*-]*)"
+    r"`([^`\s]*[/*][^`\s]*\.(?:md|markdown|txt|html?|rst|pdf|json))`|\b((?:[\w.-]+/)+[\w.-]*\*[\w.*-]*)|"
+    r"\b((?:[\w.-]+/)+[\w.-]+\.(?:md|markdown|txt|html?|rst))\b|(?:\bin|\bunder|\bat|\bfrom)\s+`?((?:[\w.-]+/)+)(?=[`\s).,;]|$)"
 )
 
 
@@ -898,7 +1141,9 @@ def read_docs_glob(sentences: list[str], matches: list[Match]) -> str | None:
     for index, sentence in enumerate(sentences):
         m = _DOCS_GLOB.search(sentence)
         if m:
-            path = (m.group(1) or m.group(2)).lstrip("./")
+            path = (m.group(1) or m.group(2) or m.group(3) or m.group(4)).lstrip("./")
+            if path.endswith("/"):
+                path += "**/*.md"  # a folder: its Markdown documents (said in the assumptions)
             if not path.startswith("/") and ".." not in path.split("/"):
                 matches.append(Match("docs", m.group(0), index, m.start(), m.end()))
                 return path
@@ -920,9 +1165,18 @@ def read(brief: str) -> Reading:
     from copilot.draft.clauses import headings
 
     tasks = read_tasks(sentences, matches, headings(brief, sentences))
-    tasks = [t for t in tasks if t.kind not in ("notify", "store") or _acts(sentences[t.sentence], t.start)]
+    tasks = [
+        t
+        for t in tasks
+        if t.kind not in ("notify", "store", "answer", "reply") or _acts(sentences[t.sentence], t.start)
+    ]
     tasks = read_destinations(sentences, tasks, matches)
     tasks = read_actions(sentences, brief, tasks, matches)
+    _pronoun_conditions(
+        sentences, tasks, [label for t in tasks if t.kind == "classify" for label in t.labels]
+    )
+    _otherwise_across(sentences, tasks)
+    read_order(sentences, tasks)
     for task in tasks:
         if task.quote is None and task.start >= 0:
             task.quote = quote_for(sentences[task.sentence], task.start)
@@ -955,7 +1209,7 @@ def read(brief: str) -> Reading:
         cost_text=cost.tier_text,
         tasks=tasks,
         matches=matches,
-        noun=read_noun(" ".join(sentences)),
+        noun=_event_noun(sentences, trigger),
         event_fields=event_fields,
         docs_glob=docs_glob,
         rate=rate,

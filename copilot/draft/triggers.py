@@ -44,6 +44,7 @@ class Trigger:
     auth: str = "standard-webhooks"
     text: str | None = None  # the phrase that decided it
     others: list[str] = field(default_factory=list)  # other trigger phrases (one trigger per flow)
+    timezone: str | None = None  # IANA zone a schedule's times are read in ("8am Pacific")
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,39 @@ def _group(m: re.Match[str], name: str) -> str | None:
     return m.group(name) if name in m.re.groupindex else None
 
 
+# Time-zone words after a time of day: "8am Pacific", "9:00 CET", "6pm London time".
+_ZONES: list[tuple[str, str]] = [
+    (r"pacific|pt|pst|pdt|san francisco|los angeles|seattle", "America/Los_Angeles"),
+    (r"eastern|et|est|edt|new york", "America/New_York"),
+    (r"central|ct|cst|cdt|chicago", "America/Chicago"),
+    (r"mountain|mt|mst|mdt|denver", "America/Denver"),
+    (r"london|uk|bst|gmt", "Europe/London"),
+    (r"cet|cest|berlin|paris|amsterdam|madrid|central european", "Europe/Berlin"),
+    (r"ist|india|mumbai|bangalore", "Asia/Kolkata"),
+    (r"jst|tokyo|japan", "Asia/Tokyo"),
+    (r"aest|sydney", "Australia/Sydney"),
+    (r"utc|z", "UTC"),
+]  # fmt: skip
+
+
+def time_zone(after: str) -> str | None:
+    """The IANA zone named right after a time of day, if any."""
+    for words, zone in _ZONES:
+        if re.match(rf"\s*(?:\(?\s*)(?:{words})\b(?:\s+time)?", after, re.I):
+            return zone
+    return None
+
+
 def _timetable(m: re.Match[str], sentence: str) -> Trigger:
     phrase = m.group("phrase")
     if re.fullmatch(r"(?:half-)?hourly", phrase, re.I):
         return Trigger("schedule", every=1800.0 if "half" in phrase.lower() else 3600.0)
-    return Trigger(
+    trigger = Trigger(
         "schedule", cron=cron_for(phrase, _group(m, "hour"), _group(m, "minute"), _group(m, "half"))
     )
+    if _group(m, "hour"):
+        trigger.timezone = time_zone(sentence[m.end() :])
+    return trigger
 
 
 def _every(m: re.Match[str], sentence: str) -> Trigger:
@@ -185,7 +212,7 @@ def _row(
     return TriggerPhrase(re.compile(pattern, re.I), kind, strength, details)
 
 
-_WEBHOOK = r"web ?hooks?"
+_WEBHOOK = r"web ?h?oo?ks?"  # "webhook", and the "webhok"/"webook" a hurried brief types
 _CHANNEL = rf"(?:(?:an?|the|our|their)\s+)?(?:[\w.`'\"/-]+\s+){{0,2}}?(?:queue|topic|stream|subscription)s?\b|(?:the\s+)?{BROKER}\b"
 _ARRIVE = r"(?:arriv\w*|stream(?:s|ed|ing)?\s+in|land\w*|com(?:e|es|ing)(?:\s+in)?|show(?:s)?\s+up|appear\w*|received|delivered|submitted|sent\s+to\s+us|incoming|inbound)"
 _DAY_WORDS = r"(?:day|morning|evening|night|weekday|workday|business day|week|month|sunday|monday|tuesday|wednesday|thursday|friday|saturday)"
@@ -242,6 +269,12 @@ TRIGGERS: list[TriggerPhrase] = [
         _webhook,
     ),
     _row(
+        "webhook",
+        STATED,
+        rf"\b(?:{_VENDORS})\b(?:'s)?(?:\s+[\w./-]+){{0,3}}?\s+{_WEBHOOK}\b",
+        _webhook,
+    ),
+    _row(
         "queue",
         STATED,
         rf"\btrigger(?:ed|s)?\s+(?:by|from|on|off|via)\s+(?:(?:an?|the|each|every|new)\s+)?(?:(?:messages?|events?|records?)\s+(?:on|in|from)\s+)?(?:{_CHANNEL})|\b(?:queue|topic|stream|{BROKER})[- ](?:based\s+)?trigger\b",
@@ -256,7 +289,7 @@ TRIGGERS: list[TriggerPhrase] = [
     _row(
         "queue",
         STATED,
-        rf"\b(?:{_ARRIVE}|publish\w*|pushed|posted|put|dropped|enqueued|emitted|produced|streamed)\s+(?:[\w-]+\s+){{0,3}}?(?:on|to|in|into|onto|via|through|from|over)\s+(?:{_CHANNEL})",
+        rf"\b(?:{_ARRIVE}|publish\w*|pushed|posted|put|dropped|enqueued|emitted|produced|streamed|sends?|sent|writes?)\s+(?:[\w-]+\s+){{0,3}}?(?:on|to|in|into|onto|via|through|from|over)\s+(?:{_CHANNEL})",
         _queue,
     ),
     _row(

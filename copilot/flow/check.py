@@ -2,8 +2,9 @@
 
 Unknown references (FG003: step names, model aliases, and `use:` entries the model
 catalog does not know), dependency cycles (FG004), sync steps waiting for async ones
-(FG005), duplicate step ids (FG007), and templates or conditions that do not parse
-(FG002, "template syntax: …"). `flowgen validate` reports these; the
+(FG005), duplicate step ids (FG007), templates or conditions that do not parse
+(FG002, "template syntax: …"), and schema refs that would be fetched or loop (FG711).
+`flowgen validate` reports these; the
 linter's graph rules report the same problems through this one implementation.
 """
 
@@ -200,6 +201,16 @@ def sync_needs_async(loaded: LoadedFlow) -> list[Problem]:
     return out
 
 
+def schema_refs(loaded: LoadedFlow) -> list[Problem]:
+    """FG711 for each `$ref` the engine would not resolve: flow schemas fetch nothing.
+
+    One implementation (copilot.flow.local_schema) for validate, lint, run and draft.
+    """
+    from copilot.flow.local_schema import flow_schema_problems
+
+    return [_problem(loaded, "FG711", message, loc) for loc, message in flow_schema_problems(loaded.doc.data)]
+
+
 def structural_problems(loaded: LoadedFlow, catalog: Any = None) -> list[Problem]:
     """Every structural problem of a schema-valid flow, in file order per kind.
 
@@ -208,7 +219,7 @@ def structural_problems(loaded: LoadedFlow, catalog: Any = None) -> list[Problem
     out: list[Problem] = template_syntax(loaded)
     out.extend(unknown_references(loaded))
     out.extend(unknown_models(loaded, catalog))
-    for check in (cycles, sync_needs_async, duplicate_ids):
+    for check in (cycles, sync_needs_async, duplicate_ids, schema_refs):
         out.extend(check(loaded))
     return out
 

@@ -5,24 +5,52 @@ rendered in `ImmutableSandboxedEnvironment` with `StrictUndefined`: no attribute
 starts with an underscore, no mutation of the context, and a typo in a variable name is
 an error instead of an empty string. The names in scope are `event`, `steps` (each
 `steps.<id>.output`) and, in a validate rule, `input`; never the environment.
+
+Reading a template (`references`, `free_names`: what the linter and `validate` use) is
+static: the parse tree is walked here, nothing is compiled or evaluated. Jinja's own
+`meta.find_undeclared_variables` runs the code generator, which evaluates constant
+sub-expressions (`{{ 'a'|center(10**9) }}`) while it compiles. Rendering runs under a
+time and size budget (`copilot.flow.sandbox`).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from copilot.errors import FlowgenError
+from copilot.flow.sandbox import (
+    MAX_EXPONENT,
+    MAX_SEQUENCE,
+    ExpressionError,
+    TemplateBudgetError,
+    check_value,
+    rendering,
+    size_text,
+)
+from copilot.flow.sandbox import environment as _sandbox_environment
+
+__all__ = [
+    "MAX_EXPONENT",
+    "MAX_SEQUENCE",
+    "ROOTS",
+    "ExpressionError",
+    "Reference",
+    "TemplateBudgetError",
+    "condition",
+    "evaluate",
+    "expression_source",
+    "free_names",
+    "is_template",
+    "references",
+    "render",
+    "render_value",
+    "template_strings",
+]
 
 ROOTS = ("event", "steps", "input")
 _WHOLE_EXPR = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
-
-
-class ExpressionError(FlowgenError):
-    """A template or condition that cannot be parsed, is unsafe, or fails to render."""
 
 
 @dataclass(frozen=True)
@@ -39,46 +67,13 @@ class Reference:
         return ".".join(self.parts)
 
 
-MAX_SEQUENCE = 100_000
-"""Longest string or list a template may build with `*` (``'a' * 10**9`` is refused)."""
-
-MAX_EXPONENT = 1024
-"""Largest exponent of `**` (``10 ** 10 ** 10`` would hold a CPU for hours)."""
-
 # Names Jinja itself provides to templates, which no flow has a use for.
 _JINJA_INTERNAL_NAMES = frozenset({"self"})
 
 
-@lru_cache(maxsize=1)
 def environment() -> Any:
-    """The one sandboxed environment flows are rendered in."""
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
-
-    class FlowSandbox(ImmutableSandboxedEnvironment):
-        # Intercepting an operator also stops Jinja from folding it at compile time, so a
-        # constant bomb is caught here too, not only one built from event data.
-        intercepted_binops = frozenset({"*", "**"})
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
-                raise SecurityError(f"exponent {right} is above the limit of {MAX_EXPONENT}")
-            if operator == "*":
-                for seq, times in ((left, right), (right, left)):
-                    sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
-                    if sized and len(seq) * times > MAX_SEQUENCE:
-                        raise SecurityError(
-                            f"`*` would build a sequence of {len(seq) * times:,} items "
-                            f"(limit {MAX_SEQUENCE:,})"
-                        )
-            return super().call_binop(context, operator, left, right)
-
-    env = FlowSandbox(undefined=StrictUndefined, autoescape=False)
-    env.filters["tojson"] = lambda value, indent=None: json.dumps(value, indent=indent, default=str)
-    # Only data-shaped globals: `range`, `lipsum`, `cycler`, `joiner`, `namespace` are removed
-    # so that a template has nothing to walk from but the data it was given.
-    env.globals.clear()
-    return env
+    """The one sandboxed environment flows are rendered in (`copilot.flow.sandbox`)."""
+    return _sandbox_environment()
 
 
 def _refuse_internals(tree: Any) -> None:
@@ -229,7 +224,7 @@ def _simple_names(text: str, expression: bool = False) -> tuple[tuple[str, ...],
 
 def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[str, ...]]:
     """`references` and `free_names` by walking the Jinja parse tree (any template)."""
-    from jinja2 import meta, nodes
+    from jinja2 import nodes
 
     tree = _parse(expression_source(text) if expression else text, expression=expression)
     found: list[Reference] = []
@@ -289,10 +284,103 @@ def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[s
 
     _refuse_internals(tree)
     visit(tree)
-    undeclared = meta.find_undeclared_variables(tree)
+    undeclared = _undeclared(tree)
     # In the order they appear, for stable messages.
     order = [n.name for n in tree.find_all(nodes.Name) if n.name in undeclared and n.name not in ROOTS]
     return tuple(found), tuple(dict.fromkeys(order))
+
+
+def _undeclared(tree: Any) -> set[str]:
+    """Names the template reads before (or without) defining them, by walking the parse tree.
+
+    Scopes as Jinja has them: `{% for %}` binds its targets and `loop` in its body; a
+    macro or call block binds its parameters, `varargs`, `kwargs` and `caller`; `{% set %}`
+    and `{% macro %}` bind for what follows in the same block (an `if` does not open a
+    scope); `{% with %}` binds for its body. Nothing is compiled, so nothing is evaluated.
+    """
+    from jinja2 import nodes
+
+    found: set[str] = set()
+
+    def stored(target: Any) -> set[str]:
+        return {n.name for n in ([target] if isinstance(target, nodes.Name) else target.find_all(nodes.Name))}
+
+    def expr(node: Any, bound: set[str]) -> None:
+        if node is None:
+            return
+        if isinstance(node, nodes.Name):
+            if node.ctx == "load" and node.name not in bound:
+                found.add(node.name)
+            return
+        for child in node.iter_child_nodes():
+            expr(child, bound)
+
+    def body(statements: list[Any], bound: set[str]) -> set[str]:
+        """Visit a block; return the names it sets that outlive it (through `if`s)."""
+        local = set(bound)
+        for node in statements:
+            local |= statement(node, local)
+        return local - bound
+
+    def statement(node: Any, bound: set[str]) -> set[str]:
+        if isinstance(node, nodes.For):
+            expr(node.iter, bound)
+            inner = bound | stored(node.target) | {"loop"}
+            expr(node.test, inner)
+            body(node.body, inner)
+            body(node.else_, bound)
+            return set()
+        if isinstance(node, nodes.If):
+            expr(node.test, bound)
+            out = body(node.body, bound)
+            for branch in node.elif_:
+                out |= statement(branch, bound)
+            out |= body(node.else_, bound)
+            return out
+        if isinstance(node, nodes.Macro | nodes.CallBlock):
+            for default in node.defaults:
+                expr(default, bound)
+            if isinstance(node, nodes.CallBlock):
+                expr(node.call, bound)
+            params = {arg.name for arg in node.args} | {"varargs", "kwargs", "caller"}
+            body(node.body, bound | params)
+            return {node.name} if isinstance(node, nodes.Macro) else set()
+        if isinstance(node, nodes.Assign):
+            expr(node.node, bound)
+            return stored(node.target)
+        if isinstance(node, nodes.AssignBlock):
+            expr(node.filter, bound)
+            body(node.body, bound)
+            return stored(node.target)
+        if isinstance(node, nodes.With):
+            for value in node.values:
+                expr(value, bound)
+            body(node.body, bound | {n for t in node.targets for n in stored(t)})
+            return set()
+        if isinstance(node, nodes.FilterBlock):
+            expr(node.filter, bound)
+            body(node.body, bound)
+            return set()
+        if isinstance(node, nodes.Import):
+            expr(node.template, bound)
+            return {node.target}
+        if isinstance(node, nodes.FromImport):
+            expr(node.template, bound)
+            return {name if isinstance(name, str) else name[1] for name in node.names}
+        if isinstance(node, nodes.Stmt) and not isinstance(node, nodes.Output | nodes.ExprStmt):
+            # Blocks, scoped blocks and the rest: visit their statements in order.
+            out: set[str] = set()
+            for child in node.iter_child_nodes():
+                if isinstance(child, nodes.Stmt):
+                    out |= statement(child, bound | out)
+                else:
+                    expr(child, bound | out)
+            return out
+        expr(node, bound)
+        return set()
+
+    body(tree.body, set())
+    return found
 
 
 def _parsed_references(text: str, expression: bool) -> tuple[Reference, ...]:
@@ -309,6 +397,10 @@ def _wrap_error(exc: BaseException) -> ExpressionError:
     from jinja2 import TemplateSyntaxError, UndefinedError
     from jinja2.exceptions import SecurityError
 
+    if isinstance(exc, RecursionError):
+        return ExpressionError("template nested too deeply")
+    if isinstance(exc, MemoryError):
+        return TemplateBudgetError("template ran out of memory")
     if isinstance(exc, SecurityError):
         return ExpressionError(f"unsafe template: {exc}")
     if isinstance(exc, UndefinedError):
@@ -353,7 +445,17 @@ def render(text: str, context: dict[str, Any]) -> Any:
     if whole and "{{" not in whole.group(1) and "{%" not in text:
         return evaluate(whole.group(1), context)
     try:
-        return _compiled_template(text).render(context)
+        with rendering() as budget:
+            template = _compiled_template(text)
+            size = 0
+            chunks = []
+            # Read the output piece by piece, to stop it at the cap rather than after.
+            for chunk in template.root_render_func(template.new_context(context)):
+                size += len(chunk)
+                if size > budget.max_output:
+                    raise TemplateBudgetError(f"template output over {size_text(budget.max_output)}")
+                chunks.append(chunk)
+            return "".join(chunks)
     except ExpressionError:
         raise
     except Exception as exc:  # the sandbox raises many kinds; all are the template's fault
@@ -362,27 +464,32 @@ def render(text: str, context: dict[str, Any]) -> Any:
 
 def evaluate(expression: str, context: dict[str, Any]) -> Any:
     """The value of an expression (``a == b`` or ``{{ a == b }}``)."""
+    return _evaluate(expression, context, as_data=True)
+
+
+def _evaluate(expression: str, context: dict[str, Any], *, as_data: bool) -> Any:
     source = expression_source(expression)
+    from jinja2 import Undefined
+
     try:
-        value = _compiled_expression(source)(**context)
+        with rendering():
+            value = _compiled_expression(source)(**context)
+            if isinstance(value, Undefined):
+                str(value)  # a StrictUndefined raises its reason: unsafe attribute, missing key…
+                raise ExpressionError(f"undefined in expression `{source}`")
+            if not as_data:
+                return bool(value)  # a method or an undefined value raises here too
+            # Data only: no undefined value inside a list, no method, no unread iterator.
+            return check_value(value, "the value")
     except ExpressionError:
         raise
     except Exception as exc:
         raise _wrap_error(exc) from None
-    from jinja2 import Undefined
-
-    if isinstance(value, Undefined):
-        try:
-            str(value)  # a StrictUndefined raises its reason: unsafe attribute, missing key…
-        except Exception as exc:
-            raise _wrap_error(exc) from None
-        raise ExpressionError(f"undefined in expression `{source}`")
-    return value
 
 
 def condition(expression: str, context: dict[str, Any]) -> bool:
     """An `if` or rule expression, as a bool."""
-    return bool(evaluate(expression, context))
+    return _evaluate(expression, context, as_data=False)  # type: ignore[no-any-return]
 
 
 def render_value(value: Any, context: dict[str, Any]) -> Any:

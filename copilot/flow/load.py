@@ -25,6 +25,10 @@ MAX_FILE_BYTES = 1_000_000
 MAX_EXPANDED_NODES = 200_000
 """Largest number of nodes after alias expansion (refuses billion-laughs documents)."""
 
+MAX_EXPANDED_BYTES = 10_000_000
+"""Most bytes of scalar text after alias expansion: ten times the file cap (refuses one big
+string aliased thousands of times, which few nodes would let through)."""
+
 MAX_DEPTH = 64
 
 
@@ -87,8 +91,11 @@ def _yaml() -> Any:
     return yaml
 
 
-def read_text(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """The file's text, refusing missing, oversized, binary and non-UTF-8 files."""
+def read_text(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES, what: str = "flow files") -> str:
+    """The file's text, refusing missing, oversized, binary and non-UTF-8 files.
+
+    `what` names the kind of file in the size error ("events are capped at …").
+    """
     name = str(path)
     if name == "-":
         import sys
@@ -103,7 +110,7 @@ def read_text(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
             size = p.stat().st_size
             if size > max_bytes:
                 raise FlowgenError(
-                    f"file is {size:,} bytes; flow files are capped at {max_bytes:,} bytes", path=name
+                    f"file is {size:,} bytes; {what} are capped at {max_bytes:,} bytes", path=name
                 )
             raw = p.read_bytes()
         except FileNotFoundError:
@@ -112,13 +119,13 @@ def read_text(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
             raise FlowgenError("permission denied", path=name) from None
         except OSError as exc:
             raise FlowgenError(f"cannot read: {exc.strerror or exc}", path=name) from None
-    return decode(raw, name, max_bytes=max_bytes)
+    return decode(raw, name, max_bytes=max_bytes, what=what)
 
 
-def decode(raw: bytes, name: str, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+def decode(raw: bytes, name: str, *, max_bytes: int = MAX_FILE_BYTES, what: str = "flow files") -> str:
     """UTF-8 text from `raw`, with a positioned error for binary or badly encoded input."""
     if len(raw) > max_bytes:
-        raise FlowgenError(f"input is over {max_bytes:,} bytes; flow files are capped there", path=name)
+        raise FlowgenError(f"input is over {max_bytes:,} bytes; {what} are capped there", path=name)
     if b"\x00" in raw:
         offset = raw.index(b"\x00")
         raise FlowgenError(
@@ -144,6 +151,51 @@ def _offset_position(raw: bytes, offset: int) -> Position:
     return Position(line, col)
 
 
+class _JsonRefusal(ValueError):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _JsonRefusal(f"duplicate key {key!r} (JSON objects need unique keys; the last would win)")
+        out[key] = value
+    return out
+
+
+def _no_constant(word: str) -> Any:
+    raise _JsonRefusal(f"{word} is not JSON (a number must be finite)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _JsonRefusal(f"the number {text[:40]} is out of range (a number must be finite)")
+    return value
+
+
+def strict_json(text: str, name: str, *, what: str = "event") -> Any:
+    """Parse JSON as RFC 8259 has it: NaN, Infinity, overflowing numbers and duplicate keys
+    are refused (Python's `json` accepts all four; the last duplicate would silently win)."""
+    import json
+
+    try:
+        return json.loads(
+            text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant, parse_float=_finite
+        )
+    except json.JSONDecodeError as exc:
+        raise FlowgenError(
+            f"not JSON: {exc.msg}", path=name, position=Position(exc.lineno, exc.colno)
+        ) from None
+    except _JsonRefusal as exc:
+        raise FlowgenError(f"{what}: {exc}", path=name) from None
+    except RecursionError:
+        raise FlowgenError(f"{what}: nested too deeply", path=name) from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise FlowgenError(f"{what}: {' '.join(str(exc).split())}", path=name) from None
+
+
 _YAML_DIRECTIVE = re.compile(r"^%YAML", re.M)
 
 
@@ -159,33 +211,44 @@ def parse_yaml(text: str, name: str) -> Document:
 
     loader = c_loader()
     # libyaml ignores a `%YAML 1.1` directive's resolution rules; the round-trip loader honours them.
-    if loader is None or _YAML_DIRECTIVE.search(text):
-        # The same node checks as the C path, on ruamel's pure-Python composition: its
-        # constructor would quietly turn a recursive alias into None.
-        with _yaml_errors(name):
-            root = _yaml().compose(io.StringIO(text))
-        if root is not None:
-            from copilot.flow.nodes import check_nodes
+    if loader is not None and not _YAML_DIRECTIVE.search(text):
+        doc = _parse_with_c(loader, text, name)
+        if doc is not None:
+            return doc
+        # libyaml refused the syntax. Some valid YAML 1.2 it does not accept (a plain scalar
+        # with `? ` inside a flow mapping): ruamel's parser below decides, and its error
+        # is the one reported when it refuses too.
+    # The same node checks as the C path, on ruamel's pure-Python composition: its
+    # constructor would quietly turn a recursive alias into None.
+    with _yaml_errors(name):
+        root = _yaml().compose(io.StringIO(text))
+    if root is not None:
+        from copilot.flow.nodes import check_nodes
 
-            check_nodes(root, name, max_nodes=MAX_EXPANDED_NODES, max_depth=MAX_DEPTH)
-        tree = _round_trip_tree(text, name)
-        return Document(path=name, text=text, data=to_plain(tree, name), tree=tree)
-    return _parse_with_c(loader, text, name)
+        check_nodes(
+            root, name, max_nodes=MAX_EXPANDED_NODES, max_depth=MAX_DEPTH, max_bytes=MAX_EXPANDED_BYTES
+        )
+    tree = _round_trip_tree(text, name)
+    return Document(path=name, text=text, data=to_plain(tree, name), tree=tree)
 
 
-def _parse_with_c(loader_class: Any, text: str, name: str) -> Document:
+def _parse_with_c(loader_class: Any, text: str, name: str) -> Document | None:
+    """The document through libyaml, or None when libyaml refuses the syntax."""
+    from ruamel.yaml.error import YAMLError
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 
     from copilot.flow.nodes import check_nodes
 
     loader = loader_class(text)
-    with _yaml_errors(name):
+    try:
         root = loader.get_single_node()
+    except YAMLError:
+        return None
     if root is None:
         raise _empty_document(name)
     if not isinstance(root, MappingNode):
         raise _not_a_mapping("a list" if isinstance(root, SequenceNode) else "a single value", name)
-    check_nodes(root, name, max_nodes=MAX_EXPANDED_NODES, max_depth=MAX_DEPTH)
+    check_nodes(root, name, max_nodes=MAX_EXPANDED_NODES, max_depth=MAX_DEPTH, max_bytes=MAX_EXPANDED_BYTES)
     with _yaml_errors(name):
         data = loader.construct_document(root)
     return Document(path=name, text=text, data=to_plain(data, name), nodes=root)
@@ -246,6 +309,8 @@ def _yaml_error(exc: Any, name: str) -> FlowgenError:
         problem = "several YAML documents in one file; put one flow per file"
     position = Position(mark.line + 1, mark.column + 1) if mark is not None else None
     message = " ".join(str(problem).split())
+    if len(message) > 300:  # a duplicate key's message quotes both values, whatever their size
+        message = message[:300] + "…"
     opened = _opened_at(exc)
     return FlowgenError(f"YAML syntax: {message}{opened}", path=name, position=position)
 
@@ -387,7 +452,53 @@ def schema_errors(doc: Document) -> list[FlowgenError]:
         return [_translate(err, doc) for err in _relevant(exc.errors(include_url=False))]
     except RecursionError:
         return [FlowgenError("document nested too deeply", path=doc.path)]
-    return []
+    return embedded_schema_errors(doc)
+
+
+def embedded_schema_errors(doc: Document) -> list[FlowgenError]:
+    """Each embedded JSON Schema (event_schema, output_schema) checked against its metaschema.
+
+    What the engine would refuse when it compiles the schema (`type: 42`, a `pattern`
+    that is no regex) is refused here already, at the offending node, so validate and lint
+    never pass a flow that `run` rejects.
+    """
+    import warnings
+
+    from jsonschema import exceptions, validators
+
+    from copilot.flow.local_schema import flow_schemas
+
+    out: list[FlowgenError] = []
+    for loc, schema in flow_schemas(doc.data):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # an unknown `$schema` falls back to the latest draft
+                cls = validators.validator_for(schema)
+            cls.check_schema(schema)
+        except exceptions.SchemaError as exc:
+            where = (*loc, *exc.absolute_path)
+            shown = _dotted(where, doc.data)
+            message = " ".join(str(exc.message).split())
+            if len(message) > 200:
+                message = message[:200] + "…"
+            out.append(
+                FlowgenError(
+                    f"`{shown}`: invalid JSON Schema: {message}",
+                    path=doc.path,
+                    position=doc.position(where),
+                    code="FG002",
+                )
+            )
+        except RecursionError:
+            out.append(
+                FlowgenError(
+                    f"`{_dotted(loc, doc.data)}`: JSON Schema nested too deeply",
+                    path=doc.path,
+                    position=doc.position(loc),
+                    code="FG002",
+                )
+            )
+    return out
 
 
 def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

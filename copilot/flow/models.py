@@ -7,13 +7,22 @@ known key. The JSON Schema shipped with the package is generated from these mode
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from copilot.errors import did_you_mean
 from copilot.flow.units import Duration, PositiveDuration, RateValue
 
 STEP_ID_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+
+# Sane upper bounds: a flow is untrusted input, and a 3,000-digit integer or `.inf` is no
+# setting (it overflows a float, a semaphore or an estimate further on).
+MAX_USD = 1_000_000.0  # a budget per event, a price per million tokens
+MAX_COUNT = 1_000_000_000  # events, rate limits, requests per minute, bursts
+MAX_CONCURRENCY = 1_000_000
+MAX_TOKENS = 1_000_000_000_000  # context windows, max_tokens, tokens per minute
+MAX_ATTEMPTS = 100  # retries (FG204 already flags more than 10)
+MAX_TOP_K = 10_000
 ALIAS_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$"
 
 
@@ -21,7 +30,10 @@ class Block(BaseModel):
     """A strict block of a flow: unknown keys are reported with a did-you-mean hint."""
 
     # defer_build: the whole flow's validator is built once, at the end of this module.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False, defer_build=True)
+    # allow_inf_nan=False: `.inf`/`.nan` are YAML floats, never a budget, price or threshold.
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=False, defer_build=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -41,6 +53,22 @@ class Block(BaseModel):
         return data
 
 
+def _not_json_number(value: Any) -> str | None:
+    """The first NaN, infinity or over-long integer inside `value`, as written, else None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, float) and (item != item or item in (float("inf"), float("-inf"))):
+            return repr(item)
+        elif isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > 1024:
+            return "an integer of more than 300 digits"
+    return None
+
+
 def _describe(text: str, **kwargs: Any) -> Any:
     return Field(description=text, **kwargs)
 
@@ -55,7 +83,7 @@ class Sla(Block):
         "p95 latency from trigger to response along the hot path, e.g. 1500ms.", default=None
     )
     max_cost_per_event: float | None = _describe(
-        "Budget in USD per event, all steps included (async ones too).", default=None, ge=0
+        "Budget in USD per event, all steps included (async ones too).", default=None, ge=0, le=MAX_USD
     )
     cost_tier: Literal["economy", "standard", "premium"] = _describe(
         "Which catalog tiers the flow may use: economy, standard or premium.", default="standard"
@@ -68,9 +96,11 @@ class Sla(Block):
 class RateLimit(Block):
     """A token-bucket limit: `limit` events per `period`, bursting up to `burst`."""
 
-    limit: int = _describe("Events admitted per period.", gt=0)
+    limit: int = _describe("Events admitted per period.", gt=0, le=MAX_COUNT)
     period: PositiveDuration = _describe("The period the limit applies to, e.g. 1s or 1m.", default=1.0)
-    burst: int | None = _describe("Largest burst admitted at once; defaults to `limit`.", default=None, gt=0)
+    burst: int | None = _describe(
+        "Largest burst admitted at once; defaults to `limit`.", default=None, gt=0, le=MAX_COUNT
+    )
 
 
 class WebhookAuth(Block):
@@ -108,7 +138,21 @@ class TriggerBase(Block):
         "How long a seen idempotency key is remembered, e.g. 24h.", default=None
     )
     rate_limit: RateLimit | None = _describe("Ingress rate limit for events.", default=None)
-    concurrency: int | None = _describe("Most events processed at once.", default=None, gt=0)
+
+    @field_validator("example")
+    @classmethod
+    def _finite_example(cls, value: Any) -> Any:
+        """An event is JSON: `.nan` and `.inf` (YAML floats) are not (nor is a 5,000-digit int)."""
+        bad = _not_json_number(value)
+        if bad is not None:
+            raise PydanticCustomError(
+                "event_number", "{bad} is not a JSON number: an event is JSON", {"bad": bad}
+            )
+        return value
+
+    concurrency: int | None = _describe(
+        "Most events processed at once.", default=None, gt=0, le=MAX_CONCURRENCY
+    )
 
 
 class WebhookTrigger(TriggerBase):
@@ -175,15 +219,15 @@ class LatencyProfile(Block):
 class Price(Block):
     """Price in USD per million tokens."""
 
-    input_per_mtok: float = _describe("USD per million input tokens.", ge=0)
-    output_per_mtok: float = _describe("USD per million output tokens.", ge=0)
+    input_per_mtok: float = _describe("USD per million input tokens.", ge=0, le=MAX_USD)
+    output_per_mtok: float = _describe("USD per million output tokens.", ge=0, le=MAX_USD)
 
 
 class ProviderLimits(Block):
     """Provider rate limits for a model."""
 
-    rpm: int | None = _describe("Requests per minute.", default=None, gt=0)
-    tpm: int | None = _describe("Tokens per minute.", default=None, gt=0)
+    rpm: int | None = _describe("Requests per minute.", default=None, gt=0, le=MAX_COUNT)
+    tpm: int | None = _describe("Tokens per minute.", default=None, gt=0, le=MAX_TOKENS)
 
 
 class ModelSpec(Block):
@@ -197,7 +241,7 @@ class ModelSpec(Block):
     )
     latency: LatencyProfile | None = _describe("Latency override (p50/p95).", default=None)
     price: Price | None = _describe("Price override.", default=None)
-    context_window: int | None = _describe("Context window in tokens.", default=None, gt=0)
+    context_window: int | None = _describe("Context window in tokens.", default=None, gt=0, le=MAX_TOKENS)
     limits: ProviderLimits | None = _describe("Rate limits (rpm/tpm) for this alias.", default=None)
     base_url: str | None = _describe(
         "OpenAI-compatible endpoint for this alias, e.g. ${env:VLLM_URL}.", default=None
@@ -230,7 +274,10 @@ class Retry(Block):
     """Retry policy of one call."""
 
     attempts: int | None = _describe(
-        "Retries after the first call (so 2 means up to 3 calls). Keep it small.", default=None, ge=0
+        "Retries after the first call (so 2 means up to 3 calls). Keep it small.",
+        default=None,
+        ge=0,
+        le=MAX_ATTEMPTS,
     )
     backoff: Literal["none", "constant", "exponential"] | None = _describe(
         "Wait between attempts: none, constant or exponential.", default=None
@@ -335,7 +382,7 @@ class ModelStep(StepBase):
     fallback: list[str] = _describe("Aliases tried in order when the primary fails.", default_factory=list)
     hedge: Hedge | None = _describe("Start the first fallback if the primary is slow.", default=None)
     prompt: Prompt = _describe("The messages sent.")
-    max_tokens: int | None = _describe("Upper bound on output tokens.", default=None, gt=0)
+    max_tokens: int | None = _describe("Upper bound on output tokens.", default=None, gt=0, le=MAX_TOKENS)
     temperature: float | None = _describe("Sampling temperature.", default=None, ge=0, le=2)
     output_schema: dict[str, Any] | None = _describe(
         "JSON Schema the answer must satisfy; asked for as structured output.", default=None
@@ -405,7 +452,7 @@ class RetrieveStep(StepBase):
     query: str = _describe("Template of the search query.")
     sources: list[Source] = _describe("Pinned document sources.", min_length=1)
     freshness: PositiveDuration | None = _describe("Refuse sources older than this, e.g. 24h.", default=None)
-    top_k: int | None = _describe("Most passages returned.", default=None, gt=0)
+    top_k: int | None = _describe("Most passages returned.", default=None, gt=0, le=MAX_TOP_K)
     on_empty: OnEmpty | None = _describe("What to do when nothing matches.", default=None)
     latency: LatencyProfile | None = _describe(
         "Expected latency, for estimates (default p50 20ms, p95 50ms).", default=None
@@ -538,7 +585,7 @@ class Observability(Block):
 class Burst(Block):
     """A burst of `size` events every `every`."""
 
-    size: int = _describe("Events in one burst.", gt=0)
+    size: int = _describe("Events in one burst.", gt=0, le=MAX_COUNT)
     every: PositiveDuration = _describe("Time between bursts.")
 
 
@@ -555,7 +602,7 @@ class Load(Block):
     executor: Literal["constant-arrival-rate", "ramping-arrival-rate", "burst"] = _describe(
         "constant-arrival-rate, ramping-arrival-rate or burst."
     )
-    events: int | None = _describe("Total events sent.", default=None, gt=0)
+    events: int | None = _describe("Total events sent.", default=None, gt=0, le=MAX_COUNT)
     rate: RateValue | None = _describe("Arrival rate, e.g. 50/s.", default=None)
     duration: PositiveDuration | None = _describe("How long the load runs.", default=None)
     stages: list[Stage] = _describe("Stages of a ramping-arrival-rate load.", default_factory=list)
@@ -595,7 +642,10 @@ class Flow(Block):
     """A realtime automation: trigger, steps, response, and what makes it production-ready."""
 
     model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, title="flowgen flow (apiVersion flowgen/v1)"
+        extra="forbid",
+        populate_by_name=True,
+        title="flowgen flow (apiVersion flowgen/v1)",
+        allow_inf_nan=False,
     )
 
     api_version: Literal["flowgen/v1"] = Field(alias="apiVersion", description="Always flowgen/v1.")

@@ -92,18 +92,27 @@ def mark_position(mark: Any) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
-def check_nodes(root: Any, name: str, *, max_nodes: int, max_depth: int) -> None:
+def check_nodes(
+    root: Any, name: str, *, max_nodes: int, max_depth: int, max_bytes: int | None = None
+) -> None:
     """Refuse what a flow cannot be, before anything is constructed from the graph.
 
     An alias is the same node object reached twice, so a billion-laughs document is a small
     graph whose *expansion* is huge: count the expanded size with a memo per node (one
     visit per distinct node); an alias inside its own anchor is a cycle; tags beyond plain
     YAML (``!!binary``, ``!!set``, ``!custom``) are refused where they stand.
+
+    The expanded size is counted in bytes too (`max_bytes`, the scalars' text): one 500 KB
+    string aliased 100,000 times is few nodes but 50 GB of text for every later pass. Each
+    node's (nodes, bytes) is memoised, so the check stays linear in the graph's size.
     """
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 
     sizes: dict[int, int] = {}
+    weights: dict[int, int] = {}  # expanded bytes per node, memoised like `sizes`
     on_stack: set[int] = set()
+    byte_cap = max_bytes if max_bytes is not None else -1
+    total_bytes = [0]  # bytes of the whole expansion so far (aliases counted each time)
 
     def size(node: Any, depth: int) -> int:
         if depth > max_depth:
@@ -114,6 +123,8 @@ def check_nodes(root: Any, name: str, *, max_nodes: int, max_depth: int) -> None
             )
         key = id(node)
         if key in sizes:
+            if byte_cap >= 0:
+                _add_bytes(weights[key], node)
             return sizes[key]
         tag = tag_of(node)
         if isinstance(node, MappingNode):
@@ -134,6 +145,10 @@ def check_nodes(root: Any, name: str, *, max_nodes: int, max_depth: int) -> None
             if tag not in _PLAIN_TAGS:
                 raise _tag_error(tag, node, name)
             sizes[key] = 1
+            if byte_cap >= 0:
+                weight = len(node.value) if isinstance(node.value, str) else 1
+                weights[key] = weight
+                _add_bytes(weight, node)
             return 1
         if tag != expected:
             raise _tag_error(tag, node, name)
@@ -145,6 +160,7 @@ def check_nodes(root: Any, name: str, *, max_nodes: int, max_depth: int) -> None
             )
         on_stack.add(key)
         total = 1
+        before = total_bytes[0]
         for child in children:
             total += size(child, depth + 1)
             if total > max_nodes:
@@ -155,7 +171,18 @@ def check_nodes(root: Any, name: str, *, max_nodes: int, max_depth: int) -> None
                 )
         on_stack.discard(key)
         sizes[key] = total
+        weights[key] = total_bytes[0] - before
         return total
+
+    def _add_bytes(weight: int, node: Any) -> None:
+        total_bytes[0] += weight
+        if total_bytes[0] > byte_cap:
+            raise FlowgenError(
+                f"YAML aliases expand to more than {byte_cap:,} bytes of text (an alias bomb?); "
+                "refusing to load",
+                path=name,
+                position=mark_position(node.start_mark),
+            )
 
     size(root, 0)
 

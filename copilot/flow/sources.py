@@ -11,11 +11,20 @@ from pathlib import Path
 
 
 def resolve(pattern: str, base: Path) -> list[Path]:
-    """Files matching `pattern` (relative to `base`, the flow file's folder), sorted."""
-    root = base
-    if Path(pattern).is_absolute():
-        root, pattern = Path("/"), pattern.lstrip("/")
-    return sorted(p for p in root.glob(pattern) if p.is_file())
+    """Files matching `pattern` (relative to `base`, the flow file's folder), sorted.
+
+    Only files inside `base` count (copilot.flow.trust): an absolute pattern, a `..` part or
+    a symlink out of the folder matches nothing here, so no pin is computed over them.
+    """
+    from copilot.flow.trust import inside, path_shape_problem
+
+    if path_shape_problem(pattern) is not None:
+        return []
+    try:
+        found = [p for p in base.glob(pattern) if p.is_file()]
+    except (ValueError, OSError):
+        return []
+    return sorted(p for p in found if inside(p, base))
 
 
 def digest(files: list[Path], base: Path) -> str:

@@ -17,6 +17,9 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 DURATION_PATTERN = r"^\d+(\.\d+)?(ms|s|m|h|d)$"
 DURATION_HINT = "use a number with a unit: 250ms, 1.5s, 2m, 24h or 7d"
+MAX_DURATION = 3650 * 86400.0
+"""The longest duration accepted (ten years): `1e37d` is no timeout, window or SLA."""
+MAX_DURATION_TEXT = "3650d (ten years)"
 
 
 def parse_duration(value: Any) -> float:
@@ -28,7 +31,12 @@ def parse_duration(value: Any) -> float:
     match = _DURATION_RE.match(value)
     if not match:
         raise ValueError(f"`{value}` is not a duration; {DURATION_HINT}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    number = match.group(1)
+    seconds = float(number) * _UNITS[match.group(2)] if len(number) <= 40 else math.inf
+    if not seconds <= MAX_DURATION:
+        shown = value if len(value) <= 40 else value[:20] + "…" + value[-10:]
+        raise ValueError(f"`{shown}` is too long: durations are capped at {MAX_DURATION_TEXT}")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:

@@ -19,6 +19,8 @@ Command-line flags are applied on top.
     [tool.flowgen.lint.per-file-ignores]  # shorthand, as in ruff
     "legacy/*.yaml" = ["FG1"]
 
+    allowed-hosts = ["api.example.com", "*.example.com"]   # (in [tool.flowgen.lint]) FG712
+
 A selector matches a rule by its exact code, a code prefix (``FG1``, ``FG``, ``ALL``) or its
 kebab-case name. When both `select` and `ignore` match a rule the more specific selector
 wins (a code or name beats a prefix, a longer prefix beats a shorter one); a tie ignores.
@@ -37,7 +39,7 @@ from copilot.lint.rule import SEVERITY_RANK, Rule, Severity
 
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 _KEYS = {"select", "extend-select", "ignore", "extend-ignore", "fail-on", "severity", "overrides"}
-_KEYS |= {"per-file-ignores"}
+_KEYS |= {"per-file-ignores", "allowed-hosts"}
 _OVERRIDE_KEYS = {"paths", "select", "extend-select", "ignore", "severity"}
 
 
@@ -94,6 +96,8 @@ class LintConfig:
     overrides: tuple[Override, ...] = ()
     root: Path = field(default_factory=Path.cwd)  # where override globs are relative to
     source: str | None = None  # the file this came from, for messages
+    # Hosts an http step may name literally (FG712): `api.example.com` or `*.example.com`.
+    allowed_hosts: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ queries
 
@@ -181,6 +185,7 @@ class LintConfig:
             overrides=tuple(overrides),
             root=root or Path.cwd(),
             source=source,
+            allowed_hosts=_hosts(data.get("allowed-hosts", []), where),
         )
         config.check_selectors()
         return config
@@ -223,6 +228,12 @@ def _strings(value: Any, key: str, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise FlowgenError(f"{where}: `{key}` must be a list of rule codes, prefixes or names")
     return _split(value)
+
+
+def _hosts(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise FlowgenError(f"{where}: `allowed-hosts` must be a list of host names (`*.example.com` allowed)")
+    return tuple(v.strip().lower() for v in value)
 
 
 def _list(value: Any, key: str, where: str) -> list[Any]:

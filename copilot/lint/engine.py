@@ -134,6 +134,7 @@ def load_for_lint(text: str, path: str, catalog: Any = None) -> Loaded:
 def run_rules(ctx: Context, config: LintConfig) -> dict[str, list[Hit]]:
     """Each enabled rule's hits (before suppressions)."""
     out: dict[str, list[Hit]] = {}
+    ctx.config = config
     for code, rule in sorted(_rules().items()):
         if code in UNREADABLE or not config.enabled(rule):
             continue

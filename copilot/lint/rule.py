@@ -90,6 +90,9 @@ class Context:
     catalog: Any  # copilot.catalog.Catalog
     # Set by `fix_text`: the unsuppressed hits of each rule, the only ones a fixer should touch.
     fix_hits: dict[str, list[Hit]] = field(default_factory=dict)
+    # The lint configuration of this file (set by the engine): settings some rules read,
+    # such as `allowed-hosts` (FG712).
+    config: Any = None
 
     @property
     def flow(self) -> Any:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from copilot.errors import FlowgenError, Position
+from copilot.errors import FlowgenError
 from copilot.run.records import EventResult
 
 
@@ -32,17 +32,46 @@ def read_event(source: str | None, flow: Any) -> dict[str, Any]:
         if flow.trigger.example is None:
             raise FlowgenError("no --event given and the trigger has no `example`; pass --event FILE or -")
         return flow.trigger.example
+    from copilot.flow.load import strict_json
+
     name = "<stdin>" if source == "-" else source
-    text = read_text(source)
-    try:
-        event = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FlowgenError(
-            f"not JSON: {exc.msg}", path=name, position=Position(exc.lineno, exc.colno)
-        ) from None
+    text = read_text(source, what="events")
+    event = strict_json(text, name, what="event")
     if not isinstance(event, dict):
         raise FlowgenError(f"an event is a JSON object, not {type(event).__name__}", path=name)
+    surrogate = lone_surrogate(event)
+    if surrogate is not None:
+        raise FlowgenError(
+            f"event: {surrogate} holds a lone UTF-16 surrogate (an unpaired `\\uD800`-`\\uDFFF` escape), "
+            "which is not Unicode text",
+            path=name,
+        )
     return event
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """Where a string of `value` (keys included) holds a lone surrogate, as a dotted path; else None.
+
+    JSON lets `"\\ud800"` through, and nothing can encode it afterwards: the response, the
+    trace and the dead letter would each fail to write. Walks without recursion.
+    """
+    stack: list[tuple[str, Any]] = [("event", value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return where
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return f"a key of {where}"
+                stack.append((f"{where}.{key}", child))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", child) for i, child in enumerate(item))
+    return None
 
 
 def run_flow(

@@ -42,6 +42,9 @@ from copilot.catalog.estimate import HTTP_LATENCY, candidates, model_profiles
 from copilot.errors import FlowgenError
 from copilot.flow.expressions import ExpressionError, references
 from copilot.flow.graph import build_graph
+from copilot.flow.local_schema import first_error
+from copilot.flow.local_schema import validator as schema_validator
+from copilot.flow.sandbox import render_budget
 from copilot.run.clock import Clock, LoopClock
 from copilot.run.providers.base import (
     TRANSIENT_KINDS,
@@ -54,13 +57,15 @@ from copilot.run.providers.base import (
     parse_retry_after,
 )
 from copilot.run.records import Attempt, EventResult, StepRecord
-from copilot.run.redact import Redactor
+from copilot.run.redact import Redactor, redact_event, redacted_values
 from copilot.run.resilience.breaker import BreakerBoard
 from copilot.run.resilience.fallback import GO, ChainFailed, Verdict, run_chain
 from copilot.run.resilience.idempotency import (
     DEFAULT_WINDOW,
+    Claimed,
     IdempotencyConflict,
     IdempotencyStore,
+    InFlight,
     MemoryIdempotencyStore,
     request_hash,
 )
@@ -76,6 +81,7 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "EventResult", "StepRecord"]
 
 _FAILED = ("failed", "cancelled")
+_MIN_RENDER_BUDGET = 0.01  # seconds: a render that starts at the deadline still gets to say why it failed
 _NO_HINTS: dict[str, Any] = {}
 _NO_REDACTION = Redactor(())
 
@@ -94,25 +100,14 @@ class _Skip(Exception):
 
 def _validator(schema: dict[str, Any] | None, where: str) -> Any:
     """A compiled JSON Schema validator (once per flow), or None."""
-    if schema is None:
-        return None
-    from jsonschema import exceptions, validators
-
-    try:
-        cls = validators.validator_for(schema)
-        cls.check_schema(schema)
-    except exceptions.SchemaError as exc:
-        raise FlowgenError(f"{where}: invalid JSON Schema: {exc.message}") from None
-    return cls(schema)
+    return schema_validator(schema, where)
 
 
 def _schema_problem(validator: Any, value: Any) -> str | None:
     """The most relevant violation of `value`, as one line, or None when valid."""
-    if validator.is_valid(value):
+    error = first_error(validator, value)
+    if error is None:
         return None
-    from jsonschema.exceptions import best_match
-
-    error = best_match(validator.iter_errors(value))
     where = "/".join(str(p) for p in error.absolute_path)
     return f"{where or '(root)'}: {error.message}" if error is not None else "does not match its schema"
 
@@ -277,9 +272,9 @@ class Engine:
             alias: (profile, self.limiters.get(alias), self._breaker_of[alias], f"{alias} call")
             for alias, profile in self.profiles.items()
         }
-        if dead_letter_path is None and flow.on_error is not None and flow.on_error.dead_letter is not None:
-            dead_letter_path = self.base_dir / flow.on_error.dead_letter.path
-        self.dead_letter_path = dead_letter_path
+        self.dead_letter_path = self._dead_letter_file(dead_letter_path)
+        obs = flow.observability
+        self.redact_paths: tuple[str, ...] = tuple(obs.redact) if obs is not None else ()
         from copilot.run.rag import RetrieveIndex
 
         self.indexes = {
@@ -291,6 +286,28 @@ class Engine:
         self._deadlines = _DeadlineWatch()
         self._inflight: dict[str, asyncio.Future[EventResult]] = {}
         self.events = 0
+
+    def _dead_letter_file(self, given: Path | None) -> Path | None:
+        """The dead-letter file: `given` (a command-line choice) or the flow's, inside its folder.
+
+        Either way an existing file must already be a dead-letter file (copilot.flow.trust).
+        """
+        from copilot.flow.trust import dead_letter_problem, existing_file_problem
+        from copilot.run.rag import SourceError
+
+        if given is not None:
+            problem = existing_file_problem(Path(given))
+            if problem is not None:
+                raise FlowgenError(f"--dead-letter: {problem}")
+            return Path(given)
+        on_error = self.flow.on_error
+        if on_error is None or on_error.dead_letter is None:
+            return None
+        value = on_error.dead_letter.path
+        problem = dead_letter_problem(value, self.base_dir)
+        if problem is not None:
+            raise SourceError(problem, ("on_error", "dead_letter", "path"), kind="boundary")
+        return self.base_dir / value
 
     # ------------------------------------------------------------------ public
 
@@ -309,7 +326,15 @@ class Engine:
         if self.trigger_validator is not None:
             problem = _schema_problem(self.trigger_validator, event)
             if problem is not None:
-                raise FlowgenError(f"the event does not match trigger.event_schema: {problem}")
+                # The message quotes the offending value: a redacted field must not show.
+                scrub = self.redactor(event)
+                raise FlowgenError(f"the event does not match trigger.event_schema: {scrub(problem)}")
+
+    def redactor(self, event: Any) -> Redactor:
+        """What hides the values of the event's `observability.redact` fields in any text."""
+        if not self.redact_paths:
+            return _NO_REDACTION
+        return Redactor(redacted_values(event, self.redact_paths))
 
     async def handle(self, event: dict[str, Any]) -> EventResult:
         """Run one event; return as soon as its response is decided."""
@@ -334,9 +359,11 @@ class Engine:
         event_hash = None
         if self.trigger_key is not None:
             try:
-                key = str(self.trigger_key({"event": event}))
+                with render_budget(self.sla):
+                    key = str(self.trigger_key({"event": event}))
             except ExpressionError as exc:
                 message = f"trigger.idempotency_key: {exc.message}"
+                self._count_budget(exc, "trigger")
                 return EventResult(response_status=422, response_body={"error": message}, error=message)
             event_hash = self._fingerprint(event)
             replay = self._replay_event(key, event_hash)
@@ -374,6 +401,11 @@ class Engine:
             await close()
 
     # ------------------------------------------------------------------ helpers
+
+    def _count_budget(self, error: ExpressionError, where: str) -> None:
+        """Count a render stopped over its budget outside a step (steps count in `_finish`)."""
+        if error.kind == "template_budget" and self.telemetry is not None:
+            self.telemetry.count("template_budget_exceeded", 1, {"flowgen.step.id": where})
 
     def _producer(self, step: Any) -> str | None:
         """The step a validate step's `on_fail: retry` re-runs: the model step its input reads."""
@@ -486,6 +518,7 @@ class _Run:
         "key",
         "left",
         "outputs",
+        "queue",
         "respond_left",
         "responded",
         "response",
@@ -519,6 +552,7 @@ class _Run:
         self.dead_letter_reason: str | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.handoff: list[StepPlan] | None = None  # set while a step's end readies others
+        self.queue: deque[StepPlan] | None = None  # steps made ready while `_ready` runs (see there)
         tel = engine.telemetry
         self.scrub = tel.redactor(event) if tel is not None else _NO_REDACTION
         self.spans: dict[str, Any] = {}
@@ -563,7 +597,26 @@ class _Run:
             self._complete()
 
     def _ready(self, plan: StepPlan) -> None:
-        """All needs of `plan` are finished: skip, cancel or start it."""
+        """All needs of `plan` are finished: skip, cancel or start it.
+
+        Iterative, not recursive: an inline step's end readies the next one (`_finish`), so
+        a chain of 10,000 transforms would otherwise nest `_ready` → `_finish` → `_ready`
+        10,000 deep. While one `_ready` runs, the steps it makes ready wait in `queue` and
+        the outermost call starts them one after the other.
+        """
+        queue = self.queue
+        if queue is not None:
+            queue.append(plan)
+            return
+        self.queue = queue = deque()
+        try:
+            self._start(plan)
+            while queue:
+                self._start(queue.popleft())
+        finally:
+            self.queue = None
+
+    def _start(self, plan: StepPlan) -> None:
         record = self.result.steps[plan.id]
         if plan.needs:
             outputs = self.outputs
@@ -581,9 +634,10 @@ class _Run:
                 return
         if plan.condition is not None:
             try:
-                go = plan.condition(self.ctx)
+                with self.template_budget(plan):
+                    go = plan.condition(self.ctx)
             except ExpressionError as exc:
-                record.error, record.kind = f"`if`: {exc.message}", "expression"
+                record.error, record.kind = f"`if`: {exc.message}", exc.kind
                 record.start = record.end = self.now()
                 self._finish(plan, "failed")
                 return
@@ -689,6 +743,8 @@ class _Run:
                 self.scrub,
                 record.kind,
             )  # fmt: skip
+        if status == "failed" and record.kind == "template_budget" and tel is not None:
+            tel.count("template_budget_exceeded", 1, {"flowgen.step.id": plan.id})
         if status == "failed" and self.result.error is None and (not plan.hot or self.responded):
             self.result.error = f"step `{plan.id}` failed: {record.error}"
         self.finished += 1
@@ -755,9 +811,11 @@ class _Run:
             self._decide(202, None)
             return
         try:
-            body = self.engine.respond_body(self.ctx)  # type: ignore[misc]
+            with self.template_budget():
+                body = self.engine.respond_body(self.ctx)  # type: ignore[misc]
         except ExpressionError as exc:
             message = f"respond.body: {exc.message}"
+            self.engine._count_budget(exc, "respond")
             self._decide(500, {"error": message}, error=message)
             return
         self._decide(respond.status, body)
@@ -774,6 +832,11 @@ class _Run:
             )
             if root is not None:
                 message = f"step `{root.step_id}` failed: {root.error}"
+        deadline = self.deadline
+        if record.kind == "template_budget" and deadline is not None and self.engine._now() >= deadline:
+            # The render was stopped by the SLA deadline itself: answer as at the deadline.
+            self._respond_deadline(f"`{plan.id}`: {record.error}")
+            return
         status = 504 if record.kind == "timeout" else 500
         self._decide(status, {"error": self.scrub(message)}, error=message)
 
@@ -785,12 +848,26 @@ class _Run:
             self._decide(504, {"error": "deadline exceeded"}, deadline_hit=True, error=message)
             return
         try:
-            body = self.engine.deadline_body({"event": self.event, "steps": self.outputs})  # type: ignore[misc]
+            with render_budget(None):  # the deadline has passed: the hard cap alone
+                body = self.engine.deadline_body({"event": self.event, "steps": self.outputs})  # type: ignore[misc]
         except ExpressionError as exc:
             error = f"respond.on_deadline.body: {exc.message}"
+            self.engine._count_budget(exc, "on_deadline")
             self._decide(500, {"error": error}, deadline_hit=True, error=error)
             return
         self._decide(on_deadline.status, body, deadline_hit=True)
+
+    def template_budget(self, plan: StepPlan | None = None) -> render_budget:
+        """The time a render may take now: the step's timeout, clipped by what is left of the SLA.
+
+        Rendering runs on the event loop, so a render that ran past the deadline would hold
+        the response (and every other event) with it; the sandbox stops it instead.
+        """
+        seconds = plan.step.timeout if plan is not None else None
+        if self.deadline is not None and not self.responded and (plan is None or plan.hot):
+            left = max(self.deadline - self.engine._now(), _MIN_RENDER_BUDGET)
+            seconds = left if seconds is None else min(seconds, left)
+        return render_budget(seconds)
 
     def _deadline_passed(self) -> None:
         if not self.responded:
@@ -1107,10 +1184,11 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
     step = plan.step
     ctx = run.ctx
     try:
-        system = plan.render_system(ctx) if plan.render_system is not None else None
-        user = plan.render_user(ctx)  # type: ignore[misc]
+        with run.template_budget(plan):
+            system = plan.render_system(ctx) if plan.render_system is not None else None
+            user = plan.render_user(ctx)  # type: ignore[misc]
     except ExpressionError as exc:
-        raise StepFailure(f"prompt: {exc.message}", "expression") from None
+        raise StepFailure(f"prompt: {exc.message}", exc.kind) from None
     if system is not None and type(system) is not str:
         system = str(system)
     if type(user) is not str:
@@ -1130,9 +1208,10 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
     key = None
     if plan.render_key is not None:
         try:
-            key = str(plan.render_key(ctx))
+            with run.template_budget(plan):
+                key = str(plan.render_key(ctx))
         except ExpressionError as exc:
-            raise StepFailure(f"idempotency_key: {exc.message}", "expression") from None
+            raise StepFailure(f"idempotency_key: {exc.message}", exc.kind) from None
         request_id = engine._fingerprint((plan.id, system, user, plan.hash_models, seed_offset))
         store_key = f"step:{plan.id}:{key}"
         try:
@@ -1183,7 +1262,8 @@ async def _model_call(run: _Run, plan: StepPlan, record: StepRecord, seed_offset
 
 def _validate_once(run: _Run, plan: StepPlan) -> tuple[Any, list[str]]:
     try:
-        value = plan.templates["input"](run.ctx)
+        with run.template_budget(plan):
+            value = plan.templates["input"](run.ctx)
     except ExpressionError as exc:
         return None, [f"input: {exc.message}"]
     problems: list[str] = []
@@ -1195,7 +1275,8 @@ def _validate_once(run: _Run, plan: StepPlan) -> tuple[Any, list[str]]:
         scope = {"event": run.event, "steps": run.outputs, "input": value}
         for check, message, _expr in plan.rules:
             try:
-                ok = check(scope)
+                with run.template_budget(plan):
+                    ok = check(scope)
             except ExpressionError as exc:
                 problems.append(f"{message} ({exc.message})")
                 continue
@@ -1257,9 +1338,10 @@ async def _validate_with_retry(run: _Run, plan: StepPlan, record: StepRecord) ->
 
 def _transform_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
     try:
-        value = plan.templates["output"](run.ctx)
+        with run.template_budget(plan):
+            value = plan.templates["output"](run.ctx)
     except ExpressionError as exc:
-        raise StepFailure(f"output: {exc.message}", "expression") from None
+        raise StepFailure(f"output: {exc.message}", exc.kind) from None
     if plan.validator is not None:
         problem = _schema_problem(plan.validator, value)
         if problem is not None:
@@ -1279,9 +1361,10 @@ def _retrieve_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
     if stale is not None:
         raise StepFailure(stale, "stale_source")
     try:
-        query = plan.templates["query"](run.ctx)
+        with run.template_budget(plan):
+            query = plan.templates["query"](run.ctx)
     except ExpressionError as exc:
-        raise StepFailure(f"query: {exc.message}", "expression") from None
+        raise StepFailure(f"query: {exc.message}", exc.kind) from None
     passages = index.search(str(query), step.top_k)
     if passages:
         record.output = passages
@@ -1309,19 +1392,24 @@ async def _http_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
     resolve = getattr(client, "resolves_env", True)
     try:
         templates = plan.templates
-        url = str(templates["url"](run.ctx))
-        headers = {k: str(v) for k, v in templates["headers"](run.ctx).items()}
-        body = templates["json"](run.ctx)
-        key = str(templates["idempotency_key"](run.ctx)) if step.idempotency_key is not None else None
+        with run.template_budget(plan):
+            url = str(templates["url"](run.ctx))
+            headers = {k: str(v) for k, v in templates["headers"](run.ctx).items()}
+            body = templates["json"](run.ctx)
+            key = str(templates["idempotency_key"](run.ctx)) if step.idempotency_key is not None else None
     except ExpressionError as exc:
-        raise StepFailure(f"request: {exc.message}", "expression") from None
+        raise StepFailure(f"request: {exc.message}", exc.kind) from None
     request_id = store_key = None
+    claimed: Claimed | None = None
     if key is not None:
-        headers["Idempotency-Key"] = key
+        headers["Idempotency-Key"] = key  # the callee dedupes a retry after a crash by it
         request_id = engine._fingerprint((plan.id, req.method, url, headers, body))
         store_key = f"step:{plan.id}:{key}"
         try:
-            recorded = engine.idempotency.lookup(store_key, request_id)
+            if hasattr(engine.idempotency, "claim"):
+                recorded, claimed = await _claim_key(engine, plan, store_key, request_id)
+            else:
+                recorded = engine.idempotency.lookup(store_key, request_id)
         except IdempotencyConflict as exc:
             raise StepFailure(str(exc), "client_error") from None
         if recorded is not None:
@@ -1356,11 +1444,49 @@ async def _http_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
     try:
         output = await _retrying(run, plan, record, None, once, expected)
     except ProviderError as exc:
+        if claimed is not None:
+            engine.idempotency.release(store_key, claimed.token)  # type: ignore[attr-defined]
         raise StepFailure(_scrub_secrets(str(exc), url), exc.kind) from None
+    except BaseException:
+        if claimed is not None:
+            engine.idempotency.release(store_key, claimed.token)  # type: ignore[attr-defined]
+        raise
     record.output = output
     if key is not None:
         engine.idempotency.record(store_key, request_id, (output,), engine.dedupe_window)  # type: ignore[arg-type]
     return "ok"
+
+
+_CLAIM_POLL = 0.05  # seconds between looks at a key another process holds
+
+
+async def _claim_key(engine: Engine, plan: StepPlan, store_key: str, request_id: Any) -> tuple[Any, Any]:
+    """(the recorded result, None) or (None, our claim) of a side effect's key, across processes.
+
+    A key another process holds is waited for, never called again: its result is replayed
+    when it is recorded; when its holder's lease runs out with no result (it crashed) the
+    step fails cleanly, and a later delivery takes the claim over (`claim(recover=True)`).
+    """
+    store: Any = engine.idempotency
+    policy = plan.policy
+    # The lease outlasts the whole call: every attempt at its timeout, and the waits between.
+    timeout = plan.step.timeout or 30.0
+    lease = timeout * (policy.attempts + 1) + policy.cap * policy.attempts + 1.0
+    recover = True
+    while True:
+        state = store.claim(store_key, request_id, lease, recover=recover)
+        if isinstance(state, Claimed):
+            return None, state
+        if not isinstance(state, InFlight):
+            return state, None
+        if state.expired:
+            raise StepFailure(
+                f"idempotency key {store_key.split(':', 2)[2]!r} was claimed by another process whose "
+                "lease ran out without a result; not calling again (a later delivery takes it over)",
+                "unavailable",
+            )
+        recover = False
+        await asyncio.sleep(_CLAIM_POLL)
 
 
 def _scrub_secrets(message: str, url: str) -> str:
@@ -1371,16 +1497,21 @@ def _scrub_secrets(message: str, url: str) -> str:
 
 
 def _write_dead_letter(run: _Run, failed: list[StepRecord]) -> None:
-    """Append one JSON line: the event (unredacted: replay needs it), the failure, the attempts."""
+    """Append one JSON line: the event, the failure, the attempts.
+
+    The values of `observability.redact` fields never reach the file: they are `[redacted]`
+    in the event (the record lists them under `redacted`; replay needs them supplied again)
+    and scrubbed from every error text, which may quote them.
+    """
     import datetime as dt
 
     engine = run.engine
     first = failed[0] if failed else None
-    line = {
+    line: dict[str, Any] = {
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         "flow": engine.flow.name,
         "idempotency_key": run.key,
-        "event": run.event,
+        "event": redact_event(run.event, engine.redact_paths) if engine.redact_paths else run.event,
         "step": first.step_id if first is not None else None,
         "error": (first.error if first is not None else None) or run.dead_letter_reason,
         "kind": first.kind if first is not None else "validation_error",
@@ -1389,6 +1520,9 @@ def _write_dead_letter(run: _Run, failed: list[StepRecord]) -> None:
         "failed_steps": [{"step": r.step_id, "error": r.error, "kind": r.kind} for r in failed],
         "attempts": [a.to_dict() for a in run.result.attempts],
     }
+    if engine.redact_paths:
+        line = engine.redactor(run.event).tree(line)
+        line["redacted"] = list(engine.redact_paths)
     path = Path(engine.dead_letter_path)  # type: ignore[arg-type]
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(line, ensure_ascii=False, default=str) + "\n"

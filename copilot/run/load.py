@@ -508,5 +508,7 @@ def _strings(value: Any) -> Iterator[str]:
 def _validator(schema: dict[str, Any]) -> Any:
     from jsonschema import validators
 
-    cls = validators.validator_for(schema)
+    from copilot.flow.patterns import safe_patterns
+
+    cls = safe_patterns(validators.validator_for(schema))  # patterns in linear time (RE2)
     return cls(schema)

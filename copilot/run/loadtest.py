@@ -285,6 +285,7 @@ class TestSetup:
     seed: int
     planned_events: int
     planned_duration: float
+    default_note: str | None = None  # set when the thresholds are the flow's SLA and budget
 
 
 @dataclass
@@ -502,7 +503,11 @@ def prepare_loaded(
     for spec in chaos or []:
         faults.append(parse_chaos(spec))
     step_ids = [s.id for s in source.flow.steps]
-    thresholds = _thresholds(tests.thresholds if tests is not None else {}, where, locate, step_ids)
+    spec = tests.thresholds if tests is not None else {}
+    default_note = None
+    if not spec:
+        spec, default_note = default_thresholds(source.flow)
+    thresholds = _thresholds(spec, where, locate, step_ids)
     count, last = planned(shape)
     if count == 0:
         raise FlowgenError("the load sends no event at all; check its rate, stages and duration", path=where)
@@ -515,7 +520,30 @@ def prepare_loaded(
         seed=seed,
         planned_events=count,
         planned_duration=last,
+        default_note=default_note,
     )
+
+
+DEFAULT_ERROR_RATE = "rate<0.01"
+
+
+def default_thresholds(flow: Any) -> tuple[dict[str, list[str]], str]:
+    """The thresholds of a flow that sets none: its own SLA (p95), its budget (average cost
+    per event) and errors below 1%, with the sentence that says so in the report."""
+    spec: dict[str, list[str]] = {}
+    used: list[str] = []
+    sla = flow.sla
+    if sla is not None and sla.latency_p95 is not None:
+        spec["latency"] = [f"p(95)<{sla.latency_p95 * 1000:g}ms"]
+        used.append("the SLA")
+    if sla is not None and sla.max_cost_per_event is not None:
+        budget = f"{sla.max_cost_per_event:.12f}".rstrip("0").rstrip(".") or "0"
+        spec["cost_per_event"] = [f"avg<{budget}" if sla.max_cost_per_event > 0 else "avg<=0"]
+        used.append("the budget")
+    spec["errors"] = [DEFAULT_ERROR_RATE]
+    used.append("errors < 1%")
+    listed = used[0] if len(used) == 1 else ", ".join(used[:-1]) + " and " + used[-1]
+    return spec, f"no thresholds in the flow: using {listed}"
 
 
 def _thresholds(
@@ -618,6 +646,10 @@ def check_thresholds(result: TestResult) -> list[ThresholdResult]:
                 measured = result.rate(base)
             passed = measured is not None and threshold.check(measured)
         out.append(ThresholdResult(metric, text, measured, unit, passed))
+    # Whatever the thresholds say, a test where every event failed has not passed.
+    errors = result.rate("errors")
+    if errors is not None and errors >= 1.0 and not any(t.metric == "errors" and not t.passed for t in out):
+        out.append(ThresholdResult("errors", "rate<1 (every event failed)", errors, "", False))
     return out
 
 
@@ -697,6 +729,8 @@ def run_setup(
         model_calls=calls,
     )
     result.thresholds = check_thresholds(result)
+    if setup.default_note is not None:
+        result.notes.append(setup.default_note)
     from copilot.run.chaos import unmatched
 
     for fault in unmatched(setup.faults, setup.loaded.flow):

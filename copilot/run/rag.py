@@ -17,6 +17,7 @@ from typing import Any
 
 from copilot.errors import FlowgenError
 from copilot.flow import sources as flow_sources
+from copilot.flow.trust import source_problem
 from copilot.flow.units import format_duration
 
 STAT_CHECK_EVERY = 5.0  # seconds between checks that the files did not change
@@ -24,7 +25,8 @@ _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 
 
 class SourceError(FlowgenError):
-    """A pin mismatch, a missing source or a stale one; `loc` points into the flow file."""
+    """A file the flow names that cannot be used: a pin mismatch, a missing or stale source,
+    a path outside the trust boundary (copilot.flow.trust); `loc` points into the flow file."""
 
     def __init__(self, message: str, loc: tuple[str | int, ...] | None = None, kind: str = "source") -> None:
         super().__init__(message)
@@ -101,6 +103,9 @@ class RetrieveIndex:
     def _build(self) -> None:
         sources = []
         for i, source in enumerate(self.step.sources):
+            outside = source_problem(source.path, self.base_dir)
+            if outside is not None:
+                raise SourceError(f"step `{self.step.id}`: {outside}", self._loc(i, "path"), kind="boundary")
             files = flow_sources.resolve(source.path, self.base_dir)
             if not files:
                 raise SourceError(

@@ -29,6 +29,18 @@ class Redactor:
                 value = value.replace(secret, REDACTED)
         return value
 
+    def tree(self, value: Any) -> Any:
+        """`value` (JSON-like) with every string in it, keys included, scrubbed."""
+        if not self.values:
+            return value
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {self(k) if isinstance(k, str) else k: self.tree(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.tree(v) for v in value]
+        return value
+
 
 def redacted_values(event: Any, paths: Iterable[str]) -> list[str]:
     """The string forms of the event values at `paths` (``event.email``, ``event.a.b``)."""
@@ -61,3 +73,31 @@ def _collect(node: Any, out: list[str]) -> None:
             _collect(value, out)
     else:
         out.append(str(node))
+
+
+def redact_event(event: Any, paths: Iterable[str]) -> Any:
+    """A copy of `event` with the values at `paths` replaced by `[redacted]` (for files)."""
+    import copy
+
+    out = copy.deepcopy(event)
+    for path in paths:
+        parts = path.split(".")
+        if parts and parts[0] == "event":
+            parts = parts[1:]
+        if not parts:
+            continue
+        node = out
+        for part in parts[:-1]:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                node = None
+                break
+        last = parts[-1]
+        if isinstance(node, dict) and last in node:
+            node[last] = REDACTED
+        elif isinstance(node, list) and last.isdigit() and int(last) < len(node):
+            node[int(last)] = REDACTED
+    return out

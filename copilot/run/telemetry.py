@@ -134,6 +134,7 @@ class Telemetry:
                 ("events", "{event}", "Events handled."),
                 ("deadline_answers", "{event}", "Events answered with on_deadline."),
                 ("dead_letters", "{event}", "Events written to the dead-letter file."),
+                ("template_budget_exceeded", "{render}", "Renders stopped over their time or size budget."),
             )
         }
         self.redact_paths = list(redact)
@@ -185,8 +186,8 @@ class Telemetry:
             if url:
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-                if not url.rstrip("/").endswith("/v1/traces"):
-                    url = url.rstrip("/") + "/v1/traces"
+                url = traces_url(url)
+                hide_in_exporter_logs(url)
                 batch.append(OTLPSpanExporter(endpoint=url))
         if not simple and not batch:
             return None
@@ -315,6 +316,70 @@ class Telemetry:
 
     def count(self, name: str, value: float = 1, attributes: dict[str, Any] | None = None) -> None:
         self.counters[name].add(value, attributes or {})
+
+
+def traces_url(endpoint: str) -> str:
+    """The OTLP/HTTP traces URL of `endpoint`: `/v1/traces` goes on the path, before a query.
+
+    `https://otel.example.com/?token=X` becomes `https://otel.example.com/v1/traces?token=X`.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(endpoint)
+    path = parts.path.rstrip("/")
+    if not path.endswith("/v1/traces"):
+        path += "/v1/traces"
+    return urlunsplit(parts._replace(path=path))
+
+
+# The loggers the OTLP exporter reports failures on (its retry warnings quote the error,
+# and a connection error quotes the URL).
+_EXPORTER_LOGGERS = (
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.common.http",
+    "opentelemetry.sdk._shared_internal",
+    "opentelemetry.sdk.trace.export",
+    "urllib3.connectionpool",  # its debug lines quote the request line, query included
+)
+
+
+class _HideSecrets:
+    """A logging filter that replaces an endpoint's query string and password in messages."""
+
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+
+    def filter(self, record: Any) -> bool:
+        if not self.secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own handling
+            return True
+        hidden = message
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            hidden = hidden.replace(secret, "[redacted]")
+        if hidden != message:
+            record.msg, record.args = hidden, None
+        return True
+
+
+_HIDE = _HideSecrets()
+
+
+def hide_in_exporter_logs(url: str) -> None:
+    """Keep the query string (tokens) and password of `url` out of the exporter's log lines."""
+    import logging
+    from urllib.parse import quote, urlsplit
+
+    parts = urlsplit(url)
+    for secret in (parts.query, parts.password):
+        if secret and len(secret) >= 4:
+            _HIDE.secrets.update({secret, quote(secret, safe="")})
+    for name in _EXPORTER_LOGGERS:
+        logger = logging.getLogger(name)
+        if _HIDE not in logger.filters:
+            logger.addFilter(_HIDE)
 
 
 def error_kind(error: BaseException) -> str:

@@ -8,8 +8,8 @@ Every template and condition of a flow is parsed once, by the sandbox's own pars
 do exactly what the sandboxed template's compiled code does with those nodes: a
 comparison is a Python comparison there too, and the sandbox intercepts none of them.
 Only lookups are done differently: they walk plain dicts and lists directly, and give up
-(`_Slow`) on anything else — a missing key, an object that is not a dict or a list, an
-attribute name a dict has (`items`, `get`…: the sandbox prefers the attribute there).
+(`_Slow`) on anything else — a missing key, an object that is not a dict or a list. (A
+key named like a dict method, `event.items`, is the key in the sandbox too: data first.)
 
 Whenever the fast closure gives up or raises, the template is rendered by the sandbox
 itself, so values, output and error messages are exactly the sandbox's. Anything that is
@@ -25,6 +25,7 @@ from typing import Any
 from copilot.flow.expressions import (
     _WHOLE_EXPR,
     ExpressionError,
+    condition,
     evaluate,
     expression_source,
     is_template,
@@ -40,7 +41,6 @@ class _Slow(Exception):
 
 
 _MISSING = object()
-_DICT_ATTRIBUTES = frozenset(dir(dict))  # `x.items` is dict.items in the sandbox, not x["items"]
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "eq": operator.eq,
     "ne": operator.ne,
@@ -64,8 +64,6 @@ def _path(node: Any) -> tuple[str, tuple[tuple[Any, bool], ...]] | None:
     parts: list[tuple[Any, bool]] = []
     while True:
         if isinstance(node, nodes.Getattr):
-            if node.attr in _DICT_ATTRIBUTES:
-                return None
             parts.append((node.attr, True))
             node = node.node
         elif isinstance(node, nodes.Getitem):
@@ -224,8 +222,9 @@ _COMPARE_CONSTANT: dict[str, Callable[[Renderer, Any], Renderer]] = {
 
 
 def _fast_default(node: Any) -> Renderer | None:
-    """`x | default(...)`: the sandbox's own filter, called as its compiled code calls it."""
-    from copilot.flow.expressions import environment
+    """`x | default(...)`: Jinja's own filter, which the sandbox's wraps with its budget checks
+    (a lookup and a default cannot grow anything, so the fast path calls it bare)."""
+    from jinja2.filters import FILTERS
 
     if node.name not in ("default", "d") or node.node is None or node.dyn_args or node.dyn_kwargs:
         return None
@@ -234,7 +233,7 @@ def _fast_default(node: Any) -> Renderer | None:
     kwargs = [(kw.key, _fast(kw.value)) for kw in node.kwargs]
     if inner is None or any(a is None for a in args) or any(v is None for _, v in kwargs):
         return None
-    function = environment().filters[node.name]
+    function = FILTERS[node.name]
     if not kwargs and len(args) == 1:
         only = args[0]
         return lambda context: function(inner(context), only(context))  # type: ignore[misc]
@@ -271,14 +270,17 @@ def _with_fallback(fast: Renderer, slow: Renderer) -> Renderer:
     return rendered
 
 
-def _compile(expression: str) -> tuple[Any, Renderer]:
+def _compile(expression: str, *, as_condition: bool = False) -> tuple[Any, Renderer]:
     """The expression's parsed node (None if the sandbox refuses it) and its sandbox evaluator."""
     source = expression_source(expression)
 
     def slow(context: dict[str, Any]) -> Any:
         return evaluate(source, context)
 
-    return _parse_expression(source), slow
+    def slow_condition(context: dict[str, Any]) -> bool:
+        return condition(source, context)
+
+    return _parse_expression(source), slow_condition if as_condition else slow
 
 
 def compile_expression(expression: str) -> Renderer:
@@ -295,10 +297,10 @@ def compile_expression(expression: str) -> Renderer:
 
 def compile_condition(expression: str) -> Callable[[dict[str, Any]], bool]:
     """A function deciding an `if` or a rule, as `expressions.condition`."""
-    node, slow = _compile(expression)
+    node, slow = _compile(expression, as_condition=True)
     fast = None if node is None else _fast(node)
     if fast is None:
-        return lambda context: bool(slow(context))
+        return slow
 
     def decide(context: dict[str, Any]) -> bool:
         try:

@@ -28,6 +28,7 @@ TRIGGERS = [
     ("When someone opens an issue on our GitHub repo, label it", "webhook", {"auth": "github"}),
     ("GitHub Actions workflow_run webhooks come in when a deploy finishes", "webhook", {"auth": "github"}),
     ("summarise each post", "webhook", {"text": None}),
+    ("shopify order webhok -> check for reseller abuse. also nightly we want a report of held orders", "webhook", {}),
     # schedules
     ("Every 5 minutes check the queue of invoices.", "schedule", {"every": 300.0}),
     ("daily at 9am send a digest", "schedule", {"cron": "0 9 * * *"}),
@@ -38,11 +39,14 @@ TRIGGERS = [
     ("hourly: fetch new app store reviews", "schedule", {"every": 3600.0}),
     ("Nightly, summarise the day's error logs", "schedule", {"cron": "0 2 * * *"}),
     ("Every Monday at 8am email the churn report", "schedule", {"cron": "0 8 * * 1"}),
+    ("Every Monday at 8am Pacific, collect the most-read articles", "schedule", {"cron": "0 8 * * 1", "timezone": "America/Los_Angeles"}),
+    ("daily at 9:00 CET summarise the open tickets", "schedule", {"cron": "0 9 * * *", "timezone": "Europe/Berlin"}),
     ("Run at 7:30 every weekday (cron 30 7 * * 1-5). Fetch balances", "schedule", {"cron": "30 7 * * 1-5"}),
     ("A scheduled trigger is used; classify the new rows", "schedule", {}),
     # queues
     ("Consume events from the kafka topic orders.created and classify them", "queue", {"broker": "kafka", "topic": "orders.created"}),
     ("messages arrive on an SQS queue; summarise each", "queue", {"broker": "sqs"}),
+    ("Candidates apply through Greenhouse, which sends each application to a queue we consume", "queue", {}),
     ("Listen to the Pub/Sub topic user-uploads and moderate captions", "queue", {"broker": "pubsub", "topic": "user-uploads"}),
     ("Alerts arrive on the rabbitmq queue `alerts`.", "queue", {"broker": "rabbitmq", "topic": "alerts"}),
     ("Call transcripts are published to the Kinesis stream call-transcripts.", "queue", {"broker": "kinesis", "topic": "call-transcripts"}),

@@ -80,7 +80,8 @@ def test_describe_reads_back_as_the_same_fault(fault):
         ("model:fast:timeout@often", "not a probability"),
         ("fast", "not a fault"),
         ('{target: "model:fast"}', "type: Field required"),
-        ("{target: model:fast}", "YAML syntax"),
+        ("{target: model:fast}", "type: Field required"),  # valid YAML 1.2, though libyaml refuses it
+        ("{target: 'model:fast', type: timeout", "YAML syntax"),
         ("{target: 'model:fast', type: latency, latency: 5}", "has no unit"),
         ("{target: 'model:fast', type: error}", "needs `status`"),
         ("{target: 'model:fast', type: timeout, status: 503}", "only applies to error faults"),

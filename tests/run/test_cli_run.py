@@ -41,6 +41,7 @@ def test_run_json_and_trace_file(tmp_path):
         "answer",
         "page_oncall",
         "enrich",
+        "crm",
     }
     spans = [json.loads(line) for line in trace.read_text().splitlines()]
     assert any(s["name"] == "invoke_workflow support-triage" for s in spans)

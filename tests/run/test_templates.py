@@ -115,10 +115,23 @@ def test_compiled_condition_decides_as_the_sandbox(expression: str) -> None:
     assert _same(_outcome(compile_expression(expression), CONTEXT), _outcome(evaluate, expression, CONTEXT))
 
 
-def test_a_lookup_that_reaches_a_dict_method_is_left_to_the_sandbox() -> None:
-    # `event.items` is the dict's method in the sandbox (attributes win), never event["items"].
-    assert callable(compile_template("{{ event.items }}")(CONTEXT))
+def test_a_key_named_like_a_dict_method_is_the_key() -> None:
+    # Issue 10, item 16: data first. `event.items` is the key `items`, in the fast path and
+    # in the sandbox alike; without such a key it is an error, never a bound method's repr.
+    assert compile_template("{{ event.items }}")(CONTEXT) == {"x": 1}
+    assert render("{{ event.items }}", CONTEXT) == {"x": 1}
     assert compile_template("{{ event['items'] }}")(CONTEXT) == {"x": 1}
+    for text in (
+        "{{ event.values }}",
+        "id {{ event.values }}",
+        "{{ event.subject.upper }}",
+        "{{ [event.get] }}",
+    ):
+        with pytest.raises(ExpressionError, match="is a method of the") as info:
+            compile_template(text)(CONTEXT)
+        assert " at 0x" not in str(info.value)
+    assert compile_template("{{ event.subject.upper() }}")(CONTEXT) == "RESET"
+    assert compile_template("{% for k in event.keys() %}{{ k }} {% endfor %}")(CONTEXT).startswith("id ")
 
 
 def test_unsafe_and_broken_templates_fail_at_render_time_with_the_sandbox_message() -> None:

@@ -22,6 +22,24 @@ _PROVIDER_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Stripe key", re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}")),
     ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
     ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    # Webhook URLs: the URL itself is the credential (anyone holding it can post).
+    (
+        "a Slack webhook URL",
+        re.compile(r"\bhooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,}"),
+    ),
+    (
+        "a Discord webhook URL",
+        re.compile(r"\b(?:discord(?:app)?\.com)/api/webhooks/\d{5,}/[A-Za-z0-9_-]{20,}"),
+    ),
+    (
+        "a Microsoft Teams webhook URL",
+        re.compile(r"\b[A-Za-z0-9-]+\.webhook\.office\.com/webhook(?:b2)?/[A-Za-z0-9@/_-]{20,}"),
+    ),
+    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
+    ("an npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    ("a SendGrid key", re.compile(r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}")),
+    ("a Telegram bot token", re.compile(r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b")),
 )
 _ENV_OR_TEMPLATE = re.compile(r"\$\{env:[^}]*\}|\{\{.*?\}\}|\{%.*?%\}", re.S)
 _TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.~]{20,}")
@@ -151,7 +169,9 @@ def hardcoded_secret(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a literal that looks like a key or token where a `${env:NAME}` reference belongs:
     well-known key shapes anywhere in the file (OpenAI/Anthropic `sk-…`, AWS `AKIA…`,
-    GitHub `ghp_…`, Slack `xox…`, Google `AIza…`, Stripe, JWTs, private keys); a literal
+    GitHub `ghp_…`/`github_pat_…`, GitLab `glpat-…`, Slack `xox…`, Google `AIza…`, Stripe
+    `sk_live_…`, npm, Hugging Face, SendGrid and Telegram tokens, JWTs, private keys);
+    Slack, Discord and Microsoft Teams webhook URLs (the URL is the credential); a literal
     webhook `auth.secret`; literal values of credential headers (`Authorization`,
     `X-Api-Key`…) and random-looking header tokens; passwords, key parameters and random
     tokens inside URLs. The finding names the kind of secret, never its value.
@@ -390,3 +410,251 @@ def event_in_system_prompt(ctx: Context) -> Iterator[Hit]:
                 f"the system prompt of step `{step.id}` interpolates {fields} (prompt-injection surface)",
                 fix_hint="move event data from prompt.system to prompt.user",
             )
+
+
+def _boundary_findings(ctx: Context) -> Iterator[tuple[Loc, str]]:
+    from copilot.flow.trust import dead_letter_problem, source_problem, write_path_problem
+
+    base = ctx.flow_dir
+    for index, step in ctx.steps("retrieve"):
+        for number, source in enumerate(step.sources):
+            why = source_problem(source.path, base)
+            if why is not None:
+                yield ("steps", index, "sources", number, "path"), f"step `{step.id}`: {why}"
+    on_error = ctx.flow.on_error
+    if on_error is not None and on_error.dead_letter is not None:
+        why = dead_letter_problem(on_error.dead_letter.path, base)
+        if why is not None:
+            yield ("on_error", "dead_letter", "path"), why
+    obs = ctx.flow.observability
+    tracing = obs.tracing if obs is not None else None
+    if tracing is not None and tracing.path:
+        why = write_path_problem(tracing.path, base, "trace file")
+        if why is not None:
+            yield ("observability", "tracing", "path"), why
+
+
+@rule("FG710", "path-outside-flow-folder", "error")
+def path_outside_flow_folder(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a file the flow reads or writes outside the flow file's folder: a retrieve
+    `sources` path that is absolute, has a `..` part or matches a symlink leading out of
+    the folder; an `on_error.dead_letter.path` or `observability.tracing.path` that is
+    absolute, climbs out with `..` or leads out through a symlink; and a dead-letter file
+    that already exists but is not a dead-letter file.
+
+    Why it matters
+    A flow file is untrusted input: it comes from pull requests and from LLM answers that a
+    brief can steer. A retrieve source of `/proc/self/environ` sends the process's secrets
+    to the model in the prompt; a dead-letter path of `../../.bashrc` appends event data to
+    a file nobody meant to change. The engine refuses such a flow; this finds it first.
+
+    Example
+    Failing:
+
+        sources:
+          - {path: /proc/self/environ, version: "2026-12-06"}
+        on_error:
+          dead_letter: {path: ../../outside/dl.jsonl}
+
+    Passing:
+
+        sources:
+          - {path: docs/help-centre/*.md, version: "2026-12-06"}
+        on_error:
+          dead_letter: {path: .flowgen/dead-letter.jsonl}
+
+    Fix
+    Copy the documents into a folder beside the flow file and name them relative to it;
+    write dead letters and traces below the flow's folder (e.g. `.flowgen/`). No autofix:
+    where the files belong is yours to decide.
+    """
+    for loc, why in _boundary_findings(ctx):
+        yield Hit(loc, why, fix_hint="use a relative path inside the flow file's folder")
+
+
+@rule("FG711", "remote-schema-ref", "error")
+def remote_schema_ref(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a `$ref` in a flow's JSON Schemas (`trigger.event_schema`, `output_schema` of
+    steps and of `respond`) that is not a local `#/...` ref: `http://`, `https://`,
+    `file://` or relative file refs, an `$id` that moves the base URI elsewhere, a local
+    ref to nothing, and a `$ref` that leads back to itself without descending into the
+    value.
+
+    Why it matters
+    Resolving a remote ref means fetching it while validating an event: a request to any
+    host the flow's author chose (including internal ones: SSRF), a read of a local file,
+    or a hang on a host that never answers. A self-referencing ref never ends. flowgen
+    resolves no remote refs at all; the engine refuses such a flow, and this finds it first.
+
+    Example
+    Failing:
+
+        event_schema:
+          $ref: https://schemas.example.com/ticket.json
+
+    Passing:
+
+        event_schema:
+          $ref: "#/$defs/ticket"
+          $defs:
+            ticket: {type: object, required: [id], properties: {id: {type: string}}}
+
+    Fix
+    Copy the referenced definition into the schema under `$defs` and refer to it as
+    `#/$defs/NAME`. No autofix: fetching the remote schema is exactly what must not happen.
+    """
+    from copilot.flow.local_schema import flow_schema_problems
+
+    for loc, message in flow_schema_problems(ctx.doc.data):
+        yield Hit(loc, message, fix_hint="copy the definition under $defs and use a local #/$defs/NAME ref")
+
+
+def _host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(host, pattern) for pattern in allowed)
+
+
+def _literal_host(url: str) -> tuple[str | None, str | None]:
+    """(host, None) for a URL with a literal host; (None, why) when a template picks the host."""
+    value = url.strip()
+    if value.startswith("${env:"):
+        # `${env:BASE}/path`: the deployment chooses the host
+        return None, None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None, None
+    netloc = parts.netloc
+    if "{{" in netloc or "{%" in netloc or ("{{" in value and "://" not in value):
+        return None, "the host comes from a template"
+    if "${" in netloc:
+        return None, None
+    return (parts.hostname or None), None
+
+
+@rule("FG712", "external-url-literal", "error")
+def external_url_literal(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags an http step whose `request.url` names an external host literally (not a
+    `${env:NAME}` reference, not loopback, not in the `allowed-hosts` list of
+    `[tool.flowgen.lint]`), and one whose host is chosen by a template.
+
+    Why it matters
+    An http step sends event data out of your systems. A literal destination in a flow
+    file is where a hostile pull request or a steered LLM draft hides exfiltration
+    (`https://attacker.example/collect`); a templated host lets the event's sender pick
+    where data goes. Destinations that come from the deployment's environment, or from a
+    reviewed allow-list, are decided by whoever runs the flow.
+
+    Example
+    Failing:
+
+        request: {method: POST, url: "https://collector.example.net/ingest", json: {id: "{{ event.id }}"}}
+
+    Passing:
+
+        request: {method: POST, url: "${env:CRM_NOTES_URL}", json: {id: "{{ event.id }}"}}
+
+    Fix
+    Put the URL in an environment variable and write `${env:NAME}`, or add the host to
+    `allowed-hosts = ["api.example.com"]` in `[tool.flowgen.lint]` after reviewing it.
+    """
+    config = ctx.config
+    allowed: tuple[str, ...] = getattr(config, "allowed_hosts", ()) or ()
+    for index, step in ctx.steps("http"):
+        host, why = _literal_host(step.request.url)
+        loc = ("steps", index, "request", "url")
+        if why is not None:
+            yield Hit(
+                loc,
+                f"step `{step.id}`: {why}: the event's sender could choose where data goes",
+                fix_hint="use a ${env:NAME} URL with a fixed host",
+            )
+            continue
+        if host is None or is_loopback(host) or _host_allowed(host.lower(), allowed):
+            continue
+        yield Hit(
+            loc,
+            f"step `{step.id}` sends data to the literal external host `{host}`; use a "
+            "${env:NAME} URL or add the host to `allowed-hosts` in [tool.flowgen.lint]",
+            fix_hint=f"replace the URL with ${{env:NAME}} or allow-list `{host}`",
+        )
+
+
+def _redacted_paths(ctx: Context) -> list[tuple[str, ...]]:
+    obs = ctx.flow.observability
+    paths = obs.redact if obs is not None else []
+    out = []
+    for path in paths:
+        parts = tuple(path.split("."))
+        out.append(parts if parts[0] == "event" else ("event", *parts))
+    return out
+
+
+@rule("FG713", "redacted-data-to-http", "error")
+def redacted_data_to_http(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags an http step whose request (URL, headers or body) carries a field listed in
+    `observability.redact`, or the whole event (`{{ event }}`, `{{ event | tojson }}`)
+    when the event has redacted fields.
+
+    Why it matters
+    `redact` says a field is too sensitive for your own traces and logs; sending it to
+    another service is the bigger leak. Forwarding the whole event sends every redacted
+    field along, and every field the sender adds later.
+
+    Example
+    Failing:
+
+        observability: {redact: [event.ssn]}
+        steps:
+          - id: notify
+            type: http
+            request: {method: POST, url: "${env:CRM_URL}", json: {event: "{{ event }}"}}
+
+    Passing:
+
+        observability: {redact: [event.ssn]}
+        steps:
+          - id: notify
+            type: http
+            request: {method: POST, url: "${env:CRM_URL}", json: {ticket: "{{ event.id }}"}}
+
+    Fix
+    Send only the fields the receiving service needs, by name. If it truly needs a redacted
+    field, suppress this finding on that line with a reason a reviewer can check.
+    """
+    from copilot.lint.rules.validation import context_sites, site_references
+
+    redacted = _redacted_paths(ctx)
+    if not redacted:
+        return
+    http_steps = {index for index, _ in ctx.steps("http")}
+    for site in context_sites(ctx):
+        loc = site.loc
+        if len(loc) < 3 or loc[0] != "steps" or loc[1] not in http_steps or loc[2] != "request":
+            continue
+        step_id = ctx.flow.steps[loc[1]].id
+        for parts in site_references(site):
+            if parts[0] != "event":
+                continue
+            if len(parts) == 1:
+                names = ", ".join(f"`{'.'.join(p)}`" for p in redacted)
+                yield Hit(
+                    loc,
+                    f"step `{step_id}` sends the whole event, redacted fields ({names}) included, "
+                    "to an HTTP endpoint",
+                    fix_hint="send only the event fields the service needs, by name",
+                )
+                break
+            hit = next((p for p in redacted if parts[: len(p)] == p or p[: len(parts)] == parts), None)
+            if hit is not None:
+                yield Hit(
+                    loc,
+                    f"step `{step_id}` sends the redacted field `{'.'.join(hit)}` to an HTTP endpoint",
+                    fix_hint=f"drop `{'.'.join(hit)}` from the request",
+                )
+                break

@@ -251,3 +251,54 @@ def _fix_validate_on_fail(tree: Any, ctx: Context) -> list[str]:
             merge_into(node, "on_fail", dict(ON_FAIL_DEFAULT), ("steps", index))
             changes.append(f"steps[{index}] `{node.get('id')}`: added on_fail: {{action: dead_letter}}")
     return changes
+
+
+@rule("FG603", "catastrophic-pattern", "warning")
+def catastrophic_pattern(ctx: Context) -> Iterator[Hit]:
+    """What it does
+    Flags a regular expression in a JSON Schema of the flow (`pattern`, or a key of
+    `patternProperties`, in `event_schema` or an `output_schema`) that a backtracking
+    engine can take exponential time on: a repeated repetition (`(a+)+`, `(a*)*`,
+    `(\\w+\\s?)*`) or repeated alternatives that can match the same text (`(a|a)*`,
+    `(a|ab)+`). The message names the sub-pattern and its offset.
+
+    Why it matters
+    The text those patterns are matched against comes from the event, so anyone who can
+    send one can send `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!` against `^(a+)+$`: Python's
+    `re` then backtracks for minutes, holding the process (ReDoS). flowgen matches schema
+    patterns with RE2, which is linear, but a pattern RE2 cannot compile (backreferences,
+    lookarounds) falls back to `re` and is refused when it has this shape; and the same
+    schema is often reused by other services that backtrack.
+
+    Example
+    Failing:
+
+        event_schema:
+          properties:
+            id: {type: string, pattern: "^(a+)+$"}
+
+    Passing:
+
+        event_schema:
+          properties:
+            id: {type: string, pattern: "^a+$"}
+
+    Fix
+    Repeat the characters, not a repetition: `^(a+)+$` matches exactly what `^a+$` does;
+    `(\\w+\\s?)+` is `[\\w\\s]+` with a first `\\w`; make alternatives disjoint (`(a|ab)+`
+    is `(ab?)+`). Bound the input with `maxLength` as well.
+    """
+    from copilot.flow.local_schema import flow_schemas
+    from copilot.flow.patterns import backtracking_risk, schema_patterns
+
+    for loc, schema in flow_schemas(ctx.doc.data):
+        for where, pattern in schema_patterns(schema, loc):
+            risk = backtracking_risk(pattern)
+            if risk is not None:
+                yield Hit(
+                    where,
+                    f"pattern `{pattern}` can take exponential time on hostile input (ReDoS): {risk}",
+                    key=where[-2] == "patternProperties",
+                    fix_hint=f"rewrite `{risk.snippet}` without a repeated repetition or overlapping "
+                    "alternatives (e.g. `(a+)+` as `a+`) and bound the field with maxLength",
+                )

@@ -4,10 +4,18 @@ The key is the rendered `idempotency_key`; a hash of the request is stored next 
 so the same key with a different request is a conflict (a bug in the key template or a
 client reusing ids), never a silently wrong answer. In memory for `flowgen run`;
 SQLite for `flowgen serve`, so a restart does not forget what was done.
+
+Across processes a lookup-then-record is not enough: two processes handling the same
+event both miss, and both call. The SQLite store therefore *claims* a key before the side
+effect (`claim`, one `BEGIN IMMEDIATE` transaction): the first caller gets the key with a
+lease, a second caller sees it in flight and waits for the recorded result, and a claim
+whose holder died (kill -9 mid-call) is taken over once its lease has expired. The
+callee gets the same `Idempotency-Key` header on that retry, so it can dedupe it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -33,6 +41,27 @@ class IdempotencyConflict(Exception):
 class Recorded:
     value: Any
     recorded_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """This caller now holds the key until `lease_until`: call, then `record` or `release`."""
+
+    token: str
+    lease_until: float
+    recovered: bool = False  # taken over from a holder whose lease expired (it crashed)
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """Another caller holds the key; its lease ends at `lease_until` (passed when `expired`)."""
+
+    lease_until: float
+    expired: bool = False
+
+
+DEFAULT_LEASE = 60.0
+"""How long a claim holds a key while its call runs, at least (see `SqliteIdempotencyStore`)."""
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
@@ -147,18 +176,22 @@ class SqliteIdempotencyStore:
     """The same store in a SQLite file (WAL), for `flowgen serve`: survives restarts.
 
     Times are wall-clock seconds here (a monotonic clock does not survive a restart).
-    Values must be JSON-serialisable.
+    Values must be JSON-serialisable. Several processes may share one file: `claim` takes
+    a key atomically before a side effect, with a lease of `lease` seconds (or longer,
+    when the caller asks) after which a crashed holder's claim is taken over.
     """
 
-    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+    def __init__(self, path: str | Path, clock: Clock | None = None, *, lease: float = DEFAULT_LEASE) -> None:
         import time
 
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._now = clock.now if clock is not None else time.time
+        self.lease = lease
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Autocommit (isolation_level=None): `claim` opens its own BEGIN IMMEDIATE.
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
@@ -166,6 +199,12 @@ class SqliteIdempotencyStore:
             " key TEXT PRIMARY KEY, request TEXT NOT NULL, value TEXT NOT NULL,"
             " recorded_at REAL NOT NULL, expires REAL NOT NULL)"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(idempotency)")}
+        # A store written before claims existed: every row in it is a recorded result.
+        for column, declaration in (("state", "TEXT NOT NULL DEFAULT 'done'"), ("owner", "TEXT")):
+            if column not in columns:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+                    self._db.execute(f"ALTER TABLE idempotency ADD COLUMN {column} {declaration}")
 
     fingerprint = staticmethod(request_hash)
 
@@ -173,16 +212,78 @@ class SqliteIdempotencyStore:
         request = str(request)
         with self._lock:
             row = self._db.execute(
-                "SELECT request, value, recorded_at, expires FROM idempotency WHERE key = ?", (key,)
+                "SELECT request, value, recorded_at, expires, state FROM idempotency WHERE key = ?", (key,)
             ).fetchone()
-            if row is None:
-                return None
+            if row is None or row[4] != "done":
+                return None  # unseen, or claimed and still in flight: nothing recorded yet
             if self._now() >= row[3]:
-                self._db.execute("DELETE FROM idempotency WHERE key = ?", (key,))
+                self._db.execute("DELETE FROM idempotency WHERE key = ? AND state = 'done'", (key,))
                 return None
         if row[0] != request:
             raise IdempotencyConflict(key)
         return Recorded(json.loads(row[1]), row[2])
+
+    def claim(
+        self, key: str, request: Any, lease: float | None = None, *, recover: bool = True
+    ) -> Recorded | Claimed | InFlight:
+        """Take `key` before a side effect, atomically across processes.
+
+        One `BEGIN IMMEDIATE` transaction (the database's write lock) reads the key and,
+        when it is free, writes the claim: so of two processes exactly one gets it.
+        Returns the `Recorded` result of an earlier call (a replay), a `Claimed` key (call,
+        then `record` or `release`), or `InFlight` when another caller holds it. A claim
+        whose lease has expired is taken over (`recover`) or reported `expired`.
+        Raises `IdempotencyConflict` when the key was used for another request.
+        """
+        import secrets
+
+        request = str(request)
+        span = max(self.lease, lease or 0.0)
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                now = self._now()
+                row = db.execute(
+                    "SELECT request, value, recorded_at, expires, state FROM idempotency WHERE key = ?",
+                    (key,),
+                ).fetchone()
+                recovered = False
+                if row is not None and row[3] > now:
+                    if row[0] != request:
+                        db.execute("COMMIT")
+                        raise IdempotencyConflict(key)
+                    db.execute("COMMIT")
+                    if row[4] == "done":
+                        return Recorded(json.loads(row[1]), row[2])
+                    return InFlight(row[3])
+                if row is not None and row[4] != "done":
+                    if not recover:
+                        db.execute("COMMIT")
+                        return InFlight(row[3], expired=True)
+                    recovered = True
+                token = secrets.token_hex(8)
+                db.execute(
+                    "INSERT INTO idempotency (key, request, value, recorded_at, expires, state, owner)"
+                    " VALUES (?, ?, 'null', ?, ?, 'claimed', ?)"
+                    " ON CONFLICT(key) DO UPDATE SET request = excluded.request, value = excluded.value,"
+                    " recorded_at = excluded.recorded_at, expires = excluded.expires,"
+                    " state = excluded.state, owner = excluded.owner",
+                    (key, request, now, now + span, token),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        return Claimed(token, now + span, recovered)
+
+    def release(self, key: str, token: str) -> None:
+        """Give a claimed key back (the call failed): the next delivery may call again."""
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM idempotency WHERE key = ? AND state = 'claimed' AND owner = ?", (key, token)
+            )
 
     def record(self, key: str, request: Any, value: Any, window: float) -> None:
         request = str(request)
@@ -190,13 +291,13 @@ class SqliteIdempotencyStore:
         text = json.dumps(value, default=str)
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO idempotency (key, request, value, recorded_at, expires)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO idempotency (key, request, value, recorded_at, expires, state, owner)"
+                " VALUES (?, ?, ?, ?, ?, 'done', NULL)",
                 (key, request, text, now, now + window),
             )
 
     def purge(self) -> int:
-        """Delete expired entries; returns how many."""
+        """Delete expired entries (and claims whose lease ended); returns how many."""
         with self._lock:
             cur = self._db.execute("DELETE FROM idempotency WHERE expires <= ?", (self._now(),))
             return cur.rowcount

@@ -1,0 +1,293 @@
+"""JSON Schemas from a flow, compiled so that they never fetch anything.
+
+A flow's schemas (`trigger.event_schema`, `output_schema` of steps and of `respond`) come
+from untrusted files, and jsonschema's default `$ref` retrieval would fetch `http://`,
+`https://` and `file://` URLs while validating (SSRF, local file reads, a hang on a host
+that never answers). Every validator built from a flow is built here (`validator`), with a
+`referencing.Registry` whose retrieval refuses every URI, so only refs inside the schema
+itself (`#/...`, `#anchor`) resolve.
+
+The same walk (`ref_problems`) finds, before anything runs, what would fail or loop at
+validation time: a `$ref` that is not local, an `$id` that moves the base URI elsewhere, a
+local ref to nothing, and refs that lead back to themselves without descending into the
+instance (infinite recursion). `flowgen validate`, `lint` (FG711) and the engine all use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from copilot.errors import FlowgenError
+
+Loc = tuple[str | int, ...]
+
+_REF_KEYS = ("$ref", "$dynamicRef", "$recursiveRef")
+# Keywords that apply a subschema to the same instance (no descent): a cycle through only
+# these never terminates.
+_IN_PLACE_ONE = ("not", "if", "then", "else")
+_IN_PLACE_MANY = ("allOf", "anyOf", "oneOf")
+_IN_PLACE_MAP = ("dependentSchemas",)
+_DATA_KEYWORDS = frozenset({"enum", "const", "examples", "default"})
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+
+
+class SchemaRefError(FlowgenError):
+    """A schema that names something outside itself, or loops on itself."""
+
+
+def _refuse(uri: str) -> Any:
+    raise SchemaRefError(
+        f"the schema refers to `{uri}`: flow schemas are self-contained, only local refs "
+        "(`#/...`) are resolved, nothing is fetched"
+    )
+
+
+@cache
+def local_registry() -> Any:
+    """A registry that holds nothing and retrieves nothing: every non-local ref fails."""
+    from referencing import Registry
+
+    return Registry(retrieve=_refuse)  # type: ignore[call-arg]
+
+
+def _pointer(schema: Any, fragment: str) -> Any:
+    """The node at a JSON pointer fragment (`/properties/a`), or KeyError."""
+    node = schema
+    if not fragment:
+        return node
+    if not fragment.startswith("/"):
+        raise KeyError(fragment)
+    from urllib.parse import unquote
+
+    for raw in fragment[1:].split("/"):
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise KeyError(fragment)
+    return node
+
+
+def _anchors(schema: Any, loc: Loc = ()) -> Iterator[tuple[str, Loc]]:
+    if isinstance(schema, dict):
+        for key in ("$anchor", "$dynamicAnchor"):
+            if isinstance(schema.get(key), str):
+                yield schema[key], loc
+        for key, value in schema.items():
+            if key not in _DATA_KEYWORDS:
+                yield from _anchors(value, (*loc, key))
+    elif isinstance(schema, list):
+        for i, value in enumerate(schema):
+            yield from _anchors(value, (*loc, i))
+
+
+def _target(schema: Any, ref: str, anchors: dict[str, Loc]) -> Loc | None:
+    """Where a local ref points, as a location inside `schema`; None when nowhere."""
+    fragment = ref[1:]
+    if fragment and not fragment.startswith("/"):
+        return anchors.get(fragment)
+    try:
+        _pointer(schema, fragment)
+    except KeyError:
+        return None
+    from urllib.parse import unquote
+
+    if not fragment:
+        return ()
+    return tuple(
+        int(p) if p.isdigit() else p
+        for p in (unquote(raw).replace("~1", "/").replace("~0", "~") for raw in fragment[1:].split("/"))
+    )
+
+
+def _at(schema: Any, loc: Loc) -> Any:
+    node = schema
+    for part in loc:
+        node = node[part]
+    return node
+
+
+def _walk(node: Any, loc: Loc = ()) -> Iterator[tuple[Loc, dict[str, Any]]]:
+    """Every subschema (mapping) with its location; data keywords are not descended."""
+    if isinstance(node, dict):
+        yield loc, node
+        for key, value in node.items():
+            if key in _DATA_KEYWORDS:
+                continue
+            if key in _SCHEMA_MAPS and isinstance(value, dict):
+                # `properties: {$ref: …}` names a property; its value is the schema
+                for name, sub in value.items():
+                    yield from _walk(sub, (*loc, key, name))
+                continue
+            yield from _walk(value, (*loc, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, (*loc, i))
+
+
+def _in_place(node: dict[str, Any], loc: Loc, schema: Any, anchors: dict[str, Loc]) -> Iterator[Loc]:
+    """The subschemas `node` applies to the same instance."""
+    for key in _REF_KEYS:
+        ref = node.get(key)
+        if isinstance(ref, str) and ref.startswith("#"):
+            target = _target(schema, ref, anchors)
+            if target is not None:
+                yield target
+    for key in _IN_PLACE_ONE:
+        if isinstance(node.get(key), dict):
+            yield (*loc, key)
+    for key in _IN_PLACE_MANY:
+        if isinstance(node.get(key), list):
+            yield from ((*loc, key, i) for i, sub in enumerate(node[key]) if isinstance(sub, dict))
+    for key in _IN_PLACE_MAP:
+        if isinstance(node.get(key), dict):
+            yield from ((*loc, key, name) for name, sub in node[key].items() if isinstance(sub, dict))
+
+
+def ref_problems(schema: Any) -> list[tuple[Loc, str]]:
+    """What in `schema` would fetch, fail or loop, each with its location inside the schema."""
+    if not isinstance(schema, dict):
+        return []
+    anchors = dict(_anchors(schema))
+    out: list[tuple[Loc, str]] = []
+    nodes = list(_walk(schema))
+    for loc, node in nodes:
+        for key in _REF_KEYS:
+            ref = node.get(key)
+            if key not in node:
+                continue
+            if not isinstance(ref, str) or not ref.startswith("#"):
+                out.append(
+                    (
+                        (*loc, key),
+                        f"`{key}: {ref}` is not a local ref: flow schemas are self-contained "
+                        "(nothing is fetched); copy the definition under `$defs` and refer to "
+                        "it as `#/$defs/NAME`",
+                    )
+                )
+            elif _target(schema, ref, anchors) is None:
+                out.append(((*loc, key), f"`{key}: {ref}` points at nothing in this schema"))
+        base = node.get("$id")
+        if isinstance(base, str) and not base.startswith("#"):
+            out.append(
+                ((*loc, "$id"), f"`$id: {base}` makes refs resolve against another document; remove it")
+            )
+    cycle = _in_place_cycle(schema, nodes, anchors)
+    if cycle is not None:
+        out.append(
+            (
+                cycle,
+                "this `$ref` leads back to itself without descending into the value "
+                "(validation would never end); break the loop",
+            )
+        )
+    return out
+
+
+def _in_place_cycle(
+    schema: Any, nodes: list[tuple[Loc, dict[str, Any]]], anchors: dict[str, Loc]
+) -> Loc | None:
+    """The location of a `$ref` on an in-place cycle, if there is one (iterative DFS)."""
+    done: set[Loc] = set()
+    for start, _ in nodes:
+        if start in done:
+            continue
+        path: list[Loc] = [start]
+        stack: list[Iterator[Loc]] = [_in_place(_at(schema, start), start, schema, anchors)]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+                done.add(path.pop())
+            elif child in path:
+                loop = path[path.index(child) :]
+                for loc in loop:
+                    node = _at(schema, loc)
+                    key = next((k for k in _REF_KEYS if isinstance(node.get(k), str)), None)
+                    if key is not None:
+                        return (*loc, key)
+                return loop[0]
+            elif child not in done:
+                node = _at(schema, child)
+                path.append(child)
+                stack.append(_in_place(node, child, schema, anchors) if isinstance(node, dict) else iter(()))
+    return None
+
+
+def flow_schemas(data: dict[str, Any]) -> Iterator[tuple[Loc, Any]]:
+    """Each JSON Schema a flow document holds, with its location."""
+    trigger = data.get("trigger")
+    if isinstance(trigger, dict) and isinstance(trigger.get("event_schema"), dict):
+        yield ("trigger", "event_schema"), trigger["event_schema"]
+    for index, step in enumerate(data.get("steps") or []):
+        if isinstance(step, dict) and isinstance(step.get("output_schema"), dict):
+            yield ("steps", index, "output_schema"), step["output_schema"]
+    respond = data.get("respond")
+    if isinstance(respond, dict) and isinstance(respond.get("output_schema"), dict):
+        yield ("respond", "output_schema"), respond["output_schema"]
+
+
+def flow_schema_problems(data: dict[str, Any]) -> list[tuple[Loc, str]]:
+    """Every ref problem of a flow document's schemas, located in the document."""
+    return [
+        ((*loc, *inner), message)
+        for loc, schema in flow_schemas(data)
+        for inner, message in ref_problems(schema)
+    ]
+
+
+def validator(schema: dict[str, Any] | None, where: str) -> Any:
+    """A compiled validator for a flow's schema that resolves only local refs, or None.
+
+    Raises a FlowgenError naming `where` for an invalid schema or a ref problem.
+    """
+    if schema is None:
+        return None
+    from jsonschema import exceptions, validators
+
+    problems = ref_problems(schema)
+    if problems:
+        loc, message = problems[0]
+        inner = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+        raise SchemaRefError(f"{where}{inner}: {message}")
+    from copilot.flow.patterns import safe_patterns
+
+    try:
+        # `pattern` and `patternProperties` matched by RE2 (linear time): the text is the event's.
+        cls = safe_patterns(validators.validator_for(schema))
+        cls.check_schema(schema)
+    except exceptions.SchemaError as exc:
+        raise FlowgenError(f"{where}: invalid JSON Schema: {exc.message}") from None
+    return cls(schema, registry=local_registry())
+
+
+def first_error(validator: Any, value: Any) -> Any:
+    """The most relevant `ValidationError` of `value`, or None when it is valid.
+
+    A ref that still cannot be resolved, or a loop the static check missed, is one clear
+    FlowgenError, never a RecursionError or a referencing traceback.
+    """
+    from jsonschema.exceptions import best_match
+    from referencing.exceptions import Unresolvable
+
+    try:
+        if validator.is_valid(value):
+            return None
+        return best_match(validator.iter_errors(value))
+    except RecursionError:
+        raise SchemaRefError("the schema refers to itself without end; break the `$ref` loop") from None
+    except Unresolvable as exc:
+        raise SchemaRefError(f"the schema has a ref that cannot be resolved: {exc}") from None
+    except SchemaRefError:
+        raise
+    except Exception as exc:  # jsonschema wraps retrieval errors in its own types
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, SchemaRefError):
+            raise cause from None
+        if "Unresolvable" in type(exc).__name__ or "Referencing" in type(exc).__name__:
+            raise SchemaRefError(f"the schema has a ref that cannot be resolved: {exc}") from None
+        raise
