@@ -25,7 +25,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from copilot.catalog.estimate import model_profiles
+from copilot.flow.estimate import model_profiles
 from copilot.flow.load import load_flow
 from copilot.run.engine import Engine, _schema_problem, _validator
 from copilot.run.providers.base import ModelRequest

@@ -1,6 +1,6 @@
 """The production-readiness checklist: `checklists/production-readiness.yaml`, read and rendered.
 
-The YAML file is the one source of truth (DESIGN §4). `flowgen checklist` renders it as
+The YAML file is the one source of truth. `flowgen checklist` renders it as
 Markdown for people and other copilots, `flowgen rules` shows which item each rule
 checks, and `flowgen draft` puts every item's `guidance` sentence into its prompt.
 """
@@ -149,10 +149,9 @@ def guidance(items: list[ChecklistItem] | None = None) -> list[str]:
 
 def _rule_names() -> dict[str, str]:
     """Code -> kebab-case name of every registered rule."""
-    import copilot.lint.rules  # noqa: F401  (registers every rule family)
-    from copilot.lint.rule import REGISTRY
+    from copilot.lint.rules import rules_by_code
 
-    return {code: r.name for code, r in REGISTRY.items()}
+    return {code: r.name for code, r in rules_by_code().items()}
 
 
 def render_markdown(
@@ -201,7 +200,7 @@ def render_checklist(fmt: str) -> str:
     items = load_checklist()
     if fmt == "markdown":
         return render_markdown(items)
-    data = checklist_data(items)
+    data = {"version": 1, **checklist_data(items)}
     if fmt == "json":
         import json
 

@@ -45,3 +45,49 @@ class Lines:
         from rich.text import Text
 
         self.console.print(Text.assemble(*parts), soft_wrap=soft_wrap)
+
+
+def fitted_tables(
+    console: Any,
+    columns: list[tuple[str, str]],
+    rows: list[list[str]],
+    *,
+    title: str | None = None,
+    key_columns: int = 1,
+    **table_options: Any,
+) -> list[Any]:
+    """A wide table as Rich tables that each fit `console`'s width, never cutting a cell.
+
+    `columns` are (header, justify). When every column fits, this is one table. Otherwise
+    the columns after the first `key_columns` (the row's name: a step id, a model id) are
+    split over several tables that each repeat the key columns, so a 15-column report
+    reads at 80 columns instead of shrinking every cell to "c…". A cell wider than its
+    column folds onto the next line rather than ending in an ellipsis.
+    """
+    from rich.table import Table
+
+    def build(indexes: list[int], caption: str | None) -> Table:
+        table = Table(title=caption, title_justify="left", **table_options)
+        for i in indexes:
+            header, justify = columns[i]
+            table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        for row in rows:
+            table.add_row(*(row[i] for i in indexes))
+        return table
+
+    def width(table: Table) -> int:
+        # Measured unbounded: Rich clamps a measurement to the console's width.
+        return int(console.measure(table, options=console.options.update_width(10_000)).maximum)
+
+    keys = list(range(min(key_columns, len(columns))))
+    groups: list[list[int]] = []
+    current = list(keys)
+    for i in range(len(keys), len(columns)):
+        trial = [*current, i]
+        if len(current) > len(keys) and width(build(trial, title)) > console.width:
+            groups.append(current)
+            current = [*keys, i]
+        else:
+            current = trial
+    groups.append(current)
+    return [build(group, title if n == 0 else None) for n, group in enumerate(groups)]

@@ -31,7 +31,7 @@ def _error(exc: FlowgenError, path: str) -> dict[str, Any]:
 def validate_file(path: str) -> FileResult:
     """Schema errors (exit 2), then structural problems (exit 1), then a summary."""
     from copilot.flow.check import as_dict, structural_problems
-    from copilot.flow.graph import analyze
+    from copilot.flow.graph import analyze, summary_of
     from copilot.flow.load import LoadedFlow, load_document, schema_errors
 
     name = "<stdin>" if path == "-" else path
@@ -65,7 +65,7 @@ def validate_files(paths: list[str]) -> list[FileResult]:
     """Each file; a folder stands for the flow files under it, as in `flowgen lint`."""
     from pathlib import Path
 
-    from copilot.lint.engine import expand_paths
+    from copilot.flow.files import expand_paths
 
     out: list[FileResult] = []
     for path in paths:
@@ -81,25 +81,6 @@ def validate_files(paths: list[str]) -> list[FileResult]:
             )
         out.extend(validate_file(p) for p in files)
     return out
-
-
-def summary_of(flow: Any, analysis: Any) -> dict[str, Any]:
-    """The few numbers a person wants first: steps, hot path, p95 vs SLA, cost vs budget."""
-    data = analysis.to_dict()
-    return {
-        "name": flow.name,
-        "trigger": flow.trigger.type,
-        "steps": len(flow.steps),
-        "hot_path": analysis.hot_path,
-        "async_steps": analysis.async_steps,
-        "critical_path": data["critical_path"],
-        "worst_case": data["worst_case"],
-        "sla_ms": data["sla_ms"],
-        "cost_per_event_usd": data["cost_per_event_usd"],
-        "budget_usd": data["budget_usd"],
-        "unknown_steps": data["unknown_steps"],
-        "on_deadline": flow.respond is not None and flow.respond.on_deadline is not None,
-    }
 
 
 def render_validation(results: list[FileResult], fmt: str, *, summary: bool, out: Any = None) -> None:

@@ -18,7 +18,7 @@ from copilot.flow.units import parse_duration
 _DATA = Path(__file__).with_name("catalog.json")
 
 TIERS = ("fast", "balanced", "heavy")
-# Which tiers each cost tier may use (DESIGN §1 `--cost-tier`).
+# Which tiers each `--cost-tier` of `flowgen draft` may use (docs/architecture.md, "Catalog").
 COST_TIER_TIERS = {
     "economy": ("fast",),
     "standard": ("fast", "balanced"),

@@ -39,12 +39,12 @@ def catalog_rows(catalog: Catalog, tier: str | None = None) -> list[dict[str, An
 def render_catalog(catalog: Catalog, fmt: str, *, tier: str | None, out: Any) -> None:
     rows = catalog_rows(catalog, tier)
     if fmt == "json":
-        print(json.dumps({"as_of": catalog.as_of, "sources": catalog.sources, "models": rows}, indent=2))
+        document = {"version": 1, "as_of": catalog.as_of, "sources": catalog.sources, "models": rows}
+        print(json.dumps(document, indent=2))
         return
-    from rich.table import Table
+    from copilot.styled import fitted_tables
 
-    table = Table(title=f"Model catalog (figures as of {catalog.as_of}; latency = estimates)")
-    for col, justify in (
+    columns = [
         ("id", "left"),
         ("tier", "left"),
         ("p50", "right"),
@@ -55,10 +55,9 @@ def render_catalog(catalog: Catalog, fmt: str, *, tier: str | None, out: Any) ->
         ("rpm", "right"),
         ("tpm", "right"),
         ("snapshot", "left"),
-    ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for r in rows:
-        table.add_row(
+    ]
+    cells = [
+        [
             r["id"],
             r["tier"],
             f"{r['latency_p50_ms']} ms",
@@ -69,6 +68,10 @@ def render_catalog(catalog: Catalog, fmt: str, *, tier: str | None, out: Any) ->
             f"{r['rpm']:,}" if r["rpm"] else "-",
             f"{r['tpm']:,}" if r["tpm"] else "-",
             r["snapshot"] or "",
-        )
-    out.print(table)
+        ]
+        for r in rows
+    ]
+    title = f"Model catalog (figures as of {catalog.as_of}; latency = estimates)"
+    for table in fitted_tables(out, columns, cells, title=title):
+        out.print(table)
     out.print("Latency figures are flowgen's estimates for a short realtime call; override them per alias.")

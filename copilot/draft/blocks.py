@@ -11,7 +11,7 @@ import copy
 from typing import Any
 
 from copilot import policy
-from copilot.catalog.estimate import HTTP_LATENCY, RETRIEVE_LATENCY
+from copilot.flow.estimate import HTTP_LATENCY, RETRIEVE_LATENCY
 from copilot.flow.units import format_duration
 from copilot.policy import (  # noqa: F401  (re-exported: the offline drafter reads them here)
     DEDUPE_WINDOW,
@@ -170,7 +170,7 @@ def load_block(trigger: str, rate_per_second: float) -> dict[str, Any]:
 def tests_block(
     sla: float, budget: float, rate_per_second: float, chaos_alias: str, *, trigger: str = "webhook"
 ) -> dict[str, Any]:
-    """A load shaped like the trigger's traffic, the DESIGN chaos on the hot-path model, SLA thresholds."""
+    """A load shaped like the trigger's traffic, the default chaos on the hot-path model, SLA thresholds."""
     return {
         "load": load_block(trigger, rate_per_second),
         "chaos": [

@@ -27,7 +27,7 @@ class CheckResult:
 
 
 def yaml_of(data: dict[str, Any]) -> str:
-    """Plain flow data as YAML in DESIGN key order (no comments yet)."""
+    """Plain flow data as YAML in the flow file's key order (no comments yet)."""
     from copilot.flow.dump import dump_tree, to_tree
 
     return dump_tree(to_tree(data))
@@ -101,9 +101,9 @@ def check_data(data: dict[str, Any], path: str, catalog: Any = None) -> CheckRes
 
 def rule_fix_hint(code: str) -> str | None:
     """The `Fix` part of a rule's documentation, as one line (for the repair prompt)."""
-    from copilot.lint.engine import _rules
+    from copilot.lint.rules import rules_by_code
 
-    rule = _rules().get(code)
+    rule = rules_by_code().get(code)
     if rule is None or not rule.doc:
         return None
     match = re.search(r"\bFix\b:?\s*\n?(.*?)(?:\n\s*\n|$)", rule.doc, re.S)

@@ -327,7 +327,7 @@ def _action(clause: str) -> tuple[str, str] | None:
             if base in ACTION_VERBS and word.lower() != base:
                 return base, ACTION_VERBS[base]
     passive = re.search(
-        r"\b(?:gets?|are|is|should be|must be|will be)\s+([a-z]+(?:ed|t|n))\s+(?:via|to|in|into|on|through|with|by|back)\b",
+        r"\b(?:gets?|are|is|should be|must be|will be|and)\s+([a-z]+(?:ed|t|n))\s+(?:via|to|in|into|on|through|with|by|back)\b",
         stripped,
         re.I,
     )
@@ -339,6 +339,16 @@ def _action(clause: str) -> tuple[str, str] | None:
         for base in _participle_bases(passive.group(1)):
             if ACTION_VERBS.get(base) == "effect":
                 return base, "effect"
+    written = re.search(
+        r"\b([a-z]+(?:ed)|written)\s+by\s+(?:an?\s+|the\s+)?(?:llm|model|ai|gpt|language model)\b",
+        stripped,
+        re.I,
+    )
+    if written:
+        # "a short analyst note written by an LLM": the model writes it
+        for base in _participle_bases(written.group(1)):
+            if ACTION_VERBS.get(base) == "model":
+                return base, "model"
     if re.search(
         r"\b(?:goes|go|is sent|are sent|get sent|gets sent|is routed|are routed)\s+(?:straight\s+)?to\b",
         stripped,
@@ -373,7 +383,7 @@ _RESPONSE = re.compile(
 
 def requirement_clauses(brief: str) -> list[Clause]:
     """Every clause of the brief that asks the automation to do something, in brief order."""
-    from copilot.draft.reader import split_sentences
+    from copilot.draft.sentences import split_sentences
 
     out: list[Clause] = []
     for index, sentence in enumerate(split_sentences(brief)):
@@ -420,6 +430,7 @@ def _participle_bases(word: str) -> list[str]:
     """'released' -> [releas, release], 'posted' -> [post, poste], 'sent' -> [send]."""
     w = word.lower()
     irregular = {
+        "attached": "attach",
         "sent": "send",
         "held": "hold",
         "put": "put",

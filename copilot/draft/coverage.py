@@ -93,6 +93,10 @@ def _is_side_effect(step: dict[str, Any]) -> bool:
     return step.get("type") == "http" and str(method).upper() != "GET"
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def check(data: dict[str, Any], brief: str) -> Coverage:
     """Coverage of `brief` by the flow `data` (a plain mapping, as loaded or drafted)."""
     findings: list[dict[str, Any]] = []
@@ -135,8 +139,8 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                 findings.append(
                     _finding(
                         "DR004",
-                        f"step `{sid}` is a {why.get('block')} that serves "
-                        + (f"unknown steps {unknown}" if unknown else "no step"),
+                        f"step `{sid}` is {_article(str(why.get('block')))} {why.get('block')} "
+                        "that serves " + (f"unknown steps {unknown}" if unknown else "no step"),
                         ["steps", index, "why", "serves"],
                         "name the steps this building block exists for",
                     )

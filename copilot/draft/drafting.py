@@ -21,6 +21,8 @@ from copilot.draft.request import DraftRequest
 from copilot.errors import FlowgenError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
+# Lint codes that mean "does not validate" (what the engine needs to load a flow): never written.
+_INVALID = {"FG001", "FG002", "FG003", "FG004", "FG005", "FG006", "FG007"}
 _SPACED = ("sla", "trigger", "models", "steps", "respond", "on_error", "observability", "tests")
 
 
@@ -306,6 +308,15 @@ def _write(outcome: DraftOutcome, options: DraftOptions) -> None:
     from copilot.flow.dump import write_atomic
 
     errors = outcome.counts()["error"]
+    structural = [f for f in outcome.findings if f["severity"] == "error" and f["code"] in _INVALID]
+    if structural:
+        # a file that does not validate is never written, --allow-findings or not
+        first = structural[0]
+        outcome.error = (
+            f"the draft does not validate: {first['code']} {first['json_path']}: {first['message']}"
+        )
+        outcome.exit_code = EXIT_FAILED
+        return
     if errors and not options.allow_findings:
         outcome.exit_code = EXIT_FINDINGS
         return

@@ -59,7 +59,7 @@ def step_budgets(analysis: Any) -> dict[str, float]:
 def step_comments(flow: Any, analysis: Any, catalog: Any) -> Comments:
     """Comments on every model, retrieve and http step: model, fallback, timeout, mode."""
     from copilot.catalog import COST_TIER_TIERS
-    from copilot.catalog.estimate import model_profiles
+    from copilot.flow.estimate import model_profiles
 
     profiles = model_profiles(flow, catalog)
     budgets = step_budgets(analysis)

@@ -288,23 +288,47 @@ def condition_field(clause: str) -> str:
     return name if re.match(r"[a-z]", name) else f"is_{name}"[:40]
 
 
-def _decisions(tasks: list[Task]) -> None:
-    """ "Approved payouts get released", "anything flagged for review goes to Slack": conditions that
-    name an option of a decide step ("decide approve or review") read that step's decision."""
-    decide = next((t for t in tasks if t.kind == "decide" and t.labels), None)
-    if decide is None:
+def _decisions(tasks: list[Task], reading: Reading) -> None:
+    """Conditions that name an option of the answer ("Blocked posts also open a ticket",
+    "Approved payouts get released", "anything flagged for review goes to Slack") read the
+    decision: the decide step's, or the bands' over a score. The brief's response options
+    ("waits for allow, hold or block") are the decide step's labels."""
+    from copilot.draft.reader import option_of
+
+    options = list(reading.response_options)
+    decide = next((t for t in tasks if t.kind == "decide"), None)
+    if decide is not None and options and not reading.bands:
+        decide.labels = options
+    if decide is None and options and not reading.bands and not any(t.kind == "score" for t in tasks):
+        sentence = next(
+            (i for i, s in enumerate(reading.sentences) if all(o in s.lower() for o in options)), 0
+        )
+        decide = Task("decide", "(the answer is one of the options)", sentence, -1, labels=options)
+        decide.quote = next((q for q in (reading.sentences[sentence],) if q), None)
+        tasks.insert(0, decide)
+    options = options or (decide.labels if decide is not None else [])
+    if not options:
         return
-    stems = {option: option[:5].lower() for option in decide.labels}
     for task in tasks:
         if task.condition is None:
             continue
-        parts = [task.condition, *task.condition.alternatives]
-        for part in parts:
-            # the condition's words, or its clause's ("anything flagged for review goes to Slack")
-            words = f"{part.text} {task.quote or ''}".lower() if part.kind == "flagged" else part.text.lower()
-            hit = next((o for o, stem in stems.items() if re.search(rf"\b{re.escape(stem)}", words)), None)
-            if hit is not None and part.kind in ("field", "flagged", "urgent", "label"):
-                part.kind, part.op, part.value, part.output_field = "decision", "==", hit, "decision"
+        for part in [task.condition, *task.condition.alternatives]:
+            if part.kind not in ("field", "flagged", "urgent", "label"):
+                continue
+            # the condition's words, or its clause's ("anything flagged for review goes to Slack"), or
+            # the sentence's lead ("For held and blocked posts, another model writes…")
+            lead = reading.sentences[task.sentence][: max(task.start, 0)] if task.start > 0 else ""
+            words = (
+                f"{part.text} {task.quote or ''}" if part.kind == "flagged" else f"{part.text} {lead[-60:]}"
+            )
+            named = [o for o in options if option_of(" ".join(w for w in re.findall(r"[\w-]+", words)), [o])]
+            if named:
+                part.kind, part.op, part.output_field = (
+                    "decision",
+                    "in" if len(named) > 1 else "==",
+                    "decision",
+                )
+                part.value = named if len(named) > 1 else named[0]
 
 
 def _event_thresholds(tasks: list[Task], event: EventShape, given: bool, assumptions: list[str]) -> None:
@@ -458,11 +482,26 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         assumptions.append(
             "a schedule carries no data: a `fetch` step GETs the items from ${env:SOURCE_API_URL}"
         )
+    moderation = next((t for t in tasks if t.kind == "moderate" and t.quote), None)
+    if moderation is not None:
+        # "classify for toxicity" is the moderation itself: one step, not two in parallel
+        for task in list(tasks):
+            if task.kind == "classify" and task.quote == moderation.quote and not task.labels:
+                tasks.remove(task)
     if grounded(reading):
-        for task in tasks:
+        answer = next((t for t in tasks if t.kind == "answer"), None)
+        for task in list(tasks):
             if task.kind == "reply":
                 # "answers must only come from the docs": a reply is an answer, grounded like one
-                task.kind, task.docs = "answer", "docs"
+                if answer is not None:
+                    answer.quotes = list(
+                        dict.fromkeys([*(answer.quotes or [answer.quote or ""]), task.quote or ""])
+                    )
+                    answer.quotes = [q for q in answer.quotes if q]
+                    tasks.remove(task)  # one grounded answer, not two chains
+                else:
+                    task.kind, task.docs = "answer", "docs"
+                    answer = task
     if not any(t.kind in HOT_KINDS for t in tasks) and not any(
         t.kind in ("notify", "store", "act", "enrich") for t in tasks
     ):
@@ -472,7 +511,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             "'classify each ticket and page on-call for urgent ones'"
         )
     warnings: list[str] = []
-    _decisions(tasks)
+    _decisions(tasks, reading)
     _event_thresholds(tasks, event, request.event is not None, assumptions)
     tasks = _ensure_producers(tasks, assumptions, warnings)
     hot_analysis = [
@@ -500,30 +539,68 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         background.remove(movable[0])
     acknowledge = False
     fastest = _fastest(request, cost_tier)
-    fixed = HTTP_P95 if any(t.kind == "enrich" for t in hot + tasks) and trigger == "schedule" else 0.0
+    # an http call on the hot path before the models: a schedule's fetch, or a lookup the brief
+    # names before a model task ("enrich each one …, then score it")
+    last_hot = max(((t.sentence, t.start) for t in hot), default=None)
+    looked_up = any(
+        t.kind == "enrich"
+        and not t.background
+        and t.start >= 0
+        and last_hot
+        and (t.sentence, t.start) < last_hot
+        for t in background
+    )
+    fixed = (
+        HTTP_P95
+        if (any(t.kind == "enrich" for t in hot + tasks) and trigger == "schedule") or looked_up
+        else 0.0
+    )
     # compared in whole ms: 1s x 0.95 - 300ms is 650ms, not 649.99…
-    if hot and fastest is not None and round((sla * SLA_SAFETY - fixed) * 1000) < round(fastest.p95 * 1000):
+    hot_models = [t for t in hot if not t.api]  # a task our own service does is no model call
+    # models in a row on the hot path: a translation or extraction feeds the ones after it
+    in_row = 1 + sum(
+        1
+        for t in hot_models
+        if t.kind in FEEDS
+        and any((o.sentence, o.start) > (t.sentence, t.start) for o in hot_models if o is not t)
+    )
+    if (
+        hot_models
+        and fastest is not None
+        and round((sla * SLA_SAFETY - fixed) * 1000) < round(fastest.p95 * in_row * 1000)
+    ):
         # No model call fits the SLA, so none goes on the hot path: a deterministic 202
         # acknowledgement answers within it, and the models' results leave by side effects.
-        acknowledge = True
-        background = hot + background
-        hot = []
-        if not any(t.kind in ("notify", "store") for t in background):
-            background.append(
-                Task("store", "(the response cannot wait for a model)", 0, -1, target="results")
+        services = [t for t in hot if t.api]
+        if services:
+            # the service answers within the SLA; only the model work moves off the hot path
+            background = hot_models + background
+            hot = services
+        else:
+            acknowledge = True
+            background = hot + background
+            hot = []
+            if not any(t.kind in ("notify", "store") for t in background):
+                background.append(
+                    Task("store", "(the response cannot wait for a model)", 0, -1, target="results")
+                )
+                assumptions.append(
+                    "the response cannot carry the model's result, so a `store` step POSTs it to "
+                    "${env:RESULTS_API_URL}"
+                )
+            warnings.append(
+                f"the SLA {dur(sla)}"
+                + (f", less the {dur(fixed)} http call before the models," if fixed else "")
+                + f" is below the p95 of the fastest model the {cost_tier} cost tier "
+                f"allows ({fastest.id}, {dur(fastest.p95)}"
+                + (f", {in_row} calls in a row" if in_row > 1 else "")
+                + "): no model call fits in it. The response is a "
+                "deterministic 202 acknowledgement and every model step runs async; with a model on the hot "
+                "path most calls would end on the fallback or the on_deadline answer. Raise --sla to at "
+                "least "
+                f"{dur(blocks.round_up_ms((fastest.p95 * in_row + fixed) / SLA_SAFETY, 50))} "
+                "to answer with the model's result"
             )
-            assumptions.append(
-                "the response cannot carry the model's result, so a `store` step POSTs it to "
-                "${env:RESULTS_API_URL}"
-            )
-        warnings.append(
-            f"the SLA {dur(sla)} is below the p95 of the fastest model the {cost_tier} cost tier allows "
-            f"({fastest.id}, {dur(fastest.p95)}): no model call fits in it. The response is a deterministic "
-            "202 acknowledgement and every model step runs async; with a model on the hot path most calls "
-            "would end on the fallback or the on_deadline answer. Raise --sla to at least "
-            f"{dur(blocks.round_up_ms((fastest.p95 + fixed) / SLA_SAFETY, 50))} "
-            "to answer with the model's result"
-        )
     ack = _ACK_NOW.search(request.brief)
     if hot and not acknowledge and ack and trigger == "webhook":
         # "Acknowledge the webhook immediately": the answer is the 202, the work follows async
@@ -564,7 +641,7 @@ _ACK_NOW = re.compile(
     r"(?:immediately|right away|at once|instantly|straight away)",
     re.I,
 )
-HTTP_P95 = 0.3  # the catalog's generic http p95 (copilot.catalog.estimate.HTTP_LATENCY)
+HTTP_P95 = 0.3  # the catalog's generic http p95 (copilot.flow.estimate.HTTP_LATENCY)
 # What an answer says when the documents do not hold one: never the model's memory.
 UNGROUNDED_ANSWER = "We could not find this in our documentation; a person will follow up."
 
@@ -829,8 +906,9 @@ class _Built:
 
 def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     """(boolean expression, the validate step it reads) for one condition, without braces."""
-    if cond.kind == "decision" and "decide" in producers:
-        return f"steps.{producers['decide']}.output.decision == {cond.value!r}", producers["decide"]
+    if cond.kind == "decision" and ("decide" in producers or "decision" in producers):
+        source = producers.get("decide") or producers["decision"]
+        return f"steps.{source}.output.decision {cond.op} {cond.value!r}", source
     if cond.kind == "event" and cond.output_field:
         return f"event.{cond.output_field} {cond.op} {cond.value:g}", ""
     if cond.kind == "urgent" and "classify" in producers:
@@ -844,6 +922,10 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
             f"steps.{producers['classify']}.output.{cond.output_field} == {cond.value!r}",
             producers["classify"],
         )
+    if cond.kind == "score" and "score" in producers and cond.op == "range":
+        low, high = cond.value  # type: ignore[misc]
+        score = f"steps.{producers['score']}.output.score"
+        return f"{score} >= {low:g} and {score} < {high:g}", producers["score"]
     if cond.kind == "score" and "score" in producers:
         return f"steps.{producers['score']}.output.score {cond.op} {cond.value:g}", producers["score"]
     if cond.kind == "flagged" and "moderate" in producers:
@@ -926,10 +1008,59 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
         steps.append(blocks.validate_step(check_id, step_id, spec[1], spec[5], spec[4], mode))
         producers.setdefault(task.kind, check_id)
         if task.quote:
-            whys[step_id] = {"brief": _quoted(task)}
+            quoted = _quoted(task)
+            if task.kind == "decide" and plan.reading.response_options:
+                # the step deciding the answer implements the clauses that state its values too
+                extra = [
+                    c
+                    for c in _option_clauses(plan)
+                    if c not in (quoted if isinstance(quoted, list) else [quoted])
+                ]
+                quoted = [*(quoted if isinstance(quoted, list) else [quoted]), *extra] if extra else quoted
+            whys[step_id] = {"brief": quoted}
         whys[check_id] = {"block": "validation-gate", "serves": [step_id]}
         if mode == "async":
             async_checks.add(check_id)
+        return check_id
+
+    def add_service(task: Task, needs: list[str]) -> str:
+        """A task the team's own service does ("score them with our fraud scoring API"): an http
+        call with the task's output schema, behind the same validation gate as a model's."""
+        spec = _model_spec(task, plan)
+        step_id = spec[0] if not any(s["id"] == spec[0] for s in steps) else f"{spec[0]}_{len(steps)}"
+        redacted = set(plan.event.pii_fields)
+        payload = {f: f"{{{{ event.{f} }}}}" for f in plan.event.fields if "." not in f and f not in redacted}
+        step: dict[str, Any] = {
+            "id": step_id,
+            "type": "http",
+            "description": f"{task.kind.capitalize()} by our {task.api} service.",
+            "request": {
+                "method": "POST",
+                "url": f"${{env:{blocks.env_name(task.api or 'service', 'url')}}}",
+                "json": payload or {"id": plan.id_ref},
+            },
+            "output_schema": spec[1],
+            "timeout": dur(blocks.HTTP_TIMEOUT),
+            "retry": blocks.retry(blocks.HOT_RETRIES, 0.05, 0.2),
+            "idempotency_key": f"{plan.id_ref}:{step_id}",
+        }
+        if needs:
+            step["needs"] = needs
+        p95 = _stated_p95(plan.reading.sentences[task.sentence])
+        if p95 is not None:
+            step["latency"] = {"p50": dur(blocks.round_up_ms(p95 / 3, 5)), "p95": dur(p95)}
+        steps.append(step)
+        check_id = f"check_{step_id}"
+        default = spec[4]
+        if task.kind == "score" and plan.reading.fallback_option:
+            # an unusable score answers the brief's fallback ("answer `review`, never approve")
+            band = next((b for b in plan.reading.bands if b.option == plan.reading.fallback_option), None)
+            if band is not None and band.value is not None:
+                default = {**default, "score": band.value}
+        steps.append(blocks.validate_step(check_id, step_id, spec[1], spec[5], default, "sync"))
+        producers.setdefault(task.kind, check_id)
+        whys[step_id] = {"brief": _quoted(task)}
+        whys[check_id] = {"block": "validation-gate", "serves": [step_id]}
         return check_id
 
     def add_answer(task: Task, mode: str) -> tuple[str, bool]:
@@ -988,6 +1119,9 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
             check, conditional = add_answer(task, "sync")
             hot_needs = hot_needs_saved
             body.update(_body_fields(task.kind, check, conditional=conditional))
+        elif task.api:
+            check = add_service(task, list(dict.fromkeys([*hot_needs, *needs])))
+            body.update(_body_fields(task.kind, check, steps=steps))
         else:
             check = add_model(task, "sync", list(dict.fromkeys([*hot_needs, *needs])))
             body.update(_body_fields(task.kind, check, steps=steps))
@@ -995,6 +1129,38 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
         if task.kind in FEEDS:
             upstream.append(check)
     plan.text_ref = base_text
+
+    reading = plan.reading
+    if reading.bands and "score" in producers:
+        # "Decline at 0.8 and above, send to review from 0.4, approve below": the answer is a
+        # band of the score, decided in-process (no model, no I/O)
+        score = f"steps.{producers['score']}.output.score"
+        otherwise = next(
+            (b.option for b in reading.bands if b.op is None), reading.fallback_option or "review"
+        )
+        expr = repr(otherwise)
+        for band in reversed([b for b in reading.bands if b.op is not None]):
+            expr = f"{band.option!r} if {score} {band.op} {band.value:g} else ({expr})"
+        options = list(dict.fromkeys([*reading.response_options, *(b.option for b in reading.bands)]))
+        steps.append(
+            {
+                "id": "decision",
+                "type": "transform",
+                "needs": [producers["score"]],
+                "output": {"decision": f"{{{{ {expr} }}}}"},
+                "output_schema": {
+                    "type": "object",
+                    "required": ["decision"],
+                    "properties": {"decision": {"type": "string", "enum": options}},
+                },
+            }
+        )
+        whys["decision"] = {
+            "brief": list(dict.fromkeys([b.text for b in reading.bands] + _option_clauses(plan)))
+        }
+        producers["decision"] = "decision"
+        respond_needs.append("decision")
+        body["decision"] = "{{ steps.decision.output.decision }}"
 
     # Off the hot path: enrichment, background summaries, then side effects.
     for task in plan.background:
@@ -1141,6 +1307,39 @@ def _hot_lookup(plan: Plan) -> Task | None:
     return None
 
 
+def _option_clauses(plan: Plan) -> list[str]:
+    """Clauses of the brief that state the answer's values ("needs approve, review or decline",
+    "answer `review`"): what the step deciding the answer implements."""
+    from copilot.draft.clauses import requirement_clauses
+    from copilot.draft.reader import option_of
+
+    options = plan.reading.response_options
+    return [
+        c.text
+        for c in requirement_clauses(plan.brief)
+        if options
+        and option_of(" ".join(re.findall(r"[A-Za-z][\w-]*", c.text)[:4]), options)
+        and not c.destination
+    ]
+
+
+def _sentence_case(text: str) -> str:
+    text = text.strip(" .")
+    return (text[:1].upper() + text[1:] + ".") if text else text
+
+
+def _stated_p95(sentence: str) -> float | None:
+    """'p95 about 110 ms' in the brief: the service's own latency figure."""
+    m = re.search(
+        r"\bp95\s*(?:of|about|around|is|~|=|:)?\s*(?:about\s+|around\s+|~\s*)?(\d+(?:\.\d+)?)\s*(ms|s)\b",
+        sentence,
+        re.I,
+    )
+    if m is None:
+        return None
+    return float(m.group(1)) / (1000 if m.group(2).lower() == "ms" else 1)
+
+
 def _body_fields(
     kind: str, check: str, conditional: bool = False, steps: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -1279,9 +1478,8 @@ def _side_effect(
             needs=needs,
             condition=cond[0] if cond else None,
             id_template=plan.id_ref,
-            description=(
-                action[0].upper() + action[1:] + (f" via {task.target}" if task.target else "") + "."
-            ),
+            # the brief's own words say what it does; a made-up summary would only paraphrase them
+            description=_sentence_case((task.quote or action)[:100]),
         )
     if task.kind == "notify":
         env, description = _CHANNEL_ENV.get(task.channel or "webhook", _CHANNEL_ENV["webhook"])
@@ -1397,7 +1595,7 @@ def _hot_paths(steps: list[dict[str, Any]], respond_needs: list[str]) -> list[li
 
 
 def _fixed_p95(step: dict[str, Any]) -> float:
-    from copilot.catalog.estimate import HTTP_LATENCY, LOCAL_LATENCY, RETRIEVE_LATENCY
+    from copilot.flow.estimate import HTTP_LATENCY, LOCAL_LATENCY, RETRIEVE_LATENCY
 
     return {"retrieve": RETRIEVE_LATENCY[1], "http": HTTP_LATENCY[1]}.get(step["type"], LOCAL_LATENCY[1])
 
@@ -1545,7 +1743,19 @@ def _flow_data(
             "needs": built.respond_needs,
             **({"status": 202} if plan.acknowledge else {}),
             "body": built.respond_body,
-            "on_deadline": {"status": 202, "body": {"id": built.respond_body["id"], "status": "queued"}},
+            "on_deadline": {
+                "status": 202,
+                "body": {
+                    "id": built.respond_body["id"],
+                    "status": "queued",
+                    # the brief's answer when the decision cannot be had in time ("answer `review`")
+                    **(
+                        {"decision": reading.fallback_option}
+                        if reading.fallback_option and "decision" in built.respond_body
+                        else {}
+                    ),
+                },
+            },
         },
         "on_error": blocks.dead_letter(),
         "observability": blocks.observability(plan.sla, budget or 1.0, redact),
@@ -1735,7 +1945,7 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
 
 def _starved(flow: Any, analysis: Any, catalog: Catalog) -> list[str]:
     """Hot-path model steps whose timeout is below their model's p95: most calls will not finish."""
-    from copilot.catalog.estimate import model_profiles
+    from copilot.flow.estimate import model_profiles
 
     profiles = model_profiles(flow, catalog)
     out = []

@@ -142,7 +142,7 @@ def draft_messages(request: DraftRequest) -> list[Message]:
 
 def estimate_tokens(messages: list[Message]) -> int:
     """The prompt's size at about four characters a token (the catalog's own estimate)."""
-    from copilot.catalog.estimate import estimate_tokens as estimate
+    from copilot.flow.estimate import estimate_tokens as estimate
 
     return sum(estimate(m["content"]) for m in messages)
 

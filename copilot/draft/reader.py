@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
 from copilot.draft.phrases import Match
+from copilot.draft.sentences import split_sentences
 from copilot.draft.triggers import Trigger, read_trigger
 
 # ---------------------------------------------------------------------------- results
@@ -57,6 +58,7 @@ class Task:
     unmapped_condition: str | None = None  # an if/when clause about this task that no rule read
     channel_named: bool = True  # notify: False when the brief named no channel (a guess)
     quote: str | None = None  # the clause of the brief this task implements, as written there
+    api: str | None = None  # done by the team's own service, not a model ("with our fraud scoring API")
     source: str | None = None  # store: the kind of task whose output it writes ("summarise" for the CRM)
     action: str | None = None  # act: the verb and object, e.g. "block the card"
     after: list[str] = field(
@@ -68,6 +70,16 @@ class Task:
     @property
     def end(self) -> int:
         return self.start + len(self.text)
+
+
+@dataclass
+class Band:
+    """One decision band: `option` when the score is `op` `value` ("decline at 0.8 and above")."""
+
+    option: str
+    op: str | None  # >= | > | < | <= ; None: everything else ("approve below")
+    value: float | None
+    text: str
 
 
 @dataclass
@@ -92,25 +104,14 @@ class Reading:
     rate: float | None = None  # expected events per second ("about 50 a second")
     concurrency: int | None = None  # most events in flight the brief allows ("at most 20 at a time")
     unmapped: list[str] = field(default_factory=list)
+    # The answer is one of these ("needs approve, review or decline", "waits for allow, hold or
+    # block"): a decision, and clauses whose verb is an option are decision bands, not actions.
+    response_options: list[str] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)
+    fallback_option: str | None = None  # "if the scorer is too late, answer `review`"
 
 
 # ---------------------------------------------------------------------------- sentences
-
-_ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|approx|incl)\.", re.I)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a brief: on . ! ? ; and line breaks (bullets too), never inside 1.5 or $0.01."""
-    protected = _ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", "\x00"), text)
-    parts: list[str] = []
-    # a line break is a sentence break after . ! ? : or before a heading or bullet; a brief
-    # wrapped at 80 columns ("via the\nShopify Admin API") goes on across the break
-    for line in re.split(r"\n\s*\n|\n\s*(?:[-*•]|\d+[.)])\s+|(?<=[.!?:])\n(?=[A-Z])|\n(?=#)", protected):
-        for piece in re.split(r"(?<=[.!?;])\s+|;\s*", line.replace("\n", " ")):
-            piece = piece.replace("\x00", ".").strip(" \t-*•#>")
-            if piece and re.search(r"[A-Za-z]", piece):
-                parts.append(" ".join(piece.split()))
-    return parts
 
 
 def clauses(sentence: str) -> list[tuple[int, int]]:
@@ -315,6 +316,12 @@ _EVENT_VERB = re.compile(
 _OPS = {"above": ">", "over": ">", "greater than": ">", "higher than": ">", "more than": ">", "exceeds": ">",
         ">=": ">=", ">": ">", "at least": ">=", "below": "<", "under": "<", "less than": "<",
         "lower than": "<", "<=": "<=", "<": "<"}  # fmt: skip
+# "Borderline cases (0.4 to 0.8)", "scores between 40 and 80": a band of a score
+_RANGE_ATOM = re.compile(
+    r"\b(?:borderline|middling|between|scores?|cases|risk)\b[^.;]{0,20}?\(?\s*(\d+(?:\.\d+)?)\s*(?:to|-|–|and)\s*"
+    r"(\d+(?:\.\d+)?)\s*\)?",
+    re.I,
+)
 _SCORE_AFTER = re.compile(
     r"\b(?:score|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+)?"
     r"(\d+(?:\.\d+)?)\s*(%|percent)?\s+(?:or|and)\s+(above|over|more|higher|below|under|less|lower)\b",
@@ -393,6 +400,11 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
         found.append(
             (a + m.start(), a + m.end(), Condition("score", m.group(0), _OPS[m.group(1).lower()], value))
         )
+    for m in _RANGE_ATOM.finditer(part):
+        low, high = float(m.group(1)), float(m.group(2))
+        if high > 1:
+            low, high = low / 100, high / 100
+        found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), "range", (low, high))))
     for m in _SCORE_AFTER.finditer(part):
         value = float(m.group(1))
         if m.group(2) or value > 1:
@@ -854,7 +866,123 @@ def decision_options(clause: str) -> list[str]:
     return list(dict.fromkeys(_snake(w.strip("`'\" ")) for w in words if w.strip("`'\" ,")))[:6]
 
 
-def read_actions(sentences: list[str], brief: str, tasks: list[Task], matches: list[Match]) -> list[Task]:
+_OPTION = r"[`'\"]?([a-z][\w-]*)[`'\"]?"
+_RESPONSE_OPTIONS = re.compile(
+    r"\b(?:answers?|respond(?:s)?|repl(?:y|ies)|returns?|needs?|wants?|expects?|waits?(?:\s+at\s+most\s+[\w\s.]+?)?\s+for)\s+"
+    r"(?:with\s+)?(?:an?\s+|one\s+of\s+)?"
+    + _OPTION
+    + r"((?:\s*,\s*"
+    + _OPTION
+    + r")*)\s*,?\s+or\s+"
+    + _OPTION,
+    re.I,
+)
+
+
+_BY_SERVICE = re.compile(
+    r"\b(?:with|using|via|through|by calling)\s+(?:our|the|their)\s+((?:[\w-]+\s+){0,4}?)(?:api|service|endpoint|scorer|model server)\b",
+    re.I,
+)
+
+
+def read_response_options(sentences: list[str]) -> list[str]:
+    """The values the response is one of: 'needs approve, review or decline within 300 ms'."""
+    for sentence in sentences:
+        m = _RESPONSE_OPTIONS.search(sentence)
+        if m:
+            middle = re.findall(r"[`'\"]?([a-z][\w-]*)[`'\"]?", m.group(2) or "", re.I)
+            options = [m.group(1), *middle, m.group(m.lastindex)]
+            options = [o.lower() for o in options if o.lower() not in ("a", "an", "the")]
+            if 2 <= len(options) <= 6:
+                return list(dict.fromkeys(options))
+    return []
+
+
+# "decline at 0.8 and above", "send to review from 0.4", "approve below": a band per option
+_NOT_TIME = r"(?!\s*(?:ms|milliseconds?|s|secs?|seconds?|minutes?|min)\b)"
+_BAND_AT = re.compile(
+    r"(?:\bat|\bfrom|\babove|\bover|>=?)\s*(\d+(?:\.\d+)?)"
+    + _NOT_TIME
+    + r"\s*(%)?(?:\s+(?:and|or)\s+(above|over|higher|more))?|"
+    r"(\d+(?:\.\d+)?)" + _NOT_TIME + r"\s*(%)?\s+(?:and|or)\s+(above|over|higher|more)",
+    re.I,
+)
+
+
+def read_bands(sentences: list[str], options: list[str]) -> tuple[list[Band], str | None]:
+    """Decision bands over a score, and the option answered when the score cannot be had."""
+    if not options:
+        return [], None
+    stems = {option: _stem(option) for option in options}
+    bands: list[Band] = []
+    fallback = None
+    for sentence in sentences:
+        for a, b in clauses_of(sentence):
+            clause = sentence[a:b].strip(" ,;.")
+            words = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", clause)]
+            if not words:
+                continue
+            named = [o for o, st in stems.items() if any(_stem(w) == st for w in words[:4])]
+            if not named or _RESPONSE_OPTIONS.search(sentence[max(0, a - 40) : b]):
+                continue  # the sentence that lists the options is not a band
+            if re.match(r"\W*(?:answer|respond|return|reply)\b", clause, re.I) and re.search(
+                r"\b(?:if|when)\b", sentence[:a], re.I
+            ):
+                fallback = fallback or named[0]  # "If the scorer's answer is garbage, answer `review`"
+                continue
+            m = _BAND_AT.search(clause)
+            if m:
+                value = float(m.group(1) or m.group(4))
+                if (m.group(2) or m.group(5)) or value > 1:
+                    value /= 100
+                bands.append(Band(named[0], ">=", value, clause))
+            elif re.search(r"\b(?:below|under|otherwise|else)\b", clause, re.I):
+                bands.append(Band(named[0], None, None, clause))
+    if len([b for b in bands if b.op]) < 1 or len({b.option for b in bands}) < 2:
+        return [], fallback
+    return sorted(bands, key=lambda b: (b.value is None, -(b.value or 0))), fallback
+
+
+def _stem(word: str) -> str:
+    """held -> hold, blocked -> block, approved -> approv, declines -> declin: options in any form."""
+    w = word.lower().strip("`'\"")
+    irregular = {
+        "held": "hold",
+        "sent": "send",
+        "allowed": "allow",
+        "approved": "approv",
+        "approve": "approv",
+    }
+    if w in irregular:
+        return irregular[w]
+    for suffix in ("ing", "ed", "es", "e", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)]
+    return w
+
+
+def option_of(text: str, options: list[str]) -> str | None:
+    """The response option a phrase names, in any inflection ("Blocked posts" -> block)."""
+    stems = {_stem(o): o for o in options}
+    for word in re.findall(r"[A-Za-z][\w-]*", text):
+        if _stem(word) in stems:
+            return stems[_stem(word)]
+    return None
+
+
+def clauses_of(sentence: str) -> list[tuple[int, int]]:
+    from copilot.draft.clauses import clause_spans
+
+    return clause_spans(sentence)
+
+
+def read_actions(
+    sentences: list[str],
+    brief: str,
+    tasks: list[Task],
+    matches: list[Match],
+    options: list[str] | None = None,
+) -> list[Task]:
     """Actions the task vocabulary has no word for ("block the card via our risk API"), read as
     verb + object + the system named, so no requirement of the brief is silently dropped."""
     from copilot.draft.clauses import requirement_clauses
@@ -899,6 +1027,10 @@ def read_actions(sentences: list[str], brief: str, tasks: list[Task], matches: l
         span = _clause_span(sentence, start)
         if any(i == index and a < span[1] and span[0] < b for i, (a, b) in taken):
             continue
+        if options and option_of(" ".join(clause.text.split()[:4]), options) and not clause.destination:
+            # "decline at 0.8 and above", "hold the post for a human": the answer's value, not an action
+            matches.append(Match("band", clause.text, index, start, start + len(clause.text)))
+            continue
         same = [
             t
             for t in tasks + added
@@ -937,6 +1069,18 @@ def read_actions(sentences: list[str], brief: str, tasks: list[Task], matches: l
         task.target = system.group(1).lower() if system and not channel else None
         task.quote = clause.text
         _attach_conditions(sentence, index, [task], matches)
+        written = re.search(
+            r"\b(?:written|drafted|generated|composed)\s+by\s+(?:an?\s+|the\s+)?(?:llm|model|ai|gpt)\b",
+            clause.text,
+            re.I,
+        )
+        if written and task.kind == "act":
+            # "a short note written by an LLM and attached to the case": the model writes, then the act
+            writer = Task("reply", clause.text, index, start, condition=task.condition)
+            writer.quote = clause.text
+            writer.background = bool(_BACKGROUND.search(sentence))
+            task.after.append("reply")
+            added.append(writer)
         added.append(task)
         matches.append(Match("task", clause.text, index, start, start + len(clause.text)))
     return tasks + added
@@ -1171,7 +1315,34 @@ def read(brief: str) -> Reading:
         if t.kind not in ("notify", "store", "answer", "reply") or _acts(sentences[t.sentence], t.start)
     ]
     tasks = read_destinations(sentences, tasks, matches)
-    tasks = read_actions(sentences, brief, tasks, matches)
+    options = read_response_options(sentences)
+    bands, fallback = read_bands(sentences, options)
+    tasks = read_actions(sentences, brief, tasks, matches, options)
+    if options:
+        # "send to review from 0.4", "answer `review`", "review or decline within 300 ms": values
+        # of the answer, not work or actions
+        tasks = [
+            t
+            for t in tasks
+            if t.kind in ("classify", "score", "moderate", "extract", "summarise", "translate", "enrich")
+            or not option_of(
+                " ".join(
+                    re.findall(r"[A-Za-z][\w-]*", t.quote or quote_for(sentences[t.sentence], t.start))[:4]
+                ),
+                options,
+            )
+            or (t.kind in ("notify", "store", "act") and t.target)
+        ]
+    for task in tasks:
+        # "Score them with our fraud scoring API": within the task's own clause ("fetch … from the
+        # API, categorise them" is a data source, not who categorises)
+        api = (
+            _BY_SERVICE.search(quote_for(sentences[task.sentence], task.start))
+            if task.kind in ("score", "classify", "moderate", "extract") and task.start >= 0
+            else None
+        )
+        if api is not None and task.start >= 0:
+            task.api = " ".join(api.group(1).split()) or "scoring"
     _pronoun_conditions(
         sentences, tasks, [label for t in tasks if t.kind == "classify" for label in t.labels]
     )
@@ -1214,6 +1385,9 @@ def read(brief: str) -> Reading:
         docs_glob=docs_glob,
         rate=rate,
         concurrency=concurrency,
+        response_options=options,
+        bands=bands,
+        fallback_option=fallback,
     )
     reading.unmapped = list(dict.fromkeys([*unmapped(sentences, matches), *_vague(tasks, matches)]))
     return reading

@@ -1,6 +1,6 @@
 """The draft's own test: run the flow's `tests:` before it is written, harden it until it passes.
 
-A drafted flow carries a load test, chaos and thresholds (DESIGN §2). Estimates from the
+A drafted flow carries a load test, chaos and thresholds (its `tests:` block). Estimates from the
 catalog say whether the hot path *should* fit the SLA; the own test says whether it does
 under the flow's own chaos, on the sim provider in virtual time (the machinery of
 `flowgen test --virtual-time`: `copilot.run.loadtest`, reused as is). Several seeds run,
@@ -205,7 +205,7 @@ def own_test(
         text = _with_tests(data)
         loaded = load_flow_text(text, str(base / "own-test.flow.yaml"))
         flow = loaded.flow
-        sla = flow.sla.latency_p95 if flow.sla is not None else None
+        sla = flow.latency_sla
         result.sla_ms = None if sla is None else round(sla * 1000, 3)
         setup = prepare_loaded(loaded, seed=seed)
         for offset in range(max(1, seeds)):
@@ -305,7 +305,7 @@ class _Context:
 
 
 def _context(data: dict[str, Any], catalog: Catalog) -> _Context:
-    from copilot.catalog.estimate import model_profiles
+    from copilot.flow.estimate import model_profiles
     from copilot.flow.graph import analyze
     from copilot.flow.models import Flow
 
@@ -327,7 +327,7 @@ def estimated_cost(data: dict[str, Any], catalog: Catalog) -> float:
 
 
 def _cost(ctx: _Context) -> float:
-    from copilot.catalog.estimate import candidates
+    from copilot.flow.estimate import candidates
 
     total = ctx.analysis.cost_per_event
     for step in ctx.flow.steps:
@@ -376,7 +376,7 @@ def _primary(ctx: _Context, step: Any) -> str | None:
 
 
 def _first_backup(ctx: _Context, step: Any) -> str | None:
-    from copilot.catalog.estimate import candidates
+    from copilot.flow.estimate import candidates
 
     primary = _primary(ctx, step)
     return next((a for a in candidates(step) if a != primary and a in ctx.profiles), None)
@@ -702,7 +702,7 @@ def _level_faster_model(
 
 
 def _aliases(step: Any) -> list[str]:
-    from copilot.catalog.estimate import candidates
+    from copilot.flow.estimate import candidates
 
     return candidates(step)
 

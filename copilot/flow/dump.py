@@ -1,4 +1,4 @@
-"""Writing flows: YAML in DESIGN's key order, with the schema modeline and comments.
+"""Writing flows: YAML in the flow file's key order, with the schema modeline and comments.
 
 Two ways in:
 - `dump_flow` writes a `Flow` from scratch (drafting), with optional end-of-line

@@ -35,9 +35,12 @@ __all__ = [
     "MAX_EXPONENT",
     "MAX_SEQUENCE",
     "ROOTS",
+    "WHOLE_EXPRESSION",
     "ExpressionError",
     "Reference",
     "TemplateBudgetError",
+    "compiled_expression",
+    "compiled_template",
     "condition",
     "evaluate",
     "expression_source",
@@ -50,7 +53,9 @@ __all__ = [
 ]
 
 ROOTS = ("event", "steps", "input")
-_WHOLE_EXPR = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
+# A template that is one `{{ … }}` and nothing else: it renders to the value itself (a
+# list stays a list), not to its text. The engine's compiled renderers use it too.
+WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ def is_template(text: str) -> bool:
 
 def expression_source(text: str) -> str:
     """A condition's expression: ``{{ a == b }}`` and ``a == b`` both give ``a == b``."""
-    match = _WHOLE_EXPR.match(text)
+    match = WHOLE_EXPRESSION.match(text)
     return match.group(1).strip() if match else text.strip()
 
 
@@ -411,7 +416,11 @@ def _wrap_error(exc: BaseException) -> ExpressionError:
 
 
 @lru_cache(maxsize=4096)
-def _compiled_template(text: str) -> Any:
+def compiled_template(text: str) -> Any:
+    """The sandboxed Jinja template of `text`, compiled once (cached); refuses what the sandbox refuses.
+
+    Raises ExpressionError for a syntax error or a reach into internals (`self`, `__class__`).
+    """
     from jinja2 import TemplateSyntaxError
 
     _refuse_internals(_parse(text, expression=False))
@@ -422,7 +431,11 @@ def _compiled_template(text: str) -> Any:
 
 
 @lru_cache(maxsize=4096)
-def _compiled_expression(source: str) -> Any:
+def compiled_expression(source: str) -> Any:
+    """The sandboxed Jinja expression of `source`, compiled once (cached); refuses what the sandbox refuses.
+
+    Raises ExpressionError for a syntax error or a reach into internals (`self`, `__class__`).
+    """
     from jinja2 import TemplateSyntaxError
 
     _refuse_internals(_parse(source, expression=True))
@@ -441,12 +454,12 @@ def render(text: str, context: dict[str, Any]) -> Any:
     """
     if not is_template(text):
         return text
-    whole = _WHOLE_EXPR.match(text)
+    whole = WHOLE_EXPRESSION.match(text)
     if whole and "{{" not in whole.group(1) and "{%" not in text:
         return evaluate(whole.group(1), context)
     try:
         with rendering() as budget:
-            template = _compiled_template(text)
+            template = compiled_template(text)
             size = 0
             chunks = []
             # Read the output piece by piece, to stop it at the cap rather than after.
@@ -473,7 +486,7 @@ def _evaluate(expression: str, context: dict[str, Any], *, as_data: bool) -> Any
 
     try:
         with rendering():
-            value = _compiled_expression(source)(**context)
+            value = compiled_expression(source)(**context)
             if isinstance(value, Undefined):
                 str(value)  # a StrictUndefined raises its reason: unsafe attribute, missing key…
                 raise ExpressionError(f"undefined in expression `{source}`")

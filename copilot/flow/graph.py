@@ -1,4 +1,6 @@
-"""The flow as a graph: DAG by `needs`, hot path, async set, critical path (DESIGN §2).
+"""The flow as a graph: DAG by `needs`, hot path, async set, critical path.
+
+The semantics are in docs/architecture.md ("The analysed flow" and "Critical path").
 
 This is the one implementation of the semantics the linter, the draft summary, the
 engine (deadlines) and `flowgen graph` share. It tolerates broken flows (unknown
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copilot.catalog import Catalog
-from copilot.catalog.estimate import StepEstimate, estimate_step, flow_cost, model_profiles
+from copilot.flow.estimate import StepEstimate, estimate_step, flow_cost, model_profiles
 
 
 @dataclass
@@ -106,7 +108,7 @@ class FlowGraph:
 
     @property
     def hot_path(self) -> set[str]:
-        """Every step the response waits for, transitively (DESIGN: the hot path)."""
+        """Every step the response waits for, transitively: the hot path."""
         return self.ancestors(self.respond_needs)
 
     @property
@@ -258,8 +260,8 @@ def analyze(flow: Any, catalog: Catalog | None = None) -> Analysis:
     """Graph, per-step estimates, hot and critical paths, and cost of a validated flow."""
     graph = build_graph(flow)
     profiles = model_profiles(flow, catalog)
-    sla = flow.sla.latency_p95 if flow.sla else None
-    budget = flow.sla.max_cost_per_event if flow.sla else None
+    sla = flow.latency_sla
+    budget = flow.cost_budget
     seen: set[str] = set()
     estimates: dict[str, StepEstimate] = {}
     for step in flow.steps:
@@ -292,3 +294,25 @@ def analyze(flow: Any, catalog: Catalog | None = None) -> Analysis:
         cost_per_event=flow_cost(estimates),
         budget=budget,
     )
+
+
+def summary_of(flow: Any, analysis: Analysis) -> dict[str, Any]:
+    """The few numbers a person wants first: steps, hot path, p95 vs SLA, cost vs budget.
+
+    `flowgen validate --summary` prints them, and `flowgen lint` reports them per file.
+    """
+    data = analysis.to_dict()
+    return {
+        "name": flow.name,
+        "trigger": flow.trigger.type,
+        "steps": len(flow.steps),
+        "hot_path": analysis.hot_path,
+        "async_steps": analysis.async_steps,
+        "critical_path": data["critical_path"],
+        "worst_case": data["worst_case"],
+        "sla_ms": data["sla_ms"],
+        "cost_per_event_usd": data["cost_per_event_usd"],
+        "budget_usd": data["budget_usd"],
+        "unknown_steps": data["unknown_steps"],
+        "on_deadline": flow.respond is not None and flow.respond.on_deadline is not None,
+    }

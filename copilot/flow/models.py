@@ -1,4 +1,4 @@
-"""The flow file as pydantic models (``apiVersion: flowgen/v1``), DESIGN §2.
+"""The flow file as pydantic models (``apiVersion: flowgen/v1``); docs/architecture.md, "The flow file".
 
 Every block is a strict model: an unknown key is an error that suggests the closest
 known key. The JSON Schema shipped with the package is generated from these models
@@ -669,10 +669,20 @@ class Flow(Block):
                 return step
         raise KeyError(step_id)
 
+    @property
+    def latency_sla(self) -> float | None:
+        """The latency target `sla.latency_p95` in seconds; None when the flow sets none."""
+        return self.sla.latency_p95 if self.sla is not None else None
+
+    @property
+    def cost_budget(self) -> float | None:
+        """The cost target `sla.max_cost_per_event` in USD; None when the flow sets none."""
+        return self.sla.max_cost_per_event if self.sla is not None else None
+
 
 AnyStep = ModelStep | ValidateStep | RetrieveStep | TransformStep | HttpStep
 
-# Key order of a flow file, as DESIGN §2 shows it: the dumper and the fixer follow it.
+# Key order of a flow file (docs/architecture.md, "The flow file"): the dumper and the fixer follow it.
 TOP_LEVEL_ORDER = [
     "apiVersion",
     "kind",

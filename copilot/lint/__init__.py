@@ -1,1 +1,1 @@
-"""The production-readiness linter (DESIGN §4)."""
+"""The production-readiness linter (docs/architecture.md, "Rules")."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -28,7 +29,7 @@ def run_lint(
     `console` is the Rich console of a text report on a terminal; None writes plain text.
     """
     from copilot.lint.config import LintConfig, load_config
-    from copilot.lint.engine import lint_paths
+    from copilot.lint.files import lint_paths
     from copilot.lint.report import render
     from copilot.lint.report.text import render as render_text
 
@@ -36,6 +37,10 @@ def run_lint(
         raise FlowgenError("give flow files or folders to lint (or - for stdin)")
     if paths.count("-") > 1:
         raise FlowgenError("stdin (-) can be linted only once")
+    for path in paths:
+        # A path that does not exist is a usage error (a typo), not a finding about a flow.
+        if path != "-" and not os.path.lexists(path):
+            raise FlowgenError("no such file", path=path)
     config = load_config(config_file) if config_file else None
     options = {"select": select, "extend_select": extend_select, "ignore": ignore, "fail_on": fail_on}
     options = {k: v for k, v in options.items() if v}
@@ -66,12 +71,13 @@ def run_lint(
 def unignorable(ignore: list[str]) -> list[str]:
     """Notes for `--ignore` selectors naming FG001/FG002, which always run (a file that does
     not load or match the schema cannot be linted at all)."""
-    from copilot.lint.config import _split
-    from copilot.lint.engine import UNREADABLE, _rules
+    from copilot.lint.config import split_selectors
+    from copilot.lint.engine import UNREADABLE
+    from copilot.lint.rules import rules_by_code
 
-    rules = _rules()
+    rules = rules_by_code()
     out = []
-    for selector in _split(ignore):
+    for selector in split_selectors(ignore):
         for code in UNREADABLE:
             rule = rules[code]
             if selector.upper() == code or selector == rule.name:
@@ -125,11 +131,25 @@ def find(code_or_name: str) -> Any:
 
     rule = find_rule(code_or_name)
     if rule is None:
-        names = [r.code for r in all_rules()] + [r.name for r in all_rules()]
         raise FlowgenError(
-            f"no rule `{code_or_name}`{did_you_mean(code_or_name, names)} (see `flowgen rules`)"
+            f"no rule `{code_or_name}`{_suggestion(code_or_name, all_rules())} (see `flowgen rules`)"
         )
     return rule
+
+
+def _suggestion(word: str, rules: list[Any]) -> str:
+    """`, did you mean ...?` by code or name: a close spelling, else the rules whose name has the word."""
+    names = [r.code for r in rules] + [r.name for r in rules]
+    close = did_you_mean(word, names) or did_you_mean(word.upper(), [r.code for r in rules])
+    if close:
+        return close
+    wanted = word.lower().replace("_", "-").strip("-")
+    named = [r for r in rules if wanted and wanted in r.name] if len(wanted) >= 3 else []
+    if not named:
+        return ""
+    shown = ", ".join(f"`{r.code}` ({r.name})" for r in named[:4])
+    more = f" or {len(named) - 4} more" if len(named) > 4 else ""
+    return f", did you mean {shown}{more}?"
 
 
 def show_rules(fmt: str, console: Any) -> None:
@@ -140,8 +160,10 @@ def show_rules(fmt: str, console: Any) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, show_edge=False)
+    # Codes and levels never wrap; at 80 columns the names fold instead of ending in "…".
     for column in ("code", "name", "severity", "fixable", "checklist item"):
-        table.add_column(column, no_wrap=True)
+        short = column in ("code", "severity", "fixable")
+        table.add_column(column, no_wrap=short, overflow="fold", min_width=len(column) if short else None)
     for row in rows:
         table.add_row(
             row["code"],
@@ -164,6 +186,7 @@ def explain(code_or_name: str, fmt: str) -> str:
         return (
             json.dumps(
                 {
+                    "version": 1,
                     "code": rule.code,
                     "name": rule.name,
                     "severity": rule.severity,

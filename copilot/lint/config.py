@@ -144,15 +144,15 @@ class LintConfig:
         """Command-line flags on top of a file's settings (`--select` replaces, `--ignore` adds)."""
         out = self
         for flag, given in (("--select", select), ("--extend-select", extend_select), ("--ignore", ignore)):
-            if given is not None and given and not _split(given):
+            if given is not None and given and not split_selectors(given):
                 # `--select=` would lint nothing and report "no problems": never what was meant
                 raise FlowgenError(f"{flag} is empty: give rule codes (FG101), prefixes (FG1) or names")
         if select:
-            out = replace(out, select=tuple(_split(select)), extend_select=())
+            out = replace(out, select=tuple(split_selectors(select)), extend_select=())
         if extend_select:
-            out = replace(out, extend_select=(*out.extend_select, *_split(extend_select)))
+            out = replace(out, extend_select=(*out.extend_select, *split_selectors(extend_select)))
         if ignore:
-            out = replace(out, ignore=(*out.ignore, *_split(ignore)))
+            out = replace(out, ignore=(*out.ignore, *split_selectors(ignore)))
         if fail_on is not None:
             out = replace(out, fail_on=_severity(fail_on, "--fail-on"))
         out.check_selectors()
@@ -211,8 +211,11 @@ class LintConfig:
                 )
 
 
-def _split(values: list[str]) -> list[str]:
-    """`--select FG1,FG2 --select FG3` → [FG1, FG2, FG3]."""
+def split_selectors(values: list[str]) -> list[str]:
+    """Rule selectors, given several times and comma-separated.
+
+    `--select FG1,FG2 --select FG3` → [FG1, FG2, FG3].
+    """
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
@@ -224,10 +227,10 @@ def _severity(value: Any, where: str) -> Severity:
 
 def _strings(value: Any, key: str, where: str) -> list[str]:
     if isinstance(value, str):
-        return _split([value])
+        return split_selectors([value])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise FlowgenError(f"{where}: `{key}` must be a list of rule codes, prefixes or names")
-    return _split(value)
+    return split_selectors(value)
 
 
 def _hosts(value: Any, where: str) -> tuple[str, ...]:

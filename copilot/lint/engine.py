@@ -9,14 +9,13 @@ per violation (FG002); neither stops the other files.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from copilot.errors import FlowgenError, Position
-from copilot.lint.config import LintConfig, discover, specificity
-from copilot.lint.rule import REGISTRY, Context, Finding, Hit, Rule, Severity
+from copilot.lint.config import LintConfig, specificity
+from copilot.lint.rule import Context, Finding, Hit, Rule, Severity
+from copilot.lint.rules import rules_by_code
 from copilot.lint.suppress import Suppression, parse_suppressions
 
 UNREADABLE = ("FG001", "FG002")  # findings that mean "could not lint this file" (exit 2)
@@ -67,12 +66,6 @@ class LintRun:
         return out
 
 
-def _rules() -> dict[str, Rule]:
-    import copilot.lint.rules  # noqa: F401  (registers every family)
-
-    return REGISTRY
-
-
 def _finding(rule: Rule, severity: Severity, message: str, path: str, pos: Position, **extra: Any) -> Finding:
     return Finding(
         code=rule.code,
@@ -87,8 +80,9 @@ def _finding(rule: Rule, severity: Severity, message: str, path: str, pos: Posit
     )
 
 
-def _unreadable(code: str, exc: FlowgenError, path: str) -> Finding:
-    rule = _rules()[code]
+def unreadable_finding(code: str, exc: FlowgenError, path: str) -> Finding:
+    """The FG001 (cannot read or parse) or FG002 (schema) finding for `exc` in `path`."""
+    rule = rules_by_code()[code]
     # No position for a file that cannot be read (missing, a folder, binary): 0:0 means none.
     pos = exc.position or (Position(1, 1) if code == "FG002" else Position(0, 0))
     return _finding(rule, "error", exc.message, path, pos)
@@ -109,10 +103,10 @@ def load_for_lint(text: str, path: str, catalog: Any = None) -> Loaded:
     try:
         doc = parse_yaml(text, path)
     except FlowgenError as exc:
-        return Loaded(None, [_unreadable("FG001", exc, path)])
+        return Loaded(None, [unreadable_finding("FG001", exc, path)])
     errors = schema_errors(doc)
     if errors:
-        return Loaded(None, [_unreadable("FG002", e, path) for e in errors])
+        return Loaded(None, [unreadable_finding("FG002", e, path) for e in errors])
     from copilot.flow.models import Flow
 
     if catalog is None:
@@ -123,7 +117,7 @@ def load_for_lint(text: str, path: str, catalog: Any = None) -> Loaded:
 
     loaded = LoadedFlow(Flow.model_validate(doc.data), doc)
     # Templates that do not parse are FG002 (as in `flowgen validate`); the rules still run.
-    rule = _rules()["FG002"]
+    rule = rules_by_code()["FG002"]
     broken = [
         _finding(rule, "error", p.message, path, p.position or Position(1, 1), loc=p.loc)
         for p in template_syntax(loaded)
@@ -135,7 +129,7 @@ def run_rules(ctx: Context, config: LintConfig) -> dict[str, list[Hit]]:
     """Each enabled rule's hits (before suppressions)."""
     out: dict[str, list[Hit]] = {}
     ctx.config = config
-    for code, rule in sorted(_rules().items()):
+    for code, rule in sorted(rules_by_code().items()):
         if code in UNREADABLE or not config.enabled(rule):
             continue
         try:
@@ -161,7 +155,7 @@ def _suppressed(finding: Finding, suppressions: list[Suppression], rule: Rule) -
 
 def _unused(suppressions: list[Suppression], config: LintConfig, path: str) -> list[Finding]:
     """FG000 for each suppression that silenced nothing (or names no rule)."""
-    rules = _rules()
+    rules = rules_by_code()
     unused_rule = rules.get("FG000")
     if unused_rule is None or not config.enabled(unused_rule):
         return []
@@ -199,7 +193,7 @@ def _unused(suppressions: list[Suppression], config: LintConfig, path: str) -> l
 
 def lint_context(ctx: Context, config: LintConfig, path: str, text: str) -> tuple[list[Finding], dict]:
     """Findings of a loaded flow (levels and suppressions applied) and each rule's kept hits."""
-    rules = _rules()
+    rules = rules_by_code()
     suppressions = parse_suppressions(text)
     findings: list[Finding] = []
     kept: dict[str, list[Hit]] = {}
@@ -250,101 +244,6 @@ def lint_text(text: str, path: str = "<flow>", config: LintConfig | None = None)
 
 def flow_summary(ctx: Context) -> dict[str, Any]:
     """The numbers behind FG103/FG105/FG503: hot path p95 and worst case vs SLA, cost vs budget."""
-    from copilot.validate import summary_of
+    from copilot.flow.graph import summary_of
 
     return summary_of(ctx.flow, ctx.analysis)
-
-
-def read_for_lint(path: str) -> tuple[str | None, Finding | None]:
-    """The text of `path` ('-' is stdin), or the FG001 finding saying why it cannot be read."""
-    from copilot.flow.load import read_text
-
-    name = "<stdin>" if path == "-" else path
-    try:
-        return read_text(path), None
-    except FlowgenError as exc:
-        return None, _unreadable("FG001", exc, name)
-
-
-def lint_paths(
-    paths: list[str],
-    config: LintConfig | None = None,
-    *,
-    options: dict[str, Any] | None = None,
-    fix: bool = False,
-    flows_only: bool = False,
-) -> LintRun:
-    """Lint every path; folders are searched for flow files (*.yaml / *.yml with `apiVersion: flowgen/`).
-
-    `config` applies to every file; without it each file uses the configuration found
-    by walking up from it (`.flowgen.toml` or `[tool.flowgen.lint]`). `options` are the
-    command-line flags (`LintConfig.with_options` keywords) applied on top of either.
-    With `fix`, safe autofixes are applied first and written back atomically (stdin: the
-    fixed text is kept in the report, for the caller to print); the findings are those of
-    the fixed text. With `flows_only`, files given by name that do not declare
-    `apiVersion: flowgen/…` are skipped too (as in folders): for pre-commit hooks.
-    """
-    reports: list[FileReport] = []
-    found: dict[Path, LintConfig] = {}
-    for path in expand_paths(paths):
-        if flows_only and path != "-" and Path(path).is_file() and not _looks_like_flow(Path(path)):
-            continue
-        file_config = config
-        if file_config is None:
-            folder = Path.cwd() if path == "-" else Path(path).resolve().parent
-            if folder not in found:
-                found[folder] = discover(folder)
-            file_config = found[folder]
-        if options:
-            file_config = file_config.with_options(**options)
-        name = "<stdin>" if path == "-" else path
-        text, unreadable = read_for_lint(path)
-        if unreadable is not None:
-            reports.append(FileReport(name, [unreadable], config=file_config.for_path(name)))
-            continue
-        text = text or ""
-        changes: list[str] = []
-        if fix:
-            from copilot.lint.fixes import fix_text
-
-            fixed, changes = fix_text(text, name, file_config)
-            if changes and path != "-":
-                from copilot.flow.dump import write_atomic
-
-                write_atomic(path, fixed)
-            text = fixed
-        report = lint_report(text, name, file_config)
-        report.fixed = changes
-        reports.append(report)
-    fail_on = reports[0].config.fail_on if reports else (config or LintConfig()).fail_on
-    return LintRun(reports, fail_on)
-
-
-def expand_paths(paths: list[str]) -> list[str]:
-    """Files as given, folders expanded to the flow files under them (sorted, hidden ones skipped)."""
-    out: list[str] = []
-    for path in paths:
-        p = Path(path)
-        if path != "-" and p.is_dir():
-            for child in sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")]):
-                rel = child.relative_to(p)
-                if any(part.startswith(".") for part in rel.parts) or not _looks_like_flow(child):
-                    continue
-                out.append(str(child))
-        else:
-            out.append(path)
-    return out
-
-
-_KIND_FLOW = re.compile(rb"^kind:\s*['\"]?Flow['\"]?\s*(#.*)?$", re.M)
-
-
-def _looks_like_flow(path: Path) -> bool:
-    """A YAML file in a searched folder is linted only if it declares itself a flow:
-    `apiVersion: flowgen/…`, or `kind: Flow` (then a missing apiVersion is reported, FG002)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return True  # let the read fail visibly as FG001
-    return b"flowgen/" in head or _KIND_FLOW.search(head) is not None

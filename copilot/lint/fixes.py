@@ -17,6 +17,8 @@ import io
 from typing import Any
 
 from copilot.lint.config import LintConfig
+from copilot.lint.engine import lint_context, load_for_lint
+from copilot.lint.rules import rules_by_code
 
 MAX_ROUNDS = 3
 
@@ -60,14 +62,12 @@ def dump_text(tree: Any, like: str) -> str:
 
 def fix_round(text: str, path: str, config: LintConfig) -> tuple[str, list[str]]:
     """One round: lint, run the fixers of the rules that fired, dump. Unchanged text when nothing applies."""
-    from copilot.lint.engine import _rules, lint_context, load_for_lint
-
     loaded = load_for_lint(text, path)
     ctx = loaded.context
     if ctx is None:
         return text, []
     _, kept = lint_context(ctx, config, path, text)
-    rules = _rules()
+    rules = rules_by_code()
     ctx.fix_hits = {code: hits for code, hits in kept.items() if rules[code].fix is not None}
     changes: list[str] = []
     tree = parse_tree(text)

@@ -120,7 +120,7 @@ class Context:
     @cached_property
     def profiles(self) -> dict[str, Any]:
         """Model alias -> resolved catalog profile (unknown aliases are left out)."""
-        from copilot.catalog.estimate import model_profiles
+        from copilot.flow.estimate import model_profiles
 
         return model_profiles(self.flow, self.catalog)
 
@@ -174,7 +174,7 @@ class Context:
         """Where to report a missing block: the first of `keys` present, else where it would go.
 
         A block that is absent is reported at the top-level key it would be inserted before
-        (in DESIGN order, as `--fix` inserts it), or at the last top-level key when it would
+        (in the flow file's key order, as `--fix` inserts it), or at the last top-level key when it would
         go at the end of the file. Returns (loc, key) for `Hit`.
         """
         from copilot.flow.models import TOP_LEVEL_ORDER

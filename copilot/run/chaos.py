@@ -40,14 +40,24 @@ RETRY_AFTER = 1.0  # seconds, the smallest value an HTTP Retry-After header can 
 GARBAGE = '{"answer": "Sure! Here is the JSON you asked for:\n```json\n{oops'
 
 CHAOS_HELP = """\
-A fault, added to the flow's tests.chaos (repeat the option for several), written
-TARGET:FAULT:ARG@TOXICITY. TARGET is model:ALIAS, step:ID or http:PATTERN (wildcards * and ?
-allowed). FAULT:ARG is latency:500ms±300ms (or 500ms+-300ms), slow_first_token:800ms,
-timeout (a hang), error:503 (429, 500, 503…) or invalid_output (garbage JSON).
-@TOXICITY is the probability a call is hit (0.05 or 5%); without it, every call is.
-Example: --chaos "model:fast:latency:500ms±300ms@0.5" --chaos "model:*:error:503@5%".
-A YAML mapping with the keys of a tests.chaos entry works too:
---chaos '{target: "model:fast", type: timeout, toxicity: 0.02}'."""
+--chaos FAULT adds a fault to the flow's tests.chaos (repeat the option for several), written
+TARGET:FAULT:ARG@TOXICITY.
+
+TARGET is model:ALIAS, step:ID or http:PATTERN (wildcards * and ? allowed).
+
+FAULT:ARG is latency:500ms±300ms (or 500ms+-300ms), slow_first_token:800ms, timeout (a hang),
+error:503 (or another status: 429, 500) or invalid_output (garbage JSON).
+
+@TOXICITY is the probability a call is hit (0.05 or 5%); without it, every call is. A YAML
+mapping with the keys of a tests.chaos entry works too.
+
+Examples:
+
+  --chaos "model:fast:latency:500ms±300ms@0.5"
+
+  --chaos "model:*:error:503@5%"
+
+  --chaos '{target: "model:fast", type: timeout, toxicity: 0.02}'"""
 
 # The event being processed, set by the load runner; asyncio tasks inherit it, so a
 # fault's dice depend on the event and not on which call happened to come first.

@@ -18,6 +18,9 @@ class RunOutcome:
     result: EventResult
     notes: list[str] = field(default_factory=list)
     scrub: Any = None
+    hints: list[str] = field(default_factory=list)
+    """Advice that is true on every run of this flow here (tracing not configured): shown
+    with `--verbose`, not as noise on each run."""
 
     @property
     def exit_code(self) -> int:
@@ -115,7 +118,8 @@ def run_flow(
         http = None if live_http is None or live_http else _sim_http(seed)
     else:
         raise FlowgenError(f"--provider must be sim or openai, not {provider_name!r}")
-    telemetry = Telemetry.for_flow(flow, trace_path=trace_path, notes=notes)
+    hints: list[str] = []
+    telemetry = Telemetry.for_flow(flow, trace_path=trace_path, notes=hints)
     try:
         engine = Engine(
             flow,
@@ -152,7 +156,7 @@ def run_flow(
     scrub = telemetry.redactor(event) if telemetry is not None else _redactor(flow, event)
     if result.dead_lettered and engine.dead_letter_path is not None:
         notes.append(f"dead letter written to {engine.dead_letter_path}")
-    return RunOutcome(flow, result, notes, scrub)
+    return RunOutcome(flow, result, notes, scrub, hints)
 
 
 def _sim_http(seed: int) -> Any:

@@ -1,10 +1,11 @@
 """The local engine: runs a flow's DAG for one event at a time, many events at once.
 
-Per event (DESIGN §2): a step starts as soon as its `needs` are done, so independent
-steps run in parallel; `if` skips a step, and steps whose needs were all skipped are
-skipped too; the response is decided as soon as `respond.needs` are done, or when the
-SLA deadline passes (`respond.on_deadline`), whichever is first. Everything not done by
-then, and every async step, goes on after the response; `drain()` waits for it.
+Per event (docs/architecture.md, "Running a flow"): a step starts as soon as its `needs`
+are done, so independent steps run in parallel; `if` skips a step, and steps whose needs
+were all skipped are skipped too; the response is decided as soon as `respond.needs` are
+done, or when the SLA deadline passes (`respond.on_deadline`), whichever is first.
+Everything not done by then, and every async step, goes on after the response; `drain()`
+waits for it, and for the dead-letter lines, written off the loop (`copilot.run.deadletter`).
 
 Deadline propagation: while the response is pending, a hot-path call gets the smaller of
 its own timeout and what is left of `sla.latency_p95`. A retry, fallback or hedge that
@@ -38,14 +39,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot.catalog import Catalog, ModelProfile
-from copilot.catalog.estimate import HTTP_LATENCY, candidates, model_profiles
 from copilot.errors import FlowgenError
+from copilot.flow.estimate import HTTP_LATENCY, candidates, model_profiles
 from copilot.flow.expressions import ExpressionError, references
 from copilot.flow.graph import build_graph
 from copilot.flow.local_schema import first_error
 from copilot.flow.local_schema import validator as schema_validator
 from copilot.flow.sandbox import render_budget
 from copilot.run.clock import Clock, LoopClock
+from copilot.run.deadletter import DeadLetterWriter
 from copilot.run.providers.base import (
     TRANSIENT_KINDS,
     HttpClient,
@@ -219,7 +221,7 @@ class Engine:
                             "define (or whose catalog entry is unknown)",
                             code="FG003",
                         )
-        self.sla: float | None = flow.sla.latency_p95 if flow.sla is not None else None
+        self.sla: float | None = flow.latency_sla
         self.respond_needs = tuple(flow.respond.needs) if flow.respond is not None else ()
         self.plans: dict[str, StepPlan] = {}
         hot = graph.hot_path
@@ -273,6 +275,7 @@ class Engine:
             for alias, profile in self.profiles.items()
         }
         self.dead_letter_path = self._dead_letter_file(dead_letter_path)
+        self._letters = DeadLetterWriter(self.dead_letter_path) if self.dead_letter_path is not None else None
         obs = flow.observability
         self.redact_paths: tuple[str, ...] = tuple(obs.redact) if obs is not None else ()
         from copilot.run.rag import RetrieveIndex
@@ -389,9 +392,28 @@ class Engine:
         return run.result
 
     async def drain(self) -> None:
-        """Wait until every event's async and off-path work has finished."""
+        """Wait until every event's async and off-path work has finished and its dead letter is written."""
         while self._pending:
             await asyncio.gather(*(run.done for run in list(self._pending)), return_exceptions=True)
+        if self._letters is not None:
+            await self._letters.flush()
+
+    async def cancel(self) -> None:
+        """Stop the events in flight: cancel their steps' tasks and wait until they are gone.
+
+        A cancelled step ends `cancelled`, and so do the steps after it, so every event
+        completes (and is dead-lettered as it would be); its dead letter is written before
+        this returns. Only the engine's own tasks are cancelled, never other tasks of the loop.
+        """
+        while True:
+            live = [task for run in list(self._pending) for task in run.tasks if not task.done()]
+            if not live:
+                break
+            for task in live:
+                task.cancel()
+            await asyncio.gather(*live, return_exceptions=True)
+        if self._letters is not None:
+            await self._letters.flush()
 
     async def aclose(self) -> None:
         """Drain, then close the HTTP client."""
@@ -803,7 +825,8 @@ class _Run:
                     (status, body, deadline_hit),  # compact: kept for the whole dedupe window
                     engine.dedupe_window,
                 )
-        self.response.set_result(result)
+        if not self.response.cancelled():  # cancelled: the caller stopped waiting; the event goes on
+            self.response.set_result(result)
 
     def _respond(self) -> None:
         respond = self.engine.flow.respond
@@ -1497,7 +1520,7 @@ def _scrub_secrets(message: str, url: str) -> str:
 
 
 def _write_dead_letter(run: _Run, failed: list[StepRecord]) -> None:
-    """Append one JSON line: the event, the failure, the attempts.
+    """Queue one JSON line for the dead-letter file: the event, the failure, the attempts.
 
     The values of `observability.redact` fields never reach the file: they are `[redacted]`
     in the event (the record lists them under `redacted`; replay needs them supplied again)
@@ -1523,9 +1546,5 @@ def _write_dead_letter(run: _Run, failed: list[StepRecord]) -> None:
     if engine.redact_paths:
         line = engine.redactor(run.event).tree(line)
         line["redacted"] = list(engine.redact_paths)
-    path = Path(engine.dead_letter_path)  # type: ignore[arg-type]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(line, ensure_ascii=False, default=str) + "\n"
-    # One write of one line to a file opened for appending: lines never interleave.
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(text)
+    # Built here, on the loop (the event's state at its end); written off it, in order.
+    engine._letters.add(json.dumps(line, ensure_ascii=False, default=str) + "\n", engine._loop)  # type: ignore[union-attr, arg-type]

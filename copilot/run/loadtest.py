@@ -17,7 +17,6 @@ Attainment is reported twice, because a deadline answer is not an answer:
 from __future__ import annotations
 
 import asyncio
-import itertools
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -670,27 +669,6 @@ def _aggregate(trend: Trend, threshold: Any) -> float | None:
 Progress = Callable[[int, int], None]  # (responses so far, events planned)
 
 
-def _bounded_store() -> type:
-    from copilot.run.resilience.idempotency import MemoryIdempotencyStore
-
-    class BoundedStore(MemoryIdempotencyStore):
-        """The engine's in-memory store, evicting the oldest tenth at once when it is full.
-
-        Every test event has its own keys, so the store only ever fills up; the base class
-        scans every entry on each insert once full, which would make a long test quadratic.
-        """
-
-        def _evict(self, now: float) -> None:
-            for key in list(itertools.islice(self._entries, max(1, self.max_entries // 10))):
-                del self._entries[key]
-
-        def __bool__(self) -> bool:
-            # An empty store is still a store: `Engine` picks its default with `store or …`.
-            return True
-
-    return BoundedStore
-
-
 def run_setup(
     setup: TestSetup,
     *,
@@ -763,6 +741,7 @@ async def _run(
     from copilot.run.load import arrivals
     from copilot.run.providers.sim import SimHttpClient, SimProvider
     from copilot.run.rag import SourceError
+    from copilot.run.resilience.idempotency import MemoryIdempotencyStore
 
     loaded = setup.loaded
     flow = loaded.flow
@@ -786,7 +765,8 @@ async def _run(
             http=http,
             base_dir=Path(loaded.path).resolve().parent,
             clock=clock,
-            idempotency=_bounded_store()(clock, max_entries=IDEMPOTENCY_ENTRIES),
+            # Every test event has keys of its own: the store fills up and evicts in batches.
+            idempotency=MemoryIdempotencyStore(clock, max_entries=IDEMPOTENCY_ENTRIES),
             seed=seed,
             dead_letter_path=dead_letters,
             rate_limits=rate_limits,
@@ -798,7 +778,7 @@ async def _run(
     except FlowgenError as exc:
         raise (exc.located(loaded.path) if exc.path is None else exc) from None
 
-    sla = flow.sla.latency_p95 if flow.sla is not None else None
+    sla = flow.latency_sla
     window = max(setup.planned_duration / SERIES_POINTS, 0.05)
     recorder = Recorder(flow, sla, window)
     factory = EventFactory(flow.trigger, seed, where=loaded.path, locate=loaded.doc.position)
@@ -854,12 +834,12 @@ async def _run(
         if tasks:
             await asyncio.wait(list(tasks), timeout=drain_limit)
         if tasks:
-            await _cancel_all()
+            await _stop(tasks, engine)
         else:
             await engine.aclose()
     except BaseException:
         # Interrupted (Ctrl-C) or a bug: stop every event now instead of draining them.
-        await _cancel_all()
+        await _stop(tasks, engine)
         raise
     finally:
         close = getattr(inner, "aclose", None)
@@ -870,12 +850,17 @@ async def _run(
     return recorder, elapsed, injector.injected, getattr(inner, "calls", 0)
 
 
-async def _cancel_all() -> None:
-    """Cancel every other task of this (private) loop and wait until they are gone."""
-    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-    for task in others:
+async def _stop(tasks: set[asyncio.Task[None]], engine: Any) -> None:
+    """Cancel the test's event tasks and the engine's step tasks, and wait until they are gone.
+
+    Only what the test started: other tasks of the loop (a provider's, telemetry's) are
+    left to their owners. The engine writes the dead letters of the stopped events first.
+    """
+    events = list(tasks)
+    for task in events:
         task.cancel()
-    await asyncio.gather(*others, return_exceptions=True)
+    await engine.cancel()
+    await asyncio.gather(*events, return_exceptions=True)
 
 
 def run_tests(

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from copilot.run.loadtest import TestResult, exit_code
+from copilot.styled import fitted_tables
 
 Row = tuple[str, Callable[[TestResult], str]]
 
@@ -225,12 +226,9 @@ def render_text(results: list[TestResult], out: Any) -> None:
         out.print(table)
 
     for result in results:
-        steps = Table(title=f"Steps of {result.flow.name}", title_justify="left")
-        for column in STEP_COLUMNS:
-            steps.add_column(column, justify="left" if column in _TEXT_COLUMNS else "right")
-        for row in _step_rows(result):
-            steps.add_row(*row)
-        out.print(steps)
+        columns = [(c, "left" if c in _TEXT_COLUMNS else "right") for c in STEP_COLUMNS]
+        for steps in fitted_tables(out, columns, _step_rows(result), title=f"Steps of {result.flow.name}"):
+            out.print(steps)
         errors = result.recorder.attempt_errors
         if errors:
             out.print(
@@ -253,9 +251,9 @@ def render_text(results: list[TestResult], out: Any) -> None:
 
 
 def render_json(results: list[TestResult]) -> str:
-    """`--format json`: one object for one flow, `{"compare": [...]}` for two."""
-    data: Any = results[0].to_dict() if len(results) == 1 else {"compare": [r.to_dict() for r in results]}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """`--format json`: one object for one flow, `{"compare": [...]}` for two; `version` 1."""
+    body = results[0].to_dict() if len(results) == 1 else {"compare": [r.to_dict() for r in results]}
+    return json.dumps({"version": 1, **body}, indent=2, ensure_ascii=False) + "\n"
 
 
 # ---------------------------------------------------------------------------- HTML

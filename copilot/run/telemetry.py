@@ -1,4 +1,4 @@
-"""OpenTelemetry for the engine: one trace per event, GenAI spans and metrics (DESIGN §2).
+"""OpenTelemetry for the engine: one trace per event, GenAI spans and metrics.
 
 Span `invoke_workflow {flow}` per event; under it one `step {id}` span per step, and under
 a model step one `chat {model}` span per call, with the GenAI semantic-convention
@@ -181,7 +181,9 @@ class Telemetry:
                 url = ""
                 if notes is not None:
                     notes.append(
-                        f"tracing: OTLP endpoint not set (${{env:{exc.args[0]}}}); spans not exported"
+                        f"tracing: spans are not exported; set {exc.args[0]} (the flow's "
+                        "observability.tracing.endpoint) to send them to a collector, "
+                        "or pass --trace FILE"
                     )
             if url:
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

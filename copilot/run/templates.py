@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from copilot.flow.expressions import (
-    _WHOLE_EXPR,
+    WHOLE_EXPRESSION,
     ExpressionError,
     condition,
     evaluate,
@@ -248,10 +248,10 @@ def _parse_expression(source: str) -> Any:
     """The node `compile_expression` compiles for `source`, or None if the sandbox refuses it."""
     from jinja2.parser import Parser
 
-    from copilot.flow.expressions import _compiled_expression, environment
+    from copilot.flow.expressions import compiled_expression, environment
 
     try:
-        _compiled_expression(source)  # refuses what the sandbox refuses (syntax, `self`…)
+        compiled_expression(source)  # refuses what the sandbox refuses (syntax, `self`…)
         parser = Parser(environment(), source, state="variable")
         node = parser.parse_expression()
     except Exception:
@@ -318,7 +318,7 @@ def compile_template(text: str) -> Renderer:
     """A function rendering `text` against a context, as `expressions.render` would."""
     if not is_template(text):
         return lambda context: text
-    whole = _WHOLE_EXPR.match(text)
+    whole = WHOLE_EXPRESSION.match(text)
     if whole and "{{" not in whole.group(1) and "{%" not in text:
         return compile_expression(whole.group(1))  # a lone expression keeps its type
 
@@ -335,10 +335,10 @@ def _output_pieces(text: str) -> list[str | Renderer] | None:
     """The literal text and fast expressions of a template made of `{{ }}` only, else None."""
     from jinja2 import nodes
 
-    from copilot.flow.expressions import _compiled_template, environment
+    from copilot.flow.expressions import compiled_template, environment
 
     try:
-        _compiled_template(text)  # refuses what the sandbox refuses
+        compiled_template(text)  # refuses what the sandbox refuses
         tree = environment().parse(text)
     except Exception:
         return None

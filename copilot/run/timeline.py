@@ -107,7 +107,12 @@ def render_text(flow: Any, result: EventResult, out: Any, *, sla: float | None, 
 
 
 def render_json(result: EventResult, *, flow: str, sla: float | None, scrub: Any = None) -> str:
-    data = {"flow": flow, "sla_ms": None if sla is None else round(sla * 1000, 3), **result.to_dict()}
+    data = {
+        "version": 1,
+        "flow": flow,
+        "sla_ms": None if sla is None else round(sla * 1000, 3),
+        **result.to_dict(),
+    }
     if scrub is not None:
         for step in data["steps"]:
             if step.get("error"):

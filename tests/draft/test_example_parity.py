@@ -4,7 +4,8 @@ conditions as its hand-written example in examples/flows/.
 A side effect is an http call that is not a GET. A drafted side effect matches a
 hand-written one when they name the same destination (a word of the step id or of the
 URL's environment variable, e.g. `crm`, `pager`/`oncall`, `slack`), and it must be
-conditional exactly when the hand-written one is.
+conditional exactly when the hand-written one is (an `if:` of its own, or needs that are all
+conditional).
 """
 
 from __future__ import annotations
@@ -20,13 +21,7 @@ from copilot.flow.load import load_flow
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples/briefs").glob("*.md"))
-# Briefs whose decisions live in the response body (approve/review/decline, allow/hold/block)
-# rather than in side effects: the offline drafter does not read them yet. Kept as strict
-# xfails so the day they pass, the marker has to go.
-NOT_YET = {
-    "fraud-scoring": "the decision bands (decline/review/approve) are response values, drafted as actions",
-    "content-moderation": "allow/hold/block is the response; the drafter adds a hold side effect",
-}
+NOT_YET: dict[str, str] = {}  # brief -> why it does not draft like its example yet (a strict xfail)
 _SYNONYMS = {"pagerduty": "pager", "oncall": "pager", "page": "pager", "on": "", "call": ""}
 
 
@@ -35,6 +30,15 @@ def _words(step) -> set[str]:
     text = f"{step.id} {url}".lower().replace("${env:", " ").replace("}", " ")
     words = {_SYNONYMS.get(w, w) for w in re.split(r"[^a-z]+", text)}
     return {w for w in words if len(w) >= 3 and w not in ("url", "api", "env", "events", "http", "https")}
+
+
+def _conditional(flow, step, seen: frozenset = frozenset()) -> bool:
+    """Runs only for some events: its own `if`, or every step it needs is conditional
+    (a step whose needs were all skipped is skipped too)."""
+    if step.if_:
+        return True
+    needs = [flow.step(n) for n in step.needs if n not in seen]
+    return bool(needs) and all(_conditional(flow, n, seen | {step.id}) for n in needs)
 
 
 def _side_effects(flow) -> list:
@@ -64,7 +68,8 @@ def test_example_brief_drafts_like_its_hand_written_flow(path, tmp_path):
         assert match, (
             f"no drafted side effect like `{wanted.id}` ({_words(wanted)}) in {[s.id for s in effects]}"
         )
-        assert bool(match[0].if_) == bool(wanted.if_), (wanted.id, wanted.if_, match[0].id, match[0].if_)
+        got = _conditional(drafted, match[0])
+        assert got == _conditional(hand, wanted), (wanted.id, wanted.if_, match[0].id, match[0].if_)
     # and nothing the hand-written flow does not do
     extra = [s.id for s in effects if not any(_words(s) & _words(w) for w in _side_effects(hand))]
     assert extra == [], extra

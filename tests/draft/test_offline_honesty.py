@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from copilot.catalog import default_catalog
-from copilot.catalog.estimate import model_profiles
 from copilot.draft.drafting import DraftOptions, draft
 from copilot.draft.explain import step_budgets
 from copilot.draft.reader import read
 from copilot.draft.request import make_request
+from copilot.flow.estimate import model_profiles
 from copilot.flow.load import load_flow
 from copilot.flow.units import parse_duration
 

@@ -290,3 +290,21 @@ def test_event_schema_gives_a_sample():
         {"type": "object", "properties": {"id": {"type": "string"}, "amount": {"type": "number"}}}
     )
     assert shape.source == "schema" and shape.sample == {"id": "id-1", "amount": 1.0}
+
+
+def test_a_draft_that_does_not_validate_is_never_written_even_with_allow_findings(tmp_path):
+    from copilot.draft.drafting import EXIT_FAILED, DraftOptions, DraftOutcome, _write
+
+    out = tmp_path / "flow.yaml"
+    outcome = DraftOutcome(provider="offline", text="apiVersion: flowgen/v1\n")
+    outcome.findings = [
+        {
+            "code": "FG007",
+            "severity": "error",
+            "json_path": "$.steps[3].id",
+            "message": "duplicate step id `docs`",
+        }
+    ]
+    _write(outcome, DraftOptions(out=str(out), allow_findings=True))
+    assert not out.exists() and not outcome.written
+    assert outcome.exit_code == EXIT_FAILED and "does not validate: FG007" in outcome.error

@@ -1,4 +1,4 @@
-"""Dumping: modeline first, DESIGN's key order, exact round trips, comments kept on edits."""
+"""Dumping: modeline first, the flow file's key order, exact round trips, comments kept on edits."""
 
 from __future__ import annotations
 

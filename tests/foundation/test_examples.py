@@ -1,4 +1,4 @@
-"""The examples: briefs, loading, and the production-readiness items of DESIGN §4."""
+"""The examples: briefs, loading, and the production-readiness checklist's items."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from copilot.catalog import default_catalog
-from copilot.catalog.estimate import model_profiles
+from copilot.flow.estimate import model_profiles
 from copilot.flow.expressions import condition, render_value
 from copilot.flow.graph import analyze
 from copilot.flow.load import load_flow

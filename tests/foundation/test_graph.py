@@ -7,8 +7,8 @@ import math
 import pytest
 
 from copilot.catalog import default_catalog
-from copilot.catalog.estimate import backoff_total, route_choice
 from copilot.flow.check import structural_problems
+from copilot.flow.estimate import backoff_total, route_choice
 from copilot.flow.graph import analyze, build_graph
 from copilot.flow.load import load_flow_text
 from copilot.flow.models import Retry
@@ -246,7 +246,7 @@ def test_route_choice_by_strategy() -> None:
         analysis = analyze(flow, catalog)
         assert analysis.estimates["m2"].model == expected, strategy
     flow = load_flow_text(text.replace("STRATEGY", "cheapest-within-deadline"), "r.yaml").flow
-    from copilot.catalog.estimate import model_profiles
+    from copilot.flow.estimate import model_profiles
 
     profiles = model_profiles(flow, catalog)
     step = flow.step("m2")

@@ -116,6 +116,46 @@ def test_explain_unknown_rule() -> None:
     assert "did you mean `call-without-timeout`?" in result.stderr
 
 
+def test_explain_a_word_suggests_the_rules_named_after_it() -> None:
+    result = runner.invoke(app, ["explain", "timeout"])
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+    assert "did you mean `FG101` (call-without-timeout)" in result.stderr
+
+
+def test_the_readme_counts_the_rules_flowgen_rules_lists() -> None:
+    import re
+
+    rows = json.loads(runner.invoke(app, ["rules", "--format", "json"]).stdout)["rules"]
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert re.findall(r"\((\d+) rules\)", readme) == [str(len(rows))]
+
+
+def test_each_code_points_to_explain_once(in_repo: Path, tmp_path: Path) -> None:
+    flow = tmp_path / "f.yaml"
+    flow.write_text(CLEAN.read_text().replace("timeout: 900ms", "", 1))
+    output = lint(str(flow), "--no-summary").output
+    codes = {line.split()[1] for line in output.splitlines() if line.startswith(str(flow))}
+    assert codes
+    for code in codes:
+        assert output.count(f"= why and how to fix: flowgen explain {code}\n") == 1, code
+
+
+def test_a_secret_is_masked_in_every_format(in_repo: Path, tmp_path: Path) -> None:
+    flow = tmp_path / "f.yaml"
+    key = "sk-proj-0000fake1111fake2222fake"
+    token = "Zq81xR5tW0yP3vN7mK2jH6gF4dS9a"  # not the one in FG701's docs, which SARIF carries
+    text = CLEAN.read_text().replace("description: Classify", f"description: Uses {key} to classify", 1)
+    headers = f'headers: {{Authorization: "Bearer {token}"}}, json:'
+    flow.write_text(text.replace("json:", headers, 1))
+    for fmt in ("text", "json", "sarif", "github", "junit"):
+        output = lint(str(flow), "--format", fmt).output
+        assert "FG701" in output, fmt
+        assert key not in output and token not in output, fmt
+    framed = lint(str(flow), "--select", "FG701", "--no-summary").output
+    assert f"Uses {key[:4]}**** to classify" in framed  # only the key is hidden
+    assert 'Authorization: "Bear****"}' in framed
+
+
 def test_flows_only_skips_other_yaml(tmp_path: Path, in_repo: Path) -> None:
     other = tmp_path / "values.yaml"
     other.write_text("replicas: 3\n")
@@ -177,7 +217,7 @@ def test_a_missing_file_has_no_made_up_position(in_repo: Path, tmp_path: Path) -
     missing = tmp_path / "nope.yaml"
     result = lint(str(missing))
     assert result.exit_code == 2
-    assert f"{missing} FG001 no such file" in result.output
+    assert result.stderr == f"{missing}: no such file\n"  # a usage error, not a finding
     assert f"{missing}:1:1" not in result.output
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from copilot.flow.files import expand_paths
 from copilot.lint.config import LintConfig
-from copilot.lint.engine import expand_paths, lint_paths, lint_text
+from copilot.lint.engine import lint_text
+from copilot.lint.files import lint_paths
 
 from .conftest import CLEAN, DATA
 

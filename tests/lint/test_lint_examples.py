@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from copilot.cli import app
 from copilot.lint.config import LintConfig
-from copilot.lint.engine import lint_paths
+from copilot.lint.files import lint_paths
 
 from .conftest import REPO
 from .fixture_tools import comments
@@ -35,7 +35,7 @@ def test_example_lints_without_errors(flow: Path) -> None:
 def test_naive_flow_triggers_many_distinct_rules() -> None:
     codes = {f.code for f in lint_paths([str(NAIVE)], LintConfig()).findings}
     assert len(codes) >= 12, sorted(codes)
-    # the problems DESIGN names for a copilot's first draft
+    # the problems a copilot's first draft typically has
     assert {"FG101", "FG104", "FG201", "FG401", "FG501", "FG301"} <= codes
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from copilot.lint.config import LintConfig
-from copilot.lint.engine import LintRun, lint_paths
+from copilot.lint.engine import LintRun
+from copilot.lint.files import lint_paths
 from copilot.lint.report import render
 from copilot.lint.report.text import render as render_text
 

@@ -69,7 +69,7 @@ def test_tests_skeleton_is_sized_from_the_rate_limit_sla_and_budget() -> None:
         "burst": {"size": 40, "every": "2s"},
         "stages": [],
     }
-    # DESIGN's chaos set: jitter on every primary model (hot path first), 503s everywhere,
+    # The default chaos set: jitter on every primary model (hot path first), 503s everywhere,
     # hangs on the first hot-path model.
     assert [(c["target"], c["type"]) for c in tests["chaos"]] == [
         ("model:fast", "latency"),

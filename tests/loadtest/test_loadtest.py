@@ -238,7 +238,7 @@ def test_the_recorder_keeps_histograms_not_events():
 
 
 def test_the_hardened_example_meets_its_sla_under_the_design_chaos_and_the_naive_one_does_not():
-    # DESIGN §2's tests block: 300 events at 50/s with bursts of 100, 500±300 ms on half
+    # The example's tests block: 300 events at 50/s with bursts of 100, 500±300 ms on half
     # the fast-model calls, 5% 503s on every model, 2% hangs of the fast model.
     hardened, naive = run_tests(
         [str(EXAMPLES / "support-triage.yaml"), str(EXAMPLES / "naive-support-triage.yaml")],

@@ -1,4 +1,6 @@
-"""Output formats of `flowgen lint`: one small writer per format (DESIGN §7, like ruff's emitters).
+"""Output formats of `flowgen lint`: one small writer per format, like ruff's emitters.
+
+See docs/architecture.md, "Reports".
 
 `text` writes to a Rich console; every other format is a function `render(run) -> str`.
 """
@@ -17,8 +19,11 @@ def render(run: Any, fmt: str) -> str:
     """The run in a data format (json, sarif, github, junit) as text."""
     if fmt not in FORMATS or fmt == "text":
         raise ValueError(f"not a data format: {fmt}")
+    from copilot.lint.report.mask import mask_known
+
     module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
-    return module.render(run)
+    # Messages name a secret's kind, never its value; this keeps it so for any message.
+    return mask_known(module.render(run))
 
 
 def display_path(path: str) -> str:

@@ -13,9 +13,10 @@ from copilot.lint.report import display_path
 
 
 def _rules_for(report: Any) -> list[Any]:
-    from copilot.lint.engine import UNREADABLE, _rules
+    from copilot.lint.engine import UNREADABLE
+    from copilot.lint.rules import rules_by_code
 
-    rules = _rules()
+    rules = rules_by_code()
     if report.unreadable:
         return [rules[c] for c in UNREADABLE if any(f.code == c for f in report.findings)]
     return [r for code, r in sorted(rules.items()) if code not in UNREADABLE and report.config.enabled(r)]

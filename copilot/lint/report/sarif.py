@@ -51,13 +51,13 @@ def artifact_location(path: str) -> dict[str, str]:
 
 
 def payload(run: Any) -> dict[str, Any]:
-    from copilot.lint.engine import _rules
+    from copilot.lint.rules import rules_by_code
 
     # The rules that ran on some file, and any that reported (FG001/FG002 always may).
     reported = {f.code for f in run.findings}
     rules = [
         r
-        for code, r in sorted(_rules().items())
+        for code, r in sorted(rules_by_code().items())
         if code in reported or any(report.config.enabled(r) for report in run.files)
     ]
     index = {r.code: i for i, r in enumerate(rules)}

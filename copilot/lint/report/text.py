@@ -4,6 +4,7 @@ flows/a.yaml:38:5 FG101 model step `classify` has no timeout  [call-without-time
    37 │   - id: classify
    38 │     type: model
       │     ^
+  = why and how to fix: flowgen explain FG101
 ...
 flows/a.yaml  support-triage
   hot path      classify → checked → docs → answer
@@ -22,10 +23,19 @@ from copilot.lint.report import display_path
 from copilot.styled import Lines, Part
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+SECRET_RULE = "FG701"  # its findings' scalars are hidden in every code frame
 CONTEXT_LINES = 1
 
 
-def _frame(text: str, line: int, col: int) -> list[str]:
+def _frame(text: str, line: int, col: int, secrets: dict[int, list[int]] | None = None) -> list[str]:
+    """The finding's line with its neighbours and a caret; secrets hidden (see `mask`).
+
+    `secrets` maps a line number to the columns where an FG701 finding's scalar starts.
+    """
+    # Here, not at the top: `flowgen validate` imports this module for `summary_lines` only,
+    # and the masks load every lint rule (about 20 ms of its start-up).
+    from copilot.lint.report.mask import mask_known, mask_scalar
+
     lines = text.splitlines()
     if not 1 <= line <= len(lines):
         return []
@@ -34,6 +44,9 @@ def _frame(text: str, line: int, col: int) -> list[str]:
     out = []
     for number in range(first, last + 1):
         source = lines[number - 1].replace("\t", " ")
+        for secret_col in (secrets or {}).get(number, ()):
+            source = mask_scalar(source, secret_col)
+        source = mask_known(source)
         if len(source) > 118:
             source = source[:117] + "…"
         out.append(f"  {number:>{width}} │ {source}")
@@ -111,8 +124,13 @@ def _unknown(steps: list[str]) -> list[Part]:
 def render(run: Any, console: Any = None, *, summary: bool = True, stream: TextIO | None = None) -> None:
     """Print the run on a Rich console, or as plain text on `stream` (stdout) when `console` is None."""
     out = Lines(console, stream)
+    explained: set[str] = set()
     for report in run.files:
         path = display_path(report.path)
+        secrets: dict[int, list[int]] = {}
+        for f in report.findings:
+            if f.code == SECRET_RULE and f.line:
+                secrets.setdefault(f.line, []).append(f.col)
         for f in report.findings:
             tags = f.name + (", fixable" if f.fixable else "")
             out.line(
@@ -124,8 +142,12 @@ def render(run: Any, console: Any = None, *, summary: bool = True, stream: TextI
                 soft_wrap=True,  # one finding, one line: CI logs and editors parse it
             )
             if report.text:
-                for row in _frame(report.text, f.line, f.col):
+                for row in _frame(report.text, f.line, f.col, secrets):
                     out.line((row, "dim"))
+            if f.code not in explained:
+                # Once per code and run: the why and the fix are one command away.
+                explained.add(f.code)
+                out.line(("  = why and how to fix: ", "dim"), f"flowgen explain {f.code}")
         for change in report.fixed:
             out.line(("fixed", "green"), f" {path}: {change}")
         if summary and report.summary:

@@ -1,4 +1,4 @@
-"""The rule families (DESIGN §4): importing this package registers every rule.
+"""The rule families (docs/architecture.md, "Rules"): importing this package registers every rule.
 
 One module per family, each rule a decorated function in it (`copilot.lint.rule`).
 """
@@ -23,6 +23,14 @@ FAMILIES = (
 
 for _family in FAMILIES:
     importlib.import_module(f"{__name__}.{_family}")
+
+
+def rules_by_code() -> dict[str, Rule]:
+    """Every registered rule by code (FG001 …), the registry itself: do not change it.
+
+    Importing this package has registered every family, so the mapping is complete.
+    """
+    return REGISTRY
 
 
 def all_rules() -> list[Rule]:

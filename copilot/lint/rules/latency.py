@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from copilot import policy
-from copilot.catalog.estimate import candidates
+from copilot.flow.estimate import candidates
 from copilot.flow.units import format_duration
 from copilot.lint.rule import Context, Hit, fixer, rule
 
@@ -22,10 +22,6 @@ CALL_TYPES = ("model", "retrieve", "http")
 
 def _ms(seconds: float) -> str:
     return "unbounded" if math.isinf(seconds) else f"{seconds * 1000:,.0f} ms"
-
-
-def _sla(ctx: Context) -> float | None:
-    return ctx.flow.sla.latency_p95 if ctx.flow.sla else None
 
 
 def _fallbacks(step: Any) -> list[str]:
@@ -73,7 +69,7 @@ def call_without_timeout(ctx: Context) -> Iterator[Hit]:
 
 def _call_p95(ctx: Context, step: Any) -> float:
     """The call's own p95, before any timeout: the model's (routed choice's) or the I/O default."""
-    from copilot.catalog.estimate import HTTP_LATENCY, RETRIEVE_LATENCY
+    from copilot.flow.estimate import HTTP_LATENCY, RETRIEVE_LATENCY
 
     if step.type == "model":
         alias = ctx.analysis.estimates[step.id].model
@@ -95,7 +91,7 @@ def default_timeout(ctx: Context, step: Any) -> float:
     hot path (FG102).
     """
     p95 = _call_p95(ctx, step)
-    sla = _sla(ctx)
+    sla = ctx.flow.latency_sla
     analysis = ctx.analysis
     share = None
     if sla is not None and step.id in ctx.hot_path and analysis.critical_path is not None:
@@ -149,7 +145,7 @@ def timeout_exceeds_sla(ctx: Context) -> Iterator[Hit]:
     Lower the timeout below the SLA (leave room for the other hot-path steps), and rely on
     the fallback or `respond.on_deadline` for the slow cases.
     """
-    sla = _sla(ctx)
+    sla = ctx.flow.latency_sla
     if sla is None:
         return
     for index, step in ctx.steps():
@@ -183,7 +179,7 @@ def sla_infeasible(ctx: Context) -> Iterator[Hit]:
     needless `needs`), use faster models, add a hedge, move work to `mode: async`, or agree
     on a looser SLA. `flowgen lint` prints the estimate per flow.
     """
-    sla = _sla(ctx)
+    sla = ctx.flow.latency_sla
     critical = ctx.analysis.critical_path
     if sla is None or critical is None or critical.p95 <= sla:
         return
@@ -251,7 +247,7 @@ def retry_budget_exceeds_sla(ctx: Context) -> Iterator[Hit]:
     Add `respond.on_deadline` (e.g. `{status: 202, body: {status: queued}}`) so the caller
     gets an answer at the SLA while the rest finishes as async work, or cut retries/timeouts.
     """
-    sla = _sla(ctx)
+    sla = ctx.flow.latency_sla
     worst = ctx.analysis.worst_path
     respond = ctx.flow.respond
     if sla is None or worst is None or worst.worst <= sla:
@@ -272,7 +268,7 @@ def missing_sla(ctx: Context) -> Iterator[Hit]:
     """What it does
     Reports a flow without `sla.latency_p95`.
     When the block is missing, the finding points at the top-level key it would be
-    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
+    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Without a latency target nothing can be checked against one: timeouts, retries, the

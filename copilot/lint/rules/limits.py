@@ -76,7 +76,7 @@ def default_concurrency(ctx: Context) -> int:
     if rate is None:  # what the FG501 fix would admit
         limit = default_rate_limit(ctx)
         rate = limit["limit"] / (60.0 if limit["period"] == "1m" else 1.0)
-    sla = flow.sla.latency_p95 if flow.sla is not None and flow.sla.latency_p95 else 0.0
+    sla = flow.latency_sla or 0.0
     return policy.concurrency(rate, max(sla, ctx.analysis.p95))
 
 
@@ -209,7 +209,7 @@ def missing_cost_budget(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without `sla.max_cost_per_event`.
     When the block is missing, the finding points at the top-level key it would be
-    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
+    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Without a budget per event, cost is not a checked property: a prompt that doubles or a

@@ -163,7 +163,7 @@ def tracing_disabled(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow with no tracing exporter: no `observability.tracing`, or `exporter: none`.
     When the block is missing, the finding points at the top-level key it would be
-    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
+    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     A flow makes several model calls, lookups and API calls per event. Without a trace per
@@ -220,7 +220,7 @@ def metrics_disabled(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow with no metrics exporter: no `observability.metrics`, or `exporter: none`.
     When the block is missing, the finding points at the top-level key it would be
-    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
+    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Latency percentiles, error, retry and fallback rates and cost per event are what tell
@@ -277,7 +277,7 @@ def missing_alerts(ctx: Context) -> Iterator[Hit]:
     Flags a flow without an alert on its error rate, or, when the flow states them, on
     latency above `sla.latency_p95` or on cost above `sla.max_cost_per_event`.
     When the block is missing, the finding points at the top-level key it would be
-    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
+    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Metrics nobody watches page nobody. An alert tied to the SLA and the budget turns a
@@ -322,10 +322,9 @@ def _fix_alerts(tree: Any, ctx: Context) -> list[str]:
     if not ctx.hits_to_fix("FG303"):
         return []
     missing = _missing_alerts(ctx)
-    sla = ctx.flow.sla
     wanted = {"error rate": "error_rate", "latency": "latency_p95", "cost": "cost_per_event"}
     metrics = {wanted[concern] for concern in missing}
-    every = policy.alerts(sla.latency_p95 if sla else None, sla.max_cost_per_event if sla else None)
+    every = policy.alerts(ctx.flow.latency_sla, ctx.flow.cost_budget)
     new = [alert for alert in every if alert["metric"] in metrics]
     if not new:
         return []

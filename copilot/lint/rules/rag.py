@@ -21,11 +21,7 @@ _PIN_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 def is_realtime(flow: Any) -> bool:
     """A flow something waits on: a webhook or queue trigger with a latency SLA."""
-    return (
-        flow.trigger.type in ("webhook", "queue")
-        and flow.sla is not None
-        and flow.sla.latency_p95 is not None
-    )
+    return flow.trigger.type in ("webhook", "queue") and flow.latency_sla is not None
 
 
 @rule("FG401", "rag-source-unpinned", "error")

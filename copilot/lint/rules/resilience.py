@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from copilot import policy
-from copilot.catalog.estimate import candidates
+from copilot.flow.estimate import candidates
 from copilot.flow.units import format_duration
 from copilot.lint.rule import Context, Hit, fixer, rule
 from copilot.lint.visit import event_id_field
@@ -287,7 +287,7 @@ def missing_dead_letter(ctx: Context) -> Iterator[Hit]:
     """What it does
     Reports a flow without `on_error.dead_letter`.
     When the block is missing, the finding points at the top-level key it would be
-    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
+    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     An event that fails after its retries and fallbacks is otherwise gone: no record, no

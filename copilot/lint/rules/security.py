@@ -85,6 +85,13 @@ _ANY_PROVIDER_KEY = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern 
 _SHORTEST_KEY = 15  # `xoxb-` and ten characters: no shorter text can hold a key
 
 
+def credential_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each well-known credential in `text`: what a report masks."""
+    if len(text) < _SHORTEST_KEY:
+        return []
+    return [match.span() for match in _ANY_PROVIDER_KEY.finditer(text)]
+
+
 def provider_key(text: str) -> str | None:
     """The kind of well-known credential `text` contains, if any."""
     # One combined search first: almost every string in a flow holds no key at all.

@@ -1,7 +1,7 @@
 """FG8xx: the flow's own load test, chaos and thresholds (`tests:`, run by `flowgen test`).
 
 The fixes write a `tests:` skeleton sized from the flow: load at the trigger's rate limit
-(10/s without one) with bursts, DESIGN's chaos set on the flow's models, and thresholds
+(10/s without one) with bursts, the default chaos set on the flow's models, and thresholds
 equal to the SLA and the budget.
 """
 
@@ -19,7 +19,7 @@ from copilot.lint.rule import Context, Hit, Loc, fixer, rule
 LOAD_RATE_DEFAULT = 10.0  # events per second when the trigger has no rate limit
 LOAD_SECONDS = 6.0  # long enough for several bursts, short enough to run in CI
 ERROR_RATE_THRESHOLD = policy.ERROR_THRESHOLD
-# Threshold names `flowgen test` reports (DESIGN §2 tests.thresholds).
+# Threshold names `flowgen test` reports (`tests.thresholds`; docs/architecture.md, "The flow file").
 LATENCY_METRIC, ERRORS_METRIC, COST_METRIC = "latency", "errors", "cost_per_event"
 
 
@@ -76,7 +76,9 @@ def _model_aliases(ctx: Context) -> list[str]:
 
 
 def chaos_skeleton(ctx: Context) -> list[dict[str, Any]]:
-    """DESIGN's chaos set: jitter and hangs on the primary models, 503s on every model.
+    """The default chaos set: jitter and hangs on the primary models, 503s on every model.
+
+    The same set the drafter writes (docs/architecture.md, "The flow file").
 
     A flow without model steps gets the same faults on its HTTP calls, or latency on its
     first step.
@@ -228,7 +230,7 @@ def missing_load_test(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without `tests.load`.
     When the block is missing, the finding points at the top-level key it would be
-    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
+    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Rate limits, routing, hedges, deadline answers and the provider's own limits only show
@@ -295,7 +297,7 @@ def missing_chaos_test(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without `tests.chaos`.
     When the block is missing, the finding points at the top-level key it would be
-    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
+    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Fallbacks, hedges, retries, circuit breakers and deadline answers run only when
@@ -352,7 +354,7 @@ def thresholds_looser_than_sla(ctx: Context) -> Iterator[Hit]:
     `sla.max_cost_per_event` or less. Thresholds use k6's syntax (`p(95)<1500ms`,
     `rate<0.01`, `avg<0.004`).
     When the block is missing, the finding points at the top-level key it would be
-    inserted before (in DESIGN order), or at the last top-level key when it goes at the end.
+    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     A load test passes unless a threshold fails it. Thresholds looser than the SLA pass

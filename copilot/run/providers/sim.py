@@ -17,7 +17,7 @@ import random
 import re
 from collections import deque
 
-from copilot.catalog.estimate import HTTP_LATENCY, estimate_tokens
+from copilot.flow.estimate import HTTP_LATENCY, estimate_tokens
 from copilot.run.providers.base import HttpResponse, ModelRequest, ModelResponse
 from copilot.run.providers.schema_sample import sample
 

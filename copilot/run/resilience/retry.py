@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from copilot.catalog.estimate import DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX
+from copilot.flow.estimate import DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX
 from copilot.run.providers.base import TRANSIENT_KINDS, ProviderError
 
 MAX_ATTEMPTS = 10  # the linter's bound (FG204); a larger value in a file is clamped

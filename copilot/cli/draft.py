@@ -1,0 +1,264 @@
+"""`flowgen draft` and `flowgen prompt`: a brief to a flow file, or to the prompt that drafts one."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from copilot.cli.common import DataFormat, console, fail, refuse_overwrite
+from copilot.errors import FlowgenError
+
+
+class DraftProvider(str, Enum):
+    """Who drafts: `auto` is `openai` when a key or base URL is configured, else `offline`."""
+
+    auto = "auto"
+    offline = "offline"
+    openai = "openai"
+
+
+# The options `draft` and `prompt` share: what the brief asks for.
+_Brief = Annotated[
+    str, typer.Argument(metavar="BRIEF", help="The brief: text, @FILE, or - for stdin.", show_default=False)
+]
+_Event = Annotated[
+    Path | None,
+    typer.Option(
+        "--event", metavar="FILE", help="A sample event (JSON) or its JSON Schema.", show_default=False
+    ),
+]
+_Sla = Annotated[
+    str | None,
+    typer.Option("--sla", metavar="DURATION", help="Hot-path p95 latency, e.g. 1500ms.", show_default=False),
+]
+_CostTier = Annotated[
+    str | None,
+    typer.Option(
+        "--cost-tier", metavar="TIER", help="economy, standard (default) or premium.", show_default=False
+    ),
+]
+_Budget = Annotated[
+    float | None,
+    typer.Option("--budget", metavar="USD", help="USD per event, e.g. 0.004.", show_default=False),
+]
+_FallbackModel = Annotated[
+    str | None,
+    typer.Option(
+        "--fallback-model",
+        metavar="ID",
+        help="Catalog id every hot-path model falls back to.",
+        show_default=False,
+    ),
+]
+_ModelsFile = Annotated[
+    Path | None,
+    typer.Option("--models", metavar="FILE", help="Extra catalog (JSON or YAML).", show_default=False),
+]
+
+
+def _draft_request(brief, event, sla, cost_tier, budget, fallback_model, models_file):
+    from copilot.draft.request import make_request
+
+    return make_request(
+        brief,
+        event=event,
+        sla=sla,
+        cost_tier=cost_tier,
+        budget=budget,
+        fallback_model=fallback_model,
+        models_file=models_file,
+    )
+
+
+def draft(
+    brief: _Brief,
+    event: _Event = None,
+    sla: _Sla = None,
+    cost_tier: _CostTier = None,
+    budget: _Budget = None,
+    fallback_model: _FallbackModel = None,
+    models_file: _ModelsFile = None,
+    provider: Annotated[
+        DraftProvider,
+        typer.Option(
+            "--provider",
+            metavar="PROVIDER",
+            help="auto (openai when a key or base URL is set, else offline), offline or openai.",
+        ),
+    ] = DraftProvider.auto,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", metavar="MODEL", help="Drafting model (or FLOWGEN_MODEL).", show_default=False
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            metavar="URL",
+            help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).",
+            show_default=False,
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key", metavar="KEY", help="API key (better: OPENAI_API_KEY).", show_default=False
+        ),
+    ] = None,
+    timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--timeout", metavar="DURATION", help="Per-call timeout of the drafting model, e.g. 60s."
+        ),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option("--max-tokens", metavar="N", help="Output limit of each drafting call (default 8192)."),
+    ] = None,
+    max_repairs: Annotated[
+        int, typer.Option("--max-repairs", metavar="N", help="Repair rounds after the first answer.")
+    ] = 2,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="PATH",
+            help="Where to write; '-' for stdout. Default: the flow's name + .flow.yaml.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    allow_findings: Annotated[
+        bool, typer.Option("--allow-findings", help="Write the flow even when lint errors remain (exit 1).")
+    ] = False,
+    transcript: Annotated[
+        str | None,
+        typer.Option("--transcript", metavar="FILE", help="Save every prompt, answer and finding as JSON."),
+    ] = None,
+    show_prompt: Annotated[
+        bool, typer.Option("--show-prompt", help="Print the prompt on stderr first.")
+    ] = False,
+    no_own_test: Annotated[
+        bool,
+        typer.Option(
+            "--no-own-test",
+            help="Skip the own test: by default the flow's tests: block runs (sim provider, virtual "
+            "time, 2 seeds) and failing thresholds are hardened (hedges, timeouts, faster models) "
+            "within the budget before writing.",
+        ),
+    ] = False,
+    format: Annotated[
+        DataFormat, typer.Option("--format", "-f", metavar="FORMAT", help="Summary as text or json.")
+    ] = DataFormat.text,
+) -> None:
+    """Draft a production-ready flow from a plain-English brief.
+
+    With an API key or base URL configured (flags, OPENAI_API_KEY / OPENAI_BASE_URL, or
+    \\[tool.flowgen]) the brief goes to an OpenAI-compatible model with structured output and
+    a repair loop; otherwise the offline drafter reads it by rules. Either way the flow is
+    validated, autofixed, explained in comments and linted, and written only when valid.
+
+    Every step says why it exists (`why:` quotes the brief's clause, or names the building
+    block it is), and the summary maps each requirement of the brief to its steps. A
+    requirement no step implements, or a limited side effect that runs on every event, is a
+    gap: listed first, and the flow is still written.
+
+    Before writing, the flow's own tests: block runs in virtual time on simulated models;
+    when a threshold fails, the flow is hardened (hedges, tighter timeouts, a faster model,
+    an on_deadline answer) within the budget and tested again, up to 3 rounds.
+
+    Exit 0 written, lint-clean, no gaps and passing its own test; 1 written with gaps or
+    failing its own test, or valid but lint errors remain (written only with
+    --allow-findings); 2 when nothing in the brief maps to a step, no valid flow came out or
+    the input is unusable.
+
+    Examples:
+
+      flowgen draft @examples/briefs/support-triage.md --out flow.yaml
+
+      flowgen draft "Score card payments for fraud in 300 ms" --out -
+    """
+    from copilot.draft.drafting import DraftOptions
+    from copilot.draft.drafting import draft as run_draft
+    from copilot.draft.summary import render_json, render_text
+    from copilot.flow.units import parse_duration
+
+    refuse_overwrite("--transcript", transcript, force)
+    try:
+        request = _draft_request(brief, event, sla, cost_tier, budget, fallback_model, models_file)
+        seconds = None
+        if timeout is not None:
+            try:
+                seconds = parse_duration(timeout)
+            except ValueError as exc:
+                raise FlowgenError(f"--timeout: {exc}") from None
+        if max_tokens is not None and max_tokens <= 0:
+            raise FlowgenError("--max-tokens must be above zero")
+        if show_prompt:
+            from copilot.draft.prompt import draft_messages, render_prompt_text
+
+            sys.stderr.write(render_prompt_text(draft_messages(request)))
+        options = DraftOptions(
+            provider=provider.value,
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            timeout=seconds,
+            max_tokens=max_tokens,
+            max_repairs=max_repairs,
+            out=out,
+            force=force,
+            allow_findings=allow_findings,
+            transcript=transcript,
+            own_test=not no_own_test,
+        )
+        outcome = run_draft(request, options)
+    except FlowgenError as exc:
+        fail(exc)
+    to_stderr = out == "-"
+    if format is DataFormat.json:
+        (sys.stderr if to_stderr else sys.stdout).write(render_json(outcome))
+    else:
+        render_text(outcome, console(stderr=to_stderr))
+    if outcome.error:
+        sys.stderr.write(f"flowgen: error: {outcome.error}\n")
+    raise typer.Exit(outcome.exit_code)
+
+
+def prompt(
+    brief: _Brief,
+    event: _Event = None,
+    sla: _Sla = None,
+    cost_tier: _CostTier = None,
+    budget: _Budget = None,
+    fallback_model: _FallbackModel = None,
+    models_file: _ModelsFile = None,
+    format: Annotated[
+        DataFormat,
+        typer.Option("--format", "-f", metavar="FORMAT", help="text, or json (the messages array)."),
+    ] = DataFormat.text,
+) -> None:
+    """Print exactly the prompt `flowgen draft` would send, to paste into any copilot.
+
+    Text shows each message under a `===== role =====` line; `--format json` prints the
+    chat messages array.
+    """
+    import json
+
+    from copilot.draft.prompt import draft_messages, render_prompt_text
+
+    try:
+        request = _draft_request(brief, event, sla, cost_tier, budget, fallback_model, models_file)
+        messages = draft_messages(request)
+    except FlowgenError as exc:
+        fail(exc)
+    if format is DataFormat.json:
+        sys.stdout.write(json.dumps(messages, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_prompt_text(messages))

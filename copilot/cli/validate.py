@@ -1,0 +1,92 @@
+"""`flowgen validate`, `schema` and `models`: what a flow file is and what it may use."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from copilot.cli.common import DataFormat, console, fail
+from copilot.errors import FlowgenError
+
+_Format = Annotated[DataFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")]
+
+
+def validate(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Flow files to check ('-' for stdin).")],
+    format: _Format = DataFormat.text,
+    summary: Annotated[
+        bool, typer.Option(help="Show each flow's hot path, latency and cost estimate.")
+    ] = True,
+) -> None:
+    """Check flow files against the schema and the graph rules (what the engine needs to load them).
+
+    Exit 0 when every file is valid, 1 when a flow has a graph error (unknown reference,
+    cycle, duplicate id, sync step needing an async one), 2 when a file cannot be read,
+    parsed or does not match the schema.
+
+    Examples:
+
+      flowgen validate examples/flows/*.yaml
+
+      flowgen validate flow.yaml --format json
+    """
+    from copilot.styled import wants_rich
+    from copilot.validate import render_validation, validate_files
+
+    results = validate_files([str(f) for f in files])
+    # Off a terminal the report is plain text: Rich's console is not even imported.
+    out = console() if wants_rich(sys.stdout) else None
+    render_validation(results, format.value, summary=summary, out=out)
+    raise typer.Exit(max((r.exit_code for r in results), default=0))
+
+
+def schema(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write to a file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the flow JSON Schema (generated from the models; every field documented).
+
+    Point your editor at it with a modeline as the first line of a flow file:
+
+      # yaml-language-server: $schema=./flow.schema.json
+    """
+    from copilot.flow.dump import write_atomic
+    from copilot.flow.schema import schema_text
+
+    text = schema_text()
+    if out is None or str(out) == "-":
+        sys.stdout.write(text)
+    else:
+        write_atomic(out, text)
+        typer.echo(f"wrote {out}", err=True)
+
+
+def models(
+    format: _Format = DataFormat.text,
+    tier: Annotated[str | None, typer.Option(help="Only this tier: fast, balanced or heavy.")] = None,
+    models_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--models", metavar="FILE", help="Extra catalog (JSON or YAML) that extends or overrides."
+        ),
+    ] = None,
+) -> None:
+    """The model catalog: tier, latency p50/p95 (estimates), price, context window, limits.
+
+    Use an id in a flow as `models: {fast: {use: openai/gpt-4o-mini-2024-07-18}}`, and
+    override any figure per alias (latency, price, limits, context_window).
+    """
+    from copilot.catalog import load_catalog
+    from copilot.catalog.render import render_catalog
+
+    try:
+        catalog = load_catalog(models_file)
+    except FlowgenError as exc:
+        fail(exc)
+    if tier is not None and tier not in ("fast", "balanced", "heavy"):
+        fail(f"--tier must be fast, balanced or heavy, not {tier!r}")
+    render_catalog(catalog, format.value, tier=tier, out=console())
