@@ -199,6 +199,7 @@ def test(
             help="Cancel what still runs this long after the last arrival (e.g. a hang).",
         ),
     ] = "2m",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --report file.")] = False,
 ) -> None:
     """Load-test a flow with chaos on the local engine: latency, SLA attainment, thresholds.
 
@@ -227,6 +228,7 @@ def test(
     from copilot.run.loadtest import exit_code, run_tests
     from copilot.run.report import live_progress, render_html, render_json, render_text
 
+    refuse_overwrite("--report", report, force)
     try:
         rate_value = parse_rate(rate).per_second if rate is not None else None
     except ValueError as exc:

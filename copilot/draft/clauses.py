@@ -445,6 +445,12 @@ def _participle_bases(word: str) -> list[str]:
     return [w]
 
 
+def verb_of(text: str) -> str | None:
+    """The base form of the action verb a clause instructs, or None."""
+    found = _action(text)
+    return found[0] if found else None
+
+
 def instructs(text: str) -> bool:
     """True when the clause asks for an action (an action verb used as a verb); "answer within 3
     seconds" names the response's deadline, not an action."""

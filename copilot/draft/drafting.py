@@ -23,6 +23,12 @@ from copilot.errors import FlowgenError
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 # Lint codes that mean "does not validate" (what the engine needs to load a flow): never written.
 _INVALID = {"FG001", "FG002", "FG003", "FG004", "FG005", "FG006", "FG007"}
+# The trust boundary (README, "Security: what a flow may touch"): files outside the flow's
+# folder (FG710), fetched schemas (FG711), literal external destinations (FG712) and
+# redacted data sent out (FG713). An LLM answer a brief can steer must never put these on
+# disk, so they are never written either, --allow-findings or not.
+_TRUST_BOUNDARY = {"FG710", "FG711", "FG712", "FG713"}
+_NEVER_WRITTEN = _INVALID | _TRUST_BOUNDARY
 _SPACED = ("sla", "trigger", "models", "steps", "respond", "on_error", "observability", "tests")
 
 
@@ -308,13 +314,13 @@ def _write(outcome: DraftOutcome, options: DraftOptions) -> None:
     from copilot.flow.dump import write_atomic
 
     errors = outcome.counts()["error"]
-    structural = [f for f in outcome.findings if f["severity"] == "error" and f["code"] in _INVALID]
+    structural = [f for f in outcome.findings if f["severity"] == "error" and f["code"] in _NEVER_WRITTEN]
     if structural:
-        # a file that does not validate is never written, --allow-findings or not
+        # a file that does not validate or crosses the trust boundary is never written,
+        # --allow-findings or not
         first = structural[0]
-        outcome.error = (
-            f"the draft does not validate: {first['code']} {first['json_path']}: {first['message']}"
-        )
+        what = "crosses the trust boundary" if first["code"] in _TRUST_BOUNDARY else "does not validate"
+        outcome.error = f"the draft {what}: {first['code']} {first['json_path']}: {first['message']}"
         outcome.exit_code = EXIT_FAILED
         return
     if errors and not options.allow_findings:

@@ -883,10 +883,17 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
             rules.append({"expr": "input.grounded", "message": "not grounded in the documents"})
             return "answer", schema, system, user, {"text": UNGROUNDED_ANSWER, "grounded": False}, rules
         return "answer", schema, system, user, {"text": "", "grounded": False}, rules
-    # answer without documents, and reply
+    # answer without documents, and reply: the brief's own words are the instruction ("write a
+    # longer investigation note", "draft an apology email with the new ETA"), not a stock reply
     schema = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
+    asked = (task.quote or "").strip(" .")
     system = (
-        f"Write a short, polite reply to the {noun}. Do not promise anything you cannot know. "
+        (
+            f'The {noun} below. Do what this asks: "{asked}". '
+            if asked
+            else f"Write a short, polite reply to the {noun}. "
+        )
+        + "Use only what the input says; do not promise anything you cannot know. "
         "Answer only with the JSON object."
     )
     rules = [{"expr": "input.text | length > 0", "message": "empty reply"}]
@@ -1162,7 +1169,9 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
         respond_needs.append("decision")
         body["decision"] = "{{ steps.decision.output.decision }}"
 
-    # Off the hot path: enrichment, background summaries, then side effects.
+    # Off the hot path: enrichment, background summaries, then side effects; in the brief's order,
+    # so what it puts first ("first look up the ledger, then score") exists for what follows
+    plan.background = sorted(plan.background, key=lambda t: (t.kind != "enrich", t.sentence, max(t.start, 0)))
     for task in plan.background:
         if task.kind == "enrich" and task is not fetch:
             env = blocks.env_name(task.target or "crm", "api", "url")

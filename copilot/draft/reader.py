@@ -868,8 +868,10 @@ def decision_options(clause: str) -> list[str]:
 
 _OPTION = r"[`'\"]?([a-z][\w-]*)[`'\"]?"
 _RESPONSE_OPTIONS = re.compile(
-    r"\b(?:answers?|respond(?:s)?|repl(?:y|ies)|returns?|needs?|wants?|expects?|waits?(?:\s+at\s+most\s+[\w\s.]+?)?\s+for)\s+"
-    r"(?:with\s+)?(?:an?\s+|one\s+of\s+)?"
+    r"\b(?:answers?|respond(?:s)?|repl(?:y|ies)|returns?|needs?|wants?|expects?|waits?(?:\s+at\s+most\s+[\w\s.]+?)?\s+for|"
+    r"decide\s+(?:whether\s+)?(?:to\s+)?|classify\s+(?:it|them|each\s+\w+)\s+as|mark\s+(?:it|them)\s+as|"
+    r"(?:a\s+)?verdict\s+(?:of|:))\s*"
+    r"(?:with\s+)?(?:a\s+verdict\s+of\s+|an?\s+|one\s+of\s+)?"
     + _OPTION
     + r"((?:\s*,\s*"
     + _OPTION
@@ -961,6 +963,28 @@ def _stem(word: str) -> str:
     return w
 
 
+def is_band(clause: str, options: list[str]) -> bool:
+    """A clause that states a value of the answer rather than an action: its verb is an option
+    ("decline at 0.8 and above", "hold the post for a human"), or it answers with one
+    ("answer `review`"), or it sends to one at a threshold ("send to review from 0.4").
+    "Approved payouts get released" names an option as a condition, and is an action."""
+    from copilot.draft.clauses import verb_of
+
+    verb = verb_of(clause)
+    if verb is None:
+        return False
+    if option_of(verb, options):
+        return True
+    rest = clause.lower()
+    if verb in ("answer", "respond", "reply", "return") and option_of(rest, options):
+        return True
+    return (
+        verb in ("send", "route", "move", "put")
+        and bool(option_of(rest, options))
+        and bool(re.search(r"\d", rest))
+    )
+
+
 def option_of(text: str, options: list[str]) -> str | None:
     """The response option a phrase names, in any inflection ("Blocked posts" -> block)."""
     stems = {_stem(o): o for o in options}
@@ -1027,7 +1051,7 @@ def read_actions(
         span = _clause_span(sentence, start)
         if any(i == index and a < span[1] and span[0] < b for i, (a, b) in taken):
             continue
-        if options and option_of(" ".join(clause.text.split()[:4]), options) and not clause.destination:
+        if options and is_band(clause.text, options) and not clause.destination:
             # "decline at 0.8 and above", "hold the post for a human": the answer's value, not an action
             matches.append(Match("band", clause.text, index, start, start + len(clause.text)))
             continue
@@ -1325,12 +1349,7 @@ def read(brief: str) -> Reading:
             t
             for t in tasks
             if t.kind in ("classify", "score", "moderate", "extract", "summarise", "translate", "enrich")
-            or not option_of(
-                " ".join(
-                    re.findall(r"[A-Za-z][\w-]*", t.quote or quote_for(sentences[t.sentence], t.start))[:4]
-                ),
-                options,
-            )
+            or not is_band(t.quote or quote_for(sentences[t.sentence], t.start), options)
             or (t.kind in ("notify", "store", "act") and t.target)
         ]
     for task in tasks:

@@ -3,7 +3,8 @@
 Unknown references (FG003: step names, model aliases, and `use:` entries the model
 catalog does not know), dependency cycles (FG004), sync steps waiting for async ones
 (FG005), duplicate step ids (FG007), templates or conditions that do not parse
-(FG002, "template syntax: …"), and schema refs that would be fetched or loop (FG711).
+(FG002, "template syntax: …"), schema refs that would be fetched or loop (FG711), and
+files named outside the flow file's folder (FG710, copilot.flow.trust).
 `flowgen validate` reports these; the
 linter's graph rules report the same problems through this one implementation.
 """
@@ -211,6 +212,20 @@ def schema_refs(loaded: LoadedFlow) -> list[Problem]:
     return [_problem(loaded, "FG711", message, loc) for loc, message in flow_schema_problems(loaded.doc.data)]
 
 
+def boundary_paths(loaded: LoadedFlow) -> list[Problem]:
+    """FG710 for each file the flow names outside its folder (copilot.flow.trust).
+
+    Paths are relative to the flow file's folder (the working directory for stdin).
+    """
+    from pathlib import Path
+
+    from copilot.flow.trust import flow_path_problems
+
+    path = loaded.path
+    base = Path(path).resolve().parent if path not in ("-", "<stdin>", "<flow>") else Path.cwd()
+    return [_problem(loaded, "FG710", message, loc) for loc, message in flow_path_problems(loaded.flow, base)]
+
+
 def structural_problems(loaded: LoadedFlow, catalog: Any = None) -> list[Problem]:
     """Every structural problem of a schema-valid flow, in file order per kind.
 
@@ -219,7 +234,7 @@ def structural_problems(loaded: LoadedFlow, catalog: Any = None) -> list[Problem
     out: list[Problem] = template_syntax(loaded)
     out.extend(unknown_references(loaded))
     out.extend(unknown_models(loaded, catalog))
-    for check in (cycles, sync_needs_async, duplicate_ids, schema_refs):
+    for check in (cycles, sync_needs_async, duplicate_ids, schema_refs, boundary_paths):
         out.extend(check(loaded))
     return out
 

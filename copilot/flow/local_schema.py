@@ -9,8 +9,11 @@ itself (`#/...`, `#anchor`) resolve.
 
 The same walk (`ref_problems`) finds, before anything runs, what would fail or loop at
 validation time: a `$ref` that is not local, an `$id` that moves the base URI elsewhere, a
-local ref to nothing, and refs that lead back to themselves without descending into the
-instance (infinite recursion). `flowgen validate`, `lint` (FG711) and the engine all use it.
+local ref to nothing, refs that lead back to themselves without descending into the
+instance (infinite recursion), and refs that fan out: `a1: {allOf: [$ref a0, $ref a0]}`,
+`a2` twice `a1`… doubles the work at each level, so forty lines would take 2**40 visits.
+The size of a schema with its refs expanded (`expanded_size`) must stay under
+`MAX_EXPANDED`. `flowgen validate`, `lint` (FG711) and the engine all use it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ _IN_PLACE_MANY = ("allOf", "anyOf", "oneOf")
 _IN_PLACE_MAP = ("dependentSchemas",)
 _DATA_KEYWORDS = frozenset({"enum", "const", "examples", "default"})
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+_DEFINITIONS = frozenset({"$defs", "definitions"})  # reached through refs only
+
+MAX_EXPANDED = 100_000
+"""Most subschemas one validation may visit per value, refs expanded (each use counted)."""
 
 
 class SchemaRefError(FlowgenError):
@@ -148,6 +155,83 @@ def _in_place(node: dict[str, Any], loc: Loc, schema: Any, anchors: dict[str, Lo
             yield from ((*loc, key, name) for name, sub in node[key].items() if isinstance(sub, dict))
 
 
+def _node_at(schema: Any, loc: Loc) -> Any:
+    try:
+        return _at(schema, loc)
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _children(schema: Any, loc: Loc, anchors: dict[str, Loc]) -> Iterator[Loc]:
+    """The subschemas validation may visit from the one at `loc`: its own, and its refs' targets."""
+    node = _node_at(schema, loc)
+    if not isinstance(node, dict):
+        return
+    for key in _REF_KEYS:
+        ref = node.get(key)
+        if isinstance(ref, str) and ref.startswith("#"):
+            target = _target(schema, ref, anchors)
+            if target is not None:
+                yield target
+    for key, value in node.items():
+        if key in _DATA_KEYWORDS or key in _DEFINITIONS:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            yield from ((*loc, key, name) for name, sub in value.items() if isinstance(sub, dict))
+        elif isinstance(value, dict):
+            yield (*loc, key)
+        elif isinstance(value, list):
+            yield from ((*loc, key, i) for i, sub in enumerate(value) if isinstance(sub, dict))
+
+
+def expanded_size(
+    schema: Any, start: Loc = (), *, anchors: dict[str, Loc] | None = None, memo: dict[Loc, int] | None = None
+) -> int:
+    """How many subschemas validating one value against `schema` (at `start`) may visit, refs expanded.
+
+    Each use of a ref counts its target's whole size again, so refs that repeat refs
+    multiply; a ref back to a subschema being counted (recursion into the value) counts
+    one. Memoised per location and iterative; the count stops just past `MAX_EXPANDED`.
+    """
+    anchors = dict(_anchors(schema)) if anchors is None else anchors
+    memo = {} if memo is None else memo
+    if start in memo:
+        return memo[start]
+    cap = MAX_EXPANDED + 1
+    on_path = {start}
+    frames: list[tuple[Loc, Iterator[Loc], list[int]]] = [(start, _children(schema, start, anchors), [1])]
+    while frames:
+        loc, children, total = frames[-1]
+        child = next(children, None)
+        if child is None:
+            frames.pop()
+            on_path.discard(loc)
+            memo[loc] = min(total[0], cap)
+            if frames:
+                parent = frames[-1][2]
+                parent[0] = min(parent[0] + memo[loc], cap)
+        elif child in memo:
+            total[0] = min(total[0] + memo[child], cap)
+        elif child in on_path:
+            total[0] = min(total[0] + 1, cap)
+        else:
+            on_path.add(child)
+            frames.append((child, _children(schema, child, anchors), [1]))
+    return memo[start]
+
+
+def _fan_out(schema: Any, nodes: list[tuple[Loc, dict[str, Any]]], anchors: dict[str, Loc]) -> Loc | None:
+    """The first `$ref` whose expansion is over `MAX_EXPANDED`, when the schema's is."""
+    memo: dict[Loc, int] = {}
+    if expanded_size(schema, (), anchors=anchors, memo=memo) <= MAX_EXPANDED:
+        return None
+    for loc, node in nodes:
+        key = next((k for k in _REF_KEYS if isinstance(node.get(k), str)), None)
+        if key is not None and expanded_size(schema, loc, anchors=anchors, memo=memo) > MAX_EXPANDED:
+            return (*loc, key)
+    return ()
+
+
 def ref_problems(schema: Any) -> list[tuple[Loc, str]]:
     """What in `schema` would fetch, fail or loop, each with its location inside the schema."""
     if not isinstance(schema, dict):
@@ -183,6 +267,17 @@ def ref_problems(schema: Any) -> list[tuple[Loc, str]]:
                 cycle,
                 "this `$ref` leads back to itself without descending into the value "
                 "(validation would never end); break the loop",
+            )
+        )
+        return out
+    fan_out = _fan_out(schema, nodes, anchors)
+    if fan_out is not None:
+        out.append(
+            (
+                fan_out,
+                f"this schema expands to more than {MAX_EXPANDED:,} subschemas with its refs "
+                "followed (refs that repeat refs multiply the work of validating every value); "
+                "refer to each definition once, or flatten it",
             )
         )
     return out

@@ -8,9 +8,12 @@ else runs meanwhile (not even a timeout). So:
 - patterns are compiled with RE2 (`google-re2`), whose matching time is linear in the
   text whatever the pattern;
 - a pattern RE2 cannot compile (a backreference, a lookaround) falls back to Python's
-  `re` only when `backtracking_risk` finds no nested or overlapping repetition in it;
-  otherwise it is refused with a clear error;
-- `backtracking_risk` is also what the linter reports (FG603), at the pattern's position.
+  `re` only when `backtracking_risk` finds no overlapping repetition in it and
+  `nested_repetition` finds no repetition inside another, anywhere (lookarounds
+  included); otherwise it is refused with a clear error. RE2 is asked not to log what it
+  cannot compile, so refusing is quiet;
+- `backtracking_risk` is also what the linter reports (FG603), at the pattern's position;
+  it sees inside every group, lookarounds included (`(?=(a+)+$)`).
 
 `safe_patterns(cls)` is a jsonschema validator class whose `pattern` and
 `patternProperties` use these compiled patterns; `copilot.flow.local_schema.validator`
@@ -49,7 +52,7 @@ _CLASS_ESCAPES = {
 
 @dataclass
 class _Node:
-    kind: str  # "char" | "seq" | "alt" | "repeat" | "group" | "empty"
+    kind: str  # "char" | "seq" | "alt" | "repeat" | "group" | "look" | "empty"
     start: int
     end: int = 0
     chars: frozenset[str] | str = frozenset()  # first characters ("char")
@@ -121,9 +124,8 @@ class _Parser:
             body = self.alternation()
             if self.peek() == ")":
                 self.pos += 1
-            if lookaround:
-                return _Node("empty", start, self.pos)
-            return _Node("group", start, self.pos, items=[body])
+            # A lookaround matches no text, but its body is searched like any other.
+            return _Node("look" if lookaround else "group", start, self.pos, items=[body])
         if char == "[":
             return _Node("char", start, self._class_end(), chars=self._class_chars(start))
         if char == "\\":
@@ -181,7 +183,7 @@ class _Parser:
 
 def _nullable(node: _Node) -> bool:
     """Whether `node` can match the empty string."""
-    if node.kind == "empty":
+    if node.kind in ("empty", "look"):
         return True
     if node.kind == "char":
         return False
@@ -196,7 +198,7 @@ def _first(node: _Node) -> set[str] | str:
     """The characters a match of `node` can start with (`_ANY` when unknown or everything)."""
     if node.kind == "char":
         return node.chars if node.chars == _ANY else set(node.chars)  # type: ignore[arg-type]
-    if node.kind == "empty":
+    if node.kind in ("empty", "look"):
         return set()
     if node.kind in ("repeat", "group"):
         return _first(node.items[0])
@@ -300,6 +302,29 @@ def backtracking_risk(pattern: str) -> Risk | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def nested_repetition(pattern: str) -> Risk | None:
+    """The first repetition in `pattern` with another repetition inside it, anywhere.
+
+    Stricter than `backtracking_risk`, for the patterns that Python's backtracking `re`
+    has to match (those RE2 cannot compile): `(?=(a|a)*$)` or `(\1a+)+` are refused
+    whatever their shape. A pattern this parser cannot read is refused too.
+    """
+    try:
+        tree = _Parser(pattern).alternation()
+    except (IndexError, ValueError, re.error):
+        return Risk(0, pattern, "cannot be analysed")
+    for node in _walk(tree):
+        if node.kind != "repeat" or node.high <= 1:
+            continue
+        inner = next((n for n in _walk(node.items[0]) if n.kind == "repeat" and n.high > 1), None)
+        if inner is not None:
+            return Risk(
+                node.start, pattern[node.start : node.end], "repeats a repetition (nested quantifiers)"
+            )
+    return None
+
+
 # ---------------------------------------------------------------------------- matching
 
 
@@ -312,6 +337,14 @@ def _re2() -> Any:
     return re2
 
 
+@cache
+def _quiet_options() -> Any:
+    """RE2 options that do not log a pattern RE2 cannot compile (absl's `re2.cc … Error parsing`)."""
+    options = _re2().Options()
+    options.log_errors = False
+    return options
+
+
 @lru_cache(maxsize=1024)
 def compile_pattern(pattern: str) -> Callable[[str], bool]:
     """A function telling whether `pattern` matches somewhere in a string (JSON Schema's `pattern`).
@@ -322,12 +355,12 @@ def compile_pattern(pattern: str) -> Callable[[str], bool]:
     re2 = _re2()
     if re2 is not None:
         try:
-            compiled = re2.compile(pattern)
+            compiled = re2.compile(pattern, _quiet_options())
         except Exception:  # re2.error: a construct RE2 does not have (backreference, lookaround)
             compiled = None
         if compiled is not None:
             return lambda text: compiled.search(text) is not None
-    risk = backtracking_risk(pattern)
+    risk = backtracking_risk(pattern) or nested_repetition(pattern)
     if risk is not None:
         raise PatternError(f"pattern `{pattern}` cannot be matched safely: {risk}")
     try:

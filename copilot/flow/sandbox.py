@@ -31,6 +31,7 @@ them (`Impossible`); what is left to fold is bounded by the template's own text.
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import threading
@@ -235,7 +236,8 @@ def check_value(value: Any, what: str = "the value") -> Any:
     Refuses what would crash serialisation or leak a repr: undefined values anywhere
     inside (``[event.nosuch]``, ``map(attribute=…)``, ``groupby``), methods and
     functions (``event.items``), iterators left unconsumed, integers too long to print,
-    and values over the output cap. A top-level iterator is read into a list.
+    numbers that are not finite (``'nan' | float``, ``1e308 * 10``), and values over the
+    output cap. A top-level iterator is read into a list.
     """
     from jinja2 import Undefined
 
@@ -250,6 +252,8 @@ def check_value(value: Any, what: str = "the value") -> Any:
             total += len(item)
         elif isinstance(item, Undefined):
             item._fail_with_undefined_error()
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ExpressionError(f"{what} is not a finite number ({item}): JSON cannot hold it")
         elif isinstance(item, bool | float) or item is None:
             total += 1
         elif isinstance(item, int):
@@ -391,17 +395,38 @@ def _replace_size(s: Any, old: Any, new: Any, count: Any = None) -> None:
 
 
 def _join_size(sep: Any, items: Any) -> None:
-    if isinstance(sep, str) and isinstance(items, list | tuple):
-        limit = _max_output()
-        _check_length(weight(list(items), limit) + len(sep) * len(items), "`join`")
+    """Refuse a `join` whose result would pass the output cap, before it is built.
+
+    The size is ``len(sep) * (n - 1)`` plus the items' own sizes, with the items counted
+    one at a time (and at most `MAX_ITEMS` of them): ``('x' * 100000) | join('y' * 20000)``
+    is refused without building its 2 GB.
+    """
+    if not isinstance(sep, str):
+        return
+    limit = _max_output()
+    if isinstance(items, str):
+        n = len(items)
+        _check_length(n + len(sep) * max(n - 1, 0), "`join`")
+        return
+    if not isinstance(items, list | tuple | Mapping | set | frozenset):
+        return
+    total = 0
+    for n, item in enumerate(counted(items), 1):
+        total += (len(item) if isinstance(item, str) else weight(item, limit)) + (len(sep) if n > 1 else 0)
+        if total > limit:
+            raise _too_big("`join`", total)
 
 
-def _check_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Size checks for the str and list methods that grow their result."""
+def _check_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """Size checks for the str and list methods that grow their result; the arguments to call with.
+
+    An iterator given to `str.join` is read (counted) into a list first, so that it can be
+    measured before the join and still joined after.
+    """
     owner = getattr(method, "__self__", None)
     name = getattr(method, "__name__", "")
     if not isinstance(owner, str):
-        return
+        return args
     if name in ("center", "ljust", "rjust", "zfill") and args:
         _width(owner, args[0])
     elif name == "expandtabs":
@@ -411,7 +436,10 @@ def _check_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     elif name == "replace" and len(args) >= 2:
         _replace_size(owner, *args[:3])
     elif name == "join" and args:
-        _join_size(owner, args[0] if isinstance(args[0], list | tuple) else list(counted(args[0])))
+        if not isinstance(args[0], str | list | tuple | Mapping | set | frozenset):
+            args = (list(counted(args[0])), *args[1:])
+        _join_size(owner, args[0])
+    return args
 
 
 def _pre_center(value: Any, width: Any = 80) -> None:
@@ -612,7 +640,7 @@ def environment() -> Any:
             tick()
             if isinstance(__obj, method_only):
                 __obj = __obj.flowgen_method
-            _check_method(__obj, args, kwargs)
+            args = _check_method(__obj, args, kwargs)
             result = super().call(__context, __obj, *args, **kwargs)
             if isinstance(result, str):
                 _check_length(len(result), "a method's result")

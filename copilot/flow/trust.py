@@ -4,19 +4,24 @@ A flow file is untrusted input (it arrives in pull requests and from LLM answers
 paths it names are confined to the flow file's folder: retrieve `sources`, the
 `on_error.dead_letter` file and the jsonl trace file. A path is refused when it is
 absolute, when it has a `..` part, or when it resolves (symlinks followed) to somewhere
-outside the folder. A dead-letter file that already exists must be one: its first line a
-dead-letter record, so a flow cannot append events to an unrelated file.
+outside the folder. A dead-letter or trace file that already exists must be one: its first
+line a dead-letter (span) record, so a flow cannot append to or replace an unrelated file.
 
-The linter (FG710) and the engine (which refuses to start) call these same functions.
+`flow_path_problems` is the one list: the linter (FG710), `validate` and the engine (which
+refuses to start, through copilot.flow.check) all call it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 # Keys every dead-letter record has (copilot.run.engine writes them).
 DEAD_LETTER_KEYS = frozenset({"time", "flow", "event", "error"})
+# Keys every span line has (OpenTelemetry's JSON form, copilot.run.telemetry writes them).
+SPAN_KEYS = frozenset({"name", "context", "kind", "start_time", "end_time"})
 _FIRST_LINE_LIMIT = 1 << 20  # a first line longer than this is no dead-letter record
 
 
@@ -69,8 +74,14 @@ def write_path_problem(value: str, base: Path, what: str) -> str | None:
     return f"{what} `{value}` {why}; it must be a file inside the flow file's folder"
 
 
-def existing_file_problem(path: Path) -> str | None:
-    """Why an existing `path` is not a dead-letter file (None when absent, empty or one)."""
+def existing_file_problem(
+    path: Path, keys: frozenset[str] = DEAD_LETTER_KEYS, kind: str = "dead-letter"
+) -> str | None:
+    """Why an existing `path` is not a `kind` file (None when absent, empty or one).
+
+    A `kind` file's first line is a JSON record with all of `keys`; flowgen only ever
+    appends to such a file, so a flow cannot write into (or over) an unrelated one.
+    """
     try:
         if not path.exists():
             return None
@@ -86,11 +97,11 @@ def existing_file_problem(path: Path) -> str | None:
         record = json.loads(first)
     except ValueError:
         record = None
-    if isinstance(record, dict) and record.keys() >= DEAD_LETTER_KEYS:
+    if isinstance(record, dict) and record.keys() >= keys:
         return None
     return (
-        f"`{path}` exists and is not a dead-letter file (its first line is no dead-letter record); "
-        "refusing to append events to it: choose a new file"
+        f"`{path}` exists and is not a {kind} file (its first line is no {kind} record); "
+        "refusing to write to it: choose a new file"
     )
 
 
@@ -100,3 +111,37 @@ def dead_letter_problem(value: str, base: Path) -> str | None:
     if why is not None:
         return why
     return existing_file_problem(base / value)
+
+
+def trace_file_problem(value: str, base: Path) -> str | None:
+    """Why the flow's `observability.tracing.path` may not be written, or None.
+
+    Inside the folder, and an existing file must be a span file (it is appended to).
+    """
+    why = write_path_problem(value, base, "trace file")
+    if why is not None:
+        return why
+    return existing_file_problem(base / value, SPAN_KEYS, "span")
+
+
+def flow_path_problems(flow: Any, base: Path) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each file the flow names that it may not touch: (location in the flow, why).
+
+    One list for lint (FG710), validate and the engine, which refuses to start on any.
+    """
+    for index, step in enumerate(flow.steps):
+        for number, source in enumerate(getattr(step, "sources", None) or ()):
+            why = source_problem(source.path, base)
+            if why is not None:
+                yield ("steps", index, "sources", number, "path"), f"step `{step.id}`: {why}"
+    on_error = flow.on_error
+    if on_error is not None and on_error.dead_letter is not None:
+        why = dead_letter_problem(on_error.dead_letter.path, base)
+        if why is not None:
+            yield ("on_error", "dead_letter", "path"), why
+    obs = flow.observability
+    tracing = obs.tracing if obs is not None else None
+    if tracing is not None and tracing.exporter == "jsonl" and tracing.path:
+        why = trace_file_problem(tracing.path, base)
+        if why is not None:
+            yield ("observability", "tracing", "path"), why

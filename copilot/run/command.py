@@ -119,7 +119,7 @@ def run_flow(
     else:
         raise FlowgenError(f"--provider must be sim or openai, not {provider_name!r}")
     hints: list[str] = []
-    telemetry = Telemetry.for_flow(flow, trace_path=trace_path, notes=hints)
+    telemetry = Telemetry.for_flow(flow, trace_path=trace_path, base_dir=base_dir, notes=hints)
     try:
         engine = Engine(
             flow,
@@ -153,7 +153,8 @@ def run_flow(
     finally:
         if telemetry is not None:
             telemetry.shutdown()
-    scrub = telemetry.redactor(event) if telemetry is not None else _redactor(flow, event)
+    # The run's own redactor knows the tainted steps' outputs (copilot.flow.taint) too.
+    scrub = result.scrub if result.scrub is not None else _redactor(flow, event)
     if result.dead_lettered and engine.dead_letter_path is not None:
         notes.append(f"dead letter written to {engine.dead_letter_path}")
     return RunOutcome(flow, result, notes, scrub, hints)

@@ -278,6 +278,10 @@ class Engine:
         self._letters = DeadLetterWriter(self.dead_letter_path) if self.dead_letter_path is not None else None
         obs = flow.observability
         self.redact_paths: tuple[str, ...] = tuple(obs.redact) if obs is not None else ()
+        from copilot.flow.taint import tainted_steps
+
+        # Steps whose output derives from a redacted field: hidden like the field itself.
+        self.tainted: frozenset[str] = frozenset(tainted_steps(flow))
         from copilot.run.rag import RetrieveIndex
 
         self.indexes = {
@@ -576,7 +580,9 @@ class _Run:
         self.handoff: list[StepPlan] | None = None  # set while a step's end readies others
         self.queue: deque[StepPlan] | None = None  # steps made ready while `_ready` runs (see there)
         tel = engine.telemetry
-        self.scrub = tel.redactor(event) if tel is not None else _NO_REDACTION
+        # Always the engine's own (fresh per event): it learns tainted outputs as they end.
+        self.scrub = engine.redactor(event)
+        self.result.scrub = self.scrub if engine.redact_paths else None
         self.spans: dict[str, Any] = {}
         self.span = None
         if tel is not None:
@@ -745,6 +751,8 @@ class _Run:
         engine = self.engine
         record = self.result.steps[plan.id]
         record.status = status  # type: ignore[assignment]
+        if record.output is not None and plan.id in engine.tainted:
+            self.scrub.add(record.output)
         if status != "skipped" or record.start is not None:
             record.end = engine._now() - self.t0
         if self.responded:
@@ -1289,6 +1297,8 @@ def _validate_once(run: _Run, plan: StepPlan) -> tuple[Any, list[str]]:
             value = plan.templates["input"](run.ctx)
     except ExpressionError as exc:
         return None, [f"input: {exc.message}"]
+    if plan.id in run.engine.tainted:
+        run.scrub.add(value)  # before the checks, whose messages quote the value
     problems: list[str] = []
     if plan.validator is not None:
         problem = _schema_problem(plan.validator, value)
@@ -1365,6 +1375,8 @@ def _transform_step(run: _Run, plan: StepPlan, record: StepRecord) -> str:
             value = plan.templates["output"](run.ctx)
     except ExpressionError as exc:
         raise StepFailure(f"output: {exc.message}", exc.kind) from None
+    if plan.id in run.engine.tainted:
+        run.scrub.add(value)  # before the schema check, whose message quotes the value
     if plan.validator is not None:
         problem = _schema_problem(plan.validator, value)
         if problem is not None:
@@ -1544,7 +1556,7 @@ def _write_dead_letter(run: _Run, failed: list[StepRecord]) -> None:
         "attempts": [a.to_dict() for a in run.result.attempts],
     }
     if engine.redact_paths:
-        line = engine.redactor(run.event).tree(line)
+        line = run.scrub.tree(line)  # the event's redacted values and tainted outputs
         line["redacted"] = list(engine.redact_paths)
     # Built here, on the loop (the event's state at its end); written off it, in order.
     engine._letters.add(json.dumps(line, ensure_ascii=False, default=str) + "\n", engine._loop)  # type: ignore[union-attr, arg-type]

@@ -123,6 +123,9 @@ class EventResult:
     idempotency_key: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     total_time: float | None = None  # arrival to the end of the last step (async ones too)
+    # What hides redacted values, derived ones included, in any text of this event
+    # (copilot.run.redact.Redactor); None when the flow redacts nothing.
+    scrub: Any = field(default=None, repr=False, compare=False)
     _done: asyncio.Future[None] | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -1,7 +1,9 @@
 """Redaction: event fields listed in `observability.redact` never reach traces or logs.
 
 The engine collects the values of those fields from each event and replaces them inside
-every string it writes to a span attribute, a log line or the timeline's error text.
+every string it writes to a span attribute, a log line, the timeline's error text or a
+dead letter. Values derived from them travel too: the output of a tainted step
+(copilot.flow.taint) is added to the event's Redactor as the step ends, and hidden whole.
 """
 
 from __future__ import annotations
@@ -12,14 +14,35 @@ from typing import Any
 REDACTED = "[redacted]"
 
 
+# A tainted step's output (copilot.flow.taint) is hidden by its leaves' text; shorter
+# leaves ("ok", "no") are words that would blank out unrelated text.
+DERIVED_MIN = 4
+
+
 class Redactor:
-    """Replaces the values of redacted event fields inside strings."""
+    """Replaces the values of redacted event fields inside strings.
+
+    `add` teaches it the output of a tainted step (one derived from a redacted field) as
+    the run goes, so an error, span or dead letter that quotes that output hides it too.
+    """
 
     __slots__ = ("values",)
 
     def __init__(self, values: Iterable[str]) -> None:
         # Longest first, so a value containing another is replaced whole.
         self.values = sorted({v for v in values if len(v) >= 2}, key=len, reverse=True)
+
+    def add(self, output: Any) -> None:
+        """Hide every string and number in `output` (JSON-like), and its JSON form, from now on."""
+        import json
+
+        found: list[str] = []
+        _collect(output, found)
+        if isinstance(output, dict | list):
+            found.append(json.dumps(output, ensure_ascii=False, default=str))
+        fresh = {v for v in found if len(v) >= DERIVED_MIN} - set(self.values)
+        if fresh:
+            self.values = sorted({*self.values, *fresh}, key=len, reverse=True)
 
     def __call__(self, value: Any) -> Any:
         if not self.values or not isinstance(value, str):

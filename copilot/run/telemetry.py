@@ -35,6 +35,7 @@ from opentelemetry.semconv._incubating.metrics import gen_ai_metrics
 from opentelemetry.semconv.attributes import error_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from copilot.errors import FlowgenError
 from copilot.flow.units import resolve_env
 from copilot.run.redact import Redactor, redacted_values
 
@@ -55,12 +56,16 @@ class JsonLinesSpanExporter(SpanExporter):
     """Spans as JSON lines (OpenTelemetry's own JSON form of each span).
 
     By default the file is written once, atomically, at shutdown (a `run` never leaves a
-    half-written trace); `streaming=True` appends as spans end (for `serve`).
+    half-written trace); `streaming=True` appends as spans end (for `serve`). `append=True`
+    (the flow's own `observability.tracing.path`, which the flow file chooses) adds the
+    lines at shutdown to an existing span file and never replaces anything else: the
+    trust boundary (copilot.flow.trust) is checked again right before writing.
     """
 
-    def __init__(self, path: str | Path, *, streaming: bool = False) -> None:
+    def __init__(self, path: str | Path, *, streaming: bool = False, append: bool = False) -> None:
         self.path = Path(path)
         self.streaming = streaming
+        self.append = append
         self._lines: list[str] = []
         self._file: Any = None
         if streaming:
@@ -81,9 +86,20 @@ class JsonLinesSpanExporter(SpanExporter):
             self._file.close()
             self._file = None
             return
+        text = "".join(line + "\n" for line in self._lines)
+        if self.append:
+            from copilot.flow.trust import SPAN_KEYS, existing_file_problem
+
+            problem = existing_file_problem(self.path, SPAN_KEYS, "span")
+            if problem is not None:
+                raise FlowgenError(f"observability.tracing.path: {problem}")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(text)
+            return
         from copilot.flow.dump import write_atomic
 
-        write_atomic(self.path, "".join(line + "\n" for line in self._lines))
+        write_atomic(self.path, text)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
@@ -151,6 +167,7 @@ class Telemetry:
         flow: Any,
         *,
         trace_path: str | Path | None = None,
+        base_dir: Path | None = None,
         console: bool = False,
         environ: dict[str, str] | None = None,
         notes: list[str] | None = None,
@@ -158,7 +175,9 @@ class Telemetry:
         """Exporters as the flow's `observability.tracing` says, plus `--trace FILE`.
 
         Returns None when nothing would be exported (the engine then skips all span work).
-        An OTLP endpoint that references an unset variable is skipped with a note.
+        An OTLP endpoint that references an unset variable is skipped with a note. A jsonl
+        `path` is relative to `base_dir` (the flow file's folder; default the working
+        directory) and must stay inside it (copilot.flow.trust): else a FlowgenError.
         """
         import os
 
@@ -172,7 +191,13 @@ class Telemetry:
         if console or (tracing is not None and tracing.exporter == "console"):
             simple.append(ConsoleSpanExporter(out=sys.stderr))
         if tracing is not None and tracing.exporter == "jsonl" and tracing.path:
-            simple.append(JsonLinesSpanExporter(tracing.path))
+            from copilot.flow.trust import trace_file_problem
+
+            base = Path.cwd() if base_dir is None else base_dir
+            problem = trace_file_problem(tracing.path, base)
+            if problem is not None:
+                raise FlowgenError(problem)
+            simple.append(JsonLinesSpanExporter(base / tracing.path, append=True))
         if tracing is not None and tracing.exporter == "otlp":
             endpoint = tracing.endpoint or "${env:OTEL_EXPORTER_OTLP_ENDPOINT}"
             try:

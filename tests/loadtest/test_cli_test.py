@@ -72,6 +72,19 @@ def test_report_file_is_written(write_flow, tmp_path):
     assert f"wrote {out}" in result.stderr
 
 
+def test_report_never_replaces_an_existing_file_without_force(write_flow, tmp_path):
+    """Issue 10, item 17: an existing --report file is refused (one line, exit 2) before any work."""
+    out = tmp_path / "notes.txt"
+    out.write_text("my notes\n")
+    path = write_flow(mini_flow(tests=TESTS))
+    result = invoke(path, "--report", str(out))
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "--force" in result.stderr
+    assert result.stdout == "" and out.read_text() == "my notes\n"
+    result = invoke(path, "--report", str(out), "--force")
+    assert result.exit_code == 0 and out.read_text().startswith("<!doctype html>")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

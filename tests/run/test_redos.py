@@ -83,6 +83,9 @@ def test_lint_warns_on_the_pattern_at_its_position(tmp_path: Path) -> None:
         ("(x+x+)+y", 0),
         ("^[a-z]+([a-zA-Z]+)*$", 7),
         ("(\\w|\\d)+", 0),
+        ("(?=(a|a)*$)", 3),  # inside a lookaround: RE2 cannot compile it, `re` would backtrack
+        ("(?=(a+)+$)a", 3),
+        ("(?<!x)(?:y(a+)+)", 10),
     ],
 )
 def test_catastrophic_patterns_are_found(pattern: str, offset: int) -> None:
@@ -92,7 +95,17 @@ def test_catastrophic_patterns_are_found(pattern: str, offset: int) -> None:
 
 @pytest.mark.parametrize(
     "pattern",
-    ["^T-[0-9]{4}$", "^(ab)+$", "(a+b)+", "^\\d{3}-\\d{2}-\\d{4}$", "^(a|b|c)*$", "(?:x|y)+z", "[(a+)+]"],
+    [
+        "^T-[0-9]{4}$",
+        "^(ab)+$",
+        "(a+b)+",
+        "^\\d{3}-\\d{2}-\\d{4}$",
+        "^(a|b|c)*$",
+        "(?:x|y)+z",
+        "[(a+)+]",
+        "(?=\\d)[0-9]+$",
+        "(?!ab)\\w+",
+    ],
 )
 def test_ordinary_patterns_are_not(pattern: str) -> None:
     assert backtracking_risk(pattern) is None
@@ -106,6 +119,35 @@ def test_matching_is_linear_and_the_fallback_is_guarded() -> None:
     assert compile_pattern("^(a)\\1$")("aa") is True
     with pytest.raises(PatternError, match="cannot be matched safely"):
         compile_pattern("^((a+)+)\\1$")
+
+
+@pytest.mark.parametrize("pattern", ["(?=(a|a)*$)", "(?=(a+)+$)a", "(?=(a+b)+$)", "(?<=(x+)+)y"])
+def test_a_nested_quantifier_in_a_pattern_only_re_can_run_is_refused_quietly(
+    pattern: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    compile_pattern.cache_clear()
+    started = time.perf_counter()
+    with pytest.raises(PatternError, match="cannot be matched safely"):
+        compile_pattern(pattern)
+    assert time.perf_counter() - started < 1
+    assert "Error parsing" not in capfd.readouterr().err  # absl's log line from re2.cc
+
+
+def test_a_nested_quantifier_in_a_lookaround_is_refused_at_run(tmp_path: Path) -> None:
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(FLOW.replace('"^(a+)+$"', '"(?=(a|a)*$)"'))
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"id": "a" * 40 + "!"}))
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "copilot", "run", str(flow), "--event", str(event)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert time.perf_counter() - started < 10  # before: seconds of backtracking per event
+    assert done.returncode == 2, done.stderr
+    assert "cannot be matched safely" in done.stderr and "Error parsing" not in done.stderr
 
 
 def test_safe_patterns_validator_refuses_without_backtracking() -> None:

@@ -124,6 +124,12 @@ BOMBS = [
     "{{ ([['a'] * 100000] * 100000) | tojson }}",
     "{{ ['a'] * 100000 | sum(start=[]) }}",
     "{{ [event.body * 1000] * 100 | join }}",
+    "{{ ('x' * 100000) | join('y' * 20000) }}",  # 2 GB if built before the size check
+    "{{ ('x' * 100000) | join('y' * 100000) }}",
+    "{{ ('x' * 100000) | list | join('y' * 100000) }}",
+    "{{ ('y' * 100000).join('x' * 100000) }}",
+    "{{ ('y' * 100000).join(('x' * 100000) | list) }}",
+    "{{ ('y' * 100000).join(('x' * 100000) | map('upper')) }}",
     "{{ 'a' * 10 ** 9 }}",
     "{{ 2 ** 100000 }}",
     "{% set a = 'x' * 100000 %}{% for i in range(30) %}{% endfor %}{{ a }}",
@@ -172,6 +178,20 @@ def test_ordinary_templates_are_unchanged() -> None:
     assert render("{% for i in event.items %}[{{ loop.index }}:{{ i }}]{% endfor %}", CTX) == "[1:1][2:2]"
     assert render("{{ '%05d' % event.n }} {{ '{:>4}'.format(event.n) }}", CTX) == "00003    3"
     assert render("{{ event.body ~ '!' }}", CTX) == "hello!"
+    assert render("{{ '-'.join(event.items | map('string')) }} {{ 'ab' | join('.') }}", CTX) == "1-2 a.b"
+
+
+@pytest.mark.parametrize("output", ["{{ 'nan' | float }}", "{{ 1e308 * 10 }}", "{{ [-1e308 * 10] }}"])
+def test_a_number_json_cannot_hold_is_a_step_error(tmp_path: Path, output: str) -> None:
+    code, out, _ = _run(_flow(tmp_path, output))
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"invalid JSON printed: {constant}")
+
+    data = json.loads(out, parse_constant=refuse)
+    step = next(s for s in data["steps"] if s["id"] == "t")
+    assert step["status"] == "failed" and "not a finite number" in step["error"], step
+    assert code == 1
 
 
 # ---------------------------------------------------------------------------- items 12 and 16

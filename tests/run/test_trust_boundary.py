@@ -141,6 +141,48 @@ def test_dead_letter_never_appends_to_an_unrelated_file(tmp_path):
     assert run(path).exit_code == 0
 
 
+TRACED = FLOW + "observability:\n  tracing: {exporter: jsonl, path: .flowgen/trace.jsonl}\n"
+
+
+@pytest.mark.parametrize("trace", ["../victim.txt", "ABSOLUTE", "linked/trace.jsonl", "other.yaml"])
+def test_the_flows_own_trace_file_outside_the_folder_or_unrelated_is_refused(tmp_path, trace):
+    """Items 10/17: `observability.tracing.path` is held to the boundary at run time too."""
+    flow_dir = tmp_path / "flow"
+    flow_dir.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (flow_dir / "linked").symlink_to(tmp_path, target_is_directory=True)
+    other = flow_dir / "other.yaml"
+    other.write_text("name: other\n")
+    value = str(victim) if trace == "ABSOLUTE" else trace
+    path = write_flow(flow_dir, TRACED, **{".flowgen/trace.jsonl": value})
+    result = run(path)
+    err = one_positioned_line(result, path, 26)
+    assert "trace file" in err or "not a span file" in err, err
+    assert victim.read_text() == "precious\n" and other.read_text() == "name: other\n"
+    assert not (tmp_path / "trace.jsonl").exists()
+    validate = runner.invoke(app, ["validate", str(path), "--format", "json"])
+    errors = json.loads(validate.stdout)["files"][0]["errors"]
+    assert [(e["code"], e["line"]) for e in errors] == [("FG710", 26)]
+
+
+def test_the_flows_own_trace_file_is_inside_the_folder_and_appended_to(tmp_path, monkeypatch):
+    """Relative to the flow file's folder (not the working directory); a span file grows."""
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    flow_dir = tmp_path / "flow"
+    flow_dir.mkdir()
+    path = write_flow(flow_dir, TRACED)
+    assert run(path).exit_code == 0
+    trace = flow_dir / ".flowgen" / "trace.jsonl"
+    first = trace.read_text().splitlines()
+    assert first and all(json.loads(line)["name"] for line in first)
+    assert run(path).exit_code == 0
+    assert len(trace.read_text().splitlines()) == 2 * len(first)
+    assert not (elsewhere / ".flowgen").exists()
+
+
 # ---------------------------------------------------------------------------- item 2
 
 
@@ -315,6 +357,61 @@ def test_redacted_fields_reach_no_output_of_a_failing_run(tmp_path):
         again = run(path, "--trace", str(trace), *fmt)
         assert "123-45-6789" not in _every_output(again, trace, dead), "a redacted value leaked"
     assert "123-45-6789" not in _every_output(result, trace, dead)
+
+
+DERIVED_FLOW = """\
+apiVersion: flowgen/v1
+kind: Flow
+name: derived
+trigger:
+  type: webhook
+  path: /hooks/t
+  event_schema:
+    type: object
+    required: [id, ssn]
+    properties: {id: {type: string}, ssn: {type: string}}
+  example: {id: "T-1", ssn: "123-45-6789"}
+steps:
+  - id: digits
+    type: transform
+    output: {v: "{{ event.ssn|replace('-','') }}-{{ event.ssn[::-1] }}"}
+  - id: shape
+    type: transform
+    needs: [digits]
+    output: {v: "{{ steps.digits.output.v }}"}
+    output_schema: {type: object, properties: {v: {type: integer}}}
+  - id: copy
+    type: validate
+    needs: [digits]
+    input: "{{ steps.digits.output }}"
+    output_schema: {type: object, properties: {v: {type: string, maxLength: 3}}}
+    on_fail: {action: fail}
+respond:
+  needs: [shape, copy]
+  body: {ok: true}
+on_error:
+  dead_letter: {path: .flowgen/dead-letter.jsonl}
+observability:
+  redact: [event.ssn]
+  tracing: {exporter: jsonl, path: .flowgen/spans.jsonl}
+"""
+
+
+@pytest.mark.parametrize("fmt", [(), ("--format", "json")])
+def test_values_derived_from_a_redacted_field_reach_no_output(tmp_path, fmt):
+    """Item 9: a step whose templates read a redacted field (or a tainted step) is tainted:
+    its output is hidden whole in errors, the timeline, spans and the dead letter."""
+    path = write_flow(tmp_path, DERIVED_FLOW)
+    trace = tmp_path / "trace.jsonl"
+    result = run(path, "--trace", str(trace), *fmt)
+    dead = tmp_path / ".flowgen" / "dead-letter.jsonl"
+    spans = tmp_path / ".flowgen" / "spans.jsonl"
+    assert result.exit_code == 1 and dead.exists() and spans.exists(), result.output
+    everything = _every_output(result, trace, dead, spans)
+    for form in ("123456789", "9876-54-321", "123-45-6789"):
+        assert form not in everything, f"{form} leaked"
+    assert "is not of type 'integer'" in everything  # the failure is still explained
+    assert "[redacted]" in dead.read_text()
 
 
 # ---------------------------------------------------------------------------- item 13

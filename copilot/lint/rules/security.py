@@ -40,6 +40,28 @@ _PROVIDER_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
     ("a SendGrid key", re.compile(r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}")),
     ("a Telegram bot token", re.compile(r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b")),
+    # An AWS secret access key: 40 base64 characters, mixed case with a digit and a `/` or
+    # `+` (a git sha or a word never is), or any 40 after an `aws_secret…` label.
+    (
+        "an AWS secret access key",
+        re.compile(
+            r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9+]*/|[A-Za-z0-9/]*\+)(?=[a-z0-9/+]*[A-Z])(?=[A-Z0-9/+]*[a-z])"
+            r"(?=[A-Za-z/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+            r"|(?i:aws_?secret(?:_?access)?(?:_?key)?)[\"' :=]{1,5}[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+        ),
+    ),
+    ("a password in the URL", re.compile(r"\bhttps?://[^\s/:@{}]+:[^\s/@{}]+@[A-Za-z0-9.-]+")),
+    (
+        "a PagerDuty integration URL",
+        re.compile(r"\bevents\.pagerduty\.com/integration/[A-Za-z0-9]{20,}/enqueue"),
+    ),
+    (
+        "a signed Azure Logic Apps / Power Automate URL",
+        re.compile(
+            r"\b[A-Za-z0-9.-]+\.(?:logic\.azure\.com|powerplatform\.com)[^\s]*?[?&]sig=[A-Za-z0-9_%-]{20,}"
+        ),
+    ),
+    ("a Twilio API key", re.compile(r"\bSK[0-9a-fA-F]{32}\b")),
 )
 _ENV_OR_TEMPLATE = re.compile(r"\$\{env:[^}]*\}|\{\{.*?\}\}|\{%.*?%\}", re.S)
 _TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.~]{20,}")
@@ -177,8 +199,10 @@ def hardcoded_secret(ctx: Context) -> Iterator[Hit]:
     Flags a literal that looks like a key or token where a `${env:NAME}` reference belongs:
     well-known key shapes anywhere in the file (OpenAI/Anthropic `sk-…`, AWS `AKIA…`,
     GitHub `ghp_…`/`github_pat_…`, GitLab `glpat-…`, Slack `xox…`, Google `AIza…`, Stripe
-    `sk_live_…`, npm, Hugging Face, SendGrid and Telegram tokens, JWTs, private keys);
-    Slack, Discord and Microsoft Teams webhook URLs (the URL is the credential); a literal
+    `sk_live_…`, npm, Hugging Face, SendGrid, Telegram and Twilio `SK…` tokens, AWS secret
+    access keys, JWTs, private keys, `https://user:password@host` URLs); Slack, Discord,
+    Microsoft Teams and PagerDuty webhook URLs and signed Azure Logic Apps / Power
+    Automate URLs (`&sig=`; the URL is the credential); a literal
     webhook `auth.secret`; literal values of credential headers (`Authorization`,
     `X-Api-Key`…) and random-looking header tokens; passwords, key parameters and random
     tokens inside URLs. The finding names the kind of secret, never its value.
@@ -419,36 +443,15 @@ def event_in_system_prompt(ctx: Context) -> Iterator[Hit]:
             )
 
 
-def _boundary_findings(ctx: Context) -> Iterator[tuple[Loc, str]]:
-    from copilot.flow.trust import dead_letter_problem, source_problem, write_path_problem
-
-    base = ctx.flow_dir
-    for index, step in ctx.steps("retrieve"):
-        for number, source in enumerate(step.sources):
-            why = source_problem(source.path, base)
-            if why is not None:
-                yield ("steps", index, "sources", number, "path"), f"step `{step.id}`: {why}"
-    on_error = ctx.flow.on_error
-    if on_error is not None and on_error.dead_letter is not None:
-        why = dead_letter_problem(on_error.dead_letter.path, base)
-        if why is not None:
-            yield ("on_error", "dead_letter", "path"), why
-    obs = ctx.flow.observability
-    tracing = obs.tracing if obs is not None else None
-    if tracing is not None and tracing.path:
-        why = write_path_problem(tracing.path, base, "trace file")
-        if why is not None:
-            yield ("observability", "tracing", "path"), why
-
-
 @rule("FG710", "path-outside-flow-folder", "error")
 def path_outside_flow_folder(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a file the flow reads or writes outside the flow file's folder: a retrieve
     `sources` path that is absolute, has a `..` part or matches a symlink leading out of
     the folder; an `on_error.dead_letter.path` or `observability.tracing.path` that is
-    absolute, climbs out with `..` or leads out through a symlink; and a dead-letter file
-    that already exists but is not a dead-letter file.
+    absolute, climbs out with `..` or leads out through a symlink; and a dead-letter (trace)
+    file that already exists but is not a dead-letter (span) file. `flowgen validate`
+    reports the same finding, and `run` and `test` refuse to start on it.
 
     Why it matters
     A flow file is untrusted input: it comes from pull requests and from LLM answers that a
@@ -476,7 +479,9 @@ def path_outside_flow_folder(ctx: Context) -> Iterator[Hit]:
     write dead letters and traces below the flow's folder (e.g. `.flowgen/`). No autofix:
     where the files belong is yours to decide.
     """
-    for loc, why in _boundary_findings(ctx):
+    from copilot.flow.trust import flow_path_problems
+
+    for loc, why in flow_path_problems(ctx.flow, ctx.flow_dir):
         yield Hit(loc, why, fix_hint="use a relative path inside the flow file's folder")
 
 
@@ -524,11 +529,20 @@ def _host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(host, pattern) for pattern in allowed)
 
 
+# What may follow a `${env:NAME}` URL: nothing, a path, a query, a fragment, or another
+# reference (`${env:BASE}${env:PATH}`); a port only before a path.
+_ENV_SUFFIX = re.compile(r"(?:$|[/?#]|\$\{env:|:\d{1,5}(?:$|/))")
+
+
 def _literal_host(url: str) -> tuple[str | None, str | None]:
     """(host, None) for a URL with a literal host; (None, why) when a template picks the host."""
     value = url.strip()
     if value.startswith("${env:"):
-        # `${env:BASE}/path`: the deployment chooses the host
+        # `${env:BASE}/path`: the deployment chooses the host, unless literal text after
+        # the reference moves it (`${env:URL}@attacker.example/`, `${env:URL}.evil.example`)
+        rest = value[value.find("}") + 1 :] if "}" in value else ""
+        if "@" in rest or "\\" in rest or "://" in rest or not _ENV_SUFFIX.match(rest):
+            return None, f"the literal text `{rest}` after the ${{env:}} reference can change the host"
         return None, None
     try:
         parts = urlsplit(value)
@@ -547,7 +561,9 @@ def external_url_literal(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags an http step whose `request.url` names an external host literally (not a
     `${env:NAME}` reference, not loopback, not in the `allowed-hosts` list of
-    `[tool.flowgen.lint]`), and one whose host is chosen by a template.
+    `[tool.flowgen.lint]`), one whose host is chosen by a template, and a `${env:NAME}`
+    URL followed by literal text that can move the host (`${env:URL}@attacker.example/`:
+    what follows `@` is the host; anything but a path, query or port after the reference).
 
     Why it matters
     An http step sends event data out of your systems. A literal destination in a flow
@@ -575,9 +591,10 @@ def external_url_literal(ctx: Context) -> Iterator[Hit]:
         host, why = _literal_host(step.request.url)
         loc = ("steps", index, "request", "url")
         if why is not None:
+            who = "the event's sender" if "template" in why else "the flow file"
             yield Hit(
                 loc,
-                f"step `{step.id}`: {why}: the event's sender could choose where data goes",
+                f"step `{step.id}`: {why}: {who} could choose where data goes",
                 fix_hint="use a ${env:NAME} URL with a fixed host",
             )
             continue
@@ -606,7 +623,9 @@ def redacted_data_to_http(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags an http step whose request (URL, headers or body) carries a field listed in
     `observability.redact`, or the whole event (`{{ event }}`, `{{ event | tojson }}`)
-    when the event has redacted fields.
+    when the event has redacted fields, directly or through the output of a transform or
+    validate step that copied it as it is (`{{ event.ssn }}`, `{{ event }}`; followed
+    transitively, `steps.copy.output`).
 
     Why it matters
     `redact` says a field is too sensitive for your own traces and logs; sending it to
@@ -634,11 +653,13 @@ def redacted_data_to_http(ctx: Context) -> Iterator[Hit]:
     Send only the fields the receiving service needs, by name. If it truly needs a redacted
     field, suppress this finding on that line with a reason a reviewer can check.
     """
+    from copilot.flow.taint import tainted_steps
     from copilot.lint.rules.validation import context_sites, site_references
 
     redacted = _redacted_paths(ctx)
     if not redacted:
         return
+    copies = tainted_steps(ctx.flow, copies_only=True)
     http_steps = {index for index, _ in ctx.steps("http")}
     for site in context_sites(ctx):
         loc = site.loc
@@ -646,6 +667,14 @@ def redacted_data_to_http(ctx: Context) -> Iterator[Hit]:
             continue
         step_id = ctx.flow.steps[loc[1]].id
         for parts in site_references(site):
+            if parts[0] == "steps" and len(parts) >= 2 and parts[1] in copies:
+                yield Hit(
+                    loc,
+                    f"step `{step_id}` sends the output of step `{parts[1]}`, which holds "
+                    f"{copies[parts[1]]}, to an HTTP endpoint",
+                    fix_hint=f"send only fields of `{parts[1]}` that hold no redacted data",
+                )
+                break
             if parts[0] != "event":
                 continue
             if len(parts) == 1:
