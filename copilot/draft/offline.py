@@ -512,6 +512,15 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         )
     warnings: list[str] = []
     _decisions(tasks, reading)
+    if score_scale(reading) == 100:
+        # thresholds were read as shares ("above 80" -> 0.8); the brief scores 0-100, so keep its numbers
+        for task in tasks:
+            for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
+                if part is not None and part.kind == "score":
+                    if part.op == "range" and isinstance(part.value, tuple):
+                        part.value = tuple(round(v * 100, 6) for v in part.value)
+                    elif isinstance(part.value, float):
+                        part.value = round(part.value * 100, 6)
     _event_thresholds(tasks, event, request.event is not None, assumptions)
     tasks = _ensure_producers(tasks, assumptions, warnings)
     hot_analysis = [
@@ -541,7 +550,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     fastest = _fastest(request, cost_tier)
     # an http call on the hot path before the models: a schedule's fetch, or a lookup the brief
     # names before a model task ("enrich each one …, then score it")
-    last_hot = max(((t.sentence, t.start) for t in hot), default=None)
+    last_hot = max((_mentioned_at(t) for t in hot), default=None)
     looked_up = any(
         t.kind == "enrich"
         and not t.background
@@ -644,6 +653,12 @@ _ACK_NOW = re.compile(
 HTTP_P95 = 0.3  # the catalog's generic http p95 (copilot.flow.estimate.HTTP_LATENCY)
 # What an answer says when the documents do not hold one: never the model's memory.
 UNGROUNDED_ANSWER = "We could not find this in our documentation; a person will follow up."
+
+
+def score_scale(reading: Reading) -> int:
+    """100 when the brief scores "from 0 to 100" (or "out of 100"), else 1."""
+    text = " ".join(reading.sentences)
+    return 100 if re.search(r"\b0\s*(?:to|-|–)\s*100\b|\bout of 100\b|/\s*100\b", text, re.I) else 1
 
 
 def grounded(reading: Reading) -> bool:
@@ -760,24 +775,31 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         )
         return "classify", schema, system, text, default, rules
     if task.kind == "score":
-        # A score reads every field (amount, merchant, country…), not one text.
-        text = plan.text_ref if plan.text_ref.startswith("{{ steps.") else "{{ event | tojson }}"
+        # A score reads every field (amount, merchant, country…), not one text, plus what the
+        # brief puts before it (a lookup, extracted fields)
+        fed = [part for part in plan.text_ref.split("\n\n") if "steps." in part]
+        text = (
+            plan.text_ref
+            if plan.text_ref.startswith("{{ steps.")
+            else "\n\n".join(["{{ event | tojson }}", *fed])
+        )
         subject = task.target or "risk"
+        top = score_scale(plan.reading)  # "from 0 to 100" is the brief's scale, kept
         schema = {
             "type": "object",
             "required": ["score", "reasons"],
             "properties": {
-                "score": {"type": "number", "minimum": 0, "maximum": 1},
+                "score": {"type": "number", "minimum": 0, "maximum": top},
                 "reasons": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
             },
         }
         system = (
-            f"Score the {subject} of this {noun} from 0 (none) to 1 (certain) and give at most three "
+            f"Score the {subject} of this {noun} from 0 (none) to {top} (certain) and give at most three "
             "short reasons. Answer only with the JSON object."
         )
-        rules = [{"expr": "input.score >= 0 and input.score <= 1", "message": "score outside 0..1"}]
+        rules = [{"expr": f"input.score >= 0 and input.score <= {top}", "message": f"score outside 0..{top}"}]
         # Neither approve nor block on a broken answer: a middle score goes to review.
-        return "score", schema, system, text, {"score": 0.5, "reasons": ["model output invalid"]}, rules
+        return "score", schema, system, text, {"score": top / 2, "reasons": ["model output invalid"]}, rules
     if task.kind == "moderate":
         categories = ["harassment", "hate", "sexual", "violence", "self_harm", "spam", "none"]
         schema = {
@@ -1300,11 +1322,16 @@ def _fed(task: Task, text: str, producers: dict[str, str], upstream: list[str]) 
     return text, needs
 
 
+def _mentioned_at(task: Task) -> tuple[int, int]:
+    """Where the brief last mentions a task ("score each one… First look up X, then score it")."""
+    return max([(task.sentence, task.start), *((m.sentence, m.start) for m in task.also if m.start >= 0)])
+
+
 def _hot_lookup(plan: Plan) -> Task | None:
     """An enrichment the brief names before a hot model task: it must run first, on the hot path."""
     if not plan.hot:
         return None
-    last = max((t.sentence, t.start) for t in plan.hot)
+    last = max(_mentioned_at(t) for t in plan.hot)
     for task in plan.background:
         if (
             task.kind == "enrich"

@@ -824,7 +824,7 @@ def quote_for(sentence: str, start: int) -> str:
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _OBJECT_STOP = re.compile(
-    r"\s+(?:\w+ing|via|through|using|with|in|on|to|into|for|from|at|when|if|unless|once|after|before|so|and|or|but|because)\b",
+    r"\s+(?:\w+ing|via|through|using|with|in|on|to|into|for|from|at|when|if|unless|once|after|before|so|and|or|but|because|by)\b",
     re.I,
 )
 
@@ -1117,7 +1117,14 @@ _THEN_OPENS = re.compile(r"^\W*(?:then|after that|afterwards|next|finally|once t
 def read_order(sentences: list[str], tasks: list[Task]) -> None:
     """The order the brief states: "enrich, then score", "translate first, then classify",
     "Then post it to Slack." Each task records the kinds the brief puts before it."""
-    placed = sorted((t for t in tasks if t.start >= 0), key=lambda t: (t.sentence, t.start))
+    # every mention counts: "score each one in 300 ms. First look up the ledger, then have a
+    # model score the risk" orders the second mention of the score after the lookup
+    mentions = [(t, t) for t in tasks if t.start >= 0] + [
+        (m, t) for t in tasks for m in t.also if m.start >= 0
+    ]
+    placed_pairs = sorted(mentions, key=lambda p: (p[0].sentence, p[0].start))
+    placed = [m for m, _ in placed_pairs]
+    owner = {id(m): t for m, t in placed_pairs}
     for earlier, later in itertools.pairwise(placed):
         if earlier.kind == later.kind:
             continue
@@ -1130,8 +1137,9 @@ def read_order(sentences: list[str], tasks: list[Task]) -> None:
             ordered = bool(_THEN_OPENS.match(sentences[later.sentence])) and later.start == min(
                 t.start for t in placed if t.sentence == later.sentence
             )
-        if ordered and earlier.kind not in later.after:
-            later.after.append(earlier.kind)
+        target = owner[id(later)]
+        if ordered and earlier.kind not in target.after and earlier.kind != target.kind:
+            target.after.append(earlier.kind)
 
 
 _PRONOUN_IF = re.compile(

@@ -1,8 +1,10 @@
 """`flowgen draft` / `flowgen prompt` failures as a user meets them: one line, exit 2, no file.
 
-The LLM cases run the installed `flowgen` in a subprocess against the scripted server, so
-the whole path (option parsing, the openai client, the summary, `main()`) is exercised and
-a traceback anywhere would show on stderr.
+The LLM cases run this checkout's CLI (`python -m copilot`, with `PYTHONPATH` at the repository
+root, not whatever `flowgen` is installed) in a subprocess against the scripted server, so the
+whole path (option parsing, the openai client, the summary, `main()`) is exercised and a
+traceback anywhere would show on stderr. `PYTHONDONTWRITEBYTECODE` keeps the subprocess from
+writing `__pycache__` into the source tree.
 """
 
 from __future__ import annotations
@@ -23,14 +25,22 @@ from .fake_llm import Reply, chat, closed_port_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = ROOT / "examples/briefs/support-triage.md"
-FLOWGEN = str(Path(sys.executable).parent / "flowgen")
 
 
 def flowgen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(cwd), "NO_COLOR": "1", "COLUMNS": "200"}
+    """`flowgen ARGS` of the checkout under test, run in `cwd` with a minimal environment."""
+    env = {
+        "PATH": str(Path(sys.executable).parent),
+        "HOME": str(cwd),
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        "PYTHONPATH": str(ROOT),  # the checkout, first on sys.path (before any installed copy)
+        "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ written into the source tree
+    }
     return subprocess.run(
-        [FLOWGEN, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+        [sys.executable, "-m", "copilot", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
 
 
 def assert_one_line_failure(result: subprocess.CompletedProcess[str], cwd: Path, *words: str) -> str:

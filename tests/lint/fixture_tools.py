@@ -1,14 +1,23 @@
 """Rule fixtures as data (tests/fixtures/rules/<CODE>.yml): loading, patching a base, linting.
 
-Run as a script to see the text a case lints (to write its `findings` lines):
+Most cases patch a shared base (`_bases/clean.yaml`) and pin `findings` by line and col of
+the *patched* document, which no file holds. To see that document, from the repository root:
 
-    .venv/bin/python tests/lint/fixture_tools.py FG101 model-step-without-timeout
+    python -m tests.lint.fixture_tools FG101 model-step-without-timeout
+    python -m tests.lint.fixture_tools FG101          # the rule's case names
+
+It prints the patched YAML with line numbers and a `^` under every pinned finding (and
+every finding the rule reports now), so a pinned `line: 39, col: 9` can be checked by eye.
+From Python, `show(code, name)` returns the same text. When a case fails,
+`test_rule_fixtures.py` puts `report(...)` (the same document, plus expected against
+found) in the assertion message.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +42,7 @@ class Case:
     message: str | None = None
     fix: bool = False
     config: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # how `text` was made: "_bases/clean.yaml, set: {...}" or "inline `flow:`"
 
     @property
     def id(self) -> str:
@@ -134,14 +144,18 @@ def load_cases(file: Path) -> list[Case]:
         if "flow" in raw:
             text = raw["flow"]
             path = str(BASES / f"{rule}.{name}.yaml")
+            source = "inline `flow:`"
         else:
             base = raw.get("base", "clean")
             text = patched(base, raw.get("set") or {})
             path = str(BASES / f"{base}.yaml")
+            source = f"_bases/{base}.yaml" + (f", set: {raw['set']}" if raw.get("set") else "")
         for old, new in raw.get("replace") or []:
             if old not in text:
                 raise ValueError(f"{file.name}: {name}: `replace` text not found: {old!r}")
             text = text.replace(old, new, 1)
+        if raw.get("replace"):
+            source += f", replace: {raw['replace']}"
         out.append(
             Case(
                 rule=rule,
@@ -154,6 +168,7 @@ def load_cases(file: Path) -> list[Case]:
                 message=raw.get("message"),
                 fix=bool(raw.get("fix", False)),
                 config=raw.get("config") or {},
+                source=source,
             )
         )
     return out
@@ -173,8 +188,107 @@ def comments(text: str) -> list[str]:
     return out
 
 
+def find_case(code: str, name: str) -> Case:
+    """The case `name` of rule `code`; the error lists the rule's case names."""
+    cases = load_cases(FIXTURES / f"{code}.yml")
+    for case in cases:
+        if case.name == name:
+            return case
+    raise KeyError(f"{code} has no case {name!r}; its cases: {', '.join(c.name for c in cases)}")
+
+
+def lint_case(case: Case, text: str | None = None) -> list[Any]:
+    """The findings of the case's own rule on `text` (by default the case's document)."""
+    from copilot.lint.config import LintConfig
+    from copilot.lint.engine import lint_text
+
+    config = LintConfig.from_mapping(case.config) if case.config else LintConfig()
+    found = lint_text(case.text if text is None else text, case.path, config)
+    return [f for f in found if f.code == case.rule]
+
+
+def numbered(
+    text: str,
+    expected: list[dict[str, int]] | None = None,
+    found: Sequence[Any] = (),
+    rule: str = "",
+) -> str:
+    """`text` with line numbers, and a `^` line under each expected or found position.
+
+    A position both pinned and found is marked once (`expected, found: message`), so a
+    mismatch shows as two markers on different places.
+    """
+    marks: dict[tuple[int, int], list[str]] = {}
+    for pos in expected or []:
+        marks.setdefault((pos["line"], pos["col"]), []).append("expected")
+    for finding in found:
+        marks.setdefault((finding.line, finding.col), []).append(f"found: {finding.message}")
+    out = []
+    lines = text.splitlines()
+    width = len(str(max(len(lines), 1)))
+    gutter = " " * width + " | "
+    for (line, col), labels in sorted(marks.items()):
+        if line < 1 or line > len(lines):  # no position (0:0) or past the end
+            out.append(f"{gutter}{rule} {line}:{col} (not on a line) {', '.join(labels)}")
+    for number, line in enumerate(lines, 1):
+        out.append(f"{number:>{width}} | {line}".rstrip())
+        for (at, col), labels in sorted(marks.items()):
+            if at == number:
+                out.append(f"{gutter}{' ' * max(col - 1, 0)}^ {rule} {at}:{col} {', '.join(labels)}")
+    return "\n".join(out)
+
+
+def report(case: Case, found: list[Any], problem: str, text: str | None = None, pinned: bool = True) -> str:
+    """An assertion message a reader can check: the problem, the document, pinned vs found.
+
+    `text` is the document the findings are of (the fixed text after `fix: true`);
+    `pinned=False` leaves out the case's `findings` (they are of the unfixed text).
+    """
+    expected = (case.findings or []) if pinned else []
+    pins = ", ".join(f"{p['line']}:{p['col']}" for p in expected) or "none"
+    seen = ", ".join(f"{f.line}:{f.col} {f.message}" for f in found) or "none"
+    return "\n".join(
+        [
+            f"{case.id}: {problem}",
+            f"  fixture:  tests/fixtures/rules/{case.rule}.yml, case `{case.name}` (expect: {case.expect})",
+            f"  document: {case.source}" + (" (then fixed by lint --fix)" if text is not None else ""),
+            f"  expected: {pins}",
+            f"  found:    {seen}",
+            f"  again:    python -m tests.lint.fixture_tools {case.rule} {case.name}",
+            "",
+            numbered(case.text if text is None else text, expected, found, case.rule),
+        ]
+    )
+
+
+def show(code: str, name: str, lint: bool = True) -> str:
+    """The document of one case with line numbers, its pinned findings and (with `lint`) the
+    rule's findings on it now."""
+    case = find_case(code, name)
+    found = lint_case(case) if lint else []
+    head = f"{case.id} (expect: {case.expect}), from {case.source}"
+    return head + "\n" + numbered(case.text, case.findings, found, case.rule)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) not in (1, 2):
+        print("usage: python -m tests.lint.fixture_tools CODE [CASE-NAME]", file=sys.stderr)
+        return 2
+    code = argv[0].upper()
+    if not (FIXTURES / f"{code}.yml").exists():
+        print(f"no fixture file tests/fixtures/rules/{code}.yml", file=sys.stderr)
+        return 2
+    if len(argv) == 1:
+        for case in load_cases(FIXTURES / f"{code}.yml"):
+            print(f"{case.name}  (expect: {case.expect})")
+        return 0
+    try:
+        print(show(code, argv[1]))
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    code, name = sys.argv[1], sys.argv[2]
-    case = next(c for c in load_cases(FIXTURES / f"{code}.yml") if c.name == name)
-    for number, line in enumerate(case.text.splitlines(), 1):
-        print(f"{number:>4} {line}")
+    sys.exit(main(sys.argv[1:]))

@@ -7,38 +7,73 @@ import pytest
 from copilot.flow.load import load_flow_text
 from copilot.lint.config import LintConfig
 from copilot.lint.docs import SECTIONS, sections
-from copilot.lint.engine import lint_text
 from copilot.lint.fixes import fix_text
 from copilot.lint.rules import all_rules
 
-from .fixture_tools import Case, all_cases, comments
+from .fixture_tools import Case, all_cases, comments, find_case, lint_case, main, report
 
 CASES = all_cases()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_fixture(case: Case) -> None:
+    # Each message below is `report(...)`: the patched document with line numbers and a `^`
+    # under every pinned and every found position, so a failing case can be checked by eye.
     config = LintConfig.from_mapping(case.config) if case.config else LintConfig()
-    found = [f for f in lint_text(case.text, case.path, config) if f.code == case.rule]
+    found = lint_case(case)
     if case.expect == "pass":
-        assert found == [], [f"{f.line}:{f.col} {f.message}" for f in found]
+        assert found == [], report(case, found, f"{case.rule} fired on an `expect: pass` case")
         return
-    assert found, f"{case.rule} did not fire"
+    assert found, report(case, found, f"{case.rule} did not fire")
     if case.findings is not None:
-        assert [{"line": f.line, "col": f.col} for f in found] == case.findings
+        assert [{"line": f.line, "col": f.col} for f in found] == case.findings, report(
+            case, found, "the findings are not where the case pins them"
+        )
     if case.count is not None:
-        assert len(found) == case.count
+        assert len(found) == case.count, report(case, found, f"{len(found)} finding(s), not {case.count}")
     if case.message is not None:
-        assert all(case.message in f.message for f in found), [f.message for f in found]
+        assert all(case.message in f.message for f in found), report(
+            case, found, f"a message does not contain {case.message!r}"
+        )
     if case.fix:
         fixed, changes = fix_text(case.text, case.path, config)
         assert any(change.startswith(case.rule) for change in changes), changes
         load_flow_text(fixed, case.path)  # still a valid flow
-        after = [f for f in lint_text(fixed, case.path, config) if f.code == case.rule]
-        assert after == [], [f"{f.line}:{f.col} {f.message}" for f in after]
+        after = lint_case(case, fixed)
+        assert after == [], report(case, after, "still fires after the fix", text=fixed, pinned=False)
         kept = comments(fixed)
         missing = [c for c in comments(case.text) if c not in kept]
         assert missing == [], f"comments lost by the fix: {missing}"
+
+
+def test_a_failing_case_prints_its_document_with_the_pinned_and_found_positions() -> None:
+    case = find_case("FG101", "model-step-without-timeout")
+    found = lint_case(case)
+    text = report(case, found, "demo", pinned=True)
+    lines = text.splitlines()
+    assert lines[0] == "FG101-model-step-without-timeout: demo"
+    assert "  expected: 39:9" in lines
+    assert "_bases/clean.yaml, set: {'steps[classify].timeout': '~delete'}" in text
+    # the pinned line is there, numbered, with a caret under its column
+    at = lines.index(" 39 |   - id: classify")
+    assert lines[at + 1].startswith("    |         ^ FG101 39:9 expected, found: model step `classify`")
+    # a pin that is off shows as its own marker, apart from where the rule fired
+    case.findings = [{"line": 40, "col": 3}]
+    lines = report(case, found, "demo").splitlines()
+    at = lines.index(" 40 |     type: model")
+    assert lines[at + 1] == "    |   ^ FG101 40:3 expected"
+    # every line of the document is printed, numbered
+    assert sum(1 for line in lines if line[:4].strip().isdigit()) == len(case.text.splitlines())
+
+
+def test_fixture_tools_prints_one_case_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["FG101", "model-step-without-timeout"]) == 0
+    out = capsys.readouterr().out
+    assert " 39 |   - id: classify" in out and "^ FG101 39:9 expected, found:" in out
+    assert main(["FG101"]) == 0
+    assert "model-step-without-timeout  (expect: fail)" in capsys.readouterr().out
+    assert main(["FG101", "nope"]) == 2
+    assert "its cases: every-call-has-a-timeout" in capsys.readouterr().err
 
 
 def test_every_rule_has_fixtures_and_docs() -> None:

@@ -1,0 +1,127 @@
+"""General readings of the offline drafter, one row each: a brief a user would write, and
+what the drafted flow must do. Each row names a reading, not a brief of the dev set."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot.draft.offline import draft_offline
+from copilot.draft.request import DraftRequest
+
+
+def drafted(brief: str) -> dict:
+    return draft_offline(DraftRequest(brief=brief)).data
+
+
+def step(data: dict, kind: str | None = None, id_has: str = "") -> dict:
+    found = [s for s in data["steps"] if (kind is None or s["type"] == kind) and id_has in s["id"]]
+    assert found, [s["id"] for s in data["steps"]]
+    return found[0]
+
+
+def test_a_score_on_the_briefs_own_scale_keeps_its_numbers():
+    data = drafted(
+        "Leads arrive by webhook. Score each lead from 0 to 100 for fit. If the score is 70 or above, "
+        "create a deal in Salesforce."
+    )
+    assert step(data, "model", "score")["output_schema"]["properties"]["score"]["maximum"] == 100
+    assert step(data, "http", "deal")["if"] == "{{ steps.check_score.output.score >= 70 }}"
+
+
+def test_then_orders_a_later_mention_after_the_earlier_work():
+    data = drafted(
+        "Card events arrive on the Kafka topic auths; score each one for fraud risk. First look up the "
+        "cardholder's transactions from our ledger API, then have a model score the risk. If the risk score "
+        "is above 0.8, block the card via our risk API."
+    )
+    score = step(data, "model", "score")
+    lookup_side = [n for n in score.get("needs", []) if "enrich" in n or "lookup" in n]
+    assert lookup_side, score.get("needs")
+
+
+def test_the_answers_values_make_bands_not_actions():
+    data = drafted(
+        "The processor calls our webhook and needs approve, review or decline within 2 seconds. Score each "
+        "payment with our in-house fraud scoring API. Decline at 0.8 and above, send to review from 0.4, "
+        "approve below. If the scorer is too late, answer `review`."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not any(i.startswith(("decline", "approve", "escalate")) for i in ids), ids
+    assert step(data, "http", "score")["request"]["method"] == "POST"  # the team's own service
+    decision = step(data, "transform", "decision")["output"]["decision"]
+    assert (
+        "'decline' if" in decision
+        and ">= 0.8" in decision
+        and ">= 0.4" in decision
+        and "'approve'" in decision
+    )
+    assert data["respond"]["on_deadline"]["body"]["decision"] == "review"
+
+
+def test_otherwise_in_the_next_sentence_negates_the_condition_before_it():
+    data = drafted(
+        "Stripe sends a dispute webhook. Draft an evidence response for the dispute. If the disputed "
+        "amount is over $1,000, send the draft to the finance team by email; otherwise submit it to Stripe."
+    )
+    assert step(data, "http", "notify")["if"] == "{{ event.disputed_amount > 1000 }}"
+    assert step(data, "http", "submit")["if"] == "{{ not (event.disputed_amount > 1000) }}"
+    assert "disputed_amount" in data["trigger"]["event_schema"]["properties"]  # said in the assumptions
+
+
+def test_a_pronoun_condition_reads_the_question_before_it():
+    data = drafted(
+        "Truck readings arrive on an SQS queue. Check whether the temperature is outside 2-8 degrees. "
+        "If it is, text the driver via Twilio."
+    )
+    assert "temperature" in step(data, "http", "notify")["if"]
+
+
+def test_acknowledge_immediately_answers_202_and_runs_the_model_work_after():
+    data = drafted(
+        "Stripe sends a webhook for each chargeback. Summarise the customer's orders and post the summary to "
+        "Slack. Acknowledge the webhook immediately."
+    )
+    assert data["respond"]["status"] == 202
+    assert all(s.get("mode") == "async" for s in data["steps"] if s["type"] == "model")
+
+
+def test_a_schedule_keeps_its_time_zone():
+    data = drafted(
+        "Every Monday at 8am Pacific, summarise last week's top articles and post the digest to Slack."
+    )
+    assert data["trigger"]["cron"] == "0 8 * * 1" and data["trigger"]["timezone"] == "America/Los_Angeles"
+
+
+def test_a_note_written_by_a_model_and_attached_is_two_steps_in_order():
+    data = drafted(
+        "Cases arrive by webhook; score each with a model. Borderline cases (0.4 to 0.8) also get a short "
+        "analyst note written by an LLM and attached to the fraud case."
+    )
+    note = step(data, "model", "reply")
+    attach = step(data, "http", "attach")
+    assert "check_reply" in attach["needs"]
+    assert (
+        note["if"]
+        == attach["if"]
+        == "{{ steps.check_score.output.score >= 0.4 and steps.check_score.output.score < 0.8 }}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("brief", "options"),
+    [
+        (
+            "Orders arrive by webhook; decide whether to approve, hold or reject each one.",
+            ["approve", "hold", "reject"],
+        ),
+        (
+            "Posts arrive by webhook. Classify it as allow, review or remove and answer within 800ms.",
+            ["allow", "review", "remove"],
+        ),
+    ],
+)
+def test_a_decision_with_stated_options_uses_them(brief, options):
+    data = drafted(brief)
+    model = next(s for s in data["steps"] if s["type"] == "model" and s["id"] in ("decide", "classify"))
+    props = model["output_schema"]["properties"]
+    assert options in ([p.get("enum") for p in props.values()]), props
