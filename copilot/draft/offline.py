@@ -967,7 +967,8 @@ def _condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, li
     tests = [t for t in (_test(c, producers) for c in [cond, *cond.alternatives]) if t is not None]
     if not tests:
         return None
-    expr = " or ".join(f"({t[0]})" if len(tests) > 1 else t[0] for t in tests)
+    joiner = " and " if cond.all_of else " or "
+    expr = joiner.join(f"({t[0]})" if len(tests) > 1 else t[0] for t in tests)
     if cond.negated:
         expr = f"not ({expr})"
     return f"{{{{ {expr} }}}}", list(dict.fromkeys(t[1] for t in tests if t[1]))

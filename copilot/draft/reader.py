@@ -40,6 +40,7 @@ class Condition:
     output_field: str | None = None  # kind field: sentiment | severity
     negated: bool = False
     alternatives: list[Condition] = field(default_factory=list)
+    all_of: bool = False  # "hot AND over 500 employees": every part must hold, not any
 
 
 @dataclass
@@ -447,11 +448,23 @@ def _combine(sentence: str, atoms: list[tuple[int, int, Condition]], text: str) 
         cond = atoms[0][2]
         cond.text = text
         return cond
-    # "negative or urgent": any of them; "and" between them is read the same way (the
-    # conservative side for a notification is to send it), and said in the text.
+    # "negative or urgent": any of them. "X and Y" between two conditions means both must hold
+    # ("if it's hot and the company has more than 500 employees").
     first = atoms[0][2]
+    # the words between two conditions, and a joiner a condition's own match starts with
+    joiners = [
+        f"{sentence[e:s2]} {' '.join(c.text.split()[:1])}".strip().lower()
+        for (_, e, _), (s2, _, c) in itertools.pairwise(atoms)
+    ]
+    both = bool(joiners) and all(re.match(r"(?:,\s*)?and\b", j) and " or " not in f" {j} " for j in joiners)
     return Condition(
-        first.kind, text, first.op, first.value, first.output_field, alternatives=[c for _, _, c in atoms[1:]]
+        first.kind,
+        text,
+        first.op,
+        first.value,
+        first.output_field,
+        alternatives=[c for _, _, c in atoms[1:]],
+        all_of=both,
     )
 
 

@@ -125,3 +125,13 @@ def test_a_decision_with_stated_options_uses_them(brief, options):
     model = next(s for s in data["steps"] if s["type"] == "model" and s["id"] in ("decide", "classify"))
     props = model["output_schema"]["properties"]
     assert options in ([p.get("enum") for p in props.values()]), props
+
+
+def test_two_conditions_joined_by_and_must_both_hold():
+    data = drafted(
+        "Transactions arrive on the Kafka topic tx. Score each one for fraud risk. If the risk score is "
+        "above 0.8 and the amount is over $1,000, freeze the card via our issuer API."
+    )
+    assert step(data, "http", "freeze")["if"] == (
+        "{{ (steps.check_score.output.score > 0.8) and (event.amount > 1000) }}"
+    )
