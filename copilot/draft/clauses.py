@@ -241,6 +241,10 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
                 and after.group(0).lower() not in ("and", "or", "then", "but", "so", "if", "when", "unless")
             ):
                 continue  # "a short, friendly reply": adjectives, not clauses
+            if ch == "," and re.search(
+                r"\b(?:as|into|either|between|one of)\s+(?:[\w-]+\s+){0,2}[\w-]+$", sentence[:i], re.I
+            ):
+                continue  # "classify it as new booking, reschedule or cancellation": one list
             cuts.append((i, i + 1))
     for m in re.finditer(r"\s+(?:and then|then|and|or|but|so)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)", sentence):
         word = m.group(1).lower()
@@ -381,15 +385,47 @@ _RESPONSE = re.compile(
 )
 
 
+def event_lead(sentences: list[str]) -> tuple[int, int, int] | None:
+    """(sentence, start, end) of the when-clause that says how events arrive: "Whenever a
+    ticket arrives, …" (up to its comma) or "… posts a webhook whenever a patient books, moves
+    or cancels an appointment." (to the end). It names the event; its verbs ask for nothing."""
+    from copilot.draft.triggers import read_trigger
+
+    trigger = read_trigger(sentences, [])
+    if not trigger.text:
+        return None
+    for index, sentence in enumerate(sentences):
+        if trigger.text not in sentence:
+            continue
+        m = re.search(r"\b(?:when(?:ever)?|each time|every time|as soon as)\b", sentence, re.I)
+        if m is None:
+            return None
+        if not sentence[: m.start()].strip(" ,"):  # it leads: the main clause follows its comma
+            comma = sentence.find(",", m.end())
+            end = comma if comma > 0 else len(sentence)
+            # or starts at its first instruction when the comma is missing ("… via webhook classify it")
+            for w in _WORD.finditer(sentence, m.end(), end):
+                if w.group(0).lower() in ACTION_VERBS and not _DETERMINER.search(sentence[: w.start()]):
+                    end = w.start()
+                    break
+            return (index, m.start(), end) if end < len(sentence) else None
+        return index, m.start(), len(sentence)
+    return None
+
+
 def requirement_clauses(brief: str) -> list[Clause]:
     """Every clause of the brief that asks the automation to do something, in brief order."""
     from copilot.draft.sentences import split_sentences
 
     out: list[Clause] = []
-    for index, sentence in enumerate(split_sentences(brief)):
+    sentences = split_sentences(brief)
+    lead = event_lead(sentences)
+    for index, sentence in enumerate(sentences):
         if _is_heading(brief, sentence):
             continue
         for a, b in clause_spans(sentence):
+            if lead is not None and index == lead[0] and lead[1] <= a < lead[2]:
+                continue  # the event that starts the flow, not work it asks for
             text = sentence[a:b].strip(" ,;:")
             found = _action(text)
             if found is None or _reference(text) or _RESPONSE.search(text) or len(_WORD.findall(text)) < 2:

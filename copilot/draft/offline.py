@@ -386,8 +386,8 @@ def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[
             continue
         parts = [cond, *cond.alternatives]
         for index, part in enumerate(parts):
-            if part.kind == "event":
-                continue  # decided by the event itself
+            if part.kind in ("event", "fetched"):
+                continue  # decided by the event itself, or by what the run fetched
             needed = {
                 "decision": "decide",
                 "urgent": "classify",
@@ -521,6 +521,10 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
                         part.value = tuple(round(v * 100, 6) for v in part.value)
                     elif isinstance(part.value, float):
                         part.value = round(part.value * 100, 6)
+    for task in tasks:  # a count is of what a scheduled run fetched, else a number the event carries
+        for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
+            if part is not None and part.kind == "count":
+                part.kind = "fetched" if trigger == "schedule" else "event"
     _event_thresholds(tasks, event, request.event is not None, assumptions)
     tasks = _ensure_producers(tasks, assumptions, warnings)
     hot_analysis = [
@@ -938,6 +942,8 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     if cond.kind == "decision" and ("decide" in producers or "decision" in producers):
         source = producers.get("decide") or producers["decision"]
         return f"steps.{source}.output.decision {cond.op} {cond.value!r}", source
+    if cond.kind == "fetched":
+        return f"(steps.fetch.output | length) {cond.op} {cond.value:g}", "fetch"
     if cond.kind == "event" and cond.output_field:
         return f"event.{cond.output_field} {cond.op} {cond.value:g}", ""
     if cond.kind == "urgent" and "classify" in producers:
@@ -1011,7 +1017,13 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
     fetch = next((t for t in plan.tasks if t.kind == "enrich" and plan.trigger == "schedule"), None)
     if fetch is not None:
         # On a schedule the data comes from an API: fetched on the hot path, before the models.
-        env = blocks.env_name(fetch.target if fetch.target not in (None, "api") else "source", "api", "url")
+        named = re.search(
+            r"\bfrom\s+(?:our|the|their)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:api|service)\b",
+            fetch.quote or "",
+            re.I,
+        )  # "pull yesterday's builds from our build server API": the system the run reads
+        source = named.group(1) if named else fetch.target if fetch.target not in (None, "api") else "source"
+        env = blocks.env_name(source, "api", "url")
         steps.append(
             {
                 "id": "fetch",
@@ -1282,7 +1294,11 @@ def build_steps(plan: Plan, base_dir: Path) -> _Built:
     if not respond_needs:
         respond_needs = [s["id"] for s in steps if s["type"] == "validate" and s.get("mode") != "async"][:1]
     if fetch is not None:
-        whys["fetch"] = {"block": "enrichment", "serves": [s["id"] for s in steps if s["type"] == "model"]}
+        whys["fetch"] = (
+            {"brief": _quoted(fetch)}
+            if fetch.quote
+            else {"block": "enrichment", "serves": [s["id"] for s in steps if s["type"] == "model"]}
+        )
     steps = [_with_why(step, whys.get(step["id"])) for step in steps]
     return _Built(steps, roles, respond_needs, body, producers, pins, whys)
 

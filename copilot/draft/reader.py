@@ -16,6 +16,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
+from copilot.draft.clauses import event_lead
 from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
 from copilot.draft.phrases import Match
 from copilot.draft.sentences import split_sentences
@@ -33,7 +34,9 @@ class Condition:
     "otherwise" branch; `alternatives` are conditions joined by "or" ("negative or urgent").
     """
 
-    kind: str  # urgent | score | label | flagged | field | event (a threshold on an event field)
+    # urgent | score | label | flagged | field | event (a threshold on an event field) |
+    # count ("if more than 10 builds failed": how many items a run has)
+    kind: str
     text: str
     op: str = "=="
     value: float | str | None = None
@@ -150,7 +153,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"repl(?:y|ies|ying) to|draft (?:a |an )?(?:reply|response|answer)|suggest (?:a |an )?(?:reply|response|answer)|"
                           r"write (?:a |an )?(?:reply|response|answer)|auto-?repl\w*|respond(?:s|ing)? with (?:an? )?answer|"
                           r"(?:post|send|leave)(?:s|ing)? (?:a |an )?(?:[\w-]+,? ){0,3}(?:reply|response|comment)|reply with)\b", re.I)),
-    ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:\w+ )?up|lookup|fetch\w*|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
+    ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:\w+ )?up|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
                           r"query (?:the |our )?(?:api|database|db|crm))\b", re.I)),
     ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
@@ -422,6 +425,14 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
         )
     for m in _EVENT_ATOM.finditer(part):
         noun = m.group(1).strip()
+        counted = False
+        if noun.lower() in ("if", "when", "where", "unless", "only", "and", "or", "whenever"):
+            counted = True
+            # "if more than 10 builds failed": what is counted comes after the number
+            after = re.match(r"\s*([a-z]+(?:\s+[a-z]+)?)", part[m.end() :], re.I)
+            if after is None:
+                continue
+            noun = after.group(1)
         if _NOT_EVENT_FIELDS.match(noun) or any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             continue
         suffix = (m.group(4) or "").lower()
@@ -430,7 +441,13 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             (
                 a + m.start(),
                 a + m.end(),
-                Condition("event", m.group(0), _OPS[m.group(2).lower()], value, output_field=_snake(noun)),
+                Condition(
+                    "count" if counted else "event",
+                    m.group(0),
+                    _OPS[m.group(2).lower()],
+                    value,
+                    output_field=_snake(noun),
+                ),
             )
         )
     states = _STATE_ATOM if inside_if else _NOUN_FORM
@@ -1163,6 +1180,40 @@ _PRONOUN_IF = re.compile(
 _WHETHER = re.compile(r"\b(?:whether|if)\s+(.+?)(?=[,.;]|$)", re.I)
 
 
+def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """'For cancellations within 24 hours of the slot, add the patient to the watchlist', 'For
+    every new booking, send an SMS': a sentence led by one of the classifier's labels limits its
+    actions to that label (and to whatever else the lead says, decided by the classifier)."""
+    labels = [label for t in tasks if t.kind == "classify" for label in t.labels]
+    if not labels:
+        return
+    for task in tasks:
+        if task.condition is not None or task.kind not in _ACTING or task.start < 0:
+            continue
+        m = re.match(
+            r"\W*for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentences[task.sentence], re.I
+        )
+        if m is None or m.end() > task.start:
+            continue
+        words = [_stem(w) for w in re.findall(r"[A-Za-z][\w-]*", m.group(1))]
+        label = next((lb for lb in labels if all(_stem(p) in words for p in lb.split("_"))), None)
+        if label is None:
+            continue
+        rest = [
+            w
+            for w in re.findall(r"[A-Za-z0-9][\w-]*", m.group(1))
+            if _stem(w) not in [_stem(p) for p in label.split("_")]
+        ]
+        cond = Condition("label", m.group(0).rstrip(","), "==", label)
+        if len(rest) >= 2:
+            extra = " ".join(rest)
+            cond.alternatives = [Condition("field", extra, "==", True, output_field=_snake(extra)[:40])]
+            cond.all_of = True
+        task.condition = cond
+        task.unmapped_condition = None
+        matches.append(Match("condition", m.group(0), task.sentence, m.start(), m.end()))
+
+
 def _otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
     """'If X, escalate; otherwise submit it': an "otherwise" sentence negates the condition of
     the sentence before it (the brief's ; and . split them)."""
@@ -1387,6 +1438,17 @@ def read(brief: str) -> Reading:
         sentences, tasks, [label for t in tasks if t.kind == "classify" for label in t.labels]
     )
     _otherwise_across(sentences, tasks)
+    _lead_labels(sentences, tasks, matches)
+    lead = event_lead(sentences)
+    if lead is not None:
+        # "Whenever a patient books, moves or cancels an appointment, …": the arriving event
+        head = sentences[lead[0]][lead[1] : lead[2]]
+        tasks = [t for t in tasks if not (t.sentence == lead[0] and lead[1] <= t.start < lead[2])]
+        for task in tasks:
+            if task.unmapped_condition and task.unmapped_condition in head:
+                task.unmapped_condition = None
+            if task.condition is not None and task.condition.kind == "field" and task.condition.text in head:
+                task.condition = None
     read_order(sentences, tasks)
     for task in tasks:
         if task.quote is None and task.start >= 0:
@@ -1430,6 +1492,9 @@ def read(brief: str) -> Reading:
         fallback_option=fallback,
     )
     reading.unmapped = list(dict.fromkeys([*unmapped(sentences, matches), *_vague(tasks, matches)]))
+    if lead is not None:  # the arriving event's own words were read, as the event
+        head = sentences[lead[0]][lead[1] : lead[2]]
+        reading.unmapped = [u for u in reading.unmapped if u.split(" (")[0] not in head]
     return reading
 
 

@@ -135,3 +135,28 @@ def test_two_conditions_joined_by_and_must_both_hold():
     assert step(data, "http", "freeze")["if"] == (
         "{{ (steps.check_score.output.score > 0.8) and (event.amount > 1000) }}"
     )
+
+
+def test_the_arriving_event_is_not_work_and_a_label_lead_limits_the_sentence():
+    data = drafted(
+        "Our clinic's booking system posts a webhook whenever a patient books, moves or cancels an "
+        "appointment. Classify the change as new booking, reschedule or cancellation. For "
+        "cancellations within 24 hours of the slot, add the patient to the no-show watchlist via our "
+        "practice API. For every new booking, send the patient a confirmation SMS through Twilio."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not any("cancel" in i or "move" in i for i in ids if i != "classify"), ids  # the event, not work
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert labels[:3] == ["new_booking", "reschedule", "cancellation"]
+    watch = step(data, "http", "add_patient")["if"]
+    assert "label == 'cancellation'" in watch and " and " in watch  # and the 24-hour part, decided too
+    assert step(data, "http", "sms")["if"] == "{{ steps.check_classify.output.label == 'new_booking' }}"
+
+
+def test_a_count_on_a_schedule_counts_what_the_run_fetched():
+    data = drafted(
+        "Every weekday at 7am, pull yesterday's failed CI builds from our build server API. Summarise the "
+        "likely causes. If more than 10 builds failed, also open a Jira ticket for the platform team."
+    )
+    assert step(data, "http", "fetch")["request"]["url"] == "${env:BUILD_SERVER_API_URL}"
+    assert step(data, "http", "ticket")["if"] == "{{ (steps.fetch.output | length) > 10 }}"
