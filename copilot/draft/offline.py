@@ -1522,19 +1522,9 @@ def _side_effect(
         system = task.target or "_".join(words[1:3]) or "action"
         env = blocks.env_name(re.sub(r"\b(api|service|system)\b", "", system).strip() or system, "api", "url")
         body = {"id": plan.id_ref, "action": " ".join(words[:4]), "details": details}
-        while step_id in existing:
-            step_id += "_2"
-        return blocks.http_step(
-            step_id,
-            env,
-            body,
-            needs=needs,
-            condition=cond[0] if cond else None,
-            id_template=plan.id_ref,
-            # the brief's own words say what it does; a made-up summary would only paraphrase them
-            description=_sentence_case((task.quote or action)[:100]),
-        )
-    if task.kind == "notify":
+        # the brief's own words say what it does; a made-up summary would only paraphrase them
+        description = (task.quote or action)[:100]
+    elif task.kind == "notify":
         env, description = _CHANNEL_ENV.get(task.channel or "webhook", _CHANNEL_ENV["webhook"])
         step_id = {"pagerduty": "page_oncall", "webhook": "escalate"}.get(
             task.channel or "", f"notify_{task.channel}"
@@ -1572,7 +1562,7 @@ def _side_effect(
         needs=needs,
         condition=cond[0] if cond else None,
         id_template=plan.id_ref,
-        description=description.capitalize() + ".",
+        description=_sentence_case(description),
     )
 
 

@@ -65,23 +65,29 @@ class Redactor:
         return value
 
 
+def _parts(path: str) -> list[str]:
+    """`event.a.b` -> [a, b]: the keys (or list indexes) of a path under the event."""
+    parts = path.split(".")
+    return parts[1:] if parts and parts[0] == "event" else parts
+
+
+def _walk(node: Any, parts: list[str]) -> Any:
+    """The value at `parts` under `node`, or None when the path is not there."""
+    for part in parts:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
 def redacted_values(event: Any, paths: Iterable[str]) -> list[str]:
     """The string forms of the event values at `paths` (``event.email``, ``event.a.b``)."""
     out: list[str] = []
     for path in paths:
-        parts = path.split(".")
-        if parts and parts[0] == "event":
-            parts = parts[1:]
-        node = event
-        for part in parts:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                node = None
-                break
-        _collect(node, out)
+        _collect(_walk(event, _parts(path)), out)
     return out
 
 
@@ -104,20 +110,10 @@ def redact_event(event: Any, paths: Iterable[str]) -> Any:
 
     out = copy.deepcopy(event)
     for path in paths:
-        parts = path.split(".")
-        if parts and parts[0] == "event":
-            parts = parts[1:]
+        parts = _parts(path)
         if not parts:
             continue
-        node = out
-        for part in parts[:-1]:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                node = None
-                break
+        node = _walk(out, parts[:-1])
         last = parts[-1]
         if isinstance(node, dict) and last in node:
             node[last] = REDACTED

@@ -21,7 +21,6 @@ from copilot.flow.load import load_flow
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples/briefs").glob("*.md"))
-NOT_YET: dict[str, str] = {}  # brief -> why it does not draft like its example yet (a strict xfail)
 _SYNONYMS = {"pagerduty": "pager", "oncall": "pager", "page": "pager", "on": "", "call": ""}
 
 
@@ -45,16 +44,7 @@ def _side_effects(flow) -> list:
     return [s for s in flow.steps if s.type == "http" and s.request.method != "GET"]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(reason=NOT_YET[p.stem], strict=True))
-        if p.stem in NOT_YET
-        else p
-        for p in EXAMPLES
-    ],
-    ids=[p.stem for p in EXAMPLES],
-)
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_brief_drafts_like_its_hand_written_flow(path, tmp_path):
     hand = load_flow(ROOT / "examples/flows" / f"{path.stem}.yaml").flow
     out = tmp_path / "drafted.yaml"
