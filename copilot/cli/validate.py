@@ -45,24 +45,40 @@ def validate(
 
 def schema(
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write to a file instead of stdout.")
+        str | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="PATH",
+            help="Write to this file, or to flow.schema.json inside this folder, instead of stdout.",
+        ),
     ] = None,
 ) -> None:
     """Print the flow JSON Schema (generated from the models; every field documented).
 
-    Point your editor at it with a modeline as the first line of a flow file:
+    Editors find it through a modeline, the first line of a flow file (`flowgen draft`
+    writes both, the schema beside the flow):
 
       # yaml-language-server: $schema=./flow.schema.json
+
+    Write it into the folder of your flows with `flowgen schema --out flows/`. In VS Code
+    you can instead map it in settings.json, under "yaml.schemas", to "flows/*.yaml".
     """
     from copilot.flow.dump import write_atomic
     from copilot.flow.schema import schema_text
 
     text = schema_text()
-    if out is None or str(out) == "-":
+    if out is None or out == "-":
         sys.stdout.write(text)
     else:
-        write_atomic(out, text)
-        typer.echo(f"wrote {out}", err=True)
+        # A folder (existing, or named with a trailing slash) gets the name editors expect.
+        folder = out.endswith(("/", "\\")) or Path(out).is_dir()
+        target = Path(out) / "flow.schema.json" if folder else Path(out)
+        try:
+            write_atomic(target, text)
+        except OSError as exc:
+            fail(FlowgenError(f"{target}: cannot write: {exc.strerror or exc}"))
+        typer.echo(f"wrote {target}", err=True)
 
 
 def models(

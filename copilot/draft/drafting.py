@@ -74,6 +74,7 @@ class DraftOutcome:
     gaps: list[dict[str, Any]] = field(default_factory=list)  # coverage findings: written, but exit 1
     rounds: list[dict[str, Any]] = field(default_factory=list)
     own_test: dict[str, Any] | None = None  # the closed loop's LoopResult.to_dict(); None when skipped
+    schema_out: str | None = None  # the editor schema written beside the flow (its modeline's target)
 
     @property
     def own_test_failed(self) -> bool:
@@ -344,8 +345,21 @@ def _write(outcome: DraftOutcome, options: DraftOptions) -> None:
             outcome.exit_code = EXIT_FAILED
             return
         outcome.written = True
+        _write_schema_beside(outcome, out)
     # A flow that fails its own test is written (a starting point) but is no success.
     outcome.exit_code = EXIT_FINDINGS if errors or outcome.gaps or outcome.own_test_failed else EXIT_OK
+
+
+def _write_schema_beside(outcome: DraftOutcome, out: str) -> None:
+    """The schema the modeline points at, so the editor finds it (a failure is a warning)."""
+    from copilot.flow.schema import refresh_schema_beside
+
+    try:
+        written = refresh_schema_beside(out, outcome.text or "")
+    except OSError as exc:
+        outcome.warnings.append(f"the editor schema beside {out} was not written: {exc.strerror or exc}")
+        return
+    outcome.schema_out = str(written) if written is not None else None
 
 
 def _reading_dict(reading: Any) -> dict[str, Any]:

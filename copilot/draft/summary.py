@@ -52,6 +52,7 @@ def summary_data(outcome: DraftOutcome) -> dict[str, Any]:
         "provider": outcome.provider,
         "written": outcome.written,
         "out": outcome.out,
+        "schema_out": outcome.schema_out,
         "exit_code": outcome.exit_code,
         "error": outcome.error,
         "flow": None,
@@ -185,6 +186,9 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
         )
     if outcome.written and outcome.out != "-":
         console.print(f"wrote      {escape(str(outcome.out))}")
+        if outcome.schema_out:
+            note = "(the schema its modeline points at, for editors)"
+            console.print(f"wrote      {escape(outcome.schema_out)} {note}")
     elif outcome.flow is not None and not outcome.written and outcome.error is None:
         console.print("[red]not written[/]: lint errors remain; fix them or pass --allow-findings")
 

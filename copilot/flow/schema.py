@@ -42,3 +42,39 @@ def committed_schema() -> dict[str, Any]:
 
 def modeline(target: str = DEFAULT_MODELINE_TARGET) -> str:
     return f"{MODELINE_PREFIX}{target}"
+
+
+def modeline_target_of(text: str) -> str | None:
+    """The `$schema=` target of a flow text's modeline (its first line), or None."""
+    first = text.split("\n", 1)[0].strip()
+    if not first.startswith(MODELINE_PREFIX):
+        return None
+    target = first[len(MODELINE_PREFIX) :].strip()
+    return target or None
+
+
+def refresh_schema_beside(flow_path: str | Path, text: str) -> Path | None:
+    """Write the schema where the flow's modeline points, when that is a local relative path.
+
+    An editor resolves the modeline relative to the flow file; a modeline that points at a
+    file nobody wrote gives the user ENOENT instead of completion. Returns the path when the
+    file was created or refreshed (it differed), None when it was already current or the
+    modeline points elsewhere (a URL, an absolute path, no modeline).
+    """
+    from copilot.flow.dump import write_atomic
+
+    target = modeline_target_of(text)
+    if target is None or "://" in target or Path(target).is_absolute():
+        return None
+    path = Path(flow_path).parent / target
+    if path.name != "flow.schema.json":
+        # Only the file flowgen owns by name; never overwrite some other JSON the user chose.
+        return None
+    current = schema_text()
+    try:
+        if path.read_text(encoding="utf-8") == current:
+            return None
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_atomic(path, current)
+    return path
