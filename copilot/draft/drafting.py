@@ -352,7 +352,7 @@ def _write(outcome: DraftOutcome, options: DraftOptions) -> None:
 
 def _write_schema_beside(outcome: DraftOutcome, out: str) -> None:
     """The schema the modeline points at, so the editor finds it (a failure is a warning)."""
-    from copilot.flow.schema import refresh_schema_beside
+    from copilot.flow.dump import refresh_schema_beside
 
     try:
         written = refresh_schema_beside(out, outcome.text or "")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.flow.models import TOP_LEVEL_ORDER
-from copilot.flow.schema import MODELINE_PREFIX, modeline
+from copilot.flow.schema import MODELINE_PREFIX, modeline, modeline_target_of, schema_text
 
 # Canonical key order inside blocks; keys not listed keep their relative order at the end.
 STEP_ORDER = [
@@ -356,3 +356,28 @@ def write_atomic(path: str | Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def refresh_schema_beside(flow_path: str | Path, text: str) -> Path | None:
+    """Write the schema where the flow's modeline points, when that is a local relative path.
+
+    An editor resolves the modeline relative to the flow file; a modeline that points at a
+    file nobody wrote gives the user ENOENT instead of completion. Returns the path when the
+    file was created or refreshed (it differed), None when it was already current or the
+    modeline points elsewhere (a URL, an absolute path, no modeline).
+    """
+    target = modeline_target_of(text)
+    if target is None or "://" in target or Path(target).is_absolute():
+        return None
+    path = Path(flow_path).parent / target
+    if path.name != "flow.schema.json":
+        # Only the file flowgen owns by name; never overwrite some other JSON the user chose.
+        return None
+    current = schema_text()
+    try:
+        if path.read_text(encoding="utf-8") == current:
+            return None
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_atomic(path, current)
+    return path

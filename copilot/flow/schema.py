@@ -52,29 +52,3 @@ def modeline_target_of(text: str) -> str | None:
     target = first[len(MODELINE_PREFIX) :].strip()
     return target or None
 
-
-def refresh_schema_beside(flow_path: str | Path, text: str) -> Path | None:
-    """Write the schema where the flow's modeline points, when that is a local relative path.
-
-    An editor resolves the modeline relative to the flow file; a modeline that points at a
-    file nobody wrote gives the user ENOENT instead of completion. Returns the path when the
-    file was created or refreshed (it differed), None when it was already current or the
-    modeline points elsewhere (a URL, an absolute path, no modeline).
-    """
-    from copilot.flow.dump import write_atomic
-
-    target = modeline_target_of(text)
-    if target is None or "://" in target or Path(target).is_absolute():
-        return None
-    path = Path(flow_path).parent / target
-    if path.name != "flow.schema.json":
-        # Only the file flowgen owns by name; never overwrite some other JSON the user chose.
-        return None
-    current = schema_text()
-    try:
-        if path.read_text(encoding="utf-8") == current:
-            return None
-    except (OSError, UnicodeDecodeError):
-        pass
-    write_atomic(path, current)
-    return path

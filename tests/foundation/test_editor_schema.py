@@ -14,7 +14,8 @@ from pathlib import Path
 import jsonschema
 from ruamel.yaml import YAML
 
-from copilot.flow.schema import flow_schema, modeline_target_of, refresh_schema_beside
+from copilot.flow.dump import refresh_schema_beside
+from copilot.flow.schema import flow_schema, modeline_target_of
 
 from .conftest import EXAMPLES_DIR, ROOT, flowgen
 
