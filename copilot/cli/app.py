@@ -272,6 +272,7 @@ EXTRA_FOR_MODULE = {
     "aiolimiter": "run",
     "hdrhistogram": "run",
     "pygal": "run",
+    "prometheus_client": "run",
     "httpx": "run",
     "starlette": "serve",
     "uvicorn": "serve",

@@ -70,6 +70,13 @@ def lint(
     flows_only: Annotated[
         bool, typer.Option("--flows-only", help="Skip named files that are not flows (for pre-commit hooks).")
     ] = False,
+    k6_compatible: Annotated[
+        bool,
+        typer.Option(
+            "--k6-compatible",
+            help="FG803: thresholds must be plain k6 (no unit such as 1500ms, no count on a trend or rate).",
+        ),
+    ] = False,
 ) -> None:
     """Check flow files for production readiness (rules FG001-FG803; see `flowgen rules`).
 
@@ -104,6 +111,7 @@ def lint(
             summary=summary,
             console=rich_out,
             flows_only=flows_only,
+            k6_compatible=k6_compatible,
         )
     except FlowgenError as exc:
         fail(exc)

@@ -23,6 +23,7 @@ def run_lint(
     summary: bool,
     console: Any,
     flows_only: bool = False,
+    k6_compatible: bool = False,
 ) -> int:
     """Lint, render in `fmt` on stdout, and return the exit code (0 clean, 1 findings, 2 unreadable).
 
@@ -43,6 +44,7 @@ def run_lint(
             raise FlowgenError("no such file", path=path)
     config = load_config(config_file) if config_file else None
     options = {"select": select, "extend_select": extend_select, "ignore": ignore, "fail_on": fail_on}
+    options["k6_compatible"] = k6_compatible
     options = {k: v for k, v in options.items() if v}
     LintConfig().with_options(**options)  # refuse a bad flag before reading any file
     for note in unignorable(ignore or []):

@@ -20,6 +20,7 @@ Command-line flags are applied on top.
     "legacy/*.yaml" = ["FG1"]
 
     allowed-hosts = ["api.example.com", "*.example.com"]   # (in [tool.flowgen.lint]) FG712
+    k6-compatible = true                  # (in [tool.flowgen.lint]) FG803: plain k6 thresholds
 
 A selector matches a rule by its exact code, a code prefix (``FG1``, ``FG``, ``ALL``) or its
 kebab-case name. When both `select` and `ignore` match a rule the more specific selector
@@ -39,7 +40,7 @@ from copilot.lint.rule import SEVERITY_RANK, Rule, Severity
 
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 _KEYS = {"select", "extend-select", "ignore", "extend-ignore", "fail-on", "severity", "overrides"}
-_KEYS |= {"per-file-ignores", "allowed-hosts"}
+_KEYS |= {"per-file-ignores", "allowed-hosts", "k6-compatible"}
 _OVERRIDE_KEYS = {"paths", "select", "extend-select", "ignore", "severity"}
 
 
@@ -98,6 +99,8 @@ class LintConfig:
     source: str | None = None  # the file this came from, for messages
     # Hosts an http step may name literally (FG712): `api.example.com` or `*.example.com`.
     allowed_hosts: tuple[str, ...] = ()
+    # FG803: thresholds in plain k6 (no unit on the number, no `count` on trends and rates).
+    k6_compatible: bool = False
 
     # ------------------------------------------------------------------ queries
 
@@ -140,6 +143,7 @@ class LintConfig:
         extend_select: list[str] | None = None,
         ignore: list[str] | None = None,
         fail_on: str | None = None,
+        k6_compatible: bool | None = None,
     ) -> LintConfig:
         """Command-line flags on top of a file's settings (`--select` replaces, `--ignore` adds)."""
         out = self
@@ -155,6 +159,8 @@ class LintConfig:
             out = replace(out, ignore=(*out.ignore, *split_selectors(ignore)))
         if fail_on is not None:
             out = replace(out, fail_on=_severity(fail_on, "--fail-on"))
+        if k6_compatible:
+            out = replace(out, k6_compatible=True)
         out.check_selectors()
         return out
 
@@ -186,6 +192,7 @@ class LintConfig:
             root=root or Path.cwd(),
             source=source,
             allowed_hosts=_hosts(data.get("allowed-hosts", []), where),
+            k6_compatible=_flag(data.get("k6-compatible", False), "k6-compatible", where),
         )
         config.check_selectors()
         return config
@@ -356,3 +363,9 @@ def discover(start: str | Path) -> LintConfig:
     """The config that applies to a file (or folder) at `start`; the default when none is found."""
     found = find_config_file(start)
     return load_config(found) if found else LintConfig()
+
+
+def _flag(value: Any, key: str, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise FlowgenError(f"{where}: {key} must be true or false")
+    return value

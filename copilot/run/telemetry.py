@@ -8,6 +8,15 @@ so traces of a virtual-time test are exact.
 
 Redaction: the values of the event fields listed in `observability.redact` are replaced
 by `[redacted]` in every attribute the engine sets, error messages included.
+
+Metrics: `gen_ai.client.operation.duration` and `gen_ai.client.token.usage` with the
+convention's bucket boundaries, and the `flowgen.*` counters, read by the readers the
+flow's `observability.metrics` asks for (copilot.run.export: OTLP or Prometheus).
+Sampling: `observability.tracing.sample_ratio` is the SDK's
+ParentBased(TraceIdRatioBased(ratio)) sampler; an unsampled event costs no span work.
+Names: `gen_ai.provider.name` is the GenAI registry's well-known value of the catalog's
+provider (GENAI_PROVIDER_NAMES), and `gen_ai.request.model` is the model sent (a
+`--model-override` included).
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider, sampling
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
@@ -36,7 +45,9 @@ from opentelemetry.semconv.attributes import error_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from copilot.errors import FlowgenError
-from copilot.flow.units import resolve_env
+from copilot.run.export import metric_readers as readers_for
+from copilot.run.export import otlp_span_exporter, resolve_endpoint
+from copilot.run.export import traces_url as traces_url  # re-exported: the URL rule's old home
 from copilot.run.redact import Redactor, redacted_values
 
 # Bucket boundaries the GenAI metric conventions prescribe (they are advice in the spec,
@@ -50,6 +61,38 @@ TOKEN_USAGE_BUCKETS = (
 
 GEN_AI_PROVIDER_NAME = getattr(gen_ai, "GEN_AI_PROVIDER_NAME", "gen_ai.provider.name")
 ERROR_TYPE = error_attributes.ERROR_TYPE
+
+# The catalog's provider ids (`use: google/gemini-2.5-flash`) as the GenAI registry's
+# well-known `gen_ai.provider.name` values. `google` alone does not say which endpoint
+# (Gemini API or Vertex AI), so it is the registry's "any Google generative AI endpoint".
+GENAI_PROVIDER_NAMES = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "google": "gcp.gen_ai",
+    "gemini": "gcp.gemini",
+    "vertex": "gcp.vertex_ai",
+    "vertex_ai": "gcp.vertex_ai",
+    "mistral": "mistral_ai",
+    "mistral_ai": "mistral_ai",
+    "cohere": "cohere",
+    "deepseek": "deepseek",
+    "groq": "groq",
+    "xai": "x_ai",
+    "x_ai": "x_ai",
+    "perplexity": "perplexity",
+    "bedrock": "aws.bedrock",
+    "aws": "aws.bedrock",
+    "azure": "azure.ai.openai",
+    "azure_openai": "azure.ai.openai",
+    "azure_ai_inference": "azure.ai.inference",
+    "watsonx": "ibm.watsonx.ai",
+    "ibm": "ibm.watsonx.ai",
+}
+
+
+def genai_provider_name(provider: str) -> str:
+    """The registry's `gen_ai.provider.name` of a catalog provider; others pass through as is."""
+    return GENAI_PROVIDER_NAMES.get(provider.lower(), provider)
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -117,9 +160,14 @@ class Telemetry:
         redact: Sequence[str] = (),
         capture_content: bool = False,
         service_name: str = "flowgen",
+        sample_ratio: float = 1.0,
+        model_override: str | None = None,
     ) -> None:
         resource = Resource.create({"service.name": service_name})
-        self.tracer_provider = TracerProvider(resource=resource)
+        # No span exporter (metrics only): no span is recorded, so none costs anything.
+        ratio = sample_ratio if span_exporters or batch_exporters else 0.0
+        sampler = sampling.ParentBased(sampling.TraceIdRatioBased(ratio))
+        self.tracer_provider = TracerProvider(resource=resource, sampler=sampler)
         for exporter in span_exporters:
             self.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
         for exporter in batch_exporters:
@@ -155,6 +203,7 @@ class Telemetry:
         }
         self.redact_paths = list(redact)
         self.capture_content = capture_content
+        self.model_override = model_override
         # Span times: the engine's clock is the event loop's (monotonic, maybe virtual);
         # spans need epoch nanoseconds. One anchor per engine keeps offsets exact.
         self._anchor: tuple[float, int] | None = None
@@ -171,19 +220,25 @@ class Telemetry:
         console: bool = False,
         environ: dict[str, str] | None = None,
         notes: list[str] | None = None,
+        spans: bool = True,
+        model_override: str | None = None,
     ) -> Telemetry | None:
-        """Exporters as the flow's `observability.tracing` says, plus `--trace FILE`.
+        """Exporters as the flow's `observability.tracing` and `.metrics` say, plus `--trace FILE`.
 
         Returns None when nothing would be exported (the engine then skips all span work).
         An OTLP endpoint that references an unset variable is skipped with a note. A jsonl
         `path` is relative to `base_dir` (the flow file's folder; default the working
         directory) and must stay inside it (copilot.flow.trust): else a FlowgenError.
+        `tracing.sample_ratio` chooses the traced events; `--trace FILE` and `console` ask
+        for this run's trace, so they trace every event. `spans=False` (a load test's
+        synthetic events) exports metrics only. `model_override` is the model name every
+        call sends instead of the catalog's (`run --model-override`), for the spans.
         """
         import os
 
         environ = dict(os.environ) if environ is None else environ
         obs = flow.observability
-        tracing = obs.tracing if obs is not None else None
+        tracing = obs.tracing if obs is not None and spans else None
         simple: list[SpanExporter] = []
         batch: list[SpanExporter] = []
         if trace_path is not None:
@@ -199,32 +254,30 @@ class Telemetry:
                 raise FlowgenError(problem)
             simple.append(JsonLinesSpanExporter(base / tracing.path, append=True))
         if tracing is not None and tracing.exporter == "otlp":
-            endpoint = tracing.endpoint or "${env:OTEL_EXPORTER_OTLP_ENDPOINT}"
-            try:
-                url = resolve_env(endpoint, environ)
-            except KeyError as exc:
-                url = ""
-                if notes is not None:
-                    notes.append(
-                        f"tracing: spans are not exported; set {exc.args[0]} (the flow's "
-                        "observability.tracing.endpoint) to send them to a collector, "
-                        "or pass --trace FILE"
-                    )
-            if url:
-                from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-                url = traces_url(url)
-                hide_in_exporter_logs(url)
-                batch.append(OTLPSpanExporter(endpoint=url))
-        if not simple and not batch:
+            url = resolve_endpoint(tracing.endpoint, "traces", environ, notes)
+            exporter = otlp_span_exporter(url, environ, notes) if url else None
+            if exporter is not None:
+                batch.append(exporter)
+        readers = readers_for(obs.metrics if obs is not None else None, environ, notes)
+        if not simple and not batch and not readers:
             return None
+        ratio = tracing.sample_ratio if tracing is not None else 1.0
         return cls(
             span_exporters=simple,
             batch_exporters=batch,
+            metric_readers=readers,
             redact=obs.redact if obs is not None else (),
+            sample_ratio=1.0 if trace_path is not None or console else ratio,
+            model_override=model_override,
         )
 
+    def request_model(self, profile: Any) -> str:
+        """The model name a call of `profile` sends: the override, else the catalog's."""
+        return self.model_override or profile.model
+
     def shutdown(self) -> None:
+        """End both providers: spans still batched are sent, and every metric reader is
+        collected and exported one last time (a one-event `run` exports its metrics)."""
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
 
@@ -260,10 +313,11 @@ class Telemetry:
     def start_chat(
         self, parent: Span, alias: str, profile: Any, request: Any, start: float, hedge: bool, scrub: Redactor
     ) -> Span:
+        model = self.request_model(profile)
         attrs: dict[str, Any] = {
             gen_ai.GEN_AI_OPERATION_NAME: "chat",
-            GEN_AI_PROVIDER_NAME: profile.provider,
-            gen_ai.GEN_AI_REQUEST_MODEL: profile.model,
+            GEN_AI_PROVIDER_NAME: genai_provider_name(profile.provider),
+            gen_ai.GEN_AI_REQUEST_MODEL: model,
             "flowgen.model.alias": alias,
             "flowgen.attempt": request.attempt,
             "flowgen.hedge": hedge,
@@ -281,7 +335,7 @@ class Telemetry:
             attrs[gen_ai.GEN_AI_INPUT_MESSAGES] = scrub(json.dumps(messages, ensure_ascii=False))
         context = trace.set_span_in_context(parent)
         return self.tracer.start_span(
-            f"chat {profile.model}",
+            f"chat {model}",
             context=context,
             kind=SpanKind.CLIENT,
             start_time=self.ns(start),
@@ -298,10 +352,11 @@ class Telemetry:
         error: BaseException | None,
         scrub: Redactor,
     ) -> None:
+        model = self.request_model(profile)
         metric_attrs: dict[str, Any] = {
             gen_ai.GEN_AI_OPERATION_NAME: "chat",
-            GEN_AI_PROVIDER_NAME: profile.provider,
-            gen_ai.GEN_AI_REQUEST_MODEL: profile.model,
+            GEN_AI_PROVIDER_NAME: genai_provider_name(profile.provider),
+            gen_ai.GEN_AI_REQUEST_MODEL: model,
         }
         if response is not None:
             span.set_attribute(gen_ai.GEN_AI_RESPONSE_MODEL, response.model)
@@ -315,7 +370,7 @@ class Telemetry:
             for kind, count in (("input", response.input_tokens), ("output", response.output_tokens)):
                 self.token_usage.record(count, {**metric_attrs, gen_ai.GEN_AI_TOKEN_TYPE: kind})
             if response.cost:
-                self.counters["cost"].add(response.cost, {gen_ai.GEN_AI_REQUEST_MODEL: profile.model})
+                self.counters["cost"].add(response.cost, {gen_ai.GEN_AI_REQUEST_MODEL: model})
         if error is not None:
             kind = error_kind(error)
             span.set_attribute(ERROR_TYPE, kind)
@@ -343,70 +398,6 @@ class Telemetry:
 
     def count(self, name: str, value: float = 1, attributes: dict[str, Any] | None = None) -> None:
         self.counters[name].add(value, attributes or {})
-
-
-def traces_url(endpoint: str) -> str:
-    """The OTLP/HTTP traces URL of `endpoint`: `/v1/traces` goes on the path, before a query.
-
-    `https://otel.example.com/?token=X` becomes `https://otel.example.com/v1/traces?token=X`.
-    """
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(endpoint)
-    path = parts.path.rstrip("/")
-    if not path.endswith("/v1/traces"):
-        path += "/v1/traces"
-    return urlunsplit(parts._replace(path=path))
-
-
-# The loggers the OTLP exporter reports failures on (its retry warnings quote the error,
-# and a connection error quotes the URL).
-_EXPORTER_LOGGERS = (
-    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
-    "opentelemetry.exporter.otlp.common.http",
-    "opentelemetry.sdk._shared_internal",
-    "opentelemetry.sdk.trace.export",
-    "urllib3.connectionpool",  # its debug lines quote the request line, query included
-)
-
-
-class _HideSecrets:
-    """A logging filter that replaces an endpoint's query string and password in messages."""
-
-    def __init__(self) -> None:
-        self.secrets: set[str] = set()
-
-    def filter(self, record: Any) -> bool:
-        if not self.secrets:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: leave it to logging's own handling
-            return True
-        hidden = message
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            hidden = hidden.replace(secret, "[redacted]")
-        if hidden != message:
-            record.msg, record.args = hidden, None
-        return True
-
-
-_HIDE = _HideSecrets()
-
-
-def hide_in_exporter_logs(url: str) -> None:
-    """Keep the query string (tokens) and password of `url` out of the exporter's log lines."""
-    import logging
-    from urllib.parse import quote, urlsplit
-
-    parts = urlsplit(url)
-    for secret in (parts.query, parts.password):
-        if secret and len(secret) >= 4:
-            _HIDE.secrets.update({secret, quote(secret, safe="")})
-    for name in _EXPORTER_LOGGERS:
-        logger = logging.getLogger(name)
-        if _HIDE not in logger.filters:
-            logger.addFilter(_HIDE)
 
 
 def error_kind(error: BaseException) -> str:

@@ -38,7 +38,7 @@ def test_parses_k6_syntax(
 
 @pytest.mark.parametrize(
     "text",
-    ["p95<1500ms", "p(95)==1s", "p(0)<1s", "p(101)<1s", "avg<", "<0.1", "avg<1.5 s", "mean<1", "", "rate<1%"],
+    ["p95<1500ms", "p(95)=1s", "p( 95 )<1s", "p(101)<1s", "avg<", "<0.1", "avg<1.5 s", "mean<1", "", "x"],
 )
 def test_refuses_what_is_not_a_threshold(text: str) -> None:
     with pytest.raises(ThresholdError) as info:
@@ -92,5 +92,4 @@ def test_arbitrary_text_parses_or_raises_threshold_error(text: str) -> None:
         threshold = parse_threshold(text)
     except ThresholdError:
         return
-    assert threshold.op in ("<", "<=", ">", ">=")
-    assert threshold.value >= 0
+    assert threshold.op in ("<", "<=", ">", ">=", "==", "===", "!=")

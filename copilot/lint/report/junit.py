@@ -1,7 +1,13 @@
 """`--format junit`: JUnit XML, one testsuite per file and one testcase per file and rule.
 
 A rule that reported something is a failed testcase listing its findings; CI systems that
-read JUnit (GitLab, Jenkins, Azure) then show each rule as a test.
+read JUnit (GitLab, Jenkins, Azure) then show each rule as a test. A file that cannot be
+read or parsed (FG001, FG002) is an `<error>`: the rules could not run on it.
+
+Every `<testsuite>` carries `tests`, `failures`, `errors`, `skipped` and `time`, as the
+Jenkins xunit plugin's junit-10.xsd and pytest's own output have them
+(tests/lint/test_junit_xsd.py validates against that XSD). Lint does not time each file:
+`time` is 0.
 """
 
 from __future__ import annotations
@@ -24,20 +30,24 @@ def _rules_for(report: Any) -> list[Any]:
 
 def render(run: Any) -> str:
     root = ET.Element("testsuites", name="flowgen lint")
-    total = failures = 0
+    total = failures = errors = 0
     for report in run.files:
         path = display_path(report.path)
         rules = _rules_for(report)
         suite = ET.SubElement(root, "testsuite", name=path)
-        suite_failures = 0
+        suite_failures = suite_errors = 0
+        outcome = "error" if report.unreadable else "failure"
         for rule in rules:
             case = ET.SubElement(suite, "testcase", classname=path, name=f"{rule.code} {rule.name}")
             found = [f for f in report.findings if f.code == rule.code]
             if found:
-                suite_failures += 1
+                if report.unreadable:
+                    suite_errors += 1
+                else:
+                    suite_failures += 1
                 failure = ET.SubElement(
                     case,
-                    "failure",
+                    outcome,
                     type=rule.code,
                     message=f"{len(found)} finding{'s' if len(found) != 1 else ''} ({found[0].severity})",
                 )
@@ -47,9 +57,15 @@ def render(run: Any) -> str:
                 )
         suite.set("tests", str(len(rules)))
         suite.set("failures", str(suite_failures))
+        suite.set("errors", str(suite_errors))
+        suite.set("skipped", "0")
+        suite.set("time", "0")
         total += len(rules)
         failures += suite_failures
+        errors += suite_errors
     root.set("tests", str(total))
     root.set("failures", str(failures))
+    root.set("errors", str(errors))
+    root.set("time", "0")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

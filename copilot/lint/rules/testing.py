@@ -124,14 +124,18 @@ class ThresholdGap:
     key: bool = False
 
 
-def required_thresholds(flow: Any) -> dict[str, str]:
-    """Metric -> the threshold that enforces the flow's SLA, error rate and budget."""
-    from copilot.flow.units import format_duration
+def required_thresholds(flow: Any, k6_compatible: bool = False) -> dict[str, str]:
+    """Metric -> the threshold that enforces the flow's SLA, error rate and budget.
+
+    The latency has flowgen's unit (`p(95)<2s`), or is k6's bare milliseconds
+    (`p(95)<2000`) when `k6_compatible`.
+    """
+    from copilot.flow.thresholds import latency_threshold
 
     out: dict[str, str] = {}
     sla = flow.sla
     if sla is not None and sla.latency_p95 is not None:
-        out[LATENCY_METRIC] = f"p(95)<{format_duration(sla.latency_p95)}"
+        out[LATENCY_METRIC] = latency_threshold(sla.latency_p95, k6_compatible=k6_compatible)
     out[ERRORS_METRIC] = ERROR_RATE_THRESHOLD
     if sla is not None and sla.max_cost_per_event is not None:
         out[COST_METRIC] = f"avg<{plain_number(sla.max_cost_per_event)}"
@@ -151,16 +155,22 @@ def _cost_bounds(threshold: Any, budget: float) -> bool:
     return threshold.aggregate in ("avg", "max") and threshold.upper_bound and threshold.value <= budget
 
 
+def k6_compatible(ctx: Context) -> bool:
+    """Whether thresholds must be plain k6 (lint's `--k6-compatible` / `k6-compatible`)."""
+    return bool(getattr(ctx.config, "k6_compatible", False))
+
+
 def threshold_gaps(ctx: Context) -> list[ThresholdGap]:
     """Everything FG803 reports, in a fixed order: malformed, latency, errors, cost."""
-    from copilot.flow.thresholds import ThresholdError, parse_threshold
+    from copilot.flow.thresholds import ThresholdError, method_problem, parse_threshold
 
     flow = ctx.flow
+    strict = k6_compatible(ctx)
     tests = flow.tests
     thresholds = tests.thresholds if tests is not None else {}
     if not thresholds:
         loc, key = _tests_loc(ctx, "thresholds")
-        wanted = ", ".join(f"{m}: {t}" for m, t in required_thresholds(flow).items())
+        wanted = ", ".join(f"{m}: {t}" for m, t in required_thresholds(flow, strict).items())
         return [
             ThresholdGap(
                 "*", f"no `tests.thresholds`: the load test cannot fail ({wanted} wanted)", None, loc, key
@@ -170,11 +180,18 @@ def threshold_gaps(ctx: Context) -> list[ThresholdGap]:
     parsed: dict[str, list[Any]] = {}
     for metric, texts in thresholds.items():
         for index, text in enumerate(texts):
+            where: Loc = ("tests", "thresholds", metric, index)
             try:
-                parsed.setdefault(metric, []).append(parse_threshold(text))
+                threshold = parse_threshold(text, k6_compatible=strict)
             except ThresholdError as exc:
-                gaps.append(ThresholdGap(metric, exc.message, None, ("tests", "thresholds", metric, index)))
-    required = required_thresholds(flow)
+                gaps.append(ThresholdGap(metric, exc.message, None, where))
+                continue
+            problem = method_problem(metric, threshold, k6_compatible=strict)
+            if problem is not None:
+                gaps.append(ThresholdGap(metric, problem, None, where))
+                continue
+            parsed.setdefault(metric, []).append(threshold)
+    required = required_thresholds(flow, strict)
     sla = flow.sla
     for metric, wanted in required.items():
         here = parsed.get(metric, [])
@@ -351,8 +368,15 @@ def thresholds_looser_than_sla(ctx: Context) -> Iterator[Hit]:
     Flags `tests.thresholds` that are missing, malformed, or do not enforce the flow's
     promises: no `latency` threshold at p(95) or above capped at `sla.latency_p95` or
     less; no `errors` threshold; no `cost_per_event` threshold capped at
-    `sla.max_cost_per_event` or less. Thresholds use k6's syntax (`p(95)<1500ms`,
-    `rate<0.01`, `avg<0.004`).
+    `sla.max_cost_per_event` or less. A threshold is malformed when k6 would refuse it,
+    or when its aggregation method does not fit the metric's k6 type.
+    Thresholds use k6's grammar: METHOD OPERATOR NUMBER, the method one of count, rate,
+    value, avg, min, max, med, p(N) with N from 0 to 100, the operator one of <, <=, >, >=,
+    ==, ===, !=, the number a float as Go reads it (`1e3`, `-1`, `.5`). Latency is a trend
+    (avg, min, max, med, p(N)), cost_per_event too; errors and the other rates take rate;
+    throughput (a counter) takes count and rate. flowgen extends k6 with a time unit on the
+    number (`p(95)<1500ms`; a bare latency is milliseconds, as in k6) and `count` on trends
+    and rates; `flowgen lint --k6-compatible` (or `k6-compatible = true`) refuses both.
     When the block is missing, the finding points at the top-level key it would be
     inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
@@ -375,8 +399,10 @@ def thresholds_looser_than_sla(ctx: Context) -> Iterator[Hit]:
 
     Fix
     Add thresholds equal to the SLA and the budget. The autofix adds each missing one
-    (keeping yours): `p(95)<` the SLA, `rate<0.01` for errors, `avg<` the budget.
+    (keeping yours): `p(95)<` the SLA (in milliseconds without a unit when
+    k6-compatible), `rate<0.01` for errors, `avg<` the budget.
     """
+    example = "p(95)<1500" if k6_compatible(ctx) else "p(95)<1500ms or p(95)<1500"
     for gap in threshold_gaps(ctx):
         yield Hit(
             gap.loc,
@@ -384,7 +410,7 @@ def thresholds_looser_than_sla(ctx: Context) -> Iterator[Hit]:
             key=gap.key,
             fix_hint=f"add {gap.metric}: ['{gap.wanted}'] to tests.thresholds"
             if gap.wanted
-            else "write the threshold in k6 syntax, e.g. p(95)<1500ms",
+            else f"write the threshold as k6 does, e.g. {example}",
         )
 
 
@@ -397,7 +423,7 @@ def _fix_thresholds(tree: Any, ctx: Context) -> list[str]:
     gaps = threshold_gaps(ctx)
     wanted: dict[str, str] = {}
     if any(gap.metric == "*" for gap in gaps):
-        wanted = required_thresholds(ctx.flow)
+        wanted = required_thresholds(ctx.flow, k6_compatible(ctx))
     else:
         wanted = {gap.metric: gap.wanted for gap in gaps if gap.wanted}
     if not wanted:
