@@ -1,8 +1,12 @@
 """The drafting model, through the official `openai` client, against any compatible server.
 
-The request asks for strict structured output first. A server that rejects it (HTTP 400
-naming `response_format` or `json_schema`) is asked again in JSON mode, then in plain text,
-and the answer's JSON is extracted (`copilot.draft.extract`). Each call has a timeout.
+The request asks for strict structured output first. A server that rejects it (any error
+but 401/403/404/408/429 naming `response_format`, `json_schema` or `json_object`, such as
+vLLM's 400 or llama-cpp-python's 500) is asked again in JSON mode, then in plain text, and
+the answer's JSON is extracted (`copilot.draft.extract`); a model that rejects `max_tokens`
+gets `max_completion_tokens`, and a base URL without `/v1` is tried with it. That cascade
+is `copilot.openai_compat`, shared with `run --provider openai`, and what it learns about a
+server is kept for the process. Each call has a timeout.
 Retries on 429, 5xx and timeouts are done here rather than inside the openai client
 (`max_retries=0`), so that the waits are visible, honour `Retry-After`, and are testable
 with an injected `sleep`. Every failure becomes one `LlmError` line that names the cause and
@@ -18,10 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from copilot import openai_compat
 from copilot.draft.settings import LlmSettings
 from copilot.errors import FlowgenError
 
-MODES = ("json_schema", "json_object", "text")
+MODES = openai_compat.FORMATS
 MAX_RETRY_AFTER = 60.0  # longer waits are reported instead of slept through
 BACKOFF_INITIAL = 1.0
 BACKOFF_MAX = 20.0
@@ -64,14 +69,7 @@ def _one_line(text: Any, limit: int = 200) -> str:
 
 
 def _server_message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return _one_line(inner["message"])
-        if isinstance(inner, str):
-            return _one_line(inner)
-    return _one_line(getattr(exc, "message", exc))
+    return _one_line(openai_compat.message_of(exc))
 
 
 def retry_after(headers: Any, now: float | None = None) -> float | None:
@@ -98,16 +96,6 @@ def retry_after(headers: Any, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def _rejects_response_format(exc: Any) -> bool:
-    text = f"{_server_message(exc)} {getattr(exc, 'param', '') or ''}".lower()
-    return any(word in text for word in ("response_format", "json_schema", "json schema", "structured"))
-
-
-def _rejects_max_tokens(exc: Any) -> bool:
-    text = _server_message(exc).lower()
-    return "max_tokens" in text and "max_completion_tokens" in text
-
-
 class ChatClient:
     """A chat-completions client for drafting: structured output, fallbacks, retries."""
 
@@ -124,33 +112,31 @@ class ChatClient:
         self.mode = "json_schema" if schema_format else "json_object"
         self.sleep = sleep
         self.rng = rng or random.Random()
-        self._token_param = "max_tokens"
-        self._client: Any = None
+        self.server = openai_compat.server(settings.endpoint, settings.model)
+        self._clients: dict[str, Any] = {}
 
-    def _openai(self) -> Any:
-        if self._client is None:
+    def _openai(self, endpoint: str) -> Any:
+        client = self._clients.get(endpoint)
+        if client is None:
             import openai  # heavy: only when a draft really calls a model
 
-            self._client = openai.OpenAI(
+            client = self._clients[endpoint] = openai.OpenAI(
                 api_key=self.settings.api_key or "not-needed",  # local servers take no key
-                base_url=self.settings.endpoint,
+                base_url=endpoint,
                 timeout=self.settings.timeout,
                 max_retries=0,
             )
-        return self._client
+        return client
 
-    def _request(self, messages: list[dict[str, str]]) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "model": self.settings.model,
-            "messages": messages,
-            self._token_param: self.settings.max_tokens,
-            "temperature": 0,
-        }
-        if self.mode == "json_schema":
-            kwargs["response_format"] = self.schema_format
-        elif self.mode == "json_object":
-            kwargs["response_format"] = {"type": "json_object"}
-        return kwargs
+    def _chat(self, messages: list[dict[str, str]]) -> openai_compat.Chat:
+        return openai_compat.Chat(
+            self.settings.model,
+            messages,
+            max_tokens=self.settings.max_tokens,
+            temperature=0,
+            schema_format=self.schema_format,
+            json_mode=True,
+        )
 
     def complete(self, messages: list[dict[str, str]]) -> Completion:
         """One answer, after format fallbacks and retries; `LlmError` when there is none."""
@@ -161,23 +147,7 @@ class ChatClient:
         while True:
             attempts += 1
             try:
-                response = self._openai().chat.completions.create(**self._request(messages))
-            except openai.BadRequestError as exc:
-                if self.mode != "text" and _rejects_response_format(exc):
-                    self.mode = MODES[MODES.index(self.mode) + 1]
-                    attempts -= 1  # a format fallback is not a retry
-                    continue
-                if self._token_param == "max_tokens" and _rejects_max_tokens(exc):
-                    self._token_param = "max_completion_tokens"
-                    attempts -= 1
-                    continue
-                raise self._status_error(exc) from None
-            except openai.UnprocessableEntityError as exc:
-                if self.mode != "text" and _rejects_response_format(exc):
-                    self.mode = MODES[MODES.index(self.mode) + 1]
-                    attempts -= 1
-                    continue
-                raise self._status_error(exc) from None
+                answer = openai_compat.create(self.server, self._chat(messages), self._openai)
             except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError) as exc:
                 wait = self._wait_before_retry(exc, attempts)
                 if wait is None:
@@ -200,11 +170,12 @@ class ChatClient:
                 ) from None
             except openai.OpenAIError as exc:
                 raise LlmError(f"the openai client failed: {_one_line(exc)}") from None
-            except ValueError:
-                # The client decodes JSON bodies itself: an HTML page or a proxy's error text
-                # answered with 200 and `application/json` surfaces here as a JSONDecodeError.
+            except openai_compat.WrongEndpoint as exc:
+                raise LlmError(f"the LLM server at {exc}: check --base-url / OPENAI_BASE_URL") from None
+            except openai_compat.NotACompletion:
                 raise self._not_a_completion() from None
-            return self._completion(response, attempts, waits)
+            self.mode = answer.format
+            return self._completion(answer.completion, attempts, waits)
 
     def _not_a_completion(self) -> LlmError:
         return LlmError(
@@ -290,8 +261,10 @@ class ChatClient:
                 f"model `{self.settings.model}` was not found at {where} (HTTP 404): check --model / "
                 f"FLOWGEN_MODEL, and that --base-url is the server's /v1 endpoint ({detail})"
             )
-        if status == 400 and self.mode == "text" and _rejects_response_format(exc):
-            return LlmError(f"the LLM server at {where} rejects every output format (HTTP 400): {detail}")
+        if openai_compat.rejection(exc) == "format" and self.server.format == "text":
+            return LlmError(
+                f"the LLM server at {where} rejects every output format (HTTP {status}): {detail}"
+            )
         return LlmError(f"the LLM server at {where} rejected the request (HTTP {status}): {detail}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -65,11 +66,20 @@ def error(
 
 
 class FakeLLM:
-    """Serves scripted replies; `requests` holds every request body received."""
+    """Serves scripted replies; `requests` holds every request body received.
 
-    def __init__(self, replies: list[Reply] | None = None) -> None:
+    With a `behaviour` (one of the imitations below), every request is answered by it
+    instead of the script: the server then acts like one kind of real server for as long
+    as the test needs. `paths` holds the path of every request.
+    """
+
+    def __init__(
+        self, replies: list[Reply] | None = None, behaviour: Callable[[str, dict], Reply] | None = None
+    ) -> None:
         self.replies: list[Reply] = list(replies or [])
+        self.behaviour = behaviour
         self.requests: list[dict[str, Any]] = []
+        self.paths: list[str] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
         fake = self
@@ -83,10 +93,15 @@ class FakeLLM:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
+                body = json.loads(raw or b"{}")
                 with fake._lock:
-                    fake.requests.append(json.loads(raw or b"{}"))
+                    fake.requests.append(body)
+                    fake.paths.append(self.path)
                     fake.headers.append({k.lower(): v for k, v in self.headers.items()})
-                    reply = fake.replies.pop(0) if fake.replies else error(500, "script exhausted")
+                    if fake.behaviour is not None:
+                        reply = fake.behaviour(self.path, body)
+                    else:
+                        reply = fake.replies.pop(0) if fake.replies else error(500, "script exhausted")
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
@@ -107,11 +122,21 @@ class FakeLLM:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
-    def base_url(self) -> str:
+    def root_url(self) -> str:
+        """The server without `/v1`: what a user who forgot the path would configure."""
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/v1"
 
     def __enter__(self) -> FakeLLM:
+        from copilot import openai_compat
+
+        # A port the OS hands out again must not inherit what an earlier server rejected.
+        openai_compat.forget(self.root_url)
+        openai_compat.forget(self.base_url)
         self.thread.start()
         return self
 
@@ -131,3 +156,106 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/v1"
+
+
+# ------------------------------------------------------------ imitations of real servers
+#
+# Each takes the content to answer with and gives a behaviour: (path, request body) -> Reply.
+# The error bodies are the servers' own (shape and wording), so the client's detection is
+# tested against what it will meet.
+
+CHAT_PATH = "/v1/chat/completions"
+
+
+def _format_of(body: dict) -> str:
+    return (body.get("response_format") or {}).get("type") or "text"
+
+
+def rejects_json_schema(content: str) -> Callable[[str, dict], Reply]:
+    """Older vLLM and llama.cpp: HTTP 400 to `json_schema`; JSON mode and text are fine."""
+
+    def behaviour(path: str, body: dict) -> Reply:
+        if _format_of(body) == "json_schema":
+            return error(400, "response_format type json_schema is not supported", param="response_format")
+        return chat(content)
+
+    return behaviour
+
+
+LLAMA_CPP_PYTHON_MESSAGE = (
+    "1 validation error for ChatCompletionRequestResponseFormat\ntype\n"
+    "  Input should be 'text' or 'json_object' [type=literal_error, input_value='json_schema', "
+    "input_type=str]\n    For further information visit https://errors.pydantic.dev/2.11/v/literal_error"
+)
+
+
+def llama_cpp_python(content: str) -> Callable[[str, dict], Reply]:
+    """llama-cpp-python's server: HTTP 500 with pydantic's message to `json_schema` (issue 17)."""
+
+    def behaviour(path: str, body: dict) -> Reply:
+        if _format_of(body) == "json_schema":
+            return Reply(
+                status=500,
+                body={
+                    "error": {
+                        "message": LLAMA_CPP_PYTHON_MESSAGE,
+                        "type": "internal_server_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            )
+        return chat(content)
+
+    return behaviour
+
+
+def text_only(content: str) -> Callable[[str, dict], Reply]:
+    """A server that takes no `response_format` at all and answers in prose with a fenced block."""
+
+    def behaviour(path: str, body: dict) -> Reply:
+        if "response_format" in body:
+            return error(400, "'response_format' is not supported by this server", param="response_format")
+        return chat(f"Sure! Here is the answer:\n```json\n{content}\n```\nLet me know if you need more.")
+
+    return behaviour
+
+
+def rejects_max_tokens(content: str) -> Callable[[str, dict], Reply]:
+    """OpenAI's reasoning models: HTTP 400 to `max_tokens`, asking for `max_completion_tokens`."""
+
+    def behaviour(path: str, body: dict) -> Reply:
+        if "max_tokens" in body:
+            reply = error(
+                400,
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead.",
+                param="max_tokens",
+            )
+            reply.body["error"]["code"] = "unsupported_parameter"
+            return reply
+        return chat(content)
+
+    return behaviour
+
+
+def v1_only(content: str) -> Callable[[str, dict], Reply]:
+    """Ollama: chat completions at /v1 only; any other path is a plain-text 404."""
+
+    def behaviour(path: str, body: dict) -> Reply:
+        if path != CHAT_PATH:
+            return Reply(status=404, body="404 page not found", content_type="text/plain")
+        return chat(content)
+
+    return behaviour
+
+
+def web_page(content: str) -> Callable[[str, dict], Reply]:
+    """A web UI in front of the API: an HTML page with 200 for every path (nothing at /v1 either)."""
+
+    def behaviour(path: str, body: dict) -> Reply:
+        return Reply(
+            status=200, body="<!doctype html><html><body>app</body></html>", content_type="text/html"
+        )
+
+    return behaviour

@@ -2,18 +2,33 @@
 official `openai` package.
 
 When a step has an `output_schema`, the call asks for structured output
-(`response_format: json_schema, strict: true`); the engine still validates the answer,
-because not every compatible server enforces the schema. The client's own retries are
-off: the flow's retry policy, with its deadline, is the only one.
+(`response_format: json_schema, strict: true`). A server that does not take it is asked
+in JSON mode, then in plain text, with the schema said in the system message; the JSON is
+taken out of a fenced block or prose (`copilot.openai_compat`, shared with `draft`, which
+also sends `max_completion_tokens` to models that reject `max_tokens` and finds a missing
+`/v1`, once per server for the whole process). The engine still validates the answer
+against the schema, because not every compatible server enforces it. The client's own
+retries are off: the flow's retry policy, with its deadline, is the only one; a fallback
+is not a retry.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 from typing import Any
 
-from copilot.run.providers.base import ModelRequest, ModelResponse, ProviderError, kind_for_status
+from copilot import openai_compat
+from copilot.run.providers.base import (
+    ModelRequest,
+    ModelResponse,
+    ProviderError,
+    kind_for_status,
+    parse_retry_after,
+)
+
+SCHEMA_HINT = "Answer with one JSON object, and nothing else, that matches this JSON Schema: "
 
 
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +57,7 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class OpenAIProvider:
-    """Chat completions through `openai.AsyncOpenAI`; one client per base URL."""
+    """Chat completions through `openai.AsyncOpenAI`; one client per endpoint."""
 
     def __init__(
         self,
@@ -55,11 +70,16 @@ class OpenAIProvider:
         # Local servers (vLLM, Ollama) accept any key; the client refuses to start without one.
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or ("unused" if self.base_url else None)
         self.model_override = model_override
-        self._clients: dict[str | None, Any] = {}
+        self._clients: dict[str, Any] = {}
+        self._servers: dict[tuple[str, str], openai_compat.Server] = {}
 
-    def _client(self, base_url: str | None) -> Any:
-        url = base_url or self.base_url
-        client = self._clients.get(url)
+    @property
+    def notes(self) -> list[str]:
+        """What the servers this provider called did not accept, and what was sent instead."""
+        return [line for server in self._servers.values() for line in server.learnt]
+
+    def _client(self, endpoint: str) -> Any:
+        client = self._clients.get(endpoint)
         if client is None:
             import openai
 
@@ -67,59 +87,70 @@ class OpenAIProvider:
                 raise ProviderError(
                     "client_error", "no API key: set OPENAI_API_KEY, or --base-url for a local server"
                 )
-            client = openai.AsyncOpenAI(api_key=self.api_key, base_url=url, max_retries=0)
-            self._clients[url] = client
+            client = openai.AsyncOpenAI(api_key=self.api_key, base_url=endpoint, max_retries=0)
+            self._clients[endpoint] = client
         return client
 
-    async def complete(self, request: ModelRequest) -> ModelResponse:
-        import openai
-
-        client = self._client(request.base_url)
-        model = self.model_override or request.profile.model
+    def _chat(self, request: ModelRequest, model: str) -> openai_compat.Chat:
         messages = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
         messages.append({"role": "user", "content": request.user})
-        kwargs: dict[str, Any] = {"model": model, "messages": messages}
-        if request.max_tokens is not None:
-            kwargs["max_tokens"] = request.max_tokens
-        if request.temperature is not None:
-            kwargs["temperature"] = request.temperature
+        schema_format = hint = None
         if request.output_schema is not None:
-            kwargs["response_format"] = {
+            schema = strict_schema(request.output_schema)
+            schema_format = {
                 "type": "json_schema",
                 "json_schema": {
                     "name": f"{request.step_id or 'output'}"[:64],
-                    "schema": strict_schema(request.output_schema),
+                    "schema": schema,
                     "strict": True,
                 },
             }
+            # Said only when the server does not enforce the schema (json_object or text mode).
+            hint = SCHEMA_HINT + json.dumps(request.output_schema, separators=(",", ":"))
+        options: dict[str, Any] = {}
         if request.idempotency_key:
-            kwargs["extra_headers"] = {"Idempotency-Key": request.idempotency_key}
-        if request.timeout is not None:
-            kwargs["timeout"] = request.timeout
+            options["extra_headers"] = {"Idempotency-Key": request.idempotency_key}
+        return openai_compat.Chat(
+            model,
+            messages,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            schema_format=schema_format,
+            schema_hint=hint,
+            timeout=request.timeout,
+            options=options,
+        )
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        import openai
+
+        model = self.model_override or request.profile.model
+        server = openai_compat.server(request.base_url or self.base_url, model)
+        self._servers[(server.base_url, model)] = server
         try:
-            completion = await client.chat.completions.create(**kwargs)
+            answer = await openai_compat.acreate(server, self._chat(request, model), self._client)
         except openai.APITimeoutError:
             raise ProviderError("timeout", f"{model}: the request timed out") from None
         except openai.APIConnectionError as exc:
             raise ProviderError("connection_error", f"{model}: {type(exc).__name__}") from None
         except openai.APIStatusError as exc:
             status = exc.status_code
-            retry_after = None
-            try:
-                from copilot.run.providers.base import parse_retry_after
-
-                retry_after = parse_retry_after(exc.response.headers.get("retry-after"))
-            except AttributeError:
-                pass
+            headers = getattr(getattr(exc, "response", None), "headers", None)
+            retry_after = parse_retry_after(headers.get("retry-after")) if headers is not None else None
             raise ProviderError(
                 kind_for_status(status), f"{model}: {_short(exc)}", status=status, retry_after=retry_after
             ) from None
+        except openai_compat.NotACompletion as exc:
+            raise ProviderError("client_error", f"{model} at {server.endpoint}: {exc}") from None
         except openai.OpenAIError as exc:
             raise ProviderError("invalid_output", f"{model}: {_short(exc)}") from None
+        completion = answer.completion
         choice = completion.choices[0] if completion.choices else None
         content = (choice.message.content if choice is not None else None) or ""
+        if request.output_schema is not None:
+            content = openai_compat.json_text(content)  # fenced or amid prose: the JSON alone
         usage = completion.usage
         input_tokens = usage.prompt_tokens if usage is not None else 0
         output_tokens = usage.completion_tokens if usage is not None else 0

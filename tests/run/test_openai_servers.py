@@ -1,0 +1,166 @@
+"""`flowgen run --provider openai` against loopback servers that act like real ones.
+
+Real HTTP and the real `openai` client (tests/draft/fake_llm.py): a server that answers
+400 to `json_schema` (older vLLM, llama.cpp), one that answers 500 with pydantic's message
+(llama-cpp-python), one that takes no `response_format` and answers fenced JSON in prose,
+a reasoning model that rejects `max_tokens`, and a base URL without `/v1`. Every step of a
+two-step flow with `output_schema`s succeeds, and the server's log shows the fallback paid
+once: the second step goes straight to what worked.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from typer.testing import CliRunner
+
+from copilot import openai_compat
+from copilot.cli import app
+from tests.draft.fake_llm import (
+    FakeLLM,
+    llama_cpp_python,
+    rejects_json_schema,
+    rejects_max_tokens,
+    text_only,
+    v1_only,
+    web_page,
+)
+
+runner = CliRunner()
+
+ANSWER = json.dumps({"label": "billing", "score": 0.9})
+FLOW = """\
+apiVersion: flowgen/v1
+kind: Flow
+name: two-steps
+trigger:
+  type: webhook
+  path: /t
+  event_schema: {type: object, required: [id], properties: {id: {type: string}}}
+models:
+  a: {use: openai/gpt-4o-mini}
+steps:
+  - id: first
+    type: model
+    model: a
+    prompt: {user: "classify {{ event.id }}"}
+    max_tokens: 50
+    timeout: 5s
+    output_schema: &answer
+      type: object
+      required: [label, score]
+      properties:
+        label: {type: string}
+        score: {type: number}
+  - id: second
+    type: model
+    model: a
+    needs: [first]
+    prompt: {user: "again {{ steps.first.output.label }}"}
+    max_tokens: 50
+    timeout: 5s
+    output_schema: *answer
+respond:
+  needs: [second]
+  body: {label: "{{ steps.second.output.label }}"}
+"""
+
+
+@pytest.fixture
+def flow_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "dummy")  # a local server takes any key
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(textwrap.dedent(FLOW))
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"id": "T-1"}))
+    return str(flow), str(event)
+
+
+def run(flow_files, base_url: str):
+    flow, event = flow_files
+    args = ["run", flow, "--provider", "openai", "--base-url", base_url, "--event", event, "-f", "json"]
+    return runner.invoke(app, args)
+
+
+def steps_ok(result) -> dict:
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    statuses = {s["id"]: s["status"] for s in data["steps"]}
+    assert statuses == {"first": "ok", "second": "ok"}, result.output
+    assert data["response"]["body"] == {"label": "billing"}
+    return data
+
+
+def formats(server: FakeLLM) -> list[str]:
+    return [(body.get("response_format") or {}).get("type", "text") for body in server.requests]
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "sent"),
+    [
+        # one rejection, then JSON mode for the rest of the run
+        (rejects_json_schema, ["json_schema", "json_object", "json_object"]),
+        (llama_cpp_python, ["json_schema", "json_object", "json_object"]),
+        # two rejections, then text with the JSON taken out of a fenced block
+        (text_only, ["json_schema", "json_object", "text", "text"]),
+    ],
+    ids=["vllm-400", "llama-cpp-python-500", "fenced-text"],
+)
+def test_format_cascade_is_paid_once(flow_files, behaviour, sent):
+    with FakeLLM(behaviour=behaviour(ANSWER)) as server:
+        result = run(flow_files, server.base_url)
+    steps_ok(result)
+    assert formats(server) == sent
+    # Where the schema is not enforced, it is said in the system message.
+    said = server.requests[-1]["messages"][0]
+    assert said["role"] == "system" and '"required":["label","score"]' in said["content"]
+    assert "label" not in json.dumps(server.requests[0]["messages"])  # not while strict output works
+
+
+def test_llama_cpp_python_500_is_not_retried_as_an_outage(flow_files):
+    with FakeLLM(behaviour=llama_cpp_python(ANSWER)) as server:
+        result = run(flow_files, server.base_url)
+    data = steps_ok(result)
+    # One call per step as far as the engine knows: the fallback is not a retry.
+    assert [s["attempts"] for s in data["steps"]] == [1, 1] and len(server.requests) == 3
+
+
+def test_max_completion_tokens_for_models_that_reject_max_tokens(flow_files):
+    with FakeLLM(behaviour=rejects_max_tokens(ANSWER)) as server:
+        result = run(flow_files, server.base_url)
+    steps_ok(result)
+    limits = [("max_tokens" in b, b.get("max_completion_tokens")) for b in server.requests]
+    assert limits == [(True, None), (False, 50), (False, 50)]
+
+
+def test_base_url_without_v1_is_found_once_with_a_hint(flow_files):
+    with FakeLLM(behaviour=v1_only(ANSWER)) as server:
+        result = run(flow_files, server.root_url)
+        learnt = openai_compat.server(server.root_url, "gpt-4o-mini").learnt
+    steps_ok(result)
+    assert server.paths == ["/chat/completions", "/v1/chat/completions", "/v1/chat/completions"]
+    assert learnt == [f"{server.root_url} answers at {server.base_url}: add /v1 to the base URL"]
+
+
+def test_a_server_with_no_chat_completions_gets_the_v1_hint(flow_files):
+    with FakeLLM(behaviour=web_page(ANSWER)) as server:
+        result = run(flow_files, server.root_url)
+    assert result.exit_code == 1
+    assert "is the base URL the server's OpenAI-compatible /v1 endpoint?" in result.output
+    assert server.paths[:2] == ["/chat/completions", "/v1/chat/completions"]
+
+
+def test_prose_that_holds_no_json_is_still_invalid_output(flow_files):
+    def no_json(path: str, body: dict):
+        from tests.draft.fake_llm import chat
+
+        return chat("I cannot classify this ticket.")
+
+    with FakeLLM(behaviour=no_json) as server:
+        result = run(flow_files, server.base_url)
+    assert result.exit_code == 1
+    assert "the answer is not JSON" in result.output
+    assert formats(server)[0] == "json_schema"
