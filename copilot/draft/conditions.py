@@ -1,0 +1,309 @@
+"""Reading conditions: when a task runs, from the if/when/unless clauses of its sentence.
+
+An if-clause is read into atoms (a score or event-field threshold, a severity, a
+sentiment or state, urgency, a moderation flag) joined by and/or (`read_conditions`);
+a clause no rule can read is kept, so the draft can say so. `attach_conditions` gives
+each task of a sentence the condition that governs it, "otherwise" branches included
+(`negate`).
+"""
+
+# ruff: noqa: E501  (the vocabulary below is regular expressions, one family per line, easier to read whole)
+from __future__ import annotations
+
+import itertools
+import re
+
+from copilot.draft.labels import snake
+from copilot.draft.phrases import Match
+from copilot.draft.reading import Condition, Task
+
+# ---------------------------------------------------------------------------- conditions
+
+_IF_CLAUSE = re.compile(
+    r"\b(only if|if|when|whenever|where|in case|unless)\b(?:[^,.;]|\.\d|,\d{3})*?(?=,(?!\d{3})|\.(?!\d)|;|\bthen\b|\botherwise\b|\belse\b|$)",
+    re.I,
+)
+# "When a ticket comes in" names the trigger, not a condition.
+_EVENT_VERB = re.compile(
+    r"\b(comes?|coming|arriv\w*|fires?|fired|land\w*|opens?|opened|sends?|sent|posts?|posted|submit\w*|upload\w*|"
+    r"creat\w*|receiv\w*|happen\w*|trigger\w*|signs? up|signed up|places?|placed|hits?|files?|filed|starts?|"
+    r"finish\w*|runs?|publish\w*|writes?|calls?|pushe[sd]|drops?|get(?:s)? (?:created|posted|filed|opened))\b",
+    re.I,
+)
+_OPS = {"above": ">", "over": ">", "greater than": ">", "higher than": ">", "more than": ">", "exceeds": ">",
+        ">=": ">=", ">": ">", "at least": ">=", "below": "<", "under": "<", "less than": "<",
+        "lower than": "<", "<=": "<=", "<": "<"}  # fmt: skip
+# "Borderline cases (0.4 to 0.8)", "scores between 40 and 80": a band of a score
+_RANGE_ATOM = re.compile(
+    r"\b(?:borderline|middling|between|scores?|cases|risk)\b[^.;]{0,20}?\(?\s*(\d+(?:\.\d+)?)\s*(?:to|-|–|and)\s*"
+    r"(\d+(?:\.\d+)?)\s*\)?",
+    re.I,
+)
+_SCORE_AFTER = re.compile(
+    r"\b(?:score|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+)?"
+    r"(\d+(?:\.\d+)?)\s*(%|percent)?\s+(?:or|and)\s+(above|over|more|higher|below|under|less|lower)\b",
+    re.I,
+)
+_SCORE_ATOM = re.compile(
+    r"\b(?:score|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+|comes back\s+|goes\s+)?"
+    r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<)\s*"
+    r"(\d+(?:\.\d+)?)\s*(%|percent)?",
+    re.I,
+)
+# "if the cart value is over $50", "orders above 1,000 EUR": a threshold on a field of the event
+_EVENT_ATOM = re.compile(
+    r"\b(?:(?:if|when|whenever|where|unless|only|and|or|any\s+\w+\s+where)\s+)?(?:the\s+|its\s+|their\s+|a\s+)?((?:[a-z]+\s+){0,2}?[a-z]+)\s+(?:is\s+|are\s+|was\s+)?"
+    r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<)\s*"
+    r"[$€£]?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(k|m|million|%|percent|usd|eur|gbp|dollars|euros)?\b",
+    re.I,
+)
+_NOT_EVENT_FIELDS = re.compile(
+    r"^(?:score|risk|probability|confidence|likelihood|rating|risk score|fraud score|it|that|this|they|we|cost|"
+    r"latency|time|budget|p95|sla|respond|answer|reply|finish|\w+ in|\w+ within)$",
+    re.I,
+)
+_SEVERITY_ATOM = re.compile(
+    r"\b(?:severity|sev)\s+(?:is\s+|=+\s*|of\s+|level\s+)?(critical|high|major|sev-?1|p1|1)\b", re.I
+)
+_SENTIMENT_WORDS = r"negative|angry|upset|frustrated|unhappy|furious|annoyed|irate|positive|happy"
+_STATE_WORDS = (
+    r"urgent|critical|high[- ]priority|p1|sev(?:erity)?[- ]?1|emergenc\w*|high[- ]risk|risky|likely fraud\w*|"
+    r"suspicious|flagged|unsafe|toxic|violat\w*|not allowed|spam|blocked|held|rejected|declined|denied|approved|"
+    r"eligible|ineligible|accepted"
+)
+_STATE_ATOM = re.compile(rf"\b({_SENTIMENT_WORDS}|{_STATE_WORDS})\b", re.I)
+_NOUN_FORM = re.compile(
+    rf"\b(?:(?:anything|everything|whatever|all|any|those|ones)\s+(?:that(?:'s| is| are| seems?| looks?)\s+|(?:'s|is|are)\s+)?"
+    rf"({_SENTIMENT_WORDS}|{_STATE_WORDS})\b|({_SENTIMENT_WORDS}|{_STATE_WORDS})\s+(?:ones|feedback|[a-z]+s))\b",
+    re.I,
+)
+
+
+def _atom(word: str, text: str) -> Condition:
+    word = word.lower()
+    if word in ("approved", "accepted", "eligible", "ineligible"):
+        # a verdict some step decides: the decide step's option when there is one (offline.plan)
+        return Condition("field", text, "==", True, output_field=word)
+    if re.fullmatch(_SENTIMENT_WORDS, word):
+        value = "positive" if word in ("positive", "happy") else "negative"
+        return Condition("field", text, "==", value, output_field="sentiment")
+    if word in ("high-risk", "high risk", "risky", "suspicious") or word.startswith("likely fraud"):
+        return Condition("score", text, ">", 0.8)
+    if word in (
+        "flagged",
+        "unsafe",
+        "toxic",
+        "not allowed",
+        "blocked",
+        "held",
+        "rejected",
+        "declined",
+        "denied",
+    ) or (word.startswith("violat")):
+        return Condition("flagged", text)
+    if word == "spam":
+        return Condition("label", text, "==", "spam")
+    return Condition("urgent", text)
+
+
+def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, int, Condition]]:
+    """The condition phrases between a and b: thresholds, severity, states ("negative", "urgent")."""
+    found: list[tuple[int, int, Condition]] = []
+    part = sentence[a:b]
+    for m in _SCORE_ATOM.finditer(part):
+        value = float(m.group(2))
+        if m.group(3) or value > 1:
+            value = value / 100
+        found.append(
+            (a + m.start(), a + m.end(), Condition("score", m.group(0), _OPS[m.group(1).lower()], value))
+        )
+    for m in _RANGE_ATOM.finditer(part):
+        low, high = float(m.group(1)), float(m.group(2))
+        if high > 1:
+            low, high = low / 100, high / 100
+        found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), "range", (low, high))))
+    for m in _SCORE_AFTER.finditer(part):
+        value = float(m.group(1))
+        if m.group(2) or value > 1:
+            value = value / 100
+        op = ">=" if m.group(3).lower() in ("above", "over", "more", "higher") else "<="
+        found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), op, value)))
+    for m in _SEVERITY_ATOM.finditer(part):
+        found.append(
+            (
+                a + m.start(),
+                a + m.end(),
+                Condition("field", m.group(0), "==", "critical", output_field="severity"),
+            )
+        )
+    for m in _EVENT_ATOM.finditer(part):
+        noun = m.group(1).strip()
+        counted = False
+        if noun.lower() in ("if", "when", "where", "unless", "only", "and", "or", "whenever"):
+            counted = True
+            # "if more than 10 builds failed": what is counted comes after the number
+            after = re.match(r"\s*([a-z]+(?:\s+[a-z]+)?)", part[m.end() :], re.I)
+            if after is None:
+                continue
+            noun = after.group(1)
+        if _NOT_EVENT_FIELDS.match(noun) or any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            continue
+        suffix = (m.group(4) or "").lower()
+        value = float(m.group(3).replace(",", "")) * {"k": 1e3, "m": 1e6, "million": 1e6}.get(suffix, 1)
+        found.append(
+            (
+                a + m.start(),
+                a + m.end(),
+                Condition(
+                    "count" if counted else "event",
+                    m.group(0),
+                    _OPS[m.group(2).lower()],
+                    value,
+                    output_field=snake(noun),
+                ),
+            )
+        )
+    states = _STATE_ATOM if inside_if else _NOUN_FORM
+    for m in states.finditer(part):
+        start, end = a + m.start(), a + m.end()
+        if any(s < end and e > start for s, e, _ in found):
+            continue
+        word = next(g for g in m.groups() if g) if m.groups() else m.group(0)
+        found.append((start, end, _atom(word, m.group(0))))
+    return sorted(found, key=lambda f: f[0])
+
+
+def _combine(sentence: str, atoms: list[tuple[int, int, Condition]], text: str) -> Condition:
+    if len(atoms) == 1:
+        cond = atoms[0][2]
+        cond.text = text
+        return cond
+    # "negative or urgent": any of them. "X and Y" between two conditions means both must hold
+    # ("if it's hot and the company has more than 500 employees").
+    first = atoms[0][2]
+    # the words between two conditions, and a joiner a condition's own match starts with
+    joiners = [
+        f"{sentence[e:s2]} {' '.join(c.text.split()[:1])}".strip().lower()
+        for (_, e, _), (s2, _, c) in itertools.pairwise(atoms)
+    ]
+    both = bool(joiners) and all(re.match(r"(?:,\s*)?and\b", j) and " or " not in f" {j} " for j in joiners)
+    return Condition(
+        first.kind,
+        text,
+        first.op,
+        first.value,
+        first.output_field,
+        alternatives=[c for _, _, c in atoms[1:]],
+        all_of=both,
+    )
+
+
+def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], list[tuple[int, int, str]]]:
+    """(mapped conditions with their spans, if/when clauses that no rule could read)."""
+    mapped: list[tuple[int, int, Condition]] = []
+    unread: list[tuple[int, int, str]] = []
+    covered: list[tuple[int, int]] = []
+    mapped_events: list[tuple[int, int]] = []
+    for m in _IF_CLAUSE.finditer(sentence):
+        word = m.group(1).lower()
+        clause = m.group(0)
+        if (
+            word in ("when", "whenever")
+            and _EVENT_VERB.search(clause)
+            and not _atoms(sentence, m.start(), m.end(), True)
+        ):
+            covered.append((m.start(), m.end()))
+            mapped_events.append((m.start(), m.end()))
+            continue  # "when a ticket comes in": the event that starts the flow
+        if word == "where" and not _atoms(sentence, m.start(), m.end(), True):
+            continue  # "where" is more often a place than a condition
+        covered.append((m.start(), m.end()))
+        atoms = _atoms(sentence, m.start(), m.end(), True)
+        if not atoms:
+            if len(re.findall(r"[A-Za-z']+", clause)) >= 2:
+                unread.append((m.start(), m.end(), clause.strip()))
+            continue
+        cond = _combine(sentence, atoms, clause.strip())
+        cond.negated = word == "unless"
+        mapped.append((m.start(), m.end(), cond))
+    for start, end, cond in _atoms(sentence, 0, len(sentence), False):
+        if not any(s <= start < e for s, e in covered):
+            mapped.append((start, end, cond))
+    for start, end, cond in _atoms(sentence, 0, len(sentence), True):
+        if (
+            cond.kind == "score"
+            and _SCORE_ATOM.match(cond.text)
+            and not any(s <= start < e for s, e in covered)
+            and not any(s <= start < e for s, e, _ in mapped)
+        ):
+            mapped.append((start, end, cond))  # "score above 0.8 goes to review": a threshold needs no "if"
+    events = [(s, e, Condition("event", sentence[s:e])) for s, e in mapped_events]
+    return sorted(mapped, key=lambda f: f[0]), unread, events
+
+
+def _leads(sentence: str, start: int, end: int) -> bool:
+    """A condition that opens the sentence and ends at its comma: it governs the whole sentence."""
+    head = sentence[:start]
+    return bool(
+        re.fullmatch(
+            r"\W*(?:(?:only|and|but|so|also)\s+)?(?:for|if|when|whenever|unless|in case)?\s*(?:the\s+|all\s+|any\s+)?",
+            head,
+            re.I,
+        )
+    ) and bool(re.match(r"[^,;]{0,60},", sentence[start:]))
+
+
+def negate(cond: Condition, text: str) -> Condition:
+    """The "otherwise" branch of `cond`, quoting `text`."""
+    return Condition(
+        cond.kind, text, cond.op, cond.value, cond.output_field, not cond.negated, list(cond.alternatives)
+    )
+
+
+ACTING = ("notify", "store", "answer", "reply", "enrich", "summarise", "act")
+
+
+def attach_conditions(sentence: str, index: int, found: list[Task], matches: list[Match]) -> None:
+    """Give each condition to the task it governs: the nearest acting task in the sentence."""
+    mapped, unread, events = read_conditions(sentence)
+    for start, end, event in events:
+        matches.append(Match("event", event.text, index, start, end))
+    acting = [t for t in found if t.kind in ACTING]
+    for start, end, condition in mapped:
+        matches.append(Match("condition", condition.text, index, start, end))
+        if not acting:
+            continue
+        if _leads(sentence, start, end):
+            # "For high-risk orders, hold the order and notify #ops": the lead limits every action after it
+            for task in acting:
+                if task.start > start and task.condition is None:
+                    task.condition = condition
+            continue
+        nearest = min(acting, key=lambda t: (abs(t.start - start), t.start))
+        if nearest.condition is None:
+            nearest.condition = condition
+    for start, end, clause in unread:
+        # Reported, and the task it governs is marked: never silently unconditional.
+        inside = [t.start for t in found if start < t.start < end]
+        if inside:
+            clause = sentence[start : min(inside)].strip(" ,")
+        matches.append(Match("unread_condition", clause, index, start, end))
+        candidates = [t for t in acting if t.condition is None]
+        if candidates:
+            nearest = min(candidates, key=lambda t: (abs(t.start - start), t.start))
+            nearest.unmapped_condition = clause
+    for m in re.finditer(r"\b(otherwise|else|if not)\b", sentence, re.I):
+        before = [c for s, _, c in mapped if s < m.start()]
+        if not before:
+            continue
+        matches.append(Match("condition", m.group(0), index, m.start(), m.end()))
+        after = [t for t in acting if t.start > m.start()]
+        if after:
+            task = min(after, key=lambda t: t.start)
+            if task.condition is None or task.condition is before[-1]:
+                if task.condition is before[-1]:
+                    # The nearest-task rule gave the "if" to the otherwise branch: move it back.
+                    owners = [t for t in acting if t.start < m.start() and t.condition is None]
+                    if owners:
+                        owners[-1].condition = before[-1]
+                task.condition = negate(before[-1], f"{m.group(0)} (not {before[-1].text})")

@@ -1,0 +1,300 @@
+"""Reading decisions: the options a brief decides between and the model actions it states by verb.
+
+`decision_options` reads the options of one clause ("approve, hold or decline"),
+`read_response_options` the answers the caller gets back, `read_bands` the score bands
+that map to them ("above 0.8: decline"), and `option_of` which option a phrase names.
+`read_actions` reads the model work a brief asks for by its verb ("decide whether",
+"check against the policy") that the task vocabulary did not cover.
+"""
+
+# ruff: noqa: E501  (the vocabulary below is regular expressions, one family per line, easier to read whole)
+from __future__ import annotations
+
+import re
+
+from copilot.draft.conditions import attach_conditions
+from copilot.draft.labels import snake
+from copilot.draft.phrases import Match
+from copilot.draft.reading import Band, Task
+from copilot.draft.tasks import BACKGROUND, CHANNELS, clause_span
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_OBJECT_STOP = re.compile(
+    r"\s+(?:\w+ing|via|through|using|with|in|on|to|into|for|from|at|when|if|unless|once|after|before|so|and|or|but|because|by)\b",
+    re.I,
+)
+
+
+# A model verb of the brief -> the task kind that does it (for restatements of a task).
+_MODEL_VERBS = {
+    **dict.fromkeys(("classify", "categorise", "categorize", "triage", "label", "tag", "route", "sort", "detect", "identify"), "classify"),
+    **dict.fromkeys(("score", "rate", "rank", "prioritise", "prioritize", "assess", "evaluate"), "score"),
+    **dict.fromkeys(("summarise", "summarize"), "summarise"),
+    **dict.fromkeys(("answer", "respond"), "answer"),
+    **dict.fromkeys(("reply", "draft", "write", "compose"), "reply"),
+    **dict.fromkeys(("extract", "parse"), "extract"),
+    "translate": "translate",
+    "moderate": "moderate",
+    "screen": "moderate",
+    "enrich": "enrich",
+    **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review"), "decide"),
+}  # fmt: skip
+_OPTIONS = re.compile(
+    r"\b(?:decide|determine|choose|return|answer|flag it as|mark it as)\s+(?:between\s+|whether\s+(?:to\s+)?)?"
+    r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,|/|\bor\b|, or\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",
+    re.I,
+)
+_AGAINST = re.compile(
+    r"\b(?:against|per|according to|based on|using|with)\s+(?:the\s+|our\s+|their\s+)?((?:[\w&-]+\s+){0,3}?"
+    r"(?:policy|policies|list|playbook|guidelines?|handbook|rules|docs|documents|documentation|requirements|criteria|"
+    r"style guide|terms))\b",
+    re.I,
+)
+
+
+def decision_options(clause: str) -> list[str]:
+    """'decide approve or review' -> [approve, review]; none named -> []."""
+    m = _OPTIONS.search(clause)
+    if not m:
+        return []
+    rest = re.split(r"\s*(?:,|/|\bor\b)\s*", m.group(2))
+    words = [m.group(1), *rest]
+    return list(dict.fromkeys(snake(w.strip("`'\" ")) for w in words if w.strip("`'\" ,")))[:6]
+
+
+_OPTION = r"[`'\"]?([a-z][\w-]*)[`'\"]?"
+_RESPONSE_OPTIONS = re.compile(
+    r"\b(?:answers?|respond(?:s)?|repl(?:y|ies)|returns?|needs?|wants?|expects?|waits?(?:\s+at\s+most\s+[\w\s.]+?)?\s+for|"
+    r"decide\s+(?:whether\s+)?(?:to\s+)?|classify\s+(?:it|them|each\s+\w+)\s+as|mark\s+(?:it|them)\s+as|"
+    r"(?:a\s+)?verdict\s+(?:of|:))\s*"
+    r"(?:with\s+)?(?:a\s+verdict\s+of\s+|an?\s+|one\s+of\s+)?"
+    + _OPTION
+    + r"((?:\s*,\s*"
+    + _OPTION
+    + r")*)\s*,?\s+or\s+"
+    + _OPTION,
+    re.I,
+)
+
+
+def read_response_options(sentences: list[str]) -> list[str]:
+    """The values the response is one of: 'needs approve, review or decline within 300 ms'."""
+    for sentence in sentences:
+        m = _RESPONSE_OPTIONS.search(sentence)
+        if m:
+            middle = re.findall(r"[`'\"]?([a-z][\w-]*)[`'\"]?", m.group(2) or "", re.I)
+            options = [m.group(1), *middle, m.group(m.lastindex)]
+            options = [o.lower() for o in options if o.lower() not in ("a", "an", "the")]
+            if 2 <= len(options) <= 6:
+                return list(dict.fromkeys(options))
+    return []
+
+
+# "decline at 0.8 and above", "send to review from 0.4", "approve below": a band per option
+_NOT_TIME = r"(?!\s*(?:ms|milliseconds?|s|secs?|seconds?|minutes?|min)\b)"
+_BAND_AT = re.compile(
+    r"(?:\bat|\bfrom|\babove|\bover|>=?)\s*(\d+(?:\.\d+)?)"
+    + _NOT_TIME
+    + r"\s*(%)?(?:\s+(?:and|or)\s+(above|over|higher|more))?|"
+    r"(\d+(?:\.\d+)?)" + _NOT_TIME + r"\s*(%)?\s+(?:and|or)\s+(above|over|higher|more)",
+    re.I,
+)
+
+
+def read_bands(sentences: list[str], options: list[str]) -> tuple[list[Band], str | None]:
+    """Decision bands over a score, and the option answered when the score cannot be had."""
+    if not options:
+        return [], None
+    stems = {option: stem(option) for option in options}
+    bands: list[Band] = []
+    fallback = None
+    for sentence in sentences:
+        for a, b in clauses_of(sentence):
+            clause = sentence[a:b].strip(" ,;.")
+            words = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", clause)]
+            if not words:
+                continue
+            named = [o for o, st in stems.items() if any(stem(w) == st for w in words[:4])]
+            if not named or _RESPONSE_OPTIONS.search(sentence[max(0, a - 40) : b]):
+                continue  # the sentence that lists the options is not a band
+            if re.match(r"\W*(?:answer|respond|return|reply)\b", clause, re.I) and re.search(
+                r"\b(?:if|when)\b", sentence[:a], re.I
+            ):
+                fallback = fallback or named[0]  # "If the scorer's answer is garbage, answer `review`"
+                continue
+            m = _BAND_AT.search(clause)
+            if m:
+                value = float(m.group(1) or m.group(4))
+                if (m.group(2) or m.group(5)) or value > 1:
+                    value /= 100
+                bands.append(Band(named[0], ">=", value, clause))
+            elif re.search(r"\b(?:below|under|otherwise|else)\b", clause, re.I):
+                bands.append(Band(named[0], None, None, clause))
+    if len([b for b in bands if b.op]) < 1 or len({b.option for b in bands}) < 2:
+        return [], fallback
+    return sorted(bands, key=lambda b: (b.value is None, -(b.value or 0))), fallback
+
+
+def stem(word: str) -> str:
+    """held -> hold, blocked -> block, approved -> approv, declines -> declin: options in any form."""
+    w = word.lower().strip("`'\"")
+    irregular = {
+        "held": "hold",
+        "sent": "send",
+        "allowed": "allow",
+        "approved": "approv",
+        "approve": "approv",
+    }
+    if w in irregular:
+        return irregular[w]
+    for suffix in ("ing", "ed", "es", "e", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)]
+    return w
+
+
+def is_band(clause: str, options: list[str]) -> bool:
+    """A clause that states a value of the answer rather than an action: its verb is an option
+    ("decline at 0.8 and above", "hold the post for a human"), or it answers with one
+    ("answer `review`"), or it sends to one at a threshold ("send to review from 0.4").
+    "Approved payouts get released" names an option as a condition, and is an action."""
+    from copilot.draft.clauses import verb_of
+
+    verb = verb_of(clause)
+    if verb is None:
+        return False
+    if option_of(verb, options):
+        return True
+    rest = clause.lower()
+    if verb in ("answer", "respond", "reply", "return") and option_of(rest, options):
+        return True
+    return (
+        verb in ("send", "route", "move", "put")
+        and bool(option_of(rest, options))
+        and bool(re.search(r"\d", rest))
+    )
+
+
+def option_of(text: str, options: list[str]) -> str | None:
+    """The response option a phrase names, in any inflection ("Blocked posts" -> block)."""
+    stems = {stem(o): o for o in options}
+    for word in re.findall(r"[A-Za-z][\w-]*", text):
+        if stem(word) in stems:
+            return stems[stem(word)]
+    return None
+
+
+def clauses_of(sentence: str) -> list[tuple[int, int]]:
+    from copilot.draft.clauses import clause_spans
+
+    return clause_spans(sentence)
+
+
+def read_actions(
+    sentences: list[str],
+    brief: str,
+    tasks: list[Task],
+    matches: list[Match],
+    options: list[str] | None = None,
+) -> list[Task]:
+    """Actions the task vocabulary has no word for ("block the card via our risk API"), read as
+    verb + object + the system named, so no requirement of the brief is silently dropped."""
+    from copilot.draft.clauses import requirement_clauses
+
+    # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
+    # post, even though the summary task sits in the same clause.
+    taken = [
+        (t.sentence, clause_span(sentences[t.sentence], t.start))
+        for t in tasks
+        if t.start >= 0 and t.kind in ("notify", "store", "act")
+    ]
+    added: list[Task] = []
+    for clause in requirement_clauses(brief):
+        index = next((i for i, s in enumerate(sentences) if clause.text in s), None)
+        if index is None:
+            continue
+        if not clause.effectful:
+            taken_any = [
+                (t.sentence, clause_span(sentences[t.sentence], t.start)) for t in tasks if t.start >= 0
+            ]
+            # "Route inbound sales emails" restates the classification: the classify step quotes it too
+            kind = _MODEL_VERBS.get(clause.verb)
+            owner = next((t for t in tasks if t.kind == kind), None)
+            at = sentences[index].index(clause.text)
+            if kind is None or any(i == index and a <= at < b for i, (a, b) in taken_any):
+                continue
+            if owner is not None:
+                owner.also.append(Task(kind, clause.text, index, at))
+            else:  # a model task the vocabulary missed ("route the tech stuff"): drafted, quoting it
+                missed = Task(kind, clause.text, index, at)
+                missed.quote = clause.text
+                if kind == "decide":
+                    # "check each request against our sanctions list and decide approve or review"
+                    missed.labels = decision_options(sentences[index]) or ["pass", "fail"]
+                    against = _AGAINST.search(sentences[index])
+                    missed.docs = against.group(1).lower() if against else None
+                attach_conditions(sentences[index], index, [missed], matches)
+                added.append(missed)
+            continue
+        sentence = sentences[index]
+        start = sentence.index(clause.text)
+        span = clause_span(sentence, start)
+        if any(i == index and a < span[1] and span[0] < b for i, (a, b) in taken):
+            continue
+        if options and is_band(clause.text, options) and not clause.destination:
+            # "decline at 0.8 and above", "hold the post for a human": the answer's value, not an action
+            matches.append(Match("band", clause.text, index, start, start + len(clause.text)))
+            continue
+        same = [
+            t
+            for t in tasks + added
+            if t.kind in ("notify", "store", "act")
+            and re.match(rf"\W*{re.escape(clause.verb)}", t.text, re.I)
+        ]
+        if same and clause.limiter and len(_WORD.findall(clause.text)) <= 12:
+            # "Only send if the cart value is over $50": the brief limits an action it already named
+            probe = Task(same[0].kind, clause.text, index, start + clause.text.lower().find(clause.verb))
+            attach_conditions(sentence, index, [probe], matches)
+            if probe.condition is not None or probe.unmapped_condition:
+                for task in same:
+                    task.condition = task.condition or probe.condition
+                    task.unmapped_condition = task.unmapped_condition or probe.unmapped_condition
+                    task.also.append(probe)
+                continue
+        verb_at = re.search(rf"\b{re.escape(clause.verb)}\w*", clause.text, re.I) or re.match(
+            r"", clause.text
+        )
+        rest = clause.text[verb_at.end() :]
+        stop = _OBJECT_STOP.search(rest)
+        obj = rest[: stop.start()] if stop else rest
+        obj = re.sub(r"\(.*?\)", "", obj).strip(" ,.")
+        system = re.search(
+            r"\b(?:via|through|using|in|on|to|into)\s+(?:the\s+|our\s+|their\s+)?([\w#-]+(?:\s+(?:api|service|system))?)",
+            rest,
+            re.I,
+        )
+        # a channel named outright wins over "on-call" used as an adjective ("the on-call Slack channel")
+        named = [name for name, p in CHANNELS if p.search(clause.text)]
+        channel = next((n for n in named if n != "pagerduty"), named[0] if named else None)
+        task = Task(
+            "notify" if channel else "act", clause.text, index, start + verb_at.start(), channel=channel
+        )
+        task.action = " ".join(f"{clause.verb} {obj}".split()[:5])
+        task.target = system.group(1).lower() if system and not channel else None
+        task.quote = clause.text
+        attach_conditions(sentence, index, [task], matches)
+        written = re.search(
+            r"\b(?:written|drafted|generated|composed)\s+by\s+(?:an?\s+|the\s+)?(?:llm|model|ai|gpt)\b",
+            clause.text,
+            re.I,
+        )
+        if written and task.kind == "act":
+            # "a short note written by an LLM and attached to the case": the model writes, then the act
+            writer = Task("reply", clause.text, index, start, condition=task.condition)
+            writer.quote = clause.text
+            writer.background = bool(BACKGROUND.search(sentence))
+            task.after.append("reply")
+            added.append(writer)
+        added.append(task)
+        matches.append(Match("task", clause.text, index, start, start + len(clause.text)))
+    return tasks + added

@@ -1,0 +1,176 @@
+"""Reading label and field lists: the labels a classify task chooses between, the fields an extract task returns.
+
+Only an explicit list counts: in parentheses, after into/as/labels:/one of, or a
+sentence of its own ("Intents: billing, bug, question"). A label named in a condition
+("if it is a refund") becomes a `label` condition on the task (`label_condition`).
+`snake` is the one spelling of a label, field or option as an identifier.
+"""
+
+# ruff: noqa: E501  (the vocabulary below is regular expressions, one family per line, easier to read whole)
+from __future__ import annotations
+
+import re
+
+from copilot.draft.phrases import Match
+from copilot.draft.reading import Condition, Task
+
+_KNOWN_LABELS = [
+    "faq", "billing", "refund", "bug", "complaint", "question", "feature", "feature request", "sales", "support",
+    "spam", "account", "shipping", "technical", "outage", "security", "cancellation", "praise", "other", "urgent",
+]  # fmt: skip
+
+
+def snake(words: str) -> str:
+    """`words` as an identifier: lower snake case, no leading article, at most 40 characters."""
+    name = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")
+    return re.sub(r"^(the|a|an|their|its|our)_", "", name)[:40]
+
+
+_FIELDS_END = re.compile(
+    r"\b(?:from|out of|in the|into|of the|for|so|to|and then|then|before|after|when|if)\b|[.;:()]"
+    r"|,?\s*\band (?:also )?(?:save|store|send|post|write|push|log|e-?mail|notify|forward|update|summari[sz]e|"
+    r"classify|route|alert|ping|put|insert|upsert)\w*",
+    re.I,
+)
+
+
+def fields_text(sentence: str, end: int) -> str:
+    """The field list after an extract verb: up to a preposition or the next task's verb."""
+    return _FIELDS_END.split(sentence[end:])[0]
+
+
+def list_after(sentence: str, end: int) -> list[str]:
+    """'the order number, amount and due date' after a verb -> [order_number, amount, due_date]."""
+    rest = fields_text(sentence, end)
+    items = [snake(p) for p in re.split(r",|\band\b|\bor\b|/", rest)]
+    return [
+        i for i in items if i and len(i) <= 40 and i not in ("it", "them", "this", "that", "data", "info")
+    ][:8]
+
+
+_LIST_INTRO = re.compile(
+    r"\b(?:into|as|labels?\s*:|categories\s*:|intents?\s*:|one of|either)\s+(?:one of\s+)?(?:either\s+)?",
+    re.I,
+)
+_LIST_STOP = re.compile(
+    r"[.;:()!?]|\b(?:then|so|by|via|through|thru|within|under|from|if|when|whenever|unless|before|after|"
+    r"and (?:then |also )?(?:the|a|an|our|any|anything|all|everything|each|it|them|answer\w*|send\w*|post\w*|"
+    r"notif\w*|page\w*|stor\w*|sav\w*|escalat\w*|repl\w*|route\w*|forward\w*|log\w*|alert\w*|ping\w*|e-?mail\w*|"
+    r"summari[sz]\w*|extract\w*|scor\w*|flag\w*|draft\w*|write\w*|push\w*|updat\w*|creat\w*))\b",
+    re.I,
+)
+_NOT_LABELS = {
+    "webhook", "webhooks", "queue", "topic", "stream", "kafka", "slack", "teams", "email", "emails", "pagerduty",
+    "sms", "api", "http", "it", "them", "this", "that", "category", "categories", "type", "types", "urgency",
+    "priority", "intent", "intents", "sentiment", "label", "labels", "one", "ones", "each", "tickets", "ticket",
+}  # fmt: skip
+_LABEL_WORDS = {w for label in ("faq", "billing", "refund", "bug", "complaint", "question", "feature", "sales",
+                                "support", "spam", "account", "shipping", "technical", "outage", "security",
+                                "cancellation", "praise", "other", "urgent", "pricing", "partnership", "ham",
+                                "positive", "negative", "neutral", "legal", "returns", "delivery", "invoice")
+                for w in [label]}  # fmt: skip
+
+
+def _label_items(text: str) -> list[str]:
+    """'billing bug account or other' -> [billing, bug, account, other]: known words split on spaces."""
+    items: list[str] = []
+    for part in re.split(r",|\bor\b|\band\b|/|\|", text):
+        words = [
+            w for w in re.findall(r"[\w'-]+", part.lower()) if w not in ("the", "a", "an", "either", "our")
+        ]
+        if not words:
+            continue
+        if len(words) > 1 and all(w in _LABEL_WORDS for w in words):
+            candidates = words  # a list written without commas
+        elif len(words) <= 2 or (len(words) == 3 and words[1] in ("request", "requests")):
+            candidates = [" ".join(words)]
+        else:
+            continue  # a phrase, not a label
+        for candidate in candidates:
+            name = snake(candidate)
+            if (
+                name
+                and len(name) <= 30
+                and name not in _NOT_LABELS
+                and not name.isdigit()
+                and name not in items
+            ):
+                items.append(name)
+    return items
+
+
+def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] | None]:
+    """Labels listed after a classify verb, and where the list is.
+
+    Only an explicit list counts: in parentheses, after into/as/labels:/one of, or straight
+    after "label them"/"tag it". Words such as "by webhook" are never labels.
+    """
+    rest = sentence[end:]
+    paren = re.match(r"\s*(?:[\w-]+\s+){0,3}?\(([^)]+)\)", rest, re.I)
+    if paren:
+        items = _label_items(paren.group(1))
+        if len(items) >= 2:
+            return items[:12], (end + paren.start(1), end + paren.end(1))
+    stop = _LIST_STOP.search(rest)
+    window = rest[: stop.start() if stop else len(rest)]
+    intro = _LIST_INTRO.search(window)
+    if intro:
+        start = intro.end()
+    else:
+        direct = re.match(r"\s*(?:it|them|each(?: one)?|these|those)\s+", window, re.I)
+        if not direct or not re.search(r"\b(label|tag|mark)\w*\s*$", sentence[:end], re.I):
+            return [], None
+        start = direct.end()
+    items = _label_items(window[start:])
+    if len(items) < 2:
+        return [], None
+    return items[:12], (end + start, end + len(window.rstrip()))
+
+
+_LABEL_SENTENCE = re.compile(r"^\s*(?:intents?|labels?|categories|classes|buckets|tags)\s*:\s*(.+)$", re.I)
+
+
+def label_condition(sentence: str, task: Task, labels: list[str]) -> Condition | None:
+    """'answer FAQ tickets', 'forward demo requests', 'the billing ones answered' -> a label condition."""
+    known = {snake(label) for label in _KNOWN_LABELS}
+    nouns = r"(?:tickets|questions|ones|requests|emails|messages|cases|issues|reviews)"
+    after = re.match(
+        r"\s+(?:the\s+|all\s+|any\s+)?(?:simple\s+)?([\w-]+)(?:\s+([\w-]+))?", sentence[task.end :], re.I
+    )
+    if after:
+        one, two = after.group(1), after.group(2)
+        attempts = ([[one, two]] if two else []) + [[one]]
+        for words in attempts:
+            name = snake(" ".join(words))
+            for candidate in dict.fromkeys((name, name[:-1] if name.endswith("s") else name)):
+                if candidate == "other":
+                    continue
+                # the brief's own labels as they are; a known label only before a noun ("FAQ tickets")
+                if candidate in labels or (
+                    candidate in known and len(words) == 1 and two and re.fullmatch(nouns, two, re.I)
+                ):
+                    return Condition("label", f"{task.text} {' '.join(words)}", "==", candidate)
+    before = re.search(
+        rf"\bthe\s+([\w-]+)\s+(?:ones|{nouns})\s+(?:(?:get|are|should be|to be|will be)\s+)?$",
+        sentence[max(0, task.start - 40) : task.start],
+        re.I,
+    )
+    if before:
+        name = snake(before.group(1))
+        if (name in labels or name in known) and name != "other":
+            return Condition("label", f"the {before.group(1)} ones {task.text}", "==", name)
+    return None
+
+
+def read_label_lists(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """'Intents: play music, set timer, weather, other.' as a sentence of its own."""
+    classify = next((t for t in tasks if t.kind == "classify"), None)
+    for index, sentence in enumerate(sentences):
+        m = _LABEL_SENTENCE.match(sentence)
+        if m is None:
+            continue
+        items = _label_items(m.group(1))
+        if len(items) >= 2:
+            matches.append(Match("labels", sentence, index, 0, len(sentence)))
+            if classify is not None and not classify.labels:
+                classify.labels = items[:12]

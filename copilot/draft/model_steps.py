@@ -1,0 +1,311 @@
+"""Building the model steps of an offline draft: prompts, output schemas and token limits.
+
+`model_spec` writes what one model task asks and returns: the prompt (fed by the
+steps it reads, grounded in retrieved documents when the plan says so, with the answer
+to give when the documents do not say), the output schema (labels, urgency, the fields
+later conditions read, scores, decisions), the model tier and the quoted clause.
+`model_step` turns that into the step, with its token limit.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from copilot.draft import blocks
+from copilot.draft.planning import Plan, display, grounded, score_scale
+from copilot.draft.reader import Task
+
+_MAX_TOKENS = {
+    "classify": 60,
+    "score": 120,
+    "moderate": 80,
+    "extract": 250,
+    "decide": 150,
+    "summarise": 300,
+    "translate": 500,
+    "answer": 350,
+    "reply": 300,
+    "enrich": 400,
+}
+_DEFAULT_LABELS = {
+    "support": ["faq", "billing", "bug", "account", "other"],
+    "email": ["question", "request", "complaint", "spam", "other"],
+    "incident": ["outage", "degradation", "security", "noise", "other"],
+    "review": ["praise", "complaint", "question", "other"],
+}
+_URGENCY = ["low", "normal", "high"]
+_CLASSIFY_WORDS = r"clas+i?f|categor|triag|label|tag|sort|rout|detect|identif|intent|kind|type"
+# What an answer says when the documents do not hold one: never the model's memory.
+UNGROUNDED_ANSWER = "We could not find this in our documentation; a person will follow up."
+
+
+# ---------------------------------------------------------------------------- model steps
+
+
+def _labels(task: Task, noun: str, tasks: list[Task]) -> list[str]:
+    labels = list(task.labels) or list(
+        _DEFAULT_LABELS.get(noun, ["question", "request", "complaint", "other"])
+    )
+    for other in tasks:
+        cond = other.condition
+        if (
+            cond is not None
+            and cond.kind == "label"
+            and isinstance(cond.value, str)
+            and cond.value not in labels
+        ):
+            labels.insert(0, cond.value)
+    if "other" not in labels:
+        labels.append("other")
+    return labels
+
+
+# Output fields the classifier adds when a condition reads them: (values, safe default, hint).
+_CONDITION_FIELDS = {
+    "sentiment": (["positive", "neutral", "negative"], "neutral", " (negative for an angry or upset writer)"),
+    "severity": (["low", "medium", "high", "critical"], "medium", ""),
+}
+
+
+def _condition_fields(tasks: list[Task]) -> dict[str, tuple[list[Any], Any, str]]:
+    """Output fields the classifier must set so each condition of the brief can be decided.
+
+    A known field (sentiment, severity) has its labels; any other condition of the brief is a
+    boolean named from its words, described to the model with the brief's own clause.
+    """
+    out: dict[str, tuple[list[Any], Any, str]] = {}
+    for task in tasks:
+        if task.condition is not None:
+            for part in [task.condition, *task.condition.alternatives]:
+                if part.kind != "field" or not part.output_field:
+                    continue
+                if part.output_field in _CONDITION_FIELDS:
+                    out.setdefault(part.output_field, _CONDITION_FIELDS[part.output_field])
+                else:
+                    out.setdefault(part.output_field, ([True, False], False, f" (true {part.text.strip()})"))
+    return out
+
+
+def model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, Any, list[dict[str, str]]]:
+    """(step id, output_schema, system prompt, user prompt, on_fail default, validate rules)."""
+    noun = display(plan.reading.noun)
+    text = plan.text_ref
+    if task.kind == "classify":
+        extra = _condition_fields(plan.tasks)
+        kinds = {c.kind for t in plan.tasks if t.condition for c in [t.condition, *t.condition.alternatives]}
+        # Labels and urgency only when the brief asks to classify (or a condition reads them):
+        # a classifier added to decide "when sentiment turns negative" sets that field and no
+        # invented labels (a payment is not a question, request or complaint).
+        asked = bool(task.labels) or bool(re.search(_CLASSIFY_WORDS, task.text, re.I))
+        use_label = asked or "label" in kinds
+        use_urgency = "urgent" in kinds or bool(
+            re.search(r"urgen|priorit|sever", task.quote or task.text, re.I)
+        )
+        if not (use_label or use_urgency or extra):
+            use_label = True
+        labels = _labels(task, plan.reading.noun, plan.tasks) if use_label else []
+        properties: dict[str, Any] = {}
+        default: dict[str, Any] = {}
+        if use_label:
+            properties["label"] = {"type": "string", "enum": labels}
+            default["label"] = "other"
+        if use_urgency:
+            properties["urgency"] = {"type": "string", "enum": _URGENCY}
+            default["urgency"] = "normal"
+        for name, (values, fallback, _) in extra.items():
+            properties[name] = (
+                {"type": "boolean"} if values == [True, False] else {"type": "string", "enum": values}
+            )
+            default[name] = fallback
+        schema = {
+            "type": "object",
+            "required": list(properties),
+            "properties": {**properties, "confidence": {"type": "number", "minimum": 0, "maximum": 1}},
+        }
+        also = "".join(
+            f" Set {name}{how}." if v == [True, False] else f" Set {name} to one of {', '.join(v)}{how}."
+            for name, (v, _, how) in extra.items()
+        )
+        what = (
+            f"Classify the {noun} into exactly one label: {', '.join(labels)}."
+            if use_label
+            else f"Read the {noun}."
+        )
+        urgency = " Set urgency to high only when a person must act now." if use_urgency else ""
+        system = f"{what}{urgency}{also} Answer only with the JSON object."
+        first = next(iter(properties))
+        rules = (
+            [{"expr": f"input.label in {labels!r}", "message": "unknown label"}]
+            if use_label
+            else [{"expr": f"input.{first} is defined", "message": f"missing {first}"}]
+        )
+        return "classify", schema, system, text, default, rules
+    if task.kind == "score":
+        # A score reads every field (amount, merchant, country…), not one text, plus what the
+        # brief puts before it (a lookup, extracted fields)
+        fed = [part for part in plan.text_ref.split("\n\n") if "steps." in part]
+        text = (
+            plan.text_ref
+            if plan.text_ref.startswith("{{ steps.")
+            else "\n\n".join(["{{ event | tojson }}", *fed])
+        )
+        subject = task.target or "risk"
+        top = score_scale(plan.reading)  # "from 0 to 100" is the brief's scale, kept
+        schema = {
+            "type": "object",
+            "required": ["score", "reasons"],
+            "properties": {
+                "score": {"type": "number", "minimum": 0, "maximum": top},
+                "reasons": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+            },
+        }
+        system = (
+            f"Score the {subject} of this {noun} from 0 (none) to {top} (certain) and give at most three "
+            "short reasons. Answer only with the JSON object."
+        )
+        rules = [{"expr": f"input.score >= 0 and input.score <= {top}", "message": f"score outside 0..{top}"}]
+        # Neither approve nor block on a broken answer: a middle score goes to review.
+        return "score", schema, system, text, {"score": top / 2, "reasons": ["model output invalid"]}, rules
+    if task.kind == "moderate":
+        categories = ["harassment", "hate", "sexual", "violence", "self_harm", "spam", "none"]
+        schema = {
+            "type": "object",
+            "required": ["allowed", "categories"],
+            "properties": {
+                "allowed": {"type": "boolean"},
+                "categories": {"type": "array", "items": {"type": "string", "enum": categories}},
+            },
+        }
+        system = (
+            f"Decide whether this {noun} may be published under a standard community policy. List the "
+            "violated categories (none when allowed). Answer only with the JSON object."
+        )
+        rules = [{"expr": "input.allowed in [true, false]", "message": "allowed must be a boolean"}]
+        # Fail closed: an unreadable verdict holds the content for review.
+        return "moderate", schema, system, text, {"allowed": False, "categories": ["none"]}, rules
+    if task.kind == "extract":
+        fields = task.fields or ["summary", "entities"]
+        schema = {
+            "type": "object",
+            "required": fields,
+            "properties": {f: {"type": ["string", "null"]} for f in fields},
+        }
+        system = (
+            f"Extract these fields from the {noun}: {', '.join(fields)}. Use null for a field that is not "
+            "there; never guess. Answer only with the JSON object."
+        )
+        rules = [{"expr": "input is mapping", "message": "expected an object of fields"}]
+        return "extract", schema, system, text, dict.fromkeys(fields), rules
+    if task.kind == "summarise":
+        schema = {
+            "type": "object",
+            "required": ["summary"],
+            "properties": {
+                "summary": {"type": "string"},
+                "key_points": {"type": "array", "items": {"type": "string"}},
+            },
+        }
+        system = (
+            f"Summarise the {noun} in at most three sentences, then list the key points. "
+            "Answer only with the JSON object."
+        )
+        rules = [{"expr": "input.summary | length > 0", "message": "empty summary"}]
+        return "summarise", schema, system, text, {"summary": "", "key_points": []}, rules
+    if task.kind == "translate":
+        lang = task.target or "english"
+        schema = {
+            "type": "object",
+            "required": ["text", "source_language"],
+            "properties": {"text": {"type": "string"}, "source_language": {"type": "string"}},
+        }
+        system = (
+            f"Translate the text into {lang.capitalize()} and name its source language. Keep names and "
+            "numbers as they are. Answer only with the JSON object."
+        )
+        rules = [{"expr": "input.text | length > 0", "message": "empty translation"}]
+        return "translate", schema, system, text, {"text": "", "source_language": "unknown"}, rules
+    if task.kind == "decide":
+        options = task.labels or ["pass", "fail"]
+        # the cautious answer when the model's output is unusable: a human look, else the last option
+        safe = next(
+            (o for o in options if o in ("review", "hold", "manual", "escalate", "fail", "reject")),
+            options[-1],
+        )
+        schema = {
+            "type": "object",
+            "required": ["decision", "reason"],
+            "properties": {"decision": {"type": "string", "enum": options}, "reason": {"type": "string"}},
+        }
+        against = f" against {task.docs}" if task.docs else ""
+        context = (
+            " Use only the context passages; when they do not settle it, choose " + repr(safe) + "."
+            if task.docs
+            else ""
+        )
+        system = (
+            f"Check the {noun}{against} and decide one of: {', '.join(options)}. Give the reason in one "
+            f"sentence.{context} Answer only with the JSON object."
+        )
+        user = (
+            f"Context:\n{{{{ steps.docs.output | tojson }}}}\n\n{noun.capitalize()}:\n{text}"
+            if task.docs
+            else text
+        )
+        rules = [{"expr": f"input.decision in {options!r}", "message": "unknown decision"}]
+        return "decide", schema, system, user, {"decision": safe, "reason": "model output invalid"}, rules
+    if task.kind == "answer" and task.docs:
+        schema = {
+            "type": "object",
+            "required": ["text", "grounded"],
+            "properties": {"text": {"type": "string"}, "grounded": {"type": "boolean"}},
+        }
+        system = (
+            "Answer the question using only the context passages. When they do not contain the answer, "
+            "say so briefly and set grounded to false. Answer only with the JSON object."
+        )
+        user = f"Context:\n{{{{ steps.docs.output | tojson }}}}\n\nQuestion:\n{text}"
+        rules = [{"expr": "input.text | length > 0", "message": "empty answer"}]
+        if grounded(plan.reading):
+            # The gate on the grounded flag: an answer the passages do not support never leaves;
+            # the safe answer says so and hands over to a person.
+            rules.append({"expr": "input.grounded", "message": "not grounded in the documents"})
+            return "answer", schema, system, user, {"text": UNGROUNDED_ANSWER, "grounded": False}, rules
+        return "answer", schema, system, user, {"text": "", "grounded": False}, rules
+    # answer without documents, and reply: the brief's own words are the instruction ("write a
+    # longer investigation note", "draft an apology email with the new ETA"), not a stock reply
+    schema = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
+    asked = (task.quote or "").strip(" .")
+    system = (
+        (
+            f'The {noun} below. Do what this asks: "{asked}". '
+            if asked
+            else f"Write a short, polite reply to the {noun}. "
+        )
+        + "Use only what the input says; do not promise anything you cannot know. "
+        "Answer only with the JSON object."
+    )
+    rules = [{"expr": "input.text | length > 0", "message": "empty reply"}]
+    return "reply", schema, system, text, {"text": ""}, rules
+
+
+def model_step(
+    step_id: str, task: Task, plan: Plan, spec: tuple[Any, ...], needs: list[str], mode: str
+) -> dict[str, Any]:
+    """The model step of `task` from its `model_spec` (schema and prompts), with its token limit."""
+    _, schema, system, user, _, _ = spec
+    step: dict[str, Any] = {"id": step_id, "type": "model"}
+    if mode == "async":
+        step["mode"] = "async"
+    if needs:
+        step["needs"] = needs
+    step["model"] = "?"  # filled in by _choose_models
+    step["prompt"] = {"system": system, "user": user}
+    step["max_tokens"] = _MAX_TOKENS.get(task.kind, 300)
+    step["temperature"] = 0
+    step["output_schema"] = schema
+    step["timeout"] = "1s"  # set from the SLA by _set_timeouts
+    attempts = blocks.HOT_RETRIES if mode != "async" else blocks.ASYNC_RETRIES
+    step["retry"] = blocks.retry(attempts, 0.05, 0.2) if mode != "async" else blocks.retry(attempts, 1.0, 5.0)
+    step["idempotency_key"] = f"{plan.id_ref}:{step_id}"
+    return step

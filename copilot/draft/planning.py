@@ -1,0 +1,648 @@
+"""Planning an offline draft: from a `Reading` to a `Plan` of what the flow must hold.
+
+`plan` decides, before any step is written, the trigger and its event, the SLA and the
+budget (stated or defaulted, and said so), which tasks sit on the hot path, which
+decisions a model makes and which a threshold on the event makes, and whether answers
+are grounded in documents. `ModelPicker` chooses catalog models by tier within the
+cost tier and the SLA. The steps themselves are built from the plan by
+`copilot.draft.steps`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from copilot.catalog import COST_TIER_TIERS, Catalog, ModelProfile
+from copilot.draft import blocks
+from copilot.draft.blocks import dur
+from copilot.draft.event import EventShape, default_shape
+from copilot.draft.reader import Condition, Reading, Task
+from copilot.draft.request import DraftRequest
+from copilot.errors import FlowgenError
+from copilot.flow.dump import Comments
+
+DEFAULT_SLA = {"webhook": 2.0, "queue": 5.0, "schedule": 60.0}
+REALTIME_SLA = 1.0
+DOCS_GLOB = "docs/**/*.md"
+SLA_SAFETY = 0.95  # plan the hot path to 95% of the SLA: estimates are estimates
+HOT_KINDS = (
+    "classify",
+    "score",
+    "moderate",
+    "extract",
+    "translate",
+    "summarise",
+    "answer",
+    "reply",
+    "decide",
+)
+_DISPLAY = {
+    "support": "support ticket",
+    "content": "post",
+    "incident": "incident alert",
+    "call": "call transcript",
+}
+
+
+def display(noun: str) -> str:
+    """The noun as a prompt says it: `support` -> `support ticket`."""
+    return _DISPLAY.get(noun, noun)
+
+
+@dataclass
+class Plan:
+    """The decisions behind a draft, before they become a flow."""
+
+    reading: Reading
+    trigger: str
+    sla: float
+    cost_tier: str
+    event: EventShape
+    text_ref: str  # template of the text prompts read
+    id_ref: str  # template naming the event (idempotency keys)
+    tasks: list[Task]
+    hot: list[Task]
+    background: list[Task]
+    brief: str = ""
+    notes: Comments = field(default_factory=dict)
+    assumptions: list[str] = field(default_factory=list)
+    pin_note: str | None = None
+    warnings: list[str] = field(default_factory=list)  # said loudly: summary and file header
+    acknowledge: bool = False  # no model fits the SLA: answer 202 at once, models run async
+
+
+# ---------------------------------------------------------------------------- models
+
+
+class ModelPicker:
+    """Catalog choices: tier by cost tier, cheapest that fits a latency share, fallback elsewhere."""
+
+    def __init__(self, catalog: Catalog, cost_tier: str, fallback_model: str | None, level: int) -> None:
+        self.catalog = catalog
+        self.allowed = COST_TIER_TIERS[cost_tier]
+        self.fallback_model = fallback_model
+        self.level = level  # 0: preferred; higher levels trade quality for cost (budget fitting)
+        self.aliases: dict[str, str] = {}  # catalog id -> alias
+        self.specs: dict[str, dict[str, Any]] = {}  # alias -> models: entry
+
+    def _entries(self, tier: str) -> list[ModelProfile]:
+        # Only models with known rate limits: an alias without rpm/tpm cannot be sized (FG502);
+        # and, where the tier has them, models whose rpm carries the default ingress rate.
+        known = [m for m in self.catalog.by_tier((tier,)) if m.rpm or m.tpm]
+        roomy = [m for m in known if (m.rpm or 0) >= blocks.DEFAULT_RATE_PER_SECOND * 60]
+        return roomy or known
+
+    def choose(self, tier: str, share: float | None) -> ModelProfile:
+        entries = self._entries(tier) or self._entries("fast")
+        price = lambda m: (m.input_per_mtok + 4 * m.output_per_mtok, m.p95, m.id)
+        if share is not None:
+            fits = [m for m in entries if m.p95 * blocks.TIMEOUT_HEADROOM <= share]
+            if fits:
+                return min(fits, key=price)
+            return min(entries, key=lambda m: (m.p95, price(m)))
+        return min(entries, key=price)
+
+    def fits(self, tier: str, share: float | None) -> bool:
+        return share is None or any(m.p95 * blocks.TIMEOUT_HEADROOM <= share for m in self._entries(tier))
+
+    def fallback_for(self, primary: ModelProfile, tiers: tuple[str, ...]) -> ModelProfile | None:
+        if self.fallback_model is not None:
+            return self.catalog.get(self.fallback_model)
+        rank = {"fast": 0, "balanced": 1, "heavy": 2}
+        pool = [
+            m
+            for t in tiers
+            for m in self._entries(t)
+            if m.provider != primary.provider and (m.context_window or 0) >= (primary.context_window or 0)
+        ]
+        if not pool:
+            return None
+        return min(
+            pool,
+            key=lambda m: (
+                abs(rank.get(m.tier, 1) - rank.get(primary.tier, 1)),
+                m.input_per_mtok + 4 * m.output_per_mtok,
+                m.p95,
+                m.id,
+            ),
+        )
+
+    def alias(self, profile: ModelProfile, role: str) -> str:
+        if profile.id in self.aliases:
+            return self.aliases[profile.id]
+        name = role
+        n = 2
+        while name in self.specs:
+            name, n = f"{role}{n}", n + 1
+        self.aliases[profile.id] = name
+        use = f"{profile.provider}/{profile.snapshot}" if profile.snapshot else profile.id
+        self.specs[name] = {"use": use}
+        return name
+
+    def tier_for(self, kind: str, hot: bool) -> str:
+        """Fast on the hot path (a writer may be balanced); the best the cost tier allows off it."""
+        if hot:
+            if kind in ("answer", "reply") and "balanced" in self.allowed and self.level == 0:
+                return "balanced"
+            return "fast"
+        if self.level >= 2:
+            return "fast"
+        best = self.allowed[-1]
+        if self.level == 1 and len(self.allowed) > 1:
+            best = self.allowed[-2]
+        return best
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+def _template(path: str | None) -> str | None:
+    return f"{{{{ event.{path} }}}}" if path else None
+
+
+def _default_event(trigger: str, noun: str, fields: list[str] | None = None) -> EventShape:
+    if fields:
+        from copilot.draft.event import shape_from
+
+        sample = {name: _sample_value(name, noun) for name in fields}
+        return shape_from(sample)
+    if trigger == "schedule":
+        sample = {"id": "run-2026-01-01T09:00Z", "fired_at": "2026-01-01T09:00:00Z"}
+        schema = {
+            "type": "object",
+            "required": ["id", "fired_at"],
+            "properties": {"id": {"type": "string"}, "fired_at": {"type": "string"}},
+        }
+        return EventShape(sample=sample, schema=schema, source="default", fields=["id", "fired_at"])
+    shape = default_shape(noun)
+    return shape
+
+
+def _sample_value(name: str, noun: str) -> str:
+    lower = name.lower()
+    if lower == "id" or lower.endswith("_id") or name.endswith("Id"):
+        return f"{noun[:3].upper()}-1001"
+    if "mail" in lower:
+        return "person@example.com"
+    if "phone" in lower:
+        return "+15550100"
+    return f"Example {name.replace('_', ' ')}."
+
+
+_CONDITION_STOP = frozenset(
+    {
+        "when",
+        "whenever",
+        "if",
+        "only",
+        "unless",
+        "in",
+        "case",
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "be",
+        "it",
+        "its",
+        "it's",
+        "they",
+        "their",
+        "our",
+        "ours",
+        "we",
+        "there",
+        "there's",
+        "than",
+        "that",
+        "this",
+        "of",
+        "to",
+        "for",
+        "any",
+        "some",
+        "has",
+        "have",
+        "does",
+        "do",
+        "gets",
+        "get",
+        "turns",
+        "becomes",
+        "goes",
+        "looks",
+        "seems",
+        "and",
+        "or",
+        "with",
+        "on",
+        "by",
+        "s",
+    }
+)
+
+
+def condition_field(clause: str) -> str:
+    """A boolean output field named from a condition's own words: 'if there's a churn risk' -> churn_risk."""
+    words = [w for w in re.findall(r"[a-z0-9]+", clause.lower()) if w not in _CONDITION_STOP]
+    name = "_".join(words[:3]) or "condition_met"
+    return name if re.match(r"[a-z]", name) else f"is_{name}"[:40]
+
+
+def _decisions(tasks: list[Task], reading: Reading) -> None:
+    """Conditions that name an option of the answer ("Blocked posts also open a ticket",
+    "Approved payouts get released", "anything flagged for review goes to Slack") read the
+    decision: the decide step's, or the bands' over a score. The brief's response options
+    ("waits for allow, hold or block") are the decide step's labels."""
+    from copilot.draft.reader import option_of
+
+    options = list(reading.response_options)
+    decide = next((t for t in tasks if t.kind == "decide"), None)
+    if decide is not None and options and not reading.bands:
+        decide.labels = options
+    if decide is None and options and not reading.bands and not any(t.kind == "score" for t in tasks):
+        sentence = next(
+            (i for i, s in enumerate(reading.sentences) if all(o in s.lower() for o in options)), 0
+        )
+        decide = Task("decide", "(the answer is one of the options)", sentence, -1, labels=options)
+        decide.quote = next((q for q in (reading.sentences[sentence],) if q), None)
+        tasks.insert(0, decide)
+    options = options or (decide.labels if decide is not None else [])
+    if not options:
+        return
+    for task in tasks:
+        if task.condition is None:
+            continue
+        for part in [task.condition, *task.condition.alternatives]:
+            if part.kind not in ("field", "flagged", "urgent", "label"):
+                continue
+            # the condition's words, or its clause's ("anything flagged for review goes to Slack"), or
+            # the sentence's lead ("For held and blocked posts, another model writes…")
+            lead = reading.sentences[task.sentence][: max(task.start, 0)] if task.start > 0 else ""
+            words = (
+                f"{part.text} {task.quote or ''}" if part.kind == "flagged" else f"{part.text} {lead[-60:]}"
+            )
+            named = [o for o in options if option_of(" ".join(w for w in re.findall(r"[\w-]+", words)), [o])]
+            if named:
+                part.kind, part.op, part.output_field = (
+                    "decision",
+                    "in" if len(named) > 1 else "==",
+                    "decision",
+                )
+                part.value = named if len(named) > 1 else named[0]
+
+
+def _event_thresholds(tasks: list[Task], event: EventShape, given: bool, assumptions: list[str]) -> None:
+    """ "Only send if the cart value is over $50": a threshold on an event field, decided without a
+    model. The field joins the drafted event shape (and is said), or, when the user gave the
+    event and it has no such field, the classifier decides the clause instead."""
+    for task in tasks:
+        if task.condition is None:
+            continue
+        parts = [task.condition, *task.condition.alternatives]
+        for part in parts:
+            if part.kind != "event" or not part.output_field:
+                continue
+            name = part.output_field
+            properties = event.schema.setdefault("properties", {})
+            if name in properties:
+                continue
+            if given:
+                part.kind, part.value, part.op = "field", True, "=="
+                part.output_field = condition_field(part.text)
+                continue
+            properties[name] = {"type": "number"}
+            event.schema.setdefault("required", []).append(name)
+            event.sample[name] = round(float(part.value or 0) * 2 or 1, 2)
+            if name not in event.fields:
+                event.fields.append(name)
+            assumptions.append(
+                f"the event carries `{name}` (a number) for {part.text!r}; "
+                "pass --event sample.json to use the real field"
+            )
+
+
+def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[str]) -> list[Task]:
+    """A condition needs a step that decides it: add classify/score/moderate when missing."""
+    kinds = {t.kind for t in tasks}
+    extra: list[Task] = []
+    for task in tasks:
+        if task.condition is None and task.unmapped_condition and task.kind in ("notify", "store", "act"):
+            # The brief made this side effect conditional and no rule read the condition: never
+            # fire it on every event, and never on a stand-in like urgency. The classifier
+            # decides the brief's own condition as a boolean field named from its words.
+            task.condition = Condition(
+                "field",
+                task.unmapped_condition,
+                "==",
+                True,
+                output_field=condition_field(task.unmapped_condition),
+            )
+            assumptions.append(
+                f"the condition {task.unmapped_condition!r} is decided by the classifier as "
+                f"`{task.condition.output_field}`; check its prompt"
+            )
+        cond = task.condition
+        if cond is None:
+            continue
+        parts = [cond, *cond.alternatives]
+        for index, part in enumerate(parts):
+            if part.kind in ("event", "fetched"):
+                continue  # decided by the event itself, or by what the run fetched
+            needed = {
+                "decision": "decide",
+                "urgent": "classify",
+                "label": "classify",
+                "field": "classify",
+                "score": "score",
+                "flagged": "moderate",
+            }[part.kind]
+            if needed == "moderate" and "moderate" not in kinds and "classify" in kinds:
+                replacement = Condition("label", part.text, "==", "spam")
+                if index == 0:
+                    replacement.alternatives = cond.alternatives
+                    task.condition = cond = replacement
+                else:
+                    cond.alternatives[index - 1] = replacement
+                needed = "classify"
+            if needed not in kinds and needed not in {t.kind for t in extra}:
+                decider = Task(needed, f"(added to decide {part.text!r})", task.sentence, -1)
+                decider.quote = task.quote  # it implements the clause's condition
+                extra.append(decider)
+                assumptions.append(f"added a `{needed}` step to decide {part.text!r}")
+                kinds.add(needed)
+    return extra + tasks
+
+
+def plan(request: DraftRequest, reading: Reading) -> Plan:
+    trigger = reading.trigger.kind
+    assumptions: list[str] = []
+    notes: Comments = {}
+    if request.sla is not None:
+        sla, source = request.sla, "from --sla"
+    elif reading.sla is not None:
+        sla, source = reading.sla, f"from the brief: {reading.sla_text!r}"
+    elif reading.sla_vague:
+        # "real time", "fast": a wish, not a number; the default for the trigger, said out loud
+        sla = DEFAULT_SLA[trigger]
+        source = f"the brief says {reading.sla_vague!r}, not a number: the {trigger} default {dur(sla)}"
+        assumptions.append(
+            f"{reading.sla_vague!r} is not a number: used the default {dur(sla)} for a {trigger}; "
+            "pass --sla to set it"
+        )
+    else:
+        sla = DEFAULT_SLA[trigger]
+        source = f"no latency in the brief: assumed {dur(sla)} for a {trigger} trigger"
+        assumptions.append(f"SLA {dur(sla)} (no latency in the brief); pass --sla to change it")
+    notes[("sla", "latency_p95")] = source
+    cost_tier = request.cost_tier or reading.cost_tier or "standard"
+    notes[("sla", "cost_tier")] = (
+        (
+            "from --cost-tier"
+            if request.cost_tier
+            else f"from the brief: {reading.cost_text!r}"
+            if reading.cost_tier
+            else "the default"
+        )
+        + f": may use the {', '.join(COST_TIER_TIERS[cost_tier])} tier"
+        + ("s" if len(COST_TIER_TIERS[cost_tier]) > 1 else "")
+    )
+
+    event = request.event or _default_event(trigger, reading.noun, reading.event_fields)
+    if request.event is None and reading.event_fields:
+        assumptions.append(
+            f"the event fields the brief lists ({', '.join(reading.event_fields)}) are strings; "
+            "pass --event sample.json for the real shape"
+        )
+    elif request.event is None:
+        assumptions.append(
+            f"an event shaped {sorted(event.schema.get('properties', {}))}; pass --event sample.json "
+            "so templates use your real fields"
+        )
+    # Only a field named like text is "the text"; otherwise prompts read the whole event.
+    text_field = event.named_text_field if trigger != "schedule" or request.event else None
+    id_field = event.id_field
+    if id_field is None:
+        assumptions.append(
+            "the event has no id field (id, event_id, *_id): the idempotency keys are the whole event "
+            "as JSON, so two identical events count as one; add an id to the event and use it"
+        )
+    subject = event.subject_field
+    if text_field:
+        text_ref = _template(text_field) or ""
+        if subject and subject != text_field:
+            text_ref = f"{_template(subject)}\n\n{text_ref}"
+    else:
+        text_ref = "{{ event | tojson }}"
+    # No id-like field: the whole event is the key (long, but still the same for a redelivery).
+    id_ref = _template(id_field) if id_field else "{{ event | tojson }}"
+
+    tasks = list(reading.tasks)
+    if trigger == "schedule" and not any(t.kind == "enrich" for t in tasks) and request.event is None:
+        tasks.insert(0, Task("enrich", "(a schedule carries no data)", 0, -1, target="api"))
+        assumptions.append(
+            "a schedule carries no data: a `fetch` step GETs the items from ${env:SOURCE_API_URL}"
+        )
+    moderation = next((t for t in tasks if t.kind == "moderate" and t.quote), None)
+    if moderation is not None:
+        # "classify for toxicity" is the moderation itself: one step, not two in parallel
+        for task in list(tasks):
+            if task.kind == "classify" and task.quote == moderation.quote and not task.labels:
+                tasks.remove(task)
+    if grounded(reading):
+        answer = next((t for t in tasks if t.kind == "answer"), None)
+        for task in list(tasks):
+            if task.kind == "reply":
+                # "answers must only come from the docs": a reply is an answer, grounded like one
+                if answer is not None:
+                    answer.quotes = list(
+                        dict.fromkeys([*(answer.quotes or [answer.quote or ""]), task.quote or ""])
+                    )
+                    answer.quotes = [q for q in answer.quotes if q]
+                    tasks.remove(task)  # one grounded answer, not two chains
+                else:
+                    task.kind, task.docs = "answer", "docs"
+                    answer = task
+    if not any(t.kind in HOT_KINDS for t in tasks) and not any(
+        t.kind in ("notify", "store", "act", "enrich") for t in tasks
+    ):
+        raise FlowgenError(
+            "nothing in the brief says what the automation should do (no task such as classify, answer, "
+            "summarise, notify, store or an action on a system): describe the work, e.g. "
+            "'classify each ticket and page on-call for urgent ones'"
+        )
+    warnings: list[str] = []
+    _decisions(tasks, reading)
+    if score_scale(reading) == 100:
+        # thresholds were read as shares ("above 80" -> 0.8); the brief scores 0-100, so keep its numbers
+        for task in tasks:
+            for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
+                if part is not None and part.kind == "score":
+                    if part.op == "range" and isinstance(part.value, tuple):
+                        part.value = tuple(round(v * 100, 6) for v in part.value)
+                    elif isinstance(part.value, float):
+                        part.value = round(part.value * 100, 6)
+    for task in tasks:  # a count is of what a scheduled run fetched, else a number the event carries
+        for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
+            if part is not None and part.kind == "count":
+                part.kind = "fetched" if trigger == "schedule" else "event"
+    _event_thresholds(tasks, event, request.event is not None, assumptions)
+    tasks = _ensure_producers(tasks, assumptions, warnings)
+    hot_analysis = [
+        t
+        for t in tasks
+        if t.kind in ("classify", "score", "moderate", "extract", "translate", "answer", "reply")
+    ]
+    hot: list[Task] = []
+    background: list[Task] = []
+    for task in tasks:
+        if task.kind == "summarise":
+            # The summary is the product when nothing else answers; otherwise it is extra work.
+            if task.background or (hot_analysis and trigger == "webhook"):
+                background.append(task)
+            else:
+                hot.append(task)
+        elif task.kind in HOT_KINDS and not task.background:
+            hot.append(task)
+        else:
+            background.append(task)
+    movable = [t for t in background if t.kind in HOT_KINDS]
+    if not hot and movable:
+        # Something must be the result: with no other model task, the first one is on the hot path.
+        hot.append(movable[0])
+        background.remove(movable[0])
+    acknowledge = False
+    fastest = _fastest(request, cost_tier)
+    # an http call on the hot path before the models: a schedule's fetch, or a lookup the brief
+    # names before a model task ("enrich each one …, then score it")
+    last_hot = max((mentioned_at(t) for t in hot), default=None)
+    looked_up = any(
+        t.kind == "enrich"
+        and not t.background
+        and t.start >= 0
+        and last_hot
+        and (t.sentence, t.start) < last_hot
+        for t in background
+    )
+    fixed = (
+        HTTP_P95
+        if (any(t.kind == "enrich" for t in hot + tasks) and trigger == "schedule") or looked_up
+        else 0.0
+    )
+    # compared in whole ms: 1s x 0.95 - 300ms is 650ms, not 649.99…
+    hot_models = [t for t in hot if not t.api]  # a task our own service does is no model call
+    # models in a row on the hot path: a translation or extraction feeds the ones after it
+    in_row = 1 + sum(
+        1
+        for t in hot_models
+        if t.kind in FEEDS
+        and any((o.sentence, o.start) > (t.sentence, t.start) for o in hot_models if o is not t)
+    )
+    if (
+        hot_models
+        and fastest is not None
+        and round((sla * SLA_SAFETY - fixed) * 1000) < round(fastest.p95 * in_row * 1000)
+    ):
+        # No model call fits the SLA, so none goes on the hot path: a deterministic 202
+        # acknowledgement answers within it, and the models' results leave by side effects.
+        services = [t for t in hot if t.api]
+        if services:
+            # the service answers within the SLA; only the model work moves off the hot path
+            background = hot_models + background
+            hot = services
+        else:
+            acknowledge = True
+            background = hot + background
+            hot = []
+            if not any(t.kind in ("notify", "store") for t in background):
+                background.append(
+                    Task("store", "(the response cannot wait for a model)", 0, -1, target="results")
+                )
+                assumptions.append(
+                    "the response cannot carry the model's result, so a `store` step POSTs it to "
+                    "${env:RESULTS_API_URL}"
+                )
+            warnings.append(
+                f"the SLA {dur(sla)}"
+                + (f", less the {dur(fixed)} http call before the models," if fixed else "")
+                + f" is below the p95 of the fastest model the {cost_tier} cost tier "
+                f"allows ({fastest.id}, {dur(fastest.p95)}"
+                + (f", {in_row} calls in a row" if in_row > 1 else "")
+                + "): no model call fits in it. The response is a "
+                "deterministic 202 acknowledgement and every model step runs async; with a model on the hot "
+                "path most calls would end on the fallback or the on_deadline answer. Raise --sla to at "
+                "least "
+                f"{dur(blocks.round_up_ms((fastest.p95 * in_row + fixed) / SLA_SAFETY, 50))} "
+                "to answer with the model's result"
+            )
+    ack = _ACK_NOW.search(request.brief)
+    if hot and not acknowledge and ack and trigger == "webhook":
+        # "Acknowledge the webhook immediately": the answer is the 202, the work follows async
+        acknowledge = True
+        background = hot + background
+        hot = []
+        notes[("respond", "status")] = f"from the brief: {ack.group(0)!r}"
+        assumptions.append(
+            f"{ack.group(0)!r}: the response is a 202 acknowledgement; every model step runs async"
+        )
+    if reading.trigger.others:
+        assumptions.append(
+            f"one trigger per flow: used the {trigger} ({reading.trigger.text!r}); also mentioned "
+            + ", ".join(repr(o) for o in reading.trigger.others)
+            + " — draft another flow for that"
+        )
+    return Plan(
+        reading=reading,
+        trigger=trigger,
+        sla=sla,
+        cost_tier=cost_tier,
+        event=event,
+        text_ref=text_ref,
+        id_ref=id_ref,
+        tasks=tasks,
+        hot=hot,
+        background=background,
+        brief=request.brief,
+        notes=notes,
+        assumptions=assumptions,
+        warnings=warnings,
+        acknowledge=acknowledge,
+    )
+
+
+_ACK_NOW = re.compile(
+    r"\b(?:acknowledge|ack|accept)\s+(?:the\s+)?(?:webhook|request|event|call|delivery)?\s*"
+    r"(?:immediately|right away|at once|instantly|straight away)",
+    re.I,
+)
+HTTP_P95 = 0.3  # the catalog's generic http p95 (copilot.flow.estimate.HTTP_LATENCY)
+
+
+def score_scale(reading: Reading) -> int:
+    """100 when the brief scores "from 0 to 100" (or "out of 100"), else 1."""
+    text = " ".join(reading.sentences)
+    return 100 if re.search(r"\b0\s*(?:to|-|–)\s*100\b|\bout of 100\b|/\s*100\b", text, re.I) else 1
+
+
+def grounded(reading: Reading) -> bool:
+    """The brief demands answers only from documents ("must only come from the help-centre")."""
+    return any(m.kind == "grounding" for m in reading.matches)
+
+
+def _fastest(request: DraftRequest, cost_tier: str) -> ModelProfile | None:
+    """The allowed hot-path model with the lowest p95: the floor under any SLA with a model in it."""
+    picker = ModelPicker(request.catalog, cost_tier, request.fallback_model, 0)
+    entries = picker._entries("fast")
+    return min(entries, key=lambda m: (m.p95, m.id)) if entries else None
+
+
+FEEDS = ("translate", "extract")  # model tasks whose output every later model task reads
+
+
+def mentioned_at(task: Task) -> tuple[int, int]:
+    """Where the brief last mentions a task ("score each one… First look up X, then score it")."""
+    return max([(task.sentence, task.start), *((m.sentence, m.start) for m in task.also if m.start >= 0)])

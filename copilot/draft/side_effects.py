@@ -1,0 +1,239 @@
+"""Building the side-effect steps of an offline draft: notify, store, act, and when they run.
+
+`side_effect_step` writes the http step of a task that changes the world (a Slack or
+email message, a page, a ticket, a record, an API call): its endpoint from the
+environment, its body from the fields the brief names, what it refers to ("it", "the
+ticket"), and its rate limit. `condition_expr` turns a task's `Condition` into the
+step's `if:` over the outputs of the steps that produce what it reads.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from copilot.draft import blocks
+from copilot.draft.planning import Plan, display
+from copilot.draft.reader import Condition, Task
+
+
+def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
+    """(boolean expression, the validate step it reads) for one condition, without braces."""
+    if cond.kind == "decision" and ("decide" in producers or "decision" in producers):
+        source = producers.get("decide") or producers["decision"]
+        return f"steps.{source}.output.decision {cond.op} {cond.value!r}", source
+    if cond.kind == "fetched":
+        return f"(steps.fetch.output | length) {cond.op} {cond.value:g}", "fetch"
+    if cond.kind == "event" and cond.output_field:
+        return f"event.{cond.output_field} {cond.op} {cond.value:g}", ""
+    if cond.kind == "urgent" and "classify" in producers:
+        return f"steps.{producers['classify']}.output.urgency == 'high'", producers["classify"]
+    if cond.kind == "label" and "classify" in producers:
+        return f"steps.{producers['classify']}.output.label == {cond.value!r}", producers["classify"]
+    if cond.kind == "field" and cond.output_field and cond.value is True and "classify" in producers:
+        return f"steps.{producers['classify']}.output.{cond.output_field}", producers["classify"]
+    if cond.kind == "field" and cond.output_field and "classify" in producers:
+        return (
+            f"steps.{producers['classify']}.output.{cond.output_field} == {cond.value!r}",
+            producers["classify"],
+        )
+    if cond.kind == "score" and "score" in producers and cond.op == "range":
+        low, high = cond.value  # type: ignore[misc]
+        score = f"steps.{producers['score']}.output.score"
+        return f"{score} >= {low:g} and {score} < {high:g}", producers["score"]
+    if cond.kind == "score" and "score" in producers:
+        return f"steps.{producers['score']}.output.score {cond.op} {cond.value:g}", producers["score"]
+    if cond.kind == "flagged" and "moderate" in producers:
+        return f"not steps.{producers['moderate']}.output.allowed", producers["moderate"]
+    return None
+
+
+def condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, list[str]] | None:
+    """(`if` expression, the validate steps it reads) for a condition and its alternatives."""
+    tests = [t for t in (_test(c, producers) for c in [cond, *cond.alternatives]) if t is not None]
+    if not tests:
+        return None
+    joiner = " and " if cond.all_of else " or "
+    expr = joiner.join(f"({t[0]})" if len(tests) > 1 else t[0] for t in tests)
+    if cond.negated:
+        expr = f"not ({expr})"
+    return f"{{{{ {expr} }}}}", list(dict.fromkeys(t[1] for t in tests if t[1]))
+
+
+def _sentence_case(text: str) -> str:
+    text = text.strip(" .")
+    return (text[:1].upper() + text[1:] + ".") if text else text
+
+
+def body_fields(
+    kind: str, check: str, conditional: bool = False, steps: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The request body of a side effect: the fields of the validated output `check` it sends."""
+    out = f"steps.{check}.output"
+    default = " | default('')" if conditional else ""
+    if kind == "classify":
+        # whatever the classifier was asked to decide: label, urgency, the brief's own conditions
+        gate = next((s for s in steps or [] if s["id"] == check), None)
+        names = list((gate or {}).get("output_schema", {}).get("properties", {"label": 0, "urgency": 0}))
+        return {n: f"{{{{ {out}.{n}{default} }}}}" for n in names if n != "confidence"}
+    return {
+        "classify": {"label": f"{{{{ {out}.label }}}}", "urgency": f"{{{{ {out}.urgency }}}}"},
+        "score": {"score": f"{{{{ {out}.score }}}}"},
+        "moderate": {"allowed": f"{{{{ {out}.allowed }}}}"},
+        "extract": {"fields": f"{{{{ {out} }}}}"},
+        "summarise": {"summary": f"{{{{ {out}.summary }}}}"},
+        "translate": {"translation": f"{{{{ {out}.text }}}}"},
+        "answer": {"answer": f"{{{{ {out}.text{default} }}}}"},
+        "decide": {
+            "decision": f"{{{{ {out}.decision{default} }}}}",
+            "reason": f"{{{{ {out}.reason{default} }}}}",
+        },
+        "reply": {"reply": f"{{{{ {out}.text{default} }}}}"},
+    }.get(kind, {})
+
+
+_CHANNEL_ENV = {
+    "slack": ("SLACK_WEBHOOK_URL", "post to Slack"),
+    "teams": ("TEAMS_WEBHOOK_URL", "post to Microsoft Teams"),
+    "email": ("EMAIL_API_URL", "send an email through the mail API"),
+    "pagerduty": ("PAGERDUTY_EVENTS_URL", "page on-call through PagerDuty"),
+    "sms": ("SMS_API_URL", "send a text message"),
+    "discord": ("DISCORD_WEBHOOK_URL", "post to Discord"),
+    "webhook": ("ESCALATION_WEBHOOK_URL", "hand over to the escalation endpoint"),
+}
+
+
+# How a clause names a task's output: "post the summary", "log the decision", "send the score".
+_MENTIONS = {
+    "classify": r"classif|categor|label|decision|verdict|triage|urgen",
+    "score": r"score|risk|decision|verdict",
+    "moderate": r"moderat|verdict|decision|flag|violat",
+    "extract": r"extract|fields|details|data",
+    "summarise": r"summar|digest|recap|brief\b|history",
+    "translate": r"translat",
+    "answer": r"answer|reply|response|draft",
+    "reply": r"reply|response|answer|e-?mail|message|note|comment|draft|copy|text",
+    "enrich": r"enrich|profile|research|firmographic|lookup|looked up",
+}
+
+
+_IT = re.compile(
+    r"\W*(?:(?:otherwise|then|also|just|else)\s+)?\w+\s+(?:it|them|this|that|these|those|the results?)\b",
+    re.I,
+)
+
+
+def _referred(task: Task, tasks: list[Task]) -> set[str]:
+    """'generate a call summary and attach it to the customer record': the work an 'it' names,
+    the model task just before this one (in its sentence, else in the two before)."""
+    if not _IT.match(task.quote or task.text):
+        return set()
+    models = [t for t in tasks if t.start >= 0 and t.kind in _MENTIONS]
+    before = [t for t in models if t.sentence == task.sentence and t.start < task.start]
+    if not before:  # "Draft the evidence. If …, send it to finance; otherwise submit it"
+        earlier = [t for t in models if task.sentence - 2 <= t.sentence < task.sentence]
+        last = max((t.sentence for t in earlier), default=None)
+        before = [t for t in earlier if t.sentence == last]
+    return {max(before, key=lambda t: t.start).kind} if before else set()
+
+
+def side_effect_step(
+    task: Task,
+    plan: Plan,
+    producers: dict[str, str],
+    respond_needs: list[str],
+    steps: list[dict[str, Any]],
+    async_checks: set[str] | None = None,
+) -> dict[str, Any]:
+    """A notification, write or action, waiting only for the outputs it uses.
+
+    Its condition's deciding step, the task whose result it writes (`source`), outputs its
+    clause names ("post the summary"), and the quick sync decisions (label, score) as
+    context. Never slow async work it does not use: an urgent page must not wait for a
+    background summary (FG109).
+    """
+    noun = display(plan.reading.noun)
+    slow = async_checks or set()
+    cond = condition_expr(task.condition, producers) if task.condition else None
+    needs: list[str] = []
+    if cond:
+        needs.extend(cond[1])
+    quote = (task.quote or task.text).lower()
+    details: dict[str, Any] = {}
+    for kind, check in producers.items():
+        fields = body_fields(kind, check, steps=steps) or (
+            {"summary": f"{{{{ steps.{check}.output.summary }}}}"} if kind == "enrich" else {}
+        )
+        mentioned = (
+            bool(re.search(_MENTIONS.get(kind, r"^$"), quote))
+            or kind in task.after
+            or kind in _referred(task, plan.tasks)
+        )
+        context = check not in slow and kind in ("classify", "score", "moderate") and task.kind != "store"
+        if (
+            check in needs
+            or task.source == kind
+            or mentioned
+            or context
+            or (task.kind == "store" and not task.source and check not in slow)
+        ):
+            details.update(fields)
+            if check not in needs:
+                needs.append(check)
+    if not needs:
+        needs = list(respond_needs[:1])
+    existing = {s["id"] for s in steps}
+    if task.kind == "act":
+        action = task.action or task.text
+        words = [
+            w
+            for w in re.findall(r"[a-z0-9]+", action.lower())
+            if w not in ("the", "a", "an", "our", "their", "its", "it", "them", "this", "each", "every")
+        ]
+        # verb + the object's head noun: "block the card" -> block_card, "post a short reply" -> post_reply
+        step_id = "_".join([words[0], words[-1]] if len(words) > 1 else words) or "act"
+        system = task.target or "_".join(words[1:3]) or "action"
+        env = blocks.env_name(re.sub(r"\b(api|service|system)\b", "", system).strip() or system, "api", "url")
+        body = {"id": plan.id_ref, "action": " ".join(words[:4]), "details": details}
+        # the brief's own words say what it does; a made-up summary would only paraphrase them
+        description = (task.quote or action)[:100]
+    elif task.kind == "notify":
+        env, description = _CHANNEL_ENV.get(task.channel or "webhook", _CHANNEL_ENV["webhook"])
+        step_id = {"pagerduty": "page_oncall", "webhook": "escalate"}.get(
+            task.channel or "", f"notify_{task.channel}"
+        )
+        headline = (
+            f"{noun.capitalize()} {{{{ event.{plan.event.id_field} }}}}"
+            if plan.event.id_field
+            else noun.capitalize()
+        )
+        if task.channel == "pagerduty":
+            body: dict[str, Any] = {
+                "summary": headline,
+                "severity": "critical",
+                "dedup_key": plan.id_ref,
+                "details": details,
+            }
+        elif task.channel == "email":
+            body = {"subject": headline, "text": details}
+        else:
+            body = {"text": headline, "details": details}
+    else:
+        dest = task.target or "store"
+        env = blocks.env_name(dest if dest not in ("database", "db") else "records", "api", "url")
+        step_id = (
+            "update_" + re.sub(r"[^a-z0-9]+", "_", dest.lower()).strip("_") if dest != "store" else "store"
+        )
+        description = f"record the result in {dest}"
+        body = {"id": plan.id_ref, "result": details}
+    while step_id in existing:
+        step_id += "_2"
+    return blocks.http_step(
+        step_id,
+        env,
+        body,
+        needs=needs,
+        condition=cond[0] if cond else None,
+        id_template=plan.id_ref,
+        description=_sentence_case(description),
+    )

@@ -1,0 +1,432 @@
+"""Building the steps of an offline draft from its plan, in order, each with its `why:`.
+
+`build_steps` walks the plan's tasks: lookups (a hot-path lookup first), retrieval from
+the pinned documents that ground answers, validation of the event, model steps
+(`copilot.draft.model_steps`) fed by the translate/extract steps before them, side
+effects (`copilot.draft.side_effects`) and async work off the hot path, and returns
+them as `BuiltSteps` with what the response needs and the comments to write beside
+them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from copilot.draft import blocks
+from copilot.draft.blocks import dur
+from copilot.draft.model_steps import model_spec, model_step
+from copilot.draft.planning import DOCS_GLOB, FEEDS, HOT_KINDS, Plan, display, mentioned_at
+from copilot.draft.reader import Task
+from copilot.draft.side_effects import body_fields, condition_expr, side_effect_step
+
+
+@dataclass
+class BuiltSteps:
+    """The steps built from a plan, with what the response needs, who produces what, and each `why:`."""
+
+    steps: list[dict[str, Any]]
+    roles: dict[str, tuple[str, bool]]  # model step id -> (kind, hot)
+    respond_needs: list[str]
+    respond_body: dict[str, Any]
+    producers: dict[str, str]  # kind -> validate step id
+    pins: list[str]
+    whys: dict[str, dict[str, Any]] = field(default_factory=dict)  # step id -> why (clause or block)
+
+
+def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
+    steps: list[dict[str, Any]] = []
+    roles: dict[str, tuple[str, bool]] = {}
+    producers: dict[str, str] = {}
+    respond_needs: list[str] = []
+    body: dict[str, Any] = {}
+    pins: list[str] = []
+    id_field = plan.event.id_field
+    body["id"] = plan.id_ref
+    hot_needs: list[str] = []
+    whys: dict[str, dict[str, Any]] = {}
+    async_checks: set[str] = set()
+
+    fetch = next((t for t in plan.tasks if t.kind == "enrich" and plan.trigger == "schedule"), None)
+    if fetch is not None:
+        # On a schedule the data comes from an API: fetched on the hot path, before the models.
+        named = re.search(
+            r"\bfrom\s+(?:our|the|their)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:api|service)\b",
+            fetch.quote or "",
+            re.I,
+        )  # "pull yesterday's builds from our build server API": the system the run reads
+        source = named.group(1) if named else fetch.target if fetch.target not in (None, "api") else "source"
+        env = blocks.env_name(source, "api", "url")
+        steps.append(
+            {
+                "id": "fetch",
+                "type": "http",
+                "description": "What this run works on.",
+                "request": {"method": "GET", "url": f"${{env:{env}}}"},
+                "timeout": dur(blocks.HTTP_TIMEOUT),
+                "retry": blocks.retry(blocks.HOT_RETRIES, 0.1, 0.5),
+                "idempotency_key": f"{plan.id_ref}:fetch",
+            }
+        )
+        plan.text_ref = "{{ steps.fetch.output | tojson }}"
+        hot_needs = ["fetch"]
+        plan.notes[("steps", 0, "request")] = (
+            f"set {env} to the API that lists the {plan.reading.noun}s to process"
+        )
+
+    def add_model(task: Task, mode: str, needs: list[str]) -> str:
+        spec = model_spec(task, plan)
+        step_id = spec[0] if not any(s["id"] == spec[0] for s in steps) else f"{spec[0]}_{len(steps)}"
+        steps.append(model_step(step_id, task, plan, spec, needs, mode))
+        roles[step_id] = (task.kind, mode != "async")
+        check_id = f"check_{step_id}"
+        steps.append(blocks.validate_step(check_id, step_id, spec[1], spec[5], spec[4], mode))
+        producers.setdefault(task.kind, check_id)
+        if task.quote:
+            quoted = _quoted(task)
+            if task.kind == "decide" and plan.reading.response_options:
+                # the step deciding the answer implements the clauses that state its values too
+                extra = [
+                    c
+                    for c in _option_clauses(plan)
+                    if c not in (quoted if isinstance(quoted, list) else [quoted])
+                ]
+                quoted = [*(quoted if isinstance(quoted, list) else [quoted]), *extra] if extra else quoted
+            whys[step_id] = {"brief": quoted}
+        whys[check_id] = {"block": "validation-gate", "serves": [step_id]}
+        if mode == "async":
+            async_checks.add(check_id)
+        return check_id
+
+    def add_service(task: Task, needs: list[str]) -> str:
+        """A task the team's own service does ("score them with our fraud scoring API"): an http
+        call with the task's output schema, behind the same validation gate as a model's."""
+        spec = model_spec(task, plan)
+        step_id = spec[0] if not any(s["id"] == spec[0] for s in steps) else f"{spec[0]}_{len(steps)}"
+        redacted = set(plan.event.pii_fields)
+        payload = {f: f"{{{{ event.{f} }}}}" for f in plan.event.fields if "." not in f and f not in redacted}
+        step: dict[str, Any] = {
+            "id": step_id,
+            "type": "http",
+            "description": f"{task.kind.capitalize()} by our {task.api} service.",
+            "request": {
+                "method": "POST",
+                "url": f"${{env:{blocks.env_name(task.api or 'service', 'url')}}}",
+                "json": payload or {"id": plan.id_ref},
+            },
+            "output_schema": spec[1],
+            "timeout": dur(blocks.HTTP_TIMEOUT),
+            "retry": blocks.retry(blocks.HOT_RETRIES, 0.05, 0.2),
+            "idempotency_key": f"{plan.id_ref}:{step_id}",
+        }
+        if needs:
+            step["needs"] = needs
+        p95 = _stated_p95(plan.reading.sentences[task.sentence])
+        if p95 is not None:
+            step["latency"] = {"p50": dur(blocks.round_up_ms(p95 / 3, 5)), "p95": dur(p95)}
+        steps.append(step)
+        check_id = f"check_{step_id}"
+        default = spec[4]
+        if task.kind == "score" and plan.reading.fallback_option:
+            # an unusable score answers the brief's fallback ("answer `review`, never approve")
+            band = next((b for b in plan.reading.bands if b.option == plan.reading.fallback_option), None)
+            if band is not None and band.value is not None:
+                default = {**default, "score": band.value}
+        steps.append(blocks.validate_step(check_id, step_id, spec[1], spec[5], default, "sync"))
+        producers.setdefault(task.kind, check_id)
+        whys[step_id] = {"brief": _quoted(task)}
+        whys[check_id] = {"block": "validation-gate", "serves": [step_id]}
+        return check_id
+
+    def add_answer(task: Task, mode: str) -> tuple[str, bool]:
+        cond = condition_expr(task.condition, producers) if task.condition else None
+        needs = list(hot_needs) + (cond[1] if cond else [])
+        if task.kind in ("answer", "decide") and task.docs:
+            glob = plan.reading.docs_glob or DOCS_GLOB
+            pin, pin_note = _pin(base_dir, glob)
+            pins.append(pin)
+            query = plan.text_ref if plan.event.named_text_field or fetch else "{{ event | tojson }}"
+            steps.append(blocks.retrieve_step("docs", query, glob, pin, needs, cond[0] if cond else None))
+            if mode == "async":
+                steps[-1]["mode"] = "async"
+            plan.pin_note = pin_note
+            answer_needs = ["docs"]
+        else:
+            answer_needs = needs
+        check = add_model(task, mode, answer_needs)
+        if "docs" in answer_needs:
+            whys["docs"] = {"block": "retrieval", "serves": [steps[-2]["id"]]}
+        if cond and not (task.kind in ("answer", "decide") and task.docs):
+            steps[-2]["if"] = cond[0]
+        return check, cond is not None
+
+    lookup = _hot_lookup(plan) if fetch is None else None
+    if lookup is not None:
+        # "Enrich the lead, then score it": the lookup is on the hot path and feeds the models after it.
+        env = blocks.env_name(lookup.target or "crm", "api", "url")
+        steps.append(
+            {
+                "id": "lookup",
+                "type": "http",
+                "request": {
+                    "method": "GET",
+                    "url": f"${{env:{env}}}/{plan.id_ref}" if id_field else f"${{env:{env}}}",
+                },
+                "timeout": dur(blocks.HTTP_TIMEOUT),
+                "retry": blocks.retry(blocks.HOT_RETRIES, 0.05, 0.2),
+                "idempotency_key": f"{plan.id_ref}:lookup",
+            }
+        )
+        whys["lookup"] = {"brief": _quoted(lookup)}
+        hot_needs = ["lookup"]
+        plan.text_ref = f"{plan.text_ref}\n\nLookup:\n{{{{ steps.lookup.output | tojson }}}}"
+        plan.background = [t for t in plan.background if t is not lookup]
+
+    # Data flows in the brief's order: a translation replaces the text every later model task
+    # reads, an extraction and an explicitly earlier result ("X, then Y") are added to it.
+    base_text = plan.text_ref
+    upstream: list[str] = []
+    ordered = sorted(plan.hot, key=lambda t: (t.sentence, t.start))
+    for task in ordered:
+        plan.text_ref, needs = _fed(task, base_text, producers, upstream)
+        if task.kind in ("answer", "reply") or (task.kind == "decide" and task.docs):
+            hot_needs_saved, hot_needs = hot_needs, list(dict.fromkeys([*hot_needs, *needs]))
+            check, conditional = add_answer(task, "sync")
+            hot_needs = hot_needs_saved
+            body.update(body_fields(task.kind, check, conditional=conditional))
+        elif task.api:
+            check = add_service(task, list(dict.fromkeys([*hot_needs, *needs])))
+            body.update(body_fields(task.kind, check, steps=steps))
+        else:
+            check = add_model(task, "sync", list(dict.fromkeys([*hot_needs, *needs])))
+            body.update(body_fields(task.kind, check, steps=steps))
+        respond_needs.append(check)
+        if task.kind in FEEDS:
+            upstream.append(check)
+    plan.text_ref = base_text
+
+    reading = plan.reading
+    if reading.bands and "score" in producers:
+        # "Decline at 0.8 and above, send to review from 0.4, approve below": the answer is a
+        # band of the score, decided in-process (no model, no I/O)
+        score = f"steps.{producers['score']}.output.score"
+        otherwise = next(
+            (b.option for b in reading.bands if b.op is None), reading.fallback_option or "review"
+        )
+        expr = repr(otherwise)
+        for band in reversed([b for b in reading.bands if b.op is not None]):
+            expr = f"{band.option!r} if {score} {band.op} {band.value:g} else ({expr})"
+        options = list(dict.fromkeys([*reading.response_options, *(b.option for b in reading.bands)]))
+        steps.append(
+            {
+                "id": "decision",
+                "type": "transform",
+                "needs": [producers["score"]],
+                "output": {"decision": f"{{{{ {expr} }}}}"},
+                "output_schema": {
+                    "type": "object",
+                    "required": ["decision"],
+                    "properties": {"decision": {"type": "string", "enum": options}},
+                },
+            }
+        )
+        whys["decision"] = {
+            "brief": list(dict.fromkeys([b.text for b in reading.bands] + _option_clauses(plan)))
+        }
+        producers["decision"] = "decision"
+        respond_needs.append("decision")
+        body["decision"] = "{{ steps.decision.output.decision }}"
+
+    # Off the hot path: enrichment, background summaries, then side effects; in the brief's order,
+    # so what it puts first ("first look up the ledger, then score") exists for what follows
+    plan.background = sorted(plan.background, key=lambda t: (t.kind != "enrich", t.sentence, max(t.start, 0)))
+    for task in plan.background:
+        if task.kind == "enrich" and task is not fetch:
+            env = blocks.env_name(task.target or "crm", "api", "url")
+            lookup_url = f"${{env:{env}}}/{plan.id_ref}" if id_field else f"${{env:{env}}}"
+            steps.append(
+                {
+                    "id": "lookup",
+                    "type": "http",
+                    "mode": "async",
+                    "request": {"method": "GET", "url": lookup_url},
+                    "timeout": dur(blocks.HTTP_TIMEOUT),
+                    "retry": blocks.retry(blocks.ASYNC_RETRIES, 0.2, 2.0),
+                    "idempotency_key": f"{plan.id_ref}:lookup",
+                }
+            )
+            enrich_task = Task("enrich", task.text, task.sentence, task.start)
+            spec = (
+                "enrich",
+                {
+                    "type": "object",
+                    "required": ["summary"],
+                    "properties": {
+                        "summary": {"type": "string"},
+                        "facts": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                f"Combine the lookup result and the {display(plan.reading.noun)} into a short profile: "
+                "a summary and "
+                "the facts worth keeping. Answer only with the JSON object.",
+                f"Lookup:\n{{{{ steps.lookup.output | tojson }}}}\n\n{plan.text_ref}",
+                {"summary": "", "facts": []},
+                [{"expr": "input.summary | length > 0", "message": "empty profile"}],
+            )
+            steps.append(model_step("enrich", enrich_task, plan, spec, ["lookup"], "async"))
+            roles["enrich"] = ("enrich", False)
+            steps.append(blocks.validate_step("check_enrich", "enrich", spec[1], spec[5], spec[4], "async"))
+            producers.setdefault("enrich", "check_enrich")
+            async_checks.add("check_enrich")
+            if task.quote:
+                whys["lookup"] = whys["enrich"] = {"brief": _quoted(task)}
+            whys["check_enrich"] = {"block": "validation-gate", "serves": ["enrich"]}
+        elif task.kind in HOT_KINDS and task.kind not in ("answer", "reply"):
+            plan.text_ref, needs = _fed(task, base_text, producers, [])
+            add_model(task, "async", list(dict.fromkeys([*hot_needs, *needs])))
+            plan.text_ref = base_text
+    for task in plan.background:
+        if task.kind in ("answer", "reply"):
+            # after the classifier its condition may read, and after what the brief puts first
+            plan.text_ref, needs = _fed(task, base_text, producers, [])
+            hot_needs_saved, hot_needs = hot_needs, list(dict.fromkeys([*hot_needs, *needs]))
+            add_answer(task, "async")
+            hot_needs, plan.text_ref = hot_needs_saved, base_text
+    side_effects = [t for t in plan.background if t.kind in ("notify", "store", "act")]
+    for task in side_effects:
+        steps.append(side_effect_step(task, plan, producers, respond_needs, steps, async_checks))
+        if task.quote:
+            whys[steps[-1]["id"]] = {"brief": _quoted(task)}
+        elif task.text.startswith("(the response cannot wait"):
+            whys[steps[-1]["id"]] = {
+                "block": "acknowledgement",
+                "serves": [s["id"] for s in steps if s["type"] == "model"],
+            }
+    if plan.acknowledge:
+        # In-process and deterministic: the only thing that fits an SLA below every model's p95.
+        steps.insert(
+            1 if fetch is not None else 0,
+            {
+                "id": "accept",
+                "type": "transform",
+                "description": "The answer within the SLA; the models' results follow by side effect.",
+                "output": {"status": "accepted"},
+                "output_schema": {
+                    "type": "object",
+                    "required": ["status"],
+                    "properties": {"status": {"type": "string", "enum": ["accepted"]}},
+                },
+            },
+        )
+        respond_needs = ["accept"]
+        body["status"] = "{{ steps.accept.output.status }}"
+        whys["accept"] = {
+            "block": "acknowledgement",
+            "serves": [s["id"] for s in steps if s["type"] == "model"],
+        }
+    if not respond_needs:
+        respond_needs = [s["id"] for s in steps if s["type"] == "validate" and s.get("mode") != "async"][:1]
+    if fetch is not None:
+        whys["fetch"] = (
+            {"brief": _quoted(fetch)}
+            if fetch.quote
+            else {"block": "enrichment", "serves": [s["id"] for s in steps if s["type"] == "model"]}
+        )
+    steps = [_with_why(step, whys.get(step["id"])) for step in steps]
+    return BuiltSteps(steps, roles, respond_needs, body, producers, pins, whys)
+
+
+def _quoted(task: Task) -> str | list[str]:
+    """The clause a step quotes, or every clause when the brief states the task more than once."""
+    quotes = [q for q in (task.quotes or [task.quote or ""]) if q]
+    return quotes[0] if len(quotes) == 1 else quotes
+
+
+def _with_why(step: dict[str, Any], why: dict[str, Any] | None) -> dict[str, Any]:
+    """The step with its `why` right after id, type and description, where a reader looks first."""
+    if why is None:
+        return step
+    head = {k: step[k] for k in ("id", "type", "description") if k in step}
+    return {**head, "why": why, **{k: v for k, v in step.items() if k not in head}}
+
+
+def _fed(task: Task, text: str, producers: dict[str, str], upstream: list[str]) -> tuple[str, list[str]]:
+    """What a hot model task reads, and the steps that must finish first: the translation (in
+    place of the original text), extracted fields, and what the brief orders before it."""
+    needs: list[str] = []
+    for check in upstream:
+        kind = next((k for k, c in producers.items() if c == check), "")
+        if kind == "translate":
+            text = f"{{{{ steps.{check}.output.text }}}}"
+        elif kind == "extract":
+            text = f"{text}\n\nExtracted fields:\n{{{{ steps.{check}.output | tojson }}}}"
+        needs.append(check)
+    for kind in task.after:
+        check = producers.get(kind)
+        if check and check not in needs:
+            text = f"{text}\n\n{kind.capitalize()} result:\n{{{{ steps.{check}.output | tojson }}}}"
+            needs.append(check)
+    return text, needs
+
+
+def _hot_lookup(plan: Plan) -> Task | None:
+    """An enrichment the brief names before a hot model task: it must run first, on the hot path."""
+    if not plan.hot:
+        return None
+    last = max(mentioned_at(t) for t in plan.hot)
+    for task in plan.background:
+        if (
+            task.kind == "enrich"
+            and not task.background
+            and task.start >= 0
+            and (task.sentence, task.start) < last
+        ):
+            return task
+    return None
+
+
+def _option_clauses(plan: Plan) -> list[str]:
+    """Clauses of the brief that state the answer's values ("needs approve, review or decline",
+    "answer `review`"): what the step deciding the answer implements."""
+    from copilot.draft.clauses import requirement_clauses
+    from copilot.draft.reader import option_of
+
+    options = plan.reading.response_options
+    return [
+        c.text
+        for c in requirement_clauses(plan.brief)
+        if options
+        and option_of(" ".join(re.findall(r"[A-Za-z][\w-]*", c.text)[:4]), options)
+        and not c.destination
+    ]
+
+
+def _stated_p95(sentence: str) -> float | None:
+    """'p95 about 110 ms' in the brief: the service's own latency figure."""
+    m = re.search(
+        r"\bp95\s*(?:of|about|around|is|~|=|:)?\s*(?:about\s+|around\s+|~\s*)?(\d+(?:\.\d+)?)\s*(ms|s)\b",
+        sentence,
+        re.I,
+    )
+    if m is None:
+        return None
+    return float(m.group(1)) / (1000 if m.group(2).lower() == "ms" else 1)
+
+
+def _pin(base_dir: Path, glob: str) -> tuple[str, str]:
+    """The pin of the docs glob today, and the honest note about it."""
+    from copilot.flow.sources import pin_for, resolve
+
+    files = resolve(glob, base_dir)
+    pin = pin_for(glob, base_dir)
+    if files:
+        return (
+            pin,
+            f"{len(files)} file{'s' if len(files) != 1 else ''} matched when drafted, pinned by content",
+        )
+    return pin, (
+        "matched no files when drafted: this is the pin of the EMPTY set; add the documents and "
+        "update it (flowgen never invents a pin, the engine refuses a mismatch)"
+    )

@@ -1,0 +1,320 @@
+"""Reading tasks: what the flow must do, by the verbs and nouns of each sentence.
+
+`read_tasks` matches the task vocabulary (classify, extract, summarise, translate,
+answer, notify, store, enrich, ...) sentence by sentence, with the channel, destination,
+language, labels and fields each names, skips what is only mentioned as already done,
+and merges duplicates; `read_destinations` adds the writes named by "write to" phrases.
+`quote_for` and `clause_span` give the clause a task quotes as its `why:`.
+"""
+
+# ruff: noqa: E501  (the vocabulary below is regular expressions, one family per line, easier to read whole)
+from __future__ import annotations
+
+import re
+
+from copilot.draft.conditions import attach_conditions, read_conditions
+from copilot.draft.labels import fields_text, label_condition, list_after, listed_labels, read_label_lists
+from copilot.draft.phrases import Match
+from copilot.draft.reading import Task
+
+# ---------------------------------------------------------------------------- tasks
+
+_DOCS = (
+    r"(docs|documentation|knowledge[- ]?base|kb|faqs?|help[- ]?cent(?:er|re)|help articles|support articles|"
+    r"wiki|manuals?|handbook|policies|policy documents?|runbooks?|playbooks?|guides?|articles|product docs)"
+)
+_TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("moderate", re.compile(r"\b(moderat\w*|toxic\w*|profanit\w*|nsfw|hate speech|harass\w*|abusive|offensive|"
+                            r"inappropriate|unsafe content|policy violations?)\b", re.I)),
+    ("score", re.compile(r"\b(scor(?:e|es|ed|ing)|rank(?:s|ed|ing)?|rate (?:it|them|each|how)|fraud|risk(?:y)?|"
+                         r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
+    ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|triag\w*|label(?:s|led|ling)?|tag(?:s|ged|ging)? (?:it|them|each|the)|"
+                            r"sort (?:it|them|each)|detect\w*|identif\w* (?:the )?(?:intent|category|type|topic|language|sentiment)|"
+                            r"route (?:it|them|each|the|tickets?|messages?|emails?|requests?)|routing|sentiment|intent|"
+                            r"how urgent|urgency)\b", re.I)),
+    ("extract", re.compile(r"\b(extract\w*|pull(?:s|ed|ing)? out|pars(?:e|es|ed|ing)|captur(?:e|es|ed|ing)|grab(?:s|bed)?)\b", re.I)),
+    ("summarise", re.compile(r"\b(sum+[ae]r\w*|tl;?dr|recap\w*|condens\w*|digest)\b", re.I)),
+    ("translate", re.compile(r"\b(translat\w*)\b", re.I)),
+    ("answer", re.compile(r"\b(answer(?:s|ed|ing)?|respond(?:s|ing)? to (?:the |their |customer )?(?:question|faq|customer|user)s?|"
+                          r"repl(?:y|ies|ying) to|draft (?:a |an )?(?:reply|response|answer)|suggest (?:a |an )?(?:reply|response|answer)|"
+                          r"write (?:a |an )?(?:reply|response|answer)|auto-?repl\w*|respond(?:s|ing)? with (?:an? )?answer|"
+                          r"(?:post|send|leave)(?:s|ing)? (?:a |an )?(?:[\w-]+,? ){0,3}(?:reply|response|comment)|reply with)\b", re.I)),
+    ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:\w+ )?up|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
+                          r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
+                          r"query (?:the |our )?(?:api|database|db|crm))\b", re.I)),
+    ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
+                          r"post(?:s|ed|ing)? (?:it |them |a \w+ )?(?:to|in|on)|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
+                          r"message (?:the|our)|e-?mail (?:the|our|them|it)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
+                          r"forward\w*|hand (?:it )?(?:off|over) to|(?:to|in|on|into|via|over|by) (?:the |our |a )?(?:#[\w-]+ )?"
+                          r"(?:slack|teams|e-?mail|discord|pager ?duty|sms))\b", re.I)),
+    ("store", re.compile(r"\b(stor(?:e|es|ed|ing)|sav(?:e|es|ed|ing)|persist\w*|archiv\w*|record(?:s|ed|ing)? (?:it|them|the|each|in|to)|"
+                         r"log(?:s|ged|ging)? (?:it|them|the|each|every|to|into|in)|write(?:s)? (?:it |them |the \w+ )?(?:to|into)|"
+                         r"insert\w*|upsert\w*|push(?:es|ed)? (?:it |them )?(?:to|into)|update(?:s)? (?:the )?(?:crm|record|sheet|"
+                         r"database|db|ticket|spreadsheet|salesforce|hubspot|airtable|notion)|create(?:s)? (?:a )?(?:jira|linear|zendesk) "
+                         r"(?:ticket|issue))\b", re.I)),
+]  # fmt: skip
+CHANNELS = [
+    ("pagerduty", re.compile(r"\b(pager ?duty|on-?call|page(?:s|d)?\b|opsgenie)", re.I)),
+    ("slack", re.compile(r"\bslack\b", re.I)),
+    ("teams", re.compile(r"\b(ms |microsoft )?teams\b", re.I)),
+    ("email", re.compile(r"\b(e-?mail|mail)\b", re.I)),
+    ("sms", re.compile(r"\b(sms|text message|twilio)\b", re.I)),
+    ("discord", re.compile(r"\bdiscord\b", re.I)),
+]
+_DESTINATIONS = [
+    "salesforce", "hubspot", "crm", "zendesk", "jira", "linear", "notion", "airtable", "bigquery", "snowflake",
+    "postgres", "database", "db", "warehouse", "s3", "sheet", "spreadsheet", "api", "clearbit", "erp", "shopify", "stripe",
+]  # fmt: skip
+_LANGUAGES = [
+    "english", "french", "german", "spanish", "italian", "portuguese", "dutch", "japanese", "chinese", "korean",
+    "arabic", "hindi", "polish", "swedish", "russian", "turkish",
+]  # fmt: skip
+BACKGROUND = re.compile(
+    r"\b(in the background|async\w*|later|afterwards|after (?:we )?(?:respond|reply|answer)|after we have (?:answered|replied|responded)|"
+    r"(?:can|may) take (?:as long as (?:it|they) needs?|a while|longer|(?:its|their) time)|off the hot path|"
+    r"doesn'?t need to be (?:fast|instant|realtime|real-time)|no rush|not (?:time[- ])?critical|eventually|"
+    r"for the crm|for the weekly report)\b",
+    re.I,
+)
+
+
+def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] = frozenset()) -> list[Task]:
+    """Tasks by vocabulary, sentence by sentence; `skip` holds headings (a title is not a task)."""
+    tasks: list[Task] = []
+    for index, sentence in enumerate(sentences):
+        if index in skip:
+            continue
+        taken: list[tuple[int, int]] = []
+        found: list[Task] = []
+        for kind, pattern in _TASK_PATTERNS:
+            for m in pattern.finditer(sentence):
+                if any(a <= m.start() < b for a, b in taken):
+                    continue
+                if _named_or_noun(sentence, m.start(), m.group(0)):
+                    # "SendGrid's Inbound Parse webhook", "the return label": a name or a noun
+                    taken.append((m.start(), m.end()))
+                    continue
+                task = Task(kind, m.group(0), index, m.start())
+                lower = sentence.lower()
+                if kind == "classify" and re.match(
+                    r"detect\w*\s+(?:\w+\s+)?(fraud|anomal\w*|risk)", lower[m.start() :]
+                ):
+                    task.kind = "score"
+                if kind == "classify" and re.match(
+                    r"detect\w*\s+(?:\w+\s+)?(toxic\w*|abus\w*|hate|nsfw)", lower[m.start() :]
+                ):
+                    task.kind = "moderate"
+                if task.kind == "classify":
+                    task.labels, span = listed_labels(sentence, m.end())
+                    if span is not None:
+                        matches.append(Match("labels", sentence[span[0] : span[1]], index, *span))
+                    if re.match(r"detect\w*\s+(spam)", lower[m.start() :]):
+                        task.labels = ["spam", "not_spam"]
+                if kind == "extract":
+                    task.fields = list_after(sentence, m.end())
+                    if task.fields:
+                        end = m.end() + len(fields_text(sentence, m.end()))
+                        matches.append(Match("fields", sentence[m.end() : end], index, m.end(), end))
+                if kind == "translate":
+                    lang = re.search(r"\b(?:into|to)\s+(" + "|".join(_LANGUAGES) + r")\b", lower[m.start() :])
+                    task.target = lang.group(1) if lang else "english"
+                if kind == "score":
+                    subject = re.search(
+                        r"\b(fraud|risk|lead|priority|quality|churn|credit|relevance|intent)\b", lower
+                    )
+                    task.target = subject.group(1) if subject else None
+                if kind == "answer":
+                    docs = re.search(r"\b" + _DOCS + r"\b", sentence, re.I)
+                    task.docs = docs.group(1).lower() if docs else None
+                    if not task.docs:
+                        task.kind = "reply"  # an answer with nothing to ground it is a reply
+                if kind == "notify" and m.group(0).startswith("POST"):
+                    continue  # "POST to our endpoint" is the trigger's HTTP verb, not a message
+                if kind in ("notify",):
+                    window = sentence[m.start() : m.end() + 50]
+                    channels = [name for name, p in CHANNELS if p.search(window)]
+                    named = True
+                    if not channels:
+                        # A channel named as a data source ("from the PagerDuty API") is not a destination.
+                        elsewhere = re.sub(
+                            r"\bfrom (?:the |our )?[\w-]+(?: [\w-]+)?", " ", sentence, flags=re.I
+                        )
+                        channels = [name for name, p in CHANNELS if p.search(elsewhere)]
+                    if "escalat" in m.group(0).lower() and not channels:
+                        if re.search(r"on-?call|engineer|sre|ops", lower):
+                            channels = ["pagerduty"]
+                        else:
+                            channels, named = ["webhook"], False
+                    if not channels:
+                        channels, named = ["webhook"], False
+                    for channel in channels:
+                        if any(
+                            t.kind == "notify" and t.channel == channel
+                            for t in found + tasks
+                            if t.sentence == index
+                        ):
+                            continue
+                        notify = Task("notify", m.group(0), index, m.start(), channel=channel)
+                        notify.channel_named = named
+                        found.append(notify)
+                    taken.append((m.start(), m.end()))
+                    matches.append(Match("task", m.group(0), index, m.start(), m.end()))
+                    continue
+                if kind in ("enrich", "store"):
+                    dest = next((d for d in _DESTINATIONS if re.search(rf"\b{d}\b", lower)), None)
+                    task.target = dest
+                if _mentioned_done(sentence, m.start(), m.group(0)):
+                    # "after we have answered": work the brief refers to, not work it asks for
+                    matches.append(Match("reference", m.group(0), index, m.start(), m.end()))
+                    taken.append((m.start(), m.end()))
+                    continue
+                found.append(task)
+                taken.append((m.start(), m.end()))
+                matches.append(Match("task", m.group(0), index, m.start(), m.end()))
+        if found:
+            background = bool(BACKGROUND.search(sentence))
+            for task in found:
+                task.background = background and task.kind in (
+                    "summarise",
+                    "enrich",
+                    "store",
+                    "notify",
+                    "extract",
+                    "translate",
+                )
+            attach_conditions(sentence, index, found, matches)
+        else:
+            _, unread, events = read_conditions(sentence)
+            for start, end, clause in unread:
+                matches.append(Match("unread_condition", clause, index, start, end))
+            for start, end, event in events:
+                matches.append(Match("event", event.text, index, start, end))
+        tasks.extend(found)
+    read_label_lists(sentences, tasks, matches)
+    labels = [label for t in tasks if t.kind == "classify" for label in t.labels]
+    for task in tasks:
+        if task.kind in ("answer", "reply", "notify", "store") and task.condition is None:
+            cond = label_condition(sentences[task.sentence], task, labels)
+            if cond is not None:
+                task.condition = cond
+                task.unmapped_condition = None
+    return _dedupe(tasks)
+
+
+def _named_or_noun(sentence: str, start: int, word: str) -> bool:
+    """A task word used as a name (capitalised mid-sentence) or as a noun (after an article)."""
+    first = word.split()[0] if word.split() else word
+    if (
+        first[:1].isupper()
+        and not first.isupper()
+        and sentence[:start].strip(" -*•(\"'")
+        and not re.search(r"[.:;!?]\s*$", sentence[:start])
+    ):
+        return True
+    return (
+        bool(
+            re.search(
+                r"\b(?:the|a|an|this|that|its|their|our|your|each|every|any)\s+(?:[\w-]+\s+)?$",
+                sentence[max(0, start - 30) : start],
+                re.I,
+            )
+        )
+        and first.lower() in _NOUN_VERBS
+    )
+
+
+# Task words that are as often nouns: "the return label", "an alert", "a post", "the answer".
+_NOUN_VERBS = {
+    "label", "labels", "tag", "tags", "page", "post", "posts", "alert", "alerts", "answer", "answers", "reply",
+    "replies", "message", "comment", "email", "score", "summary", "digest", "record", "log", "note", "flag",
+    "rank", "rating", "route", "translation", "store", "archive", "forward",
+}  # fmt: skip
+
+
+def _mentioned_done(sentence: str, start: int, word: str) -> bool:
+    """'After we have answered', 'once it is classified', 'the summarised history': a reference."""
+    if not re.search(r"(?:ed|en)$", word.strip(), re.I):
+        return False
+    before = sentence[max(0, start - 40) : start]
+    return bool(
+        re.search(
+            r"\b(?:after|once|when|until|before|as soon as)\s+(?:\w+\s+){0,2}?(?:have|has|had|'ve|is|are|was|were|been)?\s*$",
+            before,
+            re.I,
+        )
+    )
+
+
+_WRITE_TO = re.compile(
+    r"\b(?:for|to|into|in|onto|on)\s+(?:the\s+|our\s+|a\s+)?("
+    + "|".join(d for d in _DESTINATIONS if d not in ("api", "database", "db"))
+    + r")\b",
+    re.I,
+)
+
+
+def read_destinations(sentences: list[str], tasks: list[Task], matches: list[Match]) -> list[Task]:
+    """'Summarise the history for the CRM': model work whose result the brief sends somewhere.
+
+    The destination becomes a `store` task that writes that task's output, quoting the same
+    clause, unless the brief already has a store or notify task aimed there.
+    """
+    added: list[Task] = []
+    for task in tasks:
+        if task.kind not in ("summarise", "extract", "score", "classify", "enrich", "translate", "moderate"):
+            continue
+        sentence = sentences[task.sentence]
+        span = clause_span(sentence, task.start)
+        m = _WRITE_TO.search(sentence, span[0], span[1])
+        if m is None:
+            continue
+        dest = m.group(1).lower()
+        if any(
+            t.kind in ("store", "notify") and t.target == dest and t.sentence == task.sentence for t in tasks
+        ):
+            continue
+        store = Task("store", m.group(0), task.sentence, m.start(), target=dest, source=task.kind)
+        store.background = task.background
+        store.condition = task.condition
+        added.append(store)
+        matches.append(Match("task", m.group(0), task.sentence, m.start(), m.end()))
+    return tasks + added
+
+
+def clause_span(sentence: str, start: int) -> tuple[int, int]:
+    """The (start, end) of the clause of `sentence` that holds position `start` (the whole sentence if none)."""
+    from copilot.draft.clauses import clause_spans
+
+    for a, b in clause_spans(sentence):
+        if a <= max(start, 0) < b:
+            return a, b
+    return 0, len(sentence)
+
+
+def quote_for(sentence: str, start: int) -> str:
+    """The clause of `sentence` around position `start`: what a step built from it quotes."""
+    a, b = clause_span(sentence, start)
+    return sentence[a:b].strip(" ,;:.")
+
+
+def _dedupe(tasks: list[Task]) -> list[Task]:
+    """One task per kind (notify: per channel), first mention first; later mentions add details."""
+    out: list[Task] = []
+    for task in tasks:
+        same = next(
+            (t for t in out if t.kind == task.kind and (task.kind != "notify" or t.channel == task.channel)),
+            None,
+        )
+        if same is None:
+            out.append(task)
+            continue
+        same.also.append(task)  # the brief says it again: the step quotes every mention
+        same.labels = same.labels or task.labels
+        same.fields = same.fields or task.fields
+        same.docs = same.docs or task.docs
+        same.target = same.target or task.target
+        same.condition = same.condition or task.condition
+        if same.condition is None:
+            same.unmapped_condition = same.unmapped_condition or task.unmapped_condition
+        same.channel_named = same.channel_named or task.channel_named
+    return out
