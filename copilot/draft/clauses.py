@@ -70,6 +70,9 @@ ACTION_VERBS: dict[str, str] = {
             "estimate",
             "forecast",
             "compare",
+            "pick",
+            "choose",
+            "select",
         ),
         "model",
     ),
@@ -147,15 +150,26 @@ ACTION_VERBS: dict[str, str] = {
             "release",
             "submit",
             "dm",
+            "isolate",
+            "disable",
+            "reset",
+            "unlock",
+            "revoke",
+            "deactivate",
+            "refill",
+            "renew",
         ),
         "effect",
     ),
+    # reading from a system of record: the draft needs a call that reads it, not a model's guess
+    **dict.fromkeys(("look", "lookup", "fetch", "pull", "query", "retrieve", "search", "find"), "lookup"),
 }
 
 # Words that put a verb right after them in an instruction.
 _LEAD = re.compile(
     r"^(?:(?:and|or|then|also|please|first|finally|always|only|immediately|just|next|afterwards|otherwise|else|"
     r"we|i|you|it|the (?:bot|flow|system|automation|agent|assistant)|flowgen|should|must|shall|will|"
+    r"(?:have|let|get|ask|make) (?:the|a|an|our) (?:model|llm|ai|bot|agent|assistant)(?: to)?|"
     r"'ll|can|could|would|need to|needs to|want to|wants to|have to|has to|to|let'?s|go ahead and|"
     r"automatically|quickly|also|then)\s+)+",
     re.I,
@@ -201,6 +215,7 @@ class Clause:
     kind: str  # model | effect
     destination: str | None = None  # an external system the clause writes to
     limiter: str | None = None  # the words that limit it to some events
+    systems: tuple[str, ...] = ()  # systems the brief names for it ("in Guidewire", "via CrowdStrike")
 
     @property
     def effectful(self) -> bool:
@@ -215,6 +230,13 @@ _CONNECTORS = {
 }  # fmt: skip
 _OBJECT_START = re.compile(
     r"the|a|an|it|them|to|our|their|his|her|#[\w-]+|on|in|via|with|back|out|up|all|each|every|its|this|that|[\w-]+s"
+)
+
+
+# Short items joined by commas and a final or/and, up to the end of the clause: a list of options.
+_OPTION_LIST = re.compile(
+    r"\s*(?:[\w'-]+(?:\s+[\w'-]+)?\s*,\s*)+(?:[\w'-]+(?:\s+[\w'-]+)?\s*,?\s+)?(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?\s*(?:[.;]|$)",
+    re.I,
 )
 
 
@@ -245,6 +267,10 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
                 r"\b(?:as|into|either|between|one of)\s+(?:[\w-]+\s+){0,2}[\w-]+$", sentence[:i], re.I
             ):
                 continue  # "classify it as new booking, reschedule or cancellation": one list
+            if ch == ":" and _OPTION_LIST.match(sentence[i + 1 :]):
+                continue  # "give a verdict: approve, reject or manual review": options, not actions
+            if ch == "," and ":" in sentence[:i] and _OPTION_LIST.match(sentence[sentence.rfind(":", 0, i) + 1 :]):
+                continue  # …and the commas inside that list
             cuts.append((i, i + 1))
     for m in re.finditer(r"\s+(?:and then|then|and|or|but|so)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)", sentence):
         word = m.group(1).lower()
@@ -265,6 +291,11 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
             start = b
     spans.append((start, len(sentence)))
     return [(a, b) for a, b in spans if sentence[a:b].strip(" ,;:.")]
+
+
+def base_verb(word: str) -> str:
+    """The base form of a verb token (public for the task reader)."""
+    return _base(word)
 
 
 def _base(word: str) -> str:
@@ -431,21 +462,169 @@ def requirement_clauses(brief: str) -> list[Clause]:
             if found is None or _reference(text) or _RESPONSE.search(text) or len(_WORD.findall(text)) < 2:
                 continue  # a bare verb ("Compare:") introduces something; it asks for nothing
             verb, kind = found
+            if negated(text, verb):
+                continue  # "don't email them", "doesn't need to block the reply": a prohibition
+            systems = systems_named(text)
+            if kind == "model" and verb in _READ_VERBS and systems:
+                kind = "lookup"  # "check the order in Shopify": a read from Shopify, not a model's opinion
             dest = DESTINATIONS.search(text)
-            limiter = LIMITERS.search(text) or LIMITERS.search(_condition_context(sentence, a))
+            back = _WRITES_BACK.search(text) if kind == "model" and systems else None
+            if back is not None:
+                dest = back  # "write the category back to the claim record in Guidewire": a write to it
+            limiter = (
+                LIMITERS.search(text)
+                or LIMITERS.search(_condition_context(sentence, a))
+                or _subject_limiter(sentence, a)
+            )
             out.append(
                 Clause(
                     text=text.rstrip("."),
                     sentence=index,
                     verb=verb,
                     kind=kind,
-                    destination=dest.group(0)
-                    if (dest and kind == "effect") or (dest and _writes_to(text))
+                    destination=(systems[0] if back is not None else dest.group(0))
+                    if kind != "lookup"  # a read from a system is not a write to it
+                    and ((dest and kind == "effect") or (dest and _writes_to(text)) or back is not None)
                     else None,
                     limiter=limiter.group(0) if limiter else None,
+                    systems=systems,
                 )
             )
     return out
+
+
+# A model verb whose result goes into a named system: "write … back to the record in Guidewire".
+_WRITES_BACK = re.compile(r"\b(?:back (?:to|into|in)|into|onto)\b", re.I)
+
+# Model verbs that read a system of record when the clause names one.
+_READ_VERBS = frozenset({"check", "verify", "match", "compare"})
+
+# A negation right before the verb: the clause forbids the action ("never auto-refill", "don't
+# email them at all", "doesnt need to block the reply").
+_NEGATION = re.compile(
+    r"\b(?:don'?t|do not|does not|doesn'?t|never|no need to|shouldn'?t|should not|must not|mustn'?t|"
+    r"won'?t|will not|cannot|can'?t|not)\s+(?:[\w'-]+\s+){0,3}$",
+    re.I,
+)
+
+
+_NEGATED_LEAD = re.compile(
+    r"^\W*(?:(?:and|but|so|also|please)\s+)?(?:don'?t|do not|never|no need to|we (?:don'?t|never|do not|should not|shouldn'?t|must not))"
+    r"(?:\s+(?:ever|need to|want to|have to|auto-?))*\s+",
+    re.I,
+)
+
+
+def negated(text: str, verb: str) -> bool:
+    """True when the clause's action verb is negated: it says what must not happen."""
+    for w in _WORD.finditer(text):
+        if _base(w.group(0)) == verb:
+            return bool(_NEGATION.search(text[: w.start()]))
+    return False
+
+
+# Prohibitions and filters: clauses that say what must not happen, or which events to leave alone.
+_FILTER = re.compile(
+    r"\b(?:ignored?|skip(?:ped)?|drop(?:ped)?|discard(?:ed)?|disregard(?:ed)?|left alone|leave (?:it|them) alone|"
+    r"no action)\b",
+    re.I,
+)
+
+
+@dataclass
+class Constraint:
+    """A clause that limits what the flow does: a prohibition or a filter."""
+
+    text: str
+    sentence: int
+    verb: str | None  # the forbidden action ("email"), None for a filter ("…should be ignored")
+
+
+def constraints(brief: str) -> list[Constraint]:
+    """The brief's prohibitions ("never auto-refill controlled substances") and filters
+    ("moves of 48 hours or less should just be ignored"), in brief order."""
+    from copilot.draft.sentences import split_sentences
+
+    out: list[Constraint] = []
+    for index, sentence in enumerate(split_sentences(brief)):
+        for a, b in clause_spans(sentence):
+            text = sentence[a:b].strip(" ,;:").rstrip(".")
+            found = _action(text)
+            lead = _NEGATED_LEAD.match(text)
+            if lead is not None:
+                # "Don't email enterprise customers": read the instruction the negation opens
+                found = _action(text[lead.end() :])
+                if found is not None:
+                    out.append(Constraint(text, index, found[0]))
+                    continue
+            if found is not None and negated(text, found[0]):
+                out.append(Constraint(text, index, found[0]))
+            elif _FILTER.search(text):
+                out.append(Constraint(text, index, None))
+    return out
+
+
+# Capitalised names after a preposition: the systems a clause reads or writes ("in Guidewire",
+# "through CrowdStrike Falcon", "from Chargebee", "to the SOC queue in Jira").
+_SYSTEM = re.compile(
+    r"\b(?:in|into|to|via|through|using|with|from|on|onto|against|inside)\s+(?:the\s+|our\s+|their\s+|its\s+|a\s+)?"
+    r"((?:[A-Z][\w.-]*[A-Za-z0-9]|[A-Z]{2,})(?:\s+[A-Z][\w-]*)*)\b"
+    # "in the LOG project", "to the #SOC channel": a place inside a system, not the system
+    r"(?!(?:\s+[A-Z][\w-]*)*\s+(?:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label)\b)"
+    # "the pharmacy system (PioneerRx)": the name in parentheses
+    r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)\)",
+
+)
+# Capitalised words that are not systems: days, months, languages, time zones, pronouns.
+_NOT_SYSTEMS = frozenset(
+    ["i", "we", "you", "it", "they", "the", "a", "an", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "english", "spanish", "french", "german", "italian", "portuguese", "dutch", "chinese", "japanese", "utc", "gmt", "pst", "pdt", "est", "edt", "cet", "cest", "et", "pt", "am", "pm", "us", "usd", "eur", "gbp", "eu", "uk", "ai", "llm", "gpt", "api", "json", "pdf", "csv", "sms"]
+)
+
+
+def systems_named(text: str) -> tuple[str, ...]:
+    """The systems a clause names ('Guidewire', 'CrowdStrike'), in order, without duplicates."""
+    found: list[str] = []
+    for m in _SYSTEM.finditer(text):
+        name = (m.group(1) or m.group(2)).split()[0].strip(".-")
+        if name.lower() not in _NOT_SYSTEMS and name not in found and not name.isdigit():
+            found.append(name)
+    return tuple(found)
+
+
+# "Benign alerts get closed", "Leads scoring 75 or above get assigned", "1-3 star reviews get a
+# private reply": a qualified subject limits the sentence's action to those events.
+_QUALIFIED_SUBJECT = re.compile(
+    r"^\W*(?:(?:any|all|only)\s+)?(?:[A-Za-z][\w-]*\s+){0,2}?[A-Za-z][\w-]*s\s+"
+    r"(?:(?:scoring|rated|with|whose|that|which|where|from|over|under|above|below|marked|flagged|tagged|"
+    r"labelled|labeled)\b[^,;]*?\s+)?(?:get|gets|are|is|should be|must be|will be|go|goes)\s+\w+",
+    re.I,
+)
+_NUMERIC_LIMIT = re.compile(
+    r"\b\d+(?:\.\d+)?\s*%?\s*(?:or|and)\s+(?:above|over|higher|more|below|under|lower|less|up|down)\b|"
+    r"\b\d+\s*[-\u2013]\s*\d+[- ]stars?\b|\b\d+\s*\+|\b(?:true|false)[- ]positives?\b|"
+    r"\b(?:benign|malicious|harmless|low|medium|high|positive|negative|neutral|valid|invalid|spam|duplicate|"
+    r"overdue|late|delayed|expired|new|returning|existing|unpaid|paid|controlled)\s+[a-z]+s\b",
+    re.I,
+)
+
+
+def qualified_subject(sentence: str) -> tuple[int, int] | None:
+    """The span of a sentence's subject when it limits the sentence's action to some events
+    ("Benign alerts", "Leads scoring 75 or above"): a condition written as a subject."""
+    subject = _QUALIFIED_SUBJECT.match(sentence)
+    if subject is None or _NUMERIC_LIMIT.search(subject.group(0)) is None:
+        return None
+    verb = re.search(r"\s+(?:get|gets|are|is|should be|must be|will be|go|goes)\s+\w+$", subject.group(0), re.I)
+    return subject.start(), subject.start() + (verb.start() if verb else len(subject.group(0)))
+
+
+def _subject_limiter(sentence: str, clause_start: int) -> re.Match[str] | None:
+    """The limiting words of a sentence whose subject is a qualified set of events."""
+    head = sentence[: max(clause_start, 0)] + " " if clause_start > 0 else ""
+    subject = _QUALIFIED_SUBJECT.match(sentence) if not head.strip() or clause_start > 0 else None
+    if subject is None:
+        return None
+    return _NUMERIC_LIMIT.search(subject.group(0))
 
 
 def _writes_to(text: str) -> bool:

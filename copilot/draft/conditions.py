@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from copilot.draft.clauses import qualified_subject
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
@@ -40,7 +41,7 @@ _RANGE_ATOM = re.compile(
     re.I,
 )
 _SCORE_AFTER = re.compile(
-    r"\b(?:score|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+)?"
+    r"\b(?:score[sd]?|scoring|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+)?"
     r"(\d+(?:\.\d+)?)\s*(%|percent)?\s+(?:or|and)\s+(above|over|more|higher|below|under|less|lower)\b",
     re.I,
 )
@@ -71,7 +72,8 @@ _STATE_WORDS = (
     r"suspicious|flagged|unsafe|toxic|violat\w*|not allowed|spam|blocked|held|rejected|declined|denied|approved|"
     r"eligible|ineligible|accepted"
 )
-_STATE_ATOM = re.compile(rf"\b({_SENTIMENT_WORDS}|{_STATE_WORDS})\b", re.I)
+# "true positive", "false negative" are detection outcomes, not sentiment
+_STATE_ATOM = re.compile(rf"\b(?<!true )(?<!false )({_SENTIMENT_WORDS}|{_STATE_WORDS})\b", re.I)
 _NOUN_FORM = re.compile(
     rf"\b(?:(?:anything|everything|whatever|all|any|those|ones)\s+(?:that(?:'s| is| are| seems?| looks?)\s+|(?:'s|is|are)\s+)?"
     rf"({_SENTIMENT_WORDS}|{_STATE_WORDS})\b|({_SENTIMENT_WORDS}|{_STATE_WORDS})\s+(?:ones|feedback|[a-z]+s))\b",
@@ -237,6 +239,16 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
             and not any(s <= start < e for s, e, _ in mapped)
         ):
             mapped.append((start, end, cond))  # "score above 0.8 goes to review": a threshold needs no "if"
+    subject = qualified_subject(sentence)
+    if subject is not None and not any(s < subject[1] and subject[0] < e for s, e in covered):
+        # "Benign alerts get closed", "Leads scoring 75 or above get assigned": the subject is the
+        # condition. Read it like an if-clause; when no rule reads it, say so (never unconditional).
+        a, b = subject
+        inside = [x for x in _atoms(sentence, a, b, True) if not any(s <= x[0] < e for s, e, _ in mapped)]
+        if inside:
+            mapped.append((a, b, _combine(sentence, inside, sentence[a:b].strip())))
+        elif not any(a <= s < b for s, _, _ in mapped):
+            unread.append((a, b, sentence[a:b].strip()))
     events = [(s, e, Condition("event", sentence[s:e])) for s, e in mapped_events]
     return sorted(mapped, key=lambda f: f[0]), unread, events
 

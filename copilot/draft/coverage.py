@@ -12,10 +12,11 @@ and the LLM repair prompt treat them like lint findings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot.draft.clauses import Clause, locate, normalise, requirement_clauses
+from copilot.draft.clauses import Clause, constraints, locate, normalise, requirement_clauses
 
 # code -> (name, severity). Errors make an LLM answer go back for repair; the offline
 # drafter must never produce them. Warnings are gaps: the draft is written, exit 1.
@@ -26,6 +27,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "DR004": ("building-block-serves-nothing", "error"),
     "DR005": ("side-effect-on-every-event", "warning"),
     "DR006": ("destination-not-written", "warning"),
+    "DR007": ("forbidden-action-taken", "warning"),
+    "DR008": ("system-not-called", "warning"),
 }
 
 
@@ -194,11 +197,104 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                             "give it an `if:` on the output field that decides it",
                         )
                     )
+        if clause.kind == "effect" and not clause.destination and not any(
+            by_id[s].get("type") == "http" for s in row.steps
+        ):
+            findings.append(
+                _finding(
+                    "DR006",
+                    f"the brief asks to {clause.text!r}, which changes something outside the flow, "
+                    "and no step calls out to do it",
+                    where,
+                    "add an http step that does it (quoting the clause), or say in the brief that it is "
+                    "out of scope",
+                )
+            )
+        findings += _systems_called(row, steps, by_id)
         for sid in row.steps:
             step = by_id[sid]
             if step.get("if") and clause.kind == "effect":
                 row.notes.append(f"{sid} if {str(step['if']).strip('{} ')}")
+    findings += _constraints_kept(data, brief, steps, quotes)
     return Coverage(rows, findings)
+
+
+def _calls(step: dict[str, Any]) -> str:
+    """What a step calls, as one lowercase run of letters and digits (never its `why`)."""
+    seen = {k: v for k, v in step.items() if k not in ("why", "prompt", "system")}
+    return re.sub(r"[^a-z0-9]", "", repr(seen).lower())
+
+
+def _systems_called(
+    row: Row, steps: list[dict[str, Any]], by_id: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A clause that reads or writes a named system needs a call to that system, and a lookup a
+    call at all: a model asked about an order does not read Shopify."""
+    clause, out = row.clause, []
+    if clause.kind == "lookup" and not any(by_id[s].get("type") in ("http", "retrieve") for s in row.steps):
+        out.append(
+            _finding(
+                "DR008",
+                f"the brief asks to {clause.text!r}, a read from a system of record, and no step reads it "
+                "(a model cannot look it up)",
+                ["brief"],
+                "add an http step (GET) or a retrieve step for it, and let the steps that need it "
+                "depend on it",
+            )
+        )
+        return out
+    if clause.kind not in ("effect", "lookup"):
+        return out
+    callers = [_calls(s) for s in steps if s.get("type") in ("http", "retrieve")]
+    for system in clause.systems:
+        key = re.sub(r"[^a-z0-9]", "", system.lower())
+        if key and not any(key in called for called in callers):
+            out.append(
+                _finding(
+                    "DR008",
+                    f"the brief names {system} for {clause.text!r}, and no step calls {system}",
+                    ["brief"],
+                    f"call {system} in an http step (e.g. url: ${{env:{key.upper()}_API_URL}}/…)",
+                )
+            )
+    return out
+
+
+def _constraints_kept(
+    data: dict[str, Any], brief: str, steps: list[dict[str, Any]], quotes: dict[str, list[tuple[int, int]]]
+) -> list[dict[str, Any]]:
+    """The brief's prohibitions and filters against the side effects that run on every event."""
+    out: list[dict[str, Any]] = []
+    unconditional = [s for s in steps if _is_side_effect(s) and not s.get("if")]
+    for constraint in constraints(brief):
+        if constraint.verb is None:
+            if unconditional and len(unconditional) == len([s for s in steps if _is_side_effect(s)]):
+                ids = ", ".join(f"`{s.get('id')}`" for s in unconditional)
+                out.append(
+                    _finding(
+                        "DR005",
+                        f"the brief leaves some events alone ({constraint.text!r}), and every side effect "
+                        f"({ids}) runs on every event",
+                        ["brief"],
+                        "give the side effects an `if:` that leaves those events out",
+                    )
+                )
+            continue
+        at = locate(constraint.text, brief)
+        for step in unconditional:
+            sid = str(step.get("id"))
+            quoted = at is not None and any(min(b, at[1]) > max(a, at[0]) for a, b in quotes.get(sid, []))
+            named = constraint.verb in re.split(r"[^a-z]+", sid.lower())
+            if quoted or named:
+                out.append(
+                    _finding(
+                        "DR007",
+                        f"step `{sid}` runs on every event, but the brief says {constraint.text!r}",
+                        ["steps", steps.index(step), "id"],
+                        "remove it, or give it an `if:` for the events the brief allows it on",
+                    )
+                )
+    return out
 
 
 def quote_ok(quote: str, brief: str) -> bool:

@@ -37,7 +37,7 @@ _MODEL_VERBS = {
     "moderate": "moderate",
     "screen": "moderate",
     "enrich": "enrich",
-    **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review"), "decide"),
+    **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review", "pick", "choose", "select"), "decide"),
 }  # fmt: skip
 _OPTIONS = re.compile(
     r"\b(?:decide|determine|choose|return|answer|flag it as|mark it as)\s+(?:between\s+|whether\s+(?:to\s+)?)?"
@@ -281,6 +281,8 @@ def read_actions(
         )
         task.action = " ".join(f"{clause.verb} {obj}".split()[:5])
         task.target = system.group(1).lower() if system and not channel else None
+        if clause.systems and not channel:
+            task.target = clause.systems[0].lower()  # the system the brief names is where it goes
         task.quote = clause.text
         attach_conditions(sentence, index, [task], matches)
         written = re.search(

@@ -93,9 +93,21 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
 
 def _acts(sentence: str, start: int) -> bool:
     """A notify/store word inside a clause that instructs something ("alerts a minute" does not)."""
-    from copilot.draft.clauses import instructs
+    from copilot.draft.clauses import base_verb, instructs, verb_of
+    from copilot.draft.tasks import clause_span
 
-    return instructs(quote_for(sentence, start))
+    quote = quote_for(sentence, start)
+    if not instructs(quote):
+        return False
+    word = re.match(r"[A-Za-z][A-Za-z'-]*", sentence[start:])
+    verb = verb_of(quote)
+    if word is None or verb is None or verb == base_verb(word.group(0)):
+        return True
+    # another verb earlier in the clause makes this word part of its object: in "fetch new app
+    # store reviews" the action is "fetch", and "store" names the app store
+    a, _ = clause_span(sentence, start)
+    before = re.findall(r"[A-Za-z][A-Za-z'-]*", sentence[a:start])[-4:]  # an object is a few words long
+    return not any(base_verb(w) == verb for w in before)
 
 
 _BY_SERVICE = re.compile(

@@ -103,6 +103,12 @@ _CHANNEL_ENV = {
 }
 
 
+# Words that end an action's object: a relative clause or a preposition starts after it.
+_OBJECT_ENDS = frozenset({
+    "that", "which", "who", "whose", "where", "when", "to", "in", "on", "for", "with", "from", "via", "by",
+    "as", "at", "into", "onto", "through", "using", "if", "unless", "since", "because", "so",
+})  # fmt: skip
+
 # How a clause names a task's output: "post the summary", "log the decision", "send the score".
 _MENTIONS = {
     "classify": r"classif|categor|label|decision|verdict|triage|urgen",
@@ -190,8 +196,14 @@ def side_effect_step(
             for w in re.findall(r"[a-z0-9]+", action.lower())
             if w not in ("the", "a", "an", "our", "their", "its", "it", "them", "this", "each", "every")
         ]
-        # verb + the object's head noun: "block the card" -> block_card, "post a short reply" -> post_reply
-        step_id = "_".join([words[0], words[-1]] if len(words) > 1 else words) or "act"
+        # verb + the object's head noun: "block the card" -> block_card, "post a short reply" -> post_reply,
+        # "flag prices that look way too low" -> flag_prices (the object ends where a relative
+        # clause or a preposition starts)
+        object_end = next(
+            (i for i, w in enumerate(words) if i > 0 and w in _OBJECT_ENDS), len(words)
+        )
+        head = words[: max(object_end, 1)]
+        step_id = "_".join([head[0], head[-1]] if len(head) > 1 else head) or "act"
         system = task.target or "_".join(words[1:3]) or "action"
         env = blocks.env_name(re.sub(r"\b(api|service|system)\b", "", system).strip() or system, "api", "url")
         body = {"id": plan.id_ref, "action": " ".join(words[:4]), "details": details}
@@ -202,6 +214,11 @@ def side_effect_step(
         step_id = {"pagerduty": "page_oncall", "webhook": "escalate"}.get(
             task.channel or "", f"notify_{task.channel}"
         )
+        if task.channel == "webhook" and task.target:
+            # no channel named, but a system is: the alert goes through that system's API
+            env = blocks.env_name(task.target, "api", "url")
+            step_id = f"notify_{re.sub(r'[^a-z0-9]+', '_', task.target).strip('_')}"
+            description = f"alert through {task.target}"
         headline = (
             f"{noun.capitalize()} {{{{ event.{plan.event.id_field} }}}}"
             if plan.event.id_field

@@ -143,7 +143,15 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
     def add_answer(task: Task, mode: str) -> tuple[str, bool]:
         cond = condition_expr(task.condition, producers) if task.condition else None
         needs = list(hot_needs) + (cond[1] if cond else [])
-        if task.kind in ("answer", "decide") and task.docs:
+        shared = next((s for s in steps if s["id"] == "docs"), None)
+        if task.kind in ("answer", "decide") and task.docs and shared is not None:
+            # a second grounded task reads the same documents: one retrieval serves both, for
+            # every event (its `if` belonged to the first task only), on the hot path if either is
+            shared.pop("if", None)
+            if mode != "async":
+                shared.pop("mode", None)
+            answer_needs = ["docs"]
+        elif task.kind in ("answer", "decide") and task.docs:
             glob = plan.reading.docs_glob or DOCS_GLOB
             pin, pin_note = _pin(base_dir, glob)
             pins.append(pin)
@@ -157,7 +165,8 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             answer_needs = needs
         check = add_model(task, mode, answer_needs)
         if "docs" in answer_needs:
-            whys["docs"] = {"block": "retrieval", "serves": [steps[-2]["id"]]}
+            served = [x for x in (whys.get("docs") or {}).get("serves", []) if x != steps[-2]["id"]]
+            whys["docs"] = {"block": "retrieval", "serves": [*served, steps[-2]["id"]]}
         if cond and not (task.kind in ("answer", "decide") and task.docs):
             steps[-2]["if"] = cond[0]
         return check, cond is not None

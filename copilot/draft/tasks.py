@@ -156,6 +156,10 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                             continue
                         notify = Task("notify", m.group(0), index, m.start(), channel=channel)
                         notify.channel_named = named
+                        if not named:
+                            # "alert the CSM in Salesforce": the named system is where the alert goes
+                            system = _named_system(sentence, m.start())
+                            notify.target = system.lower() if system else None
                         found.append(notify)
                     taken.append((m.start(), m.end()))
                     matches.append(Match("task", m.group(0), index, m.start(), m.end()))
@@ -163,6 +167,11 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                 if kind in ("enrich", "store"):
                     dest = next((d for d in _DESTINATIONS if re.search(rf"\b{d}\b", lower)), None)
                     task.target = dest
+                if kind in ("enrich", "store", "act"):
+                    # the system the clause names ("look up the policy in Guidewire") is where the
+                    # call goes: more precise than a generic destination word, never invented
+                    named = _named_system(sentence, m.start())
+                    task.target = named.lower() if named else task.target
                 if _mentioned_done(sentence, m.start(), m.group(0)):
                     # "after we have answered": work the brief refers to, not work it asks for
                     matches.append(Match("reference", m.group(0), index, m.start(), m.end()))
@@ -227,7 +236,9 @@ def _named_or_noun(sentence: str, start: int, word: str) -> bool:
 _NOUN_VERBS = {
     "label", "labels", "tag", "tags", "page", "post", "posts", "alert", "alerts", "answer", "answers", "reply",
     "replies", "message", "comment", "email", "score", "summary", "digest", "record", "log", "note", "flag",
-    "rank", "rating", "route", "translation", "store", "archive", "forward",
+    "rank", "rating", "route", "translation", "store", "archive", "forward", "save", "check", "match", "review",
+    "update", "call", "release", "hold", "block", "schedule", "booking", "charge", "credit", "refund", "request",
+    "report", "text", "file", "lock", "issue", "cancel", "cancellation", "search", "fetch", "pull", "notice",
 }  # fmt: skip
 
 
@@ -279,6 +290,15 @@ def read_destinations(sentences: list[str], tasks: list[Task], matches: list[Mat
         added.append(store)
         matches.append(Match("task", m.group(0), task.sentence, m.start(), m.end()))
     return tasks + added
+
+
+def _named_system(sentence: str, start: int) -> str | None:
+    """The first system the clause around `start` names, if any."""
+    from copilot.draft.clauses import systems_named
+
+    a, b = clause_span(sentence, start)
+    found = systems_named(sentence[a:b])
+    return found[0] if found else None
 
 
 def clause_span(sentence: str, start: int) -> tuple[int, int]:

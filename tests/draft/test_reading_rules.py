@@ -160,3 +160,60 @@ def test_a_count_on_a_schedule_counts_what_the_run_fetched():
     )
     assert step(data, "http", "fetch")["request"]["url"] == "${env:BUILD_SERVER_API_URL}"
     assert step(data, "http", "ticket")["if"] == "{{ (steps.fetch.output | length) > 10 }}"
+
+
+def test_a_qualified_subject_is_a_condition():
+    # "Leads scoring 75 or above get assigned": the subject limits the action, like an if-clause
+    data = drafted(
+        "Leads arrive by webhook. Score each lead from 0 to 100 for fit. Leads scoring 75 or above get "
+        "assigned to a senior agent in Salesforce."
+    )
+    assert step(data, "http", "assign")["if"] == "{{ steps.check_score.output.score >= 75 }}"
+
+
+def test_the_system_a_clause_names_is_the_one_called():
+    data = drafted(
+        "Claims arrive by webhook. Look up the policy in Guidewire using the policy number. Classify the "
+        "claim as glass, collision or theft. After replying, write the claim category back to the claim "
+        "record in Guidewire."
+    )
+    urls = [s["request"]["url"] for s in data["steps"] if s["type"] == "http"]
+    assert urls and all("GUIDEWIRE" in u for u in urls), urls
+    assert any(s["request"]["method"] == "POST" for s in data["steps"] if s["type"] == "http")
+
+
+def test_two_grounded_tasks_share_one_retrieval():
+    data = drafted(
+        "Questions arrive by webhook. Check the question against our policy documents and decide allow or "
+        "deny. Answer the question from our help-centre articles within 2 seconds."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert len(ids) == len(set(ids)), ids
+    assert ids.count("docs") <= 1
+
+
+def test_a_detection_outcome_is_not_sentiment():
+    data = drafted(
+        "Alerts arrive by webhook. Classify each alert as true positive or false positive and score the "
+        "confidence from 0 to 1. True positives with confidence above 0.85 get paged to on-call via "
+        "PagerDuty."
+    )
+    conditions = [str(s.get("if", "")) for s in data["steps"]]
+    assert not any("sentiment" in c for c in conditions), conditions
+
+
+def test_options_after_a_colon_are_not_actions():
+    data = drafted(
+        "Listings arrive by webhook. Check the listing against our prohibited items policy and give a "
+        "verdict: approve, reject or manual review. Answer within 1.5 seconds."
+    )
+    ids = [s["id"] for s in data["steps"] if s["type"] == "http"]
+    assert not any(i.startswith(("approve", "reject")) for i in ids), ids
+
+
+def test_a_word_inside_another_verbs_object_is_not_a_task():
+    # "fetch new app store reviews": the action is fetch; "store" names the app store
+    data = drafted(
+        "Every hour, fetch new app store reviews from the API and categorise them as bug, praise or other."
+    )
+    assert not [s for s in data["steps"] if s["type"] == "http" and s["request"].get("method") != "GET"]

@@ -1,0 +1,86 @@
+"""Coverage counts a requirement as done only when a step can do it: a named system is called,
+a lookup is a read, an effect calls out, a prohibition is respected, a filter leaves events alone."""
+
+from __future__ import annotations
+
+from copilot.draft.clauses import constraints, requirement_clauses, systems_named
+from copilot.draft.coverage import check
+
+
+def http(step_id: str, url: str, *, method: str = "POST", quote: str, **extra: object) -> dict:
+    return {
+        "id": step_id,
+        "type": "http",
+        "request": {"method": method, "url": url},
+        "why": {"brief": quote},
+        **extra,
+    }
+
+
+def model(step_id: str, quote: str) -> dict:
+    return {"id": step_id, "type": "model", "why": {"brief": quote}}
+
+
+def codes(data: dict, brief: str) -> list[str]:
+    return [f["code"] for f in check(data, brief).findings]
+
+
+def test_a_named_system_must_be_called():
+    brief = "Tickets arrive by webhook. Isolate the host through CrowdStrike."
+    quote = "Isolate the host through CrowdStrike"
+    wrong = {"steps": [http("isolate_host", "${env:CRM_API_URL}", quote=quote)]}
+    right = {"steps": [http("isolate_host", "${env:CROWDSTRIKE_API_URL}", quote=quote)]}
+    assert "DR008" in codes(wrong, brief)
+    assert "DR008" not in codes(right, brief)
+
+
+def test_a_lookup_is_a_read_not_a_models_guess():
+    brief = "Orders arrive by webhook. Check the order in Shopify."
+    quote = "Check the order in Shopify"
+    guessed = {"steps": [model("decide", quote)]}
+    read = {"steps": [http("lookup", "${env:SHOPIFY_API_URL}/{{ event.id }}", method="GET", quote=quote)]}
+    assert "DR008" in codes(guessed, brief)
+    assert codes(read, brief) == []
+
+
+def test_an_effect_needs_a_call():
+    brief = "Leads arrive by webhook. Reset the password for the user."
+    assert "DR006" in codes({"steps": [model("reset", "Reset the password for the user")]}, brief)
+
+
+def test_a_prohibition_is_not_an_action_and_is_kept():
+    brief = (
+        "Invoices arrive by webhook. If the invoice is overdue, email the customer. "
+        "Don't email enterprise customers at all."
+    )
+    clauses = [c.text for c in requirement_clauses(brief)]
+    assert "Don't email enterprise customers at all" not in clauses
+    assert [c.verb for c in constraints(brief)] == ["email"]
+    always = {"steps": [http("email_customer", "${env:EMAIL_API_URL}", quote="email the customer")]}
+    gate = {"if": "{{ x }}"}
+    gated = {"steps": [http("email_customer", "${env:EMAIL_API_URL}", quote="email the customer", **gate)]}
+    assert "DR007" in codes(always, brief)
+    assert "DR007" not in codes(gated, brief)
+
+
+def test_a_filter_needs_some_side_effect_to_be_conditional():
+    brief = (
+        "Shipments arrive by webhook. Post each delay to Slack. Delays of 2 hours or less should be ignored."
+    )
+    always = {"steps": [http("notify_slack", "${env:SLACK_WEBHOOK_URL}", quote="Post each delay to Slack")]}
+    assert "DR005" in codes(always, brief)
+
+
+def test_a_qualified_subject_limits_the_action():
+    brief = "Alerts arrive by webhook. Benign alerts get closed in Splunk."
+    (clause,) = [c for c in requirement_clauses(brief) if c.verb == "close"]
+    assert clause.limiter == "Benign alerts"
+    always = {"steps": [http("close", "${env:SPLUNK_API_URL}", quote="Benign alerts get closed in Splunk")]}
+    assert "DR005" in codes(always, brief)
+
+
+def test_systems_are_names_not_places_inside_them():
+    assert systems_named("create a Jira issue in the LOG project") == ()
+    assert systems_named("post in the Sales Ops channel") == ()
+    assert systems_named("look it up in the pharmacy system (PioneerRx)") == ("PioneerRx",)
+    assert systems_named("write it back to the record in Guidewire") == ("Guidewire",)
