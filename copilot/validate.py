@@ -17,8 +17,23 @@ class FileResult:
     exit_code: int = 0
 
 
+NO_SUCH_FILE = "no-such-file"
+"""The `kind` of the error for a path that names no file: no finding code (not FG001)."""
+
+
 def _error(exc: FlowgenError, path: str) -> dict[str, Any]:
+    from copilot.flow.document import NoSuchFile
+
     pos = exc.position
+    if isinstance(exc, NoSuchFile):
+        return {
+            "kind": NO_SUCH_FILE,
+            "code": None,
+            "message": exc.message,
+            "path": exc.path or path,
+            "line": None,
+            "column": None,
+        }
     return {
         "code": exc.code or "FG001",
         "message": exc.message,
@@ -29,10 +44,13 @@ def _error(exc: FlowgenError, path: str) -> dict[str, Any]:
 
 
 def validate_file(path: str) -> FileResult:
-    """Schema errors (exit 2), then structural problems (exit 1), then a summary."""
-    from copilot.flow.check import as_dict, structural_problems
-    from copilot.flow.graph import analyze, summary_of
-    from copilot.flow.load import LoadedFlow, load_document, schema_errors
+    """Schema errors (exit 2), then structural problems (exit 1), then a summary.
+
+    The flow is read, parsed and validated once (`analyse_document`); the structural
+    problems and the summary are the analysed flow's.
+    """
+    from copilot.flow.check import as_dict
+    from copilot.flow.load import analyse_document, load_document
 
     name = "<stdin>" if path == "-" else path
     result = FileResult(name)
@@ -42,22 +60,18 @@ def validate_file(path: str) -> FileResult:
         result.errors.append(_error(exc, name))
         result.exit_code = 2
         return result
-    errors = schema_errors(doc)
-    if errors:
+    loaded, errors = analyse_document(doc)
+    if loaded is None:
         result.errors.extend(_error(e, name) for e in errors)
         result.exit_code = 2
         return result
-    from copilot.flow.models import Flow
-
-    loaded = LoadedFlow(Flow.model_validate(doc.data), doc)
-    problems = structural_problems(loaded)
+    problems = loaded.problems
     result.errors.extend(as_dict(p, name) for p in problems)
     if problems:
         # A template that does not parse is schema-like (FG002, exit 2, as in lint); the
         # graph problems are findings (exit 1).
         result.exit_code = 2 if any(p.code == "FG002" for p in problems) else 1
-    analysis = analyze(loaded.flow)
-    result.summary = summary_of(loaded.flow, analysis)
+    result.summary = loaded.summary
     return result
 
 
@@ -103,7 +117,8 @@ def render_validation(results: list[FileResult], fmt: str, *, summary: bool, out
     for r in results:
         for e in r.errors:
             where = r.path if e["line"] is None else f"{r.path}:{e['line']}:{e['column']}"
-            sys.stderr.write(f"{where}: {e['code']} {e['message']}\n")
+            code = f"{e['code']} " if e["code"] else ""
+            sys.stderr.write(f"{where}: {code}{e['message']}\n")
         if r.exit_code == 0:
             lines.line(("✓", "green"), f" {r.path}: valid")
         if summary and r.summary and r.exit_code == 0:

@@ -142,11 +142,11 @@ def load_catalog(extra: str | Path | None = None) -> Catalog:
     base = default_catalog()
     if extra is None:
         return base
-    from copilot.flow.load import load_document
+    from copilot.flow.document import load_document
 
     path = str(extra)
     if path.endswith(".json"):
-        from copilot.flow.load import read_text
+        from copilot.flow.document import read_text
 
         try:
             data = json.loads(read_text(path))

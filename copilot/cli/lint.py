@@ -114,8 +114,32 @@ def lint(
             k6_compatible=k6_compatible,
         )
     except FlowgenError as exc:
+        from copilot.flow.document import NoSuchFile
+
+        if isinstance(exc, NoSuchFile) and format is LintFormat.json:
+            sys.stdout.write(_no_such_file_json(exc))
+            raise typer.Exit(2) from None
         fail(exc)
     raise typer.Exit(code)
+
+
+def _no_such_file_json(exc: FlowgenError) -> str:
+    """The JSON report of a run stopped by a path that names no file: no file was linted, and
+    the error is of its own kind (not a finding: FG001 is a file that cannot be parsed)."""
+    import json
+
+    from copilot import __version__
+    from copilot.lint.report.json_report import VERSION
+
+    error = {"kind": "no-such-file", "code": None, "message": exc.message, "path": exc.path}
+    payload = {
+        "version": VERSION,
+        "tool": {"name": "flowgen", "version": __version__},
+        "summary": {"files": 0, "errors": 0, "warnings": 0, "info": 0, "fixable": 0, "exit_code": 2},
+        "files": [],
+        "errors": [error],
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
 def rules(

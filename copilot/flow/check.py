@@ -7,16 +7,33 @@ catalog does not know), dependency cycles (FG004), sync steps waiting for async 
 files named outside the flow file's folder (FG710, copilot.flow.trust).
 `flowgen validate` reports these; the
 linter's graph rules report the same problems through this one implementation.
+
+Each check takes the analysed flow (`copilot.flow.load.LoadedFlow`, whose `problems` are
+these, computed once) and reads its graph and template sites from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from copilot.errors import Position, did_you_mean
-from copilot.flow.graph import build_graph
-from copilot.flow.load import LoadedFlow
+
+
+class LoadedFlow(Protocol):
+    """What a check reads of the analysed flow (`copilot.flow.load.LoadedFlow`, which
+    imports this module: naming it here would make an import cycle)."""
+
+    @property
+    def flow(self) -> Any: ...
+    @property
+    def doc(self) -> Any: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def graph(self) -> Any: ...
+    @property
+    def sites(self) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -110,17 +127,13 @@ def template_syntax(loaded: LoadedFlow) -> list[Problem]:
     The engine could not render it, so this is a schema-like error, not a data-flow one.
     The message is one line: the template's newlines are shown as `\\n`.
     """
-    from copilot.flow.expressions import ExpressionError, references
-    from copilot.flow.sites import template_sites
+    from copilot.flow.sites import template_references
 
     out: list[Problem] = []
-    for site in template_sites(loaded.flow, loaded.doc.data):
-        try:
-            references(site.text, expression=site.expression)
-        except ExpressionError as exc:
-            out.append(
-                _problem(loaded, "FG002", f"{one_line(exc.message)} in `{snippet(site.text)}`", site.loc)
-            )
+    for site in loaded.sites:
+        found = template_references(site.text, site.expression)
+        if isinstance(found, str):
+            out.append(_problem(loaded, "FG002", f"{one_line(found)} in `{snippet(site.text)}`", site.loc))
     return out
 
 
@@ -157,8 +170,7 @@ def unknown_models(loaded: LoadedFlow, catalog: Any = None) -> list[Problem]:
 
 
 def cycles(loaded: LoadedFlow) -> list[Problem]:
-    graph = build_graph(loaded.flow)
-    cycle = graph.cycle()
+    cycle = loaded.graph.cycle()
     if not cycle:
         return []
     index = next(i for i, s in enumerate(loaded.flow.steps) if s.id == cycle[0])
@@ -172,7 +184,7 @@ def cycles(loaded: LoadedFlow) -> list[Problem]:
 
 def sync_needs_async(loaded: LoadedFlow) -> list[Problem]:
     flow = loaded.flow
-    graph = build_graph(flow)
+    graph = loaded.graph
     out = []
     index_of = {s.id: i for i, s in reversed(list(enumerate(flow.steps)))}
     for waiter, need in graph.sync_needs_async():

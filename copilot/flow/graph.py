@@ -256,10 +256,20 @@ def _longest(graph: FlowGraph, members: set[str], weight: dict[str, float]) -> t
     return max(best.values(), key=lambda p: p[0])
 
 
-def analyze(flow: Any, catalog: Catalog | None = None) -> Analysis:
-    """Graph, per-step estimates, hot and critical paths, and cost of a validated flow."""
-    graph = build_graph(flow)
-    profiles = model_profiles(flow, catalog)
+def analyze(
+    flow: Any,
+    catalog: Catalog | None = None,
+    *,
+    graph: FlowGraph | None = None,
+    profiles: dict[str, Any] | None = None,
+) -> Analysis:
+    """Graph, per-step estimates, hot and critical paths, and cost of a validated flow.
+
+    `graph` and `profiles`, when the caller has them (the analysed flow,
+    `copilot.flow.load.LoadedFlow`), are used instead of being built again.
+    """
+    graph = graph if graph is not None else build_graph(flow)
+    profiles = profiles if profiles is not None else model_profiles(flow, catalog)
     sla = flow.latency_sla
     budget = flow.cost_budget
     seen: set[str] = set()

@@ -1,14 +1,21 @@
-"""Where a flow holds templates and conditions: one walk shared by the structural check
-(templates that do not parse) and the linter's data-flow rules.
+"""Where a flow holds templates and conditions, and what each reads: the one template
+walker, shared by the structural check (templates that do not parse), the linter's
+data-flow rules and anything else that follows data through a flow.
 
 A `Site` is one template string (or condition) with its location in the document, whether
 it is parsed as a bare expression, and its owner (whose `needs` decide what is in scope).
+`template_sites` lists them (the analysed flow keeps the list: `LoadedFlow.sites`);
+`template_references` and `template_free_names` read one template, cached, through
+`copilot.flow.expressions` (its regex fast path first, Jinja's parse tree otherwise).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+from copilot.flow.expressions import is_template
 
 Loc = tuple[str | int, ...]
 
@@ -23,6 +30,11 @@ class Site:
     owner: str  # a step id, "respond", "on_deadline" or "trigger"
     field: str  # what it is: prompt.user, if, query, request.json, idempotency_key...
 
+    @property
+    def step(self) -> str | None:
+        """The id of the step the template belongs to; None for the trigger and the response."""
+        return self.owner if self.loc[:1] == ("steps",) else None
+
 
 def located_strings(value: Any, loc: Loc = ()) -> list[tuple[Loc, str]]:
     """Every string in a JSON-like value with its location."""
@@ -36,7 +48,7 @@ def located_strings(value: Any, loc: Loc = ()) -> list[tuple[Loc, str]]:
 
 
 def _templates(value: Any, loc: Loc) -> list[tuple[Loc, str]]:
-    return [(where, s) for where, s in located_strings(value, loc) if "{{" in s or "{%" in s]
+    return [(where, s) for where, s in located_strings(value, loc) if is_template(s)]
 
 
 def _add(
@@ -44,19 +56,23 @@ def _add(
 ) -> None:
     where = loc if loc is not None else (*base, *field.split("."))
     if isinstance(value, str):
-        if expression or "{{" in value or "{%" in value:
+        if expression or is_template(value):
             out.append(Site(where, value, expression, owner, field))
     else:
         out.extend(Site(sub, text, False, owner, field) for sub, text in _templates(value, where))
 
 
 def template_sites(flow: Any, data: dict[str, Any]) -> list[Site]:
-    """Every template and condition of a flow, in file order.
+    """Every template and condition of a flow, in the flow file's key order (trigger,
+    steps, respond).
 
     `data` is the document's plain data: bodies are read from it (not the model) so that
     locations use the YAML keys (`json`, not `json_body`).
     """
     out: list[Site] = []
+    key = flow.trigger.idempotency_key
+    if key is not None:
+        out.append(Site(("trigger", "idempotency_key"), key, False, "trigger", "idempotency_key"))
     steps_data = data.get("steps") or []
     for index, step in enumerate(flow.steps):
         raw = steps_data[index] if index < len(steps_data) and isinstance(steps_data[index], dict) else {}
@@ -95,7 +111,50 @@ def template_sites(flow: Any, data: dict[str, Any]) -> list[Site]:
         if isinstance(deadline, dict):
             for loc, text in _templates(deadline.get("body"), ("respond", "on_deadline", "body")):
                 out.append(Site(loc, text, False, "on_deadline", "body"))
-    key = flow.trigger.idempotency_key
-    if key is not None:
-        out.append(Site(("trigger", "idempotency_key"), key, False, "trigger", "idempotency_key"))
+    return out
+
+
+@lru_cache(maxsize=16384)
+def template_references(text: str, expression: bool = False) -> tuple[tuple[str, ...], ...] | str:
+    """The dotted paths a template reads, or the error message when it does not parse (cached).
+
+    Simple templates (`{{ a.b }}`, `a.b == 'x'`) are read without Jinja by `references`.
+    """
+    from copilot.flow.expressions import ExpressionError, references
+
+    try:
+        return tuple(ref.parts for ref in references(text, expression=expression))
+    except ExpressionError as exc:
+        return exc.message
+
+
+def references_of(text: str, expression: bool = False) -> tuple[tuple[str, ...], ...]:
+    """The dotted paths a template reads; one that does not parse reads nothing (FG002 reports it)."""
+    found = template_references(text, expression)
+    return () if isinstance(found, str) else found
+
+
+def site_references(site: Site) -> tuple[tuple[str, ...], ...]:
+    """The references of a site; a template that does not parse reads nothing (FG002 reports it)."""
+    return references_of(site.text, site.expression)
+
+
+@lru_cache(maxsize=16384)
+def template_free_names(text: str, expression: bool = False) -> tuple[str, ...]:
+    """Top-level names a template reads that are not in scope (`env`, `evnt`…); () when it does not parse."""
+    from copilot.flow.expressions import ExpressionError, free_names
+
+    try:
+        return tuple(free_names(text, expression=expression))
+    except ExpressionError:
+        return ()
+
+
+def steps_read(sites: list[Site]) -> dict[str, set[str]]:
+    """owner -> the step ids whose output its templates read."""
+    out: dict[str, set[str]] = {}
+    for site in sites:
+        for parts in site_references(site):
+            if parts[0] == "steps" and len(parts) > 1:
+                out.setdefault(site.owner, set()).add(parts[1])
     return out

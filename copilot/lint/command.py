@@ -41,7 +41,9 @@ def run_lint(
     for path in paths:
         # A path that does not exist is a usage error (a typo), not a finding about a flow.
         if path != "-" and not os.path.lexists(path):
-            raise FlowgenError("no such file", path=path)
+            from copilot.flow.document import NoSuchFile
+
+            raise NoSuchFile(path)
     config = load_config(config_file) if config_file else None
     options = {"select": select, "extend_select": extend_select, "ignore": ignore, "fail_on": fail_on}
     options["k6_compatible"] = k6_compatible

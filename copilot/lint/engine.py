@@ -97,25 +97,22 @@ class Loaded:
 
 
 def load_for_lint(text: str, path: str, catalog: Any = None) -> Loaded:
-    """Parse and validate `text`; FG001/FG002 findings instead of exceptions."""
-    from copilot.flow.load import LoadedFlow, parse_yaml, schema_errors
+    """Parse and validate `text` once into the analysed flow; FG001/FG002 findings instead of exceptions."""
+    from copilot.flow.load import analyse_document, parse_yaml
 
     try:
         doc = parse_yaml(text, path)
     except FlowgenError as exc:
         return Loaded(None, [unreadable_finding("FG001", exc, path)])
-    errors = schema_errors(doc)
-    if errors:
-        return Loaded(None, [unreadable_finding("FG002", e, path) for e in errors])
-    from copilot.flow.models import Flow
-
     if catalog is None:
         from copilot.catalog import default_catalog
 
         catalog = default_catalog()
+    loaded, errors = analyse_document(doc, catalog)
+    if loaded is None:
+        return Loaded(None, [unreadable_finding("FG002", e, path) for e in errors])
     from copilot.flow.check import template_syntax
 
-    loaded = LoadedFlow(Flow.model_validate(doc.data), doc)
     # Templates that do not parse are FG002 (as in `flowgen validate`); the rules still run.
     rule = rules_by_code()["FG002"]
     broken = [

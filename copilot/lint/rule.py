@@ -84,10 +84,14 @@ class Finding:
 
 @dataclass
 class Context:
-    """Everything a rule may look at, computed once per file and shared by all rules."""
+    """Everything a rule may look at, computed once per file and shared by all rules.
 
-    loaded: Any  # copilot.flow.load.LoadedFlow
-    catalog: Any  # copilot.catalog.Catalog
+    The flow's analysis, profiles and template sites are the analysed flow's
+    (`copilot.flow.load.LoadedFlow`): computed once, whoever asks first.
+    """
+
+    loaded: Any  # copilot.flow.load.LoadedFlow: the analysed flow (graph, analysis, sites)
+    catalog: Any = None  # copilot.catalog.Catalog: the analysed flow's (None: take it from there)
     # Set by `fix_text`: the unsuppressed hits of each rule, the only ones a fixer should touch.
     fix_hits: dict[str, list[Hit]] = field(default_factory=dict)
     # The lint configuration of this file (set by the engine): settings some rules read,
@@ -110,31 +114,34 @@ class Context:
     def flow_dir(self) -> Path:
         return Path(self.path).resolve().parent if self.path not in ("<stdin>", "<flow>") else Path.cwd()
 
-    @cached_property
+    def __post_init__(self) -> None:
+        if self.catalog is None:
+            self.catalog = self.loaded.catalog
+        elif self.catalog is not self.loaded.catalog:
+            # Another catalog than the one the flow was analysed with: analyse it with this one.
+            from dataclasses import replace
+
+            self.loaded = replace(self.loaded, catalog=self.catalog)
+
+    @property
     def analysis(self) -> Any:
-        """The shared graph analysis (copilot.flow.graph.analyze): hot path, estimates, cost."""
-        from copilot.flow.graph import analyze
+        """The analysed flow's graph analysis (`LoadedFlow.analysis`): hot path, estimates, cost."""
+        return self.loaded.analysis
 
-        return analyze(self.flow, self.catalog)
-
-    @cached_property
+    @property
     def profiles(self) -> dict[str, Any]:
         """Model alias -> resolved catalog profile (unknown aliases are left out)."""
-        from copilot.flow.estimate import model_profiles
+        return self.loaded.profiles  # type: ignore[no-any-return]
 
-        return model_profiles(self.flow, self.catalog)
-
-    @cached_property
+    @property
     def sites(self) -> list[Any]:
-        """Every template and condition with its location and owner (`copilot.lint.visit.Site`)."""
-        from copilot.lint.visit import template_sites
-
-        return template_sites(self.flow, self.doc.data)
+        """Every template and condition with its location and owner (`copilot.flow.sites.Site`)."""
+        return self.loaded.sites  # type: ignore[no-any-return]
 
     @cached_property
     def reads(self) -> dict[str, set[str]]:
         """Step id (or "respond", "on_deadline", "trigger") -> the step ids its templates read."""
-        from copilot.lint.visit import steps_read
+        from copilot.flow.sites import steps_read
 
         return steps_read(self.sites)
 

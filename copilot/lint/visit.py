@@ -1,59 +1,26 @@
 """What a flow's templates read: shared by the rules that follow data.
 
-Where the templates are (`Site`, `template_sites`) is `copilot.flow.sites`, which the
-structural check shares; it is re-exported here for the rules.
+The one template walker (`Site`, `template_sites`, `template_references`,
+`template_free_names`, `site_references`, `steps_read`) is `copilot.flow.sites`, which the
+structural check and the analysed flow share; it is re-exported here for the rules.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
-from copilot.flow.sites import Site, template_sites  # noqa: F401  (re-exported: rules import them here)
+from copilot.flow.sites import (  # noqa: F401  (re-exported: rules import them here)
+    Site,
+    references_of,
+    site_references,
+    steps_read,
+    template_free_names,
+    template_references,
+    template_sites,
+)
 
 _ID_NAMES = ("id", "event_id", "delivery_id", "message_id", "request_id", "uuid", "key")
-
-
-@lru_cache(maxsize=16384)
-def template_references(text: str, expression: bool = False) -> tuple[tuple[str, ...], ...] | str:
-    """The dotted paths a template reads, or the error message when it does not parse (cached).
-
-    Simple templates (`{{ a.b }}`, `a.b == 'x'`) are read without Jinja by `references`.
-    """
-    from copilot.flow.expressions import ExpressionError, references
-
-    try:
-        return tuple(ref.parts for ref in references(text, expression=expression))
-    except ExpressionError as exc:
-        return exc.message
-
-
-@lru_cache(maxsize=16384)
-def template_free_names(text: str, expression: bool = False) -> tuple[str, ...]:
-    """Top-level names a template reads that are not in scope (`env`, `evnt`…); () when it does not parse."""
-    from copilot.flow.expressions import ExpressionError, free_names
-
-    try:
-        return tuple(free_names(text, expression=expression))
-    except ExpressionError:
-        return ()
-
-
-def site_references(site: Site) -> tuple[tuple[str, ...], ...]:
-    """The references of a site; a template that does not parse reads nothing (FG006 reports it)."""
-    found = template_references(site.text, site.expression)
-    return () if isinstance(found, str) else found
-
-
-def steps_read(sites: list[Site]) -> dict[str, set[str]]:
-    """owner -> the step ids whose output its templates read."""
-    out: dict[str, set[str]] = {}
-    for site in sites:
-        for parts in site_references(site):
-            if parts[0] == "steps" and len(parts) > 1:
-                out.setdefault(site.owner, set()).add(parts[1])
-    return out
 
 
 def event_id_field(flow: Any) -> str | None:

@@ -13,6 +13,7 @@ The layers, lowest first, are written down in docs/architecture.md ("Layers"):
     catalog       the model catalog: profiles, prices, limits
     policy        production defaults shared by the drafter, `lint --fix` and the rules
     lint, run     the linter and the engine, independent of each other
+    serve         the webhook server: the engine behind HTTP (it imports `run` and `flow`)
     checklist,    the production-readiness checklist (it names lint rules) and
     validate      `flowgen validate` (it prints lint's summary lines)
     draft         drafting, which lints, fixes and load-tests its own flows
@@ -43,6 +44,7 @@ LAYERS: list[set[str]] = [
     {"catalog"},
     {"policy"},
     {"lint", "run"},
+    {"serve"},
     {"checklist", "validate"},
     {"draft"},
     {"cli", "__main__"},
@@ -54,13 +56,13 @@ COMMAND_MODULES = {"copilot.lint.command", "copilot.run.command"}
 
 # The one upward import between top-level packages, (package, package) -> (the modules
 # that may make it, and why). The catalog parses its durations with `flow.units` and
-# reads a user's catalog file with `flow.load`, so it sits above the flow language; the
+# reads a user's catalog file with `flow.document`, so it sits above the flow language; the
 # flow's analysis in turn resolves each model alias against the catalog's figures
 # (latency, price, limits) to estimate steps and check `use:` entries.
 UPWARD: dict[tuple[str, str], tuple[set[str], str]] = {
     ("flow", "catalog"): (
         {"copilot.flow.estimate", "copilot.flow.graph", "copilot.flow.check"},
-        "the analysis reads model profiles from the catalog, which builds on flow.units/flow.load",
+        "the analysis reads model profiles from the catalog, which builds on flow.units/flow.document",
     ),
 }
 

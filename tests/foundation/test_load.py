@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -128,6 +129,18 @@ def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
     run = flowgen("validate", str(path))
     check_one_line_refusal(str(path), run.code, run.stdout, run.stderr, "no such file", None)
+    assert run.stderr == f"{path}: no such file\n"  # no finding code: not a YAML syntax error (FG001)
+    as_json = flowgen("validate", "--format", "json", str(path))
+    assert as_json.code == 2
+    (error,) = json.loads(as_json.stdout)["files"][0]["errors"]
+    assert error == {
+        "kind": "no-such-file",
+        "code": None,
+        "message": "no such file",
+        "path": str(path),
+        "line": None,
+        "column": None,
+    }
 
 
 def test_stdin_is_read_with_dash() -> None:

@@ -219,6 +219,12 @@ def test_a_missing_file_has_no_made_up_position(in_repo: Path, tmp_path: Path) -
     assert result.exit_code == 2
     assert result.stderr == f"{missing}: no such file\n"  # a usage error, not a finding
     assert f"{missing}:1:1" not in result.output
+    as_json = lint("--format", "json", str(missing))
+    assert as_json.exit_code == 2 and as_json.stderr == ""
+    data = json.loads(as_json.stdout)
+    assert data["files"] == [] and data["summary"]["exit_code"] == 2
+    error = {"kind": "no-such-file", "code": None, "message": "no such file", "path": str(missing)}
+    assert data["errors"] == [error]  # its own kind: not FG001 (a file that cannot be parsed)
 
 
 def test_a_folder_scan_reports_a_flow_without_api_version(in_repo: Path, tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from copilot.flow.load import load_flow_text
+from copilot.flow.sites import references_of
 from copilot.lint.rules.observability import looks_personal, personal_fields
 from copilot.lint.rules.security import is_loopback, looks_random, provider_key, shannon_entropy
-from copilot.lint.rules.validation import template_references, template_sites
 
 
 @pytest.mark.parametrize(
@@ -190,8 +190,8 @@ respond:
   body: {r: "{{ steps.a.output }}"}
   on_deadline: {body: {q: "{{ event.id }}"}}
 """
-    doc = load_flow_text(text, "sites.yaml").doc
-    locs = [(site.loc, site.expression, site.step) for site in template_sites(doc.data)]
+    loaded = load_flow_text(text, "sites.yaml")
+    locs = [(site.loc, site.expression, site.step) for site in loaded.sites]
     assert locs == [
         (("trigger", "idempotency_key"), False, None),
         (("steps", 0, "if"), True, "a"),
@@ -217,15 +217,15 @@ _TEXT = st.text(alphabet=" abc:.-\n", max_size=8)
 
 @given(st.lists(st.tuples(_TEXT, _PATH), max_size=4), _TEXT)
 def test_fast_reference_path_agrees_with_jinja(pieces: list, tail: str) -> None:
-    """`template_references` skips Jinja for `{{ dotted.path }}` templates: same answer as the parser."""
-    from copilot.flow.expressions import ExpressionError, references
+    """`references_of` skips Jinja for `{{ dotted.path }}` templates: same answer as the parser."""
+    from copilot.flow.expressions import ExpressionError, _parsed_references
 
     text = "".join(f"{before}{{{{ {'.'.join([root, *rest])} }}}}" for before, (root, rest) in pieces) + tail
     try:
-        expected = tuple(ref.parts for ref in references(text))
+        expected = tuple(ref.parts for ref in _parsed_references(text, False))
     except ExpressionError:
         expected = ()
-    assert template_references.__wrapped__(text, False) == expected
+    assert references_of(text, False) == expected
 
 
 @pytest.mark.parametrize(
@@ -242,4 +242,4 @@ def test_fast_reference_path_agrees_with_jinja(pieces: list, tail: str) -> None:
     ],
 )
 def test_template_references(text: str, expression: bool, expected: tuple) -> None:
-    assert template_references(text, expression) == expected
+    assert references_of(text, expression) == expected

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from copilot import policy
+from copilot.flow.sites import site_references
 from copilot.lint.rule import Context, Hit, fixer, rule
-from copilot.lint.rules.validation import context_sites, site_references
 
 # What the fixes write is `copilot.policy`'s, the drafter's too.
 TRACING_DEFAULT = policy.TRACING
@@ -347,7 +347,7 @@ def _unredacted_uses(ctx: Context) -> dict[tuple[str, ...], Any]:
     redact = obs.redact if obs is not None else []
     fields = [f for f in fields if not _redacted(f, redact)]
     found: dict[tuple[str, ...], Any] = {}
-    for site in context_sites(ctx):
+    for site in ctx.sites:
         for ref in site_references(site):
             if ref[0] != "event":
                 continue

@@ -426,14 +426,14 @@ def event_in_system_prompt(ctx: Context) -> Iterator[Hit]:
     Fix
     Keep the system prompt constant and pass event data only in `prompt.user`.
     """
-    from copilot.lint.rules.validation import template_references
+    from copilot.flow.sites import references_of
 
     for index, step in ctx.steps("model"):
         system = step.prompt.system
         if not system:
             continue
         # An unparsable template reads nothing here: it is FG006's finding.
-        refs = [parts for parts in template_references(system) if parts[0] == "event"]
+        refs = [parts for parts in references_of(system) if parts[0] == "event"]
         if refs:
             fields = ", ".join(f"`{'.'.join(parts)}`" for parts in refs)
             yield Hit(
@@ -653,15 +653,15 @@ def redacted_data_to_http(ctx: Context) -> Iterator[Hit]:
     Send only the fields the receiving service needs, by name. If it truly needs a redacted
     field, suppress this finding on that line with a reason a reviewer can check.
     """
+    from copilot.flow.sites import site_references
     from copilot.flow.taint import tainted_steps
-    from copilot.lint.rules.validation import context_sites, site_references
 
     redacted = _redacted_paths(ctx)
     if not redacted:
         return
     copies = tainted_steps(ctx.flow, copies_only=True)
     http_steps = {index for index, _ in ctx.steps("http")}
-    for site in context_sites(ctx):
+    for site in ctx.sites:
         loc = site.loc
         if len(loc) < 3 or loc[0] != "steps" or loc[1] not in http_steps or loc[2] != "request":
             continue

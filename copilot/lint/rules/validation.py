@@ -1,138 +1,19 @@
 """FG6xx: model output is checked before anything downstream uses it.
 
-Also home of `template_sites`, the list of every template in a flow with its location,
-which the observability (FG304) and security (FG705) rules share.
+The templates of the flow and what they read come from the one walker
+(`copilot.flow.sites`, kept on the analysed flow as `ctx.sites`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from copilot import policy
-from copilot.flow.expressions import ROOTS
-from copilot.flow.sites import located_strings
-from copilot.lint.rule import Context, Hit, Loc, fixer, rule
+from copilot.flow.sites import Site, site_references
+from copilot.lint.rule import Context, Hit, fixer, rule
 
 ON_FAIL_DEFAULT = policy.VALIDATE_ON_FAIL
-
-
-@dataclass(frozen=True)
-class TemplateSite:
-    """One template string in a flow file: where it is and how it is read."""
-
-    loc: Loc
-    text: str
-    expression: bool = False  # a condition (`if`, `rules[].expr`), not a text template
-    step: str | None = None  # the step it belongs to (None for trigger/respond)
-
-
-def template_sites(data: dict[str, Any]) -> list[TemplateSite]:
-    """Every template and condition of a (schema-valid) flow document, in file order."""
-    from copilot.flow.expressions import is_template
-
-    out: list[TemplateSite] = []
-
-    def add(loc: Loc, text: Any, expression: bool = False, step: str | None = None) -> None:
-        if isinstance(text, str) and (expression or is_template(text)):
-            out.append(TemplateSite(loc, text, expression, step))
-
-    trigger = data.get("trigger") or {}
-    add(("trigger", "idempotency_key"), trigger.get("idempotency_key"))
-    for index, step in enumerate(data.get("steps") or []):
-        if not isinstance(step, dict):
-            continue
-        sid = step.get("id")
-        here: Loc = ("steps", index)
-        add((*here, "if"), step.get("if"), expression=True, step=sid)
-        prompt = step.get("prompt") or {}
-        if isinstance(prompt, dict):
-            add((*here, "prompt", "system"), prompt.get("system"), step=sid)
-            add((*here, "prompt", "user"), prompt.get("user"), step=sid)
-        for key in ("input", "query"):
-            add((*here, key), step.get(key), step=sid)
-        for rule_index, check in enumerate(step.get("rules") or []):
-            if isinstance(check, dict):
-                add((*here, "rules", rule_index, "expr"), check.get("expr"), expression=True, step=sid)
-        for loc, text in located_strings(step.get("output"), (*here, "output")):
-            add(loc, text, step=sid)
-        request = step.get("request")
-        if isinstance(request, dict):
-            for key in ("url", "headers", "json"):
-                for loc, text in located_strings(request.get(key), (*here, "request", key)):
-                    add(loc, text, step=sid)
-        add((*here, "idempotency_key"), step.get("idempotency_key"), step=sid)
-    respond = data.get("respond") or {}
-    if isinstance(respond, dict):
-        for loc, text in located_strings(respond.get("body"), ("respond", "body")):
-            add(loc, text)
-        on_deadline = respond.get("on_deadline")
-        if isinstance(on_deadline, dict):
-            for loc, text in located_strings(on_deadline.get("body"), ("respond", "on_deadline", "body")):
-                add(loc, text)
-    return out
-
-
-_BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
-_DOTTED = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*$")
-
-
-def _simple_references(text: str, expression: bool) -> tuple[tuple[str, ...], ...] | None:
-    """The references of a template made only of ``{{ dotted.path }}`` blocks, without Jinja.
-
-    Most flow templates are that simple; parsing each with Jinja dominates the lint time
-    of a large flow. Anything else (filters, tests, `{% %}`, subscripts) returns None and
-    takes the full parse.
-    """
-    if "{%" in text or "{#" in text:
-        return None
-    blocks = [text] if expression and "{{" not in text else _BLOCK.findall(text)
-    if expression and "{{" in text:
-        stripped = text.strip()
-        if not (stripped.startswith("{{") and stripped.endswith("}}") and len(blocks) == 1):
-            return None
-    if not expression and "{{" in _BLOCK.sub("", text):
-        return None  # an unclosed block: let Jinja report it
-    out: list[tuple[str, ...]] = []
-    for block in blocks:
-        match = _DOTTED.match(block)
-        if match is None:
-            return None
-        parts = tuple(match.group(1).split("."))
-        if parts[0] in ROOTS and parts not in out:
-            out.append(parts)
-    return tuple(out)
-
-
-@lru_cache(maxsize=16384)
-def template_references(text: str, expression: bool = False) -> tuple[tuple[str, ...], ...]:
-    """The dotted paths a template reads; an unparsable template reads nothing here (FG006's job)."""
-    from copilot.flow.expressions import ExpressionError, references
-
-    simple = _simple_references(text, expression)
-    if simple is not None:
-        return simple
-    try:
-        return tuple(ref.parts for ref in references(text, expression=expression))
-    except ExpressionError:
-        return ()
-
-
-def site_references(site: TemplateSite) -> tuple[tuple[str, ...], ...]:
-    """The dotted paths one template site reads."""
-    return template_references(site.text, site.expression)
-
-
-def context_sites(ctx: Context) -> list[TemplateSite]:
-    """`template_sites` of the flow being linted, computed once per file for every rule."""
-    # Kept on the context (like its cached properties) so FG304 and FG601 share one walk.
-    cached = ctx.__dict__.get("_template_sites")
-    if cached is None:
-        cached = ctx.__dict__["_template_sites"] = template_sites(ctx.doc.data)
-    return cached
 
 
 @rule("FG601", "unvalidated-model-output", "error")
@@ -170,8 +51,8 @@ def unvalidated_model_output(ctx: Context) -> Iterator[Hit]:
     Give the step an `output_schema` (the engine asks for structured output and rejects
     answers that do not match), or add a `validate` step whose `input` is the step's output.
     """
-    sites = context_sites(ctx)
-    used_by: dict[str, list[TemplateSite]] = {}
+    sites = ctx.sites
+    used_by: dict[str, list[Site]] = {}
     checked: set[str] = set()
     for site in sites:
         for parts in site_references(site):
