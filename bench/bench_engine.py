@@ -27,7 +27,9 @@ from pathlib import Path
 
 from copilot.flow.estimate import model_profiles
 from copilot.flow.load import load_flow
-from copilot.run.engine import Engine, _schema_problem, _validator
+from copilot.flow.local_schema import validator as schema_validator
+from copilot.run.engine import Engine
+from copilot.run.plans import schema_problem
 from copilot.run.providers.base import ModelRequest
 from copilot.run.providers.sim import SimHttpClient, SimProvider
 from copilot.run.rag import RetrieveIndex
@@ -91,10 +93,10 @@ def by_hand(flow, provider, http, check_event: bool = True):
         Router(profiles).choose(list(answer.route.candidates), answer.route.strategy, answer.timeout).chosen
     )
     index = RetrieveIndex(docs, FLOW.parent)
-    classify_schema = _validator(classify.output_schema, "classify")
-    checked_schema = _validator(checked.output_schema, "checked")
-    answer_schema = _validator(answer.output_schema, "answer")
-    event_schema = _validator(flow.trigger.event_schema, "event") if check_event else None
+    classify_schema = schema_validator(classify.output_schema, "classify")
+    checked_schema = schema_validator(checked.output_schema, "checked")
+    answer_schema = schema_validator(answer.output_schema, "answer")
+    event_schema = schema_validator(flow.trigger.event_schema, "event") if check_event else None
     background: set[asyncio.Task] = set()
     loop = asyncio.get_running_loop()
 
@@ -106,10 +108,10 @@ def by_hand(flow, provider, http, check_event: bool = True):
         if validator is None:
             return response.content
         value = json.loads(response.content)
-        assert _schema_problem(validator, value) is None
+        assert schema_problem(validator, value) is None
         return value
 
-    enrich_schema = _validator(enrich.output_schema, "enrich")
+    enrich_schema = schema_validator(enrich.output_schema, "enrich")
     crm = flow.step("crm")
 
     async def enrich_crm(event):
@@ -125,12 +127,12 @@ def by_hand(flow, provider, http, check_event: bool = True):
 
     async def handle(event: dict) -> dict:
         if event_schema is not None:
-            problem = _schema_problem(event_schema, event) if isinstance(event, dict) else "not an object"
+            problem = schema_problem(event_schema, event) if isinstance(event, dict) else "not an object"
             if problem is not None:
                 return {"error": f"the event does not match trigger.event_schema: {problem}"}
         user = f"{event['subject']}\n\n{event['body']}"
         label = await call(classify.model, classify, user, classify.prompt.system, classify_schema)
-        if _schema_problem(checked_schema, label) is not None or label["category"] not in (
+        if schema_problem(checked_schema, label) is not None or label["category"] not in (
             "faq",
             "billing",
             "bug",
@@ -226,7 +228,7 @@ async def inflight_memory(flow, n: int) -> float:
     for _ in range(3):
         await asyncio.sleep(0)  # every event is now waiting on its classify call
     after = tracemalloc.take_snapshot()
-    assert len(engine._pending) == n
+    assert len(engine.pending) == n
     grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     tracemalloc.stop()
     await asyncio.gather(*tasks)

@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "test": ("copilot.cli.run", "test"),
     "draft": ("copilot.cli.draft", "draft"),
     "prompt": ("copilot.cli.draft", "prompt"),
+    "serve": ("copilot.cli.serve", "serve"),
+    "replay": ("copilot.cli.serve", "replay"),
+    "graph": ("copilot.cli.graph", "graph"),
+    "init": ("copilot.cli.init", "init"),
 }
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}

@@ -340,6 +340,17 @@ async def _hang() -> None:
     await asyncio.get_running_loop().create_future()
 
 
+async def _before_answer(plan: Any) -> None:
+    """What a fault plan does before the call answers: latency first, then a hang (which
+    never ends), then, for an injected error, the latency after it."""
+    if plan.before:
+        await _sleep(plan.before)
+    if plan.hang:
+        await _hang()
+    if plan.error is not None and plan.after:
+        await _sleep(plan.after)
+
+
 def _error(status: int, where: str) -> Exception:
     from copilot.run.providers.base import ProviderError, kind_for_status
 
@@ -370,13 +381,8 @@ class ChaosProvider:
         if not matches:
             return await self.inner.complete(request)
         plan = self.injector.plan(matches, "model", request.alias, request.step_id, request.attempt)
-        if plan.before:
-            await _sleep(plan.before)
-        if plan.hang:
-            await _hang()
+        await _before_answer(plan)
         if plan.error is not None:
-            if plan.after:
-                await _sleep(plan.after)
             raise _error(plan.error, f"model {request.alias}")
         response = await self.inner.complete(request)
         if plan.after:
@@ -418,13 +424,8 @@ class ChaosHttpClient:
         if not matches:
             return await self.inner.request(method, url, headers, json, timeout, **forward)
         plan = self.injector.plan(matches, "http", step_id or url)
-        if plan.before:
-            await _sleep(plan.before)
-        if plan.hang:
-            await _hang()
+        await _before_answer(plan)
         if plan.error is not None:
-            if plan.after:
-                await _sleep(plan.after)
             from copilot.run.providers.base import HttpResponse
 
             # An HTTP error is an answer, not an exception: the engine classifies the status.

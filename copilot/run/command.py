@@ -91,50 +91,43 @@ def run_flow(
     latency_scale: float = 1.0,
 ) -> RunOutcome:
     """Run one event through the flow at `flow_path` and return what happened."""
-    from copilot.flow.check import structural_problems
     from copilot.flow.load import load_flow
-    from copilot.run.engine import Engine
-    from copilot.run.rag import SourceError
+    from copilot.run.engine_setup import choose_provider, engine_for, require_sound
     from copilot.run.telemetry import Telemetry
 
     loaded = load_flow(flow_path)
-    problems = structural_problems(loaded)
-    if problems:
-        first = problems[0]
-        raise FlowgenError(f"{first.message} [{first.code}]", path=loaded.path, position=first.position)
+    require_sound(loaded)
     flow = loaded.flow
     event = read_event(event_source, flow)
     base_dir = Path(flow_path).resolve().parent if flow_path != "-" else Path.cwd()
     notes: list[str] = []
+    provider = choose_provider(
+        provider_name,
+        seed=seed,
+        latency_scale=latency_scale,
+        base_url=base_url,
+        model_override=model_override,
+    )
+    # The simulator's http steps by default; `--live-http` sends real requests.
     if provider_name == "sim":
-        from copilot.run.providers.sim import SimHttpClient, SimProvider
-
-        provider: Any = SimProvider(seed, latency_scale=latency_scale)
-        http: Any = SimHttpClient(seed, latency_scale=latency_scale) if not live_http else None
-    elif provider_name == "openai":
-        from copilot.run.providers.openai import OpenAIProvider
-
-        provider = OpenAIProvider(base_url=base_url, model_override=model_override)
-        http = None if live_http is None or live_http else _sim_http(seed)
+        http: Any = None if live_http else _sim_http(seed, latency_scale)
     else:
-        raise FlowgenError(f"--provider must be sim or openai, not {provider_name!r}")
+        http = None if live_http is None or live_http else _sim_http(seed, 1.0)
     hints: list[str] = []
-    telemetry = Telemetry.for_flow(flow, trace_path=trace_path, base_dir=base_dir, notes=hints)
-    try:
-        engine = Engine(
-            flow,
-            provider=provider,
-            http=http,
-            base_dir=base_dir,
-            telemetry=telemetry,
-            seed=seed,
-            dead_letter_path=Path(dead_letter) if dead_letter else None,
-        )
-    except SourceError as exc:
-        position = loaded.doc.position(exc.loc) if exc.loc else None
-        raise FlowgenError(exc.message, path=loaded.path, position=position) from None
-    except FlowgenError as exc:
-        raise (exc.located(loaded.path) if exc.path is None else exc) from None
+    # the span names the model actually sent when an OpenAI-compatible server gets an override
+    sent_model = model_override if provider_name == "openai" else None
+    telemetry = Telemetry.for_flow(
+        flow, trace_path=trace_path, base_dir=base_dir, notes=hints, model_override=sent_model
+    )
+    engine = engine_for(
+        loaded,
+        provider=provider,
+        http=http,
+        base_dir=base_dir,
+        telemetry=telemetry,
+        seed=seed,
+        dead_letter_path=Path(dead_letter) if dead_letter else None,
+    )
     engine.check_event(event)
 
     async def main() -> EventResult:
@@ -157,13 +150,15 @@ def run_flow(
     scrub = result.scrub if result.scrub is not None else _redactor(flow, event)
     if result.dead_lettered and engine.dead_letter_path is not None:
         notes.append(f"dead letter written to {engine.dead_letter_path}")
+    # what an OpenAI-compatible server turned out to need (json_object, /v1, max_completion_tokens)
+    notes.extend(getattr(provider, "notes", []))
     return RunOutcome(flow, result, notes, scrub, hints)
 
 
-def _sim_http(seed: int) -> Any:
+def _sim_http(seed: int, latency_scale: float) -> Any:
     from copilot.run.providers.sim import SimHttpClient
 
-    return SimHttpClient(seed)
+    return SimHttpClient(seed, latency_scale=latency_scale)
 
 
 def _redactor(flow: Any, event: Any) -> Any:

@@ -11,9 +11,52 @@ writer cancelled midway writes what it still holds as it stops.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 from copilot.errors import FlowgenError
+from copilot.run.records import EventResult, StepRecord
+from copilot.run.redact import Redactor, redact_event
+
+
+def dead_letter_line(
+    *,
+    flow_name: str,
+    key: str | None,
+    event: Any,
+    result: EventResult,
+    failed: list[StepRecord],
+    reason: str | None,
+    redact_paths: tuple[str, ...],
+    scrub: Redactor,
+) -> str:
+    """One JSON line for the dead-letter file: the event, the failure, the attempts.
+
+    The values of `observability.redact` fields never reach the file: they are `[redacted]`
+    in the event (the record lists them under `redacted`; replay needs them supplied again)
+    and scrubbed from every error text, which may quote them (`scrub` also knows the
+    outputs derived from them).
+    """
+    first = failed[0] if failed else None
+    line: dict[str, Any] = {
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        "flow": flow_name,
+        "idempotency_key": key,
+        "event": redact_event(event, redact_paths) if redact_paths else event,
+        "step": first.step_id if first is not None else None,
+        "error": (first.error if first is not None else None) or reason,
+        "kind": first.kind if first is not None else "validation_error",
+        "reason": reason,
+        "response": {"status": result.response_status, "deadline_hit": result.deadline_hit},
+        "failed_steps": [{"step": r.step_id, "error": r.error, "kind": r.kind} for r in failed],
+        "attempts": [a.to_dict() for a in result.attempts],
+    }
+    if redact_paths:
+        line = scrub.tree(line)
+        line["redacted"] = list(redact_paths)
+    return json.dumps(line, ensure_ascii=False, default=str) + "\n"
 
 
 def append_lines(path: Path, lines: list[str]) -> None:

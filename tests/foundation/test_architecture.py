@@ -13,6 +13,8 @@ The layers, lowest first, are written down in docs/architecture.md ("Layers"):
     catalog       the model catalog: profiles, prices, limits
     policy        production defaults shared by the drafter, `lint --fix` and the rules
     lint, run     the linter and the engine, independent of each other
+    graph         `flowgen graph`: the picture of a flow with its findings (it imports
+                  `lint`; it reads what `run` wrote as files, never the engine)
     serve         the webhook server: the engine behind HTTP (it imports `run` and `flow`)
     checklist,    the production-readiness checklist (it names lint rules) and
     validate      `flowgen validate` (it prints lint's summary lines)
@@ -44,6 +46,7 @@ LAYERS: list[set[str]] = [
     {"catalog"},
     {"policy"},
     {"lint", "run"},
+    {"graph"},
     {"serve"},
     {"checklist", "validate"},
     {"draft"},
@@ -61,8 +64,9 @@ COMMAND_MODULES = {"copilot.lint.command", "copilot.run.command"}
 # (latency, price, limits) to estimate steps and check `use:` entries.
 UPWARD: dict[tuple[str, str], tuple[set[str], str]] = {
     ("flow", "catalog"): (
-        {"copilot.flow.estimate", "copilot.flow.graph", "copilot.flow.check"},
-        "the analysis reads model profiles from the catalog, which builds on flow.units/flow.document",
+        {"copilot.flow.estimate", "copilot.flow.graph", "copilot.flow.check", "copilot.flow.load"},
+        "the analysis reads model profiles from the catalog, which builds on flow.units/flow.document"
+        " (flow.load only names the catalog's types, under TYPE_CHECKING)",
     ),
 }
 

@@ -476,14 +476,20 @@ respond: {needs: [s], body: ok}
     assert "cheapest within deadline: c" in record.route_reason and "left" in record.route_reason
 
 
-def test_structural_errors_refuse_to_start(tmp_path):
-    with pytest.raises(FlowgenError, match="cycle"):
-        engine(
-            """
+def test_structural_errors_are_reported_where_the_flow_is_loaded():
+    # The engine trusts its flow; the one check is copilot.flow.check, with a position.
+    from copilot.flow.load import load_flow_text
+    from copilot.run.engine_setup import require_sound
+
+    loaded = load_flow_text(
+        HEAD
+        + """
 steps:
   - {id: x, type: transform, needs: [y], output: 1}
   - {id: y, type: transform, needs: [x], output: 1}
 """,
-            ScriptedProvider(),
-            tmp_path,
-        )
+        "loop.yaml",
+    )
+    with pytest.raises(FlowgenError, match=r"dependency cycle.*\[FG004\]") as caught:
+        require_sound(loaded)
+    assert caught.value.path == "loop.yaml" and caught.value.position is not None

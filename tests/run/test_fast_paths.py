@@ -21,7 +21,7 @@ from copilot.run.resilience.idempotency import (
     local_fingerprint,
     request_hash,
 )
-from copilot.run.resilience.timeout import await_armed, with_timeout
+from copilot.run.resilience.timeout import with_timeout
 
 from .conftest import Behaviour, ScriptedProvider, flow_from
 
@@ -93,19 +93,6 @@ def test_a_timeout_never_swallows_a_cancellation_from_elsewhere(virtual):
         return asyncio.current_task().cancelling()  # type: ignore[union-attr]
 
     assert virtual(main()) == 0
-
-
-def test_await_armed_cancels_its_timer_when_the_call_ends():
-    fired = []
-
-    async def main():
-        loop = asyncio.get_running_loop()
-        value = await await_armed(_after(0.1, "ok"), lambda: loop.call_later(0.2, fired.append, 1))
-        await asyncio.sleep(1.0)
-        return value
-
-    value, _ = run_counting(main)
-    assert value == "ok" and fired == []
 
 
 # ---------------------------------------------------------------------------- hedges

@@ -2,7 +2,18 @@
 
 The sim provider answers structured-output requests with it, so a flow's downstream
 steps (validate rules, templates reading `steps.x.output.field`) see realistic shapes:
-enums pick one of their values, required keys are present, arrays have items.
+enums pick one of their values (the one the prompt names, if any), required keys are
+present, arrays have items, strings are words.
+
+Why not a maintained generator: hypothesis-jsonschema (the one that covers the whole
+of JSON Schema) builds Hypothesis strategies for test-case search. It would make
+Hypothesis, a test tool, a runtime dependency of `flowgen run`; drawing one value per
+call from a seed is what Hypothesis discourages outside tests (`.example()`), and
+resolving a schema into a strategy costs milliseconds where the simulator answers in
+microseconds; its values are built to find edge cases (empty strings, odd Unicode), not
+to look like traffic; and it cannot pick the enum value a prompt names. The subset here
+is what flows' output schemas use: const, enum, oneOf/anyOf (the first), allOf (merged),
+the six types with their bounds, and a few string formats.
 """
 
 from __future__ import annotations
@@ -10,30 +21,13 @@ from __future__ import annotations
 import random
 from typing import Any
 
+# fmt: off
 _WORDS = [
-    "account",
-    "billing",
-    "reset",
-    "password",
-    "answer",
-    "order",
-    "refund",
-    "customer",
-    "ticket",
-    "update",
-    "status",
-    "summary",
-    "request",
-    "issue",
-    "help",
-    "access",
-    "login",
-    "export",
-    "report",
-    "invoice",
-    "plan",
-    "team",
+    "account", "billing", "reset", "password", "answer", "order", "refund", "customer", "ticket",
+    "update", "status", "summary", "request", "issue", "help", "access", "login", "export", "report",
+    "invoice", "plan", "team",
 ]
+# fmt: on
 MAX_DEPTH = 12
 
 

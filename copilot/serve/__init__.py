@@ -1,0 +1,1 @@
+"""`flowgen serve`: a flow's webhook trigger as a real HTTP endpoint (docs/architecture.md, "Serving")."""
