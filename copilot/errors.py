@@ -8,6 +8,7 @@ means a bug in flowgen, never bad input.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Control characters from user input (a key with a newline, a NUL) are shown escaped, so
@@ -52,7 +53,7 @@ class FlowgenError(Exception):
         return f"{where}: {self.message}" if where else self.message
 
 
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`, did you mean `x`?` for the closest choice, or an empty string."""
     import difflib
 

@@ -9,7 +9,7 @@ from copilot.catalog import Catalog
 
 
 def catalog_rows(catalog: Catalog, tier: str | None = None) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []  # JSON rows (`flowgen models --format json`)
     for m in catalog.entries():
         if tier and m.tier != tier:
             continue

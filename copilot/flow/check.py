@@ -15,9 +15,16 @@ these, computed once) and reads its graph and template sites from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from copilot.errors import Position, did_you_mean
+
+if TYPE_CHECKING:
+    from copilot.catalog import Catalog
+    from copilot.flow.document import Document
+    from copilot.flow.graph import FlowGraph
+    from copilot.flow.models import Flow
+    from copilot.flow.sites import Site
 
 
 class LoadedFlow(Protocol):
@@ -25,15 +32,15 @@ class LoadedFlow(Protocol):
     imports this module: naming it here would make an import cycle)."""
 
     @property
-    def flow(self) -> Any: ...
+    def flow(self) -> Flow: ...
     @property
-    def doc(self) -> Any: ...
+    def doc(self) -> Document: ...
     @property
     def path(self) -> str: ...
     @property
-    def graph(self) -> Any: ...
+    def graph(self) -> FlowGraph: ...
     @property
-    def sites(self) -> list[Any]: ...
+    def sites(self) -> list[Site]: ...
 
 
 @dataclass(frozen=True)
@@ -147,7 +154,7 @@ def snippet(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def unknown_models(loaded: LoadedFlow, catalog: Any = None) -> list[Problem]:
+def unknown_models(loaded: LoadedFlow, catalog: Catalog | None = None) -> list[Problem]:
     """FG003 for a `models.<alias>.use` the catalog does not have (the engine refuses it too).
 
     A complete alias (`provider` + `model`, no `use`) needs no catalog entry.
@@ -189,6 +196,7 @@ def sync_needs_async(loaded: LoadedFlow) -> list[Problem]:
     index_of = {s.id: i for i, s in reversed(list(enumerate(flow.steps)))}
     for waiter, need in graph.sync_needs_async():
         if waiter == "respond":
+            assert flow.respond is not None  # only a response waits as "respond"
             n = flow.respond.needs.index(need)
             out.append(
                 _problem(
@@ -238,7 +246,7 @@ def boundary_paths(loaded: LoadedFlow) -> list[Problem]:
     return [_problem(loaded, "FG710", message, loc) for loc, message in flow_path_problems(loaded.flow, base)]
 
 
-def structural_problems(loaded: LoadedFlow, catalog: Any = None) -> list[Problem]:
+def structural_problems(loaded: LoadedFlow, catalog: Catalog | None = None) -> list[Problem]:
     """Every structural problem of a schema-valid flow, in file order per kind.
 
     `catalog` (default: the packaged one) is what `use:` entries are checked against.

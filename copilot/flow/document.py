@@ -16,9 +16,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from copilot.errors import FlowgenError, Position
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
 
 MAX_FILE_BYTES = 1_000_000
 """Largest flow file read: a real flow is a few kilobytes; a 500-step one is ~150 KB."""
@@ -361,9 +364,10 @@ def to_plain(node: Any, name: str = "<flow>") -> Any:
     if isinstance(node, _dt.datetime | _dt.date):
         # An unquoted date (`version: 2026-11-01`) means the label, not a timestamp object.
         return node.isoformat()
-    tag = {bytes: "!!binary", set: "!!set", tuple: "!!pairs"}.get(type(node))
-    if tag is not None:
-        raise FlowgenError(f"unsupported YAML tag {tag}; flows are plain YAML", path=name)
+    tags: dict[type, str] = {bytes: "!!binary", set: "!!set", tuple: "!!pairs"}
+    unsupported = tags.get(type(node))
+    if unsupported is not None:
+        raise FlowgenError(f"unsupported YAML tag {unsupported}; flows are plain YAML", path=name)
     raise FlowgenError(f"unsupported YAML value of type {type(node).__name__}", path=name)
 
 
@@ -406,7 +410,7 @@ def node_position(tree: Any, loc: tuple[str | int, ...], *, key: bool = False) -
                         if isinstance(child, dict | list) and child_lc is not None and child:
                             line, col = child_lc.line, child_lc.col
                             # For a block mapping the key of the parent is the better anchor.
-                            if isinstance(child, dict) and not child.fa.flow_style():
+                            if isinstance(child, dict) and not cast("CommentedMap", child).fa.flow_style():
                                 line, col = lc.key(part)
                     best = Position(line + 1, col + 1)
                 except (KeyError, TypeError, AttributeError):

@@ -13,10 +13,15 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from copilot.flow.models import TOP_LEVEL_ORDER
 from copilot.flow.schema import MODELINE_PREFIX, modeline, modeline_target_of, schema_text
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    from copilot.flow.models import Flow
 
 # Canonical key order inside blocks; keys not listed keep their relative order at the end.
 STEP_ORDER = [
@@ -146,7 +151,7 @@ def _yaml() -> Any:
     return yaml
 
 
-def flow_data(flow: Any) -> dict[str, Any]:
+def flow_data(flow: Flow) -> dict[str, Any]:
     """A `Flow` as plain data, defaults and empty values left out, durations as strings."""
     return flow.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True) | {
         "apiVersion": flow.api_version,
@@ -169,9 +174,10 @@ def add_comments(tree: Any, comments: Comments) -> None:
             ):
                 # A comment inside a flow-style `{a: 1, b: 2}` breaks it across lines
                 # unreadably; a commented block reads as intended.
-                if getattr(parent, "fa", None) is not None and parent.fa.flow_style():
-                    parent.fa.set_block_style()
-                parent.yaml_add_eol_comment(text, last)
+                node = cast("CommentedMap | CommentedSeq", parent)  # a round-trip node
+                if getattr(node, "fa", None) is not None and node.fa.flow_style():
+                    node.fa.set_block_style()
+                node.yaml_add_eol_comment(text, last)
         except (KeyError, IndexError, TypeError, AttributeError):
             continue  # a comment for a node that is not there is dropped, not an error
 
@@ -191,7 +197,7 @@ def dump_tree(tree: Any, *, modeline_target: str | None = None, header: list[str
 
 
 def dump_flow(
-    flow: Any,
+    flow: Flow,
     *,
     comments: Comments | None = None,
     modeline_target: str | None = None,
@@ -246,7 +252,7 @@ def merge_into(tree: Any, key: str | int, value: Any, path: tuple[str | int, ...
             tree[key] = node
         _give_trailing(tree, key, moved)
         return
-    if isinstance(tree, dict | list) and _has(tree, key):
+    if _has(tree, key):
         moved = _take_trailing(tree, key)  # the old value's last lines precede the next key
         tree[key] = node
         _give_trailing(tree, key, moved)
@@ -255,9 +261,10 @@ def merge_into(tree: Any, key: str | int, value: Any, path: tuple[str | int, ...
 
 
 def _has(tree: Any, key: str | int) -> bool:
+    """Whether `tree` is a mapping with `key` or a list with an item at `key`."""
     if isinstance(tree, dict):
         return key in tree
-    return isinstance(key, int) and -len(tree) <= key < len(tree)
+    return isinstance(tree, list) and isinstance(key, int) and -len(tree) <= key < len(tree)
 
 
 def _is_block(node: Any) -> bool:
@@ -299,7 +306,7 @@ def _take_trailing(parent: Any, key: str | int) -> str:
     index = _slot_index(holder)
     token = entry[index] if entry and len(entry) > index else None
     value = getattr(token, "value", None)
-    if isinstance(value, str) and "\n" in value:
+    if token is not None and isinstance(value, str) and "\n" in value:
         cut = value.index("\n") + 1
         token.value = value[:cut]
         out = value[cut:]

@@ -17,9 +17,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.catalog import Catalog, ModelProfile, default_catalog, resolve_alias
+
+if TYPE_CHECKING:
+    from copilot.flow.models import AnyStep, Flow, HttpStep, ModelStep, RetrieveStep, Retry
 
 CHARS_PER_TOKEN = 4
 DEFAULT_MAX_TOKENS = 1024  # assumed when a model step has none (FG108 flags it)
@@ -57,7 +60,7 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
 
 
-def model_profiles(flow: Any, catalog: Catalog | None = None) -> dict[str, ModelProfile]:
+def model_profiles(flow: Flow, catalog: Catalog | None = None) -> dict[str, ModelProfile]:
     """The profile of every model alias the catalog can resolve.
 
     Unknown ones are left out: `copilot.flow.check.unknown_models` reports them (FG003) and
@@ -75,7 +78,7 @@ def model_profiles(flow: Any, catalog: Catalog | None = None) -> dict[str, Model
     return out
 
 
-def backoff_total(retry: Any) -> float:
+def backoff_total(retry: Retry | None) -> float:
     """Longest total wait between the attempts of one call (full jitter: at most the cap)."""
     if retry is None or not retry.attempts:
         return 0.0
@@ -86,26 +89,28 @@ def backoff_total(retry: Any) -> float:
         return 0.0 if retry.backoff == "none" else initial * attempts
     if retry.backoff == "constant":
         return initial * attempts
-    return sum(min(cap, initial * 2**i) for i in range(attempts))
+    return sum(min(cap, initial * 2.0**i) for i in range(attempts))
 
 
-def retries(step: Any) -> int:
+def retries(step: AnyStep) -> int:
     return step.retry.attempts if step.retry is not None and step.retry.attempts else 0
 
 
-def candidates(step: Any) -> list[str]:
+def candidates(step: ModelStep) -> list[str]:
     """The aliases a model step may call, in the order it would try them."""
     if step.route is not None:
         return list(step.route.candidates)
     return [step.model, *step.fallback] if step.model else list(step.fallback)
 
 
-def route_choice(step: Any, profiles: dict[str, ModelProfile], deadline: float | None) -> str | None:
+def route_choice(step: ModelStep, profiles: dict[str, ModelProfile], deadline: float | None) -> str | None:
     """The candidate a `route` strategy picks from catalog figures (the engine's seed too)."""
-    known = [c for c in step.route.candidates if c in profiles]
+    route = step.route
+    assert route is not None, "route_choice is for a step with a `route`"
+    known = [c for c in route.candidates if c in profiles]
     if not known:
         return None
-    strategy = step.route.strategy
+    strategy = route.strategy
     price = lambda a: profiles[a].input_per_mtok + profiles[a].output_per_mtok
     if strategy == "fastest":
         return min(known, key=lambda a: profiles[a].p95)
@@ -118,7 +123,7 @@ def route_choice(step: Any, profiles: dict[str, ModelProfile], deadline: float |
 
 
 def _model_latency(
-    step: Any, primary: ModelProfile, profiles: dict[str, ModelProfile], order: list[str]
+    step: ModelStep, primary: ModelProfile, profiles: dict[str, ModelProfile], order: list[str]
 ) -> tuple[float, float, float, list[str]]:
     notes: list[str] = []
     timeout = step.timeout
@@ -148,7 +153,7 @@ def _model_latency(
     return p50, p95, worst, notes
 
 
-def _io_latency(step: Any, default: tuple[float, float]) -> tuple[float, float, float]:
+def _io_latency(step: RetrieveStep | HttpStep, default: tuple[float, float]) -> tuple[float, float, float]:
     p50, p95 = (step.latency.p50, step.latency.p95) if step.latency is not None else default
     timeout = step.timeout
     if timeout is not None:
@@ -159,9 +164,9 @@ def _io_latency(step: Any, default: tuple[float, float]) -> tuple[float, float, 
     return p50, p95, worst
 
 
-def _field_tokens(ref_parts: tuple[str, ...], flow: Any) -> int:
+def _field_tokens(ref_parts: tuple[str, ...], flow: Flow) -> int:
     if ref_parts[0] == "event":
-        value: Any = flow.trigger.example or {}
+        value: Any = flow.trigger.example or {}  # the sample event: JSON
         for part in ref_parts[1:]:
             if isinstance(value, dict) and part in value:
                 value = value[part]
@@ -177,7 +182,7 @@ def _field_tokens(ref_parts: tuple[str, ...], flow: Any) -> int:
     return UNKNOWN_FIELD_TOKENS
 
 
-def output_tokens(step: Any) -> int:
+def output_tokens(step: AnyStep) -> int:
     """Tokens a step's output adds to a prompt that interpolates it."""
     if step.type == "model":
         return step.max_tokens or DEFAULT_MAX_TOKENS
@@ -186,7 +191,7 @@ def output_tokens(step: Any) -> int:
     return UNKNOWN_FIELD_TOKENS
 
 
-def prompt_tokens(step: Any, flow: Any) -> int:
+def prompt_tokens(step: ModelStep, flow: Flow) -> int:
     """Estimated input tokens of a model step: its text plus what each reference brings."""
     import re
 
@@ -207,7 +212,7 @@ def prompt_tokens(step: Any, flow: Any) -> int:
 
 
 def estimate_step(
-    step: Any, flow: Any, profiles: dict[str, ModelProfile], deadline: float | None = None
+    step: AnyStep, flow: Flow, profiles: dict[str, ModelProfile], deadline: float | None = None
 ) -> StepEstimate:
     """The p50/p95/worst-case latency and the cost of one step."""
     if step.type == "model":

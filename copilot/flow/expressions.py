@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.flow.sandbox import (
     MAX_EXPONENT,
@@ -30,6 +30,10 @@ from copilot.flow.sandbox import (
     size_text,
 )
 from copilot.flow.sandbox import environment as _sandbox_environment
+
+if TYPE_CHECKING:
+    from jinja2 import nodes
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 __all__ = [
     "MAX_EXPONENT",
@@ -76,12 +80,12 @@ class Reference:
 _JINJA_INTERNAL_NAMES = frozenset({"self"})
 
 
-def environment() -> Any:
+def environment() -> ImmutableSandboxedEnvironment:
     """The one sandboxed environment flows are rendered in (`copilot.flow.sandbox`)."""
     return _sandbox_environment()
 
 
-def _refuse_internals(tree: Any) -> None:
+def _refuse_internals(tree: nodes.Node) -> None:
     """Refuse `self` (Jinja's reference to the template object) wherever it is read."""
     from jinja2 import nodes
 
@@ -102,7 +106,7 @@ def expression_source(text: str) -> str:
     return match.group(1).strip() if match else text.strip()
 
 
-def _parse(source: str, *, expression: bool) -> Any:
+def _parse(source: str, *, expression: bool) -> nodes.Template:
     from jinja2 import TemplateSyntaxError
 
     env = environment()
@@ -235,7 +239,7 @@ def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[s
     found: list[Reference] = []
     seen: set[tuple[str, ...]] = set()
 
-    def chain(node: Any) -> tuple[str, ...] | None:
+    def chain(node: nodes.Node) -> tuple[str, ...] | None:
         parts: list[str] = []
         while True:
             if isinstance(node, nodes.Getattr):
@@ -258,14 +262,14 @@ def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[s
             seen.add(parts)
             found.append(Reference(parts))
 
-    def visit(node: Any, called: bool = False) -> None:
+    def visit(node: nodes.Node, called: bool = False) -> None:
         if isinstance(node, nodes.Call):
             visit(node.node, called=True)
             for child in (*node.args, *node.kwargs):
                 visit(child)
-            for child in (node.dyn_args, node.dyn_kwargs):
-                if child is not None:
-                    visit(child)
+            for extra in (node.dyn_args, node.dyn_kwargs):
+                if extra is not None:
+                    visit(extra)
             return
         if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
             parts = chain(node)
@@ -276,7 +280,7 @@ def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[s
                     return
                 add(parts)
                 # Also visit non-constant subscripts: event[steps.x.output.key]
-                inner = node
+                inner: nodes.Node = node
                 while isinstance(inner, nodes.Getattr | nodes.Getitem):
                     if isinstance(inner, nodes.Getitem) and not isinstance(inner.arg, nodes.Const):
                         visit(inner.arg)
@@ -295,7 +299,7 @@ def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[s
     return tuple(found), tuple(dict.fromkeys(order))
 
 
-def _undeclared(tree: Any) -> set[str]:
+def _undeclared(tree: nodes.Template) -> set[str]:
     """Names the template reads before (or without) defining them, by walking the parse tree.
 
     Scopes as Jinja has them: `{% for %}` binds its targets and `loop` in its body; a
@@ -307,10 +311,10 @@ def _undeclared(tree: Any) -> set[str]:
 
     found: set[str] = set()
 
-    def stored(target: Any) -> set[str]:
+    def stored(target: nodes.Node) -> set[str]:
         return {n.name for n in ([target] if isinstance(target, nodes.Name) else target.find_all(nodes.Name))}
 
-    def expr(node: Any, bound: set[str]) -> None:
+    def expr(node: nodes.Node | None, bound: set[str]) -> None:
         if node is None:
             return
         if isinstance(node, nodes.Name):
@@ -320,14 +324,14 @@ def _undeclared(tree: Any) -> set[str]:
         for child in node.iter_child_nodes():
             expr(child, bound)
 
-    def body(statements: list[Any], bound: set[str]) -> set[str]:
+    def body(statements: list[nodes.Node], bound: set[str]) -> set[str]:
         """Visit a block; return the names it sets that outlive it (through `if`s)."""
         local = set(bound)
         for node in statements:
             local |= statement(node, local)
         return local - bound
 
-    def statement(node: Any, bound: set[str]) -> set[str]:
+    def statement(node: nodes.Node, bound: set[str]) -> set[str]:
         if isinstance(node, nodes.For):
             expr(node.iter, bound)
             inner = bound | stored(node.target) | {"loop"}
@@ -337,11 +341,11 @@ def _undeclared(tree: Any) -> set[str]:
             return set()
         if isinstance(node, nodes.If):
             expr(node.test, bound)
-            out = body(node.body, bound)
+            defined = body(node.body, bound)
             for branch in node.elif_:
-                out |= statement(branch, bound)
-            out |= body(node.else_, bound)
-            return out
+                defined |= statement(branch, bound)
+            defined |= body(node.else_, bound)
+            return defined
         if isinstance(node, nodes.Macro | nodes.CallBlock):
             for default in node.defaults:
                 expr(default, bound)
@@ -502,7 +506,8 @@ def _evaluate(expression: str, context: dict[str, Any], *, as_data: bool) -> Any
 
 def condition(expression: str, context: dict[str, Any]) -> bool:
     """An `if` or rule expression, as a bool."""
-    return _evaluate(expression, context, as_data=False)  # type: ignore[no-any-return]
+    truth: bool = _evaluate(expression, context, as_data=False)  # `as_data=False` gives a bool
+    return truth
 
 
 def render_value(value: Any, context: dict[str, Any]) -> Any:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from copilot.catalog import Catalog
+from copilot.catalog import Catalog, ModelProfile
 from copilot.flow.estimate import StepEstimate, estimate_step, flow_cost, model_profiles
+
+if TYPE_CHECKING:
+    from copilot.flow.models import Flow
 
 
 @dataclass
@@ -118,7 +121,7 @@ class FlowGraph:
 
     def sync_needs_async(self) -> list[tuple[str, str]]:
         """(sync hot-path step or respond, async step it waits for) pairs: FG005."""
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for step in self.order:
             if step in self.async_steps:
                 continue
@@ -127,7 +130,7 @@ class FlowGraph:
         return pairs
 
 
-def build_graph(flow: Any) -> FlowGraph:
+def build_graph(flow: Flow) -> FlowGraph:
     """The graph of a validated `Flow` (duplicate ids: the first one counts)."""
     order: list[str] = []
     needs: dict[str, list[str]] = {}
@@ -257,11 +260,11 @@ def _longest(graph: FlowGraph, members: set[str], weight: dict[str, float]) -> t
 
 
 def analyze(
-    flow: Any,
+    flow: Flow,
     catalog: Catalog | None = None,
     *,
     graph: FlowGraph | None = None,
-    profiles: dict[str, Any] | None = None,
+    profiles: dict[str, ModelProfile] | None = None,
 ) -> Analysis:
     """Graph, per-step estimates, hot and critical paths, and cost of a validated flow.
 
@@ -306,7 +309,7 @@ def analyze(
     )
 
 
-def summary_of(flow: Any, analysis: Analysis) -> dict[str, Any]:
+def summary_of(flow: Flow, analysis: Analysis) -> dict[str, Any]:
     """The few numbers a person wants first: steps, hot path, p95 vs SLA, cost vs budget.
 
     `flowgen validate --summary` prints them, and `flowgen lint` reports them per file.

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.errors import FlowgenError
-from copilot.flow.document import (  # noqa: F401  (re-exported: the loading API of flow files)
+from copilot.flow.document import (  # re-exported (listed in `__all__`): the loading API of flow files
     MAX_DEPTH,
     MAX_EXPANDED_BYTES,
     MAX_EXPANDED_NODES,
@@ -34,6 +34,41 @@ from copilot.flow.document import (  # noqa: F401  (re-exported: the loading API
     to_plain,
 )
 
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_EXPANDED_BYTES",
+    "MAX_EXPANDED_NODES",
+    "MAX_FILE_BYTES",
+    "AnalysedFlow",
+    "Document",
+    "LoadedFlow",
+    "NoSuchFile",
+    "analyse_document",
+    "decode",
+    "embedded_schema_errors",
+    "load_document",
+    "load_flow",
+    "load_flow_text",
+    "node_position",
+    "parse_yaml",
+    "read_text",
+    "schema_errors",
+    "strict_json",
+    "strip_union_tags",
+    "to_plain",
+    "validate_document",
+]
+
+if TYPE_CHECKING:  # types only: the analysis is imported on first use, to keep `--version` fast
+    from pydantic_core import ErrorDetails
+
+    from copilot.catalog import Catalog, ModelProfile
+    from copilot.flow.check import Problem
+    from copilot.flow.estimate import StepEstimate
+    from copilot.flow.graph import Analysis, FlowGraph
+    from copilot.flow.models import Flow
+    from copilot.flow.sites import Site
+
 
 @dataclass(eq=False)
 class LoadedFlow:
@@ -47,49 +82,49 @@ class LoadedFlow:
     resolved against. The flow is not to be mutated once analysed.
     """
 
-    flow: Any  # copilot.flow.models.Flow (imported lazily to keep `--version` fast)
+    flow: Flow
     doc: Document
-    catalog: Any = None  # copilot.catalog.Catalog, or None for the packaged catalog
+    catalog: Catalog | None = None  # None: the packaged catalog
 
     @property
     def path(self) -> str:
         return self.doc.path
 
     @cached_property
-    def graph(self) -> Any:
+    def graph(self) -> FlowGraph:
         """The DAG by `needs` (`copilot.flow.graph.FlowGraph`)."""
         from copilot.flow.graph import build_graph
 
         return build_graph(self.flow)
 
     @cached_property
-    def profiles(self) -> dict[str, Any]:
+    def profiles(self) -> dict[str, ModelProfile]:
         """Model alias -> resolved catalog profile (unknown aliases are left out)."""
         from copilot.flow.estimate import model_profiles
 
         return model_profiles(self.flow, self.catalog)
 
     @cached_property
-    def analysis(self) -> Any:
+    def analysis(self) -> Analysis:
         """Estimates, hot, critical and worst-case paths, cost (`copilot.flow.graph.Analysis`)."""
         from copilot.flow.graph import analyze
 
         return analyze(self.flow, self.catalog, graph=self.graph, profiles=self.profiles)
 
     @property
-    def estimates(self) -> dict[str, Any]:
+    def estimates(self) -> dict[str, StepEstimate]:
         """Step id -> `copilot.flow.estimate.StepEstimate` (from the analysis)."""
-        return self.analysis.estimates  # type: ignore[no-any-return]
+        return self.analysis.estimates
 
     @cached_property
-    def sites(self) -> list[Any]:
+    def sites(self) -> list[Site]:
         """Every template and condition with its location and owner (`copilot.flow.sites.Site`)."""
         from copilot.flow.sites import template_sites
 
         return template_sites(self.flow, self.doc.data)
 
     @cached_property
-    def problems(self) -> list[Any]:
+    def problems(self) -> list[Problem]:
         """The structural problems (`copilot.flow.check.Problem`), in file order per kind."""
         from copilot.flow.check import structural_problems
 
@@ -107,7 +142,9 @@ AnalysedFlow = LoadedFlow
 """The same class under the name the architecture document uses."""
 
 
-def analyse_document(doc: Document, catalog: Any = None) -> tuple[LoadedFlow | None, list[FlowgenError]]:
+def analyse_document(
+    doc: Document, catalog: Catalog | None = None
+) -> tuple[LoadedFlow | None, list[FlowgenError]]:
     """The analysed flow of `doc` and no errors, or None and every schema violation (positioned).
 
     The one place a flow document is validated with pydantic: the validated `Flow` is kept,
@@ -130,7 +167,7 @@ def analyse_document(doc: Document, catalog: Any = None) -> tuple[LoadedFlow | N
     return LoadedFlow(flow, doc, catalog), []
 
 
-def validate_document(doc: Document) -> Any:
+def validate_document(doc: Document) -> Flow:
     """The `Flow` model of `doc`, or the first schema violation as a positioned error."""
     return _analysed_or_raise(doc).flow
 
@@ -144,7 +181,7 @@ def schema_errors(doc: Document) -> list[FlowgenError]:
     return analyse_document(doc)[1]
 
 
-def _analysed_or_raise(doc: Document, catalog: Any = None) -> LoadedFlow:
+def _analysed_or_raise(doc: Document, catalog: Catalog | None = None) -> LoadedFlow:
     loaded, errors = analyse_document(doc, catalog)
     if errors:
         raise errors[0]
@@ -198,7 +235,7 @@ def embedded_schema_errors(doc: Document) -> list[FlowgenError]:
     return out
 
 
-def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _relevant(errors: list[ErrorDetails]) -> list[ErrorDetails]:
     """Drop the noise pydantic adds for unions (one error per non-matching member)."""
     out = []
     seen = set()
@@ -215,9 +252,9 @@ _TRIGGER_TYPES = ("webhook", "schedule", "queue")
 _STEP_TYPES = ("model", "validate", "retrieve", "transform", "http")
 
 
-def strip_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+def strip_union_tags(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Remove the discriminator tags pydantic puts in locations (``steps.0.model.x``)."""
-    out: list[Any] = []
+    out: list[str | int] = []
     parts = list(loc)
     i = 0
     while i < len(parts):
@@ -237,7 +274,7 @@ def strip_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _translate(err: dict[str, Any], doc: Document) -> FlowgenError:
+def _translate(err: ErrorDetails, doc: Document) -> FlowgenError:
     loc = strip_union_tags(tuple(err["loc"]))
     kind = err["type"]
     message = err["msg"]
@@ -271,7 +308,7 @@ def _translate(err: dict[str, Any], doc: Document) -> FlowgenError:
     )
 
 
-def _dotted(loc: tuple[Any, ...], data: Any) -> str:
+def _dotted(loc: tuple[str | int, ...], data: Any) -> str:
     """`steps[0].timeout` from a pydantic loc, skipping union tags that are not in the data."""
     parts: list[str] = []
     node = data
@@ -287,11 +324,11 @@ def _dotted(loc: tuple[Any, ...], data: Any) -> str:
     return "".join(parts)
 
 
-def load_flow(path: str | Path, catalog: Any = None) -> LoadedFlow:
+def load_flow(path: str | Path, catalog: Catalog | None = None) -> LoadedFlow:
     """Read, parse and validate a flow file; every failure is a positioned FlowgenError."""
     return _analysed_or_raise(load_document(path), catalog)
 
 
-def load_flow_text(text: str, name: str = "<flow>", catalog: Any = None) -> LoadedFlow:
+def load_flow_text(text: str, name: str = "<flow>", catalog: Catalog | None = None) -> LoadedFlow:
     """Like `load_flow`, from text already in memory."""
     return _analysed_or_raise(parse_yaml(text, name), catalog)

@@ -20,9 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from copilot.errors import FlowgenError
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+    from referencing import Registry
 
 Loc = tuple[str | int, ...]
 
@@ -44,7 +49,7 @@ class SchemaRefError(FlowgenError):
     """A schema that names something outside itself, or loops on itself."""
 
 
-def _refuse(uri: str) -> Any:
+def _refuse(uri: str) -> NoReturn:
     raise SchemaRefError(
         f"the schema refers to `{uri}`: flow schemas are self-contained, only local refs "
         "(`#/...`) are resolved, nothing is fetched"
@@ -52,11 +57,11 @@ def _refuse(uri: str) -> Any:
 
 
 @cache
-def local_registry() -> Any:
+def local_registry() -> Registry[Any]:  # Any: the registry holds JSON documents
     """A registry that holds nothing and retrieves nothing: every non-local ref fails."""
     from referencing import Registry
 
-    return Registry(retrieve=_refuse)  # type: ignore[call-arg]
+    return Registry(retrieve=_refuse)  # type: ignore[call-arg]  # an attrs field mypy does not see
 
 
 def _pointer(schema: Any, fragment: str) -> Any:
@@ -335,7 +340,7 @@ def flow_schema_problems(data: dict[str, Any]) -> list[tuple[Loc, str]]:
     ]
 
 
-def validator(schema: dict[str, Any] | None, where: str) -> Any:
+def validator(schema: dict[str, Any] | None, where: str) -> Validator | None:
     """A compiled validator for a flow's schema that resolves only local refs, or None.
 
     Raises a FlowgenError naming `where` for an invalid schema or a ref problem.
@@ -360,7 +365,7 @@ def validator(schema: dict[str, Any] | None, where: str) -> Any:
     return cls(schema, registry=local_registry())
 
 
-def first_error(validator: Any, value: Any) -> Any:
+def first_error(validator: Validator, value: Any) -> ValidationError | None:
     """The most relevant `ValidationError` of `value`, or None when it is valid.
 
     A ref that still cannot be resolved, or a loop the static check missed, is one clear
@@ -372,7 +377,8 @@ def first_error(validator: Any, value: Any) -> Any:
     try:
         if validator.is_valid(value):
             return None
-        return best_match(validator.iter_errors(value))
+        best: ValidationError | None = best_match(validator.iter_errors(value))
+        return best
     except RecursionError:
         raise SchemaRefError("the schema refers to itself without end; break the `$ref` loop") from None
     except Unresolvable as exc:

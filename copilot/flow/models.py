@@ -681,6 +681,7 @@ class Flow(Block):
 
 
 AnyStep = ModelStep | ValidateStep | RetrieveStep | TransformStep | HttpStep
+CallStep = ModelStep | RetrieveStep | HttpStep  # the steps that call out: timeout, retry, latency
 
 # Key order of a flow file (docs/architecture.md, "The flow file"): the dumper and the fixer follow it.
 TOP_LEVEL_ORDER = [

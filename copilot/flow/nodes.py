@@ -38,7 +38,7 @@ def flow_resolver() -> type:
     from ruamel.yaml.resolver import VersionedResolver
     from ruamel.yaml.tag import Tag
 
-    class FlowResolver(VersionedResolver):  # type: ignore[misc]
+    class FlowResolver(VersionedResolver):
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is ScalarNode and implicit[0]:
                 table = self.versioned_resolver
@@ -60,14 +60,14 @@ def flow_resolver() -> type:
 def c_loader() -> type | None:
     """A loader class on libyaml's C parser, or None where the extension is not installed."""
     try:
-        from ruamel.yaml.cyaml import CParser
+        from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]  # ruamel re-exports libyaml's, untyped
     except ImportError:
         return None
     from ruamel.yaml.constructor import SafeConstructor
 
     resolver = flow_resolver()
 
-    class CFlowLoader(CParser, SafeConstructor, resolver):  # type: ignore[misc, valid-type]
+    class CFlowLoader(CParser, SafeConstructor, resolver):  # type: ignore[misc, valid-type]  # bases built at run time
         # The C path is only taken without a `%YAML` directive: always YAML 1.2. (The
         # inherited property would look for a pure-Python scanner, through exceptions,
         # once per scalar.)
@@ -77,7 +77,7 @@ def c_loader() -> type | None:
             CParser.__init__(self, stream)
             self._parser = self._composer = self
             SafeConstructor.__init__(self, loader=self)
-            resolver.__init__(self, loader=self)
+            resolver.__init__(self, loader=self)  # type: ignore[misc]  # the class built above, on purpose
             self.allow_duplicate_keys = False
 
     return CFlowLoader

@@ -27,9 +27,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.errors import FlowgenError
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 
 class PatternError(FlowgenError):
@@ -197,7 +200,7 @@ def _nullable(node: _Node) -> bool:
 def _first(node: _Node) -> set[str] | str:
     """The characters a match of `node` can start with (`_ANY` when unknown or everything)."""
     if node.kind == "char":
-        return node.chars if node.chars == _ANY else set(node.chars)  # type: ignore[arg-type]
+        return node.chars if node.chars == _ANY else set(node.chars)
     if node.kind in ("empty", "look"):
         return set()
     if node.kind in ("repeat", "group"):
@@ -205,20 +208,20 @@ def _first(node: _Node) -> set[str] | str:
     out: set[str] = set()
     for child in node.items:
         first = _first(child)
-        if first == _ANY:
+        if isinstance(first, str):  # `_ANY`, the only string `_first` returns
             return _ANY
-        out |= first  # type: ignore[arg-type]
+        out |= first
         if node.kind == "seq" and not _nullable(child):
             break
     return out
 
 
 def _overlap(a: set[str] | str, b: set[str] | str) -> bool:
-    if a == _ANY:
+    if isinstance(a, str):  # `_ANY`
         return bool(b)
-    if b == _ANY:
+    if isinstance(b, str):
         return bool(a)
-    return bool(a & b)  # type: ignore[operator]
+    return bool(a & b)
 
 
 def _walk(node: _Node) -> Iterator[_Node]:
@@ -401,11 +404,14 @@ def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: An
 
 
 @cache
-def safe_patterns(cls: Any) -> Any:
+def safe_patterns(cls: type[Validator]) -> type[Validator]:
     """`cls` (a jsonschema validator class) with `pattern` and `patternProperties` matched by RE2."""
     from jsonschema import validators
 
-    return validators.extend(cls, {"pattern": _pattern, "patternProperties": _pattern_properties})
+    extended: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]  # untyped in the stubs
+        cls, {"pattern": _pattern, "patternProperties": _pattern_properties}
+    )
+    return extended
 
 
 def schema_patterns(

@@ -40,9 +40,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.errors import FlowgenError
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_SEQUENCE = 100_000
 """Longest string or list a template may build with `*` (``'a' * 10**9`` is refused)."""
@@ -569,7 +572,7 @@ _DATA_TYPES = (str, int, float, list, tuple, dict)
 
 
 @lru_cache(maxsize=1)
-def environment() -> Any:
+def environment() -> ImmutableSandboxedEnvironment:
     """The one sandboxed environment flows are rendered in."""
     import json
 
@@ -639,7 +642,7 @@ def environment() -> Any:
         def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
             tick()
             if isinstance(__obj, method_only):
-                __obj = __obj.flowgen_method
+                __obj = __obj.flowgen_method  # type: ignore[attr-defined]  # a slot of MethodOnly
             args = _check_method(__obj, args, kwargs)
             result = super().call(__context, __obj, *args, **kwargs)
             if isinstance(result, str):
@@ -658,12 +661,12 @@ def environment() -> Any:
                     check_format(template, (), args[0] if args else {})
                 else:
                     check_format(template, args, kwargs)
-                return wrapper(*args, **kwargs)  # type: ignore[no-any-return]
+                return wrapper(*args, **kwargs)
 
             return checked_format
 
         def _generate(self, source: Any, *args: Any, **kwargs: Any) -> str:
-            return super()._generate(budgeted_tree(source), *args, **kwargs)  # type: ignore[misc]
+            return super()._generate(budgeted_tree(source), *args, **kwargs)
 
     def finalize(value: Any) -> Any:
         """Every printed value: checked as data, counted against the output cap."""
@@ -683,7 +686,8 @@ def environment() -> Any:
     env.filters["flowgen_each"] = counted
     env.filters["flowgen_text"] = lambda value: value
     env.filters = {name: _checked(name, f, is_filter=True) for name, f in env.filters.items()}
-    env.tests = {name: _checked(name, f, is_filter=False) for name, f in env.tests.items()}
+    # jinja2 annotates its default tests as `function`, which mypy does not call Callable.
+    env.tests = {name: _checked(name, f, is_filter=False) for name, f in env.tests.items()}  # type: ignore[arg-type]
     # Only data-shaped globals: `range`, `lipsum`, `cycler`, `joiner`, `namespace` are removed
     # so that a template has nothing to walk from but the data it was given.
     env.globals.clear()

@@ -37,7 +37,8 @@ def schema_text() -> str:
 
 def committed_schema() -> dict[str, Any]:
     """The shipped copy (fast: no model import)."""
-    return json.loads(COMMITTED.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    return schema
 
 
 def modeline(target: str = DEFAULT_MODELINE_TARGET) -> str:

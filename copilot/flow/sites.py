@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.flow.expressions import is_template
+
+if TYPE_CHECKING:
+    from copilot.flow.models import Flow
 
 Loc = tuple[str | int, ...]
 
@@ -62,7 +65,7 @@ def _add(
         out.extend(Site(sub, text, False, owner, field) for sub, text in _templates(value, where))
 
 
-def template_sites(flow: Any, data: dict[str, Any]) -> list[Site]:
+def template_sites(flow: Flow, data: dict[str, Any]) -> list[Site]:
     """Every template and condition of a flow, in the flow file's key order (trigger,
     steps, respond).
 

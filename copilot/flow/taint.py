@@ -12,12 +12,15 @@ requests. `if:` conditions do not carry data into an output and are not followed
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from copilot.flow.expressions import ExpressionError, references, template_strings
 
+if TYPE_CHECKING:
+    from copilot.flow.models import AnyStep, Flow
 
-def redacted_parts(flow: Any) -> list[tuple[str, ...]]:
+
+def redacted_parts(flow: Flow) -> list[tuple[str, ...]]:
     """The flow's `observability.redact` paths as parts, each starting with `event`."""
     obs = flow.observability
     out: list[tuple[str, ...]] = []
@@ -35,7 +38,7 @@ _COPY = re.compile(
 )
 
 
-def step_reads(step: Any, copies_only: bool = False) -> list[tuple[str, ...]]:
+def step_reads(step: AnyStep, copies_only: bool = False) -> list[tuple[str, ...]]:
     """The dotted paths the templates of `step` read (its `if:` left out).
 
     `copies_only`: only the paths interpolated as they are (`_COPY`), not those a
@@ -71,7 +74,7 @@ def tainting_read(
     return None
 
 
-def tainted_steps(flow: Any, *, copies_only: bool = False) -> dict[str, str]:
+def tainted_steps(flow: Flow, *, copies_only: bool = False) -> dict[str, str]:
     """Step id -> what redacted data its output holds (a phrase), for every tainted step.
 
     The engine hides every tainted output (any step type, any computation). The linter

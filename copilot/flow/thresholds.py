@@ -52,7 +52,7 @@ MetricType = Literal["counter", "gauge", "rate", "trend"]
 # k6's scan order: the first operator found in the text splits it (longer tokens first).
 OPERATORS: tuple[Op, ...] = ("<=", "<", ">=", ">", "===", "==", "!=")
 # k6's aggregation keywords; `p(N)` is read apart.
-METHODS: tuple[str, ...] = ("value", "count", "rate", "avg", "min", "med", "max")
+METHODS: tuple[Aggregate, ...] = ("value", "count", "rate", "avg", "min", "med", "max")
 METHODS_BY_TYPE: dict[MetricType, tuple[str, ...]] = {
     "counter": ("count", "rate"),
     "gauge": ("value",),
@@ -226,8 +226,9 @@ def scan_threshold(text: str) -> tuple[str, Op, str]:
 def parse_method(method: str) -> tuple[Aggregate, float | None]:
     """k6's `parseThresholdAggregationMethod` (aggregate, percentile), with the percentile
     range of its current tests; ValueError otherwise. A bare `p` is refused (see above)."""
-    if method in METHODS:
-        return method, None  # type: ignore[return-value]
+    for aggregate in METHODS:
+        if method == aggregate:
+            return aggregate, None
     if method.startswith("p(") and method.endswith(")"):
         inner = method[2:-1]
         try:

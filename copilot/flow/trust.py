@@ -16,7 +16,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from copilot.flow.models import Flow
 
 # Keys every dead-letter record has (copilot.run.engine writes them).
 DEAD_LETTER_KEYS = frozenset({"time", "flow", "event", "error"})
@@ -124,7 +127,7 @@ def trace_file_problem(value: str, base: Path) -> str | None:
     return existing_file_problem(base / value, SPAN_KEYS, "span")
 
 
-def flow_path_problems(flow: Any, base: Path) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def flow_path_problems(flow: Flow, base: Path) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """Each file the flow names that it may not touch: (location in the flow, why).
 
     One list for lint (FG710), validate and the engine, which refuses to start on any.

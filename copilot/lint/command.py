@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.errors import FlowgenError, did_you_mean
+
+if TYPE_CHECKING:
+
+    from rich.console import Console
+
+    from copilot.lint.rule import Rule
 
 
 def run_lint(
@@ -21,7 +27,7 @@ def run_lint(
     fix: bool,
     config_file: str | None,
     summary: bool,
-    console: Any,
+    console: Console | None,
     flows_only: bool = False,
     k6_compatible: bool = False,
 ) -> int:
@@ -29,7 +35,7 @@ def run_lint(
 
     `console` is the Rich console of a text report on a terminal; None writes plain text.
     """
-    from copilot.lint.config import LintConfig, load_config
+    from copilot.lint.config import LintConfig, LintOptions, load_config
     from copilot.lint.files import lint_paths
     from copilot.lint.report import render
     from copilot.lint.report.text import render as render_text
@@ -45,9 +51,17 @@ def run_lint(
 
             raise NoSuchFile(path)
     config = load_config(config_file) if config_file else None
-    options = {"select": select, "extend_select": extend_select, "ignore": ignore, "fail_on": fail_on}
-    options["k6_compatible"] = k6_compatible
-    options = {k: v for k, v in options.items() if v}
+    options: LintOptions = {}  # only the flags given
+    if select:
+        options["select"] = select
+    if extend_select:
+        options["extend_select"] = extend_select
+    if ignore:
+        options["ignore"] = ignore
+    if fail_on:
+        options["fail_on"] = fail_on
+    if k6_compatible:
+        options["k6_compatible"] = k6_compatible
     LintConfig().with_options(**options)  # refuse a bad flag before reading any file
     for note in unignorable(ignore or []):
         sys.stderr.write(f"flowgen: note: {note}\n")
@@ -129,7 +143,7 @@ def rules_rows() -> list[dict[str, Any]]:
     ]
 
 
-def find(code_or_name: str) -> Any:
+def find(code_or_name: str) -> Rule:
     """The rule named `code_or_name`, or a FlowgenError with the closest names."""
     from copilot.lint.rules import all_rules, find_rule
 
@@ -141,7 +155,7 @@ def find(code_or_name: str) -> Any:
     return rule
 
 
-def _suggestion(word: str, rules: list[Any]) -> str:
+def _suggestion(word: str, rules: list[Rule]) -> str:
     """`, did you mean ...?` by code or name: a close spelling, else the rules whose name has the word."""
     names = [r.code for r in rules] + [r.name for r in rules]
     close = did_you_mean(word, names) or did_you_mean(word.upper(), [r.code for r in rules])
@@ -156,7 +170,7 @@ def _suggestion(word: str, rules: list[Any]) -> str:
     return f", did you mean {shown}{more}?"
 
 
-def show_rules(fmt: str, console: Any) -> None:
+def show_rules(fmt: str, console: Console) -> None:
     rows = rules_rows()
     if fmt == "json":
         sys.stdout.write(json.dumps({"version": 1, "rules": rows}, indent=2) + "\n")

@@ -33,7 +33,7 @@ import contextlib
 import fnmatch
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypedDict
 
 from copilot.errors import FlowgenError
 from copilot.lint.rule import SEVERITY_RANK, Rule, Severity
@@ -83,6 +83,16 @@ class Override:
                 if pattern.endswith("/**") and text.startswith(pattern[:-2]):
                     return True
         return False
+
+
+class LintOptions(TypedDict, total=False):
+    """The command-line flags `LintConfig.with_options` takes (only the ones given)."""
+
+    select: list[str]
+    extend_select: list[str]
+    ignore: list[str]
+    fail_on: str
+    k6_compatible: bool
 
 
 @dataclass(frozen=True)
@@ -165,7 +175,9 @@ class LintConfig:
         return out
 
     @classmethod
-    def from_mapping(cls, data: dict[str, Any], *, root: Path | None = None, source: str | None = None):
+    def from_mapping(
+        cls, data: dict[str, Any], *, root: Path | None = None, source: str | None = None
+    ) -> LintConfig:
         """A config from the `[tool.flowgen.lint]` table (keys with `-` or `_`)."""
         where = source or "lint configuration"
         if not isinstance(data, dict):
@@ -227,9 +239,10 @@ def split_selectors(values: list[str]) -> list[str]:
 
 
 def _severity(value: Any, where: str) -> Severity:
-    if value not in SEVERITIES:
-        raise FlowgenError(f"{where} must be one of error, warning, info, not {value!r}")
-    return value
+    for severity in SEVERITIES:
+        if value == severity:
+            return severity
+    raise FlowgenError(f"{where} must be one of error, warning, info, not {value!r}")
 
 
 def _strings(value: Any, key: str, where: str) -> list[str]:
@@ -306,8 +319,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise FlowgenError(f"cannot read: {exc}", path=str(path)) from None
 
 
-def _section(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
-    """The lint table of a config file, or None when it has none."""
+def _section(path: Path, data: dict[str, Any]) -> Any:
+    """The lint table of a config file, or None when it has none.
+
+    A TOML value as written (`from_mapping` refuses one that is not a table).
+    """
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         flowgen = tool.get("flowgen", {}) if isinstance(tool, dict) else {}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from copilot.lint.rule import Rule
 
 SECTIONS = ("What it does", "Why it matters", "Example", "Fix")
 
@@ -22,7 +25,7 @@ def sections(doc: str) -> dict[str, str]:
     return {k: textwrap.dedent("\n".join(v)).strip("\n") for k, v in out.items()}
 
 
-def summary(rule: Any) -> str:
+def summary(rule: Rule) -> str:
     """The first sentence of `What it does`."""
     text = " ".join(sections(rule.doc).get("What it does", rule.summary).split())
     end = text.find(". ")
@@ -34,7 +37,7 @@ def plain(text: str) -> str:
     return " ".join(text.split())
 
 
-def markdown(rule: Any) -> str:
+def markdown(rule: Rule) -> str:
     """The rule's documentation as Markdown (SARIF help, `flowgen explain --format markdown`)."""
     parts = sections(rule.doc)
     lines = [f"## {rule.code} `{rule.name}`", "", f"Default severity: **{rule.severity}**."]
@@ -51,7 +54,7 @@ def markdown(rule: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def explain_text(rule: Any) -> str:
+def explain_text(rule: Rule) -> str:
     """What `flowgen explain CODE` prints: a header and the docstring as written."""
     fixable = "yes (flowgen lint --fix)" if rule.fix is not None else "no"
     head = (

@@ -10,13 +10,16 @@ per violation (FG002); neither stops the other files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.errors import FlowgenError, Position
 from copilot.lint.config import LintConfig, specificity
-from copilot.lint.rule import Context, Finding, Hit, Rule, Severity
+from copilot.lint.rule import Context, Finding, Hit, Loc, Rule, Severity
 from copilot.lint.rules import rules_by_code
 from copilot.lint.suppress import Suppression, parse_suppressions
+
+if TYPE_CHECKING:
+    from copilot.catalog import Catalog
 
 UNREADABLE = ("FG001", "FG002")  # findings that mean "could not lint this file" (exit 2)
 
@@ -66,7 +69,16 @@ class LintRun:
         return out
 
 
-def _finding(rule: Rule, severity: Severity, message: str, path: str, pos: Position, **extra: Any) -> Finding:
+def _finding(
+    rule: Rule,
+    severity: Severity,
+    message: str,
+    path: str,
+    pos: Position,
+    *,
+    loc: Loc = (),
+    fix_hint: str | None = None,
+) -> Finding:
     return Finding(
         code=rule.code,
         name=rule.name,
@@ -75,8 +87,9 @@ def _finding(rule: Rule, severity: Severity, message: str, path: str, pos: Posit
         path=path,
         line=pos.line,
         col=pos.col,
+        loc=loc,
+        fix_hint=fix_hint,
         fixable=rule.fix is not None,
-        **extra,
     )
 
 
@@ -96,7 +109,7 @@ class Loaded:
     findings: list[Finding]
 
 
-def load_for_lint(text: str, path: str, catalog: Any = None) -> Loaded:
+def load_for_lint(text: str, path: str, catalog: Catalog | None = None) -> Loaded:
     """Parse and validate `text` once into the analysed flow; FG001/FG002 findings instead of exceptions."""
     from copilot.flow.load import analyse_document, parse_yaml
 
@@ -188,7 +201,9 @@ def _unused(suppressions: list[Suppression], config: LintConfig, path: str) -> l
     return out
 
 
-def lint_context(ctx: Context, config: LintConfig, path: str, text: str) -> tuple[list[Finding], dict]:
+def lint_context(
+    ctx: Context, config: LintConfig, path: str, text: str
+) -> tuple[list[Finding], dict[str, list[Hit]]]:
     """Findings of a loaded flow (levels and suppressions applied) and each rule's kept hits."""
     rules = rules_by_code()
     suppressions = parse_suppressions(text)
@@ -219,7 +234,7 @@ def sort_key(finding: Finding) -> tuple[int, int, str]:
 
 
 def lint_report(
-    text: str, path: str = "<flow>", config: LintConfig | None = None, *, catalog: Any = None
+    text: str, path: str = "<flow>", config: LintConfig | None = None, *, catalog: Catalog | None = None
 ) -> FileReport:
     """Lint one flow's text into a `FileReport` (findings, summary numbers, the text)."""
     base = config or LintConfig()

@@ -8,11 +8,10 @@ above it and above the fixer (`copilot.lint.fixes`), which re-runs the engine it
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from copilot.errors import FlowgenError
 from copilot.flow.files import expand_paths, looks_like_flow
-from copilot.lint.config import LintConfig, discover
+from copilot.lint.config import LintConfig, LintOptions, discover
 from copilot.lint.engine import FileReport, LintRun, lint_report, unreadable_finding
 from copilot.lint.fixes import fix_text
 from copilot.lint.rule import Finding
@@ -33,7 +32,7 @@ def lint_paths(
     paths: list[str],
     config: LintConfig | None = None,
     *,
-    options: dict[str, Any] | None = None,
+    options: LintOptions | None = None,
     fix: bool = False,
     flows_only: bool = False,
 ) -> LintRun:

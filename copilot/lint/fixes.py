@@ -90,7 +90,7 @@ def fix_text(text: str, path: str = "<flow>", config: LintConfig | None = None) 
     from copilot.flow.load import load_flow_text
 
     config = (config or LintConfig()).for_path(path)
-    current, changes = text, []
+    current, changes = text, list[str]()
     for _ in range(MAX_ROUNDS):
         new, round_changes = fix_round(current, path, config)
         if not round_changes or new == current:

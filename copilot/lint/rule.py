@@ -20,9 +20,27 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from copilot.errors import Position
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
+
+    from copilot.catalog import Catalog, ModelProfile
+    from copilot.flow.document import Document
+    from copilot.flow.graph import Analysis
+    from copilot.flow.load import LoadedFlow
+    from copilot.flow.models import (
+        AnyStep,
+        Flow,
+        HttpStep,
+        ModelStep,
+        RetrieveStep,
+        TransformStep,
+        ValidateStep,
+    )
+    from copilot.flow.sites import Site
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -37,6 +55,14 @@ class Hit:
     message: str
     key: bool = False  # point at the key of `loc` rather than its value
     fix_hint: str | None = None  # one sentence: what to change (goes into draft repair prompts)
+
+    @property
+    def step_index(self) -> int:
+        """The index of the step a hit at ``("steps", index, ...)`` is about (fixers edit that step)."""
+        index = self.loc[1] if len(self.loc) > 1 and self.loc[0] == "steps" else None
+        if not isinstance(index, int):
+            raise ValueError(f"not a hit on a step: {self.loc}")
+        return index
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,16 @@ class Finding:
         }
 
 
+class Settings(Protocol):
+    """The lint settings a rule reads (`copilot.lint.config.LintConfig`, which imports this
+    module: naming it here would make an import cycle)."""
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]: ...
+    @property
+    def k6_compatible(self) -> bool: ...
+
+
 @dataclass
 class Context:
     """Everything a rule may look at, computed once per file and shared by all rules.
@@ -90,20 +126,20 @@ class Context:
     (`copilot.flow.load.LoadedFlow`): computed once, whoever asks first.
     """
 
-    loaded: Any  # copilot.flow.load.LoadedFlow: the analysed flow (graph, analysis, sites)
-    catalog: Any = None  # copilot.catalog.Catalog: the analysed flow's (None: take it from there)
+    loaded: LoadedFlow  # the analysed flow (graph, analysis, sites)
+    catalog: Catalog | None = None  # the analysed flow's (None: take it from there)
     # Set by `fix_text`: the unsuppressed hits of each rule, the only ones a fixer should touch.
     fix_hits: dict[str, list[Hit]] = field(default_factory=dict)
     # The lint configuration of this file (set by the engine): settings some rules read,
     # such as `allowed-hosts` (FG712).
-    config: Any = None
+    config: Settings | None = None
 
     @property
-    def flow(self) -> Any:
+    def flow(self) -> Flow:
         return self.loaded.flow
 
     @property
-    def doc(self) -> Any:
+    def doc(self) -> Document:
         return self.loaded.doc
 
     @property
@@ -124,19 +160,19 @@ class Context:
             self.loaded = replace(self.loaded, catalog=self.catalog)
 
     @property
-    def analysis(self) -> Any:
+    def analysis(self) -> Analysis:
         """The analysed flow's graph analysis (`LoadedFlow.analysis`): hot path, estimates, cost."""
         return self.loaded.analysis
 
     @property
-    def profiles(self) -> dict[str, Any]:
+    def profiles(self) -> dict[str, ModelProfile]:
         """Model alias -> resolved catalog profile (unknown aliases are left out)."""
-        return self.loaded.profiles  # type: ignore[no-any-return]
+        return self.loaded.profiles
 
     @property
-    def sites(self) -> list[Any]:
+    def sites(self) -> list[Site]:
         """Every template and condition with its location and owner (`copilot.flow.sites.Site`)."""
-        return self.loaded.sites  # type: ignore[no-any-return]
+        return self.loaded.sites
 
     @cached_property
     def reads(self) -> dict[str, set[str]]:
@@ -146,9 +182,9 @@ class Context:
         return steps_read(self.sites)
 
     @cached_property
-    def step_by_id(self) -> dict[str, Any]:
+    def step_by_id(self) -> dict[str, AnyStep]:
         """Step id -> step (the first one, when an id is duplicated: FG007 reports that)."""
-        out: dict[str, Any] = {}
+        out: dict[str, AnyStep] = {}
         for step in self.flow.steps:
             out.setdefault(step.id, step)
         return out
@@ -158,7 +194,21 @@ class Context:
         """The steps the response waits for (from the shared analysis)."""
         return set(self.analysis.hot_path)
 
-    def steps(self, *types: str) -> Iterator[tuple[int, Any]]:
+    # One step type gives that type's model (`ctx.steps("model")` yields `ModelStep`s).
+    @overload
+    def steps(self, kind: Literal["model"], /) -> Iterator[tuple[int, ModelStep]]: ...
+    @overload
+    def steps(self, kind: Literal["validate"], /) -> Iterator[tuple[int, ValidateStep]]: ...
+    @overload
+    def steps(self, kind: Literal["retrieve"], /) -> Iterator[tuple[int, RetrieveStep]]: ...
+    @overload
+    def steps(self, kind: Literal["transform"], /) -> Iterator[tuple[int, TransformStep]]: ...
+    @overload
+    def steps(self, kind: Literal["http"], /) -> Iterator[tuple[int, HttpStep]]: ...
+    @overload
+    def steps(self, *types: str) -> Iterator[tuple[int, AnyStep]]: ...
+
+    def steps(self, *types: str) -> Iterator[tuple[int, AnyStep]]:
         """(index, step) in file order, optionally only of the given types."""
         for index, step in enumerate(self.flow.steps):
             if not types or step.type in types:
@@ -201,7 +251,7 @@ class Context:
 
 
 Check = Callable[[Context], Iterator[Hit]]
-Fix = Callable[[Any, Context], list[str]]  # (ruamel tree, ctx) -> descriptions of changes
+Fix = Callable[["CommentedMap", Context], list[str]]  # (round-trip tree, ctx) -> descriptions of changes
 
 
 @dataclass

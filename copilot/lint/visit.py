@@ -8,9 +8,9 @@ structural check and the analysed flow share; it is re-exported here for the rul
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
-from copilot.flow.sites import (  # noqa: F401  (re-exported: rules import them here)
+from copilot.flow.sites import (  # re-exported (listed in `__all__`): rules import them here
     Site,
     references_of,
     site_references,
@@ -20,10 +20,24 @@ from copilot.flow.sites import (  # noqa: F401  (re-exported: rules import them 
     template_sites,
 )
 
+__all__ = [
+    "Site",
+    "event_id_field",
+    "references_of",
+    "site_references",
+    "steps_read",
+    "template_free_names",
+    "template_references",
+    "template_sites",
+]
+
+if TYPE_CHECKING:
+    from copilot.flow.models import Flow
+
 _ID_NAMES = ("id", "event_id", "delivery_id", "message_id", "request_id", "uuid", "key")
 
 
-def event_id_field(flow: Any) -> str | None:
+def event_id_field(flow: Flow) -> str | None:
     """The event field that names an event uniquely: the trigger key's field, else an id-like property."""
     key = flow.trigger.idempotency_key
     if key:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from copilot.lint.engine import LintRun
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 _MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "github": "github", "junit": "junit"}
 
 
-def render(run: Any, fmt: str) -> str:
+def render(run: LintRun, fmt: str) -> str:
     """The run in a data format (json, sarif, github, junit) as text."""
     if fmt not in FORMATS or fmt == "text":
         raise ValueError(f"not a data format: {fmt}")

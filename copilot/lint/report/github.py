@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from copilot.lint.report import display_path
+
+if TYPE_CHECKING:
+    from copilot.lint.engine import LintRun
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -20,7 +23,7 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(run: Any) -> str:
+def render(run: LintRun) -> str:
     lines = []
     for report in run.files:
         path = _property(display_path(report.path))

@@ -21,15 +21,18 @@ New keys may be added; existing ones keep their meaning while `version` stays 1.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot import __version__
 from copilot.lint.report import display_path
 
+if TYPE_CHECKING:
+    from copilot.lint.engine import LintRun
+
 VERSION = 1
 
 
-def payload(run: Any) -> dict[str, Any]:
+def payload(run: LintRun) -> dict[str, Any]:
     counts = run.counts()
     files = []
     for report in run.files:
@@ -58,5 +61,5 @@ def payload(run: Any) -> dict[str, Any]:
     }
 
 
-def render(run: Any) -> str:
+def render(run: LintRun) -> str:
     return json.dumps(payload(run), indent=2, ensure_ascii=False) + "\n"

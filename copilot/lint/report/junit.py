@@ -13,12 +13,16 @@ Jenkins xunit plugin's junit-10.xsd and pytest's own output have them
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING
 
 from copilot.lint.report import display_path
 
+if TYPE_CHECKING:
+    from copilot.lint.engine import FileReport, LintRun
+    from copilot.lint.rule import Rule
 
-def _rules_for(report: Any) -> list[Any]:
+
+def _rules_for(report: FileReport) -> list[Rule]:
     from copilot.lint.engine import UNREADABLE
     from copilot.lint.rules import rules_by_code
 
@@ -28,7 +32,7 @@ def _rules_for(report: Any) -> list[Any]:
     return [r for code, r in sorted(rules.items()) if code not in UNREADABLE and report.config.enabled(r)]
 
 
-def render(run: Any) -> str:
+def render(run: LintRun) -> str:
     root = ET.Element("testsuites", name="flowgen lint")
     total = failures = errors = 0
     for report in run.files:

@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from copilot import __version__
 from copilot.lint.report import display_path
 
+if TYPE_CHECKING:
+    from copilot.lint.engine import LintRun
+    from copilot.lint.rule import Rule
+
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def _rule(rule: Any) -> dict[str, Any]:
+def _rule(rule: Rule) -> dict[str, Any]:
     from copilot.lint import docs
 
     parts = docs.sections(rule.doc)
@@ -50,7 +54,7 @@ def artifact_location(path: str) -> dict[str, str]:
     return {"uri": quote(shown, safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
-def payload(run: Any) -> dict[str, Any]:
+def payload(run: LintRun) -> dict[str, Any]:
     from copilot.lint.rules import rules_by_code
 
     # The rules that ran on some file, and any that reported (FG001/FG002 always may).
@@ -99,5 +103,5 @@ def payload(run: Any) -> dict[str, Any]:
     }
 
 
-def render(run: Any) -> str:
+def render(run: LintRun) -> str:
     return json.dumps(payload(run), indent=2, ensure_ascii=False) + "\n"

@@ -17,10 +17,16 @@ flows/a.yaml  support-triage
 from __future__ import annotations
 
 import math
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from copilot.lint.report import display_path
 from copilot.styled import Lines, Part
+
+if TYPE_CHECKING:
+
+    from rich.console import Console
+
+    from copilot.lint.engine import LintRun
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 SECRET_RULE = "FG701"  # its findings' scalars are hidden in every code frame
@@ -121,7 +127,9 @@ def _unknown(steps: list[str]) -> list[Part]:
     return [f" (the model of {', '.join(f'`{s}`' for s in steps)} is not in the catalog)"]
 
 
-def render(run: Any, console: Any = None, *, summary: bool = True, stream: TextIO | None = None) -> None:
+def render(
+    run: LintRun, console: Console | None = None, *, summary: bool = True, stream: TextIO | None = None
+) -> None:
     """Print the run on a Rich console, or as plain text on `stream` (stdout) when `console` is None."""
     out = Lines(console, stream)
     explained: set[str] = set()
@@ -163,10 +171,10 @@ def render(run: Any, console: Any = None, *, summary: bool = True, stream: TextI
         out.line(("✓", "green"), f" no problems in {files} file{'s' if files != 1 else ''}")
         return
     fixable = sum(1 for f in run.findings if f.fixable)
-    parts = [f"{counts['error']} error{'s' if counts['error'] != 1 else ''}"]
-    parts.append(f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
-    parts.append(f"{counts['info']} info")
-    line = f"Found {total} problem{'s' if total != 1 else ''} ({', '.join(parts)}) in {files} file"
+    tally = [f"{counts['error']} error{'s' if counts['error'] != 1 else ''}"]
+    tally.append(f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
+    tally.append(f"{counts['info']} info")
+    line = f"Found {total} problem{'s' if total != 1 else ''} ({', '.join(tally)}) in {files} file"
     line += "s" if files != 1 else ""
     if fixable:
         line += f"; {fixable} fixable with `flowgen lint --fix`"

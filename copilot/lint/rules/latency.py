@@ -10,12 +10,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from copilot import policy
 from copilot.flow.estimate import candidates
 from copilot.flow.units import format_duration
 from copilot.lint.rule import Context, Hit, fixer, rule
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
+
+    from copilot.flow.models import AnyStep, CallStep, ModelStep
 
 CALL_TYPES = ("model", "retrieve", "http")
 
@@ -23,8 +28,7 @@ CALL_TYPES = ("model", "retrieve", "http")
 def _ms(seconds: float) -> str:
     return "unbounded" if math.isinf(seconds) else f"{seconds * 1000:,.0f} ms"
 
-
-def _fallbacks(step: Any) -> list[str]:
+def _fallbacks(step: ModelStep) -> list[str]:
     """The aliases a model step falls back to: `fallback`, or the route candidates not chosen."""
     return candidates(step)[1:]
 
@@ -67,7 +71,7 @@ def call_without_timeout(ctx: Context) -> Iterator[Hit]:
             )
 
 
-def _call_p95(ctx: Context, step: Any) -> float:
+def _call_p95(ctx: Context, step: CallStep) -> float:
     """The call's own p95, before any timeout: the model's (routed choice's) or the I/O default."""
     from copilot.flow.estimate import HTTP_LATENCY, RETRIEVE_LATENCY
 
@@ -80,7 +84,7 @@ def _call_p95(ctx: Context, step: Any) -> float:
     return (RETRIEVE_LATENCY if step.type == "retrieve" else HTTP_LATENCY)[1]
 
 
-def default_timeout(ctx: Context, step: Any) -> float:
+def default_timeout(ctx: Context, step: CallStep) -> float:
     """The timeout `--fix` writes for a call without one: `copilot.policy` decides, given the share.
 
     The share is what the SLA leaves for this step on the hot path, ``sla − (critical-path
@@ -108,14 +112,15 @@ def default_timeout(ctx: Context, step: Any) -> float:
 
 
 @fixer("FG101")
-def fix_call_without_timeout(tree: Any, ctx: Context) -> list[str]:
+def fix_call_without_timeout(tree: CommentedMap, ctx: Context) -> list[str]:
     """Add `timeout` to each call without one (formula: `default_timeout`)."""
     from copilot.flow.dump import merge_into
 
     changes = []
     for hit in ctx.hits_to_fix("FG101"):
-        index = hit.loc[1]
+        index = hit.step_index
         step = ctx.flow.steps[index]
+        assert step.type != "validate" and step.type != "transform"  # FG101 flags calls only
         value = format_duration(default_timeout(ctx, step))
         merge_into(tree["steps"][index], "timeout", value, ("steps", index))
         changes.append(f"steps[{index}] ({step.id}): timeout {value}")
@@ -365,14 +370,15 @@ def missing_max_tokens(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG108")
-def fix_missing_max_tokens(tree: Any, ctx: Context) -> list[str]:
+def fix_missing_max_tokens(tree: CommentedMap, ctx: Context) -> list[str]:
     """Add `max_tokens` (256 with an output_schema, else 512; capped at the model's limit)."""
     from copilot.flow.dump import merge_into
 
     changes = []
     for hit in ctx.hits_to_fix("FG108"):
-        index = hit.loc[1]
+        index = hit.step_index
         step = ctx.flow.steps[index]
+        assert step.type == "model"  # FG108 flags model steps only
         alias = ctx.analysis.estimates[step.id].model
         profile = ctx.profiles.get(alias) if alias else None
         limit = profile.max_output_tokens if profile is not None else None
@@ -391,12 +397,12 @@ _URGENT = re.compile(
 )
 
 
-def is_urgent(step: Any) -> bool:
+def is_urgent(step: AnyStep) -> bool:
     """An http call, or a step whose id or description reads as paging, alerting or notifying."""
     return step.type == "http" or bool(_URGENT.search(f"{step.id} {step.description or ''}".lower()))
 
 
-def _idle_async_needs(ctx: Context) -> Iterator[tuple[int, int, Any, str, list[str]]]:
+def _idle_async_needs(ctx: Context) -> Iterator[tuple[int, int, AnyStep, str, list[str]]]:
     """(step index, needs index, step, need, async steps behind it) for FG109 and its fix."""
     graph = ctx.analysis.graph
     for index, step in ctx.steps():
@@ -456,7 +462,7 @@ def urgent_waits_on_async(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG109")
-def fix_urgent_waits_on_async(tree: Any, ctx: Context) -> list[str]:
+def fix_urgent_waits_on_async(tree: CommentedMap, ctx: Context) -> list[str]:
     """Remove each flagged `needs` entry whose branch has no `if:` (dropping it changes nothing sent)."""
     graph = ctx.analysis.graph
     flagged = {(hit.loc[1], hit.loc[3]) for hit in ctx.hits_to_fix("FG109")}

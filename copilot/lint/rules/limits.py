@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot import policy
 from copilot.flow.thresholds import plain_number
 from copilot.lint.rule import Context, Hit, fixer, rule
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
+
+    from copilot.flow.models import Flow
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ def model_demand(ctx: Context) -> dict[str, ModelDemand]:
     return {alias: ModelDemand(alias, calls[alias], tokens[alias]) for alias in calls}
 
 
-def ingress_rate(flow: Any) -> float | None:
+def ingress_rate(flow: Flow) -> float | None:
     """Events per second the trigger admits (its rate limit), or None when unbounded."""
     limit = flow.trigger.rate_limit
     return limit.limit / limit.period if limit is not None and limit.period > 0 else None
@@ -118,7 +123,7 @@ def ingress_without_rate_limit(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG501")
-def _fix_rate_limit(tree: Any, ctx: Context) -> list[str]:
+def _fix_rate_limit(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     if not ctx.hits_to_fix("FG501"):
@@ -277,7 +282,7 @@ def unbounded_concurrency(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG505")
-def _fix_concurrency(tree: Any, ctx: Context) -> list[str]:
+def _fix_concurrency(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     if not ctx.hits_to_fix("FG505"):

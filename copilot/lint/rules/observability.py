@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot import policy
 from copilot.flow.sites import site_references
-from copilot.lint.rule import Context, Hit, fixer, rule
+from copilot.lint.rule import Context, Hit, Loc, fixer, rule
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
+
+    from copilot.flow.sites import Site
 
 # What the fixes write is `copilot.policy`'s, the drafter's too.
 TRACING_DEFAULT = policy.TRACING
@@ -148,7 +153,7 @@ def _missing_alerts(ctx: Context) -> list[str]:
     return missing
 
 
-def _observability_loc(ctx: Context, *keys: str) -> tuple[tuple[str, ...], bool]:
+def _observability_loc(ctx: Context, *keys: str) -> tuple[Loc, bool]:
     """The most specific existing node among observability.<keys>, else observability, else `name`."""
     obs = ctx.doc.data.get("observability")
     if isinstance(obs, dict):
@@ -206,7 +211,7 @@ def tracing_disabled(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG301")
-def _fix_tracing(tree: Any, ctx: Context) -> list[str]:
+def _fix_tracing(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     if not ctx.hits_to_fix("FG301"):
@@ -262,7 +267,7 @@ def metrics_disabled(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG302")
-def _fix_metrics(tree: Any, ctx: Context) -> list[str]:
+def _fix_metrics(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     if not ctx.hits_to_fix("FG302"):
@@ -316,7 +321,7 @@ def missing_alerts(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG303")
-def _fix_alerts(tree: Any, ctx: Context) -> list[str]:
+def _fix_alerts(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into, to_tree
 
     if not ctx.hits_to_fix("FG303"):
@@ -337,7 +342,7 @@ def _fix_alerts(tree: Any, ctx: Context) -> list[str]:
     return [f"observability.alerts: added {a['metric']} above {a['above']}" for a in new]
 
 
-def _unredacted_uses(ctx: Context) -> dict[tuple[str, ...], Any]:
+def _unredacted_uses(ctx: Context) -> dict[tuple[str, ...], Site]:
     """Personal event field -> the first template that uses it, for fields not in `redact`."""
     trigger = ctx.flow.trigger
     fields = personal_fields(trigger.event_schema)
@@ -346,7 +351,7 @@ def _unredacted_uses(ctx: Context) -> dict[tuple[str, ...], Any]:
     obs = ctx.flow.observability
     redact = obs.redact if obs is not None else []
     fields = [f for f in fields if not _redacted(f, redact)]
-    found: dict[tuple[str, ...], Any] = {}
+    found: dict[tuple[str, ...], Site] = {}
     for site in ctx.sites:
         for ref in site_references(site):
             if ref[0] != "event":
@@ -401,7 +406,7 @@ def pii_unredacted(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG304")
-def _fix_redact(tree: Any, ctx: Context) -> list[str]:
+def _fix_redact(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     hits = ctx.hits_to_fix("FG304")

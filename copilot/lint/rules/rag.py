@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot import policy
 from copilot.lint.rule import Context, Hit, fixer, rule
 from copilot.lint.visit import site_references
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
+
+    from copilot.flow.models import Flow
+    from copilot.flow.sites import Site
 
 # The values the fixes write are `copilot.policy`'s, the drafter's too.
 FRESHNESS_DEFAULT = policy.FRESHNESS
@@ -19,7 +25,7 @@ ON_EMPTY_DEFAULT = policy.ON_EMPTY
 _PIN_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
-def is_realtime(flow: Any) -> bool:
+def is_realtime(flow: Flow) -> bool:
     """A flow something waits on: a webhook or queue trigger with a latency SLA."""
     return flow.trigger.type in ("webhook", "queue") and flow.latency_sla is not None
 
@@ -111,7 +117,7 @@ def rag_missing_freshness(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG402")
-def _fix_freshness(tree: Any, ctx: Context) -> list[str]:
+def _fix_freshness(tree: CommentedMap, ctx: Context) -> list[str]:
     return _set_on_steps(tree, ctx, "FG402", "freshness", FRESHNESS_DEFAULT, FRESHNESS_DEFAULT)
 
 
@@ -191,7 +197,7 @@ def rag_empty_unhandled(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG404")
-def _fix_on_empty(tree: Any, ctx: Context) -> list[str]:
+def _fix_on_empty(tree: CommentedMap, ctx: Context) -> list[str]:
     return _set_on_steps(tree, ctx, "FG404", "on_empty", ON_EMPTY_DEFAULT, "{action: default, value: []}")
 
 
@@ -233,12 +239,12 @@ def rag_unbounded_top_k(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG405")
-def _fix_top_k(tree: Any, ctx: Context) -> list[str]:
+def _fix_top_k(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     changes = []
     for hit in ctx.hits_to_fix("FG405"):
-        index = hit.loc[1]
+        index = hit.step_index
         node = tree["steps"][index]
         value = TOP_K_MAX if hit.loc[-1] == "top_k" else TOP_K_DEFAULT
         merge_into(node, "top_k", value, ("steps", index))
@@ -246,7 +252,7 @@ def _fix_top_k(tree: Any, ctx: Context) -> list[str]:
     return changes
 
 
-def _set_on_steps(tree: Any, ctx: Context, code: str, key: str, value: Any, shown: str) -> list[str]:
+def _set_on_steps(tree: CommentedMap, ctx: Context, code: str, key: str, value: Any, shown: str) -> list[str]:
     """Add `key: value` to every step a hit of `code` points at (a fresh copy each time)."""
     import copy
 
@@ -254,7 +260,7 @@ def _set_on_steps(tree: Any, ctx: Context, code: str, key: str, value: Any, show
 
     changes = []
     for hit in ctx.hits_to_fix(code):
-        index = hit.loc[1]
+        index = hit.step_index
         node = tree["steps"][index]
         if node.get(key) is None:
             merge_into(node, key, copy.deepcopy(value), ("steps", index))
@@ -300,7 +306,7 @@ def _labels_only(node: Any) -> bool:
     )
 
 
-def _step_output_refs(ctx: Context, owner: str, *fields: str) -> Iterator[tuple[Any, tuple[str, ...]]]:
+def _step_output_refs(ctx: Context, owner: str, *fields: str) -> Iterator[tuple[Site, tuple[str, ...]]]:
     """(site, path after `output`) of every `steps.<id>.output…` the owner's `fields` read."""
     for site in ctx.sites:
         if site.owner != owner or site.field not in fields:
@@ -361,12 +367,12 @@ def _unread_retrievals(ctx: Context) -> list[str]:
     for _, step in ctx.steps("model"):
         prompts |= {parts[0] for _, parts in _step_output_refs(ctx, step.id, "prompt.system", "prompt.user")}
     unread = []
-    for _, step in ctx.steps("retrieve"):
+    for _, retrieve in ctx.steps("retrieve"):
         passers = {
-            s for s in graph.descendants(step.id) if ctx.step_by_id[s].type in ("validate", "transform")
+            s for s in graph.descendants(retrieve.id) if ctx.step_by_id[s].type in ("validate", "transform")
         }
-        if not prompts & {step.id, *passers}:
-            unread.append(step.id)
+        if not prompts & {retrieve.id, *passers}:
+            unread.append(retrieve.id)
     return unread
 
 

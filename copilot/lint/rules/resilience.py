@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot import policy
 from copilot.flow.estimate import candidates
@@ -11,25 +11,32 @@ from copilot.flow.units import format_duration
 from copilot.lint.rule import Context, Hit, fixer, rule
 from copilot.lint.visit import event_id_field
 
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    from copilot.flow.models import AnyStep, ModelStep
+
 TRANSIENT_STATUSES = {408, 429}
 NON_TRANSIENT_CLASSES = {"client_error", "validation_error"}
 MAX_ATTEMPTS = 10
 
 
-def _fallbacks(step: Any) -> list[str]:
+def _fallbacks(step: ModelStep) -> list[str]:
     """The aliases tried after the primary: `fallback`, or the route candidates not chosen."""
     order = candidates(step)
     return order[1:]
 
 
-def _quoted(template: str) -> Any:
+def _quoted(template: str) -> DoubleQuotedScalarString:
     """A template written in double quotes, as flow files write them."""
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-    return DoubleQuotedScalarString(template)
+    quoted: DoubleQuotedScalarString = DoubleQuotedScalarString(template)  # ruamel's constructor is untyped
+    return quoted
 
 
-def _side_effect(step: Any) -> bool:
+def _side_effect(step: AnyStep) -> bool:
     """A call whose repetition changes the world: an http call other than GET."""
     return step.type == "http" and step.request.method != "GET"
 
@@ -143,7 +150,7 @@ def retry_without_idempotency_key(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG203")
-def fix_retry_without_idempotency_key(tree: Any, ctx: Context) -> list[str]:
+def fix_retry_without_idempotency_key(tree: CommentedMap, ctx: Context) -> list[str]:
     """Add `idempotency_key: "{{ event.<id field> }}:<step id>"` (no change without an id field)."""
     from copilot.flow.dump import merge_into
 
@@ -152,7 +159,7 @@ def fix_retry_without_idempotency_key(tree: Any, ctx: Context) -> list[str]:
         return []
     changes = []
     for hit in ctx.hits_to_fix("FG203"):
-        index = hit.loc[1]
+        index = hit.step_index
         step = ctx.flow.steps[index]
         key = _quoted(f"{{{{ event.{field} }}}}:{step.id}")
         merge_into(tree["steps"][index], "idempotency_key", key, ("steps", index))
@@ -228,20 +235,22 @@ def retry_without_backoff(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG205")
-def fix_retry_without_backoff(tree: Any, ctx: Context) -> list[str]:
+def fix_retry_without_backoff(tree: CommentedMap, ctx: Context) -> list[str]:
     """Set exponential backoff with jitter (and bounds when missing) on each flagged retry."""
     from copilot.flow.dump import merge_into
 
     changes = []
     for hit in ctx.hits_to_fix("FG205"):
-        index = hit.loc[1]
+        index = hit.step_index
         step = ctx.flow.steps[index]
         wanted = policy.retry_policy(hot=step.id in ctx.hot_path, side_effect=_side_effect(step))
+        retry = step.retry
+        assert retry is not None  # FG205 flags retries only
         patch: dict[str, Any] = {"backoff": "exponential", "jitter": True}
-        if step.retry.initial is None:
+        if retry.initial is None:
             patch["initial"] = format_duration(wanted.initial)
-        if step.retry.max is None:
-            patch["max"] = format_duration(max(wanted.max, step.retry.initial or wanted.initial))
+        if retry.max is None:
+            patch["max"] = format_duration(max(wanted.max, retry.initial or wanted.initial))
         merge_into(tree["steps"][index], "retry", patch, ("steps", index))
         shown = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in patch.items())
         changes.append(f"steps[{index}] ({step.id}): retry {shown}")
@@ -309,7 +318,7 @@ def missing_dead_letter(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG207")
-def fix_missing_dead_letter(tree: Any, ctx: Context) -> list[str]:
+def fix_missing_dead_letter(tree: CommentedMap, ctx: Context) -> list[str]:
     """Add `on_error.dead_letter.path: .flowgen/dead-letter/<flow name>.jsonl`."""
     from copilot.flow.dump import merge_into
 
@@ -391,7 +400,7 @@ def trigger_without_idempotency(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG209")
-def fix_trigger_without_idempotency(tree: Any, ctx: Context) -> list[str]:
+def fix_trigger_without_idempotency(tree: CommentedMap, ctx: Context) -> list[str]:
     """Add the trigger's idempotency key from the event's id-like field, and a dedupe window."""
     from copilot.flow.dump import merge_into
 

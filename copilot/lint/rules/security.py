@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from copilot.flow.sites import located_strings
 from copilot.lint.rule import Context, Hit, Loc, rule
+
+if TYPE_CHECKING:
+    from copilot.catalog import Catalog
 
 # Well-known credential shapes. A finding names the kind, never the value.
 _PROVIDER_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -351,7 +354,7 @@ def insecure_url(ctx: Context) -> Iterator[Hit]:
         )
 
 
-def _catalog(ctx: Context) -> Any:
+def _catalog(ctx: Context) -> Catalog:
     from copilot.catalog import default_catalog
 
     return ctx.catalog or default_catalog()
@@ -585,8 +588,7 @@ def external_url_literal(ctx: Context) -> Iterator[Hit]:
     Put the URL in an environment variable and write `${env:NAME}`, or add the host to
     `allowed-hosts = ["api.example.com"]` in `[tool.flowgen.lint]` after reviewing it.
     """
-    config = ctx.config
-    allowed: tuple[str, ...] = getattr(config, "allowed_hosts", ()) or ()
+    allowed = ctx.config.allowed_hosts if ctx.config is not None else ()
     for index, step in ctx.steps("http"):
         host, why = _literal_host(step.request.url)
         loc = ("steps", index, "request", "url")

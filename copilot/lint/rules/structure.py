@@ -8,12 +8,15 @@ the structural checks `flowgen validate` runs (`copilot.flow.check`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.errors import did_you_mean
 from copilot.flow import check
 from copilot.lint.rule import Context, Hit, rule
 from copilot.lint.visit import Site, template_free_names, template_references
+
+if TYPE_CHECKING:
+    from copilot.flow.models import AnyStep
 
 
 @rule("FG000", "unused-suppression", "info")
@@ -194,7 +197,7 @@ def _output_schema(ctx: Context, step_id: str, seen: frozenset[str] = frozenset(
     return getattr(step, "output_schema", None)
 
 
-def _input_schema(ctx: Context, step: Any, seen: frozenset[str] = frozenset()) -> Any:
+def _input_schema(ctx: Context, step: AnyStep, seen: frozenset[str] = frozenset()) -> Any:
     """The schema of a validate step's `input`, when it is one reference to a known output."""
     from copilot.flow.expressions import expression_source
 

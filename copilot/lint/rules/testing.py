@@ -10,11 +10,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot import policy
 from copilot.flow.thresholds import plain_number
 from copilot.lint.rule import Context, Hit, Loc, fixer, rule
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
+
+    from copilot.flow.models import Flow, RateLimit
+    from copilot.flow.thresholds import Threshold
 
 LOAD_RATE_DEFAULT = 10.0  # events per second when the trigger has no rate limit
 LOAD_SECONDS = 6.0  # long enough for several bursts, short enough to run in CI
@@ -33,7 +39,7 @@ def _tests_loc(ctx: Context, key: str) -> tuple[Loc, bool]:
 # ---------------------------------------------------------------------------- skeleton
 
 
-def load_rate(flow: Any, limit: Any = None) -> tuple[float, int]:
+def load_rate(flow: Flow, limit: RateLimit | None = None) -> tuple[float, int]:
     """(events per second, burst size) of the load: the trigger's rate limit, or 10/s."""
     limit = limit if limit is not None else flow.trigger.rate_limit
     if limit is None or limit.period <= 0:
@@ -48,7 +54,7 @@ def _rate_text(rate: float) -> str:
     return f"{max(1, round(rate * 60))}/m"
 
 
-def load_skeleton(flow: Any, limit: Any = None) -> dict[str, Any]:
+def load_skeleton(flow: Flow, limit: RateLimit | None = None) -> dict[str, Any]:
     """A burst load at the trigger's rate: ~6 seconds of events, a burst every 2 seconds."""
     rate, burst = load_rate(flow, limit)
     events = max(20, math.ceil(rate * LOAD_SECONDS))
@@ -124,7 +130,7 @@ class ThresholdGap:
     key: bool = False
 
 
-def required_thresholds(flow: Any, k6_compatible: bool = False) -> dict[str, str]:
+def required_thresholds(flow: Flow, k6_compatible: bool = False) -> dict[str, str]:
     """Metric -> the threshold that enforces the flow's SLA, error rate and budget.
 
     The latency has flowgen's unit (`p(95)<2s`), or is k6's bare milliseconds
@@ -142,7 +148,7 @@ def required_thresholds(flow: Any, k6_compatible: bool = False) -> dict[str, str
     return out
 
 
-def _latency_bounds(threshold: Any, sla: float) -> bool:
+def _latency_bounds(threshold: Threshold, sla: float) -> bool:
     """p(q>=95) or max, capped from above at or under the SLA, bounds the p95 within it."""
     strong = threshold.aggregate == "max" or (
         threshold.aggregate == "p" and (threshold.percentile or 0) >= 95
@@ -150,14 +156,14 @@ def _latency_bounds(threshold: Any, sla: float) -> bool:
     return strong and threshold.upper_bound and threshold.seconds <= sla
 
 
-def _cost_bounds(threshold: Any, budget: float) -> bool:
+def _cost_bounds(threshold: Threshold, budget: float) -> bool:
     """avg or max of the cost capped at or under the budget (a percentile does not bound the mean)."""
     return threshold.aggregate in ("avg", "max") and threshold.upper_bound and threshold.value <= budget
 
 
 def k6_compatible(ctx: Context) -> bool:
     """Whether thresholds must be plain k6 (lint's `--k6-compatible` / `k6-compatible`)."""
-    return bool(getattr(ctx.config, "k6_compatible", False))
+    return ctx.config is not None and ctx.config.k6_compatible
 
 
 def threshold_gaps(ctx: Context) -> list[ThresholdGap]:
@@ -169,15 +175,15 @@ def threshold_gaps(ctx: Context) -> list[ThresholdGap]:
     tests = flow.tests
     thresholds = tests.thresholds if tests is not None else {}
     if not thresholds:
-        loc, key = _tests_loc(ctx, "thresholds")
+        block, key = _tests_loc(ctx, "thresholds")
         wanted = ", ".join(f"{m}: {t}" for m, t in required_thresholds(flow, strict).items())
         return [
             ThresholdGap(
-                "*", f"no `tests.thresholds`: the load test cannot fail ({wanted} wanted)", None, loc, key
+                "*", f"no `tests.thresholds`: the load test cannot fail ({wanted} wanted)", None, block, key
             )
         ]
     gaps: list[ThresholdGap] = []
-    parsed: dict[str, list[Any]] = {}
+    parsed: dict[str, list[Threshold]] = {}
     for metric, texts in thresholds.items():
         for index, text in enumerate(texts):
             where: Loc = ("tests", "thresholds", metric, index)
@@ -192,13 +198,13 @@ def threshold_gaps(ctx: Context) -> list[ThresholdGap]:
                 continue
             parsed.setdefault(metric, []).append(threshold)
     required = required_thresholds(flow, strict)
-    sla = flow.sla
     for metric, wanted in required.items():
         here = parsed.get(metric, [])
         loc: Loc = ("tests", "thresholds", metric) if metric in thresholds else ("tests", "thresholds")
         key = metric not in thresholds
         if metric == LATENCY_METRIC:
-            limit = sla.latency_p95
+            limit = flow.latency_sla
+            assert limit is not None  # a latency threshold is required only under a latency SLA
             if not here:
                 gaps.append(
                     ThresholdGap(metric, f"no latency threshold; the SLA wants {wanted}", wanted, loc, key)
@@ -220,7 +226,8 @@ def threshold_gaps(ctx: Context) -> list[ThresholdGap]:
                     ThresholdGap(metric, f"no error-rate threshold (e.g. {wanted})", wanted, loc, key)
                 )
         elif metric == COST_METRIC:
-            budget = sla.max_cost_per_event
+            budget = flow.cost_budget
+            assert budget is not None  # a cost threshold is required only under a budget
             if not here:
                 gaps.append(
                     ThresholdGap(metric, f"no cost threshold; the budget wants {wanted}", wanted, loc, key)
@@ -280,7 +287,7 @@ def missing_load_test(ctx: Context) -> Iterator[Hit]:
         )
 
 
-def _rate_limit_in(tree: Any) -> Any:
+def _rate_limit_in(tree: CommentedMap) -> RateLimit | None:
     """The trigger's rate limit as the tree has it now: FG501's fix may have just added it."""
     from pydantic import ValidationError
 
@@ -299,7 +306,7 @@ def _rate_limit_in(tree: Any) -> Any:
 
 
 @fixer("FG801")
-def _fix_load(tree: Any, ctx: Context) -> list[str]:
+def _fix_load(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     if not ctx.hits_to_fix("FG801"):
@@ -352,7 +359,7 @@ def missing_chaos_test(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG802")
-def _fix_chaos(tree: Any, ctx: Context) -> list[str]:
+def _fix_chaos(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     if not ctx.hits_to_fix("FG802"):
@@ -415,7 +422,7 @@ def thresholds_looser_than_sla(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG803")
-def _fix_thresholds(tree: Any, ctx: Context) -> list[str]:
+def _fix_thresholds(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into, to_tree
 
     if not ctx.hits_to_fix("FG803"):

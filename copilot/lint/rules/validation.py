@@ -7,11 +7,14 @@ The templates of the flow and what they read come from the one walker
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from copilot import policy
 from copilot.flow.sites import Site, site_references
 from copilot.lint.rule import Context, Hit, fixer, rule
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
 
 ON_FAIL_DEFAULT = policy.VALIDATE_ON_FAIL
 
@@ -121,12 +124,12 @@ def validate_without_on_fail(ctx: Context) -> Iterator[Hit]:
 
 
 @fixer("FG602")
-def _fix_validate_on_fail(tree: Any, ctx: Context) -> list[str]:
+def _fix_validate_on_fail(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     changes = []
     for hit in ctx.hits_to_fix("FG602"):
-        index = hit.loc[1]
+        index = hit.step_index
         node = tree["steps"][index]
         if node.get("on_fail") is None:
             merge_into(node, "on_fail", dict(ON_FAIL_DEFAULT), ("steps", index))
