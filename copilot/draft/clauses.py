@@ -384,6 +384,11 @@ def _action(clause: str) -> tuple[str, str] | None:
         for base in _participle_bases(written.group(1)):
             if ACTION_VERBS.get(base) == "model":
                 return base, "model"
+    received = _RECEIVES.search(stripped)
+    if received:
+        # "rejected listings get an email to the seller": the subject receives a side effect
+        noun = received.group(1).lower()
+        return _RECEIVED_VERBS.get(noun, "send"), ACTION_VERBS.get(_RECEIVED_VERBS.get(noun, "send"), "effect")
     if re.search(
         r"\b(?:goes|go|is sent|are sent|get sent|gets sent|is routed|are routed)\s+(?:straight\s+)?to\b",
         stripped,
@@ -405,6 +410,18 @@ def _action(clause: str) -> tuple[str, str] | None:
         return base, ACTION_VERBS[base]
     return None
 
+
+# "… get an email", "… receive a refund": what the subject is sent, as the action that sends it
+_RECEIVED_VERBS = {
+    "email": "email", "e-mail": "email", "message": "message", "text": "text", "sms": "text",
+    "notification": "notify", "alert": "alert", "page": "page", "refund": "refund", "ticket": "create",
+    "dm": "dm", "call": "call", "credit": "credit", "invite": "invite", "invitation": "invite",
+}  # fmt: skip
+_RECEIVES = re.compile(
+    r"\b(?:gets?|receives?|should (?:get|receive)|will (?:get|receive)|must (?:get|receive))\s+"
+    r"(?:an?\s+|the\s+)?(?:[\w-]+\s+)?(" + "|".join(_RECEIVED_VERBS) + r")\b",
+    re.I,
+)
 
 # "respond within 800ms", "return that in under 2 seconds": the response and its deadline,
 # which the flow's `respond` block and SLA carry, not a step.
@@ -568,9 +585,9 @@ def constraints(brief: str) -> list[Constraint]:
 # "through CrowdStrike Falcon", "from Chargebee", "to the SOC queue in Jira").
 _SYSTEM = re.compile(
     r"\b(?:in|into|to|via|through|using|with|from|on|onto|against|inside)\s+(?:the\s+|our\s+|their\s+|its\s+|a\s+)?"
-    r"((?:[A-Z][\w.-]*[A-Za-z0-9]|[A-Z]{2,})(?:\s+[A-Z][\w-]*)*)\b"
+    r"((?:[A-Z][\w.-]*[A-Za-z0-9]|[A-Z]{2,})(?:\s+(?:&\s+)?[A-Z][\w-]*)*)\b"
     # "in the LOG project", "to the #SOC channel": a place inside a system, not the system
-    r"(?!(?:\s+[A-Z][\w-]*)*\s+(?:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label)\b)"
+    r"(?!(?:\s+(?:&\s+)?[A-Z][\w-]*)*\s+(?:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label)\b)"
     # "the pharmacy system (PioneerRx)": the name in parentheses
     r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)\)",
 
@@ -601,7 +618,7 @@ _QUALIFIED_SUBJECT = re.compile(
 )
 _NUMERIC_LIMIT = re.compile(
     r"\b\d+(?:\.\d+)?\s*%?\s*(?:or|and)\s+(?:above|over|higher|more|below|under|lower|less|up|down)\b|"
-    r"\b\d+\s*[-\u2013]\s*\d+[- ]stars?\b|\b\d+\s*\+|\b(?:true|false)[- ]positives?\b|"
+    r"\b\d+\s*[-\u2013]\s*\d+[- ]stars?\b|\b\d+\s*\+|\b(?:true|false)[- ]positives?\b|\b[\w-]+(?:\s+[\w-]+)?\s+ones\b|"
     r"\b(?:benign|malicious|harmless|low|medium|high|positive|negative|neutral|valid|invalid|spam|duplicate|"
     r"overdue|late|delayed|expired|new|returning|existing|unpaid|paid|controlled)\s+[a-z]+s\b",
     re.I,

@@ -63,6 +63,13 @@ _NOT_EVENT_FIELDS = re.compile(
     r"latency|time|budget|p95|sla|respond|answer|reply|finish|\w+ in|\w+ within)$",
     re.I,
 )
+_QUOTED_VALUE = re.compile(
+    r"\b(?:the\s+|its\s+|their\s+|his\s+|her\s+)?([a-z]+(?:\s+[a-z]+)?)\s+(?:is|equals|was|==|=)\s+"
+    r"[\"'\u201c\u2018]([^\"'\u201d\u2019{}%]{1,40})[\"'\u201d\u2019]",
+    re.I,
+)
+# A noun phrase that ends in a preposition or a relative word names no field by itself.
+_DANGLING = re.compile(r"\b(?:with|that|who|which|whose|having|has|have|of|for|where|than|at|in|on|by)$", re.I)
 _SEVERITY_ATOM = re.compile(
     r"\b(?:severity|sev)\s+(?:is\s+|=+\s*|of\s+|level\s+)?(critical|high|major|sev-?1|p1|1)\b", re.I
 )
@@ -148,6 +155,14 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             if after is None:
                 continue
             noun = after.group(1)
+        if not counted and _DANGLING.search(noun):
+            # "sellers with more than 3 rejections", "customers with more than 12 months of tenure":
+            # the words before the comparison end in a preposition or a relative word, so what is
+            # measured is the noun after the number ("rejections", "tenure"), not "sellers with"
+            after = re.match(r"\s*([a-z]+)(?:\s+of\s+([a-z]+))?", part[m.end() :], re.I)
+            if after is None:
+                continue
+            noun = after.group(2) or after.group(1)
         if _NOT_EVENT_FIELDS.match(noun) or any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             continue
         suffix = (m.group(4) or "").lower()
@@ -165,6 +180,12 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 ),
             )
         )
+    for m in _QUOTED_VALUE.finditer(part):
+        # 'the reason is "too expensive"': an event field equal to the quoted value
+        if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            noun = snake(m.group(1))
+            if noun and not _NOT_EVENT_FIELDS.match(m.group(1)):
+                found.append((a + m.start(), a + m.end(), Condition("event", m.group(0), "==", m.group(2), output_field=noun)))
     states = _STATE_ATOM if inside_if else _NOUN_FORM
     for m in states.finditer(part):
         start, end = a + m.start(), a + m.end()

@@ -63,16 +63,23 @@ def decision_options(clause: str) -> list[str]:
 
 
 _OPTION = r"[`'\"]?([a-z][\w-]*)[`'\"]?"
+# the last option may be two words ("approve, reject or manual review"), never a word and the
+# preposition or pronoun after it
+_LAST_OPTION = (
+    r"[`'\"]?([a-z][\w-]*(?:\s+(?!(?:within|in|under|by|for|to|and|or|if|when|before|after|at|on|"
+    r"with|so|because|but|then|the|a|an|is|are|we|it|each|every|all|any|one|ones|them|this|that|those|"
+    r"these|their|its|our|as|based|depending|after|once|immediately|otherwise)\b)[a-z][\w-]*)?)[`'\"]?"
+)
 _RESPONSE_OPTIONS = re.compile(
     r"\b(?:answers?|respond(?:s)?|repl(?:y|ies)|returns?|needs?|wants?|expects?|waits?(?:\s+at\s+most\s+[\w\s.]+?)?\s+for|"
     r"decide\s+(?:whether\s+)?(?:to\s+)?|classify\s+(?:it|them|each\s+\w+)\s+as|mark\s+(?:it|them)\s+as|"
-    r"(?:a\s+)?verdict\s+(?:of|:))\s*"
+    r"(?:a\s+)?verdict\s*(?:of|:))\s*"
     r"(?:with\s+)?(?:a\s+verdict\s+of\s+|an?\s+|one\s+of\s+)?"
     + _OPTION
     + r"((?:\s*,\s*"
     + _OPTION
     + r")*)\s*,?\s+or\s+"
-    + _OPTION,
+    + _LAST_OPTION,
     re.I,
 )
 
@@ -82,9 +89,9 @@ def read_response_options(sentences: list[str]) -> list[str]:
     for sentence in sentences:
         m = _RESPONSE_OPTIONS.search(sentence)
         if m:
-            middle = re.findall(r"[`'\"]?([a-z][\w-]*)[`'\"]?", m.group(2) or "", re.I)
+            middle = re.findall(_OPTION, m.group(2) or "", re.I)
             options = [m.group(1), *middle, m.group(m.lastindex)]
-            options = [o.lower() for o in options if o.lower() not in ("a", "an", "the")]
+            options = [snake(o) for o in options if o.lower() not in ("a", "an", "the")]
             if 2 <= len(options) <= 6:
                 return list(dict.fromkeys(options))
     return []
@@ -177,8 +184,16 @@ def is_band(clause: str, options: list[str]) -> bool:
 
 def option_of(text: str, options: list[str]) -> str | None:
     """The response option a phrase names, in any inflection ("Blocked posts" -> block)."""
-    stems = {stem(o): o for o in options}
-    for word in re.findall(r"[A-Za-z][\w-]*", text):
+    words = re.findall(r"[A-Za-z][\w-]*", text)
+    # a two-word option ("manual_review") is named by its words in a row
+    for option in options:
+        parts = option.split("_")
+        if len(parts) > 1:
+            for i in range(len(words) - len(parts) + 1):
+                if [stem(w) for w in words[i : i + len(parts)]] == [stem(p) for p in parts]:
+                    return option
+    stems = {stem(o): o for o in options if "_" not in o}
+    for word in words:
         if stem(word) in stems:
             return stems[stem(word)]
     return None

@@ -275,6 +275,14 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
     if not options:
         return
     for task in tasks:
+        if task.condition is None and task.unmapped_condition:
+            # "manual review ones go to the queue": a condition no rule read that names an option
+            named = option_of(task.unmapped_condition, options)
+            if named is not None:
+                task.condition = Condition(
+                    "decision", task.unmapped_condition, "==", named, output_field="decision"
+                )
+                task.unmapped_condition = None
         if task.condition is None:
             continue
         for part in [task.condition, *task.condition.alternatives]:
@@ -315,13 +323,14 @@ def _event_thresholds(tasks: list[Task], event: EventShape, given: bool, assumpt
                 part.kind, part.value, part.op = "field", True, "=="
                 part.output_field = condition_field(part.text)
                 continue
-            properties[name] = {"type": "number"}
+            text = isinstance(part.value, str)
+            properties[name] = {"type": "string" if text else "number"}
             event.schema.setdefault("required", []).append(name)
-            event.sample[name] = round(float(part.value or 0) * 2 or 1, 2)
+            event.sample[name] = part.value if text else round(float(part.value or 0) * 2 or 1, 2)
             if name not in event.fields:
                 event.fields.append(name)
             assumptions.append(
-                f"the event carries `{name}` (a number) for {part.text!r}; "
+                f"the event carries `{name}` ({'a string' if text else 'a number'}) for {part.text!r}; "
                 "pass --event sample.json to use the real field"
             )
 

@@ -217,3 +217,35 @@ def test_a_word_inside_another_verbs_object_is_not_a_task():
         "Every hour, fetch new app store reviews from the API and categorise them as bug, praise or other."
     )
     assert not [s for s in data["steps"] if s["type"] == "http" and s["request"].get("method") != "GET"]
+
+
+def test_a_quoted_value_and_a_number_both_decide():
+    data = drafted(
+        "Cancellations arrive by webhook with the user id, the reason and their mrr. If the reason is "
+        '"too expensive" and their MRR is over $500, alert the CSM in Salesforce by creating a task.'
+    )
+    condition = step(data, "http", "salesforce")["if"]
+    assert "event.reason == 'too expensive'" in condition and "event.mrr > 500" in condition
+    assert " and " in condition
+
+
+def test_what_is_measured_is_the_noun_after_the_number():
+    # "sellers with more than 3 rejections": the field is the rejections, not "sellers_with"
+    data = drafted(
+        "Listings arrive by webhook. Classify each listing as ok or prohibited. Sellers with more than 3 "
+        "rejections in 30 days should be suspended via the accounts API."
+    )
+    assert step(data, "http", "suspend")["if"] == "{{ event.rejections > 3 }}"
+
+
+def test_a_subject_that_receives_a_message_is_a_limited_side_effect():
+    data = drafted(
+        "Listings arrive by webhook. Check the listing against our policy and give a verdict: approve, "
+        "reject or manual review. Rejected listings get an email to the seller. Manual review ones go to "
+        "the Trust & Safety queue in Zendesk."
+    )
+    decide = step(data, "model", "decide")
+    assert decide["output_schema"]["properties"]["decision"]["enum"] == ["approve", "reject", "manual_review"]
+    assert step(data, "http", "email")["if"] == "{{ steps.check_decide.output.decision == 'reject' }}"
+    zendesk = [s for s in data["steps"] if "ZENDESK" in str(s.get("request", {}).get("url", ""))]
+    assert zendesk and zendesk[0]["if"] == "{{ steps.check_decide.output.decision == 'manual_review' }}"
