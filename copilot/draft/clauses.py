@@ -272,6 +272,11 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
             if ch == "," and ":" in sentence[:i] and _OPTION_LIST.match(sentence[sentence.rfind(":", 0, i) + 1 :]):
                 continue  # …and the commas inside that list
             cuts.append((i, i + 1))
+    dashes = list(re.finditer(r"\s(?:—|–|--?)\s", sentence))
+    if len(dashes) == 1 and sentence[: dashes[0].start()].count("(") <= sentence[: dashes[0].start()].count(")"):
+        # "must never get an automatic reply — notify the lead": a dash between two clauses (a
+        # pair of dashes encloses an aside, like parentheses: "moderate it — flag hate, spam — and…")
+        cuts.append((dashes[0].start(), dashes[0].end()))
     for m in re.finditer(r"\s+(?:and then|then|and|or|but|so)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)", sentence):
         word = m.group(1).lower()
         after = (m.group(2) or "").strip().lower()
@@ -423,6 +428,12 @@ _RECEIVES = re.compile(
     re.I,
 )
 
+_NEVER_RECEIVES = re.compile(
+    r"\b(?:never|not|n't)\s+(?:get|gets|receive|receives|be sent|be given)\s+(?:an?\s+|any\s+)?(?:[\w-]+\s+)?"
+    r"(" + "|".join([*_RECEIVED_VERBS, "reply", "answer", "response"]) + r")\b",
+    re.I,
+)
+
 # "respond within 800ms", "return that in under 2 seconds": the response and its deadline,
 # which the flow's `respond` block and SLA carry, not a step.
 _RESPONSE = re.compile(
@@ -461,6 +472,22 @@ def event_lead(sentences: list[str]) -> tuple[int, int, int] | None:
     return None
 
 
+def listed_values(brief: str) -> set[str]:
+    """Words the brief lists as values (labels, categories): "(absences, questions about homework,
+    complaints, bullying reports)", "as glass, collision or theft"; lowercase, singular too."""
+    found: set[str] = set()
+    lists = re.findall(r"\(([^()]{3,200})\)", brief)
+    lists += [m.group(1) for m in re.finditer(r"\b(?:as|into|one of)\s+((?:[\w'-]+\s+){0,3}?[\w'-]+(?:\s*,\s*[\w' -]+){1,8}\s*,?\s+(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?)", brief, re.I)]
+    for items in lists:
+        for item in re.split(r"\s*(?:,|;|/|\bor\b|\band\b)\s*", items):
+            words = item.strip().lower().split()
+            if 1 <= len(words) <= 3:
+                phrase = " ".join(words)
+                found.add(phrase)
+                found.add(phrase.rstrip("s"))
+    return found
+
+
 def requirement_clauses(brief: str) -> list[Clause]:
     """Every clause of the brief that asks the automation to do something, in brief order."""
     from copilot.draft.sentences import split_sentences
@@ -468,6 +495,7 @@ def requirement_clauses(brief: str) -> list[Clause]:
     out: list[Clause] = []
     sentences = split_sentences(brief)
     lead = event_lead(sentences)
+    values = listed_values(brief)
     for index, sentence in enumerate(sentences):
         if _is_heading(brief, sentence):
             continue
@@ -492,6 +520,7 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 LIMITERS.search(text)
                 or LIMITERS.search(_condition_context(sentence, a))
                 or _subject_limiter(sentence, a)
+                or _label_subject(sentence, values)
             )
             out.append(
                 Clause(
@@ -574,8 +603,12 @@ def constraints(brief: str) -> list[Constraint]:
                 if found is not None:
                     out.append(Constraint(text, index, found[0]))
                     continue
+            refused = _NEVER_RECEIVES.search(text)
             if found is not None and negated(text, found[0]):
                 out.append(Constraint(text, index, found[0]))
+            elif refused is not None:
+                # "Bullying reports must never get an automatic reply": the reply is what is forbidden
+                out.append(Constraint(text, index, _RECEIVED_VERBS.get(refused.group(1).lower(), refused.group(1).lower())))
             elif _FILTER.search(text):
                 out.append(Constraint(text, index, None))
     return out
@@ -633,6 +666,22 @@ def qualified_subject(sentence: str) -> tuple[int, int] | None:
         return None
     verb = re.search(r"\s+(?:get|gets|are|is|should be|must be|will be|go|goes)\s+\w+$", subject.group(0), re.I)
     return subject.start(), subject.start() + (verb.start() if verb else len(subject.group(0)))
+
+
+def _label_subject(sentence: str, values: set[str]) -> re.Match[str] | None:
+    """ "Absences should be recorded in SIMS", "Complaints go to the head's inbox": a subject that
+    is one of the values the brief lists limits the sentence to the events with that value."""
+    subject = re.match(
+        r"\W*((?:[A-Za-z][\w'-]*\s+){0,2}?[A-Za-z][\w'-]*)\s+(?=(?:get|gets|are|is|go|goes|should|must|will|"
+        r"can|need|needs)\b)",
+        sentence,
+    )
+    if subject is None:
+        return None
+    words = subject.group(1).lower()
+    if words in values or words.rstrip("s") in values:
+        return re.match(re.escape(subject.group(1)), sentence[subject.start(1) :])
+    return None
 
 
 def _subject_limiter(sentence: str, clause_start: int) -> re.Match[str] | None:

@@ -29,6 +29,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "DR006": ("destination-not-written", "warning"),
     "DR007": ("forbidden-action-taken", "warning"),
     "DR008": ("system-not-called", "warning"),
+    "DR009": ("documents-not-retrieved", "warning"),
+    "DR010": ("instruction-not-drafted", "warning"),
 }
 
 
@@ -39,13 +41,16 @@ class Row:
     clause: Clause
     steps: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)  # codes of the findings about this clause
 
     def to_json(self) -> dict[str, Any]:
         return {
             "clause": self.clause.text,
             "kind": self.clause.kind,
             "steps": self.steps,
-            "mapped": bool(self.steps),
+            # quoted is not done: a clause with a finding is a gap even when steps quote it
+            "mapped": bool(self.steps) and not self.gaps,
+            "gaps": self.gaps,
             "notes": self.notes,
         }
 
@@ -67,11 +72,15 @@ class Coverage:
         return [row.to_json() for row in self.rows]
 
 
-def _finding(code: str, message: str, loc: list[Any], hint: str | None = None) -> dict[str, Any]:
-    """A finding in the lint finding shape (`Finding.to_dict`), so every consumer takes both."""
+def _finding(
+    code: str, message: str, loc: list[Any], hint: str | None = None, *, clause: str | None = None
+) -> dict[str, Any]:
+    """A finding in the lint finding shape (`Finding.to_dict`), so every consumer takes both;
+    `clause` names the requirement it is about (the coverage row shows it as a gap)."""
     name, severity = CHECKS[code]
     json_path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
     return {
+        **({"clause": clause} if clause is not None else {}),
         "code": code,
         "name": name,
         "severity": severity,
@@ -149,6 +158,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                     )
                 )
     rows = [Row(clause) for clause in requirement_clauses(brief)]
+    options = _answer_options(brief)
     by_id = {str(s.get("id")): s for s in steps}
     for row in rows:
         at = locate(row.clause.text, brief)
@@ -170,6 +180,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                     f"the brief asks to {clause.text!r} and no step implements it",
                     where,
                     "add a step whose why.brief quotes it, or say in the brief that it is out of scope",
+                    clause=clause.text,
                 )
             )
             continue
@@ -182,6 +193,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                     "and no step calls it",
                     where,
                     f"add an http step that sends the result to {clause.destination}",
+                    clause=clause.text,
                 )
             )
         if clause.limiter:
@@ -195,10 +207,14 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                             f"in {clause.text!r})",
                             ["steps", index, "id"],
                             "give it an `if:` on the output field that decides it",
+                            clause=clause.text,
                         )
                     )
-        if clause.kind == "effect" and not clause.destination and not any(
-            by_id[s].get("type") == "http" for s in row.steps
+        if (
+            clause.kind == "effect"
+            and not clause.destination
+            and not _names_option(clause.text, options)
+            and not any(by_id[s].get("type") == "http" for s in row.steps)
         ):
             findings.append(
                 _finding(
@@ -208,15 +224,103 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                     where,
                     "add an http step that does it (quoting the clause), or say in the brief that it is "
                     "out of scope",
+                    clause=clause.text,
                 )
             )
         findings += _systems_called(row, steps, by_id)
+        findings += _documents_read(row, steps)
         for sid in row.steps:
             step = by_id[sid]
             if step.get("if") and clause.kind == "effect":
                 row.notes.append(f"{sid} if {str(step['if']).strip('{} ')}")
     findings += _constraints_kept(data, brief, steps, quotes)
+    for row in rows:
+        row.gaps = [f["code"] for f in findings if f.get("clause") == row.clause.text]
     return Coverage(rows, findings)
+
+
+# Documents a clause names as the source of truth: the draft must retrieve them.
+_DOCUMENTS = re.compile(
+    r"\b(?:our|the|their|its)\s+(?:[\w-]+\s+){0,3}?(?:polic(?:y|ies)|handbook|guide(?:lines?)?|playbook|"
+    r"docs|documentation|articles|faqs?|manual|knowledge ?base|kb|terms|pdfs?|runbooks?|wiki|rules|"
+    r"rulebook|catalog(?:ue)?|price ?list|sop|procedures?)\b",
+    re.I,
+)
+_GROUNDED = re.compile(
+    r"\b(?:from|based on|according to|against|with|in line with|per|using|grounded in|quoting|cite|citing|"
+    r"check(?:ed)? (?:it )?against|follow(?:ing)?)\b",
+    re.I,
+)
+
+
+def _documents_read(row: Row, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A clause that answers or decides from the team's documents needs a retrieval of them."""
+    text = row.clause.text
+    docs = _DOCUMENTS.search(text)
+    if docs is None or not _GROUNDED.search(text[: docs.start()]) or row.clause.kind == "effect":
+        return []
+    if any(s.get("type") == "retrieve" for s in steps):
+        return []
+    return [
+        _finding(
+            "DR009",
+            f"the brief asks to {text!r} from {docs.group(0)!r}, and no step retrieves them "
+            "(a model would answer from memory)",
+            ["brief"],
+            "add a retrieve step over those documents (pinned) and let the step that answers need it",
+            clause=text,
+        )
+    ]
+
+
+def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the drafter could not read that still matters: an instruction no step carries out,
+    or a condition it could only hand to the classifier as a guess (a field the model must
+    decide from the event's text, where the brief may mean data a system holds). Each is a gap
+    (the draft says so and exits 1), never a note a reader may skim past. Prohibitions and
+    filters are DR005/DR007's: they are judged by what the flow does, not by what was read."""
+    from copilot.draft.clauses import constraints, instructs
+    from copilot.draft.planning import condition_field
+
+    conditions = " ".join(str(s.get("if", "")) for s in _steps(data))
+    out: list[dict[str, Any]] = []
+    for phrase in unmapped:
+        condition = phrase.endswith("(a condition the offline drafter could not map)")
+        text = phrase.removesuffix(" (a condition the offline drafter could not map)")
+        if condition:
+            field_name = condition_field(text)
+            if f"output.{field_name}" not in conditions:
+                continue  # read some other way (a band, the deadline answer): not a guess in an `if`
+            message = (
+                f"the brief makes a step conditional on {text!r}, which the draft could not read: the "
+                f"classifier guesses it as `{field_name}`; check that a model can see this in the event"
+            )
+        elif instructs(text) and not constraints(text):
+            message = f"the brief says {text!r}, and the draft does nothing with it"
+        else:
+            continue
+        out.append(
+            _finding(
+                "DR010", message, ["brief"], "draft it by hand, or reword the brief plainly", clause=text
+            )
+        )
+    return out
+
+
+def _answer_options(brief: str) -> list[str]:
+    """The values the response is one of ("approve, review or decline")."""
+    from copilot.draft.decisions import read_response_options
+    from copilot.draft.sentences import split_sentences
+
+    return read_response_options(split_sentences(brief))
+
+
+def _names_option(text: str, options: list[str]) -> bool:
+    """ "Decline at 0.8", "send to review from 0.4": a band of the answer, not an action on the
+    outside world (the clause's first words name one of the response's values)."""
+    from copilot.draft.decisions import option_of
+
+    return bool(options) and option_of(" ".join(re.findall(r"[A-Za-z][\w-]*", text)[:4]), options) is not None
 
 
 def _calls(step: dict[str, Any]) -> str:
@@ -240,6 +344,7 @@ def _systems_called(
                 ["brief"],
                 "add an http step (GET) or a retrieve step for it, and let the steps that need it "
                 "depend on it",
+                clause=clause.text,
             )
         )
         return out
@@ -255,9 +360,13 @@ def _systems_called(
                     f"the brief names {system} for {clause.text!r}, and no step calls {system}",
                     ["brief"],
                     f"call {system} in an http step (e.g. url: ${{env:{key.upper()}_API_URL}}/…)",
+                    clause=clause.text,
                 )
             )
     return out
+
+
+_REPLY_WORDS = frozenset({"reply", "answer", "respond", "response"})
 
 
 def _constraints_kept(
@@ -266,6 +375,14 @@ def _constraints_kept(
     """The brief's prohibitions and filters against the side effects that run on every event."""
     out: list[dict[str, Any]] = []
     unconditional = [s for s in steps if _is_side_effect(s) and not s.get("if")]
+    # a forbidden reply is any unconditional step that writes the reply, side effect or not
+    replies = [
+        s
+        for s in steps
+        if not s.get("if")
+        and s.get("type") == "model"
+        and set(re.split(r"[^a-z]+", str(s.get("id")))) & _REPLY_WORDS
+    ]
     for constraint in constraints(brief):
         if constraint.verb is None:
             if unconditional and len(unconditional) == len([s for s in steps if _is_side_effect(s)]):
@@ -281,10 +398,16 @@ def _constraints_kept(
                 )
             continue
         at = locate(constraint.text, brief)
-        for step in unconditional:
+        candidates = unconditional + (
+            [s for s in replies if s not in unconditional] if constraint.verb in _REPLY_WORDS else []
+        )
+        for step in candidates:
             sid = str(step.get("id"))
             quoted = at is not None and any(min(b, at[1]) > max(a, at[0]) for a, b in quotes.get(sid, []))
-            named = constraint.verb in re.split(r"[^a-z]+", sid.lower())
+            words = set(re.split(r"[^a-z]+", sid.lower()))
+            named = constraint.verb in words or (
+                constraint.verb in _REPLY_WORDS and bool(words & _REPLY_WORDS)
+            )
             if quoted or named:
                 out.append(
                     _finding(

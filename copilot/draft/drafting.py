@@ -276,6 +276,15 @@ def _cover(outcome: DraftOutcome, request: DraftRequest) -> None:
     outcome.unmapped = [
         u for u in outcome.unmapped if u.endswith(")") or not any(normalise(u) in m for m in mapped)
     ]
+    # what the drafter could not read but still asks for something is a gap, not a footnote
+    from copilot.draft.coverage import unread_instructions
+
+    said = [normalise(g["clause"]) for g in outcome.gaps if g.get("clause")]
+    outcome.gaps = outcome.gaps + [
+        g
+        for g in unread_instructions(outcome.unmapped, data)
+        if not any(normalise(g["clause"]) in c or c in normalise(g["clause"]) for c in said)
+    ]
     quoted = any(isinstance(s.get("why"), dict) and s["why"].get("brief") for s in data.get("steps", []))
     # Refused only when nothing of the brief became a step: steps that quote it are a useful
     # draft even where the coverage reader sees other requirements (those are its gaps).

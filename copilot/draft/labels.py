@@ -127,6 +127,11 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
     return items[:12], (end + start, end + len(window.rstrip()))
 
 
+def label_items(text: str) -> list[str]:
+    """The labels in a list's text (public for the task reader)."""
+    return _label_items(text)
+
+
 _LABEL_SENTENCE = re.compile(r"^\s*(?:intents?|labels?|categories|classes|buckets|tags)\s*:\s*(.+)$", re.I)
 
 

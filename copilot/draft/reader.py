@@ -156,6 +156,14 @@ _PRONOUN_IF = re.compile(
 _WHETHER = re.compile(r"\b(?:whether|if)\s+(.+?)(?=[,.;]|$)", re.I)
 
 
+# "Absences should be recorded in SIMS", "Complaints go to the head's inbox", "Bullying reports
+# must never get an automatic reply — notify the lead": the subject names the events it is about
+_LABEL_SUBJECT = re.compile(
+    r"\W*((?:[A-Za-z][\w'-]*\s+){0,2}?[A-Za-z][\w'-]*)\s+(?=(?:get|gets|are|is|go|goes|should|must|will|"
+    r"can|need|needs)\b)"
+)
+
+
 def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """'For cancellations within 24 hours of the slot, add the patient to the watchlist', 'For
     every new booking, send an SMS': a sentence led by one of the classifier's labels limits its
@@ -168,8 +176,10 @@ def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) 
             continue
         m = re.match(
             r"\W*for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentences[task.sentence], re.I
-        )
-        if m is None or m.end() > task.start:
+        ) or _LABEL_SUBJECT.match(sentences[task.sentence])
+        sentence = sentences[task.sentence]
+        # the lead comes before the task, or is the subject of the task's own clause ("Complaints go to…")
+        if m is None or (m.end() > max(task.start, 1) and not sentence[task.start :].startswith(m.group(1))):
             continue
         words = [stem(w) for w in re.findall(r"[A-Za-z][\w-]*", m.group(1))]
         label = next((lb for lb in labels if all(stem(p) in words for p in lb.split("_"))), None)

@@ -129,6 +129,8 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
             cover.add_column("steps")
             for row in outcome.coverage:
                 steps = ", ".join(row["steps"]) or "[yellow]not mapped[/]"
+                if row["steps"] and row.get("gaps"):
+                    steps += f" [yellow](gap: {', '.join(row['gaps'])})[/]"
                 notes = "".join(f"\n  {escape(n)}" for n in row["notes"])
                 cover.add_row(escape(row["clause"]), steps + notes)
             console.print(cover)

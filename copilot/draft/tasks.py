@@ -108,6 +108,10 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     task.labels, span = listed_labels(sentence, m.end())
                     if span is not None:
                         matches.append(Match("labels", sentence[span[0] : span[1]], index, *span))
+                    elif _REFERS_TO_LIST.search(sentence[m.end() :]):
+                        # "Classify each message into one of those categories": the list the
+                        # brief gave just before ("… (absences, questions, complaints)")
+                        task.labels = _earlier_list(sentences, index)
                     if re.match(r"detect\w*\s+(spam)", lower[m.start() :]):
                         task.labels = ["spam", "not_spam"]
                 if kind == "extract":
@@ -290,6 +294,25 @@ def read_destinations(sentences: list[str], tasks: list[Task], matches: list[Mat
         added.append(store)
         matches.append(Match("task", m.group(0), task.sentence, m.start(), m.end()))
     return tasks + added
+
+
+_REFERS_TO_LIST = re.compile(
+    r"^\W*(?:\w+\s+){0,4}?(?:into|as|in)?\s*(?:one of\s+)?(?:those|these|the above|the following|the same)\s+"
+    r"(?:categories|types|kinds|labels|classes|buckets|groups|topics|intents)\b",
+    re.I,
+)
+
+
+def _earlier_list(sentences: list[str], index: int) -> list[str]:
+    """The last parenthesised list of two or more items in the sentences up to `index`."""
+    from copilot.draft.labels import label_items
+
+    for sentence in reversed(sentences[: index + 1]):
+        for group in reversed(re.findall(r"\(([^()]{3,200})\)", sentence)):
+            items = label_items(group)
+            if len(items) >= 2:
+                return items[:12]
+    return []
 
 
 def _named_system(sentence: str, start: int) -> str | None:

@@ -84,3 +84,48 @@ def test_systems_are_names_not_places_inside_them():
     assert systems_named("post in the Sales Ops channel") == ()
     assert systems_named("look it up in the pharmacy system (PioneerRx)") == ("PioneerRx",)
     assert systems_named("write it back to the record in Guidewire") == ("Guidewire",)
+
+
+def test_a_documents_source_needs_a_retrieval():
+    brief = "Requests arrive by webhook. Compare the request with our price-match policy and decide."
+    quote = "Compare the request with our price-match policy and decide"
+    assert "DR009" in codes({"steps": [model("decide", quote)]}, brief)
+    docs = {"id": "docs", "type": "retrieve", "why": {"block": "retrieval", "serves": ["decide"]}}
+    retrieved = {"steps": [docs, model("decide", quote)]}
+    assert "DR009" not in codes(retrieved, brief)
+
+
+def test_a_forbidden_reply_is_kept_by_a_condition():
+    brief = (
+        "Parents send messages (absences, complaints, bullying reports). Draft a reply to each message. "
+        "Bullying reports must never get an automatic reply."
+    )
+    always = {"steps": [model("reply", "Draft a reply to each message")]}
+    gated = {"steps": [{**model("reply", "Draft a reply to each message"), "if": "{{ x }}"}]}
+    assert "DR007" in codes(always, brief)
+    assert "DR007" not in codes(gated, brief)
+
+
+def test_a_listed_value_as_subject_limits_the_action():
+    brief = (
+        "Parents send messages (absences, complaints, bullying reports). Classify each message into one of "
+        "those categories. Complaints go to the head teacher's inbox."
+    )
+    (clause,) = [c for c in requirement_clauses(brief) if c.kind == "effect"]
+    assert clause.limiter == "Complaints"
+
+
+def test_unread_instructions_are_gaps_but_bands_and_handled_conditions_are_not():
+    from copilot.draft.coverage import unread_instructions
+
+    flow = {"steps": [{"id": "notify", "type": "http", "if": "{{ steps.c.output.no_known_outage }}"}]}
+    found = unread_instructions(
+        [
+            "If there is no known outage (a condition the offline drafter could not map)",
+            "If the scorer is late (a condition the offline drafter could not map)",
+            "escalate it to the duty manager",
+            "so the customer sees an answer",
+        ],
+        flow,
+    )
+    assert [f["clause"] for f in found] == ["If there is no known outage", "escalate it to the duty manager"]

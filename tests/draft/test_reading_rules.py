@@ -249,3 +249,16 @@ def test_a_subject_that_receives_a_message_is_a_limited_side_effect():
     assert step(data, "http", "email")["if"] == "{{ steps.check_decide.output.decision == 'reject' }}"
     zendesk = [s for s in data["steps"] if "ZENDESK" in str(s.get("request", {}).get("url", ""))]
     assert zendesk and zendesk[0]["if"] == "{{ steps.check_decide.output.decision == 'manual_review' }}"
+
+
+def test_a_listed_value_as_subject_limits_its_sentence_and_those_categories_are_the_list():
+    data = drafted(
+        "Parents send messages through the school app (absences, complaints, bullying reports). Classify "
+        "each message into one of those categories. Absences should be recorded in the attendance system "
+        "(SIMS). Complaints go to the head teacher's inbox."
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert {"absences", "complaints", "bullying_reports"} <= set(labels)
+    conditions = {s["id"]: s.get("if") for s in data["steps"] if s["type"] == "http"}
+    assert "{{ steps.check_classify.output.label == 'absences' }}" in conditions.values(), conditions
+    assert "{{ steps.check_classify.output.label == 'complaints' }}" in conditions.values(), conditions
