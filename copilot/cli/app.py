@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("copilot.cli.serve", "serve"),
     "replay": ("copilot.cli.serve", "replay"),
     "graph": ("copilot.cli.graph", "graph"),
+    "pin": ("copilot.cli.pin", "pin"),
     "init": ("copilot.cli.init", "init"),
 }
 

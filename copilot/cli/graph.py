@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from copilot.cli.common import fail, refuse_overwrite
+from copilot.cli.common import ForceOption, OutOption, fail, refuse_overwrite
 from copilot.errors import FlowgenError
+
+
+class GraphFormat(str, Enum):
+    """What `flowgen graph` draws (the same names as copilot.graph.render.FORMATS)."""
+
+    mermaid = "mermaid"
+    dot = "dot"
+    svg = "svg"
+    html = "html"
+    json = "json"
 
 
 def graph(
     flow: Annotated[Path, typer.Argument(metavar="FLOW", help="The flow file.")],
     format: Annotated[
-        str,
+        GraphFormat,
         typer.Option("--format", "-f", metavar="FORMAT", help="mermaid, dot, svg, html or json."),
-    ] = "mermaid",
-    out: Annotated[
-        str | None,
-        typer.Option("--out", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
-    ] = None,
+    ] = GraphFormat.mermaid,
+    out: OutOption = None,
     trace: Annotated[
         str | None,
         typer.Option(metavar="FILE", help="Overlay what a trace measured (flowgen run --trace FILE)."),
@@ -38,7 +46,7 @@ def graph(
             "`dot` is installed).",
         ),
     ] = "auto",
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+    force: ForceOption = False,
 ) -> None:
     """Draw a flow: steps, the hot path against the SLA, async branches, findings on nodes.
 
@@ -71,14 +79,14 @@ def graph(
     """
     from copilot.graph.render import FORMATS, LAYOUTS, render, scenario_of
 
-    if format not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
+    if format.value not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {format.value!r}")
     if layout not in LAYOUTS:
         fail(f"--layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     refuse_overwrite("--out", out, force)
     try:
         scenario = scenario_of(flow, trace=trace, results=results)
-        text = render(scenario, format, layout)
+        text = render(scenario, format.value, layout)
     except FlowgenError as exc:
         fail(exc)
     if out is None or out == "-":

@@ -136,7 +136,7 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
     if current.pin_note:
         index = next(i for i, s in enumerate(data["steps"]) if s["id"] == "docs")
         current.notes[("steps", index, "sources")] = current.pin_note
-        if "EMPTY" in current.pin_note:
+        if "pins nothing yet" in current.pin_note:
             glob = reading.docs_glob or DOCS_GLOB
             current.assumptions.append(
                 f"documents under {glob} next to the flow file; none there yet, so the pin must be updated"

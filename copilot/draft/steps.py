@@ -436,6 +436,6 @@ def _pin(base_dir: Path, glob: str) -> tuple[str, str]:
             f"{len(files)} file{'s' if len(files) != 1 else ''} matched when drafted, pinned by content",
         )
     return pin, (
-        "matched no files when drafted: this is the pin of the EMPTY set; add the documents and "
-        "update it (flowgen never invents a pin, the engine refuses a mismatch)"
+        "matched no files when drafted, so this pins nothing yet: add the documents, review them, "
+        "then run `flowgen pin` on this file (flowgen never invents a pin; the engine refuses a mismatch)"
     )

@@ -119,7 +119,7 @@ class RetrieveIndex:
                     raise SourceError(
                         f"step `{self.step.id}`: source `{source.path}` does not match its pin: "
                         f"expected {source.pin}, found {actual}; the documents changed since they were "
-                        "pinned: review them, then update `pin`",
+                        "pinned: review them, then run `flowgen pin` on the flow",
                         self._loc(i, "pin"),
                         kind="pin_mismatch",
                     )

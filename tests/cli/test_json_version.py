@@ -27,6 +27,9 @@ INVOCATIONS: dict[str, list[str]] = {
     "run": [EXAMPLE, "--instant"],
     "test": [EXAMPLE, "--virtual-time", "--events", "5"],
     "draft": ["Classify support tickets within 2 seconds", "--out", "-", "--no-own-test"],
+    "graph": [EXAMPLE],
+    "pin": [EXAMPLE, "--check"],
+    "init": ["project", "--brief", "Classify support tickets within 2 seconds"],
 }
 NOT_VERSIONED = {"prompt"}
 

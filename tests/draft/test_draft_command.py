@@ -95,10 +95,10 @@ def test_pin_is_computed_when_the_documents_exist(tmp_path):
     assert "1 file matched when drafted" in text
 
 
-def test_pin_of_the_empty_set_is_said_out_loud(tmp_path):
+def test_a_pin_of_no_documents_says_how_to_pin_them(tmp_path):
     assert invoke(BRIEF, "--out", "f.yaml").exit_code == 0
     text = (tmp_path / "f.yaml").read_text()
-    assert "pin of the EMPTY set" in text
+    assert "pins nothing yet" in text and "flowgen pin" in text
     assert "# Assumed: documents under docs/**/*.md" in text
 
 

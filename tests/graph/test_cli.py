@@ -49,7 +49,6 @@ def test_graph_writes_html_and_refuses_to_overwrite(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-f", "png"], "--format must be one of"),
         (["--layout", "neato"], "--layout must be one of"),
         (["--trace", "a", "--results", "b"], "not both"),
         (["--results", "missing.json"], "no such file"),
