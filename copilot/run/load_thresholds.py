@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from copilot.errors import FlowgenError, Position, did_you_mean
+from copilot.flow.thresholds import latency_threshold
 from copilot.run.recorder import COUNTER_METRICS, MAX_LATENCY_US, METRICS, TREND_METRICS, US, Trend
 
 
@@ -44,7 +45,8 @@ def default_thresholds(flow: Any) -> tuple[dict[str, list[str]], str]:
     used: list[str] = []
     sla = flow.sla
     if sla is not None and sla.latency_p95 is not None:
-        spec["latency"] = [f"p(95)<{sla.latency_p95 * 1000:g}ms"]
+        # bare milliseconds: k6 reads a latency that way, so the default is valid k6 too
+        spec["latency"] = [latency_threshold(sla.latency_p95, k6_compatible=True)]
         used.append("the SLA")
     if sla is not None and sla.max_cost_per_event is not None:
         budget = f"{sla.max_cost_per_event:.12f}".rstrip("0").rstrip(".") or "0"
@@ -61,8 +63,12 @@ def parse_thresholds(
     where: str,
     locate: Callable[[tuple[str | int, ...]], Position | None],
     step_ids: list[str],
+    *,
+    k6_compatible: bool = False,
 ) -> list[tuple[str, str, Any, Position | None]]:
-    from copilot.flow.thresholds import parse_threshold
+    """Each threshold parsed with its position; `k6_compatible` refuses flowgen's extensions
+    (a unit on the value, `count` on a trend or rate)."""
+    from copilot.flow.thresholds import method_problem, parse_threshold
 
     out = []
     for metric, texts in spec.items():
@@ -84,16 +90,12 @@ def parse_thresholds(
         for index, text in enumerate(texts):
             at = locate(("tests", "thresholds", metric, index)) or key_at
             try:
-                threshold = parse_threshold(text)
+                threshold = parse_threshold(text, k6_compatible=k6_compatible)
             except FlowgenError as exc:
                 raise FlowgenError(exc.message, path=where, position=at) from None
-            allowed = _aggregates(base)
-            if threshold.aggregate not in allowed:
-                raise FlowgenError(
-                    f"`{text}`: {base} has no `{threshold.name}`; use {', '.join(allowed)}",
-                    path=where,
-                    position=at,
-                )
+            problem = method_problem(base, threshold, k6_compatible=k6_compatible)
+            if problem is not None:
+                raise FlowgenError(problem, path=where, position=at)
             out.append((metric, text, threshold, at))
     return out
 
@@ -107,14 +109,6 @@ def metric_parts(metric: str) -> tuple[str, str | None]:
             return base.strip(), value.strip()
         return metric, None
     return metric, None
-
-
-def _aggregates(metric: str) -> tuple[str, ...]:
-    if metric in TREND_METRICS:
-        return ("p", "avg", "med", "min", "max", "count")
-    if metric in COUNTER_METRICS:
-        return ("rate", "count")
-    return ("rate", "count")
 
 
 def check_thresholds(result: Any) -> list[ThresholdResult]:
@@ -174,4 +168,6 @@ def _aggregate(trend: Trend, threshold: Any) -> float | None:
         return trend.percentile(50)
     if threshold.aggregate == "min":
         return trend.min
-    return trend.max
+    if threshold.aggregate == "max":
+        return trend.max
+    return None  # a method the metric has no figure for: unmeasurable, so it fails

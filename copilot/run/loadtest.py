@@ -205,6 +205,7 @@ def prepare_loaded(
     chaos: list[str] | None = None,
     flow_chaos: bool = True,
     tests_from: Any = None,
+    k6_compatible: bool = False,
 ) -> TestSetup:
     """`prepare` for a flow already loaded (`load_flow_text`): the draft's own test runs on
     a flow that is not on disk yet. Its path's folder is where sources are resolved.
@@ -240,7 +241,7 @@ def prepare_loaded(
     default_note = None
     if not spec:
         spec, default_note = default_thresholds(source.flow)
-    thresholds = parse_thresholds(spec, where, locate, step_ids)
+    thresholds = parse_thresholds(spec, where, locate, step_ids, k6_compatible=k6_compatible)
     count, last = planned(shape)
     if count == 0:
         raise FlowgenError("the load sends no event at all; check its rate, stages and duration", path=where)
@@ -273,6 +274,7 @@ def run_setup(
     drain_limit: float = DRAIN_LIMIT,
     catalog: Any = None,
     telemetry: Any = None,
+    model_override: str | None = None,
 ) -> TestResult:
     """Run one flow's load test to the end (async work drained) and check its thresholds.
 
@@ -296,6 +298,7 @@ def run_setup(
             drain_limit,
             catalog,
             telemetry,
+            model_override,
         )
         outcome = run_virtual(coro) if virtual_time else asyncio.run(coro)
     recorder, elapsed, injected, calls = outcome
@@ -336,6 +339,7 @@ async def _run(
     drain_limit: float = DRAIN_LIMIT,
     catalog: Any = None,
     telemetry: Any = None,
+    model_override: str | None = None,
 ) -> tuple[Recorder, float, Counter[str], int]:
     from copilot.run.chaos import ChaosHttpClient, ChaosProvider, Injector, begin_event, http_step_urls
     from copilot.run.clock import LoopClock
@@ -347,7 +351,13 @@ async def _run(
     loaded = setup.loaded
     flow = loaded.flow
     seed = setup.seed
-    inner = choose_provider(provider_name, seed=seed, latency_scale=latency_scale, base_url=base_url)
+    inner = choose_provider(
+        provider_name,
+        seed=seed,
+        latency_scale=latency_scale,
+        base_url=base_url,
+        model_override=model_override,
+    )
     injector = Injector(setup.faults, seed)
     # A load test never sends real HTTP requests: nobody gets paged 300 times.
     http = ChaosHttpClient(SimHttpClient(seed, latency_scale=latency_scale), injector, http_step_urls(flow))
@@ -469,13 +479,23 @@ def run_tests(
     dead_letter: str | None = None,
     rate_limits: bool = True,
     drain_limit: float = DRAIN_LIMIT,
+    model_override: str | None = None,
+    k6_compatible: bool = False,
 ) -> list[TestResult]:
     """Test one flow, or (`compare`) two flows under the first one's load, chaos and thresholds."""
     if compare and len(paths) != 2:
         raise FlowgenError(f"--compare takes exactly two flows, got {len(paths)}")
     if not compare and len(paths) != 1:
         raise FlowgenError("give one flow, or two with --compare to run them side by side")
-    options = dict(events=events, rate=rate, duration=duration, seed=seed, chaos=chaos, flow_chaos=flow_chaos)
+    options = dict(
+        events=events,
+        rate=rate,
+        duration=duration,
+        seed=seed,
+        chaos=chaos,
+        flow_chaos=flow_chaos,
+        k6_compatible=k6_compatible,
+    )
     first = prepare(paths[0], **options)
     setups = [first]
     if compare:
@@ -486,7 +506,8 @@ def run_tests(
     for setup in setups:
         # The flow's metrics (Prometheus, OTLP) while the test runs; synthetic events export no
         # spans. Here, not in run_setup: the drafter's own test must never open a port.
-        telemetry = Telemetry.for_flow(setup.loaded.flow, spans=False)
+        sent = model_override if provider == "openai" else None
+        telemetry = Telemetry.for_flow(setup.loaded.flow, spans=False, model_override=sent)
         progress = (
             progress_factory(setup.loaded.flow.name, setup.planned_events) if progress_factory else None
         )
@@ -503,6 +524,7 @@ def run_tests(
                     rate_limits=rate_limits,
                     drain_limit=drain_limit,
                     telemetry=telemetry,
+                    model_override=model_override,
                 )
             )
         finally:

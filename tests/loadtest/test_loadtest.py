@@ -141,7 +141,7 @@ def test_thresholds_pass_and_fail_and_say_what_was_measured(write_flow):
     ("thresholds", "message"),
     [
         ('latncy: ["p(95)<1s"]', "unknown threshold metric `latncy`, did you mean `latency`?"),
-        ('errors: ["p(95)<0.1"]', "errors has no `p(95)`; use rate, count"),
+        ('errors: ["p(95)<0.1"]', "errors is a rate metric, it has no `p(95)`; use rate, count"),
         ('latency: ["p95<1s"]', "is not a threshold"),
         ('cost{step:x}: ["avg<1"]', "unknown threshold metric"),
     ],
@@ -301,3 +301,21 @@ def test_a_step_threshold_must_name_a_step_and_a_compared_flow_without_it_has_no
     one, two = run_tests([a, b], compare=True, virtual_time=True)
     assert one.thresholds[0].passed and one.thresholds[0].measured is not None
     assert not two.thresholds[0].passed and two.thresholds[0].measured is None
+
+
+def test_k6_compatible_refuses_units_and_the_default_latency_threshold_is_plain_k6(write_flow):
+    from copilot.flow.load import load_flow_text
+    from copilot.flow.thresholds import parse_threshold
+    from copilot.run.load_thresholds import default_thresholds
+    from copilot.run.loadtest import prepare_loaded
+
+    text = mini_flow(tests='tests:\n  thresholds:\n    latency: ["p(95)<1500ms"]')
+    path = write_flow(text)
+    loaded = load_flow_text(text, str(path))
+    assert prepare_loaded(loaded).thresholds  # the unit is flowgen's extension: fine by default
+    with pytest.raises(FlowgenError) as refused:
+        prepare_loaded(loaded, k6_compatible=True)
+    assert refused.value.position is not None
+    spec, _ = default_thresholds(loaded.flow)
+    for text in spec["latency"]:
+        parse_threshold(text, k6_compatible=True)  # k6 itself would accept it
