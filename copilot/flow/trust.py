@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from copilot.flow.models import Flow
 
-# Keys every dead-letter record has (copilot.run.engine writes them).
+# Keys every dead-letter record has (copilot.run.deadletter writes them).
 DEAD_LETTER_KEYS = frozenset({"time", "flow", "event", "error"})
 # Keys every span line has (OpenTelemetry's JSON form, copilot.run.telemetry writes them).
 SPAN_KEYS = frozenset({"name", "context", "kind", "start_time", "end_time"})
