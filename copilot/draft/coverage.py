@@ -31,6 +31,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "DR008": ("system-not-called", "warning"),
     "DR009": ("documents-not-retrieved", "warning"),
     "DR010": ("instruction-not-drafted", "warning"),
+    "DR011": ("answer-not-returned", "warning"),
 }
 
 
@@ -234,6 +235,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
             if step.get("if") and clause.kind == "effect":
                 row.notes.append(f"{sid} if {str(step['if']).strip('{} ')}")
     findings += _constraints_kept(data, brief, steps, quotes)
+    findings += _answer_returned(data, options)
     for row in rows:
         row.gaps = [f["code"] for f in findings if f.get("clause") == row.clause.text]
     return Coverage(rows, findings)
@@ -305,6 +307,24 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             )
         )
     return out
+
+
+def _answer_returned(data: dict[str, Any], options: list[str]) -> list[dict[str, Any]]:
+    """The brief says the response is one of some values ("return a verdict (allow, hold,
+    block)"): the response body must carry a step's decision, not only an acknowledgement."""
+    respond = data.get("respond")
+    body = respond.get("body") if isinstance(respond, dict) else None
+    if not options or ("steps." in str(body) and ("decision" in str(body) or "label" in str(body))):
+        return []
+    return [
+        _finding(
+            "DR011",
+            f"the brief asks for an answer of {', '.join(options)}, and the response carries none "
+            f"(body: {str(body)[:80]})",
+            ["respond", "body"],
+            "return the deciding step's output in respond.body, within the SLA",
+        )
+    ]
 
 
 def _answer_options(brief: str) -> list[str]:

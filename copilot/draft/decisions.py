@@ -84,8 +84,25 @@ _RESPONSE_OPTIONS = re.compile(
 )
 
 
+# "We must return a risk verdict (allow, hold, block)": the options in parentheses after the
+# thing the response carries
+_OPTIONS_IN_PARENS = re.compile(
+    r"\b(?:return|respond|reply|answer|give|send back|need|want|expect|output)\w*\s+(?:with\s+)?(?:an?\s+|the\s+|our\s+)?"
+    r"(?:[\w-]+\s+){0,2}?(?:verdict|decision|answer|outcome|status|label|result|rating|classification|response)\s*"
+    r"\(([^()]{3,120})\)",
+    re.I,
+)
+
+
 def read_response_options(sentences: list[str]) -> list[str]:
-    """The values the response is one of: 'needs approve, review or decline within 300 ms'."""
+    """The values the response is one of: 'needs approve, review or decline within 300 ms',
+    'return a risk verdict (allow, hold, block)'."""
+    for sentence in sentences:
+        m = _OPTIONS_IN_PARENS.search(sentence)
+        if m:
+            items = [snake(i.strip("`'\" ")) for i in re.split(r"\s*(?:,|/|\bor\b)\s*", m.group(1)) if i.strip()]
+            if 2 <= len(items) <= 6 and all(len(i.split("_")) <= 2 for i in items):
+                return list(dict.fromkeys(items))
     for sentence in sentences:
         m = _RESPONSE_OPTIONS.search(sentence)
         if m:

@@ -129,3 +129,11 @@ def test_unread_instructions_are_gaps_but_bands_and_handled_conditions_are_not()
         flow,
     )
     assert [f["clause"] for f in found] == ["If there is no known outage", "escalate it to the duty manager"]
+
+
+def test_an_answer_the_brief_asks_for_must_be_returned():
+    brief = "Withdrawals hit our endpoint. We must return a risk verdict (allow, hold, block) in 300 ms."
+    ack = {"steps": [], "respond": {"body": {"id": "{{ event.id }}", "status": "queued"}}}
+    answered = {"steps": [], "respond": {"body": {"decision": "{{ steps.check_decide.output.decision }}"}}}
+    assert "DR011" in codes(ack, brief)
+    assert "DR011" not in codes(answered, brief)

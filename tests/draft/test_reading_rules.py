@@ -262,3 +262,12 @@ def test_a_listed_value_as_subject_limits_its_sentence_and_those_categories_are_
     conditions = {s["id"]: s.get("if") for s in data["steps"] if s["type"] == "http"}
     assert "{{ steps.check_classify.output.label == 'absences' }}" in conditions.values(), conditions
     assert "{{ steps.check_classify.output.label == 'complaints' }}" in conditions.values(), conditions
+
+
+def test_options_in_parentheses_after_what_is_returned_are_the_decision():
+    data = drafted(
+        "Withdrawal requests hit our endpoint. We must return a risk verdict (allow, hold, block) within "
+        "2 seconds. Check the request against our withdrawal policy documents and decide."
+    )
+    decide = step(data, "model", "decide")
+    assert decide["output_schema"]["properties"]["decision"]["enum"] == ["allow", "hold", "block"]
