@@ -506,6 +506,10 @@ def requirement_clauses(brief: str) -> list[Clause]:
             found = _action(text)
             if found is None or _reference(text) or _RESPONSE.search(text) or len(_WORD.findall(text)) < 2:
                 continue  # a bare verb ("Compare:") introduces something; it asks for nothing
+            if _HABITUAL.search(text) or _REPORTED.search(sentence[:a]):
+                # "We publish ~2k articles a day": how things are, not work; "reply that a crew has
+                # been notified": what the reply says, not an action of the flow
+                continue
             verb, kind = found
             if negated(text, verb):
                 continue  # "don't email them", "doesn't need to block the reply": a prohibition
@@ -541,6 +545,24 @@ def requirement_clauses(brief: str) -> list[Clause]:
 
 # A model verb whose result goes into a named system: "write … back to the record in Guidewire".
 _WRITES_BACK = re.compile(r"\b(?:back (?:to|into|in)|into|onto)\b", re.I)
+
+# A clause that states a volume ("~2k articles a day", "about 50 a second") describes the
+# traffic, unless a modal makes it an instruction.
+_HABITUAL = re.compile(
+    r"^(?!.*\b(?:must|should|need|needs|have to|has to|please)\b).*?[~≈]?\s*\d[\d,.]*\s*[km]?\s+"
+    r"(?:[\w-]+\s+){0,2}(?:a|an|per|each|every)\s+(?:second|minute|hour|day|week|month|year)s?\b",
+    re.I,
+)
+# The content of what a reply says: "reply that a crew has been notified", "tell them that…".
+_REPORTED = re.compile(
+    r"\b(?:reply|replies|answer|respond|tell|say|says|explain|inform|let\s+\w+\s+know)\w*\s+(?:\w+\s+)?that\s*[^,;.]*$",
+    re.I,
+)
+
+def reported(before: str) -> bool:
+    """True when the text right before a word opens what a reply says ("reply that …")."""
+    return bool(_REPORTED.search(before))
+
 
 # Model verbs that read a system of record when the clause names one.
 _READ_VERBS = frozenset({"check", "verify", "match", "compare"})

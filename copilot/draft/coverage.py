@@ -275,6 +275,14 @@ def _documents_read(row: Row, steps: list[dict[str, Any]]) -> list[dict[str, Any
     ]
 
 
+# Conditions on what the event's text says: a classifier reads those from the text itself.
+_TEXT_JUDGEMENT = re.compile(
+    r"\b(?:about|mentions?|mentioning|contains?|containing|talks? about|asks? about|refers? to|written in|"
+    r"sounds?|seems?|looks? like|angry|upset|rude|abusive|urgent|in (?:english|spanish|french|german))\b",
+    re.I,
+)
+
+
 def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[str, Any]]:
     """What the drafter could not read that still matters: an instruction no step carries out,
     or a condition it could only hand to the classifier as a guess (a field the model must
@@ -291,8 +299,10 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
         text = phrase.removesuffix(" (a condition the offline drafter could not map)")
         if condition:
             field_name = condition_field(text)
-            if f"output.{field_name}" not in conditions:
-                continue  # read some other way (a band, the deadline answer): not a guess in an `if`
+            if f"output.{field_name}" not in conditions or _TEXT_JUDGEMENT.search(text):
+                # read some other way (a band, the deadline answer), or a judgement on the event's
+                # own text that a classifier can make ("if the article is about elections")
+                continue
             message = (
                 f"the brief makes a step conditional on {text!r}, which the draft could not read: the "
                 f"classifier guesses it as `{field_name}`; check that a model can see this in the event"

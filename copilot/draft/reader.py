@@ -93,12 +93,12 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
 
 def _acts(sentence: str, start: int) -> bool:
     """A notify/store word inside a clause that instructs something ("alerts a minute" does not)."""
-    from copilot.draft.clauses import base_verb, instructs, verb_of
+    from copilot.draft.clauses import base_verb, instructs, reported, verb_of
     from copilot.draft.tasks import clause_span
 
     quote = quote_for(sentence, start)
-    if not instructs(quote):
-        return False
+    if not instructs(quote) or reported(sentence[:start]):
+        return False  # "reply that a crew has been notified": what the reply says, not an action
     word = re.match(r"[A-Za-z][A-Za-z'-]*", sentence[start:])
     verb = verb_of(quote)
     if word is None or verb is None or verb == base_verb(word.group(0)):

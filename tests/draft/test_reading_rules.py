@@ -271,3 +271,13 @@ def test_options_in_parentheses_after_what_is_returned_are_the_decision():
     )
     decide = step(data, "model", "decide")
     assert decide["output_schema"]["properties"]["decision"]["enum"] == ["allow", "hold", "block"]
+
+
+def test_a_volume_is_traffic_and_what_a_reply_says_is_not_an_action():
+    data = drafted(
+        "We publish ~2k articles a day. When an editor hits publish, the CMS sends the article. Classify it "
+        "as news, opinion or feature. If the article is an opinion piece, reply that an editor has been "
+        "notified."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not any(i.startswith(("publish", "escalate", "notify")) for i in ids), ids
