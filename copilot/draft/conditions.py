@@ -13,10 +13,10 @@ from __future__ import annotations
 import itertools
 import re
 
-from copilot.draft.clauses import qualified_subject
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
+from copilot.draft.subjects import qualified_subject
 
 # ---------------------------------------------------------------------------- conditions
 
@@ -155,6 +155,8 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             if after is None:
                 continue
             noun = after.group(1)
+        if _NOT_EVENT_FIELDS.match(noun):
+            continue  # "answer in under 4 seconds": a deadline, not a field
         if not counted and _DANGLING.search(noun):
             # "sellers with more than 3 rejections", "customers with more than 12 months of tenure":
             # the words before the comparison end in a preposition or a relative word, so what is
@@ -163,6 +165,8 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             if after is None:
                 continue
             noun = after.group(2) or after.group(1)
+            if re.fullmatch(r"(?:ms|milliseconds?|s|secs?|seconds?|minutes?|mins?|hours?|days?|weeks?)", noun, re.I):
+                continue  # a duration is a deadline or a window, never a field of the event
         if _NOT_EVENT_FIELDS.match(noun) or any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             continue
         suffix = (m.group(4) or "").lower()

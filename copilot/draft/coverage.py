@@ -277,7 +277,8 @@ def _documents_read(row: Row, steps: list[dict[str, Any]]) -> list[dict[str, Any
 
 # Conditions on what the event's text says: a classifier reads those from the text itself.
 _TEXT_JUDGEMENT = re.compile(
-    r"\b(?:about|mentions?|mentioning|contains?|containing|talks? about|asks? about|refers? to|written in|"
+    r"\b(?:about|mentions?|mentioning|contains?|containing|talks? about|asks?|says?|wants?|refers? to|"
+    r"written in|"
     r"sounds?|seems?|looks? like|angry|upset|rude|abusive|urgent|in (?:english|spanish|french|german))\b",
     re.I,
 )
@@ -307,6 +308,8 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
                 f"the brief makes a step conditional on {text!r}, which the draft could not read: the "
                 f"classifier guesses it as `{field_name}`; check that a model can see this in the event"
             )
+        elif text.endswith(")"):
+            continue  # the drafter's own note on a guess it made ("(no channel named: …)"), said already
         elif instructs(text) and not constraints(text):
             message = f"the brief says {text!r}, and the draft does nothing with it"
         else:

@@ -242,6 +242,18 @@ _CONDITION_STOP = frozenset(
         "on",
         "by",
         "s",
+        # who says or wants it is not the condition: "if the guest says they want to cancel" -> guest_cancel
+        "says",
+        "say",
+        "said",
+        "wants",
+        "want",
+        "would",
+        "like",
+        "asks",
+        "ask",
+        "mentions",
+        "t",
     }
 )
 

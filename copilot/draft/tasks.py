@@ -317,7 +317,7 @@ def _earlier_list(sentences: list[str], index: int) -> list[str]:
 
 def _named_system(sentence: str, start: int) -> str | None:
     """The first system the clause around `start` names, if any."""
-    from copilot.draft.clauses import systems_named
+    from copilot.draft.subjects import systems_named
 
     a, b = clause_span(sentence, start)
     found = systems_named(sentence[a:b])

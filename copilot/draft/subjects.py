@@ -1,0 +1,112 @@
+"""Who and what a clause is about: the systems it names ("look up the policy in Guidewire")
+and the events its subject limits it to ("Benign alerts get closed", "Leads scoring 75 or
+above get assigned", "Complaints go to the head's inbox", a value the brief lists).
+
+Shared by the requirement-clause reader (`copilot.draft.clauses`), the coverage check and the
+drafter's task and condition readers, so the yardstick and the drafter read a subject alike.
+"""
+
+# ruff: noqa: E501  (the vocabulary below is regular expressions and word lists, easier to read whole)
+from __future__ import annotations
+
+import re
+
+
+def listed_values(brief: str) -> set[str]:
+    """Words the brief lists as values (labels, categories): "(absences, questions about homework,
+    complaints, bullying reports)", "as glass, collision or theft"; lowercase, singular too."""
+    found: set[str] = set()
+    lists = re.findall(r"\(([^()]{3,200})\)", brief)
+    lists += [m.group(1) for m in re.finditer(r"\b(?:as|into|one of)\s+((?:[\w'-]+\s+){0,3}?[\w'-]+(?:\s*,\s*[\w' -]+){1,8}\s*,?\s+(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?)", brief, re.I)]
+    for items in lists:
+        for item in re.split(r"\s*(?:,|;|/|\bor\b|\band\b)\s*", items):
+            words = item.strip().lower().split()
+            if 1 <= len(words) <= 3:
+                phrase = " ".join(words)
+                found.add(phrase)
+                found.add(phrase.rstrip("s"))
+    return found
+
+
+# Capitalised names after a preposition: the systems a clause reads or writes ("in Guidewire",
+# "through CrowdStrike Falcon", "from Chargebee", "to the SOC queue in Jira").
+_SYSTEM = re.compile(
+    r"\b(?:in|into|to|via|through|using|with|from|on|onto|against|inside)\s+(?:the\s+|our\s+|their\s+|its\s+|a\s+)?"
+    r"((?:[A-Z][\w.-]*[A-Za-z0-9]|[A-Z]{2,})(?:\s+(?:&\s+)?[A-Z][\w-]*)*)\b"
+    # "in the LOG project", "to the #SOC channel": a place inside a system, not the system
+    r"(?!(?:\s+(?:&\s+)?[A-Z][\w-]*)*\s+(?:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label)\b)"
+    # "the pharmacy system (PioneerRx)": the name in parentheses
+    r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)\)",
+
+)
+# Capitalised words that are not systems: days, months, languages, time zones, pronouns.
+_NOT_SYSTEMS = frozenset({
+    "i", "we", "you", "it", "they", "the", "a", "an", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july",
+    "august", "september", "october", "november", "december", "english", "spanish", "french", "german",
+    "italian", "portuguese", "dutch", "chinese", "japanese", "utc", "gmt", "pst", "pdt", "est", "edt",
+    "cet", "cest", "et", "pt", "am", "pm", "us", "usd", "eur", "gbp", "eu", "uk", "ai", "llm", "gpt",
+    "api", "json", "pdf", "csv", "sms",
+})  # fmt: skip
+
+
+def systems_named(text: str) -> tuple[str, ...]:
+    """The systems a clause names ('Guidewire', 'CrowdStrike'), in order, without duplicates."""
+    found: list[str] = []
+    for m in _SYSTEM.finditer(text):
+        name = (m.group(1) or m.group(2)).split()[0].strip(".-")
+        if name.lower() not in _NOT_SYSTEMS and name not in found and not name.isdigit():
+            found.append(name)
+    return tuple(found)
+
+
+# "Benign alerts get closed", "Leads scoring 75 or above get assigned", "1-3 star reviews get a
+# private reply": a qualified subject limits the sentence's action to those events.
+_QUALIFIED_SUBJECT = re.compile(
+    r"^\W*(?:(?:any|all|only)\s+)?(?:[A-Za-z][\w-]*\s+){0,2}?[A-Za-z][\w-]*s\s+"
+    r"(?:(?:scoring|rated|with|whose|that|which|where|from|over|under|above|below|marked|flagged|tagged|"
+    r"labelled|labeled)\b[^,;]*?\s+)?(?:get|gets|are|is|should be|must be|will be|go|goes)\s+\w+",
+    re.I,
+)
+_NUMERIC_LIMIT = re.compile(
+    r"\b\d+(?:\.\d+)?\s*%?\s*(?:or|and)\s+(?:above|over|higher|more|below|under|lower|less|up|down)\b|"
+    r"\b\d+\s*[-\u2013]\s*\d+[- ]stars?\b|\b\d+\s*\+|\b(?:true|false)[- ]positives?\b|\b[\w-]+(?:\s+[\w-]+)?\s+ones\b|"
+    r"\b(?:benign|malicious|harmless|low|medium|high|positive|negative|neutral|valid|invalid|spam|duplicate|"
+    r"overdue|late|delayed|expired|new|returning|existing|unpaid|paid|controlled)\s+[a-z]+s\b",
+    re.I,
+)
+
+
+def qualified_subject(sentence: str) -> tuple[int, int] | None:
+    """The span of a sentence's subject when it limits the sentence's action to some events
+    ("Benign alerts", "Leads scoring 75 or above"): a condition written as a subject."""
+    subject = _QUALIFIED_SUBJECT.match(sentence)
+    if subject is None or _NUMERIC_LIMIT.search(subject.group(0)) is None:
+        return None
+    verb = re.search(r"\s+(?:get|gets|are|is|should be|must be|will be|go|goes)\s+\w+$", subject.group(0), re.I)
+    return subject.start(), subject.start() + (verb.start() if verb else len(subject.group(0)))
+
+
+def label_subject(sentence: str, values: set[str]) -> re.Match[str] | None:
+    """ "Absences should be recorded in SIMS", "Complaints go to the head's inbox": a subject that
+    is one of the values the brief lists limits the sentence to the events with that value."""
+    subject = re.match(
+        r"\W*((?:[A-Za-z][\w'-]*\s+){0,2}?[A-Za-z][\w'-]*)\s+(?=(?:get|gets|are|is|go|goes|should|must|will|"
+        r"can|need|needs)\b)",
+        sentence,
+    )
+    if subject is None:
+        return None
+    words = subject.group(1).lower()
+    if words in values or words.rstrip("s") in values:
+        return re.match(re.escape(subject.group(1)), sentence[subject.start(1) :])
+    return None
+
+
+def subject_limiter(sentence: str, clause_start: int) -> re.Match[str] | None:
+    """The limiting words of a sentence whose subject is a qualified set of events."""
+    head = sentence[: max(clause_start, 0)] + " " if clause_start > 0 else ""
+    subject = _QUALIFIED_SUBJECT.match(sentence) if not head.strip() or clause_start > 0 else None
+    if subject is None:
+        return None
+    return _NUMERIC_LIMIT.search(subject.group(0))
