@@ -285,65 +285,70 @@ def _as_failure(exc: Exception) -> Exception:
     return exc
 
 
+class _Cascade:
+    """The fallback cascade of one chat, without the I/O: what to send next, and what a
+    failure means (try again, probe another endpoint, or give up). `create` sends
+    synchronously and `acreate` awaits; both drive this one decision."""
+
+    def __init__(self, server: Server, chat: Chat) -> None:
+        self.server, self.chat = server, chat
+        self.failures = _failure_types()
+        self.started = time.monotonic()
+        self.first: Exception | None = None  # the failure that made the cascade probe
+        self.probe = False
+
+    def plan(self) -> Sent:
+        return _plan(self.server, self.chat, self.probe)
+
+    def kwargs(self, sent: Sent) -> dict[str, Any]:
+        """The request, with what is left of the chat's time budget."""
+        return request_kwargs(self.chat, sent, _remaining(self.chat, self.started))
+
+    def failed(self, sent: Sent, raised: Exception) -> None:
+        """After a failure: return to send again (the next plan), or raise to end the cascade."""
+        exc = _as_failure(raised)
+        step = _decide(self.server, sent, exc, self.first)
+        if step == "probe":
+            self.first, self.probe = exc, True
+            return
+        if step == "again":
+            return
+        if self.first is not None and sent.probe and _not_found(exc):
+            raise _wrong_endpoint(self.server, self.first, exc) from None
+        if exc is raised:
+            raise raised
+        raise exc from None
+
+
 def create(server: Server, chat: Chat, client_at: Callable[[str], Any]) -> Answer:
     """One chat completion through a sync `openai.OpenAI` (`client_at(endpoint)`), after fallbacks.
 
     Raises the client's error that ended the cascade, `NotACompletion` or `WrongEndpoint`.
     """
-    failures = _failure_types()
-    started = time.monotonic()
-    first: Exception | None = None
-    probe = False
+    cascade = _Cascade(server, chat)
     while True:
-        sent = _plan(server, chat, probe)
+        sent = cascade.plan()
         client = client_at(sent.endpoint)
         try:
-            completion = _checked(
-                client.chat.completions.create(**request_kwargs(chat, sent, _remaining(chat, started)))
-            )
-        except failures as raised:
-            exc = _as_failure(raised)
-            step = _decide(server, sent, exc, first)
-            if step == "probe":
-                first, probe = exc, True
-                continue
-            if step == "again":
-                continue
-            if first is not None and sent.probe and _not_found(exc):
-                raise _wrong_endpoint(server, first, exc) from None
-            if exc is raised:
-                raise
-            raise exc from None
+            completion = _checked(client.chat.completions.create(**cascade.kwargs(sent)))
+        except cascade.failures as raised:
+            cascade.failed(sent, raised)
+            continue
         return _answered(server, sent, completion)
 
 
 async def acreate(server: Server, chat: Chat, client_at: Callable[[str], Any]) -> Answer:
     """`create` through an `openai.AsyncOpenAI`: the same cascade, for the engine's event loop."""
-    failures = _failure_types()
-    started = time.monotonic()
-    first: Exception | None = None
-    probe = False
+    cascade = _Cascade(server, chat)
     while True:
-        sent = _plan(server, chat, probe)
+        sent = cascade.plan()
         client = client_at(sent.endpoint)
         try:
-            pending: Awaitable[Any] = client.chat.completions.create(
-                **request_kwargs(chat, sent, _remaining(chat, started))
-            )
+            pending: Awaitable[Any] = client.chat.completions.create(**cascade.kwargs(sent))
             completion = _checked(await pending)
-        except failures as raised:
-            exc = _as_failure(raised)
-            step = _decide(server, sent, exc, first)
-            if step == "probe":
-                first, probe = exc, True
-                continue
-            if step == "again":
-                continue
-            if first is not None and sent.probe and _not_found(exc):
-                raise _wrong_endpoint(server, first, exc) from None
-            if exc is raised:
-                raise
-            raise exc from None
+        except cascade.failures as raised:
+            cascade.failed(sent, raised)
+            continue
         return _answered(server, sent, completion)
 
 

@@ -46,10 +46,17 @@ class ModelProfile:
     as_of: str | None = None
     estimated: bool = True  # latency figures are estimates unless the user overrode them
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Whose prices these are: the catalog's (for `model` only), the alias's own `price` (for
+    # whatever it sends), or None: the alias names a model the catalog does not price.
+    price_from: str | None = "catalog"
 
     def cost(self, input_tokens: float, output_tokens: float) -> float:
         """USD for one call."""
         return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
+
+    def priced_for(self, model: str) -> bool:
+        """True when the prices hold for `model` as sent (a `--model-override` may send another)."""
+        return self.price_from == "alias" or (self.price_from == "catalog" and model == self.model)
 
 
 @dataclass(frozen=True)
@@ -167,9 +174,15 @@ def resolve_alias(spec: Any, catalog: Catalog, alias: str = "") -> ModelProfile:
     else:
         model_id = f"{spec.provider}/{spec.model}"
         base = catalog.models.get(model_id) or ModelProfile(
-            id=model_id, provider=spec.provider, model=spec.model
+            id=model_id, provider=spec.provider, model=spec.model, price_from=None
         )
     changes: dict[str, Any] = {}
+    if spec.price is not None:
+        changes["price_from"] = "alias"
+    elif (spec.model is not None and spec.model != base.model) or (
+        spec.provider is not None and spec.provider != base.provider
+    ):
+        changes["price_from"] = None  # another model than the catalog entry priced: unknown
     if spec.provider is not None:
         changes["provider"] = spec.provider
     if spec.model is not None:

@@ -48,6 +48,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("copilot.cli.graph", "graph"),
     "pin": ("copilot.cli.pin", "pin"),
     "init": ("copilot.cli.init", "init"),
+    "worker": ("copilot.cli.temporal", "worker"),
+    "dev-server": ("copilot.cli.temporal", "dev_server"),
 }
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
@@ -237,6 +239,10 @@ def main() -> None:
             "(a bug in flowgen; rerun with FLOWGEN_DEBUG=1 for the traceback and report it)\n"
         )
         sys.exit(EXIT_USAGE)
+    if "temporalio.bridge" in sys.modules:  # the Temporal commands: see copilot.temporal.client.exit_now
+        from copilot.temporal.client import exit_now
+
+        exit_now(code if isinstance(code, int) else 0)
     if isinstance(code, int) and code:
         sys.exit(code)
 

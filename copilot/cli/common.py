@@ -1,16 +1,22 @@
-"""What every command module shares: exit codes, the one-line failure, the console, formats.
+"""What every command module shares: exit codes, the one-line failure, the console, and the
+options more than one command takes.
 
 Command modules import from here (downwards); `copilot.cli.app` imports the command
 modules only when their command is invoked, so nothing here may import a command module.
+
+An option two commands share is declared once, below, as an `Annotated` type
+(`format: FormatOption = DataFormat.text`): its flag, metavar and help cannot drift apart
+between commands, as `--provider` once did (a plain string in `draft`, an enum in `run`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -29,12 +35,81 @@ class DataFormat(str, Enum):
     json = "json"
 
 
+class RunProvider(str, Enum):
+    """Who answers a flow's model calls on the engine: simulated, or an OpenAI-compatible server."""
+
+    sim = "sim"
+    openai = "openai"
+
+
+class DraftProvider(str, Enum):
+    """Who drafts: `auto` is `openai` when a key or base URL is configured, else `offline`."""
+
+    auto = "auto"
+    offline = "offline"
+    openai = "openai"
+
+
+def format_option(help: str) -> Any:
+    """`--format` / `-f FORMAT`, for a command whose choices are an enum of its own."""
+    return typer.Option("--format", "-f", metavar="FORMAT", help=help)
+
+
+def out_option(help: str) -> Any:
+    """`--out` / `-o PATH`, for a command whose output goes elsewhere than stdout by default."""
+    return typer.Option("--out", "-o", metavar="PATH", help=help)
+
+
+FormatOption = Annotated[DataFormat, format_option("text or json.")]
+OutOption = Annotated[str | None, out_option("Write to PATH instead of stdout ('-': stdout).")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace an output file that exists.")]
+ProviderOption = Annotated[
+    RunProvider,
+    typer.Option(
+        "--provider",
+        metavar="PROVIDER",
+        help="sim (offline, catalog latencies) or openai (any compatible server).",
+    ),
+]
+DraftProviderOption = Annotated[
+    DraftProvider,
+    typer.Option(
+        "--provider",
+        metavar="PROVIDER",
+        help="auto (openai when a key or base URL is set, else offline), offline or openai.",
+    ),
+]
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option("--base-url", metavar="URL", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL)."),
+]
+LatencyScaleOption = Annotated[
+    float, typer.Option("--latency-scale", metavar="X", help="Sim provider: scale simulated latencies.")
+]
+LiveHttpOption = Annotated[
+    bool, typer.Option("--live-http/--sim-http", help="Send http steps for real (default) or simulate them.")
+]
+ModelsFileOption = Annotated[
+    Path | None,
+    typer.Option("--models", metavar="FILE", help="Extra catalog (JSON or YAML) that extends or overrides."),
+]
+
+
 def fail(error: FlowgenError | str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one line on stderr and exit (2 by default): the only way bad input ends."""
     text = str(error)
     located = isinstance(error, FlowgenError) and error.path
     sys.stderr.write(f"{text}\n" if located else f"flowgen: error: {text}\n")
     raise typer.Exit(code)
+
+
+def print_or_fail(render: Callable[[], str]) -> None:
+    """Print the text `render` returns; a FlowgenError it raises is the one-line failure."""
+    try:
+        text = render()
+    except FlowgenError as exc:
+        fail(exc)
+    sys.stdout.write(text)
 
 
 def console(stderr: bool = False) -> Console:

@@ -9,54 +9,52 @@ from typing import Annotated
 
 import typer
 
-from copilot.cli.common import DataFormat, console, fail, refuse_overwrite
+from copilot.cli.common import (
+    BaseUrlOption,
+    DataFormat,
+    DraftProvider,
+    DraftProviderOption,
+    ForceOption,
+    FormatOption,
+    ModelsFileOption,
+    console,
+    fail,
+    out_option,
+    refuse_overwrite,
+)
 from copilot.errors import FlowgenError
 
-
-class DraftProvider(str, Enum):
-    """Who drafts: `auto` is `openai` when a key or base URL is configured, else `offline`."""
-
-    auto = "auto"
-    offline = "offline"
-    openai = "openai"
-
-
-# The options `draft` and `prompt` share: what the brief asks for.
-_Brief = Annotated[
-    str, typer.Argument(metavar="BRIEF", help="The brief: text, @FILE, or - for stdin.", show_default=False)
-]
+# The options `draft` and `prompt` share: what the brief asks for (no default is shown for an
+# option that is unset by default: click shows none for None).
+_Brief = Annotated[str, typer.Argument(metavar="BRIEF", help="The brief: text, @FILE, or - for stdin.")]
 _Event = Annotated[
-    Path | None,
-    typer.Option(
-        "--event", metavar="FILE", help="A sample event (JSON) or its JSON Schema.", show_default=False
-    ),
+    Path | None, typer.Option(metavar="FILE", help="A sample event (JSON) or its JSON Schema.")
 ]
-_Sla = Annotated[
-    str | None,
-    typer.Option("--sla", metavar="DURATION", help="Hot-path p95 latency, e.g. 1500ms.", show_default=False),
-]
+_Sla = Annotated[str | None, typer.Option(metavar="DURATION", help="Hot-path p95 latency, e.g. 1500ms.")]
 _CostTier = Annotated[
-    str | None,
-    typer.Option(
-        "--cost-tier", metavar="TIER", help="economy, standard (default) or premium.", show_default=False
-    ),
+    str | None, typer.Option(metavar="TIER", help="economy, standard (default) or premium.")
 ]
-_Budget = Annotated[
-    float | None,
-    typer.Option("--budget", metavar="USD", help="USD per event, e.g. 0.004.", show_default=False),
-]
+_Budget = Annotated[float | None, typer.Option(metavar="USD", help="USD per event, e.g. 0.004.")]
 _FallbackModel = Annotated[
-    str | None,
-    typer.Option(
-        "--fallback-model",
-        metavar="ID",
-        help="Catalog id every hot-path model falls back to.",
-        show_default=False,
-    ),
+    str | None, typer.Option(metavar="ID", help="Catalog id every hot-path model falls back to.")
 ]
-_ModelsFile = Annotated[
-    Path | None,
-    typer.Option("--models", metavar="FILE", help="Extra catalog (JSON or YAML).", show_default=False),
+
+
+class WireSchema(str, Enum):
+    """The response schema sent to the model (copilot.draft.wire): all of it, or what it must fill."""
+
+    compact = "compact"
+    full = "full"
+
+
+_Schema = Annotated[
+    WireSchema | None,
+    typer.Option(
+        "--schema",
+        metavar="SCHEMA",
+        help="compact (only what the model must fill; flowgen adds the rest) or full. "
+        "Default: \\[tool.flowgen] schema, else compact for a server on loopback.",
+    ),
 ]
 
 
@@ -81,59 +79,29 @@ def draft(
     cost_tier: _CostTier = None,
     budget: _Budget = None,
     fallback_model: _FallbackModel = None,
-    models_file: _ModelsFile = None,
-    provider: Annotated[
-        DraftProvider,
-        typer.Option(
-            "--provider",
-            metavar="PROVIDER",
-            help="auto (openai when a key or base URL is set, else offline), offline or openai.",
-        ),
-    ] = DraftProvider.auto,
+    models_file: ModelsFileOption = None,
+    provider: DraftProviderOption = DraftProvider.auto,
     model: Annotated[
-        str | None,
-        typer.Option(
-            "--model", metavar="MODEL", help="Drafting model (or FLOWGEN_MODEL).", show_default=False
-        ),
+        str | None, typer.Option(metavar="MODEL", help="Drafting model (or FLOWGEN_MODEL).")
     ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            metavar="URL",
-            help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).",
-            show_default=False,
-        ),
-    ] = None,
+    base_url: BaseUrlOption = None,
     api_key: Annotated[
-        str | None,
-        typer.Option(
-            "--api-key", metavar="KEY", help="API key (better: OPENAI_API_KEY).", show_default=False
-        ),
+        str | None, typer.Option(metavar="KEY", help="API key (better: OPENAI_API_KEY).")
     ] = None,
     timeout: Annotated[
-        str | None,
-        typer.Option(
-            "--timeout", metavar="DURATION", help="Per-call timeout of the drafting model, e.g. 60s."
-        ),
+        str | None, typer.Option(metavar="DURATION", help="Per-call timeout of the drafting model, e.g. 60s.")
     ] = None,
     max_tokens: Annotated[
-        int | None,
-        typer.Option("--max-tokens", metavar="N", help="Output limit of each drafting call (default 8192)."),
+        int | None, typer.Option(metavar="N", help="Output limit of each drafting call (default 8192).")
     ] = None,
     max_repairs: Annotated[
         int, typer.Option("--max-repairs", metavar="N", help="Repair rounds after the first answer.")
     ] = 2,
+    schema: _Schema = None,
     out: Annotated[
-        str | None,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="PATH",
-            help="Where to write; '-' for stdout. Default: the flow's name + .flow.yaml.",
-        ),
+        str | None, out_option("Where to write; '-' for stdout. Default: the flow's name + .flow.yaml.")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    force: ForceOption = False,
     allow_findings: Annotated[
         bool, typer.Option("--allow-findings", help="Write the flow even when lint errors remain (exit 1).")
     ] = False,
@@ -153,9 +121,7 @@ def draft(
             "within the budget before writing.",
         ),
     ] = False,
-    format: Annotated[
-        DataFormat, typer.Option("--format", "-f", metavar="FORMAT", help="Summary as text or json.")
-    ] = DataFormat.text,
+    format: FormatOption = DataFormat.text,
 ) -> None:
     """Draft a production-ready flow from a plain-English brief.
 
@@ -186,24 +152,21 @@ def draft(
     """
     from copilot.draft.drafting import DraftOptions
     from copilot.draft.drafting import draft as run_draft
+    from copilot.draft.request import option_duration
     from copilot.draft.summary import render_json, render_text
-    from copilot.flow.units import parse_duration
 
     refuse_overwrite("--transcript", transcript, force)
     try:
         request = _draft_request(brief, event, sla, cost_tier, budget, fallback_model, models_file)
-        seconds = None
-        if timeout is not None:
-            try:
-                seconds = parse_duration(timeout)
-            except ValueError as exc:
-                raise FlowgenError(f"--timeout: {exc}") from None
+        seconds = option_duration("--timeout", timeout)
         if max_tokens is not None and max_tokens <= 0:
             raise FlowgenError("--max-tokens must be above zero")
         if show_prompt:
             from copilot.draft.prompt import draft_messages, render_prompt_text
+            from copilot.draft.settings import wire_schema
 
-            sys.stderr.write(render_prompt_text(draft_messages(request)))
+            sent = wire_schema(schema.value if schema is not None else None, base_url)
+            sys.stderr.write(render_prompt_text(draft_messages(request, compact=sent == "compact")))
         options = DraftOptions(
             provider=provider.value,
             model=model,
@@ -212,6 +175,7 @@ def draft(
             timeout=seconds,
             max_tokens=max_tokens,
             max_repairs=max_repairs,
+            schema=schema.value if schema is not None else None,
             out=out,
             force=force,
             allow_findings=allow_findings,
@@ -238,11 +202,12 @@ def prompt(
     cost_tier: _CostTier = None,
     budget: _Budget = None,
     fallback_model: _FallbackModel = None,
-    models_file: _ModelsFile = None,
-    format: Annotated[
-        DataFormat,
-        typer.Option("--format", "-f", metavar="FORMAT", help="text, or json (the messages array)."),
-    ] = DataFormat.text,
+    models_file: ModelsFileOption = None,
+    format: FormatOption = DataFormat.text,
+    schema: Annotated[
+        WireSchema,
+        typer.Option("--schema", metavar="SCHEMA", help="The prompt for the full or compact schema."),
+    ] = WireSchema.full,
 ) -> None:
     """Print exactly the prompt `flowgen draft` would send, to paste into any copilot.
 
@@ -255,7 +220,7 @@ def prompt(
 
     try:
         request = _draft_request(brief, event, sla, cost_tier, budget, fallback_model, models_file)
-        messages = draft_messages(request)
+        messages = draft_messages(request, compact=schema is WireSchema.compact)
     except FlowgenError as exc:
         fail(exc)
     if format is DataFormat.json:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from copilot.cli.common import ForceOption, OutOption, fail, refuse_overwrite
+from copilot.cli.common import ForceOption, OutOption, fail, format_option, refuse_overwrite
 from copilot.errors import FlowgenError
 
 
@@ -25,10 +25,7 @@ class GraphFormat(str, Enum):
 
 def graph(
     flow: Annotated[Path, typer.Argument(metavar="FLOW", help="The flow file.")],
-    format: Annotated[
-        GraphFormat,
-        typer.Option("--format", "-f", metavar="FORMAT", help="mermaid, dot, svg, html or json."),
-    ] = GraphFormat.mermaid,
+    format: Annotated[GraphFormat, format_option("mermaid, dot, svg, html or json.")] = GraphFormat.mermaid,
     out: OutOption = None,
     trace: Annotated[
         str | None,

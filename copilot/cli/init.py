@@ -26,7 +26,7 @@ from typing import Annotated
 import typer
 
 from copilot import __version__
-from copilot.cli.common import DataFormat, fail
+from copilot.cli.common import DataFormat, DraftProvider, DraftProviderOption, FormatOption, fail
 from copilot.errors import FlowgenError
 
 DEFAULT_BRIEF = """\
@@ -129,16 +129,11 @@ def init(
     name: Annotated[
         str | None, typer.Option(metavar="NAME", help="Flow file name (default: the folder's name).")
     ] = None,
-    provider: Annotated[
-        str,
-        typer.Option(metavar="PROVIDER", help="Drafting provider: offline (no network), auto or openai."),
-    ] = "offline",
+    provider: DraftProviderOption = DraftProvider.offline,
     force: Annotated[
         bool, typer.Option("--force", help="Write into a folder that is not empty (replaces these files).")
     ] = False,
-    format: Annotated[
-        DataFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")
-    ] = DataFormat.text,
+    format: FormatOption = DataFormat.text,
 ) -> None:
     """Scaffold a flow project: brief, example event, drafted flow, config, CI.
 
@@ -162,7 +157,9 @@ def init(
       flowgen init . --force --format json
     """
     try:
-        result = scaffold(directory, brief=brief, event=event, name=name, provider=provider, force=force)
+        result = scaffold(
+            directory, brief=brief, event=event, name=name, provider=provider.value, force=force
+        )
     except FlowgenError as exc:
         fail(exc)
     if format is DataFormat.json:

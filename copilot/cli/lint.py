@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from copilot.cli.common import DataFormat, console, fail
+from copilot.cli.common import DataFormat, FormatOption, console, fail, format_option, print_or_fail
 from copilot.errors import FlowgenError
 
 
@@ -37,10 +37,7 @@ def lint(
     paths: Annotated[
         list[str], typer.Argument(metavar="PATH", help="Flow files or folders ('-' for stdin).")
     ],
-    format: Annotated[
-        LintFormat,
-        typer.Option("--format", "-f", metavar="FORMAT", help="text, json, sarif, github or junit."),
-    ] = LintFormat.text,
+    format: Annotated[LintFormat, format_option("text, json, sarif, github or junit.")] = LintFormat.text,
     select: _Rules = None,
     extend_select: Annotated[
         list[str] | None, typer.Option(metavar="CODES", help="Add rules to the selection.")
@@ -146,18 +143,16 @@ def rules(
     code: Annotated[
         str | None, typer.Argument(metavar="CODE", help="Show one rule's documentation (like explain).")
     ] = None,
-    format: Annotated[
-        DataFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")
-    ] = DataFormat.text,
+    format: FormatOption = DataFormat.text,
 ) -> None:
     """The rule catalog: code, name, default severity, fixable, checklist item."""
     from copilot.lint.command import explain, show_rules
 
+    if code is not None:
+        print_or_fail(lambda: explain(code, format.value))
+        return
     try:
-        if code is not None:
-            sys.stdout.write(explain(code, format.value))
-        else:
-            show_rules(format.value, console())
+        show_rules(format.value, console())
     except FlowgenError as exc:
         fail(exc)
 
@@ -172,17 +167,12 @@ def explain(
     code: Annotated[
         str, typer.Argument(metavar="CODE", help="A rule code (FG101) or name (call-without-timeout).")
     ],
-    format: Annotated[
-        ExplainFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text, markdown or json.")
-    ] = ExplainFormat.text,
+    format: Annotated[ExplainFormat, format_option("text, markdown or json.")] = ExplainFormat.text,
 ) -> None:
     """One rule's documentation: what it does, why it matters, an example, and the fix."""
     from copilot.lint.command import explain as explain_rule
 
-    try:
-        sys.stdout.write(explain_rule(code, format.value))
-    except FlowgenError as exc:
-        fail(exc)
+    print_or_fail(lambda: explain_rule(code, format.value))
 
 
 class ChecklistFormat(str, Enum):
@@ -192,9 +182,7 @@ class ChecklistFormat(str, Enum):
 
 
 def checklist(
-    format: Annotated[
-        ChecklistFormat, typer.Option("--format", "-f", metavar="FORMAT", help="markdown, yaml or json.")
-    ] = ChecklistFormat.markdown,
+    format: Annotated[ChecklistFormat, format_option("markdown, yaml or json.")] = ChecklistFormat.markdown,
 ) -> None:
     """The production-readiness checklist: each question, why it matters, what to do, which rules check it.
 
@@ -207,7 +195,4 @@ def checklist(
     """
     from copilot.checklist import render_checklist
 
-    try:
-        sys.stdout.write(render_checklist(format.value))
-    except FlowgenError as exc:
-        fail(exc)
+    print_or_fail(lambda: render_checklist(format.value))

@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from copilot.cli.common import DataFormat, console, fail, refuse_overwrite
-from copilot.errors import FlowgenError
-
-
-class RunProvider(str, Enum):
-    sim = "sim"
-    openai = "openai"
-
-
-_Format = Annotated[DataFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")]
-_Provider = Annotated[
+from copilot.cli.common import (
+    BaseUrlOption,
+    DataFormat,
+    ForceOption,
+    FormatOption,
+    ProviderOption,
     RunProvider,
-    typer.Option(
-        metavar="PROVIDER", help="sim (offline, catalog latencies) or openai (any compatible server)."
-    ),
-]
-_BaseUrl = Annotated[
-    str | None,
-    typer.Option("--base-url", metavar="URL", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL)."),
-]
+    console,
+    fail,
+    refuse_overwrite,
+)
+from copilot.errors import FlowgenError
 
 
 def run(
@@ -42,7 +33,7 @@ def run(
             help="Event JSON file, or '-' for stdin. Default: trigger.example.",
         ),
     ] = None,
-    provider: _Provider = RunProvider.sim,
+    provider: ProviderOption = RunProvider.sim,
     seed: Annotated[
         int, typer.Option(metavar="N", help="Seed of simulated latencies, answers and backoff jitter.")
     ] = 0,
@@ -50,8 +41,8 @@ def run(
         Path | None,
         typer.Option("--trace", metavar="FILE", help="Write the OpenTelemetry spans as JSON lines to FILE."),
     ] = None,
-    format: _Format = DataFormat.text,
-    base_url: _BaseUrl = None,
+    format: FormatOption = DataFormat.text,
+    base_url: BaseUrlOption = None,
     model_override: Annotated[
         str | None,
         typer.Option(
@@ -75,10 +66,17 @@ def run(
     instant: Annotated[
         bool, typer.Option("--instant", help="Sim provider: answer without simulated latency.")
     ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing --trace file.")] = False,
+    force: ForceOption = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also print hints, e.g. why spans are not exported.")
     ] = False,
+    engine: Annotated[
+        str, typer.Option(metavar="ENGINE", help="local, or temporal (a workflow, worker in-process)."),
+    ] = "local",
+    temporal_address: Annotated[
+        str | None,
+        typer.Option("--address", metavar="HOST:PORT", help="--engine temporal: the server (127.0.0.1:7233)"),
+    ] = None,
 ) -> None:
     """Run one event through a flow on the local engine and show the timeline.
 
@@ -113,6 +111,8 @@ def run(
             dead_letter=str(dead_letter) if dead_letter is not None else None,
             live_http=live_http,
             latency_scale=0.0 if instant else 1.0,
+            engine_name=engine,
+            temporal_address=temporal_address,
         )
     except FlowgenError as exc:
         fail(exc)
@@ -161,7 +161,7 @@ def test(
         bool,
         typer.Option("--flow-chaos/--no-flow-chaos", help="Use the flow's tests.chaos (off: a baseline)."),
     ] = True,
-    format: _Format = DataFormat.text,
+    format: FormatOption = DataFormat.text,
     report: Annotated[
         Path | None,
         typer.Option(
@@ -176,8 +176,23 @@ def test(
             "so a long test takes a fraction of a second.",
         ),
     ] = False,
-    provider: _Provider = RunProvider.sim,
-    base_url: _BaseUrl = None,
+    provider: ProviderOption = RunProvider.sim,
+    base_url: BaseUrlOption = None,
+    model_override: Annotated[
+        str | None,
+        typer.Option(
+            "--model-override",
+            metavar="MODEL",
+            help="Send every model call to this model name (openai; e.g. a local server's model).",
+        ),
+    ] = None,
+    k6_compatible: Annotated[
+        bool,
+        typer.Option(
+            "--k6-compatible",
+            help="Thresholds must be plain k6: no unit (1500ms), no count on a trend or rate.",
+        ),
+    ] = False,
     dead_letter: Annotated[
         Path | None,
         typer.Option(
@@ -199,7 +214,7 @@ def test(
             help="Cancel what still runs this long after the last arrival (e.g. a hang).",
         ),
     ] = "2m",
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing --report file.")] = False,
+    force: ForceOption = False,
 ) -> None:
     """Load-test a flow with chaos on the local engine: latency, SLA attainment, thresholds.
 
@@ -263,6 +278,8 @@ def test(
                 dead_letter=str(dead_letter) if dead_letter is not None else None,
                 rate_limits=rate_limits,
                 drain_limit=drain_value,
+                model_override=model_override,
+                k6_compatible=k6_compatible,
             )
         if report is not None:
             from copilot.flow.dump import write_atomic

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from copilot.cli.common import fail
+from copilot.cli.common import (
+    BaseUrlOption,
+    LatencyScaleOption,
+    LiveHttpOption,
+    ProviderOption,
+    RunProvider,
+    fail,
+)
 from copilot.errors import FlowgenError
 
 
@@ -45,17 +52,10 @@ def serve(
             metavar="N", help="Deliveries waiting for a slot, per flow (default: trigger.concurrency)."
         ),
     ] = None,
-    provider: Annotated[str, typer.Option(metavar="PROVIDER", help="sim or openai.")] = "sim",
-    latency_scale: Annotated[
-        float, typer.Option("--latency-scale", metavar="X", help="Sim provider: scale simulated latencies.")
-    ] = 1.0,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", metavar="URL", help="OpenAI-compatible endpoint.")
-    ] = None,
-    live_http: Annotated[
-        bool,
-        typer.Option("--live-http/--sim-http", help="Send http steps for real (default) or simulate them."),
-    ] = True,
+    provider: ProviderOption = RunProvider.sim,
+    latency_scale: LatencyScaleOption = 1.0,
+    base_url: BaseUrlOption = None,
+    live_http: LiveHttpOption = True,
     engine: Annotated[str, typer.Option(metavar="ENGINE", help="local (temporal: not yet).")] = "local",
 ) -> None:
     """Serve flows' webhook triggers over HTTP: signatures, idempotency, limits, drain.
@@ -78,7 +78,7 @@ def serve(
     options = ServeOptions(
         flows=[str(f) for f in flows], host=host, port=port, workers=workers, insecure=insecure,
         state_dir=str(state_dir), dead_letter=str(dead_letter) if dead_letter else None,
-        drain_timeout=drain_timeout, max_body=max_body, queue=queue, provider=provider,
+        drain_timeout=drain_timeout, max_body=max_body, queue=queue, provider=provider.value,
         latency_scale=latency_scale, base_url=base_url, live_http=live_http,
     )  # fmt: skip
     try:

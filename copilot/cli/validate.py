@@ -8,15 +8,13 @@ from typing import Annotated
 
 import typer
 
-from copilot.cli.common import DataFormat, console, fail
+from copilot.cli.common import DataFormat, FormatOption, ModelsFileOption, console, fail, out_option
 from copilot.errors import FlowgenError
-
-_Format = Annotated[DataFormat, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")]
 
 
 def validate(
     files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Flow files to check ('-' for stdin).")],
-    format: _Format = DataFormat.text,
+    format: FormatOption = DataFormat.text,
     summary: Annotated[
         bool, typer.Option(help="Show each flow's hot path, latency and cost estimate.")
     ] = True,
@@ -46,12 +44,7 @@ def validate(
 def schema(
     out: Annotated[
         str | None,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="PATH",
-            help="Write to this file, or to flow.schema.json inside this folder, instead of stdout.",
-        ),
+        out_option("Write to this file, or to flow.schema.json inside this folder, instead of stdout."),
     ] = None,
 ) -> None:
     """Print the flow JSON Schema (generated from the models; every field documented).
@@ -82,14 +75,9 @@ def schema(
 
 
 def models(
-    format: _Format = DataFormat.text,
+    format: FormatOption = DataFormat.text,
     tier: Annotated[str | None, typer.Option(help="Only this tier: fast, balanced or heavy.")] = None,
-    models_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--models", metavar="FILE", help="Extra catalog (JSON or YAML) that extends or overrides."
-        ),
-    ] = None,
+    models_file: ModelsFileOption = None,
 ) -> None:
     """The model catalog: tier, latency p50/p95 (estimates), price, context window, limits.
 

@@ -87,9 +87,17 @@ def check_text(text: str, path: str, catalog: Any = None) -> CheckResult:
     return CheckResult(text, findings, valid)
 
 
-def check_data(data: dict[str, Any], path: str, catalog: Any = None) -> CheckResult:
-    """Schema-check and lint drafted data; JSON Schema errors the linter did not name are added."""
+def check_data(data: dict[str, Any], path: str, catalog: Any = None, *, fixed: bool = False) -> CheckResult:
+    """Schema-check and lint drafted data; JSON Schema errors the linter did not name are added.
+
+    `fixed`: lint the flow after the safe fixes, as `drafting.finalize` will write it (a compact
+    draft leaves timeouts and the like to them, so their findings are no repair's business).
+    """
     text = yaml_of(data)
+    if fixed:
+        from copilot.lint.fixes import fix_text
+
+        text = fix_text(text, path)[0]
     result = check_text(text, path, catalog)
     if result.valid:
         return result

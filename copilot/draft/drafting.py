@@ -41,6 +41,7 @@ class DraftOptions:
     timeout: float | None = None
     retries: int | None = None
     max_tokens: int | None = None
+    schema: str | None = None  # compact | full; None: [tool.flowgen], else compact on loopback
     max_repairs: int = 2
     out: str | None = None  # None: <name>.flow.yaml; "-": stdout
     force: bool = False
@@ -168,12 +169,18 @@ def draft(request: DraftRequest, options: DraftOptions) -> DraftOutcome:
                 timeout=options.timeout,
                 retries=options.retries,
                 max_tokens=options.max_tokens,
+                schema=options.schema,
                 config=config,
             )
             _with_llm(request, options, outcome, lint_path, settings)
     except FlowgenError as exc:
         outcome.error = str(exc)
         outcome.exit_code = EXIT_FAILED
+    except KeyboardInterrupt:
+        if options.transcript:  # what was asked and answered so far, said to be unfinished
+            outcome.error = "interrupted"
+            save_transcript(outcome, request, options.transcript, done=False)
+        raise
     if outcome.text is not None and outcome.error is None:
         _cover(outcome, request)
     if outcome.text is not None and outcome.error is None:
@@ -193,7 +200,8 @@ def _offline(request: DraftRequest, options: DraftOptions, outcome: DraftOutcome
     outcome.warnings = drafted.warnings
     outcome.rounds = [{"round": 0, "kind": "offline", "reading": _reading_dict(drafted.reading)}]
     data, notes, warnings = _close_loop(drafted.data, request, options, outcome)
-    text, flow, analysis, findings, fixes = finalize(
+    _keep(
+        outcome,
         data,
         request,
         lint_path,
@@ -203,14 +211,7 @@ def _offline(request: DraftRequest, options: DraftOptions, outcome: DraftOutcome
         unmapped=drafted.unmapped,
         warnings=[*drafted.warnings, *warnings],
     )
-    outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = (
-        text,
-        flow,
-        analysis,
-        findings,
-        fixes,
-    )
-    outcome.rounds[0]["findings"] = findings
+    outcome.rounds[0]["findings"] = outcome.findings
 
 
 def _with_llm(
@@ -220,12 +221,23 @@ def _with_llm(
     from copilot.draft.loop import LlmDraft, failure_message, llm_draft
     from copilot.draft.wire import response_format
 
-    client = ChatClient(settings, response_format(), **({"sleep": options.sleep} if options.sleep else {}))
+    client = ChatClient(
+        settings,
+        response_format(compact=settings.schema == "compact"),
+        **({"sleep": options.sleep} if options.sleep else {}),
+    )
     outcome.llm = {"settings": settings.describe()}
     result = LlmDraft()
     outcome.rounds = result.rounds  # filled in as the loop goes, so a failure keeps them
+
+    def noted() -> None:  # each round is on disk as it happens: an interrupted draft leaves a record
+        if options.transcript:
+            save_transcript(outcome, request, options.transcript, done=False)
+
     try:
-        llm_draft(request, client, max_repairs=options.max_repairs, path=lint_path, result=result)
+        llm_draft(
+            request, client, max_repairs=options.max_repairs, path=lint_path, result=result, on_round=noted
+        )
     finally:
         cost = drafting_cost(settings.model, result.input_tokens, result.output_tokens, request.catalog)
         outcome.llm.update(
@@ -234,6 +246,8 @@ def _with_llm(
                 # calls the server answered: a transport failure on the first call made none
                 "calls": sum(1 for r in result.rounds if "response" in r),
                 "mode": client.mode,
+                "schema": settings.schema,
+                "learnt": list(client.server.learnt),  # what the server did not take, and what was sent
                 "input_tokens": result.input_tokens if result.usage_known else None,
                 "output_tokens": result.output_tokens if result.usage_known else None,
                 "cost_usd": cost if result.usage_known else None,
@@ -245,7 +259,8 @@ def _with_llm(
         return
     assert result.data is not None
     data, notes, warnings = _close_loop(result.data, request, options, outcome)
-    text, flow, analysis, findings, fixes = finalize(
+    _keep(
+        outcome,
         data,
         request,
         lint_path,
@@ -253,12 +268,15 @@ def _with_llm(
         notes=notes,
         warnings=warnings,
     )
-    outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = (
-        text,
-        flow,
-        analysis,
-        findings,
-        fixes,
+
+
+def _keep(
+    outcome: DraftOutcome, data: dict, request: DraftRequest, lint_path: str, **finalize_options: Any
+) -> None:
+    """Finalize the drafted data and keep the result on the outcome: the flow's text, model,
+    analysis, findings and fixes."""
+    outcome.text, outcome.flow, outcome.analysis, outcome.findings, outcome.fixes = finalize(
+        data, request, lint_path, **finalize_options
     )
 
 
@@ -379,12 +397,18 @@ def _reading_dict(reading: Any) -> dict[str, Any]:
     return data
 
 
-def save_transcript(outcome: DraftOutcome, request: DraftRequest, path: str) -> None:
-    """Every prompt, raw answer and round's findings, as JSON (never the API key)."""
+def save_transcript(outcome: DraftOutcome, request: DraftRequest, path: str, *, done: bool = True) -> None:
+    """Every prompt, raw answer and round's findings, as JSON (never the API key).
+
+    Written again (atomically) as each round starts and ends, with `"done": false`, so a draft
+    that is interrupted or killed leaves every round recorded so far; a failure to write is
+    reported by the final write only.
+    """
     from copilot.flow.dump import write_atomic
 
     payload = {
         "version": 1,
+        "done": done,
         "provider": outcome.provider,
         "brief": request.brief,
         "llm": outcome.llm,
@@ -398,5 +422,7 @@ def save_transcript(outcome: DraftOutcome, request: DraftRequest, path: str) -> 
     try:
         write_atomic(path, json.dumps(payload, indent=2, default=str) + "\n")
     except OSError as exc:
+        if not done:
+            return
         outcome.error = outcome.error or f"{path}: cannot write the transcript: {exc.strerror or exc}"
         outcome.exit_code = EXIT_FAILED

@@ -110,6 +110,7 @@ class ChatClient:
         self.settings = settings
         self.schema_format = schema_format
         self.mode = "json_schema" if schema_format else "json_object"
+        self.compact = settings.schema == "compact"  # the compact wire schema (copilot.draft.wire)
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.server = openai_compat.server(settings.endpoint, settings.model)

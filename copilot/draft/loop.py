@@ -17,10 +17,15 @@ gap never loses a usable draft. An answer that cannot be read (empty, cut off, n
 not an object) gets a repair round that says so. A refusal, or a transport failure the
 client could not retry away, ends the draft at once with one line. Every prompt, raw
 answer, round's findings and coverage is recorded for `--transcript`.
+
+With the compact wire schema (`ChatClient.compact`) the prompt outlines the compact schema,
+the brief is copied into the flow here, and each answer is checked after the safe fixes, as
+it will be written: a timeout the model was not asked for is no repair's business.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,24 +93,30 @@ def llm_draft(
     path: str,
     messages: list[Message] | None = None,
     result: LlmDraft | None = None,
+    on_round: Callable[[], None] | None = None,
 ) -> LlmDraft:
     """Run the loop; raises `LlmError` for refusals and transport failures.
 
     Except in a round that only asks to close gaps: when the answer in hand is already
     usable, a failed or refused repair call ends the loop with it (the round records why).
     Pass `result` to keep the rounds recorded so far when it raises (for the transcript).
+    `on_round` is called when a round's request is recorded and again when its answer and
+    findings are: the transcript is written as the draft goes (issue 17).
     """
-    first = messages or draft_messages(request)
+    noted = on_round or (lambda: None)
+    first = messages or draft_messages(request, compact=client.compact)
     result = result if result is not None else LlmDraft()
     conversation = list(first)
     for round_index in range(max_repairs + 1):
         record: dict[str, Any] = {"round": round_index, "kind": "draft" if round_index == 0 else "repair"}
         record["messages"] = conversation
         result.rounds.append(record)
+        noted()
         try:
             completion = client.complete(conversation)
         except LlmError as exc:
             record["error"] = str(exc)
+            noted()
             if result.usable:  # the call was to close gaps: the draft in hand stands
                 break
             raise
@@ -116,6 +127,7 @@ def llm_draft(
         result.output_tokens += completion.output_tokens or 0
         if completion.refusal:
             record["error"] = f"refusal: {completion.refusal}"
+            noted()
             if result.usable:
                 break
             raise LlmError(
@@ -133,7 +145,9 @@ def llm_draft(
             record["extracted_as"] = how
             # Only an answer under the strict schema holds free-form values as JSON text.
             data = from_wire(_unwrap(raw), strict=completion.mode == "json_schema" and how == "json")
-            check = check_data(data, path, request.catalog)
+            if client.compact and "brief" not in data:
+                data["brief"] = request.brief  # the compact schema leaves the copy to flowgen
+            check = check_data(data, path, request.catalog, fixed=client.compact)
             covered = coverage.check(data, request.brief)
             findings = [*check.findings, *covered.findings]
             record["findings"] = findings
@@ -147,8 +161,10 @@ def llm_draft(
                     round_index,
                 )
             if result.usable and not result.gaps and result.kept == round_index:
+                noted()
                 break
             repair = repair_message(flow_yaml=check.text, findings=findings)
+        noted()
         if round_index < max_repairs:
             # The repair round carries the finding list and the flow as flowgen read it, so the
             # conversation stays short: system, the draft prompt, then this round's repair.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from copilot.draft.wire import DRAFT_REQUIRED
+from copilot.draft.wire import DRAFT_REQUIRED, compact_block
 from copilot.flow.units import DURATION_PATTERN, RATE_PATTERN
 
 LEGEND = (
@@ -113,13 +113,16 @@ def _refs(node: Any) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _outline() -> tuple[str, ...]:
+@lru_cache(maxsize=2)
+def _outline(compact: bool = False) -> tuple[str, ...]:
     from copilot.flow.schema import flow_schema
 
     schema = flow_schema()
     defs = schema.get("$defs", {})
     root = {k: v for k, v in schema.items() if k not in ("$defs",)}
+    if compact:  # the blocks without what flowgen fills (copilot.draft.wire.COMPACT_LEAVE_OUT)
+        root = compact_block("Flow", root)
+        defs = {name: compact_block(name, node) for name, node in defs.items()}
     root["description"] = "the top level of a flow file"
     lines = [_line("Flow", root)]
     # Fields shared by every step type (and every trigger type) are listed once.
@@ -147,6 +150,6 @@ def _outline() -> tuple[str, ...]:
     return tuple(lines)
 
 
-def schema_outline() -> list[str]:
-    """One line per block of the flow schema, top level first."""
-    return list(_outline())
+def schema_outline(compact: bool = False) -> list[str]:
+    """One line per block of the flow schema (or of its compact form), top level first."""
+    return list(_outline(compact))

@@ -73,16 +73,19 @@ def catalog_rows(catalog: Any, cost_tier: str) -> list[dict[str, Any]]:
     return rows
 
 
-def system_message() -> str:
+def system_message(compact: bool = False) -> str:
+    """The system prompt; `compact` outlines the compact wire schema and leaves the checklist
+    to flowgen's fixes (copilot.draft.wire, `COMPACT_LEAVE_OUT`)."""
     from copilot.draft.blocks import rules_of_thumb
     from copilot.draft.outline import LEGEND, schema_outline
 
     return render_template(
         "system.md.j2",
-        outline=schema_outline(),
+        outline=schema_outline(compact),
         legend=LEGEND,
         rules_of_thumb=rules_of_thumb(),
-        checklist=checklist_by_area(),
+        checklist=[] if compact else checklist_by_area(),
+        compact=compact,
     )
 
 
@@ -132,10 +135,10 @@ def repair_message(
     )
 
 
-def draft_messages(request: DraftRequest) -> list[Message]:
-    """The messages of the first drafting call."""
+def draft_messages(request: DraftRequest, compact: bool = False) -> list[Message]:
+    """The messages of the first drafting call (for the full or the compact wire schema)."""
     return [
-        {"role": "system", "content": system_message()},
+        {"role": "system", "content": system_message(compact)},
         {"role": "user", "content": draft_message(request)},
     ]
 

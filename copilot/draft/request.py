@@ -71,6 +71,18 @@ def strip_front_matter(text: str) -> str:
     return text
 
 
+def option_duration(option: str, text: str | None) -> float | None:
+    """An option's duration in seconds (None when unset); a bad one is a FlowgenError naming the option."""
+    from copilot.flow.units import parse_duration
+
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise FlowgenError(f"{option}: {exc}") from None
+
+
 def make_request(
     brief_argument: str,
     *,
@@ -84,17 +96,11 @@ def make_request(
     """Check every option once, with messages that say what to write instead."""
     from copilot.catalog import load_catalog
     from copilot.draft.event import load_event
-    from copilot.flow.units import parse_duration
 
     brief, source = read_brief(brief_argument)
-    sla_seconds = None
-    if sla is not None:
-        try:
-            sla_seconds = parse_duration(sla)
-        except ValueError as exc:
-            raise FlowgenError(f"--sla: {exc}") from None
-        if sla_seconds <= 0:
-            raise FlowgenError("--sla must be above zero, e.g. 1500ms")
+    sla_seconds = option_duration("--sla", sla)
+    if sla_seconds is not None and sla_seconds <= 0:
+        raise FlowgenError("--sla must be above zero, e.g. 1500ms")
     if cost_tier is not None and cost_tier not in COST_TIERS:
         from copilot.errors import did_you_mean
 

@@ -6,10 +6,12 @@
     base_url = "http://127.0.0.1:11434/v1"
     api_key = "${env:GROQ_API_KEY}"      # a reference only: a key is never written in a file
     timeout = "60s"
+    schema = "compact"                   # compact | full: the wire schema (default: compact on loopback)
 
 The environment is the openai client's own: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, plus
-``FLOWGEN_MODEL``. `--provider auto` picks the LLM when a key or a base URL is configured
-anywhere, and the offline drafter otherwise, so drafting works on a machine with no network.
+``FLOWGEN_MODEL`` and ``FLOWGEN_SCHEMA`` (compact | full). `--provider auto` picks the LLM
+when a key or a base URL is configured anywhere, and the offline drafter otherwise, so
+drafting works on a machine with no network.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 2
 DEFAULT_MAX_TOKENS = 8192
-_KEYS = {"provider", "model", "base_url", "api_key", "timeout", "max_repairs", "lint", "draft"}
+_KEYS = {"provider", "model", "base_url", "api_key", "timeout", "max_repairs", "lint", "draft", "schema"}
 PROVIDERS = ("auto", "offline", "openai")
+SCHEMAS = ("compact", "full")
+LOOPBACK_HOSTS = frozenset({"localhost", "ip6-localhost"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class LlmSettings:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     max_tokens: int = DEFAULT_MAX_TOKENS
+    schema: str = "full"  # the wire schema: full, or compact (what the model must fill)
+    schema_source: str = "default"  # --schema, [tool.flowgen], loopback or default
 
     @property
     def endpoint(self) -> str:
@@ -56,7 +62,53 @@ class LlmSettings:
             "timeout_s": self.timeout,
             "retries": self.retries,
             "max_tokens": self.max_tokens,
+            "schema": self.schema,
+            "schema_source": self.schema_source,
         }
+
+
+def on_loopback(base_url: str | None) -> bool:
+    """True when `base_url` is a server on this machine (localhost, 127.0.0.0/8, ::1)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    if not base_url:
+        return False
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host in LOOPBACK_HOSTS or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_schema(
+    schema: str | None, base_url: str | None, cfg: dict[str, Any], where: str, environ: Any
+) -> tuple[str, str]:
+    """(schema, where it came from): the flag, FLOWGEN_SCHEMA, `[tool.flowgen] schema`, then
+    compact for a server on loopback (a small local model), full for any other."""
+    if schema is not None:
+        source = "--schema"
+    elif environ.get("FLOWGEN_SCHEMA"):
+        schema, source = environ["FLOWGEN_SCHEMA"], "FLOWGEN_SCHEMA"
+    elif cfg.get("schema") is not None:
+        schema, source = cfg["schema"], "[tool.flowgen] schema"
+    elif on_loopback(base_url):
+        return "compact", f"loopback server {base_url}"
+    else:
+        return "full", "default"
+    if schema not in SCHEMAS:
+        raise FlowgenError(f"{source} must be compact or full, not {schema!r}", path=where or None)
+    return schema, source
+
+
+def wire_schema(schema: str | None, base_url: str | None) -> str:
+    """The schema a draft will send, from the flag, the environment and the config file."""
+    found = find_config()
+    where, cfg = (str(found[0]), found[1]) if found else ("", {})
+    url = base_url or os.environ.get("OPENAI_BASE_URL") or cfg.get("base_url")
+    return resolve_schema(schema, url, cfg, where, os.environ)[0]
 
 
 def find_config(start: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
@@ -127,6 +179,7 @@ def resolve_settings(
     timeout: float | None = None,
     retries: int | None = None,
     max_tokens: int | None = None,
+    schema: str | None = None,
     environ: dict[str, str] | None = None,
     config: tuple[Path, dict[str, Any]] | None = None,
 ) -> LlmSettings:
@@ -172,6 +225,7 @@ def resolve_settings(
             raise FlowgenError(f"timeout: {exc}", path=where) from None
     if timeout is not None and timeout <= 0:
         raise FlowgenError("--timeout must be positive")
+    schema, schema_source = resolve_schema(schema, base_url, cfg, where, environ)
     return LlmSettings(
         model=model,
         base_url=base_url.rstrip("/") if base_url else None,
@@ -180,4 +234,6 @@ def resolve_settings(
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         retries=DEFAULT_RETRIES if retries is None else retries,
         max_tokens=max_tokens or DEFAULT_MAX_TOKENS,
+        schema=schema,
+        schema_source=schema_source,
     )

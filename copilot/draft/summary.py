@@ -186,6 +186,11 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
         console.print(
             f"drafting   {escape(llm['settings']['model'])}: {llm['calls']} call(s), {tokens}, cost {price}"
         )
+        if llm.get("mode"):  # what the server took (issue 17): the format cascade and the schema
+            schema = f", {llm['schema']} schema" if llm.get("schema") else ""
+            console.print(f"format     {escape(llm['mode'])}{schema}")
+        for line in llm.get("learnt", []):
+            console.print(f"[dim]server     {escape(line)}[/]")
     if outcome.written and outcome.out != "-":
         console.print(f"wrote      {escape(str(outcome.out))}")
         if outcome.schema_out:

@@ -62,6 +62,16 @@ class SeedRun:
         }
 
 
+def _worst_seeds(figure: str) -> Any:
+    """A property of `OwnTest`: the worst seed's `figure` (None when no seed ran)."""
+
+    def of_worst(own: OwnTest) -> Any:
+        worst = own.worst
+        return getattr(worst, figure) if worst else None
+
+    return property(of_worst, doc=f"The worst seed's `{figure}`.")
+
+
 @dataclass
 class OwnTest:
     """The flow's own `tests:` over several seeds; the worst seed is the verdict."""
@@ -83,25 +93,11 @@ class OwnTest:
         return self.error is None and bool(self.runs) and all(r.passed for r in self.runs)
 
     # The worst seed's figures, for callers that want one number each.
-    @property
-    def p95_ms(self) -> float | None:
-        return self.worst.p95_ms if self.worst else None
-
-    @property
-    def within_sla(self) -> float | None:
-        return self.worst.within_sla if self.worst else None
-
-    @property
-    def full_within_sla(self) -> float | None:
-        return self.worst.full_within_sla if self.worst else None
-
-    @property
-    def error_rate(self) -> float | None:
-        return self.worst.error_rate if self.worst else None
-
-    @property
-    def cost_avg(self) -> float | None:
-        return self.worst.cost_avg if self.worst else None
+    p95_ms = _worst_seeds("p95_ms")
+    within_sla = _worst_seeds("within_sla")
+    full_within_sla = _worst_seeds("full_within_sla")
+    error_rate = _worst_seeds("error_rate")
+    cost_avg = _worst_seeds("cost_avg")
 
     @property
     def thresholds(self) -> list[dict[str, Any]]:

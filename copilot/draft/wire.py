@@ -16,6 +16,18 @@ from the pydantic model's JSON Schema (never written by hand), says:
 
 `from_wire` undoes all of it by walking the original schema, and is harmless on a flow
 that is already in the plain shape (json_object or text mode).
+
+Grammar engines (llama.cpp's json-schema-to-grammar, Outlines, XGrammar) turn every
+`pattern` into grammar rules; llama.cpp copies an escape (a backslash and `d`, `.` or `S`) into
+the grammar as text and the grammar fails to load (issue 17). So a pattern goes on the wire
+with character classes for escapes (`GRAMMAR_CLASSES`); tests/draft/test_wire_grammar.py
+compiles the wire schema with llama.cpp's rules and with outlines-core.
+
+The compact schema (`--schema compact`, the default for a server on loopback) leaves out
+what flowgen fills itself (`COMPACT_LEAVE_OUT`: timeouts, retries, idempotency keys, rate
+limits, model profiles, observability, on_error and tests come from `lint --fix` and the
+policy defaults), so a small model on a CPU has less to read and less to write
+(bench/bench_wire_tokens.py measures both).
 """
 
 from __future__ import annotations
@@ -30,6 +42,59 @@ _KEEP_NUMBER = ("minimum", "maximum")
 # Optional in a flow file, required of a draft: every drafted step says why it exists, a
 # quoted clause of the brief or the building block it is (copilot.draft.coverage checks it).
 DRAFT_REQUIRED = frozenset({"why"})
+
+GRAMMAR_CLASSES = {
+    r"\d": "[0-9]",
+    r"\.": "[.]",
+    r"\-": "[-]",
+    r"\/": "[/]",
+    r"\$": "[$]",
+    # Looser than `\S` by \f, \v and non-ASCII spaces: the wire only guides the model, the
+    # models' own pattern still validates the answer.
+    r"\S": r"[^ \t\n\r]",
+    r"\s": r"[ \t\n\r]",
+    r"\w": "[A-Za-z0-9_]",
+}
+"""Escape -> character class, for a `pattern` on the wire (outside brackets)."""
+
+_STEP_DETAIL = frozenset({"description", "timeout", "retry", "idempotency_key"})
+_TRIGGER_DETAIL = frozenset({"idempotency_key", "dedupe_window", "rate_limit", "concurrency"})
+COMPACT_LEAVE_OUT: dict[str, frozenset[str]] = {
+    # the root: lint --fix writes observability (FG301-303), on_error (FG207) and tests (FG801-803)
+    "Flow": frozenset({"brief", "on_error", "observability", "tests"}),
+    # timeouts (FG101), idempotency keys (FG203), the retry policy's defaults
+    "ModelStep": _STEP_DETAIL | {"fallback", "hedge", "max_tokens", "temperature"},  # FG108
+    "ValidateStep": _STEP_DETAIL | {"on_fail"},  # FG602
+    "RetrieveStep": _STEP_DETAIL | {"freshness", "top_k", "on_empty", "latency"},  # FG402, 405, 404
+    "TransformStep": _STEP_DETAIL,
+    "HttpStep": _STEP_DETAIL | {"latency"},
+    # FG209, FG501, FG505: the trigger's idempotency key, rate limit and concurrency
+    "WebhookTrigger": _TRIGGER_DETAIL,
+    "ScheduleTrigger": _TRIGGER_DETAIL,
+    "QueueTrigger": _TRIGGER_DETAIL,
+    # a model alias names a catalog entry; its profile comes from the catalog
+    "ModelSpec": frozenset({"provider", "model", "tier", "latency", "price", "context_window", "limits"}),
+    "Respond": frozenset({"on_deadline"}),
+}
+"""Optional fields the compact wire schema leaves out, by block: flowgen fills them."""
+
+
+def grammar_pattern(pattern: str) -> str:
+    """`pattern` with every escape of `GRAMMAR_CLASSES` outside brackets as a character class."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        pair = pattern[i : i + 2]
+        if pattern[i] == "\\" and len(pair) == 2:
+            out.append(GRAMMAR_CLASSES.get(pair, pair) if not in_class else pair)
+            i += 2
+            continue
+        if pattern[i] == "[" and not in_class:
+            in_class = True
+        elif pattern[i] == "]" and in_class:
+            in_class = False
+        out.append(pattern[i])
+        i += 1
+    return "".join(out)
 
 
 def _defs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -154,28 +219,55 @@ def _convert(node: Any, *, describe: bool) -> dict[str, Any]:
     keep = _KEEP_STRING if kind == "string" else _KEEP_NUMBER if kind in ("integer", "number") else ()
     for key in keep:
         if key in node:
-            out[key] = node[key]
+            out[key] = grammar_pattern(node[key]) if key == "pattern" else node[key]
     return with_description(out)
 
 
-@lru_cache(maxsize=2)
-def _strict(describe: bool) -> str:
+def compact_block(name: str, node: dict[str, Any]) -> dict[str, Any]:
+    """Block `name` of the flow schema without the optional properties compact mode leaves out."""
+    gone = COMPACT_LEAVE_OUT.get(name, frozenset())
+    if not gone:
+        return node
+    required = set(node.get("required", []))
+    assert not gone & required, f"{name}: the compact schema may leave out only optional fields"
+    props = {k: v for k, v in node.get("properties", {}).items() if k not in gone}
+    return {**node, "properties": props}
+
+
+def _reachable(root: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """The `$defs` that `root` still refers to, directly or through each other."""
+    seen: set[str] = set()
+    todo = [root]
+    while todo:
+        text = json.dumps(todo.pop())
+        for name in defs:
+            if name not in seen and f'"#/$defs/{name}"' in text:
+                seen.add(name)
+                todo.append(defs[name])
+    return {name: sub for name, sub in defs.items() if name in seen}
+
+
+@lru_cache(maxsize=4)
+def _strict(describe: bool, compact: bool = False) -> str:
     from copilot.flow.schema import flow_schema
 
     schema = flow_schema()
-    root = _convert(
-        {k: v for k, v in schema.items() if k not in ("$defs", "$schema", "$id")}, describe=describe
-    )
-    root["$defs"] = {name: _convert(sub, describe=describe) for name, sub in _defs(schema).items()}
+    top = {k: v for k, v in schema.items() if k not in ("$defs", "$schema", "$id")}
+    root = _convert(compact_block("Flow", top) if compact else top, describe=describe)
+    defs = {
+        name: _convert(compact_block(name, sub) if compact else sub, describe=describe)
+        for name, sub in _defs(schema).items()
+    }
+    root["$defs"] = _reachable(root, defs)
     return json.dumps(root)
 
 
-def strict_schema(*, describe: bool = True) -> dict[str, Any]:
-    """The strict-mode schema of a flow (a fresh copy each call)."""
-    return json.loads(_strict(describe))
+def strict_schema(*, describe: bool = True, compact: bool = False) -> dict[str, Any]:
+    """The strict-mode schema of a flow, full or compact (a fresh copy each call)."""
+    return json.loads(_strict(describe, compact))
 
 
-def response_format() -> dict[str, Any]:
+def response_format(compact: bool = False) -> dict[str, Any]:
     """The `response_format` of a strict structured-output request for a flow.
 
     Field descriptions stay off the wire: the system prompt's outline already carries the
@@ -183,7 +275,7 @@ def response_format() -> dict[str, Any]:
     (35.5 KB compact with descriptions, 21.0 KB without; bench/README.md). The hint that a
     free-form value is JSON text stays: a model cannot guess it.
     """
-    schema = strict_schema(describe=False)
+    schema = strict_schema(describe=False, compact=compact)
     return {"type": "json_schema", "json_schema": {"name": "flow", "schema": schema, "strict": True}}
 
 

@@ -80,11 +80,12 @@ def duplicate_ids(loaded: LoadedFlow) -> list[Problem]:
 def unknown_references(loaded: LoadedFlow) -> list[Problem]:
     flow = loaded.flow
     ids = [s.id for s in flow.steps]
+    known = set(ids)  # looked up per `needs` entry: a list scan there was quadratic
     aliases = list(flow.models)
     out: list[Problem] = []
     for index, step in enumerate(flow.steps):
         for n, need in enumerate(step.needs):
-            if need not in ids:
+            if need not in known:
                 out.append(
                     _problem(
                         loaded,
@@ -116,7 +117,7 @@ def unknown_references(loaded: LoadedFlow) -> list[Problem]:
                 out.append(_problem(loaded, "FG003", f"model alias `{alias}` is not defined{hint}", loc))
     if flow.respond is not None:
         for n, need in enumerate(flow.respond.needs):
-            if need not in ids:
+            if need not in known:
                 out.append(
                     _problem(
                         loaded,

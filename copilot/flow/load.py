@@ -215,24 +215,17 @@ def embedded_schema_errors(doc: Document) -> list[FlowgenError]:
             message = " ".join(str(exc.message).split())
             if len(message) > 200:
                 message = message[:200] + "…"
-            out.append(
-                FlowgenError(
-                    f"`{shown}`: invalid JSON Schema: {message}",
-                    path=doc.path,
-                    position=doc.position(where),
-                    code="FG002",
-                )
-            )
+            out.append(_schema_problem(doc, where, f"`{shown}`: invalid JSON Schema: {message}"))
         except RecursionError:
             out.append(
-                FlowgenError(
-                    f"`{_dotted(loc, doc.data)}`: JSON Schema nested too deeply",
-                    path=doc.path,
-                    position=doc.position(loc),
-                    code="FG002",
-                )
+                _schema_problem(doc, loc, f"`{_dotted(loc, doc.data)}`: JSON Schema nested too deeply")
             )
     return out
+
+
+def _schema_problem(doc: Document, loc: tuple[str | int, ...], message: str) -> FlowgenError:
+    """A flow's JSON Schema that cannot be used (FG002), at `loc`."""
+    return FlowgenError(message, path=doc.path, position=doc.position(loc), code="FG002")
 
 
 def _relevant(errors: list[ErrorDetails]) -> list[ErrorDetails]:

@@ -141,14 +141,19 @@ def _walk(node: Any, loc: Loc = ()) -> Iterator[tuple[Loc, dict[str, Any]]]:
             yield from _walk(value, (*loc, i))
 
 
-def _in_place(node: dict[str, Any], loc: Loc, schema: Any, anchors: dict[str, Loc]) -> Iterator[Loc]:
-    """The subschemas `node` applies to the same instance."""
+def _ref_targets(node: dict[str, Any], schema: Any, anchors: dict[str, Loc]) -> Iterator[Loc]:
+    """Where the local refs of `node` (`$ref`, `$dynamicRef`, …) point, those that resolve."""
     for key in _REF_KEYS:
         ref = node.get(key)
         if isinstance(ref, str) and ref.startswith("#"):
             target = _target(schema, ref, anchors)
             if target is not None:
                 yield target
+
+
+def _in_place(node: dict[str, Any], loc: Loc, schema: Any, anchors: dict[str, Loc]) -> Iterator[Loc]:
+    """The subschemas `node` applies to the same instance."""
+    yield from _ref_targets(node, schema, anchors)
     for key in _IN_PLACE_ONE:
         if isinstance(node.get(key), dict):
             yield (*loc, key)
@@ -172,12 +177,7 @@ def _children(schema: Any, loc: Loc, anchors: dict[str, Loc]) -> Iterator[Loc]:
     node = _node_at(schema, loc)
     if not isinstance(node, dict):
         return
-    for key in _REF_KEYS:
-        ref = node.get(key)
-        if isinstance(ref, str) and ref.startswith("#"):
-            target = _target(schema, ref, anchors)
-            if target is not None:
-                yield target
+    yield from _ref_targets(node, schema, anchors)
     for key, value in node.items():
         if key in _DATA_KEYWORDS or key in _DEFINITIONS:
             continue

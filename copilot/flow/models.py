@@ -26,6 +26,12 @@ MAX_TOP_K = 10_000
 ALIAS_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$"
 
 
+def _require_exactly_one(block: BaseModel, first: str, second: str, error: str, what: str) -> None:
+    """A schema error (`error`) unless `block` sets exactly one of the fields `first` and `second`."""
+    if (getattr(block, first) is None) == (getattr(block, second) is None):
+        raise PydanticCustomError(error, f"{what} needs exactly one of `{first}` or `{second}`")
+
+
 class Block(BaseModel):
     """A strict block of a flow: unknown keys are reported with a did-you-mean hint."""
 
@@ -174,10 +180,7 @@ class ScheduleTrigger(TriggerBase):
 
     @model_validator(mode="after")
     def _one_timetable(self) -> Self:
-        if (self.cron is None) == (self.every is None):
-            raise PydanticCustomError(
-                "schedule_timetable", "a schedule trigger needs exactly one of `cron` or `every`"
-            )
+        _require_exactly_one(self, "cron", "every", "schedule_timetable", "a schedule trigger")
         return self
 
 
@@ -390,10 +393,7 @@ class ModelStep(StepBase):
 
     @model_validator(mode="after")
     def _model_or_route(self) -> Self:
-        if (self.model is None) == (self.route is None):
-            raise PydanticCustomError(
-                "model_or_route", "a model step needs exactly one of `model` or `route`"
-            )
+        _require_exactly_one(self, "model", "route", "model_or_route", "a model step")
         return self
 
 

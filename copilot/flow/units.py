@@ -15,7 +15,10 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-DURATION_PATTERN = r"^\d+(\.\d+)?(ms|s|m|h|d)$"
+# Character classes, not escapes (`[0-9]`, `[.]`): grammar-constrained decoders (llama.cpp's
+# json-schema-to-grammar) copy `\d` and `\.` into the grammar as text and fail to load it
+# (issue 17). The same for ASCII; `\d` also took other Unicode digits in Python's `re`.
+DURATION_PATTERN = r"^[0-9]+([.][0-9]+)?(ms|s|m|h|d)$"
 DURATION_HINT = "use a number with a unit: 250ms, 1.5s, 2m, 24h or 7d"
 MAX_DURATION = 3650 * 86400.0
 """The longest duration accepted (ten years): `1e37d` is no timeout, window or SLA."""
@@ -105,7 +108,7 @@ class Rate:
 
 
 _RATE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h|\d+(?:\.\d+)?(?:ms|s|m|h))\s*$")
-RATE_PATTERN = r"^\d+(\.\d+)?/(s|m|h|\d+(\.\d+)?(ms|s|m|h))$"
+RATE_PATTERN = r"^[0-9]+([.][0-9]+)?/(s|m|h|[0-9]+([.][0-9]+)?(ms|s|m|h))$"
 
 
 def parse_rate(value: Any) -> Rate:

@@ -15,7 +15,7 @@ and *async* (drawn dashed) when it enters or leaves an async step.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from copilot.flow.expressions import WHOLE_EXPRESSION
@@ -45,17 +45,7 @@ class Badge:
     node: str | None  # the node key it is drawn on; None: the flow as a whole
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "severity": self.severity,
-            "message": self.message,
-            "fix_hint": self.fix_hint,
-            "line": self.line,
-            "col": self.col,
-            "json_path": self.json_path,
-            "node": self.node,
-        }
+        return asdict(self)
 
 
 @dataclass

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from copilot.errors import FlowgenError, did_you_mean
 
 if TYPE_CHECKING:
-
     from rich.console import Console
 
     from copilot.lint.rule import Rule

@@ -15,6 +15,7 @@ centrally by the engine, never inside a rule.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -182,6 +183,14 @@ class Context:
         return steps_read(self.sites)
 
     @cached_property
+    def sites_by_owner(self) -> dict[str, list[Site]]:
+        """Owner (a step id, "respond", "trigger", …) -> its sites, in `sites` order: one pass."""
+        out: dict[str, list[Site]] = {}
+        for site in self.sites:
+            out.setdefault(site.owner, []).append(site)
+        return out
+
+    @cached_property
     def step_by_id(self) -> dict[str, AnyStep]:
         """Step id -> step (the first one, when an id is duplicated: FG007 reports that)."""
         out: dict[str, AnyStep] = {}
@@ -213,6 +222,17 @@ class Context:
         for index, step in enumerate(self.flow.steps):
             if not types or step.type in types:
                 yield index, step
+
+    def steps_missing(self, kind: str, field: str, message: str, fix_hint: str) -> Iterator[Hit]:
+        """A hit at the id of every `kind` step that sets no `field`; `{id}` in `message` is the step's id."""
+        for index, step in self.steps(kind):
+            if getattr(step, field) is None:
+                yield Hit(("steps", index, "id"), message.format(id=step.id), fix_hint=fix_hint)
+
+    def steps_to_fix(self, code: str) -> Iterator[tuple[int, AnyStep]]:
+        """(index, step) of every step a hit of rule `code` points at: what its fixer edits."""
+        for hit in self.hits_to_fix(code):
+            yield hit.step_index, self.flow.steps[hit.step_index]
 
     def position(self, loc: Loc, *, key: bool = False) -> Position:
         return self.doc.position(loc, key=key) or Position(1, 1)
@@ -279,14 +299,34 @@ class Rule:
 
 REGISTRY: dict[str, Rule] = {}
 
+# How a rule that reports a missing top-level block positions its finding (`Context.block_loc`):
+# the last lines of its "What it does", written once for every such rule (`missing_block=True`).
+MISSING_BLOCK_DOC = (
+    "When the block is missing, the finding points at the top-level key it would be\n"
+    "inserted before (in the flow file's key order), or at the last top-level key when it goes at the end."
+)
 
-def rule(code: str, name: str, severity: Severity, *, fixable: bool = False) -> Callable[[Check], Check]:
-    """Register a rule; the decorated function's docstring is the rule's documentation."""
+
+def _with_missing_block_doc(doc: str) -> str:
+    """`doc` with `MISSING_BLOCK_DOC` closing its first section (What it does)."""
+    what, sep, rest = doc.partition("\n\n")
+    return f"{what}\n{MISSING_BLOCK_DOC}{sep}{rest}"
+
+
+def rule(
+    code: str, name: str, severity: Severity, *, fixable: bool = False, missing_block: bool = False
+) -> Callable[[Check], Check]:
+    """Register a rule; the decorated function's docstring is the rule's documentation.
+
+    `missing_block`: the rule reports a missing top-level block at `Context.block_loc`, and
+    its documentation says so (`MISSING_BLOCK_DOC`).
+    """
 
     def register(check: Check) -> Check:
         if code in REGISTRY:
             raise RuntimeError(f"rule {code} registered twice")
         module = check.__module__.rsplit(".", 1)[-1]
+        doc = inspect.cleandoc(check.__doc__ or "")
         REGISTRY[code] = Rule(
             code=code,
             name=name,
@@ -294,7 +334,7 @@ def rule(code: str, name: str, severity: Severity, *, fixable: bool = False) -> 
             check=check,
             fixable=fixable,
             family=module,
-            doc=inspect.cleandoc(check.__doc__ or ""),
+            doc=doc if not missing_block else _with_missing_block_doc(doc),
         )
         return check
 
@@ -302,10 +342,36 @@ def rule(code: str, name: str, severity: Severity, *, fixable: bool = False) -> 
 
 
 def fixer(code: str) -> Callable[[Fix], Fix]:
-    """Register the safe autofix of rule `code` (the rule must be declared fixable)."""
+    """Register the safe autofix of rule `code` (the rule must be declared fixable).
+
+    The fix runs only when the rule has hits to fix (`Context.hits_to_fix`): with none it
+    changes nothing, so a fix need not check.
+    """
 
     def register(fix: Fix) -> Fix:
-        REGISTRY[code].fix = fix
-        return fix
+        @functools.wraps(fix)
+        def fix_hits(tree: CommentedMap, ctx: Context) -> list[str]:
+            return fix(tree, ctx) if ctx.hits_to_fix(code) else []
+
+        REGISTRY[code].fix = fix_hits
+        return fix_hits
 
     return register
+
+
+def add_to_flagged_steps(
+    tree: CommentedMap, ctx: Context, code: str, key: str, value: Any, shown: str
+) -> list[str]:
+    """A fix: add `key: value` to every step a hit of `code` points at (a fresh copy each time),
+    where it is still unset."""
+    import copy
+
+    from copilot.flow.dump import merge_into
+
+    changes = []
+    for index, _ in ctx.steps_to_fix(code):
+        node = tree["steps"][index]
+        if node.get(key) is None:
+            merge_into(node, key, copy.deepcopy(value), ("steps", index))
+            changes.append(f"steps[{index}] `{node.get('id')}`: added {key}: {shown}")
+    return changes

@@ -89,8 +89,14 @@ def run_flow(
     dead_letter: str | None = None,
     live_http: bool | None = None,
     latency_scale: float = 1.0,
+    engine_name: str = "local",
+    temporal_address: str | None = None,
 ) -> RunOutcome:
-    """Run one event through the flow at `flow_path` and return what happened."""
+    """Run one event through the flow at `flow_path` and return what happened.
+
+    `engine_name="temporal"` runs it as a workflow on the Temporal server at
+    `temporal_address`, with a worker in this process (`copilot.temporal.client.run_once`).
+    """
     from copilot.flow.load import load_flow
     from copilot.run.engine_setup import choose_provider, engine_for, require_sound
     from copilot.run.telemetry import Telemetry
@@ -119,6 +125,16 @@ def run_flow(
     telemetry = Telemetry.for_flow(
         flow, trace_path=trace_path, base_dir=base_dir, notes=hints, model_override=sent_model
     )
+    if engine_name == "temporal":
+        from copilot.temporal.client import run_once
+
+        try:
+            result = run_once(flow_path, event, provider=provider, http=http, seed=seed,
+                              address=temporal_address, telemetry=telemetry)  # fmt: skip
+        finally:
+            if telemetry is not None:
+                telemetry.shutdown()
+        return RunOutcome(flow, result, notes, _redactor(flow, event), hints)
     engine = engine_for(
         loaded,
         provider=provider,

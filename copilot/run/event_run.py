@@ -467,6 +467,8 @@ class EventRun:
         failed = []
         for record in result.steps.values():
             cost += record.cost
+            if not record.cost_known:
+                result.cost_known = False
             if record.status == "failed":
                 failed.append(record)
         result.cost = cost

@@ -9,7 +9,7 @@ figures when the run is over; an unmeasurable threshold fails (no data, no pass)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from copilot.errors import FlowgenError, Position, did_you_mean
@@ -26,13 +26,7 @@ class ThresholdResult:
     passed: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "threshold": self.threshold,
-            "measured": self.measured,
-            "unit": self.unit,
-            "passed": self.passed,
-        }
+        return asdict(self)
 
 
 DEFAULT_ERROR_RATE = "rate<0.01"
@@ -127,7 +121,8 @@ def check_thresholds(result: Any) -> list[ThresholdResult]:
                     stats = rec.steps.get(step)
                     trend = stats.latency if stats is not None else Trend(US, MAX_LATENCY_US)
             else:
-                trend, unit = rec.cost, "USD"
+                # With an event of unknown cost (a model with no price) there is no cost to check.
+                trend, unit = (rec.cost if not rec.unpriced else Trend(US, MAX_LATENCY_US)), "USD"
             measured = _aggregate(trend, threshold)
             if measured is None:
                 passed = False

@@ -137,10 +137,13 @@ class TestResult:
             "statuses": {str(k): v for k, v in sorted(rec.statuses.items())},
             "call_errors": dict(rec.attempt_errors.most_common()),
             "cost_usd": {
-                "total": round(rec.total_cost, 8),
-                "per_event_avg": _round(rec.total_cost / rec.events if rec.events else None, 8),
-                "per_event_p95": _round(cost["p95"], 8),
-                "per_event_max": _round(cost["max"], 8),
+                "total": round(rec.total_cost, 8) if not rec.unpriced else None,
+                "per_event_avg": _round(
+                    rec.total_cost / rec.events if rec.events and not rec.unpriced else None, 8
+                ),
+                "per_event_p95": _round(cost["p95"], 8) if not rec.unpriced else None,
+                "per_event_max": _round(cost["max"], 8) if not rec.unpriced else None,
+                "unknown_events": rec.unpriced,  # a model with no price answered (see notes)
             },
             "steps": [s.to_dict() for s in rec.steps.values()],
             "thresholds": [t.to_dict() for t in self.thresholds],
@@ -301,7 +304,7 @@ def run_setup(
             model_override,
         )
         outcome = run_virtual(coro) if virtual_time else asyncio.run(coro)
-    recorder, elapsed, injected, calls = outcome
+    recorder, elapsed, injected, calls, provider_notes = outcome
     result = TestResult(
         setup=setup,
         recorder=recorder,
@@ -313,6 +316,7 @@ def run_setup(
     result.thresholds = check_thresholds(result)
     if setup.default_note is not None:
         result.notes.append(setup.default_note)
+    result.notes.extend(provider_notes)  # the response format a server needed, calls of unknown cost
     from copilot.run.chaos import unmatched
 
     for fault in unmatched(setup.faults, setup.loaded.flow):
@@ -340,7 +344,7 @@ async def _run(
     catalog: Any = None,
     telemetry: Any = None,
     model_override: str | None = None,
-) -> tuple[Recorder, float, Counter[str], int]:
+) -> tuple[Recorder, float, Counter[str], int, list[str]]:
     from copilot.run.chaos import ChaosHttpClient, ChaosProvider, Injector, begin_event, http_step_urls
     from copilot.run.clock import LoopClock
     from copilot.run.engine_setup import choose_provider, engine_for
@@ -445,7 +449,7 @@ async def _run(
             await close()
     last = recorder.last_response
     elapsed = (last if last is not None else loop.time() - start) or 0.0
-    return recorder, elapsed, injector.injected, getattr(inner, "calls", 0)
+    return recorder, elapsed, injector.injected, getattr(inner, "calls", 0), list(getattr(inner, "notes", []))
 
 
 async def _stop(tasks: set[asyncio.Task[None]], engine: Any) -> None:

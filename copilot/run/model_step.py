@@ -183,6 +183,8 @@ class ModelCalls:
         record.input_tokens += response.input_tokens
         record.output_tokens += response.output_tokens
         record.cost += response.cost
+        if not response.cost_known:
+            record.cost_known = False
         try:
             output = parse_output(self.plan, response.content)
         except ProviderError as error:

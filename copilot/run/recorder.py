@@ -178,6 +178,7 @@ class Recorder:
         self.responses = 0
         self.counts: Counter[str] = Counter()  # the rate metrics' numerators, and more
         self.retry_total = 0
+        self.unpriced = 0  # events with a call whose model has no price: their cost is unknown
         self.statuses: Counter[int] = Counter()
         self.attempt_errors: Counter[str] = Counter()  # failed calls by class (retried or not)
         self.outcomes: Counter[str] = Counter()  # full / deadline / error per event
@@ -233,8 +234,11 @@ class Recorder:
     def done(self, result: Any, cut: bool = False) -> None:
         """Every step of the event has finished (async ones too): cost and per-step figures."""
         self.events += 1
-        self.total_cost += result.cost
-        self.cost.record(result.cost)
+        if getattr(result, "cost_known", True):
+            self.total_cost += result.cost
+            self.cost.record(result.cost)
+        else:
+            self.unpriced += 1
         retries = result.retries
         self.retry_total += retries
         self.counts["retries"] += retries > 0

@@ -67,6 +67,7 @@ class StepRecord:
     kind: str | None = None  # error class of a failure
     replayed: bool = False  # answered from the idempotency store
     after_response: bool = False  # finished after the response was sent
+    cost_known: bool = True  # False: a call sent a model with no price (`cost` leaves it out)
 
     @property
     def route_reason(self) -> str | None:
@@ -97,7 +98,7 @@ class StepRecord:
             "route_reason": self.route_reason,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
-            "cost_usd": round(self.cost, 8),
+            "cost_usd": round(self.cost, 8) if self.cost_known else None,
             "error": self.error,
             "kind": self.kind,
             "replayed": self.replayed,
@@ -123,6 +124,7 @@ class EventResult:
     idempotency_key: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     total_time: float | None = None  # arrival to the end of the last step (async ones too)
+    cost_known: bool = True  # False: some call's model has no price, so `cost` is a lower bound
     # What hides redacted values, derived ones included, in any text of this event
     # (copilot.run.redact.Redactor); None when the flow redacts nothing.
     scrub: Any = field(default=None, repr=False, compare=False)
@@ -159,7 +161,7 @@ class EventResult:
             "deadline_hit": self.deadline_hit,
             "latency_ms": round(self.latency * 1000, 3),
             "total_ms": None if self.total_time is None else round(self.total_time * 1000, 3),
-            "cost_usd": round(self.cost, 8),
+            "cost_usd": round(self.cost, 8) if self.cost_known else None,
             "error": self.error,
             "dead_lettered": self.dead_lettered,
             "replayed": self.replayed,

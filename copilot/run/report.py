@@ -73,6 +73,8 @@ def _throughput(result: TestResult) -> str:
 
 def _cost(result: TestResult) -> str:
     c = result.to_dict()["cost_usd"]
+    if c["unknown_events"]:  # a model with no price answered (the notes say which)
+        return f"unknown ({c['unknown_events']:,} event(s) called a model with no price)"
     return f"{_usd(c['per_event_avg'])} avg, {_usd(c['per_event_p95'])} p95"
 
 
@@ -90,7 +92,7 @@ SUMMARY_ROWS: list[Row] = [
     ("hedges won", _with_count("hedges_won")),
     ("dead letters", _with_count("dead_letters")),
     ("cost per event", _cost),
-    ("cost in total", lambda r: _usd(r.recorder.total_cost)),
+    ("cost in total", lambda r: "unknown" if r.recorder.unpriced else _usd(r.recorder.total_cost)),
 ]
 
 

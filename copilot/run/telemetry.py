@@ -310,14 +310,20 @@ class Telemetry:
             attributes={k: v for k, v in attributes.items() if v is not None},
         )
 
+    def chat_attributes(self, profile: Any) -> dict[str, Any]:
+        """What names a chat call, on its span and its metrics alike (GenAI semantic conventions)."""
+        return {
+            gen_ai.GEN_AI_OPERATION_NAME: "chat",
+            GEN_AI_PROVIDER_NAME: genai_provider_name(profile.provider),
+            gen_ai.GEN_AI_REQUEST_MODEL: self.request_model(profile),
+        }
+
     def start_chat(
         self, parent: Span, alias: str, profile: Any, request: Any, start: float, hedge: bool, scrub: Redactor
     ) -> Span:
         model = self.request_model(profile)
         attrs: dict[str, Any] = {
-            gen_ai.GEN_AI_OPERATION_NAME: "chat",
-            GEN_AI_PROVIDER_NAME: genai_provider_name(profile.provider),
-            gen_ai.GEN_AI_REQUEST_MODEL: model,
+            **self.chat_attributes(profile),
             "flowgen.model.alias": alias,
             "flowgen.attempt": request.attempt,
             "flowgen.hedge": hedge,
@@ -353,16 +359,13 @@ class Telemetry:
         scrub: Redactor,
     ) -> None:
         model = self.request_model(profile)
-        metric_attrs: dict[str, Any] = {
-            gen_ai.GEN_AI_OPERATION_NAME: "chat",
-            GEN_AI_PROVIDER_NAME: genai_provider_name(profile.provider),
-            gen_ai.GEN_AI_REQUEST_MODEL: model,
-        }
+        metric_attrs = self.chat_attributes(profile)
         if response is not None:
             span.set_attribute(gen_ai.GEN_AI_RESPONSE_MODEL, response.model)
             span.set_attribute(gen_ai.GEN_AI_USAGE_INPUT_TOKENS, response.input_tokens)
             span.set_attribute(gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS, response.output_tokens)
-            span.set_attribute("flowgen.cost_usd", response.cost)
+            if getattr(response, "cost_known", True):  # no price for the model sent: no cost said
+                span.set_attribute("flowgen.cost_usd", response.cost)
             if self.capture_content:
                 out = [{"role": "assistant", "parts": [{"type": "text", "content": response.content}]}]
                 span.set_attribute(gen_ai.GEN_AI_OUTPUT_MESSAGES, scrub(json.dumps(out, ensure_ascii=False)))

@@ -360,28 +360,18 @@ def _joined(pieces: list[str | Renderer], slow: Renderer) -> Renderer:
     shape = tuple(type(piece) is str for piece in pieces)
     # The shapes prompts and keys take, without a loop: `{{ a }}:suffix`, `prefix {{ a }}`,
     # `{{ a }}\n\n{{ b }}`. The sandbox prints a value with str() (no autoescape, no finalize).
-    if shape == (False, True):
-        first, suffix = pieces
+    if shape in ((False, True), (True, False)):
+        # one expression with text after it or before it (the other side is "")
+        prefix, expression, suffix = ("", *pieces) if shape[1] else (*pieces, "")
 
-        def expression_then_text(context: dict[str, Any]) -> Any:
+        def text_around_expression(context: dict[str, Any]) -> Any:
             try:
-                value = first(context)  # type: ignore[operator]
+                value = expression(context)  # type: ignore[operator]
             except Exception:
                 return slow(context)  # see _with_fallback
-            return (value if type(value) is str else str(value)) + suffix  # type: ignore[operator]
+            return prefix + (value if type(value) is str else str(value)) + suffix  # type: ignore[operator]
 
-        return expression_then_text
-    if shape == (True, False):
-        prefix, last = pieces
-
-        def text_then_expression(context: dict[str, Any]) -> Any:
-            try:
-                value = last(context)  # type: ignore[operator]
-            except Exception:
-                return slow(context)
-            return prefix + (value if type(value) is str else str(value))  # type: ignore[operator]
-
-        return text_then_expression
+        return text_around_expression
     if shape == (False, True, False):
         first, middle, last = pieces
 

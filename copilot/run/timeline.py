@@ -47,7 +47,9 @@ def step_line(record: StepRecord, scrub: Any = None) -> str:
         parts.append(f"{record.attempts} attempt{'s' if record.attempts != 1 else ''}{extra}")
     if record.input_tokens or record.output_tokens:
         parts.append(f"{record.input_tokens}→{record.output_tokens} tok")
-    if record.cost:
+    if not record.cost_known:
+        parts.append("cost unknown")
+    elif record.cost:
         parts.append(_usd(record.cost))
     if record.replayed:
         parts.append("[cyan]replayed[/]")
@@ -82,7 +84,8 @@ def render_tree(flow: Any, result: EventResult, *, sla: float | None, scrub: Any
         head += "  [yellow]deadline answer[/]"
     if result.replayed:
         head += "  [cyan]replayed from the idempotency store[/]"
-    head += f"  total {_ms(result.total_time)}  cost {_usd(result.cost)}"
+    cost = _usd(result.cost) if result.cost_known else "unknown"
+    head += f"  total {_ms(result.total_time)}  cost {cost}"
     if result.dead_lettered:
         head += "  [red]dead-lettered[/]"
     tree = Tree(head)

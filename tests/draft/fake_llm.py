@@ -210,6 +210,22 @@ def llama_cpp_python(content: str) -> Callable[[str, dict], Reply]:
     return behaviour
 
 
+def llama_cpp_grammar(content: str) -> Callable[[str, dict], Reply]:
+    """llama.cpp's server in grammar mode: `json_schema` becomes a grammar, and a pattern its
+    converter cannot translate (a backslash escape such as `\\d`) fails the request (the real
+    server then crashed; issue 17). `content` answers when the grammar loads."""
+    from .llama_grammar import llama_cpp_pattern_problems, schema_patterns
+
+    def behaviour(path: str, body: dict) -> Reply:
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
+        for pattern in schema_patterns(schema):
+            if llama_cpp_pattern_problems(pattern):
+                return error(500, f"failed to parse grammar: {pattern}")
+        return chat(content)
+
+    return behaviour
+
+
 def text_only(content: str) -> Callable[[str, dict], Reply]:
     """A server that takes no `response_format` at all and answers in prose with a fenced block."""
 

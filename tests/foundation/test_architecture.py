@@ -47,7 +47,7 @@ LAYERS: list[set[str]] = [
     {"policy"},
     {"lint", "run"},
     {"graph"},
-    {"serve"},
+    {"serve", "temporal"},
     {"checklist", "validate"},
     {"draft"},
     {"cli", "__main__"},

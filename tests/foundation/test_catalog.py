@@ -176,3 +176,31 @@ def test_flowgen_models_with_an_extra_file(tmp_path: Path) -> None:
     assert rows["local/llama-3.1-8b-instruct"]["rpm"] == 600
     missing = flowgen("models", "--models", str(tmp_path / "nope.yaml"))
     assert missing.code == 2 and missing.stderr.strip() == f"{tmp_path / 'nope.yaml'}: no such file"
+
+
+@pytest.mark.parametrize(
+    ("spec", "price_from", "sent", "priced"),
+    [
+        ({"use": "openai/gpt-4o-mini"}, "catalog", "gpt-4o-mini", True),
+        ({"use": "openai/gpt-4o-mini"}, "catalog", "llama3.2:3b", False),  # --model-override
+        ({"use": "openai/gpt-4o-mini", "model": "qwen2.5:3b"}, None, "qwen2.5:3b", False),
+        (
+            {
+                "use": "openai/gpt-4o-mini",
+                "model": "qwen2.5:3b",
+                "price": {"input_per_mtok": 0, "output_per_mtok": 0},
+            },
+            "alias",
+            "anything",
+            True,
+        ),
+        ({"provider": "ollama", "model": "qwen2.5:3b"}, None, "qwen2.5:3b", False),
+    ],
+)
+def test_whose_price_an_alias_has_and_for_which_model_it_holds(spec, price_from, sent, priced) -> None:
+    """Issue 17: a model the catalog does not price for has an unknown cost, unless the alias prices it."""
+    from copilot.flow.models import ModelSpec
+
+    profile = resolve_alias(ModelSpec.model_validate(spec), default_catalog(), "fast")
+    assert profile.price_from == price_from
+    assert profile.priced_for(sent) is priced

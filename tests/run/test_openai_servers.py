@@ -164,3 +164,52 @@ def test_prose_that_holds_no_json_is_still_invalid_output(flow_files):
     assert result.exit_code == 1
     assert "the answer is not JSON" in result.output
     assert formats(server)[0] == "json_schema"
+
+
+# ---------------------------------------------------------------- a local model (issue 17)
+
+
+def answers(path: str, body: dict):
+    from tests.draft.fake_llm import chat
+
+    return chat(ANSWER, model=body["model"])
+
+
+def test_a_model_override_has_no_catalog_price_so_its_cost_is_unknown(flow_files):
+    flow, event = flow_files
+    with FakeLLM(behaviour=answers) as server:
+        args = ["run", flow, "--provider", "openai", "--base-url", server.base_url, "--event", event]
+        result = runner.invoke(app, [*args, "--model-override", "llama3.2:1b", "-f", "json"])
+        text = runner.invoke(app, [*args, "--model-override", "llama3.2:1b"])
+    data = steps_ok(result)
+    assert data["cost_usd"] is None and [s["cost_usd"] for s in data["steps"]] == [None, None]
+    assert {body["model"] for body in server.requests} == {"llama3.2:1b"}
+    assert "cost unknown" in text.output and "give the alias its own `price`" in text.output
+
+
+def test_an_alias_with_its_own_price_is_priced_whatever_it_sends(flow_files):
+    flow, event = flow_files
+    priced = FLOW.replace(
+        "a: {use: openai/gpt-4o-mini}",
+        "a: {use: openai/gpt-4o-mini, price: {input_per_mtok: 1.0, output_per_mtok: 2.0}}",
+    )
+    with open(flow, "w") as handle:
+        handle.write(priced)
+    with FakeLLM(behaviour=answers) as server:
+        args = ["run", flow, "--provider", "openai", "--base-url", server.base_url, "--event", event]
+        data = steps_ok(runner.invoke(app, [*args, "--model-override", "llama3.2:1b", "-f", "json"]))
+    assert data["cost_usd"] > 0 and all(s["cost_usd"] > 0 for s in data["steps"])
+
+
+def test_flowgen_test_counts_real_model_calls_and_says_what_the_server_needed(flow_files):
+    flow, _event = flow_files
+    with FakeLLM(behaviour=llama_cpp_python(ANSWER)) as server:
+        args = ["test", flow, "--provider", "openai", "--base-url", server.base_url, "--no-flow-chaos"]
+        result = runner.invoke(app, [*args, "--rate", "4/s", "--duration", "1s", "-f", "json"])
+    data = json.loads(result.stdout)
+    answered = sum(
+        1 for body in server.requests if (body.get("response_format") or {}).get("type") != "json_schema"
+    )
+    assert data["model_calls"] == answered > 0  # the rejected json_schema request is a fallback, not a call
+    assert any("using json_object" in note for note in data["notes"])
+    assert data["cost_usd"]["unknown_events"] == 0 and data["cost_usd"]["total"] is not None

@@ -23,7 +23,6 @@ from copilot.lint.report import display_path
 from copilot.styled import Lines, Part
 
 if TYPE_CHECKING:
-
     from rich.console import Console
 
     from copilot.lint.engine import LintRun

@@ -28,6 +28,7 @@ CALL_TYPES = ("model", "retrieve", "http")
 def _ms(seconds: float) -> str:
     return "unbounded" if math.isinf(seconds) else f"{seconds * 1000:,.0f} ms"
 
+
 def _fallbacks(step: ModelStep) -> list[str]:
     """The aliases a model step falls back to: `fallback`, or the route candidates not chosen."""
     return candidates(step)[1:]
@@ -117,9 +118,7 @@ def fix_call_without_timeout(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     changes = []
-    for hit in ctx.hits_to_fix("FG101"):
-        index = hit.step_index
-        step = ctx.flow.steps[index]
+    for index, step in ctx.steps_to_fix("FG101"):
         assert step.type != "validate" and step.type != "transform"  # FG101 flags calls only
         value = format_duration(default_timeout(ctx, step))
         merge_into(tree["steps"][index], "timeout", value, ("steps", index))
@@ -268,12 +267,10 @@ def retry_budget_exceeds_sla(ctx: Context) -> Iterator[Hit]:
     )
 
 
-@rule("FG106", "missing-sla", "warning")
+@rule("FG106", "missing-sla", "warning", missing_block=True)
 def missing_sla(ctx: Context) -> Iterator[Hit]:
     """What it does
     Reports a flow without `sla.latency_p95`.
-    When the block is missing, the finding points at the top-level key it would be
-    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Without a latency target nothing can be checked against one: timeouts, retries, the
@@ -322,14 +319,27 @@ def serialized_independent_calls(ctx: Context) -> Iterator[Hit]:
         if step.id not in ctx.hot_path:
             continue
         reads = ctx.reads.get(step.id, set())
+        # Walked once per step when first needed, not once per need (quadratic in a wide
+        # `needs` list): what the reads need, and what any need needs. A need outside the
+        # second is implied by no other need; one inside it is checked against the others.
+        known = [x for x in step.needs if x in graph.needs]
+        several = len(set(known)) > 1
+        read_upstream: set[str] | None = None
+        need_upstream: set[str] | None = None
         for n, need in enumerate(step.needs):
             if need not in graph.needs or need in reads or need not in ctx.hot_path:
                 continue
             if ctx.step_by_id[need].type not in CALL_TYPES:
                 continue
-            others = [x for x in step.needs if x != need and x in graph.needs]
-            if need in graph.ancestors(others) or need in graph.ancestors(list(reads & set(graph.needs))):
+            if read_upstream is None:
+                read_upstream = graph.ancestors([r for r in reads if r in graph.needs])
+            if need in read_upstream:
                 continue
+            if several:
+                if need_upstream is None:
+                    need_upstream = graph.ancestors([p for x in known for p in graph.needs[x]])
+                if need in need_upstream and need in graph.ancestors([x for x in known if x != need]):
+                    continue
             yield Hit(
                 ("steps", index, "needs", n),
                 f"`{step.id}` waits for `{need}` but uses nothing of it: the two calls could run in parallel",
@@ -360,13 +370,10 @@ def missing_max_tokens(ctx: Context) -> Iterator[Hit]:
     `output_schema` (structured answers are short) and 512 otherwise, capped at the model's
     output limit.
     """
-    for index, step in ctx.steps("model"):
-        if step.max_tokens is None:
-            yield Hit(
-                ("steps", index, "id"),
-                f"model step `{step.id}` has no max_tokens: latency and cost are unbounded",
-                fix_hint="add `max_tokens:` sized to the longest answer needed",
-            )
+    unbounded = "model step `{id}` has no max_tokens: latency and cost are unbounded"
+    yield from ctx.steps_missing(
+        "model", "max_tokens", unbounded, "add `max_tokens:` sized to the longest answer needed"
+    )
 
 
 @fixer("FG108")
@@ -375,9 +382,7 @@ def fix_missing_max_tokens(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     changes = []
-    for hit in ctx.hits_to_fix("FG108"):
-        index = hit.step_index
-        step = ctx.flow.steps[index]
+    for index, step in ctx.steps_to_fix("FG108"):
         assert step.type == "model"  # FG108 flags model steps only
         alias = ctx.analysis.estimates[step.id].model
         profile = ctx.profiles.get(alias) if alias else None
@@ -405,6 +410,31 @@ def is_urgent(step: AnyStep) -> bool:
 def _idle_async_needs(ctx: Context) -> Iterator[tuple[int, int, AnyStep, str, list[str]]]:
     """(step index, needs index, step, need, async steps behind it) for FG109 and its fix."""
     graph = ctx.analysis.graph
+    if not graph.async_steps:
+        return
+    # The async steps each step waits for, transitively, built once in topological order: a
+    # need with none behind it alone is skipped without walking the graph (a walk per need
+    # was quadratic in a long flow). Steps on a cycle are not in it and are walked; with many
+    # async steps (sets of them per step would grow with the flow) every need is walked.
+    async_behind: dict[str, frozenset[str]] = {}
+    memo = len(graph.async_steps) <= 64
+    if memo:
+        none: frozenset[str] = frozenset()
+        for sid in graph.topological_order():
+            mine = {sid} if sid in graph.async_steps else set()
+            for before in graph.needs[sid]:
+                mine |= async_behind[before]
+            # Shared, not copied, when equal to a need's: a chain costs one set.
+            same = next((async_behind[b] for b in graph.needs[sid] if async_behind[b] == mine), None)
+            async_behind[sid] = same if same is not None else frozenset(mine) if mine else none
+
+    def asyncs(steps: list[str]) -> set[str]:
+        out: set[str] = set()
+        for sid in steps:
+            known = async_behind.get(sid)
+            out |= known if known is not None else graph.ancestors([sid]) & graph.async_steps
+        return out
+
     for index, step in ctx.steps():
         if not is_urgent(step) or ctx.step_by_id.get(step.id) is not step:
             continue
@@ -415,6 +445,8 @@ def _idle_async_needs(ctx: Context) -> Iterator[tuple[int, int, AnyStep, str, li
             # What the step waits for through this need alone: dropping it must keep in
             # scope everything the step reads.
             others = [x for x in step.needs if x != need]
+            if memo and not asyncs([need]) - asyncs([x for x in others if x in graph.needs]):
+                continue  # no async step behind this need alone: `waits_on` below is empty
             behind = graph.ancestors([need]) - graph.ancestors(others)
             waits_on = [s for s in graph.order if s in behind and s in graph.async_steps]
             if waits_on and not reads & behind:

@@ -126,8 +126,6 @@ def ingress_without_rate_limit(ctx: Context) -> Iterator[Hit]:
 def _fix_rate_limit(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
-    if not ctx.hits_to_fix("FG501"):
-        return []
     value = default_rate_limit(ctx)
     merge_into(tree["trigger"], "rate_limit", value, ("trigger",))
     return [f"trigger.rate_limit: {value['limit']} per {value['period']}, burst {value['burst']}"]
@@ -209,12 +207,10 @@ def cost_over_budget(ctx: Context) -> Iterator[Hit]:
     )
 
 
-@rule("FG504", "missing-cost-budget", "warning")
+@rule("FG504", "missing-cost-budget", "warning", missing_block=True)
 def missing_cost_budget(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without `sla.max_cost_per_event`.
-    When the block is missing, the finding points at the top-level key it would be
-    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Without a budget per event, cost is not a checked property: a prompt that doubles or a
@@ -285,8 +281,6 @@ def unbounded_concurrency(ctx: Context) -> Iterator[Hit]:
 def _fix_concurrency(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
-    if not ctx.hits_to_fix("FG505"):
-        return []
     value = default_concurrency(ctx)
     merge_into(tree["trigger"], "concurrency", value, ("trigger",))
     return [f"trigger.concurrency: {value}"]

@@ -163,12 +163,10 @@ def _observability_loc(ctx: Context, *keys: str) -> tuple[Loc, bool]:
     return ctx.block_loc("observability")
 
 
-@rule("FG301", "tracing-disabled", "warning", fixable=True)
+@rule("FG301", "tracing-disabled", "warning", fixable=True, missing_block=True)
 def tracing_disabled(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow with no tracing exporter: no `observability.tracing`, or `exporter: none`.
-    When the block is missing, the finding points at the top-level key it would be
-    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     A flow makes several model calls, lookups and API calls per event. Without a trace per
@@ -191,41 +189,51 @@ def tracing_disabled(ctx: Context) -> Iterator[Hit]:
     Add a tracing exporter. The autofix adds OTLP export of every event's trace to the
     endpoint in `OTEL_EXPORTER_OTLP_ENDPOINT` (the OpenTelemetry standard variable).
     """
+    yield from _exporter_off(ctx, "tracing")
+
+
+# FG301, FG302: the block (tracing, metrics) -> why a missing one matters, the block the fix
+# adds, what a switched-off one says, and the exporter to use instead.
+_EXPORTERS = {
+    "tracing": (
+        "no tracing exporter: nobody will see which call is slow",
+        "{exporter: otlp, endpoint: '${env:OTEL_EXPORTER_OTLP_ENDPOINT}'}",
+        "tracing is switched off (`exporter: none`)",
+        "exporter: otlp with endpoint '${env:OTEL_EXPORTER_OTLP_ENDPOINT}'",
+    ),
+    "metrics": (
+        "no metrics exporter: latency, errors and cost are not measured",
+        "{exporter: prometheus, port: 9464}",
+        "metrics are switched off (`exporter: none`)",
+        "exporter: prometheus with port: 9464",
+    ),
+}
+
+
+def _exporter_off(ctx: Context, part: str) -> Iterator[Hit]:
+    """`observability.<part>` is missing, or its exporter is `none` (`_EXPORTERS` says what to write)."""
+    missing, add, off, use = _EXPORTERS[part]
     obs = ctx.flow.observability
-    tracing = obs.tracing if obs is not None else None
-    if tracing is None:
+    block = getattr(obs, part) if obs is not None else None
+    if block is None:
         loc, key = _observability_loc(ctx)
-        yield Hit(
-            loc,
-            "no tracing exporter: nobody will see which call is slow",
-            key=key,
-            fix_hint="add observability.tracing: {exporter: otlp, endpoint: "
-            "'${env:OTEL_EXPORTER_OTLP_ENDPOINT}'}",
-        )
-    elif tracing.exporter == "none":
-        yield Hit(
-            ("observability", "tracing", "exporter"),
-            "tracing is switched off (`exporter: none`)",
-            fix_hint="use exporter: otlp with endpoint '${env:OTEL_EXPORTER_OTLP_ENDPOINT}'",
-        )
+        yield Hit(loc, missing, key=key, fix_hint=f"add observability.{part}: {add}")
+    elif block.exporter == "none":
+        yield Hit(("observability", part, "exporter"), off, fix_hint=f"use {use}")
 
 
 @fixer("FG301")
 def _fix_tracing(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
-    if not ctx.hits_to_fix("FG301"):
-        return []
     merge_into(tree, "observability", {"tracing": dict(TRACING_DEFAULT)})
     return ["observability.tracing: OTLP export to ${env:OTEL_EXPORTER_OTLP_ENDPOINT}"]
 
 
-@rule("FG302", "metrics-disabled", "warning", fixable=True)
+@rule("FG302", "metrics-disabled", "warning", fixable=True, missing_block=True)
 def metrics_disabled(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow with no metrics exporter: no `observability.metrics`, or `exporter: none`.
-    When the block is missing, the finding points at the top-level key it would be
-    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Latency percentiles, error, retry and fallback rates and cost per event are what tell
@@ -248,41 +256,22 @@ def metrics_disabled(ctx: Context) -> Iterator[Hit]:
     Add a metrics exporter. The autofix adds a Prometheus scrape endpoint on port 9464
     (the OpenTelemetry Prometheus exporter's default).
     """
-    obs = ctx.flow.observability
-    metrics = obs.metrics if obs is not None else None
-    if metrics is None:
-        loc, key = _observability_loc(ctx)
-        yield Hit(
-            loc,
-            "no metrics exporter: latency, errors and cost are not measured",
-            key=key,
-            fix_hint="add observability.metrics: {exporter: prometheus, port: 9464}",
-        )
-    elif metrics.exporter == "none":
-        yield Hit(
-            ("observability", "metrics", "exporter"),
-            "metrics are switched off (`exporter: none`)",
-            fix_hint="use exporter: prometheus with port: 9464",
-        )
+    yield from _exporter_off(ctx, "metrics")
 
 
 @fixer("FG302")
 def _fix_metrics(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
-    if not ctx.hits_to_fix("FG302"):
-        return []
     merge_into(tree, "observability", {"metrics": dict(METRICS_DEFAULT)})
     return ["observability.metrics: Prometheus on port 9464"]
 
 
-@rule("FG303", "missing-alerts", "info", fixable=True)
+@rule("FG303", "missing-alerts", "info", fixable=True, missing_block=True)
 def missing_alerts(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without an alert on its error rate, or, when the flow states them, on
     latency above `sla.latency_p95` or on cost above `sla.max_cost_per_event`.
-    When the block is missing, the finding points at the top-level key it would be
-    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Metrics nobody watches page nobody. An alert tied to the SLA and the budget turns a
@@ -324,8 +313,6 @@ def missing_alerts(ctx: Context) -> Iterator[Hit]:
 def _fix_alerts(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into, to_tree
 
-    if not ctx.hits_to_fix("FG303"):
-        return []
     missing = _missing_alerts(ctx)
     wanted = {"error rate": "error_rate", "latency": "latency_p95", "cost": "cost_per_event"}
     metrics = {wanted[concern] for concern in missing}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from copilot import policy
-from copilot.lint.rule import Context, Hit, fixer, rule
+from copilot.lint.rule import Context, Hit, add_to_flagged_steps, fixer, rule
 from copilot.lint.visit import site_references
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def rag_missing_freshness(ctx: Context) -> Iterator[Hit]:
 
 @fixer("FG402")
 def _fix_freshness(tree: CommentedMap, ctx: Context) -> list[str]:
-    return _set_on_steps(tree, ctx, "FG402", "freshness", FRESHNESS_DEFAULT, FRESHNESS_DEFAULT)
+    return add_to_flagged_steps(tree, ctx, "FG402", "freshness", FRESHNESS_DEFAULT, FRESHNESS_DEFAULT)
 
 
 @rule("FG403", "rag-freshness-too-long", "info")
@@ -187,18 +187,17 @@ def rag_empty_unhandled(ctx: Context) -> Iterator[Hit]:
     Add `on_empty` (`default`, `skip`, `dead_letter` or `fail`). The autofix adds
     `{action: default, value: []}`: dependants get an empty list they can check.
     """
-    for index, step in ctx.steps("retrieve"):
-        if step.on_empty is None:
-            yield Hit(
-                ("steps", index, "id"),
-                f"retrieve step `{step.id}` has no `on_empty`: what happens when nothing matches?",
-                fix_hint="add on_empty: {action: default, value: []}",
-            )
+    question = "retrieve step `{id}` has no `on_empty`: what happens when nothing matches?"
+    yield from ctx.steps_missing(
+        "retrieve", "on_empty", question, "add on_empty: {action: default, value: []}"
+    )
 
 
 @fixer("FG404")
 def _fix_on_empty(tree: CommentedMap, ctx: Context) -> list[str]:
-    return _set_on_steps(tree, ctx, "FG404", "on_empty", ON_EMPTY_DEFAULT, "{action: default, value: []}")
+    return add_to_flagged_steps(
+        tree, ctx, "FG404", "on_empty", ON_EMPTY_DEFAULT, "{action: default, value: []}"
+    )
 
 
 @rule("FG405", "rag-unbounded-top-k", "warning", fixable=True)
@@ -252,22 +251,6 @@ def _fix_top_k(tree: CommentedMap, ctx: Context) -> list[str]:
     return changes
 
 
-def _set_on_steps(tree: CommentedMap, ctx: Context, code: str, key: str, value: Any, shown: str) -> list[str]:
-    """Add `key: value` to every step a hit of `code` points at (a fresh copy each time)."""
-    import copy
-
-    from copilot.flow.dump import merge_into
-
-    changes = []
-    for hit in ctx.hits_to_fix(code):
-        index = hit.step_index
-        node = tree["steps"][index]
-        if node.get(key) is None:
-            merge_into(node, key, copy.deepcopy(value), ("steps", index))
-            changes.append(f"steps[{index}] `{node.get('id')}`: added {key}: {shown}")
-    return changes
-
-
 # ---------------------------------------------------------------------------- FG406
 
 _LABEL_TYPES = {"boolean", "integer", "number", "null"}
@@ -308,8 +291,8 @@ def _labels_only(node: Any) -> bool:
 
 def _step_output_refs(ctx: Context, owner: str, *fields: str) -> Iterator[tuple[Site, tuple[str, ...]]]:
     """(site, path after `output`) of every `steps.<id>.output…` the owner's `fields` read."""
-    for site in ctx.sites:
-        if site.owner != owner or site.field not in fields:
+    for site in ctx.sites_by_owner.get(owner, ()):
+        if site.field not in fields:
             continue
         for parts in site_references(site):
             if len(parts) >= 3 and parts[0] == "steps" and parts[2] == "output":

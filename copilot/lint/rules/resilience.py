@@ -158,9 +158,7 @@ def fix_retry_without_idempotency_key(tree: CommentedMap, ctx: Context) -> list[
     if field is None:
         return []
     changes = []
-    for hit in ctx.hits_to_fix("FG203"):
-        index = hit.step_index
-        step = ctx.flow.steps[index]
+    for index, step in ctx.steps_to_fix("FG203"):
         key = _quoted(f"{{{{ event.{field} }}}}:{step.id}")
         merge_into(tree["steps"][index], "idempotency_key", key, ("steps", index))
         changes.append(f'steps[{index}] ({step.id}): idempotency_key "{key}"')
@@ -240,9 +238,7 @@ def fix_retry_without_backoff(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
     changes = []
-    for hit in ctx.hits_to_fix("FG205"):
-        index = hit.step_index
-        step = ctx.flow.steps[index]
+    for index, step in ctx.steps_to_fix("FG205"):
         wanted = policy.retry_policy(hot=step.id in ctx.hot_path, side_effect=_side_effect(step))
         retry = step.retry
         assert retry is not None  # FG205 flags retries only
@@ -291,12 +287,10 @@ def retry_on_non_transient(ctx: Context) -> Iterator[Hit]:
                 )
 
 
-@rule("FG207", "missing-dead-letter", "warning", fixable=True)
+@rule("FG207", "missing-dead-letter", "warning", fixable=True, missing_block=True)
 def missing_dead_letter(ctx: Context) -> Iterator[Hit]:
     """What it does
     Reports a flow without `on_error.dead_letter`.
-    When the block is missing, the finding points at the top-level key it would be
-    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     An event that fails after its retries and fallbacks is otherwise gone: no record, no
@@ -322,8 +316,6 @@ def fix_missing_dead_letter(tree: CommentedMap, ctx: Context) -> list[str]:
     """Add `on_error.dead_letter.path: .flowgen/dead-letter/<flow name>.jsonl`."""
     from copilot.flow.dump import merge_into
 
-    if not ctx.hits_to_fix("FG207"):
-        return []
     path = policy.dead_letter_path(ctx.flow.name)
     if tree.get("on_error") is None and "on_error" in tree:
         del tree["on_error"]

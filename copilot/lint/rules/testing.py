@@ -36,6 +36,12 @@ def _tests_loc(ctx: Context, key: str) -> tuple[Loc, bool]:
     return ctx.block_loc("tests")
 
 
+def _missing_tests(ctx: Context, part: str, why: str, fix_hint: str) -> Hit:
+    """FG801, FG802: the flow has no `tests.<part>` (at it when empty, else where `tests` goes)."""
+    loc, key = _tests_loc(ctx, part)
+    return Hit(loc, f"no `tests.{part}`: {why}", key=key, fix_hint=fix_hint)
+
+
 # ---------------------------------------------------------------------------- skeleton
 
 
@@ -130,6 +136,19 @@ class ThresholdGap:
     key: bool = False
 
 
+def _unbounded(
+    here: list[Threshold], bounding: list[Threshold], what: str, target: str, wanted: str
+) -> str | None:
+    """Why a metric's thresholds (`here`, of which `bounding` hold it to the SLA or the budget,
+    `target`) leave it unbounded; None when one bounds it."""
+    if not here:
+        return f"no {what} threshold; the {target} wants {wanted}"
+    if not bounding:
+        shown = ", ".join(str(t) for t in here)
+        return f"{what} threshold {shown} is looser than the {target} ({wanted})"
+    return None
+
+
 def required_thresholds(flow: Flow, k6_compatible: bool = False) -> dict[str, str]:
     """Metric -> the threshold that enforces the flow's SLA, error rate and budget.
 
@@ -205,21 +224,11 @@ def threshold_gaps(ctx: Context) -> list[ThresholdGap]:
         if metric == LATENCY_METRIC:
             limit = flow.latency_sla
             assert limit is not None  # a latency threshold is required only under a latency SLA
-            if not here:
-                gaps.append(
-                    ThresholdGap(metric, f"no latency threshold; the SLA wants {wanted}", wanted, loc, key)
-                )
-            elif not any(_latency_bounds(t, limit) for t in here):
-                shown = ", ".join(str(t) for t in here)
-                gaps.append(
-                    ThresholdGap(
-                        metric,
-                        f"latency threshold {shown} is looser than the SLA ({wanted})",
-                        wanted,
-                        loc,
-                        key,
-                    )
-                )
+            message = _unbounded(
+                here, [t for t in here if _latency_bounds(t, limit)], "latency", "SLA", wanted
+            )
+            if message is not None:
+                gaps.append(ThresholdGap(metric, message, wanted, loc, key))
         elif metric == ERRORS_METRIC:
             if not here:
                 gaps.append(
@@ -228,33 +237,19 @@ def threshold_gaps(ctx: Context) -> list[ThresholdGap]:
         elif metric == COST_METRIC:
             budget = flow.cost_budget
             assert budget is not None  # a cost threshold is required only under a budget
-            if not here:
-                gaps.append(
-                    ThresholdGap(metric, f"no cost threshold; the budget wants {wanted}", wanted, loc, key)
-                )
-            elif not any(_cost_bounds(t, budget) for t in here):
-                shown = ", ".join(str(t) for t in here)
-                gaps.append(
-                    ThresholdGap(
-                        metric,
-                        f"cost threshold {shown} is looser than the budget ({wanted})",
-                        wanted,
-                        loc,
-                        key,
-                    )
-                )
+            message = _unbounded(here, [t for t in here if _cost_bounds(t, budget)], "cost", "budget", wanted)
+            if message is not None:
+                gaps.append(ThresholdGap(metric, message, wanted, loc, key))
     return gaps
 
 
 # ---------------------------------------------------------------------------- rules
 
 
-@rule("FG801", "missing-load-test", "warning", fixable=True)
+@rule("FG801", "missing-load-test", "warning", fixable=True, missing_block=True)
 def missing_load_test(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without `tests.load`.
-    When the block is missing, the finding points at the top-level key it would be
-    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Rate limits, routing, hedges, deadline answers and the provider's own limits only show
@@ -278,13 +273,8 @@ def missing_load_test(ctx: Context) -> Iterator[Hit]:
     """
     tests = ctx.flow.tests
     if tests is None or tests.load is None:
-        loc, key = _tests_loc(ctx, "load")
-        yield Hit(
-            loc,
-            "no `tests.load`: the flow is never tried under concurrent load",
-            key=key,
-            fix_hint="add tests.load: {executor: burst, events: …, rate: <trigger rate>}",
-        )
+        hint = "add tests.load: {executor: burst, events: …, rate: <trigger rate>}"
+        yield _missing_tests(ctx, "load", "the flow is never tried under concurrent load", hint)
 
 
 def _rate_limit_in(tree: CommentedMap) -> RateLimit | None:
@@ -309,19 +299,15 @@ def _rate_limit_in(tree: CommentedMap) -> RateLimit | None:
 def _fix_load(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
-    if not ctx.hits_to_fix("FG801"):
-        return []
     load = load_skeleton(ctx.flow, _rate_limit_in(tree))
     merge_into(tree, "tests", {"load": load})
     return [f"tests.load: burst of {load['events']} events at {load['rate']}"]
 
 
-@rule("FG802", "missing-chaos-test", "warning", fixable=True)
+@rule("FG802", "missing-chaos-test", "warning", fixable=True, missing_block=True)
 def missing_chaos_test(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags a flow without `tests.chaos`.
-    When the block is missing, the finding points at the top-level key it would be
-    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     Fallbacks, hedges, retries, circuit breakers and deadline answers run only when
@@ -349,12 +335,9 @@ def missing_chaos_test(ctx: Context) -> Iterator[Hit]:
     """
     tests = ctx.flow.tests
     if tests is None or not tests.chaos:
-        loc, key = _tests_loc(ctx, "chaos")
-        yield Hit(
-            loc,
-            "no `tests.chaos`: fallbacks, retries and deadline answers are never exercised",
-            key=key,
-            fix_hint="add tests.chaos with latency, error 503 and timeout faults on the models",
+        hint = "add tests.chaos with latency, error 503 and timeout faults on the models"
+        yield _missing_tests(
+            ctx, "chaos", "fallbacks, retries and deadline answers are never exercised", hint
         )
 
 
@@ -362,14 +345,12 @@ def missing_chaos_test(ctx: Context) -> Iterator[Hit]:
 def _fix_chaos(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into
 
-    if not ctx.hits_to_fix("FG802"):
-        return []
     chaos = chaos_skeleton(ctx)
     merge_into(tree, "tests", {"chaos": chaos})
     return [f"tests.chaos: {len(chaos)} faults ({', '.join(c['target'] + ' ' + c['type'] for c in chaos)})"]
 
 
-@rule("FG803", "thresholds-looser-than-sla", "warning", fixable=True)
+@rule("FG803", "thresholds-looser-than-sla", "warning", fixable=True, missing_block=True)
 def thresholds_looser_than_sla(ctx: Context) -> Iterator[Hit]:
     """What it does
     Flags `tests.thresholds` that are missing, malformed, or do not enforce the flow's
@@ -384,8 +365,6 @@ def thresholds_looser_than_sla(ctx: Context) -> Iterator[Hit]:
     throughput (a counter) takes count and rate. flowgen extends k6 with a time unit on the
     number (`p(95)<1500ms`; a bare latency is milliseconds, as in k6) and `count` on trends
     and rates; `flowgen lint --k6-compatible` (or `k6-compatible = true`) refuses both.
-    When the block is missing, the finding points at the top-level key it would be
-    inserted before (in the flow file's key order), or at the last top-level key when it goes at the end.
 
     Why it matters
     A load test passes unless a threshold fails it. Thresholds looser than the SLA pass
@@ -425,8 +404,6 @@ def thresholds_looser_than_sla(ctx: Context) -> Iterator[Hit]:
 def _fix_thresholds(tree: CommentedMap, ctx: Context) -> list[str]:
     from copilot.flow.dump import merge_into, to_tree
 
-    if not ctx.hits_to_fix("FG803"):
-        return []
     gaps = threshold_gaps(ctx)
     wanted: dict[str, str] = {}
     if any(gap.metric == "*" for gap in gaps):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from copilot import policy
 from copilot.flow.sites import Site, site_references
-from copilot.lint.rule import Context, Hit, fixer, rule
+from copilot.lint.rule import Context, Hit, add_to_flagged_steps, fixer, rule
 
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
@@ -114,27 +114,15 @@ def validate_without_on_fail(ctx: Context) -> Iterator[Hit]:
     Add `on_fail`. The autofix adds `on_fail: {action: dead_letter}`, which keeps the event
     for replay; choose `default` or `retry` where the flow can do better.
     """
-    for index, step in ctx.steps("validate"):
-        if step.on_fail is None:
-            yield Hit(
-                ("steps", index, "id"),
-                f"validate step `{step.id}` has no `on_fail`: what happens to an event that fails it?",
-                fix_hint="add on_fail: {action: dead_letter} (or default/retry)",
-            )
+    question = "validate step `{id}` has no `on_fail`: what happens to an event that fails it?"
+    yield from ctx.steps_missing(
+        "validate", "on_fail", question, "add on_fail: {action: dead_letter} (or default/retry)"
+    )
 
 
 @fixer("FG602")
 def _fix_validate_on_fail(tree: CommentedMap, ctx: Context) -> list[str]:
-    from copilot.flow.dump import merge_into
-
-    changes = []
-    for hit in ctx.hits_to_fix("FG602"):
-        index = hit.step_index
-        node = tree["steps"][index]
-        if node.get("on_fail") is None:
-            merge_into(node, "on_fail", dict(ON_FAIL_DEFAULT), ("steps", index))
-            changes.append(f"steps[{index}] `{node.get('id')}`: added on_fail: {{action: dead_letter}}")
-    return changes
+    return add_to_flagged_steps(tree, ctx, "FG602", "on_fail", ON_FAIL_DEFAULT, "{action: dead_letter}")
 
 
 @rule("FG603", "catastrophic-pattern", "warning")

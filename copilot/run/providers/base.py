@@ -54,7 +54,8 @@ class ModelResponse:
     input_tokens: int
     output_tokens: int
     model: str  # the model that actually answered (provider's name)
-    cost: float  # USD
+    cost: float  # USD (0 when not known)
+    cost_known: bool = True  # False: the model sent has no price (ModelProfile.priced_for)
 
 
 class ProviderError(Exception):

@@ -70,24 +70,36 @@ class OpenAIProvider:
         # Local servers (vLLM, Ollama) accept any key; the client refuses to start without one.
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or ("unused" if self.base_url else None)
         self.model_override = model_override
+        self.calls = 0  # requests made (a load test's `model_calls`), fallbacks of the cascade aside
         self._clients: dict[str, Any] = {}
         self._servers: dict[tuple[str, str], openai_compat.Server] = {}
+        self._unpriced: dict[str, str] = {}  # alias -> the model sent that has no price
 
     @property
     def notes(self) -> list[str]:
-        """What the servers this provider called did not accept, and what was sent instead."""
-        return [line for server in self._servers.values() for line in server.learnt]
+        """What the servers this provider called did not accept and what was sent instead (the
+        response format a server needed), and which calls have no known cost."""
+        lines = [line for server in self._servers.values() for line in server.learnt]
+        lines += [
+            f"cost unknown for model `{alias}`: {model} is not the model the catalog prices; give the "
+            "alias its own `price` to count it"
+            for alias, model in self._unpriced.items()
+        ]
+        return lines
 
     def _client(self, endpoint: str) -> Any:
         client = self._clients.get(endpoint)
         if client is None:
             import openai
 
-            if self.api_key is None:
+            api_key = self.api_key
+            if api_key is None and endpoint.rstrip("/") != openai_compat.DEFAULT_BASE_URL:
+                api_key = "unused"  # an alias's own base_url: a local server takes any key
+            if api_key is None:
                 raise ProviderError(
                     "client_error", "no API key: set OPENAI_API_KEY, or --base-url for a local server"
                 )
-            client = openai.AsyncOpenAI(api_key=self.api_key, base_url=endpoint, max_retries=0)
+            client = openai.AsyncOpenAI(api_key=api_key, base_url=endpoint, max_retries=0)
             self._clients[endpoint] = client
         return client
 
@@ -127,6 +139,7 @@ class OpenAIProvider:
         import openai
 
         model = self.model_override or request.profile.model
+        self.calls += 1
         server = openai_compat.server(request.base_url or self.base_url, model)
         self._servers[(server.base_url, model)] = server
         try:
@@ -154,12 +167,16 @@ class OpenAIProvider:
         usage = completion.usage
         input_tokens = usage.prompt_tokens if usage is not None else 0
         output_tokens = usage.completion_tokens if usage is not None else 0
+        priced = request.profile.priced_for(model)
+        if not priced:
+            self._unpriced.setdefault(request.alias, model)
         return ModelResponse(
             content=content,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             model=completion.model or model,
-            cost=request.profile.cost(input_tokens, output_tokens),
+            cost=request.profile.cost(input_tokens, output_tokens) if priced else 0.0,
+            cost_known=priced,
         )
 
     async def aclose(self) -> None:

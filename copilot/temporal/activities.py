@@ -1,0 +1,243 @@
+"""The activities: one model call, one http request, one retrieve step, on a worker.
+
+Each activity attempt is one call, made with the local engine's own parts: the provider
+(`copilot.run.engine_setup.choose_provider`: the simulator or an OpenAI-compatible
+server), its http client, the answer's schema check (`copilot.run.model_step.parse_output`,
+`copilot.run.steps.HttpCalls.done`) and the retrieve step itself (`runner_for`). Nothing
+here retries: a failure is raised as an `ApplicationError` whose type is the engine's
+error class (`timeout`, `rate_limit`, `server_error`, `client_error`, `invalid_output`…),
+non-retryable when the step's `retry:` does not list it, and Temporal's retry policy
+(`copilot.temporal.workflow.activity_retry_policy`) does the rest, in the history.
+
+A worker knows its flows by content hash (`FlowRegistry`): secrets (`${env:…}`) are
+resolved here, at call time, from the worker's environment, never in the workflow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from copilot.errors import FlowgenError
+from copilot.flow.sandbox import render_budget
+from copilot.run.model_step import parse_output
+from copilot.run.plans import SkipStep, StepFailure
+from copilot.run.providers.base import ModelRequest, ProviderError
+from copilot.run.records import StepRecord
+from copilot.run.steps import HttpCalls, runner_for
+from copilot.temporal.compiled import CompiledFlow, compile_loaded, flow_id
+from copilot.temporal.messages import (
+    HTTP_ACTIVITY,
+    MODEL_ACTIVITY,
+    RETRIEVE_ACTIVITY,
+    HttpCall,
+    ModelCall,
+    RetrieveCall,
+)
+
+
+@dataclasses.dataclass
+class ServedFlow:
+    """One flow a worker serves: the compiled flow, its text and the engine that holds its parts."""
+
+    compiled: CompiledFlow
+    text: str
+    engine: Any  # copilot.run.engine.Engine: provider, http client, indexes, profiles, env
+    telemetry: Any = None  # copilot.run.telemetry.Telemetry: the GenAI chat spans and metrics
+
+
+class FlowRegistry:
+    """The flows a worker serves, by content hash."""
+
+    def __init__(self) -> None:
+        self.flows: dict[str, ServedFlow] = {}
+
+    def add(
+        self, path: str, *, provider: Any, http: Any = None, seed: int = 0, telemetry: Any = None
+    ) -> ServedFlow:
+        """Load, check and serve the flow at `path` (errors positioned in the file).
+
+        `telemetry` records a `chat {model}` span per call, as the local engine does, under
+        the activity's span (`temporalio.contrib.opentelemetry`).
+        """
+        from copilot.flow.load import load_flow, read_text
+        from copilot.run.engine_setup import engine_for, require_sound
+
+        text = read_text(path, what="flows")
+        loaded = load_flow(path)
+        require_sound(loaded)
+        key = flow_id(text)
+        engine = engine_for(
+            loaded,
+            provider=provider,
+            http=http,
+            base_dir=Path(path).resolve().parent,
+            seed=seed,
+            rate_limits=False,
+        )
+        served = self.flows[key] = ServedFlow(compile_loaded(loaded, key), text, engine, telemetry)
+        return served
+
+    def __getitem__(self, key: str) -> ServedFlow:
+        served = self.flows.get(key)
+        if served is None:
+            raise ApplicationError(
+                f"this worker does not serve the flow {key} (start a worker with the same flow file)",
+                type="unknown_flow",
+                non_retryable=False,  # another worker of the task queue may serve it
+            )
+        return served
+
+
+def _failure(error: ProviderError, plan: Any) -> ApplicationError:
+    """A provider's failure as Temporal's: typed by class, retryable as the step's policy says."""
+    return ApplicationError(
+        str(error),
+        {"status": error.status},
+        type=error.kind,
+        non_retryable=not plan.policy.retryable(error),
+        next_retry_delay=timedelta(seconds=error.retry_after) if error.retry_after else None,
+    )
+
+
+class FlowActivities:
+    """The activities of every flow a worker serves (`registry`)."""
+
+    def __init__(self, registry: FlowRegistry) -> None:
+        self.registry = registry
+
+    @activity.defn(name=MODEL_ACTIVITY)
+    async def model(self, call: ModelCall) -> dict[str, Any]:
+        served = self.registry[call.flow_id]
+        engine = served.engine
+        plan = served.compiled.plans[call.step_id]
+        info = activity.info()
+        base_url = None
+        try:
+            if call.alias in engine.base_urls:
+                base_url = engine.env(engine.base_urls[call.alias])
+        except StepFailure as exc:
+            raise ApplicationError(str(exc), type=exc.kind, non_retryable=True) from None
+        request = ModelRequest(
+            call.alias, engine.profiles[call.alias], call.system, call.user, plan.max_tokens,
+            plan.output_schema,
+            plan.id, call.key, plan.step.timeout, info.attempt - 1, call.seed, plan.temperature, base_url,
+        )  # fmt: skip
+        span = _ChatSpan(served.telemetry, call, request) if served.telemetry is not None else None
+        response = None
+        try:
+            response = await engine.provider.complete(request)
+            output = parse_output(plan, response.content)
+        except ProviderError as error:
+            if span is not None:
+                span.end(response, error)
+            raise _failure(error, plan) from None
+        except BaseException as error:  # cancelled (a hedge's loser) or a bug: the span still ends
+            if span is not None:
+                span.end(response, error)
+            raise
+        if span is not None:
+            span.end(response, None)
+        return {
+            "output": output,
+            "attempt": info.attempt,
+            "model": response.model,
+            "input_tokens": response.input_tokens,
+            "output_tokens": response.output_tokens,
+            "cost": response.cost,
+        }
+
+    @activity.defn(name=HTTP_ACTIVITY)
+    async def http(self, call: HttpCall) -> dict[str, Any]:
+        served = self.registry[call.flow_id]
+        engine = served.engine
+        plan = served.compiled.plans[call.step_id]
+        client = engine.http
+        url, headers = call.url, dict(call.headers)
+        try:
+            if getattr(client, "resolves_env", True):
+                url = engine.env(url)
+                headers = {k: engine.env(v) for k, v in headers.items()}
+        except StepFailure as exc:
+            raise ApplicationError(str(exc), type=exc.kind, non_retryable=True) from None
+        hints = plan.hints if getattr(client, "wants_hints", False) else {}
+        calls = HttpCalls(None, plan, client, url, headers, call.body, 0.0)
+        try:
+            response = await client.request(call.method, url, headers, call.body, plan.step.timeout, **hints)
+            output = calls.done(response, 0.0)
+        except ProviderError as error:
+            failure = _failure(error, plan)
+            failure.args = (str(error).replace(url, "<url>") if url else str(error),)
+            raise failure from None
+        return {"output": output, "attempt": activity.info().attempt}
+
+    @activity.defn(name=RETRIEVE_ACTIVITY)
+    async def retrieve(self, call: RetrieveCall) -> dict[str, Any]:
+        served = self.registry[call.flow_id]
+        plan = served.compiled.plans[call.step_id]
+        run = _RetrieveRun(served.engine, call.event, call.outputs)
+        record = StepRecord(plan.id, plan.type, plan.mode, plan.hot)
+        try:
+            status = runner_for(plan)(run, plan, record)
+        except SkipStep:
+            return {"status": "skipped", "output": None}
+        except StepFailure as exc:
+            return {"status": "failed", "error": str(exc), "kind": exc.kind,
+                    "dead_letter_reason": run.dead_letter_reason}  # fmt: skip
+        except FlowgenError as exc:
+            raise ApplicationError(exc.message, type="source", non_retryable=True) from None
+        return {"status": status, "output": record.output, "dead_letter_reason": run.dead_letter_reason}
+
+    def all(self) -> list[Any]:
+        return [self.model, self.http, self.retrieve]
+
+
+class _ChatSpan:
+    """The local engine's `chat {model}` span around one call, child of the activity's span."""
+
+    def __init__(self, telemetry: Any, call: ModelCall, request: ModelRequest) -> None:
+        import asyncio
+
+        from opentelemetry import trace
+
+        from copilot.run.redact import Redactor
+
+        self.telemetry = telemetry
+        self.profile = request.profile
+        self.scrub = Redactor(call.redacted)
+        self.now = asyncio.get_running_loop().time
+        self.started = self.now()
+        self.span = telemetry.start_chat(
+            trace.get_current_span(),
+            call.alias,
+            request.profile,
+            request,
+            self.started,
+            call.hedge,
+            self.scrub,
+        )
+
+    def end(self, response: Any, error: BaseException | None) -> None:
+        ended = self.now()
+        self.telemetry.end_chat(
+            self.span, ended, ended - self.started, self.profile, response, error, self.scrub
+        )
+
+
+class _RetrieveRun:
+    """What the engine's retrieve step reads from its event (`copilot.run.event_run.EventRun`)."""
+
+    def __init__(self, engine: Any, event: dict[str, Any], outputs: dict[str, Any]) -> None:
+        self.engine = engine
+        self.event = event
+        self.outputs = outputs
+        self.ctx = {"event": event, "steps": outputs}
+        self.dead_letter_reason: str | None = None
+
+    def template_budget(self, plan: Any = None) -> render_budget:
+        return render_budget(plan.step.timeout if plan is not None else None)

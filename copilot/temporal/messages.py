@@ -1,0 +1,74 @@
+"""What travels between the client, the workflow and the activities (Temporal payloads).
+
+Plain dataclasses, converted to JSON by Temporal's default data converter. The flow's
+text travels with every event, with its content hash (`flow_id`): the workflow reads its
+plan from the text (cached by hash), and a worker's activities find the flow's
+providers, sources and secrets by the hash among the flows it was started with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FLOW_WORKFLOW = "flowgen.flow"
+MODEL_ACTIVITY = "flowgen.model"
+HTTP_ACTIVITY = "flowgen.http"
+RETRIEVE_ACTIVITY = "flowgen.retrieve"
+RESPONSE_QUERY = "flowgen.response"
+RESPONSE_UPDATE = "flowgen.await_response"
+DEFAULT_TASK_QUEUE = "flowgen"
+
+
+@dataclass
+class FlowInput:
+    """One event for one flow: the workflow's input."""
+
+    flow_text: str
+    flow_id: str  # the text's content hash (copilot.temporal.compiled.flow_id)
+    event: dict[str, Any]
+    seed: int = 0
+    key: str | None = None  # the trigger's idempotency key, rendered
+    # An async branch (a child workflow): the steps it runs and the outputs it starts from.
+    steps: list[str] | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    t0: float | None = None  # the parent's arrival (workflow time): branch timings count from it
+    traced: bool = False  # the client traces (TracingInterceptor): the workflow records its spans
+
+
+@dataclass
+class ModelCall:
+    """One call of one model alias (one attempt per activity attempt)."""
+
+    flow_id: str
+    step_id: str
+    alias: str
+    system: str | None
+    user: str
+    key: str | None
+    seed: int
+    hedge: bool = False
+    redacted: list[str] = field(default_factory=list)  # the event's `observability.redact` values
+
+
+@dataclass
+class HttpCall:
+    """One http step's request, rendered (secrets still `${env:…}`: resolved by the activity)."""
+
+    flow_id: str
+    step_id: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: Any
+    key: str | None
+
+
+@dataclass
+class RetrieveCall:
+    """One retrieve step: the event and the outputs its query may read."""
+
+    flow_id: str
+    step_id: str
+    event: dict[str, Any]
+    outputs: dict[str, Any]

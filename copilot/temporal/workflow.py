@@ -1,0 +1,622 @@
+"""The one generic workflow: a flow's DAG interpreted deterministically, event by event.
+
+The same semantics as the local engine (`copilot.run.event_run`, docs/architecture.md,
+"Running a flow"), on Temporal's deterministic event loop: a step starts when its `needs`
+are done; `if` skips it, and steps whose needs were all skipped are skipped too; the
+response is decided when `respond.needs` are done or the SLA deadline passes (a durable
+timer, `respond.on_deadline`), whichever is first. Validate and transform steps run
+here, with the engine's own step functions (`copilot.run.steps.runner_for`); model, http
+and retrieve calls are activities (`copilot.temporal.activities`), each with:
+
+- `start_to_close_timeout` = the step's `timeout` (per attempt);
+- `schedule_to_close_timeout` = what is left of the SLA, for hot-path calls made before
+  the response (deadline propagation, as `copilot.run.attempts.attempt_budget`);
+- a `RetryPolicy` from the step's `retry:` (`activity_retry_policy`), so every retry is
+  Temporal's and shows in the history.
+
+Fallbacks, hedges and routing run here, from workflow time only: a hedge's backup starts
+on a workflow timer and the loser is cancelled; a routed step's choice is the router's,
+fed with the catalog's estimates (no wall clock, no live observations, so a replay
+chooses again the same). An async step, with the async steps after it, is a child
+workflow with `ParentClosePolicy.ABANDON`: it outlives the response and the parent.
+
+The response can be read while the workflow runs: the `flowgen.response` query, or the
+`flowgen.await_response` update, which returns as soon as it is decided
+(`flowgen serve --engine temporal`, `copilot.temporal.client.respond`).
+
+The flow's modules are passed through the sandbox: they are pure (no I/O, no clock but
+the template render budget, a safety cap) and reloading them per workflow would cost more
+than the event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy as TemporalRetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, is_cancelled_exception
+
+with workflow.unsafe.imports_passed_through():
+    from temporalio.contrib.opentelemetry import workflow as traced
+
+    from copilot.flow.expressions import ExpressionError
+    from copilot.flow.sandbox import render_budget
+    from copilot.run.plans import SkipStep, StepFailure, StepPlan
+    from copilot.run.providers.base import ERROR_KINDS
+    from copilot.run.records import StepRecord
+    from copilot.run.redact import redacted_values
+    from copilot.run.resilience.retry import RetryPolicy
+    from copilot.run.resilience.routing import Router
+    from copilot.run.resilience.timeout import call_budget
+    from copilot.run.steps import runner_for
+    from copilot.temporal.compiled import DEFAULT_CALL_TIMEOUT, CompiledFlow, compiled_flow
+    from copilot.temporal.messages import (
+        FLOW_WORKFLOW,
+        HTTP_ACTIVITY,
+        MODEL_ACTIVITY,
+        RESPONSE_QUERY,
+        RESPONSE_UPDATE,
+        RETRIEVE_ACTIVITY,
+        FlowInput,
+        HttpCall,
+        ModelCall,
+        RetrieveCall,
+    )
+
+_FAILED = ("failed", "cancelled")
+_MIN_INTERVAL = 0.001  # seconds: Temporal refuses a zero retry interval
+
+
+def activity_retry_policy(policy: RetryPolicy) -> TemporalRetryPolicy:
+    """A step's `retry:` as Temporal's: attempts, backoff, and what is never retried.
+
+    Temporal has no jitter: its waits are `initial · coefficient^n` up to the cap. The
+    error classes the policy does not list are non-retryable types (an activity raises an
+    `ApplicationError` whose type is the class: `client_error` for a 4xx, `invalid_output`
+    for an answer that fails its schema), so a 4xx or a validation error is never retried
+    unless the flow lists it.
+    """
+    initial = max(policy.initial, _MIN_INTERVAL) if policy.backoff != "none" else _MIN_INTERVAL
+    return TemporalRetryPolicy(
+        initial_interval=timedelta(seconds=initial),
+        backoff_coefficient=2.0 if policy.backoff == "exponential" else 1.0,
+        maximum_interval=timedelta(seconds=max(policy.cap, initial)),
+        maximum_attempts=policy.attempts + 1,
+        non_retryable_error_types=[
+            kind
+            for kind in ERROR_KINDS
+            if kind not in policy.kinds and not (kind == "client_error" and policy.statuses)
+        ],
+    )
+
+
+def failure_kind(error: BaseException) -> tuple[str, str]:
+    """(error class, message) of a failed activity, as the local engine names them."""
+    cause = error.cause if isinstance(error, ActivityError) and error.cause is not None else error
+    if isinstance(cause, ApplicationError):
+        return cause.type or "error", cause.message
+    if isinstance(cause, TimeoutError):
+        return "timeout", f"timed out ({cause.type.name.lower() if cause.type else 'timeout'})"
+    if is_cancelled_exception(error):
+        return "cancelled", "cancelled"
+    return "error", str(cause)
+
+
+def _present(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in attributes.items() if v is not None}
+
+
+class _NoScrub:
+    """The workflow hides nothing in its records: redaction is the engine's, on the client side."""
+
+    def add(self, value: Any) -> None:
+        pass
+
+
+@dataclasses.dataclass
+class _Shared:
+    """What the engine's inline step functions read from `run.engine`."""
+
+    plans: dict[str, StepPlan]
+    tainted: frozenset[str] = frozenset()
+    telemetry: Any = None
+
+
+@workflow.defn(name=FLOW_WORKFLOW)
+class FlowWorkflow:
+    """One event through one flow (or, as a child, one async branch of it)."""
+
+    def __init__(self) -> None:
+        self.response: dict[str, Any] | None = None
+
+    @workflow.query(name=RESPONSE_QUERY)
+    def current_response(self) -> dict[str, Any] | None:
+        return self.response
+
+    @workflow.update(name=RESPONSE_UPDATE)
+    async def await_response(self) -> dict[str, Any]:
+        await workflow.wait_condition(lambda: self.response is not None)
+        assert self.response is not None
+        return self.response
+
+    @workflow.run
+    async def run(self, given: FlowInput) -> dict[str, Any]:
+        compiled = compiled_flow(given.flow_text, given.flow_id)
+        interpretation = Interpretation(self, compiled, given)
+        return await interpretation.run()
+
+
+class Interpretation:
+    """One event's state inside the workflow: outputs, records, the response."""
+
+    def __init__(self, owner: FlowWorkflow, compiled: CompiledFlow, given: FlowInput) -> None:
+        self.owner = owner
+        self.compiled = compiled
+        self.given = given
+        self.flow = compiled.flow
+        self.event = given.event
+        self.info = workflow.info()
+        self.branch = given.steps is not None
+        graph = compiled.graph
+        if self.branch:
+            self.steps = [s for s in compiled.topological if s in set(given.steps or ())]
+        else:
+            self.steps = [s for s in compiled.topological if s not in graph.async_steps]
+        self.roots = [] if self.branch else list(compiled.branches)
+        self.outputs: dict[str, dict[str, Any]] = dict(given.outputs)
+        self.ctx = {"event": self.event, "steps": self.outputs}
+        self.engine = _Shared(compiled.plans)
+        self.scrub = _NoScrub()
+        self.dead_letter_reason: str | None = None
+        self.t0 = given.t0 if given.t0 is not None else workflow.time()
+        sla = self.flow.latency_sla
+        self.respond_needs = list(self.flow.respond.needs) if self.flow.respond is not None else []
+        self.responded = self.branch
+        self.deadline = self.t0 + sla if sla is not None and self.respond_needs and not self.branch else None
+        self.records = {
+            s: StepRecord(s, p.type, p.mode, p.hot)
+            for s, p in compiled.plans.items()
+            if s in self.steps or s in self.roots
+        }
+        self.children: dict[str, str] = {}
+        self.error: str | None = None
+        self.router = Router(compiled.loaded.profiles)
+        obs = self.flow.observability
+        self.redacted = redacted_values(self.event, obs.redact) if obs is not None and obs.redact else []
+
+    # ------------------------------------------------------------------ time
+
+    def now(self) -> float:
+        return workflow.time() - self.t0
+
+    def call_deadline(self, plan: StepPlan) -> float | None:
+        return self.deadline if plan.hot and not self.responded else None
+
+    def give_up_sla(self, reason: str) -> None:
+        if not self.responded:
+            self._respond_deadline(reason)
+
+    def template_budget(self, plan: StepPlan | None = None) -> render_budget:
+        return render_budget(plan.step.timeout if plan is not None else None)
+
+    # ------------------------------------------------------------------ the event
+
+    async def run(self) -> dict[str, Any]:
+        if not self.branch and not self.respond_needs:
+            self._respond()
+        timer = None
+        if self.deadline is not None:
+            timer = asyncio.create_task(self._deadline_timer())
+        tasks = [asyncio.create_task(self._step(s)) for s in self.steps]
+        tasks += [asyncio.create_task(self._branch(root)) for root in self.roots]
+        await asyncio.gather(*tasks)
+        if not self.responded:  # defensive: every path decides before the end
+            self._respond()
+        if timer is not None:
+            timer.cancel()
+        if self.given.traced:
+            self._spans()
+        records = {}
+        cost = 0.0
+        for step_id, record in self.records.items():
+            cost += record.cost
+            fields = {
+                f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "route"
+            }
+            fields["route_reason"] = record.route_reason
+            records[step_id] = fields
+        return {
+            "response": self.owner.response,
+            "error": self.error,
+            "steps": records,
+            "children": self.children,
+            "total_time": self.now(),
+            "cost": cost,
+            "key": self.given.key,
+        }
+
+    def _spans(self) -> None:
+        """The local engine's event and step spans (names and attributes), recorded once.
+
+        `completed_span` records only outside replay, under the workflow's own span; the
+        calls' `chat {model}` spans, with their real durations, are the activities'.
+        """
+        for record in self.records.values():
+            if record.step_id in self.children or record.start is None:
+                continue  # a branch's root is its child's; a step that never started has none (as locally)
+            attributes = {
+                "flowgen.step.id": record.step_id, "flowgen.step.type": record.type,
+                "flowgen.step.mode": record.mode, "flowgen.hot_path": record.hot,
+                "flowgen.step.status": record.status, "flowgen.model.alias": record.model,
+                "flowgen.attempts": record.attempts, "flowgen.retries": record.retries,
+                "flowgen.fallback_used": record.fallback_used, "flowgen.hedge_won": record.hedge_won,
+                "flowgen.route.reason": record.route_reason, "flowgen.cost_usd": record.cost,
+            }  # fmt: skip
+            traced.completed_span(f"step {record.step_id}", attributes=_present(attributes))
+        if self.branch:
+            return
+        response = self.owner.response or {}
+        attributes = {
+            "gen_ai.operation.name": "invoke_workflow", "gen_ai.workflow.name": self.flow.name,
+            "flowgen.idempotency_key": self.given.key, "http.response.status_code": response.get("status"),
+            "flowgen.deadline_hit": response.get("deadline_hit"),
+        }  # fmt: skip
+        traced.completed_span(f"invoke_workflow {self.flow.name}", attributes=_present(attributes))
+
+    async def _deadline_timer(self) -> None:
+        assert self.deadline is not None
+        await asyncio.sleep(max(0.0, self.deadline - workflow.time()))
+        if not self.responded:
+            sla = self.flow.latency_sla or 0.0
+            self._respond_deadline(f"the hot path did not finish within {sla * 1000:g}ms")
+
+    async def _wait_needs(self, plan: StepPlan) -> None:
+        needs = [n for n in plan.needs if n in self.records or n in self.outputs]
+        await workflow.wait_condition(lambda: all(n in self.outputs for n in needs))
+
+    def _blocked(self, plan: StepPlan, record: StepRecord) -> str | None:
+        """Cancelled or skipped by its needs, or its `if`; None when it runs."""
+        if plan.needs:
+            all_skipped = True
+            for need in plan.needs:
+                status = self.outputs.get(need, {"status": "cancelled"})["status"]
+                if status in _FAILED:
+                    record.error = f"not run: `{need}` failed"
+                    return "cancelled"
+                if status != "skipped":
+                    all_skipped = False
+            if all_skipped:
+                return "skipped"
+        if plan.condition is not None:
+            try:
+                with self.template_budget(plan):
+                    go = plan.condition(self.ctx)
+            except ExpressionError as exc:
+                record.error, record.kind = f"`if`: {exc.message}", exc.kind
+                return "failed"
+            if not go:
+                return "skipped"
+        return None
+
+    async def _step(self, step_id: str) -> None:
+        plan = self.compiled.plans[step_id]
+        record = self.records[step_id]
+        await self._wait_needs(plan)
+        blocked = self._blocked(plan, record)
+        if blocked is not None:
+            self._finish(plan, blocked)
+            return
+        record.start = self.now()
+        record.status = "running"
+        try:
+            if plan.type == "model":
+                status = await self._model(plan, record)
+            elif plan.type == "http":
+                status = await self._http(plan, record)
+            elif plan.type == "retrieve":
+                status = await self._retrieve(plan, record)
+            elif plan.producer is not None:
+                status = await self._validate_with_retry(plan, record)
+            else:
+                status = runner_for(plan)(self, plan, record)
+        except StepFailure as exc:
+            record.error, record.kind = str(exc), exc.kind
+            status = "failed"
+        except SkipStep:
+            status = "skipped"
+        self._finish(plan, status)
+
+    async def _branch(self, root: str) -> None:
+        """Start an async step (and the async steps after it) as an abandoned child workflow."""
+        plan = self.compiled.plans[root]
+        record = self.records[root]
+        await self._wait_needs(plan)
+        blocked = self._blocked(plan, record)
+        if blocked is not None:
+            self._finish(plan, blocked)
+            return
+        child_id = f"{self.info.workflow_id}/{root}"
+        record.start = self.now()
+        await workflow.start_child_workflow(
+            FLOW_WORKFLOW,
+            FlowInput(
+                flow_text=self.given.flow_text,
+                flow_id=self.given.flow_id,
+                event=self.event,
+                seed=self.given.seed,
+                key=self.given.key,
+                steps=self.compiled.branches[root],
+                outputs={n: self.outputs[n] for n in self.outputs},
+                t0=self.t0,
+                traced=self.given.traced,
+            ),
+            id=child_id,
+            task_queue=self.info.task_queue,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        )
+        self.children[root] = child_id
+        record.status = "running"
+        record.after_response = self.responded
+
+    def _finish(self, plan: StepPlan, status: str) -> None:
+        record = self.records[plan.id]
+        record.status = status  # type: ignore[assignment]
+        if status != "skipped" or record.start is not None:
+            record.end = self.now()
+        if self.responded:  # a branch runs after the response by construction
+            record.after_response = True
+        output = record.output if status in ("ok", "defaulted") else None
+        self.outputs[plan.id] = {"output": output, "status": status}
+        if status == "failed" and self.error is None and (not plan.hot or self.responded):
+            self.error = f"step `{plan.id}` failed: {record.error}"
+        if plan.in_respond and not self.responded:
+            if status in _FAILED:
+                self._respond_error(plan, record)
+            elif all(n in self.outputs for n in self.respond_needs):
+                self._respond()
+
+    # ------------------------------------------------------------------ the response
+
+    def _decide(
+        self, status: int, body: Any, *, deadline_hit: bool = False, error: str | None = None
+    ) -> None:
+        self.responded = True
+        if error is not None and self.error is None:
+            self.error = error
+        self.owner.response = {
+            "status": status,
+            "body": body,
+            "deadline_hit": deadline_hit,
+            "latency": self.now(),
+            "error": error,
+        }
+
+    def _respond(self) -> None:
+        respond = self.flow.respond
+        if respond is None:
+            self._decide(202, None)
+            return
+        try:
+            with self.template_budget():
+                body = self.compiled.respond_body(self.ctx)
+        except ExpressionError as exc:
+            message = f"respond.body: {exc.message}"
+            self._decide(500, {"error": message}, error=message)
+            return
+        self._decide(respond.status, body)
+
+    def _respond_error(self, plan: StepPlan, record: StepRecord) -> None:
+        message = (
+            f"step `{plan.id}` {'failed' if record.status == 'failed' else 'was not run'}: {record.error}"
+        )
+        if record.status == "cancelled":
+            root = next((r for r in self.records.values() if r.status == "failed" and r.hot), None)
+            if root is not None:
+                message = f"step `{root.step_id}` failed: {root.error}"
+        if record.kind == "timeout" and self.deadline is not None and workflow.time() >= self.deadline:
+            # cut by its schedule_to_close_timeout, the SLA's rest: the deadline answers, as locally
+            self._respond_deadline(f"`{plan.id}`: {record.error}")
+            return
+        status = 504 if record.kind == "timeout" else 500
+        self._decide(status, {"error": message}, error=message)
+
+    def _respond_deadline(self, reason: str) -> None:
+        respond = self.flow.respond
+        on_deadline = respond.on_deadline if respond is not None else None
+        message = f"deadline: {reason}"
+        if on_deadline is None:
+            self._decide(504, {"error": "deadline exceeded"}, deadline_hit=True, error=message)
+            return
+        try:
+            with render_budget(None):
+                body = self.compiled.deadline_body(self.ctx)
+        except ExpressionError as exc:
+            error = f"respond.on_deadline.body: {exc.message}"
+            self._decide(500, {"error": error}, deadline_hit=True, error=error)
+            return
+        self._decide(on_deadline.status, body, deadline_hit=True)
+
+    # ------------------------------------------------------------------ calls
+
+    def _options(self, plan: StepPlan) -> dict[str, Any]:
+        """Timeouts and retry policy of one call of `plan`, decided now (workflow time)."""
+        timeout = plan.step.timeout if plan.step.timeout is not None else DEFAULT_CALL_TIMEOUT
+        options: dict[str, Any] = {
+            "start_to_close_timeout": timedelta(seconds=timeout),
+            "retry_policy": activity_retry_policy(plan.policy),
+        }
+        deadline = self.call_deadline(plan)
+        if deadline is not None:
+            left = deadline - workflow.time()
+            if left <= 0:
+                self.give_up_sla(f"no time left for `{plan.id}`")
+            else:
+                options["schedule_to_close_timeout"] = timedelta(seconds=left)
+        return options
+
+    def _render(self, plan: StepPlan, name: str) -> Any:
+        template = plan.templates.get(name)
+        if template is None:
+            return None
+        try:
+            with self.template_budget(plan):
+                return template(self.ctx)
+        except ExpressionError as exc:
+            raise StepFailure(f"{name}: {exc.message}", exc.kind) from None
+
+    async def _model(self, plan: StepPlan, record: StepRecord, seed_offset: int = 0) -> str:
+        step = plan.step
+        system = self._render(plan, "system")
+        user = self._render(plan, "user")
+        key = self._render(plan, "idempotency_key")
+        order = list(plan.order)
+        if step.route is not None:
+            remaining = call_budget(step.timeout, self.call_deadline(plan), workflow.time())
+            decision = self.router.choose(order, step.route.strategy, remaining)
+            order = list(decision.order)
+            record.route = decision
+        primary = order[0]
+        errors: list[tuple[str, str]] = []
+        last_kind = "unavailable"
+
+        def call(alias: str, hedge: bool) -> Any:
+            message = ModelCall(
+                flow_id=self.given.flow_id, step_id=plan.id, alias=alias,
+                system=None if system is None else str(system), user=str(user),
+                key=None if key is None else str(key), seed=self.given.seed + seed_offset, hedge=hedge,
+                redacted=self.redacted,
+            )  # fmt: skip
+            record.attempts += 1
+            started[alias] = workflow.time()
+            return workflow.start_activity(
+                MODEL_ACTIVITY,
+                message,
+                task_queue=self.compiled.model_queue(self.info.task_queue, alias),
+                **self._options(plan),
+            )
+
+        started: dict[str, float] = {}
+
+        def observe(alias: str) -> None:
+            # The router learns from workflow time (recorded in the history): a replay learns the same.
+            self.router.observe(alias, workflow.time() - started[alias])
+
+        index = 0
+        answer: dict[str, Any] | None = None
+        winner = primary
+        while index < len(order) and answer is None:
+            alias = order[index]
+            deadline = self.call_deadline(plan)
+            if index > 0 and deadline is not None and workflow.time() + self.router.p50(alias) > deadline:
+                self.give_up_sla(f"fallback `{alias}` of `{plan.id}` would not fit")
+            hedged = plan.hedge_after is not None and index + 1 < len(order)
+            if not hedged:
+                try:
+                    answer = await call(alias, False)
+                    winner = alias
+                    observe(alias)
+                except ActivityError as exc:
+                    last_kind, message = failure_kind(exc)
+                    errors.append((alias, message))
+                index += 1
+                continue
+            backup = order[index + 1]
+            first = call(alias, False)
+            done, _ = await workflow.wait([first], timeout=plan.hedge_after)
+            racing = {first: alias}
+            hedging = not done  # the primary is slow: its backup races it
+            if hedging:
+                racing[call(backup, True)] = backup
+            while racing and answer is None:
+                done, _ = await workflow.wait(list(racing), return_when=asyncio.FIRST_COMPLETED)
+                for task in [t for t in racing if t in done]:
+                    name = racing.pop(task)
+                    try:
+                        answer = task.result()
+                        winner = name
+                        observe(name)
+                        record.hedge_won = task is not first
+                        break
+                    except ActivityError as exc:
+                        last_kind, message = failure_kind(exc)
+                        errors.append((name, message))
+            for task in racing:  # the hedge's loser
+                task.cancel()
+            # a primary that failed before the hedge fired: its backup is the next fallback
+            index += 2 if hedging else 1
+        if answer is None:
+            record.model = errors[-1][0] if errors else primary
+            raise StepFailure("; ".join(f"{a}: {e}" for a, e in errors), last_kind)
+        record.output = answer["output"]
+        record.model = winner
+        record.fallback_used = winner != primary
+        record.retries += answer["attempt"] - 1
+        record.input_tokens += answer["input_tokens"]
+        record.output_tokens += answer["output_tokens"]
+        record.cost += answer["cost"]
+        return "ok"
+
+    async def _http(self, plan: StepPlan, record: StepRecord) -> str:
+        request = plan.step.request
+        url = str(self._render(plan, "url"))
+        headers = {k: str(v) for k, v in (self._render(plan, "headers") or {}).items()}
+        body = self._render(plan, "json")
+        key = self._render(plan, "idempotency_key")
+        if key is not None:
+            headers["Idempotency-Key"] = str(key)  # the callee dedupes a retry after a crash by it
+        record.attempts += 1
+        try:
+            answer = await workflow.execute_activity(
+                HTTP_ACTIVITY,
+                HttpCall(self.given.flow_id, plan.id, request.method, url, headers, body,
+                         None if key is None else str(key)),
+                **self._options(plan),
+            )  # fmt: skip
+        except ActivityError as exc:
+            kind, message = failure_kind(exc)
+            raise StepFailure(message, kind) from None
+        record.retries += answer["attempt"] - 1
+        record.output = answer["output"]
+        return "ok"
+
+    async def _retrieve(self, plan: StepPlan, record: StepRecord) -> str:
+        try:
+            answer = await workflow.execute_activity(
+                RETRIEVE_ACTIVITY,
+                RetrieveCall(self.given.flow_id, plan.id, self.event, self.outputs),
+                **self._options(plan),
+            )
+        except ActivityError as exc:
+            kind, message = failure_kind(exc)
+            raise StepFailure(message, kind) from None
+        if answer.get("dead_letter_reason"):
+            self.dead_letter_reason = answer["dead_letter_reason"]
+        if answer["status"] == "failed":
+            raise StepFailure(answer["error"], answer["kind"])
+        record.output = answer["output"]
+        return str(answer["status"])
+
+    async def _validate_with_retry(self, plan: StepPlan, record: StepRecord) -> str:
+        """A validate step whose `on_fail` re-runs its model step (as `steps.validate_with_retry`)."""
+        check = runner_for(dataclasses.replace(plan, inline=True))
+        rounds = plan.step.on_fail.attempts or 1
+        producer = plan.producer
+        assert producer is not None
+        for n in range(rounds + 1):
+            try:
+                return str(check(self, plan, record))
+            except StepFailure as exc:
+                if exc.kind != "validation_error" or n == rounds:
+                    raise
+            producer_record = self.records[producer]
+            producer_record.retries += 1
+            try:
+                await self._model(self.compiled.plans[producer], producer_record, seed_offset=n + 1)
+            except StepFailure as exc:
+                raise StepFailure(f"re-running `{producer}`: {exc}", exc.kind) from None
+            self.outputs[producer] = {"output": producer_record.output, "status": "ok"}
+        raise StepFailure("unreachable", "internal")

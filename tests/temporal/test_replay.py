@@ -1,0 +1,66 @@
+"""Recorded workflow histories of every example flow replay without a determinism error.
+
+A change to the workflow (or to what it reads: plans, templates, the router) that would
+make a running workflow take another path fails here, before a deploy breaks workflows
+in flight. The histories in `histories/` were recorded on the dev server with the sim
+provider; re-record them deliberately (a new workflow version) with:
+
+    FLOWGEN_RECORD_HISTORIES=1 pytest tests/temporal/test_replay.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from copilot.run.engine_setup import choose_provider
+from copilot.run.providers.sim import SimHttpClient
+from copilot.temporal.activities import FlowRegistry
+from copilot.temporal.client import connect, outcome, start_event
+from copilot.temporal.worker import running_workers, workflow_runner
+from copilot.temporal.workflow import FlowWorkflow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "flows"
+HISTORIES = Path(__file__).resolve().parent / "histories"
+FLOWS = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
+RECORD = os.environ.get("FLOWGEN_RECORD_HISTORIES") == "1"
+
+
+async def _record(address: str, name: str) -> None:
+    registry = FlowRegistry()
+    served = registry.add(
+        str(EXAMPLES / f"{name}.yaml"),
+        provider=choose_provider("sim", seed=0, latency_scale=0.05),
+        http=SimHttpClient(0, latency_scale=0.05),
+    )
+    client = await connect(address, tracing=False)
+    queue = f"record-{uuid.uuid4().hex[:8]}"
+    async with running_workers(client, registry, queue):
+        handle = await start_event(
+            client, served.compiled, served.text, served.compiled.flow.trigger.example, task_queue=queue
+        )
+        result = await asyncio.wait_for(outcome(client, handle), 60)
+        ids = [handle.id, *result["children"].values()]
+        histories = [json.loads((await client.get_workflow_handle(i).fetch_history()).to_json()) for i in ids]
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.json").write_text(
+        json.dumps([{"workflow_id": i, "history": h} for i, h in zip(ids, histories, strict=True)]) + "\n"
+    )
+
+
+@pytest.mark.parametrize("name", FLOWS)
+def test_recorded_history_replays(name: str, request: pytest.FixtureRequest) -> None:
+    if RECORD:
+        asyncio.run(_record(request.getfixturevalue("temporal_address"), name))
+    recorded = json.loads((HISTORIES / f"{name}.json").read_text())
+    replayer = Replayer(workflows=[FlowWorkflow], workflow_runner=workflow_runner())
+    for entry in recorded:
+        history = WorkflowHistory.from_json(entry["workflow_id"], entry["history"])
+        asyncio.run(replayer.replay_workflow(history))  # raises on a determinism error

@@ -1,0 +1,360 @@
+"""Flows on a real Temporal dev server: parity with the local engine, idempotency, retries
+in the history, async branches outliving the parent, and a worker killed mid-flow."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from copilot.run.engine_setup import choose_provider
+from copilot.run.providers.http import HttpxClient
+from copilot.run.providers.sim import SimHttpClient
+from copilot.temporal.activities import FlowRegistry
+from copilot.temporal.client import connect, outcome, start_event
+from copilot.temporal.worker import running_workers
+
+from .conftest import Sink, write_flow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "flows"
+# Flows whose response does not hang on a race of simulated latencies (a hedge, or a router
+# that learns from observed latency): those answer as the faster call decides, on both engines.
+RACE_FREE = ["content-moderation", "incident-summary", "lead-enrichment", "naive-support-triage"]
+SCALE = 0.02
+
+
+def registry_for(path: Path, *, live_http: bool, telemetry: Any = None) -> tuple[FlowRegistry, Any]:
+    registry = FlowRegistry()
+    http = HttpxClient() if live_http else SimHttpClient(0, latency_scale=SCALE)
+    provider = choose_provider("sim", seed=0, latency_scale=SCALE)
+    served = registry.add(str(path), provider=provider, http=http, telemetry=telemetry)
+    return registry, served
+
+
+async def run_event(address: str, path: Path, event: dict[str, Any], *, copies: int = 1,
+                    live_http: bool = True, telemetry: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+    registry, served = registry_for(path, live_http=live_http, telemetry=telemetry)
+    client = await connect(address, tracer=telemetry.tracer if telemetry is not None else None)
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    async with running_workers(client, registry, queue):
+        handles = await asyncio.gather(
+            *(
+                start_event(client, served.compiled, served.text, event, task_queue=queue)
+                for _ in range(copies)
+            )
+        )
+        # a workflow task that fails is retried for ever: fail the test instead of hanging
+        return list(await asyncio.wait_for(asyncio.gather(*(outcome(client, h) for h in handles)), 60))
+
+
+@pytest.mark.parametrize("name", RACE_FREE)
+def test_example_flow_answers_as_on_the_local_engine(temporal_address: str, name: str) -> None:
+    from copilot.run.command import run_flow
+
+    path = EXAMPLES / f"{name}.yaml"
+    local = run_flow(str(path), latency_scale=SCALE).result
+    _, served = registry_for(path, live_http=False)
+    event = served.compiled.flow.trigger.example
+    (result,) = asyncio.run(run_event(temporal_address, path, event, live_http=False))
+    assert result["response"]["status"] == local.response_status
+    assert result["response"]["body"] == local.response_body
+    assert {k: v["status"] for k, v in result["steps"].items()} == {
+        k: r.status for k, r in local.steps.items()
+    }
+
+
+def test_a_duplicate_event_runs_once(temporal_address: str, sink: Sink, tmp_path: Path) -> None:
+    path = write_flow(tmp_path, sink.url)
+    event = {"id": f"dup-{uuid.uuid4().hex[:6]}"}
+    results = asyncio.run(run_event(temporal_address, path, event, copies=20))
+    again = asyncio.run(run_event(temporal_address, path, event))  # after it closed, within the window
+    assert sink.count("/notify") == 1
+    assert {r["response"]["body"]["id"] for r in results + again} == {event["id"]}
+    assert len({r["key"] for r in results + again}) == 1
+
+
+async def _history(address: str, workflow_id: str) -> Any:
+    client = await connect(address)
+    return await client.get_workflow_handle(workflow_id).fetch_history()
+
+
+def test_a_retry_and_a_timeout_are_in_the_history(temporal_address: str, sink: Sink, tmp_path: Path) -> None:
+    path = write_flow(tmp_path, sink.url, name="retry-flow", timeout="300ms")
+    sink.script["/notify"] = [(503, 0.0), (200, 1.0)]  # a 503, then too slow: the third call answers
+    event = {"id": f"retry-{uuid.uuid4().hex[:6]}"}
+    (result,) = asyncio.run(run_event(temporal_address, path, event))
+    assert result["response"]["status"] == 200
+    assert result["steps"]["notify"]["retries"] == 2
+    history = asyncio.run(_history(temporal_address, f"retry-flow:{event['id']}"))
+    started = [
+        e.activity_task_started_event_attributes
+        for e in history.events
+        if e.HasField("activity_task_started_event_attributes")
+    ]
+    notify = started[-1]  # classify's activity started first
+    assert notify.attempt == 3
+    assert "timeout" in str(notify.last_failure).lower()
+    assert sink.count("/notify") == 3
+    keys = {r["key"] for r in sink.requests if r["path"] == "/notify"}
+    assert keys == {f"{event['id']}:notify"}
+
+
+def test_an_async_branch_outlives_its_parent(temporal_address: str, sink: Sink, tmp_path: Path) -> None:
+    path = write_flow(tmp_path, sink.url, name="async-flow")
+    sink.script["/audit"] = [(200, 1.5)]
+    event = {"id": f"async-{uuid.uuid4().hex[:6]}"}
+
+    async def scenario() -> None:
+        registry, served = registry_for(path, live_http=True)
+        client = await connect(temporal_address)
+        queue = f"test-{uuid.uuid4().hex[:8]}"
+        async with running_workers(client, registry, queue):
+            handle = await start_event(client, served.compiled, served.text, event, task_queue=queue)
+            parent = await asyncio.wait_for(handle.result(), 60)
+            assert parent["response"]["status"] == 200
+            child = client.get_workflow_handle(parent["children"]["audit"])
+            assert (await handle.describe()).status.name == "COMPLETED"
+            assert (await child.describe()).status.name == "RUNNING"
+            done = await child.result()
+            assert done["steps"]["audit"]["status"] == "ok"
+            assert done["steps"]["audit"]["after_response"] is True
+
+    asyncio.run(scenario())
+    assert sink.count("/audit") == 1
+
+
+def _worker(address: str, path: Path, queue: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "copilot", "worker", str(path), "--address", address,
+               "--task-queue", queue, "--latency-scale", str(SCALE)]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_a_worker_killed_mid_flow_is_replaced(temporal_address: str, sink: Sink, tmp_path: Path) -> None:
+    """Two worker processes on one task queue; kill -9 the one running the http call."""
+    # A killed worker's workflow tasks wait out its sticky queue (about 10 s) before another
+    # worker takes them: the SLA here is long enough that the deadline is not what is tested.
+    path = write_flow(tmp_path, sink.url, name="kill-flow", timeout="2s", sla="60s")
+    # the first call hangs (its worker dies under it); the retry, on the other worker, answers
+    sink.script["/notify"] = [(200, 30.0)]
+    queue = f"kill-{uuid.uuid4().hex[:8]}"
+    event = {"id": f"kill-{uuid.uuid4().hex[:6]}"}
+    first = _worker(temporal_address, path, queue)
+
+    async def scenario() -> dict[str, Any]:
+        _, served = registry_for(path, live_http=True)
+        client = await connect(temporal_address)
+        handle = await start_event(client, served.compiled, served.text, event, task_queue=queue)
+        deadline = time.monotonic() + 20
+        while sink.count("/notify") == 0:
+            assert time.monotonic() < deadline, (
+                first.stderr.read().decode() if first.poll() is not None else ""
+            )
+            await asyncio.sleep(0.05)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        second = _worker(temporal_address, path, queue)
+        try:
+            return await asyncio.wait_for(handle.result(), 30)
+        finally:
+            second.terminate()
+            second.wait(10)
+
+    try:
+        result = asyncio.run(scenario())
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert result["response"]["status"] == 200, (result["steps"]["notify"], sink.requests)
+    assert result["steps"]["notify"]["status"] == "ok"
+    notify = [r for r in sink.requests if r["path"] == "/notify"]
+    assert len(notify) == 2 and {r["key"] for r in notify} == {f"{event['id']}:notify"}
+    assert sink.applied[f"{event['id']}:notify"] == 1  # the retry was deduped by its key
+
+
+def test_spans_carry_the_local_engine_names(temporal_address: str, tmp_path: Path) -> None:
+    """The event, step and `chat {model}` spans of the local engine, in one trace through Temporal."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from copilot.flow.load import load_flow
+    from copilot.run.engine_setup import engine_for
+    from copilot.run.telemetry import Telemetry
+
+    # A copy under another name: the parity test above already ran this event (same workflow id).
+    path = tmp_path / "content-moderation.yaml"
+    text = (EXAMPLES / "content-moderation.yaml").read_text()
+    path.write_text(text.replace("name: content-moderation", "name: traced-moderation", 1))
+    local_spans = InMemorySpanExporter()
+    engine = engine_for(
+        load_flow(path),
+        provider=choose_provider("sim", seed=0, latency_scale=SCALE),
+        http=SimHttpClient(0, latency_scale=SCALE),
+        telemetry=Telemetry(span_exporters=[local_spans]),
+    )
+    event = engine.flow.trigger.example
+
+    async def local() -> None:
+        await engine.handle(event)
+        await engine.drain()
+
+    asyncio.run(local())
+    temporal_spans = InMemorySpanExporter()
+    telemetry = Telemetry(span_exporters=[temporal_spans])
+    asyncio.run(run_event(temporal_address, path, event, live_http=False, telemetry=telemetry))
+    ours = ("chat ", "step ", "invoke_workflow ")
+    local_names = sorted(s.name for s in local_spans.get_finished_spans() if s.name.startswith(ours))
+    spans = temporal_spans.get_finished_spans()
+    assert sorted(s.name for s in spans if s.name.startswith(ours)) == local_names
+    assert len({s.context.trace_id for s in spans}) == 1  # client → workflow → activities: one trace
+    chat = [s for s in spans if s.name.startswith("chat ")]
+    assert all(s.attributes["gen_ai.operation.name"] == "chat" for s in chat)
+    assert all(s.parent is not None for s in chat)
+
+
+def test_flowgen_run_engine_temporal(temporal_address: str) -> None:
+    """The command: the same response and step statuses as `flowgen run` on the local engine."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from copilot.cli.app import app
+
+    flow = str(EXAMPLES / "naive-support-triage.yaml")
+    runner = CliRunner()
+    local = runner.invoke(app, ["run", flow, "--instant", "--format", "json"])
+    temporal = runner.invoke(
+        app,
+        ["run", flow, "--instant", "--format", "json", "--engine", "temporal", "--address", temporal_address],
+    )
+    assert temporal.exit_code == local.exit_code == 0, temporal.output
+    ours, theirs = json.loads(temporal.stdout), json.loads(local.stdout)
+    assert ours["response"] == theirs["response"]
+    statuses = [{s["id"]: s["status"] for s in run["steps"]} for run in (ours, theirs)]
+    assert statuses[0] == statuses[1]
+
+
+RESILIENT_FLOW = """\
+apiVersion: flowgen/v1
+kind: Flow
+name: resilient-{tag}
+trigger: {{type: webhook, path: /hooks/r, idempotency_key: "{{{{ event.id }}}}", example: {{id: R-1}}}}
+models:
+  broken: {{use: openai/gpt-4.1-mini, base_url: "{url}/broken/v1"}}
+  slow: {{use: openai/gpt-4.1-mini, base_url: "{url}/slow/v1"}}
+  good: {{use: openai/gpt-4.1-nano, base_url: "{url}/good/v1"}}
+steps:
+  - id: fall
+    type: model
+    model: broken
+    fallback: [good]
+    prompt: {{user: "Label {{{{ event.id }}}}"}}
+    output_schema: {{type: object, required: [label], properties: {{label: {{type: string}}}}}}
+    timeout: 2s
+  - id: hedged
+    type: model
+    model: slow
+    fallback: [good]
+    hedge: {{after: 200ms}}
+    prompt: {{user: "Label {{{{ event.id }}}} again"}}
+    output_schema: {{type: object, required: [label], properties: {{label: {{type: string}}}}}}
+    timeout: 5s
+  - id: early
+    type: model
+    model: broken
+    fallback: [good]
+    hedge: {{after: 5s}}
+    prompt: {{user: "Label {{{{ event.id }}}} early"}}
+    output_schema: {{type: object, required: [label], properties: {{label: {{type: string}}}}}}
+    timeout: 6s
+respond:
+  needs: [fall, hedged, early]
+  body: {{fall: "{{{{ steps.fall.output.label }}}}", hedged: "{{{{ steps.hedged.output.label }}}}"}}
+"""
+
+
+def test_a_fallback_and_a_hedge_run_in_the_workflow(
+    temporal_address: str, sink: Sink, tmp_path: Path
+) -> None:
+    """Model aliases on an OpenAI-compatible loopback server: one answers 503, one is slow."""
+    tag = uuid.uuid4().hex[:6]
+    path = tmp_path / "resilient.yaml"
+    path.write_text(RESILIENT_FLOW.format(tag=tag, url=sink.url))
+    sink.script["/broken/v1/chat/completions"] = [(503, 0.0)] * 5
+    sink.script["/slow/v1/chat/completions"] = [(200, 3.0)]
+
+    async def scenario() -> tuple[dict[str, Any], Any]:
+        registry = FlowRegistry()
+        served = registry.add(str(path), provider=choose_provider("openai", seed=0))
+        client = await connect(temporal_address)
+        queue = f"test-{uuid.uuid4().hex[:8]}"
+        async with running_workers(client, registry, queue):
+            handle = await start_event(client, served.compiled, served.text, {"id": "R-1"}, task_queue=queue)
+            result = await asyncio.wait_for(outcome(client, handle), 30)
+            return result, await handle.fetch_history()
+
+    result, history = asyncio.run(scenario())
+    assert result["response"]["body"] == {"fall": "good", "hedged": "good"}
+    fall, hedged = result["steps"]["fall"], result["steps"]["hedged"]
+    assert (fall["model"], fall["fallback_used"]) == ("good", True)
+    assert (hedged["model"], hedged["hedge_won"]) == ("good", True)
+    assert result["response"]["latency"] < 2.5  # the slow primary (3 s) was not waited for
+    early = result["steps"]["early"]  # its primary failed before the hedge fired: plain fallback
+    assert (early["model"], early["fallback_used"], early["hedge_won"]) == ("good", True, False)
+    assert sink.count("/broken/v1/chat/completions") == 2  # no retries: the steps have no `retry:`
+    cancelled = [e for e in history.events if e.HasField("activity_task_cancel_requested_event_attributes")]
+    assert len(cancelled) == 1  # the hedge's loser
+
+
+def test_the_sla_deadline_answers_before_the_hot_path_ends(
+    temporal_address: str, sink: Sink, tmp_path: Path
+) -> None:
+    """The response is readable (an update) as soon as the deadline decides it; the slow call
+    is cut by its `schedule_to_close_timeout`, what was left of the SLA."""
+    from copilot.temporal.client import await_response
+
+    path = write_flow(tmp_path, sink.url, name="deadline-flow", timeout="5s", sla="1500ms")
+    sink.script["/notify"] = [(200, 4.0)]
+    event = {"id": f"deadline-{uuid.uuid4().hex[:6]}"}
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        registry, served = registry_for(path, live_http=True)
+        client = await connect(temporal_address)
+        queue = f"test-{uuid.uuid4().hex[:8]}"
+        async with running_workers(client, registry, queue):
+            handle = await start_event(client, served.compiled, served.text, event, task_queue=queue)
+            response = await asyncio.wait_for(await_response(handle), 30)
+            return response, await asyncio.wait_for(outcome(client, handle), 30)
+
+    response, result = asyncio.run(scenario())
+    assert response["deadline_hit"] is True and response["status"] == 504
+    assert 1.5 <= response["latency"] < 3.0
+    assert result["steps"]["notify"]["kind"] == "timeout"
+
+
+def test_flowgen_dev_server_starts_and_stops() -> None:
+    from copilot.temporal.devserver import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "copilot", "dev-server", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        line = b""
+        while b"dev server on" not in line:
+            assert time.monotonic() < deadline and process.poll() is None
+            line = process.stderr.readline()  # type: ignore[union-attr]
+        client = asyncio.run(connect(f"127.0.0.1:{port}", tracing=False))
+        assert client.namespace == "default"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(15) == 0
