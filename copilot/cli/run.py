@@ -284,7 +284,7 @@ def test(
         if report is not None:
             from copilot.flow.dump import write_atomic
 
-            write_atomic(report, render_html(results))
+            write_atomic(report, render_html(results, graph=_report_graph(results)))
     except FlowgenError as exc:
         fail(exc)
     if format is DataFormat.json:
@@ -294,6 +294,21 @@ def test(
     if report is not None:
         sys.stderr.write(f"flowgen: wrote {report}\n")
     raise typer.Exit(exit_code(results))
+
+
+def _report_graph(results: list) -> str | None:
+    """The scenario with the first flow's measurements on it, for the HTML report (issue 15);
+    None when it cannot be drawn, so the report is still written."""
+    import json
+
+    from copilot.graph.render import test_report_svg
+    from copilot.run.report import render_json
+
+    try:
+        measured = json.loads(render_json(results[:1]))
+        return test_report_svg(results[0].setup.path, measured)
+    except (FlowgenError, OSError, ValueError):
+        return None
 
 
 def _chaos_syntax() -> str:

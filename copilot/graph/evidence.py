@@ -131,6 +131,12 @@ def read_results(path: str | Path) -> Evidence:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FlowgenError(f"--results {path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    return results_evidence(data, path)
+
+
+def results_evidence(data: Any, path: str | Path = "<test>") -> Evidence:
+    """Evidence from the results `flowgen test --format json` writes, already parsed (the
+    test's HTML report draws its own graph from them)."""
     if isinstance(data, list) and data and isinstance(data[0], dict):
         data = data[0]  # `--compare` writes two results; the first is the flow under test
     if not isinstance(data, dict) or not isinstance(data.get("steps"), list):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from copilot import __version__
 from copilot.errors import FlowgenError
@@ -32,6 +33,17 @@ def scenario_of(flow_path: str | Path, *, trace: str | None = None, results: str
             f"{option} {evidence.path}: measured flow `{evidence.flow}`, not `{loaded.flow.name}`"
         )
     return build_scenario(loaded, findings_of(loaded), evidence)
+
+
+def test_report_svg(flow_path: str | Path, results: Any) -> str:
+    """The scenario SVG with a load test's measurements on it, for `flowgen test --report`
+    (`results` is what `flowgen test --format json` writes, parsed)."""
+    from copilot.flow.load import load_flow
+    from copilot.graph.evidence import results_evidence
+
+    loaded = load_flow(flow_path)
+    scenario = build_scenario(loaded, findings_of(loaded), results_evidence(results))
+    return render(scenario, "svg")
 
 
 def render(scenario: Scenario, format: str, layout: str = "auto") -> str:

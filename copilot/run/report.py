@@ -354,8 +354,9 @@ def charts(results: list[TestResult]) -> dict[str, str]:
     return out
 
 
-def render_html(results: list[TestResult]) -> str:
-    """The self-contained HTML report (`--report out.html`)."""
+def render_html(results: list[TestResult], graph: str | None = None) -> str:
+    """The self-contained HTML report (`--report out.html`); `graph` is the scenario's SVG
+    with the measurements on it (drawn by `copilot.graph`, which the command composes in)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
     from markupsafe import Markup
 
@@ -394,6 +395,7 @@ def render_html(results: list[TestResult]) -> str:
             }
         )
     return template.render(
+        graph=Markup(graph) if graph else None,
         version=__version__,
         flows=flows,
         summary=[(label, [fn(r) for r in results]) for label, fn in SUMMARY_ROWS],
