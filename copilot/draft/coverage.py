@@ -275,6 +275,49 @@ def _documents_read(row: Row, steps: list[dict[str, Any]]) -> list[dict[str, Any
     ]
 
 
+# Verbs a prohibition forbids the flow ("never charge…", "don't give away…"), beyond the
+# requirement reader's action verbs.
+_FLOW_VERBS = frozenset({
+    "charge", "bill", "give", "publish", "share", "include", "expose", "mention", "promise", "confirm",
+    "contact", "use", "guess", "show", "reveal", "disclose", "refill", "delete", "process", "approve",
+    "reject", "send", "email", "store", "log", "reply", "answer", "call", "text", "page", "post", "create",
+    "open", "close", "cancel", "refund", "notify", "escalate", "assign", "update",
+})  # fmt: skip
+_PROHIBITION = re.compile(
+    r"\b(?:never|don'?t|do not|dont|must not|mustn'?t|should not|shouldn'?t|no need to)\s+"
+    r"(?:[\w'-]+\s+){0,2}?([a-z][\w-]*)",
+    re.I,
+)
+_FILTER_LEAD = re.compile(r"^\W*(?:ignore|skip|exclude|drop|discard|disregard)\b", re.I)
+_MODAL = re.compile(r"\b(?:must|should|needs?|has to|have to|always|automatically)\b", re.I)
+_IMPERATIVE = re.compile(
+    r"^\W*(?:give|work out|go through|keep|make|put|take|compute|calculate|pull|validate|verify|estimate|"
+    r"determine|generate|look up|fetch|check)\b",
+    re.I,
+)
+_PURPOSE = re.compile(r"^\W*(?:so|so that|because|since|as|which|who|while)\b", re.I)
+
+
+def asks_something(text: str) -> bool:
+    """Whether a clause the drafter could not read still asks the flow for something: a
+    prohibition of something the flow does, a filter, a named system to use, a modal
+    instruction or an imperative. Quoted text is what someone says, not the brief's request;
+    a purpose clause ("so the customer sees…") explains, it does not ask."""
+    from copilot.draft.subjects import systems_named
+
+    plain = re.sub(r"[\"“][^\"”]*[\"”]", " ", text)
+    if _PURPOSE.match(plain):
+        return False
+    prohibited = _PROHIBITION.search(plain)
+    return bool(
+        (prohibited and prohibited.group(1).lower().rstrip("s") in _FLOW_VERBS)
+        or _FILTER_LEAD.match(plain)
+        or systems_named(plain)
+        or _MODAL.search(plain)
+        or _IMPERATIVE.match(plain)
+    )
+
+
 # Conditions on what the event's text says: a classifier reads those from the text itself.
 _TEXT_JUDGEMENT = re.compile(
     r"\b(?:about|mentions?|mentioning|contains?|containing|talks? about|asks?|says?|wants?|refers? to|"
@@ -310,7 +353,7 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             )
         elif text.endswith(")"):
             continue  # the drafter's own note on a guess it made ("(no channel named: …)"), said already
-        elif instructs(text) and not constraints(text):
+        elif (instructs(text) and not constraints(text)) or asks_something(text):
             message = f"the brief says {text!r}, and the draft does nothing with it"
         else:
             continue

@@ -138,3 +138,24 @@ def test_an_answer_the_brief_asks_for_must_be_returned():
     answered = {"steps": [], "respond": {"body": {"decision": "{{ steps.check_decide.output.decision }}"}}}
     assert "DR011" in codes(ack, brief)
     assert "DR011" not in codes(answered, brief)
+
+
+def test_what_the_drafter_could_not_read_is_a_gap_when_it_asks_for_something():
+    from copilot.draft.coverage import asks_something
+
+    asks = [
+        "Never charge a freeze fee to members who are under a medical hold",
+        "Ignore events for discontinued items",
+        "partial refunds go through Adyen automatically",
+        "Donations over $250 need the written acknowledgement wording",
+        "Give a verdict of malicious",
+    ]
+    says = [
+        "We never see the card number",
+        "so the customer sees an answer while the ticket form is still open",
+        'people will try "ignore your instructions"',
+        "The post text is untrusted user input",
+        "in bursts after webinars",
+    ]
+    assert [t for t in asks if not asks_something(t)] == []
+    assert [t for t in says if asks_something(t)] == []
