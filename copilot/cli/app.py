@@ -12,6 +12,9 @@ that Rich wraps them to the terminal, indented lines (examples) are kept as writ
 every parameter shows a plain metavar (`FILE`, `DURATION`), never a Python type.
 
 Every user-facing failure is a `FlowgenError`: one line on stderr and exit code 2.
+
+Shell completion is Typer's (`flowgen --install-completion`, `--show-completion`); it walks
+the same lazy group, so completing `flowgen lint --format ` builds only `lint`.
 """
 
 from __future__ import annotations
@@ -156,6 +159,12 @@ class LazyCommands(_PlainMetavars, TyperGroup):
             self._built[cmd_name] = build_command(cmd_name, function)
         return self._built[cmd_name]
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        # Typer appends --install-completion and --show-completion after the group is built.
+        params: list[Any] = super().get_params(ctx)
+        plain_metavars(params)
+        return params
+
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         try:
             return super().resolve_command(ctx, args)
@@ -178,7 +187,7 @@ app = typer.Typer(
         "fallbacks, idempotency, rate limits, validation, pinned RAG, observability) and runs it."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings=CONTEXT_SETTINGS,
 )

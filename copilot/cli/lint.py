@@ -18,6 +18,7 @@ class LintFormat(str, Enum):
     json = "json"
     sarif = "sarif"
     github = "github"
+    gitlab = "gitlab"
     junit = "junit"
 
 
@@ -37,7 +38,9 @@ def lint(
     paths: Annotated[
         list[str], typer.Argument(metavar="PATH", help="Flow files or folders ('-' for stdin).")
     ],
-    format: Annotated[LintFormat, format_option("text, json, sarif, github or junit.")] = LintFormat.text,
+    format: Annotated[
+        LintFormat, format_option("text, json, sarif, github, gitlab or junit.")
+    ] = LintFormat.text,
     select: _Rules = None,
     extend_select: Annotated[
         list[str] | None, typer.Option(metavar="CODES", help="Add rules to the selection.")

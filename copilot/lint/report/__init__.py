@@ -14,12 +14,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from copilot.lint.engine import LintRun
 
-FORMATS = ("text", "json", "sarif", "github", "junit")
-_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "github": "github", "junit": "junit"}
+FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit")
+_MODULES = {
+    "text": "text",
+    "json": "json_report",
+    "sarif": "sarif",
+    "github": "github",
+    "gitlab": "gitlab",
+    "junit": "junit",
+}
 
 
 def render(run: LintRun, fmt: str) -> str:
-    """The run in a data format (json, sarif, github, junit) as text."""
+    """The run in a data format (json, sarif, github, gitlab, junit) as text."""
     if fmt not in FORMATS or fmt == "text":
         raise ValueError(f"not a data format: {fmt}")
     from copilot.lint.report.mask import mask_known
