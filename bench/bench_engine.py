@@ -2,7 +2,10 @@
 
 Both sides run the 6-step support-triage example on the zero-latency sim provider
 (classify → checked → docs → answer on the hot path, page_oncall off it, enrich async),
-for the same events, in one process, one after the other:
+for the same events, in one process, in two variants: "instant" (the sim answers without
+suspending, so no timeout or hedge timer is ever armed) and "one wait" (every model and
+http call awaits `asyncio.sleep(0)` once, as any real call waits, so the engine arms its
+timers):
 
 - engine: `Engine.handle` per event, then `drain()`; no telemetry, no rate limits.
 - hand-written: the same provider calls with the same prompts, the same output-schema
@@ -12,8 +15,12 @@ for the same events, in one process, one after the other:
 Then the memory of in-flight events: N events started at once on a virtual-time loop
 with catalog latencies, measured with tracemalloc while all of them wait on their first call.
 
-    .venv/bin/python bench/bench_engine.py            # 10,000 events
-    .venv/bin/python bench/bench_engine.py --events 2000 --inflight 1000
+    .venv/bin/python bench/bench_engine.py            # 10,000 events, 5 paired rounds
+    .venv/bin/python bench/bench_engine.py --events 2000 --inflight 1000 --rounds 9
+
+Every round runs all six sides (two variants x engine, by hand, by hand without the event
+check) in a rotating order; ratios are taken within a round and reported as the median of
+the rounds with their spread (min-max), wall time and CPU time.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import time
 import tracemalloc
 from pathlib import Path
@@ -53,11 +61,41 @@ def events(n: int) -> list[dict]:
     ]
 
 
-async def run_engine(flow, evts: list[dict]) -> tuple[float, float]:
+class OneWait:
+    """Wraps the sim provider or http client so that every call waits once on the loop.
+
+    The zero-latency sim answers without suspending, so a call never waits and the engine's
+    timeout and hedge timers are never armed (they are armed only when a call suspends).
+    A real provider always waits; one `asyncio.sleep(0)` per call is the smallest real wait,
+    and both sides pay it alike.
+    """
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.wants_hints = getattr(inner, "wants_hints", False)
+        self.resolves_env = getattr(inner, "resolves_env", True)
+
+    async def complete(self, request):
+        await asyncio.sleep(0)
+        return await self.inner.complete(request)
+
+    async def request(self, method, url, headers, json, timeout, **hints):
+        await asyncio.sleep(0)
+        return await self.inner.request(method, url, headers, json, timeout, **hints)
+
+
+def sims(wait: bool):
+    """The zero-latency sim provider and http client, waiting once per call when `wait`."""
+    provider, http = SimProvider(0, latency_scale=0), SimHttpClient(0, latency_scale=0)
+    return (OneWait(provider), OneWait(http)) if wait else (provider, http)
+
+
+async def run_engine(flow, evts: list[dict], wait: bool = False) -> tuple[float, float]:
+    provider, http = sims(wait)
     engine = Engine(
         flow,
-        provider=SimProvider(0, latency_scale=0),
-        http=SimHttpClient(0, latency_scale=0),
+        provider=provider,
+        http=http,
         base_dir=FLOW.parent,
         rate_limits=False,
         dead_letter_path=None,
@@ -158,10 +196,10 @@ def by_hand(flow, provider, http, check_event: bool = True):
     return handle, drain
 
 
-async def run_by_hand(flow, evts: list[dict], check_event: bool = True) -> tuple[float, float]:
-    handle, drain = by_hand(
-        flow, SimProvider(0, latency_scale=0), SimHttpClient(0, latency_scale=0), check_event=check_event
-    )
+async def run_by_hand(
+    flow, evts: list[dict], check_event: bool = True, wait: bool = False
+) -> tuple[float, float]:
+    handle, drain = by_hand(flow, *sims(wait), check_event=check_event)
     start, cpu = time.perf_counter(), time.process_time()
     for event in evts:
         body = await handle(event)
@@ -236,48 +274,72 @@ async def inflight_memory(flow, n: int) -> float:
     return grown / n
 
 
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--inflight", type=int, default=2_000)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side (best is kept)")
+    parser.add_argument("--rounds", type=int, default=5, help="paired rounds (every side once per round)")
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     flow = load_flow(FLOW).flow
     evts = events(args.events)
     calls = asyncio.run(same_calls(flow, evts[0]))
     print(f"same calls on both sides: {len(calls)} per event ({', '.join(c[1] for c in calls)})")
-    asyncio.run(run_engine(flow, evts[:200]))  # warm-up: imports, template and regex caches
-    asyncio.run(run_by_hand(flow, evts[:200]))
-    # Rounds alternate the sides, so a burst of load from other jobs on a shared machine
-    # hits them alike; each side's best round is reported.
+    for wait in (False, True):  # warm-up: imports, template and regex caches
+        asyncio.run(run_engine(flow, evts[:200], wait))
+        asyncio.run(run_by_hand(flow, evts[:200], wait=wait))
+    # Every round runs every side once, in an order that rotates from round to round, so a
+    # burst of load from other jobs on a shared machine hits the sides alike; each ratio is
+    # taken within a round (paired) and the median of the rounds is reported with its spread.
     sides = {
-        "hand-written asyncio": lambda: run_by_hand(flow, evts),
-        "  same, no event check": lambda: run_by_hand(flow, evts, check_event=False),
-        "flowgen engine": lambda: run_engine(flow, evts),
+        ("instant", "hand"): lambda: run_by_hand(flow, evts),
+        ("instant", "bare"): lambda: run_by_hand(flow, evts, check_event=False),
+        ("instant", "engine"): lambda: run_engine(flow, evts),
+        ("one wait", "hand"): lambda: run_by_hand(flow, evts, wait=True),
+        ("one wait", "bare"): lambda: run_by_hand(flow, evts, check_event=False, wait=True),
+        ("one wait", "engine"): lambda: run_engine(flow, evts, wait=True),
     }
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in sides}
-    for _ in range(args.rounds):
-        for name, side in sides.items():
-            times[name].append(asyncio.run(side()))
-    print(f"events: {args.events}, steps per event: {STEPS}, best of {args.rounds} alternating rounds")
-    # Wall time is the goal's measure; CPU time (the process's own) is shown beside it
-    # because it does not count the time other jobs take the CPU away on a shared machine.
-    best = {name: (min(t[0] for t in ts), min(t[1] for t in ts)) for name, ts in times.items()}
-    for name, (wall, cpu) in best.items():
-        print(f"{name:24s} {wall:7.3f} s wall  {cpu:7.3f} s cpu  ({args.events / wall:,.0f} events/s)")
-    engine, hand, bare = best["flowgen engine"], best["hand-written asyncio"], best["  same, no event check"]
-    for column, label in ((0, "wall"), (1, "cpu")):
-        per_step_us = (engine[column] - hand[column]) / (args.events * STEPS) * 1e6
-        print(
-            f"{label:4s} ratio {engine[column] / hand[column]:.2f}x (goal <= 1.5x; "
-            f"{engine[column] / bare[column]:.2f}x against the program without the event check)  "
-            f"overhead {per_step_us:.1f} µs/step (goal <= 100 µs)"
-        )
+    names = list(sides)
+    rounds: list[dict[tuple[str, str], tuple[float, float]]] = []
+    for r in range(args.rounds):
+        row = {}
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            row[name] = asyncio.run(sides[name]())
+        rounds.append(row)
+    print(f"events: {args.events}, steps per event: {STEPS}, {args.rounds} paired rounds: median (min-max)")
+    results: dict[str, dict[str, list[float]]] = {}
+    for variant in ("instant", "one wait"):
+        for column, label in ((0, "wall"), (1, "cpu")):
+            engine = [row[(variant, "engine")][column] for row in rounds]
+            hand = [row[(variant, "hand")][column] for row in rounds]
+            bare = [row[(variant, "bare")][column] for row in rounds]
+            ratio = [e / h for e, h in zip(engine, hand, strict=True)]
+            ratio_bare = [e / b for e, b in zip(engine, bare, strict=True)]
+            per_step = [(e - h) / (args.events * STEPS) * 1e6 for e, h in zip(engine, hand, strict=True)]
+            results[f"{variant} {label}"] = {
+                "engine_s": engine,
+                "hand_s": hand,
+                "bare_s": bare,
+                "ratio": ratio,
+                "ratio_bare": ratio_bare,
+                "overhead_us_per_step": per_step,
+            }
+            print(
+                f"{variant:8s} {label:4s} engine {spread(engine)} s  by hand {spread(hand)} s  "
+                f"ratio {spread(ratio)}x (goal <= 1.5x; {spread(ratio_bare)}x against the program "
+                f"without the event check)  overhead {spread(per_step)} µs/step (goal <= 100 µs)"
+            )
 
     from copilot.run.clock import run_virtual
 
     per_event = run_virtual(inflight_memory(flow, args.inflight))
     print(f"memory per in-flight event: {per_event / 1024:.1f} KiB  ({args.inflight} events in flight)")
+    if args.json:
+        print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -164,7 +164,15 @@ def _io_latency(step: RetrieveStep | HttpStep, default: tuple[float, float]) -> 
     return p50, p95, worst
 
 
-def _field_tokens(ref_parts: tuple[str, ...], flow: Flow) -> int:
+def step_index(flow: Flow) -> dict[str, AnyStep]:
+    """Step id -> step (the first one, when an id is duplicated), built once per flow."""
+    out: dict[str, AnyStep] = {}
+    for step in flow.steps:
+        out.setdefault(step.id, step)
+    return out
+
+
+def _field_tokens(ref_parts: tuple[str, ...], flow: Flow, producers: dict[str, AnyStep]) -> int:
     if ref_parts[0] == "event":
         value: Any = flow.trigger.example or {}  # the sample event: JSON
         for part in ref_parts[1:]:
@@ -175,9 +183,9 @@ def _field_tokens(ref_parts: tuple[str, ...], flow: Flow) -> int:
         text = value if isinstance(value, str) else json.dumps(value, default=str)
         return estimate_tokens(text)
     if ref_parts[0] == "steps" and len(ref_parts) > 1:
-        # Looked up per reference, not tabulated per step: a table per model step is
-        # quadratic in the flow's size (0.4 s of a 2,000-step flow's analysis).
-        producer = next((s for s in flow.steps if s.id == ref_parts[1]), None)
+        # Looked up in the flow's one index (`step_index`), not scanned per reference: a scan
+        # is quadratic in the flow's size (bench/bench_lint_scale.py).
+        producer = producers.get(ref_parts[1])
         return output_tokens(producer) if producer is not None else UNKNOWN_FIELD_TOKENS
     return UNKNOWN_FIELD_TOKENS
 
@@ -191,12 +199,16 @@ def output_tokens(step: AnyStep) -> int:
     return UNKNOWN_FIELD_TOKENS
 
 
-def prompt_tokens(step: ModelStep, flow: Flow) -> int:
-    """Estimated input tokens of a model step: its text plus what each reference brings."""
+def prompt_tokens(step: ModelStep, flow: Flow, producers: dict[str, AnyStep] | None = None) -> int:
+    """Estimated input tokens of a model step: its text plus what each reference brings.
+
+    `producers` is the flow's `step_index`; a caller estimating every step passes it in.
+    """
     import re
 
     from copilot.flow.expressions import ExpressionError, references
 
+    producers = producers if producers is not None else step_index(flow)
     total = 0
     for text in (step.prompt.system, step.prompt.user):
         if not text:
@@ -207,14 +219,18 @@ def prompt_tokens(step: ModelStep, flow: Flow) -> int:
             refs = references(text)
         except ExpressionError:
             refs = []
-        total += sum(_field_tokens(r.parts, flow) for r in refs)
+        total += sum(_field_tokens(r.parts, flow, producers) for r in refs)
     return total
 
 
 def estimate_step(
-    step: AnyStep, flow: Flow, profiles: dict[str, ModelProfile], deadline: float | None = None
+    step: AnyStep,
+    flow: Flow,
+    profiles: dict[str, ModelProfile],
+    deadline: float | None = None,
+    producers: dict[str, AnyStep] | None = None,
 ) -> StepEstimate:
-    """The p50/p95/worst-case latency and the cost of one step."""
+    """The p50/p95/worst-case latency and the cost of one step (`producers`: see `prompt_tokens`)."""
     if step.type == "model":
         order = candidates(step)
         alias = step.model
@@ -240,7 +256,7 @@ def estimate_step(
                 known=False,
             )
         p50, p95, worst, notes = _model_latency(step, primary, profiles, order)
-        tokens_in = prompt_tokens(step, flow)
+        tokens_in = prompt_tokens(step, flow, producers)
         tokens_out = step.max_tokens or DEFAULT_MAX_TOKENS
         return StepEstimate(
             step.id, p50, p95, worst, primary.cost(tokens_in, tokens_out), tokens_in, tokens_out, alias, notes

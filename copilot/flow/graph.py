@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from copilot.catalog import Catalog, ModelProfile
-from copilot.flow.estimate import StepEstimate, estimate_step, flow_cost, model_profiles
+from copilot.flow.estimate import StepEstimate, estimate_step, flow_cost, model_profiles, step_index
 
 if TYPE_CHECKING:
     from copilot.flow.models import Flow
@@ -142,9 +142,11 @@ def build_graph(flow: Flow) -> FlowGraph:
             continue
         order.append(step.id)
         known = []
+        kept: set[str] = set()  # `known` as a set: a list scan per need was quadratic in a wide `needs`
         for need in step.needs:
-            if need in ids and need not in known:
+            if need in ids and need not in kept:
                 known.append(need)
+                kept.add(need)
             elif need not in ids:
                 unknown.setdefault(step.id, []).append(need)
         needs[step.id] = known
@@ -246,17 +248,29 @@ class Analysis:
 
 
 def _longest(graph: FlowGraph, members: set[str], weight: dict[str, float]) -> tuple[float, list[str]]:
-    """Heaviest chain through `members` (a DAG) by `weight`: dynamic programming in topo order."""
-    best: dict[str, tuple[float, list[str]]] = {}
+    """Heaviest chain through `members` (a DAG) by `weight`: dynamic programming in topo order.
+
+    Each step keeps its total and a pointer to the step before it on its heaviest chain; the
+    chain is walked back once at the end (copying it at every step was quadratic).
+    """
+    total: dict[str, float] = {}
+    previous: dict[str, str | None] = {}
     for step in graph.topological_order():
         if step not in members:
             continue
-        prior = [best[n] for n in graph.needs[step] if n in best]
-        base = max(prior, key=lambda p: p[0]) if prior else (0.0, [])
-        best[step] = (base[0] + weight[step], [*base[1], step])
-    if not best:
+        prior = [n for n in graph.needs[step] if n in total]
+        before = max(prior, key=total.__getitem__) if prior else None
+        total[step] = (total[before] if before is not None else 0.0) + weight[step]
+        previous[step] = before
+    if not total:
         return 0.0, []
-    return max(best.values(), key=lambda p: p[0])
+    end = max(total, key=total.__getitem__)
+    chain: list[str] = []
+    at: str | None = end
+    while at is not None:
+        chain.append(at)
+        at = previous[at]
+    return total[end], chain[::-1]
 
 
 def analyze(
@@ -277,11 +291,12 @@ def analyze(
     budget = flow.cost_budget
     seen: set[str] = set()
     estimates: dict[str, StepEstimate] = {}
+    producers = step_index(flow)
     for step in flow.steps:
         if step.id in seen:
             continue
         seen.add(step.id)
-        estimates[step.id] = estimate_step(step, flow, profiles, deadline=sla)
+        estimates[step.id] = estimate_step(step, flow, profiles, deadline=sla, producers=producers)
     cycle = graph.cycle()
     topo = graph.topological_order()
     hot = graph.hot_path

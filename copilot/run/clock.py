@@ -10,11 +10,20 @@ primitives that only read the time (circuit breaker, routing, idempotency window
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
+
+SPIN_STEP = 1e-9
+"""Virtual seconds a pass of the loop takes when it has nothing to run but timers already due.
+
+One nanosecond: the resolution of the monotonic clock, and far below any wait a flow
+declares, yet large enough that a leaky bucket's drain over it (rate x 1 ns) is representable
+next to the bucket's level.
+"""
 
 
 class Clock(Protocol):
@@ -72,7 +81,11 @@ class _FastForwardSelector:
 
     def select(self, timeout: float | None = None) -> list[Any]:
         events = self._inner.select(0)
-        if events or timeout == 0:
+        if events:
+            return events
+        if timeout == 0:
+            if self._loop.only_due_timers():
+                self._loop.step_past_now()
             return events
         if timeout is None:
             # No timer pending: only real I/O can wake the loop, so wait for it for real.
@@ -110,7 +123,26 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         return self._virtual_time
 
     def advance(self, seconds: float) -> None:
-        self._virtual_time += max(0.0, seconds)
+        """Move time forward by `seconds`, and by at least one representable step if positive."""
+        if seconds > 0:
+            now = self._virtual_time
+            self._virtual_time = max(now + seconds, math.nextafter(now, math.inf))
+
+    def only_due_timers(self) -> bool:
+        """Nothing is ready to run but timers that are already due (the loop would spin)."""
+        return not self._ready and not self._stopping and bool(self._scheduled)  # type: ignore[attr-defined]
+
+    def step_past_now(self) -> None:
+        """Move time forward by `SPIN_STEP`, and by at least one representable step.
+
+        A pass of a real loop takes microseconds, so a timer armed for "now" finds the clock
+        moved on when it fires. Without this, a timer that re-arms itself at "now" spins
+        forever at one instant: aiolimiter's wake-up does, when the wait it computes is below
+        the float spacing of the current time (a 4,000 rpm bucket at 76.6 s waits 7e-15 s,
+        which rounds to "now", and its level never drains because no time passes).
+        """
+        now = self._virtual_time
+        self._virtual_time = max(now + SPIN_STEP, math.nextafter(now, math.inf))
 
 
 def virtual_loop(start: float = 0.0) -> VirtualTimeLoop:
