@@ -56,7 +56,18 @@ def serve(
     latency_scale: LatencyScaleOption = 1.0,
     base_url: BaseUrlOption = None,
     live_http: LiveHttpOption = True,
-    engine: Annotated[str, typer.Option(metavar="ENGINE", help="local (temporal: not yet).")] = "local",
+    engine: Annotated[
+        str, typer.Option(metavar="ENGINE", help="local, or temporal (the steps run on `flowgen worker`s).")
+    ] = "local",
+    address: Annotated[
+        str, typer.Option("--address", metavar="HOST:PORT", help="--engine temporal: the Temporal server.")
+    ] = "127.0.0.1:7233",
+    namespace: Annotated[
+        str, typer.Option(metavar="NAME", help="--engine temporal: the Temporal namespace.")
+    ] = "default",
+    task_queue: Annotated[
+        str, typer.Option("--task-queue", metavar="NAME", help="--engine temporal: the workers' task queue.")
+    ] = "flowgen",
 ) -> None:
     """Serve flows' webhook triggers over HTTP: signatures, idempotency, limits, drain.
 
@@ -69,12 +80,20 @@ def serve(
       flowgen serve examples/flows/support-triage.yaml --port 8080
 
       flowgen serve flows/ --workers 2 --drain-timeout 20
+
+      flowgen serve examples/flows/support-triage.yaml --engine temporal --task-queue support
     """
     from copilot.serve.app import ServeOptions
+    from copilot.serve.engines import EngineFactory, local_engine
     from copilot.serve.serving import serve as run_server
 
-    if engine != "local":
-        fail(f"--engine {engine}: only `local` is available")
+    engines: EngineFactory = local_engine
+    if engine == "temporal":
+        from copilot.temporal.serving import TemporalEngines
+
+        engines = TemporalEngines(address, namespace, task_queue)
+    elif engine != "local":
+        fail(f"--engine {engine}: `local` or `temporal`")
     options = ServeOptions(
         flows=[str(f) for f in flows], host=host, port=port, workers=workers, insecure=insecure,
         state_dir=str(state_dir), dead_letter=str(dead_letter) if dead_letter else None,
@@ -82,7 +101,7 @@ def serve(
         latency_scale=latency_scale, base_url=base_url, live_http=live_http,
     )  # fmt: skip
     try:
-        run_server(options)
+        run_server(options, engines)
     except FlowgenError as exc:
         fail(exc)
 

@@ -1,4 +1,7 @@
-"""The ASGI app of `flowgen serve`: each flow's webhook trigger as a route, on the local engine.
+"""The ASGI app of `flowgen serve`: each flow's webhook trigger as a route, on an engine.
+
+The engine is the local one unless the command passes another factory
+(`copilot.serve.engines`; `--engine temporal` starts workflows instead of running steps).
 
 A delivery goes through, in order (each step refuses with one status, docs in
 `copilot.serve.limits` and `copilot.serve.signatures`): draining (503), content type
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import FlowgenError
+from copilot.serve.engines import EngineFactory, local_engine
 from copilot.serve.limits import (
     DEFAULT_MAX_BODY,
     Admission,
@@ -44,10 +48,11 @@ from copilot.serve.limits import (
     parse_event,
     read_body,
 )
+from copilot.serve.metrics import ServeMetrics
 from copilot.serve.signatures import Verifier, verifier_for
 from copilot.serve.store import Conflict, Pending, Replay, Run, ServeStore, StepStore, Wait
 
-RESERVED_PATHS = ("/healthz", "/readyz")
+RESERVED_PATHS = ("/healthz", "/readyz", "/metrics")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 OPTIONS_ENV = "FLOWGEN_SERVE_OPTIONS"
 UNAUTHORIZED = {"error": "unauthorized"}
@@ -129,8 +134,14 @@ def flow_files(paths: list[str]) -> list[Path]:
 class Server:
     """The flows being served, the store, and the drain; `app` is the Starlette application."""
 
-    def __init__(self, options: ServeOptions, environ: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        options: ServeOptions,
+        environ: dict[str, str] | None = None,
+        engines: EngineFactory = local_engine,
+    ) -> None:
         self.options = options
+        self.engines = engines  # builds each flow's engine in `start` (copilot.serve.engines)
         self.environ = dict(os.environ if environ is None else environ)
         self.served = self._load(options)
         self.store: ServeStore | None = None
@@ -141,6 +152,7 @@ class Server:
         self.ready = False
         self._drained: asyncio.Task[None] | None = None
         self.recovering: set[asyncio.Task[None]] = set()
+        self.metrics = ServeMetrics()
         self.app = self._build_app()
 
     # ------------------------------------------------------------------ set-up
@@ -205,15 +217,18 @@ class Server:
 
     def _build_app(self) -> Any:
         from starlette.applications import Starlette
+        from starlette.middleware import Middleware
         from starlette.routing import Route
 
         routes = [
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/readyz", self.readyz, methods=["GET"]),
+            Route("/metrics", self.scrape, methods=["GET"]),
         ]
         for served in self.served:
             routes.append(Route(served.path, self._endpoint(served), methods=[served.method]))
-        return Starlette(routes=routes, lifespan=self.lifespan)
+        timing = self.metrics.middleware(route.path for route in routes)
+        return Starlette(routes=routes, middleware=[Middleware(timing)], lifespan=self.lifespan)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Any) -> Any:
@@ -224,8 +239,6 @@ class Server:
             await self.stop()
 
     async def start(self) -> None:
-        from copilot.run.engine_setup import engine_for
-
         options = self.options
         self.store = ServeStore(options.store_path)
         self.steps = StepStore(options.store_path, lease=1.0)
@@ -236,9 +249,9 @@ class Server:
                 from copilot.run.providers.sim import SimHttpClient
 
                 http = SimHttpClient(options.seed, latency_scale=options.latency_scale)
-            served.engine = engine_for(
+            served.engine = self.engines(
                 loaded, provider=provider, http=http, idempotency=self.steps, seed=options.seed,
-                validate_events=False, environ=self.environ,
+                validate_events=False, environ=self.environ, telemetry=self.metrics.telemetry,
             )  # fmt: skip
             trigger = served.flow.trigger
             served.admission = Admission(trigger.rate_limit, trigger.concurrency, options.queue)
@@ -259,6 +272,7 @@ class Server:
             self.store.close()
         if self.steps is not None:
             self.steps.close()
+        self.metrics.shutdown()
 
     def _install_sigterm(self) -> None:
         """SIGTERM drains first, then hands over to uvicorn's own handler (which stops it)."""
@@ -299,6 +313,13 @@ class Server:
         if self.ready and not self.draining:
             return JSONResponse({"ready": True})
         return JSONResponse({"ready": False, "draining": self.draining}, status_code=503)
+
+    async def scrape(self, request: Any) -> Any:
+        """The engine's and the server's metrics, in Prometheus' text format (`copilot.serve.metrics`)."""
+        from starlette.responses import Response
+
+        text, content_type = self.metrics.render()
+        return Response(text, media_type=content_type)
 
     # ------------------------------------------------------------------ deliveries
 
@@ -452,6 +473,8 @@ class Server:
         )
         write_letters(self.options.dead_letter_path, [record])
         self.store.finish(tracked.key, "dead", record["completed_steps"])
+        if not getattr(tracked.result, "dead_lettered", False):  # else the engine counted it
+            self.metrics.telemetry.count("dead_letters")
         error_log({"event": "dead_lettered", "flow": tracked.served.name, "reason": reason})
 
     async def _recover(self, pending: Pending) -> None:

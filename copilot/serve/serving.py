@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import os
 
+from copilot.errors import FlowgenError
 from copilot.serve.app import OPTIONS_ENV, ServeOptions, Server, options_to_env
+from copilot.serve.engines import EngineFactory, local_engine
 
 
-def serve(options: ServeOptions) -> None:
-    """Serve until SIGTERM (drained) or SIGINT."""
+def serve(options: ServeOptions, engines: EngineFactory = local_engine) -> None:
+    """Serve until SIGTERM (drained) or SIGINT; `engines` builds each flow's engine."""
     import uvicorn
 
-    server = Server(options)  # raises the start-up errors here, before any socket is bound
+    if options.workers > 1 and engines is not local_engine:
+        # each worker process rebuilds its server from the JSON options, which name no engine
+        raise FlowgenError("--workers N runs the local engine only: start more servers instead")
+    server = Server(options, engines=engines)  # raises the start-up errors here, before any socket is bound
     common = {
         "host": options.host,
         "port": options.port,

@@ -15,6 +15,7 @@ resolved here, at call time, from the worker's environment, never in the workflo
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 from pathlib import Path
@@ -130,6 +131,8 @@ class FlowActivities:
         )  # fmt: skip
         span = _ChatSpan(served.telemetry, call, request) if served.telemetry is not None else None
         response = None
+        clock = asyncio.get_running_loop().time
+        started = clock()
         try:
             response = await engine.provider.complete(request)
             output = parse_output(plan, response.content)
@@ -150,6 +153,9 @@ class FlowActivities:
             "input_tokens": response.input_tokens,
             "output_tokens": response.output_tokens,
             "cost": response.cost,
+            # the call's own duration, as the local engine's router observes it: the time the
+            # task waited in Temporal's queues is not the model's latency
+            "elapsed": clock() - started,
         }
 
     @activity.defn(name=HTTP_ACTIVITY)

@@ -22,7 +22,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from copilot.errors import FlowgenError
 from copilot.temporal.compiled import CompiledFlow
-from copilot.temporal.messages import FLOW_WORKFLOW, RESPONSE_UPDATE, FlowInput
+from copilot.temporal.messages import DATA_CONVERTER, FLOW_WORKFLOW, RESPONSE_UPDATE, FlowInput
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 DEFAULT_DEDUPE_WINDOW = 24 * 3600.0  # seconds, as the local engine's idempotency store
@@ -43,7 +43,9 @@ async def connect(
 
         interceptors.append(TracingInterceptor(tracer))
     try:
-        return await Client.connect(address, namespace=namespace, interceptors=interceptors)
+        return await Client.connect(
+            address, namespace=namespace, interceptors=interceptors, data_converter=DATA_CONVERTER
+        )
     except RuntimeError as exc:
         raise FlowgenError(
             f"cannot reach Temporal at {address}: {exc} (start one: `flowgen dev-server`)"

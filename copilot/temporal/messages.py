@@ -8,8 +8,19 @@ providers, sources and secrets by the hash among the flows it was started with.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import (
+    AdvancedJSONEncoder,
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
+)
 
 FLOW_WORKFLOW = "flowgen.flow"
 MODEL_ACTIVITY = "flowgen.model"
@@ -72,3 +83,34 @@ class RetrieveCall:
     step_id: str
     event: dict[str, Any]
     outputs: dict[str, Any]
+
+
+class OrderedJSONPayloadConverter(JSONPlainPayloadConverter):
+    """JSON payloads that keep each mapping's key order.
+
+    The SDK's converter sorts keys. A step's output or an event then reaches the workflow
+    and the activities in another order than on the local engine, and a template that
+    renders a mapping (`json: "{{ steps.features.output }}"`, a prompt quoting an object)
+    sends other text to the model or the API than `flowgen run` does. Kept in order, the
+    same flow sends the same requests on both engines.
+    """
+
+    def to_payload(self, value: Any) -> Payload | None:
+        text = json.dumps(value, cls=AdvancedJSONEncoder, separators=(",", ":"))
+        return Payload(metadata={"encoding": self.encoding.encode()}, data=text.encode())
+
+
+class OrderedPayloadConverter(CompositePayloadConverter):
+    """The SDK's default payload converters, with `OrderedJSONPayloadConverter` for JSON."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            *(
+                OrderedJSONPayloadConverter() if isinstance(c, JSONPlainPayloadConverter) else c
+                for c in DefaultPayloadConverter.default_encoding_payload_converters
+            )
+        )
+
+
+# Every client (`copilot.temporal.client.connect`), and so every worker built on one, and the replay test.
+DATA_CONVERTER = dataclasses.replace(DataConverter.default, payload_converter_class=OrderedPayloadConverter)

@@ -501,9 +501,12 @@ class Interpretation:
 
         started: dict[str, float] = {}
 
-        def observe(alias: str) -> None:
-            # The router learns from workflow time (recorded in the history): a replay learns the same.
-            self.router.observe(alias, workflow.time() - started[alias])
+        def observe(alias: str, answer: dict[str, Any]) -> None:
+            # The router learns the call's duration as the activity measured it (in its result,
+            # so in the history: a replay learns the same); a history from before it was
+            # recorded, from workflow time, which counts the queues too.
+            elapsed = answer.get("elapsed")
+            self.router.observe(alias, elapsed if elapsed is not None else workflow.time() - started[alias])
 
         index = 0
         answer: dict[str, Any] | None = None
@@ -518,7 +521,7 @@ class Interpretation:
                 try:
                     answer = await call(alias, False)
                     winner = alias
-                    observe(alias)
+                    observe(alias, answer)
                 except ActivityError as exc:
                     last_kind, message = failure_kind(exc)
                     errors.append((alias, message))
@@ -538,7 +541,7 @@ class Interpretation:
                     try:
                         answer = task.result()
                         winner = name
-                        observe(name)
+                        observe(name, answer)
                         record.hedge_won = task is not first
                         break
                     except ActivityError as exc:

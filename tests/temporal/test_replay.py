@@ -24,6 +24,7 @@ from copilot.run.engine_setup import choose_provider
 from copilot.run.providers.sim import SimHttpClient
 from copilot.temporal.activities import FlowRegistry
 from copilot.temporal.client import connect, outcome, start_event
+from copilot.temporal.messages import DATA_CONVERTER
 from copilot.temporal.worker import running_workers, workflow_runner
 from copilot.temporal.workflow import FlowWorkflow
 
@@ -60,7 +61,9 @@ def test_recorded_history_replays(name: str, request: pytest.FixtureRequest) -> 
     if RECORD:
         asyncio.run(_record(request.getfixturevalue("temporal_address"), name))
     recorded = json.loads((HISTORIES / f"{name}.json").read_text())
-    replayer = Replayer(workflows=[FlowWorkflow], workflow_runner=workflow_runner())
+    replayer = Replayer(
+        workflows=[FlowWorkflow], workflow_runner=workflow_runner(), data_converter=DATA_CONVERTER
+    )
     for entry in recorded:
         history = WorkflowHistory.from_json(entry["workflow_id"], entry["history"])
         asyncio.run(replayer.replay_workflow(history))  # raises on a determinism error

