@@ -81,7 +81,7 @@ def serve(
 
       flowgen serve flows/ --workers 2 --drain-timeout 20
 
-      flowgen serve examples/flows/support-triage.yaml --engine temporal --task-queue support
+      flowgen serve flows/triage.yaml --engine temporal --task-queue triage
     """
     from copilot.serve.app import ServeOptions
     from copilot.serve.engines import EngineFactory, local_engine
