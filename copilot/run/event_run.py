@@ -24,7 +24,7 @@ from copilot.flow.expressions import ExpressionError
 from copilot.flow.sandbox import render_budget
 from copilot.run.deadletter import dead_letter_line
 from copilot.run.plans import SkipStep, StepFailure, StepPlan
-from copilot.run.records import EventResult, StepRecord
+from copilot.run.records import EventResult, StepRecord, failure_answer
 
 _FAILED = ("failed", "cancelled")
 _MIN_RENDER_BUDGET = 0.01  # seconds: a render that starts at the deadline still gets to say why it failed
@@ -405,23 +405,14 @@ class EventRun:
         self._decide(respond.status, body)
 
     def _respond_error(self, plan: StepPlan, record: StepRecord) -> None:
-        message = (
-            f"step `{plan.id}` {'failed' if record.status == 'failed' else 'was not run'}: {record.error}"
-        )
-        if record.status == "cancelled":
-            # Report the root cause, not the cancellation chain.
-            root = next(
-                (r for r in self.result.steps.values() if r.status == "failed" and r.hot),
-                None,
-            )
-            if root is not None:
-                message = f"step `{root.step_id}` failed: {root.error}"
         deadline = self.deadline
-        if record.kind == "template_budget" and deadline is not None and self.engine.now() >= deadline:
-            # The render was stopped by the SLA deadline itself: answer as at the deadline.
+        # a render stopped by the SLA deadline itself answers as at the deadline
+        cut = record.kind == "template_budget" and deadline is not None and self.engine.now() >= deadline
+        answer = failure_answer(plan.id, record, self.result.steps.values(), deadline_cut=cut)
+        if answer is None:
             self._respond_deadline(f"`{plan.id}`: {record.error}")
             return
-        status = 504 if record.kind == "timeout" else 500
+        status, message = answer
         self._decide(status, {"error": self.scrub(message)}, error=message)
 
     def _respond_deadline(self, reason: str) -> None:

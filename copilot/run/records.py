@@ -7,6 +7,7 @@ object keeps filling in (async steps, cost, dead-lettering) until `wait_done()` 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -167,3 +168,23 @@ class EventResult:
             "replayed": self.replayed,
             "steps": [r.to_dict() for r in self.steps.values()],
         }
+
+
+def failure_answer(
+    step_id: str, record: StepRecord, records: Iterable[StepRecord], *, deadline_cut: bool
+) -> tuple[int, str] | None:
+    """The response when a hot-path step did not complete: (status, message), or None when
+    the SLA deadline itself cut the step (`deadline_cut`), so the deadline answer applies.
+
+    One decision for the local engine and the Temporal workflow: a cancelled step reports
+    the hot-path failure that cancelled it (the root cause, not the chain); a timeout is a
+    504, anything else a 500.
+    """
+    if deadline_cut:
+        return None
+    message = f"step `{step_id}` {'failed' if record.status == 'failed' else 'was not run'}: {record.error}"
+    if record.status == "cancelled":
+        root = next((r for r in records if r.status == "failed" and r.hot), None)
+        if root is not None:
+            message = f"step `{root.step_id}` failed: {root.error}"
+    return (504 if record.kind == "timeout" else 500), message

@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from copilot.flow.sandbox import render_budget
     from copilot.run.plans import SkipStep, StepFailure, StepPlan
     from copilot.run.providers.base import ERROR_KINDS
-    from copilot.run.records import StepRecord
+    from copilot.run.records import StepRecord, failure_answer
     from copilot.run.redact import redacted_values
     from copilot.run.resilience.retry import RetryPolicy
     from copilot.run.resilience.routing import Router
@@ -410,18 +410,13 @@ class Interpretation:
         self._decide(respond.status, body)
 
     def _respond_error(self, plan: StepPlan, record: StepRecord) -> None:
-        message = (
-            f"step `{plan.id}` {'failed' if record.status == 'failed' else 'was not run'}: {record.error}"
-        )
-        if record.status == "cancelled":
-            root = next((r for r in self.records.values() if r.status == "failed" and r.hot), None)
-            if root is not None:
-                message = f"step `{root.step_id}` failed: {root.error}"
-        if record.kind == "timeout" and self.deadline is not None and workflow.time() >= self.deadline:
-            # cut by its schedule_to_close_timeout, the SLA's rest: the deadline answers, as locally
+        # cut by its schedule_to_close_timeout, the SLA's rest: the deadline answers, as locally
+        cut = record.kind == "timeout" and self.deadline is not None and workflow.time() >= self.deadline
+        answer = failure_answer(plan.id, record, self.records.values(), deadline_cut=cut)
+        if answer is None:
             self._respond_deadline(f"`{plan.id}`: {record.error}")
             return
-        status = 504 if record.kind == "timeout" else 500
+        status, message = answer
         self._decide(status, {"error": message}, error=message)
 
     def _respond_deadline(self, reason: str) -> None:
