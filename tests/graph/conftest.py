@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,18 @@ def triage() -> Scenario:
 @pytest.fixture(scope="session")
 def naive() -> Scenario:
     return scenario_for("naive-support-triage")
+
+
+def require(*names: str) -> str:
+    """The path of the first of `names` on PATH. A missing tool fails the test, never skips it:
+    .ci/run installs Graphviz and Chromium when they are missing."""
+    for name in names:
+        found = shutil.which(name)
+        if found is not None:
+            return found
+    pytest.fail(f"{names[0]} is not installed: .ci/run installs it (apt-get install graphviz chromium)")
+
+
+@pytest.fixture
+def graphviz() -> str:
+    return require("dot")

@@ -24,10 +24,9 @@ from copilot.graph.evidence import read_trace
 from copilot.graph.html import render_html
 from copilot.graph.layout import compute_layout
 
-from .conftest import DATA, scenario_for
+from .conftest import DATA, require, scenario_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
 WINDOW = (1400, 2400)
 
 
@@ -112,8 +111,9 @@ def console_errors(stderr: str) -> list[str]:
 
 @pytest.mark.parametrize("engine", ["grandalf", "graphviz"])
 def test_page_draws_every_node_without_console_errors(tmp_path, engine) -> None:
-    if engine == "graphviz" and shutil.which("dot") is None:
-        pytest.skip("Graphviz `dot` is not installed")
+    require("chromium", "chromium-browser")
+    if engine == "graphviz":
+        require("dot")
     scenario = scenario_for("support-triage", read_trace(DATA / "trace-deadline.jsonl"))
     page = tmp_path / "graph.html"
     page.write_text(render_html(scenario, compute_layout(scenario, engine)), encoding="utf-8")

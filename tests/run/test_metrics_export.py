@@ -9,7 +9,6 @@ provider names and the request model actually sent.
 from __future__ import annotations
 
 import gzip
-import inspect
 import os
 import socket
 import subprocess
@@ -73,16 +72,6 @@ def clean_env() -> dict[str, str]:
 # ---------------------------------------------------------------------------- Prometheus
 
 
-def _load_test_wires_telemetry() -> bool:
-    from copilot.run import loadtest
-
-    return "telemetry" in inspect.signature(loadtest.run_setup).parameters
-
-
-@pytest.mark.skipif(
-    not _load_test_wires_telemetry(),
-    reason="flowgen test does not hand a Telemetry to its engine yet (issue 12: run/loadtest.py)",
-)
 def test_prometheus_endpoint_serves_genai_histograms_and_counters_during_flowgen_test(tmp_path):
     from prometheus_client.parser import text_string_to_metric_families
 
