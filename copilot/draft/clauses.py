@@ -454,6 +454,12 @@ _RESPONSE = re.compile(
 )
 
 
+_DELIVERED = re.compile(
+    r"\b(?:posts|sends|pushes|forwards|delivers|calls|hits|publishes)\b.*\b(?:webhook|endpoint|url|queue|topic)\b",
+    re.I,
+)
+
+
 def event_lead(sentences: list[str]) -> tuple[int, int, int] | None:
     """(sentence, start, end) of the when-clause that says how events arrive: "Whenever a
     ticket arrives, …" (up to its comma) or "… posts a webhook whenever a patient books, moves
@@ -468,7 +474,21 @@ def event_lead(sentences: list[str]) -> tuple[int, int, int] | None:
             continue
         m = re.search(r"\b(?:when(?:ever)?|each time|every time|as soon as)\b", sentence, re.I)
         if m is None:
-            return None
+            # "The ticketing system posts each email to our webhook with …": a sentence that
+            # says how events are delivered is the event, all of it (its "email" is data)
+            first = _WORD.match(sentence.lstrip(" -*"))
+            imperative = first is not None and first.group(0).lower() in ACTION_VERBS
+            delivered = _DELIVERED.search(sentence) if not imperative else None
+            if delivered is None:
+                return None
+            # up to its comma or the first instruction after it ("… thru the webhook, clasify it")
+            comma = sentence.find(",", delivered.end())
+            if comma > 0:
+                return index, 0, comma
+            for w in _WORD.finditer(sentence, delivered.end()):
+                if w.group(0).lower() in ACTION_VERBS and not _DETERMINER.search(sentence[: w.start()]):
+                    return index, 0, w.start()
+            return index, 0, len(sentence)
         if not sentence[: m.start()].strip(" ,"):  # it leads: the main clause follows its comma
             comma = sentence.find(",", m.end())
             end = comma if comma > 0 else len(sentence)

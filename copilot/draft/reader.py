@@ -38,7 +38,7 @@ from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_s
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Band, Condition, Reading, Task
 from copilot.draft.sentences import split_sentences
-from copilot.draft.tasks import BACKGROUND, quote_for, read_destinations, read_tasks
+from copilot.draft.tasks import BACKGROUND, clause_span, quote_for, read_destinations, read_tasks
 from copilot.draft.triggers import Trigger, read_trigger
 
 __all__ = [
@@ -91,12 +91,24 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if sentence[a:b].strip()]
 
 
+# A reply with a recipient is work even when the same clause gives the response's deadline.
+_REPLY_TO = re.compile(
+    r"(?:reply|respond|answer|write back)\s+(?:to\s+)?(?:the|each|every|our|their|that)\s+"
+    r"(?:[\w-]+\s+)?(?:visitor|customer|user|guest|caller|sender|resident|patient|member|client|"
+    r"person|parent|student|applicant|candidate|driver|passenger|traveller|traveler|buyer|seller|lead|"
+    r"employee|donor|tenant|owner|requester|reporter)s?\b",
+    re.I,
+)
+
+
 def _acts(sentence: str, start: int) -> bool:
     """A notify/store word inside a clause that instructs something ("alerts a minute" does not)."""
     from copilot.draft.clauses import base_verb, instructs, reported, verb_of
     from copilot.draft.tasks import clause_span
 
     quote = quote_for(sentence, start)
+    if _REPLY_TO.match(sentence, start) and not reported(sentence[:start]):
+        return True  # "Reply to the visitor within 10 seconds": a reply, and its deadline
     if not instructs(quote) or reported(sentence[:start]):
         return False  # "reply that a crew has been notified": what the reply says, not an action
     word = re.match(r"[A-Za-z][A-Za-z'-]*", sentence[start:])
@@ -159,7 +171,7 @@ _WHETHER = re.compile(r"\b(?:whether|if)\s+(.+?)(?=[,.;]|$)", re.I)
 # "Absences should be recorded in SIMS", "Complaints go to the head's inbox", "Bullying reports
 # must never get an automatic reply — notify the lead": the subject names the events it is about
 _LABEL_SUBJECT = re.compile(
-    r"\W*((?:[A-Za-z][\w'-]*\s+){0,2}?[A-Za-z][\w'-]*)\s+(?=(?:get|gets|are|is|go|goes|should|must|will|"
+    r"[\W]*((?:[A-Za-z][\w'-]*\s+){0,3}?[A-Za-z][\w'-]*)\s+(?=(?:get|gets|are|is|go|goes|should|must|will|"
     r"can|need|needs)\b)"
 )
 
@@ -174,24 +186,30 @@ def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) 
     for task in tasks:
         if task.condition is not None or task.kind not in ACTING or task.start < 0:
             continue
-        m = re.match(
-            r"\W*for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentences[task.sentence], re.I
-        ) or _LABEL_SUBJECT.match(sentences[task.sentence])
         sentence = sentences[task.sentence]
-        # the lead comes before the task, or is the subject of the task's own clause ("Complaints go to…")
-        if m is None or (m.end() > max(task.start, 1) and not sentence[task.start :].startswith(m.group(1))):
+        lead = re.match(r"\W*for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentence, re.I)
+        # or the subject of the task's own clause ("Complaints go to…", "; low and medium ones are…")
+        a, _ = clause_span(sentence, max(task.start, 0))
+        subject = _LABEL_SUBJECT.match(sentence, a) if lead is None else None
+        m = lead or subject
+        if m is None or (lead is not None and m.end() > task.start):
             continue
         words = [stem(w) for w in re.findall(r"[A-Za-z][\w-]*", m.group(1))]
-        label = next((lb for lb in labels if all(stem(p) in words for p in lb.split("_"))), None)
-        if label is None:
+        named = [lb for lb in labels if all(stem(p) in words for p in lb.split("_"))]
+        if not named:
             continue
+        label = named[0]
         rest = [
             w
             for w in re.findall(r"[A-Za-z0-9][\w-]*", m.group(1))
-            if stem(w) not in [stem(p) for p in label.split("_")]
+            if stem(w) not in {stem(p) for lb in named for p in lb.split("_")}
         ]
-        cond = Condition("label", m.group(0).rstrip(","), "==", label)
-        if len(rest) >= 2:
+        cond = Condition("label", m.group(0).strip(" ,;"), "==", label)
+        if len(named) > 1:
+            # "low and medium ones": any of the labels the subject names
+            cond.alternatives = [Condition("label", m.group(0).strip(" ,;"), "==", lb) for lb in named[1:]]
+        elif lead is not None and len(rest) >= 2:
+            # a lead's other words are a further condition; a subject's are only its noun
             extra = " ".join(rest)
             cond.alternatives = [Condition("field", extra, "==", True, output_field=snake(extra)[:40])]
             cond.all_of = True
@@ -266,26 +284,50 @@ _NOUNS = [
     ("call", r"\b(calls?|transcripts?|voicemails?)\b"),
     ("claim", r"\b(claims?)\b"),
     ("message", r"\b(messages?|chats?|dms?|sms)\b"),
+    ("report", r"\b(reports?)\b"),
+    ("request", r"\b(requests?)\b"),
 ]
+_GENERIC_NOUNS = frozenset({"report", "request"})
+_FIELD_LIST = re.compile(r"\bwith\b[^.;:]*$", re.I)
+# A noun that qualifies the next one ("the demo-request form", "the report id") is not the event.
+_MODIFIER = re.compile(r"\s+(?:form|id|number|page|link|url|type|status|queue|list|system)\b", re.I)
+# A noun word used as a verb: "the system posts each email", "customers report an outage".
+_AS_VERB = re.compile(r"\s+(?:each|every|a|an|the|their|our|its|us|them|it|his|her)\b", re.I)
 
 
 def _event_noun(sentences: list[str], trigger: Trigger) -> str:
     """What each event is: named where the brief says how events arrive, else anywhere."""
-    if trigger.text:
-        arriving = next((s for s in sentences if trigger.text in s), None)
-        if arriving is not None:
-            noun = read_noun(arriving)
-            if noun != "event":
-                return noun
-    return read_noun(" ".join(sentences))
+    arriving = next((s for s in sentences if trigger.text and trigger.text in s), None)
+    texts = [t for t in (arriving, " ".join(sentences)) if t is not None]
+    # a specific noun where events arrive, then anywhere; "report", "request" only after that
+    for text in texts:
+        noun = read_noun(text)
+        if noun != "event":
+            return noun
+    return "event"
 
 
-def read_noun(text: str) -> str:
+def read_noun(text: str, *, generic: bool = True) -> str:
     best, best_pos = "event", len(text) + 1
-    for noun, pattern in _NOUNS:
-        m = re.search(pattern, text, re.I)
-        if m and m.start() < best_pos:
-            best, best_pos = noun, m.start()
+    for generic_pass in (False, True) if generic else (False,):
+        for noun, pattern in _NOUNS:
+            if (noun in _GENERIC_NOUNS) != generic_pass:
+                continue
+            m = next(
+                (
+                    m
+                    for m in re.finditer(pattern, text, re.I)
+                    # a verb ("posts each email"), or a field the event carries ("with their … work email")
+                    if not _AS_VERB.match(text, m.end())
+                    and not _MODIFIER.match(text, m.end())
+                    and not _FIELD_LIST.search(text, 0, m.start())
+                ),
+                None,
+            )
+            if m and m.start() < best_pos:
+                best, best_pos = noun, m.start()
+        if best != "event":
+            break
     return best
 
 

@@ -63,7 +63,7 @@ def systems_named(text: str) -> tuple[str, ...]:
 # "Benign alerts get closed", "Leads scoring 75 or above get assigned", "1-3 star reviews get a
 # private reply": a qualified subject limits the sentence's action to those events.
 _QUALIFIED_SUBJECT = re.compile(
-    r"^\W*(?:(?:any|all|only)\s+)?(?:[A-Za-z][\w-]*\s+){0,2}?[A-Za-z][\w-]*s\s+"
+    r"^\W*(?:(?:any|all|only)\s+)?(?:[A-Za-z][\w-]*\s+){0,3}?[A-Za-z][\w-]*s\s+"
     r"(?:(?:scoring|rated|with|whose|that|which|where|from|over|under|above|below|marked|flagged|tagged|"
     r"labelled|labeled)\b[^,;]*?\s+)?(?:get|gets|are|is|should be|must be|will be|go|goes)\s+\w+",
     re.I,
@@ -105,8 +105,8 @@ def label_subject(sentence: str, values: set[str]) -> re.Match[str] | None:
 
 def subject_limiter(sentence: str, clause_start: int) -> re.Match[str] | None:
     """The limiting words of a sentence whose subject is a qualified set of events."""
-    head = sentence[: max(clause_start, 0)] + " " if clause_start > 0 else ""
-    subject = _QUALIFIED_SUBJECT.match(sentence) if not head.strip() or clause_start > 0 else None
+    # the subject of the clause itself ("…; low and medium ones are added to the list")
+    subject = _QUALIFIED_SUBJECT.match(sentence[max(clause_start, 0) :].lstrip(" ,;:-"))
     if subject is None:
         return None
     return _NUMERIC_LIMIT.search(subject.group(0))

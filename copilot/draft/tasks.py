@@ -21,7 +21,7 @@ from copilot.draft.reading import Task
 
 _DOCS = (
     r"(docs|documentation|knowledge[- ]?base|kb|faqs?|help[- ]?cent(?:er|re)|help articles|support articles|"
-    r"wiki|manuals?|handbook|policies|policy documents?|runbooks?|playbooks?|guides?|articles|product docs)"
+    r"wiki|manuals?|handbook|policies|policy documents?|(?:[\w-]+ )?policy|runbooks?|playbooks?|guides?|articles|product docs)"
 )
 _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("moderate", re.compile(r"\b(moderat\w*|toxic\w*|profanit\w*|nsfw|hate speech|harass\w*|abusive|offensive|"
@@ -127,7 +127,14 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                         r"\b(fraud|risk|lead|priority|quality|churn|credit|relevance|intent)\b", lower
                     )
                     task.target = subject.group(1) if subject else None
-                if kind == "answer":
+                if kind == "answer" and re.match(r"repl", m.group(0), re.I):
+                    # "Reply to the visitor …, answering only from the refund policy": grounded
+                    # when the sentence names the documents, a plain reply otherwise
+                    docs = re.search(r"\b" + _DOCS + r"\b", sentence, re.I)
+                    task.docs = docs.group(1).lower() if docs else None
+                    if not task.docs:
+                        task.kind = "reply"
+                elif kind == "answer":
                     docs = re.search(r"\b" + _DOCS + r"\b", sentence, re.I)
                     task.docs = docs.group(1).lower() if docs else None
                     if not task.docs:

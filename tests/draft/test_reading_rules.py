@@ -281,3 +281,28 @@ def test_a_volume_is_traffic_and_what_a_reply_says_is_not_an_action():
     )
     ids = [s["id"] for s in data["steps"]]
     assert not any(i.startswith(("publish", "escalate", "notify")) for i in ids), ids
+
+
+def test_a_delivery_sentence_is_the_event_and_a_reply_to_someone_is_work():
+    data = drafted(
+        "The ticketing system posts each email to our webhook with the order number and the message "
+        "text. Classify the request as cancellation, date change or complaint. Reply to the visitor "
+        "within 10 seconds, answering only from the refund policy."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not any("email" in i for i in ids), ids  # "posts each email" is how events arrive
+    assert step(data, "retrieve")["id"] == "docs" and "docs" in step(data, "model", "answer")["needs"]
+    assert data["name"].startswith("email")
+
+
+def test_a_clause_subject_naming_several_labels_limits_it_to_any_of_them():
+    data = drafted(
+        "Residents report potholes through the city app, which sends us a webhook with the report id. "
+        "Classify the severity as low, medium or high. High severity reports must create a work order "
+        "in our Cityworks system right away; low and medium ones are added to the weekly repair list "
+        "in the background."
+    )
+    conditions = [s.get("if", "") for s in data["steps"] if s["type"] == "http"]
+    assert "{{ steps.check_classify.output.label == 'high' }}" in conditions, conditions
+    assert any("'low'" in c and "'medium'" in c and " or " in c for c in conditions), conditions
+    assert data["name"].startswith("report")
