@@ -298,6 +298,17 @@ _IMPERATIVE = re.compile(
 _PURPOSE = re.compile(r"^\W*(?:so|so that|because|since|as|which|who|while)\b", re.I)
 
 
+def is_filter(text: str) -> bool:
+    """ "Ignore discontinued items", "Skip drafts": the clause leaves some events alone."""
+    return bool(_FILTER_LEAD.match(text))
+
+
+def prohibited_verb(text: str) -> str | None:
+    """The verb a prohibition forbids, singular ("never emails them" -> `email`); None if none."""
+    prohibited = _PROHIBITION.search(text)
+    return prohibited.group(1).lower().rstrip("s") if prohibited else None
+
+
 def asks_something(text: str) -> bool:
     """Whether a clause the drafter could not read still asks the flow for something: a
     prohibition of something the flow does, a filter, a named system to use, a modal

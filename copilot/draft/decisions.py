@@ -72,13 +72,16 @@ _LAST_OPTION = (
 )
 _RESPONSE_OPTIONS = re.compile(
     r"\b(?:answers?|respond(?:s)?|repl(?:y|ies)|returns?|needs?|wants?|expects?|waits?(?:\s+at\s+most\s+[\w\s.]+?)?\s+for|"
-    r"decide\s+(?:whether\s+)?(?:to\s+)?|classify\s+(?:it|them|each\s+\w+)\s+as|mark\s+(?:it|them)\s+as|"
-    r"(?:a\s+)?verdict\s*(?:of|:))\s*"
+    r"decide\s*:?\s*(?:whether\s+)?(?:to\s+)?|classify\s+(?:it|them|each\s+\w+)\s+as|mark\s+(?:it|them)\s+as|"
+    r"(?:a\s+)?verdict\s*(?:of|:)|(?:into|as|with)\s+(?:a|the|one)\s+(?:decision|verdict|outcome)\s*:?|"
+    r"(?:decision|verdict|outcome)s?\s+(?:labels?|options?|values?)\s*:)\s*"
+    # "reply by SMS with approved, paid or declined": how it goes out, then the options
+    r"(?:(?:by|via|over|through)\s+[\w-]+\s+)?"
     r"(?:with\s+)?(?:a\s+verdict\s+of\s+|an?\s+|one\s+of\s+)?"
     + _OPTION
     + r"((?:\s*,\s*"
     + _OPTION
-    + r")*)\s*,?\s+or\s+"
+    + r")*)\s*(?:,?\s+or\s+|,\s*(?=[`'\"]?[a-z][\w-]*[`'\"]?\s*(?:[.;]|$)))"
     + _LAST_OPTION,
     re.I,
 )
@@ -100,7 +103,9 @@ def read_response_options(sentences: list[str]) -> list[str]:
     for sentence in sentences:
         m = _OPTIONS_IN_PARENS.search(sentence)
         if m:
-            items = [snake(i.strip("`'\" ")) for i in re.split(r"\s*(?:,|/|\bor\b)\s*", m.group(1)) if i.strip()]
+            items = [
+                snake(i.strip("`'\" ")) for i in re.split(r"\s*(?:,|/|\bor\b)\s*", m.group(1)) if i.strip()
+            ]
             if 2 <= len(items) <= 6 and all(len(i.split("_")) <= 2 for i in items):
                 return list(dict.fromkeys(items))
     for sentence in sentences:
@@ -222,6 +227,14 @@ def clauses_of(sentence: str) -> list[tuple[int, int]]:
     return clause_spans(sentence)
 
 
+# "… go to the visitor services team in Zendesk", "… is routed to billing": the destination
+_ROUTED = re.compile(
+    r"\b(?:go|goes|is sent|are sent|gets? sent|is routed|are routed|should go|must go)\s+(?:straight\s+)?to\s+"
+    r"(?:the\s+|our\s+|their\s+)?((?:[\w#'-]+\s+){0,3}?[\w#'-]+?)(?=\s+(?:in|on|via|through|using|at|by)\b|[,.;]|$)",
+    re.I,
+)
+
+
 def read_actions(
     sentences: list[str],
     brief: str,
@@ -300,6 +313,11 @@ def read_actions(
         stop = _OBJECT_STOP.search(rest)
         obj = rest[: stop.start()] if stop else rest
         obj = re.sub(r"\(.*?\)", "", obj).strip(" ,.")
+        routed = _ROUTED.search(clause.text) if not verb_at.group(0) else None
+        if routed:
+            # "Complaints go to the visitor services team in Zendesk": the subject is the
+            # condition, the destination is what the action names
+            obj = "to " + routed.group(1)
         system = re.search(
             r"\b(?:via|through|using|in|on|to|into)\s+(?:the\s+|our\s+|their\s+)?([\w#-]+(?:\s+(?:api|service|system))?)",
             rest,

@@ -56,11 +56,10 @@ class EventShape:
     @property
     def text_field(self) -> str | None:
         """The field a prompt should read: a known text name, else the longest string."""
+        named = self.named_text_field
+        if named is not None:
+            return named
         strings = [f for f in self.fields if _type_at(self.schema, f) == "string"]
-        for name in _TEXT_NAMES:
-            for path in strings:
-                if path.rsplit(".", 1)[-1].lower() == name:
-                    return path
         if not strings:
             return None
         candidates = [f for f in strings if f not in self.id_fields and not _PII_RE.search(_leaf(f))]
@@ -78,7 +77,24 @@ class EventShape:
             for path in strings:
                 if path.rsplit(".", 1)[-1].lower() == name:
                     return path
+        for name in _TEXT_NAMES:  # then a qualified one: `message_text`, `email_body`
+            for path in strings:
+                if path.rsplit(".", 1)[-1].lower().endswith("_" + name):
+                    return path
         return None
+
+    def field_named_in(self, text: str) -> str | None:
+        """The event field a clause names by its words ("look up the order by the order
+        number" -> `order_number`), the longest such name; None when it names none."""
+        found: list[str] = []
+        for path in self.fields:
+            words = re.findall(r"[A-Z]?[a-z0-9]+", _leaf(path))
+            if not words:
+                continue
+            pattern = r"\b" + r"[\s_-]*".join(re.escape(w.lower()) for w in words) + r"s?\b"
+            if re.search(pattern, text, re.I):
+                found.append(path)
+        return max(found, key=lambda p: (len(_leaf(p)), -len(p))) if found else None
 
     @property
     def subject_field(self) -> str | None:

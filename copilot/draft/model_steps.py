@@ -102,6 +102,12 @@ def model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, A
         use_urgency = "urgent" in kinds or bool(
             re.search(r"urgen|priorit|sever", task.quote or task.text, re.I)
         )
+        if task.labels and re.search(
+            r"\b(?:urgency|priority|severity)\s+(?:as|into|level|:)", task.quote or task.text, re.I
+        ):
+            use_urgency = (
+                "urgent" in kinds
+            )  # "classify urgency as emergency, same-day or routine": the labels are it
         if not (use_label or use_urgency or extra):
             use_label = True
         labels = _labels(task, plan.reading.noun, plan.tasks) if use_label else []

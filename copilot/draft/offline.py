@@ -26,6 +26,7 @@ from copilot.catalog import Catalog
 from copilot.draft import blocks
 from copilot.draft.assembly import assemble, describe, flow_name
 from copilot.draft.blocks import dur
+from copilot.draft.brief_rules import hand_rules_to_model
 from copilot.draft.model_steps import UNGROUNDED_ANSWER
 from copilot.draft.planning import (
     DEFAULT_SLA,
@@ -111,6 +112,13 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
             break
     assert best is not None
     data, built, current, analysis = best
+    applier, handed, still_unread = hand_rules_to_model(
+        data, built.roles, reading.unmapped, reading.sentences
+    )
+    for rule in handed:
+        current.assumptions.append(
+            f"the rule {rule!r} is in `{applier}`'s instructions: its model applies it, no step checks it"
+        )
     if budget is None:
         # No budget in the brief: set one with headroom over the estimate, and say so.
         chosen = _nice_budget(analysis.cost_per_event * 4)
@@ -155,7 +163,7 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
         comments=dict(current.notes),
         reading=reading,
         assumptions=current.assumptions,
-        unmapped=reading.unmapped,
+        unmapped=still_unread,
         warnings=current.warnings,
     )
 

@@ -164,10 +164,7 @@ def _template(path: str | None) -> str | None:
 
 def _default_event(trigger: str, noun: str, fields: list[str] | None = None) -> EventShape:
     if fields:
-        from copilot.draft.event import shape_from
-
-        sample = {name: _sample_value(name, noun) for name in fields}
-        return shape_from(sample)
+        return shape_from_names(fields, noun)
     if trigger == "schedule":
         sample = {"id": "run-2026-01-01T09:00Z", "fired_at": "2026-01-01T09:00:00Z"}
         schema = {
@@ -178,6 +175,13 @@ def _default_event(trigger: str, noun: str, fields: list[str] | None = None) -> 
         return EventShape(sample=sample, schema=schema, source="default", fields=["id", "fired_at"])
     shape = default_shape(noun)
     return shape
+
+
+def shape_from_names(names: list[str], noun: str = "event") -> EventShape:
+    """The shape of an event whose fields the brief names (all strings)."""
+    from copilot.draft.event import shape_from
+
+    return shape_from({name: _sample_value(name, noun) for name in names})
 
 
 def _sample_value(name: str, noun: str) -> str:
@@ -433,7 +437,15 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         + ("s" if len(COST_TIER_TIERS[cost_tier]) > 1 else "")
     )
 
-    event = request.event or _default_event(trigger, reading.noun, reading.event_fields)
+    listed = list(reading.event_fields)
+    if listed and not shape_from_names(listed).id_field:
+        # a key that is the whole event would send its personal fields everywhere the key goes
+        listed.insert(0, "id")
+        assumptions.append(
+            "the brief names no id among the event's fields: assumed an `id` (the delivery's own id) "
+            "for the idempotency keys"
+        )
+    event = request.event or _default_event(trigger, reading.noun, listed)
     if request.event is None and reading.event_fields:
         assumptions.append(
             f"the event fields the brief lists ({', '.join(reading.event_fields)}) are strings; "

@@ -355,8 +355,11 @@ _DOCS_GLOB = re.compile(
 )
 
 
-def read_event_fields(sentences: list[str], matches: list[Match]) -> list[str]:
-    """`Event: {id, subject, body, email}` -> the field names (all read as strings)."""
+def read_event_fields(
+    sentences: list[str], matches: list[Match], trigger: Trigger | None = None
+) -> list[str]:
+    """`Event: {id, subject, body, email}` -> the field names (all read as strings); else the
+    fields the sentence that delivers the event lists in prose (`_prose_fields`)."""
     for index, sentence in enumerate(sentences):
         m = _EVENT_FIELDS.search(sentence)
         if m:
@@ -365,7 +368,79 @@ def read_event_fields(sentences: list[str], matches: list[Match]) -> list[str]:
             if names:
                 matches.append(Match("event", m.group(0), index, m.start(), m.end()))
                 return names[:30]
+    if trigger is not None and trigger.kind == "schedule":
+        return []  # a schedule's event is the tick; what it lists is data to fetch or outputs
+    trigger_text = trigger.text if trigger is not None else None
+    for index, sentence in enumerate(sentences):
+        delivers = (trigger_text and trigger_text in sentence) or (
+            _DELIVERS.search(sentence) and not _IMPERATIVE_START.match(sentence)
+        )
+        listed = _prose_fields(sentence) if delivers else None
+        if listed:
+            names, start = listed
+            matches.append(Match("event", sentence[start:], index, start, len(sentence)))
+            return names
     return []
+
+
+# "posts each email to our webhook with the order number, the visitor's email and the message
+# text", "the payload includes the SKU, the store id and the count": what the event carries
+_DELIVERS = re.compile(
+    r"\b(?:posts|sends|pushes|forwards|publishes|submits|submitted|arrives?|comes? in|lands?|payloads?|"
+    r"webhooks?|queue|topic|trigger|POST)\b",
+    re.I,
+)
+_IMPERATIVE_START = re.compile(r"^\W*(?:please\s+)?(?:post|send|push|forward|publish)\b", re.I)
+_CARRIES = re.compile(
+    r"\b(?:with|containing|contains|including|includes|carrying|carries|has|having)\s+(?:fields?\s+)?", re.I
+)
+_NOT_A_FIELD = re.compile(
+    r"^(?:more|less|fewer|over|under|at|no|any|all|every|each|some|only|about|around|up|a lot|lots|"
+    r"details?|info(?:rmation)?|data|stuff|things?|everything|it|them|us)\b",
+    re.I,
+)
+_CLAUSE_WORDS = frozenset({"they're", "they", "that", "which", "who", "we", "you", "it", "is", "are", "was"})
+_OWNERS = frozenset({"the", "a", "an", "its", "their", "his", "her", "our", "your"})
+
+
+def _prose_fields(sentence: str) -> tuple[list[str], int] | None:
+    """(snake_case field names, where the list starts) when a sentence lists two or more short
+    noun phrases after "with"/"containing"/"includes", or in parentheses ("a webhook from our
+    booking form (owner name, phone)"): `the visitor's email` -> visitor_email."""
+    for m in _CARRIES.finditer(sentence):
+        rest = re.sub(r"\s*\([^()]*\)", "", sentence[m.end() :])  # "(may be empty)": an aside
+        end = re.search(r"[.;:!?()]|\s[-–—]\s|,\s*(?:then|so|and then|which|where|when)\b", rest)
+        listed = rest[: end.start()] if end else rest
+        last = re.search(r"(?:,\s*|\s+)(?:and|or|plus)\s+", listed)
+        if last is not None:  # "A, B and C, classify it": the list ends at the comma after its "and"
+            listed = listed[: last.end()] + listed[last.end() :].split(",")[0]
+        names = _field_names(listed)
+        if names:
+            return names, m.start()
+    for m in re.finditer(r"\(([^()]*)\)", sentence):
+        listed = re.split(r"\bfields?\s*:\s*", m.group(1))[-1]  # "(webhook, fields: a, b)"
+        names = _field_names(listed)
+        if names:
+            return names, m.start()
+    return None
+
+
+def _field_names(listed: str) -> list[str]:
+    """`the order number, the visitor's email and the message text` -> order_number,
+    visitor_email, message_text; [] unless it is a list of two or more short noun phrases."""
+    items = [i.strip() for i in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or|plus)\s+", listed)]
+    names: list[str] = []
+    for item in items:
+        words = [w.lower().replace("’", "'") for w in re.findall(r"[A-Za-z][\w'’-]*", item)]
+        while words and words[0] in _OWNERS:
+            words = words[1:]
+        cut = next((i for i, w in enumerate(words) if i and w in _CLAUSE_WORDS), len(words))
+        words = words[:cut]  # "the programme they're looking at": the noun before its clause
+        words = [re.sub(r"'s$|'$", "", w).replace("-", "_") for w in words]
+        if not words or len(words) > 3 or _NOT_A_FIELD.match(" ".join(words)) or re.search(r"\d", item):
+            return []
+        names.append("_".join(words))
+    return names[:30] if len(names) >= 2 and len(set(names)) == len(names) else []
 
 
 def read_docs_glob(sentences: list[str], matches: list[Match]) -> str | None:
@@ -456,7 +531,7 @@ def read(brief: str) -> Reading:
         for pattern, kind in ((BACKGROUND, "background"), (_PRIVACY, "privacy"), (_GROUNDING, "grounding")):
             for m in pattern.finditer(sentence):
                 matches.append(Match(kind, m.group(0), index, m.start(), m.end()))
-    event_fields = read_event_fields(sentences, matches)
+    event_fields = read_event_fields(sentences, matches, trigger)
     rate = read_rate(sentences, matches)
     concurrency = read_concurrency(sentences, matches)
     docs_glob = read_docs_glob(sentences, matches)

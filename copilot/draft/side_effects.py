@@ -201,11 +201,14 @@ def side_effect_step(
         # verb + the object's head noun: "block the card" -> block_card, "post a short reply" -> post_reply,
         # "flag prices that look way too low" -> flag_prices (the object ends where a relative
         # clause or a preposition starts)
-        object_end = next(
-            (i for i, w in enumerate(words) if i > 0 and w in _OBJECT_ENDS), len(words)
-        )
+        object_end = next((i for i, w in enumerate(words) if i > 0 and w in _OBJECT_ENDS), len(words))
         head = words[: max(object_end, 1)]
         step_id = "_".join([head[0], head[-1]] if len(head) > 1 else head) or "act"
+        if len(head) == 1 and words[1:2] in (["to"], ["into"]):
+            # "send to visitor services team": no object, the destination names it
+            dest = next((words[i:] for i in range(2, len(words)) if words[i] in _OBJECT_ENDS), None)
+            dest = words[2 : len(words) - len(dest)] if dest else words[2:]
+            step_id = "_".join([head[0], words[1], *dest[:3]]) if dest else step_id
         system = task.target or "_".join(words[1:3]) or "action"
         env = blocks.env_name(re.sub(r"\b(api|service|system)\b", "", system).strip() or system, "api", "url")
         body = {"id": plan.id_ref, "action": " ".join(words[:4]), "details": details}

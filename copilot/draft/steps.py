@@ -43,8 +43,8 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
     respond_needs: list[str] = []
     body: dict[str, Any] = {}
     pins: list[str] = []
-    id_field = plan.event.id_field
-    body["id"] = plan.id_ref
+    if plan.event.id_field:  # an event with no id is answered without one, not with itself as JSON
+        body["id"] = plan.id_ref
     hot_needs: list[str] = []
     whys: dict[str, dict[str, Any]] = {}
     async_checks: set[str] = set()
@@ -179,10 +179,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             {
                 "id": "lookup",
                 "type": "http",
-                "request": {
-                    "method": "GET",
-                    "url": f"${{env:{env}}}/{plan.id_ref}" if id_field else f"${{env:{env}}}",
-                },
+                "request": {"method": "GET", "url": _lookup_url(env, lookup, plan)},
                 "timeout": dur(blocks.HTTP_TIMEOUT),
                 "retry": blocks.retry(blocks.HOT_RETRIES, 0.05, 0.2),
                 "idempotency_key": f"{plan.id_ref}:lookup",
@@ -254,7 +251,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
     for task in plan.background:
         if task.kind == "enrich" and task is not fetch:
             env = blocks.env_name(task.target or "crm", "api", "url")
-            lookup_url = f"${{env:{env}}}/{plan.id_ref}" if id_field else f"${{env:{env}}}"
+            lookup_url = _lookup_url(env, task, plan)
             steps.append(
                 {
                     "id": "lookup",
@@ -378,6 +375,16 @@ def _fed(task: Task, text: str, producers: dict[str, str], upstream: list[str]) 
             text = f"{text}\n\n{kind.capitalize()} result:\n{{{{ steps.{check}.output | tojson }}}}"
             needs.append(check)
     return text, needs
+
+
+def _lookup_url(env: str, task: Task, plan: Plan) -> str:
+    """The lookup's URL: keyed by the event field its clause names ("look up the order by the
+    order number"), else by the event's id, else the bare endpoint."""
+    keyed = re.search(r"\b(?:by|using|with|for|via|from|on)\s+(.*)", task.quote or task.text, re.I)
+    named = plan.event.field_named_in(keyed.group(1)) if keyed else None
+    if named is not None:
+        return f"${{env:{env}}}/{{{{ event.{named} }}}}"
+    return f"${{env:{env}}}/{plan.id_ref}" if plan.event.id_field else f"${{env:{env}}}"
 
 
 def _hot_lookup(plan: Plan) -> Task | None:

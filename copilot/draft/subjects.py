@@ -17,7 +17,14 @@ def listed_values(brief: str) -> set[str]:
     complaints, bullying reports)", "as glass, collision or theft"; lowercase, singular too."""
     found: set[str] = set()
     lists = re.findall(r"\(([^()]{3,200})\)", brief)
-    lists += [m.group(1) for m in re.finditer(r"\b(?:as|into|one of)\s+((?:[\w'-]+\s+){0,3}?[\w'-]+(?:\s*,\s*[\w' -]+){1,8}\s*,?\s+(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?)", brief, re.I)]
+    lists += [
+        m.group(1)
+        for m in re.finditer(
+            r"\b(?:as|into|one of)\s+((?:[\w'-]+\s+){0,3}?[\w'-]+(?:\s*,\s*[\w' -]+){1,8}\s*,?\s+(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?)",
+            brief,
+            re.I,
+        )
+    ]
     for items in lists:
         for item in re.split(r"\s*(?:,|;|/|\bor\b|\band\b)\s*", items):
             words = item.strip().lower().split()
@@ -29,15 +36,14 @@ def listed_values(brief: str) -> set[str]:
 
 
 # Capitalised names after a preposition: the systems a clause reads or writes ("in Guidewire",
-# "through CrowdStrike Falcon", "from Chargebee", "to the SOC queue in Jira").
+# "through CrowdStrike Falcon", "from Chargebee", "to the SOC queue in Jira", "in ezyVet").
 _SYSTEM = re.compile(
     r"\b(?:in|into|to|via|through|using|with|from|on|onto|against|inside)\s+(?:the\s+|our\s+|their\s+|its\s+|a\s+)?"
-    r"((?:[A-Z][\w.-]*[A-Za-z0-9]|[A-Z]{2,})(?:\s+(?:&\s+)?[A-Z][\w-]*)*)\b"
+    r"((?:[A-Z][\w.-]*[A-Za-z0-9]|[A-Z]{2,}|[a-z]+[A-Z][\w.-]*[A-Za-z0-9])(?:\s+(?:&\s+)?[A-Z][\w-]*)*)\b"
     # "in the LOG project", "to the #SOC channel": a place inside a system, not the system
     r"(?!(?:\s+(?:&\s+)?[A-Z][\w-]*)*\s+(?:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label)\b)"
     # "the pharmacy system (PioneerRx)": the name in parentheses
     r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)\)",
-
 )
 # Capitalised words that are not systems: days, months, languages, time zones, pronouns.
 _NOT_SYSTEMS = frozenset({
@@ -83,7 +89,9 @@ def qualified_subject(sentence: str) -> tuple[int, int] | None:
     subject = _QUALIFIED_SUBJECT.match(sentence)
     if subject is None or _NUMERIC_LIMIT.search(subject.group(0)) is None:
         return None
-    verb = re.search(r"\s+(?:get|gets|are|is|should be|must be|will be|go|goes)\s+\w+$", subject.group(0), re.I)
+    verb = re.search(
+        r"\s+(?:get|gets|are|is|should be|must be|will be|go|goes)\s+\w+$", subject.group(0), re.I
+    )
     return subject.start(), subject.start() + (verb.start() if verb else len(subject.group(0)))
 
 

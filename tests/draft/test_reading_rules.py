@@ -306,3 +306,95 @@ def test_a_clause_subject_naming_several_labels_limits_it_to_any_of_them():
     assert "{{ steps.check_classify.output.label == 'high' }}" in conditions, conditions
     assert any("'low'" in c and "'medium'" in c and " or " in c for c in conditions), conditions
     assert data["name"].startswith("report")
+
+
+def test_the_fields_a_delivery_sentence_lists_are_the_event_and_a_lookup_keys_on_the_one_it_names():
+    data = drafted(
+        "Our reservations system posts each change to our webhook with the booking reference, the guest's "
+        "email and the note text. Look up the booking in Mews by the booking reference. Classify the note as "
+        "upgrade, complaint or question. Reply within 5 seconds."
+    )
+    props = data["trigger"]["event_schema"]["properties"]
+    assert {"booking_reference", "guest_email", "note_text", "id"} <= set(props), props
+    assert step(data, "http", "lookup")["request"]["url"].endswith("{{ event.booking_reference }}")
+    assert "{{ event.note_text }}" in step(data, "model", "classify")["prompt"]["user"]
+    assert "event.guest_email" in data["observability"]["redact"]
+
+
+def test_fields_in_parentheses_beside_the_trigger_are_the_event_and_a_personal_key_stays_redacted():
+    data = drafted(
+        "Webhook from our repair form (customer name, device model, fault text, phone). Look up the customer "
+        "in Repairly by the phone. Classify the fault as screen, battery or other. Answer within 3 seconds."
+    )
+    assert {"customer_name", "device_model", "fault_text", "phone"} <= set(
+        data["trigger"]["event_schema"]["properties"]
+    )
+    lookup = step(data, "http", "lookup")
+    assert lookup["request"]["url"] == "${env:REPAIRLY_API_URL}/{{ event.phone }}"
+    assert "event.phone" in data["observability"]["redact"]  # still out of traces
+
+
+def test_a_with_list_of_actions_or_outputs_is_not_the_event():
+    data = drafted(
+        "Every night at 2am UTC, tag each review with sentiment (positive, negative) and the aspect "
+        "mentioned. Post a digest to Slack with the summary and a link."
+    )
+    assert "sentiment" not in data["trigger"].get("event_schema", {}).get("properties", {})
+
+
+def test_x_goes_to_a_team_is_named_after_the_destination():
+    data = drafted(
+        "Tickets arrive by webhook. Classify each ticket as billing, outage or other. Outages go to the "
+        "network operations team in Jira."
+    )
+    effect = step(data, "http", "network_operations")
+    assert effect["id"].startswith("send_to_") and "go" not in effect["id"].split("_")
+    assert "== 'outage'" in effect["if"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "options"),
+    [
+        ("Reply by SMS with approved, paid or declined and the time.", ["approved", "paid", "declined"]),
+        ("Then decide: publish, cap_price or reject.", ["publish", "cap_price", "reject"]),
+        ("Decision labels: approve, hold, reject.", ["approve", "hold", "reject"]),
+        (
+            "Have a model summarise both results into a decision: pass, refer or fail.",
+            ["pass", "refer", "fail"],
+        ),
+    ],
+)
+def test_the_decisions_options_are_read_however_the_brief_lists_them(sentence, options):
+    from copilot.draft.decisions import read_response_options
+
+    assert read_response_options([sentence]) == options
+
+
+def test_a_rule_no_step_can_carry_out_goes_to_the_model_that_answers_and_is_said():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Customers email our desk via webhook. Answer each email from our rental policy within 5 "
+            "seconds. Deposits are only refunded if the van is returned before 6pm. We never see the card "
+            "number."
+        )
+    )
+    answer = step(outcome.data, "model", "answer")
+    assert "Deposits are only refunded if the van is returned before 6pm" in answer["prompt"]["system"]
+    assert "Deposits are only refunded if the van is returned before 6pm" in answer["why"]["brief"]
+    assert "never see" not in answer["prompt"]["system"]  # what the team knows is not a rule
+    assert any("no step checks it" in a for a in outcome.assumptions)
+    assert not any("Deposits" in u for u in outcome.unmapped)
+
+
+def test_a_label_list_ends_before_how_the_work_is_done_and_a_camel_case_system_is_a_system():
+    from copilot.draft.subjects import systems_named
+
+    data = drafted(
+        "Classify urgency as emergency, same-day or routine with a small model. Reply in 2 seconds."
+    )
+    props = step(data, "model", "classify")["output_schema"]["properties"]
+    assert {"emergency", "same_day", "routine"} <= set(props["label"]["enum"]), props
+    assert (
+        "urgency" not in props
+    )  # the brief's own levels are the labels, no stock low/normal/high beside them
+    assert systems_named("Look up the pet's history in ezyVet by phone") == ("ezyVet",)

@@ -1,0 +1,112 @@
+"""The brief's rules that no step carries out, handed to the model that answers or decides.
+
+"Refunds are only allowed if the visit date is more than 48 hours away", "Never refund a
+group booking automatically": the offline drafter has no step for a policy like these and no
+condition to test them on, but the model that writes the answer (or makes the decision) can
+apply them. So each goes into that step's instructions, word for word, and into its
+`why.brief`; the summary says a model applies it and nothing checks it.
+
+What stays a gap: a rule that names a system (a call the draft does not make), a filter
+("Ignore …"), and a prohibition of something a step of the flow does ("never email them"
+with an email step): those need a step or an `if:`, not a sentence in a prompt.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# The words that make a clause a rule rather than a description
+_RULE = re.compile(
+    r"\b(?:only|never|always|must|mustn'?t|should|shouldn'?t|shall|don'?t|do not|cannot|can'?t|"
+    r"no (?:more|later|earlier|less) than|allowed|permitted|eligible|up to|at most|at least|unless|except|"
+    r"automatic(?:ally)?|requires?|required)\b",
+    re.I,
+)
+# "Up to 40 posts a second": traffic, which the rate limit carries
+_VOLUME = re.compile(
+    r"\b\d[\d,.]*\s*k?\s+(?:[\w-]+\s+){0,2}?(?:a|an|per|each|every)\s+(?:second|sec|minute|min|hour|day|night|week)\b",
+    re.I,
+)
+# Verbs of knowing and having: "we never see …", "they don't get …" describe, they don't rule
+_FACTS = frozenset({"see", "get", "have", "know", "receive", "hold", "keep", "touch", "handle", "use"})
+# Who applies a rule, most telling first: the step that decides, else the one that answers
+_APPLIERS = ("decide", "answer", "reply", "classify", "score", "moderate")
+_LAST_SENTENCE = "Answer only with the JSON object."
+_UNMAPPED_CONDITION = " (a condition the offline drafter could not map)"
+
+
+def is_rule(text: str, side_effect_words: set[str]) -> bool:
+    """Whether an unread clause is a rule a model can apply: rule-like words, four or more
+    words, no system named, not a filter, and no prohibition of a step the flow has."""
+    from copilot.draft.coverage import is_filter, prohibited_verb
+    from copilot.draft.subjects import systems_named
+
+    if text.endswith(")") or len(re.findall(r"[A-Za-z']+", text)) < 4 or not _RULE.search(text):
+        return False
+    if systems_named(text) or is_filter(text) or _VOLUME.search(text):
+        return False
+    said = re.match(r"\W*(?:we|i|they)\s+(?:never|don'?t|do not|can'?t|cannot)\s+([a-z]+)", text, re.I)
+    if said and said.group(1).lower() in _FACTS:
+        return False  # "We never see the card number": what the team knows, not a rule to apply
+    return prohibited_verb(text) not in side_effect_words
+
+
+def _quotes_part(sentence: str, steps: list[dict[str, Any]]) -> bool:
+    """Whether a step quotes some of `sentence` (then the sentence is that step's, not a rule)."""
+    for step in steps:
+        quote = (step.get("why") or {}).get("brief") or []
+        if any(str(q) in sentence for q in ([quote] if isinstance(quote, str) else quote)):
+            return True
+    return False
+
+
+def hand_rules_to_model(
+    data: dict[str, Any], roles: dict[str, tuple[str, bool]], unmapped: list[str], sentences: list[str]
+) -> tuple[str | None, list[str], list[str]]:
+    """Put the rules among `unmapped` into the prompt of the step that applies them:
+    (that step's id, the rules handed over, what stays unmapped). `roles` is step id ->
+    (kind, hot)."""
+    steps = data.get("steps", [])
+    # the step whose output the response carries: an async note never sees the decision made
+    by_kind = {kind: sid for sid, (kind, hot) in roles.items() if kind in _APPLIERS and hot}
+    target_id = next((by_kind[k] for k in _APPLIERS if k in by_kind), None)
+    target = next((s for s in steps if s.get("id") == target_id), None)
+    if target is None:
+        return None, [], unmapped
+    words: set[str] = set()
+    for step in steps:
+        if step.get("type") == "http":
+            words |= set(re.split(r"[^a-z]+", str(step.get("id")).lower()))
+    rules = [u for u in unmapped if is_rule(u, words)]
+    # "Deposits are only refunded if the van is returned before 6pm": a condition read in a
+    # sentence no step quotes conditions nothing; the whole sentence is the rule
+    settled: list[str] = []
+    for note in unmapped:
+        if not note.endswith(_UNMAPPED_CONDITION):
+            continue
+        condition = note.removesuffix(_UNMAPPED_CONDITION)
+        sentence = next((s for s in sentences if condition in s), None)
+        if sentence is None or any(r in sentence for r in rules) or _quotes_part(sentence, steps):
+            continue
+        rule = sentence.strip().rstrip(".")
+        if is_rule(rule, words) and rule not in rules:
+            rules.append(rule)
+            settled.append(note)
+    if not rules:
+        return None, [], unmapped
+    listed = " ".join(f'"{r.strip().rstrip(".")}."' for r in rules)
+    system = str(target["prompt"]["system"])
+    instruction = f"Apply these rules from the brief: {listed} "
+    if system.endswith(_LAST_SENTENCE):
+        system = system[: -len(_LAST_SENTENCE)] + instruction + _LAST_SENTENCE
+    else:
+        system = f"{system} {instruction.strip()}"
+    target["prompt"]["system"] = system
+    why = target.setdefault("why", {})
+    quoted = why.get("brief") or []
+    why["brief"] = [*([quoted] if isinstance(quoted, str) else quoted), *rules]
+    return target_id, rules, [u for u in unmapped if u not in rules and u not in settled]
+
+
+__all__ = ["hand_rules_to_model", "is_rule"]
