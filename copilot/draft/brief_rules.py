@@ -81,6 +81,9 @@ def hand_rules_to_model(
     rules = [u for u in unmapped if is_rule(u, words)]
     # "Deposits are only refunded if the van is returned before 6pm": a condition read in a
     # sentence no step quotes conditions nothing; the whole sentence is the rule
+    from copilot.draft.planning import condition_field
+
+    conditions = " ".join(str(s.get("if", "")) for s in steps)
     settled: list[str] = []
     for note in unmapped:
         if not note.endswith(_UNMAPPED_CONDITION):
@@ -89,6 +92,8 @@ def hand_rules_to_model(
         sentence = next((s for s in sentences if condition in s), None)
         if sentence is None or any(r in sentence for r in rules) or _quotes_part(sentence, steps):
             continue
+        if f"output.{condition_field(condition)}" in conditions:
+            continue  # a step's `if:` decides it (by the classifier's guess, which DR010 says)
         rule = sentence.strip().rstrip(".")
         if is_rule(rule, words) and rule not in rules:
             rules.append(rule)

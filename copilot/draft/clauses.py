@@ -607,6 +607,11 @@ _NEGATED_LEAD = re.compile(
 )
 
 
+def prohibits(text: str) -> bool:
+    """ "Don't message the patient at all", "never email them": the clause forbids its action."""
+    return _NEGATED_LEAD.match(text) is not None
+
+
 def negated(text: str, verb: str) -> bool:
     """True when the clause's action verb is negated: it says what must not happen."""
     for w in _WORD.finditer(text):

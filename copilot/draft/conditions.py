@@ -69,7 +69,9 @@ _QUOTED_VALUE = re.compile(
     re.I,
 )
 # A noun phrase that ends in a preposition or a relative word names no field by itself.
-_DANGLING = re.compile(r"\b(?:with|that|who|which|whose|having|has|have|of|for|where|than|at|in|on|by)$", re.I)
+_DANGLING = re.compile(
+    r"\b(?:with|that|who|which|whose|having|has|have|of|for|where|than|at|in|on|by)$", re.I
+)
 _SEVERITY_ATOM = re.compile(
     r"\b(?:severity|sev)\s+(?:is\s+|=+\s*|of\s+|level\s+)?(critical|high|major|sev-?1|p1|1)\b", re.I
 )
@@ -165,7 +167,9 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             if after is None:
                 continue
             noun = after.group(2) or after.group(1)
-            if re.fullmatch(r"(?:ms|milliseconds?|s|secs?|seconds?|minutes?|mins?|hours?|days?|weeks?)", noun, re.I):
+            if re.fullmatch(
+                r"(?:ms|milliseconds?|s|secs?|seconds?|minutes?|mins?|hours?|days?|weeks?)", noun, re.I
+            ):
                 continue  # a duration is a deadline or a window, never a field of the event
         if _NOT_EVENT_FIELDS.match(noun) or any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             continue
@@ -189,7 +193,13 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
         if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             noun = snake(m.group(1))
             if noun and not _NOT_EVENT_FIELDS.match(m.group(1)):
-                found.append((a + m.start(), a + m.end(), Condition("event", m.group(0), "==", m.group(2), output_field=noun)))
+                found.append(
+                    (
+                        a + m.start(),
+                        a + m.end(),
+                        Condition("event", m.group(0), "==", m.group(2), output_field=noun),
+                    )
+                )
     states = _STATE_ATOM if inside_if else _NOUN_FORM
     for m in states.finditer(part):
         start, end = a + m.start(), a + m.end()
@@ -302,7 +312,12 @@ ACTING = ("notify", "store", "answer", "reply", "enrich", "summarise", "act")
 
 def attach_conditions(sentence: str, index: int, found: list[Task], matches: list[Match]) -> None:
     """Give each condition to the task it governs: the nearest acting task in the sentence."""
-    mapped, unread, events = read_conditions(sentence)
+    # "a digest per component (what changed, anything blocked)": what a parenthesis lists is
+    # content, never a condition; blanked to spaces, so every position stays where it was
+    listed = re.sub(
+        r"\([^()\d]*,[^()\d]*\)", lambda m: " " * len(m.group(0)), sentence
+    )  # "(0.4 to 0.8)" stays
+    mapped, unread, events = read_conditions(listed)
     for start, end, event in events:
         matches.append(Match("event", event.text, index, start, end))
     acting = [t for t in found if t.kind in ACTING]

@@ -422,7 +422,16 @@ def _systems_called(
     """A clause that reads or writes a named system needs a call to that system, and a lookup a
     call at all: a model asked about an order does not read Shopify."""
     clause, out = row.clause, []
-    if clause.kind == "lookup" and not any(by_id[s].get("type") in ("http", "retrieve") for s in row.steps):
+    readers = list(row.steps)
+    if _DOCUMENTS.search(clause.text):
+        # "retrieve the entry from the lab reference guide and have an LLM write …": the
+        # retrieval that serves the quoting step reads the documents
+        readers += [
+            str(s.get("id"))
+            for s in steps
+            if s.get("type") == "retrieve" and set((s.get("why") or {}).get("serves") or []) & set(row.steps)
+        ]
+    if clause.kind == "lookup" and not any(by_id[s].get("type") in ("http", "retrieve") for s in readers):
         out.append(
             _finding(
                 "DR008",

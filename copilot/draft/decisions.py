@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 
-from copilot.draft.conditions import attach_conditions
+from copilot.draft.conditions import attach_conditions, negate
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
-from copilot.draft.reading import Band, Task
+from copilot.draft.reading import Band, Condition, Task
 from copilot.draft.tasks import BACKGROUND, CHANNELS, clause_span
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -235,6 +235,19 @@ _ROUTED = re.compile(
 )
 
 
+# "have an LLM write …", "get the model to draft …": work the brief hands to a model
+_DELEGATED = re.compile(
+    r"\b(?:have|get|let|ask|use)\s+(?:an?\s+|the\s+|our\s+)?(?:llm|model|ai|gpt[\w.-]*|language model)\s+"
+    r"(?:to\s+)?([a-z]+)",
+    re.I,
+)
+_FROM_DOCUMENTS = re.compile(
+    r"\b(?:from|in|using|per)\s+(?:the|our|their)\s+((?:[\w-]+\s+){0,3}?(?:guide|policy|policies|handbook|"
+    r"playbook|manual|faq|docs|documentation|articles|knowledge ?base|runbook|wiki|terms|sheets?))\b",
+    re.I,
+)
+
+
 def read_actions(
     sentences: list[str],
     brief: str,
@@ -264,6 +277,10 @@ def read_actions(
             ]
             # "Route inbound sales emails" restates the classification: the classify step quotes it too
             kind = _MODEL_VERBS.get(clause.verb)
+            delegated = _DELEGATED.search(clause.text)
+            if delegated and _MODEL_VERBS.get(delegated.group(1).lower()):
+                # "retrieve the entry from the guide and have an LLM write an explanation": the model's work
+                kind = _MODEL_VERBS[delegated.group(1).lower()]
             owner = next((t for t in tasks if t.kind == kind), None)
             at = sentences[index].index(clause.text)
             if kind is None or any(i == index and a <= at < b for i, (a, b) in taken_any):
@@ -273,6 +290,9 @@ def read_actions(
             else:  # a model task the vocabulary missed ("route the tech stuff"): drafted, quoting it
                 missed = Task(kind, clause.text, index, at)
                 missed.quote = clause.text
+                source = _FROM_DOCUMENTS.search(clause.text)
+                if source and kind in ("reply", "answer"):
+                    missed.docs = source.group(1).lower()  # "… from the lab reference guide"
                 if kind == "decide":
                     # "check each request against our sanctions list and decide approve or review"
                     missed.labels = decision_options(sentences[index]) or ["pass", "fail"]
@@ -301,9 +321,22 @@ def read_actions(
             probe = Task(same[0].kind, clause.text, index, start + clause.text.lower().find(clause.verb))
             attach_conditions(sentence, index, [probe], matches)
             if probe.condition is not None or probe.unmapped_condition:
+                limit, unread = probe.condition, probe.unmapped_condition
+                if re.search(
+                    r"\b(?:nothing|none|no\s+\w+)\s*$|^\W*(?:don'?t|do not|never)\b", clause.text, re.I
+                ):
+                    # "If there are no matching issues, post nothing": it runs when that is not so
+                    from copilot.draft.planning import condition_field
+
+                    limit = (
+                        negate(limit, f"not ({limit.text})")
+                        if limit is not None
+                        else Condition("field", unread or "", "==", True, condition_field(unread or ""), True)
+                    )
+                    unread = None
                 for task in same:
-                    task.condition = task.condition or probe.condition
-                    task.unmapped_condition = task.unmapped_condition or probe.unmapped_condition
+                    task.condition = task.condition or limit
+                    task.unmapped_condition = task.unmapped_condition or unread
                     task.also.append(probe)
                 continue
         verb_at = re.search(rf"\b{re.escape(clause.verb)}\w*", clause.text, re.I) or re.match(

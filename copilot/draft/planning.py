@@ -177,6 +177,34 @@ def _default_event(trigger: str, noun: str, fields: list[str] | None = None) -> 
     return shape
 
 
+def blocks_env(system: str) -> str:
+    from copilot.draft.blocks import env_name
+
+    return "${env:" + env_name(system, "api", "url") + "}"
+
+
+def _schedule_source(sentences: list[str]) -> tuple[str, str] | None:
+    """(the clause, the system) a scheduled run reads its items with: the brief's first read
+    ("pull all Jira issues updated in the last 24 hours"); None when it names none."""
+    from copilot.draft.clauses import requirement_clauses
+
+    for clause in requirement_clauses(" ".join(sentences)):
+        if clause.kind != "lookup":
+            continue
+        names = list(clause.systems) or [
+            w for w in re.findall(r"\b[A-Z][a-z][\w-]*\b", clause.text[1:]) if w.lower() not in ("the", "our")
+        ]
+        return clause.text, (names[0].lower() if names else "source")
+    return None
+
+
+def _names_the_event(field_name: str, noun: str) -> bool:
+    """Whether an id field names the event itself (`id`, `message_id`, `<noun>_id`)."""
+    return field_name.lower() in ("id", "uuid", "message_id", "request_id", "delivery_id", "webhook_id") or (
+        field_name.lower() == f"{noun.lower()}_id"
+    )
+
+
 def shape_from_names(names: list[str], noun: str = "event") -> EventShape:
     """The shape of an event whose fields the brief names (all strings)."""
     from copilot.draft.event import shape_from
@@ -386,7 +414,27 @@ def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[
                 "score": "score",
                 "flagged": "moderate",
             }[part.kind]
-            if needed == "moderate" and "moderate" not in kinds and "classify" in kinds:
+            refusal = next(
+                (
+                    o
+                    for t in tasks
+                    if t.kind == "decide"
+                    for o in t.labels
+                    if o
+                    in ("fail", "reject", "block", "hold", "deny", "decline", "flag", "refer", "escalate")
+                ),
+                None,
+            )
+            if needed == "moderate" and "moderate" not in kinds and refusal is not None:
+                # "Check for safeguarding concerns. If flagged, email the lead": the check decides
+                replacement = Condition("decision", part.text, "==", refusal, output_field="decision")
+                if index == 0:
+                    replacement.alternatives = cond.alternatives
+                    task.condition = cond = replacement
+                else:
+                    cond.alternatives[index - 1] = replacement
+                needed = "decide"
+            elif needed == "moderate" and "moderate" not in kinds and "classify" in kinds:
                 replacement = Condition("label", part.text, "==", "spam")
                 if index == 0:
                     replacement.alternatives = cond.alternatives
@@ -438,12 +486,20 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     )
 
     listed = list(reading.event_fields)
-    if listed and not shape_from_names(listed).id_field:
+    named_id = shape_from_names(listed).id_field if listed else None
+    if listed and (named_id is None or not _names_the_event(named_id, reading.noun)):
+        # `patient_id`, `supplier_id`: who the event is about, not the event; keyed on them, a
+        # second result for the same patient would be dropped as a duplicate
         # a key that is the whole event would send its personal fields everywhere the key goes
         listed.insert(0, "id")
         assumptions.append(
-            "the brief names no id among the event's fields: assumed an `id` (the delivery's own id) "
-            "for the idempotency keys"
+            (
+                f"`{named_id}` names what the event is about, not the event: assumed an `id` (the "
+                "delivery's own id) for the idempotency keys"
+            )
+            if named_id
+            else "the brief names no id among the event's fields: assumed an `id` (the delivery's own "
+            "id) for the idempotency keys"
         )
     event = request.event or _default_event(trigger, reading.noun, listed)
     if request.event is None and reading.event_fields:
@@ -476,9 +532,15 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
 
     tasks = list(reading.tasks)
     if trigger == "schedule" and not any(t.kind == "enrich" for t in tasks) and request.event is None:
-        tasks.insert(0, Task("enrich", "(a schedule carries no data)", 0, -1, target="api"))
+        fetch = Task("enrich", "(a schedule carries no data)", 0, -1, target="api")
+        read_from = _schedule_source(reading.sentences)
+        if read_from is not None:
+            # "pull all Jira issues in project SUP …": what the run reads, and from which system
+            fetch.quote, fetch.target = read_from
+        tasks.insert(0, fetch)
         assumptions.append(
-            "a schedule carries no data: a `fetch` step GETs the items from ${env:SOURCE_API_URL}"
+            "a schedule carries no data: a `fetch` step GETs the items from "
+            + blocks_env(fetch.target if fetch.target != "api" else "source")
         )
     moderation = next((t for t in tasks if t.kind == "moderate" and t.quote), None)
     if moderation is not None:

@@ -176,6 +176,22 @@ _LABEL_SUBJECT = re.compile(
 )
 
 
+def _lead_conditions(sentences: list[str], tasks: list[Task]) -> None:
+    """'For in-range results, post the explanation to MyChart': a lead that names which events
+    (not "for each ticket") limits the sentence's actions, read or not; unread, the classifier
+    decides it and the draft says so (DR010)."""
+    for task in tasks:
+        if task.condition is not None or task.unmapped_condition or task.kind not in ACTING or task.start < 0:
+            continue
+        lead = re.match(
+            r"\W*for\s+(?!(?:every|each|all|any|the|this|that|it|them|us|now|example|instance|\d)\b)([^,]{2,60}),",
+            sentences[task.sentence],
+            re.I,
+        )
+        if lead is not None and lead.end() <= task.start:
+            task.unmapped_condition = lead.group(0).strip(" ,")
+
+
 def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """'For cancellations within 24 hours of the slot, add the patient to the watchlist', 'For
     every new booking, send an SMS': a sentence led by one of the classifier's labels limits its
@@ -216,6 +232,49 @@ def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) 
         task.condition = cond
         task.unmapped_condition = None
         matches.append(Match("condition", m.group(0), task.sentence, m.start(), m.end()))
+
+
+def _without_prohibited(sentences: list[str], tasks: list[Task]) -> tuple[list[Task], list[Task]]:
+    """ "Don't message the patient at all": a forbidden action is a constraint, never a task.
+    (the tasks kept, the forbidden ones)."""
+    from copilot.draft.clauses import prohibits
+
+    kept: list[Task] = []
+    dropped: list[Task] = []
+    for task in tasks:
+        forbidden = task.start >= 0 and prohibits(quote_for(sentences[task.sentence], task.start))
+        (dropped if task.kind in ACTING and forbidden else kept).append(task)
+    return kept, dropped
+
+
+def _instead(sentences: list[str], tasks: list[Task], forbidden: list[Task]) -> None:
+    """ "If the value is out of range, don't message the patient; instead send an In Basket
+    message": what the brief does instead keeps the condition the forbidden action had."""
+    from copilot.draft.clauses import prohibits
+
+    for task in tasks:
+        if task.condition is not None or task.unmapped_condition or task.start < 0:
+            continue
+        sentence = sentences[task.sentence]
+        if not re.search(
+            r"\b(?:instead|rather)\W*$", sentence[max(0, task.start - 12) : task.start], re.I
+        ) and not re.match(r"\W*(?:instead|rather)\b", sentence[task.start :], re.I):
+            continue
+        # in its sentence, or the one before it when a ";" split them
+        before = [
+            t
+            for t in forbidden
+            if (t.sentence == task.sentence and t.start < task.start) or t.sentence == task.sentence - 1
+        ]
+        if before:
+            task.condition = before[-1].condition
+            task.unmapped_condition = before[-1].unmapped_condition
+            continue
+        # no task was read in the forbidding clause: its own lead ("If the reading is high, don't …")
+        previous = sentences[task.sentence - 1] if task.sentence > 0 else ""
+        lead = re.match(r"\W*(?:if|when|whenever|unless)\b[^,;]{3,100}(?=,)", previous, re.I)
+        if lead and prohibits(previous[lead.end() :].lstrip(" ,")):
+            task.unmapped_condition = lead.group(0).strip()
 
 
 def _otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
@@ -471,6 +530,7 @@ def read(brief: str) -> Reading:
     from copilot.draft.clauses import headings
 
     tasks = read_tasks(sentences, matches, headings(brief, sentences))
+    tasks, forbidden = _without_prohibited(sentences, tasks)
     tasks = [
         t
         for t in tasks
@@ -480,6 +540,7 @@ def read(brief: str) -> Reading:
     options = read_response_options(sentences)
     bands, fallback = read_bands(sentences, options)
     tasks = read_actions(sentences, brief, tasks, matches, options)
+    _instead(sentences, tasks, forbidden)
     if options:
         # "send to review from 0.4", "answer `review`", "review or decline within 300 ms": values
         # of the answer, not work or actions
@@ -505,6 +566,7 @@ def read(brief: str) -> Reading:
     )
     _otherwise_across(sentences, tasks)
     _lead_labels(sentences, tasks, matches)
+    _lead_conditions(sentences, tasks)
     lead = event_lead(sentences)
     if lead is not None:
         # "Whenever a patient books, moves or cancels an appointment, …": the arriving event

@@ -145,6 +145,25 @@ def _referred(task: Task, tasks: list[Task]) -> set[str]:
     return {max(before, key=lambda t: t.start).kind} if before else set()
 
 
+_WRITES = re.compile(
+    r"\b(?:write|writes|draft|drafts|generate|generates|compose|composes|produce|produces|prepare|prepares)\s+"
+    r"((?:[\w-]+\s+){0,3}?[\w-]+?)(?=\s+(?:at|in|for|to|from|with|that|which|of|on|per|about|using|and|grounded)\b|"
+    r"\s*[,.;(]|$)",
+    re.I,
+)
+
+
+def _written(kind: str, tasks: list[Task]) -> set[str]:
+    """The head nouns of what the `kind` tasks write ("have an LLM write a plain-language
+    explanation" -> {explanation}), so "post the explanation to MyChart" sends that output."""
+    out: set[str] = set()
+    for task in tasks:
+        m = _WRITES.search(task.quote or "") if task.kind == kind else None
+        if m:
+            out.add(m.group(1).split()[-1].lower())
+    return out
+
+
 def side_effect_step(
     task: Task,
     plan: Plan,
@@ -176,6 +195,7 @@ def side_effect_step(
             bool(re.search(_MENTIONS.get(kind, r"^$"), quote))
             or kind in task.after
             or kind in _referred(task, plan.tasks)
+            or bool(_written(kind, plan.tasks) & set(re.findall(r"[a-z]+", quote)))
         )
         context = check not in slow and kind in ("classify", "score", "moderate") and task.kind != "store"
         if (

@@ -39,6 +39,7 @@ def listed_values(brief: str) -> set[str]:
 # "through CrowdStrike Falcon", "from Chargebee", "to the SOC queue in Jira", "in ezyVet").
 _SYSTEM = re.compile(
     r"\b(?:in|into|to|via|through|using|with|from|on|onto|against|inside)\s+(?:the\s+|our\s+|their\s+|its\s+|a\s+)?"
+    r"(?:[a-z][\w-]*'s\s+)?"  # "to the patient's MyChart inbox"
     r"((?:[A-Z][\w.-]*[A-Za-z0-9]|[A-Z]{2,}|[a-z]+[A-Z][\w.-]*[A-Za-z0-9])(?:\s+(?:&\s+)?[A-Z][\w-]*)*)\b"
     # "in the LOG project", "to the #SOC channel": a place inside a system, not the system
     r"(?!(?:\s+(?:&\s+)?[A-Z][\w-]*)*\s+(?:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label)\b)"

@@ -398,3 +398,54 @@ def test_a_label_list_ends_before_how_the_work_is_done_and_a_camel_case_system_i
         "urgency" not in props
     )  # the brief's own levels are the labels, no stock low/normal/high beside them
     assert systems_named("Look up the pet's history in ezyVet by phone") == ("ezyVet",)
+
+
+def test_a_forbidden_action_is_no_step_and_what_is_done_instead_keeps_its_condition():
+    data = drafted(
+        "Sensor readings arrive on the Kafka topic readings with device_id, reading and threshold. Have an "
+        "LLM write a short status note. If the reading is above the threshold, don't text the owner at all; "
+        "instead open a ticket in Zendesk."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not any("text" in i or "sms" in i or "escalate" in i for i in ids), ids
+    ticket = next(
+        s for s in data["steps"] if s["type"] == "http" and "zendesk" in s["request"]["url"].lower()
+    )
+    assert ticket.get("if"), ticket
+
+
+def test_work_handed_to_a_model_inside_a_retrieval_clause_is_drafted_and_what_it_writes_is_sent():
+    data = drafted(
+        "Results arrive by webhook with patient_id, value and unit. Retrieve the matching entry from the "
+        "reference guide and have an LLM write a plain-language explanation, grounded only in that guide. "
+        "Post the explanation to the patient's MyChart inbox."
+    )
+    writer = next(s for s in data["steps"] if s["type"] == "model")
+    assert any(s["type"] == "retrieve" for s in data["steps"])
+    post = next(s for s in data["steps"] if s["type"] == "http" and "MYCHART" in s["request"]["url"])
+    assert f"check_{writer['id']}" in post["needs"], post["needs"]
+    # patient_id names who the result is about: the idempotency key is the delivery's own id
+    assert data["trigger"]["idempotency_key"] == "{{ event.id }}"
+
+
+def test_post_nothing_when_a_condition_holds_posts_only_when_it_does_not():
+    data = drafted(
+        "Every weekday at 07:30 UTC: pull all Jira issues updated in the last day. Have an LLM write a short "
+        "digest (what changed, anything blocked). Post the digest to the #leads Slack channel. If there are "
+        "no matching issues, post nothing."
+    )
+    post = step(data, "http", "slack")
+    assert post["if"].startswith("{{ not"), post["if"]
+    assert "check_reply" in post["needs"]
+    assert not any(s["id"].startswith("moderate") for s in data["steps"])  # "anything blocked" is content
+    assert step(data, "http", "fetch")["request"]["url"] == "${env:JIRA_API_URL}"
+
+
+def test_if_flagged_after_a_check_reads_the_checks_decision():
+    data = drafted(
+        "Parent messages arrive via webhook. Check each message for safeguarding concerns and decide pass or "
+        "fail. If flagged: email the safeguarding lead with the message."
+    )
+    email = step(data, "http", "email")
+    assert email["if"] == "{{ steps.check_decide.output.decision == 'fail' }}"
+    assert not any(s["id"].startswith("moderate") for s in data["steps"])
