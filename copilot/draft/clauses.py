@@ -279,11 +279,17 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
                 continue  # "classify it as new booking, reschedule or cancellation": one list
             if ch == ":" and _OPTION_LIST.match(sentence[i + 1 :]):
                 continue  # "give a verdict: approve, reject or manual review": options, not actions
-            if ch == "," and ":" in sentence[:i] and _OPTION_LIST.match(sentence[sentence.rfind(":", 0, i) + 1 :]):
+            if (
+                ch == ","
+                and ":" in sentence[:i]
+                and _OPTION_LIST.match(sentence[sentence.rfind(":", 0, i) + 1 :])
+            ):
                 continue  # …and the commas inside that list
             cuts.append((i, i + 1))
     dashes = list(re.finditer(r"\s(?:—|–|--?)\s", sentence))
-    if len(dashes) == 1 and sentence[: dashes[0].start()].count("(") <= sentence[: dashes[0].start()].count(")"):
+    if len(dashes) == 1 and sentence[: dashes[0].start()].count("(") <= sentence[: dashes[0].start()].count(
+        ")"
+    ):
         # "must never get an automatic reply — notify the lead": a dash between two clauses (a
         # pair of dashes encloses an aside, like parentheses: "moderate it — flag hate, spam — and…")
         cuts.append((dashes[0].start(), dashes[0].end()))
@@ -403,7 +409,9 @@ def _action(clause: str) -> tuple[str, str] | None:
     if received:
         # "rejected listings get an email to the seller": the subject receives a side effect
         noun = received.group(1).lower()
-        return _RECEIVED_VERBS.get(noun, "send"), ACTION_VERBS.get(_RECEIVED_VERBS.get(noun, "send"), "effect")
+        return _RECEIVED_VERBS.get(noun, "send"), ACTION_VERBS.get(
+            _RECEIVED_VERBS.get(noun, "send"), "effect"
+        )
     if re.search(
         r"\b(?:goes|go|is sent|are sent|get sent|gets sent|is routed|are routed)\s+(?:straight\s+)?to\b",
         stripped,
@@ -468,6 +476,12 @@ def event_lead(sentences: list[str]) -> tuple[int, int, int] | None:
 
     trigger = read_trigger(sentences, [])
     if not trigger.text:
+        # no trigger phrase: the brief's opening "When a Zendesk ticket is created in the Billing
+        # group, …" still says which event starts the flow (up to its comma)
+        first = sentences[0] if sentences else ""
+        opening = re.match(r"\W*(?:when(?:ever)?|each time|every time|as soon as)\b[^,]*", first, re.I)
+        if opening is not None and _ARRIVAL.search(opening.group(0)) and opening.end() < len(first):
+            return 0, 0, opening.end()
         return None
     for index, sentence in enumerate(sentences):
         if trigger.text not in sentence:
@@ -659,7 +673,11 @@ def constraints(brief: str) -> list[Constraint]:
                 out.append(Constraint(text, index, found[0]))
             elif refused is not None:
                 # "Bullying reports must never get an automatic reply": the reply is what is forbidden
-                out.append(Constraint(text, index, _RECEIVED_VERBS.get(refused.group(1).lower(), refused.group(1).lower())))
+                out.append(
+                    Constraint(
+                        text, index, _RECEIVED_VERBS.get(refused.group(1).lower(), refused.group(1).lower())
+                    )
+                )
             elif _FILTER.search(text):
                 out.append(Constraint(text, index, None))
     return out

@@ -173,6 +173,12 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 continue  # a duration is a deadline or a window, never a field of the event
         if _NOT_EVENT_FIELDS.match(noun) or any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             continue
+        if re.match(
+            r"\s*(?:%|percent|per ?cent|x|times)\s+(?:above|below|over|under|more than|less than|of|higher|lower)\b",
+            part[m.end() :],
+            re.I,
+        ):
+            continue  # "more than 40% above their 12-month average": relative to a value the event lacks
         suffix = (m.group(4) or "").lower()
         value = float(m.group(3).replace(",", "")) * {"k": 1e3, "m": 1e6, "million": 1e6}.get(suffix, 1)
         found.append(

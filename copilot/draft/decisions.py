@@ -285,6 +285,13 @@ def read_actions(
             at = sentences[index].index(clause.text)
             if kind is None or any(i == index and a <= at < b for i, (a, b) in taken_any):
                 continue
+            if kind in ("moderate", "decide", "score") and clause.systems and not delegated:
+                # "screen the name against ComplyAdvantage sanctions lists": the named system
+                # does the check, called like any lookup (a model cannot read its lists)
+                check = Task("enrich", clause.text, index, at, target=clause.systems[0].lower())
+                check.quote = clause.text
+                added.append(check)
+                continue
             if owner is not None:
                 owner.also.append(Task(kind, clause.text, index, at))
             else:  # a model task the vocabulary missed ("route the tech stuff"): drafted, quoting it

@@ -22,7 +22,8 @@ _KNOWN_LABELS = [
 
 def snake(words: str) -> str:
     """`words` as an identifier: lower snake case, no leading article, at most 40 characters."""
-    name = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")
+    words = re.sub(r"n['’]t\b", " not", words.lower())  # "doesn't exist" -> does_not_exist
+    name = re.sub(r"[^a-z0-9]+", "_", re.sub(r"['’](?:s|re|ll|ve|d|m)\b", "", words)).strip("_")
     return re.sub(r"^(the|a|an|their|its|our)_", "", name)[:40]
 
 

@@ -292,7 +292,12 @@ _CONDITION_STOP = frozenset(
 
 def condition_field(clause: str) -> str:
     """A boolean output field named from a condition's own words: 'if there's a churn risk' -> churn_risk."""
-    words = [w for w in re.findall(r"[a-z0-9]+", clause.lower()) if w not in _CONDITION_STOP]
+    # contractions are one word: "it's" is "it", "doesn't" is "not" (never `s_…` or `doesn_…`)
+    tokens = [
+        "not" if w.endswith("n't") else re.sub(r"'(?:s|re|ll|ve|d|m)$", "", w)
+        for w in re.findall(r"[a-z0-9]+(?:['’][a-z]+)?", clause.lower().replace("’", "'"))
+    ]
+    words = [w for w in tokens if w not in _CONDITION_STOP]
     name = "_".join(words[:3]) or "condition_met"
     return name if re.match(r"[a-z]", name) else f"is_{name}"[:40]
 
@@ -318,6 +323,20 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
     options = options or (decide.labels if decide is not None else [])
     if not options:
         return
+    for task in tasks:
+        if task.condition is None and not task.unmapped_condition and task.kind in ("notify", "store", "act"):
+            # "Write refer cases to Salesforce", "pass and fail just update the status": the
+            # options the clause opens with are the events it acts on
+            opening = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", task.quote or "")[:4]]
+            named = [o for o in options if o in opening]
+            if named and len(named) < len(options):
+                task.condition = Condition(
+                    "decision",
+                    " ".join(named),
+                    "in" if len(named) > 1 else "==",
+                    named if len(named) > 1 else named[0],
+                    output_field="decision",
+                )
     for task in tasks:
         if task.condition is None and task.unmapped_condition:
             # "manual review ones go to the queue": a condition no rule read that names an option

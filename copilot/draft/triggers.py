@@ -158,7 +158,8 @@ _TOPIC_NAMES = [
         r"\b(?:topic|queue|stream|subscription)\s+(?:named|called)\s+[`\"']?(?P<name>[\w.-]*\w)", re.I
     ),
     re.compile(
-        r"\b(?:topic|queue|stream|subscription|hub)\s*(?::|\(\s*(?:(?:topic|queue|stream|hub)\s*:\s*)?)\s*[`\"']?(?P<name>[\w.-]*\w)",
+        # "(applicant_id, country, …)" after "queue" lists the message's fields, not its name
+        r"\b(?:topic|queue|stream|subscription|hub)\s*(?::|\(\s*(?:(?:topic|queue|stream|hub)\s*:\s*)?)\s*[`\"']?(?P<name>[\w.-]*\w)(?![\w.-]|\s*,)",
         re.I,
     ),
     re.compile(r"\b(?:topic|queue|stream|subscription)\s+[`\"'](?P<name>[^`\"'\s]+)[`\"']", re.I),
@@ -289,7 +290,8 @@ TRIGGERS: list[TriggerPhrase] = [
     _row(
         "queue",
         STATED,
-        rf"\b(?:{_ARRIVE}|publish\w*|pushed|posted|put|dropped|enqueued|emitted|produced|streamed|sends?|sent|writes?)\s+(?:[\w-]+\s+){{0,3}}?(?:on|to|in|into|onto|via|through|from|over)\s+(?:{_CHANNEL})",
+        # "put it in the Field Ops queue" is the flow's own action, not how events arrive
+        rf"\b(?:{_ARRIVE}|publish\w*|pushed|posted|put|dropped|enqueued|emitted|produced|streamed|sends?|sent|writes?)(?!\s+(?:it|them|this|that|these|those)\b)\s+(?:[\w-]+\s+){{0,3}}?(?:on|to|in|into|onto|via|through|from|over)\s+(?:{_CHANNEL})",
         _queue,
     ),
     _row(

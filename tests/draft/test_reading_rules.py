@@ -449,3 +449,40 @@ def test_if_flagged_after_a_check_reads_the_checks_decision():
     email = step(data, "http", "email")
     assert email["if"] == "{{ steps.check_decide.output.decision == 'fail' }}"
     assert not any(s["id"].startswith("moderate") for s in data["steps"])
+
+
+def test_the_opening_when_clause_is_the_event_and_putting_it_in_a_queue_is_an_action():
+    data = drafted(
+        "When a Zendesk ticket is created in the Billing group, classify it as dispute, question or other. "
+        "Put it in the Field Ops queue if it is a dispute."
+    )
+    assert data["trigger"]["type"] == "webhook"
+    assert not any(s["id"].startswith("create") for s in data["steps"]), [s["id"] for s in data["steps"]]
+
+
+def test_a_percentage_relative_to_another_value_is_not_an_event_threshold_and_contractions_name_cleanly():
+    from copilot.draft.planning import condition_field
+
+    data = drafted(
+        "Tickets arrive by webhook. If the bill is more than 40% above their 12-month average, put it in "
+        "the Field Ops queue in Zendesk."
+    )
+    ifs = " ".join(str(s.get("if", "")) for s in data["steps"])
+    assert "event.bill" not in ifs and "> 40" not in ifs, ifs
+    assert condition_field("if it's a bill dispute") == "bill_dispute"
+    assert condition_field("when the PO doesn't exist") == "po_not_exist"
+
+
+def test_screening_against_a_named_system_calls_it_and_options_opening_a_clause_limit_it():
+    data = drafted(
+        "Applications land on an SQS queue (applicant_id, country, selfie_url). Screen the name against "
+        "ComplyAdvantage sanctions lists, then have an LLM decide: pass, refer or fail. Write refer cases to "
+        "Salesforce; pass and fail just update the account status via our accounts API."
+    )
+    assert data["trigger"]["topic"] != "applicant_id"
+    assert not any(s["id"].startswith("moderate") for s in data["steps"])
+    assert any("COMPLYADVANTAGE" in str(s.get("request", {}).get("url")) for s in data["steps"])
+    refer = next(s for s in data["steps"] if "SALESFORCE" in str(s.get("request", {}).get("url")))
+    assert refer["if"] == "{{ steps.check_decide.output.decision == 'refer' }}"
+    status = next(s for s in data["steps"] if "ACCOUNTS" in str(s.get("request", {}).get("url")))
+    assert status["if"] == "{{ steps.check_decide.output.decision in ['pass', 'fail'] }}"
