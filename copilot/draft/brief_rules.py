@@ -44,6 +44,8 @@ def is_rule(text: str, side_effect_words: set[str]) -> bool:
 
     if text.endswith(")") or len(re.findall(r"[A-Za-z']+", text)) < 4 or not _RULE.search(text):
         return False
+    if text.count("(") != text.count(")"):
+        return False  # a fragment cut inside a parenthesis is no rule a model could follow
     if systems_named(text) or is_filter(text) or _VOLUME.search(text):
         return False
     said = re.match(r"\W*(?:we|i|they)\s+(?:never|don'?t|do not|can'?t|cannot)\s+([a-z]+)", text, re.I)

@@ -70,7 +70,9 @@ _QUOTED_VALUE = re.compile(
 )
 # A noun phrase that ends in a preposition or a relative word names no field by itself.
 _DANGLING = re.compile(
-    r"\b(?:with|that|who|which|whose|having|has|have|of|for|where|than|at|in|on|by)$", re.I
+    # "… with", or a relative clause's verb ("drugs that fall below 10 units": the units are measured)
+    r"\b(?:with|that|who|which|whose|having|has|have|of|for|where|than|at|in|on|by)$|\b(?:that|which|who)\s+\w+$",
+    re.I,
 )
 _SEVERITY_ATOM = re.compile(
     r"\b(?:severity|sev)\s+(?:is\s+|=+\s*|of\s+|level\s+)?(critical|high|major|sev-?1|p1|1)\b", re.I

@@ -207,6 +207,9 @@ def is_band(clause: str, options: list[str]) -> bool:
 def option_of(text: str, options: list[str]) -> str | None:
     """The response option a phrase names, in any inflection ("Blocked posts" -> block)."""
     words = re.findall(r"[A-Za-z][\w-]*", text)
+    for word in words:
+        if word.lower() in options:  # "If the decision is needs_manager": the option as written
+            return word.lower()
     # a two-word option ("manual_review") is named by its words in a row
     for option in options:
         parts = option.split("_")

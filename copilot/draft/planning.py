@@ -302,6 +302,13 @@ def condition_field(clause: str) -> str:
     return name if re.match(r"[a-z]", name) else f"is_{name}"[:40]
 
 
+_DECIDED_FROM = re.compile(
+    r"\b(?:use|using|per|according to|based on|against|from)\s+(?:the|our|their)\s+((?:[\w-]+\s+){0,3}?"
+    r"(?:policy|policies|pdf|handbook|guide|guidelines|rules|terms|playbook|docs|documentation|manual))\b",
+    re.I,
+)
+
+
 def _decisions(tasks: list[Task], reading: Reading) -> None:
     """Conditions that name an option of the answer ("Blocked posts also open a ticket",
     "Approved payouts get released", "anything flagged for review goes to Slack") read the
@@ -313,12 +320,19 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
     decide = next((t for t in tasks if t.kind == "decide"), None)
     if decide is not None and options and not reading.bands:
         decide.labels = options
+    if decide is not None and decide.docs is None and decide.start >= 0:
+        source = _DECIDED_FROM.search(reading.sentences[decide.sentence])
+        if source is not None:  # "Use the freeze policy PDF to decide whether …": from documents
+            decide.docs = source.group(1).lower()
     if decide is None and options and not reading.bands and not any(t.kind == "score" for t in tasks):
         sentence = next(
             (i for i, s in enumerate(reading.sentences) if all(o in s.lower() for o in options)), 0
         )
         decide = Task("decide", "(the answer is one of the options)", sentence, -1, labels=options)
         decide.quote = next((q for q in (reading.sentences[sentence],) if q), None)
+        source = _DECIDED_FROM.search(reading.sentences[sentence])
+        if source is not None:  # "Use the freeze policy PDF to decide …": decided from documents
+            decide.docs = source.group(1).lower()
         tasks.insert(0, decide)
     options = options or (decide.labels if decide is not None else [])
     if not options:

@@ -171,8 +171,9 @@ _WHETHER = re.compile(r"\b(?:whether|if)\s+(.+?)(?=[,.;]|$)", re.I)
 # "Absences should be recorded in SIMS", "Complaints go to the head's inbox", "Bullying reports
 # must never get an automatic reply — notify the lead": the subject names the events it is about
 _LABEL_SUBJECT = re.compile(
-    r"[\W]*((?:[A-Za-z][\w'-]*\s+){0,3}?[A-Za-z][\w'-]*)\s+(?=(?:get|gets|are|is|go|goes|should|must|will|"
-    r"can|need|needs)\b)"
+    # "Complaints go to…", "Critical drugs that fall below 10 units must trigger…" (its relative clause skipped)
+    r"[\W]*((?:[A-Za-z][\w'-]*\s+){0,3}?[A-Za-z][\w'-]*)(?:\s+(?:that|which|who|with)\b[^,;]{0,60}?)?"
+    r"\s+(?=(?:get|gets|are|is|go|goes|should|must|will|can|need|needs)\b)"
 )
 
 
@@ -200,7 +201,8 @@ def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) 
     if not labels:
         return
     for task in tasks:
-        if task.condition is not None or task.kind not in ACTING or task.start < 0:
+        threshold = task.condition if task.condition is not None and task.condition.kind == "event" else None
+        if (task.condition is not None and threshold is None) or task.kind not in ACTING or task.start < 0:
             continue
         sentence = sentences[task.sentence]
         lead = re.match(r"\W*for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentence, re.I)
@@ -229,6 +231,9 @@ def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) 
             extra = " ".join(rest)
             cond.alternatives = [Condition("field", extra, "==", True, output_field=snake(extra)[:40])]
             cond.all_of = True
+        if threshold is not None:
+            # "Critical drugs that fall below 10 units": the label and the event's threshold, both
+            cond.alternatives, cond.all_of = [*cond.alternatives, threshold], True
         task.condition = cond
         task.unmapped_condition = None
         matches.append(Match("condition", m.group(0), task.sentence, m.start(), m.end()))

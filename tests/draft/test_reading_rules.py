@@ -486,3 +486,24 @@ def test_screening_against_a_named_system_calls_it_and_options_opening_a_clause_
     assert refer["if"] == "{{ steps.check_decide.output.decision == 'refer' }}"
     status = next(s for s in data["steps"] if "ACCOUNTS" in str(s.get("request", {}).get("url")))
     assert status["if"] == "{{ steps.check_decide.output.decision in ['pass', 'fail'] }}"
+
+
+def test_a_label_subject_with_a_relative_clause_keeps_both_the_label_and_the_threshold():
+    data = drafted(
+        "Stock events arrive on a Kafka topic. Classify the drug as critical, routine or controlled. "
+        "Critical drugs that fall below 10 units must trigger a PagerDuty alert."
+    )
+    page = step(data, "http", "page")
+    assert "label == 'critical'" in page["if"] and "event.units < 10" in page["if"] and " and " in page["if"]
+
+
+def test_a_decision_said_by_its_option_and_decided_from_a_named_document():
+    data = drafted(
+        "Members send freeze requests by webhook. Use the freeze policy PDF to decide whether the freeze is "
+        "allowed and return a freeze decision (approve, deny or needs_manager) within 2 seconds. If the "
+        "decision is needs_manager, post it to the #front-desk Slack channel. Members on the Platinum "
+        "plan get an automatic approve for freezes up to 3 months."
+    )
+    assert step(data, "http", "slack")["if"] == "{{ steps.check_decide.output.decision == 'needs_manager' }}"
+    assert "docs" in step(data, "model", "decide")["needs"]
+    assert "Platinum plan" in step(data, "model", "decide")["prompt"]["system"]  # a plan is not a system
