@@ -244,11 +244,18 @@ _DELEGATED = re.compile(
     r"(?:to\s+)?([a-z]+)",
     re.I,
 )
+# "from the lab reference guide", "Use the freeze policy PDF to decide": documents a clause works from
 _FROM_DOCUMENTS = re.compile(
-    r"\b(?:from|in|using|per)\s+(?:the|our|their)\s+((?:[\w-]+\s+){0,3}?(?:guide|policy|policies|handbook|"
-    r"playbook|manual|faq|docs|documentation|articles|knowledge ?base|runbook|wiki|terms|sheets?))\b",
+    r"\b(?:from|in|use|using|per|according to|based on|against)\s+(?:the|our|their)\s+((?:[\w-]+\s+){0,3}?"
+    r"(?:guide|guidelines|policy|policies|handbook|playbook|manual|faq|docs|documentation|articles|"
+    r"knowledge ?base|runbook|wiki|terms|rules|pdf|sheets?))\b",
     re.I,
 )
+
+
+def documents_named(text: str) -> re.Match[str] | None:
+    """The documents a clause says it works from (group 1), or None."""
+    return _FROM_DOCUMENTS.search(text)
 
 
 def read_actions(
@@ -300,7 +307,7 @@ def read_actions(
             else:  # a model task the vocabulary missed ("route the tech stuff"): drafted, quoting it
                 missed = Task(kind, clause.text, index, at)
                 missed.quote = clause.text
-                source = _FROM_DOCUMENTS.search(clause.text)
+                source = documents_named(clause.text)
                 if source and kind in ("reply", "answer"):
                     missed.docs = source.group(1).lower()  # "… from the lab reference guide"
                 if kind == "decide":

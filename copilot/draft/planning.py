@@ -17,6 +17,7 @@ from typing import Any
 from copilot.catalog import COST_TIER_TIERS, Catalog, ModelProfile
 from copilot.draft import blocks
 from copilot.draft.blocks import dur
+from copilot.draft.decisions import documents_named
 from copilot.draft.event import EventShape, default_shape
 from copilot.draft.reader import Condition, Reading, Task
 from copilot.draft.request import DraftRequest
@@ -302,13 +303,6 @@ def condition_field(clause: str) -> str:
     return name if re.match(r"[a-z]", name) else f"is_{name}"[:40]
 
 
-_DECIDED_FROM = re.compile(
-    r"\b(?:use|using|per|according to|based on|against|from)\s+(?:the|our|their)\s+((?:[\w-]+\s+){0,3}?"
-    r"(?:policy|policies|pdf|handbook|guide|guidelines|rules|terms|playbook|docs|documentation|manual))\b",
-    re.I,
-)
-
-
 def _decisions(tasks: list[Task], reading: Reading) -> None:
     """Conditions that name an option of the answer ("Blocked posts also open a ticket",
     "Approved payouts get released", "anything flagged for review goes to Slack") read the
@@ -321,7 +315,7 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
     if decide is not None and options and not reading.bands:
         decide.labels = options
     if decide is not None and decide.docs is None and decide.start >= 0:
-        source = _DECIDED_FROM.search(reading.sentences[decide.sentence])
+        source = documents_named(reading.sentences[decide.sentence])
         if source is not None:  # "Use the freeze policy PDF to decide whether …": from documents
             decide.docs = source.group(1).lower()
     if decide is None and options and not reading.bands and not any(t.kind == "score" for t in tasks):
@@ -330,7 +324,7 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
         )
         decide = Task("decide", "(the answer is one of the options)", sentence, -1, labels=options)
         decide.quote = next((q for q in (reading.sentences[sentence],) if q), None)
-        source = _DECIDED_FROM.search(reading.sentences[sentence])
+        source = documents_named(reading.sentences[sentence])
         if source is not None:  # "Use the freeze policy PDF to decide …": decided from documents
             decide.docs = source.group(1).lower()
         tasks.insert(0, decide)
@@ -458,23 +452,19 @@ def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[
                 ),
                 None,
             )
+            replacement = None
             if needed == "moderate" and "moderate" not in kinds and refusal is not None:
                 # "Check for safeguarding concerns. If flagged, email the lead": the check decides
                 replacement = Condition("decision", part.text, "==", refusal, output_field="decision")
-                if index == 0:
-                    replacement.alternatives = cond.alternatives
-                    task.condition = cond = replacement
-                else:
-                    cond.alternatives[index - 1] = replacement
                 needed = "decide"
             elif needed == "moderate" and "moderate" not in kinds and "classify" in kinds:
                 replacement = Condition("label", part.text, "==", "spam")
-                if index == 0:
-                    replacement.alternatives = cond.alternatives
-                    task.condition = cond = replacement
-                else:
-                    cond.alternatives[index - 1] = replacement
                 needed = "classify"
+            if replacement is not None and index == 0:
+                replacement.alternatives = cond.alternatives
+                task.condition = cond = replacement
+            elif replacement is not None:
+                cond.alternatives[index - 1] = replacement
             if needed not in kinds and needed not in {t.kind for t in extra}:
                 decider = Task(needed, f"(added to decide {part.text!r})", task.sentence, -1)
                 decider.quote = task.quote  # it implements the clause's condition
