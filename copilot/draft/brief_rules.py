@@ -54,6 +54,18 @@ def is_rule(text: str, side_effect_words: set[str]) -> bool:
     return prohibited_verb(text) not in side_effect_words
 
 
+def _decides_option(text: str, options: list[str]) -> bool:
+    """ "Approve when every line matches within 2%; hold when there's no goods receipt": when
+    the step's own options are chosen, a rule for the model that chooses them."""
+    from copilot.draft.decisions import option_of
+
+    return (
+        bool(options)
+        and bool(re.search(r"\b(?:when|if|unless)\b", text, re.I))
+        and (option_of(text, options) is not None)
+    )
+
+
 def _quotes_part(sentence: str, steps: list[dict[str, Any]]) -> bool:
     """Whether a step quotes some of `sentence` (then the sentence is that step's, not a rule)."""
     for step in steps:
@@ -85,6 +97,9 @@ def hand_rules_to_model(
     # sentence no step quotes conditions nothing; the whole sentence is the rule
     from copilot.draft.planning import condition_field
 
+    schema = target.get("output_schema", {}).get("properties", {})
+    options = list((schema.get("decision") or schema.get("label") or {}).get("enum") or [])
+
     conditions = " ".join(str(s.get("if", "")) for s in steps)
     settled: list[str] = []
     for note in unmapped:
@@ -97,12 +112,25 @@ def hand_rules_to_model(
         if f"output.{condition_field(condition)}" in conditions:
             continue  # a step's `if:` decides it (by the classifier's guess, which DR010 says)
         rule = sentence.strip().rstrip(".")
-        if is_rule(rule, words) and rule not in rules:
+        if (is_rule(rule, words) or _decides_option(rule, options)) and rule not in rules:
             rules.append(rule)
             settled.append(note)
-    if not rules:
+    # the option clauses the step already quotes ("Approve when every line matches within 2%")
+    # are its criteria: the model must see them, not only the reader of why.brief
+    own = (target.get("why") or {}).get("brief") or []
+    criteria = [
+        str(q).rstrip(".")
+        for q in ([own] if isinstance(own, str) else own)
+        if _decides_option(str(q), options) and str(q).rstrip(".") not in rules
+    ]
+    if not rules and not criteria:
         return None, [], unmapped
-    listed = " ".join(f'"{r.strip().rstrip(".")}."' for r in rules)
+    settled += [
+        n
+        for n in unmapped
+        if n.endswith(_UNMAPPED_CONDITION) and any(n.removesuffix(_UNMAPPED_CONDITION) in c for c in criteria)
+    ]
+    listed = " ".join(f'"{r.strip().rstrip(".")}."' for r in [*criteria, *rules])
     system = str(target["prompt"]["system"])
     instruction = f"Apply these rules from the brief: {listed} "
     if system.endswith(_LAST_SENTENCE):

@@ -305,7 +305,9 @@ def is_filter(text: str) -> bool:
 
 def prohibited_verb(text: str) -> str | None:
     """The verb a prohibition forbids, singular ("never emails them" -> `email`); None if none."""
-    prohibited = _PROHIBITION.search(text)
+    prohibited = _PROHIBITION.search(
+        re.sub(r"\b(?:ever|always|just|automatically|auto-?)\s+", "", text, flags=re.I)
+    )
     return prohibited.group(1).lower().rstrip("s") if prohibited else None
 
 

@@ -176,7 +176,7 @@ def stem(word: str) -> str:
     }
     if w in irregular:
         return irregular[w]
-    for suffix in ("ing", "ed", "es", "e", "s"):
+    for suffix in ("ions", "ion", "ing", "ed", "es", "e", "s"):  # rejections -> reject
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             return w[: -len(suffix)]
     return w

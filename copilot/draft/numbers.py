@@ -104,6 +104,8 @@ _FIGURE_BEFORE = (
     r"\b(?:in|inside|p9[59](?: latency)?(?: is| at| =| :)?|latency(?: is| of about)?|response time(?: is)?)"
 )
 
+# a duration written with digits ("15 s"): "as a webhook" must never read as "a" + "s"
+_DIGIT_DURATION = r"(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>ms|milliseconds?|s|secs?|seconds?|mins?|minutes?)\b"
 LATENCY: list[LatencyPhrase] = [
     _latency(
         "not a demand",
@@ -118,6 +120,13 @@ LATENCY: list[LatencyPhrase] = [
         "promise",
         rf"\b{DURATION}\s+(?:is fine|is ok(?:ay)?|is acceptable|is the (?:limit|max(?:imum)?|budget)|max(?:imum)?|tops|at most|or less|or under|or faster|p9[59]|latency|sla|end[- ]to[- ]end)\b",
     ),
+    # "15 s per invoice", "2 seconds a request": the time each event may take
+    _latency(
+        "promise",
+        rf"\b{_DIGIT_DURATION}\s+(?:per|each|for each|an?)\s+(?!(?:second|sec|minute|min|hour|day|week|month|year)s?\b)[a-z][\w-]*",
+    ),
+    # "3 s, 0.2 cents.": a terse brief's bare duration opening its sentence
+    _latency("promise", rf"^\W*{_ABOUT}{_DIGIT_DURATION}\s*(?=[,;.]|$)"),
     _latency("promise", r"\bsub[- ]?\s?second\b", fixed=1.0),
     _latency("figure", rf"{_FIGURE_BEFORE}\s*{_ABOUT}{DURATION}"),
     _latency(
@@ -217,6 +226,10 @@ _SMALL_BEFORE = re.compile(
 )
 
 
+# "one cent max", "2 cents tops": the amount, then the word that makes it a cap
+_SMALL_AFTER = re.compile(r"\s*(?:max(?:imum)?|tops|at most|or less|or under|cap|limit)\b", re.I)
+
+
 @dataclass(frozen=True)
 class TierPhrase:
     pattern: re.Pattern[str]
@@ -252,8 +265,11 @@ def money(sentence: str) -> list[tuple[float, re.Match[str], str]]:
             out.append((amount / count, m, sentence[m.start() : per.end()]))
             continue
         before = sentence[max(0, m.start() - 40) : m.start()]
-        if _BUDGET_BEFORE.search(before) or (amount < 1 and _SMALL_BEFORE.search(before)):
-            out.append((amount, m, m.group(0)))
+        after = _SMALL_AFTER.match(sentence, m.end())
+        # "3 s, 0.2 cents.": cents in a terse line of limits are the budget per event
+        terse = amount < 0.1 and len(re.findall(r"[A-Za-z]+", sentence)) <= 6
+        if _BUDGET_BEFORE.search(before) or (amount < 1 and (_SMALL_BEFORE.search(before) or after or terse)):
+            out.append((amount, m, sentence[m.start() : after.end()] if after else m.group(0)))
     return out
 
 

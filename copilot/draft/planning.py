@@ -337,6 +337,12 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
             # options the clause opens with are the events it acts on
             opening = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", task.quote or "")[:4]]
             named = [o for o in options if o in opening]
+            limited = re.search(
+                r"\b(?:only\s+)?(?:for|on)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s*$", task.quote or ""
+            )
+            if not named and limited:  # "Email the supplier via Outlook only for rejections"
+                one = option_of(limited.group(1), options)
+                named = [one] if one else []
             if named and len(named) < len(options):
                 task.condition = Condition(
                     "decision",

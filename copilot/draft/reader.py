@@ -545,6 +545,20 @@ def read(brief: str) -> Reading:
     options = read_response_options(sentences)
     bands, fallback = read_bands(sentences, options)
     tasks = read_actions(sentences, brief, tasks, matches, options)
+    if options:
+        # "Decision labels: approve, hold, reject": the answer's options, not a classifier
+        tasks = [
+            t
+            for t in tasks
+            if not (
+                t.kind == "classify"
+                and re.match(
+                    r"\W*(?:decision|verdict|outcome)s?\s+(?:labels?|options?)",
+                    t.quote or sentences[t.sentence],
+                    re.I,
+                )
+            )
+        ]
     _instead(sentences, tasks, forbidden)
     if options:
         # "send to review from 0.4", "answer `review`", "review or decline within 300 ms": values

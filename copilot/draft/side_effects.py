@@ -15,6 +15,7 @@ from typing import Any
 from copilot.draft import blocks
 from copilot.draft.planning import Plan, display
 from copilot.draft.reader import Condition, Task
+from copilot.draft.subjects import systems_named
 
 
 def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
@@ -239,11 +240,20 @@ def side_effect_step(
         step_id = {"pagerduty": "page_oncall", "webhook": "escalate"}.get(
             task.channel or "", f"notify_{task.channel}"
         )
+        through = [
+            n
+            for n in systems_named(task.quote or "")
+            if n.lower() not in (task.channel or "", "slack", "teams")
+        ]
         if task.channel == "webhook" and task.target:
             # no channel named, but a system is: the alert goes through that system's API
             env = blocks.env_name(task.target, "api", "url")
             step_id = f"notify_{re.sub(r'[^a-z0-9]+', '_', task.target).strip('_')}"
             description = f"alert through {task.target}"
+        elif through and task.channel in ("email", "sms"):
+            # "Email the supplier via Outlook", "text the owner via Twilio": that system sends it
+            env = blocks.env_name(through[0], "api", "url")
+            description = f"{description} through {through[0]}"
         headline = (
             f"{noun.capitalize()} {{{{ event.{plan.event.id_field} }}}}"
             if plan.event.id_field

@@ -507,3 +507,32 @@ def test_a_decision_said_by_its_option_and_decided_from_a_named_document():
     assert step(data, "http", "slack")["if"] == "{{ steps.check_decide.output.decision == 'needs_manager' }}"
     assert "docs" in step(data, "model", "decide")["needs"]
     assert "Platinum plan" in step(data, "model", "decide")["prompt"]["system"]  # a plan is not a system
+
+
+@pytest.mark.parametrize(
+    ("brief", "seconds", "budget"),
+    [
+        ("Invoices arrive on a Kafka topic. Extract the totals. 15 s per invoice, under 1 cent.", 15.0, 0.01),
+        ("Messages arrive by webhook. Translate them to English. 3 s, 0.2 cents.", 3.0, 0.002),
+        ("Results arrive by webhook. Summarise each one in under 20 seconds, one cent max.", 20.0, 0.01),
+    ],
+)
+def test_terse_limits_are_the_sla_and_the_budget(brief, seconds, budget):
+    from copilot.draft.reader import read
+
+    reading = read(brief)
+    assert (reading.sla, reading.budget) == (seconds, budget)
+
+
+def test_the_decisions_own_option_clauses_are_in_its_prompt_and_options_limit_by_their_noun():
+    data = drafted(
+        "Invoices arrive on the Kafka topic ap.invoices (supplier_id, po_number, total). Decision labels: "
+        "approve, hold, reject. Approve when every line matches within 2%; hold when there's no goods "
+        "receipt yet. Email the supplier via Outlook only for rejections."
+    )
+    assert not any(s["id"].startswith("classify") for s in data["steps"])
+    system = step(data, "model", "decide")["prompt"]["system"]
+    assert "Approve when every line matches within 2%" in system and "no goods receipt" in system
+    email = step(data, "http", "email")
+    assert email["if"] == "{{ steps.check_decide.output.decision == 'reject' }}"
+    assert email["request"]["url"].startswith("${env:OUTLOOK_API_URL}")
