@@ -68,6 +68,19 @@ _QUOTED_VALUE = re.compile(
     r"[\"'\u201c\u2018]([^\"'\u201d\u2019{}%]{1,40})[\"'\u201d\u2019]",
     re.I,
 )
+# "if they don't cover it", "if the handbook doesn't answer it", "if nothing relevant is found"
+_UNCOVERED = re.compile(
+    r"\b(?:they|it|the\s+(?:docs|documents|handbook|articles|policy|guide|faq|kb|knowledge base|sources?))\s+"
+    r"(?:do(?:es)?n['’]?t|do(?:es)? not|can['’]?t|cannot)\s+(?:cover|answer|contain|address|mention)\b(?:\s+(?:it|that|this|the question))?|"
+    r"\b(?:no|nothing)\s+(?:relevant\s+)?(?:answer|passages?|documents?|articles?)?\s*(?:is|are)\s+found\b",
+    re.I,
+)
+# "applicant_id is present", "the `coupon_code` is empty": a field written as an identifier
+_PRESENCE = re.compile(
+    r"`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?\s+(?:is|are)\s+(?:not\s+)?"
+    r"(present|set|given|provided|filled(?: in)?|there|missing|empty|blank|absent)\b",
+)
+_PRESENT_WORDS = frozenset({"present", "set", "given", "provided", "filled", "filled in", "there"})
 # A noun phrase that ends in a preposition or a relative word names no field by itself.
 _DANGLING = re.compile(
     # "… with", or a relative clause's verb ("drugs that fall below 10 units": the units are measured)
@@ -208,6 +221,17 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                         Condition("event", m.group(0), "==", m.group(2), output_field=noun),
                     )
                 )
+    for m in _UNCOVERED.finditer(part):
+        # "if they don't cover it" (the documents): the answer step says so in `grounded`
+        if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            found.append((a + m.start(), a + m.end(), Condition("ungrounded", m.group(0))))
+    for m in _PRESENCE.finditer(part):
+        # "When applicant_id is present": a field of the event, set or not, needs no model
+        if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            op = "!=" if m.group(2).lower() in _PRESENT_WORDS else "=="
+            found.append(
+                (a + m.start(), a + m.end(), Condition("event", m.group(0), op, "", output_field=m.group(1)))
+            )
     states = _STATE_ATOM if inside_if else _NOUN_FORM
     for m in states.finditer(part):
         start, end = a + m.start(), a + m.end()

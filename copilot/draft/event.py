@@ -42,6 +42,8 @@ _PII_RE = re.compile(
     re.I,
 )
 MAX_EVENT_BYTES = 256_000
+# `policy_number`, `order_id`, `serial_no`: the field that keys the thing before its suffix
+_KEY_SUFFIXES = frozenset({"id", "number", "no", "num", "ref", "reference", "code", "key"})
 
 
 @dataclass
@@ -94,6 +96,16 @@ class EventShape:
             pattern = r"\b" + r"[\s_-]*".join(re.escape(w.lower()) for w in words) + r"s?\b"
             if re.search(pattern, text, re.I):
                 found.append(path)
+        if not found:
+            # "look up the policy in Guidewire" with `policy_number`: the thing's own key
+            for path in self.fields:
+                head, _, suffix = _leaf(path).lower().partition("_")
+                if (
+                    suffix in _KEY_SUFFIXES
+                    and len(head) >= 3
+                    and re.search(rf"\b{re.escape(head)}s?\b", text, re.I)
+                ):
+                    found.append(path)
         return max(found, key=lambda p: (len(_leaf(p)), -len(p))) if found else None
 
     @property

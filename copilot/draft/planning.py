@@ -437,7 +437,7 @@ def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[
             continue
         parts = [cond, *cond.alternatives]
         for index, part in enumerate(parts):
-            if part.kind in ("event", "fetched"):
+            if part.kind in ("event", "fetched", "ungrounded"):
                 continue  # decided by the event itself, or by what the run fetched
             needed = {
                 "decision": "decide",

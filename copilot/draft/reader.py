@@ -542,6 +542,13 @@ def read(brief: str) -> Reading:
         if t.kind not in ("notify", "store", "answer", "reply") or _acts(sentences[t.sentence], t.start)
     ]
     tasks = read_destinations(sentences, tasks, matches)
+
+    # "look up the serial in our Shopify orders": the system a lookup reads is no destination
+    def clause_of(t: Task) -> tuple[int, str]:
+        return t.sentence, t.quote or (quote_for(sentences[t.sentence], t.start) if t.start >= 0 else "")
+
+    reads = {clause_of(t) for t in tasks if t.kind == "enrich"}
+    tasks = [t for t in tasks if not (t.kind == "store" and clause_of(t) in reads)]
     options = read_response_options(sentences)
     bands, fallback = read_bands(sentences, options)
     tasks = read_actions(sentences, brief, tasks, matches, options)

@@ -23,6 +23,8 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     if cond.kind == "decision" and ("decide" in producers or "decision" in producers):
         source = producers.get("decide") or producers["decision"]
         return f"steps.{source}.output.decision {cond.op} {cond.value!r}", source
+    if cond.kind == "ungrounded" and "answer" in producers:
+        return f"not steps.{producers['answer']}.output.grounded", producers["answer"]
     if cond.kind == "fetched":
         return f"(steps.fetch.output | length) {cond.op} {cond.value:g}", "fetch"
     if cond.kind == "event" and cond.output_field and isinstance(cond.value, str):

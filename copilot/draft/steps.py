@@ -380,8 +380,10 @@ def _fed(task: Task, text: str, producers: dict[str, str], upstream: list[str]) 
 def _lookup_url(env: str, task: Task, plan: Plan) -> str:
     """The lookup's URL: keyed by the event field its clause names ("look up the order by the
     order number"), else by the event's id, else the bare endpoint."""
-    keyed = re.search(r"\b(?:by|using|with|for|via|from|on)\s+(.*)", task.quote or task.text, re.I)
-    named = plan.event.field_named_in(keyed.group(1)) if keyed else None
+    quote = task.quote or task.text
+    keyed = re.search(r"\b(?:by|using|with|for|via|from|on)\s+(.*)", quote, re.I)
+    # the key the clause names ("by the order number"), else the thing it looks up ("the policy")
+    named = (plan.event.field_named_in(keyed.group(1)) if keyed else None) or plan.event.field_named_in(quote)
     if named is not None:
         return f"${{env:{env}}}/{{{{ event.{named} }}}}"
     return f"${{env:{env}}}/{plan.id_ref}" if plan.event.id_field else f"${{env:{env}}}"

@@ -536,3 +536,29 @@ def test_the_decisions_own_option_clauses_are_in_its_prompt_and_options_limit_by
     email = step(data, "http", "email")
     assert email["if"] == "{{ steps.check_decide.output.decision == 'reject' }}"
     assert email["request"]["url"].startswith("${env:OUTLOOK_API_URL}")
+
+
+def test_a_field_present_and_documents_that_dont_cover_it_are_read_without_a_model():
+    data = drafted(
+        "Each message arrives as a webhook with the question, the applicant_id and the programme. "
+        "Answer only from the admissions handbook; if they don't cover it, create a task in Salesforce. "
+        "When applicant_id is present, log the answer on their Salesforce contact."
+    )
+    assert not any(s["id"].startswith("classify") for s in data["steps"]), [s["id"] for s in data["steps"]]
+    task = step(data, "http", "task")
+    assert task["if"] == "{{ not steps.check_answer.output.grounded }}"
+    log = next(s for s in data["steps"] if s.get("if") == "{{ event.applicant_id != '' }}")
+    assert "check_answer" in log["needs"]
+
+
+def test_a_lookup_keys_on_the_things_own_field_and_the_system_it_reads_is_no_destination():
+    data = drafted(
+        "Warranty forms arrive by webhook (fields: serial_number, email, issue_description). Look up the "
+        "serial in our Shopify orders to confirm the purchase, then decide covered or not_covered."
+    )
+    assert (
+        step(data, "http", "lookup")["request"]["url"] == "${env:SHOPIFY_API_URL}/{{ event.serial_number }}"
+    )
+    assert not any(s["id"].startswith(("update", "store")) for s in data["steps"]), [
+        s["id"] for s in data["steps"]
+    ]
