@@ -446,6 +446,13 @@ _RECEIVES = re.compile(
     re.I,
 )
 
+
+def received_noun(text: str) -> str | None:
+    """ "Suspicious ones get a ticket in Jira" -> ticket: what a subject is sent, or None."""
+    m = _RECEIVES.search(text)
+    return m.group(1).lower() if m else None
+
+
 _NEVER_RECEIVES = re.compile(
     r"\b(?:never|not|n't)\s+(?:get|gets|receive|receives|be sent|be given)\s+(?:an?\s+|any\s+)?(?:[\w-]+\s+)?"
     r"(" + "|".join([*_RECEIVED_VERBS, "reply", "answer", "response"]) + r")\b",

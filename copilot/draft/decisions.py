@@ -267,7 +267,7 @@ def read_actions(
 ) -> list[Task]:
     """Actions the task vocabulary has no word for ("block the card via our risk API"), read as
     verb + object + the system named, so no requirement of the brief is silently dropped."""
-    from copilot.draft.clauses import requirement_clauses
+    from copilot.draft.clauses import received_noun, requirement_clauses
 
     # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
     # post, even though the summary task sits in the same clause.
@@ -364,10 +364,13 @@ def read_actions(
         obj = rest[: stop.start()] if stop else rest
         obj = re.sub(r"\(.*?\)", "", obj).strip(" ,.")
         routed = _ROUTED.search(clause.text) if not verb_at.group(0) else None
+        received = received_noun(clause.text) if not verb_at.group(0) else None
         if routed:
             # "Complaints go to the visitor services team in Zendesk": the subject is the
             # condition, the destination is what the action names
             obj = "to " + routed.group(1)
+        elif received:
+            obj = received  # "Suspicious ones get a ticket in the SOC Jira queue": a ticket is made
         system = re.search(
             r"\b(?:via|through|using|in|on|to|into)\s+(?:the\s+|our\s+|their\s+)?([\w#-]+(?:\s+(?:api|service|system))?)",
             rest,

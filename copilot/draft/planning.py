@@ -337,6 +337,10 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
             # options the clause opens with are the events it acts on
             opening = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", task.quote or "")[:4]]
             named = [o for o in options if o in opening]
+            headed = re.match(r"\W*([A-Za-z][\w -]{0,30}?)\s*:", reading.sentences[task.sentence])
+            if not named and headed:  # "Malicious: purge the message … and open an incident"
+                one = option_of(headed.group(1), options)
+                named = [one] if one else []
             limited = re.search(
                 r"\b(?:only\s+)?(?:for|on)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s*$", task.quote or ""
             )
@@ -363,8 +367,12 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
         if task.condition is None:
             continue
         for part in [task.condition, *task.condition.alternatives]:
-            if part.kind not in ("field", "flagged", "urgent", "label"):
+            if part.kind not in ("field", "flagged", "urgent", "label", "score"):
                 continue
+            if part.kind == "score" and (
+                re.search(r"\d", part.text) or option_of(part.text, options) is None
+            ):
+                continue  # a threshold on a score stays one; "Suspicious ones" is the option
             # the condition's words, or its clause's ("anything flagged for review goes to Slack"), or
             # the sentence's lead ("For held and blocked posts, another model writes…")
             lead = reading.sentences[task.sentence][: max(task.start, 0)] if task.start > 0 else ""

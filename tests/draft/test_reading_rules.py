@@ -562,3 +562,16 @@ def test_a_lookup_keys_on_the_things_own_field_and_the_system_it_reads_is_no_des
     assert not any(s["id"].startswith(("update", "store")) for s in data["steps"]), [
         s["id"] for s in data["steps"]
     ]
+
+
+def test_an_option_heading_a_sentence_or_qualifying_its_subject_limits_its_actions():
+    data = drafted(
+        "Reports arrive by webhook. Give a verdict of malicious, suspicious, or clean. Malicious: open an "
+        "incident in Sentinel. Suspicious ones get a ticket in Jira. Reply within 60 seconds."
+    )
+    incident = step(data, "http", "incident")
+    assert incident["if"] == "{{ steps.check_decide.output.decision == 'malicious' }}"
+    ticket = step(data, "http", "ticket")
+    assert ticket["id"] == "create_ticket"
+    assert ticket["if"] == "{{ steps.check_decide.output.decision == 'suspicious' }}"
+    assert not any(s["id"].startswith("score") for s in data["steps"])
