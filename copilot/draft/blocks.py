@@ -125,7 +125,9 @@ def env_name(*parts: str) -> str:
     """`SLACK_WEBHOOK_URL` from ("slack", "webhook", "url")."""
     import re
 
-    return "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts if p)
+    name = "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts if p)
+    # an environment variable starts with a letter: "990 decline" -> X990_DECLINE_API_URL
+    return name if re.match(r"[A-Z]", name) else f"X{name}"
 
 
 # ---------------------------------------------------------------------------- blocks

@@ -28,6 +28,18 @@ _VOLUME = re.compile(
     r"\b\d[\d,.]*\s*k?\s+(?:[\w-]+\s+){0,2}?(?:a|an|per|each|every)\s+(?:second|sec|minute|min|hour|day|night|week)\b",
     re.I,
 )
+# "whatever the model says", "no model decides those": the brief keeps it from the model
+_NOT_THE_MODELS = re.compile(
+    r"\b(?:whatever the (?:model|llm|ai) says|no (?:model|llm|ai)\b|"
+    r"without (?:asking )?(?:a|the|any) (?:model|llm|ai)|not (?:by )?the (?:model|llm|ai))",
+    re.I,
+)
+# What a prompt can forbid: what the text says, not what the flow does
+_CONTENT_VERBS = frozenset({
+    "mention", "promise", "give", "suggest", "include", "quote", "offer", "reveal", "disclose", "share",
+    "guess", "speculate", "recommend", "diagnose", "say", "tell", "state", "invent", "make", "use", "cite",
+    "discuss", "admit", "blame", "name", "expose", "ask", "answer", "reply", "provide", "list",
+})  # fmt: skip
 # Verbs of knowing and having: "we never see …", "they don't get …" describe, they don't rule
 _FACTS = frozenset({"see", "get", "have", "know", "receive", "hold", "keep", "touch", "handle", "use"})
 # Who applies a rule, most telling first: the step that decides, else the one that answers
@@ -46,8 +58,11 @@ def is_rule(text: str, side_effect_words: set[str]) -> bool:
         return False
     if text.count("(") != text.count(")"):
         return False  # a fragment cut inside a parenthesis is no rule a model could follow
-    if systems_named(text) or is_filter(text) or _VOLUME.search(text):
+    if systems_named(text) or is_filter(text) or _VOLUME.search(text) or _NOT_THE_MODELS.search(text):
         return False
+    verb = prohibited_verb(text)
+    if verb is not None and verb not in _CONTENT_VERBS:
+        return False  # "Don't contact carriers for rejected loads": an action to keep from happening
     said = re.match(r"\W*(?:we|i|they)\s+(?:never|don'?t|do not|can'?t|cannot)\s+([a-z]+)", text, re.I)
     if said and said.group(1).lower() in _FACTS:
         return False  # "We never see the card number": what the team knows, not a rule to apply
@@ -66,12 +81,14 @@ def _decides_option(text: str, options: list[str]) -> bool:
     )
 
 
-def _quotes_part(sentence: str, steps: list[dict[str, Any]]) -> bool:
-    """Whether a step quotes some of `sentence` (then the sentence is that step's, not a rule)."""
+def _quotes_part(sentence: str, steps: list[dict[str, Any]], whole: bool = False) -> bool:
+    """Whether a step quotes some of `sentence` (then the sentence is that step's, not a rule);
+    with `whole`, only a quote that holds all of it counts."""
     for step in steps:
         quote = (step.get("why") or {}).get("brief") or []
-        if any(str(q) in sentence for q in ([quote] if isinstance(quote, str) else quote)):
-            return True
+        for q in [quote] if isinstance(quote, str) else quote:
+            if (sentence.rstrip(". ") in str(q)) if whole else (str(q) in sentence):
+                return True
     return False
 
 
@@ -86,6 +103,9 @@ def hand_rules_to_model(
     by_kind = {kind: sid for sid, (kind, hot) in roles.items() if kind in _APPLIERS and hot}
     target_id = next((by_kind[k] for k in _APPLIERS if k in by_kind), None)
     target = next((s for s in steps if s.get("id") == target_id), None)
+    # a sentence a step quotes as its own reason was read after all ("A model … picks accept or
+    # reject" is the decide step's): not "not understood"
+    unmapped = [u for u in unmapped if not _quotes_part(u, steps, whole=True)]
     if target is None:
         return None, [], unmapped
     words: set[str] = set()

@@ -53,13 +53,13 @@ _SCORE_ATOM = re.compile(
 )
 # "if the cart value is over $50", "orders above 1,000 EUR": a threshold on a field of the event
 _EVENT_ATOM = re.compile(
-    r"\b(?:(?:if|when|whenever|where|unless|only|and|or|any\s+\w+\s+where)\s+)?(?:the\s+|its\s+|their\s+|a\s+)?((?:[a-z]+\s+){0,2}?[a-z]+)\s+(?:is\s+|are\s+|was\s+)?"
+    r"\b(?:(?:if|when|whenever|where|unless|only|and|or|any\s+\w+\s+where)\s+)?(?:the\s+|its\s+|their\s+|a\s+)?((?:[a-z][a-z0-9_]*\s+){0,2}?[a-z][a-z0-9_]*)\s+(?:is\s+|are\s+|was\s+)?"
     r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<)\s*"
     r"[$€£]?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(k|m|million|%|percent|usd|eur|gbp|dollars|euros)?\b",
     re.I,
 )
 _NOT_EVENT_FIELDS = re.compile(
-    r"^(?:score|risk|probability|confidence|likelihood|rating|risk score|fraud score|it|that|this|they|we|cost|"
+    r"^(?:score|risk|probability|confidence|likelihood|rating|risk score|fraud score|it|that|this|they|we|cost|is|are|was|"
     r"latency|time|budget|p95|sla|respond|answer|reply|finish|\w+ in|\w+ within)$",
     re.I,
 )
@@ -163,7 +163,11 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             )
         )
     for m in _EVENT_ATOM.finditer(part):
-        noun = m.group(1).strip()
+        # "refer when loan_amount is over …", "US and declared_value is over …": the field is the
+        # last words, after the clause's own "when" or "and"
+        noun = re.split(r"\b(?:if|when|whenever|where|unless|and|or)\s+", m.group(1).strip())[-1] or m.group(
+            1
+        )
         counted = False
         if noun.lower() in ("if", "when", "where", "unless", "only", "and", "or", "whenever"):
             counted = True

@@ -42,6 +42,9 @@ _PII_RE = re.compile(
     re.I,
 )
 MAX_EVENT_BYTES = 256_000
+_UNITS = frozenset(
+    {"lbs", "kg", "usd", "eur", "gbp", "pct", "percent", "days", "hours", "minutes", "km", "miles"}
+)
 # `policy_number`, `order_id`, `serial_no`: the field that keys the thing before its suffix
 _KEY_SUFFIXES = frozenset({"id", "number", "no", "num", "ref", "reference", "code", "key"})
 
@@ -96,6 +99,12 @@ class EventShape:
             pattern = r"\b" + r"[\s_-]*".join(re.escape(w.lower()) for w in words) + r"s?\b"
             if re.search(pattern, text, re.I):
                 found.append(path)
+        if not found:
+            # "anything over 45,000 lbs" with `weight_lbs`: a field named by its unit
+            for path in self.fields:
+                unit = _leaf(path).lower().rsplit("_", 1)[-1]
+                if "_" in _leaf(path) and unit in _UNITS and re.search(rf"\b{unit}\b", text, re.I):
+                    found.append(path)
         if not found:
             # "look up the policy in Guidewire" with `policy_number`: the thing's own key
             for path in self.fields:

@@ -319,8 +319,18 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
         if source is not None:  # "Use the freeze policy PDF to decide whether …": from documents
             decide.docs = source.group(1).lower()
     if decide is None and options and not reading.bands and not any(t.kind == "score" for t in tasks):
+        naming = [i for i, s in enumerate(reading.sentences) if all(o in s.lower() for o in options)] or [0]
+        # where the brief has it decided ("a model … picks accept or reject"), not where it only
+        # names the answer ("we have to accept or reject within 15 minutes")
         sentence = next(
-            (i for i, s in enumerate(reading.sentences) if all(o in s.lower() for o in options)), 0
+            (
+                i
+                for i in naming
+                if re.search(
+                    r"\b(?:decides?|picks?|chooses?|selects?|model|llm|ai)\b", reading.sentences[i], re.I
+                )
+            ),
+            naming[0],
         )
         decide = Task("decide", "(the answer is one of the options)", sentence, -1, labels=options)
         decide.quote = next((q for q in (reading.sentences[sentence],) if q), None)
@@ -337,7 +347,12 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
             # options the clause opens with are the events it acts on
             opening = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", task.quote or "")[:4]]
             named = [o for o in options if o in opening]
-            headed = re.match(r"\W*([A-Za-z][\w -]{0,30}?)\s*:", reading.sentences[task.sentence])
+            # "Malicious: purge …", "On accept, reserve a carrier …" (its own clause's lead too)
+            sentence = reading.sentences[task.sentence]
+            clause_start = max(sentence.rfind(";", 0, max(task.start, 0)) + 1, 0)
+            headed = re.match(r"\W*([A-Za-z][\w -]{0,30}?)\s*:", sentence) or re.match(
+                r"\W*(?:on|upon|for|if|when)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s*,", sentence[clause_start:], re.I
+            )
             if not named and headed:  # "Malicious: purge the message … and open an incident"
                 one = option_of(headed.group(1), options)
                 named = [one] if one else []
@@ -403,6 +418,10 @@ def _event_thresholds(tasks: list[Task], event: EventShape, given: bool, assumpt
             name = part.output_field
             properties = event.schema.setdefault("properties", {})
             if name in properties:
+                continue
+            known = event.field_named_in(part.text) if (given or event.source != "default") else None
+            if known is not None and "." not in known:
+                part.output_field = known  # "anything over 45,000 lbs" is the event's `weight_lbs`
                 continue
             if given:
                 part.kind, part.value, part.op = "field", True, "=="

@@ -38,6 +38,7 @@ from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_s
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Band, Condition, Reading, Task
 from copilot.draft.sentences import split_sentences
+from copilot.draft.subjects import systems_named
 from copilot.draft.tasks import BACKGROUND, clause_span, quote_for, read_destinations, read_tasks
 from copilot.draft.triggers import Trigger, read_trigger
 
@@ -212,8 +213,10 @@ def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) 
         m = lead or subject
         if m is None or (lead is not None and m.end() > task.start):
             continue
-        words = [stem(w) for w in re.findall(r"[A-Za-z][\w-]*", m.group(1))]
-        named = [lb for lb in labels if all(stem(p) in words for p in lb.split("_"))]
+        tokens = re.findall(r"[A-Za-z][\w-]*", m.group(1))
+        words = [stem(w) for w in tokens]
+        # "For main_break, open a work order": the label as written, or its words
+        named = [lb for lb in labels if lb in tokens or all(stem(p) in words for p in lb.split("_"))]
         if not named:
             continue
         label = named[0]
@@ -451,12 +454,14 @@ def read_event_fields(
 # text", "the payload includes the SKU, the store id and the count": what the event carries
 _DELIVERS = re.compile(
     r"\b(?:posts|sends|pushes|forwards|publishes|submits|submitted|arrives?|comes? in|lands?|payloads?|"
-    r"webhooks?|queue|topic|trigger|POST)\b",
+    r"webhooks?|queue|topic|trigger|POST|events?|messages?|fields)\b",
     re.I,
 )
 _IMPERATIVE_START = re.compile(r"^\W*(?:please\s+)?(?:post|send|push|forward|publish)\b", re.I)
 _CARRIES = re.compile(
-    r"\b(?:with|containing|contains|including|includes|carrying|carries|has|having)\s+(?:fields?\s+)?", re.I
+    r"\b(?:with|containing|contains|including|includes|carrying|carries|has|having)\s+(?:fields?\s+)?|"
+    r"\bfields?\s*:\s*",
+    re.I,
 )
 _NOT_A_FIELD = re.compile(
     r"^(?:more|less|fewer|over|under|at|no|any|all|every|each|some|only|about|around|up|a lot|lots|"
@@ -575,7 +580,12 @@ def read(brief: str) -> Reading:
             for t in tasks
             if t.kind in ("classify", "score", "moderate", "extract", "summarise", "translate", "enrich")
             or not is_band(t.quote or quote_for(sentences[t.sentence], t.start), options)
-            or (t.kind in ("notify", "store", "act") and t.target)
+            # "reject hazmat unless …": the answer's value, unless a system the brief names acts on it
+            or (
+                t.kind in ("notify", "store", "act")
+                and t.target
+                and bool(systems_named(t.quote or quote_for(sentences[t.sentence], t.start)))
+            )
         ]
     for task in tasks:
         # "Score them with our fraud scoring API": within the task's own clause ("fetch … from the

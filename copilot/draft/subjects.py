@@ -53,7 +53,7 @@ _NOT_SYSTEMS = frozenset({
     "august", "september", "october", "november", "december", "english", "spanish", "french", "german",
     "italian", "portuguese", "dutch", "chinese", "japanese", "utc", "gmt", "pst", "pdt", "est", "edt",
     "cet", "cest", "et", "pt", "am", "pm", "us", "usd", "eur", "gbp", "eu", "uk", "ai", "llm", "gpt",
-    "api", "json", "pdf", "csv", "sms",
+    "api", "json", "pdf", "csv", "sms", "only", "not", "never", "all", "any", "no", "must", "always", "none",
 })  # fmt: skip
 
 

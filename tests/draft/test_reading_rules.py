@@ -575,3 +575,45 @@ def test_an_option_heading_a_sentence_or_qualifying_its_subject_limits_its_actio
     assert ticket["id"] == "create_ticket"
     assert ticket["if"] == "{{ steps.check_decide.output.decision == 'suspicious' }}"
     assert not any(s["id"].startswith("score") for s in data["steps"])
+
+
+def test_fields_in_their_own_sentence_or_bullet_and_thresholds_on_named_fields():
+    data = drafted(
+        "Loan requests hit a webhook. Event has loan_id, loan_amount, credit_score and lock_days.\n"
+        "- Decide approve, counter or refer.\n"
+        "- refer when loan_amount is over 766550 or credit_score is under 620.\n"
+        "- On approve, write the lock to Encompass."
+    )
+    props = data["trigger"]["event_schema"]["properties"]
+    assert {"loan_id", "loan_amount", "credit_score", "lock_days"} <= set(props) and "is" not in props, props
+    ifs = " ".join(str(s.get("if", "")) for s in data["steps"])
+    assert "event.loan_amount > 766550" in ifs and "refer_when" not in ifs, ifs
+    write = next(s for s in data["steps"] if "ENCOMPASS" in str(s.get("request", {}).get("url")))
+    assert write["if"] == "{{ steps.check_decide.output.decision == 'approve' }}"
+
+
+def test_a_model_that_picks_the_options_is_where_the_decision_is_and_on_option_leads_limit():
+    data = drafted(
+        "Loads arrive by webhook (load_id, weight_lbs). We have to accept or reject within 15 minutes. Pull "
+        "lane rates from DAT. A model estimates margin and picks accept or reject. On accept, reserve a "
+        "carrier in McLeod; on reject, send the 990 decline."
+    )
+    decide = step(data, "model", "decide")
+    assert "lookup" in decide["needs"]  # what it decides from comes first
+    assert step(data, "http", "reserve")["if"] == "{{ steps.check_decide.output.decision == 'accept' }}"
+    decline = step(data, "http", "decline")
+    assert decline["if"] == "{{ steps.check_decide.output.decision == 'reject' }}"
+    assert decline["request"]["url"].startswith("${env:X990")  # an env name starts with a letter
+
+
+def test_a_label_named_as_written_after_for_and_a_rule_kept_from_the_model_is_no_prompt_rule():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Reports arrive on the Kafka topic outages. An LLM classifies the report as main_break, "
+            "low_pressure or other. For main_break, page the on-call crew on PagerDuty. Admin roles are "
+            "never auto-approved, whatever the model says."
+        )
+    )
+    page = step(outcome.data, "http", "page")
+    assert page["if"] == "{{ steps.check_classify.output.label == 'main_break' }}"
+    assert "whatever the model says" not in step(outcome.data, "model", "classify")["prompt"]["system"]
