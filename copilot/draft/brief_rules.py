@@ -83,11 +83,15 @@ def _decides_option(text: str, options: list[str]) -> bool:
 
 def _quotes_part(sentence: str, steps: list[dict[str, Any]], whole: bool = False) -> bool:
     """Whether a step quotes some of `sentence` (then the sentence is that step's, not a rule);
-    with `whole`, only a quote that holds all of it counts."""
+    with `whole`, only a quote of exactly it counts."""
     for step in steps:
         quote = (step.get("why") or {}).get("brief") or []
         for q in [quote] if isinstance(quote, str) else quote:
-            if (sentence.rstrip(". ") in str(q)) if whole else (str(q) in sentence):
+            if (
+                (sentence.strip(" .").lower() == str(q).strip(" .").lower())
+                if whole
+                else (str(q) in sentence)
+            ):
                 return True
     return False
 
