@@ -74,7 +74,7 @@ _RESPONSE_OPTIONS = re.compile(
     r"\b(?:answers?|respond(?:s)?|repl(?:y|ies)|returns?|needs?|wants?|expects?|waits?(?:\s+at\s+most\s+[\w\s.]+?)?\s+for|"
     r"decide\s*:?\s*(?:whether\s+)?(?:to\s+)?|(?:picks?|chooses?|selects?)\s+(?:between\s+)?|"
     r"classify\s+(?:it|them|each\s+\w+)\s+as|mark\s+(?:it|them)\s+as|"
-    r"(?:a\s+)?verdict\s*(?:of|:)|(?:into|as|with)\s+(?:a|the|one)\s+(?:decision|verdict|outcome)\s*:?|"
+    r"(?:an?\s+|the\s+)?(?:verdict|decision|outcome)\s*(?:of|:)|(?:into|as|with)\s+(?:a|the|one)\s+(?:decision|verdict|outcome)\s*:?|"
     r"(?:decision|verdict|outcome)s?\s+(?:labels?|options?|values?)\s*:)\s*"
     # "reply by SMS with approved, paid or declined": how it goes out, then the options
     r"(?:(?:by|via|over|through)\s+[\w-]+\s+)?"
@@ -177,7 +177,9 @@ def stem(word: str) -> str:
     }
     if w in irregular:
         return irregular[w]
-    for suffix in ("ions", "ion", "ing", "ed", "es", "e", "s"):  # rejections -> reject
+    if w.endswith("ss"):
+        return w  # dismiss, pass: the s is the word's own
+    for suffix in ("ions", "ion", "als", "al", "ing", "ed", "es", "e", "s"):  # rejections, dismissals
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             return w[: -len(suffix)]
     return w

@@ -617,3 +617,15 @@ def test_a_label_named_as_written_after_for_and_a_rule_kept_from_the_model_is_no
     page = step(outcome.data, "http", "page")
     assert page["if"] == "{{ steps.check_classify.output.label == 'main_break' }}"
     assert "whatever the model says" not in step(outcome.data, "model", "classify")["prompt"]["system"]
+
+
+def test_a_decision_of_options_and_option_nouns_in_any_form():
+    from copilot.draft.decisions import option_of, read_response_options, stem
+
+    assert read_response_options(["A model drafts a decision of uphold, dismiss or hearing."]) == [
+        "uphold",
+        "dismiss",
+        "hearing",
+    ]
+    assert stem("dismissals") == stem("dismiss") == "dismiss" and stem("passes") == "pass"
+    assert option_of("only for rejections", ["approve", "hold", "reject"]) == "reject"
