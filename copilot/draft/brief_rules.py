@@ -119,7 +119,7 @@ def hand_rules_to_model(
     rules = [u for u in unmapped if is_rule(u, words)]
     # "Deposits are only refunded if the van is returned before 6pm": a condition read in a
     # sentence no step quotes conditions nothing; the whole sentence is the rule
-    from copilot.draft.planning import condition_field
+    from copilot.draft.conditions import condition_field
 
     schema = target.get("output_schema", {}).get("properties", {})
     options = list((schema.get("decision") or schema.get("label") or {}).get("enum") or [])

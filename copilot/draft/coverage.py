@@ -347,7 +347,7 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
     (the draft says so and exits 1), never a note a reader may skim past. Prohibitions and
     filters are DR005/DR007's: they are judged by what the flow does, not by what was read."""
     from copilot.draft.clauses import constraints, instructs
-    from copilot.draft.planning import condition_field
+    from copilot.draft.conditions import condition_field
 
     conditions = " ".join(str(s.get("if", "")) for s in _steps(data))
     out: list[dict[str, Any]] = []

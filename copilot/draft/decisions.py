@@ -346,7 +346,7 @@ def read_actions(
                     r"\b(?:nothing|none|no\s+\w+)\s*$|^\W*(?:don'?t|do not|never)\b", clause.text, re.I
                 ):
                     # "If there are no matching issues, post nothing": it runs when that is not so
-                    from copilot.draft.planning import condition_field
+                    from copilot.draft.conditions import condition_field
 
                     limit = (
                         negate(limit, f"not ({limit.text})")
