@@ -692,8 +692,10 @@ def constraints(brief: str) -> list[Constraint]:
 
 def _writes_to(text: str) -> bool:
     """'summarise the history for the CRM', 'push it into Salesforce': model work with a destination."""
+    text = re.sub(r"\([^()]*\)", " ", text)  # "(never quote a price that isn't in the sheet)": an aside
     m = re.search(
-        r"\b(?:for|to|into|in|on|onto|via|through|using)\s+(?:the\s+|our\s+|a\s+)?" + DESTINATIONS.pattern,
+        # "using our pricing sheet" reads a source; it writes nothing
+        r"\b(?:for|to|into|in|on|onto|via|through)\s+(?:the\s+|our\s+|a\s+)?" + DESTINATIONS.pattern,
         text,
         re.I,
     )

@@ -284,7 +284,12 @@ def read_actions(
         index = next((i for i, s in enumerate(sentences) if clause.text in s), None)
         if index is None:
             continue
-        if not clause.effectful:
+        handed = _DELEGATED.search(clause.text)
+        # "have the AI write a warm reply using ONLY our pricing sheet": the model's work, even
+        # where the clause reads like an action ("write … to", "using …")
+        if not clause.effectful or (
+            handed and _MODEL_VERBS.get(handed.group(1).lower()) in ("reply", "answer")
+        ):
             taken_any = [
                 (t.sentence, clause_span(sentences[t.sentence], t.start)) for t in tasks if t.start >= 0
             ]

@@ -340,6 +340,10 @@ def _event_thresholds(tasks: list[Task], event: EventShape, given: bool, assumpt
             name = part.output_field
             properties = event.schema.setdefault("properties", {})
             if name in properties:
+                if not given and not isinstance(part.value, str) and properties[name].get("type") == "string":
+                    # "If guest_count is over 180": a field the brief lists, compared as a number
+                    properties[name] = {"type": "number"}
+                    event.sample[name] = round(float(part.value or 0) * 2 or 1, 2)
                 continue
             known = event.field_named_in(part.text) if (given or event.source != "default") else None
             if known is not None and "." not in known:

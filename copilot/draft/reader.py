@@ -298,6 +298,14 @@ def _otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
         earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
         if earlier:
             cond = earlier[-1].condition
+        else:
+            # "If guest_count is over 180 we can't fit them, so … don't create a deal. Otherwise
+            # create a deal": the sentence before has a condition and no task to carry it
+            from copilot.draft.conditions import read_conditions
+
+            mapped = read_conditions(sentences[task.sentence - 1])[0] if task.sentence > 0 else []
+            cond = mapped[0][2] if mapped else None
+        if cond is not None:
             task.condition = negate(cond, f"otherwise (not {cond.text})")
             task.unmapped_condition = None
 

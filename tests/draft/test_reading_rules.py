@@ -629,3 +629,20 @@ def test_a_decision_of_options_and_option_nouns_in_any_form():
     ]
     assert stem("dismissals") == stem("dismiss") == "dismiss" and stem("passes") == "pass"
     assert option_of("only for rejections", ["approve", "hold", "reject"]) == "reject"
+
+
+def test_work_handed_to_the_ai_is_model_work_and_otherwise_negates_the_sentence_before():
+    data = drafted(
+        "Inquiries post to a webhook with name, email, guest_count and a message. Have the AI write a warm "
+        "reply using ONLY our pricing sheet (never quote a price that isn't in the sheet). If guest_count is "
+        "over 180 we can't fit them, so politely decline and don't create a deal. Otherwise create a deal in "
+        "HubSpot."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not any("only" in s.get("request", {}).get("url", "").lower() for s in data["steps"]), ids
+    assert any(s["type"] == "model" for s in data["steps"]) and any(
+        s["type"] == "retrieve" for s in data["steps"]
+    )
+    deal = step(data, "http", "deal")
+    assert deal["if"] == "{{ not (event.guest_count > 180) }}"
+    assert data["trigger"]["event_schema"]["properties"]["guest_count"]["type"] == "number"
