@@ -118,7 +118,8 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
     if intro:
         start = intro.end()
     else:
-        direct = re.match(r"\s*(?:it|them|each(?: one)?|these|those)\s+", window, re.I)
+        # "label them …", "labels the request auto_approve, manager_approval or deny"
+        direct = re.match(r"\s*(?:it|them|each(?: one)?|these|those|the\s+[a-z]+)\s+", window, re.I)
         if not direct or not re.search(r"\b(label|tag|mark)\w*\s*$", sentence[:end], re.I):
             return [], None
         start = direct.end()

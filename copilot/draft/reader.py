@@ -206,7 +206,9 @@ def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) 
         if (task.condition is not None and threshold is None) or task.kind not in ACTING or task.start < 0:
             continue
         sentence = sentences[task.sentence]
-        lead = re.match(r"\W*for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentence, re.I)
+        lead = re.match(
+            r"\W*(?:only\s+)?for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentence, re.I
+        )
         # or the subject of the task's own clause ("Complaints go to…", "; low and medium ones are…")
         a, _ = clause_span(sentence, max(task.start, 0))
         subject = _LABEL_SUBJECT.match(sentence, a) if lead is None else None
@@ -580,6 +582,13 @@ def read(brief: str) -> Reading:
             )
         ]
     _instead(sentences, tasks, forbidden)
+    # "A model checks the justification against the policy and labels the request a, b or c":
+    # one model step, the labelling; the check is how it labels
+    labelled = {t.sentence: t for t in tasks if t.kind == "classify" and t.labels}
+    for task in [t for t in tasks if t.kind == "decide" and t.sentence in labelled]:
+        if not task.labels or task.labels == ["pass", "fail"]:
+            labelled[task.sentence].docs = labelled[task.sentence].docs or task.docs
+            tasks.remove(task)
     if options:
         # "send to review from 0.4", "answer `review`", "review or decline within 300 ms": values
         # of the answer, not work or actions

@@ -39,7 +39,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"repl(?:y|ies|ying) to|draft (?:a |an )?(?:reply|response|answer)|suggest (?:a |an )?(?:reply|response|answer)|"
                           r"write (?:a |an )?(?:reply|response|answer)|auto-?repl\w*|respond(?:s|ing)? with (?:an? )?answer|"
                           r"(?:post|send|leave)(?:s|ing)? (?:a |an )?(?:[\w-]+,? ){0,3}(?:reply|response|comment)|reply with)\b", re.I)),
-    ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:\w+ )?up|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
+    ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:(?!up\b)[\w'-]+ ){0,3}up|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
                           r"query (?:the |our )?(?:api|database|db|crm))\b", re.I)),
     ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"

@@ -646,3 +646,18 @@ def test_work_handed_to_the_ai_is_model_work_and_otherwise_negates_the_sentence_
     deal = step(data, "http", "deal")
     assert deal["if"] == "{{ not (event.guest_count > 180) }}"
     assert data["trigger"]["event_schema"]["properties"]["guest_count"]["type"] == "number"
+
+
+def test_labels_the_request_lists_its_labels_and_the_check_is_how_it_labels():
+    data = drafted(
+        "Access requests arrive by webhook: request_id, employee_email, role. Look the employee up in "
+        "Okta to get their manager. A model checks the justification against the access policy doc and "
+        "labels the request auto_approve, manager_approval or deny. Only for auto_approve, add the user to "
+        "the Okta group. For manager_approval, send the manager a Slack message."
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert {"auto_approve", "manager_approval", "deny"} <= set(labels)
+    assert not any(s["id"].startswith("decide") for s in data["steps"])
+    assert step(data, "http", "lookup")["request"]["url"].startswith("${env:OKTA_API_URL}")
+    add = step(data, "http", "add")
+    assert add["if"] == "{{ steps.check_classify.output.label == 'auto_approve' }}"
