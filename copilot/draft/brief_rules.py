@@ -116,13 +116,18 @@ def hand_rules_to_model(
     for step in steps:
         if step.get("type") == "http":
             words |= set(re.split(r"[^a-z]+", str(step.get("id")).lower()))
-    rules = [u for u in unmapped if is_rule(u, words)]
+    schema = target.get("output_schema", {}).get("properties", {})
+    options = list((schema.get("decision") or schema.get("label") or {}).get("enum") or [])
+    # a rule, or when the step's own options are chosen ("refer when loan_amount is over 766550")
+    rules = [
+        u
+        for u in unmapped
+        if is_rule(u, words)
+        or (not u.endswith(")") and _decides_option(u, options) and not _NOT_THE_MODELS.search(u))
+    ]
     # "Deposits are only refunded if the van is returned before 6pm": a condition read in a
     # sentence no step quotes conditions nothing; the whole sentence is the rule
     from copilot.draft.conditions import condition_field
-
-    schema = target.get("output_schema", {}).get("properties", {})
-    options = list((schema.get("decision") or schema.get("label") or {}).get("enum") or [])
 
     conditions = " ".join(str(s.get("if", "")) for s in steps)
     settled: list[str] = []

@@ -336,6 +336,8 @@ def _action(clause: str) -> tuple[str, str] | None:
     lead = _LEAD.match(stripped)
     rest = stripped[lead.end() :] if lead else stripped
     first = _WORD.match(rest)
+    if first and rest[first.end() : first.end() + 1] == "_":
+        return None  # "cancel_reason (free text)": a field's name, not the verb "cancel"
     if first:
         word = first.group(0)
         base = _base(word)
@@ -513,9 +515,19 @@ def event_lead(sentences: list[str]) -> tuple[int, int, int] | None:
         if not sentence[: m.start()].strip(" ,"):  # it leads: the main clause follows its comma
             comma = sentence.find(",", m.end())
             end = comma if comma > 0 else len(sentence)
-            # or starts at its first instruction when the comma is missing ("… via webhook classify it")
+            # or starts at its first instruction when the comma is missing ("… via webhook classify it");
+            # a button someone presses is not one ("When a customer clicks cancel in our billing page,")
             for w in _WORD.finditer(sentence, m.end(), end):
-                if w.group(0).lower() in ACTION_VERBS and not _DETERMINER.search(sentence[: w.start()]):
+                pressed = re.search(
+                    r"\b(?:clicks?|taps?|press(?:es)?|hits?|selects?|chooses?|picks?)\s+$",
+                    sentence[: w.start()],
+                    re.I,
+                )
+                if (
+                    w.group(0).lower() in ACTION_VERBS
+                    and not _DETERMINER.search(sentence[: w.start()])
+                    and not pressed
+                ):
                     end = w.start()
                     break
             return (index, m.start(), end) if end < len(sentence) else None

@@ -58,6 +58,11 @@ _EVENT_ATOM = re.compile(
     r"[$€£]?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(k|m|million|%|percent|usd|eur|gbp|dollars|euros)?\b",
     re.I,
 )
+_EVENT_AFTER = re.compile(
+    r"\b([a-z][a-z0-9]*_[a-z0-9_]+|[a-z]{2,})\s+(?:is|are)\s+[$€£]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+or\s+"
+    r"(more|above|higher|greater|over|less|below|lower|fewer|under)\b",
+    re.I,
+)
 _NOT_EVENT_FIELDS = re.compile(
     r"^(?:score|risk|probability|confidence|likelihood|rating|risk score|fraud score|it|that|this|they|we|cost|is|are|was|"
     r"latency|time|budget|p95|sla|respond|answer|reply|finish|\w+ in|\w+ within)$",
@@ -160,6 +165,22 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 a + m.start(),
                 a + m.end(),
                 Condition("field", m.group(0), "==", "critical", output_field="severity"),
+            )
+        )
+    for m in _EVENT_AFTER.finditer(part):
+        # "only when mrr is 500 or more": the number first, then its direction
+        if _NOT_EVENT_FIELDS.match(m.group(1)) or any(
+            s < a + m.end() and e > a + m.start() for s, e, _ in found
+        ):
+            continue
+        op = ">=" if m.group(3).lower() in ("more", "above", "higher", "greater", "over") else "<="
+        found.append(
+            (
+                a + m.start(),
+                a + m.end(),
+                Condition(
+                    "event", m.group(0), op, float(m.group(2).replace(",", "")), output_field=m.group(1)
+                ),
             )
         )
     for m in _EVENT_ATOM.finditer(part):

@@ -75,7 +75,8 @@ _RESPONSE_OPTIONS = re.compile(
     r"decide\s*:?\s*(?:whether\s+)?(?:to\s+)?|(?:picks?|chooses?|selects?)\s+(?:between\s+)?|"
     r"classify\s+(?:it|them|each\s+\w+)\s+as|mark\s+(?:it|them)\s+as|"
     r"(?:an?\s+|the\s+)?(?:verdict|decision|outcome)\s*(?:of|:)|(?:into|as|with)\s+(?:a|the|one)\s+(?:decision|verdict|outcome)\s*:?|"
-    r"(?:decision|verdict|outcome)s?\s+(?:labels?|options?|values?)\s*:)\s*"
+    r"(?:decision|verdict|outcome)s?\s+(?:labels?|options?|values?)\s*:|"
+    r"(?:response|answer|output|result)\s+is\s+one\s+of\s*:?)\s*"
     # "reply by SMS with approved, paid or declined": how it goes out, then the options
     r"(?:(?:by|via|over|through)\s+[\w-]+\s+)?"
     r"(?:with\s+)?(?:a\s+verdict\s+of\s+|an?\s+|one\s+of\s+)?"

@@ -587,7 +587,10 @@ def test_fields_in_their_own_sentence_or_bullet_and_thresholds_on_named_fields()
     props = data["trigger"]["event_schema"]["properties"]
     assert {"loan_id", "loan_amount", "credit_score", "lock_days"} <= set(props) and "is" not in props, props
     ifs = " ".join(str(s.get("if", "")) for s in data["steps"])
-    assert "event.loan_amount > 766550" in ifs and "refer_when" not in ifs, ifs
+    assert "refer_when" not in ifs and "event.is" not in ifs, ifs
+    # the option's own rule is the deciding model's criterion, not an action called "refer"
+    assert "refer when loan_amount is over 766550" in step(data, "model", "decide")["prompt"]["system"]
+    assert not any(s["id"].startswith("refer") for s in data["steps"])
     write = next(s for s in data["steps"] if "ENCOMPASS" in str(s.get("request", {}).get("url")))
     assert write["if"] == "{{ steps.check_decide.output.decision == 'approve' }}"
 
@@ -661,3 +664,18 @@ def test_labels_the_request_lists_its_labels_and_the_check_is_how_it_labels():
     assert step(data, "http", "lookup")["request"]["url"].startswith("${env:OKTA_API_URL}")
     add = step(data, "http", "add")
     assert add["if"] == "{{ steps.check_classify.output.label == 'auto_approve' }}"
+
+
+def test_a_field_name_holding_a_verb_is_no_action_and_a_number_then_its_direction_is_a_threshold():
+    data = drafted(
+        "When a customer clicks cancel in our billing page, Chargebee fires a webhook with subscription_id, "
+        "mrr and cancel_reason (free text). Get the account from HubSpot. The response is one of: "
+        "offer_discount, show_roadmap, let_go. Create a churn-risk task in HubSpot only when mrr is 500 or "
+        "more."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not any(i.startswith("cancel") for i in ids) and not any(i.startswith("score") for i in ids), ids
+    assert step(data, "http", "lookup")["request"]["url"].startswith("${env:HUBSPOT_API_URL}")
+    assert step(data, "http", "task")["if"] == "{{ event.mrr >= 500 }}"
+    enum = step(data, "model", "decide")["output_schema"]["properties"]["decision"]["enum"]
+    assert enum == ["offer_discount", "show_roadmap", "let_go"]
