@@ -93,6 +93,33 @@ ModelsFileOption = Annotated[
     Path | None,
     typer.Option("--models", metavar="FILE", help="Extra catalog (JSON or YAML) that extends or overrides."),
 ]
+ModelOverrideOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model-override",
+        metavar="MODEL",
+        help="Send every model call to this model name (openai; e.g. a local server's model).",
+    ),
+]
+K6CompatibleOption = Annotated[
+    bool,
+    typer.Option(
+        "--k6-compatible",
+        help="Thresholds must be plain k6 (FG803): no unit (1500ms), no count on a trend or rate.",
+    ),
+]
+TemporalAddressOption = Annotated[
+    str, typer.Option("--address", metavar="HOST:PORT", help="The Temporal server.")
+]
+TemporalNamespaceOption = Annotated[str, typer.Option(metavar="NAME", help="The Temporal namespace.")]
+TemporalTaskQueueOption = Annotated[
+    str, typer.Option("--task-queue", metavar="NAME", help="The Temporal task queue the workers poll.")
+]
+
+
+def dead_letter_option(help: str) -> Any:
+    """`--dead-letter FILE`: where events that failed for good are kept; `help` says the default."""
+    return typer.Option("--dead-letter", metavar="FILE", help=help)
 
 
 def fail(error: FlowgenError | str, code: int = EXIT_USAGE) -> NoReturn:

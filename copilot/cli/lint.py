@@ -9,7 +9,15 @@ from typing import Annotated
 
 import typer
 
-from copilot.cli.common import DataFormat, FormatOption, console, fail, format_option, print_or_fail
+from copilot.cli.common import (
+    DataFormat,
+    FormatOption,
+    K6CompatibleOption,
+    console,
+    fail,
+    format_option,
+    print_or_fail,
+)
 from copilot.errors import FlowgenError
 
 
@@ -70,13 +78,7 @@ def lint(
     flows_only: Annotated[
         bool, typer.Option("--flows-only", help="Skip named files that are not flows (for pre-commit hooks).")
     ] = False,
-    k6_compatible: Annotated[
-        bool,
-        typer.Option(
-            "--k6-compatible",
-            help="FG803: thresholds must be plain k6 (no unit such as 1500ms, no count on a trend or rate).",
-        ),
-    ] = False,
+    k6_compatible: K6CompatibleOption = False,
 ) -> None:
     """Check flow files for production readiness (rules FG001-FG803; see `flowgen rules`).
 

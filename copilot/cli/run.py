@@ -13,9 +13,12 @@ from copilot.cli.common import (
     DataFormat,
     ForceOption,
     FormatOption,
+    K6CompatibleOption,
+    ModelOverrideOption,
     ProviderOption,
     RunProvider,
     console,
+    dead_letter_option,
     fail,
     refuse_overwrite,
 )
@@ -43,17 +46,9 @@ def run(
     ] = None,
     format: FormatOption = DataFormat.text,
     base_url: BaseUrlOption = None,
-    model_override: Annotated[
-        str | None,
-        typer.Option(
-            "--model-override", metavar="MODEL", help="Send every model call to this model name (openai)."
-        ),
-    ] = None,
+    model_override: ModelOverrideOption = None,
     dead_letter: Annotated[
-        Path | None,
-        typer.Option(
-            "--dead-letter", metavar="FILE", help="Dead-letter file (default: on_error.dead_letter.path)."
-        ),
+        Path | None, dead_letter_option("Dead-letter file (default: on_error.dead_letter.path).")
     ] = None,
     live_http: Annotated[
         bool | None,
@@ -71,7 +66,8 @@ def run(
         bool, typer.Option("--verbose", "-v", help="Also print hints, e.g. why spans are not exported.")
     ] = False,
     engine: Annotated[
-        str, typer.Option(metavar="ENGINE", help="local, or temporal (a workflow, worker in-process)."),
+        str,
+        typer.Option(metavar="ENGINE", help="local, or temporal (a workflow, worker in-process)."),
     ] = "local",
     temporal_address: Annotated[
         str | None,
@@ -178,26 +174,10 @@ def test(
     ] = False,
     provider: ProviderOption = RunProvider.sim,
     base_url: BaseUrlOption = None,
-    model_override: Annotated[
-        str | None,
-        typer.Option(
-            "--model-override",
-            metavar="MODEL",
-            help="Send every model call to this model name (openai; e.g. a local server's model).",
-        ),
-    ] = None,
-    k6_compatible: Annotated[
-        bool,
-        typer.Option(
-            "--k6-compatible",
-            help="Thresholds must be plain k6: no unit (1500ms), no count on a trend or rate.",
-        ),
-    ] = False,
+    model_override: ModelOverrideOption = None,
+    k6_compatible: K6CompatibleOption = False,
     dead_letter: Annotated[
-        Path | None,
-        typer.Option(
-            "--dead-letter", metavar="FILE", help="Keep the test's dead letters in FILE (default: discarded)."
-        ),
+        Path | None, dead_letter_option("Keep the test's dead letters in FILE (default: discarded).")
     ] = None,
     rate_limits: Annotated[
         bool,

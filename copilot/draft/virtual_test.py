@@ -18,6 +18,7 @@ from typing import Any
 
 from copilot.catalog import Catalog
 from copilot.errors import FlowgenError
+from copilot.jsonview import json_view
 
 DEFAULT_SEEDS = 2  # two seeds: enough that a pass is not luck, cheap enough for every draft
 
@@ -48,18 +49,13 @@ class SeedRun:
         return [t for t in self.thresholds if not t["passed"]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "events": self.events,
-            "p95_ms": self.p95_ms,
-            "within_sla": self.within_sla,
-            "full_answers_within_sla": self.full_within_sla,
-            "error_rate": self.error_rate,
-            "deadline_answers": self.deadline_answers,
-            "cost_per_event_avg": self.cost_avg,
-            "thresholds": self.thresholds,
-            "passed": self.passed,
-        }
+        return json_view(
+            self,
+            "seed events p95_ms within_sla full_answers_within_sla error_rate deadline_answers"
+            " cost_per_event_avg thresholds passed",
+            full_answers_within_sla=self.full_within_sla,
+            cost_per_event_avg=self.cost_avg,
+        )
 
 
 def _worst_seeds(figure: str) -> Any:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import FlowgenError
+from copilot.jsonview import json_view
 
 MAX_EVIDENCE_BYTES = 256 * 1024 * 1024  # a trace of a long load test, not an accident
 
@@ -85,17 +86,11 @@ class Evidence:
         return max(self.blame.items(), key=lambda item: (item[1], item[0]))[0]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "path": self.path,
-            "events": self.events,
-            "deadline_answers": self.deadline_answers,
-            "p95_ms": self.p95_ms,
-            "blamed_step": self.blamed_step,
-            "blame": self.blame,
-            "blame_exact": self.blame_exact,
-            "steps": {sid: s.to_dict() for sid, s in self.steps.items()},
-        }
+        return json_view(
+            self,
+            "source path events deadline_answers p95_ms blamed_step blame blame_exact steps",
+            steps={sid: s.to_dict() for sid, s in self.steps.items()},
+        )
 
 
 def percentile(values: list[float], q: float) -> float | None:

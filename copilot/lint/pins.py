@@ -10,7 +10,7 @@ files is never pinned: there is nothing to review yet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from copilot.errors import FlowgenError
@@ -31,14 +31,7 @@ class PinChange:
         return self.old != self.new
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "step": self.step,
-            "path": self.path,
-            "old": self.old,
-            "new": self.new,
-            "files": self.files,
-            "changed": self.changed,
-        }
+        return {**asdict(self), "changed": self.changed}
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from copilot.errors import Position
+from copilot.jsonview import json_view
 
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
@@ -95,18 +96,12 @@ class Finding:
         return f"{self.path}:{self.line}:{self.col}" if self.line else self.path
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "severity": self.severity,
-            "message": self.message,
-            "path": self.path,
-            "line": self.line or None,
-            "column": self.col or None,
-            "json_path": self.json_path,
-            "fix_hint": self.fix_hint,
-            "fixable": self.fixable,
-        }
+        return json_view(
+            self,
+            "code name severity message path line column json_path fix_hint fixable",
+            line=self.line or None,
+            column=self.col or None,
+        )
 
 
 class Settings(Protocol):

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from copilot.run.resilience.timeout import continue_await
+from copilot.run.resilience.timeout import TaskTimer, continue_await
 
 T = TypeVar("T")
 
@@ -44,35 +44,20 @@ class HedgeFailed(Exception):
         self.hedged = hedged
 
 
-class _Race:
+class _Race(TaskTimer):
     """The backup's side of a hedge: started by the timer, it may interrupt the primary."""
 
-    __slots__ = (
-        "backup", "cancelling", "factory", "interrupted", "loop", "may_hedge", "primary_over", "task", "when"
-    )  # fmt: skip
+    __slots__ = ("backup", "factory", "may_hedge", "primary_over")
 
     def __init__(
         self, factory: Callable[[], Awaitable[Any]], may_hedge: Callable[[], bool],
         loop: asyncio.AbstractEventLoop, when: float,
     ) -> None:  # fmt: skip
-        self.loop = loop
-        self.when = when
-        self.task: asyncio.Task[Any] | None = None
-        self.cancelling = 0
+        super().__init__(loop, when)  # `interrupted`: the backup won and cancelled the caller's task
         self.factory = factory
         self.may_hedge = may_hedge
         self.backup: asyncio.Future[Any] | None = None
-        self.interrupted = False  # the caller's task was cancelled because the backup won
         self.primary_over = False  # the primary returned or raised: nothing to interrupt
-
-    def arm(self) -> asyncio.TimerHandle:
-        """The primary waits: set the hedge timer, noting the task a winning backup interrupts."""
-        task = asyncio.current_task(self.loop)
-        if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
-            raise RuntimeError("hedged() must run inside an asyncio task")
-        self.task = task
-        self.cancelling = task.cancelling()
-        return self.loop.call_at(self.when, self.start)
 
     def start(self) -> None:
         """The timer fired and the primary is still running: start the backup if allowed."""
@@ -84,8 +69,7 @@ class _Race:
     def _backup_done(self, backup: asyncio.Future[Any]) -> None:
         if self.primary_over or backup.cancelled() or backup.exception() is not None:
             return  # a failed backup leaves the primary running
-        self.interrupted = True
-        self.task.cancel()  # type: ignore[union-attr]
+        self.interrupt()
 
     async def cancel_backup(self) -> None:
         """Cancel the backup (if running) and wait until it has finished."""
@@ -131,7 +115,7 @@ def hedged(
     # The primary waits: from here on there is a race to keep, and the hedge timer runs.
     race = _Race(backup, may_hedge, loop, when)
     try:
-        handle = race.arm()
+        handle = race.arm(race.start)  # the primary waits: the hedge timer runs
         try:
             value = yield from continue_await(step, waiting)
         finally:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
 from copilot.run.providers.base import ProviderError
@@ -42,30 +42,41 @@ def call_budget(step_timeout: float | None, deadline: float | None, now: float) 
     return left if step_timeout is None else min(step_timeout, left)
 
 
-class _Expiry:
-    """The timer's callback: cancel the task that waits, and remember that we did."""
+class TaskTimer:
+    """A timer at loop time `when` for the task that waits now, which it may interrupt.
 
-    __slots__ = ("cancelling", "expired", "loop", "task", "when")
+    The interrupt is `asyncio.timeout`'s: `interrupt` cancels the task and notes that it
+    did; on the way out, the task's `uncancel()` coming back to `cancelling` tells our own
+    interrupt from a cancellation from elsewhere, which must propagate. Shared by
+    `with_timeout` (the timer is the timeout) and `hedged` (the timer starts the backup,
+    whose win interrupts the primary).
+    """
+
+    __slots__ = ("cancelling", "interrupted", "loop", "task", "when")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
         self.loop = loop
         self.when = when
         self.task: asyncio.Task[Any] | None = None
         self.cancelling = 0
-        self.expired = False
+        self.interrupted = False
 
-    def arm(self) -> asyncio.TimerHandle:
-        # Called at the first wait, inside the waiting task: nothing ran in between that
-        # could have cancelled it, so its count now is its count at the start.
+    def arm(self, fire: Callable[[], object]) -> asyncio.TimerHandle:
+        """Call `fire` at `when`, noting the task to interrupt.
+
+        Called at the call's first wait, inside the waiting task: nothing ran in between
+        that could have cancelled it, so its count now is its count at the start.
+        """
         task = asyncio.current_task(self.loop)
         if task is None:  # pragma: no cover - a coroutine run by asyncio always has a task
-            raise RuntimeError("with_timeout() must run inside an asyncio task")
+            raise RuntimeError("a timed call must run inside an asyncio task")
         self.task = task
         self.cancelling = task.cancelling()
-        return self.loop.call_at(self.when, self)
+        return self.loop.call_at(self.when, fire)
 
-    def __call__(self) -> None:
-        self.expired = True
+    def interrupt(self) -> None:
+        """Cancel the waiting task, and remember that we did."""
+        self.interrupted = True
         self.task.cancel()  # type: ignore[union-attr]
 
 
@@ -96,21 +107,21 @@ def with_timeout(
         return stop.value  # type: ignore[no-any-return]  # answered without waiting: no timer
     if seconds is None:
         return (yield from continue_await(step, waiting))  # type: ignore[no-any-return]
-    expiry = _Expiry(loop, when)  # type: ignore[arg-type]
-    handle = expiry.arm()
+    expiry = TaskTimer(loop, when)  # type: ignore[arg-type]
+    handle = expiry.arm(expiry.interrupt)
     try:
         value = yield from continue_await(step, waiting)
     except asyncio.CancelledError:
-        if expiry.expired and expiry.task.uncancel() <= expiry.cancelling:  # type: ignore[union-attr]
+        if expiry.interrupted and expiry.task.uncancel() <= expiry.cancelling:  # type: ignore[union-attr]
             raise ProviderError("timeout", f"{what} took longer than {seconds * 1000:.0f}ms") from None
         raise
     except BaseException:
-        if expiry.expired:
+        if expiry.interrupted:
             expiry.task.uncancel()  # type: ignore[union-attr]  # the call turned our cancel into an error
         raise
     finally:
         handle.cancel()
-    if expiry.expired:
+    if expiry.interrupted:
         expiry.task.uncancel()  # type: ignore[union-attr]  # the call swallowed our cancel and answered
     return value  # type: ignore[no-any-return]
 
