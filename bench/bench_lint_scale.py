@@ -21,9 +21,21 @@ the growth exponent k of time ~ n^k from the medians, between 1k and 10k. Goal: 
 and a 5,000-step chain linted in under 1.5 s. Peak memory (tracemalloc) of one lint at each
 size is printed too.
 
+Each lint and validate runs as `flowgen lint` and `flowgen validate` run it: under the CLI's
+collector thresholds (`copilot.cli.app.batch_gc`). `--default-gc` keeps CPython's defaults
+(700, 10, 10), for the figures of the library called from another program.
+
     .venv/bin/python bench/bench_lint_scale.py                # 3 repeats, 1k/5k/10k
     .venv/bin/python bench/bench_lint_scale.py -r 5 --sizes 1000 5000
     .venv/bin/python bench/bench_lint_scale.py --json
+    .venv/bin/python bench/bench_lint_scale.py --default-gc   # CPython's collector thresholds
+    .venv/bin/python bench/bench_lint_scale.py --against /tmp/before -r 3   # paired with another tree
+
+`--against TREE` compares this tree with another checkout (e.g. `git archive HEAD | tar -x
+-C /tmp/before`): every round runs, in rotating order, a fresh process per side (TREE's own
+copy of this script, this tree's, and this tree's with `--default-gc`), one round each, from
+a directory outside both trees so each imports its own `copilot`, and prints the medians
+and spreads of the rounds.
 
 Exit status 0 when every goal is met, 1 otherwise.
 """
@@ -31,6 +43,7 @@ Exit status 0 when every goal is met, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import math
@@ -122,26 +135,43 @@ def lift_caps() -> None:
     document.MAX_EXPANDED_BYTES = 100_000_000
 
 
+CLI_GC = True
+"""Run each lint and validate under the CLI's collector thresholds (`--default-gc`: False)."""
+
+
+def collector() -> contextlib.AbstractContextManager[None]:
+    """The collector's settings of `flowgen lint` / `validate` (`batch_gc`), or CPython's."""
+    if not CLI_GC:
+        return contextlib.nullcontext()
+    from copilot.cli.app import batch_gc
+
+    return batch_gc()
+
+
 def lint_once(text: str) -> tuple[float, int]:
     """CPU seconds of one lint (the process's own: other jobs on a shared machine do not count)."""
     from copilot.lint.engine import lint_text
 
     gc.collect()
-    start = time.process_time()
-    findings = lint_text(text, "scale.yaml")
-    return time.process_time() - start, len(findings)
+    with collector():
+        start = time.process_time()
+        findings = lint_text(text, "scale.yaml")
+        elapsed = time.process_time() - start
+    return elapsed, len(findings)
 
 
 def validate_once(text: str) -> float:
     from copilot.flow.load import analyse_document, parse_yaml
 
     gc.collect()
-    start = time.process_time()
-    loaded, errors = analyse_document(parse_yaml(text, "scale.yaml"))
-    assert loaded is not None, errors
-    loaded.problems  # noqa: B018 - computed on first use: what validate prints
-    loaded.summary  # noqa: B018
-    return time.process_time() - start
+    with collector():
+        start = time.process_time()
+        loaded, errors = analyse_document(parse_yaml(text, "scale.yaml"))
+        assert loaded is not None, errors
+        loaded.problems  # noqa: B018 - computed on first use: what validate prints
+        loaded.summary  # noqa: B018
+        elapsed = time.process_time() - start
+    return elapsed
 
 
 def peak_mib(text: str) -> float:
@@ -156,7 +186,53 @@ def peak_mib(text: str) -> float:
 
 
 def exponent(sizes: list[int], medians: list[float]) -> float:
+    """k of time ~ n^k between the first and the last size; NaN for one size (no growth to tell)."""
+    if len(sizes) < 2:
+        return math.nan
     return math.log(medians[-1] / medians[0]) / math.log(sizes[-1] / sizes[0])
+
+
+def paired(against: Path, rounds: int, sizes: list[int], shapes: list[str]) -> int:
+    """Interleaved rounds of fresh processes: `against`'s tree, this tree, this tree with CPython's gc."""
+    import subprocess
+    import tempfile
+
+    script = Path(__file__).resolve()
+    sides = {
+        "before": [sys.executable, str(against / "bench" / script.name)],
+        "after": [sys.executable, str(script)],
+        "after, default gc": [sys.executable, str(script), "--default-gc"],
+    }
+    names = list(sides)
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    sizes_args = ["--sizes", *map(str, sizes), "--shapes", *shapes]
+    with tempfile.TemporaryDirectory() as outside:
+        for i in range(rounds):
+            shift = i % len(names)
+            for name in names[shift:] + names[:shift]:
+                done = subprocess.run(
+                    [*sides[name], "-r", "1", "--no-memory", "--json", *sizes_args],
+                    capture_output=True,
+                    text=True,
+                    cwd=outside,
+                    check=False,
+                )
+                if "{" not in done.stdout:
+                    raise SystemExit(f"{name} failed: {done.stderr[-800:]}")
+                runs[name].append(json.loads(done.stdout[done.stdout.index("{") :]))
+    print(f"CPU seconds, median (min-max) of {rounds} paired rounds, fresh processes; machine shared")
+    for name in names:
+        print(f"== {name}")
+        for shape in shapes:
+            for kind in ("lint", "validate"):
+                medians, cells = [], []
+                for n in sizes:
+                    values = [run[shape]["sizes"][str(n)][f"{kind}_median_s"] for run in runs[name]]
+                    medians.append(statistics.median(values))
+                    cells.append(f"{n:,}: {medians[-1]:.2f} ({min(values):.2f}-{max(values):.2f})")
+                growth = exponent(sizes, medians)
+                print(f"  {shape:5} {kind:8} " + "  ".join(cells) + f"  n^{growth:.2f}")
+    return 0
 
 
 def main() -> int:
@@ -166,7 +242,15 @@ def main() -> int:
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES), choices=list(SHAPES))
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc run (slow)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--default-gc", action="store_true", help="CPython's collector thresholds, not the CLI's (batch_gc)"
+    )
+    parser.add_argument("--against", type=Path, help="another tree to compare with, in paired rounds")
     args = parser.parse_args()
+    if args.against is not None:
+        return paired(args.against.resolve(), args.repeats, args.sizes, args.shapes)
+    global CLI_GC
+    CLI_GC = not args.default_gc
 
     lift_caps()
     lint_once(chain_flow(50))  # imports and one-time set-up, paid outside every timing
@@ -199,11 +283,15 @@ def main() -> int:
         k_lint = exponent(args.sizes, [rows[n]["lint_median_s"] for n in args.sizes])
         k_valid = exponent(args.sizes, [rows[n]["validate_median_s"] for n in args.sizes])
         results[shape] = {"sizes": rows, "lint_exponent": k_lint, "validate_exponent": k_valid}
-        ok &= k_lint <= 1.1 and k_valid <= 1.1
+        ok &= len(args.sizes) < 2 or (k_lint <= 1.1 and k_valid <= 1.1)
         if shape == "chain" and 5000 in rows:
             ok &= rows[5000]["lint_median_s"] < 1.5
 
-    print(f"CPU seconds, median of {args.repeats} interleaved rounds (min-max), in-process; machine shared")
+    gc_used = "CPython's default collector" if args.default_gc else "the CLI's collector (batch_gc)"
+    print(
+        f"CPU seconds, median of {args.repeats} interleaved rounds (min-max), in-process, {gc_used}; "
+        "machine shared"
+    )
     for shape, data in results.items():
         for n, row in data["sizes"].items():
             memory = f"   peak {row['lint_peak_mib']:.0f} MiB" if "lint_peak_mib" in row else ""

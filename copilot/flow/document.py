@@ -236,7 +236,7 @@ def _parse_with_c(loader_class: Any, text: str, name: str) -> Document | None:
     from ruamel.yaml.error import YAMLError
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 
-    from copilot.flow.nodes import check_nodes
+    from copilot.flow.nodes import NotPlain, check_nodes, plain_data
 
     loader = loader_class(text)
     try:
@@ -248,9 +248,13 @@ def _parse_with_c(loader_class: Any, text: str, name: str) -> Document | None:
     if not isinstance(root, MappingNode):
         raise _not_a_mapping("a list" if isinstance(root, SequenceNode) else "a single value", name)
     check_nodes(root, name, max_nodes=MAX_EXPANDED_NODES, max_depth=MAX_DEPTH, max_bytes=MAX_EXPANDED_BYTES)
-    with _yaml_errors(name):
-        data = loader.construct_document(root)
-    return Document(path=name, text=text, data=to_plain(data, name), nodes=root)
+    try:
+        data = plain_data(root, loader)
+    except NotPlain:  # a merge key, a duplicate key, a bad scalar: ruamel decides, as always
+        with _yaml_errors(name):
+            constructed = loader.construct_document(root)
+        data = to_plain(constructed, name)
+    return Document(path=name, text=text, data=data, nodes=root)
 
 
 def _round_trip_tree(text: str, name: str) -> Any:

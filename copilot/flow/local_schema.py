@@ -331,6 +331,88 @@ def flow_schemas(data: dict[str, Any]) -> Iterator[tuple[Loc, Any]]:
         yield ("respond", "output_schema"), respond["output_schema"]
 
 
+# The keywords `plainly_valid` decides, by what Draft 2020-12's metaschema asks of their value.
+_TYPE_NAMES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
+_TEXT_KEYWORDS = frozenset({"title", "description", "$comment", "format"})
+_COUNT_KEYWORDS = frozenset(
+    {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}
+)
+_NUMBER_KEYWORDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+_ANY_VALUE_KEYWORDS = frozenset({"const", "default"})
+
+
+def plainly_valid(schema: Any) -> bool:
+    """True when `schema` certainly passes Draft 2020-12's metaschema; False when unsure.
+
+    Why not always jsonschema's `check_schema`: importing jsonschema and building the
+    metaschema's validator is ~55 ms, a third of `flowgen validate` on a one-flow file
+    (bench/README.md, "Start-up"), for schemas that are nearly always a handful of
+    `type`/`properties`/`required`. This decides only those: a schema without `$schema`
+    (so jsonschema takes Draft 2020-12) whose keywords are all below, each with the value the
+    metaschema requires (`type` a type name or a non-empty list of distinct ones, `required`
+    distinct strings, a count a non-negative int, a bound a finite number, `pattern` a
+    regex `re` compiles, as jsonschema's format check does, `properties` and `items`
+    schemas). Anything else (`$ref`, `allOf`, another draft, an unknown keyword, a value of
+    another type) is False, and `check_schema` decides, so an error is always jsonschema's.
+    `tests/foundation/test_plainly_valid.py` holds it to `check_schema` on generated schemas.
+    """
+    import math
+
+    if isinstance(schema, bool):
+        return True
+    if not isinstance(schema, dict):
+        return False
+    for keyword, value in schema.items():
+        if keyword == "type":
+            names = value if isinstance(value, list) else [value]
+            if not names or not all(isinstance(n, str) and n in _TYPE_NAMES for n in names):
+                return False
+            if len(set(names)) != len(names):
+                return False
+        elif keyword == "properties":
+            if not isinstance(value, dict) or not all(plainly_valid(sub) for sub in value.values()):
+                return False
+        elif keyword in ("items", "additionalProperties"):
+            if not plainly_valid(value):
+                return False
+        elif keyword == "required":
+            if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+                return False
+            if len(set(value)) != len(value):
+                return False
+        elif keyword in ("enum", "examples"):
+            if not isinstance(value, list):
+                return False
+        elif keyword in _TEXT_KEYWORDS:
+            if not isinstance(value, str):
+                return False
+        elif keyword in _COUNT_KEYWORDS:
+            if type(value) is not int or value < 0:
+                return False
+        elif keyword in _NUMBER_KEYWORDS:
+            if type(value) not in (int, float) or not math.isfinite(value):
+                return False
+        elif keyword == "uniqueItems":
+            if not isinstance(value, bool):
+                return False
+        elif keyword == "pattern":
+            if not isinstance(value, str) or not _compiles(value):
+                return False
+        elif keyword not in _ANY_VALUE_KEYWORDS:
+            return False
+    return True
+
+
+def _compiles(pattern: str) -> bool:
+    import re
+
+    try:
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return False
+    return True
+
+
 def flow_schema_problems(data: dict[str, Any]) -> list[tuple[Loc, str]]:
     """Every ref problem of a flow document's schemas, located in the document."""
     return [

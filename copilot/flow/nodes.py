@@ -8,10 +8,15 @@ for it (`Document.tree`).
 
 Scalars are resolved with ruamel's YAML 1.2 resolver, as the round-trip loader does, so
 ``on: yes`` stays two strings and ``0777`` a decimal, whichever parser ran.
+
+The plain data (dicts, lists, scalars) is built from the checked graph in one walk
+(`plain_data`); ruamel's constructor and `document.to_plain`, the two passes that walk
+replaced, still decide every document it is unsure of (merge keys, duplicate keys, …).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 from functools import lru_cache
 from typing import Any
 
@@ -38,13 +43,33 @@ def flow_resolver() -> type:
     from ruamel.yaml.resolver import VersionedResolver
     from ruamel.yaml.tag import Tag
 
+    # One Tag per resolved tag, shared by every node that resolves to it (as ruamel shares its
+    # DEFAULT_SCALAR_TAG): a Tag computes its text once, so the node checks and the
+    # construction read it from a cache instead of decoding the suffix once per node.
+    resolved: dict[str, Tag] = {}
+    # The patterns to try for a scalar, by (version table, first character): built once, not
+    # per scalar. ruamel's tables live as long as the class and are not changed after import.
+    candidates: dict[tuple[int, str], tuple[Any, ...]] = {}
+
     class FlowResolver(VersionedResolver):
+        @staticmethod
+        def shared_tag(tag: str) -> Tag:
+            """The one `Tag` of every node resolved to `tag`."""
+            shared = resolved.get(tag)
+            if shared is None:
+                shared = resolved[tag] = Tag(suffix=tag)
+            return shared
+
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is ScalarNode and implicit[0]:
                 table = self.versioned_resolver
-                for tag, regexp in (*table.get(value[:1], ()), *table.get(None, ())):
+                first = value[:1]
+                patterns = candidates.get((id(table), first))
+                if patterns is None:
+                    patterns = candidates[id(table), first] = (*table.get(first, ()), *table.get(None, ()))
+                for tag, regexp in patterns:
                     if regexp.match(value):
-                        return Tag(suffix=tag)
+                        return self.shared_tag(tag)
             if kind is ScalarNode:
                 return self.DEFAULT_SCALAR_TAG
             if kind is SequenceNode:
@@ -64,10 +89,15 @@ def c_loader() -> type | None:
     except ImportError:
         return None
     from ruamel.yaml.constructor import SafeConstructor
+    from ruamel.yaml.nodes import ScalarNode
 
-    resolver = flow_resolver()
+    resolver: Any = flow_resolver()  # a class built at run time: its attributes are ruamel's
+    default_scalar = resolver.DEFAULT_SCALAR_TAG
+    # (shared Tag, pattern) to try for a scalar, by its first character, for YAML 1.2: what
+    # `FlowResolver.resolve` finds, without its version lookup on each of libyaml's calls.
+    by_first: dict[str, tuple[tuple[Any, Any], ...]] = {}
 
-    class CFlowLoader(CParser, SafeConstructor, resolver):  # type: ignore[misc, valid-type]  # bases built at run time
+    class CFlowLoader(CParser, SafeConstructor, resolver):  # type: ignore[misc]  # bases built at run time
         # The C path is only taken without a `%YAML` directive: always YAML 1.2. (The
         # inherited property would look for a pure-Python scanner, through exceptions,
         # once per scalar.)
@@ -77,8 +107,26 @@ def c_loader() -> type | None:
             CParser.__init__(self, stream)
             self._parser = self._composer = self
             SafeConstructor.__init__(self, loader=self)
-            resolver.__init__(self, loader=self)  # type: ignore[misc]  # the class built above, on purpose
+            resolver.__init__(self, loader=self)  # the class built above, on purpose
             self.allow_duplicate_keys = False
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            # libyaml calls this for every node: a third of the composition of a large flow.
+            if kind is not ScalarNode:
+                return resolver.resolve(self, kind, value, implicit)
+            if implicit[0]:
+                first = value[:1]
+                patterns = by_first.get(first)
+                if patterns is None:
+                    table = self.versioned_resolver
+                    patterns = by_first[first] = tuple(
+                        (resolver.shared_tag(tag), regexp)
+                        for tag, regexp in (*table.get(first, ()), *table.get(None, ()))
+                    )
+                for tag, regexp in patterns:
+                    if regexp.match(value):
+                        return tag
+            return default_scalar
 
     return CFlowLoader
 
@@ -106,13 +154,14 @@ def check_nodes(
     string aliased 100,000 times is few nodes but 50 GB of text for every later pass. Each
     node's (nodes, bytes) is memoised, so the check stays linear in the graph's size.
     """
-    from ruamel.yaml.nodes import MappingNode, SequenceNode
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
     sizes: dict[int, int] = {}
     weights: dict[int, int] = {}  # expanded bytes per node, memoised like `sizes`
     on_stack: set[int] = set()
     byte_cap = max_bytes if max_bytes is not None else -1
     total_bytes = [0]  # bytes of the whole expansion so far (aliases counted each time)
+    tag_texts: dict[int, str] = {}  # id(Tag) -> its text: nodes share Tag objects (`flow_resolver`)
 
     def size(node: Any, depth: int) -> int:
         if depth > max_depth:
@@ -126,22 +175,11 @@ def check_nodes(
             if byte_cap >= 0:
                 _add_bytes(weights[key], node)
             return sizes[key]
-        tag = tag_of(node)
-        if isinstance(node, MappingNode):
-            for key_node, _ in node.value:
-                if isinstance(key_node, MappingNode | SequenceNode):
-                    kind = "a mapping" if isinstance(key_node, MappingNode) else "a list"
-                    raise FlowgenError(
-                        f"unsupported mapping key ({kind}); keys are strings",
-                        path=name,
-                        position=mark_position(key_node.start_mark),
-                    )
-            children = [part for pair in node.value for part in pair]
-            expected = _MAP_TAG
-        elif isinstance(node, SequenceNode):
-            children = node.value
-            expected = _SEQ_TAG
-        else:
+        ctag = node.ctag  # the graph holds every Tag while it is checked: their ids stay theirs
+        tag = tag_texts.get(id(ctag))
+        if tag is None:
+            tag = tag_texts[id(ctag)] = tag_of(node)
+        if type(node) is ScalarNode or not isinstance(node, MappingNode | SequenceNode):
             if tag not in _PLAIN_TAGS:
                 raise _tag_error(tag, node, name)
             sizes[key] = 1
@@ -150,6 +188,20 @@ def check_nodes(
                 weights[key] = weight
                 _add_bytes(weight, node)
             return 1
+        if isinstance(node, MappingNode):
+            for key_node, _ in node.value:
+                if type(key_node) is not ScalarNode and isinstance(key_node, MappingNode | SequenceNode):
+                    kind = "a mapping" if isinstance(key_node, MappingNode) else "a list"
+                    raise FlowgenError(
+                        f"unsupported mapping key ({kind}); keys are strings",
+                        path=name,
+                        position=mark_position(key_node.start_mark),
+                    )
+            children = [part for pair in node.value for part in pair]
+            expected = _MAP_TAG
+        else:
+            children = node.value
+            expected = _SEQ_TAG
         if tag != expected:
             raise _tag_error(tag, node, name)
         if key in on_stack:
@@ -185,6 +237,90 @@ def check_nodes(
             )
 
     size(root, 0)
+
+
+class NotPlain(Exception):
+    """`plain_data` leaves this graph to ruamel's constructor and `to_plain` (see there)."""
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def plain_data(root: Any, loader: Any) -> Any:
+    """The plain data of a graph `check_nodes` passed, built in one walk of its nodes.
+
+    The same data as ruamel's `construct_document` followed by `document.to_plain` (dicts
+    with string keys, lists, str, int, float, bool, None, dates as ISO text; an alias
+    expanded at every use), without the intermediate tree: on a 5,000-step flow that pair
+    was two thirds of the parse. A string is the node's text; every other scalar goes
+    through the loader's own constructor for its tag. What this walk does not decide is
+    left whole to ruamel (`NotPlain`): a merge key (`<<`), a duplicate key, a key that is
+    not a plain string, number or bool, a scalar ruamel fails to construct. The caller
+    then runs the two-step path, which gives the error or the data exactly as before.
+    """
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    constructors = loader.yaml_constructors
+    tag_texts: dict[int, str] = {}
+
+    def tag_text(node: Any) -> str:
+        ctag = node.ctag
+        text = tag_texts.get(id(ctag))
+        if text is None:
+            text = tag_texts[id(ctag)] = tag_of(node)
+        return text
+
+    def scalar(node: Any) -> Any:
+        """The constructed scalar, as ruamel gives it (a key is checked before `str()`)."""
+        tag = tag_text(node)
+        if tag == _STR_TAG:
+            return node.value
+        constructor = constructors.get(tag)
+        if constructor is None or tag == _MERGE_TAG:
+            raise NotPlain
+        return constructor(loader, node)
+
+    def value(node: Any) -> Any:
+        if type(node) is ScalarNode:
+            text = tag_texts.get(id(node.ctag))
+            if text == _STR_TAG:  # most scalars: the node's text is the value
+                return node.value
+            item = scalar(node)
+            # `to_plain`'s scalars: exact built-in types, dates as their ISO text.
+            if item is None or isinstance(item, bool):
+                return item
+            if isinstance(item, int):
+                return int(item)
+            if isinstance(item, float):
+                return float(item)
+            if isinstance(item, str):
+                return str(item)
+            if isinstance(item, _dt.datetime | _dt.date):
+                return item.isoformat()
+            raise NotPlain
+        if isinstance(node, SequenceNode):
+            return [value(child) for child in node.value]
+        if not isinstance(node, MappingNode):
+            raise NotPlain
+        out: dict[str, Any] = {}
+        seen: set[Any] = set()  # the keys as constructed: ruamel's duplicate check compares these
+        for key_node, value_node in node.value:
+            if type(key_node) is not ScalarNode:
+                raise NotPlain
+            key = scalar(key_node)
+            if key is None or not isinstance(key, str | int | float | bool) or key in seen:
+                raise NotPlain
+            seen.add(key)
+            out[str(key)] = value(value_node)
+        return out
+
+    try:
+        return value(root)
+    except NotPlain:
+        raise
+    except Exception:  # a scalar ruamel's constructor refuses: its own path reports it
+        raise NotPlain from None
 
 
 def _tag_error(tag: str, node: Any, name: str) -> FlowgenError:

@@ -52,4 +52,3 @@ def modeline_target_of(text: str) -> str | None:
         return None
     target = first[len(MODELINE_PREFIX) :].strip()
     return target or None
-
