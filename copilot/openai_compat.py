@@ -8,7 +8,11 @@ Servers that speak the chat-completions API differ in what they take:
   'json_object'"); some take no `response_format` at all and answer in text, often in a
   fenced ```json block or after a sentence of prose (Ollama's habit);
 - the output limit: reasoning models reject `max_tokens` and ask for `max_completion_tokens`;
-- the path: a base URL without `/v1` gets a 404 (or a web page) at `/chat/completions`.
+- the path: a base URL without `/v1` gets a 404 (or a web page) at `/chat/completions`;
+- the model: a name the server does not serve is a 404 too, but with an API error that
+  names the model (Ollama: `model "gpt-4o-mini" not found, try pulling it first`; vLLM and
+  OpenAI: "The model `…` does not exist"). `model_missing` tells it from a wrong path: it
+  ends the cascade at once (no `/v1` probe, no retry), and the caller names the model.
 
 `create` (sync, the drafter) and `acreate` (async, the engine) send one chat completion and
 walk the cascade when the server says no: `json_schema` → `json_object` → text (the caller
@@ -165,6 +169,25 @@ def rejection(exc: Any) -> str | None:
     return None
 
 
+def model_missing(exc: Any) -> bool:
+    """True when an error is the server saying it has no such model: a 404 whose API error
+    (a JSON body, not a web server's page) names the model."""
+    if getattr(exc, "status_code", None) != 404 or not isinstance(getattr(exc, "body", None), dict):
+        return False
+    return "model" in message_of(exc).lower()
+
+
+def pull_hint(exc: Any, model: str | None = None) -> str:
+    """What to add to a missing model's remedy when the 404 asks for a pull (Ollama's): fetch
+    `model` (a name the user chose), or, when nobody chose the name (a catalog id, the drafting
+    default), how to list the models the server has and fetch another."""
+    if "pull" not in message_of(exc).lower():
+        return ""
+    if model is not None:
+        return f", or fetch it with `ollama pull {model}`"
+    return "; `ollama list` shows the models the server has, `ollama pull NAME` fetches another"
+
+
 def lacks_version(base_url: str) -> bool:
     """True when the URL's path has no version segment (`/v1`, `/v1beta`…): a `/v1` may be missing."""
     return re.search(r"/v\d+", urlsplit(base_url).path) is None
@@ -240,8 +263,10 @@ def _decide(server: Server, sent: Sent, exc: Exception, first: Exception | None)
 
 
 def _not_found(exc: Exception) -> bool:
-    """A 404 or an answer that is no completion: the path may be wrong."""
-    return isinstance(exc, NotACompletion) or getattr(exc, "status_code", None) == 404
+    """A 404 or an answer that is no completion: the path may be wrong (a missing model aside)."""
+    if isinstance(exc, NotACompletion):
+        return True
+    return getattr(exc, "status_code", None) == 404 and not model_missing(exc)
 
 
 def _answered(server: Server, sent: Sent, completion: Any) -> Answer:

@@ -4,7 +4,8 @@ The request asks for strict structured output first. A server that rejects it (a
 but 401/403/404/408/429 naming `response_format`, `json_schema` or `json_object`, such as
 vLLM's 400 or llama-cpp-python's 500) is asked again in JSON mode, then in plain text, and
 the answer's JSON is extracted (`copilot.draft.extract`); a model that rejects `max_tokens`
-gets `max_completion_tokens`, and a base URL without `/v1` is tried with it. That cascade
+gets `max_completion_tokens`, and a base URL without `/v1` is tried with it; a model the
+server does not have (its 404 names the model) ends at once with that name. That cascade
 is `copilot.openai_compat`, shared with `run --provider openai`, and what it learns about a
 server is kept for the process. Each call has a timeout.
 Retries on 429, 5xx and timeouts are done here rather than inside the openai client
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copilot import openai_compat
-from copilot.draft.settings import LlmSettings
+from copilot.draft.settings import DEFAULT_MODEL, LlmSettings
 from copilot.errors import FlowgenError
 
 MODES = openai_compat.FORMATS
@@ -256,6 +257,13 @@ class ChatClient:
             return LlmError(
                 f"the API key may not use model `{self.settings.model}` at {where} (HTTP 403): "
                 f"check the key's project and permissions ({detail})"
+            )
+        if status == 404 and openai_compat.model_missing(exc):
+            model = self.settings.model
+            chosen = model if model != DEFAULT_MODEL else None  # the default: nobody asked for it here
+            return LlmError(
+                f"model `{model}` was not found at {self.server.endpoint} (HTTP 404: {detail}): pick one "
+                f"the server has with --model / FLOWGEN_MODEL{openai_compat.pull_hint(exc, chosen)}"
             )
         if status == 404:
             return LlmError(

@@ -53,6 +53,10 @@ class StepEstimate:
     # False when the step's model is not in the catalog: p50/p95/cost are then 0 placeholders
     # and summaries must say "unknown" (FG003 reports the alias).
     known: bool = True
+    # False when the alias sends another model than the one the catalog prices (its `model:`
+    # differs) and has no `price` of its own: the cost is then a 0 placeholder, said "unknown",
+    # as `run` and `test` say of such a call (`ModelProfile.priced_for`).
+    priced: bool = True
 
 
 def estimate_tokens(text: str) -> int:
@@ -258,8 +262,12 @@ def estimate_step(
         p50, p95, worst, notes = _model_latency(step, primary, profiles, order)
         tokens_in = prompt_tokens(step, flow, producers)
         tokens_out = step.max_tokens or DEFAULT_MAX_TOKENS
+        priced = primary.priced_for(primary.model)
+        if not priced:
+            notes.append(f"`{alias}` sends {primary.model}, which the catalog does not price: cost unknown")
+        cost = primary.cost(tokens_in, tokens_out) if priced else 0.0
         return StepEstimate(
-            step.id, p50, p95, worst, primary.cost(tokens_in, tokens_out), tokens_in, tokens_out, alias, notes
+            step.id, p50, p95, worst, cost, tokens_in, tokens_out, alias, notes, priced=priced
         )
     if step.type == "retrieve":
         return StepEstimate(step.id, *_io_latency(step, RETRIEVE_LATENCY))
@@ -270,5 +278,6 @@ def estimate_step(
 
 
 def flow_cost(estimates: dict[str, StepEstimate]) -> float:
-    """Estimated USD per event: every model step, async ones included, first attempt."""
+    """Estimated USD per event: every model step, async ones included, first attempt (a lower
+    bound when a step's model is unknown or unpriced: those count 0, and summaries say unknown)."""
     return sum(e.cost for e in estimates.values())

@@ -191,6 +191,17 @@ class Analysis:
         return [sid for sid, e in self.estimates.items() if not e.known]
 
     @property
+    def unpriced_steps(self) -> list[str]:
+        """Steps whose alias sends a model the catalog does not price, with no `price` of its
+        own (a local model standing in for a catalog entry): their cost is unknown, not 0."""
+        return [sid for sid, e in self.estimates.items() if e.known and not e.priced]
+
+    @property
+    def cost_known(self) -> bool:
+        """True when every step's cost is estimated: then `cost_per_event` is the estimate."""
+        return all(e.known and e.priced for e in self.estimates.values())
+
+    @property
     def hot_path_known(self) -> bool:
         """False when a hot-path step could not be estimated (the critical path is then unknown)."""
         return not any(not self.estimates[s].known for s in self.hot_path if s in self.estimates)
@@ -229,8 +240,9 @@ class Analysis:
             if self.worst_path
             else None,
             "sla_ms": ms(self.sla),
-            "cost_per_event_usd": None if unknown else round(self.cost_per_event, 8),
+            "cost_per_event_usd": round(self.cost_per_event, 8) if self.cost_known else None,
             "unknown_steps": unknown,
+            "unpriced_steps": self.unpriced_steps,
             "budget_usd": self.budget,
             "steps": {
                 sid: {
@@ -238,7 +250,7 @@ class Analysis:
                     "p50_ms": ms(e.p50) if e.known else None,
                     "p95_ms": ms(e.p95) if e.known else None,
                     "worst_ms": ms(e.worst),
-                    "cost_usd": round(e.cost, 8) if e.known else None,
+                    "cost_usd": round(e.cost, 8) if e.known and e.priced else None,
                     "input_tokens": e.input_tokens,
                     "output_tokens": e.output_tokens,
                 }
@@ -342,5 +354,6 @@ def summary_of(flow: Flow, analysis: Analysis) -> dict[str, Any]:
         "cost_per_event_usd": data["cost_per_event_usd"],
         "budget_usd": data["budget_usd"],
         "unknown_steps": data["unknown_steps"],
+        "unpriced_steps": data["unpriced_steps"],
         "on_deadline": flow.respond is not None and flow.respond.on_deadline is not None,
     }

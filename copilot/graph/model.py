@@ -354,7 +354,7 @@ def build_scenario(
             critical=sid in critical,
             is_async=sid in graph.async_steps,
             p95=estimate.p95 if known and estimate else None,
-            cost=estimate.cost if known and estimate else None,
+            cost=estimate.cost if known and estimate and estimate.priced else None,
         )
         if evidence is not None:
             node.measured = evidence.steps.get(sid)
@@ -446,7 +446,7 @@ def build_scenario(
         hot_path_p95=p95,
         worst_case=worst,
         critical_path=list(critical),
-        cost_per_event=None if analysis.unknown_steps else analysis.cost_per_event,
+        cost_per_event=analysis.cost_per_event if analysis.cost_known else None,
         budget=analysis.budget,
         flow_badges=flow_badges,
         budget_rows=rows,

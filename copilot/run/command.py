@@ -98,7 +98,7 @@ def run_flow(
     `temporal_address`, with a worker in this process (`copilot.temporal.client.run_once`).
     """
     from copilot.flow.load import load_flow
-    from copilot.run.engine_setup import choose_provider, engine_for, require_sound
+    from copilot.run.engine_setup import choose_provider, engine_for, require_models_found, require_sound
     from copilot.run.telemetry import Telemetry
 
     loaded = load_flow(flow_path)
@@ -134,6 +134,7 @@ def run_flow(
         finally:
             if telemetry is not None:
                 telemetry.shutdown()
+        require_models_found(provider)
         return RunOutcome(flow, result, notes, _redactor(flow, event), hints)
     engine = engine_for(
         loaded,
@@ -162,6 +163,7 @@ def run_flow(
     finally:
         if telemetry is not None:
             telemetry.shutdown()
+    require_models_found(provider)
     # The run's own redactor knows the tainted steps' outputs (copilot.flow.taint) too.
     scrub = result.scrub if result.scrub is not None else _redactor(flow, event)
     if result.dead_lettered and engine.dead_letter_path is not None:

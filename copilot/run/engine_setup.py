@@ -52,6 +52,16 @@ def choose_provider(
     raise FlowgenError(f"--provider must be {' or '.join(PROVIDERS)}, not {name!r}")
 
 
+def require_models_found(provider: Any) -> None:
+    """A model the server does not have is a setup error, not a failed event: one line, exit 2.
+
+    The provider knows (`OpenAIProvider.missing_model`: the model, the server and the remedy).
+    """
+    missing = getattr(provider, "missing_model", None)
+    if missing is not None:
+        raise FlowgenError(missing)
+
+
 def engine_for(loaded: Any, *, provider: Any, base_dir: Path | None = None, **options: Any) -> Any:
     """The engine for a flow that passed `require_sound`; `options` go to `Engine` as they are.
 

@@ -347,7 +347,7 @@ async def _run(
 ) -> tuple[Recorder, float, Counter[str], int, list[str]]:
     from copilot.run.chaos import ChaosHttpClient, ChaosProvider, Injector, begin_event, http_step_urls
     from copilot.run.clock import LoopClock
-    from copilot.run.engine_setup import choose_provider, engine_for
+    from copilot.run.engine_setup import choose_provider, engine_for, require_models_found
     from copilot.run.load import arrivals
     from copilot.run.providers.sim import SimHttpClient
     from copilot.run.resilience.idempotency import MemoryIdempotencyStore
@@ -421,9 +421,12 @@ async def _run(
         if hasattr(sim_http, "requests"):
             sim_http.requests.clear()
 
+    watched = inner if hasattr(inner, "missing_model") else None  # a real server may lack a model
     start = loop.time()
     try:
         for index, offset in enumerate(arrivals(setup.shape)):
+            if watched is not None and watched.missing_model is not None:
+                break  # more events would only fail the same way (`require_models_found` below)
             due = start + offset
             wait = due - loop.time()
             if wait > 0:
@@ -447,6 +450,7 @@ async def _run(
         close = getattr(inner, "aclose", None)
         if close is not None:
             await close()
+    require_models_found(inner)
     last = recorder.last_response
     elapsed = (last if last is not None else loop.time() - start) or 0.0
     return recorder, elapsed, injector.injected, getattr(inner, "calls", 0), list(getattr(inner, "notes", []))

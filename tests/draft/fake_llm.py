@@ -275,3 +275,35 @@ def web_page(content: str) -> Callable[[str, dict], Reply]:
         )
 
     return behaviour
+
+
+def ollama_missing_model(model: str) -> Reply:
+    """Ollama's answer to a model it has not pulled: HTTP 404 with its own error body."""
+    return Reply(
+        status=404,
+        body={
+            "error": {
+                "message": f'model "{model}" not found, try pulling it first',
+                "type": "api_error",
+                "param": None,
+                "code": None,
+            }
+        },
+    )
+
+
+def ollama(content: str, pulled: tuple[str, ...] = ("llama3.2:1b",)) -> Callable[[str, dict], Reply]:
+    """Ollama's OpenAI-compatible API: at /v1 only (elsewhere a plain-text 404), HTTP 404 with
+    `model "…" not found, try pulling it first` for a model not pulled (a catalog id such as
+    `gpt-4o-mini`), and for a pulled one the answer in a ```json fence: a `response_format` of
+    type `json_schema` is taken without complaint but not enforced (Ollama before 0.5), so a
+    small model writes what it writes."""
+
+    def behaviour(path: str, body: dict) -> Reply:
+        if path != CHAT_PATH:
+            return Reply(status=404, body="404 page not found", content_type="text/plain")
+        if body.get("model") not in pulled:
+            return ollama_missing_model(str(body.get("model")))
+        return chat(f"```json\n{content}\n```", model=body["model"])
+
+    return behaviour

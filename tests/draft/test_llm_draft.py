@@ -180,7 +180,9 @@ def test_refusal_ends_at_once(fake_llm, tmp_path):
     ("reply", "words"),
     [
         (error(401, "Incorrect API key provided"), ["HTTP 401", "OPENAI_API_KEY", "--api-key"]),
-        (error(404, "The model `gpt-4o-mini` does not exist"), ["HTTP 404", "--model", "--base-url"]),
+        (error(404, "The model `gpt-4o-mini` does not exist"), ["`gpt-4o-mini` was not found", "--model"]),
+        # a 404 that names no model (a web server's page): the path may be wrong
+        (Reply(404, "404 page not found", content_type="text/plain"), ["HTTP 404", "--model", "--base-url"]),
     ],
 )
 def test_client_errors_are_one_line_without_retry(fake_llm, tmp_path, reply, words):

@@ -82,3 +82,31 @@ def test_json_text_leaves_an_answer_without_json_as_it_was():
 def test_rejection_is_known_by_what_it_says(status, message, kind):
     refused = SimpleNamespace(status_code=status, body={"error": {"message": message}}, message=message)
     assert openai_compat.rejection(refused) == kind
+
+
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        # Ollama, a model not pulled
+        (
+            {
+                "error": {
+                    "message": 'model "gpt-4o-mini" not found, try pulling it first',
+                    "type": "api_error",
+                }
+            },
+            True,
+        ),
+        # vLLM: the message at the top level of the body
+        ({"object": "error", "message": "The model `gpt-4o-mini` does not exist.", "code": 404}, True),
+        # a web server's page or a framework's 404: the path is wrong, not the model
+        ("404 page not found", False),
+        ({"detail": "Not Found"}, False),
+    ],
+    ids=["ollama", "vllm", "text-page", "fastapi"],
+)
+def test_a_missing_model_is_told_from_a_wrong_path(body, missing):
+    said = f"Error code: 404 - {body}"
+    answer = SimpleNamespace(status_code=404, body=body, message=said)
+    assert openai_compat.model_missing(answer) is missing
+    assert openai_compat.model_missing(SimpleNamespace(status_code=400, body=body, message=said)) is False

@@ -5,12 +5,15 @@ Real HTTP and the real `openai` client (tests/draft/fake_llm.py): a server that 
 (llama-cpp-python), one that takes no `response_format` and answers fenced JSON in prose,
 a reasoning model that rejects `max_tokens`, and a base URL without `/v1`. Every step of a
 two-step flow with `output_schema`s succeeds, and the server's log shows the fallback paid
-once: the second step goes straight to what worked.
+once: the second step goes straight to what worked. Ollama (issue 17): a catalog id it has
+not pulled is one line naming the model and the remedy, exit 2, asked once; with
+`--model-override` its fenced answers are read and the cost is unknown.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 import pytest
@@ -21,6 +24,7 @@ from copilot.cli import app
 from tests.draft.fake_llm import (
     FakeLLM,
     llama_cpp_python,
+    ollama,
     rejects_json_schema,
     rejects_max_tokens,
     text_only,
@@ -213,3 +217,92 @@ def test_flowgen_test_counts_real_model_calls_and_says_what_the_server_needed(fl
     assert data["model_calls"] == answered > 0  # the rejected json_schema request is a fallback, not a call
     assert any("using json_object" in note for note in data["notes"])
     assert data["cost_usd"]["unknown_events"] == 0 and data["cost_usd"]["total"] is not None
+
+
+# ---------------------------------------------------------------- Ollama (issue 17)
+
+OLLAMA_404 = (
+    'flowgen: error: model `{model}` (alias `a`) was not found at {url} (HTTP 404: model "{model}" not '
+    "found, try pulling it first): {remedy}"
+)
+CATALOG_REMEDY = (
+    "send a model the server has: --model-override NAME, or give the alias `a` its own `model` "
+    "(and `base_url`); `ollama list` shows the models the server has, `ollama pull NAME` fetches another"
+)
+
+
+def retrying_everything(flow: str) -> None:
+    """The flow's steps retry client errors and 404s too: a missing model is still asked once."""
+    retry = "    retry: {attempts: 3, backoff: none, on: [client_error, 404, server_error]}\n"
+    with open(flow, "w") as handle:
+        handle.write(FLOW.replace("    timeout: 5s\n", "    timeout: 5s\n" + retry))
+
+
+@pytest.mark.parametrize("command", ["run", "test"])
+def test_ollama_without_the_catalog_model_is_one_line_exit_2_asked_once(flow_files, command):
+    flow, event = flow_files
+    retrying_everything(flow)
+    with FakeLLM(behaviour=ollama(ANSWER)) as server:
+        args = [command, flow, "--provider", "openai", "--base-url", server.base_url]
+        if command == "run":
+            args += ["--event", event]
+        else:
+            # an event every 0.5 s: the first one's 404 is back before the second is due
+            args += ["--rate", "2/s", "--duration", "2s", "--no-flow-chaos"]
+        result = runner.invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == 2, result.output
+    expected = OLLAMA_404.format(model="gpt-4o-mini", url=server.base_url, remedy=CATALOG_REMEDY)
+    assert result.stderr.strip() == expected and result.stdout == ""
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+    assert [body["model"] for body in server.requests] == ["gpt-4o-mini"]  # no retry, no second event
+
+
+@pytest.mark.parametrize(
+    ("chosen_by", "remedy"),
+    [
+        ("override", "pass a --model-override the server has"),
+        ("alias", "set the `model` of alias `a` to one the server has"),
+    ],
+)
+def test_ollama_without_the_chosen_model_says_to_pull_it(flow_files, chosen_by, remedy):
+    flow, event = flow_files
+    override = []
+    if chosen_by == "override":
+        override = ["--model-override", "qwen2.5:3b"]
+    else:
+        with open(flow, "w") as handle:
+            handle.write(
+                FLOW.replace("{use: openai/gpt-4o-mini}", "{use: openai/gpt-4o-mini, model: 'qwen2.5:3b'}")
+            )
+    with FakeLLM(behaviour=ollama(ANSWER)) as server:
+        args = ["run", flow, "--provider", "openai", "--base-url", server.root_url, "--event", event]
+        result = runner.invoke(app, [*args, *override])
+    assert result.exit_code == 2
+    expected = OLLAMA_404.format(model="qwen2.5:3b", url=server.base_url, remedy=remedy)
+    assert result.stderr.strip() == expected + ", or fetch it with `ollama pull qwen2.5:3b`"
+    assert server.paths == ["/chat/completions", "/v1/chat/completions"]  # found at /v1, not "no API here"
+
+
+def test_ollama_fenced_answers_are_read_by_run_and_test(flow_files):
+    flow, event = flow_files
+    with FakeLLM(behaviour=ollama(ANSWER)) as server:
+        common = ["--provider", "openai", "--base-url", server.base_url, "--model-override", "llama3.2:1b"]
+        ran = runner.invoke(app, ["run", flow, *common, "--event", event, "-f", "json"])
+        sent_by_run = len(server.requests)
+        load = ["--rate", "4/s", "--duration", "1s", "--no-flow-chaos", "-f", "json"]
+        tested = runner.invoke(app, ["test", flow, *common, *load])
+        sent_by_test = len(server.requests) - sent_by_run
+        text = runner.invoke(app, ["test", flow, *common, *load[:-2]])
+    data = steps_ok(ran)
+    assert data["cost_usd"] is None and sent_by_run == 2
+    # Ollama took json_schema without enforcing it: no fallback, the JSON came out of the fence.
+    assert {(body.get("response_format") or {}).get("type") for body in server.requests} == {"json_schema"}
+    assert tested.exit_code == 0, tested.output
+    report = json.loads(tested.stdout)
+    assert report["model_calls"] == sent_by_test > 0
+    assert report["cost_usd"]["total"] is None and report["cost_usd"]["unknown_events"] == sent_by_test // 2
+    assert text.exit_code == 0
+    assert re.search(
+        r"cost per event +│ unknown \(\d+ event\(s\) called a model with no price\)", text.output
+    )
+    assert re.search(r"cost in total +│ unknown ", text.output)

@@ -73,7 +73,8 @@ def summary_lines(
 
     The hot path is every step the response waits for; the critical path is its slowest
     chain, whose estimate is compared with the SLA. A step whose model is not in the catalog
-    makes the estimates it belongs to "unknown" (never 0).
+    makes the estimates it belongs to "unknown" (never 0), and so does, for the cost, a step
+    whose alias sends a model the catalog does not price.
     """
     rows: list[tuple[str, list[Part]]] = []
     hot = summary.get("hot_path") or []
@@ -109,7 +110,8 @@ def summary_lines(
     budget = summary.get("budget_usd")
     budget_text = f" vs budget ${budget:.5f}" if budget is not None else " (no budget)"
     if cost is None:
-        rows.append(("cost", [("unknown", "yellow"), budget_text, *_unknown(unknown)]))
+        unpriced = _unpriced(summary.get("unpriced_steps") or [])
+        rows.append(("cost", [("unknown", "yellow"), budget_text, *_unknown(unknown), *unpriced]))
         return rows
     parts: list[Part] = [f"${cost:.5f}/event"]
     if budget is not None:
@@ -124,6 +126,14 @@ def _unknown(steps: list[str]) -> list[Part]:
     if not steps:
         return []
     return [f" (the model of {', '.join(f'`{s}`' for s in steps)} is not in the catalog)"]
+
+
+def _unpriced(steps: list[str]) -> list[Part]:
+    if not steps:
+        return []
+    verb = "sends" if len(steps) == 1 else "send"
+    named = ", ".join(f"`{s}`" for s in steps)
+    return [f" ({named} {verb} a model the catalog does not price: give its alias a `price`)"]
 
 
 def render(

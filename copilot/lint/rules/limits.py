@@ -232,9 +232,13 @@ def missing_cost_budget(ctx: Context) -> Iterator[Hit]:
     sla = ctx.flow.sla
     if sla is None or sla.max_cost_per_event is None:
         loc, key = ctx.block_loc("sla")
-        estimate = ctx.analysis.cost_per_event
-        known = not ctx.analysis.unknown_steps
-        shown = f"estimated ${estimate:.5f}" if known else "unknown: a model is not in the catalog"
+        analysis = ctx.analysis
+        if analysis.unknown_steps:
+            shown = "unknown: a model is not in the catalog"
+        elif analysis.unpriced_steps:
+            shown = "unknown: a model sent is not the one the catalog prices"
+        else:
+            shown = f"estimated ${analysis.cost_per_event:.5f}"
         yield Hit(
             loc,
             f"no `sla.max_cost_per_event`: the cost per event ({shown}) is unchecked",

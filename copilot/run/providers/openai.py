@@ -10,6 +10,12 @@ also sends `max_completion_tokens` to models that reject `max_tokens` and finds 
 against the schema, because not every compatible server enforces it. The client's own
 retries are off: the flow's retry policy, with its deadline, is the only one; a fallback
 is not a retry.
+
+A model the server does not have (a 404 that names the model: Ollama answers a catalog id
+it has not pulled that way) is not a failure of one call but of the setup: the first one
+becomes one line naming the model and the remedy (`missing_model`, which `run` and `test`
+end with, exit 2), and later calls of the same model at the same server fail at once
+without a request, whatever the flow's retry policy says.
 """
 
 from __future__ import annotations
@@ -74,6 +80,9 @@ class OpenAIProvider:
         self._clients: dict[str, Any] = {}
         self._servers: dict[tuple[str, str], openai_compat.Server] = {}
         self._unpriced: dict[str, str] = {}  # alias -> the model sent that has no price
+        self._missing: dict[tuple[str, str], str] = {}  # (base URL, model) the server lacks -> the line
+        self.missing_model: str | None = None
+        """The first model a server said it does not have, as one line with the remedy."""
 
     @property
     def notes(self) -> list[str]:
@@ -139,9 +148,12 @@ class OpenAIProvider:
         import openai
 
         model = self.model_override or request.profile.model
-        self.calls += 1
         server = openai_compat.server(request.base_url or self.base_url, model)
         self._servers[(server.base_url, model)] = server
+        missing = self._missing.get((server.base_url, model))
+        if missing is not None:  # the server said it has no such model: not asked again
+            raise ProviderError("client_error", missing, status=404)
+        self.calls += 1
         try:
             answer = await openai_compat.acreate(server, self._chat(request, model), self._client)
         except openai.APITimeoutError:
@@ -149,6 +161,8 @@ class OpenAIProvider:
         except openai.APIConnectionError as exc:
             raise ProviderError("connection_error", f"{model}: {type(exc).__name__}") from None
         except openai.APIStatusError as exc:
+            if openai_compat.model_missing(exc):
+                raise self._model_missing(request, model, server, exc) from None
             status = exc.status_code
             headers = getattr(getattr(exc, "response", None), "headers", None)
             retry_after = parse_retry_after(headers.get("retry-after")) if headers is not None else None
@@ -178,6 +192,31 @@ class OpenAIProvider:
             cost=request.profile.cost(input_tokens, output_tokens) if priced else 0.0,
             cost_known=priced,
         )
+
+    def _model_missing(
+        self, request: ModelRequest, model: str, server: openai_compat.Server, exc: Exception
+    ) -> ProviderError:
+        """The error of this call and of every later call of `model` at this server."""
+        alias = request.alias
+        chosen: str | None = model  # a name the user chose: the override, or the alias's own `model`
+        if self.model_override:
+            remedy = "pass a --model-override the server has"
+        elif model != request.profile.id.split("/", 1)[-1]:
+            remedy = f"set the `model` of alias `{alias}` to one the server has"
+        else:
+            chosen = None  # the catalog entry's own name
+            remedy = (
+                f"send a model the server has: --model-override NAME, or give the alias `{alias}` its own "
+                "`model` (and `base_url`)"
+            )
+        line = (
+            f"model `{model}` (alias `{alias}`) was not found at {server.endpoint} "
+            f"(HTTP 404: {openai_compat.message_of(exc)}): {remedy}{openai_compat.pull_hint(exc, chosen)}"
+        )
+        self._missing[(server.base_url, model)] = line
+        if self.missing_model is None:
+            self.missing_model = line
+        return ProviderError("client_error", line, status=404)
 
     async def aclose(self) -> None:
         for client in self._clients.values():
