@@ -21,10 +21,13 @@ no request is sent twice while the file lasts (it holds more than the run can se
 the goal's rate; the script says how many were left over). A non-2xx answer is counted
 and printed; a run with any is not a fair number.
 
-Printed per run: requests/s, p50 and p99 latency (wrk's), non-2xx; then the ratios.
-The machine is shared and has 2 cores, and wrk itself takes one thread of them, so run
-it a few times (`--rounds`): rounds alternate the order of the targets, and the median
-and min-max of each target are printed.
+Printed per run: requests/s, p50 and p99 latency (wrk's), non-2xx, and the server's CPU
+time per request (user + system of the server process and its workers, from /proc, over
+the measured run): on a shared machine the throughput moves with what else runs, the CPU
+a request costs much less. Then the ratios. The machine is shared and has 2 cores, and
+wrk itself takes one thread of them, so run it a few times (`--rounds`): rounds
+alternate the order of the targets, and the median and min-max of each target are
+printed.
 
     .venv/bin/python bench/bench_serve.py                       # 10 s per run, 1 round
     .venv/bin/python bench/bench_serve.py --rounds 3 --duration 15
@@ -239,6 +242,35 @@ def load(port: int, requests: Path, args: argparse.Namespace, duration: float) -
     return result
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's worker processes), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo.extend(children.get(tree[-1], []))
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of `pids` so far (0 for a process that is gone)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def measure(target: str, workers: int, args: argparse.Namespace, tmp: Path) -> dict:
     requests = tmp / f"requests-{target}-{workers}.tsv"
     # more than the goal's rate could send in the warm-up and the run, with room
@@ -247,7 +279,10 @@ def measure(target: str, workers: int, args: argparse.Namespace, tmp: Path) -> d
     try:
         load(port, requests, args, args.warmup)  # warm-up: imports, caches, the SQLite file
         presign(requests, args.requests)  # fresh ids: the warm-up used the first ones
+        pids = process_tree(proc.pid) if Path("/proc").is_dir() else []
+        cpu_before = cpu_seconds(pids)
         result = load(port, requests, args, args.duration)
+        result["cpu_us"] = (cpu_seconds(pids) - cpu_before) / max(1, result["requests"]) * 1e6
     finally:
         proc.terminate()
         try:
@@ -263,15 +298,16 @@ def show(name: str, runs: list[dict]) -> dict:
     rps = [r["rps"] for r in runs]
     p50 = [r["p50_us"] / 1000 for r in runs]
     p99 = [r["p99_us"] / 1000 for r in runs]
+    cpu = [r["cpu_us"] for r in runs]
     bad = sum(r["non2xx"] + r["errors"] for r in runs)
     repeated = sum(r["sent_over_file"] for r in runs) if name.startswith("serve") else 0
     spread = f" (min {min(rps):,.0f}, max {max(rps):,.0f})" if len(runs) > 1 else ""
     print(
         f"{name:<22} {statistics.median(rps):>8,.0f} req/s{spread}   p50 {statistics.median(p50):6.2f} ms"
-        f"   p99 {statistics.median(p99):6.2f} ms   non-2xx/errors {bad}"
-        + (f"   REPEATED {repeated} (file too small)" if repeated else "")
+        f"   p99 {statistics.median(p99):6.2f} ms   CPU {statistics.median(cpu):5.0f} µs/req"
+        f"   non-2xx/errors {bad}" + (f"   REPEATED {repeated} (file too small)" if repeated else "")
     )
-    return {"rps": statistics.median(rps), "p99": statistics.median(p99)}
+    return {"rps": statistics.median(rps), "p99": statistics.median(p99), "cpu": statistics.median(cpu)}
 
 
 def main() -> int:
@@ -317,6 +353,7 @@ def main() -> int:
     one = show("serve --workers 1", runs[("serve", 1)])
     two = show("serve --workers 2", runs[("serve", 2)])
     print(f"bare / serve (1 worker) throughput: {bare['rps'] / one['rps']:.2f}x  (goal ≤ 2x)")
+    print(f"serve (1 worker) / bare CPU per request: {one['cpu'] / bare['cpu']:.2f}x")
     print(f"serve --workers 2 / --workers 1: {two['rps'] / one['rps']:.2f}x")
     met = one["rps"] >= 1500 and one["p99"] <= 30 and bare["rps"] / one["rps"] <= 2
     print(f"goal (≥ 1,500 req/s, p99 ≤ 30 ms, ≤ 2x bare) with 1 worker: {'met' if met else 'not met'}")

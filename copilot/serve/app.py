@@ -50,7 +50,16 @@ from copilot.serve.limits import (
 )
 from copilot.serve.metrics import ServeMetrics
 from copilot.serve.signatures import Verifier, verifier_for
-from copilot.serve.store import Conflict, Pending, Replay, Run, ServeStore, StepStore, Wait
+from copilot.serve.store import (
+    GIL_SWITCH_INTERVAL,
+    Conflict,
+    Pending,
+    Replay,
+    Run,
+    ServeStore,
+    StepStore,
+    Wait,
+)
 
 RESERVED_PATHS = ("/healthz", "/readyz", "/metrics")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -240,6 +249,7 @@ class Server:
 
     async def start(self) -> None:
         options = self.options
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # the store's writer thread (copilot.serve.store)
         self.store = ServeStore(options.store_path)
         self.steps = StepStore(options.store_path, lease=1.0)
         for served in self.served:
@@ -269,6 +279,7 @@ class Server:
             with contextlib.suppress(Exception):
                 await served.engine.aclose()
         if self.store is not None:
+            await self.store.flush()
             self.store.close()
         if self.steps is not None:
             self.steps.close()
@@ -374,7 +385,7 @@ class Server:
         kept = {"webhook-id": delivery_id} if delivery_id else {}
         assert self.store is not None
         while True:
-            claim = self.store.claim(store_key, served.name, request_hash(event), event, kept)
+            claim = await self.store.claim(store_key, served.name, request_hash(event), event, kept)
             if isinstance(claim, Replay):
                 log["replayed"] = True
                 return claim.status, claim.body, {"Idempotent-Replayed": "true"}
@@ -406,12 +417,24 @@ class Server:
         tracked.result = result
         log["cost_usd"] = round(result.cost, 8)
         status, answer = result.response_status, result.response_body
-        if claim.answered is None:
-            if status < 400:
-                self.store.answer(store_key, status, answer, served.window)
-            elif not tracked.lettered:
+        if result.done and not tracked.lettered and not broken_steps(result):
+            # Every step has already ended well (no async branch left): done now, no watch.
+            served.admission.leave()
+            self.tracked.pop(store_key, None)
+            completed = list(result.steps)
+            if claim.answered is not None:
+                self.store.finish(store_key, "done", completed)
+            elif status < 400:
+                self.store.answer(store_key, status, answer, served.window, completed=completed)
+            else:
                 self.store.release(store_key)
-        tracked.task = asyncio.get_running_loop().create_task(self._watch(tracked))
+        else:
+            if claim.answered is None:
+                if status < 400:
+                    self.store.answer(store_key, status, answer, served.window)
+                elif not tracked.lettered:
+                    self.store.release(store_key)
+            tracked.task = asyncio.get_running_loop().create_task(self._watch(tracked))
         if claim.answered is not None:
             log["replayed"] = True
             return claim.answered[0], claim.answered[1], {"Idempotent-Replayed": "true"}
@@ -446,20 +469,20 @@ class Server:
         if tracked.lettered:
             return
         assert self.store is not None
-        broken = [r for r in result.steps.values() if r.status in ("failed", "cancelled")]
+        broken = broken_steps(result)
         if broken:
-            self._letter(
+            await self._letter(
                 tracked, f"step `{broken[0].step_id}` {broken[0].status}: {broken[0].kind or 'error'}"
             )
         else:
-            self.store.finish(tracked.key, "done", [r.step_id for r in result.steps.values()])
+            self.store.finish(tracked.key, "done", list(result.steps))
 
-    def _letter(self, tracked: Tracked, reason: str) -> None:
+    async def _letter(self, tracked: Tracked, reason: str) -> None:
         from copilot.serve.letters import letter, write_letters
 
         assert self.store is not None
         tracked.lettered = True
-        state = self.store.state(tracked.key)
+        state = await self.store.state(tracked.key)
         if state not in ("running", "answered"):
             return  # released (never answered 2xx) or already finished
         record = letter(
@@ -513,7 +536,7 @@ class Server:
         left = list(self.tracked.values())
         for tracked in left:
             if not tracked.lettered:
-                self._letter(
+                await self._letter(
                     tracked, f"not finished within the drain timeout ({self.options.drain_timeout:g}s)"
                 )
         if left:
@@ -522,6 +545,11 @@ class Server:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(5.0):
                     await served.engine.cancel()
+
+
+def broken_steps(result: Any) -> list[Any]:
+    """The records of an event's steps that failed or were cancelled."""
+    return [r for r in result.steps.values() if r.status in ("failed", "cancelled")]
 
 
 def access_log(fields: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """The server's SQLite store: one row per delivery, both idempotency key and inbox journal.
 
-A delivery's row is written (claimed) before its steps run, in one `BEGIN IMMEDIATE`
+A delivery's row is written (claimed) before its steps run, in a `BEGIN IMMEDIATE`
 transaction, so of two deliveries of one key, in this process or another worker, exactly
 one runs; the row keeps the whole event and the headers replay needs. It then moves on:
 
@@ -17,29 +17,56 @@ owner process is gone (SIGKILL) is taken over: on start the server finishes what
 owners left (`adopt`), and a delivery of such a key runs it. The store is a local file
 (WAL needs one machine), so process ids are meaningful.
 
-The file is in WAL mode. Claims go through a connection with `synchronous=FULL`: a 2xx is
-only sent once the row saying the event was accepted is on disk. The later moves (answered,
-done, dead, released) go through a second connection with `synchronous=NORMAL`: they reach
-the OS at commit, so a killed process loses none of them, and the next claim's fsync takes
-them to disk too; a power cut could lose the last few, and a lost move leaves the row
-`running`, which restart recovery finishes (steps replay from the step store). One fsync
-per delivery instead of three (bench/README.md, "Serve"). Steps' idempotency keys live in
-the same file (`StepStore`, the engine's `SqliteIdempotencyStore`).
+Group commit. Every write goes to one writer thread per process, which takes whatever
+has queued up since its last commit and writes it in one transaction: under load, the
+claims of many concurrent deliveries share one fsync, and the event loop never waits on
+the disk or on another worker's lock (it only awaits its claim's future; the writer has
+its own connection, which looks for the lock every `LOCK_POLL`). A batch with a claim in
+it commits with `synchronous=FULL`: `claim` returns only once the row saying the event
+was accepted is on disk, so a 2xx is never sent for an event a crash could lose. The
+later moves (answered, done, dead, released) are queued without waiting and ride with the
+next claim's commit, in order after their own claim (alone after `MOVES_LINGER`, with
+`synchronous=NORMAL`). A crash (SIGKILL, power cut) can lose the moves of the last
+milliseconds, never a claim: a lost move leaves its row `running` (or `answered`) under a
+dead owner, which restart recovery finishes or dead-letters (steps keyed with
+`idempotency_key` replay from the step store). A claim whose waiter has gone (its task
+was cancelled) is released, or disowned when it took over an accepted event, so nothing
+is left looking run by a live process. bench/README.md, "Serve", has the numbers.
+Steps' idempotency keys live in the same file (`StepStore`, the engine's
+`SqliteIdempotencyStore`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from copilot.run.resilience.idempotency import SqliteIdempotencyStore
+from copilot.run.resilience.idempotency import SqliteIdempotencyStore, open_shared, write_transaction
+
+LOCK_POLL = 0.0005
+"""Seconds between the writer's looks for the write lock while another worker holds it."""
+
+GIL_SWITCH_INTERVAL = 0.0005
+"""What the server sets `sys.setswitchinterval` to (Python's default is 5 ms).
+
+Each statement the writer thread runs gives the GIL back; to get it again from an event
+loop that is busy (the state under load) it waits for the switch interval. At 5 ms a
+batch of a few statements took 5 to 30 ms to write; at 0.5 ms, 1 to 3 ms. Only threads
+that wait for the GIL are concerned: the loop is not interrupted more often otherwise.
+"""
+
+MOVES_LINGER = 0.005
+"""Seconds queued moves wait for a claim (or a read) to share its commit before going alone."""
 
 TOKEN = secrets.token_hex(6)
 OWNER = f"{os.getpid()}:{TOKEN}"
@@ -103,16 +130,27 @@ class Pending:
     answered: tuple[int, Any] | None
 
 
+Work = Callable[[sqlite3.Connection], Any]
+
+
+@dataclass(slots=True)
+class _Write:
+    """One piece of work for the writer thread; `future` (on `loop`) gets its result once committed."""
+
+    work: Work
+    durable: bool
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future[Any] | None = None
+    on_cancelled: Callable[[Any], None] | None = None  # the waiter left: undo what it took
+
+
 class ServeStore:
-    """Deliveries by key (see the module docstring). Every method is one short transaction."""
+    """Deliveries by key (see the module docstring): writes grouped on a writer thread."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._lock = threading.Lock()  # `_db`: start-up, reads, purge
+        self._db = open_shared(self.path, synchronous="FULL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS deliveries ("
             " key TEXT PRIMARY KEY, flow TEXT NOT NULL, request TEXT NOT NULL,"
@@ -121,56 +159,160 @@ class ServeStore:
             " expires REAL, completed TEXT)"
         )
         self._db.execute("CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state)")
-        # The moves after a claim: durable against a killed process, fsynced by the next claim.
-        self._relaxed = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._relaxed.execute("PRAGMA synchronous=NORMAL")
+        # The writer thread's own connection: it polls for the write lock (`LOCK_POLL`).
+        self._writes = open_shared(self.path, synchronous="FULL")
+        self._writes.execute("PRAGMA busy_timeout=0")
+        self._synchronous = "FULL"
+        self._queue: list[_Write] = []
+        self._wake = threading.Condition(threading.Lock())
+        self._writer: threading.Thread | None = None
+        self._closing = False
+        self._stopped = False  # the writer has written everything and left
+        self._awaited = False  # something queued has a waiter (a claim, a read, a flush)
+        self.commits = 0  # transactions the writer committed (claims share them under load)
 
-    def _transaction(self, work: Any) -> Any:
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
+    # ------------------------------------------------------------------ the writer
+
+    def _submit(self, write: _Write) -> None:
+        with self._wake:
+            if self._stopped or (self._closing and self._writer is None):
+                raise RuntimeError("the serve store is closed")
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_forever, name="serve-store", daemon=True)
+                self._writer.start()
+            self._queue.append(write)
+            if write.future is not None:
+                self._awaited = True
+                self._wake.notify()  # someone waits: no lingering
+            elif len(self._queue) == 1:
+                self._wake.notify()
+
+    async def _call(
+        self, work: Work, *, durable: bool, on_cancelled: Callable[[Any], None] | None = None
+    ) -> Any:
+        """Queue `work` and wait until it is committed (with every write queued before it)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._submit(_Write(work, durable, loop, future, on_cancelled))
+        return await future
+
+    def _queue_move(self, work: Work) -> None:
+        """Queue a move after a claim: written with the next batch, nobody waits for it."""
+        self._submit(_Write(work, durable=False))
+
+    def _write_forever(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue and not self._closing:
+                    self._wake.wait()
+                if not self._queue:
+                    self._stopped = True
+                    return
+                if not self._awaited and not self._closing:
+                    # Moves alone: wait a little for a claim to share their commit.
+                    self._wake.wait(MOVES_LINGER)
+                batch, self._queue = self._queue, []
+                self._awaited = False
+            outcomes = self._commit(batch)
+            self._settle(batch, outcomes)
+
+    def _commit(self, batch: list[_Write]) -> list[tuple[Any, BaseException | None]]:
+        """Write `batch` in one transaction; when one piece fails, the others without it."""
+        self._use_synchronous("FULL" if any(w.durable for w in batch) else "NORMAL")
+        failed: _Write | None = None
+        try:
+            with write_transaction(self._writes, poll=LOCK_POLL) as db:
+                values = []
+                for write in batch:
+                    failed = write
+                    values.append(write.work(db))
+                failed = None
+            self.commits += 1
+            return [(value, None) for value in values]
+        except Exception as exc:
+            if failed is None or len(batch) == 1:  # the lock or the commit: nothing was written
+                return [(None, exc)] * len(batch)
+            error: Exception = exc
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        for write in batch:
+            if write is failed:
+                outcomes.append((None, error))
+                continue
             try:
-                value = work(db)
-                db.execute("COMMIT")
-                return value
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+                with write_transaction(self._writes, poll=LOCK_POLL) as db:
+                    outcomes.append((write.work(db), None))
+                self.commits += 1
+            except Exception as exc:
+                outcomes.append((None, exc))
+        return outcomes
 
-    def claim(
+    def _use_synchronous(self, level: Literal["FULL", "NORMAL"]) -> None:
+        if self._synchronous != level:
+            self._writes.execute(f"PRAGMA synchronous={level}")
+            self._synchronous = level
+
+    def _settle(self, batch: list[_Write], outcomes: list[tuple[Any, BaseException | None]]) -> None:
+        """Hand each waiter its outcome on its own loop: one wake-up per loop per batch."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Write, Any, BaseException | None]]] = {}
+        for write, (value, error) in zip(batch, outcomes, strict=True):
+            if write.loop is not None:
+                by_loop.setdefault(write.loop, []).append((write, value, error))
+        for loop, settled in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_resolve, settled)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                for write, value, error in settled:
+                    if error is None and write.on_cancelled is not None:
+                        _undo(write, value)
+
+    async def flush(self) -> None:
+        """Wait until every write queued so far is committed."""
+        await self._call(lambda db: None, durable=False)
+
+    # ------------------------------------------------------------------ deliveries
+
+    async def claim(
         self, key: str, flow: str, request: str, event: dict[str, Any], headers: dict[str, str]
     ) -> Run | Replay | Wait | Conflict:
-        """Take `key` for this process, or say what to do instead (replay, wait, conflict)."""
+        """Take `key` for this process, or say what to do instead (replay, wait, conflict).
+
+        Returns once the claim is on disk (a group commit with the claims queued beside it).
+        """
+        event_text = json.dumps(event, ensure_ascii=False)
+        headers_text = json.dumps(headers)
 
         def work(db: sqlite3.Connection) -> Run | Replay | Wait | Conflict:
             now = time.time()
-            row = db.execute(
+            # A new key (the usual case) is one statement: every statement on the writer
+            # thread gives the GIL back to the busy event loop and waits to get it again.
+            inserted = db.execute(
+                "INSERT INTO deliveries (key, flow, request, event, headers, state, owner, accepted_at)"
+                " VALUES (?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, flow, request, event_text, headers_text, OWNER, now),
+            )
+            if inserted.rowcount == 1:
+                return Run()
+            stored, state, status, body, owner, expires = db.execute(
                 "SELECT request, state, status, body, owner, expires FROM deliveries WHERE key = ?", (key,)
             ).fetchone()
-            recovered = False
+            live = state in ("running", "answered", "dead") or (expires is not None and expires > now)
+            if live and stored != request:
+                return Conflict()
+            if state == "running" and owner_alive(owner):
+                return Wait()
+            fresh = expires is None or expires > now
+            if fresh and (state == "done" or (state == "answered" and owner_alive(owner))):
+                return Replay(status, json.loads(body))
+            recovered = state in ("running", "answered", "dead")
             answered = None
-            if row is not None:
-                stored, state, status, body, owner, expires = row
-                live = state in ("running", "answered", "dead") or (expires is not None and expires > now)
-                if live and stored != request:
-                    return Conflict()
-                if state == "running" and owner_alive(owner):
-                    return Wait()
-                fresh = expires is None or expires > now
-                if fresh and (state == "done" or (state == "answered" and owner_alive(owner))):
-                    return Replay(status, json.loads(body))
-                recovered = state in ("running", "answered", "dead")
-                if state in ("answered", "dead") and status is not None:
-                    answered = (status, json.loads(body))
+            if state in ("answered", "dead") and status is not None:
+                answered = (status, json.loads(body))
             db.execute(
                 "INSERT OR REPLACE INTO deliveries (key, flow, request, event, headers, state, status,"
                 " body, owner, accepted_at, expires, completed)"
                 " VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, NULL, NULL)",
                 (
-                    key, flow, request, json.dumps(event, ensure_ascii=False), json.dumps(headers),
+                    key, flow, request, event_text, headers_text,
                     None if answered is None else answered[0],
                     None if answered is None else json.dumps(answered[1]),
                     OWNER, now,
@@ -178,37 +320,78 @@ class ServeStore:
             )  # fmt: skip
             return Run(recovered, answered)
 
-        return self._transaction(work)  # type: ignore[no-any-return]
+        def abandoned(claim: Any) -> None:
+            # The delivery that claimed it is gone before it heard back: nothing ran.
+            if isinstance(claim, Run):
+                if claim.recovered:
+                    self.disown(key)  # an accepted event: left for the next delivery or restart
+                else:
+                    self.release(key)
 
-    def answer(self, key: str, status: int, body: Any, window: float) -> None:
-        """Record the response sent for `key` (kept `window` seconds for duplicates)."""
-        with self._lock:
-            self._relaxed.execute(
-                "UPDATE deliveries SET state = 'answered', status = ?, body = ?, expires = ?"
+        claim: Run | Replay | Wait | Conflict = await self._call(work, durable=True, on_cancelled=abandoned)
+        return claim
+
+    def answer(
+        self, key: str, status: int, body: Any, window: float, *, completed: list[str] | None = None
+    ) -> None:
+        """Record the response sent for `key` (kept `window` seconds for duplicates).
+
+        With `completed` (the steps, when every one has already ended well) the delivery
+        is `done` at once: one move instead of `answer` then `finish`.
+        """
+        params = (
+            "answered" if completed is None else "done",
+            status,
+            json.dumps(body, default=str),
+            time.time() + window,
+            None if completed is None else json.dumps(completed),
+            key,
+            OWNER,
+        )
+        self._queue_move(
+            lambda db: db.execute(
+                "UPDATE deliveries SET state = ?, status = ?, body = ?, expires = ?, completed = ?"
                 " WHERE key = ? AND owner = ? AND state = 'running'",
-                (status, json.dumps(body, default=str), time.time() + window, key, OWNER),
+                params,
             )
+        )
 
     def release(self, key: str) -> None:
         """Forget a running key this process holds (its response was not a success)."""
-        with self._lock:
-            self._relaxed.execute(
+        self._queue_move(
+            lambda db: db.execute(
                 "DELETE FROM deliveries WHERE key = ? AND owner = ? AND state = 'running'", (key, OWNER)
             )
+        )
+
+    def disown(self, key: str) -> None:
+        """Give up a key this process holds without forgetting it: as if this process had crashed."""
+        self._queue_move(
+            lambda db: db.execute(
+                "UPDATE deliveries SET owner = NULL WHERE key = ? AND owner = ?", (key, OWNER)
+            )
+        )
 
     def finish(self, key: str, state: str, completed: list[str]) -> None:
         """Mark a delivery `done` or `dead`, with the steps that completed."""
-        with self._lock:
-            self._relaxed.execute(
+        params = (state, json.dumps(completed), key, OWNER)
+        self._queue_move(
+            lambda db: db.execute(
                 "UPDATE deliveries SET state = ?, completed = ? WHERE key = ? AND owner = ?"
                 " AND state IN ('running', 'answered')",
-                (state, json.dumps(completed), key, OWNER),
+                params,
             )
+        )
 
-    def state(self, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT state FROM deliveries WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
+    async def state(self, key: str) -> str | None:
+        """The state of `key` once every write queued before this call is committed."""
+
+        def work(db: sqlite3.Connection) -> str | None:
+            row = db.execute("SELECT state FROM deliveries WHERE key = ?", (key,)).fetchone()
+            return None if row is None else str(row[0])
+
+        state: str | None = await self._call(work, durable=False)
+        return state
 
     def event_of(self, key: str) -> dict[str, Any] | None:
         """The whole event accepted under `key` (redacted fields included), for replay."""
@@ -217,9 +400,8 @@ class ServeStore:
         return None if row is None else json.loads(row[0])  # type: ignore[no-any-return]
 
     def adopt(self, flows: set[str]) -> list[Pending]:
-        """Take over every unfinished delivery of `flows` whose owner process is gone."""
-
-        def work(db: sqlite3.Connection) -> list[Pending]:
+        """Take over every unfinished delivery of `flows` whose owner process is gone (at start)."""
+        with self._lock, write_transaction(self._db) as db:
             rows = db.execute(
                 "SELECT key, flow, event, headers, state, status, body, owner FROM deliveries"
                 " WHERE state IN ('running', 'answered')"
@@ -231,11 +413,10 @@ class ServeStore:
                 db.execute("UPDATE deliveries SET owner = ? WHERE key = ?", (OWNER, key))
                 answered = None if status is None else (status, json.loads(body))
                 taken.append(Pending(key, flow, json.loads(event), json.loads(headers), state, answered))
-            return taken
-
-        return self._transaction(work)  # type: ignore[no-any-return]
+        return taken
 
     def counts(self) -> dict[str, int]:
+        """Deliveries by state, as committed (moves still queued are not counted)."""
         with self._lock:
             return dict(self._db.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state").fetchall())
 
@@ -248,9 +429,38 @@ class ServeStore:
             return cur.rowcount
 
     def close(self) -> None:
+        """Write what is queued, stop the writer, close the file."""
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+            writer = self._writer
+        if writer is not None:
+            writer.join()
+        self._writes.close()
         with self._lock:
-            self._relaxed.close()
             self._db.close()
+
+
+def _resolve(settled: list[tuple[_Write, Any, BaseException | None]]) -> None:
+    """On the waiters' loop: give each future its outcome (a waiter that left gets it undone)."""
+    for write, value, error in settled:
+        future = write.future
+        if future is None:
+            continue
+        if future.cancelled():
+            if error is None and write.on_cancelled is not None:
+                _undo(write, value)
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+
+def _undo(write: _Write, value: Any) -> None:
+    """Undo what a write took for a waiter that left (nothing to undo once the store is closed)."""
+    assert write.on_cancelled is not None
+    with contextlib.suppress(RuntimeError):
+        write.on_cancelled(value)
 
 
 class StepStore(SqliteIdempotencyStore):

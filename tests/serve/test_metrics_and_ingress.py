@@ -113,3 +113,54 @@ def test_insecure_serves_a_flow_without_auth_on_every_interface(serve):
     server = serve(LIMITED / "open.yaml", args=["--host", "0.0.0.0", "--insecure"])
     answer = httpx.post(server.url + "/hooks/open", json={"text": "hello"}, timeout=30)  # unsigned
     assert answer.status_code == 200 and answer.json() == {"ok": True}
+
+
+def test_the_tallies_render_what_the_opentelemetry_sdk_would():
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.semconv.metrics import http_metrics
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from copilot.run.telemetry import Telemetry
+    from copilot.serve.metrics import HTTP_DURATION_BUCKETS, ServeMetrics
+
+    registry = CollectorRegistry(auto_describe=True)
+    sdk = Telemetry(metric_readers=[PrometheusMetricReader(registry=registry)], service_name="flowgen-serve")
+    sdk_http = sdk.meter_provider.get_meter("flowgen.serve").create_histogram(
+        http_metrics.HTTP_SERVER_REQUEST_DURATION,
+        unit="s",
+        description="Duration of HTTP server requests.",
+        explicit_bucket_boundaries_advisory=HTTP_DURATION_BUCKETS,
+    )
+    served = ServeMetrics()
+    chat = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "m"}
+    for telemetry, http in ((sdk, sdk_http), (served.telemetry, served.request_duration)):
+        for value in (0.004, 0.01, 0.3, 99.0):  # inside, on a bound, between, above them all
+            telemetry.operation_duration.record(value, {**chat, "gen_ai.response.model": "m-1"})
+        telemetry.operation_duration.record(0.2, {**chat, "error.type": "timeout"})
+        telemetry.token_usage.record(12, {**chat, "gen_ai.token.type": "input"})
+        telemetry.token_usage.record(4, {**chat, "gen_ai.token.type": "output"})
+        telemetry.token_usage.record(64, {"gen_ai.token.type": "output", **chat})  # same set, other order
+        telemetry.count("events", 1, {"flowgen.flow": "f"})
+        telemetry.count("events", 2, {"flowgen.flow": "f"})
+        telemetry.count("cost", 0.000162, {"gen_ai.request.model": "m"})
+        telemetry.count("retries", 1, {"flowgen.step.id": "a", "flowgen.attempt": 2})  # not a string
+        route = {"http.request.method": "POST", "http.route": "/x", "http.response.status_code": 200}
+        http.record(0.004, route)
+
+    def families(text: str) -> dict:
+        return {
+            family.name: (
+                family.type,
+                family.documentation,
+                family.unit,
+                sorted((s.name, sorted(s.labels.items()), s.value) for s in family.samples),
+            )
+            for family in text_string_to_metric_families(text)
+        }
+
+    expected = families(generate_latest(registry).decode())
+    got = families(served.render()[0].decode())
+    assert {"gen_ai_client_operation_duration_seconds", "flowgen_cost_USD", "target_info"} <= set(expected)
+    assert set(got) == set(expected)
+    for name in expected.keys() - {"target_info"}:  # target_info: another instance id
+        assert got[name] == expected[name], name

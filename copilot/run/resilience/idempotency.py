@@ -11,6 +11,9 @@ effect (`claim`, one `BEGIN IMMEDIATE` transaction): the first caller gets the k
 lease, a second caller sees it in flight and waits for the recorded result, and a claim
 whose holder died (kill -9 mid-call) is taken over once its lease has expired. The
 callee gets the same `Idempotency-Key` header on that retry, so it can dedupe it.
+
+`open_shared` and `write_transaction` are the SQLite plumbing of a file several processes
+write: this store's and the server's delivery store (`copilot.serve.store`) alike.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from copilot.run.clock import Clock
 
@@ -62,6 +67,63 @@ class InFlight:
 
 DEFAULT_LEASE = 60.0
 """How long a claim holds a key while its call runs, at least (see `SqliteIdempotencyStore`)."""
+
+BUSY_TIMEOUT = 30.0
+"""Seconds a connection waits for another process's write lock before it fails."""
+
+
+def open_shared(path: str | Path, *, synchronous: Literal["FULL", "NORMAL"]) -> sqlite3.Connection:
+    """A connection to a SQLite file that several processes share: WAL, autocommit.
+
+    Autocommit (`isolation_level=None`): every write goes in `write_transaction`, which
+    takes the database's write lock at its start, so a read-then-write is atomic across
+    processes. `synchronous=FULL` fsyncs the WAL at every commit (what was committed
+    survives a power cut); `NORMAL` leaves it to the OS (it survives a killed process,
+    and the next FULL commit or checkpoint takes it to disk). Usable from any thread
+    (`check_same_thread=False`): callers serialise their use with their own lock.
+    """
+    name = str(path)
+    if name != ":memory:":
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(name, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
+    return db
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite3.Connection, *, poll: float | None = None) -> Iterator[sqlite3.Connection]:
+    """`BEGIN IMMEDIATE` … `COMMIT` on an autocommit connection; rolled back on any exception.
+
+    `poll`: for a connection whose busy timeout is 0 (`PRAGMA busy_timeout=0`), look for
+    the write lock again every `poll` seconds, up to `BUSY_TIMEOUT`, instead of SQLite's
+    own busy handler, whose waits grow to 100 ms: a writer that waits on another process
+    gets the lock within `poll` of its release.
+    """
+    if poll is None:
+        db.execute("BEGIN IMMEDIATE")
+    else:
+        begin_polling(db, poll)
+    try:
+        yield db
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def begin_polling(db: sqlite3.Connection, poll: float) -> None:
+    """`BEGIN IMMEDIATE`, tried every `poll` seconds while another connection holds the lock."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(poll)
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
@@ -185,15 +247,10 @@ class SqliteIdempotencyStore:
         import time
 
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._now = clock.now if clock is not None else time.time
         self.lease = lease
         self._lock = threading.Lock()
-        # Autocommit (isolation_level=None): `claim` opens its own BEGIN IMMEDIATE.
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = open_shared(self.path, synchronous="NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS idempotency ("
             " key TEXT PRIMARY KEY, request TEXT NOT NULL, value TEXT NOT NULL,"
@@ -239,43 +296,31 @@ class SqliteIdempotencyStore:
 
         request = str(request)
         span = max(self.lease, lease or 0.0)
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                now = self._now()
-                row = db.execute(
-                    "SELECT request, value, recorded_at, expires, state FROM idempotency WHERE key = ?",
-                    (key,),
-                ).fetchone()
-                recovered = False
-                if row is not None and row[3] > now:
-                    if row[0] != request:
-                        db.execute("COMMIT")
-                        raise IdempotencyConflict(key)
-                    db.execute("COMMIT")
-                    if row[4] == "done":
-                        return Recorded(json.loads(row[1]), row[2])
-                    return InFlight(row[3])
-                if row is not None and row[4] != "done":
-                    if not recover:
-                        db.execute("COMMIT")
-                        return InFlight(row[3], expired=True)
-                    recovered = True
-                token = secrets.token_hex(8)
-                db.execute(
-                    "INSERT INTO idempotency (key, request, value, recorded_at, expires, state, owner)"
-                    " VALUES (?, ?, 'null', ?, ?, 'claimed', ?)"
-                    " ON CONFLICT(key) DO UPDATE SET request = excluded.request, value = excluded.value,"
-                    " recorded_at = excluded.recorded_at, expires = excluded.expires,"
-                    " state = excluded.state, owner = excluded.owner",
-                    (key, request, now, now + span, token),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+        with self._lock, write_transaction(self._db) as db:
+            now = self._now()
+            row = db.execute(
+                "SELECT request, value, recorded_at, expires, state FROM idempotency WHERE key = ?", (key,)
+            ).fetchone()
+            recovered = False
+            if row is not None and row[3] > now:
+                if row[0] != request:
+                    raise IdempotencyConflict(key)  # nothing was written: the rollback is a no-op
+                if row[4] == "done":
+                    return Recorded(json.loads(row[1]), row[2])
+                return InFlight(row[3])
+            if row is not None and row[4] != "done":
+                if not recover:
+                    return InFlight(row[3], expired=True)
+                recovered = True
+            token = secrets.token_hex(8)
+            db.execute(
+                "INSERT INTO idempotency (key, request, value, recorded_at, expires, state, owner)"
+                " VALUES (?, ?, 'null', ?, ?, 'claimed', ?)"
+                " ON CONFLICT(key) DO UPDATE SET request = excluded.request, value = excluded.value,"
+                " recorded_at = excluded.recorded_at, expires = excluded.expires,"
+                " state = excluded.state, owner = excluded.owner",
+                (key, request, now, now + span, token),
+            )
         return Claimed(token, now + span, recovered)
 
     def release(self, key: str, token: str) -> None:

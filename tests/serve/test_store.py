@@ -1,0 +1,144 @@
+"""The serve store's group commit: claims share transactions and a crash still loses none.
+
+A claim returns only once it is committed with `synchronous=FULL`; the moves after it
+(answered, done, released) are queued and written later. A process killed while its
+moves wait leaves every claimed event in the file, unfinished, for `adopt` on restart.
+Another connection holding the write lock (`BEGIN IMMEDIATE`) is how these tests stop the
+writer at a chosen moment: it is what another worker process does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+from copilot.serve.store import OWNER, Replay, Run, ServeStore, Wait
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def write_lock(path: Path) -> Iterator[None]:
+    """Hold the database's write lock from another connection, as another worker would."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def claim(store: ServeStore, key: str) -> object:
+    event = {"id": key}
+    return store.claim(key, "flow", f"hash-{key}", event, {"webhook-id": key})
+
+
+def test_concurrent_claims_share_commits_and_each_key_runs_once(tmp_path):
+    store = ServeStore(tmp_path / "serve.sqlite")
+
+    async def burst() -> list[object]:
+        keys = [f"k{i}" for i in range(50)] + ["dup"] * 10
+        return await asyncio.gather(*(claim(store, key) for key in keys))
+
+    try:
+        outcomes = asyncio.run(burst())
+        assert all(isinstance(o, Run) and not o.recovered for o in outcomes[:50])
+        duplicates = outcomes[50:]
+        assert sum(isinstance(o, Run) for o in duplicates) == 1  # the others wait for it
+        assert sum(isinstance(o, Wait) for o in duplicates) == 9
+        assert store.commits < 20  # 60 claims, a few transactions
+        assert store.counts() == {"running": 51}
+
+        async def answer_then_duplicate() -> object:
+            store.answer("k0", 200, {"ok": True}, window=60.0)  # queued, not awaited
+            return await claim(store, "k0")  # written after the answer: it sees it
+
+        replay = asyncio.run(answer_then_duplicate())
+        assert replay == Replay(200, {"ok": True})
+    finally:
+        store.close()
+
+
+def test_a_claim_whose_waiter_left_is_released(tmp_path):
+    path = tmp_path / "serve.sqlite"
+    store = ServeStore(path)
+
+    async def cancelled_claim() -> list[str | None]:
+        with write_lock(path):  # the writer cannot commit until the waiter has left
+            task = asyncio.ensure_future(claim(store, "gone"))
+            await asyncio.sleep(0.05)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        states = []  # each look is queued after the claim: None can only be its release
+        for _ in range(100):
+            states.append(await store.state("gone"))
+            if states[-1] is None:
+                break
+            await asyncio.sleep(0.05)
+        return states
+
+    try:
+        states = asyncio.run(cancelled_claim())
+        assert states[-1] is None and set(states[:-1]) <= {"running"}  # released: nothing left
+    finally:
+        store.close()
+
+
+CHILD = textwrap.dedent(
+    """
+    import asyncio, os, signal, sqlite3, sys
+    from copilot.serve.store import ServeStore
+
+    path = sys.argv[1]
+    store = ServeStore(path)
+
+    async def main():
+        keys = [f"crash-{i}" for i in range(20)]
+        claims = await asyncio.gather(
+            *(store.claim(k, "flow", "h", {"id": k, "n": i}, {"webhook-id": k}) for i, k in enumerate(keys))
+        )
+        for key in keys:
+            print(key, flush=True)  # the 2xx a server would now send
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # the writer cannot write the moves below
+        for key in keys:
+            store.answer(key, 200, {"ok": key}, window=60.0)
+            store.finish(key, "done", ["a", "b"])
+        await asyncio.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_killed_process_loses_no_claim_and_restart_adopts_every_unfinished_one(tmp_path):
+    path = tmp_path / "serve.sqlite"
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    accepted = child.stdout.split()
+    assert len(accepted) == 20
+
+    store = ServeStore(path)  # the restarted server
+    try:
+        assert store.counts() == {"running": 20}  # the queued moves died with the process
+        adopted = {pending.key: pending for pending in store.adopt({"flow"})}
+        assert set(adopted) == set(accepted)
+        assert adopted["crash-3"].event == {"id": "crash-3", "n": 3}
+        assert adopted["crash-3"].headers == {"webhook-id": "crash-3"}
+        assert adopted["crash-3"].answered is None  # so recovery records its answer again
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        owners = {row[0] for row in db.execute("SELECT owner FROM deliveries")}
+    assert owners == {OWNER}  # all taken over by the restarted process
