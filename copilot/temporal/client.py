@@ -12,8 +12,11 @@ least the window: the dev server keeps closed workflows a day by default.)
 
 from __future__ import annotations
 
+import os
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -22,34 +25,141 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from copilot.errors import FlowgenError
 from copilot.temporal.compiled import CompiledFlow
-from copilot.temporal.messages import DATA_CONVERTER, FLOW_WORKFLOW, RESPONSE_UPDATE, FlowInput
+from copilot.temporal.messages import (
+    ACTIVITY_MODES,
+    DATA_CONVERTER,
+    FLOW_WORKFLOW,
+    RESPONSE_UPDATE,
+    FlowInput,
+)
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 DEFAULT_DEDUPE_WINDOW = 24 * 3600.0  # seconds, as the local engine's idempotency store
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """How a client proves itself to a Temporal service that wants it (Temporal Cloud).
+
+    - `tls`: connect over TLS, verifying the server against the system's roots (or `tls_ca`);
+    - `tls_cert` + `tls_key`: the client certificate and its private key (PEM files), for
+      a namespace that authenticates by mTLS; they imply `tls`;
+    - `api_key`: a `${env:NAME}` reference, never the key itself (it would be in the shell's
+      history and the process list); read from the environment at connect time, sent as
+      the `Authorization: Bearer` header, and never logged. It implies `tls`.
+
+    The files and the variable are read by `tls_config` and `api_key_value`, when the client
+    connects, so a mistake is a one-line error that names the option.
+    """
+
+    tls: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_ca: str | None = None
+    api_key: str | None = None
+
+    def __post_init__(self) -> None:
+        from copilot.flow.units import is_env_ref
+
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise FlowgenError("--tls-cert and --tls-key go together (the client certificate and its key)")
+        if self.api_key is not None and not is_env_ref(self.api_key):
+            raise FlowgenError(
+                "--api-key takes `${env:NAME}`, the variable that holds the key, not the key itself"
+            )
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.tls_cert is not None or self.tls_ca is not None or self.api_key is not None
+
+    def tls_config(self) -> Any:
+        """`TLSConfig` for `Client.connect`, or False (plain gRPC)."""
+        from temporalio.client import TLSConfig
+
+        if not self.uses_tls:
+            return False
+        return TLSConfig(
+            server_root_ca_cert=_pem(self.tls_ca, "--tls-ca"),
+            client_cert=_pem(self.tls_cert, "--tls-cert"),
+            client_private_key=_pem(self.tls_key, "--tls-key"),
+        )
+
+    def api_key_value(self) -> str | None:
+        """The API key, from the variable `api_key` names."""
+        from copilot.flow.units import resolve_env
+
+        if self.api_key is None:
+            return None
+        try:
+            return resolve_env(self.api_key, dict(os.environ))
+        except KeyError as exc:
+            raise FlowgenError(f"--api-key: the environment variable {exc.args[0]} is not set") from None
+
+
+NO_CREDENTIALS = Credentials()
+
+
+def _pem(path: str | None, option: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FlowgenError(f"{option} {path}: {exc.strerror or exc}") from None
+
+
 async def connect(
-    address: str = DEFAULT_ADDRESS, namespace: str = "default", *, tracing: bool = True, tracer: Any = None
+    address: str = DEFAULT_ADDRESS,
+    namespace: str = "default",
+    *,
+    tracing: bool = True,
+    tracer: Any = None,
+    credentials: Credentials = NO_CREDENTIALS,
 ) -> Client:
     """A client of the Temporal server at `address`.
 
     With `tracing`, `temporalio.contrib.opentelemetry` carries the trace from the client
     through the workflow into the activities (`tracer`: default the global one); workers
-    built on this client inherit it.
+    built on this client inherit it. `credentials`: TLS, a client certificate, an API key
+    (Temporal Cloud); none by default (the dev server, or a cluster in a private network).
+    A failure is one line (`FlowgenError`) that never quotes the API key.
     """
     interceptors: list[Any] = []
     if tracing:
         from temporalio.contrib.opentelemetry import TracingInterceptor
 
         interceptors.append(TracingInterceptor(tracer))
+    api_key = credentials.api_key_value()
     try:
         return await Client.connect(
-            address, namespace=namespace, interceptors=interceptors, data_converter=DATA_CONVERTER
+            address,
+            namespace=namespace,
+            interceptors=interceptors,
+            data_converter=DATA_CONVERTER,
+            tls=credentials.tls_config(),
+            api_key=api_key,
         )
     except RuntimeError as exc:
-        raise FlowgenError(
-            f"cannot reach Temporal at {address}: {exc} (start one: `flowgen dev-server`)"
-        ) from None
+        raise FlowgenError(f"cannot reach Temporal at {address}: {connect_failure(exc, api_key)}") from None
+
+
+# What the SDK's core says when a connection fails → what it means, in the words of the options.
+CONNECT_FAILURES = (
+    ("InvalidContentType", "it does not speak TLS (the dev server does not: drop --tls and --api-key)"),
+    ("ConnectionRefused", "nothing listens there (start one: `flowgen dev-server`)"),
+    ("UnknownIssuer", "its certificate is not signed by a trusted CA (give it with --tls-ca)"),
+    ("NotValidForName", "its certificate is for another name"),
+    ("Unauthenticated", "it refused the credentials (--api-key, or --tls-cert and --tls-key)"),
+    ("PermissionDenied", "it refused the credentials for this namespace"),
+)
+
+
+def connect_failure(error: BaseException, api_key: str | None = None) -> str:
+    """One line saying why `Client.connect` failed; the core's own text when it is not known."""
+    text = " ".join(str(error).split())  # the core's message may span lines
+    if api_key:
+        text = text.replace(api_key, "<api key>")
+    return next((meaning for cause, meaning in CONNECT_FAILURES if cause in text), text)
 
 
 def event_key(compiled: CompiledFlow, event: dict[str, Any]) -> str | None:
@@ -86,13 +196,26 @@ async def start_event(
     *,
     task_queue: str,
     seed: int = 0,
+    activities: str = "remote",
 ) -> WorkflowHandle[Any, Any]:
-    """Start the workflow of one event, or find the one its idempotency key already started."""
+    """Start the workflow of one event, or find the one its idempotency key already started.
+
+    `activities` (`messages.ACTIVITY_MODES`) is how the workflow runs the event's calls:
+    activities (`remote`), or local activities where nothing waits behind them (`local`);
+    it travels in the input, so a replay, and the event's async branches, run them the
+    same way. The input also carries the event's hash (`request`): a server that finds the
+    workflow by its key tells a reused key from a duplicate by it.
+    """
+    from copilot.run.resilience.idempotency import request_hash
+
+    if activities not in ACTIVITY_MODES:
+        raise FlowgenError(f"activities: `{activities}`: one of {', '.join(ACTIVITY_MODES)}")
     key = event_key(compiled, event)
     wid = workflow_id(compiled, key)
     given = FlowInput(
-        flow_text=flow_text, flow_id=compiled.flow_id, event=event, seed=seed, key=key, traced=traced(client)
-    )
+        flow_text=flow_text, flow_id=compiled.flow_id, event=event, seed=seed, key=key, traced=traced(client),
+        activities=activities, request=request_hash(event),
+    )  # fmt: skip
     try:
         return await client.start_workflow(
             FLOW_WORKFLOW,

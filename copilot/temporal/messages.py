@@ -29,6 +29,11 @@ RETRIEVE_ACTIVITY = "flowgen.retrieve"
 RESPONSE_QUERY = "flowgen.response"
 RESPONSE_UPDATE = "flowgen.await_response"
 DEFAULT_TASK_QUEUE = "flowgen"
+# How the workflow runs its calls (`FlowInput.activities`): `remote`, each an activity task
+# any worker of the queue may take; `local`, a local activity (in the worker running the
+# workflow task) where nothing waits behind it, `workflow.Interpretation.runs_locally`
+# (docs/scale-out.md, "Activities or local activities").
+ACTIVITY_MODES = ("remote", "local")
 
 
 @dataclass
@@ -45,6 +50,8 @@ class FlowInput:
     outputs: dict[str, Any] = field(default_factory=dict)
     t0: float | None = None  # the parent's arrival (workflow time): branch timings count from it
     traced: bool = False  # the client traces (TracingInterceptor): the workflow records its spans
+    activities: str = "remote"  # one of ACTIVITY_MODES; a branch inherits its parent's
+    request: str | None = None  # the event's hash (`request_hash`): a key reused for another is a conflict
 
 
 @dataclass

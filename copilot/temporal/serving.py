@@ -25,9 +25,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from copilot.errors import FlowgenError
 from copilot.run.records import EventResult
 from copilot.temporal.client import (
     DEFAULT_ADDRESS,
+    NO_CREDENTIALS,
+    Credentials,
     await_response,
     connect,
     event_result,
@@ -35,7 +38,9 @@ from copilot.temporal.client import (
     start_event,
 )
 from copilot.temporal.compiled import CompiledFlow, compile_loaded, flow_id
-from copilot.temporal.messages import DEFAULT_TASK_QUEUE
+from copilot.temporal.messages import ACTIVITY_MODES, DEFAULT_TASK_QUEUE
+
+KEY_CONFLICT = "this idempotency key was used for a different event"  # as `copilot.serve.app` says it
 
 
 class TemporalEngines:
@@ -45,11 +50,24 @@ class TemporalEngines:
     """
 
     def __init__(
-        self, address: str = DEFAULT_ADDRESS, namespace: str = "default", task_queue: str = DEFAULT_TASK_QUEUE
+        self,
+        address: str = DEFAULT_ADDRESS,
+        namespace: str = "default",
+        task_queue: str = DEFAULT_TASK_QUEUE,
+        *,
+        credentials: Credentials = NO_CREDENTIALS,
+        activities: str = "remote",
     ) -> None:
+        if activities not in ACTIVITY_MODES:
+            raise FlowgenError(f"--activities {activities}: one of {', '.join(ACTIVITY_MODES)}")
+        # read the certificate files and the key's variable now: a mistake stops the command
+        credentials.tls_config()
+        credentials.api_key_value()
         self.address = address
         self.namespace = namespace
         self.task_queue = task_queue
+        self.credentials = credentials
+        self.activities = activities
         self._client: Any = None
         self._connecting: asyncio.Lock | None = None
 
@@ -69,7 +87,7 @@ class TemporalEngines:
                 self._connecting = asyncio.Lock()
             async with self._connecting:
                 if self._client is None:
-                    self._client = await connect(self.address, self.namespace)
+                    self._client = await connect(self.address, self.namespace, credentials=self.credentials)
         return self._client
 
 
@@ -95,12 +113,21 @@ class TemporalEngine:
         return self.checks.redactor(event)
 
     async def handle(self, event: dict[str, Any]) -> EventResult:
-        """Start (or find) the event's workflow; return once its response is decided."""
+        """Start (or find) the event's workflow; return once its response is decided.
+
+        A key whose workflow was started for another event (another server's delivery, so
+        this server's store did not see it) is answered 409, as the store answers it.
+        """
+        from copilot.run.resilience.idempotency import request_hash
+
         client = await self.engines.client()
         handle = await start_event(
-            client, self.compiled, self.text, event, task_queue=self.engines.task_queue, seed=self.seed
-        )
+            client, self.compiled, self.text, event, task_queue=self.engines.task_queue, seed=self.seed,
+            activities=self.engines.activities,
+        )  # fmt: skip
         response = await await_response(handle)
+        if response.get("request") not in (None, request_hash(event)):
+            return EventResult(response_status=409, response_body={"error": KEY_CONFLICT}, error=KEY_CONFLICT)
         loop = asyncio.get_running_loop()
 
         async def finished() -> None:

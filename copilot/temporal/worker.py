@@ -3,7 +3,8 @@
 One worker serves several flows (`FlowRegistry`, by content hash). The flow's limits
 become the worker's options:
 
-- `trigger.concurrency` → `max_concurrent_activities` (per worker process);
+- `trigger.concurrency` → `max_concurrent_activities` and `max_concurrent_local_activities`
+  (per worker process: the calls of `--activities local` events run as local activities);
 - a model alias with an rpm limit (the flow's `models:` or the catalog) gets a task queue
   of its own (`CompiledFlow.model_queue`), polled by an activity-only worker with
   `max_task_queue_activities_per_second` (the server enforces it across every worker of
@@ -55,6 +56,7 @@ def build_workers(client: Client, registry: FlowRegistry, task_queue: str, **opt
     concurrency = concurrency_of(registry)
     if concurrency is not None:
         options.setdefault("max_concurrent_activities", concurrency)
+        options.setdefault("max_concurrent_local_activities", concurrency)  # `--activities local`
     workers = [
         Worker(
             client,

@@ -6,7 +6,10 @@ are done; `if` skips it, and steps whose needs were all skipped are skipped too;
 response is decided when `respond.needs` are done or the SLA deadline passes (a durable
 timer, `respond.on_deadline`), whichever is first. Validate and transform steps run
 here, with the engine's own step functions (`copilot.run.steps.runner_for`); model, http
-and retrieve calls are activities (`copilot.temporal.activities`), each with:
+and retrieve calls are activities (`copilot.temporal.activities`), or, for an event started
+with `activities="local"` (`FlowInput.activities`), local activities where nothing waits
+behind them (`Interpretation.runs_locally`: run by the worker that runs the workflow task,
+recorded as markers, without the server's round trips of an activity task), each with:
 
 - `start_to_close_timeout` = the step's `timeout` (per attempt);
 - `schedule_to_close_timeout` = what is left of the SLA, for hot-path calls made before
@@ -68,6 +71,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 _FAILED = ("failed", "cancelled")
+# What a failed call raises: an activity's failure is an ActivityError around its cause; a
+# local activity's is the cause itself (an ApplicationError from the activity, or a timeout).
+CALL_FAILURES = (ActivityError, ApplicationError, TimeoutError)
 _MIN_INTERVAL = 0.001  # seconds: Temporal refuses a zero retry interval
 
 
@@ -167,6 +173,7 @@ class Interpretation:
         else:
             self.steps = [s for s in compiled.topological if s not in graph.async_steps]
         self.roots = [] if self.branch else list(compiled.branches)
+        self.local = given.activities == "local"
         self.outputs: dict[str, dict[str, Any]] = dict(given.outputs)
         self.ctx = {"event": self.event, "steps": self.outputs}
         self.engine = _Shared(compiled.plans)
@@ -353,6 +360,7 @@ class Interpretation:
                 outputs={n: self.outputs[n] for n in self.outputs},
                 t0=self.t0,
                 traced=self.given.traced,
+                activities=self.given.activities,
             ),
             id=child_id,
             task_queue=self.info.task_queue,
@@ -393,6 +401,7 @@ class Interpretation:
             "deadline_hit": deadline_hit,
             "latency": self.now(),
             "error": error,
+            "request": self.given.request,  # whose event this is: a reused key's conflict is found by it
         }
 
     def _respond(self) -> None:
@@ -453,6 +462,30 @@ class Interpretation:
                 options["schedule_to_close_timeout"] = timedelta(seconds=left)
         return options
 
+    def runs_locally(self, plan: StepPlan) -> bool:
+        """Whether a call of `plan` is a local activity: in `local` mode, a call that nothing
+        else of the event waits behind.
+
+        While a local activity runs, the worker holds the workflow task: no timer starts, no
+        other activity is scheduled, no update is answered until it ends. So: a hot-path call
+        before the response (bounded by the SLA's rest, and the response waits for it anyway)
+        and a call of an async branch (a child workflow: nothing waits for it) are local; a
+        hedged step's calls are not (the hedge's timer must fire while the primary runs), nor
+        is a call beside the hot path (it would hold the response back).
+        """
+        if not self.local or plan.hedge_after is not None:
+            return False
+        return self.branch or (plan.hot and not self.responded)
+
+    def _start(self, plan: StepPlan, name: str, call: Any, queue: str | None = None) -> Any:
+        """Start one call of `plan`: an activity on `queue` (default the workflow's), or a local
+        activity in this worker (`runs_locally`; a rate-limited model alias's call then waits for
+        its limit in this worker process, `FlowActivities.model`, not on its own queue)."""
+        options = self._options(plan)
+        if self.runs_locally(plan):
+            return workflow.start_local_activity(name, call, **options)
+        return workflow.start_activity(name, call, task_queue=queue or self.info.task_queue, **options)
+
     def _render(self, plan: StepPlan, name: str) -> Any:
         template = plan.templates.get(name)
         if template is None:
@@ -487,12 +520,8 @@ class Interpretation:
             )  # fmt: skip
             record.attempts += 1
             started[alias] = workflow.time()
-            return workflow.start_activity(
-                MODEL_ACTIVITY,
-                message,
-                task_queue=self.compiled.model_queue(self.info.task_queue, alias),
-                **self._options(plan),
-            )
+            queue = self.compiled.model_queue(self.info.task_queue, alias)
+            return self._start(plan, MODEL_ACTIVITY, message, queue)
 
         started: dict[str, float] = {}
 
@@ -517,7 +546,7 @@ class Interpretation:
                     answer = await call(alias, False)
                     winner = alias
                     observe(alias, answer)
-                except ActivityError as exc:
+                except CALL_FAILURES as exc:
                     last_kind, message = failure_kind(exc)
                     errors.append((alias, message))
                 index += 1
@@ -539,7 +568,7 @@ class Interpretation:
                         observe(name, answer)
                         record.hedge_won = task is not first
                         break
-                    except ActivityError as exc:
+                    except CALL_FAILURES as exc:
                         last_kind, message = failure_kind(exc)
                         errors.append((name, message))
             for task in racing:  # the hedge's loser
@@ -568,13 +597,13 @@ class Interpretation:
             headers["Idempotency-Key"] = str(key)  # the callee dedupes a retry after a crash by it
         record.attempts += 1
         try:
-            answer = await workflow.execute_activity(
+            answer = await self._start(
+                plan,
                 HTTP_ACTIVITY,
                 HttpCall(self.given.flow_id, plan.id, request.method, url, headers, body,
                          None if key is None else str(key)),
-                **self._options(plan),
             )  # fmt: skip
-        except ActivityError as exc:
+        except CALL_FAILURES as exc:
             kind, message = failure_kind(exc)
             raise StepFailure(message, kind) from None
         record.retries += answer["attempt"] - 1
@@ -583,12 +612,10 @@ class Interpretation:
 
     async def _retrieve(self, plan: StepPlan, record: StepRecord) -> str:
         try:
-            answer = await workflow.execute_activity(
-                RETRIEVE_ACTIVITY,
-                RetrieveCall(self.given.flow_id, plan.id, self.event, self.outputs),
-                **self._options(plan),
+            answer = await self._start(
+                plan, RETRIEVE_ACTIVITY, RetrieveCall(self.given.flow_id, plan.id, self.event, self.outputs)
             )
-        except ActivityError as exc:
+        except CALL_FAILURES as exc:
             kind, message = failure_kind(exc)
             raise StepFailure(message, kind) from None
         if answer.get("dead_letter_reason"):

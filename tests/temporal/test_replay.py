@@ -3,7 +3,9 @@
 A change to the workflow (or to what it reads: plans, templates, the router) that would
 make a running workflow take another path fails here, before a deploy breaks workflows
 in flight. The histories in `histories/` were recorded on the dev server with the sim
-provider; re-record them deliberately (a new workflow version) with:
+provider, with the calls as activities, and in `histories/local/` as local activities
+(`activities="local"`: markers in the history); re-record them deliberately (a new
+workflow version) with:
 
     FLOWGEN_RECORD_HISTORIES=1 pytest tests/temporal/test_replay.py
 """
@@ -34,7 +36,11 @@ FLOWS = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
 RECORD = os.environ.get("FLOWGEN_RECORD_HISTORIES") == "1"
 
 
-async def _record(address: str, name: str) -> None:
+def _histories(activities: str) -> Path:
+    return HISTORIES if activities == "remote" else HISTORIES / activities
+
+
+async def _record(address: str, name: str, activities: str) -> None:
     registry = FlowRegistry()
     served = registry.add(
         str(EXAMPLES / f"{name}.yaml"),
@@ -45,22 +51,29 @@ async def _record(address: str, name: str) -> None:
     queue = f"record-{uuid.uuid4().hex[:8]}"
     async with running_workers(client, registry, queue):
         handle = await start_event(
-            client, served.compiled, served.text, served.compiled.flow.trigger.example, task_queue=queue
+            client,
+            served.compiled,
+            served.text,
+            served.compiled.flow.trigger.example,
+            task_queue=queue,
+            activities=activities,
         )
         result = await asyncio.wait_for(outcome(client, handle), 60)
         ids = [handle.id, *result["children"].values()]
         histories = [json.loads((await client.get_workflow_handle(i).fetch_history()).to_json()) for i in ids]
-    HISTORIES.mkdir(exist_ok=True)
-    (HISTORIES / f"{name}.json").write_text(
+    folder = _histories(activities)
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.json").write_text(
         json.dumps([{"workflow_id": i, "history": h} for i, h in zip(ids, histories, strict=True)]) + "\n"
     )
 
 
+@pytest.mark.parametrize("activities", ["remote", "local"])
 @pytest.mark.parametrize("name", FLOWS)
-def test_recorded_history_replays(name: str, request: pytest.FixtureRequest) -> None:
+def test_recorded_history_replays(name: str, activities: str, request: pytest.FixtureRequest) -> None:
     if RECORD:
-        asyncio.run(_record(request.getfixturevalue("temporal_address"), name))
-    recorded = json.loads((HISTORIES / f"{name}.json").read_text())
+        asyncio.run(_record(request.getfixturevalue("temporal_address"), name, activities))
+    recorded = json.loads((_histories(activities) / f"{name}.json").read_text())
     replayer = Replayer(
         workflows=[FlowWorkflow], workflow_runner=workflow_runner(), data_converter=DATA_CONVERTER
     )

@@ -103,17 +103,69 @@ def test_twenty_concurrent_copies_through_serve_run_the_steps_once(
         while sink.count("/archive") == 0 and time.monotonic() < deadline:
             time.sleep(0.05)  # the async step: a child workflow that outlives the response
         time.sleep(0.5)  # room for a doubled call to show
+        # a key reused for another event, on a server whose store never saw the key: 409, as
+        # the store of the server that saw it would answer (the workflow knows its event)
+        reused = {"id": f"R-{uuid.uuid4().hex[:8]}", "text": "first"}
+        body_a, headers_a = signed(reused, "msg_a")
+        first = httpx.post(f"{urls[0]}/hooks/sink", content=body_a, headers=headers_a, timeout=30)
+        body_b, headers_b = signed({**reused, "text": "another event"}, "msg_b")
+        conflict = httpx.post(f"{urls[1]}/hooks/sink", content=body_b, headers=headers_b, timeout=30)
     finally:
         for process in (*servers, worker):
             process.terminate()
         for process in (*servers, worker):
             process.wait(30)
+    assert (first.status_code, conflict.status_code) == (200, 409), log.read_text()
+    assert conflict.json() == {"error": "this idempotency key was used for a different event"}
     assert [a.status_code for a in answers] == [200] * 20, log.read_text()
     assert all(a.json() == {"id": event["id"], "ok": True} for a in answers)
-    assert sink.count("/notify") == 1 and sink.count("/archive") == 1, sink.requests
-    keys = {r["key"] for r in sink.requests}
+    assert sink.count("/notify") == 2 and sink.count("/archive") >= 1, sink.requests  # `event`'s, `reused`'s
+    keys = {r["key"] for r in sink.requests if (r["key"] or "").startswith(event["id"])}
     assert keys == {f"{event['id']}:notify", f"{event['id']}:archive"}
+    assert sum(r["key"] == f"{event['id']}:notify" for r in sink.requests) == 1
+    assert sum(r["key"] == f"{event['id']}:archive" for r in sink.requests) == 1
     # each server ran the event once (its other nine copies replayed from its store)
     assert sum(a.headers.get("idempotent-replayed") == "true" for a in answers) == 18
     access = [json.loads(line) for line in log.read_text().splitlines() if '"log": "access"' in line]
-    assert len(access) == 20 and {a["status"] for a in access} == {200}
+    assert len(access) == 22 and sorted(a["status"] for a in access) == [200] * 21 + [409]
+
+
+def test_a_key_reused_for_another_event_is_a_conflict(
+    temporal_address: str, sink: Sink, tmp_path: Path
+) -> None:
+    """Another server's store never saw the first event: the workflow's recorded request hash
+    answers 409, as a server's own store does for a key it holds."""
+    from copilot.flow.load import load_flow
+    from copilot.run.engine_setup import choose_provider
+    from copilot.temporal.activities import FlowRegistry
+    from copilot.temporal.client import connect
+    from copilot.temporal.serving import KEY_CONFLICT, TemporalEngines
+    from copilot.temporal.worker import running_workers
+
+    from .conftest import write_flow
+
+    path = write_flow(tmp_path, sink.url, name="conflict-flow")
+    queue = f"conflict-{uuid.uuid4().hex[:8]}"
+    key = f"C-{uuid.uuid4().hex[:6]}"
+
+    async def scenario() -> list[tuple[int, object]]:
+        registry = FlowRegistry()
+        registry.add(str(path), provider=choose_provider("sim", seed=0, latency_scale=0.02))
+        client = await connect(temporal_address, tracing=False)
+        answers = []
+        async with running_workers(client, registry, queue):
+            for n, note in enumerate(["first", "first", "second"]):  # one server each, as on two machines
+                engine = TemporalEngines(temporal_address, task_queue=queue)(
+                    load_flow(str(path)), provider=choose_provider("sim", seed=0)
+                )
+                result = await engine.handle({"id": key, "note": note})
+                answers.append((result.response_status, result.response_body))
+                await result.wait_done()
+                await engine.aclose()
+                assert n < 2 or result.error == KEY_CONFLICT
+        return answers
+
+    first, again, other = asyncio.run(scenario())
+    assert first[0] == 200 and again == first
+    assert other == (409, {"error": KEY_CONFLICT})
+    assert sink.count("/notify") == 1

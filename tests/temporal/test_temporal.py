@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,14 +41,17 @@ def registry_for(path: Path, *, live_http: bool, telemetry: Any = None) -> tuple
 
 
 async def run_event(address: str, path: Path, event: dict[str, Any], *, copies: int = 1,
-                    live_http: bool = True, telemetry: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+                    live_http: bool = True, telemetry: Any = None,
+                    activities: str = "remote") -> list[dict[str, Any]]:  # fmt: skip
     registry, served = registry_for(path, live_http=live_http, telemetry=telemetry)
     client = await connect(address, tracer=telemetry.tracer if telemetry is not None else None)
     queue = f"test-{uuid.uuid4().hex[:8]}"
     async with running_workers(client, registry, queue):
         handles = await asyncio.gather(
             *(
-                start_event(client, served.compiled, served.text, event, task_queue=queue)
+                start_event(
+                    client, served.compiled, served.text, event, task_queue=queue, activities=activities
+                )
                 for _ in range(copies)
             )
         )
@@ -55,17 +59,30 @@ async def run_event(address: str, path: Path, event: dict[str, Any], *, copies: 
         return list(await asyncio.wait_for(asyncio.gather(*(outcome(client, h) for h in handles)), 60))
 
 
+@pytest.mark.parametrize("activities", ["remote", "local"])
 @pytest.mark.parametrize("name", FLOWS)
-def test_example_flow_answers_as_on_the_local_engine(temporal_address: str, name: str) -> None:
+def test_example_flow_answers_as_on_the_local_engine(
+    temporal_address: str, name: str, activities: str, tmp_path: Path
+) -> None:
     from copilot.run.command import run_flow
 
     path = EXAMPLES / f"{name}.yaml"
     local = run_flow(str(path), latency_scale=SCALE).result
+    if activities == "local":  # a copy under another name: another workflow id for the same event
+        shutil.copytree(EXAMPLES / "docs", tmp_path / "docs")
+        text = path.read_text()
+        path = tmp_path / path.name
+        path.write_text(text.replace(f"\nname: {name}\n", f"\nname: {name}-local\n", 1))
     _, served = registry_for(path, live_http=False)
     event = served.compiled.flow.trigger.example
-    (result,) = asyncio.run(run_event(temporal_address, path, event, live_http=False))
+    (result,) = asyncio.run(run_event(temporal_address, path, event, live_http=False, activities=activities))
     assert result["response"]["status"] == local.response_status
-    assert result["response"]["body"] == local.response_body
+    answered_by = {k: v["model"] for k, v in result["steps"].items()}
+    if answered_by == {k: r.model for k, r in local.steps.items()}:
+        # else a hedge or a fallback happened on one engine only (on a loaded machine a hedge's
+        # delay or a call's timeout can pass on the local engine's wall clock), and another
+        # model answered with its own text
+        assert result["response"]["body"] == local.response_body
     assert {k: v["status"] for k, v in result["steps"].items()} == {
         k: r.status for k, r in local.steps.items()
     }
@@ -137,11 +154,18 @@ def _worker(address: str, path: Path, queue: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def test_a_worker_killed_mid_flow_is_replaced(temporal_address: str, sink: Sink, tmp_path: Path) -> None:
-    """Two worker processes on one task queue; kill -9 the one running the http call."""
+@pytest.mark.parametrize("activities", ["remote", "local"])
+def test_a_worker_killed_mid_flow_is_replaced(
+    temporal_address: str, sink: Sink, tmp_path: Path, activities: str
+) -> None:
+    """Two worker processes on one task queue; kill -9 the one running the http call.
+
+    As an activity, the call is retried on the other worker after its start_to_close_timeout;
+    as a local activity, the workflow task times out and the other worker replays the
+    workflow and makes the call again."""
     # A killed worker's workflow tasks wait out its sticky queue (about 10 s) before another
     # worker takes them: the SLA here is long enough that the deadline is not what is tested.
-    path = write_flow(tmp_path, sink.url, name="kill-flow", timeout="2s", sla="60s")
+    path = write_flow(tmp_path, sink.url, name=f"kill-{activities}", timeout="2s", sla="60s")
     # the first call hangs (its worker dies under it); the retry, on the other worker, answers
     sink.script["/notify"] = [(200, 30.0)]
     queue = f"kill-{uuid.uuid4().hex[:8]}"
@@ -151,7 +175,9 @@ def test_a_worker_killed_mid_flow_is_replaced(temporal_address: str, sink: Sink,
     async def scenario() -> dict[str, Any]:
         _, served = registry_for(path, live_http=True)
         client = await connect(temporal_address)
-        handle = await start_event(client, served.compiled, served.text, event, task_queue=queue)
+        handle = await start_event(
+            client, served.compiled, served.text, event, task_queue=queue, activities=activities
+        )
         deadline = time.monotonic() + 20
         while sink.count("/notify") == 0:
             assert time.monotonic() < deadline, (
@@ -279,8 +305,9 @@ respond:
 """
 
 
+@pytest.mark.parametrize("activities", ["remote", "local"])
 def test_a_fallback_and_a_hedge_run_in_the_workflow(
-    temporal_address: str, sink: Sink, tmp_path: Path
+    temporal_address: str, sink: Sink, tmp_path: Path, activities: str
 ) -> None:
     """Model aliases on an OpenAI-compatible loopback server: one answers 503, one is slow."""
     tag = uuid.uuid4().hex[:6]
@@ -295,7 +322,9 @@ def test_a_fallback_and_a_hedge_run_in_the_workflow(
         client = await connect(temporal_address)
         queue = f"test-{uuid.uuid4().hex[:8]}"
         async with running_workers(client, registry, queue):
-            handle = await start_event(client, served.compiled, served.text, {"id": "R-1"}, task_queue=queue)
+            handle = await start_event(
+                client, served.compiled, served.text, {"id": "R-1"}, task_queue=queue, activities=activities
+            )
             result = await asyncio.wait_for(outcome(client, handle), 30)
             return result, await handle.fetch_history()
 
@@ -309,30 +338,44 @@ def test_a_fallback_and_a_hedge_run_in_the_workflow(
     assert (early["model"], early["fallback_used"], early["hedge_won"]) == ("good", True, False)
     assert sink.count("/broken/v1/chat/completions") == 2  # no retries: the steps have no `retry:`
     cancelled = [e for e in history.events if e.HasField("activity_task_cancel_requested_event_attributes")]
-    assert len(cancelled) == 1  # the hedge's loser
+    assert len(cancelled) == 1  # the hedge's loser (a hedged step's calls are activities in both modes)
 
 
+@pytest.mark.parametrize("activities", ["remote", "local"])
 def test_the_sla_deadline_answers_before_the_hot_path_ends(
-    temporal_address: str, sink: Sink, tmp_path: Path
+    temporal_address: str, sink: Sink, tmp_path: Path, activities: str
 ) -> None:
     """The response is readable (an update) as soon as the deadline decides it; the slow call
-    is cut by its `schedule_to_close_timeout`, what was left of the SLA."""
+    is cut by its `schedule_to_close_timeout`, what was left of the SLA.
+
+    As a local activity, the worker counts that rest from when it starts the call, a little
+    after the workflow's clock did, and may fit the step's retry into it: the answer is then
+    the retried call's, a little after the SLA (docs/scale-out.md); either way the response
+    does not wait for the slow call's 4 s."""
     from copilot.temporal.client import await_response
 
     path = write_flow(tmp_path, sink.url, name="deadline-flow", timeout="5s", sla="1500ms")
     sink.script["/notify"] = [(200, 4.0)]
     event = {"id": f"deadline-{uuid.uuid4().hex[:6]}"}
 
-    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any], float]:
         registry, served = registry_for(path, live_http=True)
         client = await connect(temporal_address)
         queue = f"test-{uuid.uuid4().hex[:8]}"
         async with running_workers(client, registry, queue):
-            handle = await start_event(client, served.compiled, served.text, event, task_queue=queue)
+            started = time.monotonic()
+            handle = await start_event(
+                client, served.compiled, served.text, event, task_queue=queue, activities=activities
+            )
             response = await asyncio.wait_for(await_response(handle), 30)
-            return response, await asyncio.wait_for(outcome(client, handle), 30)
+            waited = time.monotonic() - started
+            return response, await asyncio.wait_for(outcome(client, handle), 30), waited
 
-    response, result = asyncio.run(scenario())
+    response, result, waited = asyncio.run(scenario())
+    assert 1.5 <= waited < 3.0, (response, result["steps"]["notify"])
+    if activities == "local" and not response["deadline_hit"]:
+        assert response["status"] == 200 and result["steps"]["notify"]["retries"] == 1
+        return
     assert response["deadline_hit"] is True and response["status"] == 504
     assert 1.5 <= response["latency"] < 3.0
     assert result["steps"]["notify"]["kind"] == "timeout"
