@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import FlowgenError
+from copilot.jsonlines import json_objects
 from copilot.jsonview import json_view
 
 MAX_EVIDENCE_BYTES = 256 * 1024 * 1024  # a trace of a long load test, not an accident
@@ -197,16 +198,7 @@ def _time(value: Any) -> float | None:
 def read_trace(path: str | Path) -> Evidence:
     """Evidence from the JSON-lines spans `flowgen run --trace` (and `test --trace`) write."""
     text = _read(path, "--trace")
-    spans: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            span = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise FlowgenError(f"--trace {path}:{number}:{exc.colno}: not a JSON span: {exc.msg}") from None
-        if isinstance(span, dict):
-            spans.append(span)
+    spans = json_objects(text, lambda n, exc: f"--trace {path}:{n}:{exc.colno}: not a JSON span: {exc.msg}")
     if not any(isinstance(s.get("attributes"), dict) and "flowgen.step.id" in s["attributes"] for s in spans):
         raise FlowgenError(f"--trace {path}: no step spans (write one with `flowgen run FLOW --trace FILE`)")
 

@@ -69,21 +69,13 @@ def write_letters(path: Path, lines: list[dict[str, Any]]) -> None:
 def read_letters(path: Path) -> list[dict[str, Any]]:
     """The server's records in a dead-letter file (lines of another kind are skipped)."""
     from copilot.errors import FlowgenError
+    from copilot.jsonlines import json_objects
 
-    letters = []
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FlowgenError(
             f"cannot read the dead-letter file: {exc.strerror or exc}", path=str(path)
         ) from None
-    for number, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise FlowgenError(f"line {number} is not JSON: {exc.msg}", path=str(path)) from None
-        if isinstance(record, dict) and record.get("source") == "serve":
-            letters.append(record)
-    return letters
+    records = json_objects(text, lambda n, exc: f"{path}:{n}:{exc.colno}: not a JSON dead letter: {exc.msg}")
+    return [r for r in records if r.get("source") == "serve"]

@@ -8,6 +8,7 @@ is for start-up time only; it must not hide a cycle, so this test sees through i
 The layers, lowest first, are written down in docs/architecture.md ("Layers"):
 
     foundations   copilot (version), errors, resources, styled, openai_compat, jsonview
+    jsonlines     reading back the JSON-lines files flowgen writes (positioned errors)
     flow          the flow language and its analysis (load, models, expressions, graph,
                   estimates, checks)
     catalog       the model catalog: profiles, prices, limits
@@ -42,6 +43,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "copilot"
 
 LAYERS: list[set[str]] = [
     {"copilot", "errors", "resources", "styled", "openai_compat", "jsonview"},
+    {"jsonlines"},
     {"flow"},
     {"catalog"},
     {"policy"},

@@ -281,3 +281,16 @@ def test_every_event_failing_never_passes(tmp_path: Path, thresholds: str) -> No
     assert "all thresholds passed" not in run.stdout
     if not thresholds:
         assert "no thresholds in the flow: using the SLA, the budget and errors < 1%" in run.stdout
+
+
+def test_a_json_lines_file_that_breaks_names_its_line_and_column_for_traces_and_dead_letters(tmp_path):
+    from copilot.errors import FlowgenError
+    from copilot.graph.evidence import read_trace
+    from copilot.serve.letters import read_letters
+
+    for reader, name in ((read_trace, "trace.jsonl"), (read_letters, "dead.jsonl")):
+        path = tmp_path / name
+        path.write_text('{"source": "serve"}\n\n{"source": "serve", oops}\n', encoding="utf-8")
+        with pytest.raises(FlowgenError) as caught:
+            reader(path)
+        assert f"{path}:3:" in str(caught.value), str(caught.value)
