@@ -128,6 +128,7 @@ def hand_rules_to_model(
     # "Deposits are only refunded if the van is returned before 6pm": a condition read in a
     # sentence no step quotes conditions nothing; the whole sentence is the rule
     from copilot.draft.conditions import condition_field
+    from copilot.draft.decisions import quoted_reply
 
     conditions = " ".join(str(s.get("if", "")) for s in steps)
     settled: list[str] = []
@@ -136,8 +137,10 @@ def hand_rules_to_model(
             continue
         condition = note.removesuffix(_UNMAPPED_CONDITION)
         sentence = next((s for s in sentences if condition in s), None)
-        if sentence is None or any(r in sentence for r in rules) or _quotes_part(sentence, steps):
+        if sentence is None or any(r in sentence for r in rules):
             continue
+        if _quotes_part(sentence, steps) and quoted_reply(sentence) not in options:
+            continue  # a step's own sentence, unless it says which answer to give ('reply "ready"')
         if f"output.{condition_field(condition)}" in conditions:
             continue  # a step's `if:` decides it (by the classifier's guess, which DR010 says)
         rule = sentence.strip().rstrip(".")

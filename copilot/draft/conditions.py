@@ -186,9 +186,9 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
     for m in _EVENT_ATOM.finditer(part):
         # "refer when loan_amount is over …", "US and declared_value is over …": the field is the
         # last words, after the clause's own "when" or "and"
-        noun = re.split(r"\b(?:if|when|whenever|where|unless|and|or)\s+", m.group(1).strip())[-1] or m.group(
-            1
-        )
+        noun = re.split(r"\b(?:if|when|whenever|where|unless|and|or)\s+", m.group(1).strip(), flags=re.I)[
+            -1
+        ] or m.group(1)
         counted = False
         if noun.lower() in ("if", "when", "where", "unless", "only", "and", "or", "whenever"):
             counted = True

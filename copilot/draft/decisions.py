@@ -99,9 +99,21 @@ _OPTIONS_IN_PARENS = re.compile(
 )
 
 
+_QUOTED_REPLY = re.compile(
+    r"\b(?:reply|replies|respond|answer|return)\s+(?:with\s+)?[\"“']([A-Za-z][\w -]{0,28})[\"”']", re.I
+)
+
+
+def quoted_reply(sentence: str) -> str | None:
+    """ "If it is on the shelf, reply "ready" and …" -> ready: the answer a sentence gives."""
+    m = _QUOTED_REPLY.search(sentence)
+    return snake(m.group(1)) if m else None
+
+
 def read_response_options(sentences: list[str]) -> list[str]:
     """The values the response is one of: 'needs approve, review or decline within 300 ms',
-    'return a risk verdict (allow, hold, block)'."""
+    'return a risk verdict (allow, hold, block)', or replies quoted sentence by sentence
+    ('reply "ready" …', 'reply "in transit" …', 'reply "queued"')."""
     for sentence in sentences:
         m = _OPTIONS_IN_PARENS.search(sentence)
         if m:
@@ -118,7 +130,8 @@ def read_response_options(sentences: list[str]) -> list[str]:
             options = [snake(o) for o in options if o.lower() not in ("a", "an", "the")]
             if 2 <= len(options) <= 6:
                 return list(dict.fromkeys(options))
-    return []
+    quoted = list(dict.fromkeys(q for q in map(quoted_reply, sentences) if q))
+    return quoted if 2 <= len(quoted) <= 6 else []
 
 
 # "decline at 0.8 and above", "send to review from 0.4", "approve below": a band per option

@@ -18,7 +18,7 @@ from copilot.catalog import COST_TIER_TIERS, Catalog, ModelProfile
 from copilot.draft import blocks
 from copilot.draft.blocks import dur
 from copilot.draft.conditions import condition_field
-from copilot.draft.decisions import documents_named
+from copilot.draft.decisions import documents_named, quoted_reply
 from copilot.draft.event import EventShape, default_shape
 from copilot.draft.reader import Condition, Reading, Task
 from copilot.draft.request import DraftRequest
@@ -241,7 +241,11 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
         if source is not None:  # "Use the freeze policy PDF to decide whether …": from documents
             decide.docs = source.group(1).lower()
     if decide is None and options and not reading.bands and not any(t.kind == "score" for t in tasks):
-        naming = [i for i, s in enumerate(reading.sentences) if all(o in s.lower() for o in options)] or [0]
+        naming = (
+            [i for i, s in enumerate(reading.sentences) if all(o in s.lower() for o in options)]
+            or [i for i, s in enumerate(reading.sentences) if quoted_reply(s) in options]
+            or [0]
+        )
         # where the brief has it decided ("a model … picks accept or reject"), not where it only
         # names the answer ("we have to accept or reject within 15 minutes")
         sentence = next(
@@ -272,6 +276,9 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
             # "Malicious: purge …", "On accept, reserve a carrier …" (its own clause's lead too)
             sentence = reading.sentences[task.sentence]
             clause_start = max(sentence.rfind(";", 0, max(task.start, 0)) + 1, 0)
+            answered = quoted_reply(sentence)
+            if not named and answered in options:  # 'If it is on the shelf, reply "ready" and text them'
+                named = [answered]
             headed = re.match(r"\W*([A-Za-z][\w -]{0,30}?)\s*:", sentence) or re.match(
                 r"\W*(?:on|upon|for|if|when)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s*,", sentence[clause_start:], re.I
             )
@@ -294,8 +301,11 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
                 )
     for task in tasks:
         if task.condition is None and task.unmapped_condition:
-            # "manual review ones go to the queue": a condition no rule read that names an option
+            # "manual review ones go to the queue": a condition no rule read that names an option;
+            # 'If it is on the shelf, reply "ready" and text them': the answer its sentence gives
             named = option_of(task.unmapped_condition, options)
+            answered = quoted_reply(reading.sentences[task.sentence]) if task.start >= 0 else None
+            named = named or (answered if answered in options else None)
             if named is not None:
                 task.condition = Condition(
                     "decision", task.unmapped_condition, "==", named, output_field="decision"

@@ -510,9 +510,13 @@ def _field_names(listed: str) -> list[str]:
     items = [i.strip() for i in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or|plus)\s+", listed)]
     names: list[str] = []
     for item in items:
+        if re.search(r"[A-Za-z]['’](?:t|re|ve|ll|d|m)\b", item):
+            return []  # "(Tripspark, don't ask)": an aside, not a list of fields
         words = [w.lower().replace("’", "'") for w in re.findall(r"[A-Za-z][\w'’-]*", item)]
         while words and words[0] in _OWNERS:
             words = words[1:]
+        if words[:2] in (["list", "of"], ["array", "of"], ["set", "of"]):
+            words = words[2:]  # "the list of booking refs" -> booking_refs
         cut = next((i for i, w in enumerate(words) if i and w in _CLAUSE_WORDS), len(words))
         words = words[:cut]  # "the programme they're looking at": the noun before its clause
         words = [re.sub(r"'s$|'$", "", w).replace("-", "_") for w in words]

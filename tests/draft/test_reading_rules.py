@@ -679,3 +679,32 @@ def test_a_field_name_holding_a_verb_is_no_action_and_a_number_then_its_directio
     assert step(data, "http", "task")["if"] == "{{ event.mrr >= 500 }}"
     enum = step(data, "model", "decide")["output_schema"]["properties"]["decision"]["enum"]
     assert enum == ["offer_discount", "show_roadmap", "let_go"]
+
+
+def test_replies_quoted_sentence_by_sentence_are_the_answers_options_and_limit_their_sentences():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Hold requests arrive by webhook with patron_id and item_id. Look up the item in Koha. If "
+            'the item is on the shelf, reply "ready" and send the patron an SMS via Twilio. If it is checked '
+            'out, reply "queued". Answer within 2 seconds.'
+        )
+    )
+    data = outcome.data
+    decide = step(data, "model", "decide")
+    assert decide["output_schema"]["properties"]["decision"]["enum"] == ["ready", "queued"]
+    assert "lookup" in decide["needs"]
+    assert step(data, "http", "sms")["if"] == "{{ steps.check_decide.output.decision == 'ready' }}"
+    assert 'reply "queued"' in decide["prompt"]["system"]  # when each answer is given: the model's criteria
+
+
+def test_an_aside_in_parentheses_is_no_field_list_and_and_in_capitals_splits_a_threshold():
+    from copilot.draft.reader import read
+
+    reading = read(
+        "Our booking system (Tripspark, don't ask) fires a webhook with sailing_id, cancel_reason and the "
+        "list of booking refs. Only if new_state is closed AND wind_kmh over 70, page the patrol lead on "
+        "PagerDuty."
+    )
+    assert reading.event_fields == ["sailing_id", "cancel_reason", "booking_refs"]
+    page = next(t for t in reading.tasks if t.condition is not None)
+    assert page.condition.output_field == "wind_kmh"
