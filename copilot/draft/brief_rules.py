@@ -31,7 +31,11 @@ _VOLUME = re.compile(
 # "whatever the model says", "no model decides those": the brief keeps it from the model
 _NOT_THE_MODELS = re.compile(
     r"\b(?:whatever the (?:model|llm|ai) says|no (?:model|llm|ai)\b|"
-    r"without (?:asking )?(?:a|the|any) (?:model|llm|ai)|not (?:by )?the (?:model|llm|ai))",
+    r"without (?:asking )?(?:a|the|any) (?:model|llm|ai)(?: call)?|not (?:by )?the (?:model|llm|ai)|"
+    # "the model must not deny", "that text is fixed, not model-written", "a plain rule must reject"
+    r"the (?:model|llm|ai) (?:must|should|may|can) ?not|"
+    r"not (?:model|llm|ai)[- ](?:written|generated|decided)|"
+    r"(?:a )?(?:plain|hard|fixed|simple) (?:rule|check|code) (?:must|should|has to)|fixed text|verbatim)",
     re.I,
 )
 # What a prompt can forbid: what the text says, not what the flow does

@@ -364,8 +364,9 @@ def _event_thresholds(tasks: list[Task], event: EventShape, given: bool, assumpt
                 part.output_field = condition_field(part.text)
                 continue
             text = isinstance(part.value, str)
+            # assumed, so not required: a real event without it is still answered, and only the
+            # step that tests it fails (loudly, dead-lettered) instead of every event being refused
             properties[name] = {"type": "string" if text else "number"}
-            event.schema.setdefault("required", []).append(name)
             event.sample[name] = part.value if text else round(float(part.value or 0) * 2 or 1, 2)
             if name not in event.fields:
                 event.fields.append(name)

@@ -708,3 +708,27 @@ def test_an_aside_in_parentheses_is_no_field_list_and_and_in_capitals_splits_a_t
     assert reading.event_fields == ["sailing_id", "cancel_reason", "booking_refs"]
     page = next(t for t in reading.tasks if t.condition is not None)
     assert page.condition.output_field == "wind_kmh"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "Deny only when the weather service shows no hail at all; the model must not deny",
+        "The reply must tell the caller to leave the building, and that text is fixed, not model-written",
+        "A plain rule must reject any plan that sends a van more than 25 minutes away",
+    ],
+)
+def test_a_rule_the_brief_keeps_from_the_model_is_never_a_prompt_rule(rule):
+    from copilot.draft.brief_rules import is_rule
+
+    assert not is_rule(rule, set())
+    assert is_rule("Refunds are only allowed if the visit date is more than 48 hours away", set())
+
+
+def test_an_assumed_event_field_is_never_required_so_real_events_are_still_answered():
+    data = drafted(
+        "Orders arrive by webhook. If the cart value is over 50, email the sales team. Reply in 2s."
+    )
+    schema = data["trigger"]["event_schema"]
+    assert "cart_value" in schema["properties"] and "cart_value" not in schema.get("required", [])
+    assert step(data, "http", "email")["if"] == "{{ event.cart_value > 50 }}"
