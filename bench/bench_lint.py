@@ -43,6 +43,16 @@ EXAMPLES = ROOT / "examples" / "flows"
 SCHEMA = ROOT / "copilot" / "flow" / "flow.schema.json"
 
 
+def _write_copy(folder: Path, source: Path, text: str, i: int) -> Path:
+    """Copy `i` of `source`: its own name and an SLA 0-60 ms apart, written under `folder`."""
+    text = re.sub(r"^name: (\S+)", rf"name: \g<1>-{i}", text, count=1, flags=re.M)
+    extra = 10 * (i % 7)
+    text = re.sub(r"latency_p95: (\d+)ms", lambda m: f"latency_p95: {int(m.group(1)) + extra}ms", text)
+    path = folder / f"{source.stem}-{i:03d}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _bin(name: str) -> list[str]:
     script = Path(sys.executable).with_name(name)
     if script.exists():
@@ -90,14 +100,7 @@ def write_copied_flows(folder: Path, count: int = 200) -> list[Path]:
     for i in range(count):
         source = examples[i % len(examples)]
         text = source.read_text(encoding="utf-8")
-        text = re.sub(r"^name: (\S+)", rf"name: \g<1>-{i}", text, count=1, flags=re.M)
-        extra = 10 * (i % 7)
-        text = re.sub(
-            r"latency_p95: (\d+)ms", lambda m, extra=extra: f"latency_p95: {int(m.group(1)) + extra}ms", text
-        )
-        path = folder / f"{source.stem}-{i:03d}.yaml"
-        path.write_text(text, encoding="utf-8")
-        out.append(path)
+        out.append(_write_copy(folder, source, text, i))
     return out
 
 
@@ -134,14 +137,7 @@ def write_distinct_flows(folder: Path, count: int = 200) -> list[Path]:
         text = re.sub(r'((?:system|user): )"', rf'\g<1>"Batch {i}. ', text)
         text = re.sub(r"((?:system|user): )(?![\"'>|])(\S)", rf"\g<1>Batch {i}. \g<2>", text)
         text = re.sub(r"((?:system|user): [>|][-+]?\n +)", rf"\g<1>Batch {i}. ", text)
-        text = re.sub(r"^name: (\S+)", rf"name: \g<1>-{i}", text, count=1, flags=re.M)
-        extra = 10 * (i % 7)
-        text = re.sub(
-            r"latency_p95: (\d+)ms", lambda m, extra=extra: f"latency_p95: {int(m.group(1)) + extra}ms", text
-        )
-        path = folder / f"{source.stem}-{i:03d}.yaml"
-        path.write_text(text, encoding="utf-8")
-        out.append(path)
+        out.append(_write_copy(folder, source, text, i))
     return out
 
 
