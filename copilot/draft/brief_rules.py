@@ -47,8 +47,19 @@ _CONTENT_VERBS = frozenset({
 # Verbs of knowing and having: "we never see …", "they don't get …" describe, they don't rule
 _FACTS = frozenset({"see", "get", "have", "know", "receive", "hold", "keep", "touch", "handle", "use"})
 # Who applies a rule, most telling first: the step that decides, else the one that answers
-_APPLIERS = ("decide", "answer", "reply", "classify", "score", "moderate")
+_APPLIERS = (
+    "decide",
+    "answer",
+    "reply",
+    "classify",
+    "score",
+    "moderate",
+    "summarise",
+    "extract",
+    "translate",
+)
 _LAST_SENTENCE = "Answer only with the JSON object."
+_OUTPUT_WORDS = {"summarise": r"\bsummar", "translate": r"\btranslat", "reply": r"\breply\b"}
 _UNMAPPED_CONDITION = " (a condition the offline drafter could not map)"
 
 
@@ -110,6 +121,11 @@ def hand_rules_to_model(
     # the step whose output the response carries: an async note never sees the decision made
     by_kind = {kind: sid for sid, (kind, hot) in roles.items() if kind in _APPLIERS and hot}
     target_id = next((by_kind[k] for k in _APPLIERS if k in by_kind), None)
+    # a rule about one output ("… in the summary") goes to the step that writes it
+    for kind, words in _OUTPUT_WORDS.items():
+        if kind in by_kind and any(re.search(words, u, re.I) for u in unmapped if is_rule(u, set())):
+            target_id = by_kind[kind]
+            break
     target = next((s for s in steps if s.get("id") == target_id), None)
     # a sentence a step quotes as its own reason was read after all ("A model … picks accept or
     # reject" is the decide step's): not "not understood"

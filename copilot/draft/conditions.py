@@ -219,6 +219,12 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             re.I,
         ):
             continue  # "more than 40% above their 12-month average": relative to a value the event lacks
+        if counted and re.match(
+            r"\s*[a-z]+\s+[a-z]+\s+(?!and\b|or\b|in\b|from\b|of\b|today\b|this\b|last\b)[a-z]{3,}",
+            part[m.end() :],
+            re.I,
+        ):
+            continue  # "more than 20 responses mention billing": a subset of what was fetched, not its count
         suffix = (m.group(4) or "").lower()
         value = float(m.group(3).replace(",", "")) * {"k": 1e3, "m": 1e6, "million": 1e6}.get(suffix, 1)
         found.append(

@@ -152,7 +152,7 @@ class Sla:
     realtime: bool = False
 
 
-def read_sla(sentences: list[str], matches: list[Match]) -> Sla:
+def read_sla(sentences: list[str], matches: list[Match], limit: float | None = None) -> Sla:
     """The first latency the brief promises; else the first one it states; else its vague word."""
     stated: list[tuple[bool, float, Match]] = []
     vague: list[Match] = []
@@ -163,7 +163,7 @@ def read_sla(sentences: list[str], matches: list[Match]) -> Sla:
                 vague.append(Match("realtime", m.group(0), index, m.start(), m.end()))
             elif row.meaning in ("promise", "figure"):
                 value = row.fixed if row.fixed is not None else seconds(m.group("amount"), m.group("unit"))
-                if 0 < value <= MAX_SLA:
+                if 0 < value <= (limit or MAX_SLA):
                     stated.append((row.meaning == "promise", value, found))
     matches.extend(vague)
     if not stated:

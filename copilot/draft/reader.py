@@ -305,8 +305,16 @@ def _otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
             # create a deal": the sentence before has a condition and no task to carry it
             from copilot.draft.conditions import read_conditions
 
-            mapped = read_conditions(sentences[task.sentence - 1])[0] if task.sentence > 0 else []
+            read = read_conditions(sentences[task.sentence - 1]) if task.sentence > 0 else ([], [], [])
+            mapped, unread = read[0], read[1]
             cond = mapped[0][2] if mapped else None
+            if cond is None and unread:
+                # "If the membership is expired, … don't create a job. Otherwise create a dispatch
+                # job": the classifier decides the unread condition (DR010 says so), negated here
+                from copilot.draft.conditions import condition_field
+
+                text = unread[0][2]
+                cond = Condition("field", text, "==", True, condition_field(text))
         if cond is not None:
             task.condition = negate(cond, f"otherwise (not {cond.text})")
             task.unmapped_condition = None
@@ -549,7 +557,8 @@ def read(brief: str) -> Reading:
     sentences = split_sentences(brief)
     matches: list[Match] = []
     trigger = read_trigger(sentences, matches)
-    sla = read_sla(sentences, matches)
+    # a scheduled run may take minutes ("finish within 5 minutes"); an event's answer may not
+    sla = read_sla(sentences, matches, limit=900.0 if trigger.kind == "schedule" else None)
     cost = read_cost(sentences, matches)
     from copilot.draft.clauses import headings
 
@@ -691,7 +700,7 @@ def _vague(tasks: list[Task], matches: list[Match]) -> list[str]:
         if m.kind == "unread_condition"
     ]
     for task in tasks:
-        if task.kind == "notify" and not task.channel_named:
+        if task.kind == "notify" and not task.channel_named and not task.target:
             out.append(
                 f"{task.text.strip()} (no channel named: drafted a generic webhook, ${{env:ESCALATION_WEBHOOK_URL}})"
             )

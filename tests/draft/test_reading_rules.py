@@ -732,3 +732,32 @@ def test_an_assumed_event_field_is_never_required_so_real_events_are_still_answe
     schema = data["trigger"]["event_schema"]
     assert "cart_value" in schema["properties"] and "cart_value" not in schema.get("required", [])
     assert step(data, "http", "email")["if"] == "{{ event.cart_value > 50 }}"
+
+
+def test_otherwise_after_an_unread_condition_negates_the_classifiers_guess_and_names_no_false_gap():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Requests arrive by webhook with member_id and problem_text. Look up the membership in "
+            "Guidewire by member_id. If the membership is expired, reply that we can't dispatch and don't "
+            "create a job. Otherwise create a dispatch job in Towbook. Also notify the partner garage "
+            "through the Garage API. Answer within 3 seconds."
+        )
+    )
+    job = step(outcome.data, "http", "job")
+    assert job["if"] == "{{ not (steps.check_classify.output.membership_expired) }}"
+    assert not any("no channel named" in u for u in outcome.unmapped)  # the Garage API is named
+
+
+def test_a_scheduled_run_may_take_minutes_a_subset_is_no_fetched_count_and_a_summary_rule_goes_to_it():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Every Monday at 8am UTC, pull last week's survey responses from Delighted. Have an LLM "
+            "summarise the detractors' comments. Post the summary to the #cx Slack channel. If more than 20 "
+            "responses mention billing, open a ticket in Linear. Don't include customer names in the "
+            "summary. Finish within 5 minutes."
+        )
+    )
+    data = outcome.data
+    assert data["sla"]["latency_p95"] == "5m"
+    assert "length" not in str(step(data, "http", "ticket").get("if"))
+    assert "customer names" in step(data, "model", "summarise")["prompt"]["system"]
