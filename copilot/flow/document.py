@@ -10,7 +10,6 @@ YAML files here, below the flow's analysis.
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import re
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from copilot.errors import FlowgenError, Position
+from copilot.flow.nodes import NotPlain, plain_scalar
 
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
@@ -236,7 +236,7 @@ def _parse_with_c(loader_class: Any, text: str, name: str) -> Document | None:
     from ruamel.yaml.error import YAMLError
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 
-    from copilot.flow.nodes import NotPlain, check_nodes, plain_data
+    from copilot.flow.nodes import check_nodes, plain_data
 
     loader = loader_class(text)
     try:
@@ -357,17 +357,10 @@ def to_plain(node: Any, name: str = "<flow>") -> Any:
     if isinstance(node, TaggedScalar):
         tag = _tag_text(node.tag)
         raise FlowgenError(f"unsupported YAML tag {tag}; flows are plain YAML", path=name)
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, _dt.datetime | _dt.date):
-        # An unquoted date (`version: 2026-11-01`) means the label, not a timestamp object.
-        return node.isoformat()
+    try:
+        return plain_scalar(node)
+    except NotPlain:
+        pass
     tags: dict[type, str] = {bytes: "!!binary", set: "!!set", tuple: "!!pairs"}
     unsupported = tags.get(type(node))
     if unsupported is not None:
@@ -389,6 +382,12 @@ def _key_position(node: Any, key: Any) -> Position | None:
     except (AttributeError, KeyError, TypeError):
         return None
     return Position(line + 1, col + 1)
+
+
+def loc_path(loc: tuple[str | int, ...], root: str | None = None) -> str:
+    """`loc` written as a path, `steps[0].timeout`; after a `root`, `$.steps[0].timeout`."""
+    text = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    return text.removeprefix(".") if root is None else root + text
 
 
 def node_position(tree: Any, loc: tuple[str | int, ...], *, key: bool = False) -> Position | None:

@@ -431,11 +431,12 @@ def validator(schema: dict[str, Any] | None, where: str) -> Validator | None:
         return None
     from jsonschema import exceptions, validators
 
+    from copilot.flow.document import loc_path
+
     problems = ref_problems(schema)
     if problems:
         loc, message = problems[0]
-        inner = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-        raise SchemaRefError(f"{where}{inner}: {message}")
+        raise SchemaRefError(f"{loc_path(loc, where)}: {message}")
     from copilot.flow.patterns import safe_patterns
 
     try:

@@ -243,6 +243,26 @@ class NotPlain(Exception):
     """`plain_data` leaves this graph to ruamel's constructor and `to_plain` (see there)."""
 
 
+def plain_scalar(item: Any) -> Any:
+    """A constructed YAML scalar as plain data: None, a bool, or the exact built-in int,
+    float or str (ruamel's `ScalarFloat` and kin unwrapped), a date or timestamp as its ISO
+    text (`version: 2026-11-01` means the label); `NotPlain` for anything else.
+
+    The one rule for scalars of both ways to plain data, `plain_data` and `document.to_plain`.
+    """
+    if item is None or isinstance(item, bool):
+        return item
+    if isinstance(item, int):
+        return int(item)
+    if isinstance(item, float):
+        return float(item)
+    if isinstance(item, str):
+        return str(item)
+    if isinstance(item, _dt.datetime | _dt.date):
+        return item.isoformat()
+    raise NotPlain
+
+
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -286,19 +306,7 @@ def plain_data(root: Any, loader: Any) -> Any:
             text = tag_texts.get(id(node.ctag))
             if text == _STR_TAG:  # most scalars: the node's text is the value
                 return node.value
-            item = scalar(node)
-            # `to_plain`'s scalars: exact built-in types, dates as their ISO text.
-            if item is None or isinstance(item, bool):
-                return item
-            if isinstance(item, int):
-                return int(item)
-            if isinstance(item, float):
-                return float(item)
-            if isinstance(item, str):
-                return str(item)
-            if isinstance(item, _dt.datetime | _dt.date):
-                return item.isoformat()
-            raise NotPlain
+            return plain_scalar(scalar(node))
         if isinstance(node, SequenceNode):
             return [value(child) for child in node.value]
         if not isinstance(node, MappingNode):

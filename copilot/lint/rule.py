@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from copilot.errors import Position
+from copilot.flow.document import loc_path
 from copilot.jsonview import json_view
 
 if TYPE_CHECKING:
@@ -85,10 +86,7 @@ class Finding:
     @property
     def json_path(self) -> str:
         """`$.steps[0].timeout`: how the repair prompt names the node."""
-        out = "$"
-        for part in self.loc:
-            out += f"[{part}]" if isinstance(part, int) else f".{part}"
-        return out
+        return loc_path(self.loc, "$")
 
     @property
     def where(self) -> str:
@@ -224,6 +222,12 @@ class Context:
             if getattr(step, field) is None:
                 yield Hit(("steps", index, "id"), message.format(id=step.id), fix_hint=fix_hint)
 
+    def trigger_missing(self, field: str, message: str, fix_hint: str, *, key: bool = False) -> Iterator[Hit]:
+        """A hit at the trigger's type when it sets no `field`; `{type}` in `message` is its type."""
+        trigger = self.flow.trigger
+        if getattr(trigger, field) is None:
+            yield Hit(("trigger", "type"), message.format(type=trigger.type), key=key, fix_hint=fix_hint)
+
     def steps_to_fix(self, code: str) -> Iterator[tuple[int, AnyStep]]:
         """(index, step) of every step a hit of rule `code` points at: what its fixer edits."""
         for hit in self.hits_to_fix(code):
@@ -352,6 +356,15 @@ def fixer(code: str) -> Callable[[Fix], Fix]:
         return fix_hits
 
     return register
+
+
+def set_on_trigger(tree: CommentedMap, key: str, value: Any, shown: str) -> list[str]:
+    """A fix: set `trigger.<key>` to `value`, comments and the other keys kept; `shown` is the
+    value as the list of changes says it."""
+    from copilot.flow.dump import merge_into
+
+    merge_into(tree["trigger"], key, value, ("trigger",))
+    return [f"trigger.{key}: {shown}"]
 
 
 def add_to_flagged_steps(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from copilot import policy
 from copilot.flow.thresholds import plain_number
-from copilot.lint.rule import Context, Hit, fixer, rule
+from copilot.lint.rule import Context, Hit, fixer, rule, set_on_trigger
 
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
@@ -51,16 +51,30 @@ def ingress_rate(flow: Flow) -> float | None:
     return limit.limit / limit.period if limit is not None and limit.period > 0 else None
 
 
+@dataclass(frozen=True)
+class ProviderLimit:
+    """One provider limit of a model alias (rpm or tpm) against what one event asks of it."""
+
+    alias: str
+    unit: str  # "rpm" (calls per minute) or "tpm" (tokens per minute)
+    per_minute: int  # the limit
+    per_event: int  # the calls (rpm) or tokens (tpm) of one event, above zero
+    asked: str  # `per_event` as a message says it: "2 call(s)", "~1,200 tokens"
+
+
+def provider_limits(ctx: Context) -> Iterator[ProviderLimit]:
+    """Every known rpm and tpm limit of the models one event calls, by alias, rpm first."""
+    for alias, demand in sorted(model_demand(ctx).items()):
+        profile = ctx.profiles[alias]
+        if profile.rpm and demand.calls:
+            yield ProviderLimit(alias, "rpm", profile.rpm, demand.calls, f"{demand.calls} call(s)")
+        if profile.tpm and demand.tokens:
+            yield ProviderLimit(alias, "tpm", profile.tpm, demand.tokens, f"~{demand.tokens:,} tokens")
+
+
 def sustainable_rate(ctx: Context) -> float | None:
     """The most events per second the models' provider limits allow, or None when none is known."""
-    best: float | None = None
-    for alias, demand in model_demand(ctx).items():
-        profile = ctx.profiles[alias]
-        for limit, per_event in ((profile.rpm, demand.calls), (profile.tpm, demand.tokens)):
-            if limit and per_event:
-                rate = limit / 60.0 / per_event
-                best = rate if best is None else min(best, rate)
-    return best
+    return min((limit.per_minute / 60.0 / limit.per_event for limit in provider_limits(ctx)), default=None)
 
 
 def default_rate_limit(ctx: Context) -> dict[str, Any]:
@@ -113,22 +127,19 @@ def ingress_without_rate_limit(ctx: Context) -> Iterator[Hit]:
     Add `rate_limit`. The autofix admits 50 events/s with bursts of 100, lowered to what
     the flow's models sustain under their catalog rpm/tpm limits.
     """
-    trigger = ctx.flow.trigger
-    if trigger.type in ("webhook", "queue") and trigger.rate_limit is None:
-        yield Hit(
-            ("trigger", "type"),
-            f"the {trigger.type} trigger has no `rate_limit`: bursts go straight to the model providers",
-            fix_hint="add trigger.rate_limit: {limit: 50, period: 1s, burst: 100}",
+    if ctx.flow.trigger.type in ("webhook", "queue"):
+        yield from ctx.trigger_missing(
+            "rate_limit",
+            "the {type} trigger has no `rate_limit`: bursts go straight to the model providers",
+            "add trigger.rate_limit: {limit: 50, period: 1s, burst: 100}",
         )
 
 
 @fixer("FG501")
 def _fix_rate_limit(tree: CommentedMap, ctx: Context) -> list[str]:
-    from copilot.flow.dump import merge_into
-
     value = default_rate_limit(ctx)
-    merge_into(tree["trigger"], "rate_limit", value, ("trigger",))
-    return [f"trigger.rate_limit: {value['limit']} per {value['period']}, burst {value['burst']}"]
+    shown = f"{value['limit']} per {value['period']}, burst {value['burst']}"
+    return set_on_trigger(tree, "rate_limit", value, shown)
 
 
 @rule("FG502", "model-without-rate-limit", "warning")
@@ -272,22 +283,18 @@ def unbounded_concurrency(ctx: Context) -> Iterator[Hit]:
     event takes (the SLA, or the hot path's estimate if longer; 1 s when neither is known),
     doubled for bursts, at least 10; 1 for a schedule, so that runs do not overlap.
     """
-    trigger = ctx.flow.trigger
-    if trigger.concurrency is None:
-        yield Hit(
-            ("trigger", "type"),
-            f"the {trigger.type} trigger has no `concurrency` cap: events in flight are unbounded",
-            fix_hint=f"add trigger.concurrency: {default_concurrency(ctx)}",
+    if ctx.flow.trigger.concurrency is None:  # the default is worked out only when it is needed
+        yield from ctx.trigger_missing(
+            "concurrency",
+            "the {type} trigger has no `concurrency` cap: events in flight are unbounded",
+            f"add trigger.concurrency: {default_concurrency(ctx)}",
         )
 
 
 @fixer("FG505")
 def _fix_concurrency(tree: CommentedMap, ctx: Context) -> list[str]:
-    from copilot.flow.dump import merge_into
-
     value = default_concurrency(ctx)
-    merge_into(tree["trigger"], "concurrency", value, ("trigger",))
-    return [f"trigger.concurrency: {value}"]
+    return set_on_trigger(tree, "concurrency", value, str(value))
 
 
 @rule("FG506", "rate-limit-above-provider", "warning")
@@ -320,21 +327,15 @@ def rate_limit_above_provider(ctx: Context) -> Iterator[Hit]:
     if rate is None:
         return
     per_minute = rate * 60.0
-    for alias, demand in sorted(model_demand(ctx).items()):
-        profile = ctx.profiles[alias]
-        if profile.rpm and per_minute * demand.calls > profile.rpm:
+    for limit in provider_limits(ctx):
+        if per_minute * limit.per_event > limit.per_minute:
             yield Hit(
                 ("trigger", "rate_limit"),
-                f"the trigger admits {per_minute:,.0f} events/min x {demand.calls} call(s) of `{alias}` = "
-                f"{per_minute * demand.calls:,.0f} rpm, above its {profile.rpm:,} rpm limit",
+                f"the trigger admits {per_minute:,.0f} events/min x {limit.asked} of `{limit.alias}` = "
+                f"{per_minute * limit.per_event:,.0f} {limit.unit}, above its {limit.per_minute:,} "
+                f"{limit.unit} limit",
                 fix_hint="lower trigger.rate_limit to at most "
-                f"{plain_number(round(profile.rpm / demand.calls / 60, 2))} events/s",
-            )
-        if profile.tpm and per_minute * demand.tokens > profile.tpm:
-            yield Hit(
-                ("trigger", "rate_limit"),
-                f"the trigger admits {per_minute:,.0f} events/min x ~{demand.tokens:,} tokens of `{alias}` = "
-                f"{per_minute * demand.tokens:,.0f} tpm, above its {profile.tpm:,} tpm limit",
-                fix_hint="lower trigger.rate_limit to at most "
-                f"{plain_number(round(profile.tpm / demand.tokens / 60, 2))} events/s",
+                # the events/s this limit serves, divided as FG506 always has (not as
+                # `sustainable_rate` does: the last digit of a few hints would move)
+                f"{plain_number(round(limit.per_minute / limit.per_event / 60, 2))} events/s",
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from copilot import policy
@@ -192,42 +193,62 @@ def tracing_disabled(ctx: Context) -> Iterator[Hit]:
     yield from _exporter_off(ctx, "tracing")
 
 
-# FG301, FG302: the block (tracing, metrics) -> why a missing one matters, the block the fix
-# adds, what a switched-off one says, and the exporter to use instead.
+@dataclass(frozen=True)
+class _Exporter:
+    """What FG301 (tracing) or FG302 (metrics) says of its `observability` block, and writes."""
+
+    missing: str  # why a missing block matters
+    add: str  # the block the fix adds, as the hint shows it
+    off: str  # what a switched-off block (`exporter: none`) says
+    use: str  # the exporter to use instead
+    default: dict[str, Any]  # the block the fix writes: `copilot.policy`'s
+    added: str  # the fix's change, as `lint --fix` lists it
+
+
 _EXPORTERS = {
-    "tracing": (
+    "tracing": _Exporter(
         "no tracing exporter: nobody will see which call is slow",
         "{exporter: otlp, endpoint: '${env:OTEL_EXPORTER_OTLP_ENDPOINT}'}",
         "tracing is switched off (`exporter: none`)",
         "exporter: otlp with endpoint '${env:OTEL_EXPORTER_OTLP_ENDPOINT}'",
+        TRACING_DEFAULT,
+        "OTLP export to ${env:OTEL_EXPORTER_OTLP_ENDPOINT}",
     ),
-    "metrics": (
+    "metrics": _Exporter(
         "no metrics exporter: latency, errors and cost are not measured",
         "{exporter: prometheus, port: 9464}",
         "metrics are switched off (`exporter: none`)",
         "exporter: prometheus with port: 9464",
+        METRICS_DEFAULT,
+        "Prometheus on port 9464",
     ),
 }
 
 
 def _exporter_off(ctx: Context, part: str) -> Iterator[Hit]:
     """`observability.<part>` is missing, or its exporter is `none` (`_EXPORTERS` says what to write)."""
-    missing, add, off, use = _EXPORTERS[part]
+    exporter = _EXPORTERS[part]
     obs = ctx.flow.observability
     block = getattr(obs, part) if obs is not None else None
     if block is None:
         loc, key = _observability_loc(ctx)
-        yield Hit(loc, missing, key=key, fix_hint=f"add observability.{part}: {add}")
+        yield Hit(loc, exporter.missing, key=key, fix_hint=f"add observability.{part}: {exporter.add}")
     elif block.exporter == "none":
-        yield Hit(("observability", part, "exporter"), off, fix_hint=f"use {use}")
+        yield Hit(("observability", part, "exporter"), exporter.off, fix_hint=f"use {exporter.use}")
+
+
+def _add_exporter(tree: CommentedMap, part: str) -> list[str]:
+    """The fix of FG301 and FG302: `observability.<part>` set to the policy's exporter."""
+    from copilot.flow.dump import merge_into
+
+    exporter = _EXPORTERS[part]
+    merge_into(tree, "observability", {part: dict(exporter.default)})
+    return [f"observability.{part}: {exporter.added}"]
 
 
 @fixer("FG301")
 def _fix_tracing(tree: CommentedMap, ctx: Context) -> list[str]:
-    from copilot.flow.dump import merge_into
-
-    merge_into(tree, "observability", {"tracing": dict(TRACING_DEFAULT)})
-    return ["observability.tracing: OTLP export to ${env:OTEL_EXPORTER_OTLP_ENDPOINT}"]
+    return _add_exporter(tree, "tracing")
 
 
 @rule("FG302", "metrics-disabled", "warning", fixable=True, missing_block=True)
@@ -261,10 +282,7 @@ def metrics_disabled(ctx: Context) -> Iterator[Hit]:
 
 @fixer("FG302")
 def _fix_metrics(tree: CommentedMap, ctx: Context) -> list[str]:
-    from copilot.flow.dump import merge_into
-
-    merge_into(tree, "observability", {"metrics": dict(METRICS_DEFAULT)})
-    return ["observability.metrics: Prometheus on port 9464"]
+    return _add_exporter(tree, "metrics")
 
 
 @rule("FG303", "missing-alerts", "info", fixable=True, missing_block=True)

@@ -107,13 +107,8 @@ def rag_missing_freshness(ctx: Context) -> Iterator[Hit]:
     default for help-centre style documents, and the longest FG403 accepts on a realtime
     flow); shorten it for documents that change more often.
     """
-    for index, step in ctx.steps("retrieve"):
-        if step.freshness is None:
-            yield Hit(
-                ("steps", index, "id"),
-                f"retrieve step `{step.id}` has no `freshness`: stale documents are used silently",
-                fix_hint=f"add freshness: {FRESHNESS_DEFAULT}",
-            )
+    message = "retrieve step `{id}` has no `freshness`: stale documents are used silently"
+    yield from ctx.steps_missing("retrieve", "freshness", message, f"add freshness: {FRESHNESS_DEFAULT}")
 
 
 @fixer("FG402")

@@ -381,13 +381,12 @@ def trigger_without_idempotency(ctx: Context) -> Iterator[Hit]:
     event schema's id-like field (`id`, `event_id`, `*_id`…) and, when missing,
     `dedupe_window: 24h`; without such a field there is nothing safe to write.
     """
-    trigger = ctx.flow.trigger
-    if trigger.type in ("webhook", "queue") and trigger.idempotency_key is None:
-        yield Hit(
-            ("trigger", "type"),
-            f"{trigger.type} trigger without idempotency_key: duplicate deliveries run the flow twice",
+    if ctx.flow.trigger.type in ("webhook", "queue"):
+        yield from ctx.trigger_missing(
+            "idempotency_key",
+            "{type} trigger without idempotency_key: duplicate deliveries run the flow twice",
+            'add `idempotency_key: "{{ event.id }}"` and `dedupe_window: 24h`',
             key=True,
-            fix_hint='add `idempotency_key: "{{ event.id }}"` and `dedupe_window: 24h`',
         )
 
 

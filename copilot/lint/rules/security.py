@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
+from copilot.flow.document import loc_path
 from copilot.flow.sites import located_strings
 from copilot.lint.rule import Context, Hit, Loc, rule
 
@@ -189,13 +190,6 @@ def _secret_findings(ctx: Context) -> Iterator[tuple[Loc, str]]:
             yield loc, why
 
 
-def _dotted(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 @rule("FG701", "hardcoded-secret", "error")
 def hardcoded_secret(ctx: Context) -> Iterator[Hit]:
     """What it does
@@ -236,8 +230,8 @@ def hardcoded_secret(ctx: Context) -> Iterator[Hit]:
     for loc, why in _secret_findings(ctx):
         yield Hit(
             loc,
-            f"`{_dotted(loc)}`: {why}; write a ${{env:NAME}} reference instead",
-            fix_hint=f"replace the literal at {_dotted(loc)} with ${{env:NAME}} and rotate the secret",
+            f"`{loc_path(loc)}`: {why}; write a ${{env:NAME}} reference instead",
+            fix_hint=f"replace the literal at {loc_path(loc)} with ${{env:NAME}} and rotate the secret",
         )
 
 
@@ -349,7 +343,7 @@ def insecure_url(ctx: Context) -> Iterator[Hit]:
         shown = host or value[:40]
         yield Hit(
             loc,
-            f"`{_dotted(loc)}` uses plain http:// to `{shown}`: readable and changeable in transit",
+            f"`{loc_path(loc)}` uses plain http:// to `{shown}`: readable and changeable in transit",
             fix_hint="use https://",
         )
 
