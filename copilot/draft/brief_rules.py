@@ -59,6 +59,9 @@ _APPLIERS = (
     "translate",
 )
 _LAST_SENTENCE = "Answer only with the JSON object."
+_DEFINES = re.compile(
+    r"\b(?:is|are|counts?\s+as|means?)\s+(?:an?\s+|the\s+)?((?:[\w-]+\s+){0,2}[\w-]+)\W*$", re.I
+)
 _OUTPUT_WORDS = {"summarise": r"\bsummar", "translate": r"\btranslat", "reply": r"\breply\b"}
 _UNMAPPED_CONDITION = " (a condition the offline drafter could not map)"
 
@@ -151,6 +154,17 @@ def hand_rules_to_model(
     from copilot.draft.decisions import quoted_reply
 
     conditions = " ".join(str(s.get("if", "")) for s in steps)
+    # "Anything under 10% or over 90% full is a problem station": the definition of a condition
+    # the model decides (`problem_station`) is how it decides it
+    for note in unmapped:
+        term = _DEFINES.search(note)
+        if (
+            term is not None
+            and not note.endswith(")")
+            and f"output.{condition_field(term.group(1))}" in conditions
+            and note not in rules
+        ):
+            rules.append(note)
     settled: list[str] = []
     for note in unmapped:
         if not note.endswith(_UNMAPPED_CONDITION):

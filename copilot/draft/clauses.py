@@ -245,9 +245,14 @@ _OBJECT_START = re.compile(
 
 # Short items joined by commas and a final or/and, up to the end of the clause: a list of options.
 _OPTION_LIST = re.compile(
-    r"\s*(?:[\w'-]+(?:\s+[\w'-]+)?\s*,\s*)+(?:[\w'-]+(?:\s+[\w'-]+)?\s*,?\s+)?(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?\s*(?:[.;]|$)",
+    r"\s*(?:[\w'-]+(?:\s+[\w'-]+)?\s*,\s*)+(?:[\w'-]+(?:\s+[\w'-]+)?\s*,?\s+)?(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?\s*(?:[.;]|$)|"
+    # "one of: FAST_TRACK, ADJUSTER_VISIT, DENY_NO_EVENT": labels written as identifiers
+    r"(?-i:\s*`?[A-Z][A-Z0-9_]+`?(?:\s*,\s*`?[A-Z][A-Z0-9_]+`?)+\s*(?:[.;]|$))",
     re.I,
 )
+
+
+_IN_NUMBER = re.compile(r"(?<=\d)(?::\d\d|,\d{3})(?!\d)")
 
 
 def clause_spans(sentence: str) -> list[tuple[int, int]]:
@@ -264,6 +269,8 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
         elif ch in ")]}":
             depth = max(0, depth - 1)
         elif ch in ",;:" and depth == 0 and not tick:
+            if _IN_NUMBER.match(sentence, i):
+                continue  # "06:00" and "£15,000" are one number, not two clauses
             after = _WORD.match(sentence[i + 1 :].lstrip())
             if (
                 ch == ","

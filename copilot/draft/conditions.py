@@ -85,7 +85,23 @@ _PRESENCE = re.compile(
     r"`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?\s+(?:is|are)\s+(?:not\s+)?"
     r"(present|set|given|provided|filled(?: in)?|there|missing|empty|blank|absent)\b",
 )
+# "new_state is closed", "`status` = failed": a field written as an identifier equal to a word
+_EQUALS = re.compile(
+    r"`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?\s+(?:is|equals|==?)\s+(?!not\b|an?\b|the\b)"
+    r"[\"'`\u201c\u2018]?([A-Za-z][\w-]*)\b[\"'`\u201d\u2019]?",
+)
 _PRESENT_WORDS = frozenset({"present", "set", "given", "provided", "filled", "filled in", "there"})
+_PRESENCE_WORDS = _PRESENT_WORDS | {
+    "missing",
+    "empty",
+    "blank",
+    "absent",
+    "filled",
+    "above",
+    "over",
+    "below",
+    "under",
+}
 # A noun phrase that ends in a preposition or a relative word names no field by itself.
 _DANGLING = re.compile(
     # "… with", or a relative clause's verb ("drugs that fall below 10 units": the units are measured)
@@ -227,13 +243,17 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             continue  # "more than 20 responses mention billing": a subset of what was fetched, not its count
         suffix = (m.group(4) or "").lower()
         value = float(m.group(3).replace(",", "")) * {"k": 1e3, "m": 1e6, "million": 1e6}.get(suffix, 1)
+        start = a + m.start()
+        at = m.group(1).lower().rfind(noun.lower())
+        if not counted and at > 0:
+            start = a + m.start(1) + at  # "closed AND wind_kmh over 70": the atom starts at its field
         found.append(
             (
-                a + m.start(),
+                start,
                 a + m.end(),
                 Condition(
                     "count" if counted else "event",
-                    m.group(0),
+                    sentence[start : a + m.end()],
                     _OPS[m.group(2).lower()],
                     value,
                     output_field=snake(noun),
@@ -262,6 +282,21 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             op = "!=" if m.group(2).lower() in _PRESENT_WORDS else "=="
             found.append(
                 (a + m.start(), a + m.end(), Condition("event", m.group(0), op, "", output_field=m.group(1)))
+            )
+    for m in _EQUALS.finditer(part):
+        value = m.group(2)
+        if (
+            inside_if
+            and value.lower() not in _PRESENCE_WORDS
+            and value.lower() not in _OPS
+            and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found)
+        ):
+            found.append(
+                (
+                    a + m.start(),
+                    a + m.end(),
+                    Condition("event", m.group(0), "==", value, output_field=m.group(1)),
+                )
             )
     states = _STATE_ATOM if inside_if else _NOUN_FORM
     for m in states.finditer(part):
@@ -298,6 +333,61 @@ def _combine(sentence: str, atoms: list[tuple[int, int, Condition]], text: str) 
     )
 
 
+_FILLER_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "it",
+        "its",
+        "their",
+        "his",
+        "her",
+        "this",
+        "that",
+        "these",
+        "those",
+        "only",
+        "also",
+        "both",
+        "either",
+        "any",
+        "all",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "than",
+        "then",
+        "so",
+        "just",
+    ]
+)
+
+
+def _unread_parts(
+    sentence: str, a: int, b: int, atoms: list[tuple[int, int, Condition]]
+) -> list[tuple[int, int, str]]:
+    """The conjuncts of an if-clause no atom covers: "if the status is closed and the amount is over
+    50" reads the amount; the status part is reported, never silently dropped."""
+    blank = "".join("," if any(s <= i < e for s, e, _ in atoms) else ch for i, ch in enumerate(sentence[:b]))
+    out: list[tuple[int, int, str]] = []
+    for piece in re.finditer(r"[^,;]+?(?=\s+(?:and|or|but)\s+|[,;]|$)", blank[a:b], re.I):
+        text = re.sub(r"^\s*(?:and|or|but)\s+", "", piece.group(0), flags=re.I).strip()
+        words = [w for w in re.findall(r"[A-Za-z_']+", text) if w.lower() not in _FILLER_WORDS]
+        if len(words) >= 2:
+            start = a + piece.start() + piece.group(0).find(text)
+            out.append((start, start + len(text), text))
+    return out
+
+
 def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], list[tuple[int, int, str]]]:
     """(mapped conditions with their spans, if/when clauses that no rule could read)."""
     mapped: list[tuple[int, int, Condition]] = []
@@ -326,6 +416,7 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
         cond = _combine(sentence, atoms, clause.strip())
         cond.negated = word == "unless"
         mapped.append((m.start(), m.end(), cond))
+        unread.extend(_unread_parts(sentence, m.start() + len(m.group(1)), m.end(), atoms))
     for start, end, cond in _atoms(sentence, 0, len(sentence), False):
         if not any(s <= start < e for s, e in covered):
             mapped.append((start, end, cond))

@@ -32,6 +32,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "DR009": ("documents-not-retrieved", "warning"),
     "DR010": ("instruction-not-drafted", "warning"),
     "DR011": ("answer-not-returned", "warning"),
+    "DR012": ("per-item-work-not-drafted", "warning"),
 }
 
 
@@ -236,16 +237,20 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                 row.notes.append(f"{sid} if {str(step['if']).strip('{} ')}")
     findings += _constraints_kept(data, brief, steps, quotes)
     findings += _answer_returned(data, options)
+    findings += _per_item(data, brief)
     for row in rows:
         row.gaps = [f["code"] for f in findings if f.get("clause") == row.clause.text]
     return Coverage(rows, findings)
 
 
 # Documents a clause names as the source of truth: the draft must retrieve them.
+_DOCUMENT_WORDS = (
+    r"(?:polic(?:y|ies)|handbook|guide(?:lines?)?|playbook|docs|documentation|articles|faqs?|manual|"
+    r"knowledge ?base|kb|terms|pdfs?|runbooks?|wiki|rules|rulebook|catalog(?:ue)?|price ?list|sop|"
+    r"procedures?)\b"
+)
 _DOCUMENTS = re.compile(
-    r"\b(?:our|the|their|its)\s+(?:[\w-]+\s+){0,3}?(?:polic(?:y|ies)|handbook|guide(?:lines?)?|playbook|"
-    r"docs|documentation|articles|faqs?|manual|knowledge ?base|kb|terms|pdfs?|runbooks?|wiki|rules|"
-    r"rulebook|catalog(?:ue)?|price ?list|sop|procedures?)\b",
+    rf"\b(?:our|the|their|its)\s+(?:[\w-]+\s+){{0,3}}?{_DOCUMENT_WORDS}",
     re.I,
 )
 _GROUNDED = re.compile(
@@ -378,6 +383,65 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
     return out
 
 
+# "For each booking", "per crew member", "for each of our 14 restaurants": work item by item
+_PER_ITEM = re.compile(
+    r"\b(?:for\s+(?:each|every)|per|on\s+each|to\s+each)\s+(?:(?:one\s+)?of\s+(?:the|our|their|its|these|those)\s+"
+    r"(?:\d+\s+)?)?(?!one\b|time\b)([a-z][a-z-]+)(?:\s+([a-z][a-z-]+))?",
+    re.I,
+)
+# what a flow's run is already one of: "per event", "per minute", "under a cent per message"
+_PER_RUN = frozenset({
+    "event", "events", "run", "runs", "tick", "night", "day", "days", "week", "hour", "minute", "second",
+    "month", "call", "request", "message", "webhook", "delivery", "invocation", "execution", "cent", "penny",
+})  # fmt: skip
+
+
+_FOLLOWERS = frozenset({
+    "we", "you", "they", "it", "i", "from", "in", "on", "to", "at", "by", "with", "and", "or", "the", "a",
+    "an", "that", "which", "who", "is", "are", "was", "should", "must", "will", "can", "do", "does", "then",
+})  # fmt: skip
+
+
+def _per_item(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
+    """A flow runs its steps once per event: work the brief asks for item by item over a list
+    (the event's list field, or what a scheduled run fetches) has no step that does it so."""
+    trigger = data.get("trigger") if isinstance(data.get("trigger"), dict) else {}
+    schema = trigger.get("event_schema") if isinstance(trigger.get("event_schema"), dict) else {}
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    # a list the event carries: an array, or a name in the plural ("booking_refs", "crew_ids")
+    lists = [
+        str(name).lower()
+        for name, spec in properties.items()
+        if (isinstance(spec, dict) and spec.get("type") == "array") or re.search(r"(?:s|\[\])$", str(name))
+    ]
+    scheduled = trigger.get("type") == "schedule"
+    out: list[dict[str, Any]] = []
+    for m in _PER_ITEM.finditer(brief):
+        head = m.group(1).lower()
+        item = head.rstrip("s") or head
+        if head in _PER_RUN or item in _PER_RUN:
+            continue
+        listed = next((name for name in lists if name.startswith(item[:5])), None)
+        if listed is None and not scheduled:
+            continue  # "for each lead": the event itself
+        phrase = m.group(0).strip()
+        if m.group(2) and m.group(2).lower() in _FOLLOWERS:
+            phrase = brief[m.start() : m.end(1)].strip()  # "for each booking we want …"
+        where = f"the event's list `{listed}`" if listed else "what the scheduled run fetches"
+        out.append(
+            _finding(
+                "DR012",
+                f"the brief asks for work {phrase!r}, item by item over {where}, and the flow runs each "
+                "step once: no step works per item",
+                ["steps"],
+                "make one step take the whole list (a model asked about every item, an http call with "
+                "all of them), or send each item as its own event upstream",
+                clause=phrase,
+            )
+        )
+    return out
+
+
 def _answer_returned(data: dict[str, Any], options: list[str]) -> list[dict[str, Any]]:
     """The brief says the response is one of some values ("return a verdict (allow, hold,
     block)"): the response body must carry a step's decision, not only an acknowledgement."""
@@ -449,8 +513,14 @@ def _systems_called(
     if clause.kind not in ("effect", "lookup"):
         return out
     callers = [_calls(s) for s in steps if s.get("type") in ("http", "retrieve")]
+    retrieved = any(by_id[s].get("type") == "retrieve" for s in readers if s in by_id)
     for system in clause.systems:
         key = re.sub(r"[^a-z0-9]", "", system.lower())
+        named = clause.text[max(clause.text.find(system), 0) :]
+        if retrieved and re.match(
+            rf"{re.escape(system)}(?:\s+[\w-]+){{0,3}}?\s+{_DOCUMENT_WORDS}", named, re.I
+        ):
+            continue  # "the Lift Ops handbook": the name of the documents a retrieve step reads
         if key and not any(key in called for called in callers):
             out.append(
                 _finding(

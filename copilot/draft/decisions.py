@@ -40,7 +40,7 @@ _MODEL_VERBS = {
     **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review", "pick", "choose", "select"), "decide"),
 }  # fmt: skip
 _OPTIONS = re.compile(
-    r"\b(?:decide|determine|choose|picks?|selects?|return|answer|flag it as|mark it as)\s+(?:between\s+|whether\s+(?:to\s+)?)?"
+    r"\b(?:decide|determine|choose|picks?|selects?|return|answer|flag it as|mark it as)\s*(?:between\s+|whether\s+(?:to\s+)?|one\s+of\s*:?\s*|:\s*)?"
     r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,|/|\bor\b|, or\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",
     re.I,
 )
@@ -79,7 +79,7 @@ _RESPONSE_OPTIONS = re.compile(
     r"(?:response|answer|output|result)\s+is\s+one\s+of\s*:?)\s*"
     # "reply by SMS with approved, paid or declined": how it goes out, then the options
     r"(?:(?:by|via|over|through)\s+[\w-]+\s+)?"
-    r"(?:with\s+)?(?:a\s+verdict\s+of\s+|an?\s+|one\s+of\s+)?"
+    r"(?:with\s+)?(?:a\s+verdict\s+of\s+|an?\s+|one\s+of\s*:?\s*)?"
     + _OPTION
     + r"((?:\s*,\s*"
     + _OPTION
@@ -275,6 +275,12 @@ def documents_named(text: str) -> re.Match[str] | None:
     return _FROM_DOCUMENTS.search(text)
 
 
+_CODE_RULE = re.compile(
+    r"\b(?:a |the )?(?:plain|hard|fixed|simple|deterministic) (?:rule|check|code) (?:must|should|has to|will)\b",
+    re.I,
+)
+
+
 def read_actions(
     sentences: list[str],
     brief: str,
@@ -291,7 +297,7 @@ def read_actions(
     taken = [
         (t.sentence, clause_span(sentences[t.sentence], t.start))
         for t in tasks
-        if t.start >= 0 and t.kind in ("notify", "store", "act")
+        if t.start >= 0 and t.kind in ("notify", "store", "act", "enrich")
     ]
     added: list[Task] = []
     for clause in requirement_clauses(brief):
@@ -344,6 +350,10 @@ def read_actions(
         start = sentence.index(clause.text)
         span = clause_span(sentence, start)
         if any(i == index and a < span[1] and span[0] < b for i, (a, b) in taken):
+            continue
+        if _CODE_RULE.search(sentence[max(0, start - 40) : start + len(clause.text)]):
+            # "a plain rule must reject any plan that …": a check the brief keeps from models, not a
+            # call to the outside world; no step of the offline drafter is that check, so it stays a gap
             continue
         if options and is_band(clause.text, options) and not clause.destination:
             # "decline at 0.8 and above", "hold the post for a human": the answer's value, not an action

@@ -87,8 +87,40 @@ def _condition_fields(tasks: list[Task]) -> dict[str, tuple[list[Any], Any, str]
     return out
 
 
+# "max 140 chars", "under 160 characters", "at most 280 characters": a limit on what a step writes
+_LENGTH_LIMIT = re.compile(
+    r"\b(?:max(?:imum)?|at most|under|no (?:more|longer) than|up to|within|<=?|≤)\s*(\d{2,5})\s*"
+    r"(?:chars?|characters)\b|\b(\d{2,5})\s*(?:chars?|characters)\s+(?:max(?:imum)?|or (?:less|fewer))\b",
+    re.I,
+)
+_WRITTEN_FIELDS = {"reply": "text", "answer": "text", "summarise": "summary", "translate": "text"}
+
+
 def model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, Any, list[dict[str, str]]]:
     """(step id, output_schema, system prompt, user prompt, on_fail default, validate rules)."""
+    step_id, schema, system, user, default, rules = _model_spec(task, plan)
+    written = _WRITTEN_FIELDS.get(step_id)
+    limit = (
+        _LENGTH_LIMIT.search(plan.reading.sentences[task.sentence])
+        if written and 0 <= task.sentence < len(plan.reading.sentences)
+        else None
+    )
+    if limit is not None and written in schema.get("properties", {}):
+        # the brief's limit is said to the model, held by the schema, and checked by the gate
+        most = int(limit.group(1) or limit.group(2))
+        schema["properties"][written] = {**schema["properties"][written], "maxLength": most}
+        system = system.replace(
+            " Answer only with the JSON object.",
+            f" The {written} is at most {most} characters. Answer only with the JSON object.",
+        )
+        rules = [
+            *rules,
+            {"expr": f"input.{written} | length <= {most}", "message": f"longer than {most} characters"},
+        ]
+    return step_id, schema, system, user, default, rules
+
+
+def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, Any, list[dict[str, str]]]:
     noun = display(plan.reading.noun)
     text = plan.text_ref
     if task.kind == "classify":
@@ -266,11 +298,22 @@ def model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, A
             "required": ["text", "grounded"],
             "properties": {"text": {"type": "string"}, "grounded": {"type": "boolean"}},
         }
-        system = (
-            "Answer the question using only the context passages. When they do not contain the answer, "
-            "say so briefly and set grounded to false. Answer only with the JSON object."
-        )
-        user = f"Context:\n{{{{ steps.docs.output | tojson }}}}\n\nQuestion:\n{text}"
+        asked = (task.quote or "").strip(" .")
+        if asked and not re.match(r"\W*(?:answer|respond|reply)", asked, re.I):
+            # "Have an LLM write a one-sentence status line" from the handbook: the brief's own
+            # words are the instruction, grounded in the passages
+            system = (
+                f'Do what this asks, using only the context passages: "{asked}". When they do not '
+                "contain what it needs, say so briefly and set grounded to false. Answer only with the "
+                "JSON object."
+            )
+            user = f"Context:\n{{{{ steps.docs.output | tojson }}}}\n\n{noun.capitalize()}:\n{text}"
+        else:
+            system = (
+                "Answer the question using only the context passages. When they do not contain the answer, "
+                "say so briefly and set grounded to false. Answer only with the JSON object."
+            )
+            user = f"Context:\n{{{{ steps.docs.output | tojson }}}}\n\nQuestion:\n{text}"
         rules = [{"expr": "input.text | length > 0", "message": "empty answer"}]
         if grounded(plan.reading):
             # The gate on the grounded flag: an answer the passages do not support never leaves;

@@ -20,7 +20,7 @@ from copilot.draft.blocks import dur
 from copilot.draft.conditions import condition_field
 from copilot.draft.decisions import documents_named, quoted_reply
 from copilot.draft.event import EventShape, default_shape
-from copilot.draft.reader import Condition, Reading, Task
+from copilot.draft.reader import KNOWN_NOUNS, Condition, Reading, Task
 from copilot.draft.request import DraftRequest
 from copilot.errors import FlowgenError
 from copilot.flow.dump import Comments
@@ -202,8 +202,10 @@ def _schedule_source(sentences: list[str]) -> tuple[str, str] | None:
 
 def _names_the_event(field_name: str, noun: str) -> bool:
     """Whether an id field names the event itself (`id`, `message_id`, `<noun>_id`)."""
+    # `order_id` names an order event; `lift_id` on "whenever a lift changes state" names the lift,
+    # which changes again: only the nouns that arrive once are their own events
     return field_name.lower() in ("id", "uuid", "message_id", "request_id", "delivery_id", "webhook_id") or (
-        field_name.lower() == f"{noun.lower()}_id"
+        noun in KNOWN_NOUNS and field_name.lower() == f"{noun.lower()}_id"
     )
 
 
@@ -336,7 +338,9 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
                 part.value = named if len(named) > 1 else named[0]
 
 
-def _event_thresholds(tasks: list[Task], event: EventShape, given: bool, assumptions: list[str]) -> None:
+def _event_thresholds(
+    tasks: list[Task], event: EventShape, given: bool, assumptions: list[str], *, scheduled: bool = False
+) -> None:
     """ "Only send if the cart value is over $50": a threshold on an event field, decided without a
     model. The field joins the drafted event shape (and is said), or, when the user gave the
     event and it has no such field, the classifier decides the clause instead."""
@@ -354,14 +358,23 @@ def _event_thresholds(tasks: list[Task], event: EventShape, given: bool, assumpt
                     # "If guest_count is over 180": a field the brief lists, compared as a number
                     properties[name] = {"type": "number"}
                     event.sample[name] = round(float(part.value or 0) * 2 or 1, 2)
+                elif not given and isinstance(part.value, str) and part.value and part.op == "==":
+                    event.sample[name] = part.value  # "if new_state is closed": the example takes that branch
                 continue
             known = event.field_named_in(part.text) if (given or event.source != "default") else None
             if known is not None and "." not in known:
                 part.output_field = known  # "anything over 45,000 lbs" is the event's `weight_lbs`
                 continue
-            if given:
+            if given or scheduled:
                 part.kind, part.value, part.op = "field", True, "=="
                 part.output_field = condition_field(part.text)
+                if scheduled and not given:
+                    # a schedule's tick carries no data: the threshold is on what the run fetched
+                    assumptions.append(
+                        f"a scheduled run's tick has no `{name}`: the classifier decides "
+                        f"{part.text.strip()!r} from what the run fetched, as `{part.output_field}`; "
+                        "check its prompt"
+                    )
                 continue
             text = isinstance(part.value, str)
             # assumed, so not required: a real event without it is still answered, and only the
@@ -578,7 +591,21 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
             if part is not None and part.kind == "count":
                 part.kind = "fetched" if trigger == "schedule" else "event"
-    _event_thresholds(tasks, event, request.event is not None, assumptions)
+    _event_thresholds(tasks, event, request.event is not None, assumptions, scheduled=trigger == "schedule")
+    numbers = [
+        f for f in reading.event_fields if event.schema["properties"].get(f, {}).get("type") == "number"
+    ]
+    if numbers and request.event is None:
+        # "wind_kmh over 70": a listed field compared with a number is one, and the line says so
+        strings = [f for f in reading.event_fields if f not in numbers]
+        listed = f"the event fields the brief lists ({', '.join(reading.event_fields)}) are strings; "
+        assumptions[:] = [
+            f"the event fields the brief lists are strings ({', '.join(strings)}) and numbers "
+            f"({', '.join(numbers)}, compared with one); pass --event sample.json for the real shape"
+            if a.startswith(listed)
+            else a
+            for a in assumptions
+        ]
     tasks = _ensure_producers(tasks, assumptions, warnings)
     hot_analysis = [
         t

@@ -133,6 +133,44 @@ _THEN = re.compile(r"\b(?:then|after that|afterwards|next|followed by|before)\b"
 _THEN_OPENS = re.compile(r"^\W*(?:then|after that|afterwards|next|finally|once that'?s? done)\b", re.I)
 
 
+# "look up the lift in the Lift Ops handbook (RAG)", "search our knowledge base": documents, not an API
+_DOCUMENT_SOURCE = re.compile(
+    r"\(\s*RAG\s*\)|\bRAG\b|\bvector (?:store|search|index|db)\b|\b(?:in|from|against|through|across|search(?:es|ing)?)\s+"
+    r"(?:the\s+|our\s+|its\s+)?(?:[\w'\"“”-]+\s+){0,3}?(?P<docs>handbook|docs|documentation|knowledge[- ]?base|kb|"
+    r"wiki|manuals?|runbooks?|playbooks?|faqs?|policy documents|guidance|help[- ]?cent(?:er|re)|articles|pdfs?)\b",
+)
+_GROUNDED_WRITERS = ("reply", "answer", "decide")
+
+
+def _document_lookups(sentences: list[str], tasks: list[Task]) -> list[Task]:
+    """A lookup in documents ("the Lift Ops handbook (RAG)") is the retrieval that grounds the
+    model step writing from it next, not an HTTP GET: the writer answers from the documents,
+    and its step quotes the lookup's clause too."""
+    out = list(tasks)
+    for task in tasks:
+        if task.kind != "enrich" or task.start < 0:
+            continue
+        found = _DOCUMENT_SOURCE.search(quote_for(sentences[task.sentence], task.start))
+        if found is None:
+            continue
+        writers = [
+            t
+            for t in tasks
+            if t.kind in _GROUNDED_WRITERS
+            and (task.sentence, task.start) < (t.sentence, t.start)
+            and t.sentence - task.sentence <= 2
+        ]
+        if not writers:
+            continue
+        writer = min(writers, key=lambda t: (t.sentence, t.start))
+        if writer.kind == "reply":
+            writer.kind = "answer"
+        writer.docs = writer.docs or (found.group("docs") or "documents").lower()
+        writer.also.append(task)
+        out.remove(task)
+    return out
+
+
 def read_order(sentences: list[str], tasks: list[Task]) -> None:
     """The order the brief states: "enrich, then score", "translate first, then classify",
     "Then post it to Slack." Each task records the kinds the brief puts before it."""
@@ -178,6 +216,41 @@ _LABEL_SUBJECT = re.compile(
 )
 
 
+# "… is a problem station", "… count as stale listings": the term a sentence defines, at its end
+_DEFINED = re.compile(
+    r"\b(?:is|are|counts?\s+as|means?|we\s+call)\s+(?:an?\s+|the\s+)?((?:[\w-]+\s+){0,2}[\w-]+)\W*$", re.I
+)
+
+
+def _option_subjects(sentences: list[str], tasks: list[Task], options: list[str]) -> None:
+    """ "Adjuster visits also go to the field-scheduling queue": a clause whose subject names one
+    of the answer's options happens for that answer only."""
+    if not options:
+        return
+    for task in tasks:
+        if task.condition is not None or task.unmapped_condition or task.kind not in ACTING or task.start < 0:
+            continue
+        sentence = sentences[task.sentence]
+        a, _ = clause_span(sentence, task.start)
+        verb_at = task.start
+        if task.action:  # an action's text is its whole clause; its verb starts the predicate
+            found = re.search(rf"\b{re.escape(task.action.split()[0])}", sentence[task.start :], re.I)
+            verb_at = task.start + found.start() if found else task.start
+        subject = sentence[a:verb_at]
+        if not subject.strip():
+            named = _LABEL_SUBJECT.match(sentence, a)  # "Adjuster visits also go to …"
+            subject = named.group(1) if named else ""
+        words = [w for w in re.findall(r"[A-Za-z][\w-]*", subject) if w.lower() not in _SUBJECT_FILLER]
+        named = [o for o in options if 1 <= len(words) <= 4 and option_of(" ".join(words), [o])]
+        if len(named) == 1:
+            task.condition = Condition("decision", subject.strip(" ,;"), "==", named[0], "decision")
+        elif named:  # "pass and fail just update the account status": either answer
+            task.condition = Condition("decision", subject.strip(" ,;"), "in", named, "decision")
+
+
+_SUBJECT_FILLER = frozenset({"also", "then", "only", "all", "any", "the", "and", "just", "always", "those"})
+
+
 def _lead_conditions(sentences: list[str], tasks: list[Task]) -> None:
     """'For in-range results, post the explanation to MyChart': a lead that names which events
     (not "for each ticket") limits the sentence's actions, read or not; unread, the classifier
@@ -191,7 +264,13 @@ def _lead_conditions(sentences: list[str], tasks: list[Task]) -> None:
             re.I,
         )
         if lead is not None and lead.end() <= task.start:
-            task.unmapped_condition = lead.group(0).strip(" ,")
+            text = lead.group(0).strip(" ,")
+            if re.fullmatch(r"\W*for\s+(?:those|these|them|such)(?:\s+ones)?", text, re.I) and task.sentence:
+                # "Anything under 10% is a problem station. For those, …": what the pronoun stands for
+                named = _DEFINED.search(sentences[task.sentence - 1])
+                if named is not None:
+                    text = named.group(1).strip()
+            task.unmapped_condition = text
 
 
 def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
@@ -373,6 +452,7 @@ _NOUNS = [
     ("request", r"\b(requests?)\b"),
 ]
 _GENERIC_NOUNS = frozenset({"report", "request"})
+KNOWN_NOUNS = frozenset(noun for noun, _ in _NOUNS)
 _FIELD_LIST = re.compile(r"\bwith\b[^.;:]*$", re.I)
 # A noun that qualifies the next one ("the demo-request form", "the report id") is not the event.
 _MODIFIER = re.compile(r"\s+(?:form|id|number|page|link|url|type|status|queue|list|system)\b", re.I)
@@ -385,11 +465,26 @@ def _event_noun(sentences: list[str], trigger: Trigger) -> str:
     arriving = next((s for s in sentences if trigger.text and trigger.text in s), None)
     texts = [t for t in (arriving, " ".join(sentences)) if t is not None]
     # a specific noun where events arrive, then anywhere; "report", "request" only after that
-    for text in texts:
+    for index, text in enumerate(texts):
         noun = read_noun(text)
         if noun != "event":
             return noun
+        if index == 0:
+            # "whenever a lift changes state": the thing the arriving sentence names, before a
+            # known noun elsewhere in the brief ("page the patrol lead")
+            named = _ARRIVING_THING.search(text)
+            if named and named.group(1).lower() not in _NOT_THINGS:
+                return named.group(1).lower()
     return "event"
+
+
+_ARRIVING_THING = re.compile(
+    r"\b(?:whenever|when|each time|every time|once)\s+(?:a|an)\s+(?:new\s+)?([a-z][a-z]{2,})\s+"
+    r"(?:is|gets|[a-z]{2,}(?:s|ed))\b",
+)
+_NOT_THINGS = frozenset(
+    {"user", "customer", "person", "someone", "new", "thing", "change", "webhook", "event"}
+)
 
 
 def read_noun(text: str, *, generic: bool = True) -> str:
@@ -478,7 +573,7 @@ _DELIVERS = re.compile(
 _IMPERATIVE_START = re.compile(r"^\W*(?:please\s+)?(?:post|send|push|forward|publish)\b", re.I)
 _CARRIES = re.compile(
     r"\b(?:with|containing|contains|including|includes|carrying|carries|has|having)\s+(?:fields?\s+)?|"
-    r"\bfields?\s*:\s*",
+    r"\bfields?\s*:\s*|\b(?:event|payload|body|message)s?\s*(?:fields?\s*)?:\s*",
     re.I,
 )
 _NOT_A_FIELD = re.compile(
@@ -504,6 +599,16 @@ def _prose_fields(sentence: str) -> tuple[list[str], int] | None:
         names = _field_names(listed)
         if names:
             return names, m.start()
+    for m in re.finditer(
+        r":\s*((?:`?[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?`?\s*,\s*)+(?:and\s+)?`?[a-z][a-z0-9_]*(?:\[\])?`?)\s*(?:[.;]|$)",
+        sentence,
+    ):
+        # "one message per claim: claim_id, policy_no, photos[]": names written as identifiers
+        items = re.split(r"\s*,\s*(?:and\s+)?", m.group(1))
+        if sum("_" in i or i.endswith("[]") for i in items) >= 2:
+            names = _field_names(m.group(1).replace("[]", "").replace("`", ""))
+            if names:
+                return names, m.start()
     for m in re.finditer(r"\(([^()]*)\)", sentence):
         listed = re.split(r"\bfields?\s*:\s*", m.group(1))[-1]  # "(webhook, fields: a, b)"
         names = _field_names(listed)
@@ -595,6 +700,7 @@ def read(brief: str) -> Reading:
             )
         ]
     _instead(sentences, tasks, forbidden)
+    _option_subjects(sentences, tasks, options)
     # "A model checks the justification against the policy and labels the request a, b or c":
     # one model step, the labelling; the check is how it labels
     labelled = {t.sentence: t for t in tasks if t.kind == "classify" and t.labels}
@@ -643,6 +749,7 @@ def read(brief: str) -> Reading:
                 task.unmapped_condition = None
             if task.condition is not None and task.condition.kind == "field" and task.condition.text in head:
                 task.condition = None
+    tasks = _document_lookups(sentences, tasks)
     read_order(sentences, tasks)
     for task in tasks:
         if task.quote is None and task.start >= 0:

@@ -109,6 +109,25 @@ _CHANNEL_ENV = {
 
 
 # Words that end an action's object: a relative clause or a preposition starts after it.
+_PRONOUNS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "our",
+        "their",
+        "its",
+        "it",
+        "them",
+        "this",
+        "each",
+        "every",
+        "those",
+        "these",
+        "ones",
+        "just",
+    }
+)
 _OBJECT_ENDS = frozenset({
     "that", "which", "who", "whose", "where", "when", "to", "in", "on", "for", "with", "from", "via", "by",
     "as", "at", "into", "onto", "through", "using", "if", "unless", "since", "because", "so",
@@ -219,15 +238,37 @@ def side_effect_step(
         words = [
             w
             for w in re.findall(r"[a-z0-9]+", action.lower())
-            if w not in ("the", "a", "an", "our", "their", "its", "it", "them", "this", "each", "every")
+            if w
+            not in (
+                "the",
+                "a",
+                "an",
+                "our",
+                "their",
+                "its",
+                "it",
+                "them",
+                "this",
+                "each",
+                "every",
+                "those",
+                "these",
+                "that",
+                "ones",
+            )
         ]
         # verb + the object's head noun: "block the card" -> block_card, "post a short reply" -> post_reply,
         # "flag prices that look way too low" -> flag_prices (the object ends where a relative
         # clause or a preposition starts)
+        said = re.findall(r"[a-z0-9]+", (task.quote or "").lower())
+        if len(words) == 1 and words[0] in said:
+            # "put those in a Zendesk ticket": a pronoun object; where it goes names the step
+            at = said.index(words[0])
+            words += [w for w in said[at + 1 : at + 8] if w not in _PRONOUNS]
         object_end = next((i for i, w in enumerate(words) if i > 0 and w in _OBJECT_ENDS), len(words))
         head = words[: max(object_end, 1)]
         step_id = "_".join([head[0], head[-1]] if len(head) > 1 else head) or "act"
-        if len(head) == 1 and words[1:2] in (["to"], ["into"]):
+        if len(head) == 1 and words[1:2] in (["to"], ["into"], ["in"], ["on"], ["onto"]):
             # "send to visitor services team": no object, the destination names it
             dest = next((words[i:] for i in range(2, len(words)) if words[i] in _OBJECT_ENDS), None)
             dest = words[2 : len(words) - len(dest)] if dest else words[2:]

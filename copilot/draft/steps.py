@@ -171,23 +171,25 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             steps[-2]["if"] = cond[0]
         return check, cond is not None
 
-    lookup = _hot_lookup(plan) if fetch is None else None
-    if lookup is not None:
-        # "Enrich the lead, then score it": the lookup is on the hot path and feeds the models after it.
+    for lookup in _hot_lookups(plan) if fetch is None else []:
+        # "Enrich the lead, then score it": the lookup is on the hot path and feeds the models after
+        # it; a second system read ("call the NOAA storm events API for hail reports") is its own step
         env = blocks.env_name(lookup.target or "crm", "api", "url")
+        lookup_id = _unique_id("lookup", lookup.target, steps)
         steps.append(
             {
-                "id": "lookup",
+                "id": lookup_id,
                 "type": "http",
                 "request": {"method": "GET", "url": _lookup_url(env, lookup, plan)},
                 "timeout": dur(blocks.HTTP_TIMEOUT),
                 "retry": blocks.retry(blocks.HOT_RETRIES, 0.05, 0.2),
-                "idempotency_key": f"{plan.id_ref}:lookup",
+                "idempotency_key": f"{plan.id_ref}:{lookup_id}",
             }
         )
-        whys["lookup"] = {"brief": _quoted(lookup)}
-        hot_needs = ["lookup"]
-        plan.text_ref = f"{plan.text_ref}\n\nLookup:\n{{{{ steps.lookup.output | tojson }}}}"
+        whys[lookup_id] = {"brief": _quoted(lookup)}
+        hot_needs = [*hot_needs, lookup_id]
+        label = "Lookup" if lookup_id == "lookup" else f"Lookup ({lookup.target})"
+        plan.text_ref = f"{plan.text_ref}\n\n{label}:\n{{{{ steps.{lookup_id}.output | tojson }}}}"
         plan.background = [t for t in plan.background if t is not lookup]
 
     # Data flows in the brief's order: a translation replaces the text every later model task
@@ -389,20 +391,29 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
     return f"${{env:{env}}}/{plan.id_ref}" if plan.event.id_field else f"${{env:{env}}}"
 
 
-def _hot_lookup(plan: Plan) -> Task | None:
-    """An enrichment the brief names before a hot model task: it must run first, on the hot path."""
+def _hot_lookups(plan: Plan) -> list[Task]:
+    """The enrichments the brief names before a hot model task: they run first, on the hot path."""
     if not plan.hot:
-        return None
+        return []
     last = max(mentioned_at(t) for t in plan.hot)
-    for task in plan.background:
-        if (
-            task.kind == "enrich"
-            and not task.background
-            and task.start >= 0
-            and (task.sentence, task.start) < last
-        ):
-            return task
-    return None
+    return [
+        task
+        for task in plan.background
+        if task.kind == "enrich"
+        and not task.background
+        and task.start >= 0
+        and (task.sentence, task.start) < last
+    ]
+
+
+def _unique_id(base: str, target: str | None, steps: list[dict[str, Any]]) -> str:
+    """`lookup`, then `lookup_noaa` for a second system read (the system's name, else a number)."""
+    taken = {s["id"] for s in steps}
+    if base not in taken:
+        return base
+    named = re.sub(r"[^a-z0-9]+", "_", (target or "").lower()).strip("_")
+    candidate = f"{base}_{named}" if named else f"{base}_{len(steps)}"
+    return candidate if candidate not in taken else f"{candidate}_{len(steps)}"
 
 
 def _option_clauses(plan: Plan) -> list[str]:

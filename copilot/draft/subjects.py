@@ -72,14 +72,16 @@ def systems_named(text: str) -> tuple[str, ...]:
 _QUALIFIED_SUBJECT = re.compile(
     r"^\W*(?:(?:any|all|only)\s+)?(?:[A-Za-z][\w-]*\s+){0,3}?[A-Za-z][\w-]*s\s+"
     r"(?:(?:scoring|rated|with|whose|that|which|where|from|over|under|above|below|marked|flagged|tagged|"
-    r"labelled|labeled)\b[^,;]*?\s+)?(?:get|gets|are|is|should be|must be|will be|go|goes)\s+\w+",
+    r"labelled|labeled)\b[^,;]*?\s+)?(?:get|gets|are|is|(?:should|must|will|can)(?:\s+not|\s+never|n['’]t)?\s+be|go|goes)\s+\w+",
     re.I,
 )
 _NUMERIC_LIMIT = re.compile(
     r"\b\d+(?:\.\d+)?\s*%?\s*(?:or|and)\s+(?:above|over|higher|more|below|under|lower|less|up|down)\b|"
     r"\b\d+\s*[-\u2013]\s*\d+[- ]stars?\b|\b\d+\s*\+|\b(?:true|false)[- ]positives?\b|\b[\w-]+(?:\s+[\w-]+)?\s+ones\b|"
     r"\b(?:benign|malicious|harmless|low|medium|high|positive|negative|neutral|valid|invalid|spam|duplicate|"
-    r"overdue|late|delayed|expired|new|returning|existing|unpaid|paid|controlled)\s+[a-z]+s\b",
+    r"overdue|late|delayed|expired|new|returning|existing|unpaid|paid|controlled)\s+[a-z]+s\b|"
+    # "Vehicles with a hazmat flag", "Orders without a tracking number": a qualifier, not every one
+    r"\b[a-z]+s\s+(?:with|without|whose|that\s+have|that\s+has|flagged|marked|tagged)\s",
     re.I,
 )
 
@@ -91,7 +93,9 @@ def qualified_subject(sentence: str) -> tuple[int, int] | None:
     if subject is None or _NUMERIC_LIMIT.search(subject.group(0)) is None:
         return None
     verb = re.search(
-        r"\s+(?:get|gets|are|is|should be|must be|will be|go|goes)\s+\w+$", subject.group(0), re.I
+        r"\s+(?:get|gets|are|is|(?:should|must|will|can)(?:\s+not|\s+never|n['’]t)?\s+be|go|goes)\s+\w+$",
+        subject.group(0),
+        re.I,
     )
     return subject.start(), subject.start() + (verb.start() if verb else len(subject.group(0)))
 

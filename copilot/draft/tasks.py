@@ -42,7 +42,9 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"(?:post|send|leave)(?:s|ing)? (?:a |an )?(?:[\w-]+,? ){0,3}(?:reply|response|comment)|reply with)\b", re.I)),
     ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:(?!up\b)[\w'-]+ ){0,3}up|get(?:s|ting)? (?:the |their |its )(?:[\w'-]+ ){0,2}?from|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
-                          r"query (?:the |our )?(?:api|database|db|crm))\b", re.I)),
+                          r"query (?:the |our )?(?:api|database|db|crm)|"
+                          # "Call the NOAA storm events API for hail reports": a read, not an action
+                          r"(?:call|query|hit)(?:s|ed|ing)? (?:the |our |their )?(?:[\w.-]+ ){0,4}?api (?=for |to (?:get|fetch|find|pull|look up|check)\b))\b", re.I)),
     ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
                           r"post(?:s|ed|ing)? (?:it |them |a \w+ )?(?:to|in|on)|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
                           r"message (?:the|our)|e-?mail (?:the|our|them|it)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
@@ -183,6 +185,10 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     # the system the clause names ("look up the policy in Guidewire") is where the
                     # call goes: more precise than a generic destination word, never invented
                     named = _named_system(sentence, m.start())
+                    called = re.match(
+                        r"(?i:call|query|hit)\w*\s+(?i:the\s+|our\s+)?([A-Z][\w-]+)", sentence[m.start() :]
+                    )
+                    named = named or (called.group(1) if called and kind == "enrich" else None)
                     task.target = named.lower() if named else task.target
                 if _mentioned_done(sentence, m.start(), m.group(0)):
                     # "after we have answered": work the brief refers to, not work it asks for
@@ -353,7 +359,14 @@ def _dedupe(tasks: list[Task]) -> list[Task]:
     out: list[Task] = []
     for task in tasks:
         same = next(
-            (t for t in out if t.kind == task.kind and (task.kind != "notify" or t.channel == task.channel)),
+            (
+                t
+                for t in out
+                if t.kind == task.kind
+                and (task.kind != "notify" or t.channel == task.channel)
+                # reads from two systems the brief names are two lookups
+                and not (task.kind == "enrich" and t.target and task.target and t.target != task.target)
+            ),
             None,
         )
         if same is None:

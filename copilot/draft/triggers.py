@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from copilot.draft.numbers import seconds
 from copilot.draft.phrases import Match, scan
@@ -79,7 +80,9 @@ def cron_for(phrase: str, hour: str | None = None, minute: str | None = None, ha
     h, m = _hour(hour, minute, half)
     p = phrase.lower()
     if "nightly" in p or "night" in p:
-        h, m = _hour(hour, minute, half or "pm") if hour else (2, 0)
+        # "every night at 11" is 23:00, but "at 2" or a 24-hour "02:00" is after midnight
+        evening = hour is not None and not hour.startswith("0") and 6 <= int(hour) <= 11
+        h, m = _hour(hour, minute, half or ("pm" if evening else None)) if hour else (2, 0)
     if ("evening" in p) and not hour:
         h = 18
     if "month" in p:
@@ -113,8 +116,22 @@ _ZONES: list[tuple[str, str]] = [
 ]  # fmt: skip
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def time_zone(after: str) -> str | None:
     """The IANA zone named right after a time of day, if any."""
+    named = re.match(
+        r"\s*\(?\s*((?:Africa|America|Asia|Atlantic|Australia|Europe|Indian|Pacific)/[A-Za-z_]+(?:/[A-Za-z_]+)?)\b",
+        after,
+    )
+    if named and _known_zone(named.group(1)):
+        return named.group(1)
     for words, zone in _ZONES:
         if re.match(rf"\s*(?:\(?\s*)(?:{words})\b(?:\s+time)?", after, re.I):
             return zone
@@ -217,7 +234,7 @@ _WEBHOOK = r"web ?h?oo?ks?"  # "webhook", and the "webhok"/"webook" a hurried br
 _CHANNEL = rf"(?:(?:an?|the|our|their)\s+)?(?:[\w.`'\"/-]+\s+){{0,2}}?(?:queue|topic|stream|subscription)s?\b|(?:the\s+)?{BROKER}\b"
 _ARRIVE = r"(?:arriv\w*|stream(?:s|ed|ing)?\s+in|land\w*|com(?:e|es|ing)(?:\s+in)?|show(?:s)?\s+up|appear\w*|received|delivered|submitted|sent\s+to\s+us|incoming|inbound)"
 _DAY_WORDS = r"(?:day|morning|evening|night|weekday|workday|business day|week|month|sunday|monday|tuesday|wednesday|thursday|friday|saturday)"
-_AT_TIME = r"(?:\s+(?:at|around|@)\s*(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm|a\.m\.|p\.m\.)?(?:\s*(?:utc|gmt))?)?"
+_AT_TIME = r"(?:\s+(?:at|around|@)\s*(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>(?:am|pm)\b|a\.m\.|p\.m\.)?(?:\s*(?:utc|gmt))?)?"
 _VENDORS = r"stripe|shopify|zendesk|github(?: actions)?|gitlab|intercom|typeform|jira|hubspot|twilio|calendly|paddle|sendgrid|mailgun|postmark"
 _RESULT_NOUN = r"(?:digest|summary|summaries|report|recap|roundup|round-up|newsletter|briefing|email|update|standup|review|meeting|rollup|roll-up)s?"
 _PERIODIC = r"(?:daily|nightly|weekly|monthly|hourly|morning|evening|end[- ]of[- ]day|eod)"
@@ -306,7 +323,7 @@ TRIGGERS: list[TriggerPhrase] = [
     _row(
         "schedule",
         NAMED,
-        rf"\bat\s+(?P<hour>\d{{1,2}})(?::(?P<minute>\d{{2}}))?\s*(?P<half>am|pm|a\.m\.|p\.m\.)?\s+(?P<phrase>every\s+{_DAY_WORDS}|each\s+{_DAY_WORDS}|daily|nightly|weekly|on\s+(?:weekdays|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays))\b",
+        rf"\bat\s+(?P<hour>\d{{1,2}})(?::(?P<minute>\d{{2}}))?\s*(?P<half>(?:am|pm)\b|a\.m\.|p\.m\.)?\s+(?P<phrase>every\s+{_DAY_WORDS}|each\s+{_DAY_WORDS}|daily|nightly|weekly|on\s+(?:weekdays|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays))\b",
         _timetable,
     ),
     _row(

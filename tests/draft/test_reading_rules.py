@@ -707,7 +707,27 @@ def test_an_aside_in_parentheses_is_no_field_list_and_and_in_capitals_splits_a_t
     )
     assert reading.event_fields == ["sailing_id", "cancel_reason", "booking_refs"]
     page = next(t for t in reading.tasks if t.condition is not None)
-    assert page.condition.output_field == "wind_kmh"
+    # both conjuncts: the field equal to a word, and the threshold after the capital AND
+    assert (page.condition.output_field, page.condition.op, page.condition.value) == (
+        "new_state",
+        "==",
+        "closed",
+    )
+    assert page.condition.all_of
+    (wind,) = page.condition.alternatives
+    assert (wind.output_field, wind.op, wind.value) == ("wind_kmh", ">", 70)
+
+
+def test_a_conjunct_no_rule_reads_is_reported_not_dropped():
+    from copilot.draft.reader import read
+
+    reading = read(
+        "Orders arrive by webhook. If the shipping region is overseas and the amount is over 500, page "
+        "the fraud desk on PagerDuty."
+    )
+    page = next(t for t in reading.tasks if t.condition is not None)
+    assert page.condition.output_field == "amount"
+    assert any("shipping region is overseas" in u for u in reading.unmapped)
 
 
 @pytest.mark.parametrize(
@@ -761,3 +781,144 @@ def test_a_scheduled_run_may_take_minutes_a_subset_is_no_fetched_count_and_a_sum
     assert data["sla"]["latency_p95"] == "5m"
     assert "length" not in str(step(data, "http", "ticket").get("if"))
     assert "customer names" in step(data, "model", "summarise")["prompt"]["system"]
+
+
+# ---------------------------------------------------------------- readings from the eighth review
+
+
+def codes(data: dict, brief: str) -> list[str]:
+    from copilot.draft.coverage import check
+
+    return [f["code"] for f in check(data, brief).findings]
+
+
+@pytest.mark.parametrize(
+    ("timetable", "cron", "zone"),
+    [
+        ("Every night at 03:30 America/Chicago", "30 3 * * *", "America/Chicago"),
+        ("Every night at 11", "0 23 * * *", None),
+        ("Every night at 2", "0 2 * * *", None),
+    ],
+)
+def test_a_night_time_on_a_24_hour_clock_is_after_midnight_and_an_iana_zone_is_kept(timetable, cron, zone):
+    data = drafted(
+        f"{timetable}, pull the open purchase orders from the Coupa API and summarise them to Slack."
+    )
+    assert data["trigger"]["cron"] == cron
+    assert data["trigger"].get("timezone") == zone
+
+
+def test_a_time_of_day_and_a_thousands_comma_are_one_clause():
+    from copilot.draft.clauses import clause_spans
+
+    sentence = "Email the warehouse lead by 07:45, and orders over 12,500 go to the finance queue"
+    assert [sentence[a:b].strip(" ,") for a, b in clause_spans(sentence)] == [
+        "Email the warehouse lead by 07:45",
+        "and orders over 12,500 go to the finance queue",
+    ]
+
+
+def test_a_lookup_in_documents_is_the_retrieval_that_grounds_the_writer():
+    brief = (
+        "Our kiosk posts a webhook whenever a locker jams, with locker_id and fault_code. Look up the fault "
+        "in the Kiosk Repair manual (RAG) to get the fix steps. Have a model write a short note for the "
+        "technician, max 200 chars. Done within 4 seconds."
+    )
+    data = drafted(brief)
+    assert step(data, "retrieve")["id"] == "docs"
+    writer = step(data, "model", "answer")
+    assert "docs" in writer["needs"]
+    assert "write a short note for the technician" in writer["prompt"]["system"]
+    assert writer["output_schema"]["properties"]["text"]["maxLength"] == 200
+    assert {"expr": "input.text | length <= 200", "message": "longer than 200 characters"} in step(
+        data, "validate", "check_answer"
+    )["rules"]
+    assert not [s for s in data["steps"] if s["type"] == "http" and s["request"]["method"] == "GET"]
+    assert "DR008" not in codes(data, brief)  # "Kiosk Repair" names the manual, not a system to call
+    # the thing that arrives names the flow; its own id recurs, so it never keys idempotency
+    assert data["name"].startswith("locker-")
+    assert data["trigger"]["idempotency_key"] == "{{ event.id }}"
+
+
+def test_work_per_item_of_a_list_the_event_carries_is_a_gap():
+    brief = (
+        "The LMS posts a webhook when a course closes, with course_id and the list of student ids. For each "
+        "student, look up the grade in Canvas and email the tutor via Postmark. Respond within 30 seconds."
+    )
+    assert "DR012" in codes(drafted(brief), brief)
+    per_event = "Leads arrive by webhook with name and email. For each lead, look up the company in Clearbit."
+    assert "DR012" not in codes(drafted(per_event), per_event)
+
+
+def test_work_per_item_of_a_scheduled_run_is_a_gap():
+    brief = (
+        "Every morning at 7, pull the overnight returns from the Loop API. For each return, email the buyer."
+    )
+    assert "DR012" in codes(drafted(brief), brief)
+
+
+def test_a_subject_qualified_with_a_flag_limits_what_the_sentence_does():
+    data = drafted(
+        "Shipments arrive by webhook with shipment_id and the carrier. Parcels with a customs hold must "
+        "not be auto-released — just put those in a Freshdesk ticket for the broker. Answer within 2 seconds."
+    )
+    ticket = step(data, "http", "freshdesk")
+    assert ticket["id"] == "put_in_freshdesk_ticket"  # the pronoun names nothing; where it goes does
+    assert "customs" in ticket["if"]
+
+
+def test_a_pronoun_lead_stands_for_the_term_the_sentence_before_defines():
+    data = drafted(
+        "Every 10 minutes we pull queue lengths for all call centres from the Genesys API. Any centre with "
+        "more than 40 people waiting is a hot centre. For those, post an alert to Slack."
+    )
+    alert = step(data, "http", "slack")
+    assert alert["if"] == "{{ steps.check_classify.output.hot_centre }}"
+    assert "is a hot centre" in step(data, "model", "classify")["prompt"]["system"]
+
+
+def test_a_schedule_tick_carries_no_field_for_a_threshold():
+    data = drafted(
+        "Every hour, pull the open incidents from the Opsgenie API. Page the duty manager via PagerDuty "
+        "if an incident is open for more than 90 minutes."
+    )
+    properties = data["trigger"]["event_schema"]["properties"]
+    assert set(properties) == {"id", "fired_at"}
+
+
+def test_a_check_the_brief_keeps_for_code_is_no_call_and_stays_a_gap():
+    brief = (
+        "Orders arrive by webhook with order_id and total. Have a model draft a reply with a discount offer, "
+        "but a plain rule must reject any discount above 30 percent. Answer within 2 seconds."
+    )
+    data = drafted(brief)
+    assert not [s for s in data["steps"] if s["type"] == "http" and "reject" in s["id"]]
+    assert "DR001" in codes(data, brief)
+
+
+def test_identifier_labels_after_one_of_are_the_answers_options_and_a_subject_names_one():
+    data = drafted(
+        "- Trigger: webhook from our ATS, one message per applicant: applicant_id, role_id, resume_url\n"
+        "- Fetch the role from Greenhouse\n"
+        "- Call the Checkr API for background results\n"
+        "- Decide one of: PHONE_SCREEN, ONSITE, DECLINE_POLITELY\n"
+        "- Onsite candidates also go to the interview-scheduling queue (SQS `onsite`)\n"
+        "- Answer within 20 seconds\n"
+    )
+    assert data["trigger"]["event_schema"]["required"] == ["applicant_id", "resume_url", "role_id"] or set(
+        data["trigger"]["event_schema"]["properties"]
+    ) >= {"applicant_id", "role_id", "resume_url"}
+    decide = step(data, "model", "decide")
+    assert decide["output_schema"]["properties"]["decision"]["enum"] == [
+        "phone_screen",
+        "onsite",
+        "decline_politely",
+    ]
+    # both reads come before the decision: the Checkr call is a lookup, not an action after it
+    assert {"lookup", "lookup_checkr"} <= set(decide["needs"])
+    queue = next(
+        s
+        for s in data["steps"]
+        if s["type"] == "http" and s.get("mode") == "async" and "onsite" in str(s.get("if"))
+    )
+    assert queue["if"] == "{{ steps.check_decide.output.decision == 'onsite' }}"
