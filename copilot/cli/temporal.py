@@ -1,7 +1,8 @@
 """`flowgen worker` and `flowgen dev-server`: flows on Temporal (`copilot.temporal`).
 
 The connection's options for Temporal Cloud (TLS, a client certificate, an API key) and
-`--activities` are declared here, for `worker` and `serve --engine temporal`.
+`--activities` are declared here, for `worker`, `serve --engine temporal` and
+`run --engine temporal`, which read them with `credentials` below.
 """
 
 from __future__ import annotations

@@ -91,11 +91,13 @@ def run_flow(
     latency_scale: float = 1.0,
     engine_name: str = "local",
     temporal_address: str | None = None,
+    temporal: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """Run one event through the flow at `flow_path` and return what happened.
 
     `engine_name="temporal"` runs it as a workflow on the Temporal server at
-    `temporal_address`, with a worker in this process (`copilot.temporal.client.run_once`).
+    `temporal_address`, with a worker in this process (`copilot.temporal.client.run_once`);
+    `temporal` holds run_once's other options (namespace, credentials, activities).
     """
     from copilot.flow.load import load_flow
     from copilot.run.engine_setup import choose_provider, engine_for, require_models_found, require_sound
@@ -130,7 +132,7 @@ def run_flow(
 
         try:
             result = run_once(flow_path, event, provider=provider, http=http, seed=seed,
-                              address=temporal_address, telemetry=telemetry)  # fmt: skip
+                              address=temporal_address, telemetry=telemetry, **(temporal or {}))  # fmt: skip
         finally:
             if telemetry is not None:
                 telemetry.shutdown()

@@ -35,7 +35,7 @@ from copilot.run.plans import SkipStep, StepFailure
 from copilot.run.providers.base import ModelRequest, ProviderError
 from copilot.run.records import StepRecord
 from copilot.run.steps import HttpCalls, runner_for
-from copilot.temporal.compiled import CompiledFlow, compile_loaded, flow_id
+from copilot.temporal.compiled import CompiledFlow, compile_loaded, flow_id, remember
 from copilot.temporal.messages import (
     HTTP_ACTIVITY,
     MODEL_ACTIVITY,
@@ -89,6 +89,7 @@ class FlowRegistry:
             rate_limits=False,
         )
         compiled = compile_loaded(loaded, key)
+        remember(compiled)  # the workflow's plan too: inputs name the flow by hash
         limiters = model_limiters(engine.profiles)
         served = self.flows[key] = ServedFlow(compiled, text, engine, telemetry, limiters)
         return served

@@ -197,8 +197,13 @@ async def start_event(
     task_queue: str,
     seed: int = 0,
     activities: str = "remote",
+    carry_text: bool = False,
 ) -> WorkflowHandle[Any, Any]:
     """Start the workflow of one event, or find the one its idempotency key already started.
+
+    The input names the flow by its hash: the workers serving the queue were started with
+    the flow file (they need it for the activities anyway). With `carry_text`, `flow_text`
+    travels too, for a worker that would interpret it without having it.
 
     `activities` (`messages.ACTIVITY_MODES`) is how the workflow runs the event's calls:
     activities (`remote`), or local activities where nothing waits behind them (`local`);
@@ -206,16 +211,7 @@ async def start_event(
     same way. The input also carries the event's hash (`request`): a server that finds the
     workflow by its key tells a reused key from a duplicate by it.
     """
-    from copilot.run.resilience.idempotency import request_hash
-
-    if activities not in ACTIVITY_MODES:
-        raise FlowgenError(f"activities: `{activities}`: one of {', '.join(ACTIVITY_MODES)}")
-    key = event_key(compiled, event)
-    wid = workflow_id(compiled, key)
-    given = FlowInput(
-        flow_text=flow_text, flow_id=compiled.flow_id, event=event, seed=seed, key=key, traced=traced(client),
-        activities=activities, request=request_hash(event),
-    )  # fmt: skip
+    wid, given = _event_input(client, compiled, flow_text, event, seed, activities, carry_text)
     try:
         return await client.start_workflow(
             FLOW_WORKFLOW,
@@ -238,6 +234,64 @@ async def start_event(
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         )  # fmt: skip
     return handle
+
+
+def _event_input(
+    client: Client, compiled: CompiledFlow, flow_text: str, event: dict[str, Any], seed: int,
+    activities: str, carry_text: bool,
+) -> tuple[str, FlowInput]:  # fmt: skip
+    """The event's workflow id and input (`start_event`)."""
+    from copilot.run.resilience.idempotency import request_hash
+
+    if activities not in ACTIVITY_MODES:
+        raise FlowgenError(f"activities: `{activities}`: one of {', '.join(ACTIVITY_MODES)}")
+    key = event_key(compiled, event)
+    given = FlowInput(
+        flow_text=flow_text if carry_text else "", flow_id=compiled.flow_id, event=event, seed=seed,
+        key=key, traced=traced(client), activities=activities, request=request_hash(event),
+    )  # fmt: skip
+    return workflow_id(compiled, key), given
+
+
+async def start_and_await_response(
+    client: Client,
+    compiled: CompiledFlow,
+    flow_text: str,
+    event: dict[str, Any],
+    *,
+    task_queue: str,
+    seed: int = 0,
+    activities: str = "remote",
+    carry_text: bool = False,
+) -> tuple[WorkflowHandle[Any, Any], dict[str, Any]]:
+    """`start_event` then `await_response`, in one request to the server (update-with-start).
+
+    The update rides with the start (or reaches the run the key already started:
+    `USE_EXISTING`), so the workflow's first task already has it: one round trip less per
+    event than starting, then updating (`flowgen serve --engine temporal`). A key whose
+    workflow has closed (`REJECT_DUPLICATE` refuses the start, and the update with it)
+    takes `start_event`'s path: the closed run's response, or a new run past `dedupe_window`.
+    """
+    from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+
+    wid, given = _event_input(client, compiled, flow_text, event, seed, activities, carry_text)
+    operation = WithStartWorkflowOperation(
+        FLOW_WORKFLOW, given, id=wid, task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )  # fmt: skip
+    try:
+        response = await client.execute_update_with_start_workflow(
+            RESPONSE_UPDATE, start_workflow_operation=operation
+        )
+        return await operation.workflow_handle(), dict(response)
+    except (WorkflowAlreadyStartedError, WorkflowUpdateFailedError):
+        pass  # closed already, or closed before it answered the update
+    handle = await start_event(
+        client, compiled, flow_text, event, task_queue=task_queue, seed=seed, activities=activities,
+        carry_text=carry_text,
+    )  # fmt: skip
+    return handle, await await_response(handle)
 
 
 async def await_response(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
@@ -304,12 +358,15 @@ def run_once(
     address: str | None = None,
     namespace: str = "default",
     telemetry: Any = None,
+    credentials: Credentials = NO_CREDENTIALS,
+    activities: str = "remote",
 ) -> Any:
     """`flowgen run --engine temporal`: one event as a workflow, with a worker in this process.
 
     The worker polls a task queue of its own, so the run never lands on another worker's
     (possibly older) copy of the flow; the result, async branches included, is the
-    workflow's, read back from the server.
+    workflow's, read back from the server. `credentials` and `activities` are those of
+    `flowgen worker` and `serve --engine temporal` (the same options, `copilot.cli.temporal`).
     """
     import asyncio
 
@@ -318,17 +375,20 @@ def run_once(
 
     if flow_path == "-":
         raise FlowgenError("--engine temporal needs a flow file (workers load it by path), not stdin")
+    if activities not in ACTIVITY_MODES:
+        raise FlowgenError(f"--activities {activities}: one of {', '.join(ACTIVITY_MODES)}")
     registry = FlowRegistry()
     served = registry.add(flow_path, provider=provider, http=http, seed=seed, telemetry=telemetry)
     tracer = telemetry.tracer if telemetry is not None else None
 
     async def main() -> Any:
-        client = await connect(address or DEFAULT_ADDRESS, namespace, tracer=tracer)
+        client = await connect(address or DEFAULT_ADDRESS, namespace, tracer=tracer, credentials=credentials)
         task_queue = f"flowgen-run-{uuid.uuid4().hex[:12]}"
         async with running_workers(client, registry, task_queue):
             handle = await start_event(
-                client, served.compiled, served.text, event, task_queue=task_queue, seed=seed
-            )
+                client, served.compiled, served.text, event, task_queue=task_queue, seed=seed,
+                activities=activities,
+            )  # fmt: skip
             return event_result(await outcome(client, handle))
 
     return asyncio.run(main())

@@ -5,7 +5,9 @@ The workflow and the worker read the same analysed flow the local engine runs
 hot path and async set) and the same step plans (`copilot.run.plans.plan_step`: compiled
 templates, conditions, model orders, retry policies). Workflows import this module
 through the sandbox (passed through), so the cache below is shared by every workflow run
-of a worker: a replay, or the next event, does not parse the YAML again.
+of a worker: a replay, or the next event, does not parse the YAML again. A worker's
+flows are in it from the start (`remember`), so an event's input need only name its flow
+by hash (`FlowInput.flow_text` empty): the workflow finds the plan the worker built.
 """
 
 from __future__ import annotations
@@ -61,8 +63,32 @@ class CompiledFlow:
 _CACHE: dict[str, CompiledFlow] = {}
 
 
-def compiled_flow(text: str, known_id: str | None = None) -> CompiledFlow:
-    """The compiled flow of `text` (cached by content hash); a bad flow raises FlowgenError."""
+class UnknownFlow(RuntimeError):
+    """A workflow's input names a flow by hash only, and this worker was not started with it.
+
+    Raised in the workflow, it fails the workflow task, not the workflow: Temporal retries
+    the task, on this or another worker of the queue, until one serves the flow.
+    """
+
+
+def remember(compiled: CompiledFlow) -> None:
+    """Make `compiled` the flow its hash names in this process (a worker's `FlowRegistry.add`)."""
+    _CACHE[compiled.flow_id] = compiled
+
+
+def compiled_flow(text: str | None, known_id: str | None = None) -> CompiledFlow:
+    """The compiled flow of `text` (cached by content hash); a bad flow raises FlowgenError.
+
+    Without `text` (an input that carries only the hash, `FlowInput.flow_text`), the flow
+    this process's worker was started with (`remember`); UnknownFlow when it has none.
+    """
+    if not text:
+        found = _CACHE.get(known_id or "")
+        if found is None:
+            raise UnknownFlow(
+                f"this worker does not serve the flow {known_id} (start a worker with the same flow file)"
+            )
+        return found
     key = known_id or flow_id(text)
     found = _CACHE.get(key)
     if found is not None:

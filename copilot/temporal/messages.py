@@ -1,9 +1,14 @@
 """What travels between the client, the workflow and the activities (Temporal payloads).
 
-Plain dataclasses, converted to JSON by Temporal's default data converter. The flow's
-text travels with every event, with its content hash (`flow_id`): the workflow reads its
-plan from the text (cached by hash), and a worker's activities find the flow's
-providers, sources and secrets by the hash among the flows it was started with.
+Plain dataclasses, converted to JSON by Temporal's default data converter. An event's
+input names its flow by content hash (`flow_id`): the workflow finds its plan, and the
+activities the flow's providers, sources and secrets, among the flows the worker was
+started with (`copilot.temporal.compiled.remember`). The flow's text travels only when
+the starter asks for it (`start_event(..., carry_text=True)`, and histories recorded
+before): then the workflow reads its plan from the text (cached by hash). The text is
+most of an input (support-triage's 6 kB, in the parent's start event and twice for its
+child), so by hash an event writes less than half the history (14 kB, not 33 kB:
+`bench/bench_temporal.py`, `history_bytes_per_event`).
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ ACTIVITY_MODES = ("remote", "local")
 class FlowInput:
     """One event for one flow: the workflow's input."""
 
-    flow_text: str
+    flow_text: str  # "" when only the hash travels (the worker's own copy of the flow)
     flow_id: str  # the text's content hash (copilot.temporal.compiled.flow_id)
     event: dict[str, Any]
     seed: int = 0

@@ -2,12 +2,12 @@
 
 `copilot.serve` runs an event through whatever its engine factory builds
 (`copilot.serve.engines.EngineFactory`, the local engine by default); this module builds
-one whose `handle` starts the event's workflow (`copilot.temporal.client.start_event`:
-the workflow id is the trigger's idempotency key, so a duplicate never runs twice, even
-across serve processes) and waits for the hot-path response with the workflow's update
-(`await_response`), which answers `respond.body`, or `respond.on_deadline` once the SLA
-passed. The steps run on the workers polling the task queue (`flowgen worker`), never in
-the server.
+one whose `handle` starts the event's workflow and waits for the hot-path response with
+the workflow's update, in one request (`copilot.temporal.client.start_and_await_response`,
+update-with-start: the workflow id is the trigger's idempotency key, so a duplicate never
+runs twice, even across serve processes); the update answers `respond.body`, or
+`respond.on_deadline` once the SLA passed. The steps run on the workers polling the task
+queue (`flowgen worker`), never in the server.
 
 The event's checks (schema, redaction, the idempotency key's template) are the local
 engine's, built for the same flow, so serve refuses the same deliveries on both engines.
@@ -31,11 +31,10 @@ from copilot.temporal.client import (
     DEFAULT_ADDRESS,
     NO_CREDENTIALS,
     Credentials,
-    await_response,
     connect,
     event_result,
     outcome,
-    start_event,
+    start_and_await_response,
 )
 from copilot.temporal.compiled import CompiledFlow, compile_loaded, flow_id
 from copilot.temporal.messages import ACTIVITY_MODES, DEFAULT_TASK_QUEUE
@@ -121,11 +120,10 @@ class TemporalEngine:
         from copilot.run.resilience.idempotency import request_hash
 
         client = await self.engines.client()
-        handle = await start_event(
+        handle, response = await start_and_await_response(
             client, self.compiled, self.text, event, task_queue=self.engines.task_queue, seed=self.seed,
             activities=self.engines.activities,
         )  # fmt: skip
-        response = await await_response(handle)
         if response.get("request") not in (None, request_hash(event)):
             return EventResult(response_status=409, response_body={"error": KEY_CONFLICT}, error=KEY_CONFLICT)
         loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ workflow version) with:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import uuid
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
+from temporalio.exceptions import FailureError
 from temporalio.worker import Replayer
 
 from copilot.run.engine_setup import choose_provider
@@ -68,11 +70,23 @@ async def _record(address: str, name: str, activities: str) -> None:
     )
 
 
+@functools.cache
+def _serve_examples() -> FlowRegistry:
+    """What a worker replaying these histories has: the example flows, by hash. A history
+    recorded since inputs name the flow by hash alone (`FlowInput.flow_text` empty) replays
+    only on a worker that serves its flow; older ones carry the text."""
+    registry = FlowRegistry()
+    for name in FLOWS:
+        registry.add(str(EXAMPLES / f"{name}.yaml"), provider=choose_provider("sim", seed=0))
+    return registry
+
+
 @pytest.mark.parametrize("activities", ["remote", "local"])
 @pytest.mark.parametrize("name", FLOWS)
 def test_recorded_history_replays(name: str, activities: str, request: pytest.FixtureRequest) -> None:
     if RECORD:
         asyncio.run(_record(request.getfixturevalue("temporal_address"), name, activities))
+    _serve_examples()
     recorded = json.loads((_histories(activities) / f"{name}.json").read_text())
     replayer = Replayer(
         workflows=[FlowWorkflow], workflow_runner=workflow_runner(), data_converter=DATA_CONVERTER
@@ -80,3 +94,17 @@ def test_recorded_history_replays(name: str, activities: str, request: pytest.Fi
     for entry in recorded:
         history = WorkflowHistory.from_json(entry["workflow_id"], entry["history"])
         asyncio.run(replayer.replay_workflow(history))  # raises on a determinism error
+
+
+def test_an_input_by_hash_is_interpreted_from_the_worker_s_own_flow() -> None:
+    """The plan the workflow interprets for a hash is the one the worker built from its flow
+    file; a hash no flow of this worker has fails the workflow task (retried, on this or
+    another worker of the queue), never the workflow."""
+    from copilot.temporal.compiled import UnknownFlow, compiled_flow
+
+    registry = _serve_examples()
+    for served in registry.flows.values():
+        assert compiled_flow("", served.compiled.flow_id) is served.compiled
+    with pytest.raises(UnknownFlow, match="does not serve the flow 0123abcd"):
+        compiled_flow("", "0123abcd")
+    assert not issubclass(UnknownFlow, FailureError)  # a FailureError would fail the workflow itself

@@ -103,6 +103,35 @@ async def _history(address: str, workflow_id: str) -> Any:
     return await client.get_workflow_handle(workflow_id).fetch_history()
 
 
+def test_update_with_start_answers_every_copy_from_one_run(temporal_address: str) -> None:
+    """serve's one request per event (`start_and_await_response`): copies while the run is
+    open get its response through the update; a copy after it closed, through its result."""
+    from copilot.temporal.client import start_and_await_response
+
+    path = EXAMPLES / "support-triage.yaml"  # idempotency_key: "{{ event.id }}"
+    registry, served = registry_for(path, live_http=False)
+    event = {**served.compiled.flow.trigger.example, "id": f"U-{uuid.uuid4().hex[:8]}"}
+
+    async def main() -> list[tuple[Any, dict[str, Any]]]:
+        client = await connect(temporal_address, tracing=False)
+        queue = f"test-{uuid.uuid4().hex[:8]}"
+        async with running_workers(client, registry, queue):
+
+            def one() -> Any:
+                return start_and_await_response(client, served.compiled, served.text, event, task_queue=queue)
+
+            copies = list(await asyncio.wait_for(asyncio.gather(*(one() for _ in range(5))), 60))
+            await copies[0][0].result()
+            copies.append(await asyncio.wait_for(one(), 60))  # closed: its result answers
+            return copies
+
+    copies = asyncio.run(main())
+    assert {handle.id for handle, _ in copies} == {f"support-triage:{event['id']}"}
+    assert len({handle.result_run_id for handle, _ in copies if handle.result_run_id}) == 1
+    assert all(response == copies[0][1] for _, response in copies)
+    assert copies[0][1]["status"] == 200
+
+
 def test_a_retry_and_a_timeout_are_in_the_history(temporal_address: str, sink: Sink, tmp_path: Path) -> None:
     path = write_flow(tmp_path, sink.url, name="retry-flow", timeout="300ms")
     sink.script["/notify"] = [(503, 0.0), (200, 1.0)]  # a 503, then too slow: the third call answers
@@ -264,6 +293,47 @@ def test_flowgen_run_engine_temporal(temporal_address: str) -> None:
     assert ours["response"] == theirs["response"]
     statuses = [{s["id"]: s["status"] for s in run["steps"]} for run in (ours, theirs)]
     assert statuses[0] == statuses[1]
+
+
+def test_flowgen_run_engine_temporal_activities_local(temporal_address: str, tmp_path: Path) -> None:
+    """`run --engine temporal --activities local`: the calls are local activities (markers in
+    the history, no activity task), and the answer is still the local engine's."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from copilot.cli.app import app
+
+    # the example with an idempotency key, so the workflow id is known: `{flow}:{event.id}`
+    shutil.copytree(EXAMPLES / "docs", tmp_path / "docs")
+    text = (EXAMPLES / "naive-support-triage.yaml").read_text()
+    keyed = text.replace("\n  type: webhook\n", '\n  type: webhook\n  idempotency_key: "{{ event.id }}"\n', 1)
+    assert keyed != text
+    flow = str(tmp_path / "naive-support-triage.yaml")
+    Path(flow).write_text(keyed)
+    _, served = registry_for(Path(flow), live_http=False)
+    event = {**served.compiled.flow.trigger.example, "id": f"T-{uuid.uuid4().hex[:8]}"}  # a fresh workflow id
+    (tmp_path / "event.json").write_text(json.dumps(event))
+    runner = CliRunner()
+    common = ["run", flow, "--instant", "--format", "json", "--event", str(tmp_path / "event.json")]
+    local = runner.invoke(app, common)
+    temporal = runner.invoke(
+        app, [*common, "--engine", "temporal", "--address", temporal_address, "--activities", "local"]
+    )
+    assert temporal.exit_code == local.exit_code == 0, temporal.output
+    assert json.loads(temporal.stdout)["response"] == json.loads(local.stdout)["response"]
+
+    async def history() -> Any:
+        client = await connect(temporal_address, tracing=False)
+        return await client.get_workflow_handle(f"naive-support-triage:{event['id']}").fetch_history()
+
+    events = asyncio.run(history()).events
+    started = json.loads(events[0].workflow_execution_started_event_attributes.input.payloads[0].data)
+    assert (started["flow_text"], started["activities"]) == ("", "local")  # the flow by hash alone
+    assert any(e.HasField("marker_recorded_event_attributes") for e in events)
+    beside = {s["id"]: s["status"] for s in json.loads(local.stdout)["steps"]}["page_oncall"]
+    if beside == "skipped":  # the one call beside the hot path is an activity when it runs
+        assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in events)
 
 
 RESILIENT_FLOW = """\
