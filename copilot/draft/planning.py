@@ -68,6 +68,9 @@ class Plan:
     hot: list[Task]
     background: list[Task]
     brief: str = ""
+    # the event's id as payloads and URLs carry it; differs from `id_ref` only for an assumed
+    # `id`, which a real event may lack (never the whole event: it may hold personal data)
+    shown_id: str = ""
     notes: Comments = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
     pin_note: str | None = None
@@ -535,6 +538,15 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         text_ref = "{{ event | tojson }}"
     # No id-like field: the whole event is the key (long, but still the same for a redelivery).
     id_ref = _template(id_field) if id_field else "{{ event | tojson }}"
+    shown_id = id_ref
+    plain = [f for f in reading.event_fields if f not in event.pii_fields and "." not in f]
+    if request.event is None and id_field == "id" and plain and "id" not in reading.event_fields:
+        # the `id` is assumed, not listed: a real event without it is still answered, keyed on the
+        # fields the brief lists (never the personal ones: keys travel as Idempotency-Key headers)
+        event.schema["required"] = [r for r in event.schema.get("required", []) if r != "id"]
+        listed = ", ".join(f"event.{f} | default('')" for f in plain)
+        id_ref = f"{{{{ event.id if event.id is defined else [{listed}] | join('|') }}}}"
+        shown_id = "{{ event.id | default('') }}"
 
     tasks = list(reading.tasks)
     if trigger == "schedule" and not any(t.kind == "enrich" for t in tasks) and request.event is None:
@@ -718,6 +730,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         event=event,
         text_ref=text_ref,
         id_ref=id_ref,
+        shown_id=shown_id,
         tasks=tasks,
         hot=hot,
         background=background,

@@ -275,7 +275,7 @@ def side_effect_step(
             step_id = "_".join([head[0], words[1], *dest[:3]]) if dest else step_id
         system = task.target or "_".join(words[1:3]) or "action"
         env = blocks.env_name(re.sub(r"\b(api|service|system)\b", "", system).strip() or system, "api", "url")
-        body = {"id": plan.id_ref, "action": " ".join(words[:4]), "details": details}
+        body = {"id": plan.shown_id, "action": " ".join(words[:4]), "details": details}
         # the brief's own words say what it does; a made-up summary would only paraphrase them
         description = (task.quote or action)[:100]
     elif task.kind == "notify":
@@ -298,15 +298,14 @@ def side_effect_step(
             env = blocks.env_name(through[0], "api", "url")
             description = f"{description} through {through[0]}"
         headline = (
-            f"{noun.capitalize()} {{{{ event.{plan.event.id_field} }}}}"
-            if plan.event.id_field
-            else noun.capitalize()
+            # the key as the flow reads it: an assumed `id` may be missing from a real event
+            f"{noun.capitalize()} {plan.shown_id}" if plan.event.id_field else noun.capitalize()
         )
         if task.channel == "pagerduty":
             body: dict[str, Any] = {
                 "summary": headline,
                 "severity": "critical",
-                "dedup_key": plan.id_ref,
+                "dedup_key": plan.shown_id,
                 "details": details,
             }
         elif task.channel == "email":
@@ -320,7 +319,7 @@ def side_effect_step(
             "update_" + re.sub(r"[^a-z0-9]+", "_", dest.lower()).strip("_") if dest != "store" else "store"
         )
         description = f"record the result in {dest}"
-        body = {"id": plan.id_ref, "result": details}
+        body = {"id": plan.shown_id, "result": details}
     while step_id in existing:
         step_id += "_2"
     return blocks.http_step(

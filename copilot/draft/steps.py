@@ -44,7 +44,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
     body: dict[str, Any] = {}
     pins: list[str] = []
     if plan.event.id_field:  # an event with no id is answered without one, not with itself as JSON
-        body["id"] = plan.id_ref
+        body["id"] = plan.shown_id
     hot_needs: list[str] = []
     whys: dict[str, dict[str, Any]] = {}
     async_checks: set[str] = set()
@@ -114,7 +114,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             "request": {
                 "method": "POST",
                 "url": f"${{env:{blocks.env_name(task.api or 'service', 'url')}}}",
-                "json": payload or {"id": plan.id_ref},
+                "json": payload or {"id": plan.shown_id},
             },
             "output_schema": spec[1],
             "timeout": dur(blocks.HTTP_TIMEOUT),
@@ -388,7 +388,7 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
     named = (plan.event.field_named_in(keyed.group(1)) if keyed else None) or plan.event.field_named_in(quote)
     if named is not None:
         return f"${{env:{env}}}/{{{{ event.{named} }}}}"
-    return f"${{env:{env}}}/{plan.id_ref}" if plan.event.id_field else f"${{env:{env}}}"
+    return f"${{env:{env}}}/{plan.shown_id}" if plan.event.id_field else f"${{env:{env}}}"
 
 
 def _hot_lookups(plan: Plan) -> list[Task]:

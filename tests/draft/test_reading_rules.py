@@ -9,6 +9,12 @@ from copilot.draft.offline import draft_offline
 from copilot.draft.request import DraftRequest
 
 
+# the key of an event whose `id` the brief does not list: the id when the delivery has one
+def assumed_id_key(*fields: str) -> str:
+    listed = ", ".join(f"event.{f} | default('')" for f in fields)
+    return f"{{{{ event.id if event.id is defined else [{listed}] | join('|') }}}}"
+
+
 def drafted(brief: str) -> dict:
     return draft_offline(DraftRequest(brief=brief)).data
 
@@ -424,8 +430,10 @@ def test_work_handed_to_a_model_inside_a_retrieval_clause_is_drafted_and_what_it
     assert any(s["type"] == "retrieve" for s in data["steps"])
     post = next(s for s in data["steps"] if s["type"] == "http" and "MYCHART" in s["request"]["url"])
     assert f"check_{writer['id']}" in post["needs"], post["needs"]
-    # patient_id names who the result is about: the idempotency key is the delivery's own id
-    assert data["trigger"]["idempotency_key"] == "{{ event.id }}"
+    # patient_id names who the result is about: the idempotency key is the delivery's own id,
+    # assumed, so a delivery without one is keyed on itself
+    assert data["trigger"]["idempotency_key"].startswith("{{ event.id if event.id is defined else [")
+    assert "id" not in data["trigger"]["event_schema"]["required"]
 
 
 def test_post_nothing_when_a_condition_holds_posts_only_when_it_does_not():
@@ -837,7 +845,7 @@ def test_a_lookup_in_documents_is_the_retrieval_that_grounds_the_writer():
     assert "DR008" not in codes(data, brief)  # "Kiosk Repair" names the manual, not a system to call
     # the thing that arrives names the flow; its own id recurs, so it never keys idempotency
     assert data["name"].startswith("locker-")
-    assert data["trigger"]["idempotency_key"] == "{{ event.id }}"
+    assert data["trigger"]["idempotency_key"] == assumed_id_key("locker_id", "fault_code")
 
 
 def test_work_per_item_of_a_list_the_event_carries_is_a_gap():
@@ -922,3 +930,22 @@ def test_identifier_labels_after_one_of_are_the_answers_options_and_a_subject_na
         if s["type"] == "http" and s.get("mode") == "async" and "onsite" in str(s.get("if"))
     )
     assert queue["if"] == "{{ steps.check_decide.output.decision == 'onsite' }}"
+
+
+def test_an_assumed_id_is_not_required_so_the_event_the_brief_describes_is_answered(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from copilot.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "brief.txt").write_text(
+        "The scale posts a webhook whenever a pallet is weighed, with pallet_ref and weight_kg. If weight_kg "
+        "is over 900, alert the yard lead on Slack. Classify the pallet's risk as low or high. Answer within "
+        "3 seconds."
+    )
+    drafted_ = CliRunner().invoke(app, ["draft", "@brief.txt", "--out", "flow.yaml"])
+    assert drafted_.exit_code in (0, 1), drafted_.output
+    (tmp_path / "event.json").write_text('{"pallet_ref": "P-77", "weight_kg": 950}')
+    ran = CliRunner().invoke(app, ["run", "flow.yaml", "--event", "event.json", "--format", "json"])
+    assert ran.exit_code == 0, ran.output
+    assert '"status": 200' in ran.output.replace("'", '"') or '"status":200' in ran.output
