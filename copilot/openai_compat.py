@@ -19,9 +19,10 @@ walk the cascade when the server says no: `json_schema` → `json_object` → te
 takes the JSON out of the text with `json_text`), `max_tokens` → `max_completion_tokens`,
 base URL → base URL + `/v1`. A format rejection is known by what it says, not only by its
 status (issue 17): any 4xx or 5xx but 401, 403, 404, 408 and 429 whose message names
-`response_format`, `json_schema` or `json_object` is a capability answer, not an outage, so
-it is never retried as one. A fallback is not a retry: the callers' retry counts and
-policies see only the call that worked or the error that ended the cascade.
+`response_format`, `json_schema`, `json_object` or a grammar (llama.cpp's "Failed to parse
+grammar") is a capability answer, not an outage, so it is never retried as one. A
+fallback is not a retry: the callers' retry counts and policies see only the call that
+worked or the error that ended the cascade.
 
 What was learnt is kept per server (base URL and model) for the rest of the process, so the
 cost is paid once: the next call starts in the mode that worked. Concurrent callers (the
@@ -49,13 +50,50 @@ FORMATS = ("json_schema", "json_object", "text")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
-FORMAT_WORDS = ("response_format", "response format", "json_schema", "json schema", "json_object")
-"""Words that make an error a format rejection: the server says what it does not take."""
+FORMAT_WORDS = ("response_format", "response format", "json_schema", "json schema", "json_object", "grammar")
+"""Words that make an error a format rejection: the server says what it does not take (llama.cpp
+answers a schema its grammar converter cannot take with "Failed to parse grammar")."""
 
 NOT_CAPABILITY_STATUSES = frozenset({401, 403, 404, 408, 429})
 """Statuses that say something else (key, permission, path or model, time, rate) whatever they name."""
 
 MIN_CALL_TIMEOUT = 0.05  # seconds: a call late in the cascade still gets a chance to answer
+
+# Grammar engines (llama.cpp's json-schema-to-grammar, Outlines, XGrammar) turn a `pattern` into
+# grammar rules; llama.cpp copies an escape such as `\d`, `\.` or `\S` into the grammar as text
+# and the grammar fails to load (issue 17). The drafter's wire schema and `run`'s output
+# schemas send patterns with character classes instead (`grammar_pattern`).
+GRAMMAR_CLASSES = {
+    r"\d": "[0-9]",
+    r"\.": "[.]",
+    r"\-": "[-]",
+    r"\/": "[/]",
+    r"\$": "[$]",
+    # Looser than `\S` by \f, \v and non-ASCII spaces: the wire only guides the model, the
+    # models' own pattern still validates the answer.
+    r"\S": r"[^ \t\n\r]",
+    r"\s": r"[ \t\n\r]",
+    r"\w": "[A-Za-z0-9_]",
+}
+"""Escape -> character class, for a `pattern` on the wire (outside brackets)."""
+
+
+def grammar_pattern(pattern: str) -> str:
+    """`pattern` with every escape of `GRAMMAR_CLASSES` outside brackets as a character class."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        pair = pattern[i : i + 2]
+        if pattern[i] == "\\" and len(pair) == 2:
+            out.append(GRAMMAR_CLASSES.get(pair, pair) if not in_class else pair)
+            i += 2
+            continue
+        if pattern[i] == "[" and not in_class:
+            in_class = True
+        elif pattern[i] == "]" and in_class:
+            in_class = False
+        out.append(pattern[i])
+        i += 1
+    return "".join(out)
 
 
 class NotACompletion(Exception):

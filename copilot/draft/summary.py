@@ -83,12 +83,51 @@ def summary_data(outcome: DraftOutcome) -> dict[str, Any]:
         "sla_ms": _ms(analysis.sla),
         "fits": bool(cp is None or analysis.sla is None or cp.p95 <= analysis.sla),
     }
-    data["cost"] = {
-        "per_event_usd": round(analysis.cost_per_event, 8),
-        "budget_usd": analysis.budget,
-        "fits": analysis.budget is None or analysis.cost_per_event <= analysis.budget,
-    }
+    data["cost"] = cost_data(analysis)
     return data
+
+
+def cost_data(analysis: Any) -> dict[str, Any]:
+    """The estimated cost per event, and how much of it is known (issue 17).
+
+    A step whose model is not in the catalog, or whose alias sends a model the catalog does
+    not price (a local model in a catalog entry's place) with no `price` of its own, counts 0
+    in `analysis.cost_per_event`: the figure is then a lower bound, `known` is false and
+    `unknown_aliases` names who is missing. `fits` is None when the known part is within the
+    budget but the rest is unknown; false when the known part alone is over it.
+    """
+    lower = analysis.cost_per_event
+    missing = [*analysis.unknown_steps, *analysis.unpriced_steps]
+    aliases = sorted({analysis.estimates[sid].model or sid for sid in missing})
+    budget = analysis.budget
+    fits: bool | None = budget is None or lower <= budget
+    if missing and budget is not None and lower <= budget:
+        fits = None
+    return {
+        "per_event_usd": round(lower, 8),  # all of it when `known`, else what is known
+        "known": not missing,
+        "unknown_aliases": aliases,
+        "budget_usd": budget,
+        "fits": fits,
+    }
+
+
+def cost_line(cost: dict[str, Any]) -> str:
+    """`cost_data` as the summary's line (Rich markup): never a plain figure for a partly
+    unknown cost."""
+    from rich.markup import escape
+
+    figure = f"${cost['per_event_usd']:.5f}/event"
+    if not cost["known"]:
+        named = ", ".join(f"`{a}`" for a in cost["unknown_aliases"])
+        missing = f"unknown for alias {named} (no price for the model it sends; give the alias a `price`)"
+        figure = f"≥ {figure} + {missing}" if cost["per_event_usd"] > 0 else f"unknown: {missing}"
+        figure = escape(figure)
+    if cost["budget_usd"] is None:
+        return f"cost       {figure}"
+    budget = f" vs budget ${money(cost['budget_usd'])}"
+    verdict = {True: " [green]fits[/]", False: " [red]over budget[/]", None: " [yellow]fit unknown[/]"}
+    return f"cost       {figure}{budget}{verdict[cost['fits']]}"
 
 
 def render_json(outcome: DraftOutcome) -> str:
@@ -141,14 +180,7 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
                 f"hot path   {escape(' → '.join(hp['critical_path']))}: estimated p95 "
                 f"{_d(analysis.critical_path.p95)} vs SLA {_d(analysis.sla)} {verdict}"
             )
-        cost = data["cost"]
-        budget = f" vs budget ${money(cost['budget_usd'])}" if cost["budget_usd"] is not None else ""
-        fits = (
-            ""
-            if cost["budget_usd"] is None
-            else (" [green]fits[/]" if cost["fits"] else " [red]over budget[/]")
-        )
-        console.print(f"cost       ${cost['per_event_usd']:.5f}/event{budget}{fits}")
+        console.print(cost_line(data["cost"]))
         _own_test_lines(outcome, console)
     counts = outcome.counts()
     if outcome.flow is not None:

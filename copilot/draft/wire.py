@@ -20,7 +20,8 @@ that is already in the plain shape (json_object or text mode).
 Grammar engines (llama.cpp's json-schema-to-grammar, Outlines, XGrammar) turn every
 `pattern` into grammar rules; llama.cpp copies an escape (a backslash and `d`, `.` or `S`) into
 the grammar as text and the grammar fails to load (issue 17). So a pattern goes on the wire
-with character classes for escapes (`GRAMMAR_CLASSES`); tests/draft/test_wire_grammar.py
+with character classes for escapes (`openai_compat.grammar_pattern`, which `run` sends
+its output schemas' patterns through too); tests/draft/test_wire_grammar.py
 compiles the wire schema with llama.cpp's rules and with outlines-core.
 
 The compact schema (`--schema compact`, the default for a server on loopback) leaves out
@@ -36,26 +37,14 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from copilot.openai_compat import grammar_pattern
+
 _KEEP_STRING = ("pattern",)
 _KEEP_NUMBER = ("minimum", "maximum")
 
 # Optional in a flow file, required of a draft: every drafted step says why it exists, a
 # quoted clause of the brief or the building block it is (copilot.draft.coverage checks it).
 DRAFT_REQUIRED = frozenset({"why"})
-
-GRAMMAR_CLASSES = {
-    r"\d": "[0-9]",
-    r"\.": "[.]",
-    r"\-": "[-]",
-    r"\/": "[/]",
-    r"\$": "[$]",
-    # Looser than `\S` by \f, \v and non-ASCII spaces: the wire only guides the model, the
-    # models' own pattern still validates the answer.
-    r"\S": r"[^ \t\n\r]",
-    r"\s": r"[ \t\n\r]",
-    r"\w": "[A-Za-z0-9_]",
-}
-"""Escape -> character class, for a `pattern` on the wire (outside brackets)."""
 
 _STEP_DETAIL = frozenset({"description", "timeout", "retry", "idempotency_key"})
 _TRIGGER_DETAIL = frozenset({"idempotency_key", "dedupe_window", "rate_limit", "concurrency"})
@@ -77,24 +66,6 @@ COMPACT_LEAVE_OUT: dict[str, frozenset[str]] = {
     "Respond": frozenset({"on_deadline"}),
 }
 """Optional fields the compact wire schema leaves out, by block: flowgen fills them."""
-
-
-def grammar_pattern(pattern: str) -> str:
-    """`pattern` with every escape of `GRAMMAR_CLASSES` outside brackets as a character class."""
-    out, i, in_class = [], 0, False
-    while i < len(pattern):
-        pair = pattern[i : i + 2]
-        if pattern[i] == "\\" and len(pair) == 2:
-            out.append(GRAMMAR_CLASSES.get(pair, pair) if not in_class else pair)
-            i += 2
-            continue
-        if pattern[i] == "[" and not in_class:
-            in_class = True
-        elif pattern[i] == "]" and in_class:
-            in_class = False
-        out.append(pattern[i])
-        i += 1
-    return "".join(out)
 
 
 def _defs(schema: dict[str, Any]) -> dict[str, Any]:

@@ -115,7 +115,15 @@ def route_choice(step: ModelStep, profiles: dict[str, ModelProfile], deadline: f
     if not known:
         return None
     strategy = route.strategy
-    price = lambda a: profiles[a].input_per_mtok + profiles[a].output_per_mtok
+
+    def price(alias: str) -> float:
+        # An alias that sends a model the catalog does not price (and has no `price` of its
+        # own) costs an unknown amount: ranked after the priced ones, as the engine's router does.
+        profile = profiles[alias]
+        if not profile.priced_for(profile.model):
+            return math.inf
+        return profile.input_per_mtok + profile.output_per_mtok
+
     if strategy == "fastest":
         return min(known, key=lambda a: profiles[a].p95)
     if strategy == "cheapest":

@@ -365,6 +365,8 @@ class ChaosProvider:
     def __init__(self, inner: Any, injector: Injector) -> None:
         self.inner = inner
         self.injector = injector
+        # What the inner provider sends instead of each alias's model (the engine prices by it).
+        self.model_override: str | None = getattr(inner, "model_override", None)
         self._matches: dict[tuple[str, str], list[tuple[int, Fault]]] = {}
 
     def _faults_for(self, alias: str, step_id: str) -> list[tuple[int, Fault]]:

@@ -54,6 +54,7 @@ from copilot.run.deadletter import DeadLetterWriter
 from copilot.run.event_run import DeadlineWatch, EventRun
 from copilot.run.plans import StepFailure, StepPlan, plan_step, schema_problem
 from copilot.run.providers.base import HttpClient, Provider
+from copilot.run.quick_schema import quick_check
 from copilot.run.records import EventResult, StepRecord
 from copilot.run.redact import Redactor, redacted_values
 from copilot.run.resilience.breaker import BreakerBoard
@@ -156,6 +157,11 @@ class Engine:
         # `${env:…}` in a model alias's base_url is resolved per call, never stored resolved.
         self.base_urls = {a: spec.base_url for a, spec in flow.models.items() if spec.base_url is not None}
         self.trigger_validator = schema_validator(flow.trigger.event_schema, "trigger.event_schema")
+        # A valid event is recognised by the schema's compiled predicate; jsonschema
+        # decides (and words the error) only when that is not sure (copilot.run.quick_schema).
+        self.trigger_quick = (
+            quick_check(flow.trigger.event_schema) if self.trigger_validator is not None else None
+        )
         respond = flow.respond
         self.respond_body = compile_value(respond.body) if respond is not None else None
         self.deadline_body = (
@@ -166,7 +172,9 @@ class Engine:
             if flow.trigger.idempotency_key is not None
             else None
         )
-        self.router = Router(self.profiles)
+        # Routing by price compares what each call costs: under `--model-override` (the
+        # provider's `model_override`) only an alias's own `price` is known (issue 17).
+        self.router = Router(self.profiles, sent=getattr(provider, "model_override", None))
         self.breakers = BreakerBoard(self.clock)
         self.breaker_of = {alias: self.breakers[alias] for alias in self.profiles}
         self.limiters: dict[str, ModelLimiter] = model_limiters(self.profiles) if rate_limits else {}
@@ -234,6 +242,9 @@ class Engine:
         if not isinstance(event, dict):
             raise FlowgenError(f"an event is a JSON object, not {type(event).__name__}")
         if self.trigger_validator is not None:
+            quick = self.trigger_quick
+            if quick is not None and quick(event):
+                return
             problem = schema_problem(self.trigger_validator, event)
             if problem is not None:
                 # The message quotes the offending value: a redacted field must not show.

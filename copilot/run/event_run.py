@@ -109,6 +109,7 @@ class EventRun:
         "spans",
         "t0",
         "tasks",
+        "traced",
     )
 
     def __init__(self, engine: Any, event: dict[str, Any], key: str | None, event_hash: str | None) -> None:
@@ -138,6 +139,10 @@ class EventRun:
         self.result.scrub = self.scrub if engine.redact_paths else None
         self.spans: dict[str, Any] = {}
         self.span = None
+        # Step and respond spans only where spans are built: under OpenTelemetry's no-op
+        # tracer (nothing exports spans, as `flowgen serve`) each is the same invalid span,
+        # whose attributes and end do nothing (a model call's parent falls back to `span`).
+        self.traced = tel is not None and _spans_built(tel)
         if tel is not None:
             self.span = tel.start_event(
                 engine.flow.name,
@@ -228,8 +233,8 @@ class EventRun:
         record.start = self.engine.now() - self.t0
         record.status = "running"
         tel = self.engine.telemetry
-        if tel is not None:
-            self.spans[plan.id] = tel.start_child(
+        if self.traced:
+            self.spans[plan.id] = tel.start_child(  # type: ignore[union-attr]
                 self.span,
                 f"step {plan.id}",
                 self.engine.now(),
@@ -364,16 +369,19 @@ class EventRun:
             result.error = error
         tel = self.engine.telemetry
         if tel is not None:
-            end = self.engine.now()
-            span = tel.start_child(self.span, "respond", self.t0 + 0.0, {"http.response.status_code": status})
-            tel.end_span(
-                span,
-                end,
-                {"flowgen.deadline_hit": deadline_hit, "flowgen.latency_ms": _ms(result.latency)},
-                error,
-                self.scrub,
-                "deadline" if deadline_hit else None,
-            )
+            if self.traced:
+                end = self.engine.now()
+                span = tel.start_child(
+                    self.span, "respond", self.t0 + 0.0, {"http.response.status_code": status}
+                )
+                tel.end_span(
+                    span,
+                    end,
+                    {"flowgen.deadline_hit": deadline_hit, "flowgen.latency_ms": _ms(result.latency)},
+                    error,
+                    self.scrub,
+                    "deadline" if deadline_hit else None,
+                )
             if deadline_hit:
                 tel.count("deadline_answers")
         engine = self.engine
@@ -497,6 +505,19 @@ class EventRun:
             )  # fmt: skip
         engine.pending.discard(self)
         self.done.set_result(None)
+
+
+_NOOP_TRACER: type | None = None
+
+
+def _spans_built(tel: Any) -> bool:
+    """Whether `tel`'s tracer builds spans (not OpenTelemetry's no-op tracer)."""
+    global _NOOP_TRACER
+    if _NOOP_TRACER is None:
+        from opentelemetry.trace import NoOpTracer
+
+        _NOOP_TRACER = NoOpTracer
+    return not isinstance(getattr(tel, "tracer", None), _NOOP_TRACER)
 
 
 def _ms(seconds: float | None) -> float | None:

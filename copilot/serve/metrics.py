@@ -19,6 +19,10 @@ scanner cannot grow the label set.
 With `--workers N` each worker process keeps its own registry, and a scrape is answered
 by whichever worker takes the connection: sum over scrapes, or run one worker per port.
 
+The names, units and label names are the exporter's, learnt from its public
+`PrometheusMetricReader` (one probe measurement per instrument at start-up, per new
+attribute key at a scrape), not copied from its private naming module.
+
 The measurements themselves do not go through the OpenTelemetry SDK: each instrument the
 engines and the middleware record into is a `Tally` (put in place of the `Telemetry`'s SDK
 instruments, which keep their names, units and descriptions), which keeps sums and bucket
@@ -135,12 +139,8 @@ class Tally:
     __slots__ = ("bounds", "description", "lock", "name", "points", "scope", "unit")
 
     def __init__(self, instrument: Any, scope: str, bounds: Sequence[float] | None = None) -> None:
-        # The exporter's own naming rules (a private module of it: the equivalence test
-        # in tests/serve fails if an upgrade changes them).
-        from opentelemetry.exporter.prometheus._mapping import map_unit, sanitize_full_name
-
-        self.name = sanitize_full_name(instrument.name)
-        self.unit = map_unit(instrument.unit or "")
+        # The name and unit the exporter writes for this instrument, learnt from the exporter.
+        self.name, self.unit = exporter_name(instrument.name, instrument.unit or "", bounds is not None)
         self.description = instrument.description or ""
         self.scope = scope
         self.bounds = None if bounds is None else tuple(bounds)
@@ -149,20 +149,31 @@ class Tally:
 
     def record(self, value: float, attributes: Any = None, context: Any = None) -> None:
         """A histogram measurement (bucket i holds bounds[i-1] < value <= bounds[i], as the SDK's)."""
-        assert self.bounds is not None
-        key = point_key(attributes)
+        bounds = self.bounds
+        assert bounds is not None
+        # The attributes' sorted items are the key (`point_key`) unless a value is a list.
+        key = tuple(sorted(attributes.items())) if attributes else ()
         with self.lock:
-            point = self.points.get(key)
+            try:
+                point = self.points.get(key)
+            except TypeError:  # a list value: unhashable
+                key = point_key(attributes)
+                point = self.points.get(key)
             if point is None:
-                point = self.points[key] = [0, [0] * (len(self.bounds) + 1)]
+                point = self.points[key] = [0, [0] * (len(bounds) + 1)]
             point[0] += value
-            point[1][bisect_left(self.bounds, value)] += 1
+            point[1][bisect_left(bounds, value)] += 1
 
     def add(self, value: float, attributes: Any = None, context: Any = None) -> None:
         """A counter increment."""
-        key = point_key(attributes)
+        key = tuple(sorted(attributes.items())) if attributes else ()
         with self.lock:
-            self.points[key] = self.points.get(key, 0) + value
+            points = self.points
+            try:
+                points[key] = points.get(key, 0) + value
+            except TypeError:  # a list value: unhashable
+                key = point_key(attributes)
+                points[key] = points.get(key, 0) + value
 
     def family(self) -> Any:
         """The prometheus_client metric family, or None before the first measurement."""
@@ -200,12 +211,75 @@ def point_key(attributes: Any) -> tuple[tuple[str, Any], ...]:
 
 def label_values(items: Iterable[tuple[str, Any]]) -> dict[str, str]:
     """Prometheus labels of attributes, named and written as the exporter does."""
-    from opentelemetry.exporter.prometheus._mapping import sanitize_attribute
-
+    pairs = list(items)
+    names = label_names([key for key, _ in pairs])
     return {
-        sanitize_attribute(key): value if isinstance(value, str) else json.dumps(value, default=str)
-        for key, value in items
+        names[key]: value if isinstance(value, str) else json.dumps(value, default=str)
+        for key, value in pairs
     }
+
+
+# The exporter's naming (OpenTelemetry's Prometheus compatibility rules: sanitised names,
+# units mapped and appended, sanitised label names) is not a public function of
+# opentelemetry-exporter-prometheus; its public `PrometheusMetricReader` applies it. So the
+# names are learnt from the reader itself: a measurement through a throwaway SDK meter
+# provider and reader, whose rendered family gives the name, unit and label names. Once per
+# instrument at start-up, once per new attribute key at a scrape; never per measurement.
+_LABEL_NAMES: dict[str, str] = {}
+_LABEL_LOCK = threading.Lock()
+
+
+def _probe(record: Any) -> Any:
+    """The metric family the exporter renders for what `record(meter)` measures."""
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.sdk.metrics import MeterProvider
+    from prometheus_client import CollectorRegistry
+
+    registry = CollectorRegistry(auto_describe=False)
+    provider = MeterProvider(
+        metric_readers=[PrometheusMetricReader(registry=registry, disable_target_info=True)]
+    )
+    try:
+        record(provider.get_meter("probe"))
+        return next(iter(registry.collect()))
+    finally:
+        provider.shutdown()
+
+
+def exporter_name(name: str, unit: str, histogram: bool) -> tuple[str, str]:
+    """The metric name and unit the exporter gives an instrument's family."""
+
+    def record(meter: Any) -> None:
+        if histogram:
+            meter.create_histogram(name, unit=unit).record(1.0)
+        else:
+            meter.create_counter(name, unit=unit).add(1)
+
+    family = _probe(record)
+    return family.name, family.unit
+
+
+def label_names(keys: Iterable[str]) -> dict[str, str]:
+    """The label name the exporter gives each attribute key."""
+    keys = list(keys)
+    with _LABEL_LOCK:
+        unknown = sorted({key for key in keys if key not in _LABEL_NAMES})
+        if unknown:
+            _learn_labels(unknown)
+        # Two keys the exporter writes as one label (`a.b`, `a_b`) share a probe's label:
+        # each is learnt alone.
+        for key in [key for key in unknown if key not in _LABEL_NAMES]:
+            _learn_labels([key])
+        return {key: _LABEL_NAMES[key] for key in keys}
+
+
+def _learn_labels(keys: list[str]) -> None:
+    marks = {f"probe-{n}": key for n, key in enumerate(keys)}
+    attributes = {key: mark for mark, key in marks.items()}
+    family = _probe(lambda meter: meter.create_counter("probe").add(1, attributes))
+    for label, value in family.samples[0].labels.items():
+        if value in marks:
+            _LABEL_NAMES[marks[value]] = label
 
 
 def target_info(service_name: str) -> Any:

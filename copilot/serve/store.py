@@ -65,6 +65,10 @@ batch of a few statements took 5 to 30 ms to write; at 0.5 ms, 1 to 3 ms. Only t
 that wait for the GIL are concerned: the loop is not interrupted more often otherwise.
 """
 
+# `json.dumps` with options builds a `JSONEncoder` per call: these are built once (same text).
+_EVENT_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_BODY_JSON = json.JSONEncoder(default=str).encode
+
 MOVES_LINGER = 0.005
 """Seconds queued moves wait for a claim (or a read) to share its commit before going alone."""
 
@@ -169,6 +173,11 @@ class ServeStore:
         self._closing = False
         self._stopped = False  # the writer has written everything and left
         self._awaited = False  # something queued has a waiter (a claim, a read, a flush)
+        # The event loop that claims, and its thread: moves it queues arm a timer on it
+        # instead of waking the writer (`_wake_for_moves`).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._kick_armed = False
         self.commits = 0  # transactions the writer committed (claims share them under load)
 
     # ------------------------------------------------------------------ the writer
@@ -185,6 +194,31 @@ class ServeStore:
                 self._awaited = True
                 self._wake.notify()  # someone waits: no lingering
             elif len(self._queue) == 1:
+                self._wake_for_moves()
+
+    def _wake_for_moves(self) -> None:
+        """The first move queued while the writer idles: have it written within `MOVES_LINGER`.
+
+        From the event loop that claims (the usual caller), a timer on that loop wakes the
+        writer when the linger is over, unless a claim (which wakes it at once) has taken
+        the moves along by then: under load that is most of the time, and waking a thread
+        is a system call the event loop pays. From another thread, the writer is woken now
+        and lingers itself. Called with `_wake` held.
+        """
+        loop = self._loop
+        if loop is not None and threading.get_ident() == self._loop_thread and loop.is_running():
+            if not self._kick_armed:
+                self._kick_armed = True
+                loop.call_later(MOVES_LINGER, self._kick)
+        else:
+            self._wake.notify()
+
+    def _kick(self) -> None:
+        """On the loop, `MOVES_LINGER` after a move found the writer idle: write what waits."""
+        with self._wake:
+            self._kick_armed = False
+            if self._queue:
+                self._awaited = True  # lingered already, on the loop: no second linger
                 self._wake.notify()
 
     async def _call(
@@ -192,6 +226,10 @@ class ServeStore:
     ) -> Any:
         """Queue `work` and wait until it is committed (with every write queued before it)."""
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            with self._wake:
+                self._loop, self._loop_thread = loop, threading.get_ident()
+                self._kick_armed = False  # a timer armed on another loop may never fire
         future: asyncio.Future[Any] = loop.create_future()
         self._submit(_Write(work, durable, loop, future, on_cancelled))
         return await future
@@ -278,7 +316,7 @@ class ServeStore:
 
         Returns once the claim is on disk (a group commit with the claims queued beside it).
         """
-        event_text = json.dumps(event, ensure_ascii=False)
+        event_text = _EVENT_JSON(event)
         headers_text = json.dumps(headers)
 
         def work(db: sqlite3.Connection) -> Run | Replay | Wait | Conflict:
@@ -342,7 +380,7 @@ class ServeStore:
         params = (
             "answered" if completed is None else "done",
             status,
-            json.dumps(body, default=str),
+            _BODY_JSON(body),
             time.time() + window,
             None if completed is None else json.dumps(completed),
             key,

@@ -2,9 +2,10 @@
 
 The README's recommended alias keeps its catalog entry (`use:`) for latency and routing and
 says what it sends (`model:`) and where (`base_url:`). Its cost is then unknown unless it has
-its own `price`, in `validate --summary`, `lint` (text, JSON, FG504) and `graph`, as `run`
-and `test` report it; a `base_url` alone (a gateway serving the catalog's own model) keeps
-the catalog's price.
+its own `price`, in `validate --summary`, `lint` (text, JSON, FG504), `graph` and the draft
+summary (a lower bound "≥ $x + unknown for alias …", never a plain figure), as `run` and `test`
+report it; a `route` by price ranks it after the priced candidates, as the engine does; a
+`base_url` alone (a gateway serving the catalog's own model) keeps the catalog's price.
 """
 
 from __future__ import annotations
@@ -107,3 +108,63 @@ def test_the_graph_shows_no_cost_for_it(local_flow):
     costs = {node.step_id: node.cost for node in scenario.nodes if node.step_id}
     assert scenario.cost_per_event is None
     assert costs["first"] is None and costs["second"] > 0
+
+
+ROUTED = FLOW.replace(
+    "  - {id: first, type: model, model: fast,",
+    "  - {id: first, type: model, route: {candidates: [fast, heavy], strategy: cheapest},",
+).replace(
+    "  cloud: {use: openai/gpt-4o-mini}", "  cloud: {use: openai/gpt-4o-mini}\n  heavy: {use: openai/gpt-4o}"
+)
+
+
+@pytest.mark.parametrize(("alias", "chosen"), [(LOCAL, "heavy"), (LOCAL_PRICED, "fast"), (CATALOG, "fast")])
+def test_the_estimated_route_ranks_an_unknown_cost_after_the_priced(alias, chosen):
+    """The estimate picks what the engine's router picks: a local model in gpt-4o-mini's place
+    is not priced at its rates, so `cheapest` goes to gpt-4o, the only candidate with a price."""
+    flow = load_flow_text(ROUTED.replace("{ALIAS}", alias), "f.yaml").flow
+    assert analyze(flow, default_catalog()).estimates["first"].model == chosen
+
+
+def summary_lines(alias: str, budget: float | None = None) -> tuple[dict, str]:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from copilot.draft.drafting import DraftOutcome
+    from copilot.draft.summary import render_text, summary_data
+
+    text = flow_text(alias)
+    if budget is not None:
+        text = text.replace("steps:", f"sla: {{max_cost_per_event: {budget}}}\nsteps:", 1)
+    flow = load_flow_text(text, "f.yaml").flow
+    outcome = DraftOutcome(provider="offline", flow=flow, analysis=analyze(flow, default_catalog()))
+    out = StringIO()
+    render_text(outcome, Console(file=out, width=200, color_system=None, highlight=False))
+    cost = [line for line in out.getvalue().splitlines() if line.startswith("cost ")]
+    return summary_data(outcome)["cost"], "\n".join(cost)
+
+
+def test_the_draft_summary_says_a_partly_known_cost_is_a_lower_bound():
+    known = estimate(CATALOG)["steps"]["second"]["cost_usd"]
+    data, line = summary_lines(LOCAL)
+    # the known part (`second`, gpt-4o-mini) and who is missing; no budget, nothing to exceed
+    assert data == {
+        "per_event_usd": known,
+        "known": False,
+        "unknown_aliases": ["fast"],
+        "budget_usd": None,
+        "fits": True,
+    }
+    assert line == (
+        f"cost       ≥ ${known:.5f}/event + unknown for alias `fast` (no price for the model it sends; "
+        "give the alias a `price`)"
+    )
+    # within the budget so far, but the rest is unknown: neither "fits" nor "over budget"
+    data, line = summary_lines(LOCAL, budget=0.01)
+    assert data["fits"] is None and line.endswith("vs budget $0.01 fit unknown")
+    # the known part alone over the budget: over, whatever the rest costs
+    data, line = summary_lines(LOCAL, budget=known / 2)
+    assert data["fits"] is False and line.endswith("over budget")
+    data, line = summary_lines(CATALOG)
+    assert data["known"] is True and re.fullmatch(r"cost       \$0\.\d{5}/event", line)

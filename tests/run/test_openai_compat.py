@@ -73,6 +73,9 @@ def test_json_text_leaves_an_answer_without_json_as_it_was():
         (400, "response_format json_schema is not supported", "format"),
         (422, "value is not a valid enumeration member; permitted: 'text', 'json_object'", "format"),
         (500, "Input should be 'text' or 'json_object' [input_value='json_schema']", "format"),
+        # llama.cpp: a schema its json-schema-to-grammar cannot take
+        (400, "Failed to parse grammar", "format"),
+        (500, "JSON schema conversion failed:\nPattern must start with '^' and end with '$'", "format"),
         (500, "internal error", None),
         (429, "response_format requests are rate limited", None),
         (400, "Use 'max_completion_tokens' instead of 'max_tokens'", "max_tokens"),

@@ -6,8 +6,11 @@ Real HTTP and the real `openai` client (tests/draft/fake_llm.py): a server that 
 a reasoning model that rejects `max_tokens`, and a base URL without `/v1`. Every step of a
 two-step flow with `output_schema`s succeeds, and the server's log shows the fallback paid
 once: the second step goes straight to what worked. Ollama (issue 17): a catalog id it has
-not pulled is one line naming the model and the remedy, exit 2, asked once; with
-`--model-override` its fenced answers are read and the cost is unknown.
+not pulled is one line naming the model and the remedy, exit 2, asked once, even by calls
+already under way when the first 404 comes back; with `--model-override` its fenced answers
+are read and the cost is unknown. llama.cpp's grammar mode (issue 17): the patterns `run`
+sends load as a grammar, and a schema no grammar takes falls back to JSON mode. `test`
+meets each of these servers too, and routing by price never guesses a local model's cost.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from copilot import openai_compat
 from copilot.cli import app
 from tests.draft.fake_llm import (
     FakeLLM,
+    Reply,
+    llama_cpp_grammar,
     llama_cpp_python,
     ollama,
     rejects_json_schema,
@@ -205,17 +210,23 @@ def test_an_alias_with_its_own_price_is_priced_whatever_it_sends(flow_files):
     assert data["cost_usd"] > 0 and all(s["cost_usd"] > 0 for s in data["steps"])
 
 
-def test_flowgen_test_counts_real_model_calls_and_says_what_the_server_needed(flow_files):
+@pytest.mark.parametrize(
+    ("behaviour", "used"),
+    [(llama_cpp_python, "json_object"), (rejects_json_schema, "json_object"), (text_only, "text")],
+    ids=["llama-cpp-python-500", "vllm-400", "fenced-text"],
+)
+def test_flowgen_test_counts_real_model_calls_and_says_what_the_server_needed(flow_files, behaviour, used):
     flow, _event = flow_files
-    with FakeLLM(behaviour=llama_cpp_python(ANSWER)) as server:
+    with FakeLLM(behaviour=behaviour(ANSWER)) as server:
         args = ["test", flow, "--provider", "openai", "--base-url", server.base_url, "--no-flow-chaos"]
         result = runner.invoke(app, [*args, "--rate", "4/s", "--duration", "1s", "-f", "json"])
+    assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    answered = sum(
-        1 for body in server.requests if (body.get("response_format") or {}).get("type") != "json_schema"
-    )
-    assert data["model_calls"] == answered > 0  # the rejected json_schema request is a fallback, not a call
-    assert any("using json_object" in note for note in data["notes"])
+    answered = formats(server).count(used)
+    # the rejected requests are the cascade's fallbacks, not calls; each is paid once
+    assert data["model_calls"] == answered == len(server.requests) - formats(server).index(used) > 0
+    assert data["counts"]["responses"] == data["events"] > 0 and data["call_errors"] == {}
+    assert any(f"using {used}" in note for note in data["notes"])
     assert data["cost_usd"]["unknown_events"] == 0 and data["cost_usd"]["total"] is not None
 
 
@@ -306,3 +317,226 @@ def test_ollama_fenced_answers_are_read_by_run_and_test(flow_files):
         r"cost per event +│ unknown \(\d+ event\(s\) called a model with no price\)", text.output
     )
     assert re.search(r"cost in total +│ unknown ", text.output)
+
+
+# ------------------------------------------------ calls already under way (issue 17)
+
+PARALLEL = """\
+apiVersion: flowgen/v1
+kind: Flow
+name: side-by-side
+trigger: {type: webhook, path: /t}
+models:
+  a: {use: openai/gpt-4o-mini}
+steps:
+  - {id: left, type: model, model: a, prompt: {user: "left"}, max_tokens: 50, timeout: 5s,
+     output_schema: {type: object, required: [label], properties: {label: {type: string}}}}
+  - {id: right, type: model, model: a, prompt: {user: "right"}, max_tokens: 50, timeout: 5s,
+     output_schema: {type: object, required: [label], properties: {label: {type: string}}}}
+respond:
+  needs: [left, right]
+  body: {left: "{{ steps.left.output.label }}", right: "{{ steps.right.output.label }}"}
+"""
+
+
+def slowly(behaviour, delay: float):
+    """`behaviour`, every answer `delay` seconds late: calls overlap as with a real model."""
+
+    def slow(path: str, body: dict) -> Reply:
+        reply = behaviour(path, body)
+        reply.delay = delay
+        return reply
+
+    return slow
+
+
+def parallel_flow(flow_files) -> tuple[str, str]:
+    flow, event = flow_files
+    with open(flow, "w") as handle:
+        handle.write(PARALLEL)
+    return flow, event
+
+
+def test_steps_side_by_side_send_nothing_more_after_a_model_not_found(flow_files):
+    flow, event = parallel_flow(flow_files)
+    with FakeLLM(behaviour=slowly(ollama(ANSWER), 0.3)) as server:
+        args = ["run", flow, "--provider", "openai", "--base-url", server.base_url, "--event", event]
+        result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    expected = OLLAMA_404.format(model="gpt-4o-mini", url=server.base_url, remedy=CATALOG_REMEDY)
+    assert result.stderr.strip() == expected
+    # `left` and `right` start together: one of them asks, the other waits for the answer
+    assert [body["model"] for body in server.requests] == ["gpt-4o-mini"]
+
+
+def test_events_in_flight_send_nothing_more_after_a_model_not_found(flow_files):
+    flow, _event = flow_files
+    with FakeLLM(behaviour=slowly(ollama(ANSWER), 0.4)) as server:
+        args = ["test", flow, "--provider", "openai", "--base-url", server.base_url, "--no-flow-chaos"]
+        # an event every 50 ms: 8 events have started before the first 404 is back
+        result = runner.invoke(app, [*args, "--rate", "20/s", "--duration", "2s", "-f", "json"])
+    assert result.exit_code == 2, result.output
+    expected = OLLAMA_404.format(model="gpt-4o-mini", url=server.base_url, remedy=CATALOG_REMEDY)
+    assert result.stderr.strip() == expected and result.stdout == ""
+    assert [body["model"] for body in server.requests] == ["gpt-4o-mini"]
+
+
+def test_steps_side_by_side_pay_a_format_fallback_once(flow_files):
+    flow, event = parallel_flow(flow_files)
+    with FakeLLM(behaviour=slowly(llama_cpp_python(ANSWER), 0.2)) as server:
+        args = ["run", flow, "--provider", "openai", "--base-url", server.base_url, "--event", event]
+        result = runner.invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["response"]["body"] == {"left": "billing", "right": "billing"}
+    # not json_schema twice: the second call waited for the first one's answer
+    assert formats(server) == ["json_schema", "json_object", "json_object"]
+
+
+def test_once_the_server_has_answered_calls_go_side_by_side(flow_files):
+    flow, _event = flow_files
+    with FakeLLM(behaviour=slowly(answers, 0.5)) as server:
+        common = ["--provider", "openai", "--base-url", server.base_url, "--model-override", "llama3.2:1b"]
+        load = ["--rate", "10/s", "--duration", "1s", "--no-flow-chaos", "-f", "json"]
+        result = runner.invoke(app, ["test", flow, *common, *load])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["model_calls"] == len(server.requests) == 2 * data["events"] == 20
+    # 20 calls of 0.5 s one after the other would take 10 s: only the very first went alone
+    assert data["wall_time_s"] < 4
+
+
+# ---------------------------------------------------------- llama.cpp's grammar mode (issue 17)
+
+
+def label_pattern(flow: str, pattern: str) -> None:
+    """The flow's answer schema with a `pattern` on `label` (in the one anchored schema)."""
+    with open(flow, "w") as handle:
+        handle.write(FLOW.replace("label: {type: string}", f"label: {{type: string, pattern: '{pattern}'}}"))
+
+
+def sent_patterns(server: FakeLLM) -> set[str]:
+    return {
+        body["response_format"]["json_schema"]["schema"]["properties"]["label"]["pattern"]
+        for body in server.requests
+        if formats(server)[0] == "json_schema" and "json_schema" in (body.get("response_format") or {})
+    }
+
+
+@pytest.mark.parametrize("command", ["run", "test"])
+def test_llama_cpp_grammar_mode_loads_the_patterns_flowgen_sends(flow_files, command):
+    flow, event = flow_files
+    label_pattern(flow, r"^\w+\.?$")  # escapes llama.cpp's converter copies as text
+    with FakeLLM(behaviour=llama_cpp_grammar(ANSWER)) as server:
+        args = [command, flow, "--provider", "openai", "--base-url", server.base_url, "-f", "json"]
+        args += (
+            ["--event", event]
+            if command == "run"
+            else ["--rate", "4/s", "--duration", "1s", "--no-flow-chaos"]
+        )
+        result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    if command == "run":
+        steps_ok(result)
+    else:
+        data = json.loads(result.stdout)
+        assert data["model_calls"] == len(server.requests) > 0 and data["call_errors"] == {}
+    # the grammar loaded every time: strict output, the pattern in character classes
+    assert set(formats(server)) == {"json_schema"}
+    assert sent_patterns(server) == {"^[A-Za-z0-9_]+[.]?$"}
+
+
+def test_a_schema_no_grammar_takes_falls_back_to_json_mode_and_is_still_checked(flow_files):
+    flow, event = flow_files
+    label_pattern(flow, r"^(?!spam)[a-z]+$")  # a lookahead: no grammar converter takes it
+    args = ["run", flow, "--provider", "openai", "--event", event, "-f", "json"]
+    with FakeLLM(behaviour=llama_cpp_grammar(ANSWER)) as server:
+        data = steps_ok(runner.invoke(app, [*args, "--base-url", server.base_url]))
+    # "failed to parse grammar" (HTTP 500) is a capability answer: JSON mode, once, not retried
+    assert formats(server) == ["json_schema", "json_object", "json_object"]
+    assert [s["attempts"] for s in data["steps"]] == [1, 1]
+    # the schema as written, lookahead included, is said to the model and checks its answer
+    assert "(?!spam)" in server.requests[-1]["messages"][0]["content"]
+    spam = json.dumps({"label": "spammy", "score": 0.9})
+    with FakeLLM(behaviour=llama_cpp_grammar(spam)) as server:
+        result = runner.invoke(app, [*args, "--base-url", server.base_url])
+    assert result.exit_code == 1
+    first = json.loads(result.stdout)["steps"][0]
+    assert first["status"] == "failed" and "does not match" in json.dumps(first), first
+
+
+# ------------------------------------------------- routing by price with a local model (issue 17)
+
+ROUTED = """\
+apiVersion: flowgen/v1
+kind: Flow
+name: routed
+trigger: {type: webhook, path: /t}
+models:
+  local: {use: openai/gpt-4o-mini, model: 'llama3.2:1b', base_url: 'URL'LOCAL_PRICE}
+  cloud: {use: openai/gpt-4o}
+steps:
+  - {id: pick, type: model, route: {candidates: [local, cloud], strategy: STRATEGY},
+     prompt: {user: "classify"}, max_tokens: 50, timeout: 5s}
+respond: {needs: [pick], body: {ok: true}}
+"""
+
+
+@pytest.mark.parametrize("strategy", ["cheapest", "cheapest-within-deadline"])
+@pytest.mark.parametrize("local_price", ["", ", price: {input_per_mtok: 0, output_per_mtok: 0}"])
+def test_routing_by_price_never_guesses_a_local_models_cost(flow_files, strategy, local_price):
+    flow, event = flow_files
+    with FakeLLM(behaviour=answers) as server:
+        text = ROUTED.replace("URL", server.base_url).replace("STRATEGY", strategy)
+        with open(flow, "w") as handle:
+            handle.write(text.replace("LOCAL_PRICE", local_price))
+        args = ["run", flow, "--provider", "openai", "--base-url", server.base_url, "--event", event]
+        result = runner.invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    reason = json.loads(result.stdout)["steps"][0]["route_reason"]
+    sent = [body["model"] for body in server.requests]
+    if local_price:  # its own price (free): compared, and cheaper than gpt-4o
+        assert sent == ["llama3.2:1b"] and "(cost unknown" not in reason
+    else:  # not at gpt-4o-mini's rates: unknown, ranked after the priced gpt-4o, and said
+        assert sent == ["gpt-4o"]
+        assert reason.startswith("cheapest") and reason.endswith(
+            "(cost unknown, ranked after the priced: local)"
+        )
+
+
+def test_routing_by_price_under_a_model_override_compares_only_own_prices(flow_files):
+    flow, event = flow_files
+    with FakeLLM(behaviour=answers) as server:
+        text = ROUTED.replace("URL", server.base_url).replace("STRATEGY", "cheapest")
+        with open(flow, "w") as handle:
+            handle.write(text.replace("LOCAL_PRICE", ""))
+        args = ["run", flow, "--provider", "openai", "--base-url", server.base_url, "--event", event]
+        result = runner.invoke(app, [*args, "--model-override", "qwen2.5:3b", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    reason = json.loads(result.stdout)["steps"][0]["route_reason"]
+    # neither alias has a price for qwen2.5:3b: nothing to compare, the first in order goes
+    assert reason == "cheapest: no candidate has a known price (local, cloud); local first healthy"
+    assert [body["model"] for body in server.requests] == ["qwen2.5:3b"]
+
+
+# ------------------------------------------------ what the spans say was sent (issue 17)
+
+
+@pytest.mark.parametrize("chosen_by", ["override", "alias"])
+def test_spans_name_the_model_sent_to_the_local_server(flow_files, tmp_path, chosen_by):
+    flow, event = flow_files
+    override = ["--model-override", "llama3.2:1b"] if chosen_by == "override" else []
+    if chosen_by == "alias":
+        with open(flow, "w") as handle:
+            handle.write(
+                FLOW.replace("{use: openai/gpt-4o-mini}", "{use: openai/gpt-4o-mini, model: 'llama3.2:1b'}")
+            )
+    trace = tmp_path / "spans.jsonl"
+    with FakeLLM(behaviour=ollama(ANSWER)) as server:
+        args = ["run", flow, "--provider", "openai", "--base-url", server.base_url, "--event", event]
+        result = runner.invoke(app, [*args, *override, "--trace", str(trace), "-f", "json"])
+    steps_ok(result)
+    spans = [json.loads(line) for line in trace.read_text().splitlines() if line.strip()]
+    chats = [s for s in spans if s["attributes"].get("gen_ai.operation.name") == "chat"]
+    assert len(chats) == 2 == len(server.requests)
+    assert {s["name"] for s in chats} == {"chat llama3.2:1b"}
+    assert {s["attributes"]["gen_ai.request.model"] for s in chats} == {"llama3.2:1b"}

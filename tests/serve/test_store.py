@@ -67,6 +67,34 @@ def test_concurrent_claims_share_commits_and_each_key_runs_once(tmp_path):
         store.close()
 
 
+def test_moves_alone_are_written_soon_from_the_loop_and_from_outside_it(tmp_path):
+    """A move that finds the writer idle: a timer on the claiming loop wakes it after the
+    linger (no system call from the loop per move); from outside a running loop, at once."""
+    import time
+
+    store = ServeStore(tmp_path / "serve.sqlite")
+
+    async def answer_alone() -> bool:
+        assert isinstance(await claim(store, "a"), Run)
+        await asyncio.sleep(0.05)  # the claim's commit is over: the writer idles
+        store.answer("a", 200, {"ok": True}, window=60.0)  # no claim follows to take it along
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if store.counts() == {"answered": 1}:
+                return True
+        return False
+
+    try:
+        assert asyncio.run(answer_alone())
+        store.finish("a", "done", ["step"])  # no running loop here
+        deadline = time.monotonic() + 5
+        while store.counts() != {"done": 1} and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert store.counts() == {"done": 1}
+    finally:
+        store.close()
+
+
 def test_a_claim_whose_waiter_left_is_released(tmp_path):
     path = tmp_path / "serve.sqlite"
     store = ServeStore(path)

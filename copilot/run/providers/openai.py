@@ -16,10 +16,20 @@ it has not pulled that way) is not a failure of one call but of the setup: the f
 becomes one line naming the model and the remedy (`missing_model`, which `run` and `test`
 end with, exit 2), and later calls of the same model at the same server fail at once
 without a request, whatever the flow's retry policy says.
+
+So that "later" includes calls made while the first one is still out, the first call of
+each model at each server goes alone (`_first_call`): calls that come meanwhile (other
+events of a load test, parallel steps) wait for its answer, within their own timeout, and
+then either fail at once with the same line or go ahead in the mode the server was found
+to take (a format fallback is then paid once, not once per call in flight). Once the server
+has answered for that model over HTTP, with anything but "no such model", nothing waits. A
+first call that gets no answer (a timeout, a refused connection) hands the turn to the next.
+The price is one call's latency for whatever arrives during the very first call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import os
@@ -37,12 +47,18 @@ from copilot.run.providers.base import (
 SCHEMA_HINT = "Answer with one JSON object, and nothing else, that matches this JSON Schema: "
 
 
+DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples", "example"})
+"""Keywords whose values are JSON data, not schemas: left as written."""
+
+
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema as strict structured output wants it: every object closed, all keys required.
 
     Optional keys become nullable-required is what OpenAI documents; to keep answers valid
     against the original schema, only objects' `additionalProperties` and `required` are
-    filled in, the rest is left as written.
+    filled in, the rest is left as written, but for each `pattern`: its escapes go as
+    character classes (`\\d` as `[0-9]`, `openai_compat.grammar_pattern`), which a grammar
+    engine (llama.cpp) can load. The engine validates the answer against the schema as written.
     """
     out = copy.deepcopy(schema)
 
@@ -52,8 +68,11 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
                 props = node.get("properties") or {}
                 node.setdefault("additionalProperties", False)
                 node["required"] = list(props)
-            for value in node.values():
-                visit(value)
+            if isinstance(node.get("pattern"), str):
+                node["pattern"] = openai_compat.grammar_pattern(node["pattern"])
+            for key, value in node.items():
+                if key not in DATA_KEYWORDS:
+                    visit(value)
         elif isinstance(node, list):
             for value in node:
                 visit(value)
@@ -81,6 +100,8 @@ class OpenAIProvider:
         self._servers: dict[tuple[str, str], openai_compat.Server] = {}
         self._unpriced: dict[str, str] = {}  # alias -> the model sent that has no price
         self._missing: dict[tuple[str, str], str] = {}  # (base URL, model) the server lacks -> the line
+        self._answered: set[tuple[str, str]] = set()  # (base URL, model) the server answered over HTTP
+        self._asking: dict[tuple[str, str], asyncio.Event] = {}  # first calls out, set when they end
         self.missing_model: str | None = None
         """The first model a server said it does not have, as one line with the remedy."""
 
@@ -149,30 +170,42 @@ class OpenAIProvider:
 
         model = self.model_override or request.profile.model
         server = openai_compat.server(request.base_url or self.base_url, model)
-        self._servers[(server.base_url, model)] = server
-        missing = self._missing.get((server.base_url, model))
-        if missing is not None:  # the server said it has no such model: not asked again
-            raise ProviderError("client_error", missing, status=404)
-        self.calls += 1
+        key = (server.base_url, model)
+        self._servers[key] = server
+        first = key not in self._answered and await self._first_call(key, request, model)
+        answered = False  # the server answered over HTTP, and not with "no such model"
         try:
-            answer = await openai_compat.acreate(server, self._chat(request, model), self._client)
-        except openai.APITimeoutError:
-            raise ProviderError("timeout", f"{model}: the request timed out") from None
-        except openai.APIConnectionError as exc:
-            raise ProviderError("connection_error", f"{model}: {type(exc).__name__}") from None
-        except openai.APIStatusError as exc:
-            if openai_compat.model_missing(exc):
-                raise self._model_missing(request, model, server, exc) from None
-            status = exc.status_code
-            headers = getattr(getattr(exc, "response", None), "headers", None)
-            retry_after = parse_retry_after(headers.get("retry-after")) if headers is not None else None
-            raise ProviderError(
-                kind_for_status(status), f"{model}: {_short(exc)}", status=status, retry_after=retry_after
-            ) from None
-        except openai_compat.NotACompletion as exc:
-            raise ProviderError("client_error", f"{model} at {server.endpoint}: {exc}") from None
-        except openai.OpenAIError as exc:
-            raise ProviderError("invalid_output", f"{model}: {_short(exc)}") from None
+            missing = self._missing.get(key)
+            if missing is not None:  # the server said it has no such model: not asked again
+                raise ProviderError("client_error", missing, status=404)
+            self.calls += 1
+            try:
+                answer = await openai_compat.acreate(server, self._chat(request, model), self._client)
+            except openai.APITimeoutError:
+                raise ProviderError("timeout", f"{model}: the request timed out") from None
+            except openai.APIConnectionError as exc:
+                raise ProviderError("connection_error", f"{model}: {type(exc).__name__}") from None
+            except openai.APIStatusError as exc:
+                if openai_compat.model_missing(exc):
+                    raise self._model_missing(request, model, server, exc) from None
+                answered = True
+                status = exc.status_code
+                headers = getattr(getattr(exc, "response", None), "headers", None)
+                retry_after = parse_retry_after(headers.get("retry-after")) if headers is not None else None
+                raise ProviderError(
+                    kind_for_status(status), f"{model}: {_short(exc)}", status=status, retry_after=retry_after
+                ) from None
+            except openai_compat.NotACompletion as exc:
+                raise ProviderError("client_error", f"{model} at {server.endpoint}: {exc}") from None
+            except openai.OpenAIError as exc:
+                answered = True
+                raise ProviderError("invalid_output", f"{model}: {_short(exc)}") from None
+            answered = True
+        finally:
+            if answered:
+                self._answered.add(key)
+            if first:  # the calls waiting for this one's answer read it now
+                self._asking.pop(key).set()
         completion = answer.completion
         choice = completion.choices[0] if completion.choices else None
         content = (choice.message.content if choice is not None else None) or ""
@@ -192,6 +225,23 @@ class OpenAIProvider:
             cost=request.profile.cost(input_tokens, output_tokens) if priced else 0.0,
             cost_known=priced,
         )
+
+    async def _first_call(self, key: tuple[str, str], request: ModelRequest, model: str) -> bool:
+        """True when this call is the first of `model` at this server (it then goes alone);
+        False once a first call has ended with an answer, after waiting for it if it is out."""
+        while key not in self._answered and key not in self._missing:
+            asking = self._asking.get(key)
+            if asking is None:
+                self._asking[key] = asyncio.Event()
+                return True
+            try:
+                async with asyncio.timeout(request.timeout):
+                    await asking.wait()
+            except TimeoutError:
+                raise ProviderError(
+                    "timeout", f"{model}: the request timed out waiting for the server's first answer"
+                ) from None
+        return False
 
     def _model_missing(
         self, request: ModelRequest, model: str, server: openai_compat.Server, exc: Exception

@@ -4,6 +4,14 @@ Each model's latency is tracked as an exponentially decaying estimate of the mea
 variance of log-latency (model latencies are close to lognormal), seeded from the
 catalog's p50/p95. Its p95 is exp(μ + 1.645σ). Recent calls weigh more, so a model that
 slows down loses traffic within a few calls, and one that recovers wins it back.
+
+Price is the catalog's, or the alias's own `price`, and only for the model it prices
+(`ModelProfile.priced_for`): an alias that sends another model (its own `model:`, or every
+alias under `--model-override`) without a `price` of its own has an unknown cost (issue 17).
+`cheapest` and `cheapest-within-deadline` never guess it: candidates with a known price are
+compared first, the unknown ones come after them in the order written (so with none priced,
+the first healthy candidate is chosen), and the reason names them. A local model that really
+costs nothing says so with `price: {input_per_mtok: 0, output_per_mtok: 0}`.
 """
 
 from __future__ import annotations
@@ -90,28 +98,47 @@ def _est(alias: str, p95: float) -> str:
     return f"{alias} p95≈{format_duration(round(p95, 3))}"
 
 
-def _explain(strategy: str, chosen: str, figure: Any, remaining: Any = None) -> str:
+def _unpriced(names: tuple[str, ...]) -> str:
+    return f" (cost unknown, ranked after the priced: {', '.join(names)})" if names else ""
+
+
+def _explain(
+    strategy: str, chosen: str, figure: Any, remaining: Any = None, unpriced: tuple[str, ...] = ()
+) -> str:
     if strategy == "fastest":
         return f"fastest: {_est(chosen, figure)} ({_left(remaining)})"
     if strategy == "cheapest":
-        return f"cheapest: {chosen} ${figure:g}/Mtok in+out"
+        if math.isinf(figure):  # no candidate has a known price: nothing to compare
+            return f"cheapest: no candidate has a known price ({', '.join(unpriced)}); {chosen} first healthy"
+        return f"cheapest: {chosen} ${figure:g}/Mtok in+out{_unpriced(unpriced)}"
     if strategy == "ordered":
         return f"ordered: {chosen} first healthy" + (
             f" (circuit open: {', '.join(figure)})" if figure else ""
         )
     if strategy == "fits":
-        return f"cheapest within deadline: {_est(chosen, figure)} ≤ {_left(remaining)}"
+        return f"cheapest within deadline: {_est(chosen, figure)} ≤ {_left(remaining)}{_unpriced(unpriced)}"
     return f"none fits {_left(remaining)}; fastest: {_est(chosen, figure)}"
 
 
 class Router:
-    """Latency estimates for every model alias of a flow, and the four strategies."""
+    """Latency estimates for every model alias of a flow, and the four strategies.
 
-    def __init__(self, profiles: dict[str, ModelProfile], decay: float = DEFAULT_DECAY) -> None:
+    `sent` is the model every call sends instead of the alias's own (`--model-override`):
+    the catalog's price is then not that model's, and only an alias's own `price` counts.
+    """
+
+    def __init__(
+        self, profiles: dict[str, ModelProfile], decay: float = DEFAULT_DECAY, sent: str | None = None
+    ) -> None:
         self.profiles = profiles
         self.decay = decay
         self.estimates = {a: LatencyEstimate.from_percentiles(p.p50, p.p95) for a, p in profiles.items()}
-        self.prices = {a: p.input_per_mtok + p.output_per_mtok for a, p in profiles.items()}
+        # Known prices only: an alias missing here costs an unknown amount (`price` is inf).
+        self.prices = {
+            a: p.input_per_mtok + p.output_per_mtok
+            for a, p in profiles.items()
+            if p.priced_for(sent or p.model)
+        }
 
     def observe(self, alias: str, seconds: float) -> None:
         estimate = self.estimates.get(alias)
@@ -127,7 +154,13 @@ class Router:
         return estimate.p50 if estimate is not None else 0.0
 
     def price(self, alias: str) -> float:
+        """USD per Mtok in + out; inf when unknown, so min() ranks it last and keeps the
+        written order among the unknown ones (it keeps the first of equal keys)."""
         return self.prices.get(alias, math.inf)
+
+    def unpriced(self, candidates: list[str]) -> tuple[str, ...]:
+        """The candidates whose cost is unknown, for the reason."""
+        return tuple(c for c in candidates if c not in self.prices)
 
     def choose(
         self,
@@ -144,7 +177,7 @@ class Router:
             why = ("fastest", chosen, self.p95(chosen), remaining)
         elif strategy == "cheapest":
             chosen = min(usable, key=self.price)
-            why = ("cheapest", chosen, self.price(chosen))
+            why = ("cheapest", chosen, self.price(chosen), None, self.unpriced(candidates))
         elif strategy == "ordered":
             chosen = usable[0]
             why = ("ordered", chosen, [c for c in candidates if c not in usable])
@@ -152,7 +185,7 @@ class Router:
             fits = [c for c in usable if remaining is None or self.p95(c) <= remaining]
             if fits:
                 chosen = min(fits, key=self.price)
-                why = ("fits", chosen, self.p95(chosen), remaining)
+                why = ("fits", chosen, self.p95(chosen), remaining, self.unpriced(candidates))
             else:
                 chosen = min(usable, key=self.p95)
                 why = ("none", chosen, self.p95(chosen), remaining)
