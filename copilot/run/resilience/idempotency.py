@@ -86,7 +86,19 @@ def open_shared(path: str | Path, *, synchronous: Literal["FULL", "NORMAL"]) -> 
     if name != ":memory:":
         Path(name).parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(name, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
-    db.execute("PRAGMA journal_mode=WAL")
+    # Two processes opening a new file at once race to switch it to WAL; the loser gets "database
+    # is locked" at once (SQLite does not run the busy handler for a journal-mode change), so it
+    # waits its turn here, up to the same busy timeout
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                db.close()
+                raise
+            time.sleep(0.01)
     db.execute(f"PRAGMA synchronous={synchronous}")
     return db
 
