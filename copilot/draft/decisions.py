@@ -275,6 +275,14 @@ def documents_named(text: str) -> re.Match[str] | None:
     return _FROM_DOCUMENTS.search(text)
 
 
+# A first word that reads as a verb but heads a noun phrase whose own verb is a passive
+# prohibition: "Schedule II substances are never auto-queued" (what must not happen, no action)
+_NOUN_LEAD = re.compile(
+    r"^\W*[A-Za-z]+\s+(?!(?:the|a|an|our|their|its|it|them|each|every|all|any|this|that|these|those|his|her|"
+    r"your|to|in|on|by|for|with|from)\b)[\w-]+(?:\s+[\w-]+){0,3}?\s+(?:are|is|were|was)\s+(?:never|not)\s+"
+    r"[\w-]*(?:ed|en)\b",
+    re.I,
+)
 _CODE_RULE = re.compile(
     r"\b(?:a |the )?(?:plain|hard|fixed|simple|deterministic) (?:rule|check|code) (?:must|should|has to|will)\b",
     re.I,
@@ -351,6 +359,10 @@ def read_actions(
         span = clause_span(sentence, start)
         if any(i == index and a < span[1] and span[0] < b for i, (a, b) in taken):
             continue
+        if any(m.kind == "trigger" and m.sentence == index and span[0] <= m.start < span[1] for m in matches):
+            continue  # "Refill requests … land on Google Pub/Sub topic rx-refills": how events arrive
+        if _NOUN_LEAD.match(clause.text):
+            continue  # "Schedule II controlled substances are never auto-queued": a noun, then its verb
         if _CODE_RULE.search(sentence[max(0, start - 40) : start + len(clause.text)]):
             # "a plain rule must reject any plan that …": a check the brief keeps from models, not a
             # call to the outside world; no step of the offline drafter is that check, so it stays a gap

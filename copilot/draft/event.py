@@ -115,7 +115,22 @@ class EventShape:
                     and re.search(rf"\b{re.escape(head)}s?\b", text, re.I)
                 ):
                     found.append(path)
+        if not found:
+            # "by phone number" with `from_phone`: the key word the clause says is in the field's name
+            for path in self.fields:
+                parts = _leaf(path).lower().split("_")
+                keyed = re.search(r"\bby\s+(?:the\s+|their\s+|its\s+)?([a-z]+)", text, re.I)
+                if len(parts) > 1 and keyed is not None and keyed.group(1).lower() in parts:
+                    found.append(path)
         return max(found, key=lambda p: (len(_leaf(p)), -len(p))) if found else None
+
+    @property
+    def listed_key(self) -> str | None:
+        """The first field named like a key (`rx_number`, `po_number`, `clinic_id`), if any."""
+        for path in self.fields:
+            if "_" in _leaf(path) and _leaf(path).lower().rsplit("_", 1)[-1] in _KEY_SUFFIXES:
+                return path
+        return None
 
     @property
     def subject_field(self) -> str | None:

@@ -112,6 +112,12 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
         items = _label_items(paren.group(1))
         if len(items) >= 2:
             return items[:12], (end + paren.start(1), end + paren.end(1))
+    colon = re.match(r"\s*(?:[\w-]+\s+){0,3}?[\w-]*\s*:\s*([^.;:()]+)", rest)
+    if colon:
+        # "Classify urgency: emergency / urgent / routine": the list after the colon
+        items = _label_items(colon.group(1))
+        if 2 <= len(items) <= 12 and all(len(i.split()) <= 2 for i in items):
+            return items, (end + colon.start(1), end + colon.end(1))
     stop = _LIST_STOP.search(rest)
     window = rest[: stop.start() if stop else len(rest)]
     intro = _LIST_INTRO.search(window)

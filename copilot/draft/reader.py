@@ -251,16 +251,104 @@ def _option_subjects(sentences: list[str], tasks: list[Task], options: list[str]
 _SUBJECT_FILLER = frozenset({"also", "then", "only", "all", "any", "the", "and", "just", "always", "those"})
 
 
-def _lead_conditions(sentences: list[str], tasks: list[Task]) -> None:
+# "Critical (CVSS 9 or above) on tier-1 services: page security": a heading that is no condition
+_HEADER_WORDS = frozenset({
+    "trigger", "triggers", "event", "events", "fields", "field", "input", "inputs", "output", "outputs",
+    "budget", "budgets", "sla", "slas", "note", "notes", "step", "steps", "rule", "rules", "outcome",
+    "outcomes", "label", "labels", "decision", "decisions", "example", "examples", "context", "goal",
+    "goals", "flow", "webhook", "schedule", "data", "payload", "message", "messages", "source",
+    "sources", "requirement", "requirements", "constraint", "constraints", "tone", "format", "response",
+    "reply", "answer", "cost", "costs", "latency", "limit", "limits", "setup", "background", "also",
+    "then", "important", "update", "ps", "todo",
+})  # fmt: skip
+# "Sinkholes always go to the on-call engineer", "anything about pain goes to #urgent": the subject
+# limits where it goes; words for what the flow itself produces are no subset of the events
+_SUBJECT_GOES = re.compile(
+    r"\W*((?:[A-Za-z][\w'-]*\s+){0,4}?[A-Za-z][\w'-]*)\s+(?:always\s+|also\s+|only\s+|then\s+)?"
+    r"(?:go|goes|get\s+sent|gets\s+sent|are\s+sent|is\s+sent|are\s+routed|is\s+routed|get\s+routed|gets\s+routed)\b"
+)
+_PRODUCED = frozenset({
+    "summary", "summaries", "reply", "replies", "answer", "answers", "result", "results", "digest",
+    "digests", "report", "reports", "note", "notes", "alert", "alerts", "notification", "notifications",
+    "decision", "decisions", "score", "scores", "label", "labels", "it", "they", "this", "that",
+    "everything", "all", "output", "outputs", "draft", "drafts", "message", "messages", "email",
+    "emails", "copy", "copies", "it's",
+})  # fmt: skip
+
+
+def _subject_limits(sentence: str, task: Task, noun: str) -> str | None:
+    """The subject of the task's clause when it names a subset of the events, not all of them."""
+    a, _ = clause_span(sentence, task.start)
+    m = _SUBJECT_GOES.match(sentence, a)
+    if m is None or m.end() > task.start + len(task.text) + 40 or m.start(1) > task.start:
+        return None
+    words = [w.lower() for w in re.findall(r"[A-Za-z][\w'-]*", m.group(1))]
+    if not words or words[0] in (
+        "we",
+        "i",
+        "you",
+        "it",
+        "they",
+        "he",
+        "she",
+        "this",
+        "that",
+        "each",
+        "every",
+    ):
+        return None
+    if words[0] in ("anything", "everything", "whatever") and len(words) == 1:
+        return None
+    head = words[-1]
+    noun_pattern = next((p for n, p in _NOUNS if n == noun), None)
+    if (
+        head in _PRODUCED
+        or (noun_pattern and re.fullmatch(noun_pattern, head, re.I))
+        or head.rstrip("s") == noun
+    ):
+        return None  # "Summaries go to Slack", "Tickets go to Zendesk": every event, or what the flow makes
+    return m.group(1).strip()
+
+
+def _lead_conditions(sentences: list[str], tasks: list[Task], noun: str = "event") -> None:
     """'For in-range results, post the explanation to MyChart': a lead that names which events
     (not "for each ticket") limits the sentence's actions, read or not; unread, the classifier
-    decides it and the draft says so (DR010)."""
+    decides it and the draft says so (DR010). So does a heading before a colon ("Critical on
+    tier-1 services: page security") and a subject naming a subset ("Sinkholes always go to …")."""
     for task in tasks:
         if task.condition is not None or task.unmapped_condition or task.kind not in ACTING or task.start < 0:
             continue
+        sentence = sentences[task.sentence]
+        subject = _subject_limits(sentence, task, noun)
+        if subject is not None:
+            task.unmapped_condition = subject
+            continue
+        # "Emergency (gas smell, flooding, no heat): page …": an aside in parentheses is one lead
+        blanked = re.sub(r"\([^()]*\)", lambda m: "_" * len(m.group(0)), sentence)
+        colon = re.match(r"\W*([^:,;{}]{2,70}?):\s+", blanked)
+        if (
+            colon is not None
+            and not re.match(r"\W*(?:never|don'?t|do not|no|always|please|note|ps)\b", colon.group(1), re.I)
+            and colon.end() <= task.start <= colon.end() + 2
+            and colon.group(1).split()[0].lower().strip("*_#") not in _HEADER_WORDS
+            and len(colon.group(1).split()) <= 10
+            and not re.search(r"\d+\s*[.)]\s*$|^\s*\d+$", colon.group(1))
+        ):
+            lead = sentence[colon.start(1) : colon.end(1)].strip()
+            head = re.sub(r"\([^()]*\)", " ", lead)
+            labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
+            named = [
+                lb for lb in labels if re.search(rf"\b{re.escape(lb.replace('_', ' '))}s?\b", head, re.I)
+            ]
+            if len(named) == 1:
+                # "Emergency (gas smell, flooding, no heat): page …": one of the classifier's labels
+                task.condition = Condition("label", lead, "==", named[0])
+            else:
+                task.unmapped_condition = lead
+            continue
         lead = re.match(
             r"\W*for\s+(?!(?:every|each|all|any|the|this|that|it|them|us|now|example|instance|\d)\b)([^,]{2,60}),",
-            sentences[task.sentence],
+            sentence,
             re.I,
         )
         if lead is not None and lead.end() <= task.start:
@@ -527,7 +615,7 @@ _GROUNDING = re.compile(
     re.I,
 )
 _EVENT_FIELDS = re.compile(
-    r"\b(?:event|payload|body|input)s?\b[^{}\n]{0,30}?\{\s*([A-Za-z_][\w\s,.?]*)\}", re.I
+    r"\b(?:event|payload|body|input|message)s?\b[^{}\n]{0,30}?\{\s*([A-Za-z_][\w\s,.?]*)\}", re.I
 )
 _DOCS_GLOB = re.compile(
     r"`([^`\s]*[/*][^`\s]*\.(?:md|markdown|txt|html?|rst|pdf|json))`|\b((?:[\w.-]+/)+[\w.-]*\*[\w.*-]*)|"
@@ -738,7 +826,7 @@ def read(brief: str) -> Reading:
     )
     _otherwise_across(sentences, tasks)
     _lead_labels(sentences, tasks, matches)
-    _lead_conditions(sentences, tasks)
+    _lead_conditions(sentences, tasks, _event_noun(sentences, trigger))
     lead = event_lead(sentences)
     if lead is not None:
         # "Whenever a patient books, moves or cancels an appointment, …": the arriving event

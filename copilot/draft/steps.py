@@ -388,6 +388,9 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
     named = (plan.event.field_named_in(keyed.group(1)) if keyed else None) or plan.event.field_named_in(quote)
     if named is not None:
         return f"${{env:{env}}}/{{{{ event.{named} }}}}"
+    if plan.shown_id != plan.id_ref and plan.event.listed_key:
+        # the `id` is assumed and may be missing: a key the brief lists is there to look up by
+        return f"${{env:{env}}}/{{{{ event.{plan.event.listed_key} }}}}"
     return f"${{env:{env}}}/{plan.shown_id}" if plan.event.id_field else f"${{env:{env}}}"
 
 

@@ -949,3 +949,63 @@ def test_an_assumed_id_is_not_required_so_the_event_the_brief_describes_is_answe
     ran = CliRunner().invoke(app, ["run", "flow.yaml", "--event", "event.json", "--format", "json"])
     assert ran.exit_code == 0, ran.output
     assert '"status": 200' in ran.output.replace("'", '"') or '"status":200' in ran.output
+
+
+# ---------------------------------------------------------------- readings from the ninth review
+
+
+def test_a_heading_before_a_colon_limits_the_action_after_it():
+    data = drafted(
+        "Build failures arrive by webhook from Buildkite with pipeline and branch. Summarise the failure. "
+        "Failures on the release branch: page the release manager via PagerDuty. Answer within 5 seconds."
+    )
+    page = step(data, "http", "page")
+    assert "release_branch" in page["if"], page.get("if")
+
+
+def test_a_heading_naming_a_label_is_that_label_and_a_colon_list_is_the_labels():
+    data = drafted(
+        "Pest-control calls land on the SQS queue pest-calls with call_id and transcript.\n"
+        "- Classify the call: infestation / inspection / billing.\n"
+        "- Infestation (rats, wasps, bed bugs): create a job in Jobber.\n"
+        "- Answer within 4 seconds."
+    )
+    assert step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"][:3] == [
+        "infestation",
+        "inspection",
+        "billing",
+    ]
+    job = next(s for s in data["steps"] if s["type"] == "http" and "JOBBER" in s["request"]["url"])
+    assert job["if"] == "{{ steps.check_classify.output.label == 'infestation' }}"
+
+
+def test_a_subject_naming_a_subset_limits_where_it_goes():
+    data = drafted(
+        "Sensor readings arrive by webhook with sensor_id and reading. Classify each reading as normal or "
+        "abnormal. Leak alarms always go to the facilities lead via PagerDuty. Answer within 2 seconds."
+    )
+    page = step(data, "http", "page")
+    assert "leak_alarms" in page["if"], page.get("if")
+
+
+def test_the_sentence_events_arrive_in_and_a_noun_led_prohibition_are_no_actions():
+    data = drafted(
+        "Refund requests from our shop land on Google Pub/Sub topic refunds with refund_id and sku. "
+        "Classify the reason as damaged, wrong size or other. Return gift cards are never auto-refunded. "
+        "Answer within 3 seconds."
+    )
+    assert [s["id"] for s in data["steps"] if s["type"] == "http"] == []
+
+
+def test_a_lookup_keys_on_the_field_the_clause_names_by_one_of_its_words_or_on_a_listed_key():
+    data = drafted(
+        "Texts arrive by webhook with from_phone and body. Look up the customer in Zoho by phone number "
+        "first, then classify the text as order, complaint or other. Answer within 3 seconds."
+    )
+    assert step(data, "http", "lookup")["request"]["url"].endswith("{{ event.from_phone }}")
+    data = drafted(
+        "Orders land on the SQS queue orders, message {order_number, store_code, total}. Fetch the order "
+        "from Shopify, then classify it as standard or rush. Answer within 3 seconds."
+    )
+    assert set(data["trigger"]["event_schema"]["properties"]) >= {"order_number", "store_code", "total"}
+    assert step(data, "http", "lookup")["request"]["url"].endswith("{{ event.order_number }}")
