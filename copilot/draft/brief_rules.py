@@ -145,8 +145,13 @@ def hand_rules_to_model(
     rules = [
         u
         for u in unmapped
-        if is_rule(u, words)
-        or (not u.endswith(")") and _decides_option(u, options) and not _NOT_THE_MODELS.search(u))
+        if (
+            is_rule(u, words)
+            or (not u.endswith(")") and _decides_option(u, options) and not _NOT_THE_MODELS.search(u))
+        )
+        # "Gas smell: the reply must be the fixed safety text …, not model-written": the sentence
+        # keeps it from models even where the clause alone does not say so
+        and not any(_NOT_THE_MODELS.search(s) for s in sentences if u in s)
     ]
     # "Deposits are only refunded if the van is returned before 6pm": a condition read in a
     # sentence no step quotes conditions nothing; the whole sentence is the rule

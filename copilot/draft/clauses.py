@@ -281,7 +281,9 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
             ):
                 continue  # "a short, friendly reply": adjectives, not clauses
             if ch == "," and re.search(
-                r"\b(?:as|into|either|between|one of)\s+(?:[\w-]+\s+){0,2}[\w-]+$", sentence[:i], re.I
+                r"\b(?:as|into|either|between|one of)\s+(?:[\w-]+\s+){0,2}[\w-]+(?:,\s*[\w-]+(?:\s+[\w-]+)?){0,8}$",
+                sentence[:i],
+                re.I,
             ):
                 continue  # "classify it as new booking, reschedule or cancellation": one list
             if ch == ":" and _OPTION_LIST.match(sentence[i + 1 :]):

@@ -40,7 +40,7 @@ _MODEL_VERBS = {
     **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review", "pick", "choose", "select"), "decide"),
 }  # fmt: skip
 _OPTIONS = re.compile(
-    r"\b(?:decide|determine|choose|picks?|selects?|return|answer|flag it as|mark it as)\s*(?:between\s+|whether\s+(?:to\s+)?|one\s+of\s*:?\s*|:\s*)?"
+    r"\b(?:decide|determine|choose|picks?|selects?|return|answer|flag it as|mark it as)\b\s*(?:between\s+|whether\s+(?:to\s+)?|one\s+of\s*:?\s*|:\s*)?"
     r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,|/|\bor\b|, or\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",
     re.I,
 )
@@ -72,7 +72,7 @@ _LAST_OPTION = (
 )
 _RESPONSE_OPTIONS = re.compile(
     r"\b(?:answers?|respond(?:s)?|repl(?:y|ies)|returns?|needs?|wants?|expects?|waits?(?:\s+at\s+most\s+[\w\s.]+?)?\s+for|"
-    r"decide\s*:?\s*(?:whether\s+)?(?:to\s+)?|(?:picks?|chooses?|selects?)\s+(?:between\s+)?|"
+    r"decide\b\s*:?\s*(?:whether\s+)?(?:to\s+)?|(?:picks?|chooses?|selects?)\s+(?:between\s+)?|"
     r"classify\s+(?:it|them|each\s+\w+)\s+as|mark\s+(?:it|them)\s+as|"
     r"(?:an?\s+|the\s+)?(?:verdict|decision|outcome)\s*(?:of|:)|(?:into|as|with)\s+(?:a|the|one)\s+(?:decision|verdict|outcome)\s*:?|"
     r"(?:decision|verdict|outcome)s?\s+(?:labels?|options?|values?)\s*:|"

@@ -361,6 +361,33 @@ def _lead_conditions(sentences: list[str], tasks: list[Task], noun: str = "event
             task.unmapped_condition = text
 
 
+_FOR_LABELS = re.compile(
+    r"\bfor\s+(?:the\s+|all\s+)?((?:[\w-]+(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)){0,5}[\w-]+)\s+"
+    r"(?:requests?|tickets?|ones|cases?|calls?|messages?|orders?|items?|reports?|jobs?|claims?|issues?)\b",
+    re.I,
+)
+
+
+def _for_labels(sentences: list[str], tasks: list[Task]) -> None:
+    """ "Create a work order in ServiceTitan for urgent and routine requests": an action limited to
+    some of the classifier's labels, named after "for"."""
+    labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
+    if not labels:
+        return
+    for task in tasks:
+        if task.condition is not None or task.kind not in ACTING or task.start < 0:
+            continue
+        a, b = clause_span(sentences[task.sentence], task.start)
+        m = _FOR_LABELS.search(sentences[task.sentence], a, b)
+        if m is None:
+            continue
+        words = [snake(w) for w in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group(1)) if w]
+        if words and all(w in labels for w in words):
+            cond = Condition("label", m.group(0), "==", words[0])
+            cond.alternatives = [Condition("label", m.group(0), "==", w) for w in words[1:]]
+            task.condition, task.unmapped_condition = cond, None
+
+
 def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """'For cancellations within 24 hours of the slot, add the patient to the watchlist', 'For
     every new booking, send an SMS': a sentence led by one of the classifier's labels limits its
@@ -826,6 +853,7 @@ def read(brief: str) -> Reading:
     )
     _otherwise_across(sentences, tasks)
     _lead_labels(sentences, tasks, matches)
+    _for_labels(sentences, tasks)
     _lead_conditions(sentences, tasks, _event_noun(sentences, trigger))
     lead = event_lead(sentences)
     if lead is not None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from copilot.errors import FlowgenError
 from copilot.flow.units import env_refs, is_env_ref, parse_duration
+from copilot.hosts import on_loopback
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT = 60.0
@@ -32,7 +33,6 @@ DEFAULT_MAX_TOKENS = 8192
 _KEYS = {"provider", "model", "base_url", "api_key", "timeout", "max_repairs", "lint", "draft", "schema"}
 PROVIDERS = ("auto", "offline", "openai")
 SCHEMAS = ("compact", "full")
-LOOPBACK_HOSTS = frozenset({"localhost", "ip6-localhost"})
 
 
 @dataclass(frozen=True)
@@ -65,22 +65,6 @@ class LlmSettings:
             "schema": self.schema,
             "schema_source": self.schema_source,
         }
-
-
-def on_loopback(base_url: str | None) -> bool:
-    """True when `base_url` is a server on this machine (localhost, 127.0.0.0/8, ::1)."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    if not base_url:
-        return False
-    host = (urlsplit(base_url).hostname or "").lower()
-    if host in LOOPBACK_HOSTS or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def resolve_schema(

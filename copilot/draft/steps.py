@@ -21,6 +21,7 @@ from copilot.draft.model_steps import model_spec, model_step
 from copilot.draft.planning import DOCS_GLOB, FEEDS, HOT_KINDS, Plan, display, mentioned_at
 from copilot.draft.reader import Task
 from copilot.draft.side_effects import body_fields, condition_expr, side_effect_step
+from copilot.draft.tasks import quote_for
 
 
 @dataclass
@@ -399,13 +400,20 @@ def _hot_lookups(plan: Plan) -> list[Task]:
     if not plan.hot:
         return []
     last = max(mentioned_at(t) for t in plan.hot)
+
+    def first(task: Task) -> bool:
+        # "First pull the reservation from OPERA", "look up the patient … by phone number first",
+        # "… in our assets API before choosing a vendor": before the models, wherever it is said
+        clause = task.quote or quote_for(plan.reading.sentences[task.sentence], task.start)
+        return bool(re.search(r"\b(?:first|before)\b", clause, re.I))
+
     return [
         task
         for task in plan.background
         if task.kind == "enrich"
         and not task.background
         and task.start >= 0
-        and (task.sentence, task.start) < last
+        and ((task.sentence, task.start) < last or first(task))
     ]
 
 

@@ -30,7 +30,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
     ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|triag\w*|label(?:s|led|ling)?|tag(?:s|ged|ging)? (?:it|them|each|the)|"
-                            r"sort (?:it|them|each)|detect\w*|identif\w* (?:the )?(?:intent|category|type|topic|language|sentiment)|"
+                            r"sorts? (?:it|them|each|every|incoming)|detect\w*|identif\w* (?:the )?(?:intent|category|type|topic|language|sentiment)|"
                             r"route (?:it|them|each|the|tickets?|messages?|emails?|requests?)|routing|sentiment|intent|"
                             r"how urgent|urgency)\b", re.I)),
     ("extract", re.compile(r"\b(extract\w*|pull(?:s|ed|ing)? out|pars(?:e|es|ed|ing)|captur(?:e|es|ed|ing)|grab(?:s|bed)?)\b", re.I)),
@@ -180,6 +180,13 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     continue
                 if kind in ("enrich", "store"):
                     dest = next((d for d in _DESTINATIONS if re.search(rf"\b{d}\b", lower)), None)
+                    owned = re.search(r"\b(?:our|the|their)\s+([a-z][\w-]*)\s+api\b", lower[m.start() :])
+                    if (
+                        dest == "api"
+                        and owned
+                        and owned.group(1) not in ("own", "internal", "public", "rest")
+                    ):
+                        dest = owned.group(1)  # "in our assets API": the assets service, not any API
                     task.target = dest
                 if kind in ("enrich", "store", "act"):
                     # the system the clause names ("look up the policy in Guidewire") is where the

@@ -12,7 +12,7 @@ Hardening a failing flow is `copilot.draft.hardening`; the loop of both is
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +159,7 @@ def own_test(
     `stop_at_failure`, the seeds after a failing one are not run (the verdict is known).
     """
     from copilot.flow.load import load_flow_text
-    from copilot.run.loadtest import prepare_loaded, run_setup
+    from copilot.run.loadtest import TestOptions, prepare_loaded, run_setup
 
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     data = text_or_flow if isinstance(text_or_flow, dict) else None
@@ -176,9 +176,9 @@ def own_test(
         flow = loaded.flow
         sla = flow.latency_sla
         result.sla_ms = None if sla is None else round(sla * 1000, 3)
-        setup = prepare_loaded(loaded, seed=seed)
+        setup = prepare_loaded(loaded, TestOptions(seed=seed, virtual_time=True))
         for offset in range(max(1, seeds)):
-            run = run_setup(replace(setup, seed=seed + offset), virtual_time=True, catalog=catalog)
+            run = run_setup(setup.with_seed(seed + offset), catalog=catalog)
             result.runs.append(_seed_run(run))
             if stop_at_failure and not result.runs[-1].passed:
                 break

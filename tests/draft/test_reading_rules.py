@@ -1009,3 +1009,44 @@ def test_a_lookup_keys_on_the_field_the_clause_names_by_one_of_its_words_or_on_a
     )
     assert set(data["trigger"]["event_schema"]["properties"]) >= {"order_number", "store_code", "total"}
     assert step(data, "http", "lookup")["request"]["url"].endswith("{{ event.order_number }}")
+
+
+def test_sorting_into_a_list_a_first_lookup_and_labels_after_for_limit_the_actions():
+    data = drafted(
+        "Our clinic app sends patient messages to a webhook: message_id, patient_ref, body. We want a bot "
+        "that sorts each message into refill, billing, scheduling or clinical. Look up the patient in our "
+        "records API by patient_ref before classifying. Open a ticket in Freshdesk for billing and "
+        "scheduling messages. Answer within 3 seconds."
+    )
+    classify = step(data, "model", "classify")
+    assert classify["output_schema"]["properties"]["label"]["enum"][:4] == [
+        "refill",
+        "billing",
+        "scheduling",
+        "clinical",
+    ]
+    lookup = step(data, "http", "lookup")
+    assert "lookup" in classify["needs"] and lookup.get("mode") != "async"
+    assert lookup["request"]["url"] == "${env:RECORDS_API_URL}/{{ event.patient_ref }}"
+    ticket = next(s for s in data["steps"] if "FRESHDESK" in str(s.get("request", {}).get("url")))
+    assert "'billing'" in ticket["if"] and "'scheduling'" in ticket["if"] and " or " in ticket["if"]
+
+
+def test_a_sentence_keeping_text_from_models_keeps_each_of_its_clauses_out_of_prompts():
+    brief = (
+        "Alarm events arrive by webhook with site_id and alarm_type. Classify the alarm as fire, intrusion "
+        "or fault. Fire: the caller message must be the fixed evacuation text from the safety manual, not "
+        "model-written. Answer within 2 seconds."
+    )
+    outcome = draft_offline(DraftRequest(brief=brief))
+    prompts = " ".join(str(s.get("prompt", {})) for s in outcome.data["steps"])
+    assert "evacuation text" not in prompts
+    assert any("evacuation text" in u for u in outcome.unmapped)  # said, as a gap (DR010)
+
+
+def test_a_verb_ending_in_s_is_no_option_list():
+    from copilot.draft.decisions import decision_options, read_response_options
+
+    sentence = "Comping a room is never something the AI decides or promises"
+    assert decision_options(sentence) == []
+    assert read_response_options([sentence]) == []
