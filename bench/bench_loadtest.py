@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOW = ROOT / "examples" / "flows" / "support-triage.yaml"
 sys.path.insert(0, str(ROOT))
 
-from copilot.run.loadtest import prepare, run_setup  # noqa: E402
+from copilot.run.loadtest import TestOptions, prepare, run_setup  # noqa: E402
 
 
 def rss_mib() -> float:
@@ -58,9 +58,12 @@ def rss_mib() -> float:
 
 
 def pipeline(events: int) -> dict:
-    setup = prepare(str(FLOW), events=events, rate=1_000_000.0, flow_chaos=False)
+    options = TestOptions(
+        events=events, rate=1_000_000.0, flow_chaos=False, latency_scale=0.0, rate_limits=False
+    )
+    setup = prepare(str(FLOW), options)
     started = time.perf_counter()
-    result = run_setup(setup, latency_scale=0.0, rate_limits=False)
+    result = run_setup(setup)
     wall = time.perf_counter() - started
     data = result.to_dict()
     return {
@@ -76,7 +79,7 @@ def engine_alone(events: int) -> dict:
     from copilot.run.load import EventFactory
     from copilot.run.providers.sim import SimHttpClient, SimProvider
 
-    setup = prepare(str(FLOW), events=events, flow_chaos=False)
+    setup = prepare(str(FLOW), TestOptions(events=events, flow_chaos=False))
     flow = setup.loaded.flow
     factory = EventFactory(flow.trigger, 0)
     batch = [factory.event(i) for i in range(events)]
@@ -107,8 +110,10 @@ def engine_alone(events: int) -> dict:
 
 
 def sustained(rate: float, seconds: float) -> dict:
-    setup = prepare(str(FLOW), events=int(rate * seconds), rate=rate, flow_chaos=False)
-    result = run_setup(setup, latency_scale=0.0, rate_limits=False)
+    options = TestOptions(
+        events=int(rate * seconds), rate=rate, flow_chaos=False, latency_scale=0.0, rate_limits=False
+    )
+    result = run_setup(prepare(str(FLOW), options))
     data = result.to_dict()
     return {
         "offered_per_s": rate,
@@ -119,7 +124,10 @@ def sustained(rate: float, seconds: float) -> dict:
 
 
 def memory(events: int, every: int) -> dict:
-    setup = prepare(str(FLOW), events=events, rate=1000.0, flow_chaos=False)
+    options = TestOptions(
+        events=events, rate=1000.0, flow_chaos=False, latency_scale=0.0, virtual_time=True, rate_limits=False
+    )
+    setup = prepare(str(FLOW), options)
     samples: list[tuple[int, float]] = []
 
     def progress(done: int, total: int) -> None:
@@ -128,14 +136,14 @@ def memory(events: int, every: int) -> dict:
             samples.append((done, rss_mib()))
 
     started = time.perf_counter()
-    run_setup(setup, latency_scale=0.0, virtual_time=True, progress=progress, rate_limits=False)
+    run_setup(setup, progress=progress)
     return {"events": events, "seconds": time.perf_counter() - started, "rss_mib": samples}
 
 
 def limited(events: int, every: int) -> dict:
     """`flowgen test FLOW --virtual-time --events N`: the flow's own load and chaos, catalog
     latencies and the models' rate limits on (the run that hung before issue 16)."""
-    setup = prepare(str(FLOW), events=events)
+    setup = prepare(str(FLOW), TestOptions(events=events, virtual_time=True))
     samples: list[tuple[int, float]] = []
 
     def progress(done: int, total: int) -> None:
@@ -144,7 +152,7 @@ def limited(events: int, every: int) -> dict:
             samples.append((done, rss_mib()))
 
     started = time.perf_counter()
-    result = run_setup(setup, virtual_time=True, progress=progress)
+    result = run_setup(setup, progress=progress)
     data = result.to_dict()
     return {
         "events": events,

@@ -249,7 +249,7 @@ def test(
       flowgen test --compare before.yaml after.yaml
     """
     from copilot.flow.units import parse_duration, parse_rate
-    from copilot.run.loadtest import exit_code, run_tests
+    from copilot.run.loadtest import TestOptions, exit_code, run_tests
     from copilot.run.report import live_progress, render_html, render_json, render_text
 
     refuse_overwrite("--report", report, force)
@@ -271,25 +271,23 @@ def test(
         fail("--virtual-time only makes sense with --provider sim (a real server takes real time)")
     try:
         with live_progress(console(stderr=True)) as progress:
-            results = run_tests(
-                [str(f) for f in flows],
-                compare=compare,
+            options = TestOptions(
                 events=events,
                 rate=rate_value,
                 duration=duration_value,
                 seed=seed,
-                chaos=chaos or [],
+                chaos=tuple(chaos or ()),
                 flow_chaos=flow_chaos,
+                k6_compatible=k6_compatible,
                 virtual_time=virtual_time,
                 provider=provider.value,
                 base_url=base_url,
-                progress_factory=progress,
                 dead_letter=str(dead_letter) if dead_letter is not None else None,
                 rate_limits=rate_limits,
                 drain_limit=drain_value,
                 model_override=model_override,
-                k6_compatible=k6_compatible,
             )
+            results = run_tests([str(f) for f in flows], options, compare=compare, progress_factory=progress)
         if report is not None:
             from copilot.flow.dump import write_atomic
 

@@ -25,18 +25,17 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from copilot.errors import Position
 from copilot.flow.document import loc_path
+from copilot.flow.view import LoadedFlowView
 from copilot.jsonview import json_view
 
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
 
     from copilot.catalog import Catalog, ModelProfile
-    from copilot.flow.document import Document
     from copilot.flow.graph import Analysis
     from copilot.flow.load import LoadedFlow
     from copilot.flow.models import (
         AnyStep,
-        Flow,
         HttpStep,
         ModelStep,
         RetrieveStep,
@@ -113,7 +112,7 @@ class Settings(Protocol):
 
 
 @dataclass
-class Context:
+class Context(LoadedFlowView):
     """Everything a rule may look at, computed once per file and shared by all rules.
 
     The flow's analysis, profiles and template sites are the analysed flow's
@@ -127,14 +126,6 @@ class Context:
     # The lint configuration of this file (set by the engine): settings some rules read,
     # such as `allowed-hosts` (FG712).
     config: Settings | None = None
-
-    @property
-    def flow(self) -> Flow:
-        return self.loaded.flow
-
-    @property
-    def doc(self) -> Document:
-        return self.loaded.doc
 
     @property
     def path(self) -> str:

@@ -23,10 +23,9 @@ from typing import Any
 from copilot.flow.expressions import ExpressionError
 from copilot.flow.sandbox import render_budget
 from copilot.run.deadletter import dead_letter_line
-from copilot.run.plans import SkipStep, StepFailure, StepPlan
-from copilot.run.records import EventResult, StepRecord, failure_answer
+from copilot.run.plans import FAILED_STATUSES, SkipStep, StepFailure, StepPlan, gate, stopped
+from copilot.run.records import EventResult, StepRecord, deadline_answer, failure_answer
 
-_FAILED = ("failed", "cancelled")
 _MIN_RENDER_BUDGET = 0.01  # seconds: a render that starts at the deadline still gets to say why it failed
 
 
@@ -204,31 +203,12 @@ class EventRun:
 
     def _start(self, plan: StepPlan) -> None:
         record = self.result.steps[plan.id]
-        if plan.needs:
-            outputs = self.outputs
-            all_skipped = True
-            for need in plan.needs:
-                status = outputs[need]["status"]
-                if status == "failed" or status == "cancelled":
-                    record.error = f"not run: `{need}` failed"
-                    self._finish(plan, "cancelled")
-                    return
-                if status != "skipped":
-                    all_skipped = False
-            if all_skipped:
-                self._finish(plan, "skipped")
-                return
-        if plan.condition is not None:
-            try:
-                with self.template_budget(plan):
-                    go = plan.condition(self.ctx)
-            except ExpressionError as exc:
-                record.error, record.kind = f"`if`: {exc.message}", exc.kind
-                record.start = record.end = self.now()
-                self._finish(plan, "failed")
-                return
-            if not go:
-                self._finish(plan, "skipped")
+        if plan.needs or plan.condition is not None:
+            blocked = gate(plan, record, self.outputs, self.ctx, self.template_budget)
+            if blocked is not None:
+                if blocked == "failed":
+                    record.start = record.end = self.now()
+                self._finish(plan, blocked)
                 return
         record.start = self.engine.now() - self.t0
         record.status = "running"
@@ -244,11 +224,8 @@ class EventRun:
         if plan.inline:
             try:
                 status = plan.runner(self, plan, record)
-            except StepFailure as exc:
-                record.error, record.kind = str(exc), exc.kind
-                status = "failed"
-            except SkipStep:
-                status = "skipped"
+            except (StepFailure, SkipStep) as exc:
+                status = stopped(record, exc)
             self._finish(plan, status)
         elif self.handoff is not None:
             # A step's end made this one ready: the task that ran it may run this one next.
@@ -337,7 +314,7 @@ class EventRun:
             self.result.error = f"step `{plan.id}` failed: {record.error}"
         self.finished += 1
         if plan.in_respond and not self.responded:
-            if status in _FAILED:
+            if status in FAILED_STATUSES:
                 self._respond_error(plan, record)
             else:
                 self.respond_left -= 1
@@ -424,21 +401,16 @@ class EventRun:
         self._decide(status, {"error": self.scrub(message)}, error=message)
 
     def _respond_deadline(self, reason: str) -> None:
-        respond = self.engine.flow.respond
-        on_deadline = respond.on_deadline if respond is not None else None
-        message = f"deadline: {reason}"
-        if on_deadline is None:
-            self._decide(504, {"error": "deadline exceeded"}, deadline_hit=True, error=message)
-            return
-        try:
-            with render_budget(None):  # the deadline has passed: the hard cap alone
-                body = self.engine.deadline_body({"event": self.event, "steps": self.outputs})  # type: ignore[misc]
-        except ExpressionError as exc:
-            error = f"respond.on_deadline.body: {exc.message}"
-            self.engine.count_budget(exc, "on_deadline")
-            self._decide(500, {"error": error}, deadline_hit=True, error=error)
-            return
-        self._decide(on_deadline.status, body, deadline_hit=True)
+        engine = self.engine
+
+        def render_body() -> Any:
+            return engine.deadline_body({"event": self.event, "steps": self.outputs})
+
+        def count_budget(exc: ExpressionError) -> None:
+            engine.count_budget(exc, "on_deadline")
+
+        status, body, error = deadline_answer(engine.flow.respond, reason, render_body, count_budget)
+        self._decide(status, body, deadline_hit=True, error=error)
 
     def template_budget(self, plan: StepPlan | None = None) -> render_budget:
         """The time a render may take now: the step's timeout, clipped by what is left of the SLA.

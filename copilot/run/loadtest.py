@@ -20,7 +20,7 @@ import asyncio
 import tempfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,8 @@ from copilot.run.load_thresholds import (
 )
 from copilot.run.recorder import RATE_METRICS, Recorder, seconds_to_ms
 
-__all__ = ["Recorder", "TestResult", "TestSetup", "exit_code", "prepare", "prepare_loaded", "run_setup",
-           "run_tests"]  # fmt: skip
+__all__ = ["Recorder", "TestOptions", "TestResult", "TestSetup", "exit_code", "prepare", "prepare_loaded",
+           "run_setup", "run_tests"]  # fmt: skip
 
 SERIES_POINTS = 60  # windows of the latency-over-time chart
 IDEMPOTENCY_ENTRIES = 20_000  # every test event has its own key; a bound keeps memory flat
@@ -44,6 +44,35 @@ DRAIN_LIMIT = 120.0  # seconds after the last arrival before still-running event
 
 
 # ---------------------------------------------------------------------------- the run
+
+
+@dataclass(frozen=True, slots=True)
+class TestOptions:
+    """How a flow is tested (`flowgen test`'s options): the load and faults, then the run.
+
+    `prepare` reads the load and the faults (the flow's `tests` block, overridden by
+    `events`, `rate` and `duration`); `run_setup` reads the rest from the prepared setup.
+    """
+
+    __test__ = False  # a name pytest would otherwise collect from the tests that import it
+
+    # the load and the faults (`prepare_loaded`)
+    events: int | None = None
+    rate: float | None = None  # events per second
+    duration: float | None = None  # seconds
+    seed: int = 0
+    chaos: tuple[str, ...] = ()  # `--chaos` specs, after the flow's own `tests.chaos`
+    flow_chaos: bool = True  # False: leave out the flow's own `tests.chaos`
+    k6_compatible: bool = False  # thresholds in plain k6 syntax only
+    # the run (`run_setup`)
+    virtual_time: bool = False
+    provider: str = "sim"
+    base_url: str | None = None
+    latency_scale: float = 1.0
+    dead_letter: str | None = None  # None: a scratch file, never the flow's real one
+    rate_limits: bool = True  # False lifts the models' rpm/tpm limits
+    drain_limit: float = DRAIN_LIMIT  # seconds after the last arrival before what runs is cancelled
+    model_override: str | None = None
 
 
 @dataclass
@@ -55,10 +84,19 @@ class TestSetup:
     shape: LoadShape
     faults: list[Fault]
     thresholds: list[tuple[str, str, Any, Position | None]]  # metric, text, Threshold, where
-    seed: int
     planned_events: int
     planned_duration: float
     default_note: str | None = None  # set when the thresholds are the flow's SLA and budget
+    options: TestOptions = TestOptions()  # how it was prepared and how it runs
+
+    @property
+    def seed(self) -> int:
+        """The seed of the events, the faults, simulated latencies and jitter."""
+        return self.options.seed
+
+    def with_seed(self, seed: int) -> TestSetup:
+        """The same test under another seed (the drafter's own test runs several)."""
+        return replace(self, options=replace(self.options, seed=seed))
 
 
 @dataclass
@@ -187,29 +225,17 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def prepare(path: str, **options: Any) -> TestSetup:
+def prepare(path: str, options: TestOptions = TestOptions(), *, tests_from: Any = None) -> TestSetup:
     """Load and check the flow, the load, the chaos and the thresholds: fail before running.
 
-    `options` are `prepare_loaded`'s (events, rate, duration, seed, chaos, flow_chaos,
-    tests_from).
+    `tests_from` as in `prepare_loaded`.
     """
     from copilot.flow.load import load_flow
 
-    return prepare_loaded(load_flow(path), **options)
+    return prepare_loaded(load_flow(path), options, tests_from=tests_from)
 
 
-def prepare_loaded(
-    loaded: Any,
-    *,
-    events: int | None = None,
-    rate: float | None = None,
-    duration: float | None = None,
-    seed: int = 0,
-    chaos: list[str] | None = None,
-    flow_chaos: bool = True,
-    tests_from: Any = None,
-    k6_compatible: bool = False,
-) -> TestSetup:
+def prepare_loaded(loaded: Any, options: TestOptions = TestOptions(), *, tests_from: Any = None) -> TestSetup:
     """`prepare` for a flow already loaded (`load_flow_text`): the draft's own test runs on
     a flow that is not on disk yet. Its path's folder is where sources are resolved.
 
@@ -227,24 +253,24 @@ def prepare_loaded(
     locate = source.doc.position
     shape = resolve_load(
         tests.load if tests is not None else None,
-        events=events,
-        rate=rate,
-        duration=duration,
+        events=options.events,
+        rate=options.rate,
+        duration=options.duration,
         where=where,
         locate=locate,
     )
     faults: list[Fault] = []
-    if flow_chaos and tests is not None:
+    if options.flow_chaos and tests is not None:
         for index, entry in enumerate(tests.chaos):
             faults.append(fault_from_entry(entry, where=where, position=locate(("tests", "chaos", index))))
-    for spec in chaos or []:
+    for spec in options.chaos:
         faults.append(parse_chaos(spec))
     step_ids = [s.id for s in source.flow.steps]
     spec = tests.thresholds if tests is not None else {}
     default_note = None
     if not spec:
         spec, default_note = default_thresholds(source.flow)
-    thresholds = parse_thresholds(spec, where, locate, step_ids, k6_compatible=k6_compatible)
+    thresholds = parse_thresholds(spec, where, locate, step_ids, k6_compatible=options.k6_compatible)
     count, last = planned(shape)
     if count == 0:
         raise FlowgenError("the load sends no event at all; check its rate, stages and duration", path=where)
@@ -254,7 +280,7 @@ def prepare_loaded(
         shape=shape,
         faults=faults,
         thresholds=thresholds,
-        seed=seed,
+        options=options,
         planned_events=count,
         planned_duration=last,
         default_note=default_note,
@@ -265,44 +291,24 @@ Progress = Callable[[int, int], None]  # (responses so far, events planned)
 
 
 def run_setup(
-    setup: TestSetup,
-    *,
-    virtual_time: bool = False,
-    provider: str = "sim",
-    base_url: str | None = None,
-    latency_scale: float = 1.0,
-    progress: Progress | None = None,
-    dead_letter: str | None = None,
-    rate_limits: bool = True,
-    drain_limit: float = DRAIN_LIMIT,
-    catalog: Any = None,
-    telemetry: Any = None,
-    model_override: str | None = None,
+    setup: TestSetup, *, progress: Progress | None = None, catalog: Any = None, telemetry: Any = None
 ) -> TestResult:
     """Run one flow's load test to the end (async work drained) and check its thresholds.
 
-    `rate_limits=False` lifts the models' rpm/tpm limits (the flow's or the catalog's), to
-    measure what the flow and flowgen can do rather than what a provider account allows.
-    `catalog` resolves the flow's model aliases (default: the packaged catalog).
+    How it runs is `setup.options`'. `rate_limits=False` there lifts the models' rpm/tpm
+    limits (the flow's or the catalog's), to measure what the flow and flowgen can do
+    rather than what a provider account allows. `catalog` resolves the flow's model
+    aliases (default: the packaged catalog).
     """
     from copilot.run.clock import run_virtual
 
+    options = setup.options
+    virtual_time = options.virtual_time
     with tempfile.TemporaryDirectory(prefix="flowgen-test-") as scratch:
         # Synthetic failures must not land in the flow's real dead-letter file.
+        dead_letter = options.dead_letter
         letters = Path(dead_letter) if dead_letter else Path(scratch) / "dead-letter.jsonl"
-        coro = _run(
-            setup,
-            provider,
-            base_url,
-            latency_scale,
-            progress,
-            letters,
-            rate_limits,
-            drain_limit,
-            catalog,
-            telemetry,
-            model_override,
-        )
+        coro = _run(setup, progress, letters, catalog, telemetry)
         outcome = run_virtual(coro) if virtual_time else asyncio.run(coro)
     recorder, elapsed, injected, calls, provider_notes = outcome
     result = TestResult(
@@ -326,24 +332,14 @@ def run_setup(
 
         result.notes.append(
             f"{recorder.unanswered} event(s) had no response and {recorder.unfinished} had async work "
-            f"still running {format_duration(drain_limit)} after the last arrival: cancelled. A call "
+            f"still running {format_duration(options.drain_limit)} after the last arrival: cancelled. A call "
             "without a timeout waits as long as its provider does (FG101)"
         )
     return result
 
 
 async def _run(
-    setup: TestSetup,
-    provider_name: str,
-    base_url: str | None,
-    latency_scale: float,
-    progress: Progress | None,
-    dead_letters: Path,
-    rate_limits: bool = True,
-    drain_limit: float = DRAIN_LIMIT,
-    catalog: Any = None,
-    telemetry: Any = None,
-    model_override: str | None = None,
+    setup: TestSetup, progress: Progress | None, dead_letters: Path, catalog: Any, telemetry: Any
 ) -> tuple[Recorder, float, Counter[str], int, list[str]]:
     from copilot.run.chaos import ChaosHttpClient, ChaosProvider, Injector, begin_event, http_step_urls
     from copilot.run.clock import LoopClock
@@ -355,12 +351,14 @@ async def _run(
     loaded = setup.loaded
     flow = loaded.flow
     seed = setup.seed
+    options = setup.options
+    latency_scale = options.latency_scale
     inner = choose_provider(
-        provider_name,
+        options.provider,
         seed=seed,
         latency_scale=latency_scale,
-        base_url=base_url,
-        model_override=model_override,
+        base_url=options.base_url,
+        model_override=options.model_override,
     )
     injector = Injector(setup.faults, seed)
     # A load test never sends real HTTP requests: nobody gets paged 300 times.
@@ -375,7 +373,7 @@ async def _run(
         idempotency=MemoryIdempotencyStore(clock, max_entries=IDEMPOTENCY_ENTRIES),
         seed=seed,
         dead_letter_path=dead_letters,
-        rate_limits=rate_limits,
+        rate_limits=options.rate_limits,
         catalog=catalog,
         telemetry=telemetry,
     )
@@ -437,7 +435,7 @@ async def _run(
         # A call without a timeout hangs as long as its provider does (FG101): past the
         # drain limit, what still runs is cancelled and reported instead of waited for.
         if tasks:
-            await asyncio.wait(list(tasks), timeout=drain_limit)
+            await asyncio.wait(list(tasks), timeout=options.drain_limit)
         if tasks:
             await _stop(tasks, engine)
         else:
@@ -471,70 +469,33 @@ async def _stop(tasks: set[asyncio.Task[None]], engine: Any) -> None:
 
 def run_tests(
     paths: list[str],
+    options: TestOptions = TestOptions(),
     *,
     compare: bool = False,
-    events: int | None = None,
-    rate: float | None = None,
-    duration: float | None = None,
-    seed: int = 0,
-    chaos: list[str] | None = None,
-    flow_chaos: bool = True,
-    virtual_time: bool = False,
-    provider: str = "sim",
-    base_url: str | None = None,
-    latency_scale: float = 1.0,
     progress_factory: Callable[[str, int], Progress | None] | None = None,
-    dead_letter: str | None = None,
-    rate_limits: bool = True,
-    drain_limit: float = DRAIN_LIMIT,
-    model_override: str | None = None,
-    k6_compatible: bool = False,
 ) -> list[TestResult]:
     """Test one flow, or (`compare`) two flows under the first one's load, chaos and thresholds."""
     if compare and len(paths) != 2:
         raise FlowgenError(f"--compare takes exactly two flows, got {len(paths)}")
     if not compare and len(paths) != 1:
         raise FlowgenError("give one flow, or two with --compare to run them side by side")
-    options = dict(
-        events=events,
-        rate=rate,
-        duration=duration,
-        seed=seed,
-        chaos=chaos,
-        flow_chaos=flow_chaos,
-        k6_compatible=k6_compatible,
-    )
-    first = prepare(paths[0], **options)
+    first = prepare(paths[0], options)
     setups = [first]
     if compare:
-        setups.append(prepare(paths[1], tests_from=first.loaded, **options))
+        setups.append(prepare(paths[1], options, tests_from=first.loaded))
     from copilot.run.telemetry import Telemetry
 
     results = []
     for setup in setups:
         # The flow's metrics (Prometheus, OTLP) while the test runs; synthetic events export no
         # spans. Here, not in run_setup: the drafter's own test must never open a port.
-        sent = model_override if provider == "openai" else None
+        sent = options.model_override if options.provider == "openai" else None
         telemetry = Telemetry.for_flow(setup.loaded.flow, spans=False, model_override=sent)
         progress = (
             progress_factory(setup.loaded.flow.name, setup.planned_events) if progress_factory else None
         )
         try:
-            results.append(
-                run_setup(
-                    setup,
-                    virtual_time=virtual_time,
-                    provider=provider,
-                    base_url=base_url,
-                    latency_scale=latency_scale,
-                    progress=progress,
-                    dead_letter=dead_letter,
-                    rate_limits=rate_limits,
-                    drain_limit=drain_limit,
-                    telemetry=telemetry,
-                    model_override=model_override,
-                )
-            )
+            results.append(run_setup(setup, progress=progress, telemetry=telemetry))
         finally:
             if telemetry is not None:
                 telemetry.shutdown()

@@ -8,13 +8,15 @@ event's own: rendering, calls and bookkeeping.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from copilot.flow.expressions import ExpressionError, references
 from copilot.flow.local_schema import first_error
 from copilot.flow.local_schema import validator as schema_validator
+from copilot.run.records import StepRecord, StepStatus
 from copilot.run.resilience.retry import RetryPolicy
 from copilot.run.templates import Renderer, compile_condition, compile_template, compile_value
 
@@ -29,6 +31,14 @@ class StepFailure(Exception):
 
 class SkipStep(Exception):
     """A retrieve step found nothing and its on_empty says skip."""
+
+
+def stopped(record: StepRecord, exc: StepFailure | SkipStep) -> StepStatus:
+    """How a step that raised `exc` ends: "failed" (its error and kind on `record`) or "skipped"."""
+    if isinstance(exc, SkipStep):
+        return "skipped"
+    record.error, record.kind = str(exc), exc.kind
+    return "failed"
 
 
 def schema_problem(validator: Any, value: Any) -> str | None:
@@ -97,6 +107,49 @@ def plan_step(step: Any, index: int, graph: Any, respond_needs: tuple[str, ...],
         plan.producer = producer_of(step, flow)
     _compile(plan)
     return plan
+
+
+FAILED_STATUSES = ("failed", "cancelled")  # a step after one of these does not run
+
+
+def gate(
+    plan: StepPlan,
+    record: StepRecord,
+    outputs: Mapping[str, Mapping[str, Any]],
+    ctx: dict[str, Any],
+    template_budget: Callable[[StepPlan], AbstractContextManager[object]],
+) -> StepStatus | None:
+    """Whether `plan` runs once its needs are finished: None if it runs, else how it ends.
+
+    "cancelled" when a need failed or was cancelled (a need missing from `outputs` counts
+    as cancelled), "skipped" when every need was skipped or its `if` is false, "failed"
+    when its `if` cannot be evaluated; `record.error` (and `kind`) say why. It reads only
+    the needs' statuses and the event's context, so it is deterministic: the local engine
+    (`copilot.run.event_run`) and the Temporal workflow (`copilot.temporal.workflow`) both
+    decide with it.
+    """
+    if plan.needs:
+        all_skipped = True
+        for need in plan.needs:
+            need_output = outputs.get(need)
+            status = need_output["status"] if need_output is not None else "cancelled"
+            if status in FAILED_STATUSES:
+                record.error = f"not run: `{need}` failed"
+                return "cancelled"
+            if status != "skipped":
+                all_skipped = False
+        if all_skipped:
+            return "skipped"
+    if plan.condition is not None:
+        try:
+            with template_budget(plan):
+                go = plan.condition(ctx)
+        except ExpressionError as exc:
+            record.error, record.kind = f"`if`: {exc.message}", exc.kind
+            return "failed"
+        if not go:
+            return "skipped"
+    return None
 
 
 def producer_of(step: Any, flow: Any) -> str | None:

@@ -7,9 +7,12 @@ object keeps filling in (async steps, cost, dead-lettering) until `wait_done()` 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from copilot.flow.expressions import ExpressionError
+from copilot.flow.sandbox import render_budget
 
 StepStatus = Literal["pending", "running", "ok", "skipped", "failed", "defaulted", "cancelled"]
 
@@ -188,3 +191,29 @@ def failure_answer(
         if root is not None:
             message = f"step `{root.step_id}` failed: {root.error}"
     return (504 if record.kind == "timeout" else 500), message
+
+
+def deadline_answer(
+    respond: Any,
+    reason: str,
+    render_body: Callable[[], Any],
+    on_render_error: Callable[[ExpressionError], None] | None = None,
+) -> tuple[int, Any, str | None]:
+    """The response when the SLA deadline passes first: (status, body, error).
+
+    `respond.on_deadline`'s status and body (`render_body` renders it), or 504 when the
+    flow has none; a body that cannot render is a 500 that says why (`on_render_error` is
+    told first). One decision for the local engine and the Temporal workflow.
+    """
+    on_deadline = respond.on_deadline if respond is not None else None
+    if on_deadline is None:
+        return 504, {"error": "deadline exceeded"}, f"deadline: {reason}"
+    try:
+        with render_budget(None):  # the deadline has passed: the hard cap alone
+            body = render_body()
+    except ExpressionError as exc:
+        if on_render_error is not None:
+            on_render_error(exc)
+        error = f"respond.on_deadline.body: {exc.message}"
+        return 500, {"error": error}, error
+    return on_deadline.status, body, None

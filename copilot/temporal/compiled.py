@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from copilot.flow.load import LoadedFlow, load_flow_text
+from copilot.flow.view import LoadedFlowView
 from copilot.run.plans import StepPlan, plan_step
 from copilot.run.templates import compile_template, compile_value
 
@@ -30,7 +31,7 @@ def flow_id(text: str) -> str:
 
 
 @dataclass
-class CompiledFlow:
+class CompiledFlow(LoadedFlowView):
     """One flow, analysed and planned: read-only once built, shared by every event."""
 
     flow_id: str
@@ -42,14 +43,6 @@ class CompiledFlow:
     respond_body: Any
     deadline_body: Any
     trigger_key: Any
-
-    @property
-    def flow(self) -> Any:
-        return self.loaded.flow
-
-    @property
-    def graph(self) -> Any:
-        return self.loaded.graph
 
     def rate_limited(self) -> dict[str, float]:
         """Model alias → calls per second, for every alias with an rpm limit."""

@@ -48,9 +48,9 @@ with workflow.unsafe.imports_passed_through():
 
     from copilot.flow.expressions import ExpressionError
     from copilot.flow.sandbox import render_budget
-    from copilot.run.plans import SkipStep, StepFailure, StepPlan
+    from copilot.run.plans import FAILED_STATUSES, SkipStep, StepFailure, StepPlan, gate, stopped
     from copilot.run.providers.base import ERROR_KINDS
-    from copilot.run.records import StepRecord, failure_answer
+    from copilot.run.records import StepRecord, deadline_answer, failure_answer
     from copilot.run.redact import redacted_values
     from copilot.run.resilience.retry import RetryPolicy
     from copilot.run.resilience.routing import Router
@@ -70,7 +70,6 @@ with workflow.unsafe.imports_passed_through():
         RetrieveCall,
     )
 
-_FAILED = ("failed", "cancelled")
 # What a failed call raises: an activity's failure is an ActivityError around its cause; a
 # local activity's is the cause itself (an ApplicationError from the activity, or a timeout).
 CALL_FAILURES = (ActivityError, ApplicationError, TimeoutError)
@@ -285,38 +284,26 @@ class Interpretation:
         needs = [n for n in plan.needs if n in self.records or n in self.outputs]
         await workflow.wait_condition(lambda: all(n in self.outputs for n in needs))
 
-    def _blocked(self, plan: StepPlan, record: StepRecord) -> str | None:
-        """Cancelled or skipped by its needs, or its `if`; None when it runs."""
-        if plan.needs:
-            all_skipped = True
-            for need in plan.needs:
-                status = self.outputs.get(need, {"status": "cancelled"})["status"]
-                if status in _FAILED:
-                    record.error = f"not run: `{need}` failed"
-                    return "cancelled"
-                if status != "skipped":
-                    all_skipped = False
-            if all_skipped:
-                return "skipped"
-        if plan.condition is not None:
-            try:
-                with self.template_budget(plan):
-                    go = plan.condition(self.ctx)
-            except ExpressionError as exc:
-                record.error, record.kind = f"`if`: {exc.message}", exc.kind
-                return "failed"
-            if not go:
-                return "skipped"
-        return None
+    async def _admit(self, step_id: str) -> tuple[StepPlan, StepRecord] | None:
+        """Wait for the needs of `step_id`, then its gate: its plan and record if it runs.
 
-    async def _step(self, step_id: str) -> None:
+        None when it does not run (its needs failed or were skipped, or its `if`): then it
+        is already finished.
+        """
         plan = self.compiled.plans[step_id]
         record = self.records[step_id]
         await self._wait_needs(plan)
-        blocked = self._blocked(plan, record)
+        blocked = gate(plan, record, self.outputs, self.ctx, self.template_budget)
         if blocked is not None:
             self._finish(plan, blocked)
+            return None
+        return plan, record
+
+    async def _step(self, step_id: str) -> None:
+        admitted = await self._admit(step_id)
+        if admitted is None:
             return
+        plan, record = admitted
         record.start = self.now()
         record.status = "running"
         try:
@@ -330,22 +317,16 @@ class Interpretation:
                 status = await self._validate_with_retry(plan, record)
             else:
                 status = runner_for(plan)(self, plan, record)
-        except StepFailure as exc:
-            record.error, record.kind = str(exc), exc.kind
-            status = "failed"
-        except SkipStep:
-            status = "skipped"
+        except (StepFailure, SkipStep) as exc:
+            status = stopped(record, exc)
         self._finish(plan, status)
 
     async def _branch(self, root: str) -> None:
         """Start an async step (and the async steps after it) as an abandoned child workflow."""
-        plan = self.compiled.plans[root]
-        record = self.records[root]
-        await self._wait_needs(plan)
-        blocked = self._blocked(plan, record)
-        if blocked is not None:
-            self._finish(plan, blocked)
+        admitted = await self._admit(root)
+        if admitted is None:
             return
+        _, record = admitted
         child_id = f"{self.info.workflow_id}/{root}"
         record.start = self.now()
         await workflow.start_child_workflow(
@@ -382,7 +363,7 @@ class Interpretation:
         if status == "failed" and self.error is None and (not plan.hot or self.responded):
             self.error = f"step `{plan.id}` failed: {record.error}"
         if plan.in_respond and not self.responded:
-            if status in _FAILED:
+            if status in FAILED_STATUSES:
                 self._respond_error(plan, record)
             elif all(n in self.outputs for n in self.respond_needs):
                 self._respond()
@@ -429,20 +410,10 @@ class Interpretation:
         self._decide(status, {"error": message}, error=message)
 
     def _respond_deadline(self, reason: str) -> None:
-        respond = self.flow.respond
-        on_deadline = respond.on_deadline if respond is not None else None
-        message = f"deadline: {reason}"
-        if on_deadline is None:
-            self._decide(504, {"error": "deadline exceeded"}, deadline_hit=True, error=message)
-            return
-        try:
-            with render_budget(None):
-                body = self.compiled.deadline_body(self.ctx)
-        except ExpressionError as exc:
-            error = f"respond.on_deadline.body: {exc.message}"
-            self._decide(500, {"error": error}, deadline_hit=True, error=error)
-            return
-        self._decide(on_deadline.status, body, deadline_hit=True)
+        status, body, error = deadline_answer(
+            self.flow.respond, reason, lambda: self.compiled.deadline_body(self.ctx)
+        )
+        self._decide(status, body, deadline_hit=True, error=error)
 
     # ------------------------------------------------------------------ calls
 

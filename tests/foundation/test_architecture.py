@@ -7,7 +7,8 @@ is for start-up time only; it must not hide a cycle, so this test sees through i
 
 The layers, lowest first, are written down in docs/architecture.md ("Layers"):
 
-    foundations   copilot (version), errors, resources, styled, openai_compat, jsonview
+    foundations   copilot (version), errors, resources, styled, openai_compat, jsonview,
+                  hosts
     jsonlines     reading back the JSON-lines files flowgen writes (positioned errors)
     flow          the flow language and its analysis (load, models, expressions, graph,
                   estimates, checks)
@@ -42,7 +43,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "copilot"
 
 LAYERS: list[set[str]] = [
-    {"copilot", "errors", "resources", "styled", "openai_compat", "jsonview"},
+    {"copilot", "errors", "resources", "styled", "openai_compat", "jsonview", "hosts"},
     {"jsonlines"},
     {"flow"},
     {"catalog"},

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from copilot.flow.load import load_flow_text
 from copilot.flow.sites import references_of
+from copilot.hosts import is_loopback
 from copilot.lint.rules.observability import looks_personal, personal_fields
-from copilot.lint.rules.security import is_loopback, looks_random, provider_key, shannon_entropy
+from copilot.lint.rules.security import looks_random, provider_key, shannon_entropy
 
 
 @pytest.mark.parametrize(

@@ -5,18 +5,13 @@ from __future__ import annotations
 import pytest
 
 from copilot.errors import FlowgenError
-from copilot.run.loadtest import Recorder, prepare, run_setup, run_tests
+from copilot.run.loadtest import Recorder, TestOptions, prepare, run_setup, run_tests
 
 from .conftest import EXAMPLES, mini_flow
 
 
-def run(path, **options):
-    setup_options = {
-        k: options.pop(k)
-        for k in list(options)
-        if k in ("events", "rate", "duration", "seed", "chaos", "flow_chaos")
-    }
-    return run_setup(prepare(path, **setup_options), virtual_time=True, **options)
+def run(path, chaos=(), **options):
+    return run_setup(prepare(path, TestOptions(chaos=tuple(chaos), virtual_time=True, **options)))
 
 
 def test_latency_is_measured_from_the_intended_start_so_queueing_counts(write_flow):
@@ -168,7 +163,7 @@ def test_same_seed_same_results_and_compare_gives_both_flows_the_same_events_and
     first = run(a).to_dict()
     again = run(a).to_dict()
     assert first == again
-    one, two = run_tests([a, b], compare=True, virtual_time=True)
+    one, two = run_tests([a, b], TestOptions(virtual_time=True), compare=True)
     # The twin has no tests block of its own: it ran under a.yaml's load and chaos, and
     # as the flows are the same, every event met the same fate.
     left, right = one.to_dict(), two.to_dict()
@@ -181,9 +176,9 @@ def test_same_seed_same_results_and_compare_gives_both_flows_the_same_events_and
 def test_chaos_from_the_command_line_adds_to_the_flow_and_can_replace_it(write_flow):
     tests = 'tests:\n  chaos: [{target: "model:main", type: error, status: 500}]'
     path = write_flow(mini_flow(tests=tests, fallback=True))
-    both = prepare(path, chaos=["model:spare:latency:1s"])
+    both = prepare(path, TestOptions(chaos=("model:spare:latency:1s",)))
     assert [f.describe() for f in both.faults] == ["model:main:error:500", "model:spare:latency:1s"]
-    only = prepare(path, chaos=["model:spare:latency:1s"], flow_chaos=False)
+    only = prepare(path, TestOptions(chaos=("model:spare:latency:1s",), flow_chaos=False))
     assert [f.describe() for f in only.faults] == ["model:spare:latency:1s"]
 
 
@@ -242,8 +237,8 @@ def test_the_hardened_example_meets_its_sla_under_the_design_chaos_and_the_naive
     # the fast-model calls, 5% 503s on every model, 2% hangs of the fast model.
     hardened, naive = run_tests(
         [str(EXAMPLES / "support-triage.yaml"), str(EXAMPLES / "naive-support-triage.yaml")],
+        TestOptions(virtual_time=True),
         compare=True,
-        virtual_time=True,
     )
     good, bad = hardened.to_dict(), naive.to_dict()
     assert good["events"] == bad["events"] == 300
@@ -298,7 +293,7 @@ def test_a_step_threshold_must_name_a_step_and_a_compared_flow_without_it_has_no
         .replace("steps.reply", "steps.answer"),
         "b.yaml",
     )
-    one, two = run_tests([a, b], compare=True, virtual_time=True)
+    one, two = run_tests([a, b], TestOptions(virtual_time=True), compare=True)
     assert one.thresholds[0].passed and one.thresholds[0].measured is not None
     assert not two.thresholds[0].passed and two.thresholds[0].measured is None
 
@@ -314,7 +309,7 @@ def test_k6_compatible_refuses_units_and_the_default_latency_threshold_is_plain_
     loaded = load_flow_text(text, str(path))
     assert prepare_loaded(loaded).thresholds  # the unit is flowgen's extension: fine by default
     with pytest.raises(FlowgenError) as refused:
-        prepare_loaded(loaded, k6_compatible=True)
+        prepare_loaded(loaded, TestOptions(k6_compatible=True))
     assert refused.value.position is not None
     spec, _ = default_thresholds(loaded.flow)
     for text in spec["latency"]:

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import pytest
 
 from copilot.run.clock import run_virtual
-from copilot.run.loadtest import prepare, run_setup
+from copilot.run.loadtest import TestOptions, prepare, run_setup
 from copilot.run.resilience.ratelimit import ModelLimiter
 
 from .conftest import mini_flow
@@ -102,7 +102,7 @@ def test_flowgen_test_finishes_10000_events_in_virtual_time_with_rate_limits_on(
     )
     path = write_flow(text)
     with wall_limit(240):
-        result = run_setup(prepare(path, flow_chaos=False), virtual_time=True, latency_scale=0.0)
+        result = run_setup(prepare(path, TestOptions(flow_chaos=False, virtual_time=True, latency_scale=0.0)))
     data = result.to_dict()
     assert data["events"] == 10_000
     assert data["counts"]["errors"] == 0

@@ -8,7 +8,7 @@ import re
 import pytest
 from rich.console import Console
 
-from copilot.run.loadtest import prepare, run_setup, run_tests
+from copilot.run.loadtest import TestOptions, prepare, run_setup, run_tests
 from copilot.run.report import charts, render_html, render_json, render_text
 
 from .conftest import mini_flow
@@ -23,11 +23,12 @@ tests:
     latency: ["p(95)<2s"]
     errors: ["rate<0.01"]
 """
+VIRTUAL = TestOptions(virtual_time=True)
 
 
 @pytest.fixture
 def result(write_flow):
-    return run_setup(prepare(write_flow(mini_flow(tests=TESTS, fallback=True))), virtual_time=True)
+    return run_setup(prepare(write_flow(mini_flow(tests=TESTS, fallback=True)), VIRTUAL))
 
 
 def test_text_report_shows_results_thresholds_and_steps(result):
@@ -76,7 +77,7 @@ def test_json_is_the_results_as_data(result):
 def test_compare_puts_both_flows_side_by_side(write_flow):
     a = write_flow(mini_flow(tests=TESTS, fallback=True), "a.yaml")
     b = write_flow(mini_flow(name="other", tests=""), "b.yaml")
-    results = run_tests([a, b], compare=True, virtual_time=True)
+    results = run_tests([a, b], VIRTUAL, compare=True)
     data = json.loads(render_json(results))
     assert [d["flow"] for d in data["compare"]] == ["mini", "other"]
     console = Console(record=True, width=240, color_system=None)
@@ -105,7 +106,7 @@ def test_html_report_is_self_contained(result):
 
 def test_html_escapes_what_the_user_wrote(write_flow):
     path = write_flow(mini_flow(), "<i>&flow.yaml")
-    html = render_html([run_setup(prepare(path), virtual_time=True)])
+    html = render_html([run_setup(prepare(path, VIRTUAL))])
     assert "<i>&flow" not in html
     assert "&lt;i&gt;&amp;flow.yaml" in html
 
@@ -113,7 +114,7 @@ def test_html_escapes_what_the_user_wrote(write_flow):
 def test_charts_overlay_both_flows_of_a_comparison(write_flow):
     a = write_flow(mini_flow(tests=TESTS, fallback=True), "a.yaml")
     b = write_flow(mini_flow(name="other", tests=""), "b.yaml")
-    svgs = charts(run_tests([a, b], compare=True, virtual_time=True))
+    svgs = charts(run_tests([a, b], VIRTUAL, compare=True))
     assert set(svgs) == {"histogram", "over_time", "steps", "errors"}
     for name in ("histogram", "errors"):
         assert "mini" in svgs[name] and "other" in svgs[name]

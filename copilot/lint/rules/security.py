@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from copilot.flow.document import loc_path
 from copilot.flow.sites import located_strings
+from copilot.hosts import is_loopback
 from copilot.lint.rule import Context, Hit, Loc, rule
 
 if TYPE_CHECKING:
@@ -285,22 +286,6 @@ def webhook_without_auth(ctx: Context) -> Iterator[Hit]:
             key=True,
             fix_hint="add auth.secret: '${env:WEBHOOK_SECRET}'",
         )
-
-
-_LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine: localhost, 127.0.0.0/8 or ::1."""
-    import ipaddress
-
-    host = host.strip("[]").lower()
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @rule("FG703", "insecure-url", "warning")

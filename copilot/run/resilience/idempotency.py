@@ -72,7 +72,9 @@ BUSY_TIMEOUT = 30.0
 """Seconds a connection waits for another process's write lock before it fails."""
 
 
-def open_shared(path: str | Path, *, synchronous: Literal["FULL", "NORMAL"]) -> sqlite3.Connection:
+def open_shared(
+    path: str | Path, *, synchronous: Literal["FULL", "NORMAL"], autocheckpoint: bool = True
+) -> sqlite3.Connection:
     """A connection to a SQLite file that several processes share: WAL, autocommit.
 
     Autocommit (`isolation_level=None`): every write goes in `write_transaction`, which
@@ -81,6 +83,12 @@ def open_shared(path: str | Path, *, synchronous: Literal["FULL", "NORMAL"]) -> 
     survives a power cut); `NORMAL` leaves it to the OS (it survives a killed process,
     and the next FULL commit or checkpoint takes it to disk). Usable from any thread
     (`check_same_thread=False`): callers serialise their use with their own lock.
+
+    `autocheckpoint=False` turns off SQLite's automatic checkpoint on this connection
+    (`PRAGMA wal_autocheckpoint=0`): by default the commit that takes the WAL past 1,000
+    pages copies it into the database and fsyncs the file before it returns. Only for a
+    connection to a file whose checkpoints someone else runs (the server's store has a
+    checkpoint thread, `copilot.serve.store`), or the WAL grows without bound.
     """
     name = str(path)
     if name != ":memory:":
@@ -89,17 +97,14 @@ def open_shared(path: str | Path, *, synchronous: Literal["FULL", "NORMAL"]) -> 
     # Two processes opening a new file at once race to switch it to WAL; the loser gets "database
     # is locked" at once (SQLite does not run the busy handler for a journal-mode change), so it
     # waits its turn here, up to the same busy timeout
-    deadline = time.monotonic() + BUSY_TIMEOUT
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            break
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() >= deadline:
-                db.close()
-                raise
-            time.sleep(0.01)
+    try:
+        execute_when_free(db, "PRAGMA journal_mode=WAL", poll=0.01)
+    except sqlite3.OperationalError:
+        db.close()
+        raise
     db.execute(f"PRAGMA synchronous={synchronous}")
+    if not autocheckpoint:
+        db.execute("PRAGMA wal_autocheckpoint=0")
     return db
 
 
@@ -127,10 +132,16 @@ def write_transaction(db: sqlite3.Connection, *, poll: float | None = None) -> I
 
 def begin_polling(db: sqlite3.Connection, poll: float) -> None:
     """`BEGIN IMMEDIATE`, tried every `poll` seconds while another connection holds the lock."""
+    execute_when_free(db, "BEGIN IMMEDIATE", poll=poll)
+
+
+def execute_when_free(db: sqlite3.Connection, statement: str, *, poll: float) -> None:
+    """Run `statement`, again every `poll` seconds while SQLite answers busy ("database is
+    locked": another connection holds the lock), up to `BUSY_TIMEOUT`; then the error."""
     deadline = time.monotonic() + BUSY_TIMEOUT
     while True:
         try:
-            db.execute("BEGIN IMMEDIATE")
+            db.execute(statement)
             return
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
@@ -253,16 +264,24 @@ class SqliteIdempotencyStore:
     Values must be JSON-serialisable. Several processes may share one file: `claim` takes
     a key atomically before a side effect, with a lease of `lease` seconds (or longer,
     when the caller asks) after which a crashed holder's claim is taken over.
+    `autocheckpoint=False`: see `open_shared` (the server's store checkpoints the file).
     """
 
-    def __init__(self, path: str | Path, clock: Clock | None = None, *, lease: float = DEFAULT_LEASE) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        clock: Clock | None = None,
+        *,
+        lease: float = DEFAULT_LEASE,
+        autocheckpoint: bool = True,
+    ) -> None:
         import time
 
         self.path = str(path)
         self._now = clock.now if clock is not None else time.time
         self.lease = lease
         self._lock = threading.Lock()
-        self._db = open_shared(self.path, synchronous="NORMAL")
+        self._db = open_shared(self.path, synchronous="NORMAL", autocheckpoint=autocheckpoint)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS idempotency ("
             " key TEXT PRIMARY KEY, request TEXT NOT NULL, value TEXT NOT NULL,"
