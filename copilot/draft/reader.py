@@ -553,14 +553,15 @@ _NOUNS = [
     ("transaction", r"\b(transactions?|payments?|charges?|card)\b"),
     ("lead", r"\b(leads?|sign-?ups?|prospects?)\b"),
     ("review", r"\b(reviews?|ratings?)\b"),
-    ("content", r"\b(comments?|posts?|user[- ]generated|uploads?|chat messages?)\b"),
+    # "Twilio posts to our webhook": the verb, not a post
+    ("content", r"\b(comments?|posts?(?!\s+(?:to|into)\b)|user[- ]generated|uploads?|chat messages?)\b"),
     ("incident", r"\b(incidents?|alerts?|outages?|pages?)\b"),
-    ("order", r"\b(orders?|purchases?|checkouts?)\b"),
+    ("order", r"(?<!work )\b(orders?|purchases?|checkouts?)\b"),  # a work order is what the flow opens
     ("invoice", r"\b(invoices?|receipts?|bills?)\b"),
     ("email", r"\b(e-?mails?|inbox)\b"),
     ("document", r"\b(documents?|contracts?|pdfs?|files?)\b"),
     ("application", r"\b(applications?|resumes?|cvs?|candidates?)\b"),
-    ("call", r"\b(calls?|transcripts?|voicemails?)\b"),
+    ("call", r"(?<![-\w])(calls?|transcripts?|voicemails?)\b(?!-)"),  # not "on-call", "call-for-help"
     ("claim", r"\b(claims?)\b"),
     ("message", r"\b(messages?|chats?|dms?|sms)\b"),
     ("report", r"\b(reports?)\b"),
@@ -572,7 +573,7 @@ _FIELD_LIST = re.compile(r"\bwith\b[^.;:]*$", re.I)
 # A noun that qualifies the next one ("the demo-request form", "the report id") is not the event.
 _MODIFIER = re.compile(r"\s+(?:form|id|number|page|link|url|type|status|queue|list|system)\b", re.I)
 # A noun word used as a verb: "the system posts each email", "customers report an outage".
-_AS_VERB = re.compile(r"\s+(?:each|every|a|an|the|their|our|its|us|them|it|his|her)\b", re.I)
+_AS_VERB = re.compile(r"\s+(?:each|every|a|an|the|their|our|its|us|them|it|his|her|new)\b", re.I)
 
 
 def _event_noun(sentences: list[str], trigger: Trigger) -> str:
@@ -616,6 +617,9 @@ def read_noun(text: str, *, generic: bool = True) -> str:
                     if not _AS_VERB.match(text, m.end())
                     and not _MODIFIER.match(text, m.end())
                     and not _FIELD_LIST.search(text, 0, m.start())
+                    # a field of the event listed in parentheses or braces: "(member_id, email, …)"
+                    and text.count("(", 0, m.start()) <= text.count(")", 0, m.start())
+                    and text.count("{", 0, m.start()) <= text.count("}", 0, m.start())
                 ),
                 None,
             )
