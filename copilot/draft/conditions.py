@@ -88,7 +88,9 @@ _PRESENCE = re.compile(
 # "new_state is closed", "`status` = failed": a field written as an identifier equal to a word
 _EQUALS = re.compile(
     r"`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?\s+(?:is|equals|==?)\s+(?!not\b|an?\b|the\b)"
-    r"[\"'`\u201c\u2018]?([A-Za-z][\w-]*)\b[\"'`\u201d\u2019]?",
+    r"[\"'`\u201c\u2018]?([A-Za-z][\w-]*)\b[\"'`\u201d\u2019]?"
+    # the value ends the comparison: "needed_by is within 10 days" compares no word
+    r"(?=\s*(?:$|[,;.)]|\b(?i:and|or|then|but)\b))",
 )
 _PRESENT_WORDS = frozenset({"present", "set", "given", "provided", "filled", "filled in", "there"})
 _PRESENCE_WORDS = _PRESENT_WORDS | {

@@ -283,6 +283,16 @@ _NOUN_LEAD = re.compile(
     r"[\w-]*(?:ed|en)\b",
     re.I,
 )
+_DONE_ELSEWHERE = re.compile(
+    r"\b(?:is|are)\s+(?:already\s+)?(?:computed|calculated|decided|determined|handled|checked|done|made|set)\s+"
+    r"(?:by|in)\s+(?:our|the|their|a)\b",
+    re.I,
+)
+_NOT_AN_ORDER = re.compile(
+    r"\b(?:never|don'?t|do not|must not|mustn'?t|should not|shouldn'?t|cannot|can'?t)\s+(?:[\w-]+\s+){1,3}?"
+    r"(?:or|nor|and)\s*$",
+    re.I,
+)
 _CODE_RULE = re.compile(
     r"\b(?:a |the )?(?:plain|hard|fixed|simple|deterministic) (?:rule|check|code) (?:must|should|has to|will)\b",
     re.I,
@@ -363,6 +373,12 @@ def read_actions(
             continue  # "Refill requests … land on Google Pub/Sub topic rx-refills": how events arrive
         if _NOUN_LEAD.match(clause.text):
             continue  # "Schedule II controlled substances are never auto-queued": a noun, then its verb
+        if _DONE_ELSEWHERE.search(clause.text):
+            continue  # "DTI and credit eligibility are computed by our underwriting engine": who does it
+        if _NOT_AN_ORDER.search(sentence[:start]) or re.match(r"\W*whether\b", sentence, re.I):
+            # "Never reject or block the payee automatically": the "never" covers both verbs;
+            # "Whether to cancel a route is the dispatcher's call": who decides, not an action
+            continue
         if _CODE_RULE.search(sentence[max(0, start - 40) : start + len(clause.text)]):
             # "a plain rule must reject any plan that …": a check the brief keeps from models, not a
             # call to the outside world; no step of the offline drafter is that check, so it stays a gap

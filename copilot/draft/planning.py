@@ -219,8 +219,18 @@ def shape_from_names(names: list[str], noun: str = "event") -> EventShape:
     return shape_from({name: _sample_value(name, noun) for name in names})
 
 
-def _sample_value(name: str, noun: str) -> str:
+# "kwh", "patient_age", "total", "guest_count", "loss_pct": a listed field named like a number
+_NUMBER_NAME = re.compile(
+    r"(?:^|_)(?:amount|total|count|qty|quantity|age|price|cost|score|pct|percent|percentage|kg|kwh|km|miles|lbs|"
+    r"weight|minutes|mins|hours|days|lat|lon|lng|latitude|longitude|balance|usd|eur|gbp|temp|temperature|"
+    r"speed|units|seats|guests|min|max|kmh|mph|celsius|fahrenheit)$"
+)
+
+
+def _sample_value(name: str, noun: str) -> str | float:
     lower = name.lower()
+    if _NUMBER_NAME.search(lower):
+        return 12.5  # typed as a number, as the event will carry it
     if lower == "id" or lower.endswith("_id") or name.endswith("Id"):
         return f"{noun[:3].upper()}-1001"
     if "mail" in lower:
@@ -613,7 +623,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         listed = f"the event fields the brief lists ({', '.join(reading.event_fields)}) are strings; "
         assumptions[:] = [
             f"the event fields the brief lists are strings ({', '.join(strings)}) and numbers "
-            f"({', '.join(numbers)}, compared with one); pass --event sample.json for the real shape"
+            f"({', '.join(numbers)}: named or compared like one); pass --event sample.json for the real shape"
             if a.startswith(listed)
             else a
             for a in assumptions

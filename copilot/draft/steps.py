@@ -255,15 +255,16 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         if task.kind == "enrich" and task is not fetch:
             env = blocks.env_name(task.target or "crm", "api", "url")
             lookup_url = _lookup_url(env, task, plan)
+            lookup_id = _unique_id("lookup", task.target, steps)
             steps.append(
                 {
-                    "id": "lookup",
+                    "id": lookup_id,
                     "type": "http",
                     "mode": "async",
                     "request": {"method": "GET", "url": lookup_url},
                     "timeout": dur(blocks.HTTP_TIMEOUT),
                     "retry": blocks.retry(blocks.ASYNC_RETRIES, 0.2, 2.0),
-                    "idempotency_key": f"{plan.id_ref}:lookup",
+                    "idempotency_key": f"{plan.id_ref}:{lookup_id}",
                 }
             )
             enrich_task = Task("enrich", task.text, task.sentence, task.start)
@@ -280,18 +281,20 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
                 f"Combine the lookup result and the {display(plan.reading.noun)} into a short profile: "
                 "a summary and "
                 "the facts worth keeping. Answer only with the JSON object.",
-                f"Lookup:\n{{{{ steps.lookup.output | tojson }}}}\n\n{plan.text_ref}",
+                f"Lookup:\n{{{{ steps.{lookup_id}.output | tojson }}}}\n\n{plan.text_ref}",
                 {"summary": "", "facts": []},
                 [{"expr": "input.summary | length > 0", "message": "empty profile"}],
             )
-            steps.append(model_step("enrich", enrich_task, plan, spec, ["lookup"], "async"))
-            roles["enrich"] = ("enrich", False)
-            steps.append(blocks.validate_step("check_enrich", "enrich", spec[1], spec[5], spec[4], "async"))
-            producers.setdefault("enrich", "check_enrich")
-            async_checks.add("check_enrich")
+            enrich_id = _unique_id("enrich", task.target, steps)
+            steps.append(model_step(enrich_id, enrich_task, plan, spec, [*hot_needs, lookup_id], "async"))
+            roles[enrich_id] = ("enrich", False)
+            check = f"check_{enrich_id}"
+            steps.append(blocks.validate_step(check, enrich_id, spec[1], spec[5], spec[4], "async"))
+            producers.setdefault("enrich", check)
+            async_checks.add(check)
             if task.quote:
-                whys["lookup"] = whys["enrich"] = {"brief": _quoted(task)}
-            whys["check_enrich"] = {"block": "validation-gate", "serves": ["enrich"]}
+                whys[lookup_id] = whys[enrich_id] = {"brief": _quoted(task)}
+            whys[check] = {"block": "validation-gate", "serves": [enrich_id]}
         elif task.kind in HOT_KINDS and task.kind not in ("answer", "reply"):
             plan.text_ref, needs = _fed(task, base_text, producers, [])
             add_model(task, "async", list(dict.fromkeys([*hot_needs, *needs])))

@@ -1050,3 +1050,43 @@ def test_a_verb_ending_in_s_is_no_option_list():
     sentence = "Comping a room is never something the AI decides or promises"
     assert decision_options(sentence) == []
     assert read_response_options([sentence]) == []
+
+
+# ---------------------------------------------------------------- readings from the tenth review
+
+
+def test_never_covers_every_verb_it_joins_and_whether_or_done_by_others_is_no_action():
+    data = drafted(
+        "Vendor sign-ups arrive on the SQS queue vendors with vendor_id and country. Classify the vendor's "
+        "risk as low or high. Never approve or suspend the vendor automatically. Whether to suspend a vendor "
+        "is the compliance team's call. Tax status is computed by our tax engine. Answer within 3 seconds."
+    )
+    assert [s["id"] for s in data["steps"] if s["type"] == "http"] == []
+
+
+def test_a_word_after_is_compares_only_when_the_comparison_ends_there():
+    from copilot.draft.conditions import read_conditions
+
+    mapped, _, _ = read_conditions("Only when needed_by is within 10 days, email the borrower.")
+    assert not [c for _, _, c in mapped if c.value == "within"]
+    (only,) = [c for _, _, c in read_conditions("If ticket_state is open, page Sam.")[0]]
+    assert (only.output_field, only.value) == ("ticket_state", "open")
+
+
+def test_a_listed_field_named_like_a_number_is_one_so_a_real_event_is_accepted():
+    data = drafted(
+        "Meter readings arrive on the Kafka topic meters with meter_id, kwh and reading_date. Summarise each "
+        "reading and post the summary to Slack. Answer within 3 seconds."
+    )
+    properties = data["trigger"]["event_schema"]["properties"]
+    assert properties["kwh"]["type"] == "number" and properties["reading_date"]["type"] == "string"
+
+
+def test_two_lookups_in_the_background_get_their_own_ids():
+    data = drafted(
+        "Webhook from Encompass when a borrower uploads a document: loan_id, doc_type. Fetch the loan from "
+        "Encompass, then classify the document. Later, fetch the servicer record from our Servicing API. "
+        "Answer within 3 seconds."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert len(ids) == len(set(ids)), ids
