@@ -346,7 +346,9 @@ def _action(clause: str) -> tuple[str, str] | None:
     rest = stripped[lead.end() :] if lead else stripped
     first = _WORD.match(rest)
     if first and rest[first.end() : first.end() + 1] == "_":
-        return None  # "cancel_reason (free text)": a field's name, not the verb "cancel"
+        if _base(first.group(0)) in ACTION_VERBS:
+            return None  # "cancel_reason (free text)": a field's name, not the verb "cancel"
+        first = None  # "Wrong_plate disputes go to …": an identifier, then the clause's own verb
     if first:
         word = first.group(0)
         base = _base(word)

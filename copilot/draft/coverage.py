@@ -371,6 +371,10 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             )
         elif text.endswith(")"):
             continue  # the drafter's own note on a guess it made ("(no channel named: …)"), said already
+        elif (verb := prohibited_verb(text)) is not None and not any(
+            verb[:4] in str(s.get("id", "")).lower() for s in _steps(data)
+        ):
+            continue  # "Never cancel a citation automatically": kept, as no step cancels (else DR007)
         elif (instructs(text) and not constraints(text)) or asks_something(text):
             message = f"the brief says {text!r}, and the draft does nothing with it"
         else:

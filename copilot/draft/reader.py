@@ -410,7 +410,7 @@ def _lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) 
         m = lead or subject
         if m is None or (lead is not None and m.end() > task.start):
             continue
-        tokens = re.findall(r"[A-Za-z][\w-]*", m.group(1))
+        tokens = [t.lower() for t in re.findall(r"[A-Za-z][\w-]*", m.group(1))]
         words = [stem(w) for w in tokens]
         # "For main_break, open a work order": the label as written, or its words
         named = [lb for lb in labels if lb in tokens or all(stem(p) in words for p in lb.split("_"))]

@@ -1090,3 +1090,27 @@ def test_two_lookups_in_the_background_get_their_own_ids():
     )
     ids = [s["id"] for s in data["steps"]]
     assert len(ids) == len(set(ids)), ids
+
+
+def test_a_label_written_as_an_identifier_leads_its_routing_and_a_fraud_desk_is_no_score():
+    data = drafted(
+        "Parcel claims arrive by webhook with claim_ref and claim_text. Classify each claim as lost, "
+        "damaged or late_delivery. Late_delivery claims go to the carrier desk via Jira. If the text "
+        "mentions theft, also notify the fraud desk in Slack. Answer within 3 seconds."
+    )
+    jira = next(s for s in data["steps"] if "JIRA" in str(s.get("request", {}).get("url")))
+    # the listed values are the answer's (a decision) or the classifier's labels: either way, that value
+    assert jira["if"].endswith("== 'late_delivery' }}") and "output." in jira["if"]
+    assert not [s for s in data["steps"] if s["id"].startswith("score")]
+
+
+def test_a_prohibition_no_step_breaks_is_no_gap():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Refund requests arrive by webhook with order_ref and reason. Classify the reason as "
+            "damaged or unwanted. Never cancel an order automatically. Answer within 3 seconds."
+        )
+    )
+    from copilot.draft.coverage import unread_instructions
+
+    assert not [g for g in unread_instructions(outcome.unmapped, outcome.data) if "cancel" in g["message"]]
