@@ -388,8 +388,24 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
     order number"), else by the event's id, else the bare endpoint."""
     quote = task.quote or task.text
     keyed = re.search(r"\b(?:by|using|with|for|via|from|on)\s+(.*)", quote, re.I)
-    # the key the clause names ("by the order number"), else the thing it looks up ("the policy")
-    named = (plan.event.field_named_in(keyed.group(1)) if keyed else None) or plan.event.field_named_in(quote)
+    looked_up = re.search(
+        r"\b(?:look(?:s|ed|ing)?\s+up|fetch\w*|pull\w*|get\w*|find\w*|query\w*|retriev\w*)\s+(?:up\s+)?"
+        r"(?:the\s+|a\s+|an\s+|our\s+|their\s+|its\s+)?([\w'-]+)",
+        quote,
+        re.I,
+    )
+    # the key the clause names ("by the order number"), else the thing it looks up ("look up the
+    # policy" -> policy_number, before "on the loss date" later in the clause), else any field named
+    named = (
+        (
+            plan.event.field_named_in(keyed.group(1))
+            if keyed and re.match(r"by|using", keyed.group(0), re.I)
+            else None
+        )
+        or (plan.event.field_named_in(f"the {looked_up.group(1)}") if looked_up else None)
+        or (plan.event.field_named_in(keyed.group(1)) if keyed else None)
+        or plan.event.field_named_in(quote)
+    )
     if named is not None:
         return f"${{env:{env}}}/{{{{ event.{named} }}}}"
     if plan.shown_id != plan.id_ref and plan.event.listed_key:

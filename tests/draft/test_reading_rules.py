@@ -1114,3 +1114,12 @@ def test_a_prohibition_no_step_breaks_is_no_gap():
     from copilot.draft.coverage import unread_instructions
 
     assert not [g for g in unread_instructions(outcome.unmapped, outcome.data) if "cancel" in g["message"]]
+
+
+def test_a_lookup_keys_on_the_thing_it_looks_up_before_a_date_later_in_its_clause():
+    data = drafted(
+        "Warranty claims land on the SQS queue claims with claim_id, serial_number, purchase_date and notes. "
+        "Look up the serial in our Syteline ERP to confirm coverage on the purchase date, then summarise "
+        "the claim. Answer within 3 seconds."
+    )
+    assert step(data, "http", "lookup")["request"]["url"].endswith("{{ event.serial_number }}")
