@@ -29,6 +29,8 @@ def snake(words: str) -> str:
 
 _FIELDS_END = re.compile(
     r"\b(?:from|out of|in the|into|of the|for|so|to|and then|then|before|after|when|if)\b|[.;:()]"
+    # "extract the symptom terms, grounded in our SOP documents": how, not another field
+    r"|,?\s*\b(?:grounded|based|using|according|citing|quoting|per|following|with)\b"
     r"|,?\s*\band (?:also )?(?:save|store|send|post|write|push|log|e-?mail|notify|forward|update|summari[sz]e|"
     r"classify|route|alert|ping|put|insert|upsert)\w*",
     re.I,

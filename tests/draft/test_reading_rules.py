@@ -1123,3 +1123,10 @@ def test_a_lookup_keys_on_the_thing_it_looks_up_before_a_date_later_in_its_claus
         "the claim. Answer within 3 seconds."
     )
     assert step(data, "http", "lookup")["request"]["url"].endswith("{{ event.serial_number }}")
+
+
+def test_how_an_extraction_is_done_is_no_field_it_extracts():
+    from copilot.draft.labels import list_after
+
+    sentence = "Have a model extract the part numbers and fault codes, based on our service bulletins"
+    assert list_after(sentence, sentence.index("extract") + len("extract")) == ["part_numbers", "fault_codes"]
