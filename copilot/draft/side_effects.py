@@ -109,25 +109,10 @@ _CHANNEL_ENV = {
 
 
 # Words that end an action's object: a relative clause or a preposition starts after it.
-_PRONOUNS = frozenset(
-    {
-        "the",
-        "a",
-        "an",
-        "our",
-        "their",
-        "its",
-        "it",
-        "them",
-        "this",
-        "each",
-        "every",
-        "those",
-        "these",
-        "ones",
-        "just",
-    }
-)
+_PRONOUNS = frozenset({
+    "the", "a", "an", "our", "their", "its", "it", "them", "this", "each", "every", "those", "these",
+    "ones", "just",
+})  # fmt: skip
 _OBJECT_ENDS = frozenset({
     "that", "which", "who", "whose", "where", "when", "to", "in", "on", "for", "with", "from", "via", "by",
     "as", "at", "into", "onto", "through", "using", "if", "unless", "since", "because", "so",
@@ -235,28 +220,7 @@ def side_effect_step(
     existing = {s["id"] for s in steps}
     if task.kind == "act":
         action = task.action or task.text
-        words = [
-            w
-            for w in re.findall(r"[a-z0-9]+", action.lower())
-            if w
-            not in (
-                "the",
-                "a",
-                "an",
-                "our",
-                "their",
-                "its",
-                "it",
-                "them",
-                "this",
-                "each",
-                "every",
-                "those",
-                "these",
-                "that",
-                "ones",
-            )
-        ]
+        words = [w for w in re.findall(r"[a-z0-9]+", action.lower()) if w not in _PRONOUNS]
         # verb + the object's head noun: "block the card" -> block_card, "post a short reply" -> post_reply,
         # "flag prices that look way too low" -> flag_prices (the object ends where a relative
         # clause or a preposition starts)
