@@ -7,6 +7,12 @@ numbers by tens of percent. This one calls the app of `copilot.serve.app.Server`
 time per delivery (`time.process_time`: the event loop and the store's writer thread),
 over `--segments` slices of the run (the minimum is the least disturbed one).
 
+It also prints latency distributions (p50, p99, max in ms, over the measured deliveries):
+`latency_*` each delivery's wall time in the app, `commit_*` each transaction of the
+store's writer thread (`ServeStore._commit`, wrapped here: the same in an older tree),
+`gc_*` the garbage collector's pauses; `wal_mb` is the WAL file's size at the end. The
+tail of a claim is the commit it waits for, plus the one in flight when it was queued.
+
 `--callgrind` counts instructions instead (valgrind's callgrind: no noise from other jobs,
 so a before/after pair is comparable on a busy machine): the script runs itself under
 valgrind with `-n 100` and `-n 400` deliveries and prints the difference per delivery
@@ -32,6 +38,7 @@ if os.environ.get("BENCH_NO_CLIB"):
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import shutil
 import statistics
@@ -98,7 +105,30 @@ async def run(args: argparse.Namespace) -> dict:
     from bench_serve import FLOW, PATH, SECRET
 
     from copilot.serve.app import ServeOptions, Server
+    from copilot.serve.store import ServeStore
 
+    commits: list[float] = []
+    pauses: list[float] = []
+    plain_commit = ServeStore._commit
+
+    def timed_commit(self: ServeStore, batch: list) -> list:
+        began = time.perf_counter()
+        try:
+            return plain_commit(self, batch)
+        finally:
+            commits.append(time.perf_counter() - began)
+
+    ServeStore._commit = timed_commit  # type: ignore[method-assign]
+    gc_began = 0.0
+
+    def on_gc(phase: str, info: dict) -> None:
+        nonlocal gc_began
+        if phase == "start":
+            gc_began = time.perf_counter()
+        else:
+            pauses.append(time.perf_counter() - gc_began)
+
+    gc.callbacks.append(on_gc)
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-cpu-", dir=args.state_root))
     try:
         (tmp / "flow.yaml").write_text(FLOW)
@@ -110,6 +140,7 @@ async def run(args: argparse.Namespace) -> dict:
         await server.start()
         deliveries = presign(args.warmup + args.n)
         statuses: list[int] = []
+        latencies: list[float] = []
 
         async def batch(items: list) -> None:
             queue = list(reversed(items))
@@ -117,13 +148,16 @@ async def run(args: argparse.Namespace) -> dict:
             async def worker() -> None:
                 while queue:
                     headers, body = queue.pop()
+                    began = time.perf_counter()
                     statuses.append(await call(server.app, PATH, headers, body))
+                    latencies.append(time.perf_counter() - began)
 
             await asyncio.gather(*(worker() for _ in range(args.concurrency)))
             assert server.store is not None
             await server.store.flush()
 
         await batch(deliveries[: args.warmup])
+        del latencies[:], commits[:], pauses[:]
         rest = deliveries[args.warmup :]
         size = max(1, len(rest) // args.segments)
         per: list[float] = []
@@ -133,16 +167,37 @@ async def run(args: argparse.Namespace) -> dict:
             await batch(rest[i : i + size])
             per.append((time.process_time() - cpu) / len(rest[i : i + size]) * 1e6)
         total = (time.process_time() - start) / max(1, len(rest)) * 1e6
+        measured = {"latency": list(latencies), "commit": list(commits), "gc": list(pauses)}
+        wal = Path(f"{options.store_path}-wal")
+        wal_mb = wal.stat().st_size / 2**20 if wal.exists() else 0.0
         await server.stop()
+        gc.callbacks.remove(on_gc)
+        ServeStore._commit = plain_commit  # type: ignore[method-assign]
         bad = sum(1 for s in statuses if s != 200)
         return {
             "cpu_us": total,
             "segment_min_us": min(per),
             "segment_median_us": statistics.median(per),
             "non200": bad,
+            "commits": len(measured["commit"]),
+            "wal_mb": wal_mb,
+            **{
+                f"{name}_{q}": value
+                for name, times in measured.items()
+                for q, value in quantiles(times).items()
+            },
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def quantiles(seconds: list[float]) -> dict[str, float]:
+    """p50, p99 and max of `seconds`, in ms."""
+    if not seconds:
+        return {}
+    ordered = sorted(seconds)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1e3
+    return {"p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": ordered[-1] * 1e3}
 
 
 def callgrind(args: argparse.Namespace) -> None:
@@ -194,7 +249,7 @@ def main() -> None:
         sys.stderr = stderr
         log.close()
     result["copilot"] = str(Path(sys.modules["copilot"].__file__ or "").parents[1])
-    print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in result.items()}))
+    print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()}))
 
 
 if __name__ == "__main__":

@@ -72,9 +72,7 @@ BUSY_TIMEOUT = 30.0
 """Seconds a connection waits for another process's write lock before it fails."""
 
 
-def open_shared(
-    path: str | Path, *, synchronous: Literal["FULL", "NORMAL"], autocheckpoint: bool = True
-) -> sqlite3.Connection:
+def open_shared(path: str | Path, *, synchronous: Literal["FULL", "NORMAL"]) -> sqlite3.Connection:
     """A connection to a SQLite file that several processes share: WAL, autocommit.
 
     Autocommit (`isolation_level=None`): every write goes in `write_transaction`, which
@@ -83,12 +81,6 @@ def open_shared(
     survives a power cut); `NORMAL` leaves it to the OS (it survives a killed process,
     and the next FULL commit or checkpoint takes it to disk). Usable from any thread
     (`check_same_thread=False`): callers serialise their use with their own lock.
-
-    `autocheckpoint=False` turns off SQLite's automatic checkpoint on this connection
-    (`PRAGMA wal_autocheckpoint=0`): by default the commit that takes the WAL past 1,000
-    pages copies it into the database and fsyncs the file before it returns. Only for a
-    connection to a file whose checkpoints someone else runs (the server's store has a
-    checkpoint thread, `copilot.serve.store`), or the WAL grows without bound.
     """
     name = str(path)
     if name != ":memory:":
@@ -103,8 +95,6 @@ def open_shared(
         db.close()
         raise
     db.execute(f"PRAGMA synchronous={synchronous}")
-    if not autocheckpoint:
-        db.execute("PRAGMA wal_autocheckpoint=0")
     return db
 
 
@@ -264,24 +254,16 @@ class SqliteIdempotencyStore:
     Values must be JSON-serialisable. Several processes may share one file: `claim` takes
     a key atomically before a side effect, with a lease of `lease` seconds (or longer,
     when the caller asks) after which a crashed holder's claim is taken over.
-    `autocheckpoint=False`: see `open_shared` (the server's store checkpoints the file).
     """
 
-    def __init__(
-        self,
-        path: str | Path,
-        clock: Clock | None = None,
-        *,
-        lease: float = DEFAULT_LEASE,
-        autocheckpoint: bool = True,
-    ) -> None:
+    def __init__(self, path: str | Path, clock: Clock | None = None, *, lease: float = DEFAULT_LEASE) -> None:
         import time
 
         self.path = str(path)
         self._now = clock.now if clock is not None else time.time
         self.lease = lease
         self._lock = threading.Lock()
-        self._db = open_shared(self.path, synchronous="NORMAL", autocheckpoint=autocheckpoint)
+        self._db = open_shared(self.path, synchronous="NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS idempotency ("
             " key TEXT PRIMARY KEY, request TEXT NOT NULL, value TEXT NOT NULL,"
