@@ -215,4 +215,17 @@ def hand_rules_to_model(
     return target_id, rules, [u for u in unmapped if u not in rules and u not in settled]
 
 
-__all__ = ["hand_rules_to_model", "is_rule"]
+def keeps_from_models(sentence: str) -> bool:
+    """Whether a sentence keeps a decision or text from models ("decided by our rule engine, not
+    the model", "no model decides them", "not model-written")."""
+    return bool(_NOT_THE_MODELS.search(sentence) or _RULE_ENGINE.search(sentence))
+
+
+# "decided by our rule engine", "computed by our underwriting engine": a system, not a model
+_RULE_ENGINE = re.compile(
+    r"\b(?:decided|computed|calculated|determined|made)\s+by\s+(?:our|the|an?)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:rule|rules|underwriting|scoring|pricing|tax|risk)?\s*(?:engine|service|system|team|adjusters?|analysts?)\b",
+    re.I,
+)
+
+__all__ = ["hand_rules_to_model", "is_rule", "keeps_from_models"]

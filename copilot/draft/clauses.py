@@ -546,6 +546,20 @@ def event_lead(sentences: list[str]) -> tuple[int, int, int] | None:
     return None
 
 
+# Not work for the flow: "DTI is computed by our underwriting engine" (another system's job) and
+# the second verb of "never reject or block …" (the "never" covers both)
+DONE_ELSEWHERE = re.compile(
+    r"\b(?:is|are)\s+(?:already\s+)?(?:computed|calculated|decided|determined|handled|checked|done|made|set)\s+"
+    r"(?:by|in)\s+(?:our|the|their|a)\b",
+    re.I,
+)
+NOT_AN_ORDER = re.compile(
+    r"\b(?:never|don'?t|do not|must not|mustn'?t|should not|shouldn'?t|cannot|can'?t)\s+(?:[\w-]+\s+){1,3}?"
+    r"(?:or|nor|and)\s*$",
+    re.I,
+)
+
+
 def requirement_clauses(brief: str) -> list[Clause]:
     """Every clause of the brief that asks the automation to do something, in brief order."""
     from copilot.draft.sentences import split_sentences
@@ -569,8 +583,8 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 # been notified": what the reply says, not an action of the flow
                 continue
             verb, kind = found
-            if negated(text, verb):
-                continue  # "don't email them", "doesn't need to block the reply": a prohibition
+            if negated(text, verb) or NOT_AN_ORDER.search(sentence[:a]) or DONE_ELSEWHERE.search(text):
+                continue  # "don't email them", "never reject or block …", "computed by our engine"
             systems = systems_named(text)
             if kind == "model" and verb in _READ_VERBS and systems:
                 kind = "lookup"  # "check the order in Shopify": a read from Shopify, not a model's opinion

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot.draft.clauses import Clause, constraints, locate, normalise, requirement_clauses
+from copilot.draft.clauses import DONE_ELSEWHERE, Clause, constraints, locate, normalise, requirement_clauses
 
 # code -> (name, severity). Errors make an LLM answer go back for repair; the offline
 # drafter must never produce them. Warnings are gaps: the draft is written, exit 1.
@@ -238,6 +238,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
     findings += _constraints_kept(data, brief, steps, quotes)
     findings += _answer_returned(data, options)
     findings += _per_item(data, brief)
+    findings += _kept_from_models(data, brief)
     for row in rows:
         row.gaps = [f["code"] for f in findings if f.get("clause") == row.clause.text]
     return Coverage(rows, findings)
@@ -371,6 +372,8 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             )
         elif text.endswith(")"):
             continue  # the drafter's own note on a guess it made ("(no channel named: …)"), said already
+        elif DONE_ELSEWHERE.search(text):
+            continue  # "DTI is computed by our underwriting engine": another system's work, said
         elif (verb := prohibited_verb(text)) is not None and not any(
             verb[:4] in str(s.get("id", "")).lower() for s in _steps(data)
         ):
@@ -425,7 +428,8 @@ def _per_item(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
         item = head.rstrip("s") or head
         if head in _PER_RUN or item in _PER_RUN:
             continue
-        listed = next((name for name in lists if name.startswith(item[:5])), None)
+        # "for each booking" over `booking_refs`, "per crew member" over `crew_ids`: the list's head noun
+        listed = next((name for name in lists if name.split("_")[0].rstrip("s") == item), None)
         if listed is None and not scheduled:
             continue  # "for each lead": the event itself
         phrase = m.group(0).strip()
@@ -443,6 +447,51 @@ def _per_item(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
                 clause=phrase,
             )
         )
+    return out
+
+
+def _kept_from_models(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
+    """ "Whether an event counts as serious is decided by our rule engine, not the model": a step
+    whose `if:` reads a field a model decides about that is a decision the brief keeps from models."""
+    from copilot.draft.brief_rules import keeps_from_models
+    from copilot.draft.sentences import split_sentences
+
+    kept = [s for s in split_sentences(brief) if keeps_from_models(s)]
+    if not kept:
+        return []
+    steps = _steps(data)
+    models = {str(s.get("id")) for s in steps if s.get("type") == "model"}
+    gates = {
+        str(s.get("id")): str(s.get("input") or "").split(".")[1] if "." in str(s.get("input") or "") else ""
+        for s in steps
+        if s.get("type") == "validate"
+    }
+    out: list[dict[str, Any]] = []
+    for index, step in enumerate(steps):
+        for check, name in re.findall(r"steps\.(\w+)\.output\.(\w+)", str(step.get("if") or "")):
+            if gates.get(check, check) not in models and check not in models:
+                continue
+            words = [w for w in name.split("_") if len(w) > 3]
+            sentence = next(
+                (
+                    k
+                    for k in kept
+                    if words and any(re.search(rf"\b{re.escape(w[:5])}", k, re.I) for w in words)
+                ),
+                None,
+            )
+            if sentence is not None:
+                out.append(
+                    _finding(
+                        "DR010",
+                        f"step `{step.get('id')}` runs on `{name}`, which a model decides, but the brief "
+                        f"keeps it from models ({sentence.strip()[:90]!r})",
+                        ["steps", index, "if"],
+                        "decide it where the brief says (an http step to that system, or a transform on "
+                        "fields), and put the `if:` on that step's output",
+                        clause=sentence.strip(),
+                    )
+                )
     return out
 
 

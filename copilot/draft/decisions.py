@@ -283,16 +283,6 @@ _NOUN_LEAD = re.compile(
     r"[\w-]*(?:ed|en)\b",
     re.I,
 )
-_DONE_ELSEWHERE = re.compile(
-    r"\b(?:is|are)\s+(?:already\s+)?(?:computed|calculated|decided|determined|handled|checked|done|made|set)\s+"
-    r"(?:by|in)\s+(?:our|the|their|a)\b",
-    re.I,
-)
-_NOT_AN_ORDER = re.compile(
-    r"\b(?:never|don'?t|do not|must not|mustn'?t|should not|shouldn'?t|cannot|can'?t)\s+(?:[\w-]+\s+){1,3}?"
-    r"(?:or|nor|and)\s*$",
-    re.I,
-)
 _CODE_RULE = re.compile(
     r"\b(?:a |the )?(?:plain|hard|fixed|simple|deterministic) (?:rule|check|code) (?:must|should|has to|will)\b",
     re.I,
@@ -308,7 +298,7 @@ def read_actions(
 ) -> list[Task]:
     """Actions the task vocabulary has no word for ("block the card via our risk API"), read as
     verb + object + the system named, so no requirement of the brief is silently dropped."""
-    from copilot.draft.clauses import received_noun, requirement_clauses
+    from copilot.draft.clauses import DONE_ELSEWHERE, NOT_AN_ORDER, received_noun, requirement_clauses
 
     # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
     # post, even though the summary task sits in the same clause.
@@ -373,9 +363,9 @@ def read_actions(
             continue  # "Refill requests … land on Google Pub/Sub topic rx-refills": how events arrive
         if _NOUN_LEAD.match(clause.text):
             continue  # "Schedule II controlled substances are never auto-queued": a noun, then its verb
-        if _DONE_ELSEWHERE.search(clause.text):
+        if DONE_ELSEWHERE.search(clause.text):
             continue  # "DTI and credit eligibility are computed by our underwriting engine": who does it
-        if _NOT_AN_ORDER.search(sentence[:start]) or re.match(r"\W*whether\b", sentence, re.I):
+        if NOT_AN_ORDER.search(sentence[:start]) or re.match(r"\W*whether\b", sentence, re.I):
             # "Never reject or block the payee automatically": the "never" covers both verbs;
             # "Whether to cancel a route is the dispatcher's call": who decides, not an action
             continue

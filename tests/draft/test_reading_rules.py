@@ -1130,3 +1130,36 @@ def test_how_an_extraction_is_done_is_no_field_it_extracts():
 
     sentence = "Have a model extract the part numbers and fault codes, based on our service bulletins"
     assert list_after(sentence, sentence.index("extract") + len("extract")) == ["part_numbers", "fault_codes"]
+
+
+def test_a_model_deciding_what_the_brief_keeps_from_models_is_a_gap():
+    brief = (
+        "Safety reports arrive by webhook with report_id and narrative. Only if it's a reportable incident, "
+        "open a case in Intelex. Whether an incident is reportable is decided by our rules engine, not the "
+        "model. Answer within 3 seconds."
+    )
+    from copilot.draft.coverage import check
+
+    found = check(drafted(brief), brief).findings
+    assert any(f["code"] == "DR010" and "keeps it from models" in f["message"] for f in found), found
+
+
+def test_never_joining_two_verbs_and_work_done_elsewhere_are_no_requirements():
+    from copilot.draft.clauses import requirement_clauses
+
+    texts = [
+        c.text
+        for c in requirement_clauses(
+            "Never approve or suspend the vendor automatically. Tax status is computed by our tax engine. "
+            "Post a summary to Slack."
+        )
+    ]
+    assert texts == ["Post a summary to Slack"]
+
+
+def test_a_list_field_is_per_item_only_for_its_own_head_noun():
+    brief = (
+        "Inspection reports arrive by webhook with report_id and reported_defects. Summarise each report "
+        "and post it to Slack. Respond within 5 seconds, under 1 cent per report."
+    )
+    assert "DR012" not in codes(drafted(brief), brief)
