@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from copilot.draft.clauses import NOT_THE_MODELS
+
 # The words that make a clause a rule rather than a description
 _RULE = re.compile(
     r"\b(?:only|never|always|must|mustn'?t|should|shouldn'?t|shall|don'?t|do not|cannot|can'?t|"
@@ -29,15 +31,6 @@ _VOLUME = re.compile(
     re.I,
 )
 # "whatever the model says", "no model decides those": the brief keeps it from the model
-_NOT_THE_MODELS = re.compile(
-    r"\b(?:whatever the (?:model|llm|ai) says|no (?:model|llm|ai)\b|"
-    r"without (?:asking )?(?:a|the|any) (?:model|llm|ai)(?: call)?|not (?:by )?the (?:model|llm|ai)|"
-    # "the model must not deny", "that text is fixed, not model-written", "a plain rule must reject"
-    r"the (?:model|llm|ai) (?:must|should|may|can) ?not|"
-    r"not (?:model|llm|ai)[- ](?:written|generated|decided)|"
-    r"(?:a )?(?:plain|hard|fixed|simple) (?:rule|check|code) (?:must|should|has to)|fixed text|verbatim)",
-    re.I,
-)
 # What a prompt can forbid: what the text says, not what the flow does
 _CONTENT_VERBS = frozenset({
     "mention", "promise", "give", "suggest", "include", "quote", "offer", "reveal", "disclose", "share",
@@ -76,7 +69,7 @@ def is_rule(text: str, side_effect_words: set[str]) -> bool:
         return False
     if text.count("(") != text.count(")"):
         return False  # a fragment cut inside a parenthesis is no rule a model could follow
-    if systems_named(text) or is_filter(text) or _VOLUME.search(text) or _NOT_THE_MODELS.search(text):
+    if systems_named(text) or is_filter(text) or _VOLUME.search(text) or NOT_THE_MODELS.search(text):
         return False
     verb = prohibited_verb(text)
     if verb is not None and verb not in _CONTENT_VERBS:
@@ -147,11 +140,11 @@ def hand_rules_to_model(
         for u in unmapped
         if (
             is_rule(u, words)
-            or (not u.endswith(")") and _decides_option(u, options) and not _NOT_THE_MODELS.search(u))
+            or (not u.endswith(")") and _decides_option(u, options) and not NOT_THE_MODELS.search(u))
         )
         # "Gas smell: the reply must be the fixed safety text …, not model-written": the sentence
         # keeps it from models even where the clause alone does not say so
-        and not any(_NOT_THE_MODELS.search(s) for s in sentences if u in s)
+        and not any(NOT_THE_MODELS.search(s) for s in sentences if u in s)
     ]
     # "Deposits are only refunded if the van is returned before 6pm": a condition read in a
     # sentence no step quotes conditions nothing; the whole sentence is the rule
@@ -215,17 +208,4 @@ def hand_rules_to_model(
     return target_id, rules, [u for u in unmapped if u not in rules and u not in settled]
 
 
-def keeps_from_models(sentence: str) -> bool:
-    """Whether a sentence keeps a decision or text from models ("decided by our rule engine, not
-    the model", "no model decides them", "not model-written")."""
-    return bool(_NOT_THE_MODELS.search(sentence) or _RULE_ENGINE.search(sentence))
-
-
-# "decided by our rule engine", "computed by our underwriting engine": a system, not a model
-_RULE_ENGINE = re.compile(
-    r"\b(?:decided|computed|calculated|determined|made)\s+by\s+(?:our|the|an?)\s+(?:[\w-]+\s+){0,2}?"
-    r"(?:rule|rules|underwriting|scoring|pricing|tax|risk)?\s*(?:engine|service|system|team|adjusters?|analysts?)\b",
-    re.I,
-)
-
-__all__ = ["hand_rules_to_model", "is_rule", "keeps_from_models"]
+__all__ = ["hand_rules_to_model", "is_rule"]

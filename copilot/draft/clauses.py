@@ -560,6 +560,33 @@ NOT_AN_ORDER = re.compile(
 )
 
 
+# "whatever the model says", "no model decides those", "not model-written": the brief keeps it
+# from models
+NOT_THE_MODELS = re.compile(
+    r"\b(?:whatever the (?:model|llm|ai) says|no (?:model|llm|ai)\b|"
+    r"without (?:asking )?(?:a|the|any) (?:model|llm|ai)(?: call)?|not (?:by )?the (?:model|llm|ai)|"
+    # "the model must not deny", "that text is fixed, not model-written", "a plain rule must reject"
+    r"the (?:model|llm|ai) (?:must|should|may|can) ?not|"
+    r"not (?:model|llm|ai)[- ](?:written|generated|decided)|"
+    r"(?:a )?(?:plain|hard|fixed|simple) (?:rule|check|code) (?:must|should|has to)|fixed text|verbatim)",
+    re.I,
+)
+
+
+def keeps_from_models(sentence: str) -> bool:
+    """Whether a sentence keeps a decision or text from models ("decided by our rule engine, not
+    the model", "no model decides them", "not model-written")."""
+    return bool(NOT_THE_MODELS.search(sentence) or _RULE_ENGINE.search(sentence))
+
+
+# "decided by our rule engine", "computed by our underwriting engine": a system, not a model
+_RULE_ENGINE = re.compile(
+    r"\b(?:decided|computed|calculated|determined|made)\s+by\s+(?:our|the|an?)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:rule|rules|underwriting|scoring|pricing|tax|risk)?\s*(?:engine|service|system|team|adjusters?|analysts?)\b",
+    re.I,
+)
+
+
 def requirement_clauses(brief: str) -> list[Clause]:
     """Every clause of the brief that asks the automation to do something, in brief order."""
     from copilot.draft.sentences import split_sentences

@@ -16,7 +16,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot.draft.clauses import DONE_ELSEWHERE, Clause, constraints, locate, normalise, requirement_clauses
+from copilot.draft.clauses import (
+    DONE_ELSEWHERE,
+    Clause,
+    constraints,
+    keeps_from_models,
+    locate,
+    normalise,
+    requirement_clauses,
+)
 
 # code -> (name, severity). Errors make an LLM answer go back for repair; the offline
 # drafter must never produce them. Warnings are gaps: the draft is written, exit 1.
@@ -453,7 +461,6 @@ def _per_item(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
 def _kept_from_models(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
     """ "Whether an event counts as serious is decided by our rule engine, not the model": a step
     whose `if:` reads a field a model decides about that is a decision the brief keeps from models."""
-    from copilot.draft.brief_rules import keeps_from_models
     from copilot.draft.sentences import split_sentences
 
     kept = [s for s in split_sentences(brief) if keeps_from_models(s)]
