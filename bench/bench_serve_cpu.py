@@ -109,16 +109,9 @@ async def run(args: argparse.Namespace) -> dict:
 
     commits: list[float] = []
     pauses: list[float] = []
-    plain_commit = ServeStore._commit
+    from bench_serve_store import time_commits
 
-    def timed_commit(self: ServeStore, batch: list) -> list:
-        began = time.perf_counter()
-        try:
-            return plain_commit(self, batch)
-        finally:
-            commits.append(time.perf_counter() - began)
-
-    ServeStore._commit = timed_commit  # type: ignore[method-assign]
+    plain_commit = time_commits(ServeStore, commits)
     gc_began = 0.0
 
     def on_gc(phase: str, info: dict) -> None:

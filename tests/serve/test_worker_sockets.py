@@ -14,8 +14,6 @@ import pytest
 
 from copilot.serve.serving import WorkerSockets, reserve
 
-pytestmark = pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="no SO_REUSEPORT here")
-
 
 def test_each_worker_gets_its_own_socket_on_the_reserved_port():
     with reserve("127.0.0.1", 0) as reserved:
