@@ -549,8 +549,8 @@ def event_lead(sentences: list[str]) -> tuple[int, int, int] | None:
 # Not work for the flow: "DTI is computed by our underwriting engine" (another system's job) and
 # the second verb of "never reject or block …" (the "never" covers both)
 DONE_ELSEWHERE = re.compile(
-    r"\b(?:is|are)\s+(?:already\s+)?(?:computed|calculated|decided|determined|handled|checked|done|made|set)\s+"
-    r"(?:by|in)\s+(?:our|the|their|a)\b",
+    r"\b(?:is|are)\s+(?:already\s+|only\s+)?(?:[a-z]+ed|done|made|set|sent|run|written)\s+(?:only\s+)?"
+    r"(?:by|in)\s+(?:our|the|their|a)\b(?!\s+(?:flow|bot|automation|model|llm|ai|agent)\b)",
     re.I,
 )
 NOT_AN_ORDER = re.compile(

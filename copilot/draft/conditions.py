@@ -58,6 +58,10 @@ _EVENT_ATOM = re.compile(
     r"[$€£]?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(k|m|million|%|percent|usd|eur|gbp|dollars|euros)?\b",
     re.I,
 )
+_FIELD_VS_FIELD = re.compile(
+    r"\b([a-z][a-z0-9_]*)\s+(?:is\s+|are\s+)?(above|over|greater than|higher than|more than|exceeds|below|under|"
+    r"less than|lower than)\s+(?:the\s+)?([a-z][a-z0-9]*_[a-z0-9_]+)\b"
+)
 _EVENT_AFTER = re.compile(
     r"\b([a-z][a-z0-9]*_[a-z0-9_]+|[a-z]{2,})\s+(?:is|are)\s+[$€£]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+or\s+"
     r"(more|above|higher|greater|over|less|below|lower|fewer|under)\b",
@@ -185,6 +189,18 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 Condition("field", m.group(0), "==", "critical", output_field="severity"),
             )
         )
+    for m in _FIELD_VS_FIELD.finditer(part):
+        # "If value is over reference_high": two fields of the event compared, no model needed
+        if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            found.append(
+                (
+                    a + m.start(1),
+                    a + m.end(),
+                    Condition(
+                        "fields", m.group(0), _OPS[m.group(2).lower()], m.group(3), output_field=m.group(1)
+                    ),
+                )
+            )
     for m in _EVENT_AFTER.finditer(part):
         # "only when mrr is 500 or more": the number first, then its direction
         if _NOT_EVENT_FIELDS.match(m.group(1)) or any(

@@ -362,6 +362,9 @@ def _event_thresholds(
             continue
         parts = [task.condition, *task.condition.alternatives]
         for part in parts:
+            if part.kind == "fields" and part.output_field:
+                _compared_fields(part, event, given)
+                continue
             if part.kind != "event" or not part.output_field:
                 continue
             name = part.output_field
@@ -402,6 +405,21 @@ def _event_thresholds(
             )
 
 
+def _compared_fields(part: Condition, event: EventShape, given: bool) -> None:
+    """ "If value is over reference_high": both fields are numbers of the event; a field the
+    event lacks leaves the comparison to the classifier (its guess, said as DR010)."""
+    properties = event.schema.setdefault("properties", {})
+    names = [part.output_field or "", str(part.value)]
+    if not all(n in properties for n in names):
+        part.kind, part.value, part.op = "field", True, "=="
+        part.output_field = condition_field(part.text)
+        return
+    if not given:
+        for name, sample in zip(names, (2.0, 1.0), strict=True):
+            properties[name] = {"type": "number"}
+            event.sample[name] = sample  # the example takes the branch
+
+
 def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[str]) -> list[Task]:
     """A condition needs a step that decides it: add classify/score/moderate when missing."""
     kinds = {t.kind for t in tasks}
@@ -427,7 +445,7 @@ def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[
             continue
         parts = [cond, *cond.alternatives]
         for index, part in enumerate(parts):
-            if part.kind in ("event", "fetched", "ungrounded"):
+            if part.kind in ("event", "fields", "fetched", "ungrounded"):
                 continue  # decided by the event itself, or by what the run fetched
             needed = {
                 "decision": "decide",

@@ -27,6 +27,8 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         return f"not steps.{producers['answer']}.output.grounded", producers["answer"]
     if cond.kind == "fetched":
         return f"(steps.fetch.output | length) {cond.op} {cond.value:g}", "fetch"
+    if cond.kind == "fields" and cond.output_field:
+        return f"event.{cond.output_field} {cond.op} event.{cond.value}", ""
     if cond.kind == "event" and cond.output_field and isinstance(cond.value, str):
         return f"event.{cond.output_field} {cond.op} {cond.value!r}", ""
     if cond.kind == "event" and cond.output_field:

@@ -1163,3 +1163,22 @@ def test_a_list_field_is_per_item_only_for_its_own_head_noun():
         "and post it to Slack. Respond within 5 seconds, under 1 cent per report."
     )
     assert "DR012" not in codes(drafted(brief), brief)
+
+
+def test_two_fields_of_the_event_compared_need_no_model():
+    data = drafted(
+        "The lab posts a webhook with sample_id, reading and upper_limit. If reading is over upper_limit, "
+        "page the on-call chemist via PagerDuty. Answer within 3 seconds."
+    )
+    assert step(data, "http", "page")["if"] == "{{ event.reading > event.upper_limit }}"
+    properties = data["trigger"]["event_schema"]["properties"]
+    assert properties["reading"]["type"] == properties["upper_limit"]["type"] == "number"
+    assert not [s for s in data["steps"] if s["type"] == "model"]
+
+
+def test_work_another_system_does_is_no_step():
+    data = drafted(
+        "Returns arrive on the Kafka topic returns with return_id and sku. Classify the return as resellable "
+        "or scrap. Refunds are issued by our ERP only. Answer within 2 seconds."
+    )
+    assert [s["id"] for s in data["steps"] if s["type"] == "http"] == []
