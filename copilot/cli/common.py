@@ -7,16 +7,22 @@ modules only when their command is invoked, so nothing here may import a command
 An option two commands share is declared once, below, as an `Annotated` type
 (`format: FormatOption = DataFormat.text`): its flag, metavar and help cannot drift apart
 between commands, as `--provider` once did (a plain string in `draft`, an enum in `run`).
+Options that always travel together (the Temporal Cloud connection, a brief's targets)
+are one `OptionGroup`: declared once, read once, by every command that takes them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, get_type_hints
 
 import typer
 
@@ -120,6 +126,69 @@ TemporalTaskQueueOption = Annotated[
 def dead_letter_option(help: str) -> Any:
     """`--dead-letter FILE`: where events that failed for good are kept; `help` says the default."""
     return typer.Option("--dead-letter", metavar="FILE", help=help)
+
+
+class OptionGroup:
+    """Base of a dataclass whose fields are options that several commands take together.
+
+    A command parameter annotated with a subclass (`access: TemporalAccess = TemporalAccess()`)
+    stands, in the command line and its help, for the fields' options in field order; the
+    command receives one instance (`with_option_groups`). The fields are declared like any
+    parameter (`provider: ProviderOption = RunProvider.sim`), and what the group means (its
+    conversions) is a method, so no command lists the options or converts them again.
+    """
+
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def with_option_groups(command: Command) -> Command:
+    """`command` as Typer should see it: each `OptionGroup` parameter spelled out as its fields.
+
+    Typer reads a command's parameters from its signature; the returned function shows the
+    expanded one and gathers the fields' values back into the group before calling `command`.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    params: list[inspect.Parameter] = []
+    groups: dict[str, type[OptionGroup]] = {}
+    for param in signature.parameters.values():
+        group = param.annotation
+        if not (isinstance(group, type) and issubclass(group, OptionGroup)):
+            params.append(param)
+            continue
+        groups[param.name] = group
+        hints = get_type_hints(group, include_extras=True)
+        params.extend(
+            param.replace(name=field.name, annotation=hints[field.name], default=_field_default(field))
+            for field in dataclasses.fields(group)  # type: ignore[arg-type]
+        )
+
+    @functools.wraps(command)
+    def grouped(**options: Any) -> Any:
+        for name, group in groups.items():
+            fields = [field.name for field in dataclasses.fields(group)]  # type: ignore[arg-type]
+            # a field Typer did not pass (a direct call) keeps the group's default
+            options[name] = group(**{field: options.pop(field) for field in fields if field in options})
+        return command(**options)
+
+    grouped.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    # Typer resolves the hints too: the expanded ones, not the group's name
+    grouped.__annotations__ = {param.name: param.annotation for param in params}
+    return grouped  # type: ignore[return-value]
+
+
+def _field_default(field: dataclasses.Field[Any]) -> Any:
+    """A group field's default as a parameter's (none: a required argument or option)."""
+    return inspect.Parameter.empty if field.default is dataclasses.MISSING else field.default
+
+
+@dataclass(frozen=True)
+class ModelProvider(OptionGroup):
+    """Who answers a flow's model calls on the local engine, and where (`run`, `test`)."""
+
+    provider: ProviderOption = RunProvider.sim
+    base_url: BaseUrlOption = None
+    model_override: ModelOverrideOption = None
 
 
 def fail(error: FlowgenError | str, code: int = EXIT_USAGE) -> NoReturn:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,27 +18,48 @@ from copilot.cli.common import (
     ForceOption,
     FormatOption,
     ModelsFileOption,
+    OptionGroup,
     console,
     fail,
     out_option,
     refuse_overwrite,
+    with_option_groups,
 )
 from copilot.errors import FlowgenError
 
-# The options `draft` and `prompt` share: what the brief asks for (no default is shown for an
-# option that is unset by default: click shows none for None).
-_Brief = Annotated[str, typer.Argument(metavar="BRIEF", help="The brief: text, @FILE, or - for stdin.")]
-_Event = Annotated[
-    Path | None, typer.Option(metavar="FILE", help="A sample event (JSON) or its JSON Schema.")
-]
-_Sla = Annotated[str | None, typer.Option(metavar="DURATION", help="Hot-path p95 latency, e.g. 1500ms.")]
-_CostTier = Annotated[
-    str | None, typer.Option(metavar="TIER", help="economy, standard (default) or premium.")
-]
-_Budget = Annotated[float | None, typer.Option(metavar="USD", help="USD per event, e.g. 0.004.")]
-_FallbackModel = Annotated[
-    str | None, typer.Option(metavar="ID", help="Catalog id every hot-path model falls back to.")
-]
+if TYPE_CHECKING:
+    from copilot.draft.request import DraftRequest
+
+
+@dataclass(frozen=True)
+class Brief(OptionGroup):
+    """The brief and what it asks for: the argument and options `draft` and `prompt` share.
+
+    No default is shown for an option that is unset by default (click shows none for None).
+    """
+
+    brief: Annotated[str, typer.Argument(metavar="BRIEF", help="The brief: text, @FILE, or - for stdin.")]
+    event: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="A sample event (JSON) or its JSON Schema.")
+    ] = None
+    sla: Annotated[
+        str | None, typer.Option(metavar="DURATION", help="Hot-path p95 latency, e.g. 1500ms.")
+    ] = None
+    cost_tier: Annotated[
+        str | None, typer.Option(metavar="TIER", help="economy, standard (default) or premium.")
+    ] = None
+    budget: Annotated[float | None, typer.Option(metavar="USD", help="USD per event, e.g. 0.004.")] = None
+    fallback_model: Annotated[
+        str | None, typer.Option(metavar="ID", help="Catalog id every hot-path model falls back to.")
+    ] = None
+    models_file: ModelsFileOption = None
+
+    def request(self) -> DraftRequest:
+        """The drafting request (`copilot.draft.request.make_request`; refused: FlowgenError)."""
+        from copilot.draft.request import make_request
+
+        options = asdict(self)  # the fields are named after make_request's keywords
+        return make_request(options.pop("brief"), **options)
 
 
 class WireSchema(str, Enum):
@@ -58,28 +80,9 @@ _Schema = Annotated[
 ]
 
 
-def _draft_request(brief, event, sla, cost_tier, budget, fallback_model, models_file):
-    from copilot.draft.request import make_request
-
-    return make_request(
-        brief,
-        event=event,
-        sla=sla,
-        cost_tier=cost_tier,
-        budget=budget,
-        fallback_model=fallback_model,
-        models_file=models_file,
-    )
-
-
+@with_option_groups
 def draft(
-    brief: _Brief,
-    event: _Event = None,
-    sla: _Sla = None,
-    cost_tier: _CostTier = None,
-    budget: _Budget = None,
-    fallback_model: _FallbackModel = None,
-    models_file: ModelsFileOption = None,
+    brief: Brief,
     provider: DraftProviderOption = DraftProvider.auto,
     model: Annotated[
         str | None, typer.Option(metavar="MODEL", help="Drafting model (or FLOWGEN_MODEL).")
@@ -157,7 +160,7 @@ def draft(
 
     refuse_overwrite("--transcript", transcript, force)
     try:
-        request = _draft_request(brief, event, sla, cost_tier, budget, fallback_model, models_file)
+        request = brief.request()
         seconds = option_duration("--timeout", timeout)
         if max_tokens is not None and max_tokens <= 0:
             raise FlowgenError("--max-tokens must be above zero")
@@ -195,14 +198,9 @@ def draft(
     raise typer.Exit(outcome.exit_code)
 
 
+@with_option_groups
 def prompt(
-    brief: _Brief,
-    event: _Event = None,
-    sla: _Sla = None,
-    cost_tier: _CostTier = None,
-    budget: _Budget = None,
-    fallback_model: _FallbackModel = None,
-    models_file: ModelsFileOption = None,
+    brief: Brief,
     format: FormatOption = DataFormat.text,
     schema: Annotated[
         WireSchema,
@@ -219,7 +217,7 @@ def prompt(
     from copilot.draft.prompt import draft_messages, render_prompt_text
 
     try:
-        request = _draft_request(brief, event, sla, cost_tier, budget, fallback_model, models_file)
+        request = brief.request()
         messages = draft_messages(request, compact=schema is WireSchema.compact)
     except FlowgenError as exc:
         fail(exc)

@@ -9,13 +9,11 @@ from typing import Annotated
 import typer
 
 from copilot.cli.common import (
-    BaseUrlOption,
     DataFormat,
     ForceOption,
     FormatOption,
     K6CompatibleOption,
-    ModelOverrideOption,
-    ProviderOption,
+    ModelProvider,
     RunProvider,
     TemporalAddressOption,
     TemporalNamespaceOption,
@@ -23,18 +21,13 @@ from copilot.cli.common import (
     dead_letter_option,
     fail,
     refuse_overwrite,
+    with_option_groups,
 )
-from copilot.cli.temporal import (
-    ActivitiesOption,
-    ApiKeyOption,
-    TlsCaOption,
-    TlsCertOption,
-    TlsKeyOption,
-    TlsOption,
-)
+from copilot.cli.temporal import ActivitiesOption, TemporalAccess
 from copilot.errors import FlowgenError
 
 
+@with_option_groups
 def run(
     flow: Annotated[Path, typer.Argument(metavar="FLOW", help="The flow file.")],
     event: Annotated[
@@ -46,7 +39,7 @@ def run(
             help="Event JSON file, or '-' for stdin. Default: trigger.example.",
         ),
     ] = None,
-    provider: ProviderOption = RunProvider.sim,
+    models: ModelProvider = ModelProvider(),
     seed: Annotated[
         int, typer.Option(metavar="N", help="Seed of simulated latencies, answers and backoff jitter.")
     ] = 0,
@@ -55,8 +48,6 @@ def run(
         typer.Option("--trace", metavar="FILE", help="Write the OpenTelemetry spans as JSON lines to FILE."),
     ] = None,
     format: FormatOption = DataFormat.text,
-    base_url: BaseUrlOption = None,
-    model_override: ModelOverrideOption = None,
     dead_letter: Annotated[
         Path | None, dead_letter_option("Dead-letter file (default: on_error.dead_letter.path).")
     ] = None,
@@ -82,11 +73,7 @@ def run(
     address: TemporalAddressOption = "127.0.0.1:7233",
     namespace: TemporalNamespaceOption = "default",
     activities: ActivitiesOption = "remote",
-    tls: TlsOption = False,
-    tls_cert: TlsCertOption = None,
-    tls_key: TlsKeyOption = None,
-    tls_ca: TlsCaOption = None,
-    api_key: ApiKeyOption = None,
+    access: TemporalAccess = TemporalAccess(),
 ) -> None:
     """Run one event through a flow on the local engine and show the timeline.
 
@@ -118,20 +105,17 @@ def run(
     try:
         temporal = None
         if engine == "temporal":  # the connection and call options of `flowgen worker` and `serve`
-            from copilot.cli.temporal import credentials
-
-            access = credentials(tls, tls_cert, tls_key, tls_ca, api_key)
-            temporal = {"namespace": namespace, "credentials": access, "activities": activities}
+            temporal = {"namespace": namespace, "credentials": access.credentials(), "activities": activities}
         elif engine != "local":
             fail(f"--engine {engine}: `local` or `temporal`")
         outcome = run_flow(
             str(flow),
             event_source=event,
-            provider_name=provider.value,
+            provider_name=models.provider.value,
             seed=seed,
             trace_path=str(trace) if trace is not None else None,
-            base_url=base_url,
-            model_override=model_override,
+            base_url=models.base_url,
+            model_override=models.model_override,
             dead_letter=str(dead_letter) if dead_letter is not None else None,
             live_http=live_http,
             latency_scale=0.0 if instant else 1.0,
@@ -154,6 +138,7 @@ def run(
     raise typer.Exit(outcome.exit_code)
 
 
+@with_option_groups
 def test(
     flows: Annotated[list[Path], typer.Argument(metavar="FLOW", help="The flow file (two with --compare).")],
     compare: Annotated[
@@ -201,9 +186,7 @@ def test(
             "so a long test takes a fraction of a second.",
         ),
     ] = False,
-    provider: ProviderOption = RunProvider.sim,
-    base_url: BaseUrlOption = None,
-    model_override: ModelOverrideOption = None,
+    models: ModelProvider = ModelProvider(),
     k6_compatible: K6CompatibleOption = False,
     dead_letter: Annotated[
         Path | None, dead_letter_option("Keep the test's dead letters in FILE (default: discarded).")
@@ -267,7 +250,7 @@ def test(
         fail(f"--drain-limit: {exc}")
     if events is not None and events <= 0:
         fail("--events must be a positive number")
-    if virtual_time and provider is not RunProvider.sim:
+    if virtual_time and models.provider is not RunProvider.sim:
         fail("--virtual-time only makes sense with --provider sim (a real server takes real time)")
     try:
         with live_progress(console(stderr=True)) as progress:
@@ -280,12 +263,12 @@ def test(
                 flow_chaos=flow_chaos,
                 k6_compatible=k6_compatible,
                 virtual_time=virtual_time,
-                provider=provider.value,
-                base_url=base_url,
+                provider=models.provider.value,
+                base_url=models.base_url,
                 dead_letter=str(dead_letter) if dead_letter is not None else None,
                 rate_limits=rate_limits,
                 drain_limit=drain_value,
-                model_override=model_override,
+                model_override=models.model_override,
             )
             results = run_tests([str(f) for f in flows], options, compare=compare, progress_factory=progress)
         if report is not None:

@@ -19,18 +19,13 @@ from copilot.cli.common import (
     TemporalTaskQueueOption,
     dead_letter_option,
     fail,
+    with_option_groups,
 )
-from copilot.cli.temporal import (
-    ActivitiesOption,
-    ApiKeyOption,
-    TlsCaOption,
-    TlsCertOption,
-    TlsKeyOption,
-    TlsOption,
-)
+from copilot.cli.temporal import ActivitiesOption, TemporalAccess
 from copilot.errors import FlowgenError
 
 
+@with_option_groups
 def serve(
     flows: Annotated[list[Path], typer.Argument(metavar="FLOW", help="Flow files, or a folder of them.")],
     host: Annotated[
@@ -77,11 +72,7 @@ def serve(
     namespace: TemporalNamespaceOption = "default",
     task_queue: TemporalTaskQueueOption = "flowgen",
     activities: ActivitiesOption = "remote",
-    tls: TlsOption = False,
-    tls_cert: TlsCertOption = None,
-    tls_key: TlsKeyOption = None,
-    tls_ca: TlsCaOption = None,
-    api_key: ApiKeyOption = None,
+    access: TemporalAccess = TemporalAccess(),
 ) -> None:
     """Serve flows' webhook triggers over HTTP: signatures, idempotency, limits, drain.
 
@@ -103,13 +94,11 @@ def serve(
 
     engines: EngineFactory = local_engine
     if engine == "temporal":
-        from copilot.cli.temporal import credentials
         from copilot.temporal.serving import TemporalEngines
 
         try:
-            access = credentials(tls, tls_cert, tls_key, tls_ca, api_key)
             engines = TemporalEngines(
-                address, namespace, task_queue, credentials=access, activities=activities
+                address, namespace, task_queue, credentials=access.credentials(), activities=activities
             )
         except FlowgenError as exc:
             fail(exc)

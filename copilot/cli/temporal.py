@@ -1,15 +1,16 @@
 """`flowgen worker` and `flowgen dev-server`: flows on Temporal (`copilot.temporal`).
 
-The connection's options for Temporal Cloud (TLS, a client certificate, an API key) and
-`--activities` are declared here, for `worker`, `serve --engine temporal` and
-`run --engine temporal`, which read them with `credentials` below.
+The connection's options for Temporal Cloud (TLS, a client certificate, an API key: the
+`TemporalAccess` group) and `--activities` are declared here, for `worker`,
+`serve --engine temporal` and `run --engine temporal`.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,40 +18,20 @@ from copilot.cli.common import (
     BaseUrlOption,
     LatencyScaleOption,
     LiveHttpOption,
+    OptionGroup,
     ProviderOption,
     RunProvider,
     TemporalAddressOption,
     TemporalNamespaceOption,
     TemporalTaskQueueOption,
     fail,
+    with_option_groups,
 )
 from copilot.errors import FlowgenError
 
 if TYPE_CHECKING:
     from copilot.temporal.client import Credentials
 
-TlsOption = Annotated[
-    bool, typer.Option("--tls", help="Temporal over TLS (Temporal Cloud), verified by the system's CAs.")
-]
-TlsCertOption = Annotated[
-    Path | None,
-    typer.Option("--tls-cert", metavar="FILE", help="Client certificate (PEM) for mTLS, with --tls-key."),
-]
-TlsKeyOption = Annotated[
-    Path | None, typer.Option("--tls-key", metavar="FILE", help="The client certificate's private key (PEM).")
-]
-TlsCaOption = Annotated[
-    Path | None,
-    typer.Option("--tls-ca", metavar="FILE", help="CA (PEM) that signed the server's certificate."),
-]
-ApiKeyOption = Annotated[
-    str | None,
-    typer.Option(
-        "--api-key",
-        metavar="${env:NAME}",
-        help="Temporal Cloud API key: the variable that holds it, never the key (implies --tls).",
-    ),
-]
 ActivitiesOption = Annotated[
     str,
     typer.Option(
@@ -62,18 +43,47 @@ ActivitiesOption = Annotated[
 ]
 
 
-def credentials(
-    tls: bool, tls_cert: Path | None, tls_key: Path | None, tls_ca: Path | None, api_key: str | None
-) -> Credentials:
-    """The connection options as `copilot.temporal.client.Credentials` (refused: FlowgenError)."""
-    from copilot.temporal.client import Credentials
-
-    def text(path: Path | None) -> str | None:
-        return None if path is None else str(path)
-
-    return Credentials(tls, text(tls_cert), text(tls_key), text(tls_ca), api_key)
+def _pem_option(flag: str, help: str) -> Any:
+    """`flag FILE`: a certificate or key file in PEM that the connection reads."""
+    return typer.Option(flag, metavar="FILE", help=help)
 
 
+@dataclass(frozen=True)
+class TemporalAccess(OptionGroup):
+    """How to reach a Temporal server that wants more than plain gRPC: Temporal Cloud, mTLS."""
+
+    tls: Annotated[
+        bool, typer.Option("--tls", help="Temporal over TLS (Temporal Cloud), verified by the system's CAs.")
+    ] = False
+    tls_cert: Annotated[
+        Path | None, _pem_option("--tls-cert", "Client certificate (PEM) for mTLS, with --tls-key.")
+    ] = None
+    tls_key: Annotated[
+        Path | None, _pem_option("--tls-key", "The client certificate's private key (PEM).")
+    ] = None
+    tls_ca: Annotated[
+        Path | None, _pem_option("--tls-ca", "CA (PEM) that signed the server's certificate.")
+    ] = None
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            metavar="${env:NAME}",
+            help="Temporal Cloud API key: the variable that holds it, never the key (implies --tls).",
+        ),
+    ] = None
+
+    def credentials(self) -> Credentials:
+        """The options as `copilot.temporal.client.Credentials` (refused: FlowgenError)."""
+        from copilot.temporal.client import Credentials
+
+        def text(path: Path | None) -> str | None:
+            return None if path is None else str(path)
+
+        return Credentials(self.tls, text(self.tls_cert), text(self.tls_key), text(self.tls_ca), self.api_key)
+
+
+@with_option_groups
 def worker(
     flows: Annotated[list[Path], typer.Argument(metavar="FLOW", help="The flow files this worker serves.")],
     address: TemporalAddressOption = "127.0.0.1:7233",
@@ -84,11 +94,7 @@ def worker(
     latency_scale: LatencyScaleOption = 1.0,
     base_url: BaseUrlOption = None,
     live_http: LiveHttpOption = True,
-    tls: TlsOption = False,
-    tls_cert: TlsCertOption = None,
-    tls_key: TlsKeyOption = None,
-    tls_ca: TlsCaOption = None,
-    api_key: ApiKeyOption = None,
+    access: TemporalAccess = TemporalAccess(),
 ) -> None:
     """Run a Temporal worker for flows: the generic flow workflow and its activities.
 
@@ -114,7 +120,7 @@ def worker(
     from copilot.temporal.worker import serve_forever
 
     try:
-        access = credentials(tls, tls_cert, tls_key, tls_ca, api_key)
+        credentials = access.credentials()
         model_provider = choose_provider(
             provider.value, seed=seed, latency_scale=latency_scale, base_url=base_url
         )
@@ -142,7 +148,7 @@ def worker(
             sys.stderr.write(f"flowgen: {note}\n")
 
         async def main() -> None:
-            client = await connect(address, namespace, tracer=tracer, credentials=access)
+            client = await connect(address, namespace, tracer=tracer, credentials=credentials)
             sys.stderr.write(f"flowgen: worker polling {task_queue!r} on {address}\n")
             await serve_forever(client, registry, task_queue)
 

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -188,30 +188,37 @@ def workflow_id(compiled: CompiledFlow, key: str | None) -> str:
     return f"{compiled.flow.name}:{key if key is not None else uuid.uuid4()}"
 
 
+class EventStart(TypedDict, total=False):
+    """How an event's workflow is started: the keywords of `start_event` and
+    `start_and_await_response`, read (and defaulted) in one place, `_event_input`.
+
+    `task_queue`: the queue the flow's workers poll. `seed` (default 0): of the simulated
+    provider. `activities` (`messages.ACTIVITY_MODES`, default `remote`): how the workflow
+    runs the event's calls: activities (`remote`), or local activities where nothing waits
+    behind them (`local`). `carry_text` (default False): the flow's text travels in the
+    input, for a worker that would interpret it without having it.
+    """
+
+    task_queue: Required[str]
+    seed: int
+    activities: str
+    carry_text: bool
+
+
 async def start_event(
-    client: Client,
-    compiled: CompiledFlow,
-    flow_text: str,
-    event: dict[str, Any],
-    *,
-    task_queue: str,
-    seed: int = 0,
-    activities: str = "remote",
-    carry_text: bool = False,
+    client: Client, compiled: CompiledFlow, flow_text: str, event: dict[str, Any], **start: Unpack[EventStart]
 ) -> WorkflowHandle[Any, Any]:
     """Start the workflow of one event, or find the one its idempotency key already started.
 
     The input names the flow by its hash: the workers serving the queue were started with
-    the flow file (they need it for the activities anyway). With `carry_text`, `flow_text`
-    travels too, for a worker that would interpret it without having it.
-
-    `activities` (`messages.ACTIVITY_MODES`) is how the workflow runs the event's calls:
-    activities (`remote`), or local activities where nothing waits behind them (`local`);
-    it travels in the input, so a replay, and the event's async branches, run them the
-    same way. The input also carries the event's hash (`request`): a server that finds the
-    workflow by its key tells a reused key from a duplicate by it.
+    the flow file (they need it for the activities anyway); with `carry_text`, `flow_text`
+    travels too. `activities` travels in the input, so a replay, and the event's async
+    branches, run the calls the same way. The input also carries the event's hash
+    (`request`): a server that finds the workflow by its key tells a reused key from a
+    duplicate by it.
     """
-    wid, given = _event_input(client, compiled, flow_text, event, seed, activities, carry_text)
+    wid, given = _event_input(client, compiled, flow_text, event, start)
+    task_queue = start["task_queue"]
     try:
         return await client.start_workflow(
             FLOW_WORKFLOW,
@@ -237,32 +244,25 @@ async def start_event(
 
 
 def _event_input(
-    client: Client, compiled: CompiledFlow, flow_text: str, event: dict[str, Any], seed: int,
-    activities: str, carry_text: bool,
-) -> tuple[str, FlowInput]:  # fmt: skip
-    """The event's workflow id and input (`start_event`)."""
+    client: Client, compiled: CompiledFlow, flow_text: str, event: dict[str, Any], start: EventStart
+) -> tuple[str, FlowInput]:
+    """The event's workflow id and input (`start_event`), with `start`'s defaults."""
     from copilot.run.resilience.idempotency import request_hash
 
+    activities = start.get("activities", "remote")
     if activities not in ACTIVITY_MODES:
         raise FlowgenError(f"activities: `{activities}`: one of {', '.join(ACTIVITY_MODES)}")
     key = event_key(compiled, event)
     given = FlowInput(
-        flow_text=flow_text if carry_text else "", flow_id=compiled.flow_id, event=event, seed=seed,
-        key=key, traced=traced(client), activities=activities, request=request_hash(event),
+        flow_text=flow_text if start.get("carry_text", False) else "", flow_id=compiled.flow_id,
+        event=event, seed=start.get("seed", 0), key=key, traced=traced(client), activities=activities,
+        request=request_hash(event),
     )  # fmt: skip
     return workflow_id(compiled, key), given
 
 
 async def start_and_await_response(
-    client: Client,
-    compiled: CompiledFlow,
-    flow_text: str,
-    event: dict[str, Any],
-    *,
-    task_queue: str,
-    seed: int = 0,
-    activities: str = "remote",
-    carry_text: bool = False,
+    client: Client, compiled: CompiledFlow, flow_text: str, event: dict[str, Any], **start: Unpack[EventStart]
 ) -> tuple[WorkflowHandle[Any, Any], dict[str, Any]]:
     """`start_event` then `await_response`, in one request to the server (update-with-start).
 
@@ -274,9 +274,9 @@ async def start_and_await_response(
     """
     from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
 
-    wid, given = _event_input(client, compiled, flow_text, event, seed, activities, carry_text)
+    wid, given = _event_input(client, compiled, flow_text, event, start)
     operation = WithStartWorkflowOperation(
-        FLOW_WORKFLOW, given, id=wid, task_queue=task_queue,
+        FLOW_WORKFLOW, given, id=wid, task_queue=start["task_queue"],
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )  # fmt: skip
@@ -287,10 +287,7 @@ async def start_and_await_response(
         return await operation.workflow_handle(), dict(response)
     except (WorkflowAlreadyStartedError, WorkflowUpdateFailedError):
         pass  # closed already, or closed before it answered the update
-    handle = await start_event(
-        client, compiled, flow_text, event, task_queue=task_queue, seed=seed, activities=activities,
-        carry_text=carry_text,
-    )  # fmt: skip
+    handle = await start_event(client, compiled, flow_text, event, **start)
     return handle, await await_response(handle)
 
 
