@@ -198,6 +198,7 @@ async def start_event(
     seed: int = 0,
     activities: str = "remote",
     carry_text: bool = False,
+    model_override: str | None = None,
 ) -> WorkflowHandle[Any, Any]:
     """Start the workflow of one event, or find the one its idempotency key already started.
 
@@ -209,9 +210,13 @@ async def start_event(
     activities (`remote`), or local activities where nothing waits behind them (`local`);
     it travels in the input, so a replay, and the event's async branches, run them the
     same way. The input also carries the event's hash (`request`): a server that finds the
-    workflow by its key tells a reused key from a duplicate by it.
+    workflow by its key tells a reused key from a duplicate by it, and `model_override`, the
+    model the workers' provider sends instead of the aliases' (`routing.sent_model`), which
+    the workflow's router prices by, as the local engine's does.
     """
-    wid, given = _event_input(client, compiled, flow_text, event, seed, activities, carry_text)
+    wid, given = _event_input(
+        client, compiled, flow_text, event, seed, activities, carry_text, model_override
+    )
     try:
         return await client.start_workflow(
             FLOW_WORKFLOW,
@@ -238,7 +243,7 @@ async def start_event(
 
 def _event_input(
     client: Client, compiled: CompiledFlow, flow_text: str, event: dict[str, Any], seed: int,
-    activities: str, carry_text: bool,
+    activities: str, carry_text: bool, model_override: str | None = None,
 ) -> tuple[str, FlowInput]:  # fmt: skip
     """The event's workflow id and input (`start_event`)."""
     from copilot.run.resilience.idempotency import request_hash
@@ -249,6 +254,7 @@ def _event_input(
     given = FlowInput(
         flow_text=flow_text if carry_text else "", flow_id=compiled.flow_id, event=event, seed=seed,
         key=key, traced=traced(client), activities=activities, request=request_hash(event),
+        model_override=model_override,
     )  # fmt: skip
     return workflow_id(compiled, key), given
 
@@ -345,6 +351,7 @@ def event_result(result: dict[str, Any]) -> Any:
         steps=steps,
         idempotency_key=result.get("key"),
         total_time=result.get("total_time"),
+        cost_known=all(r.cost_known for r in steps.values()),
     )
 
 
@@ -365,7 +372,8 @@ def run_once(
 
     The worker polls a task queue of its own, so the run never lands on another worker's
     (possibly older) copy of the flow; the result, async branches included, is the
-    workflow's, read back from the server. `credentials` and `activities` are those of
+    workflow's, read back from the server: the timeline from the workflow histories
+    (`copilot.temporal.history`). `credentials` and `activities` are those of
     `flowgen worker` and `serve --engine temporal` (the same options, `copilot.cli.temporal`).
     """
     import asyncio
@@ -377,6 +385,9 @@ def run_once(
         raise FlowgenError("--engine temporal needs a flow file (workers load it by path), not stdin")
     if activities not in ACTIVITY_MODES:
         raise FlowgenError(f"--activities {activities}: one of {', '.join(ACTIVITY_MODES)}")
+    from copilot.run.resilience.routing import sent_model
+    from copilot.temporal.history import fetch_timeline
+
     registry = FlowRegistry()
     served = registry.add(flow_path, provider=provider, http=http, seed=seed, telemetry=telemetry)
     tracer = telemetry.tracer if telemetry is not None else None
@@ -387,9 +398,10 @@ def run_once(
         async with running_workers(client, registry, task_queue):
             handle = await start_event(
                 client, served.compiled, served.text, event, task_queue=task_queue, seed=seed,
-                activities=activities,
+                activities=activities, model_override=sent_model(provider),
             )  # fmt: skip
-            return event_result(await outcome(client, handle))
+            # the local engine's timeline, read from the histories of the workflow and its branches
+            return await fetch_timeline(client, handle)
 
     return asyncio.run(main())
 
