@@ -137,6 +137,7 @@ def run_flow(
             if telemetry is not None:
                 telemetry.shutdown()
         require_models_found(provider)
+        notes.extend(getattr(provider, "notes", []))  # the worker's provider is this process's
         return RunOutcome(flow, result, notes, _redactor(flow, event), hints)
     engine = engine_for(
         loaded,

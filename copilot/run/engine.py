@@ -66,7 +66,7 @@ from copilot.run.resilience.idempotency import (
     request_hash,
 )
 from copilot.run.resilience.ratelimit import ModelLimiter, flow_limiter, model_limiters
-from copilot.run.resilience.routing import Router
+from copilot.run.resilience.routing import flow_router, sent_model
 from copilot.run.steps import runner_for
 from copilot.run.templates import compile_template, compile_value
 
@@ -174,7 +174,7 @@ class Engine:
         )
         # Routing by price compares what each call costs: under `--model-override` (the
         # provider's `model_override`) only an alias's own `price` is known (issue 17).
-        self.router = Router(self.profiles, sent=getattr(provider, "model_override", None))
+        self.router = flow_router(self.profiles, sent_model(provider))
         self.breakers = BreakerBoard(self.clock)
         self.breaker_of = {alias: self.breakers[alias] for alias in self.profiles}
         self.limiters: dict[str, ModelLimiter] = model_limiters(self.profiles) if rate_limits else {}

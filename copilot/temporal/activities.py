@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from copilot.run.model_step import parse_output
 from copilot.run.plans import SkipStep, StepFailure
 from copilot.run.providers.base import ModelRequest, ProviderError
 from copilot.run.records import StepRecord
+from copilot.run.resilience.retry import RetryPolicy
 from copilot.run.steps import HttpCalls, runner_for
 from copilot.temporal.compiled import CompiledFlow, compile_loaded, flow_id, remember
 from copilot.temporal.messages import (
@@ -105,14 +107,40 @@ class FlowRegistry:
         return served
 
 
-def _failure(error: ProviderError, plan: Any) -> ApplicationError:
-    """A provider's failure as Temporal's: typed by class, retryable as the step's policy says."""
+_JITTER = random.Random()  # the draws of jittered retries: each worker its own, as each local engine
+_MIN_DELAY = 0.001  # seconds: a zero `next_retry_delay` reads as unset (the policy's own wait)
+
+
+def retry_delay(
+    policy: RetryPolicy, attempt: int, error: ProviderError, rng: random.Random | None = None
+) -> float | None:
+    """The wait before the retry after attempt `attempt` (1 = the first call) failed with
+    `error`, when it is not Temporal's own (None: the `RetryPolicy`'s interval).
+
+    Temporal's `RetryPolicy` has no jitter (`workflow.activity_retry_policy`). A step whose
+    `retry:` asks for it gets the local engine's full-jitter draw (`RetryPolicy.delay`:
+    uniform in [0, initial·2^n] up to `max`) as the failure's `next_retry_delay`, which the
+    server waits instead of its own interval. A server's Retry-After is a floor, as locally.
+    """
+    if policy.jitter and policy.retryable(error) and attempt <= policy.attempts:
+        return max(policy.delay(attempt - 1, rng or _JITTER, error.retry_after), _MIN_DELAY)
+    return error.retry_after or None
+
+
+def _failure(error: ProviderError, plan: Any, names: dict[str, Any], attempt: int) -> ApplicationError:
+    """A provider's failure as Temporal's: typed by class, retryable as the step's policy says,
+    with the jittered wait before its retry (`retry_delay`).
+
+    Its details name the call (`names`: step, alias, hedge), so a local activity's failure,
+    a marker in the history without the call's input, is still mapped to its step
+    (`copilot.temporal.history`)."""
+    delay = retry_delay(plan.policy, attempt, error)
     return ApplicationError(
         str(error),
-        {"status": error.status},
+        {"status": error.status, **names},
         type=error.kind,
         non_retryable=not plan.policy.retryable(error),
-        next_retry_delay=timedelta(seconds=error.retry_after) if error.retry_after else None,
+        next_retry_delay=timedelta(seconds=delay) if delay else None,
     )
 
 
@@ -144,6 +172,7 @@ class FlowActivities:
             # a local activity's call skips its alias's rate-limited queue: it waits here, for
             # this process's share (the local engine's limiter), within its start_to_close_timeout
             await limiter.acquire((len(call.user) + len(call.system or "")) // 4 + (plan.max_tokens or 0))
+        names = {"step": call.step_id, "alias": call.alias, "hedge": call.hedge}
         span = _ChatSpan(served.telemetry, call, request) if served.telemetry is not None else None
         response = None
         clock = asyncio.get_running_loop().time
@@ -154,7 +183,7 @@ class FlowActivities:
         except ProviderError as error:
             if span is not None:
                 span.end(response, error)
-            raise _failure(error, plan) from None
+            raise _failure(error, plan, names, info.attempt) from None
         except BaseException as error:  # cancelled (a hedge's loser) or a bug: the span still ends
             if span is not None:
                 span.end(response, error)
@@ -168,6 +197,9 @@ class FlowActivities:
             "input_tokens": response.input_tokens,
             "output_tokens": response.output_tokens,
             "cost": response.cost,
+            # False when the model sent is not the one the prices are for (`--model-override`)
+            "cost_known": response.cost_known,
+            **names,  # the call, for the history's timeline (a local activity's marker has no input)
             # the call's own duration, as the local engine's router observes it: the time the
             # task waited in Temporal's queues is not the model's latency
             "elapsed": clock() - started,
@@ -188,14 +220,17 @@ class FlowActivities:
             raise ApplicationError(str(exc), type=exc.kind, non_retryable=True) from None
         hints = plan.hints if getattr(client, "wants_hints", False) else {}
         calls = HttpCalls(None, plan, client, url, headers, call.body, 0.0)
+        clock = asyncio.get_running_loop().time
+        started = clock()
         try:
             response = await client.request(call.method, url, headers, call.body, plan.step.timeout, **hints)
             output = calls.done(response, 0.0)
         except ProviderError as error:
-            failure = _failure(error, plan)
+            failure = _failure(error, plan, {"step": call.step_id}, activity.info().attempt)
             failure.args = (str(error).replace(url, "<url>") if url else str(error),)
             raise failure from None
-        return {"output": output, "attempt": activity.info().attempt}
+        return {"output": output, "attempt": activity.info().attempt, "elapsed": clock() - started,
+                "step": call.step_id}  # fmt: skip
 
     @activity.defn(name=RETRIEVE_ACTIVITY)
     async def retrieve(self, call: RetrieveCall) -> dict[str, Any]:
@@ -203,16 +238,21 @@ class FlowActivities:
         plan = served.compiled.plans[call.step_id]
         run = _RetrieveRun(served.engine, call.event, call.outputs)
         record = StepRecord(plan.id, plan.type, plan.mode, plan.hot)
+        clock = asyncio.get_running_loop().time
+        started = clock()
         try:
             status = runner_for(plan)(run, plan, record)
         except SkipStep:
-            return {"status": "skipped", "output": None}
+            return {"status": "skipped", "output": None, "step": call.step_id}
         except StepFailure as exc:
             return {"status": "failed", "error": str(exc), "kind": exc.kind,
-                    "dead_letter_reason": run.dead_letter_reason}  # fmt: skip
+                    "dead_letter_reason": run.dead_letter_reason, "step": call.step_id}  # fmt: skip
         except FlowgenError as exc:
-            raise ApplicationError(exc.message, type="source", non_retryable=True) from None
-        return {"status": status, "output": record.output, "dead_letter_reason": run.dead_letter_reason}
+            raise ApplicationError(
+                exc.message, {"step": call.step_id}, type="source", non_retryable=True
+            ) from None
+        return {"status": status, "output": record.output, "dead_letter_reason": run.dead_letter_reason,
+                "elapsed": clock() - started, "step": call.step_id}  # fmt: skip
 
     def all(self) -> list[Any]:
         return [self.model, self.http, self.retrieve]

@@ -196,13 +196,17 @@ class EventStart(TypedDict, total=False):
     provider. `activities` (`messages.ACTIVITY_MODES`, default `remote`): how the workflow
     runs the event's calls: activities (`remote`), or local activities where nothing waits
     behind them (`local`). `carry_text` (default False): the flow's text travels in the
-    input, for a worker that would interpret it without having it.
+    input, for a worker that would interpret it without having it. `model_override`: the model
+    the workers' provider sends instead of the aliases' (`routing.sent_model`), which the
+    workflow's router prices by, as the local engine's does; in the input, so a replay routes
+    the same way.
     """
 
     task_queue: Required[str]
     seed: int
     activities: str
     carry_text: bool
+    model_override: str | None
 
 
 async def start_event(
@@ -256,7 +260,7 @@ def _event_input(
     given = FlowInput(
         flow_text=flow_text if start.get("carry_text", False) else "", flow_id=compiled.flow_id,
         event=event, seed=start.get("seed", 0), key=key, traced=traced(client), activities=activities,
-        request=request_hash(event),
+        request=request_hash(event), model_override=start.get("model_override"),
     )  # fmt: skip
     return workflow_id(compiled, key), given
 
@@ -342,6 +346,7 @@ def event_result(result: dict[str, Any]) -> Any:
         steps=steps,
         idempotency_key=result.get("key"),
         total_time=result.get("total_time"),
+        cost_known=all(r.cost_known for r in steps.values()),
     )
 
 
@@ -362,7 +367,8 @@ def run_once(
 
     The worker polls a task queue of its own, so the run never lands on another worker's
     (possibly older) copy of the flow; the result, async branches included, is the
-    workflow's, read back from the server. `credentials` and `activities` are those of
+    workflow's, read back from the server: the timeline from the workflow histories
+    (`copilot.temporal.history`). `credentials` and `activities` are those of
     `flowgen worker` and `serve --engine temporal` (the same options, `copilot.cli.temporal`).
     """
     import asyncio
@@ -374,6 +380,9 @@ def run_once(
         raise FlowgenError("--engine temporal needs a flow file (workers load it by path), not stdin")
     if activities not in ACTIVITY_MODES:
         raise FlowgenError(f"--activities {activities}: one of {', '.join(ACTIVITY_MODES)}")
+    from copilot.run.resilience.routing import sent_model
+    from copilot.temporal.history import fetch_timeline
+
     registry = FlowRegistry()
     served = registry.add(flow_path, provider=provider, http=http, seed=seed, telemetry=telemetry)
     tracer = telemetry.tracer if telemetry is not None else None
@@ -384,9 +393,10 @@ def run_once(
         async with running_workers(client, registry, task_queue):
             handle = await start_event(
                 client, served.compiled, served.text, event, task_queue=task_queue, seed=seed,
-                activities=activities,
+                activities=activities, model_override=sent_model(provider),
             )  # fmt: skip
-            return event_result(await outcome(client, handle))
+            # the local engine's timeline, read from the histories of the workflow and its branches
+            return await fetch_timeline(client, handle)
 
     return asyncio.run(main())
 

@@ -57,6 +57,9 @@ class FlowInput:
     traced: bool = False  # the client traces (TracingInterceptor): the workflow records its spans
     activities: str = "remote"  # one of ACTIVITY_MODES; a branch inherits its parent's
     request: str | None = None  # the event's hash (`request_hash`): a key reused for another is a conflict
+    # The model every call sends instead of its alias's (`run --model-override`, the worker's
+    # provider): the workflow's router prices by it (`routing.flow_router`); a branch inherits it.
+    model_override: str | None = None
 
 
 @dataclass

@@ -53,7 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from copilot.run.records import StepRecord, deadline_answer, failure_answer
     from copilot.run.redact import redacted_values
     from copilot.run.resilience.retry import RetryPolicy
-    from copilot.run.resilience.routing import Router
+    from copilot.run.resilience.routing import flow_router
     from copilot.run.resilience.timeout import call_budget
     from copilot.run.steps import runner_for
     from copilot.temporal.compiled import DEFAULT_CALL_TIMEOUT, CompiledFlow, compiled_flow
@@ -79,8 +79,15 @@ _MIN_INTERVAL = 0.001  # seconds: Temporal refuses a zero retry interval
 def activity_retry_policy(policy: RetryPolicy) -> TemporalRetryPolicy:
     """A step's `retry:` as Temporal's: attempts, backoff, and what is never retried.
 
-    Temporal has no jitter: its waits are `initial · coefficient^n` up to the cap. The
-    error classes the policy does not list are non-retryable types (an activity raises an
+    Temporal's `RetryPolicy` has no jitter: its waits are `initial · coefficient^n` up to
+    the cap, the upper bound of the local engine's full-jitter draws. `jitter: true` is
+    kept by the activity instead: a call that failed raises its `ApplicationError` with
+    `next_retry_delay`, the local engine's draw (`activities.retry_delay`), which the
+    server waits instead of this policy's interval. A retry after a failure the activity
+    never raised (a `start_to_close` timeout, a worker lost) waits the policy's interval,
+    without jitter.
+
+    The error classes the policy does not list are non-retryable types (an activity raises an
     `ApplicationError` whose type is the class: `client_error` for a 4xx, `invalid_output`
     for an answer that fails its schema), so a 4xx or a validation error is never retried
     unless the flow lists it.
@@ -190,7 +197,10 @@ class Interpretation:
         }
         self.children: dict[str, str] = {}
         self.error: str | None = None
-        self.router = Router(compiled.loaded.profiles)
+        # The local engine's router (`copilot.run.resilience.routing.flow_router`): under a
+        # `--model-override` (in the input, so a replay routes the same) only an alias's own
+        # `price` is known, as when the engine routes it.
+        self.router = flow_router(compiled.loaded.profiles, given.model_override)
         obs = self.flow.observability
         self.redacted = redacted_values(self.event, obs.redact) if obs is not None and obs.redact else []
 
@@ -342,6 +352,7 @@ class Interpretation:
                 t0=self.t0,
                 traced=self.given.traced,
                 activities=self.given.activities,
+                model_override=self.given.model_override,
             ),
             id=child_id,
             task_queue=self.info.task_queue,
@@ -556,6 +567,8 @@ class Interpretation:
         record.input_tokens += answer["input_tokens"]
         record.output_tokens += answer["output_tokens"]
         record.cost += answer["cost"]
+        if not answer.get("cost_known", True):  # the model sent is not the one priced (`--model-override`)
+            record.cost_known = False
         return "ok"
 
     async def _http(self, plan: StepPlan, record: StepRecord) -> str:

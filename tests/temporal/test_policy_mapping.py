@@ -35,3 +35,27 @@ def test_4xx_and_invalid_answers_are_not_retried_unless_listed() -> None:
 
 def test_no_retry_block_means_one_attempt() -> None:
     assert activity_retry_policy(RetryPolicy.from_spec(None)).maximum_attempts == 1
+
+
+def test_jitter_is_the_activity_s_draw_of_the_wait() -> None:
+    """Temporal's RetryPolicy has no jitter: a `jitter: true` step's activity sets the wait
+    of each retry (`next_retry_delay`) to the local engine's full-jitter draw."""
+    import random
+
+    from copilot.run.providers.base import ProviderError
+    from copilot.temporal.activities import retry_delay
+
+    jittered = RetryPolicy.from_spec(
+        spec(attempts=3, backoff="exponential", initial=1.0, max=8.0, jitter=True)
+    )
+    error = ProviderError("server_error", "HTTP 503", status=503)
+    draws = [retry_delay(jittered, attempt, error, random.Random(7)) for attempt in (1, 2, 3)]
+    expected = [jittered.delay(n, random.Random(7)) for n in (0, 1, 2)]
+    assert draws == expected
+    assert all(0 < d <= bound for d, bound in zip(draws, (1.0, 2.0, 4.0), strict=True))  # type: ignore[operator]
+    assert retry_delay(jittered, 4, error) is None  # the last attempt: no retry to wait for
+    plain = RetryPolicy.from_spec(spec(attempts=3, backoff="exponential", initial=1.0))
+    assert retry_delay(plain, 1, error) is None  # Temporal's own interval
+    limited = ProviderError("rate_limit", "HTTP 429", status=429, retry_after=30.0)
+    assert retry_delay(plain, 1, limited) == 30.0  # Retry-After, as before
+    assert retry_delay(jittered, 1, limited, random.Random(7)) == 30.0  # a floor under the draw

@@ -409,6 +409,21 @@ def test_a_fallback_and_a_hedge_run_in_the_workflow(
     assert sink.count("/broken/v1/chat/completions") == 2  # no retries: the steps have no `retry:`
     cancelled = [e for e in history.events if e.HasField("activity_task_cancel_requested_event_attributes")]
     assert len(cancelled) == 1  # the hedge's loser (a hedged step's calls are activities in both modes)
+    # `run --engine temporal`'s timeline, read from the history, tells the same story
+    from copilot.temporal.history import timeline
+
+    read = timeline([list(history.events)])
+    for step_id, step in result["steps"].items():
+        record = read.steps[step_id]
+        assert (record.model, record.fallback_used, record.hedge_won, record.attempts) == (
+            step["model"], step["fallback_used"], step["hedge_won"], step["attempts"]
+        )  # fmt: skip
+        assert record.start is not None and record.end is not None and record.end >= record.start
+    assert read.steps["hedged"].end < 2.5  # the winner's answer, not the loser's cancellation
+    assert sorted((a.step, a.model, a.status) for a in read.attempts if a.step != "hedged") == [
+        ("early", "broken", "error"), ("early", "good", "ok"),
+        ("fall", "broken", "error"), ("fall", "good", "ok"),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("activities", ["remote", "local"])

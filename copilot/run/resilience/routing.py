@@ -191,3 +191,18 @@ class Router:
                 why = ("none", chosen, self.p95(chosen), remaining)
         order = [chosen, *[c for c in candidates if c != chosen]]
         return RouteDecision(chosen, order, why)
+
+
+def sent_model(provider: Any) -> str | None:
+    """The model every call of `provider` sends instead of its alias's (`--model-override`),
+    or None: what `flow_router` is given, on the local engine and in the Temporal workflow."""
+    sent = getattr(provider, "model_override", None)
+    return sent if isinstance(sent, str) and sent else None
+
+
+def flow_router(profiles: dict[str, ModelProfile], sent: str | None = None) -> Router:
+    """The router of a flow's model aliases: the local engine's (`Engine.router`) and the
+    Temporal workflow's (`copilot.temporal.workflow`), one implementation. `sent` is
+    `sent_model(provider)`: under a `--model-override` only an alias's own `price` counts,
+    so `cheapest` ranks the unpriced after the priced (issue 17)."""
+    return Router(profiles, sent=sent)
