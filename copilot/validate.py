@@ -97,6 +97,18 @@ def validate_files(paths: list[str]) -> list[FileResult]:
     return out
 
 
+def check_files(paths: list[str], fmt: str, *, summary: bool, out: Any = None) -> int:
+    """Validate `paths`, print the report (`render_validation`) and return the exit code.
+
+    `flowgen validate`'s body, on both of its roads (Typer's, and the plain command line
+    `copilot.cli.entry` runs without Typer): 0 when every file is valid, else the worst
+    file's code.
+    """
+    results = validate_files(paths)
+    render_validation(results, fmt, summary=summary, out=out)
+    return max((r.exit_code for r in results), default=0)
+
+
 def render_validation(results: list[FileResult], fmt: str, *, summary: bool, out: Any = None) -> None:
     """Print `results`: on `out`, a Rich console, or as plain text on stdout when None."""
     import sys

@@ -19,21 +19,20 @@ the same lazy group, so completing `flowgen lint --format ` builds only `lint`.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import inspect
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from copilot import __version__
-from copilot.cli.common import EXIT_USAGE
-from copilot.errors import FlowgenError, did_you_mean
+from copilot.cli.entry import BATCH_COMMANDS, batch_gc, is_click_error, run_guarded
+from copilot.cli.entry import BATCH_GC_THRESHOLD as BATCH_GC_THRESHOLD  # re-exported: where it was
+from copilot.cli.entry import EXTRA_FOR_MODULE as EXTRA_FOR_MODULE  # re-exported: where it was
+from copilot.errors import did_you_mean
 
 # command name -> (module, function), in the order `flowgen --help` lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -173,7 +172,7 @@ class LazyCommands(_PlainMetavars, TyperGroup):
         except Exception as exc:
             # Typer suggests from the commands it has built; these are built on demand.
             message = getattr(exc, "message", None)
-            if _is_click_error(exc) and args and isinstance(message, str) and "mean" not in message:
+            if is_click_error(exc) and args and isinstance(message, str) and "mean" not in message:
                 hint = did_you_mean(args[0], list(COMMANDS))
                 exc.message = message.rstrip(".") + (f". Did{hint.removeprefix(', did')}" if hint else ".")
             raise
@@ -211,126 +210,21 @@ def _main(
     """flowgen: production-ready realtime AI automations."""
 
 
-BATCH_COMMANDS = frozenset({"validate", "lint", "graph"})
-"""Commands that read flow files, report and exit: they run under `batch_gc`."""
-
-BATCH_GC_THRESHOLD = (50_000, 20, 100)
-"""The cyclic collector's thresholds while a batch command runs (CPython's default: 700, 10, 10)."""
-
-
-@contextmanager
-def batch_gc() -> Iterator[None]:
-    """Run the body with the cyclic garbage collector's thresholds raised, then restore them.
-
-    Why a process-wide setting: reading a flow leaves hundreds of thousands of long-lived
-    containers (YAML nodes, plain data, pydantic models; ~175,000 nodes for a 5,000-step
-    flow) and almost no cyclic garbage. At CPython's thresholds every 700 net allocations
-    start a young pass, every 10 of those a middle one, and every 10 middle ones a full
-    pass (once a quarter more objects have survived), which walks all of them again:
-    validate grew n^1.18 with the collector and n^1.05 without it, and a 5,000-step chain
-    spent about a third of its lint in the collector (bench/README.md, "Lint and validate
-    growth"). The collector stays on, so a cycle is still reclaimed, at most 50,000
-    allocations later. Only `BATCH_COMMANDS` run under it: they read, report and exit; a
-    server (`serve`, `worker`) or a load test keeps CPython's defaults.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(*BATCH_GC_THRESHOLD)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
 def main() -> None:
-    """Console-script entry point: no traceback ever reaches a user for bad input."""
+    """The command line through Typer (`copilot.cli.main` sends every command line here but a
+    plain `validate`): no traceback ever reaches a user for bad input (`run_guarded`)."""
     argv = sys.argv[1:]
     if argv == ["--version"]:
         # Answer before Typer converts any parameter: `--version` is what scripts probe.
         sys.stdout.write(f"flowgen {__version__}\n")
         return
-    try:
+
+    def run() -> Any:
         # standalone_mode=False: usage errors come back as exceptions, so they are printed as
-        # one line below instead of Rich's multi-line panel.
+        # one line (`report_usage_error`) instead of Rich's multi-line panel.
         if argv[:1] and argv[0] in BATCH_COMMANDS:
             with batch_gc():
-                code = app(prog_name="flowgen", standalone_mode=False)
-        else:
-            code = app(prog_name="flowgen", standalone_mode=False)
-    except FlowgenError as exc:
-        sys.stderr.write(f"{exc}\n")
-        sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt:
-        sys.stderr.write("flowgen: interrupted\n")
-        sys.exit(130)
-    except ModuleNotFoundError as exc:
-        extra = EXTRA_FOR_MODULE.get((exc.name or "").split(".")[0])
-        if extra is None:
-            raise
-        sys.stderr.write(
-            f"flowgen: error: this command needs the `{extra}` extra ({exc.name} is not installed); "
-            f"install it with: pip install 'flowgen[{extra}]'\n"
-        )
-        sys.exit(EXIT_USAGE)
-    except (SystemExit, typer.Exit):
-        raise
-    except Exception as exc:
-        if _is_click_error(exc):
-            _report_usage_error(exc)
-        # A bug in flowgen, not bad input: still one line, still exit 2.
-        if os.environ.get("FLOWGEN_DEBUG"):
-            raise
-        sys.stderr.write(
-            f"flowgen: internal error: {type(exc).__name__}: {exc} "
-            "(a bug in flowgen; rerun with FLOWGEN_DEBUG=1 for the traceback and report it)\n"
-        )
-        sys.exit(EXIT_USAGE)
-    if "temporalio.bridge" in sys.modules:  # the Temporal commands: see copilot.temporal.client.exit_now
-        from copilot.temporal.client import exit_now
+                return app(prog_name="flowgen", standalone_mode=False)
+        return app(prog_name="flowgen", standalone_mode=False)
 
-        exit_now(code if isinstance(code, int) else 0)
-    if isinstance(code, int) and code:
-        sys.exit(code)
-
-
-def _is_click_error(exc: BaseException) -> bool:
-    # Typer vendors click privately; match the public exception classes by name.
-    return any(cls.__name__ in ("ClickException", "Abort") for cls in type(exc).__mro__)
-
-
-def _report_usage_error(exc: BaseException) -> NoReturn:
-    """A usage error as one line (`flowgen: error: No such option: --bogus (see …)`), exit 2."""
-    name = type(exc).__name__
-    ctx = getattr(exc, "ctx", None)
-    if name == "NoArgsIsHelpError" and ctx is not None:
-        # No arguments at all: the help is what the user needs, not an error line. Building
-        # the error rendered it already when Rich prints the help; plain help is only text.
-        text = str(exc.format_message())  # type: ignore[attr-defined]
-        if text.strip():
-            sys.stdout.write(text + "\n")
-        sys.exit(EXIT_USAGE)
-    if name == "Abort":
-        sys.stderr.write("flowgen: aborted\n")
-        sys.exit(1)
-    message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
-    # Typer validates option values with pydantic; drop its wording, keep the sentence.
-    message = message.replace("Value error, ", "").replace("Input should be", "expected")
-    if ctx is not None:
-        message += f" (see '{ctx.command_path} --help')"
-    sys.stderr.write(f"flowgen: error: {message}\n")
-    sys.exit(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
-
-
-# Optional dependencies by the extra that brings them (pyproject.toml), for a one-line hint
-# instead of a traceback when a command's extra is not installed.
-EXTRA_FOR_MODULE = {
-    "opentelemetry": "run",
-    "bm25s": "run",
-    "aiolimiter": "run",
-    "hdrhistogram": "run",
-    "pygal": "run",
-    "prometheus_client": "run",
-    "httpx": "run",
-    "starlette": "serve",
-    "uvicorn": "serve",
-    "temporalio": "temporal",
-}
+    run_guarded(run)

@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, get_type_hi
 
 import typer
 
+from copilot.cli.entry import EXIT_USAGE  # defined where the command line ends, without Typer
 from copilot.errors import FlowgenError
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 class DataFormat(str, Enum):

@@ -32,13 +32,12 @@ def validate(
       flowgen validate flow.yaml --format json
     """
     from copilot.styled import wants_rich
-    from copilot.validate import render_validation, validate_files
+    from copilot.validate import check_files
 
-    results = validate_files([str(f) for f in files])
-    # Off a terminal the report is plain text: Rich's console is not even imported.
+    # Off a terminal the report is plain text: Rich's console is not even imported. (A plain
+    # command line off a terminal does not come here: `copilot.cli.entry` runs it.)
     out = console() if wants_rich(sys.stdout) else None
-    render_validation(results, format.value, summary=summary, out=out)
-    raise typer.Exit(max((r.exit_code for r in results), default=0))
+    raise typer.Exit(check_files([str(f) for f in files], format.value, summary=summary, out=out))
 
 
 def schema(

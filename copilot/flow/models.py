@@ -721,16 +721,33 @@ def _build_flow_validator() -> None:
     Blocks are declared with `defer_build` so pydantic generates one schema for the whole
     flow instead of one per block, and plugin discovery (a scan of every installed
     distribution's entry points, ~20 ms of every `flowgen validate`) is skipped: flowgen's
-    own models use no plugins, the same choice typer makes for its parameter adapters.
+    own models use no plugins, the same choice typer makes for its parameter adapters; nor is
+    pydantic's plugin loader imported for it (the stand-in below, with its bench figure).
     Blocks validated on their own (``Retry.model_validate``) still build lazily on first use.
     """
     import os
+    import sys
+    import types
 
     before = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
     os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    # pydantic's plugin loader imports importlib.metadata when it is first imported, before it
+    # reads PYDANTIC_DISABLE_PLUGINS: ~17 ms, `flowgen validate` 1.98x -> 1.85x the baseline
+    # imports without it (bench/README.md, "Start-up, second round"). While this one validator
+    # is built, a loader that answers "no plugins" (what the real one answers under
+    # `__all__`) stands in for it; it is removed after, so any later validator (typer's,
+    # another library's) imports the real loader and finds the plugins installed.
+    loader = "pydantic.plugin._loader"
+    stand_in = None
+    if loader not in sys.modules:
+        stand_in = types.ModuleType(loader, "No pydantic plugins (flowgen's Flow validator is built)")
+        stand_in.get_plugins = lambda *args, **kwargs: ()  # type: ignore[attr-defined]
+        sys.modules[loader] = stand_in
     try:
         Flow.model_rebuild(force=True)
     finally:
+        if stand_in is not None and sys.modules.get(loader) is stand_in:
+            del sys.modules[loader]
         if before is None:
             os.environ.pop("PYDANTIC_DISABLE_PLUGINS", None)
         else:

@@ -407,7 +407,7 @@ def exit_now(code: int) -> None:
     The SDK's Rust runtime keeps threads that may call into Python while the interpreter
     finalizes, which aborts the process (`PyGILState_Release: thread state … must be
     current`, temporalio/sdk-python#300): the output is written, the exit code lost. The
-    console entry point (`copilot.cli.app.main`) calls this after the command's output is
+    console entry point (`copilot.cli.entry.run_guarded`) calls this after the command's output is
     flushed; in-process callers (tests) never reach it.
     """
     import os
