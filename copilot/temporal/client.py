@@ -322,32 +322,17 @@ async def outcome(
     return result
 
 
-def event_result(result: dict[str, Any]) -> Any:
-    """A workflow's result as the local engine's `EventResult` (what `flowgen run` renders)."""
-    from copilot.run.records import EventResult, StepRecord
+async def fetch_timeline(client: Client, handle: WorkflowHandle[Any, Any]) -> Any:
+    """Wait for the event's workflow and its async branches, then read their histories."""
+    from copilot.temporal.history import timeline
 
-    response = result["response"] or {}
-    steps = {}
-    for step_id, fields in result["steps"].items():
-        fields = dict(fields)
-        reason = fields.pop("route_reason", None)
-        record = steps[step_id] = StepRecord(**fields)
-        if reason is not None:
-            from types import SimpleNamespace
-
-            record.route = SimpleNamespace(reason=reason)
-    return EventResult(
-        response_status=response.get("status", 0),
-        response_body=response.get("body"),
-        deadline_hit=bool(response.get("deadline_hit")),
-        latency=response.get("latency") or 0.0,
-        cost=result.get("cost", 0.0),
-        error=result.get("error"),
-        steps=steps,
-        idempotency_key=result.get("key"),
-        total_time=result.get("total_time"),
-        cost_known=all(r.cost_known for r in steps.values()),
-    )
+    result = await outcome(client, handle, branches=True)
+    ids = [handle.id, *result.get("children", {}).values()]
+    histories = []
+    for workflow_id in ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        histories.append(list(history.events))
+    return timeline(histories)
 
 
 def run_once(
@@ -381,7 +366,6 @@ def run_once(
     if activities not in ACTIVITY_MODES:
         raise FlowgenError(f"--activities {activities}: one of {', '.join(ACTIVITY_MODES)}")
     from copilot.run.resilience.routing import sent_model
-    from copilot.temporal.history import fetch_timeline
 
     registry = FlowRegistry()
     served = registry.add(flow_path, provider=provider, http=http, seed=seed, telemetry=telemetry)

@@ -216,11 +216,37 @@ def merged_result(histories: list[list[Any]]) -> dict[str, Any]:
     return merged
 
 
+def event_result(result: dict[str, Any]) -> Any:
+    """A workflow's result as the local engine's `EventResult` (what `flowgen run` renders)."""
+    from copilot.run.records import EventResult, StepRecord
+
+    response = result["response"] or {}
+    steps = {}
+    for step_id, fields in result["steps"].items():
+        fields = dict(fields)
+        reason = fields.pop("route_reason", None)
+        record = steps[step_id] = StepRecord(**fields)
+        if reason is not None:
+            from types import SimpleNamespace
+
+            record.route = SimpleNamespace(reason=reason)
+    return EventResult(
+        response_status=response.get("status", 0),
+        response_body=response.get("body"),
+        deadline_hit=bool(response.get("deadline_hit")),
+        latency=response.get("latency") or 0.0,
+        cost=result.get("cost", 0.0),
+        error=result.get("error"),
+        steps=steps,
+        idempotency_key=result.get("key"),
+        total_time=result.get("total_time"),
+        cost_known=all(r.cost_known for r in steps.values()),
+    )
+
+
 def timeline(histories: list[list[Any]]) -> EventResult:
     """The event's `EventResult` (what `flowgen run` renders) from the histories of its
     workflow (first) and of its async branches' child workflows."""
-    from copilot.temporal.client import event_result
-
     result: EventResult = event_result(merged_result(histories))
     t0 = arrival(histories[0])
     every: list[Call] = []
@@ -286,16 +312,3 @@ def _apply(record: Any, own: list[Call], attempts: list[Attempt]) -> None:
                     call.closed if call.closed is not None else start, status,  # type: ignore[arg-type]
                     call.kind, call.error, call.hedge)
         )  # fmt: skip
-
-
-async def fetch_timeline(client: Any, handle: Any) -> EventResult:
-    """Wait for the event's workflow and its async branches, then read their histories."""
-    from copilot.temporal.client import outcome
-
-    result = await outcome(client, handle, branches=True)
-    ids = [handle.id, *result.get("children", {}).values()]
-    histories = []
-    for workflow_id in ids:
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
-        histories.append(list(history.events))
-    return timeline(histories)

@@ -32,11 +32,11 @@ from copilot.temporal.client import (
     NO_CREDENTIALS,
     Credentials,
     connect,
-    event_result,
     outcome,
     start_and_await_response,
 )
 from copilot.temporal.compiled import CompiledFlow, compile_loaded, flow_id
+from copilot.temporal.history import event_result
 from copilot.temporal.messages import ACTIVITY_MODES, DEFAULT_TASK_QUEUE
 
 KEY_CONFLICT = "this idempotency key was used for a different event"  # as `copilot.serve.app` says it
