@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from copilot.draft.clauses import NOT_THE_MODELS
+from copilot.draft.reading import UNMAPPED_CONDITION
 
 # The words that make a clause a rule rather than a description
 _RULE = re.compile(
@@ -56,7 +57,6 @@ _DEFINES = re.compile(
     r"\b(?:is|are|counts?\s+as|means?)\s+(?:an?\s+|the\s+)?((?:[\w-]+\s+){0,2}[\w-]+)\W*$", re.I
 )
 _OUTPUT_WORDS = {"summarise": r"\bsummar", "translate": r"\btranslat", "reply": r"\breply\b"}
-_UNMAPPED_CONDITION = " (a condition the offline drafter could not map)"
 
 
 def is_rule(text: str, side_effect_words: set[str]) -> bool:
@@ -165,9 +165,9 @@ def hand_rules_to_model(
             rules.append(note)
     settled: list[str] = []
     for note in unmapped:
-        if not note.endswith(_UNMAPPED_CONDITION):
+        if not note.endswith(UNMAPPED_CONDITION):
             continue
-        condition = note.removesuffix(_UNMAPPED_CONDITION)
+        condition = note.removesuffix(UNMAPPED_CONDITION)
         sentence = next((s for s in sentences if condition in s), None)
         if sentence is None or any(r in sentence for r in rules):
             continue
@@ -192,7 +192,7 @@ def hand_rules_to_model(
     settled += [
         n
         for n in unmapped
-        if n.endswith(_UNMAPPED_CONDITION) and any(n.removesuffix(_UNMAPPED_CONDITION) in c for c in criteria)
+        if n.endswith(UNMAPPED_CONDITION) and any(n.removesuffix(UNMAPPED_CONDITION) in c for c in criteria)
     ]
     listed = " ".join(f'"{r.strip().rstrip(".")}."' for r in [*criteria, *rules])
     system = str(target["prompt"]["system"])
@@ -208,4 +208,52 @@ def hand_rules_to_model(
     return target_id, rules, [u for u in unmapped if u not in rules and u not in settled]
 
 
-__all__ = ["hand_rules_to_model", "is_rule"]
+# "The AI must never give dosing advice", "the bot should not promise a refund": what a model
+# must not say, for the steps that write text people read
+_MODEL_MUST_NOT = re.compile(
+    r"\b(?:the\s+|our\s+|an?\s+)?(?:ai|model|llm|assistant|bot|chatbot|agent|copilot|gpt)\s+"
+    r"(?:must|should|may|can|will|is\s+to)?\s*(?:not|never|n['’]t)\s+(?:ever\s+)?([a-z]+)",
+    re.I,
+)
+_WRITERS = ("reply", "answer", "summarise", "extract")
+# what a model's text must not do beyond saying: "must not calculate final deadlines"
+_WORK_VERBS = frozenset({"calculate", "compute", "prescribe", "place", "set", "finalize", "finalise"})
+
+
+def hand_content_rules(
+    data: dict[str, Any], roles: dict[str, tuple[str, bool]], sentences: list[str]
+) -> list[str]:
+    """Put the brief's rules on what a model must not say into each step that writes text for
+    people (reply, answer, summary); the rules handed over. A rule that keeps a decision from
+    models ("the model must not approve") is not one: no prompt can keep it."""
+    rules = [
+        s.strip().rstrip(".")
+        for s in sentences
+        if (m := _MODEL_MUST_NOT.search(s)) is not None
+        # "must not place or suggest specific trades": any verb of the prohibition
+        and any(
+            w.lower().rstrip("s") in _CONTENT_VERBS | _WORK_VERBS
+            for w in re.findall(r"[a-z]+", s[m.start(1) : m.start(1) + 40], re.I)[:4]
+        )
+    ]
+    writers = [s for s in data.get("steps", []) if roles.get(str(s.get("id")), ("", False))[0] in _WRITERS]
+    if not rules or not writers:
+        return []
+    for step in writers:
+        system = str(step["prompt"]["system"])
+        fresh = [r for r in rules if r not in system]
+        if not fresh:
+            continue
+        instruction = "Never break these rules from the brief: " + " ".join(f'"{r}."' for r in fresh) + " "
+        if system.endswith(_LAST_SENTENCE):
+            system = system[: -len(_LAST_SENTENCE)] + instruction + _LAST_SENTENCE
+        else:
+            system = f"{system} {instruction.strip()}"
+        step["prompt"]["system"] = system
+        why = step.setdefault("why", {})
+        quoted = why.get("brief") or []
+        why["brief"] = [*([quoted] if isinstance(quoted, str) else quoted), *fresh]
+    return rules
+
+
+__all__ = ["hand_content_rules", "hand_rules_to_model", "is_rule"]

@@ -51,6 +51,9 @@ ACTION_VERBS: dict[str, str] = {
             "reply",
             "respond",
             "suggest",
+            "propose",
+            "recommend",
+            "generate",
             "enrich",
             "analyse",
             "analyze",
@@ -168,6 +171,11 @@ ACTION_VERBS: dict[str, str] = {
             "hand",
             "transfer",
             "handoff",
+            "link",
+            "merge",
+            "associate",
+            "quarantine",
+            "suspend",
         ),
         "effect",
     ),
@@ -205,6 +213,7 @@ LIMITERS = re.compile(
     r"negative|toxic|violating|fraudulent|failed|large|vip|enterprise|qualified|hot|approved|rejected|eligible|"
     r"ineligible|declined|accepted|held|blocked)\s+\w+s\b|(?:anything|everything|whatever|those|ones)\s+"
     r"(?:flagged|marked|sent|held|approved|rejected)\b|"
+    r"(?:anything|everything|whatever|any\s+[\w-]+)\s+(?:that\s+)?(?:mention\w*|about|involv\w*|contain\w*|describ\w*)\b|"
     r"(?:above|over|below|under|more than|less than|at least|exceeds?|>=?|<=?)\s*\$?\d)",
     re.I,
 )
@@ -426,7 +435,7 @@ def _action(clause: str) -> tuple[str, str] | None:
             _RECEIVED_VERBS.get(noun, "send"), "effect"
         )
     if re.search(
-        r"\b(?:goes|go|is sent|are sent|get sent|gets sent|is routed|are routed)\s+(?:straight\s+)?to\b",
+        r"\b(?:goes|go|is sent|are sent|get sent|gets sent|is routed|are routed|is posted|are posted)\s+(?:straight\s+)?(?:in)?to\b",
         stripped,
         re.I,
     ):
@@ -563,12 +572,20 @@ NOT_AN_ORDER = re.compile(
 # "whatever the model says", "no model decides those", "not model-written": the brief keeps it
 # from models
 NOT_THE_MODELS = re.compile(
-    r"\b(?:whatever the (?:model|llm|ai) says|no (?:model|llm|ai)\b|"
+    r"\b(?:(?:whatever|no matter what) the (?:model|llm|ai) says|no (?:model|llm|ai)\b|"
     r"without (?:asking )?(?:a|the|any) (?:model|llm|ai)(?: call)?|not (?:by )?the (?:model|llm|ai)|"
     # "the model must not deny", "that text is fixed, not model-written", "a plain rule must reject"
     r"the (?:model|llm|ai) (?:must|should|may|can) ?not|"
     r"not (?:model|llm|ai)[- ](?:written|generated|decided)|"
-    r"(?:a )?(?:plain|hard|fixed|simple) (?:rule|check|code) (?:must|should|has to)|fixed text|verbatim)",
+    r"(?:a )?(?:plain|hard|fixed|simple) (?:rule|check|code) (?:must|should|has to)|fixed text|verbatim|"
+    # "Whether to suspend an agent is a compliance-team decision only", "… is the dispatcher's call"
+    r"^\W*whether\b.*\b(?:is|are|stays?|remains?)\s+(?:a|an|the|our|their)\s+(?:[\w'’-]+\s+){0,3}?"
+    r"(?:decision|call|judgement|judgment|choice)s?\b|"
+    # "Humans in Trust & Safety decide bans", "recruiters decide", "our dispatchers make the call"
+    r"^\W*(?:(?:only|but)\s+)?(?:humans?|people|staff|a\s+person|(?:our\s+|the\s+)?(?:[\w&-]+\s+){0,3}?"
+    r"(?:team|analysts?|agents|reviewers?|managers?|moderators?|recruiters?|dispatchers?|clinicians?|vets?|doctors?|"
+    r"nurses?|lawyers?|attorneys?|underwriters?|adjusters?|officers?))\s+(?:in\s+[\w&\s-]+?\s+)?"
+    r"(?:decides?|make\s+the\s+(?:call|decision)|(?:has|have)\s+the\s+final\s+say)\b)",
     re.I,
 )
 
@@ -585,6 +602,28 @@ _RULE_ENGINE = re.compile(
     r"(?:rule|rules|underwriting|scoring|pricing|tax|risk)?\s*(?:engine|service|system|team|adjusters?|analysts?)\b",
     re.I,
 )
+
+
+# "Whether an event counts as serious is decided by our rule engine": the system that decides it
+_DECIDING_SYSTEM = re.compile(
+    r"\b(?:decided|computed|calculated|determined|made|set|judged|scored)\s+by\s+(?:our|the|an?)\s+"
+    r"(?P<system>(?:[\w-]+\s+){0,2}?(?:engine|service|system|api|scorer|model server))\b"
+    r"|\b(?:our|the)\s+(?P<subject>(?:[\w-]+\s+){0,2}?(?:engine|service|system|api|scorer))\s+decides\b",
+    re.I,
+)
+
+
+def deciding_system(condition: str, sentences: list[str]) -> tuple[str, str] | None:
+    """(the system, the sentence saying so) when the brief says a system decides a condition
+    ("… serious is decided by our rule engine" for "if it's a serious event"); None otherwise."""
+    words = [w for w in re.findall(r"[a-z]+", condition.lower()) if len(w) > 3 and w not in ("only", "when")]
+    for sentence in sentences:
+        m = _DECIDING_SYSTEM.search(sentence)
+        if m is None or not words:
+            continue
+        if all(re.search(rf"\b{re.escape(w[:5])}", sentence, re.I) for w in words):
+            return " ".join((m.group("system") or m.group("subject")).split()).lower(), sentence
+    return None
 
 
 def requirement_clauses(brief: str) -> list[Clause]:
@@ -610,6 +649,17 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 # been notified": what the reply says, not an action of the flow
                 continue
             verb, kind = found
+            if re.match(r"\W*whether\b", text, re.I) or _NEGATED_LEAD.match(text):
+                # "Whether to cancel a route is the dispatcher's call": who decides, no order;
+                # "dont include player_id in anything that goes to jira": all of it forbidden
+                continue
+            if re.search(
+                rf"\b(?!(?:and|then|so|but|also|please)\b)[a-z]{{3,}}\s+(?:that\s+|which\s+)?(?:we|they|you)\s+"
+                rf"(?:already\s+|also\s+)?{verb}\w*\b",
+                text,
+                re.I,
+            ):
+                continue  # "the WASDE summary we store in SharePoint": where a source is kept
             if negated(text, verb) or NOT_AN_ORDER.search(sentence[:a]) or DONE_ELSEWHERE.search(text):
                 continue  # "don't email them", "never reject or block …", "computed by our engine"
             systems = systems_named(text)
@@ -625,6 +675,21 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 or subject_limiter(sentence, a)
                 or label_subject(sentence, values)
             )
+            read = _BY_READING.search(text) if kind == "model" else None
+            read_from = systems_named(read.group(0)) or _names_after_owner(read.group(0)) if read else ()
+            if read is not None and read_from:
+                # "detect duplicates by querying our ArcGIS feature service": the model's work
+                # needs a read of that system first, a requirement of its own
+                out.append(
+                    Clause(
+                        text=read.group(0).strip(" ,").rstrip("."),
+                        sentence=index,
+                        verb="lookup",
+                        kind="lookup",
+                        systems=read_from,
+                    )
+                )
+                text = text[: read.start()].rstrip(" ,") or text
             out.append(
                 Clause(
                     text=text.rstrip("."),
@@ -642,8 +707,31 @@ def requirement_clauses(brief: str) -> list[Clause]:
     return out
 
 
-# A model verb whose result goes into a named system: "write … back to the record in Guidewire".
-_WRITES_BACK = re.compile(r"\b(?:back (?:to|into|in)|into|onto)\b", re.I)
+# A model verb whose result goes into a named system: "write … back to the record in Guidewire",
+# "route the request to the right department queue in Cityworks".
+_WRITES_BACK = re.compile(
+    r"\b(?:back (?:to|into|in)|into|onto)\b|\bto\s+(?:the|a|an|its|their|our)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:queue|team|inbox|board|list|folder|project|record|ticket|case|channel)\s+(?:in|on)\b",
+    re.I,
+)
+
+
+def _names_after_owner(text: str) -> tuple[str, ...]:
+    """ "querying our ArcGIS feature service" -> (ArcGIS,): a name right after our/the."""
+    m = re.search(
+        r"\b(?:the|our|their|its|existing|open|current|previous|past)\s+([A-Z][\w.-]*[A-Za-z0-9])", text
+    )
+    return (m.group(1),) if m and m.group(1).lower() not in ("api", "ai", "llm") else ()
+
+
+# "… by querying our ArcGIS feature service by lat/long": a read the model's work depends on
+_BY_READING = re.compile(
+    r",?\s*\b(?:by|after|from)\s+(?:querying|calling|checking|searching|looking\s+(?:\w+\s+)?up|reading|fetching|pulling)\s+"
+    r"(?:in\s+)?(?:the|our|their|its)\s+[^,;]*"
+    # "dedupe against existing Jira issues (search Jira by build_version)": what it is matched against
+    r"|\bagainst\s+(?:the\s+|our\s+)?(?:existing|open|current|previous|past)\s+[^,;]*",
+    re.I,
+)
 
 # A clause that states a volume ("~2k articles a day", "about 50 a second") describes the
 # traffic, unless a modal makes it an instruction.
@@ -680,7 +768,9 @@ _READ_VERBS = frozenset({"check", "verify", "match", "compare"})
 # email them at all", "doesnt need to block the reply").
 _NEGATION = re.compile(
     r"\b(?:don'?t|do not|does not|doesn'?t|never|no need to|shouldn'?t|should not|must not|mustn'?t|"
-    r"won'?t|will not|cannot|can'?t|not)\s+(?:[\w'-]+\s+){0,3}$",
+    r"won'?t|will not|cannot|can'?t|not|"
+    # "Nothing should be posted to the bill": the subject says none
+    r"nothing|nobody|no one|none)\s+(?:[\w'-]+\s+){0,3}$",
     re.I,
 )
 
@@ -699,8 +789,18 @@ def prohibits(text: str) -> bool:
 
 def negated(text: str, verb: str) -> bool:
     """True when the clause's action verb is negated: it says what must not happen."""
+    # "never post", "Nothing should be posted": the verb in any form
+    forms = {
+        verb,
+        f"{verb}ed",
+        f"{verb}d",
+        f"{verb}{verb[-1:]}ed",
+        f"{verb[:-1]}ied",
+        f"{verb}ing",
+        f"{verb[:-1]}ing",
+    }
     for w in _WORD.finditer(text):
-        if _base(w.group(0)) == verb:
+        if _base(w.group(0)) == verb or w.group(0).lower() in forms:
             return bool(_NEGATION.search(text[: w.start()]))
     return False
 
@@ -740,7 +840,11 @@ def constraints(brief: str) -> list[Constraint]:
                     out.append(Constraint(text, index, found[0]))
                     continue
             refused = _NEVER_RECEIVES.search(text)
-            if found is not None and negated(text, found[0]):
+            kept = re.match(r"\W*whether\s+to\s+([a-z]+)", text, re.I)
+            if kept is not None and keeps_from_models(text):
+                # "Whether to cancel a route is the dispatcher's call": the flow never cancels
+                out.append(Constraint(text, index, _base(kept.group(1))))
+            elif found is not None and negated(text, found[0]):
                 out.append(Constraint(text, index, found[0]))
             elif refused is not None:
                 # "Bullying reports must never get an automatic reply": the reply is what is forbidden

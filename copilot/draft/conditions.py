@@ -69,12 +69,17 @@ _EVENT_AFTER = re.compile(
 )
 _NOT_EVENT_FIELDS = re.compile(
     r"^(?:score|risk|probability|confidence|likelihood|rating|risk score|fraud score|it|that|this|they|we|cost|is|are|was|"
-    r"latency|time|budget|p95|sla|respond|answer|reply|finish|\w+ in|\w+ within)$",
+    r"latency|time|budget|p95|sla|respond|answer|reply|finish|\w+ in|\w+ within|"
+    # "we dont want to spend more than $0.003 per ticket": the budget, not a field
+    r"(?:\w+\s+)?(?:to\s+)?(?:spend|pay|cost|costs|charge|charged|spent))$",
     re.I,
 )
 _QUOTED_VALUE = re.compile(
-    r"\b(?:the\s+|its\s+|their\s+|his\s+|her\s+)?([a-z]+(?:\s+[a-z]+)?)\s+(?:is|equals|was|==|=)\s+"
-    r"[\"'\u201c\u2018]([^\"'\u201d\u2019{}%]{1,40})[\"'\u201d\u2019]",
+    r"\b(?:the\s+|its\s+|their\s+|his\s+|her\s+)?((?!(?:if|when|unless|only|and|or)\b)[a-z]+"
+    r"(?:\s+(?!(?:is|equals|was)\b)[a-z]+)?)\s+(?:is|equals|was|==|=)\s+"
+    r"[\"'\u201c\u2018]([^\"'\u201d\u2019{}%]{1,40})[\"'\u201d\u2019]"
+    # 'category is "pothole" or "streetlight"': any of the values
+    r"((?:\s*(?:,\s*or|,|\bor)\s*[\"'\u201c\u2018][^\"'\u201d\u2019{}%]{1,40}[\"'\u201d\u2019])*)",
     re.I,
 )
 # "if they don't cover it", "if the handbook doesn't answer it", "if nothing relevant is found"
@@ -283,11 +288,17 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
         if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             noun = snake(m.group(1))
             if noun and not _NOT_EVENT_FIELDS.match(m.group(1)):
+                more = re.findall(
+                    r"[\"'\u201c\u2018]([^\"'\u201d\u2019{}%]{1,40})[\"'\u201d\u2019]", m.group(3)
+                )
+                values = [m.group(2), *more]
                 found.append(
                     (
                         a + m.start(),
                         a + m.end(),
-                        Condition("event", m.group(0), "==", m.group(2), output_field=noun),
+                        Condition("event", m.group(0), "in", values, output_field=noun)
+                        if more
+                        else Condition("event", m.group(0), "==", m.group(2), output_field=noun),
                     )
                 )
     for m in _UNCOVERED.finditer(part):
@@ -434,7 +445,16 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
         cond = _combine(sentence, atoms, clause.strip())
         cond.negated = word == "unless"
         mapped.append((m.start(), m.end(), cond))
-        unread.extend(_unread_parts(sentence, m.start() + len(m.group(1)), m.end(), atoms))
+        parts = _unread_parts(sentence, m.start() + len(m.group(1)), m.end(), atoms)
+        for start, _, text in parts:
+            if re.search(r"\band\s*$", sentence[:start], re.I) and (cond.all_of or not cond.alternatives):
+                # "if category is pothole and it's a duplicate": the unread half still limits the
+                # step; the classifier decides it (said as a guess), never dropped from the `if`
+                cond.alternatives.append(
+                    Condition("field", text, "==", True, output_field=condition_field(text))
+                )
+                cond.all_of = True
+        unread.extend(parts)
     for start, end, cond in _atoms(sentence, 0, len(sentence), False):
         if not any(s <= start < e for s, e in covered):
             mapped.append((start, end, cond))
@@ -513,7 +533,12 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
             clause = sentence[start : min(inside)].strip(" ,")
         matches.append(Match("unread_condition", clause, index, start, end))
         candidates = [t for t in acting if t.condition is None]
-        if candidates:
+        if candidates and _leads(sentence, start, end):
+            # "only if there's a crash_dump_url, fetch the stack and attach the frames": both
+            for task in candidates:
+                if task.start > start:
+                    task.unmapped_condition = clause
+        elif candidates:
             nearest = min(candidates, key=lambda t: (abs(t.start - start), t.start))
             nearest.unmapped_condition = clause
     for m in re.finditer(r"\b(otherwise|else|if not)\b", sentence, re.I):
@@ -595,6 +620,12 @@ _CONDITION_STOP = frozenset(
         "asks",
         "ask",
         "mentions",
+        "mention",
+        "mentioning",
+        "about",
+        "anything",
+        "everything",
+        "something",
         "t",
     }
 )

@@ -25,6 +25,7 @@ from copilot.draft.clauses import (
     normalise,
     requirement_clauses,
 )
+from copilot.draft.reading import UNMAPPED_CONDITION
 
 # code -> (name, severity). Errors make an LLM answer go back for repair; the offline
 # drafter must never produce them. Warnings are gaps: the draft is written, exit 1.
@@ -112,7 +113,9 @@ def _steps(data: dict[str, Any]) -> list[dict[str, Any]]:
 def _is_side_effect(step: dict[str, Any]) -> bool:
     request = step.get("request")
     method = request.get("method", "POST") if isinstance(request, dict) else "POST"
-    return step.get("type") == "http" and str(method).upper() != "GET"
+    # a call whose answer the flow validates and reads ("our rule engine decides") is a question
+    # to that service, not a change made outside
+    return step.get("type") == "http" and str(method).upper() != "GET" and not step.get("output_schema")
 
 
 def _article(word: str) -> str:
@@ -220,7 +223,23 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                             clause=clause.text,
                         )
                     )
+        decided = _decided_options(steps)
         if (
+            clause.kind == "effect"
+            and keeps_from_models(clause.text)
+            and _names_option_anywhere(clause.text, decided)
+        ):
+            findings.append(
+                _finding(
+                    "DR010",
+                    f"the brief fixes the decision in a case ({clause.text!r}), and no step enforces it: "
+                    "the model still decides",
+                    where,
+                    "add a transform after the decision that sets that option in that case",
+                    clause=clause.text,
+                )
+            )
+        elif (
             clause.kind == "effect"
             and not clause.destination
             and not _names_option(clause.text, options)
@@ -259,7 +278,9 @@ _DOCUMENT_WORDS = (
     r"procedures?)\b"
 )
 _DOCUMENTS = re.compile(
-    rf"\b(?:our|the|their|its)\s+(?:[\w-]+\s+){{0,3}}?{_DOCUMENT_WORDS}",
+    # the name's own words ("our \"Flight Time Limitations Manual\""), never across a preposition
+    rf"\b(?:our|the|their|its)\s+(?:(?!(?:the|our|their|its|with|from|and|or|to|in|of|for|against|using)\b)"
+    rf"[\w\"“”'-]+\s+){{0,4}}?[\"“]?{_DOCUMENT_WORDS}",
     re.I,
 )
 _GROUNDED = re.compile(
@@ -354,6 +375,17 @@ _TEXT_JUDGEMENT = re.compile(
 )
 
 
+def _asked_of_services(data: dict[str, Any]) -> set[str]:
+    """Output fields that an http step answers ("our rule engine decides serious_event"): read
+    from a system the brief names, not guessed by a model."""
+    return {
+        str(name)
+        for s in _steps(data)
+        if s.get("type") == "http" and isinstance(s.get("output_schema"), dict)
+        for name in (s["output_schema"].get("properties") or {})
+    }
+
+
 def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[str, Any]]:
     """What the drafter could not read that still matters: an instruction no step carries out,
     or a condition it could only hand to the classifier as a guess (a field the model must
@@ -366,11 +398,15 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
     conditions = " ".join(str(s.get("if", "")) for s in _steps(data))
     out: list[dict[str, Any]] = []
     for phrase in unmapped:
-        condition = phrase.endswith("(a condition the offline drafter could not map)")
-        text = phrase.removesuffix(" (a condition the offline drafter could not map)")
+        condition = phrase.endswith(UNMAPPED_CONDITION)
+        text = phrase.removesuffix(UNMAPPED_CONDITION)
         if condition:
             field_name = condition_field(text)
-            if f"output.{field_name}" not in conditions or _TEXT_JUDGEMENT.search(text):
+            if (
+                f"output.{field_name}" not in conditions
+                or _TEXT_JUDGEMENT.search(text)
+                or field_name in _asked_of_services(data)
+            ):
                 # read some other way (a band, the deadline answer), or a judgement on the event's
                 # own text that a classifier can make ("if the article is about elections")
                 continue
@@ -382,6 +418,10 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             continue  # the drafter's own note on a guess it made ("(no channel named: …)"), said already
         elif DONE_ELSEWHERE.search(text):
             continue  # "DTI is computed by our underwriting engine": another system's work, said
+        elif keeps_from_models(text) and not _MODAL.search(text):
+            continue  # "Humans in Trust & Safety decide bans": a decision kept from the flow; DR007
+        elif re.match(r"\W*whether\b", text, re.I) and keeps_from_models(text):
+            continue  # "Whether to suspend an agent is a compliance-team decision": DR007 judges steps
         elif (verb := prohibited_verb(text)) is not None and not any(
             verb[:4] in str(s.get("id", "")).lower() for s in _steps(data)
         ):
@@ -461,9 +501,18 @@ def _per_item(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
 def _kept_from_models(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
     """ "Whether an event counts as serious is decided by our rule engine, not the model": a step
     whose `if:` reads a field a model decides about that is a decision the brief keeps from models."""
+    from copilot.draft.clauses import clause_spans
     from copilot.draft.sentences import split_sentences
 
-    kept = [s for s in split_sentences(brief) if keeps_from_models(s)]
+    # clause by clause: "Anything mentioning danger must be escalated, and the AI must not tell
+    # the resident it's safe" keeps the telling from models, not the judging of danger
+    kept = [
+        s[a:b]
+        for s in split_sentences(brief)
+        if keeps_from_models(s)
+        for a, b in clause_spans(s)
+        if keeps_from_models(s[a:b])
+    ]
     if not kept:
         return []
     steps = _steps(data)
@@ -483,7 +532,8 @@ def _kept_from_models(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
                 (
                     k
                     for k in kept
-                    if words and any(re.search(rf"\b{re.escape(w[:5])}", k, re.I) for w in words)
+                    # every word of the field: "potential_match" is not "whether a match is a true hit"
+                    if words and all(re.search(rf"\b{re.escape(w[:5])}", k, re.I) for w in words)
                 ),
                 None,
             )
@@ -526,6 +576,22 @@ def _answer_options(brief: str) -> list[str]:
     from copilot.draft.sentences import split_sentences
 
     return read_response_options(split_sentences(brief))
+
+
+def _decided_options(steps: list[dict[str, Any]]) -> list[str]:
+    """The options a model step decides between (its output's `decision` enum)."""
+    out: list[str] = []
+    for step in steps:
+        if step.get("type") == "model":
+            props = ((step.get("output_schema") or {}).get("properties") or {}).get("decision") or {}
+            out += [str(o) for o in props.get("enum") or []]
+    return out
+
+
+def _names_option_anywhere(text: str, options: list[str]) -> bool:
+    from copilot.draft.decisions import option_of
+
+    return bool(options) and option_of(text, options) is not None
 
 
 def _names_option(text: str, options: list[str]) -> bool:

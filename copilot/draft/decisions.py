@@ -31,7 +31,8 @@ _MODEL_VERBS = {
     **dict.fromkeys(("score", "rate", "rank", "prioritise", "prioritize", "assess", "evaluate"), "score"),
     **dict.fromkeys(("summarise", "summarize"), "summarise"),
     **dict.fromkeys(("answer", "respond"), "answer"),
-    **dict.fromkeys(("reply", "draft", "write", "compose"), "reply"),
+    # "have the model propose up to three reserve candidates": the model writes what is asked
+    **dict.fromkeys(("reply", "draft", "write", "compose", "propose", "recommend", "suggest", "generate"), "reply"),
     **dict.fromkeys(("extract", "parse"), "extract"),
     "translate": "translate",
     "moderate": "moderate",
@@ -45,15 +46,39 @@ _OPTIONS = re.compile(
     re.I,
 )
 _AGAINST = re.compile(
-    r"\b(?:against|per|according to|based on|using|with)\s+(?:the\s+|our\s+|their\s+)?((?:[\w&-]+\s+){0,3}?"
+    # "against our \"Emergency Signs Handbook v3\" PDF": a quoted title is part of the name
+    r"\b(?:against|per|according to|based on|using|with)\s+(?:the\s+|our\s+|their\s+)?((?:[\w&\"“”'-]+\s+){0,5}?"
+    r"(?:sop(?:-[\w-]+)?[\"”]?|procedures?|manual)\b|(?:[\w&\"“”'-]+\s+){0,5}?"
     r"(?:policy|policies|list|playbook|guidelines?|handbook|rules|docs|documents|documentation|requirements|criteria|"
     r"style guide|terms))\b",
     re.I,
 )
 
 
+# "decide if it's a likely leak, a meter fault, or legit usage": the options are what it is
+_IS_ONE_OF = re.compile(
+    r"\b(?:decide|determine|judge|tell|work out|say)\s+(?:if|whether)\s+(?:it|this|that|the\s+\w+)\s*(?:'s|’s|is|was)\s+",
+    re.I,
+)
+_IS_ONE_OF_END = re.compile(
+    r"[.;:!?()]|\b(?:and then|then|so|because|before|after|when|unless|based on|using|from|with|and (?:send|post|open|create|notify))\b",
+    re.I,
+)
+
+
 def decision_options(clause: str) -> list[str]:
     """'decide approve or review' -> [approve, review]; none named -> []."""
+    what = _IS_ONE_OF.search(clause)
+    if what is not None:
+        rest = clause[what.end() :]
+        stop = _IS_ONE_OF_END.search(rest)
+        items = [
+            re.sub(r"^(?:an?|or)\s+", "", i.strip())
+            for i in re.split(r",\s*(?:or\s+)?|\s+or\s+", rest[: stop.start() if stop else len(rest)])
+        ]
+        names = [snake(i) for i in items if i]
+        if 2 <= len(names) <= 6 and all(len(i.split()) <= 3 for i in items) and len(set(names)) == len(names):
+            return names
     m = _OPTIONS.search(clause)
     if not m:
         return []
@@ -227,12 +252,17 @@ def option_of(text: str, options: list[str]) -> str | None:
     for word in words:
         if word.lower() in options:  # "If the decision is needs_manager": the option as written
             return word.lower()
+    words = re.findall(r"[A-Za-z][A-Za-z0-9]*", text)  # "break-ins" is the option `break_in`
     # a two-word option ("manual_review") is named by its words in a row
     for option in options:
         parts = option.split("_")
         if len(parts) > 1:
             for i in range(len(words) - len(parts) + 1):
-                if [stem(w) for w in words[i : i + len(parts)]] == [stem(p) for p in parts]:
+                run = words[i : i + len(parts)]
+                if [stem(w) for w in run] == [stem(p) for p in parts] or "_".join(run).lower() in (
+                    option,
+                    f"{option}s",  # "break-ins" for `break_in`
+                ):
                     return option
     stems = {stem(o): o for o in options if "_" not in o}
     for word in words:
@@ -249,7 +279,7 @@ def clauses_of(sentence: str) -> list[tuple[int, int]]:
 
 # "… go to the visitor services team in Zendesk", "… is routed to billing": the destination
 _ROUTED = re.compile(
-    r"\b(?:go|goes|is sent|are sent|gets? sent|is routed|are routed|should go|must go)\s+(?:straight\s+)?to\s+"
+    r"\b(?:go|goes|is sent|are sent|gets? sent|is routed|are routed|should go|must go)\s+(?:straight\s+)?(?:in)?to\s+"
     r"(?:the\s+|our\s+|their\s+)?((?:[\w#'-]+\s+){0,3}?[\w#'-]+?)(?=\s+(?:in|on|via|through|using|at|by)\b|[,.;]|$)",
     re.I,
 )
@@ -259,6 +289,12 @@ _ROUTED = re.compile(
 _DELEGATED = re.compile(
     r"\b(?:have|get|let|ask|use)\s+(?:an?\s+|the\s+|our\s+)?(?:llm|model|ai|gpt[\w.-]*|language model)\s+"
     r"(?:to\s+)?([a-z]+)",
+    re.I,
+)
+# "sections of our \"Flight Time Limitations Manual\"": documents named as what is read
+_DOCUMENTS_READ = re.compile(
+    r"\b(?:of|from|in)\s+(?:the|our|its|their)\s+((?:[\w\"“”'-]+\s+){0,5}(?:manual|handbook|guide|policy|sop|"
+    r"playbook|runbook|docs|documentation|wiki|pdf|rules|guidelines)[\"”]?)",
     re.I,
 )
 # "from the lab reference guide", "Use the freeze policy PDF to decide": documents a clause works from
@@ -308,6 +344,7 @@ def read_actions(
         if t.start >= 0 and t.kind in ("notify", "store", "act", "enrich")
     ]
     added: list[Task] = []
+    document_reads: list[tuple[Task, str]] = []
     for clause in requirement_clauses(brief):
         index = next((i for i, s in enumerate(sentences) if clause.text in s), None)
         if index is None:
@@ -329,14 +366,34 @@ def read_actions(
                 kind = _MODEL_VERBS[delegated.group(1).lower()]
             owner = next((t for t in tasks if t.kind == kind), None)
             at = sentences[index].index(clause.text)
-            if kind is None or any(i == index and a <= at < b for i, (a, b) in taken_any):
+            named_docs = documents_named(clause.text) or _DOCUMENTS_READ.search(clause.text)
+            if clause.kind == "lookup" and not clause.systems and named_docs is not None and not delegated:
+                # "pull the relevant sections of our Flight Time Limitations Manual": documents,
+                # which ground the model step that works next (a retrieval, not an http call)
+                document_reads.append((Task("enrich", clause.text, index, at), named_docs.group(1)))
                 continue
-            if kind in ("moderate", "decide", "score") and clause.systems and not delegated:
+            # "… by querying our ArcGIS service", "Match the case_number against Clio": a read
+            read_within = clause.kind == "lookup" and bool(clause.systems)
+            if read_within and not any(t.kind == "enrich" and t.sentence == index for t in tasks):
+                kind = "enrich"  # "… by querying our ArcGIS feature service": a read of its own
+            elif kind is None or any(i == index and a <= at < b for i, (a, b) in taken_any):
+                continue
+            if kind in ("moderate", "decide", "score", "enrich") and clause.systems and not delegated:
                 # "screen the name against ComplyAdvantage sanctions lists": the named system
                 # does the check, called like any lookup (a model cannot read its lists)
                 check = Task("enrich", clause.text, index, at, target=clause.systems[0].lower())
                 check.quote = clause.text
                 added.append(check)
+                options = decision_options(clause.text)
+                if options and not any(t.kind == "decide" for t in tasks + added):
+                    # "check it against the protocol in Benchling and our SOP to decide
+                    # accept/quarantine": the read, then the decision it is for
+                    decider = Task("decide", clause.text, index, at, labels=options)
+                    decider.quote = clause.text
+                    against = _AGAINST.search(clause.text)
+                    decider.docs = against.group(1).strip("\"“”'") if against else None
+                    attach_conditions(sentences[index], index, [decider], matches)
+                    added.append(decider)
                 continue
             if owner is not None:
                 owner.also.append(Task(kind, clause.text, index, at))
@@ -348,9 +405,29 @@ def read_actions(
                     missed.docs = source.group(1).lower()  # "… from the lab reference guide"
                 if kind == "decide":
                     # "check each request against our sanctions list and decide approve or review"
-                    missed.labels = decision_options(sentences[index]) or ["pass", "fail"]
+                    # none named ("pick a component"): an open decision, never a stock pass/fail
+                    missed.labels = decision_options(sentences[index])
                     against = _AGAINST.search(sentences[index])
-                    missed.docs = against.group(1).lower() if against else None
+                    missed.docs = against.group(1).strip("\"“”'") if against else None
+                    judged = next(
+                        (
+                            t
+                            for t in tasks
+                            if t.kind in ("classify", "score", "moderate")
+                            and any(
+                                0 <= at - index <= 1 for at in [t.sentence, *(a.sentence for a in t.also)]
+                            )
+                            and not t.docs
+                        ),
+                        None,
+                    )
+                    if missed.docs and not decision_options(sentences[index]) and judged is not None:
+                        # "check the symptoms against our handbook. The model should classify
+                        # urgency …": the check is how that model judges, from the documents;
+                        # no pass/fail step of its own
+                        judged.docs = missed.docs
+                        judged.also.append(missed)
+                        continue
                 attach_conditions(sentences[index], index, [missed], matches)
                 added.append(missed)
             continue
@@ -375,6 +452,20 @@ def read_actions(
             continue
         if options and is_band(clause.text, options) and not clause.destination:
             # "decline at 0.8 and above", "hold the post for a human": the answer's value, not an action
+            matches.append(Match("band", clause.text, index, start, start + len(clause.text)))
+            continue
+        decided = [o for t in tasks + added if t.kind == "decide" for o in t.labels]
+        if (
+            decided
+            and re.search(
+                r"\b(?:must|should|has to|will)\s+(?:go|be|get)\s+(?:to\s+|sent\s+to\s+|put\s+(?:in|on|into)\s+)?",
+                clause.text,
+                re.I,
+            )
+            and option_of(clause.text, decided)
+        ):
+            # "it must go to quarantine no matter what the model says": which option the decision
+            # takes then, a rule of the decision, not an action of its own
             matches.append(Match("band", clause.text, index, start, start + len(clause.text)))
             continue
         same = [
@@ -422,7 +513,10 @@ def read_actions(
         elif received:
             obj = received  # "Suspicious ones get a ticket in the SOC Jira queue": a ticket is made
         system = re.search(
-            r"\b(?:via|through|using|in|on|to|into)\s+(?:the\s+|our\s+|their\s+)?([\w#-]+(?:\s+(?:api|service|system))?)",
+            r"\b(?:via|through|using|in|on|to|into)\s+(?:the\s+|our\s+|their\s+)?"
+            # "to the existing request": a common noun after its adjective, never the next clause
+            r"((?:[a-z][\w-]*\s+(?!(?:and|or|then|but|to|for|with|if|when|in|on|via)\b)(?=[a-z]))?[\w#-]+"
+            r"(?:\s+(?:api|service|system))?)",
             rest,
             re.I,
         )
@@ -434,8 +528,11 @@ def read_actions(
         )
         task.action = " ".join(f"{clause.verb} {obj}".split()[:5])
         task.target = system.group(1).lower() if system and not channel else None
+        named_in_object = re.search(r"\b([A-Z][\w.-]*[A-Za-z0-9])\b", obj)
         if clause.systems and not channel:
             task.target = clause.systems[0].lower()  # the system the brief names is where it goes
+        elif named_in_object and not channel and named_in_object.group(1).lower() not in ("i", "ai", "api"):
+            task.target = named_in_object.group(1).lower()  # "create a new Jira issue": Jira's
         task.quote = clause.text
         attach_conditions(sentence, index, [task], matches)
         written = re.search(
@@ -452,4 +549,18 @@ def read_actions(
             added.append(writer)
         added.append(task)
         matches.append(Match("task", clause.text, index, start, start + len(clause.text)))
+    for read, docs in document_reads:
+        writer = next(
+            (
+                t
+                for t in sorted(tasks + added, key=lambda t: (t.sentence, t.start))
+                if t.kind in ("reply", "answer", "decide", "classify", "score", "extract", "summarise")
+                and t.sentence in (read.sentence, read.sentence + 1)
+                and not t.docs
+            ),
+            None,
+        )
+        if writer is not None:
+            writer.docs = docs.strip("\"“”' ")
+            writer.also.append(read)
     return tasks + added

@@ -43,7 +43,34 @@ _PII_RE = re.compile(
 )
 MAX_EVENT_BYTES = 256_000
 _UNITS = frozenset(
-    {"lbs", "kg", "usd", "eur", "gbp", "pct", "percent", "days", "hours", "minutes", "km", "miles"}
+    {
+        "lbs",
+        "kg",
+        "usd",
+        "eur",
+        "gbp",
+        "pct",
+        "percent",
+        "days",
+        "hours",
+        "minutes",
+        "km",
+        "miles",
+        "psi",
+        "m3",
+        "kw",
+        "kwh",
+        "deg",
+        "c",
+        "f",
+        "mg",
+        "ml",
+        "bu",
+        "years",
+        "ms",
+        "mph",
+        "kmh",
+    }
 )
 # `policy_number`, `order_id`, `serial_no`: the field that keys the thing before its suffix
 _KEY_SUFFIXES = frozenset({"id", "number", "no", "num", "ref", "reference", "code", "key"})
@@ -106,13 +133,28 @@ class EventShape:
                 if "_" in _leaf(path) and unit in _UNITS and re.search(rf"\b{unit}\b", text, re.I):
                     found.append(path)
         if not found:
+            # "Pressure under 20 psi" with `pressure_psi`, "the storage temperature" with
+            # `storage_temp_c`: every word of the name but its unit is in the clause
+            for path in self.fields:
+                parts = _leaf(path).lower().split("_")
+                named = [p for p in parts if p not in _UNITS]
+                if (
+                    len(parts) > 1
+                    and named
+                    and len(named) < len(parts)
+                    and all(re.search(rf"\b{re.escape(p)}", text, re.I) for p in named)
+                ):
+                    found.append(path)
+        if not found:
             # "look up the policy in Guidewire" with `policy_number`: the thing's own key
             for path in self.fields:
-                head, _, suffix = _leaf(path).lower().partition("_")
+                *heads, suffix = _leaf(path).lower().split("_")
+                head = r"[\s_-]*".join(re.escape(h) for h in heads)
                 if (
                     suffix in _KEY_SUFFIXES
-                    and len(head) >= 3
-                    and re.search(rf"\b{re.escape(head)}s?\b", text, re.I)
+                    and len("".join(heads)) >= 3
+                    # "the crew member's roster" with `crew_member_id`
+                    and re.search(rf"\b{head}(?:s|'s|’s)?\b", text, re.I)
                 ):
                     found.append(path)
         if not found:
@@ -123,6 +165,23 @@ class EventShape:
                 if len(parts) > 1 and keyed is not None and keyed.group(1).lower() in parts:
                     found.append(path)
         return max(found, key=lambda p: (len(_leaf(p)), -len(p))) if found else None
+
+    def fields_keyed_by(self, phrase: str) -> list[str]:
+        """The fields a key phrase names, each part on its own: "lat/long" -> latitude,
+        longitude; "candidate_id and license_state" -> both; a part may be a field's short form."""
+        out: list[str] = []
+        for part in re.split(r"\s*(?:/|,|&|\band\b|\bplus\b)\s*", phrase):
+            part = part.strip(" .")
+            if not part:
+                continue
+            named = self.field_named_in(part)
+            if named is None and re.fullmatch(r"[a-z]{3,}", part.lower()):
+                # "lat" for `latitude`, "long" for `longitude`: a field that starts with the word
+                starts = [p for p in self.fields if _leaf(p).lower().startswith(part.lower())]
+                named = starts[0] if len(starts) == 1 else None
+            if named is not None and named not in out:
+                out.append(named)
+        return out
 
     @property
     def listed_key(self) -> str | None:

@@ -85,7 +85,10 @@ def _label_items(text: str) -> list[str]:
             continue
         if len(words) > 1 and all(w in _LABEL_WORDS for w in words):
             candidates = words  # a list written without commas
-        elif len(words) <= 2 or (len(words) == 3 and words[1] in ("request", "requests")):
+        elif len(words) <= 2 or (
+            # "feature requests", "pets on furniture": a noun and its qualifier
+            len(words) == 3 and words[1] in ("request", "requests", "on", "in", "of", "with", "at", "without")
+        ):
             candidates = [" ".join(words)]
         else:
             continue  # a phrase, not a label
@@ -102,13 +105,31 @@ def _label_items(text: str) -> list[str]:
     return items
 
 
+# "severity S1-S4", "priority P1 to P3": a range of labels written as a prefix and numbers
+LABEL_RANGE = re.compile(r"\b([A-Za-z]{1,3})([0-9])\s*(?:-|–|to|through)\s*(?:\1)?([0-9])\b")
+
+
+def range_labels(text: str) -> list[str]:
+    """ "S1-S4" -> [s1, s2, s3, s4]; [] when the text holds no such range."""
+    m = LABEL_RANGE.search(text)
+    if m is None or not int(m.group(2)) < int(m.group(3)) <= int(m.group(2)) + 9:
+        return []
+    return [f"{m.group(1).lower()}{n}" for n in range(int(m.group(2)), int(m.group(3)) + 1)]
+
+
 def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] | None]:
     """Labels listed after a classify verb, and where the list is.
 
-    Only an explicit list counts: in parentheses, after into/as/labels:/one of, or straight
-    after "label them"/"tag it". Words such as "by webhook" are never labels.
+    Only an explicit list counts: in parentheses, after into/as/labels:/one of, a range
+    ("S1-S4"), or straight after "label them"/"tag it". Words such as "by webhook" are never
+    labels.
     """
     rest = sentence[end:]
+    ranged = re.match(r"\s*(?:as\s+|from\s+|of\s+)?", rest)
+    if ranged is not None and LABEL_RANGE.match(rest, ranged.end()) and range_labels(rest[ranged.end() :]):
+        found = LABEL_RANGE.match(rest, ranged.end())
+        assert found is not None
+        return range_labels(found.group(0)), (end + found.start(), end + found.end())
     paren = re.match(r"\s*(?:[\w-]+\s+){0,3}?\(([^)]+)\)", rest, re.I)
     if paren:
         items = _label_items(paren.group(1))

@@ -34,6 +34,7 @@ _DEFAULT_LABELS = {
     "incident": ["outage", "degradation", "security", "noise", "other"],
     "review": ["praise", "complaint", "question", "other"],
 }
+_STOCK = ["question", "request", "complaint", "other"]  # a generic event's labels, when nothing better
 _URGENCY = ["low", "normal", "high"]
 _CLASSIFY_WORDS = r"clas+i?f|categor|triag|label|tag|sort|rout|detect|identif|intent|kind|type"
 # What an answer says when the documents do not hold one: never the model's memory.
@@ -44,9 +45,7 @@ UNGROUNDED_ANSWER = "We could not find this in our documentation; a person will 
 
 
 def _labels(task: Task, noun: str, tasks: list[Task]) -> list[str]:
-    labels = list(task.labels) or list(
-        _DEFAULT_LABELS.get(noun, ["question", "request", "complaint", "other"])
-    )
+    labels = list(task.labels) or list(_DEFAULT_LABELS.get(noun, _STOCK))
     for other in tasks:
         cond = other.condition
         if (
@@ -99,6 +98,16 @@ _WRITTEN_FIELDS = {"reply": "text", "answer": "text", "summarise": "summary", "t
 def model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, Any, list[dict[str, str]]]:
     """(step id, output_schema, system prompt, user prompt, on_fail default, validate rules)."""
     step_id, schema, system, user, default, rules = _model_spec(task, plan)
+    if task.docs and task.kind not in ("answer", "decide", "reply"):
+        # "extract the symptom terms, grounded in our SOP documents": the passages are the
+        # ground, said in the prompt and put before what the model reads
+        system = system.replace(
+            " Answer only with the JSON object.",
+            f" Go by the {task.docs} in the context passages, never by memory."
+            " Answer only with the JSON object.",
+        )
+        heading = display(plan.reading.noun).capitalize()
+        user = f"Context ({task.docs}):\n{{{{ steps.docs.output | tojson }}}}\n\n{heading}:\n{user}"
     written = _WRITTEN_FIELDS.get(step_id)
     limit = (
         _LENGTH_LIMIT.search(plan.reading.sentences[task.sentence])
@@ -135,7 +144,9 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
             re.search(r"urgen|priorit|sever", task.quote or task.text, re.I)
         )
         if task.labels and re.search(
-            r"\b(?:urgency|priority|severity)\s+(?:as|into|level|:)", task.quote or task.text, re.I
+            r"\b(?:urgency|priority|severity)\s+(?:as|into|level|:|[a-z]{1,3}[0-9]\b)",
+            task.quote or task.text,
+            re.I,
         ):
             use_urgency = (
                 "urgent" in kinds
@@ -143,9 +154,22 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         if not (use_label or use_urgency or extra):
             use_label = True
         labels = _labels(task, plan.reading.noun, plan.tasks) if use_label else []
+        # no categories in the brief and none usual for this kind of event: the model names the
+        # category in its own words (said as an assumption), never a stock list from elsewhere
+        open_label = use_label and labels == _STOCK and plan.reading.noun not in _DEFAULT_LABELS
         properties: dict[str, Any] = {}
         default: dict[str, Any] = {}
-        if use_label:
+        if open_label:
+            labels = []
+            properties["label"] = {"type": "string", "minLength": 1, "maxLength": 40}
+            default["label"] = "other"
+            note = (
+                f"the brief names no categories for {(task.quote or task.text)[:60]!r}: the classifier "
+                'names one in a few words; list them in the brief ("classify into a, b or c") to pin them'
+            )
+            if note not in plan.assumptions:
+                plan.assumptions.append(note)
+        elif use_label:
             properties["label"] = {"type": "string", "enum": labels}
             default["label"] = "other"
         if use_urgency:
@@ -167,7 +191,9 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         )
         what = (
             f"Classify the {noun} into exactly one label: {', '.join(labels)}."
-            if use_label
+            if labels
+            else f"Name the {noun}'s category in one to three lower-case words (label)."
+            if open_label
             else f"Read the {noun}."
         )
         urgency = " Set urgency to high only when a person must act now." if use_urgency else ""
@@ -175,7 +201,7 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         first = next(iter(properties))
         rules = (
             [{"expr": f"input.label in {labels!r}", "message": "unknown label"}]
-            if use_label
+            if labels
             else [{"expr": f"input.{first} is defined", "message": f"missing {first}"}]
         )
         return "classify", schema, system, text, default, rules
@@ -206,7 +232,12 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         # Neither approve nor block on a broken answer: a middle score goes to review.
         return "score", schema, system, text, {"score": top / 2, "reasons": ["model output invalid"]}, rules
     if task.kind == "moderate":
-        categories = ["harassment", "hate", "sexual", "violence", "self_harm", "spam", "none"]
+        categories = (
+            [*dict.fromkeys([*task.labels, "none"])]
+            if task.labels
+            else ["harassment", "hate", "sexual", "violence", "self_harm", "spam", "none"]
+        )
+        policy = f"the {task.docs}" if task.docs else "a standard community policy"
         schema = {
             "type": "object",
             "required": ["allowed", "categories"],
@@ -215,8 +246,13 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
                 "categories": {"type": "array", "items": {"type": "string", "enum": categories}},
             },
         }
+        added = re.match(r"\(added to decide ['\"](.+)['\"]\)$", task.text)
+        if added and not task.labels and not task.docs:
+            # added to decide "if the price violates a state cap": that rule, not a stock policy
+            policy = f'the rule the brief names ("{added.group(1)}")'
+            categories = ["violation", "none"]
         system = (
-            f"Decide whether this {noun} may be published under a standard community policy. List the "
+            f"Decide whether this {noun} may be published under {policy}. List the "
             "violated categories (none when allowed). Answer only with the JSON object."
         )
         rules = [{"expr": "input.allowed in [true, false]", "message": "allowed must be a boolean"}]
@@ -263,8 +299,43 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         )
         rules = [{"expr": "input.text | length > 0", "message": "empty translation"}]
         return "translate", schema, system, text, {"text": "", "source_language": "unknown"}, rules
+    if task.kind == "decide" and not task.labels:
+        # "pick a component", "check the filing against the local rules": the brief names no
+        # options, so the model says its decision in a few words, in the brief's own terms
+        asked = (task.quote or task.text).strip(" .")
+        schema = {
+            "type": "object",
+            "required": ["decision", "reason"],
+            "properties": {
+                "decision": {"type": "string", "minLength": 1, "maxLength": 80},
+                "reason": {"type": "string"},
+            },
+        }
+        grounded_in = (
+            f" Use only the context passages ({task.docs}); when they do not settle it, say so."
+            if task.docs
+            else ""
+        )
+        system = (
+            f'Do what this asks about the {noun}: "{asked}". Give the decision in a few words and the '
+            f"reason in one sentence.{grounded_in} Answer only with the JSON object."
+        )
+        user = (
+            f"Context:\n{{{{ steps.docs.output | tojson }}}}\n\n{noun.capitalize()}:\n{text}"
+            if task.docs
+            else text
+        )
+        rules = [{"expr": "input.decision | length > 0", "message": "empty decision"}]
+        return (
+            "decide",
+            schema,
+            system,
+            user,
+            {"decision": "undecided", "reason": "model output invalid"},
+            rules,
+        )
     if task.kind == "decide":
-        options = task.labels or ["pass", "fail"]
+        options = task.labels
         # the cautious answer when the model's output is unusable: a human look, else the last option
         safe = next(
             (o for o in options if o in ("review", "hold", "manual", "escalate", "fail", "reject")),

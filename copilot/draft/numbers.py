@@ -94,7 +94,7 @@ def _latency(meaning: str, pattern: str, fixed: float | None = None) -> LatencyP
     return LatencyPhrase(re.compile(pattern, re.I), meaning, fixed)
 
 
-_ABOUT = r"\s*(?:~|about\s+|around\s+|roughly\s+|approx(?:imately|\.)?\s+)?"
+_ABOUT = r"\s*(?:~|about\s+|around\s+|roughly\s+|like\s+|approx(?:imately|\.)?\s+)?"
 _PROMISE_BEFORE = (
     r"(?:\b(?:within|under|below|in less than|less than|in under|no (?:more|longer|slower) than|not (?:more|longer) than|"
     r"at most|at the most|max(?:imum)?(?: of)?|sla(?: of| is| target of)?|(?:p9[59]|latency|response times?)(?: latency)?\s*"
@@ -150,12 +150,14 @@ class Sla:
     text: str | None = None
     vague: str | None = None
     realtime: bool = False
+    too_long: str | None = None  # "Turnaround within 5 minutes" on a webhook: said, not used
 
 
 def read_sla(sentences: list[str], matches: list[Match], limit: float | None = None) -> Sla:
     """The first latency the brief promises; else the first one it states; else its vague word."""
     stated: list[tuple[bool, float, Match]] = []
     vague: list[Match] = []
+    too_long: list[Match] = []
     for index, sentence in enumerate(sentences):
         for row, m in scan(LATENCY, sentence):
             found = Match("sla", m.group(0).strip(), index, m.start(), m.end())
@@ -165,9 +167,16 @@ def read_sla(sentences: list[str], matches: list[Match], limit: float | None = N
                 value = row.fixed if row.fixed is not None else seconds(m.group("amount"), m.group("unit"))
                 if 0 < value <= (limit or MAX_SLA):
                     stated.append((row.meaning == "promise", value, found))
+                elif value > 0 and row.meaning == "promise":
+                    too_long.append(found)
     matches.extend(vague)
+    matches.extend(too_long)  # read, and said in the assumptions
     if not stated:
-        return Sla(vague=vague[0].text if vague else None, realtime=bool(vague))
+        return Sla(
+            vague=vague[0].text if vague else None,
+            realtime=bool(vague),
+            too_long=too_long[0].text if too_long else None,
+        )
     promised = [s for s in stated if s[0]] or stated
     _, value, match = min(promised, key=lambda s: (s[2].sentence, s[2].start))
     matches.extend(s[2] for s in stated)

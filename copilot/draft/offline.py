@@ -26,7 +26,7 @@ from copilot.catalog import Catalog
 from copilot.draft import blocks
 from copilot.draft.assembly import assemble, describe, flow_name
 from copilot.draft.blocks import dur
-from copilot.draft.brief_rules import hand_rules_to_model
+from copilot.draft.brief_rules import hand_content_rules, hand_rules_to_model
 from copilot.draft.model_steps import UNGROUNDED_ANSWER
 from copilot.draft.planning import (
     DEFAULT_SLA,
@@ -45,6 +45,7 @@ from copilot.draft.planning import (
     score_scale,
 )
 from copilot.draft.reader import Reading, read
+from copilot.draft.reading import UNMAPPED_CONDITION
 from copilot.draft.request import DraftRequest
 from copilot.draft.steps import BuiltSteps, build_steps
 from copilot.flow.dump import Comments
@@ -112,13 +113,21 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
             break
     assert best is not None
     data, built, current, analysis = best
-    applier, handed, still_unread = hand_rules_to_model(
-        data, built.roles, reading.unmapped, reading.sentences
-    )
+    unread = [
+        u
+        for u in reading.unmapped
+        if not any(u.removesuffix(UNMAPPED_CONDITION) in said for said in current.read_late)
+    ]
+    applier, handed, still_unread = hand_rules_to_model(data, built.roles, unread, reading.sentences)
     for rule in handed:
         current.assumptions.append(
             f"the rule {rule!r} is in `{applier}`'s instructions: its model applies it, no step checks it"
         )
+    for rule in hand_content_rules(data, built.roles, reading.sentences):
+        current.assumptions.append(
+            f"the rule {rule!r} is in the instructions of every step that writes text; no step checks it"
+        )
+        still_unread = [u for u in still_unread if u not in rule]
     if budget is None:
         # No budget in the brief: set one with headroom over the estimate, and say so.
         chosen = _nice_budget(analysis.cost_per_event * 4)

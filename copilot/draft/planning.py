@@ -17,6 +17,7 @@ from typing import Any
 from copilot.catalog import COST_TIER_TIERS, Catalog, ModelProfile
 from copilot.draft import blocks
 from copilot.draft.blocks import dur
+from copilot.draft.clauses import deciding_system
 from copilot.draft.conditions import condition_field
 from copilot.draft.decisions import documents_named, quoted_reply
 from copilot.draft.event import EventShape, default_shape
@@ -76,6 +77,9 @@ class Plan:
     pin_note: str | None = None
     warnings: list[str] = field(default_factory=list)  # said loudly: summary and file header
     acknowledge: bool = False  # no model fits the SLA: answer 202 at once, models run async
+    # conditions the reader could not map that planning then read from the event or the answer
+    # ("only if reporter_email was given"): no longer "not understood"
+    read_late: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------- models
@@ -219,17 +223,35 @@ def shape_from_names(names: list[str], noun: str = "event") -> EventShape:
     return shape_from({name: _sample_value(name, noun) for name in names})
 
 
-# "kwh", "patient_age", "total", "guest_count", "loss_pct": a listed field named like a number
-_NUMBER_NAME = re.compile(
-    r"(?:^|_)(?:amount|total|count|qty|quantity|age|price|cost|score|pct|percent|percentage|kg|kwh|km|miles|lbs|"
-    r"weight|minutes|mins|hours|days|lat|lon|lng|latitude|longitude|balance|usd|eur|gbp|temp|temperature|"
-    r"speed|units|seats|guests|min|max|kmh|mph|celsius|fahrenheit)$"
-)
+# "kwh", "patient_age", "guest_count", "storage_temp_c", "years_experience", "reading_m3": a
+# listed field with a word of measure or amount in its name is a number, unless its last word
+# names something else ("price_list_url", "age_group")
+_NUMBER_WORDS = frozenset({
+    "amount", "total", "count", "qty", "quantity", "age", "price", "cost", "score", "pct", "percent",
+    "percentage", "kg", "kwh", "kw", "mw", "km", "miles", "lbs", "lb", "weight", "minutes", "mins", "hours",
+    "hrs", "days", "years", "yrs", "lat", "lon", "lng", "latitude", "longitude", "balance", "usd", "eur",
+    "gbp", "temp", "temperature", "speed", "units", "seats", "guests", "min", "max", "kmh", "mph", "celsius",
+    "fahrenheit", "psi", "m3", "deg", "degrees", "bu", "liters", "litres", "gallons", "volume", "length",
+    "width", "height", "depth", "distance", "duration", "ms", "seconds", "secs", "bpm", "mg", "ml",
+})  # fmt: skip
+_NOT_NUMBER_TAILS = frozenset({
+    "id", "ids", "url", "uri", "link", "name", "code", "type", "group", "band", "date", "at", "on", "text",
+    "email", "status", "currency", "unit", "label", "note", "notes", "list", "range", "bucket", "flag",
+})  # fmt: skip
+
+
+def number_named(name: str) -> bool:
+    """Whether a field's name says it holds a number (`pressure_psi`, `age_years`, `total`)."""
+    parts = [p for p in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if p]
+    lowered = [p.lower() for p in parts]
+    if not lowered or lowered[-1] in _NOT_NUMBER_TAILS:
+        return False
+    return any(p in _NUMBER_WORDS for p in lowered)
 
 
 def _sample_value(name: str, noun: str) -> str | float:
     lower = name.lower()
-    if _NUMBER_NAME.search(lower):
+    if number_named(name):
         return 12.5  # typed as a number, as the event will carry it
     if lower == "id" or lower.endswith("_id") or name.endswith("Id"):
         return f"{noun[:3].upper()}-1001"
@@ -238,6 +260,23 @@ def _sample_value(name: str, noun: str) -> str | float:
     if "phone" in lower:
         return "+15550100"
     return f"Example {name.replace('_', ' ')}."
+
+
+def _labels_named(tasks: list[Task]) -> None:
+    """ "Classify urgency as routine, soon, or emergency. Only if it's emergency, send an SMS": a
+    condition that names one of the brief's own labels reads that label, not a stock urgency."""
+    from copilot.draft.reader import option_of
+
+    labels = [label for t in tasks if t.kind == "classify" for label in t.labels if label != "other"]
+    if not labels:
+        return
+    for task in tasks:
+        for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
+            if part is None or part.kind not in ("urgent", "field"):
+                continue
+            named = option_of(part.text, labels)
+            if named is not None:
+                part.kind, part.op, part.value, part.output_field = "label", "==", named, None
 
 
 def _decisions(tasks: list[Task], reading: Reading) -> None:
@@ -295,7 +334,9 @@ def _decisions(tasks: list[Task], reading: Reading) -> None:
             if not named and answered in options:  # 'If it is on the shelf, reply "ready" and text them'
                 named = [answered]
             headed = re.match(r"\W*([A-Za-z][\w -]{0,30}?)\s*:", sentence) or re.match(
-                r"\W*(?:on|upon|for|if|when)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s*,", sentence[clause_start:], re.I
+                r"\W*(?:only\s+)?(?:on|upon|for|if|when)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s*,",
+                sentence[clause_start:],
+                re.I,
             )
             if not named and headed:  # "Malicious: purge the message … and open an incident"
                 one = option_of(headed.group(1), options)
@@ -370,7 +411,11 @@ def _event_thresholds(
             name = part.output_field
             properties = event.schema.setdefault("properties", {})
             if name in properties:
-                if not given and not isinstance(part.value, str) and properties[name].get("type") == "string":
+                if not given and isinstance(part.value, list) and part.value:
+                    event.sample[name] = part.value[0]  # 'category is "pothole" or "streetlight"'
+                elif (
+                    not given and not isinstance(part.value, str) and properties[name].get("type") == "string"
+                ):
                     # "If guest_count is over 180": a field the brief lists, compared as a number
                     properties[name] = {"type": "number"}
                     event.sample[name] = round(float(part.value or 0) * 2 or 1, 2)
@@ -392,17 +437,55 @@ def _event_thresholds(
                         "check its prompt"
                     )
                 continue
-            text = isinstance(part.value, str)
+            text = isinstance(part.value, (str, list))  # 'is "pothole" or "streetlight"': strings
             # assumed, so not required: a real event without it is still answered, and only the
             # step that tests it fails (loudly, dead-lettered) instead of every event being refused
             properties[name] = {"type": "string" if text else "number"}
-            event.sample[name] = part.value if text else round(float(part.value or 0) * 2 or 1, 2)
+            event.sample[name] = (
+                (part.value[0] if isinstance(part.value, list) else part.value)
+                if text
+                else round(float(part.value or 0) * 2 or 1, 2)
+            )
             if name not in event.fields:
                 event.fields.append(name)
             assumptions.append(
                 f"the event carries `{name}` ({'a string' if text else 'a number'}) for {part.text!r}; "
                 "pass --event sample.json to use the real field"
             )
+
+
+# "only if reporter_email was given", "when there's a crash_dump_url", "if the phone is missing":
+# whether the event carries a value, which the event itself says (no model guesses it)
+_PRESENT = re.compile(
+    r"\b(?:is|was|are|were|gets?|got|has been)\s+(?:given|provided|present|set|filled(?:\s+in)?|supplied|"
+    r"included|available|there|known)\b|\bnon-?empty\b|\bnot\s+(?:empty|blank)\b|"
+    r"\b(?:if|when|whenever)\s+(?:there(?:'s|’s|\s+is|\s+are)|it\s+has|they\s+(?:gave|give|provided?))\s+(?:a|an|any)\s+",
+    re.I,
+)
+_ABSENT = re.compile(
+    r"\b(?:is|was|are|were)\s+(?:missing|empty|blank|absent|not\s+given|not\s+provided|not\s+set)\b|"
+    r"\bthere(?:'s|’s|\s+is)\s+no\b|\bwithout\s+(?:a|an)\b",
+    re.I,
+)
+
+
+def _presence_conditions(tasks: list[Task], event: EventShape) -> None:
+    """A condition on whether the event carries a field is read from the event."""
+    for task in tasks:
+        text = task.unmapped_condition
+        if task.condition is not None or not text:
+            continue
+        absent = _ABSENT.search(text)
+        if not (absent or _PRESENT.search(text)):
+            continue
+        name = event.field_named_in(text)
+        if name is None or "." in name:
+            continue
+        task.condition = Condition("present", text, "!=", "", output_field=name, negated=bool(absent))
+        task.unmapped_condition = None
+        required = event.schema.get("required")
+        if isinstance(required, list) and name in required:
+            required.remove(name)  # "only if it was given": an event may come without it
 
 
 def _compared_fields(part: Condition, event: EventShape, given: bool) -> None:
@@ -420,8 +503,17 @@ def _compared_fields(part: Condition, event: EventShape, given: bool) -> None:
             event.sample[name] = sample  # the example takes the branch
 
 
-def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[str]) -> list[Task]:
-    """A condition needs a step that decides it: add classify/score/moderate when missing."""
+def _ensure_producers(
+    tasks: list[Task],
+    assumptions: list[str],
+    warnings: list[str],
+    sentences: list[str] | None = None,
+    read_late: list[str] | None = None,
+) -> list[Task]:
+    """A condition needs a step that decides it: add classify/score/moderate when missing, or a
+    call to the system the brief says decides it. `read_late` collects what that settles."""
+    sentences = sentences or []
+    read_late = read_late if read_late is not None else []
     kinds = {t.kind for t in tasks}
     extra: list[Task] = []
     for task in tasks:
@@ -445,8 +537,13 @@ def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[
             continue
         parts = [cond, *cond.alternatives]
         for index, part in enumerate(parts):
-            if part.kind in ("event", "fields", "fetched", "ungrounded"):
+            if part.kind in ("event", "fields", "fetched", "ungrounded", "present"):
                 continue  # decided by the event itself, or by what the run fetched
+            if part.kind in ("score", "urgent", "flagged") and deciding_system(part.text, sentences):
+                # "high risk … is decided by our credit engine": that engine's yes or no, not a
+                # threshold on a model's score
+                part.kind, part.op, part.value = "field", "==", True
+                part.output_field = condition_field(part.text)
             needed = {
                 "decision": "decide",
                 "urgent": "classify",
@@ -482,8 +579,18 @@ def _ensure_producers(tasks: list[Task], assumptions: list[str], warnings: list[
             if needed not in kinds and needed not in {t.kind for t in extra}:
                 decider = Task(needed, f"(added to decide {part.text!r})", task.sentence, -1)
                 decider.quote = task.quote  # it implements the clause's condition
+                decided_by = deciding_system(part.text, list(sentences)) if needed == "classify" else None
+                if decided_by is not None:
+                    # "… is decided by our rule engine, not the model": that system is asked
+                    decider.api, said = decided_by
+                    assumptions[:] = [
+                        a for a in assumptions if not a.startswith(f"the condition {part.text!r}")
+                    ]
+                    assumptions.append(f"our {decider.api} decides {part.text!r}: an http call, no model")
+                    read_late.extend([part.text, said])
+                else:
+                    assumptions.append(f"added a `{needed}` step to decide {part.text!r}")
                 extra.append(decider)
-                assumptions.append(f"added a `{needed}` step to decide {part.text!r}")
                 kinds.add(needed)
     return extra + tasks
 
@@ -503,6 +610,15 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         assumptions.append(
             f"{reading.sla_vague!r} is not a number: used the default {dur(sla)} for a {trigger}; "
             "pass --sla to set it"
+        )
+    elif reading.sla_too_long:
+        # "Turnaround within 5 minutes" on a webhook: the work's deadline, longer than a caller
+        # waits for an answer; the answer keeps the default, and the brief's figure is said
+        sla = DEFAULT_SLA[trigger]
+        source = f"the brief's {reading.sla_too_long!r} is longer than a {trigger} caller waits: {dur(sla)}"
+        assumptions.append(
+            f"{reading.sla_too_long!r} is longer than a {trigger} caller waits for its answer: the "
+            f"response SLA is {dur(sla)}; pass --sla to set it, or use a queue trigger for slow work"
         )
     else:
         sla = DEFAULT_SLA[trigger]
@@ -618,6 +734,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         )
     warnings: list[str] = []
     _decisions(tasks, reading)
+    _labels_named(tasks)
     if score_scale(reading) == 100:
         # thresholds were read as shares ("above 80" -> 0.8); the brief scores 0-100, so keep its numbers
         for task in tasks:
@@ -646,7 +763,9 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             else a
             for a in assumptions
         ]
-    tasks = _ensure_producers(tasks, assumptions, warnings)
+    _presence_conditions(tasks, event)
+    read_late: list[str] = []
+    tasks = _ensure_producers(tasks, assumptions, warnings, reading.sentences, read_late)
     hot_analysis = [
         t
         for t in tasks
@@ -767,6 +886,16 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         assumptions=assumptions,
         warnings=warnings,
         acknowledge=acknowledge,
+        read_late=[
+            *read_late,
+            *(
+                c.text
+                for t in tasks
+                if t.condition is not None
+                for c in [t.condition, *t.condition.alternatives]
+                if c.kind in ("present", "decision")
+            ),
+        ],
     )
 
 

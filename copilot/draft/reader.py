@@ -22,7 +22,7 @@ import itertools
 import re
 
 from copilot.draft.clauses import event_lead
-from copilot.draft.conditions import ACTING, negate
+from copilot.draft.conditions import ACTING, negate, read_conditions
 from copilot.draft.decisions import (
     clauses_of,
     decision_options,
@@ -36,7 +36,7 @@ from copilot.draft.decisions import (
 from copilot.draft.labels import snake
 from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
 from copilot.draft.phrases import Match
-from copilot.draft.reading import Band, Condition, Reading, Task
+from copilot.draft.reading import UNMAPPED_CONDITION, Band, Condition, Reading, Task
 from copilot.draft.sentences import split_sentences
 from copilot.draft.subjects import systems_named
 from copilot.draft.tasks import BACKGROUND, clause_span, quote_for, read_destinations, read_tasks
@@ -135,7 +135,7 @@ _THEN_OPENS = re.compile(r"^\W*(?:then|after that|afterwards|next|finally|once t
 
 # "look up the lift in the Lift Ops handbook (RAG)", "search our knowledge base": documents, not an API
 _DOCUMENT_SOURCE = re.compile(
-    r"\(\s*RAG\s*\)|\bRAG\b|\bvector (?:store|search|index|db)\b|\b(?:in|from|against|through|across|using|search(?:es|ing)?)\s+"
+    r"\(\s*RAG\s*\)|\bRAG\b|\bvector (?:store|search|index|db)\b|\b(?:in|from|of|against|through|across|using|search(?:es|ing)?)\s+"
     r"(?:the\s+|our\s+|its\s+)?(?:[\w'\"“”-]+\s+){0,3}?(?P<docs>handbook|docs|documentation|knowledge[- ]?base|kb|"
     r"wiki|manuals?|runbooks?|playbooks?|faqs?|policy documents|guidance|help[- ]?cent(?:er|re)|articles|pdfs?|"
     r"guide excerpts|sop documents|sops)\b",
@@ -265,7 +265,8 @@ _HEADER_WORDS = frozenset({
 # "Sinkholes always go to the on-call engineer", "anything about pain goes to #urgent": the subject
 # limits where it goes; words for what the flow itself produces are no subset of the events
 _SUBJECT_GOES = re.compile(
-    r"\W*((?:[A-Za-z][\w'-]*\s+){0,4}?[A-Za-z][\w'-]*)\s+(?:always\s+|also\s+|only\s+|then\s+)?"
+    r"\W*(?:(?:so|and|but|then)\s+)?((?:[A-Za-z][\w'-]*\s+){0,4}?[A-Za-z][\w'-]*)\s+"
+    r"(?:always\s+|also\s+|only\s+|then\s+|just\s+|simply\s+|instead\s+)?"
     r"(?:go|goes|get\s+sent|gets\s+sent|are\s+sent|is\s+sent|are\s+routed|is\s+routed|get\s+routed|gets\s+routed)\b"
 )
 _PRODUCED = frozenset({
@@ -273,7 +274,8 @@ _PRODUCED = frozenset({
     "digests", "report", "reports", "note", "notes", "alert", "alerts", "notification", "notifications",
     "decision", "decisions", "score", "scores", "label", "labels", "it", "they", "this", "that",
     "everything", "all", "output", "outputs", "draft", "drafts", "message", "messages", "email",
-    "emails", "copy", "copies", "it's",
+    "emails", "copy", "copies", "it's", "proposal", "proposals", "suggestion", "suggestions",
+    "recommendation", "recommendations", "checklist", "commentary", "explanation", "profile",
 })  # fmt: skip
 
 
@@ -447,7 +449,20 @@ def _without_prohibited(sentences: list[str], tasks: list[Task]) -> tuple[list[T
     kept: list[Task] = []
     dropped: list[Task] = []
     for task in tasks:
-        forbidden = task.start >= 0 and prohibits(quote_for(sentences[task.sentence], task.start))
+        forbidden = (
+            task.start >= 0
+            and (
+                prohibits(quote_for(sentences[task.sentence], task.start))
+                # "If it is high, don't text the owner at all": the negation right before the verb
+                or bool(
+                    re.search(
+                        r"\b(?:don'?t|do not|never|must not|mustn'?t|should not|shouldn'?t)\s+(?:ever\s+)?$",
+                        sentences[task.sentence][max(0, task.start - 30) : task.start],
+                        re.I,
+                    )
+                )
+            )
+        )
         (dropped if task.kind in ACTING and forbidden else kept).append(task)
     return kept, dropped
 
@@ -480,6 +495,51 @@ def _instead(sentences: list[str], tasks: list[Task], forbidden: list[Task]) -> 
         lead = re.match(r"\W*(?:if|when|whenever|unless)\b[^,;]{3,100}(?=,)", previous, re.I)
         if lead and prohibits(previous[lead.end() :].lstrip(" ,")):
             task.unmapped_condition = lead.group(0).strip()
+
+
+# "If page_count is over 200, skip the summary and just send a notice": the summary, and what
+# sends it, run only when that is not so
+_SKIP = re.compile(
+    r"^\W*(?:if|when|whenever)\b(?P<cond>[^,;]{3,120}),\s*(?:just\s+|then\s+)?(?:skip|omit|leave\s+out|drop|no)\s+"
+    r"(?:the\s+|a\s+|any\s+)?(?P<what>[a-z]+)",
+    re.I,
+)
+_SKIPPED_KINDS = {
+    "summary": "summarise", "summarisation": "summarise", "summarization": "summarise", "reply": "reply",
+    "answer": "answer", "translation": "translate", "score": "score", "scoring": "score",
+    "classification": "classify", "extraction": "extract", "enrichment": "enrich", "lookup": "enrich",
+}  # fmt: skip
+
+
+def _skipped(sentences: list[str], tasks: list[Task]) -> None:
+    """ "If page_count is over 200, skip the summary": the skipped work and the steps that send
+    it get the opposite condition."""
+    for index, sentence in enumerate(sentences):
+        m = _SKIP.match(sentence)
+        kind = _SKIPPED_KINDS.get(m.group("what").lower()) if m else None
+        if m is None or kind is None:
+            continue
+        mapped, _, _ = read_conditions(f"if{m.group('cond')}")
+        if not mapped:
+            continue
+        skip_when = mapped[0][2]
+        noun = m.group("what").lower()
+        for task in tasks:
+            if task.sentence == index and task.quote:
+                # "skip the summary and just send a notice": the notice, which needs no summary
+                task.quote = re.sub(
+                    r"^\W*(?:skip|omit|leave\s+out|drop|no)\s+(?:the\s+|a\s+|any\s+)?\w+\s+(?:and\s+)?"
+                    r"(?:just\s+|instead\s+)?",
+                    "",
+                    task.quote,
+                    flags=re.I,
+                )
+        for task in tasks:
+            sends = task.kind in ("notify", "store", "act") and re.search(
+                rf"\b{re.escape(noun)}", task.quote or quote_for(sentences[task.sentence], task.start), re.I
+            )
+            if task.sentence != index and task.condition is None and (task.kind == kind or sends):
+                task.condition = negate(skip_when, f"not ({skip_when.text})")
 
 
 def _otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
@@ -577,8 +637,39 @@ _MODIFIER = re.compile(r"\s+(?:form|id|number|page|link|url|type|status|queue|li
 _AS_VERB = re.compile(r"\s+(?:each|every|a|an|the|their|our|its|us|them|it|his|her|new)\b", re.I)
 
 
+# "under $0.01 per report", "less than 10c a deal", "$0.002 per photo": what the budget is counted
+# in is what each event is, in the brief's own word
+_COST_UNIT = re.compile(
+    r"(?:[$€£]\s?\d[\d.,]*|\b\d[\d.,]*\s?(?:c|¢|cents?)\b|\b(?:a|one|half a) (?:cent|penny|dime)\b)"
+    r"[^.;$€£]{0,30}?(?:\b(?:per|a|an|each)\s+|/\s*)([A-Za-z][a-z-]{2,}|[A-Z]{2,5})\b(?!['’-])"
+)
+_NOT_UNITS = frozenset({
+    "event", "run", "night", "day", "hour", "week", "month", "year", "minute", "second", "call", "time",
+    "token", "tokens", "model", "batch", "item", "one", "piece", "pop", "go", "unit", "shot", "single",
+    "message",  # a transport's word, not the thing it carries
+})  # fmt: skip
+
+
+def _unit_noun(sentences: list[str]) -> str | None:
+    """The thing the budget is counted per, when it is a noun of the brief's domain."""
+    for sentence in sentences:
+        for m in _COST_UNIT.finditer(sentence):
+            word = m.group(1)
+            lower = word.lower()
+            singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
+            if singular in _NOT_UNITS or (word[0].isupper() and not word.isupper()):
+                continue  # "per Slack", "per event": no domain noun
+            known = read_noun(singular, generic=True)
+            return known if known != "event" else (word if word.isupper() else singular)
+    return None
+
+
 def _event_noun(sentences: list[str], trigger: Trigger) -> str:
-    """What each event is: named where the brief says how events arrive, else anywhere."""
+    """What each event is: the thing the budget is counted per ("$0.002 per photo"), else named
+    where the brief says how events arrive, else anywhere."""
+    unit = _unit_noun(sentences)
+    if unit is not None:
+        return unit
     arriving = next((s for s in sentences if trigger.text and trigger.text in s), None)
     texts = [t for t in (arriving, " ".join(sentences)) if t is not None]
     # a specific noun where events arrive, then anywhere; "report", "request" only after that
@@ -618,6 +709,8 @@ def read_noun(text: str, *, generic: bool = True) -> str:
                     if not _AS_VERB.match(text, m.end())
                     and not _MODIFIER.match(text, m.end())
                     and not _FIELD_LIST.search(text, 0, m.start())
+                    # "the planner's call": someone's, not the thing that arrives
+                    and not re.search(r"['’]s\s+$", text[: m.start()])
                     # a field of the event listed in parentheses or braces: "(member_id, email, …)"
                     and text.count("(", 0, m.start()) <= text.count(")", 0, m.start())
                     and text.count("{", 0, m.start()) <= text.count("}", 0, m.start())
@@ -705,10 +798,44 @@ _CLAUSE_WORDS = frozenset({"they're", "they", "that", "which", "who", "we", "you
 _OWNERS = frozenset({"the", "a", "an", "its", "their", "his", "her", "our", "your"})
 
 
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?")
+# "request_id, category, description, latitude, reporter_email (optional), photo_count": a list
+# of names written as identifiers, asides allowed, however the sentence introduces it
+_LISTED_NAME = (
+    r"`?[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?`?(?:\s*\([^()]*\))?"
+    # a name ends the item: "and the list of booking refs" is prose, not a name
+    r"(?=\s*(?:,|\band\b|\bor\b|[.;:!?)]|$))"
+)
+_IDENTIFIER_LIST = re.compile(_LISTED_NAME + r"(?:\s*(?:,|\band\b|,\s*and\b)\s*" + _LISTED_NAME + ")+")
+
+
+def _identifier_fields(sentence: str) -> tuple[list[str], int] | None:
+    """Two or more names with underscores in one comma list: the event's fields, whatever words
+    come before them ("w/", "contains", "webhook:")."""
+    for m in _IDENTIFIER_LIST.finditer(sentence):
+        items = [
+            re.sub(r"\s*\([^()]*\)|[`\[\]]", "", i).strip()
+            for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group(0))
+        ]
+        items = [i for i in items if i]
+        if sum("_" in i for i in items) >= 2 and len(set(items)) == len(items):
+            return items[:30], m.start()
+    return None
+
+
 def _prose_fields(sentence: str) -> tuple[list[str], int] | None:
-    """(snake_case field names, where the list starts) when a sentence lists two or more short
-    noun phrases after "with"/"containing"/"includes", or in parentheses ("a webhook from our
-    booking form (owner name, phone)"): `the visitor's email` -> visitor_email."""
+    """(snake_case field names, where the list starts) when a sentence lists names written as
+    identifiers, or two or more short noun phrases after "with"/"containing"/"includes", or in
+    parentheses ("a webhook from our booking form (owner name, phone)"): `the visitor's email`
+    -> visitor_email."""
+    named = _identifier_fields(sentence)
+    phrased = _phrase_fields(sentence)
+    if named is not None and (phrased is None or not set(named[0]) <= set(phrased[0])):
+        return named  # names as identifiers, unless the prose list holds them and more
+    return phrased
+
+
+def _phrase_fields(sentence: str) -> tuple[list[str], int] | None:
     for m in _CARRIES.finditer(sentence):
         rest = re.sub(r"\s*\([^()]*\)", "", sentence[m.end() :])  # "(may be empty)": an aside
         end = re.search(r"[.;:!?()]|\s[-–—]\s|,\s*(?:then|so|and then|which|where|when)\b", rest)
@@ -753,7 +880,13 @@ def _field_names(listed: str) -> list[str]:
         cut = next((i for i, w in enumerate(words) if i and w in _CLAUSE_WORDS), len(words))
         words = words[:cut]  # "the programme they're looking at": the noun before its clause
         words = [re.sub(r"'s$|'$", "", w).replace("-", "_") for w in words]
-        if not words or len(words) > 3 or _NOT_A_FIELD.match(" ".join(words)) or re.search(r"\d", item):
+        if (
+            not words
+            or len(words) > 3
+            or _NOT_A_FIELD.match(" ".join(words))
+            # "reading_m3" is a name; "2 photos" is not
+            or (re.search(r"\d", item) and not _IDENTIFIER.fullmatch(item.strip("` ")))
+        ):
             return []
         names.append("_".join(words))
     return names[:30] if len(names) >= 2 and len(set(names)) == len(names) else []
@@ -783,7 +916,8 @@ def read(brief: str) -> Reading:
     matches: list[Match] = []
     trigger = read_trigger(sentences, matches)
     # a scheduled run may take minutes ("finish within 5 minutes"); an event's answer may not
-    sla = read_sla(sentences, matches, limit=900.0 if trigger.kind == "schedule" else None)
+    # a queue's consumer and a schedule's run can take minutes; a webhook's caller cannot wait
+    sla = read_sla(sentences, matches, limit=900.0 if trigger.kind in ("schedule", "queue") else None)
     cost = read_cost(sentences, matches)
     from copilot.draft.clauses import headings
 
@@ -825,7 +959,8 @@ def read(brief: str) -> Reading:
     # one model step, the labelling; the check is how it labels
     labelled = {t.sentence: t for t in tasks if t.kind == "classify" and t.labels}
     for task in [t for t in tasks if t.kind == "decide" and t.sentence in labelled]:
-        if not task.labels or task.labels == ["pass", "fail"]:
+        picks = re.match(r"\W*(?:pick|choose|select|assign)\w*\b", task.quote or task.text, re.I)
+        if (not task.labels or task.labels == ["pass", "fail"]) and not picks:
             labelled[task.sentence].docs = labelled[task.sentence].docs or task.docs
             tasks.remove(task)
     if options:
@@ -857,6 +992,7 @@ def read(brief: str) -> Reading:
         sentences, tasks, [label for t in tasks if t.kind == "classify" for label in t.labels]
     )
     _otherwise_across(sentences, tasks)
+    _skipped(sentences, tasks)
     _lead_labels(sentences, tasks, matches)
     _for_labels(sentences, tasks)
     _lead_conditions(sentences, tasks, _event_noun(sentences, trigger))
@@ -897,6 +1033,7 @@ def read(brief: str) -> Reading:
         sla=sla.seconds,
         sla_text=sla.text,
         sla_vague=sla.vague,
+        sla_too_long=sla.too_long,
         realtime=sla.realtime,
         budget=cost.budget,
         budget_text=cost.budget_text,
@@ -922,11 +1059,7 @@ def read(brief: str) -> Reading:
 
 def _vague(tasks: list[Task], matches: list[Match]) -> list[str]:
     """Conditions no rule could read, and notifications with no channel: drafted, but guessed."""
-    out = [
-        f"{m.text} (a condition the offline drafter could not map)"
-        for m in matches
-        if m.kind == "unread_condition"
-    ]
+    out = [f"{m.text}{UNMAPPED_CONDITION}" for m in matches if m.kind == "unread_condition"]
     for task in tasks:
         if task.kind == "notify" and not task.channel_named and not task.target:
             out.append(

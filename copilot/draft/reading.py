@@ -17,6 +17,10 @@ from copilot.draft.triggers import Trigger
 # ---------------------------------------------------------------------------- results
 
 
+# What the reader appends to a condition it could not read (the "not understood" line).
+UNMAPPED_CONDITION = " (a condition the offline drafter could not map)"
+
+
 @dataclass
 class Condition:
     """When a task runs: `urgent`, a score threshold, a label, a moderation flag, a field.
@@ -27,7 +31,8 @@ class Condition:
     """
 
     # urgent | score | label | flagged | field | event (a threshold on an event field) |
-    # count ("if more than 10 builds failed": how many items a run has)
+    # count ("if more than 10 builds failed": how many items a run has) | present ("only if
+    # reporter_email was given": the event carries a value in that field)
     kind: str
     text: str
     op: str = "=="
@@ -87,6 +92,7 @@ class Reading:
     sla: float | None = None
     sla_text: str | None = None
     sla_vague: str | None = None  # a vague latency word used instead of a number ("real time")
+    sla_too_long: str | None = None  # a promise longer than a response can wait ("within 5 minutes")
     realtime: bool = False  # a vague latency word was seen, number or not
     budget: float | None = None
     budget_text: str | None = None

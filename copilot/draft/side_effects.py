@@ -29,6 +29,11 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         return f"(steps.fetch.output | length) {cond.op} {cond.value:g}", "fetch"
     if cond.kind == "fields" and cond.output_field:
         return f"event.{cond.output_field} {cond.op} event.{cond.value}", ""
+    if cond.kind == "present" and cond.output_field:
+        # an empty string, null or a missing field are all "not given"
+        return f"event.{cond.output_field} | default('')", ""
+    if cond.kind == "event" and cond.output_field and isinstance(cond.value, list):
+        return f"event.{cond.output_field} in {cond.value!r}", ""
     if cond.kind == "event" and cond.output_field and isinstance(cond.value, str):
         return f"event.{cond.output_field} {cond.op} {cond.value!r}", ""
     if cond.kind == "event" and cond.output_field:
@@ -84,12 +89,15 @@ def body_fields(
         names = list((gate or {}).get("output_schema", {}).get("properties", {"label": 0, "urgency": 0}))
         return {n: f"{{{{ {out}.{n}{default} }}}}" for n in names if n != "confidence"}
     return {
-        "classify": {"label": f"{{{{ {out}.label }}}}", "urgency": f"{{{{ {out}.urgency }}}}"},
-        "score": {"score": f"{{{{ {out}.score }}}}"},
-        "moderate": {"allowed": f"{{{{ {out}.allowed }}}}"},
-        "extract": {"fields": f"{{{{ {out} }}}}"},
-        "summarise": {"summary": f"{{{{ {out}.summary }}}}"},
-        "translate": {"translation": f"{{{{ {out}.text }}}}"},
+        "classify": {
+            "label": f"{{{{ {out}.label{default} }}}}",
+            "urgency": f"{{{{ {out}.urgency{default} }}}}",
+        },
+        "score": {"score": f"{{{{ {out}.score{default} }}}}"},
+        "moderate": {"allowed": f"{{{{ {out}.allowed{default} }}}}"},
+        "extract": {"fields": f"{{{{ {out}{default} }}}}"},
+        "summarise": {"summary": f"{{{{ {out}.summary{default} }}}}"},
+        "translate": {"translation": f"{{{{ {out}.text{default} }}}}"},
         "answer": {"answer": f"{{{{ {out}.text{default} }}}}"},
         "decide": {
             "decision": f"{{{{ {out}.decision{default} }}}}",
@@ -117,7 +125,8 @@ _PRONOUNS = frozenset({
 })  # fmt: skip
 _OBJECT_ENDS = frozenset({
     "that", "which", "who", "whose", "where", "when", "to", "in", "on", "for", "with", "from", "via", "by",
-    "as", "at", "into", "onto", "through", "using", "if", "unless", "since", "because", "so",
+    "as", "at", "into", "onto", "through", "using", "if", "unless", "since", "because", "so", "and", "or",
+    "but", "then",
 })  # fmt: skip
 
 # How a clause names a task's output: "post the summary", "log the decision", "send the score".
@@ -129,6 +138,7 @@ _MENTIONS = {
     "summarise": r"summar|digest|recap|brief\b|history",
     "translate": r"translat",
     "answer": r"answer|reply|response|draft",
+    "decide": r"decision|verdict|decided|outcome",
     "reply": r"reply|response|answer|e-?mail|message|note|comment|draft|copy|text",
     "enrich": r"enrich|profile|research|firmographic|lookup|looked up",
 }
@@ -239,7 +249,10 @@ def side_effect_step(
             dest = next((words[i:] for i in range(2, len(words)) if words[i] in _OBJECT_ENDS), None)
             dest = words[2 : len(words) - len(dest)] if dest else words[2:]
             step_id = "_".join([head[0], words[1], *dest[:3]]) if dest else step_id
-        system = task.target or "_".join(words[1:3]) or "action"
+        # no system named: the object names the endpoint ("link to the existing request" ->
+        # existing_request), never a preposition or the next clause's words
+        nouns = [w for w in words[1:] if w not in _OBJECT_ENDS][:2]
+        system = task.target or "_".join(nouns) or head[0] or "action"
         env = blocks.env_name(re.sub(r"\b(api|service|system)\b", "", system).strip() or system, "api", "url")
         body = {"id": plan.shown_id, "action": " ".join(words[:4]), "details": details}
         # the brief's own words say what it does; a made-up summary would only paraphrase them

@@ -78,10 +78,16 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         )
 
     def add_model(task: Task, mode: str, needs: list[str]) -> str:
+        if task.docs and "docs" not in needs:
+            # "extract the terms, grounded in our SOP documents": it reads the retrieval too
+            needs = [*needs, *read_docs(mode, needs, None)]
         spec = model_spec(task, plan)
         step_id = spec[0] if not any(s["id"] == spec[0] for s in steps) else f"{spec[0]}_{len(steps)}"
         steps.append(model_step(step_id, task, plan, spec, needs, mode))
         roles[step_id] = (task.kind, mode != "async")
+        if "docs" in needs:
+            served = [x for x in (whys.get("docs") or {}).get("serves", []) if x != step_id]
+            whys["docs"] = {"block": "retrieval", "serves": [*served, step_id]}
         check_id = f"check_{step_id}"
         steps.append(blocks.validate_step(check_id, step_id, spec[1], spec[5], spec[4], mode))
         producers.setdefault(task.kind, check_id)
@@ -105,13 +111,21 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         """A task the team's own service does ("score them with our fraud scoring API"): an http
         call with the task's output schema, behind the same validation gate as a model's."""
         spec = model_spec(task, plan)
-        step_id = spec[0] if not any(s["id"] == spec[0] for s in steps) else f"{spec[0]}_{len(steps)}"
+        # added to decide a condition ("decided by our rule engine"): named after who decides it
+        own = re.sub(r"[^a-z0-9]+", "_", (task.api or "").lower()).strip("_") if task.start < 0 else ""
+        base = own or spec[0]
+        decided = [n for n in spec[1].get("properties", {}) if n != "confidence"]
+        step_id = base if not any(s["id"] == base for s in steps) else f"{base}_{len(steps)}"
         redacted = set(plan.event.pii_fields)
         payload = {f: f"{{{{ event.{f} }}}}" for f in plan.event.fields if "." not in f and f not in redacted}
         step: dict[str, Any] = {
             "id": step_id,
             "type": "http",
-            "description": f"{task.kind.capitalize()} by our {task.api} service.",
+            "description": (
+                f"Our {task.api} decides {', '.join(decided)}."
+                if own
+                else f"{task.kind.capitalize()} by our {task.api} service."
+            ),
             "request": {
                 "method": "POST",
                 "url": f"${{env:{blocks.env_name(task.api or 'service', 'url')}}}",
@@ -141,33 +155,34 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         whys[check_id] = {"block": "validation-gate", "serves": [step_id]}
         return check_id
 
-    def add_answer(task: Task, mode: str) -> tuple[str, bool]:
-        cond = condition_expr(task.condition, producers) if task.condition else None
-        needs = list(hot_needs) + (cond[1] if cond else [])
+    def read_docs(mode: str, needs: list[str], when: str | None) -> list[str]:
+        """The one retrieval of the brief's documents, before the first step that works from them.
+        A second grounded step reads the same retrieval: then it runs for every event (its `if`
+        belonged to the first step only), on the hot path if either step is."""
         shared = next((s for s in steps if s["id"] == "docs"), None)
-        if task.kind in ("answer", "decide") and task.docs and shared is not None:
-            # a second grounded task reads the same documents: one retrieval serves both, for
-            # every event (its `if` belonged to the first task only), on the hot path if either is
+        if shared is not None:
             shared.pop("if", None)
             if mode != "async":
                 shared.pop("mode", None)
-            answer_needs = ["docs"]
-        elif task.kind in ("answer", "decide") and task.docs:
-            glob = plan.reading.docs_glob or DOCS_GLOB
-            pin, pin_note = _pin(base_dir, glob)
-            pins.append(pin)
-            query = plan.text_ref if plan.event.named_text_field or fetch else "{{ event | tojson }}"
-            steps.append(blocks.retrieve_step("docs", query, glob, pin, needs, cond[0] if cond else None))
-            if mode == "async":
-                steps[-1]["mode"] = "async"
-            plan.pin_note = pin_note
-            answer_needs = ["docs"]
+            return ["docs"]
+        glob = plan.reading.docs_glob or DOCS_GLOB
+        pin, pin_note = _pin(base_dir, glob)
+        pins.append(pin)
+        query = plan.text_ref if plan.event.named_text_field or fetch else "{{ event | tojson }}"
+        steps.append(blocks.retrieve_step("docs", query, glob, pin, needs, when))
+        if mode == "async":
+            steps[-1]["mode"] = "async"
+        plan.pin_note = pin_note
+        return ["docs"]
+
+    def add_answer(task: Task, mode: str) -> tuple[str, bool]:
+        cond = condition_expr(task.condition, producers) if task.condition else None
+        needs = list(hot_needs) + (cond[1] if cond else [])
+        if task.kind in ("answer", "decide") and task.docs:
+            answer_needs = read_docs(mode, needs, cond[0] if cond else None)
         else:
             answer_needs = needs
         check = add_model(task, mode, answer_needs)
-        if "docs" in answer_needs:
-            served = [x for x in (whys.get("docs") or {}).get("serves", []) if x != steps[-2]["id"]]
-            whys["docs"] = {"block": "retrieval", "serves": [*served, steps[-2]["id"]]}
         if cond and not (task.kind in ("answer", "decide") and task.docs):
             steps[-2]["if"] = cond[0]
         return check, cond is not None
@@ -209,8 +224,13 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             check = add_service(task, list(dict.fromkeys([*hot_needs, *needs])))
             body.update(body_fields(task.kind, check, steps=steps))
         else:
-            check = add_model(task, "sync", list(dict.fromkeys([*hot_needs, *needs])))
-            body.update(body_fields(task.kind, check, steps=steps))
+            limit = condition_expr(task.condition, producers) if task.condition else None
+            check = add_model(
+                task, "sync", list(dict.fromkeys([*hot_needs, *needs, *(limit[1] if limit else [])]))
+            )
+            if limit is not None:
+                steps[-2]["if"] = limit[0]  # "If page_count is over 200, skip the summary"
+            body.update(body_fields(task.kind, check, conditional=limit is not None, steps=steps))
         respond_needs.append(check)
         if task.kind in FEEDS:
             upstream.append(check)
@@ -267,6 +287,12 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
                     "idempotency_key": f"{plan.id_ref}:{lookup_id}",
                 }
             )
+            limit = condition_expr(task.condition, producers) if task.condition else None
+            if limit is not None:
+                # "only if there's a crash_dump_url, fetch the stack from Backtrace": only then
+                steps[-1]["if"] = limit[0]
+                if limit[1]:
+                    steps[-1]["needs"] = limit[1]
             enrich_task = Task("enrich", task.text, task.sentence, task.start)
             spec = (
                 "enrich",
@@ -287,6 +313,8 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             )
             enrich_id = _unique_id("enrich", task.target, steps)
             steps.append(model_step(enrich_id, enrich_task, plan, spec, [*hot_needs, lookup_id], "async"))
+            if limit is not None:
+                steps[-1]["if"] = limit[0]
             roles[enrich_id] = ("enrich", False)
             check = f"check_{enrich_id}"
             steps.append(blocks.validate_step(check, enrich_id, spec[1], spec[5], spec[4], "async"))
@@ -297,7 +325,13 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             whys[check] = {"block": "validation-gate", "serves": [enrich_id]}
         elif task.kind in HOT_KINDS and task.kind not in ("answer", "reply"):
             plan.text_ref, needs = _fed(task, base_text, producers, [])
+            limit = condition_expr(task.condition, producers) if task.condition else None
+            if limit is not None:
+                needs = [*needs, *limit[1]]
             add_model(task, "async", list(dict.fromkeys([*hot_needs, *needs])))
+            if limit is not None:
+                # "If page_count is over 200, skip the summary": only when that is not so
+                steps[-2]["if"] = limit[0]
             plan.text_ref = base_text
     for task in plan.background:
         if task.kind in ("answer", "reply"):
@@ -383,6 +417,18 @@ def _fed(task: Task, text: str, producers: dict[str, str], upstream: list[str]) 
     return text, needs
 
 
+def _named_by_name(thing: str, plan: Plan) -> str | None:
+    """ "look up the product's label" with `product_name`: the thing looked up, by its name
+    when the event carries no key for it."""
+    head = re.sub(r"['’]s$", "", thing.strip().lower()).replace(" ", "_")
+    named = [f for f in plan.event.fields if f.lower() in (f"{head}_name", f"{head}name")]
+    return named[0] if len(named) == 1 else None
+
+
+def _leaf_name(path: str) -> str:
+    return path.rsplit(".", 1)[-1]
+
+
 def _lookup_url(env: str, task: Task, plan: Plan) -> str:
     """The lookup's URL: keyed by the event field its clause names ("look up the order by the
     order number"), else by the event's id, else the bare endpoint."""
@@ -390,10 +436,18 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
     keyed = re.search(r"\b(?:by|using|with|for|via|from|on)\s+(.*)", quote, re.I)
     looked_up = re.search(
         r"\b(?:look(?:s|ed|ing)?\s+up|fetch\w*|pull\w*|get\w*|find\w*|query\w*|retriev\w*)\s+(?:up\s+)?"
-        r"(?:the\s+|a\s+|an\s+|our\s+|their\s+|its\s+)?([\w'-]+)",
+        # "the crew member's roster": the thing, up to its possessive
+        r"(?:the\s+|a\s+|an\s+|our\s+|their\s+|its\s+)?((?:[\w-]+\s+){0,2}?[\w-]+(?:'s|’s)|[\w'-]+)",
         quote,
         re.I,
     )
+    for by in re.finditer(r"\b(?:by|using)\s+(?=(.*))", quote, re.I):
+        # "by lat/long", "using candidate_id and license_state": every key the clause names
+        phrase = re.split(r"[,;:()]|\s+(?:to|for|in|from|before|then|so|by|using)\s+", by.group(1))[0]
+        keys = plan.event.fields_keyed_by(phrase)
+        if len(keys) > 1:
+            query = "&".join(f"{_leaf_name(k)}={{{{ event.{k} | urlencode }}}}" for k in keys)
+            return f"${{env:{env}}}?{query}"
     # the key the clause names ("by the order number"), else the thing it looks up ("look up the
     # policy" -> policy_number, before "on the loss date" later in the clause), else any field named
     named = (
@@ -403,6 +457,7 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
             else None
         )
         or (plan.event.field_named_in(f"the {looked_up.group(1)}") if looked_up else None)
+        or (_named_by_name(looked_up.group(1), plan) if looked_up else None)
         or (plan.event.field_named_in(keyed.group(1)) if keyed else None)
         or plan.event.field_named_in(quote)
     )

@@ -25,6 +25,10 @@ def listed_values(brief: str) -> set[str]:
             re.I,
         )
     ]
+    from copilot.draft.labels import range_labels
+
+    for m in re.finditer(r"\b[A-Za-z]{1,3}[0-9]\s*(?:-|–|to|through)\s*[A-Za-z]{0,3}[0-9]\b", brief):
+        found.update(range_labels(m.group(0)))  # "severity S1-S4": s1 … s4
     for items in lists:
         for item in re.split(r"\s*(?:,|;|/|\bor\b|\band\b)\s*", items):
             words = item.strip().lower().split()
@@ -38,11 +42,15 @@ def listed_values(brief: str) -> set[str]:
 # Capitalised names after a preposition: the systems a clause reads or writes ("in Guidewire",
 # "through CrowdStrike Falcon", "from Chargebee", "to the SOC queue in Jira", "in ezyVet").
 _SYSTEM = re.compile(
-    r"\b(?:in|into|to|via|through|using|with|from|on|onto|against|inside)\s+(?:the\s+|our\s+|their\s+|its\s+|a\s+)?"
+    r"\b(?:in|into|to|via|through|using|with|from|on|onto|against|inside)\s+"
+    # "on the existing Jira issue": one adjective between the article and the name
+    r"(?:(?:the|our|their|its|a)\s+(?:(?:existing|new|same|shared|main|right|relevant|original|current)\s+)?)?"
     r"(?:[a-z][\w-]*'s\s+)?"  # "to the patient's MyChart inbox"
     r"((?:[A-Z][\w.-]*[A-Za-z0-9]|[A-Z]{2,}|[a-z]+[A-Z][\w.-]*[A-Za-z0-9])(?:\s+(?:&\s+)?[A-Z][\w-]*)*)\b"
     # "in the LOG project", "to the #SOC channel": a place inside a system, not the system
-    r"(?!(?:\s+(?:&\s+)?[A-Z][\w-]*)*\s+(?:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label|plan|tier|level|package|programme|program)\b)"
+    r"(?!(?:\s+(?:&\s+)?[A-Z][\w-]*)*\s+(?:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label|plan|tier|level|package|programme|program|"
+    # "against our Pest Guide handbook": the name of documents, read by a retrieval, not a system
+    r"handbook|guide|guidelines|policy|manual|pdf|docs|documentation|sop|playbook|runbook|wiki|articles|faq)\b)"
     # "the pharmacy system (PioneerRx)": the name in parentheses
     r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)\)",
 )
@@ -86,11 +94,25 @@ _NUMERIC_LIMIT = re.compile(
 )
 
 
+# "Anything mentioning immediate danger must be escalated", "Reports that describe a crash go to
+# #bugs": a subject limited by what the event says
+_TOPIC_SUBJECT = re.compile(
+    r"^\W*(?:anything|everything|any\s+(?:[\w-]+\s+){0,2}?[\w-]+|(?:[\w-]+\s+){0,2}?[\w-]+s)\s+(?:that\s+|which\s+)?"
+    r"(?:mention(?:s|ing)?|about|involv(?:es|ing)|contain(?:s|ing)|report(?:s|ing)|describ(?:es|ing)|referenc(?:es|ing)|"
+    r"(?:look|sound|read)(?:s|ing)?\s+like|suggest(?:s|ing)|indicat(?:es|ing))\b[^;]*?\s+"
+    r"(?:get|gets|are|is|(?:should|must|will|can)(?:\s+not|\s+never|n['’]t)?\s+(?:be|go)|go|goes)\s+\w+",
+    re.I,
+)
+
+
 def qualified_subject(sentence: str) -> tuple[int, int] | None:
     """The span of a sentence's subject when it limits the sentence's action to some events
-    ("Benign alerts", "Leads scoring 75 or above"): a condition written as a subject."""
+    ("Benign alerts", "Leads scoring 75 or above", "Anything mentioning a gas smell"): a
+    condition written as a subject."""
     subject = _QUALIFIED_SUBJECT.match(sentence)
     if subject is None or _NUMERIC_LIMIT.search(subject.group(0)) is None:
+        subject = _TOPIC_SUBJECT.match(sentence)
+    if subject is None:
         return None
     verb = re.search(
         r"\s+(?:get|gets|are|is|(?:should|must|will|can)(?:\s+not|\s+never|n['’]t)?\s+be|go|goes)\s+\w+$",

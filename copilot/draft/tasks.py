@@ -25,14 +25,14 @@ _DOCS = (
 )
 _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("moderate", re.compile(r"\b(moderat\w*|toxic\w*|profanit\w*|nsfw|hate speech|harass\w*|abusive|offensive|"
-                            r"inappropriate|unsafe content|policy violations?)\b", re.I)),
+                            r"inappropriate|unsafe content|(?:[\w-]+ ){0,2}?violations?)\b", re.I)),
     ("score", re.compile(r"\b(scor(?:e|es|ed|ing)|rank(?:s|ed|ing)?|rate (?:it|them|each|how)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
     ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|triag\w*|label(?:s|led|ling)?|tag(?:s|ged|ging)? (?:it|them|each|the)|"
                             r"sorts? (?:it|them|each|every|incoming)|detect\w*|identif\w* (?:the )?(?:intent|category|type|topic|language|sentiment)|"
                             r"route (?:it|them|each|the|tickets?|messages?|emails?|requests?)|routing|sentiment|intent|"
-                            r"how urgent|urgency)\b", re.I)),
+                            r"how urgent|urgency|(?:guess|assign|set|pick|estimate|give|rate)\w*\s+(?:a\s+|the\s+|its\s+)?(?:severity|priority)|de-?dup\w*)\b", re.I)),
     ("extract", re.compile(r"\b(extract\w*|pull(?:s|ed|ing)? out|pars(?:e|es|ed|ing)|captur(?:e|es|ed|ing)|grab(?:s|bed)?)\b", re.I)),
     ("summarise", re.compile(r"\b(sum+[ae]r\w*|tl;?dr|recap\w*|condens\w*|digest)\b", re.I)),
     ("translate", re.compile(r"\b(translat\w*)\b", re.I)),
@@ -40,14 +40,14 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"repl(?:y|ies|ying) to|draft (?:a |an )?(?:reply|response|answer)|suggest (?:a |an )?(?:reply|response|answer)|"
                           r"write (?:a |an )?(?:reply|response|answer)|auto-?repl\w*|respond(?:s|ing)? with (?:an? )?answer|"
                           r"(?:post|send|leave)(?:s|ing)? (?:a |an )?(?:[\w-]+,? ){0,3}(?:reply|response|comment)|reply with)\b", re.I)),
-    ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:(?!up\b)[\w'-]+ ){0,3}up|get(?:s|ting)? (?:the |their |its )(?:[\w'-]+ ){0,2}?from|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
+    ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:(?!up\b)[\w'-]+ ){0,3}up|get(?:s|ting)? (?:the |their |its )(?:[\w'-]+ ){0,3}?from|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
                           r"query (?:the |our )?(?:api|database|db|crm)|"
                           # "Call the NOAA storm events API for hail reports": a read, not an action
                           r"(?:call|query|hit)(?:s|ed|ing)? (?:the |our |their )?(?:[\w.-]+ ){0,4}?api (?=for |to (?:get|fetch|find|pull|look up|check)\b))\b", re.I)),
     ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
                           r"post(?:s|ed|ing)? (?:it |them |a \w+ )?(?:to|in|on)|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
-                          r"message (?:the|our)|e-?mail (?:the|our|them|it)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
+                          r"message (?:the|our)|e-?mail (?:the|our|them|it)|text(?:s|ed)? (?:the|them|him|her|our|their)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
                           r"forward\w*|hand (?:it )?(?:off|over) to|(?:to|in|on|into|via|over|by) (?:the |our |a )?(?:#[\w-]+ )?"
                           r"(?:slack|teams|e-?mail|discord|pager ?duty|sms))\b", re.I)),
     ("store", re.compile(r"\b(stor(?:e|es|ed|ing)|sav(?:e|es|ed|ing)|persist\w*|archiv\w*|record(?:s|ed|ing)? (?:it|them|the|each|in|to)|"
@@ -61,7 +61,12 @@ CHANNELS = [
     ("slack", re.compile(r"\bslack\b", re.I)),
     ("teams", re.compile(r"\b(ms |microsoft )?teams\b", re.I)),
     ("email", re.compile(r"\b(e-?mail|mail)\b", re.I)),
-    ("sms", re.compile(r"\b(sms|text message|twilio)\b", re.I)),
+    (
+        "sms",
+        re.compile(
+            r"\b(sms|text message|twilio|text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back)\b))\b", re.I
+        ),
+    ),
     ("discord", re.compile(r"\bdiscord\b", re.I)),
 ]
 _DESTINATIONS = [
@@ -85,8 +90,8 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
     """Tasks by vocabulary, sentence by sentence; `skip` holds headings (a title is not a task)."""
     tasks: list[Task] = []
     for index, sentence in enumerate(sentences):
-        if index in skip:
-            continue
+        if index in skip or re.match(r"\W*whether\b", sentence, re.I):
+            continue  # "Whether an application counts as high risk is decided by …": who decides
         taken: list[tuple[int, int]] = []
         found: list[Task] = []
         for kind, pattern in _TASK_PATTERNS:
@@ -95,6 +100,12 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     continue
                 if _named_or_noun(sentence, m.start(), m.group(0)):
                     # "SendGrid's Inbound Parse webhook", "the return label": a name or a noun
+                    taken.append((m.start(), m.end()))
+                    continue
+                if kind in ("score", "moderate") and re.search(
+                    r"\b(?:if|when|whenever|unless)\b[^,;.:]*$", sentence[: m.start()], re.I
+                ):
+                    # "Only if it's high risk, open a task": the condition's word, not work to do
                     taken.append((m.start(), m.end()))
                     continue
                 task = Task(kind, m.group(0), index, m.start())
@@ -117,6 +128,12 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                         task.labels = _earlier_list(sentences, index)
                     if re.match(r"detect\w*\s+(spam)", lower[m.start() :]):
                         task.labels = ["spam", "not_spam"]
+                if task.kind == "moderate":
+                    # "checks each photo for MLS rule violations (visible people, watermarks, …)":
+                    # the brief's own categories, not a stock community policy
+                    task.labels, span = listed_labels(sentence, m.end())
+                    if span is not None:
+                        matches.append(Match("labels", sentence[span[0] : span[1]], index, *span))
                 if kind == "extract":
                     task.fields = list_after(sentence, m.end())
                     if task.fields:
@@ -147,6 +164,14 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                 if kind in ("notify",):
                     window = sentence[m.start() : m.end() + 50]
                     channels = [name for name, p in CHANNELS if p.search(window)]
+                    if (
+                        "pagerduty" in channels
+                        and len(channels) > 1
+                        and not re.search(r"\b(?:pager ?duty|opsgenie|page(?:s|d)?)\b", window, re.I)
+                    ):
+                        # "send an SMS to the on-call vet through Twilio": on-call says who, the
+                        # SMS is how
+                        channels.remove("pagerduty")
                     named = True
                     if not channels:
                         # A channel named as a data source ("from the PagerDuty API") is not a destination.
@@ -197,6 +222,16 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     )
                     named = named or (called.group(1) if called and kind == "enrich" else None)
                     task.target = named.lower() if named else task.target
+                if kind == "store" and re.search(
+                    r"\b[a-z]{3,}\s+(?:that\s+|which\s+)?(?:we|they|you)\s+(?:already\s+|also\s+)?$",
+                    sentence[: m.start()],
+                    re.I,
+                ):
+                    # "the USDA WASDE summary we store in SharePoint": where a source is kept, not
+                    # an instruction to write there
+                    matches.append(Match("reference", m.group(0), index, m.start(), m.end()))
+                    taken.append((m.start(), m.end()))
+                    continue
                 if _mentioned_done(sentence, m.start(), m.group(0)):
                     # "after we have answered": work the brief refers to, not work it asks for
                     matches.append(Match("reference", m.group(0), index, m.start(), m.end()))
@@ -216,6 +251,7 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     "extract",
                     "translate",
                 )
+            _ground(sentence, found, matches, index)
             attach_conditions(sentence, index, found, matches)
         else:
             _, unread, events = read_conditions(sentence)
@@ -248,7 +284,8 @@ def _named_or_noun(sentence: str, start: int, word: str) -> bool:
     return (
         bool(
             re.search(
-                r"\b(?:the|a|an|this|that|its|their|our|your|each|every|any)\s+(?:[\w-]+\s+)?$",
+                # "the return label", "the product's label": an article or a possessive before it
+                r"(?:\b(?:the|a|an|this|that|its|their|our|your|each|every|any)\s+(?:[\w-]+\s+)?|[a-z]['’]s\s+)$",
                 sentence[max(0, start - 30) : start],
                 re.I,
             )
@@ -353,6 +390,43 @@ def clause_span(sentence: str, start: int) -> tuple[int, int]:
         if a <= max(start, 0) < b:
             return a, b
     return 0, len(sentence)
+
+
+# "extract the symptom terms, grounded in our SOP documents", "check each photo for violations
+# against the MLS rules PDF": the documents a model task works from. "grounded in" names them
+# whatever they are called; the other phrases need a word for documents after them.
+_NOUN_WORD = r"(?!(?:and|or|then|to|for|before|after|when|if|so|but|with|while|via)\b)[\w'\"“”-]+"
+_GROUNDING = re.compile(
+    r"\b(?:grounded|grounding)\s+(?:in|on)\s+(?P<any>(?:the|our|its|their)\s+(?:"
+    + _NOUN_WORD
+    + r"\s+){0,4}"
+    + _NOUN_WORD
+    + r")\b"
+    r"|\b(?:based on|according to|in line with|following|per|using|against|citing|quoting|with reference to)\s+"
+    # greedy: "our \"Local Rules Deadline Calculator\" reference" is all one name
+    r"(?:the|our|its|their)\s+(?:[\w'\"“”-]+\s+){0,4}(?P<docs>"
+    + _DOCS[1:-1]
+    + r"|docs?|documents?|sops?|procedures?|"
+    r"pdfs?|rules|rulebook|guidelines|standards?|reference)\b",
+    re.I,
+)
+_MODEL_KINDS = ("classify", "moderate", "extract", "summarise", "score", "translate")
+
+
+def _ground(sentence: str, found: list[Task], matches: list[Match], index: int) -> None:
+    """A model task whose own part of the sentence names the documents it works from reads them
+    (a retrieval feeds its prompt), as an answer does: the model never judges from memory."""
+    ordered = sorted(found, key=lambda t: t.start)
+    for task, after in zip(ordered, [*ordered[1:], None], strict=True):
+        if task.kind not in _MODEL_KINDS or task.docs:
+            continue
+        end = after.start if after is not None and after.start > task.start else len(sentence)
+        m = _GROUNDING.search(sentence, task.start, end)
+        if m is None:
+            continue
+        # the documents as the brief names them: "our pharmacovigilance SOP documents" -> that
+        task.docs = re.sub(r"^.*?\b(?:the|our|its|their)\s+", "", m.group(0), count=1, flags=re.I)
+        matches.append(Match("docs", m.group(0), index, m.start(), m.end()))
 
 
 def quote_for(sentence: str, start: int) -> str:

@@ -154,6 +154,34 @@ def _every(m: re.Match[str], sentence: str) -> Trigger:
     return Trigger("schedule", every=seconds(m.group("amount") or "1", m.group("unit").lower().rstrip("s")))
 
 
+def _cron_at(m: re.Match[str], sentence: str) -> Trigger:
+    """ "A cron at 06:30 and 13:30 Chicago time on trading days": the times as one cron line
+    (hours joined when the minutes agree), weekdays when the brief says trading or business days."""
+    times = re.findall(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", m.group("times"), re.I)
+    hours: list[int] = []
+    minutes: set[str] = set()
+    for hour, minute, half in times:
+        h = int(hour) % 12 + (12 if half.lower() == "pm" else 0) if half else int(hour)
+        if h < 24:
+            hours.append(h)
+            minutes.add(str(int(minute or 0)))
+    if not hours:
+        return Trigger("schedule")
+    days = (
+        "1-5"
+        if re.search(r"\b(?:trading|business|working|week)\s*days?\b|\bweekdays\b", sentence, re.I)
+        else "*"
+    )
+    same = len(minutes) == 1  # one cron line holds several hours only at one minute
+    minute = next(iter(minutes)) if same else str(int(times[0][1] or 0))
+    hours = hours if same else hours[:1]
+    trigger = Trigger(
+        "schedule", cron=f"{minute} {','.join(str(h) for h in dict.fromkeys(hours))} * * {days}"
+    )
+    trigger.timezone = time_zone(sentence[m.end() :])
+    return trigger
+
+
 def _cron_literal(m: re.Match[str], sentence: str) -> Trigger:
     return Trigger("schedule", cron=" ".join(m.group("cron").split()))
 
@@ -262,6 +290,14 @@ TRIGGERS: list[TriggerPhrase] = [
         STATED,
         r"[`\"'](?P<cron>(?:[\d*/,-]+\s+){4}[\d*/,A-Za-z-]+)[`\"']|\bcron(?:\s+expression|\s+schedule)?\s*:?\s*(?P<cron2>(?:[\d*/,-]+\s+){4}[\d*/,-]*[\d*])",
         lambda m, s: Trigger("schedule", cron=" ".join((m.group("cron") or m.group("cron2")).split())),
+    ),
+    _row(
+        "schedule",
+        STATED,
+        # "A cron at 06:30 and 13:30 Chicago time", "a scheduled job at 6am and 2pm"
+        r"\b(?:cron(?:\s+job)?|scheduled\s+(?:job|run|task))\s+(?:that\s+)?(?:runs?\s+|fires?\s+)?(?:at|@)\s*"
+        r"(?P<times>\d{1,2}(?::\d{2})?\s*(?:am|pm)?(?:\s*(?:,|and|&)\s*\d{1,2}(?::\d{2})?\s*(?:am|pm)?)*)",
+        _cron_at,
     ),
     _row(
         "schedule",

@@ -1135,8 +1135,8 @@ def test_how_an_extraction_is_done_is_no_field_it_extracts():
 def test_a_model_deciding_what_the_brief_keeps_from_models_is_a_gap():
     brief = (
         "Safety reports arrive by webhook with report_id and narrative. Only if it's a reportable incident, "
-        "open a case in Intelex. Whether an incident is reportable is decided by our rules engine, not the "
-        "model. Answer within 3 seconds."
+        "open a case in Intelex. Whether an incident is reportable is the safety officer's decision, not the "
+        "model's. Answer within 3 seconds."
     )
     from copilot.draft.coverage import check
 
@@ -1182,3 +1182,370 @@ def test_work_another_system_does_is_no_step():
         "or scrap. Refunds are issued by our ERP only. Answer within 2 seconds."
     )
     assert [s["id"] for s in data["steps"] if s["type"] == "http"] == []
+
+
+# ---------------------------------------------------------------------------- session 12 readings
+
+
+def test_any_model_task_grounded_in_named_documents_reads_a_retrieval_of_them():
+    data = drafted(
+        "Warranty claims arrive by webhook with claim_id and description. Have a model extract the part "
+        "numbers, grounded in our service bulletin documents. Answer within 5 seconds."
+    )
+    extract = step(data, "model", "extract")
+    assert "docs" in extract["needs"]
+    assert step(data, "retrieve")["id"] == "docs"
+    assert "service bulletin documents" in extract["prompt"]["system"]
+    assert "steps.docs.output" in extract["prompt"]["user"]
+
+
+def test_a_moderation_check_uses_the_briefs_categories_and_rules():
+    data = drafted(
+        "Tenants upload listing photos to the Pub/Sub topic photos with photo_id and caption. Check each "
+        "photo for house rule violations (pets on furniture, visible smoking), grounded in the house rules "
+        "PDF. If a violation is found, hide the photo via the Listings API. 2 seconds."
+    )
+    moderate = step(data, "model", "moderate")
+    enum = moderate["output_schema"]["properties"]["categories"]["items"]["enum"]
+    assert enum == ["pets_on_furniture", "visible_smoking", "none"]
+    assert "house rules PDF" in moderate["prompt"]["system"]
+    assert "community" not in moderate["prompt"]["system"]
+
+
+def test_who_decides_is_no_order_and_a_step_doing_it_is_flagged():
+    brief = (
+        "Shipment delays arrive on the Kafka topic delays with shipment_id and minutes_late. Summarise the "
+        "delay for the customer. Whether to reroute a shipment is the planner's call. Answer within 3 "
+        "seconds."
+    )
+    data = drafted(brief)
+    assert not [s for s in data["steps"] if "reroute" in s["id"]]
+    assert not [c for c in codes(data, brief) if c in ("DR001", "DR006", "DR010")], codes(data, brief)
+    data["steps"].append(
+        {"id": "reroute_shipment", "type": "http", "request": {"method": "POST", "url": "${env:X_URL}"}}
+    )
+    assert "DR007" in codes(data, brief)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "fields"),
+    [
+        ("our CRM fires a webhook w/ deal_id, region, seat_count, annual_value_usd.",
+         ["deal_id", "region", "seat_count", "annual_value_usd"]),
+        ("Each message contains well_id, depth_m, logged_at (timestamp) and flow_rate_lpm.",
+         ["well_id", "depth_m", "logged_at", "flow_rate_lpm"]),
+        ("Orders come in through our Shopify webhook: order_id, channel, gift_note (optional), item_count.",
+         ["order_id", "channel", "gift_note", "item_count"]),
+    ],
+)  # fmt: skip
+def test_names_written_as_identifiers_are_the_events_fields_however_introduced(sentence, fields):
+    from copilot.draft.reader import read
+
+    assert read(f"{sentence} Summarise it. Answer within 5 seconds.").event_fields == fields
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [("age_years", True), ("years_experience", True), ("storage_temp_c", True), ("depth_m3", True),
+     ("delivery_month", False), ("order_number", False), ("price_list_url", False), ("read_at", False)],
+)  # fmt: skip
+def test_a_field_with_a_word_of_measure_in_its_name_is_a_number(name, number):
+    from copilot.draft.planning import number_named
+
+    assert number_named(name) is number
+
+
+def test_a_threshold_names_a_field_by_its_words_without_its_unit():
+    data = drafted(
+        "Boiler readings arrive on the Kafka topic boilers with boiler_id and pressure_bar_psi. Summarise "
+        "each reading. Pressure bar under 20 psi should open a ticket in ServiceNow. 5 seconds."
+    )
+    assert step(data, "http", "ticket")["if"] == "{{ event.pressure_bar_psi < 20 }}"
+
+
+def test_nothing_should_be_done_is_a_prohibition_not_a_step():
+    data = drafted(
+        "Meter alerts arrive on the SQS queue alerts with meter_id and reading. Summarise the alert for "
+        "the ops team in Slack. Nothing should be charged to the customer's account automatically. 5 seconds."
+    )
+    assert not [s for s in data["steps"] if "charge" in s["id"]]
+
+
+def test_what_it_is_names_the_options_and_only_for_one_limits_the_action():
+    data = drafted(
+        "Door sensor events arrive by webhook with door_id and opened_at. Have the model decide if it's a "
+        "break-in, a false alarm, or a resident. Only for break-ins, page security on PagerDuty. 2 seconds."
+    )
+    decide = step(data, "model", "decide")
+    enum = decide["output_schema"]["properties"]["decision"]["enum"]
+    assert enum == ["break_in", "false_alarm", "resident"]
+    assert step(data, "http", "page")["if"] == "{{ steps.check_decide.output.decision == 'break_in' }}"
+
+
+def test_the_unit_the_budget_counts_in_names_the_event():
+    data = drafted(
+        "Kennel bookings arrive by webhook with booking_ref and dog_name. Summarise each booking for the "
+        "front desk. Answer within 4 seconds, under 1 cent per booking."
+    )
+    assert data["name"].startswith("booking-")
+    assert data["trigger"]["path"] == "/hooks/booking"
+
+
+def test_no_categories_named_means_the_model_names_one_not_a_stock_list():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Grant applications arrive by webhook with grant_id and abstract. Categorize each grant "
+            "and post it to Slack. 5 seconds, 2 cents per grant."
+        )
+    )
+    label = step(outcome.data, "model", "classify")["output_schema"]["properties"]["label"]
+    assert "enum" not in label and label["type"] == "string"
+    assert any("names no categories" in a for a in outcome.assumptions)
+
+
+def test_whether_a_field_was_given_is_read_from_the_event():
+    data = drafted(
+        "Clinic intake forms arrive by webhook: form_id, complaint, guardian_phone (optional). Summarise "
+        "the form for the nurse. Text the guardian only if guardian_phone was given. 5 seconds."
+    )
+    sms = step(data, "http", "sms")
+    assert sms["if"] == "{{ event.guardian_phone | default('') }}"
+    assert "guardian_phone" not in data["trigger"]["event_schema"].get("required", [])
+
+
+def test_anything_mentioning_a_topic_limits_the_action_to_those_events():
+    data = drafted(
+        "Tenant messages arrive by webhook with message_id and text. Summarise each message for the "
+        "property manager. Anything mentioning a water leak must be escalated to the plumber via the "
+        "Jobber API. 5 seconds."
+    )
+    escalate = next(s for s in data["steps"] if s["type"] == "http" and s.get("if"))
+    assert "water_leak" in escalate["if"]
+
+
+def test_a_model_task_done_by_querying_a_system_reads_that_system_by_the_keys_named():
+    data = drafted(
+        "Tree reports arrive by webhook with report_id, latitude, longitude and note. Use the model to "
+        "categorize the report and to detect nearby duplicates by querying our ArcGIS layer service by "
+        "lat/long. Answer within 6 seconds."
+    )
+    lookup = step(data, "http", "lookup")
+    assert lookup["request"]["url"] == (
+        "${env:ARCGIS_API_URL}?latitude={{ event.latitude | urlencode }}"
+        "&longitude={{ event.longitude | urlencode }}"
+    )
+
+
+def test_routing_to_a_queue_in_a_named_system_writes_to_it():
+    data = drafted(
+        "Library requests arrive by webhook with request_id and text. Route the request to the right "
+        "branch queue in Koha. Answer within 5 seconds."
+    )
+    assert any(s["type"] == "http" and "KOHA" in s["request"]["url"] for s in data["steps"])
+
+
+def test_quoted_alternatives_and_an_unread_conjunct_all_limit_the_step():
+    brief = (
+        "Permit requests arrive by webhook with permit_id, kind and text. Summarise the request. If kind "
+        'is "fence" or "shed" and it\'s a renewal, just link it to the earlier permit. 5 seconds.'
+    )
+    from copilot.draft.coverage import unread_instructions
+
+    outcome = draft_offline(DraftRequest(brief=brief))
+    link = step(outcome.data, "http", "link")
+    assert "event.kind in ['fence', 'shed']" in link["if"] and " and " in link["if"]
+    # the renewal half is a model's guess, said as a gap
+    assert any("renewal" in g["message"] for g in unread_instructions(outcome.unmapped, outcome.data))
+
+
+def test_an_sms_to_the_on_call_person_is_an_sms_not_a_page():
+    data = drafted(
+        "Freezer alarms arrive by webhook with freezer_id and temp_c. Summarise the alarm. Send an SMS to "
+        "the on-call technician through Twilio. 3 seconds."
+    )
+    assert not [s for s in data["steps"] if "page" in s["id"]]
+    assert step(data, "http", "sms")
+
+
+def test_a_condition_naming_one_of_the_briefs_labels_reads_that_label():
+    data = drafted(
+        "Pool chemistry readings arrive by webhook with pool_id and notes. The model should classify risk "
+        "as low, watch, or critical. Only if it's critical, notify the lifeguard lead on Slack. 3 seconds."
+    )
+    assert step(data, "http", "slack")["if"] == "{{ steps.check_classify.output.label == 'critical' }}"
+
+
+def test_checking_against_documents_grounds_the_classifier_instead_of_a_pass_fail_step():
+    data = drafted(
+        "Crop photos arrive by webhook with photo_id and grower_note. Check the note against our Pest Guide "
+        "handbook. The model should classify the pest as aphid, mite, or none. 8 seconds."
+    )
+    assert not [s for s in data["steps"] if s["id"] == "decide"]
+    classify = step(data, "model", "classify")
+    assert "docs" in classify["needs"] and "Pest Guide" in classify["prompt"]["system"]
+
+
+def test_what_the_ai_must_never_say_is_in_the_writers_instructions():
+    data = drafted(
+        "Gym members message us by webhook with member_id and text. Write a friendly reply to the member. "
+        "The AI must never give medical advice or promise refunds. 5 seconds."
+    )
+    assert "must never give medical advice" in step(data, "model", "reply")["prompt"]["system"]
+
+
+def test_a_pick_with_no_options_is_an_open_decision_not_pass_fail():
+    data = drafted(
+        "Support chats arrive by webhook with chat_id and text. Have the model pick a team for the chat "
+        "and summarise it. 5 seconds."
+    )
+    decision = step(data, "model", "decide")["output_schema"]["properties"]["decision"]
+    assert "enum" not in decision
+
+
+def test_a_clause_that_opens_with_dont_forbids_all_of_it():
+    data = drafted(
+        "Bug reports arrive by webhook with report_id, email and text. Summarise each report for Linear. "
+        "dont put the email in anything that goes to Linear. 5 seconds."
+    )
+    assert not [s for s in data["steps"] if s["id"].startswith(("put", "send"))]
+
+
+def test_a_label_range_is_the_labels_and_a_subject_naming_one_limits_the_action():
+    data = drafted(
+        "Outage tickets arrive on the SQS queue outages with ticket_id and text. Classify each ticket and "
+        "assign priority P1-P3. P1 should also page the network on-call via PagerDuty. 3 seconds."
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert labels[:3] == ["p1", "p2", "p3"]
+    assert step(data, "http", "page")["if"] == "{{ steps.check_classify.output.label == 'p1' }}"
+
+
+def test_deduping_against_existing_records_of_a_system_reads_that_system():
+    data = drafted(
+        "Feature requests arrive by webhook with request_id, product_area and text. We want an llm to "
+        "dedupe against existing Productboard notes (search by product_area) and tag each request. 8 seconds."
+    )
+    assert "PRODUCTBOARD" in step(data, "http", "lookup")["request"]["url"]
+
+
+def test_a_leading_condition_limits_every_step_it_opens_including_a_lookup():
+    data = drafted(
+        "Insurance photos arrive by webhook with photo_id, damage_note and estimate_url. Summarise the "
+        "damage note. Only if there's an estimate_url, fetch the estimate from Xactimate and attach the "
+        "totals to the claim. 10 seconds."
+    )
+    lookup = step(data, "http", "lookup")
+    assert lookup["if"] == "{{ event.estimate_url | default('') }}"
+
+
+def test_a_cron_at_two_times_is_one_schedule_on_weekdays_in_the_named_zone():
+    from copilot.draft.reader import read
+
+    trigger = read(
+        "A cron at 07:15 and 16:15 Denver time on business days. Pull the open invoices from our ERP and "
+        "summarise them for finance."
+    ).trigger
+    assert (trigger.kind, trigger.cron, trigger.timezone) == ("schedule", "15 7,16 * * 1-5", "America/Denver")
+
+
+def test_where_a_source_is_kept_is_not_a_write_to_it():
+    data = drafted(
+        "Every morning at 7am, summarise the price sheet we keep in Dropbox and post the summary to Slack."
+    )
+    assert not [s for s in data["steps"] if "dropbox" in s["id"].lower()]
+
+
+def test_people_deciding_something_is_no_gap():
+    brief = (
+        "Listings arrive by webhook with listing_id and text. Score each listing for fraud risk 0-100. "
+        "Moderators in Trust & Safety decide bans. 3 seconds."
+    )
+    assert "DR010" not in codes(drafted(brief), brief)
+
+
+def test_a_check_in_a_system_to_decide_options_is_the_read_and_the_decision():
+    data = drafted(
+        "Lab orders arrive by webhook with order_id and panel_code. Check it against the panel rules in "
+        "Epic (by panel_code) to decide approve/hold, with a reason. 10 seconds."
+    )
+    assert "EPIC" in step(data, "http", "lookup")["request"]["url"]
+    decision = step(data, "model", "decide")["output_schema"]["properties"]["decision"]
+    assert decision["enum"] == ["approve", "hold"]
+
+
+def test_an_option_fixed_by_a_rule_is_said_as_a_gap_not_an_action():
+    brief = (
+        "Blood units arrive by webhook with unit_id and temp_c. Check it against the storage rules in "
+        "Hemasoft (by unit_id) to decide release/discard. If temp_c is over 6, it must go to discard no "
+        "matter what the model says. 10 seconds."
+    )
+    data = drafted(brief)
+    assert not [s for s in data["steps"] if s["id"].startswith(("send", "go"))]
+    found = codes(data, brief)
+    assert "DR006" not in found
+
+
+def test_a_condition_a_named_system_decides_is_asked_of_that_system():
+    brief = (
+        "Loan applications arrive by webhook with application_id and income. Summarise each application. "
+        "Whether an application counts as high risk is decided by our credit engine, not the model. Only "
+        "if it's high risk, open a review task in Jira. 5 seconds."
+    )
+    data = drafted(brief)
+    engine = step(data, "http", "credit_engine")
+    assert engine["output_schema"]["properties"]["high_risk"] == {"type": "boolean"}
+    assert step(data, "http", "task")["if"] == "{{ steps.check_credit_engine.output.high_risk }}"
+    assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] in ("score", "classify")]
+    assert "DR010" not in codes(data, brief)
+
+
+def test_a_possessive_before_a_task_word_makes_it_a_noun():
+    data = drafted(
+        "Recall notices arrive by webhook with notice_id and product_name. Look up the product's label in "
+        "our PIM system, then summarise the notice. 5 seconds."
+    )
+    assert not [s for s in data["steps"] if s["id"].startswith("classify")]
+    assert "{{ event.product_name }}" in step(data, "http", "lookup")["request"]["url"]
+
+
+def test_skipping_work_in_a_case_limits_it_and_what_sends_it():
+    data = drafted(
+        "Grant reports arrive by webhook with report_id, page_count and text. Summarize each report and "
+        "email the summary to the program officer. If page_count is over 80, skip the summary and just "
+        "send the officer a short notice. 5 seconds."
+    )
+    assert step(data, "model", "summarise")["if"] == "{{ not (event.page_count > 80) }}"
+    assert step(data, "http", "email")["if"] == "{{ not (event.page_count > 80) }}"
+
+
+def test_a_wait_longer_than_a_webhook_caller_is_said_and_a_hedged_minute_is_read():
+    from copilot.draft.reader import read
+
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Claims arrive by webhook with claim_id and text. Summarise each claim. Turnaround within "
+            "20 minutes."
+        )
+    )
+    assert any("longer than a webhook caller waits" in a for a in outcome.assumptions)
+    assert read("Orders arrive by webhook. Summarise each order; should be done in like a minute.").sla == 60
+
+
+def test_matching_a_key_against_a_named_system_reads_that_system_by_the_key():
+    data = drafted(
+        "Court notices arrive by webhook with docket_number and text. Summarise each notice. Match the "
+        "docket_number against our case system (Filevine) to find the owner. 5 seconds."
+    )
+    assert "{{ event.docket_number }}" in step(data, "http", "lookup")["request"]["url"]
+
+
+def test_proposing_is_model_work_grounded_in_the_manual_pulled_for_it_and_sent_where_it_goes():
+    data = drafted(
+        "Gate changes arrive on the Kafka topic gates with flight_no and gate. Pull the relevant sections "
+        'of our "Ground Ops Manual" to check the rules. Have the model propose two stand options with a '
+        "reason each, so the proposal goes into the AODB suggestions queue. 30 seconds."
+    )
+    writer = step(data, "model", "reply")
+    assert "docs" in writer["needs"] and step(data, "retrieve")
+    sent = next(s for s in data["steps"] if s["type"] == "http" and "AODB" in s["request"]["url"])
+    assert not sent.get("if") and f"check_{writer['id']}" in sent["needs"]
