@@ -8,9 +8,11 @@ time per delivery (`time.process_time`: the event loop and the store's writer th
 over `--segments` slices of the run (the minimum is the least disturbed one).
 
 It also prints latency distributions (p50, p99, max in ms, over the measured deliveries):
-`latency_*` each delivery's wall time in the app, `commit_*` each transaction of the
+`latency_*` each delivery's wall time in the app, `claim_*` the part of it spent waiting
+for the store's claim (queued, then committed), `commit_*` each transaction of the
 store's writer thread (`ServeStore._commit`, wrapped here: the same in an older tree),
-`gc_*` the garbage collector's pauses; `wal_mb` is the WAL file's size at the end. The
+`gc_*` the garbage collector's pauses (`gc_full`: how many collected the oldest
+generation, and the longest of them); `wal_mb` is the WAL file's size at the end. The
 tail of a claim is the commit it waits for, plus the one in flight when it was queued.
 
 `--callgrind` counts instructions instead (valgrind's callgrind: no noise from other jobs,
@@ -112,7 +114,19 @@ async def run(args: argparse.Namespace) -> dict:
     from bench_serve_store import time_commits
 
     plain_commit = time_commits(ServeStore, commits)
+    claims: list[float] = []
+    plain_claim = ServeStore.claim
+
+    async def timed_claim(self: ServeStore, *args: object) -> object:
+        began = time.perf_counter()
+        try:
+            return await plain_claim(self, *args)  # type: ignore[arg-type]
+        finally:
+            claims.append(time.perf_counter() - began)
+
+    ServeStore.claim = timed_claim  # type: ignore[assignment,method-assign]
     gc_began = 0.0
+    full: list[float] = []  # pauses of the oldest generation's collections
 
     def on_gc(phase: str, info: dict) -> None:
         nonlocal gc_began
@@ -120,6 +134,8 @@ async def run(args: argparse.Namespace) -> dict:
             gc_began = time.perf_counter()
         else:
             pauses.append(time.perf_counter() - gc_began)
+            if info.get("generation") == 2:
+                full.append(pauses[-1])
 
     gc.callbacks.append(on_gc)
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-cpu-", dir=args.state_root))
@@ -150,7 +166,7 @@ async def run(args: argparse.Namespace) -> dict:
             await server.store.flush()
 
         await batch(deliveries[: args.warmup])
-        del latencies[:], commits[:], pauses[:]
+        del latencies[:], commits[:], pauses[:], claims[:], full[:]
         rest = deliveries[args.warmup :]
         size = max(1, len(rest) // args.segments)
         per: list[float] = []
@@ -160,12 +176,16 @@ async def run(args: argparse.Namespace) -> dict:
             await batch(rest[i : i + size])
             per.append((time.process_time() - cpu) / len(rest[i : i + size]) * 1e6)
         total = (time.process_time() - start) / max(1, len(rest)) * 1e6
-        measured = {"latency": list(latencies), "commit": list(commits), "gc": list(pauses)}
+        measured = {
+            "latency": list(latencies), "claim": list(claims), "commit": list(commits), "gc": list(pauses)
+        }  # fmt: skip
+        full_collections = list(full)
         wal = Path(f"{options.store_path}-wal")
         wal_mb = wal.stat().st_size / 2**20 if wal.exists() else 0.0
         await server.stop()
         gc.callbacks.remove(on_gc)
         ServeStore._commit = plain_commit  # type: ignore[method-assign]
+        ServeStore.claim = plain_claim  # type: ignore[method-assign]
         bad = sum(1 for s in statuses if s != 200)
         return {
             "cpu_us": total,
@@ -174,6 +194,8 @@ async def run(args: argparse.Namespace) -> dict:
             "non200": bad,
             "commits": len(measured["commit"]),
             "wal_mb": wal_mb,
+            "gc_full": len(full_collections),
+            "gc_full_max_ms": max(full_collections, default=0.0) * 1e3,
             **{
                 f"{name}_{q}": value
                 for name, times in measured.items()

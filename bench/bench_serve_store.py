@@ -10,8 +10,9 @@ distribution (p50, p99, max, in ms) of each commit of the writer thread
 (`ServeStore._commit`, wrapped here, so an older tree is measured the same way) and of
 each claim as its caller waits for it, and the WAL file's size at the end. `--split`
 times each commit in three parts (the happy path of `_commit`, re-timed here): `begin`
-(the write lock, `BEGIN IMMEDIATE`), `statements` (one per write in the batch: each gives
-the GIL back to the busy loop and waits up to the switch interval to get it again),
+(the write lock, `BEGIN IMMEDIATE`), `statements` (`_write_batch`: a few shared by the
+batch's writes; in an older tree one per write; each gives the GIL back to the busy loop
+and waits up to the switch interval to get it again),
 `fsync` (`COMMIT`, with `synchronous=FULL` for a batch with a claim), and `batch` (writes
 per batch, printed in the "ms" fields).
 
@@ -90,7 +91,10 @@ async def drive(args: argparse.Namespace, path: Path) -> dict[str, Any]:
             self._use_synchronous("FULL" if any(w.durable for w in batch) else "NORMAL")
             begin_polling(self._writes, module.LOCK_POLL)
             locked = time.perf_counter()
-            values = [write.work(self._writes) for write in batch]
+            if hasattr(self, "_write_batch"):  # the batch's writes sharing statements
+                values = self._write_batch(self._writes, batch)
+            else:  # an older tree: one statement set per write
+                values = [write.work(self._writes) for write in batch]
             written = time.perf_counter()
             self._writes.execute("COMMIT")
             self.commits += 1

@@ -21,7 +21,8 @@ Group commit. Every write goes to one writer thread per process, which takes wha
 has queued up since its last commit and writes it in one transaction: under load, the
 claims of many concurrent deliveries share one fsync, and the event loop never waits on
 the disk or on another worker's lock (it only awaits its claim's future; the writer has
-its own connection, which looks for the lock every `LOCK_POLL`). A batch with a claim in
+its own connection, which looks for the lock every `LOCK_POLL`; the batch's claims and
+moves share a few statements, `ServeStore._write_batch`). A batch with a claim in
 it commits with `synchronous=FULL`: `claim` returns only once the row saying the event
 was accepted is on disk, so a 2xx is never sent for an event a crash could lose. The
 later moves (answered, done, dead, released) are queued without waiting and ride with the
@@ -146,6 +147,12 @@ class _Write:
     loop: asyncio.AbstractEventLoop | None = None
     future: asyncio.Future[Any] | None = None
     on_cancelled: Callable[[Any], None] | None = None  # the waiter left: undo what it took
+    # The row it writes, for the batch's shared statements (`ServeStore._write_batch`): `key`
+    # (None: a read or a flush, in order with everything), `kind` ("claim", "answer",
+    # "finish"; None: only `work`) and `row`, its values in that statement.
+    key: str | None = None
+    kind: str | None = None
+    row: tuple[Any, ...] = ()
 
 
 class ServeStore:
@@ -222,7 +229,14 @@ class ServeStore:
                 self._wake.notify()
 
     async def _call(
-        self, work: Work, *, durable: bool, on_cancelled: Callable[[Any], None] | None = None
+        self,
+        work: Work,
+        *,
+        durable: bool,
+        on_cancelled: Callable[[Any], None] | None = None,
+        key: str | None = None,
+        kind: str | None = None,
+        row: tuple[Any, ...] = (),
     ) -> Any:
         """Queue `work` and wait until it is committed (with every write queued before it)."""
         loop = asyncio.get_running_loop()
@@ -231,12 +245,12 @@ class ServeStore:
                 self._loop, self._loop_thread = loop, threading.get_ident()
                 self._kick_armed = False  # a timer armed on another loop may never fire
         future: asyncio.Future[Any] = loop.create_future()
-        self._submit(_Write(work, durable, loop, future, on_cancelled))
+        self._submit(_Write(work, durable, loop, future, on_cancelled, key, kind, row))
         return await future
 
-    def _queue_move(self, work: Work) -> None:
+    def _queue_move(self, work: Work, key: str, kind: str | None = None, row: tuple[Any, ...] = ()) -> None:
         """Queue a move after a claim: written with the next batch, nobody waits for it."""
-        self._submit(_Write(work, durable=False))
+        self._submit(_Write(work, durable=False, key=key, kind=kind, row=row))
 
     def _write_forever(self) -> None:
         while True:
@@ -255,8 +269,106 @@ class ServeStore:
             self._settle(batch, outcomes)
 
     def _commit(self, batch: list[_Write]) -> list[tuple[Any, BaseException | None]]:
-        """Write `batch` in one transaction; when one piece fails, the others without it."""
+        """Write `batch` in one transaction; when one piece fails, the others without it.
+
+        The batch's writes share statements (`_write_batch`): a batch of 60 claims and moves
+        is a handful of statements instead of 60, and each statement hands the GIL to the
+        busy event loop and waits to get it back. Should a shared statement fail, the batch
+        is written again one write at a time (`_commit_each`), which finds the one at fault.
+        """
         self._use_synchronous("FULL" if any(w.durable for w in batch) else "NORMAL")
+        writing = False
+        try:
+            with write_transaction(self._writes, poll=LOCK_POLL) as db:
+                writing = True
+                values = self._write_batch(db, batch)
+                writing = False
+            self.commits += 1
+            return [(value, None) for value in values]
+        except Exception as exc:
+            if not writing:  # the lock or the commit: nothing was written
+                return [(None, exc)] * len(batch)
+        return self._commit_each(batch)
+
+    def _write_batch(self, db: sqlite3.Connection, batch: list[_Write]) -> list[Any]:
+        """Each write's value, the batch written with as few statements as it allows.
+
+        A write without a key (a read, a flush) comes after every write queued before it
+        and before every write queued after it. Between two such, the writes of a key that
+        no other write of the stretch touches commute with all the others: the claims of
+        those keys not in the table yet are one `INSERT` (the claim of a key already there
+        keeps its own statements), the `done`/`answered` moves one `UPDATE`, the
+        `finish` moves another. The writes of a key touched twice, and every other move,
+        run their own statements, in the order they were queued.
+        """
+        values: list[Any] = [None] * len(batch)
+        start = 0
+        for index, write in enumerate(batch):
+            if write.key is None:
+                self._write_stretch(db, batch, range(start, index), values)
+                values[index] = write.work(db)
+                start = index + 1
+        self._write_stretch(db, batch, range(start, len(batch)), values)
+        return values
+
+    def _write_stretch(
+        self, db: sqlite3.Connection, batch: list[_Write], indexes: range, values: list[Any]
+    ) -> None:
+        touched: dict[str | None, int] = {}
+        for index in indexes:
+            touched[batch[index].key] = touched.get(batch[index].key, 0) + 1
+        by_kind: dict[str, list[int]] = {"claim": [], "answer": [], "finish": []}
+        alone: list[int] = []
+        for index in indexes:
+            write = batch[index]
+            if write.kind in by_kind and touched[write.key] == 1:
+                by_kind[write.kind].append(index)
+            else:
+                alone.append(index)
+        for kind, indexes_of_kind in by_kind.items():
+            if len(indexes_of_kind) == 1:  # its own statement is as few (and a claim's one fewer)
+                alone.extend(indexes_of_kind)
+                by_kind[kind] = []
+        claims = by_kind["claim"]
+        if claims:
+            there = _existing(db, [batch[i].key for i in claims])
+            if there:
+                alone.extend(i for i in claims if batch[i].key in there)
+                claims = [i for i in claims if batch[i].key not in there]
+            now = time.time()
+            for chunk in _chunks(claims):
+                rows = [(*batch[i].row, OWNER, now) for i in chunk]
+                inserted = db.execute(
+                    "INSERT INTO deliveries (key, flow, request, event, headers, state, owner, accepted_at)"
+                    " SELECT column1, column2, column3, column4, column5, 'running', column6, column7"
+                    f" FROM (VALUES {_rows(rows, 7)}) WHERE column1 IS NOT NULL ON CONFLICT (key) DO NOTHING",
+                    _padded(rows, 7),
+                )
+                if inserted.rowcount != len(chunk):  # under the write lock: cannot happen
+                    raise RuntimeError("a claimed key appeared during its batch")
+                for i in chunk:
+                    values[i] = Run()
+        for chunk in _chunks(by_kind["answer"]):
+            rows = [batch[i].row for i in chunk]
+            db.execute(
+                "UPDATE deliveries SET state = v.column2, status = v.column3, body = v.column4,"
+                f" expires = v.column5, completed = v.column6 FROM (VALUES {_rows(rows, 6)}) AS v"
+                " WHERE deliveries.key = v.column1 AND deliveries.owner = ? AND deliveries.state = 'running'",
+                [*_padded(rows, 6), OWNER],
+            )
+        for chunk in _chunks(by_kind["finish"]):
+            rows = [batch[i].row for i in chunk]
+            db.execute(
+                "UPDATE deliveries SET state = v.column2, completed = v.column3"
+                f" FROM (VALUES {_rows(rows, 3)}) AS v WHERE deliveries.key = v.column1"
+                " AND deliveries.owner = ? AND deliveries.state IN ('running', 'answered')",
+                [*_padded(rows, 3), OWNER],
+            )
+        for index in sorted(alone):
+            values[index] = batch[index].work(db)
+
+    def _commit_each(self, batch: list[_Write]) -> list[tuple[Any, BaseException | None]]:
+        """`batch` one statement set per write, in one transaction; when one fails, the others without it."""
         failed: _Write | None = None
         try:
             with write_transaction(self._writes, poll=LOCK_POLL) as db:
@@ -366,7 +478,10 @@ class ServeStore:
                 else:
                     self.release(key)
 
-        claim: Run | Replay | Wait | Conflict = await self._call(work, durable=True, on_cancelled=abandoned)
+        claim: Run | Replay | Wait | Conflict = await self._call(
+            work, durable=True, on_cancelled=abandoned, key=key, kind="claim",
+            row=(key, flow, request, event_text, headers_text),
+        )  # fmt: skip
         return claim
 
     def answer(
@@ -391,7 +506,10 @@ class ServeStore:
                 "UPDATE deliveries SET state = ?, status = ?, body = ?, expires = ?, completed = ?"
                 " WHERE key = ? AND owner = ? AND state = 'running'",
                 params,
-            )
+            ),
+            key,
+            "answer",
+            (key, *params[:5]),
         )
 
     def release(self, key: str) -> None:
@@ -399,7 +517,8 @@ class ServeStore:
         self._queue_move(
             lambda db: db.execute(
                 "DELETE FROM deliveries WHERE key = ? AND owner = ? AND state = 'running'", (key, OWNER)
-            )
+            ),
+            key,
         )
 
     def disown(self, key: str) -> None:
@@ -407,7 +526,8 @@ class ServeStore:
         self._queue_move(
             lambda db: db.execute(
                 "UPDATE deliveries SET owner = NULL WHERE key = ? AND owner = ?", (key, OWNER)
-            )
+            ),
+            key,
         )
 
     def finish(self, key: str, state: str, completed: list[str]) -> None:
@@ -418,7 +538,10 @@ class ServeStore:
                 "UPDATE deliveries SET state = ?, completed = ? WHERE key = ? AND owner = ?"
                 " AND state IN ('running', 'answered')",
                 params,
-            )
+            ),
+            key,
+            "finish",
+            (key, state, params[1]),
         )
 
     async def state(self, key: str) -> str | None:
@@ -477,6 +600,48 @@ class ServeStore:
         self._writes.close()
         with self._lock:
             self._db.close()
+
+
+_CHUNK = 256
+"""Rows per shared statement at most (7 values a claim: far below SQLite's 32,766 variables)."""
+
+
+def _chunks(indexes: list[int]) -> list[list[int]]:
+    return [indexes[i : i + _CHUNK] for i in range(0, len(indexes), _CHUNK)]
+
+
+def _size(count: int) -> int:
+    """The rows a shared statement is written for: `count` rounded up to a power of two.
+
+    The statement's text depends on its rows; the connection keeps 128 prepared statements
+    (Python's default) and preparing one costs more than its padding. Powers of two up to
+    `_CHUNK` make at most 8 texts per statement.
+    """
+    return 1 << (count - 1).bit_length()
+
+
+def _rows(rows: list[tuple[Any, ...]], width: int) -> str:
+    """`(?, …), …` for `rows` padded to `_size` (the padding's key is NULL: it matches no row)."""
+    return ", ".join(["(" + ", ".join(["?"] * width) + ")"] * _size(len(rows)))
+
+
+def _padded(rows: list[tuple[Any, ...]], width: int) -> list[Any]:
+    values = [value for row in rows for value in row]
+    values.extend([None] * (width * (_size(len(rows)) - len(rows))))
+    return values
+
+
+def _existing(db: sqlite3.Connection, keys: list[str | None]) -> set[str]:
+    """Which of `keys` have a row already (usually none: one statement, no row)."""
+    there: set[str] = set()
+    for i in range(0, len(keys), _CHUNK):
+        chunk = keys[i : i + _CHUNK]
+        chunk += [chunk[0]] * (_size(len(chunk)) - len(chunk))  # the same key again: no other row
+        rows = db.execute(
+            "SELECT key FROM deliveries WHERE key IN (" + ", ".join(["?"] * len(chunk)) + ")", chunk
+        ).fetchall()
+        there.update(row[0] for row in rows)
+    return there
 
 
 def _resolve(settled: list[tuple[_Write, Any, BaseException | None]]) -> None:

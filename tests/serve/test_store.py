@@ -67,6 +67,87 @@ def test_concurrent_claims_share_commits_and_each_key_runs_once(tmp_path):
         store.close()
 
 
+def mixed_batch(path: Path, *, one_by_one: bool) -> tuple[list[object], int, list[tuple], int]:
+    """One batch of every kind of write, as `_write_batch` shares statements among them (or,
+    `one_by_one`, each write's own statements, as before): outcomes, commits, the rows, and
+    the statements the batch took."""
+    store = ServeStore(path)
+    if one_by_one:
+        store._write_batch = lambda db, batch: [write.work(db) for write in batch]  # type: ignore[method-assign]
+
+    async def run() -> tuple[list[object], int]:
+        for key in ("a", "b", "c", "d", "e", "f", "g", *(f"p{i}" for i in range(10))):
+            assert isinstance(await claim(store, key), Run)
+        store.answer("a", 200, {"ok": "a"}, window=60.0, completed=["s"])  # done
+        store.answer("b", 200, {"ok": "b"}, window=60.0)  # answered
+        await store.flush()
+        outcomes: list[asyncio.Future[object]] = []
+
+        def queue(awaitable: object) -> None:
+            outcomes.append(asyncio.ensure_future(awaitable))  # type: ignore[arg-type]
+
+        with write_lock(path):
+            queue(store.flush())  # the writer takes this one and waits for the lock
+            await asyncio.sleep(0.05)
+            commits = store.commits
+            store._writes.set_trace_callback(statements.append)
+            for key in ("n0", "n1", "a", "dup", "n2", "dup", "n3"):  # new, done, twice in the batch
+                queue(claim(store, key))
+                await asyncio.sleep(0)  # queued in this order
+            store.answer("c", 200, {"ok": "c"}, window=60.0, completed=["s"])
+            store.answer("d", 201, {"ok": "d"}, window=60.0)
+            store.answer("n0", 200, {"ok": "n0"}, window=60.0)  # not claimed yet when queued: no row
+            store.finish("b", "done", ["s", "t"])
+            store.finish("e", "dead", [])
+            store.release("f")
+            store.disown("g")
+            for i in range(10):  # the usual load: new keys claimed, others answered done
+                queue(claim(store, f"m{i}"))
+                await asyncio.sleep(0)
+                store.answer(f"p{i}", 200, {"ok": i}, window=60.0, completed=["s"])
+            queue(store.state("c"))  # a read: after every write before it
+            queue(claim(store, "c"))  # after the read: replays c's answer
+            queue(claim(store, "f"))  # released above: a new claim
+            queue(claim(store, "n4"))
+            queue(claim(store, "n5"))
+            store.answer("n1", 200, {"ok": "n1"}, window=60.0)  # n1's claim is in this batch
+            await asyncio.sleep(0)
+        done = await asyncio.gather(*outcomes)
+        return list(done), store.commits - commits
+
+    statements: list[str] = []
+    try:
+        outcomes, commits = asyncio.run(run())
+        rows = store._db.execute(
+            "SELECT key, flow, request, event, headers, state, status, body, owner, completed"
+            " FROM deliveries ORDER BY key"
+        ).fetchall()
+    finally:
+        store.close()
+    return outcomes, commits, rows, sum("deliveries" in text for text in statements)
+
+
+def test_a_batch_shares_statements_and_writes_what_one_statement_per_write_wrote(tmp_path):
+    """New claims, a claim of a key already there, a key claimed twice, moves of every kind
+    and a read between them, in one batch: the same outcomes and rows as when each write
+    ran its own statements, in one transaction."""
+    *shared, shared_statements = mixed_batch(tmp_path / "shared.sqlite", one_by_one=False)
+    *alone, alone_statements = mixed_batch(tmp_path / "alone.sqlite", one_by_one=True)
+    assert shared == alone
+    assert shared_statements <= alone_statements - 20  # ten claims one INSERT, ten answers one UPDATE
+    outcomes, commits, rows = shared
+    assert commits == 2  # the flush that waited for the lock, then all the rest
+    assert outcomes[1:] == [
+        Run(), Run(), Replay(200, {"ok": "a"}), Run(), Run(), Wait(), Run(), *[Run()] * 10,
+        "done", Replay(200, {"ok": "c"}), Run(), Run(), Run(),
+    ]  # fmt: skip
+    states = {row[0]: (row[5], row[6], row[8]) for row in rows}
+    assert states["n1"] == ("answered", 200, OWNER)
+    assert states["d"] == ("answered", 201, OWNER) and states["b"][0] == "done" and states["e"][0] == "dead"
+    assert states["g"] == ("running", None, None) and states["f"] == ("running", None, OWNER)
+    assert all(states[f"p{i}"] == ("done", 200, OWNER) and states[f"m{i}"][0] == "running" for i in range(10))
+
+
 def test_moves_alone_are_written_soon_from_the_loop_and_from_outside_it(tmp_path):
     """A move that finds the writer idle: a timer on the claiming loop wakes it after the
     linger (no system call from the loop per move); from outside a running loop, at once."""
