@@ -194,18 +194,24 @@ def hand_rules_to_model(
         for n in unmapped
         if n.endswith(UNMAPPED_CONDITION) and any(n.removesuffix(UNMAPPED_CONDITION) in c for c in criteria)
     ]
-    listed = " ".join(f'"{r.strip().rstrip(".")}."' for r in [*criteria, *rules])
-    system = str(target["prompt"]["system"])
-    instruction = f"Apply these rules from the brief: {listed} "
+    instruct(target, "Apply these rules from the brief:", [*criteria, *rules], quoted=rules)
+    return target_id, rules, [u for u in unmapped if u not in rules and u not in settled]
+
+
+def instruct(step: dict[str, Any], lead: str, rules: list[str], quoted: list[str]) -> None:
+    """Put `rules` into a model step's instructions (before its last sentence, which says how to
+    answer) after `lead`, and `quoted` into its why.brief: the model sees them, a reader too."""
+    listed = " ".join(f'"{r.strip().rstrip(".")}."' for r in rules)
+    system = str(step["prompt"]["system"])
+    instruction = f"{lead} {listed} "
     if system.endswith(_LAST_SENTENCE):
         system = system[: -len(_LAST_SENTENCE)] + instruction + _LAST_SENTENCE
     else:
         system = f"{system} {instruction.strip()}"
-    target["prompt"]["system"] = system
-    why = target.setdefault("why", {})
-    quoted = why.get("brief") or []
-    why["brief"] = [*([quoted] if isinstance(quoted, str) else quoted), *rules]
-    return target_id, rules, [u for u in unmapped if u not in rules and u not in settled]
+    step["prompt"]["system"] = system
+    why = step.setdefault("why", {})
+    before = why.get("brief") or []
+    why["brief"] = [*([before] if isinstance(before, str) else before), *quoted]
 
 
 # "The AI must never give dosing advice", "the bot should not promise a refund": what a model
@@ -242,17 +248,8 @@ def hand_content_rules(
     for step in writers:
         system = str(step["prompt"]["system"])
         fresh = [r for r in rules if r not in system]
-        if not fresh:
-            continue
-        instruction = "Never break these rules from the brief: " + " ".join(f'"{r}."' for r in fresh) + " "
-        if system.endswith(_LAST_SENTENCE):
-            system = system[: -len(_LAST_SENTENCE)] + instruction + _LAST_SENTENCE
-        else:
-            system = f"{system} {instruction.strip()}"
-        step["prompt"]["system"] = system
-        why = step.setdefault("why", {})
-        quoted = why.get("brief") or []
-        why["brief"] = [*([quoted] if isinstance(quoted, str) else quoted), *fresh]
+        if fresh:
+            instruct(step, "Never break these rules from the brief:", fresh, quoted=fresh)
     return rules
 
 

@@ -348,22 +348,17 @@ class ServeStore:
                     raise RuntimeError("a claimed key appeared during its batch")
                 for i in chunk:
                     values[i] = Run()
-        for chunk in _chunks(by_kind["answer"]):
-            rows = [batch[i].row for i in chunk]
-            db.execute(
-                "UPDATE deliveries SET state = v.column2, status = v.column3, body = v.column4,"
-                f" expires = v.column5, completed = v.column6 FROM (VALUES {_rows(rows, 6)}) AS v"
-                " WHERE deliveries.key = v.column1 AND deliveries.owner = ? AND deliveries.state = 'running'",
-                [*_padded(rows, 6), OWNER],
-            )
-        for chunk in _chunks(by_kind["finish"]):
-            rows = [batch[i].row for i in chunk]
-            db.execute(
-                "UPDATE deliveries SET state = v.column2, completed = v.column3"
-                f" FROM (VALUES {_rows(rows, 3)}) AS v WHERE deliveries.key = v.column1"
-                " AND deliveries.owner = ? AND deliveries.state IN ('running', 'answered')",
-                [*_padded(rows, 3), OWNER],
-            )
+        # a move of many keys is one UPDATE from a VALUES list: (kind, columns set, states it moves from)
+        for kind, columns, states in _MOVES:
+            for chunk in _chunks(by_kind[kind]):
+                rows = [batch[i].row for i in chunk]
+                assigned = ", ".join(f"{name} = v.column{n}" for n, name in enumerate(columns, start=2))
+                db.execute(
+                    f"UPDATE deliveries SET {assigned} FROM (VALUES {_rows(rows, len(columns) + 1)}) AS v"
+                    " WHERE deliveries.key = v.column1 AND deliveries.owner = ?"
+                    f" AND deliveries.state IN ({states})",
+                    [*_padded(rows, len(columns) + 1), OWNER],
+                )
         for index in sorted(alone):
             values[index] = batch[index].work(db)
 
@@ -604,6 +599,13 @@ class ServeStore:
 
 _CHUNK = 256
 """Rows per shared statement at most (7 values a claim: far below SQLite's 32,766 variables)."""
+
+
+# The shared statements of a batch's moves: what each sets, and from which states.
+_MOVES = (
+    ("answer", ("state", "status", "body", "expires", "completed"), "'running'"),
+    ("finish", ("state", "completed"), "'running', 'answered'"),
+)
 
 
 def _chunks(indexes: list[int]) -> list[list[int]]:
