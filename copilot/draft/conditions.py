@@ -446,8 +446,11 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
         cond.negated = word == "unless"
         mapped.append((m.start(), m.end(), cond))
         parts = _unread_parts(sentence, m.start() + len(m.group(1)), m.end(), atoms)
-        for start, _, text in parts:
-            if re.search(r"\band\s*$", sentence[:start], re.I) and (cond.all_of or not cond.alternatives):
+        for start, stop, text in parts:
+            joined = re.search(r"\band\s*$", sentence[:start], re.I) or re.match(
+                r"\s*and\b", sentence[stop:], re.I
+            )
+            if joined and (cond.all_of or not cond.alternatives):
                 # "if category is pothole and it's a duplicate": the unread half still limits the
                 # step; the classifier decides it (said as a guess), never dropped from the `if`
                 cond.alternatives.append(
@@ -495,7 +498,14 @@ def _leads(sentence: str, start: int, end: int) -> bool:
 def negate(cond: Condition, text: str) -> Condition:
     """The "otherwise" branch of `cond`, quoting `text`."""
     return Condition(
-        cond.kind, text, cond.op, cond.value, cond.output_field, not cond.negated, list(cond.alternatives)
+        cond.kind,
+        text,
+        cond.op,
+        cond.value,
+        cond.output_field,
+        not cond.negated,
+        list(cond.alternatives),
+        all_of=cond.all_of,  # "otherwise" of "A and B" is "not (A and B)"
     )
 
 

@@ -171,9 +171,11 @@ def _template(path: str | None) -> str | None:
     return f"{{{{ event.{path} }}}}" if path else None
 
 
-def _default_event(trigger: str, noun: str, fields: list[str] | None = None) -> EventShape:
+def _default_event(
+    trigger: str, noun: str, fields: list[str] | None = None, types: dict[str, str] | None = None
+) -> EventShape:
     if fields:
-        return shape_from_names(fields, noun)
+        return shape_from_names(fields, noun, types)
     if trigger == "schedule":
         sample = {"id": "run-2026-01-01T09:00Z", "fired_at": "2026-01-01T09:00:00Z"}
         schema = {
@@ -216,11 +218,23 @@ def _names_the_event(field_name: str, noun: str) -> bool:
     )
 
 
-def shape_from_names(names: list[str], noun: str = "event") -> EventShape:
-    """The shape of an event whose fields the brief names (all strings)."""
+_TYPED_SAMPLES: dict[str, Any] = {"integer": 3, "number": 12.5, "boolean": False, "array": []}
+
+
+def shape_from_names(
+    names: list[str], noun: str = "event", types: dict[str, str] | None = None
+) -> EventShape:
+    """The shape of an event whose fields the brief names: the type it states ("round_number
+    (int)"), else a number for a name of measure, else a string."""
     from copilot.draft.event import shape_from
 
-    return shape_from({name: _sample_value(name, noun) for name in names})
+    stated = types or {}
+    return shape_from(
+        {
+            name: _TYPED_SAMPLES[stated[name]] if name in stated else _sample_value(name, noun)
+            for name in names
+        }
+    )
 
 
 # "kwh", "patient_age", "guest_count", "storage_temp_c", "years_experience", "reading_m3": a
@@ -232,6 +246,7 @@ _NUMBER_WORDS = frozenset({
     "hrs", "days", "years", "yrs", "lat", "lon", "lng", "latitude", "longitude", "balance", "usd", "eur",
     "gbp", "temp", "temperature", "speed", "units", "seats", "guests", "min", "max", "kmh", "mph", "celsius",
     "fahrenheit", "psi", "m3", "deg", "degrees", "bu", "liters", "litres", "gallons", "volume", "length",
+    "feet", "ft", "inches", "amps", "volts", "watts", "meters", "metres", "knots", "cycles",
     "width", "height", "depth", "distance", "duration", "ms", "seconds", "secs", "bpm", "mg", "ml",
 })  # fmt: skip
 _NOT_NUMBER_TAILS = frozenset({
@@ -654,7 +669,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             else "the brief names no id among the event's fields: assumed an `id` (the delivery's own "
             "id) for the idempotency keys"
         )
-    event = request.event or _default_event(trigger, reading.noun, listed)
+    event = request.event or _default_event(trigger, reading.noun, listed, reading.event_types)
     if request.event is None and reading.event_fields:
         assumptions.append(
             f"the event fields the brief lists ({', '.join(reading.event_fields)}) are strings; "

@@ -511,10 +511,33 @@ _SKIPPED_KINDS = {
 }  # fmt: skip
 
 
+# "If loa_feet exceeds 60, do NOT assign a slip automatically": what is not done then
+_NOT_THEN = re.compile(
+    r"^\W*(?:if|when|whenever)\b(?P<cond>[^,;]{3,120}),\s*(?:then\s+)?(?:do\s+not|don'?t|never|must\s+not)\s+"
+    r"(?P<verb>[a-z]+)\s+(?:a|an|the|any)?\s*(?:[a-z]+\s+)??(?P<what>[a-z]+)",
+    re.I,
+)
+
+
 def _skipped(sentences: list[str], tasks: list[Task]) -> None:
-    """ "If page_count is over 200, skip the summary": the skipped work and the steps that send
-    it get the opposite condition."""
+    """ "If page_count is over 200, skip the summary", "If loa_feet exceeds 60, do NOT assign a
+    slip": the skipped work (a task of that kind, or one whose clause names the thing) and the
+    steps that send it get the opposite condition."""
     for index, sentence in enumerate(sentences):
+        refused = _NOT_THEN.match(sentence)
+        if refused is not None:
+            mapped, _, _ = read_conditions(f"if{refused.group('cond')}")
+            noun = refused.group("what").lower().rstrip("s")
+            for task in tasks if mapped else []:
+                said = task.quote or quote_for(sentences[task.sentence], max(task.start, 0))
+                if (
+                    task.sentence != index
+                    and task.condition is None
+                    and re.search(rf"\b{re.escape(noun)}s?\b", said, re.I)
+                ):
+                    task.condition = negate(mapped[0][2], f"not ({mapped[0][2].text})")
+                    task.unmapped_condition = None
+            continue
         m = _SKIP.match(sentence)
         kind = _SKIPPED_KINDS.get(m.group("what").lower()) if m else None
         if m is None or kind is None:
@@ -773,7 +796,38 @@ def read_event_fields(
             names, start = listed
             matches.append(Match("event", sentence[start:], index, start, len(sentence)))
             return names
+    for index, sentence in enumerate(sentences):
+        # "Each dispute has dispute_id, match_id, …": names written as identifiers are the event's
+        # fields in whatever sentence lists them
+        named = _identifier_fields(sentence)
+        if named is not None:
+            matches.append(Match("event", sentence[named[1] :], index, named[1], len(sentence)))
+            return named[0]
     return []
+
+
+# "round_number (int)", "loa_feet as a number", "is_member (bool)": the type the brief states
+_STATED_TYPE = re.compile(
+    r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+)\s*(?:\(\s*(?:an?\s+)?|\s+as\s+an?\s+)"
+    r"(int|integer|number|numeric|float|decimal|bool|boolean|true/false|yes/no|list|array)\b",
+    re.I,
+)
+_TYPES = {
+    **dict.fromkeys(("int", "integer"), "integer"),
+    **dict.fromkeys(("number", "numeric", "float", "decimal"), "number"),
+    **dict.fromkeys(("bool", "boolean", "true/false", "yes/no"), "boolean"),
+    **dict.fromkeys(("list", "array"), "array"),
+}
+
+
+def read_field_types(sentences: list[str], fields: list[str]) -> dict[str, str]:
+    """The JSON type the brief states for each listed field it types."""
+    out: dict[str, str] = {}
+    for sentence in sentences:
+        for m in _STATED_TYPE.finditer(sentence):
+            if m.group(1) in fields:
+                out[m.group(1)] = _TYPES[m.group(2).lower()]
+    return out
 
 
 # "posts each email to our webhook with the order number, the visitor's email and the message
@@ -803,6 +857,8 @@ _IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?")
 # of names written as identifiers, asides allowed, however the sentence introduces it
 _LISTED_NAME = (
     r"`?[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?`?(?:\s*\([^()]*\))?"
+    # "loa_feet as a number": the type said inline
+    r"(?:\s+as\s+an?\s+(?:number|integer|int|boolean|bool|string|text|list|array|date|datetime|timestamp))?"
     # a name ends the item: "and the list of booking refs" is prose, not a name
     r"(?=\s*(?:,|\band\b|\bor\b|[.;:!?)]|$))"
 )
@@ -813,10 +869,9 @@ def _identifier_fields(sentence: str) -> tuple[list[str], int] | None:
     """Two or more names with underscores in one comma list: the event's fields, whatever words
     come before them ("w/", "contains", "webhook:")."""
     for m in _IDENTIFIER_LIST.finditer(sentence):
-        items = [
-            re.sub(r"\s*\([^()]*\)|[`\[\]]", "", i).strip()
-            for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group(0))
-        ]
+        # "claim_type (e.g. \"disconnect\", \"cheating\")": an aside, commas and all, is no item
+        bare = re.sub(r"\s*\([^()]*\)|\s+as\s+an?\s+[a-z]+", "", m.group(0))
+        items = [re.sub(r"[`\[\]]", "", i).strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", bare)]
         items = [i for i in items if i]
         if sum("_" in i for i in items) >= 2 and len(set(items)) == len(items):
             return items[:30], m.start()
@@ -1024,6 +1079,7 @@ def read(brief: str) -> Reading:
             for m in pattern.finditer(sentence):
                 matches.append(Match(kind, m.group(0), index, m.start(), m.end()))
     event_fields = read_event_fields(sentences, matches, trigger)
+    event_types = read_field_types(sentences, event_fields)
     rate = read_rate(sentences, matches)
     concurrency = read_concurrency(sentences, matches)
     docs_glob = read_docs_glob(sentences, matches)
@@ -1043,6 +1099,7 @@ def read(brief: str) -> Reading:
         matches=matches,
         noun=_event_noun(sentences, trigger),
         event_fields=event_fields,
+        event_types=event_types,
         docs_glob=docs_glob,
         rate=rate,
         concurrency=concurrency,

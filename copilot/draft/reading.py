@@ -102,6 +102,7 @@ class Reading:
     matches: list[Match] = field(default_factory=list)
     noun: str = "event"
     event_fields: list[str] = field(default_factory=list)  # "Event: {id, subject, body}" in the brief
+    event_types: dict[str, str] = field(default_factory=dict)  # "round_number (int)": stated types
     docs_glob: str | None = None  # a document path the brief names, e.g. docs/help-centre/*.md
     rate: float | None = None  # expected events per second ("about 50 a second")
     concurrency: int | None = None  # most events in flight the brief allows ("at most 20 at a time")

@@ -60,6 +60,16 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     return None
 
 
+def _opposites(expr: str) -> set[str]:
+    """The `if` expressions that hold exactly when `expr` does not: "{{ not (X) }}" for "{{ X }}",
+    and "{{ X }}" for "{{ not (X) }}"."""
+    inner = expr.removeprefix("{{ ").removesuffix(" }}")
+    out = {f"{{{{ not ({inner}) }}}}"}
+    if inner.startswith("not (") and inner.endswith(")"):
+        out.add(f"{{{{ {inner[5:-1]} }}}}")
+    return out
+
+
 def condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, list[str]] | None:
     """(`if` expression, the validate steps it reads) for a condition and its alternatives."""
     tests = [t for t in (_test(c, producers) for c in [cond, *cond.alternatives]) if t is not None]
@@ -206,7 +216,15 @@ def side_effect_step(
         needs.extend(cond[1])
     quote = (task.quote or task.text).lower()
     details: dict[str, Any] = {}
+    # a step that runs exactly when this one does not ("do not assign a slip … just post it")
+    # has no output to give it
+    opposite = _opposites(cond[0]) if cond else set()
+    skipped = {f"check_{s['id']}" for s in steps if s.get("type") == "model" and s.get("if") in opposite} | {
+        s["id"] for s in steps if s.get("type") == "model" and s.get("if") in opposite
+    }
     for kind, check in producers.items():
+        if check in skipped:
+            continue
         fields = body_fields(kind, check, steps=steps) or (
             {"summary": f"{{{{ steps.{check}.output.summary }}}}"} if kind == "enrich" else {}
         )
@@ -228,7 +246,16 @@ def side_effect_step(
             if check not in needs:
                 needs.append(check)
     if not needs:
-        needs = list(respond_needs[:1])
+        # after the first answer the flow gives, unless that step may be skipped: a side effect that
+        # uses nothing must not wait on a step that does not run ("If loa_feet exceeds 60, do not
+        # assign a slip … just post it to Slack": the post runs exactly when the pick does not)
+        gated = {s["id"] for s in steps if s.get("if")} | {
+            s["id"]
+            for s in steps
+            if s.get("type") == "validate"
+            and set(s.get("needs") or []) & {g["id"] for g in steps if g.get("if")}
+        }
+        needs = [n for n in respond_needs if n not in gated][:1]
     existing = {s["id"] for s in steps}
     if task.kind == "act":
         action = task.action or task.text

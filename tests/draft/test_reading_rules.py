@@ -1549,3 +1549,44 @@ def test_proposing_is_model_work_grounded_in_the_manual_pulled_for_it_and_sent_w
     assert "docs" in writer["needs"] and step(data, "retrieve")
     sent = next(s for s in data["steps"] if s["type"] == "http" and "AODB" in s["request"]["url"])
     assert not sent.get("if") and f"check_{writer['id']}" in sent["needs"]
+
+
+def test_fields_listed_in_any_sentence_keep_the_types_the_brief_states():
+    data = drafted(
+        "Our Discord bot publishes appeals to the Pub/Sub topic appeals. Each appeal has appeal_id, "
+        'ban_reason (e.g. "spam", "toxicity"), strike_count (int), is_verified (bool) and hull_feet as a '
+        "number. Summarise each appeal for the moderators. 10 seconds."
+    )
+    properties = data["trigger"]["event_schema"]["properties"]
+    assert [properties[f]["type"] for f in ("ban_reason", "strike_count", "is_verified", "hull_feet")] == [
+        "string",
+        "integer",
+        "boolean",
+        "number",
+    ]
+
+
+def test_an_otherwise_after_a_condition_of_two_parts_negates_both_together():
+    data = drafted(
+        "Flood gauges publish to the Kafka topic gauges with gauge_id, level_cm and note. A model should "
+        "classify each note as surge, drift or noise. If it's a surge and level_cm is above 300, page the "
+        "hydrologist on PagerDuty; otherwise just log it to the gauge board in Airtable. 5 seconds."
+    )
+    page = step(data, "http", "page")["if"]
+    assert "event.level_cm > 300" in page and "== 'surge'" in page and " and " in page
+    logged = next(
+        s for s in data["steps"] if s["type"] == "http" and s["id"] != step(data, "http", "page")["id"]
+    )
+    assert logged["if"].startswith("{{ not (") and " and " in logged["if"]
+
+
+def test_what_is_not_done_in_a_case_and_what_is_done_instead_do_not_wait_on_each_other():
+    data = drafted(
+        "Charter requests arrive by webhook with request_id and guests (int). Use an LLM to pick the best "
+        "available boat. If guests exceeds 40, do NOT assign a boat automatically, just post it to the "
+        "#charters Slack channel. Answer within 3 seconds."
+    )
+    assert step(data, "model", "decide")["if"] == "{{ not (event.guests > 40) }}"
+    slack = step(data, "http", "slack")
+    assert slack["if"] == "{{ event.guests > 40 }}"
+    assert not set(slack.get("needs") or []) & {"decide", "check_decide"}
