@@ -585,7 +585,19 @@ NOT_THE_MODELS = re.compile(
     r"^\W*(?:(?:only|but)\s+)?(?:humans?|people|staff|a\s+person|(?:our\s+|the\s+)?(?:[\w&-]+\s+){0,3}?"
     r"(?:team|analysts?|agents|reviewers?|managers?|moderators?|recruiters?|dispatchers?|clinicians?|vets?|doctors?|"
     r"nurses?|lawyers?|attorneys?|underwriters?|adjusters?|officers?))\s+(?:in\s+[\w&\s-]+?\s+)?"
-    r"(?:decides?|make\s+the\s+(?:call|decision)|(?:has|have)\s+the\s+final\s+say)\b)",
+    r"(?:decides?|make\s+the\s+(?:final\s+)?(?:[\w-]+\s+)?(?:call|decision)|(?:has|have)\s+the\s+final\s+say)\b)",
+    re.I,
+)
+
+
+# "Licensed brokers make the final classification decision", "Humans in T&S decide bans": people
+# decide it, so no task of the flow comes from that sentence
+HUMANS_DECIDE = re.compile(
+    r"^\W*(?:(?:only|but)\s+)?(?:humans?|people|staff|a\s+person|(?:our\s+|the\s+)?(?:[\w&-]+\s+){0,3}?"
+    r"(?:team|analysts?|agents|reviewers?|managers?|moderators?|recruiters?|dispatchers?|clinicians?|vets?|doctors?|"
+    r"nurses?|lawyers?|attorneys?|underwriters?|adjusters?|officers?|brokers?|referees?|admins?|controllers?))\s+"
+    r"(?:in\s+[\w&\s-]+?\s+)?(?:decides?|make\s+the\s+(?:final\s+)?(?:[\w-]+\s+)?(?:call|decision)|"
+    r"(?:has|have)\s+the\s+final\s+say|rule\s+on)\b",
     re.I,
 )
 

@@ -551,7 +551,8 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
         elif candidates:
             nearest = min(candidates, key=lambda t: (abs(t.start - start), t.start))
             nearest.unmapped_condition = clause
-    for m in re.finditer(r"\b(otherwise|else|if not)\b", sentence, re.I):
+    # "over 2500, flag it; under that, mark it informal": the other side of a threshold
+    for m in re.finditer(r"\b(otherwise|else|if not|(?:under|below|above|over) that)\b", sentence, re.I):
         before = [c for s, _, c in mapped if s < m.start()]
         if not before:
             continue

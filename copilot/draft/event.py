@@ -73,7 +73,9 @@ _UNITS = frozenset(
     }
 )
 # `policy_number`, `order_id`, `serial_no`: the field that keys the thing before its suffix
-_KEY_SUFFIXES = frozenset({"id", "number", "no", "num", "ref", "reference", "code", "key"})
+_KEY_SUFFIXES = frozenset(
+    {"id", "number", "no", "num", "ref", "reference", "code", "key", "ein", "vin", "sku", "iban", "isbn"}
+)
 
 
 @dataclass

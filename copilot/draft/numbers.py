@@ -227,7 +227,8 @@ _NOT_PER_EVENT = re.compile(
 )
 # words before an amount that make it a budget even with no "per …" ("budget $0.002", "under a penny")
 _BUDGET_BEFORE = re.compile(
-    r"\b(?:budget|spend|spending|costs?|costing|pay|paying|price|cap|afford)\b[^.$;]{0,30}$", re.I
+    r"\b(?:budget|spend|spending|costs?|costing|pay|paying|price|cap|afford|cheap(?:ly)?)\b[^.$;]{0,30}$",
+    re.I,
 )
 _SMALL_BEFORE = re.compile(
     r"\b(?:under|below|less than|at most|no more than|not more than|max(?:imum)?|up to|cheaper than|within)\s*(?:~|about\s+|around\s+)?$",

@@ -583,7 +583,11 @@ def _ensure_producers(
                 # "Check for safeguarding concerns. If flagged, email the lead": the check decides
                 replacement = Condition("decision", part.text, "==", refusal, output_field="decision")
                 needed = "decide"
-            elif needed == "moderate" and "moderate" not in kinds and "classify" in kinds:
+            elif (
+                needed == "moderate"
+                and "moderate" not in kinds
+                and any(t.kind == "classify" and "spam" in t.labels for t in tasks)
+            ):
                 replacement = Condition("label", part.text, "==", "spam")
                 needed = "classify"
             if replacement is not None and index == 0:

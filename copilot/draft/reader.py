@@ -572,7 +572,10 @@ def _otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
         if task.condition is not None or task.start < 0 or task.kind not in ACTING:
             continue
         if not re.match(
-            r"\W*(?:otherwise|else|if not|if it isn'?t|if not so)\b", sentences[task.sentence], re.I
+            r"\W*(?:otherwise|else|if not|if it isn'?t|if not so|(?:under|below|above|over) that|"
+            r"for (?:everyone|everybody|everything|all) else|for (?:all )?(?:the )?others|for the rest)\b",
+            sentences[task.sentence],
+            re.I,
         ):
             continue
         earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]

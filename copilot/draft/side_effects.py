@@ -222,6 +222,10 @@ def side_effect_step(
     skipped = {f"check_{s['id']}" for s in steps if s.get("type") == "model" and s.get("if") in opposite} | {
         s["id"] for s in steps if s.get("type") == "model" and s.get("if") in opposite
     }
+    # a step that runs only on some events: only what names its output waits on it ("If the
+    # amount is 1000 or more, have an LLM write a note … Record it in the ledger": the ledger
+    # write must not be skipped with the note)
+    gated = {f"check_{s['id']}" for s in steps if s.get("type") == "model" and s.get("if")}
     for kind, check in producers.items():
         if check in skipped:
             continue
@@ -239,8 +243,8 @@ def side_effect_step(
             check in needs
             or task.source == kind
             or mentioned
-            or context
-            or (task.kind == "store" and not task.source and check not in slow)
+            or (context and check not in gated)
+            or (task.kind == "store" and not task.source and check not in slow and check not in gated)
         ):
             details.update(fields)
             if check not in needs:

@@ -52,7 +52,7 @@ _SYSTEM = re.compile(
     # "against our Pest Guide handbook": the name of documents, read by a retrieval, not a system
     r"handbook|guide|guidelines|policy|manual|pdf|docs|documentation|sop|playbook|runbook|wiki|articles|faq)\b)"
     # "the pharmacy system (PioneerRx)": the name in parentheses
-    r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)\)",
+    r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)(?:\s+(?:API|api|Api))?\)",
 )
 # Capitalised words that are not systems: days, months, languages, time zones, pronouns.
 _NOT_SYSTEMS = frozenset({

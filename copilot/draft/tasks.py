@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from copilot.draft.clauses import HUMANS_DECIDE
 from copilot.draft.conditions import attach_conditions, read_conditions
 from copilot.draft.labels import fields_text, label_condition, list_after, listed_labels, read_label_lists
 from copilot.draft.phrases import Match
@@ -90,8 +91,10 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
     """Tasks by vocabulary, sentence by sentence; `skip` holds headings (a title is not a task)."""
     tasks: list[Task] = []
     for index, sentence in enumerate(sentences):
-        if index in skip or re.match(r"\W*whether\b", sentence, re.I):
-            continue  # "Whether an application counts as high risk is decided by …": who decides
+        if index in skip or re.match(r"\W*whether\b", sentence, re.I) or HUMANS_DECIDE.match(sentence):
+            # "Whether an application counts as high risk is decided by …", "Licensed brokers make
+            # the final classification decision": who decides, no work of the flow
+            continue
         taken: list[tuple[int, int]] = []
         found: list[Task] = []
         for kind, pattern in _TASK_PATTERNS:

@@ -1590,3 +1590,31 @@ def test_what_is_not_done_in_a_case_and_what_is_done_instead_do_not_wait_on_each
     slack = step(data, "http", "slack")
     assert slack["if"] == "{{ event.guests > 40 }}"
     assert not set(slack.get("needs") or []) & {"decide", "check_decide"}
+
+
+def test_people_making_the_decision_is_no_task_and_a_named_service_is_called_by_its_key():
+    data = drafted(
+        "Import filings arrive on the SQS queue filings with entry_number, importer_ein and value_usd "
+        "(number). Check the importer against our sanctions screening service (Veridex API). If value_usd "
+        "is over 2500, flag it for formal entry in CargoWise; under that, mark it informal in CargoWise. "
+        "Licensed brokers make the final classification decision. 10 seconds."
+    )
+    assert not [s for s in data["steps"] if s["id"].startswith("classify")]
+    screening = next(s for s in data["steps"] if "VERIDEX" in s.get("request", {}).get("url", ""))
+    assert screening["request"]["url"].endswith("{{ event.importer_ein }}")
+    informal = next(s for s in data["steps"] if "informal" in s["id"])
+    assert informal["if"] == "{{ not (event.value_usd > 2500) }}"
+
+
+def test_a_write_for_every_event_never_waits_on_a_model_step_that_runs_for_some():
+    data = drafted(
+        "Donations arrive by webhook with donation_id, donor_email and amount (number). Record it in our "
+        "Blackbaud ledger. If the amount is 500 or more, have an LLM write a thank-you note for the "
+        "director. For everyone else send the standard receipt through Mailchimp. 5 seconds, cheap, like "
+        "a tenth of a cent."
+    )
+    ledger = step(data, "http", "blackbaud")
+    assert not ledger.get("if") and "check_reply" not in (ledger.get("needs") or [])
+    receipt = next(s for s in data["steps"] if "MAILCHIMP" in s.get("request", {}).get("url", ""))
+    assert receipt["if"] == "{{ not (event.amount >= 500) }}"
+    assert data["sla"]["max_cost_per_event"] == 0.001
