@@ -217,7 +217,7 @@ def instruct(step: dict[str, Any], lead: str, rules: list[str], quoted: list[str
 # "The AI must never give dosing advice", "the bot should not promise a refund": what a model
 # must not say, for the steps that write text people read
 _MODEL_MUST_NOT = re.compile(
-    r"\b(?:the\s+|our\s+|an?\s+)?(?:ai|model|llm|assistant|bot|chatbot|agent|copilot|gpt)\s+"
+    r"\b(?:the\s+|our\s+|an?\s+)?(?:ai|model|llm|assistant|bot|chatbot|agent|copilot|gpt|flow|automation)\s+"
     r"(?:must|should|may|can|will|is\s+to)?\s*(?:not|never|n['’]t)\s+(?:ever\s+)?([a-z]+)",
     re.I,
 )

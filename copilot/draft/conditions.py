@@ -324,7 +324,8 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 (
                     a + m.start(),
                     a + m.end(),
-                    Condition("event", m.group(0), "==", value, output_field=m.group(1)),
+                    _truth(m.group(0), m.group(1), value)
+                    or Condition("event", m.group(0), "==", value, output_field=m.group(1)),
                 )
             )
     states = _STATE_ATOM if inside_if else _NOUN_FORM
@@ -411,10 +412,26 @@ def _unread_parts(
     for piece in re.finditer(r"[^,;]+?(?=\s+(?:and|or|but)\s+|[,;]|$)", blank[a:b], re.I):
         text = re.sub(r"^\s*(?:and|or|but)\s+", "", piece.group(0), flags=re.I).strip()
         words = [w for w in re.findall(r"[A-Za-z_']+", text) if w.lower() not in _FILLER_WORDS]
-        if len(words) >= 2:
+        if len(words) >= 2 or (words and re.search(r"\b(?:is|was|are|were|gets?|got)\s+\w+", text, re.I)):
+            # "it was late": one word of its own, still a condition
             start = a + piece.start() + piece.group(0).find(text)
             out.append((start, start + len(text), text))
     return out
+
+
+_TRUE, _FALSE = frozenset({"true", "yes"}), frozenset({"false", "no"})
+
+
+def truth_condition(text: str, field_name: str, value: str) -> Condition | None:
+    """ "swarm_alarm is true", "injury is false": a boolean of the event, read by its truth (a
+    "present" test is the same truthiness: a missing, empty or false field is not true)."""
+    word = value.lower().strip("'\"`")
+    if word not in _TRUE | _FALSE:
+        return None
+    return Condition("present", text, "!=", "", output_field=field_name, negated=word in _FALSE)
+
+
+_truth = truth_condition
 
 
 def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], list[tuple[int, int, str]]]:
@@ -443,13 +460,23 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
                 unread.append((m.start(), m.end(), clause.strip()))
             continue
         cond = _combine(sentence, atoms, clause.strip())
-        cond.negated = word == "unless"
+        cond.negated = cond.negated != (word == "unless")  # "unless X is false": X is true
         mapped.append((m.start(), m.end(), cond))
         parts = _unread_parts(sentence, m.start() + len(m.group(1)), m.end(), atoms)
         for start, stop, text in parts:
             joined = re.search(r"\band\s*$", sentence[:start], re.I) or re.match(
                 r"\s*and\b", sentence[stop:], re.I
             )
+            either = re.search(r"\bor\s*$", sentence[:start], re.I) or re.match(
+                r"\s*or\b", sentence[stop:], re.I
+            )
+            if either and not joined and not cond.all_of:
+                # "If it was late or severity_grade is 4 or higher": the unread side is one more way
+                # the step runs (the classifier's guess, said), never dropped
+                cond.alternatives.append(
+                    Condition("field", text, "==", True, output_field=condition_field(text))
+                )
+                continue
             if joined and (cond.all_of or not cond.alternatives):
                 # "if category is pothole and it's a duplicate": the unread half still limits the
                 # step; the classifier decides it (said as a guess), never dropped from the `if`

@@ -275,7 +275,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
 _DOCUMENT_WORDS = (
     r"(?:polic(?:y|ies)|handbook|guide(?:lines?)?|playbook|docs|documentation|articles|faqs?|manual|"
     r"knowledge ?base|kb|terms|pdfs?|runbooks?|wiki|rules|rulebook|catalog(?:ue)?|price ?list|sop|"
-    r"procedures?)\b"
+    r"procedures?|brochure|protocol)\b"
 )
 _DOCUMENTS = re.compile(
     # the name's own words ("our \"Flight Time Limitations Manual\""), never across a preposition

@@ -360,6 +360,10 @@ def read_actions(
             ]
             # "Route inbound sales emails" restates the classification: the classify step quotes it too
             kind = _MODEL_VERBS.get(clause.verb)
+            if kind == "score" and re.search(
+                rf"\b{re.escape(clause.verb)}\w*\s+(?:whether|if)\b", clause.text, re.I
+            ):
+                kind = "decide"  # "assess whether the SAE was reported in time": a yes or no, not a score
             delegated = _DELEGATED.search(clause.text)
             if delegated and _MODEL_VERBS.get(delegated.group(1).lower()):
                 # "retrieve the entry from the guide and have an LLM write an explanation": the model's work

@@ -208,7 +208,9 @@ MONEY: list[MoneyPhrase] = [
         rf"\b(?:half\s+(?:of\s+)?(?:an?|one)|(?:an?|one)\s+half\s+(?:of\s+)?(?:an?|one))\s+{_CENT}", 0.005
     ),
     _money(r"\b(?:an?|one)\s+tenth\s+of\s+(?:an?|one)\s+dollar\b", 0.1),
-    _money(rf"(?<![\w$.,])(?P<n>{DIGITS})\s*(?:{_CENT}|c\b)", 0.01),
+    _money(rf"(?<![\w$.,])(?P<n>{DIGITS})\s*(?:{_CENT}|c\b|p\b|pence\b)", 0.01),  # "1p": a penny, a cent
+    _money(rf"\ba\s+couple\s+(?:of\s+)?{_CENT}", 0.02),
+    _money(rf"\ba\s+few\s+{_CENT}", 0.03),
     _money(rf"\b(?P<n>{_WORD})\s+{_CENT}", 0.01),
     _money(rf"(?:\bus)?\$\s?(?P<n>{DIGITS})(?:\s*(?:usd|dollars?))?", 1.0),
     _money(rf"(?<![\w$.,])(?P<n>{DIGITS})\s*(?:usd|dollars?|bucks)\b", 1.0),

@@ -255,6 +255,11 @@ _NOT_NUMBER_TAILS = frozenset({
 })  # fmt: skip
 
 
+def boolean_named(name: str) -> bool:
+    """`is_medical_patient`, `has_insurance`, `swarm_alarm_on`: a name that says yes or no."""
+    return bool(re.match(r"(?:is|has|was|can|should|needs|wants|allow|allows)_", name.lower()))
+
+
 def number_named(name: str) -> bool:
     """Whether a field's name says it holds a number (`pressure_psi`, `age_years`, `total`)."""
     parts = [p for p in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if p]
@@ -264,8 +269,10 @@ def number_named(name: str) -> bool:
     return any(p in _NUMBER_WORDS for p in lowered)
 
 
-def _sample_value(name: str, noun: str) -> str | float:
+def _sample_value(name: str, noun: str) -> str | float | bool:
     lower = name.lower()
+    if boolean_named(name):
+        return False
     if number_named(name):
         return 12.5  # typed as a number, as the event will carry it
     if lower == "id" or lower.endswith("_id") or name.endswith("Id"):
@@ -484,8 +491,25 @@ _ABSENT = re.compile(
 )
 
 
+_SAYS_TRUTH = re.compile(r"\b([a-z][a-z0-9_]*)\s+(?:is|=|==|equals)\s+(true|false|yes|no)\b", re.I)
+
+
 def _presence_conditions(tasks: list[Task], event: EventShape) -> None:
-    """A condition on whether the event carries a field is read from the event."""
+    """A condition on whether the event carries a field, or on a boolean it carries ("if injury is
+    true"), is read from the event: no model guesses it."""
+    from copilot.draft.conditions import truth_condition
+
+    for task in tasks:
+        parts = [task.condition, *task.condition.alternatives] if task.condition else []
+        for index, part in enumerate(parts):
+            said = _SAYS_TRUTH.search(part.text) if part.kind == "field" else None
+            if said is not None and said.group(1) in event.fields:
+                read = truth_condition(part.text, said.group(1), said.group(2))
+                if read is not None and index == 0:
+                    read.alternatives, read.all_of = part.alternatives, part.all_of
+                    task.condition = read
+                elif read is not None and task.condition is not None:
+                    task.condition.alternatives[index - 1] = read
     for task in tasks:
         text = task.unmapped_condition
         if task.condition is not None or not text:

@@ -48,9 +48,9 @@ _SYSTEM = re.compile(
     r"(?:[a-z][\w-]*'s\s+)?"  # "to the patient's MyChart inbox"
     r"((?:[A-Z][\w.-]*[A-Za-z0-9]|[A-Z]{2,}|[a-z]+[A-Z][\w.-]*[A-Za-z0-9])(?:\s+(?:&\s+)?[A-Z][\w-]*)*)\b"
     # "in the LOG project", "to the #SOC channel": a place inside a system, not the system
-    r"(?!(?:\s+(?:&\s+)?[A-Z][\w-]*)*\s+(?:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label|plan|tier|level|package|programme|program|"
+    r"(?!(?:['’]s)?(?:\s+(?:&\s+)?[A-Z][\w-]*)*?\s+(?i:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label|plan|tier|level|package|programme|program|"
     # "against our Pest Guide handbook": the name of documents, read by a retrieval, not a system
-    r"handbook|guide|guidelines|policy|manual|pdf|docs|documentation|sop|playbook|runbook|wiki|articles|faq)\b)"
+    r"handbook|guide|guidelines|policy|manual|pdf|docs|documentation|sop|playbook|runbook|wiki|articles|faq|brochure|protocol)\b)"
     # "the pharmacy system (PioneerRx)": the name in parentheses
     r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)(?:\s+(?:API|api|Api))?\)",
 )

@@ -1618,3 +1618,36 @@ def test_a_write_for_every_event_never_waits_on_a_model_step_that_runs_for_some(
     receipt = next(s for s in data["steps"] if "MAILCHIMP" in s.get("request", {}).get("url", ""))
     assert receipt["if"] == "{{ not (event.amount >= 500) }}"
     assert data["sla"]["max_cost_per_event"] == 0.001
+
+
+def test_an_unread_side_of_an_or_condition_is_one_more_way_the_step_runs():
+    data = drafted(
+        "Inspection forms arrive by webhook with form_id, defect_grade (int) and notes. The LLM should "
+        "assess whether the inspector followed the checklist in the Inspector's Handbook. If it was rushed "
+        "or defect_grade is 4 or higher, open a rework order in Fiix. 6 seconds."
+    )
+    rework = next(s for s in data["steps"] if "FIIX" in s.get("request", {}).get("url", ""))
+    assert "event.defect_grade >= 4" in rework["if"] and " or " in rework["if"]
+    assert "decision" in step(data, "model", "decide")["output_schema"]["properties"]
+    assert not [s for s in data["steps"] if "INSPECTOR" in s.get("request", {}).get("url", "")]
+
+
+def test_what_the_flow_must_not_state_is_in_the_writers_instructions():
+    data = drafted(
+        "Adverse event forms arrive by webhook with form_id and narrative. Summarise each form for the "
+        "safety team. The flow must not state or suggest causality. 5 seconds."
+    )
+    assert "must not state or suggest causality" in step(data, "model", "summarise")["prompt"]["system"]
+
+
+def test_a_boolean_of_the_event_is_read_by_its_truth_and_named_booleans_are_booleans():
+    data = drafted(
+        "Hive sensors publish to the Kafka topic hives with hive_id, is_queenless, swarm_alarm and notes. "
+        "Summarise each reading for the beekeeper. Only when swarm_alarm is true, text the keeper via "
+        "Twilio. If is_queenless is false, log it to Airtable. 5 seconds, a couple cents tops."
+    )
+    assert step(data, "http", "sms")["if"] == "{{ event.swarm_alarm | default('') }}"
+    logged = next(s for s in data["steps"] if "AIRTABLE" in s.get("request", {}).get("url", ""))
+    assert logged["if"] == "{{ not (event.is_queenless | default('')) }}"
+    assert data["trigger"]["event_schema"]["properties"]["is_queenless"]["type"] == "boolean"
+    assert data["sla"]["max_cost_per_event"] == 0.02
