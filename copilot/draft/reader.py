@@ -286,6 +286,8 @@ def _subject_limits(sentence: str, task: Task, noun: str) -> str | None:
     if m is None or m.end() > task.start + len(task.text) + 40 or m.start(1) > task.start:
         return None
     words = [w.lower() for w in re.findall(r"[A-Za-z][\w'-]*", m.group(1))]
+    if words[-1:] == ["else"] or words in (["the", "rest"], ["all", "others"], ["all", "other"]):
+        return None  # "anything else goes to the adjuster queue": the other branch, read as such
     if not words or words[0] in (
         "we",
         "i",
@@ -573,7 +575,8 @@ def _otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
             continue
         if not re.match(
             r"\W*(?:otherwise|else|if not|if it isn'?t|if not so|(?:under|below|above|over) that|"
-            r"for (?:everyone|everybody|everything|all) else|for (?:all )?(?:the )?others|for the rest)\b",
+            r"for (?:everyone|everybody|everything|all) else|for (?:all )?(?:the )?others|for the rest|"
+            r"(?:anything|everything|everyone) else|all (?:the )?others?|the rest)\b",
             sentences[task.sentence],
             re.I,
         ):

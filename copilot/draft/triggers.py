@@ -200,7 +200,9 @@ _NOT_A_SOURCE = re.compile(r"dead[- ]?letter|dlq|retry|error|failure|poison", re
 # a queue or topic name: quoted, dotted/dashed, or a plain word in "the orders topic"
 _TOPIC_NAMES = [
     re.compile(
-        r"\b(?:topic|queue|stream|subscription)\s+(?:named|called)\s+[`\"']?(?P<name>[\w.-]*\w)", re.I
+        # "subscription called zims-observations", "(hub name: fleet-telemetry)"
+        r"\b(?:topic|queue|stream|subscription|hub)\s+(?:named|called|name\s*[:=]?)\s+[`\"']?(?P<name>[\w.-]*\w)",
+        re.I,
     ),
     re.compile(
         # "(applicant_id, country, …)" after "queue" lists the message's fields, not its name
@@ -365,7 +367,8 @@ TRIGGERS: list[TriggerPhrase] = [
     _row(
         "schedule",
         NAMED,
-        rf"\b(?P<phrase>daily|nightly|weekly|monthly|every\s+{_DAY_WORDS}|each\s+{_DAY_WORDS}|once\s+(?:a|per)\s+(?:day|week|month)|(?:on\s+)?(?:weekdays|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)){_AT_TIME}",
+        # "Keepers log daily observations": how often the data is made, not when the flow runs
+        rf"\b(?P<phrase>(?:daily|nightly|weekly|monthly)(?!\s+(?!at\b)[a-z]+s\b)|every\s+{_DAY_WORDS}|each\s+{_DAY_WORDS}|once\s+(?:a|per)\s+(?:day|week|month)|(?:on\s+)?(?:weekdays|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)){_AT_TIME}",
         _timetable,
     ),
     _row(

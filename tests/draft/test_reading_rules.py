@@ -1651,3 +1651,28 @@ def test_a_boolean_of_the_event_is_read_by_its_truth_and_named_booleans_are_bool
     assert logged["if"] == "{{ not (event.is_queenless | default('')) }}"
     assert data["trigger"]["event_schema"]["properties"]["is_queenless"]["type"] == "boolean"
     assert data["sla"]["max_cost_per_event"] == 0.02
+
+
+def test_anything_else_is_the_other_branch():
+    data = drafted(
+        "Claims arrive by webhook with claim_id and amount (number). Summarise each claim. If amount is "
+        "under 300, send it to auto-approval in Guidewire. Anything else goes to the adjuster queue in "
+        "Guidewire. 5 seconds."
+    )
+    branches = [s["if"] for s in data["steps"] if s["type"] == "http"]
+    assert branches == ["{{ event.amount < 300 }}", "{{ not (event.amount < 300) }}"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind", "topic"),
+    [
+        ("Trucks stream telemetry to Azure Event Hubs (hub name: fleet-data).", "queue", "fleet-data"),
+        ("Keepers log daily observations and we get them through a Google Pub/Sub subscription called "
+         "zoo-obs.", "queue", "zoo-obs"),
+    ],
+)  # fmt: skip
+def test_a_named_hub_or_subscription_is_the_trigger_and_daily_data_is_no_schedule(sentence, kind, topic):
+    from copilot.draft.reader import read
+
+    trigger = read(f"{sentence} Summarise each event. 5 seconds.").trigger
+    assert (trigger.kind, trigger.topic) == (kind, topic)
