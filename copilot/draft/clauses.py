@@ -558,7 +558,7 @@ def event_lead(sentences: list[str]) -> tuple[int, int, int] | None:
 # Not work for the flow: "DTI is computed by our underwriting engine" (another system's job) and
 # the second verb of "never reject or block …" (the "never" covers both)
 DONE_ELSEWHERE = re.compile(
-    r"\b(?:is|are)\s+(?:already\s+|only\s+)?(?:[a-z]+ed|done|made|set|sent|run|written)\s+(?:only\s+)?"
+    r"\b(?:is|are)\s+(?:already\s+|only\s+|always\s+)?(?:[a-z]+ed|done|made|set|sent|run|written)\s+(?:only\s+)?"
     r"(?:by|in)\s+(?:our|the|their|a)\b(?!\s+(?:flow|bot|automation|model|llm|ai|agent)\b)",
     re.I,
 )
@@ -675,6 +675,8 @@ def requirement_clauses(brief: str) -> list[Clause]:
             if negated(text, verb) or NOT_AN_ORDER.search(sentence[:a]) or DONE_ELSEWHERE.search(text):
                 continue  # "don't email them", "never reject or block …", "computed by our engine"
             systems = systems_named(text)
+            if kind == "effect" and _MODEL_SUBJECT.match(text):
+                kind = "model"  # "The model should flag whether the sale breached a limit": its judgement
             if kind == "model" and verb in _READ_VERBS and systems:
                 kind = "lookup"  # "check the order in Shopify": a read from Shopify, not a model's opinion
             dest = DESTINATIONS.search(text)
@@ -718,6 +720,11 @@ def requirement_clauses(brief: str) -> list[Clause]:
             )
     return out
 
+
+# "The model should flag …", "the LLM must mark …": what a model does, not a call outside
+_MODEL_SUBJECT = re.compile(
+    r"^\W*(?:the|an?|our)\s+(?:llm|model|ai|bot)\s+(?:should|must|will|can|needs?\s+to|has\s+to)\s+", re.I
+)
 
 # A model verb whose result goes into a named system: "write … back to the record in Guidewire",
 # "route the request to the right department queue in Cityworks".

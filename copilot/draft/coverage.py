@@ -331,6 +331,11 @@ _IMPERATIVE = re.compile(
     re.I,
 )
 _PURPOSE = re.compile(r"^\W*(?:so|so that|because|since|as|which|who|while)\b", re.I)
+# "We run three dispensaries in Colorado", "I'm a wedding photographer": who the team is
+_ABOUT_US = re.compile(
+    r"^\W*(?:we|i)\s+(?:run|are|have|own|operate|manage|sell|install|recruit|make|work|use)\b|^\W*i['’]?m\s+an?\b",
+    re.I,
+)
 
 
 def is_filter(text: str) -> bool:
@@ -354,7 +359,7 @@ def asks_something(text: str) -> bool:
     from copilot.draft.subjects import systems_named
 
     plain = re.sub(r"[\"“][^\"”]*[\"”]", " ", text)
-    if _PURPOSE.match(plain):
+    if _PURPOSE.match(plain) or _ABOUT_US.match(plain):
         return False
     prohibited = _PROHIBITION.search(plain)
     return bool(

@@ -288,7 +288,9 @@ _ROUTED = re.compile(
 # "have an LLM write …", "get the model to draft …": work the brief hands to a model
 _DELEGATED = re.compile(
     r"\b(?:have|get|let|ask|use)\s+(?:an?\s+|the\s+|our\s+)?(?:llm|model|ai|gpt[\w.-]*|language model)\s+"
-    r"(?:to\s+)?([a-z]+)",
+    r"(?:to\s+)?([a-z]+)"
+    # "The model should flag whether the sale breached a limit": the model's work, not an action
+    r"|^\W*(?:the|an?|our)\s+(?:llm|model|ai|bot)\s+(?:should|must|will|can|needs?\s+to|has\s+to)\s+(?:also\s+)?([a-z]+)",
     re.I,
 )
 # "sections of our \"Flight Time Limitations Manual\"": documents named as what is read
@@ -297,6 +299,13 @@ _DOCUMENTS_READ = re.compile(
     r"playbook|runbook|docs|documentation|wiki|pdf|rules|guidelines)[\"”]?)",
     re.I,
 )
+
+
+def _verb_of(delegated: re.Match[str]) -> str:
+    """The verb a delegation hands to the model ("have an LLM write", "the model should flag")."""
+    return (delegated.group(1) or delegated.group(2) or "").lower()
+
+
 # "from the lab reference guide", "Use the freeze policy PDF to decide": documents a clause works from
 _FROM_DOCUMENTS = re.compile(
     r"\b(?:from|in|use|using|per|according to|based on|against)\s+(?:the|our|their)\s+((?:[\w-]+\s+){0,3}?"
@@ -352,22 +361,22 @@ def read_actions(
         handed = _DELEGATED.search(clause.text)
         # "have the AI write a warm reply using ONLY our pricing sheet": the model's work, even
         # where the clause reads like an action ("write … to", "using …")
-        if not clause.effectful or (
-            handed and _MODEL_VERBS.get(handed.group(1).lower()) in ("reply", "answer")
-        ):
+        if handed is not None and handed.group(2) and clause.effectful:
+            continue  # "The model should flag whether the sale breached a limit": its judgement, no call
+        if not clause.effectful or (handed and _MODEL_VERBS.get(_verb_of(handed)) in ("reply", "answer")):
             taken_any = [
                 (t.sentence, clause_span(sentences[t.sentence], t.start)) for t in tasks if t.start >= 0
             ]
             # "Route inbound sales emails" restates the classification: the classify step quotes it too
             kind = _MODEL_VERBS.get(clause.verb)
+            delegated = _DELEGATED.search(clause.text)
+            if delegated and _MODEL_VERBS.get(_verb_of(delegated)):
+                # "retrieve the entry from the guide and have an LLM write an explanation": the model's work
+                kind = _MODEL_VERBS[_verb_of(delegated)]
             if kind == "score" and re.search(
-                rf"\b{re.escape(clause.verb)}\w*\s+(?:whether|if)\b", clause.text, re.I
+                r"\b(?:assess|evaluate|rate|judge)\w*\s+(?:whether|if)\b", clause.text, re.I
             ):
                 kind = "decide"  # "assess whether the SAE was reported in time": a yes or no, not a score
-            delegated = _DELEGATED.search(clause.text)
-            if delegated and _MODEL_VERBS.get(delegated.group(1).lower()):
-                # "retrieve the entry from the guide and have an LLM write an explanation": the model's work
-                kind = _MODEL_VERBS[delegated.group(1).lower()]
             owner = next((t for t in tasks if t.kind == kind), None)
             at = sentences[index].index(clause.text)
             named_docs = documents_named(clause.text) or _DOCUMENTS_READ.search(clause.text)

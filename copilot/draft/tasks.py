@@ -38,7 +38,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("summarise", re.compile(r"\b(sum+[ae]r\w*|tl;?dr|recap\w*|condens\w*|digest)\b", re.I)),
     ("translate", re.compile(r"\b(translat\w*)\b", re.I)),
     ("answer", re.compile(r"\b(answer(?:s|ed|ing)?|respond(?:s|ing)? to (?:the |their |customer )?(?:question|faq|customer|user)s?|"
-                          r"repl(?:y|ies|ying) to|draft (?:a |an )?(?:reply|response|answer)|suggest (?:a |an )?(?:reply|response|answer)|"
+                          r"repl(?:y|ies|ying) to|drafts? (?:a |an )?(?:[\w-]+ )?(?:reply|response|answer)|suggest (?:a |an )?(?:reply|response|answer)|"
                           r"write (?:a |an )?(?:reply|response|answer)|auto-?repl\w*|respond(?:s|ing)? with (?:an? )?answer|"
                           r"(?:post|send|leave)(?:s|ing)? (?:a |an )?(?:[\w-]+,? ){0,3}(?:reply|response|comment)|reply with)\b", re.I)),
     ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:(?!up\b)[\w'-]+ ){0,3}up|get(?:s|ting)? (?:the |their |its )(?:[\w'-]+ ){0,3}?from|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
@@ -400,14 +400,14 @@ def clause_span(sentence: str, start: int) -> tuple[int, int]:
 # whatever they are called; the other phrases need a word for documents after them.
 _NOUN_WORD = r"(?!(?:and|or|then|to|for|before|after|when|if|so|but|with|while|via)\b)[\w'\"“”-]+"
 _GROUNDING = re.compile(
-    r"\b(?:grounded|grounding)\s+(?:in|on)\s+(?P<any>(?:the|our|its|their)\s+(?:"
+    r"\b(?:grounded|grounding)\s+(?:in|on)\s+(?P<any>(?:the|our|its|their|my)\s+(?:"
     + _NOUN_WORD
     + r"\s+){0,4}"
     + _NOUN_WORD
     + r")\b"
     r"|\b(?:based on|according to|in line with|following|per|using|against|citing|quoting|with reference to)\s+"
     # greedy: "our \"Local Rules Deadline Calculator\" reference" is all one name
-    r"(?:the|our|its|their)\s+(?:[\w'\"“”-]+\s+){0,4}(?P<docs>"
+    r"(?:the|our|its|their|my)\s+(?:[\w'\"“”-]+\s+){0,4}(?P<docs>"
     + _DOCS[1:-1]
     + r"|docs?|documents?|sops?|procedures?|"
     r"pdfs?|rules|rulebook|guidelines|standards?|reference)\b",

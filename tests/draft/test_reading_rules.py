@@ -1676,3 +1676,14 @@ def test_a_named_hub_or_subscription_is_the_trigger_and_daily_data_is_no_schedul
 
     trigger = read(f"{sentence} Summarise each event. 5 seconds.").trigger
     assert (trigger.kind, trigger.topic) == (kind, topic)
+
+
+def test_what_the_model_should_flag_is_its_judgement_not_a_call_and_who_we_are_asks_nothing():
+    brief = (
+        "We run four bakeries in Oregon. Orders arrive by webhook with order_id, items and allergens. The "
+        "model should flag whether the order breaks our allergen rules. If it breached, email the baker. "
+        "Allergen sign-off is always done by the head baker. 5 seconds."
+    )
+    data = drafted(brief)
+    assert not [s for s in data["steps"] if s["id"].startswith("flag")]
+    assert not {"DR006", "DR010"} & set(codes(data, brief)), codes(data, brief)
