@@ -590,6 +590,11 @@ NOT_THE_MODELS = re.compile(
 )
 
 
+# "only the controller on shift can isolate a segment": someone else's action, kept from the flow
+_ONLY_THEY_CAN = re.compile(
+    r"^\W*(?:and\s+|but\s+|—\s*|-\s*)?only\s+(?:the\s+|our\s+|a\s+)?(?:[\w-]+\s+){0,4}?(?:can|may|is\s+allowed\s+to|are\s+allowed\s+to)\s+([a-z]+)",
+    re.I,
+)
 # "Licensed brokers make the final classification decision", "Humans in T&S decide bans": people
 # decide it, so no task of the flow comes from that sentence
 HUMANS_DECIDE = re.compile(
@@ -661,7 +666,15 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 # been notified": what the reply says, not an action of the flow
                 continue
             verb, kind = found
-            if re.match(r"\W*whether\b", text, re.I) or _NEGATED_LEAD.match(text):
+            if (
+                re.match(r"\W*whether\b", text, re.I)
+                or _NEGATED_LEAD.match(text)
+                or _ONLY_THEY_CAN.match(text)
+                # "Hard deadline 30 seconds from alarm to page": how fast, not another page
+                or re.match(
+                    r"\W*(?:hard\s+|soft\s+)?(?:deadline|sla|latency|budget|cost\s+cap)\b", text, re.I
+                )
+            ):
                 # "Whether to cancel a route is the dispatcher's call": who decides, no order;
                 # "dont include player_id in anything that goes to jira": all of it forbidden
                 continue
@@ -859,8 +872,8 @@ def constraints(brief: str) -> list[Constraint]:
                     out.append(Constraint(text, index, found[0]))
                     continue
             refused = _NEVER_RECEIVES.search(text)
-            kept = re.match(r"\W*whether\s+to\s+([a-z]+)", text, re.I)
-            if kept is not None and keeps_from_models(text):
+            kept = re.match(r"\W*whether\s+to\s+([a-z]+)", text, re.I) or _ONLY_THEY_CAN.match(text)
+            if kept is not None and (keeps_from_models(text) or _ONLY_THEY_CAN.match(text)):
                 # "Whether to cancel a route is the dispatcher's call": the flow never cancels
                 out.append(Constraint(text, index, _base(kept.group(1))))
             elif found is not None and negated(text, found[0]):

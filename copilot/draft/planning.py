@@ -494,15 +494,45 @@ _ABSENT = re.compile(
 _SAYS_TRUTH = re.compile(r"\b([a-z][a-z0-9_]*)\s+(?:is|=|==|equals)\s+(true|false|yes|no)\b", re.I)
 
 
+def _boolean_named_in(text: str, booleans: list[str]) -> str | None:
+    """The one boolean field of the event whose words the condition says ("isn't in a
+    maintenance window" -> `in_maintenance_window`)."""
+    found = [
+        name
+        for name in booleans
+        if (words := [w for w in name.lower().split("_") if len(w) >= 3 and w not in ("has", "was", "the")])
+        and all(re.search(rf"\b{re.escape(w[:5])}", text, re.I) for w in words)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
 def _presence_conditions(tasks: list[Task], event: EventShape) -> None:
     """A condition on whether the event carries a field, or on a boolean it carries ("if injury is
     true"), is read from the event: no model guesses it."""
     from copilot.draft.conditions import truth_condition
 
+    booleans = [
+        name
+        for name, spec in (event.schema.get("properties") or {}).items()
+        if isinstance(spec, dict) and spec.get("type") == "boolean"
+    ]
     for task in tasks:
         parts = [task.condition, *task.condition.alternatives] if task.condition else []
         for index, part in enumerate(parts):
             said = _SAYS_TRUTH.search(part.text) if part.kind == "field" else None
+            named = _boolean_named_in(part.text, booleans) if part.kind == "field" and said is None else None
+            if named is not None:
+                # "the segment isn't in a maintenance window" with `in_maintenance_window`
+                negative = re.search(
+                    r"\b(?:not|isn'?t|aren'?t|wasn'?t|no|never|without|outside)\b", part.text, re.I
+                )
+                read = truth_condition(part.text, named, "false" if negative else "true")
+                if read is not None and index == 0:
+                    read.alternatives, read.all_of = part.alternatives, part.all_of
+                    task.condition = read
+                elif read is not None and task.condition is not None:
+                    task.condition.alternatives[index - 1] = read
+                continue
             if said is not None and said.group(1) in event.fields:
                 read = truth_condition(part.text, said.group(1), said.group(2))
                 if read is not None and index == 0:

@@ -72,7 +72,12 @@ def _opposites(expr: str) -> set[str]:
 
 def condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, list[str]] | None:
     """(`if` expression, the validate steps it reads) for a condition and its alternatives."""
-    tests = [t for t in (_test(c, producers) for c in [cond, *cond.alternatives]) if t is not None]
+    tests = [
+        (f"not ({t[0]})", t[1]) if part is not cond and part.negated else t
+        for part in [cond, *cond.alternatives]
+        # an alternative carries its own "not" ("… and the segment isn't in a maintenance window")
+        if (t := _test(part, producers)) is not None
+    ]
     if not tests:
         return None
     joiner = " and " if cond.all_of else " or "

@@ -1687,3 +1687,26 @@ def test_what_the_model_should_flag_is_its_judgement_not_a_call_and_who_we_are_a
     data = drafted(brief)
     assert not [s for s in data["steps"] if s["id"].startswith("flag")]
     assert not {"DR006", "DR010"} & set(codes(data, brief)), codes(data, brief)
+
+
+def test_a_boolean_field_named_in_a_condition_is_read_and_its_not_kept():
+    data = drafted(
+        "Pump alarms arrive on the Kafka topic pumps with pump_id, drop_pct and in_service_window (bool). "
+        "Summarise each alarm. If drop_pct is above 8 and the pump isn't in a service window, page the "
+        "on-call engineer in Opsgenie. Never send a stop command to the pumps — only the operator on shift "
+        "can stop a pump. Hard deadline 30 seconds from alarm to page."
+    )
+    pages = [s for s in data["steps"] if s["id"].startswith("page")]
+    assert len(pages) == 1
+    assert pages[0]["if"] == "{{ (event.drop_pct > 8) and (not (event.in_service_window | default(''))) }}"
+    assert not [s for s in data["steps"] if s["id"].startswith("stop")]
+
+
+@pytest.mark.parametrize(
+    "sentence", ["If they're under 18, reject the form.", "If it's less than 4 hours away, send an SMS."]
+)
+def test_who_a_condition_is_about_or_a_time_from_now_is_no_field(sentence):
+    from copilot.draft.conditions import read_conditions
+
+    mapped, unread, _ = read_conditions(sentence)
+    assert not mapped and unread
