@@ -600,8 +600,9 @@ _ONLY_THEY_CAN = re.compile(
 HUMANS_DECIDE = re.compile(
     r"^\W*(?:(?:only|but)\s+)?(?:humans?|people|staff|a\s+person|(?:our\s+|the\s+)?(?:[\w&-]+\s+){0,3}?"
     r"(?:team|analysts?|agents|reviewers?|managers?|moderators?|recruiters?|dispatchers?|clinicians?|vets?|doctors?|"
-    r"nurses?|lawyers?|attorneys?|underwriters?|adjusters?|officers?|brokers?|referees?|admins?|controllers?))\s+"
-    r"(?:in\s+[\w&\s-]+?\s+)?(?:decides?|make\s+the\s+(?:final\s+)?(?:[\w-]+\s+)?(?:call|decision)|"
+    r"nurses?|lawyers?|attorneys?|underwriters?|adjusters?|officers?|brokers?|referees?|admins?|controllers?|"
+    r"committee|board|panel|clerk|editors?|curators?|dockmaster|supervisors?))\s+"
+    r"(?:in\s+[\w&\s-]+?\s+)?(?:decides?|makes?\s+(?:the\s+)?(?:final\s+)?(?:[\w-]+\s+)?(?:call|decision)s?|"
     r"(?:has|have)\s+the\s+final\s+say|rule\s+on)\b",
     re.I,
 )

@@ -247,12 +247,17 @@ _NUMBER_WORDS = frozenset({
     "gbp", "temp", "temperature", "speed", "units", "seats", "guests", "min", "max", "kmh", "mph", "celsius",
     "fahrenheit", "psi", "m3", "deg", "degrees", "bu", "liters", "litres", "gallons", "volume", "length",
     "feet", "ft", "inches", "amps", "volts", "watts", "meters", "metres", "knots", "cycles",
+    "rpm", "bph", "gpm", "lpm", "cfm", "mbps", "tonnes", "tons", "mwh", "pence", "grams", "oz", "lux", "db",
     "width", "height", "depth", "distance", "duration", "ms", "seconds", "secs", "bpm", "mg", "ml",
 })  # fmt: skip
 _NOT_NUMBER_TAILS = frozenset({
     "id", "ids", "url", "uri", "link", "name", "code", "type", "group", "band", "date", "at", "on", "text",
     "email", "status", "currency", "unit", "label", "note", "notes", "list", "range", "bucket", "flag",
 })  # fmt: skip
+
+
+# `health_inspection_date`, `slot_start`, `sold_at`: a date or time, never compared as a number
+_DATE_NAMED = re.compile(r"(?:^|_)(?:date|at|on|time|timestamp|start|end|deadline|until|since)$", re.I)
 
 
 def boolean_named(name: str) -> bool:
@@ -264,7 +269,7 @@ def number_named(name: str) -> bool:
     """Whether a field's name says it holds a number (`pressure_psi`, `age_years`, `total`)."""
     parts = [p for p in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if p]
     lowered = [p.lower() for p in parts]
-    if not lowered or lowered[-1] in _NOT_NUMBER_TAILS:
+    if not lowered or lowered[-1] in _NOT_NUMBER_TAILS or _DATE_NAMED.search(name):
         return False
     return any(p in _NUMBER_WORDS for p in lowered)
 
@@ -432,6 +437,11 @@ def _event_thresholds(
                 continue
             name = part.output_field
             properties = event.schema.setdefault("properties", {})
+            if name in properties and _DATE_NAMED.search(name) and not isinstance(part.value, str):
+                # "more than 365 days before today" on a date: no number of the event says it
+                part.kind, part.value, part.op = "field", True, "=="
+                part.output_field = condition_field(part.text)
+                continue
             if name in properties:
                 if not given and isinstance(part.value, list) and part.value:
                     event.sample[name] = part.value[0]  # 'category is "pothole" or "streetlight"'

@@ -499,6 +499,45 @@ def _instead(sentences: list[str], tasks: list[Task], forbidden: list[Task]) -> 
             task.unmapped_condition = lead.group(0).strip()
 
 
+# "Draft an SMS offer … via Twilio", "reply to the resident by email (we use Mailgun)": how the
+# written text reaches someone, which the response alone does not do
+_DELIVERY = re.compile(
+    r"\b(?:via|through|by|over|using|with)\s+(?:an?\s+)?(?P<channel>sms|text(?:\s+message)?|e-?mail|slack|teams)\b"
+    r"|\b(?P<what>sms|text message|e-?mail)\b[^.;]{0,60}?\b(?:via|through|using)\s+(?P<system>[A-Z][\w.-]+)"
+    r"|\(\s*we\s+use\s+(?P<used>[A-Z][\w.-]+)\s*\)",
+    re.I,
+)
+_CHANNEL_OF = {"sms": "sms", "text": "sms", "text message": "sms", "email": "email", "e-mail": "email",
+               "slack": "slack", "teams": "teams"}  # fmt: skip
+
+
+def _delivered(sentences: list[str], tasks: list[Task]) -> list[Task]:
+    """A written text the brief says goes out by a channel gets the step that sends it (after
+    the writer, with its text), unless the sentence already has one."""
+    out = list(tasks)
+    for task in tasks:
+        if task.kind not in ("reply", "answer") or task.start < 0:
+            continue
+        clause = task.quote or quote_for(sentences[task.sentence], task.start)
+        m = _DELIVERY.search(sentences[task.sentence], task.start)
+        if m is None or any(
+            t.kind in ("notify", "store", "act") and t.sentence == task.sentence for t in tasks
+        ):
+            continue
+        word = (m.group("channel") or m.group("what") or "").lower()
+        channel = _CHANNEL_OF.get(word) or ("email" if re.search(r"e-?mail", clause, re.I) else "sms")
+        sender = Task("notify", clause, task.sentence, task.start, channel=channel)
+        sender.channel_named = True
+        sender.quote = clause
+        sender.source = task.kind
+        sender.after.append(task.kind)
+        sender.condition = task.condition
+        sender.unmapped_condition = task.unmapped_condition
+        sender.target = (m.group("system") or m.group("used") or "").lower() or None
+        out.append(sender)
+    return out
+
+
 # "If page_count is over 200, skip the summary and just send a notice": the summary, and what
 # sends it, run only when that is not so
 _SKIP = re.compile(
@@ -1054,6 +1093,7 @@ def read(brief: str) -> Reading:
     )
     _otherwise_across(sentences, tasks)
     _skipped(sentences, tasks)
+    tasks = _delivered(sentences, tasks)
     _lead_labels(sentences, tasks, matches)
     _for_labels(sentences, tasks)
     _lead_conditions(sentences, tasks, _event_noun(sentences, trigger))

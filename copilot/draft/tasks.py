@@ -39,7 +39,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("translate", re.compile(r"\b(translat\w*)\b", re.I)),
     ("answer", re.compile(r"\b(answer(?:s|ed|ing)?|respond(?:s|ing)? to (?:the |their |customer )?(?:question|faq|customer|user)s?|"
                           r"repl(?:y|ies|ying) to|drafts? (?:a |an )?(?:[\w-]+ )?(?:reply|response|answer)|suggest (?:a |an )?(?:reply|response|answer)|"
-                          r"write (?:a |an )?(?:reply|response|answer)|auto-?repl\w*|respond(?:s|ing)? with (?:an? )?answer|"
+                          r"write (?:a |an )?(?:[\w-]+ )?(?:reply|response|answer)|auto-?repl\w*|respond(?:s|ing)? with (?:an? )?answer|"
                           r"(?:post|send|leave)(?:s|ing)? (?:a |an )?(?:[\w-]+,? ){0,3}(?:reply|response|comment)|reply with)\b", re.I)),
     ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:(?!up\b)[\w'-]+ ){0,3}up|get(?:s|ting)? (?:the |their |its )(?:[\w'-]+ ){0,3}?from|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"

@@ -1710,3 +1710,21 @@ def test_who_a_condition_is_about_or_a_time_from_now_is_no_field(sentence):
 
     mapped, unread, _ = read_conditions(sentence)
     assert not mapped and unread
+
+
+def test_a_text_written_to_go_out_by_a_channel_gets_the_step_that_sends_it():
+    data = drafted(
+        "Waitlist openings arrive by webhook with slot_id and patient_phone. Draft an SMS offer to the next "
+        "patient via Twilio. The program committee makes scheduling decisions. 5 seconds."
+    )
+    sms = step(data, "http", "sms")
+    assert "TWILIO" in sms["request"]["url"] and "check_reply" in sms["needs"]
+
+
+def test_a_date_field_is_never_compared_as_a_number():
+    data = drafted(
+        "Permit renewals arrive by webhook with permit_id and inspection_date. Summarise each renewal. If "
+        "the inspection_date is more than 365 days before today, email the clerk. 5 seconds."
+    )
+    assert data["trigger"]["event_schema"]["properties"]["inspection_date"]["type"] == "string"
+    assert "event.inspection_date >" not in str(step(data, "http", "email").get("if"))
