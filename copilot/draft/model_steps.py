@@ -238,6 +238,10 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
             else ["harassment", "hate", "sexual", "violence", "self_harm", "spam", "none"]
         )
         policy = f"the {task.docs}" if task.docs else "a standard community policy"
+        if re.search(r"violat", task.text, re.I) and not task.labels:
+            # rule violations, not content to publish: no stock content categories
+            categories = ["violation", "none"]
+            policy = f"the {task.docs}" if task.docs else "the rules the brief names"
         schema = {
             "type": "object",
             "required": ["allowed", "categories"],

@@ -26,7 +26,10 @@ _DOCS = (
 )
 _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("moderate", re.compile(r"\b(moderat\w*|toxic\w*|profanit\w*|nsfw|hate speech|harass\w*|abusive|offensive|"
-                            r"inappropriate|unsafe content|(?:[\w-]+ ){0,2}?violations?)\b", re.I)),
+                            r"inappropriate|unsafe content|"
+                            # "check each photo for MLS rule violations"; "the truck's violation history" is a record
+                            r"(?:for|of|any|no)\s+(?:[\w-]+\s+){0,2}?violations?(?!\s+(?:history|record|log|count|data))|"
+                            r"(?:rule|policy|code|safety|compliance|content|house)\s+violations?(?!\s+(?:history|record|log|count|data)))\b", re.I)),
     ("score", re.compile(r"\b(scor(?:e|es|ed|ing)|rank(?:s|ed|ing)?|rate (?:it|them|each|how)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),

@@ -1728,3 +1728,12 @@ def test_a_date_field_is_never_compared_as_a_number():
     )
     assert data["trigger"]["event_schema"]["properties"]["inspection_date"]["type"] == "string"
     assert "event.inspection_date >" not in str(step(data, "http", "email").get("if"))
+
+
+def test_a_violation_history_is_a_record_to_look_up_not_moderation():
+    data = drafted(
+        "Vendor applications arrive by webhook with application_id and plate. Look up the vendor's "
+        "violation history in our Postgres table violations by plate, then summarise the application. "
+        "5 seconds."
+    )
+    assert not [s for s in data["steps"] if s["id"].startswith("moderate")]
