@@ -374,6 +374,10 @@ def _action(clause: str) -> tuple[str, str] | None:
                 )
             )
             and not re.match(r"\s*(?:must|should|will|can|may|are|is|were|was)\b", rest[first.end() :], re.I)
+            # "Refund policy is in our … page": a noun before its noun and verb, not an order
+            and not re.match(
+                r"\s+[a-z][\w-]*\s+(?:is|are|was|were|has|have|lives?|sits?)\b", rest[first.end() :], re.I
+            )
         ):
             return base, ACTION_VERBS[base]
     for m in re.finditer(r"\b([A-Za-z'-]+)\s+(?:the|a|an|our|their|them|it|to|him|her|#)\b", stripped, re.I):

@@ -1737,3 +1737,11 @@ def test_a_violation_history_is_a_record_to_look_up_not_moderation():
         "5 seconds."
     )
     assert not [s for s in data["steps"] if s["id"].startswith("moderate")]
+
+
+def test_a_noun_before_its_noun_and_verb_is_no_order():
+    data = drafted(
+        "Ticket refund requests arrive by webhook with request_id and visit_date. Refund policy is in our "
+        '"Visitor Refund Policy" page. Summarise each request for the box office. 5 seconds.'
+    )
+    assert not [s for s in data["steps"] if s["id"].startswith(("page", "refund"))]
