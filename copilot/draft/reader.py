@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from copilot.draft.clauses import event_lead
+from copilot.draft.clauses import ACTION_VERBS, event_lead
 from copilot.draft.conditions import ACTING, negate, read_conditions
 from copilot.draft.decisions import (
     clauses_of,
@@ -555,9 +555,15 @@ _SKIPPED_KINDS = {
 # "If loa_feet exceeds 60, do NOT assign a slip automatically": what is not done then
 _NOT_THEN = re.compile(
     r"^\W*(?:if|when|whenever)\b(?P<cond>[^,;]{3,120}),\s*(?:then\s+)?(?:do\s+not|don'?t|never|must\s+not)\s+"
-    r"(?P<verb>[a-z]+)\s+(?:a|an|the|any)?\s*(?:[a-z]+\s+)??(?P<what>[a-z]+)",
+    r"(?P<verb>[a-z]+)(?:\s+(?:a|an|the|any)?\s*(?:[a-z]+\s+)??(?P<what>[a-z]+))?",
     re.I,
 )
+
+
+def _base_verb(word: str) -> str:
+    from copilot.draft.clauses import base_verb
+
+    return base_verb(word)
 
 
 def _skipped(sentences: list[str], tasks: list[Task]) -> None:
@@ -566,17 +572,26 @@ def _skipped(sentences: list[str], tasks: list[Task]) -> None:
     steps that send it get the opposite condition."""
     for index, sentence in enumerate(sentences):
         refused = _NOT_THEN.match(sentence)
+        if refused is not None and _base_verb(refused.group("verb")) not in ACTION_VERBS:
+            refused = None  # "If Slack is down, don't lose the alert": a promise, not work left undone
         if refused is not None:
-            mapped, _, _ = read_conditions(f"if{refused.group('cond')}")
-            noun = refused.group("what").lower().rstrip("s")
-            for task in tasks if mapped else []:
+            mapped, unread, _ = read_conditions(f"if{refused.group('cond')}")
+            when = mapped[0][2] if mapped else None
+            if when is None and unread:
+                # "If the AI's level differs …, don't email": the classifier decides it (said)
+                from copilot.draft.conditions import condition_field
+
+                text = unread[0][2]
+                when = Condition("field", text, "==", True, output_field=condition_field(text))
+            verb = refused.group("verb").lower()
+            noun = (refused.group("what") or "").lower().rstrip("s")
+            for task in tasks if when is not None else []:
                 said = task.quote or quote_for(sentences[task.sentence], max(task.start, 0))
-                if (
-                    task.sentence != index
-                    and task.condition is None
-                    and re.search(rf"\b{re.escape(noun)}s?\b", said, re.I)
-                ):
-                    task.condition = negate(mapped[0][2], f"not ({mapped[0][2].text})")
+                names = (noun and re.search(rf"\b{re.escape(noun)}s?\b", said, re.I)) or re.match(
+                    rf"\W*{re.escape(verb)}", said, re.I
+                )
+                if task.sentence != index and task.condition is None and names:
+                    task.condition = negate(when, f"not ({when.text})")
                     task.unmapped_condition = None
             continue
         m = _SKIP.match(sentence)

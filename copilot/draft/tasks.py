@@ -182,7 +182,12 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     if not channels:
                         # A channel named as a data source ("from the PagerDuty API") is not a destination.
                         elsewhere = re.sub(
-                            r"\bfrom (?:the |our )?[\w-]+(?: [\w-]+)?", " ", sentence, flags=re.I
+                            r"\bfrom (?:the |our )?[\w-]+(?: [\w-]+)?"
+                            # "don't email — send it to the coordinator instead": not that channel
+                            r"|\b(?:don'?t|do not|never|not)\s+(?:\w+\s+)?(?:e-?mail|text|sms|slack|page|teams)\w*",
+                            " ",
+                            sentence,
+                            flags=re.I,
                         )
                         channels = [name for name, p in CHANNELS if p.search(elsewhere)]
                     if "escalat" in m.group(0).lower() and not channels:
@@ -274,7 +279,7 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
             if cond is not None:
                 task.condition = cond
                 task.unmapped_condition = None
-    return _dedupe(tasks)
+    return _dedupe(tasks, sentences)
 
 
 def _named_or_noun(sentence: str, start: int, word: str) -> bool:
@@ -435,16 +440,30 @@ def _ground(sentence: str, found: list[Task], matches: list[Match], index: int) 
         matches.append(Match("docs", m.group(0), index, m.start(), m.end()))
 
 
+_FORBIDDEN_BEFORE = re.compile(
+    r"\b(?:don'?t|do not|never|must not|mustn'?t|should not|shouldn'?t)\s+(?:ever\s+)?$", re.I
+)
+
+
 def quote_for(sentence: str, start: int) -> str:
     """The clause of `sentence` around position `start`: what a step built from it quotes."""
     a, b = clause_span(sentence, start)
     return sentence[a:b].strip(" ,;:.")
 
 
-def _dedupe(tasks: list[Task]) -> list[Task]:
-    """One task per kind (notify: per channel), first mention first; later mentions add details."""
+def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]:
+    """One task per kind (notify: per channel), first mention first; later mentions add details.
+    A later mention the brief forbids ("…, don't email — send it to the coordinator instead") adds
+    nothing to the earlier one: it stays apart, for the prohibition reader to drop."""
     out: list[Task] = []
     for task in tasks:
+        if (
+            sentences is not None
+            and task.start > 0
+            and _FORBIDDEN_BEFORE.search(sentences[task.sentence][max(0, task.start - 30) : task.start])
+        ):
+            out.append(task)
+            continue
         same = next(
             (
                 t

@@ -1745,3 +1745,15 @@ def test_a_noun_before_its_noun_and_verb_is_no_order():
         '"Visitor Refund Policy" page. Summarise each request for the box office. 5 seconds.'
     )
     assert not [s for s in data["steps"] if s["id"].startswith(("page", "refund"))]
+
+
+def test_dont_do_it_in_a_case_limits_the_earlier_step_to_the_other_case():
+    data = drafted(
+        "Placement tests arrive by webhook with response_id, student_email and writing_sample. Have an AI "
+        "place the student at a level. Email the student their level via SendGrid. If the AI's level "
+        "differs from the scores by more than one band, don't email — send it to the coordinator for "
+        "manual placement instead. 8 seconds."
+    )
+    email = step(data, "http", "email")
+    other = next(s for s in data["steps"] if s["type"] == "http" and s["id"] != email["id"])
+    assert email["if"].startswith("{{ not (") and other["if"] and not other["if"].startswith("{{ not")
