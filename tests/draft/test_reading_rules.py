@@ -1757,3 +1757,14 @@ def test_dont_do_it_in_a_case_limits_the_earlier_step_to_the_other_case():
     email = step(data, "http", "email")
     other = next(s for s in data["steps"] if s["type"] == "http" and s["id"] != email["id"])
     assert email["if"].startswith("{{ not (") and other["if"] and not other["if"].startswith("{{ not")
+
+
+def test_a_persons_approval_is_a_gap_not_a_call_that_approves():
+    brief = (
+        "Snow events arrive on the Kafka topic storms with storm_id and trucks_needed (int). Summarise "
+        "each storm for dispatch. A supervisor must approve any dispatch that sends more than 6 trucks. "
+        "30 seconds."
+    )
+    data = drafted(brief)
+    assert not [s for s in data["steps"] if s["id"].startswith("approve")]
+    assert "DR006" in codes(data, brief)
