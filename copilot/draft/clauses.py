@@ -421,6 +421,11 @@ def _action(clause: str) -> tuple[str, str] | None:
         for base in _participle_bases(passive.group(1)):
             if ACTION_VERBS.get(base) == "effect":
                 return base, "effect"
+        if passive.group(1).lower() in ("written", "saved", "recorded", "logged", "added") and re.match(
+            r"\s*(?:to|into|in|on)\b", stripped[passive.end(1) :], re.I
+        ):
+            # "Only accepted entries get written to the race schedule in Google Sheets": a write
+            return "store", "effect"
     written = re.search(
         r"\b([a-z]+(?:ed)|written)\s+by\s+(?:an?\s+|the\s+)?(?:llm|model|ai|gpt|language model)\b",
         stripped,

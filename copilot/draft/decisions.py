@@ -10,6 +10,7 @@ that map to them ("above 0.8: decline"), and `option_of` which option a phrase n
 # ruff: noqa: E501  (the vocabulary below is regular expressions, one family per line, easier to read whole)
 from __future__ import annotations
 
+import itertools
 import re
 
 from copilot.draft.conditions import attach_conditions, negate
@@ -83,8 +84,13 @@ def decision_options(clause: str) -> list[str]:
     if not m:
         return []
     rest = re.split(r"\s*(?:,|/|\bor\b)\s*", m.group(2))
+    # "accept, waitlist or reject, with a one-line reason": the list ends where prose starts
+    rest = list(itertools.takewhile(lambda w: w.strip().lower() not in _NOT_OPTIONS, rest))
     words = [m.group(1), *rest]
     return list(dict.fromkeys(snake(w.strip("`'\" ")) for w in words if w.strip("`'\" ,")))[:6]
+
+
+_NOT_OPTIONS = frozenset({"with", "and", "then", "so", "a", "an", "the", "for", "by", "within", "in", "to"})
 
 
 _OPTION = r"[`'\"]?([a-z][\w-]*)[`'\"]?"
@@ -385,7 +391,8 @@ def read_actions(
                 r"\b(?:assess|evaluate|rate|judge)\w*\s+(?:whether|if)\b", clause.text, re.I
             ):
                 kind = "decide"  # "assess whether the SAE was reported in time": a yes or no, not a score
-            owner = next((t for t in tasks if t.kind == kind), None)
+            # a second clause of the same model work ("check the entry … and decide …") is the same step
+            owner = next((t for t in [*tasks, *added] if t.kind == kind), None)
             at = sentences[index].index(clause.text)
             named_docs = documents_named(clause.text) or _DOCUMENTS_READ.search(clause.text)
             if clause.kind == "lookup" and not clause.systems and named_docs is not None and not delegated:
@@ -531,7 +538,19 @@ def read_actions(
         obj = re.sub(r"\(.*?\)", "", obj).strip(" ,.")
         routed = _ROUTED.search(clause.text) if not verb_at.group(0) else None
         received = received_noun(clause.text) if not verb_at.group(0) else None
-        if routed:
+        written_to = (
+            re.search(
+                r"\b(?:written|saved|recorded|logged|added)\s+(?:to|into|in|on)\s+(?:the\s+|our\s+)?"
+                r"((?:[\w-]+\s+){0,2}?[\w-]+)(?=\s+(?:in|on|via)\b|[,.;]|$)",
+                clause.text,
+                re.I,
+            )
+            if not verb_at.group(0)
+            else None
+        )
+        if written_to:
+            obj = "to " + written_to.group(1)  # "… get written to the race schedule in Google Sheets"
+        elif routed:
             # "Complaints go to the visitor services team in Zendesk": the subject is the
             # condition, the destination is what the action names
             obj = "to " + routed.group(1)

@@ -13,6 +13,7 @@ replaced without `--force`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,18 @@ def draft(request: DraftRequest, options: DraftOptions) -> DraftOutcome:
     return outcome
 
 
+def _covered(note: str, mapped: list[str]) -> bool:
+    """Whether mapped clauses cover a note: one holds it, or it is made of them ("Have an LLM check
+    the entry against the PDF and decide accept" is two clauses a step quotes), up to joining words."""
+    if any(note in m for m in mapped):
+        return True
+    rest = note
+    for clause in sorted(mapped, key=len, reverse=True):
+        if clause and clause in rest:
+            rest = rest.replace(clause, " ")
+    return rest != note and not re.sub(r"\b(?:and|or|then|,)\b|[^\w]+", " ", rest).split()
+
+
 def _offline(request: DraftRequest, options: DraftOptions, outcome: DraftOutcome, lint_path: str) -> None:
     from copilot.draft.offline import draft_offline
 
@@ -291,9 +304,7 @@ def _cover(outcome: DraftOutcome, request: DraftRequest) -> None:
     # a phrase inside a clause the coverage maps to a step was understood after all
     mapped = [normalise(r.clause.text) for r in coverage.rows if r.steps]
     # (a note in parentheses flags a guess, e.g. "no channel named": it stays)
-    outcome.unmapped = [
-        u for u in outcome.unmapped if u.endswith(")") or not any(normalise(u) in m for m in mapped)
-    ]
+    outcome.unmapped = [u for u in outcome.unmapped if u.endswith(")") or not _covered(normalise(u), mapped)]
     # what the drafter could not read but still asks for something is a gap, not a footnote
     from copilot.draft.coverage import unread_instructions
 

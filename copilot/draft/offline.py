@@ -156,7 +156,9 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
         if "pins nothing yet" in current.pin_note:
             glob = reading.docs_glob or DOCS_GLOB
             current.assumptions.append(
-                f"documents under {glob} next to the flow file; none there yet, so the pin must be updated"
+                f"documents under {glob} next to the flow file; none there yet, so the pin must be updated: "
+                "the own test stands the retrieval in with its on_empty value, and `flowgen test` refuses "
+                "the flow until the documents are there and `flowgen pin` has pinned them"
             )
     current.notes[("respond", "on_deadline")] = (
         "answered when the SLA passes; the hot path then finishes as async work"

@@ -504,6 +504,34 @@ _ABSENT = re.compile(
 _SAYS_TRUTH = re.compile(r"\b([a-z][a-z0-9_]*)\s+(?:is|=|==|equals)\s+(true|false|yes|no)\b", re.I)
 
 
+_LISTED_TYPES = "(the types of the listed fields)"  # a placeholder, replaced by `_listed_types`
+
+
+def _listed_types(reading: Reading, event: EventShape) -> str:
+    """What the draft assumed of the fields the brief lists, type by type, as the schema has them:
+    "are strings (a, b) and numbers (c: named or compared like one)"."""
+    properties = event.schema.get("properties", {})
+    by_type: dict[str, list[str]] = {}
+    for name in reading.event_fields:
+        kind = (properties.get(name) or {}).get("type", "string")
+        by_type.setdefault(kind, []).append(name)
+    if list(by_type) == ["string"]:
+        return (
+            f"the event fields the brief lists ({', '.join(reading.event_fields)}) are strings; "
+            "pass --event sample.json for the real shape"
+        )
+    words = {"string": "strings", "number": "numbers", "integer": "integers", "boolean": "booleans",
+             "array": "lists"}  # fmt: skip
+    parts = [
+        f"{words.get(kind, kind)} ({', '.join(names)}"
+        + (": named, stated or compared like one" if kind != "string" else "")
+        + ")"
+        for kind, names in by_type.items()
+    ]
+    joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return f"the event fields the brief lists are {joined}; pass --event sample.json for the real shape"
+
+
 def _boolean_named_in(text: str, booleans: list[str]) -> str | None:
     """The one boolean field of the event whose words the condition says ("isn't in a
     maintenance window" -> `in_maintenance_window`)."""
@@ -739,10 +767,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         )
     event = request.event or _default_event(trigger, reading.noun, listed, reading.event_types)
     if request.event is None and reading.event_fields:
-        assumptions.append(
-            f"the event fields the brief lists ({', '.join(reading.event_fields)}) are strings; "
-            "pass --event sample.json for the real shape"
-        )
+        assumptions.append(_LISTED_TYPES)  # said once the types are settled (`_listed_types`)
     elif request.event is None:
         assumptions.append(
             f"an event shaped {sorted(event.schema.get('properties', {}))}; pass --event sample.json "
@@ -832,21 +857,8 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             if part is not None and part.kind == "count":
                 part.kind = "fetched" if trigger == "schedule" else "event"
     _event_thresholds(tasks, event, request.event is not None, assumptions, scheduled=trigger == "schedule")
-    numbers = [
-        f for f in reading.event_fields if event.schema["properties"].get(f, {}).get("type") == "number"
-    ]
-    if numbers and request.event is None:
-        # "wind_kmh over 70": a listed field compared with a number is one, and the line says so
-        strings = [f for f in reading.event_fields if f not in numbers]
-        listed = f"the event fields the brief lists ({', '.join(reading.event_fields)}) are strings; "
-        assumptions[:] = [
-            f"the event fields the brief lists are strings ({', '.join(strings)}) and numbers "
-            f"({', '.join(numbers)}: named or compared like one); pass --event sample.json for the real shape"
-            if a.startswith(listed)
-            else a
-            for a in assumptions
-        ]
     _presence_conditions(tasks, event)
+    assumptions[:] = [_listed_types(reading, event) if a is _LISTED_TYPES else a for a in assumptions]
     read_late: list[str] = []
     tasks = _ensure_producers(tasks, assumptions, warnings, reading.sentences, read_late)
     hot_analysis = [

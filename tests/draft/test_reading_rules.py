@@ -1768,3 +1768,28 @@ def test_a_persons_approval_is_a_gap_not_a_call_that_approves():
     data = drafted(brief)
     assert not [s for s in data["steps"] if s["id"].startswith("approve")]
     assert "DR006" in codes(data, brief)
+
+
+def test_one_decision_from_its_two_clauses_its_options_end_where_prose_starts_and_a_passive_write():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Crews register by webhook with entry_id, athlete_count (int) and fee_paid (bool). Have an "
+            'LLM check the entry against the "Regatta Rules" PDF and decide accept, waitlist or reject, '
+            "with a one-line reason. Only accepted entries get written to the race schedule in Google "
+            "Sheets. 6 seconds."
+        )
+    )
+    data = outcome.data
+    decides = [s for s in data["steps"] if s["type"] == "model" and s["id"].startswith("decide")]
+    assert len(decides) == 1
+    assert decides[0]["output_schema"]["properties"]["decision"]["enum"] == ["accept", "waitlist", "reject"]
+    written = next(s for s in data["steps"] if "schedule" in s["id"])
+    assert written["if"] == "{{ steps.check_decide.output.decision == 'accept' }}"
+    assert any("integers (athlete_count" in a and "booleans (fee_paid" in a for a in outcome.assumptions)
+    from copilot.draft.drafting import _covered
+
+    # the note the reader left is made of two clauses the decide step quotes: not "not understood"
+    assert _covered(
+        "have an llm check the entry and decide accept", ["have an llm check the entry", "decide accept"]
+    )
+    assert not _covered("have an llm check the entry and email the crew", ["have an llm check the entry"])
