@@ -335,7 +335,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 (
                     a + m.start(),
                     a + m.end(),
-                    _truth(m.group(0), m.group(1), value)
+                    truth_condition(m.group(0), m.group(1), value)
                     or Condition("event", m.group(0), "==", value, output_field=m.group(1)),
                 )
             )
@@ -440,9 +440,6 @@ def truth_condition(text: str, field_name: str, value: str) -> Condition | None:
     if word not in _TRUE | _FALSE:
         return None
     return Condition("present", text, "!=", "", output_field=field_name, negated=word in _FALSE)
-
-
-_truth = truth_condition
 
 
 def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], list[tuple[int, int, str]]]:

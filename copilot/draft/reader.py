@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from copilot.draft.clauses import ACTION_VERBS, event_lead
+from copilot.draft.clauses import ACTION_VERBS, base_verb, event_lead
 from copilot.draft.conditions import ACTING, negate, read_conditions
 from copilot.draft.decisions import (
     clauses_of,
@@ -560,19 +560,13 @@ _NOT_THEN = re.compile(
 )
 
 
-def _base_verb(word: str) -> str:
-    from copilot.draft.clauses import base_verb
-
-    return base_verb(word)
-
-
 def _skipped(sentences: list[str], tasks: list[Task]) -> None:
     """ "If page_count is over 200, skip the summary", "If loa_feet exceeds 60, do NOT assign a
     slip": the skipped work (a task of that kind, or one whose clause names the thing) and the
     steps that send it get the opposite condition."""
     for index, sentence in enumerate(sentences):
         refused = _NOT_THEN.match(sentence)
-        if refused is not None and _base_verb(refused.group("verb")) not in ACTION_VERBS:
+        if refused is not None and base_verb(refused.group("verb")) not in ACTION_VERBS:
             refused = None  # "If Slack is down, don't lose the alert": a promise, not work left undone
         if refused is not None:
             mapped, unread, _ = read_conditions(f"if{refused.group('cond')}")
