@@ -55,12 +55,10 @@ def main() -> None:
     typer_main()
 
 
-_LAZY = {
-    "COMMANDS": "copilot.cli.app",
-    "DataFormat": "copilot.cli.common",
-    "console": "copilot.cli.common",
-    "fail": "copilot.cli.common",
-}
+# name -> the module that defines it: the three helpers all live in cli.common
+_LAZY = {"COMMANDS": "copilot.cli.app"} | dict.fromkeys(
+    ("DataFormat", "console", "fail"), "copilot.cli.common"
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -167,15 +167,15 @@ def rag_empty_unhandled(ctx: Context) -> Iterator[Hit]:
 
         - id: docs
           type: retrieve
-          query: "{{ event.body }}"
-          sources: [{path: docs/*.md, version: "2026-11-01"}]
+          query: "{{ event.question }}"
+          sources: [{path: kb/faq/*.md, version: "2026-10-15"}]
 
     Passing:
 
         - id: docs
           type: retrieve
-          query: "{{ event.body }}"
-          sources: [{path: docs/*.md, version: "2026-11-01"}]
+          query: "{{ event.question }}"
+          sources: [{path: kb/faq/*.md, version: "2026-10-15"}]
           on_empty: {action: default, value: []}
 
     Fix
