@@ -17,7 +17,8 @@ from copilot import policy
 from copilot.catalog import ModelProfile
 from copilot.draft import blocks
 from copilot.draft.blocks import dur
-from copilot.draft.planning import ModelPicker, Plan, display
+from copilot.draft.model_picker import ModelPicker
+from copilot.draft.planning import Plan, display
 from copilot.draft.reader import Reading
 from copilot.draft.request import DraftRequest
 from copilot.draft.steps import BuiltSteps, build_steps

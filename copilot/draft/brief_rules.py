@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from copilot.draft.clauses import NOT_THE_MODELS
+from copilot.draft.prohibitions import NOT_THE_MODELS
 from copilot.draft.reading import UNMAPPED_CONDITION
 
 # The words that make a clause a rule rather than a description

@@ -16,15 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot.draft.clauses import (
-    DONE_ELSEWHERE,
-    Clause,
-    constraints,
-    keeps_from_models,
-    locate,
-    normalise,
-    requirement_clauses,
-)
+from copilot.draft.clauses import Clause, locate, normalise, requirement_clauses
+from copilot.draft.prohibitions import DONE_ELSEWHERE, constraints, keeps_from_models
 from copilot.draft.reading import UNMAPPED_CONDITION
 
 # code -> (name, severity). Errors make an LLM answer go back for repair; the offline
@@ -397,8 +390,9 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
     decide from the event's text, where the brief may mean data a system holds). Each is a gap
     (the draft says so and exits 1), never a note a reader may skim past. Prohibitions and
     filters are DR005/DR007's: they are judged by what the flow does, not by what was read."""
-    from copilot.draft.clauses import constraints, instructs
     from copilot.draft.conditions import condition_field
+    from copilot.draft.prohibitions import constraints
+    from copilot.draft.verbs import instructs
 
     conditions = " ".join(str(s.get("if", "")) for s in _steps(data))
     out: list[dict[str, Any]] = []
@@ -506,8 +500,8 @@ def _per_item(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
 def _kept_from_models(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
     """ "Whether an event counts as serious is decided by our rule engine, not the model": a step
     whose `if:` reads a field a model decides about that is a decision the brief keeps from models."""
-    from copilot.draft.clauses import clause_spans
     from copilot.draft.sentences import split_sentences
+    from copilot.draft.verbs import clause_spans
 
     # clause by clause: "Anything mentioning danger must be escalated, and the AI must not tell
     # the resident it's safe" keeps the telling from models, not the judging of danger

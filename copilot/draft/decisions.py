@@ -235,7 +235,7 @@ def is_band(clause: str, options: list[str]) -> bool:
     ("decline at 0.8 and above", "hold the post for a human"), or it answers with one
     ("answer `review`"), or it sends to one at a threshold ("send to review from 0.4").
     "Approved payouts get released" names an option as a condition, and is an action."""
-    from copilot.draft.clauses import verb_of
+    from copilot.draft.verbs import verb_of
 
     verb = verb_of(clause)
     if verb is None:
@@ -278,7 +278,7 @@ def option_of(text: str, options: list[str]) -> str | None:
 
 
 def clauses_of(sentence: str) -> list[tuple[int, int]]:
-    from copilot.draft.clauses import clause_spans
+    from copilot.draft.verbs import clause_spans
 
     return clause_spans(sentence)
 
@@ -357,7 +357,9 @@ def read_actions(
 ) -> list[Task]:
     """Actions the task vocabulary has no word for ("block the card via our risk API"), read as
     verb + object + the system named, so no requirement of the brief is silently dropped."""
-    from copilot.draft.clauses import DONE_ELSEWHERE, NOT_AN_ORDER, received_noun, requirement_clauses
+    from copilot.draft.clauses import requirement_clauses
+    from copilot.draft.prohibitions import DONE_ELSEWHERE, NOT_AN_ORDER
+    from copilot.draft.verbs import received_noun
 
     # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
     # post, even though the summary task sits in the same clause.

@@ -27,6 +27,8 @@ from copilot.draft import blocks
 from copilot.draft.assembly import assemble, describe, flow_name
 from copilot.draft.blocks import dur
 from copilot.draft.brief_rules import hand_content_rules, hand_rules_to_model
+from copilot.draft.conditions import condition_field
+from copilot.draft.model_picker import ModelPicker
 from copilot.draft.model_steps import UNGROUNDED_ANSWER
 from copilot.draft.planning import (
     DEFAULT_SLA,
@@ -36,9 +38,7 @@ from copilot.draft.planning import (
     HTTP_P95,
     REALTIME_SLA,
     SLA_SAFETY,
-    ModelPicker,
     Plan,
-    condition_field,
     display,
     grounded,
     plan,

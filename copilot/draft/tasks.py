@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 
-from copilot.draft.clauses import HUMANS_DECIDE
 from copilot.draft.conditions import attach_conditions, read_conditions
 from copilot.draft.labels import fields_text, label_condition, list_after, listed_labels, read_label_lists
 from copilot.draft.phrases import Match
+from copilot.draft.prohibitions import HUMANS_DECIDE
 from copilot.draft.reading import Task
 
 # ---------------------------------------------------------------------------- tasks
@@ -395,7 +395,7 @@ def _named_system(sentence: str, start: int) -> str | None:
 
 def clause_span(sentence: str, start: int) -> tuple[int, int]:
     """The (start, end) of the clause of `sentence` that holds position `start` (the whole sentence if none)."""
-    from copilot.draft.clauses import clause_spans
+    from copilot.draft.verbs import clause_spans
 
     for a, b in clause_spans(sentence):
         if a <= max(start, 0) < b:

@@ -3,8 +3,9 @@ a lookup is a read, an effect calls out, a prohibition is respected, a filter le
 
 from __future__ import annotations
 
-from copilot.draft.clauses import constraints, requirement_clauses
+from copilot.draft.clauses import requirement_clauses
 from copilot.draft.coverage import check
+from copilot.draft.prohibitions import constraints
 from copilot.draft.subjects import systems_named
 
 

@@ -469,7 +469,7 @@ def test_the_opening_when_clause_is_the_event_and_putting_it_in_a_queue_is_an_ac
 
 
 def test_a_percentage_relative_to_another_value_is_not_an_event_threshold_and_contractions_name_cleanly():
-    from copilot.draft.planning import condition_field
+    from copilot.draft.conditions import condition_field
 
     data = drafted(
         "Tickets arrive by webhook. If the bill is more than 40% above their 12-month average, put it in "
@@ -817,7 +817,7 @@ def test_a_night_time_on_a_24_hour_clock_is_after_midnight_and_an_iana_zone_is_k
 
 
 def test_a_time_of_day_and_a_thousands_comma_are_one_clause():
-    from copilot.draft.clauses import clause_spans
+    from copilot.draft.verbs import clause_spans
 
     sentence = "Email the warehouse lead by 07:45, and orders over 12,500 go to the finance queue"
     assert [sentence[a:b].strip(" ,") for a, b in clause_spans(sentence)] == [
@@ -1250,7 +1250,7 @@ def test_names_written_as_identifiers_are_the_events_fields_however_introduced(s
      ("delivery_month", False), ("order_number", False), ("price_list_url", False), ("read_at", False)],
 )  # fmt: skip
 def test_a_field_with_a_word_of_measure_in_its_name_is_a_number(name, number):
-    from copilot.draft.planning import number_named
+    from copilot.draft.event_sample import number_named
 
     assert number_named(name) is number
 

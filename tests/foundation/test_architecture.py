@@ -264,3 +264,18 @@ def test_moved_modules_are_thin(module: str) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     kinds = {type(node).__name__ for node in tree.body} - {"Expr", "ImportFrom", "Assign"}
     assert not kinds, f"{module} should only re-export, found {sorted(kinds)}"
+
+
+MAX_MODULE_LINES = 800
+
+
+def test_no_module_over_800_lines() -> None:
+    """A module past 800 lines holds more than one job: split it by domain idea (issue 11)."""
+    offenders = sorted(
+        (len(path.read_text(encoding="utf-8").splitlines()), name)
+        for name, path in modules().items()
+        if len(path.read_text(encoding="utf-8").splitlines()) > MAX_MODULE_LINES
+    )
+    assert not offenders, f"modules over {MAX_MODULE_LINES} lines:\n" + "\n".join(
+        f"  {name}: {lines} lines" for lines, name in reversed(offenders)
+    )

@@ -1,0 +1,313 @@
+"""Reading what each event is and carries: its noun ("ticket", "claim"), its fields and their types.
+
+The noun is what the budget is counted per, else the thing named where the brief says how
+events arrive, else anywhere (`event_noun`, `read_noun`). The fields come from an
+`Event: {...}` list, the prose of the sentence that delivers the event, or names written as
+identifiers (`read_event_fields`), with the JSON types the brief states (`read_field_types`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from copilot.draft.phrases import Match
+from copilot.draft.triggers import Trigger
+
+# ---------------------------------------------------------------------------- the domain noun
+
+# (noun, pattern) for each kind of event the reader knows; the one named earliest wins, and
+# "report" and "request" only count when no other is named (`_GENERIC_NOUNS`).
+NOUNS = [
+    ("support", r"\b(support )?tickets?\b|\bsupport\b|\bhelp ?desk\b"),
+    ("transaction", r"\b(transactions?|payments?|charges?|card)\b"),
+    ("lead", r"\b(leads?|sign-?ups?|prospects?)\b"),
+    ("review", r"\b(reviews?|ratings?)\b"),
+    # "Twilio posts to our webhook": the verb, not a post
+    ("content", r"\b(comments?|posts?(?!\s+(?:to|into)\b)|user[- ]generated|uploads?|chat messages?)\b"),
+    ("incident", r"\b(incidents?|alerts?|outages?|pages?)\b"),
+    ("order", r"(?<!work )\b(orders?|purchases?|checkouts?)\b"),  # a work order is what the flow opens
+    ("invoice", r"\b(invoices?|receipts?|bills?)\b"),
+    ("email", r"\b(e-?mails?|inbox)\b"),
+    ("document", r"\b(documents?|contracts?|pdfs?|files?)\b"),
+    ("application", r"\b(applications?|resumes?|cvs?|candidates?)\b"),
+    ("call", r"(?<![-\w])(calls?|transcripts?|voicemails?)\b(?!-)"),  # not "on-call", "call-for-help"
+    ("claim", r"\b(claims?)\b"),
+    ("message", r"\b(messages?|chats?|dms?|sms)\b"),
+    ("report", r"\b(reports?)\b"),
+    ("request", r"\b(requests?)\b"),
+]
+_GENERIC_NOUNS = frozenset({"report", "request"})
+KNOWN_NOUNS = frozenset(noun for noun, _ in NOUNS)
+_FIELD_LIST = re.compile(r"\bwith\b[^.;:]*$", re.I)
+# A noun that qualifies the next one ("the demo-request form", "the report id") is not the event.
+_MODIFIER = re.compile(r"\s+(?:form|id|number|page|link|url|type|status|queue|list|system)\b", re.I)
+# A noun word used as a verb: "the system posts each email", "customers report an outage".
+_AS_VERB = re.compile(r"\s+(?:each|every|a|an|the|their|our|its|us|them|it|his|her|new)\b", re.I)
+
+
+# "under $0.01 per report", "less than 10c a deal", "$0.002 per photo": what the budget is counted
+# in is what each event is, in the brief's own word
+_COST_UNIT = re.compile(
+    r"(?:[$€£]\s?\d[\d.,]*|\b\d[\d.,]*\s?(?:c|¢|cents?)\b|\b(?:a|one|half a) (?:cent|penny|dime)\b)"
+    r"[^.;$€£]{0,30}?(?:\b(?:per|a|an|each)\s+|/\s*)([A-Za-z][a-z-]{2,}|[A-Z]{2,5})\b(?!['’-])"
+)
+_NOT_UNITS = frozenset({
+    "event", "run", "night", "day", "hour", "week", "month", "year", "minute", "second", "call", "time",
+    "token", "tokens", "model", "batch", "item", "one", "piece", "pop", "go", "unit", "shot", "single",
+    "message",  # a transport's word, not the thing it carries
+})  # fmt: skip
+
+
+def _unit_noun(sentences: list[str]) -> str | None:
+    """The thing the budget is counted per, when it is a noun of the brief's domain."""
+    for sentence in sentences:
+        for m in _COST_UNIT.finditer(sentence):
+            word = m.group(1)
+            lower = word.lower()
+            singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
+            if singular in _NOT_UNITS or (word[0].isupper() and not word.isupper()):
+                continue  # "per Slack", "per event": no domain noun
+            known = read_noun(singular, generic=True)
+            return known if known != "event" else (word if word.isupper() else singular)
+    return None
+
+
+def event_noun(sentences: list[str], trigger: Trigger) -> str:
+    """What each event is: the thing the budget is counted per ("$0.002 per photo"), else named
+    where the brief says how events arrive, else anywhere."""
+    unit = _unit_noun(sentences)
+    if unit is not None:
+        return unit
+    arriving = next((s for s in sentences if trigger.text and trigger.text in s), None)
+    texts = [t for t in (arriving, " ".join(sentences)) if t is not None]
+    # a specific noun where events arrive, then anywhere; "report", "request" only after that
+    for index, text in enumerate(texts):
+        noun = read_noun(text)
+        if noun != "event":
+            return noun
+        if index == 0:
+            # "whenever a lift changes state": the thing the arriving sentence names, before a
+            # known noun elsewhere in the brief ("page the patrol lead")
+            named = _ARRIVING_THING.search(text)
+            if named and named.group(1).lower() not in _NOT_THINGS:
+                return named.group(1).lower()
+    return "event"
+
+
+_ARRIVING_THING = re.compile(
+    r"\b(?:whenever|when|each time|every time|once)\s+(?:a|an)\s+(?:new\s+)?([a-z][a-z]{2,})\s+"
+    r"(?:is|gets|[a-z]{2,}(?:s|ed))\b",
+)
+_NOT_THINGS = frozenset(
+    {"user", "customer", "person", "someone", "new", "thing", "change", "webhook", "event"}
+)
+
+
+def read_noun(text: str, *, generic: bool = True) -> str:
+    best, best_pos = "event", len(text) + 1
+    for generic_pass in (False, True) if generic else (False,):
+        for noun, pattern in NOUNS:
+            if (noun in _GENERIC_NOUNS) != generic_pass:
+                continue
+            m = next(
+                (
+                    m
+                    for m in re.finditer(pattern, text, re.I)
+                    # a verb ("posts each email"), or a field the event carries ("with their … work email")
+                    if not _AS_VERB.match(text, m.end())
+                    and not _MODIFIER.match(text, m.end())
+                    and not _FIELD_LIST.search(text, 0, m.start())
+                    # "the planner's call": someone's, not the thing that arrives
+                    and not re.search(r"['’]s\s+$", text[: m.start()])
+                    # a field of the event listed in parentheses or braces: "(member_id, email, …)"
+                    and text.count("(", 0, m.start()) <= text.count(")", 0, m.start())
+                    and text.count("{", 0, m.start()) <= text.count("}", 0, m.start())
+                ),
+                None,
+            )
+            if m and m.start() < best_pos:
+                best, best_pos = noun, m.start()
+        if best != "event":
+            break
+    return best
+
+
+_EVENT_FIELDS = re.compile(
+    r"\b(?:event|payload|body|input|message)s?\b[^{}\n]{0,30}?\{\s*([A-Za-z_][\w\s,.?]*)\}", re.I
+)
+
+
+def read_event_fields(
+    sentences: list[str], matches: list[Match], trigger: Trigger | None = None
+) -> list[str]:
+    """`Event: {id, subject, body, email}` -> the field names (all read as strings); else the
+    fields the sentence that delivers the event lists in prose (`_prose_fields`)."""
+    for index, sentence in enumerate(sentences):
+        m = _EVENT_FIELDS.search(sentence)
+        if m:
+            names = [re.sub(r"\W", "", f) for f in m.group(1).split(",")]
+            names = [n for n in names if re.fullmatch(r"[A-Za-z_]\w{0,40}", n)]
+            if names:
+                matches.append(Match("event", m.group(0), index, m.start(), m.end()))
+                return names[:30]
+    if trigger is not None and trigger.kind == "schedule":
+        return []  # a schedule's event is the tick; what it lists is data to fetch or outputs
+    trigger_text = trigger.text if trigger is not None else None
+    for index, sentence in enumerate(sentences):
+        delivers = (trigger_text and trigger_text in sentence) or (
+            _DELIVERS.search(sentence) and not _IMPERATIVE_START.match(sentence)
+        )
+        listed = _prose_fields(sentence) if delivers else None
+        if listed:
+            names, start = listed
+            matches.append(Match("event", sentence[start:], index, start, len(sentence)))
+            return names
+    for index, sentence in enumerate(sentences):
+        # "Each dispute has dispute_id, match_id, …": names written as identifiers are the event's
+        # fields in whatever sentence lists them
+        named = _identifier_fields(sentence)
+        if named is not None:
+            matches.append(Match("event", sentence[named[1] :], index, named[1], len(sentence)))
+            return named[0]
+    return []
+
+
+# "round_number (int)", "loa_feet as a number", "is_member (bool)": the type the brief states
+_STATED_TYPE = re.compile(
+    r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+)\s*(?:\(\s*(?:an?\s+)?|\s+as\s+an?\s+)"
+    r"(int|integer|number|numeric|float|decimal|bool|boolean|true/false|yes/no|list|array)\b",
+    re.I,
+)
+_TYPES = {
+    **dict.fromkeys(("int", "integer"), "integer"),
+    **dict.fromkeys(("number", "numeric", "float", "decimal"), "number"),
+    **dict.fromkeys(("bool", "boolean", "true/false", "yes/no"), "boolean"),
+    **dict.fromkeys(("list", "array"), "array"),
+}
+
+
+def read_field_types(sentences: list[str], fields: list[str]) -> dict[str, str]:
+    """The JSON type the brief states for each listed field it types."""
+    out: dict[str, str] = {}
+    for sentence in sentences:
+        for m in _STATED_TYPE.finditer(sentence):
+            if m.group(1) in fields:
+                out[m.group(1)] = _TYPES[m.group(2).lower()]
+    return out
+
+
+# "posts each email to our webhook with the order number, the visitor's email and the message
+# text", "the payload includes the SKU, the store id and the count": what the event carries
+_DELIVERS = re.compile(
+    r"\b(?:posts|sends|pushes|forwards|publishes|submits|submitted|arrives?|comes? in|lands?|payloads?|"
+    r"webhooks?|queue|topic|trigger|POST|events?|messages?|fields)\b",
+    re.I,
+)
+_IMPERATIVE_START = re.compile(r"^\W*(?:please\s+)?(?:post|send|push|forward|publish)\b", re.I)
+_CARRIES = re.compile(
+    r"\b(?:with|containing|contains|including|includes|carrying|carries|has|having)\s+(?:fields?\s+)?|"
+    r"\bfields?\s*:\s*|\b(?:event|payload|body|message)s?\s*(?:fields?\s*)?:\s*",
+    re.I,
+)
+_NOT_A_FIELD = re.compile(
+    r"^(?:more|less|fewer|over|under|at|no|any|all|every|each|some|only|about|around|up|a lot|lots|"
+    r"details?|info(?:rmation)?|data|stuff|things?|everything|it|them|us)\b",
+    re.I,
+)
+_CLAUSE_WORDS = frozenset({"they're", "they", "that", "which", "who", "we", "you", "it", "is", "are", "was"})
+_OWNERS = frozenset({"the", "a", "an", "its", "their", "his", "her", "our", "your"})
+
+
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?")
+# "request_id, category, description, latitude, reporter_email (optional), photo_count": a list
+# of names written as identifiers, asides allowed, however the sentence introduces it
+_LISTED_NAME = (
+    r"`?[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?`?(?:\s*\([^()]*\))?"
+    # "loa_feet as a number": the type said inline
+    r"(?:\s+as\s+an?\s+(?:number|integer|int|boolean|bool|string|text|list|array|date|datetime|timestamp))?"
+    # a name ends the item: "and the list of booking refs" is prose, not a name
+    r"(?=\s*(?:,|\band\b|\bor\b|[.;:!?)]|$))"
+)
+_IDENTIFIER_LIST = re.compile(_LISTED_NAME + r"(?:\s*(?:,|\band\b|,\s*and\b)\s*" + _LISTED_NAME + ")+")
+
+
+def _identifier_fields(sentence: str) -> tuple[list[str], int] | None:
+    """Two or more names with underscores in one comma list: the event's fields, whatever words
+    come before them ("w/", "contains", "webhook:")."""
+    for m in _IDENTIFIER_LIST.finditer(sentence):
+        # "claim_type (e.g. \"disconnect\", \"cheating\")": an aside, commas and all, is no item
+        bare = re.sub(r"\s*\([^()]*\)|\s+as\s+an?\s+[a-z]+", "", m.group(0))
+        items = [re.sub(r"[`\[\]]", "", i).strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", bare)]
+        items = [i for i in items if i]
+        if sum("_" in i for i in items) >= 2 and len(set(items)) == len(items):
+            return items[:30], m.start()
+    return None
+
+
+def _prose_fields(sentence: str) -> tuple[list[str], int] | None:
+    """(snake_case field names, where the list starts) when a sentence lists names written as
+    identifiers, or two or more short noun phrases after "with"/"containing"/"includes", or in
+    parentheses ("a webhook from our booking form (owner name, phone)"): `the visitor's email`
+    -> visitor_email."""
+    named = _identifier_fields(sentence)
+    phrased = _phrase_fields(sentence)
+    if named is not None and (phrased is None or not set(named[0]) <= set(phrased[0])):
+        return named  # names as identifiers, unless the prose list holds them and more
+    return phrased
+
+
+def _phrase_fields(sentence: str) -> tuple[list[str], int] | None:
+    for m in _CARRIES.finditer(sentence):
+        rest = re.sub(r"\s*\([^()]*\)", "", sentence[m.end() :])  # "(may be empty)": an aside
+        end = re.search(r"[.;:!?()]|\s[-–—]\s|,\s*(?:then|so|and then|which|where|when)\b", rest)
+        listed = rest[: end.start()] if end else rest
+        last = re.search(r"(?:,\s*|\s+)(?:and|or|plus)\s+", listed)
+        if last is not None:  # "A, B and C, classify it": the list ends at the comma after its "and"
+            listed = listed[: last.end()] + listed[last.end() :].split(",")[0]
+        names = _field_names(listed)
+        if names:
+            return names, m.start()
+    for m in re.finditer(
+        r":\s*((?:`?[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?`?\s*,\s*)+(?:and\s+)?`?[a-z][a-z0-9_]*(?:\[\])?`?)\s*(?:[.;]|$)",
+        sentence,
+    ):
+        # "one message per claim: claim_id, policy_no, photos[]": names written as identifiers
+        items = re.split(r"\s*,\s*(?:and\s+)?", m.group(1))
+        if sum("_" in i or i.endswith("[]") for i in items) >= 2:
+            names = _field_names(m.group(1).replace("[]", "").replace("`", ""))
+            if names:
+                return names, m.start()
+    for m in re.finditer(r"\(([^()]*)\)", sentence):
+        listed = re.split(r"\bfields?\s*:\s*", m.group(1))[-1]  # "(webhook, fields: a, b)"
+        names = _field_names(listed)
+        if names:
+            return names, m.start()
+    return None
+
+
+def _field_names(listed: str) -> list[str]:
+    """`the order number, the visitor's email and the message text` -> order_number,
+    visitor_email, message_text; [] unless it is a list of two or more short noun phrases."""
+    items = [i.strip() for i in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or|plus)\s+", listed)]
+    names: list[str] = []
+    for item in items:
+        if re.search(r"[A-Za-z]['’](?:t|re|ve|ll|d|m)\b", item):
+            return []  # "(Tripspark, don't ask)": an aside, not a list of fields
+        words = [w.lower().replace("’", "'") for w in re.findall(r"[A-Za-z][\w'’-]*", item)]
+        while words and words[0] in _OWNERS:
+            words = words[1:]
+        if words[:2] in (["list", "of"], ["array", "of"], ["set", "of"]):
+            words = words[2:]  # "the list of booking refs" -> booking_refs
+        cut = next((i for i, w in enumerate(words) if i and w in _CLAUSE_WORDS), len(words))
+        words = words[:cut]  # "the programme they're looking at": the noun before its clause
+        words = [re.sub(r"'s$|'$", "", w).replace("-", "_") for w in words]
+        if (
+            not words
+            or len(words) > 3
+            or _NOT_A_FIELD.match(" ".join(words))
+            # "reading_m3" is a name; "2 photos" is not
+            or (re.search(r"\d", item) and not _IDENTIFIER.fullmatch(item.strip("` ")))
+        ):
+            return []
+        names.append("_".join(words))
+    return names[:30] if len(names) >= 2 and len(set(names)) == len(names) else []

@@ -1,0 +1,204 @@
+"""What the brief keeps from the flow: prohibitions, filters, and decisions that are not the flow's.
+
+`constraints` lists the clauses that forbid an action ("never auto-refill ...") or leave
+events alone ("... should just be ignored"); `prohibits` and `negated` tell a forbidding
+clause. `keeps_from_models`, `HUMANS_DECIDE` and `deciding_system` tell when a decision
+belongs to people, a rule engine or another named system rather than to a model.
+"""
+
+# ruff: noqa: E501  (the vocabulary below is tables and regular expressions, easier to read whole)
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from copilot.draft.verbs import RECEIVED_VERBS, WORD, action_of, base_verb, clause_spans
+
+_NEVER_RECEIVES = re.compile(
+    r"\b(?:never|not|n't)\s+(?:get|gets|receive|receives|be sent|be given)\s+(?:an?\s+|any\s+)?(?:[\w-]+\s+)?"
+    r"(" + "|".join([*RECEIVED_VERBS, "reply", "answer", "response"]) + r")\b",
+    re.I,
+)
+
+# Not work for the flow: "DTI is computed by our underwriting engine" (another system's job) and
+# the second verb of "never reject or block …" (the "never" covers both)
+DONE_ELSEWHERE = re.compile(
+    r"\b(?:is|are)\s+(?:already\s+|only\s+|always\s+)?(?:[a-z]+ed|done|made|set|sent|run|written)\s+(?:only\s+)?"
+    r"(?:by|in)\s+(?:our|the|their|a)\b(?!\s+(?:flow|bot|automation|model|llm|ai|agent)\b)",
+    re.I,
+)
+NOT_AN_ORDER = re.compile(
+    r"\b(?:never|don'?t|do not|must not|mustn'?t|should not|shouldn'?t|cannot|can'?t)\s+(?:[\w-]+\s+){1,3}?"
+    r"(?:or|nor|and)\s*$",
+    re.I,
+)
+
+
+# "whatever the model says", "no model decides those", "not model-written": the brief keeps it
+# from models
+NOT_THE_MODELS = re.compile(
+    r"\b(?:(?:whatever|no matter what) the (?:model|llm|ai) says|no (?:model|llm|ai)\b|"
+    r"without (?:asking )?(?:a|the|any) (?:model|llm|ai)(?: call)?|not (?:by )?the (?:model|llm|ai)|"
+    # "the model must not deny", "that text is fixed, not model-written", "a plain rule must reject"
+    r"the (?:model|llm|ai) (?:must|should|may|can) ?not|"
+    r"not (?:model|llm|ai)[- ](?:written|generated|decided)|"
+    r"(?:a )?(?:plain|hard|fixed|simple) (?:rule|check|code) (?:must|should|has to)|fixed text|verbatim|"
+    # "Whether to suspend an agent is a compliance-team decision only", "… is the dispatcher's call"
+    r"^\W*whether\b.*\b(?:is|are|stays?|remains?)\s+(?:a|an|the|our|their)\s+(?:[\w'’-]+\s+){0,3}?"
+    r"(?:decision|call|judgement|judgment|choice)s?\b|"
+    # "Humans in Trust & Safety decide bans", "recruiters decide", "our dispatchers make the call"
+    r"^\W*(?:(?:only|but)\s+)?(?:humans?|people|staff|a\s+person|(?:our\s+|the\s+)?(?:[\w&-]+\s+){0,3}?"
+    r"(?:team|analysts?|agents|reviewers?|managers?|moderators?|recruiters?|dispatchers?|clinicians?|vets?|doctors?|"
+    r"nurses?|lawyers?|attorneys?|underwriters?|adjusters?|officers?))\s+(?:in\s+[\w&\s-]+?\s+)?"
+    r"(?:decides?|make\s+the\s+(?:final\s+)?(?:[\w-]+\s+)?(?:call|decision)|(?:has|have)\s+the\s+final\s+say)\b)",
+    re.I,
+)
+
+
+# "only the controller on shift can isolate a segment": someone else's action, kept from the flow
+ONLY_THEY_CAN = re.compile(
+    r"^\W*(?:and\s+|but\s+|—\s*|-\s*)?only\s+(?:the\s+|our\s+|a\s+)?(?:[\w-]+\s+){0,4}?(?:can|may|is\s+allowed\s+to|are\s+allowed\s+to)\s+([a-z]+)",
+    re.I,
+)
+# "Licensed brokers make the final classification decision", "Humans in T&S decide bans": people
+# decide it, so no task of the flow comes from that sentence
+HUMANS_DECIDE = re.compile(
+    r"^\W*(?:(?:only|but)\s+)?(?:humans?|people|staff|a\s+person|(?:our\s+|the\s+)?(?:[\w&-]+\s+){0,3}?"
+    r"(?:team|analysts?|agents|reviewers?|managers?|moderators?|recruiters?|dispatchers?|clinicians?|vets?|doctors?|"
+    r"nurses?|lawyers?|attorneys?|underwriters?|adjusters?|officers?|brokers?|referees?|admins?|controllers?|"
+    r"committee|board|panel|clerk|editors?|curators?|dockmaster|supervisors?))\s+"
+    r"(?:in\s+[\w&\s-]+?\s+)?(?:decides?|makes?\s+(?:the\s+)?(?:final\s+)?(?:[\w-]+\s+)?(?:call|decision)s?|"
+    r"(?:has|have)\s+the\s+final\s+say|rule\s+on)\b",
+    re.I,
+)
+
+
+def keeps_from_models(sentence: str) -> bool:
+    """Whether a sentence keeps a decision or text from models ("decided by our rule engine, not
+    the model", "no model decides them", "not model-written")."""
+    return bool(NOT_THE_MODELS.search(sentence) or _RULE_ENGINE.search(sentence))
+
+
+# "decided by our rule engine", "computed by our underwriting engine": a system, not a model
+_RULE_ENGINE = re.compile(
+    r"\b(?:decided|computed|calculated|determined|made)\s+by\s+(?:our|the|an?)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:rule|rules|underwriting|scoring|pricing|tax|risk)?\s*(?:engine|service|system|team|adjusters?|analysts?)\b",
+    re.I,
+)
+
+
+# "Whether an event counts as serious is decided by our rule engine": the system that decides it
+_DECIDING_SYSTEM = re.compile(
+    r"\b(?:decided|computed|calculated|determined|made|set|judged|scored)\s+by\s+(?:our|the|an?)\s+"
+    r"(?P<system>(?:[\w-]+\s+){0,2}?(?:engine|service|system|api|scorer|model server))\b"
+    r"|\b(?:our|the)\s+(?P<subject>(?:[\w-]+\s+){0,2}?(?:engine|service|system|api|scorer))\s+decides\b",
+    re.I,
+)
+
+
+def deciding_system(condition: str, sentences: list[str]) -> tuple[str, str] | None:
+    """(the system, the sentence saying so) when the brief says a system decides a condition
+    ("… serious is decided by our rule engine" for "if it's a serious event"); None otherwise."""
+    words = [w for w in re.findall(r"[a-z]+", condition.lower()) if len(w) > 3 and w not in ("only", "when")]
+    for sentence in sentences:
+        m = _DECIDING_SYSTEM.search(sentence)
+        if m is None or not words:
+            continue
+        if all(re.search(rf"\b{re.escape(w[:5])}", sentence, re.I) for w in words):
+            return " ".join((m.group("system") or m.group("subject")).split()).lower(), sentence
+    return None
+
+
+# A negation right before the verb: the clause forbids the action ("never auto-refill", "don't
+# email them at all", "doesnt need to block the reply").
+_NEGATION = re.compile(
+    r"\b(?:don'?t|do not|does not|doesn'?t|never|no need to|shouldn'?t|should not|must not|mustn'?t|"
+    r"won'?t|will not|cannot|can'?t|not|"
+    # "Nothing should be posted to the bill": the subject says none
+    r"nothing|nobody|no one|none)\s+(?:[\w'-]+\s+){0,3}$",
+    re.I,
+)
+
+
+# A clause that opens with a negation: what follows is forbidden ("Don't email them").
+NEGATED_LEAD = re.compile(
+    r"^\W*(?:(?:and|but|so|also|please)\s+)?(?:don'?t|do not|never|no need to|we (?:don'?t|never|do not|should not|shouldn'?t|must not))"
+    r"(?:\s+(?:ever|need to|want to|have to|auto-?))*\s+",
+    re.I,
+)
+
+
+def prohibits(text: str) -> bool:
+    """ "Don't message the patient at all", "never email them": the clause forbids its action."""
+    return NEGATED_LEAD.match(text) is not None
+
+
+def negated(text: str, verb: str) -> bool:
+    """True when the clause's action verb is negated: it says what must not happen."""
+    # "never post", "Nothing should be posted": the verb in any form
+    forms = {
+        verb,
+        f"{verb}ed",
+        f"{verb}d",
+        f"{verb}{verb[-1:]}ed",
+        f"{verb[:-1]}ied",
+        f"{verb}ing",
+        f"{verb[:-1]}ing",
+    }
+    for w in WORD.finditer(text):
+        if base_verb(w.group(0)) == verb or w.group(0).lower() in forms:
+            return bool(_NEGATION.search(text[: w.start()]))
+    return False
+
+
+# Prohibitions and filters: clauses that say what must not happen, or which events to leave alone.
+_FILTER = re.compile(
+    r"\b(?:ignored?|skip(?:ped)?|drop(?:ped)?|discard(?:ed)?|disregard(?:ed)?|left alone|leave (?:it|them) alone|"
+    r"no action)\b",
+    re.I,
+)
+
+
+@dataclass
+class Constraint:
+    """A clause that limits what the flow does: a prohibition or a filter."""
+
+    text: str
+    sentence: int
+    verb: str | None  # the forbidden action ("email"), None for a filter ("…should be ignored")
+
+
+def constraints(brief: str) -> list[Constraint]:
+    """The brief's prohibitions ("never auto-refill controlled substances") and filters
+    ("moves of 48 hours or less should just be ignored"), in brief order."""
+    from copilot.draft.sentences import split_sentences
+
+    out: list[Constraint] = []
+    for index, sentence in enumerate(split_sentences(brief)):
+        for a, b in clause_spans(sentence):
+            text = sentence[a:b].strip(" ,;:").rstrip(".")
+            found = action_of(text)
+            lead = NEGATED_LEAD.match(text)
+            if lead is not None:
+                # "Don't email enterprise customers": read the instruction the negation opens
+                found = action_of(text[lead.end() :])
+                if found is not None:
+                    out.append(Constraint(text, index, found[0]))
+                    continue
+            refused = _NEVER_RECEIVES.search(text)
+            kept = re.match(r"\W*whether\s+to\s+([a-z]+)", text, re.I) or ONLY_THEY_CAN.match(text)
+            if kept is not None and (keeps_from_models(text) or ONLY_THEY_CAN.match(text)):
+                # "Whether to cancel a route is the dispatcher's call": the flow never cancels
+                out.append(Constraint(text, index, base_verb(kept.group(1))))
+            elif found is not None and negated(text, found[0]):
+                out.append(Constraint(text, index, found[0]))
+            elif refused is not None:
+                # "Bullying reports must never get an automatic reply": the reply is what is forbidden
+                out.append(
+                    Constraint(
+                        text, index, RECEIVED_VERBS.get(refused.group(1).lower(), refused.group(1).lower())
+                    )
+                )
+            elif _FILTER.search(text):
+                out.append(Constraint(text, index, None))
+    return out

@@ -1,0 +1,467 @@
+"""Which events a task applies to, read from the words around it rather than its own if-clause.
+
+A lead ("For in-range results, ...", a heading before a colon), a subject that names some of
+the events ("Sinkholes always go to ...") or one of the classifier's labels or the answer's
+options, a pronoun ("if it's a cancel"), "otherwise" and "instead" across sentences, and
+skipped work ("If page_count is over 200, skip the summary"): each limits a task the reader
+found to the events it is meant for. A forbidden action is a constraint, never a task
+(`without_prohibited`). `copilot.draft.reader` applies them in order.
+"""
+
+# ruff: noqa: E501  (the vocabulary below is regular expressions, one family per line, easier to read whole)
+from __future__ import annotations
+
+import re
+
+from copilot.draft.conditions import ACTING, negate, read_conditions
+from copilot.draft.decisions import option_of, stem
+from copilot.draft.event_reading import NOUNS
+from copilot.draft.labels import snake
+from copilot.draft.phrases import Match
+from copilot.draft.reading import Condition, Task
+from copilot.draft.tasks import clause_span, quote_for
+from copilot.draft.verbs import ACTION_VERBS, base_verb
+
+_PRONOUN_IF = re.compile(
+    r"\b(?:if|when)\s+(?:it'?s|its|it is|they are|they're|the (?:label|intent|category|type) is|so|yes|it does|that'?s the case)"
+    r"(?:\s+(?:an?\s+)?([\w-]+))?",
+    re.I,
+)
+_WHETHER = re.compile(r"\b(?:whether|if)\s+(.+?)(?=[,.;]|$)", re.I)
+
+
+# "Absences should be recorded in SIMS", "Complaints go to the head's inbox", "Bullying reports
+# must never get an automatic reply — notify the lead": the subject names the events it is about
+_LABEL_SUBJECT = re.compile(
+    # "Complaints go to…", "Critical drugs that fall below 10 units must trigger…" (its relative clause skipped)
+    r"[\W]*((?:[A-Za-z][\w'-]*\s+){0,3}?[A-Za-z][\w'-]*)(?:\s+(?:that|which|who|with)\b[^,;]{0,60}?)?"
+    r"\s+(?=(?:get|gets|are|is|go|goes|should|must|will|can|need|needs)\b)"
+)
+
+
+# "… is a problem station", "… count as stale listings": the term a sentence defines, at its end
+_DEFINED = re.compile(
+    r"\b(?:is|are|counts?\s+as|means?|we\s+call)\s+(?:an?\s+|the\s+)?((?:[\w-]+\s+){0,2}[\w-]+)\W*$", re.I
+)
+
+
+def option_subjects(sentences: list[str], tasks: list[Task], options: list[str]) -> None:
+    """ "Adjuster visits also go to the field-scheduling queue": a clause whose subject names one
+    of the answer's options happens for that answer only."""
+    if not options:
+        return
+    for task in tasks:
+        if task.condition is not None or task.unmapped_condition or task.kind not in ACTING or task.start < 0:
+            continue
+        sentence = sentences[task.sentence]
+        a, _ = clause_span(sentence, task.start)
+        verb_at = task.start
+        if task.action:  # an action's text is its whole clause; its verb starts the predicate
+            found = re.search(rf"\b{re.escape(task.action.split()[0])}", sentence[task.start :], re.I)
+            verb_at = task.start + found.start() if found else task.start
+        subject = sentence[a:verb_at]
+        if not subject.strip():
+            named = _LABEL_SUBJECT.match(sentence, a)  # "Adjuster visits also go to …"
+            subject = named.group(1) if named else ""
+        words = [w for w in re.findall(r"[A-Za-z][\w-]*", subject) if w.lower() not in _SUBJECT_FILLER]
+        named = [o for o in options if 1 <= len(words) <= 4 and option_of(" ".join(words), [o])]
+        if len(named) == 1:
+            task.condition = Condition("decision", subject.strip(" ,;"), "==", named[0], "decision")
+        elif named:  # "pass and fail just update the account status": either answer
+            task.condition = Condition("decision", subject.strip(" ,;"), "in", named, "decision")
+
+
+_SUBJECT_FILLER = frozenset({"also", "then", "only", "all", "any", "the", "and", "just", "always", "those"})
+
+
+# "Critical (CVSS 9 or above) on tier-1 services: page security": a heading that is no condition
+_HEADER_WORDS = frozenset({
+    "trigger", "triggers", "event", "events", "fields", "field", "input", "inputs", "output", "outputs",
+    "budget", "budgets", "sla", "slas", "note", "notes", "step", "steps", "rule", "rules", "outcome",
+    "outcomes", "label", "labels", "decision", "decisions", "example", "examples", "context", "goal",
+    "goals", "flow", "webhook", "schedule", "data", "payload", "message", "messages", "source",
+    "sources", "requirement", "requirements", "constraint", "constraints", "tone", "format", "response",
+    "reply", "answer", "cost", "costs", "latency", "limit", "limits", "setup", "background", "also",
+    "then", "important", "update", "ps", "todo",
+})  # fmt: skip
+# "Sinkholes always go to the on-call engineer", "anything about pain goes to #urgent": the subject
+# limits where it goes; words for what the flow itself produces are no subset of the events
+_SUBJECT_GOES = re.compile(
+    r"\W*(?:(?:so|and|but|then)\s+)?((?:[A-Za-z][\w'-]*\s+){0,4}?[A-Za-z][\w'-]*)\s+"
+    r"(?:always\s+|also\s+|only\s+|then\s+|just\s+|simply\s+|instead\s+)?"
+    r"(?:go|goes|get\s+sent|gets\s+sent|are\s+sent|is\s+sent|are\s+routed|is\s+routed|get\s+routed|gets\s+routed)\b"
+)
+_PRODUCED = frozenset({
+    "summary", "summaries", "reply", "replies", "answer", "answers", "result", "results", "digest",
+    "digests", "report", "reports", "note", "notes", "alert", "alerts", "notification", "notifications",
+    "decision", "decisions", "score", "scores", "label", "labels", "it", "they", "this", "that",
+    "everything", "all", "output", "outputs", "draft", "drafts", "message", "messages", "email",
+    "emails", "copy", "copies", "it's", "proposal", "proposals", "suggestion", "suggestions",
+    "recommendation", "recommendations", "checklist", "commentary", "explanation", "profile",
+})  # fmt: skip
+
+
+def _subject_limits(sentence: str, task: Task, noun: str) -> str | None:
+    """The subject of the task's clause when it names a subset of the events, not all of them."""
+    a, _ = clause_span(sentence, task.start)
+    m = _SUBJECT_GOES.match(sentence, a)
+    if m is None or m.end() > task.start + len(task.text) + 40 or m.start(1) > task.start:
+        return None
+    words = [w.lower() for w in re.findall(r"[A-Za-z][\w'-]*", m.group(1))]
+    if words[-1:] == ["else"] or words in (["the", "rest"], ["all", "others"], ["all", "other"]):
+        return None  # "anything else goes to the adjuster queue": the other branch, read as such
+    if not words or words[0] in (
+        "we",
+        "i",
+        "you",
+        "it",
+        "they",
+        "he",
+        "she",
+        "this",
+        "that",
+        "each",
+        "every",
+    ):
+        return None
+    if words[0] in ("anything", "everything", "whatever") and len(words) == 1:
+        return None
+    head = words[-1]
+    noun_pattern = next((p for n, p in NOUNS if n == noun), None)
+    if (
+        head in _PRODUCED
+        or (noun_pattern and re.fullmatch(noun_pattern, head, re.I))
+        or head.rstrip("s") == noun
+    ):
+        return None  # "Summaries go to Slack", "Tickets go to Zendesk": every event, or what the flow makes
+    return m.group(1).strip()
+
+
+def lead_conditions(sentences: list[str], tasks: list[Task], noun: str = "event") -> None:
+    """'For in-range results, post the explanation to MyChart': a lead that names which events
+    (not "for each ticket") limits the sentence's actions, read or not; unread, the classifier
+    decides it and the draft says so (DR010). So does a heading before a colon ("Critical on
+    tier-1 services: page security") and a subject naming a subset ("Sinkholes always go to …")."""
+    for task in tasks:
+        if task.condition is not None or task.unmapped_condition or task.kind not in ACTING or task.start < 0:
+            continue
+        sentence = sentences[task.sentence]
+        subject = _subject_limits(sentence, task, noun)
+        if subject is not None:
+            task.unmapped_condition = subject
+            continue
+        # "Emergency (gas smell, flooding, no heat): page …": an aside in parentheses is one lead
+        blanked = re.sub(r"\([^()]*\)", lambda m: "_" * len(m.group(0)), sentence)
+        colon = re.match(r"\W*([^:,;{}]{2,70}?):\s+", blanked)
+        if (
+            colon is not None
+            and not re.match(r"\W*(?:never|don'?t|do not|no|always|please|note|ps)\b", colon.group(1), re.I)
+            and colon.end() <= task.start <= colon.end() + 2
+            and colon.group(1).split()[0].lower().strip("*_#") not in _HEADER_WORDS
+            and len(colon.group(1).split()) <= 10
+            and not re.search(r"\d+\s*[.)]\s*$|^\s*\d+$", colon.group(1))
+        ):
+            lead = sentence[colon.start(1) : colon.end(1)].strip()
+            head = re.sub(r"\([^()]*\)", " ", lead)
+            labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
+            named = [
+                lb for lb in labels if re.search(rf"\b{re.escape(lb.replace('_', ' '))}s?\b", head, re.I)
+            ]
+            if len(named) == 1:
+                # "Emergency (gas smell, flooding, no heat): page …": one of the classifier's labels
+                task.condition = Condition("label", lead, "==", named[0])
+            else:
+                task.unmapped_condition = lead
+            continue
+        lead = re.match(
+            r"\W*for\s+(?!(?:every|each|all|any|the|this|that|it|them|us|now|example|instance|\d)\b)([^,]{2,60}),",
+            sentence,
+            re.I,
+        )
+        if lead is not None and lead.end() <= task.start:
+            text = lead.group(0).strip(" ,")
+            if re.fullmatch(r"\W*for\s+(?:those|these|them|such)(?:\s+ones)?", text, re.I) and task.sentence:
+                # "Anything under 10% is a problem station. For those, …": what the pronoun stands for
+                named = _DEFINED.search(sentences[task.sentence - 1])
+                if named is not None:
+                    text = named.group(1).strip()
+            task.unmapped_condition = text
+
+
+_FOR_LABELS = re.compile(
+    r"\bfor\s+(?:the\s+|all\s+)?((?:[\w-]+(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)){0,5}[\w-]+)\s+"
+    r"(?:requests?|tickets?|ones|cases?|calls?|messages?|orders?|items?|reports?|jobs?|claims?|issues?)\b",
+    re.I,
+)
+
+
+def for_labels(sentences: list[str], tasks: list[Task]) -> None:
+    """ "Create a work order in ServiceTitan for urgent and routine requests": an action limited to
+    some of the classifier's labels, named after "for"."""
+    labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
+    if not labels:
+        return
+    for task in tasks:
+        if task.condition is not None or task.kind not in ACTING or task.start < 0:
+            continue
+        a, b = clause_span(sentences[task.sentence], task.start)
+        m = _FOR_LABELS.search(sentences[task.sentence], a, b)
+        if m is None:
+            continue
+        words = [snake(w) for w in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group(1)) if w]
+        if words and all(w in labels for w in words):
+            cond = Condition("label", m.group(0), "==", words[0])
+            cond.alternatives = [Condition("label", m.group(0), "==", w) for w in words[1:]]
+            task.condition, task.unmapped_condition = cond, None
+
+
+def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """'For cancellations within 24 hours of the slot, add the patient to the watchlist', 'For
+    every new booking, send an SMS': a sentence led by one of the classifier's labels limits its
+    actions to that label (and to whatever else the lead says, decided by the classifier)."""
+    labels = [label for t in tasks if t.kind == "classify" for label in t.labels]
+    if not labels:
+        return
+    for task in tasks:
+        threshold = task.condition if task.condition is not None and task.condition.kind == "event" else None
+        if (task.condition is not None and threshold is None) or task.kind not in ACTING or task.start < 0:
+            continue
+        sentence = sentences[task.sentence]
+        lead = re.match(
+            r"\W*(?:only\s+)?for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentence, re.I
+        )
+        # or the subject of the task's own clause ("Complaints go to…", "; low and medium ones are…")
+        a, _ = clause_span(sentence, max(task.start, 0))
+        subject = _LABEL_SUBJECT.match(sentence, a) if lead is None else None
+        m = lead or subject
+        if m is None or (lead is not None and m.end() > task.start):
+            continue
+        tokens = [t.lower() for t in re.findall(r"[A-Za-z][\w-]*", m.group(1))]
+        words = [stem(w) for w in tokens]
+        # "For main_break, open a work order": the label as written, or its words
+        named = [lb for lb in labels if lb in tokens or all(stem(p) in words for p in lb.split("_"))]
+        if not named:
+            continue
+        label = named[0]
+        rest = [
+            w
+            for w in re.findall(r"[A-Za-z0-9][\w-]*", m.group(1))
+            if stem(w) not in {stem(p) for lb in named for p in lb.split("_")}
+        ]
+        cond = Condition("label", m.group(0).strip(" ,;"), "==", label)
+        if len(named) > 1:
+            # "low and medium ones": any of the labels the subject names
+            cond.alternatives = [Condition("label", m.group(0).strip(" ,;"), "==", lb) for lb in named[1:]]
+        elif lead is not None and len(rest) >= 2:
+            # a lead's other words are a further condition; a subject's are only its noun
+            extra = " ".join(rest)
+            cond.alternatives = [Condition("field", extra, "==", True, output_field=snake(extra)[:40])]
+            cond.all_of = True
+        if threshold is not None:
+            # "Critical drugs that fall below 10 units": the label and the event's threshold, both
+            cond.alternatives, cond.all_of = [*cond.alternatives, threshold], True
+        task.condition = cond
+        task.unmapped_condition = None
+        matches.append(Match("condition", m.group(0), task.sentence, m.start(), m.end()))
+
+
+def without_prohibited(sentences: list[str], tasks: list[Task]) -> tuple[list[Task], list[Task]]:
+    """ "Don't message the patient at all": a forbidden action is a constraint, never a task.
+    (the tasks kept, the forbidden ones)."""
+    from copilot.draft.prohibitions import prohibits
+
+    kept: list[Task] = []
+    dropped: list[Task] = []
+    for task in tasks:
+        forbidden = (
+            task.start >= 0
+            and (
+                prohibits(quote_for(sentences[task.sentence], task.start))
+                # "If it is high, don't text the owner at all": the negation right before the verb
+                or bool(
+                    re.search(
+                        r"\b(?:don'?t|do not|never|must not|mustn'?t|should not|shouldn'?t)\s+(?:ever\s+)?$",
+                        sentences[task.sentence][max(0, task.start - 30) : task.start],
+                        re.I,
+                    )
+                )
+            )
+        )
+        (dropped if task.kind in ACTING and forbidden else kept).append(task)
+    return kept, dropped
+
+
+def carry_instead(sentences: list[str], tasks: list[Task], forbidden: list[Task]) -> None:
+    """ "If the value is out of range, don't message the patient; instead send an In Basket
+    message": what the brief does instead keeps the condition the forbidden action had."""
+    from copilot.draft.prohibitions import prohibits
+
+    for task in tasks:
+        if task.condition is not None or task.unmapped_condition or task.start < 0:
+            continue
+        sentence = sentences[task.sentence]
+        if not re.search(
+            r"\b(?:instead|rather)\W*$", sentence[max(0, task.start - 12) : task.start], re.I
+        ) and not re.match(r"\W*(?:instead|rather)\b", sentence[task.start :], re.I):
+            continue
+        # in its sentence, or the one before it when a ";" split them
+        before = [
+            t
+            for t in forbidden
+            if (t.sentence == task.sentence and t.start < task.start) or t.sentence == task.sentence - 1
+        ]
+        if before:
+            task.condition = before[-1].condition
+            task.unmapped_condition = before[-1].unmapped_condition
+            continue
+        # no task was read in the forbidding clause: its own lead ("If the reading is high, don't …")
+        previous = sentences[task.sentence - 1] if task.sentence > 0 else ""
+        lead = re.match(r"\W*(?:if|when|whenever|unless)\b[^,;]{3,100}(?=,)", previous, re.I)
+        if lead and prohibits(previous[lead.end() :].lstrip(" ,")):
+            task.unmapped_condition = lead.group(0).strip()
+
+
+# "If page_count is over 200, skip the summary and just send a notice": the summary, and what
+# sends it, run only when that is not so
+_SKIP = re.compile(
+    r"^\W*(?:if|when|whenever)\b(?P<cond>[^,;]{3,120}),\s*(?:just\s+|then\s+)?(?:skip|omit|leave\s+out|drop|no)\s+"
+    r"(?:the\s+|a\s+|any\s+)?(?P<what>[a-z]+)",
+    re.I,
+)
+_SKIPPED_KINDS = {
+    "summary": "summarise", "summarisation": "summarise", "summarization": "summarise", "reply": "reply",
+    "answer": "answer", "translation": "translate", "score": "score", "scoring": "score",
+    "classification": "classify", "extraction": "extract", "enrichment": "enrich", "lookup": "enrich",
+}  # fmt: skip
+
+
+# "If loa_feet exceeds 60, do NOT assign a slip automatically": what is not done then
+_NOT_THEN = re.compile(
+    r"^\W*(?:if|when|whenever)\b(?P<cond>[^,;]{3,120}),\s*(?:then\s+)?(?:do\s+not|don'?t|never|must\s+not)\s+"
+    r"(?P<verb>[a-z]+)(?:\s+(?:a|an|the|any)?\s*(?:[a-z]+\s+)??(?P<what>[a-z]+))?",
+    re.I,
+)
+
+
+def skip_conditions(sentences: list[str], tasks: list[Task]) -> None:
+    """ "If page_count is over 200, skip the summary", "If loa_feet exceeds 60, do NOT assign a
+    slip": the skipped work (a task of that kind, or one whose clause names the thing) and the
+    steps that send it get the opposite condition."""
+    for index, sentence in enumerate(sentences):
+        refused = _NOT_THEN.match(sentence)
+        if refused is not None and base_verb(refused.group("verb")) not in ACTION_VERBS:
+            refused = None  # "If Slack is down, don't lose the alert": a promise, not work left undone
+        if refused is not None:
+            mapped, unread, _ = read_conditions(f"if{refused.group('cond')}")
+            when = mapped[0][2] if mapped else None
+            if when is None and unread:
+                # "If the AI's level differs …, don't email": the classifier decides it (said)
+                from copilot.draft.conditions import condition_field
+
+                text = unread[0][2]
+                when = Condition("field", text, "==", True, output_field=condition_field(text))
+            verb = refused.group("verb").lower()
+            noun = (refused.group("what") or "").lower().rstrip("s")
+            for task in tasks if when is not None else []:
+                said = task.quote or quote_for(sentences[task.sentence], max(task.start, 0))
+                names = (noun and re.search(rf"\b{re.escape(noun)}s?\b", said, re.I)) or re.match(
+                    rf"\W*{re.escape(verb)}", said, re.I
+                )
+                if task.sentence != index and task.condition is None and names:
+                    task.condition = negate(when, f"not ({when.text})")
+                    task.unmapped_condition = None
+            continue
+        m = _SKIP.match(sentence)
+        kind = _SKIPPED_KINDS.get(m.group("what").lower()) if m else None
+        if m is None or kind is None:
+            continue
+        mapped, _, _ = read_conditions(f"if{m.group('cond')}")
+        if not mapped:
+            continue
+        skip_when = mapped[0][2]
+        noun = m.group("what").lower()
+        for task in tasks:
+            if task.sentence == index and task.quote:
+                # "skip the summary and just send a notice": the notice, which needs no summary
+                task.quote = re.sub(
+                    r"^\W*(?:skip|omit|leave\s+out|drop|no)\s+(?:the\s+|a\s+|any\s+)?\w+\s+(?:and\s+)?"
+                    r"(?:just\s+|instead\s+)?",
+                    "",
+                    task.quote,
+                    flags=re.I,
+                )
+        for task in tasks:
+            sends = task.kind in ("notify", "store", "act") and re.search(
+                rf"\b{re.escape(noun)}", task.quote or quote_for(sentences[task.sentence], task.start), re.I
+            )
+            if task.sentence != index and task.condition is None and (task.kind == kind or sends):
+                task.condition = negate(skip_when, f"not ({skip_when.text})")
+
+
+def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
+    """'If X, escalate; otherwise submit it': an "otherwise" sentence negates the condition of
+    the sentence before it (the brief's ; and . split them)."""
+    for task in tasks:
+        if task.condition is not None or task.start < 0 or task.kind not in ACTING:
+            continue
+        if not re.match(
+            r"\W*(?:otherwise|else|if not|if it isn'?t|if not so|(?:under|below|above|over) that|"
+            r"for (?:everyone|everybody|everything|all) else|for (?:all )?(?:the )?others|for the rest|"
+            r"(?:anything|everything|everyone) else|all (?:the )?others?|the rest)\b",
+            sentences[task.sentence],
+            re.I,
+        ):
+            continue
+        earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
+        if earlier:
+            cond = earlier[-1].condition
+        else:
+            # "If guest_count is over 180 we can't fit them, so … don't create a deal. Otherwise
+            # create a deal": the sentence before has a condition and no task to carry it
+            from copilot.draft.conditions import read_conditions
+
+            read = read_conditions(sentences[task.sentence - 1]) if task.sentence > 0 else ([], [], [])
+            mapped, unread = read[0], read[1]
+            cond = mapped[0][2] if mapped else None
+            if cond is None and unread:
+                # "If the membership is expired, … don't create a job. Otherwise create a dispatch
+                # job": the classifier decides the unread condition (DR010 says so), negated here
+                from copilot.draft.conditions import condition_field
+
+                text = unread[0][2]
+                cond = Condition("field", text, "==", True, condition_field(text))
+        if cond is not None:
+            task.condition = negate(cond, f"otherwise (not {cond.text})")
+            task.unmapped_condition = None
+
+
+def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str]) -> None:
+    """'if its cancel, send it to retention' (a label); 'Check whether X. If it is, text the
+    driver' (the earlier question): conditions that name their subject by a pronoun."""
+    for task in tasks:
+        if task.condition is not None or task.kind not in ACTING or task.start < 0:
+            continue
+        sentence = sentences[task.sentence]
+        m = _PRONOUN_IF.search(sentence[: task.start + len(task.text)])
+        if m is None:
+            continue
+        word = snake(m.group(1) or "")
+        if word in labels:
+            task.condition = Condition("label", m.group(0), "==", word)
+            task.unmapped_condition = None
+            continue
+        for earlier in reversed(sentences[max(0, task.sentence - 1) : task.sentence + 1]):
+            question = _WHETHER.search(earlier[: m.start()] if earlier is sentence else earlier)
+            if question and len(question.group(1).split()) >= 2:
+                text = question.group(1).strip()
+                task.condition = Condition("field", text, "==", True, output_field=None)
+                task.unmapped_condition = None
+                task.condition.output_field = (
+                    "_".join(
+                        w
+                        for w in re.findall(r"[a-z0-9]+", text.lower())
+                        if w not in ("the", "a", "an", "is", "are", "it", "its")
+                    )[:40]
+                    or "condition_met"
+                )
+                break

@@ -1,0 +1,466 @@
+"""The action vocabulary: which verbs ask the flow to act, and where a sentence's clauses start.
+
+`ACTION_VERBS` maps each verb to the work it asks for (a model's, an effect outside, a
+lookup); `action_of` finds the verb a clause instructs, telling an instruction from a noun,
+a passive or a statement about someone else; `clause_spans` cuts a sentence where a new
+instruction can start. `copilot.draft.clauses` builds the brief's requirements on them.
+"""
+
+# ruff: noqa: E501  (the vocabulary below is tables and regular expressions, easier to read whole)
+from __future__ import annotations
+
+import re
+
+# verb (base form) -> "model" (work a model does) or "effect" (changes something outside)
+ACTION_VERBS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "classify",
+            "categorise",
+            "categorize",
+            "triage",
+            "label",
+            "tag",
+            "score",
+            "rate",
+            "rank",
+            "detect",
+            "moderate",
+            "screen",
+            "summarise",
+            "summarize",
+            "extract",
+            "translate",
+            "answer",
+            "draft",
+            "write",
+            "reply",
+            "respond",
+            "suggest",
+            "propose",
+            "recommend",
+            "generate",
+            "enrich",
+            "analyse",
+            "analyze",
+            "assess",
+            "evaluate",
+            "review",
+            "identify",
+            "determine",
+            "decide",
+            "generate",
+            "compose",
+            "prioritise",
+            "prioritize",
+            "check",
+            "verify",
+            "route",
+            "match",
+            "dedupe",
+            "deduplicate",
+            "transcribe",
+            "parse",
+            "recommend",
+            "predict",
+            "estimate",
+            "forecast",
+            "compare",
+            "pick",
+            "choose",
+            "select",
+        ),
+        "model",
+    ),
+    **dict.fromkeys(
+        (
+            "block",
+            "freeze",
+            "suspend",
+            "lock",
+            "hold",
+            "put",
+            "refund",
+            "cancel",
+            "close",
+            "reopen",
+            "open",
+            "create",
+            "file",
+            "comment",
+            "post",
+            "send",
+            "email",
+            "e-mail",
+            "message",
+            "notify",
+            "alert",
+            "page",
+            "ping",
+            "escalate",
+            "forward",
+            "assign",
+            "update",
+            "store",
+            "save",
+            "log",
+            "record",
+            "insert",
+            "upsert",
+            "push",
+            "sync",
+            "add",
+            "remove",
+            "delete",
+            "archive",
+            "mark",
+            "approve",
+            "reject",
+            "publish",
+            "unpublish",
+            "hide",
+            "ban",
+            "quarantine",
+            "schedule",
+            "book",
+            "invite",
+            "text",
+            "call",
+            "trigger",
+            "pause",
+            "resume",
+            "flag",
+            "reserve",
+            "charge",
+            "issue",
+            "credit",
+            "ship",
+            "upload",
+            "attach",
+            "enqueue",
+            "requeue",
+            "mute",
+            "kick",
+            "patch",
+            "decline",
+            "release",
+            "submit",
+            "dm",
+            "isolate",
+            "disable",
+            "reset",
+            "unlock",
+            "revoke",
+            "deactivate",
+            "refill",
+            "renew",
+            "hand",
+            "transfer",
+            "handoff",
+            "link",
+            "merge",
+            "associate",
+            "quarantine",
+            "suspend",
+        ),
+        "effect",
+    ),
+    # reading from a system of record: the draft needs a call that reads it, not a model's guess
+    **dict.fromkeys(("look", "lookup", "fetch", "pull", "query", "retrieve", "search", "find"), "lookup"),
+}
+
+# Words that put a verb right after them in an instruction.
+_LEAD = re.compile(
+    r"^(?:(?:and|or|then|also|please|first|finally|always|only|immediately|just|next|afterwards|otherwise|else|"
+    r"we|i|you|it|the (?:bot|flow|system|automation|agent|assistant)|flowgen|should|must|shall|will|"
+    r"(?:have|let|get|ask|make) (?:the|a|an|our) (?:model|llm|ai|bot|agent|assistant)(?: to)?|"
+    r"'ll|can|could|would|need to|needs to|want to|wants to|have to|has to|to|let'?s|go ahead and|"
+    r"automatically|quickly|also|then)\s+)+",
+    re.I,
+)
+_PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being|gets?|got|has|have|had)\s+(?:\w+ly\s+)?$", re.I)
+# A determiner right before a word makes it a noun ("the page", "an alert"), not an instruction.
+DETERMINER = re.compile(r"\b(?:a|an|the|this|that|its|their|our|your|each|every|no|any|some)\s+$", re.I)
+# One word of a clause, apostrophes and hyphens included ("don't", "auto-approve").
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+# Words after which a base-form verb is an instruction: "and page", "please post", "we block".
+_CONNECTORS = {
+    "and", "then", "also", "please", "first", "finally", "always", "only", "immediately", "just", "next",
+    "afterwards", "otherwise", "else", "we", "i", "you", "should", "must", "shall", "will", "can", "could",
+    "to", "it", "so", "or", "but", "automatically", "quickly", "instead", "never", "don't", "dont", "do",
+}  # fmt: skip
+_OBJECT_START = re.compile(
+    r"the|a|an|it|them|to|our|their|his|her|#[\w-]+|on|in|via|with|back|out|up|all|each|every|its|this|that|[\w-]+s"
+)
+
+
+# Short items joined by commas and a final or/and, up to the end of the clause: a list of options.
+_OPTION_LIST = re.compile(
+    r"\s*(?:[\w'-]+(?:\s+[\w'-]+)?\s*,\s*)+(?:[\w'-]+(?:\s+[\w'-]+)?\s*,?\s+)?(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?\s*(?:[.;]|$)|"
+    # "one of: FAST_TRACK, ADJUSTER_VISIT, DENY_NO_EVENT": labels written as identifiers
+    r"(?-i:\s*`?[A-Z][A-Z0-9_]+`?(?:\s*,\s*`?[A-Z][A-Z0-9_]+`?)+\s*(?:[.;]|$))",
+    re.I,
+)
+
+
+_IN_NUMBER = re.compile(r"(?<=\d)(?::\d\d|,\d{3})(?!\d)")
+
+
+def clause_spans(sentence: str) -> list[tuple[int, int]]:
+    """Clause spans: at commas, semicolons and 'then', and at 'and'/'or' before an action verb;
+    never inside parentheses or backticks (a label list is one clause)."""
+    cuts: list[tuple[int, int]] = []
+    depth = 0
+    tick = False
+    for i, ch in enumerate(sentence):
+        if ch == "`":
+            tick = not tick
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch in ",;:" and depth == 0 and not tick:
+            if _IN_NUMBER.match(sentence, i):
+                continue  # "06:00" and "£15,000" are one number, not two clauses
+            after = WORD.match(sentence[i + 1 :].lstrip())
+            if (
+                ch == ","
+                and re.search(r"\b(?:a|an|the|our|their|its|your)\s+[\w-]+$", sentence[:i], re.I)
+                and after is not None
+                and _base(after.group(0)) not in ACTION_VERBS
+                and after.group(0).lower() not in ("and", "or", "then", "but", "so", "if", "when", "unless")
+            ):
+                continue  # "a short, friendly reply": adjectives, not clauses
+            if ch == "," and re.search(
+                r"\b(?:as|into|either|between|one of)\s+(?:[\w-]+\s+){0,2}[\w-]+(?:,\s*[\w-]+(?:\s+[\w-]+)?){0,8}$",
+                sentence[:i],
+                re.I,
+            ):
+                continue  # "classify it as new booking, reschedule or cancellation": one list
+            if ch == ":" and _OPTION_LIST.match(sentence[i + 1 :]):
+                continue  # "give a verdict: approve, reject or manual review": options, not actions
+            if (
+                ch == ","
+                and ":" in sentence[:i]
+                and _OPTION_LIST.match(sentence[sentence.rfind(":", 0, i) + 1 :])
+            ):
+                continue  # …and the commas inside that list
+            cuts.append((i, i + 1))
+    dashes = list(re.finditer(r"\s(?:—|–|--?)\s", sentence))
+    if len(dashes) == 1 and sentence[: dashes[0].start()].count("(") <= sentence[: dashes[0].start()].count(
+        ")"
+    ):
+        # "must never get an automatic reply — notify the lead": a dash between two clauses (a
+        # pair of dashes encloses an aside, like parentheses: "moderate it — flag hate, spam — and…")
+        cuts.append((dashes[0].start(), dashes[0].end()))
+    for m in re.finditer(r"\s+(?:and then|then|and|or|but|so)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)", sentence):
+        word = m.group(1).lower()
+        after = (m.group(2) or "").strip().lower()
+        inside = sentence[: m.start()].count("(") > sentence[: m.start()].count(")")
+        # "and page the on-call engineer" starts an instruction; "post or comment before…" joins nouns
+        joiner = m.group(0).strip().lower()
+        verb = _base(word) in ACTION_VERBS and (
+            joiner != "or" or not after or bool(_OBJECT_START.fullmatch(after))
+        )
+        if not inside and (m.group(0).strip() in ("then", "and then") or verb):
+            cuts.append((m.start(), m.end()))
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for a, b in sorted(cuts):
+        if a >= start:
+            spans.append((start, a))
+            start = b
+    spans.append((start, len(sentence)))
+    return [(a, b) for a, b in spans if sentence[a:b].strip(" ,;:.")]
+
+
+def base_verb(word: str) -> str:
+    """The base form of a verb token (public for the task reader)."""
+    return _base(word)
+
+
+def _base(word: str) -> str:
+    """The base form of a verb token: 'posts' -> 'post', 'escalates' -> 'escalate'."""
+    w = re.sub(r"^(?:auto|re)-", "", word.lower())  # "auto-approve", "re-open"
+    if w in ACTION_VERBS:
+        return w
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", "")):
+        if w.endswith(suffix) and (w[: -len(suffix)] + repl) in ACTION_VERBS:
+            return w[: -len(suffix)] + repl
+    return w
+
+
+def action_of(clause: str) -> tuple[str, str] | None:
+    """(verb, kind) when the clause instructs an action, else None."""
+    stripped = clause.strip(" ,;:.-*()")
+    lead = _LEAD.match(stripped)
+    rest = stripped[lead.end() :] if lead else stripped
+    first = WORD.match(rest)
+    if first and rest[first.end() : first.end() + 1] == "_":
+        if _base(first.group(0)) in ACTION_VERBS:
+            return None  # "cancel_reason (free text)": a field's name, not the verb "cancel"
+        first = None  # "Wrong_plate disputes go to …": an identifier, then the clause's own verb
+    if first:
+        word = first.group(0)
+        base = _base(word)
+        # the base form at the head of an instruction; a third-person form after a subject
+        if (
+            base in ACTION_VERBS
+            # a third-person verb opening a clause continues a subject named before it
+            # ("a chatbot answers questions and escalates to a human")
+            and (
+                word.lower() == base
+                or lead is not None
+                or re.match(
+                    r"\s+(?:the|a|an|to|it|them|our|their|his|her|its|#[\w-]+)\b", rest[first.end() :], re.I
+                )
+            )
+            and not re.match(r"\s*(?:must|should|will|can|may|are|is|were|was)\b", rest[first.end() :], re.I)
+            # "Refund policy is in our … page": a noun before its noun and verb, not an order
+            and not re.match(
+                r"\s+[a-z][\w-]*\s+(?:is|are|was|were|has|have|lives?|sits?)\b", rest[first.end() :], re.I
+            )
+        ):
+            return base, ACTION_VERBS[base]
+    for m in re.finditer(r"\b([A-Za-z'-]+)\s+(?:the|a|an|our|their|them|it|to|him|her|#)\b", stripped, re.I):
+        word = m.group(1)
+        if word.isupper():
+            continue  # "POST to our endpoint" is an HTTP method, not an instruction
+        base = _base(word)
+        if word.lower() != base:
+            continue  # "the platform calls a webhook", "40 posts a second": a subject's verb, not an instruction
+        before = WORD.findall(stripped[: m.start()])
+        conditional = re.match(r"\W*(?:then\s+|and\s+)?(?:only\s+)?(?:if|when|unless)\b", stripped, re.I)
+        if before and before[-1].lower() not in _CONNECTORS and not conditional:
+            continue  # "Customers submit a form": a statement about someone else ("if its cancel send it…" is not)
+        if (
+            base in ACTION_VERBS
+            and not DETERMINER.search(stripped[: m.start()])
+            and not _PASSIVE.search(stripped[: m.start()])
+        ):
+            return base, ACTION_VERBS[base]
+    subject = re.match(
+        r"\W*(?:a|an|another|the|our|one)\s+(?:[\w-]+\s+){0,2}?(?:model|llm|\w*bot|agent|assistant|classifier|system)\b",
+        stripped,
+        re.I,
+    )
+    if subject:
+        # "A fast model labels the text", "a chatbot on our site that answers questions": the model acts
+        for word in WORD.findall(stripped[subject.end() :])[:8]:
+            base = _base(word)
+            if base in ACTION_VERBS and word.lower() != base:
+                return base, ACTION_VERBS[base]
+    passive = re.search(
+        r"\b(?:gets?|are|is|should be|must be|will be|and)\s+([a-z]+(?:ed|t|n))\s+(?:via|to|in|into|on|through|with|by|back)\b",
+        stripped,
+        re.I,
+    )
+    if passive and not re.search(
+        r"\b(?:queue|topic|stream|webhook|endpoint|bucket|inbox|us)\b", stripped[passive.end() :], re.I
+    ):
+        # "Approved payouts get released via POST to the payments service": an instruction in the passive
+        # ("requests are published to the queue" says how events arrive)
+        for base in _participle_bases(passive.group(1)):
+            if ACTION_VERBS.get(base) == "effect":
+                return base, "effect"
+        if passive.group(1).lower() in ("written", "saved", "recorded", "logged", "added") and re.match(
+            r"\s*(?:to|into|in|on)\b", stripped[passive.end(1) :], re.I
+        ):
+            # "Only accepted entries get written to the race schedule in Google Sheets": a write
+            return "store", "effect"
+    written = re.search(
+        r"\b([a-z]+(?:ed)|written)\s+by\s+(?:an?\s+|the\s+)?(?:llm|model|ai|gpt|language model)\b",
+        stripped,
+        re.I,
+    )
+    if written:
+        # "a short analyst note written by an LLM": the model writes it
+        for base in _participle_bases(written.group(1)):
+            if ACTION_VERBS.get(base) == "model":
+                return base, "model"
+    received = _RECEIVES.search(stripped)
+    if received:
+        # "rejected listings get an email to the seller": the subject receives a side effect
+        noun = received.group(1).lower()
+        return RECEIVED_VERBS.get(noun, "send"), ACTION_VERBS.get(RECEIVED_VERBS.get(noun, "send"), "effect")
+    if re.search(
+        r"\b(?:goes|go|is sent|are sent|get sent|gets sent|is routed|are routed|is posted|are posted)\s+(?:straight\s+)?(?:in)?to\b",
+        stripped,
+        re.I,
+    ):
+        return "send", "effect"  # "anything flagged for review goes to the compliance Slack channel"
+    for m in re.finditer(
+        r"\b(?:we|i|you|should|must|shall|will|'ll|can|need to|needs to|want to|wants to|have to|has to|"
+        r"to|please|and)\s+(?:also\s+|then\s+|immediately\s+|automatically\s+|always\s+)?([A-Za-z'-]+)",
+        stripped,
+        re.I,
+    ):
+        word = m.group(1)
+        base = _base(word)
+        if base not in ACTION_VERBS or _PASSIVE.search(stripped[: m.start(1)]):
+            continue
+        if m.group(0).lower().startswith(("to ", "and ")) and DETERMINER.search(stripped[: m.start()] + " "):
+            continue
+        return base, ACTION_VERBS[base]
+    return None
+
+
+# "… get an email", "… receive a refund": what the subject is sent, as the action that sends it
+RECEIVED_VERBS = {
+    "email": "email", "e-mail": "email", "message": "message", "text": "text", "sms": "text",
+    "notification": "notify", "alert": "alert", "page": "page", "refund": "refund", "ticket": "create",
+    "dm": "dm", "call": "call", "credit": "credit", "invite": "invite", "invitation": "invite",
+}  # fmt: skip
+_RECEIVES = re.compile(
+    r"\b(?:gets?|receives?|should (?:get|receive)|will (?:get|receive)|must (?:get|receive))\s+"
+    r"(?:an?\s+|the\s+)?(?:[\w-]+\s+)?(" + "|".join(RECEIVED_VERBS) + r")\b",
+    re.I,
+)
+
+
+def received_noun(text: str) -> str | None:
+    """ "Suspicious ones get a ticket in Jira" -> ticket: what a subject is sent, or None."""
+    m = _RECEIVES.search(text)
+    return m.group(1).lower() if m else None
+
+
+# "respond within 800ms", "return that in under 2 seconds": the response and its deadline,
+# which the flow's `respond` block and SLA carry, not a step.
+RESPONSE = re.compile(
+    r"^\W*(?:(?:and|then|we|it|must|should|to|please|need|needs|want|wants|have|has|got)\s+)*(?:(?:respond|reply|return|get back|come back)\w*\b"
+    r"(?:[\s,;:-]+[\w']+){0,6}?|answer\w*)[\s,;:-]+(?:within|in under|in less than|under|in|below|inside)\s+"
+    r"(?:about\s+)?[\d.]+\s*(?:ms|milliseconds?|s|secs?|seconds?|minutes?)\b",
+    re.I,
+)
+
+
+def _participle_bases(word: str) -> list[str]:
+    """'released' -> [releas, release], 'posted' -> [post, poste], 'sent' -> [send]."""
+    w = word.lower()
+    irregular = {
+        "attached": "attach",
+        "sent": "send",
+        "held": "hold",
+        "put": "put",
+        "written": "write",
+        "logged": "log",
+        "flagged": "flag",
+    }
+    if w in irregular:
+        return [irregular[w]]
+    if w.endswith("ed"):
+        return [w[:-2], w[:-1], w[:-3] if len(w) > 4 and w[-3] == w[-4] else w[:-2]]
+    return [w]
+
+
+def verb_of(text: str) -> str | None:
+    """The base form of the action verb a clause instructs, or None."""
+    found = action_of(text)
+    return found[0] if found else None
+
+
+def instructs(text: str) -> bool:
+    """True when the clause asks for an action (an action verb used as a verb); "answer within 3
+    seconds" names the response's deadline, not an action."""
+    return action_of(text) is not None and not RESPONSE.search(text)
