@@ -34,6 +34,20 @@ NOT_AN_ORDER = re.compile(
 )
 
 
+# Who decides instead of the flow: "Licensed brokers make the final classification decision",
+# "Humans in T&S decide bans", "our dispatchers make the call". One vocabulary of people and
+# their verbs, used alone (HUMANS_DECIDE) and as a part of NOT_THE_MODELS.
+_PEOPLE_DECIDE = (
+    r"^\W*(?:(?:only|but)\s+)?(?:humans?|people|staff|a\s+person|(?:our\s+|the\s+)?(?:[\w&-]+\s+){0,3}?"
+    r"(?:team|analysts?|agents|reviewers?|managers?|moderators?|recruiters?|dispatchers?|clinicians?|vets?|doctors?|"
+    r"nurses?|lawyers?|attorneys?|underwriters?|adjusters?|officers?|brokers?|referees?|admins?|controllers?|"
+    r"committee|board|panel|clerk|editors?|curators?|dockmaster|supervisors?))\s+"
+    r"(?:in\s+[\w&\s-]+?\s+)?(?:decides?|makes?\s+(?:the\s+)?(?:final\s+)?(?:[\w-]+\s+)?(?:call|decision)s?|"
+    r"(?:has|have)\s+the\s+final\s+say|rule\s+on)\b"
+)
+HUMANS_DECIDE = re.compile(_PEOPLE_DECIDE, re.I)
+"""People decide it, so no task of the flow comes from that sentence."""
+
 # "whatever the model says", "no model decides those", "not model-written": the brief keeps it
 # from models
 NOT_THE_MODELS = re.compile(
@@ -45,12 +59,7 @@ NOT_THE_MODELS = re.compile(
     r"(?:a )?(?:plain|hard|fixed|simple) (?:rule|check|code) (?:must|should|has to)|fixed text|verbatim|"
     # "Whether to suspend an agent is a compliance-team decision only", "… is the dispatcher's call"
     r"^\W*whether\b.*\b(?:is|are|stays?|remains?)\s+(?:a|an|the|our|their)\s+(?:[\w'’-]+\s+){0,3}?"
-    r"(?:decision|call|judgement|judgment|choice)s?\b|"
-    # "Humans in Trust & Safety decide bans", "recruiters decide", "our dispatchers make the call"
-    r"^\W*(?:(?:only|but)\s+)?(?:humans?|people|staff|a\s+person|(?:our\s+|the\s+)?(?:[\w&-]+\s+){0,3}?"
-    r"(?:team|analysts?|agents|reviewers?|managers?|moderators?|recruiters?|dispatchers?|clinicians?|vets?|doctors?|"
-    r"nurses?|lawyers?|attorneys?|underwriters?|adjusters?|officers?))\s+(?:in\s+[\w&\s-]+?\s+)?"
-    r"(?:decides?|make\s+the\s+(?:final\s+)?(?:[\w-]+\s+)?(?:call|decision)|(?:has|have)\s+the\s+final\s+say)\b)",
+    r"(?:decision|call|judgement|judgment|choice)s?\b)|" + _PEOPLE_DECIDE,
     re.I,
 )
 
@@ -58,17 +67,6 @@ NOT_THE_MODELS = re.compile(
 # "only the controller on shift can isolate a segment": someone else's action, kept from the flow
 ONLY_THEY_CAN = re.compile(
     r"^\W*(?:and\s+|but\s+|—\s*|-\s*)?only\s+(?:the\s+|our\s+|a\s+)?(?:[\w-]+\s+){0,4}?(?:can|may|is\s+allowed\s+to|are\s+allowed\s+to)\s+([a-z]+)",
-    re.I,
-)
-# "Licensed brokers make the final classification decision", "Humans in T&S decide bans": people
-# decide it, so no task of the flow comes from that sentence
-HUMANS_DECIDE = re.compile(
-    r"^\W*(?:(?:only|but)\s+)?(?:humans?|people|staff|a\s+person|(?:our\s+|the\s+)?(?:[\w&-]+\s+){0,3}?"
-    r"(?:team|analysts?|agents|reviewers?|managers?|moderators?|recruiters?|dispatchers?|clinicians?|vets?|doctors?|"
-    r"nurses?|lawyers?|attorneys?|underwriters?|adjusters?|officers?|brokers?|referees?|admins?|controllers?|"
-    r"committee|board|panel|clerk|editors?|curators?|dockmaster|supervisors?))\s+"
-    r"(?:in\s+[\w&\s-]+?\s+)?(?:decides?|makes?\s+(?:the\s+)?(?:final\s+)?(?:[\w-]+\s+)?(?:call|decision)s?|"
-    r"(?:has|have)\s+the\s+final\s+say|rule\s+on)\b",
     re.I,
 )
 
