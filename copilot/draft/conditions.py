@@ -60,7 +60,9 @@ _EVENT_ATOM = re.compile(
 )
 _FIELD_VS_FIELD = re.compile(
     r"\b([a-z][a-z0-9_]*)\s+(?:is\s+|are\s+)?(above|over|greater than|higher than|more than|exceeds|below|under|"
-    r"less than|lower than)\s+(?:the\s+)?([a-z][a-z0-9]*_[a-z0-9_]+)\b"
+    r"less than|lower than)\s+"
+    # "above that silo's max_safe_moisture", "over the customer's credit_limit": whose value it is
+    r"(?:(?:the|that|this|its|their|each)\s+(?:[\w-]+['’]s\s+)?|[\w-]+['’]s\s+)?([a-z][a-z0-9]*_[a-z0-9_]+)\b"
 )
 _EVENT_AFTER = re.compile(
     r"\b([a-z][a-z0-9]*_[a-z0-9_]+|[a-z]{2,})\s+(?:is|are)\s+[$€£]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+or\s+"
@@ -101,6 +103,9 @@ _EQUALS = re.compile(
     # the value ends the comparison: "needed_by is within 10 days" compares no word
     r"(?=\s*(?:$|[,;.)]|\b(?i:and|or|then|but)\b))",
 )
+# "over 2500, flag it; under that, mark it informal": "that" is the threshold just said; in "above
+# that silo's max_safe_moisture" it is a determiner and the comparison goes on
+OTHER_SIDE = r"(?:under|below|above|over) that\b(?!\s+(?:[\w-]+['’]s\b|[a-z][a-z0-9]*_[a-z0-9_]+\b))"
 _PRESENT_WORDS = frozenset({"present", "set", "given", "provided", "filled", "filled in", "there"})
 _PRESENCE_WORDS = _PRESENT_WORDS | {
     "missing",
@@ -261,7 +266,11 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 r"(?:ms|milliseconds?|s|secs?|seconds?|minutes?|mins?|hours?|days?|weeks?)", noun, re.I
             ):
                 continue  # a duration is a deadline or a window, never a field of the event
-        if _NOT_EVENT_FIELDS.match(noun) or any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+        at = m.group(1).lower().rfind(noun.lower())
+        # "above that silo's max_safe_moisture and temp_c is above 25": the atom begins at its
+        # field, so a comparison read before it does not hide it
+        begins = a + m.start(1) + at if not counted and at > 0 else a + m.start()
+        if _NOT_EVENT_FIELDS.match(noun) or any(s < a + m.end() and e > begins for s, e, _ in found):
             continue
         if re.match(
             r"\s*(?:%|percent|per ?cent|x|times)\s+(?:above|below|over|under|more than|less than|of|higher|lower)\b",
@@ -277,10 +286,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             continue  # "more than 20 responses mention billing": a subset of what was fetched, not its count
         suffix = (m.group(4) or "").lower()
         value = float(m.group(3).replace(",", "")) * {"k": 1e3, "m": 1e6, "million": 1e6}.get(suffix, 1)
-        start = a + m.start()
-        at = m.group(1).lower().rfind(noun.lower())
-        if not counted and at > 0:
-            start = a + m.start(1) + at  # "closed AND wind_kmh over 70": the atom starts at its field
+        start = begins  # "closed AND wind_kmh over 70": the atom starts at its field
         found.append(
             (
                 start,
@@ -587,7 +593,7 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
             nearest = min(candidates, key=lambda t: (abs(t.start - start), t.start))
             nearest.unmapped_condition = clause
     # "over 2500, flag it; under that, mark it informal": the other side of a threshold
-    for m in re.finditer(r"\b(otherwise|else|if not|(?:under|below|above|over) that)\b", sentence, re.I):
+    for m in re.finditer(rf"\b(otherwise|else|if not|{OTHER_SIDE})\b", sentence, re.I):
         before = [c for s, _, c in mapped if s < m.start()]
         if not before:
             continue

@@ -259,6 +259,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
     findings += _answer_returned(data, options)
     findings += _per_item(data, brief)
     findings += _kept_from_models(data, brief)
+    findings += _models_forbidden(data, brief)
     for row in rows:
         row.gaps = [f["code"] for f in findings if f.get("clause") == row.clause.text]
     return Coverage(rows, findings)
@@ -549,6 +550,28 @@ def _kept_from_models(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
                     )
                 )
     return out
+
+
+def _models_forbidden(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
+    """ "Do not call any language model for this one": every model step breaks the brief's rule."""
+    from copilot.draft.prohibitions import NO_MODELS
+    from copilot.draft.sentences import split_sentences
+
+    rule = next((s for s in split_sentences(brief) if NO_MODELS.search(s)), None)
+    if rule is None:
+        return []
+    return [
+        _finding(
+            "DR010",
+            f"step `{step.get('id')}` calls a model, but the brief says {rule.strip()[:90]!r}",
+            ["steps", index, "id"],
+            "decide it with a transform on the event's fields or an http step to the system that "
+            "knows, and remove the model step",
+            clause=rule.strip(),
+        )
+        for index, step in enumerate(_steps(data))
+        if step.get("type") == "model"
+    ]
 
 
 def _answer_returned(data: dict[str, Any], options: list[str]) -> list[dict[str, Any]]:

@@ -161,7 +161,7 @@ def event_thresholds(
         parts = [task.condition, *task.condition.alternatives]
         for part in parts:
             if part.kind == "fields" and part.output_field:
-                _compared_fields(part, event, given)
+                _compared_fields(part, event, given, tasks)
                 continue
             if part.kind != "event" or not part.output_field:
                 continue
@@ -325,11 +325,24 @@ def presence_conditions(tasks: list[Task], event: EventShape) -> None:
             required.remove(name)  # "only if it was given": an event may come without it
 
 
-def _compared_fields(part: Condition, event: EventShape, given: bool) -> None:
-    """ "If value is over reference_high": both fields are numbers of the event; a field the
-    event lacks leaves the comparison to the classifier (its guess, said as DR010)."""
+def _compared_fields(part: Condition, event: EventShape, given: bool, tasks: list[Task]) -> None:
+    """ "If value is over reference_high": both fields are numbers of the event. "If moisture_pct
+    is above that silo's max_safe_moisture" after "look up the silo … to get its
+    max_safe_moisture": the event's number against what the lookup returns (the lookup declares
+    that field). Any other field the event lacks leaves the comparison to the classifier (its
+    guess, said as DR010)."""
     properties = event.schema.setdefault("properties", {})
     names = [part.output_field or "", str(part.value)]
+    returned = re.compile(rf"\b{re.escape(names[1])}\b")
+    lookup = next(
+        (t for t in tasks if t.kind == "enrich" and not t.docs and returned.search(t.quote or t.text)), None
+    )
+    if names[0] in properties and names[1] not in properties and lookup is not None:
+        part.kind = "looked_up"
+        lookup.fields = list(dict.fromkeys([*lookup.fields, names[1]]))
+        if not given:
+            properties[names[0]] = {"type": "number"}
+        return
     if not all(n in properties for n in names):
         part.kind, part.value, part.op = "field", True, "=="
         part.output_field = condition_field(part.text)
@@ -374,7 +387,7 @@ def ensure_producers(
             continue
         parts = [cond, *cond.alternatives]
         for index, part in enumerate(parts):
-            if part.kind in ("event", "fields", "fetched", "ungrounded", "present"):
+            if part.kind in ("event", "fields", "looked_up", "fetched", "ungrounded", "present"):
                 continue  # decided by the event itself, or by what the run fetched
             if part.kind in ("score", "urgent", "flagged") and deciding_system(part.text, sentences):
                 # "high risk … is decided by our credit engine": that engine's yes or no, not a

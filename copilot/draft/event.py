@@ -229,6 +229,21 @@ class EventShape:
     def pii_fields(self) -> list[str]:
         return [f for f in self.fields if _PII_RE.search(_leaf(f))]
 
+    def payload(self, *, whole: bool = False) -> dict[str, str]:
+        """The event's own fields a call sends on, so the system that gets it knows what it is
+        about (the silo, the booking): top-level scalars without personal data. A side effect
+        leaves out the free text a prompt reads and the delivery `id` (its body has that
+        already); a service that decides (`whole`) gets them."""
+        skip = {*self.pii_fields} if whole else {*self.pii_fields, self.named_text_field, "id"}
+        return {f: f"{{{{ event.{f} }}}}" for f in self.fields if "." not in f and f not in skip}
+
+    def recipient(self, channel: str) -> str | None:
+        """The field that holds where an email or a text goes (`customer_email`, `phone`)."""
+        word = {"email": r"e-?mail", "sms": r"phone|mobile|cell"}.get(channel)
+        if word is None:
+            return None
+        return next((f for f in self.fields if re.search(word, _leaf(f), re.I)), None)
+
 
 def _leaf(path: str) -> str:
     return path.rsplit(".", 1)[-1]

@@ -64,6 +64,17 @@ NOT_THE_MODELS = re.compile(
 )
 
 
+# "Do not call any language model for this one; it's pure rules", "no LLMs in this flow": the
+# whole flow runs without a model call
+NO_MODELS = re.compile(
+    r"\b(?:do not|don'?t|never|must not|mustn'?t|should not|shouldn'?t|without)\s+(?:call|use|invoke|involve|ask|"
+    r"calling|using|invoking|involving|asking)\s+(?:any\s+|an?\s+|the\s+)?(?:language\s+models?|llms?|ai|gpt|"
+    r"models?)\b|\bno\s+(?:llms?|language\s+models?|ai|model\s+calls?)\s+(?:at all|here|in (?:this|the) flow|"
+    r"for (?:this|it|that))\b|\bpure(?:ly)?\s+(?:rules?|logic|code)\b",
+    re.I,
+)
+
+
 # "only the controller on shift can isolate a segment": someone else's action, kept from the flow
 ONLY_THEY_CAN = re.compile(
     r"^\W*(?:and\s+|but\s+|—\s*|-\s*)?only\s+(?:the\s+|our\s+|a\s+)?(?:[\w-]+\s+){0,4}?(?:can|may|is\s+allowed\s+to|are\s+allowed\s+to)\s+([a-z]+)",

@@ -271,6 +271,16 @@ _DOCS_GLOB = re.compile(
 )
 
 
+def read_no_models(sentences: list[str], matches: list[Match]) -> None:
+    """ "Do not call any language model for this one": a rule for the whole flow, which coverage
+    holds the drafted steps to (DR010 when a model step is there anyway)."""
+    from copilot.draft.prohibitions import NO_MODELS
+
+    for index, sentence in enumerate(sentences):
+        if NO_MODELS.search(sentence):
+            matches.append(Match("constraint", sentence, index, 0, len(sentence)))
+
+
 def read_docs_glob(sentences: list[str], matches: list[Match]) -> str | None:
     for index, sentence in enumerate(sentences):
         m = _DOCS_GLOB.search(sentence)
@@ -406,6 +416,7 @@ def read(brief: str) -> Reading:
     rate = read_rate(sentences, matches)
     concurrency = read_concurrency(sentences, matches)
     docs_glob = read_docs_glob(sentences, matches)
+    read_no_models(sentences, matches)
     reading = Reading(
         sentences=sentences,
         trigger=trigger,

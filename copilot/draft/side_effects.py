@@ -29,6 +29,10 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         return f"(steps.fetch.output | length) {cond.op} {cond.value:g}", "fetch"
     if cond.kind == "fields" and cond.output_field:
         return f"event.{cond.output_field} {cond.op} event.{cond.value}", ""
+    if cond.kind == "looked_up" and cond.output_field and "lookup" in producers:
+        # what the lookup returned; a reply without the field makes the comparison false
+        value = f"steps.{producers['lookup']}.output.{cond.value}"
+        return f"{value} is defined and event.{cond.output_field} {cond.op} {value}", producers["lookup"]
     if cond.kind == "present" and cond.output_field:
         # an empty string, null or a missing field are all "not given"
         return f"event.{cond.output_field} | default('')", ""
@@ -220,7 +224,8 @@ def side_effect_step(
     if cond:
         needs.extend(cond[1])
     quote = (task.quote or task.text).lower()
-    details: dict[str, Any] = {}
+    # what the event is about goes with every call; what the steps before produced is added below
+    details: dict[str, Any] = {"event": fields} if (fields := plan.event.payload()) else {}
     # a step that runs exactly when this one does not ("do not assign a slip … just post it")
     # has no output to give it
     opposite = _opposites(cond[0]) if cond else set()
@@ -235,7 +240,7 @@ def side_effect_step(
         if check in skipped:
             continue
         fields = body_fields(kind, check, steps=steps) or (
-            {"summary": f"{{{{ steps.{check}.output.summary }}}}"} if kind == "enrich" else {}
+            {"looked_up": f"{{{{ steps.{check}.output }}}}"} if kind == "enrich" else {}
         )
         mentioned = (
             bool(re.search(_MENTIONS.get(kind, r"^$"), quote))
@@ -312,10 +317,24 @@ def side_effect_step(
             # "Email the supplier via Outlook", "text the owner via Twilio": that system sends it
             env = blocks.env_name(through[0], "api", "url")
             description = f"{description} through {through[0]}"
+        about = next((f for f in plan.event.id_fields if f != "id"), None)
         headline = (
-            # the key as the flow reads it: an assumed `id` may be missing from a real event
-            f"{noun.capitalize()} {plan.shown_id}" if plan.event.id_field else noun.capitalize()
+            # what it is about ("silo {{ event.silo_id }}"), else the key as the flow reads it: an
+            # assumed `id` may be missing from a real event
+            f"{noun.capitalize()} {about.removesuffix('_id').replace('_', ' ')} {{{{ event.{about} }}}}"
+            if about
+            else f"{noun.capitalize()} {plan.shown_id}"
+            if plan.event.id_field
+            else noun.capitalize()
         )
+        if (
+            task.condition is not None
+            and not task.condition.negated
+            and task.condition.kind in ("event", "fields", "looked_up", "present", "count")
+        ):
+            # why this alert fires, in the brief's comparison: "temp_c is above 25"
+            why = re.sub(r"^\W*(?:only\s+)?(?:if|when|whenever)\s+", "", task.condition.text, flags=re.I)
+            headline = f"{headline}: {why.strip(' ,.')}"
         if task.channel == "pagerduty":
             body: dict[str, Any] = {
                 "summary": headline,
@@ -327,6 +346,9 @@ def side_effect_step(
             body = {"subject": headline, "text": details}
         else:
             body = {"text": headline, "details": details}
+        to = plan.event.recipient(task.channel or "")
+        if to is not None:
+            body = {"to": f"{{{{ event.{to} }}}}", **body}  # "email the applicant": their address
     else:
         dest = task.target or "store"
         env = blocks.env_name(dest if dest not in ("database", "db") else "records", "api", "url")

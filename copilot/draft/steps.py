@@ -18,7 +18,7 @@ from typing import Any
 from copilot.draft import blocks
 from copilot.draft.blocks import dur
 from copilot.draft.model_steps import model_spec, model_step
-from copilot.draft.planning import DOCS_GLOB, FEEDS, HOT_KINDS, Plan, display, mentioned_at
+from copilot.draft.planning import DOCS_GLOB, FEEDS, HOT_KINDS, Plan, mentioned_at
 from copilot.draft.reader import Task
 from copilot.draft.side_effects import body_fields, condition_expr, side_effect_step
 from copilot.draft.tasks import quote_for
@@ -116,8 +116,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         base = own or spec[0]
         decided = [n for n in spec[1].get("properties", {}) if n != "confidence"]
         step_id = base if not any(s["id"] == base for s in steps) else f"{base}_{len(steps)}"
-        redacted = set(plan.event.pii_fields)
-        payload = {f: f"{{{{ event.{f} }}}}" for f in plan.event.fields if "." not in f and f not in redacted}
+        payload = plan.event.payload(whole=True)
         step: dict[str, Any] = {
             "id": step_id,
             "type": "http",
@@ -203,6 +202,8 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             }
         )
         whys[lookup_id] = {"brief": _quoted(lookup)}
+        _declare_returned(steps[-1], lookup)
+        producers.setdefault("lookup", lookup_id)
         hot_needs = [*hot_needs, lookup_id]
         label = "Lookup" if lookup_id == "lookup" else f"Lookup ({lookup.target})"
         plan.text_ref = f"{plan.text_ref}\n\n{label}:\n{{{{ steps.{lookup_id}.output | tojson }}}}"
@@ -287,42 +288,21 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
                     "idempotency_key": f"{plan.id_ref}:{lookup_id}",
                 }
             )
+            _declare_returned(steps[-1], task)
+            producers.setdefault("lookup", lookup_id)
             limit = condition_expr(task.condition, producers) if task.condition else None
             if limit is not None:
                 # "only if there's a crash_dump_url, fetch the stack from Backtrace": only then
                 steps[-1]["if"] = limit[0]
                 if limit[1]:
                     steps[-1]["needs"] = limit[1]
-            enrich_task = Task("enrich", task.text, task.sentence, task.start)
-            spec = (
-                "enrich",
-                {
-                    "type": "object",
-                    "required": ["summary"],
-                    "properties": {
-                        "summary": {"type": "string"},
-                        "facts": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
-                f"Combine the lookup result and the {display(plan.reading.noun)} into a short profile: "
-                "a summary and "
-                "the facts worth keeping. Answer only with the JSON object.",
-                f"Lookup:\n{{{{ steps.{lookup_id}.output | tojson }}}}\n\n{plan.text_ref}",
-                {"summary": "", "facts": []},
-                [{"expr": "input.summary | length > 0", "message": "empty profile"}],
-            )
-            enrich_id = _unique_id("enrich", task.target, steps)
-            steps.append(model_step(enrich_id, enrich_task, plan, spec, [*hot_needs, lookup_id], "async"))
-            if limit is not None:
-                steps[-1]["if"] = limit[0]
-            roles[enrich_id] = ("enrich", False)
-            check = f"check_{enrich_id}"
-            steps.append(blocks.validate_step(check, enrich_id, spec[1], spec[5], spec[4], "async"))
-            producers.setdefault("enrich", check)
-            async_checks.add(check)
+            # What the lookup returns goes to the steps after it as it is (the side effects'
+            # payloads, a condition on a returned field): no model rewrites it into a "profile"
+            # the brief never asked for
+            producers.setdefault("enrich", lookup_id)
+            async_checks.add(lookup_id)
             if task.quote:
-                whys[lookup_id] = whys[enrich_id] = {"brief": _quoted(task)}
-            whys[check] = {"block": "validation-gate", "serves": [enrich_id]}
+                whys[lookup_id] = {"brief": _quoted(task)}
         elif task.kind in HOT_KINDS and task.kind not in ("answer", "reply"):
             plan.text_ref, needs = _fed(task, base_text, producers, [])
             limit = condition_expr(task.condition, producers) if task.condition else None
@@ -544,3 +524,14 @@ def _pin(base_dir: Path, glob: str) -> tuple[str, str]:
         "matched no files when drafted, so this pins nothing yet: add the documents, review them, "
         "then run `flowgen pin` on this file (flowgen never invents a pin; the engine refuses a mismatch)"
     )
+
+
+def _declare_returned(step: dict[str, Any], lookup: Task) -> None:
+    """A lookup whose fields a condition compares ("to get its max_safe_moisture") declares them:
+    a reply without them is the lookup's error, not a comparison that silently never holds."""
+    if lookup.fields:
+        step["output_schema"] = {
+            "type": "object",
+            "required": list(lookup.fields),
+            "properties": {name: {"type": "number"} for name in lookup.fields},
+        }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from copilot.draft.conditions import ACTING, negate, read_conditions
+from copilot.draft.conditions import ACTING, OTHER_SIDE, negate, read_conditions
 from copilot.draft.decisions import option_of, stem
 from copilot.draft.event_reading import NOUNS
 from copilot.draft.labels import snake
@@ -405,7 +405,7 @@ def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
         if task.condition is not None or task.start < 0 or task.kind not in ACTING:
             continue
         if not re.match(
-            r"\W*(?:otherwise|else|if not|if it isn'?t|if not so|(?:under|below|above|over) that|"
+            r"\W*(?:otherwise|else|if not|if it isn'?t|if not so|" + OTHER_SIDE + "|"
             r"for (?:everyone|everybody|everything|all) else|for (?:all )?(?:the )?others|for the rest|"
             r"(?:anything|everything|everyone) else|all (?:the )?others?|the rest)\b",
             sentences[task.sentence],

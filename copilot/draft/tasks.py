@@ -56,7 +56,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"(?:slack|teams|e-?mail|discord|pager ?duty|sms))\b", re.I)),
     ("store", re.compile(r"\b(stor(?:e|es|ed|ing)|sav(?:e|es|ed|ing)|persist\w*|archiv\w*|record(?:s|ed|ing)? (?:it|them|the|each|in|to)|"
                          r"log(?:s|ged|ging)? (?:it|them|the|each|every|to|into|in)|write(?:s)? (?:it |them |the \w+ )?(?:to|into)|"
-                         r"insert\w*|upsert\w*|push(?:es|ed)? (?:it |them )?(?:to|into)|update(?:s)? (?:the )?(?:crm|record|sheet|"
+                         r"insert\w*|upsert\w*|append(?:s|ed|ing)? (?:(?:it|them|the [\w-]+|each [\w-]+|a [\w-]+|an? row|rows?) )?(?:to|into|onto)\b|push(?:es|ed)? (?:it |them )?(?:to|into)|update(?:s)? (?:the )?(?:crm|record|sheet|"
                          r"database|db|ticket|spreadsheet|salesforce|hubspot|airtable|notion)|create(?:s)? (?:a )?(?:jira|linear|zendesk) "
                          r"(?:ticket|issue))\b", re.I)),
 ]  # fmt: skip
@@ -216,13 +216,18 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     continue
                 if kind in ("enrich", "store"):
                     dest = next((d for d in _DESTINATIONS if re.search(rf"\b{d}\b", lower)), None)
-                    owned = re.search(r"\b(?:our|the|their)\s+([a-z][\w-]*)\s+api\b", lower[m.start() :])
+                    owned = re.search(
+                        r"\b(?:our|the|their)\s+([a-z][\w-]*)\s+(?:api|service|system|database|db)\b",
+                        lower[m.start() :],
+                    )
                     if (
-                        dest == "api"
+                        dest in (None, "api", "database", "db")
                         and owned
-                        and owned.group(1) not in ("own", "internal", "public", "rest")
+                        and owned.group(1)
+                        not in ("own", "internal", "public", "rest", "main", "core", "other")
                     ):
-                        dest = owned.group(1)  # "in our assets API": the assets service, not any API
+                        # "in our assets API", "from our ledger service": that service, not any API
+                        dest = owned.group(1)
                     task.target = dest
                 if kind in ("enrich", "store", "act"):
                     # the system the clause names ("look up the policy in Guidewire") is where the

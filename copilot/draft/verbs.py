@@ -107,6 +107,7 @@ ACTION_VERBS: dict[str, str] = {
             "record",
             "insert",
             "upsert",
+            "append",
             "push",
             "sync",
             "add",

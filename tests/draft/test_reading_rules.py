@@ -1793,3 +1793,59 @@ def test_one_decision_from_its_two_clauses_its_options_end_where_prose_starts_an
         "have an llm check the entry and decide accept", ["have an llm check the entry", "decide accept"]
     )
     assert not _covered("have an llm check the entry and email the crew", ["have an llm check the entry"])
+
+
+def test_a_comparison_with_what_a_lookup_returns_reads_the_lookup_and_otherwise_appends():
+    data = drafted(
+        "Freezer readings arrive on the Kafka topic cold.readings. Each message has freezer_id (string) and "
+        "temp_c (number). Look up the freezer in our AssetDB by freezer_id to get its max_temp. If temp_c is "
+        "above that freezer's max_temp, post to #facilities in Slack. Otherwise append the reading to the "
+        "BigQuery table freezer_log."
+    )
+    lookup = step(data, "http", "lookup")
+    assert lookup["output_schema"]["required"] == ["max_temp"]  # what the condition compares
+    alert = step(data, "http", "slack")
+    value = f"steps.{lookup['id']}.output.max_temp"
+    assert alert["if"] == f"{{{{ {value} is defined and event.temp_c > {value} }}}}"
+    assert lookup["id"] in alert["needs"]
+    append = step(data, "http", "bigquery")
+    assert append["if"] == f"{{{{ not ({alert['if'][3:-3]}) }}}}"  # "otherwise": the other branch
+    # "that freezer's max_temp" names a value, not the other side of a threshold
+    assert not alert["if"].startswith("{{ not")
+    # no model rewrites the lookup into a profile nobody asked for
+    assert not [s["id"] for s in data["steps"] if s["type"] == "model"]
+    # the calls carry what the event is about, and the alert says why it fires
+    assert alert["request"]["json"]["details"]["event"] == {
+        "freezer_id": "{{ event.freezer_id }}",
+        "temp_c": "{{ event.temp_c }}",
+    }
+    assert "{{ event.freezer_id }}" in alert["request"]["json"]["text"]
+    assert "temp_c is above" in alert["request"]["json"]["text"]
+
+
+def test_a_brief_that_forbids_models_is_held_to_it():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Door sensor events arrive by webhook with door_id (string) and open_seconds (number). If "
+        "open_seconds is over 120, page the on-call tech through PagerDuty. Do not call any language model "
+        "for this; it is pure rules."
+    )
+    result = draft_offline(DraftRequest(brief=brief))
+    assert not [s for s in result.data["steps"] if s["type"] == "model"]
+    assert not any("language model" in u for u in result.unmapped), result.unmapped
+    # a model step in such a flow is a gap the coverage names
+    data = {
+        **result.data,
+        "steps": [*result.data["steps"], {"id": "guess", "type": "model", "why": {"brief": "x"}}],
+    }
+    found = [f for f in check(data, brief).findings if "calls a model" in f["message"]]
+    assert found and "guess" in found[0]["message"]
+
+
+def test_a_lookup_from_our_named_service_calls_that_service():
+    data = drafted(
+        "Card payments arrive by webhook with payment_id. Enrich each payment with the cardholder's "
+        "recent payments from our ledger service, then post the payment to #ops in Slack."
+    )
+    assert "LEDGER_API_URL" in step(data, "http", "lookup")["request"]["url"]
