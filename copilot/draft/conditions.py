@@ -78,7 +78,9 @@ _NOT_EVENT_FIELDS = re.compile(
 )
 _QUOTED_VALUE = re.compile(
     r"\b(?:the\s+|its\s+|their\s+|his\s+|her\s+)?((?!(?:if|when|unless|only|and|or)\b)[a-z]+"
-    r"(?:\s+(?!(?:is|equals|was)\b)[a-z]+)?)\s+(?:is|equals|was|==|=)\s+"
+    r"(?:\s+(?!(?:is|equals|was|changes|changed|becomes|became|moves|moved)\b)[a-z]+)?)\s+"
+    # 'when status changes to "submitted"': the value it now has
+    r"(?:is|equals|was|==|=|(?:changes|changed|moves|moved|is set|was set|switches|switched) to|becomes|became)\s+"
     r"[\"'\u201c\u2018]([^\"'\u201d\u2019{}%]{1,40})[\"'\u201d\u2019]"
     # 'category is "pothole" or "streetlight"': any of the values
     r"((?:\s*(?:,\s*or|,|\bor)\s*[\"'\u201c\u2018][^\"'\u201d\u2019{}%]{1,40}[\"'\u201d\u2019])*)",

@@ -159,6 +159,8 @@ def event_thresholds(
         if task.condition is None:
             continue
         parts = [task.condition, *task.condition.alternatives]
+        if task.scope is not None:
+            parts.append(task.scope)  # "only act when status is 'submitted'": its field too
         for part in parts:
             if part.kind == "fields" and part.output_field:
                 _compared_fields(part, event, given, tasks)
@@ -274,6 +276,28 @@ def _boolean_named_in(text: str, booleans: list[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def _booleans_in_parts(text: str, booleans: list[str]) -> Condition | None:
+    """ "If an accessible plot is needed and one is free" with `accessible_plot_needed`: the part
+    a boolean of the event names is read from the event, the other stays the classifier's
+    (said as its guess); None when no part names a boolean."""
+    from copilot.draft.conditions import truth_condition
+
+    joiner = re.search(r"\s+(and|or)\s+", text, re.I)
+    pieces = re.split(r"\s+(?:and|or)\s+", text, flags=re.I) if joiner else [text]
+    parts: list[Condition] = []
+    for piece in pieces:
+        named = _boolean_named_in(piece, booleans)
+        negative = re.search(r"\b(?:not|isn'?t|aren'?t|wasn'?t|no|never|without|outside)\b", piece, re.I)
+        read = truth_condition(piece, named, "false" if negative else "true") if named else None
+        guess = Condition("field", piece.strip(), "==", True, output_field=condition_field(piece))
+        parts.append(read or guess)
+    if all(p.kind == "field" for p in parts):
+        return None
+    first, *rest = parts
+    first.alternatives, first.all_of = rest, bool(joiner and joiner.group(1).lower() == "and")
+    return first
+
+
 def presence_conditions(tasks: list[Task], event: EventShape) -> None:
     """A condition on whether the event carries a field, or on a boolean it carries ("if injury is
     true"), is read from the event: no model guesses it."""
@@ -311,6 +335,10 @@ def presence_conditions(tasks: list[Task], event: EventShape) -> None:
     for task in tasks:
         text = task.unmapped_condition
         if task.condition is not None or not text:
+            continue
+        read_parts = _booleans_in_parts(text, booleans)
+        if read_parts is not None:
+            task.condition, task.unmapped_condition = read_parts, None
             continue
         absent = _ABSENT.search(text)
         if not (absent or _PRESENT.search(text)):
@@ -382,6 +410,12 @@ def ensure_producers(
                 f"the condition {task.unmapped_condition!r} is decided by the classifier as "
                 f"`{task.condition.output_field}`; check its prompt"
             )
+        if task.scope is not None and task.kind in ("notify", "store", "act"):
+            # "Only act when …" holds besides whatever this step's own condition became
+            if task.condition is None:
+                task.condition = task.scope
+            elif task.condition is not task.scope:
+                task.condition.scope = task.scope
         cond = task.condition
         if cond is None:
             continue

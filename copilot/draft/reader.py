@@ -46,6 +46,7 @@ from copilot.draft.task_conditions import (
     option_subjects,
     otherwise_across,
     pronoun_conditions,
+    scope_conditions,
     skip_conditions,
     without_prohibited,
 )
@@ -238,6 +239,13 @@ def _delivered(sentences: list[str], tasks: list[Task]) -> list[Task]:
             continue
         word = (m.group("channel") or m.group("what") or "").lower()
         channel = _CHANNEL_OF.get(word) or ("email" if re.search(r"e-?mail", clause, re.I) else "sms")
+        existing = next((t for t in tasks if t.kind == "notify" and t.channel == channel), None)
+        if existing is not None:
+            # "email the applicant a confirmation via Mailgun … The model should write the
+            # confirmation email": that send carries the written text; no second email
+            existing.source = existing.source or task.kind
+            existing.after = list(dict.fromkeys([*existing.after, task.kind]))
+            continue
         sender = Task("notify", clause, task.sentence, task.start, channel=channel)
         sender.channel_named = True
         sender.quote = clause
@@ -384,6 +392,7 @@ def read(brief: str) -> Reading:
     lead_labels(sentences, tasks, matches)
     for_labels(sentences, tasks)
     lead_conditions(sentences, tasks, event_noun(sentences, trigger))
+    scope_conditions(sentences, tasks, matches)
     lead = event_lead(sentences)
     if lead is not None:
         # "Whenever a patient books, moves or cancels an appointment, …": the arriving event

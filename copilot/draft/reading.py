@@ -41,6 +41,9 @@ class Condition:
     negated: bool = False
     alternatives: list[Condition] = field(default_factory=list)
     all_of: bool = False  # "hot AND over 500 employees": every part must hold, not any
+    # "Only act when status changes to 'submitted'": a condition over the whole flow's actions,
+    # holding besides this one (its own "or"s stay inside)
+    scope: Condition | None = None
 
 
 @dataclass
@@ -67,6 +70,9 @@ class Task:
     )  # kinds the brief orders before this one ("enrich, then score")
     also: list[Task] = field(default_factory=list)  # later mentions of the same task, merged into this one
     quotes: list[str] = field(default_factory=list)  # every clause that mentions it (quote first)
+    # "Only act when …": the flow's rule over every action, joined to the condition this task
+    # gets once its own unread one is decided (ensure_producers)
+    scope: Condition | None = None
 
     @property
     def end(self) -> int:

@@ -88,7 +88,11 @@ def condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, lis
     expr = joiner.join(f"({t[0]})" if len(tests) > 1 else t[0] for t in tests)
     if cond.negated:
         expr = f"not ({expr})"
-    return f"{{{{ {expr} }}}}", list(dict.fromkeys(t[1] for t in tests if t[1]))
+    reads = [t[1] for t in tests if t[1]]
+    if cond.scope is not None and (within := condition_expr(cond.scope, producers)) is not None:
+        expr = f"({within[0][3:-3]}) and ({expr})"
+        reads = [*within[1], *reads]
+    return f"{{{{ {expr} }}}}", list(dict.fromkeys(reads))
 
 
 def _sentence_case(text: str) -> str:

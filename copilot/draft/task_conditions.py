@@ -465,3 +465,39 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
                     or "condition_met"
                 )
                 break
+
+
+# "Only act when status changes to 'submitted'", "Do nothing unless the order is paid", "Ignore
+# records where stage is 'draft'": a rule over every action of the flow, said once
+_SCOPE = re.compile(
+    r"^\W*(?:(?:we\s+|you\s+)?only\s+(?:want\s+to\s+|need\s+to\s+)?(?:act|run|proceed|process|handle|care|fire|"
+    r"trigger|do\s+(?:anything|something|this|it))\w*|(?:act|run|proceed|fire)\s+only|do\s+nothing|"
+    r"(?P<ignore>ignore|skip|drop|disregard)\s+(?:everything|anything|all\s+others|the\s+rest|(?:the\s+|any\s+|all\s+)?"
+    r"(?:[\w-]+\s+)?(?:events?|records?|changes?|updates?|messages?|rows?|ones|it|them)))\b"
+    r"[^,;.]*?\b(?P<word>when|whenever|if|where|whose|unless|once|with)\b",
+    re.I,
+)
+
+
+def scope_conditions(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """A sentence that limits every action ("Only act when status changes to 'submitted'") holds
+    for each side effect besides its own condition; "ignore … where X" limits them to not X."""
+    for index, sentence in enumerate(sentences):
+        m = _SCOPE.match(sentence)
+        if m is None:
+            continue
+        mapped = [c for start, _, c in read_conditions(sentence)[0] if start >= m.start("word")]
+        if not mapped:
+            continue
+        scope = mapped[0]
+        if m.group("ignore") and m.group("word").lower() != "unless":
+            scope = negate(scope, f"not ({scope.text})")  # "ignore records where stage is 'draft'"
+        matches.append(Match("condition", sentence[m.start("word") :], index, m.start("word"), len(sentence)))
+        for task in tasks:
+            if task.kind not in ("notify", "store", "act") or task.sentence == index:
+                continue
+            task.scope = scope
+            if task.condition is None and not task.unmapped_condition:
+                task.condition = scope
+            elif task.condition is not None and task.condition is not scope:
+                task.condition.scope = scope

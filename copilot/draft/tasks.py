@@ -17,6 +17,7 @@ from copilot.draft.labels import fields_text, label_condition, list_after, liste
 from copilot.draft.phrases import Match
 from copilot.draft.prohibitions import HUMANS_DECIDE
 from copilot.draft.reading import Task
+from copilot.draft.verbs import TYPE_GLOSS
 
 # ---------------------------------------------------------------------------- tasks
 
@@ -288,8 +289,11 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
 
 
 def _named_or_noun(sentence: str, start: int, word: str) -> bool:
-    """A task word used as a name (capitalised mid-sentence) or as a noun (after an article)."""
+    """A task word used as a name (capitalised mid-sentence), as a noun (after an article), or as
+    an event field followed by its type ("email (string)")."""
     first = word.split()[0] if word.split() else word
+    if TYPE_GLOSS.match(sentence, start + len(first)):
+        return True
     if (
         first[:1].isupper()
         and not first.isupper()

@@ -292,6 +292,14 @@ def _base(word: str) -> str:
     return w
 
 
+# "signup_id (string) and email (string)": a field of the event, named with its type
+TYPE_GLOSS = re.compile(
+    r"\s*\((?:an?\s+)?(?:string|str|text|number|numeric|int|integer|float|decimal|bool|boolean|true/false|"
+    r"yes/no|date|datetime|timestamp|iso\b[^)]*|url|uri|e-?mail(?:\s+address)?|phone|array|list|object)\b[^)]*\)?",
+    re.I,
+)
+
+
 def action_of(clause: str) -> tuple[str, str] | None:
     """(verb, kind) when the clause instructs an action, else None."""
     stripped = clause.strip(" ,;:.-*()")
@@ -302,6 +310,8 @@ def action_of(clause: str) -> tuple[str, str] | None:
         if _base(first.group(0)) in ACTION_VERBS:
             return None  # "cancel_reason (free text)": a field's name, not the verb "cancel"
         first = None  # "Wrong_plate disputes go to …": an identifier, then the clause's own verb
+    if first and TYPE_GLOSS.match(rest, first.end()):
+        return None  # "email (string)": a field of the event named with its type, not "email"
     if first:
         word = first.group(0)
         base = _base(word)

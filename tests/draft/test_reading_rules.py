@@ -1849,3 +1849,43 @@ def test_a_lookup_from_our_named_service_calls_that_service():
         "recent payments from our ledger service, then post the payment to #ops in Slack."
     )
     assert "LEDGER_API_URL" in step(data, "http", "lookup")["request"]["url"]
+
+
+def test_only_act_when_limits_every_action_besides_its_own_condition():
+    data = drafted(
+        "HubSpot sends a webhook whenever a deal changes. The payload includes deal_id (string), amount "
+        '(number) and stage (string). Only act when stage changes to "closedwon". If amount is over 5000, '
+        "post to #big-wins in Slack. Create an invoice in Xero for the deal."
+    )
+    slack, invoice = step(data, "http", "slack"), step(data, "http", "invoice")
+    assert slack["if"] == "{{ (event.stage == 'closedwon') and (event.amount > 5000) }}"
+    assert invoice["if"] == "{{ event.stage == 'closedwon' }}"
+    assert data["trigger"]["example"]["stage"] == "closedwon"  # the own test takes the branch
+
+
+def test_ignore_records_where_is_the_other_side_for_every_action():
+    data = drafted(
+        "Airtable posts a webhook for each changed row with row_id (string) and state (string). Ignore "
+        'records where state is "draft". Email the owner a summary of the row through Postmark.'
+    )
+    assert step(data, "http", "email")["if"].startswith("{{ not (event.state == 'draft')")
+
+
+def test_the_part_of_a_condition_a_boolean_field_names_is_read_from_the_event():
+    data = drafted(
+        "Our booking form posts a webhook with booking_id (string), wheelchair_access_needed (boolean) and "
+        "venue (string). Look up the venue's free rooms in our Rooms API. If wheelchair access is needed "
+        "and a step-free room is free, reserve it in the Rooms API."
+    )
+    reserve = step(data, "http", "reserve")
+    assert "event.wheelchair_access_needed" in reserve["if"] and " and " in reserve["if"]
+
+
+def test_a_written_email_goes_out_by_the_email_step_the_brief_already_has():
+    data = drafted(
+        "Typeform posts each signup with signup_id (string) and email (string). Email the person a welcome "
+        'via Mailgun. The model should write the welcome email using our "Member Handbook".'
+    )
+    emails = [s for s in data["steps"] if s["type"] == "http" and "email" in s["id"]]
+    assert len(emails) == 1, [s["id"] for s in data["steps"]]
+    assert emails[0]["request"]["json"]["to"] == "{{ event.email }}"
