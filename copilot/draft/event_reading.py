@@ -172,16 +172,24 @@ def read_event_fields(
     return []
 
 
-# "round_number (int)", "loa_feet as a number", "is_member (bool)": the type the brief states
+# "round_number (int)", "loa_feet as a number", "is_member (bool)", "session_hours which is a
+# number", "has_color true/false", "weight_kg - a number": the type the brief states
 _STATED_TYPE = re.compile(
-    r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+)\s*(?:\(\s*(?:an?\s+)?|\s+as\s+an?\s+)"
-    r"(int|integer|number|numeric|float|decimal|bool|boolean|true/false|yes/no|list|array)\b",
+    r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+)\s*"
+    r"(?:\(\s*(?:an?\s+)?|\s+as\s+an?\s+|,?\s+(?:which|that)\s+(?:is|are|'s|’s)\s+(?:an?\s+)?"
+    r"|\s+is\s+(?:an?\s+)?|\s*[-–—:]\s*(?:an?\s+)?|\s+(?=(?:true/false|yes/no|y/n|t/f)\b))"
+    r"(int|integer|number|numeric|float|decimal|bool|boolean|true/false|yes/no|y/n|t/f|list|array)\b",
     re.I,
 )
+# "damage_reported (yes/no)" is a flag, typed boolean as a JSON payload carries one (Bookeo's,
+# Square's and Stripe's APIs send flags as true/false), not a string enum ["yes", "no"]: a
+# condition on it ("if damage reported") tests it as a flag, where the string "no" would read
+# true; and a sender that does post "yes"/"no" strings is rejected loudly at the trigger's
+# schema instead of taking the wrong branch quietly
 _TYPES = {
     **dict.fromkeys(("int", "integer"), "integer"),
     **dict.fromkeys(("number", "numeric", "float", "decimal"), "number"),
-    **dict.fromkeys(("bool", "boolean", "true/false", "yes/no"), "boolean"),
+    **dict.fromkeys(("bool", "boolean", "true/false", "yes/no", "y/n", "t/f"), "boolean"),
     **dict.fromkeys(("list", "array"), "array"),
 }
 
@@ -205,8 +213,11 @@ _DELIVERS = re.compile(
 )
 _IMPERATIVE_START = re.compile(r"^\W*(?:please\s+)?(?:post|send|push|forward|publish)\b", re.I)
 _CARRIES = re.compile(
-    r"\b(?:with|containing|contains|including|includes|carrying|carries|has|having)\s+(?:fields?\s+)?|"
-    r"\bfields?\s*:\s*|\b(?:event|payload|body|message)s?\s*(?:fields?\s*)?:\s*",
+    r"\b(?:with|containing|contains|including|includes|carrying|carries|has|having)\s+(?:fields?\s+)?(?:like\s+)?|"
+    r"\bfields?\s*:\s*|\b(?:event|payload|body|message)s?\s*(?:fields?\s*)?:\s*|"
+    # "(fields are like client_id, artist, …)", "the fields include …"
+    r"\bfields?\s+(?:are|is|include|includes|incl\.?)\s*:?\s*"
+    r"(?:(?:like|roughly|basically|something like|prob(?:ably)?)\b)?\s*",
     re.I,
 )
 _NOT_A_FIELD = re.compile(
@@ -219,12 +230,26 @@ _OWNERS = frozenset({"the", "a", "an", "its", "their", "his", "her", "our", "you
 
 
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?")
+# What a loose list says after a name, and is no name nor the end of the list: an aside in
+# parentheses ("(optional)", "(int)"), the type ("as a number", "which is a number", "- a
+# number", "true/false", "yes/no") and a hedge ("i think", "probably")
+_TYPE_WORDS = (
+    r"(?:int|integer|number|numeric|float|decimal|bool|boolean|string|text|list|array|"
+    r"date|datetime|timestamp)"
+)
+_GLOSS = (
+    r"\s*\([^()]*\)"
+    rf"|(?:,?\s+(?:which|that)\s+(?:is|are|'s|’s)|\s+(?:is|as)|\s*[-–—:])\s+(?:an?\s+)?{_TYPE_WORDS}\b"
+    r"|\s+(?:true/false|yes/no|y/n|t/f)\b(?!/)"
+    # a hedge ends its item: "has_color true/false i think)", never "the amount, maybe the currency"
+    r"|,?\s+(?:i think|i guess|i believe|i'm pretty sure|probably|prob|maybe|iirc|afaik|or so|or something)\b"
+    r"(?=\s*(?:[,.;:!?)]|\band\b|\bor\b|$))"
+)
+_GLOSSES = re.compile(rf"(?:{_GLOSS})+", re.I)
 # "request_id, category, description, latitude, reporter_email (optional), photo_count": a list
 # of names written as identifiers, asides allowed, however the sentence introduces it
 _LISTED_NAME = (
-    r"`?[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?`?(?:\s*\([^()]*\))?"
-    # "loa_feet as a number": the type said inline
-    r"(?:\s+as\s+an?\s+(?:number|integer|int|boolean|bool|string|text|list|array|date|datetime|timestamp))?"
+    rf"`?[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?`?(?:{_GLOSS})*"
     # a name ends the item: "and the list of booking refs" is prose, not a name
     r"(?=\s*(?:,|\band\b|\bor\b|[.;:!?)]|$))"
 )
@@ -236,7 +261,7 @@ def _identifier_fields(sentence: str) -> tuple[list[str], int] | None:
     come before them ("w/", "contains", "webhook:")."""
     for m in _IDENTIFIER_LIST.finditer(sentence):
         # "claim_type (e.g. \"disconnect\", \"cheating\")": an aside, commas and all, is no item
-        bare = re.sub(r"\s*\([^()]*\)|\s+as\s+an?\s+[a-z]+", "", m.group(0))
+        bare = _GLOSSES.sub("", m.group(0))
         items = [re.sub(r"[`\[\]]", "", i).strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", bare)]
         items = [i for i in items if i]
         if sum("_" in i for i in items) >= 2 and len(set(items)) == len(items):
@@ -288,6 +313,7 @@ def _phrase_fields(sentence: str) -> tuple[list[str], int] | None:
 def _field_names(listed: str) -> list[str]:
     """`the order number, the visitor's email and the message text` -> order_number,
     visitor_email, message_text; [] unless it is a list of two or more short noun phrases."""
+    listed = _GLOSSES.sub("", listed)  # "session hours which is a number", "has color true/false"
     items = [i.strip() for i in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or|plus)\s+", listed)]
     names: list[str] = []
     for item in items:

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from copilot.draft.phrases import Match, scan
+from copilot.flow.units import format_duration
 
 # ---------------------------------------------------------------------------- words and digits
 
@@ -78,15 +79,17 @@ def seconds(amount: str, unit: str) -> float:
 class LatencyPhrase:
     """Words about latency, and what they mean.
 
-    `promise`: the brief asks for it ("within 2s"); `figure`: a latency stated without a
-    promise ("in 2 seconds", "an API with p95 about 110 ms"), used only when nothing
-    promises; `vague`: a wish with no number ("real time"); `not a demand`: words that look
+    `promise`: the brief asks for it ("within 2s"); `deadline`: the caller's own timeout
+    ("bookeo times out after 10s", "before their 10 s timeout"), which the answer must beat:
+    used when nothing promises, at `TIMEOUT_SHARE` of it; `figure`: a latency stated without a
+    promise ("in 2 seconds", "an API with p95 about 110 ms"), used only when nothing else
+    says; `vague`: a wish with no number ("real time"); `not a demand`: words that look
     like one and are not ("doesn't need to be fast", "a fast model"). `fixed` is the value
     of a phrase with no digits in it ("sub-second").
     """
 
     pattern: re.Pattern[str]
-    meaning: str  # promise | figure | vague | not a demand
+    meaning: str  # promise | deadline | figure | vague | not a demand
     fixed: float | None = None
 
 
@@ -104,6 +107,22 @@ _FIGURE_BEFORE = (
     r"\b(?:in|inside|p9[59](?: latency)?(?: is| at| =| :)?|latency(?: is| of about)?|response time(?: is)?)"
 )
 
+# "bookeo times out after like 10s", "their webhook gives up after 10 seconds", "must answer
+# before the 10s timeout": the caller stops waiting then, so the answer (and the flow's
+# `respond.on_deadline`, sent when the SLA passes) must land before it, with room for the
+# network and the caller's own clock: the SLA is this share of the caller's timeout
+TIMEOUT_SHARE = 0.8
+_TIMES_OUT = r"\b(?:times?|timing|timed)[- ]?(?:us\s+|the request\s+|the call\s+)?out"
+_GIVES_UP = r"\b(?:gives?|giving|gave)\s+up(?:\s+(?:on us|waiting))?"
+_TIMEOUT_NOUN = r"time[- ]?outs?\b"
+_DEADLINE_ROWS = [
+    rf"(?:{_TIMES_OUT}|{_GIVES_UP})\s+(?:after|at|in|past)\s+(?:only\s+|just\s+)?{_ABOUT}{DURATION}",
+    # "before the 10s timeout", "inside their 10-second timeout", "has a 10 s timeout"
+    rf"\b(?:before|within|inside|under|beats?|beat(?:ing)?|has|have)\s+(?:the|their|its|his|her|a|an|our|that|this|[A-Z]\w*['’]s)\s+(?:[\w-]+\s+){{0,2}}?{_ABOUT}{DURATION}\s*{_TIMEOUT_NOUN}",
+    # "their timeout is 10s", "the webhook timeout of ~10 seconds"
+    rf"\b(?:their|its|the caller['’]?s|the (?:webhook|request|caller|client|callback)|[A-Z]\w*['’]s)\s+(?:(?:webhook|request|http|response|callback)\s+)?{_TIMEOUT_NOUN}\s*(?:is|of|=|:|at)\s*{_ABOUT}{DURATION}",
+]
+
 # a duration written with digits ("15 s"): "as a webhook" must never read as "a" + "s"
 _DIGIT_DURATION = r"(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>ms|milliseconds?|s|secs?|seconds?|mins?|minutes?)\b"
 LATENCY: list[LatencyPhrase] = [
@@ -115,6 +134,7 @@ LATENCY: list[LatencyPhrase] = [
     _latency(
         "not a demand", r"\b(?:fast|quick|speedy|snappy)(?:er|est)?\s+(?:models?|llms?|ones?|path|lane)\b"
     ),
+    *(_latency("deadline", pattern) for pattern in _DEADLINE_ROWS),
     _latency("promise", rf"{_PROMISE_BEFORE}{_ABOUT}{DURATION}"),
     _latency(
         "promise",
@@ -155,7 +175,7 @@ class Sla:
 
 def read_sla(sentences: list[str], matches: list[Match], limit: float | None = None) -> Sla:
     """The first latency the brief promises; else the first one it states; else its vague word."""
-    stated: list[tuple[bool, float, Match]] = []
+    stated: list[tuple[int, float, Match, str]] = []  # (rank: promise 0, deadline 1, figure 2), …
     vague: list[Match] = []
     too_long: list[Match] = []
     for index, sentence in enumerate(sentences):
@@ -163,11 +183,16 @@ def read_sla(sentences: list[str], matches: list[Match], limit: float | None = N
             found = Match("sla", m.group(0).strip(), index, m.start(), m.end())
             if row.meaning == "vague":
                 vague.append(Match("realtime", m.group(0), index, m.start(), m.end()))
-            elif row.meaning in ("promise", "figure"):
+            elif row.meaning in ("promise", "deadline", "figure"):
                 value = row.fixed if row.fixed is not None else seconds(m.group("amount"), m.group("unit"))
+                text = found.text
+                if row.meaning == "deadline":
+                    # the caller's timeout: answer within a safe share of it, and say what was taken
+                    value = round(value * TIMEOUT_SHARE, 3)
+                    text = f"{text} (answer within {format_duration(value)}, {TIMEOUT_SHARE:.0%} of that timeout)"
                 if 0 < value <= (limit or MAX_SLA):
-                    stated.append((row.meaning == "promise", value, found))
-                elif value > 0 and row.meaning == "promise":
+                    stated.append((("promise", "deadline", "figure").index(row.meaning), value, found, text))
+                elif value > 0 and row.meaning in ("promise", "deadline"):
                     too_long.append(found)
     matches.extend(vague)
     matches.extend(too_long)  # read, and said in the assumptions
@@ -177,10 +202,11 @@ def read_sla(sentences: list[str], matches: list[Match], limit: float | None = N
             realtime=bool(vague),
             too_long=too_long[0].text if too_long else None,
         )
-    promised = [s for s in stated if s[0]] or stated
-    _, value, match = min(promised, key=lambda s: (s[2].sentence, s[2].start))
+    # a promise ("within 3s") over the caller's timeout ("they time out at 10s") over a figure
+    best = min(s[0] for s in stated)
+    _, value, _, text = min((s for s in stated if s[0] == best), key=lambda s: (s[2].sentence, s[2].start))
     matches.extend(s[2] for s in stated)
-    return Sla(value, match.text, None, bool(vague))
+    return Sla(value, text, None, bool(vague))
 
 
 # ---------------------------------------------------------------------------- money
@@ -233,7 +259,7 @@ _BUDGET_BEFORE = re.compile(
     re.I,
 )
 _SMALL_BEFORE = re.compile(
-    r"\b(?:under|below|less than|at most|no more than|not more than|max(?:imum)?|up to|cheaper than|within)\s*(?:~|about\s+|around\s+)?$",
+    r"\b(?:under|below|less than|at most|no more than|not more than|max(?:imum)?|up to|cheaper than|within|sub)[- ]?\s*(?:~|about\s+|around\s+|like\s+)?$",
     re.I,
 )
 
