@@ -176,9 +176,12 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                 if overlap > 0 and overlap >= 0.5 * min(b - a, at[1] - at[0]):
                     row.steps.append(sid)
                     break
+    held = _held_for_approval(brief)
     for row in rows:
         clause = row.clause
         where = ["brief"]
+        if not row.steps and any(clause.text in text or text in clause.text for text in held):
+            continue  # said once below, as held for approval
         if not row.steps:
             findings.append(
                 _finding(
@@ -258,6 +261,18 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
     findings += _constraints_kept(data, brief, steps, quotes)
     findings += _answer_returned(data, options)
     findings += _per_item(data, brief)
+    findings += [
+        _finding(
+            "DR006",
+            f"the brief holds {text!r} for a person's approval, which no flow step can wait for: the "
+            "action is left out of the draft",
+            ["brief"],
+            "do it where a person approves it (a ticket or a human-task queue the flow posts to), or draft "
+            "the wait by hand",
+            clause=text,
+        )
+        for text in dict.fromkeys(t for t in held if len(t.split()) > 3)
+    ]
     findings += _kept_from_models(data, brief)
     findings += _models_forbidden(data, brief)
     for row in rows:
@@ -416,6 +431,8 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             )
         elif text.endswith(")"):
             continue  # the drafter's own note on a guess it made ("(no channel named: …)"), said already
+        elif _held_for_approval(text):
+            continue  # held for a person's approval: coverage says so (DR006)
         elif DONE_ELSEWHERE.search(text):
             continue  # "DTI is computed by our underwriting engine": another system's work, said
         elif keeps_from_models(text) and not _MODAL.search(text):
@@ -550,6 +567,18 @@ def _kept_from_models(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
                     )
                 )
     return out
+
+
+def _held_for_approval(brief: str) -> list[str]:
+    """The clauses of the brief whose actions wait for a person's approval."""
+    from copilot.draft.prohibitions import approval_gated
+    from copilot.draft.sentences import split_sentences
+
+    return [
+        sentence[a:b].strip(" ,;.")
+        for sentence in split_sentences(brief)
+        for a, b in approval_gated(sentence)
+    ]
 
 
 def _models_forbidden(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:

@@ -64,6 +64,49 @@ NOT_THE_MODELS = re.compile(
 )
 
 
+# A person's approval, which no call of the flow gives and no flow can wait for: "must be
+# approved by the club vet before …", "need approval from the finance lead", "a manager has to
+# sign off first", "only after approval, post it …". `request` is the clause that asks for it
+# ("send it to the yard foreman for approval"): that message is the flow's to send.
+APPROVAL = re.compile(
+    r"\b(?:must|has\s+to|have\s+to|needs?\s+to|should|will)\s+(?:first\s+)?be\s+(?:approved|signed\s+off|authori[sz]ed|"
+    r"ok'?e?d)\b|"
+    r"\b(?:needs?|requires?|must\s+(?:get|have))\s+(?:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,3}?(?:approval|sign-?off|"
+    r"authori[sz]ation|ok)\b|"
+    r"\b(?:has|have|needs?)\s+to\s+(?:first\s+)?(?:sign\s+off|approve|ok)\b|"
+    r"\b(?:supervisor|manager|lead|officer|person|human|admin|director|owner|dispatcher|approver|controller|"
+    r"clinician|doctor|partner|vet|engineer|foreman|editor)s?\s+(?:must|has\s+to|have\s+to|needs?\s+to|should|will)\s+"
+    r"(?:first\s+)?(?:approve|sign\s+off|authori[sz]e|ok)\b|"
+    r"\b(?:only\s+)?(?:after|once|until)\s+(?:\w+\s+){0,4}?(?:approval|approves?|approved|signs?\s+off|signed\s+off)\b|"
+    r"(?P<request>\bfor\s+(?:his|her|their|an?|the\s+\w+'?s?)?\s*(?:approval|sign-?off)\b)",
+    re.I,
+)
+
+
+def approval_gated(sentence: str) -> list[tuple[int, int]]:
+    """The spans of `sentence` whose actions wait for a person's approval: the clause that says
+    so (not the one that asks for it), and the clause after a leading "only after approval,"."""
+    from copilot.draft.verbs import clause_spans
+
+    spans = clause_spans(sentence) or [(0, len(sentence))]
+    gated: list[tuple[int, int]] = []
+    for m in APPROVAL.finditer(sentence):
+        if m.group("request"):
+            continue
+        at = next((i for i, (a, b) in enumerate(spans) if a <= m.start() < b), None)
+        if at is None:
+            continue
+        gated.append(spans[at])
+        a, b = spans[at]
+        if re.match(r"\W*(?:but|and|though|although|however)\b", sentence[a:b], re.I) and at > 0:
+            gated.append(spans[at - 1])  # "Send the payout, but a manager has to sign off first"
+        if re.fullmatch(r"\W*(?:only\s+)?(?:after|once|until)\b.*", sentence[a:b].strip(" ,"), re.I | re.S) and (
+            at + 1 < len(spans)
+        ):
+            gated.append(spans[at + 1])  # "only after approval, post it to the work queue"
+    return gated
+
+
 # "Do not call any language model for this one; it's pure rules", "no LLMs in this flow": the
 # whole flow runs without a model call
 NO_MODELS = re.compile(

@@ -224,6 +224,24 @@ _CHANNEL_OF = {"sms": "sms", "text": "sms", "text message": "sms", "email": "ema
                "slack": "slack", "teams": "teams"}  # fmt: skip
 
 
+def _without_approved(sentences: list[str], tasks: list[Task]) -> list[Task]:
+    """ "must be approved by the club vet before the notice goes out": an action that waits for a
+    person's approval is left out (coverage says so, as a gap), never sent without it; a message
+    that asks for the approval ("send it to the foreman for approval") stays."""
+    from copilot.draft.prohibitions import approval_gated
+
+    gated = {index: approval_gated(sentence) for index, sentence in enumerate(sentences)}
+    return [
+        t
+        for t in tasks
+        if not (
+            t.kind in ("notify", "store", "act")
+            and t.start >= 0
+            and any(a <= t.start < b for a, b in gated.get(t.sentence, []))
+        )
+    ]
+
+
 def _delivered(sentences: list[str], tasks: list[Task]) -> list[Task]:
     """A written text the brief says goes out by a channel gets the step that sends it (after
     the writer, with its text), unless the sentence already has one."""
@@ -336,6 +354,7 @@ def read(brief: str) -> Reading:
     options = read_response_options(sentences)
     bands, fallback = read_bands(sentences, options)
     tasks = read_actions(sentences, brief, tasks, matches, options)
+    tasks = _without_approved(sentences, tasks)
     if options:
         # "Decision labels: approve, hold, reject": the answer's options, not a classifier
         tasks = [

@@ -1889,3 +1889,28 @@ def test_a_written_email_goes_out_by_the_email_step_the_brief_already_has():
     emails = [s for s in data["steps"] if s["type"] == "http" and "email" in s["id"]]
     assert len(emails) == 1, [s["id"] for s in data["steps"]]
     assert emails[0]["request"]["json"]["to"] == "{{ event.email }}"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Claims over 2000 EUR must be approved by the claims lead before the payout is sent through Adyen.",
+        "Payouts need approval from the finance lead before the Adyen payout is sent.",
+        "Have the model draft a payout note and send it to the claims lead for approval; only after approval, "
+        "send the payout through Adyen.",
+        "Send the payout through Adyen, but a manager has to sign off first.",
+    ],
+)
+def test_an_action_that_waits_for_a_persons_approval_is_left_out_and_said(sentence):
+    from copilot.draft.coverage import check
+
+    brief = (
+        f"Insurance claims arrive by webhook with claim_id. Post each claim to #claims in Slack. {sentence}"
+    )
+    data = drafted(brief)
+    calls = [s for s in data["steps"] if s["type"] == "http" and s["request"]["method"] != "GET"]
+    assert not [s for s in calls if "ADYEN" in s["request"]["url"] or "approv" in s["id"]], [
+        s["id"] for s in calls
+    ]
+    messages = [f["message"] for f in check(data, brief).findings]
+    assert any("for a person's approval" in m for m in messages), messages
