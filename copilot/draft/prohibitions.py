@@ -100,9 +100,9 @@ def approval_gated(sentence: str) -> list[tuple[int, int]]:
         a, b = spans[at]
         if re.match(r"\W*(?:but|and|though|although|however)\b", sentence[a:b], re.I) and at > 0:
             gated.append(spans[at - 1])  # "Send the payout, but a manager has to sign off first"
-        if re.fullmatch(r"\W*(?:only\s+)?(?:after|once|until)\b.*", sentence[a:b].strip(" ,"), re.I | re.S) and (
-            at + 1 < len(spans)
-        ):
+        if re.fullmatch(
+            r"\W*(?:only\s+)?(?:after|once|until)\b.*", sentence[a:b].strip(" ,"), re.I | re.S
+        ) and (at + 1 < len(spans)):
             gated.append(spans[at + 1])  # "only after approval, post it to the work queue"
     return gated
 

@@ -1896,8 +1896,8 @@ def test_a_written_email_goes_out_by_the_email_step_the_brief_already_has():
     [
         "Claims over 2000 EUR must be approved by the claims lead before the payout is sent through Adyen.",
         "Payouts need approval from the finance lead before the Adyen payout is sent.",
-        "Have the model draft a payout note and send it to the claims lead for approval; only after approval, "
-        "send the payout through Adyen.",
+        "Have the model draft a payout note and send it to the claims lead for approval; only after "
+        "approval, send the payout through Adyen.",
         "Send the payout through Adyen, but a manager has to sign off first.",
     ],
 )
