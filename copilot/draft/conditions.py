@@ -73,7 +73,7 @@ _NOT_EVENT_FIELDS = re.compile(
     r"^(?:score|risk|probability|confidence|likelihood|rating|risk score|fraud score|it|that|this|they|we|cost|is|are|was|"
     r"latency|time|budget|p95|sla|respond|answer|reply|finish|\w+ in|\w+ within|"
     # "we dont want to spend more than $0.003 per ticket": the budget, not a field
-    r"(?:\w+\s+)?(?:to\s+)?(?:spend|pay|cost|costs|charge|charged|spent))$",
+    r"(?:\w+\s+){0,2}(?:to\s+)?(?:spend|pay|cost|costs|charge|charged|spent))$",
     re.I,
 )
 _QUOTED_VALUE = re.compile(

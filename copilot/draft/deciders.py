@@ -190,6 +190,13 @@ def event_thresholds(
             if known is not None and "." not in known:
                 part.output_field = known  # "anything over 45,000 lbs" is the event's `weight_lbs`
                 continue
+            lookup = _returned_by_lookup(name, tasks)
+            if lookup is not None and not isinstance(part.value, (str, list)):
+                # "look up the organ … to get the pipe count. If the pipe count is over 2000": the
+                # lookup's answer, not the event, carries it (the lookup declares the field)
+                part.kind = "returned"
+                lookup.fields = list(dict.fromkeys([*lookup.fields, name]))
+                continue
             if given or scheduled:
                 part.kind, part.value, part.op = "field", True, "=="
                 part.output_field = condition_field(part.text)
@@ -353,6 +360,27 @@ def presence_conditions(tasks: list[Task], event: EventShape) -> None:
             required.remove(name)  # "only if it was given": an event may come without it
 
 
+def _returned_by_lookup(name: str, tasks: list[Task]) -> Task | None:
+    """The lookup whose clause says it gets `name` ("to get the pipe count" for `pipe_count`)."""
+    words = name.split("_")
+    said = re.compile(r"\b" + r"[\s_-]+".join(re.escape(w) for w in words) + r"\b", re.I)
+    return next(
+        (
+            t
+            for t in tasks
+            if t.kind == "enrich"
+            and not t.docs
+            and (m := said.search(t.quote or t.text))
+            and re.search(
+                r"\b(?:get|gets|getting|find|fetch|pull|read|with|for|including)\b",
+                (t.quote or t.text)[: m.start()],
+                re.I,
+            )
+        ),
+        None,
+    )
+
+
 def _compared_fields(part: Condition, event: EventShape, given: bool, tasks: list[Task]) -> None:
     """ "If value is over reference_high": both fields are numbers of the event. "If moisture_pct
     is above that silo's max_safe_moisture" after "look up the silo … to get its
@@ -421,7 +449,7 @@ def ensure_producers(
             continue
         parts = [cond, *cond.alternatives]
         for index, part in enumerate(parts):
-            if part.kind in ("event", "fields", "looked_up", "fetched", "ungrounded", "present"):
+            if part.kind in ("event", "fields", "looked_up", "returned", "fetched", "ungrounded", "present"):
                 continue  # decided by the event itself, or by what the run fetched
             if part.kind in ("score", "urgent", "flagged") and deciding_system(part.text, sentences):
                 # "high risk … is decided by our credit engine": that engine's yes or no, not a

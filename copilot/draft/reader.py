@@ -103,24 +103,14 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if sentence[a:b].strip()]
 
 
-# A reply with a recipient is work even when the same clause gives the response's deadline.
-_REPLY_TO = re.compile(
-    r"(?:reply|respond|answer|write back)\s+(?:to\s+)?(?:the|each|every|our|their|that)\s+"
-    r"(?:[\w-]+\s+)?(?:visitor|customer|user|guest|caller|sender|resident|patient|member|client|"
-    r"person|parent|student|applicant|candidate|driver|passenger|traveller|traveler|buyer|seller|lead|"
-    r"employee|donor|tenant|owner|requester|reporter)s?\b",
-    re.I,
-)
-
-
 def _acts(sentence: str, start: int) -> bool:
     """A notify/store word inside a clause that instructs something ("alerts a minute" does not)."""
     from copilot.draft.clauses import reported
     from copilot.draft.tasks import clause_span
-    from copilot.draft.verbs import base_verb, instructs, verb_of
+    from copilot.draft.verbs import REPLY_TO_PERSON, base_verb, instructs, verb_of
 
     quote = quote_for(sentence, start)
-    if _REPLY_TO.match(sentence, start) and not reported(sentence[:start]):
+    if REPLY_TO_PERSON.match(sentence, start) and not reported(sentence[:start]):
         return True  # "Reply to the visitor within 10 seconds": a reply, and its deadline
     if not instructs(quote) or reported(sentence[:start]):
         return False  # "reply that a crew has been notified": what the reply says, not an action

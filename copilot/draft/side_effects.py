@@ -29,6 +29,10 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         return f"(steps.fetch.output | length) {cond.op} {cond.value:g}", "fetch"
     if cond.kind == "fields" and cond.output_field:
         return f"event.{cond.output_field} {cond.op} event.{cond.value}", ""
+    if cond.kind == "returned" and cond.output_field and "lookup" in producers:
+        # "if the pipe count is over 2000", the pipe count being what the lookup returned
+        value = f"steps.{producers['lookup']}.output.{cond.output_field}"
+        return f"{value} is defined and {value} {cond.op} {cond.value:g}", producers["lookup"]
     if cond.kind == "looked_up" and cond.output_field and "lookup" in producers:
         # what the lookup returned; a reply without the field makes the comparison false
         value = f"steps.{producers['lookup']}.output.{cond.value}"
@@ -334,7 +338,7 @@ def side_effect_step(
         if (
             task.condition is not None
             and not task.condition.negated
-            and task.condition.kind in ("event", "fields", "looked_up", "present", "count")
+            and task.condition.kind in ("event", "fields", "looked_up", "returned", "present", "count")
         ):
             # why this alert fires, in the brief's comparison: "temp_c is above 25"
             why = re.sub(r"^\W*(?:only\s+)?(?:if|when|whenever)\s+", "", task.condition.text, flags=re.I)

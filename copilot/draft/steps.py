@@ -430,9 +430,13 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
             return f"${{env:{env}}}?{query}"
     # the key the clause names ("by the order number"), else the thing it looks up ("look up the
     # policy" -> policy_number, before "on the loss date" later in the clause), else any field named
+    # "by organ_id to get the pipe count": the key ends where the clause says what it gets
+    by_phrase = (
+        re.split(r"[,;:()]|\s+(?:to|for|in|from|before|then|so|and)\s+", keyed.group(1))[0] if keyed else ""
+    )
     named = (
         (
-            plan.event.field_named_in(keyed.group(1))
+            plan.event.field_named_in(by_phrase)
             if keyed and re.match(r"by|using", keyed.group(0), re.I)
             else None
         )

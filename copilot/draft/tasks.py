@@ -23,7 +23,7 @@ from copilot.draft.verbs import TYPE_GLOSS
 
 _DOCS = (
     r"(docs|documentation|knowledge[- ]?base|kb|faqs?|help[- ]?cent(?:er|re)|help articles|support articles|"
-    r"wiki|manuals?|handbook|policies|policy documents?|(?:[\w-]+ )?policy|runbooks?|playbooks?|guides?|articles|product docs)"
+    r"wiki|manuals?|handbook|guidebooks?|rulebooks?|checklists?|guidelines|pdfs?|policies|policy documents?|(?:[\w-]+ )?policy|runbooks?|playbooks?|guides?|articles|product docs)"
 )
 _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("moderate", re.compile(r"\b(moderat\w*|toxic\w*|profanit\w*|nsfw|hate speech|harass\w*|abusive|offensive|"
@@ -44,7 +44,11 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("answer", re.compile(r"\b(answer(?:s|ed|ing)?|respond(?:s|ing)? to (?:the |their |customer )?(?:question|faq|customer|user)s?|"
                           r"repl(?:y|ies|ying) to|drafts? (?:a |an )?(?:[\w-]+ )?(?:reply|response|answer)|suggest (?:a |an )?(?:reply|response|answer)|"
                           r"write (?:a |an )?(?:[\w-]+ )?(?:reply|response|answer)|auto-?repl\w*|respond(?:s|ing)? with (?:an? )?answer|"
-                          r"(?:post|send|leave)(?:s|ing)? (?:a |an )?(?:[\w-]+,? ){0,3}(?:reply|response|comment)|reply with)\b", re.I)),
+                          r"(?:post|send|leave)(?:s|ing)? (?:a |an )?(?:[\w-]+,? ){0,3}(?:reply|response|comment)|reply with|"
+                          # "have the model draft a prep note", "write a quarantine notice": a text it writes
+                          r"(?:write|draft|compose|prepare|produce|generate)s? (?:up )?(?:a |an |the )?(?:[\w-]+ ){0,2}?"
+                          r"(?:note|notice|message|letter|memo|report|briefing|explanation|instructions?|announcement|"
+                          r"e-?mail|post|plan|statement|apology|welcome|confirmation|reminder|invitation|description)s?)\b", re.I)),
     ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:(?!up\b)[\w'-]+ ){0,3}up|get(?:s|ting)? (?:the |their |its )(?:[\w'-]+ ){0,3}?from|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
                           r"query (?:the |our )?(?:api|database|db|crm)|"
@@ -301,17 +305,16 @@ def _named_or_noun(sentence: str, start: int, word: str) -> bool:
         and not re.search(r"[.:;!?]\s*$", sentence[:start])
     ):
         return True
-    return (
-        bool(
-            re.search(
-                # "the return label", "the product's label": an article or a possessive before it
-                r"(?:\b(?:the|a|an|this|that|its|their|our|your|each|every|any)\s+(?:[\w-]+\s+)?|[a-z]['’]s\s+)$",
-                sentence[max(0, start - 30) : start],
-                re.I,
-            )
+    return bool(
+        re.search(
+            # "the return label", "the product's label", "listing which ranks need attention": a
+            # determiner, a possessive or a question word before it
+            r"(?:\b(?:the|a|an|this|that|its|their|our|your|each|every|any|which|what|whose)\s+(?:[\w-]+\s+)?|"
+            r"[a-z]['’]s\s+)$",
+            sentence[max(0, start - 30) : start],
+            re.I,
         )
-        and first.lower() in _NOUN_VERBS
-    )
+    ) and (first.lower() in _NOUN_VERBS or first.lower().removesuffix("s") in _NOUN_VERBS)
 
 
 # Task words that are as often nouns: "the return label", "an alert", "a post", "the answer".
@@ -464,8 +467,17 @@ def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]
     """One task per kind (notify: per channel), first mention first; later mentions add details.
     A later mention the brief forbids ("…, don't email — send it to the coordinator instead") adds
     nothing to the earlier one: it stays apart, for the prohibition reader to drop."""
+    from copilot.draft.verbs import REPLY_TO_PERSON, RESPONSE
+
     out: list[Task] = []
     for task in tasks:
+        if (
+            sentences is not None
+            and task.start >= 0
+            and RESPONSE.search(quote_for(sentences[task.sentence], task.start))
+            and not REPLY_TO_PERSON.match(sentences[task.sentence], task.start)
+        ):
+            continue  # "Reply to Calendly within 10 seconds": the response's deadline, no mention of a task
         if (
             sentences is not None
             and task.start > 0

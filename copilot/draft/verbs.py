@@ -343,7 +343,14 @@ def action_of(clause: str) -> tuple[str, str] | None:
             continue  # "the platform calls a webhook", "40 posts a second": a subject's verb, not an instruction
         before = WORD.findall(stripped[: m.start()])
         conditional = re.match(r"\W*(?:then\s+|and\s+)?(?:only\s+)?(?:if|when|unless)\b", stripped, re.I)
-        if before and before[-1].lower() not in _CONNECTORS and not conditional:
+        caused = re.search(
+            # "have the model draft a prep note", "let the AI write the reply": the flow makes it act
+            r"\b(?:have|let|get|ask|make)\s+(?:the\s+|an?\s+|our\s+)?(?:[\w-]+\s+)?(?:model|llm|ai|gpt|bot|assistant|agent)"
+            r"\s+(?:to\s+)?$",
+            stripped[: m.start()],
+            re.I,
+        )
+        if before and before[-1].lower() not in _CONNECTORS and not conditional and not caused:
             continue  # "Customers submit a form": a statement about someone else ("if its cancel send it…" is not)
         if (
             base in ACTION_VERBS
@@ -438,6 +445,16 @@ def received_noun(text: str) -> str | None:
 
 # "respond within 800ms", "return that in under 2 seconds": the response and its deadline,
 # which the flow's `respond` block and SLA carry, not a step.
+# A reply with a recipient is work even when the same clause gives the response's deadline.
+REPLY_TO_PERSON = re.compile(
+    r"(?:reply|respond|answer|write back)\s+(?:to\s+)?(?:the|each|every|our|their|that)\s+"
+    r"(?:[\w-]+\s+)?(?:visitor|customer|user|guest|caller|sender|resident|patient|member|client|"
+    r"person|parent|student|applicant|candidate|driver|passenger|traveller|traveler|buyer|seller|lead|"
+    r"employee|donor|tenant|owner|requester|reporter)s?\b",
+    re.I,
+)
+
+
 RESPONSE = re.compile(
     r"^\W*(?:(?:and|then|we|it|must|should|to|please|need|needs|want|wants|have|has|got)\s+)*(?:(?:respond|reply|return|get back|come back)\w*\b"
     r"(?:[\s,;:-]+[\w']+){0,6}?|answer\w*)[\s,;:-]+(?:within|in under|in less than|under|in|below|inside)\s+"

@@ -1914,3 +1914,33 @@ def test_an_action_that_waits_for_a_persons_approval_is_left_out_and_said(senten
     ]
     messages = [f["message"] for f in check(data, brief).findings]
     assert any("for a person's approval" in m for m in messages), messages
+
+
+def test_a_threshold_on_what_the_lookup_gets_reads_the_lookup_keyed_by_the_named_field():
+    data = drafted(
+        "Shopify sends a webhook for each new order with order_id (string), customer_email (string) and "
+        "sku (string). Look up the product in our Akeneo catalogue by sku to get the stock level and the "
+        "supplier. If the stock level is below 5, post the order to #restock in Slack."
+    )
+    lookup = step(data, "http", "lookup")
+    assert lookup["request"]["url"].endswith("/{{ event.sku }}")  # the key, not what it gets
+    assert lookup["output_schema"]["required"] == ["stock_level"]
+    value = f"steps.{lookup['id']}.output.stock_level"
+    assert step(data, "http", "slack")["if"] == f"{{{{ {value} is defined and {value} < 5 }}}}"
+    assert "stock_level" not in data["trigger"]["event_schema"].get("properties", {})
+
+
+def test_have_the_model_draft_a_note_is_a_writer_grounded_in_the_named_pdf():
+    data = drafted(
+        "Jobber posts a webhook for each booked visit with visit_id (string) and notes (string). Use the "
+        '"Boiler Service Checklist" PDF as grounding and have the model draft a prep note for the '
+        "engineer listing which parts likely need replacing. Post the prep note to #field in Slack. Reply "
+        "to Jobber within 10 seconds and keep model spend under 2 cents per visit."
+    )
+    kinds = {s["id"]: s["type"] for s in data["steps"]}
+    assert "score" not in kinds, kinds  # "which parts" / "which ranks": no scoring task
+    assert any(s["type"] == "retrieve" for s in data["steps"]), kinds
+    writer = next(s for s in data["steps"] if s["type"] == "model")
+    assert "prep note" in writer["prompt"]["system"]
+    assert not writer.get("if"), writer.get("if")  # "keep model spend under 2 cents" is the budget
+    assert data["sla"]["max_cost_per_event"] == 0.02
