@@ -138,9 +138,10 @@ _THEN_OPENS = re.compile(r"^\W*(?:then|after that|afterwards|next|finally|once t
 # "look up the lift in the Lift Ops handbook (RAG)", "search our knowledge base": documents, not an API
 _DOCUMENT_SOURCE = re.compile(
     r"\(\s*RAG\s*\)|\bRAG\b|\bvector (?:store|search|index|db)\b|\b(?:in|from|of|against|through|across|using|search(?:es|ing)?)\s+"
-    r"(?:the\s+|our\s+|its\s+)?(?:[\w'\"“”-]+\s+){0,3}?(?P<docs>handbook|docs|documentation|knowledge[- ]?base|kb|"
+    r"(?:the\s+|our\s+|its\s+)?(?:[\w'\"“”-]+\s+){0,3}?(?P<docs>(?i:handbook|docs|documentation|knowledge[- ]?base|kb|"
     r"wiki|manuals?|runbooks?|playbooks?|faqs?|policy documents|guidance|help[- ]?cent(?:er|re)|articles|pdfs?|"
-    r"guide excerpts|sop documents|sops)\b",
+    # "in our "Controller Fault Manual"": a document's name, whatever its capitals
+    r"guide excerpts|sop documents|sops|guidebooks?|rulebooks?|checklists?|guidelines))\b",
 )
 _GROUNDED_WRITERS = ("reply", "answer", "decide")
 

@@ -210,6 +210,13 @@ def _written(kind: str, tasks: list[Task]) -> set[str]:
     return out
 
 
+_AT_ONCE = re.compile(
+    r"\b(?:immediately|right away|at once|straight away|before anything else|first thing|"
+    r"(?:must|should|does|do)\s*(?:not|n't)\s+wait|without waiting|never waits?)\b",
+    re.I,
+)
+
+
 def side_effect_step(
     task: Task,
     plan: Plan,
@@ -244,8 +251,14 @@ def side_effect_step(
     # amount is 1000 or more, have an LLM write a note … Record it in the ledger": the ledger
     # write must not be skipped with the note)
     gated = {f"check_{s['id']}" for s in steps if s.get("type") == "model" and s.get("if")}
+    sentence = (
+        plan.reading.sentences[task.sentence] if 0 <= task.sentence < len(plan.reading.sentences) else ""
+    )
+    # "immediately create an emergency job … this must not wait on the model": only what its own
+    # condition reads, nothing a model produces
+    at_once = bool(_AT_ONCE.search(sentence))
     for kind, check in producers.items():
-        if check in skipped:
+        if check in skipped or (at_once and check not in needs):
             continue
         fields = body_fields(kind, check, steps=steps) or (
             {"looked_up": f"{{{{ steps.{check}.output }}}}"} if kind == "enrich" else {}
@@ -267,7 +280,7 @@ def side_effect_step(
             details.update(fields)
             if check not in needs:
                 needs.append(check)
-    if not needs:
+    if not needs and not at_once:
         # after the first answer the flow gives, unless that step may be skipped: a side effect that
         # uses nothing must not wait on a step that does not run ("If loa_feet exceeds 60, do not
         # assign a slip … just post it to Slack": the post runs exactly when the pick does not)

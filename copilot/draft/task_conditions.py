@@ -402,7 +402,10 @@ def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
     """'If X, escalate; otherwise submit it': an "otherwise" sentence negates the condition of
     the sentence before it (the brief's ; and . split them)."""
     for task in tasks:
-        if task.condition is not None or task.start < 0 or task.kind not in ACTING:
+        if task.start < 0 or task.kind not in ACTING:
+            continue
+        if task.condition is not None:
+            _other_cases(sentences, tasks, task)
             continue
         if not re.match(
             r"\W*(?:otherwise|else|if not|if it isn'?t|if not so|" + OTHER_SIDE + "|"
@@ -433,6 +436,28 @@ def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
         if cond is not None:
             task.condition = negate(cond, f"otherwise (not {cond.text})")
             task.unmapped_condition = None
+
+
+_OTHER_CASES = re.compile(r"\W*(?:for|with|on|in)\s+(?:all\s+|any\s+)?(?:the\s+)?other\s+[\w-]+\b", re.I)
+
+
+def _other_cases(sentences: list[str], tasks: list[Task], task: Task) -> None:
+    """ "If passengers_trapped is true, create an emergency job. For other faults, open a normal
+    job only when door_cycles_today is above 800": this step's own condition holds besides the
+    opposite of the case the sentence before handled."""
+    cond = task.condition
+    if (
+        cond is None
+        or not _OTHER_CASES.match(sentences[task.sentence])
+        or (cond.alternatives and not cond.all_of)
+    ):
+        return
+    earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
+    if not earlier or earlier[-1].condition is None or earlier[-1].condition.alternatives:
+        return
+    prior = earlier[-1].condition
+    cond.alternatives.append(negate(prior, f"not ({prior.text})"))
+    cond.all_of = True
 
 
 def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str]) -> None:

@@ -48,7 +48,10 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           # "have the model draft a prep note", "write a quarantine notice": a text it writes
                           r"(?:write|draft|compose|prepare|produce|generate)s? (?:up )?(?:a |an |the )?(?:[\w-]+ ){0,2}?"
                           r"(?:note|notice|message|letter|memo|report|briefing|explanation|instructions?|announcement|"
-                          r"e-?mail|post|plan|statement|apology|welcome|confirmation|reminder|invitation|description)s?)\b", re.I)),
+                          r"e-?mail|post|plan|statement|apology|welcome|confirmation|reminder|invitation|description)s?|"
+                          # "have the model explain the likely cause in plain language"
+                          r"explain(?:s)? (?:the |why |how |what |in plain)[\w ]{0,40}?(?:cause|reason|fault|error|problem|issue|risk|"
+                          r"decision|result|outcome|change|difference|meaning|language|terms))\b", re.I)),
     ("enrich", re.compile(r"\b(enrich\w*|look(?:s|ed|ing)? (?:(?!up\b)[\w'-]+ ){0,3}up|get(?:s|ting)? (?:the |their |its )(?:[\w'-]+ ){0,3}?from|lookup|fetch\w*|pull(?:s|ed|ing)? (?:[\w'-]+ ){0,4}?from|pull(?:s|ed|ing)? (?:in )?(?:data|details|info|"
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
                           r"query (?:the |our )?(?:api|database|db|crm)|"

@@ -1944,3 +1944,23 @@ def test_have_the_model_draft_a_note_is_a_writer_grounded_in_the_named_pdf():
     assert "prep note" in writer["prompt"]["system"]
     assert not writer.get("if"), writer.get("if")  # "keep model spend under 2 cents" is the budget
     assert data["sla"]["max_cost_per_event"] == 0.02
+
+
+def test_a_document_named_in_capitals_grounds_the_explanation_and_urgent_work_never_waits():
+    data = drafted(
+        "Boiler controllers publish faults to the Kafka topic boiler.faults. Each event has site_id "
+        "(string), fault_code (string), restarts_today (integer) and gas_leak (boolean). Look up the "
+        'fault_code in our "Burner Fault Manual" and have the model explain the likely cause in plain '
+        "language for the engineer. If gas_leak is true, immediately create an emergency job in "
+        "ServiceTitan — this must not wait on the model. For other faults, open a normal ServiceTitan "
+        "job only when restarts_today is above 5."
+    )
+    types = {s["id"]: s["type"] for s in data["steps"]}
+    assert "retrieve" in types.values() and not any(
+        "CRM" in s.get("request", {}).get("url", "") for s in data["steps"]
+    ), types
+    assert "cause" in next(s for s in data["steps"] if s["type"] == "model")["prompt"]["system"]
+    emergency = next(s for s in data["steps"] if s["type"] == "http" and "gas_leak" in str(s.get("if")))
+    assert not emergency.get("needs"), emergency.get("needs")  # "must not wait on the model"
+    normal = next(s for s in data["steps"] if s["type"] == "http" and "restarts_today" in str(s.get("if")))
+    assert "not (event.gas_leak" in normal["if"]  # "for other faults"
