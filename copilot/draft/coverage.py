@@ -193,6 +193,18 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                 )
             )
             continue
+        if clause.verb in _MODEL_WORK and not any(_does_model_work(by_id[sid]) for sid in row.steps):
+            # "have the model explain the likely cause" mapped to a lookup that quotes the clause
+            findings.append(
+                _finding(
+                    "DR001",
+                    f"the brief asks to {clause.text!r}, and the steps that quote it "
+                    f"({', '.join(row.steps)}) only read or send data: no model step writes or judges it",
+                    where,
+                    "add a model step whose why.brief quotes it",
+                    clause=clause.text,
+                )
+            )
         effects = [sid for sid in row.steps if _is_side_effect(by_id[sid])]
         if clause.destination and not effects and not any(by_id[s].get("type") == "http" for s in row.steps):
             findings.append(
@@ -567,6 +579,21 @@ def _kept_from_models(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
                     )
                 )
     return out
+
+
+# verbs whose work is a model's (or the team's own scoring service's): a lookup that quotes the
+# clause does not do it
+_MODEL_WORK = frozenset({
+    "write", "draft", "compose", "explain", "summarise", "summarize", "translate", "classify", "score",
+    "extract", "tag", "judge", "grade", "assess", "rate",
+})  # fmt: skip
+
+
+def _does_model_work(step: dict[str, Any]) -> bool:
+    if step.get("type") in ("model", "transform"):
+        return True
+    request = step.get("request") or {}
+    return step.get("type") == "http" and str(request.get("method", "")).upper() != "GET"
 
 
 def _held_for_approval(brief: str) -> list[str]:

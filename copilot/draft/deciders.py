@@ -283,6 +283,29 @@ def _boolean_named_in(text: str, booleans: list[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+# a state word and its opposite: "negative results" when the event says `positive: false`
+_OPPOSITE_STATES = {
+    "positive": "negative", "negative": "positive", "approved": "rejected", "rejected": "approved",
+    "valid": "invalid", "invalid": "valid", "eligible": "ineligible", "ineligible": "eligible",
+    "paid": "unpaid", "unpaid": "paid", "active": "inactive", "inactive": "active",
+}  # fmt: skip
+
+
+def _state_field(part: Condition, booleans: list[str]) -> tuple[str, bool] | None:
+    """(boolean field, the truth the condition wants) when a state word the classifier would guess
+    ("negative", "approved") or its opposite is a boolean of the event (`positive`, `is_approved`)."""
+    if part.kind != "field" or not isinstance(part.value, str):
+        return None
+    word = part.value.lower()
+    for name in booleans:
+        bare = name.lower().removeprefix("is_")
+        if bare == word:
+            return name, not part.negated
+        if _OPPOSITE_STATES.get(word) == bare:
+            return name, part.negated
+    return None
+
+
 def _booleans_in_parts(text: str, booleans: list[str]) -> Condition | None:
     """ "If an accessible plot is needed and one is free" with `accessible_plot_needed`: the part
     a boolean of the event names is read from the event, the other stays the classifier's
@@ -318,6 +341,16 @@ def presence_conditions(tasks: list[Task], event: EventShape) -> None:
     for task in tasks:
         parts = [task.condition, *task.condition.alternatives] if task.condition else []
         for index, part in enumerate(parts):
+            state = _state_field(part, booleans)
+            if state is not None:
+                # "Negative results should just be recorded" with a boolean `positive`: the event's
+                read = truth_condition(part.text, state[0], "true" if state[1] else "false")
+                if read is not None and index == 0:
+                    read.alternatives, read.all_of, read.scope = part.alternatives, part.all_of, part.scope
+                    task.condition = read
+                elif read is not None and task.condition is not None:
+                    task.condition.alternatives[index - 1] = read
+                continue
             said = _SAYS_TRUTH.search(part.text) if part.kind == "field" else None
             named = _boolean_named_in(part.text, booleans) if part.kind == "field" and said is None else None
             if named is not None:

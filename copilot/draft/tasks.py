@@ -236,6 +236,14 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     ):
                         # "in our assets API", "from our ledger service": that service, not any API
                         dest = owned.group(1)
+                    where = re.match(
+                        r"[\w' -]*?\b(?:in|to|into|onto)\s+(?:the|our|their)\s+((?:[a-z][\w-]*\s+){0,2}?"
+                        r"(?:ledger|log|table|sheet|spreadsheet|register|registry|list|journal|archive|records?|"
+                        r"history|database|db|bucket|board|tracker|inbox|queue))\b",
+                        sentence[m.start() :],
+                    )
+                    if kind == "store" and dest in (None, "database", "db") and where:
+                        dest = where.group(1)  # "recorded in the lab ledger": that ledger
                     task.target = dest
                 if kind in ("enrich", "store", "act"):
                     # the system the clause names ("look up the policy in Guidewire") is where the

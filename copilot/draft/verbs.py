@@ -370,7 +370,9 @@ def action_of(clause: str) -> tuple[str, str] | None:
             if base in ACTION_VERBS and word.lower() != base:
                 return base, ACTION_VERBS[base]
     passive = re.search(
-        r"\b(?:gets?|are|is|should be|must be|will be|and)\s+([a-z]+(?:ed|t|n))\s+(?:via|to|in|into|on|through|with|by|back)\b",
+        # "Negative results should just be recorded in the lab ledger": an adverb may sit in between
+        r"\b(?:gets?|are|is|(?:should|must|will|can)\s+(?:just\s+|only\s+|also\s+|simply\s+|always\s+)?be|and)\s+"
+        r"(?:just\s+|only\s+|also\s+|simply\s+)?([a-z]+(?:ed|t|n))\s+(?:via|to|in|into|on|through|with|by|back)\b",
         stripped,
         re.I,
     )

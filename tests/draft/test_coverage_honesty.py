@@ -160,3 +160,19 @@ def test_what_the_drafter_could_not_read_is_a_gap_when_it_asks_for_something():
     ]
     assert [t for t in asks if not asks_something(t)] == []
     assert [t for t in says if asks_something(t)] == []
+
+
+def test_a_writers_clause_quoted_only_by_a_lookup_is_not_done():
+    brief = (
+        "Faults arrive by webhook with fault_code. Look up the fault_code in our Fault API and have the "
+        "model explain the likely cause for the dispatcher."
+    )
+    quote = brief.split(". ", 1)[1].rstrip(".")
+    lookup = http("lookup", "${env:FAULT_API_URL}/{{ event.fault_code }}", method="GET", quote=quote)
+    found = [f for f in check({"steps": [lookup]}, brief).findings if "no model step" in f["message"]]
+    assert found and found[0]["code"] == "DR001"
+    assert not [
+        f
+        for f in check({"steps": [lookup, model("explain", quote)]}, brief).findings
+        if "no model step" in f["message"]
+    ]
