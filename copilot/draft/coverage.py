@@ -193,7 +193,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                 )
             )
             continue
-        if clause.verb in _MODEL_WORK and not any(_does_model_work(by_id[sid]) for sid in row.steps):
+        if _asks_model_work(clause) and not any(_does_model_work(by_id[sid]) for sid in row.steps):
             # "have the model explain the likely cause" mapped to a lookup that quotes the clause
             findings.append(
                 _finding(
@@ -587,6 +587,17 @@ _MODEL_WORK = frozenset({
     "write", "draft", "compose", "explain", "summarise", "summarize", "translate", "classify", "score",
     "extract", "tag", "judge", "grade", "assess", "rate",
 })  # fmt: skip
+
+
+def _asks_model_work(clause: Clause) -> bool:
+    """The clause's verb is a model's work, or it has the model do some ("look up the fault_code
+    … and have the model explain the likely cause")."""
+    from copilot.draft.verbs import base_verb
+
+    caused = re.search(
+        r"\b(?:have|let|ask|get)\s+(?:the\s+|an?\s+)?(?:model|llm|ai)\s+(?:to\s+)?([a-z]+)", clause.text, re.I
+    )
+    return clause.verb in _MODEL_WORK or bool(caused and base_verb(caused.group(1)) in _MODEL_WORK)
 
 
 def _does_model_work(step: dict[str, Any]) -> bool:
