@@ -64,6 +64,13 @@ _FIELD_VS_FIELD = re.compile(
     # "above that silo's max_safe_moisture", "over the customer's credit_limit": whose value it is
     r"(?:(?:the|that|this|its|their|each)\s+(?:[\w-]+['’]s\s+)?|[\w-]+['’]s\s+)?([a-z][a-z0-9]*_[a-z0-9_]+)\b"
 )
+# "keg_count is greater than the kegs checked out in Odoo": the event's number against a value a
+# named system holds (the lookup of that system returns it)
+_FIELD_VS_SYSTEM = re.compile(
+    r"\b([a-z][a-z0-9]*_[a-z0-9_]+)\s+(?:is\s+|are\s+)?(above|over|greater than|higher than|more than|exceeds|below|"
+    r"under|less than|lower than)\s+(?:the\s+|their\s+|its\s+)((?:[a-z]+\s+){0,3}?[a-z]+)\s+(?:in|from|on|per)\s+"
+    r"(?:the\s+|our\s+)?([A-Z][\w-]*)"
+)
 _EVENT_AFTER = re.compile(
     r"\b([a-z][a-z0-9]*_[a-z0-9_]+|[a-z]{2,})\s+(?:is|are)\s+[$€£]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+or\s+"
     r"(more|above|higher|greater|over|less|below|lower|fewer|under)\b",
@@ -210,6 +217,21 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                     a + m.end(),
                     Condition(
                         "fields", m.group(0), _OPS[m.group(2).lower()], m.group(3), output_field=m.group(1)
+                    ),
+                )
+            )
+    for m in _FIELD_VS_SYSTEM.finditer(part):
+        if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            found.append(
+                (
+                    a + m.start(1),
+                    a + m.end(),
+                    Condition(
+                        "fields",
+                        m.group(0),
+                        _OPS[m.group(2).lower()],
+                        snake(m.group(3)),
+                        output_field=m.group(1),
                     ),
                 )
             )

@@ -190,6 +190,10 @@ def event_thresholds(
             if known is not None and "." not in known:
                 part.output_field = known  # "anything over 45,000 lbs" is the event's `weight_lbs`
                 continue
+            computed = {t.target for t in tasks if t.kind == "compute"}
+            if name in computed or name.removesuffix("s") in computed:
+                part.output_field = name if name in computed else name.removesuffix("s")
+                continue  # "refunds above 500 EUR": the refund the flow computes, not the event's
             lookup = _returned_by_lookup(name, tasks)
             if lookup is not None and not isinstance(part.value, (str, list)):
                 # "look up the organ … to get the pipe count. If the pipe count is over 2000": the
@@ -423,8 +427,17 @@ def _compared_fields(part: Condition, event: EventShape, given: bool, tasks: lis
     properties = event.schema.setdefault("properties", {})
     names = [part.output_field or "", str(part.value)]
     returned = re.compile(rf"\b{re.escape(names[1])}\b")
+    system = re.search(r"\b(?:in|from|on|per)\s+(?:the\s+|our\s+)?([A-Z][\w-]*)\W*$", part.text)
     lookup = next(
         (t for t in tasks if t.kind == "enrich" and not t.docs and returned.search(t.quote or t.text)), None
+    ) or next(
+        # "… than the kegs checked out in Odoo": the lookup of Odoo returns it
+        (
+            t
+            for t in tasks
+            if t.kind == "enrich" and not t.docs and system and t.target == system.group(1).lower()
+        ),
+        None,
     )
     if names[0] in properties and names[1] not in properties and lookup is not None:
         part.kind = "looked_up"

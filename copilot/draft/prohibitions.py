@@ -28,7 +28,10 @@ DONE_ELSEWHERE = re.compile(
     re.I,
 )
 NOT_AN_ORDER = re.compile(
-    r"\b(?:never|don'?t|do not|must not|mustn'?t|should not|shouldn'?t|cannot|can'?t)\s+(?:[\w-]+\s+){1,3}?"
+    # the verbs share the "never" when nothing stands between them ("never reject or block the
+    # payee"); "do not refund anything and open a ticket" forbids one thing and orders the other
+    r"\b(?:never|don'?t|do not|must not|mustn'?t|should not|shouldn'?t|cannot|can'?t)\s+"
+    r"(?:(?!(?:anything|it|them|the|a|an|any|this|that|these|those|their|our|his|her|its)\b)[\w-]+\s+){1,3}?"
     r"(?:or|nor|and)\s*$",
     re.I,
 )

@@ -33,6 +33,7 @@ from copilot.draft.decisions import (
     read_response_options,
 )
 from copilot.draft.event_reading import event_noun, read_event_fields, read_field_types, read_noun
+from copilot.draft.labels import snake
 from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
 from copilot.draft.phrases import Match
 from copilot.draft.reading import UNMAPPED_CONDITION, Band, Condition, Reading, Task
@@ -288,6 +289,38 @@ _DOCS_GLOB = re.compile(
 )
 
 
+# "compute the refund as keg_count times deposit_per_keg_eur": arithmetic on the event's numbers
+_COMPUTE = re.compile(
+    r"\b(?:compute|calculate|work\s+out|figure\s+out)\s+(?:the\s+|a\s+|their\s+|its\s+)?([a-z][a-z ]{0,30}?)\s+as\s+"
+    r"(?:the\s+)?([a-z][a-z0-9_]*(?:\s+(?:times|multiplied\s+by|plus|minus|divided\s+by|less)\s+(?:the\s+)?[a-z0-9_.]+)+)",
+    re.I,
+)
+_ARITHMETIC = {"times": "*", "multiplied by": "*", "plus": "+", "minus": "-", "less": "-", "divided by": "/"}
+
+
+def read_computations(sentences: list[str], matches: list[Match]) -> list[Task]:
+    """ "compute the refund as keg_count times deposit_per_keg_eur": a value computed in-process
+    from the event's fields (a transform step, no model), which later conditions and payloads read."""
+    out: list[Task] = []
+    for index, sentence in enumerate(sentences):
+        for m in _COMPUTE.finditer(sentence):
+            expr = m.group(2)
+            for words, op in _ARITHMETIC.items():
+                spaced = words.replace(" ", r"\s+")
+                expr = re.sub(rf"\s+{spaced}\s+(?:the\s+)?", f" {op} ", expr, flags=re.I)
+            operands = re.findall(r"[a-z][a-z0-9_]*", expr)
+            if not operands or not all("_" in o for o in operands):
+                continue  # "the total as price times quantity": words, not fields it can name
+            name = snake(m.group(1))
+            task = Task("compute", m.group(0), index, m.start(), target=name)
+            task.action = re.sub(r"([a-z][a-z0-9_]*)", r"event.\1", expr)
+            task.fields = operands
+            task.quote = m.group(0)
+            out.append(task)
+            matches.append(Match("task", m.group(0), index, m.start(), m.end()))
+    return out
+
+
 def read_no_models(sentences: list[str], matches: list[Match]) -> None:
     """ "Do not call any language model for this one": a rule for the whole flow, which coverage
     holds the drafted steps to (DR010 when a model step is there anyway)."""
@@ -345,7 +378,7 @@ def read(brief: str) -> Reading:
     options = read_response_options(sentences)
     bands, fallback = read_bands(sentences, options)
     tasks = read_actions(sentences, brief, tasks, matches, options)
-    tasks = _without_approved(sentences, tasks)
+    tasks = _without_approved(sentences, tasks) + read_computations(sentences, matches)
     if options:
         # "Decision labels: approve, hold, reject": the answer's options, not a classifier
         tasks = [

@@ -29,6 +29,10 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         return f"(steps.fetch.output | length) {cond.op} {cond.value:g}", "fetch"
     if cond.kind == "fields" and cond.output_field:
         return f"event.{cond.output_field} {cond.op} event.{cond.value}", ""
+    if cond.kind == "event" and cond.output_field and f"compute:{cond.output_field}" in producers:
+        # "refunds above 500 EUR", the refund being what the flow computed
+        source = producers[f"compute:{cond.output_field}"]
+        return f"steps.{source}.output.{cond.output_field} {cond.op} {cond.value:g}", source
     if cond.kind == "returned" and cond.output_field and "lookup" in producers:
         # "if the pipe count is over 2000", the pipe count being what the lookup returned
         value = f"steps.{producers['lookup']}.output.{cond.output_field}"
@@ -259,6 +263,14 @@ def side_effect_step(
     at_once = bool(_AT_ONCE.search(sentence))
     for kind, check in producers.items():
         if check in skipped or (at_once and check not in needs):
+            continue
+        if kind.startswith("compute:"):
+            # "issue the refund in Stripe" sends the refund computed before it
+            name = kind.split(":", 1)[1]
+            if re.search(rf"\b{re.escape(name.replace('_', ' '))}", quote) or check in needs:
+                details[name] = f"{{{{ steps.{check}.output.{name} }}}}"
+                if check not in needs:
+                    needs.append(check)
             continue
         fields = body_fields(kind, check, steps=steps) or (
             {"looked_up": f"{{{{ steps.{check}.output }}}}"} if kind == "enrich" else {}

@@ -320,6 +320,23 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             hot_needs_saved, hot_needs = hot_needs, list(dict.fromkeys([*hot_needs, *needs]))
             add_answer(task, "async")
             hot_needs, plan.text_ref = hot_needs_saved, base_text
+    for task in [t for t in plan.tasks if t.kind == "compute" and t.target and t.action]:
+        # "compute the refund as keg_count times deposit_per_keg_eur": in-process, no model, no I/O
+        step_id = _unique_id(f"compute_{task.target}", None, steps)
+        steps.append(
+            {
+                "id": step_id,
+                "type": "transform",
+                "output": {task.target: f"{{{{ {task.action} }}}}"},
+                "output_schema": {
+                    "type": "object",
+                    "required": [task.target],
+                    "properties": {task.target: {"type": "number"}},
+                },
+            }
+        )
+        whys[step_id] = {"brief": _quoted(task)}
+        producers.setdefault(f"compute:{task.target}", step_id)
     side_effects = [t for t in plan.background if t.kind in ("notify", "store", "act")]
     for task in side_effects:
         steps.append(side_effect_step(task, plan, producers, respond_needs, steps, async_checks))

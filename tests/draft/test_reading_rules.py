@@ -1964,3 +1964,22 @@ def test_a_document_named_in_capitals_grounds_the_explanation_and_urgent_work_ne
     assert not emergency.get("needs"), emergency.get("needs")  # "must not wait on the model"
     normal = next(s for s in data["steps"] if s["type"] == "http" and "restarts_today" in str(s.get("if")))
     assert "not (event.gas_leak" in normal["if"]  # "for other faults"
+
+
+def test_a_forbidden_thing_and_an_ordered_one_and_a_computed_value():
+    data = drafted(
+        "Crate returns arrive by webhook with customer_id (string), crate_count (integer) and "
+        "deposit_per_crate (number). Look up the customer in our Odoo ERP by customer_id. If crate_count is "
+        "greater than the crates checked out in Odoo, do not refund anything and open a discrepancy "
+        "ticket in Linear. Otherwise compute the refund as crate_count times deposit_per_crate and "
+        "issue the refund in Stripe."
+    )
+    ticket = step(data, "http", "ticket")  # "do not refund anything and open a ticket": the ticket is ordered
+    lookup = step(data, "http", "lookup")
+    value = f"steps.{lookup['id']}.output.crates_checked_out"
+    assert ticket["if"] == f"{{{{ {value} is defined and event.crate_count > {value} }}}}"
+    compute = step(data, "transform", "compute")
+    assert compute["output"] == {"refund": "{{ event.crate_count * event.deposit_per_crate }}"}
+    refund = step(data, "http", "refund")
+    assert refund["if"] == f"{{{{ not ({ticket['if'][3:-3]}) }}}}"  # "otherwise": the other side
+    assert refund["request"]["json"]["details"]["refund"] == "{{ steps.compute_refund.output.refund }}"
