@@ -208,33 +208,21 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 Condition("field", m.group(0), "==", "critical", output_field="severity"),
             )
         )
-    for m in _FIELD_VS_FIELD.finditer(part):
-        # "If value is over reference_high": two fields of the event compared, no model needed
-        if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
-            found.append(
-                (
-                    a + m.start(1),
-                    a + m.end(),
-                    Condition(
-                        "fields", m.group(0), _OPS[m.group(2).lower()], m.group(3), output_field=m.group(1)
-                    ),
+    for pattern in (_FIELD_VS_FIELD, _FIELD_VS_SYSTEM):
+        # "If value is over reference_high": two fields of the event compared, no model needed;
+        # "… greater than the kegs checked out in Odoo": a value a named system holds
+        for m in pattern.finditer(part):
+            if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+                other = m.group(3) if pattern is _FIELD_VS_FIELD else snake(m.group(3))
+                found.append(
+                    (
+                        a + m.start(1),
+                        a + m.end(),
+                        Condition(
+                            "fields", m.group(0), _OPS[m.group(2).lower()], other, output_field=m.group(1)
+                        ),
+                    )
                 )
-            )
-    for m in _FIELD_VS_SYSTEM.finditer(part):
-        if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
-            found.append(
-                (
-                    a + m.start(1),
-                    a + m.end(),
-                    Condition(
-                        "fields",
-                        m.group(0),
-                        _OPS[m.group(2).lower()],
-                        snake(m.group(3)),
-                        output_field=m.group(1),
-                    ),
-                )
-            )
     for m in _EVENT_AFTER.finditer(part):
         # "only when mrr is 500 or more": the number first, then its direction
         if _NOT_EVENT_FIELDS.match(m.group(1)) or any(

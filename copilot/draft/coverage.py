@@ -17,25 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copilot.draft.clauses import Clause, locate, normalise, requirement_clauses
+from copilot.draft.findings import finding, flow_steps
+from copilot.draft.kept_out import (
+    asks_model_work,
+    does_model_work,
+    held_for_approval,
+    kept_from_models,
+    models_forbidden,
+)
+from copilot.draft.phrases import DOCUMENT_NOUNS
 from copilot.draft.prohibitions import DONE_ELSEWHERE, constraints, keeps_from_models
 from copilot.draft.reading import UNMAPPED_CONDITION
-
-# code -> (name, severity). Errors make an LLM answer go back for repair; the offline
-# drafter must never produce them. Warnings are gaps: the draft is written, exit 1.
-CHECKS: dict[str, tuple[str, str]] = {
-    "DR001": ("unmapped-requirement", "warning"),
-    "DR002": ("step-without-why", "error"),
-    "DR003": ("quote-not-in-brief", "error"),
-    "DR004": ("building-block-serves-nothing", "error"),
-    "DR005": ("side-effect-on-every-event", "warning"),
-    "DR006": ("destination-not-written", "warning"),
-    "DR007": ("forbidden-action-taken", "warning"),
-    "DR008": ("system-not-called", "warning"),
-    "DR009": ("documents-not-retrieved", "warning"),
-    "DR010": ("instruction-not-drafted", "warning"),
-    "DR011": ("answer-not-returned", "warning"),
-    "DR012": ("per-item-work-not-drafted", "warning"),
-}
 
 
 @dataclass
@@ -76,33 +68,6 @@ class Coverage:
         return [row.to_json() for row in self.rows]
 
 
-def _finding(
-    code: str, message: str, loc: list[Any], hint: str | None = None, *, clause: str | None = None
-) -> dict[str, Any]:
-    """A finding in the lint finding shape (`Finding.to_dict`), so every consumer takes both;
-    `clause` names the requirement it is about (the coverage row shows it as a gap)."""
-    name, severity = CHECKS[code]
-    json_path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-    return {
-        **({"clause": clause} if clause is not None else {}),
-        "code": code,
-        "name": name,
-        "severity": severity,
-        "message": message,
-        "path": "<draft>",
-        "line": None,
-        "column": None,
-        "json_path": json_path,
-        "fix_hint": hint,
-        "fixable": False,
-    }
-
-
-def _steps(data: dict[str, Any]) -> list[dict[str, Any]]:
-    steps = data.get("steps")
-    return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
-
-
 def _is_side_effect(step: dict[str, Any]) -> bool:
     request = step.get("request")
     method = request.get("method", "POST") if isinstance(request, dict) else "POST"
@@ -118,7 +83,7 @@ def _article(word: str) -> str:
 def check(data: dict[str, Any], brief: str) -> Coverage:
     """Coverage of `brief` by the flow `data` (a plain mapping, as loaded or drafted)."""
     findings: list[dict[str, Any]] = []
-    steps = _steps(data)
+    steps = flow_steps(data)
     ids = {str(s.get("id")) for s in steps}
     quotes: dict[str, list[tuple[int, int]]] = {}  # step id -> where its quotes sit in the brief
     for index, step in enumerate(steps):
@@ -126,7 +91,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
         why = step.get("why")
         if not isinstance(why, dict) or not (why.get("brief") or why.get("block")):
             findings.append(
-                _finding(
+                finding(
                     "DR002",
                     f"step `{sid}` says nothing of why it exists: quote the brief's clause it implements "
                     "(why.brief) or name the building block it is (why.block + why.serves)",
@@ -141,7 +106,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                 at = locate(str(one), brief)
                 if at is None:
                     findings.append(
-                        _finding(
+                        finding(
                             "DR003",
                             f"step `{sid}` quotes {str(one)[:80]!r}, which is not in the brief",
                             ["steps", index, "why", "brief", *([n] if isinstance(quote, list) else [])],
@@ -155,7 +120,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
             unknown = [s for s in serves if s not in ids]
             if not serves or unknown:
                 findings.append(
-                    _finding(
+                    finding(
                         "DR004",
                         f"step `{sid}` is {_article(str(why.get('block')))} {why.get('block')} "
                         "that serves " + (f"unknown steps {unknown}" if unknown else "no step"),
@@ -176,7 +141,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                 if overlap > 0 and overlap >= 0.5 * min(b - a, at[1] - at[0]):
                     row.steps.append(sid)
                     break
-    held = _held_for_approval(brief)
+    held = held_for_approval(brief)
     for row in rows:
         clause = row.clause
         where = ["brief"]
@@ -184,7 +149,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
             continue  # said once below, as held for approval
         if not row.steps:
             findings.append(
-                _finding(
+                finding(
                     "DR001",
                     f"the brief asks to {clause.text!r} and no step implements it",
                     where,
@@ -193,10 +158,10 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                 )
             )
             continue
-        if _asks_model_work(clause) and not any(_does_model_work(by_id[sid]) for sid in row.steps):
+        if asks_model_work(clause) and not any(does_model_work(by_id[sid]) for sid in row.steps):
             # "have the model explain the likely cause" mapped to a lookup that quotes the clause
             findings.append(
-                _finding(
+                finding(
                     "DR001",
                     f"the brief asks to {clause.text!r}, and the steps that quote it "
                     f"({', '.join(row.steps)}) only read or send data: no model step writes or judges it",
@@ -208,7 +173,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
         effects = [sid for sid in row.steps if _is_side_effect(by_id[sid])]
         if clause.destination and not effects and not any(by_id[s].get("type") == "http" for s in row.steps):
             findings.append(
-                _finding(
+                finding(
                     "DR006",
                     f"the brief asks to {clause.text!r}, which writes to {clause.destination}, "
                     "and no step calls it",
@@ -222,7 +187,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                 if not by_id[sid].get("if"):
                     index = steps.index(by_id[sid])
                     findings.append(
-                        _finding(
+                        finding(
                             "DR005",
                             f"step `{sid}` runs on every event, but the brief limits it ({clause.limiter!r} "
                             f"in {clause.text!r})",
@@ -238,7 +203,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
             and _names_option_anywhere(clause.text, decided)
         ):
             findings.append(
-                _finding(
+                finding(
                     "DR010",
                     f"the brief fixes the decision in a case ({clause.text!r}), and no step enforces it: "
                     "the model still decides",
@@ -254,7 +219,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
             and not any(by_id[s].get("type") == "http" for s in row.steps)
         ):
             findings.append(
-                _finding(
+                finding(
                     "DR006",
                     f"the brief asks to {clause.text!r}, which changes something outside the flow, "
                     "and no step calls out to do it",
@@ -274,7 +239,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
     findings += _answer_returned(data, options)
     findings += _per_item(data, brief)
     findings += [
-        _finding(
+        finding(
             "DR006",
             f"the brief holds {text!r} for a person's approval, which no flow step can wait for: the "
             "action is left out of the draft",
@@ -285,8 +250,8 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
         )
         for text in dict.fromkeys(t for t in held if len(t.split()) > 3)
     ]
-    findings += _kept_from_models(data, brief)
-    findings += _models_forbidden(data, brief)
+    findings += kept_from_models(data, brief)
+    findings += models_forbidden(data, brief)
     for row in rows:
         row.gaps = [f["code"] for f in findings if f.get("clause") == row.clause.text]
     return Coverage(rows, findings)
@@ -294,9 +259,9 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
 
 # Documents a clause names as the source of truth: the draft must retrieve them.
 _DOCUMENT_WORDS = (
-    r"(?:polic(?:y|ies)|handbook|guide(?:lines?)?|playbook|docs|documentation|articles|faqs?|manual|"
-    r"knowledge ?base|kb|terms|pdfs?|runbooks?|wiki|rules|rulebook|catalog(?:ue)?|price ?list|sop|"
-    r"procedures?|brochure|protocol)\b"
+    r"(?:polic(?:y|ies)|terms|rules|catalog(?:ue)?|price ?list|procedures?|brochure|protocol|"
+    + DOCUMENT_NOUNS
+    + r")\b"
 )
 _DOCUMENTS = re.compile(
     # the name's own words ("our \"Flight Time Limitations Manual\""), never across a preposition
@@ -320,7 +285,7 @@ def _documents_read(row: Row, steps: list[dict[str, Any]]) -> list[dict[str, Any
     if any(s.get("type") == "retrieve" for s in steps):
         return []
     return [
-        _finding(
+        finding(
             "DR009",
             f"the brief asks to {text!r} from {docs.group(0)!r}, and no step retrieves them "
             "(a model would answer from memory)",
@@ -406,7 +371,7 @@ def _asked_of_services(data: dict[str, Any]) -> set[str]:
     from a system the brief names, not guessed by a model."""
     return {
         str(name)
-        for s in _steps(data)
+        for s in flow_steps(data)
         if s.get("type") == "http" and isinstance(s.get("output_schema"), dict)
         for name in (s["output_schema"].get("properties") or {})
     }
@@ -422,7 +387,7 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
     from copilot.draft.prohibitions import constraints
     from copilot.draft.verbs import instructs
 
-    conditions = " ".join(str(s.get("if", "")) for s in _steps(data))
+    conditions = " ".join(str(s.get("if", "")) for s in flow_steps(data))
     out: list[dict[str, Any]] = []
     for phrase in unmapped:
         condition = phrase.endswith(UNMAPPED_CONDITION)
@@ -443,7 +408,7 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             )
         elif text.endswith(")"):
             continue  # the drafter's own note on a guess it made ("(no channel named: …)"), said already
-        elif _held_for_approval(text):
+        elif held_for_approval(text):
             continue  # held for a person's approval: coverage says so (DR006)
         elif DONE_ELSEWHERE.search(text):
             continue  # "DTI is computed by our underwriting engine": another system's work, said
@@ -452,7 +417,7 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
         elif re.match(r"\W*whether\b", text, re.I) and keeps_from_models(text):
             continue  # "Whether to suspend an agent is a compliance-team decision": DR007 judges steps
         elif (verb := prohibited_verb(text)) is not None and not any(
-            verb[:4] in str(s.get("id", "")).lower() for s in _steps(data)
+            verb[:4] in str(s.get("id", "")).lower() for s in flow_steps(data)
         ):
             continue  # "Never cancel a citation automatically": kept, as no step cancels (else DR007)
         elif (instructs(text) and not constraints(text)) or asks_something(text):
@@ -460,9 +425,7 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
         else:
             continue
         out.append(
-            _finding(
-                "DR010", message, ["brief"], "draft it by hand, or reword the brief plainly", clause=text
-            )
+            finding("DR010", message, ["brief"], "draft it by hand, or reword the brief plainly", clause=text)
         )
     return out
 
@@ -514,7 +477,7 @@ def _per_item(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
             phrase = brief[m.start() : m.end(1)].strip()  # "for each booking we want …"
         where = f"the event's list `{listed}`" if listed else "what the scheduled run fetches"
         out.append(
-            _finding(
+            finding(
                 "DR012",
                 f"the brief asks for work {phrase!r}, item by item over {where}, and the flow runs each "
                 "step once: no step works per item",
@@ -527,120 +490,6 @@ def _per_item(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
     return out
 
 
-def _kept_from_models(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
-    """ "Whether an event counts as serious is decided by our rule engine, not the model": a step
-    whose `if:` reads a field a model decides about that is a decision the brief keeps from models."""
-    from copilot.draft.sentences import split_sentences
-    from copilot.draft.verbs import clause_spans
-
-    # clause by clause: "Anything mentioning danger must be escalated, and the AI must not tell
-    # the resident it's safe" keeps the telling from models, not the judging of danger
-    kept = [
-        s[a:b]
-        for s in split_sentences(brief)
-        if keeps_from_models(s)
-        for a, b in clause_spans(s)
-        if keeps_from_models(s[a:b])
-    ]
-    if not kept:
-        return []
-    steps = _steps(data)
-    models = {str(s.get("id")) for s in steps if s.get("type") == "model"}
-    gates = {
-        str(s.get("id")): str(s.get("input") or "").split(".")[1] if "." in str(s.get("input") or "") else ""
-        for s in steps
-        if s.get("type") == "validate"
-    }
-    out: list[dict[str, Any]] = []
-    for index, step in enumerate(steps):
-        for check, name in re.findall(r"steps\.(\w+)\.output\.(\w+)", str(step.get("if") or "")):
-            if gates.get(check, check) not in models and check not in models:
-                continue
-            words = [w for w in name.split("_") if len(w) > 3]
-            sentence = next(
-                (
-                    k
-                    for k in kept
-                    # every word of the field: "potential_match" is not "whether a match is a true hit"
-                    if words and all(re.search(rf"\b{re.escape(w[:5])}", k, re.I) for w in words)
-                ),
-                None,
-            )
-            if sentence is not None:
-                out.append(
-                    _finding(
-                        "DR010",
-                        f"step `{step.get('id')}` runs on `{name}`, which a model decides, but the brief "
-                        f"keeps it from models ({sentence.strip()[:90]!r})",
-                        ["steps", index, "if"],
-                        "decide it where the brief says (an http step to that system, or a transform on "
-                        "fields), and put the `if:` on that step's output",
-                        clause=sentence.strip(),
-                    )
-                )
-    return out
-
-
-# verbs whose work is a model's (or the team's own scoring service's): a lookup that quotes the
-# clause does not do it
-_MODEL_WORK = frozenset({
-    "write", "draft", "compose", "explain", "summarise", "summarize", "translate", "classify", "score",
-    "extract", "tag", "judge", "grade", "assess", "rate",
-})  # fmt: skip
-
-
-def _asks_model_work(clause: Clause) -> bool:
-    """The clause's verb is a model's work, or it has the model do some ("look up the fault_code
-    … and have the model explain the likely cause")."""
-    from copilot.draft.verbs import base_verb
-
-    caused = re.search(
-        r"\b(?:have|let|ask|get)\s+(?:the\s+|an?\s+)?(?:model|llm|ai)\s+(?:to\s+)?([a-z]+)", clause.text, re.I
-    )
-    return clause.verb in _MODEL_WORK or bool(caused and base_verb(caused.group(1)) in _MODEL_WORK)
-
-
-def _does_model_work(step: dict[str, Any]) -> bool:
-    if step.get("type") in ("model", "transform"):
-        return True
-    request = step.get("request") or {}
-    return step.get("type") == "http" and str(request.get("method", "")).upper() != "GET"
-
-
-def _held_for_approval(brief: str) -> list[str]:
-    """The clauses of the brief whose actions wait for a person's approval."""
-    from copilot.draft.prohibitions import approval_gated
-    from copilot.draft.sentences import split_sentences
-
-    return [
-        sentence[a:b].strip(" ,;.")
-        for sentence in split_sentences(brief)
-        for a, b in approval_gated(sentence)
-    ]
-
-
-def _models_forbidden(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
-    """ "Do not call any language model for this one": every model step breaks the brief's rule."""
-    from copilot.draft.prohibitions import NO_MODELS
-    from copilot.draft.sentences import split_sentences
-
-    rule = next((s for s in split_sentences(brief) if NO_MODELS.search(s)), None)
-    if rule is None:
-        return []
-    return [
-        _finding(
-            "DR010",
-            f"step `{step.get('id')}` calls a model, but the brief says {rule.strip()[:90]!r}",
-            ["steps", index, "id"],
-            "decide it with a transform on the event's fields or an http step to the system that "
-            "knows, and remove the model step",
-            clause=rule.strip(),
-        )
-        for index, step in enumerate(_steps(data))
-        if step.get("type") == "model"
-    ]
-
-
 def _answer_returned(data: dict[str, Any], options: list[str]) -> list[dict[str, Any]]:
     """The brief says the response is one of some values ("return a verdict (allow, hold,
     block)"): the response body must carry a step's decision, not only an acknowledgement."""
@@ -649,7 +498,7 @@ def _answer_returned(data: dict[str, Any], options: list[str]) -> list[dict[str,
     if not options or ("steps." in str(body) and ("decision" in str(body) or "label" in str(body))):
         return []
     return [
-        _finding(
+        finding(
             "DR011",
             f"the brief asks for an answer of {', '.join(options)}, and the response carries none "
             f"(body: {str(body)[:80]})",
@@ -714,7 +563,7 @@ def _systems_called(
         ]
     if clause.kind == "lookup" and not any(by_id[s].get("type") in ("http", "retrieve") for s in readers):
         out.append(
-            _finding(
+            finding(
                 "DR008",
                 f"the brief asks to {clause.text!r}, a read from a system of record, and no step reads it "
                 "(a model cannot look it up)",
@@ -738,7 +587,7 @@ def _systems_called(
             continue  # "the Lift Ops handbook": the name of the documents a retrieve step reads
         if key and not any(key in called for called in callers):
             out.append(
-                _finding(
+                finding(
                     "DR008",
                     f"the brief names {system} for {clause.text!r}, and no step calls {system}",
                     ["brief"],
@@ -771,7 +620,7 @@ def _constraints_kept(
             if unconditional and len(unconditional) == len([s for s in steps if _is_side_effect(s)]):
                 ids = ", ".join(f"`{s.get('id')}`" for s in unconditional)
                 out.append(
-                    _finding(
+                    finding(
                         "DR005",
                         f"the brief leaves some events alone ({constraint.text!r}), and every side effect "
                         f"({ids}) runs on every event",
@@ -793,7 +642,7 @@ def _constraints_kept(
             )
             if quoted or named:
                 out.append(
-                    _finding(
+                    finding(
                         "DR007",
                         f"step `{sid}` runs on every event, but the brief says {constraint.text!r}",
                         ["steps", steps.index(step), "id"],
@@ -808,4 +657,4 @@ def quote_ok(quote: str, brief: str) -> bool:
     return locate(quote, brief) is not None
 
 
-__all__ = ["CHECKS", "Coverage", "Row", "check", "normalise", "quote_ok"]
+__all__ = ["Coverage", "Row", "check", "normalise", "quote_ok"]

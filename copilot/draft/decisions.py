@@ -15,7 +15,7 @@ import re
 
 from copilot.draft.conditions import attach_conditions, negate
 from copilot.draft.labels import snake
-from copilot.draft.phrases import Match
+from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.reading import Band, Condition, Task
 from copilot.draft.tasks import BACKGROUND, CHANNELS, clause_span
 
@@ -301,16 +301,9 @@ _DELEGATED = re.compile(
 )
 # "sections of our \"Flight Time Limitations Manual\"": documents named as what is read
 _DOCUMENTS_READ = re.compile(
-    r"\b(?:of|from|in)\s+(?:the|our|its|their)\s+((?:[\w\"“”'-]+\s+){0,5}(?:manual|handbook|guide|policy|sop|"
-    r"playbook|runbook|docs|documentation|wiki|pdf|rules|guidelines)[\"”]?)",
-    re.I,
-)
-
-
-_PERSON_APPROVES = re.compile(
-    r"\b(?:supervisor|manager|lead|officer|person|human|admin|director|owner|dispatcher|approver|"
-    r"controller|clinician|doctor|partner)s?\s+(?:must|has\s+to|have\s+to|needs?\s+to|should|will)\s+"
-    r"(?:first\s+)?(?:approve|sign\s+off|authori[sz]e)\b",
+    r"\b(?:of|from|in)\s+(?:the|our|its|their)\s+((?:[\w\"“”'-]+\s+){0,5}(?:policy|rules|"
+    + DOCUMENT_NOUNS
+    + r")[\"”]?)",
     re.I,
 )
 
@@ -358,7 +351,7 @@ def read_actions(
     """Actions the task vocabulary has no word for ("block the card via our risk API"), read as
     verb + object + the system named, so no requirement of the brief is silently dropped."""
     from copilot.draft.clauses import requirement_clauses
-    from copilot.draft.prohibitions import DONE_ELSEWHERE, NOT_AN_ORDER
+    from copilot.draft.prohibitions import DONE_ELSEWHERE, NOT_AN_ORDER, waits_for_approval
     from copilot.draft.verbs import received_noun
 
     # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
@@ -476,7 +469,7 @@ def read_actions(
             # "Never reject or block the payee automatically": the "never" covers both verbs;
             # "Whether to cancel a route is the dispatcher's call": who decides, not an action
             continue
-        if _PERSON_APPROVES.search(sentence[max(0, start - 60) : start + len(clause.text)]):
+        if waits_for_approval(sentence[max(0, start - 60) : start + len(clause.text)]):
             # "A supervisor must approve any dispatch over 6 trucks": a person's approval, which no
             # call of the flow gives; left as a gap (DR006), never a POST "approve …"
             continue

@@ -86,6 +86,11 @@ APPROVAL = re.compile(
 )
 
 
+def waits_for_approval(text: str) -> bool:
+    """Whether `text` holds something for a person's approval (not: asks for it)."""
+    return any(not m.group("request") for m in APPROVAL.finditer(text))
+
+
 def approval_gated(sentence: str) -> list[tuple[int, int]]:
     """The spans of `sentence` whose actions wait for a person's approval: the clause that says
     so (not the one that asks for it), and the clause after a leading "only after approval,"."""

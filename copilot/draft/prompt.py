@@ -120,7 +120,7 @@ def repair_message(
     `findings` are lint findings and coverage findings (`copilot.draft.coverage`, DR…) alike;
     when any of the latter is there, one sentence says what they compare the flow with.
     """
-    from copilot.draft.coverage import CHECKS
+    from copilot.draft.findings import CHECKS
 
     order = {"error": 0, "warning": 1, "info": 2}
     ranked = sorted(

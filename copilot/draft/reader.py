@@ -35,7 +35,7 @@ from copilot.draft.decisions import (
 from copilot.draft.event_reading import event_noun, read_event_fields, read_field_types, read_noun
 from copilot.draft.labels import snake
 from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
-from copilot.draft.phrases import Match
+from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.reading import UNMAPPED_CONDITION, Band, Condition, Reading, Task
 from copilot.draft.sentences import split_sentences
 from copilot.draft.subjects import systems_named
@@ -139,10 +139,10 @@ _THEN_OPENS = re.compile(r"^\W*(?:then|after that|afterwards|next|finally|once t
 # "look up the lift in the Lift Ops handbook (RAG)", "search our knowledge base": documents, not an API
 _DOCUMENT_SOURCE = re.compile(
     r"\(\s*RAG\s*\)|\bRAG\b|\bvector (?:store|search|index|db)\b|\b(?:in|from|of|against|through|across|using|search(?:es|ing)?)\s+"
-    r"(?:the\s+|our\s+|its\s+)?(?:[\w'\"“”-]+\s+){0,3}?(?P<docs>(?i:handbook|docs|documentation|knowledge[- ]?base|kb|"
-    r"wiki|manuals?|runbooks?|playbooks?|faqs?|policy documents|guidance|help[- ]?cent(?:er|re)|articles|pdfs?|"
     # "in our "Controller Fault Manual"": a document's name, whatever its capitals
-    r"guide excerpts|sop documents|sops|guidebooks?|rulebooks?|checklists?|guidelines))\b",
+    r"(?:the\s+|our\s+|its\s+)?(?:[\w'\"“”-]+\s+){0,3}?(?P<docs>(?i:policy documents|guide excerpts|sop documents|"
+    + DOCUMENT_NOUNS
+    + r"))\b",
 )
 _GROUNDED_WRITERS = ("reply", "answer", "decide")
 

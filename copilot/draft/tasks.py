@@ -14,7 +14,7 @@ import re
 
 from copilot.draft.conditions import attach_conditions, read_conditions
 from copilot.draft.labels import fields_text, label_condition, list_after, listed_labels, read_label_lists
-from copilot.draft.phrases import Match
+from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.prohibitions import HUMANS_DECIDE
 from copilot.draft.reading import Task
 from copilot.draft.verbs import TYPE_GLOSS
@@ -22,8 +22,9 @@ from copilot.draft.verbs import TYPE_GLOSS
 # ---------------------------------------------------------------------------- tasks
 
 _DOCS = (
-    r"(docs|documentation|knowledge[- ]?base|kb|faqs?|help[- ]?cent(?:er|re)|help articles|support articles|"
-    r"wiki|manuals?|handbook|guidebooks?|rulebooks?|checklists?|guidelines|pdfs?|policies|policy documents?|(?:[\w-]+ )?policy|runbooks?|playbooks?|guides?|articles|product docs)"
+    r"(help articles|support articles|product docs|policies|policy documents?|(?:[\w-]+ )?policy|"
+    + DOCUMENT_NOUNS
+    + r")"
 )
 _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("moderate", re.compile(r"\b(moderat\w*|toxic\w*|profanit\w*|nsfw|hate speech|harass\w*|abusive|offensive|"
