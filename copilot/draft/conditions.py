@@ -460,8 +460,26 @@ def truth_condition(text: str, field_name: str, value: str) -> Condition | None:
     return Condition("present", text, "!=", "", output_field=field_name, negated=word in _FALSE)
 
 
+_GLOSSED_TEST = re.compile(
+    r"\b(?:and|or|if|when|unless)\s+((?:(?!\b(?:and|or|if|when|unless)\b)[^,;()]){3,60}?)\s*\(\s*([a-z][a-z0-9]*_[a-z0-9_]+\s+(?:is|=|==|equals)\s+"
+    r"[\w\"'.-]+)\s*\)",
+    re.I,
+)
+
+
 def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], list[tuple[int, int, str]]]:
     """(mapped conditions with their spans, if/when clauses that no rule could read)."""
+    # "and the customer is new (first_order is true)": the parenthesis says how the words are
+    # tested, so only it is read (blanked to spaces: every position stays where it was)
+    sentence = _GLOSSED_TEST.sub(
+        lambda m: (
+            m.group(0)[: m.start(1) - m.start()]
+            + " " * (m.start(2) - m.start(1))
+            + m.group(2)
+            + " " * (m.end() - m.end(2))
+        ),
+        sentence,
+    )
     mapped: list[tuple[int, int, Condition]] = []
     unread: list[tuple[int, int, str]] = []
     covered: list[tuple[int, int]] = []

@@ -223,8 +223,9 @@ def event_thresholds(
             )
             if name not in event.fields:
                 event.fields.append(name)
+            said = " ".join(part.text.split())
             assumptions.append(
-                f"the event carries `{name}` ({'a string' if text else 'a number'}) for {part.text!r}; "
+                f"the event carries `{name}` ({'a string' if text else 'a number'}) for {said!r}; "
                 "pass --event sample.json to use the real field"
             )
 
@@ -330,6 +331,34 @@ def _booleans_in_parts(text: str, booleans: list[str]) -> Condition | None:
     first, *rest = parts
     first.alternatives, first.all_of = rest, bool(joiner and joiner.group(1).lower() == "and")
     return first
+
+
+def declare_tested_fields(tasks: list[Task], event: EventShape, given: bool, assumptions: list[str]) -> None:
+    """Every event field a condition tests by its truth ("the customer is new (first_order is
+    true)") is in the event schema: added (a boolean, and said) when the brief named it only
+    there; when the user's own event has no such field, the classifier decides the clause."""
+    properties = event.schema.setdefault("properties", {})
+    for task in tasks:
+        cond = task.condition
+        parts = [cond, *cond.alternatives, *([cond.scope] if cond.scope else [])] if cond else []
+        for part in parts:
+            name = part.output_field or ""
+            if part.kind != "present" or not name or "." in name or name in properties:
+                continue
+            if given:
+                part.kind, part.value, part.op = "field", True, "=="
+                part.output_field = condition_field(part.text)
+                continue
+            truth = bool(re.search(r"\b(?:true|false|yes|no)\b", part.text, re.I))
+            properties[name] = {"type": "boolean"} if truth else {"type": "string"}
+            event.sample[name] = (not part.negated) if truth else ("" if part.negated else "given")
+            if name not in event.fields:
+                event.fields.append(name)
+            kind = "a boolean" if truth else "a string"
+            assumptions.append(
+                f"the event carries `{name}` ({kind}) for {' '.join(part.text.split())!r}; "
+                "pass --event sample.json to use the real field"
+            )
 
 
 def presence_conditions(tasks: list[Task], event: EventShape) -> None:

@@ -20,6 +20,7 @@ from copilot.draft.blocks import dur
 from copilot.draft.deciders import (
     LISTED_TYPES,
     decision_conditions,
+    declare_tested_fields,
     ensure_producers,
     event_thresholds,
     labels_named,
@@ -270,6 +271,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
                 part.kind = "fetched" if trigger == "schedule" else "event"
     event_thresholds(tasks, event, request.event is not None, assumptions, scheduled=trigger == "schedule")
     presence_conditions(tasks, event)
+    declare_tested_fields(tasks, event, request.event is not None, assumptions)
     assumptions[:] = [listed_types(reading, event) if a is LISTED_TYPES else a for a in assumptions]
     read_late: list[str] = []
     tasks = ensure_producers(tasks, assumptions, warnings, reading.sentences, read_late)

@@ -459,7 +459,8 @@ REPLY_TO_PERSON = re.compile(
 
 RESPONSE = re.compile(
     r"^\W*(?:(?:and|then|we|it|must|should|to|please|need|needs|want|wants|have|has|got)\s+)*(?:(?:respond|reply|return|get back|come back)\w*\b"
-    r"(?:[\s,;:-]+[\w']+){0,6}?|answer\w*)[\s,;:-]+(?:within|in under|in less than|under|in|below|inside)\s+"
+    # "Answer Stripe within 2 s": whom it answers may stand between
+    r"(?:[\s,;:-]+[\w']+){0,6}?|answer\w*(?:\s+(?:the\s+)?[A-Z][\w-]*)?)[\s,;:-]+(?:within|in under|in less than|under|in|below|inside)\s+"
     r"(?:about\s+)?[\d.]+\s*(?:ms|milliseconds?|s|secs?|seconds?|minutes?)\b",
     re.I,
 )

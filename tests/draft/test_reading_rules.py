@@ -1983,3 +1983,15 @@ def test_a_forbidden_thing_and_an_ordered_one_and_a_computed_value():
     refund = step(data, "http", "refund")
     assert refund["if"] == f"{{{{ not ({ticket['if'][3:-3]}) }}}}"  # "otherwise": the other side
     assert refund["request"]["json"]["details"]["refund"] == "{{ steps.compute_refund.output.refund }}"
+
+
+def test_a_field_named_only_in_a_condition_is_declared_and_its_gloss_is_the_test():
+    data = drafted(
+        "Shopify sends a webhook for each new order. If the order total is over $800 and the customer is new "
+        "(first_order is true), email the owner. Answer Shopify within 2 s."
+    )
+    email = step(data, "http", "email")
+    assert email["if"] == "{{ (event.order_total > 800) and (event.first_order | default('')) }}"
+    properties = data["trigger"]["event_schema"]["properties"]
+    assert properties["first_order"] == {"type": "boolean"} and "order_total" in properties
+    assert not [s for s in data["steps"] if s["type"] == "model" and "Answer Shopify" in str(s.get("prompt"))]
