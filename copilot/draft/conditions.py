@@ -33,7 +33,8 @@ _EVENT_VERB = re.compile(
 )
 _OPS = {"above": ">", "over": ">", "greater than": ">", "higher than": ">", "more than": ">", "exceeds": ">",
         ">=": ">=", ">": ">", "at least": ">=", "below": "<", "under": "<", "less than": "<",
-        "lower than": "<", "<=": "<=", "<": "<"}  # fmt: skip
+        "lower than": "<", "<=": "<=", "<": "<", "greater than or equal to": ">=", "at most": "<=",
+        "less than or equal to": "<=", "exceed": ">"}  # fmt: skip
 # "Borderline cases (0.4 to 0.8)", "scores between 40 and 80": a band of a score
 _RANGE_ATOM = re.compile(
     r"\b(?:borderline|middling|between|scores?|cases|risk)\b[^.;]{0,20}?\(?\s*(\d+(?:\.\d+)?)\s*(?:to|-|–|and)\s*"
@@ -67,9 +68,11 @@ _FIELD_VS_FIELD = re.compile(
 # "keg_count is greater than the kegs checked out in Odoo": the event's number against a value a
 # named system holds (the lookup of that system returns it)
 _FIELD_VS_SYSTEM = re.compile(
-    r"\b([a-z][a-z0-9]*_[a-z0-9_]+)\s+(?:is\s+|are\s+)?(above|over|greater than|higher than|more than|exceeds|below|"
-    r"under|less than|lower than)\s+(?:the\s+|their\s+|its\s+)((?:[a-z]+\s+){0,3}?[a-z]+)\s+(?:in|from|on|per)\s+"
-    r"(?:the\s+|our\s+)?([A-Z][\w-]*)"
+    r"\b([a-z][a-z0-9]*_[a-z0-9_]+)\s+(?:is\s+|are\s+|does\s+(?:not\s+)?)?(greater than or equal to|less than or equal to|"
+    r"above|over|greater than|higher than|more than|exceeds|exceed|below|under|less than|lower than|at least|at most)\s+"
+    r"(?:the\s+|their\s+|its\s+)((?:[a-z]+\s+){0,3}?[a-z]+)"
+    # "… in Odoo": the system that holds it; else where the value's words end
+    r"(?:\s+(?:in|from|on|per)\s+(?:the\s+|our\s+)?([A-Z][\w-]*)|(?=\s*(?:$|[,.;)]|\s+(?:and|or|then|stored|recorded)\b)))"
 )
 _EVENT_AFTER = re.compile(
     r"\b([a-z][a-z0-9]*_[a-z0-9_]+|[a-z]{2,})\s+(?:is|are)\s+[$€£]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+or\s+"

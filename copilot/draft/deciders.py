@@ -468,6 +468,11 @@ def _compared_fields(part: Condition, event: EventShape, given: bool, tasks: lis
         ),
         None,
     )
+    reads = [t for t in tasks if t.kind == "enrich" and not t.docs]
+    if lookup is None and system is None and len(reads) == 1:
+        # "if wash_count is at least the maximum wash life", the flow's one lookup reading the item:
+        # the value is in its answer (the lookup declares it, so an answer without it fails loudly)
+        lookup = reads[0]
     if names[0] in properties and names[1] not in properties and lookup is not None:
         part.kind = "looked_up"
         lookup.fields = list(dict.fromkeys([*lookup.fields, names[1]]))

@@ -81,6 +81,8 @@ APPROVAL = re.compile(
     r"clinician|doctor|partner|vet|engineer|foreman|editor)s?\s+(?:must|has\s+to|have\s+to|needs?\s+to|should|will)\s+"
     r"(?:first\s+)?(?:approve|sign\s+off|authori[sz]e|ok)\b|"
     r"\b(?:only\s+)?(?:after|once|until)\s+(?:\w+\s+){0,4}?(?:approval|approves?|approved|signs?\s+off|signed\s+off)\b|"
+    # "must not be sent without the compliance officer signing off first"
+    r"\bwithout\s+(?:[\w'’-]+\s+){0,4}?(?:signing\s+off|sign-?off|approval|approving\s+it|(?:an?\s+)?ok)\b|"
     r"(?P<request>\bfor\s+(?:his|her|their|an?|the\s+\w+'?s?)?\s*(?:approval|sign-?off)\b)",
     re.I,
 )

@@ -1995,3 +1995,19 @@ def test_a_field_named_only_in_a_condition_is_declared_and_its_gloss_is_the_test
     properties = data["trigger"]["event_schema"]["properties"]
     assert properties["first_order"] == {"type": "boolean"} and "order_total" in properties
     assert not [s for s in data["steps"] if s["type"] == "model" and "Answer Shopify" in str(s.get("prompt"))]
+
+
+def test_a_field_compared_with_a_value_the_flows_one_lookup_holds_reads_that_lookup():
+    data = drafted(
+        "Fishing vessels post catch reports to our webhook with vessel_id (string) and landed_kg (number). "
+        "Look up the vessel's licence in the Fisheries Registry API by vessel_id. If landed_kg exceeds the "
+        "remaining quota, post to #quota in Slack. The filing must not be sent without the compliance "
+        "officer signing off first."
+    )
+    lookup = step(data, "http", "lookup")
+    value = f"steps.{lookup['id']}.output.remaining_quota"
+    assert step(data, "http", "slack")["if"] == f"{{{{ {value} is defined and event.landed_kg > {value} }}}}"
+    from copilot.draft.coverage import check
+
+    brief = "Reports arrive by webhook. The filing must not be sent without the officer signing off first."
+    assert any("approval" in f["message"] for f in check({"steps": []}, brief).findings)
