@@ -118,6 +118,10 @@ _EQUALS = re.compile(
 # "over 2500, flag it; under that, mark it informal": "that" is the threshold just said; in "above
 # that silo's max_safe_moisture" it is a determiner and the comparison goes on
 OTHER_SIDE = r"(?:under|below|above|over) that\b(?!\s+(?:[\w-]+['’]s\b|[a-z][a-z0-9]*_[a-z0-9_]+\b))"
+_FLAGGED_AS = re.compile(
+    r"(?:\b(?:the|its|their)\s+(?:[\w'’-]+\s+){0,3}?(?:is|are|was)\s+)?"
+    r"\b(?:flagged|marked|set|tagged)\s+as\s+`?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?"
+)
 _PRESENT_WORDS = frozenset({"present", "set", "given", "provided", "filled", "filled in", "there"})
 _PRESENCE_WORDS = _PRESENT_WORDS | {
     "missing",
@@ -146,7 +150,10 @@ _STATE_WORDS = (
     r"eligible|ineligible|accepted"
 )
 # "true positive", "false negative" are detection outcomes, not sentiment
-_STATE_ATOM = re.compile(rf"\b(?<!true )(?<!false )({_SENTIMENT_WORDS}|{_STATE_WORDS})\b", re.I)
+# "flagged as on_credit_hold" names a flag of a record, not a moderation verdict
+_STATE_ATOM = re.compile(
+    rf"\b(?<!true )(?<!false )({_SENTIMENT_WORDS}|{_STATE_WORDS})\b(?!\s+as\s+[a-z]+_)", re.I
+)
 _NOUN_FORM = re.compile(
     rf"\b(?:(?:anything|everything|whatever|all|any|those|ones)\s+(?:that(?:'s| is| are| seems?| looks?)\s+|(?:'s|is|are)\s+)?"
     rf"({_SENTIMENT_WORDS}|{_STATE_WORDS})\b|({_SENTIMENT_WORDS}|{_STATE_WORDS})\s+(?:ones|feedback|[a-z]+s))\b",
@@ -343,6 +350,16 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             op = "!=" if m.group(2).lower() in _PRESENT_WORDS else "=="
             found.append(
                 (a + m.start(), a + m.end(), Condition("event", m.group(0), op, "", output_field=m.group(1)))
+            )
+    for m in _FLAGGED_AS.finditer(part):
+        # "the dentist's account is flagged as on_credit_hold": that flag, true, wherever it is kept
+        if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            found.append(
+                (
+                    a + m.start(),
+                    a + m.end(),
+                    Condition("present", m.group(0), "!=", "", output_field=m.group(1)),
+                )
             )
     for m in _EQUALS.finditer(part):
         value = m.group(2)

@@ -199,7 +199,7 @@ def event_thresholds(
                 # "look up the organ … to get the pipe count. If the pipe count is over 2000": the
                 # lookup's answer, not the event, carries it (the lookup declares the field)
                 part.kind = "returned"
-                lookup.fields = list(dict.fromkeys([*lookup.fields, name]))
+                lookup.returns[name] = "number"
                 continue
             if given or scheduled:
                 part.kind, part.value, part.op = "field", True, "=="
@@ -345,6 +345,13 @@ def declare_tested_fields(tasks: list[Task], event: EventShape, given: bool, ass
             name = part.output_field or ""
             if part.kind != "present" or not name or "." in name or name in properties:
                 continue
+            reads = [t for t in tasks if t.kind == "enrich" and not t.docs]
+            if len(reads) == 1 and re.search(r"\b(?:flagged|marked|set|tagged)\s+as\b", part.text, re.I):
+                # "the dentist's account is flagged as on_credit_hold": a flag of the record the
+                # flow's one lookup reads, not of the event
+                part.kind, part.op = "returned", "truthy"
+                reads[0].returns[name] = "boolean"
+                continue
             if given:
                 part.kind, part.value, part.op = "field", True, "=="
                 part.output_field = condition_field(part.text)
@@ -475,7 +482,7 @@ def _compared_fields(part: Condition, event: EventShape, given: bool, tasks: lis
         lookup = reads[0]
     if names[0] in properties and names[1] not in properties and lookup is not None:
         part.kind = "looked_up"
-        lookup.fields = list(dict.fromkeys([*lookup.fields, names[1]]))
+        lookup.returns[names[1]] = "number"
         if not given:
             properties[names[0]] = {"type": "number"}
         return

@@ -70,6 +70,9 @@ class Task:
     )  # kinds the brief orders before this one ("enrich, then score")
     also: list[Task] = field(default_factory=list)  # later mentions of the same task, merged into this one
     quotes: list[str] = field(default_factory=list)  # every clause that mentions it (quote first)
+    # a lookup's fields the flow's conditions read, with their JSON types ("to get its
+    # max_safe_moisture": number; "flagged as on_credit_hold": boolean)
+    returns: dict[str, str] = field(default_factory=dict)
     # "Only act when …": the flow's rule over every action, joined to the condition this task
     # gets once its own unread one is decided (ensure_producers)
     scope: Condition | None = None

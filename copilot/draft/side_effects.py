@@ -33,6 +33,8 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         # "refunds above 500 EUR", the refund being what the flow computed
         source = producers[f"compute:{cond.output_field}"]
         return f"steps.{source}.output.{cond.output_field} {cond.op} {cond.value:g}", source
+    if cond.kind == "returned" and cond.op == "truthy" and cond.output_field and "lookup" in producers:
+        return f"steps.{producers['lookup']}.output.{cond.output_field} | default(false)", producers["lookup"]
     if cond.kind == "returned" and cond.output_field and "lookup" in producers:
         # "if the pipe count is over 2000", the pipe count being what the lookup returned
         value = f"steps.{producers['lookup']}.output.{cond.output_field}"

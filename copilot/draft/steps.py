@@ -462,6 +462,22 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
         or (plan.event.field_named_in(keyed.group(1)) if keyed else None)
         or plan.event.field_named_in(quote)
     )
+    key = (
+        re.match(r"(?:the\s+|its\s+|their\s+)?`?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", by_phrase)
+        if keyed
+        else None
+    )
+    if named is None and key is not None and plan.event.source == "default" and "." not in key.group(1):
+        # "using the customer_id from the order", an event the brief lists no fields of: the key it
+        # names is a field of the event (assumed, and said), never the delivery's id
+        named = key.group(1)
+        plan.event.schema.setdefault("properties", {})[named] = {"type": "string"}
+        plan.event.sample[named] = f"{named}-1"
+        plan.event.fields.append(named)
+        plan.assumptions.append(
+            f"the event carries `{named}` (a string) to look up by; "
+            "pass --event sample.json to use the real field"
+        )
     if named is not None:
         return f"${{env:{env}}}/{{{{ event.{named} }}}}"
     if plan.shown_id != plan.id_ref and plan.event.listed_key:
@@ -550,9 +566,9 @@ def _pin(base_dir: Path, glob: str) -> tuple[str, str]:
 def _declare_returned(step: dict[str, Any], lookup: Task) -> None:
     """A lookup whose fields a condition compares ("to get its max_safe_moisture") declares them:
     a reply without them is the lookup's error, not a comparison that silently never holds."""
-    if lookup.fields:
+    if lookup.returns:
         step["output_schema"] = {
             "type": "object",
-            "required": list(lookup.fields),
-            "properties": {name: {"type": "number"} for name in lookup.fields},
+            "required": list(lookup.returns),
+            "properties": {name: {"type": kind} for name, kind in lookup.returns.items()},
         }

@@ -216,9 +216,17 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                         notify = Task("notify", m.group(0), index, m.start(), channel=channel)
                         notify.channel_named = named
                         if not named:
-                            # "alert the CSM in Salesforce": the named system is where the alert goes
+                            # "alert the CSM in Salesforce": the named system is where the alert goes;
+                            # "send it to the production scheduler API": that API
                             system = _named_system(sentence, m.start())
-                            notify.target = system.lower() if system else None
+                            owned = re.search(
+                                r"\b(?:our|the|their)\s+((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)\s+(?:api|service|endpoint)\b",
+                                sentence[m.start() :],
+                                re.I,
+                            )
+                            notify.target = (
+                                system.lower() if system else owned.group(1).lower() if owned else None
+                            )
                         found.append(notify)
                     taken.append((m.start(), m.end()))
                     matches.append(Match("task", m.group(0), index, m.start(), m.end()))

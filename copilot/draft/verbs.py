@@ -222,8 +222,8 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
         elif ch in ")]}":
             depth = max(0, depth - 1)
         elif ch in ",;:" and depth == 0 and not tick:
-            if _IN_NUMBER.match(sentence, i):
-                continue  # "06:00" and "£15,000" are one number, not two clauses
+            if _IN_NUMBER.match(sentence, i) or sentence.startswith("://", i):
+                continue  # "06:00", "£15,000" and "https://lab.internal" are one thing, not two clauses
             after = WORD.match(sentence[i + 1 :].lstrip())
             if (
                 ch == ","

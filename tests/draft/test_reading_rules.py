@@ -2011,3 +2011,24 @@ def test_a_field_compared_with_a_value_the_flows_one_lookup_holds_reads_that_loo
 
     brief = "Reports arrive by webhook. The filing must not be sent without the officer signing off first."
     assert any("approval" in f["message"] for f in check({"steps": []}, brief).findings)
+
+
+def test_a_flag_of_the_looked_up_record_a_named_api_and_the_key_the_brief_names():
+    data = drafted(
+        "When Shopify sends us an orders/create webhook, classify the order as retail or wholesale. Look up "
+        "the buyer in our Vend directory using the customer_id from the order. If the buyer's account is "
+        "flagged as on_credit_hold, post the order to #holds in Slack. Otherwise send it to the fulfilment "
+        "scheduler API at https://wh.internal/schedule."
+    )
+    lookup = step(data, "http", "lookup")
+    assert lookup["request"]["url"].endswith("/{{ event.customer_id }}")
+    assert lookup["output_schema"]["properties"]["on_credit_hold"] == {"type": "boolean"}
+    assert (
+        step(data, "http", "slack")["if"]
+        == f"{{{{ steps.{lookup['id']}.output.on_credit_hold | default(false) }}}}"
+    )
+    assert not [s for s in data["steps"] if s["type"] == "model" and "moderat" in s["id"]]
+    scheduler = next(
+        s for s in data["steps"] if "FULFILMENT_SCHEDULER_API_URL" in s.get("request", {}).get("url", "")
+    )
+    assert scheduler["if"].startswith("{{ not (")
