@@ -21,7 +21,11 @@ from copilot.draft.subjects import qualified_subject
 # ---------------------------------------------------------------------------- conditions
 
 _IF_CLAUSE = re.compile(
-    r"\b(only if|if|when|whenever|where|in case|unless)\b(?:[^,.;]|\.\d|,\d{3})*?(?=,(?!\d{3})|\.(?!\d)|;|\bthen\b|\botherwise\b|\belse\b|$)",
+    r"\b(only if|if|when|whenever|where|in case|unless)\b(?:[^,.;]|\.\d|,\d{3}|"
+    # ", or the temperature exceeds the alarm limit, page …": the condition goes on past its comma
+    r",(?=\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b))*?"
+    r"(?=,(?!\d{3})(?!\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b)|\.(?!\d)|;|\bthen\b|"
+    r"\botherwise\b|\belse\b|$)",
     re.I,
 )
 # "When a ticket comes in" names the trigger, not a condition.
@@ -73,6 +77,12 @@ _FIELD_VS_SYSTEM = re.compile(
     r"(?:the\s+|their\s+|its\s+)((?:[a-z]+\s+){0,3}?[a-z]+)"
     # "… in Odoo": the system that holds it; else where the value's words end
     r"(?:\s+(?:in|from|on|per)\s+(?:the\s+|our\s+)?([A-Z][\w-]*)|(?=\s*(?:$|[,.;)]|\s+(?:and|or|then|stored|recorded)\b)))"
+)
+_DIFFERENCE = re.compile(
+    r"\b([a-z][a-z0-9]*_[a-z0-9_]+)\s+(?:is\s+|are\s+|runs\s+)?(more|less|at least|at most)\s+(?:than\s+)?"
+    r"(\d+(?:\.\d+)?)\s*(?:[a-z%°]+\s+){0,2}?(above|over|below|under|higher than|lower than)\s+(?:the\s+)?"
+    r"([a-z][a-z0-9]*_[a-z0-9_]+)\b",
+    re.I,
 )
 _EVENT_AFTER = re.compile(
     r"\b([a-z][a-z0-9]*_[a-z0-9_]+|[a-z]{2,})\s+(?:is|are)\s+[$€£]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+or\s+"
@@ -218,6 +228,20 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 Condition("field", m.group(0), "==", "critical", output_field="severity"),
             )
         )
+    for m in _DIFFERENCE.finditer(part):
+        # "temp_c is more than 60 degrees above ambient_c": the gap between two fields of the event
+        if not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            above = m.group(4).lower() in ("above", "over", "higher than")
+            op = ">" if m.group(2).lower() in ("more", "at least") else "<"
+            op += "=" if m.group(2).lower() in ("at least", "at most") else ""
+            first, second = (m.group(1), m.group(5)) if above else (m.group(5), m.group(1))
+            found.append(
+                (
+                    a + m.start(),
+                    a + m.end(),
+                    Condition("difference", m.group(0), op, (float(m.group(3)), second), output_field=first),  # type: ignore[arg-type]
+                )
+            )
     for pattern in (_FIELD_VS_FIELD, _FIELD_VS_SYSTEM):
         # "If value is over reference_high": two fields of the event compared, no model needed;
         # "… greater than the kegs checked out in Odoo": a value a named system holds

@@ -536,7 +536,16 @@ def ensure_producers(
             continue
         parts = [cond, *cond.alternatives]
         for index, part in enumerate(parts):
-            if part.kind in ("event", "fields", "looked_up", "returned", "fetched", "ungrounded", "present"):
+            if part.kind in (
+                "event",
+                "fields",
+                "looked_up",
+                "returned",
+                "difference",
+                "fetched",
+                "ungrounded",
+                "present",
+            ):
                 continue  # decided by the event itself, or by what the run fetched
             if part.kind in ("score", "urgent", "flagged") and deciding_system(part.text, sentences):
                 # "high risk … is decided by our credit engine": that engine's yes or no, not a

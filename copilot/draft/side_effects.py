@@ -43,6 +43,9 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         # what the lookup returned; a reply without the field makes the comparison false
         value = f"steps.{producers['lookup']}.output.{cond.value}"
         return f"{value} is defined and event.{cond.output_field} {cond.op} {value}", producers["lookup"]
+    if cond.kind == "difference" and cond.output_field and isinstance(cond.value, tuple):
+        gap, other = cond.value
+        return f"event.{cond.output_field} - event.{other} {cond.op} {gap:g}", ""
     if cond.kind == "present" and cond.output_field:
         # an empty string, null or a missing field are all "not given"
         return f"event.{cond.output_field} | default('')", ""

@@ -2032,3 +2032,13 @@ def test_a_flag_of_the_looked_up_record_a_named_api_and_the_key_the_brief_names(
         s for s in data["steps"] if "FULFILMENT_SCHEDULER_API_URL" in s.get("request", {}).get("url", "")
     )
     assert scheduler["if"].startswith("{{ not (")
+
+
+def test_a_gap_between_two_fields_and_an_or_past_the_comma():
+    data = drafted(
+        "Freezer readings arrive on the Kafka topic cold.room with room_id (string), temp_c (number) and "
+        "setpoint_c (number). If temp_c is more than 4 degrees above setpoint_c, or the door has been open "
+        "for an hour, page the facilities engineer through PagerDuty."
+    )
+    page = step(data, "http", "page")
+    assert page["if"].startswith("{{ (event.temp_c - event.setpoint_c > 4) or (")  # the "or" part is kept
