@@ -472,6 +472,11 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
         # names is a field of the event (assumed, and said), never the delivery's id
         named = key.group(1)
         plan.event.schema.setdefault("properties", {})[named] = {"type": "string"}
+        # required: the lookup cannot run without it, and an event that lacks it is refused at the
+        # door (422 naming the field) instead of failing inside the flow
+        required = plan.event.schema.setdefault("required", [])
+        if isinstance(required, list) and named not in required:
+            required.append(named)
         plan.event.sample[named] = f"{named}-1"
         plan.event.fields.append(named)
         plan.assumptions.append(

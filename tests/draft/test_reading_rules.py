@@ -2022,6 +2022,7 @@ def test_a_flag_of_the_looked_up_record_a_named_api_and_the_key_the_brief_names(
     )
     lookup = step(data, "http", "lookup")
     assert lookup["request"]["url"].endswith("/{{ event.customer_id }}")
+    assert "customer_id" in data["trigger"]["event_schema"]["required"]  # the lookup cannot run without it
     assert lookup["output_schema"]["properties"]["on_credit_hold"] == {"type": "boolean"}
     assert (
         step(data, "http", "slack")["if"]
