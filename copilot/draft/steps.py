@@ -80,7 +80,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
     def add_model(task: Task, mode: str, needs: list[str]) -> str:
         if task.docs and "docs" not in needs:
             # "extract the terms, grounded in our SOP documents": it reads the retrieval too
-            needs = [*needs, *read_docs(mode, needs, None)]
+            needs = [*needs, *read_docs(mode, needs, None, task)]
         spec = model_spec(task, plan)
         step_id = spec[0] if not any(s["id"] == spec[0] for s in steps) else f"{spec[0]}_{len(steps)}"
         steps.append(model_step(step_id, task, plan, spec, needs, mode))
@@ -154,7 +154,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         whys[check_id] = {"block": "validation-gate", "serves": [step_id]}
         return check_id
 
-    def read_docs(mode: str, needs: list[str], when: str | None) -> list[str]:
+    def read_docs(mode: str, needs: list[str], when: str | None, task: Task) -> list[str]:
         """The one retrieval of the brief's documents, before the first step that works from them.
         A second grounded step reads the same retrieval: then it runs for every event (its `if`
         belonged to the first step only), on the hot path if either step is."""
@@ -167,7 +167,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         glob = plan.reading.docs_glob or DOCS_GLOB
         pin, pin_note = _pin(base_dir, glob)
         pins.append(pin)
-        query = plan.text_ref if plan.event.named_text_field or fetch else "{{ event | tojson }}"
+        query = plan.text_ref if plan.event.named_text_field or fetch else _search_words(task, plan)
         steps.append(blocks.retrieve_step("docs", query, glob, pin, needs, when))
         if mode == "async":
             steps[-1]["mode"] = "async"
@@ -178,7 +178,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         cond = condition_expr(task.condition, producers) if task.condition else None
         needs = list(hot_needs) + (cond[1] if cond else [])
         if task.kind in ("answer", "decide") and task.docs:
-            answer_needs = read_docs(mode, needs, cond[0] if cond else None)
+            answer_needs = read_docs(mode, needs, cond[0] if cond else None, task)
         else:
             answer_needs = needs
         check = add_model(task, mode, answer_needs)
@@ -577,3 +577,32 @@ def _declare_returned(step: dict[str, Any], lookup: Task) -> None:
             "required": list(lookup.returns),
             "properties": {name: {"type": kind} for name, kind in lookup.returns.items()},
         }
+
+
+_STOP = frozenset({
+    "a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "at", "by", "with", "from", "that",
+    "this", "these", "those", "it", "its", "their", "our", "your", "we", "you", "they", "them", "is",
+    "are", "be", "was", "were", "use", "using", "used", "ask", "have", "has", "model", "llm", "ai",
+    "write", "draft", "explain", "what", "which", "how", "why", "when", "if", "then", "also", "only",
+    "each", "every", "per", "short", "brief", "grounded", "grounding", "based", "handbook", "guide",
+    "document", "documents", "docs", "pdf", "manual", "sheet",
+})  # fmt: skip
+
+
+def _search_words(task: Task, plan: Plan) -> str:
+    """What a retrieval searches for when the event has no text to search with: the words of the
+    clause it grounds ("explaining what the reading means for that species") and the event's
+    descriptive strings, never the whole event as JSON (its keys and ids match nothing)."""
+    said = re.findall(r"[A-Za-z][A-Za-z-]{2,}", task.quote or task.text)
+    words = list(dict.fromkeys(w.lower() for w in said if w.lower() not in _STOP))[:12]
+    strings = [
+        f
+        for f in plan.event.fields
+        if "." not in f
+        and f not in plan.event.id_fields
+        and f not in plan.event.pii_fields
+        and plan.event.schema.get("properties", {}).get(f, {}).get("type") == "string"
+        and not re.search(r"(?:_at|_on|date|time)$", f)
+    ]
+    values = " ".join(f"{{{{ event.{f} }}}}" for f in strings[:4])
+    return " ".join(part for part in (" ".join(words), values) if part) or "{{ event | tojson }}"

@@ -2043,3 +2043,13 @@ def test_a_gap_between_two_fields_and_an_or_past_the_comma():
     )
     page = step(data, "http", "page")
     assert page["if"].startswith("{{ (event.temp_c - event.setpoint_c > 4) or (")  # the "or" part is kept
+
+
+def test_a_retrieval_for_an_event_without_text_searches_with_the_clauses_words():
+    data = drafted(
+        "Soil probes post readings to our webhook with bed_id (string), crop (string) and moisture_pct "
+        '(number). Have the model write a short watering note for the grower, grounded in our "Irrigation '
+        'Handbook". Post the note to #field in Slack.'
+    )
+    query = step(data, "retrieve")["query"]
+    assert "tojson" not in query and "watering" in query and "{{ event.crop }}" in query, query
