@@ -23,7 +23,8 @@ from copilot.draft.tasks import clause_span, quote_for
 from copilot.draft.verbs import ACTION_VERBS, base_verb
 
 _PRONOUN_IF = re.compile(
-    r"\b(?:if|when)\s+(?:it'?s|its|it is|they are|they're|the (?:label|intent|category|type) is|so|yes|it does|that'?s the case)"
+    # the closing \b: "If someone matches" is no "if so"
+    r"\b(?:if|when)\s+(?:it'?s|its|it is|they are|they're|the (?:label|intent|category|type) is|so|yes|it does|that'?s the case)\b"
     r"(?:\s+(?:an?\s+)?([\w-]+))?",
     re.I,
 )

@@ -2053,3 +2053,13 @@ def test_a_retrieval_for_an_event_without_text_searches_with_the_clauses_words()
     )
     query = step(data, "retrieve")["query"]
     assert "tojson" not in query and "watering" in query and "{{ event.crop }}" in query, query
+
+
+def test_if_someone_is_no_if_so():
+    data = drafted(
+        "Calendly posts each booking to our webhook. Check our roster in Airtable for a free interpreter. "
+        "If nobody matches, email the scheduling desk. If someone matches, update the booking in Airtable."
+    )
+    email, update = step(data, "http", "email"), step(data, "http", "update")
+    assert email["if"] != update["if"], (email["if"], update["if"])
+    assert "someone" in update["if"] or update["if"].startswith("{{ not"), update["if"]
