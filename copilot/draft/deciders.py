@@ -496,6 +496,19 @@ def _compared_fields(part: Condition, event: EventShape, given: bool, tasks: lis
             event.sample[name] = sample  # the example takes the branch
 
 
+_NEGATIVE_SUBJECT = re.compile(r"\b(?:nobody|no one|no-one|none|nothing)\b", re.I)
+
+
+def _affirmed(text: str) -> tuple[str, bool]:
+    """The condition said positively, and whether it was said negatively: "if nobody matches" ->
+    ("someone matches", True); "If someone matches" -> ("someone matches", False)."""
+    words = re.sub(r"^\W*(?:only\s+)?(?:if|when|whenever|once)\s+", "", text.strip(), flags=re.I).lower()
+    negative = bool(_NEGATIVE_SUBJECT.search(words))
+    positive = _NEGATIVE_SUBJECT.sub("someone", words)
+    positive = re.sub(r"\b(?:anyone|anybody|somebody|something|anything)\b", "someone", positive)
+    return " ".join(positive.split()), negative
+
+
 def ensure_producers(
     tasks: list[Task],
     assumptions: list[str],
@@ -509,18 +522,27 @@ def ensure_producers(
     read_late = read_late if read_late is not None else []
     kinds = {t.kind for t in tasks}
     extra: list[Task] = []
+    guessed: dict[
+        str, tuple[str, bool]
+    ] = {}  # a guessed condition, said positively -> (field, said negatively)
     for task in tasks:
         if task.condition is None and task.unmapped_condition and task.kind in ("notify", "store", "act"):
             # The brief made this side effect conditional and no rule read the condition: never
             # fire it on every event, and never on a stand-in like urgency. The classifier
             # decides the brief's own condition as a boolean field named from its words.
+            positive, negative = _affirmed(task.unmapped_condition)
+            earlier = guessed.get(positive)
             task.condition = Condition(
                 "field",
                 task.unmapped_condition,
                 "==",
                 True,
-                output_field=condition_field(task.unmapped_condition),
+                # "if nobody matches … If someone matches": one decision and its opposite
+                output_field=earlier[0] if earlier else condition_field(task.unmapped_condition),
+                negated=bool(earlier and earlier[1] != negative),
             )
+            if earlier is None:
+                guessed[positive] = (task.condition.output_field or "", negative)
             assumptions.append(
                 f"the condition {task.unmapped_condition!r} is decided by the classifier as "
                 f"`{task.condition.output_field}`; check its prompt"
