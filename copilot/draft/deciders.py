@@ -155,6 +155,7 @@ def event_thresholds(
     """ "Only send if the cart value is over $50": a threshold on an event field, decided without a
     model. The field joins the drafted event shape (and is said), or, when the user gave the
     event and it has no such field, the classifier decides the clause instead."""
+    computed = {t.target for t in tasks if t.kind == "compute"}  # values the flow works out itself
     for task in tasks:
         if task.condition is None:
             continue
@@ -190,7 +191,6 @@ def event_thresholds(
             if known is not None and "." not in known:
                 part.output_field = known  # "anything over 45,000 lbs" is the event's `weight_lbs`
                 continue
-            computed = {t.target for t in tasks if t.kind == "compute"}
             if name in computed or name.removesuffix("s") in computed:
                 part.output_field = name if name in computed else name.removesuffix("s")
                 continue  # "refunds above 500 EUR": the refund the flow computes, not the event's
@@ -331,6 +331,34 @@ def _booleans_in_parts(text: str, booleans: list[str]) -> Condition | None:
     first, *rest = parts
     first.alternatives, first.all_of = rest, bool(joiner and joiner.group(1).lower() == "and")
     return first
+
+
+_LOOKUP_KEY = re.compile(r"\b(?:by|using)\s+(?:the\s+|its\s+|their\s+)?`?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?")
+
+
+def declare_lookup_keys(tasks: list[Task], event: EventShape, given: bool, assumptions: list[str]) -> None:
+    """ "Look up the dentist using the customer_id from the order", an event the brief lists no
+    fields of: the key it names is a field of the event (assumed, said, and required: the lookup
+    cannot run without it, and an event that lacks it is refused at the door, 422 naming it),
+    never the delivery's id."""
+    if given or event.source != "default":
+        return
+    properties = event.schema.setdefault("properties", {})
+    for task in tasks:
+        m = _LOOKUP_KEY.search(task.quote or task.text) if task.kind == "enrich" and not task.docs else None
+        if m is None or m.group(1) in properties:
+            continue
+        name = m.group(1)
+        properties[name] = {"type": "string"}
+        required = event.schema.setdefault("required", [])
+        if isinstance(required, list):
+            required.append(name)
+        event.sample[name] = f"{name}-1"
+        event.fields.append(name)
+        assumptions.append(
+            f"the event carries `{name}` (a string) to look up by; "
+            "pass --event sample.json to use the real field"
+        )
 
 
 def declare_tested_fields(tasks: list[Task], event: EventShape, given: bool, assumptions: list[str]) -> None:

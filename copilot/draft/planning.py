@@ -20,6 +20,7 @@ from copilot.draft.blocks import dur
 from copilot.draft.deciders import (
     LISTED_TYPES,
     decision_conditions,
+    declare_lookup_keys,
     declare_tested_fields,
     ensure_producers,
     event_thresholds,
@@ -272,6 +273,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     event_thresholds(tasks, event, request.event is not None, assumptions, scheduled=trigger == "schedule")
     presence_conditions(tasks, event)
     declare_tested_fields(tasks, event, request.event is not None, assumptions)
+    declare_lookup_keys(tasks, event, request.event is not None, assumptions)
     assumptions[:] = [listed_types(reading, event) if a is LISTED_TYPES else a for a in assumptions]
     read_late: list[str] = []
     tasks = ensure_producers(tasks, assumptions, warnings, reading.sentences, read_late)

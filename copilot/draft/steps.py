@@ -462,27 +462,6 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
         or (plan.event.field_named_in(keyed.group(1)) if keyed else None)
         or plan.event.field_named_in(quote)
     )
-    key = (
-        re.match(r"(?:the\s+|its\s+|their\s+)?`?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", by_phrase)
-        if keyed
-        else None
-    )
-    if named is None and key is not None and plan.event.source == "default" and "." not in key.group(1):
-        # "using the customer_id from the order", an event the brief lists no fields of: the key it
-        # names is a field of the event (assumed, and said), never the delivery's id
-        named = key.group(1)
-        plan.event.schema.setdefault("properties", {})[named] = {"type": "string"}
-        # required: the lookup cannot run without it, and an event that lacks it is refused at the
-        # door (422 naming the field) instead of failing inside the flow
-        required = plan.event.schema.setdefault("required", [])
-        if isinstance(required, list) and named not in required:
-            required.append(named)
-        plan.event.sample[named] = f"{named}-1"
-        plan.event.fields.append(named)
-        plan.assumptions.append(
-            f"the event carries `{named}` (a string) to look up by; "
-            "pass --event sample.json to use the real field"
-        )
     if named is not None:
         return f"${{env:{env}}}/{{{{ event.{named} }}}}"
     if plan.shown_id != plan.id_ref and plan.event.listed_key:
