@@ -145,6 +145,11 @@ _DOCUMENT_SOURCE = re.compile(
     + r"))\b",
 )
 _GROUNDED_WRITERS = ("reply", "answer", "decide")
+# a writer's own clause naming the document it writes from
+_WRITES_FROM = re.compile(
+    r"\b(?:using|from|based on|grounded (?:in|on)|according to|following|per|citing)\s+(?:the\s+|our\s+|its\s+)?"
+    r"[\"“]?(?:[\w'-]+\s+){0,4}?(?P<docs>(?i:polic(?:y|ies)|" + DOCUMENT_NOUNS + r"))\b"
+)
 
 
 def _document_lookups(sentences: list[str], tasks: list[Task]) -> list[Task]:
@@ -447,6 +452,11 @@ def read(brief: str) -> Reading:
             if task.condition is not None and task.condition.kind == "field" and task.condition.text in head:
                 task.condition = None
     tasks = _document_lookups(sentences, tasks)
+    for task in tasks:
+        named = _WRITES_FROM.search(task.quote or "") if task.kind == "reply" and not task.docs else None
+        if named is not None:
+            # "have the model write a damage summary using our "Rental Damage Policy"": grounded
+            task.kind, task.docs = "answer", named.group("docs").lower()
     read_order(sentences, tasks)
     for task in tasks:
         if task.quote is None and task.start >= 0:

@@ -2064,3 +2064,18 @@ def test_if_someone_is_no_if_so():
     assert email["if"] != update["if"], (email["if"], update["if"])
     # one decision and its opposite, so both can never fire (or both be skipped) for one booking
     assert update["if"] == f"{{{{ not ({email['if'][3:-3]}) }}}}"
+
+
+def test_an_email_to_the_events_address_is_sent_and_said_and_a_writer_using_a_policy_is_grounded():
+    brief = (
+        "When a kayak rental is returned, Lightspeed sends a webhook with rental_id (string), customer_email "
+        "(string) and damage_reported (boolean). If damage_reported is true, have the model write a damage "
+        'summary using our "Rental Damage Policy" and open a ticket in Zendesk; otherwise email the '
+        "customer a thank-you note."
+    )
+    result = draft_offline(DraftRequest(brief=brief))
+    email = step(result.data, "http", "email")
+    assert email["request"]["json"]["to"] == "{{ event.customer_email }}"
+    assert "event.customer_email" in result.data["observability"]["redact"]  # still out of traces
+    assert any("customer_email" in a and "FG713" in a for a in result.assumptions)
+    assert any(s["type"] == "retrieve" for s in result.data["steps"])  # "using our … Policy"
