@@ -211,8 +211,10 @@ def test(
     """Load-test a flow with chaos on the local engine: latency, SLA attainment, thresholds.
 
     Sends synthetic events on the open model (tests.load: constant-arrival-rate,
-    ramping-arrival-rate or burst), varied from trigger.example within event_schema,
-    injects tests.chaos faults (and --chaos ones) at the provider boundary, and reports
+    ramping-arrival-rate or burst), varied from trigger.example within event_schema
+    (half of them put on either side of what the steps' `if:` compare event fields
+    with, so each branch runs), injects tests.chaos faults (and --chaos ones) at the
+    provider boundary, and reports
     p50/p95/p99/max per flow and per step, SLA attainment (responded within the SLA, and
     full answer within it: a deadline answer is not a full answer), error, retry,
     fallback, hedge and deadline-answer rates, cost per event and throughput. Latency is

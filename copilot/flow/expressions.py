@@ -231,6 +231,71 @@ def _simple_names(text: str, expression: bool = False) -> tuple[tuple[str, ...],
     return tuple(out)
 
 
+def _chain(node: nodes.Node) -> tuple[str, ...] | None:
+    """The dotted path a Getattr/Getitem/Name node reads, or None for anything else."""
+    from jinja2 import nodes
+
+    parts: list[str] = []
+    while True:
+        if isinstance(node, nodes.Getattr):
+            parts.append(node.attr)
+            node = node.node
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            parts.append(str(node.arg.value))
+            node = node.node
+        elif isinstance(node, nodes.Name):
+            parts.append(node.name)
+            return tuple(reversed(parts))
+        else:
+            return None
+
+
+def compared_literals(text: str) -> list[tuple[tuple[str, ...], str, Any]]:
+    """The literals a condition compares a path with: ``event.temp_c > 60`` gives
+    ``(("event", "temp_c"), "gt", 60)``; ``event.tier in ['gold', 'vip']`` gives one
+    entry per value with the operator "eq". Filters on the path (``| default(0)``,
+    ``| float``) are looked through. `flowgen test` uses them to send events on both
+    sides of each branch. A template that does not parse gives nothing.
+    """
+    from jinja2 import nodes
+
+    try:
+        tree = _parse(expression_source(text), expression=True)
+    except ExpressionError:
+        return []
+
+    def path(node: nodes.Node) -> tuple[str, ...] | None:
+        while isinstance(node, nodes.Filter) and node.node is not None:
+            node = node.node
+        return _chain(node)
+
+    def literals(node: nodes.Node) -> list[Any] | None:
+        if isinstance(node, nodes.Const):
+            return [node.value]
+        if isinstance(node, nodes.List | nodes.Tuple) and all(
+            isinstance(item, nodes.Const) for item in node.items
+        ):
+            return [item.value for item in node.items]  # type: ignore[attr-defined]
+        return None
+
+    mirrored = {"lt": "gt", "gt": "lt", "lteq": "gteq", "gteq": "lteq"}
+    found: list[tuple[tuple[str, ...], str, Any]] = []
+    for compare in tree.find_all(nodes.Compare):
+        left = compare.expr
+        for operand in compare.ops:
+            right, op = operand.expr, operand.op
+            parts, values = path(left), literals(right)
+            if parts is None:
+                parts, values, op = path(right), literals(left), mirrored.get(op, op)
+            if parts is not None and values is not None:
+                if op in ("in", "notin"):
+                    found.extend((parts, "eq", value) for value in values)
+                elif len(values) == 1:
+                    found.append((parts, op, values[0]))
+            left = right
+    return found
+
+
 def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[str, ...]]:
     """`references` and `free_names` by walking the Jinja parse tree (any template)."""
     from jinja2 import nodes
@@ -238,21 +303,7 @@ def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[s
     tree = _parse(expression_source(text) if expression else text, expression=expression)
     found: list[Reference] = []
     seen: set[tuple[str, ...]] = set()
-
-    def chain(node: nodes.Node) -> tuple[str, ...] | None:
-        parts: list[str] = []
-        while True:
-            if isinstance(node, nodes.Getattr):
-                parts.append(node.attr)
-                node = node.node
-            elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-                parts.append(str(node.arg.value))
-                node = node.node
-            elif isinstance(node, nodes.Name):
-                parts.append(node.name)
-                return tuple(reversed(parts))
-            else:
-                return None
+    chain = _chain
 
     def add(parts: tuple[str, ...]) -> None:
         for part in parts:

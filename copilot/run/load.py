@@ -18,6 +18,9 @@ Events come from `trigger.example`, varied within `trigger.event_schema` by a se
 RNG per event index, so event *i* is the same in every run and in both flows of a
 `--compare`: strings, numbers and enums vary, required fields stay, optional ones are
 sometimes dropped, and the id field (the one `trigger.idempotency_key` reads) is unique.
+A field a step's `if:` compares with a literal (`event.temp_c > 32`, `event.status ==
+'delayed'`) is put on one side or the other of it in about half the events, so a branch
+the example never reaches still runs in the test.
 """
 
 from __future__ import annotations
@@ -263,8 +266,17 @@ MAX_DEPTH = 6
 class EventFactory:
     """Varied, valid events from `trigger.example` and `trigger.event_schema`."""
 
-    def __init__(self, trigger: Any, seed: int = 0, *, where: str = "", locate: Locate | None = None):
+    def __init__(
+        self,
+        trigger: Any,
+        seed: int = 0,
+        *,
+        where: str = "",
+        locate: Locate | None = None,
+        branches: Branches | None = None,
+    ):
         self.example: dict[str, Any] = copy.deepcopy(trigger.example) if trigger.example else {}
+        self.branches: Branches = branches or {}
         self.schema: dict[str, Any] = trigger.event_schema or {}
         self.seed = seed
         self.id_path = _id_path(trigger, self.example, self.schema)
@@ -299,6 +311,8 @@ class EventFactory:
         event = self._vary_object(self.schema, self.example, rng, 0, self.example or None)
         if not isinstance(event, dict):
             event = {}
+        if self.branches:
+            self._take_branches(event, random.Random(f"{self.seed}:{index}:branches"))
         self._set_id(event, index)
         if self._validator is not None and self._problem(event):
             # The schema has constraints the varier cannot follow (a pattern, say):
@@ -315,6 +329,32 @@ class EventFactory:
             where = "/".join(str(p) for p in error.absolute_path) or "(root)"
             return f"{where}: {error.message}"
         return None
+
+    def _take_branches(self, event: dict[str, Any], rng: random.Random) -> None:
+        """Half the time, put a compared field on one side of what a condition compares it
+        with, so each branch of the flow runs in the test (a value varied around the
+        example alone may never reach `temp_c > 60`, or never equal 'delayed')."""
+        for path, tests in self.branches.items():
+            if path == self.id_path or rng.random() < 0.5:
+                continue
+            op, literal = rng.choice(tests)
+            value = _branch_value(op, literal, _get(event, path), rng)
+            parent: Any = event
+            for part in path[:-1]:
+                if not isinstance(parent, dict):
+                    break
+                parent = parent.setdefault(part, {})
+            if not isinstance(parent, dict):
+                continue
+            missing = object()
+            before = parent.get(path[-1], missing)
+            parent[path[-1]] = value
+            if self._validator is not None and self._problem(event):
+                # The schema wants something else there: leave the varied value.
+                if before is missing:
+                    del parent[path[-1]]
+                else:
+                    parent[path[-1]] = before
 
     def _set_id(self, event: dict[str, Any], index: int) -> None:
         if not self.id_path:
@@ -413,6 +453,44 @@ class EventFactory:
         if len(text) < low:
             text = text + "x" * (low - len(text))
         return text
+
+
+# Event paths (without the leading "event") → the (operator, literal) pairs conditions
+# compare them with (`copilot.flow.expressions.compared_literals`).
+Branches = dict[tuple[str, ...], list[tuple[str, Any]]]
+
+
+def branches_of(flow: Any) -> Branches:
+    """What the flow's step conditions compare event fields with."""
+    from copilot.flow.expressions import compared_literals
+
+    found: Branches = {}
+    for step in flow.steps:
+        if not step.if_:
+            continue
+        for parts, op, literal in compared_literals(step.if_):
+            if len(parts) > 1 and parts[0] == "event" and literal is not None:
+                tests = found.setdefault(parts[1:], [])
+                if (op, literal) not in tests:
+                    tests.append((op, literal))
+    return found
+
+
+def _branch_value(op: str, literal: Any, current: Any, rng: random.Random) -> Any:
+    """A value just below, at or above `literal` (a number), the literal or not (anything else)."""
+    if isinstance(literal, bool) or not isinstance(literal, int | float):
+        if op in ("eq", "ne") and rng.random() < 0.5 and current is not None:
+            return current
+        return literal
+    spread = max(abs(literal) * 0.5, 1.0)
+    side = rng.choice((-1, 0, 1)) if op in ("eq", "ne", "lteq", "gteq") else rng.choice((-1, 1))
+    value: float = literal + side * rng.uniform(0.01, 1.0) * spread
+    if isinstance(current, bool):
+        return current
+    if isinstance(current, int) or (current is None and isinstance(literal, int)):
+        step = max(1, round(abs(value - literal)))
+        return int(literal) + side * step
+    return round(value, 4)
 
 
 def _kind(schema: dict[str, Any], example: Any) -> str | None:

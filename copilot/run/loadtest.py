@@ -26,7 +26,7 @@ from typing import Any
 
 from copilot.errors import FlowgenError, Position
 from copilot.run.chaos import Fault
-from copilot.run.load import EventFactory, LoadShape
+from copilot.run.load import EventFactory, LoadShape, branches_of
 from copilot.run.load_thresholds import (
     ThresholdResult,
     check_thresholds,
@@ -381,7 +381,9 @@ async def _run(
     sla = flow.latency_sla
     window = max(setup.planned_duration / SERIES_POINTS, 0.05)
     recorder = Recorder(flow, sla, window)
-    factory = EventFactory(flow.trigger, seed, where=loaded.path, locate=loaded.doc.position)
+    factory = EventFactory(
+        flow.trigger, seed, where=loaded.path, locate=loaded.doc.position, branches=branches_of(flow)
+    )
     concurrency = flow.trigger.concurrency
     slots = asyncio.Semaphore(concurrency) if concurrency else None
     loop = asyncio.get_running_loop()

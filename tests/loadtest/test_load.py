@@ -230,3 +230,67 @@ def test_events_from_a_schema_alone():
     events = [factory.event(i) for i in range(50)]
     assert all(not list(validator.iter_errors(e)) for e in events)
     assert len({e["id"] for e in events}) == 50
+
+
+# ---------------------------------------------------------------------------- branches
+
+
+def test_compared_literals_read_both_sides_and_look_through_filters():
+    from copilot.flow.expressions import compared_literals
+
+    assert compared_literals("{{ event.temp_c > 60 }}") == [(("event", "temp_c"), "gt", 60)]
+    # A literal on the left is mirrored; a filter on the path is looked through.
+    assert compared_literals("{{ 5 <= event.n | default(0) }}") == [(("event", "n"), "gteq", 5)]
+    assert compared_literals("{{ event.tier in ['gold', 'vip'] }}") == [
+        (("event", "tier"), "eq", "gold"),
+        (("event", "tier"), "eq", "vip"),
+    ]
+    # Two paths compared with each other, or a template that does not parse: nothing.
+    assert compared_literals("{{ event.a == event.b }}") == []
+    assert compared_literals("{{ event.a == ") == []
+
+
+def test_events_land_on_both_sides_of_what_conditions_compare_with():
+    """An example of 12.5 varies within 0-25 and never reaches `temp_c > 32`, and a free
+    string never equals 'delayed': with the flow's branches both come up, both ways."""
+    schema = {
+        "type": "object",
+        "required": ["id", "temp_c", "status"],
+        "properties": {
+            "id": {"type": "string"},
+            "temp_c": {"type": "number"},
+            "status": {"type": "string"},
+            "late_days": {"type": "integer", "minimum": 0},
+        },
+    }
+    example = {"id": "R-1", "temp_c": 12.5, "status": "on time", "late_days": 0}
+    plain = EventFactory(trigger(example, schema), seed=0)
+    assert not any(plain.event(i)["temp_c"] > 32 for i in range(300))
+    branches = {
+        ("temp_c",): [("gt", 32)],
+        ("status",): [("eq", "delayed")],
+        ("late_days",): [("gt", 2)],
+        ("id",): [("eq", "never")],
+    }
+    factory = EventFactory(trigger(example, schema), seed=0, branches=branches)
+    validator = Draft202012Validator(schema)
+    events = [factory.event(i) for i in range(300)]
+    assert all(not list(validator.iter_errors(e)) for e in events)
+    hot = sum(e["temp_c"] > 32 for e in events)
+    delayed = sum(e["status"] == "delayed" for e in events)
+    late = sum(e.get("late_days", 0) > 2 for e in events)
+    assert 30 < hot < 270 and 30 < delayed < 270 and 30 < late < 270
+    assert all(isinstance(e.get("late_days", 0), int) for e in events)
+    # The id stays the unique one the idempotency key reads.
+    assert len({e["id"] for e in events}) == 300
+
+
+def test_a_branch_value_the_schema_refuses_is_not_sent():
+    schema = {
+        "type": "object",
+        "required": ["id", "score"],
+        "properties": {"id": {"type": "string"}, "score": {"type": "number", "maximum": 10}},
+    }
+    branches = {("score",): [("gt", 40)]}
+    factory = EventFactory(trigger({"id": "a", "score": 5}, schema), seed=1, branches=branches)
+    assert all(factory.event(i)["score"] <= 10 for i in range(100))

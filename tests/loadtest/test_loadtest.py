@@ -205,6 +205,22 @@ def test_per_step_figures_count_runs_and_skips(write_flow):
     assert vip["hot_path"] is False  # respond does not need it
 
 
+def test_a_condition_on_an_event_number_the_example_never_reaches_still_runs_both_ways(write_flow):
+    # The example's text never says "refund" and its score (1-5) never exceeds 4 by much:
+    # the branch values from the conditions make both sides of both steps run.
+    text = mini_flow().replace(
+        "respond:",
+        '  - id: top\n    type: transform\n    if: "{{ event.score | default(0) > 4 }}"\n'
+        "    output: {top: true}\n"
+        "  - id: refund\n    type: transform\n    if: \"{{ event.text == 'refund' }}\"\n"
+        "    output: {refund: true}\nrespond:",
+    )
+    data = run(write_flow(text), events=200).to_dict()
+    steps = {s["id"]: s for s in data["steps"]}
+    for name in ("top", "refund"):
+        assert 10 < steps[name]["runs"] < 190, (name, steps[name]["runs"])
+
+
 def test_the_recorder_keeps_histograms_not_events():
     import tracemalloc
 
