@@ -239,3 +239,6 @@ def alerts(sla: float | None, budget: float | None) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- tests
 
 ERROR_THRESHOLD = "rate<0.01"
+# Events whose work failed after every retry and fallback: an async side effect that fails on
+# every event (a condition that cannot evaluate) answers 200 and is counted only here.
+DEAD_LETTER_THRESHOLD = "rate<0.01"

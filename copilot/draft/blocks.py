@@ -14,6 +14,7 @@ from copilot import policy
 from copilot.flow.estimate import HTTP_LATENCY, RETRIEVE_LATENCY
 from copilot.flow.units import format_duration
 from copilot.policy import (  # noqa: F401  (re-exported: the offline drafter reads them here)
+    DEAD_LETTER_THRESHOLD,
     DEDUPE_WINDOW,
     ERROR_RATE_ALERT,
     ERROR_THRESHOLD,
@@ -189,6 +190,7 @@ def tests_block(
         "thresholds": {
             "latency": [f"p(95)<{dur(sla)}"],
             "errors": [ERROR_THRESHOLD],
+            "dead_letters": [DEAD_LETTER_THRESHOLD],
             "cost_per_event": [f"avg<{money(budget)}"],
         },
     }

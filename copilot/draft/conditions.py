@@ -21,7 +21,8 @@ from copilot.draft.subjects import qualified_subject
 # ---------------------------------------------------------------------------- conditions
 
 _IF_CLAUSE = re.compile(
-    r"\b(only if|if|when|whenever|where|in case|unless)\b(?:[^,.;]|\.\d|,\d{3}|"
+    # an aside in parentheses is part of it: "If the applicant is ineligible (e.g. GPA below the minimum)"
+    r"\b(only if|if|when|whenever|where|in case|unless)\b(?:\([^()]*\)|[^,.;]|\.\d|,\d{3}|"
     # ", or the temperature exceeds the alarm limit, page …": the condition goes on past its comma
     r",(?=\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b))*?"
     r"(?=,(?!\d{3})(?!\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b)|\.(?!\d)|;|\bthen\b|"
@@ -259,8 +260,10 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 )
     for m in _EVENT_AFTER.finditer(part):
         # "only when mrr is 500 or more": the number first, then its direction
-        if _NOT_EVENT_FIELDS.match(m.group(1)) or any(
-            s < a + m.end() and e > a + m.start() for s, e, _ in found
+        if (
+            _NOT_EVENT_FIELDS.match(m.group(1))
+            or any(s < a + m.end() and e > a + m.start() for s, e, _ in found)
+            or _CHANGE.search(part)
         ):
             continue
         op = ">=" if m.group(3).lower() in ("more", "above", "higher", "greater", "over") else "<="
@@ -298,8 +301,8 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             if after is None:
                 continue
             noun = after.group(1)
-        if _NOT_EVENT_FIELDS.match(noun):
-            continue  # "answer in under 4 seconds": a deadline, not a field
+        if _NOT_EVENT_FIELDS.match(noun) or _CHANGE.search(part):
+            continue  # "answer in under 4 seconds": a deadline, not a field; "dropped by 2 kg": a change
         if not counted and _DANGLING.search(noun):
             # "sellers with more than 3 rejections", "customers with more than 12 months of tenure":
             # the words before the comparison end in a preposition or a relative word, so what is
@@ -511,6 +514,22 @@ _GLOSSED_TEST = re.compile(
 )
 
 
+_ASKS_THE_MODEL = re.compile(
+    r"\b(?:ask|asks|asking|check with|have)\s+(?:the\s+|an?\s+|our\s+)?(?:model|llm|ai|gpt|classifier)\s*$",
+    re.I,
+)
+
+
+# "If the weight dropped more than 2 kg since the last reading": a change between events, which one
+# event does not carry (never a threshold on the field itself)
+_CHANGE = re.compile(
+    r"\b(?:dropped|drops|fell|falls|decreased|decreases|rose|rises|increased|increases|jumped|jumps|"
+    r"climbed|grew|changed|changes|slipped)\b[^.;]{0,40}?\b(?:by|more than|over|at least|above)\b|"
+    r"\b(?:since|from) the (?:last|previous|prior)\b|\bcompared (?:with|to) (?:the )?(?:last|previous|prior)\b",
+    re.I,
+)
+
+
 def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], list[tuple[int, int, str]]]:
     """(mapped conditions with their spans, if/when clauses that no rule could read)."""
     # "and the customer is new (first_order is true)": the parenthesis says how the words are
@@ -595,6 +614,8 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
         elif not any(a <= s < b for s, _, _ in mapped):
             unread.append((a, b, sentence[a:b].strip()))
     events = [(s, e, Condition("event", sentence[s:e])) for s, e in mapped_events]
+    # "ask the model if it is a leak": the model's question, not a condition on the work
+    unread = [u for u in unread if not _ASKS_THE_MODEL.search(sentence[max(0, u[0] - 40) : u[0]])]
     return sorted(mapped, key=lambda f: f[0]), unread, events
 
 

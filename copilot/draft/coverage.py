@@ -80,6 +80,15 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
+# Work only a model that sees images can do: "use a vision model", "look at the photos"
+_SEES_IMAGES = re.compile(
+    r"\b(?:vision|multi-?modal)\b|\b(?:look(?:s|ing)? at|inspect\w*|analy[sz]\w*|compar\w*|examin\w*)\s+"
+    r"(?:the\s+|each\s+|every\s+|both\s+)?(?:[\w-]+\s+){0,2}?(?:photos?|images?|pictures?|screenshots?|"
+    r"scans?|frames?)\b",
+    re.I,
+)
+
+
 def check(data: dict[str, Any], brief: str) -> Coverage:
     """Coverage of `brief` by the flow `data` (a plain mapping, as loaded or drafted)."""
     findings: list[dict[str, Any]] = []
@@ -147,6 +156,20 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
         where = ["brief"]
         if not row.steps and any(clause.text in text or text in clause.text for text in held):
             continue  # said once below, as held for approval
+        if _SEES_IMAGES.search(clause.text):
+            # "Use a vision model to compare the two sets of photos": a model step gets text
+            findings.append(
+                finding(
+                    "DR001",
+                    f"the brief asks to {clause.text!r}, which needs a model that sees images; flowgen's "
+                    "model steps send text, so the drafted steps read the event as text (image URLs as "
+                    "strings)",
+                    where,
+                    "call a vision model through an http step, or check this step by hand",
+                    clause=clause.text,
+                )
+            )
+            continue
         if not row.steps:
             findings.append(
                 finding(
@@ -392,11 +415,18 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
     for phrase in unmapped:
         condition = phrase.endswith(UNMAPPED_CONDITION)
         text = phrase.removesuffix(UNMAPPED_CONDITION)
+        if condition and any(
+            (c := f.get("clause")) and (text.startswith(c) or c.startswith(text)) for f in out
+        ):
+            continue  # the same condition, read with and without its action: said once
         if condition:
             field_name = condition_field(text)
+            threshold = re.search(
+                r"[<>=]|\d|\b(?:above|below|over|under|more than|less than|at least)\b", text
+            )
             if (
                 f"output.{field_name}" not in conditions
-                or _TEXT_JUDGEMENT.search(text)
+                or (_TEXT_JUDGEMENT.search(text) and not threshold)
                 or field_name in _asked_of_services(data)
             ):
                 # read some other way (a band, the deadline answer), or a judgement on the event's
@@ -405,6 +435,7 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             message = (
                 f"the brief makes a step conditional on {text!r}, which the draft could not read: the "
                 f"classifier guesses it as `{field_name}`; check that a model can see this in the event"
+                + (" (the brief's number is not in the guess)" if threshold else "")
             )
         elif text.endswith(")"):
             continue  # the drafter's own note on a guess it made ("(no channel named: …)"), said already

@@ -36,6 +36,31 @@ def labels_named(tasks: list[Task]) -> None:
                 part.kind, part.op, part.value, part.output_field = "label", "==", named, None
 
 
+# A check's two verdicts, by the word its clause uses ("check eligibility", "validate the claim")
+_VERDICTS = (
+    ("eligib", ["eligible", "ineligible"]),
+    ("complian", ["compliant", "non_compliant"]),
+    ("valid", ["valid", "invalid"]),
+    ("qualif", ["qualified", "unqualified"]),
+)
+
+
+def _verdict_pair(decide: Task, tasks: list[Task]) -> list[str]:
+    """The verdicts of a check whose words the conditions of the brief's actions use."""
+    said = (decide.quote or decide.text).lower()
+    for stem, pair in _VERDICTS:
+        if stem not in said:
+            continue
+        for task in tasks:
+            parts = [task.condition, *task.condition.alternatives] if task.condition else []
+            if any(
+                re.search(rf"\b(?:{'|'.join(pair)})\b", f"{p.text} {p.output_field or ''}", re.I)
+                for p in parts
+            ):
+                return list(pair)
+    return []
+
+
 def decision_conditions(tasks: list[Task], reading: Reading) -> None:
     """Conditions that name an option of the answer ("Blocked posts also open a ticket",
     "Approved payouts get released", "anything flagged for review goes to Slack") read the
@@ -76,6 +101,10 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
             decide.docs = source.group(1).lower()
         tasks.insert(0, decide)
     options = options or (decide.labels if decide is not None else [])
+    if decide is not None and not options:
+        # "check eligibility against the handbook … If the applicant is ineligible, email them":
+        # the check's verdict decides, not a classifier's separate guess
+        options = decide.labels = _verdict_pair(decide, tasks)
     if not options:
         return
     for task in tasks:
@@ -149,6 +178,21 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
                 part.value = named if len(named) > 1 else named[0]
 
 
+# What makes "flagged" a moderation verdict: the brief is about content and its policy
+_CONTENT_POLICY = re.compile(
+    r"\b(?:moderat(?:e|es|ed|ing|ion|ors?)\b(?!\s+(?:or|and|to)\b)|content|polic(?:y|ies)|community|guidelines?|"
+    r"user[- ]generated|toxic\w*|nsfw|hate|harass\w*|spam\w*|abus\w*|offensive|inappropriate|violat\w*|"
+    r"publish\w*|comments?|reviews?|listings?|photos?|images?|uploads?)\b",
+    re.I,
+)
+
+
+def _identifier_for_number(name: str, value: object) -> bool:
+    """`player_id >= 3`: an identifier is never compared as a number."""
+    suffix = name.lower().rsplit("_", 1)[-1]
+    return not isinstance(value, (str, list)) and suffix in ("id", "uuid", "key", "ref")
+
+
 def event_thresholds(
     tasks: list[Task], event: EventShape, given: bool, assumptions: list[str], *, scheduled: bool = False
 ) -> None:
@@ -187,8 +231,12 @@ def event_thresholds(
                 elif not given and isinstance(part.value, str) and part.value and part.op == "==":
                     event.sample[name] = part.value  # "if new_state is closed": the example takes that branch
                 continue
+            counted = event.counted_field(name) if not isinstance(part.value, (str, list)) else None
+            if counted is not None:
+                part.output_field = counted  # "the player has at least 3 reports": `report_count`
+                continue
             known = event.field_named_in(part.text) if (given or event.source != "default") else None
-            if known is not None and "." not in known:
+            if known is not None and "." not in known and not _identifier_for_number(known, part.value):
                 part.output_field = known  # "anything over 45,000 lbs" is the event's `weight_lbs`
                 continue
             if name in computed or name.removesuffix("s") in computed:
@@ -213,9 +261,10 @@ def event_thresholds(
                     )
                 continue
             text = isinstance(part.value, (str, list))  # 'is "pothole" or "streetlight"': strings
-            # assumed, so not required: a real event without it is still answered, and only the
-            # step that tests it fails (loudly, dead-lettered) instead of every event being refused
+            # assumed, so not required: a real event without it is still answered, and the test
+            # is false without it (said below), instead of every event being refused
             properties[name] = {"type": "string" if text else "number"}
+            part.optional = True
             event.sample[name] = (
                 (part.value[0] if isinstance(part.value, list) else part.value)
                 if text
@@ -225,8 +274,9 @@ def event_thresholds(
                 event.fields.append(name)
             said = " ".join(part.text.split())
             assumptions.append(
-                f"the event carries `{name}` ({'a string' if text else 'a number'}) for {said!r}; "
-                "pass --event sample.json to use the real field"
+                f"the event carries `{name}` ({'a string' if text else 'a number'}) for {said!r} "
+                "(an event without it does not meet the condition); pass --event sample.json to use "
+                "the real field"
             )
 
 
@@ -632,6 +682,16 @@ def ensure_producers(
                 and any(t.kind == "classify" and "spam" in t.labels for t in tasks)
             ):
                 replacement = Condition("label", part.text, "==", "spam")
+                needed = "classify"
+            elif (
+                needed == "moderate"
+                and "moderate" not in kinds
+                and not _CONTENT_POLICY.search(" ".join(sentences))
+            ):
+                # "If any value is flagged critical" on a lab result: a state of the event's data
+                # the classifier reads, not a content-policy verdict
+                part.kind, part.op, part.value = "field", "==", True
+                part.output_field = condition_field(part.text)
                 needed = "classify"
             if replacement is not None and index == 0:
                 replacement.alternatives = cond.alternatives

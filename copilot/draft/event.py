@@ -168,6 +168,21 @@ class EventShape:
                     found.append(path)
         return max(found, key=lambda p: (len(_leaf(p)), -len(p))) if found else None
 
+    def counted_field(self, noun: str) -> str | None:
+        """The one field that counts or measures `noun`: "at least 3 reports" with
+        `report_count` (a number compared with a number is never an identifier like
+        `player_id`, which "the player" would name)."""
+        singular = re.sub(r"(?<=[a-z])(?:es|s)$", "", noun.lower()) if len(noun) > 3 else noun.lower()
+        found = [
+            path
+            for path in self.fields
+            if "." not in path
+            and (parts := _leaf(path).lower().split("_"))[-1] not in _KEY_SUFFIXES
+            and len(parts) > 1
+            and any(p in (noun.lower(), singular) for p in parts)
+        ]
+        return found[0] if len(found) == 1 else None
+
     def fields_keyed_by(self, phrase: str) -> list[str]:
         """The fields a key phrase names, each part on its own: "lat/long" -> latitude,
         longitude; "candidate_id and license_state" -> both; a part may be a field's short form."""
@@ -235,7 +250,13 @@ class EventShape:
         leaves out the free text a prompt reads and the delivery `id` (its body has that
         already); a service that decides (`whole`) gets them."""
         skip = {*self.pii_fields} if whole else {*self.pii_fields, self.named_text_field, "id"}
-        return {f: f"{{{{ event.{f} }}}}" for f in self.fields if "." not in f and f not in skip}
+        required = set(self.schema.get("required") or [])
+        # a field the event may leave out is sent as null, never a failed render
+        return {
+            f: f"{{{{ event.{f} }}}}" if f in required else f"{{{{ event.{f} | default(none) }}}}"
+            for f in self.fields
+            if "." not in f and f not in skip
+        }
 
     def recipient(self, channel: str) -> str | None:
         """The field that holds where an email or a text goes (`customer_email`, `phone`)."""

@@ -91,7 +91,29 @@ def event_noun(sentences: list[str], trigger: Trigger) -> str:
             named = _ARRIVING_THING.search(text)
             if named and named.group(1).lower() not in _NOT_THINGS:
                 return named.group(1).lower()
+            if _SENSORS.search(text):
+                return "reading"  # "hive sensors publish to Pub/Sub", "smart meters push readings"
+            # "For each vessel whose ETA has slipped", "each inverter's yield": the thing the flow
+            # works through, before a noun its actions name ("open a Jira ticket")
+            for each in _EACH_THING.finditer(" ".join(sentences)):
+                thing = each.group(1).lower()
+                if thing not in _NOT_THINGS and thing not in _TIME_WORDS:
+                    return thing[:-1] if thing.endswith("s") and not thing.endswith("ss") else thing
     return "event"
+
+
+_SENSORS = re.compile(
+    r"\b(?:sensors?|meters?|gauges?|probes?|telemetry|devices?\s+(?:publish|send|push|report))\b", re.I
+)
+_EACH_THING = re.compile(
+    r"\b(?:each|every)\s+([a-z]{3,})(?=['’]s\b|\s+(?:whose|that|which|with|in|on|from|of|where|is|has)\b)",
+    re.I,
+)
+_TIME_WORDS = frozenset(
+    {"minute", "minutes", "hour", "hours", "day", "days", "night", "nights", "morning", "evening", "week",
+     "weeks", "month", "months", "year", "time", "run", "weekday", "monday", "tuesday", "wednesday",
+     "thursday", "friday", "saturday", "sunday", "one", "other", "single"}
+)  # fmt: skip
 
 
 _ARRIVING_THING = re.compile(

@@ -101,7 +101,9 @@ _ABOUT = r"\s*(?:~|about\s+|around\s+|roughly\s+|like\s+|approx(?:imately|\.)?\s
 _PROMISE_BEFORE = (
     r"(?:\b(?:within|under|below|in less than|less than|in under|no (?:more|longer|slower) than|not (?:more|longer) than|"
     r"at most|at the most|max(?:imum)?(?: of)?|sla(?: of| is| target of)?|(?:p9[59]|latency|response times?)(?: latency)?\s*"
-    r"(?:of|target of|below|under|less than|at most|must be under|must be below)|(?:a |an )?latency (?:budget|target) of)|<=?|≤)\s*:?"
+    r"(?:of|target of|below|under|less than|at most|must be under|must be below)|(?:a |an )?latency (?:budget|target) of|"
+    # "Target 20 seconds", "aim for 3s"
+    r"target(?:ing)?(?: of)?|aim(?:ing)? for)|<=?|≤)\s*:?"
 )
 _FIGURE_BEFORE = (
     r"\b(?:in|inside|p9[59](?: latency)?(?: is| at| =| :)?|latency(?: is| of about)?|response time(?: is)?)"
@@ -226,6 +228,16 @@ def _money(pattern: str, dollars: float) -> MoneyPhrase:
 
 _CENT = r"(?:cents?|penny|pennies|¢)"
 MONEY: list[MoneyPhrase] = [
+    # "five tenths of a cent", "3 quarters of a cent": a count of the fraction
+    *(
+        _money(rf"\b(?P<n>{DIGITS}|{_WORD})\s+{plural}\s+of\s+(?:an?|one)\s+{_CENT}", value)
+        for plural, value in (
+            ("tenths", 0.001),
+            ("fifths", 0.002),
+            ("quarters", 0.0025),
+            ("thirds", 0.01 / 3),
+        )
+    ),
     _money(rf"\b(?:an?|one)\s+tenth\s+of\s+(?:an?|one)\s+{_CENT}", 0.001),
     _money(rf"\b(?:an?|one)\s+fifth\s+of\s+(?:an?|one)\s+{_CENT}", 0.002),
     _money(rf"\b(?:an?|one)\s+quarter\s+of\s+(?:an?|one)\s+{_CENT}", 0.0025),
@@ -256,6 +268,12 @@ _NOT_PER_EVENT = re.compile(
 # words before an amount that make it a budget even with no "per …" ("budget $0.002", "under a penny")
 _BUDGET_BEFORE = re.compile(
     r"\b(?:budget|spend|spending|costs?|costing|pay|paying|price|cap|afford|cheap(?:ly)?)\b[^.$;]{0,30}$",
+    re.I,
+)
+# "under 800ms and five tenths of a cent": the "under" of a latency limit holds the amount too
+_LIMITS_BEFORE = re.compile(
+    r"\b(?:under|below|within|less than|at most|no more than)\s+[\d.,]+\s*(?:ms|s|secs?|seconds?|mins?|minutes?)"
+    r"\s+and\s+(?:under\s+|about\s+|around\s+|~)?$",
     re.I,
 )
 _SMALL_BEFORE = re.compile(
@@ -306,7 +324,10 @@ def money(sentence: str) -> list[tuple[float, re.Match[str], str]]:
         after = _SMALL_AFTER.match(sentence, m.end())
         # "3 s, 0.2 cents.": cents in a terse line of limits are the budget per event
         terse = amount < 0.1 and len(re.findall(r"[A-Za-z]+", sentence)) <= 6
-        if _BUDGET_BEFORE.search(before) or (amount < 1 and (_SMALL_BEFORE.search(before) or after or terse)):
+        limits = _LIMITS_BEFORE.search(before)
+        if _BUDGET_BEFORE.search(before) or (
+            amount < 1 and (_SMALL_BEFORE.search(before) or after or terse or limits)
+        ):
             out.append((amount, m, sentence[m.start() : after.end()] if after else m.group(0)))
     return out
 

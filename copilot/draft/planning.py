@@ -196,15 +196,26 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             "as JSON, so two identical events count as one; add an id to the event and use it"
         )
     subject = event.subject_field
-    if text_field:
+    guessed = request.event is None and event.fields == ["id", "text"] and not reading.event_fields
+    if guessed:
+        # Nothing says what the event carries: `id` and `text` are guesses, so neither is
+        # required (a Stripe charge or a Typeform answer has no `text`, a Typeform no `id`),
+        # prompts read the text when there is one and the whole event when not, and the key
+        # is the id when there is one.
+        event.schema["required"] = []
+        event.schema["properties"]["id"] = {"type": ["string", "integer"]}  # Shopify's ids are numbers
+        text_ref = "{{ event.text if event.text is defined else event | tojson }}"
+        id_ref = "{{ event.id if event.id is defined else event | tojson }}"
+    elif text_field:
         text_ref = _template(text_field) or ""
         if subject and subject != text_field:
             text_ref = f"{_template(subject)}\n\n{text_ref}"
     else:
         text_ref = "{{ event | tojson }}"
-    # No id-like field: the whole event is the key (long, but still the same for a redelivery).
-    id_ref = _template(id_field) if id_field else "{{ event | tojson }}"
-    shown_id = id_ref
+    if not guessed:
+        # No id-like field: the whole event is the key (long, but still the same for a redelivery).
+        id_ref = _template(id_field) if id_field else "{{ event | tojson }}"
+    shown_id = "{{ event.id | default('') }}" if guessed else id_ref
     plain = [f for f in reading.event_fields if f not in event.pii_fields and "." not in f]
     if request.event is None and id_field == "id" and plain and "id" not in reading.event_fields:
         # the `id` is assumed, not listed: a real event without it is still answered, keyed on the

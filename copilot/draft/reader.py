@@ -49,6 +49,7 @@ from copilot.draft.task_conditions import (
     pronoun_conditions,
     scope_conditions,
     skip_conditions,
+    unmapped_labels,
     without_prohibited,
 )
 from copilot.draft.tasks import BACKGROUND, quote_for, read_destinations, read_tasks
@@ -439,6 +440,7 @@ def read(brief: str) -> Reading:
     tasks = _delivered(sentences, tasks)
     lead_labels(sentences, tasks, matches)
     for_labels(sentences, tasks)
+    unmapped_labels(tasks, matches)
     lead_conditions(sentences, tasks, event_noun(sentences, trigger))
     scope_conditions(sentences, tasks, matches)
     lead = event_lead(sentences)

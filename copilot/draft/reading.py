@@ -44,6 +44,8 @@ class Condition:
     # "Only act when status changes to 'submitted'": a condition over the whole flow's actions,
     # holding besides this one (its own "or"s stay inside)
     scope: Condition | None = None
+    # the event field it tests is assumed, not required: a missing one makes the test false
+    optional: bool = False
 
 
 @dataclass

@@ -49,12 +49,16 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     if cond.kind == "present" and cond.output_field:
         # an empty string, null or a missing field are all "not given"
         return f"event.{cond.output_field} | default('')", ""
-    if cond.kind == "event" and cond.output_field and isinstance(cond.value, list):
-        return f"event.{cond.output_field} in {cond.value!r}", ""
-    if cond.kind == "event" and cond.output_field and isinstance(cond.value, str):
-        return f"event.{cond.output_field} {cond.op} {cond.value!r}", ""
     if cond.kind == "event" and cond.output_field:
-        return f"event.{cond.output_field} {cond.op} {cond.value:g}", ""
+        field = f"event.{cond.output_field}"
+        if isinstance(cond.value, list):
+            test = f"{field} in {cond.value!r}"
+        elif isinstance(cond.value, str):
+            test = f"{field} {cond.op} {cond.value!r}"
+        else:
+            test = f"{field} {cond.op} {cond.value:g}"
+        # an assumed field the event may not carry: without it the test is false, never an error
+        return (f"{field} is defined and {test}" if cond.optional else test), ""
     if cond.kind == "urgent" and "classify" in producers:
         return f"steps.{producers['classify']}.output.urgency == 'high'", producers["classify"]
     if cond.kind == "label" and "classify" in producers:
@@ -186,12 +190,24 @@ _IT = re.compile(
 )
 
 
-def _referred(task: Task, tasks: list[Task]) -> set[str]:
+def _referred(task: Task, tasks: list[Task], sentences: list[str] | None = None) -> set[str]:
     """'generate a call summary and attach it to the customer record': the work an 'it' names,
-    the model task just before this one (in its sentence, else in the two before)."""
-    if not _IT.match(task.quote or task.text):
-        return set()
+    the model task just before this one (in its sentence, else in the two before). Also what
+    a writer joined to it by "and" writes: 'write a damage summary … and open a ticket in
+    Zendesk' opens the ticket with the summary."""
     models = [t for t in tasks if t.start >= 0 and t.kind in _MENTIONS]
+    if not _IT.match(task.quote or task.text):
+        sentence = sentences[task.sentence] if sentences and 0 <= task.sentence < len(sentences) else ""
+        joined = [
+            t
+            for t in models
+            if t.sentence == task.sentence
+            and t.end <= task.start
+            and _WRITES.search(t.quote or t.text)
+            and _JOINED.fullmatch(between := sentence[t.end : task.start])
+            and not _JOIN_BREAKS.search(between)
+        ]
+        return {max(joined, key=lambda t: t.start).kind} if joined else set()
     before = [t for t in models if t.sentence == task.sentence and t.start < task.start]
     if not before:  # "Draft the evidence. If …, send it to finance; otherwise submit it"
         earlier = [t for t in models if task.sentence - 2 <= t.sentence < task.sentence]
@@ -200,22 +216,47 @@ def _referred(task: Task, tasks: list[Task]) -> set[str]:
     return {max(before, key=lambda t: t.start).kind} if before else set()
 
 
+# Between a writer and the action after it: "… and", "…, then" and no new condition
+# ("write a note and, if it is urgent, page …" is its own decision).
+_JOINED = re.compile(r"[^;:]*?(?:,\s*)?\b(?:and(?:\s+then)?|then)\s*", re.I)
+_JOIN_BREAKS = re.compile(r"\b(?:if|when|unless|otherwise|else|but)\b", re.I)
+
 _WRITES = re.compile(
-    r"\b(?:write|writes|draft|drafts|generate|generates|compose|composes|produce|produces|prepare|prepares)\s+"
+    r"\b(?:write|writes|draft|drafts|generate|generates|compose|composes|produce|produces|prepare|prepares|"
+    r"list|lists|describe|describes|note|notes)\s+"
     r"((?:[\w-]+\s+){0,3}?[\w-]+?)(?=\s+(?:at|in|for|to|from|with|that|which|of|on|per|about|using|and|grounded)\b|"
     r"\s*[,.;(]|$)",
     re.I,
 )
 
 
-def _written(kind: str, tasks: list[Task]) -> set[str]:
+# What a lookup gets: "look up each object's condition and conservation notes in TMS" -> notes
+_LOOKS_UP = re.compile(
+    r"\b(?:look(?:s|ed)?\s+up|fetch(?:es|ed)?|pull(?:s|ed)?|retrieve[sd]?|get(?:s)?)\s+"
+    r"((?:[\w'’-]+\s+){0,6}?[\w-]+?)(?=\s+(?:in|from|via|using|with|through)\b|\s*[,.;(]|$)",
+    re.I,
+)
+
+
+def _written(kind: str, tasks: list[Task], sentences: list[str] | None = None) -> set[str]:
     """The head nouns of what the `kind` tasks write ("have an LLM write a plain-language
-    explanation" -> {explanation}), so "post the explanation to MyChart" sends that output."""
+    explanation" -> {explanation}, "… and list any deficiencies" -> {deficiencies}) or look up
+    ("look up each object's condition and conservation notes" -> {notes, condition}), so "post
+    the explanation to MyChart" sends that output."""
     out: set[str] = set()
     for task in tasks:
-        m = _WRITES.search(task.quote or "") if task.kind == kind else None
-        if m:
-            out.add(m.group(1).split()[-1].lower())
+        if task.kind != kind:
+            continue
+        quote = task.quote or ""
+        if sentences and 0 <= task.sentence < len(sentences) and task.start >= 0:
+            # the rest of its sentence: "check the report against the policy — temperature,
+            # humidity — and list any deficiencies" writes the deficiencies
+            quote = sentences[task.sentence][task.start :]
+        for m in (_LOOKS_UP if kind == "enrich" else _WRITES).finditer(quote):
+            # each noun of "condition and conservation notes" names it
+            for part in re.split(r"\s*(?:,|\band\b)\s*", m.group(1)):
+                if part.split():
+                    out.add(part.split()[-1].lower())
     return out
 
 
@@ -224,6 +265,20 @@ _AT_ONCE = re.compile(
     r"(?:must|should|does|do)\s*(?:not|n't)\s+wait|without waiting|never waits?)\b",
     re.I,
 )
+
+
+def _may_skip(steps: list[dict[str, Any]]) -> set[str]:
+    """Steps that do not run on every event: those with an `if:`, those whose needs may all be
+    skipped (the engine skips a step whose needs were all skipped), and a validation gate on any
+    of them. A side effect that waits on one is skipped with it ("If damage_reported, write a
+    damage summary … If days_late is more than 2, charge a late fee": the fee must not wait on
+    the summary's gate)."""
+    skip: set[str] = set()
+    for step in steps:  # drafted steps come in dependency order
+        needs = set(step.get("needs") or [])
+        if step.get("if") or (needs and needs <= skip) or (step.get("type") == "validate" and needs & skip):
+            skip.add(step["id"])
+    return skip
 
 
 def side_effect_step(
@@ -259,7 +314,8 @@ def side_effect_step(
     # a step that runs only on some events: only what names its output waits on it ("If the
     # amount is 1000 or more, have an LLM write a note … Record it in the ledger": the ledger
     # write must not be skipped with the note)
-    gated = {f"check_{s['id']}" for s in steps if s.get("type") == "model" and s.get("if")}
+    may_skip = _may_skip(steps)
+    gated = {f"check_{s['id']}" for s in steps if s.get("type") == "model" and s["id"] in may_skip}
     sentence = (
         plan.reading.sentences[task.sentence] if 0 <= task.sentence < len(plan.reading.sentences) else ""
     )
@@ -278,13 +334,16 @@ def side_effect_step(
                     needs.append(check)
             continue
         fields = body_fields(kind, check, steps=steps) or (
-            {"looked_up": f"{{{{ steps.{check}.output }}}}"} if kind == "enrich" else {}
+            {"looked_up": f"{{{{ steps.{check}.output }}}}"} if kind in ("enrich", "lookup") else {}
         )
         mentioned = (
             bool(re.search(_MENTIONS.get(kind, r"^$"), quote))
             or kind in task.after
-            or kind in _referred(task, plan.tasks)
-            or bool(_written(kind, plan.tasks) & set(re.findall(r"[a-z]+", quote)))
+            or kind in _referred(task, plan.tasks, plan.reading.sentences)
+            or bool(
+                _written("enrich" if kind == "lookup" else kind, plan.tasks, plan.reading.sentences)
+                & set(re.findall(r"[a-z]+", quote))
+            )
         )
         context = check not in slow and kind in ("classify", "score", "moderate") and task.kind != "store"
         if (
@@ -301,13 +360,7 @@ def side_effect_step(
         # after the first answer the flow gives, unless that step may be skipped: a side effect that
         # uses nothing must not wait on a step that does not run ("If loa_feet exceeds 60, do not
         # assign a slip … just post it to Slack": the post runs exactly when the pick does not)
-        gated = {s["id"] for s in steps if s.get("if")} | {
-            s["id"]
-            for s in steps
-            if s.get("type") == "validate"
-            and set(s.get("needs") or []) & {g["id"] for g in steps if g.get("if")}
-        }
-        needs = [n for n in respond_needs if n not in gated][:1]
+        needs = [n for n in respond_needs if n not in may_skip][:1]
     existing = {s["id"] for s in steps}
     if task.kind == "act":
         action = task.action or task.text

@@ -176,9 +176,12 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
 
     def add_answer(task: Task, mode: str) -> tuple[str, bool]:
         cond = condition_expr(task.condition, producers) if task.condition else None
-        needs = list(hot_needs) + (cond[1] if cond else [])
+        needs = list(dict.fromkeys([*hot_needs, *(cond[1] if cond else [])]))
         if task.kind in ("answer", "decide") and task.docs:
             answer_needs = read_docs(mode, needs, cond[0] if cond else None, task)
+            # a retrieval shared with an earlier step may not wait for what this one reads
+            shared = next(s for s in steps if s["id"] == "docs").get("needs") or []
+            answer_needs += [n for n in needs if n not in shared and n not in answer_needs]
         else:
             answer_needs = needs
         check = add_model(task, mode, answer_needs)
@@ -189,7 +192,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
     for lookup in _hot_lookups(plan) if fetch is None else []:
         # "Enrich the lead, then score it": the lookup is on the hot path and feeds the models after
         # it; a second system read ("call the NOAA storm events API for hail reports") is its own step
-        env = blocks.env_name(lookup.target or "crm", "api", "url")
+        env = blocks.env_name(_system_of(lookup), "api", "url")
         lookup_id = _unique_id("lookup", lookup.target, steps)
         steps.append(
             {
@@ -272,9 +275,10 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
     # Off the hot path: enrichment, background summaries, then side effects; in the brief's order,
     # so what it puts first ("first look up the ledger, then score") exists for what follows
     plan.background = sorted(plan.background, key=lambda t: (t.kind != "enrich", t.sentence, max(t.start, 0)))
+    read_before: list[tuple[int, str]] = []  # (sentence, lookup id) of the async lookups
     for task in plan.background:
         if task.kind == "enrich" and task is not fetch:
-            env = blocks.env_name(task.target or "crm", "api", "url")
+            env = blocks.env_name(_system_of(task), "api", "url")
             lookup_url = _lookup_url(env, task, plan)
             lookup_id = _unique_id("lookup", task.target, steps)
             steps.append(
@@ -301,10 +305,19 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             # the brief never asked for
             producers.setdefault("enrich", lookup_id)
             async_checks.add(lookup_id)
+            if limit is None:
+                read_before.append((task.sentence, lookup_id))
             if task.quote:
                 whys[lookup_id] = {"brief": _quoted(task)}
         elif task.kind in HOT_KINDS and task.kind not in ("answer", "reply"):
             plan.text_ref, needs = _fed(task, base_text, producers, [])
+            for sentence, lookup_id in read_before:
+                if sentence <= task.sentence and lookup_id not in needs:
+                    # "score how likely … taking into account the past sanctions fetched from
+                    # the player history API": a model off the hot path reads the lookups said
+                    # before it or with it, as a hot one does
+                    needs = [*needs, lookup_id]
+                    plan.text_ref += f"\n\nLookup:\n{{{{ steps.{lookup_id}.output | tojson }}}}"
             limit = condition_expr(task.condition, producers) if task.condition else None
             if limit is not None:
                 needs = [*needs, *limit[1]]
@@ -490,6 +503,18 @@ def _hot_lookups(plan: Plan) -> list[Task]:
         and task.start >= 0
         and ((task.sentence, task.start) < last or first(task))
     ]
+
+
+_NAMED_API = re.compile(r"\b(?:the|our|their|its)\s+((?:[a-z][\w-]*\s+){1,3}?)api\b", re.I)
+
+
+def _system_of(task: Task) -> str:
+    """What a lookup's URL variable is named after: its system, or the words before "API" when
+    the brief names it only so ("fetched from the player history API" -> PLAYER_HISTORY_API_URL)."""
+    if task.target and task.target != "api":
+        return task.target
+    named = _NAMED_API.search(task.quote or task.text)
+    return named.group(1).strip() if named else "crm"
 
 
 def _unique_id(base: str, target: str | None, steps: list[dict[str, Any]]) -> str:

@@ -216,6 +216,29 @@ def for_labels(sentences: list[str], tasks: list[Task]) -> None:
             task.condition, task.unmapped_condition = cond, None
 
 
+def unmapped_labels(tasks: list[Task], matches: list[Match]) -> None:
+    """ "If there's new damage rated moderate or major, create a claim" after "estimated severity
+    (minor/moderate/major)": an unread condition that names the classifier's own labels is a
+    test of the label, not a new guess."""
+    labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
+    if not labels:
+        return
+    for task in tasks:
+        text = task.unmapped_condition
+        if task.condition is not None or not text or task.kind not in ACTING:
+            continue
+        tokens = {snake(w) for w in re.findall(r"[A-Za-z][\w-]*", text)}
+        named = [lb for lb in labels if lb in tokens]
+        if not named or re.search(r"\b(?:not|no|never|except|unless)\b", text, re.I):
+            continue
+        cond = Condition("label", text, "==", named[0])
+        cond.alternatives = [Condition("label", text, "==", lb) for lb in named[1:]]
+        task.condition, task.unmapped_condition = cond, None
+        for m in matches:
+            if m.kind == "unread_condition" and m.text.strip() in text:
+                m.kind = "condition"  # read after all: no longer "not understood"
+
+
 def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """'For cancellations within 24 hours of the slot, add the patient to the watchlist', 'For
     every new booking, send an SMS': a sentence led by one of the classifier's labels limits its
@@ -230,6 +253,8 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         sentence = sentences[task.sentence]
         lead = re.match(
             r"\W*(?:only\s+)?for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentence, re.I
+        ) or re.match(  # "for minor damage only log it on the vehicle record"
+            r"\W*for\s+((?:[\w-]+\s+){1,3}?)only\b", sentence, re.I
         )
         # or the subject of the task's own clause ("Complaints go to…", "; low and medium ones are…")
         a, _ = clause_span(sentence, max(task.start, 0))

@@ -27,7 +27,8 @@ _DOCS = (
     + r")"
 )
 _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("moderate", re.compile(r"\b(moderat\w*|toxic\w*|profanit\w*|nsfw|hate speech|harass\w*|abusive|offensive|"
+    # "moderate the comments", "content moderation"; never the degree ("damage rated moderate or major")
+    ("moderate", re.compile(r"\b((?<!rated )(?<!\bas )(?<!\bis )(?<!\bor )(?<!\bbe )(?<!/)moderat\w*\b(?!\s*/|\s+(?:or|and|to|risk|damage|severity|priority|level|amounts?|use)\b)|toxic\w*|profanit\w*|nsfw|hate speech|harass\w*|abusive|offensive|"
                             r"inappropriate|unsafe content|"
                             # "check each photo for MLS rule violations"; "the truck's violation history" is a record
                             r"(?:for|of|any|no)\s+(?:[\w-]+\s+){0,2}?violations?(?!\s+(?:history|record|log|count|data))|"
@@ -65,6 +66,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"(?:slack|teams|e-?mail|discord|pager ?duty|sms))\b", re.I)),
     ("store", re.compile(r"\b(stor(?:e|es|ed|ing)|sav(?:e|es|ed|ing)|persist\w*|archiv\w*|record(?:s|ed|ing)? (?:it|them|the|each|in|to)|"
                          r"log(?:s|ged|ging)? (?:it|them|the|each|every|to|into|in)|write(?:s)? (?:it |them |the \w+ )?(?:to|into)|"
+                         # "should only be added to the human review queue", "add them to the waitlist"
+                         r"(?:be\s+)?add(?:s|ed)?\s+(?:it\s+|them\s+)?to\s+(?:the\s+|our\s+|a\s+)?(?:[\w-]+\s+){0,3}?(?:queue|list|waitlist|backlog|board|sheet|table)|"
                          r"insert\w*|upsert\w*|append(?:s|ed|ing)? (?:(?:it|them|the [\w-]+|each [\w-]+|a [\w-]+|an? row|rows?) )?(?:to|into|onto)\b|push(?:es|ed)? (?:it |them )?(?:to|into)|update(?:s)? (?:the )?(?:crm|record|sheet|"
                          r"database|db|ticket|spreadsheet|salesforce|hubspot|airtable|notion)|create(?:s)? (?:a )?(?:jira|linear|zendesk) "
                          r"(?:ticket|issue))\b", re.I)),
@@ -318,6 +321,21 @@ def _named_or_noun(sentence: str, start: int, word: str) -> bool:
     first = word.split()[0] if word.split() else word
     if TYPE_GLOSS.match(sentence, start + len(first)):
         return True
+    lowered = first.lower()
+    if (
+        lowered.endswith("s")
+        and lowered[:-1] in _NOUN_VERBS
+        and re.match(r"\s*(?:[,.;:)]|and\b|or\b|$)", sentence[start + len(first) :])
+    ):
+        return True  # "extract their GPA and test scores, and check …": a plural noun, not "scores each lead"
+    if _SYSTEM_NAME.match(sentence, start + len(first)) and re.search(
+        r"\b(?:the|our|their|its|a|an|via|through|using|with)\s+(?:[\w-]+\s+)?$",
+        sentence[max(0, start - 30) : start],
+        re.I,
+    ):
+        # "suspend the account via the moderation API", "our fraud scoring service": the system
+        # another action goes through, not work of its own
+        return True
     if (
         first[:1].isupper()
         and not first.isupper()
@@ -336,6 +354,11 @@ def _named_or_noun(sentence: str, start: int, word: str) -> bool:
         )
     ) and (first.lower() in _NOUN_VERBS or first.lower().removesuffix("s") in _NOUN_VERBS)
 
+
+# What follows a task word that names a system: "the moderation API", "our scoring service"
+_SYSTEM_NAME = re.compile(
+    r"\w*\s+(?:[\w-]+\s+)?(?:api|service|endpoint|system|engine|queue|platform|tool)\b", re.I
+)
 
 # Task words that are as often nouns: "the return label", "an alert", "a post", "the answer".
 _NOUN_VERBS = {

@@ -376,8 +376,13 @@ def action_of(clause: str) -> tuple[str, str] | None:
         stripped,
         re.I,
     )
-    if passive and not re.search(
-        r"\b(?:queue|topic|stream|webhook|endpoint|bucket|inbox|us)\b", stripped[passive.end() :], re.I
+    if passive and (
+        # "should only be added to the human review queue" files work; "are published to the queue"
+        # says how events arrive
+        passive.group(1).lower() in ("added", "written", "saved", "recorded", "logged")
+        or not re.search(
+            r"\b(?:queue|topic|stream|webhook|endpoint|bucket|inbox|us)\b", stripped[passive.end() :], re.I
+        )
     ):
         # "Approved payouts get released via POST to the payments service": an instruction in the passive
         # ("requests are published to the queue" says how events arrive)
