@@ -1995,7 +1995,8 @@ def test_a_field_named_only_in_a_condition_is_declared_and_its_gloss_is_the_test
     )
     email = step(data, "http", "email")
     assert email["if"] == (
-        "{{ (event.order_total is defined and event.order_total > 800) and (event.first_order | default('')) }}"
+        "{{ (event.order_total is defined and event.order_total > 800) and (event.first_order | "
+        "default('')) }}"
     )
     properties = data["trigger"]["event_schema"]["properties"]
     assert properties["first_order"] == {"type": "boolean"} and "order_total" in properties
@@ -2109,8 +2110,10 @@ def test_an_action_never_waits_on_a_step_that_may_be_skipped_and_a_joined_writer
 def test_a_count_compared_with_a_number_is_the_counting_field_not_an_identifier():
     data = drafted(
         "Match reports arrive on an SQS queue (match_id, player_id, headshot_ratio, report_count). Score how "
-        "likely the player is cheating from 0 to 100. If the score is 90 or above AND the player has at least 3 "
-        "reports, suspend the account via the moderation API. Keep it under 3 seconds and five tenths of a cent."
+        "likely the player is cheating from 0 to 100. If the score is 90 or above AND the player has at "
+        "least 3 "
+        "reports, suspend the account via the moderation API. Keep it under 3 seconds and five tenths of "
+        "a cent."
     )
     suspend = step(data, "http", "suspend")
     assert "event.report_count >= 3" in suspend["if"] and "player_id" not in suspend["if"]
@@ -2132,9 +2135,11 @@ def test_flagged_on_data_that_is_not_content_is_no_moderation_verdict():
 
 def test_an_unread_condition_naming_the_classifiers_labels_tests_them():
     data = drafted(
-        "The kiosk posts a webhook with reservation_id and vehicle_id when a car is checked in. Describe any new "
+        "The kiosk posts a webhook with reservation_id and vehicle_id when a car is checked in. Describe "
+        "any new "
         "damage with its estimated severity (minor/moderate/major). If there's new damage rated moderate or "
-        "major, create a damage claim in our claims system; for minor damage only log it on the vehicle record. "
+        "major, create a damage claim in our claims system; for minor damage only log it on the vehicle "
+        "record. "
         "Answer within 8 seconds."
     )
     assert not [s for s in data["steps"] if "moderat" in s["id"]]  # the degree, not moderation
@@ -2175,7 +2180,8 @@ def test_an_event_nobody_described_requires_nothing_and_prompts_read_what_arrive
 def test_the_event_noun_is_the_thing_the_flow_works_through_not_what_its_actions_create():
     data = drafted(
         "Every 15 minutes, pull the arrival feed from the port authority API. For each vessel whose ETA has "
-        "slipped by more than 2 hours, ask the model to draft a short rescheduling note and post it to Slack. "
+        "slipped by more than 2 hours, ask the model to draft a short rescheduling note and post it to "
+        "Slack. "
         "If the delay is over 6 hours, also open a Jira ticket for the berth planners."
     )
     assert "support" not in data["name"] and "ticket" not in data["name"], data["name"]
@@ -2213,10 +2219,13 @@ def test_drafted_tests_hold_dead_letters_and_a_guessed_threshold_is_a_gap():
 
 def test_a_checks_verdict_decides_the_actions_that_name_it():
     data = drafted(
-        "When an applicant submits the Typeform, extract their program choice, GPA and test scores, and check "
+        "When an applicant submits the Typeform, extract their program choice, GPA and test scores, and "
+        "check "
         "eligibility against the program requirements handbook. Then have a model write a reviewer brief on "
-        "the statement of purpose. If the applicant is ineligible (e.g. GPA below the program minimum), don't "
-        "write the brief — just email them the standard notice. Eligible applicants get added to the Slate CRM."
+        "the statement of purpose. If the applicant is ineligible (e.g. GPA below the program minimum), "
+        "don't "
+        "write the brief — just email them the standard notice. Eligible applicants get added to the "
+        "Slate CRM."
     )
     # "test scores" is a field to extract, not a scoring model
     assert not [s for s in data["steps"] if s["type"] == "model" and s["id"].startswith("score")]
@@ -2232,7 +2241,8 @@ def test_a_checks_verdict_decides_the_actions_that_name_it():
 
 def test_a_change_since_the_last_event_is_no_threshold_on_the_field():
     brief = (
-        "Hive sensors publish to Google Pub/Sub with hive_id, temp_c and weight_kg. If the weight dropped more "
+        "Hive sensors publish to Google Pub/Sub with hive_id, temp_c and weight_kg. If the weight "
+        "dropped more "
         "than 2 kg since the last reading, log a possible robbing incident in the Airtable hive log."
     )
     outcome = draft_offline(DraftRequest(brief=brief))
@@ -2246,7 +2256,8 @@ def test_a_change_since_the_last_event_is_no_threshold_on_the_field():
 
 def test_work_filed_in_the_passive_on_a_queue_is_an_action_and_a_lookup_is_named_after_its_api():
     data = drafted(
-        "Reports arrive on an SQS queue (match_id, player_id, report_count). Use a model to score how likely the "
+        "Reports arrive on an SQS queue (match_id, player_id, report_count). Use a model to score how "
+        "likely the "
         "player is cheating from 0 to 100, taking into account the past sanctions fetched from the player "
         "history API. Scores between 60 and 89 should only be added to the human review queue. "
         "Answer within 5 seconds."
@@ -2261,7 +2272,8 @@ def test_a_reply_with_what_the_check_listed_and_the_lookup_found_carries_both():
     data = drafted(
         "Loan requests arrive via a Zendesk form. First, look up each object's condition and conservation "
         "notes in our collections database (TMS API). Then have the model check the venue's facility report "
-        "against our loan conditions policy — temperature, humidity, light levels — and list any deficiencies. "
+        "against our loan conditions policy — temperature, humidity, light levels — and list any "
+        "deficiencies. "
         "Reply on the Zendesk ticket with a summary of deficiencies and the conservation notes. "
         "Target 20 seconds, under 15 cents a request."
     )
