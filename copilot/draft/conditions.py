@@ -156,6 +156,8 @@ _SEVERITY_ATOM = re.compile(
 )
 _SENTIMENT_WORDS = r"negative|angry|upset|frustrated|unhappy|furious|annoyed|irate|positive|happy"
 _STATE_WORDS = (
+    # "flagged critical" is one state, not "flagged" or "critical"
+    r"flagged\s+(?:as\s+)?(?:critical|urgent|high|abnormal|severe|red)|"
     r"urgent|critical|high[- ]priority|p1|sev(?:erity)?[- ]?1|emergenc\w*|high[- ]risk|risky|likely fraud\w*|"
     r"suspicious|flagged|unsafe|toxic|violat\w*|not allowed|spam|blocked|held|rejected|declined|denied|approved|"
     r"eligible|ineligible|accepted"
@@ -192,7 +194,7 @@ def _atom(word: str, text: str) -> Condition:
         "rejected",
         "declined",
         "denied",
-    ) or (word.startswith("violat")):
+    ) or word.startswith(("violat", "flagged")):
         return Condition("flagged", text)
     if word == "spam":
         return Condition("label", text, "==", "spam")

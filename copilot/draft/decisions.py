@@ -292,6 +292,9 @@ _ROUTED = re.compile(
 
 
 # "have an LLM write …", "get the model to draft …": work the brief hands to a model
+# What a model marks in its answer when the brief hands it the work ("… and flag the outliers")
+_MODEL_MARKS = frozenset({"flag", "mark", "tag", "label", "rank", "highlight", "note", "list"})
+
 _DELEGATED = re.compile(
     r"\b(?:have|get|let|ask|use)\s+(?:an?\s+|the\s+|our\s+)?(?:llm|model|ai|gpt[\w.-]*|language model)\s+"
     r"(?:to\s+)?([a-z]+)"
@@ -363,11 +366,39 @@ def read_actions(
     ]
     added: list[Task] = []
     document_reads: list[tuple[Task, str]] = []
-    for clause in requirement_clauses(brief):
+    clauses = requirement_clauses(brief)
+    for number, clause in enumerate(clauses):
         index = next((i for i, s in enumerate(sentences) if clause.text in s), None)
         if index is None:
             continue
         handed = _DELEGATED.search(clause.text)
+        before = clauses[number - 1] if number else None
+        if (
+            before is not None
+            and clause.effectful
+            and clause.verb in _MODEL_MARKS
+            and _DELEGATED.search(before.text)
+            and re.search(
+                re.escape(before.text) + r"\s*,?\s+and\s+(?:then\s+)?" + re.escape(clause.text),
+                sentences[index],
+            )
+        ):
+            # "Have a model compare each inverter's yield … and flag underperformers": its verdict,
+            # quoted by the model step that does the comparing
+            at = sentences[index].find(before.text)
+            owner = next(
+                (
+                    t
+                    for t in tasks
+                    if t.sentence == index
+                    and at <= t.start < at + len(before.text)
+                    and t.kind not in ("notify", "store", "act", "enrich")
+                ),
+                None,
+            )
+            if owner is not None:
+                owner.also.append(Task(owner.kind, clause.text, index, sentences[index].find(clause.text)))
+            continue
         # "have the AI write a warm reply using ONLY our pricing sheet": the model's work, even
         # where the clause reads like an action ("write … to", "using …")
         if handed is not None and handed.group(2) and clause.effectful:

@@ -18,6 +18,7 @@ re-exported here (`__all__`).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,13 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
                 f"${analysis.cost_per_event:.5f}/event, "
                 f"over the ${blocks.money(budget)} budget"
             )
+    binary = sorted(set(re.findall(r"[\w./-]+\.(?:pdf|docx?|xlsx?|pptx?)\b", request.brief, re.I)))
+    if binary and any(s.get("type") == "retrieve" for s in data["steps"]):
+        # "our reference-range sheet (docs/reference-ranges.pdf)": retrieval reads text files
+        current.assumptions.append(
+            f"the brief names {', '.join(binary)}; retrieval reads text files (Markdown, text, HTML), so "
+            f"put a text export of it under {reading.docs_glob or DOCS_GLOB} before `flowgen pin`"
+        )
     if current.pin_note:
         index = next(i for i, s in enumerate(data["steps"]) if s["id"] == "docs")
         current.notes[("steps", index, "sources")] = current.pin_note

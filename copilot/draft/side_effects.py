@@ -450,6 +450,8 @@ def side_effect_step(
         body = {"id": plan.shown_id, "result": details}
     while step_id in existing:
         step_id += "_2"
+    # "(PUT to the records API)": the method the brief names for this call
+    named = re.search(r"\b(PUT|PATCH)\b", sentence[max(task.start, 0) :] if sentence else (task.quote or ""))
     return blocks.http_step(
         step_id,
         env,
@@ -457,5 +459,6 @@ def side_effect_step(
         needs=needs,
         condition=cond[0] if cond else None,
         id_template=plan.id_ref,
+        method=named.group(1) if named else "POST",
         description=_sentence_case(description),
     )

@@ -484,7 +484,8 @@ def _ground(sentence: str, found: list[Task], matches: list[Match], index: int) 
     (a retrieval feeds its prompt), as an answer does: the model never judges from memory."""
     ordered = sorted(found, key=lambda t: t.start)
     for task, after in zip(ordered, [*ordered[1:], None], strict=True):
-        if task.kind not in _MODEL_KINDS or task.docs:
+        # a writer too: "draft a short rescheduling note …, using the berth allocation rules document"
+        if task.kind not in (*_MODEL_KINDS, "answer", "reply") or task.docs:
             continue
         end = after.start if after is not None and after.start > task.start else len(sentence)
         m = _GROUNDING.search(sentence, task.start, end)

@@ -2283,3 +2283,35 @@ def test_a_reply_with_what_the_check_listed_and_the_lookup_found_carries_both():
     lookup = next(s["id"] for s in data["steps"] if s["type"] == "http" and s["request"]["method"] == "GET")
     assert f"steps.{lookup}.output" in str(details) and "check_decide" in str(details), details
     assert lookup in reply["needs"]
+
+
+def test_flagged_critical_is_one_state_a_named_put_is_sent_as_put_and_a_pdf_is_said():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="When the lab posts a result webhook (fields: patient_id, values), summarise the abnormal "
+            "values for the vet using our reference-range sheet (docs/reference-ranges.pdf). If any value is "
+            "flagged critical, page the on-duty vet through PagerDuty. Then attach the summary to the "
+            "patient "
+            "record (PUT to the records API). Respond within 3 seconds."
+        )
+    )
+    page = step(outcome.data, "http", "page")["if"]
+    assert "flagged_critical" in page and "urgency" not in page, page
+    assert step(outcome.data, "http", "attach")["request"]["method"] == "PUT"
+    assert any("docs/reference-ranges.pdf" in a and "text export" in a for a in outcome.assumptions)
+
+
+def test_a_writer_using_a_named_document_retrieves_it_and_a_models_flag_is_no_call():
+    data = drafted(
+        "Every 15 minutes, pull the vessel arrival feed from the port authority API. Ask the model to "
+        "draft a "
+        "short rescheduling note for each delayed vessel, using the berth allocation rules document. "
+        "Post the "
+        "note to the #berth-planning Slack channel. Have a model compare each vessel's delay against the "
+        "plan "
+        "and flag the worst ones."
+    )
+    reply = step(data, "model", "reply")
+    assert "docs" in reply["needs"], reply["needs"]
+    # "… and flag the worst ones" is what the model marks, not a POST to an invented API
+    assert not [s for s in data["steps"] if s["type"] == "http" and s["id"].startswith("flag")]
