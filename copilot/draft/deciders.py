@@ -201,9 +201,9 @@ def event_thresholds(
     event and it has no such field, the classifier decides the clause instead."""
     computed = {t.target for t in tasks if t.kind == "compute"}  # values the flow works out itself
     for task in tasks:
-        if task.condition is None:
+        if task.condition is None and task.scope is None:
             continue
-        parts = [task.condition, *task.condition.alternatives]
+        parts = [task.condition, *task.condition.alternatives] if task.condition is not None else []
         if task.scope is not None:
             parts.append(task.scope)  # "only act when status is 'submitted'": its field too
         for part in parts:
@@ -220,6 +220,8 @@ def event_thresholds(
                 part.output_field = condition_field(part.text)
                 continue
             if name in properties:
+                # a field the event may leave out: without it the test is false, never an error
+                part.optional = name not in (event.schema.get("required") or [])
                 if not given and isinstance(part.value, list) and part.value:
                     event.sample[name] = part.value[0]  # 'category is "pothole" or "streetlight"'
                 elif (
@@ -235,7 +237,12 @@ def event_thresholds(
             if counted is not None:
                 part.output_field = counted  # "the player has at least 3 reports": `report_count`
                 continue
-            known = event.field_named_in(part.text) if (given or event.source != "default") else None
+            written = "_" in name and re.search(rf"\b{re.escape(name)}\b", part.text)
+            known = (
+                event.field_named_in(part.text)
+                if (given or event.source != "default") and not written
+                else None
+            )
             if known is not None and "." not in known and not _identifier_for_number(known, part.value):
                 part.output_field = known  # "anything over 45,000 lbs" is the event's `weight_lbs`
                 continue

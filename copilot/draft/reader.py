@@ -41,6 +41,7 @@ from copilot.draft.sentences import split_sentences
 from copilot.draft.subjects import systems_named
 from copilot.draft.task_conditions import (
     carry_instead,
+    except_for,
     for_labels,
     lead_conditions,
     lead_labels,
@@ -441,6 +442,7 @@ def read(brief: str) -> Reading:
     lead_labels(sentences, tasks, matches)
     for_labels(sentences, tasks)
     unmapped_labels(tasks, matches)
+    except_for(sentences, tasks, matches)
     lead_conditions(sentences, tasks, event_noun(sentences, trigger))
     scope_conditions(sentences, tasks, matches)
     lead = event_lead(sentences)

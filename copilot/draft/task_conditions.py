@@ -317,6 +317,39 @@ def without_prohibited(sentences: list[str], tasks: list[Task]) -> tuple[list[Ta
     return kept, dropped
 
 
+# "text the customer, but NOT for commercial accounts (account_type=commercial) those go to the key
+# accounts team email instead": an exception by an event field, named with its value
+_EXCEPT_FOR = re.compile(
+    r",?\s*\b(?:but\s+)?(?:not|except)\s+(?:for\s+)?(?P<subject>[^(,;.]{2,40}?)\s*"
+    r"\(\s*(?P<field>[a-z][a-z0-9_]*)\s*(?:=+|is)\s*['\"]?(?P<value>[\w-]+)['\"]?\s*\)",
+    re.I,
+)
+
+
+def except_for(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """An action limited by an exception the brief names by field and value, and the action the
+    excepted events get instead: the first runs when the field is not that value, the second
+    when it is, each besides the condition the first one has (its `scope`)."""
+    for index, sentence in enumerate(sentences):
+        m = _EXCEPT_FOR.search(sentence)
+        if m is None:
+            continue
+        acting = sorted((t for t in tasks if t.sentence == index and t.kind in ACTING), key=lambda t: t.start)
+        before = [t for t in acting if t.start < m.start()]
+        after = [t for t in acting if t.start >= m.start(0)]
+        if not before:
+            continue
+        field, value = m.group("field").lower(), m.group("value")
+        kept = before[-1]
+        kept.scope = Condition("event", m.group(0).strip(" ,"), "==", value, output_field=field, negated=True)
+        if after and re.search(r"\binstead\b|\bgo(?:es)?\s+to\b", sentence[m.end() :], re.I):
+            other = after[0]
+            other.scope = Condition("event", m.group(0).strip(" ,"), "==", value, output_field=field)
+            other.condition = other.condition or kept.condition
+            other.unmapped_condition = kept.unmapped_condition if other.condition is None else None
+        matches.append(Match("condition", m.group(0), index, m.start(), m.end()))
+
+
 def carry_instead(sentences: list[str], tasks: list[Task], forbidden: list[Task]) -> None:
     """ "If the value is out of range, don't message the patient; instead send an In Basket
     message": what the brief does instead keeps the condition the forbidden action had."""

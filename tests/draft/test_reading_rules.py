@@ -73,7 +73,10 @@ def test_otherwise_in_the_next_sentence_negates_the_condition_before_it():
         step(data, "http", "notify")["if"]
         == "{{ event.disputed_amount is defined and event.disputed_amount > 1000 }}"
     )
-    assert step(data, "http", "submit")["if"] == "{{ not (event.disputed_amount > 1000) }}"
+    assert (
+        step(data, "http", "submit")["if"]
+        == "{{ not (event.disputed_amount is defined and event.disputed_amount > 1000) }}"
+    )
     assert "disputed_amount" in data["trigger"]["event_schema"]["properties"]  # said in the assumptions
 
 
@@ -2315,3 +2318,17 @@ def test_a_writer_using_a_named_document_retrieves_it_and_a_models_flag_is_no_ca
     assert "docs" in reply["needs"], reply["needs"]
     # "… and flag the worst ones" is what the model marks, not a POST to an invented API
     assert not [s for s in data["steps"] if s["type"] == "http" and s["id"].startswith("flag")]
+
+
+def test_an_exception_named_by_field_and_value_splits_the_action_from_its_instead():
+    data = drafted(
+        "Smart meters push readings through the Kafka topic meter-readings (meter_id, account_id, "
+        "litres_per_hour). If the reading is above 30 litres_per_hour, text the customer via Twilio, but NOT "
+        "for commercial accounts (account_type=commercial) those go to the key accounts team email instead. "
+        "2 sec p95."
+    )
+    sms, email = step(data, "http", "sms")["if"], step(data, "http", "email")["if"]
+    commercial = "event.account_type is defined and event.account_type == 'commercial'"
+    assert f"not ({commercial})" in sms and "litres_per_hour > 30" in sms, sms
+    assert commercial in email and "not (" not in email and "litres_per_hour > 30" in email, email
+    assert "account_type" in data["trigger"]["event_schema"]["properties"]
