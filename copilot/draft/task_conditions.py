@@ -111,6 +111,8 @@ def _subject_limits(sentence: str, task: Task, noun: str) -> str | None:
     words = [w.lower() for w in re.findall(r"[A-Za-z][\w'-]*", m.group(1))]
     if words[-1:] == ["else"] or words in (["the", "rest"], ["all", "others"], ["all", "other"]):
         return None  # "anything else goes to the adjuster queue": the other branch, read as such
+    if all(w in _SUBJECT_FILLER for w in words):
+        return None  # "…, always goes to the pharmacist": no subject of its own, no subset
     if not words or words[0] in (
         "we",
         "i",

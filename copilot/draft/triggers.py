@@ -327,6 +327,14 @@ TRIGGERS: list[TriggerPhrase] = [
     _row(
         "webhook",
         STATED,
+        # "cameras send a frame every 5 seconds to an HTTP endpoint": pushed to us, however often
+        r"\b(?:sends?|sent|posts?|posted|pushe?s?|pushed|delivers?|uploads?)\s+(?:[\w-]+\s+){0,6}?to\s+"
+        r"(?:an?|the|our)\s+(?:[\w-]+\s+)?(?:https?|rest)\s+(?:endpoint|url|api)\b",
+        _webhook,
+    ),
+    _row(
+        "webhook",
+        STATED,
         rf"\b(?:{_VENDORS})\b(?:'s)?(?:\s+[\w./-]+){{0,3}}?\s+{_WEBHOOK}\b",
         _webhook,
     ),

@@ -330,7 +330,10 @@ def action_of(clause: str) -> tuple[str, str] | None:
             and not re.match(r"\s*(?:must|should|will|can|may|are|is|were|was)\b", rest[first.end() :], re.I)
             # "Refund policy is in our … page": a noun before its noun and verb, not an order
             and not re.match(
-                r"\s+[a-z][\w-]*\s+(?:is|are|was|were|has|have|lives?|sits?)\b", rest[first.end() :], re.I
+                # "refill requests come in from the store": a noun, then how it arrives
+                r"\s+[a-z][\w-]*\s+(?:is|are|was|were|has|have|lives?|sits?|comes?|arrives?|lands?)\b",
+                rest[first.end() :],
+                re.I,
             )
         ):
             return base, ACTION_VERBS[base]

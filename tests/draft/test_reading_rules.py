@@ -2332,3 +2332,22 @@ def test_an_exception_named_by_field_and_value_splits_the_action_from_its_instea
     assert f"not ({commercial})" in sms and "litres_per_hour > 30" in sms, sms
     assert commercial in email and "not (" not in email and "litres_per_hour > 30" in email, email
     assert "account_type" in data["trigger"]["event_schema"]["properties"]
+
+
+def test_frames_sent_every_few_seconds_to_an_http_endpoint_are_a_webhook_not_a_schedule():
+    data = drafted(
+        "Cameras over the sorting line send a frame every 5 seconds to an HTTP endpoint, with line_id and "
+        "bale_id. Classify the frame as clean or contaminated. If contaminated, post an alert to Teams."
+    )
+    assert data["trigger"]["type"] == "webhook"
+
+
+def test_how_requests_arrive_is_no_action_and_always_is_no_subset():
+    data = drafted(
+        "refill requests come in from the shopify store as orders/create. classify each order as rx or otc. "
+        "any controlled substance must never be auto-queued, always goes to the pharmacist manually with a "
+        "note. sla 4s"
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not [i for i in ids if i.startswith("refill")], ids  # "refill requests come in" is the trigger
+    assert "always" not in str([s.get("if") for s in data["steps"]])
