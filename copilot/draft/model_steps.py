@@ -15,6 +15,7 @@ from typing import Any
 from copilot.draft import blocks
 from copilot.draft.planning import Plan, display, grounded, score_scale
 from copilot.draft.reader import Task
+from copilot.draft.reading import Condition
 
 _MAX_TOKENS = {
     "classify": 60,
@@ -74,16 +75,32 @@ def _condition_fields(tasks: list[Task]) -> dict[str, tuple[list[Any], Any, str]
     boolean named from its words, described to the model with the brief's own clause.
     """
     out: dict[str, tuple[list[Any], Any, str]] = {}
-    for task in tasks:
-        if task.condition is not None:
-            for part in [task.condition, *task.condition.alternatives]:
-                if part.kind != "field" or not part.output_field:
-                    continue
-                if part.output_field in _CONDITION_FIELDS:
-                    out.setdefault(part.output_field, _CONDITION_FIELDS[part.output_field])
-                else:
-                    out.setdefault(part.output_field, ([True, False], False, f" (true {part.text.strip()})"))
+    parts = [
+        part
+        for task in tasks
+        if task.condition is not None
+        for part in [task.condition, *task.condition.alternatives]
+        if part.kind == "field" and part.output_field
+    ]
+    # the field says the condition itself: described by a part that holds it, not by an
+    # "otherwise (not …)" branch (the step that negates it reads `not field`)
+    for part in sorted(parts, key=lambda p: p.negated):
+        assert part.output_field is not None
+        if part.output_field in _CONDITION_FIELDS:
+            out.setdefault(part.output_field, _CONDITION_FIELDS[part.output_field])
+        else:
+            out.setdefault(part.output_field, ([True, False], False, f" (true {_held(part)})"))
     return out
+
+
+def _held(part: Condition) -> str:
+    """The words of the condition a field holds: "otherwise (not If X)" holds "If X"."""
+    text = part.text.strip()
+    if part.negated:
+        m = re.match(r"^\W*(?:otherwise|else|if not)?\s*\(?\s*not\s*\(?\s*(.*?)[\s)]*$", text, re.I)
+        if m and m.group(1):
+            text = m.group(1)
+    return text
 
 
 # "max 140 chars", "under 160 characters", "at most 280 characters": a limit on what a step writes

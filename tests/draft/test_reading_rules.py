@@ -2351,3 +2351,18 @@ def test_how_requests_arrive_is_no_action_and_always_is_no_subset():
     ids = [s["id"] for s in data["steps"]]
     assert not [i for i in ids if i.startswith("refill")], ids  # "refill requests come in" is the trigger
     assert "always" not in str([s.get("if") for s in data["steps"]])
+
+
+def test_a_guessed_field_says_the_condition_not_its_otherwise():
+    data = drafted(
+        "The deal webhook carries deal_id, company_name and region. Look up the permit rules in "
+        "permits-by-region.md and have a model write the proposal. If the region requires a special airspace "
+        "permit, add a task for the ops team to file it, and don't attach the proposal to the deal yet. "
+        "Otherwise attach the proposal to the deal as a note and notify the account owner by email."
+    )
+    classify = step(data, "model", "classify")
+    field = next(p for p in classify["output_schema"]["properties"] if p.startswith("region"))
+    assert f"Set {field} (true If the region requires" in classify["prompt"]["system"]
+    assert "otherwise" not in classify["prompt"]["system"].lower()
+    assert step(data, "http", "task")["if"] == f"{{{{ steps.check_classify.output.{field} }}}}"
+    assert step(data, "http", "attach")["if"] == f"{{{{ not (steps.check_classify.output.{field}) }}}}"
