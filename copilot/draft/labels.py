@@ -51,6 +51,8 @@ def list_after(sentence: str, end: int) -> list[str]:
     ][:8]
 
 
+# "whether it is", "if its", "if this is": a list of kinds follows
+_WHETHER_IT_IS = re.compile(r"\b(?:whether|if)\s+(?:it\s+is|it['’]?s|this\s+is|the\s+[a-z]+\s+is)\s*$", re.I)
 _LIST_INTRO = re.compile(
     r"\b(?:into|as|labels?\s*:|categories\s*:|intents?\s*:|one of|either)\s+(?:one of\s+)?(?:either\s+)?",
     re.I,
@@ -143,6 +145,19 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
             return items, (end + colon.start(1), end + colon.end(1))
     stop = _LIST_STOP.search(rest)
     window = rest[: stop.start() if stop else len(rest)]
+    if _WHETHER_IT_IS.search(sentence[:end]):
+        # "Identify whether it is a data export, a deletion request, a consent withdrawal for
+        # research, or not a privacy request at all": each kind named (the rest is "other")
+        items = []
+        for part in re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", window.strip()):
+            part = re.sub(r"^(?:an?|the)\s+", "", part.strip(), flags=re.I)
+            part = re.split(r"\s+(?:for|of|at|in|on|to|about)\b", part, maxsplit=1)[0]
+            if not part or re.match(r"(?:not|something|anything|other|none)\b", part, re.I):
+                continue
+            if len(part.split()) <= 3:
+                items.append(snake(part))
+        if len(items) >= 2:
+            return list(dict.fromkeys(items))[:12], (end, end + len(window.rstrip()))
     intro = _LIST_INTRO.search(window)
     if intro:
         start = intro.end()

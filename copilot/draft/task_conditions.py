@@ -38,6 +38,8 @@ _LABEL_SUBJECT = re.compile(
     r"[\W]*((?:[A-Za-z][\w'-]*\s+){0,3}?[A-Za-z][\w'-]*)(?:\s+(?:that|which|who|with)\b[^,;]{0,60}?)?"
     r"\s+(?=(?:get|gets|are|is|go|goes|should|must|will|can|need|needs)\b)"
 )
+# "Medium ones just create a normal work order": the label, then "ones" and the action
+_ONES_SUBJECT = re.compile(r"\W*((?:[A-Za-z][\w'-]*\s+){0,2}?[A-Za-z][\w'-]*)\s+ones\b", re.I)
 
 
 # "… is a problem station", "… count as stale listings": the term a sentence defines, at its end
@@ -241,6 +243,22 @@ def unmapped_labels(tasks: list[Task], matches: list[Match]) -> None:
                 m.kind = "condition"  # read after all: no longer "not understood"
 
 
+def _label_first(sentence: str, at: int, labels: list[str]) -> re.Match[str] | None:
+    """ "Consent withdrawals call the research-consent API", "Verified deletions open a Jira
+    ticket": a clause that opens with one of the classifier's labels, in its own words."""
+    for label in labels:
+        words = [w for w in label.split("_") if w]
+        if not words or label == "other":
+            continue
+        pattern = (
+            r"\W*((?:[A-Za-z][\w-]*\s+)?" + r"\s+".join(re.escape(w) + r"(?:e?s)?" for w in words) + r")\b"
+        )
+        m = re.compile(pattern, re.I).match(sentence, at)
+        if m is not None:
+            return m
+    return None
+
+
 def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """'For cancellations within 24 hours of the slot, add the patient to the watchlist', 'For
     every new booking, send an SMS': a sentence led by one of the classifier's labels limits its
@@ -260,7 +278,15 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         )
         # or the subject of the task's own clause ("Complaints go to…", "; low and medium ones are…")
         a, _ = clause_span(sentence, max(task.start, 0))
-        subject = _LABEL_SUBJECT.match(sentence, a) if lead is None else None
+        subject = (
+            (
+                _LABEL_SUBJECT.match(sentence, a)
+                or _ONES_SUBJECT.match(sentence, a)
+                or _label_first(sentence, a, labels)
+            )
+            if lead is None
+            else None
+        )
         m = lead or subject
         if m is None or (lead is not None and m.end() > task.start):
             continue

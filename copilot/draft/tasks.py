@@ -39,6 +39,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|triag\w*|label(?:s|led|ling)?|tag(?:s|ged|ging)? (?:it|them|each|the)|"
                             r"sorts? (?:it|them|each|every|incoming)|detect\w*|identif\w* (?:the )?(?:intent|category|type|topic|language|sentiment)|"
                             r"route (?:it|them|each|the|tickets?|messages?|emails?|requests?)|routing|sentiment|intent|"
+                            # "Identify whether it is a data export, a deletion request, …", "figure out if its a freeze, cancel, …"
+                            r"(?:identif\w*|determin\w*|figure\w*\s+out|work\w*\s+out|tell)\s+(?:whether|if)\s+(?:it\s+is|it['’]?s|this\s+is)(?=\s+(?:an?\s+)?[\w-]+(?:\s+[\w-]+){0,3}\s*,)|"
                             r"how urgent|urgency|(?:guess|assign|set|pick|estimate|give|rate)\w*\s+(?:a\s+|the\s+|its\s+)?(?:severity|priority)|de-?dup\w*)\b", re.I)),
     ("extract", re.compile(r"\b(extract\w*|pull(?:s|ed|ing)? out|pars(?:e|es|ed|ing)|captur(?:e|es|ed|ing)|grab(?:s|bed)?)\b", re.I)),
     ("summarise", re.compile(r"\b(sum+[ae]r\w*|tl;?dr|recap\w*|condens\w*|digest)\b", re.I)),

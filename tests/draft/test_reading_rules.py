@@ -2366,3 +2366,27 @@ def test_a_guessed_field_says_the_condition_not_its_otherwise():
     assert "otherwise" not in classify["prompt"]["system"].lower()
     assert step(data, "http", "task")["if"] == f"{{{{ steps.check_classify.output.{field} }}}}"
     assert step(data, "http", "attach")["if"] == f"{{{{ not (steps.check_classify.output.{field}) }}}}"
+
+
+def test_label_ones_acting_themselves_are_limited_to_that_label():
+    data = drafted(
+        "Citizen reports arrive on a Google Pub/Sub topic. Classify the severity as low, medium or critical. "
+        "Critical ones page the duty inspector. Medium ones just create a normal work order in Cityworks. "
+        "Low ones are added to the weekly backlog sheet."
+    )
+    order = step(data, "http", "order")
+    assert order["if"] == "{{ steps.check_classify.output.label == 'medium' }}", order.get("if")
+
+
+def test_kinds_listed_after_whether_it_is_are_labels_and_a_clause_opening_with_one_is_limited_to_it():
+    data = drafted(
+        "We receive privacy requests through a Zendesk form. Identify whether it is a data export, a "
+        "deletion "
+        "request, a consent withdrawal for research, or not a privacy request at all. Consent "
+        "withdrawals call "
+        "the research-consent API to revoke consent immediately. Acknowledge within 5 s."
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert {"data_export", "deletion_request", "consent_withdrawal"} <= set(labels), labels
+    revoke = next(s for s in data["steps"] if s["type"] == "http")
+    assert revoke["if"] == "{{ steps.check_classify.output.label == 'consent_withdrawal' }}", revoke
