@@ -47,7 +47,10 @@ LIMITERS = re.compile(
     r"ineligible|declined|accepted|held|blocked)\s+\w+s\b|(?:anything|everything|whatever|those|ones)\s+"
     r"(?:flagged|marked|sent|held|approved|rejected)\b|"
     r"(?:anything|everything|whatever|any\s+[\w-]+)\s+(?:that\s+)?(?:mention\w*|about|involv\w*|contain\w*|describ\w*)\b|"
-    r"(?:above|over|below|under|more than|less than|at least|exceeds?|>=?|<=?)\s*\$?\d)",
+    r"(?:above|over|below|under|more than|less than|at least|exceeds?|>=?|<=?)\s*\$?\d|"
+    # "Claims of $500 or more", "Readings at 5 to 8 degrees only get a message"
+    r"\$?\d[\d,.]*\s*(?:[a-z%°]+\s+)?(?:or more|or less|or above|or below|or higher|or lower)\b|"
+    r"\b(?:at|between|from)\s+\$?\d[\d,.]*\s*(?:to|-|–|and)\s*\$?\d|\bonly\s+(?:get|gets|go|goes|be)\b)",
     re.I,
 )
 
@@ -334,6 +337,10 @@ def _condition_context(sentence: str, clause_start: int) -> str:
     if re.match(r"\s*(?:only\s+)?(?:if|unless|in case|for)\b", head, re.I):
         return head
     if re.match(r"\s*(?:only\s+)?when(?:ever)?\b", head, re.I) and not _ARRIVAL.search(head):
+        return head
+    if re.match(r"\s*(?:only\s+)?(?:go|goes|get|gets|are|is|should|must|will)\b", sentence[clause_start:], re.I):
+        # "Claims of $500 or more, or with lower confidence, go to an adjuster": the clause is
+        # what a qualified subject does, so the subject's limits are its own
         return head
     return ""
 

@@ -2390,3 +2390,26 @@ def test_kinds_listed_after_whether_it_is_are_labels_and_a_clause_opening_with_o
     assert {"data_export", "deletion_request", "consent_withdrawal"} <= set(labels), labels
     revoke = next(s for s in data["steps"] if s["type"] == "http")
     assert revoke["if"] == "{{ steps.check_classify.output.label == 'consent_withdrawal' }}", revoke
+
+
+def test_a_qualified_subject_or_a_range_limits_the_action_it_does_and_an_unconditional_one_is_a_gap():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Cargo claims arrive on an SQS queue. Have a model assess each claim and estimate the loss. "
+        "Claims of "
+        "$500 or more go to a claims adjuster in ServiceNow with the model's reasoning attached."
+    )
+    data = drafted(brief)
+    adjuster = step(data, "http", "adjuster")
+    if not adjuster.get("if"):
+        assert any(f["code"] == "DR005" and "adjuster" in f["message"] for f in check(data, brief).findings)
+    brief = (
+        "Fridge readings stream on the Kafka topic kitchen.telemetry (unit_id, temp_c). If temp_c is "
+        "above 8, "
+        "page the kitchen manager through PagerDuty. Readings at 5 to 8 degrees only get a message in Teams."
+    )
+    data = drafted(brief)
+    teams = step(data, "http", "teams")
+    if not teams.get("if"):
+        assert any(f["code"] == "DR005" and "teams" in f["message"] for f in check(data, brief).findings)
