@@ -338,7 +338,9 @@ def _condition_context(sentence: str, clause_start: int) -> str:
         return head
     if re.match(r"\s*(?:only\s+)?when(?:ever)?\b", head, re.I) and not _ARRIVAL.search(head):
         return head
-    if re.match(r"\s*(?:only\s+)?(?:go|goes|get|gets|are|is|should|must|will)\b", sentence[clause_start:], re.I):
+    if re.match(
+        r"\s*(?:only\s+)?(?:go|goes|get|gets|are|is|should|must|will)\b", sentence[clause_start:], re.I
+    ):
         # "Claims of $500 or more, or with lower confidence, go to an adjuster": the clause is
         # what a qualified subject does, so the subject's limits are its own
         return head
