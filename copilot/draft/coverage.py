@@ -26,7 +26,7 @@ from copilot.draft.kept_out import (
     models_forbidden,
 )
 from copilot.draft.phrases import DOCUMENT_NOUNS
-from copilot.draft.prohibitions import DONE_ELSEWHERE, constraints, keeps_from_models
+from copilot.draft.prohibitions import DONE_ELSEWHERE, NO_MODELS, constraints, keeps_from_models
 from copilot.draft.reading import UNMAPPED_CONDITION
 
 
@@ -170,6 +170,8 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                 )
             )
             continue
+        if not row.steps and NO_MODELS.search(clause.text):
+            continue  # "No LLM is needed to decide anything here": a rule, judged by the model steps
         if not row.steps:
             findings.append(
                 finding(

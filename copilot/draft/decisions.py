@@ -354,7 +354,7 @@ def read_actions(
     """Actions the task vocabulary has no word for ("block the card via our risk API"), read as
     verb + object + the system named, so no requirement of the brief is silently dropped."""
     from copilot.draft.clauses import requirement_clauses
-    from copilot.draft.prohibitions import DONE_ELSEWHERE, NOT_AN_ORDER, waits_for_approval
+    from copilot.draft.prohibitions import DONE_ELSEWHERE, NO_MODELS, NOT_AN_ORDER, waits_for_approval
     from copilot.draft.verbs import received_noun
 
     # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
@@ -371,6 +371,8 @@ def read_actions(
         index = next((i for i, s in enumerate(sentences) if clause.text in s), None)
         if index is None:
             continue
+        if NO_MODELS.search(clause.text):
+            continue  # "No LLM is needed to decide anything here": the rule, not model work
         handed = _DELEGATED.search(clause.text)
         before = clauses[number - 1] if number else None
         if (

@@ -86,7 +86,12 @@ DATE_NAMED = re.compile(r"(?:^|_)(?:date|at|on|time|timestamp|start|end|deadline
 
 def boolean_named(name: str) -> bool:
     """`is_medical_patient`, `has_insurance`, `swarm_alarm_on`: a name that says yes or no."""
-    return bool(re.match(r"(?:is|has|was|can|should|needs|wants|allow|allows)_", name.lower()))
+    lower = name.lower()
+    return bool(
+        re.match(r"(?:is|has|was|can|should|needs|wants|allow|allows)_", lower)
+        # `door_open`, `vent_closed`, `account_locked`: a state that is on or off
+        or re.search(r"_(?:open|closed|locked|enabled|disabled|active|online|offline|paid|verified)$", lower)
+    )
 
 
 def number_named(name: str) -> bool:

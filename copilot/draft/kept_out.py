@@ -124,4 +124,15 @@ def models_forbidden(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
         )
         for index, step in enumerate(flow_steps(data))
         if step.get("type") == "model"
+        # "No LLM is needed to decide anything here … have a model write a two-line
+        # explanation": a rule against deciding leaves the writers the brief asks for
+        and not (re.search(r"\bdecid", rule, re.I) and _writes(step))
     ]
+
+
+def _writes(step: dict[str, Any]) -> bool:
+    """A model step whose output is text it writes (a reply, an answer, a summary)."""
+    properties = ((step.get("output_schema") or {}).get("properties") or {}).keys()
+    return bool(set(properties) & {"text", "summary", "translation"}) and not (
+        set(properties) & {"label", "decision", "score"}
+    )

@@ -123,7 +123,9 @@ NO_MODELS = re.compile(
     r"\b(?:do not|don'?t|never|must not|mustn'?t|should not|shouldn'?t|without)\s+(?:call|use|invoke|involve|ask|"
     r"calling|using|invoking|involving|asking)\s+(?:any\s+|an?\s+|the\s+)?(?:language\s+models?|llms?|ai|gpt|"
     r"models?)\b|\bno\s+(?:llms?|language\s+models?|ai|model\s+calls?)\s+(?:at all|here|in (?:this|the) flow|"
-    r"for (?:this|it|that))\b|\bpure(?:ly)?\s+(?:rules?|logic|code)\b",
+    r"for (?:this|it|that))\b|\bpure(?:ly)?\s+(?:rules?|logic|code)\b|"
+    # "No LLM is needed to decide anything here"
+    r"\bno\s+(?:llms?|language\s+models?|ai|models?)\s+(?:is\s+|are\s+)?(?:needed|required|necessary|involved)\b",
     re.I,
 )
 

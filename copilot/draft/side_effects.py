@@ -196,8 +196,14 @@ def _referred(task: Task, tasks: list[Task], sentences: list[str] | None = None)
     a writer joined to it by "and" writes: 'write a damage summary … and open a ticket in
     Zendesk' opens the ticket with the summary."""
     models = [t for t in tasks if t.start >= 0 and t.kind in _MENTIONS]
+    sentence = sentences[task.sentence] if sentences and 0 <= task.sentence < len(sentences) else ""
+    action_words = set(re.findall(r"[a-z]+", (task.quote or task.text).lower()))
+    for writer in models:
+        # "page the manager, and have a model write an explanation that goes in the page"
+        goes = _GOES_IN.search(sentence, writer.start) if writer.sentence == task.sentence else None
+        if goes is not None and goes.group(1).lower().rstrip("s") in {w.rstrip("s") for w in action_words}:
+            return {writer.kind}
     if not _IT.match(task.quote or task.text):
-        sentence = sentences[task.sentence] if sentences and 0 <= task.sentence < len(sentences) else ""
         joined = [
             t
             for t in models
@@ -215,6 +221,13 @@ def _referred(task: Task, tasks: list[Task], sentences: list[str] | None = None)
         before = [t for t in earlier if t.sentence == last]
     return {max(before, key=lambda t: t.start).kind} if before else set()
 
+
+# A writer's output named as going into an action: "… an explanation that goes in the page"
+_GOES_IN = re.compile(
+    r"\b(?:that|which|to)\s+(?:goes|go|is\s+included|gets\s+included|is\s+put|be\s+included|include)\s+"
+    r"(?:in|into|with|on)\s+(?:the|that|this|each)\s+([a-z]+)",
+    re.I,
+)
 
 # Between a writer and the action after it: "… and", "…, then" and no new condition
 # ("write a note and, if it is urgent, page …" is its own decision).
@@ -324,6 +337,10 @@ def side_effect_step(
     at_once = bool(_AT_ONCE.search(sentence))
     for kind, check in producers.items():
         if check in skipped or (at_once and check not in needs):
+            continue
+        if cond is None and check in may_skip:
+            # "In every case post a short note to Slack": an action on every event never waits
+            # on a step that runs only on some (it would be skipped with it)
             continue
         if kind.startswith("compute:"):
             # "issue the refund in Stripe" sends the refund computed before it

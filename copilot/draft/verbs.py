@@ -176,7 +176,9 @@ _LEAD = re.compile(
     r"we|i|you|it|the (?:bot|flow|system|automation|agent|assistant)|flowgen|should|must|shall|will|"
     r"(?:have|let|get|ask|make) (?:the|a|an|our) (?:model|llm|ai|bot|agent|assistant)(?: to)?|"
     r"'ll|can|could|would|need to|needs to|want to|wants to|have to|has to|to|let'?s|go ahead and|"
-    r"automatically|quickly|also|then)\s+)+",
+    r"automatically|quickly|also|then|"
+    # "In every case post a short note to Slack", "Either way, log it"
+    r"in (?:every|each|all|any) cases?,?|either way,?|regardless,?|in both cases,?)\s+)+",
     re.I,
 )
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being|gets?|got|has|have|had)\s+(?:\w+ly\s+)?$", re.I)

@@ -2413,3 +2413,39 @@ def test_a_qualified_subject_or_a_range_limits_the_action_it_does_and_an_uncondi
     teams = step(data, "http", "teams")
     if not teams.get("if"):
         assert any(f["code"] == "DR005" and "teams" in f["message"] for f in check(data, brief).findings)
+
+
+def test_no_llm_to_decide_leaves_the_writer_and_its_text_goes_in_the_page():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Fridge readings stream on the Kafka topic kitchen.telemetry (site_id, unit_id, temp_c, "
+        "door_open). No "
+        "LLM is needed to decide anything here: if temp_c is above 8 and the door is not open, page the "
+        "kitchen "
+        "manager through PagerDuty, and have a model write a two-line explanation that goes in the page. "
+        "Must react within 1.5 s."
+    )
+    data = drafted(brief)
+    page = step(data, "http", "page")
+    assert "event.door_open" in page["if"] and "check_classify" not in page["if"], page["if"]
+    assert "check_reply" in page.get("needs", []) and "steps.check_reply.output" in str(page["request"])
+    assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] in ("classify", "decide")]
+    codes = [f["code"] for f in check(data, brief).findings]
+    assert "DR010" not in codes and "DR001" not in codes, codes
+
+
+def test_an_action_in_every_case_never_waits_on_a_branch():
+    data = drafted(
+        "Stripe sends us charge.dispute.created webhooks with reason. If the reason is fraudulent, have the "
+        "model draft dispute evidence and submit it to Stripe. In every case post a short note to "
+        "#billing-disputes in Slack."
+    )
+    slack = step(data, "http", "slack")
+    by_id = {s["id"]: s for s in data["steps"]}
+
+    def may_skip(sid: str) -> bool:
+        s = by_id[sid]
+        return bool(s.get("if")) or any(may_skip(n) for n in s.get("needs", []))
+
+    assert not slack.get("if") and not any(may_skip(n) for n in slack.get("needs", [])), slack
