@@ -292,6 +292,13 @@ _ROUTED = re.compile(
 
 
 # "have an LLM write …", "get the model to draft …": work the brief hands to a model
+# A system named in lower case by what it is, that a check goes through: "via the identity
+# service", "in our gym mgmt system (mindbody)"
+_SERVICE_NAMED = re.compile(
+    r"\b(?:via|through|using|in|against|with)\s+(?:the|our)\s+(?P<words>(?:[a-z][\w-]*\s+){1,3}?)"
+    r"(?:service|system)\b(?:\s*\((?P<paren>[a-z][\w.-]*)\))?"
+)
+
 # What a model marks in its answer when the brief hands it the work ("… and flag the outliers")
 _MODEL_MARKS = frozenset({"flag", "mark", "tag", "label", "rank", "highlight", "note", "list"})
 
@@ -434,10 +441,15 @@ def read_actions(
                 kind = "enrich"  # "… by querying our ArcGIS feature service": a read of its own
             elif kind is None or any(i == index and a <= at < b for i, (a, b) in taken_any):
                 continue
-            if kind in ("moderate", "decide", "score", "enrich") and clause.systems and not delegated:
-                # "screen the name against ComplyAdvantage sanctions lists": the named system
-                # does the check, called like any lookup (a model cannot read its lists)
-                check = Task("enrich", clause.text, index, at, target=clause.systems[0].lower())
+            service = _SERVICE_NAMED.search(clause.text) if kind in ("decide", "enrich") else None
+            systems = list(clause.systems) or (
+                [(service.group("paren") or service.group("words")).strip()] if service else []
+            )
+            if kind in ("moderate", "decide", "score", "enrich") and systems and not delegated:
+                # "screen the name against ComplyAdvantage sanctions lists", "verify the kit belongs
+                # to the requester via the identity service": the named system does the check,
+                # called like any lookup (a model cannot read its lists)
+                check = Task("enrich", clause.text, index, at, target=systems[0].lower())
                 check.quote = clause.text
                 added.append(check)
                 options = decision_options(clause.text)

@@ -250,12 +250,16 @@ def _label_first(sentence: str, at: int, labels: list[str]) -> re.Match[str] | N
         words = [w for w in label.split("_") if w]
         if not words or label == "other":
             continue
-        pattern = (
-            r"\W*((?:[A-Za-z][\w-]*\s+)?" + r"\s+".join(re.escape(w) + r"(?:e?s)?" for w in words) + r")\b"
-        )
-        m = re.compile(pattern, re.I).match(sentence, at)
-        if m is not None:
-            return m
+        forms = [words]
+        if len(words) > 1 and len(words[0]) >= 5 and sum(lb.startswith(words[0]) for lb in labels) == 1:
+            forms.append(words[:1])  # "Verified deletions open a Jira ticket" for deletion_request
+        for form in forms:
+            pattern = (
+                r"\W*((?:[A-Za-z][\w-]*\s+)?" + r"\s+".join(re.escape(w) + r"(?:e?s)?" for w in form) + r")\b"
+            )
+            m = re.compile(pattern, re.I).match(sentence, at)
+            if m is not None:
+                return m
     return None
 
 
@@ -293,7 +297,15 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         tokens = [t.lower() for t in re.findall(r"[A-Za-z][\w-]*", m.group(1))]
         words = [stem(w) for w in tokens]
         # "For main_break, open a work order": the label as written, or its words
-        named = [lb for lb in labels if lb in tokens or all(stem(p) in words for p in lb.split("_"))]
+        named = [lb for lb in labels if lb in tokens or all(stem(p) in words for p in lb.split("_"))] or [
+            # "Verified deletions …" names deletion_request by its head word, when no other label has it
+            lb
+            for lb in labels
+            if "_" in lb
+            and len(head := lb.split("_")[0]) >= 5
+            and stem(head) in words
+            and sum(other.startswith(head) for other in labels) == 1
+        ]
         if not named:
             continue
         label = named[0]

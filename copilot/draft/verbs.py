@@ -171,6 +171,14 @@ ACTION_VERBS: dict[str, str] = {
 }
 
 # Words that put a verb right after them in an instruction.
+# Who does things in a brief's statements ("Customers submit a form", "Members post in Slack")
+_PEOPLE = frozenset({
+    "customer", "user", "member", "client", "people", "patient", "applicant", "visitor", "guest", "employee",
+    "staff", "agent", "we", "they", "you", "team", "partner", "vendor", "seller", "buyer", "driver", "student",
+    "rep", "manager", "engineer", "developer", "admin", "analyst", "doctor", "nurse", "teacher", "parent",
+    "donor", "volunteer", "tenant", "owner", "host", "rider", "courier", "supplier", "merchant", "player",
+})  # fmt: skip
+
 _LEAD = re.compile(
     r"^(?:(?:and|or|then|also|please|first|finally|always|only|immediately|just|next|afterwards|otherwise|else|"
     r"we|i|you|it|the (?:bot|flow|system|automation|agent|assistant)|flowgen|should|must|shall|will|"
@@ -355,7 +363,23 @@ def action_of(clause: str) -> tuple[str, str] | None:
             stripped[: m.start()],
             re.I,
         )
-        if before and before[-1].lower() not in _CONNECTORS and not conditional and not caused:
+        kind_of_event = (
+            # "Verified deletions open a Jira ticket in the PRIV project": a kind of event, then what
+            # the flow does with it in a named system (people do things; kinds of events get done)
+            before
+            and len(before) <= 3
+            and before[-1].lower().endswith("s")
+            and not any(w.lower().rstrip("s") in _PEOPLE for w in before)
+            and base in ACTION_VERBS
+            and re.search(r"\b(?:in|to|into|via|on)\s+(?:the\s+|our\s+)?[A-Z][\w-]+", stripped[m.end() :])
+        )
+        if (
+            before
+            and before[-1].lower() not in _CONNECTORS
+            and not conditional
+            and not caused
+            and not kind_of_event
+        ):
             continue  # "Customers submit a form": a statement about someone else ("if its cancel send it…" is not)
         if (
             base in ACTION_VERBS

@@ -2449,3 +2449,18 @@ def test_an_action_in_every_case_never_waits_on_a_branch():
         return bool(s.get("if")) or any(may_skip(n) for n in s.get("needs", []))
 
     assert not slack.get("if") and not any(may_skip(n) for n in slack.get("needs", [])), slack
+
+
+def test_a_check_through_a_named_service_is_a_call_and_kinds_of_events_acting_are_actions():
+    data = drafted(
+        "We receive privacy requests through a Zendesk form (requester_email, kit_id, free_text). Identify "
+        "whether it is a data export, a deletion request, or a consent withdrawal. First verify the kit "
+        "belongs "
+        "to the requester via the identity service. Verified deletions open a Jira ticket in the PRIV "
+        "project. "
+        "Acknowledge within 5 s."
+    )
+    lookup = next(s for s in data["steps"] if s["type"] == "http" and s["request"]["method"] == "GET")
+    assert lookup["request"]["url"].startswith("${env:IDENTITY_API_URL}"), lookup["request"]["url"]
+    ticket = step(data, "http", "ticket")
+    assert ticket["if"] == "{{ steps.check_classify.output.label == 'deletion_request' }}", ticket.get("if")
