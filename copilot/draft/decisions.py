@@ -102,7 +102,8 @@ _LAST_OPTION = (
     r"these|their|its|our|as|based|depending|after|once|immediately|otherwise)\b)[a-z][\w-]*)?)[`'\"]?"
 )
 _RESPONSE_OPTIONS = re.compile(
-    r"\b(?:answers?|respond(?:s)?|repl(?:y|ies)|returns?|needs?|wants?|expects?|waits?(?:\s+at\s+most\s+[\w\s.]+?)?\s+for|"
+    # whole words: "needs_cleaning ones" is a label, not "needs" and an option "s_cleaning"
+    r"\b(?:answers?\b|respond(?:s)?\b|repl(?:y|ies)\b|returns?\b|needs?\b|wants?\b|expects?\b|waits?(?:\s+at\s+most\s+[\w\s.]+?)?\s+for|"
     r"decide\b\s*:?\s*(?:whether\s+)?(?:to\s+)?|(?:picks?|chooses?|selects?)\s+(?:between\s+)?|"
     r"classify\s+(?:it|them|each\s+\w+)\s+as|mark\s+(?:it|them)\s+as|"
     r"(?:an?\s+|the\s+)?(?:verdict|decision|outcome)\s*(?:of|:)|(?:into|as|with)\s+(?:a|the|one)\s+(?:decision|verdict|outcome)\s*:?|"

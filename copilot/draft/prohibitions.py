@@ -232,6 +232,47 @@ class Constraint:
     verb: str | None  # the forbidden action ("email"), None for a filter ("…should be ignored")
 
 
+@dataclass(frozen=True)
+class OncePer:
+    """ "never charge the same loan twice": `verb` at most once per `noun`, as the brief says it."""
+
+    verb: str
+    noun: str
+    text: str
+
+
+_ONCE_PER = (
+    re.compile(
+        r"\b(?:never|don'?t|do not|must not|should not|not)\s+(?P<verb>[a-z]+)\s+(?:[\w-]+\s+){0,3}?"
+        r"(?:the\s+same|one|a)\s+(?P<noun>[a-z][\w-]*)\s+(?:twice|more than once|again)\b",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:never|don'?t|do not|must not|should not|not)\s+(?P<verb>[a-z]+)\s+(?:[\w-]+\s+){0,3}?"
+        r"(?:twice|more than once|again)\s+for\s+(?:the\s+same|one|a)\s+(?P<noun>[a-z][\w-]*)",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?P<verb>[a-z]+)\s+(?:[\w-]+\s+){0,3}?(?:only\s+)?once\s+per\s+(?P<noun>[a-z][\w-]*)", re.I
+    ),
+)
+
+
+def once_per(sentences: list[str]) -> list[OncePer]:
+    """What the brief allows at most once per thing ("never charge the same loan twice")."""
+    out: list[OncePer] = []
+    for sentence in sentences:
+        for pattern in _ONCE_PER:
+            for m in pattern.finditer(sentence):
+                # the quote is the whole clause: "but never charge the same loan twice"
+                a, b = next(
+                    ((a, b) for a, b in clause_spans(sentence) if a <= m.start() < b), (m.start(), m.end())
+                )
+                text = sentence[a:b].strip(" ,;:.")
+                out.append(OncePer(base_verb(m.group("verb")), m.group("noun").lower(), text))
+    return out
+
+
 def constraints(brief: str) -> list[Constraint]:
     """The brief's prohibitions ("never auto-refill controlled substances") and filters
     ("moves of 48 hours or less should just be ignored"), in brief order."""

@@ -50,6 +50,7 @@ from copilot.draft.task_conditions import (
     pronoun_conditions,
     scope_conditions,
     skip_conditions,
+    subject_shared,
     unmapped_labels,
     without_prohibited,
 )
@@ -442,6 +443,7 @@ def read(brief: str) -> Reading:
     lead_labels(sentences, tasks, matches)
     for_labels(sentences, tasks)
     unmapped_labels(tasks, matches)
+    subject_shared(sentences, tasks)
     except_for(sentences, tasks, matches)
     lead_conditions(sentences, tasks, event_noun(sentences, trigger))
     scope_conditions(sentences, tasks, matches)

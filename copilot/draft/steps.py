@@ -19,9 +19,11 @@ from copilot.draft import blocks
 from copilot.draft.blocks import dur
 from copilot.draft.model_steps import model_spec, model_step
 from copilot.draft.planning import DOCS_GLOB, FEEDS, HOT_KINDS, Plan, mentioned_at
+from copilot.draft.prohibitions import once_per
 from copilot.draft.reader import Task
 from copilot.draft.side_effects import body_fields, condition_expr, side_effect_step
 from copilot.draft.tasks import quote_for
+from copilot.draft.verbs import base_verb
 
 
 @dataclass
@@ -351,10 +353,21 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         whys[step_id] = {"brief": _quoted(task)}
         producers.setdefault(f"compute:{task.target}", step_id)
     side_effects = [t for t in plan.background if t.kind in ("notify", "store", "act")]
+    once = once_per(plan.reading.sentences)
     for task in side_effects:
         steps.append(side_effect_step(task, plan, producers, respond_needs, steps, async_checks))
         if task.quote:
             whys[steps[-1]["id"]] = {"brief": _quoted(task)}
+        rule = next((r for r in once if r.verb == base_verb((task.action or task.text).split()[0])), None)
+        keyed = plan.event.field_named_in(rule.noun) if rule is not None else None
+        if rule is not None and keyed is not None and task.quote:
+            # "never charge the same loan twice": the call's key is the loan, so a second event
+            # about the same loan repeats the first call's result instead of charging again
+            step = steps[-1]
+            step["idempotency_key"] = f"{{{{ event.{keyed} }}}}:{step['id']}"
+            quoted = _quoted(task)
+            whys[step["id"]] = {"brief": [*(quoted if isinstance(quoted, list) else [quoted]), rule.text]}
+            plan.read_late.append(rule.text)  # read after all: not "not understood"
         elif task.text.startswith("(the response cannot wait"):
             whys[steps[-1]["id"]] = {
                 "block": "acknowledgement",

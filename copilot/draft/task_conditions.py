@@ -263,6 +263,32 @@ def _label_first(sentence: str, at: int, labels: list[str]) -> re.Match[str] | N
     return None
 
 
+def subject_shared(sentences: list[str], tasks: list[Task]) -> None:
+    """ "Damaged tools get a repair ticket in Trello and the member gets an email asking what
+    happened": the sentence opens with the subset it is about, so every action joined to the
+    first by "and" is limited to it too."""
+    for index, sentence in enumerate(sentences):
+        acting = sorted(
+            (t for t in tasks if t.sentence == index and t.kind in ACTING and t.start >= 0),
+            key=lambda t: t.start,
+        )
+        first = next((t for t in acting if t.condition is not None), None)
+        if first is None or first.condition is None or first.condition.kind != "label":
+            continue
+        if not sentence.lstrip(" -*•").lower().startswith(first.condition.text.strip().lower()[:20]):
+            continue  # the label is not what the whole sentence is about
+        for task in acting:
+            between = sentence[first.start : task.start]
+            if (
+                task.start > first.start
+                and task.condition is None
+                and not task.unmapped_condition
+                and re.search(r"\band\b", between)
+                and not re.search(r"\b(?:otherwise|else|but|always|every|regardless)\b", between, re.I)
+            ):
+                task.condition = first.condition
+
+
 def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """'For cancellations within 24 hours of the slot, add the patient to the watchlist', 'For
     every new booking, send an SMS': a sentence led by one of the classifier's labels limits its

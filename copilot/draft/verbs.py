@@ -274,7 +274,14 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
         verb = _base(word) in ACTION_VERBS and (
             joiner != "or" or not after or bool(_OBJECT_START.fullmatch(after))
         )
-        if not inside and (m.group(0).strip() in ("then", "and then") or verb):
+        # "… get a repair ticket in Trello and the member gets an email": a new subject that
+        # receives something is a clause of its own
+        receives = joiner == "and" and re.match(
+            r"(?:the|a|an|our|their|each|every)\s+[\w-]+\s+(?:gets?|receives?|is\s+sent|are\s+sent)\b",
+            sentence[m.end() :],
+            re.I,
+        )
+        if not inside and (m.group(0).strip() in ("then", "and then") or verb or receives):
             cuts.append((m.start(), m.end()))
     spans: list[tuple[int, int]] = []
     start = 0

@@ -274,12 +274,16 @@ class EventFactory:
         where: str = "",
         locate: Locate | None = None,
         branches: Branches | None = None,
+        keys: list[tuple[str, ...]] | None = None,
     ):
         self.example: dict[str, Any] = copy.deepcopy(trigger.example) if trigger.example else {}
         self.branches: Branches = branches or {}
         self.schema: dict[str, Any] = trigger.event_schema or {}
         self.seed = seed
         self.id_path = _id_path(trigger, self.example, self.schema)
+        # fields a step's idempotency key reads ("{{ event.loan_id }}:charge_fee"): each event is
+        # about a thing of its own, as the id is its own, so no test event repeats another's call
+        self.keys = [k for k in (keys or []) if k != self.id_path]
         words = [
             w.lower()
             for v in _strings(self.example)
@@ -357,17 +361,16 @@ class EventFactory:
                     parent[path[-1]] = before
 
     def _set_id(self, event: dict[str, Any], index: int) -> None:
-        if not self.id_path:
-            return
-        node: Any = event
-        for part in self.id_path[:-1]:
-            if not isinstance(node, dict):
-                return
-            node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            return
-        original = _get(self.example, self.id_path)
-        node[self.id_path[-1]] = _unique_id(original, index)
+        for path in [self.id_path, *self.keys] if self.id_path else self.keys:
+            node: Any = event
+            for part in path[:-1]:
+                if not isinstance(node, dict):
+                    break
+                node = node.setdefault(part, {})
+            if not isinstance(node, dict) or (path != self.id_path and path[-1] not in node):
+                continue
+            original = _get(self.example, path)
+            node[path[-1]] = _unique_id(original, index)
 
     def _vary(self, schema: dict[str, Any], example: Any, rng: random.Random, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -458,6 +461,25 @@ class EventFactory:
 # Event paths (without the leading "event") → the (operator, literal) pairs conditions
 # compare them with (`copilot.flow.expressions.compared_literals`).
 Branches = dict[tuple[str, ...], list[tuple[str, Any]]]
+
+
+def keys_of(flow: Any) -> list[tuple[str, ...]]:
+    """The event fields the steps' idempotency keys read."""
+    from copilot.flow.expressions import ExpressionError, references
+
+    found: list[tuple[str, ...]] = []
+    for step in flow.steps:
+        key = getattr(step, "idempotency_key", None)
+        if not key:
+            continue
+        try:
+            refs = references(key)
+        except ExpressionError:
+            continue
+        for ref in refs:
+            if ref.root == "event" and len(ref.parts) > 1 and tuple(ref.parts[1:]) not in found:
+                found.append(tuple(ref.parts[1:]))
+    return found
 
 
 def branches_of(flow: Any) -> Branches:

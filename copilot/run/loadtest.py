@@ -26,7 +26,7 @@ from typing import Any
 
 from copilot.errors import FlowgenError, Position
 from copilot.run.chaos import Fault
-from copilot.run.load import EventFactory, LoadShape, branches_of
+from copilot.run.load import EventFactory, LoadShape, branches_of, keys_of
 from copilot.run.load_thresholds import (
     ThresholdResult,
     check_thresholds,
@@ -382,7 +382,12 @@ async def _run(
     window = max(setup.planned_duration / SERIES_POINTS, 0.05)
     recorder = Recorder(flow, sla, window)
     factory = EventFactory(
-        flow.trigger, seed, where=loaded.path, locate=loaded.doc.position, branches=branches_of(flow)
+        flow.trigger,
+        seed,
+        where=loaded.path,
+        locate=loaded.doc.position,
+        branches=branches_of(flow),
+        keys=keys_of(flow),
     )
     concurrency = flow.trigger.concurrency
     slots = asyncio.Semaphore(concurrency) if concurrency else None

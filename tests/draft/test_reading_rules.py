@@ -2464,3 +2464,33 @@ def test_a_check_through_a_named_service_is_a_call_and_kinds_of_events_acting_ar
     assert lookup["request"]["url"].startswith("${env:IDENTITY_API_URL}"), lookup["request"]["url"]
     ticket = step(data, "http", "ticket")
     assert ticket["if"] == "{{ steps.check_classify.output.label == 'deletion_request' }}", ticket.get("if")
+
+
+def test_never_twice_for_the_same_thing_keys_the_call_on_that_thing():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="When a member returns a tool, the kiosk calls our webhook with loan_id, member_email and "
+            "days_overdue (integer). If days_overdue is more than 7, charge the late fee through Stripe, but "
+            "never charge the same loan twice. Respond within 3 seconds."
+        )
+    )
+    fee = step(outcome.data, "http", "charge")
+    assert fee["idempotency_key"] == "{{ event.loan_id }}:" + fee["id"]
+    assert "never charge the same loan twice" in str(fee["why"]["brief"])
+    assert not [u for u in outcome.unmapped if "twice" in u]
+    from copilot.draft.coverage import unread_instructions
+
+    assert not [g for g in unread_instructions(outcome.unmapped, outcome.data) if "twice" in g["message"]]
+
+
+def test_an_action_joined_to_a_subsets_first_action_is_limited_to_it_too():
+    data = drafted(
+        "When a member returns a tool, the kiosk calls our webhook with loan_id and condition_note. Use "
+        "a model "
+        "to classify the condition note as fine, needs_cleaning or damaged. Damaged tools get a repair "
+        "ticket "
+        "in Trello and the member gets an email asking what happened."
+    )
+    ticket, email = step(data, "http", "ticket"), step(data, "http", "email")
+    assert ticket["if"] == email["if"] == "{{ steps.check_classify.output.label == 'damaged' }}"
+    assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] == "decide"]

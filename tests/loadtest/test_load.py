@@ -294,3 +294,16 @@ def test_a_branch_value_the_schema_refuses_is_not_sent():
     branches = {("score",): [("gt", 40)]}
     factory = EventFactory(trigger({"id": "a", "score": 5}, schema), seed=1, branches=branches)
     assert all(factory.event(i)["score"] <= 10 for i in range(100))
+
+
+def test_fields_a_steps_idempotency_key_reads_are_unique_per_event():
+    schema = {
+        "type": "object",
+        "required": ["id", "loan_id"],
+        "properties": {"id": {"type": "string"}, "loan_id": {"type": "string"}},
+    }
+    plain = EventFactory(trigger({"id": "R-1", "loan_id": "L-1"}, schema), seed=0)
+    assert len({plain.event(i)["loan_id"] for i in range(200)}) < 200  # the example comes back often
+    factory = EventFactory(trigger({"id": "R-1", "loan_id": "L-1"}, schema), seed=0, keys=[("loan_id",)])
+    loans = [factory.event(i)["loan_id"] for i in range(200)]
+    assert len(set(loans)) == 200 and loans[0] == "L-1"
