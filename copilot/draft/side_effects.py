@@ -222,6 +222,14 @@ def _referred(task: Task, tasks: list[Task], sentences: list[str] | None = None)
     return {max(before, key=lambda t: t.start).kind} if before else set()
 
 
+# What the flow wrote, as the subject of where it goes: "the proposal goes into the queue"
+_PRODUCT_GOES = re.compile(
+    r"\b(?:the|this|that|our|its)\s+(?:[\w-]+\s+)?(?:summary|reply|answer|note|proposal|draft|explanation|"
+    r"suggestion|recommendation|message|report|write-?up|brief)s?\s+(?:goes|go|is\s+sent|gets?\s+sent|is\s+posted|"
+    r"gets?\s+posted|is\s+added|gets?\s+added)\b",
+    re.I,
+)
+
 # A writer's output named as going into an action: "… an explanation that goes in the page"
 _GOES_IN = re.compile(
     r"\b(?:that|which|to)\s+(?:goes|go|is\s+included|gets\s+included|is\s+put|be\s+included|include)\s+"
@@ -265,6 +273,11 @@ def _written(kind: str, tasks: list[Task], sentences: list[str] | None = None) -
             # the rest of its sentence: "check the report against the policy — temperature,
             # humidity — and list any deficiencies" writes the deficiencies
             quote = sentences[task.sentence][task.start :]
+        verb = re.match(
+            r"\W*(?:have\s+(?:the|a|an)\s+(?:[\w-]+\s+)?(?:model|llm|ai)\s+)?([a-z]{5,})", task.text, re.I
+        )
+        if verb and kind != "enrich":
+            out.add(verb.group(1).lower())  # "have a strong model research the company" -> "the research"
         for m in (_LOOKS_UP if kind == "enrich" else _WRITES).finditer(quote):
             # each noun of "condition and conservation notes" names it
             for part in re.split(r"\s*(?:,|\band\b)\s*", m.group(1)):
@@ -355,6 +368,8 @@ def side_effect_step(
         )
         mentioned = (
             bool(re.search(_MENTIONS.get(kind, r"^$"), quote))
+            # "so the proposal goes into the AODB suggestions queue": what a writer wrote goes there
+            or (kind in ("reply", "answer", "summarise") and bool(_PRODUCT_GOES.search(quote)))
             or kind in task.after
             or kind in _referred(task, plan.tasks, plan.reading.sentences)
             or bool(
@@ -368,15 +383,25 @@ def side_effect_step(
             or task.source == kind
             or mentioned
             or (context and check not in gated)
-            or (task.kind == "store" and not task.source and check not in slow and check not in gated)
+            # a record of the event keeps the quick decisions with it, never waits for a writer
+            # it does not name ("Readings above 4 degrees just get appended to BigQuery")
+            or (
+                task.kind == "store"
+                and not task.source
+                and check not in slow
+                and check not in gated
+                and kind not in ("answer", "reply", "summarise", "translate")
+            )
         ):
             details.update(fields)
             if check not in needs:
                 needs.append(check)
-    if not needs and not at_once:
-        # after the first answer the flow gives, unless that step may be skipped: a side effect that
-        # uses nothing must not wait on a step that does not run ("If loa_feet exceeds 60, do not
-        # assign a slip … just post it to Slack": the post runs exactly when the pick does not)
+    if not needs and not at_once and task.kind != "store":
+        # a message or an action goes after the first answer the flow gives, unless that step may
+        # be skipped: it must not wait on a step that does not run ("If loa_feet exceeds 60, do not
+        # assign a slip … just post it to Slack": the post runs exactly when the pick does not). A
+        # record of the event that uses nothing waits for nothing ("Readings above 4 degrees just
+        # get appended to BigQuery")
         needs = [n for n in respond_needs if n not in may_skip][:1]
     existing = {s["id"] for s in steps}
     if task.kind == "act":

@@ -2494,3 +2494,15 @@ def test_an_action_joined_to_a_subsets_first_action_is_limited_to_it_too():
     ticket, email = step(data, "http", "ticket"), step(data, "http", "email")
     assert ticket["if"] == email["if"] == "{{ steps.check_classify.output.label == 'damaged' }}"
     assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] == "decide"]
+
+
+def test_a_record_of_the_event_waits_for_no_writer():
+    data = drafted(
+        "Weather stations publish readings to the AWS SQS queue frost-watch with block_id, air_temp_c and "
+        "wind_kph. Have a model write a short frost-risk note for the block and post it to the #vineyard-ops "
+        "Slack channel. Readings above 4 degrees just get appended to the BigQuery readings table. Keep it "
+        "under 2 seconds."
+    )
+    stored = step(data, "http", "bigquery")
+    assert not stored.get("needs"), stored.get("needs")
+    assert "check_" in str(step(data, "http", "slack").get("needs"))
