@@ -193,8 +193,47 @@ def _identifier_for_number(name: str, value: object) -> bool:
     return not isinstance(value, (str, list)) and suffix in ("id", "uuid", "key", "ref")
 
 
+# a unit said after a threshold, and what the names of the fields that measure it hold
+_UNIT_FIELDS = (
+    (r"degrees?|°|celsius|fahrenheit", r"temp|_c$|_f$|celsius|fahrenheit"),
+    (r"kph|km/h|mph|knots", r"wind|speed|_kph$|_mph$|_kmh$"),
+    (r"%|percent|per\s?cent", r"pct|percent|humidity|_rate$"),
+)
+
+
+def _measured_by_unit(part: Condition, event: EventShape, sentences: list[str]) -> str | None:
+    """ "Readings above 4 degrees": the event's own noun measured in a unit, so the one numeric
+    field whose name holds that unit (`air_temp_c`)."""
+    for sentence in sentences:
+        at = sentence.find(part.text.strip())
+        if at < 0:
+            continue
+        unit = re.match(r"\s*([a-z%°/]+)", sentence[at + len(part.text.strip()) :], re.I)
+        if unit is None:
+            return None
+        numeric = [
+            f
+            for f in event.fields
+            if "." not in f
+            and (event.schema.get("properties", {}).get(f) or {}).get("type") in ("number", "integer")
+        ]
+        for said, named in _UNIT_FIELDS:
+            if re.fullmatch(said, unit.group(1), re.I):
+                found = [f for f in numeric if re.search(named, f, re.I)]
+                return found[0] if len(found) == 1 else None
+        return None
+    return None
+
+
 def event_thresholds(
-    tasks: list[Task], event: EventShape, given: bool, assumptions: list[str], *, scheduled: bool = False
+    tasks: list[Task],
+    event: EventShape,
+    given: bool,
+    assumptions: list[str],
+    *,
+    scheduled: bool = False,
+    noun: str = "event",
+    sentences: list[str] | None = None,
 ) -> None:
     """ "Only send if the cart value is over $50": a threshold on an event field, decided without a
     model. The field joins the drafted event shape (and is said), or, when the user gave the
@@ -237,6 +276,12 @@ def event_thresholds(
             if counted is not None:
                 part.output_field = counted  # "the player has at least 3 reports": `report_count`
                 continue
+            if sentences and (re.sub(r"s$", "", name.lower()) == noun.lower() or name not in properties):
+                measured = _measured_by_unit(part, event, sentences)
+                if measured is not None:
+                    part.output_field = measured  # "Readings above 4 degrees": `air_temp_c`
+                    part.optional = measured not in (event.schema.get("required") or [])
+                    continue
             written = "_" in name and re.search(rf"\b{re.escape(name)}\b", part.text)
             known = (
                 event.field_named_in(part.text)

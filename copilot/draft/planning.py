@@ -281,7 +281,15 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
             if part is not None and part.kind == "count":
                 part.kind = "fetched" if trigger == "schedule" else "event"
-    event_thresholds(tasks, event, request.event is not None, assumptions, scheduled=trigger == "schedule")
+    event_thresholds(
+        tasks,
+        event,
+        request.event is not None,
+        assumptions,
+        scheduled=trigger == "schedule",
+        noun=reading.noun,
+        sentences=reading.sentences,
+    )
     presence_conditions(tasks, event)
     declare_tested_fields(tasks, event, request.event is not None, assumptions)
     declare_lookup_keys(tasks, event, request.event is not None, assumptions)

@@ -476,9 +476,10 @@ def keys_of(flow: Any) -> list[tuple[str, ...]]:
             refs = references(key)
         except ExpressionError:
             continue
-        for ref in refs:
-            if ref.root == "event" and len(ref.parts) > 1 and tuple(ref.parts[1:]) not in found:
-                found.append(tuple(ref.parts[1:]))
+        # a key on one thing ("{{ event.loan_id }}:charge_fee"), not the delivery's fallback list
+        events = [r for r in refs if r.root == "event" and len(r.parts) > 1]
+        if len(events) == 1 and tuple(events[0].parts[1:]) not in found:
+            found.append(tuple(events[0].parts[1:]))
     return found
 
 
@@ -557,7 +558,7 @@ def _vary_number(schema: dict[str, Any], example: Any, rng: random.Random, *, in
 def _unique_id(original: Any, index: int) -> Any:
     if isinstance(original, bool):
         return original
-    if isinstance(original, int):
+    if isinstance(original, int | float):
         return original + index
     if isinstance(original, str):
         match = re.search(r"(\d+)$", original)

@@ -2506,3 +2506,14 @@ def test_a_record_of_the_event_waits_for_no_writer():
     stored = step(data, "http", "bigquery")
     assert not stored.get("needs"), stored.get("needs")
     assert "check_" in str(step(data, "http", "slack").get("needs"))
+
+
+def test_the_events_own_noun_measured_in_a_unit_is_the_field_that_holds_that_unit():
+    data = drafted(
+        "Weather stations publish readings to the AWS SQS queue frost-watch with block_id, air_temp_c and "
+        "wind_kph. If air_temp_c is below 1, page the vineyard manager on PagerDuty. Readings above 4 "
+        "degrees "
+        "just get appended to the BigQuery readings table. Keep it under 2 seconds."
+    )
+    assert step(data, "http", "bigquery")["if"] == "{{ event.air_temp_c > 4 }}"
+    assert "readings" not in data["trigger"]["event_schema"]["properties"]

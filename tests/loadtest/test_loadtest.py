@@ -330,3 +330,16 @@ def test_k6_compatible_refuses_units_and_the_default_latency_threshold_is_plain_
     spec, _ = default_thresholds(loaded.flow)
     for text in spec["latency"]:
         parse_threshold(text, k6_compatible=True)  # k6 itself would accept it
+
+
+def test_a_delivery_fallback_key_over_many_fields_leaves_their_values_alone(write_flow):
+    # "{{ event.id if event.id is defined else [event.temp | default(''), …] | join('|') }}:reply"
+    # names no one thing: the numbers it lists keep their type, and every event stays valid
+    text = mini_flow().replace(
+        "    timeout: 500ms\n",
+        "    timeout: 500ms\n"
+        "    idempotency_key: \"{{ event.id if event.id is defined else [event.score | default(''), "
+        "event.text | default('')] | join('|') }}:reply\"\n",
+    )
+    data = run(write_flow(text), events=40).to_dict()
+    assert data["outcomes"].get("error", 0) == 0, data["outcomes"]
