@@ -355,6 +355,15 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         task.condition = cond
         task.unmapped_condition = None
         matches.append(Match("condition", m.group(0), task.sentence, m.start(), m.end()))
+        said = m.group(0).strip(" ,;").lower()
+        for seen in matches:
+            # "needs_cleaning ones are added …": read as the label after all, no longer "not understood"
+            if (
+                seen.kind == "unread_condition"
+                and seen.sentence == task.sentence
+                and said in seen.text.lower()
+            ):
+                seen.kind = "condition"
 
 
 def without_prohibited(sentences: list[str], tasks: list[Task]) -> tuple[list[Task], list[Task]]:

@@ -2517,3 +2517,18 @@ def test_the_events_own_noun_measured_in_a_unit_is_the_field_that_holds_that_uni
     )
     assert step(data, "http", "bigquery")["if"] == "{{ event.air_temp_c > 4 }}"
     assert "readings" not in data["trigger"]["event_schema"]["properties"]
+
+
+def test_a_label_subject_read_as_the_condition_is_not_also_not_understood():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="The kiosk calls our webhook with loan_id and condition_note. Use a model to classify the "
+            "condition note as fine, needs_cleaning or damaged. needs_cleaning ones are added to the "
+            "cleaning "
+            "list in Airtable."
+        )
+    )
+    assert step(outcome.data, "http", "airtable")["if"] == (
+        "{{ steps.check_classify.output.label == 'needs_cleaning' }}"
+    )
+    assert not [u for u in outcome.unmapped if "needs_cleaning" in u], outcome.unmapped
