@@ -268,14 +268,18 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     warnings: list[str] = []
     decision_conditions(tasks, reading)
     labels_named(tasks)
-    if score_scale(reading) == 100:
-        # thresholds were read as shares ("above 80" -> 0.8); the brief scores 0-100, so keep its numbers
+    top = score_scale(reading)
+    if top > 1:
+        # thresholds were read as shares ("above 80" -> 0.8, "4 or higher" -> 0.04); the brief
+        # scores on its own scale (0-100, 1-5), so keep its numbers
         for task in tasks:
             for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
                 if part is not None and part.kind == "score":
+                    # a number the reader took as a share comes back to the brief's scale; one it
+                    # kept as it was ("risk of 1" on a 1-5 scale) stays
                     if part.op == "range" and isinstance(part.value, tuple):
-                        part.value = tuple(round(v * 100, 6) for v in part.value)
-                    elif isinstance(part.value, float):
+                        part.value = tuple(round(v * 100, 6) if v * 100 <= top else v for v in part.value)
+                    elif isinstance(part.value, float) and part.value * 100 <= top:
                         part.value = round(part.value * 100, 6)
     for task in tasks:  # a count is of what a scheduled run fetched, else a number the event carries
         for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
@@ -438,9 +442,26 @@ HTTP_P95 = 0.3  # the catalog's generic http p95 (copilot.flow.estimate.HTTP_LAT
 
 
 def score_scale(reading: Reading) -> int:
-    """100 when the brief scores "from 0 to 100" (or "out of 100"), else 1."""
+    """The top of the brief's own scale: 100 for "from 0 to 100" (or "out of 100"), 5 for "on a
+    1-5 scale", 10 for "a fit score from 1 to 10"; else 1 (a share)."""
     text = " ".join(reading.sentences)
-    return 100 if re.search(r"\b0\s*(?:to|-|–)\s*100\b|\bout of 100\b|/\s*100\b", text, re.I) else 1
+    if re.search(r"\b0\s*(?:to|-|–)\s*100\b|\bout of 100\b|/\s*100\b", text, re.I):
+        return 100
+    m = _SCALE.search(text)
+    if m is not None:
+        top = int(next(g for g in reversed(m.groups()) if g is not None))
+        if 2 <= top <= 1000:
+            return top
+    return 1
+
+
+# "on a 1-5 scale", "a fit score from 1 to 10", "rate it 0–10", "out of 10"
+_SCALE = re.compile(
+    r"\b[01]\s*(?:to|-|–)\s*(\d{1,4})\s+scale\b|\bscale\s+of\s+[01]\s*(?:to|-|–)\s*(\d{1,4})\b|"
+    r"\b(?:score|scores|rate|rating|risk|fit)\w*\s+(?:[\w-]+\s+){0,4}?(?:from\s+)?[01]\s*(?:to|-|–)\s*(\d{1,4})\b|"
+    r"\bout\s+of\s+(\d{1,4})\b",
+    re.I,
+)
 
 
 def grounded(reading: Reading) -> bool:

@@ -449,10 +449,21 @@ def read_trigger(sentences: list[str], matches: list[Match]) -> Trigger:
     order = {id(f): n for n, f in enumerate(found)}
     best = max(found, key=lambda f: (f[0].strength, -order[id(f)]))
     chosen = best[1]
+    chosen_at = best[2].sentence
     for row, other, match in found:
         if other.kind != chosen.kind:
-            if row.strength >= NAMED and other.text not in chosen.others:
+            cadence = (
+                # "stations publish readings to the SQS queue every ten minutes": how often events
+                # come, in the sentence that says how they arrive, not a second trigger
+                other.kind == "schedule"
+                and chosen.kind != "schedule"
+                and other.every is not None
+                and match.sentence == chosen_at
+            )
+            if row.strength >= NAMED and other.text not in chosen.others and not cadence:
                 chosen.others.append(other.text or "")
+            if cadence:
+                matches.append(match)
             continue
         matches.append(match)
         _add_details(chosen, other)

@@ -2532,3 +2532,29 @@ def test_a_label_subject_read_as_the_condition_is_not_also_not_understood():
         "{{ steps.check_classify.output.label == 'needs_cleaning' }}"
     )
     assert not [u for u in outcome.unmapped if "needs_cleaning" in u], outcome.unmapped
+
+
+def test_how_often_events_arrive_is_no_second_trigger():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Weather stations publish readings to the AWS SQS queue frost-watch every ten minutes, "
+            "with "
+            "block_id and air_temp_c. If air_temp_c is below 1, page the manager on PagerDuty."
+        )
+    )
+    assert outcome.data["trigger"]["type"] == "queue"
+    assert not [a for a in outcome.assumptions if "ten minutes" in a], outcome.assumptions
+
+
+def test_a_score_on_a_small_scale_keeps_the_briefs_numbers_and_exactly_is_equality():
+    data = drafted(
+        "Snow sensors publish readings on the Kafka topic slope-telemetry (station_id, snow_depth_cm). "
+        "Ask an "
+        "LLM to estimate avalanche risk on a 1-5 scale. If the risk is 4 or higher, page the ski patrol lead "
+        "via PagerDuty. If the risk is exactly 3, just post a warning in the #patrol Slack channel. Each "
+        "reading within 20 seconds."
+    )
+    score = step(data, "model", "score")
+    assert score["output_schema"]["properties"]["score"]["maximum"] == 5
+    assert step(data, "http", "page")["if"] == "{{ steps.check_score.output.score >= 4 }}"
+    assert step(data, "http", "slack")["if"] == "{{ steps.check_score.output.score == 3 }}"
