@@ -186,6 +186,8 @@ def read_sla(sentences: list[str], matches: list[Match], limit: float | None = N
             if row.meaning == "vague":
                 vague.append(Match("realtime", m.group(0), index, m.start(), m.end()))
             elif row.meaning in ("promise", "deadline", "figure"):
+                if _NO_ACTION_AFTER.match(sentence, m.end()):
+                    continue  # "Under 15 minutes, do nothing": a range of the event's values, not a latency
                 value = row.fixed if row.fixed is not None else seconds(m.group("amount"), m.group("unit"))
                 text = found.text
                 if row.meaning == "deadline":
@@ -270,6 +272,12 @@ _BUDGET_BEFORE = re.compile(
     r"\b(?:budget|spend|spending|costs?|costing|pay|paying|price|cap|afford|cheap(?:ly)?)\b[^.$;]{0,30}$",
     re.I,
 )
+# what follows a duration that is a case of the event, not a latency: "Under 15 minutes, do nothing"
+_NO_ACTION_AFTER = re.compile(
+    r"\s*[,:;–-]?\s*(?:just\s+)?(?:do\s+nothing|nothing\b|skip\b|ignore\b|no\s+action|leave\s+it|drop\s+it|don'?t\s+do)",
+    re.I,
+)
+
 # "under 800ms and five tenths of a cent": the "under" of a latency limit holds the amount too
 _LIMITS_BEFORE = re.compile(
     r"\b(?:under|below|within|less than|at most|no more than)\s+[\d.,]+\s*(?:ms|s|secs?|seconds?|mins?|minutes?)"

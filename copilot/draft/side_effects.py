@@ -479,6 +479,14 @@ def side_effect_step(
             body = {"subject": headline, "text": details}
         else:
             body = {"text": headline, "details": details}
+        written = next((details[k] for k in ("reply", "answer") if isinstance(details.get(k), str)), None)
+        if written is not None and task.channel != "pagerduty":
+            # "draft a passenger notice with an LLM and push it through Twilio": the message is the
+            # text the model wrote; the rest stays beside it
+            rest = {k: v for k, v in details.items() if k not in ("reply", "answer")}
+            body = {"subject": headline, "text": written} if task.channel == "email" else {"text": written}
+            if rest:
+                body["details"] = rest
         to = plan.event.recipient(task.channel or "")
         if to is not None:
             body = {"to": f"{{{{ event.{to} }}}}", **body}  # "email the applicant": their address

@@ -2558,3 +2558,15 @@ def test_a_score_on_a_small_scale_keeps_the_briefs_numbers_and_exactly_is_equali
     assert score["output_schema"]["properties"]["score"]["maximum"] == 5
     assert step(data, "http", "page")["if"] == "{{ steps.check_score.output.score >= 4 }}"
     assert step(data, "http", "slack")["if"] == "{{ steps.check_score.output.score == 3 }}"
+
+
+def test_a_message_the_model_drafts_is_the_text_sent_and_a_case_to_skip_is_no_sla():
+    data = drafted(
+        "Train delay events arrive on our Google Pub/Sub subscription rail-ops-delays with train_id and "
+        "delay_minutes. When delay_minutes is 15 or more, draft a passenger notice with an LLM and push it "
+        "through the Twilio SMS API. Under 15 minutes, do nothing. Target: notice out within 90 seconds of "
+        "the event."
+    )
+    assert data["sla"]["latency_p95"] == "90s"
+    sms = step(data, "http", "sms")
+    assert sms["request"]["json"]["text"] == "{{ steps.check_reply.output.text }}", sms["request"]["json"]
