@@ -283,7 +283,19 @@ def _written(kind: str, tasks: list[Task], sentences: list[str] | None = None) -
             for part in re.split(r"\s*(?:,|\band\b)\s*", m.group(1)):
                 if part.split():
                     out.add(part.split()[-1].lower())
+                    if kind != "enrich":
+                        # "write the warning text" is also "the warning": "send the skipper a warning SMS"
+                        out.update(
+                            w.lower()
+                            for w in part.split()[:-1]
+                            if len(w) >= 5 and w.lower() not in _GENERIC_WORDS
+                        )
     return out
+
+
+_GENERIC_WORDS = frozenset(
+    {"short", "brief", "quick", "simple", "plain", "small", "first", "final", "their", "other"}
+)
 
 
 _AT_ONCE = re.compile(

@@ -2570,3 +2570,14 @@ def test_a_message_the_model_drafts_is_the_text_sent_and_a_case_to_skip_is_no_sl
     assert data["sla"]["latency_p95"] == "90s"
     sms = step(data, "http", "sms")
     assert sms["request"]["json"]["text"] == "{{ steps.check_reply.output.text }}", sms["request"]["json"]
+
+
+def test_the_warning_a_model_writes_is_the_warning_the_sms_sends():
+    data = drafted(
+        "Fishing vessels post catches to our webhook: vessel_id, species, weight_kg. If this catch "
+        "pushes the "
+        "vessel past 90% of its quota, send the skipper a warning SMS. Use a model only to write the warning "
+        "text in the skipper's language."
+    )
+    sms = step(data, "http", "sms")
+    assert sms["request"]["json"]["text"].startswith("{{ steps.check_"), sms["request"]["json"]
