@@ -214,6 +214,10 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             (a + m.start(), a + m.end(), Condition("score", m.group(0), _OPS[m.group(1).lower()], value))
         )
     for m in _RANGE_ATOM.finditer(part):
+        if re.search(r"\bfrom\s*\(?\s*$", part[: m.start(1)], re.I) and re.match(r"[01]\b", m.group(1)):
+            continue  # "score fit from 1 to 10": the scale it is given on, not a band of it
+        if re.match(r"\s*(?:point\s+)?scale\b", part[m.end() :], re.I):
+            continue  # "on a 1-5 scale"
         low, high = float(m.group(1)), float(m.group(2))
         if high > 1:
             low, high = low / 100, high / 100

@@ -2581,3 +2581,13 @@ def test_the_warning_a_model_writes_is_the_warning_the_sms_sends():
     )
     sms = step(data, "http", "sms")
     assert sms["request"]["json"]["text"].startswith("{{ steps.check_"), sms["request"]["json"]
+
+
+def test_the_scale_a_score_is_given_on_is_no_band_of_it():
+    data = drafted(
+        "Grant applications come in through Submittable webhooks (application_id, proposal_text). Have the "
+        "model score fit from 1 to 10 and write a short rationale. Post the rationale to the #grants Slack "
+        "channel."
+    )
+    reply = step(data, "model", "reply")
+    assert not reply.get("if"), reply.get("if")
