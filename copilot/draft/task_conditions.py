@@ -609,6 +609,24 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
             task.condition = Condition("label", m.group(0), "==", word)
             task.unmapped_condition = None
             continue
+        bound = re.match(
+            r"\s*(\d+(?:\.\d+)?)\s+or\s+(less|fewer|lower|below|under|more|higher|above|over)\b",
+            sentence[m.start(1) :] if m.group(1) else "",
+            re.I,
+        )
+        if bound is not None and any(t.kind == "score" for t in tasks):
+            # "if it is 3 or less" after a score the flow computes: that score, read like any other
+            # (a number over 1 as a share; the brief's own scale restores it)
+            value = float(bound.group(1))
+            below = bound.group(2).lower() in ("less", "fewer", "lower", "below", "under")
+            task.condition = Condition(
+                "score",
+                sentence[m.start() : m.start(1) + bound.end()],
+                "<=" if below else ">=",
+                value / 100 if value > 1 else value,
+            )
+            task.unmapped_condition = None
+            continue
         for earlier in reversed(sentences[max(0, task.sentence - 1) : task.sentence + 1]):
             question = _WHETHER.search(earlier[: m.start()] if earlier is sentence else earlier)
             if question and len(question.group(1).split()) >= 2:

@@ -114,6 +114,7 @@ ACTION_VERBS: dict[str, str] = {
             "remove",
             "delete",
             "archive",
+            "move",  # "move it to "shortlist" in Submittable": a status change in that system
             "mark",
             "approve",
             "reject",

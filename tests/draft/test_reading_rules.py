@@ -2591,3 +2591,14 @@ def test_the_scale_a_score_is_given_on_is_no_band_of_it():
     )
     reply = step(data, "model", "reply")
     assert not reply.get("if"), reply.get("if")
+
+
+def test_moving_an_item_is_an_action_and_it_is_n_or_less_reads_the_score():
+    data = drafted(
+        "Grant applications come in through Submittable webhooks (application_id, proposal_text). Have the "
+        "model score fit from 1 to 10. If the fit score is 7 or more, move it to shortlist in "
+        "Submittable; if "
+        "it is 3 or less, send the polite decline template by email."
+    )
+    assert step(data, "http", "move")["if"] == "{{ steps.check_score.output.score >= 7 }}"
+    assert step(data, "http", "email")["if"] == "{{ steps.check_score.output.score <= 3 }}"
