@@ -303,7 +303,6 @@ def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[s
     tree = _parse(expression_source(text) if expression else text, expression=expression)
     found: list[Reference] = []
     seen: set[tuple[str, ...]] = set()
-    chain = _chain
 
     def add(parts: tuple[str, ...]) -> None:
         for part in parts:
@@ -323,7 +322,7 @@ def _parsed(text: str, expression: bool) -> tuple[tuple[Reference, ...], tuple[s
                     visit(extra)
             return
         if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
-            parts = chain(node)
+            parts = _chain(node)
             if parts is not None:
                 if called and len(parts) > 1:
                     parts = parts[:-1]

@@ -338,39 +338,42 @@ class EventFactory:
         """Half the time, put a compared field on one side of what a condition compares it
         with, so each branch of the flow runs in the test (a value varied around the
         example alone may never reach `temp_c > 60`, or never equal 'delayed')."""
+        missing = object()
+        taken: list[tuple[dict[str, Any], str, Any]] = []  # (parent, key, the value before)
         for path, tests in self.branches.items():
             if path == self.id_path or rng.random() < 0.5:
                 continue
             op, literal = rng.choice(tests)
             value = _branch_value(op, literal, _get(event, path), rng)
-            parent: Any = event
-            for part in path[:-1]:
-                if not isinstance(parent, dict):
-                    break
-                parent = parent.setdefault(part, {})
-            if not isinstance(parent, dict):
+            parent = _parent(event, path)
+            if parent is None:
                 continue
-            missing = object()
-            before = parent.get(path[-1], missing)
+            taken.append((parent, path[-1], parent.get(path[-1], missing)))
             parent[path[-1]] = value
-            if self._validator is not None and self._problem(event):
-                # The schema wants something else there: leave the varied value.
-                if before is missing:
-                    del parent[path[-1]]
-                else:
-                    parent[path[-1]] = before
+        if not taken or self._validator is None or not self._problem(event):
+            return  # one check per event, not one per field: this runs for every test event
+        # The schema wants something else somewhere: undo them all, then keep each one it accepts.
+        placed = [(parent, key, before, parent[key]) for parent, key, before in taken]
+
+        def undo(parent: dict[str, Any], key: str, before: Any) -> None:
+            if before is missing:
+                parent.pop(key, None)
+            else:
+                parent[key] = before
+
+        for parent, key, before, _ in reversed(placed):
+            undo(parent, key, before)
+        for parent, key, before, value in placed:
+            parent[key] = value
+            if self._problem(event):
+                undo(parent, key, before)
 
     def _set_id(self, event: dict[str, Any], index: int) -> None:
         for path in [self.id_path, *self.keys] if self.id_path else self.keys:
-            node: Any = event
-            for part in path[:-1]:
-                if not isinstance(node, dict):
-                    break
-                node = node.setdefault(part, {})
-            if not isinstance(node, dict) or (path != self.id_path and path[-1] not in node):
+            parent = _parent(event, path)
+            if parent is None or (path != self.id_path and path[-1] not in parent):
                 continue
-            original = _get(self.example, path)
-            node[path[-1]] = _unique_id(original, index)
+            parent[path[-1]] = _unique_id(_get(self.example, path), index)
 
     def _vary(self, schema: dict[str, Any], example: Any, rng: random.Random, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -464,23 +467,38 @@ Branches = dict[tuple[str, ...], list[tuple[str, Any]]]
 
 
 def keys_of(flow: Any) -> list[tuple[str, ...]]:
-    """The event fields the steps' idempotency keys read."""
-    from copilot.flow.expressions import ExpressionError, references
-
+    """The event fields the steps' idempotency keys read, each key on one thing
+    (`{{ event.loan_id }}:charge_fee`, never a delivery's fallback list of fields)."""
     found: list[tuple[str, ...]] = []
     for step in flow.steps:
-        key = getattr(step, "idempotency_key", None)
-        if not key:
-            continue
-        try:
-            refs = references(key)
-        except ExpressionError:
-            continue
-        # a key on one thing ("{{ event.loan_id }}:charge_fee"), not the delivery's fallback list
-        events = [r for r in refs if r.root == "event" and len(r.parts) > 1]
-        if len(events) == 1 and tuple(events[0].parts[1:]) not in found:
-            found.append(tuple(events[0].parts[1:]))
+        paths = _event_paths(getattr(step, "idempotency_key", None))
+        if len(paths) == 1 and paths[0] not in found:
+            found.append(paths[0])
     return found
+
+
+def _event_paths(template: str | None) -> list[tuple[str, ...]]:
+    """The event fields a template reads, without the leading "event"."""
+    if not template:
+        return []
+    from copilot.flow.expressions import ExpressionError, references
+
+    try:
+        refs = references(template)
+    except ExpressionError:
+        return []
+    return [tuple(r.parts[1:]) for r in refs if r.root == "event" and len(r.parts) > 1]
+
+
+def _parent(event: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    """The object that holds `path`'s last field, made on the way when missing; None when a
+    value on the way is not an object."""
+    node: Any = event
+    for part in path[:-1]:
+        if not isinstance(node, dict):
+            return None
+        node = node.setdefault(part, {})
+    return node if isinstance(node, dict) else None
 
 
 def branches_of(flow: Any) -> Branches:
@@ -505,11 +523,11 @@ def _branch_value(op: str, literal: Any, current: Any, rng: random.Random) -> An
         if op in ("eq", "ne") and rng.random() < 0.5 and current is not None:
             return current
         return literal
+    if isinstance(current, bool):
+        return current  # a yes/no field compared with a number: leave it as it is
     spread = max(abs(literal) * 0.5, 1.0)
     side = rng.choice((-1, 0, 1)) if op in ("eq", "ne", "lteq", "gteq") else rng.choice((-1, 1))
     value: float = literal + side * rng.uniform(0.01, 1.0) * spread
-    if isinstance(current, bool):
-        return current
     if isinstance(current, int) or (current is None and isinstance(literal, int)):
         step = max(1, round(abs(value - literal)))
         return int(literal) + side * step
@@ -571,16 +589,9 @@ def _unique_id(original: Any, index: int) -> Any:
 
 def _id_path(trigger: Any, example: dict[str, Any], schema: dict[str, Any]) -> tuple[str, ...] | None:
     """The event field that names an event: what `idempotency_key` reads, else `id`."""
-    if trigger.idempotency_key:
-        from copilot.flow.expressions import ExpressionError, references
-
-        try:
-            refs = references(trigger.idempotency_key)
-        except ExpressionError:
-            refs = []
-        for ref in refs:
-            if ref.root == "event" and len(ref.parts) > 1:
-                return tuple(ref.parts[1:])
+    paths = _event_paths(trigger.idempotency_key)
+    if paths:
+        return paths[0]
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     if "id" in example or "id" in properties:
         return ("id",)
