@@ -202,14 +202,18 @@ def _atom(word: str, text: str) -> Condition:
     return Condition("urgent", text)
 
 
+def as_share(value: float, *, percent: bool = False) -> float:
+    """A score threshold as a share of the scale: "above 80" and "80%" are 0.8; "above 0.8" stays.
+    The planner gives the brief's own numbers back when it scores on a scale of its own (0-100, 1-5)."""
+    return value / 100 if percent or value > 1 else value
+
+
 def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, int, Condition]]:
     """The condition phrases between a and b: thresholds, severity, states ("negative", "urgent")."""
     found: list[tuple[int, int, Condition]] = []
     part = sentence[a:b]
     for m in _SCORE_ATOM.finditer(part):
-        value = float(m.group(2))
-        if m.group(3) or value > 1:
-            value = value / 100
+        value = as_share(float(m.group(2)), percent=bool(m.group(3)))
         found.append(
             (a + m.start(), a + m.end(), Condition("score", m.group(0), _OPS[m.group(1).lower()], value))
         )
@@ -223,9 +227,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             low, high = low / 100, high / 100
         found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), "range", (low, high))))
     for m in _SCORE_AFTER.finditer(part):
-        value = float(m.group(1))
-        if m.group(2) or value > 1:
-            value = value / 100
+        value = as_share(float(m.group(1)), percent=bool(m.group(2)))
         op = ">=" if m.group(3).lower() in ("above", "over", "more", "higher") else "<="
         found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), op, value)))
     for m in _SEVERITY_ATOM.finditer(part):

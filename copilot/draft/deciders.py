@@ -202,8 +202,8 @@ _UNIT_FIELDS = (
 
 
 def _measured_by_unit(part: Condition, event: EventShape, sentences: list[str]) -> str | None:
-    """ "Readings above 4 degrees": the event's own noun measured in a unit, so the one numeric
-    field whose name holds that unit (`air_temp_c`)."""
+    """ "Readings above 4 degrees": a threshold in a unit on no field of the event, so the one
+    numeric field whose name holds that unit (`air_temp_c`)."""
     for sentence in sentences:
         at = sentence.find(part.text.strip())
         if at < 0:
@@ -232,7 +232,6 @@ def event_thresholds(
     assumptions: list[str],
     *,
     scheduled: bool = False,
-    noun: str = "event",
     sentences: list[str] | None = None,
 ) -> None:
     """ "Only send if the cart value is over $50": a threshold on an event field, decided without a
@@ -276,7 +275,7 @@ def event_thresholds(
             if counted is not None:
                 part.output_field = counted  # "the player has at least 3 reports": `report_count`
                 continue
-            if sentences and (re.sub(r"s$", "", name.lower()) == noun.lower() or name not in properties):
+            if sentences:
                 measured = _measured_by_unit(part, event, sentences)
                 if measured is not None:
                     part.output_field = measured  # "Readings above 4 degrees": `air_temp_c`

@@ -230,20 +230,11 @@ def _money(pattern: str, dollars: float) -> MoneyPhrase:
 
 _CENT = r"(?:cents?|penny|pennies|¢)"
 MONEY: list[MoneyPhrase] = [
-    # "five tenths of a cent", "3 quarters of a cent": a count of the fraction
+    # "a tenth of a cent", "five tenths of a cent", "3 quarters of a cent": a count of the fraction
     *(
-        _money(rf"\b(?P<n>{DIGITS}|{_WORD})\s+{plural}\s+of\s+(?:an?|one)\s+{_CENT}", value)
-        for plural, value in (
-            ("tenths", 0.001),
-            ("fifths", 0.002),
-            ("quarters", 0.0025),
-            ("thirds", 0.01 / 3),
-        )
+        _money(rf"\b(?P<n>{DIGITS}|{_WORD})\s+{fraction}s?\s+of\s+(?:an?|one)\s+{_CENT}", value)
+        for fraction, value in (("tenth", 0.001), ("fifth", 0.002), ("quarter", 0.0025), ("third", 0.01 / 3))
     ),
-    _money(rf"\b(?:an?|one)\s+tenth\s+of\s+(?:an?|one)\s+{_CENT}", 0.001),
-    _money(rf"\b(?:an?|one)\s+fifth\s+of\s+(?:an?|one)\s+{_CENT}", 0.002),
-    _money(rf"\b(?:an?|one)\s+quarter\s+of\s+(?:an?|one)\s+{_CENT}", 0.0025),
-    _money(rf"\b(?:an?|one)\s+third\s+of\s+(?:an?|one)\s+{_CENT}", 0.01 / 3),
     _money(
         rf"\b(?:half\s+(?:of\s+)?(?:an?|one)|(?:an?|one)\s+half\s+(?:of\s+)?(?:an?|one))\s+{_CENT}", 0.005
     ),

@@ -291,7 +291,6 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         request.event is not None,
         assumptions,
         scheduled=trigger == "schedule",
-        noun=reading.noun,
         sentences=reading.sentences,
     )
     presence_conditions(tasks, event)

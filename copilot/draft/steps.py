@@ -19,7 +19,7 @@ from copilot.draft import blocks
 from copilot.draft.blocks import dur
 from copilot.draft.model_steps import model_spec, model_step
 from copilot.draft.planning import DOCS_GLOB, FEEDS, HOT_KINDS, Plan, mentioned_at
-from copilot.draft.prohibitions import once_per
+from copilot.draft.prohibitions import OncePer, once_per
 from copilot.draft.reader import Task
 from copilot.draft.side_effects import body_fields, condition_expr, side_effect_step
 from copilot.draft.tasks import quote_for
@@ -358,16 +358,7 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         steps.append(side_effect_step(task, plan, producers, respond_needs, steps, async_checks))
         if task.quote:
             whys[steps[-1]["id"]] = {"brief": _quoted(task)}
-        rule = next((r for r in once if r.verb == base_verb((task.action or task.text).split()[0])), None)
-        keyed = plan.event.field_named_in(rule.noun) if rule is not None else None
-        if rule is not None and keyed is not None and task.quote:
-            # "never charge the same loan twice": the call's key is the loan, so a second event
-            # about the same loan repeats the first call's result instead of charging again
-            step = steps[-1]
-            step["idempotency_key"] = f"{{{{ event.{keyed} }}}}:{step['id']}"
-            quoted = _quoted(task)
-            whys[step["id"]] = {"brief": [*(quoted if isinstance(quoted, list) else [quoted]), rule.text]}
-            plan.read_late.append(rule.text)  # read after all: not "not understood"
+            _key_once(steps[-1], task, once, plan, whys)
         elif task.text.startswith("(the response cannot wait"):
             whys[steps[-1]["id"]] = {
                 "block": "acknowledgement",
@@ -516,6 +507,23 @@ def _hot_lookups(plan: Plan) -> list[Task]:
         and task.start >= 0
         and ((task.sentence, task.start) < last or first(task))
     ]
+
+
+def _key_once(
+    step: dict[str, Any], task: Task, once: list[OncePer], plan: Plan, whys: dict[str, dict[str, Any]]
+) -> None:
+    """ "never charge the same loan twice": the call's key is the loan, so a second event about
+    the same loan repeats the first call's result instead of charging again; the step quotes
+    the rule, which is then read."""
+    verb = base_verb(((task.action or task.text).split() or [""])[0])
+    rule = next((r for r in once if r.verb == verb), None)
+    keyed = plan.event.field_named_in(rule.noun) if rule is not None else None
+    if rule is None or keyed is None:
+        return
+    step["idempotency_key"] = f"{{{{ event.{keyed} }}}}:{step['id']}"
+    quoted = _quoted(task)
+    whys[step["id"]] = {"brief": [*(quoted if isinstance(quoted, list) else [quoted]), rule.text]}
+    plan.read_late.append(rule.text)  # read after all: not "not understood"
 
 
 _NAMED_API = re.compile(r"\b(?:the|our|their|its)\s+((?:[a-z][\w-]*\s+){1,3}?)api\b", re.I)

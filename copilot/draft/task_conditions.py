@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from copilot.draft.conditions import ACTING, OTHER_SIDE, negate, read_conditions
+from copilot.draft.conditions import ACTING, OTHER_SIDE, as_share, negate, read_conditions
 from copilot.draft.decisions import option_of, stem
 from copilot.draft.event_reading import NOUNS
 from copilot.draft.labels import snake
@@ -238,9 +238,27 @@ def unmapped_labels(tasks: list[Task], matches: list[Match]) -> None:
         cond = Condition("label", text, "==", named[0])
         cond.alternatives = [Condition("label", text, "==", lb) for lb in named[1:]]
         task.condition, task.unmapped_condition = cond, None
-        for m in matches:
-            if m.kind == "unread_condition" and m.text.strip() in text:
-                m.kind = "condition"  # read after all: no longer "not understood"
+        _read_after_all(matches, task.sentence, text)
+
+
+def _read_after_all(matches: list[Match], sentence: int, said: str) -> None:
+    """An if-clause first left unread and then read as a label ("needs_cleaning ones are added
+    …", "If there's new damage rated moderate or major"): no longer "not understood"."""
+    said = said.strip(" ,;").lower()
+    for m in matches:
+        if m.kind == "unread_condition" and m.sentence == sentence:
+            text = m.text.strip().lower()
+            if text and (text in said or said in text):
+                m.kind = "condition"
+
+
+def _label_head(label: str, labels: list[str]) -> str | None:
+    """The first word of a label of several words, when it names that label alone
+    (deletion_request by "deletions"): long enough, and no other label starts with it."""
+    head = label.split("_")[0]
+    if "_" not in label or len(head) < 5 or sum(other.startswith(head) for other in labels) != 1:
+        return None
+    return head
 
 
 def _label_first(sentence: str, at: int, labels: list[str]) -> re.Match[str] | None:
@@ -250,9 +268,8 @@ def _label_first(sentence: str, at: int, labels: list[str]) -> re.Match[str] | N
         words = [w for w in label.split("_") if w]
         if not words or label == "other":
             continue
-        forms = [words]
-        if len(words) > 1 and len(words[0]) >= 5 and sum(lb.startswith(words[0]) for lb in labels) == 1:
-            forms.append(words[:1])  # "Verified deletions open a Jira ticket" for deletion_request
+        head = _label_head(label, labels)
+        forms = [words, [head]] if head else [words]  # "Verified deletions open a Jira ticket"
         for form in forms:
             pattern = (
                 r"\W*((?:[A-Za-z][\w-]*\s+)?" + r"\s+".join(re.escape(w) + r"(?:e?s)?" for w in form) + r")\b"
@@ -324,13 +341,10 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         words = [stem(w) for w in tokens]
         # "For main_break, open a work order": the label as written, or its words
         named = [lb for lb in labels if lb in tokens or all(stem(p) in words for p in lb.split("_"))] or [
-            # "Verified deletions …" names deletion_request by its head word, when no other label has it
+            # "Verified deletions …" names deletion_request by its head word
             lb
             for lb in labels
-            if "_" in lb
-            and len(head := lb.split("_")[0]) >= 5
-            and stem(head) in words
-            and sum(other.startswith(head) for other in labels) == 1
+            if (head := _label_head(lb, labels)) and stem(head) in words
         ]
         if not named:
             continue
@@ -355,15 +369,7 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         task.condition = cond
         task.unmapped_condition = None
         matches.append(Match("condition", m.group(0), task.sentence, m.start(), m.end()))
-        said = m.group(0).strip(" ,;").lower()
-        for seen in matches:
-            # "needs_cleaning ones are added …": read as the label after all, no longer "not understood"
-            if (
-                seen.kind == "unread_condition"
-                and seen.sentence == task.sentence
-                and said in seen.text.lower()
-            ):
-                seen.kind = "condition"
+        _read_after_all(matches, task.sentence, m.group(0))
 
 
 def without_prohibited(sentences: list[str], tasks: list[Task]) -> tuple[list[Task], list[Task]]:
@@ -617,13 +623,12 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
         if bound is not None and any(t.kind == "score" for t in tasks):
             # "if it is 3 or less" after a score the flow computes: that score, read like any other
             # (a number over 1 as a share; the brief's own scale restores it)
-            value = float(bound.group(1))
             below = bound.group(2).lower() in ("less", "fewer", "lower", "below", "under")
             task.condition = Condition(
                 "score",
                 sentence[m.start() : m.start(1) + bound.end()],
                 "<=" if below else ">=",
-                value / 100 if value > 1 else value,
+                as_share(float(bound.group(1))),
             )
             task.unmapped_condition = None
             continue

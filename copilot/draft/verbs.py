@@ -171,7 +171,6 @@ ACTION_VERBS: dict[str, str] = {
     **dict.fromkeys(("look", "lookup", "fetch", "pull", "query", "retrieve", "search", "find"), "lookup"),
 }
 
-# Words that put a verb right after them in an instruction.
 # Who does things in a brief's statements ("Customers submit a form", "Members post in Slack")
 _PEOPLE = frozenset({
     "customer", "user", "member", "client", "people", "patient", "applicant", "visitor", "guest", "employee",
@@ -180,6 +179,7 @@ _PEOPLE = frozenset({
     "donor", "volunteer", "tenant", "owner", "host", "rider", "courier", "supplier", "merchant", "player",
 })  # fmt: skip
 
+# Words that put a verb right after them in an instruction.
 _LEAD = re.compile(
     r"^(?:(?:and|or|then|also|please|first|finally|always|only|immediately|just|next|afterwards|otherwise|else|"
     r"we|i|you|it|the (?:bot|flow|system|automation|agent|assistant)|flowgen|should|must|shall|will|"
