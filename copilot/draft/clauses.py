@@ -50,7 +50,9 @@ LIMITERS = re.compile(
     r"(?:above|over|below|under|more than|less than|at least|exceeds?|>=?|<=?)\s*\$?\d|"
     # "Claims of $500 or more", "Readings at 5 to 8 degrees only get a message"
     r"\$?\d[\d,.]*\s*(?:[a-z%°]+\s+)?(?:or more|or less|or above|or below|or higher|or lower)\b|"
-    r"\b(?:at|between|from)\s+\$?\d[\d,.]*\s*(?:to|-|–|and)\s*\$?\d|\bonly\s+(?:get|gets|go|goes|be)\b)",
+    r"\b(?:at|between|from)\s+\$?\d[\d,.]*\s*(?:to|-|–|and)\s*\$?\d|\bonly\s+(?:get|gets|go|goes|be)\b|"
+    # "Units expiring within 48 hours are added to …": a subset by a time it is within
+    r"\b[a-z]+ing\s+(?:within|in|before|after)\s+\d+\s*(?:minutes?|hours?|days?|weeks?|months?)\b)",
     re.I,
 )
 

@@ -17,6 +17,7 @@ from copilot.draft.event import EventShape
 from copilot.draft.event_sample import DATE_NAMED
 from copilot.draft.prohibitions import deciding_system
 from copilot.draft.reading import Condition, Reading, Task
+from copilot.draft.threshold_fields import identifier_for_number, measured_by_unit, qualified
 
 
 def labels_named(tasks: list[Task]) -> None:
@@ -187,44 +188,6 @@ _CONTENT_POLICY = re.compile(
 )
 
 
-def _identifier_for_number(name: str, value: object) -> bool:
-    """`player_id >= 3`: an identifier is never compared as a number."""
-    suffix = name.lower().rsplit("_", 1)[-1]
-    return not isinstance(value, (str, list)) and suffix in ("id", "uuid", "key", "ref")
-
-
-# a unit said after a threshold, and what the names of the fields that measure it hold
-_UNIT_FIELDS = (
-    (r"degrees?|°|celsius|fahrenheit", r"temp|_c$|_f$|celsius|fahrenheit"),
-    (r"kph|km/h|mph|knots", r"wind|speed|_kph$|_mph$|_kmh$"),
-    (r"%|percent|per\s?cent", r"pct|percent|humidity|_rate$"),
-)
-
-
-def _measured_by_unit(part: Condition, event: EventShape, sentences: list[str]) -> str | None:
-    """ "Readings above 4 degrees": a threshold in a unit on no field of the event, so the one
-    numeric field whose name holds that unit (`air_temp_c`)."""
-    for sentence in sentences:
-        at = sentence.find(part.text.strip())
-        if at < 0:
-            continue
-        unit = re.match(r"\s*([a-z%°/]+)", sentence[at + len(part.text.strip()) :], re.I)
-        if unit is None:
-            return None
-        numeric = [
-            f
-            for f in event.fields
-            if "." not in f
-            and (event.schema.get("properties", {}).get(f) or {}).get("type") in ("number", "integer")
-        ]
-        for said, named in _UNIT_FIELDS:
-            if re.fullmatch(said, unit.group(1), re.I):
-                found = [f for f in numeric if re.search(named, f, re.I)]
-                return found[0] if len(found) == 1 else None
-        return None
-    return None
-
-
 def event_thresholds(
     tasks: list[Task],
     event: EventShape,
@@ -276,7 +239,7 @@ def event_thresholds(
                 part.output_field = counted  # "the player has at least 3 reports": `report_count`
                 continue
             if sentences:
-                measured = _measured_by_unit(part, event, sentences)
+                measured = measured_by_unit(part, event, sentences)
                 if measured is not None:
                     part.output_field = measured  # "Readings above 4 degrees": `air_temp_c`
                     part.optional = measured not in (event.schema.get("required") or [])
@@ -287,8 +250,12 @@ def event_thresholds(
                 if (given or event.source != "default") and not written
                 else None
             )
-            if known is not None and "." not in known and not _identifier_for_number(known, part.value):
+            if known is not None and "." not in known and not identifier_for_number(known, part.value):
                 part.output_field = known  # "anything over 45,000 lbs" is the event's `weight_lbs`
+                qualifier = qualified(part, known, event)
+                if qualifier is not None and part is task.condition:
+                    # "If units_on_hand for O negative drops below 10": that product's count only
+                    part.alternatives, part.all_of = [*part.alternatives, qualifier], True
                 continue
             if name in computed or name.removesuffix("s") in computed:
                 part.output_field = name if name in computed else name.removesuffix("s")

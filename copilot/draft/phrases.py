@@ -60,7 +60,8 @@ def scan(rows: Iterable[R], sentence: str) -> list[tuple[R, re.Match[str]]]:
 
 DOCUMENT_NOUNS = (
     r"handbook|docs|documentation|knowledge[- ]?base|kb|wiki|manuals?|runbooks?|playbooks?|faqs?|guidance|"
-    r"help[- ]?cent(?:er|re)|articles|pdfs?|sops?|guidebooks?|rulebooks?|checklists?|guidelines|guides?"
+    r"help[- ]?cent(?:er|re)|articles|pdfs?|sops?|guidebooks?|rulebooks?|checklists?|guidelines|guides?|"
+    r"protocols?"
 )
 """The words that name documents ("the Lift Ops handbook", "our \"Controller Fault Manual\""): one
 vocabulary for the reader's document lookups, the decisions' documents read and the tasks' docs."""

@@ -305,6 +305,31 @@ _AT_ONCE = re.compile(
 )
 
 
+# "only after the page has gone out", "once the ticket is created": the step this one follows
+_AFTER_STEP = re.compile(
+    r"\b(?:only\s+)?(?:after|once)\s+the\s+([a-z]+)\s+(?:has|have|is|was|are)\s+"
+    r"(?:gone\s+out|been\s+(?:sent|posted|created|opened|made)|sent|posted|created|opened|out|done)\b",
+    re.I,
+)
+
+
+def _after_step(sentence: str, task: Task, steps: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The side effect already drafted that the brief says this one comes after."""
+    m = _AFTER_STEP.search(sentence, max(task.start, 0))
+    if m is None:
+        return None
+    noun = m.group(1).lower().rstrip("s")
+    return next(
+        (
+            s
+            for s in steps
+            if s.get("type") == "http"
+            and (noun in str(s.get("id", "")).lower() or noun in str(s.get("description", "")).lower())
+        ),
+        None,
+    )
+
+
 def _may_skip(steps: list[dict[str, Any]]) -> set[str]:
     """Steps that do not run on every event: those with an `if:`, those whose needs may all be
     skipped (the engine skips a step whose needs were all skipped), and a validation gate on any
@@ -415,6 +440,13 @@ def side_effect_step(
         # record of the event that uses nothing waits for nothing ("Readings above 4 degrees just
         # get appended to BigQuery")
         needs = [n for n in respond_needs if n not in may_skip][:1]
+    first = _after_step(sentence, task, steps)
+    if first is not None:
+        # "send it to them by email only after the page has gone out": after that step, and
+        # only when it went out (its condition, when this one has none of its own)
+        needs = [*needs, first["id"]] if first["id"] not in needs else needs
+        if cond is None and first.get("if"):
+            cond = (first["if"], [])
     existing = {s["id"] for s in steps}
     if task.kind == "act":
         action = task.action or task.text

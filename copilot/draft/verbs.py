@@ -472,6 +472,8 @@ def action_of(clause: str) -> tuple[str, str] | None:
 RECEIVED_VERBS = {
     "email": "email", "e-mail": "email", "message": "message", "text": "text", "sms": "text",
     "notification": "notify", "alert": "alert", "page": "page", "refund": "refund", "ticket": "create",
+    # "Accessibility bookings get a task in Asana": a record made for them in a system
+    "task": "create", "issue": "create", "case": "create", "card": "create",
     "dm": "dm", "call": "call", "credit": "credit", "invite": "invite", "invitation": "invite",
 }  # fmt: skip
 _RECEIVES = re.compile(

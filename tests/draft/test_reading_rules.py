@@ -2602,3 +2602,36 @@ def test_moving_an_item_is_an_action_and_it_is_n_or_less_reads_the_score():
     )
     assert step(data, "http", "move")["if"] == "{{ steps.check_score.output.score >= 7 }}"
     assert step(data, "http", "email")["if"] == "{{ steps.check_score.output.score <= 3 }}"
+
+
+def test_a_subset_that_gets_a_task_gets_one_and_shares_its_limit_with_the_email_after_it():
+    data = drafted(
+        "Bookings come in from Bookeo as a webhook with booking_id, customer_email and notes. Classify the "
+        "notes as birthday, corporate, accessibility or none. Accessibility bookings get a task in Asana for "
+        "the venue manager and the customer gets an email confirming the step-free entrance."
+    )
+    task, email = step(data, "http", "task"), step(data, "http", "email")
+    assert task["if"] == email["if"] == "{{ steps.check_classify.output.label == 'accessibility' }}"
+    assert "ASANA" in task["request"]["url"]
+
+
+def test_a_threshold_for_one_kind_after_the_field_a_protocol_and_an_action_only_after_another():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "The blood bank publishes stock updates to the Kafka topic blood-stock, with product_code, "
+        "blood_type, "
+        "units_on_hand and expiry_date. If units_on_hand for O negative drops below 10, page the transfusion "
+        'lead on PagerDuty straight away. Have an LLM write a transfer request using our "Emergency Supply '
+        'Protocol", and send it to the regional service by email only after the page has gone out. Units '
+        "expiring within 48 hours are added to the redistribution list in Airtable."
+    )
+    data = drafted(brief)
+    page = step(data, "http", "page")
+    assert page["if"] == "{{ (event.units_on_hand < 10) and (event.blood_type == 'O negative') }}"
+    assert step(data, "retrieve")
+    email = step(data, "http", "email")
+    assert email["if"] == page["if"] and page["id"] in email["needs"]
+    airtable = step(data, "http", "airtable")
+    if not airtable.get("if"):
+        assert any(f["code"] == "DR005" and "airtable" in f["message"] for f in check(data, brief).findings)

@@ -1,0 +1,81 @@
+"""Which field of the event a threshold reads, when the brief's words do not name it outright.
+
+`measured_by_unit`: "Readings above 4 degrees" is the one numeric field that holds degrees;
+`qualified`: "units_on_hand for O negative" also tests the event's one kind-of field;
+`identifier_for_number`: an id is never compared as a number. Used by
+`copilot.draft.deciders.event_thresholds`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from copilot.draft.event import EventShape
+from copilot.draft.reading import Condition
+
+# "units_on_hand for O negative": the thing a measure is counted for, after the field's name
+_FOR_QUALIFIER = re.compile(
+    r"\bfor\s+((?:[A-Za-z0-9+-]+\s+){0,2}?[A-Za-z0-9+-]+)\s+(?=(?:drops?|falls?|is|are|goes|gets|reaches|hits|"
+    r"exceeds?|rises?|below|above|under|over|less|more|at)\b)",
+    re.I,
+)
+# fields that say which kind of thing an event is about: `blood_type`, `product_category`
+_KIND_FIELD = re.compile(r"(?:^|_)(?:type|kind|category|class|group|grade|tier|variant)$", re.I)
+
+
+def qualified(part: Condition, field: str, event: EventShape) -> Condition | None:
+    """The qualifier of a threshold on a field, as a test of the event's one kind-of field
+    ("units_on_hand for O negative" -> `blood_type == 'O negative'`)."""
+    at = re.search(rf"\b{re.escape(field)}\b", part.text)
+    m = _FOR_QUALIFIER.match(part.text, at.end() + 1) if at else None
+    if m is None:
+        return None
+    kinds = [
+        f
+        for f in event.fields
+        if "." not in f
+        and _KIND_FIELD.search(f)
+        and (event.schema.get("properties", {}).get(f) or {}).get("type", "string") == "string"
+    ]
+    if len(kinds) != 1:
+        return None
+    optional = kinds[0] not in (event.schema.get("required") or [])
+    return Condition("event", m.group(0).strip(), "==", m.group(1), output_field=kinds[0], optional=optional)
+
+
+def identifier_for_number(name: str, value: object) -> bool:
+    """`player_id >= 3`: an identifier is never compared as a number."""
+    suffix = name.lower().rsplit("_", 1)[-1]
+    return not isinstance(value, (str, list)) and suffix in ("id", "uuid", "key", "ref")
+
+
+# a unit said after a threshold, and what the names of the fields that measure it hold
+_UNIT_FIELDS = (
+    (r"degrees?|°|celsius|fahrenheit", r"temp|_c$|_f$|celsius|fahrenheit"),
+    (r"kph|km/h|mph|knots", r"wind|speed|_kph$|_mph$|_kmh$"),
+    (r"%|percent|per\s?cent", r"pct|percent|humidity|_rate$"),
+)
+
+
+def measured_by_unit(part: Condition, event: EventShape, sentences: list[str]) -> str | None:
+    """ "Readings above 4 degrees": a threshold in a unit on no field of the event, so the one
+    numeric field whose name holds that unit (`air_temp_c`)."""
+    for sentence in sentences:
+        at = sentence.find(part.text.strip())
+        if at < 0:
+            continue
+        unit = re.match(r"\s*([a-z%°/]+)", sentence[at + len(part.text.strip()) :], re.I)
+        if unit is None:
+            return None
+        numeric = [
+            f
+            for f in event.fields
+            if "." not in f
+            and (event.schema.get("properties", {}).get(f) or {}).get("type") in ("number", "integer")
+        ]
+        for said, named in _UNIT_FIELDS:
+            if re.fullmatch(said, unit.group(1), re.I):
+                found = [f for f in numeric if re.search(named, f, re.I)]
+                return found[0] if len(found) == 1 else None
+        return None
+    return None
