@@ -16,6 +16,7 @@ import re
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
+from copilot.draft.score_atoms import OPS, SCORE_ATOM, score_atoms
 from copilot.draft.subjects import qualified_subject
 
 # ---------------------------------------------------------------------------- conditions
@@ -34,28 +35,6 @@ _EVENT_VERB = re.compile(
     r"\b(comes?|coming|arriv\w*|fires?|fired|land\w*|opens?|opened|sends?|sent|posts?|posted|submit\w*|upload\w*|"
     r"creat\w*|receiv\w*|happen\w*|trigger\w*|signs? up|signed up|places?|placed|hits?|files?|filed|starts?|"
     r"finish\w*|runs?|publish\w*|writes?|calls?|pushe[sd]|drops?|get(?:s)? (?:created|posted|filed|opened))\b",
-    re.I,
-)
-_OPS = {"above": ">", "over": ">", "greater than": ">", "higher than": ">", "more than": ">", "exceeds": ">",
-        ">=": ">=", ">": ">", "at least": ">=", "below": "<", "under": "<", "less than": "<",
-        "lower than": "<", "<=": "<=", "<": "<", "greater than or equal to": ">=", "at most": "<=",
-        "less than or equal to": "<=", "exceed": ">", "exactly": "==", "equal to": "==", "=": "==", "==": "=="}  # fmt: skip
-# "Borderline cases (0.4 to 0.8)", "scores between 40 and 80": a band of a score
-_RANGE_ATOM = re.compile(
-    r"\b(?:borderline|middling|between|scores?|cases|risk)\b[^.;]{0,20}?\(?\s*(\d+(?:\.\d+)?)\s*(?:to|-|–|and)\s*"
-    r"(\d+(?:\.\d+)?)\s*\)?",
-    re.I,
-)
-_SCORE_AFTER = re.compile(
-    r"\b(?:score[sd]?|scoring|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+)?"
-    r"(\d+(?:\.\d+)?)\s*(%|percent)?\s+(?:or|and)\s+(above|over|more|higher|below|under|less|lower)\b",
-    re.I,
-)
-_SCORE_ATOM = re.compile(
-    r"\b(?:score|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+|comes back\s+|goes\s+)?"
-    r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<|"
-    r"exactly|equal to|==|=)\s*"
-    r"(\d+(?:\.\d+)?)\s*(%|percent)?",
     re.I,
 )
 # "if the cart value is over $50", "orders above 1,000 EUR": a threshold on a field of the event
@@ -112,7 +91,10 @@ _QUOTED_VALUE = re.compile(
 _UNCOVERED = re.compile(
     r"\b(?:they|it|the\s+(?:docs|documents|handbook|articles|policy|guide|faq|kb|knowledge base|sources?))\s+"
     r"(?:do(?:es)?n['’]?t|do(?:es)? not|can['’]?t|cannot)\s+(?:cover|answer|contain|address|mention)\b(?:\s+(?:it|that|this|the question))?|"
-    r"\b(?:no|nothing)\s+(?:relevant\s+)?(?:answer|passages?|documents?|articles?)?\s*(?:is|are)\s+found\b",
+    r"\b(?:no|nothing)\s+(?:relevant\s+)?(?:answer|passages?|documents?|articles?)?\s*(?:is|are)\s+found\b|"
+    # "If the model isn't confident in its answer", "when the bot is unsure": the answer says so
+    r"\bthe\s+(?:model|llm|ai|bot|assistant|agent)\s+(?:is\s+(?:not|un)\s*|isn['’]?t\s+|(?:does\s+not|doesn['’]?t)\s+(?:feel\s+)?)"
+    r"(?:confident|sure|certain|know)\b(?:\s+(?:in|of|about)\s+(?:its|the)\s+answer)?",
     re.I,
 )
 # "applicant_id is present", "the `coupon_code` is empty": a field written as an identifier
@@ -202,34 +184,11 @@ def _atom(word: str, text: str) -> Condition:
     return Condition("urgent", text)
 
 
-def as_share(value: float, *, percent: bool = False) -> float:
-    """A score threshold as a share of the scale: "above 80" and "80%" are 0.8; "above 0.8" stays.
-    The planner gives the brief's own numbers back when it scores on a scale of its own (0-100, 1-5)."""
-    return value / 100 if percent or value > 1 else value
-
-
 def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, int, Condition]]:
     """The condition phrases between a and b: thresholds, severity, states ("negative", "urgent")."""
     found: list[tuple[int, int, Condition]] = []
     part = sentence[a:b]
-    for m in _SCORE_ATOM.finditer(part):
-        value = as_share(float(m.group(2)), percent=bool(m.group(3)))
-        found.append(
-            (a + m.start(), a + m.end(), Condition("score", m.group(0), _OPS[m.group(1).lower()], value))
-        )
-    for m in _RANGE_ATOM.finditer(part):
-        if re.search(r"\bfrom\s*\(?\s*$", part[: m.start(1)], re.I) and re.match(r"[01]\b", m.group(1)):
-            continue  # "score fit from 1 to 10": the scale it is given on, not a band of it
-        if re.match(r"\s*(?:point\s+)?scale\b", part[m.end() :], re.I):
-            continue  # "on a 1-5 scale"
-        low, high = float(m.group(1)), float(m.group(2))
-        if high > 1:
-            low, high = low / 100, high / 100
-        found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), "range", (low, high))))
-    for m in _SCORE_AFTER.finditer(part):
-        value = as_share(float(m.group(1)), percent=bool(m.group(2)))
-        op = ">=" if m.group(3).lower() in ("above", "over", "more", "higher") else "<="
-        found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), op, value)))
+    found.extend(score_atoms(part, a))
     for m in _SEVERITY_ATOM.finditer(part):
         found.append(
             (
@@ -263,7 +222,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                         a + m.start(1),
                         a + m.end(),
                         Condition(
-                            "fields", m.group(0), _OPS[m.group(2).lower()], other, output_field=m.group(1)
+                            "fields", m.group(0), OPS[m.group(2).lower()], other, output_field=m.group(1)
                         ),
                     )
                 )
@@ -352,7 +311,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 Condition(
                     "count" if counted else "event",
                     sentence[start : a + m.end()],
-                    _OPS[m.group(2).lower()],
+                    OPS[m.group(2).lower()],
                     value,
                     output_field=snake(noun),
                 ),
@@ -402,7 +361,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
         if (
             inside_if
             and value.lower() not in _PRESENCE_WORDS
-            and value.lower() not in _OPS
+            and value.lower() not in OPS
             and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found)
         ):
             found.append(
@@ -607,7 +566,7 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
     for start, end, cond in _atoms(sentence, 0, len(sentence), True):
         if (
             cond.kind == "score"
-            and _SCORE_ATOM.match(cond.text)
+            and SCORE_ATOM.match(cond.text)
             and not any(s <= start < e for s, e in covered)
             and not any(s <= start < e for s, e, _ in mapped)
         ):

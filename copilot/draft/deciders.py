@@ -17,7 +17,7 @@ from copilot.draft.event import EventShape
 from copilot.draft.event_sample import DATE_NAMED
 from copilot.draft.prohibitions import deciding_system
 from copilot.draft.reading import Condition, Reading, Task
-from copilot.draft.threshold_fields import identifier_for_number, measured_by_unit, qualified
+from copilot.draft.threshold_fields import identifier_for_number, measured_by_unit, qualified, valued_field
 
 
 def labels_named(tasks: list[Task]) -> None:
@@ -464,9 +464,10 @@ def declare_tested_fields(tasks: list[Task], event: EventShape, given: bool, ass
             )
 
 
-def presence_conditions(tasks: list[Task], event: EventShape) -> None:
-    """A condition on whether the event carries a field, or on a boolean it carries ("if injury is
-    true"), is read from the event: no model guesses it."""
+def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[str] | None = None) -> None:
+    """A condition on whether the event carries a field, on a boolean it carries ("if injury is
+    true") or on a value of a field it carries ("For Platinum loyalty members" with `loyalty_tier`)
+    is read from the event: no model guesses it. `read_late` collects the conditions it reads."""
     from copilot.draft.conditions import truth_condition
 
     booleans = [
@@ -512,9 +513,12 @@ def presence_conditions(tasks: list[Task], event: EventShape) -> None:
         text = task.unmapped_condition
         if task.condition is not None or not text:
             continue
-        read_parts = _booleans_in_parts(text, booleans)
+        read_parts = _booleans_in_parts(text, booleans) or valued_field(text, event)
         if read_parts is not None:
+            # "if injury is true", "For Platinum loyalty members" with `loyalty_tier`
             task.condition, task.unmapped_condition = read_parts, None
+            if read_late is not None:
+                read_late.append(text)
             continue
         absent = _ABSENT.search(text)
         if not (absent or _PRESENT.search(text)):

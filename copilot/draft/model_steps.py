@@ -40,6 +40,7 @@ _URGENCY = ["low", "normal", "high"]
 _CLASSIFY_WORDS = r"clas+i?f|categor|triag|label|tag|sort|rout|detect|identif|intent|kind|type"
 # What an answer says when the documents do not hold one: never the model's memory.
 UNGROUNDED_ANSWER = "We could not find this in our documentation; a person will follow up."
+UNSURE_REPLY = "We want to get this right, so a person will follow up."
 
 
 # ---------------------------------------------------------------------------- model steps
@@ -407,9 +408,10 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
             )
             user = f"Context:\n{{{{ steps.docs.output | tojson }}}}\n\nQuestion:\n{text}"
         rules = [{"expr": "input.text | length > 0", "message": "empty answer"}]
-        if grounded(plan.reading):
+        if grounded(plan.reading) or _handed_over_when_ungrounded(plan):
             # The gate on the grounded flag: an answer the passages do not support never leaves;
-            # the safe answer says so and hands over to a person.
+            # the safe answer says so and hands over to a person (as the brief's own hand-over
+            # does: "if the model isn't confident, hand it to an agent rather than replying").
             rules.append({"expr": "input.grounded", "message": "not grounded in the documents"})
             return "answer", schema, system, user, {"text": UNGROUNDED_ANSWER, "grounded": False}, rules
         return "answer", schema, system, user, {"text": "", "grounded": False}, rules
@@ -427,7 +429,31 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         "Answer only with the JSON object."
     )
     rules = [{"expr": "input.text | length > 0", "message": "empty reply"}]
+    if _handed_over_when_ungrounded(plan):
+        # "If the model is unsure, hand it to an agent instead of replying": the reply says whether
+        # it is sure, and an unsure one never leaves (the hand-over reads the same flag)
+        schema = {
+            "type": "object",
+            "required": ["text", "grounded"],
+            "properties": {"text": {"type": "string"}, "grounded": {"type": "boolean"}},
+        }
+        system = system.replace(
+            " Answer only with the JSON object.",
+            " Set grounded to false when you are not sure of it. Answer only with the JSON object.",
+        )
+        rules.append({"expr": "input.grounded", "message": "the model is not sure of it"})
+        return "reply", schema, system, text, {"text": UNSURE_REPLY, "grounded": False}, rules
     return "reply", schema, system, text, {"text": ""}, rules
+
+
+def _handed_over_when_ungrounded(plan: Plan) -> bool:
+    """Whether a step of the plan runs when the answer is not supported (a hand-over)."""
+    return any(
+        part.kind == "ungrounded"
+        for task in [*plan.hot, *plan.background]
+        if task.condition is not None
+        for part in [task.condition, *task.condition.alternatives]
+    )
 
 
 def model_step(

@@ -293,11 +293,11 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         scheduled=trigger == "schedule",
         sentences=reading.sentences,
     )
-    presence_conditions(tasks, event)
+    read_late: list[str] = []
+    presence_conditions(tasks, event, read_late)
     declare_tested_fields(tasks, event, request.event is not None, assumptions)
     declare_lookup_keys(tasks, event, request.event is not None, assumptions)
     assumptions[:] = [listed_types(reading, event) if a is LISTED_TYPES else a for a in assumptions]
-    read_late: list[str] = []
     tasks = ensure_producers(tasks, assumptions, warnings, reading.sentences, read_late)
     hot_analysis = [
         t

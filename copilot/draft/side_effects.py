@@ -541,6 +541,16 @@ def side_effect_step(
             "update_" + re.sub(r"[^a-z0-9]+", "_", dest.lower()).strip("_") if dest != "store" else "store"
         )
         description = f"record the result in {dest}"
+        opened = re.match(
+            r"\W*(?:create|open|file|raise)s?\s+(?:an?\s+|a\s+new\s+)?(?:[\w-]+\s+)?(ticket|issue|case|task|card)\b",
+            task.text,
+            re.I,
+        )
+        if opened is not None and dest != "store":
+            # "create a Zendesk ticket": a new record, named as the brief says, not an update
+            noun = opened.group(1).lower()
+            step_id = f"create_{re.sub(r'[^a-z0-9]+', '_', dest.lower()).strip('_')}_{noun}"
+            description = f"create a {noun} in {dest}"
         body = {"id": plan.shown_id, "result": details}
     while step_id in existing:
         step_id += "_2"

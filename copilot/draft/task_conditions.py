@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 
-from copilot.draft.conditions import ACTING, OTHER_SIDE, as_share, negate, read_conditions
+from copilot.draft.conditions import ACTING, OTHER_SIDE, negate, read_conditions
 from copilot.draft.decisions import option_of, stem
 from copilot.draft.event_reading import NOUNS
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
+from copilot.draft.score_atoms import as_share
 from copilot.draft.tasks import clause_span, quote_for
 from copilot.draft.verbs import ACTION_VERBS, base_verb
 

@@ -79,3 +79,43 @@ def measured_by_unit(part: Condition, event: EventShape, sentences: list[str]) -
                 return found[0] if len(found) == 1 else None
         return None
     return None
+
+
+# the last word of a string field that holds one of a few named values: `loyalty_tier`, `plan_level`
+_VALUE_FIELD = re.compile(
+    r"(?:^|_)(?:type|kind|category|class|group|grade|tier|variant|level|plan|segment|status)$"
+)
+_NOT_VALUES = frozenset(
+    {"a", "an", "the", "our", "their", "his", "her", "its", "for", "on", "with", "of", "any"}
+)
+
+
+def valued_field(text: str, event: EventShape) -> Condition | None:
+    """ "For Platinum loyalty members" with a string `loyalty_tier`: the value the clause names,
+    right before a word of the field's name, is a test of that field (no model guesses it)."""
+    found: list[tuple[str, str]] = []
+    for field in event.fields:
+        spec = event.schema.get("properties", {}).get(field) or {}
+        if "." in field or spec.get("type", "string") != "string" or not _VALUE_FIELD.search(field):
+            continue
+        for word in field.lower().split("_"):
+            m = (
+                re.search(rf"\b([A-Za-z][\w-]*)\s+{re.escape(word)}s?\b", text, re.I)
+                if len(word) > 2
+                else None
+            )
+            if (
+                m is None
+                or m.group(1).lower() in _NOT_VALUES
+                or m.group(1).lower() in field.lower().split("_")
+            ):
+                continue
+            value = m.group(1)
+            if value[0].isupper() or field.lower().endswith("_" + word):
+                found.append((field, value))
+                break
+    if len({f for f, _ in found}) != 1:
+        return None
+    field, value = found[0]
+    optional = field not in (event.schema.get("required") or [])
+    return Condition("event", text, "==", value, output_field=field, optional=optional)

@@ -190,6 +190,11 @@ _LEAD = re.compile(
     r"in (?:every|each|all|any) cases?,?|either way,?|regardless,?|in both cases,?)\s+)+",
     re.I,
 )
+# "Hotel guests can message …", "Riders may text us …": what someone else is able to do
+_ABLE = re.compile(
+    r"\W*(?:(?!(?:if|when|whenever|unless|once|after|before|until|where)\b)[\w-]+\s+){0,3}?([a-z]+)\s+(?:can|could|may)\s+(?:also\s+|now\s+|still\s+)?[a-z]",
+    re.I,
+)
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being|gets?|got|has|have|had)\s+(?:\w+ly\s+)?$", re.I)
 # A determiner right before a word makes it a noun ("the page", "an alert"), not an instruction.
 DETERMINER = re.compile(r"\b(?:a|an|the|this|that|its|their|our|your|each|every|no|any|some)\s+$", re.I)
@@ -321,6 +326,9 @@ TYPE_GLOSS = re.compile(
 def action_of(clause: str) -> tuple[str, str] | None:
     """(verb, kind) when the clause instructs an action, else None."""
     stripped = clause.strip(" ,;:.-*()")
+    able = _ABLE.match(stripped)
+    if able and able.group(1).lower().rstrip("s") in _PEOPLE - {"we", "you"}:
+        return None  # "Hotel guests can message the front desk": how events arrive, not an order
     lead = _LEAD.match(stripped)
     rest = stripped[lead.end() :] if lead else stripped
     first = WORD.match(rest)

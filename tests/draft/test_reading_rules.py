@@ -2635,3 +2635,28 @@ def test_a_threshold_for_one_kind_after_the_field_a_protocol_and_an_action_only_
     airtable = step(data, "http", "airtable")
     if not airtable.get("if"):
         assert any(f["code"] == "DR005" and "airtable" in f["message"] for f in check(data, brief).findings)
+
+
+def test_what_guests_can_do_is_how_events_arrive_and_a_value_before_a_fields_name_tests_it():
+    data = drafted(
+        "Hotel guests can message the front desk through our WhatsApp Business integration; each message "
+        "comes in as a webhook with guest_name, room_number, message_text and loyalty_tier. Answer the "
+        "question in two sentences. For Platinum loyalty members, also notify the duty manager on Teams."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not any("whatsapp" in i for i in ids), ids  # the source, not a destination
+    assert step(data, "http", "teams")["if"] == "{{ event.loyalty_tier == 'Platinum' }}"
+
+
+def test_a_hand_over_when_the_model_is_unsure_reads_the_replys_own_flag_and_holds_the_reply():
+    data = drafted(
+        "Our website chat widget posts each visitor question to a webhook with question and visitor_id. "
+        "Have the model answer the question in two sentences. If the model is unsure about its answer, "
+        "create a Zendesk ticket for a human agent instead of replying."
+    )
+    ticket = step(data, "http", "zendesk")
+    assert ticket["id"] == "create_zendesk_ticket"
+    gate = step(data, "validate", "check_")
+    assert ticket["if"] == f"{{{{ not steps.{gate['id']}.output.grounded }}}}"
+    assert {"expr": "input.grounded", "message": "the model is not sure of it"} in gate["rules"]
+    assert gate["on_fail"]["action"] == "default" and gate["on_fail"]["value"]["grounded"] is False
