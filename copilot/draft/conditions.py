@@ -26,7 +26,9 @@ _IF_CLAUSE = re.compile(
     r"\b(only if|if|when|whenever|where|in case|unless)\b(?:\([^()]*\)|[^,.;]|\.\d|,\d{3}|"
     # ", or the temperature exceeds the alarm limit, page …": the condition goes on past its comma
     r",(?=\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b))*?"
-    r"(?=,(?!\d{3})(?!\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b)|\.(?!\d)|;|\bthen\b|"
+    r"(?=,(?!\d{3})(?!\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b)|\.(?!\d)|;|:|\bthen\b|"
+    # "If turbidity is above 0.5 NTU we have to close that pool": the consequence starts, no comma
+    r"\s(?:we|you|they)\s+(?:have\s+to|need\s+to|must|should|will)\b|"
     r"\botherwise\b|\belse\b|$)",
     re.I,
 )
@@ -41,7 +43,9 @@ _EVENT_VERB = re.compile(
 _EVENT_ATOM = re.compile(
     r"\b(?:(?:if|when|whenever|where|unless|only|and|or|any\s+\w+\s+where)\s+)?(?:the\s+|its\s+|their\s+|a\s+)?((?:[a-z][a-z0-9_]*\s+){0,2}?[a-z][a-z0-9_]*)\s+(?:is\s+|are\s+|was\s+)?"
     r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<)\s*"
-    r"[$€£]?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(k|m|million|%|percent|usd|eur|gbp|dollars|euros)?\b",
+    r"[$€£]?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(k|m|million|%|percent|usd|eur|gbp|dollars|euros)?\b"
+    # "above 0.5 NTU", "below 1.0 ppm": a unit of measure belongs to the threshold
+    r"(?:\s*(?:ppm|ppb|ntu|psi|kpa|bar|kg|g|lbs?|mm|cm|km|mph|kph|km/h|°\s?[cf]|degrees|celsius|fahrenheit|kwh|kw|mw|hz|db)\b)?",
     re.I,
 )
 _FIELD_VS_FIELD = re.compile(
@@ -66,8 +70,22 @@ _DIFFERENCE = re.compile(
     re.I,
 )
 _EVENT_AFTER = re.compile(
-    r"\b([a-z][a-z0-9]*_[a-z0-9_]+|[a-z]{2,})\s+(?:is|are)\s+[$€£]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+or\s+"
+    # "filament_used_g is 200 g or more": a unit may follow the number
+    r"\b([a-z][a-z0-9]*_[a-z0-9_]+|[a-z]{2,})\s+(?:is|are)\s+[$€£]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(?:%|[a-z°]{1,7}))?\s+or\s+"
     r"(more|above|higher|greater|over|less|below|lower|fewer|under)\b",
+    re.I,
+)
+# "If the event_name contains "Junior"": a text field of the event holds a word
+_CONTAINS = re.compile(
+    r"\b(?:the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]{3,}(?:\s+[a-z]{3,})?)\s+(?:contains|includes|mentions|has)\s+"
+    r"(?:the\s+(?:word|text|string)\s+)?[\"'\u201c\u2018]([^\"'\u201d\u2019]{1,40})[\"'\u201d\u2019]",
+    re.I,
+)
+# "the pH is outside 7.2-7.8", "temp_c is between 2 and 8": a band of an event field
+_EVENT_BAND = re.compile(
+    r"\b(?:the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]{2,})\s+(?:is\s+|are\s+|reads?\s+|falls?\s+|goes\s+)?"
+    r"(outside(?:\s+of)?|out\s+of|between|within|inside)\s+(?:the\s+)?(?:range\s+(?:of\s+)?)?"
+    r"(-?\d+(?:\.\d+)?)\s*(?:[a-z%°]{1,5}\s*)?(?:-|–|to|and)\s*(-?\d+(?:\.\d+)?)",
     re.I,
 )
 _NOT_EVENT_FIELDS = re.compile(
@@ -188,7 +206,20 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
     """The condition phrases between a and b: thresholds, severity, states ("negative", "urgent")."""
     found: list[tuple[int, int, Condition]] = []
     part = sentence[a:b]
-    found.extend(score_atoms(part, a))
+    for m in _EVENT_BAND.finditer(part):
+        if (
+            _NOT_EVENT_FIELDS.match(re.sub(r"s$", "", m.group(1)))
+            or m.group(1).lower() in ("cases", "case")
+            or any(s < a + m.end() and e > a + m.start() for s, e, _ in found)
+        ):
+            continue
+        band = (float(m.group(3)), float(m.group(4)))
+        op = "outside" if m.group(2).lower().startswith("out") else "range"
+        found.append(
+            (a + m.start(), a + m.end(), Condition("event", m.group(0), op, band, snake(m.group(1))))
+        )
+    # "between 2 and 8" of an event field is its band, not a score's
+    found.extend(t for t in score_atoms(part, a) if not any(s < t[1] and e > t[0] for s, e, _ in found))
     for m in _SEVERITY_ATOM.finditer(part):
         found.append(
             (
@@ -226,6 +257,15 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                         ),
                     )
                 )
+    for m in _CONTAINS.finditer(part):
+        if inside_if and not _NOT_EVENT_FIELDS.match(m.group(1)):
+            found.append(
+                (
+                    a + m.start(),
+                    a + m.end(),
+                    Condition("event", m.group(0), "contains", m.group(2), snake(m.group(1))),
+                )
+            )
     for m in _EVENT_AFTER.finditer(part):
         # "only when mrr is 500 or more": the number first, then its direction
         if (
@@ -250,6 +290,10 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
         noun = re.split(r"\b(?:if|when|whenever|where|unless|and|or)\s+", m.group(1).strip(), flags=re.I)[
             -1
         ] or m.group(1)
+        # "If free chlorine drops below 1.0 ppm": the field is what drops, not "free_chlorine_drops"
+        noun = re.sub(
+            r"\s+(?:drops?|falls?|rises?|climbs?|goes|gets|reaches|hits|dips?)$", "", noun, flags=re.I
+        )
         if (
             part[max(0, m.start(1) - 1) : m.start(1)] in ("'", "’")
             and m.group(1).strip().lower() in ("re", "s", "ll", "ve", "d", "m")
@@ -279,6 +323,8 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             if after is None:
                 continue
             noun = after.group(2) or after.group(1)
+            if re.search(r"[$€£]|\b(?:usd|eur|gbp|dollars|euros)\b", m.group(0), re.I):
+                noun = "amount"  # "Applications asking for more than $250,000 go …": money, not "go"
             if re.fullmatch(
                 r"(?:ms|milliseconds?|s|secs?|seconds?|minutes?|mins?|hours?|days?|weeks?)", noun, re.I
             ):
@@ -596,7 +642,9 @@ def _leads(sentence: str, start: int, end: int) -> bool:
             head,
             re.I,
         )
-    ) and bool(re.match(r"[^,;]{0,60},", sentence[start:]))
+    ) and bool(
+        re.match(r"[^,;]{0,60},", re.sub(r"(?<=\d),(?=\d{3})", "", sentence[start:]))
+    )  # not "$250,000"
 
 
 def negate(cond: Condition, text: str) -> Condition:

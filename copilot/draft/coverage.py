@@ -291,7 +291,7 @@ _DOCUMENT_WORDS = (
 _DOCUMENTS = re.compile(
     # the name's own words ("our \"Flight Time Limitations Manual\""), never across a preposition
     rf"\b(?:our|the|their|its)\s+(?:(?!(?:the|our|their|its|with|from|and|or|to|in|of|for|against|using)\b)"
-    rf"[\w\"“”'-]+\s+){{0,4}}?[\"“]?{_DOCUMENT_WORDS}",
+    rf"[\w\"“”'&-]+\s+){{0,4}}?[\"“]?{_DOCUMENT_WORDS}",
     re.I,
 )
 _GROUNDED = re.compile(
@@ -530,6 +530,8 @@ def _answer_returned(data: dict[str, Any], options: list[str]) -> list[dict[str,
     body = respond.get("body") if isinstance(respond, dict) else None
     if not options or ("steps." in str(body) and ("decision" in str(body) or "label" in str(body))):
         return []
+    if isinstance(respond, dict) and respond.get("status") == 202:
+        return []  # an acknowledgement: the brief's time is the work's, whose results leave by side effects
     return [
         finding(
             "DR011",
@@ -615,7 +617,7 @@ def _systems_called(
         key = re.sub(r"[^a-z0-9]", "", system.lower())
         named = clause.text[max(clause.text.find(system), 0) :]
         if retrieved and re.match(
-            rf"{re.escape(system)}(?:\s+[\w-]+){{0,3}}?\s+{_DOCUMENT_WORDS}", named, re.I
+            rf"{re.escape(system)}(?:\s+[\w&-]+){{0,3}}?\s+{_DOCUMENT_WORDS}", named, re.I
         ):
             continue  # "the Lift Ops handbook": the name of the documents a retrieve step reads
         if key and not any(key in called for called in callers):

@@ -215,6 +215,12 @@ def event_thresholds(
                 continue
             name = part.output_field
             properties = event.schema.setdefault("properties", {})
+            banded = isinstance(part.value, tuple)  # "the pH is outside 7.2-7.8": two numbers
+            if name not in properties:
+                # "free chlorine below 1.0 ppm" is `free_chlorine_ppm`: the name and its unit
+                longer = [f for f in properties if f.startswith(name + "_") and "." not in f]
+                if len(longer) == 1:
+                    name = part.output_field = longer[0]
             if name in properties and DATE_NAMED.search(name) and not isinstance(part.value, str):
                 # "more than 365 days before today" on a date: no number of the event says it
                 part.kind, part.value, part.op = "field", True, "=="
@@ -230,7 +236,11 @@ def event_thresholds(
                 ):
                     # "If guest_count is over 180": a field the brief lists, compared as a number
                     properties[name] = {"type": "number"}
-                    event.sample[name] = round(float(part.value or 0) * 2 or 1, 2)
+                    event.sample[name] = (
+                        round(float(part.value[0]), 2)
+                        if banded
+                        else round(float(part.value or 0) * 2 or 1, 2)
+                    )
                 elif not given and isinstance(part.value, str) and part.value and part.op == "==":
                     event.sample[name] = part.value  # "if new_state is closed": the example takes that branch
                 continue
@@ -286,6 +296,8 @@ def event_thresholds(
             event.sample[name] = (
                 (part.value[0] if isinstance(part.value, list) else part.value)
                 if text
+                else round(float(part.value[0]), 2)
+                if banded
                 else round(float(part.value or 0) * 2 or 1, 2)
             )
             if name not in event.fields:

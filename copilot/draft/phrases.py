@@ -61,7 +61,9 @@ def scan(rows: Iterable[R], sentence: str) -> list[tuple[R, re.Match[str]]]:
 DOCUMENT_NOUNS = (
     r"handbook|docs|documentation|knowledge[- ]?base|kb|wiki|manuals?|runbooks?|playbooks?|faqs?|guidance|"
     r"help[- ]?cent(?:er|re)|articles|pdfs?|sops?|guidebooks?|rulebooks?|checklists?|guidelines|guides?|"
-    r"protocols?"
+    r"protocols?|documents?|excerpts?|"
+    # "our Aims & Scope document (aims-and-scope.md)", "the fees in rates.md": a document's file
+    r"[\w-]+\.(?:md|markdown|pdf|txt)"
 )
 """The words that name documents ("the Lift Ops handbook", "our \"Controller Fault Manual\""): one
 vocabulary for the reader's document lookups, the decisions' documents read and the tasks' docs."""

@@ -143,7 +143,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         source = f"the brief's {reading.sla_too_long!r} is longer than a {trigger} caller waits: {dur(sla)}"
         assumptions.append(
             f"{reading.sla_too_long!r} is longer than a {trigger} caller waits for its answer: the "
-            f"response SLA is {dur(sla)}; pass --sla to set it, or use a queue trigger for slow work"
+            f"response SLA is {dur(sla)} and the work the brief times runs after it; pass --sla to set it"
         )
     else:
         sla = DEFAULT_SLA[trigger]
@@ -387,15 +387,16 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
                 "to answer with the model's result"
             )
     ack = _ACK_NOW.search(request.brief)
-    if hot and not acknowledge and ack and trigger == "webhook":
-        # "Acknowledge the webhook immediately": the answer is the 202, the work follows async
+    slow = reading.sla_too_long if request.sla is None and reading.sla is None else None
+    if hot and not acknowledge and (ack or slow) and trigger == "webhook":
+        # "Acknowledge the webhook immediately": the answer is the 202, the work follows async;
+        # "Cases should be opened within 5 minutes": no caller waits that long, so the same
         acknowledge = True
         background = hot + background
         hot = []
-        notes[("respond", "status")] = f"from the brief: {ack.group(0)!r}"
-        assumptions.append(
-            f"{ack.group(0)!r}: the response is a 202 acknowledgement; every model step runs async"
-        )
+        said = ack.group(0) if ack else slow
+        notes[("respond", "status")] = f"from the brief: {said!r}"
+        assumptions.append(f"{said!r}: the response is a 202 acknowledgement; every model step runs async")
     if reading.trigger.others:
         assumptions.append(
             f"one trigger per flow: used the {trigger} ({reading.trigger.text!r}); also mentioned "
@@ -425,8 +426,10 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
                 c.text
                 for t in tasks
                 if t.condition is not None
+                # a guess of the classifier ("field") stays "not understood"; any other reading
+                # of a clause the reader left (a score "it" stands for) settles it
+                and all(p.kind != "field" for p in [t.condition, *t.condition.alternatives])
                 for c in [t.condition, *t.condition.alternatives]
-                if c.kind in ("present", "decision")
             ),
         ],
     )

@@ -218,7 +218,7 @@ def negated(text: str, verb: str) -> bool:
 # Prohibitions and filters: clauses that say what must not happen, or which events to leave alone.
 _FILTER = re.compile(
     r"\b(?:ignored?|skip(?:ped)?|drop(?:ped)?|discard(?:ed)?|disregard(?:ed)?|left alone|leave (?:it|them) alone|"
-    r"no action)\b",
+    r"no action|no further action|(?:stays?|remains?|is|are|left)\s+untouched|(?:do|does)\s+nothing|nothing happens)\b",
     re.I,
 )
 

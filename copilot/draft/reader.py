@@ -143,7 +143,7 @@ _THEN_OPENS = re.compile(r"^\W*(?:then|after that|afterwards|next|finally|once t
 _DOCUMENT_SOURCE = re.compile(
     r"\(\s*RAG\s*\)|\bRAG\b|\bvector (?:store|search|index|db)\b|\b(?:in|from|of|against|through|across|using|search(?:es|ing)?)\s+"
     # "in our "Controller Fault Manual"": a document's name, whatever its capitals
-    r"(?:the\s+|our\s+|its\s+)?(?:[\w'\"“”-]+\s+){0,3}?(?P<docs>(?i:policy documents|guide excerpts|sop documents|"
+    r"(?:the\s+|our\s+|its\s+)?(?:[\w'\"“”&-]+\s+){0,3}?(?P<docs>(?i:policy documents|guide excerpts|sop documents|"
     + DOCUMENT_NOUNS
     + r"))\b",
 )
@@ -329,6 +329,23 @@ def read_computations(sentences: list[str], matches: list[Match]) -> list[Task]:
     return out
 
 
+# "Every other game needs no action", "Anything in between stays untouched": the events no
+# condition selects get nothing, which is what a flow whose steps carry their conditions does
+_NOTHING_ELSE = re.compile(
+    r"\b(?:(?:every|all|any)\s+other|anything\s+(?:else|in\s+between)|everything\s+else|the\s+rest|"
+    r"in\s+between|(?:all\s+)?in\s+range|otherwise)\b[^.;]{0,60}?\b(?:no\s+(?:further\s+)?action|nothing|"
+    r"untouched|(?:be\s+)?ignored|left\s+alone)\b",
+    re.I,
+)
+
+
+def read_nothing_else(sentences: list[str], matches: list[Match]) -> None:
+    """ "Every other game needs no action": read, and nothing to draft for it."""
+    for index, sentence in enumerate(sentences):
+        for m in _NOTHING_ELSE.finditer(sentence):
+            matches.append(Match("constraint", m.group(0), index, m.start(), m.end()))
+
+
 def read_no_models(sentences: list[str], matches: list[Match]) -> None:
     """ "Do not call any language model for this one": a rule for the whole flow, which coverage
     holds the drafted steps to (DR010 when a model step is there anyway)."""
@@ -459,10 +476,20 @@ def read(brief: str) -> Reading:
                 task.condition = None
     tasks = _document_lookups(sentences, tasks)
     for task in tasks:
-        named = _WRITES_FROM.search(task.quote or "") if task.kind == "reply" and not task.docs else None
+        if task.kind != "reply" or task.docs:
+            continue
+        # "write the closure notice, based on the health code excerpt we keep": the writer's own
+        # clause, or what follows it in its sentence up to the next task
+        after = [t.start for t in tasks if t.sentence == task.sentence and t.start > task.start]
+        rest = sentences[task.sentence][task.start : min(after, default=None)] if task.start >= 0 else ""
+        named = _WRITES_FROM.search(task.quote or "")
         if named is not None:
             # "have the model write a damage summary using our "Rental Damage Policy"": grounded
             task.kind, task.docs = "answer", named.group("docs").lower()
+        elif (named := _WRITES_FROM.search(rest)) is not None:
+            task.docs = named.group("docs").lower()  # the reply reads the passages too
+            at = task.start + named.start()
+            matches.append(Match("docs", named.group(0), task.sentence, at, at + len(named.group(0))))
     read_order(sentences, tasks)
     for task in tasks:
         if task.quote is None and task.start >= 0:
@@ -485,6 +512,7 @@ def read(brief: str) -> Reading:
     concurrency = read_concurrency(sentences, matches)
     docs_glob = read_docs_glob(sentences, matches)
     read_no_models(sentences, matches)
+    read_nothing_else(sentences, matches)
     reading = Reading(
         sentences=sentences,
         trigger=trigger,

@@ -53,6 +53,15 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         field = f"event.{cond.output_field}"
         if isinstance(cond.value, list):
             test = f"{field} in {cond.value!r}"
+        elif cond.op == "contains":
+            test = f"{cond.value!r} in {field}"  # 'the event_name contains "Junior"'
+        elif isinstance(cond.value, tuple):
+            low, high = cond.value  # "the pH is outside 7.2-7.8", "between 2 and 8"
+            test = (
+                f"({field} < {low:g} or {field} > {high:g})"
+                if cond.op == "outside"
+                else f"({field} >= {low:g} and {field} <= {high:g})"
+            )
         elif isinstance(cond.value, str):
             test = f"{field} {cond.op} {cond.value!r}"
         else:
@@ -179,7 +188,7 @@ _MENTIONS = {
     "translate": r"translat",
     "answer": r"answer|reply|response|draft",
     "decide": r"decision|verdict|decided|outcome",
-    "reply": r"reply|response|answer|e-?mail|message|note|comment|draft|copy|text",
+    "reply": r"reply|response|answer|e-?mail|message|note|notice|comment|draft|copy|text",
     "enrich": r"enrich|profile|research|firmographic|lookup|looked up",
 }
 
@@ -392,6 +401,12 @@ def side_effect_step(
             # "In every case post a short note to Slack": an action on every event never waits
             # on a step that runs only on some (it would be skipped with it)
             continue
+        if cond is not None and check in gated and check not in needs:
+            # "If it's out of scope, draft a desk-rejection letter … if it's over, email the author":
+            # a writer that runs on other events than this action has nothing to give it
+            writer_if = next((str(st.get("if", "")) for st in steps if f"check_{st['id']}" == check), "")
+            if writer_if.strip("{} ") not in cond[0]:
+                continue
         if kind.startswith("compute:"):
             # "issue the refund in Stripe" sends the refund computed before it
             name = kind.split(":", 1)[1]

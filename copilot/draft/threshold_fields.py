@@ -57,22 +57,34 @@ _UNIT_FIELDS = (
 )
 
 
+# a threshold said in money, and the names of the fields that hold money
+_MONEY_SAID = re.compile(r"[$€£]\s*\d|\d\s*(?:usd|eur|gbp|dollars|euros|pounds)\b", re.I)
+_MONEY_FIELD = re.compile(r"amount|price|total|cost|value|fee|spend|balance|_usd$|_eur$|_gbp$|_cents$", re.I)
+
+
 def measured_by_unit(part: Condition, event: EventShape, sentences: list[str]) -> str | None:
     """ "Readings above 4 degrees": a threshold in a unit on no field of the event, so the one
-    numeric field whose name holds that unit (`air_temp_c`)."""
+    numeric field whose name holds that unit (`air_temp_c`); "Orders over $500": the one field
+    that holds money (`total_price`)."""
+    numeric = [
+        f
+        for f in event.fields
+        if "." not in f
+        and (event.schema.get("properties", {}).get(f) or {}).get("type") in ("number", "integer")
+    ]
+    if _MONEY_SAID.search(part.text):
+        found = [f for f in numeric if _MONEY_FIELD.search(f)]
+        return found[0] if len(found) == 1 else None
     for sentence in sentences:
         at = sentence.find(part.text.strip())
         if at < 0:
             continue
-        unit = re.match(r"\s*([a-z%°/]+)", sentence[at + len(part.text.strip()) :], re.I)
+        # the unit ends the threshold ("above 4 degrees") or follows it
+        unit = re.search(r"\d\s*([a-z%°/]+)$", part.text.strip(), re.I) or re.match(
+            r"\s*([a-z%°/]+)", sentence[at + len(part.text.strip()) :], re.I
+        )
         if unit is None:
             return None
-        numeric = [
-            f
-            for f in event.fields
-            if "." not in f
-            and (event.schema.get("properties", {}).get(f) or {}).get("type") in ("number", "integer")
-        ]
         for said, named in _UNIT_FIELDS:
             if re.fullmatch(said, unit.group(1), re.I):
                 found = [f for f in numeric if re.search(named, f, re.I)]

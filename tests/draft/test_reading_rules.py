@@ -2314,8 +2314,8 @@ def test_a_writer_using_a_named_document_retrieves_it_and_a_models_flag_is_no_ca
         "plan "
         "and flag the worst ones."
     )
-    reply = step(data, "model", "reply")
-    assert "docs" in reply["needs"], reply["needs"]
+    writer = next(s for s in data["steps"] if s["type"] == "model" and "note" in s["prompt"]["system"])
+    assert "docs" in writer["needs"], writer["needs"]
     # "… and flag the worst ones" is what the model marks, not a POST to an invented API
     assert not [s for s in data["steps"] if s["type"] == "http" and s["id"].startswith("flag")]
 
@@ -2660,3 +2660,77 @@ def test_a_hand_over_when_the_model_is_unsure_reads_the_replys_own_flag_and_hold
     assert ticket["if"] == f"{{{{ not steps.{gate['id']}.output.grounded }}}}"
     assert {"expr": "input.grounded", "message": "the model is not sure of it"} in gate["rules"]
     assert gate["on_fail"]["action"] == "default" and gate["on_fail"]["value"]["grounded"] is False
+
+
+def test_a_money_threshold_reads_the_events_one_money_field_and_a_thousands_comma_is_no_clause_end():
+    orders = drafted(
+        "Shopify sends us an orders/create webhook with order_id, total_price and customer_email. Orders "
+        "over "
+        "$500 go to the fraud review queue in Airtable. Send every customer a thank-you email."
+    )
+    assert step(orders, "http", "fraud")["if"] == "{{ event.total_price > 500 }}"
+    grants = drafted(
+        "Grant applications come in through Submittable webhooks (application_id, org_name, "
+        "requested_amount, "
+        "proposal_text). Applications asking for more than $250,000 go straight to the board review Airtable "
+        "base regardless of score. Anything in between stays untouched."
+    )
+    routed = [s for s in grants["steps"] if s["type"] == "http"]
+    assert [s["if"] for s in routed] == ["{{ event.requested_amount > 250000 }}"]
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Grant applications arrive by webhook. Email the board. Anything else stays untouched."
+        )
+    )
+    assert not any("untouched" in u for u in outcome.unmapped), outcome.unmapped
+
+
+def test_event_fields_tested_by_contains_a_band_outside_it_and_a_unit_after_the_number():
+    data = drafted(
+        "Pool controllers publish readings to the Kafka topic pool-chemistry, with pool_id, "
+        "free_chlorine_ppm, "
+        "ph and turbidity_ntu. If free chlorine drops below 1.0 ppm or the pH is outside 7.2-7.8, page the "
+        'supervisor through PagerDuty. If the pool_id contains "kids", also email the lifeguard lead. If '
+        "turbidity_ntu is 0.5 or more, post to the #pools Slack channel."
+    )
+    page = step(data, "http", "page")["if"]
+    assert page == "{{ (event.free_chlorine_ppm < 1) or ((event.ph < 7.2 or event.ph > 7.8)) }}", page
+    assert step(data, "http", "email")["if"] == "{{ 'kids' in event.pool_id }}"
+    assert step(data, "http", "slack")["if"] == "{{ event.turbidity_ntu >= 0.5 }}"
+    properties = data["trigger"]["event_schema"]["properties"]
+    assert properties["ph"]["type"] == properties["free_chlorine_ppm"]["type"] == "number"
+    assert properties["pool_id"]["type"] == "string"
+
+
+def test_a_webhook_whose_work_may_take_minutes_is_acknowledged_and_the_work_runs_after():
+    data = drafted(
+        "Our tournament platform sends a webhook after every game with game_id, event_name and pgn. Have the "
+        "model write a short review note of the game and open a case in Airtable with the note. Cases should "
+        "be opened within 5 minutes."
+    )
+    assert data["respond"]["status"] == 202
+    assert all(s.get("mode") == "async" for s in data["steps"] if s["type"] in ("model", "http"))
+
+
+def test_a_writer_based_on_a_named_document_file_retrieves_it():
+    data = drafted(
+        "Pool controllers publish readings to the Kafka topic pool-chemistry with pool_id and turbidity_ntu. "
+        "If turbidity_ntu is above 0.5, post a closure notice to the #pools Slack channel. Use the model "
+        "only "
+        "to write the text of that closure notice, based on the state health code excerpt we keep "
+        "(pool-code-excerpt.md)."
+    )
+    writer = next(s for s in data["steps"] if s["type"] == "model")
+    assert "docs" in writer["needs"] and step(data, "retrieve")
+
+
+def test_an_action_never_carries_a_writer_that_runs_on_other_events():
+    data = drafted(
+        "Editorial Manager sends a webhook when a manuscript is submitted: manuscript_id, title, abstract, "
+        "word_count and corresponding_author_email. Have the model decide in_scope or out_of_scope. If it's "
+        "out of scope, draft a desk-rejection letter and save it as a draft in Editorial Manager. If "
+        "word_count is over 8000, email the corresponding author asking for a shortened version."
+    )
+    email = step(data, "http", "email")
+    assert email["if"] == "{{ event.word_count > 8000 }}"
+    assert "check_reply" not in email.get("needs", []) and "check_reply" not in str(email["request"])
