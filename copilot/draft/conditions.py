@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from copilot.draft.field_tests import band_atoms, contains_atoms
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
@@ -73,19 +74,6 @@ _EVENT_AFTER = re.compile(
     # "filament_used_g is 200 g or more": a unit may follow the number
     r"\b([a-z][a-z0-9]*_[a-z0-9_]+|[a-z]{2,})\s+(?:is|are)\s+[$€£]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(?:%|[a-z°]{1,7}))?\s+or\s+"
     r"(more|above|higher|greater|over|less|below|lower|fewer|under)\b",
-    re.I,
-)
-# "If the event_name contains "Junior"": a text field of the event holds a word
-_CONTAINS = re.compile(
-    r"\b(?:the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]{3,}(?:\s+[a-z]{3,})?)\s+(?:contains|includes|mentions|has)\s+"
-    r"(?:the\s+(?:word|text|string)\s+)?[\"'\u201c\u2018]([^\"'\u201d\u2019]{1,40})[\"'\u201d\u2019]",
-    re.I,
-)
-# "the pH is outside 7.2-7.8", "temp_c is between 2 and 8": a band of an event field
-_EVENT_BAND = re.compile(
-    r"\b(?:the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]{2,})\s+(?:is\s+|are\s+|reads?\s+|falls?\s+|goes\s+)?"
-    r"(outside(?:\s+of)?|out\s+of|between|within|inside)\s+(?:the\s+)?(?:range\s+(?:of\s+)?)?"
-    r"(-?\d+(?:\.\d+)?)\s*(?:[a-z%°]{1,5}\s*)?(?:-|–|to|and)\s*(-?\d+(?:\.\d+)?)",
     re.I,
 )
 _NOT_EVENT_FIELDS = re.compile(
@@ -206,18 +194,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
     """The condition phrases between a and b: thresholds, severity, states ("negative", "urgent")."""
     found: list[tuple[int, int, Condition]] = []
     part = sentence[a:b]
-    for m in _EVENT_BAND.finditer(part):
-        if (
-            _NOT_EVENT_FIELDS.match(re.sub(r"s$", "", m.group(1)))
-            or m.group(1).lower() in ("cases", "case")
-            or any(s < a + m.end() and e > a + m.start() for s, e, _ in found)
-        ):
-            continue
-        band = (float(m.group(3)), float(m.group(4)))
-        op = "outside" if m.group(2).lower().startswith("out") else "range"
-        found.append(
-            (a + m.start(), a + m.end(), Condition("event", m.group(0), op, band, snake(m.group(1))))
-        )
+    found.extend(band_atoms(part, a, lambda noun: bool(_NOT_EVENT_FIELDS.match(noun))))
     # "between 2 and 8" of an event field is its band, not a score's
     found.extend(t for t in score_atoms(part, a) if not any(s < t[1] and e > t[0] for s, e, _ in found))
     for m in _SEVERITY_ATOM.finditer(part):
@@ -257,15 +234,8 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                         ),
                     )
                 )
-    for m in _CONTAINS.finditer(part):
-        if inside_if and not _NOT_EVENT_FIELDS.match(m.group(1)):
-            found.append(
-                (
-                    a + m.start(),
-                    a + m.end(),
-                    Condition("event", m.group(0), "contains", m.group(2), snake(m.group(1))),
-                )
-            )
+    if inside_if:
+        found.extend(contains_atoms(part, a, lambda noun: bool(_NOT_EVENT_FIELDS.match(noun))))
     for m in _EVENT_AFTER.finditer(part):
         # "only when mrr is 500 or more": the number first, then its direction
         if (
