@@ -137,6 +137,10 @@ def assemble(
     """The flow's data and its steps: models picked, hot-path timeouts cut from the SLA's shares."""
     picker = ModelPicker(request.catalog, plan.cost_tier, request.fallback_model, level)
     built = build_steps(plan, base_dir)
+    # "if the magnitude is below 18.5", however it was read: that field holds a number
+    plan.event.compare_as_numbers(
+        [str(s["if"]) for s in built.steps if s.get("if")], given=request.event is not None
+    )
     # First pass: equal shares pick the models; second: shares by the chosen models' p95.
     even = _shares(built, plan.sla, {}, safety)
     chosen = _choose_models(built, plan, picker, even)

@@ -471,6 +471,8 @@ def _unread_parts(
     out: list[tuple[int, int, str]] = []
     for piece in re.finditer(r"[^,;]+?(?=\s+(?:and|or|but)\s+|[,;]|$)", blank[a:b], re.I):
         text = re.sub(r"^\s*(?:and|or|but)\s+", "", piece.group(0), flags=re.I).strip()
+        if re.search(r"\((?:i\.?e\.?|e\.?g\.?|that is|meaning),?\s*$", text, re.I):
+            continue  # "brighter than 18.5 (i.e. the number is below 18.5)": said again, and read there
         words = [w for w in re.findall(r"[A-Za-z_']+", text) if w.lower() not in _FILLER_WORDS]
         if len(words) >= 2 or (words and re.search(r"\b(?:is|was|are|were|gets?|got)\s+\w+", text, re.I)):
             # "it was late": one word of its own, still a condition

@@ -71,6 +71,10 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
 
     options = list(reading.response_options)
     decide = next((t for t in tasks if t.kind == "decide"), None)
+    if "other" in options and any(t.kind == "classify" and set(options) == set(t.labels) for t in tasks):
+        # "Classify each text as lockout, rekey or other": a classifier's labels (a verdict the caller
+        # waits for has no "other"), no second step deciding the same
+        return
     if decide is not None and options and not reading.bands:
         decide.labels = options
     if decide is not None and decide.docs is None and decide.start >= 0:

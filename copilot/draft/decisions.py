@@ -319,6 +319,10 @@ _DOCUMENTS_READ = re.compile(
 )
 
 
+# "(lockout_home, lockout_car, rekey or not_a_job)": options listed in parentheses
+_LISTED_OPTIONS = re.compile(r"\(\s*[\w-]+(?:\s*,\s*[\w-]+)+\s*,?\s*(?:or|and)\s+[\w-]+\s*\)")
+
+
 def _verb_of(delegated: re.Match[str]) -> str:
     """The verb a delegation hands to the model ("have an LLM write", "the model should flag")."""
     return (delegated.group(1) or delegated.group(2) or "").lower()
@@ -423,6 +427,10 @@ def read_actions(
             if delegated and _MODEL_VERBS.get(_verb_of(delegated)):
                 # "retrieve the entry from the guide and have an LLM write an explanation": the model's work
                 kind = _MODEL_VERBS[_verb_of(delegated)]
+            elif delegated and kind is None and _verb_of(delegated):
+                # "have the model work out the job type (lockout_home, rekey or not_a_job)": a choice
+                # among the options it lists, else the brief's own words as the instruction
+                kind = "classify" if _LISTED_OPTIONS.search(clause.text) else "reply"
             if kind == "score" and re.search(
                 r"\b(?:assess|evaluate|rate|judge)\w*\s+(?:whether|if)\b", clause.text, re.I
             ):
@@ -472,6 +480,15 @@ def read_actions(
                 source = documents_named(clause.text)
                 if source and kind in ("reply", "answer"):
                     missed.docs = source.group(1).lower()  # "… from the lab reference guide"
+                listed = _LISTED_OPTIONS.search(clause.text) if kind == "classify" else None
+                if listed is not None:
+                    # "(lockout_home, lockout_car, rekey, lock_install or not_a_job)": its labels
+                    missed.labels = [
+                        snake(o)
+                        for o in re.split(
+                            r"\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+", listed.group(0).strip("() ")
+                        )
+                    ]
                 if kind == "decide":
                     # "check each request against our sanctions list and decide approve or review"
                     # none named ("pick a component"): an open decision, never a stock pass/fail

@@ -168,6 +168,29 @@ class EventShape:
                     found.append(path)
         return max(found, key=lambda p: (len(_leaf(p)), -len(p))) if found else None
 
+    def compare_as_numbers(self, conditions: list[str], *, given: bool) -> list[str]:
+        """A top-level string field a condition compares with a number (`event.magnitude < 18.5`)
+        becomes a number, so a real event's number is accepted and the test never compares a
+        string with a float. Only for a shape the drafter read or guessed (`given`: the user's own
+        event says what each field is); returns the fields changed."""
+        from copilot.flow.expressions import compared_literals
+
+        if given:
+            return []
+        properties = self.schema.get("properties") or {}
+        changed: list[str] = []
+        for text in conditions:
+            for path, op, value in compared_literals(text):
+                name = path[1] if len(path) == 2 and path[0] == "event" else None
+                numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+                spec = properties.get(name) if name else None
+                if numeric and op != "eq" and isinstance(spec, dict) and spec.get("type") == "string":
+                    properties[name] = {"type": "number"}
+                    if isinstance(self.sample.get(name), str):
+                        self.sample[name] = float(value)
+                    changed.append(str(name))
+        return changed
+
     def counted_field(self, noun: str) -> str | None:
         """The one field that counts or measures `noun`: "at least 3 reports" with
         `report_count` (a number compared with a number is never an identifier like

@@ -341,6 +341,10 @@ def _field_names(listed: str) -> list[str]:
     for item in items:
         if re.search(r"[A-Za-z]['’](?:t|re|ve|ll|d|m)\b", item):
             return []  # "(Tripspark, don't ask)": an aside, not a list of fields
+        named = re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", item)
+        if len(named) == 1 and not item.strip("` ").startswith(named[0] + " "):
+            names.append(named[0])  # "a short free-text broker_comment": the name it is written as
+            continue
         words = [w.lower().replace("’", "'") for w in re.findall(r"[A-Za-z][\w'’-]*", item)]
         while words and words[0] in _OWNERS:
             words = words[1:]

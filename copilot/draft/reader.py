@@ -45,6 +45,7 @@ from copilot.draft.task_conditions import (
     for_labels,
     lead_conditions,
     lead_labels,
+    never_for_label,
     option_subjects,
     otherwise_across,
     pronoun_conditions,
@@ -462,6 +463,7 @@ def read(brief: str) -> Reading:
     unmapped_labels(tasks, matches)
     subject_shared(sentences, tasks)
     except_for(sentences, tasks, matches)
+    never_for_label(sentences, tasks, matches)
     lead_conditions(sentences, tasks, event_noun(sentences, trigger))
     scope_conditions(sentences, tasks, matches)
     lead = event_lead(sentences)
@@ -559,7 +561,8 @@ def unmapped(sentences: list[str], matches: list[Match]) -> list[str]:
     """Clauses with no recognised phrase and at least three words: what the user should check."""
     out: list[str] = []
     for index, sentence in enumerate(sentences):
-        spans = [(m.start, m.end) for m in matches if m.sentence == index]
+        # "an immediate reply …": a vague word for speed reads no instruction around it
+        spans = [(m.start, m.end) for m in matches if m.sentence == index and m.kind != "realtime"]
         for a, b in clauses(sentence):
             if any(s < b and e > a for s, e in spans):
                 continue

@@ -190,6 +190,20 @@ _LEAD = re.compile(
     r"in (?:every|each|all|any) cases?,?|either way,?|regardless,?|in both cases,?)\s+)+",
     re.I,
 )
+# "First, have the model …", "use an LLM to …": the brief hands the work to a model
+_HANDED = re.compile(
+    r"\W*(?:(?:first|then|next|also|finally),?\s+)?(?:have|let|get|ask|use)\s+(?:an?\s+|the\s+|our\s+)?"
+    r"(?:llm|model|ai|gpt[\w.-]*|language model)\s+(?:to\s+)?([a-z]+)",
+    re.I,
+)
+# "… telling them to", "asking the customer to": what a message asks of its reader
+_TELLING = re.compile(
+    r"\b(?:tell|telling|tells|ask|asking|asks|remind|reminding|advise|advising|instruct|instructing|urge|urging)\s+"
+    r"(?:them|him|her|the\s+[\w-]+|our\s+[\w-]+|customers?|users?|guests?)\s*$",
+    re.I,
+)
+# after "X gets notified": how events arrive ("… when an order is emailed to us"), not an order
+_PASSIVE_EVENT = re.compile(r"^\s*(?:to|by)\s+(?:us|our\s+(?:inbox|endpoint|webhook))\b", re.I)
 # "Hotel guests can message …", "Riders may text us …": what someone else is able to do
 _ABLE = re.compile(
     r"\W*(?:(?!(?:if|when|whenever|unless|once|after|before|until|where)\b)[\w-]+\s+){0,3}?([a-z]+)\s+(?:can|could|may)\s+(?:also\s+|now\s+|still\s+)?[a-z]",
@@ -326,6 +340,11 @@ TYPE_GLOSS = re.compile(
 def action_of(clause: str) -> tuple[str, str] | None:
     """(verb, kind) when the clause instructs an action, else None."""
     stripped = clause.strip(" ,;:.-*()")
+    handed = _HANDED.match(stripped)
+    if handed is not None and _base(handed.group(1)) not in ACTION_VERBS:
+        # "Have the model work out the job type", "have the model break requested_work into
+        # jobs": work handed to a model is model work, whatever its verb
+        return _base(handed.group(1)), "model"
     able = _ABLE.match(stripped)
     if able and able.group(1).lower().rstrip("s") in _PEOPLE - {"we", "you"}:
         return None  # "Hotel guests can message the front desk": how events arrive, not an order
@@ -449,6 +468,16 @@ def action_of(clause: str) -> tuple[str, str] | None:
         for base in _participle_bases(written.group(1)):
             if ACTION_VERBS.get(base) == "model":
                 return base, "model"
+    told = re.search(
+        r"\b(?:gets?|got|is|are|should be|must be|will be)\s+(?:also\s+|then\s+|immediately\s+)?"
+        r"(paged|notified|emailed|texted|alerted|pinged|messaged)\b",
+        stripped,
+        re.I,
+    )
+    if told and not _PASSIVE_EVENT.search(stripped[told.end() :]):
+        # "the on-call locksmith gets paged": someone is told, so the flow tells them
+        base = next((b for b in _participle_bases(told.group(1)) if b in ACTION_VERBS), "notify")
+        return base, ACTION_VERBS.get(base, "effect")
     received = _RECEIVES.search(stripped)
     if received:
         # "rejected listings get an email to the seller": the subject receives a side effect
@@ -472,6 +501,8 @@ def action_of(clause: str) -> tuple[str, str] | None:
             continue
         if m.group(0).lower().startswith(("to ", "and ")) and DETERMINER.search(stripped[: m.start()] + " "):
             continue
+        if m.group(0).lower().startswith("to ") and _TELLING.search(stripped[: m.start()]):
+            continue  # "a reply telling them to call 911 first": what the message says, not work
         return base, ACTION_VERBS[base]
     return None
 
@@ -486,7 +517,7 @@ RECEIVED_VERBS = {
 }  # fmt: skip
 _RECEIVES = re.compile(
     r"\b(?:gets?|receives?|should (?:get|receive)|will (?:get|receive)|must (?:get|receive))\s+"
-    r"(?:an?\s+|the\s+)?(?:[\w-]+\s+)?(" + "|".join(RECEIVED_VERBS) + r")\b",
+    r"(?:an?\s+|the\s+)?(?!no\b|not\b)(?:[\w-]+\s+)?(" + "|".join(RECEIVED_VERBS) + r")\b",
     re.I,
 )
 

@@ -2734,3 +2734,68 @@ def test_an_action_never_carries_a_writer_that_runs_on_other_events():
     email = step(data, "http", "email")
     assert email["if"] == "{{ event.word_count > 8000 }}"
     assert "check_reply" not in email.get("needs", []) and "check_reply" not in str(email["request"])
+
+
+def test_a_field_compared_with_a_number_is_a_number_and_a_described_field_keeps_its_written_name():
+    data = drafted(
+        "We subscribe to the Kafka topic alerts.transients. Each message has alert_id, ra, dec, magnitude, "
+        "classifier_score (0 to 1) and a short free-text broker_comment. Have the model classify each alert "
+        "as one of supernova_candidate, variable_star, asteroid or artifact. If it's a "
+        "supernova_candidate and "
+        "the magnitude is brighter than 18.5 (i.e. the number is below 18.5), create a follow-up observation "
+        "request in our scheduler."
+    )
+    schema = data["trigger"]["event_schema"]["properties"]
+    assert "broker_comment" in schema and not any(n.startswith("short") for n in schema), list(schema)
+    compared = [s["if"] for s in data["steps"] if "event.magnitude <" in str(s.get("if", ""))]
+    assert compared and schema["magnitude"]["type"] == "number", (compared, schema["magnitude"])
+    assert isinstance(data["trigger"]["example"]["magnitude"], float)
+
+
+def test_work_handed_to_a_model_is_a_model_step_whatever_its_verb():
+    data = drafted(
+        "Twilio sends us an inbound SMS webhook with from_number, body and received_at. Have the model work "
+        "out the job type (lockout_home, lockout_car, rekey, lock_install or not_a_job). For lock_install "
+        "texts, post to the #installs Slack channel."
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert labels[:5] == ["lockout_home", "lockout_car", "rekey", "lock_install", "not_a_job"], labels
+    quote = drafted(
+        "Square sends a webhook with booking_id and requested_work. First, have the model break "
+        "requested_work into individual alteration jobs. Then text the customer the list via Twilio."
+    )
+    writer = [s for s in quote["steps"] if s["type"] == "model"]
+    assert writer and "break requested_work" in writer[0]["prompt"]["system"], [
+        s["id"] for s in quote["steps"]
+    ]
+
+
+def test_someone_who_gets_paged_is_paged_and_a_message_telling_them_to_call_is_no_call():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Twilio sends us an inbound SMS webhook with from_number and body. Classify each text as "
+            "lockout, rekey or other. Urgent lockouts must get an immediate reply telling them to call 911 "
+            "first, and the on-call locksmith gets paged."
+        )
+    )
+    ids = [s["id"] for s in outcome.data["steps"]]
+    assert any(i.startswith("page") for i in ids), ids
+    assert not any("call" in i and "page" not in i for i in ids), ids  # "to call 911" is what the reply says
+    assert "decide" not in ids  # "as lockout, rekey or other" are the classifier's labels, decided once
+
+
+def test_a_label_kept_from_places_and_an_aside_that_says_the_condition_again():
+    data = drafted(
+        "We subscribe to the Kafka topic alerts.transients; each message has alert_id, magnitude and "
+        "classifier_score. Have the model classify each alert as one of supernova_candidate, variable_star, "
+        "asteroid or artifact. If it's a supernova_candidate and the magnitude is brighter than 18.5 (i.e. "
+        "the number is below 18.5), create an observation request in our scheduler. Only post to the "
+        "#night-ops Slack channel when classifier_score is at least 0.8. Artifacts must never be sent to the "
+        "scheduler or to Slack."
+    )
+    label = "steps.check_classify.output.label"
+    request = step(data, "http", "request")["if"]
+    assert "event.magnitude < 18.5" in request and "== 'supernova_candidate'" in request, request
+    assert "brighter" not in request and "output.magnitude" not in request, request
+    slack = step(data, "http", "slack")["if"]
+    assert f"not ({label} == 'artifact')" in slack and "event.classifier_score >= 0.8" in slack, slack
