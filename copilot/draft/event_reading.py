@@ -216,6 +216,23 @@ _TYPES = {
 }
 
 
+# "status (completed, failed or cancelled)": the values a listed field takes
+_FIELD_VALUES = re.compile(
+    r"\b([a-z][a-z0-9_]*)\s*\(\s*([\w-]+(?:\s*,\s*[\w-]+)*\s*,?\s*(?:\bor\b|\band\b|/)\s*[\w-]+)\s*\)"
+)
+
+
+def read_field_values(sentences: list[str], fields: list[str]) -> dict[str, list[str]]:
+    """The values the brief lists for a field ("status (completed, failed or cancelled)")."""
+    out: dict[str, list[str]] = {}
+    for sentence in sentences:
+        for m in _FIELD_VALUES.finditer(sentence):
+            values = [v for v in re.split(r"\s*(?:,|/|\bor\b|\band\b)\s*", m.group(2)) if v]
+            if m.group(1) in fields and len(values) >= 2 and not any(v.isdigit() for v in values):
+                out[m.group(1)] = values
+    return out
+
+
 def read_field_types(sentences: list[str], fields: list[str]) -> dict[str, str]:
     """The JSON type the brief states for each listed field it types."""
     out: dict[str, str] = {}

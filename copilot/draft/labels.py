@@ -58,7 +58,9 @@ _LIST_INTRO = re.compile(
     re.I,
 )
 _LIST_STOP = re.compile(
-    r"[.;:()!?]|\bwith\s+(?:a|an|the|our|some)\b|\b(?:then|so|by|via|through|thru|within|under|from|if|when|whenever|unless|before|after|"
+    # "classify the cause from the caption as a, b or c": a source named before the list is no stop
+    r"[.;:()!?]|\bwith\s+(?:a|an|the|our|some)\b|\bfrom(?!\s+(?:the\s+|its\s+|their\s+)?[\w-]+\s+(?:as|into)\b)|"
+    r"\b(?:then|so|by|via|through|thru|within|under|if|when|whenever|unless|before|after|"
     r"and (?:then |also )?(?:the|a|an|our|any|anything|all|everything|each|it|them|answer\w*|send\w*|post\w*|"
     r"notif\w*|page\w*|stor\w*|sav\w*|escalat\w*|repl\w*|route\w*|forward\w*|log\w*|alert\w*|ping\w*|e-?mail\w*|"
     r"summari[sz]\w*|extract\w*|scor\w*|flag\w*|draft\w*|write\w*|push\w*|updat\w*|creat\w*))\b",

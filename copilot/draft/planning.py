@@ -33,6 +33,7 @@ from copilot.draft.event_sample import default_event, names_the_event, shape_fro
 from copilot.draft.model_picker import ModelPicker
 from copilot.draft.reading import Reading, Task
 from copilot.draft.request import DraftRequest
+from copilot.draft.threshold_fields import value_subjects
 from copilot.errors import FlowgenError
 from copilot.flow.dump import Comments
 
@@ -180,6 +181,11 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             "id) for the idempotency keys"
         )
     event = request.event or default_event(trigger, reading.noun, listed, reading.event_types)
+    if request.event is None:
+        for name, values in reading.event_values.items():
+            spec = event.schema.get("properties", {}).get(name)
+            if isinstance(spec, dict) and spec.get("type") == "string":
+                spec["examples"] = values  # "status (completed, failed or cancelled)"
     if request.event is None and reading.event_fields:
         assumptions.append(LISTED_TYPES)  # said once the types are settled (`listed_types`)
     elif request.event is None:
@@ -295,6 +301,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     )
     read_late: list[str] = []
     presence_conditions(tasks, event, read_late)
+    value_subjects(tasks, event, reading.sentences)
     declare_tested_fields(tasks, event, request.event is not None, assumptions)
     declare_lookup_keys(tasks, event, request.event is not None, assumptions)
     assumptions[:] = [listed_types(reading, event) if a is LISTED_TYPES else a for a in assumptions]

@@ -32,7 +32,13 @@ from copilot.draft.decisions import (
     read_bands,
     read_response_options,
 )
-from copilot.draft.event_reading import event_noun, read_event_fields, read_field_types, read_noun
+from copilot.draft.event_reading import (
+    event_noun,
+    read_event_fields,
+    read_field_types,
+    read_field_values,
+    read_noun,
+)
 from copilot.draft.labels import snake
 from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
 from copilot.draft.phrases import DOCUMENT_NOUNS, Match
@@ -510,6 +516,7 @@ def read(brief: str) -> Reading:
                 matches.append(Match(kind, m.group(0), index, m.start(), m.end()))
     event_fields = read_event_fields(sentences, matches, trigger)
     event_types = read_field_types(sentences, event_fields)
+    event_values = read_field_values(sentences, event_fields)
     rate = read_rate(sentences, matches)
     concurrency = read_concurrency(sentences, matches)
     docs_glob = read_docs_glob(sentences, matches)
@@ -532,6 +539,7 @@ def read(brief: str) -> Reading:
         noun=event_noun(sentences, trigger),
         event_fields=event_fields,
         event_types=event_types,
+        event_values=event_values,
         docs_glob=docs_glob,
         rate=rate,
         concurrency=concurrency,

@@ -114,6 +114,8 @@ class Reading:
     noun: str = "event"
     event_fields: list[str] = field(default_factory=list)  # "Event: {id, subject, body}" in the brief
     event_types: dict[str, str] = field(default_factory=dict)  # "round_number (int)": stated types
+    # "status (completed, failed or cancelled)": the values the brief lists for a field
+    event_values: dict[str, list[str]] = field(default_factory=dict)
     docs_glob: str | None = None  # a document path the brief names, e.g. docs/help-centre/*.md
     rate: float | None = None  # expected events per second ("about 50 a second")
     concurrency: int | None = None  # most events in flight the brief allows ("at most 20 at a time")

@@ -663,10 +663,36 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
             task.unmapped_condition = None
             continue
         bound = re.match(
-            r"\s*(\d+(?:\.\d+)?)\s+or\s+(less|fewer|lower|below|under|more|higher|above|over)\b",
+            # "if it's 200 g or more": a unit may follow the number
+            r"\s*(\d+(?:\.\d+)?)\s*(?:[a-z%°]{1,7}\s+)?or\s+(less|fewer|lower|below|under|more|higher|above|over)\b",
             sentence[m.start(1) :] if m.group(1) else "",
             re.I,
         )
+        measured = next(
+            (
+                t.condition
+                for t in sorted(tasks, key=lambda t: (t.sentence, t.start), reverse=True)
+                if t.condition is not None
+                and t.condition.kind == "event"
+                and isinstance(t.condition.value, float)
+                and task.sentence - 1 <= t.sentence <= task.sentence
+                and (t.sentence, t.start) < (task.sentence, task.start)
+            ),
+            None,
+        )
+        if bound is not None and measured is not None and not any(t.kind == "score" for t in tasks):
+            # "requeue only if filament_used_g is under 200; if it's 200 g or more, email …": the
+            # field the threshold before it reads, on its other side
+            below = bound.group(2).lower() in ("less", "fewer", "lower", "below", "under")
+            task.condition = Condition(
+                "event",
+                sentence[m.start() : m.start(1) + bound.end()],
+                "<=" if below else ">=",
+                float(bound.group(1)),
+                output_field=measured.output_field,
+            )
+            task.unmapped_condition = None
+            continue
         if bound is not None and any(t.kind == "score" for t in tasks):
             # "if it is 3 or less" after a score the flow computes: that score, read like any other
             # (a number over 1 as a share; the brief's own scale restores it)

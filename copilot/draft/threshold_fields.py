@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from copilot.draft.event import EventShape
-from copilot.draft.reading import Condition
+from copilot.draft.reading import Condition, Task
 
 # "units_on_hand for O negative": the thing a measure is counted for, after the field's name
 _FOR_QUALIFIER = re.compile(
@@ -126,8 +126,41 @@ def valued_field(text: str, event: EventShape) -> Condition | None:
             if value[0].isupper() or field.lower().endswith("_" + word):
                 found.append((field, value))
                 break
-    if len({f for f, _ in found}) != 1:
+    if not found:
+        # "For failed jobs" with "status (completed, failed or cancelled)": a value the brief lists
+        for field in event.fields:
+            spec = event.schema.get("properties", {}).get(field) or {}
+            for value in spec.get("examples") or []:
+                if isinstance(value, str) and re.search(rf"\b{re.escape(value)}\b", text, re.I):
+                    found.append((field, value))
+    if len({f for f, _ in found}) != 1 or len(found) != 1:
         return None
     field, value = found[0]
     optional = field not in (event.schema.get("required") or [])
     return Condition("event", text, "==", value, output_field=field, optional=optional)
+
+
+def value_subjects(tasks: list[Task], event: EventShape, sentences: list[str]) -> None:
+    """ "Completed jobs just set the order status to "printed"" with "status (completed, failed or
+    cancelled)": an action whose sentence opens with a value the brief lists for a field runs
+    only for events with that value."""
+    for task in tasks:
+        if (
+            task.condition is not None
+            or task.unmapped_condition
+            or task.kind not in ("notify", "store", "act")
+        ):
+            continue
+        if not 0 <= task.sentence < len(sentences) or task.start < 0:
+            continue
+        head = " ".join(re.findall(r"[A-Za-z][\w-]*", sentences[task.sentence][: task.start + 1])[:3])
+        found = [
+            (field, value)
+            for field in event.fields
+            for value in (event.schema.get("properties", {}).get(field) or {}).get("examples") or []
+            if isinstance(value, str) and re.match(rf"(?:only\s+|just\s+)?{re.escape(value)}\b", head, re.I)
+        ]
+        if len(found) == 1:
+            field, value = found[0]
+            optional = field not in (event.schema.get("required") or [])
+            task.condition = Condition("event", head, "==", value, output_field=field, optional=optional)

@@ -190,6 +190,8 @@ _LEAD = re.compile(
     r"in (?:every|each|all|any) cases?,?|either way,?|regardless,?|in both cases,?)\s+)+",
     re.I,
 )
+# "set the order status to "printed"": an update of a record (never "set timer", a label)
+_SET_TO = re.compile(r"\bset\s+(?:the|its|their|his|her|our|that)\s+(?:[\w-]+\s+){0,3}?(?:to|as)\b", re.I)
 # "First, have the model …", "use an LLM to …": the brief hands the work to a model
 _HANDED = re.compile(
     r"\W*(?:(?:first|then|next|also|finally),?\s+)?(?:have|let|get|ask|use)\s+(?:an?\s+|the\s+|our\s+)?"
@@ -340,6 +342,8 @@ TYPE_GLOSS = re.compile(
 def action_of(clause: str) -> tuple[str, str] | None:
     """(verb, kind) when the clause instructs an action, else None."""
     stripped = clause.strip(" ,;:.-*()")
+    if _SET_TO.search(stripped) and not _PASSIVE.search(stripped[: _SET_TO.search(stripped).start()]):
+        return "set", "effect"  # "set the order status to "printed" in our order system": an update
     handed = _HANDED.match(stripped)
     if handed is not None and _base(handed.group(1)) not in ACTION_VERBS:
         # "Have the model work out the job type", "have the model break requested_work into

@@ -2799,3 +2799,23 @@ def test_a_label_kept_from_places_and_an_aside_that_says_the_condition_again():
     assert "brighter" not in request and "output.magnitude" not in request, request
     slack = step(data, "http", "slack")["if"]
     assert f"not ({label} == 'artifact')" in slack and "event.classifier_score >= 0.8" in slack, slack
+
+
+def test_listed_values_of_a_field_open_the_sentences_that_act_on_them():
+    data = drafted(
+        "OctoPrint sends a webhook when a job ends, with printer_id, status (completed, failed or "
+        "cancelled), "
+        "filament_used_g and snapshot_caption. Have the model classify the failure cause from the caption as "
+        "adhesion, clog, spaghetti, layer_shift or other. Requeue the job via our queue API only if "
+        "filament_used_g is under 200; if it's 200 g or more, email the shop manager asking for approval. "
+        'Completed jobs just set the order status to "printed" in our order system.'
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert labels == ["adhesion", "clog", "spaghetti", "layer_shift", "other"], labels
+    assert step(data, "http", "email")["if"] == "{{ event.filament_used_g >= 200 }}"
+    assert step(data, "http", "status")["if"] == "{{ event.status == 'completed' }}"
+    assert data["trigger"]["event_schema"]["properties"]["status"]["examples"] == [
+        "completed",
+        "failed",
+        "cancelled",
+    ]
