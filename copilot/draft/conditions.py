@@ -394,6 +394,14 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
         if any(s < end and e > start for s, e, _ in found):
             continue
         word = next(g for g in m.groups() if g) if m.groups() else m.group(0)
+        if inside_if and re.match(
+            r"\s+(?:list|lists|products?|vendors?|suppliers?|items?|senders?|domains?)\b",
+            part[m.end() :],
+            re.I,
+        ):
+            continue  # "isn't in the approved list": the name of a list, not a verdict on the event
+        if part[max(0, m.start() - 1) : m.start()] in ('"', "“", "'", "‘"):
+            continue  # 'our "Approved Products" folder': a quoted name
         found.append((start, end, _atom(word, m.group(0))))
     return sorted(found, key=lambda f: f[0])
 

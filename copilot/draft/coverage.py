@@ -368,9 +368,10 @@ def asks_something(text: str) -> bool:
     instruction or an imperative. Quoted text is what someone says, not the brief's request;
     a purpose clause ("so the customer sees…") explains, it does not ask."""
     from copilot.draft.subjects import systems_named
+    from copilot.draft.verbs import people_do
 
     plain = re.sub(r"[\"“][^\"”]*[\"”]", " ", text)
-    if _PURPOSE.match(plain) or _ABOUT_US.match(plain):
+    if _PURPOSE.match(plain) or _ABOUT_US.match(plain) or people_do(plain):
         return False
     prohibited = _PROHIBITION.search(plain)
     return bool(

@@ -42,8 +42,10 @@ _MODEL_VERBS = {
     **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review", "pick", "choose", "select"), "decide"),
 }  # fmt: skip
 _OPTIONS = re.compile(
-    r"\b(?:decide|determine|choose|picks?|selects?|return|answer|flag it as|mark it as)\b\s*(?:between\s+|whether\s+(?:to\s+)?|one\s+of\s*:?\s*|:\s*)?"
-    r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,|/|\bor\b|, or\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",
+    r"\b(?:decide|determine|choose|picks?|selects?|return|answer|flag it as|mark it as)\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
+    # "decide one of three labels: ok, needs_inspection, or quarantine"
+    r"one\s+of\s+(?:(?:two|three|four|five|these|the\s+following)\s+)?(?:labels|options|values|outcomes|verdicts)?\s*:?\s*|:\s*)?"
+    r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,\s*or\b|,|/|\bor\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",
     re.I,
 )
 _AGAINST = re.compile(
@@ -83,7 +85,11 @@ def decision_options(clause: str) -> list[str]:
     m = _OPTIONS.search(clause)
     if not m:
         return []
-    rest = re.split(r"\s*(?:,|/|\bor\b)\s*", m.group(2))
+    listed = m.group(2)
+    last = re.search(r"\bor\s+[`'\"]?[\w-]+", listed)
+    if last is not None:
+        listed = listed[: last.end()]  # "ok, needs_inspection, or quarantine, quoting …": ends at "or X"
+    rest = re.split(r"\s*(?:,|/|\bor\b)\s*", listed)
     # "accept, waitlist or reject, with a one-line reason": the list ends where prose starts
     rest = list(itertools.takewhile(lambda w: w.strip().lower() not in _NOT_OPTIONS, rest))
     words = [m.group(1), *rest]

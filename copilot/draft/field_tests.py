@@ -19,6 +19,13 @@ _CONTAINS = re.compile(
     r"(?:the\s+(?:word|text|string)\s+)?[\"'\u201c\u2018]([^\"'\u201d\u2019]{1,40})[\"'\u201d\u2019]",
     re.I,
 )
+# "If pests_found includes termites or bed bugs": a field written as an identifier, then words
+_INCLUDES_WORDS = re.compile(
+    r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:contains|includes|mentions|has)\s+(?:any\s+of\s+)?"
+    r"((?:[a-z][\w-]*(?:\s+[a-z][\w-]*)?)(?:\s*,\s*(?:or\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*)?)*"
+    r"(?:\s*,?\s+or\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?)?)\s*(?=[,.;]|$)",
+    re.I,
+)
 # "the pH is outside 7.2-7.8", "temp_c is between 2 and 8": a band of an event field
 _EVENT_BAND = re.compile(
     r"\b(?:the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]{2,})\s+(?:is\s+|are\s+|reads?\s+|falls?\s+|goes\s+)?"
@@ -44,8 +51,9 @@ def band_atoms(part: str, a: int, not_field: Callable[[str], bool]) -> list[Atom
 
 
 def contains_atoms(part: str, a: int, not_field: Callable[[str], bool]) -> list[Atom]:
-    """The fields `part` says hold a quoted word: op `contains`, the value the word."""
-    return [
+    """The fields `part` says hold a word (quoted, or after a field written as an identifier):
+    op `contains`, the value the word; "termites or bed bugs" are alternatives."""
+    found: list[Atom] = [
         (
             a + m.start(),
             a + m.end(),
@@ -54,3 +62,11 @@ def contains_atoms(part: str, a: int, not_field: Callable[[str], bool]) -> list[
         for m in _CONTAINS.finditer(part)
         if not not_field(m.group(1))
     ]
+    for m in _INCLUDES_WORDS.finditer(part):
+        if any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            continue
+        words = [w for w in re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", m.group(2).strip()) if w]
+        first = Condition("event", m.group(0), "contains", words[0], m.group(1))
+        first.alternatives = [Condition("event", m.group(0), "contains", w, m.group(1)) for w in words[1:]]
+        found.append((a + m.start(), a + m.end(), first))
+    return found

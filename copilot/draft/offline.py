@@ -117,7 +117,10 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
     unread = [
         u
         for u in reading.unmapped
-        if not any(u.removesuffix(UNMAPPED_CONDITION) in said for said in current.read_late)
+        if not any(
+            u.removesuffix(UNMAPPED_CONDITION) in said or (len(said) >= 8 and said in u)
+            for said in current.read_late
+        )
     ]
     applier, handed, still_unread = hand_rules_to_model(data, built.roles, unread, reading.sentences)
     for rule in handed:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from copilot.draft.conditions import ACTING, OTHER_SIDE, negate, read_conditions
-from copilot.draft.decisions import option_of, stem
+from copilot.draft.decisions import decision_options, option_of, stem
 from copilot.draft.event_reading import NOUNS
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
@@ -662,6 +662,14 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
             task.condition = Condition("label", m.group(0), "==", word)
             task.unmapped_condition = None
             continue
+        if word and re.search(r"\bthe\s+(?:label|category|type)\s+is\b", m.group(0), re.I):
+            options = [o for earlier in sentences[: task.sentence + 1] for o in decision_options(earlier)]
+            if word in options:
+                # "decide one of three labels: ok, needs_inspection, or quarantine … Only if the
+                # label is ok, send …": the decision's option
+                task.condition = Condition("decision", m.group(0), "==", word, output_field="decision")
+                task.unmapped_condition = None
+            continue  # a named value, never the question a sentence before asked
         bound = re.match(
             # "if it's 200 g or more": a unit may follow the number
             r"\s*(\d+(?:\.\d+)?)\s*(?:[a-z%°]{1,7}\s+)?or\s+(less|fewer|lower|below|under|more|higher|above|over)\b",

@@ -177,6 +177,9 @@ _PEOPLE = frozenset({
     "staff", "agent", "we", "they", "you", "team", "partner", "vendor", "seller", "buyer", "driver", "student",
     "rep", "manager", "engineer", "developer", "admin", "analyst", "doctor", "nurse", "teacher", "parent",
     "donor", "volunteer", "tenant", "owner", "host", "rider", "courier", "supplier", "merchant", "player",
+    "technician", "inspector", "officer", "operator", "clerk", "dispatcher", "coordinator", "supervisor",
+    "editor", "reviewer", "author", "requester", "passenger", "resident", "homeowner", "caller", "pilot",
+    "clinician", "physician", "crew", "shopper", "subscriber", "coach", "referee", "tech",
 })  # fmt: skip
 
 # Words that put a verb right after them in an instruction.
@@ -208,7 +211,9 @@ _TELLING = re.compile(
 _PASSIVE_EVENT = re.compile(r"^\s*(?:to|by)\s+(?:us|our\s+(?:inbox|endpoint|webhook))\b", re.I)
 # "Hotel guests can message …", "Riders may text us …": what someone else is able to do
 _ABLE = re.compile(
-    r"\W*(?:(?!(?:if|when|whenever|unless|once|after|before|until|where)\b)[\w-]+\s+){0,3}?([a-z]+)\s+(?:can|could|may)\s+(?:also\s+|now\s+|still\s+)?[a-z]",
+    r"\W*(?:(?!(?:if|when|whenever|unless|once|after|before|until|where)\b)[\w-]+\s+){0,3}?([a-z]+)\s+"
+    # "staff will call them": what people do themselves, never "… will be paged" (the flow does that)
+    r"(?:can|could|may|will(?!\s+be\b)|would(?!\s+be\b))\s+(?:also\s+|now\s+|still\s+|then\s+)?[a-z]",
     re.I,
 )
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being|gets?|got|has|have|had)\s+(?:\w+ly\s+)?$", re.I)
@@ -349,6 +354,12 @@ def action_of(clause: str) -> tuple[str, str] | None:
         # "Have the model work out the job type", "have the model break requested_work into
         # jobs": work handed to a model is model work, whatever its verb
         return _base(handed.group(1)), "model"
+    if re.match(
+        r"\W*(?:only\s+)?(?:if|when|whenever|unless|once)\s+(?:we|i|you|they)\s+(?!(?:have\s+to|need\s+to|must|should)\b)",
+        stripped,
+        re.I,
+    ):
+        return None  # "If we hold matching records": what is the case, not what to do
     able = _ABLE.match(stripped)
     if able and able.group(1).lower().rstrip("s") in _PEOPLE - {"we", "you"}:
         return None  # "Hotel guests can message the front desk": how events arrive, not an order
@@ -483,6 +494,12 @@ def action_of(clause: str) -> tuple[str, str] | None:
         base = next((b for b in _participle_bases(told.group(1)) if b in ACTION_VERBS), "notify")
         return base, ACTION_VERBS.get(base, "effect")
     received = _RECEIVES.search(stripped)
+    if (
+        received
+        and re.search(r"\bthe\s+(?:[\w-]+\s+)?" + received.group(1), received.group(0), re.I)
+        and re.search(r"\b(?:within|in\s+under|in\s+less\s+than|by)\s+(?:an?\s+|\d)", stripped, re.I)
+    ):
+        return None  # "Customers should get the message within a minute": when, of a message drafted before
     if received:
         # "rejected listings get an email to the seller": the subject receives a side effect
         noun = received.group(1).lower()
@@ -576,6 +593,23 @@ def verb_of(text: str) -> str | None:
     """The base form of the action verb a clause instructs, or None."""
     found = action_of(text)
     return found[0] if found else None
+
+
+# "Our technicians submit …", "The shop manager approves …": a subject of one or two words, its verb
+_PEOPLE_DO = [
+    re.compile(
+        r"^\W*(?:our|the|some|all|many|most)\s+" + words + r"([a-z]+?)s?\s+"
+        r"(?!(?:is|are|was|were|will|would|can|could|should|must|may|need|needs|get|gets|to)\b)[a-z]+\b",
+        re.I,
+    )
+    for words in ("", r"[\w-]+\s+")
+]
+
+
+def people_do(text: str) -> bool:
+    """ "Our technicians submit service reports through PestPac": what people do, which sets the
+    scene (how events arrive), never what the flow must do."""
+    return any((m := p.match(text)) is not None and m.group(1).lower() in _PEOPLE for p in _PEOPLE_DO)
 
 
 def instructs(text: str) -> bool:

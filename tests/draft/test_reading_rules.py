@@ -2819,3 +2819,45 @@ def test_listed_values_of_a_field_open_the_sentences_that_act_on_them():
         "failed",
         "cancelled",
     ]
+
+
+def test_a_decision_of_listed_labels_drives_the_actions_and_what_staff_will_do_is_no_step():
+    data = drafted(
+        "When our FillStation controller sends a webhook for a completed tank fill, the event carries "
+        "tank_serial, gas_mix and customer_email. First, have the model check the tank against our "
+        '"Cylinder Inspection Policy" PDF and decide one of three labels: ok, needs_inspection, or '
+        "quarantine, quoting the policy section it relied on. If the label is quarantine, post a message to "
+        "the #fill-room Slack channel. Only if the label is ok, send the customer an email with their fill "
+        "receipt. Never email a customer about a quarantined tank — staff will call them."
+    )
+    decide = step(data, "model", "decide")
+    assert decide["output_schema"]["properties"]["decision"]["enum"] == [
+        "ok",
+        "needs_inspection",
+        "quarantine",
+    ]
+    assert step(data, "http", "slack")["if"] == "{{ steps.check_decide.output.decision == 'quarantine' }}"
+    assert step(data, "http", "email")["if"] == "{{ steps.check_decide.output.decision == 'ok' }}"
+    assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] == "classify"]
+    assert not [s for s in data["steps"] if "call" in s["id"]]  # the staff's call, not the flow's
+
+
+def test_an_unquoted_word_a_list_field_includes_and_statements_about_people_or_timing_are_no_work():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Our technicians submit service reports through PestPac, which fires a webhook with job_id, "
+        "pests_found (a list) and technician_notes. Use the model to write a plain-language summary for "
+        'the homeowner, using only the product labels in our "Approved Products" folder. Then send the '
+        "summary to the customer by SMS. If pests_found includes termites or bed bugs, also create a "
+        "follow-up inspection in PestPac. If we hold no record of the job, email the office. Customers "
+        "should get the message within a minute."
+    )
+    data = draft_offline(DraftRequest(brief=brief)).data
+    inspection = step(data, "http", "inspection")["if"]
+    assert inspection == "{{ ('termites' in event.pests_found) or ('bed bugs' in event.pests_found) }}"
+    assert not any(s.get("if") and "approved" in s["if"] for s in data["steps"])  # a quoted name, no verdict
+    assert not any("minute" in s["id"] or "hold" in s["id"] for s in data["steps"]), [
+        s["id"] for s in data["steps"]
+    ]
+    assert not any("technicians submit" in f["message"] for f in check(data, brief).findings)
