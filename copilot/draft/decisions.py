@@ -325,6 +325,9 @@ _DOCUMENTS_READ = re.compile(
 )
 
 
+_MODEL_KINDS = frozenset(
+    {"classify", "score", "summarise", "answer", "reply", "extract", "translate", "moderate", "decide"}
+)
 # "(lockout_home, lockout_car, rekey or not_a_job)": options listed in parentheses
 _LISTED_OPTIONS = re.compile(r"\(\s*[\w-]+(?:\s*,\s*[\w-]+)+\s*,?\s*(?:or|and)\s+[\w-]+\s*\)")
 
@@ -434,6 +437,14 @@ def read_actions(
                 # "retrieve the entry from the guide and have an LLM write an explanation": the model's work
                 kind = _MODEL_VERBS[_verb_of(delegated)]
             elif delegated and kind is None and _verb_of(delegated):
+                same = [t for t in [*tasks, *added] if t.sentence == index and t.kind in _MODEL_KINDS]
+                if same:
+                    # "Have the model read the request against our rules and answer whether …": the
+                    # model step of the sentence does it, and quotes it too
+                    same[0].also.append(
+                        Task(same[0].kind, clause.text, index, sentences[index].index(clause.text))
+                    )
+                    continue
                 # "have the model work out the job type (lockout_home, rekey or not_a_job)": a choice
                 # among the options it lists, else the brief's own words as the instruction
                 kind = "classify" if _LISTED_OPTIONS.search(clause.text) else "reply"

@@ -122,8 +122,15 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     # "SendGrid's Inbound Parse webhook", "the return label": a name or a noun
                     taken.append((m.start(), m.end()))
                     continue
-                if kind in ("score", "moderate") and re.search(
-                    r"\b(?:if|when|whenever|unless)\b[^,;.:]*$", sentence[: m.start()], re.I
+                if re.search(r"\b(?:instead\s+of|rather\s+than|without)\s+$", sentence[: m.start()], re.I):
+                    # "forward them … instead of answering them with the model": work not to do
+                    taken.append((m.start(), m.end()))
+                    continue
+                lead = re.match(r"\W*(?:for|on|with)\s+[^,;.]{1,40},", sentence, re.I)
+                if kind in ("score", "moderate") and (
+                    re.search(r"\b(?:if|when|whenever|unless)\b[^,;.:]*$", sentence[: m.start()], re.I)
+                    # "For violations, email the guest": the lead names the events, no work to do
+                    or (lead is not None and m.end() <= lead.end())
                 ):
                     # "Only if it's high risk, open a task": the condition's word, not work to do
                     taken.append((m.start(), m.end()))

@@ -2861,3 +2861,18 @@ def test_an_unquoted_word_a_list_field_includes_and_statements_about_people_or_t
         s["id"] for s in data["steps"]
     ]
     assert not any("technicians submit" in f["message"] for f in check(data, brief).findings)
+
+
+def test_a_hard_rule_makes_the_outcome_whatever_the_model_says_and_a_lead_or_instead_is_no_model_work():
+    data = drafted(
+        "Reservation changes arrive on the Kafka topic reservations.changed with reservation_id, "
+        "guest_email, party_size, pets and special_requests. Have the model read the special_requests and "
+        "answer whether the reservation violates any rule. If party_size is over 6, or pets is more than "
+        "2, it's a violation no matter what. For violations, email the guest and add a note in Campspot. "
+        "For medical requests, forward them to the ranger inbox instead of answering them with the model."
+    )
+    email = step(data, "http", "email")["if"]
+    assert "(event.party_size > 6) or (event.pets > 2)" in email, email
+    assert step(data, "http", "note")["if"] == email
+    kinds = [s["id"] for s in data["steps"] if s["type"] == "model"]
+    assert "moderate" not in kinds and kinds.count("reply") + kinds.count("answer") == 1, kinds

@@ -1,0 +1,89 @@
+"""Hard rules that settle an outcome whatever a model says: "If party_size is over 6, or pets
+is more than 2, it's a violation no matter what", "thickness under 25 mm is always maintenance".
+
+`read_overrides` finds them (the outcome's word and the event conditions that force it);
+`apply_overrides` ORs those conditions into every action the brief limits to that outcome
+("For violations, email the guest"), so the action runs when the event meets them even if the
+model says otherwise. Called by `copilot.draft.reader` once conditions are attached.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from copilot.draft.conditions import ACTING, read_conditions
+from copilot.draft.phrases import Match
+from copilot.draft.reading import Condition, Task
+
+# "If A, or B, it's a violation (no matter what)", "if A treat it as mechanic_needed"
+_IF_THEN_IS = re.compile(
+    r"^\W*(?:if|when|whenever)\s+(?P<cond>.+?),?\s+(?:then\s+)?(?:it['’]s|it\s+is|that['’]s|that\s+is|"
+    r"(?:treat|mark|count)\s+it\s+as|it\s+counts\s+as|it\s+becomes)\s+(?:an?\s+|always\s+)*(?P<word>[\w-]+)",
+    re.I,
+)
+# "A is always maintenance", "A = red always", "A means quarantine, regardless of the model"
+_IS_ALWAYS = re.compile(
+    r"^\W*(?P<cond>.+?)\s+(?:is|are|=|means|counts\s+as)\s+(?:always\s+)?(?:an?\s+)?(?P<word>[\w-]+)", re.I
+)
+_HARD = re.compile(r"\b(?:always|no\s+matter\s+what|regardless|even\s+if|whatever\s+the\s+model)\b", re.I)
+
+
+@dataclass
+class Override:
+    """An outcome (`word`) that the event conditions `when` force, said in `text`."""
+
+    word: str
+    when: list[Condition]
+    text: str
+
+
+def read_overrides(sentences: list[str], matches: list[Match]) -> list[Override]:
+    """The brief's hard rules, each read as event conditions (a rule no condition reads is left)."""
+    out: list[Override] = []
+    for index, sentence in enumerate(sentences):
+        m = _IF_THEN_IS.match(sentence) or (_IS_ALWAYS.match(sentence) if _HARD.search(sentence) else None)
+        if m is None:
+            continue
+        mapped, unread, _ = read_conditions(f"if {m.group('cond')}")
+        when = [c for _, _, c in mapped if c.kind == "event"]
+        if not when or unread:
+            continue
+        out.append(Override(m.group("word").lower(), when, m.group(0)))
+        matches.append(Match("condition", sentence, index, 0, len(sentence)))
+    return out
+
+
+def _names(text: str, word: str) -> bool:
+    stem = word.rstrip("s")
+    return bool(re.search(rf"\b{re.escape(stem)}(?:s|es)?\b", text.replace("_", " "), re.I)) or bool(
+        re.search(rf"\b{re.escape(word)}\b", text, re.I)
+    )
+
+
+def apply_overrides(tasks: list[Task], overrides: list[Override]) -> None:
+    """ "For violations, email the guest" after a hard rule for violations: the email also runs when
+    the event meets the rule's conditions."""
+    for rule in overrides:
+        for task in tasks:
+            if task.kind not in ACTING:
+                continue
+            cond = task.condition
+            if cond is None and task.unmapped_condition and _names(task.unmapped_condition, rule.word):
+                # the outcome itself is still the model's to judge (a guess, said as such)
+                task.condition = Condition(
+                    "field", task.unmapped_condition, "==", True, output_field=re.sub(r"\W+", "_", rule.word)
+                )
+                task.unmapped_condition = None
+                cond = task.condition
+            elif cond is None or cond.all_of or cond.negated:
+                continue
+            parts = [cond, *cond.alternatives]
+            named = any(
+                (isinstance(p.value, str) and p.value.lower() == rule.word)
+                or (p.output_field and _names(p.output_field, rule.word))
+                for p in parts
+                if p.kind in ("label", "decision", "field")
+            )
+            if named:
+                cond.alternatives = [*cond.alternatives, *rule.when]
