@@ -258,6 +258,16 @@ _NOT_PER_EVENT = re.compile(
     r"(?:month|mo|day|week|year|yr|hour|hr|minute|min|second|sec|quarter|annum|tokens?|[mk]?tok|characters?|chars?|words?|seats?|users?|licen[cs]es?|gb|mb)s?|monthly|daily",
     re.I,
 )
+# "$10 for a season of ~4,000 boxes": an amount over a period and the events in it
+_OVER_PERIOD = re.compile(
+    r"\s+(?:for|across|over|in)\s+(?:a|the|one|each)\s+(?:season|month|year|week|day|quarter)\s+of\s+"
+    r"(?:~\s*|about\s+|around\s+|roughly\s+)?(?P<count>\d{1,3}(?:,\d{3})+|\d+)\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?",
+    re.I,
+)
+# "the monthly model spend under $15", "a daily budget of $2": a budget per period, not per event
+_PERIOD_BEFORE = re.compile(
+    r"\b(?:monthly|daily|weekly|yearly|annual|seasonal|per\s+(?:month|day|week|year))\b", re.I
+)
 # words before an amount that make it a budget even with no "per …" ("budget $0.002", "under a penny")
 _BUDGET_BEFORE = re.compile(
     r"\b(?:budget|spend|spending|costs?|costing|pay|paying|price|cap|afford|cheap(?:ly)?)\b[^.$;]{0,30}$",
@@ -320,6 +330,13 @@ def money(sentence: str) -> list[tuple[float, re.Match[str], str]]:
             out.append((amount / count, m, sentence[m.start() : per.end()]))
             continue
         before = sentence[max(0, m.start() - 40) : m.start()]
+        spread = _OVER_PERIOD.match(sentence, m.end())
+        if spread is not None and number(spread.group("count")) > 0:
+            # "$10 for a season of ~4,000 boxes": the budget spread over the events it names
+            out.append((amount / number(spread.group("count")), m, sentence[m.start() : spread.end()]))
+            continue
+        if _PERIOD_BEFORE.search(before):
+            continue  # "the monthly model spend under $15": a budget per month, not per event
         after = _SMALL_AFTER.match(sentence, m.end())
         # "3 s, 0.2 cents.": cents in a terse line of limits are the budget per event
         terse = amount < 0.1 and len(re.findall(r"[A-Za-z]+", sentence)) <= 6

@@ -19,12 +19,16 @@ from copilot.draft.reading import Condition, Task
 # "If A, or B, it's a violation (no matter what)", "if A treat it as mechanic_needed"
 _IF_THEN_IS = re.compile(
     r"^\W*(?:if|when|whenever)\s+(?P<cond>.+?),?\s+(?:then\s+)?(?:it['’]s|it\s+is|that['’]s|that\s+is|"
-    r"(?:treat|mark|count)\s+it\s+as|it\s+counts\s+as|it\s+becomes)\s+(?:an?\s+|always\s+)*(?P<word>[\w-]+)",
+    r"(?:treat|mark|count)\s+it\s+as|it\s+counts\s+as|it\s+becomes)\s+(?:an?\s+|always\s+)*(?P<word>[\w-]+)"
+    # the sentence ends there, or says the rule is hard: "…, it's a renewal, just link it" is a condition
+    r"\s*(?:[,;]?\s*(?:no\s+matter\s+what|regardless|always|whatever|even\s+if)\b[^.;]*)?[.;!]?\s*$",
     re.I,
 )
 # "A is always maintenance", "A = red always", "A means quarantine, regardless of the model"
 _IS_ALWAYS = re.compile(
-    r"^\W*(?P<cond>.+?)\s+(?:is|are|=|means|counts\s+as)\s+(?:always\s+)?(?:an?\s+)?(?P<word>[\w-]+)", re.I
+    r"^\W*(?P<cond>.+?)\s+(?:is|are|=|means|counts\s+as|(?:must|should|will|shall)\s+(?:always\s+)?(?:go\s+to|be))\s+"
+    r"(?:always\s+)?(?:an?\s+)?(?P<word>[\w-]+)",
+    re.I,
 )
 _HARD = re.compile(r"\b(?:always|no\s+matter\s+what|regardless|even\s+if|whatever\s+the\s+model)\b", re.I)
 
@@ -36,6 +40,7 @@ class Override:
     word: str
     when: list[Condition]
     text: str
+    sentence: int
 
 
 def read_overrides(sentences: list[str], matches: list[Match]) -> list[Override]:
@@ -49,7 +54,7 @@ def read_overrides(sentences: list[str], matches: list[Match]) -> list[Override]
         when = [c for _, _, c in mapped if c.kind == "event"]
         if not when or unread:
             continue
-        out.append(Override(m.group("word").lower(), when, m.group(0)))
+        out.append(Override(m.group("word").lower(), when, m.group(0), index))
         matches.append(Match("condition", sentence, index, 0, len(sentence)))
     return out
 
@@ -65,6 +70,8 @@ def apply_overrides(tasks: list[Task], overrides: list[Override]) -> None:
     """ "For violations, email the guest" after a hard rule for violations: the email also runs when
     the event meets the rule's conditions."""
     for rule in overrides:
+        # "… must always go to maintenance": a rule about the outcome, no message of its own
+        tasks[:] = [t for t in tasks if not (t.sentence == rule.sentence and t.kind in ("notify", "act"))]
         for task in tasks:
             if task.kind not in ACTING:
                 continue
@@ -87,3 +94,4 @@ def apply_overrides(tasks: list[Task], overrides: list[Override]) -> None:
             )
             if named:
                 cond.alternatives = [*cond.alternatives, *rule.when]
+                task.also.append(Task(task.kind, rule.text, rule.sentence, 0))  # its step quotes the rule

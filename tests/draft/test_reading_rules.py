@@ -2876,3 +2876,26 @@ def test_a_hard_rule_makes_the_outcome_whatever_the_model_says_and_a_lead_or_ins
     assert step(data, "http", "note")["if"] == email
     kinds = [s["id"] for s in data["steps"] if s["type"] == "model"]
     assert "moderate" not in kinds and kinds.count("reply") + kinds.count("answer") == 1, kinds
+
+
+def test_a_budget_per_period_is_no_budget_per_event_unless_the_brief_counts_the_events():
+    from copilot.draft.numbers import read_cost
+
+    assert (
+        read_cost(["Keep each run under 20 seconds and the monthly model spend under $15."], []).budget
+        is None
+    )
+    spread = read_cost(["We can spend $10 for a season of ~4,000 box requests."], [])
+    assert spread.budget == 0.0025 and spread.budget_text == "$10 for a season of ~4,000 box requests"
+
+
+def test_a_rule_that_something_must_always_go_to_an_outcome_is_no_message_of_its_own():
+    data = drafted(
+        "RinkMonitor posts ice readings to our webhook with sheet_id and ice_thickness_mm. Have the model "
+        "classify each sheet as resurface, wait or maintenance. A sheet with ice_thickness_mm under 25 must "
+        "always go to maintenance no matter what the model says. For maintenance, open a ticket in our "
+        "Freshservice queue."
+    )
+    ticket = step(data, "http", "ticket")
+    assert "event.ice_thickness_mm < 25" in ticket["if"] and "'maintenance'" in ticket["if"], ticket["if"]
+    assert [s["id"] for s in data["steps"] if s["type"] == "http"] == [ticket["id"]]
