@@ -230,6 +230,12 @@ def _money(pattern: str, dollars: float) -> MoneyPhrase:
 
 _CENT = r"(?:cents?|penny|pennies|¢)"
 MONEY: list[MoneyPhrase] = [
+    # "a few tenths of a cent" (a few is about three), "a couple of fifths of a cent"
+    *(
+        _money(rf"\ba\s+{many}\s+{fraction}s\s+of\s+(?:an?|one)\s+{_CENT}", value * count)
+        for fraction, value in (("tenth", 0.001), ("fifth", 0.002))
+        for many, count in (("few", 3), (r"couple(?:\s+of)?", 2))
+    ),
     # "a tenth of a cent", "five tenths of a cent", "3 quarters of a cent": a count of the fraction
     *(
         _money(rf"\b(?P<n>{DIGITS}|{_WORD})\s+{fraction}s?\s+of\s+(?:an?|one)\s+{_CENT}", value)
@@ -240,6 +246,9 @@ MONEY: list[MoneyPhrase] = [
     ),
     _money(r"\b(?:an?|one)\s+tenth\s+of\s+(?:an?|one)\s+dollar\b", 0.1),
     _money(rf"(?<![\w$.,])(?P<n>{DIGITS})\s*(?:{_CENT}|c\b|p\b|pence\b)", 0.01),  # "1p": a penny, a cent
+    # "under a nickel", "a dime a request": US coins by name
+    _money(r"\b(?:an?|one)\s+nickel\b", 0.05),
+    _money(r"\b(?:an?|one)\s+dime\b", 0.1),
     _money(rf"\ba\s+couple\s+(?:of\s+)?{_CENT}", 0.02),
     _money(rf"\ba\s+few\s+{_CENT}", 0.03),
     _money(rf"\b(?P<n>{_WORD})\s+{_CENT}", 0.01),

@@ -2899,3 +2899,17 @@ def test_a_rule_that_something_must_always_go_to_an_outcome_is_no_message_of_its
     ticket = step(data, "http", "ticket")
     assert "event.ice_thickness_mm < 25" in ticket["if"] and "'maintenance'" in ticket["if"], ticket["if"]
     assert [s["id"] for s in data["steps"] if s["type"] == "http"] == [ticket["id"]]
+
+
+@pytest.mark.parametrize(
+    ("said", "budget"),
+    [
+        ("id like it under a nickel per inspection", 0.05),
+        ("keep it cheap, a few tenths of a cent each", 0.003),
+        ("no more than a dime per request", 0.1),
+    ],
+)
+def test_coins_and_a_few_tenths_of_a_cent_are_budgets(said, budget):
+    from copilot.draft.numbers import read_cost
+
+    assert read_cost([said], []).budget == pytest.approx(budget)
