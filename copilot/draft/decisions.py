@@ -310,7 +310,7 @@ _SERVICE_NAMED = re.compile(
 _MODEL_MARKS = frozenset({"flag", "mark", "tag", "label", "rank", "highlight", "note", "list"})
 
 _DELEGATED = re.compile(
-    r"\b(?:have|get|let|ask|use)\s+(?:an?\s+|the\s+|our\s+)?(?:llm|model|ai|gpt[\w.-]*|language model)\s+"
+    r"\b(?:have|get|let|ask|use|want|need|like)\s+(?:an?\s+|the\s+|our\s+)?(?:llm|model|ai|gpt[\w.-]*|language model)\s+"
     r"(?:to\s+)?([a-z]+)"
     # "The model should flag whether the sale breached a limit": the model's work, not an action
     r"|^\W*(?:the|an?|our)\s+(?:llm|model|ai|bot)\s+(?:should|must|will|can|needs?\s+to|has\s+to)\s+(?:also\s+)?([a-z]+)",

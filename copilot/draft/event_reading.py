@@ -252,7 +252,8 @@ _DELIVERS = re.compile(
 )
 _IMPERATIVE_START = re.compile(r"^\W*(?:please\s+)?(?:post|send|push|forward|publish)\b", re.I)
 _CARRIES = re.compile(
-    r"\b(?:with|containing|contains|including|includes|carrying|carries|has|having)\s+(?:fields?\s+)?(?:like\s+)?|"
+    # "w/ job id, homeowner email, …": "with", as a hurried brief writes it
+    r"\b(?:with|w/|containing|contains|including|includes|carrying|carries|has|having)\s+(?:fields?\s+)?(?:like\s+)?|"
     r"\bfields?\s*:\s*|\b(?:event|payload|body|message)s?\s*(?:fields?\s*)?:\s*|"
     # "(fields are like client_id, artist, …)", "the fields include …"
     r"\bfields?\s+(?:are|is|include|includes|incl\.?)\s*:?\s*"

@@ -2913,3 +2913,20 @@ def test_coins_and_a_few_tenths_of_a_cent_are_budgets(said, budget):
     from copilot.draft.numbers import read_cost
 
     assert read_cost([said], []).budget == pytest.approx(budget)
+
+
+def test_a_hurried_brief_lists_fields_after_w_slash_and_wants_the_model_to_do_its_work():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="our inspectors fill out the inspection in the HearthBook app and it posts a webhook to us "
+            "w/ job id, homeowner email, flue type, cracks found yes/no and inspector notes which are kinda "
+            "messy. want the model to turn the notes into a clean report for the homeowner. email the "
+            "homeowner the report."
+        )
+    )
+    fields = outcome.data["trigger"]["event_schema"]["properties"]
+    assert {"job_id", "homeowner_email", "flue_type", "cracks_found", "inspector_notes"} <= set(fields), (
+        fields
+    )
+    assert any(s["type"] == "model" for s in outcome.data["steps"])
+    assert not any("want the model" in u for u in outcome.unmapped), outcome.unmapped
