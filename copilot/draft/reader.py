@@ -192,6 +192,23 @@ def _document_lookups(sentences: list[str], tasks: list[Task]) -> list[Task]:
     return out
 
 
+def _elaborated(sentences: list[str], tasks: list[Task]) -> list[Task]:
+    """ "we have to close that pool: set the pool status to "closed" in our facility system": the
+    action after the colon is how the one before it is done, so one step, quoting both."""
+    out = list(tasks)
+    acting = sorted(
+        (t for t in tasks if t.kind == "act" and t.start >= 0), key=lambda t: (t.sentence, t.start)
+    )
+    for first, then in itertools.pairwise(acting):
+        if first.sentence != then.sentence or first not in out:
+            continue
+        between = sentences[first.sentence][first.start : then.start]
+        if ":" in between and not re.search(r"[.;]", between):
+            out.remove(first)
+            then.also.append(first)
+    return out
+
+
 def read_order(sentences: list[str], tasks: list[Task]) -> None:
     """The order the brief states: "enrich, then score", "translate first, then classify",
     "Then post it to Slack." Each task records the kinds the brief puts before it."""
@@ -465,6 +482,7 @@ def read(brief: str) -> Reading:
     otherwise_across(sentences, tasks)
     skip_conditions(sentences, tasks)
     tasks = _delivered(sentences, tasks)
+    tasks = _elaborated(sentences, tasks)
     lead_labels(sentences, tasks, matches)
     for_labels(sentences, tasks)
     unmapped_labels(tasks, matches)

@@ -2930,3 +2930,15 @@ def test_a_hurried_brief_lists_fields_after_w_slash_and_wants_the_model_to_do_it
     )
     assert any(s["type"] == "model" for s in outcome.data["steps"])
     assert not any("want the model" in u for u in outcome.unmapped), outcome.unmapped
+
+
+def test_then_orders_one_action_after_another_and_a_colon_says_how_an_action_is_done():
+    data = drafted(
+        "Pool controllers publish readings to the Kafka topic pool-chemistry with pool_id and "
+        "turbidity_ntu. If turbidity_ntu is above 0.5 we have to close that pool: set the pool status to "
+        '"closed" in our facility system and then post a closure notice to the #pools Slack channel.'
+    )
+    http = [s for s in data["steps"] if s["type"] == "http"]
+    assert [s["id"] for s in http] == ["set_status", "notify_slack"], [s["id"] for s in http]
+    assert "set_status" in http[1]["needs"]
+    assert http[0]["if"] == http[1]["if"] == "{{ event.turbidity_ntu > 0.5 }}"
