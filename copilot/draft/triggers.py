@@ -190,7 +190,7 @@ _BROKERS: list[tuple[str, str]] = [
     (r"kafka|msk|confluent", "kafka"), (r"sqs", "sqs"), (r"rabbit(?:mq)?|amqp", "rabbitmq"), (r"kinesis", "kinesis"),
     (r"pub\s?/\s?sub|pubsub", "pubsub"), (r"nats(?: jetstream)?", "nats"), (r"event\s?hubs?", "eventhub"),
     (r"eventbridge", "eventbridge"), (r"redis(?: streams?)?", "redis"), (r"service\s?bus", "servicebus"),
-    (r"sns", "sns"), (r"activemq", "activemq"), (r"pulsar", "pulsar"), (r"nsq", "nsq"),
+    (r"sns", "sns"), (r"activemq", "activemq"), (r"pulsar", "pulsar"), (r"nsq", "nsq"), (r"mqtt", "mqtt"),
 ]  # fmt: skip
 BROKER = "(?:" + "|".join(p for p, _ in _BROKERS) + ")"
 _NOT_TOPIC = {"a", "an", "the", "our", "their", "its", "this", "that", "message", "messages", "event", "events",
@@ -211,7 +211,12 @@ _TOPIC_NAMES = [
     ),
     re.compile(r"\b(?:topic|queue|stream|subscription)\s+[`\"'](?P<name>[^`\"'\s]+)[`\"']", re.I),
     re.compile(r"[`\"'](?P<name>[^`\"'\s]+)[`\"']\s+(?:topic|queue|stream|subscription)\b", re.I),
-    re.compile(r"\b(?:topic|queue|stream|subscription)\s+(?P<name>[a-z0-9]+(?:[._-][a-z0-9]+)+)\b", re.I),
+    # "publish telemetry to MQTT studio/kilns/+/telemetry": a topic path right after its broker
+    re.compile(rf"\b{BROKER}\s+`?(?P<name>[a-z0-9+#]+(?:/[a-z0-9+#_-]+)+)", re.I),
+    # "the MQTT topic pools/+/chemistry": a topic with levels and wildcards
+    re.compile(
+        r"\b(?:topic|queue|stream|subscription)\s+`?(?P<name>[a-z0-9+#]+(?:[./_+-][a-z0-9+#]+)+)", re.I
+    ),
     re.compile(r"\b(?P<name>[a-z0-9]+(?:[._-][a-z0-9]+)+)\s+(?:topic|queue|stream|subscription)\b", re.I),
     re.compile(
         r"\b(?:from|on|to|off|the)\s+(?P<name>[a-z][\w-]*)\s+(?:topic|queue|stream|subscription)\b", re.I

@@ -2942,3 +2942,17 @@ def test_then_orders_one_action_after_another_and_a_colon_says_how_an_action_is_
     assert [s["id"] for s in http] == ["set_status", "notify_slack"], [s["id"] for s in http]
     assert "set_status" in http[1]["needs"]
     assert http[0]["if"] == http[1]["if"] == "{{ event.turbidity_ntu > 0.5 }}"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Our pool controllers publish readings every minute to the MQTT topic pools/+/chemistry.",
+        "Kilns publish telemetry to MQTT `studio/kilns/+/telemetry` every 10 seconds.",
+    ],
+)
+def test_an_mqtt_topic_path_is_the_queue_it_names(said):
+    from copilot.draft.triggers import read_trigger
+
+    trigger = read_trigger([said], [])
+    assert (trigger.kind, trigger.broker) == ("queue", "mqtt") and "/+/" in (trigger.topic or ""), trigger
