@@ -27,7 +27,7 @@ _IF_CLAUSE = re.compile(
     r"\b(only if|if|when|whenever|where|in case|unless)\b(?:\([^()]*\)|[^,.;]|\.\d|,\d{3}|"
     # ", or the temperature exceeds the alarm limit, page …": the condition goes on past its comma
     r",(?=\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b))*?"
-    r"(?=,(?!\d{3})(?!\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b)|\.(?!\d)|;|:|\bthen\b|"
+    r"(?=,(?!\d{3})(?!\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b)|\.(?!\d)|;|:|\s[—–-]\s|\bthen\b|"
     # "If turbidity is above 0.5 NTU we have to close that pool": the consequence starts, no comma
     r"\s(?:we|you|they)\s+(?:have\s+to|need\s+to|must|should|will)\b|"
     r"\botherwise\b|\belse\b|$)",
@@ -644,6 +644,22 @@ def negate(cond: Condition, text: str) -> Condition:
 ACTING = ("notify", "store", "answer", "reply", "enrich", "summarise", "act")
 
 
+def _governed(acting: list[Task], start: int, clause: str, rest: str = "") -> Task | None:
+    """The task a condition at `start` governs: "…, but only if X" limits the action before it;
+    "if X, notify …" the one after it (None when that one is not among `acting`; `rest` is the
+    sentence after the condition); otherwise the nearest."""
+    before = [t for t in acting if t.start < start]
+    after = [t for t in acting if t.start > start]
+    if re.match(r"\W*(?:but\s+)?only\s+(?:if|when|for)\b", clause, re.I):
+        return max(before, key=lambda t: t.start) if before else None
+    if re.match(r"\W*(?:if|when|whenever|unless)\b", clause, re.I) and before:
+        if after:
+            return min(after, key=lambda t: t.start)
+        if re.match(r"\s*,\s*(?:then\s+)?[a-z]", rest, re.I):
+            return None  # "…, if a game is in progress, notify the front desk": what follows
+    return min(acting, key=lambda t: (abs(t.start - start), t.start))
+
+
 def attach_conditions(sentence: str, index: int, found: list[Task], matches: list[Match]) -> None:
     """Give each condition to the task it governs: the nearest acting task in the sentence."""
     # "a digest per component (what changed, anything blocked)": what a parenthesis lists is
@@ -665,8 +681,8 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
                 if task.start > start and task.condition is None:
                     task.condition = condition
             continue
-        nearest = min(acting, key=lambda t: (abs(t.start - start), t.start))
-        if nearest.condition is None:
+        nearest = _governed(acting, start, condition.text, sentence[end:])
+        if nearest is not None and nearest.condition is None:
             nearest.condition = condition
     for start, end, clause in unread:
         # Reported, and the task it governs is marked: never silently unconditional.
@@ -675,14 +691,23 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
             clause = sentence[start : min(inside)].strip(" ,")
         matches.append(Match("unread_condition", clause, index, start, end))
         candidates = [t for t in acting if t.condition is None]
+        limited = [
+            t for t in acting if t.condition is not None and not t.unmapped_condition and t.start < start
+        ]
+        if not candidates and limited and re.match(r"\W*(?:but\s+)?only\s+(?:if|when)\b", clause, re.I):
+            # "For lane_closed, mark the lane out of service, but only if no game is in progress": a
+            # further condition on an action that has one (read from the event later, or said)
+            max(limited, key=lambda t: t.start).unmapped_condition = clause
+            continue
         if candidates and _leads(sentence, start, end):
             # "only if there's a crash_dump_url, fetch the stack and attach the frames": both
             for task in candidates:
                 if task.start > start:
                     task.unmapped_condition = clause
         elif candidates:
-            nearest = min(candidates, key=lambda t: (abs(t.start - start), t.start))
-            nearest.unmapped_condition = clause
+            governed = _governed(candidates, start, clause, sentence[end:])
+            if governed is not None:
+                governed.unmapped_condition = clause
     # "over 2500, flag it; under that, mark it informal": the other side of a threshold
     for m in re.finditer(rf"\b(otherwise|else|if not|{OTHER_SIDE})\b", sentence, re.I):
         before = [c for s, _, c in mapped if s < m.start()]

@@ -527,6 +527,24 @@ def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[st
                     task.condition.alternatives[index - 1] = read
     for task in tasks:
         text = task.unmapped_condition
+        if task.condition is not None and text and not task.condition.alternatives:
+            further = _booleans_in_parts(text, booleans) or valued_field(text, event)
+            if further is not None:
+                # "…, but only if no game is in progress": both hold
+                task.condition = Condition(
+                    task.condition.kind,
+                    task.condition.text,
+                    task.condition.op,
+                    task.condition.value,
+                    task.condition.output_field,
+                    task.condition.negated,
+                    [further],
+                    all_of=True,
+                )
+                task.unmapped_condition = None
+                if read_late is not None:
+                    read_late.append(text)
+            continue
         if task.condition is not None or not text:
             continue
         read_parts = _booleans_in_parts(text, booleans) or valued_field(text, event)

@@ -240,6 +240,11 @@ def read_field_types(sentences: list[str], fields: list[str]) -> dict[str, str]:
         for m in _STATED_TYPE.finditer(sentence):
             if m.group(1) in fields:
                 out[m.group(1)] = _TYPES[m.group(2).lower()]
+        for m in _WHETHER_FIELD.finditer(sentence):
+            # "and whether a game is in progress": the yes/no field that item became
+            words = re.findall(r"[a-z]+", " ".join(w for w in m.group("noun", "what") if w).lower())
+            if "_".join(words) in fields:
+                out.setdefault("_".join(words), "boolean")
     return out
 
 
@@ -350,6 +355,14 @@ def _phrase_fields(sentence: str) -> tuple[list[str], int] | None:
     return None
 
 
+_WHETHER_FIELD = re.compile(
+    r"\W*whether\s+(?:(?:the|a|an|its|their)\s+(?P<noun>[a-z]+)\s+(?:is|are|was|has\s+been)\s+|"
+    r"(?:they|it|he|she)(?:['’](?:re|s)|\s+(?:is|are))\s+(?:an?\s+|the\s+)?)"
+    r"(?:currently\s+|already\s+|still\s+|now\s+)?(?P<what>in\s+[a-z]+|[a-z]+(?:\s+(?!(?:on|at|in|for|of|to|by|with)\b)[a-z]+)?)",
+    re.I,
+)
+
+
 def _field_names(listed: str) -> list[str]:
     """`the order number, the visitor's email and the message text` -> order_number,
     visitor_email, message_text; [] unless it is a list of two or more short noun phrases."""
@@ -357,6 +370,20 @@ def _field_names(listed: str) -> list[str]:
     items = [i.strip() for i in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or|plus)\s+", listed)]
     names: list[str] = []
     for item in items:
+        asked = _WHETHER_FIELD.match(item)
+        if asked is not None:
+            # "whether a game is currently in progress on that lane" -> game_in_progress, "whether
+            # they're a paying member" -> paying_member: a yes/no field named by what it says
+            name = "_".join(
+                w.lower()
+                for w in re.findall(
+                    r"[A-Za-z]+",
+                    " ".join(asked.group("noun", "what")) if asked.group("noun") else asked.group("what"),
+                )
+            )
+            if name and name not in names:
+                names.append(name[:40])
+            continue
         if re.search(r"[A-Za-z]['’](?:t|re|ve|ll|d|m)\b", item):
             return []  # "(Tripspark, don't ask)": an aside, not a list of fields
         named = re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", item)

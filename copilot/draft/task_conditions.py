@@ -368,7 +368,15 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
             # "Critical drugs that fall below 10 units": the label and the event's threshold, both
             cond.alternatives, cond.all_of = [*cond.alternatives, threshold], True
         task.condition = cond
-        task.unmapped_condition = None
+        said = (task.unmapped_condition or "").strip(" ,").lower()
+        lead_text = m.group(0).strip(" ,").lower()
+        if (
+            not said
+            or said in lead_text
+            or lead_text in said
+            or not re.match(r"\W*(?:but\s+)?(?:only\s+)?(?:if|when)\b", said)
+        ):
+            task.unmapped_condition = None  # else "…, but only if no game is in progress" holds too
         matches.append(Match("condition", m.group(0), task.sentence, m.start(), m.end()))
         _read_after_all(matches, task.sentence, m.group(0))
 

@@ -2956,3 +2956,17 @@ def test_an_mqtt_topic_path_is_the_queue_it_names(said):
 
     trigger = read_trigger([said], [])
     assert (trigger.kind, trigger.broker) == ("queue", "mqtt") and "/+/" in (trigger.topic or ""), trigger
+
+
+def test_a_yes_no_field_said_as_whether_and_but_only_if_and_if_instead_around_two_actions():
+    data = drafted(
+        "Pinsetters report faults to the Kafka topic lane-faults, with lane_number, fault_code and whether a "
+        "game is currently in progress on that lane. Have the model classify each fault as front_desk_reset, "
+        "mechanic_needed, or lane_closed. For lane_closed, mark the lane out of service in our Conqueror "
+        "system, but only if no game is in progress — if a game is in progress, notify the front desk "
+        "instead."
+    )
+    assert data["trigger"]["event_schema"]["properties"]["game_in_progress"]["type"] == "boolean"
+    mark, notify = [s for s in data["steps"] if s["type"] == "http"]
+    assert "not (event.game_in_progress" in mark["if"] and "'lane_closed'" in mark["if"], mark["if"]
+    assert "not (" not in notify["if"] and "event.game_in_progress" in notify["if"], notify["if"]
