@@ -14,6 +14,7 @@ import itertools
 import re
 
 from copilot.draft.field_tests import band_atoms, contains_atoms
+from copilot.draft.governing import governed, leads
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
@@ -613,20 +614,6 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
     return sorted(mapped, key=lambda f: f[0]), unread, events
 
 
-def _leads(sentence: str, start: int, end: int) -> bool:
-    """A condition that opens the sentence and ends at its comma: it governs the whole sentence."""
-    head = sentence[:start]
-    return bool(
-        re.fullmatch(
-            r"\W*(?:(?:only|and|but|so|also)\s+)?(?:for|if|when|whenever|unless|in case)?\s*(?:the\s+|all\s+|any\s+)?",
-            head,
-            re.I,
-        )
-    ) and bool(
-        re.match(r"[^,;]{0,60},", re.sub(r"(?<=\d),(?=\d{3})", "", sentence[start:]))
-    )  # not "$250,000"
-
-
 def negate(cond: Condition, text: str) -> Condition:
     """The "otherwise" branch of `cond`, quoting `text`."""
     return Condition(
@@ -644,22 +631,6 @@ def negate(cond: Condition, text: str) -> Condition:
 ACTING = ("notify", "store", "answer", "reply", "enrich", "summarise", "act")
 
 
-def _governed(acting: list[Task], start: int, clause: str, rest: str = "") -> Task | None:
-    """The task a condition at `start` governs: "…, but only if X" limits the action before it;
-    "if X, notify …" the one after it (None when that one is not among `acting`; `rest` is the
-    sentence after the condition); otherwise the nearest."""
-    before = [t for t in acting if t.start < start]
-    after = [t for t in acting if t.start > start]
-    if re.match(r"\W*(?:but\s+)?only\s+(?:if|when|for)\b", clause, re.I):
-        return max(before, key=lambda t: t.start) if before else None
-    if re.match(r"\W*(?:if|when|whenever|unless)\b", clause, re.I) and before:
-        if after:
-            return min(after, key=lambda t: t.start)
-        if re.match(r"\s*,\s*(?:then\s+)?[a-z]", rest, re.I):
-            return None  # "…, if a game is in progress, notify the front desk": what follows
-    return min(acting, key=lambda t: (abs(t.start - start), t.start))
-
-
 def attach_conditions(sentence: str, index: int, found: list[Task], matches: list[Match]) -> None:
     """Give each condition to the task it governs: the nearest acting task in the sentence."""
     # "a digest per component (what changed, anything blocked)": what a parenthesis lists is
@@ -675,13 +646,13 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
         matches.append(Match("condition", condition.text, index, start, end))
         if not acting:
             continue
-        if _leads(sentence, start, end):
+        if leads(sentence, start, end):
             # "For high-risk orders, hold the order and notify #ops": the lead limits every action after it
             for task in acting:
                 if task.start > start and task.condition is None:
                     task.condition = condition
             continue
-        nearest = _governed(acting, start, condition.text, sentence[end:])
+        nearest = governed(acting, start, condition.text, sentence[end:])
         if nearest is not None and nearest.condition is None:
             nearest.condition = condition
     for start, end, clause in unread:
@@ -699,15 +670,15 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
             # further condition on an action that has one (read from the event later, or said)
             max(limited, key=lambda t: t.start).unmapped_condition = clause
             continue
-        if candidates and _leads(sentence, start, end):
+        if candidates and leads(sentence, start, end):
             # "only if there's a crash_dump_url, fetch the stack and attach the frames": both
             for task in candidates:
                 if task.start > start:
                     task.unmapped_condition = clause
         elif candidates:
-            governed = _governed(candidates, start, clause, sentence[end:])
-            if governed is not None:
-                governed.unmapped_condition = clause
+            owner = governed(candidates, start, clause, sentence[end:])
+            if owner is not None:
+                owner.unmapped_condition = clause
     # "over 2500, flag it; under that, mark it informal": the other side of a threshold
     for m in re.finditer(rf"\b(otherwise|else|if not|{OTHER_SIDE})\b", sentence, re.I):
         before = [c for s, _, c in mapped if s < m.start()]
