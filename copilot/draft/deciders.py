@@ -175,9 +175,14 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
             )
             named = [o for o in options if option_of(" ".join(w for w in re.findall(r"[\w-]+", words)), [o])]
             if named:
+                # "the reason is not weather or illness": none of them
+                # (a negated part's text is negate()'s "not (…)": already said by `negated`)
+                negative = not part.negated and bool(
+                    re.search(r"\b(?:not|isn['’]?t|other\s+than|except|neither)\b", part.text, re.I)
+                )
                 part.kind, part.op, part.output_field = (
                     "decision",
-                    "in" if len(named) > 1 else "==",
+                    ("not in" if negative else "in") if len(named) > 1 else ("!=" if negative else "=="),
                     "decision",
                 )
                 part.value = named if len(named) > 1 else named[0]
@@ -637,7 +642,11 @@ def _affirmed(text: str) -> tuple[str, bool]:
     """The condition said positively, and whether it was said negatively: "if nobody matches" ->
     ("someone matches", True); "If someone matches" -> ("someone matches", False)."""
     words = re.sub(r"^\W*(?:only\s+)?(?:if|when|whenever|once)\s+", "", text.strip(), flags=re.I).lower()
-    negative = bool(_NEGATIVE_SUBJECT.search(words))
+    # "if its not on-profile" is "its on-profile", said negatively
+    said_not = re.search(r"\b(it['’]?s|its|is|are|was|were)\s+not\b|\b(is|are|was)n['’]?t\b", words)
+    if said_not is not None:
+        words = words[: said_not.start()] + (said_not.group(1) or said_not.group(2)) + words[said_not.end() :]
+    negative = bool(_NEGATIVE_SUBJECT.search(words)) or said_not is not None
     positive = _NEGATIVE_SUBJECT.sub("someone", words)
     positive = re.sub(r"\b(?:anyone|anybody|somebody|something|anything)\b", "someone", positive)
     return " ".join(positive.split()), negative
@@ -666,6 +675,10 @@ def ensure_producers(
             # decides the brief's own condition as a boolean field named from its words.
             positive, negative = _affirmed(task.unmapped_condition)
             earlier = guessed.get(positive)
+            # "if its not on-profile" first: the field says it positively, and this step its opposite
+            said_not = (
+                negative and earlier is None and not _NEGATIVE_SUBJECT.search(task.unmapped_condition.lower())
+            )
             task.condition = Condition(
                 "field",
                 task.unmapped_condition,
@@ -673,10 +686,10 @@ def ensure_producers(
                 True,
                 # "if nobody matches … If someone matches": one decision and its opposite
                 output_field=earlier[0] if earlier else condition_field(task.unmapped_condition),
-                negated=bool(earlier and earlier[1] != negative),
+                negated=bool(earlier and earlier[1] != negative) or said_not,
             )
             if earlier is None:
-                guessed[positive] = (task.condition.output_field or "", negative)
+                guessed[positive] = (task.condition.output_field or "", negative and not said_not)
             assumptions.append(
                 f"the condition {task.unmapped_condition!r} is decided by the classifier as "
                 f"`{task.condition.output_field}`; check its prompt"

@@ -81,7 +81,12 @@ _NOT_NUMBER_TAILS = frozenset({
 
 
 # `health_inspection_date`, `slot_start`, `sold_at`: a date or time, never compared as a number
-DATE_NAMED = re.compile(r"(?:^|_)(?:date|at|on|time|timestamp|start|end|deadline|until|since)$", re.I)
+# `lesson_start`, `shipped_at`: a time; never `hours_before_start` or `days_until_deadline`, counts of a unit
+DATE_NAMED = re.compile(
+    r"^(?!(?:hours?|hrs?|days?|minutes?|mins?|seconds?|secs?|weeks?|months?|years?)_)"
+    r".*(?:^|_)(?:date|at|on|time|timestamp|start|end|deadline|until|since)$",
+    re.I,
+)
 
 
 def boolean_named(name: str) -> bool:

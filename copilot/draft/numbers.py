@@ -249,7 +249,7 @@ MONEY: list[MoneyPhrase] = [
     # "under a nickel", "a dime a request": US coins by name
     _money(r"\b(?:an?|one)\s+nickel\b", 0.05),
     _money(r"\b(?:an?|one)\s+dime\b", 0.1),
-    _money(rf"\ba\s+couple\s+(?:of\s+)?{_CENT}", 0.02),
+    _money(rf"\b(?:a\s+)?couple\s+(?:of\s+)?{_CENT}", 0.02),  # "couple cents per batch max"
     _money(rf"\ba\s+few\s+{_CENT}", 0.03),
     _money(rf"\b(?P<n>{_WORD})\s+{_CENT}", 0.01),
     _money(rf"(?:\bus)?\$\s?(?P<n>{DIGITS})(?:\s*(?:usd|dollars?))?", 1.0),

@@ -19,7 +19,7 @@ from copilot.draft.reading import Condition, Task
 # "If A, or B, it's a violation (no matter what)", "if A treat it as mechanic_needed"
 _IF_THEN_IS = re.compile(
     r"^\W*(?:if|when|whenever)\s+(?P<cond>.+?),?\s+(?:then\s+)?(?:it['’]s|it\s+is|that['’]s|that\s+is|"
-    r"(?:treat|mark|count)\s+it\s+as|it\s+counts\s+as|it\s+becomes)\s+(?:an?\s+|always\s+)*(?P<word>[\w-]+)"
+    r"(?:treat|mark|count|flag|call|class|label)\s+it\s+as|it\s+counts\s+as|it\s+becomes)\s+(?:an?\s+|always\s+)*(?P<word>[\w-]+)"
     # the sentence ends there, or says the rule is hard: "…, it's a renewal, just link it" is a condition
     r"\s*(?:[,;]?\s*(?:no\s+matter\s+what|regardless|always|whatever|even\s+if)\b[^.;]*)?[.;!]?\s*$",
     re.I,

@@ -725,7 +725,9 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
             question = _WHETHER.search(earlier[: m.start()] if earlier is sentence else earlier)
             if question and len(question.group(1).split()) >= 2:
                 text = question.group(1).strip()
-                task.condition = Condition("field", text, "==", True, output_field=None)
+                # "if its not on-profile" after "says if its on-profile, …": that question's opposite
+                opposite = (m.group(1) or "").lower() == "not" and " not " not in f" {text.lower()} "
+                task.condition = Condition("field", text, "==", True, output_field=None, negated=opposite)
                 task.unmapped_condition = None
                 task.condition.output_field = (
                     "_".join(

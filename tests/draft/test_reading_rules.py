@@ -2970,3 +2970,25 @@ def test_a_yes_no_field_said_as_whether_and_but_only_if_and_if_instead_around_tw
     mark, notify = [s for s in data["steps"] if s["type"] == "http"]
     assert "not (event.game_in_progress" in mark["if"] and "'lane_closed'" in mark["if"], mark["if"]
     assert "not (" not in notify["if"] and "event.game_in_progress" in notify["if"], notify["if"]
+
+
+def test_not_in_a_condition_keeps_its_sense_for_options_pronouns_and_counts_of_hours():
+    fee = drafted(
+        "Calendly sends an invitee.canceled webhook with student_email, cancel_reason and "
+        "hours_before_start. First, have the model read the cancel_reason and decide whether it's "
+        "weather, illness, vehicle, or no_reason. If hours_before_start is below 24 and the reason is not "
+        "weather or illness, charge the $35 late-cancellation fee through Square."
+    )
+    charge = step(fee, "http", "fee")["if"]
+    assert "event.hours_before_start < 24" in charge and "decision not in ['weather', 'illness']" in charge, (
+        charge
+    )
+    roast = drafted(
+        "Cropster sends a webhook when each batch finishes, with batch_id and weight_loss_pct. The model "
+        "compares the batch to the target profile and says if its on-profile, underdeveloped, or "
+        "overroasted. if its not on-profile, set the batch status to QC Hold in Cropster. couple cents per "
+        "batch max."
+    )
+    hold = step(roast, "http", "status")["if"]
+    assert hold.startswith("{{ not (") and "on_profile" in hold, hold
+    assert roast["sla"]["max_cost_per_event"] == 0.02
