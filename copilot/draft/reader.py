@@ -308,6 +308,12 @@ _PRIVACY = re.compile(
     r" (?:end up|appear|show up|be stored|be logged)(?: \w+){0,2} (?:in )?(?:the )?(?:logs?|traces?)(?: or (?:logs?|traces?))?)\b",
     re.I,
 )
+# what a grounding phrase may point at that is no document: the event itself
+_FROM_THE_EVENT = re.compile(
+    r"\s*(?:the\s+|its\s+|their\s+)?(?:event|message|payload|reading|record|submission|request)(?:['’]s)?"
+    r"(?:\s+(?:fields?|data|details|contents?|values?))?\b|\s*(?:the\s+)?(?:fields?|data)\s+(?:it|we)\s+(?:gets?|receive)",
+    re.I,
+)
 _GROUNDING = re.compile(
     r"\b((?:must |should )?only (?:come )?from (?:the |our )?[\w-]+(?: [\w-]+)?|never from (?:the )?model'?s? (?:own )?memory|"
     r"(?:don'?t|do not|never) (?:make (?:things|stuff|anything) up|hallucinat\w*|invent \w+)|no hallucinat\w*|"
@@ -533,6 +539,10 @@ def read(brief: str) -> Reading:
     for index, sentence in enumerate(sentences):
         for pattern, kind in ((BACKGROUND, "background"), (_PRIVACY, "privacy"), (_GROUNDING, "grounding")):
             for m in pattern.finditer(sentence):
+                if kind == "grounding" and _FROM_THE_EVENT.match(sentence, m.end()):
+                    # "based only on the event fields": no documents, just what arrived
+                    matches.append(Match("constraint", m.group(0), index, m.start(), m.end()))
+                    continue
                 matches.append(Match(kind, m.group(0), index, m.start(), m.end()))
     event_fields = read_event_fields(sentences, matches, trigger)
     event_types = read_field_types(sentences, event_fields)

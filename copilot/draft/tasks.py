@@ -326,7 +326,10 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
 
 def _named_or_noun(sentence: str, start: int, word: str) -> bool:
     """A task word used as a name (capitalised mid-sentence), as a noun (after an article), or as
-    an event field followed by its type ("email (string)")."""
+    an event field followed by its type ("email (string)"), or inside a compound ("fall-detection
+    events")."""
+    if start > 0 and sentence[start - 1] == "-":
+        return True
     first = word.split()[0] if word.split() else word
     if TYPE_GLOSS.match(sentence, start + len(first)):
         return True

@@ -2992,3 +2992,18 @@ def test_not_in_a_condition_keeps_its_sense_for_options_pronouns_and_counts_of_h
     hold = step(roast, "http", "status")["if"]
     assert hold.startswith("{{ not (") and "on_profile" in hold, hold
     assert roast["sla"]["max_cost_per_event"] == 0.02
+
+
+def test_a_threshold_on_the_events_own_confidence_is_no_model_score_and_based_on_the_event_is_no_document():
+    data = drafted(
+        "Our facility gets fall-detection events from wearable pendants on an AWS SQS queue called "
+        "fall-alerts. Each message contains resident_id, room_number, confidence (0 to 1) and heart_rate. If "
+        "confidence is 0.8 or higher, immediately page the nurse on duty in PagerDuty. Then have the model "
+        "write a one-paragraph incident note based only on the event fields. If confidence is between 0.5 "
+        "and 0.8, just create a check-on-resident task in Asana."
+    )
+    models = [s["id"] for s in data["steps"] if s["type"] == "model"]
+    assert "score" not in models and "classify" not in models, models
+    assert not [s for s in data["steps"] if s["type"] == "retrieve"]
+    assert step(data, "http", "page")["if"] == "{{ event.confidence >= 0.8 }}"
+    assert step(data, "http", "check")["if"] == "{{ (event.confidence >= 0.5 and event.confidence <= 0.8) }}"
