@@ -17,7 +17,13 @@ from copilot.draft.event import EventShape
 from copilot.draft.event_sample import DATE_NAMED
 from copilot.draft.prohibitions import deciding_system
 from copilot.draft.reading import Condition, Reading, Task
-from copilot.draft.threshold_fields import identifier_for_number, measured_by_unit, qualified, valued_field
+from copilot.draft.threshold_fields import (
+    identifier_for_number,
+    measured_by_unit,
+    own_field,
+    qualified,
+    valued_field,
+)
 
 
 def labels_named(tasks: list[Task]) -> None:
@@ -197,10 +203,6 @@ _CONTENT_POLICY = re.compile(
 )
 
 
-# the word that names what a score threshold compares: "If confidence is 0.8 or higher"
-_SCORE_WORD = re.compile(r"\b(confidence|score|risk|probability|likelihood|rating)\b", re.I)
-
-
 def event_thresholds(
     tasks: list[Task],
     event: EventShape,
@@ -221,29 +223,7 @@ def event_thresholds(
         if task.scope is not None:
             parts.append(task.scope)  # "only act when status is 'submitted'": its field too
         for part in parts:
-            said = _SCORE_WORD.search(part.text) if part.kind == "score" else None
-            numbers = [
-                f
-                for f in event.fields
-                if said is not None
-                and "." not in f
-                and re.search(rf"(?:^|_){said.group(1).lower()}(?:_|$)", f.lower())
-                and (event.schema.get("properties", {}).get(f) or {}).get("type")
-                in ("number", "integer", "string")
-            ]
-            if (
-                said is not None
-                and len(numbers) == 1
-                and not any(t.kind == "score" and t.start >= 0 for t in tasks)
-            ):
-                # "If confidence is 0.8 or higher" with the event's own `confidence`: its number,
-                # no model scoring it (the brief asks for no score)
-                written = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", part.text[said.end() :])]
-                part.kind, part.output_field = "event", numbers[0]
-                if part.op == "range" and len(written) >= 2:
-                    part.value = (written[0], written[1])  # "between 0.5 and 0.8", as written
-                elif part.op != "range" and written:
-                    part.value = written[0]
+            own_field(part, event, tasks)  # "If confidence is 0.8 or higher" with `confidence`
             if part.kind == "fields" and part.output_field:
                 _compared_fields(part, event, given, tasks)
                 continue

@@ -1,9 +1,11 @@
 """Which field of the event a threshold reads, when the brief's words do not name it outright.
 
-`measured_by_unit`: "Readings above 4 degrees" is the one numeric field that holds degrees;
-`qualified`: "units_on_hand for O negative" also tests the event's one kind-of field;
-`identifier_for_number`: an id is never compared as a number. Used by
-`copilot.draft.deciders.event_thresholds`.
+`measured_by_unit`: "Readings above 4 degrees" is the one numeric field that holds degrees
+("Orders over $500" the one that holds money); `qualified`: "units_on_hand for O negative" also
+tests the event's one kind-of field; `identifier_for_number`: an id is never compared as a
+number; `own_field`: "If confidence is 0.8 or higher" is the event's `confidence`, no model
+score; `valued_field` and `value_subjects`: "For Platinum loyalty members", "Completed jobs …"
+test a value of a field. Used by `copilot.draft.deciders` and `copilot.draft.planning`.
 """
 
 from __future__ import annotations
@@ -164,3 +166,30 @@ def value_subjects(tasks: list[Task], event: EventShape, sentences: list[str]) -
             field, value = found[0]
             optional = field not in (event.schema.get("required") or [])
             task.condition = Condition("event", head, "==", value, output_field=field, optional=optional)
+
+
+# the word that names what a score threshold compares: "If confidence is 0.8 or higher"
+_SCORE_WORD = re.compile(r"\b(confidence|score|risk|probability|likelihood|rating)\b", re.I)
+
+
+def own_field(part: Condition, event: EventShape, tasks: list[Task]) -> None:
+    """ "If confidence is 0.8 or higher" with the event's own `confidence`, when the brief asks
+    for no score: a test of that field as written ("between 0.5 and 0.8" too), no model score."""
+    said = _SCORE_WORD.search(part.text) if part.kind == "score" else None
+    if said is None or any(t.kind == "score" and t.start >= 0 for t in tasks):
+        return
+    numbers = [
+        f
+        for f in event.fields
+        if "." not in f
+        and re.search(rf"(?:^|_){said.group(1).lower()}(?:_|$)", f.lower())
+        and (event.schema.get("properties", {}).get(f) or {}).get("type") in ("number", "integer", "string")
+    ]
+    if len(numbers) != 1:
+        return
+    written = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", part.text[said.end() :])]
+    part.kind, part.output_field = "event", numbers[0]
+    if part.op == "range" and len(written) >= 2:
+        part.value = (written[0], written[1])
+    elif part.op != "range" and written:
+        part.value = written[0]
