@@ -421,6 +421,19 @@ def read_actions(
             )
             if owner is not None:
                 owner.also.append(Task(owner.kind, clause.text, index, sentences[index].find(clause.text)))
+            else:
+                # "have the AI read the notes and flag anything about burns as a safety concern": the
+                # model marks it (a yes/no the classifier gives), no call of its own
+                marked = re.search(
+                    r"\bas\s+(?:an?\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s*$", clause.text, re.I
+                )
+                flag = snake(marked.group(1)) if marked else "flagged"
+                judge = Task(
+                    "classify", before.text, index, sentences[index].find(before.text), labels=[flag, "none"]
+                )
+                judge.quote = before.text
+                judge.also.append(Task("classify", clause.text, index, sentences[index].find(clause.text)))
+                added.append(judge)
             continue
         # "have the AI write a warm reply using ONLY our pricing sheet": the model's work, even
         # where the clause reads like an action ("write … to", "using …")

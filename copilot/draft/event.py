@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import FlowgenError
+from copilot.lint.rules.observability import looks_personal
 
 # Field names, most telling first: a prompt reads the text, a key names the event.
 _TEXT_NAMES = (
@@ -36,11 +37,6 @@ _TEXT_NAMES = (
     "title",
 )
 _ID_NAMES = ("id", "event_id", "uuid", "message_id", "request_id", "delivery_id", "key")
-_PII_RE = re.compile(
-    r"(e-?mail|phone|mobile|first_?name|last_?name|full_?name|^name$|customer_?name|address|"
-    r"street|postcode|zip|ssn|birth|dob|ip_?address|^ip$|card_?number|iban)",
-    re.I,
-)
 MAX_EVENT_BYTES = 256_000
 _UNITS = frozenset(
     {
@@ -96,7 +92,7 @@ class EventShape:
         strings = [f for f in self.fields if _type_at(self.schema, f) == "string"]
         if not strings:
             return None
-        candidates = [f for f in strings if f not in self.id_fields and not _PII_RE.search(_leaf(f))]
+        candidates = [f for f in strings if f not in self.id_fields and not looks_personal(_leaf(f))]
         return max(candidates or strings, key=lambda f: (len(str(_value_at(self.sample, f) or "")), -len(f)))
 
     @property
@@ -265,7 +261,8 @@ class EventShape:
 
     @property
     def pii_fields(self) -> list[str]:
-        return [f for f in self.fields if _PII_RE.search(_leaf(f))]
+        # one reading of "personal" with the linter's FG304/FG713, so a draft never trips them
+        return [f for f in self.fields if looks_personal(_leaf(f))]
 
     def payload(self, *, whole: bool = False) -> dict[str, str]:
         """The event's own fields a call sends on, so the system that gets it knows what it is
@@ -281,12 +278,24 @@ class EventShape:
             if "." not in f and f not in skip
         }
 
-    def recipient(self, channel: str) -> str | None:
-        """The field that holds where an email or a text goes (`customer_email`, `phone`)."""
+    def recipient(self, channel: str, said: str = "") -> str | None:
+        """The field that holds where an email or a text goes (`customer_email`, `phone`): one
+        whose owner the clause names, or one that names no owner; never `pilot_email` for
+        "email every passenger"."""
         word = {"email": r"e-?mail", "sms": r"phone|mobile|cell"}.get(channel)
         if word is None:
             return None
-        return next((f for f in self.fields if re.search(word, _leaf(f), re.I)), None)
+        for f in self.fields:
+            if not re.search(word, _leaf(f), re.I):
+                continue
+            owner = [w for w in re.split(r"[_\W]+", re.sub(word, " ", _leaf(f), flags=re.I)) if w]
+            if not said or not owner or any(re.search(rf"\b{re.escape(w)}", said, re.I) for w in owner):
+                return f
+            if all(
+                w.lower() in ("customer", "user", "contact", "client", "work", "primary") for w in owner
+            ) and not re.search(r"\b(?:every|each|all|the)\s+(?!customer|user|client)[a-z]+s?\b", said, re.I):
+                return f
+        return None
 
 
 def _leaf(path: str) -> str:
@@ -375,7 +384,7 @@ def sample_from_schema(schema: dict[str, Any], name: str = "value", depth: int =
     if kind == "boolean":
         return False
     if kind == "string":
-        if _PII_RE.search(name) and "mail" in name.lower():
+        if looks_personal(name) and "mail" in name.lower():
             return "person@example.com"
         return f"{name}-1" if name.lower() in _ID_NAMES or name.lower().endswith("id") else f"example {name}"
     return None

@@ -72,7 +72,8 @@ _NUMBER_WORDS = frozenset({
     "rpm", "bph", "gpm", "lpm", "cfm", "mbps", "tonnes", "tons", "mwh", "pence", "grams", "oz", "lux", "db",
     "width", "height", "depth", "distance", "duration", "ms", "seconds", "secs", "bpm", "mg", "ml",
     "ratio", "rate", "hz", "khz", "mhz", "humidity", "ppm", "ppb", "frequency", "pressure", "voltage", "mm",
-    "cm", "lph", "gph", "rssi", "soc", "kpa", "bar", "mbar",
+    "cm", "lph", "gph", "rssi", "soc", "kpa", "bar", "mbar", "kt", "kts", "g", "ntu", "wind",
+    "visibility", "cents", "level", "stage",
 })  # fmt: skip
 _NOT_NUMBER_TAILS = frozenset({
     "id", "ids", "url", "uri", "link", "name", "code", "type", "group", "band", "date", "at", "on", "text",

@@ -520,10 +520,14 @@ def side_effect_step(
             env = blocks.env_name(through[0], "api", "url")
             description = f"{description} through {through[0]}"
         about = next((f for f in plan.event.id_fields if f != "id"), None)
+        named = about.removesuffix("_id").replace("_", " ") if about else ""
         headline = (
             # what it is about ("silo {{ event.silo_id }}"), else the key as the flow reads it: an
-            # assumed `id` may be missing from a real event
-            f"{noun.capitalize()} {about.removesuffix('_id').replace('_', ' ')} {{{{ event.{about} }}}}"
+            # assumed `id` may be missing from a real event ("Flight {{ event.flight_id }}", never
+            # "Flight flight …")
+            f"{noun.capitalize()} {named} {{{{ event.{about} }}}}"
+            if about and named.lower() != noun.lower()
+            else f"{noun.capitalize()} {{{{ event.{about} }}}}"
             if about
             else f"{noun.capitalize()} {plan.shown_id}"
             if plan.event.id_field
@@ -556,7 +560,7 @@ def side_effect_step(
             body = {"subject": headline, "text": written} if task.channel == "email" else {"text": written}
             if rest:
                 body["details"] = rest
-        to = plan.event.recipient(task.channel or "")
+        to = plan.event.recipient(task.channel or "", task.quote or task.text)
         if to is not None:
             body = {"to": f"{{{{ event.{to} }}}}", **body}  # "email the applicant": their address
     else:

@@ -197,7 +197,8 @@ _LEAD = re.compile(
 _SET_TO = re.compile(r"\bset\s+(?:the|its|their|his|her|our|that)\s+(?:[\w-]+\s+){0,3}?(?:to|as)\b", re.I)
 # "First, have the model …", "use an LLM to …": the brief hands the work to a model
 _HANDED = re.compile(
-    r"\W*(?:(?:first|then|next|also|finally),?\s+)?(?:(?:i|we)\s+)?(?:have|let|get|ask|use|want|need|would\s+like|['’]d\s+like)\s+"
+    r"\W*(?:(?:first|then|next|also|finally|otherwise|and|so),?\s+)?(?:(?:i|we)\s+)?"
+    r"(?:have|let|get|ask|use|want|need|would\s+like|['’]d\s+like)\s+"
     r"(?:an?\s+|the\s+|our\s+)?"
     r"(?:llm|model|ai|gpt[\w.-]*|language model)\s+(?:to\s+)?([a-z]+)",
     re.I,

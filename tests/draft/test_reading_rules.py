@@ -3007,3 +3007,40 @@ def test_a_threshold_on_the_events_own_confidence_is_no_model_score_and_based_on
     assert not [s for s in data["steps"] if s["type"] == "retrieve"]
     assert step(data, "http", "page")["if"] == "{{ event.confidence >= 0.8 }}"
     assert step(data, "http", "check")["if"] == "{{ (event.confidence >= 0.5 and event.confidence <= 0.8) }}"
+
+
+def test_a_persons_name_field_is_personal_for_the_drafter_as_for_the_linter_and_a_model_flag_is_no_call(
+    tmp_path,
+):
+    from copilot.draft.drafting import DraftOptions, draft
+
+    brief = (
+        "when someone books a class on our Acuity page we get a webhook w/ booking_id, client_name, "
+        "client_email, class_type and notes. otherwise have the AI read the notes and flag anything about "
+        "burns. if age is under 16 email them our minors notice. private classes also get added to the "
+        "Google Calendar of the lead instructor."
+    )
+    options = DraftOptions(provider="offline", allow_findings=True, out=str(tmp_path / "flow.yaml"))
+    outcome = draft(DraftRequest(brief=brief), options)
+    assert outcome.exit_code in (0, 1), outcome  # was 2: the email body carried client_name (FG713)
+    data = draft_offline(DraftRequest(brief=brief)).data
+    assert "event.client_name" in data["observability"]["redact"]
+    assert not any("client_name" in str(s.get("request", {}).get("json", {})) for s in data["steps"])
+    assert not [s for s in data["steps"] if s["type"] == "http" and s["id"].startswith("flag")]
+    assert any(s["type"] == "model" for s in data["steps"])
+
+
+def test_an_email_to_someone_the_event_has_no_address_for_goes_to_no_one_else_and_a_knots_field_is_a_number():
+    data = drafted(
+        "FlightDeck sends a webhook with flight_id, surface_wind_kt, wind_at_1000ft_kt, passenger_count and "
+        "pilot_email. Have the model decide go, delay or cancel. For cancel, email every passenger through "
+        "Postmark offering a rebooking link. For delay, email the pilot the reason."
+    )
+    emails = [s for s in data["steps"] if s["type"] == "http" and "email" in s["id"]]
+    to = {s["if"]: s["request"]["json"].get("to") for s in emails}
+    assert to == {
+        "{{ steps.check_decide.output.decision == 'cancel' }}": None,
+        "{{ steps.check_decide.output.decision == 'delay' }}": "{{ event.pilot_email }}",
+    }, to
+    assert all("Flight flight" not in str(s["request"]["json"]) for s in emails)
+    assert data["trigger"]["event_schema"]["properties"]["wind_at_1000ft_kt"]["type"] == "number"
