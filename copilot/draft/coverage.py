@@ -676,6 +676,15 @@ def _constraints_kept(
             named = constraint.verb in words or (
                 constraint.verb in _REPLY_WORDS and bool(words & _REPLY_WORDS)
             )
+            allowed = re.search(r"\b(?:other\s+than|except|besides|but)\s+(.+)$", constraint.text, re.I)
+            to = (
+                str((step.get("request") or {}).get("json", {}).get("to", ""))
+                if isinstance(step.get("request"), dict)
+                else ""
+            )
+            owner = re.search(r"event\.([a-z]+)_", to)
+            if allowed and owner and re.search(rf"\b{re.escape(owner.group(1))}", allowed.group(1), re.I):
+                continue  # "never email anyone other than the student and instructor": to the student
             if quoted or named:
                 out.append(
                     finding(

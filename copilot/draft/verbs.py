@@ -611,7 +611,18 @@ _PEOPLE_DO = [
 def people_do(text: str) -> bool:
     """ "Our technicians submit service reports through PestPac": what people do, which sets the
     scene (how events arrive), never what the flow must do."""
-    return any((m := p.match(text)) is not None and m.group(1).lower() in _PEOPLE for p in _PEOPLE_DO)
+    return any(
+        (m := p.match(text)) is not None
+        and (m.group(1).lower() in _PEOPLE or m.group(1).lower() in _BUSINESSES)
+        for p in _PEOPLE_DO
+    )
+
+
+# "Our driving school books lessons through Calendly": the business, as a subject, sets the scene
+_BUSINESSES = frozenset({
+    "school", "company", "shop", "studio", "business", "clinic", "store", "firm", "agency", "practice",
+    "restaurant", "farm", "gym", "salon", "hotel", "lab", "office", "center", "centre", "club", "facility",
+})  # fmt: skip
 
 
 def instructs(text: str) -> bool:

@@ -3044,3 +3044,19 @@ def test_an_email_to_someone_the_event_has_no_address_for_goes_to_no_one_else_an
     }, to
     assert all("Flight flight" not in str(s["request"]["json"]) for s in emails)
     assert data["trigger"]["event_schema"]["properties"]["wind_at_1000ft_kt"]["type"] == "number"
+
+
+def test_a_business_that_books_through_a_product_sets_the_scene_and_an_allowed_recipient_is_no_violation():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Our driving school books lessons through Calendly, and when a student cancels, Calendly sends us "
+        "an invitee.canceled webhook with student_email, instructor_email and cancel_reason. Email the "
+        "instructor that the slot is free, and email the student a short confirmation. Do not ever email "
+        "anyone other than the student and instructor."
+    )
+    data = drafted(brief)
+    to = sorted(str(s["request"]["json"].get("to")) for s in data["steps"] if s["type"] == "http")
+    assert to == ["{{ event.instructor_email }}", "{{ event.student_email }}"], to
+    codes = [(f["code"], f["message"][:60]) for f in check(data, brief).findings]
+    assert not [c for c in codes if c[0] in ("DR007", "DR010")], codes
