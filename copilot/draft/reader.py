@@ -209,6 +209,9 @@ def _elaborated(sentences: list[str], tasks: list[Task]) -> list[Task]:
     return out
 
 
+_EFFECTS = ("notify", "store", "act")  # actions on the world, ordered step by step
+
+
 def read_order(sentences: list[str], tasks: list[Task]) -> None:
     """The order the brief states: "enrich, then score", "translate first, then classify",
     "Then post it to Slack." Each task records the kinds the brief puts before it."""
@@ -221,7 +224,7 @@ def read_order(sentences: list[str], tasks: list[Task]) -> None:
     placed = [m for m, _ in placed_pairs]
     owner = {id(m): t for m, t in placed_pairs}
     for earlier, later in itertools.pairwise(placed):
-        if earlier.kind == later.kind:
+        if earlier.kind == later.kind and earlier.kind not in _EFFECTS:
             continue
         if earlier.sentence == later.sentence:
             between = sentences[later.sentence][earlier.start + len(earlier.text) : later.start]
@@ -233,7 +236,11 @@ def read_order(sentences: list[str], tasks: list[Task]) -> None:
                 t.start for t in placed if t.sentence == later.sentence
             )
         target = owner[id(later)]
-        if ordered and earlier.kind not in target.after and earlier.kind != target.kind:
+        first = owner[id(earlier)]
+        if ordered and earlier.kind in _EFFECTS and target.kind in _EFFECTS and first is not target:
+            # "first mark the printer as maintenance … Then requeue the job": that step, then this
+            target.follows = target.follows or first
+        elif ordered and earlier.kind not in target.after and earlier.kind != target.kind:
             target.after.append(earlier.kind)
 
 

@@ -78,6 +78,9 @@ class Task:
     # "Only act when …": the flow's rule over every action, joined to the condition this task
     # gets once its own unread one is decided (ensure_producers)
     scope: Condition | None = None
+    # "first mark the printer … Then requeue the job": the action the brief puts right before
+    # this one, whose step this one waits for
+    follows: Task | None = None
 
     @property
     def end(self) -> int:

@@ -322,12 +322,6 @@ _AFTER_STEP = re.compile(
 )
 
 
-# "Then requeue …", "… and then post a closure notice": the action follows the one before it
-_THEN_BEFORE = re.compile(
-    r"(?:^|\band\s+|[,;]\s*)(?:then|after\s+that|afterwards)\s*,?\s*(?:\w+ly\s+)?$", re.I
-)
-
-
 def _after_step(sentence: str, task: Task, steps: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The side effect already drafted that the brief says this one comes after."""
     m = _AFTER_STEP.search(sentence, max(task.start, 0))
@@ -366,8 +360,10 @@ def side_effect_step(
     respond_needs: list[str],
     steps: list[dict[str, Any]],
     async_checks: set[str] | None = None,
+    follows: str | None = None,
 ) -> dict[str, Any]:
-    """A notification, write or action, waiting only for the outputs it uses.
+    """A notification, write or action, waiting only for the outputs it uses (and for the
+    step of the action the brief puts right before it, `follows`).
 
     Its condition's deciding step, the task whose result it writes (`source`), outputs its
     clause names ("post the summary"), and the quick sync decisions (label, score) as
@@ -462,10 +458,8 @@ def side_effect_step(
         # get appended to BigQuery")
         needs = [n for n in respond_needs if n not in may_skip][:1]
     first = _after_step(sentence, task, steps)
-    earlier = [s for s in steps if s.get("type") == "http"]
-    if first is None and earlier and _THEN_BEFORE.search(sentence[: max(task.start, 0)]):
-        # "first mark the printer as maintenance … Then requeue the job": after the action before it
-        needs = [*needs, earlier[-1]["id"]] if earlier[-1]["id"] not in needs else needs
+    if first is None and follows and follows not in needs:
+        needs = [*needs, follows]  # "first mark the printer as maintenance … Then requeue the job"
     if first is not None:
         # "send it to them by email only after the page has gone out": after that step, and
         # only when it went out (its condition, when this one has none of its own)

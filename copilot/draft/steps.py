@@ -354,8 +354,11 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         producers.setdefault(f"compute:{task.target}", step_id)
     side_effects = [t for t in plan.background if t.kind in ("notify", "store", "act")]
     once = once_per(plan.reading.sentences)
+    built: dict[int, str] = {}  # each side-effect task's step, for the ones that follow it
     for task in side_effects:
-        steps.append(side_effect_step(task, plan, producers, respond_needs, steps, async_checks))
+        follows = built.get(id(task.follows)) if task.follows is not None else None
+        steps.append(side_effect_step(task, plan, producers, respond_needs, steps, async_checks, follows))
+        built[id(task)] = steps[-1]["id"]
         if task.quote:
             whys[steps[-1]["id"]] = {"brief": _quoted(task)}
             _key_once(steps[-1], task, once, plan, whys)
