@@ -3,8 +3,9 @@
 Planning runs these on the tasks the reader found: conditions naming the answer's options
 or the brief's labels read those (`decision_conditions`, `labels_named`); thresholds and
 presence checks on event fields are decided without a model and join the event's shape
-(`event_thresholds`, `presence_conditions`); what is still undecided gets a classify,
-score or moderate step, or a call to the system the brief says decides it (`ensure_producers`).
+(`event_thresholds`; presence in `copilot.draft.event_conditions`); what is still undecided
+gets a classify, score or moderate step, or a call to the system the brief says decides it
+(`ensure_producers`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from copilot.draft.threshold_fields import (
     measured_by_unit,
     own_field,
     qualified,
-    valued_field,
 )
 
 
@@ -326,24 +326,6 @@ def event_thresholds(
             )
 
 
-# "only if reporter_email was given", "when there's a crash_dump_url", "if the phone is missing":
-# whether the event carries a value, which the event itself says (no model guesses it)
-_PRESENT = re.compile(
-    r"\b(?:is|was|are|were|gets?|got|has been)\s+(?:given|provided|present|set|filled(?:\s+in)?|supplied|"
-    r"included|available|there|known)\b|\bnon-?empty\b|\bnot\s+(?:empty|blank)\b|"
-    r"\b(?:if|when|whenever)\s+(?:there(?:'s|’s|\s+is|\s+are)|it\s+has|they\s+(?:gave|give|provided?))\s+(?:a|an|any)\s+",
-    re.I,
-)
-_ABSENT = re.compile(
-    r"\b(?:is|was|are|were)\s+(?:missing|empty|blank|absent|not\s+given|not\s+provided|not\s+set)\b|"
-    r"\bthere(?:'s|’s|\s+is)\s+no\b|\bwithout\s+(?:a|an)\b",
-    re.I,
-)
-
-
-_SAYS_TRUTH = re.compile(r"\b([a-z][a-z0-9_]*)\s+(?:is|=|==|equals)\s+(true|false|yes|no)\b", re.I)
-
-
 LISTED_TYPES = "(the types of the listed fields)"  # a placeholder, replaced by `listed_types`
 
 
@@ -370,63 +352,6 @@ def listed_types(reading: Reading, event: EventShape) -> str:
     ]
     joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
     return f"the event fields the brief lists are {joined}; pass --event sample.json for the real shape"
-
-
-def _boolean_named_in(text: str, booleans: list[str]) -> str | None:
-    """The one boolean field of the event whose words the condition says ("isn't in a
-    maintenance window" -> `in_maintenance_window`)."""
-    found = [
-        name
-        for name in booleans
-        if (words := [w for w in name.lower().split("_") if len(w) >= 3 and w not in ("has", "was", "the")])
-        and all(re.search(rf"\b{re.escape(w[:5])}", text, re.I) for w in words)
-    ]
-    return found[0] if len(found) == 1 else None
-
-
-# a state word and its opposite: "negative results" when the event says `positive: false`
-_OPPOSITE_STATES = {
-    "positive": "negative", "negative": "positive", "approved": "rejected", "rejected": "approved",
-    "valid": "invalid", "invalid": "valid", "eligible": "ineligible", "ineligible": "eligible",
-    "paid": "unpaid", "unpaid": "paid", "active": "inactive", "inactive": "active",
-}  # fmt: skip
-
-
-def _state_field(part: Condition, booleans: list[str]) -> tuple[str, bool] | None:
-    """(boolean field, the truth the condition wants) when a state word the classifier would guess
-    ("negative", "approved") or its opposite is a boolean of the event (`positive`, `is_approved`)."""
-    if part.kind != "field" or not isinstance(part.value, str):
-        return None
-    word = part.value.lower()
-    for name in booleans:
-        bare = name.lower().removeprefix("is_")
-        if bare == word:
-            return name, not part.negated
-        if _OPPOSITE_STATES.get(word) == bare:
-            return name, part.negated
-    return None
-
-
-def _booleans_in_parts(text: str, booleans: list[str]) -> Condition | None:
-    """ "If an accessible plot is needed and one is free" with `accessible_plot_needed`: the part
-    a boolean of the event names is read from the event, the other stays the classifier's
-    (said as its guess); None when no part names a boolean."""
-    from copilot.draft.conditions import truth_condition
-
-    joiner = re.search(r"\s+(and|or)\s+", text, re.I)
-    pieces = re.split(r"\s+(?:and|or)\s+", text, flags=re.I) if joiner else [text]
-    parts: list[Condition] = []
-    for piece in pieces:
-        named = _boolean_named_in(piece, booleans)
-        negative = re.search(r"\b(?:not|isn'?t|aren'?t|wasn'?t|no|never|without|outside)\b", piece, re.I)
-        read = truth_condition(piece, named, "false" if negative else "true") if named else None
-        guess = Condition("field", piece.strip(), "==", True, output_field=condition_field(piece))
-        parts.append(read or guess)
-    if all(p.kind == "field" for p in parts):
-        return None
-    first, *rest = parts
-    first.alternatives, first.all_of = rest, bool(joiner and joiner.group(1).lower() == "and")
-    return first
 
 
 _LOOKUP_KEY = re.compile(r"\b(?:by|using)\s+(?:the\s+|its\s+|their\s+)?`?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?")
@@ -490,93 +415,6 @@ def declare_tested_fields(tasks: list[Task], event: EventShape, given: bool, ass
                 f"the event carries `{name}` ({kind}) for {' '.join(part.text.split())!r}; "
                 "pass --event sample.json to use the real field"
             )
-
-
-def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[str] | None = None) -> None:
-    """A condition on whether the event carries a field, on a boolean it carries ("if injury is
-    true") or on a value of a field it carries ("For Platinum loyalty members" with `loyalty_tier`)
-    is read from the event: no model guesses it. `read_late` collects the conditions it reads."""
-    from copilot.draft.conditions import truth_condition
-
-    booleans = [
-        name
-        for name, spec in (event.schema.get("properties") or {}).items()
-        if isinstance(spec, dict) and spec.get("type") == "boolean"
-    ]
-    for task in tasks:
-        parts = [task.condition, *task.condition.alternatives] if task.condition else []
-        for index, part in enumerate(parts):
-            state = _state_field(part, booleans)
-            if state is not None:
-                # "Negative results should just be recorded" with a boolean `positive`: the event's
-                read = truth_condition(part.text, state[0], "true" if state[1] else "false")
-                if read is not None and index == 0:
-                    read.alternatives, read.all_of, read.scope = part.alternatives, part.all_of, part.scope
-                    task.condition = read
-                elif read is not None and task.condition is not None:
-                    task.condition.alternatives[index - 1] = read
-                continue
-            said = _SAYS_TRUTH.search(part.text) if part.kind == "field" else None
-            named = _boolean_named_in(part.text, booleans) if part.kind == "field" and said is None else None
-            if named is not None:
-                # "the segment isn't in a maintenance window" with `in_maintenance_window`
-                negative = re.search(
-                    r"\b(?:not|isn'?t|aren'?t|wasn'?t|no|never|without|outside)\b", part.text, re.I
-                )
-                read = truth_condition(part.text, named, "false" if negative else "true")
-                if read is not None and index == 0:
-                    read.alternatives, read.all_of = part.alternatives, part.all_of
-                    task.condition = read
-                elif read is not None and task.condition is not None:
-                    task.condition.alternatives[index - 1] = read
-                continue
-            if said is not None and said.group(1) in event.fields:
-                read = truth_condition(part.text, said.group(1), said.group(2))
-                if read is not None and index == 0:
-                    read.alternatives, read.all_of = part.alternatives, part.all_of
-                    task.condition = read
-                elif read is not None and task.condition is not None:
-                    task.condition.alternatives[index - 1] = read
-    for task in tasks:
-        text = task.unmapped_condition
-        if task.condition is not None and text and not task.condition.alternatives:
-            further = _booleans_in_parts(text, booleans) or valued_field(text, event)
-            if further is not None:
-                # "…, but only if no game is in progress": both hold
-                task.condition = Condition(
-                    task.condition.kind,
-                    task.condition.text,
-                    task.condition.op,
-                    task.condition.value,
-                    task.condition.output_field,
-                    task.condition.negated,
-                    [further],
-                    all_of=True,
-                )
-                task.unmapped_condition = None
-                if read_late is not None:
-                    read_late.append(text)
-            continue
-        if task.condition is not None or not text:
-            continue
-        read_parts = _booleans_in_parts(text, booleans) or valued_field(text, event)
-        if read_parts is not None:
-            # "if injury is true", "For Platinum loyalty members" with `loyalty_tier`
-            task.condition, task.unmapped_condition = read_parts, None
-            if read_late is not None:
-                read_late.append(text)
-            continue
-        absent = _ABSENT.search(text)
-        if not (absent or _PRESENT.search(text)):
-            continue
-        name = event.field_named_in(text)
-        if name is None or "." in name:
-            continue
-        task.condition = Condition("present", text, "!=", "", output_field=name, negated=bool(absent))
-        task.unmapped_condition = None
-        required = event.schema.get("required")
-        if isinstance(required, list) and name in required:
-            required.remove(name)  # "only if it was given": an event may come without it
 
 
 def _returned_by_lookup(name: str, tasks: list[Task]) -> Task | None:

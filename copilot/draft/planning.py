@@ -26,9 +26,9 @@ from copilot.draft.deciders import (
     event_thresholds,
     labels_named,
     listed_types,
-    presence_conditions,
 )
 from copilot.draft.event import EventShape
+from copilot.draft.event_conditions import presence_conditions
 from copilot.draft.event_sample import default_event, names_the_event, shape_from_names
 from copilot.draft.model_picker import ModelPicker
 from copilot.draft.reading import Reading, Task

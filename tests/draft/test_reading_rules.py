@@ -3060,3 +3060,15 @@ def test_a_business_that_books_through_a_product_sets_the_scene_and_an_allowed_r
     assert to == ["{{ event.instructor_email }}", "{{ event.student_email }}"], to
     codes = [(f["code"], f["message"][:60]) for f in check(data, brief).findings]
     assert not [c for c in codes if c[0] in ("DR007", "DR010")], codes
+
+
+def test_a_listed_value_in_a_second_conjunct_tests_its_field():
+    data = drafted(
+        "Square Appointments sends a webhook with booking_id, owner_email, dog_weight_kg, service (bath, "
+        "full_groom or nail_trim) and notes. If dog_weight_kg is over 40 and the service is full_groom, add "
+        "30 minutes to the booking in Square."
+    )
+    assert (
+        step(data, "http", "add")["if"]
+        == "{{ (event.dog_weight_kg > 40) and (event.service == 'full_groom') }}"
+    )
