@@ -23,6 +23,11 @@ from copilot.draft.subjects import qualified_subject
 
 # ---------------------------------------------------------------------------- conditions
 
+# an order right after a condition with no comma: an action verb and its object
+_ORDER_AFTER = (
+    r"(?:email|e-mail|send|post|text|page|notify|alert|cancel|create|open|mark|add|update|refund|block|"
+    r"forward|escalate)\s+(?:the|a|an|our|their|them|it|him|her)\b"
+)
 _IF_CLAUSE = re.compile(
     # an aside in parentheses is part of it: "If the applicant is ineligible (e.g. GPA below the minimum)"
     r"\b(only if|if|when|whenever|where|in case|unless)\b(?:\([^()]*\)|[^,.;]|\.\d|,\d{3}|"
@@ -31,6 +36,11 @@ _IF_CLAUSE = re.compile(
     r"(?=,(?!\d{3})(?!\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b)|\.(?!\d)|;|:|\s[—–-]\s|\bthen\b|"
     # "If turbidity is above 0.5 NTU we have to close that pool": the consequence starts, no comma
     r"\s(?:we|you|they)\s+(?:have\s+to|need\s+to|must|should|will)\b|"
+    # "if the danger level is 4 or more email the guests …": after a threshold, an order begins
+    + "|".join(
+        rf"(?<={w})\s(?={_ORDER_AFTER})" for w in (r"\d", "more", "less", "above", "below", "higher", "lower")
+    )
+    + r"|"
     r"\botherwise\b|\belse\b|$)",
     re.I,
 )

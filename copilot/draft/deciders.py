@@ -287,6 +287,16 @@ def event_thresholds(
                 part.output_field = name if name in computed else name.removesuffix("s")
                 continue  # "refunds above 500 EUR": the refund the flow computes, not the event's
             lookup = _returned_by_lookup(name, tasks)
+            reads = [t for t in tasks if t.kind == "enrich" and not t.docs and t.start >= 0]
+            if (
+                lookup is None
+                and event.source != "default"
+                and len(reads) == 1
+                and reads[0].sentence <= task.sentence
+            ):
+                # "check the avalanche bulletin API … if the danger level is 4 or more": the one
+                # lookup before it answers, when the event the brief lists has no such field
+                lookup = reads[0]
             if lookup is not None and not isinstance(part.value, (str, list)):
                 # "look up the organ … to get the pipe count. If the pipe count is over 2000": the
                 # lookup's answer, not the event, carries it (the lookup declares the field)

@@ -106,7 +106,12 @@ def number_named(name: str) -> bool:
     lowered = [p.lower() for p in parts]
     if not lowered or lowered[-1] in _NOT_NUMBER_TAILS or DATE_NAMED.search(name):
         return False
+    if lowered[-1] == "size" and lowered[0] in _COUNTED_GROUPS:
+        return True  # `party_size`, `team_size`: how many people (never `company_size`, often a band)
     return any(p in _NUMBER_WORDS for p in lowered)
+
+
+_COUNTED_GROUPS = frozenset({"party", "team", "group", "household", "crew", "class", "family", "batch"})
 
 
 def _sample_value(name: str, noun: str) -> str | float | bool:

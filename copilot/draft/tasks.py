@@ -60,7 +60,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
                           r"query (?:the |our )?(?:api|database|db|crm)|"
                           # "Call the NOAA storm events API for hail reports": a read, not an action
-                          r"(?:call|query|hit)(?:s|ed|ing)? (?:the |our |their )?(?:[\w.-]+ ){0,4}?api (?=for |to (?:get|fetch|find|pull|look up|check)\b))\b", re.I)),
+                          r"(?:call|query|hit|check)(?:s|ed|ing)? (?:the |our |their )?(?:[\w.-]+ ){0,4}?api (?=for |to (?:get|fetch|find|pull|look up|check)\b))\b", re.I)),
     ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
                           r"post(?:s|ed|ing)? (?:it |them |an? (?:[\w-]+ ){1,3}?)?(?:to|in|on)\b|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
                           r"message (?:the|our)|e-?mail (?:the|our|them|it)|text(?:s|ed)? (?:the|them|him|her|our|their)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"

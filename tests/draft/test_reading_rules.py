@@ -3072,3 +3072,16 @@ def test_a_listed_value_in_a_second_conjunct_tests_its_field():
         step(data, "http", "add")["if"]
         == "{{ (event.dog_weight_kg > 40) and (event.service == 'full_groom') }}"
     )
+
+
+def test_a_checked_api_is_a_lookup_whose_answer_a_threshold_reads_and_an_order_ends_the_condition():
+    data = drafted(
+        "Hut reservations come in on the Kafka topic huts.reservations with reservation_id, guest_email and "
+        "party_size. First check the avalanche bulletin API for the hut's region. If the danger level is 4 "
+        "or more email the guests that the approach is closed and cancel the reservation in our HutBook "
+        "system."
+    )
+    assert step(data, "http", "lookup")["request"]["method"] == "GET"
+    level = "{{ steps.lookup.output.level is defined and steps.lookup.output.level >= 4 }}"
+    assert step(data, "http", "email")["if"] == step(data, "http", "cancel")["if"] == level
+    assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] == "decide"]
