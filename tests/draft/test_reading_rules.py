@@ -3085,3 +3085,4 @@ def test_a_checked_api_is_a_lookup_whose_answer_a_threshold_reads_and_an_order_e
     level = "{{ steps.lookup.output.level is defined and steps.lookup.output.level >= 4 }}"
     assert step(data, "http", "email")["if"] == step(data, "http", "cancel")["if"] == level
     assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] == "decide"]
+    assert data["trigger"]["event_schema"]["properties"]["party_size"]["type"] == "number"  # a count
