@@ -234,7 +234,14 @@ def event_thresholds(
             banded = isinstance(part.value, tuple)  # "the pH is outside 7.2-7.8": two numbers
             if name not in properties:
                 # "free chlorine below 1.0 ppm" is `free_chlorine_ppm`: the name and its unit
-                longer = [f for f in properties if f.startswith(name + "_") and "." not in f]
+                # "parties over 12" is `party_size`: the plural's stem and its measure
+                stems = {re.sub(r"ies$", "y", name), name.removesuffix("s")} - {name}
+                longer = [f for f in properties if f.startswith(name + "_") and "." not in f] or [
+                    f
+                    for f in properties
+                    if any(f.startswith(st + "_") for st in stems)
+                    and re.search(r"_(?:size|count|total|qty|quantity|number|amount)$", f)
+                ]
                 if len(longer) == 1:
                     name = part.output_field = longer[0]
             if name in properties and DATE_NAMED.search(name) and not isinstance(part.value, str):

@@ -395,8 +395,16 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         if asked and not re.match(r"\W*(?:answer|respond|reply)", asked, re.I):
             # "Have an LLM write a one-sentence status line" from the handbook: the brief's own
             # words are the instruction, grounded in the passages
+            # "Then email the owner a confirmation with the prep tips from our guide": the model
+            # writes that message's text; a later step sends it
+            sent = re.match(r"\W*(?:then\s+)?(?:e-?mail|text|sms|send|message|post|notify|dm)\b", asked, re.I)
+            what = (
+                "Write the text of the message this asks for (it is sent separately)"
+                if sent
+                else "Do what this asks"
+            )
             system = (
-                f'Do what this asks, using only the context passages: "{asked}". When they do not '
+                f'{what}, using only the context passages: "{asked}". When they do not '
                 "contain what it needs, say so briefly and set grounded to false. Answer only with the "
                 "JSON object."
             )

@@ -106,8 +106,17 @@ def approval_gated(sentence: str) -> list[tuple[int, int]]:
         at = next((i for i, (a, b) in enumerate(spans) if a <= m.start() < b), None)
         if at is None:
             continue
-        gated.append(spans[at])
         a, b = spans[at]
+        asks = re.match(
+            r"(?:\s+[\w']+){0,2}?[\s,;]+(?:so|and so|which is why)\s+(?:please\s+)?(?=[a-z])",
+            sentence[m.end() :],
+            re.I,
+        )
+        if asks is not None:
+            # "parties over 12 need the warden's approval so post those to #wardens": what follows
+            # "so" asks for the approval, and nothing before it waits
+            continue
+        gated.append((a, b))
         if re.match(r"\W*(?:but|and|though|although|however)\b", sentence[a:b], re.I) and at > 0:
             gated.append(spans[at - 1])  # "Send the payout, but a manager has to sign off first"
         if re.fullmatch(

@@ -308,6 +308,31 @@ def _delivered(sentences: list[str], tasks: list[Task]) -> list[Task]:
     return out
 
 
+def _written_from_documents(sentences: list[str], tasks: list[Task]) -> list[Task]:
+    """ "email the owner a confirmation with the prep tips from our grooming guide": a message
+    whose content the brief says comes from documents needs a writer grounded in them, whose
+    text the message carries; the response alone, or the raw event, is not that content."""
+    out = list(tasks)
+    for task in tasks:
+        if task.kind != "notify" or task.start < 0 or task.source:
+            continue
+        named = _WRITES_FROM.search(task.quote or quote_for(sentences[task.sentence], task.start))
+        if named is None:
+            continue
+        writer = next(
+            (t for t in tasks if t.kind in ("reply", "answer") and t.sentence == task.sentence), None
+        )
+        if writer is None:
+            writer = Task("answer", task.text, task.sentence, task.start, docs=named.group("docs").lower())
+            writer.quote = task.quote
+            writer.condition = task.condition
+            writer.unmapped_condition = task.unmapped_condition
+            out.insert(out.index(task), writer)
+        task.source = writer.kind
+        task.after = list(dict.fromkeys([*task.after, writer.kind]))
+    return out
+
+
 # ---------------------------------------------------------------------------- event, documents, care
 
 _PRIVACY = re.compile(
@@ -532,6 +557,7 @@ def read(brief: str) -> Reading:
             at = task.start + named.start()
             matches.append(Match("docs", named.group(0), task.sentence, at, at + len(named.group(0))))
     read_order(sentences, tasks)
+    tasks = _written_from_documents(sentences, tasks)  # after the order: the writer need not wait
     for task in tasks:
         if task.quote is None and task.start >= 0:
             task.quote = quote_for(sentences[task.sentence], task.start)
@@ -559,6 +585,19 @@ def read(brief: str) -> Reading:
     docs_glob = read_docs_glob(sentences, matches)
     read_no_models(sentences, matches)
     read_nothing_else(sentences, matches)
+    from copilot.draft.prohibitions import constraints
+
+    for constraint in constraints(brief):
+        # "Never cancel a booking automatically": read, as what no step may do (DR007 checks it)
+        at = (
+            sentences[constraint.sentence].find(constraint.text)
+            if constraint.sentence < len(sentences)
+            else -1
+        )
+        if constraint.verb is not None and at >= 0:
+            matches.append(
+                Match("constraint", constraint.text, constraint.sentence, at, at + len(constraint.text))
+            )
     reading = Reading(
         sentences=sentences,
         trigger=trigger,

@@ -3086,3 +3086,40 @@ def test_a_checked_api_is_a_lookup_whose_answer_a_threshold_reads_and_an_order_e
     assert step(data, "http", "email")["if"] == step(data, "http", "cancel")["if"] == level
     assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] == "decide"]
     assert data["trigger"]["event_schema"]["properties"]["party_size"]["type"] == "number"  # a count
+
+
+def test_a_message_whose_content_comes_from_a_guide_is_written_from_it_and_sent():
+    data = drafted(
+        "Square Appointments sends a webhook with booking_id, owner_email and notes. Classify the notes "
+        "as calm or anxious. Then email the owner a confirmation with the prep tips from our grooming "
+        "guide (only use the guide). Never cancel a booking automatically."
+    )
+    email = step(data, "http", "email")
+    writer = step(data, "model", "answer")
+    assert any(s["type"] == "retrieve" and s["id"] in writer["needs"] for s in data["steps"])
+    assert f"steps.check_{writer['id']}.output.text" in email["request"]["json"]["text"]
+    assert f"check_{writer['id']}" in email["needs"]
+    assert "message" in writer["prompt"]["system"] and "grooming guide" in writer["prompt"]["system"]
+
+
+def test_a_prohibition_no_step_breaks_is_understood():
+    from copilot.draft.reader import read
+
+    reading = read(
+        "Square sends a webhook with booking_id and notes. Classify the notes as calm or anxious. "
+        "Never cancel a booking automatically."
+    )
+    assert not [u for u in reading.unmapped if "cancel" in u], reading.unmapped
+
+
+def test_a_post_that_asks_for_an_approval_is_drafted_and_a_plural_subject_reads_its_count_field():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Reservations come in on the Kafka topic huts.reservations with reservation_id, guest_email and "
+        "party_size. Classify the reservation as a or b. parties over 12 need the warden's approval so post "
+        "those to the #wardens slack channel."
+    )
+    data = drafted(brief)
+    assert step(data, "http", "slack")["if"] == "{{ event.party_size > 12 }}"
+    assert not [f for f in check(data, brief).findings if f["code"] in ("DR001", "DR006")]
