@@ -287,6 +287,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             # which no field holds as such. Left unread, so the draft says it guessed
             continue
         counted = False
+        counted_words = 0
         if noun.lower() in ("if", "when", "where", "unless", "only", "and", "or", "whenever"):
             counted = True
             # "if more than 10 builds failed": what is counted comes after the number
@@ -304,6 +305,17 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             if after is None:
                 continue
             noun = after.group(2) or after.group(1)
+            # "a plate with more than 3 prior citations": an adjective and the plural it counts
+            pair = re.match(r"\s*([a-z]+)\s+([a-z]+s)\b", part[m.end() :], re.I)
+            if (
+                pair is not None
+                and not after.group(2)
+                and not pair.group(1).lower().endswith("s")
+                and pair.group(2).lower()
+                not in ("this", "was", "is", "has", "as", "its", "plus", "thus", "less")
+            ):
+                noun = f"{pair.group(1)} {pair.group(2)}"
+                counted_words = pair.end()  # the atom covers what it counts
             if re.search(r"[$€£]|\b(?:usd|eur|gbp|dollars|euros)\b", m.group(0), re.I):
                 noun = "amount"  # "Applications asking for more than $250,000 go …": money, not "go"
             if re.fullmatch(
@@ -334,10 +346,10 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
         found.append(
             (
                 start,
-                a + m.end(),
+                a + m.end() + counted_words,
                 Condition(
                     "count" if counted else "event",
-                    sentence[start : a + m.end()],
+                    sentence[start : a + m.end() + counted_words],
                     OPS[m.group(2).lower()],
                     value,
                     output_field=snake(noun),

@@ -222,6 +222,8 @@ def event_thresholds(
         parts = [task.condition, *task.condition.alternatives] if task.condition is not None else []
         if task.scope is not None:
             parts.append(task.scope)  # "only act when status is 'submitted'": its field too
+        if task.condition is not None and task.condition.scope not in (None, task.scope):
+            parts.append(task.condition.scope)  # "never void … with more than 3 prior citations"
         for part in parts:
             own_field(part, event, tasks)  # "If confidence is 0.8 or higher" with `confidence`
             if part.kind == "fields" and part.output_field:
@@ -283,6 +285,15 @@ def event_thresholds(
                 if (given or event.source != "default") and not written
                 else None
             )
+            if (
+                known is not None
+                and not isinstance(part.value, (str, list))
+                and (properties.get(known) or {}).get("type") == "string"
+                and re.search(rf"\b{re.escape(name.replace('_', ' '))}\b", part.text, re.I)
+                and name != known
+                and "_" in name
+            ):
+                known = None  # "a plate with more than 3 prior citations" counts citations, not the plate
             if known is not None and "." not in known and not identifier_for_number(known, part.value):
                 part.output_field = known  # "anything over 45,000 lbs" is the event's `weight_lbs`
                 qualifier = qualified(part, known, event)

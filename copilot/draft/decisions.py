@@ -439,7 +439,13 @@ def read_actions(
         # where the clause reads like an action ("write … to", "using …")
         if handed is not None and handed.group(2) and clause.effectful:
             continue  # "The model should flag whether the sale breached a limit": its judgement, no call
-        if not clause.effectful or (handed and _MODEL_VERBS.get(_verb_of(handed)) in ("reply", "answer")):
+        # "Have an AI place the student at a level": handed to a model, with no system it changes
+        handed_work = handed is not None and not clause.systems and clause.destination is None
+        if (
+            not clause.effectful
+            or handed_work
+            or (handed and _MODEL_VERBS.get(_verb_of(handed)) in ("reply", "answer"))
+        ):
             taken_any = [
                 (t.sentence, clause_span(sentences[t.sentence], t.start)) for t in tasks if t.start >= 0
             ]

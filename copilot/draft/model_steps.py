@@ -16,6 +16,7 @@ from copilot.draft import blocks
 from copilot.draft.planning import Plan, display, grounded, score_scale
 from copilot.draft.reader import Task
 from copilot.draft.reading import Condition
+from copilot.draft.score_atoms import score_subject
 
 _MAX_TOKENS = {
     "classify": 60,
@@ -232,7 +233,12 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
             if plan.text_ref.startswith("{{ steps.")
             else "\n\n".join(["{{ event | tojson }}", *fed])
         )
-        subject = task.target or "risk"
+        # the brief's own words for what is scored ("its merit", "the site's solar feasibility"),
+        # or what it is scored against ("against the rubric in our guidelines"); risk only by default
+        said, against = score_subject(task.quote or task.text, noun)
+        subject = said or task.target or ("fit" if against else "risk")
+        against_text = f" against {against}" if against else ""
+        end = "certain" if subject in ("risk", "fraud", "churn") or "likelihood" in subject else "highest"
         top = score_scale(plan.reading)  # "from 0 to 100" is the brief's scale, kept
         schema = {
             "type": "object",
@@ -243,8 +249,8 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
             },
         }
         system = (
-            f"Score the {subject} of this {noun} from 0 (none) to {top} (certain) and give at most three "
-            "short reasons. Answer only with the JSON object."
+            f"Score the {subject} of this {noun}{against_text} from 0 (none) to {top} ({end}) and give at "
+            "most three short reasons. Answer only with the JSON object."
         )
         rules = [{"expr": f"input.score >= 0 and input.score <= {top}", "message": f"score outside 0..{top}"}]
         # Neither approve nor block on a broken answer: a middle score goes to review.

@@ -95,3 +95,50 @@ def apply_overrides(tasks: list[Task], overrides: list[Override]) -> None:
             if named:
                 cond.alternatives = [*cond.alternatives, *rule.when]
                 task.also.append(Task(task.kind, rule.text, rule.sentence, 0))  # its step quotes the rule
+
+
+# "Never void a citation for a plate with more than 3 prior citations, whatever the model says",
+# "don't page for severity 1": an action the brief forbids on some events
+_NEVER_WHEN = re.compile(
+    r"^\W*(?:and\s+|but\s+)?(?:never|don'?t|do\s+not|dont)\s+(?:ever\s+)?(?P<verb>[a-z]+)\b[^,;.]*?\s+"
+    r"(?P<word>when|whenever|if|for|while|with|where|whose|on)\s+(?P<cond>[^;.]+)",
+    re.I,
+)
+
+
+def never_when(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """An action the brief forbids on some events runs only on the others: its step also requires
+    that the events are not those ("whatever the model says" is the point: no model decides it)."""
+    from copilot.draft.conditions import negate
+    from copilot.draft.verbs import base_verb
+
+    for index, sentence in enumerate(sentences):
+        m = _NEVER_WHEN.match(sentence)
+        if m is None:
+            continue
+        cond_text = re.split(
+            r",\s*(?:whatever|no\s+matter|regardless|even\s+if)\b", m.group("cond"), flags=re.I
+        )[0]
+        mapped, unread, _ = read_conditions(f"if {cond_text}")
+        if not mapped or unread:
+            continue
+        rule = mapped[0][2]
+        verb = base_verb(m.group("verb"))
+        guarded = False
+        for task in tasks:
+            said = (task.quote or task.text or "").split()
+            if task.kind not in ("notify", "store", "act") or task.sentence == index or not said:
+                continue
+            if base_verb(said[0].lower()) != verb and not (task.action or "").lower().startswith(verb):
+                continue
+            never = negate(rule, f"not ({rule.text})")
+            if task.condition is None:
+                task.condition = never
+            elif task.condition.scope is None:
+                task.condition.scope = never
+            else:
+                continue
+            task.also.append(Task(task.kind, m.group(0), index, 0))  # its step quotes the rule
+            guarded = True
+        if guarded:
+            matches.append(Match("condition", sentence, index, 0, len(sentence)))

@@ -461,6 +461,17 @@ def score_scale(reading: Reading) -> int:
         top = int(next(g for g in reversed(m.groups()) if g is not None))
         if 2 <= top <= 1000:
             return top
+    from copilot.draft.score_atoms import SCORE_ATOM
+
+    # "If the rubric score is below 40": a threshold above 1 on no stated scale is out of 100
+    said = [
+        float(g)
+        for m in SCORE_ATOM.finditer(text)
+        for g in m.groups()
+        if g and re.fullmatch(r"\d+(?:\.\d+)?", g)
+    ]
+    if said and 1 < max(said) <= 100 and not re.search(r"%|percent", text, re.I):
+        return 100
     return 1
 
 

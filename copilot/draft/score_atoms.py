@@ -63,3 +63,78 @@ def score_atoms(part: str, a: int) -> list[tuple[int, int, Condition]]:
         op = ">=" if m.group(3).lower() in ("above", "over", "more", "higher") else "<="
         found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), op, value)))
     return found
+
+
+# "score the site's solar feasibility from 0 to 100", "score its merit", "a feasibility score":
+# what the brief scores, in its words; "score it against the rubric in our guidelines": how
+_SCORED = re.compile(r"\bscor(?:e|es|ing)\s+(?P<rest>[^,;.()]+)", re.I)
+_SCORE_NAMED = re.compile(r"\b(?:a|an|the|its|their)\s+(?P<subject>[a-z][\w-]+)\s+score\b", re.I)
+_SUBJECT_ENDS = re.compile(
+    r"\s+(?:from|on|between|out\s+of|against|using|with|in|for|to|and|so|then|that|which|based)\b|\s+\d", re.I
+)
+_NO_SUBJECT = re.compile(
+    r"^(?:it|them|this|that|these|those|each|every|the|a|an|its|their)?(?:\s+[\w-]+)?$", re.I
+)
+
+
+def score_subject(clause: str, noun: str) -> tuple[str | None, str | None]:
+    """(what is scored, what it is scored against) as the clause says it, either None."""
+    m = _SCORED.search(clause)
+    subject = against = None
+    if m is not None and re.match(
+        r"(?:are|is|was|were|should|must|will|can|may|and|or|of|for|to|in|on|at|above|below|over|under|"
+        r"between|than|that|which|agree|look|seem)\b",
+        m.group("rest"),
+        re.I,
+    ):
+        m = None  # "check the scores are well-formed": the noun, not the verb
+    if m is not None:
+        rest = m.group("rest")
+        end = _SUBJECT_ENDS.search(rest)
+        head = rest[: end.start()] if end else rest
+        head = re.sub(
+            r"^(?:(?:it|them|each|every|the|a|an)\s+(?:[\w-]+\s+)?)?(?:its|their|the|his|her|our)\s+",
+            "",
+            head.strip(),
+            flags=re.I,
+        )
+        head = re.sub(r"^[\w-]+['’]s\s+", "", head)  # "the site's solar feasibility"
+        if head and not _NO_SUBJECT.fullmatch(head) and head.lower() != noun.lower():
+            subject = head.strip()
+        elif (
+            head
+            and re.fullmatch(r"[\w-]+", head)
+            and head.lower() not in ("it", "them", "this", "that", "each")
+        ):
+            subject = head if head.lower() != noun.lower() else None
+        vs = re.search(r"\bagainst\s+(?P<what>[^,;.]+?)(?=\s+(?:using|from|and|so|then)\b|$)", rest, re.I)
+        against = vs.group("what").strip() if vs else None
+    if subject is None:
+        named = _SCORE_NAMED.search(clause)
+        if named is not None and named.group("subject").lower() not in (
+            "risk",
+            "final",
+            "overall",
+            "total",
+            "model",
+            "llm",
+            "ai",
+            "high",
+            "low",
+            "higher",
+            "lower",
+            "good",
+            "bad",
+            "top",
+            "max",
+            "maximum",
+            "min",
+            "minimum",
+            "average",
+            "new",
+            "same",
+            "different",
+            "perfect",
+        ):
+            subject = named.group("subject")
+    return subject, against

@@ -62,7 +62,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           # "Call the NOAA storm events API for hail reports": a read, not an action
                           r"(?:call|query|hit|check)(?:s|ed|ing)? (?:the |our |their )?(?:[\w.-]+ ){0,4}?api (?=for |to (?:get|fetch|find|pull|look up|check)\b))\b", re.I)),
     ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
-                          r"post(?:s|ed|ing)? (?:it |them |those |these |this |that |an? (?:[\w-]+ ){1,3}?)?(?:to|in|on)\b|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
+                          r"post(?:s|ed|ing)? (?:it |them |those |these |this |that |(?:an?|the) (?:[\w-]+ ){1,4}?)?(?:to|in|on)\b|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
                           r"message (?:the|our)|e-?mail (?:the|our|them|it)|text(?:s|ed)? (?:the|them|him|her|our|their)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
                           r"forward\w*|hand (?:it )?(?:off|over) to|(?:to|in|on|into|via|over|by) (?:the |our |a )?(?:#[\w-]+ )?"
                           r"(?:slack|teams|e-?mail|discord|pager ?duty|sms))\b", re.I)),
@@ -482,10 +482,11 @@ _GROUNDING = re.compile(
     + r")\b"
     r"|\b(?:based on|according to|in line with|following|per|using|against|citing|quoting|with reference to)\s+"
     # greedy: "our \"Local Rules Deadline Calculator\" reference" is all one name
-    r"(?:the|our|its|their|my)\s+(?:[\w'\"“”-]+\s+){0,4}(?P<docs>"
+    # "against the rubric in our 2025 Funding Guidelines document": a name of up to six words
+    r"(?:the|our|its|their|my)\s+(?:[\w'\"“”-]+\s+){0,6}(?P<docs>"
     + _DOCS[1:-1]
     + r"|docs?|documents?|sops?|procedures?|"
-    r"pdfs?|rules|rulebook|guidelines|standards?|reference)\b",
+    r"pdfs?|rules|rulebook|rubrics?|guidelines|standards?|reference)\b",
     re.I,
 )
 _MODEL_KINDS = ("classify", "moderate", "extract", "summarise", "score", "translate")

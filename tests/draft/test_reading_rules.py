@@ -3123,3 +3123,40 @@ def test_a_post_that_asks_for_an_approval_is_drafted_and_a_plural_subject_reads_
     data = drafted(brief)
     assert step(data, "http", "slack")["if"] == "{{ event.party_size > 12 }}"
     assert not [f for f in check(data, brief).findings if f["code"] in ("DR001", "DR006")]
+
+
+def test_a_record_change_verb_is_an_action_and_never_on_some_events_guards_it():
+    data = drafted(
+        "Appeals arrive from our Granicus form as a webhook with appeal_id, citation_number and "
+        "appellant_email. First look up the citation in the Tiburon citation system by citation_number to "
+        "get the fine amount and the number of prior citations. Then score its merit from 0 to 1. If the "
+        "merit score is 0.8 or higher, void the citation in Tiburon and email the appellant that the appeal "
+        "was granted. Never void a citation for a plate with more than 3 prior citations, whatever the "
+        "model says."
+    )
+    void = step(data, "http", "void")
+    assert "not (steps.lookup.output.prior_citations" in void["if"] and "> 3" in void["if"], void["if"]
+    assert "prior_citations" not in step(data, "http", "email")["if"]
+    assert "Score the merit of this" in step(data, "model", "score")["prompt"]["system"]
+
+
+def test_a_score_against_a_rubric_reads_it_and_a_threshold_above_one_is_out_of_100():
+    data = drafted(
+        "Submittable sends a webhook with application_id, contact_email and proposal_text. Score it against "
+        "the rubric in our 2025 Funding Guidelines document. If the rubric score is below 40, flag the "
+        "application as 'needs revision' in Submittable. Answer within 10 seconds."
+    )
+    score = step(data, "model", "score")
+    assert "against the rubric in our 2025 Funding Guidelines document" in score["prompt"]["system"]
+    assert "risk" not in score["prompt"]["system"]
+    assert any(s["type"] == "retrieve" and s["id"] in score["needs"] for s in data["steps"])
+    assert step(data, "http", "flag")["if"] == "{{ steps.check_score.output.score < 40 }}"
+
+
+def test_an_action_verb_handed_to_a_model_with_no_system_is_model_work():
+    data = drafted(
+        "Placement tests arrive by webhook with response_id, student_email and writing_sample. Have an AI "
+        "place the student at a level. Email the student their level via SendGrid. 8 seconds."
+    )
+    assert not [s for s in data["steps"] if s["type"] == "http" and s["id"].startswith("place")]
+    assert any(s["type"] == "model" for s in data["steps"])
