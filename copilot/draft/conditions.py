@@ -146,6 +146,9 @@ _PRESENCE_WORDS = _PRESENT_WORDS | {
     "under",
 }
 # A noun phrase that ends in a preposition or a relative word names no field by itself.
+_COUNTED_PAIR = re.compile(
+    r"\s*([a-z]+(?<!s))\s+(?!(?:this|was|is|has|as|its|plus|thus|less)\b)([a-z]+s)\b", re.I
+)
 _DANGLING = re.compile(
     # "… with", or a relative clause's verb ("drugs that fall below 10 units": the units are measured)
     r"\b(?:with|that|who|which|whose|having|has|have|of|for|where|than|at|in|on|by)$|\b(?:that|which|who)\s+\w+$",
@@ -306,16 +309,9 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 continue
             noun = after.group(2) or after.group(1)
             # "a plate with more than 3 prior citations": an adjective and the plural it counts
-            pair = re.match(r"\s*([a-z]+)\s+([a-z]+s)\b", part[m.end() :], re.I)
-            if (
-                pair is not None
-                and not after.group(2)
-                and not pair.group(1).lower().endswith("s")
-                and pair.group(2).lower()
-                not in ("this", "was", "is", "has", "as", "its", "plus", "thus", "less")
-            ):
-                noun = f"{pair.group(1)} {pair.group(2)}"
-                counted_words = pair.end()  # the atom covers what it counts
+            pair = _COUNTED_PAIR.match(part, m.end()) if not after.group(2) else None
+            if pair is not None:
+                noun, counted_words = f"{pair.group(1)} {pair.group(2)}", pair.end() - m.end()
             if re.search(r"[$€£]|\b(?:usd|eur|gbp|dollars|euros)\b", m.group(0), re.I):
                 noun = "amount"  # "Applications asking for more than $250,000 go …": money, not "go"
             if re.fullmatch(
