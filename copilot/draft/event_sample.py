@@ -73,7 +73,13 @@ _NUMBER_WORDS = frozenset({
     "width", "height", "depth", "distance", "duration", "ms", "seconds", "secs", "bpm", "mg", "ml",
     "ratio", "rate", "hz", "khz", "mhz", "humidity", "ppm", "ppb", "frequency", "pressure", "voltage", "mm",
     "cm", "lph", "gph", "rssi", "soc", "kpa", "bar", "mbar", "kt", "kts", "g", "ntu", "wind",
-    "visibility", "cents", "level", "stage",
+    "visibility", "cents", "level", "stage", "months", "weeks", "nights", "low", "high", "value", "limit",
+    "threshold",
+})  # fmt: skip
+# `target_languages`, `dtc_codes`, `order_ids`: a list of values (a JSON array), not one string
+_LIST_TAILS = frozenset({
+    "languages", "tags", "skills", "labels", "categories", "attachments", "items", "recipients", "urls",
+    "keywords", "topics", "codes", "ids", "photos", "images", "files", "allergies", "symptoms",
 })  # fmt: skip
 _NOT_NUMBER_TAILS = frozenset({
     "id", "ids", "url", "uri", "link", "name", "code", "type", "group", "band", "date", "at", "on", "text",
@@ -93,6 +99,8 @@ DATE_NAMED = re.compile(
 def boolean_named(name: str) -> bool:
     """`is_medical_patient`, `has_insurance`, `swarm_alarm_on`: a name that says yes or no."""
     lower = name.lower()
+    if lower.split("_")[0] in _NUMBER_WORDS:
+        return False  # `months_active`, `days_open`: how long, a number
     return bool(
         re.match(r"(?:is|has|was|can|should|needs|wants|allow|allows)_", lower)
         # `door_open`, `vent_closed`, `account_locked`: a state that is on or off
@@ -114,8 +122,10 @@ def number_named(name: str) -> bool:
 _COUNTED_GROUPS = frozenset({"party", "team", "group", "household", "crew", "class", "family", "batch"})
 
 
-def _sample_value(name: str, noun: str) -> str | float | bool:
+def _sample_value(name: str, noun: str) -> str | float | bool | list[str]:
     lower = name.lower()
+    if lower.rsplit("_", 1)[-1] in _LIST_TAILS:
+        return [f"example {lower.rsplit('_', 1)[-1].removesuffix('s')}"]
     if boolean_named(name):
         return False
     if number_named(name):

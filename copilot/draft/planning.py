@@ -229,7 +229,12 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         event.schema["required"] = [r for r in event.schema.get("required", []) if r != "id"]
         listed = ", ".join(f"event.{f} | default('')" for f in plain)
         id_ref = f"{{{{ event.id if event.id is defined else [{listed}] | join('|') }}}}"
-        shown_id = "{{ event.id | default('') }}"
+        # the response and a page's dedup key still name the event: `appeal_id` when no `id` comes
+        shown_id = (
+            f"{{{{ event.id | default(event.{named_id} | default('')) }}}}"
+            if named_id and "." not in named_id
+            else "{{ event.id | default('') }}"
+        )
 
     tasks = list(reading.tasks)
     if trigger == "schedule" and not any(t.kind == "enrich" for t in tasks) and request.event is None:

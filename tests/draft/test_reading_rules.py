@@ -3160,3 +3160,22 @@ def test_an_action_verb_handed_to_a_model_with_no_system_is_model_work():
     )
     assert not [s for s in data["steps"] if s["type"] == "http" and s["id"].startswith("place")]
     assert any(s["type"] == "model" for s in data["steps"])
+
+
+def test_measures_bounds_and_lists_are_typed_as_the_event_carries_them():
+    data = drafted(
+        "Results arrive on RabbitMQ with result_id, value, reference_low, reference_high, months_active, "
+        "term_months and target_languages. Summarise each result. Post it to the #lab Slack channel."
+    )
+    schema = data["trigger"]["event_schema"]["properties"]
+    assert [schema[f]["type"] for f in ("value", "reference_low", "reference_high")] == ["number"] * 3
+    assert schema["months_active"]["type"] == schema["term_months"]["type"] == "number"
+    assert schema["target_languages"] == {"type": "array", "items": {"type": "string"}}
+
+
+def test_the_response_names_the_event_by_its_listed_id_when_no_delivery_id_comes():
+    data = drafted(
+        "Appeals arrive from our Granicus form as a webhook with appeal_id, citation_number and reason_text. "
+        "Classify the reason as signage or meter. Answer within 3 s."
+    )
+    assert data["respond"]["body"]["id"] == "{{ event.id | default(event.appeal_id | default('')) }}"
