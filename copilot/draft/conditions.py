@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from copilot.draft.field_tests import band_atoms, contains_atoms
+from copilot.draft.field_tests import band_atoms, contains_atoms, truth_condition
 from copilot.draft.governing import governed, leads
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
@@ -447,6 +447,7 @@ def _combine(sentence: str, atoms: list[tuple[int, int, Condition]], text: str) 
         first.output_field,
         alternatives=[c for _, _, c in atoms[1:]],
         all_of=both,
+        factor=first.factor,
     )
 
 
@@ -506,18 +507,6 @@ def _unread_parts(
             start = a + piece.start() + piece.group(0).find(text)
             out.append((start, start + len(text), text))
     return out
-
-
-_TRUE, _FALSE = frozenset({"true", "yes"}), frozenset({"false", "no"})
-
-
-def truth_condition(text: str, field_name: str, value: str) -> Condition | None:
-    """ "swarm_alarm is true", "injury is false": a boolean of the event, read by its truth (a
-    "present" test is the same truthiness: a missing, empty or false field is not true)."""
-    word = value.lower().strip("'\"`")
-    if word not in _TRUE | _FALSE:
-        return None
-    return Condition("present", text, "!=", "", output_field=field_name, negated=word in _FALSE)
 
 
 _GLOSSED_TEST = re.compile(

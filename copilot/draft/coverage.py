@@ -276,6 +276,10 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
         for text in dict.fromkeys(t for t in held if len(t.split()) > 3)
     ]
     findings += kept_from_models(data, brief)
+    from copilot.draft.sentences import split_sentences
+    from copilot.draft.withheld import withheld_findings
+
+    findings += withheld_findings(data, split_sentences(brief))
     findings += models_forbidden(data, brief)
     for row in rows:
         row.gaps = [f["code"] for f in findings if f.get("clause") == row.clause.text]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from copilot.draft.conditions import condition_field, truth_condition
+from copilot.draft.conditions import condition_field
 from copilot.draft.event import EventShape
+from copilot.draft.field_tests import truth_condition
 from copilot.draft.reading import Condition, Task
 from copilot.draft.threshold_fields import valued_field
 

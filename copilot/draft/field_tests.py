@@ -35,10 +35,66 @@ _EVENT_BAND = re.compile(
 )
 
 
+# "If the value falls outside the reference range": the event's own bounds (`reference_low`,
+# `reference_high`), compared field to field
+_NAMED_RANGE = re.compile(
+    r"\b(?:the\s+)?(?!(?:or|and|if|when|it|is|are|but|then|not)\b)([a-z][a-z0-9_]*)\s+(?:is\s+|are\s+|falls?\s+|goes\s+|reads?\s+|lies\s+)?"
+    r"(outside(?:\s+of)?|out\s+of|within|inside)\s+(?:the\s+|its\s+|their\s+)?([a-z][a-z0-9]*)\s+range\b",
+    re.I,
+)
+# "more than twice reference_high", "below half of reference_low", "over 3x baseline_ms"
+_MULTIPLE_OF = re.compile(
+    r"\b(?!(?:or|and|if|when|it|is|are|but|then|not)\b)([a-z][a-z0-9_]*)\s+(?:is\s+|are\s+)?"
+    r"(more than|above|over|greater than|higher than|below|under|less than|lower than)\s+"
+    r"(twice|double|half(?:\s+of)?|(\d+(?:\.\d+)?)\s*(?:x|×|times))\s+(?:the\s+)?([a-z][a-z0-9]*_[a-z0-9_]+)\b",
+    re.I,
+)
+# "… or below half of reference_low": a second test of the same subject, said once
+_OR_MULTIPLE = re.compile(
+    r"\bor\s+((?:below|under|less than|lower than|above|over|more than)\s+(?:twice|double|half(?:\s+of)?|"
+    r"\d+(?:\.\d+)?\s*(?:x|×|times))\s+(?:the\s+)?[a-z][a-z0-9]*_[a-z0-9_]+)\b",
+    re.I,
+)
+_LESS = ("below", "under", "less than", "lower than")
+
+
+def _multiple(m: re.Match[str], text: str, subject: str) -> Condition:
+    said = m.group(3).lower()
+    factor = 2.0 if said in ("twice", "double") else 0.5 if said.startswith("half") else float(m.group(4))
+    op = "<" if m.group(2).lower() in _LESS else ">"
+    return Condition("fields", text, op, m.group(5), output_field=subject, factor=factor)
+
+
+def _between_fields(part: str, a: int, not_field: Callable[[str], bool]) -> list[Atom]:
+    """Event fields compared with the event's own bounds, or a multiple of them."""
+    found: list[Atom] = []
+    for m in _NAMED_RANGE.finditer(part):
+        if not_field(m.group(1)):
+            continue
+        field, prefix = m.group(1), m.group(3).lower()
+        outside = not m.group(2).lower().startswith(("within", "inside"))
+        low = Condition("fields", m.group(0), "<" if outside else ">=", f"{prefix}_low", output_field=field)
+        high = Condition("fields", m.group(0), ">" if outside else "<=", f"{prefix}_high", output_field=field)
+        low.alternatives, low.all_of = [high], not outside
+        found.append((a + m.start(), a + m.end(), low))
+    for m in _MULTIPLE_OF.finditer(part):
+        if not not_field(m.group(1)):
+            found.append((a + m.start(), a + m.end(), _multiple(m, m.group(0), m.group(1))))
+    for m in _OR_MULTIPLE.finditer(part):
+        before = [atom for atom in found if atom[1] <= a + m.start() and atom[2].factor is not None]
+        if before and not any(s <= a + m.start(1) < e for s, e, _ in found):
+            subject = before[-1][2].output_field or ""
+            again = _MULTIPLE_OF.match(f"{subject} {m.group(1)}")
+            if again is not None:
+                found.append((a + m.start(1), a + m.end(1), _multiple(again, m.group(1), subject)))
+    return found
+
+
 def band_atoms(part: str, a: int, not_field: Callable[[str], bool]) -> list[Atom]:
     """The bands of event fields in `part` (which starts at `a` of its sentence): op `outside`
-    or `range`, the value the two bounds. "Scores between 60 and 89" is a score's, not a field's."""
-    found: list[Atom] = []
+    or `range`, the value the two bounds. "Scores between 60 and 89" is a score's, not a field's.
+    Also a field against the event's own bounds ("outside the reference range")."""
+    found: list[Atom] = _between_fields(part, a, not_field)
     for m in _EVENT_BAND.finditer(part):
         if not_field(re.sub(r"s$", "", m.group(1))) or m.group(1).lower() in ("cases", "case"):
             continue
@@ -70,3 +126,15 @@ def contains_atoms(part: str, a: int, not_field: Callable[[str], bool]) -> list[
         first.alternatives = [Condition("event", m.group(0), "contains", w, m.group(1)) for w in words[1:]]
         found.append((a + m.start(), a + m.end(), first))
     return found
+
+
+_TRUE, _FALSE = frozenset({"true", "yes"}), frozenset({"false", "no"})
+
+
+def truth_condition(text: str, field_name: str, value: str) -> Condition | None:
+    """ "swarm_alarm is true", "injury is false": a boolean of the event, read by its truth (a
+    "present" test is the same truthiness: a missing, empty or false field is not true)."""
+    word = value.lower().strip("'\"`")
+    if word not in _TRUE | _FALSE:
+        return None
+    return Condition("present", text, "!=", "", output_field=field_name, negated=word in _FALSE)

@@ -122,6 +122,12 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
             for said in current.read_late
         )
     ]
+    from copilot.draft.withheld import strip_withheld
+
+    kept_back = strip_withheld(data, reading.sentences)
+    current.assumptions.extend(kept_back)
+    if kept_back:  # "Never include the patient_mrn in the Teams post": done, in the payload
+        unread = [u for u in unread if not any(u in note for note in kept_back)]
     applier, handed, still_unread = hand_rules_to_model(data, built.roles, unread, reading.sentences)
     for rule in handed:
         current.assumptions.append(

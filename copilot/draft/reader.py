@@ -215,6 +215,23 @@ _EFFECTS = ("notify", "store", "act")  # actions on the world, ordered step by s
 def read_order(sentences: list[str], tasks: list[Task]) -> None:
     """The order the brief states: "enrich, then score", "translate first, then classify",
     "Then post it to Slack." Each task records the kinds the brief puts before it."""
+    from copilot.draft.verbs import base_verb
+
+    for index, sentence in enumerate(sentences):
+        # "First look up the physician's pager …, then page.": a bare verb naming a task said elsewhere
+        bare = re.search(r",?\s+then\s+([a-z]+)\s*[.!]?\s*$", sentence, re.I)
+        before = [
+            t for t in tasks if t.sentence == index and t.start >= 0 and bare and t.start < bare.start()
+        ]
+        if bare is None or not before or any(t.sentence == index and t.start >= bare.start() for t in tasks):
+            continue
+        verb = base_verb(bare.group(1))
+        for task in tasks:
+            said = (task.quote or task.text).split()
+            if task.sentence != index and said and base_verb(said[0].lower()) == verb:
+                task.after = list(
+                    dict.fromkeys([*task.after, *(t.kind for t in before if t.kind != task.kind)])
+                )
     # every mention counts: "score each one in 300 ms. First look up the ledger, then have a
     # model score the risk" orders the second mention of the score after the lookup
     mentions = [(t, t) for t in tasks if t.start >= 0] + [

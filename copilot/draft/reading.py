@@ -46,6 +46,8 @@ class Condition:
     scope: Condition | None = None
     # the event field it tests is assumed, not required: a missing one makes the test false
     optional: bool = False
+    # kind fields: the other field times this ("more than twice reference_high": 2.0)
+    factor: float | None = None
 
 
 @dataclass

@@ -28,7 +28,8 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     if cond.kind == "fetched":
         return f"(steps.fetch.output | length) {cond.op} {cond.value:g}", "fetch"
     if cond.kind == "fields" and cond.output_field:
-        return f"event.{cond.output_field} {cond.op} event.{cond.value}", ""
+        times = f" * {cond.factor:g}" if cond.factor is not None else ""
+        return f"event.{cond.output_field} {cond.op} event.{cond.value}{times}", ""
     if cond.kind == "event" and cond.output_field and f"compute:{cond.output_field}" in producers:
         # "refunds above 500 EUR", the refund being what the flow computed
         source = producers[f"compute:{cond.output_field}"]
@@ -425,6 +426,7 @@ def side_effect_step(
             # "so the proposal goes into the AODB suggestions queue": what a writer wrote goes there
             or (kind in ("reply", "answer", "summarise") and bool(_PRODUCT_GOES.search(quote)))
             or kind in task.after
+            or (kind == "lookup" and "enrich" in task.after)  # "First look up the pager, then page"
             or kind in _referred(task, plan.tasks, plan.reading.sentences)
             or bool(
                 _written("enrich" if kind == "lookup" else kind, plan.tasks, plan.reading.sentences)

@@ -3179,3 +3179,38 @@ def test_the_response_names_the_event_by_its_listed_id_when_no_delivery_id_comes
         "Classify the reason as signage or meter. Answer within 3 s."
     )
     assert data["respond"]["body"]["id"] == "{{ event.id | default(event.appeal_id | default('')) }}"
+
+
+LAB_BRIEF = (
+    "Our LIMS publishes every result to the RabbitMQ queue lims.results with sample_id, patient_mrn, "
+    "analyte, value, reference_low, reference_high and ordering_physician_id. If the value falls outside "
+    "the reference range, have the model write a two-sentence note for the chart. If the value is more "
+    "than twice reference_high or below half of reference_low, page the ordering physician through "
+    "PagerDuty and post the result to the lab supervisors' Teams channel. First look up the physician's "
+    "pager in our provider directory API by ordering_physician_id, then page. Never include the "
+    "patient_mrn in the Teams post."
+)
+
+
+def test_a_field_against_the_events_own_bounds_and_their_multiples_is_compared_field_to_field():
+    data = drafted(LAB_BRIEF)
+    note = step(data, "model", "reply")
+    assert note["if"] == "{{ (event.value < event.reference_low) or (event.value > event.reference_high) }}"
+    critical = "{{ (event.value > event.reference_high * 2) or (event.value < event.reference_low * 0.5) }}"
+    assert step(data, "http", "page")["if"] == step(data, "http", "teams")["if"] == critical
+    assert "lookup" in step(data, "http", "page")["needs"]  # "First look up the pager, then page"
+
+
+def test_a_field_the_brief_keeps_out_of_a_message_is_not_in_its_payload():
+    from copilot.draft.coverage import check
+
+    data = drafted(LAB_BRIEF)
+    assert "patient_mrn" not in str(step(data, "http", "teams")["request"]["json"])
+    assert not [f for f in check(data, LAB_BRIEF).findings if f["code"] == "DR007"]
+    # a hand-written flow that sends it is told so
+    step(data, "http", "teams")["request"]["json"]["details"] = {
+        "mrn": "{{ event.patient_mrn }}",
+        "patient_mrn": 1,
+    }
+    found = [f for f in check(data, LAB_BRIEF).findings if f["code"] == "DR007"]
+    assert found and "patient_mrn" in found[0]["message"], found
