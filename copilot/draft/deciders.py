@@ -16,8 +16,10 @@ from copilot.draft.conditions import condition_field
 from copilot.draft.decisions import documents_named, quoted_reply
 from copilot.draft.event import EventShape
 from copilot.draft.event_sample import DATE_NAMED
+from copilot.draft.labels import snake
 from copilot.draft.prohibitions import deciding_system
 from copilot.draft.reading import Condition, Reading, Task
+from copilot.draft.score_atoms import score_subject
 from copilot.draft.threshold_fields import (
     identifier_for_number,
     measured_by_unit,
@@ -320,6 +322,18 @@ def event_thresholds(
                 # lookup's answer, not the event, carries it (the lookup declares the field)
                 part.kind = "returned"
                 lookup.returns[name] = "number"
+                continue
+            scored = next(
+                (
+                    t
+                    for t in tasks
+                    if t.kind == "score"
+                    and snake(score_subject(t.quote or t.text, "")[0] or t.target or "") == name
+                ),
+                None,
+            )
+            if scored is not None and not isinstance(part.value, (str, list)):
+                part.kind = "score"  # "estimate severity from 1 to 5 … if the severity is 4 or higher"
                 continue
             if given or scheduled:
                 part.kind, part.value, part.op = "field", True, "=="

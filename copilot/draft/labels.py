@@ -63,7 +63,10 @@ _LIST_STOP = re.compile(
     r"\b(?:then|so|by|via|through|thru|within|under|if|when|whenever|unless|before|after|"
     r"and (?:then |also )?(?:the|a|an|our|any|anything|all|everything|each|it|them|answer\w*|send\w*|post\w*|"
     r"notif\w*|page\w*|stor\w*|sav\w*|escalat\w*|repl\w*|route\w*|forward\w*|log\w*|alert\w*|ping\w*|e-?mail\w*|"
-    r"summari[sz]\w*|extract\w*|scor\w*|flag\w*|draft\w*|write\w*|push\w*|updat\w*|creat\w*))\b",
+    r"summari[sz]\w*|extract\w*|scor\w*|flag\w*|draft\w*|write\w*|push\w*|updat\w*|creat\w*|"
+    # "… or not a leak, and estimate severity from 1 to 5": the next model task, no label
+    r"estimat\w*|rate|rates|rank\w*|assess\w*|evaluat\w*|predict\w*|detect\w*|identif\w*|determin\w*|"
+    r"decid\w*|translat\w*|judge\w*))\b",
     re.I,
 )
 _NOT_LABELS = {

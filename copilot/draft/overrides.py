@@ -142,3 +142,54 @@ def never_when(sentences: list[str], tasks: list[Task], matches: list[Match]) ->
             guarded = True
         if guarded:
             matches.append(Match("condition", sentence, index, 0, len(sentence)))
+
+
+# "close the request … instead of creating any work order": the action replaces others
+_INSTEAD_OF = re.compile(
+    r"\binstead\s+of\s+(?P<verb>[a-z]+?)(?:ing)\s+(?:any\s+|the\s+|a\s+|an\s+)?(?P<what>[a-z][\w\s-]*?)(?=\s*[,.;]|\s*$)",
+    re.I,
+)
+
+
+def _ing_base(word: str) -> str:
+    """ "creating" -> "create", "sending" -> "send", "emailing" -> "email", "shipping" -> "ship"."""
+    from copilot.draft.verbs import ACTION_VERBS
+
+    for stem in (word, word + "e", word[:-1] if len(word) > 3 and word[-1] == word[-2] else word):
+        if stem in ACTION_VERBS:
+            return stem
+    return word
+
+
+def instead_of(sentences: list[str], tasks: list[Task]) -> None:
+    """The actions an "instead of" names run only when the replacing action's condition fails."""
+    from copilot.draft.conditions import negate
+
+    for index, sentence in enumerate(sentences):
+        m = _INSTEAD_OF.search(sentence)
+        owner = next(
+            (
+                t
+                for t in tasks
+                if t.sentence == index
+                and t.kind in ACTING
+                and t.condition
+                and t.start < (m.start() if m else 0)
+            ),
+            None,
+        )
+        if m is None or owner is None or owner.condition is None:
+            continue
+        verb, what = _ing_base(m.group("verb").lower()), set(re.findall(r"[a-z]+", m.group("what").lower()))
+        for task in tasks:
+            said = (task.quote or task.text).lower()
+            first = said.split()[0] if said.split() else ""
+            if task is owner or task.kind not in ("notify", "store", "act") or first != verb:
+                continue
+            if not what & set(re.findall(r"[a-z]+", said)):
+                continue
+            never = negate(owner.condition, f"not ({owner.condition.text})")
+            if task.condition is None:
+                task.condition = never
+            elif task.condition.scope is None:
+                task.condition.scope = never

@@ -41,7 +41,7 @@ from copilot.draft.event_reading import (
 )
 from copilot.draft.labels import snake
 from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
-from copilot.draft.overrides import apply_overrides, never_when, read_overrides
+from copilot.draft.overrides import apply_overrides, instead_of, never_when, read_overrides
 from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.reading import UNMAPPED_CONDITION, Band, Condition, Reading, Task
 from copilot.draft.sentences import split_sentences
@@ -548,6 +548,7 @@ def read(brief: str) -> Reading:
     scope_conditions(sentences, tasks, matches)
     apply_overrides(tasks, read_overrides(sentences, matches))
     never_when(sentences, tasks, matches)
+    instead_of(sentences, tasks)
     lead = event_lead(sentences)
     if lead is not None:
         # "Whenever a patient books, moves or cancels an appointment, …": the arriving event

@@ -67,7 +67,9 @@ def score_atoms(part: str, a: int) -> list[tuple[int, int, Condition]]:
 
 # "score the site's solar feasibility from 0 to 100", "score its merit", "a feasibility score":
 # what the brief scores, in its words; "score it against the rubric in our guidelines": how
-_SCORED = re.compile(r"\bscor(?:e|es|ing)\s+(?P<rest>[^,;.()]+)", re.I)
+_SCORED = re.compile(
+    r"\b(?:scor(?:e|es|ing)|rat(?:e|es|ing)|estimat(?:e|es|ing))\s+(?P<rest>[^,;.()]+)", re.I
+)
 _SCORE_NAMED = re.compile(r"\b(?:a|an|the|its|their)\s+(?P<subject>[a-z][\w-]+)\s+score\b", re.I)
 _SUBJECT_ENDS = re.compile(
     r"\s+(?:from|on|between|out\s+of|against|using|with|in|for|to|and|so|then|that|which|based)\b|\s+\d", re.I

@@ -26,7 +26,7 @@ from copilot.draft.verbs import ACTION_VERBS, base_verb
 _PRONOUN_IF = re.compile(
     # the closing \b: "If someone matches" is no "if so"
     r"\b(?:if|when)\s+(?:it'?s|its|it is|they are|they're|the (?:label|intent|category|type) is|so|yes|it does|that'?s the case)\b"
-    r"(?:\s+(?:an?\s+)?([\w-]+))?",
+    r"(?:\s+(?:an?\s+)?((?:not\s+(?:an?\s+)?)?[\w-]+))?",
     re.I,
 )
 _WHETHER = re.compile(r"\b(?:whether|if)\s+(.+?)(?=[,.;]|$)", re.I)
@@ -665,11 +665,16 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
         m = _PRONOUN_IF.search(sentence[: task.start + len(task.text)])
         if m is None:
             continue
-        word = snake(m.group(1) or "")
-        if word in labels:
+        word = snake(re.sub(r"\b(?:an?)\s+", "", m.group(1) or ""))
+        if word not in labels and word.startswith("not_") and word[4:] in labels:
+            task.condition = Condition("label", m.group(0), "!=", word[4:])  # "if it is not a refund"
+            task.unmapped_condition = None
+            continue
+        if word in labels:  # "if it is not a leak", the label `not_leak`
             task.condition = Condition("label", m.group(0), "==", word)
             task.unmapped_condition = None
             continue
+        word = "not" if word.startswith("not_") else word  # the negation, read as before
         if word and re.search(r"\bthe\s+(?:label|category|type)\s+is\b", m.group(0), re.I):
             options = [o for earlier in sentences[: task.sentence + 1] for o in decision_options(earlier)]
             if word in options:
@@ -726,7 +731,8 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
             if question and len(question.group(1).split()) >= 2:
                 text = question.group(1).strip()
                 # "if its not on-profile" after "says if its on-profile, …": that question's opposite
-                opposite = (m.group(1) or "").lower() == "not" and " not " not in f" {text.lower()} "
+                said_not = (m.group(1) or "").lower().split()[:1] == ["not"]
+                opposite = said_not and " not " not in f" {text.lower()} "
                 task.condition = Condition("field", text, "==", True, output_field=None, negated=opposite)
                 task.unmapped_condition = None
                 task.condition.output_field = (

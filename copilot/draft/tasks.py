@@ -33,7 +33,9 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             # "check each photo for MLS rule violations"; "the truck's violation history" is a record
                             r"(?:for|of|any|no)\s+(?:[\w-]+\s+){0,2}?violations?(?!\s+(?:history|record|log|count|data))|"
                             r"(?:rule|policy|code|safety|compliance|content|house)\s+violations?(?!\s+(?:history|record|log|count|data)))\b", re.I)),
-    ("score", re.compile(r"\b(scor(?:e|es|ed|ing)|rank(?:s|ed|ing)?|rate (?:it|them|each|how)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
+    ("score", re.compile(r"\b(scor(?:e|es|ed|ing)|rank(?:s|ed|ing)?|rate (?:it|them|each|how)|"
+                         # "estimate severity from 1 to 5": a number on the brief's scale
+                         r"estimat\w*(?=\s+(?:the\s+|its\s+|their\s+)?[\w-]+\s+(?:from|on\s+a|between|out\s+of)\s+\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
     ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|triag\w*|label(?:s|led|ling)?|tag(?:s|ged|ging)? (?:it|them|each|the)|"

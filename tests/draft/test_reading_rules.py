@@ -3214,3 +3214,20 @@ def test_a_field_the_brief_keeps_out_of_a_message_is_not_in_its_payload():
     }
     found = [f for f in check(data, LAB_BRIEF).findings if f["code"] == "DR007"]
     assert found and "patient_mrn" in found[0]["message"], found
+
+
+def test_an_estimate_on_a_scale_is_a_score_its_threshold_reads_and_instead_of_limits_the_others():
+    data = drafted(
+        "Residents report leaks through SeeClickFix, which calls our webhook with request_id, address and "
+        "description. Classify the report as main break, service line, meter, hydrant or not a leak, and "
+        "estimate severity from 1 to 5. If it is a main break or the severity is 4 or higher, create an "
+        "emergency work order in Cityworks. If it is not a leak, close the request in SeeClickFix instead "
+        "of creating any work order."
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert "not_leak" in labels and not [lb for lb in labels if "severity" in lb], labels
+    assert "Score the severity" in step(data, "model", "score")["prompt"]["system"]
+    assert "steps.check_score.output.score >= 4" in step(data, "http", "create")["if"]
+    assert "event.severity" not in str(data["steps"])
+    assert step(data, "http", "close")["if"] == "{{ steps.check_classify.output.label == 'not_leak' }}"
+    assert "not (steps.check_classify.output.label == 'not_leak')" in step(data, "http", "create")["if"]
