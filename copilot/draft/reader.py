@@ -325,6 +325,39 @@ def _delivered(sentences: list[str], tasks: list[Task]) -> list[Task]:
     return out
 
 
+_RULED_BY = re.compile(
+    r"^\W*(?:the\s+|our\s+|its\s+)?(?P<subject>(?:[\w'’-]+\s+){1,4}?)(?:must|should|has\s+to|needs?\s+to|may)\s+"
+    r"(?:only\s+)?(?:use|come\s+from|be\s+based\s+on|rely\s+on|draw\s+on)\s+(?:only\s+)?(?:the\s+|our\s+)?"
+    r"(?:[\w'\"“”&-]+\s+){0,5}?(?P<docs>(?i:" + DOCUMENT_NOUNS + r"))\b",
+    re.I,
+)
+_MODEL_WORK = ("score", "classify", "decide", "extract", "summarise", "reply", "answer", "moderate")
+
+
+def _ruled_by_documents(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """ "The feasibility reasoning must only use our Installation Standards guide": the model
+    task the sentence's subject names (the feasibility score) works from those documents."""
+    for index, sentence in enumerate(sentences):
+        m = _RULED_BY.match(sentence)
+        if m is None or any(t.sentence == index and t.start >= 0 for t in tasks):
+            continue
+        subject = {w for w in re.findall(r"[a-z]{4,}", m.group("subject").lower())}
+        for task in tasks:
+            said = set(
+                re.findall(r"[a-z]{4,}", " ".join([task.quote or "", *task.quotes, task.text]).lower())
+            )
+            if task.kind in _MODEL_WORK and not task.docs and subject & said:
+                task.docs = m.group("docs").lower()
+                task.kind = "answer" if task.kind == "reply" else task.kind
+                # ", not general knowledge": the same rule, said the other way round
+                rest = re.match(
+                    r"\s*,?\s*(?:and\s+)?(?:not|never)\s+[\w\s'’-]+[.!]?\s*$", sentence[m.end() :], re.I
+                )
+                end = len(sentence) if rest else m.end()
+                matches.append(Match("docs", sentence[m.start() : end], index, m.start(), end))
+                break
+
+
 def _written_from_documents(sentences: list[str], tasks: list[Task]) -> list[Task]:
     """ "email the owner a confirmation with the prep tips from our grooming guide": a message
     whose content the brief says comes from documents needs a writer grounded in them, whose
@@ -588,6 +621,7 @@ def read(brief: str) -> Reading:
                 ]
             )
         )
+    _ruled_by_documents(sentences, tasks, matches)  # once each task quotes its clause
     for index, sentence in enumerate(sentences):
         for pattern, kind in ((BACKGROUND, "background"), (_PRIVACY, "privacy"), (_GROUNDING, "grounding")):
             for m in pattern.finditer(sentence):

@@ -122,6 +122,16 @@ def condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, lis
     return f"{{{{ {expr} }}}}", list(dict.fromkeys(reads))
 
 
+# "… that a roof inspection is needed", "… saying solar may not pay off": what a message says,
+# a clause of its own (a verb in it), never a relative clause ("the customer that placed it")
+_SAYING = re.compile(
+    r"\b(?:that|saying|to say|telling (?:them|him|her) that)\s+(?P<content>(?:[\w'’-]+\s+){0,6}?"
+    r"(?:is|are|was|were|will|may|might|can|could|has|have|had|needs?|must|should|won'?t|isn'?t|aren'?t|"
+    r"can'?t|did|does)\b[^;]*)$",
+    re.I,
+)
+
+
 def _sentence_case(text: str) -> str:
     text = text.strip(" .")
     return (text[:1].upper() + text[1:] + ".") if text else text
@@ -556,6 +566,13 @@ def side_effect_step(
             body = {"subject": headline, "text": written} if task.channel == "email" else {"text": written}
             if rest:
                 body["details"] = rest
+        said = _SAYING.search(task.quote or "")
+        if written is None and said is not None and task.channel in ("email", "sms", "slack", "teams"):
+            # "email the homeowner that a roof inspection is needed before we can quote": the
+            # message says that, in the brief's words; the data stays beside it
+            text = _sentence_case(said.group("content"))
+            body = {"subject": headline, "text": text} if task.channel == "email" else {"text": text}
+            body["details"] = details
         to = plan.event.recipient(task.channel or "", task.quote or task.text)
         if to is not None:
             body = {"to": f"{{{{ event.{to} }}}}", **body}  # "email the applicant": their address

@@ -65,6 +65,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"(?:call|query|hit|check)(?:s|ed|ing)? (?:the |our |their )?(?:[\w.-]+ ){0,4}?api (?=for |to (?:get|fetch|find|pull|look up|check)\b))\b", re.I)),
     ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
                           r"post(?:s|ed|ing)? (?:it |them |those |these |this |that |(?:an?|the) (?:[\w-]+ ){1,4}?)?(?:to|in|on)\b|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
+                          # "send the homeowner a polite note saying …": a message to a person
+                          r"send(?:s|ing)? (?:the |our |each |every |that )?[\w-]+ (?:an? |the |their )?(?:[\w-]+ ){0,2}?(?:note|message|notice|letter|confirmation|reminder|apology|heads-up)\b|"
                           r"message (?:the|our)|e-?mail (?:the|our|them|it)|text(?:s|ed)? (?:the|them|him|her|our|their)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
                           r"forward\w*|hand (?:it )?(?:off|over) to|(?:to|in|on|into|via|over|by) (?:the |our |a )?(?:#[\w-]+ )?"
                           r"(?:slack|teams|e-?mail|discord|pager ?duty|sms))\b", re.I)),
@@ -218,6 +220,17 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                             channels = ["pagerduty"]
                         else:
                             channels, named = ["webhook"], False
+                    person = re.match(
+                        r"\w+\s+(?:the\s+|our\s+|each\s+|every\s+|that\s+)?([a-z]+)",
+                        sentence[m.start() :],
+                        re.I,
+                    )
+                    if (
+                        not channels
+                        and person
+                        and re.search(rf"\b{person.group(1).lower()}_email\b", " ".join(sentences))
+                    ):
+                        channels = ["email"]  # "send the homeowner a note": the event carries homeowner_email
                     if not channels:
                         channels, named = ["webhook"], False
                     for channel in channels:
@@ -550,6 +563,23 @@ def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]
                 for t in out
                 if t.kind == task.kind
                 and (task.kind != "notify" or t.channel == task.channel)
+                # "If the roof is old, email the homeowner …; otherwise send the homeowner a note":
+                # two messages, each on its own events
+                and not (
+                    task.kind == "notify"
+                    and t.condition is not None
+                    and (
+                        (task.condition is not None and t.condition.text != task.condition.text)
+                        or bool(
+                            sentences
+                            and re.match(
+                                r"\W*(?:otherwise|else|instead)\b",
+                                quote_for(sentences[task.sentence], task.start),
+                                re.I,
+                            )
+                        )
+                    )
+                )
                 # reads from two systems the brief names are two lookups
                 and not (task.kind == "enrich" and t.target and task.target and t.target != task.target)
             ),

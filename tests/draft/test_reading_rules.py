@@ -3231,3 +3231,24 @@ def test_an_estimate_on_a_scale_is_a_score_its_threshold_reads_and_instead_of_li
     assert "event.severity" not in str(data["steps"])
     assert step(data, "http", "close")["if"] == "{{ steps.check_classify.output.label == 'not_leak' }}"
     assert "not (steps.check_classify.output.label == 'not_leak')" in step(data, "http", "create")["if"]
+
+
+def test_two_messages_to_one_person_on_different_events_say_what_the_brief_says():
+    data = drafted(
+        "Jotform posts a webhook with submission_id, homeowner_email, roof_age_years and shading_notes. "
+        "Score the site's solar feasibility from 0 to 100. The feasibility reasoning must only use our "
+        "Residential Installation Standards guide, not general knowledge. If roof_age_years is over 20, "
+        "email the "
+        "homeowner that a roof inspection is needed before we can quote. If the feasibility score is 70 or "
+        "above, create a deal in HubSpot; otherwise send the homeowner a polite note saying solar may not "
+        "pay off for their roof."
+    )
+    emails = [s for s in data["steps"] if s["type"] == "http" and "email" in s["id"]]
+    texts = {s["if"]: s["request"]["json"]["text"] for s in emails}
+    assert texts == {
+        "{{ event.roof_age_years > 20 }}": "A roof inspection is needed before we can quote.",
+        "{{ not (steps.check_score.output.score >= 70) }}": "Solar may not pay off for their roof.",
+    }, texts
+    assert all(s["request"]["json"]["to"] == "{{ event.homeowner_email }}" for s in emails)
+    score = step(data, "model", "score")
+    assert "docs" in score["needs"] and "Score the solar feasibility" in score["prompt"]["system"]
