@@ -161,6 +161,11 @@ def requirement_clauses(brief: str) -> list[Clause]:
             found = action_of(text)
             if found is None or _reference(text) or RESPONSE.search(text) or len(WORD.findall(text)) < 2:
                 continue  # a bare verb ("Compare:") introduces something; it asks for nothing
+            if (
+                re.search(r"\b[a-z]+_[a-z0-9_]+\s*,\s*[a-z]+_[a-z0-9_]+\s*,\s*$", sentence[:a])
+                and len(text.split()) <= 3
+            ):
+                continue  # "…, guest_name, message and language": the event's fields, no order
             if _HABITUAL.search(text) or _REPORTED.search(sentence[:a]) or _WISHED.search(text):
                 # "We publish ~2k articles a day": how things are, not work; "reply that a crew has
                 # been notified": what the reply says, not an action of the flow

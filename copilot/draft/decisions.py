@@ -457,6 +457,9 @@ def read_actions(
                 kind = _MODEL_VERBS[_verb_of(delegated)]
             elif delegated and kind is None and _verb_of(delegated):
                 same = [t for t in [*tasks, *added] if t.sentence == index and t.kind in _MODEL_KINDS]
+                listed = _LISTED_OPTIONS.search(clause.text)
+                if listed and not any(t.kind == "classify" for t in same):
+                    same = []  # "figure out what they want (a, b or c) and write a reply": two tasks
                 if same:
                     # "Have the model read the request against our rules and answer whether …": the
                     # model step of the sentence does it, and quotes it too

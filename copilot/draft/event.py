@@ -63,6 +63,8 @@ _UNITS = frozenset(
         "ml",
         "bu",
         "years",
+        "months",
+        "weeks",
         "ms",
         "mph",
         "kmh",

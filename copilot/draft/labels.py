@@ -84,6 +84,9 @@ _LABEL_WORDS = {w for label in ("faq", "billing", "refund", "bug", "complaint", 
 def _label_items(text: str) -> list[str]:
     """'billing bug account or other' -> [billing, bug, account, other]: known words split on spaces."""
     items: list[str] = []
+    # "moving, price, injury, not using it, unhappy w staff, other": a list this plainly comma-
+    # separated keeps its three-word items
+    listed = text.count(",") >= 3
     for part in re.split(r",|\bor\b|\band\b|/|\|", text):
         words = [
             w for w in re.findall(r"[\w'-]+", part.lower()) if w not in ("the", "a", "an", "either", "our")
@@ -92,9 +95,14 @@ def _label_items(text: str) -> list[str]:
             continue
         if len(words) > 1 and all(w in _LABEL_WORDS for w in words):
             candidates = words  # a list written without commas
-        elif len(words) <= 2 or (
-            # "feature requests", "pets on furniture": a noun and its qualifier
-            len(words) == 3 and words[1] in ("request", "requests", "on", "in", "of", "with", "at", "without")
+        elif (
+            len(words) <= 2
+            or (listed and len(words) == 3)
+            or (
+                # "feature requests", "pets on furniture": a noun and its qualifier
+                len(words) == 3
+                and words[1] in ("request", "requests", "on", "in", "of", "with", "at", "without")
+            )
         ):
             candidates = [" ".join(words)]
         else:
@@ -142,7 +150,10 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
         items = _label_items(paren.group(1))
         if len(items) >= 2:
             return items[:12], (end + paren.start(1), end + paren.end(1))
-    colon = re.match(r"\s*(?:[\w-]+\s+){0,3}?[\w-]*\s*:\s*([^.;:()]+)", rest)
+    colon = re.match(r"\s*(?:[\w-]+\s+){0,3}?[\w-]*\s*:\s*([^.;:()]+)", rest) or re.match(
+        r"\s*(?:it|them|each(?:\s+one)?)?\s*[-–—]\s+([^.;:()]+)",
+        rest,  # "tag it - moving, price, …"
+    )
     if colon:
         # "Classify urgency: emergency / urgent / routine": the list after the colon
         items = _label_items(colon.group(1))

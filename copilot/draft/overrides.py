@@ -193,3 +193,40 @@ def instead_of(sentences: list[str], tasks: list[Task]) -> None:
                 task.condition = never
             elif task.condition.scope is None:
                 task.condition.scope = never
+
+
+# "if its a complaint ping the duty manager … and dont let the bot reply itself in that case"
+_NO_REPLY_THEN = re.compile(
+    r"\b(?:don'?t|dont|do\s+not|never)\s+(?:let\s+)?(?:the\s+)?(?:bot|model|ai|llm|assistant)?\s*"
+    r"(?:reply|answer|respond|write\s+(?:a\s+|the\s+)?(?:reply|answer))\w*\b[^,;.]*?"
+    r"\b(?:in\s+(?:that|this|those|these)\s+cases?|then|for\s+(?:those|these|them))\b",
+    re.I,
+)
+
+
+def no_reply_then(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """The written reply is held back on the events a sentence's condition names ("in that case"):
+    its step runs only when that condition fails."""
+    from copilot.draft.conditions import negate
+
+    for index, sentence in enumerate(sentences):
+        m = _NO_REPLY_THEN.search(sentence)
+        owner = next(
+            (
+                t
+                for t in sorted(tasks, key=lambda t: t.start, reverse=True)
+                if m and t.sentence == index and t.condition is not None and t.start < m.start()
+            ),
+            None,
+        )
+        if m is None or owner is None or owner.condition is None:
+            continue
+        for task in tasks:
+            if task.kind not in ("reply", "answer"):
+                continue
+            never = negate(owner.condition, f"not ({owner.condition.text})")
+            if task.condition is None:
+                task.condition = never
+            elif task.condition.scope is None:
+                task.condition.scope = never
+            matches.append(Match("condition", m.group(0), index, m.start(), m.end()))

@@ -41,7 +41,7 @@ from copilot.draft.event_reading import (
 )
 from copilot.draft.labels import snake
 from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
-from copilot.draft.overrides import apply_overrides, instead_of, never_when, read_overrides
+from copilot.draft.overrides import apply_overrides, instead_of, never_when, no_reply_then, read_overrides
 from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.reading import UNMAPPED_CONDITION, Band, Condition, Reading, Task
 from copilot.draft.sentences import split_sentences
@@ -124,6 +124,10 @@ def _acts(sentence: str, start: int) -> bool:
     quote = quote_for(sentence, start)
     if REPLY_TO_PERSON.match(sentence, start) and not reported(sentence[:start]):
         return True  # "Reply to the visitor within 10 seconds": a reply, and its deadline
+    if re.match(r"(?:get|receive)\s+an?\b", sentence[start:], re.I) and re.search(
+        r"\b(?:should|must|will)\s+(?:also\s+)?$", sentence[:start], re.I
+    ):
+        return True  # "injury ones should get a freeze option email": a message the flow sends
     if not instructs(quote) or reported(sentence[:start]):
         return False  # "reply that a crew has been notified": what the reply says, not an action
     word = re.match(r"[A-Za-z][A-Za-z'-]*", sentence[start:])
@@ -516,6 +520,18 @@ def read(brief: str) -> Reading:
     options = read_response_options(sentences)
     bands, fallback = read_bands(sentences, options)
     tasks = read_actions(sentences, brief, tasks, matches, options)
+    # "it has reservation_id, room_number, guest_name, message and language": a field, no action
+    tasks = [
+        t
+        for t in tasks
+        if not (
+            t.kind in ("act", "notify", "store")
+            and t.start > 0
+            and re.search(
+                r"\b[a-z]+_[a-z0-9_]+\s*,\s*[a-z]+_[a-z0-9_]+\s*,\s*$", sentences[t.sentence][: t.start]
+            )
+        )
+    ]
     tasks = _without_approved(sentences, tasks) + read_computations(sentences, matches)
     if options:
         # "Decision labels: approve, hold, reject": the answer's options, not a classifier
@@ -582,6 +598,7 @@ def read(brief: str) -> Reading:
     apply_overrides(tasks, read_overrides(sentences, matches))
     never_when(sentences, tasks, matches)
     instead_of(sentences, tasks)
+    no_reply_then(sentences, tasks, matches)
     lead = event_lead(sentences)
     if lead is not None:
         # "Whenever a patient books, moves or cancels an appointment, …": the arriving event
@@ -622,6 +639,20 @@ def read(brief: str) -> Reading:
             )
         )
     _ruled_by_documents(sentences, tasks, matches)  # once each task quotes its clause
+
+    def bare(text: str) -> str:
+        return re.sub(r"^(?:if|when|whenever)\s+", "", text.strip(" ,;").lower())
+
+    read_late = [bare(t.condition.text) for t in tasks if t.condition is not None]
+    for m in matches:
+        said = bare(m.text)
+        if m.kind == "unread_condition" and any(
+            # read as a whole, never as one conjunct of a longer condition ("… and the amount …")
+            said and r.startswith(said) and not re.match(r"\s*,?\s*(?:and|or|but)\b", r[len(said) :])
+            for r in read_late
+            if r
+        ):
+            m.kind = "condition"  # "if its maintenance": left unread at first, read later (a label)
     for index, sentence in enumerate(sentences):
         for pattern, kind in ((BACKGROUND, "background"), (_PRIVACY, "privacy"), (_GROUNDING, "grounding")):
             for m in pattern.finditer(sentence):
@@ -699,7 +730,9 @@ def unmapped(sentences: list[str], matches: list[Match]) -> list[str]:
     out: list[str] = []
     for index, sentence in enumerate(sentences):
         # "an immediate reply …": a vague word for speed reads no instruction around it
-        spans = [(m.start, m.end) for m in matches if m.sentence == index and m.kind != "realtime"]
+        # … unless the sentence gives the number too ("should feel instant, like under 2 sec")
+        timed = any(m.sentence == index and m.kind == "sla" for m in matches)
+        spans = [(m.start, m.end) for m in matches if m.sentence == index and (m.kind != "realtime" or timed)]
         for a, b in clauses(sentence):
             if any(s < b and e > a for s, e in spans):
                 continue

@@ -17,6 +17,7 @@ from copilot.draft.conditions import ACTING, OTHER_SIDE, negate, read_conditions
 from copilot.draft.decisions import decision_options, option_of, stem
 from copilot.draft.event_reading import NOUNS
 from copilot.draft.labels import snake
+from copilot.draft.lead_rest import rest_of_lead
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
 from copilot.draft.score_atoms import as_share
@@ -370,6 +371,20 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         task.condition = cond
         said = (task.unmapped_condition or "").strip(" ,").lower()
         lead_text = m.group(0).strip(" ,").lower()
+        if said.startswith(lead_text) and len(said.split()) > len(lead_text.split()) + 1:
+            # "if price or not using it and theyve been active more then 6 months": the rest of the
+            # if-clause is read too, never dropped
+            at = sentence.lower().find(said)
+            # an if-clause cut at a typo's "then" ("more then 6 months") keeps its number
+            tail = (
+                re.match(r"\s*(?:than|then)?\s*\d+(?:\.\d+)?(?:\s*[a-z%]+)?", sentence[at + len(said) :])
+                if at >= 0
+                else None
+            )
+            rest_of_lead(said[len(lead_text) :] + (tail.group(0) if tail else ""), cond, task, labels)
+            matches.append(Match("condition", m.group(0), task.sentence, m.start(), m.end()))
+            _read_after_all(matches, task.sentence, m.group(0))
+            continue
         if (
             not said
             or said in lead_text
@@ -662,7 +677,8 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
         if task.condition is not None or task.kind not in ACTING or task.start < 0:
             continue
         sentence = sentences[task.sentence]
-        m = _PRONOUN_IF.search(sentence[: task.start + len(task.text)])
+        # the nearest one before it: "if its maintenance open a task …, if its a complaint ping …"
+        m = next(reversed(list(_PRONOUN_IF.finditer(sentence[: task.start + len(task.text)]))), None)
         if m is None:
             continue
         word = snake(re.sub(r"\b(?:an?)\s+", "", m.group(1) or ""))

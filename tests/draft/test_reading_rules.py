@@ -3252,3 +3252,47 @@ def test_two_messages_to_one_person_on_different_events_say_what_the_brief_says(
     assert all(s["request"]["json"]["to"] == "{{ event.homeowner_email }}" for s in emails)
     score = step(data, "model", "score")
     assert "docs" in score["needs"] and "Score the solar feasibility" in score["prompt"]["system"]
+
+
+def test_a_messy_brief_lists_labels_for_the_ai_and_each_pronoun_if_reads_its_own_label():
+    brief = (
+        "ok so guests message us on whatsapp and mews forwards every message to our webhook, it has "
+        "reservation_id, room_number, guest_name, message and language. we want the ai to figure out what "
+        "they want (housekeeping, maintenance, food, checkout, complaint or other) and write a reply in the "
+        "guests language. if its maintenance open a task in our hotelkit for the engineering team, if its a "
+        "complaint ping the duty manager on teams right away and dont let the bot reply itself in that case. "
+        "should feel instant, like under 2 sec."
+    )
+    data = drafted(brief)
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert labels == ["housekeeping", "maintenance", "food", "checkout", "complaint", "other"], labels
+    assert "== 'maintenance'" in step(data, "http", "task")["if"]
+    assert step(data, "http", "teams")["if"] == "{{ steps.check_classify.output.label == 'complaint' }}"
+    assert not [s for s in data["steps"] if s["id"] == "message"]  # a field of the event, no action
+    held = [
+        s.get("if", "") for s in data["steps"] if s["type"] in ("model", "retrieve") and s["id"] != "classify"
+    ]
+    assert any("not (steps.check_classify.output.label == 'complaint')" in w for w in held), held
+    from copilot.draft.reader import read
+
+    assert not [u for u in read(brief).unmapped if "instant" in u or "maintenance" in u]
+
+
+def test_a_messy_label_list_after_a_dash_and_an_if_clause_of_labels_and_a_tenure_are_all_read():
+    data = drafted(
+        "mindbody hits our webhook w/ member_id, home_club, months_active, reason (free text) and email. "
+        "want "
+        "ai to read the reason and tag it - moving, price, injury, not using it, unhappy w staff, other. if "
+        "price or not using it and theyve been active more then 6 months send them a retention offer email. "
+        "injury ones should get a freeze option email instaed of cancel. needs to answer mindbody in like 3 "
+        "secs max"
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert labels == ["moving", "price", "injury", "not_using_it", "unhappy_w_staff", "other"], labels
+    ifs = sorted(s["if"] for s in data["steps"] if s["type"] == "http" and "email" in s["id"])
+    label = "steps.check_classify.output.label"
+    assert ifs == [
+        f"{{{{ (event.months_active > 6) and (({label} == 'price') or ({label} == 'not_using_it')) }}}}",
+        f"{{{{ {label} == 'injury' }}}}",
+    ], ifs
+    assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] == "reply"]  # the SLA
