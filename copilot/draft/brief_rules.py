@@ -164,6 +164,24 @@ def hand_rules_to_model(
         ):
             rules.append(note)
     settled: list[str] = []
+    for index, rule in enumerate(rules):
+        # "If the budget_usd is below 500, the reply should politely decline instead of quoting":
+        # the rule keeps its condition (the model sees the event), never applies to every event
+        sentence = next((s for s in sentences if rule in s), "")
+        lead = next(
+            (
+                u
+                for u in unmapped
+                if re.match(r"\W*(?:if|when|whenever|unless|for)\b", u, re.I)
+                and re.search(
+                    re.escape(u.removesuffix(UNMAPPED_CONDITION)) + r"\s*,\s*" + re.escape(rule), sentence
+                )
+            ),
+            None,
+        )
+        if lead is not None:
+            rules[index] = f"{lead.removesuffix(UNMAPPED_CONDITION)}, {rule}"
+            settled += [lead, rule]
     for note in unmapped:
         if not note.endswith(UNMAPPED_CONDITION):
             continue

@@ -431,8 +431,16 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             threshold = re.search(
                 r"[<>=]|\d|\b(?:above|below|over|under|more than|less than|at least)\b", text
             )
+            left_to_model = re.search(
+                re.escape(text)
+                + r"\s*,?\s*\(?(?:as\s+)?(?:judged|decided|assessed|determined)\s+by\s+(?:the\s+)?"
+                r"(?:model|llm|ai)\b",
+                " ".join(str(data.get("brief") or "").split()),
+                re.I,
+            )
             if (
                 f"output.{field_name}" not in conditions
+                or left_to_model  # "If the company is a major brand, as judged by the model": asked
                 or (_TEXT_JUDGEMENT.search(text) and not threshold)
                 or field_name in _asked_of_services(data)
             ):

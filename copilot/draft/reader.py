@@ -727,6 +727,8 @@ def _vague(tasks: list[Task], matches: list[Match]) -> list[str]:
 
 def unmapped(sentences: list[str], matches: list[Match]) -> list[str]:
     """Clauses with no recognised phrase and at least three words: what the user should check."""
+    from copilot.draft.verbs import people_do
+
     out: list[str] = []
     for index, sentence in enumerate(sentences):
         # "an immediate reply …": a vague word for speed reads no instruction around it
@@ -738,6 +740,10 @@ def unmapped(sentences: list[str], matches: list[Match]) -> list[str]:
                 continue
             clause = sentence[a:b].strip(" ,.;:!?")
             words = re.findall(r"[A-Za-z']+", clause)
+            if people_do(clause) and re.search(
+                r"\b(?:through|via|using|with|in|on|from)\s+(?:our\s+|the\s+|their\s+)?[A-Z]", clause
+            ):
+                continue  # "Music supervisors request sync licences through our Airtable form": the scene
             if len(words) >= 3 and not _FILLER.match(clause) and clause not in out:
                 out.append(clause)  # once: a pasted brief repeats itself
     return out

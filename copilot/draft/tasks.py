@@ -40,7 +40,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
     ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|triag\w*|label(?:s|led|ling)?|tag(?:s|ged|ging)? (?:it|them|each|the)|"
                             r"sorts? (?:it|them|each|every|incoming)|detect\w*|identif\w* (?:the )?(?:intent|category|type|topic|language|sentiment)|"
-                            r"route (?:it|them|each|the|tickets?|messages?|emails?|requests?)|routing|sentiment|intent|"
+                            r"route (?:it|them|each|the|tickets?|messages?|emails?|requests?)(?![^,.;:]*\b(?:by|via|on|in|through)\s+(?:slack|teams|e-?mail|sms|text)\b)|routing|sentiment|intent|"
                             # "Identify whether it is a data export, a deletion request, …", "figure out if its a freeze, cancel, …"
                             r"(?:identif\w*|determin\w*|figure\w*\s+out|work\w*\s+out|tell)\s+(?:whether|if)\s+(?:it\s+is|it['’]?s|this\s+is)(?=\s+(?:an?\s+)?[\w-]+(?:\s+[\w-]+){0,3}\s*,)|"
                             r"how urgent|urgency|(?:guess|assign|set|pick|estimate|give|rate)\w*\s+(?:a\s+|the\s+|its\s+)?(?:severity|priority)|de-?dup\w*)\b", re.I)),
@@ -65,6 +65,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"(?:call|query|hit|check)(?:s|ed|ing)? (?:the |our |their )?(?:[\w.-]+ ){0,4}?api (?=for |to (?:get|fetch|find|pull|look up|check)\b))\b", re.I)),
     ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
                           r"post(?:s|ed|ing)? (?:it |them |those |these |this |that |(?:an?|the) (?:[\w-]+ ){1,4}?)?(?:to|in|on)\b|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
+                          # "route the request to the licensing lead by Slack DM": a message, not a label
+                          r"rout(?:e|es|ed|ing) (?:it|them|the \w+) to\b(?=[^,.;:]*\b(?:by|via|on|in|through)\s+(?:slack|teams|e-?mail|sms|text)\b)|"
                           # "injury ones should get a freeze option email": a message they receive
                           r"(?:(?<=should )|(?<=will )|(?<=must )|(?<=also ))(?:get|receive)\s+an?\s+(?:[\w-]+\s+){0,3}?(?:e-?mail|text|sms)\b|"
                           # "send the homeowner a polite note saying …": a message to a person
@@ -537,6 +539,12 @@ def quote_for(sentence: str, start: int) -> str:
     return sentence[a:b].strip(" ,;:.")
 
 
+def _destination(sentence: str) -> str | None:
+    """The named place a message goes: "#licensing-deals", a direct message, else None."""
+    m = re.search(r"#[\w-]+|\bDMs?\b|\bdirect message", sentence, re.I)
+    return m.group(0).lower() if m else None
+
+
 def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]:
     """One task per kind (notify: per channel), first mention first; later mentions add details.
     A later mention the brief forbids ("…, don't email — send it to the coordinator instead") adds
@@ -581,6 +589,13 @@ def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]
                             )
                         )
                     )
+                )
+                # "… by Slack DM" and "… to the #licensing-deals Slack channel": two destinations
+                and not (
+                    task.kind == "notify"
+                    and sentences is not None
+                    and t.sentence != task.sentence
+                    and _destination(sentences[t.sentence]) != _destination(sentences[task.sentence])
                 )
                 # "… should get a freeze option email": a new message (an indefinite one), not the
                 # email said before again

@@ -635,15 +635,26 @@ _PEOPLE_DO = [
         re.I,
     )
     for words in ("", r"[\w-]+\s+")
+] + [
+    # "Music supervisors request sync licences through our Airtable form": plural people, no "our"
+    re.compile(
+        r"^\W*(?:[a-z][\w-]*\s+)?([a-z]+?)s\s+"
+        r"(?!(?:is|are|was|were|will|would|can|could|should|must|may|need|needs|get|gets|to|on|in|at|with|for|"
+        r"from|of|who|that|whose|under|over|and|or)\b)[a-z]+\b",
+        re.I,
+    )
 ]
 
 
 def people_do(text: str) -> bool:
     """ "Our technicians submit service reports through PestPac": what people do, which sets the
     scene (how events arrive), never what the flow must do."""
+    first = WORD.match(text.lstrip(" -*\"'"))
+    imperative = first is not None and first.group(0).lower() in ACTION_VERBS  # "Send customers a note"
     return any(
         (m := p.match(text)) is not None
         and (m.group(1).lower() in _PEOPLE or m.group(1).lower() in _BUSINESSES)
+        and not (imperative and p is _PEOPLE_DO[-1])
         for p in _PEOPLE_DO
     )
 

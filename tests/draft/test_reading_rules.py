@@ -3296,3 +3296,26 @@ def test_a_messy_label_list_after_a_dash_and_an_if_clause_of_labels_and_a_tenure
         f"{{{{ {label} == 'injury' }}}}",
     ], ifs
     assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] == "reply"]  # the SLA
+
+
+def test_a_listed_value_lead_a_slack_dm_a_model_judged_condition_and_a_conditional_reply_rule():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Music supervisors request sync licences through our Airtable form, which triggers a webhook with "
+        "request_id, requester_email, company, project_type (film, tv, ad, trailer, game or web) and "
+        "budget_usd. Draft a reply to the requester that quotes a fee using only our Sync Licensing Rate "
+        "Sheet. If the budget_usd is below 500, the reply should politely decline instead of quoting. For "
+        "trailer requests, route the request to the licensing lead by Slack DM instead. If the company is a "
+        "major brand, as judged by the model, also post the request to the #licensing-deals Slack channel."
+    )
+    data = drafted(brief)
+    slack = sorted(s["if"] for s in data["steps"] if s["type"] == "http" and "slack" in s["id"])
+    assert slack == [
+        "{{ event.project_type == 'trailer' }}",
+        "{{ steps.check_classify.output.company_major_brand }}",
+    ], slack
+    writer = step(data, "model", "answer")["prompt"]["system"]
+    assert "If the budget_usd is below 500, the reply should politely decline instead of quoting" in writer
+    gaps = [f["message"][:70] for f in check(data, brief).findings if f["code"] in ("DR010", "DR001")]
+    assert not gaps, gaps
