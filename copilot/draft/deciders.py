@@ -246,6 +246,9 @@ def event_thresholds(
                     if any(f.startswith(st + "_") for st in stems)
                     and re.search(r"_(?:size|count|total|qty|quantity|number|amount)$", f)
                 ]
+                if len(longer) > 1 and not isinstance(part.value, (str, list)):
+                    # "vessel is over 60 feet" with `vessel_name` and `vessel_length_ft`: the number
+                    longer = [f for f in longer if properties[f].get("type") in ("number", "integer")]
                 if len(longer) == 1:
                     name = part.output_field = longer[0]
             if name in properties and DATE_NAMED.search(name) and not isinstance(part.value, str):

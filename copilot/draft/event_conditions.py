@@ -98,6 +98,15 @@ def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[st
         if isinstance(spec, dict) and spec.get("type") == "boolean"
     ]
     for task in tasks:
+        # a condition's scope ("Otherwise, if …", "never … with pyrotechnics") is read the same way
+        owner = task.condition
+        while owner is not None and owner.scope is not None:
+            inner = Task(task.kind, task.text, task.sentence, -1)
+            inner.condition = owner.scope
+            presence_conditions([inner], event, read_late)
+            owner.scope = inner.condition
+            owner = owner.scope
+    for task in tasks:
         parts = [task.condition, *task.condition.alternatives] if task.condition else []
         for index, part in enumerate(parts):
             valued = valued_field(part.text, event) if part.kind == "field" else None
@@ -109,6 +118,7 @@ def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[st
                         part.all_of,
                         part.scope,
                     )
+                    valued.negated = valued.negated != part.negated  # an "otherwise" stays one
                     task.condition = valued
                 elif task.condition is not None:
                     task.condition.alternatives[index - 1] = valued
@@ -119,6 +129,7 @@ def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[st
                 read = truth_condition(part.text, state[0], "true" if state[1] else "false")
                 if read is not None and index == 0:
                     read.alternatives, read.all_of, read.scope = part.alternatives, part.all_of, part.scope
+                    read.negated = read.negated != part.negated  # an "otherwise" stays one
                     task.condition = read
                 elif read is not None and task.condition is not None:
                     task.condition.alternatives[index - 1] = read
@@ -127,12 +138,19 @@ def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[st
             named = _boolean_named_in(part.text, booleans) if part.kind == "field" and said is None else None
             if named is not None:
                 # "the segment isn't in a maintenance window" with `in_maintenance_window`
+                # the words' own "not", never the one `negate` wrapped around them ("not (if …)")
+                own = (
+                    re.sub(r"^\W*(?:otherwise\s*)?\(?\s*not\s*\(", "", part.text, flags=re.I)
+                    if part.negated
+                    else part.text
+                )
                 negative = re.search(
-                    r"\b(?:not|isn'?t|aren'?t|wasn'?t|no|never|without|outside)\b", part.text, re.I
+                    r"\b(?:not|isn'?t|aren'?t|wasn'?t|no|never|without|outside)\b", own, re.I
                 )
                 read = truth_condition(part.text, named, "false" if negative else "true")
                 if read is not None and index == 0:
-                    read.alternatives, read.all_of = part.alternatives, part.all_of
+                    read.alternatives, read.all_of, read.scope = part.alternatives, part.all_of, part.scope
+                    read.negated = read.negated != part.negated  # an "otherwise" stays one
                     task.condition = read
                 elif read is not None and task.condition is not None:
                     task.condition.alternatives[index - 1] = read
@@ -140,7 +158,8 @@ def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[st
             if said is not None and said.group(1) in event.fields:
                 read = truth_condition(part.text, said.group(1), said.group(2))
                 if read is not None and index == 0:
-                    read.alternatives, read.all_of = part.alternatives, part.all_of
+                    read.alternatives, read.all_of, read.scope = part.alternatives, part.all_of, part.scope
+                    read.negated = read.negated != part.negated  # an "otherwise" stays one
                     task.condition = read
                 elif read is not None and task.condition is not None:
                     task.condition.alternatives[index - 1] = read

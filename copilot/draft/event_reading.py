@@ -240,6 +240,14 @@ def read_field_types(sentences: list[str], fields: list[str]) -> dict[str, str]:
         for m in _STATED_TYPE.finditer(sentence):
             if m.group(1) in fields:
                 out[m.group(1)] = _TYPES[m.group(2).lower()]
+        for m in re.finditer(
+            r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)*)\s+(?:(?:flag|boolean|yes/no|true/false)\b|(?:is|are|=+)\s+(?:true|false)\b)",
+            sentence,
+            re.I,
+        ):
+            # "a companion_ticket flag", "If road_closure_needed is true": a yes or no
+            if m.group(1) in fields:
+                out.setdefault(m.group(1), "boolean")
         for m in _WHETHER_FIELD.finditer(sentence):
             # "and whether a game is in progress": the yes/no field that item became
             words = re.findall(r"[a-z]+", " ".join(w for w in m.group("noun", "what") if w).lower())
@@ -398,6 +406,14 @@ def _field_names(listed: str) -> list[str]:
         cut = next((i for i, w in enumerate(words) if i and w in _CLAUSE_WORDS), len(words))
         words = words[:cut]  # "the programme they're looking at": the noun before its clause
         words = [re.sub(r"'s$|'$", "", w).replace("-", "_") for w in words]
+        # "a free-text notes field", "an optional comments field": the name is the noun before "field"
+        if len(words) > 1 and words[-1] in ("field", "column", "attribute", "property"):
+            words = [
+                w
+                for w in words[:-1]
+                if w not in ("free_text", "optional", "short", "long", "text", "a", "an")
+            ]
+            words = words[-1:] if words else words
         if (
             not words
             or len(words) > 3

@@ -96,7 +96,12 @@ def band_atoms(part: str, a: int, not_field: Callable[[str], bool]) -> list[Atom
     Also a field against the event's own bounds ("outside the reference range")."""
     found: list[Atom] = _between_fields(part, a, not_field)
     for m in _EVENT_BAND.finditer(part):
-        if not_field(re.sub(r"s$", "", m.group(1))) or m.group(1).lower() in ("cases", "case"):
+        if (
+            not_field(re.sub(r"s$", "", m.group(1)))
+            or m.group(1).lower() in ("cases", "case")
+            # "Applications scoring between 40 and 74": a band of the score, not of a field
+            or re.fullmatch(r"scor\w*|rated|rating|ranked", m.group(1), re.I)
+        ):
             continue
         band = (float(m.group(3)), float(m.group(4)))
         op = "outside" if m.group(2).lower().startswith("out") else "range"

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from copilot.draft.conditions import ACTING, read_conditions
+from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
 
@@ -31,6 +32,13 @@ _IS_ALWAYS = re.compile(
     re.I,
 )
 _HARD = re.compile(r"\b(?:always|no\s+matter\s+what|regardless|even\s+if|whatever\s+the\s+model)\b", re.I)
+
+
+def add_scope(cond: Condition, extra: Condition) -> None:
+    """`extra` must hold besides `cond` and every scope it already has."""
+    while cond.scope is not None:
+        cond = cond.scope
+    cond.scope = extra
 
 
 @dataclass
@@ -100,7 +108,9 @@ def apply_overrides(tasks: list[Task], overrides: list[Override]) -> None:
 # "Never void a citation for a plate with more than 3 prior citations, whatever the model says",
 # "don't page for severity 1": an action the brief forbids on some events
 _NEVER_WHEN = re.compile(
-    r"^\W*(?:and\s+|but\s+)?(?:never|don'?t|do\s+not|dont)\s+(?:ever\s+)?(?P<verb>[a-z]+)\b[^,;.]*?\s+"
+    # at the sentence's start, or after its action: "Email the reply to the boater, but never email
+    # a boater whose vessel is over 60 feet"
+    r"(?:^\W*|[,;]\s*|\s)(?:and\s+|but\s+)?(?:never|don'?t|do\s+not|dont)\s+(?:ever\s+)?(?P<verb>[a-z]+)\b[^,;.]*?\s+"
     r"(?P<word>when|whenever|if|for|while|with|where|whose|on)\s+(?P<cond>[^;.]+)",
     re.I,
 )
@@ -113,31 +123,53 @@ def never_when(sentences: list[str], tasks: list[Task], matches: list[Match]) ->
     from copilot.draft.verbs import base_verb
 
     for index, sentence in enumerate(sentences):
-        m = _NEVER_WHEN.match(sentence)
+        m = _NEVER_WHEN.search(sentence)
         if m is None:
             continue
         cond_text = re.split(
             r",\s*(?:whatever|no\s+matter|regardless|even\s+if)\b", m.group("cond"), flags=re.I
         )[0]
         mapped, unread, _ = read_conditions(f"if {cond_text}")
-        if not mapped or unread:
+        if mapped and not unread:
+            rule = mapped[0][2]
+        elif m.group("word").lower() in ("with", "for") and len(cond_text.split()) <= 5:
+            # "for an application with pyrotechnics": a yes/no of the event (or the classifier's)
+            from copilot.draft.conditions import condition_field
+
+            named = re.sub(
+                r"^(?:an?|the)\s+[\w-]+\s+(?:with|that\s+has|having)\s+", "", cond_text.strip(), flags=re.I
+            )
+            listed = re.search(
+                # a field the brief lists with others ("…, road_closure_needed, pyrotechnics and …")
+                rf"[\w,]\s+{re.escape(named)}\s*(?:,|\band\b)",
+                " ".join(sentences[:index] + sentences[index + 1 :]),
+            )
+            if listed is None:
+                continue
+            rule = Condition("field", f"if {cond_text}", "==", True, output_field=condition_field(named))
+        else:
             continue
-        rule = mapped[0][2]
         verb = base_verb(m.group("verb"))
         guarded = False
         for task in tasks:
             said = (task.quote or task.text or "").split()
-            if task.kind not in ("notify", "store", "act") or task.sentence == index or not said:
+            if task.kind not in ("notify", "store", "act") or not said:
                 continue
             if base_verb(said[0].lower()) != verb and not (task.action or "").lower().startswith(verb):
                 continue
             never = negate(rule, f"not ({rule.text})")
-            if task.condition is None:
+            if task.sentence == index:
+                # the action said before the "but never" in its sentence: the clause's condition
+                # was the prohibition's, so the action runs on the other events
+                if task.start >= m.start() or (
+                    task.condition is not None and task.condition.text.strip() not in sentence[m.start() :]
+                ):
+                    continue
                 task.condition = never
-            elif task.condition.scope is None:
-                task.condition.scope = never
+            elif task.condition is None:
+                task.condition = never
             else:
-                continue
+                add_scope(task.condition, never)
             task.also.append(Task(task.kind, m.group(0), index, 0))  # its step quotes the rule
             guarded = True
         if guarded:
@@ -191,8 +223,8 @@ def instead_of(sentences: list[str], tasks: list[Task]) -> None:
             never = negate(owner.condition, f"not ({owner.condition.text})")
             if task.condition is None:
                 task.condition = never
-            elif task.condition.scope is None:
-                task.condition.scope = never
+            else:
+                add_scope(task.condition, never)
 
 
 # "if its a complaint ping the duty manager … and dont let the bot reply itself in that case"
@@ -227,6 +259,52 @@ def no_reply_then(sentences: list[str], tasks: list[Task], matches: list[Match])
             never = negate(owner.condition, f"not ({owner.condition.text})")
             if task.condition is None:
                 task.condition = never
-            elif task.condition.scope is None:
-                task.condition.scope = never
+            else:
+                add_scope(task.condition, never)
             matches.append(Match("condition", m.group(0), index, m.start(), m.end()))
+
+
+# "Artifacts must never be sent to the scheduler or to Slack": a kind of event kept from places
+_NEVER_TO = re.compile(
+    r"^\W*(?P<subject>(?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:must|should|shall|will|may|can)\s+never\s+be\s+"
+    r"(?:sent|posted|forwarded|passed|routed|pushed|added)\s+(?:on\s+)?(?P<rest>(?:to|into)\s+[^.;]+)",
+    re.I,
+)
+
+
+def never_for_label(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """ "Artifacts must never be sent to the scheduler or to Slack": every action that sends to
+    one of those places also requires that the classifier's label is not that one."""
+    labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
+    for index, sentence in enumerate(sentences):
+        m = _NEVER_TO.match(sentence)
+        subject = snake(m.group("subject")) if m else ""
+        label = next((lb for lb in labels if subject in (lb, lb + "s", lb + "es")), None)
+        if m is None or label is None:
+            continue
+        places = [
+            re.sub(r"^(?:to|into)\s+(?:the\s+|our\s+)?", "", p.strip(), flags=re.I).lower()
+            for p in re.split(r",|\bor\b|\band\b", m.group("rest"))
+        ]
+        places = [p for p in places if p]
+        kept_out = False
+        for task in tasks:
+            said = " ".join([(task.quote or task.text), task.target or "", task.channel or ""]).lower()
+            if task.kind not in ("notify", "store", "act") or not any(p in said for p in places):
+                continue
+            cond = task.condition
+            parts = (
+                [cond, *cond.alternatives]
+                if cond is not None and (cond.all_of or not cond.alternatives)
+                else []
+            )
+            if any(p.kind == "label" and p.value != label and not p.negated for p in parts if p is not None):
+                continue  # already only for another label
+            never = Condition("label", m.group(0), "==", label, negated=True)
+            if cond is None:
+                task.condition = never
+            elif cond.scope is None:
+                cond.scope = never
+            kept_out = True
+        if kept_out:
+            matches.append(Match("constraint", m.group(0), index, m.start(), m.end()))

@@ -41,7 +41,14 @@ from copilot.draft.event_reading import (
 )
 from copilot.draft.labels import snake
 from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
-from copilot.draft.overrides import apply_overrides, instead_of, never_when, no_reply_then, read_overrides
+from copilot.draft.overrides import (
+    apply_overrides,
+    instead_of,
+    never_for_label,
+    never_when,
+    no_reply_then,
+    read_overrides,
+)
 from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.reading import UNMAPPED_CONDITION, Band, Condition, Reading, Task
 from copilot.draft.sentences import split_sentences
@@ -52,7 +59,6 @@ from copilot.draft.task_conditions import (
     for_labels,
     lead_conditions,
     lead_labels,
-    never_for_label,
     option_subjects,
     otherwise_across,
     pronoun_conditions,

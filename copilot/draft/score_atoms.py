@@ -17,7 +17,7 @@ OPS = {"above": ">", "over": ">", "greater than": ">", "higher than": ">", "more
         "less than or equal to": "<=", "exceed": ">", "exactly": "==", "equal to": "==", "=": "==", "==": "=="}  # fmt: skip
 # "Borderline cases (0.4 to 0.8)", "scores between 40 and 80": a band of a score
 _RANGE_ATOM = re.compile(
-    r"\b(?:borderline|middling|between|scores?|cases|risk)\b[^.;]{0,20}?\(?\s*(\d+(?:\.\d+)?)\s*(?:to|-|–|and)\s*"
+    r"\b(?:borderline|middling|between|scores?|scoring|scored|cases|risk)\b[^.;]{0,20}?\(?\s*(\d+(?:\.\d+)?)\s*(?:to|-|–|and)\s*"
     r"(\d+(?:\.\d+)?)\s*\)?",
     re.I,
 )
@@ -27,7 +27,7 @@ _SCORE_AFTER = re.compile(
     re.I,
 )
 SCORE_ATOM = re.compile(
-    r"\b(?:score|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+|comes back\s+|goes\s+)?"
+    r"\b(?:scores?|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+|comes back\s+|goes\s+)?"
     r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<|"
     r"exactly|equal to|==|=)\s*"
     r"(\d+(?:\.\d+)?)\s*(%|percent)?",

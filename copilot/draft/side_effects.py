@@ -39,6 +39,14 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     if cond.kind == "returned" and cond.output_field and "lookup" in producers:
         # "if the pipe count is over 2000", the pipe count being what the lookup returned
         value = f"steps.{producers['lookup']}.output.{cond.output_field}"
+        if isinstance(cond.value, tuple):  # "between 2 and 8" of what the lookup returned
+            low, high = cond.value
+            band = (
+                f"({value} < {low:g} or {value} > {high:g})"
+                if cond.op == "outside"
+                else f"({value} >= {low:g} and {value} <= {high:g})"
+            )
+            return f"{value} is defined and {band}", producers["lookup"]
         return f"{value} is defined and {value} {cond.op} {cond.value:g}", producers["lookup"]
     if cond.kind == "looked_up" and cond.output_field and "lookup" in producers:
         # what the lookup returned; a reply without the field makes the comparison false

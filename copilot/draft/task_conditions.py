@@ -431,52 +431,6 @@ _EXCEPT_FOR = re.compile(
 )
 
 
-# "Artifacts must never be sent to the scheduler or to Slack": a kind of event kept from places
-_NEVER_TO = re.compile(
-    r"^\W*(?P<subject>(?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:must|should|shall|will|may|can)\s+never\s+be\s+"
-    r"(?:sent|posted|forwarded|passed|routed|pushed|added)\s+(?:on\s+)?(?P<rest>(?:to|into)\s+[^.;]+)",
-    re.I,
-)
-
-
-def never_for_label(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
-    """ "Artifacts must never be sent to the scheduler or to Slack": every action that sends to
-    one of those places also requires that the classifier's label is not that one."""
-    labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
-    for index, sentence in enumerate(sentences):
-        m = _NEVER_TO.match(sentence)
-        subject = snake(m.group("subject")) if m else ""
-        label = next((lb for lb in labels if subject in (lb, lb + "s", lb + "es")), None)
-        if m is None or label is None:
-            continue
-        places = [
-            re.sub(r"^(?:to|into)\s+(?:the\s+|our\s+)?", "", p.strip(), flags=re.I).lower()
-            for p in re.split(r",|\bor\b|\band\b", m.group("rest"))
-        ]
-        places = [p for p in places if p]
-        kept_out = False
-        for task in tasks:
-            said = " ".join([(task.quote or task.text), task.target or "", task.channel or ""]).lower()
-            if task.kind not in ("notify", "store", "act") or not any(p in said for p in places):
-                continue
-            cond = task.condition
-            parts = (
-                [cond, *cond.alternatives]
-                if cond is not None and (cond.all_of or not cond.alternatives)
-                else []
-            )
-            if any(p.kind == "label" and p.value != label and not p.negated for p in parts if p is not None):
-                continue  # already only for another label
-            never = Condition("label", m.group(0), "==", label, negated=True)
-            if cond is None:
-                task.condition = never
-            elif cond.scope is None:
-                cond.scope = never
-            kept_out = True
-        if kept_out:
-            matches.append(Match("constraint", m.group(0), index, m.start(), m.end()))
-
-
 def except_for(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """An action limited by an exception the brief names by field and value, and the action the
     excepted events get instead: the first runs when the field is not that value, the second
@@ -615,6 +569,18 @@ def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
         if task.start < 0 or task.kind not in ACTING:
             continue
         if task.condition is not None:
+            earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
+            if (
+                earlier
+                and task.condition.scope is None
+                and re.match(
+                    r"\W*(?:otherwise|else)\s*,?\s*(?:if|when|for)\b", sentences[task.sentence], re.I
+                )
+            ):
+                # "Otherwise, if the impact score is 3 or below, …": its own test, on the other events
+                prior = earlier[-1].condition
+                assert prior is not None
+                task.condition.scope = negate(prior, f"otherwise (not {prior.text})")
             _other_cases(sentences, tasks, task)
             continue
         if not re.match(

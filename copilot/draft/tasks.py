@@ -499,7 +499,7 @@ _GROUNDING = re.compile(
     + r"\s+){0,4}"
     + _NOUN_WORD
     + r")\b"
-    r"|\b(?:based on|according to|in line with|following|per|using|against|citing|quoting|with reference to)\s+"
+    r"|\b(?:based on|according to|in line with|following|per|using|against|citing|quoting|with reference to)\s+(?:only\s+)?"
     # greedy: "our \"Local Rules Deadline Calculator\" reference" is all one name
     # "against the rubric in our 2025 Funding Guidelines document": a name of up to six words
     r"(?:the|our|its|their|my)\s+(?:[\w'\"“”-]+\s+){0,6}(?P<docs>"

@@ -30,6 +30,9 @@ _STOP = frozenset({
 })  # fmt: skip
 
 
+_PLUMBING = frozenset({"channel", "webhook", "notify", "http", "https", "post", "send", "sent", "message"})
+
+
 @dataclass(frozen=True)
 class Withheld:
     """`what` (its words, singular) kept out of messages to `where` (a channel, or its words)."""
@@ -72,7 +75,8 @@ def _sends_there(step: dict[str, Any], rule: Withheld) -> bool:
     ).lower()
     if rule.channel is not None:
         return rule.channel in said or (rule.channel == "pagerduty" and "page" in said)
-    return bool(rule.where & _words(said))
+    # who or where, by its content words ("the applicant"), never "to" or "channel"
+    return bool({w for w in rule.where & _words(said) if len(w) >= 4 and w not in _PLUMBING})
 
 
 def _matches(key: str, rule: Withheld) -> bool:

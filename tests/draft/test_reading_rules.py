@@ -3319,3 +3319,58 @@ def test_a_listed_value_lead_a_slack_dm_a_model_judged_condition_and_a_condition
     assert "If the budget_usd is below 500, the reply should politely decline instead of quoting" in writer
     gaps = [f["message"][:70] for f in check(data, brief).findings if f["code"] in ("DR010", "DR001")]
     assert not gaps, gaps
+
+
+def test_a_score_band_said_as_scoring_between_is_the_scores_and_never_crashes_beside_a_lookup():
+    data = drafted(
+        "ShelterLuv calls our webhook with application_id, applicant_email, animal_id and a why_adopt essay. "
+        "First look up the animal's record in ShelterLuv by animal_id, then score the application's fit "
+        "from 0 to 100. Applications scoring 75 or above get an email inviting the applicant to book a "
+        "meet-and-greet. Applications scoring between 40 and 74 go to the adoption counsellors' Teams "
+        "channel. Never mention the score in anything sent to the applicant."
+    )
+    teams = step(data, "http", "teams")
+    assert teams["if"].startswith("{{ steps.check_score.output.score >= 40 and"), teams["if"]
+    assert "score" in str(teams["request"]["json"])  # the counsellors see it
+    assert "check_score.output.score" not in str(step(data, "http", "email")["request"]["json"])
+
+
+def test_a_band_of_what_a_lookup_returns_is_a_test_not_a_crash():
+    from copilot.draft.reading import Condition
+    from copilot.draft.side_effects import condition_expr
+
+    band = Condition("returned", "between 2 and 8", "range", (2.0, 8.0), output_field="temp")
+    expr, reads = condition_expr(band, {"lookup": "lookup"}) or ("", [])
+    assert "steps.lookup.output.temp >= 2 and steps.lookup.output.temp <= 8" in expr and reads == ["lookup"]
+
+
+def test_otherwise_if_never_with_a_flag_and_flags_typed_as_booleans():
+    data = drafted(
+        "Microsoft Forms triggers a webhook with application_id, contact_email, crew_size, "
+        "road_closure_needed, pyrotechnics and a description. Score its neighbourhood impact from 1 to 10 "
+        "using only the Film Permit Guidelines. If road_closure_needed is true or pyrotechnics is true, "
+        "email the application to the traffic and fire departments. Otherwise, if the impact score is 3 or "
+        "below, issue a provisional permit by creating a record in Accela. For impact scores above 7, also "
+        "notify the district councillor's office by email. Never issue a provisional permit for an "
+        "application with pyrotechnics."
+    )
+    schema = data["trigger"]["event_schema"]["properties"]
+    assert schema["road_closure_needed"]["type"] == schema["pyrotechnics"]["type"] == "boolean"
+    permit = step(data, "http", "permit")["if"]
+    assert "not (event.pyrotechnics | default(''))" in permit, permit
+    assert "not ((event.road_closure_needed | default('')) or (event.pyrotechnics | default('')))" in permit
+    assert "steps.check_score.output.score <= 3" in permit
+    assert any(s.get("if") == "{{ steps.check_score.output.score > 7 }}" for s in data["steps"])
+    assert "docs" in step(data, "model", "score")["needs"]
+
+
+def test_but_never_for_some_events_limits_the_action_said_before_it():
+    data = drafted(
+        "Dockwa posts a webhook with reservation_id, boater_email, vessel_name, vessel_length_ft, nights "
+        "and a "
+        "free-text notes field. Classify the notes as fuel, pump-out or none. Email the boater a "
+        "confirmation, "
+        "but never email a boater whose vessel is over 60 feet, because the dockmaster calls them instead."
+    )
+    assert step(data, "http", "email")["if"] == "{{ not (event.vessel_length_ft > 60) }}"
+    assert "notes" in data["trigger"]["event_schema"]["properties"]
