@@ -462,6 +462,12 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             continue  # "Humans in Trust & Safety decide bans": a decision kept from the flow; DR007
         elif re.match(r"\W*whether\b", text, re.I) and keeps_from_models(text):
             continue  # "Whether to suspend an agent is a compliance-team decision": DR007 judges steps
+        elif re.search(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", text, re.I) and asks_something(text):
+            # "dont send sms between 11pm and 6am": hours of the day, which no `if:` can read
+            message = (
+                f"the brief limits an action to hours of the day ({text!r}); a step's `if:` cannot read "
+                "the clock, so the drafted step runs at any hour"
+            )
         elif (verb := prohibited_verb(text)) is not None and not any(
             verb[:4] in str(s.get("id", "")).lower() for s in flow_steps(data)
         ):

@@ -316,6 +316,7 @@ def event_thresholds(
                 and event.source != "default"
                 and len(reads) == 1
                 and reads[0].sentence <= task.sentence
+                and reads[0] is not task  # a lookup's own purpose is never its condition
             ):
                 # "check the avalanche bulletin API … if the danger level is 4 or more": the one
                 # lookup before it answers, when the event the brief lists has no such field

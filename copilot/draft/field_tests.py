@@ -104,6 +104,8 @@ def band_atoms(part: str, a: int, not_field: Callable[[str], bool]) -> list[Atom
         ):
             continue
         band = (float(m.group(3)), float(m.group(4)))
+        if band[0] > band[1] or re.match(r"\s*(?:am|pm|a\.m|p\.m|o'?clock|h\b)", part[m.end(3) :], re.I):
+            continue  # "between 11pm and 6am": hours of the day, a quiet window, no field's band
         op = "outside" if m.group(2).lower().startswith("out") else "range"
         found.append(
             (a + m.start(), a + m.end(), Condition("event", m.group(0), op, band, snake(m.group(1))))

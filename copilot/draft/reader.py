@@ -125,7 +125,7 @@ def _acts(sentence: str, start: int) -> bool:
     """A notify/store word inside a clause that instructs something ("alerts a minute" does not)."""
     from copilot.draft.clauses import reported
     from copilot.draft.tasks import clause_span
-    from copilot.draft.verbs import REPLY_TO_PERSON, base_verb, instructs, verb_of
+    from copilot.draft.verbs import ACTION_VERBS, REPLY_TO_PERSON, base_verb, instructs, verb_of
 
     quote = quote_for(sentence, start)
     if REPLY_TO_PERSON.match(sentence, start) and not reported(sentence[:start]):
@@ -134,6 +134,13 @@ def _acts(sentence: str, start: int) -> bool:
         r"\b(?:should|must|will)\s+(?:also\s+)?$", sentence[:start], re.I
     ):
         return True  # "injury ones should get a freeze option email": a message the flow sends
+    first = re.match(r"[A-Za-z][A-Za-z'-]*", sentence[start:])
+    if (
+        first is not None
+        and ACTION_VERBS.get(first.group(0).lower()) == "effect"
+        and re.match(r"\W*(?:otherwise\s+|else\s+)?(?:if|when|whenever|unless)\b", quote, re.I)
+    ):
+        return True  # "otherwise if its an unplowed street put it in the plow routing queue"
     if not instructs(quote) or reported(sentence[:start]):
         return False  # "reply that a crew has been notified": what the reply says, not an action
     word = re.match(r"[A-Za-z][A-Za-z'-]*", sentence[start:])
@@ -366,6 +373,48 @@ def _ruled_by_documents(sentences: list[str], tasks: list[Task], matches: list[M
                 end = len(sentence) if rest else m.end()
                 matches.append(Match("docs", sentence[m.start() : end], index, m.start(), end))
                 break
+
+
+def _labels_in_parts(tasks: list[Task]) -> None:
+    """ "… AND its a blocked hydrant" after "figure out if its an unplowed street, a blocked
+    hydrant, …": a part the reader took for a guess (`blocked`) names a label of several words."""
+    labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if "_" in lb]
+    for task in tasks:
+        if task.condition is not None and labels:
+            task.condition = _label_parts(task.condition, labels)
+
+
+def _label_parts(cond: Condition, labels: list[str]) -> Condition:
+    """`cond` with its guessed parts that name a label read as that label, its scopes too."""
+    if cond.scope is not None:
+        cond.scope = _label_parts(cond.scope, labels)
+    whole = " ".join(re.findall(r"[a-z0-9]+", cond.text.lower()))
+    out = cond
+    for index, part in enumerate([cond, *cond.alternatives]):
+        said = " ".join(re.findall(r"[a-z0-9]+", part.text.lower()))
+        # the label's words in the part, or the part's word leading them in the if-clause
+        named = next(
+            (
+                lb
+                for lb in labels
+                if f" {lb.replace('_', ' ')} " in f" {said} "
+                or (
+                    said
+                    and lb.replace("_", " ").startswith(said + " ")
+                    and f" {lb.replace('_', ' ')} " in f" {whole} "
+                )
+            ),
+            None,
+        )
+        if part.kind not in ("field", "flagged") or named is None or part.output_field == named:
+            continue
+        label = Condition("label", part.text, "==", named, negated=part.negated)
+        if index == 0:
+            label.alternatives, label.all_of, label.scope = cond.alternatives, cond.all_of, cond.scope
+            out = label
+        else:
+            cond.alternatives[index - 1] = label
+    return out
 
 
 def _written_from_documents(sentences: list[str], tasks: list[Task]) -> list[Task]:
@@ -605,6 +654,18 @@ def read(brief: str) -> Reading:
     never_when(sentences, tasks, matches)
     instead_of(sentences, tasks)
     no_reply_then(sentences, tasks, matches)
+    _labels_in_parts(tasks)
+    for task in tasks:
+        # "Look up the sailing … to see if it was cancelled": what the lookup finds out, no condition
+        said = task.condition.text.strip() if task.condition is not None else ""
+        at = sentences[task.sentence].find(said) if said else -1
+        if at > 0 and re.search(
+            r"\bto\s+(?:see|check|find\s+out|learn|confirm|verify|know|tell)\s*$",
+            sentences[task.sentence][:at],
+            re.I,
+        ):
+            task.condition = None
+            matches.append(Match("purpose", said, task.sentence, at, at + len(said)))
     lead = event_lead(sentences)
     if lead is not None:
         # "Whenever a patient books, moves or cancels an appointment, …": the arriving event
@@ -653,8 +714,13 @@ def read(brief: str) -> Reading:
     for m in matches:
         said = bare(m.text)
         if m.kind == "unread_condition" and any(
-            # read as a whole, never as one conjunct of a longer condition ("… and the amount …")
-            said and r.startswith(said) and not re.match(r"\s*,?\s*(?:and|or|but)\b", r[len(said) :])
+            # read as a whole, never as one conjunct of a longer condition ("… and the amount …");
+            # or the clause is that condition and its action ("if its maintenance open a task …")
+            said
+            and (
+                (r.startswith(said) and not re.match(r"\s*,?\s*(?:and|or|but)\b", r[len(said) :]))
+                or (said.startswith(r + " ") and not re.match(r"\s*(?:and|or|but)\b", said[len(r) :]))
+            )
             for r in read_late
             if r
         ):
@@ -684,7 +750,9 @@ def read(brief: str) -> Reading:
             if constraint.sentence < len(sentences)
             else -1
         )
-        if constraint.verb is not None and at >= 0:
+        # … unless it limits the action to hours of the day, which no step's `if:` can read
+        hours = re.search(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", constraint.text, re.I)
+        if constraint.verb is not None and at >= 0 and hours is None:
             matches.append(
                 Match("constraint", constraint.text, constraint.sentence, at, at + len(constraint.text))
             )

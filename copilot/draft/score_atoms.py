@@ -111,6 +111,13 @@ def score_subject(clause: str, noun: str) -> tuple[str | None, str | None]:
             subject = head if head.lower() != noun.lower() else None
         vs = re.search(r"\bagainst\s+(?P<what>[^,;.]+?)(?=\s+(?:using|from|and|so|then)\b|$)", rest, re.I)
         against = vs.group("what").strip() if vs else None
+    how = re.search(r"\bhow\s+(urgent|severe|serious|risky|likely)\b", clause, re.I)
+    if subject is None and how is not None:
+        # "how urgent 1-5": the urgency
+        word = how.group(1).lower()
+        subject = {"urgent": "urgency", "severe": "severity", "serious": "seriousness", "risky": "risk"}.get(
+            word, "likelihood"
+        )
     if subject is None:
         named = _SCORE_NAMED.search(clause)
         if named is not None and named.group("subject").lower() not in (

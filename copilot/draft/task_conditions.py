@@ -640,21 +640,43 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
     """'if its cancel, send it to retention' (a label); 'Check whether X. If it is, text the
     driver' (the earlier question): conditions that name their subject by a pronoun."""
     for task in tasks:
-        if task.condition is not None or task.kind not in ACTING or task.start < 0:
+        # "…, otherwise if its an unplowed street put it in the queue": its own test, besides
+        otherwise = (
+            task.condition
+            if task.condition is not None
+            and task.condition.negated
+            and task.condition.text.startswith("otherwise")
+            else None
+        )
+        if (task.condition is not None and otherwise is None) or task.kind not in ACTING or task.start < 0:
             continue
         sentence = sentences[task.sentence]
         # the nearest one before it: "if its maintenance open a task …, if its a complaint ping …"
-        m = next(reversed(list(_PRONOUN_IF.finditer(sentence[: task.start + len(task.text)]))), None)
-        if m is None:
+        _, clause_end = clause_span(sentence, task.start)
+        bound = min(task.start + len(task.text), clause_end)
+        m = next(reversed(list(_PRONOUN_IF.finditer(sentence[:bound]))), None)
+        if m is None or (
+            otherwise is not None and not re.search(r"\botherwise\s*,?\s*$", sentence[: m.start()], re.I)
+        ):
             continue
+        task.condition = None
         word = snake(re.sub(r"\b(?:an?)\s+", "", m.group(1) or ""))
+        if word and word not in labels and m.group(1):
+            # "if its an unplowed street": a label of several words
+            after = " ".join(re.findall(r"[a-z0-9]+", sentence[m.start(1) :].lower()))
+            word = next((lb for lb in labels if f"{after} ".startswith(lb.replace("_", " ") + " ")), word)
         if word not in labels and word.startswith("not_") and word[4:] in labels:
-            task.condition = Condition("label", m.group(0), "!=", word[4:])  # "if it is not a refund"
+            task.condition = Condition(
+                "label", m.group(0), "!=", word[4:], scope=otherwise
+            )  # "if it is not a refund"
             task.unmapped_condition = None
             continue
         if word in labels:  # "if it is not a leak", the label `not_leak`
-            task.condition = Condition("label", m.group(0), "==", word)
+            task.condition = Condition("label", m.group(0), "==", word, scope=otherwise)
             task.unmapped_condition = None
+            continue
+        if otherwise is not None:
+            task.condition = otherwise  # no label named after all: the otherwise alone, as read
             continue
         word = "not" if word.startswith("not_") else word  # the negation, read as before
         if word and re.search(r"\bthe\s+(?:label|category|type)\s+is\b", m.group(0), re.I):

@@ -34,6 +34,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"(?:for|of|any|no)\s+(?:[\w-]+\s+){0,2}?violations?(?!\s+(?:history|record|log|count|data))|"
                             r"(?:rule|policy|code|safety|compliance|content|house)\s+violations?(?!\s+(?:history|record|log|count|data)))\b", re.I)),
     ("score", re.compile(r"\b(scor(?:e|es|ed|ing)|rank(?:s|ed|ing)?|rate (?:it|them|each|how)|"
+                         # "how urgent 1-5": a number on the brief's scale
+                         r"how\s+(?:urgent|severe|serious|risky|likely)(?=\s+(?:it\s+is\s+)?(?:(?:on\s+a\s+|from\s+)?\d))|"
                          # "estimate severity from 1 to 5": a number on the brief's scale
                          r"estimat\w*(?=\s+(?:the\s+|its\s+|their\s+)?[\w-]+\s+(?:from|on\s+a|between|out\s+of)\s+\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
@@ -43,7 +45,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"route (?:it|them|each|the|tickets?|messages?|emails?|requests?)(?![^,.;:]*\b(?:by|via|on|in|through)\s+(?:slack|teams|e-?mail|sms|text)\b)|routing|sentiment|intent|"
                             # "Identify whether it is a data export, a deletion request, …", "figure out if its a freeze, cancel, …"
                             r"(?:identif\w*|determin\w*|figure\w*\s+out|work\w*\s+out|tell)\s+(?:whether|if)\s+(?:it\s+is|it['’]?s|this\s+is)(?=\s+(?:an?\s+)?[\w-]+(?:\s+[\w-]+){0,3}\s*,)|"
-                            r"how urgent|urgency|(?:guess|assign|set|pick|estimate|give|rate)\w*\s+(?:a\s+|the\s+|its\s+)?(?:severity|priority)|de-?dup\w*)\b", re.I)),
+                            r"how urgent(?!\s+(?:it\s+is\s+)?(?:(?:on\s+a\s+|from\s+)?\d))|urgency|(?:guess|assign|set|pick|estimate|give|rate)\w*\s+(?:a\s+|the\s+|its\s+)?(?:severity|priority)|de-?dup\w*)\b", re.I)),
     ("extract", re.compile(r"\b(extract\w*|pull(?:s|ed|ing)? out|pars(?:e|es|ed|ing)|captur(?:e|es|ed|ing)|grab(?:s|bed)?)\b", re.I)),
     ("summarise", re.compile(r"\b(sum+[ae]r\w*|tl;?dr|recap\w*|condens\w*|digest)\b", re.I)),
     ("translate", re.compile(r"\b(translat\w*)\b", re.I)),
@@ -78,6 +80,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"log(?:s|ged|ging)? (?:it|them|the|each|every|to|into|in)|write(?:s)? (?:it |them |the \w+ )?(?:to|into)|"
                          # "should only be added to the human review queue", "add them to the waitlist"
                          r"(?:be\s+)?add(?:s|ed)?\s+(?:it\s+|them\s+)?to\s+(?:the\s+|our\s+|a\s+)?(?:[\w-]+\s+){0,3}?(?:queue|list|waitlist|backlog|board|sheet|table)|"
+                         # "put it in the plow routing queue"
+                         r"put(?:s)?\s+(?:it|them)\s+(?:in|into|on)\s+(?:the\s+|our\s+|a\s+)?(?:[\w-]+\s+){0,3}?(?:queue|list|waitlist|backlog|board|sheet|table)|"
                          r"insert\w*|upsert\w*|append(?:s|ed|ing)? (?:(?:it|them|the [\w-]+|each [\w-]+|a [\w-]+|an? row|rows?) )?(?:to|into|onto)\b|push(?:es|ed)? (?:it |them )?(?:to|into)|update(?:s)? (?:the )?(?:crm|record|sheet|"
                          r"database|db|ticket|spreadsheet|salesforce|hubspot|airtable|notion)|create(?:s)? (?:a )?(?:jira|linear|zendesk) "
                          r"(?:ticket|issue))\b", re.I)),

@@ -3374,3 +3374,38 @@ def test_but_never_for_some_events_limits_the_action_said_before_it():
     )
     assert step(data, "http", "email")["if"] == "{{ not (event.vessel_length_ft > 60) }}"
     assert "notes" in data["trigger"]["event_schema"]["properties"]
+
+
+def test_a_lookups_purpose_is_no_condition_and_never_a_dependency_on_itself():
+    data = drafted(
+        "Stripe sends charge.refund.requested webhooks; the metadata includes sailing_id and reason. Look up "
+        "the sailing in our Navis scheduling system by sailing_id to see if it was cancelled or delayed more "
+        "than 90 minutes. If the sailing was cancelled, issue the full refund through the Stripe refunds API."
+    )
+    lookup = step(data, "http", "lookup")
+    assert "if" not in lookup and lookup["id"] not in (lookup.get("needs") or [])
+
+
+def test_a_messy_brief_with_an_urgency_scale_two_word_labels_and_a_quiet_window():
+    brief = (
+        "ok so seeclickfix posts to us whenever someone reports a snow issue, fields are issue_id, address, "
+        "category, description and reporter_phone (sometimes empty). we want the ai to figure out if its an "
+        "unplowed street, a blocked hydrant, ice on sidewalk or somthing else and how urgent 1-5. if urgency "
+        "is 4 or more AND its a blocked hydrant text the fire dept liason right away, otherwise if its an "
+        "unplowed street put it in the plow routing queue. if reporter phone is there send them an sms "
+        "saying "
+        "we got it, dont send sms between 11pm and 6am tho."
+    )
+    data = drafted(brief)
+    label = "steps.check_classify.output.label"
+    urgent = f"(steps.check_score.output.score >= 4) and ({label} == 'blocked_hydrant')"
+    assert step(data, "http", "sms")["if"] == f"{{{{ {urgent} }}}}"
+    assert (
+        step(data, "http", "plow")["if"] == f"{{{{ (not ({urgent})) and ({label} == 'unplowed_street') }}}}"
+    )
+    assert "Score the urgency" in step(data, "model", "score")["prompt"]["system"]
+    assert not [s for s in data["steps"] if "event.sms" in str(s.get("if", ""))]
+    from copilot.draft.coverage import unread_instructions
+    from copilot.draft.reader import read
+
+    assert any("hours of the day" in f["message"] for f in unread_instructions(read(brief).unmapped, data))
