@@ -32,6 +32,7 @@ from copilot.draft.decisions import (
     read_bands,
     read_response_options,
 )
+from copilot.draft.documents_named import WRITES_FROM, ruled_by_documents, written_from_documents
 from copilot.draft.event_reading import (
     event_noun,
     read_event_fields,
@@ -173,11 +174,6 @@ _DOCUMENT_SOURCE = re.compile(
     + r"))\b",
 )
 _GROUNDED_WRITERS = ("reply", "answer", "decide")
-# a writer's own clause naming the document it writes from
-_WRITES_FROM = re.compile(
-    r"\b(?:using|from|based on|grounded (?:in|on)|according to|following|per|citing)\s+(?:the\s+|our\s+|its\s+)?"
-    r"[\"“]?(?:[\w'-]+\s+){0,4}?(?P<docs>(?i:polic(?:y|ies)|" + DOCUMENT_NOUNS + r"))\b"
-)
 
 
 def _document_lookups(sentences: list[str], tasks: list[Task]) -> list[Task]:
@@ -342,39 +338,6 @@ def _delivered(sentences: list[str], tasks: list[Task]) -> list[Task]:
     return out
 
 
-_RULED_BY = re.compile(
-    r"^\W*(?:the\s+|our\s+|its\s+)?(?P<subject>(?:[\w'’-]+\s+){1,4}?)(?:must|should|has\s+to|needs?\s+to|may)\s+"
-    r"(?:only\s+)?(?:use|come\s+from|be\s+based\s+on|rely\s+on|draw\s+on)\s+(?:only\s+)?(?:the\s+|our\s+)?"
-    r"(?:[\w'\"“”&-]+\s+){0,5}?(?P<docs>(?i:" + DOCUMENT_NOUNS + r"))\b",
-    re.I,
-)
-_MODEL_WORK = ("score", "classify", "decide", "extract", "summarise", "reply", "answer", "moderate")
-
-
-def _ruled_by_documents(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
-    """ "The feasibility reasoning must only use our Installation Standards guide": the model
-    task the sentence's subject names (the feasibility score) works from those documents."""
-    for index, sentence in enumerate(sentences):
-        m = _RULED_BY.match(sentence)
-        if m is None or any(t.sentence == index and t.start >= 0 for t in tasks):
-            continue
-        subject = {w for w in re.findall(r"[a-z]{4,}", m.group("subject").lower())}
-        for task in tasks:
-            said = set(
-                re.findall(r"[a-z]{4,}", " ".join([task.quote or "", *task.quotes, task.text]).lower())
-            )
-            if task.kind in _MODEL_WORK and not task.docs and subject & said:
-                task.docs = m.group("docs").lower()
-                task.kind = "answer" if task.kind == "reply" else task.kind
-                # ", not general knowledge": the same rule, said the other way round
-                rest = re.match(
-                    r"\s*,?\s*(?:and\s+)?(?:not|never)\s+[\w\s'’-]+[.!]?\s*$", sentence[m.end() :], re.I
-                )
-                end = len(sentence) if rest else m.end()
-                matches.append(Match("docs", sentence[m.start() : end], index, m.start(), end))
-                break
-
-
 def _labels_in_parts(tasks: list[Task]) -> None:
     """ "… AND its a blocked hydrant" after "figure out if its an unplowed street, a blocked
     hydrant, …": a part the reader took for a guess (`blocked`) names a label of several words."""
@@ -414,31 +377,6 @@ def _label_parts(cond: Condition, labels: list[str]) -> Condition:
             out = label
         else:
             cond.alternatives[index - 1] = label
-    return out
-
-
-def _written_from_documents(sentences: list[str], tasks: list[Task]) -> list[Task]:
-    """ "email the owner a confirmation with the prep tips from our grooming guide": a message
-    whose content the brief says comes from documents needs a writer grounded in them, whose
-    text the message carries; the response alone, or the raw event, is not that content."""
-    out = list(tasks)
-    for task in tasks:
-        if task.kind != "notify" or task.start < 0 or task.source:
-            continue
-        named = _WRITES_FROM.search(task.quote or quote_for(sentences[task.sentence], task.start))
-        if named is None:
-            continue
-        writer = next(
-            (t for t in tasks if t.kind in ("reply", "answer") and t.sentence == task.sentence), None
-        )
-        if writer is None:
-            writer = Task("answer", task.text, task.sentence, task.start, docs=named.group("docs").lower())
-            writer.quote = task.quote
-            writer.condition = task.condition
-            writer.unmapped_condition = task.unmapped_condition
-            out.insert(out.index(task), writer)
-        task.source = writer.kind
-        task.after = list(dict.fromkeys([*task.after, writer.kind]))
     return out
 
 
@@ -684,16 +622,16 @@ def read(brief: str) -> Reading:
         # clause, or what follows it in its sentence up to the next task
         after = [t.start for t in tasks if t.sentence == task.sentence and t.start > task.start]
         rest = sentences[task.sentence][task.start : min(after, default=None)] if task.start >= 0 else ""
-        named = _WRITES_FROM.search(task.quote or "")
+        named = WRITES_FROM.search(task.quote or "")
         if named is not None:
             # "have the model write a damage summary using our "Rental Damage Policy"": grounded
             task.kind, task.docs = "answer", named.group("docs").lower()
-        elif (named := _WRITES_FROM.search(rest)) is not None:
+        elif (named := WRITES_FROM.search(rest)) is not None:
             task.docs = named.group("docs").lower()  # the reply reads the passages too
             at = task.start + named.start()
             matches.append(Match("docs", named.group(0), task.sentence, at, at + len(named.group(0))))
     read_order(sentences, tasks)
-    tasks = _written_from_documents(sentences, tasks)  # after the order: the writer need not wait
+    tasks = written_from_documents(sentences, tasks)  # after the order: the writer need not wait
     for task in tasks:
         if task.quote is None and task.start >= 0:
             task.quote = quote_for(sentences[task.sentence], task.start)
@@ -705,7 +643,7 @@ def read(brief: str) -> Reading:
                 ]
             )
         )
-    _ruled_by_documents(sentences, tasks, matches)  # once each task quotes its clause
+    ruled_by_documents(sentences, tasks, matches)  # once each task quotes its clause
 
     def bare(text: str) -> str:
         return re.sub(r"^(?:if|when|whenever)\s+", "", text.strip(" ,;").lower())
