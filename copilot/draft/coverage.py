@@ -426,7 +426,20 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             (c := f.get("clause")) and (text.startswith(c) or c.startswith(text)) for f in out
         ):
             continue  # the same condition, read with and without its action: said once
-        if condition:
+        forbids = _PROHIBITION.search(text) if condition else None
+        if condition and forbids is None and re.search(r"\b(?:never|don'?t|dont|do not)\s*$", text, re.I):
+            # "if the student is an international student dont": the verb follows it in the brief
+            brief_text = " ".join(str(data.get("brief") or "").split())
+            at = brief_text.find(" ".join(text.split()))
+            forbids = _PROHIBITION.search(brief_text, at) if at >= 0 else None
+        if forbids is not None and forbids.group(1).lower().rstrip("s") in _FLOW_VERBS:
+            # "if the student is an international student dont text them": an action kept from some
+            # events the draft could not tell apart, so it may run on them
+            message = (
+                f"the brief keeps an action from some events ({text!r}), and the draft could not read "
+                "which: the step may run on them"
+            )
+        elif condition:
             field_name = condition_field(text)
             threshold = re.search(
                 r"[<>=]|\d|\b(?:above|below|over|under|more than|less than|at least)\b", text

@@ -295,7 +295,9 @@ _LIMITS_BEFORE = re.compile(
     re.I,
 )
 _SMALL_BEFORE = re.compile(
-    r"\b(?:under|below|less than|at most|no more than|not more than|max(?:imum)?|up to|cheaper than|within|sub)[- ]?\s*(?:~|about\s+|around\s+|like\s+)?$",
+    r"\b(?:under|below|less than|at most|no more than|not more than|max(?:imum)?|up to|cheaper than|within|sub)[- ]?\s*(?:~|about\s+|around\s+|like\s+)?$"
+    # "keep it around a cent", "keep each one under 2 cents"
+    r"|\bkeep\s+(?:it|them|each(?:\s+one)?|the\s+(?:cost|spend|bill))\s+(?:at\s+|to\s+)?(?:~|about\s+|around\s+|roughly\s+|under\s+|below\s+|like\s+)?$",
     re.I,
 )
 

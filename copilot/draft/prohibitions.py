@@ -227,7 +227,9 @@ def negated(text: str, verb: str) -> bool:
 # Prohibitions and filters: clauses that say what must not happen, or which events to leave alone.
 _FILTER = re.compile(
     r"\b(?:ignored?|skip(?:ped)?|drop(?:ped)?|discard(?:ed)?|disregard(?:ed)?|left alone|leave (?:it|them) alone|"
-    r"no action|no further action|(?:stays?|remains?|is|are|left)\s+untouched|(?:do|does)\s+nothing|nothing happens)\b",
+    r"no action|no further action|(?:stays?|remains?|is|are|left)\s+untouched|(?:do|does)\s+nothing|nothing happens|"
+    # "Readings inside the limits need nothing", "results inside the range get no note"
+    r"(?:need|needs|get|gets|require|requires)\s+(?:nothing|no\s+(?:note|action|alert|message|reply|step)s?))\b",
     re.I,
 )
 

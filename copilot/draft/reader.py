@@ -230,6 +230,14 @@ def read_order(sentences: list[str], tasks: list[Task]) -> None:
     "Then post it to Slack." Each task records the kinds the brief puts before it."""
     from copilot.draft.verbs import base_verb
 
+    for lookup in [t for t in tasks if t.kind == "enrich" and t.start >= 0]:
+        # "first check the waitlist api for the next student in line.": a read the brief puts before
+        # everything it says after it
+        lead = sentences[lookup.sentence][: lookup.start]
+        if re.fullmatch(r"\W*(?:first(?:\s+of\s+all)?|before\s+anything\s+else)[\s,]*", lead, re.I):
+            for task in tasks:
+                if task.sentence > lookup.sentence and task.kind in _EFFECTS and "enrich" not in task.after:
+                    task.after.append("enrich")
     for index, sentence in enumerate(sentences):
         # "First look up the physician's pager …, then page.": a bare verb naming a task said elsewhere
         bare = re.search(r",?\s+then\s+([a-z]+)\s*[.!]?\s*$", sentence, re.I)
@@ -690,7 +698,8 @@ def read(brief: str) -> Reading:
         )
         # … unless it limits the action to hours of the day, which no step's `if:` can read
         hours = re.search(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", constraint.text, re.I)
-        if constraint.verb is not None and at >= 0 and hours is None:
+        quoted = constraint.verb is None and re.search(r"[\"“”]", constraint.text)  # someone's words
+        if at >= 0 and hours is None and not quoted:  # a filter too ("Readings … need nothing")
             matches.append(
                 Match("constraint", constraint.text, constraint.sentence, at, at + len(constraint.text))
             )

@@ -3409,3 +3409,29 @@ def test_a_messy_brief_with_an_urgency_scale_two_word_labels_and_a_quiet_window(
     from copilot.draft.reader import read
 
     assert any("hours of the day" in f["message"] for f in unread_instructions(read(brief).unmapped, data))
+
+
+def test_final_check_8_a_filter_said_as_need_nothing_a_first_lookup_and_a_kept_action_flagged():
+    from copilot.draft.coverage import unread_instructions
+    from copilot.draft.reader import read
+
+    turbine = (
+        "SCADA publishes readings to the Kafka topic turbines.vibration with turbine_id, vibration_mm_s and "
+        "wind_speed_ms. If vibration_mm_s is above 11, page the site technician in PagerDuty. Readings "
+        "inside the limits need nothing. Never page for a turbine whose wind_speed_ms is under 3."
+    )
+    assert not read(turbine).unmapped
+    assert step(drafted(turbine), "http", "page")["if"] == (
+        "{{ (not (event.wind_speed_ms < 3)) and (event.vibration_mm_s > 11) }}"
+    )
+    waitlist = (
+        "banner hits our webhook w/ course_id, seats_open and instructor_email. first check the waitlist "
+        "api for the next student in line. if seats_open is 3 or more email the instructor a heads up, "
+        "otherwise just text the next student via twilio that they have 24 hours to claim the seat. if the "
+        "student is an international student dont text them. keep it around a cent"
+    )
+    data = drafted(waitlist)
+    assert data["sla"]["max_cost_per_event"] == 0.01
+    assert "lookup" in step(data, "http", "sms")["needs"] and "lookup" in step(data, "http", "email")["needs"]
+    found = unread_instructions(read(waitlist).unmapped, data)
+    assert any("keeps an action from some events" in f["message"] for f in found), found
