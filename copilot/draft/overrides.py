@@ -34,6 +34,17 @@ _IS_ALWAYS = re.compile(
 _HARD = re.compile(r"\b(?:always|no\s+matter\s+what|regardless|even\s+if|whatever\s+the\s+model)\b", re.I)
 
 
+def held_on(task: Task, cond: Condition) -> None:
+    """`task` runs only on the events `cond` does not hold for, besides its own condition."""
+    from copilot.draft.conditions import negate
+
+    never = negate(cond, f"not ({cond.text})")
+    if task.condition is None:
+        task.condition = never
+    else:
+        add_scope(task.condition, never)
+
+
 def add_scope(cond: Condition, extra: Condition) -> None:
     """`extra` must hold besides `cond` and every scope it already has."""
     while cond.scope is not None:
@@ -195,7 +206,6 @@ def _ing_base(word: str) -> str:
 
 def instead_of(sentences: list[str], tasks: list[Task]) -> None:
     """The actions an "instead of" names run only when the replacing action's condition fails."""
-    from copilot.draft.conditions import negate
 
     for index, sentence in enumerate(sentences):
         m = _INSTEAD_OF.search(sentence)
@@ -220,11 +230,7 @@ def instead_of(sentences: list[str], tasks: list[Task]) -> None:
                 continue
             if not what & set(re.findall(r"[a-z]+", said)):
                 continue
-            never = negate(owner.condition, f"not ({owner.condition.text})")
-            if task.condition is None:
-                task.condition = never
-            else:
-                add_scope(task.condition, never)
+            held_on(task, owner.condition)
 
 
 # "if its a complaint ping the duty manager … and dont let the bot reply itself in that case"
@@ -239,7 +245,6 @@ _NO_REPLY_THEN = re.compile(
 def no_reply_then(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """The written reply is held back on the events a sentence's condition names ("in that case"):
     its step runs only when that condition fails."""
-    from copilot.draft.conditions import negate
 
     for index, sentence in enumerate(sentences):
         m = _NO_REPLY_THEN.search(sentence)
@@ -256,11 +261,7 @@ def no_reply_then(sentences: list[str], tasks: list[Task], matches: list[Match])
         for task in tasks:
             if task.kind not in ("reply", "answer"):
                 continue
-            never = negate(owner.condition, f"not ({owner.condition.text})")
-            if task.condition is None:
-                task.condition = never
-            else:
-                add_scope(task.condition, never)
+            held_on(task, owner.condition)
             matches.append(Match("condition", m.group(0), index, m.start(), m.end()))
 
 
