@@ -103,7 +103,8 @@ def event_noun(sentences: list[str], trigger: Trigger) -> str:
 
 
 _SENSORS = re.compile(
-    r"\b(?:sensors?|meters?|gauges?|probes?|telemetry|devices?\s+(?:publish|send|push|report))\b", re.I
+    r"\b(?:sensors?|meters?|gauges?|probes?|telemetry|readings|devices?\s+(?:publish|send|push|report))\b",
+    re.I,
 )
 _EACH_THING = re.compile(
     r"\b(?:each|every)\s+([a-z]{3,})(?=['’]s\b|\s+(?:whose|that|which|with|in|on|from|of|where|is|has)\b)",

@@ -3435,3 +3435,14 @@ def test_final_check_8_a_filter_said_as_need_nothing_a_first_lookup_and_a_kept_a
     assert "lookup" in step(data, "http", "sms")["needs"] and "lookup" in step(data, "http", "email")["needs"]
     found = unread_instructions(read(waitlist).unmapped, data)
     assert any("keeps an action from some events" in f["message"] for f in found), found
+
+
+def test_readings_published_to_a_topic_are_readings_not_a_noun_from_elsewhere():
+    from copilot.draft.reader import read
+
+    reading = read(
+        "Our wind farm's SCADA system publishes turbine readings to the Kafka topic turbines.vibration, with "
+        "turbine_id and vibration_mm_s. If vibration_mm_s is above 11, page the site technician in PagerDuty "
+        "and open an incident in Maximo."
+    )
+    assert reading.noun == "reading"
