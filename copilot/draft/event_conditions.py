@@ -88,6 +88,56 @@ def _booleans_in_parts(text: str, booleans: list[str]) -> Condition | None:
     return first
 
 
+def replaced(cond: Condition, index: int, read: Condition) -> Condition:
+    """`cond` with its part `index` (0: the condition itself, else an alternative) read as `read`;
+    the condition keeps its alternatives, scope and an "otherwise" negation."""
+    if index == 0:
+        read.alternatives, read.all_of, read.scope = cond.alternatives, cond.all_of, cond.scope
+        read.negated = read.negated != cond.negated
+        return read
+    cond.alternatives[index - 1] = read
+    return cond
+
+
+def _read_from_event(part: Condition, event: EventShape, booleans: list[str]) -> Condition | None:
+    """A guessed part the event itself answers: a value of a field it lists, a boolean it carries."""
+    if part.kind == "field" and (valued := valued_field(part.text, event)) is not None:
+        return valued  # "… and the service is full_groom" with "service (bath, full_groom or nail_trim)"
+    state = _state_field(part, booleans)
+    if state is not None:
+        # "Negative results should just be recorded" with a boolean `positive`: the event's
+        return truth_condition(part.text, state[0], "true" if state[1] else "false")
+    if part.kind != "field":
+        return None
+    said = _SAYS_TRUTH.search(part.text)
+    named = _boolean_named_in(part.text, booleans) if said is None else None
+    if named is not None:
+        # "the segment isn't in a maintenance window" with `in_maintenance_window`; the words'
+        # own "not", never the one `negate` wrapped around them ("not (if …)")
+        own = (
+            re.sub(r"^\W*(?:otherwise\s*)?\(?\s*not\s*\(", "", part.text, flags=re.I)
+            if part.negated
+            else part.text
+        )
+        negative = re.search(r"\b(?:not|isn'?t|aren'?t|wasn'?t|no|never|without|outside)\b", own, re.I)
+        return truth_condition(part.text, named, "false" if negative else "true")
+    if said is not None and said.group(1) in event.fields:
+        return truth_condition(part.text, said.group(1), said.group(2))
+    return None
+
+
+def _from_event(cond: Condition, event: EventShape, booleans: list[str]) -> Condition:
+    """`cond` with every part the event answers read from it, its scopes ("Otherwise, if …",
+    "never … with pyrotechnics") too."""
+    if cond.scope is not None:
+        cond.scope = _from_event(cond.scope, event, booleans)
+    for index, part in enumerate([cond, *cond.alternatives]):
+        read = _read_from_event(part, event, booleans)
+        if read is not None:
+            cond = replaced(cond, index, read)
+    return cond
+
+
 def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[str] | None = None) -> None:
     """A condition on whether the event carries a field, on a boolean it carries ("if injury is
     true") or on a value of a field it carries ("For Platinum loyalty members" with `loyalty_tier`)
@@ -98,71 +148,8 @@ def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[st
         if isinstance(spec, dict) and spec.get("type") == "boolean"
     ]
     for task in tasks:
-        # a condition's scope ("Otherwise, if …", "never … with pyrotechnics") is read the same way
-        owner = task.condition
-        while owner is not None and owner.scope is not None:
-            inner = Task(task.kind, task.text, task.sentence, -1)
-            inner.condition = owner.scope
-            presence_conditions([inner], event, read_late)
-            owner.scope = inner.condition
-            owner = owner.scope
-    for task in tasks:
-        parts = [task.condition, *task.condition.alternatives] if task.condition else []
-        for index, part in enumerate(parts):
-            valued = valued_field(part.text, event) if part.kind == "field" else None
-            if valued is not None:
-                # "… and the service is full_groom" with "service (bath, full_groom or nail_trim)"
-                if index == 0:
-                    valued.alternatives, valued.all_of, valued.scope = (
-                        part.alternatives,
-                        part.all_of,
-                        part.scope,
-                    )
-                    valued.negated = valued.negated != part.negated  # an "otherwise" stays one
-                    task.condition = valued
-                elif task.condition is not None:
-                    task.condition.alternatives[index - 1] = valued
-                continue
-            state = _state_field(part, booleans)
-            if state is not None:
-                # "Negative results should just be recorded" with a boolean `positive`: the event's
-                read = truth_condition(part.text, state[0], "true" if state[1] else "false")
-                if read is not None and index == 0:
-                    read.alternatives, read.all_of, read.scope = part.alternatives, part.all_of, part.scope
-                    read.negated = read.negated != part.negated  # an "otherwise" stays one
-                    task.condition = read
-                elif read is not None and task.condition is not None:
-                    task.condition.alternatives[index - 1] = read
-                continue
-            said = _SAYS_TRUTH.search(part.text) if part.kind == "field" else None
-            named = _boolean_named_in(part.text, booleans) if part.kind == "field" and said is None else None
-            if named is not None:
-                # "the segment isn't in a maintenance window" with `in_maintenance_window`
-                # the words' own "not", never the one `negate` wrapped around them ("not (if …)")
-                own = (
-                    re.sub(r"^\W*(?:otherwise\s*)?\(?\s*not\s*\(", "", part.text, flags=re.I)
-                    if part.negated
-                    else part.text
-                )
-                negative = re.search(
-                    r"\b(?:not|isn'?t|aren'?t|wasn'?t|no|never|without|outside)\b", own, re.I
-                )
-                read = truth_condition(part.text, named, "false" if negative else "true")
-                if read is not None and index == 0:
-                    read.alternatives, read.all_of, read.scope = part.alternatives, part.all_of, part.scope
-                    read.negated = read.negated != part.negated  # an "otherwise" stays one
-                    task.condition = read
-                elif read is not None and task.condition is not None:
-                    task.condition.alternatives[index - 1] = read
-                continue
-            if said is not None and said.group(1) in event.fields:
-                read = truth_condition(part.text, said.group(1), said.group(2))
-                if read is not None and index == 0:
-                    read.alternatives, read.all_of, read.scope = part.alternatives, part.all_of, part.scope
-                    read.negated = read.negated != part.negated  # an "otherwise" stays one
-                    task.condition = read
-                elif read is not None and task.condition is not None:
-                    task.condition.alternatives[index - 1] = read
+        if task.condition is not None:
+            task.condition = _from_event(task.condition, event, booleans)
     for task in tasks:
         text = task.unmapped_condition
         if task.condition is not None and text and not task.condition.alternatives:

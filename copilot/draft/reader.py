@@ -33,6 +33,7 @@ from copilot.draft.decisions import (
     read_response_options,
 )
 from copilot.draft.documents_named import WRITES_FROM, ruled_by_documents, written_from_documents
+from copilot.draft.event_conditions import replaced
 from copilot.draft.event_reading import (
     event_noun,
     read_event_fields,
@@ -379,12 +380,10 @@ def _label_parts(cond: Condition, labels: list[str]) -> Condition:
         )
         if part.kind not in ("field", "flagged") or named is None or part.output_field == named:
             continue
-        label = Condition("label", part.text, "==", named, negated=part.negated)
-        if index == 0:
-            label.alternatives, label.all_of, label.scope = cond.alternatives, cond.all_of, cond.scope
-            out = label
-        else:
-            cond.alternatives[index - 1] = label
+        # an alternative keeps its own "not"; the condition's own travels with `replaced`
+        out = replaced(
+            out, index, Condition("label", part.text, "==", named, negated=bool(index and part.negated))
+        )
     return out
 
 
