@@ -26,7 +26,7 @@ from copilot.draft.kept_out import (
     models_forbidden,
 )
 from copilot.draft.phrases import DOCUMENT_NOUNS
-from copilot.draft.prohibitions import DONE_ELSEWHERE, NO_MODELS, constraints, keeps_from_models
+from copilot.draft.prohibitions import DONE_ELSEWHERE, HOURS_OF_DAY, NO_MODELS, constraints, keeps_from_models
 from copilot.draft.reading import UNMAPPED_CONDITION
 
 
@@ -475,7 +475,7 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
             continue  # "Humans in Trust & Safety decide bans": a decision kept from the flow; DR007
         elif re.match(r"\W*whether\b", text, re.I) and keeps_from_models(text):
             continue  # "Whether to suspend an agent is a compliance-team decision": DR007 judges steps
-        elif re.search(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", text, re.I) and asks_something(text):
+        elif HOURS_OF_DAY.search(text) and asks_something(text):
             # "dont send sms between 11pm and 6am": hours of the day, which no `if:` can read
             message = (
                 f"the brief limits an action to hours of the day ({text!r}); a step's `if:` cannot read "

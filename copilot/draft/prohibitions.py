@@ -88,6 +88,10 @@ APPROVAL = re.compile(
 )
 
 
+# "between 11pm and 6am": hours of the day, which no step's `if:` can read
+HOURS_OF_DAY = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", re.I)
+
+
 def waits_for_approval(text: str) -> bool:
     """Whether `text` holds something for a person's approval (not: asks for it)."""
     return any(not m.group("request") for m in APPROVAL.finditer(text))

@@ -686,7 +686,7 @@ def read(brief: str) -> Reading:
     docs_glob = read_docs_glob(sentences, matches)
     read_no_models(sentences, matches)
     read_nothing_else(sentences, matches)
-    from copilot.draft.prohibitions import constraints
+    from copilot.draft.prohibitions import HOURS_OF_DAY, constraints
 
     for constraint in constraints(brief):
         # "Never cancel a booking automatically": read, as what no step may do (DR007 checks it)
@@ -696,7 +696,7 @@ def read(brief: str) -> Reading:
             else -1
         )
         # … unless it limits the action to hours of the day, which no step's `if:` can read
-        hours = re.search(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", constraint.text, re.I)
+        hours = HOURS_OF_DAY.search(constraint.text)
         quoted = constraint.verb is None and re.search(r"[\"“”]", constraint.text)  # someone's words
         if at >= 0 and hours is None and not quoted:  # a filter too ("Readings … need nothing")
             matches.append(
