@@ -407,6 +407,26 @@ def _asked_of_services(data: dict[str, Any]) -> set[str]:
     }
 
 
+def _quoted_without_it(condition: str, data: dict[str, Any]) -> bool:
+    """A side effect quotes the clause `condition` opens, and its `if:` reads nothing of it."""
+    from copilot.draft.sentences import split_sentences
+
+    said = normalise(condition)
+    words = {w for w in re.findall(r"[a-z]{4,}", said)}
+    # the sentence the condition opens: a step quoting its action is the one it limits
+    sentence = next(
+        (normalise(s) for s in split_sentences(str(data.get("brief") or "")) if said in normalise(s)), ""
+    )
+    for step in flow_steps(data):
+        why = step.get("why") or {}
+        quotes = why.get("brief") if isinstance(why, dict) else None
+        quoted = [normalise(q) for q in (quotes if isinstance(quotes, list) else [str(quotes or "")]) if q]
+        if step.get("type") == "http" and said and any(q in sentence for q in quoted):
+            tested = set(re.findall(r"[a-z]{4,}", str(step.get("if", "")).lower().replace("_", " ")))
+            return not words & tested
+    return False
+
+
 def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[str, Any]]:
     """What the drafter could not read that still matters: an instruction no step carries out,
     or a condition it could only hand to the classifier as a guess (a field the model must
@@ -451,7 +471,15 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
                 " ".join(str(data.get("brief") or "").split()),
                 re.I,
             )
-            if (
+            dropped = f"output.{field_name}" not in conditions and _quoted_without_it(text, data)
+            if dropped:
+                # "Otherwise, if a copy is available at their branch, email …": the email is drafted
+                # with the otherwise alone, so it runs whether or not a copy is available
+                message = (
+                    f"the brief makes a step conditional on {text!r}, which the draft could not read: the "
+                    "step runs without it"
+                )
+            elif (
                 f"output.{field_name}" not in conditions
                 or left_to_model  # "If the company is a major brand, as judged by the model": asked
                 or (_TEXT_JUDGEMENT.search(text) and not threshold)
@@ -460,11 +488,12 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
                 # read some other way (a band, the deadline answer), or a judgement on the event's
                 # own text that a classifier can make ("if the article is about elections")
                 continue
-            message = (
-                f"the brief makes a step conditional on {text!r}, which the draft could not read: the "
-                f"classifier guesses it as `{field_name}`; check that a model can see this in the event"
-                + (" (the brief's number is not in the guess)" if threshold else "")
-            )
+            else:
+                message = (
+                    f"the brief makes a step conditional on {text!r}, which the draft could not read: the "
+                    f"classifier guesses it as `{field_name}`; check that a model can see this in the event"
+                    + (" (the brief's number is not in the guess)" if threshold else "")
+                )
         elif text.endswith(")"):
             continue  # the drafter's own note on a guess it made ("(no channel named: …)"), said already
         elif held_for_approval(text):

@@ -65,9 +65,32 @@ def _multiple(m: re.Match[str], text: str, subject: str) -> Condition:
     return Condition("fields", text, op, m.group(5), output_field=subject, factor=factor)
 
 
+# "temp_c is above 22 or below 16": one field, two bounds, either one
+_BOUND = r"(above|over|more than|higher than|greater than|below|under|less than|lower than)"
+_EITHER_BOUND = re.compile(
+    r"\b(?!(?:or|and|if|when|it|is|are|but|then|not)\b)([a-z][a-z0-9_]*)\s+(?:is\s+|are\s+|goes\s+|gets\s+)?"
+    + _BOUND
+    + r"\s+(-?\d+(?:\.\d+)?)\s*(?:[a-z%°]{1,5}\s+)?or\s+"
+    + _BOUND
+    + r"\s+(-?\d+(?:\.\d+)?)",
+    re.I,
+)
+_OP = {"above": ">", "over": ">", "more than": ">", "higher than": ">", "greater than": ">"}
+
+
 def _between_fields(part: str, a: int, not_field: Callable[[str], bool]) -> list[Atom]:
-    """Event fields compared with the event's own bounds, or a multiple of them."""
+    """Event fields compared with the event's own bounds, or a multiple of them; one field said
+    with two bounds either of which holds."""
     found: list[Atom] = []
+    for m in _EITHER_BOUND.finditer(part):
+        if not_field(m.group(1)):
+            continue
+        ops = [_OP.get(m.group(i).lower(), "<") for i in (2, 4)]
+        first = Condition("event", m.group(0), ops[0], float(m.group(3)), output_field=m.group(1))
+        first.alternatives = [
+            Condition("event", m.group(0), ops[1], float(m.group(5)), output_field=m.group(1))
+        ]
+        found.append((a + m.start(), a + m.end(), first))
     for m in _NAMED_RANGE.finditer(part):
         if not_field(m.group(1)):
             continue

@@ -3446,3 +3446,23 @@ def test_readings_published_to_a_topic_are_readings_not_a_noun_from_elsewhere():
         "and open an incident in Maximo."
     )
     assert reading.noun == "reading"
+
+
+def test_final_check_9_one_field_two_bounds_and_an_unread_condition_on_a_drafted_step_is_a_gap():
+    from copilot.draft.coverage import unread_instructions
+    from copilot.draft.reader import read
+
+    brewery = (
+        "Tank controllers publish readings to the MQTT topic brewery/tanks/+/status with tank_id, gravity "
+        "and temp_c. If temp_c is above 22 or below 16, text the brewer on duty via Twilio."
+    )
+    assert step(drafted(brewery), "http", "sms")["if"] == "{{ (event.temp_c > 22) or (event.temp_c < 16) }}"
+    library = (
+        "Koha sends a webhook with hold_id, patron_email, item_format (book, dvd or ebook) and branch. "
+        "If the "
+        "item is an ebook, email the patron the OverDrive link. Otherwise, if a copy is available at their "
+        "branch, email the patron that it is ready for pickup."
+    )
+    data = drafted(library)
+    found = unread_instructions(read(library).unmapped, data)
+    assert any("the step runs without it" in f["message"] for f in found), found
