@@ -26,7 +26,14 @@ from copilot.draft.kept_out import (
     models_forbidden,
 )
 from copilot.draft.phrases import DOCUMENT_NOUNS
-from copilot.draft.prohibitions import DONE_ELSEWHERE, HOURS_OF_DAY, NO_MODELS, constraints, keeps_from_models
+from copilot.draft.prohibitions import (
+    DONE_ELSEWHERE,
+    HOURS_OF_DAY,
+    NO_MODELS,
+    NOTHING_OBJECT,
+    constraints,
+    keeps_from_models,
+)
 from copilot.draft.reading import UNMAPPED_CONDITION
 
 
@@ -172,6 +179,8 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
             continue
         if not row.steps and NO_MODELS.search(clause.text):
             continue  # "No LLM is needed to decide anything here": a rule, judged by the model steps
+        if not row.steps and NOTHING_OBJECT.match(clause.text):
+            continue  # "send nothing to the customer": no step is what it asks
         if not row.steps:
             findings.append(
                 finding(

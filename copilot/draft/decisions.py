@@ -375,7 +375,13 @@ def read_actions(
     """Actions the task vocabulary has no word for ("block the card via our risk API"), read as
     verb + object + the system named, so no requirement of the brief is silently dropped."""
     from copilot.draft.clauses import requirement_clauses
-    from copilot.draft.prohibitions import DONE_ELSEWHERE, NO_MODELS, NOT_AN_ORDER, waits_for_approval
+    from copilot.draft.prohibitions import (
+        DONE_ELSEWHERE,
+        NO_MODELS,
+        NOT_AN_ORDER,
+        NOTHING_OBJECT,
+        waits_for_approval,
+    )
     from copilot.draft.verbs import received_noun
 
     # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
@@ -602,6 +608,9 @@ def read_actions(
             for t in tasks + added
             if t.kind in ("notify", "store", "act")
             and re.match(rf"\W*{re.escape(clause.verb)}", t.text, re.I)
+            # "If in_warranty, … email the customer the label. If out_of_warranty, email the customer
+            # a repair quote": an action already limited to other events is another action
+            and (t.condition is None or t.sentence == index)
         ]
         if same and clause.limiter and len(_WORD.findall(clause.text)) <= 12:
             # "Only send if the cart value is over $50": the brief limits an action it already named
@@ -626,6 +635,8 @@ def read_actions(
                     task.unmapped_condition = task.unmapped_condition or unread
                     task.also.append(probe)
                 continue
+        if NOTHING_OBJECT.match(clause.text):
+            continue  # "send nothing to the customer": no action of its own (a limit, read above)
         verb_at = re.search(rf"\b{re.escape(clause.verb)}\w*", clause.text, re.I) or re.match(
             r"", clause.text
         )

@@ -150,6 +150,8 @@ def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[st
     for task in tasks:
         if task.condition is not None:
             task.condition = _from_event(task.condition, event, booleans)
+        if task.scope is not None:  # "Otherwise, if …": the other side, read like any condition
+            task.scope = _from_event(task.scope, event, booleans)
     for task in tasks:
         text = task.unmapped_condition
         if task.condition is not None and text and not task.condition.alternatives:
@@ -180,9 +182,17 @@ def presence_conditions(tasks: list[Task], event: EventShape, read_late: list[st
                 read_late.append(text)
             continue
         absent = _ABSENT.search(text)
-        if not (absent or _PRESENT.search(text)):
+        present = _PRESENT.search(text)
+        if not (absent or present):
             continue
-        name = event.field_named_in(text)
+        said_before = (
+            not absent
+            and present is not None
+            and re.match(r"(?:is|was|are|were|gets?|got|has)\b", present.group(0))
+        )
+        # "if the phone is given": the field is the subject; "if a copy is available at their
+        # branch" is about the copy, never the presence of `branch`
+        name = event.field_named_in(text[: present.start()] if said_before and present else text)
         if name is None or "." in name:
             continue
         task.condition = Condition("present", text, "!=", "", output_field=name, negated=bool(absent))

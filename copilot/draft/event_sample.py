@@ -51,12 +51,18 @@ def shape_from_names(
     from copilot.draft.event import shape_from
 
     stated = types or {}
-    return shape_from(
+    shape = shape_from(
         {
             name: _TYPED_SAMPLES[stated[name]] if name in stated else _sample_value(name, noun)
             for name in names
         }
     )
+    for name in names:
+        spec = shape.schema.get("properties", {}).get(name)
+        if name not in stated and isinstance(spec, dict) and spec.get("type") == "array":
+            # a list named by its noun says nothing of its items: Shopify's `line_items` are objects
+            spec.pop("items", None)
+    return shape
 
 
 # "kwh", "patient_age", "guest_count", "storage_temp_c", "years_experience", "reading_m3": a
@@ -74,16 +80,21 @@ _NUMBER_WORDS = frozenset({
     "ratio", "rate", "hz", "khz", "mhz", "humidity", "ppm", "ppb", "frequency", "pressure", "voltage", "mm",
     "cm", "lph", "gph", "rssi", "soc", "kpa", "bar", "mbar", "kt", "kts", "g", "ntu", "wind",
     "visibility", "cents", "level", "stage", "months", "weeks", "nights", "low", "high", "value", "limit",
-    "threshold",
+    "threshold", "pay", "salary", "wage", "wages", "fee", "fees", "revenue", "income", "spend", "subtotal",
+    "tax", "discount",
 })  # fmt: skip
 # `target_languages`, `dtc_codes`, `order_ids`: a list of values (a JSON array), not one string
 _LIST_TAILS = frozenset({
     "languages", "tags", "skills", "labels", "categories", "attachments", "items", "recipients", "urls",
     "keywords", "topics", "codes", "ids", "photos", "images", "files", "allergies", "symptoms",
+    "countries", "regions", "markets", "locales", "emails", "phones", "sections", "skus", "links",
 })  # fmt: skip
 _NOT_NUMBER_TAILS = frozenset({
     "id", "ids", "url", "uri", "link", "name", "code", "type", "group", "band", "date", "at", "on", "text",
     "email", "status", "currency", "unit", "label", "note", "notes", "list", "range", "bucket", "flag",
+    # `pay_period`, `fee_type`, `tax_region`: what kind, not how much
+    "period", "region", "country", "method", "plan", "tier", "reason", "description", "title", "source",
+    "kind", "category", "mode", "channel", "address", "policy", "schedule",
 })  # fmt: skip
 
 

@@ -183,10 +183,16 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
         if not direct or not re.search(r"\b(label|tag|mark)\w*\s*$", sentence[:end], re.I):
             return [], None
         start = direct.end()
-    items = _label_items(window[start:])
+    listed = window[start:]
+    # "as in_warranty, out_of_warranty or possible_misuse, answering strictly from our policy":
+    # the list ends with its last "or" item; what follows the comma is how, not a label
+    closed = re.search(r"\b(?:or|and)\s+[^,]+?(?=\s*,)", listed)
+    if closed is not None and listed[: closed.start()].count(",") >= 1:
+        listed = listed[: closed.end()]
+    items = _label_items(listed)
     if len(items) < 2:
         return [], None
-    return items[:12], (end + start, end + len(window.rstrip()))
+    return items[:12], (end + start, end + start + len(listed.rstrip()))
 
 
 def label_items(text: str) -> list[str]:

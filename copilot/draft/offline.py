@@ -138,6 +138,11 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
             f"the rule {rule!r} is in the instructions of every step that writes text; no step checks it"
         )
         still_unread = [u for u in still_unread if u not in rule]
+    from copilot.draft.unsaid import keep_unsaid
+
+    for note in keep_unsaid(data, reading.sentences):
+        current.assumptions.append(note)  # "never receive anything mentioning late fees"
+        still_unread = [u for u in still_unread if f"{u!r}" not in note]
     if budget is None:
         # No budget in the brief: set one with headroom over the estimate, and say so.
         chosen = _nice_budget(analysis.cost_per_event * 4)

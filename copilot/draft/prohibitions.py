@@ -36,6 +36,12 @@ NOT_AN_ORDER = re.compile(
     re.I,
 )
 
+# "send nothing to the customer", "notify no one": an action whose object is none is no action
+NOTHING_OBJECT = re.compile(
+    r"\W*[\w-]+\s+(?:nothing|no\s+one|nobody|none|no\s+(?:messages?|emails?|texts?|sms|replies|reply|notices?))\b",
+    re.I,
+)
+
 
 # Who decides instead of the flow: "Licensed brokers make the final classification decision",
 # "Humans in T&S decide bans", "our dispatchers make the call". One vocabulary of people and

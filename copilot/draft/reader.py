@@ -43,6 +43,7 @@ from copilot.draft.event_reading import (
 )
 from copilot.draft.labels import snake
 from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
+from copilot.draft.otherwise import otherwise_across
 from copilot.draft.overrides import (
     apply_overrides,
     instead_of,
@@ -62,7 +63,6 @@ from copilot.draft.task_conditions import (
     lead_conditions,
     lead_labels,
     option_subjects,
-    otherwise_across,
     pronoun_conditions,
     scope_conditions,
     skip_conditions,

@@ -91,7 +91,10 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     if cond.kind == "score" and "score" in producers and cond.op == "range":
         low, high = cond.value  # type: ignore[misc]
         score = f"steps.{producers['score']}.output.score"
-        return f"{score} >= {low:g} and {score} < {high:g}", producers["score"]
+        # "0.4 to 0.8" abuts "0.8 and above": open at the top; "between 40 and 74" on a whole-number
+        # scale includes 74 (the next band says 75)
+        below = "<=" if float(high) == int(high) and high >= 2 else "<"
+        return f"{score} >= {low:g} and {score} {below} {high:g}", producers["score"]
     if cond.kind == "score" and "score" in producers:
         return f"steps.{producers['score']}.output.score {cond.op} {cond.value:g}", producers["score"]
     if cond.kind == "flagged" and "moderate" in producers:

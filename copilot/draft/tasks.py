@@ -581,9 +581,15 @@ def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]
                 # two messages, each on its own events
                 and not (
                     task.kind == "notify"
-                    and t.condition is not None
+                    and (t.condition is not None or bool(t.unmapped_condition))
                     and (
-                        (task.condition is not None and t.condition.text != task.condition.text)
+                        (
+                            task.condition is not None
+                            and (t.condition is None or t.condition.text != task.condition.text)
+                        )
+                        # "If out_of_warranty, email the customer a repair quote": a test of its own,
+                        # read later or said, never the first message's
+                        or bool(task.unmapped_condition and task.unmapped_condition != t.unmapped_condition)
                         or bool(
                             sentences
                             and re.match(

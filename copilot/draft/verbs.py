@@ -193,6 +193,13 @@ ACTION_VERBS: dict[str, str] = {
             "unfreeze",
             "downgrade",
             "upgrade",
+            # "never change a tank's setpoint", "adjust the thermostat": a write to a record
+            "change",
+            "modify",
+            "alter",
+            "edit",
+            "adjust",
+            "overwrite",
         ),
         "effect",
     ),

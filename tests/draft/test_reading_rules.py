@@ -2266,7 +2266,7 @@ def test_work_filed_in_the_passive_on_a_queue_is_an_action_and_a_lookup_is_named
         "Answer within 5 seconds."
     )
     queued = step(data, "http", "queue")
-    assert "score >= 60" in queued["if"] and "< 89" in queued["if"], queued["if"]
+    assert "score >= 60" in queued["if"] and "<= 89" in queued["if"], queued["if"]  # 89 is between
     lookup = next(s for s in data["steps"] if s["type"] == "http" and s["request"]["method"] == "GET")
     assert lookup["request"]["url"].startswith("${env:PLAYER_HISTORY_API_URL}")
 
@@ -3170,7 +3170,7 @@ def test_measures_bounds_and_lists_are_typed_as_the_event_carries_them():
     schema = data["trigger"]["event_schema"]["properties"]
     assert [schema[f]["type"] for f in ("value", "reference_low", "reference_high")] == ["number"] * 3
     assert schema["months_active"]["type"] == schema["term_months"]["type"] == "number"
-    assert schema["target_languages"] == {"type": "array", "items": {"type": "string"}}
+    assert schema["target_languages"] == {"type": "array"}  # its items unknown: strings or objects
 
 
 def test_the_response_names_the_event_by_its_listed_id_when_no_delivery_id_comes():
@@ -3330,7 +3330,9 @@ def test_a_score_band_said_as_scoring_between_is_the_scores_and_never_crashes_be
         "channel. Never mention the score in anything sent to the applicant."
     )
     teams = step(data, "http", "teams")
-    assert teams["if"].startswith("{{ steps.check_score.output.score >= 40 and"), teams["if"]
+    assert teams["if"] == (
+        "{{ steps.check_score.output.score >= 40 and steps.check_score.output.score <= 74 }}"
+    )  # 74 itself is "between 40 and 74" on a whole-number scale
     assert "score" in str(teams["request"]["json"])  # the counsellors see it
     assert "check_score.output.score" not in str(step(data, "http", "email")["request"]["json"])
 
@@ -3465,4 +3467,110 @@ def test_final_check_9_one_field_two_bounds_and_an_unread_condition_on_a_drafted
     )
     data = drafted(library)
     found = unread_instructions(read(library).unmapped, data)
-    assert any("the step runs without it" in f["message"] for f in found), found
+    # no lookup fetches it: the classifier guesses it, said as a gap, beside the otherwise
+    assert any("the classifier guesses it" in f["message"] for f in found), found
+    assert step(data, "http", "notify_email_2")["if"] == (
+        "{{ (not (event.item_format == 'ebook')) and (steps.check_classify.output.copy_available_at) }}"
+    )
+
+
+def test_a_condition_on_what_the_first_lookup_fetched_is_its_answer_beside_the_otherwise():
+    library = (
+        "Koha sends a webhook with hold_id, patron_email, item_format (book, dvd or ebook) and branch. "
+        "First look up the item's availability in the Koha API by hold_id. If the item is an ebook, email "
+        "the patron the OverDrive link. Otherwise, if a copy is available at their branch, email the "
+        "patron that it is ready for pickup."
+    )
+    draft = draft_offline(DraftRequest(brief=library))
+    assert not [u for u in draft.unmapped if "available" in u]
+    data = draft.data
+    lookup = step(data, "http", "lookup")
+    assert lookup["output_schema"]["properties"]["copy_available"] == {"type": "boolean"}
+    pickup = [s for s in data["steps"] if s["id"].startswith("notify_email") and "ebook' }}" not in s["if"]]
+    assert [s["if"] for s in pickup] == [
+        "{{ (not (event.item_format == 'ebook')) and (steps.lookup.output.copy_available | default(false)) }}"
+    ]
+    assert "lookup" in pickup[0]["needs"]
+
+
+def test_a_topic_never_to_be_mentioned_holds_in_fixed_text_and_goes_to_the_writer_otherwise():
+    fixed = draft_offline(
+        DraftRequest(
+            brief=(
+                "Koha sends a webhook with hold_id, patron_email and patron_age. Email the patron that the "
+                "hold is ready for pickup. Patrons under 13 must never receive anything mentioning late fees."
+            )
+        )
+    )
+    assert not fixed.unmapped
+    assert any("holds: no text the flow sends mentions 'late fees'" in a for a in fixed.assumptions)
+    written = draft_offline(
+        DraftRequest(
+            brief=(
+                "Guests message us on WhatsApp with guest_phone and text. Have the model write a reply and "
+                "text it to the guest. Never mention the cancellation fee to a guest."
+            )
+        )
+    )
+    writers = [
+        s
+        for s in written.data["steps"]
+        if s["type"] == "model" and "cancellation fee" in s["prompt"]["system"]
+    ]
+    assert writers, [s["prompt"]["system"] for s in written.data["steps"] if s["type"] == "model"]
+    assert not [u for u in written.unmapped if "cancellation" in u]
+
+
+def test_never_changing_a_record_is_a_prohibition_the_draft_keeps():
+    draft = draft_offline(
+        DraftRequest(
+            brief=(
+                "Tank controllers publish readings to the MQTT topic brewery/tanks with tank_id and temp_c. "
+                "If temp_c is above 22, text the brewer via Twilio. Never change a tank's setpoint from this "
+                "flow."
+            )
+        )
+    )
+    assert not draft.unmapped
+    assert [s["id"] for s in draft.data["steps"] if s["type"] == "http"] == ["notify_sms"]
+
+
+def test_never_x_or_y_and_send_nothing_are_no_side_effects():
+    payroll = drafted(
+        "Consume messages from the Kafka topic payroll.runs with run_id, employee_id, gross_pay and "
+        "prior_gross_pay. Have a model score how anomalous the pay line is from 0 to 100. If the score is 80 "
+        "or above, post to the #payroll-alerts Slack channel. Below 50 do nothing. Never email or message "
+        "the employee directly."
+    )
+    assert [s["id"] for s in payroll["steps"] if s["type"] == "http"] == ["notify_slack"]
+    props = payroll["trigger"]["event_schema"]["properties"]
+    assert props["gross_pay"] == {"type": "number"} and props["prior_gross_pay"] == {"type": "number"}
+    brief = (
+        "Our ad platform publishes creatives to the Pub/Sub subscription ads with creative_id and "
+        "headline. Decide approve or reject. On reject, set the creative status to rejected in Ad "
+        "Manager. On approve, set the status to approved and send nothing."
+    )
+    ads = drafted(brief)
+    assert not [s for s in ads["steps"] if "nothing" in s["id"] or "NOTHING" in str(s.get("request"))]
+    from copilot.draft.coverage import check
+
+    assert not [f for f in check(ads, brief).findings if f["code"] == "DR001"]
+
+
+def test_a_second_message_to_one_person_on_another_label_is_its_own_step():
+    data = drafted(
+        "Return requests land on the SQS queue rma-requests with order_id, customer_email and "
+        "issue_description. Classify the request as in_warranty, out_of_warranty or possible_misuse, "
+        "answering strictly from our RMA Policy document. If in_warranty, create a prepaid return label in "
+        "ShipStation and email the customer the label. If out_of_warranty, email the customer a repair quote "
+        "instead, with no label."
+    )
+    classify = step(data, "model", "classify")
+    assert classify["output_schema"]["properties"]["label"]["enum"][:3] == [
+        "in_warranty",
+        "out_of_warranty",
+        "possible_misuse",
+    ]
+    assert "answering_strictly" not in str(classify["output_schema"])
+    emails = [s["if"] for s in data["steps"] if s["id"].startswith("notify_email")]
+    assert len(emails) == 2 and any("'out_of_warranty'" in e for e in emails), emails

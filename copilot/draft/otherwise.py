@@ -1,0 +1,93 @@
+"""The other side of a condition said in the sentence before: "If X, escalate. Otherwise submit
+it", "For other faults, open a normal job only when …"."""
+
+from __future__ import annotations
+
+import re
+
+from copilot.draft.conditions import ACTING, OTHER_SIDE, negate
+from copilot.draft.reading import Condition, Task
+
+__all__ = ["otherwise_across"]
+
+
+def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
+    """'If X, escalate; otherwise submit it': an "otherwise" sentence negates the condition of
+    the sentence before it (the brief's ; and . split them)."""
+    for task in tasks:
+        if task.start < 0 or task.kind not in ACTING:
+            continue
+        if task.condition is not None:
+            earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
+            if (
+                earlier
+                and task.condition.scope is None
+                and re.match(
+                    r"\W*(?:otherwise|else)\s*,?\s*(?:if|when|for)\b", sentences[task.sentence], re.I
+                )
+            ):
+                # "Otherwise, if the impact score is 3 or below, …": its own test, on the other events
+                prior = earlier[-1].condition
+                assert prior is not None
+                task.condition.scope = negate(prior, f"otherwise (not {prior.text})")
+            _other_cases(sentences, tasks, task)
+            continue
+        if not re.match(
+            r"\W*(?:otherwise|else|if not|if it isn'?t|if not so|" + OTHER_SIDE + "|"
+            r"for (?:everyone|everybody|everything|all) else|for (?:all )?(?:the )?others|for the rest|"
+            r"(?:anything|everything|everyone) else|all (?:the )?others?|the rest)\b",
+            sentences[task.sentence],
+            re.I,
+        ):
+            continue
+        earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
+        if earlier:
+            cond = earlier[-1].condition
+        else:
+            # "If guest_count is over 180 we can't fit them, so … don't create a deal. Otherwise
+            # create a deal": the sentence before has a condition and no task to carry it
+            from copilot.draft.conditions import read_conditions
+
+            read = read_conditions(sentences[task.sentence - 1]) if task.sentence > 0 else ([], [], [])
+            mapped, unread = read[0], read[1]
+            cond = mapped[0][2] if mapped else None
+            if cond is None and unread:
+                # "If the membership is expired, … don't create a job. Otherwise create a dispatch
+                # job": the classifier decides the unread condition (DR010 says so), negated here
+                from copilot.draft.conditions import condition_field
+
+                text = unread[0][2]
+                cond = Condition("field", text, "==", True, condition_field(text))
+        if cond is None:
+            continue
+        other = negate(cond, f"otherwise (not {cond.text})")
+        if task.unmapped_condition and re.match(
+            r"\W*(?:otherwise|else)\s*,?\s*(?:if|when|only if)\b", sentences[task.sentence], re.I
+        ):
+            # "Otherwise, if a copy is available, email …": the unread test still limits the step
+            # (read later, or decided and said), on the other events only
+            other.scope, task.scope = task.scope, other
+            continue
+        task.condition, task.unmapped_condition = other, None
+
+
+_OTHER_CASES = re.compile(r"\W*(?:for|with|on|in)\s+(?:all\s+|any\s+)?(?:the\s+)?other\s+[\w-]+\b", re.I)
+
+
+def _other_cases(sentences: list[str], tasks: list[Task], task: Task) -> None:
+    """ "If passengers_trapped is true, create an emergency job. For other faults, open a normal
+    job only when door_cycles_today is above 800": this step's own condition holds besides the
+    opposite of the case the sentence before handled."""
+    cond = task.condition
+    if (
+        cond is None
+        or not _OTHER_CASES.match(sentences[task.sentence])
+        or (cond.alternatives and not cond.all_of)
+    ):
+        return
+    earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
+    if not earlier or earlier[-1].condition is None or earlier[-1].condition.alternatives:
+        return
+    prior = earlier[-1].condition
+    cond.alternatives.append(negate(prior, f"not ({prior.text})"))
+    cond.all_of = True
