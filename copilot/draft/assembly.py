@@ -225,16 +225,26 @@ def _flow_data(
                 f"`{step['id']}` sends the personal field `event.{key}` as its lookup key, as the brief "
                 "asks (FG713 is silenced on that line); key it on an id instead if it must not leave"
             )
-        # "email the customer a thank-you note": the address is where the message goes, by design
-        to = str(step.get("request", {}).get("json", {}).get("to", "")) if step.get("type") == "http" else ""
-        for key in [f for f in plan.event.pii_fields if f"{{{{ event.{f} }}}}" == to]:
-            plan.notes[("steps", index, "request", "json", "to")] = (
-                f'flowgen: disable=FG713 reason="the message goes to the address in {key}"'
-            )
-            plan.assumptions.append(
-                f"`{step['id']}` sends the message to `event.{key}`, the recipient the brief names (FG713 "
-                "is silenced on that line); everything else personal stays out of its body"
-            )
+        # "email the customer a thank-you note": the address is where the message goes, by design;
+        # "text the physio with the patient's name and phone": what the brief asks it to carry
+        body = step.get("request", {}).get("json", {}) if step.get("type") == "http" else {}
+        for part, value in body.items() if isinstance(body, dict) else []:
+            for key in [f for f in plan.event.pii_fields if f"{{{{ event.{f} }}}}" == value]:
+                reason = (
+                    f"the message goes to the address in {key}"
+                    if part == "to"
+                    else f"the brief asks for {key.replace('_', ' ')} in this message"
+                )
+                plan.notes[("steps", index, "request", "json", part)] = (
+                    f'flowgen: disable=FG713 reason="{reason}"'
+                )
+                said = (
+                    f"sends the message to `event.{key}`, the recipient the brief names (FG713 is silenced "
+                    "on that line); everything else personal stays out of its body"
+                    if part == "to"
+                    else f"carries `event.{key}`, as the brief asks (FG713 is silenced on that line)"
+                )
+                plan.assumptions.append(f"`{step['id']}` {said}")
     redact = [f"event.{f}" for f in plan.event.pii_fields]
     data: dict[str, Any] = {
         "apiVersion": "flowgen/v1",

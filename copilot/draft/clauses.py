@@ -143,6 +143,14 @@ def event_lead(sentences: list[str]) -> tuple[int, int, int] | None:
     return None
 
 
+# what the event itself says: a "pull" or "find" in it is a model's reading, never a system's read
+_FROM_THE_EVENT = re.compile(
+    r"\b(?:from|out of|in)\s+(?:the|their|its|his|her|each|that)\s+(?:free[- ]?text|text|message|body|"
+    r"description|email|note|notes|comments?|form|transcript|request|submission|reply)\b",
+    re.I,
+)
+
+
 def requirement_clauses(brief: str) -> list[Clause]:
     """Every clause of the brief that asks the automation to do something, in brief order."""
     from copilot.draft.sentences import split_sentences
@@ -197,6 +205,8 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 kind = "model"  # "The model should flag whether the sale breached a limit": its judgement
             if kind == "model" and verb in _READ_VERBS and systems:
                 kind = "lookup"  # "check the order in Shopify": a read from Shopify, not a model's opinion
+            if kind == "lookup" and _FROM_THE_EVENT.search(text):
+                kind = "model"  # "pull out anything important from the free text": the event's own words
             dest = DESTINATIONS.search(text)
             back = _WRITES_BACK.search(text) if kind == "model" and systems else None
             if back is not None:

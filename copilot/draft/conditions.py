@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from copilot.draft.condition_names import condition_field
 from copilot.draft.field_tests import band_atoms, contains_atoms, truth_condition
 from copilot.draft.governing import governed, leads
 from copilot.draft.labels import snake
@@ -26,7 +27,7 @@ from copilot.draft.subjects import qualified_subject
 # an order right after a condition with no comma: an action verb and its object
 _ORDER_AFTER = (
     r"(?:email|e-mail|send|post|text|page|notify|alert|cancel|create|open|mark|add|update|refund|block|"
-    r"forward|escalate)\s+(?:the|a|an|our|their|them|it|him|her)\b"
+    r"forward|escalate)\s+(?:the|a|an|our|their|them|it|him|her|me|us)\b"
 )
 _IF_CLAUSE = re.compile(
     # an aside in parentheses is part of it: "If the applicant is ineligible (e.g. GPA below the minimum)"
@@ -532,6 +533,15 @@ _CHANGE = re.compile(
 )
 
 
+_BARE_CONDITION = re.compile(
+    rf"(\b(?:if|when|unless)\s+(?!(?:we|you|they|i|it|he|she)\b)[a-z_'’]+(?:\s+[a-z_'’]+){{0,2}})\s(?={_ORDER_AFTER})",
+    re.I,
+)
+
+
+_WISH = re.compile(r"\b(?:love|like|appreciate|prefer|be\s+(?:great|nice|ideal|awesome))\s+(?:it\s+)?$", re.I)
+
+
 def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], list[tuple[int, int, str]]]:
     """(mapped conditions with their spans, if/when clauses that no rule could read)."""
     # "and the customer is new (first_order is true)": the parenthesis says how the words are
@@ -545,6 +555,9 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
         ),
         sentence,
     )
+    # "if emergency text our on call tech": a one- or two-word condition ends where an order
+    # starts, comma or not (a comma in place of the space: every position stays where it was)
+    sentence = _BARE_CONDITION.sub(lambda m: m.group(1) + ",", sentence)
     mapped: list[tuple[int, int, Condition]] = []
     unread: list[tuple[int, int, str]] = []
     covered: list[tuple[int, int]] = []
@@ -616,8 +629,14 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
         elif not any(a <= s < b for s, _, _ in mapped):
             unread.append((a, b, sentence[a:b].strip()))
     events = [(s, e, Condition("event", sentence[s:e])) for s, e in mapped_events]
-    # "ask the model if it is a leak": the model's question, not a condition on the work
-    unread = [u for u in unread if not _ASKS_THE_MODEL.search(sentence[max(0, u[0] - 40) : u[0]])]
+    # "ask the model if it is a leak": the model's question, not a condition on the work; "I'd
+    # love it if the AI could …": a wish, not a condition
+    unread = [
+        u
+        for u in unread
+        if not _ASKS_THE_MODEL.search(sentence[max(0, u[0] - 40) : u[0]])
+        and not _WISH.search(sentence[max(0, u[0] - 30) : u[0]])
+    ]
     return sorted(mapped, key=lambda f: f[0]), unread, events
 
 
@@ -645,18 +664,35 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
     listed = re.sub(
         r"\([^()\d]*,[^()\d]*\)", lambda m: " " * len(m.group(0)), sentence
     )  # "(0.4 to 0.8)" stays
+    listed = _BARE_CONDITION.sub(lambda m: m.group(1) + ",", listed)  # "If there's a spot email me"
     mapped, unread, events = read_conditions(listed)
     for start, end, event in events:
         matches.append(Match("event", event.text, index, start, end))
     acting = [t for t in found if t.kind in ACTING]
+    starts = sorted([s for s, _, _ in mapped] + [s for s, _, _ in unread])
+
+    def _next_condition(end: int) -> int:
+        """Where the sentence's next condition after `end` starts ("…, if theres no spot add them …")."""
+        return next((s for s in starts if s >= end), len(sentence) + 1)
+
+    def _opens(start: int, end: int) -> bool:
+        """A condition that leads the sentence, or the part after a comma ("…, if theres no spot,
+        add them to the waitlist and send the parent a note"): it governs what follows it."""
+        return leads(listed, start, end) or bool(
+            re.search(r"[,;]\s*$", listed[:start])
+            and re.match(r"\s*(?:if|when|unless)\b", listed[start:end], re.I)
+            and re.match(r"\s*,", listed[end:])
+        )
+
     for start, end, condition in mapped:
         matches.append(Match("condition", condition.text, index, start, end))
         if not acting:
             continue
-        if leads(sentence, start, end):
-            # "For high-risk orders, hold the order and notify #ops": the lead limits every action after it
+        if _opens(start, end):
+            # "For high-risk orders, hold the order and notify #ops": the lead limits every action
+            # after it, up to the sentence's next condition
             for task in acting:
-                if task.start > start and task.condition is None:
+                if start < task.start < _next_condition(end) and task.condition is None:
                     task.condition = condition
             continue
         nearest = governed(acting, start, condition.text, sentence[end:])
@@ -677,10 +713,10 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
             # further condition on an action that has one (read from the event later, or said)
             max(limited, key=lambda t: t.start).unmapped_condition = clause
             continue
-        if candidates and leads(sentence, start, end):
+        if candidates and _opens(start, end):
             # "only if there's a crash_dump_url, fetch the stack and attach the frames": both
             for task in candidates:
-                if task.start > start:
+                if start < task.start < _next_condition(end):
                     task.unmapped_condition = clause
         elif candidates:
             owner = governed(candidates, start, clause, sentence[end:])
@@ -702,88 +738,3 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
                     if owners:
                         owners[-1].condition = before[-1]
                 task.condition = negate(before[-1], f"{m.group(0)} (not {before[-1].text})")
-
-
-_CONDITION_STOP = frozenset(
-    {
-        "when",
-        "whenever",
-        "if",
-        "only",
-        "unless",
-        "in",
-        "case",
-        "a",
-        "an",
-        "the",
-        "is",
-        "are",
-        "was",
-        "be",
-        "it",
-        "its",
-        "it's",
-        "they",
-        "their",
-        "our",
-        "ours",
-        "we",
-        "there",
-        "there's",
-        "than",
-        "that",
-        "this",
-        "of",
-        "to",
-        "for",
-        "any",
-        "some",
-        "has",
-        "have",
-        "does",
-        "do",
-        "gets",
-        "get",
-        "turns",
-        "becomes",
-        "goes",
-        "looks",
-        "seems",
-        "and",
-        "or",
-        "with",
-        "on",
-        "by",
-        "s",
-        # who says or wants it is not the condition: "if the guest says they want to cancel" -> guest_cancel
-        "says",
-        "say",
-        "said",
-        "wants",
-        "want",
-        "would",
-        "like",
-        "asks",
-        "ask",
-        "mentions",
-        "mention",
-        "mentioning",
-        "about",
-        "anything",
-        "everything",
-        "something",
-        "t",
-    }
-)
-
-
-def condition_field(clause: str) -> str:
-    """A boolean output field named from a condition's own words: 'if there's a churn risk' -> churn_risk."""
-    # contractions are one word: "it's" is "it", "doesn't" is "not" (never `s_…` or `doesn_…`)
-    tokens = [
-        "not" if w.endswith("n't") else re.sub(r"'(?:s|re|ll|ve|d|m)$", "", w)
-        for w in re.findall(r"[a-z0-9]+(?:['’][a-z]+)?", clause.lower().replace("’", "'"))
-    ]
-    words = [w for w in tokens if w not in _CONDITION_STOP]
-    name = "_".join(words[:3]) or "condition_met"
-    return name if re.match(r"[a-z]", name) else f"is_{name}"[:40]

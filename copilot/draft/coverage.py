@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copilot.draft.clauses import Clause, locate, normalise, requirement_clauses
+from copilot.draft.constraints_kept import constraints_kept, is_side_effect
 from copilot.draft.findings import finding, flow_steps
 from copilot.draft.kept_out import (
     asks_model_work,
@@ -73,14 +74,6 @@ class Coverage:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [row.to_json() for row in self.rows]
-
-
-def _is_side_effect(step: dict[str, Any]) -> bool:
-    request = step.get("request")
-    method = request.get("method", "POST") if isinstance(request, dict) else "POST"
-    # a call whose answer the flow validates and reads ("our rule engine decides") is a question
-    # to that service, not a change made outside
-    return step.get("type") == "http" and str(method).upper() != "GET" and not step.get("output_schema")
 
 
 def _article(word: str) -> str:
@@ -204,7 +197,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
                     clause=clause.text,
                 )
             )
-        effects = [sid for sid in row.steps if _is_side_effect(by_id[sid])]
+        effects = [sid for sid in row.steps if is_side_effect(by_id[sid])]
         if clause.destination and not effects and not any(by_id[s].get("type") == "http" for s in row.steps):
             findings.append(
                 finding(
@@ -269,7 +262,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
             step = by_id[sid]
             if step.get("if") and clause.kind == "effect":
                 row.notes.append(f"{sid} if {str(step['if']).strip('{} ')}")
-    findings += _constraints_kept(data, brief, steps, quotes)
+    findings += constraints_kept(data, brief, steps, quotes)
     findings += _answer_returned(data, options)
     findings += _per_item(data, brief)
     findings += [
@@ -443,7 +436,6 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
     (the draft says so and exits 1), never a note a reader may skim past. Prohibitions and
     filters are DR005/DR007's: they are judged by what the flow does, not by what was read."""
     from copilot.draft.conditions import condition_field
-    from copilot.draft.prohibitions import constraints
     from copilot.draft.verbs import instructs
 
     conditions = " ".join(str(s.get("if", "")) for s in flow_steps(data))
@@ -690,6 +682,8 @@ def _systems_called(
             rf"{re.escape(system)}(?:\s+[\w&-]+){{0,3}}?\s+{_DOCUMENT_WORDS}", named, re.I
         ):
             continue  # "the Lift Ops handbook": the name of the documents a retrieve step reads
+        if re.match(rf"{re.escape(system)}\s+(?:booking\s+)?(?:link|url|page|address)\b", named, re.I):
+            continue  # "with our Calendly link": a link the message carries, no call to Calendly
         if key and not any(key in called for called in callers):
             out.append(
                 finding(
@@ -700,69 +694,6 @@ def _systems_called(
                     clause=clause.text,
                 )
             )
-    return out
-
-
-_REPLY_WORDS = frozenset({"reply", "answer", "respond", "response"})
-
-
-def _constraints_kept(
-    data: dict[str, Any], brief: str, steps: list[dict[str, Any]], quotes: dict[str, list[tuple[int, int]]]
-) -> list[dict[str, Any]]:
-    """The brief's prohibitions and filters against the side effects that run on every event."""
-    out: list[dict[str, Any]] = []
-    unconditional = [s for s in steps if _is_side_effect(s) and not s.get("if")]
-    # a forbidden reply is any unconditional step that writes the reply, side effect or not
-    replies = [
-        s
-        for s in steps
-        if not s.get("if")
-        and s.get("type") == "model"
-        and set(re.split(r"[^a-z]+", str(s.get("id")))) & _REPLY_WORDS
-    ]
-    for constraint in constraints(brief):
-        if constraint.verb is None:
-            if unconditional and len(unconditional) == len([s for s in steps if _is_side_effect(s)]):
-                ids = ", ".join(f"`{s.get('id')}`" for s in unconditional)
-                out.append(
-                    finding(
-                        "DR005",
-                        f"the brief leaves some events alone ({constraint.text!r}), and every side effect "
-                        f"({ids}) runs on every event",
-                        ["brief"],
-                        "give the side effects an `if:` that leaves those events out",
-                    )
-                )
-            continue
-        at = locate(constraint.text, brief)
-        candidates = unconditional + (
-            [s for s in replies if s not in unconditional] if constraint.verb in _REPLY_WORDS else []
-        )
-        for step in candidates:
-            sid = str(step.get("id"))
-            quoted = at is not None and any(min(b, at[1]) > max(a, at[0]) for a, b in quotes.get(sid, []))
-            words = set(re.split(r"[^a-z]+", sid.lower()))
-            named = constraint.verb in words or (
-                constraint.verb in _REPLY_WORDS and bool(words & _REPLY_WORDS)
-            )
-            allowed = re.search(r"\b(?:other\s+than|except|besides|but)\s+(.+)$", constraint.text, re.I)
-            to = (
-                str((step.get("request") or {}).get("json", {}).get("to", ""))
-                if isinstance(step.get("request"), dict)
-                else ""
-            )
-            owner = re.search(r"event\.([a-z]+)_", to)
-            if allowed and owner and re.search(rf"\b{re.escape(owner.group(1))}", allowed.group(1), re.I):
-                continue  # "never email anyone other than the student and instructor": to the student
-            if quoted or named:
-                out.append(
-                    finding(
-                        "DR007",
-                        f"step `{sid}` runs on every event, but the brief says {constraint.text!r}",
-                        ["steps", steps.index(step), "id"],
-                        "remove it, or give it an `if:` for the events the brief allows it on",
-                    )
-                )
     return out
 
 

@@ -537,7 +537,12 @@ def _affirmed(text: str) -> tuple[str, bool]:
     said_not = re.search(r"\b(it['’]?s|its|is|are|was|were)\s+not\b|\b(is|are|was)n['’]?t\b", words)
     if said_not is not None:
         words = words[: said_not.start()] + (said_not.group(1) or said_not.group(2)) + words[said_not.end() :]
-    negative = bool(_NEGATIVE_SUBJECT.search(words)) or said_not is not None
+    # "if theres no spot" is "there's a spot", said negatively
+    words = re.sub(r"\bthere['’]?s\b|\bthere\s+is\b", "there is", words)
+    no_thing = re.search(r"\bthere is no\b", words)
+    if no_thing is not None:
+        words = words[: no_thing.start()] + "there is a" + words[no_thing.end() :]
+    negative = bool(_NEGATIVE_SUBJECT.search(words)) or said_not is not None or no_thing is not None
     positive = _NEGATIVE_SUBJECT.sub("someone", words)
     positive = re.sub(r"\b(?:anyone|anybody|somebody|something|anything)\b", "someone", positive)
     return " ".join(positive.split()), negative

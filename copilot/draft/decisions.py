@@ -610,7 +610,7 @@ def read_actions(
             and re.match(rf"\W*{re.escape(clause.verb)}", t.text, re.I)
             # "If in_warranty, … email the customer the label. If out_of_warranty, email the customer
             # a repair quote": an action already limited to other events is another action
-            and (t.condition is None or t.sentence == index)
+            and ((t.condition is None and not t.unmapped_condition) or t.sentence == index)
         ]
         if same and clause.limiter and len(_WORD.findall(clause.text)) <= 12:
             # "Only send if the cart value is over $50": the brief limits an action it already named

@@ -284,7 +284,10 @@ class EventShape:
         """The field that holds where an email or a text goes (`customer_email`, `phone`): one
         whose owner the clause names, or one that names no owner; never `pilot_email` for
         "email every passenger"."""
-        word = {"email": r"e-?mail", "sms": r"phone|mobile|cell"}.get(channel)
+        # Twilio's `From`, a `sender` or `caller`: the number a text came from, to text back
+        word = {"email": r"e-?mail", "sms": r"phone|mobile|cell|^from$|from_number|sender|caller|msisdn"}.get(
+            channel
+        )
         if word is None:
             return None
         for f in self.fields:

@@ -267,7 +267,8 @@ _DELIVERS = re.compile(
 _IMPERATIVE_START = re.compile(r"^\W*(?:please\s+)?(?:post|send|push|forward|publish)\b", re.I)
 _CARRIES = re.compile(
     # "w/ job id, homeowner email, …": "with", as a hurried brief writes it
-    r"\b(?:with|w/|containing|contains|including|includes|carrying|carries|has|having)\s+(?:fields?\s+)?(?:like\s+)?|"
+    r"\b(?:with|w/|containing|contains|including|includes|carrying|carries|has|having|gives|provides)\s+"
+    r"(?:(?:us|you)\s+)?(?:fields?\s+)?(?:like\s+)?|"
     r"\bfields?\s*:\s*|\b(?:event|payload|body|message)s?\s*(?:fields?\s*)?:\s*|"
     # "(fields are like client_id, artist, …)", "the fields include …"
     r"\bfields?\s+(?:are|is|include|includes|incl\.?)\s*:?\s*"
@@ -372,12 +373,20 @@ _WHETHER_FIELD = re.compile(
 )
 
 
+_CAMEL = re.compile(r"[A-Za-z][a-z0-9]+(?:[A-Z][a-z0-9]+)+")  # `MessageSid`, `callSid`
+
+
 def _field_names(listed: str) -> list[str]:
     """`the order number, the visitor's email and the message text` -> order_number,
     visitor_email, message_text; [] unless it is a list of two or more short noun phrases."""
     listed = _GLOSSES.sub("", listed)  # "session hours which is a number", "has color true/false"
     items = [i.strip() for i in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or|plus)\s+", listed)]
     names: list[str] = []
+    if any(_CAMEL.fullmatch(i) for i in items) and all(
+        re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", i) for i in items
+    ):
+        # "From, Body, and MessageSid": Twilio's names, written as the payload spells them
+        return items[:30] if len(items) >= 2 and len(set(items)) == len(items) else []
     for item in items:
         asked = _WHETHER_FIELD.match(item)
         if asked is not None:

@@ -22,7 +22,10 @@ __all__ = ["lookup_answers"]
 _COMMON = frozenset(
     {"their", "there", "which", "about", "would", "should", "could", "other", "every", "never",
      "always", "within", "after", "before", "first", "where", "while", "still", "being", "these",
-     "those", "event", "events", "using", "look", "lookup", "check", "fetch"}
+     "those", "event", "events", "using", "look", "lookup", "check", "fetch", "that", "this", "with", "from",
+     "have", "they", "them", "then", "when", "what", "will", "your", "also", "each", "more", "less", "only",
+     "just", "into", "over", "some", "than", "been", "were", "does", "make", "send", "sent", "here",
+     "whether", "right", "date", "time", "item", "name", "data", "find", "read", "pull"}
 )  # fmt: skip
 
 _DOCUMENT = re.compile(rf"\b(?:{DOCUMENT_NOUNS})\b", re.I)
@@ -31,8 +34,12 @@ _NOT = re.compile(r"\b(?:not|no|isn'?t|aren'?t|wasn'?t|doesn'?t|don'?t|never|non
 
 def _stems(text: str) -> set[str]:
     """The first five letters of every word of five or more: "availability" and "available"
-    share `avail`, "reservation" and "reserved" share `reser`."""
-    return {w[:5] for w in re.findall(r"[a-z]{5,}", text.lower()) if w not in _COMMON}
+    share `avail`, "reservation" and "reserved" share `reser`. Field names and what a
+    parenthesis lists are not what a lookup fetches ("(…, safety_observations and delays)")."""
+    text = re.sub(r"\([^()]*\)|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", " ", text)
+    words = [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _COMMON]
+    # a word of four letters as it is ("spot", "seat"), a longer one by its first five
+    return {w[:5] if len(w) >= 5 else w for w in words}
 
 
 def _shared_lookup(text: str, reads: list[Task]) -> Task | None:
@@ -42,9 +49,15 @@ def _shared_lookup(text: str, reads: list[Task]) -> Task | None:
     return sharing[0] if len(sharing) == 1 else None
 
 
-def lookup_answers(tasks: list[Task], read_late: list[str]) -> None:
+def lookup_answers(
+    tasks: list[Task], read_late: list[str], sentences: list[str] | None = None, scheduled: bool = False
+) -> None:
     """Bind each unread condition to the earlier lookup that fetches what it names; `read_late`
-    collects the conditions read. A step that already has a condition keeps it: both hold."""
+    collects the conditions read. A step that already has a condition keeps it: both hold. A
+    scheduled run's read fetches a list of items, not one record's answer: never bound."""
+    if scheduled:
+        return
+    sentences = sentences or []
     reads = [
         t
         for t in tasks
@@ -59,25 +72,75 @@ def lookup_answers(tasks: list[Task], read_late: list[str]) -> None:
         if not text or task in reads:
             continue
         earlier = [t for t in reads if (t.sentence, t.start) < (task.sentence, task.start)]
+        valued = _valued(text, earlier, sentences)
+        if valued is not None:
+            # "If the plan is standard" after "look up the student … to get their plan": its value
+            lookup, answer = valued
+            _attach(task, answer)
+            read_late.append(text)
+            continue
         lookup = _shared_lookup(text, earlier)
         if lookup is None:
             continue
         # "a copy is available at their branch": `copy_available`, the fact, not where
         positive = re.split(r"\s+(?:at|in|on|for|from|with|by|within)\s+", _NOT.sub(" ", text))[0]
+        positive = re.sub(
+            r"\btheres\b|\bthere['’]s\b", "there is", positive, flags=re.I
+        )  # one name, typo or not
         name = condition_field(positive)
         lookup.returns[name] = "boolean"
         answer = Condition(
             "returned", text, "truthy", True, output_field=name, negated=bool(_NOT.search(text))
         )
-        if task.condition is None:
-            task.condition = answer
-        elif task.condition.alternatives:
+        if task.condition is not None and task.condition.alternatives:
             continue  # already a list of alternatives: said as unread, never joined wrongly
-        else:
-            # "Otherwise, if a copy is available …": the otherwise and the answer both hold
-            task.condition = _both(task.condition, answer)
-        task.unmapped_condition = None
+        _attach(task, answer)
         read_late.append(text)
+
+
+def _attach(task: Task, answer: Condition) -> None:
+    """The answer's test on `task`, beside the condition it has ("Otherwise, if a copy is
+    available …": the otherwise and the answer both hold)."""
+    if task.condition is None:
+        task.condition = answer
+    elif not task.condition.alternatives:
+        task.condition = _both(task.condition, answer)
+    else:
+        answer.scope, task.condition.scope = task.condition.scope, answer
+    task.unmapped_condition = None
+
+
+_VALUE_TEST = re.compile(
+    r"^\W*(?:(?:but\s+)?only\s+)?(?:if|when|whenever|unless)?\s*(?:the|their|its|his|her)\s+"
+    r"(?P<noun>[a-z]+(?:[ _][a-z]+)?)\s+(?:is|=|==|equals)\s+(?P<not>not\s+)?(?:the\s+|an?\s+)?[\"'“]?"
+    r"(?P<value>[\w-]+)[\"'”]?\s*$",
+    re.I,
+)
+
+
+def _valued(text: str, reads: list[Task], sentences: list[str]) -> tuple[Task, Condition] | None:
+    """(the lookup, its value test) for "if the plan is standard" when exactly one earlier lookup
+    says it gets the plan ("to get their plan (standard or scholarship)")."""
+    m = _VALUE_TEST.match(text)
+    if m is None:
+        return None
+    noun = m.group("noun").lower()
+    said = re.compile(
+        rf"\b(?:get|gets|fetch|find|read|pull|with|for|including)\b[^.;]*?\b{re.escape(noun)}\b", re.I
+    )
+    sharing = [
+        t
+        for t in reads
+        if said.search(sentences[t.sentence] if 0 <= t.sentence < len(sentences) else t.quote or "")
+    ]
+    if len(sharing) != 1:
+        return None
+    name = re.sub(r"[^a-z0-9]+", "_", noun).strip("_")
+    sharing[0].returns[name] = "string"
+    negated = bool(m.group("not")) != text.lower().lstrip(" ,").startswith("unless")
+    return sharing[0], Condition(
+        "returned", text, "==", m.group("value").lower(), output_field=name, negated=negated
+    )
 
 
 def _both(a: Condition, b: Condition) -> Condition:

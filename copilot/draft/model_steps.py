@@ -365,9 +365,15 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
     if task.kind == "decide":
         options = task.labels
         # the cautious answer when the model's output is unusable: a human look, else the last option
+        # a human look first ("manual_review", "needs_changes"), a refusal ("reject") only when
+        # the brief offers nothing gentler: a refusal fires its own side effects
         safe = next(
-            (o for o in options if o in ("review", "hold", "manual", "escalate", "fail", "reject")),
-            options[-1],
+            (
+                o
+                for o in options
+                if re.search(r"review|hold|manual|human|escalat|refer|pending|^needs_|more_info", o)
+            ),
+            next((o for o in options if o in ("fail", "reject", "decline", "deny")), options[-1]),
         )
         schema = {
             "type": "object",

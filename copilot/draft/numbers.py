@@ -213,6 +213,36 @@ def read_sla(sentences: list[str], matches: list[Match], limit: float | None = N
     return Sla(value, text, None, bool(vague))
 
 
+_FINISH_BY = re.compile(
+    r"\b(?:finish(?:ed)?|done|complete[d]?|ready|sent|out|land|in\s+(?:their\s+)?inbox(?:es)?)\s+(?:by|before)\s+"
+    r"(?P<hour>\d{1,2})(?::(?P<minute>\d\d))?\s*(?P<half>am|pm|a\.m\.|p\.m\.)?",
+    re.I,
+)
+
+
+def finish_by(sentences: list[str], matches: list[Match], cron: str | None, limit: float) -> Sla | None:
+    """ "Every evening at 18:30 … the full run must finish by 19:00": a scheduled run's latency is
+    the time from its start to that hour (at most `limit`); None when the brief says no such thing."""
+    fields = (cron or "").split()
+    if len(fields) != 5 or not fields[0].isdigit() or not fields[1].isdigit():
+        return None
+    start = int(fields[1]) * 60 + int(fields[0])
+    for index, sentence in enumerate(sentences):
+        m = _FINISH_BY.search(sentence)
+        if m is None:
+            continue
+        hour = int(m.group("hour")) % 12 + (12 if (m.group("half") or "").lower().startswith("p") else 0)
+        if not m.group("half") and int(m.group("hour")) >= 12:
+            hour = int(m.group("hour"))
+        gap = (hour * 60 + int(m.group("minute") or 0) - start) * 60.0
+        if gap > 0:
+            matches.append(Match("sla", m.group(0), index, m.start(), m.end()))
+            value = min(gap, limit)
+            capped = f", capped at {format_duration(limit)}" if gap > limit else ""
+            return Sla(value, f"{m.group(0)} ({format_duration(gap)} after the run starts{capped})")
+    return None
+
+
 # ---------------------------------------------------------------------------- money
 
 
@@ -273,6 +303,52 @@ _OVER_PERIOD = re.compile(
     r"(?:~\s*|about\s+|around\s+|roughly\s+)?(?P<count>\d{1,3}(?:,\d{3})+|\d+)\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?",
     re.I,
 )
+# a period a budget can be per ("$50 a month"), in seconds
+_PERIODS = re.compile(r"(?P<period>month|mo|day|week|year|yr)s?", re.I)
+PERIOD_SECONDS = {"month": 30 * 86400.0, "mo": 30 * 86400.0, "day": 86400.0, "week": 7 * 86400.0,
+                  "year": 365 * 86400.0, "yr": 365 * 86400.0}  # fmt: skip
+# "… a month at roughly 40,000 messages", "… a day for about 300 tickets": the events it covers
+_AT_VOLUME = re.compile(
+    rf"\s*,?\s+(?:at|for|with|across|over|on)\s+(?:~\s*|about\s+|around\s+|roughly\s+|some\s+|approx(?:imately|\.)?\s+)?"
+    rf"(?P<count>{COUNT})\s+[a-z][\w-]*",
+    re.I,
+)
+
+
+def events_per(seconds: float, rate: float | None, every: float | None, cron: str | None) -> float | None:
+    """How many events a period of `seconds` holds: the stated rate, else a schedule's runs."""
+    if rate:
+        return rate * seconds
+    if every:
+        return seconds / every
+    fields = (cron or "").split()
+    if len(fields) == 5 and all(re.fullmatch(r"\d+(?:,\d+)*", f) for f in fields[:2]):
+        per_day = len(fields[0].split(",")) * len(fields[1].split(","))
+        days = 7.0 if fields[4] == "*" else 5.0 if fields[4] in ("1-5", "MON-FRI") else None
+        if days is not None and fields[2] == "*" and fields[3] == "*":
+            return per_day * days / 7 * seconds / 86400
+    return None
+
+
+def period_budget(sentences: list[str]) -> tuple[float, float, str] | None:
+    """(dollars, the period in seconds, the words) of a budget the brief gives per period and not
+    per event ("keep model spend below $50 a month", "about a dollar a day"); None without one."""
+    for sentence in sentences:
+        for row, m in scan(MONEY, sentence):
+            amount = row.dollars * (number(m.group("n")) if "n" in m.re.groupindex else 1.0)
+            per = _PER.match(sentence, m.end())
+            period = _PERIODS.fullmatch(per.group("unit")) if per is not None else None
+            before = sentence[max(0, m.start() - 40) : m.start()]
+            asked = (
+                _BUDGET_BEFORE.search(before)
+                or _SMALL_BEFORE.search(before)
+                or re.search(r"\b(?:budget|spend|keep|stay)\w*\b", sentence, re.I)
+            )
+            if per is not None and period is not None and amount > 0 and asked:
+                return amount, PERIOD_SECONDS[period.group("period").lower()], sentence[m.start() : per.end()]
+    return None
+
+
 # "the monthly model spend under $15", "a daily budget of $2": a budget per period, not per event
 _PERIOD_BEFORE = re.compile(
     r"\b(?:monthly|daily|weekly|yearly|annual|seasonal|per\s+(?:month|day|week|year))\b", re.I
@@ -336,6 +412,14 @@ def money(sentence: str) -> list[tuple[float, re.Match[str], str]]:
         per = _PER.match(sentence, m.end())
         if per is not None:
             if _NOT_PER_EVENT.fullmatch(per.group("unit")):
+                volume = (
+                    _AT_VOLUME.match(sentence, per.end()) if _PERIODS.fullmatch(per.group("unit")) else None
+                )
+                if volume is not None and number(volume.group("count")) > 0:
+                    # "$200 a month at roughly 40,000 messages": the period's budget over its events
+                    out.append(
+                        (amount / number(volume.group("count")), m, sentence[m.start() : volume.end()])
+                    )
                 continue  # "$500 a month", "$3 per million tokens": a price, not a budget per event
             count = number(per.group("count")) if per.group("count") else 1.0
             out.append((amount / count, m, sentence[m.start() : per.end()]))

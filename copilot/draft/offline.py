@@ -147,8 +147,13 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
         # No budget in the brief: set one with headroom over the estimate, and say so.
         chosen = _nice_budget(analysis.cost_per_event * 4)
         _set_budget(data, chosen)
+        period = (
+            f"the brief's {reading.budget_period!r} names no volume to spread it over, so "
+            if reading.budget_period
+            else ""
+        )
         current.assumptions.append(
-            f"a budget of ${blocks.money(chosen)}/event, about 4x the estimate (room for hedges); "
+            f"{period}a budget of ${blocks.money(chosen)}/event, about 4x the estimate (room for hedges); "
             "pass --budget to set yours"
         )
         current.notes[("sla", "max_cost_per_event")] = (

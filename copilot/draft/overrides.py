@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from copilot.draft.condition_names import condition_field
 from copilot.draft.conditions import ACTING, read_conditions
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
@@ -39,7 +40,10 @@ def held_on(task: Task, cond: Condition) -> None:
     from copilot.draft.conditions import negate
 
     never = negate(cond, f"not ({cond.text})")
-    if task.condition is None:
+    if task.condition is None and task.unmapped_condition and task.kind in ("notify", "store", "act"):
+        # its own test is still to be read ("If the part is still covered"): both will hold
+        never.scope, task.scope = task.scope, never
+    elif task.condition is None:
         task.condition = never
     else:
         add_scope(task.condition, never)
@@ -145,7 +149,6 @@ def never_when(sentences: list[str], tasks: list[Task], matches: list[Match]) ->
             rule = mapped[0][2]
         elif m.group("word").lower() in ("with", "for") and len(cond_text.split()) <= 5:
             # "for an application with pyrotechnics": a yes/no of the event (or the classifier's)
-            from copilot.draft.conditions import condition_field
 
             named = re.sub(
                 r"^(?:an?|the)\s+[\w-]+\s+(?:with|that\s+has|having)\s+", "", cond_text.strip(), flags=re.I
@@ -237,7 +240,16 @@ def instead_of(sentences: list[str], tasks: list[Task]) -> None:
 _NO_REPLY_THEN = re.compile(
     r"\b(?:don'?t|dont|do\s+not|never)\s+(?:let\s+)?(?:the\s+)?(?:bot|model|ai|llm|assistant)?\s*"
     r"(?:reply|answer|respond|write\s+(?:a\s+|the\s+)?(?:reply|answer))\w*\b[^,;.]*?"
-    r"\b(?:in\s+(?:that|this|those|these)\s+cases?|then|for\s+(?:those|these|them))\b",
+    r"\b(?:in\s+(?:that|this|those|these)\s+cases?|then|for\s+(?:those|these|them))\b"
+    # "If the customer mentions any injury, do not reply automatically at all; instead assign …"
+    r"|^\W*(?:if|when|whenever)\b[^;.]*?,\s*(?:then\s+)?(?:don'?t|dont|do\s+not|never)\s+"
+    r"(?:reply|answer|respond)\w*\b(?:\s+(?:automatically|at\s+all|to\s+(?:them|it|the\s+\w+)))*(?=\s*(?:[;,.]|$))",
+    re.I,
+)
+# a step that sends the written reply: "post a public reply on the ticket", "reply to the guest"
+_SENDS_REPLY = re.compile(
+    r"^\W*(?:(?:post|send|add|leave|write)\s+(?:a\s+|the\s+|an\s+)?(?:public\s+|short\s+)?"
+    r"(?:reply|response|answer)|repl(?:y|ies)\b|respond)",
     re.I,
 )
 
@@ -256,12 +268,28 @@ def no_reply_then(sentences: list[str], tasks: list[Task], matches: list[Match])
             ),
             None,
         )
-        if m is None or owner is None or owner.condition is None:
+        cond = owner.condition if owner is not None else None
+        if m is not None and cond is None and m.group(0).lstrip().lower().startswith(("if", "when")):
+            # the condition is the sentence's own if-clause, read (or guessed by the classifier,
+            # under the same name as the action's) later
+            said = re.match(r"\W*((?:if|when|whenever)\b[^,;.]*)", sentence, re.I)
+            if said is not None:
+                mapped, unread, _ = read_conditions(said.group(1))
+                cond = (
+                    mapped[0][2]
+                    if mapped and not unread
+                    else Condition(
+                        "field", said.group(1), "==", True, output_field=condition_field(said.group(1))
+                    )
+                )
+        if m is None or cond is None:
             continue
         for task in tasks:
-            if task.kind not in ("reply", "answer"):
+            if task.kind not in ("reply", "answer") and not (
+                task.kind in ("notify", "act", "store") and _SENDS_REPLY.match(task.quote or task.text)
+            ):
                 continue
-            held_on(task, owner.condition)
+            held_on(task, cond)
             matches.append(Match("condition", m.group(0), index, m.start(), m.end()))
 
 

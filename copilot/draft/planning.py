@@ -33,6 +33,7 @@ from copilot.draft.event_sample import default_event, names_the_event, shape_fro
 from copilot.draft.lookup_answers import lookup_answers
 from copilot.draft.model_picker import ModelPicker
 from copilot.draft.reading import Reading, Task
+from copilot.draft.recipients import resolve_recipients
 from copilot.draft.request import DraftRequest
 from copilot.draft.threshold_fields import value_subjects
 from copilot.errors import FlowgenError
@@ -307,7 +308,8 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     )
     read_late: list[str] = []
     presence_conditions(tasks, event, read_late)
-    lookup_answers(tasks, read_late)
+    lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule")
+    resolve_recipients(tasks, event, reading.sentences, assumptions)
     value_subjects(tasks, event, reading.sentences)
     declare_tested_fields(tasks, event, request.event is not None, assumptions)
     declare_lookup_keys(tasks, event, request.event is not None, assumptions)

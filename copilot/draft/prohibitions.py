@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from copilot.draft.verbs import RECEIVED_VERBS, WORD, action_of, base_verb, clause_spans
+from copilot.draft.verbs import ACTION_VERBS, RECEIVED_VERBS, WORD, action_of, base_verb, clause_spans
 
 _NEVER_RECEIVES = re.compile(
     r"\b(?:never|not|n't)\s+(?:get|gets|receive|receives|be sent|be given)\s+(?:an?\s+|any\s+)?(?:[\w-]+\s+)?"
@@ -41,6 +41,22 @@ NOTHING_OBJECT = re.compile(
     r"\W*[\w-]+\s+(?:nothing|no\s+one|nobody|none|no\s+(?:messages?|emails?|texts?|sms|replies|reply|notices?))\b",
     re.I,
 )
+
+
+# "must never be charged", "are never auto-approved": a forbidden action said of what it acts on
+_NEVER_BE_DONE = re.compile(
+    r"\b(?:must|should|may|can|will|is|are)\s+(?:never|not)\s+(?:ever\s+)?(?:be\s+)?(?:auto-?)?([a-z]+ed)\b",
+    re.I,
+)
+
+
+def _unpast(word: str) -> str | None:
+    """The action verb a past participle is of: charged -> charge, emailed -> email, denied -> deny."""
+    w = word.lower()
+    for base in (w[:-1], w[:-2], w[:-3], w[:-3] + "y"):
+        if ACTION_VERBS.get(base) == "effect":  # a side effect, never "not recommended"
+            return base
+    return None
 
 
 # Who decides instead of the flow: "Licensed brokers make the final classification decision",
@@ -96,6 +112,12 @@ APPROVAL = re.compile(
 
 # "between 11pm and 6am": hours of the day, which no step's `if:` can read
 HOURS_OF_DAY = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b", re.I)
+# "Never dispatch anything on Saturday or Sunday", "no texts on weekends": days, read off a clock
+DAYS_OF_WEEK = re.compile(
+    r"\b(?:on|during|over|at)\s+(?:the\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|weekends?|"
+    r"public holidays?|holidays?|weekdays?)\b",
+    re.I,
+)
 
 
 def waits_for_approval(text: str) -> bool:
@@ -312,6 +334,12 @@ def constraints(brief: str) -> list[Constraint]:
                     out.append(Constraint(text, index, found[0]))
                     continue
             refused = _NEVER_RECEIVES.search(text)
+            passive = _NEVER_BE_DONE.search(text)
+            done = _unpast(passive.group(1)) if passive is not None else None
+            if found is None and done is not None:
+                # "students on the scholarship plan must never be charged": what no step may do to them
+                out.append(Constraint(text, index, done))
+                continue
             kept = re.match(r"\W*whether\s+to\s+([a-z]+)", text, re.I) or ONLY_THEY_CAN.match(text)
             if kept is not None and (keeps_from_models(text) or ONLY_THEY_CAN.match(text)):
                 # "Whether to cancel a route is the dispatcher's call": the flow never cancels

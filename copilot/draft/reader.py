@@ -42,7 +42,15 @@ from copilot.draft.event_reading import (
     read_noun,
 )
 from copilot.draft.labels import snake
-from copilot.draft.numbers import read_concurrency, read_cost, read_rate, read_sla
+from copilot.draft.numbers import (
+    events_per,
+    finish_by,
+    period_budget,
+    read_concurrency,
+    read_cost,
+    read_rate,
+    read_sla,
+)
 from copilot.draft.otherwise import otherwise_across
 from copilot.draft.overrides import (
     apply_overrides,
@@ -54,6 +62,8 @@ from copilot.draft.overrides import (
 )
 from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.reading import UNMAPPED_CONDITION, Band, Condition, Reading, Task
+from copilot.draft.scope_phrases import read_every_case, read_no_models, read_nothing_else
+from copilot.draft.second_reads import second_reads
 from copilot.draft.sentences import split_sentences
 from copilot.draft.subjects import systems_named
 from copilot.draft.task_conditions import (
@@ -448,31 +458,6 @@ def read_computations(sentences: list[str], matches: list[Match]) -> list[Task]:
 
 # "Every other game needs no action", "Anything in between stays untouched": the events no
 # condition selects get nothing, which is what a flow whose steps carry their conditions does
-_NOTHING_ELSE = re.compile(
-    r"\b(?:(?:every|all|any)\s+other|anything\s+(?:else|in\s+between)|everything\s+else|the\s+rest|"
-    r"in\s+between|(?:all\s+)?in\s+range|otherwise)\b[^.;]{0,60}?\b(?:no\s+(?:further\s+)?action|nothing|"
-    r"untouched|(?:be\s+)?ignored|left\s+alone)\b",
-    re.I,
-)
-
-
-def read_nothing_else(sentences: list[str], matches: list[Match]) -> None:
-    """ "Every other game needs no action": read, and nothing to draft for it."""
-    for index, sentence in enumerate(sentences):
-        for m in _NOTHING_ELSE.finditer(sentence):
-            matches.append(Match("constraint", m.group(0), index, m.start(), m.end()))
-
-
-def read_no_models(sentences: list[str], matches: list[Match]) -> None:
-    """ "Do not call any language model for this one": a rule for the whole flow, which coverage
-    holds the drafted steps to (DR010 when a model step is there anyway)."""
-    from copilot.draft.prohibitions import NO_MODELS
-
-    for index, sentence in enumerate(sentences):
-        if NO_MODELS.search(sentence):
-            matches.append(Match("constraint", sentence, index, 0, len(sentence)))
-
-
 def read_docs_glob(sentences: list[str], matches: list[Match]) -> str | None:
     for index, sentence in enumerate(sentences):
         m = _DOCS_GLOB.search(sentence)
@@ -499,6 +484,8 @@ def read(brief: str) -> Reading:
     # a scheduled run may take minutes ("finish within 5 minutes"); an event's answer may not
     # a queue's consumer and a schedule's run can take minutes; a webhook's caller cannot wait
     sla = read_sla(sentences, matches, limit=900.0 if trigger.kind in ("schedule", "queue") else None)
+    if sla.seconds is None and trigger.kind == "schedule":
+        sla = finish_by(sentences, matches, trigger.cron, 900.0) or sla  # "must finish by 19:00"
     cost = read_cost(sentences, matches)
     from copilot.draft.clauses import headings
 
@@ -510,6 +497,9 @@ def read(brief: str) -> Reading:
         if t.kind not in ("notify", "store", "answer", "reply") or _acts(sentences[t.sentence], t.start)
     ]
     tasks = read_destinations(sentences, tasks, matches)
+    tasks = second_reads(
+        sentences, tasks, matches
+    )  # "look up the order in Shopify and the serial in Postgres"
 
     # "look up the serial in our Shopify orders": the system a lookup reads is no destination
     def clause_of(t: Task) -> tuple[int, str]:
@@ -686,6 +676,7 @@ def read(brief: str) -> Reading:
     docs_glob = read_docs_glob(sentences, matches)
     read_no_models(sentences, matches)
     read_nothing_else(sentences, matches)
+    read_every_case(sentences, matches)
     from copilot.draft.prohibitions import HOURS_OF_DAY, constraints
 
     for constraint in constraints(brief):
@@ -702,6 +693,16 @@ def read(brief: str) -> Reading:
             matches.append(
                 Match("constraint", constraint.text, constraint.sentence, at, at + len(constraint.text))
             )
+    budget_period = None
+    if cost.budget is None and (spread := period_budget(sentences)) is not None:
+        # "$200 a month" at the brief's rate, "about a dollar a day" for a daily run: per event
+        amount, seconds, words = spread
+        events = events_per(seconds, rate, trigger.every, trigger.cron)
+        if events:
+            cost.budget = amount / events
+            cost.budget_text = f"{words} (~{events:,.0f} events in that time)"
+        else:
+            budget_period = words
     reading = Reading(
         sentences=sentences,
         trigger=trigger,
@@ -712,6 +713,7 @@ def read(brief: str) -> Reading:
         realtime=sla.realtime,
         budget=cost.budget,
         budget_text=cost.budget_text,
+        budget_period=budget_period,
         cost_tier=cost.tier,
         cost_text=cost.tier_text,
         tasks=tasks,

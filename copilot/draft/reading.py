@@ -83,6 +83,8 @@ class Task:
     # "first mark the printer … Then requeue the job": the action the brief puts right before
     # this one, whose step this one waits for
     follows: Task | None = None
+    # where an email or a text goes: ("event", field), ("lookup", field) or ("env", NAME)
+    recipient: tuple[str, str] | None = None
 
     @property
     def end(self) -> int:
@@ -112,6 +114,8 @@ class Reading:
     realtime: bool = False  # a vague latency word was seen, number or not
     budget: float | None = None
     budget_text: str | None = None
+    # "$50 a month" with no volume to spread it over: said, never silently replaced
+    budget_period: str | None = None
     cost_tier: str | None = None
     cost_text: str | None = None
     tasks: list[Task] = field(default_factory=list)

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from copilot.draft import blocks
+from copilot.draft.message_content import asked_content
 from copilot.draft.planning import Plan, display
 from copilot.draft.reader import Condition, Task
 from copilot.draft.subjects import systems_named
@@ -36,6 +37,15 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         return f"steps.{source}.output.{cond.output_field} {cond.op} {cond.value:g}", source
     if cond.kind == "returned" and cond.op == "truthy" and cond.output_field and "lookup" in producers:
         return f"steps.{producers['lookup']}.output.{cond.output_field} | default(false)", producers["lookup"]
+    if (
+        cond.kind == "returned"
+        and cond.output_field
+        and "lookup" in producers
+        and isinstance(cond.value, str)
+    ):
+        # "if the plan is standard", the plan being what the lookup returned
+        value = f"steps.{producers['lookup']}.output.{cond.output_field}"
+        return f"{value} is defined and {value} {cond.op} {cond.value!r}", producers["lookup"]
     if cond.kind == "returned" and cond.output_field and "lookup" in producers:
         # "if the pipe count is over 2000", the pipe count being what the lookup returned
         value = f"steps.{producers['lookup']}.output.{cond.output_field}"
@@ -584,9 +594,18 @@ def side_effect_step(
             text = _sentence_case(said.group("content"))
             body = {"subject": headline, "text": text} if task.channel == "email" else {"text": text}
             body["details"] = details
-        to = plan.event.recipient(task.channel or "", task.quote or task.text)
-        if to is not None:
+        where, to = task.recipient or ("", "")
+        if where == "event":
             body = {"to": f"{{{{ event.{to} }}}}", **body}  # "email the applicant": their address
+        elif where == "lookup" and "lookup" in producers:
+            # "text the route driver", whom the lookup found
+            body = {"to": f"{{{{ steps.{producers['lookup']}.output.{to} }}}}", **body}
+            if producers["lookup"] not in needs:
+                needs.append(producers["lookup"])
+        elif where == "literal":
+            body = {"to": to, **body}  # "email me (director@littlesprouts.example)": as the brief writes it
+        elif where == "env":
+            body = {"to": f"${{env:{to}}}", **body}  # "the on-call physio": the team's own, configured
     else:
         dest = task.target or "store"
         env = blocks.env_name(dest if dest not in ("database", "db") else "records", "api", "url")
@@ -605,8 +624,21 @@ def side_effect_step(
             step_id = f"create_{re.sub(r'[^a-z0-9]+', '_', dest.lower()).strip('_')}_{noun}"
             description = f"create a {noun} in {dest}"
         body = {"id": plan.shown_id, "result": details}
-    while step_id in existing:
-        step_id += "_2"
+    # "… with the patient's name, phone and the red flags": each item the brief lists, by name
+    # the clause from the action on: "open a Jira ticket … with the run_id, employee_id, score and
+    # reason" lists past where its quote ends
+    listed = sentence[task.start :] if sentence and task.start >= 0 else (task.quote or "")
+    asked, reads = asked_content(listed, plan.event, producers, steps)
+    for key, value in asked.items():
+        check = next((r for r in reads if f"steps.{r}." in value), None)
+        if check is not None and check in gated and check not in needs:
+            continue  # a step that may not run on this one's events has nothing to give it
+        body.setdefault(key, value)
+        if check is not None and check not in needs:
+            needs.append(check)
+    base, n = step_id, 2
+    while step_id in existing:  # notify_email, notify_email_2, notify_email_3
+        step_id, n = f"{base}_{n}", n + 1
     # "(PUT to the records API)": the method the brief names for this call
     named = re.search(r"\b(PUT|PATCH)\b", sentence[max(task.start, 0) :] if sentence else (task.quote or ""))
     return blocks.http_step(

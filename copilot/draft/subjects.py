@@ -52,7 +52,10 @@ _SYSTEM = re.compile(
     # "against our Pest Guide handbook": the name of documents, read by a retrieval, not a system
     r"handbook|guide|guidelines|policy|manual|pdf|docs|documentation|sop|playbook|runbook|wiki|articles|faq|brochure|protocol)\b)"
     # "the pharmacy system (PioneerRx)": the name in parentheses
-    r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)(?:\s+(?:API|api|Api))?\)",
+    r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)(?:\s+(?:API|api|Api))?\)"
+    # "check our Brightwheel roster", "query the Koha catalogue": the system a read names as its object
+    r"|\b(?i:check|query|search|consult|poll)\s+(?i:the|our|their)\s+([A-Z][a-z][\w.-]*[A-Za-z0-9])\s+(?i:roster|catalog(?:ue)?|"
+    r"calendar|inventory|records?|database|account|schedule|register|system|api|ledger|table)\b",
 )
 # Capitalised words that are not systems: days, months, languages, time zones, pronouns.
 _NOT_SYSTEMS = frozenset({
@@ -69,7 +72,7 @@ def systems_named(text: str) -> tuple[str, ...]:
     """The systems a clause names ('Guidewire', 'CrowdStrike'), in order, without duplicates."""
     found: list[str] = []
     for m in _SYSTEM.finditer(text):
-        name = (m.group(1) or m.group(2)).split()[0].strip(".-")
+        name = (m.group(1) or m.group(2) or m.group(3)).split()[0].strip(".-")
         if name.lower() not in _NOT_SYSTEMS and name not in found and not name.isdigit():
             found.append(name)
     return tuple(found)

@@ -308,6 +308,12 @@ def subject_shared(sentences: list[str], tasks: list[Task]) -> None:
                 task.condition = first.condition
 
 
+def _labels_in(text: str, labels: list[str]) -> int:
+    """How many of `labels` `text` names, as written or by their words."""
+    words = {stem(t.lower()) for t in re.findall(r"[A-Za-z][\w-]*", text)}
+    return sum(1 for lb in labels if all(stem(p) in words for p in lb.split("_")))
+
+
 def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """'For cancellations within 24 hours of the slot, add the patient to the watchlist', 'For
     every new booking, send an SMS': a sentence led by one of the classifier's labels limits its
@@ -325,6 +331,18 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         ) or re.match(  # "for minor damage only log it on the vehicle record"
             r"\W*for\s+((?:[\w-]+\s+){1,3}?)only\b", sentence, re.I
         )
+        listed = re.match(
+            r"\W*(?:only\s+)?for\s+(?:every\s+|each\s+|all\s+|any\s+)?((?:[^,]{2,40},\s*){1,6}[^,]{2,80}),",
+            sentence,
+            re.I,
+        )
+        if (
+            lead is not None
+            and listed is not None
+            and listed.end() < task.start
+            and _labels_in(listed.group(1), labels) > _labels_in(lead.group(1), labels)
+        ):
+            lead = listed  # "For coin_mechanism, card_reader or jam faults, add a stop …": all three
         # or the subject of the task's own clause ("Complaints go to…", "; low and medium ones are…")
         a, _ = clause_span(sentence, max(task.start, 0))
         subject = (

@@ -72,8 +72,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           # "injury ones should get a freeze option email": a message they receive
                           r"(?:(?<=should )|(?<=will )|(?<=must )|(?<=also ))(?:get|receive)\s+an?\s+(?:[\w-]+\s+){0,3}?(?:e-?mail|text|sms)\b|"
                           # "send the homeowner a polite note saying …": a message to a person
-                          r"send(?:s|ing)? (?:the |our |each |every |that )?[\w-]+ (?:an? |the |their )?(?:[\w-]+ ){0,2}?(?:note|message|notice|letter|confirmation|reminder|apology|heads-up)\b|"
-                          r"message (?:the|our)|e-?mail (?:the|our|them|it)|text(?:s|ed)? (?:the|them|him|her|our|their)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
+                          r"send(?:s|ing)? (?:the |our |each |every |that )?[\w-]+ (?:an? |the |their )?(?:[\w-]+ ){0,2}?(?:note|message|notice|letter|confirmation|reminder|apology|heads-up|invite|invitation|receipt)\b|"
+                          r"message (?:the|our)|e-?mail (?:the|our|them|it|me|us)\b|text(?:s|ed)? (?:the|them|him|her|our|their|me|us)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
                           r"forward\w*|hand (?:it )?(?:off|over) to|(?:to|in|on|into|via|over|by) (?:the |our |a )?(?:#[\w-]+ )?"
                           r"(?:slack|teams|e-?mail|discord|pager ?duty|sms))\b", re.I)),
     ("store", re.compile(r"\b(stor(?:e|es|ed|ing)|sav(?:e|es|ed|ing)|persist\w*|archiv\w*|record(?:s|ed|ing)? (?:it|them|the|each|in|to)|"
@@ -243,7 +243,10 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                         channels, named = ["webhook"], False
                     for channel in channels:
                         if any(
-                            t.kind == "notify" and t.channel == channel
+                            t.kind == "notify"
+                            and t.channel == channel
+                            # "email me … and send the parent a tour invite": two people, two messages
+                            and not _other_person(sentence, t.start, m.start())
                             for t in found + tasks
                             if t.sentence == index
                         ):
@@ -354,6 +357,8 @@ def _named_or_noun(sentence: str, start: int, word: str) -> bool:
     if start > 0 and sentence[start - 1] == "-":
         return True
     first = word.split()[0] if word.split() else word
+    if re.match(r"\s+(?:me|us|them|him|her)\b", sentence[start + len(first) :], re.I):
+        return False  # "If there's a spot email me": a verb with its object, never "a spot email"
     if TYPE_GLOSS.match(sentence, start + len(first)):
         return True
     lowered = first.lower()
@@ -503,7 +508,9 @@ _GROUNDING = re.compile(
     + r"\s+){0,4}"
     + _NOUN_WORD
     + r")\b"
-    r"|\b(?:based on|according to|in line with|following|per|using|against|citing|quoting|with reference to)\s+(?:only\s+)?"
+    r"|\b(?:based on|according to|in line with|following|per|using|against|citing|quoting|with reference to|"
+    # "classify it …, answering strictly from our RMA Policy v3 document"
+    r"(?:strictly|only|solely|exclusively|purely)\s+(?:from|on|by))\s+(?:only\s+)?"
     # greedy: "our \"Local Rules Deadline Calculator\" reference" is all one name
     # "against the rubric in our 2025 Funding Guidelines document": a name of up to six words
     r"(?:the|our|its|their|my)\s+(?:[\w'\"“”-]+\s+){0,6}(?P<docs>"
@@ -522,6 +529,16 @@ def _ground(sentence: str, found: list[Task], matches: list[Match], index: int) 
     for task, after in zip(ordered, [*ordered[1:], None], strict=True):
         # a writer too: "draft a short rescheduling note …, using the berth allocation rules document"
         if task.kind not in (*_MODEL_KINDS, "answer", "reply") or task.docs:
+            continue
+        if (
+            after is not None
+            and after.kind == "answer"
+            and after.docs
+            and task.kind in _MODEL_KINDS
+            and re.match(r"answering\b", sentence[after.start :], re.I)
+        ):
+            # "classify the request as …, answering strictly from our RMA Policy": how it classifies
+            task.docs = after.docs
             continue
         end = after.start if after is not None and after.start > task.start else len(sentence)
         m = _GROUNDING.search(sentence, task.start, end)
@@ -547,6 +564,36 @@ def _destination(sentence: str) -> str | None:
     """The named place a message goes: "#licensing-deals", a direct message, else None."""
     m = re.search(r"#[\w-]+|\bDMs?\b|\bdirect message", sentence, re.I)
     return m.group(0).lower() if m else None
+
+
+def _other_person(sentence: str, first: int, then: int) -> bool:
+    """Whether the message said at `then` goes to someone else than the one at `first`."""
+    from copilot.draft.recipient_phrase import recipient_phrase
+
+    if re.search(
+        r"\b(?:if|when|unless|otherwise|else)\b", sentence[min(first, then) : max(first, then)], re.I
+    ):
+        return True  # "… send the parent a tour invite, if theres no spot … send the parent a note"
+    a = recipient_phrase(sentence[first : clause_span(sentence, first)[1]])
+    b = recipient_phrase(sentence[then : clause_span(sentence, then)[1]])
+    pronouns = {"them", "him", "her", "it", "they"}
+    return bool(a and b and a != b and a not in pronouns and b not in pronouns)
+
+
+def _two_people(first: Task, then: Task, sentences: list[str] | None) -> bool:
+    """Whether two messages name different recipients ("the project manager", "the site safety
+    officer"); a pronoun or no one named is the same person said again."""
+    from copilot.draft.recipient_phrase import recipient_phrase
+
+    def said(t: Task) -> str:
+        if sentences is not None and t.start >= 0 and 0 <= t.sentence < len(sentences):
+            sentence = sentences[t.sentence]
+            return sentence[t.start : clause_span(sentence, t.start)[1]]
+        return t.quote or t.text
+
+    a, b = recipient_phrase(said(first)), recipient_phrase(said(then))
+    pronouns = {"them", "him", "her", "it", "they", "you"}
+    return bool(a and b and a != b and a not in pronouns and b not in pronouns)
 
 
 def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]:
@@ -600,6 +647,9 @@ def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]
                         )
                     )
                 )
+                # "Email the summary to the project manager … also email the site safety officer":
+                # two people, two messages
+                and not (task.kind == "notify" and _two_people(t, task, sentences))
                 # "… by Slack DM" and "… to the #licensing-deals Slack channel": two destinations
                 and not (
                     task.kind == "notify"

@@ -200,6 +200,8 @@ ACTION_VERBS: dict[str, str] = {
             "edit",
             "adjust",
             "overwrite",
+            "increment",  # "increment the no_show_count property on the HubSpot contact"
+            "decrement",
         ),
         "effect",
     ),
@@ -283,6 +285,9 @@ _OPTION_LIST = re.compile(
 _IN_NUMBER = re.compile(r"(?<=\d)(?::\d\d|,\d{3})(?!\d)")
 
 
+_SAYS = frozenset({"mention", "include", "tell", "say", "explain", "note", "quote", "cite"})
+
+
 def clause_spans(sentence: str) -> list[tuple[int, int]]:
     """Clause spans: at commas, semicolons and 'then', and at 'and'/'or' before an action verb;
     never inside parentheses or backticks (a label list is one clause)."""
@@ -346,7 +351,9 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
             sentence[m.end() :],
             re.I,
         )
-        if not inside and (m.group(0).strip() in ("then", "and then") or verb or receives):
+        # "charge the fee in Stripe and mention the fee in the email": what a message says, a clause
+        says = joiner == "and" and word in _SAYS and bool(_OBJECT_START.fullmatch(after))
+        if not inside and (m.group(0).strip() in ("then", "and then") or verb or receives or says):
             cuts.append((m.start(), m.end()))
     spans: list[tuple[int, int]] = []
     start = 0

@@ -192,6 +192,9 @@ async def http_step(run: Any, plan: StepPlan, record: StepRecord) -> str:
         # Secrets are resolved here, at call time, into the call's own state, never recorded.
         url = engine.env(url)
         headers = {k: engine.env(v) for k, v in headers.items()}
+        # configuration in the body too ("to": "${env:ON_CALL_PHYSIO_PHONE}"), after the replay
+        # key above was taken, so the resolved value is never recorded
+        body = _resolve_in(body, engine.env)
     expected = step.latency.p50 if step.latency is not None else HTTP_LATENCY[0]
 
     calls = HttpCalls(run, plan, client, url, headers, body, expected)
@@ -209,6 +212,17 @@ async def http_step(run: Any, plan: StepPlan, record: StepRecord) -> str:
     if replay is not None:
         replay.record((output,))
     return "ok"
+
+
+def _resolve_in(value: Any, env: Any) -> Any:
+    """`value` with every `${env:NAME}` in its strings resolved by `env`."""
+    if isinstance(value, str):
+        return env(value) if "${env:" in value else value
+    if isinstance(value, dict):
+        return {k: _resolve_in(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_in(v, env) for v in value]
+    return value
 
 
 class HttpCalls:

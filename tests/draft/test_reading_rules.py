@@ -3574,3 +3574,218 @@ def test_a_second_message_to_one_person_on_another_label_is_its_own_step():
     assert "answering_strictly" not in str(classify["output_schema"])
     emails = [s["if"] for s in data["steps"] if s["id"].startswith("notify_email")]
     assert len(emails) == 2 and any("'out_of_warranty'" in e for e in emails), emails
+
+
+def test_a_message_goes_to_the_person_the_brief_names_not_the_events_own_address():
+    clinic = drafted(
+        "Jotform posts to our webhook with submission_id, patient_name, phone and email. If the patient "
+        "reports chest pain, send an SMS to the on-call physio with the patient's name. Otherwise email the "
+        "patient a booking link."
+    )
+    assert step(clinic, "http", "sms")["request"]["json"]["to"] == "${env:ON_CALL_PHYSIO_PHONE}"
+    assert step(clinic, "http", "email")["request"]["json"]["to"] == "{{ event.email }}"
+    vending = drafted(
+        "Vending machines publish faults on the MQTT topic vending/events with machine_id and error_code. "
+        "Look up the machine's route driver in Route4Me. If error_code is JAM, text the route driver."
+    )
+    sms = step(vending, "http", "sms")
+    assert sms["request"]["json"]["to"] == "{{ steps.lookup.output.route_driver_phone }}"
+    assert "lookup" in sms["needs"]
+    assert step(vending, "http", "lookup")["output_schema"]["properties"]["route_driver_phone"] == {
+        "type": "string"
+    }
+    tutoring = drafted(
+        "Calendly sends a webhook with invitee_email and invitee_name when a student misses a session. Look "
+        "up the student in HubSpot to get their plan, parent_email and prior no-shows. Email the parent a "
+        "reschedule link."
+    )
+    assert (
+        step(tutoring, "http", "email")["request"]["json"]["to"] == "{{ steps.lookup.output.parent_email }}"
+    )
+
+
+def test_what_a_message_is_asked_to_carry_is_in_its_body_by_name():
+    clinic = drafted(
+        "Jotform posts to our webhook with submission_id, patient_name, phone and symptoms_text. Classify "
+        "the urgency as urgent or routine. If urgent, send an SMS to the on-call physio with the patient's "
+        "name, phone and the urgency."
+    )
+    body = step(clinic, "http", "sms")["request"]["json"]
+    assert body["patient_name"] == "{{ event.patient_name }}" and body["phone"] == "{{ event.phone }}"
+    assert body["details"]["label"] == "{{ steps.check_classify.output.label }}"  # the urgency decided
+    payroll = drafted(
+        "Consume messages from the Kafka topic payroll.runs with run_id, employee_id and gross_pay. Have a "
+        "model score how anomalous the pay line is from 0 to 100 and give a one-sentence reason. If the "
+        "score is 80 or above, open a Jira ticket in the PAY project with the run_id, employee_id, score "
+        "and reason."
+    )
+    ticket = step(payroll, "http", "ticket")["request"]["json"]
+    assert (
+        ticket["run_id"] == "{{ event.run_id }}" and ticket["score"] == "{{ steps.check_score.output.score }}"
+    )
+    assert any(k.startswith("reason") for k in ticket), ticket
+
+
+def test_a_texter_is_texted_back_at_the_number_the_webhook_names_as_it_spells_it():
+    data = drafted(
+        "ppl text our twilio number all day, the webhook gives From, Body, and MessageSid. need the bot to "
+        "figure out if its an emergency or a routine request. if emergency text the customer back that "
+        "somebody will call in 15 min."
+    )
+    assert set(data["trigger"]["event_schema"]["properties"]) >= {"From", "Body", "MessageSid"}
+    sms = step(data, "http", "sms")
+    assert sms["request"]["json"]["to"] == "{{ event.From }}"
+    assert "emergency" in sms["if"] or "urgency" in sms["if"], sms["if"]
+
+
+def test_a_lead_listing_several_labels_limits_the_action_to_any_of_them():
+    data = drafted(
+        "Vending machines publish telemetry on the MQTT topic vending/events with machine_id and error_text. "
+        "Classify the fault as cooling, coin_mechanism, card_reader, jam or other. For coin_mechanism, "
+        "card_reader or jam faults, add a stop to the driver's next-day route in Route4Me."
+    )
+    condition = step(data, "http", "stop")["if"]
+    assert all(f"'{label}'" in condition for label in ("coin_mechanism", "card_reader", "jam")), condition
+    assert "'cooling'" not in condition
+
+
+def test_a_side_effect_limited_by_the_day_of_the_week_is_a_gap():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Vending machines publish faults on the MQTT topic vending/events with machine_id and machine_type. "
+        "If machine_type is refrigerated, create an urgent work order in ServiceTitan. Never dispatch "
+        "anything on Saturday or Sunday for ambient machines."
+    )
+    found = [f for f in check(drafted(brief), brief).findings if f["code"] == "DR010"]
+    assert any("cannot read the clock" in f["message"] for f in found), found
+
+
+def test_a_budget_per_month_or_day_is_spread_over_the_events_it_covers():
+    kafka = drafted(
+        "Consume messages from the Kafka topic payroll.runs with run_id and gross_pay. Have a model score "
+        "how anomalous the pay line is from 0 to 100. The whole thing must stay under $200 a month at "
+        "roughly 40,000 messages."
+    )
+    assert kafka["sla"]["max_cost_per_event"] == 0.005
+    daily = drafted(
+        "Every evening at 18:30 Central time, fetch today's daily logs from Procore. Summarise the day in "
+        "five bullet points and email the summary to the project manager. The full run must finish by "
+        "19:00 and the budget is about a dollar a day."
+    )
+    assert daily["sla"]["max_cost_per_event"] == 1.0  # one run a day
+    assert daily["sla"]["latency_p95"] == "15m"  # 30 minutes to 19:00, capped at a run's 15
+    draft = draft_offline(
+        DraftRequest(
+            brief=(
+                "Vending machines publish faults on the MQTT topic vending/events with machine_id and "
+                "error_text. Classify the fault as cooling, jam or other. Keep model spend below $50 a month."
+            )
+        )
+    )
+    assert any("'$50 a month' names no volume" in a for a in draft.assumptions), draft.assumptions
+
+
+def test_two_people_emailed_are_two_messages_each_with_its_own_condition():
+    data = drafted(
+        "Every evening at 18:30, fetch today's daily logs from Procore. Summarise the day in five bullet "
+        "points. Email the summary to the project manager. Only if there is a high-severity safety incident, "
+        "also email the site safety officer."
+    )
+    emails = {
+        s["request"]["json"]["to"]: s.get("if") for s in data["steps"] if s["id"].startswith("notify_email")
+    }
+    assert emails.get("${env:PROJECT_MANAGER_EMAIL}", "missing") is None, emails
+    assert emails.get("${env:SITE_SAFETY_OFFICER_EMAIL}"), emails
+
+
+def test_a_classification_answering_strictly_from_a_document_reads_it_and_a_second_read_is_a_lookup():
+    data = drafted(
+        "Return requests land on the SQS queue rma-requests with order_id, serial_number and "
+        "issue_description. First look up the order in Shopify and the serial number in our warranty "
+        "database (Postgres, table warranty_units) to get purchase date and warranty end date. Then classify "
+        "the request as in_warranty, out_of_warranty or possible_misuse, answering strictly from our RMA "
+        "Policy v3 document."
+    )
+    classify = step(data, "model", "classify")
+    assert "docs" in classify["needs"], classify["needs"]
+    urls = [
+        s["request"]["url"] for s in data["steps"] if s["type"] == "http" and s["request"]["method"] == "GET"
+    ]
+    assert "${env:SHOPIFY_API_URL}/{{ event.order_id }}" in urls, urls
+    assert "${env:POSTGRES_API_URL}/{{ event.serial_number }}" in urls, urls
+
+
+def test_a_value_the_lookup_gets_decides_the_step_and_a_passive_never_is_a_rule():
+    draft = draft_offline(
+        DraftRequest(
+            brief=(
+                "Calendly sends a webhook with invitee_email and invitee_name when a student misses a "
+                "session. Look up the student in HubSpot to get their plan (standard or scholarship). If the "
+                "plan is standard, charge the $25 fee to the customer in Stripe and mention the fee in the "
+                "email. Students on the scholarship plan must never be charged. In all cases, increment the "
+                "no_show_count property on the HubSpot contact."
+            )
+        )
+    )
+    data = draft.data
+    assert step(data, "http", "charge")["if"] == (
+        "{{ steps.lookup.output.plan is defined and steps.lookup.output.plan == 'standard' }}"
+    )
+    assert step(data, "http", "lookup")["output_schema"]["properties"]["plan"] == {"type": "string"}
+    assert "if" not in step(data, "http", "increment")
+    assert not draft.unmapped, draft.unmapped
+
+
+def test_no_automatic_reply_on_some_events_holds_every_reply_and_each_branch_keeps_its_own_test():
+    data = drafted(
+        "Zendesk calls our webhook with ticket_id, requester_email and description. Answer only from our "
+        "Desk Warranty Guide. If the part is still covered, post a public reply on the ticket with the ship "
+        "date. If it is not covered, post a public reply listing the paid parts options. If the customer "
+        "mentions any injury, do not reply automatically at all; instead assign the ticket to the Product "
+        "Safety group."
+    )
+    posts = {s["id"]: s["if"] for s in data["steps"] if s["id"].startswith("post_reply")}
+    assert len(posts) == 2, posts
+    assert all("not (steps.check_classify.output.customer_injury)" in c for c in posts.values()), posts
+    assert sum("not (steps.check_classify.output.part_still_covered)" in c for c in posts.values()) == 1, (
+        posts
+    )
+    assign = step(data, "http", "assign")
+    assert assign["if"] == "{{ steps.check_classify.output.customer_injury }}"
+
+
+def test_two_branches_in_one_run_on_sentence_each_with_its_people_and_the_lookups_answer():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Parents fill in our Typeform enquiry form; it sends a webhook with parent_name, parent_email and "
+        "child_dob. I'd love it if the AI could pull out anything important from the free text like "
+        "allergies, then check our Brightwheel roster for whether there's a spot in the right age group. If "
+        "there's a spot email me (director@littlesprouts.example) with the details and send the parent a "
+        "tour invite with our Calendly link, if theres no spot add them to the waitlist Google Sheet and "
+        "send the parent a kind note saying they're on the list."
+    )
+    data = drafted(brief)
+    emails = {s["id"]: (s["request"]["json"]["to"], s["if"]) for s in data["steps"] if "email" in s["id"]}
+    spot = "steps.lookup.output.spot | default(false)"
+    assert ("director@littlesprouts.example", f"{{{{ {spot} }}}}") in emails.values(), emails
+    assert ("{{ event.parent_email }}", f"{{{{ {spot} }}}}") in emails.values(), emails
+    assert ("{{ event.parent_email }}", f"{{{{ not ({spot}) }}}}") in emails.values(), emails
+    assert step(data, "http", "sheet")["if"] == f"{{{{ not ({spot}) }}}}"
+    codes = {f["code"] for f in check(data, brief).findings}
+    assert not codes & {"DR008", "DR010"}, codes  # the free text is no system; the wish no condition
+
+
+def test_an_unusable_decision_falls_back_to_a_human_look_not_a_refusal():
+    data = drafted(
+        "Our ad platform publishes creatives to the Pub/Sub subscription ads with creative_id and headline. "
+        "Decide approve, needs_changes or reject. On reject, set the creative status to rejected in Ad "
+        "Manager."
+    )
+    assert step(data, "validate", "check_decide")["on_fail"]["value"]["decision"] == "needs_changes"
+    two = drafted(
+        "Our ad platform publishes creatives to the Pub/Sub subscription ads with creative_id and headline. "
+        "Decide approve or reject. On reject, set the creative status to rejected in Ad Manager."
+    )
+    assert step(two, "validate", "check_decide")["on_fail"]["value"]["decision"] == "reject"  # never approve

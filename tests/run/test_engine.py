@@ -388,7 +388,7 @@ steps:
   - id: page
     type: http
     request: {method: POST, url: "${env:PAGER_URL}/x", headers: {Authorization: "Bearer ${env:TOKEN}"},
-              json: {ticket: "{{ event.id }}"}}
+              json: {ticket: "{{ event.id }}", to: ["${env:ONCALL_PHONE}"]}}
     timeout: 1s
     retry: {attempts: 2, backoff: exponential, initial: 100ms, max: 1s, jitter: true, on: [server_error]}
     idempotency_key: "{{ event.id }}:page"
@@ -398,7 +398,7 @@ respond: {needs: [page], body: "{{ steps.page.output }}"}
         provider=ScriptedProvider(),
         http=http,
         base_dir=tmp_path,
-        environ={"PAGER_URL": "https://pager.example", "TOKEN": "s3cret"},
+        environ={"PAGER_URL": "https://pager.example", "TOKEN": "s3cret", "ONCALL_PHONE": "+15550199"},
     )
     result = virtual(eng.handle({"id": "T-1"}))
     assert result.response_body == {"status": 200}
@@ -407,9 +407,10 @@ respond: {needs: [page], body: "{{ steps.page.output }}"}
     assert first["url"] == "https://pager.example/x"
     assert first["headers"]["Idempotency-Key"] == "T-1:page"
     assert first["headers"]["Authorization"] == "Bearer s3cret"
-    assert first["json"] == {"ticket": "T-1"}
-    # The secret is never part of what the engine records.
-    assert "s3cret" not in json.dumps(result.to_dict()) + json.dumps([a.to_dict() for a in result.attempts])
+    assert first["json"] == {"ticket": "T-1", "to": ["+15550199"]}  # configuration in the body too
+    # The secret and the configured values are never part of what the engine records.
+    recorded = json.dumps(result.to_dict()) + json.dumps([a.to_dict() for a in result.attempts])
+    assert "s3cret" not in recorded and "+15550199" not in recorded
 
 
 def test_missing_env_fails_the_step_with_one_line(virtual, tmp_path):

@@ -1,0 +1,108 @@
+"""What a message or a write carries when the brief lists it: "send an SMS to the on-call physio
+with the patient's name, phone and the red flags", "open a Jira ticket with the run_id,
+employee_id, score and reason".
+
+Each item the clause lists becomes a field of the request body, by name, from where the flow has
+it: a field of the event, or an output of the model step that produced it. An item the flow does
+not have is left out (the details beside it still carry what the flow knows).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from copilot.draft.event import EventShape
+
+__all__ = ["asked_content"]
+
+_LISTED = re.compile(r"\b(?:with|including|listing|containing|carrying|plus)\s+(?P<items>[^.;:()]+)", re.I)
+# what ends the list: the next instruction ("… and do not offer a booking")
+_LIST_END = re.compile(
+    r"\s*(?:,\s*)?\b(?:and\s+)?(?:do not|don'?t|never|then|so that|so|but|if|when|unless|because|right away|"
+    r"immediately|within|instead)\b.*$",
+    re.I,
+)
+_SAID = re.compile(
+    r"^(?:what (?:they|he|she|the \w+) (?:said|wrote|sent)|their (?:message|text)|the (?:message|text|body))$"
+)
+_DROP = re.compile(r"^(?:the|a|an|our|their|its|his|her|any|all|each|every)\s+", re.I)
+
+
+def _items(quote: str) -> list[str]:
+    m = _LISTED.search(quote)
+    if m is None:
+        return []
+    listed = _LIST_END.sub("", m.group("items"))
+    out = []
+    for part in re.split(r"\s*,\s*|\s+and\s+|\s+plus\s+|\s*&\s*|\s*\+\s*", listed):
+        part = _DROP.sub("", part.strip().lower())
+        part = re.sub(r"(\w)['’]s\b", r"\1", part)  # "the patient's name" -> "patient name"
+        if part and len(part.split()) <= 4:
+            out.append(part)
+    return out
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z]{3,}", text.lower())}
+
+
+def _event_field(item: str, event: EventShape) -> str | None:
+    words = item.split()
+    snake = "_".join(words)
+    fields = [f for f in event.fields if "." not in f]
+    if snake in fields:
+        return snake
+    named = event.field_named_in(item)
+    if named is not None and "." not in named:
+        return named
+    if _SAID.match(item) and event.named_text_field:
+        return event.named_text_field  # "what they said": the text the event carries
+    # "the patient's name" -> `patient_name`; "phone" -> `phone`: the last word names it, the
+    # owner (if the field has one) is in the item
+    for f in fields:
+        parts = f.lower().split("_")
+        if parts[-1] == words[-1] and all(p in words for p in parts[:-1]):
+            return f
+    return None
+
+
+def _model_output(
+    item: str, producers: dict[str, str], steps: list[dict[str, Any]]
+) -> tuple[str, str] | None:
+    """(check step, output field) of the model output the item names ("the red flags" from an
+    extraction of `red_flag_symptoms`, "score", "reason")."""
+    said = _stems(item)
+    for check in dict.fromkeys(producers.values()):
+        gate = next((s for s in steps if s.get("id") == check), None)
+        properties = ((gate or {}).get("output_schema") or {}).get("properties") or {}
+        for name in properties:
+            if name in ("confidence", "grounded"):
+                continue
+            if (
+                name == "_".join(item.split())
+                or (said and said <= _stems(name.replace("_", " ")))
+                or (said & _stems(name.replace("_", " ")) and len(item.split()) == 1)
+            ):
+                return check, name
+    return None
+
+
+def asked_content(
+    quote: str, event: EventShape, producers: dict[str, str], steps: list[dict[str, Any]]
+) -> tuple[dict[str, str], list[str]]:
+    """({body key: template} for each item the clause lists that the flow has, the checks read)."""
+    body: dict[str, str] = {}
+    reads: list[str] = []
+    for item in _items(quote):
+        field = _event_field(item, event)
+        if field is not None:
+            body.setdefault(field, f"{{{{ event.{field} }}}}")
+            continue
+        found = _model_output(item, producers, steps)
+        if found is not None:
+            check, name = found
+            body.setdefault(name, f"{{{{ steps.{check}.output.{name} }}}}")
+            if check not in reads:
+                reads.append(check)
+    return body, reads

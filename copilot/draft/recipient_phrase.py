@@ -1,0 +1,48 @@
+"""The person a message's clause names: "send an SMS to the on-call physio with …" -> "on-call
+physio", "text the route driver right away" -> "route driver"."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["recipient_phrase"]
+
+_VERBS = r"(?:e-?mail|text|sms|message|notify|ping|page|dm|alert|tell|remind|call)"
+_DETERMINERS = r"(?:the|our|their|its|his|her|a|an|each|every|that|this|whoever|[\w-]+['’]s)"
+# what ends a recipient: what the message says, carries or how it goes
+_ENDS = (
+    r"(?=\s+(?:with|that|about|saying|asking|telling|to|right|immediately|at|and|if|when|for|via|by|through|on|"
+    r"in|listing|including|a|an|the|up|now|asap|within|so|instead|too|also|back|first|directly)\b(?![-'’])|\s*[,.;:(]|$)"
+)
+_TO = re.compile(rf"\bto\s+(?P<who>(?:{_DETERMINERS}\s+)*(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+?){_ENDS}", re.I)
+_WHO = rf"(?P<who>(?:{_DETERMINERS}\s+)*(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+?){_ENDS}"
+# "text the route driver", never "on-call physio" read as "call physio"
+_DIRECT = re.compile(rf"(?<![-'’])\b{_VERBS}\s+(?!to\b){_WHO}", re.I)
+
+
+# "send the parent a tour invite": the person before what is sent
+_SEND_TO = re.compile(
+    r"\bsend\s+(?:the|our|their|each|every|that)\s+(?P<who>[\w'’-]+(?:\s+[\w'’-]+)?)\s+(?:a|an|the|their|our)\s+",
+    re.I,
+)
+
+
+def recipient_phrase(clause: str) -> str | None:
+    """ "send an SMS to the on-call physio with …" -> "on-call physio"; "text the route driver
+    right away" -> "route driver"; None when the clause names no one."""
+    sent = _SEND_TO.search(clause)
+    if sent is not None:
+        return sent.group("who").lower()
+    m = _DIRECT.search(clause)
+    if m is None or re.match(
+        r"(?:a|an|the)?\s*(?:summary|digest|report|note|message|reply|link)\b", m.group("who"), re.I
+    ):
+        m = _TO.search(clause)
+    if m is None:
+        return None
+    words = [
+        w
+        for w in re.findall(r"[\w'’-]+", m.group("who").lower())
+        if not re.fullmatch(r"the|our|their|its|his|her|a|an|each|every|that|this|whoever|[\w-]+['’]s", w)
+    ]
+    return " ".join(words) or None

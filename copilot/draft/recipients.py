@@ -1,0 +1,128 @@
+"""Who an email or a text goes to, as the brief names them.
+
+"Email the patient": the event's own address. "Text the route driver" after "look up the
+machine's route driver in Route4Me": the number that lookup returns. "Send an SMS to the on-call
+physio": one of the team's people, whose number is configuration (`${env:ON_CALL_PHYSIO_PHONE}`),
+never the patient's `phone` that the event happens to carry.
+"""
+
+from __future__ import annotations
+
+import re
+
+from copilot.draft.blocks import env_name
+from copilot.draft.event import EventShape
+from copilot.draft.reading import Task
+from copilot.draft.recipient_phrase import recipient_phrase
+
+__all__ = ["STAFF", "resolve_recipients"]
+
+# People of the team that runs the flow: never the person the event is about
+STAFF = frozenset({
+    "physio", "physiotherapist", "tech", "techs", "technician", "driver", "manager", "director", "officer",
+    "supervisor", "dispatcher", "coordinator", "lead", "team", "staff", "admin", "administrator", "engineer",
+    "nurse", "doctor", "vet", "clinician", "on-call", "oncall", "foreman", "superintendent", "inspector",
+    "planner", "dockmaster", "brewer", "steward", "ops", "operations", "desk", "office", "accountant",
+    "counsellor", "counselor", "agent", "rep", "specialist", "chef", "bookkeeper", "principal", "head",
+})  # fmt: skip
+
+
+def _staff(who: str) -> bool:
+    words = re.split(r"[\s_]+", who.lower())
+    if words[0] in ("me", "us"):
+        return True  # "email me": whoever wrote the brief, one of the team
+    return "on call" in who.lower() or any(w in STAFF for w in words)
+
+
+def _lookup_of(
+    who: str, channel: str, tasks: list[Task], task: Task, sentences: list[str]
+) -> tuple[Task, str] | None:
+    """(the lookup that returns the recipient's address, the field it returns it as)."""
+    kind = "email" if channel == "email" else "phone"
+    head = who.split()[-1]
+    # the message's own clause, an aside included: "text our on call tech (the number is in jobber)"
+    sentence = sentences[task.sentence] if 0 <= task.sentence < len(sentences) else ""
+    if task.start >= 0 and sentence:
+        from copilot.draft.tasks import clause_span
+
+        sentence = sentence[task.start : clause_span(sentence, task.start)[1]]
+    reads = [
+        t
+        for t in tasks
+        if t.kind == "enrich"
+        and not t.docs
+        and t.start >= 0
+        and (t.sentence, t.start) < (task.sentence, task.start)
+    ]
+    for read in reads:
+        # the lookup's whole sentence: "to get their plan (standard or scholarship), parent_email …"
+        said = sentences[read.sentence] if 0 <= read.sentence < len(sentences) else (read.quote or read.text)
+        system = read.target or next(
+            iter(
+                re.findall(r"\b(?:in|from|on|via)\s+(?:our\s+|the\s+)?([A-Za-z][\w-]{2,})", read.quote or "")
+            ),
+            None,
+        )
+        named = re.search(rf"\b({re.escape(head)}_(?:e-?mail|phone|mobile|number)\w*)\b", said, re.I)
+        if named is not None and (kind == "email") == ("mail" in named.group(1).lower()):
+            return read, named.group(1)  # "to get their plan, parent_email and …"
+        if re.search(rf"\b{re.escape(who)}\b", said, re.I) or (
+            system
+            and re.search(
+                rf"\b(?:in|from|under|on)\s+(?:our\s+|the\s+)?{re.escape(system)}\b", sentence, re.I
+            )
+        ):
+            # "Look up the machine's route driver in Route4Me"; "(the number is in jobber under on-call)"
+            return read, f"{re.sub(r'[^a-z0-9]+', '_', who.lower()).strip('_')}_{kind}"
+    return None
+
+
+def resolve_recipients(
+    tasks: list[Task], event: EventShape, sentences: list[str], assumptions: list[str]
+) -> None:
+    """Set `Task.recipient` of each email and text: ("event", field), ("lookup", field) or
+    ("env", NAME); said in `assumptions` when it is not the event's own field."""
+    for task in tasks:
+        if task.kind != "notify" or task.channel not in ("email", "sms"):
+            continue
+        clause = task.quote or task.text
+        said = sentences[task.sentence] if 0 <= task.sentence < len(sentences) else clause
+        if task.channel == "email" and task.start >= 0:
+            from copilot.draft.tasks import clause_span
+
+            own = said[task.start : clause_span(said, task.start)[1]]
+            address = re.search(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", own)
+            if address is not None:
+                task.recipient = ("literal", address.group(0))  # "email me (director@…)": as written
+                continue
+        who = recipient_phrase(clause)
+        field = event.recipient(task.channel, who or clause)
+        owned = (
+            field is not None
+            and who is not None
+            and any(re.search(rf"\b{re.escape(w)}", field, re.I) for w in who.split() if len(w) >= 3)
+        )
+        if field is not None and (owned or who is None or not _staff(who)):
+            task.recipient = ("event", field)
+            continue
+        if who is None:
+            continue
+        found = _lookup_of(who, task.channel, tasks, task, sentences)
+        if found is not None:
+            read, name = found
+            read.returns.setdefault(name, "string")
+            task.recipient = ("lookup", name)
+            assumptions.append(
+                f"the {who} gets the {'email' if task.channel == 'email' else 'text'} at `{name}`, which the "
+                "lookup returns (it declares the field: an answer without it fails loudly)"
+            )
+            continue
+        if _staff(who):
+            name = env_name(
+                "team" if who in ("me", "us") else who, "email" if task.channel == "email" else "phone"
+            )
+            task.recipient = ("env", name)
+            assumptions.append(
+                f"the {who} is one of your team, not in the event: the "
+                f"{'email' if task.channel == 'email' else 'text'} goes to `${{env:{name}}}`; set it"
+            )
