@@ -52,7 +52,9 @@ LIMITERS = re.compile(
     r"\$?\d[\d,.]*\s*(?:[a-z%°]+\s+)?(?:or more|or less|or above|or below|or higher|or lower)\b|"
     r"\b(?:at|between|from)\s+\$?\d[\d,.]*\s*(?:to|-|–|and)\s*\$?\d|\bonly\s+(?:get|gets|go|goes|be)\b|"
     # "Units expiring within 48 hours are added to …": a subset by a time it is within
-    r"\b[a-z]+ing\s+(?:within|in|before|after)\s+\d+\s*(?:minutes?|hours?|days?|weeks?|months?)\b)",
+    # (never "a digest of everything expiring within 21 days": what the digest lists)
+    r"(?<!\bof everything )(?<!\bof anything )(?<!\bof all )\b[a-z]+ing\s+(?:within|in|before|after)\s+\d+\s*"
+    r"(?:minutes?|hours?|days?|weeks?|months?)\b)",
     re.I,
 )
 

@@ -26,8 +26,9 @@ from copilot.draft.subjects import qualified_subject
 
 # an order right after a condition with no comma: an action verb and its object
 _ORDER_AFTER = (
-    r"(?:email|e-mail|send|post|text|page|notify|alert|cancel|create|open|mark|add|update|refund|block|"
-    r"forward|escalate)\s+(?:the|a|an|our|their|them|it|him|her|me|us)\b"
+    r"(?:(?:also|then|just)\s+)?(?:email|e-mail|send|post|text|page|notify|alert|cancel|create|open|mark|add|"
+    r"update|refund|block|forward|escalate|put|hold|assign|book|schedule|charge|call|ping|tag|move|log|flag)\s+"
+    r"(?:the|a|an|our|their|them|it|him|her|me|us)\b"
 )
 _IF_CLAUSE = re.compile(
     # an aside in parentheses is part of it: "If the applicant is ineligible (e.g. GPA below the minimum)"
@@ -534,7 +535,7 @@ _CHANGE = re.compile(
 
 
 _BARE_CONDITION = re.compile(
-    rf"(\b(?:if|when|unless)\s+(?!(?:we|you|they|i|it|he|she)\b)[a-z_'’]+(?:\s+[a-z_'’]+){{0,2}})\s(?={_ORDER_AFTER})",
+    rf"(\b(?:if|when|unless)\s+(?!(?:we|you|they|i|it|he|she)\b)[a-z_'’]+(?:\s+[a-z_'’]+){{0,3}}?)\s(?={_ORDER_AFTER})",
     re.I,
 )
 

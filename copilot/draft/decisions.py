@@ -332,6 +332,21 @@ _MODEL_KINDS = frozenset(
 _LISTED_OPTIONS = re.compile(r"\(\s*[\w-]+(?:\s*,\s*[\w-]+)+\s*,?\s*(?:or|and)\s+[\w-]+\s*\)")
 
 
+_SOURCE = re.compile(
+    r"\b([A-Z][\w.-]*[A-Za-z0-9])(?:['’]s)?\s+(?:[\w/.-]+\s+){0,1}?(?:calls|sends|posts|fires|hits|pushes|publishes|"
+    r"notifies|triggers|delivers)\b"
+)
+
+
+def _event_source(sentences: list[str]) -> str | None:
+    """The system the events come from ("Zendesk calls our webhook …", "When Shopify sends …")."""
+    for sentence in sentences[:2]:
+        m = _SOURCE.search(sentence)
+        if m is not None and m.group(1).lower() not in ("when", "if", "our", "the", "every", "each", "it"):
+            return m.group(1).lower()
+    return None
+
+
 def _verb_of(delegated: re.Match[str]) -> str:
     """The verb a delegation hands to the model ("have an LLM write", "the model should flag")."""
     return (delegated.group(1) or delegated.group(2) or "").lower()
@@ -681,10 +696,29 @@ def read_actions(
         task.action = " ".join(f"{clause.verb} {obj}".split()[:5])
         task.target = system.group(1).lower() if system and not channel else None
         named_in_object = re.search(r"\b([A-Z][\w.-]*[A-Za-z0-9])\b", obj)
+        # "… in the "Engraving Jobs" table of our workshop Airtable base": the name outside quotes
+        capital = re.search(r"\b([A-Z][a-z][\w.-]*[A-Za-z0-9])\b", re.sub(r"[\"“][^\"”]*[\"”]", " ", rest))
         if clause.systems and not channel:
             task.target = clause.systems[0].lower()  # the system the brief names is where it goes
         elif named_in_object and not channel and named_in_object.group(1).lower() not in ("i", "ai", "api"):
             task.target = named_in_object.group(1).lower()  # "create a new Jira issue": Jira's
+        elif capital and not channel and task.target in (None, "the", "our", "their", "a", "an", "its"):
+            task.target = capital.group(1).lower()
+        if task.target in ("the", "our", "their", "a", "an", "its"):
+            task.target = None  # a determiner is no system
+        generic = r"ticket|order|record|case|issue|conversation|contact|deal|booking|request|submission|lead|account"
+        if task.target and re.fullmatch(generic, task.target):
+            task.target = None  # "on the ticket": the record, not a system
+        source = _event_source(sentences) if task.target is None and not channel else None
+        if source and re.search(
+            rf"\b(?:the|this|that|its|their)\s+(?:{generic})\b",
+            rest,
+            re.I,
+        ):
+            task.target = source  # "post a public reply on the ticket" after "Zendesk calls our webhook"
+        twin = next((t for t in [*tasks, *added] if t.action == task.action and t.target), None)
+        if task.target is None and twin is not None and not channel:
+            task.target = twin.target  # "post a public reply …" said again for other events: same place
         task.quote = clause.text
         attach_conditions(sentence, index, [task], matches)
         written = re.search(

@@ -33,6 +33,16 @@ def governed(acting: list[Task], start: int, clause: str, rest: str = "") -> Tas
     before = [t for t in acting if t.start < start]
     after = [t for t in acting if t.start > start]
     if re.match(r"\W*(?:but\s+)?only\s+(?:if|when|for)\b", clause, re.I):
+        end = start + len(clause)
+        nxt = min(after, key=lambda t: t.start) if after else None
+        if nxt is not None and re.fullmatch(
+            r"\s*,?\s*(?:then\s+|also\s+|,)*\s*", rest[: max(0, nxt.start - end)]
+        ):
+            return nxt  # "…, and only if urgency is urgent also put a hold": the action right after it
+        if re.match(
+            r"\s*,?\s*(?:also\s+|then\s+)?[a-z]+\s+(?:the|a|an|our|their|them|it|him|her)\b", rest, re.I
+        ):
+            return None  # an order follows it, read elsewhere: never the action before
         return max(before, key=lambda t: t.start) if before else None
     if re.match(r"\W*(?:if|when|whenever|unless)\b", clause, re.I) and before:
         if after:

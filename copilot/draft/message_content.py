@@ -79,11 +79,10 @@ def _model_output(
         for name in properties:
             if name in ("confidence", "grounded"):
                 continue
-            if (
-                name == "_".join(item.split())
-                or (said and said <= _stems(name.replace("_", " ")))
-                or (said & _stems(name.replace("_", " ")) and len(item.split()) == 1)
-            ):
+            named = _stems(name.replace("_", " "))
+            # the item's head noun names the output ("the cited sections" -> handbook_section_numbers)
+            head = _stems(item.split()[-1])
+            if name == "_".join(item.split()) or (said and said <= named) or (head and head <= named):
                 return check, name
     return None
 

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from copilot.draft import blocks
+from copilot.draft.asked_outputs import asked_outputs
 from copilot.draft.planning import Plan, display, grounded, score_scale
 from copilot.draft.reader import Task
 from copilot.draft.reading import Condition
@@ -127,6 +128,25 @@ def model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, A
         )
         heading = display(plan.reading.noun).capitalize()
         user = f"Context ({task.docs}):\n{{{{ steps.docs.output | tojson }}}}\n\n{heading}:\n{user}"
+    sentence = (
+        plan.reading.sentences[task.sentence] if 0 <= task.sentence < len(plan.reading.sentences) else ""
+    )
+    own = sentence[task.start :] if task.start >= 0 else (task.quote or "")
+    if task.kind in ("decide", "classify", "score", "moderate") and isinstance(default, dict):
+        # "…, listing the handbook section numbers that were violated": a field of the verdict
+        properties = schema.setdefault("properties", {})
+        for name, many in asked_outputs(own.split(";")[0])[:3]:
+            if name in properties:
+                continue
+            properties[name] = {"type": "array", "items": {"type": "string"}} if many else {"type": "string"}
+            schema.setdefault("required", []).append(name)
+            default[name] = [] if many else ""
+            said = name.replace("_", " ")
+            system = system.replace(
+                " Answer only with the JSON object.",
+                f" Also give {said} ({'a list' if many else 'one'}) as `{name}`."
+                " Answer only with the JSON object.",
+            )
     written = _WRITTEN_FIELDS.get(step_id)
     limit = (
         _LENGTH_LIMIT.search(plan.reading.sentences[task.sentence])

@@ -18,17 +18,16 @@ def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
         if task.start < 0 or task.kind not in ACTING:
             continue
         if task.condition is not None:
-            earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
-            if (
-                earlier
-                and task.condition.scope is None
-                and re.match(
-                    r"\W*(?:otherwise|else)\s*,?\s*(?:if|when|for)\b", sentences[task.sentence], re.I
-                )
-            ):
+            prior = (
+                _before(sentences, tasks, task)
+                if task.condition.scope is None
+                # "Otherwise, if the impact score …", "Otherwise email …, and only if urgent also put a hold"
+                and re.match(r"\W*(?:otherwise|else)\b", sentences[task.sentence], re.I)
+                and not task.condition.text.lower().startswith("otherwise")
+                else None
+            )
+            if prior is not None:
                 # "Otherwise, if the impact score is 3 or below, …": its own test, on the other events
-                prior = earlier[-1].condition
-                assert prior is not None
                 task.condition.scope = negate(prior, f"otherwise (not {prior.text})")
             _other_cases(sentences, tasks, task)
             continue
@@ -40,24 +39,7 @@ def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
             re.I,
         ):
             continue
-        earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
-        if earlier:
-            cond = earlier[-1].condition
-        else:
-            # "If guest_count is over 180 we can't fit them, so … don't create a deal. Otherwise
-            # create a deal": the sentence before has a condition and no task to carry it
-            from copilot.draft.conditions import read_conditions
-
-            read = read_conditions(sentences[task.sentence - 1]) if task.sentence > 0 else ([], [], [])
-            mapped, unread = read[0], read[1]
-            cond = mapped[0][2] if mapped else None
-            if cond is None and unread:
-                # "If the membership is expired, … don't create a job. Otherwise create a dispatch
-                # job": the classifier decides the unread condition (DR010 says so), negated here
-                from copilot.draft.conditions import condition_field
-
-                text = unread[0][2]
-                cond = Condition("field", text, "==", True, condition_field(text))
+        cond = _before(sentences, tasks, task)
         if cond is None:
             continue
         other = negate(cond, f"otherwise (not {cond.text})")
@@ -69,6 +51,29 @@ def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
             other.scope, task.scope = task.scope, other
             continue
         task.condition, task.unmapped_condition = other, None
+
+
+def _before(sentences: list[str], tasks: list[Task], task: Task) -> Condition | None:
+    """The condition of the sentence before `task`'s: its tasks' own, else read from its words."""
+    earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
+    if earlier:
+        return earlier[-1].condition
+    # "If guest_count is over 180 we can't fit them, so … don't create a deal. Otherwise create a
+    # deal": the sentence before has a condition and no task to carry it
+    from copilot.draft.conditions import read_conditions
+
+    read = read_conditions(sentences[task.sentence - 1]) if task.sentence > 0 else ([], [], [])
+    mapped, unread = read[0], read[1]
+    if mapped:
+        return mapped[0][2]
+    if unread:
+        # "If the membership is expired, … don't create a job. Otherwise create a dispatch job": the
+        # classifier decides the unread condition (DR010 says so), negated by the caller
+        from copilot.draft.conditions import condition_field
+
+        text = unread[0][2]
+        return Condition("field", text, "==", True, condition_field(text))
+    return None
 
 
 _OTHER_CASES = re.compile(r"\W*(?:for|with|on|in)\s+(?:all\s+|any\s+)?(?:the\s+)?other\s+[\w-]+\b", re.I)

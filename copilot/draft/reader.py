@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from copilot.draft.asked_outputs import ASKED
 from copilot.draft.clauses import event_lead
 from copilot.draft.decisions import (
     clauses_of,
@@ -729,6 +730,10 @@ def read(brief: str) -> Reading:
         bands=bands,
         fallback_option=fallback,
     )
+    for task in tasks:  # "…, listing the handbook section numbers": a field of the verdict, read
+        if task.kind in ("decide", "classify", "score", "moderate") and task.start >= 0:
+            for m in ASKED.finditer(sentences[task.sentence], task.start):
+                matches.append(Match("fields", m.group(0), task.sentence, m.start(), m.end()))
     reading.unmapped = list(dict.fromkeys([*unmapped(sentences, matches), *_vague(tasks, matches)]))
     if lead is not None:  # the arriving event's own words were read, as the event
         head = sentences[lead[0]][lead[1] : lead[2]]

@@ -207,7 +207,7 @@ _PRONOUNS = frozenset({
 _OBJECT_ENDS = frozenset({
     "that", "which", "who", "whose", "where", "when", "to", "in", "on", "for", "with", "from", "via", "by",
     "as", "at", "into", "onto", "through", "using", "if", "unless", "since", "because", "so", "and", "or",
-    "but", "then",
+    "but", "then", "of",
 })  # fmt: skip
 
 # How a clause names a task's output: "post the summary", "log the decision", "send the score".

@@ -116,6 +116,13 @@ BACKGROUND = re.compile(
 )
 
 
+# 'tag the order "engraving-hold"', "label it `urgent`": a fixed value the brief names, no choice
+_LITERAL_TAG = re.compile(
+    r"(?:tag|label|mark)(?:s|ged|led|ed)?\s+(?:it|them|each|the\s+[\w-]+)\s+(?:as\s+|with\s+)?[\"“'`]([^\"”'`]{1,40})[\"”'`]",
+    re.I,
+)
+
+
 def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] = frozenset()) -> list[Task]:
     """Tasks by vocabulary, sentence by sentence; `skip` holds headings (a title is not a task)."""
     tasks: list[Task] = []
@@ -146,6 +153,19 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                 ):
                     # "Only if it's high risk, open a task": the condition's word, not work to do
                     taken.append((m.start(), m.end()))
+                    continue
+                literal = _LITERAL_TAG.match(sentence, m.start()) if kind == "classify" else None
+                if literal is not None:
+                    # 'tag the order "engraving-hold" in Shopify': a fixed tag set on a record, no
+                    # classification (no labels to invent)
+                    system = _named_system(sentence, m.start())
+                    act = Task(
+                        "act", literal.group(0), index, m.start(), target=system.lower() if system else None
+                    )
+                    act.action = literal.group(0)
+                    found.append(act)
+                    taken.append((m.start(), literal.end()))
+                    matches.append(Match("task", literal.group(0), index, m.start(), literal.end()))
                     continue
                 task = Task(kind, m.group(0), index, m.start())
                 lower = sentence.lower()
@@ -357,6 +377,13 @@ def _named_or_noun(sentence: str, start: int, word: str) -> bool:
     if start > 0 and sentence[start - 1] == "-":
         return True
     first = word.split()[0] if word.split() else word
+    if first.lower() in ("store", "stores") and not re.match(
+        r"\s+(?:it|them|the|each|every|a|an|this|that|those|these|all|its|their|our|his|her|results?|"
+        r"[a-z]+_[a-z_]+|in|into|to|on)\b",
+        sentence[start + len(first) :],
+        re.I,
+    ):
+        return True  # "our personalised jewellery store": a shop, not "store it"
     if re.match(r"\s+(?:me|us|them|him|her)\b", sentence[start + len(first) :], re.I):
         return False  # "If there's a spot email me": a verb with its object, never "a spot email"
     if TYPE_GLOSS.match(sentence, start + len(first)):

@@ -3789,3 +3789,73 @@ def test_an_unusable_decision_falls_back_to_a_human_look_not_a_refusal():
         "Decide approve or reject. On reject, set the creative status to rejected in Ad Manager."
     )
     assert step(two, "validate", "check_decide")["on_fail"]["value"]["decision"] == "reject"  # never approve
+
+
+def test_an_action_on_the_events_record_goes_to_the_system_it_came_from_and_a_fixed_tag_is_no_label():
+    zendesk = drafted(
+        "Zendesk calls our webhook when a ticket tagged warranty is created, with ticket_id and description. "
+        "If the part is still covered, post a public reply on the ticket with the ship date. If it is not "
+        "covered, post a public reply listing the paid parts options. Otherwise assign the ticket to the "
+        '"Product Safety" group.'
+    )
+    urls = {s["id"]: s["request"]["url"] for s in zendesk["steps"] if s["type"] == "http"}
+    assert set(urls.values()) == {"${env:ZENDESK_API_URL}"}, urls
+    shopify = drafted(
+        "When Shopify sends the orders/create webhook for our personalised jewellery store, the payload has "
+        "order_id and engraving_text. Check the engraving_text for profanity. If anything is flagged, tag "
+        'the order "engraving-hold" in Shopify. Otherwise create a record in the "Engraving Jobs" table of '
+        "our workshop Airtable base with the order_id."
+    )
+    ids = [s["id"] for s in shopify["steps"]]
+    assert not [i for i in ids if i.startswith(("classify", "store", "update_shopify"))], ids
+    tag = step(shopify, "http", "tag")
+    assert tag["request"]["url"] == "${env:SHOPIFY_API_URL}" and tag["if"], tag
+    assert step(shopify, "http", "record")["request"]["url"] == "${env:AIRTABLE_API_URL}"
+
+
+def test_what_a_verdict_is_asked_to_list_is_a_field_the_messages_after_it_carry():
+    draft = draft_offline(
+        DraftRequest(
+            brief=(
+                "Our ad platform publishes creatives to the Pub/Sub subscription ads with creative_id, "
+                "advertiser_rep_email and body_text. Review each creative against our Advertising Standards "
+                "Handbook only, and decide approve, needs_changes or reject, listing the handbook section "
+                "numbers that were violated. On reject, email the advertiser rep with the cited sections."
+            )
+        )
+    )
+    gate = step(draft.data, "validate", "check_decide")
+    assert gate["output_schema"]["properties"]["handbook_section_numbers"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }
+    assert gate["on_fail"]["value"]["handbook_section_numbers"] == []
+    body = step(draft.data, "http", "email")["request"]["json"]
+    assert body["handbook_section_numbers"] == "{{ steps.check_decide.output.handbook_section_numbers }}"
+    assert not [u for u in draft.unmapped if "listing" in u], draft.unmapped
+
+
+def test_a_digest_of_everything_expiring_is_its_content_not_its_condition():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Every weekday at 07:00 UTC, pull the list of TLS certificates from our ServiceNow CMDB. Have the "
+        "model write a short risk note. Post a single digest of everything expiring within 21 days to the "
+        "#platform-certs Slack channel."
+    )
+    data = drafted(brief)
+    assert step(data, "http", "slack")["id"] == "notify_slack" or step(data, "http", "digest")
+    assert not [f for f in check(data, brief).findings if f["code"] == "DR005"]
+
+
+def test_an_only_if_before_its_order_limits_that_order_inside_the_otherwise():
+    data = drafted(
+        "Jotform posts to our webhook with submission_id, patient_name, email and symptoms_text. Classify "
+        "the urgency as urgent, soon or routine. If the patient reports chest pain, send an SMS to the "
+        "on-call physio. Otherwise email the patient three proposed slots, and only if urgency is urgent "
+        "also put a hold on the earliest slot in Cliniko."
+    )
+    email = step(data, "http", "email")["if"]
+    assert "urgent" not in email and email.startswith("{{ not ("), email
+    hold = step(data, "http", "hold")["if"]
+    assert "'urgent'" in hold and hold.startswith("{{ (not ("), hold
