@@ -153,6 +153,12 @@ _FROM_THE_EVENT = re.compile(
 )
 
 
+_LABEL_DOES = re.compile(
+    r"^\W*(?P<label>[\w-]+)(?:\s+[\w-]+){0,2}?\s+(?:only\s+|also\s+|just\s+|then\s+)?(?P<rest>[a-z]+s\b.*)$",
+    re.I,
+)
+
+
 def requirement_clauses(brief: str) -> list[Clause]:
     """Every clause of the brief that asks the automation to do something, in brief order."""
     from copilot.draft.sentences import split_sentences
@@ -169,6 +175,12 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 continue  # the event that starts the flow, not work it asks for
             text = sentence[a:b].strip(" ,;:")
             found = action_of(text)
+            said = _LABEL_DOES.match(text) if found is None else None
+            if said is not None and said.group("label").lower() in values:
+                # "Medium risk only adds a note to the cow's record": the label names the events,
+                # the verb after it is the work
+                found = action_of(said.group("rest"))
+                found = found if found is not None and found[1] == "effect" else None
             if found is None or _reference(text) or RESPONSE.search(text) or len(WORD.findall(text)) < 2:
                 continue  # a bare verb ("Compare:") introduces something; it asks for nothing
             if (

@@ -72,6 +72,8 @@ def lookup_answers(
         if not text or task in reads:
             continue
         earlier = [t for t in reads if (t.sentence, t.start) < (task.sentence, task.start)]
+        if _judged(text, tasks):
+            continue  # "If the risk is high" after "have a model assess mastitis risk": the model's
         valued = _valued(text, earlier, sentences)
         if valued is not None:
             # "If the plan is standard" after "look up the student … to get their plan": its value
@@ -96,6 +98,16 @@ def lookup_answers(
             continue  # already a list of alternatives: said as unread, never joined wrongly
         _attach(task, answer)
         read_late.append(text)
+
+
+_JUDGES = ("classify", "score", "moderate", "decide", "extract")
+
+
+def _judged(text: str, tasks: list[Task]) -> bool:
+    """Whether a model step of the flow judges what the condition names: its words are the
+    model's ("assess mastitis risk as low, medium or high" for "if the risk is high")."""
+    said = _stems(re.sub(r"^\W*(?:(?:but\s+)?only\s+)?(?:if|when|whenever|unless)\b", "", text, flags=re.I))
+    return any(t.kind in _JUDGES and said & _stems(t.quote or t.text) for t in tasks if t.start >= 0)
 
 
 def _attach(task: Task, answer: Condition) -> None:

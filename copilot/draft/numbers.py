@@ -430,6 +430,15 @@ def money(sentence: str) -> list[tuple[float, re.Match[str], str]]:
             # "$10 for a season of ~4,000 boxes": the budget spread over the events it names
             out.append((amount / number(spread.group("count")), m, sentence[m.start() : spread.end()]))
             continue
+        volume = _AT_VOLUME.match(sentence, m.end())
+        if (
+            volume is not None
+            and number(volume.group("count")) > 0
+            and (_PERIOD_BEFORE.search(before) or _BUDGET_BEFORE.search(before))
+        ):
+            # "the monthly budget is $60 for about 90,000 milkings": spread over the events it covers
+            out.append((amount / number(volume.group("count")), m, sentence[m.start() : volume.end()]))
+            continue
         if _PERIOD_BEFORE.search(before):
             continue  # "the monthly model spend under $15": a budget per month, not per event
         after = _SMALL_AFTER.match(sentence, m.end())
@@ -468,6 +477,7 @@ class RatePhrase:
     pattern: re.Pattern[str]
     per: float | None = None  # seconds in the period; None: read the `unit` group
     rate: bool = True  # False: words that look like a rate and are not ("2 cents a ticket")
+    average: bool = False  # a volume over weeks or months: for budgets, not for peaks
 
 
 _PERIOD_SECONDS = {
@@ -480,6 +490,8 @@ _PERIOD_SECONDS = {
     "hour": 3600.0,
     "h": 3600.0,
     "day": 86400.0,
+    "week": 7 * 86400.0,
+    "month": 30 * 86400.0,  # "1500 checkouts a month": volume, for a budget given per month
 }
 _COUNT_AT = rf"(?<![\w$.,])(?P<count>{COUNT})"
 RATES: list[RatePhrase] = [
@@ -510,15 +522,24 @@ RATES: list[RatePhrase] = [
             re.I,
         )
     ),
+    # "we get maybe 1500 checkouts a month": a volume to spread a monthly budget over, never a
+    # peak rate to size the ingress limit by
+    RatePhrase(
+        re.compile(
+            rf"{_COUNT_AT}\s+(?:[\w-]+\s+){{0,2}}?(?:a|an|per|/|each|every)\s*(?P<unit>week|month)\b", re.I
+        ),
+        average=True,
+    ),
 ]
 
 
-def read_rate(sentences: list[str], matches: list[Match]) -> float | None:
-    """Events per second the brief expects ('about 50 a second' -> 50.0): the highest it states (a peak)."""
+def read_rate(sentences: list[str], matches: list[Match], averages: bool = False) -> float | None:
+    """Events per second the brief expects ('about 50 a second' -> 50.0): the highest it states (a
+    peak); with `averages`, a volume per week or month counts too ("1500 checkouts a month")."""
     best: tuple[float, Match] | None = None
     for index, sentence in enumerate(sentences):
         for row, m in scan(RATES, sentence):
-            if not row.rate:
+            if not row.rate or (row.average and not averages):
                 continue
             per = row.per if row.per is not None else _PERIOD_SECONDS[m.group("unit").lower()]
             per_second = number(m.group("count")) / per

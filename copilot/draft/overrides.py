@@ -163,13 +163,20 @@ def never_when(sentences: list[str], tasks: list[Task], matches: list[Match]) ->
             rule = Condition("field", f"if {cond_text}", "==", True, output_field=condition_field(named))
         else:
             continue
-        verb = base_verb(m.group("verb"))
+        # "Never create any ticket or text anyone when test_mode is true": every verb it names
+        forbidden = sentence[m.start("verb") : m.start("word")]
+        verbs = {base_verb(m.group("verb"))} | {
+            base_verb(v) for v in re.findall(r"\b(?:or|and|nor)\s+([a-z]+)", forbidden, re.I)
+        }
         guarded = False
         for task in tasks:
             said = (task.quote or task.text or "").split()
             if task.kind not in ("notify", "store", "act") or not said:
                 continue
-            if base_verb(said[0].lower()) != verb and not (task.action or "").lower().startswith(verb):
+            first = re.sub(r"[^a-z-]", "", said[0].lower())
+            if base_verb(first) not in verbs and not any(
+                (task.action or "").lower().startswith(v) for v in verbs
+            ):
                 continue
             never = negate(rule, f"not ({rule.text})")
             if task.sentence == index:

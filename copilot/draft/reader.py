@@ -270,7 +270,15 @@ def read_order(sentences: list[str], tasks: list[Task]) -> None:
     mentions = [(t, t) for t in tasks if t.start >= 0] + [
         (m, t) for t in tasks for m in t.also if m.start >= 0
     ]
-    placed_pairs = sorted(mentions, key=lambda p: (p[0].sentence, p[0].start))
+    # a task said at a place wins over another's merged mention of the same place ("text the
+    # first keyholder first" is that sentence's own text, not the earlier one's)
+    placed_pairs = sorted(mentions, key=lambda p: (p[0].sentence, p[0].start, p[0] is not p[1]))
+    seen: set[tuple[int, int]] = set()
+    placed_pairs = [
+        p
+        for p in placed_pairs
+        if not ((p[0].sentence, p[0].start) in seen or seen.add((p[0].sentence, p[0].start)))
+    ]
     placed = [m for m, _ in placed_pairs]
     owner = {id(m): t for m, t in placed_pairs}
     for earlier, later in itertools.pairwise(placed):
@@ -698,7 +706,9 @@ def read(brief: str) -> Reading:
     if cost.budget is None and (spread := period_budget(sentences)) is not None:
         # "$200 a month" at the brief's rate, "about a dollar a day" for a daily run: per event
         amount, seconds, words = spread
-        events = events_per(seconds, rate, trigger.every, trigger.cron)
+        events = events_per(
+            seconds, rate or read_rate(sentences, [], averages=True), trigger.every, trigger.cron
+        )
         if events:
             cost.budget = amount / events
             cost.budget_text = f"{words} (~{events:,.0f} events in that time)"

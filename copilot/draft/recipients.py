@@ -24,6 +24,7 @@ STAFF = frozenset({
     "nurse", "doctor", "vet", "clinician", "on-call", "oncall", "foreman", "superintendent", "inspector",
     "planner", "dockmaster", "brewer", "steward", "ops", "operations", "desk", "office", "accountant",
     "counsellor", "counselor", "agent", "rep", "specialist", "chef", "bookkeeper", "principal", "head",
+    "executive", "ae", "salesperson", "csm", "recruiter",
 })  # fmt: skip
 
 
@@ -66,10 +67,14 @@ def _lookup_of(
         named = re.search(rf"\b({re.escape(head)}_(?:e-?mail|phone|mobile|number)\w*)\b", said, re.I)
         if named is not None and (kind == "email") == ("mail" in named.group(1).lower()):
             return read, named.group(1)  # "to get their plan, parent_email and …"
-        if re.search(rf"\b{re.escape(who)}\b", said, re.I) or (
-            system
-            and re.search(
-                rf"\b(?:in|from|under|on)\s+(?:our\s+|the\s+)?{re.escape(system)}\b", sentence, re.I
+        if (
+            re.search(rf"\b{re.escape(who)}\b", said, re.I)
+            or (len(head) >= 5 and re.search(rf"\b{re.escape(head)}", said, re.I))
+            or (
+                system
+                and re.search(
+                    rf"\b(?:in|from|under|on)\s+(?:our\s+|the\s+)?{re.escape(system)}\b", sentence, re.I
+                )
             )
         ):
             # "Look up the machine's route driver in Route4Me"; "(the number is in jobber under on-call)"

@@ -145,6 +145,15 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     # "forward them … instead of answering them with the model": work not to do
                     taken.append((m.start(), m.end()))
                     continue
+                before_word = re.search(r"([\w-]+)\s+$", sentence[: m.start()])
+                if (
+                    kind in ("score", "moderate")
+                    and before_word is not None
+                    and any(before_word.group(1).lower() in t.labels for t in tasks if t.kind == "classify")
+                ):
+                    # "Medium risk only adds a note": the label the flow decided, naming the events
+                    taken.append((m.start(), m.end()))
+                    continue
                 lead = re.match(r"\W*(?:for|on|with)\s+[^,;.]{1,40},", sentence, re.I)
                 if kind in ("score", "moderate") and (
                     re.search(r"\b(?:if|when|whenever|unless)\b[^,;.:]*$", sentence[: m.start()], re.I)
@@ -177,6 +186,14 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     r"detect\w*\s+(?:\w+\s+)?(toxic\w*|abus\w*|hate|nsfw)", lower[m.start() :]
                 ):
                     task.kind = "moderate"
+                if task.kind == "score" and re.match(
+                    r"\s+(?:the\s+|its\s+|their\s+)?(?:[\w-]+\s+){0,2}?as\s+[\w-]+\s*(?:,|or\b)",
+                    sentence[m.end() :],
+                ):
+                    # "assess mastitis risk as low, medium or high": a choice among the brief's levels
+                    labels, _ = listed_labels(sentence, m.end())
+                    if len(labels) >= 2:
+                        task.kind = "classify"
                 if task.kind == "classify":
                     task.labels, span = listed_labels(sentence, m.end())
                     if span is not None:

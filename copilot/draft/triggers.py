@@ -381,7 +381,10 @@ TRIGGERS: list[TriggerPhrase] = [
         "schedule",
         NAMED,
         # "Keepers log daily observations": how often the data is made, not when the flow runs
-        rf"\b(?P<phrase>(?:daily|nightly|weekly|monthly)(?!\s+(?!at\b)[a-z]+s\b)|every\s+{_DAY_WORDS}|each\s+{_DAY_WORDS}|once\s+(?:a|per)\s+(?:day|week|month)|(?:on\s+)?(?:weekdays|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)){_AT_TIME}",
+        r"\b(?P<phrase>(?:daily|nightly|weekly|monthly)(?!\s+(?!at\b)[a-z]+s\b)"
+        # "the monthly budget is $60": money per period, no schedule
+        r"(?!\s+(?:budget|spend|spending|cost|costs|bill|limit|cap|volume|fee|total|allowance)\b)|"
+        rf"every\s+{_DAY_WORDS}|each\s+{_DAY_WORDS}|once\s+(?:a|per)\s+(?:day|week|month)|(?:on\s+)?(?:weekdays|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)){_AT_TIME}",
         _timetable,
     ),
     _row(

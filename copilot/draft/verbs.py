@@ -200,6 +200,7 @@ ACTION_VERBS: dict[str, str] = {
             "edit",
             "adjust",
             "overwrite",
+            "divert",  # "never divert milk for low-risk cows"
             "increment",  # "increment the no_show_count property on the HubSpot contact"
             "decrement",
         ),

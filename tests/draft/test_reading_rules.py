@@ -3859,3 +3859,41 @@ def test_an_only_if_before_its_order_limits_that_order_inside_the_otherwise():
     assert "urgent" not in email and email.startswith("{{ not ("), email
     hold = step(data, "http", "hold")["if"]
     assert "'urgent'" in hold and hold.startswith("{{ (not ("), hold
+
+
+def test_levels_assessed_decide_the_actions_and_a_level_led_sentence_is_an_action_for_it():
+    data = drafted(
+        "Our milking robots publish a message to RabbitMQ (exchange milking.sessions) with cow_id and "
+        "body_temp_c. Pull the cow's last 10 milkings from our DairyComp herd records, then have a model "
+        "assess mastitis risk as low, medium or high. If the risk is high, flag the cow in DairyComp. Medium "
+        "risk only adds a note to the cow's record. The monthly budget is $60 for about 90,000 milkings."
+    )
+    assert data["trigger"]["type"] == "queue"
+    assert step(data, "http", "flag")["if"] == "{{ steps.check_classify.output.label == 'high' }}"
+    assert step(data, "http", "note")["if"] == "{{ steps.check_classify.output.label == 'medium' }}"
+    assert not [s for s in data["steps"] if s["id"].startswith("score")]
+    assert data["sla"]["max_cost_per_event"] == pytest.approx(60 / 90000)
+    volume = drafted(
+        "guesty sends us a webhook when a guest checks out with reservation_id and listing_id. text the crew "
+        "lead on twilio. id say max 300 bucks a month, we get maybe 1500 checkouts a month"
+    )
+    assert volume["sla"]["max_cost_per_event"] == pytest.approx(0.2)
+    assert volume["trigger"]["rate_limit"]["limit"] > 1  # a monthly volume is no peak rate
+
+
+def test_a_prohibition_of_two_actions_on_some_events_guards_both_and_each_then_follows_its_own():
+    data = drafted(
+        "Alarm panels report through an AWS Kinesis stream (alarm-signals) with account_number, zone_type "
+        "and test_mode. Look up the account in our Manitou monitoring platform for the site address and "
+        "keyholder phone numbers. Then have a model classify the signal as likely_false, intrusion, fire or panic. For "
+        "fire or panic, create a priority-1 dispatch ticket in Manitou and text the first keyholder with the "
+        "address. For intrusion, text the first keyholder first and create a priority-2 ticket. Never create "
+        "any ticket or text anyone when test_mode is true."
+    )
+    effects = [s for s in data["steps"] if s["id"].startswith(("create", "notify_sms"))]
+    assert len(effects) == 4 and all("test_mode" in s["if"] for s in effects), [s.get("if") for s in effects]
+    texts = [s for s in effects if s["id"].startswith("notify_sms")]
+    assert all(s["request"]["json"]["to"] == "{{ steps.lookup.output.first_keyholder_phone }}" for s in texts)
+    intrusion_sms = next(s["id"] for s in texts if "'intrusion'" in s["if"])
+    second_ticket = next(s for s in effects if s["id"].startswith("create") and "'intrusion'" in s["if"])
+    assert intrusion_sms in second_ticket["needs"], second_ticket["needs"]
