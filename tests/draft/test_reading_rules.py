@@ -3886,9 +3886,9 @@ def test_a_prohibition_of_two_actions_on_some_events_guards_both_and_each_then_f
         "Alarm panels report through an AWS Kinesis stream (alarm-signals) with account_number, zone_type "
         "and test_mode. Look up the account in our Manitou monitoring platform for the site address and "
         "keyholder phone numbers. Then have a model classify the signal as likely_false, intrusion, fire or "
-        "panic. For fire or panic, create a priority-1 dispatch ticket in Manitou and text the first keyholder with the "
-        "address. For intrusion, text the first keyholder first and create a priority-2 ticket. Never create "
-        "any ticket or text anyone when test_mode is true."
+        "panic. For fire or panic, create a priority-1 dispatch ticket in Manitou and text the first "
+        "keyholder with the address. For intrusion, text the first keyholder first and create a priority-2 "
+        "ticket. Never create any ticket or text anyone when test_mode is true."
     )
     effects = [s for s in data["steps"] if s["id"].startswith(("create", "notify_sms"))]
     assert len(effects) == 4 and all("test_mode" in s["if"] for s in effects), [s.get("if") for s in effects]
