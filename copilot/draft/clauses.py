@@ -188,7 +188,10 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 and len(text.split()) <= 3
             ):
                 continue  # "…, guest_name, message and language": the event's fields, no order
-            if _HABITUAL.search(text) or _REPORTED.search(sentence[:a]) or _WISHED.search(text):
+            reported = _REPORTED.search(sentence[:a])
+            if reported is not None and re.search(r"\band\s*$", sentence[:a]) and _ORDER_START.match(text):
+                reported = None  # "reply that the team will follow up and create a Jira ticket …": an order
+            if _HABITUAL.search(text) or reported or _WISHED.search(text):
                 # "We publish ~2k articles a day": how things are, not work; "reply that a crew has
                 # been notified": what the reply says, not an action of the flow
                 continue
@@ -302,6 +305,12 @@ _HABITUAL = re.compile(
     re.I,
 )
 # The content of what a reply says: "reply that a crew has been notified", "tell them that…".
+# an imperative with its object: "create a Jira ticket", "open an incident"
+_ORDER_START = re.compile(
+    r"\W*(?:also\s+|then\s+)?(?:create|open|file|post|send|email|text|page|notify|add|update|log|assign|"
+    r"escalate|forward|tag|flag|book|schedule|charge|refund|cancel|close|move|mark)\s+(?:a|an|the|our|their|it|them)\b",
+    re.I,
+)
 _REPORTED = re.compile(
     r"\b(?:reply|replies|answer|respond|tell|say|says|explain|inform|let\s+\w+\s+know)\w*\s+(?:\w+\s+)?that\s*[^,;.]*$",
     re.I,

@@ -50,10 +50,13 @@ def constraints_kept(
     out: list[dict[str, Any]] = []
     unconditional = [s for s in steps if is_side_effect(s) and runs_always(s, steps)]
     # a forbidden reply is any unconditional step that writes the reply, side effect or not
+    # a scheduled run answers no one: its writer's text is a digest, never a reply to a sender
+    scheduled = (data.get("trigger") or {}).get("type") == "schedule"
     replies = [
         s
         for s in steps
-        if runs_always(s, steps)
+        if not scheduled
+        and runs_always(s, steps)
         and s.get("type") == "model"
         and set(re.split(r"[^a-z]+", str(s.get("id")))) & _REPLY_WORDS
     ]

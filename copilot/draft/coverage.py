@@ -527,8 +527,13 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
 
 # "For each booking", "per crew member", "for each of our 14 restaurants": work item by item
 _PER_ITEM = re.compile(
+    # never "the counts per topic", "the average per region": a figure of the whole run
+    r"(?<!\bcounts )(?<!\bcount )(?<!\btotals )(?<!\btotal )(?<!\baverage )(?<!\bnumber )"
     r"\b(?:for\s+(?:each|every)|per|on\s+each|to\s+each)\s+(?:(?:one\s+)?of\s+(?:the|our|their|its|these|those)\s+"
-    r"(?:\d+\s+)?)?(?!one\b|time\b)([a-z][a-z-]+)(?:\s+([a-z][a-z-]+))?",
+    r"(?:\d+\s+)?)?"
+    # "for every 1- or 2-star review": the item after its rating
+    r"(?:\d+-?\s*(?:(?:or|and|to)\s+\d+-?\s*)?star\s+|[a-z]+-star\s+)?"
+    r"(?!one\b|time\b)([a-z][a-z-]+)(?:\s+([a-z][a-z-]+))?",
     re.I,
 )
 # what a flow's run is already one of: "per event", "per minute", "under a cent per message"

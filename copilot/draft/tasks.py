@@ -145,6 +145,15 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                     # "forward them … instead of answering them with the model": work not to do
                     taken.append((m.start(), m.end()))
                     continue
+                if kind in ("score", "moderate") and re.search(
+                    r"\b(?:write|draft|compose|prepare|produce|generate)\b[^.;]*\bwith\b[^.;]*$",
+                    sentence[: m.start()],
+                    re.I,
+                ):
+                    # "write a digest … with the counts … and any review that mentions fraud": what
+                    # the digest lists, no judgement of its own
+                    taken.append((m.start(), m.end()))
+                    continue
                 before_word = re.search(r"([\w-]+)\s+$", sentence[: m.start()])
                 if (
                     kind in ("score", "moderate")

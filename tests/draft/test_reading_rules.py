@@ -3897,3 +3897,34 @@ def test_a_prohibition_of_two_actions_on_some_events_guards_both_and_each_then_f
     intrusion_sms = next(s["id"] for s in texts if "'intrusion'" in s["if"])
     second_ticket = next(s for s in effects if s["id"].startswith("create") and "'intrusion'" in s["if"])
     assert intrusion_sms in second_ticket["needs"], second_ticket["needs"]
+
+
+def test_an_order_after_what_a_reply_says_is_its_own_action():
+    data = drafted(
+        "Prospects send questions through our Zendesk trust form with ticket_id, company and question_text. "
+        "Answer each question only from our SOC 2 report, and cite the section. If the documents don't cover "
+        "the question, do not guess: reply that the security team will follow up and create a Jira ticket in "
+        "the SECQ project with the question and the company."
+    )
+    ticket = step(data, "http", "ticket")
+    assert ticket["request"]["url"] == "${env:JIRA_API_URL}"
+    assert ticket["if"] == "{{ not steps.check_answer.output.grounded }}"
+
+
+def test_a_nightly_digest_lists_what_it_lists_and_per_item_work_is_named_by_its_items():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Every night at 02:00 UTC, pull the previous day's app reviews from AppFollow. Classify each "
+        "review's sentiment (positive, neutral, negative). Then write a digest for the mobile team with the "
+        "counts per topic, and any review that mentions fraud or stolen money, and post it to the "
+        "#mobile-feedback Slack channel. For every 1- or 2-star review that mentions a crash, create a "
+        "Linear issue in the MOB team. Do not reply to any reviews publicly."
+    )
+    data = drafted(brief)
+    assert not [s for s in data["steps"] if s["id"].startswith("score")]
+    assert "check_reply" in step(data, "http", "slack")["needs"]
+    found = check(data, brief).findings
+    per_item = [f["clause"] for f in found if f["code"] == "DR012"]
+    assert per_item == ["For every 1- or 2-star review"], per_item
+    assert not [f for f in found if f["code"] == "DR007"]  # the digest's writer is no public reply
