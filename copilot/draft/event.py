@@ -105,14 +105,17 @@ class EventShape:
         the whole event instead.
         """
         strings = [f for f in self.fields if _type_at(self.schema, f) == "string"]
-        for name in _TEXT_NAMES:
-            for path in strings:
-                if path.rsplit(".", 1)[-1].lower() == name:
-                    return path
-        for name in _TEXT_NAMES:  # then a qualified one: `message_text`, `email_body`
-            for path in strings:
-                if path.rsplit(".", 1)[-1].lower().endswith("_" + name):
-                    return path
+        # the body before its subject: `email_body` is what a model reads, `subject` only its title
+        weak = _TEXT_NAMES.index("summary")
+        for names in (_TEXT_NAMES[:weak], _TEXT_NAMES[weak:]):
+            for name in names:
+                for path in strings:
+                    if path.rsplit(".", 1)[-1].lower() == name:
+                        return path
+            for name in names:  # then a qualified one: `message_text`, `email_body`
+                for path in strings:
+                    if path.rsplit(".", 1)[-1].lower().endswith("_" + name):
+                        return path
         return None
 
     def field_named_in(self, text: str) -> str | None:

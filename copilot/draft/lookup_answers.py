@@ -72,7 +72,7 @@ def lookup_answers(
         if not text or task in reads:
             continue
         earlier = [t for t in reads if (t.sentence, t.start) < (task.sentence, task.start)]
-        if _judged(text, tasks):
+        if _judged(text, tasks, sentences):
             continue  # "If the risk is high" after "have a model assess mastitis risk": the model's
         valued = _valued(text, earlier, sentences)
         if valued is not None:
@@ -103,11 +103,20 @@ def lookup_answers(
 _JUDGES = ("classify", "score", "moderate", "decide", "extract")
 
 
-def _judged(text: str, tasks: list[Task]) -> bool:
+def _judged(text: str, tasks: list[Task], sentences: list[str]) -> bool:
     """Whether a model step of the flow judges what the condition names: its words are the
-    model's ("assess mastitis risk as low, medium or high" for "if the risk is high")."""
+    model's ("assess mastitis risk as low, medium or high" for "if the risk is high"; "extract …
+    whether the notice has the statement of good faith" for "if the notice is complete")."""
     said = _stems(re.sub(r"^\W*(?:(?:but\s+)?only\s+)?(?:if|when|whenever|unless)\b", "", text, flags=re.I))
-    return any(t.kind in _JUDGES and said & _stems(t.quote or t.text) for t in tasks if t.start >= 0)
+
+    def own(t: Task) -> str:
+        """The model task's words, up to the next task of its sentence (a quote may stop short)."""
+        if not 0 <= t.sentence < len(sentences):
+            return t.quote or t.text
+        later = [o.start for o in tasks if o.sentence == t.sentence and o.start > t.start]
+        return sentences[t.sentence][t.start : min(later, default=len(sentences[t.sentence]))]
+
+    return any(t.kind in _JUDGES and said & _stems(own(t)) for t in tasks if t.start >= 0)
 
 
 def _attach(task: Task, answer: Condition) -> None:

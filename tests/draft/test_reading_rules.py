@@ -3928,3 +3928,15 @@ def test_a_nightly_digest_lists_what_it_lists_and_per_item_work_is_named_by_its_
     per_item = [f["clause"] for f in found if f["code"] == "DR012"]
     assert per_item == ["For every 1- or 2-star review"], per_item
     assert not [f for f in found if f["code"] == "DR007"]  # the digest's writer is no public reply
+
+
+def test_models_read_the_body_and_a_condition_a_model_judges_is_never_a_lookups_field():
+    data = drafted(
+        "Help Scout calls our webhook with conversation_id, sender_email, subject and the email body. "
+        "Extract the claimant name, the asset IDs and whether the notice has the statement of good faith. "
+        "Look up each asset in our Bynder DAM to get the contributor. If the notice is complete and the "
+        "asset exists, unpublish the asset through the Bynder API."
+    )
+    assert "{{ event.email_body }}" in step(data, "model", "extract")["prompt"]["user"]
+    unpublish = step(data, "http", "unpublish")["if"]
+    assert "steps.lookup.output" not in unpublish and "check_classify" in unpublish, unpublish
