@@ -702,6 +702,17 @@ def read(brief: str) -> Reading:
             matches.append(
                 Match("constraint", constraint.text, constraint.sentence, at, at + len(constraint.text))
             )
+    for task in tasks:
+        # "For missing_reward, … reply with the tracking link … if it has passed, reply that the
+        # address is locked": one writer said in several branches runs on all of them (each message
+        # that sends its text keeps its own condition)
+        if task.kind in ("reply", "answer") and any(
+            m.sentence != task.sentence
+            and re.match(r"\W*(?:if|for|when|otherwise|unless)\b", sentences[m.sentence], re.I)
+            for m in task.also
+            if 0 <= m.sentence < len(sentences) and m.start >= 0
+        ):
+            task.condition = task.unmapped_condition = None
     budget_period = None
     if cost.budget is None and (spread := period_budget(sentences)) is not None:
         # "$200 a month" at the brief's rate, "about a dollar a day" for a daily run: per event

@@ -325,6 +325,10 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         threshold = task.condition if task.condition is not None and task.condition.kind == "event" else None
         if (task.condition is not None and threshold is None) or task.kind not in ACTING or task.start < 0:
             continue
+        if task.kind in ("reply", "answer") and any(
+            m.sentence != task.sentence for m in task.also if m.start >= 0
+        ):
+            continue  # one writer said in several branches runs on all of them
         sentence = sentences[task.sentence]
         lead = re.match(
             r"\W*(?:only\s+)?for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentence, re.I

@@ -73,7 +73,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"(?:(?<=should )|(?<=will )|(?<=must )|(?<=also ))(?:get|receive)\s+an?\s+(?:[\w-]+\s+){0,3}?(?:e-?mail|text|sms)\b|"
                           # "send the homeowner a polite note saying …": a message to a person
                           r"send(?:s|ing)? (?:the |our |each |every |that )?[\w-]+ (?:an? |the |their )?(?:[\w-]+ ){0,2}?(?:note|message|notice|letter|confirmation|reminder|apology|heads-up|invite|invitation|receipt)\b|"
-                          r"message (?:the|our)|e-?mail (?:the|our|them|it|me|us)\b|text(?:s|ed)? (?:the|them|him|her|our|their|me|us)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
+                          r"message (?:the|our)|e-?mail (?:the|our|them|it|me|us)\b|(?<=is )e-?mailed to\b|(?<=are )e-?mailed to\b|text(?:s|ed)? (?:the|them|him|her|our|their|me|us)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
                           r"forward\w*|hand (?:it )?(?:off|over) to|(?:to|in|on|into|via|over|by) (?:the |our |a )?(?:#[\w-]+ )?"
                           r"(?:slack|teams|e-?mail|discord|pager ?duty|sms))\b", re.I)),
     ("store", re.compile(r"\b(stor(?:e|es|ed|ing)|sav(?:e|es|ed|ing)|persist\w*|archiv\w*|record(?:s|ed|ing)? (?:it|them|the|each|in|to)|"
@@ -269,6 +269,8 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                             flags=re.I,
                         )
                         channels = [name for name, p in CHANNELS if p.search(elsewhere)]
+                    if not channels and re.search(r"e-?mail", m.group(0), re.I):
+                        channels = ["email"]  # "every reply is emailed to the backer"
                     if "escalat" in m.group(0).lower() and not channels:
                         if re.search(r"on-?call|engineer|sre|ops", lower):
                             channels = ["pagerduty"]
@@ -734,6 +736,17 @@ def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]
         same.fields = same.fields or task.fields
         same.docs = same.docs or task.docs
         same.target = same.target or task.target
+        if (
+            same.kind in ("reply", "answer")
+            and (same.condition or same.unmapped_condition)
+            and (task.condition or task.unmapped_condition)
+            and not (same.condition and task.condition and same.condition.text == task.condition.text)
+        ):
+            # "For missing_reward … reply with the tracking link … if it has passed, reply that the
+            # address is locked": one writer for several branches runs on all of them; each
+            # message that sends its text keeps its own condition
+            same.condition = same.unmapped_condition = None
+            task.condition = task.unmapped_condition = None
         same.condition = same.condition or task.condition
         if same.condition is None:
             same.unmapped_condition = same.unmapped_condition or task.unmapped_condition

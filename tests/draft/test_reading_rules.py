@@ -3940,3 +3940,18 @@ def test_models_read_the_body_and_a_condition_a_model_judges_is_never_a_lookups_
     assert "{{ event.email_body }}" in step(data, "model", "extract")["prompt"]["user"]
     unpublish = step(data, "http", "unpublish")["if"]
     assert "steps.lookup.output" not in unpublish and "check_classify" in unpublish, unpublish
+
+
+def test_one_reply_said_in_several_branches_runs_on_all_and_is_emailed_as_written():
+    data = drafted(
+        "BackerKit sends a webhook with message_id, backer_email, pledge_id, subject and body. Classify each "
+        "message as address_change, missing_reward or other. For address_change, if the lock date has "
+        "passed, reply that the address is locked. For missing_reward, look up the shipment in ShipBob by "
+        "pledge_id and reply with the tracking link. Every reply is emailed to the backer and must only use "
+        "our campaign FAQ for policy statements."
+    )
+    writer = next(s for s in data["steps"] if s["type"] == "model" and s["id"] in ("answer", "reply"))
+    assert "if" not in writer, writer.get("if")
+    email = step(data, "http", "email")
+    assert email["request"]["json"]["to"] == "{{ event.backer_email }}"
+    assert email["request"]["json"]["text"] == f"{{{{ steps.check_{writer['id']}.output.text }}}}"
