@@ -37,7 +37,7 @@ _IF_CLAUSE = re.compile(
     r",(?=\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b))*?"
     r"(?=,(?!\d{3})(?!\s*(?:or|and)\s+(?:the|a|an|its|their|if|when|[a-z]+_[a-z0-9_]+)\b)|\.(?!\d)|;|:|\s[—–-]\s|\bthen\b|"
     # "If turbidity is above 0.5 NTU we have to close that pool": the consequence starts, no comma
-    r"\s(?:we|you|they)\s+(?:have\s+to|need\s+to|must|should|will)\b|"
+    r"\s(?:we|you|they)\s+(?:also\s+|then\s+|still\s+)?(?:have\s+to|need\s+to|must|should|will)\b|"
     # "if the danger level is 4 or more email the guests …": after a threshold, an order begins
     + "|".join(
         rf"(?<={w})\s(?={_ORDER_AFTER})" for w in (r"\d", "more", "less", "above", "below", "higher", "lower")

@@ -332,6 +332,13 @@ _MODEL_KINDS = frozenset(
 _LISTED_OPTIONS = re.compile(r"\(\s*[\w-]+(?:\s*,\s*[\w-]+)+\s*,?\s*(?:or|and)\s+[\w-]+\s*\)")
 
 
+# systems a brief may name in lower case ("the approved vendors airtable"): where the call goes
+_KNOWN_SYSTEM = re.compile(
+    r"\b(?:salesforce|hubspot|zendesk|jira|linear|notion|airtable|bigquery|snowflake|shopify|stripe|github|"
+    r"gitlab|confluence|workday|netsuite|quickbooks|xero|mailchimp|intercom|freshdesk|servicenow|trello|"
+    r"asana|monday|clickup|pipedrive|zoho|gorgias|helpscout|front|twilio)\b",
+    re.I,
+)
 _SOURCE = re.compile(
     r"\b([A-Z][\w.-]*[A-Za-z0-9])(?:['’]s)?\s+(?:[\w/.-]+\s+){0,1}?(?:calls|sends|posts|fires|hits|pushes|publishes|"
     r"notifies|triggers|delivers)\b"
@@ -706,6 +713,9 @@ def read_actions(
             task.target = capital.group(1).lower()
         if task.target in ("the", "our", "their", "a", "an", "its"):
             task.target = None  # a determiner is no system
+        known = _KNOWN_SYSTEM.search(rest)
+        if known is not None and not channel and not clause.systems:
+            task.target = known.group(0).lower()  # "add them to the approved vendors airtable"
         generic = r"ticket|order|record|case|issue|conversation|contact|deal|booking|request|submission|lead|account"
         if task.target and re.fullmatch(generic, task.target):
             task.target = None  # "on the ticket": the record, not a system

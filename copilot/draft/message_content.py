@@ -14,9 +14,9 @@ from typing import Any
 
 from copilot.draft.event import EventShape
 
-__all__ = ["asked_content"]
+__all__ = ["LISTED", "asked_content"]
 
-_LISTED = re.compile(r"\b(?:with|including|listing|containing|carrying|plus)\s+(?P<items>[^.;:()]+)", re.I)
+LISTED = re.compile(r"\b(?:with|including|listing|containing|carrying|plus)\s+(?P<items>[^.;:()]+)", re.I)
 # what ends the list: the next instruction ("… and do not offer a booking")
 _LIST_END = re.compile(
     r"\s*(?:,\s*)?\b(?:and\s+)?(?:do not|don'?t|never|then|so that|so|but|if|when|unless|because|right away|"
@@ -30,7 +30,7 @@ _DROP = re.compile(r"^(?:the|a|an|our|their|its|his|her|any|all|each|every)\s+",
 
 
 def _items(quote: str) -> list[str]:
-    m = _LISTED.search(quote)
+    m = LISTED.search(quote)
     if m is None:
         return []
     listed = _LIST_END.sub("", m.group("items"))
@@ -104,4 +104,23 @@ def asked_content(
             body.setdefault(name, f"{{{{ steps.{check}.output.{name} }}}}")
             if check not in reads:
                 reads.append(check)
+            continue
+        looked = _looked_up(item, producers, steps)
+        if looked is not None:
+            # "with the available plots" after "look up available plots in PlotBox": what it returned
+            body.setdefault("_".join(re.findall(r"[a-z0-9]+", item))[:40], f"{{{{ steps.{looked}.output }}}}")
+            if looked not in reads:
+                reads.append(looked)
     return body, reads
+
+
+def _looked_up(item: str, producers: dict[str, str], steps: list[dict[str, Any]]) -> str | None:
+    """The lookup whose clause names the item ("available plots"), by its head noun."""
+    lookup = producers.get("lookup")
+    step = next((s for s in steps if s.get("id") == lookup), None)
+    why = (step or {}).get("why") or {}
+    quoted = " ".join(
+        why.get("brief") if isinstance(why.get("brief"), list) else [str(why.get("brief") or "")]
+    )
+    head = _stems(item.split()[-1]) if item.split() else set()
+    return lookup if lookup and head and head <= _stems(quoted) else None

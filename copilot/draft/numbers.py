@@ -458,7 +458,8 @@ def read_cost(sentences: list[str], matches: list[Match]) -> Cost:
     for index, sentence in enumerate(sentences):
         for value, m, words in money(sentence):
             if value > 0 and cost.budget is None:
-                cost.budget, cost.budget_text = value, words.strip()
+                # four significant figures: "$60 for 90,000" is $0.0006667, never float noise
+                cost.budget, cost.budget_text = float(f"{value:.4g}"), words.strip()
                 matches.append(Match("budget", words.strip(), index, m.start(), m.start() + len(words)))
         for row, m in scan(COST_TIERS, sentence):
             if cost.tier is None:

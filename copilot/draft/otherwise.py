@@ -17,6 +17,8 @@ def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
     for task in tasks:
         if task.start < 0 or task.kind not in ACTING:
             continue
+        if task.scope is not None and task.scope.text.lower().startswith("otherwise"):
+            continue  # read already (this runs again once the leads are read)
         if task.condition is not None:
             prior = (
                 _before(sentences, tasks, task)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import re
 
-from copilot.draft.asked_outputs import ASKED
 from copilot.draft.clauses import event_lead
 from copilot.draft.decisions import (
     clauses_of,
@@ -43,6 +42,7 @@ from copilot.draft.event_reading import (
     read_noun,
 )
 from copilot.draft.labels import snake
+from copilot.draft.late_reading import one_writer_for_all_branches, read_content_lists
 from copilot.draft.numbers import (
     events_per,
     finish_by,
@@ -68,6 +68,7 @@ from copilot.draft.second_reads import second_reads
 from copilot.draft.sentences import split_sentences
 from copilot.draft.subjects import systems_named
 from copilot.draft.task_conditions import (
+    bare_score_leads,
     carry_instead,
     except_for,
     for_labels,
@@ -583,11 +584,14 @@ def read(brief: str) -> Reading:
             task.api = " ".join(api.group(1).split()) or "scoring"
     pronoun_conditions(sentences, tasks, [label for t in tasks if t.kind == "classify" for label in t.labels])
     otherwise_across(sentences, tasks)
+    bare_score_leads(sentences, tasks)  # "under 3 just send a polite decline email"
     skip_conditions(sentences, tasks)
     tasks = _delivered(sentences, tasks)
     tasks = _elaborated(sentences, tasks)
     lead_labels(sentences, tasks, matches)
     for_labels(sentences, tasks)
+    # "For at_need enquiries, text … Otherwise email the family": the label the lead just read
+    otherwise_across(sentences, tasks)
     unmapped_labels(tasks, matches)
     subject_shared(sentences, tasks)
     except_for(sentences, tasks, matches)
@@ -702,26 +706,22 @@ def read(brief: str) -> Reading:
             matches.append(
                 Match("constraint", constraint.text, constraint.sentence, at, at + len(constraint.text))
             )
-    for task in tasks:
-        # "For missing_reward, … reply with the tracking link … if it has passed, reply that the
-        # address is locked": one writer said in several branches runs on all of them (each message
-        # that sends its text keeps its own condition)
-        if task.kind in ("reply", "answer") and any(
-            m.sentence != task.sentence
-            and re.match(r"\W*(?:if|for|when|otherwise|unless)\b", sentences[m.sentence], re.I)
-            for m in task.also
-            if 0 <= m.sentence < len(sentences) and m.start >= 0
-        ):
-            task.condition = task.unmapped_condition = None
+    one_writer_for_all_branches(sentences, tasks)
     budget_period = None
     if cost.budget is None and (spread := period_budget(sentences)) is not None:
         # "$200 a month" at the brief's rate, "about a dollar a day" for a daily run: per event
         amount, seconds, words = spread
+        volume: list[Match] = []
         events = events_per(
-            seconds, rate or read_rate(sentences, [], averages=True), trigger.every, trigger.cron
+            seconds, rate or read_rate(sentences, volume, averages=True), trigger.every, trigger.cron
         )
+        # the budget and the volume it is spread over are read (never "not understood")
+        matches.extend(volume)
+        at = next(((i, s.find(words)) for i, s in enumerate(sentences) if words in s), None)
+        if at is not None:
+            matches.append(Match("budget", words, at[0], at[1], at[1] + len(words)))
         if events:
-            cost.budget = amount / events
+            cost.budget = float(f"{amount / events:.4g}")  # $0.01667, not $0.016666666666666666
             cost.budget_text = f"{words} (~{events:,.0f} events in that time)"
         else:
             budget_period = words
@@ -751,10 +751,7 @@ def read(brief: str) -> Reading:
         bands=bands,
         fallback_option=fallback,
     )
-    for task in tasks:  # "…, listing the handbook section numbers": a field of the verdict, read
-        if task.kind in ("decide", "classify", "score", "moderate") and task.start >= 0:
-            for m in ASKED.finditer(sentences[task.sentence], task.start):
-                matches.append(Match("fields", m.group(0), task.sentence, m.start(), m.end()))
+    read_content_lists(sentences, tasks, matches)
     reading.unmapped = list(dict.fromkeys([*unmapped(sentences, matches), *_vague(tasks, matches)]))
     if lead is not None:  # the arriving event's own words were read, as the event
         head = sentences[lead[0]][lead[1] : lead[2]]

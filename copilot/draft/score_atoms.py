@@ -21,6 +21,10 @@ _RANGE_ATOM = re.compile(
     r"(\d+(?:\.\d+)?)\s*\)?",
     re.I,
 )
+_SCORE_EITHER = re.compile(
+    r"\b(?:scores?|rating)\s+(?:is|are|of|=)\s+(\d+(?:\.\d+)?)\s+or\s+(\d+(?:\.\d+)?)\b(?!\s*(?:%|percent))",
+    re.I,
+)
 _SCORE_AFTER = re.compile(
     r"\b(?:score[sd]?|scoring|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+)?"
     r"(\d+(?:\.\d+)?)\s*(%|percent)?\s+(?:or|and)\s+(above|over|more|higher|below|under|less|lower)\b",
@@ -55,6 +59,12 @@ def score_atoms(part: str, a: int) -> list[tuple[int, int, Condition]]:
         if re.match(r"\s*(?:point\s+)?scale\b", part[m.end() :], re.I):
             continue  # "on a 1-5 scale"
         low, high = float(m.group(1)), float(m.group(2))
+        if high > 1:
+            low, high = low / 100, high / 100
+        found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), "range", (low, high))))
+    for m in _SCORE_EITHER.finditer(part):
+        # "if the score is 4 or 5" on a 1-5 scale: the band from the lower to the higher
+        low, high = sorted((float(m.group(1)), float(m.group(2))))
         if high > 1:
             low, high = low / 100, high / 100
         found.append((a + m.start(), a + m.end(), Condition("score", m.group(0), "range", (low, high))))

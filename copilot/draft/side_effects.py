@@ -130,6 +130,7 @@ def condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, lis
         # an alternative carries its own "not" ("… and the segment isn't in a maintenance window")
         if (t := _test(part, producers)) is not None
     ]
+    tests = list(dict.fromkeys(tests))  # a label said twice ("For at_need enquiries …") is one test
     if not tests:
         return None
     joiner = " and " if cond.all_of else " or "

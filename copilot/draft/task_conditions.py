@@ -741,3 +741,30 @@ def scope_conditions(sentences: list[str], tasks: list[Task], matches: list[Matc
                 task.condition = scope
             elif task.condition is not None and task.condition is not scope:
                 task.condition.scope = scope
+
+
+# "under 3 just send a polite decline email", "over 80, page the lead": a threshold that leads its
+# clause with no word for what it measures, in a flow that scores
+_BARE_THRESHOLD = re.compile(
+    r"^\W*(?:and\s+|but\s+|otherwise\s+)?(?P<op>under|below|less\s+than|over|above|more\s+than|at\s+least)\s+"
+    r"(?P<n>\d+(?:\.\d+)?)(?!\s*(?:%|percent|[a-z]{2,}\b(?<!just)(?<!then)(?<!only)))",
+    re.I,
+)
+
+
+def bare_score_leads(sentences: list[str], tasks: list[Task]) -> None:
+    """An action led by a bare threshold is limited to the scores on that side of it."""
+    from copilot.draft.score_atoms import OPS, as_share
+
+    if not any(t.kind == "score" for t in tasks):
+        return
+    for task in tasks:
+        if task.condition is not None or task.kind not in ACTING or task.start < 0:
+            continue
+        a, _ = clause_span(sentences[task.sentence], task.start)
+        m = _BARE_THRESHOLD.match(sentences[task.sentence], a)
+        if m is None or m.end() > task.start:
+            continue
+        op = OPS.get(" ".join(m.group("op").lower().split()), ">=")
+        value = as_share(float(m.group("n")))
+        task.condition, task.unmapped_condition = Condition("score", m.group(0).strip(" ,"), op, value), None
