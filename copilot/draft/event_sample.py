@@ -81,7 +81,7 @@ _NUMBER_WORDS = frozenset({
     "cm", "lph", "gph", "rssi", "soc", "kpa", "bar", "mbar", "kt", "kts", "g", "ntu", "wind",
     "visibility", "cents", "level", "stage", "months", "weeks", "nights", "low", "high", "value", "limit",
     "threshold", "pay", "salary", "wage", "wages", "fee", "fees", "revenue", "income", "spend", "subtotal",
-    "tax", "discount",
+    "tax", "discount", "m",  # `nearest_residence_m`: metres
 })  # fmt: skip
 # `target_languages`, `dtc_codes`, `order_ids`: a list of values (a JSON array), not one string
 _LIST_TAILS = frozenset({

@@ -304,8 +304,8 @@ _OVER_PERIOD = re.compile(
     re.I,
 )
 # a period a budget can be per ("$50 a month"), in seconds
-_PERIODS = re.compile(r"(?P<period>month|mo|day|week|year|yr)s?", re.I)
-PERIOD_SECONDS = {"month": 30 * 86400.0, "mo": 30 * 86400.0, "day": 86400.0, "week": 7 * 86400.0,
+_PERIODS = re.compile(r"(?P<period>month|mo|day|dai|week|year|yr)s?", re.I)
+PERIOD_SECONDS = {"month": 30 * 86400.0, "mo": 30 * 86400.0, "day": 86400.0, "dai": 86400.0, "week": 7 * 86400.0,
                   "year": 365 * 86400.0, "yr": 365 * 86400.0}  # fmt: skip
 # "… a month at roughly 40,000 messages", "… a day for about 300 tickets": the events it covers
 _AT_VOLUME = re.compile(
@@ -330,13 +330,17 @@ def events_per(seconds: float, rate: float | None, every: float | None, cron: st
     return None
 
 
+# "on a $25 monthly budget": the period after the amount, as an adjective
+_MONTHLY_AFTER = re.compile(r"\s+(?P<unit>month|week|year|dai)ly\b", re.I)
+
+
 def period_budget(sentences: list[str]) -> tuple[float, float, str] | None:
     """(dollars, the period in seconds, the words) of a budget the brief gives per period and not
     per event ("keep model spend below $50 a month", "about a dollar a day"); None without one."""
     for sentence in sentences:
         for row, m in scan(MONEY, sentence):
             amount = row.dollars * (number(m.group("n")) if "n" in m.re.groupindex else 1.0)
-            per = _PER.match(sentence, m.end())
+            per = _PER.match(sentence, m.end()) or _MONTHLY_AFTER.match(sentence, m.end())
             period = _PERIODS.fullmatch(per.group("unit")) if per is not None else None
             before = sentence[max(0, m.start() - 40) : m.start()]
             asked = (

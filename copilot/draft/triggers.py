@@ -210,6 +210,8 @@ _TOPIC_NAMES = [
         re.I,
     ),
     re.compile(r"\b(?:topic|queue|stream|subscription)\s+[`\"'](?P<name>[^`\"'\s]+)[`\"']", re.I),
+    # "the NATS subject registry.retirements", "rabbitmq (exchange dc.alarms, …)": their names for it
+    re.compile(r"\b(?:subject|exchange|channel)\s+`?(?P<name>[a-z0-9*>#]+(?:[./_-][a-z0-9*>#]+)+)", re.I),
     re.compile(r"[`\"'](?P<name>[^`\"'\s]+)[`\"']\s+(?:topic|queue|stream|subscription)\b", re.I),
     # "publish telemetry to MQTT studio/kilns/+/telemetry": a topic path right after its broker
     re.compile(rf"\b{BROKER}\s+`?(?P<name>[a-z0-9+#]+(?:/[a-z0-9+#_-]+)+)", re.I),

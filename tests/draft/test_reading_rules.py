@@ -3991,3 +3991,19 @@ def test_final_check_10_either_score_bare_thresholds_lowercase_systems_and_an_ot
     )
     assert step(plots, "http", "sms")["if"] == "{{ steps.check_classify.output.label == 'at_need' }}"
     assert step(plots, "http", "email")["if"] == "{{ not (steps.check_classify.output.label == 'at_need') }}"
+
+
+def test_a_nats_subject_an_exchange_a_budget_said_as_monthly_and_metres_are_read():
+    nats = drafted(
+        "Each request lands on the NATS subject registry.retirements with request_id, buyer_email and "
+        "tonnes. Have a model classify it as valid or invalid. We process about 1,200 requests a month on a "
+        "$25 monthly budget."
+    )
+    assert nats["trigger"]["topic"] == "registry.retirements"
+    assert nats["sla"]["max_cost_per_event"] == pytest.approx(25 / 1200, rel=1e-3)
+    rabbit = drafted(
+        "our bms pushes alarms onto rabbitmq (exchange dc.alarms, routing key crac.#) and each msg has "
+        "unit_id, nearest_residence_m and note. classify the note as leak or other."
+    )
+    assert rabbit["trigger"]["topic"] == "dc.alarms"
+    assert rabbit["trigger"]["event_schema"]["properties"]["nearest_residence_m"] == {"type": "number"}
