@@ -621,24 +621,30 @@ def _destination(sentence: str) -> str | None:
     return m.group(0).lower() if m else None
 
 
-def _other_person(sentence: str, first: int, then: int) -> bool:
-    """Whether the message said at `then` goes to someone else than the one at `first`."""
+def _people_differ(first: str, then: str) -> bool:
+    """Whether two messages' clauses name different recipients ("the project manager", "the site
+    safety officer"); a pronoun or no one named is the same person said again."""
     from copilot.draft.recipient_phrase import recipient_phrase
 
-    if re.search(
-        r"\b(?:if|when|unless|otherwise|else)\b", sentence[min(first, then) : max(first, then)], re.I
-    ):
-        return True  # "… send the parent a tour invite, if theres no spot … send the parent a note"
-    a = recipient_phrase(sentence[first : clause_span(sentence, first)[1]])
-    b = recipient_phrase(sentence[then : clause_span(sentence, then)[1]])
-    pronouns = {"them", "him", "her", "it", "they"}
+    a, b = recipient_phrase(first), recipient_phrase(then)
+    pronouns = {"them", "him", "her", "it", "they", "you"}
     return bool(a and b and a != b and a not in pronouns and b not in pronouns)
 
 
+def _other_person(sentence: str, first: int, then: int) -> bool:
+    """Whether the message said at `then` goes to someone else than the one at `first`, or on
+    other events ("… send the parent a tour invite, if theres no spot … send the parent a note")."""
+    if re.search(
+        r"\b(?:if|when|unless|otherwise|else)\b", sentence[min(first, then) : max(first, then)], re.I
+    ):
+        return True
+    return _people_differ(
+        sentence[first : clause_span(sentence, first)[1]], sentence[then : clause_span(sentence, then)[1]]
+    )
+
+
 def _two_people(first: Task, then: Task, sentences: list[str] | None) -> bool:
-    """Whether two messages name different recipients ("the project manager", "the site safety
-    officer"); a pronoun or no one named is the same person said again."""
-    from copilot.draft.recipient_phrase import recipient_phrase
+    """Whether two tasks' messages go to different people."""
 
     def said(t: Task) -> str:
         if sentences is not None and t.start >= 0 and 0 <= t.sentence < len(sentences):
@@ -646,9 +652,7 @@ def _two_people(first: Task, then: Task, sentences: list[str] | None) -> bool:
             return sentence[t.start : clause_span(sentence, t.start)[1]]
         return t.quote or t.text
 
-    a, b = recipient_phrase(said(first)), recipient_phrase(said(then))
-    pronouns = {"them", "him", "her", "it", "they", "you"}
-    return bool(a and b and a != b and a not in pronouns and b not in pronouns)
+    return _people_differ(said(first), said(then))
 
 
 def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]:
