@@ -511,6 +511,28 @@ def _unread_parts(
     return out
 
 
+def _or_groups(sentence: str, parts: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Unread parts joined by "or" and then "and"-ed with the rest are one conjunct: "if it's a
+    shift or drift and wafer_count is 5 or more" is (shift or drift) and the count."""
+    out: list[tuple[int, int, str]] = []
+    for start, stop, text in parts:
+        if (
+            out
+            and re.fullmatch(r"\s*or\s+", sentence[out[-1][1] : start], re.I)
+            and re.match(r"\s*and\b", sentence[stop:], re.I)
+        ):
+            first = out.pop()
+            out.append((first[0], stop, sentence[first[0] : stop]))
+            continue
+        # "it's a shift or drift and …": a one-word alternative after it belongs to it
+        tail = re.match(r"\s+or\s+[A-Za-z_'’-]+(?=\s+and\b)", sentence[stop:], re.I)
+        if tail is not None:
+            stop += tail.end()
+            text = sentence[start:stop]
+        out.append((start, stop, text))
+    return out
+
+
 _GLOSSED_TEST = re.compile(
     r"\b(?:and|or|if|when|unless)\s+((?:(?!\b(?:and|or|if|when|unless)\b)[^,;()]){3,60}?)\s*\(\s*([a-z][a-z0-9]*_[a-z0-9_]+\s+(?:is|=|==|equals)\s+"
     r"[\w\"'.-]+)\s*\)",
@@ -585,7 +607,7 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
         cond = _combine(sentence, atoms, clause.strip())
         cond.negated = cond.negated != (word == "unless")  # "unless X is false": X is true
         mapped.append((m.start(), m.end(), cond))
-        parts = _unread_parts(sentence, m.start() + len(m.group(1)), m.end(), atoms)
+        parts = _or_groups(sentence, _unread_parts(sentence, m.start() + len(m.group(1)), m.end(), atoms))
         for start, stop, text in parts:
             joined = re.search(r"\band\s*$", sentence[:start], re.I) or re.match(
                 r"\s*and\b", sentence[stop:], re.I

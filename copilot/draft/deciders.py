@@ -43,6 +43,14 @@ def labels_named(tasks: list[Task]) -> None:
             named = option_of(part.text, labels)
             if named is not None:
                 part.kind, part.op, part.value, part.output_field = "label", "==", named, None
+                # "if it's a shift or drift": every label the part names, any of them
+                others = [
+                    o
+                    for piece in re.split(r"\s+or\s+|\s*,\s*", part.text)
+                    if (o := option_of(piece, labels)) is not None and o != named
+                ]
+                if others and not re.search(r"\b(?:not|no|never|isn'?t)\b", part.text, re.I):
+                    part.op, part.value = "in", [named, *dict.fromkeys(others)]
 
 
 # A check's two verdicts, by the word its clause uses ("check eligibility", "validate the claim")

@@ -89,6 +89,8 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         return (f"{field} is defined and {test}" if cond.optional else test), ""
     if cond.kind == "urgent" and "classify" in producers:
         return f"steps.{producers['classify']}.output.urgency == 'high'", producers["classify"]
+    if cond.kind == "label" and "classify" in producers and isinstance(cond.value, list):
+        return f"steps.{producers['classify']}.output.label in {cond.value!r}", producers["classify"]
     if cond.kind == "label" and "classify" in producers:
         return f"steps.{producers['classify']}.output.label == {cond.value!r}", producers["classify"]
     if cond.kind == "field" and cond.output_field and cond.value is True and "classify" in producers:

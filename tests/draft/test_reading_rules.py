@@ -4007,3 +4007,15 @@ def test_a_nats_subject_an_exchange_a_budget_said_as_monthly_and_metres_are_read
     )
     assert rabbit["trigger"]["topic"] == "dc.alarms"
     assert rabbit["trigger"]["event_schema"]["properties"]["nearest_residence_m"] == {"type": "number"}
+
+
+def test_labels_said_with_or_and_then_a_threshold_with_and_are_one_conjunct():
+    data = drafted(
+        "Our SPC system publishes excursions to the Kafka topic fab.spc with lot_id, tool_id, value and "
+        "wafer_count. Have the model classify the excursion as one of shift, drift, outlier or sensor_fault. "
+        "If it's a shift or drift and wafer_count is 5 or more, put the lot on hold in Camstar. If it's "
+        "sensor_fault, open a ServiceNow ticket for the equipment team instead and never hold the lot."
+    )
+    assert step(data, "http", "lot")["if"] == (
+        "{{ (event.wafer_count >= 5) and (steps.check_classify.output.label in ['shift', 'drift']) }}"
+    )
