@@ -167,6 +167,19 @@ class EventShape:
                 keyed = re.search(r"\bby\s+(?:the\s+|their\s+|its\s+)?([a-z]+)", text, re.I)
                 if len(parts) > 1 and keyed is not None and keyed.group(1).lower() in parts:
                     found.append(path)
+        if not found:
+            # "If PPV is above 12.5 mm/s" with `peak_particle_velocity_mm_s`: an acronym of its words
+            for acronym in re.findall(r"\b([A-Z]{2,5})\b", text):
+                for path in self.fields:
+                    words = [w for w in _leaf(path).lower().split("_") if w]
+                    n = len(acronym)
+                    # the rest of the name is its unit (`_mm_s`, `_db`), at most three letters a part
+                    if (
+                        len(words) >= n
+                        and "".join(w[0] for w in words[:n]) == acronym.lower()
+                        and all(len(w) <= 3 or w in _UNITS for w in words[n:])
+                    ):
+                        found.append(path)
         return max(found, key=lambda p: (len(_leaf(p)), -len(p))) if found else None
 
     def compare_as_numbers(self, conditions: list[str], *, given: bool) -> list[str]:

@@ -82,6 +82,7 @@ _NUMBER_WORDS = frozenset({
     "visibility", "cents", "level", "stage", "months", "weeks", "nights", "low", "high", "value", "limit",
     "threshold", "pay", "salary", "wage", "wages", "fee", "fees", "revenue", "income", "spend", "subtotal",
     "tax", "discount", "m",  # `nearest_residence_m`: metres
+    "ucl", "lcl", "usl", "lsl",  # control and specification limits
 })  # fmt: skip
 # `target_languages`, `dtc_codes`, `order_ids`: a list of values (a JSON array), not one string
 _LIST_TAILS = frozenset({

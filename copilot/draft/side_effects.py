@@ -532,6 +532,8 @@ def side_effect_step(
         description = (task.quote or action)[:100]
     elif task.kind == "notify":
         env, description = _CHANNEL_ENV.get(task.channel or "webhook", _CHANNEL_ENV["webhook"])
+        if task.channel == "pagerduty" and re.search(r"\bopsgenie\b", task.quote or task.text, re.I):
+            env, description = "OPSGENIE_API_URL", "page on-call through Opsgenie"  # the pager it names
         step_id = {"pagerduty": "page_oncall", "webhook": "escalate"}.get(
             task.channel or "", f"notify_{task.channel}"
         )

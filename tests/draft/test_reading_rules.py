@@ -4019,3 +4019,16 @@ def test_labels_said_with_or_and_then_a_threshold_with_and_are_one_conjunct():
     assert step(data, "http", "lot")["if"] == (
         "{{ (event.wafer_count >= 5) and (steps.check_classify.output.label in ['shift', 'drift']) }}"
     )
+
+
+def test_an_acronym_names_the_field_a_pager_it_names_is_used_and_control_limits_are_numbers():
+    data = drafted(
+        "Seismographs publish a message to MQTT topic quarry/+/blast with site_id, blast_id, "
+        "peak_particle_velocity_mm_s, ucl and nearest_residence_m. If PPV is above 12.5 mm/s, page the "
+        "blasting engineer in Opsgenie."
+    )
+    page = step(data, "http", "page")
+    assert page["if"] == "{{ event.peak_particle_velocity_mm_s > 12.5 }}"
+    assert page["request"]["url"] == "${env:OPSGENIE_API_URL}"
+    props = data["trigger"]["event_schema"]["properties"]
+    assert "ppv" not in props and props["ucl"] == {"type": "number"}
