@@ -183,6 +183,10 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 found = found if found is not None and found[1] == "effect" else None
             if found is None or _reference(text) or RESPONSE.search(text) or len(WORD.findall(text)) < 2:
                 continue  # a bare verb ("Compare:") introduces something; it asks for nothing
+            if re.match(r"\W*[a-z]+\s+(?:and|or)\s+[a-z]+(?:\s+[a-z]+)?\W*$", text, re.I) and re.search(
+                r",\s*$", sentence[:a]
+            ):
+                continue  # "to get their name, email and orientation date": a list's last nouns
             if (
                 re.search(r"\b[a-z]+_[a-z0-9_]+\s*,\s*[a-z]+_[a-z0-9_]+\s*,\s*$", sentence[:a])
                 and len(text.split()) <= 3

@@ -515,7 +515,8 @@ def side_effect_step(
             at = said.index(words[0])
             words += [w for w in said[at + 1 : at + 8] if w not in _PRONOUNS]
         object_end = next((i for i, w in enumerate(words) if i > 0 and w in _OBJECT_ENDS), len(words))
-        head = words[: max(object_end, 1)]
+        # "set Background_Check__c to …": the field's words, never its one-letter tail
+        head = [w for w in words[: max(object_end, 1)] if len(w) > 1] or words[:1]
         step_id = "_".join([head[0], head[-1]] if len(head) > 1 else head) or "act"
         if len(head) == 1 and words[1:2] in (["to"], ["into"], ["in"], ["on"], ["onto"]):
             # "send to visitor services team": no object, the destination names it

@@ -233,7 +233,11 @@ _LEAD = re.compile(
     re.I,
 )
 # "set the order status to "printed"": an update of a record (never "set timer", a label)
-_SET_TO = re.compile(r"\bset\s+(?:the|its|their|his|her|our|that)\s+(?:[\w-]+\s+){0,3}?(?:to|as)\b", re.I)
+_SET_TO = re.compile(
+    # "set Background_Check__c to Cleared": a field named as written
+    r"\bset\s+(?:(?:the|its|their|his|her|our|that)\s+(?:[\w-]+\s+){0,3}?|[A-Za-z][A-Za-z0-9]*_\w*\s+)(?:to|as)\b",
+    re.I,
+)
 # "First, have the model …", "use an LLM to …": the brief hands the work to a model
 _HANDED = re.compile(
     r"\W*(?:(?:first|then|next|also|finally|otherwise|and|so),?\s+)?(?:(?:i|we)\s+)?"
@@ -306,6 +310,14 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
             if _IN_NUMBER.match(sentence, i) or sentence.startswith("://", i):
                 continue  # "06:00", "£15,000" and "https://lab.internal" are one thing, not two clauses
             after = WORD.match(sentence[i + 1 :].lstrip())
+            if (
+                ch == ","
+                and re.search(r"\b(?:a|an|the|our|their|its|your)\s+[\w-]+$", sentence[:i], re.I)
+                and re.match(
+                    r"\s*[a-z]+\s+(?:and|or)\s+[a-z]+(?:\s+[a-z]+)?\s*[.;]?\s*$", sentence[i + 1 :], re.I
+                )
+            ):
+                continue  # "to get their name, email and orientation date": the list's last nouns
             if (
                 ch == ","
                 and re.search(r"\b(?:a|an|the|our|their|its|your)\s+[\w-]+$", sentence[:i], re.I)

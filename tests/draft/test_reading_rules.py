@@ -4032,3 +4032,24 @@ def test_an_acronym_names_the_field_a_pager_it_names_is_used_and_control_limits_
     assert page["request"]["url"] == "${env:OPSGENIE_API_URL}"
     props = data["trigger"]["event_schema"]["properties"]
     assert "ppv" not in props and props["ucl"] == {"type": "number"}
+
+
+def test_a_lookups_list_of_nouns_is_no_message_and_a_field_set_by_name_is_an_update():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Checkr sends us a report.completed webhook with candidate_id, report_id and status (clear or "
+        "consider). Look up the volunteer in Salesforce NPSP by candidate_id to get their name, email and "
+        "orientation date. If the status is clear, set Background_Check__c to Cleared on their contact and "
+        "then email the volunteer a welcome note. If the status is consider, email the safeguarding lead at "
+        "safeguarding@brightpathmentors.org."
+    )
+    data = drafted(brief)
+    emails = [s["request"]["json"]["to"] for s in data["steps"] if s["id"].startswith("notify_email")]
+    assert sorted(emails) == [
+        "safeguarding@brightpathmentors.org",
+        "{{ steps.lookup.output.volunteer_email }}",
+    ]
+    update = step(data, "http", "set_")
+    assert update["if"] == "{{ event.status == 'clear' }}" and not update["id"].endswith("_c")
+    assert not [f for f in check(data, brief).findings if f["code"] in ("DR010", "DR001")]
