@@ -10,7 +10,7 @@ from copilot.draft.message_content import LISTED
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Task
 
-__all__ = ["one_writer_for_all_branches", "read_content_lists"]
+__all__ = ["one_writer_for_all_branches", "read_content_lists", "semicolon_leads"]
 
 
 def one_writer_for_all_branches(sentences: list[str], tasks: list[Task]) -> None:
@@ -39,3 +39,30 @@ def read_content_lists(sentences: list[str], tasks: list[Task], matches: list[Ma
             listed = LISTED.search(sentences[task.sentence], task.start)
             if listed is not None:
                 matches.append(Match("fields", listed.group(0), task.sentence, listed.start(), listed.end()))
+
+
+def semicolon_leads(brief: str, sentences: list[str], tasks: list[Task]) -> None:
+    """ "If any serial fails that check, don't retire anything; email compliance@…": the part after
+    the semicolon (a sentence of its own to the reader) is still under the if-clause that opened
+    the sentence before it."""
+    from copilot.draft.conditions import OTHER_SIDE, read_conditions
+    from copilot.draft.governing import leads
+
+    flat = " ".join(brief.split())
+    for task in tasks:
+        if task.condition is not None or task.unmapped_condition or task.start < 0 or task.sentence < 1:
+            continue
+        own = rf"\W*(?:otherwise|else|if|when|whenever|unless|for|but|except|{OTHER_SIDE})\b"
+        if re.match(own, sentences[task.sentence], re.I):
+            continue  # "…; otherwise submit it", "…; under that, mark it": its own case
+        before = sentences[task.sentence - 1].strip()
+        if not before or not re.search(re.escape(" ".join(before.split())) + r"\s*;", flat):
+            continue
+        mapped, unread, _ = read_conditions(before)
+        lead = next(((a, b, c) for a, b, c in mapped if leads(before, a, b)), None)
+        if lead is not None:
+            task.condition = lead[2]
+            continue
+        opened = next(((a, b, t) for a, b, t in unread if leads(before, a, b)), None)
+        if opened is not None:
+            task.unmapped_condition = opened[2]

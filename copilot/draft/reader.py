@@ -42,7 +42,7 @@ from copilot.draft.event_reading import (
     read_noun,
 )
 from copilot.draft.labels import snake
-from copilot.draft.late_reading import one_writer_for_all_branches, read_content_lists
+from copilot.draft.late_reading import one_writer_for_all_branches, read_content_lists, semicolon_leads
 from copilot.draft.numbers import (
     events_per,
     finish_by,
@@ -520,6 +520,7 @@ def read(brief: str) -> Reading:
     options = read_response_options(sentences)
     bands, fallback = read_bands(sentences, options)
     tasks = read_actions(sentences, brief, tasks, matches, options)
+    semicolon_leads(brief, sentences, tasks)  # "If X, don't retire anything; email compliance"
     # "it has reservation_id, room_number, guest_name, message and language": a field, no action
     tasks = [
         t

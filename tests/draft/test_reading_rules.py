@@ -4053,3 +4053,14 @@ def test_a_lookups_list_of_nouns_is_no_message_and_a_field_set_by_name_is_an_upd
     update = step(data, "http", "set_")
     assert update["if"] == "{{ event.status == 'clear' }}" and not update["id"].endswith("_c")
     assert not [f for f in check(data, brief).findings if f["code"] in ("DR010", "DR001")]
+
+
+def test_an_action_after_a_semicolon_stays_under_the_if_that_opened_the_sentence():
+    data = drafted(
+        "Each request lands on the NATS subject registry.retirements with request_id and buyer_email. Check "
+        "in our registry database that every serial belongs to the project. If any serial fails that check, "
+        "don't retire anything; email compliance@terracredit.io with the request_id."
+    )
+    email = step(data, "http", "email")
+    assert email["request"]["json"]["to"] == "compliance@terracredit.io"
+    assert email.get("if"), "the compliance email runs only when a serial fails"
