@@ -215,7 +215,23 @@ def _flow_data(
     # A personal field the brief sends to a system ("look up the pet by the owner's phone") is
     # the lookup's key: it leaves the flow by design. It stays redacted in traces and logs, and
     # the finding that it is sent out (FG713) is silenced on that line with the brief's reason.
+    effects = {
+        str(s["id"])
+        for s in built.steps
+        if s.get("type") == "http" and str((s.get("request") or {}).get("method", "POST")).upper() != "GET"
+    }
     for index, step in enumerate(built.steps):
+        # "put the lot on hold and then page the engineer": a side effect after another one the brief
+        # orders first waits for it by design (FG109 is silenced on that line, with the reason)
+        ordered = [
+            n
+            for n in step.get("needs") or []
+            if step.get("type") == "http" and n in effects and f"steps.{n}." not in str(step.get("request"))
+        ]
+        if ordered:
+            plan.notes[("steps", index, "needs")] = (
+                f'flowgen: disable=FG109 reason="the brief puts {ordered[0]} first"'
+            )
         url = str(step.get("request", {}).get("url", "")) if step.get("type") == "http" else ""
         for key in [f for f in plan.event.pii_fields if f"{{{{ event.{f} }}}}" in url]:
             plan.notes[("steps", index, "request")] = (

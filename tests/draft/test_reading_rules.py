@@ -4064,3 +4064,22 @@ def test_an_action_after_a_semicolon_stays_under_the_if_that_opened_the_sentence
     email = step(data, "http", "email")
     assert email["request"]["json"]["to"] == "compliance@terracredit.io"
     assert email.get("if"), "the compliance email runs only when a serial fails"
+
+
+def test_an_order_the_brief_states_between_two_side_effects_is_no_lint_warning(tmp_path):
+    from copilot.draft.drafting import DraftOptions, draft
+    from copilot.draft.request import make_request
+    from copilot.lint.engine import lint_text
+
+    brief = tmp_path / "brief.md"
+    brief.write_text(
+        "Our SPC system publishes excursions to the Kafka topic fab.spc with lot_id and wafer_count. If "
+        "wafer_count is 5 or more, put the lot on hold in Camstar and then page the on-call process "
+        "engineer in PagerDuty."
+    )
+    out = tmp_path / "flow.yaml"
+    outcome = draft(make_request(f"@{brief}"), DraftOptions(provider="offline", out=str(out), own_test=False))
+    assert outcome.written
+    text = out.read_text()
+    assert 'disable=FG109 reason="the brief puts put_lot first"' in text
+    assert not [f for f in lint_text(text, str(out)) if f.code == "FG109"]
