@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from copilot.draft.event import EventShape
+from copilot.draft.word_stems import word_stems
 
 __all__ = ["LISTED", "asked_content"]
 
@@ -43,10 +44,6 @@ def _items(quote: str) -> list[str]:
     return out
 
 
-def _stems(text: str) -> set[str]:
-    return {w[:5] for w in re.findall(r"[a-z]{3,}", text.lower())}
-
-
 def _event_field(item: str, event: EventShape) -> str | None:
     words = item.split()
     snake = "_".join(words)
@@ -72,16 +69,16 @@ def _model_output(
 ) -> tuple[str, str] | None:
     """(check step, output field) of the model output the item names ("the red flags" from an
     extraction of `red_flag_symptoms`, "score", "reason")."""
-    said = _stems(item)
+    said = word_stems(item)
     for check in dict.fromkeys(producers.values()):
         gate = next((s for s in steps if s.get("id") == check), None)
         properties = ((gate or {}).get("output_schema") or {}).get("properties") or {}
         for name in properties:
             if name in ("confidence", "grounded"):
                 continue
-            named = _stems(name.replace("_", " "))
+            named = word_stems(name.replace("_", " "))
             # the item's head noun names the output ("the cited sections" -> handbook_section_numbers)
-            head = _stems(item.split()[-1])
+            head = word_stems(item.split()[-1])
             if name == "_".join(item.split()) or (said and said <= named) or (head and head <= named):
                 return check, name
     return None
@@ -122,5 +119,5 @@ def _looked_up(item: str, producers: dict[str, str], steps: list[dict[str, Any]]
     quoted = " ".join(
         why.get("brief") if isinstance(why.get("brief"), list) else [str(why.get("brief") or "")]
     )
-    head = _stems(item.split()[-1]) if item.split() else set()
-    return lookup if lookup and head and head <= _stems(quoted) else None
+    head = word_stems(item.split()[-1]) if item.split() else set()
+    return lookup if lookup and head and head <= word_stems(quoted) else None
