@@ -14,6 +14,7 @@ from dataclasses import replace
 from copilot.draft.conditions import condition_field
 from copilot.draft.phrases import DOCUMENT_NOUNS
 from copilot.draft.reading import Condition, Task
+from copilot.draft.word_stems import word_stems
 
 __all__ = ["lookup_answers"]
 
@@ -33,18 +34,19 @@ _NOT = re.compile(r"\b(?:not|no|isn'?t|aren'?t|wasn'?t|doesn'?t|don'?t|never|non
 
 
 def _stems(text: str) -> set[str]:
-    """The first five letters of every word of five or more: "availability" and "available"
-    share `avail`, "reservation" and "reserved" share `reser`. Field names and what a
-    parenthesis lists are not what a lookup fetches ("(…, safety_observations and delays)")."""
-    text = re.sub(r"\([^()]*\)|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", " ", text)
-    words = [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _COMMON]
-    # a word of four letters as it is ("spot", "seat"), a longer one by its first five
-    return {w[:5] if len(w) >= 5 else w for w in words}
+    """Stems of the words of four letters or more ("spot", "avail" for "availability"). Field
+    names and what a parenthesis lists are not what a lookup fetches ("(…, safety_observations)")."""
+    return word_stems(re.sub(r"\([^()]*\)|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", " ", text), 4, _COMMON)
+
+
+def _condition_words(text: str) -> set[str]:
+    """The stems of a condition without its "if", "only when", "but only if"."""
+    return _stems(re.sub(r"^\W*(?:(?:but\s+)?only\s+)?(?:if|when|whenever|unless)\b", "", text, flags=re.I))
 
 
 def _shared_lookup(text: str, reads: list[Task]) -> Task | None:
     """The one earlier lookup whose clause shares a word stem with the condition, if exactly one does."""
-    said = _stems(re.sub(r"^\W*(?:but\s+)?(?:only\s+)?(?:if|when|whenever|unless)\b", "", text, flags=re.I))
+    said = _condition_words(text)
     sharing = [t for t in reads if said & _stems(t.quote or t.text)]
     return sharing[0] if len(sharing) == 1 else None
 
@@ -85,7 +87,10 @@ def lookup_answers(
         if lookup is None:
             continue
         # "a copy is available at their branch": `copy_available`, the fact, not where
-        positive = re.split(r"\s+(?:at|in|on|for|from|with|by|within)\s+", _NOT.sub(" ", text))[0]
+        positive = _NOT.sub(" ", text)
+        head = re.split(r"\s+(?:at|in|on|for|from|with|by|within)\s+", positive)[0]
+        if not re.search(r"\b(?:is|are|was|were|be)\s*$", head, re.I):
+            positive = head  # "available at their branch" -> the fact; never "the tree is" alone
         positive = re.sub(
             r"\btheres\b|\bthere['’]s\b", "there is", positive, flags=re.I
         )  # one name, typo or not
@@ -98,6 +103,7 @@ def lookup_answers(
             continue  # already a list of alternatives: said as unread, never joined wrongly
         _attach(task, answer)
         read_late.append(text)
+        _retarget(tasks, text, answer)
 
 
 _JUDGES = ("classify", "score", "moderate", "decide", "extract")
@@ -107,7 +113,7 @@ def _judged(text: str, tasks: list[Task], sentences: list[str]) -> bool:
     """Whether a model step of the flow judges what the condition names: its words are the
     model's ("assess mastitis risk as low, medium or high" for "if the risk is high"; "extract …
     whether the notice has the statement of good faith" for "if the notice is complete")."""
-    said = _stems(re.sub(r"^\W*(?:(?:but\s+)?only\s+)?(?:if|when|whenever|unless)\b", "", text, flags=re.I))
+    said = _condition_words(text)
 
     def own(t: Task) -> str:
         """The model task's words, up to the next task of its sentence (a quote may stop short)."""
@@ -117,6 +123,24 @@ def _judged(text: str, tasks: list[Task], sentences: list[str]) -> bool:
         return sentences[t.sentence][t.start : min(later, default=len(sentences[t.sentence]))]
 
     return any(t.kind in _JUDGES and said & _stems(own(t)) for t in tasks if t.start >= 0)
+
+
+def _retarget(tasks: list[Task], text: str, answer: Condition) -> None:
+    """An "otherwise" read before this condition was (a guess on its words) now negates the
+    lookup's answer: "If the tree is on the heritage register, … Otherwise, if …"."""
+    from copilot.draft.conditions import negate
+
+    said = f"otherwise (not {text})"
+    holders: list[Task | Condition] = [h for t in tasks for h in (t, t.condition) if h is not None]
+    for holder in holders:
+        scope = holder.scope
+        while scope is not None:
+            if scope.text == said and scope.kind == "field":
+                other = negate(answer, said)
+                other.scope = scope.scope
+                holder.scope = other
+                break
+            holder, scope = scope, scope.scope
 
 
 def _attach(task: Task, answer: Condition) -> None:

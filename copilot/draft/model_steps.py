@@ -78,12 +78,13 @@ def _condition_fields(tasks: list[Task]) -> dict[str, tuple[list[Any], Any, str]
     boolean named from its words, described to the model with the brief's own clause.
     """
     out: dict[str, tuple[list[Any], Any, str]] = {}
+
+    def chain(cond: Condition | None) -> list[Condition]:
+        """A condition, its alternatives and every scope it sits in ("Otherwise, if …")."""
+        return [cond, *cond.alternatives, *chain(cond.scope)] if cond is not None else []
+
     parts = [
-        part
-        for task in tasks
-        if task.condition is not None
-        for part in [task.condition, *task.condition.alternatives]
-        if part.kind == "field" and part.output_field
+        part for task in tasks for part in chain(task.condition) if part.kind == "field" and part.output_field
     ]
     # the field says the condition itself: described by a part that holds it, not by an
     # "otherwise (not …)" branch (the step that negates it reads `not field`)

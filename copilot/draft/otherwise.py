@@ -36,6 +36,8 @@ def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
         if not re.match(
             r"\W*(?:otherwise|else|if not|if it isn'?t|if not so|" + OTHER_SIDE + "|"
             r"for (?:everyone|everybody|everything|all) else|for (?:all )?(?:the )?others|for the rest|"
+            # "For every other exception, text the recipient a link"
+            r"for (?:every|each|any|all(?: the)?) other\b|"
             r"(?:anything|everything|everyone) else|all (?:the )?others?|the rest)\b",
             sentences[task.sentence],
             re.I,

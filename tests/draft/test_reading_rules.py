@@ -4083,3 +4083,27 @@ def test_an_order_the_brief_states_between_two_side_effects_is_no_lint_warning(t
     text = out.read_text()
     assert 'disable=FG109 reason="the brief puts put_lot first"' in text
     assert not [f for f in lint_text(text, str(out)) if f.code == "FG109"]
+
+
+def test_an_otherwise_read_before_its_condition_negates_the_lookups_answer_and_is_declared():
+    data = drafted(
+        "Accela posts a webhook with application_id, applicant_email, address and trunk_diameter_cm. First "
+        "look up the parcel in our GIS service by address to get whether the tree is on the heritage "
+        "register. Have a model classify the reason as hazard, construction or preference. If the tree is "
+        "on the heritage register, email the city arborist (arborist@cityofoakvale.gov) with the "
+        "application. Otherwise, if the reason is hazard and trunk_diameter_cm is under 60, email the "
+        "applicant that their permit is approved."
+    )
+    heritage = "steps.lookup.output.tree_heritage_register | default(false)"
+    emails = {
+        s["request"]["json"]["to"]: s["if"] for s in data["steps"] if s["id"].startswith("notify_email")
+    }
+    assert emails["arborist@cityofoakvale.gov"] == f"{{{{ {heritage} }}}}"
+    assert emails["{{ event.applicant_email }}"].startswith(f"{{{{ (not ({heritage}))"), emails
+    courier = drafted(
+        "Our courier app publishes exceptions to the Kafka topic courier.exceptions with parcel_id, "
+        "recipient_phone and driver_note. If the parcel was damaged, text the recipient that a claim is "
+        "open. For every other exception, text the recipient a link to reschedule the delivery."
+    )
+    texts = [s["if"] for s in courier["steps"] if s["id"].startswith("notify_sms")]
+    assert len(texts) == 2 and texts[1] == f"{{{{ not ({texts[0][3:-3]}) }}}}", texts
