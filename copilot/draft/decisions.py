@@ -64,7 +64,9 @@ _IS_ONE_OF = re.compile(
     re.I,
 )
 _IS_ONE_OF_END = re.compile(
-    r"[.;:!?()]|\b(?:and then|then|so|because|before|after|when|unless|based on|using|from|with|and (?:send|post|open|create|notify))\b",
+    r"[.;:!?()]|\b(?:and then|then|so|because|before|after|when|unless|based on|using|from|with|and (?:send|post|open|create|notify))\b"
+    # "…plausible or a sensor glitch, and if it's a glitch open a ticket": the list ends at its if
+    r"|,?\s*\b(?:and\s+|but\s+)?if\b",
     re.I,
 )
 
@@ -404,7 +406,7 @@ def read_actions(
         NOTHING_OBJECT,
         waits_for_approval,
     )
-    from copilot.draft.verbs import received_noun
+    from copilot.draft.verbs import CAUSED_DONE, received_noun
 
     # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
     # post, even though the summary task sits in the same clause.
@@ -678,7 +680,10 @@ def read_actions(
             if not verb_at.group(0)
             else None
         )
-        if written_to:
+        caused = CAUSED_DONE.search(clause.text)
+        if caused is not None and verb_at.group(0) and caused.start("done") == verb_at.start():
+            obj = caused.group("noun")  # "… get a delivery order created in Cargas": the order
+        elif written_to:
             obj = "to " + written_to.group(1)  # "… get written to the race schedule in Google Sheets"
         elif routed:
             # "Complaints go to the visitor services team in Zendesk": the subject is the

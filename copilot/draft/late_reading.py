@@ -6,11 +6,18 @@ from __future__ import annotations
 import re
 
 from copilot.draft.asked_outputs import ASKED
+from copilot.draft.event_conditions import replaced
 from copilot.draft.message_content import LISTED
 from copilot.draft.phrases import Match
-from copilot.draft.reading import Task
+from copilot.draft.reading import Condition, Task
 
-__all__ = ["one_writer_for_all_branches", "read_content_lists", "semicolon_leads"]
+__all__ = [
+    "labels_in_parts",
+    "one_writer_for_all_branches",
+    "options_in_thresholds",
+    "read_content_lists",
+    "semicolon_leads",
+]
 
 
 def one_writer_for_all_branches(sentences: list[str], tasks: list[Task]) -> None:
@@ -66,3 +73,84 @@ def semicolon_leads(brief: str, sentences: list[str], tasks: list[Task]) -> None
         opened = next(((a, b, t) for a, b, t in unread if leads(before, a, b)), None)
         if opened is not None:
             task.unmapped_condition = opened[2]
+
+
+# words a threshold is said with, never an option it names ("high" in "high-value orders over $500")
+_MEASURE_WORDS = frozenset(
+    {"high", "higher", "low", "lower", "above", "below", "over", "under", "more", "less"}
+)
+
+
+def options_in_thresholds(tasks: list[Task]) -> None:
+    """ "For plausible readings under 20%", "any urgent ticket over $500": a threshold whose subject
+    is named by a verdict's option holds only for that option too (both must hold)."""
+    verdicts = [
+        (t.kind, o) for t in tasks if t.kind in ("decide", "classify") and t.start >= 0 for o in t.labels
+    ]
+    for task in tasks:
+        cond = task.condition
+        if (
+            cond is None
+            or cond.kind not in ("event", "returned", "score")
+            or cond.negated
+            or (cond.alternatives and not cond.all_of)
+        ):
+            continue
+        said = " ".join(re.findall(r"[a-z0-9]+", cond.text.lower()))
+        named = [
+            (kind, option)
+            for kind, option in verdicts
+            if len(option) >= 5
+            and option not in _MEASURE_WORDS
+            and re.search(rf"\b{re.escape(option.replace('_', ' '))}\b", said)
+        ]
+        if len(named) != 1:
+            continue
+        kind, option = named[0]
+        part = (
+            Condition("decision", cond.text, "==", option, output_field="decision")
+            if kind == "decide"
+            else Condition("label", cond.text, "==", option)
+        )
+        cond.alternatives = [*cond.alternatives, part]
+        cond.all_of = True
+
+
+def labels_in_parts(tasks: list[Task]) -> None:
+    """ "… AND its a blocked hydrant" after "figure out if its an unplowed street, a blocked
+    hydrant, …": a part the reader took for a guess (`blocked`) names a label of several words."""
+    labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if "_" in lb]
+    for task in tasks:
+        if task.condition is not None and labels:
+            task.condition = _label_parts(task.condition, labels)
+
+
+def _label_parts(cond: Condition, labels: list[str]) -> Condition:
+    """`cond` with its guessed parts that name a label read as that label, its scopes too."""
+    if cond.scope is not None:
+        cond.scope = _label_parts(cond.scope, labels)
+    whole = " ".join(re.findall(r"[a-z0-9]+", cond.text.lower()))
+    out = cond
+    for index, part in enumerate([cond, *cond.alternatives]):
+        said = " ".join(re.findall(r"[a-z0-9]+", part.text.lower()))
+        # the label's words in the part, or the part's word leading them in the if-clause
+        named = next(
+            (
+                lb
+                for lb in labels
+                if f" {lb.replace('_', ' ')} " in f" {said} "
+                or (
+                    said
+                    and lb.replace("_", " ").startswith(said + " ")
+                    and f" {lb.replace('_', ' ')} " in f" {whole} "
+                )
+            ),
+            None,
+        )
+        if part.kind not in ("field", "flagged") or named is None or part.output_field == named:
+            continue
+        # an alternative keeps its own "not"; the condition's own travels with `replaced`
+        out = replaced(
+            out, index, Condition("label", part.text, "==", named, negated=bool(index and part.negated))
+        )
+    return out

@@ -16,7 +16,7 @@ from copilot.draft.phrases import DOCUMENT_NOUNS
 from copilot.draft.reading import Condition, Task
 from copilot.draft.word_stems import word_stems
 
-__all__ = ["lookup_answers"]
+__all__ = ["lookup_answers", "valued_subjects"]
 
 # Words too common to tie a condition to a lookup: "if their account …" and "look up their
 # account" share the account, not "their".
@@ -196,3 +196,46 @@ def _both(a: Condition, b: Condition) -> Condition:
     if not b.negated:
         return replace(b, alternatives=[a], all_of=True, scope=a.scope)
     return replace(a, alternatives=[replace(b, negated=False)], all_of=False)
+
+
+# "to get their delivery plan (auto or will_call)": a field the lookup returns and its values
+_LISTED_VALUES = re.compile(
+    r"\b(?P<noun>[a-z]+(?:[ _][a-z]+)?)\s*\((?P<values>[\w-]+(?:\s*(?:,\s*or|,|/|\bor\b)\s*[\w-]+)+)\)", re.I
+)
+# "will-call customers get an SMS": the subject of an action said by its result
+_SUBJECT = re.compile(
+    r"^\W*(?:and\s+|but\s+|while\s+)?(?P<subject>(?:[\w-]+\s+){0,3}?[\w-]+)\s+"
+    r"(?:get|gets|receive|receives|should\s+get|will\s+get|are\s+sent|is\s+sent|go|goes)\b",
+    re.I,
+)
+
+
+def valued_subjects(tasks: list[Task], sentences: list[str]) -> None:
+    """ "look up … their delivery plan (auto or will_call) … will-call customers get an SMS": an
+    action whose subject names one value the lookup's field lists runs only for that value."""
+    listed: list[tuple[Task, str, list[str]]] = []
+    for t in tasks:
+        if t.kind == "enrich" and not t.docs and 0 <= t.sentence < len(sentences) and t.start >= 0:
+            for m in _LISTED_VALUES.finditer(sentences[t.sentence], t.start):
+                values = [v for v in re.split(r"\s*(?:,\s*or|,|/|\bor\b)\s*", m.group("values")) if v]
+                name = re.sub(r"[^a-z0-9]+", "_", m.group("noun").lower()).strip("_")
+                listed.append((t, name, [re.sub(r"[^a-z0-9]+", "_", v.lower()) for v in values]))
+    for task in tasks:
+        if task.kind not in ("notify", "store", "act") or task.start < 0 or task.unmapped_condition:
+            continue
+        m = _SUBJECT.match(task.text)
+        if m is None:
+            continue
+        subject = " ".join(re.findall(r"[a-z0-9]+", m.group("subject").lower()))
+        named = [
+            (lookup, name, value)
+            for lookup, name, values in listed
+            if (lookup.sentence, lookup.start) < (task.sentence, task.start)
+            for value in values
+            if re.search(rf"\b{re.escape(value.replace('_', ' '))}\b", subject)
+        ]
+        if len(named) != 1:
+            continue
+        lookup, name, value = named[0]
+        lookup.returns[name] = "string"
+        _attach(task, Condition("returned", m.group("subject"), "==", value, output_field=name))

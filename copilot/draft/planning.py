@@ -30,7 +30,7 @@ from copilot.draft.deciders import (
 from copilot.draft.event import EventShape
 from copilot.draft.event_conditions import presence_conditions
 from copilot.draft.event_sample import default_event, names_the_event, shape_from_names
-from copilot.draft.lookup_answers import lookup_answers
+from copilot.draft.lookup_answers import lookup_answers, valued_subjects
 from copilot.draft.model_picker import ModelPicker
 from copilot.draft.reading import Reading, Task
 from copilot.draft.recipients import resolve_recipients
@@ -309,6 +309,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     read_late: list[str] = []
     presence_conditions(tasks, event, read_late)
     lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule")
+    valued_subjects(tasks, reading.sentences)  # "will-call customers get an SMS"
     resolve_recipients(tasks, event, reading.sentences, assumptions)
     value_subjects(tasks, event, reading.sentences)
     declare_tested_fields(tasks, event, request.event is not None, assumptions)

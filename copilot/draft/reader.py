@@ -33,7 +33,6 @@ from copilot.draft.decisions import (
     read_response_options,
 )
 from copilot.draft.documents_named import WRITES_FROM, ruled_by_documents, written_from_documents
-from copilot.draft.event_conditions import replaced
 from copilot.draft.event_reading import (
     event_noun,
     read_event_fields,
@@ -42,7 +41,13 @@ from copilot.draft.event_reading import (
     read_noun,
 )
 from copilot.draft.labels import snake
-from copilot.draft.late_reading import one_writer_for_all_branches, read_content_lists, semicolon_leads
+from copilot.draft.late_reading import (
+    labels_in_parts,
+    one_writer_for_all_branches,
+    options_in_thresholds,
+    read_content_lists,
+    semicolon_leads,
+)
 from copilot.draft.numbers import (
     events_per,
     finish_by,
@@ -367,46 +372,6 @@ def _delivered(sentences: list[str], tasks: list[Task]) -> list[Task]:
     return out
 
 
-def _labels_in_parts(tasks: list[Task]) -> None:
-    """ "… AND its a blocked hydrant" after "figure out if its an unplowed street, a blocked
-    hydrant, …": a part the reader took for a guess (`blocked`) names a label of several words."""
-    labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if "_" in lb]
-    for task in tasks:
-        if task.condition is not None and labels:
-            task.condition = _label_parts(task.condition, labels)
-
-
-def _label_parts(cond: Condition, labels: list[str]) -> Condition:
-    """`cond` with its guessed parts that name a label read as that label, its scopes too."""
-    if cond.scope is not None:
-        cond.scope = _label_parts(cond.scope, labels)
-    whole = " ".join(re.findall(r"[a-z0-9]+", cond.text.lower()))
-    out = cond
-    for index, part in enumerate([cond, *cond.alternatives]):
-        said = " ".join(re.findall(r"[a-z0-9]+", part.text.lower()))
-        # the label's words in the part, or the part's word leading them in the if-clause
-        named = next(
-            (
-                lb
-                for lb in labels
-                if f" {lb.replace('_', ' ')} " in f" {said} "
-                or (
-                    said
-                    and lb.replace("_", " ").startswith(said + " ")
-                    and f" {lb.replace('_', ' ')} " in f" {whole} "
-                )
-            ),
-            None,
-        )
-        if part.kind not in ("field", "flagged") or named is None or part.output_field == named:
-            continue
-        # an alternative keeps its own "not"; the condition's own travels with `replaced`
-        out = replaced(
-            out, index, Condition("label", part.text, "==", named, negated=bool(index and part.negated))
-        )
-    return out
-
-
 # ---------------------------------------------------------------------------- event, documents, care
 
 _PRIVACY = re.compile(
@@ -603,7 +568,7 @@ def read(brief: str) -> Reading:
     never_when(sentences, tasks, matches)
     instead_of(sentences, tasks)
     no_reply_then(sentences, tasks, matches)
-    _labels_in_parts(tasks)
+    labels_in_parts(tasks)
     for task in tasks:
         # "Look up the sailing … to see if it was cancelled": what the lookup finds out, no condition
         said = task.condition.text.strip() if task.condition is not None else ""
@@ -708,6 +673,7 @@ def read(brief: str) -> Reading:
                 Match("constraint", constraint.text, constraint.sentence, at, at + len(constraint.text))
             )
     one_writer_for_all_branches(sentences, tasks)
+    options_in_thresholds(tasks)  # "For plausible readings under 20%": that option, and the threshold
     budget_period = None
     if cost.budget is None and (spread := period_budget(sentences)) is not None:
         # "$200 a month" at the brief's rate, "about a dollar a day" for a daily run: per event

@@ -27,12 +27,24 @@ _SEND_TO = re.compile(
 )
 
 
+# "will-call customers get an SMS with …": the subject receives the message (its last word, one of them)
+_GETS = re.compile(
+    r"^\W*(?:and\s+|but\s+|while\s+)?(?:[\w'’-]+\s+){0,3}?(?P<who>[a-z][\w'’-]*?)s?\s+"
+    r"(?:get|gets|receive|receives|(?:should|will|must|also)\s+(?:get|receive))\s+(?:an?\s+|the\s+)?"
+    r"(?:[\w-]+\s+){0,2}?(?:sms|text|e-?mail|message|notification)\b",
+    re.I,
+)
+
+
 def recipient_phrase(clause: str) -> str | None:
     """ "send an SMS to the on-call physio with …" -> "on-call physio"; "text the route driver
     right away" -> "route driver"; None when the clause names no one."""
     sent = _SEND_TO.search(clause)
     if sent is not None:
         return sent.group("who").lower()
+    gets = _GETS.match(clause)
+    if gets is not None and gets.group("who").lower() not in ("it", "they", "one", "reading", "event"):
+        return gets.group("who").lower()
     m = _DIRECT.search(clause)
     if m is None or re.match(
         r"(?:a|an|the)?\s*(?:summary|digest|report|note|message|reply|link)\b", m.group("who"), re.I

@@ -79,6 +79,19 @@ def _lookup_of(
         ):
             # "Look up the machine's route driver in Route4Me"; "(the number is in jobber under on-call)"
             return read, f"{re.sub(r'[^a-z0-9]+', '_', who.lower()).strip('_')}_{kind}"
+    said_kind = r"\b(?:e-?mail(?:\s+address)?)\b" if kind == "email" else r"\b(?:phone|mobile|cell)\b"
+    fetching = [
+        r
+        for r in reads
+        if not _staff(who)
+        and re.search(
+            said_kind, sentences[r.sentence] if 0 <= r.sentence < len(sentences) else r.quote or "", re.I
+        )
+    ]
+    if len(fetching) == 1:
+        # "look up the account … to get their billing type and phone number … customers get an
+        # SMS": the one lookup that fetches a number is where the person's number comes from
+        return fetching[0], f"{re.sub(r'[^a-z0-9]+', '_', who.lower()).strip('_')}_{kind}"
     return None
 
 

@@ -254,6 +254,20 @@ def _read_after_all(matches: list[Match], sentence: int, said: str) -> None:
                 m.kind = "condition"
 
 
+def _option_named(word: str, said: str, options: list[str]) -> str | None:
+    """The one option a word names: itself, all its words said (`said` is what follows the
+    pronoun, lower case), or the last word of one option alone ("glitch" for sensor_glitch)."""
+    if not word or word in ("so", "yes", "not"):
+        return None
+    if word in options:
+        return word
+    whole = [o for o in options if f"{said} ".startswith(o.replace("_", " ") + " ")]
+    if len(whole) == 1:
+        return whole[0]
+    tails = [o for o in options if o.endswith(f"_{word}")]
+    return tails[0] if len(tails) == 1 else None
+
+
 def _label_head(label: str, labels: list[str]) -> str | None:
     """The first word of a label of several words, when it names that label alone
     (deletion_request by "deletions"): long enough, and no other label starts with it."""
@@ -632,6 +646,18 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
             task.condition = Condition("label", m.group(0), "==", word, scope=otherwise)
             task.unmapped_condition = None
             continue
+        said = " ".join(re.findall(r"[a-z0-9]+", sentence[m.start(1) :].lower())) if m.group(1) else ""
+        option = _option_named(
+            word, said, [o for t in tasks if t.kind == "decide" and t.start >= 0 for o in t.labels]
+        )
+        if option is not None:
+            # "decide whether the reading is plausible or a sensor glitch, and if it's a glitch …":
+            # the decision's option, named by its last word
+            task.condition = Condition(
+                "decision", m.group(0), "==", option, output_field="decision", scope=otherwise
+            )
+            task.unmapped_condition = None
+            continue
         if otherwise is not None:
             task.condition = otherwise  # no label named after all: the otherwise alone, as read
             continue
@@ -689,6 +715,9 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
             continue
         for earlier in reversed(sentences[max(0, task.sentence - 1) : task.sentence + 1]):
             question = _WHETHER.search(earlier[: m.start()] if earlier is sentence else earlier)
+            if question and len(decision_options(earlier[: question.end()])) >= 2:
+                # "whether it is plausible or a glitch": a choice, whose "yes" holds on every event
+                break
             if question and len(question.group(1).split()) >= 2:
                 text = question.group(1).strip()
                 # "if its not on-profile" after "says if its on-profile, …": that question's opposite

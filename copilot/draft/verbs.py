@@ -402,6 +402,14 @@ TYPE_GLOSS = re.compile(
 )
 
 
+# "auto-delivery customers get a delivery order created in Cargas": a thing done for the subject
+CAUSED_DONE = re.compile(
+    r"\b(?:gets?|should\s+get|will\s+get|have|has)\s+(?:a|an|the|their|its)\s+"
+    r"(?P<noun>(?:[\w-]+\s+){0,2}?[\w-]+)\s+(?P<done>[a-z]+(?:ed|en))\s+(?:in|on|into|via|through|with)\b",
+    re.I,
+)
+
+
 def action_of(clause: str) -> tuple[str, str] | None:
     """(verb, kind) when the clause instructs an action, else None."""
     stripped = clause.strip(" ,;:.-*()")
@@ -531,6 +539,11 @@ def action_of(clause: str) -> tuple[str, str] | None:
         ):
             # "Only accepted entries get written to the race schedule in Google Sheets": a write
             return "store", "effect"
+    caused_done = CAUSED_DONE.search(stripped)
+    if caused_done is not None:
+        for base in _participle_bases(caused_done.group("done")):
+            if ACTION_VERBS.get(base) == "effect":
+                return base, "effect"
     written = re.search(
         r"\b([a-z]+(?:ed)|written)\s+by\s+(?:an?\s+|the\s+)?(?:llm|model|ai|gpt|language model)\b",
         stripped,
@@ -604,7 +617,11 @@ _RECEIVES = re.compile(
 def received_noun(text: str) -> str | None:
     """ "Suspicious ones get a ticket in Jira" -> ticket: what a subject is sent, or None."""
     m = _RECEIVES.search(text)
-    return m.group(1).lower() if m else None
+    if m is None:
+        # "auto-delivery customers get a delivery order created in Cargas": the order is made
+        done = CAUSED_DONE.search(text)
+        return done.group("noun").lower() if done else None
+    return m.group(1).lower()
 
 
 # "respond within 800ms", "return that in under 2 seconds": the response and its deadline,

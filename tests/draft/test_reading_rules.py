@@ -4107,3 +4107,20 @@ def test_an_otherwise_read_before_its_condition_negates_the_lookups_answer_and_i
     )
     texts = [s["if"] for s in courier["steps"] if s["id"].startswith("notify_sms")]
     assert len(texts) == 2 and texts[1] == f"{{{{ not ({texts[0][3:-3]}) }}}}", texts
+
+
+def test_an_option_named_by_its_last_word_a_value_led_subject_and_a_thing_made_for_them():
+    data = drafted(
+        "Meter readings arrive on the Kafka topic meter-readings with meter_id, account_id and kwh. Look up "
+        "the account in our Oracle CIS to get their billing type (prepaid or postpaid) and phone number. "
+        "Have the model decide whether the reading is valid or a meter fault, and if it's a fault only open "
+        "a work order in Maximo. For valid readings over 900 kWh: postpaid customers get a usage review "
+        "opened in Oracle CIS, and prepaid customers get an SMS with the current usage."
+    )
+    # "if it's a fault" is the option meter_fault, never "valid or a meter fault" (always true)
+    assert step(data, "http", "order")["if"] == "{{ steps.check_decide.output.decision == 'meter_fault' }}"
+    review, sms = step(data, "http", "review"), step(data, "http", "sms")
+    for side, plan in ((review, "postpaid"), (sms, "prepaid")):
+        assert f"steps.lookup.output.billing_type == '{plan}'" in side["if"], side["if"]
+        assert "event.kwh > 900" in side["if"] and "decision == 'valid'" in side["if"], side["if"]
+    assert sms["request"]["json"]["to"] == "{{ steps.lookup.output.customer_phone }}"
