@@ -10,6 +10,7 @@ each task of a sentence the condition that governs it, "otherwise" branches incl
 # ruff: noqa: E501  (the vocabulary below is regular expressions, one family per line, easier to read whole)
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 
@@ -441,15 +442,26 @@ def _combine(sentence: str, atoms: list[tuple[int, int, Condition]], text: str) 
         for (_, e, _), (s2, _, c) in itertools.pairwise(atoms)
     ]
     both = bool(joiners) and all(re.match(r"(?:,\s*)?and\b", j) and " or " not in f" {j} " for j in joiners)
+    parts = [c for _, _, c in atoms]
+    # a head's "not" negates the whole condition: "water_flow_ok is false or …" leads with a part
+    # said positively, and when every part is negative, "not A or not B" is "not (A and B)"
+    positive = next((c for c in parts if not c.negated), None)
+    every_negative = positive is None
+    if positive is not None:
+        parts.remove(positive)
+        parts.insert(0, positive)
+    first = parts[0]
     return Condition(
         first.kind,
         text,
         first.op,
         first.value,
         first.output_field,
-        alternatives=[c for _, _, c in atoms[1:]],
-        all_of=both,
+        negated=every_negative,
+        alternatives=[dataclasses.replace(c, negated=False) if every_negative else c for c in parts[1:]],
+        all_of=(not both) if every_negative else both,
         factor=first.factor,
+        optional=first.optional,
     )
 
 

@@ -340,7 +340,10 @@ def event_thresholds(
                     t
                     for t in tasks
                     if t.kind == "score"
-                    and snake(score_subject(t.quote or t.text, "")[0] or t.target or "") == name
+                    # "score the pass's data completeness … if completeness is below 0.9"
+                    and f"_{snake(score_subject(t.quote or t.text, '')[0] or t.target or '')}".endswith(
+                        f"_{name}"
+                    )
                 ),
                 None,
             )

@@ -86,7 +86,10 @@ def _label_items(text: str) -> list[str]:
     items: list[str] = []
     # "moving, price, injury, not using it, unhappy w staff, other": a list this plainly comma-
     # separated keeps its three-word items
-    listed = text.count(",") >= 3
+    listed = text.count(",") >= 3 or (
+        # "equipment fault, husbandry issue or animal welfare concern": a closed list of three or more
+        text.count(",") >= 1 and re.search(r"\bor\b", text, re.I) is not None
+    )
     for part in re.split(r",|\bor\b|\band\b|/|\|", text):
         words = [
             w for w in re.findall(r"[\w'-]+", part.lower()) if w not in ("the", "a", "an", "either", "our")

@@ -67,6 +67,7 @@ from copilot.draft.overrides import (
     read_overrides,
 )
 from copilot.draft.phrases import DOCUMENT_NOUNS, Match
+from copilot.draft.pronoun_conditions import pronoun_conditions
 from copilot.draft.reading import UNMAPPED_CONDITION, Band, Condition, Reading, Task
 from copilot.draft.scope_phrases import read_every_case, read_no_models, read_nothing_else
 from copilot.draft.second_reads import second_reads
@@ -80,7 +81,6 @@ from copilot.draft.task_conditions import (
     lead_conditions,
     lead_labels,
     option_subjects,
-    pronoun_conditions,
     scope_conditions,
     skip_conditions,
     subject_shared,
@@ -558,7 +558,7 @@ def read(brief: str) -> Reading:
     for_labels(sentences, tasks)
     # "For at_need enquiries, text … Otherwise email the family": the label the lead just read
     otherwise_across(sentences, tasks)
-    unmapped_labels(tasks, matches)
+    unmapped_labels(sentences, tasks, matches)
     subject_shared(sentences, tasks)
     except_for(sentences, tasks, matches)
     never_for_label(sentences, tasks, matches)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from copilot.draft.conditions import ACTING, negate, read_conditions
-from copilot.draft.decisions import decision_options, option_of, stem
+from copilot.draft.conditions import ACTING, condition_field, negate, read_conditions
+from copilot.draft.decisions import option_of, stem
 from copilot.draft.event_reading import NOUNS
 from copilot.draft.labels import snake
 from copilot.draft.lead_rest import rest_of_lead
@@ -23,15 +23,6 @@ from copilot.draft.reading import Condition, Task
 from copilot.draft.score_atoms import as_share
 from copilot.draft.tasks import clause_span, quote_for
 from copilot.draft.verbs import ACTION_VERBS, base_verb
-
-_PRONOUN_IF = re.compile(
-    # the closing \b: "If someone matches" is no "if so"
-    r"\b(?:if|when)\s+(?:it'?s|its|it is|they are|they're|the (?:label|intent|category|type) is|so|yes|it does|that'?s the case)\b"
-    r"(?:\s+(?:an?\s+)?((?:not\s+(?:an?\s+)?)?[\w-]+))?",
-    re.I,
-)
-_WHETHER = re.compile(r"\b(?:whether|if)\s+(.+?)(?=[,.;]|$)", re.I)
-
 
 # "Absences should be recorded in SIMS", "Complaints go to the head's inbox", "Bullying reports
 # must never get an automatic reply — notify the lead": the subject names the events it is about
@@ -222,7 +213,7 @@ def for_labels(sentences: list[str], tasks: list[Task]) -> None:
             task.condition, task.unmapped_condition = cond, None
 
 
-def unmapped_labels(tasks: list[Task], matches: list[Match]) -> None:
+def unmapped_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """ "If there's new damage rated moderate or major, create a claim" after "estimated severity
     (minor/moderate/major)": an unread condition that names the classifier's own labels is a
     test of the label, not a new guess."""
@@ -233,12 +224,36 @@ def unmapped_labels(tasks: list[Task], matches: list[Match]) -> None:
         text = task.unmapped_condition
         if task.condition is not None or not text or task.kind not in ACTING:
             continue
+        # "If the note is" cut at the verb of "… is classified as an animal welfare concern": the
+        # whole if-clause the sentence has
+        text = next(
+            (
+                sentences[m.sentence][m.start : m.end]
+                for m in matches
+                if m.kind == "unread_condition"
+                and m.sentence == task.sentence
+                and m.sentence < len(sentences)
+                and sentences[m.sentence][m.start : m.end].lower().startswith(text.strip().lower())
+            ),
+            text,
+        )
         tokens = {snake(w) for w in re.findall(r"[A-Za-z][\w-]*", text)}
-        named = [lb for lb in labels if lb in tokens]
+        words = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+        named = [lb for lb in labels if lb in tokens or f" {lb.replace('_', ' ')} " in f" {words} "]
         if not named or re.search(r"\b(?:not|no|never|except|unless)\b", text, re.I):
             continue
         cond = Condition("label", text, "==", named[0])
         cond.alternatives = [Condition("label", text, "==", lb) for lb in named[1:]]
+        said = named[-1].replace("_", " ")
+        rest = re.search(
+            rf"\b{re.escape(said)}s?\s+(?P<rest>(?:that|which|who|where|with|and)\s+\w+(?:\s+\w+)+.*)$", words
+        )
+        if rest is not None and len(named) == 1:
+            # "a side effect report that mentions severe abdominal pain …": that label, and what
+            # it must also say (the classifier's guess, said as one)
+            more = re.sub(r"^(?:that|which|who|where)\s+", "if it ", rest.group("rest"))
+            cond.alternatives = [Condition("field", more, "==", True, output_field=condition_field(more))]
+            cond.all_of = True
         task.condition, task.unmapped_condition = cond, None
         _read_after_all(matches, task.sentence, text)
 
@@ -252,20 +267,6 @@ def _read_after_all(matches: list[Match], sentence: int, said: str) -> None:
             text = m.text.strip().lower()
             if text and (text in said or said in text):
                 m.kind = "condition"
-
-
-def _option_named(word: str, said: str, options: list[str]) -> str | None:
-    """The one option a word names: itself, all its words said (`said` is what follows the
-    pronoun, lower case), or the last word of one option alone ("glitch" for sensor_glitch)."""
-    if not word or word in ("so", "yes", "not"):
-        return None
-    if word in options:
-        return word
-    whole = [o for o in options if f"{said} ".startswith(o.replace("_", " ") + " ")]
-    if len(whole) == 1:
-        return whole[0]
-    tails = [o for o in options if o.endswith(f"_{word}")]
-    return tails[0] if len(tails) == 1 else None
 
 
 def _label_head(label: str, labels: list[str]) -> str | None:
@@ -607,135 +608,6 @@ def skip_conditions(sentences: list[str], tasks: list[Task]) -> None:
                 task.condition = negate(skip_when, f"not ({skip_when.text})")
 
 
-def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str]) -> None:
-    """'if its cancel, send it to retention' (a label); 'Check whether X. If it is, text the
-    driver' (the earlier question): conditions that name their subject by a pronoun."""
-    for task in tasks:
-        # "…, otherwise if its an unplowed street put it in the queue": its own test, besides
-        otherwise = (
-            task.condition
-            if task.condition is not None
-            and task.condition.negated
-            and task.condition.text.startswith("otherwise")
-            else None
-        )
-        if (task.condition is not None and otherwise is None) or task.kind not in ACTING or task.start < 0:
-            continue
-        sentence = sentences[task.sentence]
-        # the nearest one before it: "if its maintenance open a task …, if its a complaint ping …"
-        _, clause_end = clause_span(sentence, task.start)
-        bound = min(task.start + len(task.text), clause_end)
-        m = next(reversed(list(_PRONOUN_IF.finditer(sentence[:bound]))), None)
-        if m is None or (
-            otherwise is not None and not re.search(r"\botherwise\s*,?\s*$", sentence[: m.start()], re.I)
-        ):
-            continue
-        task.condition = None
-        word = snake(re.sub(r"\b(?:an?)\s+", "", m.group(1) or ""))
-        if word and word not in labels and m.group(1):
-            # "if its an unplowed street": a label of several words
-            after = " ".join(re.findall(r"[a-z0-9]+", sentence[m.start(1) :].lower()))
-            word = next((lb for lb in labels if f"{after} ".startswith(lb.replace("_", " ") + " ")), word)
-        if word not in labels and word.startswith("not_") and word[4:] in labels:
-            task.condition = Condition(
-                "label", m.group(0), "!=", word[4:], scope=otherwise
-            )  # "if it is not a refund"
-            task.unmapped_condition = None
-            continue
-        if word in labels:  # "if it is not a leak", the label `not_leak`
-            task.condition = Condition("label", m.group(0), "==", word, scope=otherwise)
-            task.unmapped_condition = None
-            continue
-        said = " ".join(re.findall(r"[a-z0-9]+", sentence[m.start(1) :].lower())) if m.group(1) else ""
-        option = _option_named(
-            word, said, [o for t in tasks if t.kind == "decide" and t.start >= 0 for o in t.labels]
-        )
-        if option is not None:
-            # "decide whether the reading is plausible or a sensor glitch, and if it's a glitch …":
-            # the decision's option, named by its last word
-            task.condition = Condition(
-                "decision", m.group(0), "==", option, output_field="decision", scope=otherwise
-            )
-            task.unmapped_condition = None
-            continue
-        if otherwise is not None:
-            task.condition = otherwise  # no label named after all: the otherwise alone, as read
-            continue
-        word = "not" if word.startswith("not_") else word  # the negation, read as before
-        if word and re.search(r"\bthe\s+(?:label|category|type)\s+is\b", m.group(0), re.I):
-            options = [o for earlier in sentences[: task.sentence + 1] for o in decision_options(earlier)]
-            if word in options:
-                # "decide one of three labels: ok, needs_inspection, or quarantine … Only if the
-                # label is ok, send …": the decision's option
-                task.condition = Condition("decision", m.group(0), "==", word, output_field="decision")
-                task.unmapped_condition = None
-            continue  # a named value, never the question a sentence before asked
-        bound = re.match(
-            # "if it's 200 g or more": a unit may follow the number
-            r"\s*(\d+(?:\.\d+)?)\s*(?:[a-z%°]{1,7}\s+)?or\s+(less|fewer|lower|below|under|more|higher|above|over)\b",
-            sentence[m.start(1) :] if m.group(1) else "",
-            re.I,
-        )
-        measured = next(
-            (
-                t.condition
-                for t in sorted(tasks, key=lambda t: (t.sentence, t.start), reverse=True)
-                if t.condition is not None
-                and t.condition.kind == "event"
-                and isinstance(t.condition.value, float)
-                and task.sentence - 1 <= t.sentence <= task.sentence
-                and (t.sentence, t.start) < (task.sentence, task.start)
-            ),
-            None,
-        )
-        if bound is not None and measured is not None and not any(t.kind == "score" for t in tasks):
-            # "requeue only if filament_used_g is under 200; if it's 200 g or more, email …": the
-            # field the threshold before it reads, on its other side
-            below = bound.group(2).lower() in ("less", "fewer", "lower", "below", "under")
-            task.condition = Condition(
-                "event",
-                sentence[m.start() : m.start(1) + bound.end()],
-                "<=" if below else ">=",
-                float(bound.group(1)),
-                output_field=measured.output_field,
-            )
-            task.unmapped_condition = None
-            continue
-        if bound is not None and any(t.kind == "score" for t in tasks):
-            # "if it is 3 or less" after a score the flow computes: that score, read like any other
-            # (a number over 1 as a share; the brief's own scale restores it)
-            below = bound.group(2).lower() in ("less", "fewer", "lower", "below", "under")
-            task.condition = Condition(
-                "score",
-                sentence[m.start() : m.start(1) + bound.end()],
-                "<=" if below else ">=",
-                as_share(float(bound.group(1))),
-            )
-            task.unmapped_condition = None
-            continue
-        for earlier in reversed(sentences[max(0, task.sentence - 1) : task.sentence + 1]):
-            question = _WHETHER.search(earlier[: m.start()] if earlier is sentence else earlier)
-            if question and len(decision_options(earlier[: question.end()])) >= 2:
-                # "whether it is plausible or a glitch": a choice, whose "yes" holds on every event
-                break
-            if question and len(question.group(1).split()) >= 2:
-                text = question.group(1).strip()
-                # "if its not on-profile" after "says if its on-profile, …": that question's opposite
-                said_not = (m.group(1) or "").lower().split()[:1] == ["not"]
-                opposite = said_not and " not " not in f" {text.lower()} "
-                task.condition = Condition("field", text, "==", True, output_field=None, negated=opposite)
-                task.unmapped_condition = None
-                task.condition.output_field = (
-                    "_".join(
-                        w
-                        for w in re.findall(r"[a-z0-9]+", text.lower())
-                        if w not in ("the", "a", "an", "is", "are", "it", "its")
-                    )[:40]
-                    or "condition_met"
-                )
-                break
-
-
 # "Only act when status changes to 'submitted'", "Do nothing unless the order is paid", "Ignore
 # records where stage is 'draft'": a rule over every action of the flow, said once
 _SCOPE = re.compile(
@@ -783,7 +655,7 @@ _BARE_THRESHOLD = re.compile(
 
 def bare_score_leads(sentences: list[str], tasks: list[Task]) -> None:
     """An action led by a bare threshold is limited to the scores on that side of it."""
-    from copilot.draft.score_atoms import OPS, as_share
+    from copilot.draft.score_atoms import OPS
 
     if not any(t.kind == "score" for t in tasks):
         return

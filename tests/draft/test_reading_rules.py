@@ -4124,3 +4124,31 @@ def test_an_option_named_by_its_last_word_a_value_led_subject_and_a_thing_made_f
         assert f"steps.lookup.output.billing_type == '{plan}'" in side["if"], side["if"]
         assert "event.kwh > 900" in side["if"] and "decision == 'valid'" in side["if"], side["if"]
     assert sms["request"]["json"]["to"] == "{{ steps.lookup.output.customer_phone }}"
+
+
+def test_a_closed_list_keeps_three_word_labels_and_a_false_flag_or_a_threshold_is_not_inverted():
+    data = drafted(
+        "Greenhouse controllers publish alerts to the RabbitMQ queue gh.alerts with bay_id, misting_ok, "
+        "humidity_pct and a grower note. Classify the grower note as pump failure, pest sighting or root "
+        "rot outbreak. If misting_ok is false or humidity_pct is above 95, page the on-call grower. If the "
+        "note is classified as a root rot outbreak, email the plant pathologist at path@greenbay.farm. If "
+        "the note is a pest sighting that mentions whiteflies or thrips, post to Slack #ipm."
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert {"pump_failure", "pest_sighting", "root_rot_outbreak"} <= set(labels), labels
+    page = step(data, "http", "page")["if"]
+    assert "not (event.misting_ok" in page and "event.humidity_pct > 95" in page and " or " in page, page
+    assert not page.startswith("{{ not ("), page  # the false flag alone is negated, never the whole test
+    email = step(data, "http", "email")["if"]
+    assert email == "{{ steps.check_classify.output.label == 'root_rot_outbreak' }}", email
+    slack = step(data, "http", "slack")["if"]  # that label, and what it must also mention
+    assert "label == 'pest_sighting'" in slack and " and " in slack, slack
+
+
+def test_a_threshold_on_what_a_score_rates_is_that_score_on_a_scheduled_run():
+    data = drafted(
+        "Every night at 01:00 UTC, pull the day's pallet scans from our Manhattan WMS API. Score each "
+        "scan's label legibility from 0 to 1. If legibility is below 0.7, open a Jira ticket in the DOCK "
+        "project."
+    )
+    assert step(data, "http", "ticket")["if"] == "{{ steps.check_score.output.score < 0.7 }}"
