@@ -350,9 +350,18 @@ def event_thresholds(
             if scored is not None and not isinstance(part.value, (str, list)):
                 part.kind = "score"  # "estimate severity from 1 to 5 … if the severity is 4 or higher"
                 continue
-            if given or scheduled:
+            generic = name.removesuffix("s") in _EVENT_WORDS
+            if given or scheduled or generic:
                 part.kind, part.value, part.op = "field", True, "=="
-                part.output_field = condition_field(part.text)
+                # "not (if readings below 50 km/h)": the field is the test said positively
+                part.output_field = condition_field(re.sub(r"^not \((.*)\)$", r"\1", part.text.strip()))
+                if generic and not scheduled:
+                    # "for readings below 50 km/h" with two fields in km/h: which one is unsaid,
+                    # and a field named "readings" would be invented
+                    assumptions.append(
+                        f"no one field of the event is {part.text.strip()!r}: the classifier decides it "
+                        f"as `{part.output_field}`; name the field in the brief"
+                    )
                 if scheduled and not given:
                     # a schedule's tick carries no data: the threshold is on what the run fetched
                     assumptions.append(
@@ -382,6 +391,11 @@ def event_thresholds(
                 "the real field"
             )
 
+
+# words for the event itself, never the name of one of its fields ("for readings below 50")
+_EVENT_WORDS = frozenset(
+    {"reading", "value", "level", "measurement", "event", "message", "alert", "record", "one"}
+)
 
 LISTED_TYPES = "(the types of the listed fields)"  # a placeholder, replaced by `listed_types`
 

@@ -601,6 +601,14 @@ def read_actions(
             # "Never reject or block the payee automatically": the "never" covers both verbs;
             # "Whether to cancel a route is the dispatcher's call": who decides, not an action
             continue
+        if re.search(
+            rf"\b(?:don'?t|do not|never|must not|mustn'?t|should not|shouldn'?t)\s+(?:ever\s+)?{re.escape(clause.verb)}",
+            clause.text,
+            re.I,
+        ) or re.match(r"\W*(?:and\s+)?(?:flag|mark|note)\s+(?:if|whether)\b", clause.text, re.I):
+            # "if its a cancel and … dont cancel it": forbidden inside its own clause; "flag if
+            # there's anything hazardous": a judgement the condition after it reads, not a call
+            continue
         if waits_for_approval(sentence[max(0, start - 60) : start + len(clause.text)]):
             # "A supervisor must approve any dispatch over 6 trucks": a person's approval, which no
             # call of the flow gives; left as a gap (DR006), never a POST "approve …"

@@ -77,13 +77,16 @@ def measured_by_unit(part: Condition, event: EventShape, sentences: list[str]) -
     if _MONEY_SAID.search(part.text):
         found = [f for f in numeric if _MONEY_FIELD.search(f)]
         return found[0] if len(found) == 1 else None
+    # "not (if readings under 25 ppm)": a prohibition's condition, said in the brief without its "not"
+    text = re.sub(r"^not \((.*)\)$", r"\1", part.text.strip())
+    text = re.sub(r"^(?:if|when|for)\s+", "", text, flags=re.I)  # "if readings under 25": "for readings …"
     for sentence in sentences:
-        at = sentence.find(part.text.strip())
+        at = sentence.find(text)
         if at < 0:
             continue
         # the unit ends the threshold ("above 4 degrees") or follows it
-        unit = re.search(r"\d\s*([a-z%°/]+)$", part.text.strip(), re.I) or re.match(
-            r"\s*([a-z%°/]+)", sentence[at + len(part.text.strip()) :], re.I
+        unit = re.search(r"\d\s*([a-z%°/]+)$", text, re.I) or re.match(
+            r"\s*([a-z%°/]+)", sentence[at + len(text) :], re.I
         )
         if unit is None:
             return None
@@ -91,7 +94,10 @@ def measured_by_unit(part: Condition, event: EventShape, sentences: list[str]) -
             if re.fullmatch(said, unit.group(1), re.I):
                 found = [f for f in numeric if re.search(named, f, re.I)]
                 return found[0] if len(found) == 1 else None
-        return None
+        # "under 25 ppm": the one field named with that unit (`ammonia_ppm`)
+        suffix = re.sub(r"[^a-z]", "", unit.group(1).lower())
+        found = [f for f in numeric if len(suffix) >= 2 and f.lower().endswith(f"_{suffix}")]
+        return found[0] if len(found) == 1 else None
     return None
 
 

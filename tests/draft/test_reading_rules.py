@@ -4152,3 +4152,28 @@ def test_a_threshold_on_what_a_score_rates_is_that_score_on_a_scheduled_run():
         "project."
     )
     assert step(data, "http", "ticket")["if"] == "{{ steps.check_score.output.score < 0.7 }}"
+
+
+def test_a_threshold_in_a_unit_is_the_field_of_that_unit_and_the_events_own_noun_is_no_field():
+    data = drafted(
+        "Boiler rooms publish readings to the Google Pub/Sub topic boiler-events with boiler_id, co_ppm, "
+        "flue_temp_c and stack_temp_c. If co_ppm is 50 or above, page the boiler engineer through "
+        "PagerDuty. If flue_temp_c is above 240, post to Slack #boilers. Do not page anyone for readings "
+        "under 30 ppm, and never post to Slack for readings below 200 degrees."
+    )
+    page = step(data, "http", "page")["if"]
+    assert "event.co_ppm < 30" in page and "readings" not in page, page
+    properties = data["trigger"]["event_schema"]["properties"]
+    assert "readings" not in properties, sorted(properties)  # two fields in degrees: never invented
+
+
+def test_an_order_forbidden_inside_its_own_if_clause_and_a_flag_judgement_are_no_calls():
+    data = drafted(
+        "Renters text our Twilio number and Twilio posts the From number and the Body to our webhook. "
+        "Classify the message as booking, cancel or question. if its a cancel and the rental starts "
+        "within 24 hrs dont cancel it, just post to Slack #rentals. Have the model flag if the message "
+        "mentions damage, and if it does, email claims@kayakhut.co."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not any(i.startswith(("cancel", "flag")) for i in ids), ids
+    assert step(data, "http", "email")["if"] != step(data, "http", "slack").get("if"), ids
