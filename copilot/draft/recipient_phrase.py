@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["recipient_phrase"]
+__all__ = ["recipient_phrase", "recipient_phrases"]
 
 _VERBS = r"(?:e-?mail|text|sms|message|notify|ping|page|dm|alert|tell|remind|call)"
 _DETERMINERS = r"(?:the|our|their|its|his|her|a|an|each|every|that|this|whoever|[\w-]+['’]s)"
@@ -58,3 +58,34 @@ def recipient_phrase(clause: str) -> str | None:
         if not re.fullmatch(r"the|our|their|its|his|her|a|an|each|every|that|this|whoever|[\w-]+['’]s", w)
     ]
     return " ".join(words) or None
+
+
+# what a message carries, never a second person ("email the lead and the summary")
+_CARRIED = re.compile(
+    r"(?:summary|digest|report|note|notes|message|reply|link|details|list|file|photo|photos|invoice|"
+    r"number|id|reason|text|date|amount|total|level|reading)$",
+    re.I,
+)
+
+
+def recipient_phrases(clause: str) -> list[str]:
+    """Every person the clause names: "send an SMS to the crane operator and the site supervisor"
+    -> ["crane operator", "site supervisor"]; [] when it names no one."""
+    first = recipient_phrase(clause)
+    if first is None:
+        return []
+    out = [first]
+    said = re.search(r"\W+".join(re.escape(w) for w in first.split()), clause, re.I)
+    at = said.end() if said else len(clause)
+    while len(out) < 4:
+        more = re.match(
+            rf"\s*(?:,\s*(?:and\s+)?|\s+and\s+)(?:the|our|their|his|her|its|each|every)\s+"
+            rf"(?P<who>(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+?){_ENDS}",
+            clause[at:],
+            re.I,
+        )
+        if more is None or _CARRIED.search(more.group("who")):
+            break
+        out.append(more.group("who").lower())
+        at += more.end()
+    return list(dict.fromkeys(out))

@@ -8,19 +8,21 @@ never the patient's `phone` that the event happens to carry.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from copilot.draft.blocks import env_name
 from copilot.draft.event import EventShape
 from copilot.draft.reading import Task
-from copilot.draft.recipient_phrase import recipient_phrase
+from copilot.draft.recipient_phrase import recipient_phrases
 
 __all__ = ["STAFF", "resolve_recipients"]
 
 # People of the team that runs the flow: never the person the event is about
 STAFF = frozenset({
     "physio", "physiotherapist", "tech", "techs", "technician", "driver", "manager", "director", "officer",
-    "supervisor", "dispatcher", "coordinator", "lead", "team", "staff", "admin", "administrator", "engineer",
+    "supervisor", "operator", "dispatcher", "coordinator", "lead", "team", "staff", "admin", "administrator",
+    "engineer",
     "nurse", "doctor", "vet", "clinician", "on-call", "oncall", "foreman", "superintendent", "inspector",
     "planner", "dockmaster", "brewer", "steward", "ops", "operations", "desk", "office", "accountant",
     "counsellor", "counselor", "agent", "rep", "specialist", "chef", "bookkeeper", "principal", "head",
@@ -100,47 +102,66 @@ def resolve_recipients(
 ) -> None:
     """Set `Task.recipient` of each email and text: ("event", field), ("lookup", field) or
     ("env", NAME); said in `assumptions` when it is not the event's own field."""
-    for task in tasks:
+    for task in list(tasks):
         if task.kind != "notify" or task.channel not in ("email", "sms"):
             continue
-        clause = task.quote or task.text
-        said = sentences[task.sentence] if 0 <= task.sentence < len(sentences) else clause
-        if task.channel == "email" and task.start >= 0:
-            from copilot.draft.tasks import clause_span
+        people = recipient_phrases(task.quote or task.text)
+        for at, other in enumerate(people[1:], start=1):
+            # "send an SMS to the crane operator and the site supervisor": one message each
+            twin = dataclasses.replace(task, also=[], quotes=list(task.quotes), recipient=None)
+            tasks.insert(tasks.index(task) + at, twin)
+            _resolve(twin, other, tasks, event, sentences, assumptions, only=False)
+        _resolve(task, people[0] if people else None, tasks, event, sentences, assumptions, len(people) < 2)
 
-            own = said[task.start : clause_span(said, task.start)[1]]
-            address = re.search(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", own)
-            if address is not None:
-                task.recipient = ("literal", address.group(0))  # "email me (director@…)": as written
-                continue
-        who = recipient_phrase(clause)
-        field = event.recipient(task.channel, who or clause)
-        owned = (
-            field is not None
-            and who is not None
-            and any(re.search(rf"\b{re.escape(w)}", field, re.I) for w in who.split() if len(w) >= 3)
+
+def _resolve(
+    task: Task,
+    who: str | None,
+    tasks: list[Task],
+    event: EventShape,
+    sentences: list[str],
+    assumptions: list[str],
+    only: bool = True,
+) -> None:
+    """`task.recipient` for the person `who` the clause names (None: it names no one; `only`:
+    no other person is named beside them)."""
+    clause = task.quote or task.text
+    said = sentences[task.sentence] if 0 <= task.sentence < len(sentences) else clause
+    if task.channel == "email" and task.start >= 0:
+        from copilot.draft.tasks import clause_span
+
+        own = said[task.start : clause_span(said, task.start)[1]]
+        address = re.search(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", own)
+        if address is not None and (only or who is None or address.group(0) in own[own.lower().find(who) :]):
+            task.recipient = ("literal", address.group(0))  # "email me (director@…)": as written
+            return
+    field = event.recipient(task.channel, who or clause)
+    owned = (
+        field is not None
+        and who is not None
+        and any(re.search(rf"\b{re.escape(w)}", field, re.I) for w in who.split() if len(w) >= 3)
+    )
+    if field is not None and (owned or who is None or not _staff(who)):
+        task.recipient = ("event", field)
+        return
+    if who is None:
+        return
+    found = _lookup_of(who, task.channel, tasks, task, sentences)
+    if found is not None:
+        read, name = found
+        read.returns.setdefault(name, "string")
+        task.recipient = ("lookup", name)
+        assumptions.append(
+            f"the {who} gets the {'email' if task.channel == 'email' else 'text'} at `{name}`, which the "
+            "lookup returns (it declares the field: an answer without it fails loudly)"
         )
-        if field is not None and (owned or who is None or not _staff(who)):
-            task.recipient = ("event", field)
-            continue
-        if who is None:
-            continue
-        found = _lookup_of(who, task.channel, tasks, task, sentences)
-        if found is not None:
-            read, name = found
-            read.returns.setdefault(name, "string")
-            task.recipient = ("lookup", name)
-            assumptions.append(
-                f"the {who} gets the {'email' if task.channel == 'email' else 'text'} at `{name}`, which the "
-                "lookup returns (it declares the field: an answer without it fails loudly)"
-            )
-            continue
-        if _staff(who):
-            name = env_name(
-                "team" if who in ("me", "us") else who, "email" if task.channel == "email" else "phone"
-            )
-            task.recipient = ("env", name)
-            assumptions.append(
-                f"the {who} is one of your team, not in the event: the "
-                f"{'email' if task.channel == 'email' else 'text'} goes to `${{env:{name}}}`; set it"
-            )
+        return
+    if _staff(who):
+        name = env_name(
+            "team" if who in ("me", "us") else who, "email" if task.channel == "email" else "phone"
+        )
+        task.recipient = ("env", name)
+        assumptions.append(
+            f"the {who} is one of your team, not in the event: the "
+            f"{'email' if task.channel == 'email' else 'text'} goes to `${{env:{name}}}`; set it"
+        )

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from copilot.draft import blocks
+from copilot.draft.dictated import dictated_text
 from copilot.draft.message_content import asked_content
 from copilot.draft.planning import Plan, display
 from copilot.draft.reader import Condition, Task
@@ -594,7 +595,15 @@ def side_effect_step(
             if rest:
                 body["details"] = rest
         said = _SAYING.search(task.quote or "")
-        if written is None and said is not None and task.channel in ("email", "sms", "slack", "teams"):
+        sentences = plan.reading.sentences
+        sentence = sentences[task.sentence] if 0 <= task.sentence < len(sentences) and task.start >= 0 else ""
+        later = [t.start for t in plan.tasks if t.sentence == task.sentence and t.start > task.start]
+        dictated = dictated_text(sentence, task.start, min(later, default=len(sentence)), plan.event.fields)
+        if written is None and dictated and task.channel in ("email", "sms", "slack", "teams", "pagerduty"):
+            # `saying "STOP LIFTING: gusts at <gust> km/h"`: the brief's words, its values filled in
+            key = {"email": "text", "pagerduty": "summary"}.get(task.channel or "", "text")
+            body = {**({"subject": headline} if task.channel == "email" else {}), **body, key: dictated}
+        elif written is None and said is not None and task.channel in ("email", "sms", "slack", "teams"):
             # "email the homeowner that a roof inspection is needed before we can quote": the
             # message says that, in the brief's words; the data stays beside it
             text = _sentence_case(said.group("content"))

@@ -247,7 +247,14 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                 if kind == "notify" and m.group(0).startswith("POST"):
                     continue  # "POST to our endpoint" is the trigger's HTTP verb, not a message
                 if kind in ("notify",):
-                    window = sentence[m.start() : m.end() + 50]
+                    # "post a warning to Slack but do not page anyone": a channel the brief forbids
+                    # right there is no channel of this message
+                    window = re.sub(
+                        r"\b(?:don'?t|do not|never|not)\s+(?:\w+\s+)?(?:e-?mail|text|sms|slack|page|teams)\w*",
+                        " ",
+                        sentence[m.start() : m.end() + 50],
+                        flags=re.I,
+                    )
                     channels = [name for name, p in CHANNELS if p.search(window)]
                     if (
                         "pagerduty" in channels

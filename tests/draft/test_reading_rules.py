@@ -4177,3 +4177,23 @@ def test_an_order_forbidden_inside_its_own_if_clause_and_a_flag_judgement_are_no
     ids = [s["id"] for s in data["steps"]]
     assert not any(i.startswith(("cancel", "flag")) for i in ids), ids
     assert step(data, "http", "email")["if"] != step(data, "http", "slack").get("if"), ids
+
+
+def test_a_dictated_message_keeps_its_words_each_person_gets_one_and_a_forbidden_channel_is_none():
+    data = drafted(
+        "Silo sensors stream readings over NATS on subject silos.telemetry with silo_id, site_id and "
+        "co2_ppm. If co2_ppm is above 5000, send an SMS to the shift foreman and the site manager saying "
+        '"EVACUATE: CO2 at <co2> ppm in silo <silo_id>". If co2_ppm is between 2000 and 5000, post a '
+        "warning to Slack #silos but do not page anyone."
+    )
+    texts = [s for s in data["steps"] if s["id"].startswith("notify_sms")]
+    assert len(texts) == 2, [s["id"] for s in data["steps"]]
+    assert {s["request"]["json"]["to"] for s in texts} == {
+        "${env:SHIFT_FOREMAN_PHONE}",
+        "${env:SITE_MANAGER_PHONE}",
+    }
+    for sms in texts:
+        assert sms["request"]["json"]["text"] == (
+            "EVACUATE: CO2 at {{ event.co2_ppm }} ppm in silo {{ event.silo_id }}"
+        )
+    assert not [s["id"] for s in data["steps"] if s["id"].startswith("page")]
