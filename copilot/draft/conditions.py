@@ -164,7 +164,10 @@ _SENTIMENT_WORDS = r"negative|angry|upset|frustrated|unhappy|furious|annoyed|ira
 _STATE_WORDS = (
     # "flagged critical" is one state, not "flagged" or "critical"
     r"flagged\s+(?:as\s+)?(?:critical|urgent|high|abnormal|severe|red)|"
-    r"urgent|critical|high[- ]priority|p1|sev(?:erity)?[- ]?1|emergenc\w*|high[- ]risk|risky|likely fraud\w*|"
+    # "the emergency contacts", "the clinic emergency line": a thing named, not a state
+    r"urgent|critical|high[- ]priority|p1|sev(?:erity)?[- ]?1|"
+    r"emergenc\w*(?!\s+(?:contacts?|lines?|numbers?|rooms?|services?|funds?|kits?|exits?|phones?|plans?|"
+    r"procedures?|care|dispatch|broadcasts?|lists?|roster)\b)|high[- ]risk|risky|likely fraud\w*|"
     r"suspicious|flagged|unsafe|toxic|violat\w*|not allowed|spam|blocked|held|rejected|declined|denied|approved|"
     r"eligible|ineligible|accepted"
 )

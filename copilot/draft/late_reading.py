@@ -13,6 +13,7 @@ from copilot.draft.reading import Condition, Task
 
 __all__ = [
     "labels_in_parts",
+    "non_conditions",
     "one_writer_for_all_branches",
     "options_in_thresholds",
     "read_content_lists",
@@ -154,3 +155,34 @@ def _label_parts(cond: Condition, labels: list[str]) -> Condition:
             out, index, Condition("label", part.text, "==", named, negated=bool(index and part.negated))
         )
     return out
+
+
+# "For non-concussion injuries just log the report": the events the condition said before does not hold for
+_NON = re.compile(r"\b(?:for|on|with)\s+(?:all\s+|any\s+)?non-?\s*(?P<word>[a-z]{4,})\b", re.I)
+
+
+def non_conditions(sentences: list[str], tasks: list[Task]) -> None:
+    """An action said for "non-<word>" events runs when the condition the brief read on <word> for
+    another action does not hold."""
+    from copilot.draft.conditions import negate
+
+    for task in tasks:
+        if task.condition is not None or task.start < 0 or not 0 <= task.sentence < len(sentences):
+            continue
+        sentence = sentences[task.sentence]
+        said = next((m for m in _NON.finditer(sentence) if m.start() <= task.start), None)
+        if said is None or task.kind not in ("notify", "store", "act", "answer", "reply"):
+            continue
+        word = said.group("word").lower()
+        held = [
+            t.condition
+            for t in tasks
+            if t is not task
+            and t.condition is not None
+            and not t.condition.negated
+            and not t.condition.alternatives
+            and word in f"{t.condition.text} {t.condition.output_field or ''} {t.condition.value}".lower()
+        ]
+        if held:
+            task.condition = negate(held[0], said.group(0))
+            task.unmapped_condition = None

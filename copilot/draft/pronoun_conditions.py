@@ -9,6 +9,7 @@ import re
 from copilot.draft.conditions import ACTING
 from copilot.draft.decisions import decision_options
 from copilot.draft.labels import snake
+from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
 from copilot.draft.score_atoms import as_share
 from copilot.draft.tasks import clause_span
@@ -39,7 +40,9 @@ def _option_named(word: str, said: str, options: list[str]) -> str | None:
     return tails[0] if len(tails) == 1 else None
 
 
-def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str]) -> None:
+def pronoun_conditions(
+    sentences: list[str], tasks: list[Task], labels: list[str], matches: list[Match] | None = None
+) -> None:
     """'if its cancel, send it to retention' (a label); 'Check whether X. If it is, text the
     driver' (the earlier question): conditions that name their subject by a pronoun."""
     for task in tasks:
@@ -145,7 +148,18 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
             )
             task.unmapped_condition = None
             continue
-        for earlier in reversed(sentences[max(0, task.sentence - 1) : task.sentence + 1]):
+        # "Classify whether the description suggests a possible concussion … If it is a possible
+        # concussion": the question asked sentences before, when it holds every word said
+        head = sentence[m.start(1) :].split(",")[0] if m.group(1) else ""
+        said = set(re.findall(r"[a-z]{5,}", head.lower()))
+        asked = [
+            e
+            for e in sentences[: max(0, task.sentence - 1)]
+            if said
+            and (q := _WHETHER.search(e))
+            and said <= set(re.findall(r"[a-z]{5,}", q.group(1).lower()))
+        ]
+        for earlier in reversed([*asked[-1:], *sentences[max(0, task.sentence - 1) : task.sentence + 1]]):
             question = _WHETHER.search(earlier[: m.start()] if earlier is sentence else earlier)
             if question and len(decision_options(earlier[: question.end()])) >= 2:
                 # "whether it is plausible or a glitch": a choice, whose "yes" holds on every event
@@ -157,12 +171,21 @@ def pronoun_conditions(sentences: list[str], tasks: list[Task], labels: list[str
                 opposite = said_not and " not " not in f" {text.lower()} "
                 task.condition = Condition("field", text, "==", True, output_field=None, negated=opposite)
                 task.unmapped_condition = None
-                task.condition.output_field = (
-                    "_".join(
-                        w
-                        for w in re.findall(r"[a-z0-9]+", text.lower())
-                        if w not in ("the", "a", "an", "is", "are", "it", "its")
-                    )[:40]
-                    or "condition_met"
-                )
+                for match in matches or []:
+                    # "If it is a possible concussion": read, as that question
+                    if (
+                        match.kind == "unread_condition"
+                        and match.sentence == task.sentence
+                        and m.group(0).lower() in match.text.lower()
+                    ):
+                        match.kind = "condition"
+                # named by what the if-clause says of it ("a possible spinal injury"), else the
+                # question; whole words, never cut inside one
+                named = [
+                    w
+                    for w in re.findall(r"[a-z0-9]+", (head if said and earlier in asked else text).lower())
+                    if w not in ("the", "a", "an", "is", "are", "it", "its", "not")
+                ]
+                kept = [w for i, w in enumerate(named) if len("_".join(named[: i + 1])) <= 40]
+                task.condition.output_field = "_".join(kept) or "condition_met"
                 break

@@ -43,6 +43,7 @@ from copilot.draft.event_reading import (
 from copilot.draft.labels import snake
 from copilot.draft.late_reading import (
     labels_in_parts,
+    non_conditions,
     one_writer_for_all_branches,
     options_in_thresholds,
     read_content_lists,
@@ -548,7 +549,9 @@ def read(brief: str) -> Reading:
         )
         if api is not None and task.start >= 0:
             task.api = " ".join(api.group(1).split()) or "scoring"
-    pronoun_conditions(sentences, tasks, [label for t in tasks if t.kind == "classify" for label in t.labels])
+    pronoun_conditions(
+        sentences, tasks, [label for t in tasks if t.kind == "classify" for label in t.labels], matches
+    )
     otherwise_across(sentences, tasks)
     bare_score_leads(sentences, tasks)  # "under 3 just send a polite decline email"
     skip_conditions(sentences, tasks)
@@ -673,6 +676,7 @@ def read(brief: str) -> Reading:
                 Match("constraint", constraint.text, constraint.sentence, at, at + len(constraint.text))
             )
     one_writer_for_all_branches(sentences, tasks)
+    non_conditions(sentences, tasks)  # "For non-concussion injuries just log the report"
     options_in_thresholds(tasks)  # "For plausible readings under 20%": that option, and the threshold
     budget_period = None
     if cost.budget is None and (spread := period_budget(sentences)) is not None:

@@ -71,7 +71,8 @@ def _lookup_of(
             return read, named.group(1)  # "to get their plan, parent_email and …"
         if (
             re.search(rf"\b{re.escape(who)}\b", said, re.I)
-            or (len(head) >= 5 and re.search(rf"\b{re.escape(head)}", said, re.I))
+            # "email the guardians" after "look up the player's guardian contacts"
+            or (len(head) >= 5 and re.search(rf"\b{re.escape(re.sub(r'(?<!s)s$', '', head))}", said, re.I))
             or (
                 system
                 and re.search(

@@ -235,7 +235,8 @@ _LEAD = re.compile(
 # "set the order status to "printed"": an update of a record (never "set timer", a label)
 _SET_TO = re.compile(
     # "set Background_Check__c to Cleared": a field named as written
-    r"\bset\s+(?:(?:the|its|their|his|her|our|that)\s+(?:[\w-]+\s+){0,3}?|[A-Za-z][A-Za-z0-9]*_\w*\s+)(?:to|as)\b",
+    # "set the player's status to …": a possessive names whose
+    r"\bset\s+(?:(?:the|its|their|his|her|our|that)\s+(?:[\w'’-]+\s+){0,3}?|[A-Za-z][A-Za-z0-9]*_\w*\s+)(?:to|as)\b",
     re.I,
 )
 # "First, have the model …", "use an LLM to …": the brief hands the work to a model

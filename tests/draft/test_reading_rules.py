@@ -4197,3 +4197,20 @@ def test_a_dictated_message_keeps_its_words_each_person_gets_one_and_a_forbidden
             "EVACUATE: CO2 at {{ event.co2_ppm }} ppm in silo {{ event.silo_id }}"
         )
     assert not [s["id"] for s in data["steps"] if s["id"].startswith("page")]
+
+
+def test_a_question_asked_sentences_before_a_possessive_status_and_the_non_events():
+    data = drafted(
+        "When a lifeguard files an incident in Sling, Sling sends a webhook with the swimmer id, pool id "
+        "and the incident description. Classify whether the description suggests a possible spinal "
+        "injury. Look up the swimmer's emergency contacts in our Daxko membership system by swimmer id. "
+        "If it is a possible spinal injury, first set the swimmer's status to \"medical hold\" in Daxko, "
+        "then email the emergency contacts the incident summary. For non-spinal incidents just log the "
+        "report in the pool's Airtable incident log."
+    )
+    flag = "steps.check_classify.output.possible_spinal_injury"
+    assert step(data, "http", "status")["if"] == f"{{{{ {flag} }}}}"
+    email = step(data, "http", "email")
+    assert email["if"] == f"{{{{ {flag} }}}}"
+    assert email["request"]["json"]["to"] == "{{ steps.lookup.output.emergency_contacts_email }}"
+    assert step(data, "http", "airtable")["if"] == f"{{{{ not ({flag}) }}}}"
