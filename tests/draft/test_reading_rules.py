@@ -4204,7 +4204,7 @@ def test_a_question_asked_sentences_before_a_possessive_status_and_the_non_event
         "When a lifeguard files an incident in Sling, Sling sends a webhook with the swimmer id, pool id "
         "and the incident description. Classify whether the description suggests a possible spinal "
         "injury. Look up the swimmer's emergency contacts in our Daxko membership system by swimmer id. "
-        "If it is a possible spinal injury, first set the swimmer's status to \"medical hold\" in Daxko, "
+        'If it is a possible spinal injury, first set the swimmer\'s status to "medical hold" in Daxko, '
         "then email the emergency contacts the incident summary. For non-spinal incidents just log the "
         "report in the pool's Airtable incident log."
     )
