@@ -361,7 +361,8 @@ TRIGGERS: list[TriggerPhrase] = [
         "queue",
         STATED,
         # "put it in the Field Ops queue" is the flow's own action, not how events arrive
-        rf"\b(?:{_ARRIVE}|publish\w*|pushed|posted|put|dropped|enqueued|emitted|produced|streamed|sends?|sent|writes?)(?!\s+(?:it|them|this|that|these|those)\b)\s+(?:[\w-]+\s+){{0,3}}?(?:on|to|in|into|onto|via|through|from|over)\s+(?:{_CHANNEL})",
+        # "drops a usage summary per patient onto our SQS queue": what is put there may take words
+        rf"\b(?:{_ARRIVE}|publish\w*|push(?:es|ed)|posts|posted|puts?|drop(?:s|ped)|enqueued|emitted|produced|streamed|sends?|sent|writes?)(?!\s+(?:it|them|this|that|these|those)\b)\s+(?:[\w-]+\s+){{0,5}}?(?:on|to|in|into|onto|via|through|from|over)\s+(?:{_CHANNEL})",
         _queue,
     ),
     _row(

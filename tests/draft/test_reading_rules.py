@@ -4214,3 +4214,12 @@ def test_a_question_asked_sentences_before_a_possessive_status_and_the_non_event
     assert email["if"] == f"{{{{ {flag} }}}}"
     assert email["request"]["json"]["to"] == "{{ steps.lookup.output.emergency_contacts_email }}"
     assert step(data, "http", "airtable")["if"] == f"{{{{ not ({flag}) }}}}"
+
+
+def test_a_nightly_drop_onto_a_queue_is_the_queue_trigger():
+    data = drafted(
+        "Every night our Dexcom Clarity export drops a glucose summary per patient onto our SQS queue "
+        "cgm-daily, with patient_id and time_in_range. Process each message within 20 seconds. If "
+        "time_in_range is below 50, email the care team at care@sugarclinic.health."
+    )
+    assert data["trigger"]["type"] == "queue" and data["trigger"]["topic"] == "cgm-daily", data["trigger"]
