@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copilot.draft.clauses import Clause, locate, normalise, requirement_clauses
+from copilot.draft.constraints_held import constraints_held
 from copilot.draft.constraints_kept import constraints_kept, is_side_effect
 from copilot.draft.findings import finding, flow_steps
 from copilot.draft.kept_out import (
@@ -53,7 +54,7 @@ class Row:
             "kind": self.clause.kind,
             "steps": self.steps,
             # quoted is not done: a clause with a finding is a gap even when steps quote it
-            "mapped": bool(self.steps) and not self.gaps,
+            "mapped": (bool(self.steps) or self.clause.kind == "constraint") and not self.gaps,
             "gaps": self.gaps,
             "notes": self.notes,
         }
@@ -66,11 +67,11 @@ class Coverage:
 
     @property
     def unmapped(self) -> list[str]:
-        return [r.clause.text for r in self.rows if not r.steps]
+        return [r.clause.text for r in self.rows if not r.steps and r.clause.kind != "constraint"]
 
     @property
     def nothing_mapped(self) -> bool:
-        return not any(r.steps for r in self.rows)
+        return not any(r.steps for r in self.rows if r.clause.kind != "constraint")
 
     def to_json(self) -> list[dict[str, Any]]:
         return [row.to_json() for row in self.rows]
@@ -263,6 +264,9 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
             if step.get("if") and clause.kind == "effect":
                 row.notes.append(f"{sid} if {str(step['if']).strip('{} ')}")
     findings += constraints_kept(data, brief, steps, quotes)
+    rules, broken = constraints_held(brief, steps, quotes)
+    findings += broken
+    rows += [Row(Clause(r.text, r.sentence, r.verb, "constraint"), r.steps, r.notes) for r in rules]
     findings += _answer_returned(data, options)
     findings += _per_item(data, brief)
     findings += [

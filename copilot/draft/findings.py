@@ -23,6 +23,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "DR010": ("instruction-not-drafted", "warning"),
     "DR011": ("answer-not-returned", "warning"),
     "DR012": ("per-item-work-not-drafted", "warning"),
+    "DR013": ("prohibition-not-held", "warning"),
 }
 
 

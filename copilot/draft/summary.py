@@ -167,7 +167,8 @@ def render_text(outcome: DraftOutcome, console: Any) -> None:
             cover.add_column("the brief says")
             cover.add_column("steps")
             for row in outcome.coverage:
-                steps = ", ".join(row["steps"]) or "[yellow]not mapped[/]"
+                rule = row.get("kind") == "constraint"  # a prohibition: the steps that could break it
+                steps = ", ".join(row["steps"]) or ("-" if rule else "[yellow]not mapped[/]")
                 if row["steps"] and row.get("gaps"):
                     steps += f" [yellow](gap: {', '.join(row['gaps'])})[/]"
                 notes = "".join(f"\n  {escape(n)}" for n in row["notes"])

@@ -4223,3 +4223,23 @@ def test_a_nightly_drop_onto_a_queue_is_the_queue_trigger():
         "time_in_range is below 50, email the care team at care@sugarclinic.health."
     )
     assert data["trigger"]["type"] == "queue" and data["trigger"]["topic"] == "cgm-daily", data["trigger"]
+
+
+def test_each_prohibition_says_how_the_flow_holds_it_or_is_a_gap():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "When a member cancels a class booking in Mindbody, Mindbody sends a webhook with booking_id, "
+        "member_email, member_phone and the cancellation note. Classify the note as illness, injury or "
+        "change of plans. If it is an injury, refund the class through the Stripe refunds API. Never refund "
+        "change of plans cancellations. Text the member a rebooking link, and never text members anything "
+        "about their payment card."
+    )
+    data = drafted(brief)
+    coverage = check(data, brief)
+    rules = {r.clause.text: r for r in coverage.rows if r.clause.kind == "constraint"}
+    refund = rules["Never refund change of plans cancellations"]
+    assert refund.steps == ["refund_class"] and refund.notes[0].startswith("held: refund_class runs only if")
+    texting = next(r for text, r in rules.items() if "payment card" in text)
+    assert texting.steps == ["notify_sms"] and texting.gaps == ["DR013"], (texting.steps, texting.gaps)
+    assert check(data, brief).to_json()[-1]["kind"] == "constraint"

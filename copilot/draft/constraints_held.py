@@ -1,0 +1,194 @@
+"""How the flow holds each prohibition of the brief, said beside its requirements.
+
+"Never refund change-of-mind requests": the refund runs only for weather cancellations, so the
+flow holds it (and says by which `if:`). "Never post the customer names in Slack": the Slack post
+sends what the summary wrote, and nothing in the flow keeps names out, so it is a gap (DR013)
+instead of a silent promise. A step that runs on every event is DR007's (`constraints_kept`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from copilot.draft.clauses import locate, normalise
+from copilot.draft.constraints_kept import is_side_effect, runs_always
+from copilot.draft.findings import finding
+from copilot.draft.prohibitions import DAYS_OF_WEEK, HOURS_OF_DAY, constraints
+from copilot.draft.sentences import split_sentences
+
+__all__ = ["Held", "constraints_held"]
+
+# the steps a forbidden verb or a channel the rule names can be: "text" is the SMS step
+_CHANNEL_WORDS = {
+    "sms": ("text", "sms", "texts", "texted"),
+    "email": ("email", "e-mail", "mail", "emailed"),
+    "page": ("page", "paged", "pagerduty", "opsgenie"),
+    "slack": ("slack", "post"),
+    "teams": ("teams", "post"),
+}
+_STOP = frozenset(
+    {"the", "a", "an", "any", "to", "for", "of", "in", "on", "is", "are", "it", "them", "and", "or"}
+)
+
+
+@dataclass
+class Held:
+    """One prohibition: the steps that could break it, and how the flow holds it (or a gap)."""
+
+    text: str
+    sentence: int
+    verb: str
+    steps: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    held: bool = True
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP}
+
+
+def _matches(step: dict[str, Any], verb: str, text: str) -> bool:
+    """Whether `step` does what the rule forbids: its id names the verb, or the channel the rule names."""
+    ids = set(re.split(r"[^a-z]+", str(step.get("id")).lower()))
+    if verb in ids:
+        return True
+    if verb in ("message", "notify", "contact", "tell", "ping", "alert") and ids & {"notify", "page"}:
+        return True  # "never message the operator …": any message the flow sends
+    said = _words(text)
+    return any(
+        name in ids and (verb in words or said & set(words) - {"post"})
+        for name, words in _CHANNEL_WORDS.items()
+    )
+
+
+def _tested_options(expr: str) -> set[str]:
+    """The labels or decisions an `if:` tests for equality or membership."""
+    return {v.lower() for v in re.findall(r"['\"]([a-z0-9_]+)['\"]", expr) if "==" in expr or " in [" in expr}
+
+
+def _options(steps: list[dict[str, Any]]) -> set[str]:
+    """Every label or decision a model step of the flow may give."""
+    out: set[str] = set()
+    for step in steps:
+        props = (step.get("output_schema") or {}).get("properties") or {}
+        for name in ("label", "decision"):
+            out |= {str(o).lower() for o in (props.get(name) or {}).get("enum") or []}
+    return out
+
+
+def _to(step: dict[str, Any]) -> str:
+    request = step.get("request")
+    body = request.get("json") if isinstance(request, dict) else None
+    return str(body.get("to", "")) if isinstance(body, dict) else ""
+
+
+def _gates(step: dict[str, Any], steps: list[dict[str, Any]]) -> list[str]:
+    """The `if:` tests that decide whether `step` runs: its own, else those of the steps it
+    needs when every one of them may be skipped (the engine skips a step whose needs all were)."""
+    if step.get("if"):
+        return [str(step["if"]).strip("{} ")]
+    by_id = {str(s.get("id")): s for s in steps}
+    needs = [by_id[n] for n in step.get("needs") or [] if n in by_id]
+    if not needs or any(runs_always(n, steps) for n in needs):
+        return []
+    return list(dict.fromkeys(t for n in needs for t in _gates(n, steps)))
+
+
+def _instructed(step: dict[str, Any], text: str) -> bool:
+    """Whether a model step's prompt carries the rule, in the brief's words."""
+    asked = step.get("prompt")
+    said = " ".join(str(v) for v in asked.values()) if isinstance(asked, dict) else str(asked or "")
+    return step.get("type") == "model" and normalise(text).strip(" .") in normalise(said)
+
+
+def constraints_held(
+    brief: str, steps: list[dict[str, Any]], quotes: dict[str, list[tuple[int, int]]]
+) -> tuple[list[Held], list[dict[str, Any]]]:
+    """Each prohibition with a verb and how the flow holds it, and a DR013 finding for each one
+    that a side effect may break with nothing in the flow holding the rule."""
+    options = _options(steps)
+    held_rows: list[Held] = []
+    out: list[dict[str, Any]] = []
+    for constraint in constraints(brief):
+        if (
+            constraint.verb is None
+            or DAYS_OF_WEEK.search(constraint.text)
+            or HOURS_OF_DAY.search(constraint.text)
+        ):
+            continue  # a filter (DR005) or a limit by the clock (DR010), read elsewhere
+        text = constraint.text
+        row = Held(text, constraint.sentence, constraint.verb)
+        held_rows.append(row)
+        instructed = [str(s.get("id")) for s in steps if _instructed(s, constraint.text)]
+        at = locate(constraint.text, brief)
+        # the options the rule names; "… ; do not answer them": those its sentence (and the one
+        # before a semicolon) names
+        sentences = split_sentences(brief)
+        said = (
+            " ".join(sentences[max(0, constraint.sentence - 1) : constraint.sentence + 1])
+            if re.search(r"\b(?:them|it|those|these|they)\b", constraint.text, re.I)
+            and constraint.sentence < len(sentences)
+            else constraint.text
+        ).replace("-", " ")
+        named = {o for o in options if re.search(rf"\b{re.escape(o.replace('_', ' '))}s?\b", said, re.I)}
+        doers = [
+            s
+            for s in steps
+            if (is_side_effect(s) or s.get("type") == "model")
+            and _matches(s, constraint.verb, constraint.text)
+        ]
+        # "never message the operator …": the messages that go to that person, when some do
+        person = re.search(
+            rf"\b{re.escape(constraint.verb)}\w*\s+(?:the\s+|our\s+|any\s+)?([a-z]{{4,}})", text, re.I
+        )
+        theirs = [s for s in doers if person and person.group(1).upper() in str(_to(s)).upper()]
+        if person and not theirs and person.group(1).lower() not in ("anyone", "anybody", "everyone"):
+            # "Never message crew directly": a post to a channel or a page reaches no one person
+            doers = [
+                s
+                for s in doers
+                if not set(re.split(r"[^a-z]+", str(s.get("id")).lower()))
+                & {"slack", "teams", "discord", "page"}
+            ]
+        doers = theirs or doers
+        row.steps = [str(s.get("id")) for s in doers]
+        if not doers:
+            row.notes.append("held: no step of the flow does it")
+            continue
+        loose: list[str] = []
+        for step in doers:
+            sid = str(step.get("id"))
+            tests = _gates(step, steps)
+            test = " and ".join(f"({t})" if len(tests) > 1 else t for t in tests)
+            quoted = at is not None and any(min(b, at[1]) > max(a, at[0]) for a, b in quotes.get(sid, []))
+            tested = set().union(*(_tested_options(t) for t in tests)) if tests else set()
+            if (test and quoted) or (test and named and tested and not (named & tested)):
+                # "Never refund change-of-mind requests": the refund runs for weather cancellations only
+                row.notes.append(f"held: {sid} runs only if {test}")
+            elif instructed:
+                row.notes.append(f"held by the instructions of {', '.join(instructed)}: no step checks it")
+            elif (
+                not tests
+                and is_side_effect(step)
+                and (quoted or constraint.verb in re.split(r"[^a-z]+", sid.lower()))
+            ):
+                row.held = False  # DR007 says it: the step runs on every event
+            else:
+                row.held = False
+                loose.append(sid)
+        if loose:
+            shown = ", ".join(f"`{sid}`" for sid in loose)
+            out.append(
+                finding(
+                    "DR013",
+                    f"the brief says {text!r}, and {shown} may still do it: no `if:` or instruction of the "
+                    "flow holds that rule",
+                    ["steps", steps.index(next(s for s in steps if str(s.get("id")) == loose[0])), "id"],
+                    "give those steps an `if:` that leaves those events out, or put the rule in the "
+                    "instructions of the model that writes what they send",
+                    clause=text,
+                )
+            )
+    return held_rows, out
