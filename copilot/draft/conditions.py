@@ -427,7 +427,13 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             continue  # "isn't in the approved list": the name of a list, not a verdict on the event
         if part[max(0, m.start() - 1) : m.start()] in ('"', "“", "'", "‘"):
             continue  # 'our "Approved Products" folder': a quoted name
-        found.append((start, end, _atom(word, m.group(0))))
+        atom = _atom(word, m.group(0))
+        if re.search(
+            r"\b(?:not|isn'?t|aren'?t|wasn'?t|weren'?t|never)\s+(?:been\s+|yet\s+)?$", part[: m.start()], re.I
+        ):
+            # "if the status is not approved": the verdict's opposite, never the verdict
+            atom.negated = not atom.negated
+        found.append((start, end, atom))
     return sorted(found, key=lambda f: f[0])
 
 

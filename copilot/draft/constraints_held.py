@@ -146,11 +146,14 @@ def constraints_held(
         theirs = [s for s in doers if person and person.group(1).upper() in str(_to(s)).upper()]
         if person and not theirs and person.group(1).lower() not in ("anyone", "anybody", "everyone"):
             # "Never message crew directly": a post to a channel or a page reaches no one person
+            # and a message addressed to someone else ("email the compliance officer (dscsa@…)")
+            # is not to them either
             doers = [
                 s
                 for s in doers
                 if not set(re.split(r"[^a-z]+", str(s.get("id")).lower()))
                 & {"slack", "teams", "discord", "page"}
+                and not (_to(s) and ("@" in _to(s) or "${env:" in _to(s)))
             ]
         doers = theirs or doers
         row.steps = [str(s.get("id")) for s in doers]

@@ -597,8 +597,14 @@ def ensure_producers(
             positive, negative = _affirmed(task.unmapped_condition)
             earlier = guessed.get(positive)
             # "if its not on-profile" first: the field says it positively, and this step its opposite
+            named = earlier[0] if earlier else condition_field(task.unmapped_condition)
             said_not = (
-                negative and earlier is None and not _NEGATIVE_SUBJECT.search(task.unmapped_condition.lower())
+                negative
+                and earlier is None
+                and not _NEGATIVE_SUBJECT.search(task.unmapped_condition.lower())
+                # "If the response is not verified" named `response_not_verified` says it already:
+                # negating that field too would fire on verified responses
+                and "not" not in named.split("_")
             )
             task.condition = Condition(
                 "field",
@@ -606,7 +612,7 @@ def ensure_producers(
                 "==",
                 True,
                 # "if nobody matches … If someone matches": one decision and its opposite
-                output_field=earlier[0] if earlier else condition_field(task.unmapped_condition),
+                output_field=named,
                 negated=bool(earlier and earlier[1] != negative) or said_not,
             )
             if earlier is None:

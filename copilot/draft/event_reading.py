@@ -231,6 +231,22 @@ def read_field_values(sentences: list[str], fields: list[str]) -> dict[str, list
             values = [v for v in re.split(r"\s*(?:,|/|\bor\b|\band\b)\s*", m.group(2)) if v]
             if m.group(1) in fields and len(values) >= 2 and not any(v.isdigit() for v in values):
                 out[m.group(1)] = values
+        for name in fields:
+            # "the manufacturer's verification response (verified, not verified, or no response)":
+            # a field named in prose, its values listed after its words
+            said = r"['’]?s?\s+".join(re.escape(w) for w in name.split("_"))
+            m = re.search(rf"\b{said}\s*\(([^()]+)\)", sentence, re.I)
+            if m is None or name in out:
+                continue
+            values = [
+                v.strip() for v in re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+|\s*/\s*", m.group(1)) if v.strip()
+            ]
+            if (
+                2 <= len(values) <= 8
+                and all(len(v.split()) <= 3 for v in values)
+                and not any(v.isdigit() for v in values)
+            ):
+                out[name] = values
     return out
 
 
@@ -408,9 +424,19 @@ def _field_names(listed: str) -> list[str]:
         if len(named) == 1 and not item.strip("` ").startswith(named[0] + " "):
             names.append(named[0])  # "a short free-text broker_comment": the name it is written as
             continue
+        # "up to three photo URLs", "sometimes photos": how many, not what the field is
+        item = re.sub(
+            r"^\s*(?:up\s+to\s+(?:\w+\s+)?|one\s+or\s+more\s+|several\s+|sometimes\s+|optional(?:ly)?\s+|any\s+)",
+            "",
+            item,
+            flags=re.I,
+        )
         words = [w.lower().replace("’", "'") for w in re.findall(r"[A-Za-z][\w'’-]*", item)]
         while words and words[0] in _OWNERS:
             words = words[1:]
+        owner = next((i for i, w in enumerate(words) if re.search(r"'s$|s'$", w)), None)
+        if owner is not None and len(words) > 3:
+            words = words[owner:]  # "the returning pharmacy's account number" -> pharmacy_account_number
         if words[:2] in (["list", "of"], ["array", "of"], ["set", "of"]):
             words = words[2:]  # "the list of booking refs" -> booking_refs
         cut = next((i for i, w in enumerate(words) if i and w in _CLAUSE_WORDS), len(words))

@@ -35,7 +35,7 @@ from copilot.draft.model_picker import ModelPicker
 from copilot.draft.reading import Reading, Task
 from copilot.draft.recipients import resolve_recipients
 from copilot.draft.request import DraftRequest
-from copilot.draft.threshold_fields import value_subjects
+from copilot.draft.threshold_fields import listed_value_tests, value_subjects
 from copilot.errors import FlowgenError
 from copilot.flow.dump import Comments
 
@@ -308,6 +308,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     )
     read_late: list[str] = []
     presence_conditions(tasks, event, read_late)
+    listed_value_tests(tasks, event)  # "If the response is not verified", a value the brief lists
     lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule")
     valued_subjects(tasks, reading.sentences)  # "will-call customers get an SMS"
     resolve_recipients(tasks, event, reading.sentences, assumptions)

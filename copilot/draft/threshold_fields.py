@@ -199,3 +199,49 @@ def own_field(part: Condition, event: EventShape, tasks: list[Task]) -> None:
         part.value = (written[0], written[1])
     elif part.op != "range" and written:
         part.value = written[0]
+
+
+# "If the response is not verified", "when the status comes back as no response"
+_SAID_VALUE = re.compile(
+    r"^\W*(?:(?:but\s+)?only\s+)?(?:if|when|whenever|once)?\s*(?:the|its|their)\s+(?P<noun>[a-z]+(?:\s+[a-z]+)?)\s+"
+    r"(?:is|was|comes?\s+back(?:\s+as)?|=+|equals)\s+(?P<value>[\w -]+?)\s*$|"
+    r"^\W*(?:if|when)\s+there\s+(?:is|was)\s+(?P<none>no\s+[a-z]+)\s*$",
+    re.I,
+)
+
+
+def listed_value_tests(tasks: list[Task], event: EventShape) -> None:
+    """ "If the response is not verified" with "the manufacturer's verification response
+    (verified, not verified, or no response)": the event's field equals the value it lists (a value
+    may itself say "not"), never a guess of the classifier."""
+    properties = event.schema.get("properties", {})
+    listed = {
+        f: [str(v) for v in (properties.get(f) or {}).get("examples") or [] if isinstance(v, str)]
+        for f in event.fields
+    }
+    for task in tasks:
+        guess = task.condition
+        # unread, or read as a state word ("not approved" taken for the verdict `approved`)
+        said = (
+            task.unmapped_condition
+            if guess is None
+            else guess.text
+            if guess.kind in ("field", "urgent", "flagged") and not guess.alternatives and guess.scope is None
+            else None
+        )
+        m = _SAID_VALUE.match(said or "")
+        if m is None:
+            continue
+        noun = "_".join((m.group("noun") or m.group("none").split()[-1]).lower().split())
+        value = " ".join((m.group("value") or m.group("none")).lower().split())
+        found = [
+            (f, v)
+            for f, values in listed.items()
+            if f == noun or f.endswith(f"_{noun}")
+            for v in values
+            if " ".join(v.lower().replace("_", " ").split()) == value.replace("_", " ")
+        ]
+        if len(found) == 1:
+            field, written = found[0]
+            task.condition = Condition("event", said or "", "==", written, output_field=field)
+            task.unmapped_condition = None

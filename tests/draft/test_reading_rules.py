@@ -4243,3 +4243,26 @@ def test_each_prohibition_says_how_the_flow_holds_it_or_is_a_gap():
     texting = next(r for text, r in rules.items() if "payment card" in text)
     assert texting.steps == ["notify_sms"] and texting.gaps == ["DR013"], (texting.steps, texting.gaps)
     assert check(data, brief).to_json()[-1]["kind"] == "constraint"
+
+
+def test_a_value_the_brief_lists_for_a_prose_field_is_tested_as_written_and_never_inverted():
+    data = drafted(
+        "Our lab publishes a message to the RabbitMQ queue lab.results whenever an assay comes back, with "
+        "the sample id, the analyst's review status (approved, not approved, or pending) and up to three "
+        "chart URLs. If the status is not approved, set the sample's status to RETEST in our LabWare LIMS. "
+        "If the status is pending, post to Slack #lab-queue."
+    )
+    field = "event.analyst_review_status"
+    assert step(data, "http", "status")["if"] == f"{{{{ {field} == 'not approved' }}}}"
+    assert step(data, "http", "slack")["if"] == f"{{{{ {field} == 'pending' }}}}"
+    assert "chart_urls" in data["trigger"]["event_schema"]["properties"]
+
+
+def test_a_guessed_condition_said_with_not_is_named_and_tested_the_same_way():
+    data = drafted(
+        "Visitors submit our Formstack sign-in form, which posts a webhook with the visitor name, host "
+        "email and the visit purpose. Classify the purpose as delivery, interview or meeting. If the host "
+        "is not on site, email the front desk at desk@oakhall.example."
+    )
+    test = step(data, "http", "email")["if"]
+    assert test == "{{ steps.check_classify.output.host_not_site }}", test  # true when not on site
