@@ -14,6 +14,7 @@ import itertools
 import re
 
 from copilot.draft.conditions import attach_conditions, negate
+from copilot.draft.event_reading import fields_listed_at
 from copilot.draft.labels import snake
 from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.reading import Band, Condition, Task
@@ -593,6 +594,13 @@ def read_actions(
             continue
         if any(m.kind == "trigger" and m.sentence == index and span[0] <= m.start < span[1] for m in matches):
             continue  # "Refill requests … land on Google Pub/Sub topic rx-refills": how events arrive
+        listed = (
+            fields_listed_at(sentence)
+            if any(m.kind == "trigger" and m.sentence == index for m in matches)
+            else None
+        )
+        if listed is not None and start >= listed:
+            continue  # "… posts a webhook with the seller email, book title, author": a field, not "book"
         if _NOUN_LEAD.match(clause.text):
             continue  # "Schedule II controlled substances are never auto-queued": a noun, then its verb
         if DONE_ELSEWHERE.search(clause.text):

@@ -340,6 +340,13 @@ def _identifier_fields(sentence: str) -> tuple[list[str], int] | None:
     return None
 
 
+def fields_listed_at(sentence: str) -> int | None:
+    """Where a sentence starts listing the event's fields in prose ("… with the response id,
+    seller name, book title …"), or None: no clause of that list is an action ("book title")."""
+    listed = _prose_fields(sentence)
+    return listed[1] if listed else None
+
+
 def _prose_fields(sentence: str) -> tuple[list[str], int] | None:
     """(snake_case field names, where the list starts) when a sentence lists names written as
     identifiers, or two or more short noun phrases after "with"/"containing"/"includes", or in
@@ -403,7 +410,12 @@ def _field_names(listed: str) -> list[str]:
     ):
         # "From, Body, and MessageSid": Twilio's names, written as the payload spells them
         return items[:30] if len(items) >= 2 and len(set(items)) == len(items) else []
+    # "From, Body, MessageSid and the timestamp": a list that copies a payload's own names keeps them
+    payload_names = any(_CAMEL.fullmatch(i) for i in items)
     for item in items:
+        if payload_names and re.fullmatch(r"[A-Z][A-Za-z0-9]*", item):
+            names.append(item)
+            continue
         asked = _WHETHER_FIELD.match(item)
         if asked is not None:
             # "whether a game is currently in progress on that lane" -> game_in_progress, "whether

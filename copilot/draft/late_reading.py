@@ -66,6 +66,20 @@ def semicolon_leads(brief: str, sentences: list[str], tasks: list[Task]) -> None
         before = sentences[task.sentence - 1].strip()
         if not before or not re.search(re.escape(" ".join(before.split())) + r"\s*;", flat):
             continue
+        led = next(
+            (
+                t.condition
+                for t in tasks
+                if t.sentence == task.sentence - 1
+                and t.condition is not None
+                and re.match(r"\W*for\b", before, re.I)
+                and re.match(r"\W*for\b", t.condition.text, re.I)
+            ),
+            None,
+        )
+        if led is not None:
+            task.condition = led  # "For callouts, … page the scheduler; then send the aide an SMS"
+            continue
         mapped, unread, _ = read_conditions(before)
         lead = next(((a, b, c) for a, b, c in mapped if leads(before, a, b)), None)
         if lead is not None:

@@ -559,6 +559,7 @@ def read(brief: str) -> Reading:
     tasks = _elaborated(sentences, tasks)
     lead_labels(sentences, tasks, matches)
     for_labels(sentences, tasks)
+    semicolon_leads(brief, sentences, tasks)  # again: "For callouts, …; then send the aide an SMS"
     # "For at_need enquiries, text … Otherwise email the family": the label the lead just read
     otherwise_across(sentences, tasks)
     unmapped_labels(sentences, tasks, matches)

@@ -142,7 +142,11 @@ def _resolve(
         and who is not None
         and any(re.search(rf"\b{re.escape(w)}", field, re.I) for w in who.split() if len(w) >= 3)
     )
-    if field is not None and (owned or who is None or not _staff(who)):
+    # "each affected client's family contact": someone else's person, never the sender's own number
+    someone_elses = who is not None and bool(
+        re.search(r"['’]s\b|\b(?:family|guardians?|parents?|contacts?|kin|spouse|relatives?)\b", who, re.I)
+    )
+    if field is not None and (owned or who is None or not (_staff(who) or someone_elses)):
         task.recipient = ("event", field)
         return
     if who is None:

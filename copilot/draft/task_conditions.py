@@ -289,7 +289,9 @@ def _label_first(sentence: str, at: int, labels: list[str]) -> re.Match[str] | N
         forms = [words, [head]] if head else [words]  # "Verified deletions open a Jira ticket"
         for form in forms:
             pattern = (
-                r"\W*((?:[A-Za-z][\w-]*\s+)?" + r"\s+".join(re.escape(w) + r"(?:e?s)?" for w in form) + r")\b"
+                r"\W*((?:[A-Za-z][\w-]*\s+)?"
+                + r"[\s-]+".join(re.escape(w) + r"(?:e?s)?" for w in form)
+                + r")\b"
             )
             m = re.compile(pattern, re.I).match(sentence, at)
             if m is not None:
@@ -377,7 +379,8 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         if m is None or (lead is not None and m.end() > task.start):
             continue
         tokens = [t.lower() for t in re.findall(r"[A-Za-z][\w-]*", m.group(1))]
-        words = [stem(w) for w in tokens]
+        # "For break-ins": the label break_in, said with a hyphen
+        words = [stem(w) for t in tokens for w in dict.fromkeys([t, *t.split("-")])]
         # "For main_break, open a work order": the label as written, or its words
         named = [lb for lb in labels if lb in tokens or all(stem(p) in words for p in lb.split("_"))] or [
             # "Verified deletions …" names deletion_request by its head word

@@ -219,6 +219,8 @@ _PEOPLE = frozenset({
     "technician", "inspector", "officer", "operator", "clerk", "dispatcher", "coordinator", "supervisor",
     "editor", "reviewer", "author", "requester", "passenger", "resident", "homeowner", "caller", "pilot",
     "clinician", "physician", "crew", "shopper", "subscriber", "coach", "referee", "tech",
+    "aide", "caregiver", "worker", "contractor", "lifeguard", "instructor", "trainer", "therapist",
+    "pharmacist", "cashier", "installer", "cleaner", "carer", "nanny", "tutor", "landlord",
 })  # fmt: skip
 
 # Words that put a verb right after them in an instruction.
@@ -679,7 +681,7 @@ _PEOPLE_DO = [
         r"(?!(?:is|are|was|were|will|would|can|could|should|must|may|need|needs|get|gets|to)\b)[a-z]+\b",
         re.I,
     )
-    for words in ("", r"[\w-]+\s+")
+    for words in ("", r"[\w-]+\s+", r"[\w-]+\s+[\w-]+\s+")  # "Our home health aides text in sick"
 ] + [
     # "Music supervisors request sync licences through our Airtable form": plural people, no "our"
     re.compile(

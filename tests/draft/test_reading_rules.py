@@ -4266,3 +4266,40 @@ def test_a_guessed_condition_said_with_not_is_named_and_tested_the_same_way():
     )
     test = step(data, "http", "email")["if"]
     assert test == "{{ steps.check_classify.output.host_not_site }}", test  # true when not on site
+
+
+def test_a_field_list_in_the_trigger_sentence_holds_no_action():
+    data = drafted(
+        "When a collector submits our Jotform consignment request, Jotform posts a webhook with the "
+        "request id, collector email, book title, record label, pressing year and up to five photo URLs. "
+        "Score the item's resale value from 0 to 100. If the score is 80 or above, post to Slack #buyers."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not any(i.startswith(("book", "record")) for i in ids), ids
+    props = data["trigger"]["event_schema"]["properties"]
+    assert {"book_title", "record_label", "photo_urls"} <= set(props), sorted(props)
+
+
+def test_a_for_lead_carries_past_its_semicolon_and_a_third_persons_number_is_never_the_senders():
+    brief = (
+        "Our night shift security guards text in incidents to our Twilio number; Twilio posts each inbound "
+        "SMS to our webhook with From, Body, MessageSid and the timestamp. Look up the guard in our "
+        "Trackforce roster by their phone number to find the site and the site's client contacts. Classify "
+        "the message as break-in, alarm fault or other. For break-ins, page the duty manager in PagerDuty "
+        "with the site; then send the guard an SMS confirming the page. For alarm faults, send an SMS to "
+        "the site's client contact with the alarm zone."
+    )
+    data = drafted(brief)
+    props = data["trigger"]["event_schema"]["properties"]
+    assert {"From", "Body", "MessageSid"} <= set(props), sorted(props)
+    texts = {
+        s["why"]["brief"] if isinstance(s["why"]["brief"], str) else s["why"]["brief"][0]: s
+        for s in data["steps"]
+        if s["id"].startswith("notify_sms")
+    }
+    guard = next(s for q, s in texts.items() if "send the guard" in q)
+    client = next(s for q, s in texts.items() if "client contact" in q)
+    assert guard["if"] == "{{ steps.check_classify.output.label == 'break_in' }}", guard["if"]
+    assert guard["request"]["json"]["to"] == "{{ event.From }}"
+    assert client["request"]["json"]["to"].startswith("{{ steps.lookup.output."), client["request"]["json"]
+    assert "DR010" not in codes(data, brief)  # "guards text in incidents": how events arrive
