@@ -39,3 +39,23 @@ def dictated_text(sentence: str, start: int, end: int, fields: list[str]) -> str
         return f"{{{{ event.{field} }}}}" if field else p.group(0)
 
     return _PLACEHOLDER.sub(fill, m.group("text").strip())
+
+
+# "text them a 30%-off comeback offer for three months via Twilio": what the message is, described
+_DESCRIBED = re.compile(
+    r"\b(?:text|sms|e-?mail|message|send)\w*\s+(?:(?:them|him|her|the\s+[\w-]+)\s+)?(?:an?|the)\s+"
+    r"(?P<what>(?:[\w%'’-]+\s+){0,5}?(?:offer|note|notice|message|reminder|confirmation|decline|apology|"
+    r"request|invitation|invite|update|warning|receipt|quote|estimate|thank-you|welcome|instructions)\b"
+    r"[^,.;]*?)(?=\s+(?:via|through|using|by)\s+[\w-]+\s*$|\s*$)",
+    re.I,
+)
+
+
+def described_text(clause: str) -> str | None:
+    """The brief's description of a message, as its text until someone writes the words ("30%-off
+    comeback offer for three months."), or None when the clause describes none."""
+    m = _DESCRIBED.search(clause.strip(" ,.;"))
+    if m is None:
+        return None
+    what = m.group("what").strip()
+    return what[:1].upper() + what[1:] + "."

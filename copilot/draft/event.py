@@ -301,15 +301,22 @@ class EventShape:
         whose owner the clause names, or one that names no owner; never `pilot_email` for
         "email every passenger"."""
         # Twilio's `From`, a `sender` or `caller`: the number a text came from, to text back
-        word = {"email": r"e-?mail", "sms": r"phone|mobile|cell|^from$|from_number|sender|caller|msisdn"}.get(
-            channel
-        )
+        # "cell" whole, never inside `free_text_cancellation_reason`
+        word = {
+            "email": r"e-?mail",
+            "sms": r"phone|(?:^|_)(?:mobile|cell|msisdn)(?:_|$)|^from$|from_number|sender|caller",
+        }.get(channel)
         if word is None:
             return None
         for f in self.fields:
             if not re.search(word, _leaf(f), re.I):
                 continue
-            owner = [w for w in re.split(r"[_\W]+", re.sub(word, " ", _leaf(f), flags=re.I)) if w]
+            # `phone_number`, `email_address`: the rest of the name says what it is, not whose
+            owner = [
+                w
+                for w in re.split(r"[_\W]+", re.sub(word, " ", _leaf(f), flags=re.I))
+                if w and w.lower() not in ("number", "no", "num", "address", "addr")
+            ]
             if not said or not owner or any(re.search(rf"\b{re.escape(w)}", said, re.I) for w in owner):
                 return f
             if all(

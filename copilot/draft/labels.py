@@ -54,7 +54,8 @@ def list_after(sentence: str, end: int) -> list[str]:
 # "whether it is", "if its", "if this is": a list of kinds follows
 _WHETHER_IT_IS = re.compile(r"\b(?:whether|if)\s+(?:it\s+is|it['’]?s|this\s+is|the\s+[a-z]+\s+is)\s*$", re.I)
 _LIST_INTRO = re.compile(
-    r"\b(?:into|as|labels?\s*:|categories\s*:|intents?\s*:|one of|either)\s+(?:one of\s+)?(?:either\s+)?",
+    # "into one of: moving away, price, …": a colon may follow "one of"
+    r"\b(?:into|as|labels?\s*:|categories\s*:|intents?\s*:|one of\s*:?|either)\s+(?:one of\s*:?\s*)?(?:either\s+)?",
     re.I,
 )
 _LIST_STOP = re.compile(
@@ -153,7 +154,13 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
         items = _label_items(paren.group(1))
         if len(items) >= 2:
             return items[:12], (end + paren.start(1), end + paren.end(1))
-    colon = re.match(r"\s*(?:[\w-]+\s+){0,3}?[\w-]*\s*:\s*([^.;:()]+)", rest) or re.match(
+    colon = (
+        re.match(r"\s*(?:[\w-]+\s+){0,3}?[\w-]*\s*:\s*([^.;:()]+)", rest)
+        # "the cancellation reason into one of: moving away, price, …"
+        or re.match(
+            r"\s*(?:[\w-]+\s+){0,5}?(?:one\s+of|into|as|labels|categories|classes)\s*:\s*([^.;:()]+)", rest
+        )
+    ) or re.match(
         r"\s*(?:it|them|each(?:\s+one)?)?\s*[-–—]\s+([^.;:()]+)",
         rest,  # "tag it - moving, price, …"
     )

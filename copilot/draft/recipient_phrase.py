@@ -58,6 +58,8 @@ def recipient_phrase(clause: str) -> str | None:
         for w in re.findall(r"[\w'’-]+", m.group("who").lower())
         if not re.fullmatch(r"the|our|their|its|his|her|a|an|each|every|that|this|whoever|[\w-]+['’]s", w)
     ]
+    if words and words[0] in ("them", "him", "her", "they"):
+        return None  # "text them a comeback offer": the event's own person, whom it names
     return " ".join(words) or None
 
 

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from copilot.draft import blocks
-from copilot.draft.dictated import dictated_text
+from copilot.draft.dictated import described_text, dictated_text
 from copilot.draft.message_content import asked_content
 from copilot.draft.planning import Plan, display
 from copilot.draft.reader import Condition, Task
@@ -609,6 +609,24 @@ def side_effect_step(
             text = _sentence_case(said.group("content"))
             body = {"subject": headline, "text": text} if task.channel == "email" else {"text": text}
             body["details"] = details
+        elif (
+            written is None
+            and task.channel in ("email", "sms")
+            and (task.recipient or ("",))[0] in ("event", "lookup")
+            and (described := described_text(task.quote or "")) is not None
+        ):
+            # "text them a 30%-off comeback offer": the customer never reads the flow's condition;
+            # the brief's description stands in for the words, said as an assumption
+            body = (
+                {"subject": described.rstrip("."), "text": described}
+                if task.channel == "email"
+                else {"text": described}
+            )
+            body["details"] = details
+            plan.assumptions.append(
+                f"`{step_id}` says what the brief describes ({described.rstrip('.')!r}); write the words "
+                "it sends"
+            )
         where, to = task.recipient or ("", "")
         if where == "event":
             body = {"to": f"{{{{ event.{to} }}}}", **body}  # "email the applicant": their address

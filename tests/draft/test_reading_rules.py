@@ -4303,3 +4303,18 @@ def test_a_for_lead_carries_past_its_semicolon_and_a_third_persons_number_is_nev
     assert guard["request"]["json"]["to"] == "{{ event.From }}"
     assert client["request"]["json"]["to"].startswith("{{ steps.lookup.output."), client["request"]["json"]
     assert "DR010" not in codes(data, brief)  # "guards text in incidents": how events arrive
+
+
+def test_a_colon_list_after_one_of_a_message_to_them_and_its_described_words():
+    data = drafted(
+        "Chargebee sends us a webhook whenever a meal-kit subscription is cancelled, with the customer "
+        "email, phone number, plan name and the free-text cancellation reason. Classify the cancellation "
+        "reason into one of: moving away, price, taste, delivery problems, or other. If the reason is "
+        "price, text them a 25%-off comeback offer for two boxes via Twilio."
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert {"moving_away", "price", "taste", "delivery_problems"} <= set(labels), labels
+    sms = step(data, "http", "sms")
+    assert sms["if"] == "{{ steps.check_classify.output.label == 'price' }}", sms["if"]
+    assert sms["request"]["json"]["to"] == "{{ event.phone_number }}"  # never the cancellation reason
+    assert sms["request"]["json"]["text"] == "25%-off comeback offer for two boxes."
