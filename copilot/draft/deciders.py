@@ -641,8 +641,9 @@ def ensure_producers(
                 "fetched",
                 "ungrounded",
                 "present",
+                "extracted",
             ):
-                continue  # decided by the event itself, or by what the run fetched
+                continue  # decided by the event itself, what the run fetched, or the extraction
             if part.kind in ("score", "urgent", "flagged") and deciding_system(part.text, sentences):
                 # "high risk … is decided by our credit engine": that engine's yes or no, not a
                 # threshold on a model's score

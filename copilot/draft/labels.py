@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from copilot.draft.extracted import whether_fields
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
 
@@ -28,7 +29,9 @@ def snake(words: str) -> str:
 
 
 _FIELDS_END = re.compile(
-    r"\b(?:from|out of|in the|into|of the|for|so|to|and then|then|before|after|when|if)\b|[.;:()]"
+    # "the insurance carrier if mentioned": how the field may be missing, not a condition
+    r"\b(?:from|out of|in the|into|of the|for|so|to|and then|then|before|after|when|"
+    r"if(?!\s+(?:mentioned|given|any|present|available|known|provided|stated)\b))\b|[.;:()]"
     # "extract the symptom terms, grounded in our SOP documents": how, not another field
     r"|,?\s*\b(?:grounded|based|using|according|citing|quoting|per|following|with)\b"
     r"|,?\s*\band (?:also )?(?:save|store|send|post|write|push|log|e-?mail|notify|forward|update|summari[sz]e|"
@@ -45,7 +48,12 @@ def fields_text(sentence: str, end: int) -> str:
 def list_after(sentence: str, end: int) -> list[str]:
     """'the order number, amount and due date' after a verb -> [order_number, amount, due_date]."""
     rest = fields_text(sentence, end)
-    items = [snake(p) for p in re.split(r",|\band\b|\bor\b|/", rest)]
+    asked = whether_fields(rest)  # "whether the caller reports an active leak": active_leak
+    rest = re.sub(r"\bwhether\b[^,]*", " ", rest, flags=re.I)
+    rest = re.sub(
+        r"\s+if\s+(?:mentioned|given|any|present|available|known|provided|stated)\b", "", rest, flags=re.I
+    )
+    items = [snake(p) for p in re.split(r",|\band\b|\bor\b|/", rest)] + list(asked)
     return [
         i for i in items if i and len(i) <= 40 and i not in ("it", "them", "this", "that", "data", "info")
     ][:8]

@@ -312,7 +312,11 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
         schema = {
             "type": "object",
             "required": fields,
-            "properties": {f: {"type": ["string", "null"]} for f in fields},
+            # "whether the caller reports an active leak": a yes or no, read by conditions
+            "properties": {
+                f: {"type": "boolean" if task.returns.get(f) == "boolean" else ["string", "null"]}
+                for f in fields
+            },
         }
         system = (
             f"Extract these fields from the {noun}: {', '.join(fields)}. Use null for a field that is not "
@@ -517,3 +521,8 @@ def model_step(
     step["retry"] = blocks.retry(attempts, 0.05, 0.2) if mode != "async" else blocks.retry(attempts, 1.0, 5.0)
     step["idempotency_key"] = f"{plan.id_ref}:{step_id}"
     return step
+
+
+def _extracted_type(task: Task, name: str) -> dict[str, Any]:
+    """A field's schema: a yes or no the brief asks "whether", else text that may be missing."""
+    return {"type": "boolean"} if task.returns.get(name) == "boolean" else {"type": ["string", "null"]}

@@ -30,6 +30,7 @@ from copilot.draft.deciders import (
 from copilot.draft.event import EventShape
 from copilot.draft.event_conditions import presence_conditions
 from copilot.draft.event_sample import default_event, names_the_event, shape_from_names
+from copilot.draft.extracted import extracted_answers
 from copilot.draft.lookup_answers import lookup_answers, valued_subjects
 from copilot.draft.model_picker import ModelPicker
 from copilot.draft.reading import Reading, Task
@@ -308,6 +309,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     )
     read_late: list[str] = []
     presence_conditions(tasks, event, read_late)
+    extracted_answers(tasks)  # "If there is an active leak": the extraction's yes or no
     listed_value_tests(tasks, event)  # "If the response is not verified", a value the brief lists
     lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule")
     valued_subjects(tasks, reading.sentences)  # "will-call customers get an SMS"

@@ -88,6 +88,9 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
             test = f"{field} {cond.op} {cond.value:g}"
         # an assumed field the event may not carry: without it the test is false, never an error
         return (f"{field} is defined and {test}" if cond.optional else test), ""
+    if cond.kind == "extracted" and cond.output_field and "extract" in producers:
+        # "If there is an active leak": the yes or no the extraction was asked for
+        return f"steps.{producers['extract']}.output.{cond.output_field}", producers["extract"]
     if cond.kind == "urgent" and "classify" in producers:
         return f"steps.{producers['classify']}.output.urgency == 'high'", producers["classify"]
     if cond.kind == "label" and "classify" in producers and isinstance(cond.value, list):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from copilot.draft.conditions import attach_conditions, read_conditions
+from copilot.draft.extracted import whether_fields
 from copilot.draft.labels import fields_text, label_condition, list_after, listed_labels, read_label_lists
 from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.prohibitions import HUMANS_DECIDE
@@ -221,6 +222,7 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                         matches.append(Match("labels", sentence[span[0] : span[1]], index, *span))
                 if kind == "extract":
                     task.fields = list_after(sentence, m.end())
+                    task.returns.update(whether_fields(fields_text(sentence, m.end())))
                     if task.fields:
                         end = m.end() + len(fields_text(sentence, m.end()))
                         matches.append(Match("fields", sentence[m.end() : end], index, m.end(), end))

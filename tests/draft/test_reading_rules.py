@@ -4318,3 +4318,19 @@ def test_a_colon_list_after_one_of_a_message_to_them_and_its_described_words():
     assert sms["if"] == "{{ steps.check_classify.output.label == 'price' }}", sms["if"]
     assert sms["request"]["json"]["to"] == "{{ event.phone_number }}"  # never the cancellation reason
     assert sms["request"]["json"]["text"] == "25%-off comeback offer for two boxes."
+
+
+def test_a_condition_the_extraction_was_asked_reads_its_yes_or_no():
+    data = drafted(
+        "Aircall posts a webhook after each call to our plumbing line with the call id, caller phone "
+        "number and the transcript. Extract the service address, the boiler brand if mentioned, and "
+        "whether the caller reports water coming through a ceiling. If water is coming through a ceiling, "
+        "page the on-call plumber through PagerDuty."
+    )
+    extract = step(data, "model", "extract")
+    props = extract["output_schema"]["properties"]
+    assert props["water_coming_through_ceiling"] == {"type": "boolean"}, props
+    assert "boiler_brand" in props and not any(p.startswith("whether") for p in props), props
+    page = step(data, "http", "page")
+    assert page["if"] == "{{ steps.check_extract.output.water_coming_through_ceiling }}", page["if"]
+    assert not [s for s in data["steps"] if s["id"] == "classify"]  # no second guess of the same thing
