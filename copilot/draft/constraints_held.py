@@ -96,6 +96,40 @@ def _gates(step: dict[str, Any], steps: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(t for n in needs for t in _gates(n, steps)))
 
 
+# "never put the gate code in the email", "never tell the player their risk score": what a message
+# may not carry, rather than when it may go
+_CARRIES = re.compile(
+    r"\b(?:put|include|mention|say|share|give|show|list|reveal|tell|post|send)\w*\s+"
+    # "tell the player their risk score": whom first, when a second determiner follows
+    r"(?:(?:the|a|an|any)\s+[a-z]+\s+(?=(?:the|their|its|his|her|any|a|an)\s))?"
+    r"(?:the\s+|their\s+|its\s+|his\s+|her\s+|any\s+|a\s+|an\s+)?"
+    r"(?P<what>(?:[a-z]+\s+){0,2}?(?:codes?|names?|address(?:es)?|numbers?|scores?|prices?|diagnos[ie]s|"
+    r"amounts?|estimates?|phones?|emails?|details|ids?|balances?|dates?))\b",
+    re.I,
+)
+
+
+def _content_rule(text: str) -> list[str] | None:
+    """The words of what a rule keeps out of a message, or None when it limits when an action runs."""
+    m = _CARRIES.search(text)
+    if m is None:
+        return None
+    return [w for w in m.group("what").lower().split() if w not in _STOP]
+
+
+def _may_carry(step: dict[str, Any], what: list[str]) -> bool:
+    """Whether a step's body may carry it: a field named by its words, a whole output or a model's
+    text (which the rule may not be in)."""
+    request = step.get("request")
+    body = str(request.get("json") if isinstance(request, dict) else "")
+    named = re.findall(r"\b(?:event|output)\.([a-z0-9_]+)", body)
+    stems = [w[:4] for w in what if len(w) >= 4]
+    return (
+        any(all(st in n for st in stems) for n in named)
+        or re.search(r"output\s*}}|output\.(?:text|summary|answer|reply)\b|\|\s*tojson", body) is not None
+    )
+
+
 def _instructed(step: dict[str, Any], text: str) -> bool:
     """Whether a model step's prompt carries the rule, in the brief's words."""
     asked = step.get("prompt")
@@ -140,8 +174,14 @@ def constraints_held(
             and _matches(s, constraint.verb, constraint.text)
         ]
         # "never message the operator …": the messages that go to that person, when some do
-        person = re.search(
-            rf"\b{re.escape(constraint.verb)}\w*\s+(?:the\s+|our\s+|any\s+)?([a-z]{{4,}})", text, re.I
+        person = (
+            re.search(
+                rf"\b{re.escape(constraint.verb)}\w*\s+(?:the\s+|our\s+|any\s+)?([a-z]{{4,}})", text, re.I
+            )
+            # whom a message goes to: "message the operator", never "post anything to Slack"
+            if constraint.verb
+            in ("message", "text", "email", "notify", "page", "contact", "tell", "call", "ping")
+            else None
         )
         theirs = [s for s in doers if person and person.group(1).upper() in str(_to(s)).upper()]
         if person and not theirs and person.group(1).lower() not in ("anyone", "anybody", "everyone"):
@@ -161,8 +201,22 @@ def constraints_held(
             row.notes.append("held: no step of the flow does it")
             continue
         loose: list[str] = []
+        carried = _content_rule(text)
         for step in doers:
             sid = str(step.get("id"))
+            if carried is not None:
+                # "never put the gate code in the email": held by what the step sends, not by when
+                leaks = _may_carry(step, carried)
+                if instructed:
+                    row.notes.append(
+                        f"held by the instructions of {', '.join(instructed)}: no step checks it"
+                    )
+                elif leaks:
+                    row.held = False
+                    loose.append(sid)
+                else:
+                    row.notes.append(f"held: {sid} sends no {' '.join(carried)} and no model-written text")
+                continue
             tests = _gates(step, steps)
             test = " and ".join(f"({t})" if len(tests) > 1 else t for t in tests)
             quoted = at is not None and any(min(b, at[1]) > max(a, at[0]) for a, b in quotes.get(sid, []))

@@ -18,6 +18,7 @@ __all__ = [
     "options_in_thresholds",
     "read_content_lists",
     "semicolon_leads",
+    "stated_before",
 ]
 
 
@@ -200,3 +201,32 @@ def non_conditions(sentences: list[str], tasks: list[Task]) -> None:
         if held:
             task.condition = negate(held[0], said.group(0))
             task.unmapped_condition = None
+
+
+# "the suspension must happen before the case is opened": an order between two actions, said apart
+_BEFORE = re.compile(
+    r"\b(?:the\s+)?(?P<first>[a-z][\w-]*)\s+(?:must|should|has\s+to|needs?\s+to)\s+(?:always\s+)?"
+    r"(?:happen|come|go|run|be\s+done|be\s+made|be\s+placed|be\s+in\s+place|land)\s+(?:first\s+)?"
+    r"(?:before|ahead\s+of)\s+(?:the\s+|any\s+)?(?P<then>[a-z][\w-]*)",
+    re.I,
+)
+
+
+def _names(word: str, task: Task) -> bool:
+    """Whether a noun of the order names the task: its verb or object shares a five-letter start
+    ("suspension" and "suspend betting", "case" and "open a Salesforce case")."""
+    said = re.findall(r"[a-z]+", f"{task.action or ''} {task.text}".lower())
+    word = word.lower()
+    return any(w == word or (len(w) >= 5 and len(word) >= 5 and w[:5] == word[:5]) for w in said)
+
+
+def stated_before(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """An order the brief states in a sentence of its own: the later action waits for the first."""
+    acting = [t for t in tasks if t.kind in ("notify", "store", "act") and t.start >= 0]
+    for index, sentence in enumerate(sentences):
+        for m in _BEFORE.finditer(sentence):
+            first = [t for t in acting if _names(m.group("first"), t)]
+            then = [t for t in acting if _names(m.group("then"), t)]
+            if len(first) == 1 and len(then) == 1 and first[0] is not then[0]:
+                then[0].follows = then[0].follows or first[0]
+                matches.append(Match("order", m.group(0), index, m.start(), m.end()))

@@ -48,6 +48,7 @@ from copilot.draft.late_reading import (
     options_in_thresholds,
     read_content_lists,
     semicolon_leads,
+    stated_before,
 )
 from copilot.draft.numbers import (
     events_per,
@@ -677,6 +678,7 @@ def read(brief: str) -> Reading:
                 Match("constraint", constraint.text, constraint.sentence, at, at + len(constraint.text))
             )
     one_writer_for_all_branches(sentences, tasks)
+    stated_before(sentences, tasks, matches)  # "the suspension must happen before the case is opened"
     non_conditions(sentences, tasks)  # "For non-concussion injuries just log the report"
     options_in_thresholds(tasks)  # "For plausible readings under 20%": that option, and the threshold
     budget_period = None

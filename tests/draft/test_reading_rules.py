@@ -4334,3 +4334,48 @@ def test_a_condition_the_extraction_was_asked_reads_its_yes_or_no():
     page = step(data, "http", "page")
     assert page["if"] == "{{ steps.check_extract.output.water_coming_through_ceiling }}", page["if"]
     assert not [s for s in data["steps"] if s["id"] == "classify"]  # no second guess of the same thing
+
+
+def test_an_order_stated_in_its_own_sentence_makes_the_later_action_wait():
+    brief = (
+        "Our exchange streams every withdrawal request to the Kinesis stream withdrawals with account_id, "
+        "amount_usd and destination_wallet. Score each request for account-takeover risk from 0 to 1. If "
+        "the score is above 0.9, freeze the account through our account-control API and open a Jira "
+        "ticket in the FRAUD project. The freeze must happen before the ticket is opened."
+    )
+    data = drafted(brief)
+    ticket = step(data, "http", "ticket")
+    freeze = step(data, "http", "freeze")
+    assert freeze["id"] in ticket["needs"], ticket["needs"]
+    assert "DR010" not in codes(data, brief)
+
+
+def test_a_rule_on_what_a_message_carries_is_held_by_its_body_not_by_when_it_runs():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Shopify sends an orders/create webhook with the order number, customer email, shipping address "
+        "and the delivery notes. Use a model to extract the gate code and whether they want assembly from "
+        "the notes. If they want assembly, email the customer a confirmation with the order number. Never "
+        "put the gate code in the email to the customer, and don't post anything to Slack."
+    )
+    data = drafted(brief)
+    rows = {r.clause.text: r for r in check(data, brief).rows if r.clause.kind == "constraint"}
+    gate = next(r for text, r in rows.items() if "gate code" in text)
+    # the email carries the whole extraction, gate code included: not held, a gap
+    assert gate.steps == ["notify_email"] and gate.gaps == ["DR013"], (gate.steps, gate.notes)
+    slack = next(r for text, r in rows.items() if "Slack" in text)
+    assert slack.notes == ["held: no step of the flow does it"] and not slack.gaps
+    data["steps"] = [s for s in data["steps"] if s["id"] != "notify_email"] + [
+        {
+            **step(data, "http", "email"),
+            "request": {
+                "method": "POST",
+                "url": "${env:EMAIL_API_URL}",
+                "json": {"text": "{{ event.order_number }}"},
+            },
+        }
+    ]
+    rows = {r.clause.text: r for r in check(data, brief).rows if r.clause.kind == "constraint"}
+    held = next(r for text, r in rows.items() if "gate code" in text)
+    assert held.notes == ["held: notify_email sends no gate code and no model-written text"], held.notes
