@@ -78,6 +78,29 @@ def _options(steps: list[dict[str, Any]]) -> set[str]:
     return out
 
 
+def _tests_limit(rule: str, test: str) -> bool:
+    """Whether an `if:` tests what limits the rule ("for readings under 25 ppm": 25;
+    "for housekeeping findings": housekeeping), not only something else."""
+    limit = re.search(
+        r"\b(?:for|when|if|whose|who|unless|about|below|under|above|over|without)\b(.*)$", rule, re.I
+    )
+    words = re.findall(r"[a-z]{4,}|\d+(?:\.\d+)?", (limit.group(1) if limit else rule).lower())
+    return any(w[:5] in test.lower() for w in words)
+
+
+def _addressed_elsewhere(to: str) -> bool:
+    """Whether a message's `to` names someone ("dscsa@…", `${env:IACUC_OFFICE_EMAIL}`,
+    `site_manager_email`), rather than a bare address of whoever the event is about."""
+    if not to:
+        return False
+    if "@" in to or "${env:" in to:
+        return True
+    field = re.findall(r"\.([A-Za-z0-9_]+)\s*}}", to)
+    words = set(re.split(r"_+", field[-1].lower())) if field else set()
+    bare = {"email", "e", "mail", "phone", "number", "from", "address", "to", "mobile", "cell", ""}
+    return bool(words - bare)
+
+
 def _to(step: dict[str, Any]) -> str:
     request = step.get("request")
     body = request.get("json") if isinstance(request, dict) else None
@@ -183,7 +206,7 @@ def constraints_held(
             in ("message", "text", "email", "notify", "page", "contact", "tell", "call", "ping")
             else None
         )
-        theirs = [s for s in doers if person and person.group(1).upper() in str(_to(s)).upper()]
+        theirs = [s for s in doers if person and person.group(1).rstrip("s").upper() in str(_to(s)).upper()]
         if person and not theirs and person.group(1).lower() not in ("anyone", "anybody", "everyone"):
             # "Never message crew directly": a post to a channel or a page reaches no one person
             # and a message addressed to someone else ("email the compliance officer (dscsa@…)")
@@ -193,7 +216,7 @@ def constraints_held(
                 for s in doers
                 if not set(re.split(r"[^a-z]+", str(s.get("id")).lower()))
                 & {"slack", "teams", "discord", "page"}
-                and not (_to(s) and ("@" in _to(s) or "${env:" in _to(s)))
+                and not _addressed_elsewhere(_to(s))
             ]
         doers = theirs or doers
         row.steps = [str(s.get("id")) for s in doers]
@@ -220,8 +243,10 @@ def constraints_held(
             tests = _gates(step, steps)
             test = " and ".join(f"({t})" if len(tests) > 1 else t for t in tests)
             quoted = at is not None and any(min(b, at[1]) > max(a, at[0]) for a, b in quotes.get(sid, []))
-            tested = set().union(*(_tested_options(t) for t in tests)) if tests else set()
-            if (test and quoted) or (test and named and tested and not (named & tested)):
+            tested = set().union(*(_tested_options(t) for t in tests)) & options if tests else set()
+            if (test and (quoted or "not (" in test) and _tests_limit(text, test)) or (
+                test and named and tested and not (named & tested)
+            ):
                 # "Never refund change-of-mind requests": the refund runs for weather cancellations only
                 row.notes.append(f"held: {sid} runs only if {test}")
             elif instructed:

@@ -599,7 +599,7 @@ def read_actions(
             if any(m.kind == "trigger" and m.sentence == index for m in matches)
             else None
         )
-        if listed is not None and start >= listed:
+        if listed is not None and listed[0] <= start < listed[1]:
             continue  # "… posts a webhook with the seller email, book title, author": a field, not "book"
         if _NOUN_LEAD.match(clause.text):
             continue  # "Schedule II controlled substances are never auto-queued": a noun, then its verb
@@ -675,6 +675,12 @@ def read_actions(
                     task.unmapped_condition = task.unmapped_condition or unread
                     task.also.append(probe)
                 continue
+        if re.match(
+            r"\W*only\s+(?:e-?mail|text|sms|message|call|contact)\s+(?:them|him|her|it)\s*$",
+            clause.text,
+            re.I,
+        ):
+            continue  # "never text customers, only email them": which channel, not a message of its own
         if NOTHING_OBJECT.match(clause.text):
             continue  # "send nothing to the customer": no action of its own (a limit, read above)
         verb_at = re.search(rf"\b{re.escape(clause.verb)}\w*", clause.text, re.I) or re.match(

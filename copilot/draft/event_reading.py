@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from copilot.draft.phrases import Match
+from copilot.draft.reading import Task
 from copilot.draft.triggers import Trigger
 
 # ---------------------------------------------------------------------------- the domain noun
@@ -235,7 +236,10 @@ def read_field_values(sentences: list[str], fields: list[str]) -> dict[str, list
             # "the manufacturer's verification response (verified, not verified, or no response)":
             # a field named in prose, its values listed after its words
             said = r"['’]?s?\s+".join(re.escape(w) for w in name.split("_"))
-            m = re.search(rf"\b{said}\s*\(([^()]+)\)", sentence, re.I)
+            # or after a colon: "(piano type: upright or grand, last tuned, …)"
+            m = re.search(rf"\b{said}\s*\(([^()]+)\)", sentence, re.I) or re.search(
+                rf"\b{said}\s*:\s*([\w -]+?\s+or\s+[\w-]+)", sentence, re.I
+            )
             if m is None or name in out:
                 continue
             values = [
@@ -340,11 +344,55 @@ def _identifier_fields(sentence: str) -> tuple[list[str], int] | None:
     return None
 
 
-def fields_listed_at(sentence: str) -> int | None:
-    """Where a sentence starts listing the event's fields in prose ("… with the response id,
-    seller name, book title …"), or None: no clause of that list is an action ("book title")."""
+def outside_field_lists(sentences: list[str], tasks: list[Task], matches: list[Match]) -> list[Task]:
+    """The tasks that are not words of the event's field list ("answers to the intake questions"
+    after "hits our webhook with …"), nor only a channel said ("never text customers, only email
+    them")."""
+    kept = []
+    for task in tasks:
+        sentence = sentences[task.sentence] if 0 <= task.sentence < len(sentences) else ""
+        listed = (
+            fields_listed_at(sentence)
+            if task.start >= 0 and any(m.kind == "trigger" and m.sentence == task.sentence for m in matches)
+            else None
+        )
+        channel_only = (
+            task.start >= 0
+            and re.search(r"\bonly\s+$", sentence[: task.start], re.I) is not None
+            and re.match(
+                r"(?:e-?mail|text|sms|message|call|contact)\s+(?:them|him|her|it)\s*[.;,]?\s*$",
+                sentence[task.start :],
+                re.I,
+            )
+            is not None
+        )
+        if (listed is None or not listed[0] <= task.start < listed[1]) and not channel_only:
+            kept.append(task)
+    return kept
+
+
+def fields_listed_at(sentence: str) -> tuple[int, int] | None:
+    """Where a sentence lists the event's fields in prose ("… with the response id, seller name,
+    book title …"), or None: no clause of that list is an action ("book title")."""
     listed = _prose_fields(sentence)
-    return listed[1] if listed else None
+    if listed is None:
+        return None
+    start = listed[1]
+    if sentence[start : start + 1] == "(":
+        close = sentence.find(")", start)
+        return start, close + 1 if close > 0 else len(sentence)
+    # the list runs to its sentence's end or the clause that follows it ("…, then classify it")
+    depth, at = 0, start
+    while at < len(sentence):
+        depth += {"(": 1, ")": -1}.get(sentence[at], 0)
+        if depth < 0:
+            break  # "(fields: patient_id, values)": the parenthesis the list was in ends it
+        if depth == 0 and re.match(
+            r"[.;]|,\s*(?:then|so|and then|which|where|when)\b|\s[-–—]\s", sentence[at:]
+        ):
+            break
+        at += 1
+    return start, at
 
 
 def _prose_fields(sentence: str) -> tuple[list[str], int] | None:
@@ -359,9 +407,32 @@ def _prose_fields(sentence: str) -> tuple[list[str], int] | None:
     return phrased
 
 
+def _parts_listed(rest: str) -> str:
+    """ "…, the address and answers to the intake questions (piano type: upright or grand, last
+    tuned, any notes)": an item whose parenthesis lists its parts is those parts (a part's values
+    after its colon left out)."""
+
+    def parts(m: re.Match[str]) -> str:
+        items = [i.strip() for i in re.sub(r"\s*:[^,]*", "", m.group("inner")).split(",") if i.strip()]
+        if "and" not in m.group("lead"):
+            return m.group("lead") + ", ".join(items)
+        return ", " + ", ".join(items[:-1]) + " and " + items[-1]  # the list still ends at its "and"
+
+    return re.sub(
+        # only a whole named by its parts ("answers to the intake questions", "the contact details"),
+        # never a field and its values ("the review status (approved, not approved, or pending)")
+        r"(?P<lead>(?:^|,|\band\b)\s*)(?:(?!and\b)[\w'’-]+\s+){0,5}?(?:answers|questions|details|fields|info|information|"
+        r"data|items|parts)\s+(?:[\w'’-]+\s+){0,4}?\((?P<inner>[^()]*,[^()]*)\)",
+        parts,
+        rest,
+        count=1,
+    )
+
+
 def _phrase_fields(sentence: str) -> tuple[list[str], int] | None:
     for m in _CARRIES.finditer(sentence):
-        rest = re.sub(r"\s*\([^()]*\)", "", sentence[m.end() :])  # "(may be empty)": an aside
+        rest = _parts_listed(sentence[m.end() :])
+        rest = re.sub(r"\s*\([^()]*\)", "", rest)  # "(may be empty)": an aside
         end = re.search(r"[.;:!?()]|\s[-–—]\s|,\s*(?:then|so|and then|which|where|when)\b", rest)
         listed = rest[: end.start()] if end else rest
         last = re.search(r"(?:,\s*|\s+)(?:and|or|plus)\s+", listed)

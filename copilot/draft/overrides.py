@@ -344,3 +344,52 @@ def never_for_label(sentences: list[str], tasks: list[Task], matches: list[Match
             kept_out = True
         if kept_out:
             matches.append(Match("constraint", m.group(0), index, m.start(), m.end()))
+
+
+# "don't page anyone for housekeeping findings", "never text for spam messages": that action, kept
+# from the events of one label
+_NEVER_FOR = re.compile(
+    r"\b(?:don'?t|do\s+not|never)\s+(?P<verb>page|text|sms|e-?mail|post|notify|alert|call|escalate)\s+"
+    r"(?:anyone\s+|anybody\s+|anything\s+|them\s+|it\s+)?(?:for|on|about)\s+(?:messages\s+classified\s+as\s+)?"
+    r"(?:the\s+|any\s+)?(?P<label>[a-z][\w -]*?)"
+    r"(?:\s+(?:findings|tickets|messages|requests|ones|cases|reports|calls|alerts|issues|events))?\s*(?=[.,;]|\band\b|$)",
+    re.I,
+)
+_VERB_CHANNEL = {
+    "page": "pagerduty",
+    "text": "sms",
+    "sms": "sms",
+    "email": "email",
+    "e-mail": "email",
+    "post": "slack",
+}
+
+
+def never_verb_for_label(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """ "If the tag is red, page the manager … don't page anyone for housekeeping findings": every
+    step of that kind also requires that the classifier's label is not that one."""
+    labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
+    for index, sentence in enumerate(sentences):
+        for m in _NEVER_FOR.finditer(sentence):
+            said = snake(m.group("label"))
+            label = next((lb for lb in labels if said in (lb, lb + "s", lb + "es")), None)
+            channel = _VERB_CHANNEL.get(m.group("verb").lower())
+            if label is None or channel is None:
+                continue
+            for task in tasks:
+                cond = task.condition
+                if (
+                    task.kind != "notify"
+                    or task.channel != channel
+                    or (cond is not None and cond.scope is not None)
+                ):
+                    continue
+                if cond is not None and cond.kind == "label" and cond.value != label and not cond.negated:
+                    continue  # already only for another label
+                never = Condition("label", m.group(0), "==", label, negated=True)
+                if cond is None:
+                    # a rule beside whatever condition the step gets later (its own is unread yet)
+                    never.scope, task.scope = task.scope, never
+                else:
+                    cond.scope = never
+                matches.append(Match("constraint", m.group(0), index, m.start(), m.end()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from copilot.draft.conditions import ACTING
+from copilot.draft.conditions import ACTING, read_conditions
 from copilot.draft.decisions import decision_options
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
@@ -151,6 +151,14 @@ def pronoun_conditions(
         # "Classify whether the description suggests a possible concussion … If it is a possible
         # concussion": the question asked sentences before, when it holds every word said
         head = sentence[m.start(1) :].split(",")[0] if m.group(1) else ""
+        if word and any(
+            re.search(rf"(?:\(|:)[^()]*?\b{re.escape(word.replace('_', ' '))}\b[^()]*\)", other, re.I)
+            for other in sentences
+        ):
+            # "if its a grand" after "(piano type: upright or grand, …)": a value the event lists,
+            # read with the event's fields, never the question a sentence before asked
+            task.unmapped_condition = m.group(0)
+            continue
         said = set(re.findall(r"[a-z]{5,}", head.lower()))
         asked = [
             e
@@ -163,6 +171,20 @@ def pronoun_conditions(
             question = _WHETHER.search(earlier[: m.start()] if earlier is sentence else earlier)
             if question and len(decision_options(earlier[: question.end()])) >= 2:
                 # "whether it is plausible or a glitch": a choice, whose "yes" holds on every event
+                break
+            valued = (
+                re.match(
+                    r"(?P<subject>.+?\b(?:is|are|was|were))\s+(?P<value>[\w-]+)$", question.group(1).strip()
+                )
+                if question and question.group(0).lower().startswith("if") and m.group(1)
+                else None
+            )
+            if valued is not None and m.group(1).lower() != valued.group("value").lower():
+                # "If the tag colour is red, … If it is yellow, email …": the same test, its other value
+                mapped, _, _ = read_conditions(f"If {valued.group('subject')} {m.group(1)}, do it.")
+                if mapped:
+                    task.condition, task.unmapped_condition = mapped[0][2], None
+                    task.condition.text = m.group(0)
                 break
             if question and len(question.group(1).split()) >= 2:
                 text = question.group(1).strip()

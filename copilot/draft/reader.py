@@ -35,6 +35,7 @@ from copilot.draft.decisions import (
 from copilot.draft.documents_named import WRITES_FROM, ruled_by_documents, written_from_documents
 from copilot.draft.event_reading import (
     event_noun,
+    outside_field_lists,
     read_event_fields,
     read_field_types,
     read_field_values,
@@ -64,6 +65,7 @@ from copilot.draft.overrides import (
     apply_overrides,
     instead_of,
     never_for_label,
+    never_verb_for_label,
     never_when,
     no_reply_then,
     read_overrides,
@@ -468,6 +470,7 @@ def read(brief: str) -> Reading:
 
     tasks = read_tasks(sentences, matches, headings(brief, sentences))
     tasks, forbidden = without_prohibited(sentences, tasks)
+    tasks = outside_field_lists(sentences, tasks, matches)  # "with the … answers to the intake questions"
     tasks = [
         t
         for t in tasks
@@ -486,7 +489,7 @@ def read(brief: str) -> Reading:
     tasks = [t for t in tasks if not (t.kind == "store" and clause_of(t) in reads)]
     options = read_response_options(sentences)
     bands, fallback = read_bands(sentences, options)
-    tasks = read_actions(sentences, brief, tasks, matches, options)
+    tasks = outside_field_lists(sentences, read_actions(sentences, brief, tasks, matches, options), matches)
     semicolon_leads(brief, sentences, tasks)  # "If X, don't retire anything; email compliance"
     # "it has reservation_id, room_number, guest_name, message and language": a field, no action
     tasks = [
@@ -567,6 +570,7 @@ def read(brief: str) -> Reading:
     subject_shared(sentences, tasks)
     except_for(sentences, tasks, matches)
     never_for_label(sentences, tasks, matches)
+    never_verb_for_label(sentences, tasks, matches)  # "don't page anyone for housekeeping findings"
     lead_conditions(sentences, tasks, event_noun(sentences, trigger))
     scope_conditions(sentences, tasks, matches)
     apply_overrides(tasks, read_overrides(sentences, matches))

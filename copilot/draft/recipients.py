@@ -167,6 +167,7 @@ def _resolve(
         )
         task.recipient = ("env", name)
         assumptions.append(
-            f"the {who} is one of your team, not in the event: the "
+            f"{'you are' if who in ('me', 'us') else f'the {who} is'} one of your team, not in the event: "
+            "the "
             f"{'email' if task.channel == 'email' else 'text'} goes to `${{env:{name}}}`; set it"
         )

@@ -577,7 +577,8 @@ def side_effect_step(
         ):
             # why this alert fires, in the brief's comparison: "temp_c is above 25"
             why = re.sub(r"^\W*(?:only\s+)?(?:if|when|whenever)\s+", "", task.condition.text, flags=re.I)
-            headline = f"{headline}: {why.strip(' ,.')}"
+            if not re.match(r"(?:it|it'?s|they|they'?re|that|this)\b", why, re.I):
+                headline = f"{headline}: {why.strip(' ,.')}"  # never "…: it is yellow"
         if task.channel == "pagerduty":
             body: dict[str, Any] = {
                 "summary": headline,

@@ -50,7 +50,9 @@ _SYSTEM = re.compile(
     # "in the LOG project", "to the #SOC channel": a place inside a system, not the system
     r"(?!(?:['’]s)?(?:\s+(?:&\s+)?[A-Z][\w-]*)*?\s+(?i:project|channel|queue|team|folder|board|workspace|space|field|column|tab|list|group|label|plan|tier|level|package|programme|program|"
     # "against our Pest Guide handbook": the name of documents, read by a retrieval, not a system
-    r"handbook|guide|guidelines|policy|manual|pdf|docs|documents?|documentation|sop|playbook|runbook|wiki|articles|faq|brochure|protocol)\b)"
+    r"handbook|guide|guidelines|policy|manual|pdf|docs|documents?|documentation|sop|playbook|runbook|wiki|articles|faq|brochure|protocol)\b"
+    # "in our Procore project directory": a noun after it makes the place word a modifier of the system's part
+    r"(?!\s+(?i:directory|database|system|api|tracker|module|app|portal|register|catalog|catalogue)\b))"
     # "the pharmacy system (PioneerRx)": the name in parentheses
     r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)(?:\s+(?:API|api|Api))?\)"
     # "check our Brightwheel roster", "query the Koha catalogue": the system a read names as its object

@@ -95,7 +95,8 @@ CHANNELS = [
     (
         "sms",
         re.compile(
-            r"\b(sms|text message|twilio|text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back)\b))\b", re.I
+            r"\b(sms|text message|twilio|text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back|me|us)\b))\b",
+            re.I,
         ),
     ),
     ("discord", re.compile(r"\bdiscord\b", re.I)),

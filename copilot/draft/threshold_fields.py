@@ -205,7 +205,9 @@ def own_field(part: Condition, event: EventShape, tasks: list[Task]) -> None:
 _SAID_VALUE = re.compile(
     r"^\W*(?:(?:but\s+)?only\s+)?(?:if|when|whenever|once)?\s*(?:the|its|their)\s+(?P<noun>[a-z]+(?:\s+[a-z]+)?)\s+"
     r"(?:is|was|comes?\s+back(?:\s+as)?|=+|equals)\s+(?P<value>[\w -]+?)\s*$|"
-    r"^\W*(?:if|when)\s+there\s+(?:is|was)\s+(?P<none>no\s+[a-z]+)\s*$",
+    r"^\W*(?:if|when)\s+there\s+(?:is|was)\s+(?P<none>no\s+[a-z]+)\s*$|"
+    # "if its a grand": a value of one listed field, said of the event itself
+    r"^\W*(?:if|when)\s+(?:it['’]?s|its|it\s+is|they['’]?re|they\s+are)\s+(?:an?\s+)?(?P<bare>[\w-]+(?:\s+[\w-]+)?)\s*$",
     re.I,
 )
 
@@ -232,12 +234,17 @@ def listed_value_tests(tasks: list[Task], event: EventShape) -> None:
         m = _SAID_VALUE.match(said or "")
         if m is None:
             continue
-        noun = "_".join((m.group("noun") or m.group("none").split()[-1]).lower().split())
-        value = " ".join((m.group("value") or m.group("none")).lower().split())
+        if m.group("noun"):
+            noun = "_".join(m.group("noun").lower().split())
+        elif m.group("none"):
+            noun = m.group("none").lower().split()[-1]  # "there is no response": the response
+        else:
+            noun = ""  # "if its a grand": any field that lists the value
+        value = " ".join((m.group("value") or m.group("none") or m.group("bare")).lower().split())
         found = [
             (f, v)
             for f, values in listed.items()
-            if f == noun or f.endswith(f"_{noun}")
+            if m.group("bare") or f == noun or f.endswith(f"_{noun}")
             for v in values
             if " ".join(v.lower().replace("_", " ").split()) == value.replace("_", " ")
         ]

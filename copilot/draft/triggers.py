@@ -384,6 +384,8 @@ TRIGGERS: list[TriggerPhrase] = [
         "schedule",
         NAMED,
         # "Keepers log daily observations": how often the data is made, not when the flow runs
+        # "submit a daily rigging check": an adjective of what someone makes, after its article
+        r"(?<!\ba )(?<!\ban )(?<!\bour )(?<!\btheir )"
         r"\b(?P<phrase>(?:daily|nightly|weekly|monthly)(?!\s+(?!at\b)[a-z]+s\b)"
         # "the monthly budget is $60": money per period, no schedule
         r"(?!\s+(?:budget|spend|spending|cost|costs|bill|limit|cap|volume|fee|total|allowance)\b)|"

@@ -4379,3 +4379,39 @@ def test_a_rule_on_what_a_message_carries_is_held_by_its_body_not_by_when_it_run
     rows = {r.clause.text: r for r in check(data, brief).rows if r.clause.kind == "constraint"}
     held = next(r for text, r in rows.items() if "gate code" in text)
     assert held.notes == ["held: notify_email sends no gate code and no model-written text"], held.notes
+
+
+def test_final_check_12_another_value_a_label_kept_from_a_page_a_parts_list_and_a_value_said_of_it():
+    inspections = drafted(
+        "Our crane operators submit a daily rigging check through the SafetyCulture app, which sends a "
+        "webhook with the check id, yard id, sling tag, the status colour (green, amber or red) and the "
+        "findings. Look up the yard in our Procore project directory by yard id to get the yard manager's "
+        "email. Classify the findings as frayed sling, bent hook or tidiness. If the status colour is red, "
+        "page the yard manager through PagerDuty with the sling tag. If it is amber, email the yard manager "
+        "the findings. Don't page anyone for tidiness findings."
+    )
+    lookup = step(inspections, "http", "lookup")
+    assert lookup["request"]["url"].startswith("${env:PROCORE_API_URL}"), lookup["request"]["url"]
+    page = step(inspections, "http", "page")["if"]
+    assert (
+        "event.status_colour == 'red'" in page
+        and "not (steps.check_classify.output.label == 'tidiness')" in page
+    )
+    assert step(inspections, "http", "email")["if"] == "{{ event.status_colour == 'amber' }}"
+    bookings = drafted(
+        "people book a harp tuning thru our acuity page, acuity hits our webhook with the client name, "
+        "email, the address and answers to the intake questions (harp type: pedal or lever, last tuned, any "
+        "notes). if its a pedal, text me the address. email everyone a confirmation. never text customers, "
+        "only email them"
+    )
+    props = bookings["trigger"]["event_schema"]["properties"]
+    assert {"client_name", "email", "address", "harp_type", "last_tuned", "notes"} <= set(props), sorted(
+        props
+    )
+    sms = step(bookings, "http", "sms")
+    assert (
+        sms["if"] == "{{ event.harp_type == 'pedal' }}"
+        and sms["request"]["json"]["to"] == "${env:TEAM_PHONE}"
+    )
+    emails = [s["id"] for s in bookings["steps"] if s["id"].startswith("notify_email")]
+    assert len(emails) == 1, emails  # "only email them" is the channel, not a second email
