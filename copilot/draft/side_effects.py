@@ -150,10 +150,17 @@ def condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, lis
     return f"{{{{ {expr} }}}}", list(dict.fromkeys(reads))
 
 
+# words any clause may share with a writer's, naming nothing it wrote
+_PLAIN_WORDS = frozenset(
+    {"model", "their", "there", "which", "about", "customer", "email", "should", "would", "using"}
+)
+
 # "… that a roof inspection is needed", "… saying solar may not pay off": what a message says,
 # a clause of its own (a verb in it), never a relative clause ("the customer that placed it")
 _SAYING = re.compile(
-    r"\b(?:that|saying|to say|telling (?:them|him|her) that)\s+(?P<content>(?:[\w'’-]+\s+){0,6}?"
+    # "that we'll quote on site": a contraction carries the verb
+    r"\b(?:that|saying|to say|telling (?:them|him|her) that)\s+(?P<content>(?:we['’]ll|they['’]ll|you['’]ll|"
+    r"it['’]ll|we['’]re|they['’]re|it['’]s|there['’]s)\b[^;]*$|(?:[\w'’-]+\s+){0,6}?"
     r"(?:is|are|was|were|will|may|might|can|could|has|have|had|needs?|must|should|won'?t|isn'?t|aren'?t|"
     r"can'?t|did|does)\b[^;]*)$",
     re.I,
@@ -590,7 +597,26 @@ def side_effect_step(
             body = {"subject": headline, "text": details}
         else:
             body = {"text": headline, "details": details}
-        written = next((details[k] for k in ("reply", "answer") if isinstance(details.get(k), str)), None)
+        # the text a writer of its own sentence wrote, or one the clause names ("text them the reply");
+        # never a writer's text the clause does not send ("text me the address")
+        here = [t.kind for t in plan.tasks if t.kind in ("answer", "reply") and t.sentence == task.sentence]
+        said_here = set(re.findall(r"[a-z]{5,}", (task.quote or "").lower()))
+        names = re.search(
+            r"\b(?:reply|answer|response|draft|message|note|notice|text it)\b", task.quote or "", re.I
+        ) or any(
+            # "send the skipper a warning SMS" after "write the warning text": the warning it wrote
+            said_here & (set(re.findall(r"[a-z]{5,}", (t.quote or "").lower())) - _PLAIN_WORDS)
+            for t in plan.tasks
+            if t.kind in ("answer", "reply")
+        )
+        written = next(
+            (
+                details[k]
+                for k in dict.fromkeys([*here, "reply", "answer"])
+                if isinstance(details.get(k), str) and (k in here or names)
+            ),
+            None,
+        )
         if written is not None and task.channel != "pagerduty":
             # "draft a passenger notice with an LLM and push it through Twilio": the message is the
             # text the model wrote; the rest stays beside it
@@ -603,11 +629,16 @@ def side_effect_step(
         sentence = sentences[task.sentence] if 0 <= task.sentence < len(sentences) and task.start >= 0 else ""
         later = [t.start for t in plan.tasks if t.sentence == task.sentence and t.start > task.start]
         dictated = dictated_text(sentence, task.start, min(later, default=len(sentence)), plan.event.fields)
-        if written is None and dictated and task.channel in ("email", "sms", "slack", "teams", "pagerduty"):
+        # "email the customer that we'll quote on site": the clause's own words, even beside a
+        # model's text, unless the clause sends what the model wrote ("email them the reply")
+        own = written is None or not re.search(
+            r"\b(?:reply|answer|response|draft|summary|explanation|note)\b", task.quote or "", re.I
+        )
+        if own and dictated and task.channel in ("email", "sms", "slack", "teams", "pagerduty"):
             # `saying "STOP LIFTING: gusts at <gust> km/h"`: the brief's words, its values filled in
             key = {"email": "text", "pagerduty": "summary"}.get(task.channel or "", "text")
             body = {**({"subject": headline} if task.channel == "email" else {}), **body, key: dictated}
-        elif written is None and said is not None and task.channel in ("email", "sms", "slack", "teams"):
+        elif own and said is not None and task.channel in ("email", "sms", "slack", "teams"):
             # "email the homeowner that a roof inspection is needed before we can quote": the
             # message says that, in the brief's words; the data stays beside it
             text = _sentence_case(said.group("content"))

@@ -4415,3 +4415,17 @@ def test_final_check_12_another_value_a_label_kept_from_a_page_a_parts_list_and_
     )
     emails = [s["id"] for s in bookings["steps"] if s["id"].startswith("notify_email")]
     assert len(emails) == 1, emails  # "only email them" is the channel, not a second email
+
+
+def test_each_message_sends_its_own_words_and_a_writers_text_only_where_it_is_asked_for():
+    data = drafted(
+        "people book a harp tuning thru our acuity page, acuity hits our webhook with the client name, "
+        "email, the address and notes. i want the ai to read the notes and write a short note on what the "
+        "harp needs. if its urgent, text me the address. if it needs restringing email the customer that "
+        "we'll quote on site. everyone gets a confirmation email w/ the prep checklist from our prep guide "
+        "doc."
+    )
+    texts = {s["id"]: s["request"]["json"].get("text") for s in data["steps"] if s["id"].startswith("notify")}
+    assert texts["notify_email"] == "We'll quote on site.", texts
+    assert "check_reply" not in str(texts["notify_sms"]), texts  # the address, never the note it wrote
+    assert texts["notify_email_2"] == "{{ steps.check_answer.output.text }}", texts  # the prep checklist
