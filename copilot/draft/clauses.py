@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from copilot.draft.event_reading import fields_listed_at
 from copilot.draft.prohibitions import DONE_ELSEWHERE, NEGATED_LEAD, NOT_AN_ORDER, ONLY_THEY_CAN, negated
 from copilot.draft.subjects import (
     label_subject,
@@ -170,9 +171,12 @@ def requirement_clauses(brief: str) -> list[Clause]:
     for index, sentence in enumerate(sentences):
         if _is_heading(brief, sentence):
             continue
+        listed = fields_listed_at(sentence) if _DELIVERED.search(sentence) else None
         for a, b in clause_spans(sentence):
             if lead is not None and index == lead[0] and lead[1] <= a < lead[2]:
                 continue  # the event that starts the flow, not work it asks for
+            if listed is not None and listed[0] <= a < listed[1]:
+                continue  # "… hits our webhook with the name, email and answers to the intake questions"
             text = sentence[a:b].strip(" ,;:")
             found = action_of(text)
             said = _LABEL_DOES.match(text) if found is None else None

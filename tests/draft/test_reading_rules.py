@@ -4415,6 +4415,10 @@ def test_final_check_12_another_value_a_label_kept_from_a_page_a_parts_list_and_
     )
     emails = [s["id"] for s in bookings["steps"] if s["id"].startswith("notify_email")]
     assert len(emails) == 1, emails  # "only email them" is the channel, not a second email
+    from copilot.draft.coverage import check
+
+    intake = [r for r in check(bookings, bookings["brief"]).rows if "intake questions" in r.clause.text]
+    assert not intake, [r.clause.text for r in intake]  # words of the event's field list, no requirement
 
 
 def test_each_message_sends_its_own_words_and_a_writers_text_only_where_it_is_asked_for():
