@@ -175,6 +175,18 @@ def requirement_clauses(brief: str) -> list[Clause]:
         for a, b in clause_spans(sentence):
             if lead is not None and index == lead[0] and lead[1] <= a < lead[2]:
                 continue  # the event that starts the flow, not work it asks for
+            if re.search(
+                r"\b(?:check|see|determine|find\s+out|figure\s+out|verify|assess|judge|note)\s+(?:whether|if)\b"
+                r"[^.;:]*[,\s]$",
+                sentence[:a],
+                re.I,
+            ):
+                continue  # "check whether it changes consent, adds a vulnerable population …": the question
+            if re.search(r"\b(?:webhook|endpoint|url)\b", sentence[a:b], re.I) and re.match(
+                r"\W*(?:it|they|which|that|[A-Z][\w.-]*)\s+(?:then\s+)?(?:posts|sends|pushes|calls|hits|publishes)\b",
+                sentence[a:b],
+            ):
+                continue  # "…, it posts a webhook with the protocol number": how the event arrives
             if listed is not None and listed[0] <= a < listed[1]:
                 continue  # "… hits our webhook with the name, email and answers to the intake questions"
             text = sentence[a:b].strip(" ,;:")

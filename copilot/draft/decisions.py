@@ -675,6 +675,13 @@ def read_actions(
                     task.unmapped_condition = task.unmapped_condition or unread
                     task.also.append(probe)
                 continue
+        if re.search(
+            r"\b(?:check|see|determine|find\s+out|figure\s+out|verify|assess|judge|note)\s+(?:whether|if)\b"
+            r"[^.;:]*[,\s]$",
+            sentence[:start],
+            re.I,
+        ):
+            continue  # "check whether it changes consent, adds a vulnerable population or …": asked, not done
         if re.match(
             r"\W*only\s+(?:e-?mail|text|sms|message|call|contact)\s+(?:them|him|her|it)\s*$",
             clause.text,

@@ -191,9 +191,9 @@ _THEN_OPENS = re.compile(r"^\W*(?:then|after that|afterwards|next|finally|once t
 _DOCUMENT_SOURCE = re.compile(
     r"\(\s*RAG\s*\)|\bRAG\b|\bvector (?:store|search|index|db)\b|\b(?:in|from|of|against|through|across|using|search(?:es|ing)?)\s+"
     # "in our "Controller Fault Manual"": a document's name, whatever its capitals
-    r"(?:the\s+|our\s+|its\s+)?(?:[\w'\"“”&-]+\s+){0,3}?(?P<docs>(?i:policy documents|guide excerpts|sop documents|"
-    + DOCUMENT_NOUNS
-    + r"))\b",
+    # the name's own words, never across a preposition ("in IRBManager by protocol number")
+    r"(?:the\s+|our\s+|its\s+)?(?:(?!(?:by|for|with|to|from|on|at)\b)[\w'\"“”&-]+\s+){0,3}?"
+    r"(?P<docs>(?i:policy documents|guide excerpts|sop documents|" + DOCUMENT_NOUNS + r"))\b",
 )
 _GROUNDED_WRITERS = ("reply", "answer", "decide")
 

@@ -4433,3 +4433,21 @@ def test_each_message_sends_its_own_words_and_a_writers_text_only_where_it_is_as
     assert texts["notify_email"] == "We'll quote on site.", texts
     assert "check_reply" not in str(texts["notify_sms"]), texts  # the address, never the note it wrote
     assert texts["notify_email_2"] == "{{ steps.check_answer.output.text }}", texts  # the prep checklist
+
+
+def test_verbs_inside_a_check_whether_question_are_no_calls_and_a_system_is_no_document():
+    brief = (
+        "When a sponsor files a trial amendment in Veeva Vault, it posts a webhook with the study number "
+        "and the amendment text. Classify the amendment's risk as minor or major, and check whether it "
+        "changes the dosing schedule, adds a new site or removes a safety visit. Look up the study's "
+        "current status in Veeva Vault by study number. Answer the sponsor's question using only our "
+        "amendment SOP manual. If the risk is major, email the safety board at dsmb@trial.example."
+    )
+    data = drafted(brief)
+    ids = [s["id"] for s in data["steps"]]
+    assert not any(i.startswith(("add", "remove", "change")) for i in ids), ids
+    assert step(data, "http", "lookup")["request"]["method"] == "GET"  # "in Veeva Vault by study number"
+    assert not any(
+        "posts a webhook" in r.clause.text
+        for r in __import__("copilot.draft.coverage", fromlist=["check"]).check(data, brief).rows
+    )
