@@ -177,7 +177,7 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 continue  # the event that starts the flow, not work it asks for
             if re.search(
                 r"\b(?:check|see|determine|find\s+out|figure\s+out|verify|assess|judge|note)\s+(?:whether|if)\b"
-                r"[^.;:]*[,\s]$",
+                r"(?:(?!\b(?:if|whether|then|and\s+if)\b)[^.;:]){0,80}[,\s]$",
                 sentence[:a],
                 re.I,
             ):

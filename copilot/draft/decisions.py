@@ -677,7 +677,7 @@ def read_actions(
                 continue
         if re.search(
             r"\b(?:check|see|determine|find\s+out|figure\s+out|verify|assess|judge|note)\s+(?:whether|if)\b"
-            r"[^.;:]*[,\s]$",
+            r"(?:(?!\b(?:if|whether|then|and\s+if)\b)[^.;:]){0,80}[,\s]$",
             sentence[:start],
             re.I,
         ):
