@@ -28,7 +28,15 @@ from copilot.draft.subjects import (
     subject_limiter,
     systems_named,
 )
-from copilot.draft.verbs import ACTION_VERBS, DETERMINER, RESPONSE, WORD, action_of, clause_spans
+from copilot.draft.verbs import (
+    ACTION_VERBS,
+    ASKED_WHETHER,
+    DETERMINER,
+    RESPONSE,
+    WORD,
+    action_of,
+    clause_spans,
+)
 
 # External systems a clause can write to: the draft needs a step that writes there.
 DESTINATIONS = re.compile(
@@ -175,12 +183,7 @@ def requirement_clauses(brief: str) -> list[Clause]:
         for a, b in clause_spans(sentence):
             if lead is not None and index == lead[0] and lead[1] <= a < lead[2]:
                 continue  # the event that starts the flow, not work it asks for
-            if re.search(
-                r"\b(?:check|see|determine|find\s+out|figure\s+out|verify|assess|judge|note)\s+(?:whether|if)\b"
-                r"(?:(?!\b(?:if|whether|then|and\s+if)\b)[^.;:]){0,80}[,\s]$",
-                sentence[:a],
-                re.I,
-            ):
+            if ASKED_WHETHER.search(sentence[:a]):
                 continue  # "check whether it changes consent, adds a vulnerable population …": the question
             if re.search(r"\b(?:webhook|endpoint|url)\b", sentence[a:b], re.I) and re.match(
                 r"\W*(?:it|they|which|that|[A-Z][\w.-]*)\s+(?:then\s+)?(?:posts|sends|pushes|calls|hits|publishes)\b",

@@ -407,7 +407,7 @@ def read_actions(
         NOTHING_OBJECT,
         waits_for_approval,
     )
-    from copilot.draft.verbs import CAUSED_DONE, received_noun
+    from copilot.draft.verbs import ASKED_WHETHER, CAUSED_DONE, received_noun
 
     # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
     # post, even though the summary task sits in the same clause.
@@ -675,12 +675,7 @@ def read_actions(
                     task.unmapped_condition = task.unmapped_condition or unread
                     task.also.append(probe)
                 continue
-        if re.search(
-            r"\b(?:check|see|determine|find\s+out|figure\s+out|verify|assess|judge|note)\s+(?:whether|if)\b"
-            r"(?:(?!\b(?:if|whether|then|and\s+if)\b)[^.;:]){0,80}[,\s]$",
-            sentence[:start],
-            re.I,
-        ):
+        if ASKED_WHETHER.search(sentence[:start]):
             continue  # "check whether it changes consent, adds a vulnerable population or …": asked, not done
         if re.match(
             r"\W*only\s+(?:e-?mail|text|sms|message|call|contact)\s+(?:them|him|her|it)\s*$",

@@ -405,6 +405,15 @@ TYPE_GLOSS = re.compile(
 )
 
 
+# "check whether it changes consent, adds a vulnerable population or …": text before a clause that
+# leaves it inside a question (one question: no second if, at most 80 characters), so its verb is
+# asked about, never done
+ASKED_WHETHER = re.compile(
+    r"\b(?:check|see|determine|find\s+out|figure\s+out|verify|assess|judge|note)\s+(?:whether|if)\b"
+    r"(?:(?!\b(?:if|whether|then|and\s+if)\b)[^.;:]){0,80}[,\s]$",
+    re.I,
+)
+
 # "auto-delivery customers get a delivery order created in Cargas": a thing done for the subject
 CAUSED_DONE = re.compile(
     r"\b(?:gets?|should\s+get|will\s+get|have|has)\s+(?:a|an|the|their|its)\s+"
