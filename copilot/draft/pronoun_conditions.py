@@ -79,6 +79,15 @@ def pronoun_conditions(
             continue
         if word in labels:  # "if it is not a leak", the label `not_leak`
             task.condition = Condition("label", m.group(0), "==", word, scope=otherwise)
+            # "If it is lameness or abscess": every label the clause names, any of them
+            listed = re.match(r"[\w -]+?(?=\s*,|$)", sentence[m.start(1) :])
+            more = [
+                snake(re.sub(r"^(?:an?|the)\s+", "", part.strip()))
+                for part in re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", listed.group(0) if listed else "")[1:]
+            ]
+            if more and all(lb in labels for lb in more):
+                task.condition.alternatives = [Condition("label", m.group(0), "==", lb) for lb in more]
+                task.condition.text = f"{m.group(0)} or {' or '.join(more)}".replace("_", " ")
             task.unmapped_condition = None
             continue
         said = " ".join(re.findall(r"[a-z0-9]+", sentence[m.start(1) :].lower())) if m.group(1) else ""

@@ -159,7 +159,8 @@ _PLAIN_WORDS = frozenset(
 # a clause of its own (a verb in it), never a relative clause ("the customer that placed it")
 _SAYING = re.compile(
     # "that we'll quote on site": a contraction carries the verb
-    r"\b(?:that|saying|to say|telling (?:them|him|her) that)\s+(?P<content>(?:we['’]ll|they['’]ll|you['’]ll|"
+    r"(?<!after )(?<!before )\b(?:that|saying|to say|telling (?:them|him|her) that)\s+"
+    r"(?P<content>(?:we['’]ll|they['’]ll|you['’]ll|"
     r"it['’]ll|we['’]re|they['’]re|it['’]s|there['’]s)\b[^;]*$|(?:[\w'’-]+\s+){0,6}?"
     r"(?:is|are|was|were|will|may|might|can|could|has|have|had|needs?|must|should|won'?t|isn'?t|aren'?t|"
     r"can'?t|did|does)\b[^;]*)$",

@@ -448,6 +448,12 @@ def _named_or_noun(sentence: str, start: int, word: str) -> bool:
         and not re.search(r"[.:;!?]\s*$", sentence[:start])
     ):
         return True
+    if re.search(
+        r"\b(?:after|before|besides|with|like|than|then|and|do|does)\s+(?:that|this)\s+$",
+        sentence[:start],
+        re.I,
+    ):
+        return False  # "and only after that text the owner": "that" is a pronoun, "text" its verb
     return bool(
         re.search(
             # "the return label", "the product's label", "listing which ranks need attention": a

@@ -231,7 +231,9 @@ _LEAD = re.compile(
     r"'ll|can|could|would|need to|needs to|want to|wants to|have to|has to|to|let'?s|go ahead and|"
     r"automatically|quickly|also|then|"
     # "In every case post a short note to Slack", "Either way, log it"
-    r"in (?:every|each|all|any) cases?,?|either way,?|regardless,?|in both cases,?)\s+)+",
+    r"in (?:every|each|all|any) cases?,?|either way,?|regardless,?|in both cases,?|"
+    # "and only after that text the owner": when, then the order
+    r"(?:right\s+)?(?:after|before)\s+(?:that|this),?)\s+)+",
     re.I,
 )
 # "set the order status to "printed"": an update of a record (never "set timer", a label)

@@ -4451,3 +4451,19 @@ def test_verbs_inside_a_check_whether_question_are_no_calls_and_a_system_is_no_d
         "posts a webhook" in r.clause.text
         for r in __import__("copilot.draft.coverage", fromlist=["check"]).check(data, brief).rows
     )
+
+
+def test_two_labels_said_of_it_and_a_second_text_after_that_in_the_same_sentence():
+    data = drafted(
+        "Calendly sends a webhook with the booking id, the client's phone number, the dog's name and the "
+        "notes. Classify the notes as nail trim, bath, matting or skin infection. If it is matting or skin "
+        "infection, text the on-call groomer (+1 555 0188) with the dog's name, and only after that text "
+        "the owner that the groomer has been alerted."
+    )
+    texts = [s for s in data["steps"] if s["id"].startswith("notify_sms")]
+    assert len(texts) == 2, [s["id"] for s in data["steps"]]
+    for sms in texts:
+        assert "== 'matting'" in sms["if"] and "== 'skin_infection'" in sms["if"], sms["if"]
+    owner = texts[1]
+    assert texts[0]["id"] in owner["needs"], owner["needs"]  # only after the groomer's text
+    assert owner["request"]["json"]["text"] == "The groomer has been alerted."
