@@ -522,6 +522,9 @@ def _field_names(listed: str) -> list[str]:
             words = words[owner:]  # "the returning pharmacy's account number" -> pharmacy_account_number
         if words[:2] in (["list", "of"], ["array", "of"], ["set", "of"]):
             words = words[2:]  # "the list of booking refs" -> booking_refs
+        elif "of" in words[1:3] and len(words) <= 6 and words[-1] not in _CLAUSE_WORDS:
+            # "the URL of the uploaded PDF" -> pdf_url, "the name of the clinic" -> clinic_name
+            words = [words[-1], *words[: words.index("of")]]
         cut = next((i for i, w in enumerate(words) if i and w in _CLAUSE_WORDS), len(words))
         words = words[:cut]  # "the programme they're looking at": the noun before its clause
         words = [re.sub(r"'s$|'$", "", w).replace("-", "_") for w in words]

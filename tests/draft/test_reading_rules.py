@@ -4467,3 +4467,15 @@ def test_two_labels_said_of_it_and_a_second_text_after_that_in_the_same_sentence
     owner = texts[1]
     assert texts[0]["id"] in owner["needs"], owner["needs"]  # only after the groomer's text
     assert owner["request"]["json"]["text"] == "The groomer has been alerted."
+
+
+def test_a_field_said_as_x_of_the_y_is_named_y_x_and_the_owners_email_is_where_it_goes():
+    data = drafted(
+        "When a parent uploads a medical form in Brightwheel, Brightwheel sends a webhook with the child "
+        "id, the parent's email, the name of the clinic and the URL of the uploaded PDF. Extract the "
+        "allergy list from the form. If an allergy is listed, email the parent a reminder to bring an "
+        "EpiPen."
+    )
+    props = data["trigger"]["event_schema"]["properties"]
+    assert {"child_id", "parent_email", "clinic_name", "pdf_url"} <= set(props), sorted(props)
+    assert step(data, "http", "email")["request"]["json"]["to"] == "{{ event.parent_email }}"
