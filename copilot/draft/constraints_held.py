@@ -14,6 +14,7 @@ from typing import Any
 
 from copilot.draft.clauses import locate, normalise
 from copilot.draft.constraints_kept import is_side_effect, runs_always
+from copilot.draft.event import CONTACT_WORDS
 from copilot.draft.findings import finding
 from copilot.draft.prohibitions import DAYS_OF_WEEK, HOURS_OF_DAY, constraints
 from copilot.draft.sentences import split_sentences
@@ -97,7 +98,7 @@ def _addressed_elsewhere(to: str) -> bool:
         return True
     field = re.findall(r"\.([A-Za-z0-9_]+)\s*}}", to)
     words = set(re.split(r"_+", field[-1].lower())) if field else set()
-    bare = {"email", "e", "mail", "phone", "number", "from", "address", "to", "mobile", "cell", ""}
+    bare = {"email", "e", "mail", "phone", "from", "to", "mobile", "cell", "", *CONTACT_WORDS}
     return bool(words - bare)
 
 
@@ -168,6 +169,7 @@ def constraints_held(
     options = _options(steps)
     held_rows: list[Held] = []
     out: list[dict[str, Any]] = []
+    sentences = split_sentences(brief)
     for constraint in constraints(brief):
         if (
             constraint.verb is None
@@ -182,7 +184,6 @@ def constraints_held(
         at = locate(constraint.text, brief)
         # the options the rule names; "… ; do not answer them": those its sentence (and the one
         # before a semicolon) names
-        sentences = split_sentences(brief)
         said = (
             " ".join(sentences[max(0, constraint.sentence - 1) : constraint.sentence + 1])
             if re.search(r"\b(?:them|it|those|these|they)\b", constraint.text, re.I)

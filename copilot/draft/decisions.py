@@ -407,7 +407,7 @@ def read_actions(
         NOTHING_OBJECT,
         waits_for_approval,
     )
-    from copilot.draft.verbs import ASKED_WHETHER, CAUSED_DONE, received_noun
+    from copilot.draft.verbs import ASKED_WHETHER, CAUSED_DONE, CHANNEL_ONLY, received_noun
 
     # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
     # post, even though the summary task sits in the same clause.
@@ -677,11 +677,7 @@ def read_actions(
                 continue
         if ASKED_WHETHER.search(sentence[:start]):
             continue  # "check whether it changes consent, adds a vulnerable population or …": asked, not done
-        if re.match(
-            r"\W*only\s+(?:e-?mail|text|sms|message|call|contact)\s+(?:them|him|her|it)\s*$",
-            clause.text,
-            re.I,
-        ):
+        if CHANNEL_ONLY.match(clause.text):
             continue  # "never text customers, only email them": which channel, not a message of its own
         if NOTHING_OBJECT.match(clause.text):
             continue  # "send nothing to the customer": no action of its own (a limit, read above)

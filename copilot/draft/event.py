@@ -315,7 +315,7 @@ class EventShape:
             owner = [
                 w
                 for w in re.split(r"[_\W]+", re.sub(word, " ", _leaf(f), flags=re.I))
-                if w and w.lower() not in ("number", "no", "num", "address", "addr")
+                if w and w.lower() not in CONTACT_WORDS
             ]
             if not said or not owner or any(re.search(rf"\b{re.escape(w)}", said, re.I) for w in owner):
                 return f
@@ -324,6 +324,10 @@ class EventShape:
             ) and not re.search(r"\b(?:every|each|all|the)\s+(?!customer|user|client)[a-z]+s?\b", said, re.I):
                 return f
         return None
+
+
+# what a contact field's name says of itself, never whose it is: `phone_number`, `email_address`
+CONTACT_WORDS = frozenset({"number", "no", "num", "address", "addr"})
 
 
 def _leaf(path: str) -> str:

@@ -346,29 +346,14 @@ def _identifier_fields(sentence: str) -> tuple[list[str], int] | None:
 
 def outside_field_lists(sentences: list[str], tasks: list[Task], matches: list[Match]) -> list[Task]:
     """The tasks that are not words of the event's field list ("answers to the intake questions"
-    after "hits our webhook with …"), nor only a channel said ("never text customers, only email
-    them")."""
-    kept = []
-    for task in tasks:
-        sentence = sentences[task.sentence] if 0 <= task.sentence < len(sentences) else ""
-        listed = (
-            fields_listed_at(sentence)
-            if task.start >= 0 and any(m.kind == "trigger" and m.sentence == task.sentence for m in matches)
-            else None
-        )
-        channel_only = (
-            task.start >= 0
-            and re.search(r"\bonly\s+$", sentence[: task.start], re.I) is not None
-            and re.match(
-                r"(?:e-?mail|text|sms|message|call|contact)\s+(?:them|him|her|it)\s*[.;,]?\s*$",
-                sentence[task.start :],
-                re.I,
-            )
-            is not None
-        )
-        if (listed is None or not listed[0] <= task.start < listed[1]) and not channel_only:
-            kept.append(task)
-    return kept
+    after "hits our webhook with …")."""
+    delivering = {m.sentence for m in matches if m.kind == "trigger" and 0 <= m.sentence < len(sentences)}
+    listed = {index: fields_listed_at(sentences[index]) for index in delivering}
+    return [
+        t
+        for t in tasks
+        if (span := listed.get(t.sentence)) is None or t.start < 0 or not span[0] <= t.start < span[1]
+    ]
 
 
 def fields_listed_at(sentence: str) -> tuple[int, int] | None:

@@ -22,7 +22,7 @@ from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
 from copilot.draft.score_atoms import as_share
 from copilot.draft.tasks import clause_span, quote_for
-from copilot.draft.verbs import ACTION_VERBS, base_verb
+from copilot.draft.verbs import ACTION_VERBS, CHANNEL_ONLY, base_verb
 
 # "Absences should be recorded in SIMS", "Complaints go to the head's inbox", "Bullying reports
 # must never get an automatic reply — notify the lead": the subject names the events it is about
@@ -458,6 +458,8 @@ def without_prohibited(sentences: list[str], tasks: list[Task]) -> tuple[list[Ta
                 )
                 # "Never email or message the employee": the "never" covers both verbs
                 or bool(NOT_AN_ORDER.search(sentences[task.sentence][: task.start]))
+                # "never text customers, only email them": the channel allowed, no message of its own
+                or _channel_only(sentences[task.sentence], task.start)
                 # "send nothing to the customer", "notify no one": an action with no object is none
                 or (
                     bool(NOTHING_OBJECT.match(sentences[task.sentence][task.start :]))
@@ -672,3 +674,8 @@ def bare_score_leads(sentences: list[str], tasks: list[Task]) -> None:
         op = OPS.get(" ".join(m.group("op").lower().split()), ">=")
         value = as_share(float(m.group("n")))
         task.condition, task.unmapped_condition = Condition("score", m.group(0).strip(" ,"), op, value), None
+
+
+def _channel_only(sentence: str, start: int) -> bool:
+    said = re.search(r"\bonly\s+$", sentence[:start], re.I)
+    return said is not None and CHANNEL_ONLY.match(sentence[said.start() :]) is not None

@@ -407,6 +407,11 @@ TYPE_GLOSS = re.compile(
 )
 
 
+# "never text customers, only email them": which channel the brief allows, not a message of its own
+CHANNEL_ONLY = re.compile(
+    r"\W*only\s+(?:e-?mail|text|sms|message|call|contact)\s+(?:them|him|her|it)\s*[.;,]?\s*$", re.I
+)
+
 # "check whether it changes consent, adds a vulnerable population or …": text before a clause that
 # leaves it inside a question (one question: no second if, at most 80 characters), so its verb is
 # asked about, never done
