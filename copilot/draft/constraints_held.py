@@ -162,11 +162,16 @@ def _instructed(step: dict[str, Any], text: str) -> bool:
 
 
 def constraints_held(
-    brief: str, steps: list[dict[str, Any]], quotes: dict[str, list[tuple[int, int]]]
+    brief: str,
+    steps: list[dict[str, Any]],
+    quotes: dict[str, list[tuple[int, int]]],
+    listed: frozenset[str] = frozenset(),
 ) -> tuple[list[Held], list[dict[str, Any]]]:
     """Each prohibition with a verb and how the flow holds it, and a DR013 finding for each one
-    that a side effect may break with nothing in the flow holding the rule."""
-    options = _options(steps)
+    that a side effect may break with nothing in the flow holding the rule. `listed` holds the
+    values the event's fields list."""
+    # the flow's labels and decisions, and the values its event's fields list ("fruiting")
+    options = _options(steps) | {v.lower() for v in listed}
     held_rows: list[Held] = []
     out: list[dict[str, Any]] = []
     sentences = split_sentences(brief)

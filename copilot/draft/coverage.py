@@ -264,7 +264,15 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
             if step.get("if") and clause.kind == "effect":
                 row.notes.append(f"{sid} if {str(step['if']).strip('{} ')}")
     findings += constraints_kept(data, brief, steps, quotes)
-    rules, broken = constraints_held(brief, steps, quotes)
+    schema = (data.get("trigger") or {}).get("event_schema") or {}
+    listed = frozenset(
+        str(v)
+        for spec in (schema.get("properties") or {}).values()
+        if isinstance(spec, dict)
+        for v in spec.get("examples") or []
+        if isinstance(v, str)
+    )
+    rules, broken = constraints_held(brief, steps, quotes, listed)
     findings += broken
     rows += [Row(Clause(r.text, r.sentence, r.verb, "constraint"), r.steps, r.notes) for r in rules]
     findings += _answer_returned(data, options)

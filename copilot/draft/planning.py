@@ -36,7 +36,7 @@ from copilot.draft.model_picker import ModelPicker
 from copilot.draft.reading import Reading, Task
 from copilot.draft.recipients import resolve_recipients
 from copilot.draft.request import DraftRequest
-from copilot.draft.threshold_fields import listed_value_tests, value_subjects
+from copilot.draft.threshold_fields import listed_value_tests, value_subjects, values_in_thresholds
 from copilot.errors import FlowgenError
 from copilot.flow.dump import Comments
 
@@ -187,6 +187,10 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     if request.event is None:
         for name, values in reading.event_values.items():
             spec = event.schema.get("properties", {}).get(name)
+            if isinstance(spec, dict) and spec.get("type") == "number" and not reading.event_types.get(name):
+                # "the crop stage (spawn run, pinning or fruiting)": words, whatever its name suggests
+                spec["type"] = "string"
+                event.sample[name] = values[0]
             if isinstance(spec, dict) and spec.get("type") == "string":
                 spec["examples"] = values  # "status (completed, failed or cancelled)"
     if request.event is None and reading.event_fields:
@@ -311,6 +315,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     presence_conditions(tasks, event, read_late)
     extracted_answers(tasks)  # "If there is an active leak": the extraction's yes or no
     listed_value_tests(tasks, event)  # "If the response is not verified", a value the brief lists
+    values_in_thresholds(tasks, event)  # "above 1500 during fruiting": that stage too
     lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule")
     valued_subjects(tasks, reading.sentences)  # "will-call customers get an SMS"
     resolve_recipients(tasks, event, reading.sentences, assumptions)

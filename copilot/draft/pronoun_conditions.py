@@ -26,6 +26,20 @@ _PRONOUN_IF = re.compile(
 _WHETHER = re.compile(r"\b(?:whether|if)\s+(.+?)(?=[,.;]|$)", re.I)
 
 
+# a word and its opposite: "inside" said after "if its outside the zone" is that test negated
+_OPPOSITES = {
+    a: b
+    for x, y in (
+        ("inside", "outside"),
+        ("in", "out"),
+        ("open", "closed"),
+        ("on", "off"),
+        ("present", "absent"),
+    )
+    for a, b in ((x, y), (y, x))
+}
+
+
 def _option_named(word: str, said: str, options: list[str]) -> str | None:
     """The one option a word names: itself, all its words said (`said` is what follows the
     pronoun, lower case), or the last word of one option alone ("glitch" for sensor_glitch)."""
@@ -160,6 +174,25 @@ def pronoun_conditions(
         # "Classify whether the description suggests a possible concussion … If it is a possible
         # concussion": the question asked sentences before, when it holds every word said
         head = sentence[m.start(1) :].split(",")[0] if m.group(1) else ""
+        opposite = _OPPOSITES.get(word)
+        said_before = next(
+            (
+                t.unmapped_condition
+                for t in tasks
+                if opposite
+                and t is not task
+                and t.unmapped_condition
+                and task.sentence - 1 <= t.sentence <= task.sentence
+                and re.search(rf"\b{opposite}\b", t.unmapped_condition, re.I)
+            ),
+            None,
+        )
+        if said_before is not None:
+            # "if its outside the zone …; if its inside, hold the date": the same test, said the other way
+            task.unmapped_condition = re.sub(
+                rf"\b{opposite}\b", f"not {opposite}", said_before, count=1, flags=re.I
+            )
+            continue
         if word and any(
             re.search(rf"(?:\(|:)[^()]*?\b{re.escape(word.replace('_', ' '))}\b[^()]*\)", other, re.I)
             for other in sentences

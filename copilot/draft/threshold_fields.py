@@ -252,3 +252,32 @@ def listed_value_tests(tasks: list[Task], event: EventShape) -> None:
             field, written = found[0]
             task.condition = Condition("event", said or "", "==", written, output_field=field)
             task.unmapped_condition = None
+
+
+def values_in_thresholds(tasks: list[Task], event: EventShape) -> None:
+    """ "If co2_ppm is above 1500 during fruiting" with "the crop stage (spawn run, pinning or
+    fruiting)": a threshold said of one value of a listed field holds only for that value too."""
+    properties = event.schema.get("properties", {})
+    listed = {
+        f: [str(v) for v in (properties.get(f) or {}).get("examples") or [] if isinstance(v, str)]
+        for f in event.fields
+    }
+    for task in tasks:
+        cond = task.condition
+        if cond is None or cond.kind != "event" or cond.negated or (cond.alternatives and not cond.all_of):
+            continue
+        said = " ".join(re.findall(r"[a-z0-9]+", cond.text.lower()))
+        named = [
+            (f, v)
+            for f, values in listed.items()
+            if f != cond.output_field and len(values) >= 2
+            for v in values
+            if re.search(rf"\b{re.escape(' '.join(re.findall(r'[a-z0-9]+', v.lower())))}\b", said)
+        ]
+        if len(named) == 1:
+            field, value = named[0]
+            cond.alternatives = [
+                *cond.alternatives,
+                Condition("event", cond.text, "==", value, output_field=field),
+            ]
+            cond.all_of = True

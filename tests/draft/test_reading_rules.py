@@ -4479,3 +4479,29 @@ def test_a_field_said_as_x_of_the_y_is_named_y_x_and_the_owners_email_is_where_i
     props = data["trigger"]["event_schema"]["properties"]
     assert {"child_id", "parent_email", "clinic_name", "pdf_url"} <= set(props), sorted(props)
     assert step(data, "http", "email")["request"]["json"]["to"] == "{{ event.parent_email }}"
+
+
+def test_a_threshold_during_a_listed_stage_and_the_other_side_of_inside_and_outside():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Our hydroponic racks publish a reading every minute to the MQTT topic farm/racks with rack_id, "
+        "ec_ms, ph and the growth stage (seedling, vegetative or flowering). If ec_ms is above 2.5 during "
+        "flowering, open a maintenance card in Trello. Don't open maintenance cards for racks in seedling."
+    )
+    data = drafted(brief)
+    props = data["trigger"]["event_schema"]["properties"]
+    assert props["growth_stage"]["type"] == "string", props  # its values are words, whatever its name
+    card = step(data, "http", "card")["if"]
+    assert card == "{{ (event.ec_ms > 2.5) and (event.growth_stage == 'flowering') }}", card
+    rule = next(r for r in check(data, brief).rows if r.clause.kind == "constraint")
+    assert rule.notes[0].startswith("held: open_card runs only if") and not rule.gaps, (rule.notes, rule.gaps)
+    rentals = drafted(
+        "people book a hot tub rental on our squarespace form, it hits our webhook w/ the customer name, "
+        "email and delivery address. have the ai check the address against our delivery zones doc. if "
+        "its outside the zone email them that we cant deliver there. if its inside, hold the date in our "
+        "google calendar."
+    )
+    outside = step(rentals, "http", "email")["if"]
+    inside = step(rentals, "http", "hold")["if"]
+    assert inside == outside.replace("{{ ", "{{ not (").replace(" }}", ") }}"), (outside, inside)
