@@ -123,12 +123,12 @@ def _gates(step: dict[str, Any], steps: list[dict[str, Any]]) -> list[str]:
 # "never put the gate code in the email", "never tell the player their risk score": what a message
 # may not carry, rather than when it may go
 _CARRIES = re.compile(
-    r"\b(?:put|include|mention|say|share|give|show|list|reveal|tell|post|send)\w*\s+"
+    r"\b(?:put|include|mention|say|share|give|show|list|reveal|tell|post|send|e-?mail|text)\w*\s+"
     # "tell the player their risk score": whom first, when a second determiner follows
     r"(?:(?:the|a|an|any)\s+[a-z]+\s+(?=(?:the|their|its|his|her|any|a|an)\s))?"
     r"(?:the\s+|their\s+|its\s+|his\s+|her\s+|any\s+|a\s+|an\s+)?"
     r"(?P<what>(?:[a-z]+\s+){0,2}?(?:codes?|names?|address(?:es)?|numbers?|scores?|prices?|diagnos[ie]s|"
-    r"amounts?|estimates?|phones?|emails?|details|ids?|balances?|dates?))\b",
+    r"amounts?|estimates?|phones?|emails?|details|ids?|balances?|dates?|links?))\b",
     re.I,
 )
 

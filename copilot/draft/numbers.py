@@ -150,6 +150,11 @@ LATENCY: list[LatencyPhrase] = [
     # "3 s, 0.2 cents.": a terse brief's bare duration opening its sentence
     _latency("promise", rf"^\W*{_ABOUT}{_DIGIT_DURATION}\s*(?=[,;.]|$)"),
     _latency("promise", r"\bsub[- ]?\s?second\b", fixed=1.0),
+    # "answer back fast (like 3 sec, …)", "fast, like 3 sec": the vague word, then its number
+    _latency(
+        "promise",
+        rf"\b(?:fast|quick(?:ly)?|speedy|snappy)\s*[,(]?\s*(?:like|about|around|roughly|say|~)\s*{_DIGIT_DURATION}",
+    ),
     _latency("figure", rf"{_FIGURE_BEFORE}\s*{_ABOUT}{DURATION}"),
     _latency(
         "vague",

@@ -192,6 +192,14 @@ def pronoun_conditions(
             task.unmapped_condition = re.sub(
                 rf"\b{opposite}\b", f"not {opposite}", said_before, count=1, flags=re.I
             )
+
+            for match in matches or []:
+                if (
+                    match.kind == "unread_condition"
+                    and match.sentence == task.sentence
+                    and m.group(0).lower() in match.text.lower()
+                ):
+                    match.kind = "condition"  # "if its inside": read, as the opposite test
             continue
         if word and any(
             re.search(rf"(?:\(|:)[^()]*?\b{re.escape(word.replace('_', ' '))}\b[^()]*\)", other, re.I)

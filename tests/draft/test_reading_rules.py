@@ -4505,3 +4505,14 @@ def test_a_threshold_during_a_listed_stage_and_the_other_side_of_inside_and_outs
     outside = step(rentals, "http", "email")["if"]
     inside = step(rentals, "http", "hold")["if"]
     assert inside == outside.replace("{{ ", "{{ not (").replace(" }}", ") }}"), (outside, inside)
+
+
+def test_a_vague_word_with_its_hedged_number_is_the_sla_and_no_reply():
+    data = drafted(
+        "ok we rent hot tubs and people book on our squarespace form, it hits our webhook w/ the customer "
+        "name, email and delivery address. have the ai check the address against our delivery zones doc "
+        "and answer back fast (like 3 sec, under a cent). if its outside the zone email them that we cant "
+        "deliver there. if its inside, hold the date in our google calendar."
+    )
+    assert data["sla"]["latency_p95"] == "3s", data["sla"]
+    assert not [s["id"] for s in data["steps"] if s["id"] == "reply"]
