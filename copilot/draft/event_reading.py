@@ -232,6 +232,10 @@ def read_field_values(sentences: list[str], fields: list[str]) -> dict[str, list
             values = [v for v in re.split(r"\s*(?:,|/|\bor\b|\band\b)\s*", m.group(2)) if v]
             if m.group(1) in fields and len(values) >= 2 and not any(v.isdigit() for v in values):
                 out[m.group(1)] = values
+        for m in _CHOICE.finditer(sentence):
+            name = f"{m.group(1)}_or_{m.group(2)}".replace("-", "_").lower()
+            if name in fields:
+                out[name] = [m.group(1).lower(), m.group(2).lower()]  # "wood-fired", "electric"
         for name in fields:
             # "the manufacturer's verification response (verified, not verified, or no response)":
             # a field named in prose, its values listed after its words
@@ -455,10 +459,20 @@ _WHETHER_FIELD = re.compile(
 _CAMEL = re.compile(r"[A-Za-z][a-z0-9]+(?:[A-Z][a-z0-9]+)+")  # `MessageSid`, `callSid`
 
 
+# "whether they want the wood-fired or electric one": a choice the event carries, and its values
+_CHOICE = re.compile(
+    r"\bwhether\s+(?:they|he|she|it|the\s+\w+)\s+(?:wants?|picked|chose|choose|prefers?|selected|needs?)\s+"
+    r"(?:the\s+|a\s+|an\s+)?([\w-]+)\s+or\s+(?:the\s+|a\s+|an\s+)?([\w-]+)(?:\s+(?:one|option|model|version))?",
+    re.I,
+)
+
+
 def _field_names(listed: str) -> list[str]:
     """`the order number, the visitor's email and the message text` -> order_number,
     visitor_email, message_text; [] unless it is a list of two or more short noun phrases."""
     listed = _GLOSSES.sub("", listed)  # "session hours which is a number", "has color true/false"
+    # "whether they want the wood-fired or electric one": one field, its two values
+    listed = _CHOICE.sub(lambda m: f"{m.group(1)}_or_{m.group(2)}".replace("-", "_"), listed)
     items = [i.strip() for i in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or|plus)\s+", listed)]
     names: list[str] = []
     if any(_CAMEL.fullmatch(i) for i in items) and all(

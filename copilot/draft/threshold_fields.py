@@ -207,7 +207,9 @@ _SAID_VALUE = re.compile(
     r"(?:is|was|comes?\s+back(?:\s+as)?|=+|equals)\s+(?P<value>[\w -]+?)\s*$|"
     r"^\W*(?:if|when)\s+there\s+(?:is|was)\s+(?P<none>no\s+[a-z]+)\s*$|"
     # "if its a grand": a value of one listed field, said of the event itself
-    r"^\W*(?:if|when)\s+(?:it['’]?s|its|it\s+is|they['’]?re|they\s+are)\s+(?:an?\s+)?(?P<bare>[\w-]+(?:\s+[\w-]+)?)\s*$",
+    # "if they picked wood-fired also": the value they chose
+    r"^\W*(?:if|when)\s+(?:it['’]?s|its|it\s+is|they['’]?re|they\s+are|they\s+(?:picked|chose|want|wanted|selected))\s+"
+    r"(?:an?\s+|the\s+)?(?P<bare>[\w-]+(?:\s+(?!also\b|too\b)[\w-]+)?)(?:\s+(?:also|too|one))?\s*$",
     re.I,
 )
 

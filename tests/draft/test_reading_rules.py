@@ -4516,3 +4516,14 @@ def test_a_vague_word_with_its_hedged_number_is_the_sla_and_no_reply():
     )
     assert data["sla"]["latency_p95"] == "3s", data["sla"]
     assert not [s["id"] for s in data["steps"] if s["id"] == "reply"]
+
+
+def test_a_choice_listed_as_whether_they_want_a_or_b_is_one_field_and_its_value_decides():
+    data = drafted(
+        "people book a kayak tour on our wix form, it hits our webhook w/ the customer name, email and "
+        "whether they want the single or tandem one. email everyone a confirmation. if they picked "
+        "tandem also text our guide (+1 555 0150) the customer name."
+    )
+    props = data["trigger"]["event_schema"]["properties"]
+    assert props["single_or_tandem"]["examples"] == ["single", "tandem"], props
+    assert step(data, "http", "sms")["if"] == "{{ event.single_or_tandem == 'tandem' }}"
