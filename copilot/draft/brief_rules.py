@@ -87,9 +87,36 @@ def _decides_option(text: str, options: list[str]) -> bool:
 
     return (
         bool(options)
-        and bool(re.search(r"\b(?:when|if|unless)\b", text, re.I))
+        and bool(re.search(r"\b(?:when|if|unless)\b", text, re.I) or _IS_OPTION.search(text))
         and (option_of(text, options) is not None)
     )
+
+
+# "… over 20 knots its cancel", "under 1 ft it's a reschedule": the option a case comes to
+_IS_OPTION = re.compile(
+    r"\b(?:it['’]?s|it\s+is|that['’]?s|thats|means|=|->|→)\s+(?:an?\s+)?[a-z][\w-]*\W*$", re.I
+)
+
+
+def option_cases(sentence: str, options: list[str]) -> list[str]:
+    """ "if swell is over 6 ft or wind over 20 knots its cancel, under 1 ft its reschedule": each
+    case the sentence maps to one of the options, as written."""
+    if not options:
+        return []
+    one = "|".join(re.escape(o.replace("_", " ")) for o in options)
+    return [
+        re.sub(
+            r"^(?:(?:basically|so|like|and|but|then|also|ok|okay)\b\W*)+",
+            "",
+            m.group(0).strip(" ,;"),
+            flags=re.I,
+        )
+        for m in re.finditer(
+            rf"(?:\b(?:if|when)\s+)?[^,;.—–]*?\b(?:it['’]?s|it\s+is|that['’]?s|thats|means|=|->|→)\s+(?:an?\s+)?(?:{one})\b",
+            sentence,
+            re.I,
+        )
+    ]
 
 
 def _quotes_part(sentence: str, steps: list[dict[str, Any]], whole: bool = False) -> bool:
@@ -163,7 +190,13 @@ def hand_rules_to_model(
             and note not in rules
         ):
             rules.append(note)
-    settled: list[str] = []
+    # "… if wind is over 40 mph its close, under 10 cm its delay": every case the brief maps to
+    # one of the step's options is how it chooses, read or not
+    for sentence in sentences:
+        rules += [
+            c for c in option_cases(sentence, options) if c not in rules and not any(c in r for r in rules)
+        ]
+    settled: list[str] = [u for u in unmapped if any(u.removesuffix(UNMAPPED_CONDITION) in r for r in rules)]
     for index, rule in enumerate(rules):
         # "If the budget_usd is below 500, the reply should politely decline instead of quoting":
         # the rule keeps its condition (the model sees the event), never applies to every event
@@ -187,7 +220,9 @@ def hand_rules_to_model(
             continue
         condition = note.removesuffix(UNMAPPED_CONDITION)
         sentence = next((s for s in sentences if condition in s), None)
-        if sentence is None or any(r in sentence for r in rules):
+        if sentence is None:
+            continue
+        if any(r in sentence for r in rules):
             continue
         if _quotes_part(sentence, steps) and quoted_reply(sentence) not in options:
             continue  # a step's own sentence, unless it says which answer to give ('reply "ready"')

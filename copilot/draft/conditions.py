@@ -742,6 +742,7 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
         nearest = governed(acting, start, condition.text, sentence[end:])
         if nearest is not None and nearest.condition is None:
             nearest.condition = condition
+    lead_of: set[str | None] = set()
     for start, end, clause in unread:
         # Reported, and the task it governs is marked: never silently unconditional.
         inside = [t.start for t in found if start < t.start < end]
@@ -759,12 +760,15 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
             continue
         if candidates and _opens(start, end):
             # "only if there's a crash_dump_url, fetch the stack and attach the frames": both
+            lead_of.add(clause)
             for task in candidates:
                 if start < task.start < _next_condition(end):
                     task.unmapped_condition = clause
         elif candidates:
             owner = governed(candidates, start, clause, sentence[end:])
-            if owner is not None:
+            # "if cancel, sms them plus refund them, if reschedule text them …": the lead's action
+            # keeps the lead; the next "if" governs what follows it
+            if owner is not None and owner.unmapped_condition not in lead_of:
                 owner.unmapped_condition = clause
     # "over 2500, flag it; under that, mark it informal": the other side of a threshold
     for m in re.finditer(rf"\b(otherwise|else|if not|{OTHER_SIDE})\b", sentence, re.I):

@@ -541,7 +541,9 @@ def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[
 _PER_ITEM = re.compile(
     # never "the counts per topic", "the average per region": a figure of the whole run
     r"(?<!\bcounts )(?<!\bcount )(?<!\btotals )(?<!\btotal )(?<!\baverage )(?<!\bnumber )"
-    r"\b(?:for\s+(?:each|every)|per|on\s+each|to\s+each)\s+(?:(?:one\s+)?of\s+(?:the|our|their|its|these|those)\s+"
+    # "sms every booked customer", "score each barrel": an action's object, item by item
+    r"\b(?:for\s+(?:each|every)|per|on\s+each|to\s+each|(?<=[a-z] )(?:each|every)(?=\s+(?!single\b)[a-z]))"
+    r"\s+(?:(?:one\s+)?of\s+(?:the|our|their|its|these|those)\s+"
     r"(?:\d+\s+)?)?"
     # "for every 1- or 2-star review": the item after its rating
     r"(?:\d+-?\s*(?:(?:or|and|to)\s+\d+-?\s*)?star\s+|[a-z]+-star\s+)?"
@@ -552,6 +554,8 @@ _PER_ITEM = re.compile(
 _PER_RUN = frozenset({
     "event", "events", "run", "runs", "tick", "night", "day", "days", "week", "hour", "minute", "second",
     "month", "call", "request", "message", "webhook", "delivery", "invocation", "execution", "cent", "penny",
+    "morning", "evening", "afternoon", "weekday", "weekend", "year", "quarter", "other", "time", "monday",
+    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "shift", "batch",
 })  # fmt: skip
 
 

@@ -544,6 +544,10 @@ def read_actions(
                 continue
             if owner is not None:
                 owner.also.append(Task(kind, clause.text, index, at))
+                if kind == "decide" and not owner.labels:
+                    # "check the forecast and decide on lessons … then decide go / reschedule / cancel":
+                    # the options the later clause names are the decision's
+                    owner.labels = decision_options(clause.text)
             else:  # a model task the vocabulary missed ("route the tech stuff"): drafted, quoting it
                 missed = Task(kind, clause.text, index, at)
                 missed.quote = clause.text

@@ -17,6 +17,7 @@ __all__ = [
     "one_writer_for_all_branches",
     "options_in_thresholds",
     "read_content_lists",
+    "read_option_lists",
     "semicolon_leads",
     "stated_before",
 ]
@@ -48,6 +49,18 @@ def read_content_lists(sentences: list[str], tasks: list[Task], matches: list[Ma
             listed = LISTED.search(sentences[task.sentence], task.start)
             if listed is not None:
                 matches.append(Match("fields", listed.group(0), task.sentence, listed.start(), listed.end()))
+
+
+def read_option_lists(sentences: list[str], options: list[str], matches: list[Match]) -> None:
+    """ "have the AI decide go, reschedule or cancel": the answer's options where the brief lists them
+    are read, never clauses of their own ("reschedule or cancel" is no action)."""
+    if len(options) < 2:
+        return
+    one = "|".join(re.escape(o.replace("_", " ")) for o in sorted(options, key=len, reverse=True))
+    run = re.compile(rf"\b(?:{one})(?:\s*(?:,|/|\bor\b|\band\b)\s*(?:or\s+|and\s+)?(?:{one})\b)+", re.I)
+    for index, sentence in enumerate(sentences):
+        for m in run.finditer(sentence):
+            matches.append(Match("labels", m.group(0), index, m.start(), m.end()))
 
 
 def semicolon_leads(brief: str, sentences: list[str], tasks: list[Task]) -> None:

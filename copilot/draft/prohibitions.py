@@ -220,7 +220,8 @@ _NEGATION = re.compile(
     r"\b(?:don'?t|do not|does not|doesn'?t|never|no need to|shouldn'?t|should not|must not|mustn'?t|"
     r"won'?t|will not|cannot|can'?t|not|"
     # "Nothing should be posted to the bill": the subject says none
-    r"nothing|nobody|no one|none)\s+(?:[\w'-]+\s+){0,3}$",
+    # … never across "just"/"only"/"but"/"instead": "do nothing to customers, just post the plan" asks for the post
+    r"nothing|nobody|no one|none)\s+(?:(?!(?:just|only|but|instead|rather|then)\b)[\w'-]+\s+){0,3}$",
     re.I,
 )
 

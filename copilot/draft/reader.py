@@ -48,6 +48,7 @@ from copilot.draft.late_reading import (
     one_writer_for_all_branches,
     options_in_thresholds,
     read_content_lists,
+    read_option_lists,
     semicolon_leads,
     stated_before,
 )
@@ -730,6 +731,7 @@ def read(brief: str) -> Reading:
         fallback_option=fallback,
     )
     read_content_lists(sentences, tasks, matches)
+    read_option_lists(sentences, options, matches)
     reading.unmapped = list(dict.fromkeys([*unmapped(sentences, matches), *_vague(tasks, matches)]))
     if lead is not None:  # the arriving event's own words were read, as the event
         head = sentences[lead[0]][lead[1] : lead[2]]

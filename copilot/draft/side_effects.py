@@ -648,7 +648,6 @@ def side_effect_step(
         elif (
             written is None
             and task.channel in ("email", "sms")
-            and (task.recipient or ("",))[0] in ("event", "lookup")
             and (described := described_text(task.quote or "")) is not None
         ):
             # "text them a 30%-off comeback offer": the customer never reads the flow's condition;

@@ -74,7 +74,9 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"(?:(?<=should )|(?<=will )|(?<=must )|(?<=also ))(?:get|receive)\s+an?\s+(?:[\w-]+\s+){0,3}?(?:e-?mail|text|sms)\b|"
                           # "send the homeowner a polite note saying …": a message to a person
                           r"send(?:s|ing)? (?:the |our |each |every |that )?[\w-]+ (?:an? |the |their )?(?:[\w-]+ ){0,2}?(?:note|message|notice|letter|confirmation|reminder|apology|heads-up|invite|invitation|receipt)\b|"
-                          r"message (?:the|our)|e-?mail (?:the|our|them|it|me|us)\b|(?<=is )e-?mailed to\b|(?<=are )e-?mailed to\b|text(?:s|ed)? (?:the|them|him|her|our|their|me|us)|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
+                          r"message (?:the|our)|e-?mail (?:the|our|them|it|me|us)\b|(?<=is )e-?mailed to\b|(?<=are )e-?mailed to\b|text(?:s|ed)? (?:the|them|him|her|our|their|me|us)|"
+                          # "sms every booked customer", "email each applicant": a message to each of them
+                          r"(?:e-?mail|text|sms|message)(?:s|ed)? (?:every|each|all|both) (?:of (?:the|them|our)\s+)?[\w-]+|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
                           r"forward\w*|hand (?:it )?(?:off|over) to|(?:to|in|on|into|via|over|by) (?:the |our |a )?(?:#[\w-]+ )?"
                           r"(?:slack|teams|e-?mail|discord|pager ?duty|sms))\b", re.I)),
     ("store", re.compile(r"\b(stor(?:e|es|ed|ing)|sav(?:e|es|ed|ing)|persist\w*|archiv\w*|record(?:s|ed|ing)? (?:it|them|the|each|in|to)|"
@@ -95,7 +97,7 @@ CHANNELS = [
     (
         "sms",
         re.compile(
-            r"\b(sms|text message|twilio|text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back|me|us)\b))\b",
+            r"\b(sms|text message|twilio|text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back|me|us|every|each|all|both)\b))\b",
             re.I,
         ),
     ),

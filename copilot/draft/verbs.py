@@ -127,6 +127,7 @@ ACTION_VERBS: dict[str, str] = {
             "book",
             "invite",
             "text",
+            "sms",  # "sms every booked customer": the channel said as the verb
             "call",
             "trigger",
             "pause",
@@ -353,14 +354,27 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
         # "must never get an automatic reply — notify the lead": a dash between two clauses (a
         # pair of dashes encloses an aside, like parentheses: "moderate it — flag hate, spam — and…")
         cuts.append((dashes[0].start(), dashes[0].end()))
-    for m in re.finditer(r"\s+(?:and then|then|and|or|but|so)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)", sentence):
+    # "… that refunds are automatic plus refund them in FareHarbor": "plus" before a verb joins an action
+    for m in re.finditer(
+        r"\s+(?:and then|then|and|or|but|so|plus|and also)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)", sentence
+    ):
         word = m.group(1).lower()
         after = (m.group(2) or "").strip().lower()
         inside = sentence[: m.start()].count("(") > sentence[: m.start()].count(")")
         # "and page the on-call engineer" starts an instruction; "post or comment before…" joins nouns
         joiner = m.group(0).strip().lower()
-        verb = _base(word) in ACTION_VERBS and (
-            joiner != "or" or not after or bool(_OBJECT_START.fullmatch(after))
+        verb = (
+            _base(word) in ACTION_VERBS
+            and (joiner != "or" or not after or bool(_OBJECT_START.fullmatch(after)))
+            # "text them that lessons are cancelled and refunds are automatic": what the message says
+            and not (
+                after in ("is", "are", "was", "were", "will", "have", "has")
+                and re.search(
+                    r"\b(?:that|saying|telling)\s+(?:the\s+|our\s+|your\s+)?[a-z]+\s+(?:is|are|was|were|will|have|has)\b[^,;:]*$",
+                    sentence[: m.start()],
+                    re.I,
+                )
+            )
         )
         # "… get a repair ticket in Trello and the member gets an email": a new subject that
         # receives something is a clause of its own

@@ -3926,7 +3926,8 @@ def test_a_nightly_digest_lists_what_it_lists_and_per_item_work_is_named_by_its_
     assert "check_reply" in step(data, "http", "slack")["needs"]
     found = check(data, brief).findings
     per_item = [f["clause"] for f in found if f["code"] == "DR012"]
-    assert per_item == ["For every 1- or 2-star review"], per_item
+    # "Classify each review" in a nightly run is per-item work too
+    assert per_item == ["each review", "For every 1- or 2-star review"], per_item
     assert not [f for f in found if f["code"] == "DR007"]  # the digest's writer is no public reply
 
 
@@ -4527,3 +4528,51 @@ def test_a_choice_listed_as_whether_they_want_a_or_b_is_one_field_and_its_value_
     props = data["trigger"]["event_schema"]["properties"]
     assert props["single_or_tandem"]["examples"] == ["single", "tandem"], props
     assert step(data, "http", "sms")["if"] == "{{ event.single_or_tandem == 'tandem' }}"
+
+
+_SKI = (
+    "every morning at 6am pull the snow report from the OpenSnow api and grab todays bookings from our "
+    "Checkfront account. then have the ai decide open / delay / close — basically if wind is over 40 mph its "
+    "close, under 10 cm new snow its delay. if close, sms every booked guest that lessons are off and "
+    "refunds are automatic plus refund them in checkfront, if delay text them a link to pick a new time, if "
+    "open do nothing to guests just post the plan to #instructors slack. dont refund anybody on a delay."
+)
+
+
+def test_options_a_later_clause_names_are_the_decisions_and_each_if_tests_its_option():
+    data = drafted(_SKI)
+    decided = "{{ steps.check_decide.output.decision == '%s' }}"
+    assert step(data, "model", "decide")["output_schema"]["properties"]["decision"]["enum"] == [
+        "open",
+        "delay",
+        "close",
+    ]
+    sms = [s for s in data["steps"] if s["id"].startswith("notify_sms")]
+    assert [s["if"] for s in sms] == [decided % "close", decided % "delay"], sms
+    # "plus refund them in checkfront" is an action of the "if close" lead, not of the next "if"
+    assert step(data, "http", "refund")["if"] == decided % "close"
+    assert step(data, "http", "slack")["if"] == decided % "open"
+
+
+def test_an_sms_verb_before_every_is_a_text_message_and_its_content_is_what_it_says():
+    data = drafted(_SKI)
+    texts = [s["request"]["json"]["text"] for s in data["steps"] if s["id"].startswith("notify_sms")]
+    assert texts == ["Lessons are off and refunds are automatic.", "Link to pick a new time."], texts
+
+
+def test_cases_that_map_to_an_option_are_the_deciders_rules_and_no_option_list_is_a_gap():
+    from copilot.draft.coverage import check
+
+    data = drafted(_SKI)
+    system = step(data, "model", "decide")["prompt"]["system"]
+    assert '"if wind is over 40 mph its close."' in system and '"under 10 cm new snow its delay."' in system
+    found = check(data, _SKI).findings
+    said = [f["clause"] for f in found]
+    # "every booked guest" of a scheduled run is per-item work; "do nothing to guests just post the
+    # plan" asks for the post and forbids nothing of it
+    assert [f["clause"] for f in found if f["code"] == "DR012"] == ["every booked guest"], said
+    assert not [f for f in found if f["code"] == "DR013"], said
+    brief = "Each morning have the AI decide go, reschedule or cancel. If cancel, text every booked customer."
+    plain = drafted(brief)
+    assert step(plain, "http", "sms")["if"] == "{{ steps.check_decide.output.decision == 'cancel' }}"
+    assert not [f for f in check(plain, brief).findings if "reschedule or cancel" in str(f.get("clause"))]
