@@ -15,11 +15,12 @@ import itertools
 import re
 
 from copilot.draft.condition_names import condition_field
-from copilot.draft.field_tests import band_atoms, contains_atoms, truth_condition
+from copilot.draft.field_tests import OF_AMOUNT, band_atoms, contains_atoms, truth_condition
 from copilot.draft.governing import governed, leads
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
+from copilot.draft.relative_conditions import gap_atoms, qualified_leads, relative_thresholds
 from copilot.draft.score_atoms import OPS, SCORE_ATOM, score_atoms
 from copilot.draft.subjects import qualified_subject
 
@@ -225,6 +226,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 Condition("field", m.group(0), "==", "critical", output_field="severity"),
             )
         )
+    found += [g for g in gap_atoms(part, a) if not _DIFFERENCE.search(g[2].text)]
     for m in _DIFFERENCE.finditer(part):
         # "temp_c is more than 60 degrees above ambient_c": the gap between two fields of the event
         if not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
@@ -256,7 +258,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 )
     if inside_if:
         found.extend(contains_atoms(part, a, lambda noun: bool(_NOT_EVENT_FIELDS.match(noun))))
-    for m in _EVENT_AFTER.finditer(part):
+    for m in itertools.chain(_EVENT_AFTER.finditer(part), OF_AMOUNT.finditer(part)):
         # "only when mrr is 500 or more": the number first, then its direction
         if (
             _NOT_EVENT_FIELDS.match(m.group(1))
@@ -681,6 +683,8 @@ def read_conditions(sentence: str) -> tuple[list[tuple[int, int, Condition]], li
         if not _ASKS_THE_MODEL.search(sentence[max(0, u[0] - 40) : u[0]])
         and not _WISH.search(sentence[max(0, u[0] - 30) : u[0]])
     ]
+    mapped = relative_thresholds(sentence, mapped, unread)
+    qualified_leads(sentence, mapped)
     return sorted(mapped, key=lambda f: f[0]), unread, events
 
 

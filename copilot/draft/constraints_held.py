@@ -89,6 +89,27 @@ def _tests_limit(rule: str, test: str) -> bool:
     return any(w[:5] in test.lower() for w in words)
 
 
+_OPPOSITE = {">=": "<", ">": "<=", "<": ">=", "<=": ">"}
+
+
+def _excludes(rule: str, test: str) -> bool:
+    """Whether an `if:` leaves out the events a rule's threshold names ("Claims of $600 or more
+    must never be auto-approved" beside `event.claimed_amount < 600 and …`)."""
+    from copilot.draft.conditions import read_conditions
+
+    if re.search(r"\bor\b", test):
+        return False  # a branch of an "or" may still let them through
+    for _, _, cond in read_conditions(rule)[0]:
+        if (
+            cond.kind in ("event", "score")
+            and isinstance(cond.value, float)
+            and cond.op in _OPPOSITE
+            and re.search(rf"{re.escape(_OPPOSITE[cond.op])}\s*{cond.value:g}\b", test)
+        ):
+            return True
+    return False
+
+
 def _addressed_elsewhere(to: str) -> bool:
     """Whether a message's `to` names someone ("dscsa@…", `${env:IACUC_OFFICE_EMAIL}`,
     `site_manager_email`), rather than a bare address of whoever the event is about."""
@@ -250,8 +271,10 @@ def constraints_held(
             test = " and ".join(f"({t})" if len(tests) > 1 else t for t in tests)
             quoted = at is not None and any(min(b, at[1]) > max(a, at[0]) for a, b in quotes.get(sid, []))
             tested = set().union(*(_tested_options(t) for t in tests)) & options if tests else set()
-            if (test and (quoted or "not (" in test) and _tests_limit(text, test)) or (
-                test and named and tested and not (named & tested)
+            if (
+                (test and (quoted or "not (" in test) and _tests_limit(text, test))
+                or (test and named and tested and not (named & tested))
+                or (test and _excludes(text, test))
             ):
                 # "Never refund change-of-mind requests": the refund runs for weather cancellations only
                 row.notes.append(f"held: {sid} runs only if {test}")

@@ -168,3 +168,12 @@ def truth_condition(text: str, field_name: str, value: str) -> Condition | None:
     if word not in _TRUE | _FALSE:
         return None
     return Condition("present", text, "!=", "", output_field=field_name, negated=word in _FALSE)
+
+
+# "Claims of $600 or more", "orders worth 500 or above": the subject's amount, the number first,
+# then its direction (groups as the "is 500 or more" form: the noun, the number, the direction)
+OF_AMOUNT = re.compile(
+    r"\b([a-z]{3,})\s+(?:of|worth|totall?ing)\s+[$€£](\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+or\s+"
+    r"(more|above|higher|greater|over|less|below|lower|fewer|under)\b",
+    re.I,
+)

@@ -94,6 +94,7 @@ from copilot.draft.task_conditions import (
 )
 from copilot.draft.tasks import BACKGROUND, quote_for, read_destinations, read_tasks
 from copilot.draft.triggers import Trigger, read_trigger
+from copilot.draft.written_for import written_for
 
 __all__ = [
     "Band",
@@ -560,7 +561,7 @@ def read(brief: str) -> Reading:
     otherwise_across(sentences, tasks)
     bare_score_leads(sentences, tasks)  # "under 3 just send a polite decline email"
     skip_conditions(sentences, tasks)
-    tasks = _delivered(sentences, tasks)
+    tasks = written_for(_delivered(sentences, tasks))  # "… explanation for the Slack alert": that alert's
     tasks = _elaborated(sentences, tasks)
     lead_labels(sentences, tasks, matches)
     for_labels(sentences, tasks)

@@ -48,6 +48,8 @@ class Condition:
     optional: bool = False
     # kind fields: the other field times this ("more than twice reference_high": 2.0)
     factor: float | None = None
+    # kind fields/looked_up: added to the other value ("more than 25 degrees below the lower bound": -25)
+    offset: float | None = None
 
 
 @dataclass

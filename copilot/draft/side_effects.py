@@ -20,6 +20,13 @@ from copilot.draft.reader import Condition, Task
 from copilot.draft.subjects import systems_named
 
 
+def _shift(cond: Condition) -> str:
+    """ " - 25" for "more than 25 degrees below" the other value; "" without a margin."""
+    if not cond.offset:
+        return ""
+    return f" {'+' if cond.offset > 0 else '-'} {abs(cond.offset):g}"
+
+
 def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     """(boolean expression, the validate step it reads) for one condition, without braces."""
     if cond.kind == "decision" and ("decide" in producers or "decision" in producers):
@@ -31,7 +38,7 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
         return f"(steps.fetch.output | length) {cond.op} {cond.value:g}", "fetch"
     if cond.kind == "fields" and cond.output_field:
         times = f" * {cond.factor:g}" if cond.factor is not None else ""
-        return f"event.{cond.output_field} {cond.op} event.{cond.value}{times}", ""
+        return f"event.{cond.output_field} {cond.op} event.{cond.value}{times}{_shift(cond)}", ""
     if cond.kind == "event" and cond.output_field and f"compute:{cond.output_field}" in producers:
         # "refunds above 500 EUR", the refund being what the flow computed
         source = producers[f"compute:{cond.output_field}"]
@@ -62,7 +69,9 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     if cond.kind == "looked_up" and cond.output_field and "lookup" in producers:
         # what the lookup returned; a reply without the field makes the comparison false
         value = f"steps.{producers['lookup']}.output.{cond.value}"
-        return f"{value} is defined and event.{cond.output_field} {cond.op} {value}", producers["lookup"]
+        return f"{value} is defined and event.{cond.output_field} {cond.op} {value}{_shift(cond)}", producers[
+            "lookup"
+        ]
     if cond.kind == "difference" and cond.output_field and isinstance(cond.value, tuple):
         gap, other = cond.value
         return f"event.{cond.output_field} - event.{other} {cond.op} {gap:g}", ""
@@ -498,7 +507,10 @@ def side_effect_step(
             details.update(fields)
             if check not in needs:
                 needs.append(check)
-    if not needs and not at_once and task.kind != "store":
+    # "If refractory_wear_pct is 80 or above, … page the shift metallurgist": decided by the event
+    # alone, so nothing the models do holds it back
+    by_event = cond is not None and not cond[1] and "steps." not in cond[0]
+    if not needs and not at_once and task.kind != "store" and not by_event:
         # a message or an action goes after the first answer the flow gives, unless that step may
         # be skipped: it must not wait on a step that does not run ("If loa_feet exceeds 60, do not
         # assign a slip … just post it to Slack": the post runs exactly when the pick does not). A

@@ -456,6 +456,12 @@ def _named_or_noun(sentence: str, start: int, word: str) -> bool:
         re.I,
     ):
         return False  # "and only after that text the owner": "that" is a pronoun, "text" its verb
+    if lowered == "summary" and re.search(
+        r"\b(?:writes?|drafts?|compos\w+|produces?|generates?|prepares?|creates?)\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,2}$",
+        sentence[max(0, start - 50) : start],
+        re.I,
+    ):
+        return False  # "a model writes a two-sentence summary": the writing is the work
     return bool(
         re.search(
             # "the return label", "the product's label", "listing which ranks need attention": a

@@ -4576,3 +4576,58 @@ def test_cases_that_map_to_an_option_are_the_deciders_rules_and_no_option_list_i
     plain = drafted(brief)
     assert step(plain, "http", "sms")["if"] == "{{ steps.check_decide.output.decision == 'cancel' }}"
     assert not [f for f in check(plain, brief).findings if "reschedule or cancel" in str(f.get("clause"))]
+
+
+_REEFER = (
+    "Reefer container readings arrive on our Kafka topic reefer-temps with container_id, booking_ref, temp_c "
+    "and humidity_pct. Look up the booking's setpoint range in our CargoWise system by booking_ref. If "
+    "temp_c is more than 3 degrees above the upper limit of the range, post an alert to the #cold-chain "
+    "Slack channel. If humidity_pct is 95 or above, page the reefer technician in PagerDuty. A model writes "
+    "a two-sentence summary of the likely cause for the Slack alert."
+)
+
+
+def test_a_margin_past_a_value_the_lookup_returns_compares_with_it_never_with_the_bare_number():
+    data = drafted(_REEFER)
+    slack = step(data, "http", "slack")
+    limit = "steps.lookup.output.upper_limit_range"
+    assert slack["if"] == f"{{{{ {limit} is defined and event.temp_c > {limit} + 3 }}}}", slack["if"]
+    assert step(data, "http", "lookup")["output_schema"]["properties"]["upper_limit_range"] == {
+        "type": "number"
+    }
+    # no lookup to name the other value: the whole clause is the classifier's guess, never "> 25"
+    ladle = drafted(
+        "Ladle readings arrive on Kinesis with ladle_id and temp_c. If temp_c is more than 25 degrees "
+        "below the lower bound of the window, post an alert to the #melt-shop Slack channel."
+    )
+    assert "event.temp_c > 25" not in str(step(ladle, "http", "slack")["if"])
+
+
+def test_a_text_written_for_a_message_the_brief_sends_goes_into_it_and_the_event_decides_the_page_alone():
+    data = drafted(_REEFER)
+    slacks = [s for s in data["steps"] if "slack" in s["id"]]
+    assert len(slacks) == 1, [s["id"] for s in slacks]
+    assert "{{ steps.check_summarise.output.summary }}" in str(slacks[0]["request"]["json"])
+    assert (
+        "A model writes a two-sentence summary of the likely cause for the Slack alert"
+        in slacks[0]["why"]["brief"]
+    )
+    # the page reads only the event: it waits for no model
+    assert not step(data, "http", "page").get("needs"), step(data, "http", "page")
+
+
+def test_a_lead_qualified_by_that_are_keeps_every_part_and_an_amount_of_n_or_more_is_the_events():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Refund requests arrive on our SQS queue with request_id, policy_id, refund_amount and the agent's "
+        "note. Look up the policy in Guidewire to get whether it is active. For requests under $250 that are "
+        "active and not disputed, issue the refund through the Stripe API. Requests of $250 or more must "
+        "never be refunded automatically: open a Jira ticket for the finance team."
+    )
+    data = drafted(brief)
+    refund = step(data, "http", "refund")["if"]
+    assert refund.startswith("{{ (event.refund_amount < 250) and (") and "disputed" in refund, refund
+    assert step(data, "http", "ticket")["if"] == "{{ event.refund_amount >= 250 }}"
+    # the refund's `if:` leaves out what the rule forbids: held, no DR013
+    assert not [f for f in check(data, brief).findings if f["code"] == "DR013"]
