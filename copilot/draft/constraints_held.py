@@ -16,6 +16,7 @@ from copilot.draft.clauses import locate, normalise
 from copilot.draft.constraints_kept import is_side_effect, runs_always
 from copilot.draft.event import CONTACT_WORDS
 from copilot.draft.findings import finding
+from copilot.draft.prohibited_thresholds import rule_threshold
 from copilot.draft.prohibitions import DAYS_OF_WEEK, HOURS_OF_DAY, constraints
 from copilot.draft.sentences import split_sentences
 
@@ -99,6 +100,9 @@ def _excludes(rule: str, test: str) -> bool:
 
     if re.search(r"\bor\b", test):
         return False  # a branch of an "or" may still let them through
+    kept = rule_threshold(rule)  # "never reverse a charge over $50": held by `<= 50`
+    if kept is not None and re.search(rf"{re.escape(kept[0])}\s*{kept[1]:g}\b", test):
+        return True
     for _, _, cond in read_conditions(rule)[0]:
         if (
             cond.kind in ("event", "score")

@@ -185,7 +185,10 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
         items = []
         for part in re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", window.strip()):
             part = re.sub(r"^(?:an?|the)\s+", "", part.strip(), flags=re.I)
-            part = re.split(r"\s+(?:for|of|at|in|on|to|about)\b", part, maxsplit=1)[0]
+            # "an emergency like cant breathe / chest pain": the kind, without its examples
+            part = re.split(r"\s+(?:for|of|at|in|on|to|about|like|such\s+as|e\.g\.|eg)\b", part, maxsplit=1)[
+                0
+            ]
             if not part or re.match(r"(?:not|something|anything|other|none)\b", part, re.I):
                 continue
             if len(part.split()) <= 3:

@@ -19,6 +19,7 @@ __all__ = [
     "read_content_lists",
     "read_option_lists",
     "semicolon_leads",
+    "settle_matches",
     "stated_before",
 ]
 
@@ -243,3 +244,29 @@ def stated_before(sentences: list[str], tasks: list[Task], matches: list[Match])
             if len(first) == 1 and len(then) == 1 and first[0] is not then[0]:
                 then[0].follows = then[0].follows or first[0]
                 matches.append(Match("order", m.group(0), index, m.start(), m.end()))
+
+
+def settle_matches(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """What reading settled once every task is known, before the unread clauses are listed."""
+    # "figure out if its a refill, …": the classifier's own question, no condition of anything
+    matches[:] = [
+        m
+        for m in matches
+        if not (
+            m.kind == "unread_condition"
+            and any(
+                t.kind == "classify"
+                and t.sentence == m.sentence
+                and t.start <= m.start < t.start + len(t.text)
+                for t in tasks
+            )
+        )
+    ]
+    # a task read by a later rule ("URGENT: reply right away …") quotes its clause: read
+    matches += [
+        Match("task", t.text, t.sentence, t.start, t.start + len(t.text))
+        for t in tasks
+        if t.start >= 0
+        and t.sentence < len(sentences)
+        and sentences[t.sentence][t.start : t.start + len(t.text)] == t.text
+    ]

@@ -16,7 +16,7 @@ from copilot.draft.phrases import DOCUMENT_NOUNS
 from copilot.draft.reading import Condition, Task
 from copilot.draft.word_stems import word_stems
 
-__all__ = ["lookup_answers", "valued_subjects"]
+__all__ = ["fetched_thresholds", "lookup_answers", "valued_subjects"]
 
 # Words too common to tie a condition to a lookup: "if their account …" and "look up their
 # account" share the account, not "their".
@@ -239,3 +239,46 @@ def valued_subjects(tasks: list[Task], sentences: list[str]) -> None:
         lookup, name, value = named[0]
         lookup.returns[name] = "string"
         _attach(task, Condition("returned", m.group("subject"), "==", value, output_field=name))
+
+
+# "the image confidence is below 0.85": a measure, its comparison and its number
+_MEASURED = re.compile(
+    r"\b(?:the\s+|its\s+|their\s+)?(?P<subject>(?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)\s+(?:is\s+|are\s+|comes\s+back\s+)?"
+    r"(?P<op>below|under|above|over|less than|more than|greater than|at least|at most)\s+"
+    r"(?P<number>\d+(?:\.\d+)?)",
+    re.I,
+)
+_FETCHED = r"\b(?:get|gets|getting|fetch\w*|pull\w*|including|with|read\w*|returns?)\b[^.;]*?"
+
+
+def fetched_thresholds(tasks: list[Task], sentences: list[str]) -> None:
+    """ "Pull the transaction record …, including the plate-read image confidence … If … the
+    image confidence is below 0.85": a threshold on what the lookup fetched is a test of its
+    answer (a number it declares), never a model's score of the event."""
+    from copilot.draft.score_atoms import OPS
+
+    reads = [t for t in tasks if t.kind == "enrich" and not t.docs and 0 <= t.sentence < len(sentences)]
+    for task in tasks:
+        if task.condition is None or task.start < 0:
+            continue
+        for part in [task.condition, *task.condition.alternatives]:
+            m = _MEASURED.search(part.text) if part.kind == "score" else None
+            if m is None:
+                continue
+            subject = re.sub(r"^(?:if|when|and|or|only|the|its|their)\s+", "", m.group("subject").lower())
+            said = re.compile(_FETCHED + rf"\b{re.escape(subject)}\b", re.I)
+            lookup = next(
+                (
+                    t
+                    for t in reads
+                    if (t.sentence, t.start) < (task.sentence, task.start)
+                    and said.search(sentences[t.sentence])
+                ),
+                None,
+            )
+            if lookup is None or subject in ("score", "risk", "risk score"):
+                continue
+            name = re.sub(r"[^a-z0-9]+", "_", subject).strip("_")
+            lookup.returns[name] = "number"
+            part.kind, part.output_field = "returned", name
+            part.op, part.value = OPS[m.group("op").lower()], float(m.group("number"))

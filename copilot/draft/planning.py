@@ -31,8 +31,9 @@ from copilot.draft.event import EventShape
 from copilot.draft.event_conditions import presence_conditions
 from copilot.draft.event_sample import default_event, names_the_event, shape_from_names
 from copilot.draft.extracted import extracted_answers
-from copilot.draft.lookup_answers import lookup_answers, valued_subjects
+from copilot.draft.lookup_answers import fetched_thresholds, lookup_answers, valued_subjects
 from copilot.draft.model_picker import ModelPicker
+from copilot.draft.prohibited_thresholds import threshold_prohibitions
 from copilot.draft.reading import Reading, Task
 from copilot.draft.recipients import resolve_recipients
 from copilot.draft.request import DraftRequest
@@ -303,6 +304,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
             if part is not None and part.kind == "count":
                 part.kind = "fetched" if trigger == "schedule" else "event"
+    threshold_prohibitions(reading.sentences, tasks)  # "never reverse a charge over $50; those go to …"
     event_thresholds(
         tasks,
         event,
@@ -316,6 +318,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     extracted_answers(tasks)  # "If there is an active leak": the extraction's yes or no
     listed_value_tests(tasks, event)  # "If the response is not verified", a value the brief lists
     values_in_thresholds(tasks, event)  # "above 1500 during fruiting": that stage too
+    fetched_thresholds(tasks, reading.sentences)  # "the image confidence is below 0.85", fetched
     lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule")
     valued_subjects(tasks, reading.sentences)  # "will-call customers get an SMS"
     resolve_recipients(tasks, event, reading.sentences, assumptions)

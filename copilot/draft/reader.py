@@ -50,6 +50,7 @@ from copilot.draft.late_reading import (
     read_content_lists,
     read_option_lists,
     semicolon_leads,
+    settle_matches,
     stated_before,
 )
 from copilot.draft.numbers import (
@@ -159,6 +160,10 @@ def _acts(sentence: str, start: int) -> bool:
         r"\b(?:should|must|will)\s+(?:also\s+)?$", sentence[:start], re.I
     ):
         return True  # "injury ones should get a freeze option email": a message the flow sends
+    if re.match(
+        r"go(?:es)?\s+(?:out\s+)?(?:as|by|via)\s+(?:an?\s+)?(?:e-?mail|text|sms)\b", sentence[start:], re.I
+    ):
+        return True  # "billing questions go as an email to billing@…": the message is the instruction
     first = re.match(r"[A-Za-z][A-Za-z'-]*", sentence[start:])
     if (
         first is not None
@@ -733,6 +738,7 @@ def read(brief: str) -> Reading:
     )
     read_content_lists(sentences, tasks, matches)
     read_option_lists(sentences, options, matches)
+    settle_matches(sentences, tasks, matches)
     reading.unmapped = list(dict.fromkeys([*unmapped(sentences, matches), *_vague(tasks, matches)]))
     if lead is not None:  # the arriving event's own words were read, as the event
         head = sentences[lead[0]][lead[1] : lead[2]]

@@ -154,7 +154,7 @@ def lead_conditions(sentences: list[str], tasks: list[Task], noun: str = "event"
         if (
             colon is not None
             and not re.match(r"\W*(?:never|don'?t|do not|no|always|please|note|ps)\b", colon.group(1), re.I)
-            and colon.end() <= task.start <= colon.end() + 2
+            and colon.end() <= task.start
             and colon.group(1).split()[0].lower().strip("*_#") not in _HEADER_WORDS
             and len(colon.group(1).split()) <= 10
             and not re.search(r"\d+\s*[.)]\s*$|^\s*\d+$", colon.group(1))
@@ -164,13 +164,19 @@ def lead_conditions(sentences: list[str], tasks: list[Task], noun: str = "event"
             labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
             named = [
                 lb for lb in labels if re.search(rf"\b{re.escape(lb.replace('_', ' '))}s?\b", head, re.I)
+            ] or [  # "URGENT: …" for `urgent_problem`: the one label a word of the heading names
+                lb
+                for lb in labels
+                if any(len(w) >= 4 and re.search(rf"\b{w}s?\b", head, re.I) for w in lb.split("_"))
             ]
             if len(named) == 1:
-                # "Emergency (gas smell, flooding, no heat): page …": one of the classifier's labels
+                # "Emergency (gas smell, flooding, no heat): page …": one of the classifier's labels;
+                # "EMERGENCY: reply right away … and also page on-call": it heads the whole sentence
                 task.condition = Condition("label", lead, "==", named[0])
-            else:
+                continue
+            if task.start <= colon.end() + 2:
                 task.unmapped_condition = lead
-            continue
+                continue
         lead = re.match(
             r"\W*for\s+(?!(?:every|each|all|any|the|this|that|it|them|us|now|example|instance|\d)\b)([^,]{2,60}),",
             sentence,

@@ -75,6 +75,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           # "send the homeowner a polite note saying …": a message to a person
                           r"send(?:s|ing)? (?:the |our |each |every |that )?[\w-]+ (?:an? |the |their )?(?:[\w-]+ ){0,2}?(?:note|message|notice|letter|confirmation|reminder|apology|heads-up|invite|invitation|receipt)\b|"
                           r"message (?:the|our)|e-?mail (?:the|our|them|it|me|us)\b|(?<=is )e-?mailed to\b|(?<=are )e-?mailed to\b|text(?:s|ed)? (?:the|them|him|her|our|their|me|us)|"
+                          # "billing questions go as an email to billing@…": a message, sent that way
+                          r"go(?:es)?\s+(?:out\s+)?(?:as|by|via)\s+(?:an?\s+)?(?:e-?mail|text|sms)\b|"
                           # "sms every booked customer", "email each applicant": a message to each of them
                           r"(?:e-?mail|text|sms|message)(?:s|ed)? (?:every|each|all|both) (?:of (?:the|them|our)\s+)?[\w-]+|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
                           r"forward\w*|hand (?:it )?(?:off|over) to|(?:to|in|on|into|via|over|by) (?:the |our |a )?(?:#[\w-]+ )?"

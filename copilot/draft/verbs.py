@@ -356,7 +356,7 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
         cuts.append((dashes[0].start(), dashes[0].end()))
     # "… that refunds are automatic plus refund them in FareHarbor": "plus" before a verb joins an action
     for m in re.finditer(
-        r"\s+(?:and then|then|and|or|but|so|plus|and also)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)", sentence
+        r"\s+(?:and then|and also|then|and|or|but|so|plus)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)", sentence
     ):
         word = m.group(1).lower()
         after = (m.group(2) or "").strip().lower()

@@ -4631,3 +4631,37 @@ def test_a_lead_qualified_by_that_are_keeps_every_part_and_an_amount_of_n_or_mor
     assert step(data, "http", "ticket")["if"] == "{{ event.refund_amount >= 250 }}"
     # the refund's `if:` leaves out what the rule forbids: held, no DR013
     assert not [f for f in check(data, brief).findings if f["code"] == "DR013"]
+
+
+def test_a_kind_with_examples_is_a_label_and_its_heading_governs_the_whole_sentence():
+    data = drafted(
+        "Refill requests arrive by webhook from our patient app with patient_id, phone, drug_name and "
+        "message. the ai should figure out if its a refill, a side effect question, a billing question or an "
+        "urgent problem like a rash / swelling. URGENT: reply right away telling them to call the pharmacist "
+        "and also page our on-call pharmacist on pagerduty. billing questions go as an email to "
+        "billing@pharm.example."
+    )
+    label = "{{ steps.check_classify.output.label == '%s' }}"
+    assert "urgent_problem" in step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert step(data, "http", "page")["if"] == label % "urgent_problem"
+    assert step(data, "model", "reply")["if"] == label % "urgent_problem"
+    email = step(data, "http", "email")
+    assert email["if"] == label % "billing_question"
+    assert email["request"]["json"]["to"] == "billing@pharm.example"
+
+
+def test_a_threshold_on_what_the_lookup_fetched_and_a_never_over_rule_gate_the_action_and_those():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Returns arrive by webhook from our Booqable store with order_id, customer_email, deposit_amount and "
+        "damage_notes. Pull the inspection record from our Fleetio API by order_id, including the damage "
+        "score. If the damage score is below 3, refund the deposit through Stripe. Never refund a deposit "
+        "over $500 without a manager; those go to the managers queue in Asana."
+    )
+    data = drafted(brief)
+    damage = "(steps.lookup.output.damage_score is defined and steps.lookup.output.damage_score < 3)"
+    assert step(data, "http", "refund")["if"] == f"{{{{ {damage} and (event.deposit_amount <= 500) }}}}"
+    assert step(data, "http", "manager")["if"] == f"{{{{ {damage} and (event.deposit_amount > 500) }}}}"
+    assert not [s for s in data["steps"] if s["type"] == "model"]  # no model scores the damage
+    assert not [f for f in check(data, brief).findings if f["code"] == "DR013"]

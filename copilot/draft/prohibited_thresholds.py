@@ -1,0 +1,84 @@
+"""A prohibition with a threshold limits the action it names, and "those" go elsewhere.
+
+"Never reverse a charge over $50 without a human; those go to the disputes supervisor queue":
+the reversal runs only at $50 or less (besides its own condition), and the supervisor queue
+gets exactly the ones the rule keeps from it: the reversal's events over $50. Said as a
+threshold on the event's amount, the rule is held by the flow's `if:`, not by a prompt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from copilot.draft.labels import snake
+from copilot.draft.reading import Condition, Task
+from copilot.draft.verbs import base_verb
+
+__all__ = ["rule_threshold", "threshold_prohibitions"]
+
+_NEVER_PAST = re.compile(
+    r"\b(?:never|don'?t|do\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t|cannot|can'?t)\s+"
+    r"(?:ever\s+)?(?:auto-?)?(?P<verb>[a-z]+)\s+(?P<object>(?:[\w'-]+\s+){0,4}?)"
+    r"(?P<op>over|above|more\s+than|greater\s+than|exceeding|under|below|less\s+than)\s+"
+    r"(?P<cur>[$€£])?(?P<n>\d[\d,]*(?:\.\d+)?)",
+    re.I,
+)
+_ALLOWED = {"over": "<=", "above": "<=", "more than": "<=", "greater than": "<=", "exceeding": "<="}
+_THOSE = re.compile(r"^\W*(?:and\s+)?(?:those|these|such\s+\w+|them)\b", re.I)
+
+
+def _with(cond: Condition | None, more: Condition) -> Condition | None:
+    """`cond and more`, or None when `cond` is an "or" that cannot take another "and"."""
+    if cond is None:
+        return more
+    if cond.alternatives and not cond.all_of:
+        return None
+    return dataclasses.replace(cond, alternatives=[*cond.alternatives, more], all_of=True)
+
+
+def threshold_prohibitions(sentences: list[str], tasks: list[Task]) -> None:
+    """Give the action a "never … over N" rule names the allowed side of N, and the "those" of
+    the same sentence the forbidden side (with the action's own condition)."""
+    for index, sentence in enumerate(sentences):
+        for m in _NEVER_PAST.finditer(sentence):
+            verb = base_verb(m.group("verb"))
+            said = " ".join(m.group("op").lower().split())
+            allowed = _ALLOWED.get(said, ">=")
+            forbidden = {"<=": ">", ">=": "<"}[allowed]
+            head = (m.group("object").split() or ["amount"])[-1]
+            field = "amount" if m.group("cur") else snake(head)
+            value = float(m.group("n").replace(",", ""))
+            doers = [
+                t
+                for t in tasks
+                if t.kind in ("act", "store", "notify")
+                and t.start >= 0
+                and base_verb((re.findall(r"[A-Za-z'-]+", t.action or t.text) or [""])[0]) == verb
+                and not (t.sentence == index and m.start() <= t.start < m.end())
+            ]
+            for doer in doers:
+                limit = Condition("event", m.group(0), allowed, value, output_field=field)
+                both = _with(doer.condition, limit)
+                if both is None:
+                    continue
+                original, doer.condition = doer.condition, both
+                for those in tasks:
+                    if (
+                        # "…; those go to …": its own clause, or the next sentence after a semicolon
+                        ((those.sentence == index and those.start > m.end()) or those.sentence == index + 1)
+                        and those.condition is None
+                        and _THOSE.match(those.quote or those.text)
+                    ):
+                        past = Condition("event", m.group(0), forbidden, value, output_field=field)
+                        those.condition = _with(original, past)
+                        those.unmapped_condition = None
+
+
+def rule_threshold(rule: str) -> tuple[str, float] | None:
+    """(the operator that keeps an action inside the rule, the number) for "never reverse a charge
+    over $50"; None when the rule has no threshold."""
+    m = _NEVER_PAST.search(rule)
+    if m is None:
+        return None
+    return _ALLOWED.get(" ".join(m.group("op").lower().split()), ">="), float(m.group("n").replace(",", ""))
