@@ -51,8 +51,38 @@ def _shared_lookup(text: str, reads: list[Task]) -> Task | None:
     return sharing[0] if len(sharing) == 1 else None
 
 
+# "applicants above the income limit": which side of a value the lookup fetches
+_PAST_VALUE = re.compile(
+    r"\b(?P<op>above|over|more than|greater than|below|under|less than)\s+(?:the|their|its)\s+"
+    r"(?P<value>(?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*)\s*$",
+    re.I,
+)
+
+
+def _past_fetched(text: str, lookup: Task, fields: list[str]) -> Condition | None:
+    """ "applicants above the income limit" after "look up the county's income limit": the event's
+    own number whose name shares a word with the value (`monthly_income`) against what the lookup
+    returns (`income_limit`), when exactly one field does."""
+    from copilot.draft.score_atoms import OPS
+
+    m = _PAST_VALUE.search(text)
+    if m is None:
+        return None
+    words = [w for w in re.findall(r"[a-z]+", m.group("value").lower()) if len(w) >= 4]
+    own = [f for f in fields if "." not in f and any(w in f.split("_") for w in words)]
+    if len(own) != 1 or not words:
+        return None
+    name = "_".join(re.findall(r"[a-z0-9]+", m.group("value").lower()))
+    lookup.returns[name] = "number"
+    return Condition("looked_up", text, OPS[m.group("op").lower()], name, output_field=own[0])
+
+
 def lookup_answers(
-    tasks: list[Task], read_late: list[str], sentences: list[str] | None = None, scheduled: bool = False
+    tasks: list[Task],
+    read_late: list[str],
+    sentences: list[str] | None = None,
+    scheduled: bool = False,
+    fields: list[str] | None = None,
 ) -> None:
     """Bind each unread condition to the earlier lookup that fetches what it names; `read_late`
     collects the conditions read. A step that already has a condition keeps it: both hold. A
@@ -85,6 +115,11 @@ def lookup_answers(
             continue
         lookup = _shared_lookup(text, earlier)
         if lookup is None:
+            continue
+        past = _past_fetched(text, lookup, fields or [])
+        if past is not None:
+            _attach(task, past)  # "applicants above the income limit": their income against it
+            read_late.append(text)
             continue
         # "a copy is available at their branch": `copy_available`, the fact, not where
         positive = _NOT.sub(" ", text)

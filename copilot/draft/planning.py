@@ -319,7 +319,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     listed_value_tests(tasks, event)  # "If the response is not verified", a value the brief lists
     values_in_thresholds(tasks, event)  # "above 1500 during fruiting": that stage too
     fetched_thresholds(tasks, reading.sentences)  # "the image confidence is below 0.85", fetched
-    lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule")
+    lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule", fields=event.fields)
     valued_subjects(tasks, reading.sentences)  # "will-call customers get an SMS"
     resolve_recipients(tasks, event, reading.sentences, assumptions)
     value_subjects(tasks, event, reading.sentences)

@@ -31,6 +31,8 @@ _SEND_TO = re.compile(
 # "will-call customers get an SMS with …": the subject receives the message (its last word, one of them)
 _GETS = re.compile(
     r"^\W*(?:and\s+|but\s+|while\s+)?(?:[\w'’-]+\s+){0,3}?(?P<who>[a-z][\w'’-]*?)s?\s+"
+    # "applicants above the income limit get a polite email": who, then which of them
+    r"(?:(?:above|below|over|under|with|without|who|whose|from|in|on|at)\s+(?:[\w'’$-]+\s+){1,5}?)?"
     r"(?:get|gets|receive|receives|(?:should|will|must|also)\s+(?:get|receive))\s+(?:an?\s+|the\s+)?"
     r"(?:[\w-]+\s+){0,2}?(?:sms|text|e-?mail|message|notification)\b",
     re.I,
@@ -47,6 +49,19 @@ def recipient_phrase(clause: str) -> str | None:
     if gets is not None and gets.group("who").lower() not in ("it", "they", "one", "reading", "event"):
         return gets.group("who").lower()
     m = _DIRECT.search(clause)
+    if m is not None and (
+        # "by SMS with the applicant's name": how it goes, then what it carries; "a polite email
+        # referral": the message named as a noun, no one after it
+        re.match(
+            r"(?:with|that|about|saying|asking|telling|and|if|when|for|via|by|through|on|in)\b",
+            m.group("who"),
+            re.I,
+        )
+        or re.search(
+            r"\b(?:a|an|the|by|via|polite|short|quick|friendly|brief)\s+$", clause[: m.start()], re.I
+        )
+    ):
+        m = None
     if m is None or re.match(
         r"(?:a|an|the)?\s*(?:summary|digest|report|note|message|reply|link)\b", m.group("who"), re.I
     ):

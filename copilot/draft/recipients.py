@@ -26,7 +26,12 @@ STAFF = frozenset({
     "nurse", "doctor", "vet", "clinician", "on-call", "oncall", "foreman", "superintendent", "inspector",
     "planner", "dockmaster", "brewer", "steward", "ops", "operations", "desk", "office", "accountant",
     "counsellor", "counselor", "agent", "rep", "specialist", "chef", "bookkeeper", "principal", "head",
-    "executive", "ae", "salesperson", "csm", "recruiter",
+    "executive", "ae", "salesperson", "csm", "recruiter", "attorney", "lawyer", "paralegal", "pharmacist",
+    "therapist", "metallurgist", "analyst", "adjuster", "underwriter", "auditor", "scheduler", "instructor",
+    "mechanic", "electrician", "editor", "producer", "reviewer", "approver", "controller", "clerk", "broker",
+    "ranger", "warden", "caseworker", "advisor", "adviser", "consultant", "concierge", "receptionist",
+    "physician", "surgeon", "paramedic", "medic", "librarian", "curator", "custodian",
+    "marshal", "handler", "groomer", "veterinarian", "pilot", "captain",
 })  # fmt: skip
 
 
@@ -34,7 +39,7 @@ def _staff(who: str) -> bool:
     words = re.split(r"[\s_]+", who.lower())
     if words[0] in ("me", "us"):
         return True  # "email me": whoever wrote the brief, one of the team
-    return "on call" in who.lower() or any(w in STAFF for w in words)
+    return bool(re.search(r"\bon[- ](?:call|duty|shift)\b", who, re.I)) or any(w in STAFF for w in words)
 
 
 def _lookup_of(

@@ -87,6 +87,11 @@ _SUBJECT_GOES = re.compile(
     r"(?:always\s+|also\s+|only\s+|then\s+|just\s+|simply\s+|instead\s+)?"
     r"(?:go|goes|get\s+sent|gets\s+sent|are\s+sent|is\s+sent|are\s+routed|is\s+routed|get\s+routed|gets\s+routed)\b"
 )
+# "applicants above the income limit get a polite email": a subject qualified by which of them
+_SUBJECT_GETS = re.compile(
+    r"\W*(?:(?:so|and|but|then)\s+)?([A-Za-z][\w'-]*\s+(?:above|below|over|under|with|without|who|whose|"
+    r"from|not)\s+(?:[A-Za-z$][\w'$-]*\s+){0,3}?[A-Za-z][\w'-]*)\s+(?:get|gets|receive|receives)\b"
+)
 _PRODUCED = frozenset({
     "summary", "summaries", "reply", "replies", "answer", "answers", "result", "results", "digest",
     "digests", "report", "reports", "note", "notes", "alert", "alerts", "notification", "notifications",
@@ -100,7 +105,7 @@ _PRODUCED = frozenset({
 def _subject_limits(sentence: str, task: Task, noun: str) -> str | None:
     """The subject of the task's clause when it names a subset of the events, not all of them."""
     a, _ = clause_span(sentence, task.start)
-    m = _SUBJECT_GOES.match(sentence, a)
+    m = _SUBJECT_GOES.match(sentence, a) or _SUBJECT_GETS.match(sentence, a)
     if m is None or m.end() > task.start + len(task.text) + 40 or m.start(1) > task.start:
         return None
     words = [w.lower() for w in re.findall(r"[A-Za-z][\w'-]*", m.group(1))]

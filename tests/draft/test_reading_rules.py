@@ -4665,3 +4665,20 @@ def test_a_threshold_on_what_the_lookup_fetched_and_a_never_over_rule_gate_the_a
     assert step(data, "http", "manager")["if"] == f"{{{{ {damage} and (event.deposit_amount > 500) }}}}"
     assert not [s for s in data["steps"] if s["type"] == "model"]  # no model scores the damage
     assert not [f for f in check(data, brief).findings if f["code"] == "DR013"]
+
+
+def test_the_on_duty_professional_is_staff_and_applicants_above_a_fetched_limit_compare_their_own_number():
+    data = drafted(
+        "Our legal aid clinic's intake form writes each new request to a Google Cloud Pub/Sub topic with "
+        "request_id, applicant_name, applicant_email, phone, county, household_size and monthly_income. Look "
+        "up the county's income limit in our eligibility table in Airtable using county and household size. "
+        "Have a model categorize the problem as eviction, family, benefits or outside_scope. Eviction cases "
+        "go straight to the on-duty housing attorney by SMS with the applicant's first name and county; "
+        "applicants above the income limit get a polite email referral to the state bar's referral service."
+    )
+    sms = step(data, "http", "sms")
+    assert sms["request"]["json"]["to"] == "${env:ON_DUTY_HOUSING_ATTORNEY_PHONE}", sms["request"]["json"]
+    email = step(data, "http", "email")
+    assert email["request"]["json"]["to"].startswith("{{ event.applicant_email }}")
+    limit = "steps.lookup.output.income_limit"
+    assert email["if"] == f"{{{{ {limit} is defined and event.monthly_income > {limit} }}}}", email["if"]
