@@ -134,6 +134,10 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
             # options the clause opens with are the events it acts on
             opening = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", task.quote or "")[:4]]
             named = [o for o in options if o in opening]
+            if not named and "_" in "".join(options):
+                # "deduction questions get a reply": a two-word option, said in the plural
+                two = option_of(" ".join(opening[:2]), [o for o in options if "_" in o])
+                named = [two] if two else []
             # "Malicious: purge …", "On accept, reserve a carrier …" (its own clause's lead too)
             sentence = reading.sentences[task.sentence]
             clause_start = max(sentence.rfind(";", 0, max(task.start, 0)) + 1, 0)
@@ -170,8 +174,17 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
             answered = quoted_reply(reading.sentences[task.sentence]) if task.start >= 0 else None
             named = named or (answered if answered in options else None)
             if named is not None:
+                # "if its missing_trip or tip_missing": each option it names
+                every = [o for o in options if option_of(task.unmapped_condition, [o])]
+                several = len(every) > 1 and not re.search(
+                    r"\b(?:not|never|except)\b", task.unmapped_condition, re.I
+                )
                 task.condition = Condition(
-                    "decision", task.unmapped_condition, "==", named, output_field="decision"
+                    "decision",
+                    task.unmapped_condition,
+                    "in" if several else "==",
+                    every if several else named,  # type: ignore[arg-type]
+                    output_field="decision",
                 )
                 task.unmapped_condition = None
         if task.condition is None:

@@ -43,7 +43,7 @@ _MODEL_VERBS = {
     **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review", "pick", "choose", "select"), "decide"),
 }  # fmt: skip
 _OPTIONS = re.compile(
-    r"\b(?:decide|determine|choose|picks?|selects?|return|answer|flag it as|mark it as)\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
+    r"\b(?:decides?|determines?|chooses?|picks?|selects?|return|answer|flag it as|mark it as)\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
     # "decide one of three labels: ok, needs_inspection, or quarantine"
     r"one\s+of\s+(?:(?:two|three|four|five|these|the\s+following)\s+)?(?:labels|options|values|outcomes|verdicts)?\s*:?\s*|:\s*)?"
     r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,\s*or\b|,|/|\bor\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",
@@ -296,7 +296,7 @@ def clauses_of(sentence: str) -> list[tuple[int, int]]:
 # "… go to the visitor services team in Zendesk", "… is routed to billing": the destination
 _ROUTED = re.compile(
     r"\b(?:go|goes|is sent|are sent|gets? sent|is routed|are routed|should go|must go)\s+(?:straight\s+)?(?:in)?to\s+"
-    r"(?:the\s+|our\s+|their\s+)?((?:[\w#'-]+\s+){0,3}?[\w#'-]+?)(?=\s+(?:in|on|via|through|using|at|by)\b|[,.;]|$)",
+    r"(?:the\s+|our\s+|their\s+)?((?:[\w#&'-]+\s+){0,3}?[\w#&'-]+?)(?=\s+(?:in|on|via|through|using|at|by)\b|[,.;]|$)",
     re.I,
 )
 
@@ -718,7 +718,7 @@ def read_actions(
         system = re.search(
             r"\b(?:via|through|using|in|on|to|into)\s+(?:the\s+|our\s+|their\s+)?"
             # "to the existing request": a common noun after its adjective, never the next clause
-            r"((?:[a-z][\w-]*\s+(?!(?:and|or|then|but|to|for|with|if|when|in|on|via)\b)(?=[a-z]))?[\w#-]+"
+            r"((?:[a-z][\w-]*\s+(?!(?:and|or|then|but|to|for|with|if|when|in|on|via|that)\b|[a-z]+ing\b)(?=[a-z]))?[\w#-]+"
             r"(?:\s+(?:api|service|system))?)",
             rest,
             re.I,

@@ -105,15 +105,20 @@ def pronoun_conditions(
             task.unmapped_condition = None
             continue
         said = " ".join(re.findall(r"[a-z0-9]+", sentence[m.start(1) :].lower())) if m.group(1) else ""
-        option = _option_named(
-            word, said, [o for t in tasks if t.kind == "decide" and t.start >= 0 for o in t.labels]
-        )
+        decided = [o for t in tasks if t.kind == "decide" and t.start >= 0 for o in t.labels]
+        option = _option_named(word, said, decided)
         if option is not None:
             # "decide whether the reading is plausible or a sensor glitch, and if it's a glitch …":
             # the decision's option, named by its last word
             task.condition = Condition(
                 "decision", m.group(0), "==", option, output_field="decision", scope=otherwise
             )
+            # "if its wrong_zone or app_glitch": each option "or" adds
+            listed = re.match(r"[\w -]+?(?=\s*,|\s+(?:just|then)\b|$)", sentence[m.start(1) :])
+            parts = re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", listed.group(0) if listed else "")[1:]
+            more = [snake(re.sub(r"^(?:an?|the)\s+", "", p.strip())) for p in parts]
+            if more and all(o in decided and o != option for o in more):
+                task.condition.op, task.condition.value = "in", [option, *more]
             task.unmapped_condition = None
             continue
         if otherwise is not None:

@@ -537,7 +537,8 @@ def action_of(clause: str) -> tuple[str, str] | None:
         ):
             return base, ACTION_VERBS[base]
     subject = re.match(
-        r"\W*(?:a|an|another|the|our|one)\s+(?:[\w-]+\s+){0,2}?(?:model|llm|\w*bot|agent|assistant|classifier|system)\b",
+        r"\W*(?:(?:then|and|so|next|after\s+that),?\s+)?(?:a|an|another|the|our|one)\s+(?:[\w-]+\s+){0,2}?"
+        r"(?:model|llm|ai|\w*bot|agent|assistant|classifier|system)\b",
         stripped,
         re.I,
     )

@@ -4682,3 +4682,29 @@ def test_the_on_duty_professional_is_staff_and_applicants_above_a_fetched_limit_
     assert email["request"]["json"]["to"].startswith("{{ event.applicant_email }}")
     limit = "steps.lookup.output.income_limit"
     assert email["if"] == f"{{{{ {limit} is defined and event.monthly_income > {limit} }}}}", email["if"]
+
+
+def test_the_llm_decides_a_colon_list_and_each_branch_tests_the_options_it_names():
+    data = drafted(
+        "so renters on our scooter app can dispute a parking fine in the app and that drops a message on "
+        "rabbitmq with rider_id, fine_id, amount and a comment. then the llm decides: wrong_zone, "
+        "app_glitch, repeat_offender, or abuse_suspected. if its wrong_zone or app_glitch just void the fine "
+        "through fines-svc. anything abuse_suspected goes to the trust&safety team in a Jira ticket. repeat "
+        "offenders get a warning message via braze explaining the fine."
+    )
+    decided = "steps.check_decide.output.decision"
+    assert step(data, "model", "decide")["output_schema"]["properties"]["decision"]["enum"] == [
+        "wrong_zone",
+        "app_glitch",
+        "repeat_offender",
+        "abuse_suspected",
+    ]
+    assert step(data, "http", "void")["if"] == f"{{{{ {decided} in ['wrong_zone', 'app_glitch'] }}}}"
+    jira = step(data, "http", "trust")
+    assert (
+        jira["id"] == "send_to_trust_safety_team"
+        and jira["if"] == f"{{{{ {decided} == 'abuse_suspected' }}}}"
+    )
+    warning = step(data, "http", "message")
+    assert warning["if"] == f"{{{{ {decided} == 'repeat_offender' }}}}", warning["if"]
+    assert warning["request"]["url"] == "${env:BRAZE_API_URL}", warning["request"]
