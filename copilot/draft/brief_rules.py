@@ -176,7 +176,7 @@ def hand_rules_to_model(
     # "Deposits are only refunded if the van is returned before 6pm": a condition read in a
     # sentence no step quotes conditions nothing; the whole sentence is the rule
     from copilot.draft.conditions import condition_field
-    from copilot.draft.decisions import quoted_reply
+    from copilot.draft.response_options import quoted_reply
 
     conditions = " ".join(str(s.get("if", "")) for s in steps)
     # "Anything under 10% or over 90% full is a problem station": the definition of a condition

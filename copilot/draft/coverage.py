@@ -582,8 +582,8 @@ def _per_item(data: dict[str, Any], brief: str) -> list[dict[str, Any]]:
     for m in _PER_ITEM.finditer(brief):
         head = m.group(1).lower()
         item = head.rstrip("s") or head
-        if head in _PER_RUN or item in _PER_RUN:
-            continue
+        if head in _PER_RUN or item in _PER_RUN or (m.group(2) or "").lower().rstrip("s") in _PER_RUN:
+            continue  # "every school night": a time, not an item
         # "for each booking" over `booking_refs`, "per crew member" over `crew_ids`: the list's head noun
         listed = next((name for name in lists if name.split("_")[0].rstrip("s") == item), None)
         if listed is None and not scheduled:
@@ -628,7 +628,7 @@ def _answer_returned(data: dict[str, Any], options: list[str]) -> list[dict[str,
 
 def _answer_options(brief: str) -> list[str]:
     """The values the response is one of ("approve, review or decline")."""
-    from copilot.draft.decisions import read_response_options
+    from copilot.draft.response_options import read_response_options
     from copilot.draft.sentences import split_sentences
 
     return read_response_options(split_sentences(brief))

@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 
 from copilot.draft.conditions import condition_field
-from copilot.draft.decisions import documents_named, quoted_reply
+from copilot.draft.decisions import documents_named
 from copilot.draft.event import EventShape
 from copilot.draft.event_sample import DATE_NAMED
 from copilot.draft.labels import snake
 from copilot.draft.prohibitions import deciding_system
 from copilot.draft.reading import Condition, Reading, Task
+from copilot.draft.response_options import quoted_reply
 from copilot.draft.score_atoms import score_subject
 from copilot.draft.threshold_fields import (
     identifier_for_number,

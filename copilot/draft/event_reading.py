@@ -25,7 +25,7 @@ NOUNS = [
     ("review", r"\b(reviews?|ratings?)\b"),
     # "Twilio posts to our webhook": the verb, not a post
     ("content", r"\b(comments?|posts?(?!\s+(?:to|into)\b)|user[- ]generated|uploads?|chat messages?)\b"),
-    ("incident", r"\b(incidents?|alerts?|outages?|pages?)\b"),
+    ("incident", r"(?<!-)\b(incidents?|alerts?|outages?|pages?)\b(?!-)"),  # never a "one-page summary"
     ("order", r"(?<!work )\b(orders?|purchases?|checkouts?)\b"),  # a work order is what the flow opens
     ("invoice", r"\b(invoices?|receipts?|bills?)\b"),
     ("email", r"\b(e-?mails?|inbox)\b"),
@@ -108,7 +108,7 @@ _SENSORS = re.compile(
     re.I,
 )
 _EACH_THING = re.compile(
-    r"\b(?:each|every)\s+([a-z]{3,})(?=['’]s\b|\s+(?:whose|that|which|with|in|on|from|of|where|is|has)\b)",
+    r"\b(?:each|every)\s+([a-z]{3,})(?=['’]s\b|\s*,|\s+(?:whose|who|that|which|with|in|on|from|of|where|is|has)\b)",
     re.I,
 )
 _TIME_WORDS = frozenset(

@@ -29,8 +29,6 @@ from copilot.draft.decisions import (
     is_band,
     option_of,
     read_actions,
-    read_bands,
-    read_response_options,
 )
 from copilot.draft.documents_named import WRITES_FROM, ruled_by_documents, written_from_documents
 from copilot.draft.event_reading import (
@@ -75,6 +73,7 @@ from copilot.draft.overrides import (
 from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.pronoun_conditions import pronoun_conditions
 from copilot.draft.reading import UNMAPPED_CONDITION, Band, Condition, Reading, Task
+from copilot.draft.response_options import read_bands, read_response_options
 from copilot.draft.scope_phrases import read_every_case, read_no_models, read_nothing_else
 from copilot.draft.second_reads import second_reads
 from copilot.draft.sentences import split_sentences

@@ -73,6 +73,17 @@ def recipient_phrase(clause: str) -> str | None:
         for w in re.findall(r"[\w'’-]+", m.group("who").lower())
         if not re.fullmatch(r"the|our|their|its|his|her|a|an|each|every|that|this|whoever|[\w-]+['’]s", w)
     ]
+    if words and words[0] == "it" and m.re is _DIRECT:
+        m = _TO.search(clause)  # "email it to that department's HRBP": what is sent, then to whom
+        words = (
+            [
+                w
+                for w in re.findall(r"[\w'’-]+", m.group("who").lower())
+                if w not in ("the", "our", "their", "that", "this")
+            ]
+            if m
+            else []
+        )
     if words and words[0] in ("them", "him", "her", "they"):
         return None  # "text them a comeback offer": the event's own person, whom it names
     return " ".join(words) or None

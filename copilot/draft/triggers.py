@@ -87,6 +87,10 @@ def cron_for(phrase: str, hour: str | None = None, minute: str | None = None, ha
         h = 18
     if "month" in p:
         return f"{m} {h} 1 * *"
+    if "school night" in p:
+        return f"{m} {h} * * 0-4"  # the nights before a school day: Sunday to Thursday
+    if "weeknight" in p or "school day" in p:
+        return f"{m} {h} * * 1-5"
     for index, day in enumerate(_DAYS):
         if day in p:
             return f"{m} {h} * * {index}"
@@ -270,8 +274,8 @@ def _row(
 _WEBHOOK = r"web ?h?oo?ks?"  # "webhook", and the "webhok"/"webook" a hurried brief types
 _CHANNEL = rf"(?:(?:an?|the|our|their)\s+)?(?:[\w.`'\"/-]+\s+){{0,2}}?(?:queue|topic|stream|subscription)s?\b|(?:the\s+)?{BROKER}\b"
 _ARRIVE = r"(?:arriv\w*|stream(?:s|ed|ing)?\s+in|land\w*|com(?:e|es|ing)(?:\s+in)?|show(?:s)?\s+up|appear\w*|received|delivered|submitted|sent\s+to\s+us|incoming|inbound)"
-_DAY_WORDS = r"(?:day|morning|evening|night|weekday|workday|business day|week|month|sunday|monday|tuesday|wednesday|thursday|friday|saturday)"
-_AT_TIME = r"(?:\s+(?:at|around|@)\s*(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>(?:am|pm)\b|a\.m\.|p\.m\.)?(?:\s*(?:utc|gmt))?)?"
+_DAY_WORDS = r"(?:weeknight|school\s+night|school\s+day|day|morning|evening|night|weekday|workday|business day|week|month|sunday|monday|tuesday|wednesday|thursday|friday|saturday)s?\b"
+_AT_TIME = r"(?:\s+(?:at|around|@)\s*(?:(?:like|about|around|approx\.?|roughly|~)\s*)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>(?:am|pm)\b|a\.m\.|p\.m\.)?(?:\s*(?:utc|gmt))?)?"
 _VENDORS = r"stripe|shopify|zendesk|github(?: actions)?|gitlab|intercom|typeform|jira|hubspot|twilio|calendly|paddle|sendgrid|mailgun|postmark"
 _RESULT_NOUN = r"(?:digest|summary|summaries|report|recap|roundup|round-up|newsletter|briefing|email|update|standup|review|meeting|rollup|roll-up)s?"
 _PERIODIC = r"(?:daily|nightly|weekly|monthly|hourly|morning|evening|end[- ]of[- ]day|eod)"

@@ -287,6 +287,8 @@ _OBJECT_START = re.compile(
 # Short items joined by commas and a final or/and, up to the end of the clause: a list of options.
 _OPTION_LIST = re.compile(
     r"\s*(?:[\w'-]+(?:\s+[\w'-]+)?\s*,\s*)+(?:[\w'-]+(?:\s+[\w'-]+)?\s*,?\s+)?(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?\s*(?:[.;]|$)|"
+    # "from this fixed list: compensation, manager, workload, other": three or more, no "or"
+    r"\s*(?:[\w'-]+(?:\s+[\w'-]+)?\s*,\s*){2,}[\w'-]+(?:\s+[\w'-]+)?\s*(?:[.;]|$)|"
     # "one of: FAST_TRACK, ADJUSTER_VISIT, DENY_NO_EVENT": labels written as identifiers
     r"(?-i:\s*`?[A-Z][A-Z0-9_]+`?(?:\s*,\s*`?[A-Z][A-Z0-9_]+`?)+\s*(?:[.;]|$))",
     re.I,

@@ -377,7 +377,7 @@ def test_x_goes_to_a_team_is_named_after_the_destination():
     ],
 )
 def test_the_decisions_options_are_read_however_the_brief_lists_them(sentence, options):
-    from copilot.draft.decisions import read_response_options
+    from copilot.draft.response_options import read_response_options
 
     assert read_response_options([sentence]) == options
 
@@ -637,7 +637,8 @@ def test_a_label_named_as_written_after_for_and_a_rule_kept_from_the_model_is_no
 
 
 def test_a_decision_of_options_and_option_nouns_in_any_form():
-    from copilot.draft.decisions import option_of, read_response_options, stem
+    from copilot.draft.decisions import option_of, stem
+    from copilot.draft.response_options import read_response_options
 
     assert read_response_options(["A model drafts a decision of uphold, dismiss or hearing."]) == [
         "uphold",
@@ -1051,7 +1052,8 @@ def test_a_sentence_keeping_text_from_models_keeps_each_of_its_clauses_out_of_pr
 
 
 def test_a_verb_ending_in_s_is_no_option_list():
-    from copilot.draft.decisions import decision_options, read_response_options
+    from copilot.draft.decisions import decision_options
+    from copilot.draft.response_options import read_response_options
 
     sentence = "Comping a room is never something the AI decides or promises"
     assert decision_options(sentence) == []
@@ -4708,3 +4710,44 @@ def test_the_llm_decides_a_colon_list_and_each_branch_tests_the_options_it_names
     warning = step(data, "http", "message")
     assert warning["if"] == f"{{{{ {decided} == 'repeat_offender' }}}}", warning["if"]
     assert warning["request"]["url"] == "${env:BRAZE_API_URL}", warning["request"]
+
+
+def test_school_nights_weeknights_and_at_like_11pm_are_read_as_said():
+    from copilot.draft.triggers import read_trigger
+
+    said = {
+        "we want something that runs every school night at 9pm.": "0 21 * * 0-4",
+        "every weeknight at 9pm, pull the list": "0 21 * * 1-5",
+        "every night at like 11pm pull the samples": "0 23 * * *",
+    }
+    for sentence, cron in said.items():
+        trigger = read_trigger([sentence], [])
+        assert (trigger.kind, trigger.cron) == ("schedule", cron), (sentence, trigger)
+
+
+def test_a_scheduled_run_is_named_by_what_it_works_through_and_a_fixed_list_is_the_labels():
+    data = drafted(
+        "Every Monday at 7am, pull last week's completed exit interview surveys from Workday (employee_id, "
+        "department, manager_id, free-text comments). For each interview, have a model tag the themes from "
+        "this fixed list: compensation, manager, workload, career growth, relocation, other. Then write a "
+        "one-page summary per department and email it to that department's HR business partner. Hold those "
+        "until 9am if it is a holiday."
+    )
+    assert data["name"].startswith("interview"), data["name"]
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert labels == ["compensation", "manager", "workload", "career_growth", "relocation", "other"]
+    assert not [s for s in data["steps"] if s["id"].startswith("hold")]  # a time to send, no call
+    students = drafted(
+        "Every school night at 9pm pull that day's attendance from PowerSchool; for each student who had an "
+        "unexcused absence, text the guardian. Hold those until 7am."
+    )
+    assert students["trigger"]["cron"] == "0 21 * * 0-4" and students["name"].startswith("student")
+
+
+def test_what_is_sent_before_to_is_no_recipient():
+    from copilot.draft.recipient_phrase import recipient_phrases
+
+    assert recipient_phrases("email it to that department's HR business partner") == [
+        "department's hr business partner"
+    ]
+    assert recipient_phrases("text the route driver right away") == ["route driver"]
