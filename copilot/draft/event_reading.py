@@ -220,7 +220,8 @@ _TYPES = {
 
 # "status (completed, failed or cancelled)": the values a listed field takes
 _FIELD_VALUES = re.compile(
-    r"\b([a-z][a-z0-9_]*)\s*\(\s*([\w-]+(?:\s*,\s*[\w-]+)*\s*,?\s*(?:\bor\b|\band\b|/)\s*[\w-]+)\s*\)"
+    # "status (completed, failed or cancelled)", "event_type (delivered, picked_up, expired)"
+    r"\b([a-z][a-z0-9_]*)\s*\(\s*([\w-]+(?:\s*,\s*[\w-]+)*\s*,?\s*(?:(?:\bor\b|\band\b|/)\s*)?[\w-]+)\s*\)"
 )
 
 
@@ -230,7 +231,12 @@ def read_field_values(sentences: list[str], fields: list[str]) -> dict[str, list
     for sentence in sentences:
         for m in _FIELD_VALUES.finditer(sentence):
             values = [v for v in re.split(r"\s*(?:,|/|\bor\b|\band\b)\s*", m.group(2)) if v]
-            if m.group(1) in fields and len(values) >= 2 and not any(v.isdigit() for v in values):
+            joined = re.search(r"\bor\b|\band\b|/", m.group(2)) is not None
+            if (
+                m.group(1) in fields
+                and len(values) >= (2 if joined else 3)
+                and not any(v.isdigit() for v in values)
+            ):
                 out[m.group(1)] = values
         for m in _CHOICE.finditer(sentence):
             name = f"{m.group(1)}_or_{m.group(2)}".replace("-", "_").lower()

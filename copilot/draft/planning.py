@@ -316,7 +316,9 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     read_late: list[str] = []
     presence_conditions(tasks, event, read_late)
     extracted_answers(tasks)  # "If there is an active leak": the extraction's yes or no
-    listed_value_tests(tasks, event)  # "If the response is not verified", a value the brief lists
+    listed_value_tests(
+        tasks, event, reading.sentences
+    )  # "If the response is not verified", a value the brief lists
     values_in_thresholds(tasks, event)  # "above 1500 during fruiting": that stage too
     fetched_thresholds(tasks, reading.sentences)  # "the image confidence is below 0.85", fetched
     lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule", fields=event.fields)

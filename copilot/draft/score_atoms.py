@@ -26,7 +26,7 @@ _SCORE_EITHER = re.compile(
     re.I,
 )
 _SCORE_AFTER = re.compile(
-    r"\b(?:score[sd]?|scoring|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+)?"
+    r"\b(?:score[sd]?|scoring|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+|of\s+)?"
     r"(\d+(?:\.\d+)?)\s*(%|percent)?\s+(?:or|and)\s+(above|over|more|higher|below|under|less|lower)\b",
     re.I,
 )

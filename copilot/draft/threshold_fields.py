@@ -214,7 +214,39 @@ _SAID_VALUE = re.compile(
 )
 
 
-def listed_value_tests(tasks: list[Task], event: EventShape) -> None:
+# "On delivered, look up …", "For expired ones, email …": a lead naming one value of the event's field
+_VALUE_LEAD = re.compile(
+    r"^\W*(?:on|upon|for|after|when|if)\s+(?:an?\s+|the\s+)?(?P<value>[a-z][\w -]{0,24}?)"
+    r"(?:\s+(?:events?|ones|messages|packages|items))?\s*[,:]",
+    re.I,
+)
+
+
+def _value_leads(tasks: list[Task], listed: dict[str, list[str]], sentences: list[str]) -> None:
+    """Each action of a sentence that a listed value leads ("On expired, email the leasing office and
+    mark the package for return") runs only when the event's field has that value."""
+    for task in tasks:
+        if task.condition is not None or task.unmapped_condition or task.start < 0:
+            continue
+        if task.kind not in ("notify", "store", "act", "enrich") or task.sentence >= len(sentences):
+            continue
+        m = _VALUE_LEAD.match(sentences[task.sentence])
+        if m is None or m.end() > task.start:
+            continue
+        value = " ".join(m.group("value").lower().replace("_", " ").split())
+        found = [
+            (f, v)
+            for f, values in listed.items()
+            for v in values
+            if " ".join(v.lower().replace("_", " ").split()) == value
+        ]
+        if len(found) == 1:
+            task.condition = Condition(
+                "event", m.group(0).strip(" ,:"), "==", found[0][1], output_field=found[0][0]
+            )
+
+
+def listed_value_tests(tasks: list[Task], event: EventShape, sentences: list[str] | None = None) -> None:
     """ "If the response is not verified" with "the manufacturer's verification response
     (verified, not verified, or no response)": the event's field equals the value it lists (a value
     may itself say "not"), never a guess of the classifier."""
@@ -223,6 +255,7 @@ def listed_value_tests(tasks: list[Task], event: EventShape) -> None:
         f: [str(v) for v in (properties.get(f) or {}).get("examples") or [] if isinstance(v, str)]
         for f in event.fields
     }
+    _value_leads(tasks, listed, sentences or [])
     for task in tasks:
         guess = task.condition
         # unread, or read as a state word ("not approved" taken for the verdict `approved`)

@@ -4751,3 +4751,25 @@ def test_what_is_sent_before_to_is_no_recipient():
         "department's hr business partner"
     ]
     assert recipient_phrases("text the route driver right away") == ["route driver"]
+
+
+def test_a_lead_naming_a_value_the_events_field_lists_gates_its_sentence():
+    data = drafted(
+        "Our bike-share docks publish events to a Google Pub/Sub topic dock-events with event_type (docked, "
+        "undocked, faulted), dock_id, station_id and rider_id. On faulted, email the station technician at "
+        "ops@bikes.example and mark the dock out of service in our fleet API. On docked, post the station id "
+        "to the #rebalancing Slack channel."
+    )
+    faulted = "{{ event.event_type == 'faulted' }}"
+    assert step(data, "http", "email")["if"] == faulted
+    assert step(data, "http", "mark")["if"] == faulted
+    assert step(data, "http", "slack")["if"] == "{{ event.event_type == 'docked' }}"
+
+
+def test_scores_of_n_and_above_lead_every_action_of_their_clause():
+    data = drafted(
+        "Deposits arrive on Kafka with deposit_id and amount. Run the check image through a vision model "
+        "that returns a risk score from 0 to 100. Scores of 80 and above put the deposit on hold and page "
+        "the deposit-ops on-call through PagerDuty; scores between 50 and 79 go to the manual review queue."
+    )
+    assert step(data, "http", "page")["if"] == "{{ steps.check_score.output.score >= 80 }}"
