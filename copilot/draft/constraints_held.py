@@ -250,6 +250,18 @@ def constraints_held(
                 and not _addressed_elsewhere(_to(s))
             ]
         doers = theirs or doers
+        # "never send the roommate's name … to the RA": only what goes to the RA can break it
+        bound = re.search(r"\bto\s+(?:the|our|their|any)\s+([a-z]{2,})\b", text, re.I)
+        addressed = [
+            s
+            for s in steps
+            if is_side_effect(s)
+            and bound
+            and re.search(
+                rf"\b{re.escape(bound.group(1))}\b", f"{_to(s)} {(s.get('why') or {}).get('brief', '')}", re.I
+            )
+        ]
+        doers = addressed or doers
         row.steps = [str(s.get("id")) for s in doers]
         if not doers:
             row.notes.append("held: no step of the flow does it")

@@ -619,6 +619,8 @@ def read_actions(
         )
         # a channel named outright wins over "on-call" used as an adjective ("the on-call Slack channel")
         named = [name for name, p in CHANNELS if p.search(clause.text)]
+        if not named and re.search(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b", clause.text):
+            named = ["email"]  # "go to the finance controller at controller@acmeco.com": by email
         channel = next((n for n in named if n != "pagerduty"), named[0] if named else None)
         task = Task(
             "notify" if channel else "act", clause.text, index, start + verb_at.start(), channel=channel

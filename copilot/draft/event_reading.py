@@ -506,6 +506,15 @@ def _field_names(listed: str) -> list[str]:
             if name and name not in names:
                 names.append(name[:40])
             continue
+        quoted = re.search(
+            r"['\"‘“]([A-Za-z][\w ’']{1,30}?)['\"’”]\s*(?:box|field|column|section|question)?\s*$", item
+        )
+        if quoted is not None and len(quoted.group(1).split()) <= 4:
+            # "a big free text 'whats going on' box": the box is named by its quoted words
+            names.append(
+                "_".join(re.findall(r"[a-z0-9]+", quoted.group(1).lower().replace("’", "").replace("'", "")))
+            )
+            continue
         if re.search(r"[A-Za-z]['’](?:t|re|ve|ll|d|m)\b", item):
             return []  # "(Tripspark, don't ask)": an aside, not a list of fields
         named = re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", item)

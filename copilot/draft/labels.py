@@ -201,7 +201,12 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
         start = intro.end()
     else:
         # "label them …", "labels the request auto_approve, manager_approval or deny"
-        direct = re.match(r"\s*(?:it|them|each(?: one)?|these|those|the\s+[a-z]+)\s+", window, re.I)
+        # "label each expense compliant, needs_receipt, …": the object, then the labels
+        direct = re.match(
+            r"\s*(?:it|them|each(?: one)?(?!\s+(?:one|of)\b)(?:\s+[a-z]+(?=\s+[a-z_]+\s*,))?|these|those|the\s+[a-z]+)\s+",
+            window,
+            re.I,
+        )
         if not direct or not re.search(r"\b(label|tag|mark)\w*\s*$", sentence[:end], re.I):
             return [], None
         start = direct.end()

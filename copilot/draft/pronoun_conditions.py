@@ -94,7 +94,10 @@ def pronoun_conditions(
         if word in labels:  # "if it is not a leak", the label `not_leak`
             task.condition = Condition("label", m.group(0), "==", word, scope=otherwise)
             # "If it is lameness or abscess": every label the clause names, any of them
-            listed = re.match(r"[\w -]+?(?=\s*,|$)", sentence[m.start(1) :])
+            listed = re.match(
+                r"[\w -]+?(?=\s*,|\s+(?:that|which|then|just|we|you|it|they|has|have|must|should)\b|$)",
+                sentence[m.start(1) :],
+            )
             more = [
                 snake(re.sub(r"^(?:an?|the)\s+", "", part.strip()))
                 for part in re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", listed.group(0) if listed else "")[1:]

@@ -80,7 +80,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           # "sms every booked customer", "email each applicant": a message to each of them
                           r"(?:e-?mail|text|sms|message)(?:s|ed)? (?:every|each|all|both) (?:of (?:the|them|our)\s+)?[\w-]+|escalat\w*|let (?:\w+ )?know|tell (?:the|our)|"
                           r"forward\w*|hand (?:it )?(?:off|over) to|(?:to|in|on|into|via|over|by) (?:the |our |a )?(?:#[\w-]+ )?"
-                          r"(?:slack|teams|e-?mail|discord|pager ?duty|sms))\b", re.I)),
+                          r"(?:slack|teams|e-?mail|discord|pager ?duty|sms)|(?:by|via|over)\s+text(?:\s+message)?)\b", re.I)),
     ("store", re.compile(r"\b(stor(?:e|es|ed|ing)|sav(?:e|es|ed|ing)|persist\w*|archiv\w*|record(?:s|ed|ing)? (?:it|them|the|each|in|to)|"
                          r"log(?:s|ged|ging)? (?:it|them|the|each|every|to|into|in)|write(?:s)? (?:it |them |the \w+ )?(?:to|into)|"
                          # "should only be added to the human review queue", "add them to the waitlist"
@@ -99,7 +99,7 @@ CHANNELS = [
     (
         "sms",
         re.compile(
-            r"\b(sms|text message|twilio|text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back|me|us|every|each|all|both)\b))\b",
+            r"\b(sms|text message|twilio|(?<=by )text|(?<=via )text|text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back|me|us|every|each|all|both)\b))\b",
             re.I,
         ),
     ),

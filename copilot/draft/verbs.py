@@ -387,7 +387,8 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
         )
         # "charge the fee in Stripe and mention the fee in the email": what a message says, a clause
         says = joiner == "and" and word in _SAYS and bool(_OBJECT_START.fullmatch(after))
-        if not inside and (m.group(0).strip() in ("then", "and then") or verb or receives or says):
+        made = bool(_MAKE_RECORD.match(sentence, m.end()))  # "… plus make a Maxient case"
+        if not inside and (m.group(0).strip() in ("then", "and then") or verb or receives or says or made):
             cuts.append((m.start(), m.end()))
     spans: list[tuple[int, int]] = []
     start = 0
@@ -445,11 +446,21 @@ CAUSED_DONE = re.compile(
 )
 
 
+# "make a Maxient case", "make a new ticket in Jira": "make" as "create", for a record only
+_MAKE_RECORD = re.compile(
+    r"\W*(?:(?:and|plus|also|then)\s+)*(?:make|makes)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:[A-Za-z][\w-]*\s+){0,2}?"
+    r"(?:case|ticket|record|task|entry|incident|issue|order|appointment|booking|work\s+order)\b",
+    re.I,
+)
+
+
 def action_of(clause: str) -> tuple[str, str] | None:
     """(verb, kind) when the clause instructs an action, else None."""
     stripped = clause.strip(" ,;:.-*()")
     if _SET_TO.search(stripped) and not _PASSIVE.search(stripped[: _SET_TO.search(stripped).start()]):
         return "set", "effect"  # "set the order status to "printed" in our order system": an update
+    if _MAKE_RECORD.match(stripped):
+        return "create", "effect"  # "plus make a Maxient case": a record made in a system
     handed = _HANDED.match(stripped)
     if handed is not None and _base(handed.group(1)) not in ACTION_VERBS:
         # "Have the model work out the job type", "have the model break requested_work into

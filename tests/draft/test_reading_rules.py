@@ -4773,3 +4773,28 @@ def test_scores_of_n_and_above_lead_every_action_of_their_clause():
         "the deposit-ops on-call through PagerDuty; scores between 50 and 79 go to the manual review queue."
     )
     assert step(data, "http", "page")["if"] == "{{ steps.check_score.output.score >= 80 }}"
+
+
+def test_a_messy_form_w_a_quoted_box_by_text_and_make_a_case_are_read():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "ok so when a tenant files a noise complaint form in Buildium it hits our webhook w/ tenant_id, "
+        "unit, the neighbours unit and a big free text 'what happened' box. can u have an ai tag it as "
+        "music, party, pets, threats or other, and if its threats or party that has to go to the property "
+        "manager on call RIGHT away by text plus make a Buildium case. everything else just email the "
+        "building manager a summary. pls never send the tenant's name or the free text to the building "
+        "manager."
+    )
+    data = drafted(brief)
+    assert {"tenant_id", "unit", "neighbours_unit", "what_happened"} <= set(
+        data["trigger"]["event_schema"]["properties"]
+    )
+    label = "steps.check_classify.output.label"
+    both = f"{{{{ ({label} == 'threats') or ({label} == 'party') }}}}"
+    assert step(data, "http", "sms")["if"] == both
+    case = step(data, "http", "case")
+    assert case["if"] == both and case["request"]["url"] == "${env:BUILDIUM_API_URL}", case
+    # the rule is about what reaches the building manager: the email, never the SMS
+    held = [f for f in check(data, brief).findings if f["code"] == "DR013"]
+    assert all("notify_sms" not in f["message"] for f in held), held
