@@ -195,7 +195,8 @@ def requirement_clauses(brief: str) -> list[Clause]:
             text = sentence[a:b].strip(" ,;:")
             found = action_of(text)
             said = _LABEL_DOES.match(text) if found is None else None
-            if said is not None and said.group("label").lower() in values:
+            head = text[: said.start("rest")].strip().lower() if said is not None else ""
+            if said is not None and (said.group("label").lower() in values or head in values):
                 # "Medium risk only adds a note to the cow's record": the label names the events,
                 # the verb after it is the work
                 found = action_of(said.group("rest"))

@@ -266,6 +266,11 @@ _NOUN_LEAD = re.compile(
     r"[\w-]*(?:ed|en)\b",
     re.I,
 )
+_NOUN_NEEDS = re.compile(
+    r"^\W*[A-Za-z]+\s+(?:decisions?|answers?|replies|responses?|alerts?|results?|notices?|updates?)\s+"
+    r"(?:need|needs|must|should|have|has)\b",
+    re.I,
+)
 _CODE_RULE = re.compile(
     r"\b(?:a |the )?(?:plain|hard|fixed|simple|deterministic) (?:rule|check|code) (?:must|should|has to|will)\b",
     re.I,
@@ -492,8 +497,10 @@ def read_actions(
         )
         if listed is not None and listed[0] <= start < listed[1]:
             continue  # "… posts a webhook with the seller email, book title, author": a field, not "book"
-        if _NOUN_LEAD.match(clause.text):
-            continue  # "Schedule II controlled substances are never auto-queued": a noun, then its verb
+        if _NOUN_LEAD.match(clause.text) or _NOUN_NEEDS.match(clause.text):
+            # "Schedule II controlled substances are never auto-queued", "Dispatch decisions need to
+            # be made within 1.5 s": a noun, then its verb
+            continue
         if DONE_ELSEWHERE.search(clause.text):
             continue  # "DTI and credit eligibility are computed by our underwriting engine": who does it
         if NOT_AN_ORDER.search(sentence[:start]) or re.match(r"\W*whether\b", sentence, re.I):

@@ -121,6 +121,8 @@ def _label_items(text: str) -> list[str]:
             continue  # a phrase, not a label
         for candidate in candidates:
             name = snake(candidate)
+            if name in ("something_else", "anything_else", "everything_else", "else", "other_stuff"):
+                name = "other"  # "…, or something else": the rest, by its usual name
             if (
                 name
                 and len(name) <= 30
@@ -178,6 +180,8 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
         items = _label_items(colon.group(1))
         if 2 <= len(items) <= 12 and all(len(i.split()) <= 2 for i in items):
             return items, (end + colon.start(1), end + colon.end(1))
+    # "as grade 1 (immediate hazard), grade 2 or grade 3": an aside inside the list is no stop
+    rest = re.sub(r"\([^()]*\)", lambda m: " " * len(m.group(0)), rest)
     stop = _LIST_STOP.search(rest)
     window = rest[: stop.start() if stop else len(rest)]
     if _WHETHER_IT_IS.search(sentence[:end]):

@@ -21,7 +21,7 @@ def listed_values(brief: str) -> set[str]:
         m.group(1)
         for m in re.finditer(
             r"\b(?:as|into|one of)\s+((?:[\w'-]+\s+){0,3}?[\w'-]+(?:\s*,\s*[\w' -]+){1,8}\s*,?\s+(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?)",
-            brief,
+            re.sub(r"\s*\([^()]*\)", "", brief),  # "as grade 1 (immediate hazard), grade 2 or grade 3"
             re.I,
         )
     ]

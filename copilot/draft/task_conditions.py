@@ -210,10 +210,53 @@ def for_labels(sentences: list[str], tasks: list[Task]) -> None:
     labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
     if not labels:
         return
+    said = "|".join(re.escape(lb.replace("_", " ")) for lb in sorted(labels, key=len, reverse=True))
+    # "Any grade 1, … must dispatch a crew", "… the crew ETA only for grade 1": the labels named
+    any_lead = re.compile(rf"^\W*(?:any|all|every)\s+({said})s?\b", re.I)
+    only_for = re.compile(
+        rf"\bonly\s+(?:for|on|if\s+it['’]?s)\s+(?:the\s+)?(?:an?\s+)?(({said})(?:\s+(?:or|and)\s+({said}))?)\b",
+        re.I,
+    )
     for task in tasks:
         if task.condition is not None or task.kind not in ACTING or task.start < 0:
             continue
-        a, b = clause_span(sentences[task.sentence], task.start)
+        sentence = sentences[task.sentence]
+        a, b = clause_span(sentence, task.start)
+        lead = any_lead.match(sentence)
+        only = only_for.search(sentence, task.start)
+        # "…; grade 2 creates a next-day work order only": the label its clause opens with
+        opens = re.compile(
+            rf"\W*(?:and\s+|but\s+)?(({said}))s?\s+(?:only\s+|also\s+|just\s+|then\s+)?[a-z]+s\b", re.I
+        ).match(sentence, a)
+        named_by = lead if lead is not None and lead.end() <= task.start else only or opens
+        if named_by is not None:
+            words = [snake(w) for w in re.split(r"\s+(?:or|and)\s+", named_by.group(1)) if w]
+            cond = Condition("label", named_by.group(0).strip(), "==", words[0])
+            cond.alternatives = [Condition("label", named_by.group(0).strip(), "==", w) for w in words[1:]]
+            more = (
+                re.match(
+                    r",\s*or\s+(?:any|every)\s+[a-z]+\s+((?:where|that|whose|with|who)\s+[^,;]{3,80}?)\s*,",
+                    sentence[lead.end() :],
+                    re.I,
+                )
+                if named_by is lead and lead is not None
+                else None
+            )
+            if more is not None:
+                # "Any grade 1, or any call where the caller reports symptoms, …": either one (the
+                # second, the classifier's guess, said as one)
+                said_more = more.group(1)
+                cond.alternatives.append(
+                    Condition(
+                        "field",
+                        said_more,
+                        "==",
+                        True,
+                        output_field=condition_field(re.sub(r"^\w+\s+(?:the\s+)?", "", said_more)),
+                    )
+                )
+            task.condition, task.unmapped_condition = cond, None
+            continue
         m = _FOR_LABELS.search(sentences[task.sentence], a, b)
         if m is None:
             continue

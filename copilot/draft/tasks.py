@@ -46,6 +46,10 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"route (?:it|them|each|the|tickets?|messages?|emails?|requests?)(?![^,.;:]*\b(?:by|via|on|in|through)\s+(?:slack|teams|e-?mail|sms|text)\b)|routing|sentiment|intent|"
                             # "Identify whether it is a data export, a deletion request, …", "figure out if its a freeze, cancel, …"
                             r"(?:identif\w*|determin\w*|figure\w*\s+out|work\w*\s+out|tell)\s+(?:whether|if)\s+(?:it\s+is|it['’]?s|this\s+is)(?=\s+(?:an?\s+)?[\w-]+(?:\s+[\w-]+){0,3}\s*,)|"
+                            # "figure out what they want: book a ride, cancel a ride, …": a choice among the listed asks
+                            r"(?:figure\w*|work\w*)\s+out\s+what\s+(?:they|he|she|it|the\s+\w+)\s+(?:wants?|needs?|means?|is\s+asking(?:\s+for)?)(?=\s*:)|"
+                            # "grade the call as grade 1, grade 2 or grade 3"
+                            r"grad(?:e|es|ing)\s+(?:it|them|each\s+\w+|the\s+\w+)(?=\s+as\s)|"
                             r"how urgent(?!\s+(?:it\s+is\s+)?(?:(?:on\s+a\s+|from\s+)?\d))|urgency|(?:guess|assign|set|pick|estimate|give|rate)\w*\s+(?:a\s+|the\s+|its\s+)?(?:severity|priority)|de-?dup\w*)\b", re.I)),
     ("extract", re.compile(r"\b(extract\w*|pull(?:s|ed|ing)? out|pars(?:e|es|ed|ing)|captur(?:e|es|ed|ing)|grab(?:s|bed)?)\b", re.I)),
     ("summarise", re.compile(r"\b(sum+[ae]r\w*|tl;?dr|recap\w*|condens\w*|digest)\b", re.I)),

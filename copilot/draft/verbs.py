@@ -286,7 +286,7 @@ _OBJECT_START = re.compile(
 
 # Short items joined by commas and a final or/and, up to the end of the clause: a list of options.
 _OPTION_LIST = re.compile(
-    r"\s*(?:[\w'-]+(?:\s+[\w'-]+)?\s*,\s*)+(?:[\w'-]+(?:\s+[\w'-]+)?\s*,?\s+)?(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+)?\s*(?:[.;]|$)|"
+    r"\s*(?:[\w'-]+(?:\s+[\w'-]+){0,2}\s*,\s*)+(?:[\w'-]+(?:\s+[\w'-]+){0,2}\s*,?\s+)?(?:or|and)\s+[\w'-]+(?:\s+[\w'-]+){0,2}\s*(?:[.;]|$)|"
     # "from this fixed list: compensation, manager, workload, other": three or more, no "or"
     r"\s*(?:[\w'-]+(?:\s+[\w'-]+)?\s*,\s*){2,}[\w'-]+(?:\s+[\w'-]+)?\s*(?:[.;]|$)|"
     # "one of: FAST_TRACK, ADJUSTER_VISIT, DENY_NO_EVENT": labels written as identifiers
@@ -503,7 +503,7 @@ def action_of(clause: str) -> tuple[str, str] | None:
             # "Refund policy is in our … page": a noun before its noun and verb, not an order
             and not re.match(
                 # "refill requests come in from the store": a noun, then how it arrives
-                r"\s+[a-z][\w-]*\s+(?:is|are|was|were|has|have|lives?|sits?|comes?|arrives?|lands?)\b",
+                r"\s+[a-z][\w-]*\s+(?:is|are|was|were|has|have|lives?|sits?|comes?|arrives?|lands?|need\s+to|needs\s+to)\b",
                 rest[first.end() :],
                 re.I,
             )

@@ -4798,3 +4798,38 @@ def test_a_messy_form_w_a_quoted_box_by_text_and_make_a_case_are_read():
     # the rule is about what reaches the building manager: the email, never the SMS
     held = [f for f in check(data, brief).findings if f["code"] == "DR013"]
     assert all("notify_sms" not in f["message"] for f in held), held
+
+
+def test_a_grade_scale_its_any_lead_its_only_for_and_a_label_that_does_something():
+    data = drafted(
+        "Our water utility's call software posts a webhook for every main-break call with call_id, "
+        "caller_phone and the agent's notes. Have a model grade the call as level 1 (flooding), level 2 or "
+        "level 3 from the notes. Any level 1, or any call where the caller reports a sinkhole, must dispatch "
+        "a crew through our ClickSoftware work order API and page the duty supervisor in PagerDuty; level 2 "
+        "creates a next-day work order only. Text the caller back with the crew ETA only for level 1. "
+        "Dispatch decisions need to be made within 1.5 s."
+    )
+    label = "steps.check_classify.output.label"
+    assert step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"][:3] == [
+        "level_1",
+        "level_2",
+        "level_3",
+    ]
+    urgent = step(data, "http", "page")["if"]
+    assert urgent.startswith(f"{{{{ ({label} == 'level_1') or (steps.check_classify.output."), urgent
+    assert "sinkhole" in urgent
+    assert step(data, "http", "sms")["if"] == f"{{{{ {label} == 'level_1' }}}}"
+    orders = [s for s in data["steps"] if s["id"].startswith("create")]
+    assert [s["if"] for s in orders] == [f"{{{{ {label} == 'level_2' }}}}"], orders
+    assert not [s for s in data["steps"] if "need" in s["id"]]  # the SLA sentence is no call
+
+
+def test_figure_out_what_they_want_lists_the_asks_as_labels_never_actions():
+    data = drafted(
+        "riders text us and twilio sends a webhook with From, Body and MessageSid. have the ai figure out "
+        "what they want: book a ride, cancel a ride, where's my ride, or something else. reply to the rider "
+        "by SMS."
+    )
+    labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
+    assert labels == ["book_ride", "cancel_ride", "where_my_ride", "other"], labels
+    assert not [s for s in data["steps"] if s["id"] in ("book_ride", "cancel_ride")]
