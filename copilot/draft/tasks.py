@@ -41,7 +41,9 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"estimat\w*(?=\s+(?:the\s+|its\s+|their\s+)?[\w-]+\s+(?:from|on\s+a|between|out\s+of)\s+\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
-    ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|triag\w*|label(?:s|led|ling)?|tag(?:s|ged|ging)? (?:it|them|each|the)|"
+    ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|triag\w*|label(?:s|led|ling)?|"
+                            # "tagging the process tech": a person mentioned in a post, no label
+                            r"tag(?:s|ged|ging)? (?:it|them|each|the(?! (?:[\w-]+ )?(?:tech|technician|manager|lead|supervisor|engineer|owner|team|on-?call|person)\b))|"
                             r"sorts? (?:it|them|each|every|incoming)|detect\w*|identif\w* (?:the )?(?:intent|category|type|topic|language|sentiment)|"
                             r"route (?:it|them|each|the|tickets?|messages?|emails?|requests?)(?![^,.;:]*\b(?:by|via|on|in|through)\s+(?:slack|teams|e-?mail|sms|text)\b)|routing|sentiment|intent|"
                             # "Identify whether it is a data export, a deletion request, …", "figure out if its a freeze, cancel, …"
@@ -50,7 +52,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"(?:figure\w*|work\w*)\s+out\s+what\s+(?:they|he|she|it|the\s+\w+)\s+(?:wants?|needs?|means?|is\s+asking(?:\s+for)?)(?=\s*:)|"
                             # "grade the call as grade 1, grade 2 or grade 3"
                             r"grad(?:e|es|ing)\s+(?:it|them|each\s+\w+|the\s+\w+)(?=\s+as\s)|"
-                            r"how urgent(?!\s+(?:it\s+is\s+)?(?:(?:on\s+a\s+|from\s+)?\d))|urgency|(?:guess|assign|set|pick|estimate|give|rate)\w*\s+(?:a\s+|the\s+|its\s+)?(?:severity|priority)|de-?dup\w*)\b", re.I)),
+                            r"how urgent(?!\s+(?:it\s+is\s+)?(?:(?:on\s+a\s+|from\s+)?\d))|urgency|(?:guess|assign|set|pick|estimate|give|rate|assess)\w*\s+(?:a\s+|the\s+|its\s+)?(?:severity|priority)|de-?dup\w*)\b", re.I)),
     ("extract", re.compile(r"\b(extract\w*|pull(?:s|ed|ing)? out|pars(?:e|es|ed|ing)|captur(?:e|es|ed|ing)|grab(?:s|bed)?)\b", re.I)),
     ("summarise", re.compile(r"\b(sum+[ae]r\w*|tl;?dr|recap\w*|condens\w*|digest)\b", re.I)),
     ("translate", re.compile(r"\b(translat\w*)\b", re.I)),
@@ -492,6 +494,7 @@ _NOUN_VERBS = {
     "rank", "rating", "route", "translation", "store", "archive", "forward", "save", "check", "match", "review",
     "update", "call", "release", "hold", "block", "schedule", "booking", "charge", "credit", "refund", "request",
     "report", "text", "file", "lock", "issue", "cancel", "cancellation", "search", "fetch", "pull", "notice",
+    "triage",
 }  # fmt: skip
 
 

@@ -688,7 +688,7 @@ RESPONSE = re.compile(
     # "Answer Stripe within 2 s": whom it answers may stand between
     # "needs to answer mindbody in like 3 secs max": whom, in any case, and a hedge before the number
     # "answer back fast (like 3 sec, …)": a vague word and its hedged number
-    r"(?:[\s,;:-]+[\w']+){0,6}?|answer\w*(?:\s+(?:the\s+)?[\w-]+)?)[\s,;:-]+"
+    r"(?:[\s,;:-]+[\w']+){0,6}?|answer\w*(?:\s+(?:the\s+|each\s+|every\s+)?[\w-]+)?)[\s,;:-]+"
     r"(?:(?:within|in under|in less than|under|in|below|inside)\s+|(?:fast|quickly|quick)\s*[,(]?\s*)"
     r"(?:(?:about|like|roughly|around|approx\.?|~)\s*)?[\d.]+\s*(?:ms|milliseconds?|s|secs?|seconds?|minutes?)\b",
     re.I,

@@ -4833,3 +4833,21 @@ def test_figure_out_what_they_want_lists_the_asks_as_labels_never_actions():
     labels = step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"]
     assert labels == ["book_ride", "cancel_ride", "where_my_ride", "other"], labels
     assert not [s for s in data["steps"] if s["id"] in ("book_ride", "cancel_ride")]
+
+
+def test_assess_severity_as_lists_labels_tagging_a_person_is_no_label_and_answer_each_x_within_is_the_sla():
+    data = drafted(
+        "HackerOne sends us a webhook for every new report with report_id, title and asset_identifier. A "
+        "model should assess severity as critical, high, medium, low or informative. For critical reports, "
+        "page the owning team's on-call in PagerDuty. The initial triage answer should be back within 4 "
+        "seconds."
+    )
+    assert step(data, "http", "page")["if"] == "{{ steps.check_classify.output.label == 'critical' }}"
+    assert [s["id"] for s in data["steps"] if s["type"] == "model"] == ["classify"]
+    presses = drafted(
+        "Presses publish a cycle summary to RabbitMQ with press_id and cycle_time_s. A model compares the "
+        "cycle against the window and returns in_control, drifting or out_of_control. When it says drifting, "
+        "post to the #molding-floor Slack channel tagging the process tech for that press. Answer each cycle "
+        "within 1 second p95."
+    )
+    assert [s["id"] for s in presses["steps"] if s["type"] == "model"] == ["decide"]
