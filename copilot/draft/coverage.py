@@ -37,6 +37,7 @@ from copilot.draft.prohibitions import (
     keeps_from_models,
 )
 from copilot.draft.reading import UNMAPPED_CONDITION
+from copilot.draft.unaddressed import unaddressed
 
 
 @dataclass
@@ -277,6 +278,7 @@ def check(data: dict[str, Any], brief: str) -> Coverage:
     rows += [Row(Clause(r.text, r.sentence, r.verb, "constraint"), r.steps, r.notes) for r in rules]
     findings += _answer_returned(data, options)
     findings += _per_item(data, brief)
+    findings += unaddressed(data)  # an email or a text with no `to`
     findings += [
         finding(
             "DR006",

@@ -24,6 +24,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "DR011": ("answer-not-returned", "warning"),
     "DR012": ("per-item-work-not-drafted", "warning"),
     "DR013": ("prohibition-not-held", "warning"),
+    "DR014": ("message-without-recipient", "warning"),
 }
 
 

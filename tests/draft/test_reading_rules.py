@@ -4851,3 +4851,20 @@ def test_assess_severity_as_lists_labels_tagging_a_person_is_no_label_and_answer
         "within 1 second p95."
     )
     assert [s["id"] for s in presses["steps"] if s["type"] == "model"] == ["decide"]
+
+
+def test_an_email_or_text_to_no_one_is_a_gap_of_its_own():
+    from copilot.draft.coverage import check
+    from copilot.draft.unaddressed import unaddressed
+
+    brief = (
+        "Package lockers publish events to Pub/Sub with event_type, locker_id and unit_number. On delivered, "
+        "send them a pickup code by SMS."
+    )
+    data = drafted(brief)
+    sms = step(data, "http", "sms")
+    assert "to" not in sms["request"]["json"]
+    gaps = [f for f in check(data, brief).findings if f["code"] == "DR014"]
+    assert [f["json_path"] for f in gaps] == [f"$.steps[{data['steps'].index(sms)}].request.json"], gaps
+    sms["request"]["json"]["to"] = "{{ event.phone }}"  # addressed: no gap
+    assert not unaddressed(data)
