@@ -56,12 +56,21 @@ _NOT_UNITS = frozenset({
     "event", "run", "night", "day", "hour", "week", "month", "year", "minute", "second", "call", "time",
     "token", "tokens", "model", "batch", "item", "one", "piece", "pop", "go", "unit", "shot", "single",
     "message",  # a transport's word, not the thing it carries
+    "half", "quarter", "third", "fifth", "tenth",  # "under a cent and a half": a fraction, no thing
 })  # fmt: skip
+# a sentence that states the budget: "keep it under …", "budget …", "we can spend …"
+_BUDGET_SAID = re.compile(
+    r"\b(?:budget|cost|costs|spend|spending|under|at most|no more than|max|maximum|cap|afford|ceiling|cheap|"
+    r"keep|limit|less than)\b",
+    re.I,
+)
 
 
 def _unit_noun(sentences: list[str]) -> str | None:
     """The thing the budget is counted per, when it is a noun of the brief's domain."""
     for sentence in sentences:
+        if not _BUDGET_SAID.search(sentence):
+            continue  # "charge a $25/person fee": a price the flow charges, not what it spends
         for m in _COST_UNIT.finditer(sentence):
             word = m.group(1)
             lower = word.lower()
@@ -80,7 +89,9 @@ def event_noun(sentences: list[str], trigger: Trigger) -> str:
     if unit is not None:
         return unit
     arriving = next((s for s in sentences if trigger.text and trigger.text in s), None)
-    texts = [t for t in (arriving, " ".join(sentences)) if t is not None]
+    # after the sentence events arrive in, only the brief's opening says what they are: a noun in
+    # a later instruction ("page the on-call", "a one-page summary") is what the flow does
+    texts = [t for t in (arriving, " ".join(sentences[:2])) if t is not None]
     # a specific noun where events arrive, then anywhere; "report", "request" only after that
     for index, text in enumerate(texts):
         noun = read_noun(text)

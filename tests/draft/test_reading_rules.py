@@ -4868,3 +4868,22 @@ def test_an_email_or_text_to_no_one_is_a_gap_of_its_own():
     assert [f["json_path"] for f in gaps] == [f"$.steps[{data['steps'].index(sms)}].request.json"], gaps
     sms["request"]["json"]["to"] = "{{ event.phone }}"  # addressed: no gap
     assert not unaddressed(data)
+
+
+def test_what_each_event_is_comes_from_the_opening_not_a_later_instruction_or_a_fee():
+    from copilot.draft.reader import read
+
+    said = {
+        # "a one-page summary", "page the supervisor", "call a curtailment event": instructions
+        "Every 15 minutes, pull the demand-response forecast from the PJM API. A model decides curtail, "
+        "pre_cool or no_action. If curtail, page the grid supervisor in PagerDuty and call the "
+        "hotline.": "event",
+        # "$25/person fee" is a price the flow charges, not what the budget is counted per
+        "opentable sends us a webhook when a reservation gets marked no-show with reservation_id and "
+        "party_size. charge a $25/person fee in Stripe.": "reservation",
+        # "under a cent and a half": a fraction, no thing
+        "Typeform sends a webhook when a loan application is submitted with application_id. Keep each "
+        "application under a cent and a half.": "application",
+    }
+    for brief, noun in said.items():
+        assert read(brief).noun == noun, (brief, read(brief).noun)
