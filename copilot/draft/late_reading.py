@@ -134,8 +134,11 @@ def options_in_thresholds(tasks: list[Task]) -> None:
             and option not in _MEASURE_WORDS
             and re.search(rf"\b{re.escape(option.replace('_', ' '))}\b", said)
         ]
-        if len(named) != 1:
-            continue
+        if len(named) != 1 or any(
+            a.value == named[0][1] or (isinstance(a.value, list) and named[0][1] in a.value)
+            for a in cond.alternatives
+        ):
+            continue  # none, several, or a part already tests that option ("… is not clinician_issue")
         kind, option = named[0]
         part = (
             Condition("decision", cond.text, "==", option, output_field="decision")
@@ -179,10 +182,28 @@ def _label_parts(cond: Condition, labels: list[str]) -> Condition:
         )
         if part.kind not in ("field", "flagged") or named is None or part.output_field == named:
             continue
-        # an alternative keeps its own "not"; the condition's own travels with `replaced`
-        out = replaced(
-            out, index, Condition("label", part.text, "==", named, negated=bool(index and part.negated))
+        # an alternative keeps its own "not"; the condition's own travels with `replaced`; "the
+        # reason is not clinician_issue": any other label
+        label_words = re.escape(named.replace("_", " "))
+        said_not = re.search(
+            rf"\b(?:not|isn\s*t|other\s+than|except)\s+(?:an?\s+|the\s+)?{label_words}\b", said
         )
+        out = replaced(
+            out,
+            index,
+            Condition(
+                "label", part.text, "!=" if said_not else "==", named, negated=bool(index and part.negated)
+            ),
+        )
+    seen: list[tuple[str, str, object, bool]] = []
+    kept = []
+    for alt in out.alternatives:  # one test said twice is one test
+        key = (alt.kind, alt.op, alt.value, alt.negated)
+        if alt.kind == "label" and key in seen:
+            continue
+        seen.append(key)
+        kept.append(alt)
+    out.alternatives = kept
     return out
 
 

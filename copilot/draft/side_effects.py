@@ -103,9 +103,12 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
     if cond.kind == "urgent" and "classify" in producers:
         return f"steps.{producers['classify']}.output.urgency == 'high'", producers["classify"]
     if cond.kind == "label" and "classify" in producers and isinstance(cond.value, list):
-        return f"steps.{producers['classify']}.output.label in {cond.value!r}", producers["classify"]
+        among = "not in" if cond.op in ("!=", "not in") else "in"
+        return f"steps.{producers['classify']}.output.label {among} {cond.value!r}", producers["classify"]
     if cond.kind == "label" and "classify" in producers:
-        return f"steps.{producers['classify']}.output.label == {cond.value!r}", producers["classify"]
+        # "if it is not a refund": any other label
+        same = "!=" if cond.op == "!=" else "=="
+        return f"steps.{producers['classify']}.output.label {same} {cond.value!r}", producers["classify"]
     if cond.kind == "field" and cond.output_field and cond.value is True and "classify" in producers:
         return f"steps.{producers['classify']}.output.{cond.output_field}", producers["classify"]
     if cond.kind == "field" and cond.output_field and "classify" in producers:

@@ -4887,3 +4887,20 @@ def test_what_each_event_is_comes_from_the_opening_not_a_later_instruction_or_a_
     }
     for brief, noun in said.items():
         assert read(brief).noun == noun, (brief, read(brief).noun)
+
+
+def test_not_a_label_runs_on_every_other_label():
+    data = drafted(
+        "Classify each refund request as refund, exchange or complaint. If it is not a refund, email "
+        "support@shop.example the request."
+    )
+    assert step(data, "http", "email")["if"] == "{{ steps.check_classify.output.label != 'refund' }}"
+    shifts = drafted(
+        "Cancellations arrive on Kafka with shift_id and hours_notice. A model classifies the reason as one "
+        "of: clinical_need_gone, budget, clinician_issue or unclear. If hours_notice is under 48 and the "
+        "reason is not clinician_issue, create a cancellation-fee invoice draft in Xero."
+    )
+    fee = step(shifts, "http", "draft")["if"]
+    assert (
+        fee == "{{ (event.hours_notice < 48) and (steps.check_classify.output.label != 'clinician_issue') }}"
+    ), fee
