@@ -43,7 +43,7 @@ _MODEL_VERBS = {
     **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review", "pick", "choose", "select"), "decide"),
 }  # fmt: skip
 _OPTIONS = re.compile(
-    r"\b(?:decides?|determines?|chooses?|picks?|selects?|return|answer|flag it as|mark it as)\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
+    r"\b(?:decides?|determines?|chooses?|picks?|selects?|return|answer|flag it as|mark it as|(?<=\band )say)\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
     # "decide one of three labels: ok, needs_inspection, or quarantine"
     r"one\s+of\s+(?:(?:two|three|four|five|these|the\s+following)\s+)?(?:labels|options|values|outcomes|verdicts)?\s*:?\s*|:\s*)?"
     r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,\s*or\b|,|/|\bor\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",
@@ -129,6 +129,8 @@ def is_band(clause: str, options: list[str]) -> bool:
     "Approved payouts get released" names an option as a condition, and is an action."""
     from copilot.draft.verbs import verb_of
 
+    if re.match(r"\W*[\w-]+\s*[=:]\s*[a-z]", clause, re.I):
+        return False  # "deny = email the claimant": the option leads the action done for it
     verb = verb_of(clause)
     if verb is None:
         return False

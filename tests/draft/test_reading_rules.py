@@ -4904,3 +4904,20 @@ def test_not_a_label_runs_on_every_other_label():
     assert (
         fee == "{{ (event.hours_notice < 48) and (steps.check_classify.output.label != 'clinician_issue') }}"
     ), fee
+
+
+def test_and_say_a_b_or_c_names_the_options_and_option_equals_leads_its_action():
+    from copilot.draft.decisions import decision_options
+
+    assert decision_options('look at the reading and say "slow_leak", "blowout_risk" or "sensor_fault".') == [
+        "slow_leak",
+        "blowout_risk",
+        "sensor_fault",
+    ]
+    data = drafted(
+        "Claims arrive by webhook with claim_id and notes. Have the AI decide approve, review or deny. "
+        "deny = email the claimant at claims@insure.example. review = open a ticket in Jira."
+    )
+    decided = "{{ steps.check_decide.output.decision == '%s' }}"
+    assert step(data, "http", "email")["if"] == decided % "deny"
+    assert step(data, "http", "ticket")["if"] == decided % "review"
