@@ -152,7 +152,7 @@ _CARRIES = re.compile(
     # "tell the player their risk score": whom first, when a second determiner follows
     r"(?:(?:the|a|an|any)\s+[a-z]+\s+(?=(?:the|their|its|his|her|any|a|an)\s))?"
     r"(?:the\s+|their\s+|its\s+|his\s+|her\s+|any\s+|a\s+|an\s+)?"
-    r"(?P<what>(?:[a-z]+\s+){0,2}?(?:codes?|names?|address(?:es)?|numbers?|scores?|prices?|diagnos[ie]s|"
+    r"(?P<what>(?:[a-z]+(?:['’]s)?\s+){0,2}?(?:codes?|names?|address(?:es)?|numbers?|scores?|prices?|diagnos[ie]s|"
     r"amounts?|estimates?|phones?|emails?|details|ids?|balances?|dates?|links?))\b",
     re.I,
 )

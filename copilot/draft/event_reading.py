@@ -119,7 +119,7 @@ _SENSORS = re.compile(
     re.I,
 )
 _EACH_THING = re.compile(
-    r"\b(?:each|every)\s+([a-z]{3,})(?=['’]s\b|\s*,|\s+(?:whose|who|that|which|with|in|on|from|of|where|is|has)\b)",
+    r"\b(?:each|every)\s+([a-z]{3,})(?=['’]s\b|\s*,|\s+(?:whose|who|that|which|with|in|on|from|of|where|is|has|into|as)\b)",
     re.I,
 )
 _TIME_WORDS = frozenset(
@@ -321,7 +321,9 @@ _NOT_A_FIELD = re.compile(
     r"details?|info(?:rmation)?|data|stuff|things?|everything|it|them|us)\b",
     re.I,
 )
-_CLAUSE_WORDS = frozenset({"they're", "they", "that", "which", "who", "we", "you", "it", "is", "are", "was"})
+_CLAUSE_WORDS = frozenset(
+    {"they're", "they", "that", "which", "who", "we", "you", "it", "is", "are", "was", "where", "when"}
+)
 _OWNERS = frozenset({"the", "a", "an", "its", "their", "his", "her", "our", "your"})
 
 
@@ -554,7 +556,7 @@ def _field_names(listed: str) -> list[str]:
         words = words[:cut]  # "the programme they're looking at": the noun before its clause
         words = [re.sub(r"'s$|'$", "", w).replace("-", "_") for w in words]
         # "a free-text notes field", "an optional comments field": the name is the noun before "field"
-        if len(words) > 1 and words[-1] in ("field", "column", "attribute", "property"):
+        if len(words) > 1 and words[-1] in ("field", "column", "attribute", "property", "box"):
             words = [
                 w
                 for w in words[:-1]

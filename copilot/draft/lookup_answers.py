@@ -104,6 +104,8 @@ def lookup_answers(
         if not text or task in reads:
             continue
         earlier = [t for t in reads if (t.sentence, t.start) < (task.sentence, task.start)]
+        if re.search(r"\b(?:says?|said|mentions?|mentioned|writes?|wrote|claims?|claimed)\b", text, re.I):
+            continue  # "if the client says theyre under 18 in the notes": what the text says, the model's
         if _judged(text, tasks, sentences):
             continue  # "If the risk is high" after "have a model assess mastitis risk": the model's
         valued = _valued(text, earlier, sentences)

@@ -30,10 +30,19 @@ _SAID = re.compile(
 _DROP = re.compile(r"^(?:the|a|an|our|their|its|his|her|any|all|each|every)\s+", re.I)
 
 
+# "email the artist (…) the notes": the thing sent, after whom it goes to
+_SENT_OBJECT = re.compile(
+    r"\b(?:e-?mail|text|send|message|forward)\w*\s+(?:the|our|their|each)\s+[\w-]+(?:\s*\([^()]*\))?\s+"
+    r"(?:the|their|its)\s+(?P<item>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\b",
+    re.I,
+)
+
+
 def _items(quote: str) -> list[str]:
     m = LISTED.search(quote)
     if m is None:
-        return []
+        sent = _SENT_OBJECT.search(quote)
+        return [sent.group("item").lower().split()[0]] if sent is not None else []
     listed = _LIST_END.sub("", m.group("items"))
     out = []
     for part in re.split(r"\s*,\s*|\s+and\s+|\s+plus\s+|\s*&\s*|\s*\+\s*", listed):

@@ -60,7 +60,8 @@ def _lookup_of(
         if t.kind == "enrich"
         and not t.docs
         and t.start >= 0
-        and (t.sentence, t.start) < (task.sentence, task.start)
+        # before the message, or in its own sentence ("email the artist (… look it up by artist_id)")
+        and ((t.sentence, t.start) < (task.sentence, task.start) or t.sentence == task.sentence)
     ]
     for read in reads:
         # the lookup's whole sentence: "to get their plan (standard or scholarship), parent_email …"
@@ -112,6 +113,13 @@ def resolve_recipients(
         if task.kind != "notify" or task.channel not in ("email", "sms"):
             continue
         people = recipient_phrases(task.quote or task.text)
+        said = sentences[task.sentence] if 0 <= task.sentence < len(sentences) and task.start >= 0 else ""
+        if not people and re.search(r"\b(?:to\s+)?(?:them|him|her)\b", task.quote or task.text, re.I):
+            # "write a note … for the neighbour and email it to them": whom the note is for
+            meant = re.findall(
+                r"\bfor\s+(?:the|our|each|every|that)\s+([a-z][\w-]*)\b", said[: max(task.start, 0)], re.I
+            )
+            people = [meant[-1].lower()] if meant else []
         for at, other in enumerate(people[1:], start=1):
             # "send an SMS to the crane operator and the site supervisor": one message each
             twin = dataclasses.replace(task, also=[], quotes=list(task.quotes), recipient=None)
@@ -151,7 +159,17 @@ def _resolve(
     someone_elses = who is not None and bool(
         re.search(r"['’]s\b|\b(?:family|guardians?|parents?|contacts?|kin|spouse|relatives?)\b", who, re.I)
     )
-    if field is not None and (owned or who is None or not (_staff(who) or someone_elses)):
+    # "email the artist" beside `client_email`: that address is the client's, someone else
+    owner = re.match(r"([a-z]+)_(?:e_?mail|phone|mobile|cell|number)", (field or "").split(".")[-1].lower())
+    other_owner = (
+        who is not None
+        and owner is not None
+        and not owned
+        and owner.group(1)
+        not in ("contact", "reply", "from", "primary", "main", "customer", "user", "sender")
+        and not re.search(r"(?:customer|client|user|sender|them|they|him|her|caller|guest|member)", who, re.I)
+    )
+    if field is not None and not other_owner and (owned or who is None or not (_staff(who) or someone_elses)):
         task.recipient = ("event", field)
         return
     if who is None:

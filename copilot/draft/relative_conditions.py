@@ -25,6 +25,9 @@ _RELATIVE = re.compile(
     r"threshold|window|range|baseline|mean|median|minimum|maximum|estimate|amount|total|reading|set\s*point))\b",
     re.I,
 )
+_SAID_IN_TEXT = re.compile(
+    r"\b(?:says?|said|mentions?|mentioned|writes?|wrote|claims?|claimed|tells?\s+us|states?)\b[^,;]*?\d", re.I
+)
 # "… under $600 that are valid, unpaid and not high risk,": what else the subject must be
 _QUALIFIED = re.compile(
     r"\s*(?:that|which|who)\s+(?:are|is|were|was)\s+"
@@ -41,6 +44,12 @@ def relative_thresholds(
     kept = []
     for start, end, cond in mapped:
         parts = [cond, *cond.alternatives]
+        if cond.kind == "event" and _SAID_IN_TEXT.search(sentence[start:end]):
+            # "if the client says theyre under 18 anywhere in the notes": what the text claims, a
+            # judgement of its words, never a number field
+            unread[:] = [u for u in unread if not (start <= u[0] < end)]
+            unread.append((start, end, sentence[start:end].strip(" ,")))
+            continue
         if any(
             p.kind in ("event", "score", "field") and p.value is not None for p in parts
         ) and _RELATIVE.search(sentence[start:end]):

@@ -401,10 +401,16 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
         ):
             continue  # one writer said in several branches runs on all of them
         sentence = sentences[task.sentence]
-        lead = re.match(
-            r"\W*(?:only\s+)?for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentence, re.I
-        ) or re.match(  # "for minor damage only log it on the vehicle record"
-            r"\W*for\s+((?:[\w-]+\s+){1,3}?)only\b", sentence, re.I
+        lead = (
+            re.match(r"\W*(?:only\s+)?for\s+(?:every\s+|each\s+|all\s+|any\s+)?([^,]{2,80}),", sentence, re.I)
+            or re.match(  # "for minor damage only log it on the vehicle record"
+                r"\W*for\s+((?:[\w-]+\s+){1,3}?)only\b", sentence, re.I
+            )
+            or re.match(  # "for custom and coverup ones email the artist": no comma after the kinds
+                r"\W*for\s+((?:[\w-]+\s+){1,5}?(?:ones|requests|tickets|cases|bookings|items|orders|calls|messages|claims))\b",
+                sentence,
+                re.I,
+            )
         )
         listed = re.match(
             r"\W*(?:only\s+)?for\s+(?:every\s+|each\s+|all\s+|any\s+)?((?:[^,]{2,40},\s*){1,6}[^,]{2,80}),",

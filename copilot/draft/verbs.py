@@ -517,7 +517,8 @@ def action_of(clause: str) -> tuple[str, str] | None:
         if word.lower() != base:
             continue  # "the platform calls a webhook", "40 posts a second": a subject's verb, not an instruction
         before = WORD.findall(stripped[: m.start()])
-        conditional = re.match(r"\W*(?:then\s+|and\s+)?(?:only\s+)?(?:if|when|unless)\b", stripped, re.I)
+        # "for custom and coverup ones email the artist": a lead naming which events, then the order
+        conditional = re.match(r"\W*(?:then\s+|and\s+)?(?:only\s+)?(?:if|when|unless|for)\b", stripped, re.I)
         caused = re.search(
             # "have the model draft a prep note", "let the AI write the reply": the flow makes it act
             r"\b(?:have|let|get|ask|make)\s+(?:the\s+|an?\s+|our\s+)?(?:[\w-]+\s+)?(?:model|llm|ai|gpt|bot|assistant|agent)"

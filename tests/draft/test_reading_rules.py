@@ -4921,3 +4921,40 @@ def test_and_say_a_b_or_c_names_the_options_and_option_equals_leads_its_action()
     decided = "{{ steps.check_decide.output.decision == '%s' }}"
     assert step(data, "http", "email")["if"] == decided % "deny"
     assert step(data, "http", "ticket")["if"] == decided % "review"
+
+
+def test_final_check_14_a_kind_lead_without_comma_whose_address_a_later_lookup_gives_and_what_the_text_says():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "hey so our piercing studio uses square appointments and when someone books it fires a webhook with "
+        "booking_id, client_name, client_email, client_phone, piercer_id, placement and a notes box where "
+        "they describe what they want. have the ai sort each booking into ear, facial, oral or body. for "
+        "facial and oral ones email the piercer (their email is in our airtable staff table, look it up by "
+        "piercer_id) the notes so they can prep. if the client says theyre under 16 anywhere in the notes "
+        "text our front desk at +1 555 0142 right away. never send the client's phone number to the piercer."
+    )
+    data = drafted(brief)
+    assert data["name"].startswith("booking"), data["name"]
+    assert "notes" in data["trigger"]["event_schema"]["properties"]
+    label = "steps.check_classify.output.label"
+    email = step(data, "http", "email")
+    assert email["if"] == f"{{{{ ({label} == 'facial') or ({label} == 'oral') }}}}", email["if"]
+    assert email["request"]["json"]["to"] == "{{ steps.lookup.output.piercer_email }}"
+    assert email["request"]["json"]["notes"] == "{{ event.notes }}"
+    # what the notes say is the model's judgement, never a lookup's field or an event number
+    sms = step(data, "http", "sms")["if"]
+    assert sms.startswith("{{ steps.check_classify.output.") and "lookup" not in sms, sms
+    assert not [f for f in check(data, brief).findings if f["code"] == "DR013"]
+
+
+def test_final_check_14_them_after_a_note_for_someone_is_that_someone():
+    data = drafted(
+        "Our seismographs publish each blast reading to an SQS queue with blast_id, monitor_id and "
+        "peak_velocity. Look up the monitor's nearest residence and the neighbour's contact in our Airtable "
+        "neighbours table by monitor_id. Have a model write a two-sentence note about the blast for the "
+        "neighbour and email it to them, but only when peak_velocity is above 5."
+    )
+    email = step(data, "http", "email")
+    assert email["request"]["json"]["to"] == "{{ steps.lookup.output.neighbour_email }}", email["request"]
+    assert email["if"] == "{{ event.peak_velocity > 5 }}"
