@@ -14,6 +14,7 @@ from dataclasses import replace
 from copilot.draft.conditions import condition_field
 from copilot.draft.phrases import DOCUMENT_NOUNS
 from copilot.draft.reading import Condition, Task
+from copilot.draft.relative_conditions import SAYS
 from copilot.draft.word_stems import word_stems
 
 __all__ = ["fetched_thresholds", "lookup_answers", "valued_subjects"]
@@ -104,7 +105,7 @@ def lookup_answers(
         if not text or task in reads:
             continue
         earlier = [t for t in reads if (t.sentence, t.start) < (task.sentence, task.start)]
-        if re.search(r"\b(?:says?|said|mentions?|mentioned|writes?|wrote|claims?|claimed)\b", text, re.I):
+        if re.search(SAYS, text, re.I):
             continue  # "if the client says theyre under 18 in the notes": what the text says, the model's
         if _judged(text, tasks, sentences):
             continue  # "If the risk is high" after "have a model assess mastitis risk": the model's

@@ -15,7 +15,7 @@ import re
 from copilot.draft.condition_names import condition_field
 from copilot.draft.reading import Condition
 
-__all__ = ["gap_atoms", "qualified_leads", "relative_thresholds"]
+__all__ = ["SAYS", "gap_atoms", "qualified_leads", "relative_thresholds"]
 
 # "25 degrees below the lower bound", "20% below assessed value", "10 points above their average"
 _RELATIVE = re.compile(
@@ -25,9 +25,9 @@ _RELATIVE = re.compile(
     r"threshold|window|range|baseline|mean|median|minimum|maximum|estimate|amount|total|reading|set\s*point))\b",
     re.I,
 )
-_SAID_IN_TEXT = re.compile(
-    r"\b(?:says?|said|mentions?|mentioned|writes?|wrote|claims?|claimed|tells?\s+us|states?)\b[^,;]*?\d", re.I
-)
+# "if the client says theyre under 18": what a text claims, which only a model can judge
+SAYS = r"\b(?:says?|said|mentions?|mentioned|writes?|wrote|claims?|claimed|tells?\s+us)\b"
+_SAID_IN_TEXT = re.compile(SAYS + r"[^,;]*?\d", re.I)
 # "… under $600 that are valid, unpaid and not high risk,": what else the subject must be
 _QUALIFIED = re.compile(
     r"\s*(?:that|which|who)\s+(?:are|is|were|was)\s+"
