@@ -129,7 +129,7 @@ def is_band(clause: str, options: list[str]) -> bool:
     "Approved payouts get released" names an option as a condition, and is an action."""
     from copilot.draft.verbs import verb_of
 
-    if re.match(r"\W*[\w-]+\s*[=:]\s*[a-z]", clause, re.I):
+    if re.match(r"\W*[\w-]+\s*(?:[=:]|->|→)\s*[a-z]", clause, re.I):
         return False  # "deny = email the claimant": the option leads the action done for it
     verb = verb_of(clause)
     if verb is None:

@@ -323,6 +323,14 @@ class EventShape:
                 w.lower() in ("customer", "user", "contact", "client", "work", "primary") for w in owner
             ) and not re.search(r"\b(?:every|each|all|the)\s+(?!customer|user|client)[a-z]+s?\b", said, re.I):
                 return f
+        # "email them the receipt": the person the event is about, when it carries one such field
+        own = [f for f in self.fields if re.search(word, _leaf(f), re.I)]
+        if (
+            len(own) == 1
+            and re.search(r"\b(?:them|him|her)\b", said, re.I)
+            and not re.search(r"\b(?:the|our|each|every)\s+[a-z]+\b[^.]*\b(?:them|him|her)\b", said, re.I)
+        ):
+            return own[0]
         return None
 
 

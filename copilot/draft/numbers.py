@@ -364,6 +364,8 @@ _PERIOD_BEFORE = re.compile(
 )
 # words before an amount that make it a budget even with no "per …" ("budget $0.002", "under a penny")
 _BUDGET_BEFORE = re.compile(
+    # never someone else's spend or price ("anyone with lifetime spend over $2000", "order total")
+    r"(?<!lifetime )(?<!total )(?<!annual )(?<!average )(?<!their )(?<!customer )(?<!guest )"
     r"\b(?:budget|spend|spending|costs?|costing|pay|paying|price|cap|afford|cheap(?:ly)?)\b[^.$;]{0,30}$",
     re.I,
 )
@@ -461,15 +463,37 @@ def money(sentence: str) -> list[tuple[float, re.Match[str], str]]:
     return out
 
 
+_BUDGET_SAID = re.compile(
+    r"\b(?:budget|spend|spending|cost|costs|afford|cheap|keep|under|at most|no more than|max|cap|ceiling|"
+    r"ai spend|model spend|per\s+(?:event|message|ticket|call|run|request))\b",
+    re.I,
+)
+_CHARGED = re.compile(r"\b(?:fee|fees|charge|charged|refund|invoice|price|pay\s+(?:them|out)|payout)\b", re.I)
+
+
 def read_cost(sentences: list[str], matches: list[Match]) -> Cost:
     """The first per-event budget and the first cost tier the brief names."""
     cost = Cost()
+    found = [
+        (index, value, m, words)
+        for index, sentence in enumerate(sentences)
+        for value, m, words in money(sentence)
+        if value > 0
+    ]
+    # a budget said as one ("budget is like 0.3 cents/event") before an amount the flow charges
+    # or pays ("charge the $25/person no-show fee")
+    said = [
+        f
+        for f in found
+        if _BUDGET_SAID.search(sentences[f[0]])
+        and not _CHARGED.search(sentences[f[0]][max(0, f[2].start() - 30) : f[2].start() + len(f[3]) + 20])
+    ]
+    if said or found:
+        index, value, m, words = (said or found)[0]
+        # four significant figures: "$60 for 90,000" is $0.0006667, never float noise
+        cost.budget, cost.budget_text = float(f"{value:.4g}"), words.strip()
+        matches.append(Match("budget", words.strip(), index, m.start(), m.start() + len(words)))
     for index, sentence in enumerate(sentences):
-        for value, m, words in money(sentence):
-            if value > 0 and cost.budget is None:
-                # four significant figures: "$60 for 90,000" is $0.0006667, never float noise
-                cost.budget, cost.budget_text = float(f"{value:.4g}"), words.strip()
-                matches.append(Match("budget", words.strip(), index, m.start(), m.start() + len(words)))
         for row, m in scan(COST_TIERS, sentence):
             if cost.tier is None:
                 cost.tier, cost.tier_text = row.tier, m.group(0)

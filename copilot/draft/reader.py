@@ -161,7 +161,7 @@ def _acts(sentence: str, start: int) -> bool:
         return True  # "injury ones should get a freeze option email": a message the flow sends
     if re.match(
         r"go(?:es)?\s+(?:out\s+)?(?:as|by|via)\s+(?:an?\s+)?(?:e-?mail|text|sms)\b", sentence[start:], re.I
-    ):
+    ) or re.search(r"(?:->|→)\s*$", sentence[:start]):  # "first_time -> just a friendly sms"
         return True  # "billing questions go as an email to billing@…": the message is the instruction
     first = re.match(r"[A-Za-z][A-Za-z'-]*", sentence[start:])
     if (

@@ -81,6 +81,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           # "send the homeowner a polite note saying …": a message to a person
                           r"send(?:s|ing)? (?:the |our |each |every |that )?[\w-]+ (?:an? |the |their )?(?:[\w-]+ ){0,2}?(?:note|message|notice|letter|confirmation|reminder|apology|heads-up|invite|invitation|receipt)\b|"
                           r"message (?:the|our)|e-?mail (?:the|our|them|it|me|us)\b|(?<=is )e-?mailed to\b|(?<=are )e-?mailed to\b|text(?:s|ed)? (?:the|them|him|her|our|their|me|us)|"
+                          # "first_time -> just a friendly sms": the option's action, a message named by its noun
+                          r"(?<=->\s)(?:just\s+)?an?\s+(?:[\w-]+\s+){0,2}?(?:sms|text|e-?mail)\b|"
                           # "billing questions go as an email to billing@…": a message, sent that way
                           r"go(?:es)?\s+(?:out\s+)?(?:as|by|via)\s+(?:an?\s+)?(?:e-?mail|text|sms)\b|"
                           # "sms every booked customer", "email each applicant": a message to each of them

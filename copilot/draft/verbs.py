@@ -457,6 +457,8 @@ _MAKE_RECORD = re.compile(
 def action_of(clause: str) -> tuple[str, str] | None:
     """(verb, kind) when the clause instructs an action, else None."""
     stripped = clause.strip(" ,;:.-*()")
+    # "repeat_offender -> charge the fee …", "deny = email the claimant": the option, then its action
+    stripped = re.sub(r"^\W*[\w-]+\s*(?:->|→|=)\s*(?=[a-z])", "", stripped, flags=re.I)
     if _SET_TO.search(stripped) and not _PASSIVE.search(stripped[: _SET_TO.search(stripped).start()]):
         return "set", "effect"  # "set the order status to "printed" in our order system": an update
     if _MAKE_RECORD.match(stripped):

@@ -4958,3 +4958,23 @@ def test_final_check_14_them_after_a_note_for_someone_is_that_someone():
     email = step(data, "http", "email")
     assert email["request"]["json"]["to"] == "{{ steps.lookup.output.neighbour_email }}", email["request"]
     assert email["if"] == "{{ event.peak_velocity > 5 }}"
+
+
+def test_arrow_leads_a_fee_charged_is_no_budget_and_them_is_the_events_one_address():
+    brief = (
+        "opentable sends us a webhook when a reservation gets marked no-show, it has reservation_id, "
+        "guest_name, guest_email, party_size and restaurant_id. lookup the guests history in our sevenrooms "
+        'crm by guest_email (lifetime spend) — then have the ai decide: "first_time", "repeat_offender", '
+        'or "vip_mistake" (vip is anyone with lifetime spend over $2000). repeat_offender -> charge the '
+        "$25/person no show fee thru stripe and email them the receipt. first_time -> just a friendly sms "
+        "with a rebooking link. Response in 2.5s, budget is like 0.3 cents/event"
+    )
+    data = drafted(brief)
+    assert data["sla"]["max_cost_per_event"] == 0.003, data["sla"]
+    decided = "{{ steps.check_decide.output.decision == '%s' }}"
+    charge = step(data, "http", "charge")
+    assert charge["if"] == decided % "repeat_offender" and charge["request"]["url"] == "${env:STRIPE_API_URL}"
+    email = step(data, "http", "email")
+    assert email["if"] == decided % "repeat_offender"
+    assert email["request"]["json"]["to"].startswith("{{ event.guest_email }}")
+    assert step(data, "http", "sms")["if"] == decided % "first_time"
