@@ -43,9 +43,9 @@ _MODEL_VERBS = {
     **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review", "pick", "choose", "select"), "decide"),
 }  # fmt: skip
 _OPTIONS = re.compile(
-    r"\b(?:decides?|determines?|chooses?|picks?|selects?|return|answer|flag it as|mark it as|(?<=\band )say)\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
+    r"\b(?:decides?|determines?|chooses?|picks?|selects?|return|answer(?:s|ing)?|flag it as|mark it as|(?<=\band )say)\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
     # "decide one of three labels: ok, needs_inspection, or quarantine"
-    r"one\s+of\s+(?:(?:two|three|four|five|these|the\s+following)\s+)?(?:labels|options|values|outcomes|verdicts)?\s*:?\s*|:\s*)?"
+    r"one\s+of\s*(?:(?:two|three|four|five|these|the\s+following)\s+)?(?:labels|options|values|outcomes|verdicts)?\s*:?\s*|:\s*)?"
     r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,\s*or\b|,|/|\bor\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",
     re.I,
 )

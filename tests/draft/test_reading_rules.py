@@ -4978,3 +4978,13 @@ def test_arrow_leads_a_fee_charged_is_no_budget_and_them_is_the_events_one_addre
     assert email["if"] == decided % "repeat_offender"
     assert email["request"]["json"]["to"].startswith("{{ event.guest_email }}")
     assert step(data, "http", "sms")["if"] == decided % "first_time"
+
+
+def test_answering_one_of_colon_lists_the_options():
+    from copilot.draft.decisions import decision_options
+
+    said = (
+        "A model decides whether to call a curtailment event, answering one of: curtail, pre_cool or "
+        "no_action."
+    )
+    assert decision_options(said) == ["curtail", "pre_cool", "no_action"]
