@@ -518,6 +518,8 @@ def action_of(clause: str) -> tuple[str, str] | None:
         base = _base(word)
         if word.lower() != base:
             continue  # "the platform calls a webhook", "40 posts a second": a subject's verb, not an instruction
+        if re.search(r"\bwhether\s+(?:or\s+not\s+)?to\s+$", stripped[: m.start()], re.I):
+            continue  # "a model decides whether to call a curtailment event": the question, not the order
         before = WORD.findall(stripped[: m.start()])
         # "for custom and coverup ones email the artist": a lead naming which events, then the order
         conditional = re.match(r"\W*(?:then\s+|and\s+)?(?:only\s+)?(?:if|when|unless|for)\b", stripped, re.I)

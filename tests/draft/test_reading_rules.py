@@ -4988,3 +4988,18 @@ def test_answering_one_of_colon_lists_the_options():
         "no_action."
     )
     assert decision_options(said) == ["curtail", "pre_cool", "no_action"]
+
+
+def test_decides_whether_to_call_is_the_decision_not_a_call():
+    data = drafted(
+        "Every 15 minutes, pull the demand-response forecast from the PJM API. A model decides whether to "
+        "call a curtailment event, answering one of: curtail, pre_cool or no_action. If the decision is "
+        "pre_cool, post a heads-up to the #grid-ops Slack channel."
+    )
+    assert not [s for s in data["steps"] if s["id"].startswith("call")]
+    assert step(data, "model", "decide")["output_schema"]["properties"]["decision"]["enum"] == [
+        "curtail",
+        "pre_cool",
+        "no_action",
+    ]
+    assert step(data, "http", "slack")["if"] == "{{ steps.check_decide.output.decision == 'pre_cool' }}"
