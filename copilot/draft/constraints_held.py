@@ -93,25 +93,24 @@ def _tests_limit(rule: str, test: str) -> bool:
 _OPPOSITE = {">=": "<", ">": "<=", "<": ">=", "<=": ">"}
 
 
-def _excludes(rule: str, test: str) -> bool:
-    """Whether an `if:` leaves out the events a rule's threshold names ("Claims of $600 or more
-    must never be auto-approved" beside `event.claimed_amount < 600 and …`)."""
+def _kept_sides(rule: str) -> list[tuple[str, float]]:
+    """The tests that keep an action inside a rule's threshold: "never reverse a charge over $50"
+    -> `<= 50`; "Claims of $600 or more must never be auto-approved" -> `< 600`."""
     from copilot.draft.conditions import read_conditions
 
-    if re.search(r"\bor\b", test):
-        return False  # a branch of an "or" may still let them through
-    kept = rule_threshold(rule)  # "never reverse a charge over $50": held by `<= 50`
-    if kept is not None and re.search(rf"{re.escape(kept[0])}\s*{kept[1]:g}\b", test):
-        return True
+    kept = rule_threshold(rule)
+    sides = [kept] if kept is not None else []
     for _, _, cond in read_conditions(rule)[0]:
-        if (
-            cond.kind in ("event", "score")
-            and isinstance(cond.value, float)
-            and cond.op in _OPPOSITE
-            and re.search(rf"{re.escape(_OPPOSITE[cond.op])}\s*{cond.value:g}\b", test)
-        ):
-            return True
-    return False
+        if cond.kind in ("event", "score") and isinstance(cond.value, float) and cond.op in _OPPOSITE:
+            sides.append((_OPPOSITE[cond.op], cond.value))
+    return sides
+
+
+def _excludes(sides: list[tuple[str, float]], test: str) -> bool:
+    """Whether an `if:` holds one of those tests (and no "or" lets the rest through)."""
+    if re.search(r"\bor\b", test):
+        return False
+    return any(re.search(rf"{re.escape(op)}\s*{value:g}\b", test) for op, value in sides)
 
 
 def _addressed_elsewhere(to: str) -> bool:
@@ -208,6 +207,7 @@ def constraints_held(
         ):
             continue  # a filter (DR005) or a limit by the clock (DR010), read elsewhere
         text = constraint.text
+        sides = _kept_sides(text)  # once per rule, not per step
         row = Held(text, constraint.sentence, constraint.verb)
         held_rows.append(row)
         instructed = [str(s.get("id")) for s in steps if _instructed(s, constraint.text)]
@@ -290,7 +290,7 @@ def constraints_held(
             if (
                 (test and (quoted or "not (" in test) and _tests_limit(text, test))
                 or (test and named and tested and not (named & tested))
-                or (test and _excludes(text, test))
+                or (test and _excludes(sides, test))
             ):
                 # "Never refund change-of-mind requests": the refund runs for weather cancellations only
                 row.notes.append(f"held: {sid} runs only if {test}")

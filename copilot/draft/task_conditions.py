@@ -213,6 +213,10 @@ def for_labels(sentences: list[str], tasks: list[Task]) -> None:
     said = "|".join(re.escape(lb.replace("_", " ")) for lb in sorted(labels, key=len, reverse=True))
     # "Any grade 1, … must dispatch a crew", "… the crew ETA only for grade 1": the labels named
     any_lead = re.compile(rf"^\W*(?:any|all|every)\s+({said})s?\b", re.I)
+    # "…; grade 2 creates a next-day work order only": the label its clause opens with
+    label_opens = re.compile(
+        rf"\W*(?:and\s+|but\s+)?(({said}))s?\s+(?:only\s+|also\s+|just\s+|then\s+)?[a-z]+s\b", re.I
+    )
     only_for = re.compile(
         rf"\bonly\s+(?:for|on|if\s+it['’]?s)\s+(?:the\s+)?(?:an?\s+)?(({said})(?:\s+(?:or|and)\s+({said}))?)\b",
         re.I,
@@ -224,10 +228,7 @@ def for_labels(sentences: list[str], tasks: list[Task]) -> None:
         a, b = clause_span(sentence, task.start)
         lead = any_lead.match(sentence)
         only = only_for.search(sentence, task.start)
-        # "…; grade 2 creates a next-day work order only": the label its clause opens with
-        opens = re.compile(
-            rf"\W*(?:and\s+|but\s+)?(({said}))s?\s+(?:only\s+|also\s+|just\s+|then\s+)?[a-z]+s\b", re.I
-        ).match(sentence, a)
+        opens = label_opens.match(sentence, a)
         named_by = lead if lead is not None and lead.end() <= task.start else only or opens
         if named_by is not None:
             words = [snake(w) for w in re.split(r"\s+(?:or|and)\s+", named_by.group(1)) if w]
