@@ -41,6 +41,21 @@ def relative_thresholds(
 ) -> list[tuple[int, int, Condition]]:
     """`mapped` without the thresholds that compare with another value; each such clause joins
     `unread` whole."""
+    # "look up the date … to see if its already booked": the lookup's question; "our When I Work
+    # roster": a product's name; neither is a condition on anything
+    unread[:] = [
+        u
+        for u in unread
+        if not re.search(
+            r"\bto\s+(?:see|check|find\s+out|confirm|learn|know)\s*$",
+            sentence[max(0, u[0] - 30) : u[0]],
+            re.I,
+        )
+        and not (
+            re.search(r"\b(?:our|the|in|from|via|using)\s+$", sentence[max(0, u[0] - 12) : u[0]], re.I)
+            and re.match(r"[A-Z][a-z]+\s+[A-Z]", sentence[u[0] :])
+        )
+    ]
     kept = []
     for start, end, cond in mapped:
         parts = [cond, *cond.alternatives]

@@ -303,6 +303,20 @@ def unmapped_labels(sentences: list[str], tasks: list[Task], matches: list[Match
         rest = re.search(
             rf"\b{re.escape(said)}s?\s+(?P<rest>(?:that|which|who|where|with|and)\s+\w+(?:\s+\w+)+.*)$", words
         )
+        before = re.match(
+            rf"\W*(?:only\s+)?(?:if|when)\s+(?P<part>[a-z][\w ']{{3,60}}?)\s+and\s+(?:its|it's|it\s+is|it\s+was)?\s*{re.escape(said)}\b",
+            words,
+        )
+        if (
+            before is not None
+            and len(named) == 1
+            and not any(lb.replace("_", " ") in before.group("part") for lb in labels)
+        ):
+            # "if the date is free and its ready_to_book": the other half still limits the step
+            # (the classifier's guess, said as one), never dropped
+            part = before.group("part")
+            cond.alternatives = [Condition("field", part, "==", True, output_field=condition_field(part))]
+            cond.all_of = True
         if rest is not None and len(named) == 1:
             # "a side effect report that mentions severe abdominal pain …": that label, and what
             # it must also say (the classifier's guess, said as one)

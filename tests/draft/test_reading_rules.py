@@ -5003,3 +5003,28 @@ def test_decides_whether_to_call_is_the_decision_not_a_call():
         "no_action",
     ]
     assert step(data, "http", "slack")["if"] == "{{ steps.check_decide.output.decision == 'pre_cool' }}"
+
+
+def test_final_check_15_a_lookups_question_a_product_named_when_and_the_other_half_of_an_and():
+    from copilot.draft.coverage import check
+
+    venue = (
+        "people fill out the inquiry form on our squarespace site, it posts to our webhook with inquiry_id, "
+        "email, wedding_date and a message box. look up the wedding_date in our google calendar to see if "
+        "its already booked. have the ai sort each inquiry into ready_to_book, just_browsing or "
+        "vendor_pitch. if the date is free and its ready_to_book email the couple our pricing pdf link."
+    )
+    data = drafted(venue)
+    email = step(data, "http", "email")
+    assert email["if"].startswith("{{ (steps.check_classify.output.label == 'ready_to_book') and ("), email[
+        "if"
+    ]
+    assert "date_free" in email["if"]
+    assert email["request"]["json"]["text"] == "Pricing pdf link."
+    assert not [f for f in check(data, venue).findings if "already booked" in str(f.get("clause"))]
+    pools = (
+        "Pool controllers publish readings to the Kafka topic pool-chem with pool_id and ph. Look up the "
+        "pool's supervisor in our When I Work roster by pool_id. If ph is outside 7.2-7.8, page the "
+        "supervisor in PagerDuty."
+    )
+    assert not [f for f in check(drafted(pools), pools).findings if f["code"] == "DR010"]
