@@ -94,7 +94,10 @@ def _decides_option(text: str, options: list[str]) -> bool:
 
 # "… over 20 knots its cancel", "under 1 ft it's a reschedule": the option a case comes to
 _IS_OPTION = re.compile(
-    r"\b(?:it['’]?s|it\s+is|that['’]?s|thats|means|=|->|→)\s+(?:an?\s+)?[a-z][\w-]*\W*$", re.I
+    r"\b(?:it['’]?s|it\s+is|that['’]?s|thats|means|=|->|→)\s+(?:an?\s+)?[a-z][\w-]*\W*$"
+    # "income has to be at least 3x the rent for approve": what an option requires
+    r"|\b(?:has|have|needs?)\s+to\s+be\b.*\b(?:for|to\s+get)\s+(?:an?\s+)?[a-z][\w-]*\W*$",
+    re.I,
 )
 
 
@@ -117,6 +120,26 @@ def option_cases(sentence: str, options: list[str]) -> list[str]:
             re.I,
         )
     ]
+
+
+def _listed_tail(rule: str, sentences: list[str]) -> str:
+    """`rule` and the items of a comma list it opens ("… about age, race, religion, familial
+    status in the decision"), as written; `rule` itself when no list follows it."""
+    sentence = next((s for s in sentences if rule in s), "")
+    end = sentence.find(rule) + len(rule) if sentence else -1
+    if end < 0 or not re.search(r"\b(?:about|like|such as|including|on|of|or|and)\s+\w+$", rule, re.I):
+        return rule
+    while True:
+        item = re.match(r"\s*,\s*(?:and\s+|or\s+)?([A-Za-z][\w' -]{0,60}?)(?=\s*[,;.]|$)", sentence[end:])
+        words = item.group(1).split() if item else []
+        if item is None or not words or re.match(_VERB_START, words[0], re.I):
+            break
+        end += item.end()
+    return sentence[sentence.find(rule) : end].strip()
+
+
+# "…, then email them": a clause that starts with a verb is the next instruction, not a list item
+_VERB_START = r"(?:then|so|but|if|when|send|email|post|page|text|call|create|update|notify|tell|reply)\b"
 
 
 def _quotes_part(sentence: str, steps: list[dict[str, Any]], whole: bool = False) -> bool:
@@ -173,6 +196,14 @@ def hand_rules_to_model(
         # keeps it from models even where the clause alone does not say so
         and not any(NOT_THE_MODELS.search(s) for s in sentences if u in s)
     ]
+    # "never use anything about age, race, religion, familial status in the decision": a rule
+    # whose list the clause cut runs on to its last item
+    for index, rule in enumerate(rules):
+        whole = _listed_tail(rule, sentences)
+        if whole != rule:
+            rules[index] = whole
+            unmapped = [u for u in unmapped if u == rule or u not in whole]
+    rules = list(dict.fromkeys(rules))
     # "Deposits are only refunded if the van is returned before 6pm": a condition read in a
     # sentence no step quotes conditions nothing; the whole sentence is the rule
     from copilot.draft.conditions import condition_field
@@ -240,6 +271,16 @@ def hand_rules_to_model(
         for q in ([own] if isinstance(own, str) else own)
         if _decides_option(str(q), options) and str(q).rstrip(".") not in rules
     ]
+    for q in [own] if isinstance(own, str) else own:
+        # "give a recommendation approve / conditional / decline - income has to be at least 3x
+        # the rent for approve": what the rest of the step's own sentence says about its options
+        sentence = next((x for x in sentences if str(q) in x), "")
+        tail = sentence[sentence.find(str(q)) + len(str(q)) :] if sentence else ""
+        aside = re.match(r"\s+[-–—]+\s+([^;]+)", tail)  # the options, a dash, what one requires
+        for piece in re.split(r"\s*[;.]\s+", aside.group(1)) if aside else []:
+            piece = piece.strip(" ,.;:-–—")
+            if piece and _decides_option(piece, options) and piece not in criteria and piece not in rules:
+                criteria.append(piece)
     if not rules and not criteria:
         return None, [], unmapped
     settled += [

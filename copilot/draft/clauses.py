@@ -27,6 +27,7 @@ from copilot.draft.subjects import (
     listed_values,
     subject_limiter,
     systems_named,
+    systems_said,
 )
 from copilot.draft.verbs import (
     ACTION_VERBS,
@@ -176,6 +177,7 @@ def requirement_clauses(brief: str) -> list[Clause]:
     sentences = split_sentences(brief)
     lead = event_lead(sentences)
     values = listed_values(brief)
+    brief_systems = systems_named(brief)  # named once with capitals, then maybe in lower case
     for index, sentence in enumerate(sentences):
         if _is_heading(brief, sentence):
             continue
@@ -241,7 +243,7 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 continue  # "the WASDE summary we store in SharePoint": where a source is kept
             if negated(text, verb) or NOT_AN_ORDER.search(sentence[:a]) or DONE_ELSEWHERE.search(text):
                 continue  # "don't email them", "never reject or block …", "computed by our engine"
-            systems = systems_named(text)
+            systems = systems_named(text) or systems_said(text, brief_systems)
             if kind == "effect" and _MODEL_SUBJECT.match(text):
                 kind = "model"  # "The model should flag whether the sale breached a limit": its judgement
             if kind == "model" and verb in _READ_VERBS and systems:

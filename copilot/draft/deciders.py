@@ -421,6 +421,8 @@ def listed_types(reading: Reading, event: EventShape) -> str:
     by_type: dict[str, list[str]] = {}
     for name in reading.event_fields:
         kind = (properties.get(name) or {}).get("type", "string")
+        if isinstance(kind, list):  # `order_id`: ["string", "integer"], said as a string or an integer
+            kind = " or ".join(kind)
         by_type.setdefault(kind, []).append(name)
     if list(by_type) == ["string"]:
         return (
@@ -428,10 +430,16 @@ def listed_types(reading: Reading, event: EventShape) -> str:
             "pass --event sample.json for the real shape"
         )
     words = {"string": "strings", "number": "numbers", "integer": "integers", "boolean": "booleans",
-             "array": "lists"}  # fmt: skip
+             "array": "lists", "string or integer": "strings or integers"}  # fmt: skip
     parts = [
         f"{words.get(kind, kind)} ({', '.join(names)}"
-        + (": named, stated or compared like one" if kind != "string" else "")
+        + (
+            ": ids, sent as text or as numbers"
+            if kind == "string or integer"
+            else ": named, stated or compared like one"
+            if kind != "string"
+            else ""
+        )
         + ")"
         for kind, names in by_type.items()
     ]

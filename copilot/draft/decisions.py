@@ -43,7 +43,7 @@ _MODEL_VERBS = {
     **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review", "pick", "choose", "select"), "decide"),
 }  # fmt: skip
 _OPTIONS = re.compile(
-    r"\b(?:decides?|determines?|chooses?|picks?|selects?|return|answer(?:s|ing)?|flag it as|mark it as|(?<=\band )say)\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
+    r"\b(?:decides?|determines?|chooses?|picks?|selects?|returns?|answer(?:s|ing)?|flag it as|mark it as|(?<=\band )says?|(?<=\bto )say|(?:give|make|return)s?\s+(?:an?|its|their)\s+(?:recommendation|verdict|decision|rating|call))\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
     # "decide one of three labels: ok, needs_inspection, or quarantine"
     r"one\s+of\s*(?:(?:two|three|four|five|these|the\s+following)\s+)?(?:labels|options|values|outcomes|verdicts)?\s*:?\s*|:\s*)?"
     r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,\s*or\b|,|/|\bor\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",
@@ -212,6 +212,8 @@ _DOCUMENTS_READ = re.compile(
 )
 
 
+# 'and say "slow_leak", "blowout_risk" or "sensor_fault"': the options a model is to say
+_SAID_OPTIONS = re.compile(r"\b(?:says?|answer|return|output)\s+[\"“'`][\w-]+[\"”'`]\s*(?:,|\bor\b)", re.I)
 _MODEL_KINDS = frozenset(
     {"classify", "score", "summarise", "answer", "reply", "extract", "translate", "moderate", "decide"}
 )
@@ -389,7 +391,10 @@ def read_actions(
                     continue
                 # "have the model work out the job type (lockout_home, rekey or not_a_job)": a choice
                 # among the options it lists, else the brief's own words as the instruction
-                kind = "classify" if _LISTED_OPTIONS.search(clause.text) else "reply"
+                # … or 'have a model look at the reading and say "slow_leak", "blowout_risk" or
+                # "sensor_fault"': the options it says
+                said = _SAID_OPTIONS.search(clause.text)
+                kind = "classify" if _LISTED_OPTIONS.search(clause.text) or said else "reply"
             if kind == "score" and re.search(
                 r"\b(?:assess|evaluate|rate|judge)\w*\s+(?:whether|if)\b", clause.text, re.I
             ):
@@ -397,6 +402,16 @@ def read_actions(
             # a second clause of the same model work ("check the entry … and decide …") is the same step
             owner = next((t for t in [*tasks, *added] if t.kind == kind), None)
             at = sentences[index].index(clause.text)
+            options = decision_options(clause.text) if kind in ("summarise", "reply", "extract") else []
+            if len(options) >= 2 and not any(
+                t.kind in ("decide", "classify") and t.labels for t in [*tasks, *added]
+            ):
+                # "have the AI summarise and give a recommendation approve / conditional /
+                # decline": the summary, and a decision among the options the brief lists
+                decider = Task("decide", clause.text, index, at, labels=options)
+                decider.quote = clause.text
+                attach_conditions(sentences[index], index, [decider], matches)
+                added.append(decider)
             named_docs = documents_named(clause.text) or _DOCUMENTS_READ.search(clause.text)
             if clause.kind == "lookup" and not clause.systems and named_docs is not None and not delegated:
                 # "pull the relevant sections of our Flight Time Limitations Manual": documents,
@@ -405,7 +420,15 @@ def read_actions(
                 continue
             # "… by querying our ArcGIS service", "Match the case_number against Clio": a read
             read_within = clause.kind == "lookup" and bool(clause.systems)
-            if read_within and not any(t.kind == "enrich" and t.sentence == index for t in tasks):
+            own_span = clause_span(sentences[index], at)
+            if read_within and not any(
+                # "pull the rent from AppFolio and run the credit check thru TransUnion": a read
+                # per clause, each from its system
+                t.kind == "enrich"
+                and t.sentence == index
+                and (t.start < 0 or clause_span(sentences[index], t.start) == own_span)
+                for t in tasks
+            ):
                 kind = "enrich"  # "… by querying our ArcGIS feature service": a read of its own
             elif kind is None or any(i == index and a <= at < b for i, (a, b) in taken_any):
                 continue
@@ -452,8 +475,12 @@ def read_actions(
                             r"\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+", listed.group(0).strip("() ")
                         )
                     ]
+                elif kind == "classify" and _SAID_OPTIONS.search(clause.text):
+                    missed.labels = decision_options(clause.text)
                 elif kind == "classify" and (
-                    verb := re.search(r"\b(?:tag|label|classif|categori[sz]|sort)\w*", clause.text, re.I)
+                    verb := re.search(
+                        r"\b(?:tag|label|classif|categori[sz]|sort|triag)\w*", clause.text, re.I
+                    )
                 ):
                     # "tag the themes from this fixed list: compensation, manager, …": its labels
                     missed.labels = listed_labels(clause.text, verb.end())[0]
@@ -588,8 +615,11 @@ def read_actions(
             continue  # "never text customers, only email them": which channel, not a message of its own
         if NOTHING_OBJECT.match(clause.text):
             continue  # "send nothing to the customer": no action of its own (a limit, read above)
-        verb_at = re.search(rf"\b{re.escape(clause.verb)}\w*", clause.text, re.I) or re.match(
-            r"", clause.text
+        verb_at = (
+            re.search(rf"\b{re.escape(clause.verb)}\w*", clause.text, re.I)
+            # "make a work order in Fleetio": read as "create", said as "make"
+            or (re.search(r"\bmak(?:e|es|ing)\b", clause.text, re.I) if clause.verb == "create" else None)
+            or re.match(r"", clause.text)
         )
         rest = clause.text[verb_at.end() :]
         stop = _OBJECT_STOP.search(rest)

@@ -198,6 +198,11 @@ class EventShape:
                 name = path[1] if len(path) == 2 and path[0] == "event" else None
                 numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
                 spec = properties.get(name) if name else None
+                if isinstance(value, str) and isinstance(spec, dict) and isinstance(spec.get("type"), list):
+                    # `'kids' in event.pool_id`: an id the brief tests as text is text
+                    spec["type"] = "string"
+                    changed.append(str(name))
+                    continue
                 if numeric and op != "eq" and isinstance(spec, dict) and spec.get("type") == "string":
                     properties[name] = {"type": "number"}
                     if isinstance(self.sample.get(name), str):

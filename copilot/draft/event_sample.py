@@ -62,7 +62,19 @@ def shape_from_names(
         if name not in stated and isinstance(spec, dict) and spec.get("type") == "array":
             # a list named by its noun says nothing of its items: Shopify's `line_items` are objects
             spec.pop("items", None)
+        if (
+            name not in stated
+            and isinstance(spec, dict)
+            and spec.get("type") == "string"
+            and _ID_NAMED.search(name)
+        ):
+            # `order_id`, `ticket_id`: Shopify, Freshdesk and Clio send these as numbers, others as
+            # strings; the brief's name says which field, not which of the two
+            spec["type"] = ["string", "integer"]
     return shape
+
+
+_ID_NAMED = re.compile(r"(?:^|_)id$", re.I)
 
 
 # "kwh", "patient_age", "guest_count", "storage_temp_c", "years_experience", "reading_m3": a

@@ -265,15 +265,18 @@ def _money(pattern: str, dollars: float) -> MoneyPhrase:
 
 _CENT = r"(?:cents?|penny|pennies|¢)"
 MONEY: list[MoneyPhrase] = [
+    # "a cent and a half", "one and a half cents"
+    _money(rf"\b(?:an?|one)\s+(?:{_CENT}\s+and\s+a\s+half|and\s+a\s+half\s+{_CENT})", 0.015),
     # "a few tenths of a cent" (a few is about three), "a couple of fifths of a cent"
     *(
         _money(rf"\ba\s+{many}\s+{fraction}s\s+of\s+(?:an?|one)\s+{_CENT}", value * count)
         for fraction, value in (("tenth", 0.001), ("fifth", 0.002))
         for many, count in (("few", 3), (r"couple(?:\s+of)?", 2))
     ),
-    # "a tenth of a cent", "five tenths of a cent", "3 quarters of a cent": a count of the fraction
+    # "a tenth of a cent", "five tenths of a cent", "3 quarters of a cent": a count of the fraction;
+    # "cheap, tenth of a cent per reading": a chatty brief drops the article
     *(
-        _money(rf"\b(?P<n>{DIGITS}|{_WORD})\s+{fraction}s?\s+of\s+(?:an?|one)\s+{_CENT}", value)
+        _money(rf"\b(?:(?P<n>{DIGITS}|{_WORD})\s+)?{fraction}s?\s+of\s+(?:an?|one)\s+{_CENT}", value)
         for fraction, value in (("tenth", 0.001), ("fifth", 0.002), ("quarter", 0.0025), ("third", 0.01 / 3))
     ),
     _money(
@@ -344,7 +347,7 @@ def period_budget(sentences: list[str]) -> tuple[float, float, str] | None:
     per event ("keep model spend below $50 a month", "about a dollar a day"); None without one."""
     for sentence in sentences:
         for row, m in scan(MONEY, sentence):
-            amount = row.dollars * (number(m.group("n")) if "n" in m.re.groupindex else 1.0)
+            amount = row.dollars * (number(m.group("n")) if "n" in m.re.groupindex and m.group("n") else 1.0)
             per = _PER.match(sentence, m.end()) or _MONTHLY_AFTER.match(sentence, m.end())
             period = _PERIODS.fullmatch(per.group("unit")) if per is not None else None
             before = sentence[max(0, m.start() - 40) : m.start()]
@@ -419,7 +422,7 @@ def money(sentence: str) -> list[tuple[float, re.Match[str], str]]:
     """Per-event budgets in a sentence: (dollars, the amount's match, the words incl. 'per …')."""
     out: list[tuple[float, re.Match[str], str]] = []
     for row, m in scan(MONEY, sentence):
-        amount = row.dollars * (number(m.group("n")) if "n" in m.re.groupindex else 1.0)
+        amount = row.dollars * (number(m.group("n")) if "n" in m.re.groupindex and m.group("n") else 1.0)
         per = _PER.match(sentence, m.end())
         if per is not None:
             if _NOT_PER_EVENT.fullmatch(per.group("unit")):

@@ -89,6 +89,20 @@ def _names(text: str, word: str) -> bool:
     )
 
 
+def _either(when: list[Condition]) -> list[Condition]:
+    """The rule's conditions as a flat list of alternatives ("spo2 below 90 or gcs below 13" is
+    two), each without the others hung on it."""
+    import dataclasses
+
+    out: list[Condition] = []
+    for cond in when:
+        if cond.all_of:
+            out.append(cond)
+            continue
+        out += [dataclasses.replace(cond, alternatives=[]), *_either(cond.alternatives)]
+    return out
+
+
 def apply_overrides(tasks: list[Task], overrides: list[Override]) -> None:
     """ "For violations, email the guest" after a hard rule for violations: the email also runs when
     the event meets the rule's conditions."""
@@ -110,13 +124,14 @@ def apply_overrides(tasks: list[Task], overrides: list[Override]) -> None:
                 continue
             parts = [cond, *cond.alternatives]
             named = any(
-                (isinstance(p.value, str) and p.value.lower() == rule.word)
+                # "it's a transfer" names the label transfer_to_hospital
+                (isinstance(p.value, str) and (p.value.lower() == rule.word or _names(p.value, rule.word)))
                 or (p.output_field and _names(p.output_field, rule.word))
                 for p in parts
                 if p.kind in ("label", "decision", "field")
             )
             if named:
-                cond.alternatives = [*cond.alternatives, *rule.when]
+                cond.alternatives = [*cond.alternatives, *_either(rule.when)]
                 task.also.append(Task(task.kind, rule.text, rule.sentence, 0))  # its step quotes the rule
 
 

@@ -51,6 +51,7 @@ from copilot.draft.late_reading import (
     settle_matches,
     stated_before,
 )
+from copilot.draft.named_systems import name_systems
 from copilot.draft.numbers import (
     events_per,
     finish_by,
@@ -60,6 +61,7 @@ from copilot.draft.numbers import (
     read_rate,
     read_sla,
 )
+from copilot.draft.option_lists import quoted_list_comma
 from copilot.draft.otherwise import otherwise_across
 from copilot.draft.overrides import (
     apply_overrides,
@@ -140,6 +142,8 @@ def clauses(sentence: str) -> list[tuple[int, int]]:
     for match in re.finditer(
         r",\s*(?:and\s+)?(?:then\s+)?|\s+and then\s+|\s+then\s+|\s+also\s+|\s+plus\s+", sentence
     ):
+        if quoted_list_comma(sentence, match.start()):
+            continue  # 'say "slow_leak", "blowout_risk" or "sensor_fault"': one list of options
         spans.append((start, match.start()))
         start = match.end()
     spans.append((start, len(sentence)))
@@ -525,7 +529,8 @@ def read(brief: str) -> Reading:
             )
         ]
     carry_instead(sentences, tasks, forbidden)
-    option_subjects(sentences, tasks, options)
+    # "approve -> email the applicant": the response's options, or else the options a decision lists
+    option_subjects(sentences, tasks, options or [o for t in tasks if t.kind == "decide" for o in t.labels])
     # "A model checks the justification against the policy and labels the request a, b or c":
     # one model step, the labelling; the check is how it labels
     labelled = {t.sentence: t for t in tasks if t.kind == "classify" and t.labels}
@@ -738,6 +743,7 @@ def read(brief: str) -> Reading:
     read_content_lists(sentences, tasks, matches)
     read_option_lists(sentences, options, matches)
     settle_matches(sentences, tasks, matches)
+    name_systems(brief, sentences, tasks)  # "pull the unit rent from appfolio": the brief's AppFolio
     reading.unmapped = list(dict.fromkeys([*unmapped(sentences, matches), *_vague(tasks, matches)]))
     if lead is not None:  # the arriving event's own words were read, as the event
         head = sentences[lead[0]][lead[1] : lead[2]]

@@ -87,6 +87,8 @@ class Task:
     follows: Task | None = None
     # where an email or a text goes: ("event", field), ("lookup", field) or ("env", NAME)
     recipient: tuple[str, str] | None = None
+    # "email the student from studyrooms@uni.edu": the address it is sent from, never its recipient
+    sender: str | None = None
 
     @property
     def end(self) -> int:

@@ -13,7 +13,7 @@ _DETERMINERS = r"(?:the|our|their|its|his|her|a|an|each|every|that|this|whoever|
 _ENDS = (
     r"(?=\s+(?:with|that|about|saying|asking|telling|to|right|immediately|at|and|if|when|for|via|by|through|on|"
     r"in|listing|including|a|an|the|up|now|asap|within|so|instead|too|also|back|first|directly|only|unless|once|"
-    r"who|whose|but)\b(?![-'’])|\s*[,.;:(]|$)"
+    r"who|whose|but|from)\b(?![-'’])|\s*[,.;:(]|$)"
 )
 _TO = re.compile(rf"\bto\s+(?P<who>(?:{_DETERMINERS}\s+)*(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+?){_ENDS}", re.I)
 _WHO = rf"(?P<who>(?:{_DETERMINERS}\s+)*(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+?){_ENDS}"

@@ -128,6 +128,12 @@ def resolve_recipients(
         _resolve(task, people[0] if people else None, tasks, event, sentences, assumptions, len(people) < 2)
 
 
+# "… from studyrooms@uni.edu", "sent as care@…", "reply-to: …": an address the message comes from
+_FROM_ADDRESS = re.compile(
+    r"\b(?:from|as|sender|sent\s+from|reply-?to)\s*:?\s*(?:the\s+)?(?:address\s+)?$", re.I
+)
+
+
 def _resolve(
     task: Task,
     who: str | None,
@@ -145,7 +151,11 @@ def _resolve(
         from copilot.draft.tasks import clause_span
 
         own = said[task.start : clause_span(said, task.start)[1]]
-        address = re.search(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", own)
+        addresses = list(re.finditer(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", own))
+        sent_from = [a for a in addresses if _FROM_ADDRESS.search(own[: a.start()])]
+        if sent_from:
+            task.sender = sent_from[0].group(0)  # "email the student from studyrooms@uni.edu"
+        address = next((a for a in addresses if a not in sent_from), None)
         if address is not None and (only or who is None or address.group(0) in own[own.lower().find(who) :]):
             task.recipient = ("literal", address.group(0))  # "email me (director@…)": as written
             return

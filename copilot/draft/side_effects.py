@@ -689,6 +689,9 @@ def side_effect_step(
             body = {"to": to, **body}  # "email me (director@littlesprouts.example)": as the brief writes it
         elif where == "env":
             body = {"to": f"${{env:{to}}}", **body}  # "the on-call physio": the team's own, configured
+        if task.sender and task.channel == "email":
+            # "email the student from studyrooms@uni.edu": said as the sender, after the recipient
+            body = {**({"to": body.pop("to")} if "to" in body else {}), "from": task.sender, **body}
     else:
         dest = task.target or "store"
         env = blocks.env_name(dest if dest not in ("database", "db") else "records", "api", "url")

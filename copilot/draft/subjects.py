@@ -42,7 +42,7 @@ def listed_values(brief: str) -> set[str]:
 # Capitalised names after a preposition: the systems a clause reads or writes ("in Guidewire",
 # "through CrowdStrike Falcon", "from Chargebee", "to the SOC queue in Jira", "in ezyVet").
 _SYSTEM = re.compile(
-    r"\b(?:in|into|to|via|through|using|with|from|on|onto|against|inside)\s+"
+    r"\b(?:in|into|to|via|through|thru|using|with|from|on|onto|against|inside)\s+"
     # "on the existing Jira issue": one adjective between the article and the name
     r"(?:(?:the|our|their|its|a)\s+(?:(?:existing|new|same|shared|main|right|relevant|original|current)\s+)?)?"
     r"(?:[a-z][\w-]*'s\s+)?"  # "to the patient's MyChart inbox"
@@ -54,7 +54,9 @@ _SYSTEM = re.compile(
     # "in our Procore project directory": a noun after it makes the place word a modifier of the system's part
     r"(?!\s+(?i:directory|database|system|api|tracker|module|app|portal|register|catalog|catalogue)\b))"
     # "the pharmacy system (PioneerRx)": the name in parentheses
-    r"|\b(?:system|tool|platform|app|service|database|crm|erp|api)\s*\(([A-Z][\w.-]*)(?:\s+(?:API|api|Api))?\)"
+    # … or in lower case: "our rooms spreadsheet (google sheets)"
+    r"|\b(?:system|tool|platform|app|service|database|db|crm|erp|api|spreadsheet|sheet|calendar)\s*"
+    r"\(((?:[A-Z][\w.-]*|[a-z][\w.-]+(?:\s+[a-z][\w.-]+)?))(?:\s+(?:API|api|Api))?\)"
     # "check our Brightwheel roster", "query the Koha catalogue": the system a read names as its object
     r"|\b(?i:check|query|search|consult|poll)\s+(?i:the|our|their)\s+([A-Z][a-z][\w.-]*[A-Za-z0-9])\s+(?i:roster|catalog(?:ue)?|"
     r"calendar|inventory|records?|database|account|schedule|register|system|api|ledger|table)\b",
@@ -150,3 +152,10 @@ def subject_limiter(sentence: str, clause_start: int) -> re.Match[str] | None:
     if subject is None:
         return None
     return _NUMERIC_LIMIT.search(subject.group(0))
+
+
+def systems_said(text: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    """The systems of `known` (named capitalised somewhere in the brief) that `text` names in
+    any case: "pull the unit rent from appfolio" in a brief that says "our AppFolio listing"."""
+    found = [(m.start(), name) for name in known if (m := re.search(rf"\b{re.escape(name)}\b", text, re.I))]
+    return tuple(name for _, name in sorted(found))

@@ -61,6 +61,22 @@ def option_subjects(sentences: list[str], tasks: list[Task], options: list[str])
             subject = named.group(1) if named else ""
         words = [w for w in re.findall(r"[A-Za-z][\w-]*", subject) if w.lower() not in _SUBJECT_FILLER]
         named = [o for o in options if 1 <= len(words) <= 4 and option_of(" ".join(words), [o])]
+        instead = re.search(r"\binstead\b", sentence[a:], re.I) is not None
+        # "Blocked orders are not sent to the kitchen; the charge nurse gets a Teams message
+        # instead": the subject of the sentence (or of the one "instead" answers) names the answer
+        # the whole of it is about
+        about = (
+            sentence
+            if a > 0 and (";" in sentence[: task.start] or instead)
+            else sentences[task.sentence - 1]
+            if instead and task.sentence > 0
+            else ""
+        )
+        opening = _LABEL_SUBJECT.match(re.sub(r"\([^()]*\)", lambda p: " " * len(p.group(0)), about))
+        if not named and opening is not None:
+            lead = [w for w in opening.group(1).split() if w.lower() not in _SUBJECT_FILLER]
+            named = [o for o in options if 1 <= len(lead) <= 4 and option_of(" ".join(lead), [o])][:1]
+            subject = opening.group(1) if named else subject
         if len(named) == 1:
             task.condition = Condition("decision", subject.strip(" ,;"), "==", named[0], "decision")
         elif named:  # "pass and fail just update the account status": either answer
@@ -210,12 +226,18 @@ def for_labels(sentences: list[str], tasks: list[Task]) -> None:
     labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
     if not labels:
         return
-    said = "|".join(re.escape(lb.replace("_", " ")) for lb in sorted(labels, key=len, reverse=True))
+    # "grade 1" or "blowout_risk": a label in words or as written
+    said = "|".join(
+        r"[\s_-]+".join(re.escape(w) for w in lb.split("_")) for lb in sorted(labels, key=len, reverse=True)
+    )
     # "Any grade 1, … must dispatch a crew", "… the crew ETA only for grade 1": the labels named
     any_lead = re.compile(rf"^\W*(?:any|all|every)\s+({said})s?\b", re.I)
     # "…; grade 2 creates a next-day work order only": the label its clause opens with
+    # "blowout_risk = page the on call manager", "slow_leak -> make a work order": the label, then
+    # what it gets
     label_opens = re.compile(
-        rf"\W*(?:and\s+|but\s+)?(({said}))s?\s+(?:only\s+|also\s+|just\s+|then\s+)?[a-z]+s\b", re.I
+        rf"\W*(?:and\s+|but\s+)?(({said}))(?:s?\s+(?:only\s+|also\s+|just\s+|then\s+)?[a-z]+s\b|\s*(?:=+>?|->|→|:)\s)",
+        re.I,
     )
     only_for = re.compile(
         rf"\bonly\s+(?:for|on|if\s+it['’]?s)\s+(?:the\s+)?(?:an?\s+)?(({said})(?:\s+(?:or|and)\s+({said}))?)\b",
@@ -388,7 +410,7 @@ def subject_shared(sentences: list[str], tasks: list[Task]) -> None:
                 task.start > first.start
                 and task.condition is None
                 and not task.unmapped_condition
-                and re.search(r"\band\b", between)
+                and re.search(r"\band\b", between, re.I)  # "… AND send the driver a text"
                 and not re.search(r"\b(?:otherwise|else|but|always|every|regardless)\b", between, re.I)
             ):
                 task.condition = first.condition

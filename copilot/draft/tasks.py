@@ -18,7 +18,7 @@ from copilot.draft.labels import fields_text, label_condition, list_after, liste
 from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.prohibitions import HUMANS_DECIDE
 from copilot.draft.reading import Task
-from copilot.draft.verbs import TYPE_GLOSS
+from copilot.draft.verbs import TYPE_GLOSS, clause_spans
 
 # ---------------------------------------------------------------------------- tasks
 
@@ -41,7 +41,9 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"estimat\w*(?=\s+(?:the\s+|its\s+|their\s+)?[\w-]+\s+(?:from|on\s+a|between|out\s+of)\s+\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
-    ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|triag\w*|label(?:s|led|ling)?|"
+    ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|"
+                            # "with the vitals and triage reason": what a triage gave, no triage of its own
+                            r"triag\w*(?!\s+(?:reason|notes?|level|category|result|decision|outcome|summary|score)\b)|label(?:s|led|ling)?|"
                             # "tagging the process tech": a person mentioned in a post, no label
                             r"tag(?:s|ged|ging)? (?:it|them|each|the(?! (?:[\w-]+ )?(?:tech|technician|manager|lead|supervisor|engineer|owner|team|on-?call|person)\b))|"
                             r"sorts? (?:it|them|each|every|incoming)|detect\w*|identif\w* (?:the )?(?:intent|category|type|topic|language|sentiment)|"
@@ -264,10 +266,13 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                 if kind in ("notify",):
                     # "post a warning to Slack but do not page anyone": a channel the brief forbids
                     # right there is no channel of this message
+                    # "page on-call on pagerduty AND send the driver a text thru twilio": the
+                    # channels of this clause, not of the next one
+                    clause_end = clause_span(sentence, m.start())[1]
                     window = re.sub(
                         r"\b(?:don'?t|do not|never|not)\s+(?:\w+\s+)?(?:e-?mail|text|sms|slack|page|teams)\w*",
                         " ",
-                        sentence[m.start() : m.end() + 50],
+                        sentence[m.start() : max(m.end(), min(m.end() + 50, clause_end))],
                         flags=re.I,
                     )
                     channels = [name for name, p in CHANNELS if p.search(window)]
@@ -580,8 +585,6 @@ def _named_system(sentence: str, start: int) -> str | None:
 
 def clause_span(sentence: str, start: int) -> tuple[int, int]:
     """The (start, end) of the clause of `sentence` that holds position `start` (the whole sentence if none)."""
-    from copilot.draft.verbs import clause_spans
-
     for a, b in clause_spans(sentence):
         if a <= max(start, 0) < b:
             return a, b

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from copilot.draft.option_lists import ANSWERS_ONE_OF, quoted_list_comma
+
 # verb (base form) -> "model" (work a model does) or "effect" (changes something outside)
 ACTION_VERBS: dict[str, str] = {
     **dict.fromkeys(
@@ -340,6 +342,8 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
                 re.I,
             ):
                 continue  # "classify it as new booking, reschedule or cancellation": one list
+            if ch == "," and quoted_list_comma(sentence, i):
+                continue  # 'say "slow_leak", "blowout_risk" or "sensor_fault"': quoted options, one list
             if ch == ":" and _OPTION_LIST.match(sentence[i + 1 :]):
                 continue  # "give a verdict: approve, reject or manual review": options, not actions
             if (
@@ -358,7 +362,9 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
         cuts.append((dashes[0].start(), dashes[0].end()))
     # "… that refunds are automatic plus refund them in FareHarbor": "plus" before a verb joins an action
     for m in re.finditer(
-        r"\s+(?:and then|and also|then|and|or|but|so|plus)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)", sentence
+        # "page on-call AND text the driver": a shouted joiner joins the same way
+        r"\s+(?i:and then|and also|then|and|or|but|so|plus)\s+(?=([A-Za-z'-]+)(\s+[#\w'-]+)?)",
+        sentence,
     ):
         word = m.group(1).lower()
         after = (m.group(2) or "").strip().lower()
@@ -367,7 +373,11 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
         joiner = m.group(0).strip().lower()
         verb = (
             _base(word) in ACTION_VERBS
+            # "… observe or transfer_to_hospital": an identifier, not the verb it starts with
+            and sentence[m.end() + len(word) : m.end() + len(word) + 1] != "_"
             and (joiner != "or" or not after or bool(_OBJECT_START.fullmatch(after)))
+            # "labels it ok, edit_needed or reject": the last option, not a second action
+            and not (joiner == "or" and ANSWERS_ONE_OF.search(sentence[: m.start()].rstrip(",")))
             # "text them that lessons are cancelled and refunds are automatic": what the message says
             and not (
                 after in ("is", "are", "was", "were", "will", "have", "has")
@@ -387,7 +397,8 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
         )
         # "charge the fee in Stripe and mention the fee in the email": what a message says, a clause
         says = joiner == "and" and word in _SAYS and bool(_OBJECT_START.fullmatch(after))
-        made = bool(_MAKE_RECORD.match(sentence, m.end()))  # "… plus make a Maxient case"
+        # "… plus make a Maxient case", "… and run the credit check thru TransUnion"
+        made = bool(_MAKE_RECORD.match(sentence, m.end()) or RUN_CHECK.match(sentence, m.end()))
         if not inside and (m.group(0).strip() in ("then", "and then") or verb or receives or says or made):
             cuts.append((m.start(), m.end()))
     spans: list[tuple[int, int]] = []
@@ -447,6 +458,12 @@ CAUSED_DONE = re.compile(
 
 
 # "make a Maxient case", "make a new ticket in Jira": "make" as "create", for a record only
+# "run the credit/background check thru TransUnion SmartMove": a check a system runs, a read
+RUN_CHECK = re.compile(
+    r"\W*(?:(?:and|plus|also|then)\s+)*runs?\s+(?:an?\s+|the\s+|their\s+|our\s+)?(?:[\w/-]+\s+){0,3}?"
+    r"(?:check|search|screening|report|query|lookup|scan)s?\b",
+    re.I,
+)
 _MAKE_RECORD = re.compile(
     r"\W*(?:(?:and|plus|also|then)\s+)*(?:make|makes)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:[A-Za-z][\w-]*\s+){0,2}?"
     r"(?:case|ticket|record|task|entry|incident|issue|order|appointment|booking|work\s+order)\b",
@@ -463,6 +480,8 @@ def action_of(clause: str) -> tuple[str, str] | None:
         return "set", "effect"  # "set the order status to "printed" in our order system": an update
     if _MAKE_RECORD.match(stripped):
         return "create", "effect"  # "plus make a Maxient case": a record made in a system
+    if RUN_CHECK.match(stripped):
+        return "run", "lookup"  # "run the credit/background check thru TransUnion": a read of its own
     handed = _HANDED.match(stripped)
     if handed is not None and _base(handed.group(1)) not in ACTION_VERBS:
         # "Have the model work out the job type", "have the model break requested_work into

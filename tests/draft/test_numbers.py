@@ -19,6 +19,8 @@ def _sentences(text: str) -> list[str]:
 
 MONEY = [
     ("a tenth of a cent per event", 0.001),
+    ("needs to be cheap, tenth of a cent per reading max", 0.001),
+    ("a cent and a half per application", 0.015),
     ("half a cent per ticket", 0.005),
     ("0.4 cents per ticket", 0.004),
     ("at most 0.4 cents per ticket", 0.004),

@@ -39,7 +39,8 @@ TATTOO = (  # review brief 08, verbatim
         (
             TATTOO,
             {
-                "client_id": "string",
+                # an id named, untyped: Square sends some ids as numbers, some as strings
+                "client_id": ["string", "integer"],
                 "artist": "string",
                 "placement": "string",
                 "session_hours": "number",
@@ -115,7 +116,7 @@ def test_review_brief_12_takes_its_sla_from_bookeos_timeout():
     assert not any("times out" in u or "sub 2 cents" in u for u in result.unmapped)
     # the fields of brief 12 still read, the yes/no one as a flag
     assert event_types(data) == {
-        "booking_id": "string",
+        "booking_id": ["string", "integer"],
         "room_name": "string",
         "group_size": "integer",
         "damage_reported": "boolean",

@@ -5028,3 +5028,99 @@ def test_final_check_15_a_lookups_question_a_product_named_when_and_the_other_ha
         "supervisor in PagerDuty."
     )
     assert not [f for f in check(drafted(pools), pools).findings if f["code"] == "DR010"]
+
+
+def test_quoted_options_a_label_equals_action_lead_and_a_shouted_and():
+    tyres = (
+        "Our trucks send TPMS readings over NATS subject fleet.tpms with vehicle_id, pressure_psi and "
+        'driver_phone. we want a model to look at the reading and say "slow_leak", "blowout_risk" or '
+        '"sensor_fault". blowout_risk = page the on call fleet manager on pagerduty AND send the driver a '
+        "text thru twilio telling them to pull over. slow_leak = make a work order in fleetio. needs to be "
+        "cheap, tenth of a cent per reading max."
+    )
+    data = drafted(tyres)
+    assert data["sla"]["max_cost_per_event"] == 0.001
+    assert step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"][:3] == [
+        "slow_leak",
+        "blowout_risk",
+        "sensor_fault",
+    ]
+    blowout = "{{ steps.check_classify.output.label == 'blowout_risk' }}"
+    assert step(data, "http", "page")["if"] == blowout
+    # the text is its own step (one per clause, not one per channel named in the sentence) and
+    # it is limited like the page it is joined to by "AND"
+    texts = [s for s in data["steps"] if "sms" in s["id"]]
+    assert len(texts) == 1 and texts[0]["if"] == blowout, texts
+    assert [s["if"] for s in data["steps"] if "fleetio" in str(s)] == [
+        "{{ steps.check_classify.output.label == 'slow_leak' }}"
+    ]
+
+
+def test_a_recommendation_with_arrow_leads_a_listed_rule_and_a_second_read_in_lower_case():
+    rentals = (
+        "When someone submits a rental application on our AppFolio listing we get a webhook with name, "
+        "email, monthly_income and unit_id. pull the unit rent from appfolio and run the credit check "
+        "thru TransUnion SmartMove. have the AI summarise and give a recommendation approve / conditional "
+        "/ decline - income has to be at least 3x the rent for approve. approve -> email the applicant the "
+        "lease signing link. conditional -> email asking for a co-signer. never use anything about age, "
+        "race, religion, familial status in the decision."
+    )
+    data = drafted(rentals)
+    decide = step(data, "model", "decide")
+    assert decide["output_schema"]["properties"]["decision"]["enum"] == ["approve", "conditional", "decline"]
+    system = decide["prompt"]["system"]
+    assert "income has to be at least 3x the rent for approve" in system
+    assert "age, race, religion, familial status in the decision" in system
+    emails = [s for s in data["steps"] if "email" in s["id"]]
+    decided = "{{ steps.check_decide.output.decision == '%s' }}"
+    assert sorted(s["if"] for s in emails) == sorted([decided % "approve", decided % "conditional"])
+    urls = [
+        s["request"]["url"] for s in data["steps"] if s["type"] == "http" and s["request"]["method"] == "GET"
+    ]
+    assert any("APPFOLIO" in u for u in urls) and any("TRANSUNION" in u for u in urls), urls
+
+
+def test_make_a_work_order_names_the_record_not_the_verb():
+    data = drafted(
+        "Orders arrive by webhook with order_id. Make a work order in Fleetio for the nearest depot."
+    )
+    made = [s for s in data["steps"] if s["type"] == "http"]
+    assert [s["request"]["json"]["action"] for s in made] == ["create work order"]
+
+
+def test_an_email_sent_from_an_address_goes_to_the_person_not_the_sender():
+    data = drafted(
+        "LibCal fires a webhook at us when someone books a room (booking_id, student_email, party_size). "
+        "Check the room capacity in our rooms spreadsheet (google sheets) and email the student from "
+        "studyrooms@uni.edu telling them to pick a bigger room."
+    )
+    email = step(data, "http", "email")["request"]["json"]
+    assert email["to"] == "{{ event.student_email }}" and email["from"] == "studyrooms@uni.edu", email
+    assert any(s["type"] == "http" and "GOOGLE" in s["request"]["url"] for s in data["steps"])
+
+
+def test_returns_one_of_a_list_an_instead_after_a_semicolon_and_a_hard_rule_on_a_longer_label():
+    diets = (
+        "Meal orders land on an SQS queue (order_id, patient_mrn, ward, room, items). A model checks the "
+        "requested items against the diet order and returns compliant, needs_substitution or blocked. "
+        "Compliant orders go straight to the kitchen system (CBORD) via its API. Blocked orders are not "
+        "sent to the kitchen at all; the ward's charge nurse gets a Teams message instead."
+    )
+    data = drafted(diets)
+    teams = [s for s in data["steps"] if "teams" in s["id"]]
+    assert [s["if"] for s in teams] == ["{{ steps.check_decide.output.decision == 'blocked' }}"], teams
+    medics = (
+        "Medics log encounters to Google Pub/Sub (encounter_id, tent, complaint_text, spo2, gcs). A model "
+        "triages each encounter into treat_and_release, observe, or transfer_to_hospital. If spo2 is below "
+        "90 or gcs is below 13 it's a transfer no matter what the model says. For transfer_to_hospital, "
+        "page the medical director on PagerDuty with the tent, vitals and triage reason."
+    )
+    data = drafted(medics)
+    assert step(data, "http", "page")["if"] == (
+        "{{ (steps.check_classify.output.label == 'transfer_to_hospital') or (event.spo2 < 90) or "
+        "(event.gcs < 13) }}"
+    )
+    properties = data["trigger"]["event_schema"]["properties"]
+    # a number a rule compares is a number; an id may come as text or as a number
+    assert properties["gcs"]["type"] == "number"
+    assert properties["encounter_id"]["type"] == ["string", "integer"]
