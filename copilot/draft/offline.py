@@ -122,7 +122,10 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
             for said in current.read_late
         )
     ]
+    from copilot.draft.safe_defaults import settle_defaults
     from copilot.draft.withheld import strip_withheld
+
+    current.assumptions.extend(settle_defaults(data))  # a broken model answer acts the least
 
     kept_back = strip_withheld(data, reading.sentences)
     current.assumptions.extend(kept_back)

@@ -5124,3 +5124,25 @@ def test_returns_one_of_a_list_an_instead_after_a_semicolon_and_a_hard_rule_on_a
     # a number a rule compares is a number; an id may come as text or as a number
     assert properties["gcs"]["type"] == "number"
     assert properties["encounter_id"]["type"] == ["string", "integer"]
+
+
+def test_a_broken_model_answer_takes_the_value_under_which_the_fewest_actions_go_out():
+    diets = (
+        "Meal orders land on an SQS queue (order_id, patient_mrn, ward, room, items). A model checks the "
+        "requested items against the diet order and returns compliant, needs_substitution or blocked. "
+        "Compliant orders go straight to the kitchen system (CBORD) via its API. For needs_substitution, "
+        "the order goes to CBORD with the substitutions marked. Blocked orders are not sent to the kitchen "
+        "at all; the ward's charge nurse gets a Teams message instead."
+    )
+    result = draft_offline(DraftRequest(brief=diets))
+    gate = step(result.data, "validate", "check_decide")
+    # "needs_substitution" reads like a human look, but it sends the order to the kitchen
+    assert gate["on_fail"]["value"]["decision"] == "blocked"
+    assert any("answers `decision: blocked`" in a for a in result.assumptions), result.assumptions
+    # a default that already acts the least stays as the drafter chose it
+    loans = (
+        "Typeform posts each loan application to our webhook with application_id and email. A model "
+        "decides approve, manual_review or decline. If approve, email the applicant the offer. If "
+        "manual_review, post it to the #underwriting Slack channel."
+    )
+    assert step(drafted(loans), "validate", "check_decide")["on_fail"]["value"]["decision"] == "manual_review"
