@@ -398,6 +398,21 @@ def _after_step(sentence: str, task: Task, steps: list[dict[str, Any]]) -> dict[
     )
 
 
+def _gate_of(steps: list[dict[str, Any]], step_id: str, depth: int = 0) -> str | None:
+    """The `if:` that decides whether `step_id` runs: its own, else the first of what it needs."""
+    by_id = {s["id"]: s for s in steps}
+    step = by_id.get(step_id)
+    if step is None or depth > 20:
+        return None
+    if step.get("if"):
+        return str(step["if"])
+    for need in step.get("needs") or []:
+        found = _gate_of(steps, need, depth + 1)
+        if found:
+            return found
+    return None
+
+
 def _may_skip(steps: list[dict[str, Any]]) -> set[str]:
     """Steps that do not run on every event: those with an `if:`, those whose needs may all be
     skipped (the engine skips a step whose needs were all skipped), and a validation gate on any
@@ -459,9 +474,19 @@ def side_effect_step(
         if check in skipped or (at_once and check not in needs):
             continue
         if cond is None and check in may_skip:
-            # "In every case post a short note to Slack": an action on every event never waits
-            # on a step that runs only on some (it would be skipped with it)
-            continue
+            writer_if = _gate_of(steps, check.removeprefix("check_"))
+            if (
+                kind in ("reply", "answer", "summarise", "translate")
+                and writer_if
+                and re.search(r"\b(?:the|this|that|its)\s+(?:" + _MENTIONS[kind] + r")", quote)
+            ):
+                # "For anything except death_benefit, draft a reply … Post the draft as a private
+                # note": the action sends what the writer wrote, so it runs when the writer does
+                cond = (writer_if, [])
+            else:
+                # "In every case post a short note to Slack": an action on every event never waits
+                # on a step that runs only on some (it would be skipped with it)
+                continue
         if cond is not None and check in gated and check not in needs:
             # "If it's out of scope, draft a desk-rejection letter … if it's over, email the author":
             # a writer that runs on other events than this action has nothing to give it
@@ -532,7 +557,10 @@ def side_effect_step(
     existing = {s["id"] for s in steps}
     if task.kind == "act":
         action = task.action or task.text
-        words = [w for w in re.findall(r"[a-z0-9]+", action.lower()) if w not in _PRONOUNS]
+        # "the bereavement team's queue": a possessive's "s" is no word of the id
+        words = [
+            w for w in re.findall(r"[a-z0-9]+", re.sub(r"['’]s\b", "", action.lower())) if w not in _PRONOUNS
+        ]
         # verb + the object's head noun: "block the card" -> block_card, "post a short reply" -> post_reply,
         # "flag prices that look way too low" -> flag_prices (the object ends where a relative
         # clause or a preposition starts)

@@ -422,6 +422,12 @@ def _labels_in(text: str, labels: list[str]) -> int:
     return sum(1 for lb in labels if all(stem(p) in words for p in lb.split("_")))
 
 
+# "for anything except death_benefit", "for all but spam", "other than refunds": the rest
+_ALL_BUT = re.compile(
+    r"\b(?:except|other\s+than|apart\s+from|besides|but\s+not|all\s+but|excluding|aside\s+from)\b", re.I
+)
+
+
 def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
     """'For cancellations within 24 hours of the slot, add the patient to the watchlist', 'For
     every new booking, send an SMS': a sentence led by one of the classifier's labels limits its
@@ -494,6 +500,11 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
             if stem(w) not in {stem(p) for lb in named for p in lb.split("_")}
         ]
         cond = Condition("label", m.group(0).strip(" ,;"), "==", label)
+        if _ALL_BUT.search(m.group(1)):
+            # "For anything except death_benefit, draft a reply": every other label
+            cond.op, cond.value = ("not in", named) if len(named) > 1 else ("!=", label)
+            task.condition = cond
+            continue
         if len(named) > 1:
             # "low and medium ones": any of the labels the subject names
             cond.alternatives = [Condition("label", m.group(0).strip(" ,;"), "==", lb) for lb in named[1:]]

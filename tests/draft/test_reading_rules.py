@@ -5146,3 +5146,20 @@ def test_a_broken_model_answer_takes_the_value_under_which_the_fewest_actions_go
         "manual_review, post it to the #underwriting Slack channel."
     )
     assert step(drafted(loans), "validate", "check_decide")["on_fail"]["value"]["decision"] == "manual_review"
+
+
+def test_anything_except_a_label_and_posting_the_draft_runs_when_the_draft_is_written():
+    pension = (
+        "Freshdesk forwards each new ticket to us as a webhook (ticket_id, member_number, subject, body). "
+        "A model classifies the question as benefits_estimate, transfer_out, death_benefit or other. For "
+        "anything except death_benefit, draft a reply using only the member FAQ documents. Post the draft "
+        "as a private note on the Freshdesk ticket for an administrator to approve. Death benefit queries "
+        "go straight to the bereavement team's queue in Freshdesk."
+    )
+    data = drafted(pension)
+    others = "{{ steps.check_classify.output.label != 'death_benefit' }}"
+    assert step(data, "retrieve")["if"] == others
+    post = step(data, "http", "post_draft")
+    assert post["if"] == others and "check_answer" in post["needs"]
+    assert post["request"]["json"]["details"]["answer"] == "{{ steps.check_answer.output.text }}"
+    assert step(data, "http", "bereavement")["id"] == "send_to_bereavement_team_queue"
