@@ -291,3 +291,30 @@ def settle_matches(sentences: list[str], tasks: list[Task], matches: list[Match]
         and t.sentence < len(sentences)
         and sentences[t.sentence][t.start : t.start + len(t.text)] == t.text
     ]
+
+
+# "screens the gift message for profanity, harassment and personal data (…) and labels it ok,
+# edit_needed or reject": what the screen looks for, up to the labelling
+_SCREENED_FOR = re.compile(
+    r"\b(?:screen|check|review|scan|vet)s?\s+(?:the\s+|each\s+|every\s+|it\s+)?(?:[\w-]+\s+){0,3}?for\s+"
+    r"(?P<what>.+?)\s*,?\s+(?:and\s+)?(?:then\s+)?(?:labels?|tags?|classif\w*|marks?|sorts?)\b",
+    re.I,
+)
+
+
+def screen_into_labels(sentences: list[str], tasks: list[Task]) -> list[Task]:
+    """ "A model screens the message for profanity and personal data and labels it ok, edit_needed
+    or reject": one model step, the labelling; what it screens for is how it labels (no second,
+    stock moderation step with the brief's examples as its categories)."""
+    out = list(tasks)
+    for screen in [t for t in tasks if t.kind == "moderate" and t.start >= 0]:
+        judge = next(
+            (t for t in tasks if t.kind == "classify" and t.labels and t.sentence == screen.sentence), None
+        )
+        said = _SCREENED_FOR.search(sentences[screen.sentence]) if judge is not None else None
+        if judge is None or said is None:
+            continue
+        judge.criteria = " ".join(said.group("what").split())
+        judge.also.append(screen)
+        out.remove(screen)
+    return out

@@ -229,8 +229,9 @@ def _model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, 
             f" Set {name}{how}." if v == [True, False] else f" Set {name} to one of {', '.join(v)}{how}."
             for name, (v, _, how) in extra.items()
         )
+        judged = f" Judge it for {task.criteria}." if task.criteria else ""
         what = (
-            f"Classify the {noun} into exactly one label: {', '.join(labels)}."
+            f"Classify the {noun} into exactly one label: {', '.join(labels)}.{judged}"
             if labels
             else f"Name the {noun}'s category in one to three lower-case words (label)."
             if open_label

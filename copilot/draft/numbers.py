@@ -381,7 +381,8 @@ _NO_ACTION_AFTER = re.compile(
 # "under 800ms and five tenths of a cent": the "under" of a latency limit holds the amount too
 _LIMITS_BEFORE = re.compile(
     r"\b(?:under|below|within|less than|at most|no more than)\s+[\d.,]+\s*(?:ms|s|secs?|seconds?|mins?|minutes?)"
-    r"\s+and\s+(?:under\s+|about\s+|around\s+|~)?$",
+    # "under 2 s p95 and $0.0008 each"
+    r"(?:\s+(?:at\s+)?p\d{2})?\s+and\s+(?:under\s+|about\s+|around\s+|~)?$",
     re.I,
 )
 _SMALL_BEFORE = re.compile(
@@ -393,7 +394,10 @@ _SMALL_BEFORE = re.compile(
 
 
 # "one cent max", "2 cents tops": the amount, then the word that makes it a cap
-_SMALL_AFTER = re.compile(r"\s*(?:max(?:imum)?|tops|at most|or less|or under|cap|limit)\b", re.I)
+# "$0.0008 each.", "0.3 cents apiece": a small amount said per one
+_SMALL_AFTER = re.compile(
+    r"\s*(?:max(?:imum)?|tops|at most|or less|or under|cap|limit|apiece|each(?=\s*(?:[.;,]|$)))\b", re.I
+)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from copilot.draft.late_reading import (
     options_in_thresholds,
     read_content_lists,
     read_option_lists,
+    screen_into_labels,
     semicolon_leads,
     settle_matches,
     stated_before,
@@ -533,6 +534,7 @@ def read(brief: str) -> Reading:
     option_subjects(sentences, tasks, options or [o for t in tasks if t.kind == "decide" for o in t.labels])
     # "A model checks the justification against the policy and labels the request a, b or c":
     # one model step, the labelling; the check is how it labels
+    tasks = screen_into_labels(sentences, tasks)  # "screens it for … and labels it a, b or c"
     labelled = {t.sentence: t for t in tasks if t.kind == "classify" and t.labels}
     for task in [t for t in tasks if t.kind == "decide" and t.sentence in labelled]:
         picks = re.match(r"\W*(?:pick|choose|select|assign)\w*\b", task.quote or task.text, re.I)

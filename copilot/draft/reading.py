@@ -89,6 +89,8 @@ class Task:
     recipient: tuple[str, str] | None = None
     # "email the student from studyrooms@uni.edu": the address it is sent from, never its recipient
     sender: str | None = None
+    # classify: what the brief says to judge ("screens the gift message for profanity, …")
+    criteria: str | None = None
 
     @property
     def end(self) -> int:

@@ -398,6 +398,16 @@ def _after_step(sentence: str, task: Task, steps: list[dict[str, Any]]) -> dict[
     )
 
 
+def _passed_on(field: str) -> re.Pattern[str]:
+    """ "messages are sent to …", "forward the message to …": the event's own text passed on."""
+    head = re.escape(field.split("_")[-1])
+    return re.compile(
+        rf"\b{head}s?\s+(?:are|is|gets?|go|goes)\s+(?:\w+\s+)?(?:sent|forwarded|passed|printed|posted)\b"
+        rf"|\b(?:send|forward|pass|print|post)\s+(?:the|their|its|that)\s+(?:[\w-]+\s+)?{head}s?\b",
+        re.I,
+    )
+
+
 def _gate_of(steps: list[dict[str, Any]], step_id: str, depth: int = 0) -> str | None:
     """The `if:` that decides whether `step_id` runs: its own, else the first of what it needs."""
     by_id = {s["id"]: s for s in steps}
@@ -741,6 +751,10 @@ def side_effect_step(
     # "… with the patient's name, phone and the red flags": each item the brief lists, by name
     # the clause from the action on: "open a Jira ticket … with the run_id, employee_id, score and
     # reason" lists past where its quote ends
+    text_field = plan.event.named_text_field
+    if text_field and isinstance(body.get("details"), dict) and _passed_on(text_field).search(quote):
+        # "ok messages are sent to our print vendor": the text the event carries is what goes
+        body["details"][text_field] = f"{{{{ event.{text_field} }}}}"
     listed = sentence[task.start :] if sentence and task.start >= 0 else (task.quote or "")
     asked, reads = asked_content(listed, plan.event, producers, steps)
     for key, value in asked.items():

@@ -21,6 +21,8 @@ MONEY = [
     ("a tenth of a cent per event", 0.001),
     ("needs to be cheap, tenth of a cent per reading max", 0.001),
     ("a cent and a half per application", 0.015),
+    ("Keep it under 2 s p95 and $0.0008 each.", 0.0008),
+    ("about 0.3 cents apiece", 0.003),
     ("half a cent per ticket", 0.005),
     ("0.4 cents per ticket", 0.004),
     ("at most 0.4 cents per ticket", 0.004),

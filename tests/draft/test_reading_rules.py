@@ -5163,3 +5163,21 @@ def test_anything_except_a_label_and_posting_the_draft_runs_when_the_draft_is_wr
     assert post["if"] == others and "check_answer" in post["needs"]
     assert post["request"]["json"]["details"]["answer"] == "{{ steps.check_answer.output.text }}"
     assert step(data, "http", "bereavement")["id"] == "send_to_bereavement_team_queue"
+
+
+def test_a_screen_for_named_things_is_how_the_labeller_judges_and_the_message_passed_on_goes_with_it():
+    gifts = (
+        "When an order is created Shopify sends an orders/create webhook with order_id, customer_email, "
+        "gift_message and shipping_country. A model screens the gift message for profanity, harassment and "
+        "personal data (phone numbers, home addresses) and labels it ok, edit_needed or reject. ok messages "
+        "are sent to our print vendor (Printful API) with the order id. Keep it under 2 s p95 and $0.0008 "
+        "each."
+    )
+    data = drafted(gifts)
+    assert data["sla"]["max_cost_per_event"] == 0.0008
+    assert not [s for s in data["steps"] if s["type"] == "model" and s["id"].startswith("moderate")]
+    system = step(data, "model", "classify")["prompt"]["system"]
+    assert "profanity, harassment and personal data (phone numbers, home addresses)" in system
+    sent = step(data, "http", "send")
+    assert sent["if"] == "{{ steps.check_classify.output.label == 'ok' }}"
+    assert sent["request"]["json"]["details"]["gift_message"] == "{{ event.gift_message }}"
