@@ -196,6 +196,17 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 continue  # "… hits our webhook with the name, email and answers to the intake questions"
             text = sentence[a:b].strip(" ,;:")
             found = action_of(text)
+            plural = re.match(r"^\W*(?P<label>[\w-]+)\s+[a-z]+s\s+(?P<rest>[a-z].*)$", text, re.I)
+            if (
+                found is not None
+                and found[1] == "model"
+                and plural
+                and plural.group("label").lower() in values
+            ):
+                # "Moderate cases create a follow-up task in Epic": a label before its noun, then the
+                # work (never the verb "moderate")
+                then = action_of(plural.group("rest"))
+                found = then if then is not None and then[1] == "effect" else found
             said = _LABEL_DOES.match(text) if found is None else None
             head = text[: said.start("rest")].strip().lower() if said is not None else ""
             if said is not None and (said.group("label").lower() in values or head in values):

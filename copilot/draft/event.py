@@ -135,6 +135,15 @@ class EventShape:
                 unit = _leaf(path).lower().rsplit("_", 1)[-1]
                 if "_" in _leaf(path) and unit in _UNITS and re.search(rf"\b{unit}\b", text, re.I):
                     found.append(path)
+                parts = _leaf(path).lower().split("_")
+                # "anything below 54 mg/dL" with `glucose_mg_dl`: a unit written with a slash
+                if (
+                    len(parts) >= 3
+                    and len(parts[-2]) <= 3
+                    and len(parts[-1]) <= 3
+                    and re.search(rf"\d\s*{re.escape(parts[-2])}\s*/\s*{re.escape(parts[-1])}\b", text, re.I)
+                ):
+                    found.append(path)
         if not found:
             # "Pressure under 20 psi" with `pressure_psi`, "the storage temperature" with
             # `storage_temp_c`: every word of the name but its unit is in the clause

@@ -69,6 +69,8 @@ _LIST_INTRO = re.compile(
 _LIST_STOP = re.compile(
     # "classify the cause from the caption as a, b or c": a source named before the list is no stop
     r"[.;:()!?]|\bwith\s+(?:a|an|the|our|some)\b|\bfrom(?!\s+(?:the\s+|its\s+|their\s+)?[\w-]+\s+(?:as|into)\b)|"
+    # "as low, moderate or urgent based on the reading": how it judges, after the list
+    r"\b(?:based\s+on|according\s+to|depending\s+on|given)\b|"
     r"\b(?:then|so|by|via|through|thru|within|under|if|when|whenever|unless|before|after|"
     r"and (?:then |also )?(?:the|a|an|our|any|anything|all|everything|each|it|them|answer\w*|send\w*|post\w*|"
     r"notif\w*|page\w*|stor\w*|sav\w*|escalat\w*|repl\w*|route\w*|forward\w*|log\w*|alert\w*|ping\w*|e-?mail\w*|"

@@ -318,3 +318,24 @@ def screen_into_labels(sentences: list[str], tasks: list[Task]) -> list[Task]:
         judge.also.append(screen)
         out.remove(screen)
     return out
+
+
+def labels_not_verbs(sentences: list[str], tasks: list[Task]) -> list[Task]:
+    """ "Moderate cases create a follow-up task": a label of the classifier before a noun, never
+    the verb "moderate" (that takes an object: "moderate the comments")."""
+    labels = {label for t in tasks if t.kind == "classify" for label in t.labels}
+    out = []
+    for task in tasks:
+        word = task.text.strip().lower()
+        after = sentences[task.sentence][task.start + len(task.text) :] if task.start >= 0 else ""
+        if (
+            task.kind == "moderate"
+            and word.startswith("moderat")
+            and word in labels
+            and not re.match(
+                r"\s+(?:the|it|them|this|these|those|each|every|all|any|our|their)\b", after, re.I
+            )
+        ):
+            continue
+        out.append(task)
+    return out

@@ -42,6 +42,7 @@ from copilot.draft.event_reading import (
 from copilot.draft.labels import snake
 from copilot.draft.late_reading import (
     labels_in_parts,
+    labels_not_verbs,
     non_conditions,
     one_writer_for_all_branches,
     options_in_thresholds,
@@ -500,6 +501,7 @@ def read(brief: str) -> Reading:
     tasks = [t for t in tasks if not (t.kind == "store" and clause_of(t) in reads)]
     options = read_response_options(sentences)
     bands, fallback = read_bands(sentences, options)
+    tasks = labels_not_verbs(sentences, tasks)  # "Moderate cases create a follow-up task"
     tasks = outside_field_lists(sentences, read_actions(sentences, brief, tasks, matches, options), matches)
     semicolon_leads(brief, sentences, tasks)  # "If X, don't retire anything; email compliance"
     # "it has reservation_id, room_number, guest_name, message and language": a field, no action

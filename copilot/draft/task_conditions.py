@@ -514,8 +514,10 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
             cond.alternatives = [Condition("field", extra, "==", True, output_field=snake(extra)[:40])]
             cond.all_of = True
         if threshold is not None:
-            # "Critical drugs that fall below 10 units": the label and the event's threshold, both
-            cond.alternatives, cond.all_of = [*cond.alternatives, threshold], True
+            # "Critical drugs that fall below 10 units": the label and the event's threshold, both;
+            # "Urgent cases (anything below 54 mg/dL, or urgent from the model)": either
+            either = re.search(r"\([^()]*\bor\b[^()]*\)", sentence[m.start() : task.start]) is not None
+            cond.alternatives, cond.all_of = [*cond.alternatives, threshold], not either
         task.condition = cond
         said = (task.unmapped_condition or "").strip(" ,").lower()
         lead_text = m.group(0).strip(" ,").lower()

@@ -96,7 +96,13 @@ def measured_by_unit(part: Condition, event: EventShape, sentences: list[str]) -
                 return found[0] if len(found) == 1 else None
         # "under 25 ppm": the one field named with that unit (`ammonia_ppm`)
         suffix = re.sub(r"[^a-z]", "", unit.group(1).lower())
-        found = [f for f in numeric if len(suffix) >= 2 and f.lower().endswith(f"_{suffix}")]
+        # "below 54 mg/dL": `glucose_mg_dl`, the unit's parts joined as the name joins words
+        joined = "_".join(re.findall(r"[a-z]+", unit.group(1).lower()))
+        found = [
+            f
+            for f in numeric
+            if len(suffix) >= 2 and (f.lower().endswith(f"_{suffix}") or f.lower().endswith(f"_{joined}"))
+        ]
         return found[0] if len(found) == 1 else None
     return None
 

@@ -474,6 +474,9 @@ _MAKE_RECORD = re.compile(
 def action_of(clause: str) -> tuple[str, str] | None:
     """(verb, kind) when the clause instructs an action, else None."""
     stripped = clause.strip(" ,;:.-*()")
+    # "Urgent cases (anything below 54 mg/dL, or urgent from the model) page the nurse": the aside
+    # says which, the verb after it acts
+    stripped = re.sub(r"(?<=\w)\s*\([^()]*\)\s*(?=\w)", " ", stripped)
     # "repeat_offender -> charge the fee …", "deny = email the claimant": the option, then its action
     stripped = re.sub(r"^\W*[\w-]+\s*(?:->|→|=)\s*(?=[a-z])", "", stripped, flags=re.I)
     if _SET_TO.search(stripped) and not _PASSIVE.search(stripped[: _SET_TO.search(stripped).start()]):

@@ -5181,3 +5181,26 @@ def test_a_screen_for_named_things_is_how_the_labeller_judges_and_the_message_pa
     sent = step(data, "http", "send")
     assert sent["if"] == "{{ steps.check_classify.output.label == 'ok' }}"
     assert sent["request"]["json"]["details"]["gift_message"] == "{{ event.gift_message }}"
+
+
+def test_a_label_lead_with_an_or_aside_a_slash_unit_and_a_label_named_like_a_verb():
+    glucose = (
+        "When our Dexcom integration posts a glucose reading webhook (patient_id, glucose_mg_dl, "
+        "trend_arrow), look up the patient's care plan and assigned nurse in Epic. A model should judge "
+        "the risk as low, moderate or urgent based on the reading and the care plan. Urgent cases "
+        "(anything below 54 mg/dL, or urgent from the model) page the assigned nurse via PagerDuty. "
+        "Moderate cases create a follow-up task in Epic for the nurse to review within 24 hours."
+    )
+    data = drafted(glucose)
+    assert step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"][:3] == [
+        "low",
+        "moderate",
+        "urgent",
+    ]
+    assert not [s for s in data["steps"] if s["id"].startswith("moderate")]
+    assert step(data, "http", "page")["if"] == (
+        "{{ (steps.check_classify.output.label == 'urgent') or (event.glucose_mg_dl < 54) }}"
+    )
+    task = step(data, "http", "task")
+    assert task["request"]["method"] == "POST"
+    assert task["if"] == "{{ steps.check_classify.output.label == 'moderate' }}"
