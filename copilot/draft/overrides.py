@@ -202,6 +202,9 @@ def never_when(sentences: list[str], tasks: list[Task], matches: list[Match]) ->
                 ):
                     continue
                 task.condition = never
+            elif task.condition is None and task.unmapped_condition:
+                # "For irrigate_now, open the valve …": its own lead is still to be read; both hold
+                never.scope, task.scope = task.scope, never
             elif task.condition is None:
                 task.condition = never
             else:

@@ -277,7 +277,8 @@ def _referred(task: Task, tasks: list[Task], sentences: list[str] | None = None)
             for t in models
             if t.sentence == task.sentence
             and t.end <= task.start
-            and _WRITES.search(t.quote or t.text)
+            # "look up the application in Salesforce … and post the status": what the read found
+            and (_WRITES.search(t.quote or t.text) or t.kind == "enrich")
             and _JOINED.fullmatch(between := sentence[t.end : task.start])
             and not _JOIN_BREAKS.search(between)
         ]
@@ -500,7 +501,8 @@ def side_effect_step(
         if cond is not None and check in gated and check not in needs:
             # "If it's out of scope, draft a desk-rejection letter … if it's over, email the author":
             # a writer that runs on other events than this action has nothing to give it
-            writer_if = next((str(st.get("if", "")) for st in steps if f"check_{st['id']}" == check), "")
+            # (the writer's own `if:`, or the one of what it waits on: a reply behind a retrieval)
+            writer_if = _gate_of(steps, check.removeprefix("check_")) or ""
             if writer_if.strip("{} ") not in cond[0]:
                 continue
         if kind.startswith("compute:"):

@@ -5204,3 +5204,26 @@ def test_a_label_lead_with_an_or_aside_a_slash_unit_and_a_label_named_like_a_ver
     task = step(data, "http", "task")
     assert task["request"]["method"] == "POST"
     assert task["if"] == "{{ steps.check_classify.output.label == 'moderate' }}"
+
+
+def test_a_prohibition_keeps_the_lead_of_its_action_and_a_posted_status_is_what_the_lookup_found():
+    orchard = (
+        "Soil probes publish readings to the Google Pub/Sub topic orchard-soil with block_id, "
+        "volumetric_water_content and battery_pct. A model decides irrigate_now, skip or check_probe. For "
+        "irrigate_now, open the block's valve through the WiseConn API. For check_probe, create a "
+        "maintenance task in FarmOS. Never open a valve when battery_pct is below 10."
+    )
+    valve = step(drafted(orchard), "http", "valve")
+    assert valve["if"] == (
+        "{{ (not (event.battery_pct < 10)) and (steps.check_decide.output.decision == 'irrigate_now') }}"
+    )
+    rebates = (
+        "Each new Zendesk ticket hits our webhook with ticket_id, requester_email, subject and body. "
+        "Classify the ticket as rebate_question, application_status or other. For rebate_question, answer "
+        "using only the rebate program guide. Post the answer as a public reply on the Zendesk ticket. For "
+        "application_status, look up the application in Salesforce by the requester's email and post the "
+        "status as an internal note for the agent, not a public reply."
+    )
+    status = step(drafted(rebates), "http", "post_status")
+    assert "check_answer" not in status["needs"] and "lookup" in status["needs"], status["needs"]
+    assert status["request"]["json"]["details"]["looked_up"] == "{{ steps.lookup.output }}"
