@@ -213,7 +213,14 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
             window,
             re.I,
         )
-        if not direct or not re.search(r"\b(label|tag|mark)\w*\s*$", sentence[:end], re.I):
+        if not direct and re.search(
+            r"\b(?:label|tag|mark)\w*\s+(?:it|them|each(?:\s+one)?)\s*$", sentence[:end], re.I
+        ):
+            # "tags them birthday, corporate, bachelorette or none": the object was read with the verb
+            direct = re.match(r"\s*", window)
+        if not direct or not re.search(
+            r"\b(label|tag|mark)\w*(?:\s+(?:it|them|each(?:\s+one)?))?\s*$", sentence[:end], re.I
+        ):
             return [], None
         start = direct.end()
     listed = window[start:]

@@ -18,7 +18,8 @@ def quoted_list_comma(sentence: str, at: int) -> bool:
 
 # "… and returns compliant, needs_substitution or blocked": a verb whose object is the option list
 ANSWERS_ONE_OF = re.compile(
-    r"\b(?:returns?|answers?|outputs?|says?|labels?(?:\s+(?:it|them))?|marks?\s+(?:it|them)(?:\s+as)?)\s+"
+    r"\b(?:returns?|answers?|outputs?|says?|(?:labels?|tags?)(?:\s+(?:it|them|each(?:\s+one)?))?|"
+    r"marks?\s+(?:it|them)(?:\s+as)?)\s+"
     r"[\w-]+(?:\s*,\s*[\w-]+){0,6}$",
     re.I,
 )

@@ -411,3 +411,41 @@ def never_verb_for_label(sentences: list[str], tasks: list[Task], matches: list[
                 else:
                     cond.scope = never
                 matches.append(Match("constraint", m.group(0), index, m.start(), m.end()))
+
+
+# "dont send deposit links to corporate bookings ever": what is sent, kept from one label's events
+_NEVER_SEND_TO = re.compile(
+    r"\b(?:don'?t|dont|do\s+not|never)\s+(?:ever\s+)?(?:send|give|email|e-mail|text|offer)\s+"
+    r"(?:an?\s+|the\s+|any\s+)?(?P<what>(?:[\w-]+\s+){0,2}?[\w-]+)\s+to\s+(?:the\s+|any\s+)?(?P<label>[a-z][\w-]*)"
+    r"(?:\s+(?:bookings|orders|tickets|messages|requests|ones|cases|customers|guests|clients|users|accounts))?\b",
+    re.I,
+)
+
+
+def never_send_to_label(sentences: list[str], tasks: list[Task], matches: list[Match]) -> None:
+    """ "dont send deposit links to corporate bookings ever": every action of a sentence that
+    makes or sends that thing also requires that the classifier's label is not that one."""
+    from copilot.draft.decisions import stem
+
+    labels = [lb for t in tasks if t.kind == "classify" for lb in t.labels if lb != "other"]
+    for index, sentence in enumerate(sentences):
+        for m in _NEVER_SEND_TO.finditer(sentence):
+            said = snake(m.group("label"))
+            label = next((lb for lb in labels if said in (lb, lb + "s", lb + "es")), None)
+            what = {stem(w) for w in re.findall(r"[a-z]{4,}", m.group("what").lower())}
+            if label is None or not what:
+                continue
+            for task in tasks:
+                if task.kind not in ("notify", "act", "store") or task.sentence == index:
+                    continue
+                words = {stem(w) for w in re.findall(r"[a-z]{4,}", sentences[task.sentence].lower())}
+                cond = task.condition
+                if not what & words or (cond is not None and cond.kind == "label" and cond.value != label):
+                    continue  # not what is sent, or already only for another label
+                never = Condition("label", m.group(0), "==", label, negated=True)
+                if cond is None:
+                    never.scope, task.scope = task.scope, never
+                else:
+                    add_scope(cond, never)
+                task.also.append(Task(task.kind, m.group(0), index, 0))  # its step quotes the rule
+                matches.append(Match("constraint", m.group(0), index, m.start(), m.end()))

@@ -69,6 +69,7 @@ from copilot.draft.overrides import (
     apply_overrides,
     instead_of,
     never_for_label,
+    never_send_to_label,
     never_verb_for_label,
     never_when,
     no_reply_then,
@@ -586,6 +587,7 @@ def read(brief: str) -> Reading:
     except_for(sentences, tasks, matches)
     never_for_label(sentences, tasks, matches)
     never_verb_for_label(sentences, tasks, matches)  # "don't page anyone for housekeeping findings"
+    never_send_to_label(sentences, tasks, matches)  # "dont send deposit links to corporate bookings"
     lead_conditions(sentences, tasks, event_noun(sentences, trigger))
     scope_conditions(sentences, tasks, matches)
     apply_overrides(tasks, read_overrides(sentences, matches))

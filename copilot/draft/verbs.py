@@ -452,7 +452,8 @@ ASKED_WHETHER = re.compile(
 # "auto-delivery customers get a delivery order created in Cargas": a thing done for the subject
 CAUSED_DONE = re.compile(
     r"\b(?:gets?|should\s+get|will\s+get|have|has)\s+(?:a|an|the|their|its)\s+"
-    r"(?P<noun>(?:[\w-]+\s+){0,2}?[\w-]+)\s+(?P<done>[a-z]+(?:ed|en))\s+(?:in|on|into|via|through|with)\b",
+    # "birthdays get a free dessert note added to the reservation in OpenTable"
+    r"(?P<noun>(?:[\w-]+\s+){0,3}?[\w-]+)\s+(?P<done>[a-z]+(?:ed|en))\s+(?:in|on|into|to|via|through|with)\b",
     re.I,
 )
 
@@ -478,7 +479,7 @@ def action_of(clause: str) -> tuple[str, str] | None:
     # says which, the verb after it acts
     stripped = re.sub(r"(?<=\w)\s*\([^()]*\)\s*(?=\w)", " ", stripped)
     # "repeat_offender -> charge the fee …", "deny = email the claimant": the option, then its action
-    stripped = re.sub(r"^\W*[\w-]+\s*(?:->|→|=)\s*(?=[a-z])", "", stripped, flags=re.I)
+    stripped = re.sub(r"^\W*[\w-]+(?:\s+[\w-]+)?\s*(?:->|=>|→|=)\s*(?=[a-z])", "", stripped, flags=re.I)
     if _SET_TO.search(stripped) and not _PASSIVE.search(stripped[: _SET_TO.search(stripped).start()]):
         return "set", "effect"  # "set the order status to "printed" in our order system": an update
     if _MAKE_RECORD.match(stripped):

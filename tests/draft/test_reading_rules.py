@@ -5227,3 +5227,27 @@ def test_a_prohibition_keeps_the_lead_of_its_action_and_a_posted_status_is_what_
     status = step(drafted(rebates), "http", "post_status")
     assert "check_answer" not in status["needs"] and "lookup" in status["needs"], status["needs"]
     assert status["request"]["json"]["details"]["looked_up"] == "{{ steps.lookup.output }}"
+
+
+def test_tags_them_a_list_an_arrow_lead_a_thing_added_to_a_record_and_never_send_it_to_a_label():
+    karaoke = (
+        "private room bookings come in thru OpenTable webhooks (reservation_id, guest name, phone, "
+        "party_size, special_requests). can u make it so the AI reads special requests and tags them "
+        "birthday, corporate, bachelorette or none. for party size over 12 we need a deposit so create a "
+        "Square invoice for $100 and text the guest the link. birthdays get a free dessert note added to "
+        "the reservation in OpenTable. corporate bookings => email events@singsongbars.com with the "
+        "details. dont send deposit links to corporate bookings ever."
+    )
+    data = drafted(karaoke)
+    assert step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"][:4] == [
+        "birthday",
+        "corporate",
+        "bachelorette",
+        "none",
+    ]
+    labelled = "{{ steps.check_classify.output.label == '%s' }}"
+    assert step(data, "http", "note")["if"] == labelled % "birthday"
+    assert step(data, "http", "email")["if"] == labelled % "corporate"
+    kept = "{{ (not (steps.check_classify.output.label == 'corporate')) and (event.party_size > 12) }}"
+    assert step(data, "http", "invoice")["if"] == kept
+    assert step(data, "http", "sms")["if"] == kept
