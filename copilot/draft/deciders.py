@@ -16,6 +16,7 @@ from copilot.draft.conditions import condition_field
 from copilot.draft.decisions import documents_named
 from copilot.draft.event import EventShape
 from copilot.draft.event_sample import DATE_NAMED
+from copilot.draft.label_tests import label_tests
 from copilot.draft.labels import snake
 from copilot.draft.prohibitions import deciding_system
 from copilot.draft.reading import Condition, Reading, Task
@@ -611,11 +612,20 @@ def ensure_producers(
     guessed: dict[
         str, tuple[str, bool]
     ] = {}  # a guessed condition, said positively -> (field, said negatively)
+    split: dict[str, Condition] = {}  # an unread condition read in parts -> what it became
     for task in tasks:
         if task.condition is None and task.unmapped_condition and task.kind in ("notify", "store", "act"):
             # The brief made this side effect conditional and no rule read the condition: never
             # fire it on every event, and never on a stand-in like urgency. The classifier
             # decides the brief's own condition as a boolean field named from its words.
+            said_whole = task.unmapped_condition
+            labelled, rest = label_tests(
+                task.unmapped_condition, [lb for t in tasks if t.kind == "classify" for lb in t.labels]
+            )
+            if labelled and rest:
+                # "If the class starts more than 72 hours after … and the reason is not dissatisfied":
+                # the label test read as one, the rest guessed (its "not" is the label's, not its own)
+                task.unmapped_condition = rest
             positive, negative = _affirmed(task.unmapped_condition)
             earlier = guessed.get(positive)
             # "if its not on-profile" first: the field says it positively, and this step its opposite
@@ -637,6 +647,9 @@ def ensure_producers(
                 output_field=named,
                 negated=bool(earlier and earlier[1] != negative) or said_not,
             )
+            if labelled and rest:
+                task.condition.alternatives, task.condition.all_of = labelled, True
+                split[said_whole] = task.condition
             if earlier is None:
                 guessed[positive] = (task.condition.output_field or "", negative and not said_not)
             assumptions.append(
@@ -733,4 +746,12 @@ def ensure_producers(
                     assumptions.append(f"added a `{needed}` step to decide {part.text!r}")
                 extra.append(decider)
                 kinds.add(needed)
+    from copilot.draft.conditions import negate
+
+    for task in tasks:
+        # "…; otherwise issue a studio credit": the opposite of the whole condition read in parts
+        said = task.condition.text.strip() if task.condition is not None else ""
+        inner = re.match(r"^otherwise \(not (.*)\)$", said, re.I)
+        if inner is not None and inner.group(1) in split:
+            task.condition = negate(split[inner.group(1)], said)
     return extra + tasks

@@ -18,7 +18,9 @@ __all__ = ["pronoun_conditions"]
 
 _PRONOUN_IF = re.compile(
     # the closing \b: "If someone matches" is no "if so"
-    r"\b(?:if|when)\s+(?:it'?s|its|it is|they are|they're|the (?:label|intent|category|type) is|so|yes|"
+    # "if the reason is not dissatisfied": the thing a classifier labels, named by its noun
+    r"\b(?:if|when)\s+(?:it'?s|its|it is|they are|they're|"
+    r"the (?:label|intent|category|type|reason|kind|class|classification|topic|tag|cause) is|so|yes|"
     r"it does|that'?s the case)\b"
     r"(?:\s+(?:an?\s+)?((?:not\s+(?:an?\s+)?)?[\w-]+))?",
     re.I,

@@ -5251,3 +5251,25 @@ def test_tags_them_a_list_an_arrow_lead_a_thing_added_to_a_record_and_never_send
     kept = "{{ (not (steps.check_classify.output.label == 'corporate')) and (event.party_size > 12) }}"
     assert step(data, "http", "invoice")["if"] == kept
     assert step(data, "http", "sms")["if"] == kept
+
+
+def test_the_reason_is_not_a_label_alone_or_beside_a_guess_and_its_otherwise_is_the_whole_opposite():
+    said = (
+        "Acuity sends a webhook with appointment_id and reason_text. Have a model classify the "
+        "cancellation reason text as illness, schedule_conflict, dissatisfied or other. If %s, refund the "
+        "full amount through the Stripe refunds API; otherwise issue a studio credit in Airtable."
+    )
+    alone = drafted(said % "the reason is not dissatisfied")
+    assert step(alone, "http", "refund")["if"] == "{{ steps.check_classify.output.label != 'dissatisfied' }}"
+    assert step(alone, "http", "credit")["if"] == (
+        "{{ not (steps.check_classify.output.label != 'dissatisfied') }}"
+    )
+    both = drafted(
+        said % "the class starts more than 72 hours after the cancellation and the reason is not dissatisfied"
+    )
+    refund = step(both, "http", "refund")["if"]
+    assert refund == (
+        "{{ (steps.check_classify.output.class_starts_more) and "
+        "(steps.check_classify.output.label != 'dissatisfied') }}"
+    ), refund
+    assert step(both, "http", "credit")["if"] == "{{ not (" + refund[3:-3] + ") }}"
