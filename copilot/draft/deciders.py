@@ -147,7 +147,8 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
             if not named and answered in options:  # 'If it is on the shelf, reply "ready" and text them'
                 named = [answered]
             headed = re.match(r"\W*([A-Za-z][\w -]{0,30}?)\s*(?:[:=]|->|→)", sentence) or re.match(
-                r"\W*(?:only\s+)?(?:on|upon|for|if|when)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s*,",
+                # "for escalate (more than 30 days late …) create a task": an aside may end the lead
+                r"\W*(?:only\s+)?(?:on|upon|for|if|when)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s*(?:,|\([^()]*\))",
                 sentence[clause_start:],
                 re.I,
             )

@@ -44,6 +44,10 @@ _MODEL_VERBS = {
 }  # fmt: skip
 _OPTIONS = re.compile(
     r"\b(?:decides?|determines?|chooses?|picks?|selects?|returns?|answer(?:s|ing)?|flag it as|mark it as|(?<=\band )says?|(?<=\bto )say|(?:give|make|return)s?\s+(?:an?|its|their)\s+(?:recommendation|verdict|decision|rating|call))\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
+    # "decides the bed priority as routine, expedite or isolation_critical"
+    r"(?:the\s+|its\s+|their\s+)(?:[\w-]+\s+){0,2}?[\w-]+\s+as\s+|"
+    # "pick a tone for outreach: gentle, firm or escalate"
+    r"(?:an?\s+|the\s+)(?:[\w-]+\s+){0,3}?[\w-]+\s*:\s*|"
     # "decide one of three labels: ok, needs_inspection, or quarantine"
     r"one\s+of\s*(?:(?:two|three|four|five|these|the\s+following)\s+)?(?:labels|options|values|outcomes|verdicts)?\s*:?\s*|:\s*)?"
     r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,\s*or\b|,|/|\bor\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",

@@ -339,3 +339,27 @@ def labels_not_verbs(sentences: list[str], tasks: list[Task]) -> list[Task]:
             continue
         out.append(task)
     return out
+
+
+def options_are_no_actions(sentences: list[str], tasks: list[Task]) -> list[Task]:
+    """ "pick a tone: gentle, firm or escalate": an option a model picks, never an action of its
+    own, in its list or where a lead names it ("for escalate (…) create a task"): the step for the
+    option is whatever the brief says to do for it."""
+    from copilot.draft.decisions import decision_options
+
+    listed = {(t.sentence, option) for t in tasks if t.kind in ("decide", "classify") for option in t.labels}
+    listed |= {
+        (index, option) for index, sentence in enumerate(sentences) for option in decision_options(sentence)
+    }
+    options = {option for _, option in listed}
+    out = []
+    for t in tasks:
+        word = t.text.strip().lower()
+        before = sentences[t.sentence][: t.start] if t.start >= 0 else ""
+        if t.kind in ("notify", "act", "store") and (
+            (t.sentence, word) in listed
+            or (word in options and re.search(r"\b(?:for|if|when|on)\s+(?:an?\s+|the\s+)?$", before, re.I))
+        ):
+            continue
+        out.append(t)
+    return out

@@ -13,7 +13,14 @@ def quoted_list_comma(sentence: str, at: int) -> bool:
     return bool(
         re.search(r"[\"“'`][\w -]{1,30}[\"”'`]$", sentence[:at])
         and re.match(r"\s*(?:(?:and|or)\s+)?[\"“'`][\w -]{1,30}[\"”'`]", sentence[at + 1 :])
-    ) or bool(ANSWERS_ONE_OF.search(sentence[:at]) and _LIST_REST.match(sentence[at + 1 :]))
+    ) or bool(
+        (ANSWERS_ONE_OF.search(sentence[:at]) or _AFTER_COLON.search(sentence[:at]))
+        and _LIST_REST.match(sentence[at + 1 :])
+    )
+
+
+# "pick a tone for outreach: gentle, firm or escalate": short items after a colon
+_AFTER_COLON = re.compile(r":\s*[\w-]+(?:\s*,\s*[\w-]+){0,6}$")
 
 
 # "… and returns compliant, needs_substitution or blocked": a verb whose object is the option list

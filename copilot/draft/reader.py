@@ -45,6 +45,7 @@ from copilot.draft.late_reading import (
     labels_not_verbs,
     non_conditions,
     one_writer_for_all_branches,
+    options_are_no_actions,
     options_in_thresholds,
     read_content_lists,
     read_option_lists,
@@ -503,6 +504,7 @@ def read(brief: str) -> Reading:
     options = read_response_options(sentences)
     bands, fallback = read_bands(sentences, options)
     tasks = labels_not_verbs(sentences, tasks)  # "Moderate cases create a follow-up task"
+    tasks = options_are_no_actions(sentences, tasks)  # "pick a tone: gentle, firm or escalate"
     tasks = outside_field_lists(sentences, read_actions(sentences, brief, tasks, matches, options), matches)
     semicolon_leads(brief, sentences, tasks)  # "If X, don't retire anything; email compliance"
     # "it has reservation_id, room_number, guest_name, message and language": a field, no action

@@ -59,7 +59,9 @@ _SYSTEM = re.compile(
     r"\(((?:[A-Z][\w.-]*|[a-z][\w.-]+(?:\s+[a-z][\w.-]+)?))(?:\s+(?:API|api|Api))?\)"
     # "check our Brightwheel roster", "query the Koha catalogue": the system a read names as its object
     r"|\b(?i:check|query|search|consult|poll)\s+(?i:the|our|their)\s+([A-Z][a-z][\w.-]*[A-Za-z0-9])\s+(?i:roster|catalog(?:ue)?|"
-    r"calendar|inventory|records?|database|account|schedule|register|system|api|ledger|table)\b",
+    r"calendar|inventory|records?|database|account|schedule|register|system|api|ledger|table)\b"
+    # "check HubSpot for notes that …": a named system straight after the verb, then what is sought
+    r"|\b(?i:check|query|search|consult|poll)\s+([A-Z][a-z]*[A-Z][\w.-]*|[A-Z][a-z][\w.-]*[A-Za-z0-9])\s+(?i:for|to\s+see)\b",
 )
 # Capitalised words that are not systems: days, months, languages, time zones, pronouns.
 _NOT_SYSTEMS = frozenset({
@@ -76,7 +78,7 @@ def systems_named(text: str) -> tuple[str, ...]:
     """The systems a clause names ('Guidewire', 'CrowdStrike'), in order, without duplicates."""
     found: list[str] = []
     for m in _SYSTEM.finditer(text):
-        name = (m.group(1) or m.group(2) or m.group(3)).split()[0].strip(".-")
+        name = (m.group(1) or m.group(2) or m.group(3) or m.group(4)).split()[0].strip(".-")
         if name.lower() not in _NOT_SYSTEMS and name not in found and not name.isdigit():
             found.append(name)
     return tuple(found)

@@ -400,7 +400,7 @@ def subject_shared(sentences: list[str], tasks: list[Task]) -> None:
             key=lambda t: t.start,
         )
         first = next((t for t in acting if t.condition is not None), None)
-        if first is None or first.condition is None or first.condition.kind != "label":
+        if first is None or first.condition is None or first.condition.kind not in ("label", "decision"):
             continue
         if not sentence.lstrip(" -*•").lower().startswith(first.condition.text.strip().lower()[:20]):
             continue  # the label is not what the whole sentence is about

@@ -378,6 +378,12 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
             and (joiner != "or" or not after or bool(_OBJECT_START.fullmatch(after)))
             # "labels it ok, edit_needed or reject": the last option, not a second action
             and not (joiner == "or" and ANSWERS_ONE_OF.search(sentence[: m.start()].rstrip(",")))
+            # "pick a tone for outreach: gentle, firm or escalate": the list after a colon
+            and not (
+                joiner == "or"
+                and ":" in sentence[: m.start()]
+                and _OPTION_LIST.match(sentence[sentence.rfind(":", 0, m.start()) + 1 :])
+            )
             # "text them that lessons are cancelled and refunds are automatic": what the message says
             and not (
                 after in ("is", "are", "was", "were", "will", "have", "has")

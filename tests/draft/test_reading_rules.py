@@ -5273,3 +5273,44 @@ def test_the_reason_is_not_a_label_alone_or_beside_a_guess_and_its_otherwise_is_
         "(steps.check_classify.output.label != 'dissatisfied') }}"
     ), refund
     assert step(both, "http", "credit")["if"] == "{{ not (" + refund[3:-3] + ") }}"
+
+
+def test_decides_the_priority_as_a_list_of_options():
+    admits = (
+        "Our interface engine publishes admit messages to the Kafka topic adt.admits with mrn, unit and "
+        "diagnosis. A model decides the bed priority as routine, expedite or isolation_critical. If it's "
+        "isolation_critical, create an EVS cleaning request in TeleTracking. Expedite admits get posted to "
+        "the #bed-huddle Slack channel with the unit."
+    )
+    data = drafted(admits)
+    assert step(data, "model", "decide")["output_schema"]["properties"]["decision"]["enum"] == [
+        "routine",
+        "expedite",
+        "isolation_critical",
+    ]
+    decided = "{{ steps.check_decide.output.decision == '%s' }}"
+    assert step(data, "http", "evs")["if"] == decided % "isolation_critical"
+    assert step(data, "http", "slack")["if"] == decided % "expedite"
+
+
+def test_pick_a_tone_colon_options_an_option_named_like_a_verb_and_a_lead_with_an_aside():
+    arrears = (
+        "Buildium fires a webhook when a tenant's balance becomes past due with tenant_id, phone and "
+        "days_late. Look up the tenant's payment plan in Buildium, and check HubSpot for notes that the "
+        "tenant asked for hardship assistance. Have a model pick a tone for outreach: gentle, firm or "
+        "escalate. For gentle or firm, text the tenant through Twilio with the balance. for escalate (more "
+        "than 30 days late and no payment plan) create a task for the property manager in Buildium and "
+        "email legal@harborlineproperties.com the ledger summary."
+    )
+    data = drafted(arrears)
+    assert step(data, "model", "decide")["output_schema"]["properties"]["decision"]["enum"] == [
+        "gentle",
+        "firm",
+        "escalate",
+    ]
+    assert any(s["type"] == "http" and "HUBSPOT" in s["request"]["url"] for s in data["steps"])
+    assert not [s for s in data["steps"] if s["id"] == "escalate"]
+    escalate = "{{ steps.check_decide.output.decision == 'escalate' }}"
+    assert step(data, "http", "task")["if"] == escalate
+    assert step(data, "http", "email")["if"] == escalate
+    assert step(data, "http", "sms")["if"] == "{{ steps.check_decide.output.decision in ['gentle', 'firm'] }}"
