@@ -135,6 +135,14 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
             # "Write refer cases to Salesforce", "pass and fail just update the status": the
             # options the clause opens with are the events it acts on
             opening = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", task.quote or "")[:4]]
+            # "Titles recommended for renew or buy_additional_copy get added …": the whole subject
+            subject = re.match(
+                r"\W*((?:[\w-]+\s+){1,8}?)(?:get|gets|go|goes|are|is|should|must|will)\b",
+                task.quote or "",
+                re.I,
+            )
+            if subject is not None:
+                opening = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", subject.group(1))]
             named = [o for o in options if o in opening]
             if not named and "_" in "".join(options):
                 # "deduction questions get a reply": a two-word option, said in the plural

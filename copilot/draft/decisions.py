@@ -43,7 +43,7 @@ _MODEL_VERBS = {
     **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review", "pick", "choose", "select"), "decide"),
 }  # fmt: skip
 _OPTIONS = re.compile(
-    r"\b(?:decides?|determines?|chooses?|picks?|selects?|returns?|answer(?:s|ing)?|flag it as|mark it as|(?<=\band )says?|(?<=\bto )say|(?:give|make|return)s?\s+(?:an?|its|their)\s+(?:recommendation|verdict|decision|rating|call))\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
+    r"\b(?:decides?|determines?|chooses?|picks?|selects?|returns?|answer(?:s|ing)?|recommends?|suggests?|flag it as|mark it as|(?<=\band )says?|(?<=\bto )say|(?:give|make|return)s?\s+(?:an?|its|their)\s+(?:recommendation|verdict|decision|rating|call))\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
     # "decides the bed priority as routine, expedite or isolation_critical"
     r"(?:the\s+|its\s+|their\s+)(?:[\w-]+\s+){0,2}?[\w-]+\s+as\s+|"
     # "pick a tone for outreach: gentle, firm or escalate"
@@ -416,6 +416,15 @@ def read_actions(
                 decider.quote = clause.text
                 attach_conditions(sentences[index], index, [decider], matches)
                 added.append(decider)
+                if re.match(
+                    r"\W*(?:(?:an?|the)\s+(?:model|llm|ai)\s+)?(?:recommend|suggest|propose)s?\b",
+                    clause.text,
+                    re.I,
+                ):
+                    # "a model recommends renew, let_expire or buy_additional_copy": that choice is
+                    # the whole of the work, no writer beside it
+                    tasks[:] = [t for t in tasks if not (t.kind == "reply" and t.sentence == index)]
+                    continue
             named_docs = documents_named(clause.text) or _DOCUMENTS_READ.search(clause.text)
             if clause.kind == "lookup" and not clause.systems and named_docs is not None and not delegated:
                 # "pull the relevant sections of our Flight Time Limitations Manual": documents,

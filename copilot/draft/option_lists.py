@@ -25,12 +25,12 @@ _AFTER_COLON = re.compile(r":\s*[\w-]+(?:\s*,\s*[\w-]+){0,6}$")
 
 # "… and returns compliant, needs_substitution or blocked": a verb whose object is the option list
 ANSWERS_ONE_OF = re.compile(
-    r"\b(?:returns?|answers?|outputs?|says?|(?:labels?|tags?)(?:\s+(?:it|them|each(?:\s+one)?))?|"
+    r"\b(?:returns?|answers?|outputs?|says?|recommends?|suggests?|(?:labels?|tags?)(?:\s+(?:it|them|each(?:\s+one)?))?|"
     r"marks?\s+(?:it|them)(?:\s+as)?)\s+"
     r"[\w-]+(?:\s*,\s*[\w-]+){0,6}$",
     re.I,
 )
 _LIST_REST = re.compile(
-    r"\s*(?:(?:or|and)\s+)?(?:[\w-]+(?:\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+)){0,6}[\w-]+\s*(?:[.;]|$|,\s*(?:with|and)\b)",
+    r"\s*(?:(?:or|and)\s+)?(?:[\w-]+(?:\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+)){0,6}[\w-]+\s*(?:[.;]|$|,\s*(?:with|and|using|based|as|because|for|so|then)\b)",
     re.I,
 )

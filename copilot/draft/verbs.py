@@ -297,7 +297,7 @@ _OPTION_LIST = re.compile(
 )
 
 
-_IN_NUMBER = re.compile(r"(?<=\d)(?::\d\d|,\d{3})(?!\d)")
+_IN_NUMBER = re.compile(r"(?<=\d)(?::\d\d|,\d{3}|:\d(?=\s|$|[,.;]))(?!\d)")  # "06:00", "£15,000", "4:1"
 
 
 _SAYS = frozenset({"mention", "include", "tell", "say", "explain", "note", "quote", "cite"})

@@ -5314,3 +5314,23 @@ def test_pick_a_tone_colon_options_an_option_named_like_a_verb_and_a_lead_with_a
     assert step(data, "http", "task")["if"] == escalate
     assert step(data, "http", "email")["if"] == escalate
     assert step(data, "http", "sms")["if"] == "{{ steps.check_decide.output.decision in ['gentle', 'firm'] }}"
+
+
+def test_a_model_recommends_one_of_a_list_and_a_subject_naming_two_of_them():
+    renewals = (
+        "Every night at 1 am, pull the list of ebook licenses expiring in the next 30 days from the "
+        "OverDrive Marketplace API. For each title, a model recommends renew, let_expire or "
+        "buy_additional_copy, using a holds-to-copies ratio of 4:1 or more as the main signal for buying "
+        "another copy. Titles recommended for renew or buy_additional_copy get added to the Marketplace "
+        "cart."
+    )
+    data = drafted(renewals)
+    assert step(data, "model", "decide")["output_schema"]["properties"]["decision"]["enum"] == [
+        "renew",
+        "let_expire",
+        "buy_additional_copy",
+    ]
+    assert not [s for s in data["steps"] if s["id"] == "reply"]
+    assert step(data, "http", "add")["if"] == (
+        "{{ steps.check_decide.output.decision in ['renew', 'buy_additional_copy'] }}"
+    )
