@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from copilot.draft.budget_words import drop_limit_words
 from copilot.draft.clauses import event_lead
 from copilot.draft.decisions import (
     clauses_of,
@@ -751,6 +752,9 @@ def read(brief: str) -> Reading:
     read_content_lists(sentences, tasks, matches)
     read_option_lists(sentences, options, matches)
     settle_matches(sentences, tasks, matches)
+    reading.tasks = drop_limit_words(
+        sentences, reading.tasks, matches
+    )  # "hold the cost at or below 0.6 cents"
     name_systems(brief, sentences, tasks)  # "pull the unit rent from appfolio": the brief's AppFolio
     reading.unmapped = list(dict.fromkeys([*unmapped(sentences, matches), *_vague(tasks, matches)]))
     if lead is not None:  # the arriving event's own words were read, as the event

@@ -5334,3 +5334,25 @@ def test_a_model_recommends_one_of_a_list_and_a_subject_naming_two_of_them():
     assert step(data, "http", "add")["if"] == (
         "{{ steps.check_decide.output.decision in ['renew', 'buy_additional_copy'] }}"
     )
+
+
+def test_the_budget_said_as_an_order_or_beside_an_action_is_no_step_and_no_condition():
+    makers = (
+        "Each submission is published to the Pub/Sub topic tool-reports with submission_id, "
+        "member_email, tool_name and description. For broken tools, open a GitHub issue in the "
+        "makerspace/equipment repo. Respond to the form submitter with a thank-you email in under a "
+        "minute, and hold the per-report cost at or below 0.6 cents."
+    )
+    data = drafted(makers)
+    assert data["sla"]["max_cost_per_event"] == 0.006
+    assert not [s for s in data["steps"] if "cost" in s["id"]]
+    assert "cost" not in str([s.get("if") for s in data["steps"]])
+    assert "cost" not in str(data["trigger"]["event_schema"]["properties"])
+    loans = (
+        "Each new Intercom message arrives as a webhook with conversation_id, user_id and body. Answer "
+        "the question using only the servicing FAQ documents. The reply must be posted back to Intercom "
+        "within 3 seconds p95, at no more than $0.005 per message."
+    )
+    data = drafted(loans)
+    assert data["sla"]["max_cost_per_event"] == 0.005
+    assert "0.005" not in str([s.get("if") for s in data["steps"]])
