@@ -122,6 +122,12 @@ def option_cases(sentence: str, options: list[str]) -> list[str]:
     ]
 
 
+_STATES_RULES = re.compile(
+    r"^\W*(?:the\s+|our\s+|house\s+)?(?:rules?|criteria|requirements?|limits?|policy)\s*(?:are|is|:)\s*\S",
+    re.I,
+)
+
+
 def _listed_tail(rule: str, sentences: list[str]) -> str:
     """`rule` and the items of a comma list it opens ("… about age, race, religion, familial
     status in the decision"), as written; `rule` itself when no list follows it."""
@@ -196,6 +202,18 @@ def hand_rules_to_model(
         # keeps it from models even where the clause alone does not say so
         and not any(NOT_THE_MODELS.search(s) for s in sentences if u in s)
     ]
+    # "rules are rooftop max 20 guests, party room max 40, nothing past 11pm": a sentence that
+    # says it states the rules is one rule, whole, however the clauses were cut
+    for sentence in sentences:
+        if not _STATES_RULES.match(sentence):
+            continue
+        pieces = [u for u in unmapped if u in sentence]
+        if pieces:
+            whole = sentence.strip().rstrip(".")
+            rules = [r for r in rules if r not in pieces]
+            if whole not in rules:
+                rules.append(whole)
+            unmapped = [u for u in unmapped if u not in pieces]
     # "never use anything about age, race, religion, familial status in the decision": a rule
     # whose list the clause cut runs on to its last item
     for index, rule in enumerate(rules):

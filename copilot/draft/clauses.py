@@ -259,6 +259,12 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 kind = "model"  # "The model should flag whether the sale breached a limit": its judgement
             if kind == "model" and verb in _READ_VERBS and systems:
                 kind = "lookup"  # "check the order in Shopify": a read from Shopify, not a model's opinion
+            if (
+                kind == "lookup"
+                and not systems
+                and re.search(r"\blook(?:s|ing)?\s+(?:at|over|through)\b", text, re.I)
+            ):
+                kind = "model"  # "want the AI to look at the purpose": reads what the event gives
             if kind == "lookup" and _FROM_THE_EVENT.search(text):
                 kind = "model"  # "pull out anything important from the free text": the event's own words
             dest = DESTINATIONS.search(text)

@@ -115,6 +115,8 @@ def stem(word: str) -> str:
         "allowed": "allow",
         "approved": "approv",
         "approve": "approv",
+        "denied": "deny",
+        "denies": "deny",
     }
     if w in irregular:
         return irregular[w]
@@ -398,7 +400,15 @@ def read_actions(
                 # … or 'have a model look at the reading and say "slow_leak", "blowout_risk" or
                 # "sensor_fault"': the options it says
                 said = _SAID_OPTIONS.search(clause.text)
-                kind = "classify" if _LISTED_OPTIONS.search(clause.text) or said else "reply"
+                if (
+                    not said
+                    and _verb_of(delegated) in ("look", "read", "examine", "review", "go")
+                    and len(decision_options(sentences[index])) >= 2
+                ):
+                    # "want the AI to look at the purpose and decide a / b / c": the decision reads it
+                    kind = "decide"
+                else:
+                    kind = "classify" if _LISTED_OPTIONS.search(clause.text) or said else "reply"
             if kind == "score" and re.search(
                 r"\b(?:assess|evaluate|rate|judge)\w*\s+(?:whether|if)\b", clause.text, re.I
             ):

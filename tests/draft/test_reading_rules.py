@@ -5356,3 +5356,25 @@ def test_the_budget_said_as_an_order_or_beside_an_action_is_no_step_and_no_condi
     data = drafted(loans)
     assert data["sla"]["max_cost_per_event"] == 0.005
     assert "0.005" not in str([s.get("if") for s in data["steps"]])
+
+
+def test_a_sentence_stating_the_rules_goes_whole_to_the_decider_and_denied_is_deny():
+    rooms = (
+        "When a resident books the party room or the rooftop BuildingLink sends a webhook (booking_id, "
+        "resident_email, amenity, guest_count, purpose). we want the AI to look at the purpose and decide "
+        "approve / needs_review / deny. rules are rooftop max 20 guests, party room max 40, nothing past "
+        "11pm, no commercial events. approved -> email the resident a confirmation. denied -> email the "
+        "resident the reason nicely."
+    )
+    data = drafted(rooms)
+    assert not [s for s in data["steps"] if s["id"] == "reply"]
+    system = step(data, "model", "decide")["prompt"]["system"]
+    assert (
+        "rules are rooftop max 20 guests, party room max 40, nothing past 11pm, no commercial events"
+        in system
+    )
+    decided = "{{ steps.check_decide.output.decision == '%s' }}"
+    assert sorted(s["if"] for s in data["steps"] if "email" in s["id"]) == [
+        decided % "approve",
+        decided % "deny",
+    ]
