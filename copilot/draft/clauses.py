@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from copilot.draft.event_reading import fields_listed_at
+from copilot.draft.option_lists import NAMED_AS
 from copilot.draft.prohibitions import DONE_ELSEWHERE, NEGATED_LEAD, NOT_AN_ORDER, ONLY_THEY_CAN, negated
 from copilot.draft.subjects import (
     label_subject,
@@ -195,6 +196,8 @@ def requirement_clauses(brief: str) -> list[Clause]:
             if listed is not None and listed[0] <= a < listed[1]:
                 continue  # "… hits our webhook with the name, email and answers to the intake questions"
             text = sentence[a:b].strip(" ,;:")
+            if NAMED_AS.search(text):
+                continue  # '- call those "checkin", "address_change", "flight_risk"': names, no call
             found = action_of(text)
             plural = re.match(r"^\W*(?P<label>[\w-]+)\s+[a-z]+s\s+(?P<rest>[a-z].*)$", text, re.I)
             if (
@@ -207,6 +210,13 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 # work (never the verb "moderate")
                 then = action_of(plural.group("rest"))
                 found = then if then is not None and then[1] == "effect" else found
+            elif found is None and plural and index > 0:
+                # "address changes update the address field in BailBooks": a kind of event (named
+                # in a sentence before), then what is done for it
+                then = action_of(plural.group("rest"))
+                kinds = " ".join(sentences[:index]).lower()
+                if then is not None and then[1] == "effect" and plural.group("label").lower() in kinds:
+                    found = then
             said = _LABEL_DOES.match(text) if found is None else None
             head = text[: said.start("rest")].strip().lower() if said is not None else ""
             if said is not None and (said.group("label").lower() in values or head in values):

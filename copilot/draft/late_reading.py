@@ -8,6 +8,7 @@ import re
 from copilot.draft.asked_outputs import ASKED
 from copilot.draft.event_conditions import replaced
 from copilot.draft.message_content import LISTED
+from copilot.draft.option_lists import NAMED_AS
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
 
@@ -363,3 +364,41 @@ def options_are_no_actions(sentences: list[str], tasks: list[Task]) -> list[Task
             continue
         out.append(t)
     return out
+
+
+def named_kinds(sentences: list[str], tasks: list[Task]) -> list[Task]:
+    """ "figure out if its a normal checkin, a change of address, or something sketchy … - call
+    those "checkin", "address_change", "flight_risk"": the classifier's labels are those names
+    (its own reading of the kinds, one for one, is replaced), and "call" is no phone call."""
+    out = list(tasks)
+    for index, sentence in enumerate(sentences):
+        m = NAMED_AS.search(sentence)
+        if m is None:
+            continue
+        names = [n.lower() for n in re.findall(r"[\"“'`]([\w-]+)[\"”'`]", m.group("names"))]
+        judge = next((t for t in tasks if t.kind in ("classify", "decide") and t.sentence == index), None)
+        if judge is None:
+            continue
+        judge.labels = names
+        out = [t for t in out if not (t.sentence == index and t.kind == "act" and t.start >= m.start())]
+        for task in out:
+            cond = task.condition
+            if (
+                cond is not None
+                and cond.kind == "label"
+                and isinstance(cond.value, str)
+                and cond.value not in names
+            ):
+                # a lead read against the old names: "normal checkins" is the first kind named
+                task.condition = _renamed(cond, names)
+    return out
+
+
+def _renamed(cond: Condition, names: list[str]) -> Condition | None:
+    """A label test on a name the brief replaced: the new name it shares a word with, else none."""
+    words = set(str(cond.value).split("_"))
+    match = next((n for n in names if words & set(n.split("_"))), None)
+    if match is None:
+        return None
+    cond.value = match
+    return cond

@@ -34,3 +34,12 @@ _LIST_REST = re.compile(
     r"\s*(?:(?:or|and)\s+)?(?:[\w-]+(?:\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+)){0,6}[\w-]+\s*(?:[.;]|$|,\s*(?:with|and|using|based|as|because|for|so|then)\b)",
     re.I,
 )
+
+
+# 'call those "checkin", "address_change", "flight_risk"': the names the brief gives the kinds it
+# just described, in order
+NAMED_AS = re.compile(
+    r"\b(?:call|name|label)\s+(?:those|them|these|each|it|the\s+[\w-]+)\s+(?:as\s+)?"
+    r"(?P<names>[\"“'`][\w-]+[\"”'`](?:\s*,?\s*(?:and\s+|or\s+)?[\"“'`][\w-]+[\"”'`]){1,8})",
+    re.I,
+)

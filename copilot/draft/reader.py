@@ -44,6 +44,7 @@ from copilot.draft.labels import snake
 from copilot.draft.late_reading import (
     labels_in_parts,
     labels_not_verbs,
+    named_kinds,
     non_conditions,
     one_writer_for_all_branches,
     options_are_no_actions,
@@ -541,6 +542,7 @@ def read(brief: str) -> Reading:
     # "A model checks the justification against the policy and labels the request a, b or c":
     # one model step, the labelling; the check is how it labels
     tasks = screen_into_labels(sentences, tasks)  # "screens it for … and labels it a, b or c"
+    tasks = named_kinds(sentences, tasks)  # '… - call those "checkin", "address_change", "flight_risk"'
     labelled = {t.sentence: t for t in tasks if t.kind == "classify" and t.labels}
     for task in [t for t in tasks if t.kind == "decide" and t.sentence in labelled]:
         picks = re.match(r"\W*(?:pick|choose|select|assign)\w*\b", task.quote or task.text, re.I)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from copilot.draft.option_lists import ANSWERS_ONE_OF, quoted_list_comma
+from copilot.draft.record_verbs import MAKE_RECORD, RUN_CHECK
 
 # verb (base form) -> "model" (work a model does) or "effect" (changes something outside)
 ACTION_VERBS: dict[str, str] = {
@@ -309,7 +310,11 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
     cuts: list[tuple[int, int]] = []
     depth = 0
     tick = False
+    # 'we reply "Thanks, check-in received" by sms': a quoted text is one piece of its clause
+    quoted = [(m.start(), m.end()) for m in re.finditer(r"\"[^\"]{1,200}\"|“[^”]{1,200}”", sentence)]
     for i, ch in enumerate(sentence):
+        if any(a < i < b for a, b in quoted):
+            continue
         if ch == "`":
             tick = not tick
         elif ch in "([{":
@@ -404,7 +409,10 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
         # "charge the fee in Stripe and mention the fee in the email": what a message says, a clause
         says = joiner == "and" and word in _SAYS and bool(_OBJECT_START.fullmatch(after))
         # "… plus make a Maxient case", "… and run the credit check thru TransUnion"
-        made = bool(_MAKE_RECORD.match(sentence, m.end()) or RUN_CHECK.match(sentence, m.end()))
+        made = bool(MAKE_RECORD.match(sentence, m.end()) or RUN_CHECK.match(sentence, m.end()))
+        # "… get logged in BailBooks and we reply …": the team's own next action
+        ours = re.match(r"(?:we|i)\s+(?:also\s+|then\s+)?([a-z]+)", sentence[m.end() :], re.I)
+        made = made or (joiner == "and" and ours is not None and _base(ours.group(1)) in ACTION_VERBS)
         if not inside and (m.group(0).strip() in ("then", "and then") or verb or receives or says or made):
             cuts.append((m.start(), m.end()))
     spans: list[tuple[int, int]] = []
@@ -464,20 +472,6 @@ CAUSED_DONE = re.compile(
 )
 
 
-# "make a Maxient case", "make a new ticket in Jira": "make" as "create", for a record only
-# "run the credit/background check thru TransUnion SmartMove": a check a system runs, a read
-RUN_CHECK = re.compile(
-    r"\W*(?:(?:and|plus|also|then)\s+)*runs?\s+(?:an?\s+|the\s+|their\s+|our\s+)?(?:[\w/-]+\s+){0,3}?"
-    r"(?:check|search|screening|report|query|lookup|scan)s?\b",
-    re.I,
-)
-_MAKE_RECORD = re.compile(
-    r"\W*(?:(?:and|plus|also|then)\s+)*(?:make|makes)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:[A-Za-z][\w-]*\s+){0,2}?"
-    r"(?:case|ticket|record|task|entry|incident|issue|order|appointment|booking|work\s+order)\b",
-    re.I,
-)
-
-
 def action_of(clause: str) -> tuple[str, str] | None:
     """(verb, kind) when the clause instructs an action, else None."""
     stripped = clause.strip(" ,;:.-*()")
@@ -488,7 +482,7 @@ def action_of(clause: str) -> tuple[str, str] | None:
     stripped = re.sub(r"^\W*[\w-]+(?:\s+[\w-]+)?\s*(?:->|=>|→|=)\s*(?=[a-z])", "", stripped, flags=re.I)
     if _SET_TO.search(stripped) and not _PASSIVE.search(stripped[: _SET_TO.search(stripped).start()]):
         return "set", "effect"  # "set the order status to "printed" in our order system": an update
-    if _MAKE_RECORD.match(stripped):
+    if MAKE_RECORD.match(stripped):
         return "create", "effect"  # "plus make a Maxient case": a record made in a system
     if RUN_CHECK.match(stripped):
         return "run", "lookup"  # "run the credit/background check thru TransUnion": a read of its own

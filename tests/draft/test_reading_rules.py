@@ -5378,3 +5378,31 @@ def test_a_sentence_stating_the_rules_goes_whole_to_the_decider_and_denied_is_de
         decided % "approve",
         decided % "deny",
     ]
+
+
+def test_kinds_named_after_their_description_a_kind_then_its_action_and_a_quoted_reply_kept_whole():
+    bonds = (
+        "twilio hits our webhook with From, Body and the MessageSid. look up the client by phone number in "
+        "our bondsman crm (BailBooks). then have the AI read the text and figure out if its a normal "
+        "checkin, a change of address, or something sketchy like they say theyre leaving the state - call "
+        'those "checkin", "address_change", "flight_risk". normal checkins just get logged in bailbooks and '
+        'we reply "Thanks, check-in received" by sms. address changes update the address field in '
+        "bailbooks AND email the assigned agent."
+    )
+    data = drafted(bonds)
+    assert step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"][:3] == [
+        "checkin",
+        "address_change",
+        "flight_risk",
+    ]
+    assert not [s for s in data["steps"] if s["id"].startswith("call")]
+    labelled = "{{ steps.check_classify.output.label == '%s' }}"
+    assert step(data, "http", "field")["if"] == labelled % "address_change"
+    assert step(data, "http", "email")["if"] == labelled % "address_change"
+    from copilot.draft.verbs import clause_spans
+
+    said = 'logged in bailbooks and we reply "Thanks, check-in received" by sms.'
+    assert [said[a:b].strip() for a, b in clause_spans(said)] == [
+        "logged in bailbooks",
+        'we reply "Thanks, check-in received" by sms.',
+    ]

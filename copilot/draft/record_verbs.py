@@ -1,0 +1,19 @@
+"""Actions said with a general verb: "make a Maxient case" creates a record, "run the credit
+check thru TransUnion" reads one. Used by the clause reader (`copilot.draft.verbs`)."""
+
+from __future__ import annotations
+
+import re
+
+# "run the credit/background check thru TransUnion SmartMove": a check a system runs, a read
+RUN_CHECK = re.compile(
+    r"\W*(?:(?:and|plus|also|then)\s+)*runs?\s+(?:an?\s+|the\s+|their\s+|our\s+)?(?:[\w/-]+\s+){0,3}?"
+    r"(?:check|search|screening|report|query|lookup|scan)s?\b",
+    re.I,
+)
+# "make a Maxient case", "make a new ticket in Jira": "make" as "create", for a record only
+MAKE_RECORD = re.compile(
+    r"\W*(?:(?:and|plus|also|then)\s+)*(?:make|makes)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:[A-Za-z][\w-]*\s+){0,2}?"
+    r"(?:case|ticket|record|task|entry|incident|issue|order|appointment|booking|work\s+order)\b",
+    re.I,
+)
