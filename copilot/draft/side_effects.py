@@ -323,7 +323,7 @@ _WRITES = re.compile(
 # What a lookup gets: "look up each object's condition and conservation notes in TMS" -> notes
 _LOOKS_UP = re.compile(
     r"\b(?:look(?:s|ed)?\s+up|fetch(?:es|ed)?|pull(?:s|ed)?|retrieve[sd]?|get(?:s)?)\s+"
-    r"((?:[\w'’-]+\s+){0,6}?[\w-]+?)(?=\s+(?:in|from|via|using|with|through)\b|\s*[,.;(]|$)",
+    r"((?:[\w'’-]+\s+){0,9}?[\w-]+?)(?=\s+(?:in|from|via|using|with|through)\b|\s*[,.;(]|$)",
     re.I,
 )
 
@@ -352,6 +352,9 @@ def _written(kind: str, tasks: list[Task], sentences: list[str] | None = None) -
             for part in re.split(r"\s*(?:,|\band\b)\s*", m.group(1)):
                 if part.split():
                     out.add(part.split()[-1].lower())
+                    if kind == "enrich" and len(part.split()) >= 2 and len(part.split()[-2]) >= 5:
+                        # "to get the deposit amount": "refund the deposit" sends what it found
+                        out.add(part.split()[-2].lower())
                     if kind != "enrich":
                         # "write the warning text" is also "the warning": "send the skipper a warning SMS"
                         out.update(
@@ -404,7 +407,9 @@ def _passed_on(field: str) -> re.Pattern[str]:
     head = re.escape(field.split("_")[-1])
     return re.compile(
         rf"\b{head}s?\s+(?:are|is|gets?|go|goes)\s+(?:\w+\s+)?(?:sent|forwarded|passed|printed|posted)\b"
-        rf"|\b(?:send|forward|pass|print|post)\s+(?:the|their|its|that)\s+(?:[\w-]+\s+)?{head}s?\b",
+        rf"|\b(?:send|forward|pass|print|post)\s+(?:the|their|its|that)\s+(?:[\w-]+\s+)?{head}s?\b"
+        # "make a ticket … w/ the whole text": the event's own text, whatever its field is called
+        r"|\b(?:with|w/)\s+(?:the|their|its)\s+(?:whole|full|original|entire|complete)\s+(?:text|message|body|email)\b",
         re.I,
     )
 

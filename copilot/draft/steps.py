@@ -482,6 +482,12 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
         or (plan.event.field_named_in(keyed.group(1)) if keyed else None)
         or plan.event.field_named_in(quote)
     )
+    if named is None and keyed and re.match(r"by|using", keyed.group(0), re.I):
+        # "look up the customer by phone" with Twilio's `From`: the field that holds the number
+        if re.search(r"\b(?:phone|mobile|cell|number)\b", by_phrase, re.I):
+            named = plan.event.recipient("sms")
+        elif re.search(r"\be-?mail\b", by_phrase, re.I):
+            named = plan.event.recipient("email")
     if named is not None:
         return f"${{env:{env}}}/{{{{ event.{named} }}}}"
     if plan.shown_id != plan.id_ref and plan.event.listed_key:

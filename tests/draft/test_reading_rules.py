@@ -5406,3 +5406,24 @@ def test_kinds_named_after_their_description_a_kind_then_its_action_and_a_quoted
         "logged in bailbooks",
         'we reply "Thanks, check-in received" by sms.',
     ]
+
+
+def test_final_check_16_a_lookup_by_phone_the_whole_text_and_what_the_lookup_got_goes_with_the_refund():
+    cleaners = (
+        "customers text our twilio number about their orders, twilio posts to our webhook w/ From, Body, "
+        "MessageSid. look up the customer by phone in our CleanCloud account to find their open orders. "
+        "then have the ai figure out if its a ready_question or a complaint. complaint -> make a ticket in "
+        "zendesk for the store manager w/ the whole text."
+    )
+    data = drafted(cleaners)
+    assert step(data, "http", "lookup")["request"]["url"] == "${env:CLEANCLOUD_API_URL}/{{ event.From }}"
+    assert step(data, "http", "ticket")["request"]["json"]["details"]["Body"] == "{{ event.Body }}"
+    rentals = (
+        "Lightspeed sends a webhook with rental_id, customer_email and condition_notes. Look up the rental "
+        "agreement in our Rentman account by rental_id to get the deposit amount and the damage waiver "
+        "status. A model grades the return as clean, minor_wear or damaged. For clean returns, refund the "
+        "deposit through Stripe."
+    )
+    refund = step(drafted(rentals), "http", "refund")
+    assert "lookup" in refund["needs"]
+    assert refund["request"]["json"]["details"]["looked_up"] == "{{ steps.lookup.output }}"
