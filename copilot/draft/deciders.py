@@ -187,6 +187,10 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
             if named is not None:
                 # "if its missing_trip or tip_missing": each option it names
                 every = [o for o in options if option_of(task.unmapped_condition, [o])]
+                # "if no_go": the option no_go, never also go, the word inside it
+                every = [
+                    o for o in every if not any(o != other and o in other.split("_") for other in every)
+                ] or every
                 several = len(every) > 1 and not re.search(
                     r"\b(?:not|never|except)\b", task.unmapped_condition, re.I
                 )

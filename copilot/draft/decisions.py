@@ -48,6 +48,8 @@ _OPTIONS = re.compile(
     r"(?:the\s+|its\s+|their\s+)(?:[\w-]+\s+){0,2}?[\w-]+\s+as\s+|"
     # "pick a tone for outreach: gentle, firm or escalate"
     r"(?:an?\s+|the\s+)(?:[\w-]+\s+){0,3}?[\w-]+\s*:\s*|"
+    # "decide a go / marginal / no_go for the day": an article before the first option
+    r"an?\s+(?=[\w-]+\s*/)|"
     # "decide one of three labels: ok, needs_inspection, or quarantine"
     r"one\s+of\s*(?:(?:two|three|four|five|these|the\s+following)\s+)?(?:labels|options|values|outcomes|verdicts)?\s*:?\s*|:\s*)?"
     r"[`'\"]?([\w-]+)[`'\"]?((?:\s*(?:,\s*or\b|,|/|\bor\b)\s*[`'\"]?[\w-]+[`'\"]?)+)",

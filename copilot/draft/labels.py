@@ -170,7 +170,8 @@ def listed_labels(sentence: str, end: int) -> tuple[list[str], tuple[int, int] |
         re.match(r"\s*(?:[\w-]+\s+){0,3}?[\w-]*\s*:\s*([^.;:()]+)", rest)
         # "the cancellation reason into one of: moving away, price, …"
         or re.match(
-            r"\s*(?:[\w-]+\s+){0,5}?(?:one\s+of|into|as|labels|categories|classes|list|options|themes|types)\s*:\s*([^.;:()]+)",
+            r"\s*(?:[\w-]+\s+){0,6}?(?:one\s+of|into|as|labels|categories|classes|list|options|themes|types|scheme|scale)"
+            r"\s*:\s*([^.;:()]+)",
             rest,
         )
     ) or re.match(

@@ -44,6 +44,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|"
                             # "with the vitals and triage reason": what a triage gave, no triage of its own
                             r"triag\w*(?!\s+(?:reason|notes?|level|category|result|decision|outcome|summary|score)\b)|label(?:s|led|ling)?|"
+                            # "a vision model grades the damage using the SEMA scheme: green, amber or red"
+                            r"grad(?:e|es|ed|ing)(?=\s+(?:the|each|it|them|every)\b)|"
                             # "tagging the process tech": a person mentioned in a post, no label
                             r"tag(?:s|ged|ging)? (?:it|them|each|the(?! (?:[\w-]+ )?(?:tech|technician|manager|lead|supervisor|engineer|owner|team|on-?call|person)\b))|"
                             r"sorts? (?:it|them|each|every|incoming)|detect\w*|identif\w* (?:the )?(?:intent|category|type|topic|language|sentiment)|"

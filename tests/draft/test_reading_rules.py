@@ -5427,3 +5427,32 @@ def test_final_check_16_a_lookup_by_phone_the_whole_text_and_what_the_lookup_got
     refund = step(drafted(rentals), "http", "refund")
     assert "lookup" in refund["needs"]
     assert refund["request"]["json"]["details"]["looked_up"] == "{{ steps.lookup.output }}"
+
+
+def test_grades_by_a_named_scheme_an_article_before_slashed_options_and_an_option_inside_another():
+    racks = (
+        "Each submission lands on our SQS queue rack-inspections with site, aisle, bay and notes. A vision "
+        "model grades the damage using the SEMA traffic-light scheme: green, amber or red. Red means the bay "
+        "must be offloaded: create an urgent Jira ticket in the FACILITY project. Amber gets a Jira ticket "
+        "with a 4-week due date."
+    )
+    data = drafted(racks)
+    assert step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"][:3] == [
+        "green",
+        "amber",
+        "red",
+    ]
+    flying = (
+        "every morning at 6:30 pull todays launch bookings from our ClubSpark account. have the model "
+        "decide a go / marginal / no_go for the day based on crosswind and cloud base. if no_go, cancel "
+        "their bookings in clubspark. go = post the day's launch list in slack channel #flightline."
+    )
+    data = drafted(flying)
+    assert step(data, "model", "decide")["output_schema"]["properties"]["decision"]["enum"] == [
+        "go",
+        "marginal",
+        "no_go",
+    ]
+    decided = "{{ steps.check_decide.output.decision == '%s' }}"
+    assert step(data, "http", "cancel")["if"] == decided % "no_go"
+    assert step(data, "http", "slack")["if"] == decided % "go"
