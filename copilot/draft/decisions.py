@@ -67,7 +67,9 @@ _AGAINST = re.compile(
 
 # "decide if it's a likely leak, a meter fault, or legit usage": the options are what it is
 _IS_ONE_OF = re.compile(
-    r"\b(?:decide|determine|judge|tell|work out|say)\s+(?:if|whether)\s+(?:it|this|that|the\s+\w+)\s*(?:'s|’s|is|was)\s+",
+    # "decides if its a scoring_error, …": "its" for "it's" in a chatty brief
+    r"\b(?:decides?|determines?|judges?|tells?|works? out|says?|figures? out)\s+(?:if|whether)\s+"
+    r"(?:its|(?:it|this|that|the\s+\w+)\s*(?:'s|’s|is|was))\s+",
     re.I,
 )
 _IS_ONE_OF_END = re.compile(

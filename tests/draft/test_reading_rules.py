@@ -5456,3 +5456,11 @@ def test_grades_by_a_named_scheme_an_article_before_slashed_options_and_an_optio
     decided = "{{ steps.check_decide.output.decision == '%s' }}"
     assert step(data, "http", "cancel")["if"] == decided % "no_go"
     assert step(data, "http", "slack")["if"] == decided % "go"
+
+
+def test_decides_if_its_one_of_a_list_in_a_chatty_brief():
+    from copilot.draft.decisions import decision_options
+
+    said = "then an ai decides if its a scoring_error, rules_question or conduct complaint"
+    assert decision_options(said) == ["scoring_error", "rules_question", "conduct_complaint"]
+    assert decision_options("figure out if it's a refund or an exchange") == ["refund", "exchange"]
