@@ -43,7 +43,7 @@ _MODEL_VERBS = {
     **dict.fromkeys(("check", "verify", "decide", "determine", "compare", "validate", "judge", "review", "pick", "choose", "select"), "decide"),
 }  # fmt: skip
 _OPTIONS = re.compile(
-    r"\b(?:decides?|determines?|chooses?|picks?|selects?|returns?|answer(?:s|ing)?|recommends?|suggests?|flag it as|mark it as|(?<=\band )says?|(?<=\bto )say|(?:give|make|return)s?\s+(?:an?|its|their)\s+(?:recommendation|verdict|decision|rating|call))\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
+    r"\b(?:decides?|determines?|chooses?|picks?|selects?|returns?|answer(?:s|ing)?|recommends?|suggests?|figures?\s+out|flag it as|mark it as|(?<=\band )says?|(?<=\bto )say|(?:give|make|return)s?\s+(?:an?|its|their)\s+(?:recommendation|verdict|decision|rating|call))\b\s*(?:between\s+|whether\s+(?:to\s+)?|"
     # "decides the bed priority as routine, expedite or isolation_critical"
     r"(?:the\s+|its\s+|their\s+)(?:[\w-]+\s+){0,2}?[\w-]+\s+as\s+|"
     # "pick a tone for outreach: gentle, firm or escalate"
@@ -308,7 +308,8 @@ def read_actions(
         NOTHING_OBJECT,
         waits_for_approval,
     )
-    from copilot.draft.verbs import ASKED_WHETHER, CAUSED_DONE, CHANNEL_ONLY, received_noun
+    from copilot.draft.record_verbs import CAUSED_DONE
+    from copilot.draft.verbs import ASKED_WHETHER, CHANNEL_ONLY, received_noun
 
     # A clause is implemented only by a task that acts: "post a summary to Slack" needs a
     # post, even though the summary task sits in the same clause.
@@ -412,7 +413,11 @@ def read_actions(
                     # "want the AI to look at the purpose and decide a / b / c": the decision reads it
                     kind = "decide"
                 else:
-                    kind = "classify" if _LISTED_OPTIONS.search(clause.text) or said else "reply"
+                    # "figure out the reason bucket: price, too_much_coffee, …": the buckets it picks from
+                    listed_out = len(decision_options(clause.text)) >= 2
+                    kind = (
+                        "classify" if _LISTED_OPTIONS.search(clause.text) or said or listed_out else "reply"
+                    )
             if kind == "score" and re.search(
                 r"\b(?:assess|evaluate|rate|judge)\w*\s+(?:whether|if)\b", clause.text, re.I
             ):
@@ -502,7 +507,9 @@ def read_actions(
                             r"\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+", listed.group(0).strip("() ")
                         )
                     ]
-                elif kind == "classify" and _SAID_OPTIONS.search(clause.text):
+                elif kind == "classify" and (
+                    _SAID_OPTIONS.search(clause.text) or len(decision_options(clause.text)) >= 2
+                ):
                     missed.labels = decision_options(clause.text)
                 elif kind == "classify" and (
                     verb := re.search(

@@ -354,10 +354,20 @@ _LISTED_NAME = (
 _IDENTIFIER_LIST = re.compile(_LISTED_NAME + r"(?:\s*(?:,|\band\b|,\s*and\b)\s*" + _LISTED_NAME + ")+")
 
 
+# what comes before a model's options, never an event's fields: "the reason bucket:", "classify it as"
+_OPTIONS_BEFORE = re.compile(
+    r"\b(?:buckets?|categor\w*|labels?|class(?:es)?|kinds?|verdicts?|decisions?|options?|one\s+of|"
+    r"figure\s+out|classify|decide|pick|choose)\b[^:.;]{0,40}[:]?\s*$",
+    re.I,
+)
+
+
 def _identifier_fields(sentence: str) -> tuple[list[str], int] | None:
     """Two or more names with underscores in one comma list: the event's fields, whatever words
     come before them ("w/", "contains", "webhook:")."""
     for m in _IDENTIFIER_LIST.finditer(sentence):
+        if _OPTIONS_BEFORE.search(sentence[: m.start()]):
+            continue  # "figure out the reason bucket: price, too_much_coffee, …": a model's options
         # "claim_type (e.g. \"disconnect\", \"cheating\")": an aside, commas and all, is no item
         bare = _GLOSSES.sub("", m.group(0))
         items = [re.sub(r"[`\[\]]", "", i).strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", bare)]
@@ -454,6 +464,8 @@ def _phrase_fields(sentence: str) -> tuple[list[str], int] | None:
         sentence,
     ):
         # "one message per claim: claim_id, policy_no, photos[]": names written as identifiers
+        if _OPTIONS_BEFORE.search(sentence[: m.start()]):
+            continue
         items = re.split(r"\s*,\s*(?:and\s+)?", m.group(1))
         if sum("_" in i or i.endswith("[]") for i in items) >= 2:
             names = _field_names(m.group(1).replace("[]", "").replace("`", ""))

@@ -17,3 +17,12 @@ MAKE_RECORD = re.compile(
     r"(?:case|ticket|record|task|entry|incident|issue|order|appointment|booking|work\s+order)\b",
     re.I,
 )
+
+
+# "auto-delivery customers get a delivery order created in Cargas": a thing done for the subject
+CAUSED_DONE = re.compile(
+    r"\b(?:gets?|should\s+get|will\s+get|have|has)\s+(?:a|an|the|their|its)\s+"
+    # "birthdays get a free dessert note added to the reservation in OpenTable"
+    r"(?P<noun>(?:[\w-]+\s+){0,3}?[\w-]+)\s+(?P<done>[a-z]+(?:ed|en))\s+(?:in|on|into|to|via|through|with)\b",
+    re.I,
+)

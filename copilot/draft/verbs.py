@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from copilot.draft.option_lists import ANSWERS_ONE_OF, quoted_list_comma
-from copilot.draft.record_verbs import MAKE_RECORD, RUN_CHECK
+from copilot.draft.record_verbs import CAUSED_DONE, MAKE_RECORD, RUN_CHECK
 
 # verb (base form) -> "model" (work a model does) or "effect" (changes something outside)
 ACTION_VERBS: dict[str, str] = {
@@ -97,6 +97,7 @@ ACTION_VERBS: dict[str, str] = {
             "e-mail",
             "message",
             "notify",
+            "offer",
             "alert",
             "page",
             "ping",
@@ -463,18 +464,17 @@ ASKED_WHETHER = re.compile(
     re.I,
 )
 
-# "auto-delivery customers get a delivery order created in Cargas": a thing done for the subject
-CAUSED_DONE = re.compile(
-    r"\b(?:gets?|should\s+get|will\s+get|have|has)\s+(?:a|an|the|their|its)\s+"
-    # "birthdays get a free dessert note added to the reservation in OpenTable"
-    r"(?P<noun>(?:[\w-]+\s+){0,3}?[\w-]+)\s+(?P<done>[a-z]+(?:ed|en))\s+(?:in|on|into|to|via|through|with)\b",
-    re.I,
-)
-
 
 def action_of(clause: str) -> tuple[str, str] | None:
     """(verb, kind) when the clause instructs an action, else None."""
     stripped = clause.strip(" ,;:.-*()")
+    # "if its shipping_problem make a gorgias ticket": the option its lead names, then the action
+    stripped = re.sub(
+        r"^\W*(?:if|when)\s+(?:its|it['’]s|it\s+is)\s+(?:an?\s+)?[\w-]+\s+(?=[a-z]+\s)",
+        "",
+        stripped,
+        flags=re.I,
+    )
     # "Urgent cases (anything below 54 mg/dL, or urgent from the model) page the nurse": the aside
     # says which, the verb after it acts
     stripped = re.sub(r"(?<=\w)\s*\([^()]*\)\s*(?=\w)", " ", stripped)

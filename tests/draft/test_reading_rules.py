@@ -5464,3 +5464,24 @@ def test_decides_if_its_one_of_a_list_in_a_chatty_brief():
     said = "then an ai decides if its a scoring_error, rules_question or conduct complaint"
     assert decision_options(said) == ["scoring_error", "rules_question", "conduct_complaint"]
     assert decision_options("figure out if it's a refund or an exchange") == ["refund", "exchange"]
+
+
+def test_figure_out_the_bucket_colon_list_and_if_its_a_bucket_then_the_action():
+    coffee = (
+        "recharge sends us a webhook whenever a subscriber cancels, with customer_id, subscription_id and "
+        "cancel_reason. pull the customers order history from shopify by customer_id. then have the model "
+        "figure out the reason bucket: price, too_much_coffee, taste, shipping_problem or other. if its "
+        "shipping_problem make a gorgias ticket for the CX team with the order history attached."
+    )
+    data = drafted(coffee)
+    assert step(data, "model", "classify")["output_schema"]["properties"]["label"]["enum"][:5] == [
+        "price",
+        "too_much_coffee",
+        "taste",
+        "shipping_problem",
+        "other",
+    ]
+    assert (
+        step(data, "http", "ticket")["if"] == "{{ steps.check_classify.output.label == 'shipping_problem' }}"
+    )
+    assert "too_much_coffee" not in data["trigger"]["event_schema"]["properties"]
