@@ -16,9 +16,9 @@ import re
 from copilot.draft.conditions import attach_conditions, negate
 from copilot.draft.event_reading import fields_listed_at
 from copilot.draft.labels import listed_labels, snake
-from copilot.draft.phrases import DOCUMENT_NOUNS, Match
+from copilot.draft.phrases import CHANNELS, DOCUMENT_NOUNS, Match
 from copilot.draft.reading import Condition, Task
-from copilot.draft.tasks import BACKGROUND, CHANNELS, clause_span
+from copilot.draft.tasks import BACKGROUND, clause_span
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _OBJECT_STOP = re.compile(

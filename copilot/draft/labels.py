@@ -76,7 +76,7 @@ _LIST_STOP = re.compile(
     r"notif\w*|page\w*|stor\w*|sav\w*|escalat\w*|repl\w*|route\w*|forward\w*|log\w*|alert\w*|ping\w*|e-?mail\w*|"
     r"summari[sz]\w*|extract\w*|scor\w*|flag\w*|draft\w*|write\w*|push\w*|updat\w*|creat\w*|"
     # "… or not a leak, and estimate severity from 1 to 5": the next model task, no label
-    r"estimat\w*|rate|rates|rank\w*|assess\w*|evaluat\w*|predict\w*|detect\w*|identif\w*|determin\w*|"
+    r"estimat\w*|rate|rates|rank\w*|assess\w*|evaluat\w*|predict\w*|detect\w*|identif\w*|determin\w*|gives?|assigns?|"
     r"decid\w*|translat\w*|judge\w*))\b",
     re.I,
 )

@@ -67,3 +67,21 @@ DOCUMENT_NOUNS = (
 )
 """The words that name documents ("the Lift Ops handbook", "our \"Controller Fault Manual\""): one
 vocabulary for the reader's document lookups, the decisions' documents read and the tasks' docs."""
+
+
+# the channel a message goes by, as a brief names it ("page on-call", "text them", "in Slack")
+CHANNELS = [
+    ("pagerduty", re.compile(r"\b(pager ?duty|on-?call|page(?:s|d)?\b|opsgenie)", re.I)),
+    ("slack", re.compile(r"\bslack\b", re.I)),
+    ("teams", re.compile(r"\b(ms |microsoft )?teams\b", re.I)),
+    ("email", re.compile(r"\b(e-?mail|mail)\b", re.I)),
+    (
+        "sms",
+        re.compile(
+            r"\b(sms|text message|twilio|(?<=by )text|(?<=via )text|"
+            r"text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back|me|us|every|each|all|both)\b))\b",
+            re.I,
+        ),
+    ),
+    ("discord", re.compile(r"\bdiscord\b", re.I)),
+]

@@ -501,7 +501,7 @@ def score_scale(reading: Reading) -> int:
 # "on a 1-5 scale", "a fit score from 1 to 10", "rate it 0–10", "out of 10"
 _SCALE = re.compile(
     r"\b[01]\s*(?:to|-|–)\s*(\d{1,4})\s+scale\b|\bscale\s+of\s+[01]\s*(?:to|-|–)\s*(\d{1,4})\b|"
-    r"\b(?:score|scores|rate|rating|risk|fit|estimat|urgent|severe)\w*\s+(?:[\w-]+\s+){0,4}?(?:from\s+)?[01]\s*(?:to|-|–)\s*(\d{1,4})\b|"
+    r"\b(?:score|scores|rate|rating|risk|fit|estimat|urgent|severe|severit|giv|assign)\w*\s+(?:[\w-]+\s+){0,4}?(?:from\s+)?[01]\s*(?:to|-|–)\s*(\d{1,4})\b|"
     r"\bout\s+of\s+(\d{1,4})\b",
     re.I,
 )

@@ -15,7 +15,7 @@ import re
 from copilot.draft.conditions import attach_conditions, read_conditions
 from copilot.draft.extracted import whether_fields
 from copilot.draft.labels import fields_text, label_condition, list_after, listed_labels, read_label_lists
-from copilot.draft.phrases import DOCUMENT_NOUNS, Match
+from copilot.draft.phrases import CHANNELS, DOCUMENT_NOUNS, Match
 from copilot.draft.prohibitions import HUMANS_DECIDE
 from copilot.draft.reading import Task
 from copilot.draft.verbs import TYPE_GLOSS, clause_spans
@@ -38,7 +38,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          # "how urgent 1-5": a number on the brief's scale
                          r"how\s+(?:urgent|severe|serious|risky|likely)(?=\s+(?:it\s+is\s+)?(?:(?:on\s+a\s+|from\s+)?\d))|"
                          # "estimate severity from 1 to 5": a number on the brief's scale
-                         r"estimat\w*(?=\s+(?:the\s+|its\s+|their\s+)?[\w-]+\s+(?:from|on\s+a|between|out\s+of)\s+\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
+                         # … and "rates the severity from 1 to 5", "gives a severity from 1 to 5"
+                         r"(?:estimat|rat|giv|assign)\w*(?=\s+(?:the\s+|its\s+|their\s+|an?\s+|it\s+an?\s+)?[\w-]+\s+(?:from|on\s+a|between|out\s+of)\s+\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
     ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|"
@@ -103,20 +104,6 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"database|db|ticket|spreadsheet|salesforce|hubspot|airtable|notion)|create(?:s)? (?:a )?(?:jira|linear|zendesk) "
                          r"(?:ticket|issue))\b", re.I)),
 ]  # fmt: skip
-CHANNELS = [
-    ("pagerduty", re.compile(r"\b(pager ?duty|on-?call|page(?:s|d)?\b|opsgenie)", re.I)),
-    ("slack", re.compile(r"\bslack\b", re.I)),
-    ("teams", re.compile(r"\b(ms |microsoft )?teams\b", re.I)),
-    ("email", re.compile(r"\b(e-?mail|mail)\b", re.I)),
-    (
-        "sms",
-        re.compile(
-            r"\b(sms|text message|twilio|(?<=by )text|(?<=via )text|text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back|me|us|every|each|all|both)\b))\b",
-            re.I,
-        ),
-    ),
-    ("discord", re.compile(r"\bdiscord\b", re.I)),
-]
 _DESTINATIONS = [
     "salesforce", "hubspot", "crm", "zendesk", "jira", "linear", "notion", "airtable", "bigquery", "snowflake",
     "postgres", "database", "db", "warehouse", "s3", "sheet", "spreadsheet", "api", "clearbit", "erp", "shopify", "stripe",
@@ -251,6 +238,12 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                         r"\b(fraud|risk|lead|priority|quality|churn|credit|relevance|intent)\b", lower
                     )
                     task.target = subject.group(1) if subject else None
+                    scale = re.match(
+                        r"[a-z]+\s+(?:the\s+|its\s+|their\s+|an?\s+|it\s+an?\s+)?([a-z][\w-]*)\s+(?:from|on\s+a|between|out\s+of)\s+\d",
+                        lower[m.start() :],
+                    )
+                    if scale is not None:
+                        task.target = scale.group(1)  # "gives a severity from 1 to 5": a severity
                 if kind == "answer" and re.match(r"repl", m.group(0), re.I):
                     # "Reply to the visitor …, answering only from the refund policy": grounded
                     # when the sentence names the documents, a plain reply otherwise

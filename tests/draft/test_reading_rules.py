@@ -5485,3 +5485,23 @@ def test_figure_out_the_bucket_colon_list_and_if_its_a_bucket_then_the_action():
         step(data, "http", "ticket")["if"] == "{{ steps.check_classify.output.label == 'shipping_problem' }}"
     )
     assert "too_much_coffee" not in data["trigger"]["event_schema"]["properties"]
+
+
+def test_a_model_that_rates_or_gives_a_severity_on_a_scale_is_a_score_and_no_label():
+    rated = drafted(
+        "Gate controllers publish fault events to the Kafka topic gate-faults with gate_id. A model rates "
+        "the severity from 1 to 5. If severity is 4 or higher, page the field tech via PagerDuty."
+    )
+    assert step(rated, "model", "score")["output_schema"]["properties"]["score"]["maximum"] == 5
+    assert step(rated, "http", "page")["if"] == "{{ steps.check_score.output.score >= 4 }}"
+    given = drafted(
+        "Gate controllers publish fault events to the Kafka topic gate-faults with gate_id. A model "
+        "classifies the fault as sensor, arm_mechanical or power and gives a severity from 1 to 5."
+    )
+    assert step(given, "model", "classify")["output_schema"]["properties"]["label"]["enum"] == [
+        "sensor",
+        "arm_mechanical",
+        "power",
+        "other",
+    ]
+    assert step(given, "model", "score")["output_schema"]["properties"]["score"]["maximum"] == 5
