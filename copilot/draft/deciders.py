@@ -320,11 +320,15 @@ def event_thresholds(
                     part.output_field = measured  # "Readings above 4 degrees": `air_temp_c`
                     part.optional = measured not in (event.schema.get("required") or [])
                     continue
-            written = "_" in name and re.search(rf"\b{re.escape(name)}\b", part.text)
+            # "If severity is 4 or higher or cars_waiting is over 10": the first part's own words,
+            # never the field its alternative names
+            own = part.text
+            for alternative in part.alternatives if not part.all_of else []:
+                at = own.find(alternative.text.strip())
+                own = own[:at] if at > 0 else own
+            written = "_" in name and re.search(rf"\b{re.escape(name)}\b", own)
             known = (
-                event.field_named_in(part.text)
-                if (given or event.source != "default") and not written
-                else None
+                event.field_named_in(own) if (given or event.source != "default") and not written else None
             )
             if (
                 known is not None
