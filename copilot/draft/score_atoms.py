@@ -21,8 +21,10 @@ _RANGE_ATOM = re.compile(
     r"(\d+(?:\.\d+)?)\s*\)?",
     re.I,
 )
+# "if the score is 4 or 5", "if severity is 4 or 5": the band of a number a model gives
 _SCORE_EITHER = re.compile(
-    r"\b(?:scores?|rating)\s+(?:is|are|of|=)\s+(\d+(?:\.\d+)?)\s+or\s+(\d+(?:\.\d+)?)\b(?!\s*(?:%|percent))",
+    r"\b(?:scores?|rating|severity|priority|urgency)\s+(?:is|are|of|=)\s+(\d+(?:\.\d+)?)\s+or\s+(\d+(?:\.\d+)?)\b"
+    r"(?!\s*(?:%|percent|(?!(?:or|and|then)\b)[a-z]))",  # "4 or 5 kg" is a weight, "4 or 5 or …" a band
     re.I,
 )
 _SCORE_AFTER = re.compile(

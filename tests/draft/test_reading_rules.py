@@ -5511,6 +5511,15 @@ def test_a_model_that_rates_or_gives_a_severity_on_a_scale_is_a_score_and_no_lab
         "from 1 to 5. If severity is 4 or higher or cars_waiting is over 10, page the field tech via "
         "PagerDuty."
     )
+    two = drafted(
+        "Gate controllers publish fault events to the Kafka topic gate-faults with gate_id and "
+        "cars_waiting. A model classifies the fault as sensor or power and gives a severity from 1 to 5. "
+        "If severity is 4 or 5 or cars_waiting is over 10, page the field tech via PagerDuty."
+    )
+    assert step(two, "http", "page")["if"] == (
+        "{{ (steps.check_score.output.score >= 4 and steps.check_score.output.score <= 5) or "
+        "(event.cars_waiting > 10) }}"
+    )
     # the first part's own words name its field, never the one its alternative names
     assert step(either, "http", "page")["if"] == (
         "{{ (steps.check_score.output.score >= 4) or (event.cars_waiting > 10) }}"
