@@ -33,7 +33,7 @@ from copilot.draft.event_sample import default_event, names_the_event, shape_fro
 from copilot.draft.extracted import extracted_answers
 from copilot.draft.lookup_answers import fetched_thresholds, lookup_answers, valued_subjects
 from copilot.draft.model_picker import ModelPicker
-from copilot.draft.prohibited_thresholds import threshold_prohibitions
+from copilot.draft.prohibited_thresholds import those_named_by_a_prohibition, threshold_prohibitions
 from copilot.draft.reading import Reading, Task
 from copilot.draft.recipients import resolve_recipients
 from copilot.draft.request import DraftRequest
@@ -305,6 +305,9 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
             if part is not None and part.kind == "count":
                 part.kind = "fetched" if trigger == "schedule" else "event"
     threshold_prohibitions(reading.sentences, tasks)  # "never reverse a charge over $50; those go to …"
+    those_named_by_a_prohibition(
+        reading.sentences, tasks
+    )  # "never confirm … with an overdue balance; those …"
     event_thresholds(
         tasks,
         event,

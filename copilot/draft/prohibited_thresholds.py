@@ -15,7 +15,7 @@ from copilot.draft.labels import snake
 from copilot.draft.reading import Condition, Task
 from copilot.draft.verbs import base_verb
 
-__all__ = ["rule_threshold", "threshold_prohibitions"]
+__all__ = ["rule_threshold", "those_named_by_a_prohibition", "threshold_prohibitions"]
 
 _NEVER_PAST = re.compile(
     r"\b(?:never|don'?t|do\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t|cannot|can'?t)\s+"
@@ -73,6 +73,37 @@ def threshold_prohibitions(sentences: list[str], tasks: list[Task]) -> None:
                         past = Condition("event", m.group(0), forbidden, value, output_field=field)
                         those.condition = _with(original, past)
                         those.unmapped_condition = None
+
+
+# "Never confirm an order for a cafe with an overdue balance; those go to the accounts queue":
+# the events the prohibition names, which "those" then acts on
+_NEVER_FOR = re.compile(
+    r"\b(?:never|don'?t|do\s+not)\s+(?:ever\s+)?[a-z]+\b[^;.]*?\b(?:with|whose|that\s+(?:has|have|is|are))\s+"
+    r"(?P<cond>(?:an?\s+|the\s+)?[^;.,]{3,60}?)\s*(?:[;.,]|$)",
+    re.I,
+)
+
+
+def those_named_by_a_prohibition(sentences: list[str], tasks: list[Task]) -> None:
+    """ "Never confirm an order for a cafe with an overdue balance; those go to the accounts queue
+    instead": the "those" action runs on the events the prohibition names, never on every event."""
+    from copilot.draft.condition_names import condition_field
+
+    for index, sentence in enumerate(sentences):
+        m = _NEVER_FOR.search(sentence)
+        if m is None or _NEVER_PAST.search(sentence):
+            continue
+        said = re.sub(r"^(?:an?|the)\s+", "", m.group("cond").strip(), flags=re.I)
+        for those in tasks:
+            if (
+                ((those.sentence == index and those.start > m.end()) or those.sentence == index + 1)
+                and those.condition is None
+                and _THOSE.match(those.quote or those.text)
+            ):
+                those.condition = Condition(
+                    "field", m.group(0).strip(" ;.,"), "==", True, output_field=condition_field(said)
+                )
+                those.unmapped_condition = None
 
 
 def rule_threshold(rule: str) -> tuple[str, float] | None:

@@ -5524,3 +5524,14 @@ def test_a_model_that_rates_or_gives_a_severity_on_a_scale_is_a_score_and_no_lab
     assert step(either, "http", "page")["if"] == (
         "{{ (steps.check_score.output.score >= 4) or (event.cars_waiting > 10) }}"
     )
+
+
+def test_final_check_17_those_a_prohibition_names_go_elsewhere_only_for_those_events():
+    bakery = (
+        "Each new wholesale order arrives as an orders/create webhook with order_id, cafe_email and notes. "
+        "Look up the cafe's account in our QuickBooks by cafe_email to get their credit limit and overdue "
+        "balance. Never confirm an order for a cafe with an overdue balance; those go to the accounts "
+        "queue in QuickBooks instead."
+    )
+    queue = step(drafted(bakery), "http", "accounts")
+    assert queue.get("if") and "overdue_balance" in queue["if"], queue.get("if")
