@@ -344,25 +344,54 @@ def hand_content_rules(
     """Put the brief's rules on what a model must not say into each step that writes text for
     people (reply, answer, summary); the rules handed over. A rule that keeps a decision from
     models ("the model must not approve") is not one: no prompt can keep it."""
-    rules = [
-        s.strip().rstrip(".")
-        for s in sentences
-        if (m := _MODEL_MUST_NOT.search(s)) is not None
-        # "must not place or suggest specific trades": any verb of the prohibition
-        and any(
-            w.lower().rstrip("s") in _CONTENT_VERBS | _WORK_VERBS
-            for w in re.findall(r"[a-z]+", s[m.start(1) : m.start(1) + 40], re.I)[:4]
-        )
-    ]
+    rules = (
+        [
+            s.strip().rstrip(".")
+            for s in sentences
+            if (said := _NEVER_SAY.match(s)) is not None and said.group(1).lower() in _SAYING_VERBS
+        ]
+        + [
+            s.strip().rstrip(".")
+            for s in sentences
+            if (m := _MODEL_MUST_NOT.search(s)) is not None
+            # "must not place or suggest specific trades": any verb of the prohibition
+            and any(
+                w.lower().rstrip("s") in _CONTENT_VERBS | _WORK_VERBS
+                for w in re.findall(r"[a-z]+", s[m.start(1) : m.start(1) + 40], re.I)[:4]
+            )
+        ]
+    )
     writers = [s for s in data.get("steps", []) if roles.get(str(s.get("id")), ("", False))[0] in _WRITERS]
-    if not rules or not writers:
+    # "If pci_level is 4.0 or higher, include the mitigation steps": what the written message
+    # says on some events, for the steps that write messages (never an extraction)
+    contents = [s.strip().rstrip(".") for s in sentences if _SAYS_WHEN.match(s)]
+    if not (rules or contents) or not writers:
         return []
     for step in writers:
         system = str(step["prompt"]["system"])
         fresh = [r for r in rules if r not in system]
         if fresh:
             instruct(step, "Never break these rules from the brief:", fresh, quoted=fresh)
+        said = [c for c in contents if c not in system]
+        if said and roles.get(str(step.get("id")), ("", False))[0] in ("reply", "answer"):
+            instruct(step, "Follow these rules from the brief:", said, quoted=said)
+            rules += [c for c in said if c not in rules]
     return rules
+
+
+# "Never recommend a specific contractor by name", "and never claim the home is safe": what a
+# text must not say, with no one named to keep it (the steps that write text keep it)
+_NEVER_SAY = re.compile(r"^\W*(?:and\s+|but\s+)?(?:never|don['’]?t|do\s+not)\s+(?:ever\s+)?([a-z]+)", re.I)
+_SAYING_VERBS = frozenset({
+    "mention", "promise", "suggest", "quote", "offer", "reveal", "disclose", "guess", "speculate",
+    "recommend", "diagnose", "say", "state", "invent", "cite", "discuss", "admit", "blame", "claim",
+    "guarantee", "include", "share",
+})  # fmt: skip
+_SAYS_WHEN = re.compile(
+    r"^\W*(?:if|when|for)\b[^,;]{3,80},\s*(?:(?:the|our|your)\s+(?:e-?mail|message|reply|answer|text|letter|"
+    r"response)\s+(?:should|must|will|needs?\s+to)\s+\w+|(?:include|mention|recommend|add|suggest|explain|say)\b)",
+    re.I,
+)
 
 
 __all__ = ["hand_content_rules", "hand_rules_to_model", "is_rule"]

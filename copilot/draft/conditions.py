@@ -15,7 +15,8 @@ import itertools
 import re
 
 from copilot.draft.condition_names import condition_field
-from copilot.draft.field_tests import OF_AMOUNT, band_atoms, contains_atoms, truth_condition
+from copilot.draft.condition_words import EQUALS, FLAGGED_AS, PRESENCE, QUOTED_VALUE, UNCOVERED
+from copilot.draft.field_tests import OF_AMOUNT, SIGN, band_atoms, contains_atoms, signed, truth_condition
 from copilot.draft.governing import governed, leads
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
@@ -58,12 +59,17 @@ _EVENT_VERB = re.compile(
 # "if the cart value is over $50", "orders above 1,000 EUR": a threshold on a field of the event
 _EVENT_ATOM = re.compile(
     r"\b(?:(?:if|when|whenever|where|unless|only|and|or|any\s+\w+\s+where)\s+)?(?:the\s+|its\s+|their\s+|a\s+)?((?:[a-z][a-z0-9_]*\s+){0,2}?[a-z][a-z0-9_]*)\s+(?:is\s+|are\s+|was\s+)?"
-    r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<)\s*"
-    r"[$€£]?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(k|m|million|%|percent|usd|eur|gbp|dollars|euros)?\b"
+    # "for parties up to 10 people": at most that many
+    r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|at most|up to|below|under|less than|lower than|<=|<)\s*"
+    # "above -10" (a freezer), "below minus 5": a number below zero keeps its sign
+    r"[$€£]?\s*("
+    + SIGN
+    + r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))\s*(k|m|million|%|percent|usd|eur|gbp|dollars|euros)?\b"
     # "above 0.5 NTU", "below 1.0 ppm": a unit of measure belongs to the threshold
     r"(?:\s*(?:ppm|ppb|ntu|psi|kpa|bar|kg|g|lbs?|mm|cm|km|mph|kph|km/h|°\s?[cf]|degrees|celsius|fahrenheit|kwh|kw|mw|hz|db)\b)?",
     re.I,
 )
+
 _FIELD_VS_FIELD = re.compile(
     r"\b([a-z][a-z0-9_]*)\s+(?:is\s+|are\s+)?(above|over|greater than|higher than|more than|exceeds|below|under|"
     r"less than|lower than)\s+"
@@ -98,45 +104,9 @@ _NOT_EVENT_FIELDS = re.compile(
     r"(?:\w+\s+){0,2}(?:to\s+)?(?:spend|pay|cost|costs|charge|charged|spent))$",
     re.I,
 )
-_QUOTED_VALUE = re.compile(
-    r"\b(?:the\s+|its\s+|their\s+|his\s+|her\s+)?((?!(?:if|when|unless|only|and|or)\b)[a-z]+"
-    r"(?:\s+(?!(?:is|equals|was|changes|changed|becomes|became|moves|moved)\b)[a-z]+)?)\s+"
-    # 'when status changes to "submitted"': the value it now has
-    r"(?:is|equals|was|==|=|(?:changes|changed|moves|moved|is set|was set|switches|switched) to|becomes|became)\s+"
-    r"[\"'\u201c\u2018]([^\"'\u201d\u2019{}%]{1,40})[\"'\u201d\u2019]"
-    # 'category is "pothole" or "streetlight"': any of the values
-    r"((?:\s*(?:,\s*or|,|\bor)\s*[\"'\u201c\u2018][^\"'\u201d\u2019{}%]{1,40}[\"'\u201d\u2019])*)",
-    re.I,
-)
-# "if they don't cover it", "if the handbook doesn't answer it", "if nothing relevant is found"
-_UNCOVERED = re.compile(
-    r"\b(?:they|it|the\s+(?:docs|documents|handbook|articles|policy|guide|faq|kb|knowledge base|sources?))\s+"
-    r"(?:do(?:es)?n['’]?t|do(?:es)? not|can['’]?t|cannot)\s+(?:cover|answer|contain|address|mention)\b(?:\s+(?:it|that|this|the question))?|"
-    r"\b(?:no|nothing)\s+(?:relevant\s+)?(?:answer|passages?|documents?|articles?)?\s*(?:is|are)\s+found\b|"
-    # "If the model isn't confident in its answer", "when the bot is unsure": the answer says so
-    r"\bthe\s+(?:model|llm|ai|bot|assistant|agent)\s+(?:is\s+(?:not|un)\s*|isn['’]?t\s+|(?:does\s+not|doesn['’]?t)\s+(?:feel\s+)?)"
-    r"(?:confident|sure|certain|know)\b(?:\s+(?:in|of|about)\s+(?:its|the)\s+answer)?",
-    re.I,
-)
-# "applicant_id is present", "the `coupon_code` is empty": a field written as an identifier
-_PRESENCE = re.compile(
-    r"`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?\s+(?:is|are)\s+(?:not\s+)?"
-    r"(present|set|given|provided|filled(?: in)?|there|missing|empty|blank|absent)\b",
-)
-# "new_state is closed", "`status` = failed": a field written as an identifier equal to a word
-_EQUALS = re.compile(
-    r"`?\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?\s+(?:is|equals|==?)\s+(?!not\b|an?\b|the\b)"
-    r"[\"'`\u201c\u2018]?([A-Za-z][\w-]*)\b[\"'`\u201d\u2019]?"
-    # the value ends the comparison: "needed_by is within 10 days" compares no word
-    r"(?=\s*(?:$|[,;.)]|\b(?i:and|or|then|but)\b))",
-)
 # "over 2500, flag it; under that, mark it informal": "that" is the threshold just said; in "above
 # that silo's max_safe_moisture" it is a determiner and the comparison goes on
 OTHER_SIDE = r"(?:under|below|above|over) that\b(?!\s+(?:[\w-]+['’]s\b|[a-z][a-z0-9]*_[a-z0-9_]+\b))"
-_FLAGGED_AS = re.compile(
-    r"(?:\b(?:the|its|their)\s+(?:[\w'’-]+\s+){0,3}?(?:is|are|was)\s+)?"
-    r"\b(?:flagged|marked|set|tagged)\s+as\s+`?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?"
-)
 _PRESENT_WORDS = frozenset({"present", "set", "given", "provided", "filled", "filled in", "there"})
 _PRESENCE_WORDS = _PRESENT_WORDS | {
     "missing",
@@ -157,6 +127,13 @@ _DANGLING = re.compile(
     # "… with", or a relative clause's verb ("drugs that fall below 10 units": the units are measured)
     r"\b(?:with|that|who|which|whose|having|has|have|of|for|where|than|at|in|on|by)$|\b(?:that|which|who)\s+\w+$",
     re.I,
+)
+_BIGGER_THAN = re.compile(
+    r"\b(bigger|larger|more|greater|longer|heavier|smaller|fewer|shorter|lighter)\s+([a-z]+)\s+than\s+(\d[\d,]*(?:\.\d+)?)\b",
+    re.I,
+)
+_VERB_AFTER = re.compile(
+    r"get|gets|are|is|go|goes|receive|receives|should|must|will|can|need|needs|have|has|pay|pays", re.I
 )
 _SEVERITY_ATOM = re.compile(
     r"\b(?:severity|sev)\s+(?:is\s+|=+\s*|of\s+|level\s+)?(critical|high|major|sev-?1|p1|1)\b", re.I
@@ -279,7 +256,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
     for m in _EVENT_ATOM.finditer(part):
         # "refer when loan_amount is over …", "US and declared_value is over …": the field is the
         # last words, after the clause's own "when" or "and"
-        noun = re.split(r"\b(?:if|when|whenever|where|unless|and|or)\s+", m.group(1).strip(), flags=re.I)[
+        noun = re.split(r"\b(?:if|when|whenever|where|unless|and|or|for)\s+", m.group(1).strip(), flags=re.I)[
             -1
         ] or m.group(1)
         # "If free chlorine drops below 1.0 ppm": the field is what drops, not "free_chlorine_drops"
@@ -316,6 +293,9 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
             if after is None:
                 continue
             noun = after.group(2) or after.group(1)
+            if _VERB_AFTER.fullmatch(noun):
+                # "Groups of more than 10 get an email": what is counted is the subject itself
+                noun = m.group(1).split()[0]
             # "a plate with more than 3 prior citations": an adjective and the plural it counts
             pair = _COUNTED_PAIR.match(part, m.end()) if not after.group(2) else None
             if pair is not None:
@@ -345,7 +325,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
         ):
             continue  # "more than 20 responses mention billing": a subset of what was fetched, not its count
         suffix = (m.group(4) or "").lower()
-        value = float(m.group(3).replace(",", "")) * {"k": 1e3, "m": 1e6, "million": 1e6}.get(suffix, 1)
+        value = signed(m.group(3)) * {"k": 1e3, "m": 1e6, "million": 1e6}.get(suffix, 1)
         start = begins  # "closed AND wind_kmh over 70": the atom starts at its field
         found.append(
             (
@@ -360,7 +340,17 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 ),
             )
         )
-    for m in _QUOTED_VALUE.finditer(part):
+    for m in _BIGGER_THAN.finditer(part):
+        # "bigger groups than 10 get an email to the manager": the groups' size over 10
+        if not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            op = (
+                ">"
+                if m.group(1).lower() in ("bigger", "larger", "more", "greater", "longer", "heavier")
+                else "<"
+            )
+            cond = Condition("event", m.group(0), op, signed(m.group(3)), output_field=snake(m.group(2)))
+            found.append((a + m.start(), a + m.end(), cond))
+    for m in QUOTED_VALUE.finditer(part):
         # 'the reason is "too expensive"': an event field equal to the quoted value
         if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             noun = snake(m.group(1))
@@ -378,18 +368,18 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                         else Condition("event", m.group(0), "==", m.group(2), output_field=noun),
                     )
                 )
-    for m in _UNCOVERED.finditer(part):
+    for m in UNCOVERED.finditer(part):
         # "if they don't cover it" (the documents): the answer step says so in `grounded`
         if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             found.append((a + m.start(), a + m.end(), Condition("ungrounded", m.group(0))))
-    for m in _PRESENCE.finditer(part):
+    for m in PRESENCE.finditer(part):
         # "When applicant_id is present": a field of the event, set or not, needs no model
         if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             op = "!=" if m.group(2).lower() in _PRESENT_WORDS else "=="
             found.append(
                 (a + m.start(), a + m.end(), Condition("event", m.group(0), op, "", output_field=m.group(1)))
             )
-    for m in _FLAGGED_AS.finditer(part):
+    for m in FLAGGED_AS.finditer(part):
         # "the dentist's account is flagged as on_credit_hold": that flag, true, wherever it is kept
         if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
             found.append(
@@ -399,7 +389,7 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                     Condition("present", m.group(0), "!=", "", output_field=m.group(1)),
                 )
             )
-    for m in _EQUALS.finditer(part):
+    for m in EQUALS.finditer(part):
         value = m.group(2)
         if (
             inside_if
@@ -702,6 +692,7 @@ def negate(cond: Condition, text: str) -> Condition:
     )
 
 
+_SUBJECT_TO_TASK = r"\s*(?:gets?|receives?)\s+(?:an?\s+)?(?:[\w-]+\s+){0,3}"
 ACTING = ("notify", "store", "answer", "reply", "enrich", "summarise", "act")
 
 
@@ -733,8 +724,19 @@ def attach_conditions(sentence: str, index: int, found: list[Task], matches: lis
         )
 
     for start, end, condition in mapped:
+        # "bigger groups than 10 get an email": the subject of the task's own clause, before any
+        # condition said earlier in the sentence can reach it
+        own = [
+            t
+            for t in acting
+            if t.condition is None
+            and (t.start == start or re.fullmatch(_SUBJECT_TO_TASK, sentence[end : max(end, t.start)], re.I))
+        ]
+        if own:
+            own[0].condition = condition
+    for start, end, condition in mapped:
         matches.append(Match("condition", condition.text, index, start, end))
-        if not acting:
+        if not acting or any(t.condition is condition for t in acting):
             continue
         if _opens(start, end):
             # "For high-risk orders, hold the order and notify #ops": the lead limits every action

@@ -110,6 +110,13 @@ def constraints_kept(
             owner = re.search(r"event\.([a-z]+)_", to)
             if allowed and owner and re.search(rf"\b{re.escape(owner.group(1))}", allowed.group(1), re.I):
                 continue  # "never email anyone other than the student and instructor": to the student
+            person = re.search(
+                rf"\b{re.escape(constraint.verb)}\w*\s+(?:the|our|their|any|a|an)\s+([a-z]{{3,}})",
+                constraint.text,
+                re.I,
+            )
+            if person and to and person.group(1).lower().rstrip("s") not in to.lower():
+                continue  # "dont ever email the teacher directly": this one goes to the parent
             if quoted or named:
                 out.append(
                     finding(

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 
+from copilot.draft.asked_outputs import asked_numbers
 from copilot.draft.conditions import condition_field
 from copilot.draft.decisions import documents_named
 from copilot.draft.event import EventShape
 from copilot.draft.event_sample import DATE_NAMED
 from copilot.draft.label_tests import label_tests
 from copilot.draft.labels import snake
+from copilot.draft.lookup_answers import returned_by_lookup
 from copilot.draft.prohibitions import deciding_system
 from copilot.draft.reading import Condition, Reading, Task
 from copilot.draft.response_options import quoted_reply
@@ -89,9 +91,18 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
 
     options = list(reading.response_options)
     decide = next((t for t in tasks if t.kind == "decide"), None)
-    if "other" in options and any(t.kind == "classify" and set(options) == set(t.labels) for t in tasks):
+    if ("other" in options or reading.trigger.kind != "webhook") and any(
+        t.kind == "classify" and set(options) == set(t.labels) for t in tasks
+    ):
         # "Classify each text as lockout, rekey or other": a classifier's labels (a verdict the caller
-        # waits for has no "other"), no second step deciding the same
+        # waits for has no "other"; a queue or a schedule has no caller), no second step deciding
+        # the same: "Maintenance alarms create a routine work order" tests the label
+        for task in tasks:
+            for part in [task.condition, *task.condition.alternatives] if task.condition else []:
+                if part.kind == "decision" and set(
+                    part.value if isinstance(part.value, list) else [part.value]
+                ) <= set(options):
+                    part.kind, part.output_field = "label", None
         return
     if decide is not None and options and not reading.bands:
         decide.labels = options
@@ -188,9 +199,7 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
                 # "if its missing_trip or tip_missing": each option it names
                 every = [o for o in options if option_of(task.unmapped_condition, [o])]
                 # "if no_go": the option no_go, never also go, the word inside it
-                every = [
-                    o for o in every if not any(o != other and o in other.split("_") for other in every)
-                ] or every
+                every = _outermost(every)
                 several = len(every) > 1 and not re.search(
                     r"\b(?:not|never|except)\b", task.unmapped_condition, re.I
                 )
@@ -217,7 +226,9 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
             words = (
                 f"{part.text} {task.quote or ''}" if part.kind == "flagged" else f"{part.text} {lead[-60:]}"
             )
-            named = [o for o in options if option_of(" ".join(w for w in re.findall(r"[\w-]+", words)), [o])]
+            named = _outermost(
+                [o for o in options if option_of(" ".join(w for w in re.findall(r"[\w-]+", words)), [o])]
+            )
             if named:
                 # "the reason is not weather or illness": none of them
                 # (a negated part's text is negate()'s "not (…)": already said by `negated`)
@@ -230,6 +241,14 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
                     "decision",
                 )
                 part.value = named if len(named) > 1 else named[0]
+
+
+_GATHERINGS = frozenset({"groups", "group", "parties", "party", "bookings", "tables", "crowds", "teams"})
+
+
+def _outermost(named: list[str]) -> list[str]:
+    """ "if no_go" names the option no_go, never also go, the word inside it."""
+    return [o for o in named if not any(o != other and o in other.split("_") for other in named)] or named
 
 
 # What makes "flagged" a moderation verdict: the brief is about content and its policy
@@ -254,6 +273,7 @@ def event_thresholds(
     model. The field joins the drafted event shape (and is said), or, when the user gave the
     event and it has no such field, the classifier decides the clause instead."""
     computed = {t.target for t in tasks if t.kind == "compute"}  # values the flow works out itself
+    asked = asked_numbers(tasks, sentences or [])
     for task in tasks:
         if task.condition is None and task.scope is None:
             continue
@@ -282,6 +302,10 @@ def event_thresholds(
                     if any(f.startswith(st + "_") for st in stems)
                     and re.search(r"_(?:size|count|total|qty|quantity|number|amount)$", f)
                 ]
+                if not longer and name in _GATHERINGS:
+                    # "groups of more than 10", "parties up to 8": the one size of a gathering the event has
+                    longer = [f for f in properties if re.search(r"_(?:size|count)$", f) and "." not in f]
+                    longer = longer if len(longer) == 1 else []
                 if len(longer) > 1 and not isinstance(part.value, (str, list)):
                     # "vessel is over 60 feet" with `vessel_name` and `vessel_length_ft`: the number
                     longer = [f for f in longer if properties[f].get("type") in ("number", "integer")]
@@ -349,7 +373,13 @@ def event_thresholds(
             if name in computed or name.removesuffix("s") in computed:
                 part.output_field = name if name in computed else name.removesuffix("s")
                 continue  # "refunds above 500 EUR": the refund the flow computes, not the event's
-            lookup = _returned_by_lookup(name, tasks)
+            given_by = next((n for n in asked if n == name or n.endswith(f"_{name}")), None)
+            if given_by is not None and not isinstance(part.value, (str, list)):
+                # "classify …, with a repair cost estimate in dollars. If the estimate is over
+                # $150": the number the model was asked for, not a field of the event
+                part.kind, part.output_field, part.made_by = "asked", given_by, asked[given_by].kind
+                continue
+            lookup = returned_by_lookup(name, tasks)
             reads = [t for t in tasks if t.kind == "enrich" and not t.docs and t.start >= 0]
             if (
                 lookup is None
@@ -528,27 +558,6 @@ def declare_tested_fields(tasks: list[Task], event: EventShape, given: bool, ass
             )
 
 
-def _returned_by_lookup(name: str, tasks: list[Task]) -> Task | None:
-    """The lookup whose clause says it gets `name` ("to get the pipe count" for `pipe_count`)."""
-    words = name.split("_")
-    said = re.compile(r"\b" + r"[\s_-]+".join(re.escape(w) for w in words) + r"\b", re.I)
-    return next(
-        (
-            t
-            for t in tasks
-            if t.kind == "enrich"
-            and not t.docs
-            and (m := said.search(t.quote or t.text))
-            and re.search(
-                r"\b(?:get|gets|getting|find|fetch|pull|read|with|for|including)\b",
-                (t.quote or t.text)[: m.start()],
-                re.I,
-            )
-        ),
-        None,
-    )
-
-
 def _compared_fields(part: Condition, event: EventShape, given: bool, tasks: list[Task]) -> None:
     """ "If value is over reference_high": both fields are numbers of the event. "If moisture_pct
     is above that silo's max_safe_moisture" after "look up the silo … to get its
@@ -694,8 +703,10 @@ def ensure_producers(
                 "ungrounded",
                 "present",
                 "extracted",
+                "asked",
             ):
-                continue  # decided by the event itself, what the run fetched, or the extraction
+                # decided by the event itself, what the run fetched, the extraction, a verdict's number
+                continue
             if part.kind in ("score", "urgent", "flagged") and deciding_system(part.text, sentences):
                 # "high risk … is decided by our credit engine": that engine's yes or no, not a
                 # threshold on a model's score

@@ -147,7 +147,12 @@ def is_band(clause: str, options: list[str]) -> bool:
     if option_of(verb, options):
         return True
     rest = clause.lower()
-    if verb in ("answer", "respond", "reply", "return") and option_of(rest, options):
+    # "answer `review`": the option after the verb ("Pricing questions are answered from the docs"
+    # names the events, not the answer)
+    said = re.search(rf"\b{re.escape(verb)}\w*\b", rest)
+    if verb in ("answer", "respond", "reply", "return") and option_of(
+        rest[said.end() if said else 0 :], options
+    ):
         return True
     return (
         verb in ("send", "route", "move", "put")

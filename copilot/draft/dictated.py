@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["dictated_text"]
+__all__ = ["described_text", "dictated_text", "said_text"]
 
 # the quoted words after what introduces a message's text
 _DICTATED = re.compile(
@@ -59,3 +59,49 @@ def described_text(clause: str) -> str | None:
         return None
     what = m.group("what").strip()
     return what[:1].upper() + what[1:] + "."
+
+
+# "… that a roof inspection is needed", "… saying solar may not pay off": what a message says,
+# a clause of its own (a verb in it), never a relative clause ("the customer that placed it")
+_SAYING = re.compile(
+    # "that we'll quote on site": a contraction carries the verb
+    r"(?<!after )(?<!before )\b(?:that|saying|to say|telling (?:them|him|her) that)\s+"
+    r"(?P<content>(?:we['’]ll|they['’]ll|you['’]ll|"
+    r"it['’]ll|we['’]re|they['’]re|it['’]s|there['’]s)\b[^;]*$|(?:[\w'’-]+\s+){0,6}?"
+    r"(?:is|are|was|were|will|may|might|can|could|has|have|had|needs?|must|should|won'?t|isn'?t|aren'?t|"
+    r"can'?t|did|does)\b[^;]*)$",
+    re.I,
+)
+# "… telling them to raise the arm manually", "asking the guest to check in at the desk": what the
+# message asks of its reader
+_ASKING = re.compile(
+    r"\b(?:telling|asking|reminding|instructing|urging|advising)\s+(?:them|him|her|(?:the|our)\s+[\w-]+)\s+"
+    r"to\s+(?P<content>[^;,.:]+?)\s*$",
+    re.I,
+)
+
+
+_TO_YOU = {
+    "their": "your", "they": "you", "they're": "you're", "they'll": "you'll", "they've": "you've",
+    "they'd": "you'd", "them": "you", "themselves": "yourself",
+}  # fmt: skip
+
+
+def said_text(clause: str) -> str | None:
+    """What a message says when its clause says it: "… that a roof inspection is needed" ("A roof
+    inspection is needed."), "… telling them to raise the arm manually" ("Please raise the arm
+    manually."), or None."""
+    said = _SAYING.search(clause)
+    if said is not None:
+        # "email the renter that their deposit will be refunded": said to them, "Your deposit …"
+        text = re.sub(
+            r"\b(?:their|they(?:['’](?:re|ll|ve|d))?|them|themselves)\b",
+            lambda m: _TO_YOU[m.group(0).lower().replace("’", "'")],
+            said.group("content").strip(" ."),
+            flags=re.I,
+        )
+    elif (asked := _ASKING.search(clause.strip(" .;"))) is not None:
+        text = f"please {asked.group('content').strip()}"
+    else:
+        return None
+    return text[:1].upper() + text[1:] + "." if text else None

@@ -79,3 +79,16 @@ def written_from_documents(sentences: list[str], tasks: list[Task]) -> list[Task
         task.source = writer.kind
         task.after = list(dict.fromkeys([*task.after, writer.kind]))
     return out
+
+
+def fetched_not_documents(tasks: list[Task]) -> None:
+    """ "Look up the regional checklist for that location from the eBird API. Classify the sighting
+    …, using the checklist": what a lookup fetched is read from the lookup, never a set of
+    documents to retrieve from (which nobody has)."""
+    fetched = " ".join((t.quote or t.text).lower() for t in tasks if t.kind == "enrich" and not t.docs)
+    for task in tasks:
+        if not task.docs or task.kind in ("answer", "reply"):
+            continue
+        head = task.docs.lower().split()[-1].rstrip("s") if task.docs.split() else ""
+        if len(head) >= 4 and re.search(rf"\b{re.escape(head)}s?\b", fetched):
+            task.docs = None

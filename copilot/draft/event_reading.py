@@ -325,6 +325,9 @@ _CLAUSE_WORDS = frozenset(
     {"they're", "they", "that", "which", "who", "we", "you", "it", "is", "are", "was", "where", "when"}
 )
 _OWNERS = frozenset({"the", "a", "an", "its", "their", "his", "her", "our", "your"})
+_HOW_WRITTEN = frozenset(
+    {"free-text", "free_text", "freeform", "free-form", "optional", "short", "raw", "plain-text"}
+)
 
 
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\[\])?")
@@ -556,6 +559,8 @@ def _field_names(listed: str) -> list[str]:
         words = [w.lower().replace("’", "'") for w in re.findall(r"[A-Za-z][\w'’-]*", item)]
         while words and words[0] in _OWNERS:
             words = words[1:]
+        # "the intake tech's free-text condition notes": how it is written is not what it is
+        words = [w for w in words if w not in _HOW_WRITTEN] or words
         owner = next((i for i, w in enumerate(words) if re.search(r"'s$|s'$", w)), None)
         if owner is not None and len(words) > 3:
             words = words[owner:]  # "the returning pharmacy's account number" -> pharmacy_account_number

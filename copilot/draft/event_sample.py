@@ -95,6 +95,9 @@ _NUMBER_WORDS = frozenset({
     "threshold", "pay", "salary", "wage", "wages", "fee", "fees", "revenue", "income", "spend", "subtotal",
     "tax", "discount", "m",  # `nearest_residence_m`: metres
     "ucl", "lcl", "usl", "lsl",  # control and specification limits
+    # vital signs and other counted readings: `pulse`, `systolic`, `odometer`, `credits_left`
+    "pulse", "systolic", "diastolic", "spo2", "glucose", "bmi", "mileage", "odometer", "credits", "points",
+    "stars", "rating", "attempts", "views", "clicks",
 })  # fmt: skip
 # `target_languages`, `dtc_codes`, `order_ids`: a list of values (a JSON array), not one string
 _LIST_TAILS = frozenset({

@@ -65,14 +65,27 @@ def _multiple(m: re.Match[str], text: str, subject: str) -> Condition:
     return Condition("fields", text, op, m.group(5), output_field=subject, factor=factor)
 
 
+# "-10", "−10", "minus 10": a number below zero (a freezer's temperature) keeps its sign
+SIGN = r"(?:-|−|minus\s+)?"
+
+
+def signed(number: str) -> float:
+    """ "1,000" is 1000.0; "-10", "−10" and "minus 10" are -10.0."""
+    return float(re.sub(r"^(?:−|minus\s+)", "-", number.replace(",", "")))
+
+
 # "temp_c is above 22 or below 16": one field, two bounds, either one
 _BOUND = r"(above|over|more than|higher than|greater than|below|under|less than|lower than)"
 _EITHER_BOUND = re.compile(
     r"\b(?!(?:or|and|if|when|it|is|are|but|then|not)\b)([a-z][a-z0-9_]*)\s+(?:is\s+|are\s+|goes\s+|gets\s+)?"
     + _BOUND
-    + r"\s+(-?\d+(?:\.\d+)?)\s*(?:[a-z%°]{1,5}\s+)?or\s+"
+    + r"\s+("
+    + SIGN
+    + r"\d+(?:\.\d+)?)\s*(?:[a-z%°]{1,5}\s+)?or\s+"
     + _BOUND
-    + r"\s+(-?\d+(?:\.\d+)?)",
+    + r"\s+("
+    + SIGN
+    + r"\d+(?:\.\d+)?)",
     re.I,
 )
 _OP = {"above": ">", "over": ">", "more than": ">", "higher than": ">", "greater than": ">"}
@@ -86,9 +99,9 @@ def _between_fields(part: str, a: int, not_field: Callable[[str], bool]) -> list
         if not_field(m.group(1)):
             continue
         ops = [_OP.get(m.group(i).lower(), "<") for i in (2, 4)]
-        first = Condition("event", m.group(0), ops[0], float(m.group(3)), output_field=m.group(1))
+        first = Condition("event", m.group(0), ops[0], signed(m.group(3)), output_field=m.group(1))
         first.alternatives = [
-            Condition("event", m.group(0), ops[1], float(m.group(5)), output_field=m.group(1))
+            Condition("event", m.group(0), ops[1], signed(m.group(5)), output_field=m.group(1))
         ]
         found.append((a + m.start(), a + m.end(), first))
     for m in _NAMED_RANGE.finditer(part):

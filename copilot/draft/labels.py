@@ -42,7 +42,19 @@ _FIELDS_END = re.compile(
 
 def fields_text(sentence: str, end: int) -> str:
     """The field list after an extract verb: up to a preposition or the next task's verb."""
-    return _FIELDS_END.split(sentence[end:])[0]
+    # "Extract from the damage_notes which part is damaged": the source first, then the fields
+    source = re.match(
+        r"\s+from\s+(?:the\s+|its\s+|their\s+|each\s+)?[\w-]+(?=\s+(?:which|what|the)\b)", sentence[end:]
+    )
+    rest = sentence[end + (source.end() if source else 0) :]
+    # "which part is damaged" is the field `damaged_part`
+    rest = re.sub(
+        r"\b(?:which|what)\s+([a-z]+)\s+(?:is|are|was|were)\s+([a-z]+)\b",
+        lambda m: f"{m.group(2)} {m.group(1)}",
+        rest,
+        flags=re.I,
+    )
+    return _FIELDS_END.split(rest)[0]
 
 
 def list_after(sentence: str, end: int) -> list[str]:

@@ -17,7 +17,7 @@ from copilot.draft.reading import Condition, Task
 from copilot.draft.relative_conditions import SAYS
 from copilot.draft.word_stems import word_stems
 
-__all__ = ["fetched_thresholds", "lookup_answers", "valued_subjects"]
+__all__ = ["fetched_thresholds", "lookup_answers", "returned_by_lookup", "valued_subjects"]
 
 # Words too common to tie a condition to a lookup: "if their account …" and "look up their
 # account" share the account, not "their".
@@ -320,3 +320,24 @@ def fetched_thresholds(tasks: list[Task], sentences: list[str]) -> None:
             lookup.returns[name] = "number"
             part.kind, part.output_field = "returned", name
             part.op, part.value = OPS[m.group("op").lower()], float(m.group("number"))
+
+
+def returned_by_lookup(name: str, tasks: list[Task]) -> Task | None:
+    """The lookup whose clause says it gets `name` ("to get the pipe count" for `pipe_count`)."""
+    words = name.split("_")
+    said = re.compile(r"\b" + r"[\s_-]+".join(re.escape(w) for w in words) + r"\b", re.I)
+    return next(
+        (
+            t
+            for t in tasks
+            if t.kind == "enrich"
+            and not t.docs
+            and (m := said.search(t.quote or t.text))
+            and re.search(
+                r"\b(?:get|gets|getting|find|fetch|pull|read|with|for|including)\b",
+                (t.quote or t.text)[: m.start()],
+                re.I,
+            )
+        ),
+        None,
+    )

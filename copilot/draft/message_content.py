@@ -70,7 +70,11 @@ def _event_field(item: str, event: EventShape) -> str | None:
         parts = f.lower().split("_")
         if parts[-1] == words[-1] and all(p in words for p in parts[:-1]):
             return f
-    return None
+    # "the serial number" is `instrument_serial`, "the notes" `tech_condition_notes`: the one
+    # field its head noun ends (before a word any value has: number, code) and no other
+    head = words[:-1] if len(words) > 1 and words[-1] in ("number", "no", "code", "value") else words
+    ending = [f for f in fields if f.lower().split("_")[-len(head) :] == head]
+    return ending[0] if len(ending) == 1 else None
 
 
 def _model_output(

@@ -136,17 +136,20 @@ def model_spec(task: Task, plan: Plan) -> tuple[str, dict[str, Any], str, str, A
     if task.kind in ("decide", "classify", "score", "moderate") and isinstance(default, dict):
         # "…, listing the handbook section numbers that were violated": a field of the verdict
         properties = schema.setdefault("properties", {})
-        for name, many in asked_outputs(own.split(";")[0])[:3]:
+        for name, kind in asked_outputs(own.split(";")[0])[:3]:
             if name in properties:
                 continue
-            properties[name] = {"type": "array", "items": {"type": "string"}} if many else {"type": "string"}
+            properties[name] = (
+                {"type": "array", "items": {"type": "string"}} if kind == "list" else {"type": kind}
+            )
             schema.setdefault("required", []).append(name)
-            default[name] = [] if many else ""
+            # a broken answer gives no number: 0 never passes "over $150" on its own
+            default[name] = [] if kind == "list" else 0 if kind == "number" else ""
             said = name.replace("_", " ")
+            how = {"list": "a list", "number": "a number"}.get(kind, "one")
             system = system.replace(
                 " Answer only with the JSON object.",
-                f" Also give {said} ({'a list' if many else 'one'}) as `{name}`."
-                " Answer only with the JSON object.",
+                f" Also give {said} ({how}) as `{name}`. Answer only with the JSON object.",
             )
     written = _WRITTEN_FIELDS.get(step_id)
     limit = (

@@ -150,6 +150,12 @@ LATENCY: list[LatencyPhrase] = [
     # "3 s, 0.2 cents.": a terse brief's bare duration opening its sentence
     _latency("promise", rf"^\W*{_ABOUT}{_DIGIT_DURATION}\s*(?=[,;.]|$)"),
     _latency("promise", r"\bsub[- ]?\s?second\b", fixed=1.0),
+    # "it's fine if it takes like 10 seconds", "it can take up to 10 seconds": what it may take
+    _latency(
+        "promise",
+        rf"\b(?:(?:fine|ok(?:ay)?|alright|acceptable)\s+if\s+it\s+takes|(?:it|each|that)\s+(?:can|may|could)\s+take)"
+        rf"\s+(?:up\s+to\s+)?{_ABOUT}{DURATION}",
+    ),
     # "answer back fast (like 3 sec, …)", "fast, like 3 sec": the vague word, then its number
     _latency(
         "promise",

@@ -33,6 +33,8 @@ def otherwise_across(sentences: list[str], tasks: list[Task]) -> None:
                 task.condition.scope = negate(prior, f"otherwise (not {prior.text})")
             _other_cases(sentences, tasks, task)
             continue
+        if _lower_others(sentences, tasks, task):
+            continue
         if not re.match(
             r"\W*(?:otherwise|else|if not|if it isn'?t|if not so|" + OTHER_SIDE + "|"
             r"for (?:everyone|everybody|everything|all) else|for (?:all )?(?:the )?others|for the rest|"
@@ -100,3 +102,46 @@ def _other_cases(sentences: list[str], tasks: list[Task], task: Task) -> None:
     prior = earlier[-1].condition
     cond.alternatives.append(negate(prior, f"not ({prior.text})"))
     cond.all_of = True
+
+
+# "Lower severities just get a work order", "Smaller orders are auto-approved": the other side of
+# an earlier test on that same measure, named by a comparative in front of it
+_COMPARATIVE = re.compile(
+    r"\W*(?:(?:all|any|the)\s+)?(lower|smaller|lesser|milder|minor|less\s+severe|low|"
+    r"higher|larger|bigger|more\s+severe|high)(?:-|\s+)([a-z_]{3,})",
+    re.I,
+)
+_DOWN = ("lower", "smaller", "lesser", "milder", "minor", "less", "low")
+
+
+def _lower_others(sentences: list[str], tasks: list[Task], task: Task) -> bool:
+    """ "If severity is 4 or 5 …, page the tech. … Lower severities just get a work order": the
+    step runs on the other side of the earlier test that names the measure (only that part of
+    it: "or cars_waiting is over 10" is not a severity)."""
+    m = _COMPARATIVE.match(sentences[task.sentence])
+    if m is None:
+        return False
+    down = m.group(1).lower().split()[0] in _DOWN
+    noun = m.group(2).lower()
+    stem = re.sub(r"(?:ies|es|s)$", "", noun)[: max(4, len(noun) - 3)]
+    for earlier in reversed([t for t in tasks if t.sentence < task.sentence and t.condition]):
+        cond = earlier.condition
+        assert cond is not None
+        parts = [a for a in cond.alternatives if stem in a.text.lower()]
+        if not parts and stem in cond.text.lower():
+            parts = [Condition(cond.kind, cond.text, cond.op, cond.value, cond.output_field, cond.negated)]
+        if len(parts) != 1 or parts[0].negated:
+            continue
+        part = parts[0]
+        # the comparative must point away from the test: "lower" is the other side of "4 or 5"
+        # and "over 0.8", not of "below 2"
+        above = part.op in (">", ">=", "range", "==")
+        below = part.op in ("<", "<=", "==")
+        if (down and not above) or (not down and not below):
+            return False
+        task.condition, task.unmapped_condition = (
+            negate(part, f"{m.group(0).strip()} (not {part.text})"),
+            None,
+        )
+        return True
+    return False

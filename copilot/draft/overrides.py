@@ -32,6 +32,15 @@ _IS_ALWAYS = re.compile(
     r"(?:always\s+)?(?:an?\s+)?(?P<word>[\w-]+)",
     re.I,
 )
+# "…, treat crosswind over 15 kts as no_go no matter what the model thinks": anywhere in its
+# sentence, when it says the rule is hard
+_TREAT_AS = re.compile(
+    r"(?:^\W*|[,;]\s*|\b(?:and|but|so)\s+)(?:always\s+)?(?:treat|mark|count|class|classify|label)\s+"
+    r"(?:any(?:thing)?\s+|every\s+\w+\s+(?:with|where)\s+)?(?P<cond>[a-z][\w ]*?\s(?:over|above|under|below|"
+    r"more than|less than|at least|greater than|higher than|lower than)\s[^,;.]+?)\s+as\s+(?:an?\s+)?"
+    r"(?P<word>[\w-]+)",
+    re.I,
+)
 _HARD = re.compile(r"\b(?:always|no\s+matter\s+what|regardless|even\s+if|whatever\s+the\s+model)\b", re.I)
 
 
@@ -70,7 +79,12 @@ def read_overrides(sentences: list[str], matches: list[Match]) -> list[Override]
     """The brief's hard rules, each read as event conditions (a rule no condition reads is left)."""
     out: list[Override] = []
     for index, sentence in enumerate(sentences):
-        m = _IF_THEN_IS.match(sentence) or (_IS_ALWAYS.match(sentence) if _HARD.search(sentence) else None)
+        hard = _HARD.search(sentence)
+        m = (
+            _IF_THEN_IS.match(sentence)
+            or (_IS_ALWAYS.match(sentence) if hard else None)
+            or (_TREAT_AS.search(sentence) if hard else None)
+        )
         if m is None:
             continue
         mapped, unread, _ = read_conditions(f"if {m.group('cond')}")
@@ -78,7 +92,9 @@ def read_overrides(sentences: list[str], matches: list[Match]) -> list[Override]
         if not when or unread:
             continue
         out.append(Override(m.group("word").lower(), when, m.group(0), index))
-        matches.append(Match("condition", sentence, index, 0, len(sentence)))
+        # the whole sentence is the rule, or only its "treat … as" part beside other work
+        span = (m.start(), m.end()) if m.re is _TREAT_AS else (0, len(sentence))
+        matches.append(Match("condition", sentence, index, *span))
     return out
 
 
@@ -133,6 +149,34 @@ def apply_overrides(tasks: list[Task], overrides: list[Override]) -> None:
             if named:
                 cond.alternatives = [*cond.alternatives, *_either(rule.when)]
                 task.also.append(Task(task.kind, rule.text, rule.sentence, 0))  # its step quotes the rule
+        _other_outcomes(tasks, rule)
+
+
+def _other_outcomes(tasks: list[Task], rule: Override) -> None:
+    """ "treat crosswind over 15 kts as no_go no matter what": the actions of the decision's other
+    outcomes ("go = post the launch list") never run on those events, whatever the model says."""
+    others = next(
+        (
+            [o for o in t.labels if o.lower() != rule.word]
+            for t in tasks
+            if rule.word in map(str.lower, t.labels)
+        ),
+        [],
+    )
+    for task in tasks:
+        cond = task.condition
+        if task.kind not in ACTING or (cond is not None and (cond.alternatives or cond.negated)):
+            continue
+        if cond is None:
+            # "If approve, post …", still to be read as the decision's option
+            said = task.unmapped_condition or ""
+            named = bool(said) and any(_names(said, o) for o in others) and not _names(said, rule.word)
+        else:
+            value = cond.value if cond.kind in ("decision", "label") else cond.output_field
+            named = cond.kind in ("decision", "label", "field") and isinstance(value, str) and value in others
+        if named:
+            for when in _either(rule.when):
+                held_on(task, when)
 
 
 # "Never void a citation for a plate with more than 3 prior citations, whatever the model says",

@@ -85,3 +85,12 @@ CHANNELS = [
     ),
     ("discord", re.compile(r"\bdiscord\b", re.I)),
 ]
+
+
+# "Look up the station in Maximo to get its overflow risk class": what a lookup gets, no work of
+# its own (the words before a score or risk word that ends there)
+LOOKUP_GETS = re.compile(
+    r"\b(?:look(?:s|ed|ing)?\s+up|fetch\w*|pull\w*|retriev\w*|quer(?:y|ies|ied)|check\w*)\b[^.;]*\bto\s+"
+    r"(?:get|find|see|read|fetch|pull|learn)\s+(?:its|their|the|his|her|our|[\w-]+['’]s)\s+(?:[\w-]+\s+){0,2}$",
+    re.I,
+)

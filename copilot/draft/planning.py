@@ -33,11 +33,16 @@ from copilot.draft.event_sample import default_event, names_the_event, shape_fro
 from copilot.draft.extracted import extracted_answers
 from copilot.draft.lookup_answers import fetched_thresholds, lookup_answers, valued_subjects
 from copilot.draft.model_picker import ModelPicker
-from copilot.draft.prohibited_thresholds import those_named_by_a_prohibition, threshold_prohibitions
+from copilot.draft.prohibited_thresholds import (
+    qualified_prohibitions,
+    those_named_by_a_prohibition,
+    threshold_prohibitions,
+)
 from copilot.draft.reading import Reading, Task
 from copilot.draft.recipients import resolve_recipients
 from copilot.draft.request import DraftRequest
 from copilot.draft.threshold_fields import listed_value_tests, value_subjects, values_in_thresholds
+from copilot.draft.written_messages import send_written_messages
 from copilot.errors import FlowgenError
 from copilot.flow.dump import Comments
 
@@ -308,6 +313,9 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     those_named_by_a_prohibition(
         reading.sentences, tasks
     )  # "never confirm … with an overdue balance; those …"
+    # "we never auto-reject a first-time constructor; those go to …": a yes/no field of the event
+    flags = [f for f, v in event.schema.get("properties", {}).items() if (v or {}).get("type") == "boolean"]
+    qualified_prohibitions(reading.sentences, tasks, flags)
     event_thresholds(
         tasks,
         event,
@@ -326,6 +334,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     fetched_thresholds(tasks, reading.sentences)  # "the image confidence is below 0.85", fetched
     lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule", fields=event.fields)
     valued_subjects(tasks, reading.sentences)  # "will-call customers get an SMS"
+    send_written_messages(tasks, reading.sentences)  # "Write the customer a results email …"
     resolve_recipients(tasks, event, reading.sentences, assumptions)
     value_subjects(tasks, event, reading.sentences)
     declare_tested_fields(tasks, event, request.event is not None, assumptions)

@@ -15,7 +15,12 @@ from copilot.draft.labels import snake
 from copilot.draft.reading import Condition, Task
 from copilot.draft.verbs import base_verb
 
-__all__ = ["rule_threshold", "those_named_by_a_prohibition", "threshold_prohibitions"]
+__all__ = [
+    "qualified_prohibitions",
+    "rule_threshold",
+    "those_named_by_a_prohibition",
+    "threshold_prohibitions",
+]
 
 _NEVER_PAST = re.compile(
     r"\b(?:never|don'?t|do\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t|cannot|can'?t)\s+"
@@ -104,6 +109,55 @@ def those_named_by_a_prohibition(sentences: list[str], tasks: list[Task]) -> Non
                     "field", m.group(0).strip(" ;.,"), "==", True, output_field=condition_field(said)
                 )
                 those.unmapped_condition = None
+
+
+# "we never auto-reject a first-time constructor; those go to the editors' review queue instead":
+# a kind of event named by a word of one of its yes/no fields (`is_first_submission`)
+_NEVER_KIND = re.compile(
+    r"\b(?:never|don'?t|do\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t)\s+(?:ever\s+)?"
+    r"(?:auto-?|automatically\s+)?(?P<verb>[a-z]+)\s+(?:an?|any|the)\s+(?P<kind>[\w-]+(?:\s+[\w-]+){0,2}?)"
+    r"\s+(?P<noun>[a-z]+)\s*(?:[;.,]|$)",
+    re.I,
+)
+
+
+def qualified_prohibitions(sentences: list[str], tasks: list[Task], flags: list[str]) -> None:
+    """ "Submissions scoring below 4 get a polite rejection email, except that we never auto-reject
+    a first-time constructor; those go to the review queue instead": the rejection skips the events
+    whose yes/no field (`is_first_submission`, one of `flags`) the kind names, and "those" runs
+    on exactly them, with the rejection's own condition."""
+    for index, sentence in enumerate(sentences):
+        m = _NEVER_KIND.search(sentence)
+        if m is None or _NEVER_PAST.search(sentence):
+            continue
+        words = {w for w in re.split(r"[\s_-]+", m.group("kind").lower()) if len(w) >= 4}
+        named = [f for f in flags if words & set(f.lower().split("_"))]
+        if len(named) != 1:
+            continue
+        verb = base_verb(m.group("verb"))
+        kind = Condition("present", m.group(0).strip(" ;.,"), "==", True, output_field=named[0])
+        doers = [
+            t
+            for t in tasks
+            if t.kind in ("act", "store", "notify")
+            and t.start >= 0
+            and not _THOSE.match(t.quote or t.text)
+            and re.search(rf"\b{re.escape(verb)}", t.action or t.quote or t.text, re.I)
+        ]
+        for doer in doers:
+            original = doer.condition
+            both = _with(original, dataclasses.replace(kind, negated=True))
+            if both is None:
+                continue
+            doer.condition = both
+            for those in tasks:
+                if (
+                    ((those.sentence == index and those.start > m.end()) or those.sentence == index + 1)
+                    and those.condition is None
+                    and _THOSE.match(those.quote or those.text)
+                ):
+                    those.condition = _with(original, dataclasses.replace(kind))
+                    those.unmapped_condition = None
 
 
 def rule_threshold(rule: str) -> tuple[str, float] | None:

@@ -9,6 +9,7 @@ import re
 from copilot.draft.conditions import ACTING, read_conditions
 from copilot.draft.decisions import decision_options
 from copilot.draft.labels import snake
+from copilot.draft.none_label import absence_labels
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Condition, Task
 from copilot.draft.score_atoms import as_share
@@ -60,7 +61,9 @@ def pronoun_conditions(
     sentences: list[str], tasks: list[Task], labels: list[str], matches: list[Match] | None = None
 ) -> None:
     """'if its cancel, send it to retention' (a label); 'Check whether X. If it is, text the
-    driver' (the earlier question): conditions that name their subject by a pronoun."""
+    driver' (the earlier question): conditions that name their subject by a pronoun; "if there is
+    no damage" (the classifier's label for nothing)."""
+    absence_labels(tasks, labels, matches)
     for task in tasks:
         # "…, otherwise if its an unplowed street put it in the queue": its own test, besides
         otherwise = (

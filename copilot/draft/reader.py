@@ -24,6 +24,8 @@ import re
 
 from copilot.draft.budget_words import drop_limit_words
 from copilot.draft.clauses import event_lead
+from copilot.draft.computations import read_computations
+from copilot.draft.corrections import corrected_numbers
 from copilot.draft.decisions import (
     clauses_of,
     decision_options,
@@ -31,7 +33,12 @@ from copilot.draft.decisions import (
     option_of,
     read_actions,
 )
-from copilot.draft.documents_named import WRITES_FROM, ruled_by_documents, written_from_documents
+from copilot.draft.documents_named import (
+    WRITES_FROM,
+    fetched_not_documents,
+    ruled_by_documents,
+    written_from_documents,
+)
 from copilot.draft.event_reading import (
     event_noun,
     outside_field_lists,
@@ -40,7 +47,6 @@ from copilot.draft.event_reading import (
     read_field_values,
     read_noun,
 )
-from copilot.draft.labels import snake
 from copilot.draft.late_reading import (
     labels_in_parts,
     labels_not_verbs,
@@ -166,9 +172,11 @@ def _acts(sentence: str, start: int) -> bool:
     if REPLY_TO_PERSON.match(sentence, start) and not reported(sentence[:start]):
         return True  # "Reply to the visitor within 10 seconds": a reply, and its deadline
     if re.match(r"(?:get|receive)\s+an?\b", sentence[start:], re.I) and re.search(
-        r"\b(?:should|must|will)\s+(?:also\s+)?$", sentence[:start], re.I
+        r"\b(?:should|must|will)\s+(?:also\s+)?$|^\W*(?:[\w-]+\s+){0,5}?(?:\d[\d.]*|ones)\s+$",
+        sentence[:start],
+        re.I,
     ):
-        return True  # "injury ones should get a freeze option email": a message the flow sends
+        return True  # "injury ones should get a freeze option email", "… scoring below 4 get a polite …"
     if re.match(
         r"go(?:es)?\s+(?:out\s+)?(?:as|by|via)\s+(?:an?\s+)?(?:e-?mail|text|sms)\b", sentence[start:], re.I
     ) or re.search(r"(?:->|→)\s*$", sentence[:start]):  # "first_time -> just a friendly sms"
@@ -419,38 +427,6 @@ _DOCS_GLOB = re.compile(
 )
 
 
-# "compute the refund as keg_count times deposit_per_keg_eur": arithmetic on the event's numbers
-_COMPUTE = re.compile(
-    r"\b(?:compute|calculate|work\s+out|figure\s+out)\s+(?:the\s+|a\s+|their\s+|its\s+)?([a-z][a-z ]{0,30}?)\s+as\s+"
-    r"(?:the\s+)?([a-z][a-z0-9_]*(?:\s+(?:times|multiplied\s+by|plus|minus|divided\s+by|less)\s+(?:the\s+)?[a-z0-9_.]+)+)",
-    re.I,
-)
-_ARITHMETIC = {"times": "*", "multiplied by": "*", "plus": "+", "minus": "-", "less": "-", "divided by": "/"}
-
-
-def read_computations(sentences: list[str], matches: list[Match]) -> list[Task]:
-    """ "compute the refund as keg_count times deposit_per_keg_eur": a value computed in-process
-    from the event's fields (a transform step, no model), which later conditions and payloads read."""
-    out: list[Task] = []
-    for index, sentence in enumerate(sentences):
-        for m in _COMPUTE.finditer(sentence):
-            expr = m.group(2)
-            for words, op in _ARITHMETIC.items():
-                spaced = words.replace(" ", r"\s+")
-                expr = re.sub(rf"\s+{spaced}\s+(?:the\s+)?", f" {op} ", expr, flags=re.I)
-            operands = re.findall(r"[a-z][a-z0-9_]*", expr)
-            if not operands or not all("_" in o for o in operands):
-                continue  # "the total as price times quantity": words, not fields it can name
-            name = snake(m.group(1))
-            task = Task("compute", m.group(0), index, m.start(), target=name)
-            task.action = re.sub(r"([a-z][a-z0-9_]*)", r"event.\1", expr)
-            task.fields = operands
-            task.quote = m.group(0)
-            out.append(task)
-            matches.append(Match("task", m.group(0), index, m.start(), m.end()))
-    return out
-
-
 # "Every other game needs no action", "Anything in between stays untouched": the events no
 # condition selects get nothing, which is what a flow whose steps carry their conditions does
 def read_docs_glob(sentences: list[str], matches: list[Match]) -> str | None:
@@ -588,6 +564,7 @@ def read(brief: str) -> Reading:
     # "For at_need enquiries, text … Otherwise email the family": the label the lead just read
     otherwise_across(sentences, tasks)
     unmapped_labels(sentences, tasks, matches)
+    corrected_numbers(sentences, tasks)  # "up to 8 people -- actually no make that 10"
     subject_shared(sentences, tasks)
     except_for(sentences, tasks, matches)
     never_for_label(sentences, tasks, matches)
@@ -651,6 +628,7 @@ def read(brief: str) -> Reading:
             )
         )
     ruled_by_documents(sentences, tasks, matches)  # once each task quotes its clause
+    fetched_not_documents(tasks)  # "… using the checklist" the lookup fetched
 
     def bare(text: str) -> str:
         return re.sub(r"^(?:if|when|whenever)\s+", "", text.strip(" ,;").lower())
@@ -767,7 +745,14 @@ def read(brief: str) -> Reading:
 
 def _vague(tasks: list[Task], matches: list[Match]) -> list[str]:
     """Conditions no rule could read, and notifications with no channel: drafted, but guessed."""
-    out = [f"{m.text}{UNMAPPED_CONDITION}" for m in matches if m.kind == "unread_condition"]
+    timed = [(m.sentence, m.start, m.end) for m in matches if m.kind == "sla"]
+    out = [
+        f"{m.text}{UNMAPPED_CONDITION}"
+        for m in matches
+        if m.kind == "unread_condition"
+        # "it's fine if it takes like 10 seconds": the SLA, read as one
+        and not any(i == m.sentence and a < m.end and b > m.start for i, a, b in timed)
+    ]
     for task in tasks:
         if task.kind == "notify" and not task.channel_named and not task.target:
             out.append(

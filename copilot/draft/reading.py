@@ -50,6 +50,9 @@ class Condition:
     factor: float | None = None
     # kind fields/looked_up: added to the other value ("more than 25 degrees below the lower bound": -25)
     offset: float | None = None
+    # kind asked: the kind of the judging step asked to give the number ("classify …, with a
+    # repair cost estimate in dollars"), whose output it tests
+    made_by: str | None = None
 
 
 @dataclass

@@ -13,7 +13,7 @@ from copilot.draft.reading import Condition
 # the comparison words of a threshold and the operator each means
 OPS = {"above": ">", "over": ">", "greater than": ">", "higher than": ">", "more than": ">", "exceeds": ">",
         ">=": ">=", ">": ">", "at least": ">=", "below": "<", "under": "<", "less than": "<",
-        "lower than": "<", "<=": "<=", "<": "<", "greater than or equal to": ">=", "at most": "<=",
+        "lower than": "<", "<=": "<=", "<": "<", "greater than or equal to": ">=", "at most": "<=", "up to": "<=",
         "less than or equal to": "<=", "exceed": ">", "exactly": "==", "equal to": "==", "=": "==", "==": "=="}  # fmt: skip
 # "Borderline cases (0.4 to 0.8)", "scores between 40 and 80": a band of a score
 _RANGE_ATOM = re.compile(
@@ -33,7 +33,7 @@ _SCORE_AFTER = re.compile(
     re.I,
 )
 SCORE_ATOM = re.compile(
-    r"\b(?:scores?|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+|comes back\s+|goes\s+)?"
+    r"\b(?:scores?|scoring|scored|risk|probability|confidence|likelihood|rating)(?:\s+score)?\s+(?:is\s+|comes back\s+|goes\s+)?"
     r"(above|over|greater than|higher than|more than|exceeds|>=|>|at least|below|under|less than|lower than|<=|<|"
     r"exactly|equal to|==|=)\s*"
     r"(\d+(?:\.\d+)?)\s*(%|percent)?",

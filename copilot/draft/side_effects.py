@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from copilot.draft import blocks
-from copilot.draft.dictated import described_text, dictated_text
+from copilot.draft.dictated import described_text, dictated_text, said_text
 from copilot.draft.message_content import asked_content
 from copilot.draft.planning import Plan, display
 from copilot.draft.reader import Condition, Task
@@ -97,6 +97,9 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
             test = f"{field} {cond.op} {cond.value:g}"
         # an assumed field the event may not carry: without it the test is false, never an error
         return (f"{field} is defined and {test}" if cond.optional else test), ""
+    if cond.kind == "asked" and cond.output_field and (made := producers.get(cond.made_by or "")):
+        # "classify …, with a repair cost estimate in dollars. If the estimate is over $150"
+        return f"steps.{made}.output.{cond.output_field} {cond.op} {cond.value:g}", made
     if cond.kind == "extracted" and cond.output_field and "extract" in producers:
         # "If there is an active leak": the yes or no the extraction was asked for
         return f"steps.{producers['extract']}.output.{cond.output_field}", producers["extract"]
@@ -165,18 +168,6 @@ def condition_expr(cond: Condition, producers: dict[str, str]) -> tuple[str, lis
 # words any clause may share with a writer's, naming nothing it wrote
 _PLAIN_WORDS = frozenset(
     {"model", "their", "there", "which", "about", "customer", "email", "should", "would", "using"}
-)
-
-# "… that a roof inspection is needed", "… saying solar may not pay off": what a message says,
-# a clause of its own (a verb in it), never a relative clause ("the customer that placed it")
-_SAYING = re.compile(
-    # "that we'll quote on site": a contraction carries the verb
-    r"(?<!after )(?<!before )\b(?:that|saying|to say|telling (?:them|him|her) that)\s+"
-    r"(?P<content>(?:we['’]ll|they['’]ll|you['’]ll|"
-    r"it['’]ll|we['’]re|they['’]re|it['’]s|there['’]s)\b[^;]*$|(?:[\w'’-]+\s+){0,6}?"
-    r"(?:is|are|was|were|will|may|might|can|could|has|have|had|needs?|must|should|won'?t|isn'?t|aren'?t|"
-    r"can'?t|did|does)\b[^;]*)$",
-    re.I,
 )
 
 
@@ -480,6 +471,13 @@ def side_effect_step(
     # write must not be skipped with the note)
     may_skip = _may_skip(steps)
     gated = {f"check_{s['id']}" for s in steps if s.get("type") == "model" and s["id"] in may_skip}
+    for read in list(cond[1]) if cond else []:
+        gate = _gate_of(steps, read.removeprefix("check_")) if read in gated else None
+        if cond is not None and gate and gate.strip("{} ") not in cond[0]:
+            # "if the answer is not in those documents, assign it to a person", the answer being
+            # written only for pricing questions: the test holds where its step ran, never on
+            # the output of a skipped one
+            cond = (f"{{{{ ({gate.strip('{} ')}) and ({cond[0].strip('{} ')}) }}}}", cond[1])
     sentence = (
         plan.reading.sentences[task.sentence] if 0 <= task.sentence < len(plan.reading.sentences) else ""
     )
@@ -685,7 +683,7 @@ def side_effect_step(
             body = {"subject": headline, "text": written} if task.channel == "email" else {"text": written}
             if rest:
                 body["details"] = rest
-        said = _SAYING.search(task.quote or "")
+        said = said_text(task.quote or "")
         sentences = plan.reading.sentences
         sentence = sentences[task.sentence] if 0 <= task.sentence < len(sentences) and task.start >= 0 else ""
         later = [t.start for t in plan.tasks if t.sentence == task.sentence and t.start > task.start]
@@ -702,8 +700,9 @@ def side_effect_step(
         elif own and said is not None and task.channel in ("email", "sms", "slack", "teams"):
             # "email the homeowner that a roof inspection is needed before we can quote": the
             # message says that, in the brief's words; the data stays beside it
-            text = _sentence_case(said.group("content"))
-            body = {"subject": headline, "text": text} if task.channel == "email" else {"text": text}
+            if said.startswith("Please ") and task.channel != "email":
+                said = f"{headline}: p{said[1:]}"  # what to do, and where: "Fault gate 4: please raise …"
+            body = {"subject": headline, "text": said} if task.channel == "email" else {"text": said}
             body["details"] = details
         elif (
             written is None

@@ -78,7 +78,10 @@ def systems_named(text: str) -> tuple[str, ...]:
     """The systems a clause names ('Guidewire', 'CrowdStrike'), in order, without duplicates."""
     found: list[str] = []
     for m in _SYSTEM.finditer(text):
-        name = (m.group(1) or m.group(2) or m.group(3) or m.group(4)).split()[0].strip(".-")
+        words = (m.group(1) or m.group(2) or m.group(3) or m.group(4)).split()
+        # "My Music Staff", "The Edge": a product named with a leading word, named by its next one
+        words = words[1:] if len(words) > 1 and words[0] in ("My", "The", "Our", "Your") else words
+        name = words[0].strip(".-")
         if name.lower() not in _NOT_SYSTEMS and name not in found and not name.isdigit():
             found.append(name)
     return tuple(found)

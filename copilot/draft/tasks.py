@@ -15,7 +15,7 @@ import re
 from copilot.draft.conditions import attach_conditions, read_conditions
 from copilot.draft.extracted import whether_fields
 from copilot.draft.labels import fields_text, label_condition, list_after, listed_labels, read_label_lists
-from copilot.draft.phrases import CHANNELS, DOCUMENT_NOUNS, Match
+from copilot.draft.phrases import CHANNELS, DOCUMENT_NOUNS, LOOKUP_GETS, Match
 from copilot.draft.prohibitions import HUMANS_DECIDE
 from copilot.draft.reading import Task
 from copilot.draft.verbs import TYPE_GLOSS, clause_spans
@@ -83,6 +83,8 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"rout(?:e|es|ed|ing) (?:it|them|the \w+) to\b(?=[^,.;:]*\b(?:by|via|on|in|through)\s+(?:slack|teams|e-?mail|sms|text)\b)|"
                           # "injury ones should get a freeze option email": a message they receive
                           r"(?:(?<=should )|(?<=will )|(?<=must )|(?<=also ))(?:get|receive)\s+an?\s+(?:[\w-]+\s+){0,3}?(?:e-?mail|text|sms)\b|"
+                          # "Submissions scoring below 4 get a polite rejection email"
+                          r"(?<!\bto )\b(?:get|gets|receive|receives)\s+an?\s+(?:[\w-]+\s+){1,3}?(?:e-?mail|text|sms)\b|"
                           # "send the homeowner a polite note saying …": a message to a person
                           r"send(?:s|ing)? (?:the |our |each |every |that )?[\w-]+ (?:an? |the |their )?(?:[\w-]+ ){0,2}?(?:note|message|notice|letter|confirmation|reminder|apology|heads-up|invite|invitation|receipt)\b|"
                           r"message (?:the|our)|e-?mail (?:the|our|them|it|me|us)\b|(?<=is )e-?mailed to\b|(?<=are )e-?mailed to\b|text(?:s|ed)? (?:the|them|him|her|our|their|me|us)|"
@@ -167,6 +169,9 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                 ):
                     # "Medium risk only adds a note": the label the flow decided, naming the events
                     taken.append((m.start(), m.end()))
+                    continue
+                if kind == "score" and LOOKUP_GETS.search(sentence[: m.start()]):
+                    taken.append((m.start(), m.end()))  # "… to get its overflow risk class"
                     continue
                 lead = re.match(r"\W*(?:for|on|with)\s+[^,;.]{1,40},", sentence, re.I)
                 if kind in ("score", "moderate") and (

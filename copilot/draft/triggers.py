@@ -227,6 +227,14 @@ _TOPIC_NAMES = [
     re.compile(
         r"\b(?:from|on|to|off|the)\s+(?P<name>[a-z][\w-]*)\s+(?:topic|queue|stream|subscription)\b", re.I
     ),
+    # "the Google Pub/Sub topic sightings, with …": a plain lower-case name right after the word
+    re.compile(
+        r"\b(?:topic|queue|stream|subscription)\s+(?P<name>[a-z][a-z0-9_-]*)(?=\s*[,.;]|\s+(?:with|carrying)\b)"
+    ),
+    # "publishes a rental.returned message on NATS": a dotted subject named before its message
+    re.compile(
+        r"\b(?P<name>[a-z0-9_]+(?:\.[a-z0-9_]+)+)\s+(?:messages?|events?)\s+(?:on|to|in|into|via)\b", re.I
+    ),
 ]
 
 

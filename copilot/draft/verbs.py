@@ -592,7 +592,7 @@ def action_of(clause: str) -> tuple[str, str] | None:
     passive = re.search(
         # "Negative results should just be recorded in the lab ledger": an adverb may sit in between
         r"\b(?:gets?|are|is|(?:should|must|will|can)\s+(?:just\s+|only\s+|also\s+|simply\s+|always\s+)?be|and)\s+"
-        r"(?:just\s+|only\s+|also\s+|simply\s+)?([a-z]+(?:ed|t|n))\s+(?:via|to|in|into|on|through|with|by|back)\b",
+        r"(?:just\s+|only\s+|also\s+|simply\s+)?([a-z]+(?:ed|t|n))\s+(?:via|to|in|into|on|through|with|by|back|from|using)\b",
         stripped,
         re.I,
     )
@@ -607,8 +607,8 @@ def action_of(clause: str) -> tuple[str, str] | None:
         # "Approved payouts get released via POST to the payments service": an instruction in the passive
         # ("requests are published to the queue" says how events arrive)
         for base in _participle_bases(passive.group(1)):
-            if ACTION_VERBS.get(base) == "effect":
-                return base, "effect"
+            if ACTION_VERBS.get(base) == "effect" or base == "answer":  # "… are answered from our docs"
+                return base, ACTION_VERBS[base]
         if passive.group(1).lower() in ("written", "saved", "recorded", "logged", "added") and re.match(
             r"\s*(?:to|into|in|on)\b", stripped[passive.end(1) :], re.I
         ):
@@ -763,7 +763,11 @@ _PEOPLE_DO = [
         r"(?!(?:is|are|was|were|will|would|can|could|should|must|may|need|needs|get|gets|to|on|in|at|with|for|"
         r"from|of|who|that|whose|under|over|and|or)\b)[a-z]+\b",
         re.I,
-    )
+    ),
+    # "Customers of our furniture assembly service chat with us in Intercom"
+    re.compile(
+        r"^\W*([a-z]+?)s\s+of\s+(?:our|the)\s+(?:[\w-]+\s+){1,4}?[a-z]+\s+(?:with|to|through|via|us)\b", re.I
+    ),
 ]
 
 

@@ -20,6 +20,14 @@ _WITHHELD = re.compile(
     r"(?P<what>[^.;:]+?)\s+(?:publicly\s+)?(?:in|into|to|on|with|inside)\s+(?P<where>[^.;:]+)",
     re.I,
 )
+# "Never email the renter a repair cost estimate", "don't text drivers the rider's phone": the
+# verb is the channel, the person its place, the thing after them what stays out
+_NEVER_SENT = re.compile(
+    r"\b(?:never|don'?t|dont|do\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t)\s+(?:ever\s+)?"
+    r"(?P<verb>e-?mail|text|sms|message|page)\s+(?P<where>(?:the|our|a|any|their)\s+(?:[\w-]+\s+){0,2}?[\w-]+|"
+    r"them|him|her)\s+(?P<what>(?:an?|the|any|their|his|her|its)\s+[^.;:,]+)",
+    re.I,
+)
 _CHANNELS = {
     "slack": "slack", "teams": "teams", "discord": "discord", "email": "email", "e-mail": "email",
     "sms": "sms", "text": "sms", "pagerduty": "pagerduty", "page": "pagerduty", "opsgenie": "pagerduty",
@@ -60,6 +68,11 @@ def withheld_rules(sentences: list[str]) -> list[Withheld]:
             what = _words(m.group("what"))
             if what:
                 out.append(Withheld(m.group(0).strip(), what, channel, _words(where)))
+        for m in _NEVER_SENT.finditer(sentence):
+            what = _words(re.split(r"\b(?:unless|until|if|when|before)\b", m.group("what"), flags=re.I)[0])
+            if what:
+                channel = _CHANNELS.get(m.group("verb").lower().replace("e-mail", "email"))
+                out.append(Withheld(m.group(0).strip(), what, channel, _words(m.group("where"))))
     return out
 
 

@@ -3249,7 +3249,7 @@ def test_two_messages_to_one_person_on_different_events_say_what_the_brief_says(
     texts = {s["if"]: s["request"]["json"]["text"] for s in emails}
     assert texts == {
         "{{ event.roof_age_years > 20 }}": "A roof inspection is needed before we can quote.",
-        "{{ not (steps.check_score.output.score >= 70) }}": "Solar may not pay off for their roof.",
+        "{{ not (steps.check_score.output.score >= 70) }}": "Solar may not pay off for your roof.",
     }, texts
     assert all(s["request"]["json"]["to"] == "{{ event.homeowner_email }}" for s in emails)
     score = step(data, "model", "score")
@@ -5535,3 +5535,203 @@ def test_final_check_17_those_a_prohibition_names_go_elsewhere_only_for_those_ev
     )
     queue = step(drafted(bakery), "http", "accounts")
     assert queue.get("if") and "overdue_balance" in queue["if"], queue.get("if")
+
+
+def test_a_comparative_subject_is_the_other_side_of_the_earlier_test_on_that_measure():
+    # "Lower severities …" names the measure of an earlier test: it runs where that part fails
+    # (not where "or the queue is long" fails too), and never on every event
+    data = drafted(
+        "Boiler alarms arrive on an SQS queue with site_id, alarm_code and queue_depth. A model rates "
+        "the priority from 1 to 5. If priority is 4 or 5 or queue_depth is over 20, page the on-call "
+        "engineer via PagerDuty. Never reset the boiler from this flow. Lower priorities just get a "
+        "ticket created in Jira."
+    )
+    page = step(data, "http", "page")["if"]
+    ticket = step(data, "http", "ticket")["if"]
+    assert "queue_depth" in page
+    assert ticket.startswith("{{ not (") and "queue_depth" not in ticket, ticket
+    assert ticket.replace("{{ not ", "{{ ", 1) in page.replace(" or (event.queue_depth > 20)", ""), (
+        page,
+        ticket,
+    )
+
+
+def test_a_message_telling_its_reader_to_act_says_so_and_thresholds_below_zero_keep_their_sign():
+    data = drafted(
+        "Freezer sensors publish readings to the Kafka topic freezer-temps with store_id, unit_id and "
+        "temp_c. If temp_c is below minus 25 or above -10, send an SMS via Twilio to the store manager "
+        "telling them to move the stock to the backup freezer."
+    )
+    sms = step(data, "http", "sms")
+    assert "please move the stock to the backup freezer" in sms["request"]["json"]["text"].lower(), sms
+    # a number below zero keeps its sign, in any wording
+    assert sms["if"] == "{{ (event.temp_c < -25) or (event.temp_c > -10) }}"
+
+
+def test_treat_a_threshold_as_an_outcome_forces_it_and_keeps_the_other_outcomes_off():
+    data = drafted(
+        "Drone flight requests arrive by webhook with pilot_id, site and wind_kts. Have the model decide "
+        "an approve / review / deny for the request, and treat wind_kts over 20 as deny no matter what the "
+        "model says. If approve, post the request in the #flights Slack channel. If review, email the "
+        "safety officer. If deny, text the pilot via Twilio."
+    )
+    deny = step(data, "http", "sms")["if"]
+    assert "== 'deny'" in deny and "or (event.wind_kts > 20)" in deny, deny
+    for other, outcome in (("slack", "approve"), ("email", "review")):
+        cond = step(data, "http", other)["if"]
+        assert f"== '{outcome}'" in cond and "not (event.wind_kts > 20)" in cond, cond
+
+
+def test_a_number_the_verdict_is_asked_for_is_its_output_and_what_the_brief_keeps_out_stays_out():
+    data = drafted(
+        "When a Stripe webhook tells us a bike rental ended (it has the booking number, the bike's "
+        "frame code, the rider's email and the mechanic's free-text inspection notes), have a model "
+        "read the inspection notes and classify the wear as normal, worn or broken, with a repair cost "
+        "estimate in euros. If the wear is normal, email the rider that their deposit is released. If "
+        "it is broken or the estimate is over 80 euros, open a ticket in Jira with the frame code, the "
+        "notes and the estimate. Never email the rider a repair cost estimate."
+    )
+    props = data["trigger"]["event_schema"]["properties"]
+    assert {"booking_number", "rider_email", "mechanic_inspection_notes"} <= set(props), props
+    gate = step(data, "validate")
+    assert gate["output_schema"]["properties"]["repair_cost_estimate"] == {"type": "number"}
+    ticket = step(data, "http", "ticket")
+    assert "output.repair_cost_estimate > 80" in ticket["if"] and "event." not in ticket["if"], ticket["if"]
+    assert ticket["request"]["json"]["mechanic_inspection_notes"] == "{{ event.mechanic_inspection_notes }}"
+    email = step(data, "http", "email")
+    assert "estimate" not in str(email["request"]["json"]), email["request"]["json"]
+    assert email["request"]["json"]["text"] == "Your deposit is released."
+
+
+def test_no_thing_is_the_classifiers_none_label_and_which_part_is_an_extracted_field():
+    data = drafted(
+        "When a scooter is docked, the dock publishes a message on NATS with ride_id, scooter_id, "
+        "rider_phone and inspection_notes. Extract from the inspection_notes which part is broken "
+        "(brake, light, wheel) and classify the severity as none, minor or major. For major damage, "
+        "post the scooter_id to the #fleet Slack channel. If there is no damage, text the rider a "
+        "thank-you via Twilio."
+    )
+    assert step(data, "http", "sms")["if"] == "{{ steps.check_classify.output.label == 'none' }}"
+    extract = step(data, "model", "extract")
+    assert list(extract["output_schema"]["properties"]) == ["broken_part"], extract["output_schema"]
+
+
+def test_a_score_band_subject_gets_its_message_and_a_never_for_a_kind_of_event_splits_it():
+    data = drafted(
+        "Grant applications arrive by webhook from Submittable with application_id, applicant_email, "
+        "budget_total, is_returning_applicant and summary. Score the application from 1 to 10 against "
+        "our funding criteria. Applications scoring below 4 get a polite decline email, except that we "
+        "never auto-decline a returning applicant; those go to the panel review queue in Submittable "
+        "instead."
+    )
+    props = data["trigger"]["event_schema"]["properties"]
+    assert "applications_scoring" not in props and props["is_returning_applicant"] == {"type": "boolean"}
+    email = step(data, "http", "email")["if"]
+    queue = step(data, "http", "queue")["if"]
+    assert "score < 4" in email and "not (event.is_returning_applicant" in email, email
+    assert "score < 4" in queue and "and (event.is_returning_applicant" in queue, queue
+
+
+def test_a_queue_classifiers_labels_are_its_own_and_what_a_lookup_gets_is_no_score():
+    data = drafted(
+        "Our BMS publishes chiller alarms to the Kafka topic chiller-alarms with chiller_id, alarm_code "
+        "and supply_temp_c. Look up the chiller in our Maximo asset register to get its failure risk "
+        "class. Classify each alarm as nuisance, maintenance or critical. If it is critical or "
+        "supply_temp_c is above 12, page the on-call engineer via Opsgenie. Maintenance alarms create a "
+        "routine work order in Maximo."
+    )
+    kinds = [s["id"] for s in data["steps"] if s["type"] == "model"]
+    assert kinds == ["classify"], kinds
+    page = step(data, "http", "page")["if"]
+    assert "check_classify.output.label == 'critical'" in page and "supply_temp_c > 12" in page, page
+    order = step(data, "http", "order")["if"]
+    assert order == "{{ steps.check_classify.output.label == 'maintenance' }}", order
+
+
+def test_a_corrected_number_holds_and_a_bigger_subject_gets_its_own_message():
+    data = drafted(
+        "ok so people book escape rooms thru a typeform, it hits our webhook with name, phone, "
+        "party_size and slot. text the customer a confirmation via twilio for parties up to 6 people "
+        "-- actually no make that 8, bigger groups than 8 get an email to the manager "
+        "(manager@lockbox-rooms.com) instead and NO text."
+    )
+    assert step(data, "http", "sms")["if"] == "{{ event.party_size <= 8 }}"
+    assert step(data, "http", "email")["if"] == "{{ event.party_size > 8 }}"
+
+
+def test_a_message_a_model_writes_for_a_person_is_sent_to_them_with_the_briefs_content_rules():
+    data = drafted(
+        "Our lab pushes each finished well-water test onto the SQS queue water-results with sample_id, "
+        "owner_email, nitrate_mg_l and sample_age_days. Write the owner a results email explaining what "
+        "their nitrate level means, using only our state guidance documents. If nitrate_mg_l is 10 or "
+        "higher, include the treatment options from the guidance. If sample_age_days is more than 2, do "
+        "not send results at all; email the owner that the sample was too old and a new kit is coming. "
+        "Never recommend a specific installer by name."
+    )
+    sends = [s for s in data["steps"] if s["type"] == "http" and "email" in s["id"]]
+    results = [s for s in sends if "steps.check_answer.output" in str(s["request"]["json"])]
+    assert len(results) == 1, [s["id"] for s in sends]
+    assert results[0]["request"]["json"]["to"] == "{{ event.owner_email }}"
+    assert results[0]["if"] == "{{ not (event.sample_age_days > 2) }}", results[0].get("if")
+    system = step(data, "model", "answer")["prompt"]["system"]
+    assert "include the treatment options" in system and "Never recommend a specific installer" in system
+
+
+def test_a_relaxed_time_limit_is_the_sla_and_a_product_named_my_x_is_x():
+    data = drafted(
+        "when a student cancels a class in calendly we get the invitee.canceled webhook with invitee_email "
+        "and class_name. look up the student in My Dance Studio to see their credits. email the student a "
+        "rebooking link. also dont ever email the teacher directly. it's fine if it takes like 10 seconds."
+    )
+    assert data["sla"]["latency_p95"] == "10s"
+    assert "DANCE" in step(data, "http", "lookup")["request"]["url"], step(data, "http", "lookup")["request"]
+
+
+def test_the_answer_not_in_the_documents_is_its_grounded_flag_where_the_answer_was_written():
+    data = drafted(
+        "Customers of our bike repair shop chat with us in Intercom, and every new message triggers our "
+        "webhook with conversation_id, user_email and message. Classify each message as pricing, booking "
+        "or other. Pricing and other questions are answered from our service menu documents only; if the "
+        "answer is not in those documents, assign the conversation to the human support team in Intercom."
+    )
+    assign = step(data, "http", "assign")["if"]
+    assert "not steps.check_answer.output.grounded" in assign, assign
+    # the answer is written for pricing and other questions only: the flag is read where it was
+    assert "label in ['pricing', 'other']" in assign, assign
+    assert step(data, "retrieve")["if"] == "{{ steps.check_classify.output.label in ['pricing', 'other'] }}"
+
+
+def test_a_plain_topic_name_is_kept_and_what_a_lookup_fetched_is_no_document_set():
+    data = drafted(
+        "Our trail app publishes every new hazard report to the Google Pub/Sub topic hazards, with "
+        "report_id, trail_id, reporter_id and description. Look up the trail's closure checklist from the "
+        "Parks API. Classify the report as minor, closure or duplicate, using the checklist and the "
+        "reporter's description. Closure reports are posted to the #rangers Slack channel."
+    )
+    assert data["trigger"]["topic"] == "hazards"
+    assert not [s["id"] for s in data["steps"] if s["type"] == "retrieve"]
+    data = drafted(
+        "When a canoe comes back, the dock tablet publishes a rental.returned message on NATS with "
+        "rental_id and notes. Classify the notes as clean or damaged. For damaged ones, post the rental_id "
+        "to the #dock Slack channel."
+    )
+    assert data["trigger"]["topic"] == "rental.returned"
+
+
+def test_what_a_message_must_not_include_is_said_to_the_model_that_writes_it():
+    data = drafted(
+        "Every weekday at 6 am, fetch yesterday's meter repair work orders from Cityworks. Write a short "
+        "summary of what the crews fixed, then post the digest to the #meters Slack channel. Never include "
+        "customer names or service addresses in the Slack post."
+    )
+    system = step(data, "model", "summar")["prompt"]["system"]
+    assert "Never include customer names or service addresses" in system, system
+
+
+def test_a_vital_sign_the_event_lists_is_a_number():
+    data = drafted(
+        "Home monitors publish each reading to the Kafka topic vitals.readings with patient_id, pulse, "
+        "spo2 and measured_at. If spo2 is below 90, page the on-call nurse via PagerDuty."
+    )
+    props = data["trigger"]["event_schema"]["properties"]
+    assert props["pulse"] == {"type": "number"} and props["spo2"] == {"type": "number"}, props
