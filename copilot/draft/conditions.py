@@ -98,7 +98,7 @@ _EVENT_AFTER = re.compile(
     re.I,
 )
 _NOT_EVENT_FIELDS = re.compile(
-    r"^(?:score|risk|probability|confidence|likelihood|rating|risk score|fraud score|it|that|this|they|we|cost|is|are|was|"
+    r"^(?:score|risk|probability|confidence|likelihood|rating|risk score|fraud score|it|its|that|this|they|we|cost|is|are|was|"
     r"latency|time|budget|p95|sla|respond|answer|reply|finish|\w+ in|\w+ within|"
     # "we dont want to spend more than $0.003 per ticket": the budget, not a field
     r"(?:\w+\s+){0,2}(?:to\s+)?(?:spend|pay|cost|costs|charge|charged|spent))$",
@@ -106,7 +106,11 @@ _NOT_EVENT_FIELDS = re.compile(
 )
 # "over 2500, flag it; under that, mark it informal": "that" is the threshold just said; in "above
 # that silo's max_safe_moisture" it is a determiner and the comparison goes on
-OTHER_SIDE = r"(?:under|below|above|over) that\b(?!\s+(?:[\w-]+['’]s\b|[a-z][a-z0-9]*_[a-z0-9_]+\b))"
+OTHER_SIDE = (
+    r"(?:under|below|above|over) that\b(?!\s+(?:[\w-]+['’]s\b|[a-z][a-z0-9]*_[a-z0-9_]+\b))"
+    # "0.9 or higher are posted …; anything lower goes into a summary email"
+    r"|(?:anything|everything|those|ones)\s+(?:lower|less|below|under|higher|more|above|over)\b(?!\s+than)"
+)
 _PRESENT_WORDS = frozenset({"present", "set", "given", "provided", "filled", "filled in", "there"})
 _PRESENCE_WORDS = _PRESENT_WORDS | {
     "missing",

@@ -113,6 +113,28 @@ def _excludes(sides: list[tuple[str, float]], test: str) -> bool:
     return any(re.search(rf"{re.escape(op)}\s*{value:g}\b", test) for op, value in sides)
 
 
+def _requires_flag(rule: str, test: str) -> bool:
+    """ "never email anyone whose marketing_opt_in is false" held by an `if:` that requires
+    `event.marketing_opt_in` (and no "or" lets the rest through)."""
+    m = re.search(
+        r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:is|=)\s+(?:false|no|not\s+(?:true|set))\b", rule, re.I
+    )
+    if re.search(r"\bor\b", test):
+        return False
+    if m is not None:
+        return f"event.{m.group(1)} | default('')" in test or f"event.{m.group(1)} == true" in test.lower()
+    # "never text anyone who did not give a phone number": an `if:` that requires the phone
+    given = re.search(
+        r"\b(?:did\s+not|didn['’]?t|has\s+not|hasn['’]?t|have\s+not|haven['’]?t)\s+"
+        r"(?:give|provide|leave|share|have|enter)\w*\s+(?:an?\s+|their\s+|any\s+)?([a-z]{3,})",
+        rule,
+        re.I,
+    )
+    return given is not None and bool(
+        re.search(rf"event\.\w*{given.group(1).lower()}\w* \| default\(''\)", test)
+    )
+
+
 def _addressed_elsewhere(to: str) -> bool:
     """Whether a message's `to` names someone ("dscsa@…", `${env:IACUC_OFFICE_EMAIL}`,
     `site_manager_email`), rather than a bare address of whoever the event is about."""
@@ -270,6 +292,11 @@ def constraints_held(
         carried = _content_rule(text)
         for step in doers:
             sid = str(step.get("id"))
+            gate = " and ".join(f"({t})" for t in _gates(step, steps))
+            if gate and _requires_flag(text, gate):
+                # "never text anyone who did not give a phone number": it runs only with one
+                row.notes.append(f"held: {sid} runs only if {gate}")
+                continue
             if carried is not None:
                 # "never put the gate code in the email": held by what the step sends, not by when
                 leaks = _may_carry(step, carried)

@@ -387,8 +387,8 @@ def asks_something(text: str) -> bool:
     prohibition of something the flow does, a filter, a named system to use, a modal
     instruction or an imperative. Quoted text is what someone says, not the brief's request;
     a purpose clause ("so the customer sees…") explains, it does not ask."""
+    from copilot.draft.scene import people_do
     from copilot.draft.subjects import systems_named
-    from copilot.draft.verbs import people_do
 
     plain = re.sub(r"[\"“][^\"”]*[\"”]", " ", text)
     if _PURPOSE.match(plain) or _ABOUT_US.match(plain) or people_do(plain):

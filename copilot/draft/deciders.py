@@ -403,8 +403,16 @@ def event_thresholds(
                     for t in tasks
                     if t.kind == "score"
                     # "score the pass's data completeness … if completeness is below 0.9"
-                    and f"_{snake(score_subject(t.quote or t.text, '')[0] or t.target or '')}".endswith(
-                        f"_{name}"
+                    and (
+                        f"_{snake(score_subject(t.quote or t.text, '')[0] or t.target or '')}".endswith(
+                            f"_{name}"
+                        )
+                        # "Score each inquiry from 0 to 100 … Inquiries between 40 and 74": what it scores
+                        or any(
+                            re.search(rf"\b(?:each|every|the)\s+{re.escape(w)}\b", t.quote or t.text, re.I)
+                            for w in {re.sub(r"ies$", "y", name), name.removesuffix("s")}
+                            if len(w) >= 4
+                        )
                     )
                 ),
                 None,

@@ -15,7 +15,7 @@ from typing import Any
 from copilot.draft.event import EventShape
 from copilot.draft.word_stems import word_stems
 
-__all__ = ["LISTED", "asked_content"]
+__all__ = ["LISTED", "asked_content", "set_value"]
 
 LISTED = re.compile(r"\b(?:with|including|listing|containing|carrying|plus)\s+(?P<items>[^.;:()]+)", re.I)
 # what ends the list: the next instruction ("… and do not offer a booking")
@@ -134,3 +134,22 @@ def _looked_up(item: str, producers: dict[str, str], steps: list[dict[str, Any]]
     )
     head = word_stems(item.split()[-1]) if item.split() else set()
     return lookup if lookup and head and head <= word_stems(quoted) else None
+
+
+# "set the Zendesk ticket priority to urgent", "mark the order status as on_hold": the field and
+# the value the brief gives it
+_SET_TO = re.compile(
+    r"\b(?:set|change|switch|update|mark)\s+(?:the\s+|its\s+|their\s+)?(?:[\w-]+\s+){0,3}?(?P<field>[a-z][\w-]*)\s+"
+    r"(?:to|as)\s+[\"'`“]?(?P<value>[A-Za-z][\w-]*)[\"'`”]?(?=\s*(?:$|[,.;]|\s+(?:and|in|on|so|for|then)\b))",
+    re.I,
+)
+
+
+def set_value(action: str) -> dict[str, str]:
+    """{field: value} an action sets, as the brief says it ("… priority to urgent"), or {}."""
+    m = _SET_TO.search(action)
+    if m is None or m.group("value").lower() in ("the", "a", "an", "our", "their", "its"):
+        return {}
+    field = m.group("field")
+    # a field written as an identifier keeps its case (`Background_Check__c`); a word is a key
+    return {field if "_" in field else field.lower().replace("-", "_"): m.group("value")}

@@ -159,7 +159,9 @@ LATENCY: list[LatencyPhrase] = [
     # "answer back fast (like 3 sec, …)", "fast, like 3 sec": the vague word, then its number
     _latency(
         "promise",
-        rf"\b(?:fast|quick(?:ly)?|speedy|snappy)\s*[,(]?\s*(?:like|about|around|roughly|say|~)\s*{_DIGIT_DURATION}",
+        # "should be quick, 3s-ish": the number, hedged, after the vague word
+        rf"\b(?:fast|quick(?:ly)?|speedy|snappy)\s*[,(]?\s*(?:(?:like|about|around|roughly|say|~)\s*)?{_DIGIT_DURATION}"
+        r"(?:-?ish)?",
     ),
     _latency("figure", rf"{_FIGURE_BEFORE}\s*{_ABOUT}{DURATION}"),
     _latency(
@@ -484,6 +486,11 @@ _BUDGET_SAID = re.compile(
 _CHARGED = re.compile(r"\b(?:fee|fees|charge|charged|refund|invoice|price|pay\s+(?:them|out)|payout)\b", re.I)
 
 
+_CORRECTED = re.compile(
+    r"\b(?:oops|sorry|actually|correction|scratch\s+that|i\s+meant?|make\s+(?:that|it))\b[^.;$€£\d]*$", re.I
+)
+
+
 def read_cost(sentences: list[str], matches: list[Match]) -> Cost:
     """The first per-event budget and the first cost tier the brief names."""
     cost = Cost()
@@ -501,8 +508,15 @@ def read_cost(sentences: list[str], matches: list[Match]) -> Cost:
         if _BUDGET_SAID.search(sentences[f[0]])
         and not _CHARGED.search(sentences[f[0]][max(0, f[2].start() - 30) : f[2].start() + len(f[3]) + 20])
     ]
+    # "less than 0.3 cents each. oops i meant less than 0.5 cents": the brief's correction holds
+    corrected = [
+        f for f in found if _CORRECTED.search(sentences[f[0]][max(0, f[2].start() - 40) : f[2].start()])
+    ]
     if said or found:
-        index, value, m, words = (said or found)[0]
+        index, value, m, words = (corrected or said or found)[0]
+        for i, _, was, said_words in (said or found) if corrected else []:
+            # the amount the correction replaced is read too, never "not understood"
+            matches.append(Match("budget", said_words.strip(), i, was.start(), was.start() + len(said_words)))
         # four significant figures: "$60 for 90,000" is $0.0006667, never float noise
         cost.budget, cost.budget_text = float(f"{value:.4g}"), words.strip()
         matches.append(Match("budget", words.strip(), index, m.start(), m.start() + len(words)))

@@ -94,3 +94,8 @@ LOOKUP_GETS = re.compile(
     r"(?:get|find|see|read|fetch|pull|learn)\s+(?:its|their|the|his|her|our|[\w-]+['’]s)\s+(?:[\w-]+\s+){0,2}$",
     re.I,
 )
+
+# "Look up the employee's grant in Carta by email": a read keyed on the address, no message
+LOOKUP_BY = re.compile(
+    r"\b(?:look(?:s|ed|ing)?\s+up|lookup|find|search|match|fetch|pull|get|identify|query)\b[^,.;]*$", re.I
+)

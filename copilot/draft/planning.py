@@ -34,6 +34,7 @@ from copilot.draft.extracted import extracted_answers
 from copilot.draft.lookup_answers import fetched_thresholds, lookup_answers, valued_subjects
 from copilot.draft.model_picker import ModelPicker
 from copilot.draft.prohibited_thresholds import (
+    never_without,
     qualified_prohibitions,
     those_named_by_a_prohibition,
     threshold_prohibitions,
@@ -316,6 +317,11 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     # "we never auto-reject a first-time constructor; those go to …": a yes/no field of the event
     flags = [f for f, v in event.schema.get("properties", {}).items() if (v or {}).get("type") == "boolean"]
     qualified_prohibitions(reading.sentences, tasks, flags)
+    for name in never_without(
+        reading.sentences, tasks, event.fields
+    ):  # "never text anyone who did not give a phone"
+        if name in (event.schema.get("required") or []):
+            event.schema["required"].remove(name)  # an event may come without it
     event_thresholds(
         tasks,
         event,
@@ -513,7 +519,8 @@ def score_scale(reading: Reading) -> int:
 # "on a 1-5 scale", "a fit score from 1 to 10", "rate it 0–10", "out of 10"
 _SCALE = re.compile(
     r"\b[01]\s*(?:to|-|–)\s*(\d{1,4})\s+scale\b|\bscale\s+of\s+[01]\s*(?:to|-|–)\s*(\d{1,4})\b|"
-    r"\b(?:score|scores|rate|rating|risk|fit|estimat|urgent|severe|severit|giv|assign)\w*\s+(?:[\w-]+\s+){0,4}?(?:from\s+)?[01]\s*(?:to|-|–)\s*(\d{1,4})\b|"
+    # "estimate the hours (0.5 to 6)": a scale may start at a fraction, in parentheses
+    r"\b(?:score|scores|rate|rating|risk|fit|estimat|urgent|severe|severit|giv|assign)\w*\s+(?:[\w-]+\s+){0,4}?(?:from\s+|\(\s*)?(?:[01]|0?\.\d+)\s*(?:to|-|–)\s*(\d{1,4})\b|"
     r"\bout\s+of\s+(\d{1,4})\b",
     re.I,
 )

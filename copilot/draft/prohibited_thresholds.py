@@ -16,6 +16,7 @@ from copilot.draft.reading import Condition, Task
 from copilot.draft.verbs import base_verb
 
 __all__ = [
+    "never_without",
     "qualified_prohibitions",
     "rule_threshold",
     "those_named_by_a_prohibition",
@@ -158,6 +159,37 @@ def qualified_prohibitions(sentences: list[str], tasks: list[Task], flags: list[
                 ):
                     those.condition = _with(original, dataclasses.replace(kind))
                     those.unmapped_condition = None
+
+
+# "Never text anyone who did not give a phone number": the text goes only where the event has one
+_NEVER_WITHOUT = re.compile(
+    r"\b(?:never|don'?t|do\s+not)\s+(?:ever\s+)?(?P<verb>text|sms|e-?mail|call|message)\s+(?:anyone|anybody|someone|people|"
+    r"customers?|leads?|guests?|users?|those|them)\s+(?:who|that|without)\s+(?:(?:did\s+not|didn['’]?t|does\s+not|doesn['’]?t|"
+    r"has\s+not|hasn['’]?t|have\s+not|haven['’]?t)\s+(?:give|gave|provide|provided|leave|left|share|shared|have|enter|entered)\s+)?"
+    r"(?:an?\s+|their\s+|any\s+)?(?P<what>[a-z]+(?:\s+[a-z]+)?)",
+    re.I,
+)
+
+
+def never_without(sentences: list[str], tasks: list[Task], fields: list[str]) -> list[str]:
+    """The messages "never text anyone who did not give a phone number" limits run only when the
+    event carries that field; the fields it makes optional (an event may come without one)."""
+    optional: list[str] = []
+    for sentence in sentences:
+        for m in _NEVER_WITHOUT.finditer(sentence):
+            words = [w for w in m.group("what").lower().split() if w not in ("number", "address")]
+            named = [f for f in fields if words and words[0] in f.lower().split("_")]
+            if len(named) != 1:
+                continue
+            channel = {"text": "sms", "sms": "sms", "call": "sms", "message": "sms"}.get(
+                m.group("verb").lower(), "email"
+            )
+            given = Condition("present", m.group(0).strip(" ;.,"), "!=", "", output_field=named[0])
+            for task in tasks:
+                if task.kind == "notify" and task.channel == channel:
+                    task.condition = _with(task.condition, given) or task.condition
+            optional.append(named[0])
+    return optional
 
 
 def rule_threshold(rule: str) -> tuple[str, float] | None:

@@ -172,6 +172,25 @@ def pronoun_conditions(
             )
             task.unmapped_condition = None
             continue
+        past = re.match(
+            r"\s*(over|above|more\s+than|under|below|less\s+than)\s+(\d+(?:\.\d+)?)",
+            sentence[m.start(1) :] if m.group(1) else "",
+            re.I,
+        )
+        if past is not None and any(t.kind == "score" for t in tasks):
+            # "estimate the hours (0.5 to 6). if its over 4 hrs, flag it": the number estimated
+            task.condition = Condition(
+                "score",
+                sentence[m.start() : m.start(1) + past.end()],
+                ">" if past.group(1).lower() in ("over", "above", "more than") else "<",
+                as_share(float(past.group(2))),
+                # "if its over 4 hrs, flag it …, otherwise just text the customer": the other side
+                negated=bool(
+                    re.search(r"\b(?:otherwise|else)\b", sentence[m.end() : max(task.start, m.end())], re.I)
+                ),
+            )
+            task.unmapped_condition = None
+            continue
         if bound is not None and any(t.kind == "score" for t in tasks):
             # "if it is 3 or less" after a score the flow computes: that score, read like any other
             # (a number over 1 as a share; the brief's own scale restores it)

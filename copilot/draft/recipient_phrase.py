@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["recipient_phrase", "recipient_phrases"]
+__all__ = ["message_destination", "people_differ", "recipient_phrase", "recipient_phrases"]
 
 _VERBS = r"(?:e-?mail|text|sms|message|notify|ping|page|dm|alert|tell|remind|call)"
 _DETERMINERS = r"(?:the|our|their|its|his|her|a|an|each|every|that|this|whoever|[\w-]+['’]s)"
@@ -118,3 +118,17 @@ def recipient_phrases(clause: str) -> list[str]:
         out.append(more.group("who").lower())
         at += more.end()
     return list(dict.fromkeys(out))
+
+
+def message_destination(sentence: str) -> str | None:
+    """The named place a message goes: "#licensing-deals", a direct message, else None."""
+    m = re.search(r"#[\w-]+|\bDMs?\b|\bdirect message", sentence, re.I)
+    return m.group(0).lower() if m else None
+
+
+def people_differ(first: str, then: str) -> bool:
+    """Whether two messages' clauses name different recipients ("the project manager", "the site
+    safety officer"); a pronoun or no one named is the same person said again."""
+    a, b = recipient_phrase(first), recipient_phrase(then)
+    pronouns = {"them", "him", "her", "it", "they", "you"}
+    return bool(a and b and a != b and a not in pronouns and b not in pronouns)

@@ -39,6 +39,8 @@ def _staff(who: str) -> bool:
     words = re.split(r"[\s_]+", who.lower())
     if words[0] in ("me", "us"):
         return True  # "email me": whoever wrote the brief, one of the team
+    if words[-1] in ("lead", "leads") and len(words) == 1:
+        return False  # "text the lead": the prospect the event is about (a "team lead" is staff)
     return bool(re.search(r"\bon[- ](?:call|duty|shift)\b", who, re.I)) or any(w in STAFF for w in words)
 
 

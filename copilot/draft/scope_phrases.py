@@ -12,7 +12,9 @@ __all__ = ["read_every_case", "read_no_models", "read_nothing_else"]
 _NOTHING_ELSE = re.compile(
     r"\b(?:(?:every|all|any)\s+other|anything\s+(?:else|in\s+between)|everything\s+else|the\s+rest|"
     r"in\s+between|(?:all\s+)?in\s+range|otherwise)\b[^.;]{0,60}?\b(?:no\s+(?:further\s+)?action|nothing|"
-    r"untouched|(?:be\s+)?ignored|left\s+alone)\b",
+    r"untouched|(?:be\s+)?ignored|left\s+alone)\b"
+    # "Nuisance alarms are just logged": no action for them (the flow's trace logs every event)
+    r"|^\W*(?:[\w-]+\s+){1,3}(?:is|are|get|gets)\s+(?:just|only|simply)\s+logged\W*$",
     re.I,
 )
 

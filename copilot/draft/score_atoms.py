@@ -60,6 +60,12 @@ def score_atoms(part: str, a: int) -> list[tuple[int, int, Condition]]:
             continue  # "score fit from 1 to 10": the scale it is given on, not a band of it
         if re.match(r"\s*(?:point\s+)?scale\b", part[m.end() :], re.I):
             continue  # "on a 1-5 scale"
+        if re.match(r"[01]\b", m.group(1)) and re.fullmatch(
+            r"scor(?:e|es)\s+(?:it|them|each\s+[\w-]+|every\s+[\w-]+|the\s+[\w-]+)\s*\(?\s*",
+            part[m.start() : m.start(1)],
+            re.I,
+        ):
+            continue  # "score it 0-100 for fit": the scale it is given on
         low, high = float(m.group(1)), float(m.group(2))
         if high > 1:
             low, high = low / 100, high / 100

@@ -14,7 +14,7 @@ from typing import Any
 
 from copilot.draft import blocks
 from copilot.draft.dictated import described_text, dictated_text, said_text
-from copilot.draft.message_content import asked_content
+from copilot.draft.message_content import asked_content, set_value
 from copilot.draft.planning import Plan, display
 from copilot.draft.reader import Condition, Task
 from copilot.draft.subjects import systems_named
@@ -598,7 +598,12 @@ def side_effect_step(
         nouns = [w for w in words[1:] if w not in _OBJECT_ENDS][:2]
         system = task.target or "_".join(nouns) or head[0] or "action"
         env = blocks.env_name(re.sub(r"\b(api|service|system)\b", "", system).strip() or system, "api", "url")
-        body = {"id": plan.shown_id, "action": " ".join(words[:4]), "details": details}
+        body = {
+            "id": plan.shown_id,
+            "action": " ".join(words[:4]),
+            **set_value(task.quote or action),
+            "details": details,
+        }
         # the brief's own words say what it does; a made-up summary would only paraphrase them
         description = (task.quote or action)[:100]
     elif task.kind == "notify":

@@ -191,9 +191,8 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
             steps[-2]["if"] = cond[0]
         return check, cond is not None
 
-    for lookup in _hot_lookups(plan) if fetch is None else []:
-        # "Enrich the lead, then score it": the lookup is on the hot path and feeds the models after
-        # it; a second system read ("call the NOAA storm events API for hail reports") is its own step
+    def hot_lookup(lookup: Task) -> str:
+        """A lookup on the hot path, feeding the models after it; its step id."""
         env = blocks.env_name(_system_of(lookup), "api", "url")
         lookup_id = _unique_id("lookup", lookup.target, steps)
         steps.append(
@@ -209,10 +208,21 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
         whys[lookup_id] = {"brief": _quoted(lookup)}
         _declare_returned(steps[-1], lookup)
         producers.setdefault("lookup", lookup_id)
+        plan.background = [t for t in plan.background if t is not lookup]
+        return lookup_id
+
+    # "For ingredient questions, look up the product in our PIM and answer …": a lookup the brief
+    # limits to a verdict runs once the verdict is known, for the model work its condition shares
+    deferred = [t for t in _hot_lookups(plan) if t.condition is not None and t.condition.kind in _VERDICTS]
+    for lookup in _hot_lookups(plan) if fetch is None else []:
+        if lookup in deferred:
+            continue
+        # "Enrich the lead, then score it": the lookup is on the hot path and feeds the models after
+        # it; a second system read ("call the NOAA storm events API for hail reports") is its own step
+        lookup_id = hot_lookup(lookup)
         hot_needs = [*hot_needs, lookup_id]
         label = "Lookup" if lookup_id == "lookup" else f"Lookup ({lookup.target})"
         plan.text_ref = f"{plan.text_ref}\n\n{label}:\n{{{{ steps.{lookup_id}.output | tojson }}}}"
-        plan.background = [t for t in plan.background if t is not lookup]
 
     # Data flows in the brief's order: a translation replaces the text every later model task
     # reads, an extraction and an explicitly earlier result ("X, then Y") are added to it.
@@ -221,6 +231,16 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
     ordered = sorted(plan.hot, key=lambda t: (t.sentence, t.start))
     for task in ordered:
         plan.text_ref, needs = _fed(task, base_text, producers, upstream)
+        for lookup in [t for t in deferred if task.condition and t.condition.text == task.condition.text]:
+            limit = condition_expr(lookup.condition, producers) if lookup.condition else None
+            if limit is None or fetch is not None:
+                continue
+            lookup_id = hot_lookup(lookup)
+            steps[-1]["if"], deferred = limit[0], [t for t in deferred if t is not lookup]
+            if limit[1]:
+                steps[-1]["needs"] = limit[1]
+            needs = [*needs, lookup_id]
+            plan.text_ref = f"{plan.text_ref}\n\nLookup:\n{{{{ steps.{lookup_id}.output | tojson }}}}"
         if task.kind in ("answer", "reply") or (task.kind == "decide" and task.docs):
             hot_needs_saved, hot_needs = hot_needs, list(dict.fromkeys([*hot_needs, *needs]))
             check, conditional = add_answer(task, "sync")
@@ -494,6 +514,9 @@ def _lookup_url(env: str, task: Task, plan: Plan) -> str:
         # the `id` is assumed and may be missing: a key the brief lists is there to look up by
         return f"${{env:{env}}}/{{{{ event.{plan.event.listed_key} }}}}"
     return f"${{env:{env}}}/{plan.shown_id}" if plan.event.id_field else f"${{env:{env}}}"
+
+
+_VERDICTS = ("label", "decision", "urgent", "score", "field")
 
 
 def _hot_lookups(plan: Plan) -> list[Task]:

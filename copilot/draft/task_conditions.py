@@ -449,6 +449,12 @@ def lead_labels(sentences: list[str], tasks: list[Task], matches: list[Match]) -
             or re.match(  # "for minor damage only log it on the vehicle record"
                 r"\W*for\s+((?:[\w-]+\s+){1,3}?)only\b", sentence, re.I
             )
+            # "no_start jobs are urgent - slack #dispatch": the kind, said, then a dash and the action
+            or re.match(
+                r"\W*(?:(?:oh|and|also|so)\W+)*((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:are|is)\s+[\w-]+\s*[-–—:]\s",
+                sentence,
+                re.I,
+            )
             or re.match(  # "for custom and coverup ones email the artist": no comma after the kinds
                 r"\W*for\s+((?:[\w-]+\s+){1,5}?(?:ones|requests|tickets|cases|bookings|items|orders|calls|messages|claims))\b",
                 sentence,

@@ -15,9 +15,10 @@ import re
 from copilot.draft.conditions import attach_conditions, read_conditions
 from copilot.draft.extracted import whether_fields
 from copilot.draft.labels import fields_text, label_condition, list_after, listed_labels, read_label_lists
-from copilot.draft.phrases import CHANNELS, DOCUMENT_NOUNS, LOOKUP_GETS, Match
+from copilot.draft.phrases import CHANNELS, DOCUMENT_NOUNS, LOOKUP_BY, LOOKUP_GETS, Match
 from copilot.draft.prohibitions import HUMANS_DECIDE
 from copilot.draft.reading import Task
+from copilot.draft.recipient_phrase import message_destination, people_differ
 from copilot.draft.verbs import TYPE_GLOSS, clause_spans
 
 # ---------------------------------------------------------------------------- tasks
@@ -39,10 +40,10 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"how\s+(?:urgent|severe|serious|risky|likely)(?=\s+(?:it\s+is\s+)?(?:(?:on\s+a\s+|from\s+)?\d))|"
                          # "estimate severity from 1 to 5": a number on the brief's scale
                          # … and "rates the severity from 1 to 5", "gives a severity from 1 to 5"
-                         r"(?:estimat|rat|giv|assign)\w*(?=\s+(?:the\s+|its\s+|their\s+|an?\s+|it\s+an?\s+)?[\w-]+\s+(?:from|on\s+a|between|out\s+of)\s+\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
+                         r"(?:estimat|rat|giv|assign)\w*(?=\s+(?:the\s+|its\s+|their\s+|an?\s+|it\s+an?\s+)?[\w-]+\s+(?:from|on\s+a|between|out\s+of|\()\s*\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
-    ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|"
+    ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|(?:figure|work|find)\s+out\s+(?:what\s+(?:kind|type|sort)\s+of(?=\s+[\w-]+\s+(?:it|this)\s+is\s*\()|what\s+the\s+[\w-]+\s+is(?=\s*[-–—:]\s))|"
                             # "with the vitals and triage reason": what a triage gave, no triage of its own
                             r"triag\w*(?!\s+(?:reason|notes?|level|category|result|decision|outcome|summary|score)\b)|label(?:s|led|ling)?|"
                             # "a vision model grades the damage using the SEMA scheme: green, amber or red"
@@ -77,7 +78,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"query (?:the |our )?(?:api|database|db|crm)|"
                           # "Call the NOAA storm events API for hail reports": a read, not an action
                           r"(?:call|query|hit|check)(?:s|ed|ing)? (?:the |our |their )?(?:[\w.-]+ ){0,4}?api (?=for |to (?:get|fetch|find|pull|look up|check)\b))\b", re.I)),
-    ("notify", re.compile(r"\b(notif\w*|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
+    ("notify", re.compile(r"\b(notif\w*|slack(?=\s+#[\w-]+)|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
                           r"post(?:s|ed|ing)? (?:it |them |those |these |this |that |(?:an?|the) (?:[\w-]+ ){1,4}?)?(?:to|in|on)\b|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
                           # "route the request to the licensing lead by Slack DM": a message, not a label
                           r"rout(?:e|es|ed|ing) (?:it|them|the \w+) to\b(?=[^,.;:]*\b(?:by|via|on|in|through)\s+(?:slack|teams|e-?mail|sms|text)\b)|"
@@ -125,7 +126,7 @@ BACKGROUND = re.compile(
 
 # 'tag the order "engraving-hold"', "label it `urgent`": a fixed value the brief names, no choice
 _LITERAL_TAG = re.compile(
-    r"(?:tag|label|mark)(?:s|ged|led|ed)?\s+(?:it|them|each|the\s+[\w-]+)\s+(?:as\s+|with\s+)?[\"“'`]([^\"”'`]{1,40})[\"”'`]",
+    r"(?:tag|label|mark)(?:s|ged|led|ed)?\s+(?:it|them|each|the\s+(?:[\w-]+\s+){0,2}[\w-]+)\s+(?:as\s+|with\s+)?[\"“'`]([^\"”'`]{1,40})[\"”'`]",
     re.I,
 )
 
@@ -169,6 +170,13 @@ def read_tasks(sentences: list[str], matches: list[Match], skip: frozenset[int] 
                 ):
                     # "Medium risk only adds a note": the label the flow decided, naming the events
                     taken.append((m.start(), m.end()))
+                    continue
+                if (
+                    kind == "notify"
+                    and re.match(r"by\s", m.group(0), re.I)
+                    and LOOKUP_BY.search(sentence[: m.start()])
+                ):
+                    taken.append((m.start(), m.end()))  # "look up the grant in Carta by email": its key
                     continue
                 if kind == "score" and LOOKUP_GETS.search(sentence[: m.start()]):
                     taken.append((m.start(), m.end()))  # "… to get its overflow risk class"
@@ -653,22 +661,6 @@ def quote_for(sentence: str, start: int) -> str:
     return sentence[a:b].strip(" ,;:.")
 
 
-def _destination(sentence: str) -> str | None:
-    """The named place a message goes: "#licensing-deals", a direct message, else None."""
-    m = re.search(r"#[\w-]+|\bDMs?\b|\bdirect message", sentence, re.I)
-    return m.group(0).lower() if m else None
-
-
-def _people_differ(first: str, then: str) -> bool:
-    """Whether two messages' clauses name different recipients ("the project manager", "the site
-    safety officer"); a pronoun or no one named is the same person said again."""
-    from copilot.draft.recipient_phrase import recipient_phrase
-
-    a, b = recipient_phrase(first), recipient_phrase(then)
-    pronouns = {"them", "him", "her", "it", "they", "you"}
-    return bool(a and b and a != b and a not in pronouns and b not in pronouns)
-
-
 def _other_person(sentence: str, first: int, then: int) -> bool:
     """Whether the message said at `then` goes to someone else than the one at `first`, or on
     other events ("… send the parent a tour invite, if theres no spot … send the parent a note")."""
@@ -676,7 +668,7 @@ def _other_person(sentence: str, first: int, then: int) -> bool:
         r"\b(?:if|when|unless|otherwise|else)\b", sentence[min(first, then) : max(first, then)], re.I
     ):
         return True
-    return _people_differ(
+    return people_differ(
         sentence[first : clause_span(sentence, first)[1]], sentence[then : clause_span(sentence, then)[1]]
     )
 
@@ -690,7 +682,7 @@ def _two_people(first: Task, then: Task, sentences: list[str] | None) -> bool:
             return sentence[t.start : clause_span(sentence, t.start)[1]]
         return t.quote or t.text
 
-    return _people_differ(said(first), said(then))
+    return people_differ(said(first), said(then))
 
 
 def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]:
@@ -752,7 +744,8 @@ def _dedupe(tasks: list[Task], sentences: list[str] | None = None) -> list[Task]
                     task.kind == "notify"
                     and sentences is not None
                     and t.sentence != task.sentence
-                    and _destination(sentences[t.sentence]) != _destination(sentences[task.sentence])
+                    and message_destination(sentences[t.sentence])
+                    != message_destination(sentences[task.sentence])
                 )
                 # "… should get a freeze option email": a new message (an indefinite one), not the
                 # email said before again

@@ -232,13 +232,17 @@ def _value_leads(tasks: list[Task], listed: dict[str, list[str]], sentences: lis
     """Each action of a sentence that a listed value leads ("On expired, email the leasing office and
     mark the package for return") runs only when the event's field has that value."""
     for task in tasks:
-        if task.condition is not None or task.unmapped_condition or task.start < 0:
+        # "For denied events, look up …": a state word guessed for the lead is the listed value
+        guessed = task.condition is not None and task.condition.kind in ("flagged", "field", "urgent")
+        if (task.condition is not None and not guessed) or task.start < 0:
             continue
         if task.kind not in ("notify", "store", "act", "enrich") or task.sentence >= len(sentences):
             continue
         m = _VALUE_LEAD.match(sentences[task.sentence])
         if m is None or m.end() > task.start:
             continue
+        if task.unmapped_condition and task.unmapped_condition.strip(" ,:") != m.group(0).strip(" ,:"):
+            continue  # a test of its own, still to be read
         value = " ".join(m.group("value").lower().replace("_", " ").split())
         found = [
             (f, v)
@@ -250,6 +254,7 @@ def _value_leads(tasks: list[Task], listed: dict[str, list[str]], sentences: lis
             task.condition = Condition(
                 "event", m.group(0).strip(" ,:"), "==", found[0][1], output_field=found[0][0]
             )
+            task.unmapped_condition = None
 
 
 def listed_value_tests(tasks: list[Task], event: EventShape, sentences: list[str] | None = None) -> None:
@@ -262,6 +267,7 @@ def listed_value_tests(tasks: list[Task], event: EventShape, sentences: list[str
         for f in event.fields
     }
     _value_leads(tasks, listed, sentences or [])
+    _ignored_values(tasks, listed, sentences or [])
     for task in tasks:
         guess = task.condition
         # unread, or read as a state word ("not approved" taken for the verdict `approved`)
@@ -322,3 +328,34 @@ def values_in_thresholds(tasks: list[Task], event: EventShape) -> None:
                 Condition("event", cond.text, "==", value, output_field=field),
             ]
             cond.all_of = True
+
+
+# "Granted events are ignored entirely": a value the event's field lists, whose events get nothing
+_IGNORED = re.compile(
+    r"^\W*(?P<value>[\w-]+(?:\s+[\w-]+)?)\s+(?:events?|ones|messages|requests|readings|records|items|results)\s+"
+    r"(?:are|get|should\s+be|can\s+be|will\s+be)\s+(?:just\s+|simply\s+)?(?:ignored|skipped|dropped)\b",
+    re.I,
+)
+
+
+def _ignored_values(tasks: list[Task], listed: dict[str, list[str]], sentences: list[str]) -> None:
+    """Every action and lookup runs only on events whose field does not have the value the brief
+    says is ignored (the flow's `if:` holds it; no model decides it)."""
+    from copilot.draft.overrides import add_scope
+
+    for sentence in sentences:
+        m = _IGNORED.match(sentence)
+        value = " ".join(m.group("value").lower().replace("_", " ").split()) if m else ""
+        found = [
+            (f, v) for f, values in listed.items() for v in values if v.lower().replace("_", " ") == value
+        ]
+        if m is None or len(found) != 1:
+            continue
+        field, written = found[0]
+        for task in tasks:
+            if task.kind in ("notify", "store", "act", "enrich"):
+                never = Condition("event", m.group(0).strip(" ."), "!=", written, output_field=field)
+                if task.condition is None:
+                    task.condition = never
+                elif not (task.condition.kind == "event" and task.condition.output_field == field):
+                    add_scope(task.condition, never)

@@ -101,6 +101,7 @@ ACTION_VERBS: dict[str, str] = {
             "alert",
             "page",
             "ping",
+            "slack",  # "slack #dispatch right away"
             "escalate",
             "forward",
             "assign",
@@ -216,7 +217,7 @@ ACTION_VERBS: dict[str, str] = {
 }
 
 # Who does things in a brief's statements ("Customers submit a form", "Members post in Slack")
-_PEOPLE = frozenset({
+PEOPLE = frozenset({
     "customer", "user", "member", "client", "people", "patient", "applicant", "visitor", "guest", "employee",
     "staff", "agent", "we", "they", "you", "team", "partner", "vendor", "seller", "buyer", "driver", "student",
     "rep", "manager", "engineer", "developer", "admin", "analyst", "doctor", "nurse", "teacher", "parent",
@@ -498,7 +499,7 @@ def action_of(clause: str) -> tuple[str, str] | None:
     ):
         return None  # "If we hold matching records": what is the case, not what to do
     able = _ABLE.match(stripped)
-    if able and able.group(1).lower().rstrip("s") in _PEOPLE - {"we", "you"}:
+    if able and able.group(1).lower().rstrip("s") in PEOPLE - {"we", "you"}:
         return None  # "Hotel guests can message the front desk": how events arrive, not an order
     lead = _LEAD.match(stripped)
     rest = stripped[lead.end() :] if lead else stripped
@@ -559,7 +560,7 @@ def action_of(clause: str) -> tuple[str, str] | None:
             before
             and len(before) <= 3
             and before[-1].lower().endswith("s")
-            and not any(w.lower().rstrip("s") in _PEOPLE for w in before)
+            and not any(w.lower().rstrip("s") in PEOPLE for w in before)
             and base in ACTION_VERBS
             and re.search(r"\b(?:in|to|into|via|on)\s+(?:the\s+|our\s+)?[A-Z][\w-]+", stripped[m.end() :])
         )
@@ -746,49 +747,6 @@ def verb_of(text: str) -> str | None:
     """The base form of the action verb a clause instructs, or None."""
     found = action_of(text)
     return found[0] if found else None
-
-
-# "Our technicians submit …", "The shop manager approves …": a subject of one or two words, its verb
-_PEOPLE_DO = [
-    re.compile(
-        r"^\W*(?:our|the|some|all|many|most)\s+" + words + r"([a-z]+?)s?\s+"
-        r"(?!(?:is|are|was|were|will|would|can|could|should|must|may|need|needs|get|gets|to)\b)[a-z]+\b",
-        re.I,
-    )
-    for words in ("", r"[\w-]+\s+", r"[\w-]+\s+[\w-]+\s+")  # "Our home health aides text in sick"
-] + [
-    # "Music supervisors request sync licences through our Airtable form": plural people, no "our"
-    re.compile(
-        r"^\W*(?:[a-z][\w-]*\s+)?([a-z]+?)s\s+"
-        r"(?!(?:is|are|was|were|will|would|can|could|should|must|may|need|needs|get|gets|to|on|in|at|with|for|"
-        r"from|of|who|that|whose|under|over|and|or)\b)[a-z]+\b",
-        re.I,
-    ),
-    # "Customers of our furniture assembly service chat with us in Intercom"
-    re.compile(
-        r"^\W*([a-z]+?)s\s+of\s+(?:our|the)\s+(?:[\w-]+\s+){1,4}?[a-z]+\s+(?:with|to|through|via|us)\b", re.I
-    ),
-]
-
-
-def people_do(text: str) -> bool:
-    """ "Our technicians submit service reports through PestPac": what people do, which sets the
-    scene (how events arrive), never what the flow must do."""
-    first = WORD.match(text.lstrip(" -*\"'"))
-    imperative = first is not None and first.group(0).lower() in ACTION_VERBS  # "Send customers a note"
-    return any(
-        (m := p.match(text)) is not None
-        and (m.group(1).lower() in _PEOPLE or m.group(1).lower() in _BUSINESSES)
-        and not (imperative and p is _PEOPLE_DO[-1])
-        for p in _PEOPLE_DO
-    )
-
-
-# "Our driving school books lessons through Calendly": the business, as a subject, sets the scene
-_BUSINESSES = frozenset({
-    "school", "company", "shop", "studio", "business", "clinic", "store", "firm", "agency", "practice",
-    "restaurant", "farm", "gym", "salon", "hotel", "lab", "office", "center", "centre", "club", "facility",
-})  # fmt: skip
 
 
 def instructs(text: str) -> bool:

@@ -5735,3 +5735,138 @@ def test_a_vital_sign_the_event_lists_is_a_number():
     )
     props = data["trigger"]["event_schema"]["properties"]
     assert props["pulse"] == {"type": "number"} and props["spo2"] == {"type": "number"}, props
+
+
+def test_a_never_for_a_false_flag_is_held_by_an_if_that_requires_the_flag():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Shopify sends us an order webhook with order_id, customer_email, total, note and "
+        "accepts_marketing. Classify the note as gift, moved or other. If the note is gift and total is "
+        "over 200, email the customer a thank-you coupon. Never send a coupon to customers who said they "
+        "moved, and never email anyone whose accepts_marketing is false."
+    )
+    data = drafted(brief)
+    email = step(data, "http", "email")["if"]
+    assert "event.accepts_marketing | default('')" in email and " or " not in email, email
+    assert not [f for f in check(data, brief).findings if f["code"] == "DR013"]
+
+
+def test_an_action_that_sets_a_field_to_a_value_sends_that_value():
+    data = drafted(
+        "When a ticket is created in Freshdesk, Freshdesk calls our webhook with ticket_id, subject and "
+        "body. Classify the ticket as outage, billing or other. If it is an outage, set the Freshdesk "
+        "ticket priority to urgent."
+    )
+    act = next(s for s in data["steps"] if s["type"] == "http" and "priority" in s["id"])
+    assert act["request"]["json"]["priority"] == "urgent", act["request"]["json"]
+
+
+def test_a_lookup_limited_to_a_label_runs_after_the_classifier_and_feeds_that_branch():
+    data = drafted(
+        "When a new ticket is created in Zendesk for our coffee gear shop, Zendesk calls our webhook with "
+        "ticket_id, subject, body and product_sku. Classify the ticket as warranty_question, shipping or "
+        "other. For warranty questions, look up the product by its product_sku in our Akeneo PIM and answer "
+        "the customer using only our warranty policy documents."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    lookup = step(data, "http", "lookup")
+    assert ids.index("check_classify") < ids.index(lookup["id"]), ids
+    assert lookup["if"] == "{{ steps.check_classify.output.label == 'warranty_question' }}"
+    assert "steps.lookup.output" in step(data, "model", "answer")["prompt"]["user"]
+
+
+def test_a_kind_that_is_just_logged_needs_no_step_and_is_read():
+    from copilot.draft.reader import read
+
+    brief = (
+        "Door controllers publish alarms to the Kafka topic door-alarms with door_id and alarm_code. "
+        "Classify each alarm as forced, held_open or nuisance. Forced alarms page the guard via "
+        "PagerDuty. Nuisance alarms are just logged."
+    )
+    assert not [u for u in read(brief).unmapped if "logged" in u]
+    assert [s["id"] for s in drafted(brief)["steps"] if s["type"] == "http"] == ["page_oncall"]
+
+
+def test_a_messy_estimate_its_threshold_its_otherwise_and_a_dashed_kind():
+    data = drafted(
+        "hey so we're a mobile bike repair biz. when someone pays the deposit stripe sends us a webhook with "
+        "booking_id, email, phone, bike_type and issue_description. can u have the AI figure out what kind "
+        "of job it is (tune_up, flat, brakes, no_shift) and estimate the hours (0.5 to 5). if its over 3 "
+        "hrs, flag it in our airtable jobs base, otherwise just text the customer a confirmation. oh and "
+        "no_shift jobs are urgent - slack #workshop right away. should be quick, 3s-ish, and cheap... like "
+        "less than 0.3 cents each. oops i meant less than 0.5 cents"
+    )
+    assert [s["id"] for s in data["steps"] if s["type"] == "model"] == ["classify", "score"]
+    flag = next(s for s in data["steps"] if s["type"] == "http" and "airtable" in s["id"])["if"]
+    assert flag == "{{ steps.check_score.output.score > 3 }}", flag
+    assert step(data, "http", "sms")["if"] == "{{ not (steps.check_score.output.score > 3) }}"
+    assert "== 'no_shift'" in step(data, "http", "slack")["if"]
+    assert data["sla"]["latency_p95"] == "3s" and data["sla"]["max_cost_per_event"] == 0.005
+
+
+def test_a_band_of_what_the_model_scores_and_a_text_to_the_lead_only_with_a_phone():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "People request a wedding venue tour through our Typeform, and the webhook gives us response_id, "
+        "full_name, email, phone, guest_count and budget_usd. Score each request from 0 to 100 for how "
+        "likely it is to book. Requests scoring 75 or above are hot: text the lead a thank-you with our "
+        "planner's direct line. Requests between 40 and 74 get a brochure email. Never text anyone who "
+        "did not give a phone number."
+    )
+    data = drafted(brief)
+    assert "requests" not in data["trigger"]["event_schema"]["properties"]
+    assert step(data, "http", "email")["if"] == (
+        "{{ steps.check_score.output.score >= 40 and steps.check_score.output.score <= 74 }}"
+    )
+    sms = step(data, "http", "sms")
+    assert sms["request"]["json"]["to"] == "{{ event.phone }}"
+    assert sms["if"] == "{{ (steps.check_score.output.score >= 75) and (event.phone | default('')) }}"
+    assert "phone" not in data["trigger"]["event_schema"]["required"]
+    found = {f["code"] for f in check(data, brief).findings}
+    assert not found & {"DR010", "DR013"}, found
+
+
+def test_a_listed_value_that_is_ignored_and_a_lead_naming_a_listed_value_limit_the_flow():
+    data = drafted(
+        "We consume the Kafka topic gate-events from our parking gates. Each event has event_id, plate, "
+        "gate_id and outcome (opened or refused). Opened events are ignored entirely. For refused events, "
+        "look up the plate in our permit system by plate, then classify the refusal as expired_permit, "
+        "unknown_plate or hardware_fault. For hardware_fault, create a ServiceNow ticket for facilities."
+    )
+    ticket = step(data, "http", "ticket")["if"]
+    assert "event.outcome != 'opened'" in ticket and "== 'hardware_fault'" in ticket, ticket
+
+
+def test_a_messy_action_taken_back_is_gone_and_its_replacement_keeps_its_events():
+    data = drafted(
+        "ok so when a customer emails support gorgias fires a webhook to us with ticket id, customer email "
+        "and the message. have the ai figure out what the complaint is - late delivery, damaged item or "
+        "billing. for damaged item issue a $20 store credit in shopify... wait actually no, scratch that, "
+        'just tag the gorgias ticket "refund-review" and ping #cx-leads on slack.'
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not [i for i in ids if "credit" in i or "issue" in i], ids
+    assert "== 'damaged_item'" in step(data, "http", "slack")["if"]
+    tag = next(s for s in data["steps"] if s["type"] == "http" and "tag" in s["id"])
+    assert "== 'damaged_item'" in tag["if"], tag.get("if")
+
+
+def test_a_lookup_by_email_is_keyed_on_the_address_and_sends_no_email():
+    data = drafted(
+        "Members ask questions about their gym plan in Intercom, and Intercom sends a webhook with "
+        "conversation_id, member_email and message. Look up the member's plan in Mindbody by email "
+        "(plan name, renewal date). Classify the question as billing, classes or other. For billing "
+        "questions, post the conversation_id to the #front-desk Slack channel."
+    )
+    assert not [s["id"] for s in data["steps"] if "email" in s["id"]], [s["id"] for s in data["steps"]]
+
+
+def test_anything_lower_after_a_threshold_is_its_other_side():
+    data = drafted(
+        "Expense reports arrive by webhook with report_id, employee_email and total. Score each report "
+        "from 0 to 1 for policy compliance. Reports scoring 0.8 or higher are approved in Expensify; "
+        "anything lower goes into a summary email to the controller at controller@ourco.example."
+    )
+    assert step(data, "http", "email")["if"] == "{{ not (steps.check_score.output.score >= 0.8) }}"
