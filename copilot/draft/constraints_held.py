@@ -314,8 +314,15 @@ def constraints_held(
             test = " and ".join(f"({t})" if len(tests) > 1 else t for t in tests)
             quoted = at is not None and any(min(b, at[1]) > max(a, at[0]) for a, b in quotes.get(sid, []))
             tested = set().union(*(_tested_options(t) for t in tests)) & options if tests else set()
+            # "If the license is expired, do not answer the question at all": the sentence's lead limits it
+            lead = (
+                re.match(r"\W*(?:if|when)\s+[^,;]+", sentences[constraint.sentence], re.I)
+                if sentences
+                else None
+            )
+            limited = _tests_limit(text, test) or (lead is not None and _tests_limit(lead.group(0), test))
             if (
-                (test and (quoted or "not (" in test) and _tests_limit(text, test))
+                (test and (quoted or "not (" in test) and limited)
                 or (test and named and tested and not (named & tested))
                 or (test and _excludes(sides, test))
             ):

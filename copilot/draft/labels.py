@@ -65,7 +65,7 @@ def list_after(sentence: str, end: int) -> list[str]:
     rest = re.sub(
         r"\s+if\s+(?:mentioned|given|any|present|available|known|provided|stated)\b", "", rest, flags=re.I
     )
-    items = [snake(p) for p in re.split(r",|\band\b|\bor\b|/", rest)] + list(asked)
+    items = [snake(p) for p in re.split(r",|\band\b|\bor\b|/|\+|&", rest)] + list(asked)
     return [
         i for i in items if i and len(i) <= 40 and i not in ("it", "them", "this", "that", "data", "info")
     ][:8]

@@ -17,7 +17,13 @@ from copilot.draft.reading import Condition, Task
 from copilot.draft.relative_conditions import SAYS
 from copilot.draft.word_stems import word_stems
 
-__all__ = ["fetched_thresholds", "lookup_answers", "returned_by_lookup", "valued_subjects"]
+__all__ = [
+    "fetched_thresholds",
+    "looked_up_elsewhere",
+    "lookup_answers",
+    "returned_by_lookup",
+    "valued_subjects",
+]
 
 # Words too common to tie a condition to a lookup: "if their account …" and "look up their
 # account" share the account, not "their".
@@ -341,3 +347,24 @@ def returned_by_lookup(name: str, tasks: list[Task]) -> Task | None:
         ),
         None,
     )
+
+
+def looked_up_elsewhere(tasks: list[Task]) -> None:
+    """ "If the license is expired, email … Otherwise answer …": where one step's test was bound
+    to the lookup's answer (`license_expired`), the same test said the other way round on another
+    step reads that answer too, never a classifier's guess of it."""
+
+    def parts(cond: Condition | None) -> list[Condition]:
+        return [] if cond is None else [cond, *cond.alternatives, *parts(cond.scope)]
+
+    bound = {
+        p.output_field: p
+        for t in tasks
+        for p in parts(t.condition)
+        if p.kind == "returned" and p.op == "truthy" and p.output_field
+    }
+    for task in tasks:
+        for part in parts(task.condition) + parts(task.scope):
+            same = bound.get(part.output_field or "")
+            if part.kind == "field" and part.value is True and same is not None:
+                part.kind, part.op = "returned", "truthy"

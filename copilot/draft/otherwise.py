@@ -64,6 +64,14 @@ def _before(sentences: list[str], tasks: list[Task], task: Task) -> Condition | 
     earlier = [t for t in tasks if t.sentence == task.sentence - 1 and t.condition is not None]
     if earlier:
         return earlier[-1].condition
+    unread = [t for t in tasks if t.sentence == task.sentence - 1 and t.unmapped_condition]
+    if unread:
+        # "If the license is expired, do not answer …; just email the contractor … Otherwise answer
+        # …": the test the sentence before still has to read (read later, or decided and said)
+        from copilot.draft.conditions import condition_field
+
+        text = unread[-1].unmapped_condition or ""
+        return Condition("field", text, "==", True, condition_field(text))
     # "If guest_count is over 180 we can't fit them, so … don't create a deal. Otherwise create a
     # deal": the sentence before has a condition and no task to carry it
     from copilot.draft.conditions import read_conditions

@@ -31,7 +31,12 @@ from copilot.draft.event import EventShape
 from copilot.draft.event_conditions import presence_conditions
 from copilot.draft.event_sample import default_event, names_the_event, shape_from_names
 from copilot.draft.extracted import extracted_answers
-from copilot.draft.lookup_answers import fetched_thresholds, lookup_answers, valued_subjects
+from copilot.draft.lookup_answers import (
+    fetched_thresholds,
+    looked_up_elsewhere,
+    lookup_answers,
+    valued_subjects,
+)
 from copilot.draft.model_picker import ModelPicker
 from copilot.draft.prohibited_thresholds import (
     never_without,
@@ -310,7 +315,9 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
         for part in [task.condition, *(task.condition.alternatives if task.condition else [])]:
             if part is not None and part.kind == "count":
                 part.kind = "fetched" if trigger == "schedule" else "event"
-    threshold_prohibitions(reading.sentences, tasks)  # "never reverse a charge over $50; those go to …"
+    threshold_prohibitions(
+        reading.sentences, tasks, event.fields
+    )  # "never reverse a charge over $50; those go to …"
     those_named_by_a_prohibition(
         reading.sentences, tasks
     )  # "never confirm … with an overdue balance; those …"
@@ -339,6 +346,7 @@ def plan(request: DraftRequest, reading: Reading) -> Plan:
     values_in_thresholds(tasks, event)  # "above 1500 during fruiting": that stage too
     fetched_thresholds(tasks, reading.sentences)  # "the image confidence is below 0.85", fetched
     lookup_answers(tasks, read_late, reading.sentences, scheduled=trigger == "schedule", fields=event.fields)
+    looked_up_elsewhere(tasks)  # "… Otherwise answer": the other side of the lookup's answer
     valued_subjects(tasks, reading.sentences)  # "will-call customers get an SMS"
     send_written_messages(tasks, reading.sentences)  # "Write the customer a results email …"
     resolve_recipients(tasks, event, reading.sentences, assumptions)

@@ -43,7 +43,7 @@ def _with(cond: Condition | None, more: Condition) -> Condition | None:
     return dataclasses.replace(cond, alternatives=[*cond.alternatives, more], all_of=True)
 
 
-def threshold_prohibitions(sentences: list[str], tasks: list[Task]) -> None:
+def threshold_prohibitions(sentences: list[str], tasks: list[Task], fields: list[str] | None = None) -> None:
     """Give the action a "never … over N" rule names the allowed side of N, and the "those" of
     the same sentence the forbidden side (with the action's own condition)."""
     for index, sentence in enumerate(sentences):
@@ -54,13 +54,39 @@ def threshold_prohibitions(sentences: list[str], tasks: list[Task]) -> None:
             forbidden = {"<=": ">", ">=": "<"}[allowed]
             head = (m.group("object").split() or ["amount"])[-1]
             field = "amount" if m.group("cur") else snake(head)
+            # "facilities over 100,000 square feet" with `square_footage`: the field its unit names
+            unit = {
+                w.removesuffix("s")
+                for w in re.findall(r"[a-z]{4,}", sentence[m.end() : m.end() + 24].lower())
+            }
+            by_unit = [
+                f
+                for f in fields or []
+                if "." not in f and unit & {w.removesuffix("s") for w in f.lower().split("_")}
+            ]
+            field = by_unit[0] if field not in (fields or []) and len(by_unit) == 1 else field
             value = float(m.group("n").replace(",", ""))
+            # "Never send a price …": a message that carries it is sent, whatever its verb
+            carried = [
+                w for w in re.findall(r"[a-z]{4,}", m.group("object").lower()) if w not in ("their", "with")
+            ]
             doers = [
                 t
                 for t in tasks
                 if t.kind in ("act", "store", "notify")
                 and t.start >= 0
-                and base_verb((re.findall(r"[A-Za-z'-]+", t.action or t.text) or [""])[0]) == verb
+                and (
+                    (
+                        base_verb((re.findall(r"[A-Za-z'-]+", t.action or t.text) or [""])[0]) == verb
+                        and re.search(rf"\b{re.escape(verb[:4])}", t.quote or t.text, re.I) is not None
+                    )
+                    or (
+                        verb in ("send", "give", "quote", "share")
+                        and t.kind == "notify"
+                        and bool(carried)
+                        and re.search(rf"\b{re.escape(carried[0])}", t.quote or t.text, re.I) is not None
+                    )
+                )
                 and not (t.sentence == index and m.start() <= t.start < m.end())
             ]
             for doer in doers:
@@ -74,7 +100,11 @@ def threshold_prohibitions(sentences: list[str], tasks: list[Task]) -> None:
                         # "…; those go to …": its own clause, or the next sentence after a semicolon
                         ((those.sentence == index and those.start > m.end()) or those.sentence == index + 1)
                         and those.condition is None
-                        and _THOSE.match(those.quote or those.text)
+                        # "…; create a HubSpot task for a site visit instead": what replaces it
+                        and (
+                            _THOSE.match(those.quote or those.text)
+                            or re.search(r"\binstead\b", those.quote or those.text, re.I)
+                        )
                     ):
                         past = Condition("event", m.group(0), forbidden, value, output_field=field)
                         those.condition = _with(original, past)

@@ -88,7 +88,7 @@ from copilot.draft.phrases import DOCUMENT_NOUNS, Match
 from copilot.draft.pronoun_conditions import pronoun_conditions
 from copilot.draft.reading import UNMAPPED_CONDITION, Band, Condition, Reading, Task
 from copilot.draft.response_options import read_bands, read_response_options
-from copilot.draft.retractions import retracted
+from copilot.draft.retractions import deferred_actions, retracted
 from copilot.draft.scope_phrases import read_every_case, read_no_models, read_nothing_else
 from copilot.draft.second_reads import second_reads
 from copilot.draft.sentences import split_sentences
@@ -560,7 +560,8 @@ def read(brief: str) -> Reading:
     tasks = written_for(_delivered(sentences, tasks))  # "… explanation for the Slack alert": that alert's
     tasks = _elaborated(sentences, tasks)
     lead_labels(sentences, tasks, matches)
-    tasks = retracted(sentences, tasks, matches)  # "… wait actually no, scratch that, just tag it"
+    # "… wait actually no, scratch that, just tag it", "hold the text until the fare ends"
+    tasks = deferred_actions(sentences, retracted(sentences, tasks, matches), matches)
     for_labels(sentences, tasks)
     semicolon_leads(brief, sentences, tasks)  # again: "For callouts, …; then send the aide an SMS"
     # "For at_need enquiries, text … Otherwise email the family": the label the lead just read

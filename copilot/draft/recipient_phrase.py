@@ -23,7 +23,7 @@ _DIRECT = re.compile(rf"(?<![-'’])\b{_VERBS}\s+(?!to\b){_WHO}", re.I)
 
 # "send the parent a tour invite": the person before what is sent
 _SEND_TO = re.compile(
-    r"\bsend\s+(?:the|our|their|each|every|that)\s+(?P<who>[\w'’-]+(?:\s+[\w'’-]+)?)\s+(?:a|an|the|their|our)\s+",
+    r"\bsend\s+(?:the|our|their|each|every|that)\s+(?P<who>[\w'’-]+(?:\s+(?!to\b)[\w'’-]+)?)\s+(?:a|an|the|their|our)\s+",
     re.I,
 )
 
@@ -63,7 +63,10 @@ def recipient_phrase(clause: str) -> str | None:
     ):
         m = None
     if m is None or re.match(
-        r"(?:a|an|the)?\s*(?:summary|digest|report|note|message|reply|link)\b", m.group("who"), re.I
+        r"(?:a|an|the)?\s*(?:summary|digest|report|note|message|reply|link|answer|response|results?|draft|"
+        r"estimate|quote|statement)\b",
+        m.group("who"),
+        re.I,
     ):
         m = _TO.search(clause)
     if m is None:

@@ -12,7 +12,7 @@ from copilot.draft.conditions import ACTING
 from copilot.draft.phrases import Match
 from copilot.draft.reading import Task
 
-__all__ = ["retracted"]
+__all__ = ["deferred_actions", "retracted"]
 
 _TAKEN_BACK = re.compile(
     r"(?:\bwait\W+)?(?:\bactually\W+)?(?:\bno\W+)?\b(?:scratch\s+that|never\s*mind|forget\s+(?:that|it)|ignore\s+that|"
@@ -52,4 +52,30 @@ def retracted(sentences: list[str], tasks: list[Task], matches: list[Match]) -> 
                 and taken.condition is not None
             ):
                 task.condition = dataclasses.replace(taken.condition)
+    return out
+
+
+# "hold the text until the fare ends": a message put off until later, which no step can do
+_DEFERRED = re.compile(r"^\W*(?:just\s+)?(?:hold|delay|defer|postpone|wait\s+with)\b[^.;]*\buntil\b", re.I)
+
+
+def deferred_actions(sentences: list[str], tasks: list[Task], matches: list[Match]) -> list[Task]:
+    """`tasks` without "hold the text until the fare ends": a flow acts on its event or not at all,
+    so the clause stays unread (said as not understood), never a POST to an invented endpoint."""
+    out = []
+    for task in tasks:
+        said = task.quote or task.text
+        if task.kind == "act" and task.start >= 0 and _DEFERRED.match(said):
+            end = task.start + len(said)
+            matches[:] = [
+                m
+                for m in matches
+                if not (
+                    m.sentence == task.sentence
+                    and m.kind in ("task", "action")
+                    and task.start <= m.start < end
+                )
+            ]
+            continue
+        out.append(task)
     return out

@@ -14,7 +14,7 @@ _NOTHING_ELSE = re.compile(
     r"in\s+between|(?:all\s+)?in\s+range|otherwise)\b[^.;]{0,60}?\b(?:no\s+(?:further\s+)?action|nothing|"
     r"untouched|(?:be\s+)?ignored|left\s+alone)\b"
     # "Nuisance alarms are just logged": no action for them (the flow's trace logs every event)
-    r"|^\W*(?:[\w-]+\s+){1,3}(?:is|are|get|gets)\s+(?:just|only|simply)\s+logged\W*$",
+    r"|^\W*(?:[\w-]+\s+){1,5}(?:is|are|get|gets)\s+(?:just|only|simply)\s+logged(?:\W+nothing\s+else)?\W*$",
     re.I,
 )
 

@@ -398,7 +398,8 @@ def _passed_on(field: str) -> re.Pattern[str]:
     head = re.escape(field.split("_")[-1])
     return re.compile(
         rf"\b{head}s?\s+(?:are|is|gets?|go|goes)\s+(?:\w+\s+)?(?:sent|forwarded|passed|printed|posted)\b"
-        rf"|\b(?:send|forward|pass|print|post)\s+(?:the|their|its|that)\s+(?:[\w-]+\s+)?{head}s?\b"
+        # "post the question to #front-desk": what they wrote, whatever the field is called
+        rf"|\b(?:send|forward|pass|print|post)\s+(?:the|their|its|that)\s+(?:[\w-]+\s+)?(?:{head}|question|message)s?\b"
         # "make a ticket … w/ the whole text": the event's own text, whatever its field is called
         r"|\b(?:with|w/)\s+(?:the|their|its)\s+(?:whole|full|original|entire|complete)\s+(?:text|message|body|email)\b",
         re.I,

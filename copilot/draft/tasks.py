@@ -77,7 +77,9 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"history|the (?:customer|account|company))|pull(?:s|ed|ing)? (?:\w+ ){0,3}from|firmographic\w*|"
                           r"query (?:the |our )?(?:api|database|db|crm)|"
                           # "Call the NOAA storm events API for hail reports": a read, not an action
-                          r"(?:call|query|hit|check)(?:s|ed|ing)? (?:the |our |their )?(?:[\w.-]+ ){0,4}?api (?=for |to (?:get|fetch|find|pull|look up|check)\b))\b", re.I)),
+                          r"(?:call|query|hit|check)(?:s|ed|ing)? (?:the |our |their )?(?:[\w.-]+ ){0,4}?api (?=for |to (?:get|fetch|find|pull|look up|check)\b)|"
+                          # "check the contractor license against the state licensing API": a read of that API
+                          r"(?:check|verify|validate)(?:s|ed|ing)? (?:the |their |its |each )?(?:[\w'-]+ ){0,3}?against (?:the |our |their )?(?:[\w.-]+ ){0,4}?api)\b", re.I)),
     ("notify", re.compile(r"\b(notif\w*|slack(?=\s+#[\w-]+)|alert(?:s|ed|ing)? (?:the |our |a |on)|ping\w*|page(?:s|d)? (?:the |our )?(?:on-?call|pager ?duty|opsgenie)|page (?:someone|them)|"
                           r"post(?:s|ed|ing)? (?:it |them |those |these |this |that |(?:an?|the) (?:[\w-]+ ){1,4}?)?(?:to|in|on)\b|send(?:s|ing)? (?:\w+ ){0,3}(?:to|via|on|an? email)|"
                           # "route the request to the licensing lead by Slack DM": a message, not a label

@@ -38,6 +38,10 @@ _STOP = frozenset({
 })  # fmt: skip
 
 
+_EVENT_PEOPLE = frozenset({
+    "applicant", "customer", "parent", "guest", "member", "user", "client", "patient", "student", "renter",
+    "tenant", "buyer", "caller", "visitor", "requester", "lead", "rider", "donor", "reader", "camper",
+})  # fmt: skip
 _PLUMBING = frozenset({"channel", "webhook", "notify", "http", "https", "post", "send", "sent", "message"})
 
 
@@ -53,7 +57,14 @@ class Withheld:
 
 def _words(text: str) -> frozenset[str]:
     words = re.findall(r"[a-z][a-z0-9]*", text.lower().replace("'s", ""))
-    return frozenset(w.removesuffix("s") if len(w) > 3 else w for w in words if w not in _STOP)
+    return frozenset(_stem(w) for w in words if w not in _STOP)
+
+
+def _stem(word: str) -> str:
+    """ "allergies" and `theres_allergy`, "scores" and `score`: one word."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word.removesuffix("s") if len(word) > 3 else word
 
 
 def withheld_rules(sentences: list[str]) -> list[Withheld]:
@@ -86,15 +97,25 @@ def _sends_there(step: dict[str, Any], rule: Withheld) -> bool:
             str((step.get("why") or {}).get("brief", "")),
         ]
     ).lower()
-    if rule.channel is not None:
-        return rule.channel in said or (rule.channel == "pagerduty" and "page" in said)
-    # who or where, by its content words ("the applicant"), never "to" or "channel"
-    return bool({w for w in rule.where & _words(said) if len(w) >= 4 and w not in _PLUMBING})
+    if rule.channel is not None and (
+        rule.channel in said or (rule.channel == "pagerduty" and "page" in said)
+    ):
+        return True
+    # who or where, by its content words ("the applicant", "Slack or Jira"), never "to" or "channel"
+    if {w for w in rule.where & _words(said) if len(w) >= 4 and w not in _PLUMBING}:
+        return True
+    # "never mention the readiness score to the applicant": a message to the event's own person
+    to = (
+        str((step["request"].get("json") or {}).get("to", ""))
+        if isinstance(step["request"].get("json"), dict)
+        else ""
+    )
+    return rule.channel is None and to.startswith("{{ event.") and bool(rule.where & _EVENT_PEOPLE)
 
 
 def _matches(key: str, rule: Withheld) -> bool:
     """`patient_mrn` for "the patient_mrn", `owner_name` for "owner names", `score` for "scores"."""
-    parts = [p.removesuffix("s") if len(p) > 3 else p for p in key.lower().split("_") if p]
+    parts = [_stem(p) for p in key.lower().split("_") if p]
     return bool(parts) and (key.lower() in rule.what or parts[-1] in rule.what)
 
 
@@ -119,7 +140,7 @@ def strip_withheld(data: dict[str, Any], sentences: list[str]) -> list[str]:
         for step in flow_steps(data):
             if not _sends_there(step, rule):
                 continue
-            removed = []
+            removed = _split_whole_outputs(step["request"].get("json"), rule, flow_steps(data))
             for path in _withheld_keys(step["request"].get("json"), rule):
                 parent = step["request"]["json"]
                 for part in path[:-1]:
@@ -153,3 +174,23 @@ def withheld_findings(data: dict[str, Any], brief_sentences: list[str]) -> list[
                     )
                 )
     return out
+
+
+def _split_whole_outputs(body: Any, rule: Withheld, steps: list[dict[str, Any]]) -> list[str]:
+    """ "fields: {{ steps.check_extract.output }}" when the extraction has `allergies`: each of its
+    other fields by name instead, so what the brief keeps out is not sent inside the whole."""
+    if not isinstance(body, dict):
+        return []
+    removed: list[str] = []
+    for key, value in list(body.items()):
+        if isinstance(value, dict):
+            removed += [f"{key}.{r}" for r in _split_whole_outputs(value, rule, steps)]
+            continue
+        whole = re.fullmatch(r"\{\{\s*steps\.([\w-]+)\.output\s*\}\}", str(value))
+        source = next((s for s in steps if whole and s.get("id") == whole.group(1)), None)
+        props = list(((source or {}).get("output_schema") or {}).get("properties") or {})
+        kept = [p for p in props if not _matches(p, rule)]
+        if whole and props and len(kept) < len(props):
+            body[key] = {p: f"{{{{ steps.{whole.group(1)}.output.{p} }}}}" for p in kept}
+            removed += [f"{key}.{p}" for p in props if p not in kept]
+    return removed

@@ -27,9 +27,19 @@ _NOT_SENT = re.compile(
 )
 
 
+# "The reply goes back to the guest over WhatsApp", "the answer is sent to the customer by email"
+_GOES_BACK = re.compile(
+    r"\b(?:the|our|its|that)\s+(?:reply|answer|response)\s+(?:goes|is\s+sent|gets\s+sent|should\s+go|must\s+go)\s+"
+    r"(?:back\s+)?(?:to\s+(?:the|our|each)\s+[\w-]+\s+)?(?:over|via|by|through|on|as\s+an?)\s+"
+    r"(?P<channel>whatsapp|sms|text|e-?mail)\b",
+    re.I,
+)
+
+
 def send_written_messages(tasks: list[Task], sentences: list[str]) -> None:
     """After each model task that writes a person an email or a text, a task that sends it to
     them, unless the brief already sends it; limited by any "if …, do not send" of the brief."""
+    _sent_back(tasks, sentences)
     for task in list(tasks):
         if task.kind not in ("reply", "answer") or task.start < 0:
             continue
@@ -55,3 +65,21 @@ def send_written_messages(tasks: list[Task], sentences: list[str]) -> None:
                 elif (send.condition.negated, send.condition.output_field, send.condition.value) != same:
                     add_scope(send.condition, never)  # besides its own, unless it is that already
         tasks.insert(tasks.index(task) + 1, send)
+
+
+def _sent_back(tasks: list[Task], sentences: list[str]) -> None:
+    """ "The reply goes back to the guest over WhatsApp": the answer the flow writes is sent there
+    (WhatsApp goes through the SMS provider, Twilio), to whoever wrote in."""
+    writer = next((t for t in tasks if t.kind in ("answer", "reply") and t.start >= 0), None)
+    for index, sentence in enumerate(sentences):
+        m = _GOES_BACK.search(sentence)
+        if m is None or writer is None:
+            continue
+        said = m.group("channel").lower().replace("-", "")
+        channel = "email" if said == "email" else "sms"
+        if any(t.kind == "notify" and t.channel == channel and t.sentence == index for t in tasks):
+            continue
+        send = Task("notify", m.group(0), index, m.start(), channel=channel)
+        send.quote = m.group(0)
+        send.condition = dataclasses.replace(writer.condition) if writer.condition else None
+        tasks.insert(tasks.index(writer) + 1, send)

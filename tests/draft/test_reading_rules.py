@@ -769,7 +769,7 @@ def test_an_assumed_event_field_is_never_required_so_real_events_are_still_answe
     assert step(data, "http", "email")["if"] == "{{ event.cart_value is defined and event.cart_value > 50 }}"
 
 
-def test_otherwise_after_an_unread_condition_negates_the_classifiers_guess_and_names_no_false_gap():
+def test_otherwise_after_a_condition_the_lookup_answers_negates_that_answer_and_names_no_false_gap():
     outcome = draft_offline(
         DraftRequest(
             brief="Requests arrive by webhook with member_id and problem_text. Look up the membership in "
@@ -779,7 +779,12 @@ def test_otherwise_after_an_unread_condition_negates_the_classifiers_guess_and_n
         )
     )
     job = step(outcome.data, "http", "job")
-    assert job["if"] == "{{ not (steps.check_classify.output.membership_expired) }}"
+    # the lookup said right before it answers the test (both sides read it; no classifier guesses)
+    assert job["if"] == "{{ not (steps.lookup.output.membership_expired | default(false)) }}"
+    assert (
+        step(outcome.data, "model", "reply")["if"]
+        == "{{ steps.lookup.output.membership_expired | default(false) }}"
+    )
     assert not any("no channel named" in u for u in outcome.unmapped)  # the Garage API is named
 
 
@@ -4363,12 +4368,25 @@ def test_a_rule_on_what_a_message_carries_is_held_by_its_body_not_by_when_it_run
         "put the gate code in the email to the customer, and don't post anything to Slack."
     )
     data = drafted(brief)
+    # the drafted email sends the extraction's fields by name, the gate code left out
+    body = str(step(data, "http", "email")["request"]["json"])
+    assert "gate_code" not in body and "check_extract.output }}" not in body, body
     rows = {r.clause.text: r for r in check(data, brief).rows if r.clause.kind == "constraint"}
-    gate = next(r for text, r in rows.items() if "gate code" in text)
-    # the email carries the whole extraction, gate code included: not held, a gap
-    assert gate.steps == ["notify_email"] and gate.gaps == ["DR013"], (gate.steps, gate.notes)
     slack = next(r for text, r in rows.items() if "Slack" in text)
     assert slack.notes == ["held: no step of the flow does it"] and not slack.gaps
+    # an email that carries the whole extraction, gate code included: not held, a gap
+    whole = {
+        **step(data, "http", "email"),
+        "request": {
+            "method": "POST",
+            "url": "${env:EMAIL_API_URL}",
+            "json": {"fields": "{{ steps.check_extract.output }}"},
+        },
+    }
+    data["steps"] = [s for s in data["steps"] if s["id"] != "notify_email"] + [whole]
+    rows = {r.clause.text: r for r in check(data, brief).rows if r.clause.kind == "constraint"}
+    gate = next(r for text, r in rows.items() if "gate code" in text)
+    assert gate.steps == ["notify_email"] and gate.gaps == ["DR013"], (gate.steps, gate.notes)
     data["steps"] = [s for s in data["steps"] if s["id"] != "notify_email"] + [
         {
             **step(data, "http", "email"),
@@ -5870,3 +5888,80 @@ def test_anything_lower_after_a_threshold_is_its_other_side():
         "anything lower goes into a summary email to the controller at controller@ourco.example."
     )
     assert step(data, "http", "email")["if"] == "{{ not (steps.check_score.output.score >= 0.8) }}"
+
+
+def test_the_reply_going_back_over_whatsapp_is_sent_to_whoever_wrote_with_the_question_posted():
+    data = drafted(
+        "Campers message our campground's WhatsApp number and Twilio posts a webhook with MessageSid, From "
+        "and Body. Answer the camper's question using only our site rules (the markdown files in "
+        "docs/camp/). If the answer isn't in those documents, post the question to the #office Slack "
+        "channel. The reply goes back to the camper over WhatsApp."
+    )
+    sms = step(data, "http", "sms")["request"]["json"]
+    assert sms["to"] == "{{ event.From }}" and "check_answer.output.text" in sms["text"], sms
+    assert "event.Body" in str(step(data, "http", "slack")["request"]["json"])
+
+
+def test_a_check_against_an_api_is_a_lookup_and_otherwise_is_the_other_side_of_its_answer():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Electricians submit permit questions through our portal, which drops them onto the SQS queue "
+        "permit-questions with question_id, electrician_license, electrician_email and question. First "
+        "check the electrician license against the state licensing API. If the license is expired, do not "
+        "answer the question at all; just email the electrician that their license needs renewal. "
+        "Otherwise answer strictly from our electrical code PDFs in docs/codes/ and email the answer to the "
+        "electrician."
+    )
+    data = drafted(brief)
+    assert not [s for s in data["steps"] if s["type"] == "model" and s["id"] != "answer"], data["steps"]
+    emails = [s for s in data["steps"] if s["type"] == "http" and "email" in s["id"]]
+    expired = "steps.lookup.output.license_expired | default(false)"
+    assert sorted(s["if"] for s in emails) == sorted([f"{{{{ {expired} }}}}", f"{{{{ not ({expired}) }}}}"])
+    assert all(s["request"]["json"]["to"] == "{{ event.electrician_email }}" for s in emails)
+    assert not [f for f in check(data, brief).findings if f["code"] in ("DR013", "DR014")]
+
+
+def test_holding_a_message_until_later_is_no_step_and_is_said_as_not_understood():
+    from copilot.draft.reader import read
+
+    brief = (
+        "Our tour buses publish faults to the NATS subject fleet.bus.faults with bus_id, driver_phone, "
+        "passengers_on_board and fault_code. If fault_code is E9, text the driver through Twilio to stop "
+        "safely. Never text the driver while passengers_on_board is greater than 0; hold the text until the "
+        "bus is empty. Minor faults 1 and 2 are just logged, nothing else."
+    )
+    ids = [s["id"] for s in drafted(brief)["steps"]]
+    assert ids == ["notify_sms"], ids
+    unmapped = read(brief).unmapped
+    assert any("hold the text" in u for u in unmapped) and not any("logged" in u for u in unmapped), unmapped
+
+
+def test_a_never_over_a_measure_names_its_field_by_unit_and_instead_gets_the_other_side():
+    data = drafted(
+        "HubSpot calls our webhook when the window cleaning quote form is submitted, with contact_id, email, "
+        "floor_count and notes. Everyone gets an email with the price range. Never send a price for "
+        "buildings over 20 floors; create a HubSpot task for a rope-access survey instead."
+    )
+    assert "buildings" not in data["trigger"]["event_schema"]["properties"]
+    assert step(data, "http", "email")["if"] == "{{ event.floor_count <= 20 }}"
+    assert step(data, "http", "task")["if"] == "{{ event.floor_count > 20 }}"
+
+
+def test_what_the_brief_keeps_out_of_messages_is_left_out_of_every_place_and_every_whole():
+    data = drafted(
+        "Our leak scanner publishes findings to the Kafka topic leaks with repo, author_email and snippet. "
+        "Classify the finding as live or test. For live findings, post to the #security Slack channel and "
+        "open a Jira ticket. Never put the snippet itself into Slack or Jira."
+    )
+    for s in data["steps"]:
+        if s["type"] == "http":
+            assert "snippet" not in str(s["request"].get("json")), s["id"]
+    data = drafted(
+        "our booking system pushes party bookings onto kafka topic parties.booked, fields are booking_id, "
+        "parent_email and notes. we want the ai to read the notes and pull out allergies + any wheelchair "
+        "needs. email the parent a confirmation w/ the party details. DONT mention allergies in the parent "
+        "email."
+    )
+    email = str(step(data, "http", "email")["request"]["json"])
+    assert "allerg" not in email and "wheelchair" in email, email
