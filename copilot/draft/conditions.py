@@ -16,7 +16,15 @@ import re
 
 from copilot.draft.condition_names import condition_field
 from copilot.draft.condition_words import EQUALS, FLAGGED_AS, PRESENCE, QUOTED_VALUE, UNCOVERED
-from copilot.draft.field_tests import OF_AMOUNT, SIGN, band_atoms, contains_atoms, signed, truth_condition
+from copilot.draft.field_tests import (
+    OF_AMOUNT,
+    SIGN,
+    band_atoms,
+    bigger_than_atoms,
+    contains_atoms,
+    signed,
+    truth_condition,
+)
 from copilot.draft.governing import governed, leads
 from copilot.draft.labels import snake
 from copilot.draft.phrases import Match
@@ -130,10 +138,6 @@ _COUNTED_PAIR = re.compile(
 _DANGLING = re.compile(
     # "… with", or a relative clause's verb ("drugs that fall below 10 units": the units are measured)
     r"\b(?:with|that|who|which|whose|having|has|have|of|for|where|than|at|in|on|by)$|\b(?:that|which|who)\s+\w+$",
-    re.I,
-)
-_BIGGER_THAN = re.compile(
-    r"\b(bigger|larger|more|greater|longer|heavier|smaller|fewer|shorter|lighter)\s+([a-z]+)\s+than\s+(\d[\d,]*(?:\.\d+)?)\b",
     re.I,
 )
 _VERB_AFTER = re.compile(
@@ -344,16 +348,8 @@ def _atoms(sentence: str, a: int, b: int, inside_if: bool) -> list[tuple[int, in
                 ),
             )
         )
-    for m in _BIGGER_THAN.finditer(part):
-        # "bigger groups than 10 get an email to the manager": the groups' size over 10
-        if not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
-            op = (
-                ">"
-                if m.group(1).lower() in ("bigger", "larger", "more", "greater", "longer", "heavier")
-                else "<"
-            )
-            cond = Condition("event", m.group(0), op, signed(m.group(3)), output_field=snake(m.group(2)))
-            found.append((a + m.start(), a + m.end(), cond))
+    # "bigger groups than 10 get an email", "walls bigger than 60 ft wide get flagged"
+    found.extend(bigger_than_atoms(part, a, found))
     for m in QUOTED_VALUE.finditer(part):
         # 'the reason is "too expensive"': an event field equal to the quoted value
         if inside_if and not any(s < a + m.end() and e > a + m.start() for s, e, _ in found):

@@ -243,6 +243,7 @@ def decision_conditions(tasks: list[Task], reading: Reading) -> None:
                 part.value = named if len(named) > 1 else named[0]
 
 
+_DIMENSIONS = {"wide": "width", "tall": "height", "high": "height", "long": "length", "deep": "depth"}
 _GATHERINGS = frozenset({"groups", "group", "parties", "party", "bookings", "tables", "crowds", "teams"})
 
 
@@ -302,6 +303,14 @@ def event_thresholds(
                     if any(f.startswith(st + "_") for st in stems)
                     and re.search(r"_(?:size|count|total|qty|quantity|number|amount)$", f)
                 ]
+                if not longer and "_" in name:
+                    # "walls bigger than 60 ft wide" is `wall_width_ft`: the thing's field in those words
+                    head, *said = [_DIMENSIONS.get(w, w) for w in name.split("_")]
+                    longer = [
+                        f
+                        for f in properties
+                        if f.startswith(head.removesuffix("s") + "_") and set(said) <= set(f.split("_"))
+                    ]
                 if not longer and name in _GATHERINGS:
                     # "groups of more than 10", "parties up to 8": the one size of a gathering the event has
                     longer = [f for f in properties if re.search(r"_(?:size|count)$", f) and "." not in f]
@@ -409,7 +418,11 @@ def event_thresholds(
                         )
                         # "Score each inquiry from 0 to 100 … Inquiries between 40 and 74": what it scores
                         or any(
-                            re.search(rf"\b(?:each|every|the)\s+{re.escape(w)}\b", t.quote or t.text, re.I)
+                            re.search(
+                                rf"\b(?:(?:each|every|the)\s+|how\s+well\s+it\s+){re.escape(w)}",
+                                t.quote or t.text,
+                                re.I,
+                            )
                             for w in {re.sub(r"ies$", "y", name), name.removesuffix("s")}
                             if len(w) >= 4
                         )
@@ -468,39 +481,6 @@ _EVENT_WORDS = frozenset(
 )
 
 LISTED_TYPES = "(the types of the listed fields)"  # a placeholder, replaced by `listed_types`
-
-
-def listed_types(reading: Reading, event: EventShape) -> str:
-    """What the draft assumed of the fields the brief lists, type by type, as the schema has them:
-    "are strings (a, b) and numbers (c: named or compared like one)"."""
-    properties = event.schema.get("properties", {})
-    by_type: dict[str, list[str]] = {}
-    for name in reading.event_fields:
-        kind = (properties.get(name) or {}).get("type", "string")
-        if isinstance(kind, list):  # `order_id`: ["string", "integer"], said as a string or an integer
-            kind = " or ".join(kind)
-        by_type.setdefault(kind, []).append(name)
-    if list(by_type) == ["string"]:
-        return (
-            f"the event fields the brief lists ({', '.join(reading.event_fields)}) are strings; "
-            "pass --event sample.json for the real shape"
-        )
-    words = {"string": "strings", "number": "numbers", "integer": "integers", "boolean": "booleans",
-             "array": "lists", "string or integer": "strings or integers"}  # fmt: skip
-    parts = [
-        f"{words.get(kind, kind)} ({', '.join(names)}"
-        + (
-            ": ids, sent as text or as numbers"
-            if kind == "string or integer"
-            else ": named, stated or compared like one"
-            if kind != "string"
-            else ""
-        )
-        + ")"
-        for kind, names in by_type.items()
-    ]
-    joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
-    return f"the event fields the brief lists are {joined}; pass --event sample.json for the real shape"
 
 
 _LOOKUP_KEY = re.compile(r"\b(?:by|using)\s+(?:the\s+|its\s+|their\s+)?`?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`?")

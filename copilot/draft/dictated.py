@@ -45,7 +45,7 @@ def dictated_text(sentence: str, start: int, end: int, fields: list[str]) -> str
 _DESCRIBED = re.compile(
     r"\b(?:text|sms|e-?mail|message|send)\w*\s+(?:(?:them|him|her|the\s+[\w-]+)\s+)?(?:an?|the|our|their|your)\s+"
     r"(?P<what>(?:[\w%'’-]+\s+){0,5}?(?:offer|note|notice|message|reminder|confirmation|decline|apology|"
-    r"request|invitation|invite|update|warning|receipt|quote|estimate|thank-you|welcome|instructions|link)\b"
+    r"request|invitation|invite|update|warning|receipt|quote|estimate|thank-you|thank\s+you|welcome|instructions|link)\b"
     r"[^,.;]*?)(?=\s+(?:via|through|using|by)\s+[\w-]+\s*$|\s*$)",
     re.I,
 )

@@ -53,6 +53,7 @@ _COST_UNIT = re.compile(
     r"[^.;$€£]{0,30}?(?:\b(?:per|a|an|each)\s+|/\s*)([A-Za-z][a-z-]{2,}|[A-Z]{2,5})\b(?!['’-])"
 )
 _NOT_UNITS = frozenset({
+    "pls", "plz", "please", "thanks", "thx", "lol", "ok", "okay",  # "under 1 cent each pls"
     "event", "run", "night", "day", "hour", "week", "month", "year", "minute", "second", "call", "time",
     "token", "tokens", "model", "batch", "item", "one", "piece", "pop", "go", "unit", "shot", "single",
     "message",  # a transport's word, not the thing it carries
@@ -75,7 +76,7 @@ def _unit_noun(sentences: list[str]) -> str | None:
             word = m.group(1)
             lower = word.lower()
             singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
-            if singular in _NOT_UNITS or (word[0].isupper() and not word.isupper()):
+            if lower in _NOT_UNITS or singular in _NOT_UNITS or (word[0].isupper() and not word.isupper()):
                 continue  # "per Slack", "per event": no domain noun
             known = read_noun(singular, generic=True)
             return known if known != "event" else (word if word.isupper() else singular)

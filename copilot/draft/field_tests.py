@@ -186,7 +186,38 @@ def truth_condition(text: str, field_name: str, value: str) -> Condition | None:
 # "Claims of $600 or more", "orders worth 500 or above": the subject's amount, the number first,
 # then its direction (groups as the "is 500 or more" form: the noun, the number, the direction)
 OF_AMOUNT = re.compile(
-    r"\b([a-z]{3,})\s+(?:of|worth|totall?ing)\s+[$€£](\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+or\s+"
+    # "Claims of $600 or more", "fits of 7 or more -> add a row"
+    r"\b([a-z]{3,})\s+(?:of|worth|totall?ing)\s+[$€£]?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+or\s+"
     r"(more|above|higher|greater|over|less|below|lower|fewer|under)\b",
     re.I,
 )
+
+
+_BIGGER_THAN = re.compile(
+    r"\b(bigger|larger|more|greater|longer|heavier|smaller|fewer|shorter|lighter)\s+([a-z]+)\s+than\s+(\d[\d,]*(?:\.\d+)?)\b"
+    # "walls bigger than 60 ft wide": the thing, then how it is bigger
+    r"|\b([a-z]{3,})\s+(?:are\s+|is\s+)?(bigger|larger|wider|taller|longer|heavier|smaller|narrower|shorter|lighter)\s+"
+    r"than\s+(\d[\d,]*(?:\.\d+)?)\s*((?:ft|feet|foot|m|meters?|metres?|cm|in|inches|kg|lbs?)\b(?:\s+(?:wide|tall|high|long|deep))?)?",
+    re.I,
+)
+
+
+def bigger_than_atoms(part: str, a: int, found: list[Atom]) -> list[Atom]:
+    """ "bigger groups than 10" (the groups' size over 10), "walls bigger than 60 ft wide" (the
+    walls' width in feet), where no atom read before covers it."""
+    out: list[Atom] = []
+    for m in _BIGGER_THAN.finditer(part):
+        if any(s < a + m.end() and e > a + m.start() for s, e, _ in found):
+            continue
+        word, noun, number = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(5, 4, 6)
+        op = "<" if word.lower() in ("smaller", "fewer", "shorter", "lighter", "narrower") else ">"
+        unit = snake(m.group(7) or "") if not m.group(1) else ""
+        named = snake(noun) + (f"_{unit}" if unit else "")
+        out.append(
+            (
+                a + m.start(),
+                a + m.end(),
+                Condition("event", m.group(0), op, signed(number), output_field=named),
+            )
+        )
+    return out

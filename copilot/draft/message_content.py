@@ -147,6 +147,11 @@ _SET_TO = re.compile(
 
 def set_value(action: str) -> dict[str, str]:
     """{field: value} an action sets, as the brief says it ("… priority to urgent"), or {}."""
+    given = re.search(
+        r"\(\s*(?:field|column|property)\s+`?([\w-]+)`?\s*(?:=|:|to)\s*[\"'`]?([\w-]+)", action, re.I
+    )
+    if given is not None:
+        return {given.group(1): given.group(2)}  # "get flagged … (field site_visit = yes)"
     m = _SET_TO.search(action)
     if m is None or m.group("value").lower() in ("the", "a", "an", "our", "their", "its"):
         return {}

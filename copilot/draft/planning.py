@@ -25,12 +25,12 @@ from copilot.draft.deciders import (
     ensure_producers,
     event_thresholds,
     labels_named,
-    listed_types,
 )
 from copilot.draft.event import EventShape
 from copilot.draft.event_conditions import presence_conditions
 from copilot.draft.event_sample import default_event, names_the_event, shape_from_names
 from copilot.draft.extracted import extracted_answers
+from copilot.draft.field_types_said import listed_types
 from copilot.draft.lookup_answers import (
     fetched_thresholds,
     looked_up_elsewhere,

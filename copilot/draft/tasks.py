@@ -40,7 +40,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"how\s+(?:urgent|severe|serious|risky|likely)(?=\s+(?:it\s+is\s+)?(?:(?:on\s+a\s+|from\s+)?\d))|"
                          # "estimate severity from 1 to 5": a number on the brief's scale
                          # … and "rates the severity from 1 to 5", "gives a severity from 1 to 5"
-                         r"(?:estimat|rat|giv|assign)\w*(?=\s+(?:the\s+|its\s+|their\s+|an?\s+|it\s+an?\s+)?[\w-]+\s+(?:from|on\s+a|between|out\s+of|\()\s*\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
+                         r"(?:estimat|rat|giv|assign)\w*(?=\s+(?:the\s+|its\s+|their\s+|an?\s+|it\s+an?\s+)?(?:[\w-]+\s+){1,2}(?:from|on\s+a|between|out\s+of|\()\s*\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
     ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|(?:figure|work|find)\s+out\s+(?:what\s+(?:kind|type|sort)\s+of(?=\s+[\w-]+\s+(?:it|this)\s+is\s*\()|what\s+the\s+[\w-]+\s+is(?=\s*[-–—:]\s))|"
@@ -451,6 +451,10 @@ def _named_or_noun(sentence: str, start: int, word: str) -> bool:
         return True  # "our personalised jewellery store": a shop, not "store it"
     if re.match(r"\s+(?:me|us|them|him|her)\b", sentence[start + len(first) :], re.I):
         return False  # "If there's a spot email me": a verb with its object, never "a spot email"
+    if re.search(
+        r"\b(?:can|could|will|would)\s+(?:the|an?|our)\s+(?:ai|llm|model|bot|gpt)\s+$", sentence[:start], re.I
+    ):
+        return False  # "can the AI score how well it fits": asked of the model, never "the AI score"
     if TYPE_GLOSS.match(sentence, start + len(first)):
         return True
     lowered = first.lower()

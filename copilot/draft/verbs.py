@@ -360,6 +360,13 @@ def clause_spans(sentence: str) -> list[tuple[int, int]]:
             ):
                 continue  # …and the commas inside that list
             cuts.append((i, i + 1))
+    # "fits of 7 or more -> add a row to our airtable pipeline": a threshold case, then what it gets
+    # (a label before the arrow stays with its action: "corporate bookings => email events@…")
+    cuts += [
+        (m.start(), m.end())
+        for m in re.finditer(r"\s(?:->|→|=>)\s", sentence)
+        if re.search(r"\d[^,;:]*$", sentence[: m.start()])
+    ]
     dashes = list(re.finditer(r"\s(?:—|–|--?)\s", sentence))
     if len(dashes) == 1 and sentence[: dashes[0].start()].count("(") <= sentence[: dashes[0].start()].count(
         ")"
@@ -593,7 +600,9 @@ def action_of(clause: str) -> tuple[str, str] | None:
     passive = re.search(
         # "Negative results should just be recorded in the lab ledger": an adverb may sit in between
         r"\b(?:gets?|are|is|(?:should|must|will|can)\s+(?:just\s+|only\s+|also\s+|simply\s+|always\s+)?be|and)\s+"
-        r"(?:just\s+|only\s+|also\s+|simply\s+)?([a-z]+(?:ed|t|n))\s+(?:via|to|in|into|on|through|with|by|back|from|using)\b",
+        # "get flagged for a site visit in airtable": what for, then where
+        r"(?:just\s+|only\s+|also\s+|simply\s+)?([a-z]+(?:ed|t|n))\s+(?:for\s+(?:[\w-]+\s+){1,4}?)?"
+        r"(?:via|to|in|into|on|through|with|by|back|from|using)\b",
         stripped,
         re.I,
     )

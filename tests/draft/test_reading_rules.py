@@ -5965,3 +5965,33 @@ def test_what_the_brief_keeps_out_of_messages_is_left_out_of_every_place_and_eve
     )
     email = str(step(data, "http", "email")["request"]["json"])
     assert "allerg" not in email and "wheelchair" in email, email
+
+
+def test_a_case_arrow_its_score_band_a_measured_subject_and_a_two_word_estimate():
+    data = drafted(
+        "gardeners apply for plots thru a typeform, the webhook has response_id, contact_email, "
+        "bed_width_ft and a free text plan box. can the AI score how well it fits our program 0-10 and "
+        "estimate the repair hours from 1 to 40. fits of 7 or more -> add a row to our airtable "
+        "list and email the contact a welcome. beds bigger than 12 ft wide get flagged for a volunteer visit "
+        "in airtable too."
+    )
+    models = [s["id"] for s in data["steps"] if s["type"] == "model"]
+    assert models[0] == "score" and len(models) >= 1, models  # asked of the model ("can the AI score …")
+    row = next(s for s in data["steps"] if s["type"] == "http" and "row" in s["id"])
+    assert row["if"] == step(data, "http", "email")["if"] and ">= 7" in row["if"], row["if"]
+    flag = next(s for s in data["steps"] if s["type"] == "http" and "flag" in s["id"])
+    assert flag["if"] == "{{ event.bed_width_ft > 12 }}", flag.get("if")
+
+
+def test_a_field_the_brief_sets_in_parentheses_a_thank_you_and_a_chatty_please_after_the_budget():
+    data = drafted(
+        "gyms ask us for climbing wall installs thru a typeform, the webhook has response_id, contact_email "
+        "and wall_height_ft. walls taller than 30 ft tall get flagged for a survey in airtable (field "
+        "survey = yes). email the contact a thank you with our brochure link. under 1 cent each pls"
+    )
+    flag = next(s for s in data["steps"] if s["type"] == "http" and "flag" in s["id"])
+    assert flag["if"] == "{{ event.wall_height_ft > 30 }}" and flag["request"]["json"]["survey"] == "yes"
+    email = step(data, "http", "email")["request"]["json"]
+    assert email["text"] == "Thank you with our brochure link." and "Pl " not in email.get("subject", ""), (
+        email
+    )
