@@ -99,3 +99,8 @@ LOOKUP_GETS = re.compile(
 LOOKUP_BY = re.compile(
     r"\b(?:look(?:s|ed|ing)?\s+up|lookup|find|search|match|fetch|pull|get|identify|query)\b[^,.;]*$", re.I
 )
+
+# "never", "don't ever", "must not": what a prohibition opens with (its verb follows)
+NEVER = (
+    r"\b(?:never|don['’]?t|dont|do\s+not|must\s+not|mustn['’]?t|should\s+not|shouldn['’]?t)\s+(?:ever\s+)?"
+)

@@ -12,6 +12,7 @@ import dataclasses
 import re
 
 from copilot.draft.labels import snake
+from copilot.draft.phrases import NEVER
 from copilot.draft.reading import Condition, Task
 from copilot.draft.verbs import base_verb
 
@@ -145,8 +146,8 @@ def those_named_by_a_prohibition(sentences: list[str], tasks: list[Task]) -> Non
 # "we never auto-reject a first-time constructor; those go to the editors' review queue instead":
 # a kind of event named by a word of one of its yes/no fields (`is_first_submission`)
 _NEVER_KIND = re.compile(
-    r"\b(?:never|don'?t|do\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t)\s+(?:ever\s+)?"
-    r"(?:auto-?|automatically\s+)?(?P<verb>[a-z]+)\s+(?:an?|any|the)\s+(?P<kind>[\w-]+(?:\s+[\w-]+){0,2}?)"
+    NEVER
+    + r"(?:auto-?|automatically\s+)?(?P<verb>[a-z]+)\s+(?:an?|any|the)\s+(?P<kind>[\w-]+(?:\s+[\w-]+){0,2}?)"
     r"\s+(?P<noun>[a-z]+)\s*(?:[;.,]|$)",
     re.I,
 )
@@ -193,7 +194,7 @@ def qualified_prohibitions(sentences: list[str], tasks: list[Task], flags: list[
 
 # "Never text anyone who did not give a phone number": the text goes only where the event has one
 _NEVER_WITHOUT = re.compile(
-    r"\b(?:never|don'?t|do\s+not)\s+(?:ever\s+)?(?P<verb>text|sms|e-?mail|call|message)\s+(?:anyone|anybody|someone|people|"
+    NEVER + r"(?P<verb>text|sms|e-?mail|call|message)\s+(?:anyone|anybody|someone|people|"
     r"customers?|leads?|guests?|users?|those|them)\s+(?:who|that|without)\s+(?:(?:did\s+not|didn['’]?t|does\s+not|doesn['’]?t|"
     r"has\s+not|hasn['’]?t|have\s+not|haven['’]?t)\s+(?:give|gave|provide|provided|leave|left|share|shared|have|enter|entered)\s+)?"
     r"(?:an?\s+|their\s+|any\s+)?(?P<what>[a-z]+(?:\s+[a-z]+)?)",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from copilot.draft.findings import finding, flow_steps
+from copilot.draft.phrases import NEVER
 
 _WITHHELD = re.compile(
     r"\b(?:never|don'?t|dont|do\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t)\s+(?:ever\s+)?"
@@ -23,9 +24,8 @@ _WITHHELD = re.compile(
 # "Never email the renter a repair cost estimate", "don't text drivers the rider's phone": the
 # verb is the channel, the person its place, the thing after them what stays out
 _NEVER_SENT = re.compile(
-    r"\b(?:never|don'?t|dont|do\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t)\s+(?:ever\s+)?"
-    r"(?P<verb>e-?mail|text|sms|message|page)\s+(?P<where>(?:the|our|a|any|their)\s+(?:[\w-]+\s+){0,2}?[\w-]+|"
-    r"them|him|her)\s+(?P<what>(?:an?|the|any|their|his|her|its)\s+[^.;:,]+)",
+    NEVER + r"(?P<verb>e-?mail|text|sms|message|page)\s+"
+    r"(?P<where>(?:the|our|a|any|their)\s+(?:[\w-]+\s+){0,2}?[\w-]+|them|him|her)\s+(?P<what>(?:an?|the|any|their|his|her|its)\s+[^.;:,]+)",
     re.I,
 )
 _CHANNELS = {
