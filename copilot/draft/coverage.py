@@ -443,6 +443,22 @@ def _quoted_without_it(condition: str, data: dict[str, Any]) -> bool:
     return False
 
 
+def judged_from_text(unmapped: list[str], data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(condition, classifier field) for each unread condition that judges the event's own text
+    ("If the question mentions an exceedance") and that a step's `if:` reads from the classifier:
+    decided, as the draft says, never "not understood" beside a flow that uses it."""
+    from copilot.draft.conditions import condition_field
+
+    conditions = " ".join(str(s.get("if", "")) for s in flow_steps(data))
+    out = []
+    for phrase in unmapped:
+        text = phrase.removesuffix(UNMAPPED_CONDITION)
+        judged = phrase.endswith(UNMAPPED_CONDITION) and _TEXT_JUDGEMENT.search(text)
+        if judged and not re.search(r"[<>=]|\d", text) and f"output.{condition_field(text)}" in conditions:
+            out.append((phrase, condition_field(text)))
+    return out
+
+
 def unread_instructions(unmapped: list[str], data: dict[str, Any]) -> list[dict[str, Any]]:
     """What the drafter could not read that still matters: an instruction no step carries out,
     or a condition it could only hand to the classifier as a guess (a field the model must

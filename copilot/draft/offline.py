@@ -141,6 +141,14 @@ def draft_offline(request: DraftRequest, out_path: Path | None = None) -> Offlin
             f"the rule {rule!r} is in the instructions of every step that writes text; no step checks it"
         )
         still_unread = [u for u in still_unread if u not in rule]
+    from copilot.draft.coverage import judged_from_text
+
+    for phrase, name in judged_from_text(still_unread, data):
+        # "If the question mentions an exceedance": the classifier reads it in the text, said so
+        current.assumptions.append(
+            f"the classifier decides {phrase.removesuffix(UNMAPPED_CONDITION)!r} from the text, as `{name}`"
+        )
+        still_unread = [u for u in still_unread if u != phrase]
     from copilot.draft.unsaid import keep_unsaid
 
     for note in keep_unsaid(data, reading.sentences):

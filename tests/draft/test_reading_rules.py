@@ -5995,3 +5995,17 @@ def test_a_field_the_brief_sets_in_parentheses_a_thank_you_and_a_chatty_please_a
     assert email["text"] == "Thank you with our brochure link." and "Pl " not in email.get("subject", ""), (
         email
     )
+
+
+def test_a_condition_on_what_the_text_says_is_said_as_the_classifiers_not_as_not_understood():
+    outcome = draft_offline(
+        DraftRequest(
+            brief="Guests message our hostel and Twilio posts a webhook with From and Body. If the message "
+            "is about a lost item, create a card on our Trello lost-and-found board. Reply within 4 seconds."
+        )
+    )
+    assert "message_lost_item" in step(outcome.data, "http", "card")["if"]
+    assert not [u for u in outcome.unmapped if "lost item" in u], outcome.unmapped
+    assert any(
+        "the classifier decides 'If the message is about a lost item'" in a for a in outcome.assumptions
+    )
