@@ -21,10 +21,48 @@ _TAKEN_BACK = re.compile(
 )
 
 
+# "… refund the deposit thru stripe - wait no, dont auto refund, put them on the waitlist",
+# "email the caseworker - actually no, don't email the caseworker ourselves, just create a task"
+_NO_DONT = re.compile(
+    r"\b(?:wait|actually|oops|sorry)\W+no\W+(?:don['’]?t|dont|do\s+not|never)\s+(?:auto\W?|automatically\s+)?(?P<verb>[a-z]+)",
+    re.I,
+)
+
+
+def _no_dont(sentences: list[str], tasks: list[Task], matches: list[Match]) -> list[Task]:
+    """The actions a "wait no, dont <verb>" takes back in its sentence: those said before it with
+    that verb (the replacements after it keep their events)."""
+    out = list(tasks)
+    for index, sentence in enumerate(sentences):
+        for m in _NO_DONT.finditer(sentence):
+            verb = m.group("verb").lower()
+            taken = [
+                t
+                for t in out
+                if t.sentence == index
+                and t.kind in ACTING
+                and 0 <= t.start < m.start()
+                and re.search(rf"\b{re.escape(verb[:5])}", t.action or t.quote or t.text, re.I)
+            ]
+            if not taken:
+                continue
+            out = [t for t in out if t not in taken]
+            matches.append(Match("constraint", m.group(0), index, m.start(), m.end()))
+            for task in out:
+                if task.sentence == index and task.start > m.end() and task.condition is None:
+                    task.condition = next(
+                        (dataclasses.replace(t.condition) for t in taken if t.condition), None
+                    )
+                    task.unmapped_condition = task.unmapped_condition or next(
+                        (t.unmapped_condition for t in taken if t.unmapped_condition), None
+                    )
+    return out
+
+
 def retracted(sentences: list[str], tasks: list[Task], matches: list[Match]) -> list[Task]:
     """`tasks` without the ones the brief takes back; each replacement said after it keeps the
     taken-back action's condition."""
-    out = list(tasks)
+    out = _no_dont(sentences, tasks, matches)
     for index, sentence in enumerate(sentences):
         m = _TAKEN_BACK.search(sentence)
         if m is None:

@@ -6009,3 +6009,14 @@ def test_a_condition_on_what_the_text_says_is_said_as_the_classifiers_not_as_not
     assert any(
         "the classifier decides 'If the message is about a lost item'" in a for a in outcome.assumptions
     )
+
+
+def test_wait_no_dont_takes_back_the_actions_with_that_verb_said_before_it():
+    data = drafted(
+        "HubSpot fires a webhook when a kitchen-remodel deal moves to the contract stage, with deal_id, "
+        "contact_id and financing_type. For financed deals, email the lender the contract - actually no, "
+        "don't email the lender ourselves, just create a HubSpot task for our finance coordinator."
+    )
+    ids = [s["id"] for s in data["steps"]]
+    assert not [i for i in ids if "email" in i], ids
+    assert [i for i in ids if "task" in i], ids
