@@ -15,7 +15,7 @@ from typing import Any
 from copilot.draft.clauses import locate, normalise
 from copilot.draft.constraints_kept import is_side_effect, runs_always
 from copilot.draft.event import CONTACT_WORDS
-from copilot.draft.findings import finding
+from copilot.draft.findings import finding, message_to
 from copilot.draft.prohibited_thresholds import rule_threshold
 from copilot.draft.prohibitions import DAYS_OF_WEEK, HOURS_OF_DAY, constraints
 from copilot.draft.sentences import split_sentences
@@ -148,12 +148,6 @@ def _addressed_elsewhere(to: str) -> bool:
     return bool(words - bare)
 
 
-def _to(step: dict[str, Any]) -> str:
-    request = step.get("request")
-    body = request.get("json") if isinstance(request, dict) else None
-    return str(body.get("to", "")) if isinstance(body, dict) else ""
-
-
 def _gates(step: dict[str, Any], steps: list[dict[str, Any]]) -> list[str]:
     """The `if:` tests that decide whether `step` runs: its own, else those of the steps it
     needs when every one of them may be skipped (the engine skips a step whose needs all were)."""
@@ -259,7 +253,9 @@ def constraints_held(
             in ("message", "text", "email", "notify", "page", "contact", "tell", "call", "ping")
             else None
         )
-        theirs = [s for s in doers if person and person.group(1).rstrip("s").upper() in str(_to(s)).upper()]
+        theirs = [
+            s for s in doers if person and person.group(1).rstrip("s").upper() in str(message_to(s)).upper()
+        ]
         if person and not theirs and person.group(1).lower() not in ("anyone", "anybody", "everyone"):
             # "Never message crew directly": a post to a channel or a page reaches no one person
             # and a message addressed to someone else ("email the compliance officer (dscsa@…)")
@@ -269,7 +265,7 @@ def constraints_held(
                 for s in doers
                 if not set(re.split(r"[^a-z]+", str(s.get("id")).lower()))
                 & {"slack", "teams", "discord", "page"}
-                and not _addressed_elsewhere(_to(s))
+                and not _addressed_elsewhere(message_to(s))
             ]
         doers = theirs or doers
         # "never send the roommate's name … to the RA": only what goes to the RA can break it
@@ -280,7 +276,9 @@ def constraints_held(
             if is_side_effect(s)
             and bound
             and re.search(
-                rf"\b{re.escape(bound.group(1))}\b", f"{_to(s)} {(s.get('why') or {}).get('brief', '')}", re.I
+                rf"\b{re.escape(bound.group(1))}\b",
+                f"{message_to(s)} {(s.get('why') or {}).get('brief', '')}",
+                re.I,
             )
         ]
         doers = addressed or doers

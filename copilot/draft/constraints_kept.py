@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from copilot.draft.clauses import locate
-from copilot.draft.findings import finding
+from copilot.draft.findings import finding, message_to
 from copilot.draft.prohibitions import DAYS_OF_WEEK, HOURS_OF_DAY, constraints
 
 __all__ = ["constraints_kept", "is_side_effect", "runs_always"]
@@ -102,11 +102,7 @@ def constraints_kept(
                 constraint.verb in _REPLY_WORDS and bool(words & _REPLY_WORDS)
             )
             allowed = re.search(r"\b(?:other\s+than|except|besides|but)\s+(.+)$", constraint.text, re.I)
-            to = (
-                str((step.get("request") or {}).get("json", {}).get("to", ""))
-                if isinstance(step.get("request"), dict)
-                else ""
-            )
+            to = message_to(step)
             owner = re.search(r"event\.([a-z]+)_", to)
             if allowed and owner and re.search(rf"\b{re.escape(owner.group(1))}", allowed.group(1), re.I):
                 continue  # "never email anyone other than the student and instructor": to the student

@@ -87,10 +87,10 @@ _TO_YOU = {
 }  # fmt: skip
 
 
-def said_text(clause: str) -> str | None:
+def said_text(clause: str, headline: str | None = None) -> str | None:
     """What a message says when its clause says it: "… that a roof inspection is needed" ("A roof
     inspection is needed."), "… telling them to raise the arm manually" ("Please raise the arm
-    manually."), or None."""
+    manually.", after `headline` when given: what to do, and where), or None."""
     said = _SAYING.search(clause)
     if said is not None:
         # "email the renter that their deposit will be refunded": said to them, "Your deposit …"
@@ -102,6 +102,8 @@ def said_text(clause: str) -> str | None:
         )
     elif (asked := _ASKING.search(clause.strip(" .;"))) is not None:
         text = f"please {asked.group('content').strip()}"
+        if headline:
+            return f"{headline}: {text}."  # "Fault gate 4: please raise the arm manually."
     else:
         return None
     return text[:1].upper() + text[1:] + "." if text else None

@@ -53,3 +53,10 @@ def finding(
 def flow_steps(data: dict[str, Any]) -> list[dict[str, Any]]:
     steps = data.get("steps")
     return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
+
+
+def message_to(step: dict[str, Any]) -> str:
+    """Where a step's message goes: its request body's `to` ("" when it has none)."""
+    request = step.get("request")
+    body = request.get("json") if isinstance(request, dict) else None
+    return str(body.get("to", "")) if isinstance(body, dict) else ""

@@ -406,18 +406,20 @@ def _passed_on(field: str) -> re.Pattern[str]:
     )
 
 
-def _gate_of(steps: list[dict[str, Any]], step_id: str, depth: int = 0) -> str | None:
-    """The `if:` that decides whether `step_id` runs: its own, else the first of what it needs."""
+def _gate_of(steps: list[dict[str, Any]], step_id: str) -> str | None:
+    """The `if:` that decides whether `step_id` runs: its own, else the first of what it needs
+    (depth first, over one index of the steps)."""
     by_id = {s["id"]: s for s in steps}
-    step = by_id.get(step_id)
-    if step is None or depth > 20:
-        return None
-    if step.get("if"):
-        return str(step["if"])
-    for need in step.get("needs") or []:
-        found = _gate_of(steps, need, depth + 1)
-        if found:
-            return found
+    todo, seen = [step_id], set()
+    while todo:
+        current = todo.pop(0)
+        step = by_id.get(current)
+        if step is None or current in seen:
+            continue
+        seen.add(current)
+        if step.get("if"):
+            return str(step["if"])
+        todo[:0] = list(step.get("needs") or [])  # its needs first, in order: depth first
     return None
 
 
@@ -689,7 +691,7 @@ def side_effect_step(
             body = {"subject": headline, "text": written} if task.channel == "email" else {"text": written}
             if rest:
                 body["details"] = rest
-        said = said_text(task.quote or "")
+        said = said_text(task.quote or "", headline if task.channel != "email" else None)
         sentences = plan.reading.sentences
         sentence = sentences[task.sentence] if 0 <= task.sentence < len(sentences) and task.start >= 0 else ""
         later = [t.start for t in plan.tasks if t.sentence == task.sentence and t.start > task.start]
@@ -706,8 +708,6 @@ def side_effect_step(
         elif own and said is not None and task.channel in ("email", "sms", "slack", "teams"):
             # "email the homeowner that a roof inspection is needed before we can quote": the
             # message says that, in the brief's words; the data stays beside it
-            if said.startswith("Please ") and task.channel != "email":
-                said = f"{headline}: p{said[1:]}"  # what to do, and where: "Fault gate 4: please raise …"
             body = {"subject": headline, "text": said} if task.channel == "email" else {"text": said}
             body["details"] = details
         elif (

@@ -213,8 +213,9 @@ def build_steps(plan: Plan, base_dir: Path) -> BuiltSteps:
 
     # "For ingredient questions, look up the product in our PIM and answer …": a lookup the brief
     # limits to a verdict runs once the verdict is known, for the model work its condition shares
-    deferred = [t for t in _hot_lookups(plan) if t.condition is not None and t.condition.kind in _VERDICTS]
-    for lookup in _hot_lookups(plan) if fetch is None else []:
+    hot_lookups = _hot_lookups(plan) if fetch is None else []
+    deferred = [t for t in hot_lookups if t.condition is not None and t.condition.kind in _VERDICTS]
+    for lookup in hot_lookups:
         if lookup in deferred:
             continue
         # "Enrich the lead, then score it": the lookup is on the hot path and feeds the models after

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from copilot.draft.findings import finding, flow_steps
+from copilot.draft.findings import finding, flow_steps, message_to
 from copilot.draft.phrases import NEVER
 
 _WITHHELD = re.compile(
@@ -105,12 +105,9 @@ def _sends_there(step: dict[str, Any], rule: Withheld) -> bool:
     if {w for w in rule.where & _words(said) if len(w) >= 4 and w not in _PLUMBING}:
         return True
     # "never mention the readiness score to the applicant": a message to the event's own person
-    to = (
-        str((step["request"].get("json") or {}).get("to", ""))
-        if isinstance(step["request"].get("json"), dict)
-        else ""
+    return (
+        rule.channel is None and message_to(step).startswith("{{ event.") and bool(rule.where & _EVENT_PEOPLE)
     )
-    return rule.channel is None and to.startswith("{{ event.") and bool(rule.where & _EVENT_PEOPLE)
 
 
 def _matches(key: str, rule: Withheld) -> bool:
