@@ -275,7 +275,10 @@ def requirement_clauses(brief: str) -> list[Clause]:
                 and re.search(r"\blook(?:s|ing)?\s+(?:at|over|through)\b", text, re.I)
             ):
                 kind = "model"  # "want the AI to look at the purpose": reads what the event gives
-            if kind == "lookup" and _FROM_THE_EVENT.search(text):
+            if kind == "lookup" and (
+                _FROM_THE_EVENT.search(text)
+                or (re.match(r"\W*pull(?:s|ed|ing)?\s+out\b", text, re.I) and not systems)
+            ):
                 kind = "model"  # "pull out anything important from the free text": the event's own words
             dest = DESTINATIONS.search(text)
             back = _WRITES_BACK.search(text) if kind == "model" and systems else None

@@ -692,6 +692,7 @@ def ensure_producers(
                 "present",
                 "extracted",
                 "asked",
+                "score_vs_lookup",
             ):
                 # decided by the event itself, what the run fetched, the extraction, a verdict's number
                 continue

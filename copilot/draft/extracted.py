@@ -17,7 +17,9 @@ __all__ = ["extracted_answers", "whether_fields"]
 # "whether the caller reports an active leak": the subject and its verb, then what is asked
 _WHETHER = re.compile(
     r"^\W*(?:and\s+)?whether\s+(?:(?:the\s+[\w-]+|it|they|he|she|there)\s+"
-    r"(?:\w+s|is|are|was|were|has|have|had|did|does)\s+)?(?:an?\s+|the\s+|any\s+)?(?P<what>[\w -]+?)\s*$",
+    # "whether theres water damage": a hurried "there's"
+    r"(?:\w+s|is|are|was|were|has|have|had|did|does)\s+|there['’]?s\s+)?"
+    r"(?:an?\s+|the\s+|any\s+)?(?P<what>[\w -]+?)\s*$",
     re.I,
 )
 _COMMON = frozenset({"there", "their", "about", "which", "where", "whether", "reports", "mentions", "says"})

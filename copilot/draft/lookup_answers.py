@@ -111,6 +111,11 @@ def lookup_answers(
         if not text or task in reads:
             continue
         earlier = [t for t in reads if (t.sentence, t.start) < (task.sentence, task.start)]
+        estimate = _estimate_vs_lookup(text, tasks, earlier)
+        if estimate is not None:
+            _attach(task, estimate)  # "If the yards needed are more than the yards in stock"
+            read_late.append(text)
+            continue
         if re.search(SAYS, text, re.I):
             continue  # "if the client says theyre under 18 in the notes": what the text says, the model's
         if _judged(text, tasks, sentences):
@@ -368,3 +373,33 @@ def looked_up_elsewhere(tasks: list[Task]) -> None:
             same = bound.get(part.output_field or "")
             if part.kind == "field" and part.value is True and same is not None:
                 part.kind, part.op = "returned", "truthy"
+
+
+# "If the yards needed are more than the yards in stock": a number the model estimates against one
+# a lookup returns
+_ESTIMATE_VS = re.compile(
+    r"\bthe\s+(?P<estimated>[a-z][\w ]{2,40}?)\s+(?:is|are)\s+(?P<op>more|greater|higher|less|fewer|lower)\s+"
+    r"than\s+(?:the\s+)?(?P<looked>[a-z][\w ]{2,40}?)\s*$",
+    re.I,
+)
+
+
+def _estimate_vs_lookup(text: str, tasks: list[Task], reads: list[Task]) -> Condition | None:
+    """The estimate's number (a score task whose clause names it) against the field the one lookup
+    whose clause names the other side returns; None unless both are named."""
+    m = _ESTIMATE_VS.search(text)
+    if m is None:
+        return None
+
+    def named(words: str, task: Task) -> bool:
+        said = word_stems(words)
+        return bool(said) and said <= word_stems(task.quote or task.text)
+
+    scored = [t for t in tasks if t.kind == "score" and named(m.group("estimated"), t)]
+    looked = [t for t in reads if named(m.group("looked"), t)]
+    if len(scored) != 1 or len(looked) != 1:
+        return None
+    name = "_".join(re.findall(r"[a-z0-9]+", m.group("looked").lower()))
+    looked[0].returns[name] = "number"
+    op = ">" if m.group("op").lower() in ("more", "greater", "higher") else "<"
+    return Condition("score_vs_lookup", text, op, name)

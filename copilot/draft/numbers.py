@@ -140,7 +140,7 @@ LATENCY: list[LatencyPhrase] = [
     _latency("promise", rf"{_PROMISE_BEFORE}{_ABOUT}{DURATION}"),
     _latency(
         "promise",
-        rf"\b{DURATION}\s+(?:is fine|is ok(?:ay)?|is acceptable|is the (?:limit|max(?:imum)?|budget)|max(?:imum)?|tops|at most|or less|or under|or faster|p9[59]|latency|sla|end[- ]to[- ]end)\b",
+        rf"\b{DURATION}\s+(?:is fine|is plenty|is ok(?:ay)?|is acceptable|is the (?:limit|max(?:imum)?|budget)|max(?:imum)?|tops|at most|or less|or under|or faster|p9[59]|latency|sla|end[- ]to[- ]end)\b",
     ),
     # "15 s per invoice", "2 seconds a request": the time each event may take
     _latency(

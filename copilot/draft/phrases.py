@@ -79,7 +79,8 @@ CHANNELS = [
         "sms",
         re.compile(
             r"\b(sms|text message|twilio|(?<=by )text|(?<=via )text|"
-            r"text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back|me|us|every|each|all|both)\b))\b",
+            # "text Priya at her number": a person the brief names
+            r"text(?:s|ed)?(?=\s+(?:the|them|him|her|our|their|back|me|us|every|each|all|both|(?-i:[A-Z][a-z]+))\b))\b",
             re.I,
         ),
     ),

@@ -268,7 +268,12 @@ def pronoun_conditions(
                     task.condition, task.unmapped_condition = mapped[0][2], None
                     task.condition.text = m.group(0)
                 break
-            if question and len(question.group(1).split()) >= 2:
+            # "if its a diver watch" names its own thing: never the question asked before it
+            if (
+                question
+                and len(question.group(1).split()) >= 2
+                and (not said or said <= set(re.findall(r"[a-z]{5,}", question.group(1).lower())))
+            ):
                 text = question.group(1).strip()
                 # "if its not on-profile" after "says if its on-profile, …": that question's opposite
                 said_not = (m.group(1) or "").lower().split()[:1] == ["not"]

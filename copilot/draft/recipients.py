@@ -181,7 +181,18 @@ def _resolve(
         not in ("contact", "reply", "from", "primary", "main", "customer", "user", "sender")
         and not re.search(r"(?:customer|client|user|sender|them|they|him|her|caller|guest|member)", who, re.I)
     )
-    if field is not None and not other_owner and (owned or who is None or not (_staff(who) or someone_elses)):
+    # "text Ellie (she does the house calls)": a person the brief names, one of the team
+    named = (
+        who is not None
+        and " " not in who
+        and re.search(rf"\b{re.escape(who.capitalize())}\b", clause) is not None
+    )
+    if (
+        field is not None
+        and not other_owner
+        and not named
+        and (owned or who is None or not (_staff(who) or someone_elses))
+    ):
         task.recipient = ("event", field)
         return
     if who is None:
@@ -196,13 +207,14 @@ def _resolve(
             "lookup returns (it declares the field: an answer without it fails loudly)"
         )
         return
-    if _staff(who):
+    if _staff(who) or named:
         name = env_name(
             "team" if who in ("me", "us") else who, "email" if task.channel == "email" else "phone"
         )
         task.recipient = ("env", name)
         assumptions.append(
-            f"{'you are' if who in ('me', 'us') else f'the {who} is'} one of your team, not in the event: "
+            f"{'you are' if who in ('me', 'us') else f'{who.capitalize()} is' if named else f'the {who} is'} "
+            "one of your team, not in the event: "
             "the "
             f"{'email' if task.channel == 'email' else 'text'} goes to `${{env:{name}}}`; set it"
         )

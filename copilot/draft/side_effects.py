@@ -97,6 +97,12 @@ def _test(cond: Condition, producers: dict[str, str]) -> tuple[str, str] | None:
             test = f"{field} {cond.op} {cond.value:g}"
         # an assumed field the event may not carry: without it the test is false, never an error
         return (f"{field} is defined and {test}" if cond.optional else test), ""
+    if cond.kind == "score_vs_lookup" and "score" in producers and "lookup" in producers:
+        # "If the yards needed are more than the yards in stock": the estimate against what was looked up
+        value = f"steps.{producers['lookup']}.output.{cond.value}"
+        return f"{value} is defined and steps.{producers['score']}.output.score {cond.op} {value}", producers[
+            "score"
+        ]
     if cond.kind == "asked" and cond.output_field and (made := producers.get(cond.made_by or "")):
         # "classify …, with a repair cost estimate in dollars. If the estimate is over $150"
         return f"steps.{made}.output.{cond.output_field} {cond.op} {cond.value:g}", made

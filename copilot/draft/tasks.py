@@ -40,7 +40,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"how\s+(?:urgent|severe|serious|risky|likely)(?=\s+(?:it\s+is\s+)?(?:(?:on\s+a\s+|from\s+)?\d))|"
                          # "estimate severity from 1 to 5": a number on the brief's scale
                          # … and "rates the severity from 1 to 5", "gives a severity from 1 to 5"
-                         r"(?:estimat|rat|giv|assign)\w*(?=\s+(?:the\s+|its\s+|their\s+|an?\s+|it\s+an?\s+)?(?:[\w-]+\s+){1,2}(?:from|on\s+a|between|out\s+of|\()\s*\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
+                         r"(?:estimat|rat|giv|assign)\w*(?=\s+(?:the\s+|its\s+|their\s+|an?\s+|it\s+an?\s+)?(?:[\w-]+\s+){1,5}?(?:from|on\s+a|between|out\s+of|\()\s*\d)|fraud(?!\s+(?:desk|team|queue|ops|analysts?|department|inbox|channel))|"
                          r"risk(?:y)?(?!\s+(?:task|ticket|case|issue|record|note|flag|report|team|register|queue)s?\b)|"
                          r"likelihood|propensity|prioriti[sz]\w*)\b", re.I)),
     ("classify", re.compile(r"\b(clas+i?fy?\w*|clas+if\w*|cat[ae]gori[sz]\w*|(?:figure|work|find)\s+out\s+(?:what\s+(?:kind|type|sort)\s+of(?=\s+[\w-]+\s+(?:it|this)\s+is\s*\()|what\s+the\s+[\w-]+\s+is(?=\s*[-–—:]\s))|"
@@ -90,7 +90,7 @@ _TASK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"(?<!\bto )\b(?:get|gets|receive|receives)\s+an?\s+(?:[\w-]+\s+){1,3}?(?:e-?mail|text|sms)\b|"
                           # "send the homeowner a polite note saying …": a message to a person
                           r"send(?:s|ing)? (?:the |our |each |every |that )?[\w-]+ (?:an? |the |their )?(?:[\w-]+ ){0,2}?(?:note|message|notice|letter|confirmation|reminder|apology|heads-up|invite|invitation|receipt)\b|"
-                          r"message (?:the|our)|e-?mail (?:the|our|them|it|me|us)\b|(?<=is )e-?mailed to\b|(?<=are )e-?mailed to\b|text(?:s|ed)? (?:the|them|him|her|our|their|me|us)|"
+                          r"message (?:the|our)|e-?mail (?:the|our|them|it|me|us)\b|(?<=is )e-?mailed to\b|(?<=are )e-?mailed to\b|text(?:s|ed)? (?:the|them|him|her|our|their|me|us)|text(?:s|ed)? (?=(?-i:[A-Z][a-z]+)\b)|"
                           # "first_time -> just a friendly sms": the option's action, a message named by its noun
                           r"(?<=->\s)(?:just\s+)?an?\s+(?:[\w-]+\s+){0,2}?(?:sms|text|e-?mail)\b|"
                           # "billing questions go as an email to billing@…": a message, sent that way

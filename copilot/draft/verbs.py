@@ -661,7 +661,7 @@ def action_of(clause: str) -> tuple[str, str] | None:
         noun = received.group(1).lower()
         return RECEIVED_VERBS.get(noun, "send"), ACTION_VERBS.get(RECEIVED_VERBS.get(noun, "send"), "effect")
     if re.search(
-        r"\b(?:goes|go|is sent|are sent|get sent|gets sent|is routed|are routed|is posted|are posted)\s+(?:straight\s+)?(?:in)?to\b",
+        r"\b(?:goes|go|is sent|are sent|get sent|gets sent|is routed|are routed|is posted|are posted)\s+(?:straight\s+)?(?:(?:in)?to|in(?=\s+(?:our|the)\s+[\w-]+\s+(?:board|list|queue|inbox|sheet|channel)))\b",
         stripped,
         re.I,
     ):

@@ -6020,3 +6020,50 @@ def test_wait_no_dont_takes_back_the_actions_with_that_verb_said_before_it():
     ids = [s["id"] for s in data["steps"]]
     assert not [i for i in ids if "email" in i], ids
     assert [i for i in ids if "task" in i], ids
+
+
+def test_a_named_colleague_a_board_to_go_in_a_hurried_theres_and_a_relaxed_plenty():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "ok so our watch repair bench logs every drop-off and publishes to the nats subject bench.dropoffs "
+        "with ticket_no, customer_phone, watch_kind and a notes field. have the ai read the notes and pull "
+        "out the caliber and whether theres water damage. if its a diver watch text Priya at her number in "
+        'our settings. water damage ones go in our Trello board "rust jobs". 5 seconds is plenty, under '
+        "half a cent each"
+    )
+    data = drafted(brief)
+    assert step(data, "http", "sms")["request"]["json"]["to"] == "${env:PRIYA_PHONE}"
+    trello = next(
+        s for s in data["steps"] if s["type"] == "http" and "trello" in str(s["request"]["url"]).lower()
+    )
+    assert trello["if"] == "{{ steps.check_extract.output.water_damage }}", trello.get("if")
+    assert data["sla"]["latency_p95"] == "5s"
+    assert not [f for f in check(data, brief).findings if f["code"] in ("DR008", "DR010")]
+
+
+def test_a_task_for_a_person_to_inspect_in_person_needs_no_vision_and_a_long_measure_is_estimated():
+    from copilot.draft.coverage import check
+
+    brief = (
+        "Customers ask for quotes through our Squarespace form, which posts a webhook with form_id, email, "
+        "photo_url and notes. Have a model estimate the square feet of flooring needed from 10 to 2000 and "
+        "classify the job as simple or restoration. For restoration jobs, create a task in Asana for Marco "
+        "to inspect the frame in person."
+    )
+    data = drafted(brief)
+    assert [s["id"] for s in data["steps"] if s["type"] == "model"] == ["score", "classify"] or "score" in [
+        s["id"] for s in data["steps"]
+    ]
+    assert not [f for f in check(data, brief).findings if f["code"] == "DR001"]
+
+
+def test_an_estimate_more_than_what_a_lookup_returns_compares_the_two():
+    data = drafted(
+        "Customers ask for deck stain quotes through our Jotform, which posts a webhook with form_id, "
+        "email, deck_area_sqft and stain_choice. Look up the stain in our Airtable inventory by stain_choice "
+        "to get the gallons in stock. Have a model estimate the gallons of stain needed from 1 to 20. If the "
+        "gallons needed are more than the gallons in stock, email our buyer at buyer@deckco.example."
+    )
+    cond = step(data, "http", "email")["if"]
+    assert "steps.check_score.output.score > steps.lookup.output.gallons_in_stock" in cond, cond
